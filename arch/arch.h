@@ -1,0 +1,81 @@
+/*
+ * arch: everything that depends on the instruction set. Generic code calls
+ * these functions and never looks inside struct arch_regs; each ISA folder
+ * (arch/x86_64/, arch/aarch64/) implements the same set.
+ */
+#ifndef CKPT_ARCH_H
+#define CKPT_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+
+/* Big enough for any ISA's general registers (x86_64 has 27, aarch64 34). */
+struct arch_regs {
+	uint64_t w[48];
+};
+
+/* enum img_isa of this build */
+uint32_t arch_isa(void);
+
+/* ptrace access to a stopped thread's general and extended registers.
+ * arch_get_xstate fills at most *len bytes and sets *len to the size. */
+int arch_get_regs(pid_t tid, struct arch_regs *r) __must_check;
+int arch_set_regs(pid_t tid, const struct arch_regs *r) __must_check;
+int arch_get_xstate(pid_t tid, void *buf, size_t *len) __must_check;
+int arch_set_xstate(pid_t tid, const void *buf, size_t len) __must_check;
+size_t arch_xstate_max(void);
+
+uint64_t arch_regs_ip(const struct arch_regs *r);
+uint64_t arch_regs_sp(const struct arch_regs *r);
+long arch_regs_retval(const struct arch_regs *r);
+
+/* Point r at a system call: ip at an instruction made by
+ * arch_syscall_insn(), number and up to six arguments set. */
+void arch_regs_syscall(struct arch_regs *r, uint64_t ip, long nr,
+		       const uint64_t args[6]);
+/* The bytes of "system call; breakpoint", padded to 8 bytes. */
+void arch_syscall_insn(uint8_t insn[8]);
+
+/*
+ * A thread stopped inside a system call carries the kernel's restart state.
+ * Turn it into the plain state that re-executes the call on resume (what
+ * the kernel itself would do when no signal handler runs): ip back over the
+ * syscall instruction, the number back in the return register, and the
+ * "in a syscall" marker cleared so that nothing rewinds it a second time.
+ * A call interrupted with a restart block (nanosleep, poll, futex with a
+ * timeout) is re-issued from its saved arguments when restart_block is 0
+ * (a new process has no restart block), or continued through
+ * restart_syscall when 1 (the same live process resumes).
+ * Returns 1 when r was changed, 0 when r was not in a restartable call.
+ */
+int arch_regs_normalize_restart(struct arch_regs *r, int restart_block);
+/* Clear the "in a syscall" marker (orig_rax = -1 on x86_64). */
+void arch_regs_clear_syscall(struct arch_regs *r);
+/* The system call number a stopped thread is in, or -1. */
+long arch_regs_syscall_nr(const struct arch_regs *r);
+
+/* Image encoding of the general registers: a fixed list of u64 words. */
+uint32_t arch_regs_nr_words(void);
+void arch_regs_to_words(const struct arch_regs *r, uint64_t *words);
+void arch_regs_from_words(struct arch_regs *r, const uint64_t *words);
+/* A name for word i, for ckpt inspect. */
+const char *arch_reg_name(uint32_t i);
+
+/* Thread pointer (fs base on x86_64) kept in the general registers. */
+uint64_t arch_regs_tls(const struct arch_regs *r);
+
+/* The kernel's struct sigaction for rt_sigaction(2), which differs per ISA
+ * (x86_64 has sa_restorer). The image keeps handler, flags, restorer, mask. */
+struct img_sigact;
+size_t arch_ksigaction_size(void);
+void arch_ksigaction_to_img(const void *k, struct img_sigact *a);
+void arch_ksigaction_from_img(const struct img_sigact *a, void *k);
+
+/* CRC32C in hardware: returns 0 and updates *crc, or -1 when this CPU has
+ * no such instruction (the caller then computes it in software). */
+int arch_crc32c(uint32_t *crc, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * ckpt attach [-o IMAGE] [--kill] PID: seize a live process and dump it.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt/cmd.h"
+#include "ckpt/dump.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/* SIGINT/SIGTERM/SIGHUP end the dump cleanly: the target is thawed. No
+ * SA_RESTART, so that a wait in progress returns and sees the flag. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v <= 0 || v > 0x3fffffff)
+		return -1;
+	*pid = v;
+	return 0;
+}
+
+static int exec_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "kill", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dump_opts o = { .interrupted = &interrupted };
+	char defout[64];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:kh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'k':
+			o.kill = 1;
+			break;
+		case 'h':
+			printf("usage: ckpt attach %s\n", cmd_attach_entry.usage);
+			return 0;
+		default:
+			return cmd_usage(&cmd_attach_entry);
+		}
+	}
+	if (optind != argc - 1 || parse_pid(argv[optind], &o.pid))
+		return cmd_usage(&cmd_attach_entry);
+	if (!o.output) {
+		snprintf(defout, sizeof(defout), "%d.ckpt", o.pid);
+		o.output = defout;
+	}
+	catch_signals();
+	switch (dump_process(&o)) {
+	case DUMP_OK:
+		return 0;
+	case DUMP_ENOTARGET:
+		return EXIT_NOTARGET;
+	case DUMP_ECREATE:
+		return EXIT_CANTCREATE;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+const struct cmd_entry cmd_attach_entry = {
+	.name = "attach",
+	.usage = "[-o IMAGE] [--kill] PID",
+	.exec = exec_attach,
+};

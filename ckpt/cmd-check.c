@@ -1,0 +1,155 @@
+/*
+ * ckpt check: which kernel features that ckpt relies on this host offers,
+ * one line each: "ok NAME" or "no NAME: why". Exits 0 when every required
+ * feature is there.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/cmd.h"
+#include "util/util.h"
+
+struct feature {
+	const char *name;
+	int required;
+	int (*probe)(void);	/* 0 or -1 with errno */
+};
+
+static pid_t spawn_sleeper(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static int probe_seize(void)
+{
+	pid_t pid = spawn_sleeper();
+	int ret = -1, saved, status;
+
+	if (pid < 0)
+		return -1;
+	if (!ptrace(PTRACE_SEIZE, pid, NULL, NULL) &&
+	    !ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) &&
+	    waitpid(pid, &status, __WALL) == pid &&
+	    (status >> 16) == PTRACE_EVENT_STOP)
+		ret = 0;
+	saved = errno;
+	reap(pid);
+	errno = saved;
+	return ret;
+}
+
+static int probe_vm_readv(void)
+{
+	char src[8] = "ckpt", dst[8] = "";
+	struct iovec l = { dst, sizeof(dst) }, r = { src, sizeof(src) };
+
+	if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != sizeof(src))
+		return -1;
+	return strcmp(dst, "ckpt") ? -1 : 0;
+}
+
+static int probe_clone3_set_tid(void)
+{
+	uint64_t tid = getpid();	/* taken: EEXIST proves support */
+	struct clone_args ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.exit_signal = SIGCHLD;
+	ca.set_tid = (uint64_t)&tid;
+	ca.set_tid_size = 1;
+	if (syscall(SYS_clone3, &ca, sizeof(ca)) >= 0)
+		return -1;	/* cannot happen: the pid is ours */
+	return errno == EEXIST ? 0 : -1;
+}
+
+static int probe_mm_map(void)
+{
+	unsigned int size = 0;
+
+	return prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0) ? -1 : 0;
+}
+
+static int probe_pagemap(void)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &e, 8, ((uintptr_t)&e / 4096) * 8) == 8 &&
+	    (e >> 63))
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+static int probe_uffd(void)
+{
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static const struct feature features[] = {
+	{ "ptrace-seize", 1, probe_seize },
+	{ "process-vm-readv", 1, probe_vm_readv },
+	{ "clone3-set-tid", 1, probe_clone3_set_tid },
+	{ "prctl-mm-map", 1, probe_mm_map },
+	{ "pagemap", 1, probe_pagemap },
+	{ "userfaultfd", 0, probe_uffd },
+};
+
+static int exec_check(int argc, char **argv)
+{
+	size_t i;
+	int missing = 0;
+
+	(void)argv;
+	if (argc != 1)
+		return cmd_usage(&cmd_check_entry);
+	for (i = 0; i < ARRAY_SIZE(features); i++) {
+		if (!features[i].probe()) {
+			printf("ok %s\n", features[i].name);
+			continue;
+		}
+		printf("no %s: %s%s\n", features[i].name, strerror(errno),
+		       features[i].required ? "" : " (optional)");
+		if (features[i].required)
+			missing++;
+	}
+	return missing ? EXIT_FAILED : 0;
+}
+
+const struct cmd_entry cmd_check_entry = {
+	.name = "check",
+	.usage = "",
+	.exec = exec_check,
+};

@@ -1,0 +1,243 @@
+/*
+ * Dump of the address space: one VMA record per mapping, then the pages
+ * that hold data only this process has. /proc/PID/pagemap says which pages
+ * are present or swapped; untouched ranges are never read or written, so a
+ * process that maps 8 GiB and touches 1 MiB gives an image of about 1 MiB.
+ * Pages of shared file mappings live in their file; pages of private file
+ * mappings are dumped only once written (anonymous copies).
+ */
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+#define PME_PRESENT	(1ULL << 63)
+#define PME_SWAP	(1ULL << 62)
+#define PME_FILE	(1ULL << 61)
+#define PM_BATCH	65536		/* pagemap entries per read */
+#define COPY_CHUNK	(16UL << 20)	/* bytes read from the target at once */
+
+static const struct {
+	uint32_t vmf, adv;
+} advice_map[] = {
+	{ PROC_VMF_DONTFORK, IMG_ADV_DONTFORK },
+	{ PROC_VMF_DONTDUMP, IMG_ADV_DONTDUMP },
+	{ PROC_VMF_HUGEPAGE, IMG_ADV_HUGEPAGE },
+	{ PROC_VMF_NOHUGEPAGE, IMG_ADV_NOHUGEPAGE },
+	{ PROC_VMF_WIPEONFORK, IMG_ADV_WIPEONFORK },
+	{ PROC_VMF_RANDOM, IMG_ADV_RANDOM },
+	{ PROC_VMF_SEQUENTIAL, IMG_ADV_SEQUENTIAL },
+	{ PROC_VMF_MERGEABLE, IMG_ADV_MERGEABLE },
+};
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Fill the kind of mapping; 1 to skip it, -1 if it cannot be dumped. */
+static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
+		    struct img_vma *v)
+{
+	const char *path = m->path;
+
+	v->flags = m->shared ? IMG_VMA_SHARED : 0;
+	if (m->vmflags & PROC_VMF_GROWSDOWN)
+		v->flags |= IMG_VMA_GROWSDOWN;
+	if ((m->vmflags & PROC_VMF_IO) && !(path && path[0] == '['))
+		goto unsupported;
+	if (!path || !strncmp(path, "[anon", 5)) {
+		v->flags |= IMG_VMA_ANON;
+		return 0;
+	}
+	if (!strcmp(path, "[vsyscall]"))
+		return 1;	/* fixed and provided by every kernel */
+	if (!strcmp(path, "[heap]")) {
+		v->flags |= IMG_VMA_ANON | IMG_VMA_HEAP;
+		return 0;
+	}
+	if (!strncmp(path, "[stack", 6)) {
+		v->flags |= IMG_VMA_ANON | IMG_VMA_STACK;
+		return 0;
+	}
+	if (!strcmp(path, "[vdso]")) {
+		v->flags |= IMG_VMA_VDSO;
+		return 0;
+	}
+	if (!strncmp(path, "[vvar", 5)) {
+		v->flags |= IMG_VMA_VVAR;
+		return 0;
+	}
+	if (m->shared && !strcmp(path, "/dev/zero (deleted)")) {
+		v->flags |= IMG_VMA_ANON;	/* MAP_SHARED|MAP_ANONYMOUS */
+		return 0;
+	}
+	if (path[0] == '/' && !has_suffix(path, " (deleted)")) {
+		v->flags |= IMG_VMA_FILE;
+		return 0;
+	}
+unsupported:
+	pr_err("can't dump mapping %llx-%llx of %d: %s is not supported yet",
+	       (unsigned long long)m->start, (unsigned long long)m->end, c->pid,
+	       path ? path : "device memory");
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+int dump_collect_vmas(struct dump_ctx *c)
+{
+	struct img_process *p = &c->proc;
+	int i, r;
+	size_t k;
+
+	p->vmas = calloc(c->nr_maps ? c->nr_maps : 1, sizeof(*p->vmas));
+	if (!p->vmas)
+		return -1;
+	for (i = 0; i < c->nr_maps; i++) {
+		const struct proc_map *m = &c->maps[i];
+		struct img_vma *v = &p->vmas[p->nr_vmas];
+
+		memset(v, 0, sizeof(*v));
+		r = vma_kind(c, m, v);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		v->start = m->start;
+		v->end = m->end;
+		v->pgoff = m->pgoff;
+		v->prot = m->prot;
+		v->dev = m->dev;
+		v->ino = m->ino;
+		for (k = 0; k < ARRAY_SIZE(advice_map); k++)
+			if (m->vmflags & advice_map[k].vmf)
+				v->advice |= advice_map[k].adv;
+		if (m->path && !(v->path = strdup(m->path)))
+			return -1;
+		p->nr_vmas++;
+	}
+	return 0;
+}
+
+static int page_wanted(const struct img_vma *v, uint64_t pme)
+{
+	int present = !!(pme & PME_PRESENT), swapped = !!(pme & PME_SWAP);
+
+	if (v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR))
+		return 0;
+	if (v->flags & IMG_VMA_SHARED)	/* file pages live in the file */
+		return (v->flags & IMG_VMA_ANON) && (present || swapped);
+	if (v->flags & IMG_VMA_FILE)	/* only our private copies */
+		return swapped || (present && !(pme & PME_FILE));
+	return present || swapped;
+}
+
+struct mem_io {
+	int pagemap_fd, mem_fd;
+	uint64_t *pme;
+	uint8_t *buf;
+};
+
+/* process_vm_readv cannot read PROT_NONE pages; /proc/PID/mem can. */
+static int read_target(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
+		       void *buf, size_t len)
+{
+	if (!inject_read(c->ip, addr, buf, len))
+		return 0;
+	return pread_full(io->mem_fd, buf, len, addr);
+}
+
+static int write_run(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
+		     uint64_t nr)
+{
+	uint64_t left = nr * c->page_size;
+
+	if (img_write_pages_begin(c->w, addr, nr))
+		return -1;
+	while (left) {
+		size_t n = left < COPY_CHUNK ? left : COPY_CHUNK;
+
+		if (dump_interrupted(c))
+			return -1;
+		if (read_target(c, io, addr, io->buf, n)) {
+			pr_perror("can't read memory of %d at %llx", c->pid,
+				  (unsigned long long)addr);
+			return -1;
+		}
+		if (img_write_pages_data(c->w, io->buf, n))
+			return -1;
+		addr += n;
+		left -= n;
+	}
+	return img_write_pages_end(c->w);
+}
+
+/* Write PAGES records for the wanted pages of one VMA. */
+static int dump_vma_pages(struct dump_ctx *c, struct mem_io *io,
+			  const struct img_vma *v)
+{
+	uint64_t ps = c->page_size, addr = v->start, run = 0, run_start = 0;
+
+	while (addr < v->end) {
+		uint64_t n = (v->end - addr) / ps, i;
+
+		if (n > PM_BATCH)
+			n = PM_BATCH;
+		if (pread_full(io->pagemap_fd, io->pme, n * 8, addr / ps * 8)) {
+			pr_perror("can't read the pagemap of %d", c->pid);
+			return -1;
+		}
+		for (i = 0; i < n; i++, addr += ps) {
+			if (page_wanted(v, io->pme[i])) {
+				if (!run++)
+					run_start = addr;
+				continue;
+			}
+			if (run && write_run(c, io, run_start, run))
+				return -1;
+			run = 0;
+		}
+	}
+	if (run && write_run(c, io, run_start, run))
+		return -1;
+	return 0;
+}
+
+int dump_write_memory(struct dump_ctx *c)
+{
+	struct mem_io io = { .pagemap_fd = -1, .mem_fd = -1 };
+	char path[64];
+	uint32_t i;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	io.pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	io.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	io.pme = malloc(PM_BATCH * sizeof(uint64_t));
+	io.buf = malloc(COPY_CHUNK);
+	if (io.pagemap_fd < 0 || io.mem_fd < 0 || !io.pme || !io.buf) {
+		pr_perror("can't prepare to read memory of %d", c->pid);
+		goto out;
+	}
+	for (i = 0; i < c->proc.nr_vmas; i++)
+		if (dump_vma_pages(c, &io, &c->proc.vmas[i]))
+			goto out;
+	ret = 0;
+out:
+	if (io.pagemap_fd >= 0)
+		close(io.pagemap_fd);
+	if (io.mem_fd >= 0)
+		close(io.mem_fd);
+	free(io.pme);
+	free(io.buf);
+	return ret;
+}

@@ -1,0 +1,39 @@
+/*
+ * Dumper internals: the context passed between the steps of a dump.
+ */
+#ifndef CKPT_DUMP_PRIV_H
+#define CKPT_DUMP_PRIV_H
+
+#include "ckpt/dump.h"
+#include "image/image.h"
+#include "inject/inject.h"
+
+struct dump_ctx {
+	const struct dump_opts *o;
+	pid_t pid;
+	struct inject_proc *ip;	/* the frozen target */
+	int leader;		/* index of the thread group leader */
+	struct img_writer *w;
+	struct img_process proc;	/* what is gathered before writing */
+	struct proc_map *maps;
+	int nr_maps;
+	uint64_t brk;
+	long page_size;
+};
+
+/* dump-mem.c */
+int dump_collect_vmas(struct dump_ctx *c) __must_check;
+int dump_write_memory(struct dump_ctx *c) __must_check;
+
+/* dump-files.c */
+int dump_collect_fds(struct dump_ctx *c) __must_check;
+
+/* dump-task.c */
+int dump_collect_proc(struct dump_ctx *c) __must_check;
+int dump_collect_threads(struct dump_ctx *c) __must_check;
+int dump_collect_sigacts(struct dump_ctx *c) __must_check;
+void dump_free_process(struct img_process *p);
+
+int dump_interrupted(const struct dump_ctx *c);
+
+#endif

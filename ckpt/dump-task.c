@@ -1,0 +1,323 @@
+/*
+ * Dump of the process-wide and per-thread state: identity, mm fields,
+ * credentials, limits, auxv, and for each thread its registers, masks,
+ * pending signals and the kernel-side pointers (tid address, robust list,
+ * rseq, sigaltstack). What /proc and ptrace do not show is asked by remote
+ * system calls in the frozen target.
+ */
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/ptrace.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+
+struct rseq_conf {
+	uint64_t rseq_abi_pointer;
+	uint32_t rseq_abi_size, signature, flags, pad;
+};
+
+static char *read_link(pid_t pid, const char *what)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* "Key:\tvalue..." from /proc/PID/status; first number in base */
+static int status_field(const char *status, const char *key, int base,
+			unsigned long *val)
+{
+	const char *p = strstr(status, key);
+
+	if (!p)
+		return -1;
+	*val = strtoul(p + strlen(key), NULL, base);
+	return 0;
+}
+
+static int collect_status(struct dump_ctx *c, struct img_proc *p)
+{
+	char path[64], *s;
+	unsigned long v;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return -1;
+	if (status_field(s, "\nUmask:", 8, &v))
+		goto out;
+	p->umask = v;
+	if (status_field(s, "\nUid:", 10, &v))
+		goto out;
+	p->uid = v;
+	if (status_field(s, "\nGid:", 10, &v))
+		goto out;
+	p->gid = v;
+	ret = 0;
+out:
+	free(s);
+	return ret;
+}
+
+static int collect_auxv(struct dump_ctx *c, struct img_proc *p)
+{
+	char path[64], *buf;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", c->pid);
+	buf = read_file_str(path, &len);
+	if (!buf)
+		return -1;
+	len /= sizeof(uint64_t);
+	if (len > IMG_MAX_AUXV)
+		len = IMG_MAX_AUXV;
+	len &= ~1UL;
+	p->auxv = (uint64_t *)buf;	/* the NUL byte past the end is spare */
+	p->nr_auxv = len;
+	return 0;
+}
+
+static int collect_rlimits(struct dump_ctx *c, struct img_proc *p)
+{
+	struct rlimit rl;
+	int i;
+
+	p->nr_rlimits = RLIM_NLIMITS < IMG_NR_RLIMITS ? RLIM_NLIMITS :
+		IMG_NR_RLIMITS;
+	for (i = 0; i < (int)p->nr_rlimits; i++) {
+		if (prlimit(c->pid, i, NULL, &rl))
+			return -1;
+		p->rlimits[i].cur = rl.rlim_cur;
+		p->rlimits[i].max = rl.rlim_max;
+	}
+	return 0;
+}
+
+static int collect_personality(struct dump_ctx *c, struct img_proc *p)
+{
+	char path[64], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/personality", c->pid);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return -1;
+	p->personality = strtoul(s, NULL, 16);
+	free(s);
+	return 0;
+}
+
+int dump_collect_proc(struct dump_ctx *c)
+{
+	struct img_proc *p = &c->proc.proc;
+	struct proc_stat st;
+	long ret;
+
+	if (proc_parse_stat(c->pid, &st))
+		return -1;
+	p->pid = c->pid;
+	p->ppid = st.ppid;
+	p->pgid = st.pgrp;
+	p->sid = st.session;
+	memcpy(p->comm, st.comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	p->mm = (struct img_mm){
+		.start_code = st.start_code, .end_code = st.end_code,
+		.start_data = st.start_data, .end_data = st.end_data,
+		.start_brk = st.start_brk, .start_stack = st.start_stack,
+		.arg_start = st.arg_start, .arg_end = st.arg_end,
+		.env_start = st.env_start, .env_end = st.env_end,
+	};
+	/* the current break is not in /proc: ask brk(0) */
+	if (inject_syscall(c->ip, c->leader, &ret, SYS_brk, 0, 0, 0, 0, 0, 0))
+		return -1;
+	p->mm.brk = ret;
+	p->exe = read_link(c->pid, "exe");
+	p->cwd = read_link(c->pid, "cwd");
+	p->root = read_link(c->pid, "root");
+	if (!p->exe || !p->cwd || !p->root)
+		return -1;
+	if (collect_status(c, p) || collect_auxv(c, p) ||
+	    collect_rlimits(c, p) || collect_personality(c, p))
+		return -1;
+	p->nr_threads = c->ip->nr_threads;
+	return 0;
+}
+
+/* Read the pending signals of one queue (PTRACE_PEEKSIGINFO). */
+static int collect_siginfo(pid_t tid, int shared, struct img_thread *t)
+{
+	struct ptrace_peeksiginfo_args a = {
+		.flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0, .nr = 1,
+	};
+	uint8_t si[IMG_SIGINFO_SIZE];
+	struct img_siginfo *n;
+	long r;
+
+	for (a.off = 0; a.off < IMG_MAX_SIGINFO; a.off++) {
+		r = ptrace(PTRACE_PEEKSIGINFO, tid, &a, si);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		n = realloc(t->siginfo, (t->nr_siginfo + 1) * sizeof(*n));
+		if (!n)
+			return -1;
+		t->siginfo = n;
+		n[t->nr_siginfo].shared = shared;
+		memcpy(n[t->nr_siginfo].data, si, sizeof(si));
+		t->nr_siginfo++;
+	}
+	return 0;
+}
+
+/* Ask the thread itself for what only it can tell. */
+static int collect_remote(struct dump_ctx *c, int ti, struct img_thread *t)
+{
+	struct inject_proc *ip = c->ip;
+	uint64_t ss[3];		/* stack_t: sp, flags, size */
+	long ret;
+
+	if (inject_syscall(ip, ti, &ret, SYS_sigaltstack, 0, ip->scratch, 0,
+			   0, 0, 0) || ret ||
+	    inject_read(ip, ip->scratch, ss, sizeof(ss)))
+		return -1;
+	t->ss_sp = ss[0];
+	t->ss_flags = (uint32_t)ss[1];
+	t->ss_size = ss[2];
+	if (inject_syscall(ip, ti, &ret, SYS_prctl, PR_GET_TID_ADDRESS,
+			   ip->scratch, 0, 0, 0, 0) || ret ||
+	    inject_read(ip, ip->scratch, &t->clear_tid, sizeof(uint64_t)))
+		return -1;
+	return 0;
+}
+
+static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
+{
+	struct inject_thread *it = &c->ip->threads[ti];
+	struct arch_regs r = it->regs;
+	struct rseq_conf rc;
+	size_t xlen = arch_xstate_max();
+	long head = 0;
+	size_t len = 0;
+
+	t->tid = it->tid;
+	t->sigmask = it->sigmask;
+	/* a call interrupted by the freeze is made again after restore */
+	arch_regs_normalize_restart(&r, 0);
+	arch_regs_clear_syscall(&r);
+	t->regs_isa = arch_isa();
+	t->nr_regs = arch_regs_nr_words();
+	t->regs = calloc(t->nr_regs, sizeof(uint64_t));
+	t->xstate = malloc(xlen);
+	if (!t->regs || !t->xstate)
+		return -1;
+	arch_regs_to_words(&r, t->regs);
+	if (arch_get_xstate(t->tid, t->xstate, &xlen))
+		return -1;
+	t->xstate_len = xlen;
+	if (syscall(SYS_get_robust_list, t->tid, &head, &len))
+		return -1;
+	t->robust_list = head;
+	t->robust_len = len;
+	memset(&rc, 0, sizeof(rc));
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->tid, sizeof(rc), &rc) >= 0
+	    && rc.rseq_abi_pointer) {
+		t->rseq = rc.rseq_abi_pointer;
+		t->rseq_len = rc.rseq_abi_size;
+		t->rseq_sig = rc.signature;
+	}
+	if (collect_siginfo(t->tid, 0, t) ||
+	    (it->tid == c->pid && collect_siginfo(t->tid, 1, t)))
+		return -1;
+	return collect_remote(c, ti, t);
+}
+
+int dump_collect_threads(struct dump_ctx *c)
+{
+	struct img_process *p = &c->proc;
+	int i;
+
+	p->threads = calloc(c->ip->nr_threads, sizeof(*p->threads));
+	if (!p->threads)
+		return -1;
+	p->nr_threads = c->ip->nr_threads;
+	for (i = 0; i < c->ip->nr_threads; i++) {
+		if (collect_thread(c, i, &p->threads[i])) {
+			pr_perror("can't dump thread %d of %d",
+				  c->ip->threads[i].tid, c->pid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dump_collect_sigacts(struct dump_ctx *c)
+{
+	struct inject_proc *ip = c->ip;
+	size_t ksz = arch_ksigaction_size();
+	uint8_t k[64];
+	long ret;
+	int sig;
+
+	for (sig = 1; sig <= IMG_NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (inject_syscall(ip, c->leader, &ret, SYS_rt_sigaction, sig,
+				   0, ip->scratch, 8, 0, 0))
+			return -1;
+		if (ret) {
+			errno = -ret;
+			pr_perror("can't read the action of signal %d", sig);
+			return -1;
+		}
+		if (inject_read(ip, ip->scratch, k, ksz))
+			return -1;
+		arch_ksigaction_to_img(k, &c->proc.sigacts[sig - 1]);
+	}
+	c->proc.has_sigacts = 1;
+	return 0;
+}
+
+void dump_free_process(struct img_process *p)
+{
+	uint32_t i;
+
+	free(p->proc.exe);
+	free(p->proc.cwd);
+	free(p->proc.root);
+	free(p->proc.auxv);
+	for (i = 0; i < p->nr_threads; i++) {
+		free(p->threads[i].regs);
+		free(p->threads[i].xstate);
+		free(p->threads[i].siginfo);
+	}
+	free(p->threads);
+	for (i = 0; i < p->nr_vmas; i++)
+		free(p->vmas[i].path);
+	free(p->vmas);
+	free(p->pages);
+	for (i = 0; i < p->nr_fds; i++)
+		free(p->fds[i].path);
+	free(p->fds);
+	memset(p, 0, sizeof(*p));
+}

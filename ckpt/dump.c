@@ -1,0 +1,200 @@
+/*
+ * The dump of one process: check the target, freeze it, gather its state,
+ * write the image, then thaw or kill it.
+ *
+ * Ordering matters: the image is opened before the freeze (so that a bad
+ * output path costs the target nothing), the maps are read before our
+ * scratch page exists, our patched text is put back before memory is read,
+ * and with --kill the target dies only after the image is committed. On
+ * every error, and when ckpt is interrupted, the target is thawed and the
+ * half-written image removed.
+ */
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+int dump_interrupted(const struct dump_ctx *c)
+{
+	if (c->o->interrupted && *c->o->interrupted) {
+		pr_err("interrupted: dump of %d abandoned", c->pid);
+		return 1;
+	}
+	return 0;
+}
+
+/* Is pid ckpt itself (or one of its threads)? */
+static int is_self(pid_t pid)
+{
+	char path[64], *s, *p;
+	int self = 0;
+
+	if (pid == getpid())
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return 0;
+	p = strstr(s, "\nTgid:");
+	if (p && atoi(p + 6) == getpid())
+		self = 1;
+	free(s);
+	return self;
+}
+
+static int check_target(pid_t pid)
+{
+	if (pid <= 0) {
+		pr_err("invalid pid %d", pid);
+		return -1;
+	}
+	if (is_self(pid)) {
+		pr_err("can't dump %d: it is ckpt itself", pid);
+		return -1;
+	}
+	if (kill(pid, 0) && errno == ESRCH) {
+		pr_err("can't dump %d: no such process", pid);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_header(struct dump_ctx *c)
+{
+	struct img_header h;
+	struct utsname u;
+
+	memset(&h, 0, sizeof(h));
+	h.version = IMG_VERSION;
+	h.isa = arch_isa();
+	h.page_size = c->page_size;
+	h.created = time(NULL);
+	if (!uname(&u))
+		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+	return img_write_header(c->w, &h);
+}
+
+static int write_records(struct dump_ctx *c)
+{
+	struct img_process *p = &c->proc;
+	uint32_t i;
+
+	if (write_header(c) || img_write_proc(c->w, &p->proc))
+		return -1;
+	for (i = 0; i < p->nr_threads; i++)
+		if (img_write_thread(c->w, &p->threads[i]))
+			return -1;
+	if (p->has_sigacts && img_write_sigacts(c->w, p->sigacts))
+		return -1;
+	for (i = 0; i < p->nr_fds; i++)
+		if (img_write_fd(c->w, &p->fds[i]))
+			return -1;
+	for (i = 0; i < p->nr_vmas; i++)
+		if (img_write_vma(c->w, &p->vmas[i]))
+			return -1;
+	return dump_write_memory(c);
+}
+
+static int find_leader(const struct inject_proc *ip)
+{
+	int i;
+
+	for (i = 0; i < ip->nr_threads; i++)
+		if (ip->threads[i].tid == ip->pid)
+			return i;
+	return 0;
+}
+
+/* Everything that happens while the target is frozen. */
+static int dump_frozen(struct dump_ctx *c)
+{
+	c->leader = find_leader(c->ip);
+	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
+	if (c->nr_maps < 0) {
+		pr_perror("can't read the maps of %d", c->pid);
+		return -1;
+	}
+	if (inject_prepare(c->ip)) {
+		pr_perror("can't make system calls in %d", c->pid);
+		return -1;
+	}
+	if (dump_collect_proc(c)) {
+		pr_perror("can't read the state of %d", c->pid);
+		return -1;
+	}
+	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
+	    dump_collect_fds(c) || dump_collect_vmas(c))
+		return -1;
+	if (inject_unprepare(c->ip)) {
+		pr_perror("can't clean up after system calls in %d", c->pid);
+		return -1;
+	}
+	if (dump_interrupted(c))
+		return -1;
+	return write_records(c);
+}
+
+static enum dump_result seize(struct dump_ctx *c)
+{
+	if (!inject_seize(c->pid, &c->ip))
+		return DUMP_OK;
+	if (errno == ESRCH)
+		pr_err("can't seize %d: no such process", c->pid);
+	else
+		pr_perror("can't seize %d", c->pid);
+	return DUMP_ENOTARGET;
+}
+
+enum dump_result dump_process(const struct dump_opts *o)
+{
+	struct dump_ctx c = { .o = o, .pid = o->pid };
+	enum dump_result res;
+
+	c.page_size = sysconf(_SC_PAGESIZE);
+	if (check_target(o->pid))
+		return DUMP_ENOTARGET;
+	c.w = img_writer_open(o->output);
+	if (!c.w)
+		return DUMP_ECREATE;
+	res = seize(&c);
+	if (res != DUMP_OK)
+		goto err;
+	res = DUMP_EFAILED;
+	if (dump_frozen(&c))
+		goto err;
+	if (!o->kill && inject_release(c.ip, 0)) {
+		/* the image may still be good: the target was frozen */
+		pr_warn("thawing %d failed; the image is kept", c.pid);
+	}
+	if (!o->kill)
+		c.ip = NULL;
+	if (img_writer_commit(c.w)) {
+		c.w = NULL;
+		goto err;
+	}
+	c.w = NULL;
+	if (o->kill && inject_release(c.ip, 1)) {
+		pr_perror("can't kill %d after the dump", c.pid);
+		c.ip = NULL;
+		goto err;
+	}
+	c.ip = NULL;
+	res = DUMP_OK;
+	goto out;
+err:
+	if (c.ip && inject_release(c.ip, 0))
+		pr_err("could not thaw %d completely", c.pid);
+	if (c.w)
+		img_writer_abort(c.w);
+out:
+	proc_free_maps(c.maps, c.nr_maps > 0 ? c.nr_maps : 0);
+	dump_free_process(&c.proc);
+	return res;
+}

@@ -1,0 +1,31 @@
+/*
+ * The dumper: turns a live process into an image. cmd-attach.c parses the
+ * options into a struct dump_opts and maps the result to an exit status.
+ */
+#ifndef CKPT_DUMP_H
+#define CKPT_DUMP_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+
+struct dump_opts {
+	pid_t pid;
+	const char *output;	/* image path */
+	int kill;		/* kill the target after a committed dump */
+	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
+	volatile sig_atomic_t *interrupted;
+};
+
+/* What went wrong, for the exit status. */
+enum dump_result {
+	DUMP_OK = 0,
+	DUMP_ENOTARGET,		/* no such process, ckpt itself, untraceable */
+	DUMP_EFAILED,		/* the dump failed; the target runs on */
+	DUMP_ECREATE,		/* the image could not be created */
+};
+
+enum dump_result dump_process(const struct dump_opts *o);
+
+#endif

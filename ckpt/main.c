@@ -1,0 +1,58 @@
+/*
+ * ckpt: checkpoint and restore Linux processes. This file holds the command
+ * table and the options common to every command (-v, -q, --help).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ckpt/cmd.h"
+#include "util/util.h"
+
+static const struct cmd_entry *const commands[] = {
+	&cmd_attach_entry,
+	&cmd_restore_entry,
+	&cmd_check_entry,
+	&cmd_inspect_entry,
+};
+
+int cmd_usage(const struct cmd_entry *e)
+{
+	fprintf(stderr, "usage: ckpt %s %s\n", e->name, e->usage);
+	return EXIT_USAGE;
+}
+
+static int usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: ckpt [-v | -q] COMMAND [ARGS...]\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  ckpt %s %s\n", commands[i]->name,
+			commands[i]->usage);
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int level = LOG_WARN, i = 1;
+	size_t k;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v"))
+			level++;
+		else if (!strcmp(argv[i], "-q"))
+			level = LOG_ERR;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return usage(stdout);
+		else
+			return usage(stderr);
+	}
+	log_init("ckpt", level);
+	if (i >= argc)
+		return usage(stderr);
+	for (k = 0; k < ARRAY_SIZE(commands); k++)
+		if (!strcmp(argv[i], commands[k]->name))
+			return commands[k]->exec(argc - i, argv + i);
+	fprintf(stderr, "ckpt: unknown command '%s'\n", argv[i]);
+	return usage(stderr);
+}

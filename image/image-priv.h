@@ -1,0 +1,103 @@
+/*
+ * image-priv: what the writer, the reader and the record codec share and
+ * nobody else needs: the framing constants and the field encoders and
+ * decoders. man/ckpt-image.5 describes the same layout in prose.
+ */
+#ifndef CKPT_IMAGE_PRIV_H
+#define CKPT_IMAGE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/image.h"
+
+/* header: magic, u32 version, isa, page_size, flags, u64 created,
+ * kernel[65], zero padding, u32 CRC32C of the 124 bytes before it */
+#define IMG_HDR_VERSION_OFF	8
+#define IMG_HDR_ISA_OFF		12
+#define IMG_HDR_PSIZE_OFF	16
+#define IMG_HDR_FLAGS_OFF	20
+#define IMG_HDR_CREATED_OFF	24
+#define IMG_HDR_KERNEL_OFF	32
+#define IMG_HDR_KERNEL_LEN	65
+#define IMG_HDR_CRC_OFF		124
+
+#define IMG_MIN_PAGE_SIZE	4096u
+#define IMG_MAX_PAGE_SIZE	65536u
+
+/* record: u32 type, u32 flags, u64 length, payload, u32 crc */
+#define IMG_REC_HDR_SIZE	16
+#define IMG_REC_CRC_SIZE	4
+/* PAGES payload before the padding: u64 addr, u64 nr_pages, u32 pad */
+#define IMG_PAGES_FIXED		20
+/* trailer: u64 count, count * (u32 type, u32 crc, u64 off, u64 len), u32 */
+#define IMG_TRAILER_ENTRY	24
+#define IMG_TRAILER_SIZE(n)	(8 + (uint64_t)(n) * IMG_TRAILER_ENTRY + 4)
+/* no record but PAGES and the trailer comes near this */
+#define IMG_MAX_PAYLOAD		(1u << 20)
+/* user addresses stay below 2^56 on every supported ISA (LA57 included) */
+#define IMG_MAX_ADDR		(1ull << 56)
+
+#define IMG_VMA_ALL_FLAGS	0xffu
+#define IMG_ADV_ALL		0xffu
+
+struct img_index_ent {
+	uint32_t type;
+	uint32_t crc;
+	uint64_t off;
+	uint64_t len;
+};
+
+/* Growing output buffer; the first error sticks and later puts do nothing */
+struct enc {
+	uint8_t *buf;
+	size_t len, cap;
+	const char *err;
+};
+
+/* Cursor over one payload; the first error sticks in msg */
+struct dec {
+	const uint8_t *p;
+	size_t len, pos;
+	int failed;
+	char msg[160];
+};
+
+uint32_t img_crc32c_sw(uint32_t crc, const void *buf, size_t len);
+
+void enc_reset(struct enc *e);
+void enc_free(struct enc *e);
+void enc_u32(struct enc *e, uint32_t v);
+void enc_u64(struct enc *e, uint64_t v);
+
+void put_le32(uint8_t *p, uint32_t v);
+void put_le64(uint8_t *p, uint64_t v);
+uint32_t get_le32(const uint8_t *p);
+uint64_t get_le64(const uint8_t *p);
+
+void dec_init(struct dec *d, const void *p, size_t len);
+void dec_fail(struct dec *d, const char *fmt, ...) __printf(2, 3);
+void dec_u32(struct dec *d, uint32_t *v);
+void dec_u64(struct dec *d, uint64_t *v);
+int dec_end(struct dec *d);
+
+/* One encoder and one decoder per record type (codec.c). Decoders fill a
+ * zeroed struct; on error the caller frees it with the matching free. */
+int img_enc_proc(struct enc *e, const struct img_proc *p);
+int img_enc_thread(struct enc *e, const struct img_thread *t);
+int img_enc_vma(struct enc *e, const struct img_vma *v);
+int img_enc_fd(struct enc *e, const struct img_fd *f);
+int img_enc_sigacts(struct enc *e, const struct img_sigact *acts);
+
+int img_dec_proc(struct dec *d, struct img_proc *p);
+int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa);
+int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size);
+int img_dec_fd(struct dec *d, struct img_fd *f);
+int img_dec_sigacts(struct dec *d, struct img_sigact *acts);
+
+void img_proc_free(struct img_proc *p);
+void img_thread_free(struct img_thread *t);
+void img_vma_free(struct img_vma *v);
+void img_fd_free(struct img_fd *f);
+
+#endif

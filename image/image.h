@@ -1,0 +1,269 @@
+/*
+ * image: the checkpoint image format, the contract between the dumper
+ * (ckpt/), the restorer (restore/), the writers (plugins/) and arch/.
+ *
+ * An image is one streamable file:
+ *
+ *   header      magic "CKPTIMG\0", version, ISA, page size, flags,
+ *               kernel release, creation time
+ *   records     each: u32 type, u32 flags, u64 payload length, payload,
+ *               u32 CRC32C of the 16 header bytes and the payload
+ *   trailer     a record of type IMG_REC_TRAILER whose payload is the
+ *               index of every record before it (type, offset, length)
+ *               and a CRC32C over the sequence of their CRCs
+ *
+ * All integers are little endian and fixed width; strings are a u32 length
+ * and that many bytes, without NUL. Payloads are encoded field by field by
+ * this module, never copied raw from a C struct. The records of a process
+ * follow its IMG_REC_PROC record, so an image can hold a tree later.
+ *
+ * A PAGES record carries the contents of consecutive pages of one VMA; its
+ * data starts at a page-aligned offset of the image so that the restorer can
+ * read it straight into place. man/ckpt-image.5 is the full description.
+ */
+#ifndef CKPT_IMAGE_H
+#define CKPT_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+#define IMG_MAGIC		"CKPTIMG"	/* 8 bytes with its NUL */
+#define IMG_VERSION		1
+#define IMG_HEADER_SIZE		128	/* fixed, see img_header */
+
+enum img_isa {
+	IMG_ISA_X86_64 = 1,
+	IMG_ISA_AARCH64 = 2,
+};
+
+enum img_rec_type {
+	IMG_REC_PROC = 1,
+	IMG_REC_THREAD = 2,
+	IMG_REC_VMA = 3,
+	IMG_REC_PAGES = 4,
+	IMG_REC_FD = 5,
+	IMG_REC_SIGACTS = 6,
+	IMG_REC_TRAILER = 0x7fff,
+};
+
+/* Upper bounds the reader enforces; anything larger is a damaged image. */
+#define IMG_MAX_STR		4096
+#define IMG_MAX_AUXV		128	/* u64 words */
+#define IMG_MAX_REGS		256	/* u64 words */
+#define IMG_MAX_XSTATE		(64 * 1024)
+#define IMG_MAX_SIGINFO		1024
+#define IMG_MAX_RECORDS		(1u << 24)
+#define IMG_MAX_PROCS		4096
+#define IMG_NSIG		64
+#define IMG_SIGINFO_SIZE	128
+#define IMG_NR_RLIMITS		16
+
+struct img_header {
+	uint32_t version;
+	uint32_t isa;		/* enum img_isa */
+	uint32_t page_size;
+	uint32_t flags;		/* none defined yet: must be 0 */
+	uint64_t created;	/* seconds since the epoch */
+	char kernel[65];	/* uname -r, NUL terminated */
+};
+
+/* mm fields as /proc/PID/stat gives them, for prctl(PR_SET_MM_MAP) */
+struct img_mm {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+struct img_rlimit {
+	uint64_t cur, max;	/* RLIM_INFINITY is ~0 */
+};
+
+struct img_proc {
+	int32_t pid, ppid, pgid, sid;
+	uint32_t umask;
+	uint32_t personality;
+	uint32_t uid, gid;
+	uint32_t nr_threads;	/* THREAD records that follow */
+	char comm[16];		/* NUL terminated */
+	char *exe, *cwd, *root;
+	struct img_mm mm;
+	uint32_t nr_auxv;	/* u64 words in auxv, pairs */
+	uint64_t *auxv;
+	uint32_t nr_rlimits;	/* <= IMG_NR_RLIMITS */
+	struct img_rlimit rlimits[IMG_NR_RLIMITS];
+};
+
+struct img_siginfo {
+	uint32_t shared;	/* 1: process-wide queue, 0: the thread's */
+	uint8_t data[IMG_SIGINFO_SIZE];	/* the kernel's siginfo_t bytes */
+};
+
+struct img_thread {
+	int32_t tid;
+	uint32_t regs_isa;	/* enum img_isa of regs[] */
+	uint32_t nr_regs;	/* u64 words, layout owned by arch/ */
+	uint64_t *regs;
+	uint32_t xstate_len;	/* extended FPU state, XSAVE layout on x86 */
+	uint8_t *xstate;
+	uint64_t sigmask;	/* blocked signals, bit n-1 for signal n */
+	uint64_t clear_tid;	/* set_tid_address() */
+	uint64_t robust_list, robust_len;
+	uint64_t rseq, rseq_sig;
+	uint32_t rseq_len;
+	uint32_t ss_flags;	/* sigaltstack */
+	uint64_t ss_sp, ss_size;
+	uint32_t nr_siginfo;
+	struct img_siginfo *siginfo;
+};
+
+/* img_vma.flags */
+#define IMG_VMA_SHARED		(1u << 0)	/* MAP_SHARED */
+#define IMG_VMA_ANON		(1u << 1)	/* no backing file */
+#define IMG_VMA_FILE		(1u << 2)	/* backed by path */
+#define IMG_VMA_HEAP		(1u << 3)	/* [heap] */
+#define IMG_VMA_STACK		(1u << 4)	/* [stack] */
+#define IMG_VMA_VDSO		(1u << 5)	/* [vdso]: not dumped, moved */
+#define IMG_VMA_VVAR		(1u << 6)	/* [vvar], [vvar_vclock] */
+#define IMG_VMA_GROWSDOWN	(1u << 7)
+
+/* img_vma.advice: smaps VmFlags that madvise() can set back */
+#define IMG_ADV_DONTFORK	(1u << 0)
+#define IMG_ADV_DONTDUMP	(1u << 1)
+#define IMG_ADV_HUGEPAGE	(1u << 2)
+#define IMG_ADV_NOHUGEPAGE	(1u << 3)
+#define IMG_ADV_WIPEONFORK	(1u << 4)
+#define IMG_ADV_RANDOM		(1u << 5)
+#define IMG_ADV_SEQUENTIAL	(1u << 6)
+#define IMG_ADV_MERGEABLE	(1u << 7)
+
+struct img_vma {
+	uint64_t start, end;	/* page aligned, start < end */
+	uint64_t pgoff;		/* file offset in bytes */
+	uint32_t prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
+	uint32_t flags;		/* IMG_VMA_* */
+	uint32_t advice;	/* IMG_ADV_* */
+	uint64_t dev, ino;	/* of the backing file, for a sanity check */
+	char *path;		/* backing file or special name, or NULL */
+};
+
+/* A run of pages of one VMA. In a parsed image, data_off is the absolute
+ * offset of the page data in the image file. */
+struct img_pages {
+	uint64_t addr;
+	uint64_t nr_pages;
+	uint64_t data_off;
+};
+
+enum img_fd_type {
+	IMG_FD_REG = 1,		/* regular file, reopened by path */
+	IMG_FD_DIR = 2,
+	IMG_FD_CHR = 3,		/* character device by path (/dev/null) */
+	IMG_FD_TTY = 4,		/* a terminal: restore's own is used */
+	IMG_FD_INHERIT = 5,	/* pipe/socket on 0-2: restore's own fd */
+};
+
+struct img_fd {
+	int32_t fd;
+	uint32_t type;		/* enum img_fd_type */
+	uint32_t flags;		/* open(2) status flags and access mode */
+	uint32_t fdflags;	/* FD_CLOEXEC */
+	uint64_t pos;
+	uint32_t mode;		/* st_mode */
+	uint64_t dev, ino, size;
+	char *path;
+};
+
+struct img_sigact {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* One process and everything that follows its PROC record. */
+struct img_process {
+	struct img_proc proc;
+	uint32_t nr_threads;
+	struct img_thread *threads;
+	uint32_t nr_vmas;
+	struct img_vma *vmas;
+	uint32_t nr_pages;
+	struct img_pages *pages;
+	uint32_t nr_fds;
+	struct img_fd *fds;
+	int has_sigacts;
+	struct img_sigact sigacts[IMG_NSIG];
+};
+
+struct image {
+	struct img_header hdr;
+	uint32_t nr_procs;
+	struct img_process *procs;
+	uint64_t size;		/* bytes in the image file */
+	uint64_t nr_records;
+};
+
+/*
+ * Writing. A writer produces the stream through a sink; img_writer_open()
+ * builds the file sink: a temporary file beside PATH, mode 0600, renamed
+ * over PATH by commit after fsync. abort removes it. Nothing is visible at
+ * PATH until commit succeeded. Every function returns 0 or -1 and logs.
+ */
+struct img_sink {
+	int (*write)(struct img_sink *s, const void *buf, size_t len);
+	/* frees s on success; on failure s is left for abort */
+	int (*commit)(struct img_sink *s);
+	void (*abort)(struct img_sink *s);	/* also frees s */
+};
+
+struct img_writer;
+
+struct img_writer *img_writer_open(const char *path) __must_check;
+/* Takes sink over: it is aborted if this fails. */
+struct img_writer *img_writer_new(struct img_sink *sink) __must_check;
+int img_write_header(struct img_writer *w, const struct img_header *h)
+	__must_check;
+int img_write_proc(struct img_writer *w, const struct img_proc *p)
+	__must_check;
+int img_write_thread(struct img_writer *w, const struct img_thread *t)
+	__must_check;
+int img_write_vma(struct img_writer *w, const struct img_vma *v)
+	__must_check;
+int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
+int img_write_sigacts(struct img_writer *w,
+		      const struct img_sigact acts[IMG_NSIG]) __must_check;
+/* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
+ * any number of img_write_pages_data() calls, then end. */
+int img_write_pages_begin(struct img_writer *w, uint64_t addr,
+			  uint64_t nr_pages) __must_check;
+int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)
+	__must_check;
+int img_write_pages_end(struct img_writer *w) __must_check;
+/* Writes the trailer and commits the sink; frees w either way. */
+int img_writer_commit(struct img_writer *w) __must_check;
+/* Discards everything written; frees w. */
+void img_writer_abort(struct img_writer *w);
+/* Bytes written so far. */
+uint64_t img_writer_offset(const struct img_writer *w);
+
+/*
+ * Reading. The whole image is checked before anything is returned: magic,
+ * version, ISA (against expect_isa, unless 0), page size, every record's
+ * length and CRC (page data included), the trailer's index and checksum,
+ * and the meaning of every field (counts within bounds, VMAs sorted and
+ * disjoint, PAGES inside a VMA of their process, exactly one trailer at the
+ * end). Returns NULL with one pr_err line naming what is wrong.
+ */
+struct image *img_read_file(const char *path, uint32_t expect_isa)
+	__must_check;
+struct image *img_read_fd(int fd, uint32_t expect_isa) __must_check;
+struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
+	__must_check;
+void img_free(struct image *img);
+
+const char *img_rec_name(uint32_t type);
+const char *img_isa_name(uint32_t isa);
+
+/* CRC32C (Castagnoli), as used for every record: crc starts at 0. */
+uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * reader-priv: the reader's state, shared by reader.c (framing, CRCs, the
+ * trailer) and semantics.c (what the records mean together).
+ */
+#ifndef CKPT_READER_PRIV_H
+#define CKPT_READER_PRIV_H
+
+#include <stdint.h>
+
+#include "image/image.h"
+#include "image/image-priv.h"
+
+/* where a PAGES record of the current process was, for messages */
+struct rd_loc {
+	uint64_t no;
+	uint64_t off;
+};
+
+struct rd {
+	const char *name;
+	const uint8_t *buf;	/* img_read_buf, else NULL and fd */
+	int fd;
+	uint64_t size;
+	struct image *img;
+	/* the record being read */
+	uint64_t off;
+	uint32_t type;
+	/* every record before the trailer */
+	struct img_index_ent *idx;
+	uint64_t nr_idx, cap_idx;
+	/* PAGES records of the current process, parallel to its pages[] */
+	struct rd_loc *ploc;
+	uint32_t cap_ploc;
+	/* capacities of the current process's arrays */
+	uint32_t cap_procs, cap_threads, cap_vmas, cap_pages, cap_fds;
+	uint8_t *scratch;	/* payloads read with pread */
+	size_t cap_scratch;
+};
+
+/* One pr_err line naming the image, or the image and a record. */
+void rd_fail(struct rd *r, const char *fmt, ...) __printf(2, 3);
+void rec_fail_at(struct rd *r, uint64_t no, uint32_t type, uint64_t off,
+		 const char *fmt, ...) __printf(5, 6);
+#define rec_fail(r, ...) \
+	rec_fail_at(r, (r)->nr_idx + 1, (r)->type, (r)->off, __VA_ARGS__)
+
+/* semantics.c */
+int sem_record(struct rd *r, const uint8_t *payload, uint64_t len);
+int sem_pages(struct rd *r, const struct img_pages *pg);
+int sem_process_end(struct rd *r);
+int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
+	    size_t elem);
+
+#endif

@@ -1,0 +1,583 @@
+/*
+ * reader: checks an image from end to end before handing any of it out.
+ * This file does the framing: the header, each record's length and CRC
+ * (page data streamed in chunks with pread, never loaded whole), and the
+ * trailer's index and chain CRC; semantics.c and codec.c do the fields.
+ * Every failure is one pr_err line saying what and where, then NULL.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/reader-priv.h"
+
+#define RD_CHUNK	(256u * 1024)
+
+/* ---- messages ----------------------------------------------------------- */
+
+void rd_fail(struct rd *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_err("%s: %s", r->name, msg);
+}
+
+void rec_fail_at(struct rd *r, uint64_t no, uint32_t type, uint64_t off,
+		 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_err("%s: record %llu (%s) at offset %llu: %s", r->name,
+	       (unsigned long long)no, img_rec_name(type),
+	       (unsigned long long)off, msg);
+}
+
+const char *img_rec_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[IMG_REC_PROC] = "PROC",
+		[IMG_REC_THREAD] = "THREAD",
+		[IMG_REC_VMA] = "VMA",
+		[IMG_REC_PAGES] = "PAGES",
+		[IMG_REC_FD] = "FD",
+		[IMG_REC_SIGACTS] = "SIGACTS",
+	};
+
+	if (type == IMG_REC_TRAILER)
+		return "TRAILER";
+	if (type < ARRAY_SIZE(names) && names[type])
+		return names[type];
+	return "unknown";
+}
+
+const char *img_isa_name(uint32_t isa)
+{
+	switch (isa) {
+	case IMG_ISA_X86_64:
+		return "x86_64";
+	case IMG_ISA_AARCH64:
+		return "aarch64";
+	}
+	return "unknown";
+}
+
+/* ---- access to the bytes ------------------------------------------------ */
+
+/*
+ * len bytes at off, which the caller has checked lie inside the image: a
+ * pointer into the buffer, or into r->scratch after a pread.
+ */
+static const uint8_t *rd_view(struct rd *r, uint64_t off, size_t len)
+{
+	uint8_t *p;
+
+	if (r->buf)
+		return r->buf + off;
+	if (len > r->cap_scratch) {
+		p = realloc(r->scratch, len);
+		if (!p) {
+			rd_fail(r, "out of memory");
+			return NULL;
+		}
+		r->scratch = p;
+		r->cap_scratch = len;
+	}
+	if (pread_full(r->fd, r->scratch, len, off)) {
+		rd_fail(r, "can't read %zu bytes at offset %llu: %s", len,
+			(unsigned long long)off, strerror(errno));
+		return NULL;
+	}
+	return r->scratch;
+}
+
+/* Copies len bytes at off, inside the image, to dst. */
+static int rd_read(struct rd *r, uint64_t off, void *dst, size_t len)
+{
+	if (r->buf) {
+		memcpy(dst, r->buf + off, len);
+		return 0;
+	}
+	if (pread_full(r->fd, dst, len, off)) {
+		rd_fail(r, "can't read %zu bytes at offset %llu: %s", len,
+			(unsigned long long)off, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Folds len bytes at off into *crc, chunk by chunk; zero: all must be 0. */
+static int rd_crc(struct rd *r, uint64_t off, uint64_t len, uint32_t *crc,
+		  int zero)
+{
+	const uint8_t *p;
+	size_t n;
+
+	while (len) {
+		n = len;
+		if (!r->buf && n > RD_CHUNK)
+			n = RD_CHUNK;
+		p = rd_view(r, off, n);
+		if (!p)
+			return -1;
+		if (zero && (p[0] || memcmp(p, p + 1, n - 1))) {
+			rec_fail(r, "padding not zero");
+			return -1;
+		}
+		*crc = img_crc32c(*crc, p, n);
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- header ------------------------------------------------------------- */
+
+static int hdr_kernel(struct rd *r, const uint8_t *b)
+{
+	const char *k = (const char *)b + IMG_HDR_KERNEL_OFF;
+	size_t n = strnlen(k, IMG_HDR_KERNEL_LEN);
+	size_t i;
+
+	if (n == IMG_HDR_KERNEL_LEN) {
+		rd_fail(r, "kernel release in header not terminated");
+		return -1;
+	}
+	memcpy(r->img->hdr.kernel, k, n + 1);
+	/* the rest of the field and the reserved bytes up to the CRC */
+	for (i = IMG_HDR_KERNEL_OFF + n; i < IMG_HDR_CRC_OFF; i++) {
+		if (b[i]) {
+			rd_fail(r, "non-zero reserved byte %zu in header", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int hdr_fields(struct rd *r, struct img_header *h, uint32_t expect)
+{
+	if (h->isa != IMG_ISA_X86_64 && h->isa != IMG_ISA_AARCH64) {
+		rd_fail(r, "unknown isa %u", h->isa);
+		return -1;
+	}
+	if (expect && h->isa != expect) {
+		rd_fail(r, "image is for %s, this is %s", img_isa_name(h->isa),
+			img_isa_name(expect));
+		return -1;
+	}
+	if (h->page_size < IMG_MIN_PAGE_SIZE ||
+	    h->page_size > IMG_MAX_PAGE_SIZE ||
+	    (h->page_size & (h->page_size - 1))) {
+		rd_fail(r, "bad page size %u", h->page_size);
+		return -1;
+	}
+	if (h->flags) {
+		rd_fail(r, "unknown header flags %#x", h->flags);
+		return -1;
+	}
+	return 0;
+}
+
+/* Version before CRC: a newer format may have changed the header too. */
+static int rd_header(struct rd *r, uint32_t expect)
+{
+	struct img_header *h = &r->img->hdr;
+	size_t n = r->size < IMG_HEADER_SIZE ? r->size : IMG_HEADER_SIZE;
+	const uint8_t *b;
+
+	b = rd_view(r, 0, n);
+	if (!b)
+		return -1;
+	if (memcmp(b, IMG_MAGIC,
+		   n < sizeof(IMG_MAGIC) ? n : sizeof(IMG_MAGIC))) {
+		rd_fail(r, "bad magic");
+		return -1;
+	}
+	if (n < IMG_HEADER_SIZE) {
+		rd_fail(r, "truncated in header");
+		return -1;
+	}
+	h->version = get_le32(b + IMG_HDR_VERSION_OFF);
+	if (h->version != IMG_VERSION) {
+		rd_fail(r, "format version %u, this build reads %u",
+			h->version, IMG_VERSION);
+		return -1;
+	}
+	if (get_le32(b + IMG_HDR_CRC_OFF) !=
+	    img_crc32c(0, b, IMG_HDR_CRC_OFF)) {
+		rd_fail(r, "header crc mismatch");
+		return -1;
+	}
+	h->isa = get_le32(b + IMG_HDR_ISA_OFF);
+	h->page_size = get_le32(b + IMG_HDR_PSIZE_OFF);
+	h->flags = get_le32(b + IMG_HDR_FLAGS_OFF);
+	h->created = get_le64(b + IMG_HDR_CREATED_OFF);
+	if (hdr_kernel(r, b))
+		return -1;
+	return hdr_fields(r, h, expect);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static int rd_index_add(struct rd *r, uint64_t len, uint32_t crc)
+{
+	struct img_index_ent *n;
+	uint64_t cap;
+
+	if (r->nr_idx == r->cap_idx) {
+		cap = r->cap_idx ? r->cap_idx * 2 : 64;
+		n = realloc(r->idx, cap * sizeof(*n));
+		if (!n) {
+			rd_fail(r, "out of memory");
+			return -1;
+		}
+		r->idx = n;
+		r->cap_idx = cap;
+	}
+	r->idx[r->nr_idx++] = (struct img_index_ent){ r->type, crc, r->off,
+						      len };
+	return 0;
+}
+
+static int rd_crc_ok(struct rd *r, uint64_t len, uint32_t crc)
+{
+	uint8_t c[IMG_REC_CRC_SIZE];
+
+	if (rd_read(r, r->off + IMG_REC_HDR_SIZE + len, c, sizeof(c)))
+		return -1;
+	if (get_le32(c) != crc) {
+		rec_fail(r, "crc mismatch");
+		return -1;
+	}
+	return 0;
+}
+
+/* A record whose payload is decoded whole: CRC first, then the fields. */
+static int rd_plain(struct rd *r, const uint8_t *h, uint64_t len)
+{
+	const uint8_t *p;
+	uint32_t crc;
+
+	if (len > IMG_MAX_PAYLOAD) {
+		rec_fail(r, "payload of %llu bytes too large",
+			 (unsigned long long)len);
+		return -1;
+	}
+	p = rd_view(r, r->off + IMG_REC_HDR_SIZE, len);
+	if (!p)
+		return -1;
+	crc = img_crc32c(img_crc32c(0, h, IMG_REC_HDR_SIZE), p, len);
+	if (rd_crc_ok(r, len, crc) || sem_record(r, p, len))
+		return -1;
+	return rd_index_add(r, len, crc);
+}
+
+static int pages_fields(struct rd *r, const uint8_t *f, uint64_t len,
+			struct img_pages *pg, uint32_t *pad)
+{
+	uint64_t ps = r->img->hdr.page_size, data;
+
+	pg->addr = get_le64(f);
+	pg->nr_pages = get_le64(f + 8);
+	*pad = get_le32(f + 16);
+	pg->data_off = r->off + IMG_REC_HDR_SIZE + IMG_PAGES_FIXED + *pad;
+	data = len - IMG_PAGES_FIXED - *pad;
+	if (*pad >= ps || *pad > len - IMG_PAGES_FIXED)
+		rec_fail(r, "bad padding of %u bytes", *pad);
+	else if (data % ps || data / ps != pg->nr_pages)
+		rec_fail(r, "%llu bytes of data for %llu pages",
+			 (unsigned long long)data,
+			 (unsigned long long)pg->nr_pages);
+	else if (pg->data_off % ps)
+		rec_fail(r, "page data at offset %llu not page aligned",
+			 (unsigned long long)pg->data_off);
+	else if (pg->addr % ps || pg->addr >= IMG_MAX_ADDR ||
+		 !pg->nr_pages || pg->nr_pages > (IMG_MAX_ADDR - pg->addr) / ps)
+		rec_fail(r, "bad range %#llx + %llu pages",
+			 (unsigned long long)pg->addr,
+			 (unsigned long long)pg->nr_pages);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * PAGES: the payload may be a gigabyte, so its CRC is streamed; the fields
+ * are checked once the CRC says they are what the writer wrote.
+ */
+static int rd_pages(struct rd *r, const uint8_t *h, uint64_t len)
+{
+	uint8_t f[IMG_PAGES_FIXED];
+	uint32_t crc, pad, dummy = 0;
+	struct img_pages pg;
+
+	if (len < IMG_PAGES_FIXED) {
+		rec_fail(r, "payload too short");
+		return -1;
+	}
+	crc = img_crc32c(0, h, IMG_REC_HDR_SIZE);
+	if (rd_crc(r, r->off + IMG_REC_HDR_SIZE, len, &crc, 0) ||
+	    rd_crc_ok(r, len, crc) ||
+	    rd_read(r, r->off + IMG_REC_HDR_SIZE, f, sizeof(f)) ||
+	    pages_fields(r, f, len, &pg, &pad) ||
+	    rd_crc(r, pg.data_off - pad, pad, &dummy, 1) ||
+	    sem_pages(r, &pg))
+		return -1;
+	return rd_index_add(r, len, crc);
+}
+
+/* ---- trailer ------------------------------------------------------------ */
+
+static int trailer_index(struct rd *r, const uint8_t *p)
+{
+	const struct img_index_ent *e;
+	uint32_t chain = 0;
+	uint8_t c[4];
+	uint64_t i;
+
+	for (i = 0; i < r->nr_idx; i++, p += IMG_TRAILER_ENTRY) {
+		e = &r->idx[i];
+		if (get_le32(p) != e->type || get_le32(p + 4) != e->crc ||
+		    get_le64(p + 8) != e->off || get_le64(p + 16) != e->len) {
+			rec_fail(r, "index entry %llu does not match record "
+				 "%llu (%s) at offset %llu",
+				 (unsigned long long)i,
+				 (unsigned long long)i + 1,
+				 img_rec_name(e->type),
+				 (unsigned long long)e->off);
+			return -1;
+		}
+		put_le32(c, e->crc);
+		chain = img_crc32c(chain, c, sizeof(c));
+	}
+	if (get_le32(p) != chain) {
+		rec_fail(r, "chain crc mismatch");
+		return -1;
+	}
+	return 0;
+}
+
+static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
+{
+	uint64_t end = r->off + IMG_REC_HDR_SIZE + len + IMG_REC_CRC_SIZE;
+	const uint8_t *p;
+	uint32_t crc;
+
+	/* checked first: a damaged length must not make us read a gigabyte */
+	if (len != IMG_TRAILER_SIZE(r->nr_idx)) {
+		rec_fail(r, "index of %llu bytes for %llu records",
+			 (unsigned long long)len,
+			 (unsigned long long)r->nr_idx);
+		return -1;
+	}
+	p = rd_view(r, r->off + IMG_REC_HDR_SIZE, len);
+	if (!p)
+		return -1;
+	crc = img_crc32c(img_crc32c(0, h, IMG_REC_HDR_SIZE), p, len);
+	if (rd_crc_ok(r, len, crc))
+		return -1;
+	if (get_le64(p) != r->nr_idx) {
+		rec_fail(r, "index lists %llu records, the image has %llu",
+			 (unsigned long long)get_le64(p),
+			 (unsigned long long)r->nr_idx);
+		return -1;
+	}
+	if (trailer_index(r, p + 8))
+		return -1;
+	if (end != r->size) {
+		rd_fail(r, "%llu bytes of garbage after the trailer",
+			(unsigned long long)(r->size - end));
+		return -1;
+	}
+	if (!r->img->nr_procs) {
+		rd_fail(r, "no process in image");
+		return -1;
+	}
+	return sem_process_end(r);
+}
+
+/* ---- the record loop ---------------------------------------------------- */
+
+static int known_type(uint32_t type)
+{
+	return (type >= IMG_REC_PROC && type <= IMG_REC_SIGACTS) ||
+	       type == IMG_REC_TRAILER;
+}
+
+static int rd_truncated(struct rd *r, uint64_t left)
+{
+	uint8_t t[4];
+
+	if (left >= sizeof(t) && rd_read(r, r->off, t, sizeof(t)) == 0)
+		rd_fail(r, "truncated in record %llu (%s)",
+			(unsigned long long)r->nr_idx + 1,
+			img_rec_name(get_le32(t)));
+	else if (left)
+		rd_fail(r, "truncated in record %llu",
+			(unsigned long long)r->nr_idx + 1);
+	else
+		rd_fail(r, "truncated after record %llu: no trailer",
+			(unsigned long long)r->nr_idx);
+	return -1;
+}
+
+/* Reads one record at r->off; 1 when it was the trailer. */
+static int rd_record(struct rd *r)
+{
+	uint64_t left = r->size - r->off, len;
+	uint8_t h[IMG_REC_HDR_SIZE];
+	uint32_t flags;
+
+	if (left < IMG_REC_HDR_SIZE + IMG_REC_CRC_SIZE)
+		return rd_truncated(r, left);
+	if (rd_read(r, r->off, h, sizeof(h)))
+		return -1;
+	r->type = get_le32(h);
+	flags = get_le32(h + 4);
+	len = get_le64(h + 8);
+	if (len > left - IMG_REC_HDR_SIZE - IMG_REC_CRC_SIZE)
+		return rd_truncated(r, left);
+	if (!known_type(r->type)) {
+		rec_fail(r, "unknown record type %#x", r->type);
+		return -1;
+	}
+	if (flags) {
+		rec_fail(r, "unknown record flags %#x", flags);
+		return -1;
+	}
+	if (r->nr_idx >= IMG_MAX_RECORDS) {
+		rec_fail(r, "more than %u records", IMG_MAX_RECORDS);
+		return -1;
+	}
+	if (r->type == IMG_REC_TRAILER)
+		return rd_trailer(r, h, len) ? -1 : 1;
+	if (r->type == IMG_REC_PAGES ? rd_pages(r, h, len) :
+				       rd_plain(r, h, len))
+		return -1;
+	r->off += IMG_REC_HDR_SIZE + len + IMG_REC_CRC_SIZE;
+	return 0;
+}
+
+static struct image *rd_run(struct rd *r, uint32_t expect_isa)
+{
+	struct image *img;
+	int ret;
+
+	img = calloc(1, sizeof(*img));
+	if (!img) {
+		rd_fail(r, "out of memory");
+		return NULL;
+	}
+	r->img = img;
+	img->size = r->size;
+	r->off = IMG_HEADER_SIZE;
+	ret = rd_header(r, expect_isa);
+	while (ret == 0)
+		ret = rd_record(r);
+	if (ret < 0) {
+		img_free(img);
+		img = NULL;
+	} else {
+		img->nr_records = r->nr_idx + 1;
+	}
+	free(r->idx);
+	free(r->ploc);
+	free(r->scratch);
+	return img;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
+{
+	static const uint8_t empty[1];
+	struct rd r = {
+		.name = "image",
+		.buf = buf && len ? buf : empty,
+		.fd = -1,
+		.size = buf ? len : 0,
+	};
+
+	return rd_run(&r, expect_isa);
+}
+
+static struct image *rd_fd(int fd, const char *name, uint32_t expect_isa)
+{
+	struct rd r = { .name = name, .fd = fd };
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		pr_perror("can't stat %s", name);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("%s: not a regular file", name);
+		return NULL;
+	}
+	r.size = st.st_size;
+	return rd_run(&r, expect_isa);
+}
+
+struct image *img_read_fd(int fd, uint32_t expect_isa)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "fd %d", fd);
+	return rd_fd(fd, name, expect_isa);
+}
+
+struct image *img_read_file(const char *path, uint32_t expect_isa)
+{
+	struct image *img;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open %s", path);
+		return NULL;
+	}
+	img = rd_fd(fd, path, expect_isa);
+	close(fd);
+	return img;
+}
+
+static void free_process(struct img_process *p)
+{
+	uint32_t i;
+
+	img_proc_free(&p->proc);
+	for (i = 0; i < p->nr_threads; i++)
+		img_thread_free(&p->threads[i]);
+	for (i = 0; i < p->nr_vmas; i++)
+		img_vma_free(&p->vmas[i]);
+	for (i = 0; i < p->nr_fds; i++)
+		img_fd_free(&p->fds[i]);
+	free(p->threads);
+	free(p->vmas);
+	free(p->pages);
+	free(p->fds);
+}
+
+void img_free(struct image *img)
+{
+	uint32_t i;
+
+	if (!img)
+		return;
+	for (i = 0; i < img->nr_procs; i++)
+		free_process(&img->procs[i]);
+	free(img->procs);
+	free(img);
+}

@@ -1,0 +1,230 @@
+/*
+ * /proc readers shared by the dumper and the restorer: smaps (with the
+ * VmFlags that madvise can set back), stat (the mm fields that
+ * PR_SET_MM_MAP wants), and the thread list.
+ */
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inject/inject.h"
+
+static const struct {
+	char name[3];
+	uint32_t flag;
+} vmflag_names[] = {
+	{ "dc", PROC_VMF_DONTFORK },	{ "dd", PROC_VMF_DONTDUMP },
+	{ "hg", PROC_VMF_HUGEPAGE },	{ "nh", PROC_VMF_NOHUGEPAGE },
+	{ "wf", PROC_VMF_WIPEONFORK },	{ "rr", PROC_VMF_RANDOM },
+	{ "sr", PROC_VMF_SEQUENTIAL },	{ "mg", PROC_VMF_MERGEABLE },
+	{ "gd", PROC_VMF_GROWSDOWN },	{ "io", PROC_VMF_IO },
+	{ "pf", PROC_VMF_IO },
+};
+
+static uint32_t parse_vmflags(const char *s)
+{
+	uint32_t f = 0;
+	size_t i;
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!s[0] || !s[1])
+			break;
+		for (i = 0; i < ARRAY_SIZE(vmflag_names); i++)
+			if (s[0] == vmflag_names[i].name[0] &&
+			    s[1] == vmflag_names[i].name[1])
+				f |= vmflag_names[i].flag;
+		s += 2;
+	}
+	return f;
+}
+
+/* "start-end perms offset major:minor inode   path" */
+static int parse_map_line(const char *line, struct proc_map *m)
+{
+	unsigned int maj, min;
+	uint64_t ino;
+	char perms[5];
+	int pos = 0;
+	const char *path;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %"
+		   SCNu64 " %n", &m->start, &m->end, perms, &m->pgoff, &maj,
+		   &min, &ino, &pos) < 7 || pos == 0)
+		return -1;
+	m->prot = (perms[0] == 'r' ? PROT_READ : 0) |
+		  (perms[1] == 'w' ? PROT_WRITE : 0) |
+		  (perms[2] == 'x' ? PROT_EXEC : 0);
+	m->shared = perms[3] == 's';
+	m->dev = makedev(maj, min);
+	m->ino = ino;
+	path = line + pos;
+	if (*path) {
+		m->path = strdup(path);
+		if (!m->path)
+			return -1;
+	}
+	return 0;
+}
+
+static int is_map_line(const char *line)
+{
+	/* mapping lines start with a hex address and a dash */
+	const char *p = line;
+
+	while (isxdigit((unsigned char)*p))
+		p++;
+	return p != line && *p == '-';
+}
+
+int proc_parse_maps(pid_t pid, struct proc_map **out)
+{
+	char path[64], *buf, *line, *save = NULL;
+	struct proc_map *maps = NULL, *nm;
+	int n = 0, cap = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (is_map_line(line)) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				nm = realloc(maps, cap * sizeof(*maps));
+				if (!nm)
+					goto err;
+				maps = nm;
+			}
+			if (parse_map_line(line, &maps[n]))
+				goto err;
+			n++;
+		} else if (n && !strncmp(line, "VmFlags:", 8)) {
+			maps[n - 1].vmflags = parse_vmflags(line + 8);
+		}
+	}
+	free(buf);
+	*out = maps;
+	return n;
+err:
+	free(buf);
+	proc_free_maps(maps, n);
+	errno = EINVAL;
+	return -1;
+}
+
+void proc_free_maps(struct proc_map *m, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(m[i].path);
+	free(m);
+}
+
+int proc_parse_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], *buf, *p, *end;
+	unsigned long long v[52];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	/* comm may hold spaces and parentheses: it ends at the last ')' */
+	p = strchr(buf, '(');
+	end = strrchr(buf, ')');
+	if (!p || !end || end < p || end[1] != ' ' || !end[2])
+		goto bad;
+	snprintf(st->comm, sizeof(st->comm), "%.*s", (int)(end - p - 1),
+		 p + 1);
+	st->state = end[2];
+	p = end + 3;
+	/* fields 4.. : v[4] is ppid */
+	for (i = 4; i < 52; i++) {
+		char *e;
+
+		v[i] = strtoull(p, &e, 10);
+		if (e == p) {
+			if (i < 52)
+				break;
+		}
+		p = e;
+	}
+	if (i < 52)
+		goto bad;
+	st->ppid = v[4];
+	st->pgrp = v[5];
+	st->session = v[6];
+	st->tty_nr = v[7];
+	st->start_code = v[26];
+	st->end_code = v[27];
+	st->start_stack = v[28];
+	st->start_data = v[45];
+	st->end_data = v[46];
+	st->start_brk = v[47];
+	st->arg_start = v[48];
+	st->arg_end = v[49];
+	st->env_start = v[50];
+	st->env_end = v[51];
+	free(buf);
+	return 0;
+bad:
+	free(buf);
+	errno = EINVAL;
+	return -1;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int proc_list_tasks(pid_t pid, pid_t **out)
+{
+	char path[64];
+	struct dirent *de;
+	pid_t *tids = NULL, *nt;
+	int n = 0, cap = 0, saved;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nt = realloc(tids, cap * sizeof(*tids));
+			if (!nt)
+				goto err;
+			tids = nt;
+		}
+		tids[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(tids, n, sizeof(*tids), cmp_pid);
+	*out = tids;
+	return n;
+err:
+	saved = errno;
+	closedir(d);
+	free(tids);
+	errno = saved;
+	return -1;
+}

@@ -1,0 +1,301 @@
+/*
+ * Seize, freeze and release a live target.
+ *
+ * PTRACE_SEIZE does not stop a thread; PTRACE_INTERRUPT does, and the stop
+ * is reported as PTRACE_EVENT_STOP. Threads can be born while we seize, so
+ * the task list is read again after every thread we know of has stopped,
+ * until a pass finds nothing new (a stopped thread cannot clone).
+ */
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inject/inject-priv.h"
+
+#define SEIZE_OPTS PTRACE_O_TRACESYSGOOD
+
+int inject_get_sigmask(pid_t tid, uint64_t *mask)
+{
+	return ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(*mask), mask) ?
+		-1 : 0;
+}
+
+int inject_set_sigmask(pid_t tid, uint64_t mask)
+{
+	return ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask) ?
+		-1 : 0;
+}
+
+static int has_tid(const struct inject_proc *p, pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < p->nr_threads; i++)
+		if (p->threads[i].tid == tid)
+			return 1;
+	return 0;
+}
+
+static int add_thread(struct inject_proc *p, pid_t tid)
+{
+	struct inject_thread *nt;
+
+	nt = realloc(p->threads, (p->nr_threads + 1) * sizeof(*nt));
+	if (!nt)
+		return -1;
+	p->threads = nt;
+	memset(&nt[p->nr_threads], 0, sizeof(*nt));
+	nt[p->nr_threads].tid = tid;
+	p->nr_threads++;
+	return 0;
+}
+
+static void drop_thread(struct inject_proc *p, int i)
+{
+	memmove(&p->threads[i], &p->threads[i + 1],
+		(p->nr_threads - i - 1) * sizeof(*p->threads));
+	p->nr_threads--;
+}
+
+/*
+ * Wait until tid reports a ptrace stop. Returns 0 when stopped, -1 with
+ * errno ESRCH when the thread is gone.
+ */
+int inject_wait_stop(pid_t tid, int *statusp)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			errno = ESRCH;
+			return -1;
+		}
+		if (WIFSTOPPED(status))
+			break;
+	}
+	if (statusp)
+		*statusp = status;
+	return 0;
+}
+
+/*
+ * A freshly interrupted thread reports PTRACE_EVENT_STOP, but a signal that
+ * was already on its way is reported first as a signal-delivery stop. It is
+ * delivered (as if the freeze came a moment later) and the interrupt, still
+ * pending, stops the thread right after.
+ */
+static int wait_interrupted(pid_t tid)
+{
+	int status;
+
+	for (;;) {
+		if (inject_wait_stop(tid, &status))
+			return -1;
+		if ((status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		if (ptrace(PTRACE_CONT, tid, NULL,
+			   (void *)(long)((status >> 16) ? 0 : WSTOPSIG(status))) ||
+		    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
+			return -1;
+	}
+}
+
+static int seize_new_threads(struct inject_proc *p, int *found)
+{
+	pid_t *tids = NULL;
+	int n, i;
+
+	*found = 0;
+	n = proc_list_tasks(p->pid, &tids);
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		free(tids);
+		errno = ESRCH;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (has_tid(p, tids[i]))
+			continue;
+		if (ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)SEIZE_OPTS) ||
+		    ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL)) {
+			if (errno == ESRCH)	/* the thread just exited */
+				continue;
+			goto err;
+		}
+		if (add_thread(p, tids[i]))
+			goto err;
+		(*found)++;
+	}
+	free(tids);
+	return 0;
+err:
+	free(tids);
+	return -1;
+}
+
+static int wait_all_stopped(struct inject_proc *p)
+{
+	int i = 0;
+
+	while (i < p->nr_threads) {
+		struct inject_thread *t = &p->threads[i];
+
+		if (t->touched) {	/* already waited for */
+			i++;
+			continue;
+		}
+		if (wait_interrupted(t->tid)) {
+			if (errno != ESRCH)
+				return -1;
+			drop_thread(p, i);
+			continue;
+		}
+		t->touched = 1;
+		i++;
+	}
+	return 0;
+}
+
+static int save_thread_state(struct inject_proc *p)
+{
+	int i;
+
+	for (i = 0; i < p->nr_threads; i++) {
+		struct inject_thread *t = &p->threads[i];
+
+		t->touched = 0;
+		if (arch_get_regs(t->tid, &t->regs) ||
+		    inject_get_sigmask(t->tid, &t->sigmask))
+			return -1;
+	}
+	return 0;
+}
+
+int inject_seize(pid_t pid, struct inject_proc **out)
+{
+	struct inject_proc *p;
+	int found, saved;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	p->pid = pid;
+	do {
+		/* t->touched marks "stop already waited for" in this loop */
+		if (seize_new_threads(p, &found) || wait_all_stopped(p))
+			goto err;
+	} while (found);
+	if (!has_tid(p, pid)) {
+		errno = ESRCH;
+		goto err;
+	}
+	if (save_thread_state(p))
+		goto err;
+	*out = p;
+	return 0;
+err:
+	saved = errno;
+	inject_detach_all(p);
+	errno = saved;
+	return -1;
+}
+
+int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
+		 uint64_t scratch_len, struct inject_proc **out)
+{
+	struct inject_proc *p;
+	int saved;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	p->pid = pid;
+	p->sc_ip = sc_ip;
+	p->scratch = scratch;
+	p->scratch_len = scratch_len;
+	if (ptrace(PTRACE_SEIZE, pid, NULL,
+		   (void *)(SEIZE_OPTS | PTRACE_O_TRACECLONE |
+			    PTRACE_O_EXITKILL)) ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) || add_thread(p, pid) ||
+	    wait_interrupted(pid) || save_thread_state(p))
+		goto err;
+	*out = p;
+	return 0;
+err:
+	saved = errno;
+	inject_detach_all(p);
+	errno = saved;
+	return -1;
+}
+
+int inject_detach_all(struct inject_proc *p)
+{
+	int i, ret = 0;
+
+	if (!p)
+		return 0;
+	for (i = 0; i < p->nr_threads; i++)
+		if (ptrace(PTRACE_DETACH, p->threads[i].tid, NULL, NULL) &&
+		    errno != ESRCH)
+			ret = -1;
+	free(p->threads);
+	free(p);
+	return ret;
+}
+
+static int restore_thread(struct inject_thread *t)
+{
+	struct arch_regs r = t->regs;
+
+	if (!t->touched)
+		return 0;
+	/*
+	 * We ran system calls from this thread, so the kernel no longer
+	 * knows it was interrupted inside one: make the restart explicit,
+	 * exactly as the kernel would have done on resume.
+	 */
+	arch_regs_normalize_restart(&r, 1);
+	if (arch_set_regs(t->tid, &r) || inject_set_sigmask(t->tid, t->sigmask))
+		return -1;
+	return 0;
+}
+
+int inject_release(struct inject_proc *p, int kill_it)
+{
+	int i, ret = 0;
+
+	if (!p)
+		return 0;
+	if (kill_it) {
+		if (kill(p->pid, SIGKILL) && errno != ESRCH)
+			ret = -1;
+		/* as the tracer we see each thread die: return only then */
+		for (i = 0; i < p->nr_threads; i++)
+			while (!inject_wait_stop(p->threads[i].tid, NULL))
+				ptrace(PTRACE_CONT, p->threads[i].tid, NULL,
+				       NULL);
+	} else {
+		if (inject_unprepare(p))
+			ret = -1;
+		for (i = 0; i < p->nr_threads; i++)
+			if (restore_thread(&p->threads[i]) && errno != ESRCH) {
+				pr_perror("can't restore the state of thread %d",
+					  p->threads[i].tid);
+				ret = -1;
+			}
+	}
+	if (inject_detach_all(p))
+		ret = -1;
+	return ret;
+}

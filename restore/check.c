@@ -1,0 +1,99 @@
+/*
+ * What an image must satisfy on this host before any process is created:
+ * one process (trees come later), registers of this ISA, page size, and
+ * every PID and TID it needs free.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+static int check_threads(struct restore_ctx *c)
+{
+	struct img_process *p = c->proc;
+	uint32_t i;
+
+	for (i = 0; i < p->nr_threads; i++) {
+		struct img_thread *t = &p->threads[i];
+
+		if (t->regs_isa != arch_isa() ||
+		    t->nr_regs != arch_regs_nr_words()) {
+			pr_err("%s: thread %d has registers this restorer can't load",
+			       c->path, t->tid);
+			return -1;
+		}
+		if (t->xstate_len > arch_xstate_max()) {
+			pr_err("%s: thread %d has an FPU state of %u bytes",
+			       c->path, t->tid, t->xstate_len);
+			return -1;
+		}
+	}
+	if (p->threads[0].tid != p->proc.pid) {
+		pr_err("%s: the first thread is %d, not the leader %d", c->path,
+		       p->threads[0].tid, p->proc.pid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is this id used by any task (process or thread) on the host? */
+static int id_taken(pid_t id, char *who, size_t len)
+{
+	char path[64], *comm;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", id);
+	if (access(path, F_OK))
+		return 0;
+	comm = read_file_str(path, NULL);
+	snprintf(who, len, "%s", comm ? comm : "?");
+	who[strcspn(who, "\n")] = '\0';
+	free(comm);
+	return 1;
+}
+
+static int check_ids(struct restore_ctx *c)
+{
+	struct img_process *p = c->proc;
+	char who[64];
+	uint32_t i;
+
+	for (i = 0; i < p->nr_threads; i++) {
+		pid_t id = p->threads[i].tid;
+
+		if (id_taken(id, who, sizeof(who))) {
+			pr_err("can't restore %s: %s %d is taken by '%s'",
+			       c->path, i ? "tid" : "pid", id, who);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int restore_check(struct restore_ctx *c)
+{
+	if (c->img->nr_procs != 1) {
+		pr_err("%s: holds %u processes; process trees are not supported yet",
+		       c->path, c->img->nr_procs);
+		return EXIT_BADIMAGE;
+	}
+	c->proc = &c->img->procs[0];
+	if (c->img->hdr.page_size != (uint32_t)c->page_size) {
+		pr_err("%s: made with %u-byte pages, this host has %ld",
+		       c->path, c->img->hdr.page_size, c->page_size);
+		return EXIT_BADIMAGE;
+	}
+	if (strcmp(c->proc->proc.root, "/")) {
+		pr_err("%s: the process had root directory %s; only / is supported",
+		       c->path, c->proc->proc.root);
+		return EXIT_BADIMAGE;
+	}
+	if (check_threads(c))
+		return EXIT_BADIMAGE;
+	if (check_ids(c))
+		return EXIT_PIDTAKEN;
+	return 0;
+}

@@ -1,0 +1,294 @@
+/*
+ * The child that becomes the restored process. It is created with the
+ * image's PID by clone3(set_tid) and does, with ordinary libc, what is
+ * easiest done from inside: the file descriptor table, the current
+ * directory, umask, personality and limits; then it maps the trampoline
+ * page the restorer will work through, reports to the parent, and waits to
+ * be seized. Errors are reported to the parent through a pipe as one line.
+ */
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+#define AREA_SIZE	(64ULL << 20)	/* trampoline + parking for the vdso */
+#define AREA_STEP	(64ULL << 30)
+#define NR_CANDIDATES	64
+
+struct child_msg {
+	int err;		/* 0: ready */
+	int img_fd;
+	uint64_t tramp;
+	char text[400];
+};
+
+struct child_env {
+	struct restore_ctx *c;
+	int msg_fd;
+	int std[3];		/* restore's own 0, 1, 2, moved up */
+	uint64_t cand[NR_CANDIDATES];
+	int nr_cand;
+};
+
+static void __printf(3, 4) child_fail(struct child_env *e, int err,
+				       const char *fmt, ...)
+{
+	struct child_msg m = { .err = err ? err : EIO };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	if (write_full(e->msg_fd, &m, sizeof(m)))
+		_exit(EXIT_FAILED);
+	_exit(EXIT_FAILED);
+}
+
+static int overlaps_image(const struct img_process *p, uint64_t a, uint64_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nr_vmas; i++)
+		if (a < p->vmas[i].end && p->vmas[i].start < a + len)
+			return 1;
+	return 0;
+}
+
+/* Ranges far from each other and from every VMA of the image. */
+static void pick_candidates(struct child_env *e)
+{
+	uint64_t a;
+
+	for (a = AREA_STEP; a < 0x7f0000000000ULL && e->nr_cand < NR_CANDIDATES;
+	     a += AREA_STEP)
+		if (!overlaps_image(e->c->proc, a, AREA_SIZE))
+			e->cand[e->nr_cand++] = a;
+}
+
+static int fd_source(struct child_env *e, const struct img_fd *f)
+{
+	int i, fd;
+
+	switch (f->type) {
+	case IMG_FD_TTY:
+		for (i = 0; i < 3; i++)
+			if (e->std[i] >= 0 && isatty(e->std[i]))
+				return dup(e->std[i]);
+		if (e->std[2] >= 0)
+			dprintf(e->std[2], "restore: warning: fd %d was a terminal and restore has none: /dev/null instead\n",
+				f->fd);
+		return open("/dev/null", O_RDWR);
+	case IMG_FD_INHERIT:
+		if (f->fd <= 2 && e->std[f->fd] >= 0)
+			return dup(e->std[f->fd]);
+		return open("/dev/null", O_RDWR);
+	case IMG_FD_DIR:
+		return open(f->path, O_RDONLY | O_DIRECTORY);
+	default:
+		fd = open(f->path, f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
+						O_NOCTTY));
+		if (fd >= 0 && f->type == IMG_FD_REG &&
+		    lseek(fd, f->pos, SEEK_SET) < 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+}
+
+static void open_fds(struct child_env *e)
+{
+	struct img_process *p = e->c->proc;
+	uint32_t i;
+
+	for (i = 0; i < p->nr_fds; i++) {
+		const struct img_fd *f = &p->fds[i];
+		int fd = fd_source(e, f);
+
+		if (fd < 0)
+			child_fail(e, errno, "can't open %s for fd %d: %s",
+				   f->path, f->fd, strerror(errno));
+		if (fd != f->fd) {
+			if (dup2(fd, f->fd) < 0)
+				child_fail(e, errno, "can't place fd %d: %s",
+					   f->fd, strerror(errno));
+			close(fd);
+		}
+		if (fcntl(f->fd, F_SETFD, f->fdflags) < 0)
+			child_fail(e, errno, "can't set flags of fd %d", f->fd);
+	}
+}
+
+/* Move what we keep above every fd of the image, close the rest. */
+static void clear_fds(struct child_env *e, int *msg_fd)
+{
+	struct img_process *p = e->c->proc;
+	int top = 3, i;
+	uint32_t k;
+
+	for (k = 0; k < p->nr_fds; k++)
+		if (p->fds[k].fd >= top)
+			top = p->fds[k].fd + 1;
+	e->c->child_img_fd = fcntl(e->c->img_fd, F_DUPFD, top);
+	*msg_fd = fcntl(*msg_fd, F_DUPFD, top);
+	e->msg_fd = *msg_fd;
+	for (i = 0; i < 3; i++)
+		e->std[i] = fcntl(i, F_DUPFD, top);
+	if (e->c->child_img_fd < 0 || *msg_fd < 0)
+		_exit(EXIT_FAILED);
+	if (syscall(SYS_close_range, 0, top - 1, 0))
+		child_fail(e, errno, "can't close descriptors: %s",
+			   strerror(errno));
+}
+
+static void set_limits(struct child_env *e)
+{
+	struct img_proc *pp = &e->c->proc->proc;
+	struct rlimit rl;
+	uint32_t i;
+
+	for (i = 0; i < pp->nr_rlimits; i++) {
+		rl.rlim_cur = pp->rlimits[i].cur;
+		rl.rlim_max = pp->rlimits[i].max;
+		/* raising a hard limit needs CAP_SYS_RESOURCE */
+		if (setrlimit(i, &rl))
+			pr_debug("limit %u not restored: %s", i,
+				 strerror(errno));
+	}
+}
+
+static void map_trampoline(struct child_env *e)
+{
+	struct restore_ctx *c = e->c;
+	uint8_t insn[8];
+	void *a = MAP_FAILED;
+	int i;
+
+	for (i = 0; i < e->nr_cand && a == MAP_FAILED; i++) {
+		a = mmap((void *)e->cand[i], c->tramp_len,
+			 PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			 -1, 0);
+		if (a != MAP_FAILED && (uint64_t)a != e->cand[i]) {
+			munmap(a, c->tramp_len);
+			a = MAP_FAILED;
+		}
+	}
+	if (a == MAP_FAILED)
+		child_fail(e, ENOMEM, "no room for the trampoline page");
+	arch_syscall_insn(insn);
+	memcpy(a, insn, sizeof(insn));
+	if (mprotect(a, c->page_size, PROT_READ | PROT_EXEC))
+		child_fail(e, errno, "can't protect the trampoline: %s",
+			   strerror(errno));
+	c->tramp = (uint64_t)a;
+}
+
+static void __attribute__((noreturn)) child_main(struct child_env *e,
+						 int msg_fd)
+{
+	struct img_proc *pp = &e->c->proc->proc;
+	struct child_msg m;
+	int i;
+
+	pick_candidates(e);
+	clear_fds(e, &msg_fd);
+	open_fds(e);
+	for (i = 0; i < 3; i++)
+		if (e->std[i] >= 0)
+			close(e->std[i]);
+	if (chdir(pp->cwd))
+		child_fail(e, errno, "can't change directory to %s: %s",
+			   pp->cwd, strerror(errno));
+	umask(pp->umask);
+	if (personality(pp->personality) < 0)
+		child_fail(e, errno, "can't set personality %#x",
+			   pp->personality);
+	set_limits(e);
+	map_trampoline(e);
+	memset(&m, 0, sizeof(m));
+	m.img_fd = e->c->child_img_fd;
+	m.tramp = e->c->tramp;
+	if (write_full(msg_fd, &m, sizeof(m)))
+		_exit(EXIT_FAILED);
+	for (;;)
+		pause();
+}
+
+static pid_t clone_with_pid(pid_t pid)
+{
+	uint64_t tid = pid;
+	struct clone_args ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.exit_signal = SIGCHLD;
+	ca.set_tid = (uint64_t)&tid;
+	ca.set_tid_size = 1;
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/* The child's report: ready, or one line saying what failed. */
+static int wait_ready(struct restore_ctx *c, int fd)
+{
+	struct child_msg m;
+
+	if (read_full(fd, &m, sizeof(m))) {
+		pr_err("restored process %d died while being set up", c->child);
+		return EXIT_FAILED;
+	}
+	if (m.err) {
+		m.text[sizeof(m.text) - 1] = '\0';
+		pr_err("%s", m.text);
+		return EXIT_FAILED;
+	}
+	c->tramp = m.tramp;
+	c->tmp_area = m.tramp + (16ULL << 20);
+	c->child_img_fd = m.img_fd;
+	return 0;
+}
+
+int restore_create_child(struct restore_ctx *c)
+{
+	struct child_env e = { .c = c };
+	int pfd[2], ret;
+
+	c->tramp_len = TRAMP_PAGES * c->page_size;
+	if (pipe(pfd)) {
+		pr_perror("can't create a pipe");
+		return EXIT_FAILED;
+	}
+	fflush(NULL);
+	c->child = clone_with_pid(c->proc->proc.pid);
+	if (c->child == 0) {
+		close(pfd[0]);
+		child_main(&e, pfd[1]);
+	}
+	close(pfd[1]);
+	if (c->child < 0) {
+		ret = errno == EEXIST ? EXIT_PIDTAKEN : EXIT_FAILED;
+		pr_perror("can't create process %d", c->proc->proc.pid);
+		close(pfd[0]);
+		return ret;
+	}
+	ret = wait_ready(c, pfd[0]);
+	close(pfd[0]);
+	if (ret) {
+		kill(c->child, SIGKILL);
+		waitpid(c->child, NULL, 0);
+		c->child = 0;
+	}
+	return ret;
+}

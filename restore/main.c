@@ -1,0 +1,135 @@
+/*
+ * restore [--detach] [-v] IMAGE: the standalone restorer. It checks the
+ * whole image before creating anything, rebuilds the process, and either
+ * waits for it (exiting with its status) or leaves it running (--detach,
+ * printing its PID).
+ */
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: restore [-v | -q] [--detach] IMAGE\n");
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+static int load_image(struct restore_ctx *c)
+{
+	c->img_fd = open(c->path, O_RDONLY);
+	if (c->img_fd < 0) {
+		pr_perror("can't open %s", c->path);
+		return EXIT_NOIMAGE;
+	}
+	c->img = img_read_fd(c->img_fd, arch_isa());
+	if (!c->img)
+		return EXIT_BADIMAGE;
+	return restore_check(c);
+}
+
+/* Seize the waiting child and make it the process of the image. */
+static int rebuild(struct restore_ctx *c)
+{
+	if (inject_adopt(c->child, c->tramp, c->tramp + c->page_size,
+			 c->tramp_len - c->page_size, &c->ip)) {
+		pr_perror("can't seize the new process %d", c->child);
+		return -1;
+	}
+	if (restore_mm(c) || restore_task(c))
+		return -1;
+	if (inject_detach_all(c->ip)) {
+		c->ip = NULL;
+		pr_perror("can't let %d go", c->child);
+		return -1;
+	}
+	c->ip = NULL;
+	return 0;
+}
+
+static int wait_restored(pid_t pid)
+{
+	int status;
+
+	/* the terminal's ^C reaches the restored process, not us */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pr_perror("can't wait for %d", pid);
+			return EXIT_FAILED;
+		}
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct restore_ctx c = { .img_fd = -1 };
+	int opt, detach = 0, level = LOG_WARN, ret;
+
+	while ((opt = getopt_long(argc, argv, "dvqh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			detach = 1;
+			break;
+		case 'v':
+			level++;
+			break;
+		case 'q':
+			level = LOG_ERR;
+			break;
+		case 'h':
+			return usage(stdout);
+		default:
+			return usage(stderr);
+		}
+	}
+	if (optind != argc - 1)
+		return usage(stderr);
+	log_init("restore", level);
+	c.path = argv[optind];
+	c.page_size = sysconf(_SC_PAGESIZE);
+	ret = load_image(&c);
+	if (ret)
+		goto out;
+	ret = restore_create_child(&c);
+	if (ret)
+		goto out;
+	if (rebuild(&c)) {
+		inject_release(c.ip, 1);
+		kill(c.child, SIGKILL);
+		waitpid(c.child, NULL, 0);
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	close(c.img_fd);
+	c.img_fd = -1;
+	img_free(c.img);
+	c.img = NULL;
+	if (detach) {
+		printf("%d\n", c.child);
+		ret = 0;
+	} else {
+		ret = wait_restored(c.child);
+	}
+out:
+	if (c.img_fd >= 0)
+		close(c.img_fd);
+	img_free(c.img);
+	return ret;
+}

@@ -1,0 +1,374 @@
+/*
+ * The address space swap, done from outside by remote system calls while
+ * the child sits seized with its instruction pointer on the trampoline:
+ * unmap everything the child had (restore's own code included: the child
+ * runs none of it any more), move the kernel's vdso and vvar to where the
+ * image had them, map every VMA of the image, read the pages straight from
+ * the image file into place, then set protections, advice and the mm
+ * fields (PR_SET_MM_MAP).
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "restore/restore.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+#define RSEQ_FLAG_UNREGISTER 1
+
+#define FILL_CHUNK	(1ULL << 30)	/* below the kernel's 2 GiB per call */
+
+int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
+	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+	  uint64_t a4, uint64_t a5)
+{
+	long r;
+
+	if (inject_syscall(c->ip, ti, &r, nr, a0, a1, a2, a3, a4, a5)) {
+		pr_perror("can't %s in %d", what, c->child);
+		return -1;
+	}
+	if (ret)
+		*ret = r;
+	if (r < 0 && r > -4096) {
+		errno = -r;
+		pr_perror("can't %s in %d", what, c->child);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t scratch(struct restore_ctx *c)
+{
+	return c->ip->scratch;
+}
+
+static int is_special(const char *path)
+{
+	return path && (!strcmp(path, "[vdso]") || !strncmp(path, "[vvar", 5)
+			|| !strcmp(path, "[vsyscall]"));
+}
+
+static int unmap_child(struct restore_ctx *c, struct proc_map *m, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (is_special(m[i].path) ||
+		    (m[i].start >= c->tramp && m[i].start < c->tramp + c->tramp_len))
+			continue;
+		pr_debug("unmap %llx-%llx %s", (unsigned long long)m[i].start, (unsigned long long)m[i].end, m[i].path ? m[i].path : "");
+		if (rcall(c, 0, "unmap the restorer", NULL, SYS_munmap,
+			  m[i].start, m[i].end - m[i].start, 0, 0, 0, 0))
+			return -1;
+	}
+	return 0;
+}
+
+static const struct img_vma *image_special(struct restore_ctx *c,
+					   const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->proc->nr_vmas; i++) {
+		const struct img_vma *v = &c->proc->vmas[i];
+
+		if ((v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)) && v->path &&
+		    !strcmp(v->path, name))
+			return v;
+	}
+	return NULL;
+}
+
+static int mremap_to(struct restore_ctx *c, uint64_t from, uint64_t len,
+		     uint64_t to)
+{
+	if (from == to)
+		return 0;
+	return rcall(c, 0, "move the vdso", NULL, SYS_mremap, from, len, len,
+		     MREMAP_MAYMOVE | MREMAP_FIXED, to, 0);
+}
+
+/*
+ * The kernel's fresh [vvar], [vvar_vclock] and [vdso] go where the image
+ * had them, by way of a parking area so that no move lands on another
+ * special mapping still in place. Those the image lacks are unmapped.
+ */
+static int move_vdso(struct restore_ctx *c, struct proc_map *m, int n)
+{
+	uint64_t park = c->tmp_area, parked[8] = { 0 };
+	const struct img_vma *v;
+	int i, k = 0;
+
+	for (i = 0; i < n && k < 8; i++) {
+		if (!is_special(m[i].path) || !strcmp(m[i].path, "[vsyscall]"))
+			continue;
+		v = image_special(c, m[i].path);
+		if (!v) {
+			if (rcall(c, 0, "unmap the vdso", NULL, SYS_munmap,
+				  m[i].start, m[i].end - m[i].start, 0, 0, 0, 0))
+				return -1;
+			continue;
+		}
+		if (v->end - v->start != m[i].end - m[i].start) {
+			pr_err("can't restore %s: its %s is %llu bytes, this kernel's %llu",
+			       c->path, m[i].path,
+			       (unsigned long long)(v->end - v->start),
+			       (unsigned long long)(m[i].end - m[i].start));
+			return -1;
+		}
+		if (mremap_to(c, m[i].start, m[i].end - m[i].start, park))
+			return -1;
+		parked[k++] = park;
+		park += m[i].end - m[i].start;
+	}
+	for (i = 0, k = 0; i < n && k < 8; i++) {
+		if (!is_special(m[i].path) || !strcmp(m[i].path, "[vsyscall]") ||
+		    !(v = image_special(c, m[i].path)))
+			continue;
+		if (mremap_to(c, parked[k++], v->end - v->start, v->start))
+			return -1;
+	}
+	return 0;
+}
+
+/* Open path in the child; returns the fd there. */
+static int remote_open(struct restore_ctx *c, const char *path, int flags,
+		       long *fd)
+{
+	size_t len = strlen(path) + 1;
+
+	if (len > c->ip->scratch_len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (inject_write(c->ip, scratch(c), path, len))
+		return -1;
+	return inject_syscall(c->ip, 0, fd, SYS_openat, AT_FDCWD, scratch(c),
+			      flags | O_CLOEXEC, 0, 0, 0);
+}
+
+static int has_pages(struct restore_ctx *c, const struct img_vma *v)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->proc->nr_pages; i++)
+		if (c->proc->pages[i].addr >= v->start &&
+		    c->proc->pages[i].addr < v->end)
+			return 1;
+	return 0;
+}
+
+static int map_file_vma(struct restore_ctx *c, const struct img_vma *v,
+			uint32_t prot, uint32_t flags)
+{
+	int mode = (v->flags & IMG_VMA_SHARED) ? O_RDWR : O_RDONLY;
+	long fd = -1, r;
+	int ret = -1;
+
+	if (remote_open(c, v->path, mode, &fd))
+		goto io;
+	if (fd == -EACCES && mode == O_RDWR && !(v->prot & PROT_WRITE) &&
+	    remote_open(c, v->path, O_RDONLY, &fd))
+		goto io;
+	if (fd < 0) {
+		errno = -fd;
+		pr_perror("can't open %s for the mapping at %llx", v->path,
+			  (unsigned long long)v->start);
+		return -1;
+	}
+	ret = rcall(c, 0, "map a file", &r, SYS_mmap, v->start,
+		    v->end - v->start, prot, flags, fd, v->pgoff);
+	if (inject_syscall(c->ip, 0, &r, SYS_close, fd, 0, 0, 0, 0, 0))
+		ret = -1;
+	return ret;
+io:
+	pr_perror("can't open %s in %d", v->path, c->child);
+	return -1;
+}
+
+static int map_vma(struct restore_ctx *c, const struct img_vma *v)
+{
+	uint32_t prot = v->prot, flags = MAP_FIXED;
+
+	if (has_pages(c, v))
+		prot |= PROT_WRITE | PROT_READ;	/* to fill; set back later */
+	flags |= (v->flags & IMG_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	if (v->flags & IMG_VMA_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	if (v->flags & IMG_VMA_FILE)
+		return map_file_vma(c, v, prot, flags);
+	return rcall(c, 0, "map memory", NULL, SYS_mmap, v->start,
+		     v->end - v->start, prot, flags | MAP_ANONYMOUS,
+		     (uint64_t)-1, 0);
+}
+
+/* Read a run of pages from the image file straight into the child. */
+static int fill_pages(struct restore_ctx *c, const struct img_pages *pg)
+{
+	uint64_t addr = pg->addr, off = pg->data_off;
+	uint64_t left = pg->nr_pages * c->page_size;
+	long r;
+
+	/* fault the range in at once: far cheaper than page by page */
+	if (inject_syscall(c->ip, 0, &r, SYS_madvise, addr, left,
+			   MADV_POPULATE_WRITE, 0, 0, 0))
+		return -1;
+	while (left) {
+		uint64_t n = left < FILL_CHUNK ? left : FILL_CHUNK;
+
+		if (rcall(c, 0, "read pages", &r, SYS_pread64,
+			  c->child_img_fd, addr, n, off, 0, 0))
+			return -1;
+		if (r == 0) {
+			pr_err("%s: page data ends early at %llx", c->path,
+			       (unsigned long long)addr);
+			return -1;
+		}
+		addr += r;
+		off += r;
+		left -= r;
+	}
+	return 0;
+}
+
+static const struct {
+	uint32_t adv;
+	int madv;
+} advice_map[] = {
+	{ IMG_ADV_DONTFORK, MADV_DONTFORK },
+	{ IMG_ADV_DONTDUMP, MADV_DONTDUMP },
+	{ IMG_ADV_HUGEPAGE, MADV_HUGEPAGE },
+	{ IMG_ADV_NOHUGEPAGE, MADV_NOHUGEPAGE },
+	{ IMG_ADV_WIPEONFORK, MADV_WIPEONFORK },
+	{ IMG_ADV_RANDOM, MADV_RANDOM },
+	{ IMG_ADV_SEQUENTIAL, MADV_SEQUENTIAL },
+	{ IMG_ADV_MERGEABLE, MADV_MERGEABLE },
+};
+
+static int finish_vma(struct restore_ctx *c, const struct img_vma *v)
+{
+	uint64_t len = v->end - v->start;
+	size_t k;
+
+	if (has_pages(c, v) &&
+	    rcall(c, 0, "protect memory", NULL, SYS_mprotect, v->start, len,
+		  v->prot, 0, 0, 0))
+		return -1;
+	for (k = 0; k < ARRAY_SIZE(advice_map); k++)
+		if ((v->advice & advice_map[k].adv) &&
+		    rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
+			  len, advice_map[k].madv, 0, 0, 0))
+			return -1;
+	return 0;
+}
+
+static int set_mm(struct restore_ctx *c)
+{
+	const struct img_proc *pp = &c->proc->proc;
+	struct prctl_mm_map mm;
+	uint64_t auxv = scratch(c) + sizeof(mm);
+	size_t auxv_len = pp->nr_auxv * sizeof(uint64_t);
+	long fd, r;
+	int ret;
+
+	if (sizeof(mm) + auxv_len > c->ip->scratch_len) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (remote_open(c, pp->exe, O_RDONLY, &fd) || fd < 0) {
+		pr_err("can't open the executable %s", pp->exe);
+		return -1;
+	}
+	memset(&mm, 0, sizeof(mm));
+	mm.start_code = pp->mm.start_code;
+	mm.end_code = pp->mm.end_code;
+	mm.start_data = pp->mm.start_data;
+	mm.end_data = pp->mm.end_data;
+	mm.start_brk = pp->mm.start_brk;
+	mm.brk = pp->mm.brk;
+	mm.start_stack = pp->mm.start_stack;
+	mm.arg_start = pp->mm.arg_start;
+	mm.arg_end = pp->mm.arg_end;
+	mm.env_start = pp->mm.env_start;
+	mm.env_end = pp->mm.env_end;
+	mm.auxv = (__u64 *)auxv;
+	mm.auxv_size = auxv_len;
+	mm.exe_fd = fd;
+	if (inject_write(c->ip, scratch(c), &mm, sizeof(mm)) ||
+	    (auxv_len && inject_write(c->ip, auxv, pp->auxv, auxv_len)))
+		return -1;
+	ret = rcall(c, 0, "set the mm fields", NULL, SYS_prctl, PR_SET_MM,
+		    PR_SET_MM_MAP, scratch(c), sizeof(mm), 0, 0);
+	if (inject_syscall(c->ip, 0, &r, SYS_close, fd, 0, 0, 0, 0, 0))
+		ret = -1;
+	return ret;
+}
+
+/*
+ * The child inherited restore's rseq registration; once restore's TLS is
+ * unmapped the kernel would fault writing to it on the next return to user
+ * space. Unregister it first (the image's own is registered later).
+ */
+static int drop_rseq(struct restore_ctx *c)
+{
+	struct {
+		uint64_t ptr;
+		uint32_t size, sig, flags, pad;
+	} rc;
+
+	memset(&rc, 0, sizeof(rc));
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, c->child, sizeof(rc),
+		   &rc) < 0 || !rc.ptr)
+		return 0;
+	return rcall(c, 0, "unregister rseq", NULL, SYS_rseq, rc.ptr, rc.size,
+		     RSEQ_FLAG_UNREGISTER, rc.sig, 0, 0);
+}
+
+int restore_mm(struct restore_ctx *c)
+{
+	struct proc_map *m = NULL;
+	uint32_t i;
+	int n, ret = -1;
+
+	n = proc_parse_maps(c->child, &m);
+	if (n < 0) {
+		pr_perror("can't read the maps of %d", c->child);
+		return -1;
+	}
+	if (drop_rseq(c) || unmap_child(c, m, n) || move_vdso(c, m, n))
+		goto out;
+	for (i = 0; i < c->proc->nr_vmas; i++) {
+		const struct img_vma *v = &c->proc->vmas[i];
+
+		if (!(v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)) && map_vma(c, v))
+			goto out;
+	}
+	for (i = 0; i < c->proc->nr_pages; i++)
+		if (fill_pages(c, &c->proc->pages[i]))
+			goto out;
+	for (i = 0; i < c->proc->nr_vmas; i++) {
+		const struct img_vma *v = &c->proc->vmas[i];
+
+		if (!(v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)) &&
+		    finish_vma(c, v))
+			goto out;
+	}
+	ret = set_mm(c);
+out:
+	proc_free_maps(m, n);
+	return ret;
+}

@@ -1,0 +1,61 @@
+/*
+ * restore: rebuild the process of an image.
+ *
+ * 1. the image is read and checked whole (image/), then against this host
+ *    (check.c): ISA, registers, PIDs free;
+ * 2. a child is created with the image's PID (clone3 with set_tid); with
+ *    ordinary libc it opens the files at their fd numbers, changes
+ *    directory, umask, limits, maps a small trampoline page (a syscall
+ *    instruction and scratch memory) and waits (child.c);
+ * 3. the restorer seizes it and, by remote system calls, swaps in the
+ *    image's address space (mm.c): it unmaps the child's own mappings,
+ *    moves the vdso, maps every VMA and reads the pages straight from the
+ *    image file into place;
+ * 4. threads are cloned with their TIDs, signal state and per-thread
+ *    kernel pointers set, and every thread gets its registers and FPU
+ *    state through ptrace before the restorer detaches (task.c).
+ *
+ * This differs from the "restorer blob" of DESIGN.md: no freestanding code
+ * runs in the target, and the kernel itself loads the full register and
+ * XSAVE state (PTRACE_SETREGSET), which a hand-built sigframe must get
+ * exactly right. The price is one ptrace round trip per system call.
+ */
+#ifndef CKPT_RESTORE_H
+#define CKPT_RESTORE_H
+
+#include <sys/types.h>
+
+#include "image/image.h"
+#include "inject/inject.h"
+
+#define TRAMP_PAGES	4	/* code page + scratch pages */
+
+struct restore_ctx {
+	struct image *img;
+	struct img_process *proc;	/* the one process restored */
+	const char *path;
+	int img_fd;		/* the image, open in restore */
+	int child_img_fd;	/* its number in the child */
+	long page_size;
+	uint64_t tramp;		/* trampoline address (same in the child) */
+	uint64_t tramp_len;
+	uint64_t tmp_area;	/* a free range to park the vdso on the way */
+	pid_t child;
+	struct inject_proc *ip;
+};
+
+/* check.c: the image against this host; returns an exit status or 0. */
+int restore_check(struct restore_ctx *c);
+/* child.c: create the child; returns 0 or an exit status. */
+int restore_create_child(struct restore_ctx *c);
+/* mm.c */
+int restore_mm(struct restore_ctx *c) __must_check;
+/* task.c */
+int restore_task(struct restore_ctx *c) __must_check;
+
+/* A remote call that must succeed: logs "what" with the error. */
+int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
+	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+	  uint64_t a4, uint64_t a5) __must_check;
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * Threads and signal state of the restored process, then the last step:
+ * each thread gets its registers, FPU state and signal mask through ptrace,
+ * the trampoline is unmapped, and the restorer lets go.
+ *
+ * Pending signals are queued again by the leader itself: the kernel lets a
+ * process send any siginfo to itself, but not a stranger (rt_sigqueueinfo
+ * refuses si_code >= 0 from another process).
+ */
+#include <sys/syscall.h>
+#include <errno.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+
+#include "restore/restore.h"
+
+#define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+		      CLONE_THREAD | CLONE_SYSVSEM)
+
+static int set_sigacts(struct restore_ctx *c)
+{
+	uint8_t k[64];
+	int sig;
+
+	if (!c->proc->has_sigacts)
+		return 0;
+	for (sig = 1; sig <= IMG_NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		arch_ksigaction_from_img(&c->proc->sigacts[sig - 1], k);
+		if (inject_write(c->ip, c->ip->scratch, k,
+				 arch_ksigaction_size()) ||
+		    rcall(c, 0, "set a signal action", NULL, SYS_rt_sigaction,
+			  sig, c->ip->scratch, 0, 8, 0, 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* Per-thread kernel pointers, set by the thread itself (index ti). */
+static int set_thread_kernel_state(struct restore_ctx *c, int ti,
+				   const struct img_thread *t)
+{
+	uint64_t ss[3] = { t->ss_sp, t->ss_flags & ~(uint32_t)SS_ONSTACK,
+			   t->ss_size };
+
+	if (rcall(c, ti, "set the tid address", NULL, SYS_set_tid_address,
+		  t->clear_tid, 0, 0, 0, 0, 0))
+		return -1;
+	if (t->robust_list &&
+	    rcall(c, ti, "set the robust list", NULL, SYS_set_robust_list,
+		  t->robust_list, t->robust_len, 0, 0, 0, 0))
+		return -1;
+	if (!(t->ss_flags & SS_DISABLE) &&
+	    (inject_write(c->ip, c->ip->scratch, ss, sizeof(ss)) ||
+	     rcall(c, ti, "set the signal stack", NULL, SYS_sigaltstack,
+		   c->ip->scratch, 0, 0, 0, 0, 0)))
+		return -1;
+	if (t->rseq &&
+	    rcall(c, ti, "register rseq", NULL, SYS_rseq, t->rseq,
+		  t->rseq_len, 0, t->rseq_sig, 0, 0))
+		return -1;
+	return 0;
+}
+
+static int queue_signals(struct restore_ctx *c, const struct img_thread *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_siginfo; i++) {
+		const struct img_siginfo *s = &t->siginfo[i];
+		int sig = *(const int32_t *)s->data;	/* si_signo */
+
+		if (inject_write(c->ip, c->ip->scratch, s->data,
+				 sizeof(s->data)))
+			return -1;
+		if (s->shared ?
+		    rcall(c, 0, "queue a signal", NULL, SYS_rt_sigqueueinfo,
+			  c->child, sig, c->ip->scratch, 0, 0, 0) :
+		    rcall(c, 0, "queue a signal", NULL, SYS_rt_tgsigqueueinfo,
+			  c->child, t->tid, sig, c->ip->scratch, 0, 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int create_threads(struct restore_ctx *c)
+{
+	uint32_t i;
+
+	for (i = 1; i < c->proc->nr_threads; i++) {
+		if (inject_clone_thread(c->ip, 0, c->proc->threads[i].tid,
+					THREAD_FLAGS)) {
+			pr_perror("can't create thread %d",
+				  c->proc->threads[i].tid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int load_registers(struct restore_ctx *c, int ti,
+			  const struct img_thread *t)
+{
+	pid_t tid = c->ip->threads[ti].tid;
+	struct arch_regs r;
+
+	arch_regs_from_words(&r, t->regs);
+	arch_regs_clear_syscall(&r);
+	if (arch_set_regs(tid, &r) ||
+	    (t->xstate_len && arch_set_xstate(tid, t->xstate, t->xstate_len)) ||
+	    inject_set_sigmask(tid, t->sigmask)) {
+		pr_perror("can't load the registers of thread %d", tid);
+		return -1;
+	}
+	return 0;
+}
+
+int restore_task(struct restore_ctx *c)
+{
+	uint32_t i;
+
+	if (create_threads(c) || set_sigacts(c))
+		return -1;
+	for (i = 0; i < c->proc->nr_threads; i++)
+		if (set_thread_kernel_state(c, i, &c->proc->threads[i]))
+			return -1;
+	/* queued last, while every signal is still blocked in every thread */
+	for (i = 0; i < c->proc->nr_threads; i++)
+		if (queue_signals(c, &c->proc->threads[i]))
+			return -1;
+	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,
+		  0, 0, 0, 0, 0) ||
+	    rcall(c, 0, "unmap the trampoline", NULL, SYS_munmap, c->tramp,
+		  c->tramp_len, 0, 0, 0, 0))
+		return -1;
+	for (i = 0; i < c->proc->nr_threads; i++)
+		if (load_registers(c, i, &c->proc->threads[i]))
+			return -1;
+	return 0;
+}

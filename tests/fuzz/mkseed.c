@@ -1,0 +1,114 @@
+/*
+ * mkseed: writes the fuzzer's seed images into the directory given, with
+ * the real writer: a minimal image and one with every record type. Seeds
+ * are generated at build time so that no binary file lives in git.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+
+#define PS	4096u
+
+static int header(struct img_writer *w)
+{
+	struct img_header h = { .isa = IMG_ISA_X86_64, .page_size = PS };
+
+	strcpy(h.kernel, "6.1.0");
+	return img_write_header(w, &h);
+}
+
+static int proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
+{
+	static uint64_t auxv[] = { 6, 4096, 0, 0 };
+	struct img_proc p = {
+		.pid = pid, .ppid = 1, .nr_threads = nr_threads,
+		.exe = "/bin/sh", .cwd = "/", .nr_auxv = 4, .auxv = auxv,
+		.nr_rlimits = 1, .rlimits = { { 8 << 20, ~0ull } },
+	};
+
+	strcpy(p.comm, "sh");
+	return img_write_proc(w, &p);
+}
+
+static int thread(struct img_writer *w, int32_t tid)
+{
+	uint64_t regs[4] = { 1, 2, 3, 4 };
+	uint8_t xs[16] = { 0x7f };
+	struct img_siginfo si = { .shared = 1 };
+	struct img_thread t = {
+		.tid = tid, .regs_isa = IMG_ISA_X86_64, .nr_regs = 4,
+		.regs = regs, .xstate_len = sizeof(xs), .xstate = xs,
+		.nr_siginfo = 1, .siginfo = &si,
+	};
+
+	return img_write_thread(w, &t);
+}
+
+static int vma(struct img_writer *w, uint64_t start, uint64_t end,
+	       const char *path)
+{
+	struct img_vma v = { .start = start, .end = end, .prot = 3,
+			     .flags = IMG_VMA_ANON, .path = (char *)path };
+
+	return img_write_vma(w, &v);
+}
+
+static int pages(struct img_writer *w, uint64_t addr)
+{
+	static uint8_t page[PS] = { 1, 2, 3 };
+
+	if (img_write_pages_begin(w, addr, 1) ||
+	    img_write_pages_data(w, page, PS))
+		return -1;
+	return img_write_pages_end(w);
+}
+
+static int rich(struct img_writer *w)
+{
+	struct img_fd f = { .fd = 1, .type = IMG_FD_REG, .path = "/tmp/f" };
+	struct img_sigact acts[IMG_NSIG] = { { .handler = 1 } };
+
+	return header(w) || proc(w, 5, 2) || thread(w, 5) ||
+	       thread(w, 6) || vma(w, 0x1000, 0x3000, NULL) ||
+	       vma(w, 0x5000, 0x6000, "[stack]") || pages(w, 0x2000) ||
+	       img_write_fd(w, &f) || img_write_sigacts(w, acts) ||
+	       proc(w, 7, 1) || thread(w, 7) || vma(w, 0x1000, 0x2000, NULL);
+}
+
+static int minimal(struct img_writer *w)
+{
+	return header(w) || proc(w, 1, 1) || thread(w, 1) ||
+	       vma(w, 0x1000, 0x2000, NULL) || pages(w, 0x1000);
+}
+
+static int seed(const char *dir, const char *name,
+		int (*fill)(struct img_writer *))
+{
+	struct img_writer *w;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	w = img_writer_open(path);
+	if (!w)
+		return -1;
+	if (fill(w)) {
+		img_writer_abort(w);
+		return -1;
+	}
+	return img_writer_commit(w);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkseed DIR\n");
+		return 2;
+	}
+	log_init("mkseed", LOG_WARN);
+	if (seed(argv[1], "minimal.ckpt", minimal) ||
+	    seed(argv[1], "rich.ckpt", rich))
+		return 1;
+	return 0;
+}

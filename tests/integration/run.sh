@@ -1,0 +1,762 @@
+#!/bin/bash
+# run.sh - integration tests: real processes through dump, kill, restore.
+#
+#   bash tests/integration/run.sh [--no-ckpt] [TEST...]
+#
+# Runs every test (or the named ones) and prints "PASS name" or
+# "FAIL name: reason" (with the tail of that test's logs) per test, then
+# exactly "N passed, N failed" as the last line (CI parses it).  Exit
+# status 0 only if nothing failed.  Must run as root, from anywhere.
+#
+# A workload test (the zdtm model, see tests/workloads/workload.h):
+# start the workload in a fresh directory D (mktemp -d), take its PID from
+# D/ready, let its D/count grow, `ckpt attach --kill -o D/img PID`, reap
+# it, `restore D/img` in the background, wait for the PID to be back and
+# D/count to grow past its length at dump time, create D/restored, let it
+# grow more, create D/stop; the restore command must then exit 0 (the
+# workload's own verdict) and D/count must read 0, 1, ..., N: a restored
+# process that lost or replayed work leaves a gap or a repeat.
+#
+# Every wait is for a condition with a generous bound (the test machines
+# are shared and loaded: nothing here asserts on time).  Each test runs
+# in a subshell whose EXIT trap SIGKILLs whatever it started; D is removed
+# on success and kept (and printed) on failure.
+#
+# --no-ckpt runs the workload tests without dump and restore, to check the
+# workloads and this script themselves; tests that need ckpt are skipped.
+#
+# Environment: B (build directory, default build).
+
+set -u
+shopt -s nullglob
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${B:-build}
+case $B in /*) ;; *) B=$TOP/$B ;; esac
+CKPT=$B/bin/ckpt
+RESTORE=$B/bin/restore
+WLB=$B/tests/workloads
+WLS=$TOP/tests/workloads
+
+ALL_TESTS=(counter counter-static threads threads-static python perl bash
+	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
+	   exit-status detach bad-args bad-image sigterm)
+# tests that make no sense without ckpt
+CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
+
+NO_CKPT=0
+RESTORE_CMD=("$RESTORE")
+RESTORE_TTY=0	# run restore under script(1), logging to D/tty2.log
+
+# ---- per-test state (each test runs in its own subshell) -----------------
+
+D=		# the test directory
+JOB=		# the job that started the workload (our child)
+PID=		# the workload's PID, from D/ready
+RJOB=		# the restore job
+WST=		# exit status from the last wait_job
+JST=		# exit status from the last status
+ST=		# state letter from the last pstate
+DUMP_COUNT=0	# lines in D/count when the dump ended
+JOBS_STARTED=()
+PIDS_SEEN=()
+
+fail() {
+	printf '%s\n' "$*" >"$D/reason"
+	exit 1
+}
+
+nap() {
+	sleep 0.05
+}
+
+track_job() {
+	JOBS_STARTED+=("$1")
+}
+
+track_pid() {
+	PIDS_SEEN+=("$1")
+}
+
+# Is PID one of ours?  Its cwd is under D, or it carries our environment
+# marker; a PID reused by an unrelated process is left alone.
+is_ours() {
+	local cwd env
+	cwd=$(readlink "/proc/$1/cwd" 2>/dev/null)
+	[[ $cwd == "$D" || $cwd == "$D"/* ]] && return 0
+	env=$(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ")
+	[[ $env == *"CKPT_TEST_DIR=$D"* ]]
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS_SEEN[@]}"; do
+		[[ -e /proc/$p ]] && is_ours "$p" && kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${JOBS_STARTED[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${JOBS_STARTED[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	# a restored process may outlive restore: kill by marker again
+	for p in "${PIDS_SEEN[@]}"; do
+		[[ -e /proc/$p ]] && is_ours "$p" && kill -KILL "$p" 2>/dev/null
+	done
+}
+
+# pstate PID: ST = its state letter (R S D T t Z ...), or - if gone.
+pstate() {
+	local s
+	ST=-
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 0
+	s=${s##*) }
+	ST=${s%% *}
+}
+
+stopped() {
+	pstate "$1"
+	[[ $ST == [tT] ]]
+}
+
+# Gone, or a zombie (its parent may be a PID 1 that never reaps).
+gone() {
+	pstate "$1"
+	[[ $ST == [-ZX] ]]
+}
+
+alive() {
+	! gone "$1"
+}
+
+tracer() {
+	local k v
+	while read -r k v; do
+		[[ $k == TracerPid: ]] && { echo "$v"; return; }
+	done <"/proc/$1/status" 2>/dev/null
+	echo 0
+}
+
+job_done() {
+	! kill -0 "$1" 2>/dev/null || gone "$1"
+}
+
+# status JOB: reap JOB (which has ended), JST = its status, or "?" if it
+# is not our child (a detached restored process).  Not in $(...): a
+# subshell can't wait for our children.
+status() {
+	local p
+	JST="?"
+	for p in "${JOBS_STARTED[@]}"; do
+		if [[ $p == "$1" ]]; then
+			wait "$1"
+			JST=$?
+			return
+		fi
+	done
+}
+
+# wait_job JOB SECS: reap JOB within SECS, WST = its status; 1 on timeout.
+wait_job() {
+	local end=$((SECONDS + $2))
+	while ! job_done "$1"; do
+		((SECONDS < end)) || return 1
+		nap
+	done
+	wait "$1"
+	WST=$?
+	return 0
+}
+
+wait_gone() {
+	local end=$((SECONDS + $2))
+	while ! gone "$1"; do
+		((SECONDS < end)) || return 1
+		nap
+	done
+}
+
+# diag: what the workload PID is doing, for failure messages.
+diag() {
+	local comm= sc=
+	[[ -n $PID ]] || return 0
+	pstate "$PID"
+	[[ $ST == - ]] && { echo "PID $PID is gone"; return 0; }
+	read -r comm <"/proc/$PID/comm" 2>/dev/null
+	read -r sc _ <"/proc/$PID/syscall" 2>/dev/null
+	echo "PID $PID $comm state $ST syscall $sc"
+}
+
+lastline() {
+	[[ -s $1 ]] && tail -n 1 "$1"
+}
+
+count_lines() {
+	if [[ -e $D/count ]]; then
+		wc -l <"$D/count"
+	else
+		echo 0
+	fi
+}
+
+# wait_count_above N SECS WATCH: until D/count has more than N lines; the
+# job WATCH ending first is a failure.
+wait_count_above() {
+	local end=$((SECONDS + $2)) c
+	while c=$(count_lines); ((c <= $1)); do
+		if job_done "$3"; then
+			status "$3"
+			fail "process exited (status $JST) while" \
+			     "waiting for" \
+			     "D/count to pass $1 lines (has $c):" \
+			     "$(grep -h FAIL "$D/out.log" 2>/dev/null | tail -n 1)"
+		fi
+		((SECONDS < end)) ||
+			fail "D/count stuck at $c lines (waited $2 s for more" \
+			     "than $1; $(diag))"
+		nap
+	done
+}
+
+# D/count must read 0, 1, ..., N-1: no gap, no repeat, no garbage.
+check_count() {
+	local err
+	err=$(awk '$0 != NR - 1 {
+		printf "D/count line %d is \"%s\", want %d", NR, $0, NR - 1
+		exit 1 }' "$D/count") || fail "$err"
+}
+
+need() {
+	local f
+	for f; do
+		[[ -x $f ]] || fail "$f is missing (make check-integration" \
+				    "builds it)"
+	done
+}
+
+# ---- the workload flow ---------------------------------------------------
+
+# spawn CMD...: in a subshell, exec CMD in D with only fds 0-2 open (the
+# runner may inherit pipes, e.g. make's jobserver, and a workload holding
+# one could not be dumped) and our marker in its environment.
+spawn() {
+	local f n
+	for f in /proc/$BASHPID/fd/*; do
+		n=${f##*/}
+		((n > 2)) && eval "exec $n>&-" 2>/dev/null
+	done
+	cd "$D" && CKPT_TEST_DIR=$D exec "$@"
+}
+
+# start_wl CMD...: start CMD in D, wait for D/ready, set JOB and PID.
+start_wl() {
+	local end=$((SECONDS + 60)) line
+	(spawn "$@") </dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_ready "$end"
+}
+
+wait_ready() {
+	local line
+	while :; do
+		# a line with its newline: the file is complete
+		if [[ -f $D/ready ]] && read -r line <"$D/ready" &&
+		   [[ $line =~ ^[0-9]+$ ]]; then
+			PID=$line
+			track_pid "$PID"
+			return
+		fi
+		if job_done "$JOB"; then
+			status "$JOB"
+			fail "workload exited (status $JST) before" \
+			     "it was ready:" \
+			     "$(lastline "$D/out.log")"
+		fi
+		((SECONDS < $1)) || fail "workload not ready after 60 s"
+		nap
+	done
+}
+
+# ckpt attach --kill; then PID must be gone and the image there.
+dump_kill() {
+	local cjob
+	(spawn "$CKPT" attach --kill -o "$D/img" "$PID") </dev/null \
+		>>"$D/ckpt.log" 2>&1 &
+	cjob=$!
+	track_job "$cjob"
+	wait_job "$cjob" 300 || fail "ckpt attach --kill still running" \
+				     "after 300 s"
+	((WST == 0)) || fail "ckpt attach --kill exited $WST:" \
+			     "$(lastline "$D/ckpt.log")"
+	wait_gone "$PID" 30 ||
+		fail "PID $PID still there (state $ST) 30 s after" \
+		     "ckpt attach --kill"
+	if [[ $JOB == "$PID" ]]; then
+		wait_job "$JOB" 30 || fail "can't reap the killed workload"
+		((WST > 128)) || fail "the dumped workload exited $WST" \
+				      "instead of being killed:" \
+				      "$(lastline "$D/out.log")"
+	fi
+	[[ -e $D/img ]] || fail "ckpt attach exited 0 but wrote no D/img"
+	DUMP_COUNT=$(count_lines)
+}
+
+# start_restore [OPTION...]: restore D/img in the background (RJOB).
+start_restore() {
+	local argv=("${RESTORE_CMD[@]}" "$@" "$D/img") cmd
+	if ((RESTORE_TTY)); then
+		printf -v cmd '%q ' "${argv[@]}"
+		argv=(script -qfec "$cmd" "$D/tty2.log")
+	fi
+	(spawn "${argv[@]}") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+}
+
+# The restored PID must be back and D/count must grow past DUMP_COUNT.
+wait_restored() {
+	local end=$((SECONDS + 60))
+	while gone "$PID"; do
+		if job_done "$RJOB"; then
+			status "$RJOB"
+			fail "restore exited $JST and PID $PID" \
+			     "did not come back:" \
+			     "$(lastline "$D/restore.log")"
+		fi
+		((SECONDS < end)) || fail "PID $PID not back 60 s after restore:" \
+					  "$(lastline "$D/restore.log")"
+		nap
+	done
+	# loading a big image may take a while on a loaded machine
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+}
+
+# D/restored, more progress, D/stop; the workload's verdict via RJOB.
+finish() {
+	local c
+	touch "$D/restored"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$RJOB"
+	touch "$D/stop"
+	wait_job "$RJOB" 180 || fail "still running 180 s after D/stop ($(diag))"
+	((WST == 0)) || fail "exited $WST after D/stop:" \
+			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
+	wait_gone "$PID" 30 || fail "PID $PID still there after its restore" \
+				    "exited"
+	check_count
+	c=$(count_lines)
+	((c > DUMP_COUNT + 6)) || fail "D/count did not grow after restore"
+}
+
+# The whole flow for a workload started with CMD...; HOOK_DUMPED and
+# HOOK_RESTORED, if set, name functions run after the dump and once the
+# restored process is up.
+HOOK_DUMPED=
+HOOK_RESTORED=
+wl_test() {
+	start_wl "$@"
+	wait_count_above 8 60 "$JOB"
+	if ((NO_CKPT)); then
+		RJOB=$JOB
+	else
+		need "$CKPT" "$RESTORE"
+		dump_kill
+		[[ -n $HOOK_DUMPED ]] && $HOOK_DUMPED
+		start_restore
+		wait_restored
+	fi
+	[[ -n $HOOK_RESTORED ]] && $HOOK_RESTORED
+	finish
+}
+
+# ---- tests ---------------------------------------------------------------
+
+t_counter() {
+	need "$WLB/counter"
+	wl_test "$WLB/counter"
+}
+
+t_counter-static() {
+	need "$WLB/counter-static"
+	wl_test "$WLB/counter-static"
+}
+
+# /proc/PID/task must list exactly the TIDs the workload wrote to D/tids.
+check_tids() {
+	local want have
+	want=$(sort -n "$D/tids" | tr '\n' ' ')
+	have=$(ls "/proc/$PID/task" | sort -n | tr '\n' ' ')
+	[[ $want == "$have" ]] ||
+		fail "threads are $have; before the dump they were $want"
+}
+
+t_threads() {
+	need "$WLB/threads"
+	HOOK_RESTORED=check_tids
+	wl_test "$WLB/threads"
+}
+
+t_threads-static() {
+	need "$WLB/threads-static"
+	HOOK_RESTORED=check_tids
+	wl_test "$WLB/threads-static"
+}
+
+t_python() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	wl_test "$py" "$WLS/counter.py"
+}
+
+t_perl() {
+	local pl
+	pl=$(command -v perl) || fail "perl not found"
+	wl_test "$pl" "$WLS/counter.pl"
+}
+
+t_bash() {
+	wl_test "$BASH" "$WLS/counter.sh"
+}
+
+t_syscalls() {
+	need "$WLB/syscalls"
+	wl_test "$WLB/syscalls"
+}
+
+t_signals() {
+	need "$WLB/signals"
+	wl_test "$WLB/signals"
+}
+
+t_fpu() {
+	need "$WLB/fpu"
+	wl_test "$WLB/fpu"
+}
+
+t_memory() {
+	need "$WLB/memory"
+	wl_test "$WLB/memory"
+}
+
+t_bigmem() {
+	need "$WLB/bigmem"
+	wl_test "$WLB/bigmem"
+}
+
+check_small_image() {
+	local size
+	size=$(du -sb "$D/img" | cut -f1)
+	((size < 8 * 1024 * 1024)) ||
+		fail "image of 1 MiB touched in 8 GiB mapped is $size bytes"
+}
+
+t_sparse() {
+	need "$WLB/sparse"
+	HOOK_DUMPED=check_small_image
+	wl_test "$WLB/sparse"
+}
+
+t_files() {
+	need "$WLB/files"
+	wl_test "$WLB/files"
+}
+
+t_tty() {
+	local cmd
+	need "$WLB/tty"
+	command -v script >/dev/null || fail "script (util-linux) not found"
+	printf -v cmd '%q' "$WLB/tty"
+	RESTORE_TTY=1
+	wl_test script -qfec "$cmd" "$D/tty1.log"
+	grep -q tty-ok "$D/tty2.log" 2>/dev/null ||
+		{ ((NO_CKPT)) && grep -q tty-ok "$D/tty1.log"; } ||
+		fail "\"tty-ok\" is not in the restored terminal's log"
+}
+
+t_ckpt-restore() {
+	need "$WLB/counter"
+	RESTORE_CMD=("$CKPT" restore)
+	wl_test "$WLB/counter"
+}
+
+# restore passes the status through: exit 7, then killed by SIGTERM (143)
+t_exit-status() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl "$WLB/counter" 7
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	start_restore
+	wait_restored
+	touch "$D/stop"
+	wait_job "$RJOB" 60 || fail "restore still running 60 s after D/stop"
+	((WST == 7)) || fail "restore exited $WST, the workload exited 7"
+	wait_gone "$PID" 30 || fail "PID $PID still there after restore exited"
+
+	rm -f "$D/stop"
+	DUMP_COUNT=$(count_lines)	# progress is counted from here now
+	start_restore
+	wait_restored
+	kill -TERM "$PID"
+	wait_job "$RJOB" 60 || fail "restore still running 60 s after the" \
+				    "restored process got SIGTERM"
+	((WST == 143)) ||
+		fail "restore exited $WST, the workload was killed by SIGTERM"
+}
+
+t_detach() {
+	local out
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	expect_exit 0 "$RESTORE" --detach "$D/img"
+	read -r out <"$D/cmd.out"
+	[[ $out == "$PID" ]] ||
+		fail "restore --detach printed \"$out\", want $PID"
+	alive "$PID" || fail "PID $PID not running after restore --detach"
+	RJOB=$PID	# not our child: wait_count_above only polls it
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$PID"
+	touch "$D/restored"
+	wait_count_above $((DUMP_COUNT + 6)) 60 "$PID"
+	touch "$D/stop"
+	wait_gone "$PID" 60 || fail "detached PID $PID still running 60 s" \
+				    "after D/stop"
+	check_count
+}
+
+# expect_exit WANT CMD...: run CMD (60 s bound), stdout to D/cmd.out,
+# stderr to D/cmd.err; its status must be WANT.
+expect_exit() {
+	local want=$1 job
+	shift
+	(spawn "$@") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	wait_job "$job" 60 || fail "${*##*/} still running after 60 s"
+	cat "$D/cmd.err" >>"$D/errors.log"
+	((WST == want)) || fail "${*##*/}: exit $WST, want $want:" \
+				"$(lastline "$D/cmd.err")"
+}
+
+# The error of the last expect_exit is one line on stderr.
+one_line_err() {
+	local n
+	n=$(wc -l <"$D/cmd.err")
+	[[ $n == 1 ]] || fail "$1: $n lines on stderr, want one"
+}
+
+no_image() {
+	local f
+	for f in "$D"/img*; do
+		fail "$1 left $f behind"
+	done
+}
+
+t_bad-args() {
+	local p c
+	need "$CKPT" "$RESTORE" "$WLB/counter"
+	expect_exit 69 "$CKPT" attach -o "$D/img" 999999999
+	one_line_err "ckpt attach 999999999"
+	no_image "ckpt attach 999999999"
+	# a free PID below pid_max
+	read -r p </proc/sys/kernel/pid_max
+	for ((p = p - 1; p > 300; p--)); do
+		[[ -e /proc/$p ]] || break
+	done
+	expect_exit 69 "$CKPT" attach -o "$D/img" "$p"
+	one_line_err "ckpt attach of free PID $p"
+	no_image "ckpt attach of free PID $p"
+	expect_exit 64 "$CKPT" attach
+	expect_exit 64 "$CKPT" attach -o "$D/img" not-a-pid
+	no_image "ckpt attach not-a-pid"
+	expect_exit 64 "$CKPT" no-such-command
+	expect_exit 64 "$RESTORE"
+
+	# an image that can't be created leaves the target running
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 73 "$CKPT" attach -o "$D/no/such/dir/img" "$PID"
+	one_line_err "ckpt attach -o D/no/such/dir/img"
+	stopped "$PID" && fail "target left stopped (state $ST) after exit 73"
+	[[ $(tracer "$PID") == 0 ]] || fail "target still traced after exit 73"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	((WST == 0)) || fail "counter exited $WST: $(lastline "$D/out.log")"
+	check_count
+}
+
+# flip_byte FILE OFFSET: invert the byte at OFFSET.
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 255)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# restore of a damaged image: exit 65 and no process appears
+bad_restore() {
+	expect_exit "$1" "$RESTORE" "$D/$2"
+	one_line_err "restore $2"
+	alive "$PID" && fail "restore of $2 exited $1 but PID $PID exists"
+	return 0
+}
+
+t_bad-image() {
+	local c size
+	need "$CKPT" "$RESTORE" "$WLB/counter"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	# dump without --kill: the target runs on, unstopped, untraced
+	expect_exit 0 "$CKPT" attach -o "$D/img" "$PID"
+	[[ -s $D/img ]] || fail "ckpt attach exited 0 but D/img is empty"
+	alive "$PID" || fail "ckpt attach without --kill killed the target"
+	stopped "$PID" && fail "target left stopped (state $ST) after the dump"
+	[[ $(tracer "$PID") == 0 ]] || fail "target still traced after the dump"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	((WST == 0)) || fail "counter exited $WST after a dump without" \
+			     "--kill: $(lastline "$D/out.log")"
+	check_count
+	rm -f "$D/stop"
+
+	size=$(stat -c %s "$D/img")
+	cp "$D/img" "$D/half" && truncate -s $((size / 2)) "$D/half"
+	bad_restore 65 half
+	cp "$D/img" "$D/flip-mid" && flip_byte "$D/flip-mid" $((size / 2))
+	bad_restore 65 flip-mid
+	cp "$D/img" "$D/flip-head" && flip_byte "$D/flip-head" 0
+	bad_restore 65 flip-head
+	: >"$D/empty"
+	bad_restore 65 empty
+	head -c 65536 /dev/urandom >"$D/garbage"
+	bad_restore 65 garbage
+	bad_restore 66 no-such-image
+
+	# a PID needed by restore is taken
+	expect_exit 0 "$RESTORE" --detach "$D/img"
+	read -r c <"$D/cmd.out"
+	[[ $c == "$PID" ]] || fail "restore --detach printed \"$c\", want $PID"
+	alive "$PID" || fail "PID $PID not running after restore --detach"
+	expect_exit 75 "$RESTORE" --detach "$D/img"
+	one_line_err "restore --detach of a running image"
+	expect_exit 75 "$RESTORE" "$D/img"
+	one_line_err "restore of a running image"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$PID"
+	touch "$D/stop"
+	wait_gone "$PID" 60 || fail "PID $PID still running 60 s after D/stop"
+}
+
+# SIGTERM to ckpt in the middle of a dump: no image, target runs on intact
+t_sigterm() {
+	local cjob end c f
+	need "$CKPT" "$RESTORE" "$WLB/bigmem"
+	start_wl "$WLB/bigmem"
+	wait_count_above 8 60 "$JOB"
+	(spawn "$CKPT" attach -o "$D/img" "$PID") </dev/null \
+		>>"$D/ckpt.log" 2>&1 &
+	cjob=$!
+	track_job "$cjob"
+	end=$((SECONDS + 60))
+	until stopped "$PID"; do
+		job_done "$cjob" && fail "the dump ended before the target was" \
+					 "seen stopped: can't interrupt it"
+		((SECONDS < end)) || fail "target not stopped 60 s into the dump"
+		sleep 0.01
+	done
+	kill -TERM "$cjob"
+	wait_job "$cjob" 60 || fail "ckpt still running 60 s after SIGTERM"
+	((WST != 0)) || fail "ckpt exited 0 after SIGTERM in the middle of" \
+			     "a dump"
+	for f in "$D"/img*; do
+		fail "interrupted dump left ${f##*/} behind"
+	done
+	stopped "$PID" && fail "target left stopped (state $ST) after SIGTERM"
+	[[ $(tracer "$PID") == 0 ]] || fail "target still traced after SIGTERM"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 120 || fail "bigmem still running 120 s after D/stop"
+	((WST == 0)) || fail "bigmem exited $WST after the interrupted dump:" \
+			     "$(lastline "$D/out.log")"
+	check_count
+}
+
+# ---- driver --------------------------------------------------------------
+
+show_logs() {
+	local f
+	for f in out.log ckpt.log restore.log errors.log tty1.log tty2.log \
+		 runner.log; do
+		[[ -s $1/$f ]] || continue
+		echo "    ==> $f <=="
+		tail -n 5 "$1/$f" | sed 's/^/    /'
+	done
+	echo "    kept $1"
+}
+
+run_one() {
+	local name=$1 dir reason
+	if ! declare -F "t_$name" >/dev/null; then
+		echo "FAIL $name: no such test"
+		return 1
+	fi
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-test-$name.XXXXXX")
+	(
+		D=$dir
+		trap cleanup EXIT
+		trap 'fail "interrupted"' INT TERM
+		"t_$name"
+	) 2>>"$dir/runner.log"	# bash's "Killed" job notices, script errors
+	if (($? == 0)); then
+		echo "PASS $name"
+		rm -rf "$dir"
+		return 0
+	fi
+	reason=$(cat "$dir/reason" 2>/dev/null)
+	echo "FAIL $name: ${reason:-test script error}"
+	show_logs "$dir"
+	return 1
+}
+
+main() {
+	local tests=() t passed=0 failed=0
+	if [[ ${1-} == --no-ckpt ]]; then
+		NO_CKPT=1
+		shift
+	fi
+	if (($(id -u) != 0)); then
+		echo "run.sh must run as root"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	tests=("$@")
+	((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
+	cd "$TOP" || exit 1
+	trap 'INTERRUPTED=1' INT
+	INTERRUPTED=0
+	for t in "${tests[@]}"; do
+		if ((NO_CKPT)) && [[ $CKPT_ONLY == *" $t "* ]]; then
+			echo "SKIP $t (needs ckpt)"
+			continue
+		fi
+		if run_one "$t"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+		((INTERRUPTED)) && break
+	done
+	echo "$passed passed, $failed failed"
+	((failed == 0))
+}
+
+# one line: bash reads scripts as it goes; editing this file while it
+# runs must not make it run anything after main
+main "$@"; exit

@@ -1,0 +1,169 @@
+/*
+ * util: logging to stderr and the short-I/O loops every subsystem needs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+static const char *log_prog = "ckpt";
+static int log_level = LOG_WARN;
+
+void log_init(const char *progname, int level)
+{
+	log_prog = progname;
+	log_level = level;
+}
+
+int log_get_level(void)
+{
+	return log_level;
+}
+
+static void log_vmsg(int level, const char *fmt, va_list ap, int err)
+{
+	char buf[1024];
+	int n;
+
+	if (level > log_level)
+		return;
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	/* strip one trailing newline so every message ends the same way */
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (err >= 0)
+		fprintf(stderr, "%s: %s: %s\n", log_prog, buf, strerror(err));
+	else
+		fprintf(stderr, "%s: %s\n", log_prog, buf);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap, -1);
+	va_end(ap);
+	errno = saved;
+}
+
+void pr_perror(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, fmt, ap, saved);
+	va_end(ap);
+	errno = saved;
+}
+
+int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+char *read_file_str(const char *path, size_t *lenp)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = NULL, *nb;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		nb = realloc(buf, cap + 1);
+		if (!nb)
+			goto err;
+		buf = nb;
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto err;
+		if (n == 0)
+			break;
+		len += n;
+		if (len == cap)
+			cap *= 2;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+err:
+	saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return NULL;
+}
