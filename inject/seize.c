@@ -280,11 +280,20 @@ int inject_release(struct inject_proc *p, int kill_it)
 	if (kill_it) {
 		if (kill(p->pid, SIGKILL) && errno != ESRCH)
 			ret = -1;
-		/* as the tracer we see each thread die: return only then */
-		for (i = 0; i < p->nr_threads; i++)
-			while (!inject_wait_stop(p->threads[i].tid, NULL))
-				ptrace(PTRACE_CONT, p->threads[i].tid, NULL,
-				       NULL);
+		/*
+		 * As the tracer we see each thread die: return only then.
+		 * The leader is reported last, once the others are reaped.
+		 */
+		for (i = p->nr_threads - 1; i >= 0; i--) {
+			pid_t tid = p->threads[i].tid;
+
+			if (tid == p->pid)
+				continue;
+			while (!inject_wait_stop(tid, NULL))
+				ptrace(PTRACE_CONT, tid, NULL, NULL);
+		}
+		while (!inject_wait_stop(p->pid, NULL))
+			ptrace(PTRACE_CONT, p->pid, NULL, NULL);
 	} else {
 		if (inject_unprepare(p))
 			ret = -1;

@@ -7,6 +7,7 @@
  * process send any siginfo to itself, but not a stranger (rt_sigqueueinfo
  * refuses si_code >= 0 from another process).
  */
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <linux/sched.h>
@@ -117,11 +118,24 @@ static int load_registers(struct restore_ctx *c, int ti,
 	return 0;
 }
 
+/* The name, set before the threads are cloned so that they inherit it. */
+static int set_comm(struct restore_ctx *c)
+{
+	char comm[16];
+
+	memset(comm, 0, sizeof(comm));
+	memcpy(comm, c->proc->proc.comm, sizeof(comm) - 1);
+	if (inject_write(c->ip, c->ip->scratch, comm, sizeof(comm)))
+		return -1;
+	return rcall(c, 0, "set the name", NULL, SYS_prctl, PR_SET_NAME,
+		     c->ip->scratch, 0, 0, 0, 0);
+}
+
 int restore_task(struct restore_ctx *c)
 {
 	uint32_t i;
 
-	if (create_threads(c) || set_sigacts(c))
+	if (set_comm(c) || create_threads(c) || set_sigacts(c))
 		return -1;
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (set_thread_kernel_state(c, i, &c->proc->threads[i]))
