@@ -256,6 +256,9 @@ uint64_t img_writer_offset(const struct img_writer *w);
 struct image *img_read_file(const char *path, uint32_t expect_isa)
 	__must_check;
 struct image *img_read_fd(int fd, uint32_t expect_isa) __must_check;
+/* Like img_read_fd, naming the image "name" in messages. */
+struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
+	__must_check;
 struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	__must_check;
 void img_free(struct image *img);

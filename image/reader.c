@@ -197,6 +197,10 @@ static int rd_header(struct rd *r, uint32_t expect)
 	size_t n = r->size < IMG_HEADER_SIZE ? r->size : IMG_HEADER_SIZE;
 	const uint8_t *b;
 
+	if (!n) {
+		rd_fail(r, "empty file, not an image");
+		return -1;
+	}
 	b = rd_view(r, 0, n);
 	if (!b)
 		return -1;
@@ -535,6 +539,11 @@ struct image *img_read_fd(int fd, uint32_t expect_isa)
 	char name[32];
 
 	snprintf(name, sizeof(name), "fd %d", fd);
+	return rd_fd(fd, name, expect_isa);
+}
+
+struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
+{
 	return rd_fd(fd, name, expect_isa);
 }
 

@@ -29,7 +29,7 @@ static int load_image(struct restore_ctx *c)
 		pr_perror("can't open %s", c->path);
 		return EXIT_NOIMAGE;
 	}
-	c->img = img_read_fd(c->img_fd, arch_isa());
+	c->img = img_read_named_fd(c->img_fd, c->path, arch_isa());
 	if (!c->img)
 		return EXIT_BADIMAGE;
 	return restore_check(c);
