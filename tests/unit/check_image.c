@@ -614,7 +614,7 @@ START_TEST(test_refuse_every_flipped_byte)
 	size_t len, i;
 	uint8_t *buf = small_image(&len);
 
-	expect_refused(buf, 0, 0, "truncated");
+	expect_refused(buf, 0, 0, "empty file");
 	buf[200] ^= 1;
 	expect_refused(buf, len, 0, "crc mismatch");
 	buf[200] ^= 1;
