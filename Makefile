@@ -4,6 +4,7 @@
 #   make check      unit tests (Check) and integration tests on real processes
 #   make check-unit unit tests only;  make asan: unit tests under ASan/UBSan
 #   make lint       style checks;     make man-lint: mandoc -T lint
+#   make demo       run a program, checkpoint, kill, restore it
 #   make bench      benchmarks (ratios, not tests)
 #   make fuzz       fuzz the image reader with libFuzzer (FUZZ_SECONDS=60)
 #   make deps       install the Debian packages the build and tests need
@@ -165,6 +166,9 @@ man-lint:
 bench: all
 	$(Q)bash bench/run.sh
 
+demo: all
+	$(Q)bash tests/demo.sh
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -184,7 +188,7 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all depcheck check check-unit check-integration asan fuzz lint \
+.PHONY: all demo depcheck check check-unit check-integration asan fuzz lint \
 	man-lint bench deps install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
