@@ -211,6 +211,19 @@ static int collect_remote(struct dump_ctx *c, int ti, struct img_thread *t)
 	return 0;
 }
 
+static void collect_comm(struct dump_ctx *c, struct img_thread *t)
+{
+	char path[64], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", c->pid, t->tid);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return;		/* keeps the process name */
+	s[strcspn(s, "\n")] = '\0';
+	snprintf(t->comm, sizeof(t->comm), "%s", s);
+	free(s);
+}
+
 static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 {
 	struct inject_thread *it = &c->ip->threads[ti];
@@ -222,6 +235,8 @@ static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 
 	t->tid = it->tid;
 	t->sigmask = it->sigmask;
+	memcpy(t->comm, c->proc.proc.comm, sizeof(t->comm));
+	collect_comm(c, t);
 	/* a call interrupted by the freeze is made again after restore */
 	arch_regs_normalize_restart(&r, 0);
 	arch_regs_clear_syscall(&r);

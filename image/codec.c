@@ -346,9 +346,18 @@ static void dec_mm(struct dec *d, struct img_mm *m)
 		dec_u64(d, v[i]);
 }
 
+/* a task name: str of at most 15 bytes */
+static void enc_comm(struct enc *e, const char comm[16])
+{
+	size_t n = strnlen(comm, 16);
+
+	enc_cap(e, n, 15, "comm not NUL terminated");
+	enc_u32(e, n);
+	enc_bytes(e, comm, n < 16 ? n : 0);
+}
+
 int img_enc_proc(struct enc *e, const struct img_proc *p)
 {
-	size_t comm = strnlen(p->comm, sizeof(p->comm));
 	uint32_t i;
 
 	enc_u32(e, p->pid);
@@ -360,9 +369,7 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 	enc_u32(e, p->uid);
 	enc_u32(e, p->gid);
 	enc_u32(e, p->nr_threads);
-	enc_cap(e, comm, sizeof(p->comm) - 1, "comm not NUL terminated");
-	enc_u32(e, comm);
-	enc_bytes(e, p->comm, comm < sizeof(p->comm) ? comm : 0);
+	enc_comm(e, p->comm);
 	enc_str(e, p->exe, 1, "exe path too long");
 	enc_str(e, p->cwd, 1, "cwd path too long");
 	enc_str(e, p->root, 1, "root path too long");
@@ -444,7 +451,7 @@ void img_proc_free(struct img_proc *p)
  * i32 tid; u32 regs_isa nr_regs; u64 x nr_regs; u32 xstate_len, bytes;
  * u64 sigmask clear_tid robust_list robust_len rseq rseq_sig;
  * u32 rseq_len ss_flags; u64 ss_sp ss_size;
- * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo
+ * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm
  */
 int img_enc_thread(struct enc *e, const struct img_thread *t)
 {
@@ -476,6 +483,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 		enc_u32(e, t->siginfo[i].shared);
 		enc_bytes(e, t->siginfo[i].data, IMG_SIGINFO_SIZE);
 	}
+	enc_comm(e, t->comm);
 	return e->err ? -1 : 0;
 }
 
@@ -516,6 +524,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	dec_u64(d, &t->ss_sp);
 	dec_u64(d, &t->ss_size);
 	dec_siginfo(d, t);
+	dec_comm(d, t->comm);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);

@@ -116,6 +116,7 @@ struct img_thread {
 	uint64_t ss_sp, ss_size;
 	uint32_t nr_siginfo;
 	struct img_siginfo *siginfo;
+	char comm[16];		/* the thread's name, NUL terminated */
 };
 
 /* img_vma.flags */

@@ -39,6 +39,19 @@ static int set_sigacts(struct restore_ctx *c)
 	return 0;
 }
 
+/* Each thread has its own name; the leader's is the process's. */
+static int set_comm(struct restore_ctx *c, int ti, const char *name)
+{
+	char comm[16];
+
+	memset(comm, 0, sizeof(comm));
+	memcpy(comm, name, sizeof(comm) - 1);
+	if (inject_write(c->ip, c->ip->scratch, comm, sizeof(comm)))
+		return -1;
+	return rcall(c, ti, "set the name", NULL, SYS_prctl, PR_SET_NAME,
+		     c->ip->scratch, 0, 0, 0, 0);
+}
+
 /* Per-thread kernel pointers, set by the thread itself (index ti). */
 static int set_thread_kernel_state(struct restore_ctx *c, int ti,
 				   const struct img_thread *t)
@@ -46,6 +59,8 @@ static int set_thread_kernel_state(struct restore_ctx *c, int ti,
 	uint64_t ss[3] = { t->ss_sp, t->ss_flags & ~(uint32_t)SS_ONSTACK,
 			   t->ss_size };
 
+	if (set_comm(c, ti, t->comm[0] ? t->comm : c->proc->proc.comm))
+		return -1;
 	if (rcall(c, ti, "set the tid address", NULL, SYS_set_tid_address,
 		  t->clear_tid, 0, 0, 0, 0, 0))
 		return -1;
@@ -118,24 +133,11 @@ static int load_registers(struct restore_ctx *c, int ti,
 	return 0;
 }
 
-/* The name, set before the threads are cloned so that they inherit it. */
-static int set_comm(struct restore_ctx *c)
-{
-	char comm[16];
-
-	memset(comm, 0, sizeof(comm));
-	memcpy(comm, c->proc->proc.comm, sizeof(comm) - 1);
-	if (inject_write(c->ip, c->ip->scratch, comm, sizeof(comm)))
-		return -1;
-	return rcall(c, 0, "set the name", NULL, SYS_prctl, PR_SET_NAME,
-		     c->ip->scratch, 0, 0, 0, 0);
-}
-
 int restore_task(struct restore_ctx *c)
 {
 	uint32_t i;
 
-	if (set_comm(c) || create_threads(c) || set_sigacts(c))
+	if (create_threads(c) || set_sigacts(c))
 		return -1;
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (set_thread_kernel_state(c, i, &c->proc->threads[i]))
