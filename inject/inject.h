@@ -23,6 +23,7 @@ struct inject_thread {
 	struct arch_regs regs;	/* as seized */
 	uint64_t sigmask;	/* as seized */
 	int touched;		/* registers or mask changed by us */
+	int stopped;		/* its interrupt stop was seen */
 };
 
 struct inject_proc {

@@ -156,14 +156,10 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 		char *e;
 
 		v[i] = strtoull(p, &e, 10);
-		if (e == p) {
-			if (i < 52)
-				break;
-		}
+		if (e == p)
+			goto bad;	/* an older kernel with fewer fields */
 		p = e;
 	}
-	if (i < 52)
-		goto bad;
 	st->ppid = v[4];
 	st->pgrp = v[5];
 	st->session = v[6];

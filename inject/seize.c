@@ -151,7 +151,7 @@ static int wait_all_stopped(struct inject_proc *p)
 	while (i < p->nr_threads) {
 		struct inject_thread *t = &p->threads[i];
 
-		if (t->touched) {	/* already waited for */
+		if (t->stopped) {
 			i++;
 			continue;
 		}
@@ -161,7 +161,7 @@ static int wait_all_stopped(struct inject_proc *p)
 			drop_thread(p, i);
 			continue;
 		}
-		t->touched = 1;
+		t->stopped = 1;
 		i++;
 	}
 	return 0;
@@ -174,7 +174,6 @@ static int save_thread_state(struct inject_proc *p)
 	for (i = 0; i < p->nr_threads; i++) {
 		struct inject_thread *t = &p->threads[i];
 
-		t->touched = 0;
 		if (arch_get_regs(t->tid, &t->regs) ||
 		    inject_get_sigmask(t->tid, &t->sigmask))
 			return -1;
@@ -192,7 +191,6 @@ int inject_seize(pid_t pid, struct inject_proc **out)
 		return -1;
 	p->pid = pid;
 	do {
-		/* t->touched marks "stop already waited for" in this loop */
 		if (seize_new_threads(p, &found) || wait_all_stopped(p))
 			goto err;
 	} while (found);
