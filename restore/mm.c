@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +173,22 @@ static int has_pages(struct restore_ctx *c, const struct img_vma *v)
 	return 0;
 }
 
+/*
+ * A mapped file that is not the one dumped (a library upgraded since, or
+ * another host) may not match the pages and code the process expects.
+ * Migration needs it to work, so this is a warning, not a refusal.
+ */
+static void check_identity(struct restore_ctx *c, const struct img_vma *v)
+{
+	struct stat st;
+
+	if (stat(v->path, &st))
+		return;		/* the open below reports it */
+	if (st.st_ino != v->ino || st.st_dev != v->dev)
+		pr_warn("%s: %s is not the file that was mapped at dump time",
+			c->path, v->path);
+}
+
 static int map_file_vma(struct restore_ctx *c, const struct img_vma *v,
 			uint32_t prot, uint32_t flags)
 {
@@ -179,6 +196,8 @@ static int map_file_vma(struct restore_ctx *c, const struct img_vma *v,
 	long fd = -1, r;
 	int ret = -1;
 
+	if (!v->pgoff)	/* once per file: its first mapping */
+		check_identity(c, v);
 	if (remote_open(c, v->path, mode, &fd))
 		goto io;
 	if (fd == -EACCES && mode == O_RDWR && !(v->prot & PROT_WRITE) &&
