@@ -43,7 +43,9 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -iquote . -D_GNU_SOURCE
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+# arch/ views struct arch_regs as the kernel's register structs
+ALL_CFLAGS = -std=gnu11 -fno-strict-aliasing $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+	     -MMD -MP
 LDFLAGS  += -Wl,--as-needed
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -102,6 +104,11 @@ $(B)/tests/%.o: tests/unit/%.c
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(B)/tests/check_%: $(B)/tests/check_%.o $(CORE_LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# restore/check.c is not in the core library
+$(B)/tests/check_restore: $(B)/tests/check_restore.o $(B)/restore/check.o \
+			  $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # Workloads are test programs, not project code: plain flags, -pthread.

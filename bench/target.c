@@ -3,15 +3,14 @@
  * anonymous memory (xorshift64), then idle. It holds no fd but 0-2 while
  * it idles, as ckpt refuses pipes and sockets elsewhere.
  *
- *   target SIZE_MIB DIR
+ *   target SIZE_MIB DIR [BASE]
  *
- * DIR/ready  written once the memory is filled: its checksum.
+ * DIR/ready  written once the memory is filled: "CHECKSUM NSEC", as sum.
  * SIGUSR1    writes DIR/sum: "CHECKSUM NSEC" (the pass over the memory and
  *            how long it took, which shows what a restore left owed).
- * SIGUSR2    the dump baseline: writes the memory to DIR/base.img with
+ * SIGUSR2    the dump baseline: writes the memory to BASE (DIR/base.img) with
  *            write(2) in 64 MiB chunks and fsync(2), as the image writer
- *            commits, then DIR/wrote: "NSEC". The same pages ckpt reads
- *            next, of the same age.
+ *            commits, then DIR/wrote: "NSEC FSYNC_NSEC".
  */
 #include <sys/mman.h>
 #include <errno.h>
@@ -79,15 +78,15 @@ static void put_file(const char *dir, const char *name, const char *text)
 	}
 }
 
-static void write_baseline(const char *dir, const char *mem, size_t size)
+static void write_baseline(const char *dir, const char *path,
+			   const char *mem, size_t size)
 {
-	char path[4096], text[64];
-	uint64_t t0;
+	char text[64];
+	uint64_t t0, t1, t2;
 	size_t off;
 	ssize_t r;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/base.img", dir);
 	t0 = now_ns();
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
@@ -101,12 +100,14 @@ static void write_baseline(const char *dir, const char *mem, size_t size)
 			exit(1);
 		}
 	}
+	t1 = now_ns();
 	if (fsync(fd) || close(fd)) {
 		perror(path);
 		exit(1);
 	}
-	snprintf(text, sizeof(text), "%llu\n",
-		 (unsigned long long)(now_ns() - t0));
+	t2 = now_ns();
+	snprintf(text, sizeof(text), "%llu %llu\n",
+		 (unsigned long long)(t2 - t0), (unsigned long long)(t2 - t1));
 	put_file(dir, "wrote", text);
 }
 
@@ -117,14 +118,18 @@ int main(int argc, char **argv)
 	uint64_t *mem, x = 0x9e3779b97f4a7c15ULL, t0;
 	size_t size, n, i;
 	char text[64];
+	char base[4096];
 	const char *dir;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: target SIZE_MIB DIR\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: target SIZE_MIB DIR [BASE]\n");
 		return 2;
 	}
 	size = strtoull(argv[1], NULL, 0) << 20;
 	dir = argv[2];
+	snprintf(base, sizeof(base), "%s", argc == 4 ? argv[3] : "");
+	if (!base[0])
+		snprintf(base, sizeof(base), "%s/base.img", dir);
 	n = size / sizeof(*mem);
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -142,8 +147,10 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
-	snprintf(text, sizeof(text), "%016llx\n",
-		 (unsigned long long)checksum(mem, n));
+	t0 = now_ns();
+	x = checksum(mem, n);
+	snprintf(text, sizeof(text), "%016llx %llu\n", (unsigned long long)x,
+		 (unsigned long long)(now_ns() - t0));
 	put_file(dir, "ready", text);
 	for (;;) {
 		/* polled, not pause(): no lost wake-up, whatever a restore
@@ -151,7 +158,7 @@ int main(int argc, char **argv)
 		nanosleep(&nap, NULL);
 		if (want_write) {
 			want_write = 0;
-			write_baseline(dir, (const char *)mem, size);
+			write_baseline(dir, base, (const char *)mem, size);
 		}
 		if (want_sum) {
 			want_sum = 0;

@@ -49,6 +49,16 @@ static int is_self(pid_t pid)
 	return self;
 }
 
+/* Dead or dying (a zombie, or being torn down)? */
+static int target_gone(pid_t pid)
+{
+	struct proc_stat st;
+
+	if (proc_parse_stat(pid, &st))
+		return errno == ENOENT || errno == ESRCH;
+	return st.state == 'Z' || st.state == 'X';
+}
+
 static int check_target(pid_t pid)
 {
 	if (pid <= 0) {
@@ -189,8 +199,12 @@ enum dump_result dump_process(const struct dump_opts *o)
 	res = DUMP_OK;
 	goto out;
 err:
-	if (c.ip && inject_release(c.ip, 0))
+	if (target_gone(c.pid)) {
+		pr_err("%d died during the dump: no image written", c.pid);
+		inject_release(c.ip, 1);
+	} else if (c.ip && inject_release(c.ip, 0)) {
 		pr_err("could not thaw %d completely", c.pid);
+	}
 	if (c.w)
 		img_writer_abort(c.w);
 out:

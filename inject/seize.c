@@ -117,8 +117,11 @@ static int seize_new_threads(struct inject_proc *p, int *found)
 
 	*found = 0;
 	n = proc_list_tasks(p->pid, &tids);
-	if (n < 0)
+	if (n < 0) {
+		if (errno == ENOENT)
+			errno = ESRCH;
 		return -1;
+	}
 	if (n == 0) {
 		free(tids);
 		errno = ESRCH;
@@ -167,6 +170,23 @@ static int wait_all_stopped(struct inject_proc *p)
 	return 0;
 }
 
+/* The leader leads: after a PID wraparound its threads may have lower
+ * ids, and the image and the restorer expect the leader at index 0. */
+static void leader_first(struct inject_proc *p)
+{
+	struct inject_thread t;
+	int i;
+
+	for (i = 1; i < p->nr_threads; i++) {
+		if (p->threads[i].tid != p->pid)
+			continue;
+		t = p->threads[i];
+		memmove(&p->threads[1], &p->threads[0], i * sizeof(t));
+		p->threads[0] = t;
+		return;
+	}
+}
+
 static int save_thread_state(struct inject_proc *p)
 {
 	int i;
@@ -198,6 +218,7 @@ int inject_seize(pid_t pid, struct inject_proc **out)
 		errno = ESRCH;
 		goto err;
 	}
+	leader_first(p);
 	if (save_thread_state(p))
 		goto err;
 	*out = p;
@@ -259,9 +280,9 @@ static int restore_thread(struct inject_thread *t)
 	if (!t->touched)
 		return 0;
 	/*
-	 * We ran system calls from this thread, so the kernel no longer
-	 * knows it was interrupted inside one: make the restart explicit,
-	 * exactly as the kernel would have done on resume.
+	 * We ran system calls from this thread. Rather than rely on the
+	 * kernel looking at the restart state again on this resume, make
+	 * the restart explicit, exactly as the kernel would do it.
 	 */
 	arch_regs_normalize_restart(&r, 1);
 	if (arch_set_regs(t->tid, &r) || inject_set_sigmask(t->tid, t->sigmask))

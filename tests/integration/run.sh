@@ -40,9 +40,11 @@ WLS=$TOP/tests/workloads
 
 ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
-	   exit-status detach bad-args bad-image sigterm)
+	   exit-status detach bad-args bad-image sigterm target-dies
+	   thread-churn dump-twice)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
+CKPT_ONLY+="target-dies dump-twice "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -686,6 +688,126 @@ t_sigterm() {
 	((WST == 0)) || fail "bigmem exited $WST after the interrupted dump:" \
 			     "$(lastline "$D/out.log")"
 	check_count
+}
+
+# tmp_image_size: bytes in the temporary image D/img.tmp.*, or 0.
+tmp_image_size() {
+	local f
+	for f in "$D"/img.tmp.*; do
+		stat -c %s "$f" 2>/dev/null && return
+	done
+	echo 0
+}
+
+# kill_mid_dump WHEN: dump bigmem, SIGKILL it at WHEN (frozen: as soon as
+# it is seen stopped; writing: once the temporary image passes 16 MiB, in
+# the middle of its memory); ckpt must fail (70) within a bound with a
+# short error naming the PID, and leave no image behind.
+kill_mid_dump() {
+	local cjob end f n
+	start_wl "$WLB/bigmem"
+	wait_count_above 8 60 "$JOB"
+	(spawn "$CKPT" attach -o "$D/img" "$PID") </dev/null \
+		>"$D/cmd.out" 2>"$D/cmd.err" &
+	cjob=$!
+	track_job "$cjob"
+	end=$((SECONDS + 60))
+	until stopped "$PID" &&
+	      { [[ $1 == frozen ]] || (($(tmp_image_size) > 16 << 20)); }; do
+		job_done "$cjob" && fail "the dump ended before the target" \
+					 "could be killed ($1)"
+		((SECONDS < end)) || fail "target not $1 60 s into the dump"
+		sleep 0.01
+	done
+	kill -KILL "$PID"
+	wait_job "$cjob" 60 || fail "ckpt still running 60 s after its" \
+				    "target was killed ($1)"
+	cat "$D/cmd.err" >>"$D/errors.log"
+	((WST == 70)) || fail "ckpt exited $WST when its target died" \
+			      "($1), want 70: $(lastline "$D/cmd.err")"
+	n=$(wc -l <"$D/cmd.err")
+	((n >= 1 && n <= 2)) || fail "ckpt printed $n lines on stderr when" \
+				     "its target died ($1), want one"
+	grep -q "\<$PID\>" "$D/cmd.err" ||
+		fail "ckpt's error does not name PID $PID ($1):" \
+		     "$(head -n 1 "$D/cmd.err")"
+	for f in "$D"/img*; do
+		fail "dump of a target killed ($1) left ${f##*/} behind"
+	done
+	wait_job "$JOB" 30 || fail "can't reap the killed target"
+	((WST == 137)) || fail "the target exited $WST, want 137 (SIGKILL)"
+	rm -f "$D/ready" "$D/count"
+}
+
+# SIGKILL to the target in the middle of its dump, at two points
+t_target-dies() {
+	need "$CKPT" "$WLB/bigmem"
+	kill_mid_dump frozen
+	kill_mid_dump writing
+}
+
+# Threads born and dying while the seizer works, three times in a row
+t_thread-churn() {
+	local round
+	need "$WLB/churn"
+	for round in 1 2 3; do
+		echo "== round $round" | tee -a "$D/out.log" "$D/ckpt.log" \
+			>>"$D/restore.log"
+		wl_test "$WLB/churn"
+		rm -f "$D/ready" "$D/count" "$D/restored" "$D/stop" "$D/img"
+		PID=
+		JOB=
+		RJOB=
+	done
+}
+
+# image_count_pos IMAGE: the position of the count file's fd in IMAGE.
+image_count_pos() {
+	local line
+	line=$("$CKPT" inspect "$1" 2>>"$D/errors.log" |
+	       grep -m1 "^fd .* $D/count\$") ||
+		fail "ckpt inspect ${1##*/} shows no fd of D/count"
+	line=${line#* pos }
+	echo "${line%% *}"
+}
+
+# Two dumps without --kill, the process running on; then it is killed and
+# the SECOND image restored.  D/count is cut back to the size it had at
+# the second dump (the position of the count fd in that image; the lines
+# written after it are lost with the process), so the restored counter
+# must carry on exactly from there: 0, 1, ..., N with no gap or repeat,
+# and the workload's own check (lines == counter) holds.
+t_dump-twice() {
+	local c pos1 pos2
+	need "$CKPT" "$RESTORE" "$WLB/counter"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach -o "$D/img1" "$PID"
+	alive "$PID" || fail "the first dump killed the target"
+	stopped "$PID" && fail "target left stopped (state $ST) after dump 1"
+	c=$(count_lines)
+	wait_count_above $((c + 5)) 60 "$JOB"
+	expect_exit 0 "$CKPT" attach -o "$D/img2" "$PID"
+	alive "$PID" || fail "the second dump killed the target"
+	stopped "$PID" && fail "target left stopped (state $ST) after dump 2"
+	[[ $(tracer "$PID") == 0 ]] || fail "target still traced after dump 2"
+	c=$(count_lines)
+	wait_count_above $((c + 5)) 60 "$JOB"
+	kill -KILL "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the killed counter"
+	check_count	# the dumps did not disturb it
+	pos1=$(image_count_pos "$D/img1")
+	pos2=$(image_count_pos "$D/img2")
+	((pos1 > 0 && pos2 > pos1)) ||
+		fail "count fd at $pos1 in image 1 and $pos2 in image 2"
+	(($(stat -c %s "$D/count") > pos2)) ||
+		fail "D/count did not grow after the second dump"
+	truncate -s "$pos2" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	mv "$D/img2" "$D/img"
+	start_restore
+	wait_restored
+	finish
 }
 
 # ---- driver --------------------------------------------------------------
