@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/arch.h"
 #include "ckpt/cmd.h"
@@ -54,6 +55,10 @@ static int exec_inspect(int argc, char **argv)
 
 	if (argc != 2)
 		return cmd_usage(&cmd_inspect_entry);
+	if (access(argv[1], R_OK)) {
+		pr_perror("can't open %s", argv[1]);
+		return EXIT_NOIMAGE;
+	}
 	img = img_read_file(argv[1], 0);
 	if (!img)
 		return EXIT_BADIMAGE;

@@ -132,11 +132,39 @@ static void open_fds(struct child_env *e)
 	}
 }
 
-/* Move what we keep above every fd of the image, close the rest. */
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Close every descriptor but the n in keep[] (sorted, -1 for none). */
+static int close_all_but(const int *keep, int n)
+{
+	unsigned int from = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned int)keep[i] < from)
+			continue;
+		if ((unsigned int)keep[i] > from &&
+		    syscall(SYS_close_range, from, keep[i] - 1, 0))
+			return -1;
+		from = keep[i] + 1;
+	}
+	return syscall(SYS_close_range, from, ~0U, 0) ? -1 : 0;
+}
+
+/*
+ * Move what we keep above every fd of the image and close everything
+ * else, restore's own descriptors included: none may leak into the
+ * restored process.
+ */
 static void clear_fds(struct child_env *e, int *msg_fd)
 {
 	struct img_process *p = e->c->proc;
-	int top = 3, i;
+	int top = 3, i, keep[5];
 	uint32_t k;
 
 	for (k = 0; k < p->nr_fds; k++)
@@ -149,7 +177,11 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 		e->std[i] = fcntl(i, F_DUPFD, top);
 	if (e->c->child_img_fd < 0 || *msg_fd < 0)
 		_exit(EXIT_FAILED);
-	if (syscall(SYS_close_range, 0, top - 1, 0))
+	keep[0] = e->c->child_img_fd;
+	keep[1] = *msg_fd;
+	memcpy(&keep[2], e->std, sizeof(e->std));
+	qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), cmp_int);
+	if (close_all_but(keep, ARRAY_SIZE(keep)))
 		child_fail(e, errno, "can't close descriptors: %s",
 			   strerror(errno));
 }
@@ -224,6 +256,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	m.tramp = e->c->tramp;
 	if (write_full(msg_fd, &m, sizeof(m)))
 		_exit(EXIT_FAILED);
+	close(msg_fd);
 	for (;;)
 		pause();
 }
@@ -252,6 +285,12 @@ static int wait_ready(struct restore_ctx *c, int fd)
 	if (m.err) {
 		m.text[sizeof(m.text) - 1] = '\0';
 		pr_err("%s", m.text);
+		return EXIT_FAILED;
+	}
+	/* end of file: the child has closed its end, which must not be
+	 * left open in the restored process */
+	if (read(fd, &m, 1) != 0) {
+		pr_err("restored process %d: unexpected report", c->child);
 		return EXIT_FAILED;
 	}
 	c->tramp = m.tramp;

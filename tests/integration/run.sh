@@ -41,10 +41,10 @@ WLS=$TOP/tests/workloads
 ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
-	   thread-churn dump-twice)
+	   thread-churn dump-twice restore-again)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
-CKPT_ONLY+="target-dies dump-twice "
+CKPT_ONLY+="target-dies dump-twice restore-again "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -526,6 +526,48 @@ t_detach() {
 	wait_gone "$PID" 60 || fail "detached PID $PID still running 60 s" \
 				    "after D/stop"
 	check_count
+}
+
+# fd_table PID: "fd -> target" lines, sorted
+fd_table() {
+	local f
+	for f in /proc/$1/fd/*; do
+		printf '%s -> %s\n' "${f##*/}" "$(readlink "$f")"
+	done | sort -n
+}
+
+# A restored process holds exactly the fds it had (nothing of restore's
+# leaks in) and can be checkpointed and restored again.
+t_restore-again() {
+	local before after
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	before=$(fd_table "$PID")
+	dump_kill
+	start_restore
+	wait_restored
+	after=$(fd_table "$PID")
+	[[ $before == "$after" ]] ||
+		fail "fds after restore: $(echo $after); before: $(echo $before)"
+	local first=$RJOB
+	JOB=$RJOB	# the restored process is restore's child, not ours
+	dump_kill_again "$first"
+	start_restore
+	wait_restored
+	finish
+}
+
+# ckpt attach --kill of a restored process; its restore exits 137.
+dump_kill_again() {
+	(spawn "$CKPT" attach --kill -o "$D/img" "$PID") </dev/null \
+		>>"$D/ckpt.log" 2>&1
+	(($? == 0)) || fail "second ckpt attach --kill failed:" \
+			    "$(lastline "$D/ckpt.log")"
+	wait_job "$1" 60 || fail "first restore still running after the kill"
+	((WST == 137)) || fail "first restore exited $WST, want 137"
+	wait_gone "$PID" 30 || fail "PID $PID still there after the second dump"
+	DUMP_COUNT=$(count_lines)
 }
 
 # expect_exit WANT CMD...: run CMD (60 s bound), stdout to D/cmd.out,
