@@ -54,6 +54,45 @@ static int status_field(const char *status, const char *key, int base,
 	return 0;
 }
 
+/* "Uid:\treal\teffective\tsaved\tfs" */
+static int parse_ids(const char *status, const char *key, uint32_t *r,
+		     uint32_t *e, uint32_t *s)
+{
+	const char *p = strstr(status, key);
+	unsigned int a, b, c;
+
+	if (!p || sscanf(p + strlen(key), "%u %u %u", &a, &b, &c) != 3)
+		return -1;
+	*r = a;
+	*e = b;
+	*s = c;
+	return 0;
+}
+
+/* "Groups:\t1 2 3 \n" */
+static int parse_groups(const char *status, struct img_proc *p)
+{
+	const char *s = strstr(status, "\nGroups:");
+	uint32_t *g;
+	char *end;
+
+	if (!s)
+		return -1;
+	s += 8;
+	for (;;) {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || p->nr_groups >= IMG_MAX_GROUPS)
+			return 0;
+		g = realloc(p->groups, (p->nr_groups + 1) * sizeof(*g));
+		if (!g)
+			return -1;
+		p->groups = g;
+		g[p->nr_groups++] = v;
+		s = end;
+	}
+}
+
 static int collect_status(struct dump_ctx *c, struct img_proc *p)
 {
 	char path[64], *s;
@@ -67,12 +106,10 @@ static int collect_status(struct dump_ctx *c, struct img_proc *p)
 	if (status_field(s, "\nUmask:", 8, &v))
 		goto out;
 	p->umask = v;
-	if (status_field(s, "\nUid:", 10, &v))
+	if (parse_ids(s, "\nUid:", &p->uid, &p->euid, &p->suid) ||
+	    parse_ids(s, "\nGid:", &p->gid, &p->egid, &p->sgid) ||
+	    parse_groups(s, p))
 		goto out;
-	p->uid = v;
-	if (status_field(s, "\nGid:", 10, &v))
-		goto out;
-	p->gid = v;
 	ret = 0;
 out:
 	free(s);
@@ -97,18 +134,28 @@ static int collect_auxv(struct dump_ctx *c, struct img_proc *p)
 	return 0;
 }
 
+/* Asked of the target itself: prlimit() on another user's process needs
+ * CAP_SYS_RESOURCE, which root lacks on some hosts. */
 static int collect_rlimits(struct dump_ctx *c, struct img_proc *p)
 {
-	struct rlimit rl;
+	uint64_t rl[2];
+	long ret;
 	int i;
 
 	p->nr_rlimits = RLIM_NLIMITS < IMG_NR_RLIMITS ? RLIM_NLIMITS :
 		IMG_NR_RLIMITS;
 	for (i = 0; i < (int)p->nr_rlimits; i++) {
-		if (prlimit(c->pid, i, NULL, &rl))
+		if (inject_syscall(c->ip, c->leader, &ret, SYS_prlimit64, 0, i,
+				   0, c->ip->scratch, 0, 0))
 			return -1;
-		p->rlimits[i].cur = rl.rlim_cur;
-		p->rlimits[i].max = rl.rlim_max;
+		if (ret) {
+			errno = -ret;
+			return -1;
+		}
+		if (inject_read(c->ip, c->ip->scratch, rl, sizeof(rl)))
+			return -1;
+		p->rlimits[i].cur = rl[0];
+		p->rlimits[i].max = rl[1];
 	}
 	return 0;
 }
@@ -321,6 +368,7 @@ void dump_free_process(struct img_process *p)
 	free(p->proc.cwd);
 	free(p->proc.root);
 	free(p->proc.auxv);
+	free(p->proc.groups);
 	for (i = 0; i < p->nr_threads; i++) {
 		free(p->threads[i].regs);
 		free(p->threads[i].xstate);

@@ -384,6 +384,14 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 		enc_u64(e, p->rlimits[i].cur);
 		enc_u64(e, p->rlimits[i].max);
 	}
+	enc_u32(e, p->euid);
+	enc_u32(e, p->suid);
+	enc_u32(e, p->egid);
+	enc_u32(e, p->sgid);
+	enc_cap(e, p->nr_groups, IMG_MAX_GROUPS, "too many groups");
+	enc_u32(e, p->nr_groups);
+	for (i = 0; i < p->nr_groups && i < IMG_MAX_GROUPS; i++)
+		enc_u32(e, p->groups[i]);
 	return e->err ? -1 : 0;
 }
 
@@ -408,6 +416,23 @@ static void dec_rlimits(struct dec *d, struct img_proc *p)
 	}
 }
 
+static void dec_creds(struct dec *d, struct img_proc *p)
+{
+	uint32_t i;
+
+	dec_u32(d, &p->euid);
+	dec_u32(d, &p->suid);
+	dec_u32(d, &p->egid);
+	dec_u32(d, &p->sgid);
+	dec_u32(d, &p->nr_groups);
+	if (!dec_count_ok(d, p->nr_groups, IMG_MAX_GROUPS, 4, "groups") ||
+	    !p->nr_groups)
+		return;
+	p->groups = dec_alloc(d, p->nr_groups * sizeof(*p->groups));
+	for (i = 0; p->groups && i < p->nr_groups; i++)
+		dec_u32(d, &p->groups[i]);
+}
+
 int img_dec_proc(struct dec *d, struct img_proc *p)
 {
 	dec_i32(d, &p->pid);
@@ -429,6 +454,7 @@ int img_dec_proc(struct dec *d, struct img_proc *p)
 	dec_check(d, p->nr_auxv % 2 == 0, "odd number of auxv words (%u)",
 		  p->nr_auxv);
 	dec_rlimits(d, p);
+	dec_creds(d, p);
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->nr_threads >= 1, "nr_threads %u", p->nr_threads);
 	dec_check(d, !(p->umask & ~0777u), "bad umask %#o", p->umask);
@@ -441,8 +467,10 @@ void img_proc_free(struct img_proc *p)
 	free(p->cwd);
 	free(p->root);
 	free(p->auxv);
+	free(p->groups);
 	p->exe = p->cwd = p->root = NULL;
 	p->auxv = NULL;
+	p->groups = NULL;
 }
 
 /* ---- THREAD ------------------------------------------------------------- */

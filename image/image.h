@@ -59,6 +59,7 @@ enum img_rec_type {
 #define IMG_NSIG		64
 #define IMG_SIGINFO_SIZE	128
 #define IMG_NR_RLIMITS		16
+#define IMG_MAX_GROUPS		65536
 
 struct img_header {
 	uint32_t version;
@@ -93,6 +94,10 @@ struct img_proc {
 	uint64_t *auxv;
 	uint32_t nr_rlimits;	/* <= IMG_NR_RLIMITS */
 	struct img_rlimit rlimits[IMG_NR_RLIMITS];
+	/* uid and gid above are the real ids */
+	uint32_t euid, suid, egid, sgid;
+	uint32_t nr_groups;	/* supplementary groups */
+	uint32_t *groups;
 };
 
 struct img_siginfo {

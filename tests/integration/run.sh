@@ -41,7 +41,7 @@ WLS=$TOP/tests/workloads
 ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
-	   thread-churn dump-twice restore-again)
+	   thread-churn dump-twice restore-again creds)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again "
@@ -358,6 +358,10 @@ HOOK_DUMPED=
 HOOK_RESTORED=
 wl_test() {
 	start_wl "$@"
+	wl_test_started
+}
+
+wl_test_started() {
 	wait_count_above 8 60 "$JOB"
 	if ((NO_CKPT)); then
 		RJOB=$JOB
@@ -526,6 +530,30 @@ t_detach() {
 	wait_gone "$PID" 60 || fail "detached PID $PID still running 60 s" \
 				    "after D/stop"
 	check_count
+}
+
+# ids of PID: the Uid, Gid and Groups lines of /proc/PID/status
+ids_of() {
+	grep -E '^(Uid|Gid|Groups):' "/proc/$1/status" | tr -s '\t ' ' '
+}
+
+check_ids() {
+	local now
+	now=$(ids_of "$PID")
+	[[ $now == "$IDS_BEFORE" ]] ||
+		fail "ids after restore: $(echo $now); before: $(echo $IDS_BEFORE)"
+}
+
+# A process of another user comes back with its own ids, not restore's.
+t_creds() {
+	need "$WLB/counter" "$(command -v setpriv)"
+	chmod 0777 "$D"
+	start_wl setpriv --reuid=65534 --regid=65534 --groups=65533,65534 \
+		"$WLB/counter"
+	IDS_BEFORE=$(ids_of "$PID")
+	[[ $IDS_BEFORE == *65534* ]] || fail "setpriv did not take: $IDS_BEFORE"
+	HOOK_RESTORED=check_ids
+	wl_test_started
 }
 
 # fd_table PID: "fd -> target" lines, sorted

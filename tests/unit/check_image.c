@@ -102,6 +102,7 @@ static void w_header(struct img_writer *w)
 static void w_proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
 {
 	static uint64_t auxv[] = { 6, 4096, 25, 0x7ffd1000, 0, 0 };
+	static uint32_t groups[] = { 24, 27, 1000 };
 	struct img_proc p = {
 		.pid = pid, .ppid = 1, .pgid = pid, .sid = 1, .umask = 022,
 		.personality = 0, .uid = 1000, .gid = 1000,
@@ -110,6 +111,8 @@ static void w_proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
 		.mm = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
 		.nr_auxv = 6, .auxv = auxv, .nr_rlimits = 3,
 		.rlimits = { { 1, 2 }, { 3, ~0ull }, { ~0ull, ~0ull } },
+		.euid = 1001, .suid = 1002, .egid = 1003, .sgid = 1004,
+		.nr_groups = 3, .groups = groups,
 	};
 
 	strcpy(p.comm, "testproc");
@@ -331,6 +334,12 @@ static void check_proc1(const struct img_process *p)
 	ck_assert_uint_eq(p->proc.nr_rlimits, 3);
 	ck_assert_uint_eq(p->proc.rlimits[1].max, ~0ull);
 	ck_assert_uint_eq(p->proc.rlimits[0].cur, 1);
+	ck_assert_uint_eq(p->proc.euid, 1001);
+	ck_assert_uint_eq(p->proc.suid, 1002);
+	ck_assert_uint_eq(p->proc.egid, 1003);
+	ck_assert_uint_eq(p->proc.sgid, 1004);
+	ck_assert_uint_eq(p->proc.nr_groups, 3);
+	ck_assert_uint_eq(p->proc.groups[2], 1000);
 	ck_assert_uint_eq(p->proc.nr_threads, 2);
 	ck_assert_uint_eq(p->nr_threads, 2);
 }
