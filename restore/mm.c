@@ -30,6 +30,9 @@
 #endif
 #define RSEQ_FLAG_UNREGISTER 1
 
+#define HUGE_SIZE	(c->huge_size)
+enum { THP_NEVER, THP_MADVISE, THP_ALWAYS };
+
 #define FILL_CHUNK	(1ULL << 30)	/* below the kernel's 2 GiB per call */
 
 int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
@@ -246,6 +249,9 @@ static int fill_pages(struct restore_ctx *c, const struct img_pages *pg)
 	if (inject_syscall(c->ip, 0, &r, SYS_madvise, addr, left,
 			   MADV_POPULATE_WRITE, 0, 0, 0))
 		return -1;
+	if (r)
+		pr_debug("populating %llx: error %ld", (unsigned long long)addr,
+			 -r);
 	while (left) {
 		uint64_t n = left < FILL_CHUNK ? left : FILL_CHUNK;
 
@@ -261,6 +267,89 @@ static int fill_pages(struct restore_ctx *c, const struct img_pages *pg)
 		off += r;
 		left -= r;
 	}
+	return 0;
+}
+
+/* The PMD huge page size, 2 MiB on x86_64 with 4 KiB pages. */
+static uint64_t huge_size(void)
+{
+	char *s = read_file_str(
+		"/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", NULL);
+	uint64_t v = s ? strtoull(s, NULL, 10) : 0;
+
+	free(s);
+	return v && !(v & (v - 1)) ? v : 2ULL << 20;
+}
+
+/* "always [madvise] never": the bracketed word */
+static int thp_mode(void)
+{
+	char *s = read_file_str("/sys/kernel/mm/transparent_hugepage/enabled",
+				NULL);
+	int mode = THP_NEVER;
+
+	if (s && strstr(s, "[always]"))
+		mode = THP_ALWAYS;
+	else if (s && strstr(s, "[madvise]"))
+		mode = THP_MADVISE;
+	free(s);
+	return mode;
+}
+
+/* Does a run of pages cover a whole aligned huge page of v? */
+static int has_huge_run(struct restore_ctx *c, const struct img_vma *v)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->proc->nr_pages; i++) {
+		const struct img_pages *pg = &c->proc->pages[i];
+		uint64_t end = pg->addr + pg->nr_pages * c->page_size;
+		uint64_t first = (pg->addr + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+
+		if (pg->addr >= v->start && pg->addr < v->end &&
+		    first + HUGE_SIZE <= end)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Filling fresh 4 KiB pages costs a fault each, and the process pays again
+ * at its first touch; huge pages cost neither. So the fill of a private
+ * anonymous VMA with whole huge pages of data asks for them (unless THP is
+ * off, or already the default), and the VMA's own advice comes back after:
+ * where it had none, MADV_NOHUGEPAGE, which under "madvise" mode behaves
+ * the same. Only the advice changes; the huge pages stay.
+ */
+static int huge_fill_begins(struct restore_ctx *c, const struct img_vma *v)
+{
+	if (c->thp != THP_MADVISE || (v->flags & (IMG_VMA_SHARED |
+	    IMG_VMA_FILE | IMG_VMA_GROWSDOWN)) || !has_huge_run(c, v))
+		return 0;
+	if (rcall(c, 0, "advise huge pages", NULL, SYS_madvise, v->start,
+		  v->end - v->start, MADV_HUGEPAGE, 0, 0, 0))
+		return -1;
+	return 1;
+}
+
+static int fill_vma(struct restore_ctx *c, const struct img_vma *v)
+{
+	uint32_t i;
+	int huge = huge_fill_begins(c, v);
+
+	if (huge < 0)
+		return -1;
+	for (i = 0; i < c->proc->nr_pages; i++) {
+		const struct img_pages *pg = &c->proc->pages[i];
+
+		if (pg->addr >= v->start && pg->addr < v->end &&
+		    fill_pages(c, pg))
+			return -1;
+	}
+	if (huge && !(v->advice & IMG_ADV_HUGEPAGE) &&
+	    rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
+		  v->end - v->start, MADV_NOHUGEPAGE, 0, 0, 0))
+		return -1;
 	return 0;
 }
 
@@ -376,8 +465,10 @@ int restore_mm(struct restore_ctx *c)
 		if (!(v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)) && map_vma(c, v))
 			goto out;
 	}
-	for (i = 0; i < c->proc->nr_pages; i++)
-		if (fill_pages(c, &c->proc->pages[i]))
+	c->thp = thp_mode();
+	c->huge_size = huge_size();
+	for (i = 0; i < c->proc->nr_vmas; i++)
+		if (fill_vma(c, &c->proc->vmas[i]))
 			goto out;
 	for (i = 0; i < c->proc->nr_vmas; i++) {
 		const struct img_vma *v = &c->proc->vmas[i];

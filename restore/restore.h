@@ -42,6 +42,8 @@ struct restore_ctx {
 	uint64_t tmp_area;	/* a free range to park the vdso on the way */
 	pid_t child;
 	struct inject_proc *ip;
+	int thp;		/* transparent huge page mode of the host */
+	uint64_t huge_size;
 };
 
 /* check.c: the image against this host; returns an exit status or 0. */
