@@ -29,6 +29,7 @@ int dump_write_memory(struct dump_ctx *c) __must_check;
 int dump_collect_fds(struct dump_ctx *c) __must_check;
 
 /* dump-task.c */
+int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;
 int dump_collect_threads(struct dump_ctx *c) __must_check;
 int dump_collect_sigacts(struct dump_ctx *c) __must_check;

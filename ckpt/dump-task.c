@@ -106,6 +106,8 @@ static int collect_status(struct dump_ctx *c, struct img_proc *p)
 	if (status_field(s, "\nUmask:", 8, &v))
 		goto out;
 	p->umask = v;
+	if (!status_field(s, "\nNoNewPrivs:", 10, &v))
+		p->no_new_privs = !!v;
 	if (parse_ids(s, "\nUid:", &p->uid, &p->euid, &p->suid) ||
 	    parse_ids(s, "\nGid:", &p->gid, &p->egid, &p->sgid) ||
 	    parse_groups(s, p))
@@ -173,6 +175,57 @@ static int collect_personality(struct dump_ctx *c, struct img_proc *p)
 	return 0;
 }
 
+/*
+ * What the restorer cannot give back yet is refused, never dropped: a
+ * process that lost its seccomp sandbox or its timers would run on wrong.
+ */
+int dump_check_supported(struct dump_ctx *c)
+{
+	char path[64], *s;
+	unsigned long mode = 0;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return -1;
+	if (!status_field(s, "\nSeccomp:", 10, &mode) && mode) {
+		pr_err("can't dump %d: it runs under seccomp (mode %lu), which is not supported yet",
+		       c->pid, mode);
+		ret = -1;
+	}
+	free(s);
+	snprintf(path, sizeof(path), "/proc/%d/timers", c->pid);
+	s = read_file_str(path, NULL);
+	if (!ret && s && s[0]) {
+		pr_err("can't dump %d: it has POSIX timers (timer_create), which are not supported yet",
+		       c->pid);
+		ret = -1;
+	}
+	free(s);
+	if (ret)
+		errno = EOPNOTSUPP;
+	return ret;
+}
+
+/* getitimer() in the target, for each of the three timers */
+static int collect_itimers(struct dump_ctx *c, struct img_proc *p)
+{
+	uint64_t tv[4];		/* interval sec, usec, value sec, usec */
+	long ret;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (inject_syscall(c->ip, c->leader, &ret, SYS_getitimer, i,
+				   c->ip->scratch, 0, 0, 0, 0) || ret ||
+		    inject_read(c->ip, c->ip->scratch, tv, sizeof(tv)))
+			return -1;
+		p->itimers[i].interval_us = tv[0] * 1000000 + tv[1];
+		p->itimers[i].value_us = tv[2] * 1000000 + tv[3];
+	}
+	return 0;
+}
+
 int dump_collect_proc(struct dump_ctx *c)
 {
 	struct img_proc *p = &c->proc.proc;
@@ -204,7 +257,8 @@ int dump_collect_proc(struct dump_ctx *c)
 	if (!p->exe || !p->cwd || !p->root)
 		return -1;
 	if (collect_status(c, p) || collect_auxv(c, p) ||
-	    collect_rlimits(c, p) || collect_personality(c, p))
+	    collect_rlimits(c, p) || collect_personality(c, p) ||
+	    collect_itimers(c, p))
 		return -1;
 	p->nr_threads = c->ip->nr_threads;
 	return 0;

@@ -126,6 +126,8 @@ static int find_leader(const struct inject_proc *ip)
 static int dump_frozen(struct dump_ctx *c)
 {
 	c->leader = find_leader(c->ip);
+	if (dump_check_supported(c))
+		return -1;
 	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
 	if (c->nr_maps < 0) {
 		pr_perror("can't read the maps of %d", c->pid);

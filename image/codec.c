@@ -392,6 +392,11 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 	enc_u32(e, p->nr_groups);
 	for (i = 0; i < p->nr_groups && i < IMG_MAX_GROUPS; i++)
 		enc_u32(e, p->groups[i]);
+	for (i = 0; i < 3; i++) {
+		enc_u64(e, p->itimers[i].interval_us);
+		enc_u64(e, p->itimers[i].value_us);
+	}
+	enc_u32(e, p->no_new_privs);
 	return e->err ? -1 : 0;
 }
 
@@ -433,6 +438,16 @@ static void dec_creds(struct dec *d, struct img_proc *p)
 		dec_u32(d, &p->groups[i]);
 }
 
+static void dec_timers(struct dec *d, struct img_proc *p)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		dec_u64(d, &p->itimers[i].interval_us);
+		dec_u64(d, &p->itimers[i].value_us);
+	}
+}
+
 int img_dec_proc(struct dec *d, struct img_proc *p)
 {
 	dec_i32(d, &p->pid);
@@ -455,6 +470,9 @@ int img_dec_proc(struct dec *d, struct img_proc *p)
 		  p->nr_auxv);
 	dec_rlimits(d, p);
 	dec_creds(d, p);
+	dec_timers(d, p);
+	dec_u32(d, &p->no_new_privs);
+	dec_check(d, p->no_new_privs <= 1, "no_new_privs %u", p->no_new_privs);
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->nr_threads >= 1, "nr_threads %u", p->nr_threads);
 	dec_check(d, !(p->umask & ~0777u), "bad umask %#o", p->umask);

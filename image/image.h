@@ -98,6 +98,11 @@ struct img_proc {
 	uint32_t euid, suid, egid, sgid;
 	uint32_t nr_groups;	/* supplementary groups */
 	uint32_t *groups;
+	/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF, in microseconds */
+	struct img_itimer {
+		uint64_t interval_us, value_us;
+	} itimers[3];
+	uint32_t no_new_privs;	/* prctl(PR_SET_NO_NEW_PRIVS) */
 };
 
 struct img_siginfo {

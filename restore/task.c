@@ -128,6 +128,30 @@ static int set_creds(struct restore_ctx *c, int ti)
 	return 0;
 }
 
+/* Interval timers last: signals are blocked until the registers load. */
+static int set_itimers(struct restore_ctx *c)
+{
+	const struct img_proc *p = &c->proc->proc;
+	uint64_t tv[4];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		const struct img_itimer *t = &p->itimers[i];
+
+		if (!t->value_us)
+			continue;
+		tv[0] = t->interval_us / 1000000;
+		tv[1] = t->interval_us % 1000000;
+		tv[2] = t->value_us / 1000000;
+		tv[3] = t->value_us % 1000000;
+		if (inject_write(c->ip, c->ip->scratch, tv, sizeof(tv)) ||
+		    rcall(c, 0, "set an interval timer", NULL, SYS_setitimer,
+			  i, c->ip->scratch, 0, 0, 0, 0))
+			return -1;
+	}
+	return 0;
+}
+
 static int needs_creds(const struct img_proc *p)
 {
 	uid_t r, e, s;
@@ -185,6 +209,10 @@ int restore_task(struct restore_ctx *c)
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (queue_signals(c, &c->proc->threads[i]))
 			return -1;
+	for (i = 0; c->proc->proc.no_new_privs && i < c->proc->nr_threads; i++)
+		if (rcall(c, i, "set no_new_privs", NULL, SYS_prctl,
+			  PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
+			return -1;
 	if (needs_creds(&c->proc->proc)) {
 		for (i = 0; i < c->proc->nr_threads; i++)
 			if (set_creds(c, i))
@@ -195,6 +223,8 @@ int restore_task(struct restore_ctx *c)
 			  PR_SET_DUMPABLE, 1, 0, 0, 0, 0))
 			return -1;
 	}
+	if (set_itimers(c))
+		return -1;
 	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,
 		  0, 0, 0, 0, 0) ||
 	    rcall(c, 0, "unmap the trampoline", NULL, SYS_munmap, c->tramp,

@@ -41,10 +41,10 @@ WLS=$TOP/tests/workloads
 ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
-	   thread-churn dump-twice restore-again creds)
+	   thread-churn dump-twice restore-again creds timers seccomp)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
-CKPT_ONLY+="target-dies dump-twice restore-again "
+CKPT_ONLY+="target-dies dump-twice restore-again seccomp "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -554,6 +554,32 @@ t_creds() {
 	[[ $IDS_BEFORE == *65534* ]] || fail "setpriv did not take: $IDS_BEFORE"
 	HOOK_RESTORED=check_ids
 	wl_test_started
+}
+
+t_timers() {
+	need "$WLB/timers"
+	wl_test "$WLB/timers"
+}
+
+# A process under seccomp is refused, named as such, and left running.
+t_seccomp() {
+	local c f
+	need "$WLB/seccomp" "$CKPT"
+	start_wl "$WLB/seccomp"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q seccomp "$D/cmd.err" ||
+		fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	for f in "$D"/img*; do
+		fail "a refused dump left ${f##*/} behind"
+	done
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
+	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
+	check_count
 }
 
 # fd_table PID: "fd -> target" lines, sorted
