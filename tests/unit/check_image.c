@@ -113,6 +113,8 @@ static void w_proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
 		.rlimits = { { 1, 2 }, { 3, ~0ull }, { ~0ull, ~0ull } },
 		.euid = 1001, .suid = 1002, .egid = 1003, .sgid = 1004,
 		.nr_groups = 3, .groups = groups,
+		.itimers = { { 1, 2 }, { 3, 4 }, { 5, 6 } },
+		.no_new_privs = 1,
 	};
 
 	strcpy(p.comm, "testproc");
@@ -340,6 +342,9 @@ static void check_proc1(const struct img_process *p)
 	ck_assert_uint_eq(p->proc.sgid, 1004);
 	ck_assert_uint_eq(p->proc.nr_groups, 3);
 	ck_assert_uint_eq(p->proc.groups[2], 1000);
+	ck_assert_uint_eq(p->proc.itimers[0].interval_us, 1);
+	ck_assert_uint_eq(p->proc.itimers[2].value_us, 6);
+	ck_assert_uint_eq(p->proc.no_new_privs, 1);
 	ck_assert_uint_eq(p->proc.nr_threads, 2);
 	ck_assert_uint_eq(p->nr_threads, 2);
 }
