@@ -53,7 +53,7 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
 # The core library: every subsystem that both programs use.
-CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c) \
+CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 	    $(wildcard arch/$(ARCH)/*.c)
 CKPT_SRC := $(wildcard ckpt/*.c)
 REST_SRC := $(wildcard restore/*.c)

@@ -44,23 +44,52 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+/* --compress[=LEVEL]: the zstd filter, "zstd=LEVEL" */
+static int compress_arg(const char *level, char *buf, size_t len)
+{
+	char *end;
+	long v;
+
+	if (!level) {
+		snprintf(buf, len, "zstd");
+		return 1;
+	}
+	v = strtol(level, &end, 10);
+	if (!*level || *end || v < 1 || v > 19) {
+		fprintf(stderr, "ckpt attach: --compress level must be 1-19\n");
+		return 0;
+	}
+	snprintf(buf, len, "zstd=%ld", v);
+	return 1;
+}
+
 static int exec_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "kill", no_argument, NULL, 'k' },
+		{ "compress", optional_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dump_opts o = { .interrupted = &interrupted };
-	char defout[64];
+	char defout[64], zopt[32] = "zstd";
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:kh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
+			if (o.output) {
+				fprintf(stderr, "ckpt attach: several -o: replicated images are not supported yet\n");
+				return EXIT_USAGE;
+			}
 			o.output = optarg;
+			break;
+		case 'z':
+			if (!compress_arg(optarg, zopt, sizeof(zopt)))
+				return cmd_usage(&cmd_attach_entry);
+			o.filters[o.nr_filters++] = zopt;
 			break;
 		case 'k':
 			o.kill = 1;
@@ -93,6 +122,6 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o IMAGE] [--kill] PID",
+	.usage = "[-o IMAGE|-] [--kill] [--compress[=LEVEL]] PID",
 	.exec = exec_attach,
 };

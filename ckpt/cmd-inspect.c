@@ -2,6 +2,7 @@
  * ckpt inspect IMAGE: what an image holds, checked as restore checks it:
  * the process, its threads with their registers, maps, files, page counts.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "arch/arch.h"
 #include "ckpt/cmd.h"
 #include "image/image.h"
+#include "plugins/pipeline.h"
 
 static void print_thread(const struct img_thread *t)
 {
@@ -52,14 +54,15 @@ static int exec_inspect(int argc, char **argv)
 {
 	struct image *img;
 	uint32_t i;
+	int fd;
 
 	if (argc != 2)
 		return cmd_usage(&cmd_inspect_entry);
-	if (access(argv[1], R_OK)) {
-		pr_perror("can't open %s", argv[1]);
-		return EXIT_NOIMAGE;
-	}
-	img = img_read_file(argv[1], 0);
+	fd = pipeline_open_read(argv[1]);
+	if (fd < 0)
+		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
+	img = img_read_named_fd(fd, argv[1], 0);
+	close(fd);
 	if (!img)
 		return EXIT_BADIMAGE;
 	printf("image version %u isa %s page-size %u kernel %s\n",

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "plugins/pipeline.h"
 
 int dump_interrupted(const struct dump_ctx *c)
 {
@@ -167,12 +168,14 @@ static enum dump_result seize(struct dump_ctx *c)
 enum dump_result dump_process(const struct dump_opts *o)
 {
 	struct dump_ctx c = { .o = o, .pid = o->pid };
+	struct img_sink *sink;
 	enum dump_result res;
 
 	c.page_size = sysconf(_SC_PAGESIZE);
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
-	c.w = img_writer_open(o->output);
+	sink = pipeline_open_write(o->filters, o->nr_filters, o->output);
+	c.w = sink ? img_writer_new(sink) : NULL;
 	if (!c.w)
 		return DUMP_ECREATE;
 	res = seize(&c);

@@ -12,7 +12,9 @@
 
 struct dump_opts {
 	pid_t pid;
-	const char *output;	/* image path */
+	const char *output;	/* image sink: a path, "-", SCHEME://... */
+	const char *filters[4];	/* stream filters, outermost first */
+	int nr_filters;
 	int kill;		/* kill the target after a committed dump */
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;

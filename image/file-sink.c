@@ -153,7 +153,7 @@ static int fs_create(struct file_sink *f, const char *path)
 	return 0;
 }
 
-struct img_writer *img_writer_open(const char *path)
+struct img_sink *img_file_sink_open(const char *path)
 {
 	struct file_sink *f;
 
@@ -172,5 +172,12 @@ struct img_writer *img_writer_open(const char *path)
 		fs_free(f);
 		return NULL;
 	}
-	return img_writer_new(&f->sink);
+	return &f->sink;
+}
+
+struct img_writer *img_writer_open(const char *path)
+{
+	struct img_sink *s = img_file_sink_open(path);
+
+	return s ? img_writer_new(s) : NULL;
 }

@@ -229,6 +229,8 @@ struct img_sink {
 struct img_writer;
 
 struct img_writer *img_writer_open(const char *path) __must_check;
+/* The file sink alone: a temporary file beside path, renamed at commit. */
+struct img_sink *img_file_sink_open(const char *path) __must_check;
 /* Takes sink over: it is aborted if this fails. */
 struct img_writer *img_writer_new(struct img_sink *sink) __must_check;
 int img_write_header(struct img_writer *w, const struct img_header *h)

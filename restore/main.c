@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plugins/pipeline.h"
 #include "restore/restore.h"
 
 static int usage(FILE *f)
@@ -24,11 +25,10 @@ static int usage(FILE *f)
 
 static int load_image(struct restore_ctx *c)
 {
-	c->img_fd = open(c->path, O_RDONLY);
-	if (c->img_fd < 0) {
-		pr_perror("can't open %s", c->path);
-		return EXIT_NOIMAGE;
-	}
+	/* a compressed or piped image comes back as a memfd of the plain one */
+	c->img_fd = pipeline_open_read(c->path);
+	if (c->img_fd < 0)
+		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	c->img = img_read_named_fd(c->img_fd, c->path, arch_isa());
 	if (!c->img)
 		return EXIT_BADIMAGE;

@@ -41,13 +41,15 @@ WLS=$TOP/tests/workloads
 ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
-	   thread-churn dump-twice restore-again creds timers seccomp)
+	   thread-churn dump-twice restore-again creds timers seccomp
+	   compress pipe)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
-CKPT_ONLY+="target-dies dump-twice restore-again seccomp "
+CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
+DUMP_OPTS=()
 RESTORE_TTY=0	# run restore under script(1), logging to D/tty2.log
 
 # ---- per-test state (each test runs in its own subshell) -----------------
@@ -283,8 +285,8 @@ wait_ready() {
 # ckpt attach --kill; then PID must be gone and the image there.
 dump_kill() {
 	local cjob
-	(spawn "$CKPT" attach --kill -o "$D/img" "$PID") </dev/null \
-		>>"$D/ckpt.log" 2>&1 &
+	(spawn "$CKPT" attach --kill "${DUMP_OPTS[@]}" -o "$D/img" "$PID") \
+		</dev/null >>"$D/ckpt.log" 2>&1 &
 	cjob=$!
 	track_job "$cjob"
 	wait_job "$cjob" 300 || fail "ckpt attach --kill still running" \
@@ -580,6 +582,50 @@ t_seccomp() {
 	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
 	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
 	check_count
+}
+
+# --compress: a zstd stream that restore takes as it is; damaged or cut
+# short, it is refused before any process exists.
+t_compress() {
+	local magic size
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--compress=5)
+	dump_kill
+	DUMP_OPTS=()
+	magic=$(od -An -tx1 -N4 "$D/img" | tr -d ' ')
+	[[ $magic == 28b52ffd ]] || fail "not a zstd stream: starts $magic"
+	size=$(stat -c %s "$D/img")
+	cp "$D/img" "$D/cut"
+	truncate -s $((size / 2)) "$D/cut"
+	expect_exit 65 "$RESTORE" "$D/cut"
+	grep -q truncated "$D/cmd.err" || fail "cut stream: $(cat "$D/cmd.err")"
+	cp "$D/img" "$D/flip"
+	printf '\xff' | dd of="$D/flip" bs=1 seek=$((size / 2)) conv=notrunc \
+		2>/dev/null
+	expect_exit 65 "$RESTORE" "$D/flip"
+	gone "$PID" || fail "a refused image left PID $PID behind"
+	start_restore
+	wait_restored
+	finish
+}
+
+# -o -: the image goes to standard output; restore - reads standard input.
+t_pipe() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	(spawn "$CKPT" attach --kill --compress -o - "$PID") </dev/null \
+		>"$D/stream" 2>>"$D/ckpt.log" ||
+		fail "ckpt attach -o - failed: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	(spawn "$RESTORE" -) <"$D/stream" >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
 }
 
 # fd_table PID: "fd -> target" lines, sorted

@@ -1,0 +1,28 @@
+/*
+ * pipeline: how ckpt and restore use the stages of plugin.h. It knows the
+ * built-in stages and the plugins found in $CKPT_PLUGIN_PATH, builds a
+ * chain for writing (filters, then one sink) behind the image writer's
+ * struct img_sink, and for reading turns any source into a file
+ * descriptor of the plain image that the reader and the restorer can
+ * pread: the file itself when it is a plain image, otherwise a memfd
+ * holding the decoded stream.
+ */
+#ifndef CKPT_PIPELINE_H
+#define CKPT_PIPELINE_H
+
+#include "image/image.h"
+#include "plugins/plugin.h"
+
+/* Sink specs: "-" (standard output/input), "file:PATH", "SCHEME://REST"
+ * for a sink plugin, or a plain path. */
+struct img_sink *pipeline_open_write(const char *const *filters,
+				     int nr_filters, const char *sink)
+	__must_check;
+/* Returns an fd open on the plain image, or -1 (one pr_err line) with
+ * errno ENOENT/EACCES when the source cannot be opened. */
+int pipeline_open_read(const char *source) __must_check;
+
+const struct ckpt_stage_ops *pipeline_find(const char *name,
+					   enum ckpt_stage_kind kind);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * The built-in stages, for pipeline.c.
+ */
+#ifndef CKPT_STAGES_PRIV_H
+#define CKPT_STAGES_PRIV_H
+
+#include "plugins/plugin.h"
+
+extern const struct ckpt_stage_ops stage_file_ops;
+extern const struct ckpt_stage_ops stage_std_ops;
+extern const struct ckpt_stage_ops stage_zstd_ops;
+
+/* The descriptor a "file" stage reads from. */
+int stage_file_fd(struct ckpt_stage *s);
+
+#endif
