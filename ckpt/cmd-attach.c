@@ -77,7 +77,7 @@ static int exec_attach(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:kh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:khz::", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (o.output) {
