@@ -42,7 +42,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
-	   compress pipe)
+	   compress pipe sym)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -668,6 +668,33 @@ dump_kill_again() {
 	((WST == 137)) || fail "first restore exited $WST, want 137"
 	wait_gone "$PID" 30 || fail "PID $PID still there after the second dump"
 	DUMP_COUNT=$(count_lines)
+}
+
+# ckpt sym on a live workload, which it must not stop: nanosleep's address
+# (first word 0x...), that address + 1 back as nanosleep+0x1 (or an alias
+# of it at the same address), and the errors.
+t_sym() {
+	local addr out c
+	need "$CKPT" "$WLB/counter"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" sym "$PID" nanosleep
+	read -r addr _ <"$D/cmd.out"
+	[[ $addr =~ ^0x[0-9a-f]+$ ]] || fail "sym nanosleep: $(cat "$D/cmd.out")"
+	expect_exit 0 "$CKPT" sym "$PID" "$(printf '0x%x' $((addr + 1)))"
+	read -r out _ <"$D/cmd.out"
+	[[ $out == *nanosleep+0x1 ]] || fail "sym $addr+1: $(cat "$D/cmd.out")"
+	expect_exit 70 "$CKPT" sym "$PID" no_such_symbol_xyz
+	one_line_err "ckpt sym no_such_symbol_xyz"
+	expect_exit 69 "$CKPT" sym 999999999 nanosleep
+	expect_exit 64 "$CKPT" sym "$PID"
+	stopped "$PID" && fail "target left stopped (state $ST) by ckpt sym"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	((WST == 0)) || fail "counter exited $WST: $(lastline "$D/out.log")"
+	check_count
 }
 
 # expect_exit WANT CMD...: run CMD (60 s bound), stdout to D/cmd.out,
