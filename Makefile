@@ -97,6 +97,40 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# ---- dlsym_default (elf/dlsym) ----
+# An installable library of its own (dlsym_default(3)), not part of the
+# core: position-independent objects, only its two functions exported.
+DLSYM_SRC  := $(wildcard elf/dlsym/*.c)
+DLSYM_OBJ  := $(DLSYM_SRC:elf/dlsym/%.c=$(B)/elf/dlsym/pic/%.o)
+DLSYM_LIBS := $(B)/lib/libdlsym_default.so $(B)/lib/libdlsym_default.a
+
+# here, not on the all: line above: prerequisites expand when read
+all: $(DLSYM_LIBS)
+
+$(B)/elf/dlsym/pic/%.o: elf/dlsym/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden \
+	  -c -o $@ $<
+
+$(B)/lib/libdlsym_default.so: $(DLSYM_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libdlsym_default.so \
+	  -o $@ $^ -ldl
+
+$(B)/lib/libdlsym_default.a: $(DLSYM_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# the test opens the shared library by path to look it up unversioned
+$(B)/tests/check_dlsym.o: CPPFLAGS += \
+	-DDLSYM_SO='"$(abspath $(B))/lib/libdlsym_default.so"'
+$(B)/tests/check_dlsym: $(B)/tests/check_dlsym.o $(DLSYM_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/lib/libdlsym_default.a -ldl \
+	  $(PKG_LIBS) $(CHECK_LIBS)
+# ---- end dlsym_default ----
+
 # ---- tests ---------------------------------------------------------------
 
 $(B)/tests/%.o: tests/unit/%.c
@@ -187,9 +221,14 @@ deps:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5
+	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
 	install -m 755 $(B)/bin/ckpt $(B)/bin/restore $(DESTDIR)$(PREFIX)/bin
+	install -m 644 elf/dlsym_default.h $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/lib/libdlsym_default.so $(DESTDIR)$(PREFIX)/lib
+	install -m 644 $(B)/lib/libdlsym_default.a $(DESTDIR)$(PREFIX)/lib
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
 
 clean:
