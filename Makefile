@@ -20,9 +20,10 @@ ARCH     ?= $(shell uname -m)
 
 # Debian packages: build, tests, man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
-	    libseccomp-dev check mandoc clang python3 perl util-linux \
+	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
+	    util-linux \
 	    libc6-dev
-PKGS     := libelf libunwind-ptrace libzstd libseccomp
+PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 
 ifeq ($(V),1)
 Q :=

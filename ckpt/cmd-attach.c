@@ -69,15 +69,17 @@ static int exec_attach(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "compress", optional_argument, NULL, 'z' },
+		{ "encrypt", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dump_opts o = { .interrupted = &interrupted };
-	char defout[64], zopt[32] = "zstd";
+	char defout[64], zopt[32] = "zstd", eopt[4200];
+	int encrypt = 0;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:khz::", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:khz::e:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (o.output) {
@@ -91,6 +93,10 @@ static int exec_attach(int argc, char **argv)
 				return cmd_usage(&cmd_attach_entry);
 			o.filters[o.nr_filters++] = zopt;
 			break;
+		case 'e':
+			snprintf(eopt, sizeof(eopt), "encrypt=%s", optarg);
+			encrypt = 1;
+			break;
 		case 'k':
 			o.kill = 1;
 			break;
@@ -103,6 +109,9 @@ static int exec_attach(int argc, char **argv)
 	}
 	if (optind != argc - 1 || parse_pid(argv[optind], &o.pid))
 		return cmd_usage(&cmd_attach_entry);
+	/* compress first: encrypted bytes do not compress */
+	if (encrypt)
+		o.filters[o.nr_filters++] = eopt;
 	if (!o.output) {
 		snprintf(defout, sizeof(defout), "%d.ckpt", o.pid);
 		o.output = defout;
@@ -122,6 +131,6 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o IMAGE|-] [--kill] [--compress[=LEVEL]] PID",
+	.usage = "[-o SINK] [--kill] [--compress[=LEVEL]] [--encrypt KEYFILE] PID",
 	.exec = exec_attach,
 };

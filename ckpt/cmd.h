@@ -15,6 +15,7 @@ extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_inspect_entry;
+extern const struct cmd_entry cmd_keygen_entry;
 extern const struct cmd_entry cmd_sym_entry;
 
 /* Print "usage: ckpt NAME USAGE" to stderr; returns EXIT_USAGE. */

@@ -13,6 +13,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_restore_entry,
 	&cmd_check_entry,
 	&cmd_inspect_entry,
+	&cmd_keygen_entry,
 	&cmd_sym_entry,
 };
 

@@ -27,9 +27,9 @@
 #define HEAD_LEN	8
 
 static const struct ckpt_stage_ops *registry[MAX_STAGES] = {
-	&stage_file_ops, &stage_std_ops, &stage_zstd_ops,
+	&stage_file_ops, &stage_std_ops, &stage_zstd_ops, &stage_encrypt_ops,
 };
-static int nr_registry = 3, plugins_loaded;
+static int nr_registry = 4, plugins_loaded;
 
 static void load_plugin(const char *path)
 {
@@ -373,8 +373,22 @@ static int plain_file(struct ckpt_stage *src, const struct replay *r)
 	return dup(fd);
 }
 
+/* The value of "name=value" in params for a filter, or NULL. */
+static const char *param_of(const char *name, const char *const *params,
+			    int n)
+{
+	size_t len = strlen(name);
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(params[i], name, len) && params[i][len] == '=')
+			return params[i] + len + 1;
+	return NULL;
+}
+
 static int detect_filters(struct rchain *c, struct ckpt_stage **top,
-			  const char *source)
+			  const char *source, const char *const *params,
+			  int nr_params)
 {
 	const struct ckpt_stage_ops *ops;
 	int k, i;
@@ -397,7 +411,8 @@ static int detect_filters(struct rchain *c, struct ckpt_stage **top,
 		if (!ops)
 			return 0;
 		*top = push(c, ops, *top);
-		if (ops->open_read(*top, NULL)) {
+		if (ops->open_read(*top, param_of(ops->name, params,
+						  nr_params))) {
 			pr_err("%s: %s: %s", source, ops->name, (*top)->error);
 			return -1;
 		}
@@ -407,6 +422,17 @@ static int detect_filters(struct rchain *c, struct ckpt_stage **top,
 }
 
 int pipeline_open_read(const char *source)
+{
+	return pipeline_open_read_with(source, NULL, 0);
+}
+
+int pipeline_keygen(const char *path)
+{
+	return stage_encrypt_keygen(path);
+}
+
+int pipeline_open_read_with(const char *source, const char *const *params,
+			    int nr_params)
 {
 	struct rchain c;
 	const struct ckpt_stage_ops *ops;
@@ -436,7 +462,7 @@ int pipeline_open_read(const char *source)
 		goto out;
 	top = push(&c, &replay_ops, top);
 	top->priv = &c.rp[0];
-	if (!detect_filters(&c, &top, source))
+	if (!detect_filters(&c, &top, source, params, nr_params))
 		fd = spool(top, source);
 	if (fd < 0)
 		errno = EBADMSG;

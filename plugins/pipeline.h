@@ -21,6 +21,12 @@ struct img_sink *pipeline_open_write(const char *const *filters,
 /* Returns an fd open on the plain image, or -1 (one pr_err line) with
  * errno ENOENT/EACCES when the source cannot be opened. */
 int pipeline_open_read(const char *source) __must_check;
+/* The same, with "filter=value" parameters for the filters found in the
+ * stream (the key file of "encrypt"). */
+int pipeline_open_read_with(const char *source, const char *const *params,
+			    int nr_params) __must_check;
+/* A new encryption key file (mode 0600, never over an existing file). */
+int pipeline_keygen(const char *path) __must_check;
 
 const struct ckpt_stage_ops *pipeline_find(const char *name,
 					   enum ckpt_stage_kind kind);

@@ -19,14 +19,14 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--detach] [--key KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
 static int load_image(struct restore_ctx *c)
 {
 	/* a compressed or piped image comes back as a memfd of the plain one */
-	c->img_fd = pipeline_open_read(c->path);
+	c->img_fd = pipeline_open_read_with(c->path, c->params, c->nr_params);
 	if (c->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	c->img = img_read_named_fd(c->img_fd, c->path, arch_isa());
@@ -76,14 +76,22 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "detach", no_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct restore_ctx c = { .img_fd = -1 };
 	int opt, detach = 0, level = LOG_WARN, ret;
+	char keyparam[4200];
 
-	while ((opt = getopt_long(argc, argv, "dvqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "dk:vqh", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'k':
+			snprintf(keyparam, sizeof(keyparam), "encrypt=%s",
+				 optarg);
+			c.params[0] = keyparam;
+			c.nr_params = 1;
+			break;
 		case 'd':
 			detach = 1;
 			break;

@@ -46,6 +46,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
+CKPT_ONLY+="encrypt "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -607,6 +608,46 @@ t_compress() {
 	expect_exit 65 "$RESTORE" "$D/flip"
 	gone "$PID" || fail "a refused image left PID $PID behind"
 	start_restore
+	wait_restored
+	finish
+}
+
+# --encrypt: only the right key opens the image; a cut or altered stream,
+# a wrong key, no key, a key others can read: all refused, no process.
+t_encrypt() {
+	local size
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	[[ $(stat -c %a "$D/key") == 600 ]] || fail "key file is not 0600"
+	expect_exit 73 "$CKPT" keygen "$D/key"
+	expect_exit 0 "$CKPT" keygen "$D/other"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--compress --encrypt "$D/key")
+	dump_kill
+	DUMP_OPTS=()
+	[[ $(head -c 8 "$D/img") == CKPTENC1 ]] || fail "not an encrypted image"
+	grep -q CKPTIMG "$D/img" && fail "plain image bytes in the encrypted one"
+	expect_exit 65 "$RESTORE" "$D/img"
+	grep -q "give the key" "$D/cmd.err" || fail "no key: $(cat "$D/cmd.err")"
+	expect_exit 65 "$RESTORE" --key "$D/other" "$D/img"
+	grep -q "wrong key" "$D/cmd.err" || fail "wrong key: $(cat "$D/cmd.err")"
+	size=$(stat -c %s "$D/img")
+	cp "$D/img" "$D/cut"
+	truncate -s $((size - 100)) "$D/cut"
+	expect_exit 65 "$RESTORE" --key "$D/key" "$D/cut"
+	cp "$D/img" "$D/flip"
+	printf '\x01' | dd of="$D/flip" bs=1 seek=$((size / 2)) conv=notrunc \
+		2>/dev/null
+	expect_exit 65 "$RESTORE" --key "$D/key" "$D/flip"
+	cp "$D/key" "$D/open" && chmod 0644 "$D/open"
+	expect_exit 65 "$RESTORE" --key "$D/open" "$D/img"
+	grep -q "open to others" "$D/cmd.err" ||
+		fail "readable key: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "a refused image left PID $PID behind"
+	RESTORE_CMD=("$RESTORE" --key "$D/key")
+	start_restore
+	RESTORE_CMD=("$RESTORE")
 	wait_restored
 	finish
 }
