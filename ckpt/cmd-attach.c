@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
@@ -115,6 +116,10 @@ static int exec_attach(int argc, char **argv)
 	if (!o.output) {
 		snprintf(defout, sizeof(defout), "%d.ckpt", o.pid);
 		o.output = defout;
+	}
+	if (!strcmp(o.output, "-") && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "ckpt attach: not writing an image to a terminal\n");
+		return EXIT_USAGE;
 	}
 	catch_signals();
 	switch (dump_process(&o)) {
