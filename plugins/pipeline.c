@@ -200,7 +200,8 @@ static int chain_open(struct chain *c, int i, const struct ckpt_stage_ops *ops,
 	st->ops = ops;
 	st->next = i + 1 < MAX_CHAIN ? &c->st[i + 1] : NULL;
 	if (ops->open_write(st, arg)) {
-		pr_err("can't open %s: %s", ops->name, st->error);
+		if (st->error[0])
+			pr_err("can't open %s: %s", ops->name, st->error);
 		return -1;
 	}
 	return 0;

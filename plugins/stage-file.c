@@ -30,9 +30,7 @@ static int file_open_write(struct ckpt_stage *s, const char *arg)
 	p->fd = -1;
 	s->priv = p;
 	p->sink = img_file_sink_open(arg);
-	if (!p->sink)
-		return ckpt_stage_fail(s, "can't create %s", arg);
-	return 0;
+	return p->sink ? 0 : -1;	/* the file sink said why */
 }
 
 static int file_write(struct ckpt_stage *s, const void *buf, size_t len)
