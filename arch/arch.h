@@ -64,6 +64,11 @@ void arch_regs_from_words(struct arch_regs *r, const uint64_t *words);
 /* A name for word i, for ckpt inspect. */
 const char *arch_reg_name(uint32_t i);
 
+/* The value of libunwind register unw_regnum (UNW_<ISA>_*, the DWARF
+ * numbering) in r; -1 with errno EINVAL for a register r does not hold. */
+int arch_unw_reg(const struct arch_regs *r, int unw_regnum, uint64_t *val)
+	__must_check;
+
 /* Thread pointer (fs base on x86_64) kept in the general registers. */
 uint64_t arch_regs_tls(const struct arch_regs *r);
 
@@ -77,5 +82,21 @@ void arch_ksigaction_from_img(const struct img_sigact *a, void *k);
 /* CRC32C in hardware: returns 0 and updates *crc, or -1 when this CPU has
  * no such instruction (the caller then computes it in software). */
 int arch_crc32c(uint32_t *crc, const void *buf, size_t len);
+
+/*
+ * ELF core files (elf/core.c). The ELF machine of this ISA; the
+ * NT_PRSTATUS descriptor of thread t of process p (struct elf_prstatus,
+ * whose pr_reg layout is the ISA's) and its NT_FPREGSET descriptor, each
+ * written to buf; they return the size, or 0 when len is too small or t's
+ * registers cannot be turned into it. arch_core_xstate_note gives the
+ * note type carrying the whole extended state (NT_X86_XSTATE), 0 if none.
+ */
+struct img_proc;
+struct img_thread;
+uint32_t arch_elf_machine(void);
+size_t arch_core_prstatus(const struct img_proc *p, const struct img_thread *t,
+			  void *buf, size_t len);
+size_t arch_core_fpregset(const struct img_thread *t, void *buf, size_t len);
+uint32_t arch_core_xstate_note(void);
 
 #endif

@@ -15,6 +15,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_inspect_entry,
 	&cmd_keygen_entry,
 	&cmd_sym_entry,
+	&cmd_convert_entry,
 };
 
 int cmd_usage(const struct cmd_entry *e)
