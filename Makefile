@@ -53,6 +53,10 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
+# where an installed ckpt looks for plugins, after $CKPT_PLUGIN_PATH
+PLUGIN_DIR := $(PREFIX)/lib/ckpt/plugins
+$(B)/plugins/pipeline.o: CPPFLAGS += -DCKPT_PLUGIN_DIR='"$(PLUGIN_DIR)"'
+
 # The core library: every subsystem that both programs use.
 CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 	    $(wildcard arch/$(ARCH)/*.c)
@@ -88,15 +92,19 @@ $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# Plugins call the ckpt_stage_* helpers of plugin.h, which resolve against
+# the program that dlopen()s them: export those (and, unlike -rdynamic,
+# nothing else, which would interpose on a plugin's own symbols).
+PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
 $(B)/bin/ckpt: $(CKPT_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
 
 # ---- dlsym_default (elf/dlsym) ----
 # An installable library of its own (dlsym_default(3)), not part of the
@@ -132,6 +140,26 @@ $(B)/tests/check_dlsym: $(B)/tests/check_dlsym.o $(DLSYM_LIBS)
 	  $(PKG_LIBS) $(CHECK_LIBS)
 # ---- end dlsym_default ----
 
+# ---- example plugin (plugins/examples) ----
+# Built as a third party builds a plugin (ckpt-plugin(7)): one
+# position-independent object against plugins/plugin.h alone, not part of
+# the core. The unit test loads it by its absolute directory, and exports
+# the helpers it calls back, as ckpt and restore do.
+EXAMPLE_PLUGINS := $(B)/plugins/chunks.so
+
+$(B)/plugins/%.so: plugins/examples/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -shared -o $@ $<
+
+$(B)/tests/check_plugins.o: CPPFLAGS += \
+	-DPLUGIN_DIR='"$(abspath $(B))/plugins"'
+$(B)/tests/check_plugins: $(B)/tests/check_plugins.o $(CORE_LIB) \
+			  $(EXAMPLE_PLUGINS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $< $(CORE_LIB) \
+	  $(PKG_LIBS) $(CHECK_LIBS)
+# ---- end example plugin ----
+
 # ---- tests ---------------------------------------------------------------
 
 $(B)/tests/%.o: tests/unit/%.c
@@ -158,7 +186,7 @@ $(B)/tests/workloads/%-static: tests/workloads/%.c tests/workloads/workload.h
 check-unit: all $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
-check-integration: all $(WL_BIN)
+check-integration: all $(WL_BIN) $(EXAMPLE_PLUGINS)
 	$(Q)bash tests/integration/run.sh
 
 check: check-unit check-integration
@@ -231,6 +259,10 @@ install: all
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 plugins/plugin.h $(DESTDIR)$(PREFIX)/include/ckpt
 
 clean:
 	rm -rf build

@@ -22,6 +22,9 @@
 #include "plugins/pipeline.h"
 #include "plugins/stages-priv.h"
 
+#ifndef CKPT_PLUGIN_DIR
+#define CKPT_PLUGIN_DIR "/usr/local/lib/ckpt/plugins"
+#endif
 #define MAX_STAGES	64
 #define MAX_CHAIN	8
 #define HEAD_LEN	8
@@ -46,7 +49,18 @@ static void load_plugin(const char *path)
 		dlclose(h);
 		return;
 	}
-	for (; *list && nr_registry < MAX_STAGES; list++) {
+	for (; *list; list++) {
+		if (nr_registry == MAX_STAGES) {
+			pr_warn("plugin %s: more than %d stages, the rest ignored",
+				path, MAX_STAGES);
+			break;
+		}
+		if (!(*list)->name || ((*list)->kind != CKPT_STAGE_FILTER &&
+				       (*list)->kind != CKPT_STAGE_SINK)) {
+			pr_warn("plugin %s: a stage without a name or kind",
+				path);
+			continue;
+		}
 		if ((*list)->api_version != CKPT_PLUGIN_API) {
 			pr_warn("plugin %s: stage %s is for API %u, not %u",
 				path, (*list)->name, (*list)->api_version,
@@ -84,12 +98,13 @@ static void load_plugins(void)
 	if (plugins_loaded)
 		return;
 	plugins_loaded = 1;
-	if (!env || !(dirs = strdup(env)))
-		return;
-	for (dir = strtok_r(dirs, ":", &save); dir;
-	     dir = strtok_r(NULL, ":", &save))
-		load_dir(dir);
-	free(dirs);
+	if (env && (dirs = strdup(env))) {
+		for (dir = strtok_r(dirs, ":", &save); dir;
+		     dir = strtok_r(NULL, ":", &save))
+			load_dir(dir);
+		free(dirs);
+	}
+	load_dir(CKPT_PLUGIN_DIR);
 }
 
 const struct ckpt_stage_ops *pipeline_find(const char *name,
@@ -198,7 +213,12 @@ static int chain_open(struct chain *c, int i, const struct ckpt_stage_ops *ops,
 	struct ckpt_stage *st = &c->st[i];
 
 	st->ops = ops;
-	st->next = i + 1 < MAX_CHAIN ? &c->st[i + 1] : NULL;
+	st->next = i + 1 < c->n ? &c->st[i + 1] : NULL;
+	if (!ops->open_write || !ops->write || !ops->commit || !ops->abort) {
+		pr_err("%s can't be written to", ops->name);
+		st->ops = NULL;
+		return -1;
+	}
 	if (ops->open_write(st, arg)) {
 		if (st->error[0])
 			pr_err("can't open %s: %s", ops->name, st->error);
@@ -249,7 +269,7 @@ struct img_sink *pipeline_open_write(const char *const *filters,
 	return &c->sink;
 err:
 	for (i = 0; i < c->n; i++)
-		if (c->st[i].ops)
+		if (c->st[i].ops && c->st[i].ops->abort)
 			c->st[i].ops->abort(&c->st[i]);
 	for (i = 0; i < c->n; i++)
 		if (c->st[i].ops && c->st[i].ops->close)
@@ -411,6 +431,11 @@ static int detect_filters(struct rchain *c, struct ckpt_stage **top,
 				ops = registry[i];
 		if (!ops)
 			return 0;
+		if (!ops->open_read || !ops->read) {
+			pr_err("%s: the %s stream can't be read", source,
+			       ops->name);
+			return -1;
+		}
 		*top = push(c, ops, *top);
 		if (ops->open_read(*top, param_of(ops->name, params,
 						  nr_params))) {
@@ -443,8 +468,10 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 
 	memset(&c, 0, sizeof(c));
 	ops = find_sink(source, &arg);
-	if (!ops)
+	if (!ops) {
+		errno = ENOENT;
 		return -1;
+	}
 	top = push(&c, ops, NULL);
 	if (!ops->open_read || ops->open_read(top, arg)) {
 		pr_err("%s", top->error[0] ? top->error :

@@ -42,10 +42,11 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
-	   compress pipe sym)
+	   compress pipe sym plugin-chunks)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
+CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt "
 
 NO_CKPT=0
@@ -663,6 +664,35 @@ t_pipe() {
 	wait_job "$JOB" 30 || fail "can't reap the killed workload"
 	DUMP_COUNT=$(count_lines)
 	(spawn "$RESTORE" -) <"$D/stream" >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+}
+
+# chunks://: the example plugin, found through CKPT_PLUGIN_PATH by ckpt and
+# by restore, spreads the compressed image over 4 files of mode 0600 (and
+# leaves no temporaries); restore reads them back in order.
+t_plugin-chunks() {
+	local spec="chunks://4,4k:$D/img" i f mode
+	need "$WLB/counter" "$CKPT" "$RESTORE" "$B/plugins/chunks.so"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	(export CKPT_PLUGIN_PATH=$B/plugins
+	 spawn "$CKPT" attach --kill --compress -o "$spec" "$PID") \
+		</dev/null >>"$D/ckpt.log" 2>&1 ||
+		fail "ckpt attach -o $spec failed: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	f=("$D"/img*)
+	((${#f[@]} == 4)) || fail "want img.0-3, have: ${f[*]##*/}"
+	for i in 0 1 2 3; do
+		[[ -f $D/img.$i ]] || fail "no img.$i: ${f[*]##*/}"
+		mode=$(stat -c %a "$D/img.$i")
+		[[ $mode == 600 ]] || fail "img.$i has mode $mode, not 600"
+	done
+	(export CKPT_PLUGIN_PATH=$B/plugins; spawn "$RESTORE" "$spec") \
+		</dev/null >>"$D/restore.log" 2>&1 &
 	RJOB=$!
 	track_job "$RJOB"
 	wait_restored

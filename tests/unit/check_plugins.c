@@ -1,0 +1,521 @@
+/*
+ * check_plugins: the image stream pipeline (plugins/pipeline.h). Streams
+ * written through no filter, zstd and zstd=19 into a file and read back
+ * byte for byte; abort and bad specs leave nothing behind; damaged or
+ * missing sources are refused with the errno restore maps to its exit
+ * status. Then the example plugin build/plugins/chunks.so, loaded through
+ * $CKPT_PLUGIN_PATH: round trip, N files of mode 0600, all or nothing.
+ *
+ * The registry loads plugins once per process: each test runs in its own
+ * (fork mode), so each sets CKPT_PLUGIN_PATH, or not, before its first
+ * pipeline call.
+ */
+#include <sys/stat.h>
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "plugins/pipeline.h"
+
+#ifndef PLUGIN_DIR
+#define PLUGIN_DIR "build/plugins"
+#endif
+
+#define DATA_LEN	((3u << 20) + 12345)	/* > 3 blocks of 1 MiB */
+
+static char dir[64];
+static char path[128];
+static uint8_t *data;
+
+/* Half text that compresses well, half xorshift noise that does not. */
+static void make_data(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	data = malloc(DATA_LEN);
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < DATA_LEN / 2; i++)
+		data[i] = "checkpoint and restore "[i % 23];
+	for (; i < DATA_LEN; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		data[i] = x >> 32;
+	}
+}
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/check_plugins.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/img", dir);
+	log_init("check_plugins", LOG_ERR);
+	unsetenv("CKPT_PLUGIN_PATH");
+	make_data();
+}
+
+static void teardown(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (unlink(p))
+			rmdir(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	free(data);
+}
+
+static int dir_entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Writes data[0..len) in pieces of uneven sizes, as the image writer does. */
+static void write_data(struct img_sink *sink, size_t len)
+{
+	static const size_t piece[] = { 1, 7, 4096, 65536, 100003, 1 << 20 };
+	size_t off = 0, n;
+	int i = 0;
+
+	while (off < len) {
+		n = piece[i++ % 6];
+		if (n > len - off)
+			n = len - off;
+		ck_assert_int_eq(sink->write(sink, data + off, n), 0);
+		off += n;
+	}
+}
+
+static void write_stream(const char *const *filters, int nr,
+			 const char *spec, size_t len)
+{
+	struct img_sink *sink = pipeline_open_write(filters, nr, spec);
+
+	ck_assert_ptr_nonnull(sink);
+	write_data(sink, len);
+	ck_assert_int_eq(sink->commit(sink), 0);
+}
+
+/* The source, read back, must be exactly data[0..len). */
+static void check_read(const char *spec, size_t len)
+{
+	uint8_t *back = malloc(len + 1);
+	int fd = pipeline_open_read(spec);
+	struct stat st;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, len);
+	ck_assert_int_eq(pread(fd, back, len + 1, 0), len);
+	ck_assert(!memcmp(back, data, len));
+	close(fd);
+	free(back);
+}
+
+static void check_head(const char *p, const void *magic, size_t len)
+{
+	unsigned char head[8];
+	int fd = open(p, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, head, len), len);
+	ck_assert(!memcmp(head, magic, len));
+	close(fd);
+}
+
+/* ---- built-in stages ---------------------------------------------------- */
+
+START_TEST(test_plain_roundtrip)
+{
+	write_stream(NULL, 0, path, DATA_LEN);
+	check_head(path, data, 8);	/* the bytes as they are */
+	check_read(path, DATA_LEN);
+}
+END_TEST
+
+/* A plain image in a file is used in place, not copied to a memfd. */
+START_TEST(test_plain_image_is_the_file)
+{
+	struct stat a, b;
+	int fd;
+
+	memcpy(data, IMG_MAGIC, 8);
+	write_stream(NULL, 0, path, DATA_LEN);
+	fd = pipeline_open_read(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat(path, &b), 0);
+	ck_assert_int_eq(a.st_ino, b.st_ino);
+	ck_assert_int_eq(a.st_dev, b.st_dev);
+	close(fd);
+	check_read(path, DATA_LEN);
+}
+END_TEST
+
+START_TEST(test_file_prefix_and_mode)
+{
+	char spec[160];
+	struct stat st;
+
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	write_stream(NULL, 0, spec, 4096);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(dir_entries(), 1);
+	check_read(spec, 4096);
+}
+END_TEST
+
+START_TEST(test_zstd_roundtrip)
+{
+	static const char *const f[] = { "zstd" };
+	static const unsigned char magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	struct stat st;
+
+	write_stream(f, 1, path, DATA_LEN);
+	check_head(path, magic, 4);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_lt(st.st_size, DATA_LEN * 3 / 4);	/* it compressed */
+	check_read(path, DATA_LEN);
+}
+END_TEST
+
+START_TEST(test_zstd19_roundtrip)
+{
+	static const char *const f[] = { "zstd=19" };
+
+	write_stream(f, 1, path, DATA_LEN / 4);
+	check_read(path, DATA_LEN / 4);
+}
+END_TEST
+
+START_TEST(test_empty_stream)
+{
+	static const char *const f[] = { "zstd" };
+
+	write_stream(f, 1, path, 0);
+	check_read(path, 0);
+}
+END_TEST
+
+START_TEST(test_abort_leaves_nothing)
+{
+	static const char *const f[] = { "zstd" };
+	struct img_sink *sink;
+	int nr;
+
+	for (nr = 0; nr <= 1; nr++) {
+		sink = pipeline_open_write(f, nr, path);
+		ck_assert_ptr_nonnull(sink);
+		write_data(sink, DATA_LEN);
+		ck_assert_int_eq(dir_entries(), 1);	/* the .tmp */
+		sink->abort(sink);
+		ck_assert_int_eq(dir_entries(), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_zstd_truncated)
+{
+	static const char *const f[] = { "zstd" };
+	struct stat st;
+
+	write_stream(f, 1, path, DATA_LEN);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(truncate(path, st.st_size / 2), 0);
+	log_init("check_plugins", -1);
+	errno = 0;
+	ck_assert_int_eq(pipeline_open_read(path), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	/* cut just before the end: the frame's checksum is missing */
+	write_stream(f, 1, path, DATA_LEN);
+	ck_assert_int_eq(truncate(path, st.st_size - 1), 0);
+	errno = 0;
+	ck_assert_int_eq(pipeline_open_read(path), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+}
+END_TEST
+
+START_TEST(test_missing_source)
+{
+	log_init("check_plugins", -1);
+	errno = 0;
+	ck_assert_int_eq(pipeline_open_read(path), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(test_unknown_scheme)
+{
+	log_init("check_plugins", -1);
+	ck_assert_ptr_null(pipeline_open_write(NULL, 0, "nosuch://x"));
+	ck_assert_int_eq(pipeline_open_read("nosuch://x"), -1);
+	ck_assert_ptr_null(pipeline_find("nosuch", CKPT_STAGE_SINK));
+}
+END_TEST
+
+/* The sink is opened first: a bad filter must take it back. */
+START_TEST(test_unknown_filter)
+{
+	static const char *const f[] = { "nosuch" };
+	static const char *const lvl[] = { "zstd=42" };
+
+	log_init("check_plugins", -1);
+	ck_assert_ptr_null(pipeline_open_write(f, 1, path));
+	ck_assert_ptr_null(pipeline_open_write(lvl, 1, path));
+	ck_assert_int_eq(dir_entries(), 0);
+	ck_assert_ptr_null(pipeline_find("nosuch", CKPT_STAGE_FILTER));
+	ck_assert_ptr_nonnull(pipeline_find("zstd", CKPT_STAGE_FILTER));
+}
+END_TEST
+
+/* ---- the chunks example plugin ------------------------------------------ */
+
+static void use_plugins(void)
+{
+	ck_assert_int_eq(setenv("CKPT_PLUGIN_PATH", PLUGIN_DIR, 1), 0);
+}
+
+/* Exactly PATH.0 ... PATH.n-1, regular, 0600, nothing else. */
+static void check_chunk_files(int n)
+{
+	char p[160];
+	struct stat st;
+	int i;
+
+	ck_assert_int_eq(dir_entries(), n);
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s.%d", path, i);
+		ck_assert_msg(!stat(p, &st), "%s: %s", p, strerror(errno));
+		ck_assert(S_ISREG(st.st_mode));
+		ck_assert_int_eq(st.st_mode & 07777, 0600);
+	}
+}
+
+START_TEST(test_chunks_not_without_path)
+{
+	char spec[160];
+
+	log_init("check_plugins", -1);
+	snprintf(spec, sizeof(spec), "chunks://4:%s", path);
+	ck_assert_ptr_null(pipeline_open_write(NULL, 0, spec));
+	ck_assert_int_eq(dir_entries(), 0);
+}
+END_TEST
+
+START_TEST(test_chunks_roundtrip)
+{
+	char spec[160];
+
+	use_plugins();
+	ck_assert_ptr_nonnull(pipeline_find("chunks", CKPT_STAGE_SINK));
+	/* 1 MiB blocks: file 3 holds the tail of the stream */
+	snprintf(spec, sizeof(spec), "chunks://4:%s", path);
+	write_stream(NULL, 0, spec, DATA_LEN);
+	check_chunk_files(4);
+	check_read(spec, DATA_LEN);
+}
+END_TEST
+
+/* Small blocks: many rounds, the last one partial. */
+START_TEST(test_chunks_small_blocks)
+{
+	char spec[160];
+
+	use_plugins();
+	snprintf(spec, sizeof(spec), "chunks://3,4k:%s", path);
+	write_stream(NULL, 0, spec, DATA_LEN);
+	check_chunk_files(3);
+	/* the block size is in the headers: reading needs only N */
+	snprintf(spec, sizeof(spec), "chunks://3:%s", path);
+	check_read(spec, DATA_LEN);
+}
+END_TEST
+
+START_TEST(test_chunks_zstd)
+{
+	static const char *const f[] = { "zstd" };
+	char spec[160];
+
+	use_plugins();
+	snprintf(spec, sizeof(spec), "chunks://2,8k:%s", path);
+	write_stream(f, 1, spec, DATA_LEN);
+	check_chunk_files(2);
+	check_read(spec, DATA_LEN);
+}
+END_TEST
+
+START_TEST(test_chunks_abort)
+{
+	struct img_sink *sink;
+	char spec[160];
+
+	use_plugins();
+	snprintf(spec, sizeof(spec), "chunks://4:%s", path);
+	sink = pipeline_open_write(NULL, 0, spec);
+	ck_assert_ptr_nonnull(sink);
+	write_data(sink, DATA_LEN);
+	ck_assert_int_eq(dir_entries(), 4);	/* the temporaries */
+	sink->abort(sink);
+	ck_assert_int_eq(dir_entries(), 0);
+}
+END_TEST
+
+/* PATH.2 cannot be replaced: PATH.0 and PATH.1, renamed, are taken back. */
+START_TEST(test_chunks_failed_commit)
+{
+	struct img_sink *sink;
+	char spec[160], p[160];
+
+	use_plugins();
+	log_init("check_plugins", -1);
+	snprintf(p, sizeof(p), "%s.2", path);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s.2/x", path);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(spec, sizeof(spec), "chunks://4:%s", path);
+	sink = pipeline_open_write(NULL, 0, spec);
+	ck_assert_ptr_nonnull(sink);
+	write_data(sink, DATA_LEN);
+	ck_assert_int_eq(sink->commit(sink), -1);
+	sink->abort(sink);
+	ck_assert_int_eq(dir_entries(), 1);	/* the obstacle alone */
+	ck_assert_int_eq(rmdir(p), 0);
+}
+END_TEST
+
+START_TEST(test_chunks_bad_specs)
+{
+	static const char *const bad[] = {
+		"chunks://", "chunks://0:x", "chunks://65:x", "chunks://4",
+		"chunks://4:", "chunks://x:y", "chunks://4,1:x",
+		"chunks://4,1g:x", "chunks://4;x",
+		"chunks://4,17592186044417m:x",
+	};
+	size_t i;
+
+	use_plugins();
+	log_init("check_plugins", -1);
+	ck_assert_int_eq(chdir(dir), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!pipeline_open_write(NULL, 0, bad[i]), "%s",
+			      bad[i]);
+	ck_assert_int_eq(dir_entries(), 0);
+}
+END_TEST
+
+START_TEST(test_chunks_missing_file)
+{
+	char spec[160], p[160];
+
+	use_plugins();
+	log_init("check_plugins", -1);
+	snprintf(spec, sizeof(spec), "chunks://3,4k:%s", path);
+	write_stream(NULL, 0, spec, DATA_LEN);
+	snprintf(p, sizeof(p), "%s.1", path);
+	ck_assert_int_eq(unlink(p), 0);
+	errno = 0;
+	ck_assert_int_eq(pipeline_open_read(spec), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+/* Swapped files, the wrong N, a file that lost its last block. */
+START_TEST(test_chunks_damaged)
+{
+	char spec[160], a[160], b[160], t[160];
+
+	use_plugins();
+	log_init("check_plugins", -1);
+	snprintf(spec, sizeof(spec), "chunks://3,4k:%s", path);
+	write_stream(NULL, 0, spec, DATA_LEN);
+	snprintf(a, sizeof(a), "%s.0", path);
+	snprintf(b, sizeof(b), "%s.1", path);
+	snprintf(t, sizeof(t), "%s.t", path);
+	ck_assert_int_eq(rename(a, t) || rename(b, a) || rename(t, b), 0);
+	ck_assert_int_eq(pipeline_open_read(spec), -1);
+	ck_assert_int_eq(rename(a, t) || rename(b, a) || rename(t, b), 0);
+	check_read(spec, DATA_LEN);
+	snprintf(spec, sizeof(spec), "chunks://2:%s", path);
+	ck_assert_int_eq(pipeline_open_read(spec), -1);
+	snprintf(spec, sizeof(spec), "chunks://3:%s", path);
+	ck_assert_int_eq(truncate(a, 24 + 4096), 0);
+	errno = 0;
+	ck_assert_int_eq(pipeline_open_read(spec), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+}
+END_TEST
+
+static Suite *plugins_suite(void)
+{
+	Suite *s = suite_create("plugins");
+	TCase *bi = tcase_create("builtin");
+	TCase *ch = tcase_create("chunks");
+	TCase *all[] = { bi, ch };
+	size_t i;
+
+	tcase_add_test(bi, test_plain_roundtrip);
+	tcase_add_test(bi, test_plain_image_is_the_file);
+	tcase_add_test(bi, test_file_prefix_and_mode);
+	tcase_add_test(bi, test_zstd_roundtrip);
+	tcase_add_test(bi, test_zstd19_roundtrip);
+	tcase_add_test(bi, test_empty_stream);
+	tcase_add_test(bi, test_abort_leaves_nothing);
+	tcase_add_test(bi, test_zstd_truncated);
+	tcase_add_test(bi, test_missing_source);
+	tcase_add_test(bi, test_unknown_scheme);
+	tcase_add_test(bi, test_unknown_filter);
+	tcase_add_test(ch, test_chunks_not_without_path);
+	tcase_add_test(ch, test_chunks_roundtrip);
+	tcase_add_test(ch, test_chunks_small_blocks);
+	tcase_add_test(ch, test_chunks_zstd);
+	tcase_add_test(ch, test_chunks_abort);
+	tcase_add_test(ch, test_chunks_failed_commit);
+	tcase_add_test(ch, test_chunks_bad_specs);
+	tcase_add_test(ch, test_chunks_missing_file);
+	tcase_add_test(ch, test_chunks_damaged);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_set_timeout(all[i], 60);
+		suite_add_tcase(s, all[i]);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(plugins_suite());
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
