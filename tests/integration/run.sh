@@ -646,6 +646,8 @@ t_encrypt() {
 	grep -q "open to others" "$D/cmd.err" ||
 		fail "readable key: $(cat "$D/cmd.err")"
 	gone "$PID" || fail "a refused image left PID $PID behind"
+	expect_exit 0 "$CKPT" inspect --key "$D/key" "$D/img"
+	grep -q "^process $PID" "$D/cmd.out" || fail "inspect --key: no process"
 	RESTORE_CMD=("$RESTORE" --key "$D/key")
 	start_restore
 	RESTORE_CMD=("$RESTORE")

@@ -8,16 +8,19 @@
  * ($CKPT_BIN overrides it).
  */
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -120,6 +123,58 @@ static void compile(const char *args, char *prog, size_t len)
 			     src), 0);
 }
 
+/* The system call a task sits in, from /proc/PID/task/TID/syscall. */
+static long task_syscall(pid_t pid, const char *tid)
+{
+	char path[400], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", (int)pid,
+		 tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int is_sleep(long nr)
+{
+	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep ||
+	       nr == SYS_pause || nr == SYS_ppoll || nr == SYS_rt_sigsuspend;
+}
+
+/* Both threads asleep where the test expects them (bounded wait). */
+static void wait_asleep(pid_t pid)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	char path[64];
+	int i, n, asleep;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	for (i = 0; i < 6000; i++) {
+		struct dirent *de;
+		DIR *d = opendir(path);
+
+		ck_assert_ptr_nonnull(d);
+		n = asleep = 0;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			n++;
+			asleep += is_sleep(task_syscall(pid, de->d_name));
+		}
+		closedir(d);
+		if (n == 2 && asleep == 2)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	ck_abort_msg("the threads of %d never went to sleep", (int)pid);
+}
+
 /* Start prog with stdout to a pipe and wait for its "ready". Only 0-2
  * are kept open: ckpt refuses pipes above 2. */
 static void spawn(const char *prog)
@@ -145,6 +200,7 @@ static void spawn(const char *prog)
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_str_eq(line, "ready\n");
 	fclose(f);
+	wait_asleep(child);
 }
 
 /* Dump the child, kill it, convert the image to dir/core. */
