@@ -38,6 +38,10 @@ void arch_regs_syscall(struct arch_regs *r, uint64_t ip, long nr,
 		       const uint64_t args[6]);
 /* The bytes of "system call; breakpoint", padded to 8 bytes. */
 void arch_syscall_insn(uint8_t insn[8]);
+/* Offset of a system call instruction in code[0..len), or -1. Its bytes
+ * need not start an instruction of the code around them: jumping to them
+ * runs the system call all the same. */
+long arch_find_syscall_insn(const uint8_t *code, size_t len);
 
 /*
  * A thread stopped inside a system call carries the kernel's restart state.

@@ -286,8 +286,8 @@ static int lookup_objs(const struct proc_objs *po, const char *name,
 	return ret;
 }
 
-int elf_sym_lookup(pid_t pid, const char *name_at_version,
-		   struct elf_sym_result *r)
+static int sym_lookup(pid_t pid, const char *name_at_version,
+		      struct elf_sym_result *r, int quiet)
 {
 	char name[256];
 	const char *version = NULL, *at;
@@ -311,7 +311,7 @@ int elf_sym_lookup(pid_t pid, const char *name_at_version,
 	if (load_objs(pid, &po))
 		goto out;
 	ret = lookup_objs(&po, name, version, r);
-	if (ret) {
+	if (ret && !quiet) {
 		saved = errno;
 		pr_err("no symbol %s in %d", name_at_version, pid);
 		errno = saved;
@@ -321,6 +321,18 @@ out:
 	free_objs(&po);
 	errno = saved;
 	return ret;
+}
+
+int elf_sym_lookup(pid_t pid, const char *name_at_version,
+		   struct elf_sym_result *r)
+{
+	return sym_lookup(pid, name_at_version, r, 0);
+}
+
+int elf_sym_find(pid_t pid, const char *name_at_version,
+		 struct elf_sym_result *r)
+{
+	return sym_lookup(pid, name_at_version, r, 1);
 }
 
 /* The object that addr falls in: its own mapping's, or, for the

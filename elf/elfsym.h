@@ -42,6 +42,10 @@ struct elf_sym_result {
 int elf_sym_lookup(pid_t pid, const char *name_at_version,
 		   struct elf_sym_result *r) __must_check;
 
+/* The same, without a message when the symbol is not there (ENOENT). */
+int elf_sym_find(pid_t pid, const char *name_at_version,
+		 struct elf_sym_result *r) __must_check;
+
 /* The symbol (FUNC, OBJECT or IFUNC) that contains addr in process pid:
  * r->name, r->addr and r->offset = addr - r->addr. Same errors. */
 int elf_sym_addr(pid_t pid, uint64_t addr,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf/elfsym.h"
 #include "inject/inject-priv.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
@@ -226,19 +227,49 @@ static int find_text(pid_t pid, uint64_t *addr)
 	return ret;
 }
 
-int inject_prepare(struct inject_proc *p)
+/*
+ * A system call instruction the target already has: the one in the C
+ * library's syscall(). Then nothing of its text is changed, not even for
+ * the time of the freeze.
+ */
+static int find_syscall_insn(struct inject_proc *p, uint64_t *ip)
+{
+	struct elf_sym_result r;
+	uint8_t code[64];
+	long off;
+
+	if (elf_sym_find(p->pid, "syscall", &r) || r.ifunc ||
+	    inject_read(p, r.addr, code, sizeof(code)))
+		return -1;
+	off = arch_find_syscall_insn(code, sizeof(code));
+	if (off < 0)
+		return -1;
+	*ip = r.addr + off;
+	return 0;
+}
+
+/* Otherwise, "syscall; trap" over the first bytes of its text. */
+static int patch_syscall_insn(struct inject_proc *p, int li)
 {
 	uint8_t insn[8];
-	long ret;
-	int li = find_leader(p);
 
 	if (find_text(p->pid, &p->patch_addr) ||
 	    inject_read(p, p->patch_addr, p->patch_saved, 8))
-		goto err;
+		return -1;
 	arch_syscall_insn(insn);
 	if (poke_mem(p->threads[li].tid, p->patch_addr, insn, 8))
-		goto err;
+		return -1;
 	p->sc_ip = p->patch_addr;
+	return 0;
+}
+
+int inject_prepare(struct inject_proc *p)
+{
+	long ret;
+	int li = find_leader(p);
+
+	if (find_syscall_insn(p, &p->sc_ip) && patch_syscall_insn(p, li))
+		goto err;
 	if (inject_syscall(p, li, &ret, SYS_mmap, 0, 4096,
 			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			   (uint64_t)-1, 0))

@@ -127,6 +127,16 @@ void arch_syscall_insn(uint8_t insn[8])
 	memcpy(insn, code, sizeof(code));
 }
 
+long arch_find_syscall_insn(const uint8_t *code, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++)
+		if (code[i] == 0x0f && code[i + 1] == 0x05)
+			return i;
+	return -1;
+}
+
 long arch_regs_syscall_nr(const struct arch_regs *r)
 {
 	return (long)CU(r)->orig_rax;
