@@ -155,6 +155,8 @@ static const struct ckpt_stage_ops *find_sink(const char *spec,
 
 struct chain {
 	struct img_sink sink;	/* what the image writer sees */
+	const char *const *params;
+	int nr_params;
 	int n;
 	struct ckpt_stage st[MAX_CHAIN];	/* st[0] first, st[n-1] sink */
 };
@@ -214,6 +216,8 @@ static int chain_open(struct chain *c, int i, const struct ckpt_stage_ops *ops,
 
 	st->ops = ops;
 	st->next = i + 1 < c->n ? &c->st[i + 1] : NULL;
+	st->params = c->params;
+	st->nr_params = c->nr_params;
 	if (!ops->open_write || !ops->write || !ops->commit || !ops->abort) {
 		pr_err("%s can't be written to", ops->name);
 		st->ops = NULL;
@@ -230,6 +234,14 @@ static int chain_open(struct chain *c, int i, const struct ckpt_stage_ops *ops,
 struct img_sink *pipeline_open_write(const char *const *filters,
 				     int nr_filters, const char *sink)
 {
+	return pipeline_open_write_with(filters, nr_filters, sink, NULL, 0);
+}
+
+struct img_sink *pipeline_open_write_with(const char *const *filters,
+					  int nr_filters, const char *sink,
+					  const char *const *params,
+					  int nr_params)
+{
 	const struct ckpt_stage_ops *ops;
 	struct chain *c;
 	const char *arg;
@@ -243,6 +255,8 @@ struct img_sink *pipeline_open_write(const char *const *filters,
 	c = ops ? calloc(1, sizeof(*c)) : NULL;
 	if (!c)
 		return NULL;
+	c->params = params;
+	c->nr_params = nr_params;
 	c->sink.write = chain_write;
 	c->sink.commit = chain_commit;
 	c->sink.abort = chain_abort;
@@ -328,6 +342,8 @@ struct rchain {
 	struct ckpt_stage st[MAX_CHAIN * 2];
 	struct replay rp[MAX_CHAIN];
 	int n;
+	const char *const *params;
+	int nr_params;
 };
 
 static void rchain_close(struct rchain *c)
@@ -348,6 +364,8 @@ static struct ckpt_stage *push(struct rchain *c,
 
 	st->ops = ops;
 	st->next = upstream;
+	st->params = c->params;
+	st->nr_params = c->nr_params;
 	return st;
 }
 
@@ -467,6 +485,8 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 	int fd = -1;
 
 	memset(&c, 0, sizeof(c));
+	c.params = params;
+	c.nr_params = nr_params;
 	ops = find_sink(source, &arg);
 	if (!ops) {
 		errno = ENOENT;

@@ -18,6 +18,11 @@
 struct img_sink *pipeline_open_write(const char *const *filters,
 				     int nr_filters, const char *sink)
 	__must_check;
+/* The same, with the user's "key=value" options for the stages. */
+struct img_sink *pipeline_open_write_with(const char *const *filters,
+					  int nr_filters, const char *sink,
+					  const char *const *params,
+					  int nr_params) __must_check;
 /* Returns an fd open on the plain image, or -1 (one pr_err line) with
  * errno ENOENT/EACCES when the source cannot be opened. */
 int pipeline_open_read(const char *source) __must_check;

@@ -51,6 +51,10 @@ struct ckpt_stage {
 	struct ckpt_stage *next;	/* a filter's downstream/upstream */
 	void *priv;			/* the stage's own state */
 	char error[256];		/* the last error, "" if none */
+	/* the user's "key=value" options for the stages (--auth KEYFILE
+	 * gives "auth=KEYFILE"), set before open_write/open_read */
+	const char *const *params;
+	int nr_params;
 };
 
 struct ckpt_stage_ops {
@@ -80,6 +84,8 @@ struct ckpt_stage_ops {
 /* For stages: write to / read from the next stage of the chain. */
 int ckpt_stage_next_write(struct ckpt_stage *s, const void *buf, size_t len);
 ssize_t ckpt_stage_next_read(struct ckpt_stage *s, void *buf, size_t len);
+/* The value of option key in s->params, or NULL. */
+const char *ckpt_stage_param(const struct ckpt_stage *s, const char *key);
 /* Record an error message on s (printf-like); returns -1. */
 int ckpt_stage_fail(struct ckpt_stage *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "plugins/plugin.h"
 
@@ -35,4 +36,15 @@ int ckpt_stage_fail(struct ckpt_stage *s, const char *fmt, ...)
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+const char *ckpt_stage_param(const struct ckpt_stage *s, const char *key)
+{
+	size_t len = strlen(key);
+	int i;
+
+	for (i = 0; i < s->nr_params; i++)
+		if (!strncmp(s->params[i], key, len) && s->params[i][len] == '=')
+			return s->params[i] + len + 1;
+	return NULL;
 }
