@@ -120,8 +120,8 @@ const struct ckpt_stage_ops *pipeline_find(const char *name,
 }
 
 /* The sink and its argument for a SINK/SOURCE spec. */
-static const struct ckpt_stage_ops *find_sink(const char *spec,
-					      const char **arg)
+const struct ckpt_stage_ops *pipeline_find_sink(const char *spec,
+						const char **arg)
 {
 	const char *sep = strstr(spec, "://");
 	int i;
@@ -242,17 +242,48 @@ struct img_sink *pipeline_open_write_with(const char *const *filters,
 					  const char *const *params,
 					  int nr_params)
 {
+	return pipeline_open_write_multi(filters, nr_filters, &sink, 1, 1,
+					 params, nr_params);
+}
+
+/* Several sinks: one replicate stage in the sink's place. */
+static int open_sinks(struct chain *c, int i, const char *const *sinks,
+		      int nr_sinks, int quorum)
+{
+	struct ckpt_stage *st = &c->st[i];
+	const struct ckpt_stage_ops *ops;
+	const char *arg;
+
+	if (nr_sinks == 1) {
+		ops = pipeline_find_sink(sinks[0], &arg);
+		return ops ? chain_open(c, i, ops, arg) : -1;
+	}
+	st->ops = &stage_replicate_ops;
+	st->params = c->params;
+	st->nr_params = c->nr_params;
+	if (replicate_open(st, sinks, nr_sinks, quorum)) {
+		pr_err("can't open the image copies: %s", st->error);
+		return -1;
+	}
+	return 0;
+}
+
+struct img_sink *pipeline_open_write_multi(const char *const *filters,
+					   int nr_filters,
+					   const char *const *sinks,
+					   int nr_sinks, int quorum,
+					   const char *const *params,
+					   int nr_params)
+{
 	const struct ckpt_stage_ops *ops;
 	struct chain *c;
-	const char *arg;
 	int i;
 
 	if (nr_filters + 1 > MAX_CHAIN) {
 		pr_err("too many filters");
 		return NULL;
 	}
-	ops = find_sink(sink, &arg);
-	c = ops ? calloc(1, sizeof(*c)) : NULL;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->params = params;
@@ -262,7 +293,7 @@ struct img_sink *pipeline_open_write_with(const char *const *filters,
 	c->sink.abort = chain_abort;
 	/* the sink first: a bad destination costs the target nothing */
 	c->n = nr_filters + 1;
-	if (chain_open(c, nr_filters, ops, arg))
+	if (open_sinks(c, nr_filters, sinks, nr_sinks, quorum))
 		goto err;
 	for (i = nr_filters - 1; i >= 0; i--) {
 		char name[64], *eq;
@@ -487,7 +518,7 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 	memset(&c, 0, sizeof(c));
 	c.params = params;
 	c.nr_params = nr_params;
-	ops = find_sink(source, &arg);
+	ops = pipeline_find_sink(source, &arg);
 	if (!ops) {
 		errno = ENOENT;
 		return -1;

@@ -23,6 +23,14 @@ struct img_sink *pipeline_open_write_with(const char *const *filters,
 					  int nr_filters, const char *sink,
 					  const char *const *params,
 					  int nr_params) __must_check;
+/* Several sinks carry the same stream; it counts as written when quorum
+ * of them committed (plugins/replicate.c). */
+struct img_sink *pipeline_open_write_multi(const char *const *filters,
+					   int nr_filters,
+					   const char *const *sinks,
+					   int nr_sinks, int quorum,
+					   const char *const *params,
+					   int nr_params) __must_check;
 /* Returns an fd open on the plain image, or -1 (one pr_err line) with
  * errno ENOENT/EACCES when the source cannot be opened. */
 int pipeline_open_read(const char *source) __must_check;

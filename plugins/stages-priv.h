@@ -14,6 +14,15 @@ extern const struct ckpt_stage_ops stage_encrypt_ops;
 /* A new key file at path (O_EXCL, mode 0600); -1 with errno. */
 int stage_encrypt_keygen(const char *path);
 
+extern const struct ckpt_stage_ops stage_replicate_ops;
+
+/* Open s as a fan-out to n sinks of which quorum must commit. */
+int replicate_open(struct ckpt_stage *s, const char *const *sinks, int n,
+		   int quorum);
+/* The sink and its argument for a SINK/SOURCE spec, or NULL (logged). */
+const struct ckpt_stage_ops *pipeline_find_sink(const char *spec,
+						const char **arg);
+
 /* The descriptor a "file" stage reads from. */
 int stage_file_fd(struct ckpt_stage *s);
 

@@ -149,6 +149,84 @@ static void check_head(const char *p, const void *magic, size_t len)
 	close(fd);
 }
 
+/* ---- replication ---------------------------------------------------------- */
+
+static void copy_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+START_TEST(test_replicate_all)
+{
+	static const char *const f[] = { "zstd" };
+	char a[160], b[160], c[160];
+	const char *sinks[] = { a, b, c };
+	struct img_sink *sink;
+
+	copy_path(a, sizeof(a), "a");
+	copy_path(b, sizeof(b), "b");
+	copy_path(c, sizeof(c), "c");
+	sink = pipeline_open_write_multi(f, 1, sinks, 3, 3, NULL, 0);
+	ck_assert_ptr_nonnull(sink);
+	write_data(sink, DATA_LEN);
+	ck_assert_int_eq(dir_entries(), 3);	/* three temporaries */
+	ck_assert_int_eq(sink->commit(sink), 0);
+	check_read(a, DATA_LEN);
+	check_read(b, DATA_LEN);
+	check_read(c, DATA_LEN);
+	ck_assert_int_eq(dir_entries(), 3);
+}
+END_TEST
+
+/* One copy cannot be made: quorum 2 of 3 still writes the other two. */
+START_TEST(test_replicate_quorum_met)
+{
+	char a[160], b[160];
+	const char *sinks[] = { a, "/nonexistent-dir/x", b };
+	struct img_sink *sink;
+
+	copy_path(a, sizeof(a), "a");
+	copy_path(b, sizeof(b), "b");
+	sink = pipeline_open_write_multi(NULL, 0, sinks, 3, 2, NULL, 0);
+	ck_assert_ptr_nonnull(sink);
+	write_data(sink, DATA_LEN);
+	ck_assert_int_eq(sink->commit(sink), 0);
+	check_read(a, DATA_LEN);
+	check_read(b, DATA_LEN);
+	ck_assert_int_eq(dir_entries(), 2);
+}
+END_TEST
+
+/* Quorum 3 of 3 with one impossible: refused at once, nothing made. */
+START_TEST(test_replicate_quorum_missed)
+{
+	char a[160], b[160];
+	const char *sinks[] = { a, "/nonexistent-dir/x", b };
+
+	copy_path(a, sizeof(a), "a");
+	copy_path(b, sizeof(b), "b");
+	ck_assert_ptr_null(pipeline_open_write_multi(NULL, 0, sinks, 3, 3,
+						     NULL, 0));
+	ck_assert_int_eq(dir_entries(), 0);
+}
+END_TEST
+
+START_TEST(test_replicate_abort)
+{
+	char a[160], b[160];
+	const char *sinks[] = { a, b };
+	struct img_sink *sink;
+
+	copy_path(a, sizeof(a), "a");
+	copy_path(b, sizeof(b), "b");
+	sink = pipeline_open_write_multi(NULL, 0, sinks, 2, 1, NULL, 0);
+	ck_assert_ptr_nonnull(sink);
+	write_data(sink, DATA_LEN);
+	sink->abort(sink);
+	ck_assert_int_eq(dir_entries(), 0);
+}
+END_TEST
+
 /* ---- built-in stages ---------------------------------------------------- */
 
 START_TEST(test_plain_roundtrip)
@@ -491,6 +569,10 @@ static Suite *plugins_suite(void)
 	tcase_add_test(bi, test_missing_source);
 	tcase_add_test(bi, test_unknown_scheme);
 	tcase_add_test(bi, test_unknown_filter);
+	tcase_add_test(bi, test_replicate_all);
+	tcase_add_test(bi, test_replicate_quorum_met);
+	tcase_add_test(bi, test_replicate_quorum_missed);
+	tcase_add_test(bi, test_replicate_abort);
 	tcase_add_test(ch, test_chunks_not_without_path);
 	tcase_add_test(ch, test_chunks_roundtrip);
 	tcase_add_test(ch, test_chunks_small_blocks);
