@@ -235,6 +235,7 @@ man-lint:
 
 bench: all
 	$(Q)bash bench/run.sh
+	$(Q)bash bench/stream.sh
 
 demo: all
 	$(Q)bash tests/demo.sh
