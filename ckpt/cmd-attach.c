@@ -71,11 +71,12 @@ static int exec_attach(int argc, char **argv)
 		{ "kill", no_argument, NULL, 'k' },
 		{ "compress", optional_argument, NULL, 'z' },
 		{ "encrypt", required_argument, NULL, 'e' },
+		{ "auth", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dump_opts o = { .interrupted = &interrupted };
-	char defout[64], zopt[32] = "zstd", eopt[4200];
+	char defout[64], zopt[32] = "zstd", eopt[4200], aopt[4200];
 	int encrypt = 0;
 	int c;
 
@@ -97,6 +98,11 @@ static int exec_attach(int argc, char **argv)
 		case 'e':
 			snprintf(eopt, sizeof(eopt), "encrypt=%s", optarg);
 			encrypt = 1;
+			break;
+		case 'a':
+			snprintf(aopt, sizeof(aopt), "auth=%s", optarg);
+			o.params[0] = aopt;
+			o.nr_params = 1;
 			break;
 		case 'k':
 			o.kill = 1;
@@ -136,6 +142,7 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o SINK] [--kill] [--compress[=LEVEL]] [--encrypt KEYFILE] PID",
+	.usage = "[-o SINK] [--kill] [--compress[=LEVEL]] "
+		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

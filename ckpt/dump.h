@@ -15,6 +15,8 @@ struct dump_opts {
 	const char *output;	/* image sink: a path, "-", SCHEME://... */
 	const char *filters[4];	/* stream filters, outermost first */
 	int nr_filters;
+	const char *params[4];	/* "key=value" options for the stages */
+	int nr_params;
 	int kill;		/* kill the target after a committed dump */
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;

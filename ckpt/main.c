@@ -16,6 +16,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_keygen_entry,
 	&cmd_sym_entry,
 	&cmd_convert_entry,
+	&cmd_serve_entry,
 };
 
 int cmd_usage(const struct cmd_entry *e)

@@ -31,8 +31,9 @@
 
 static const struct ckpt_stage_ops *registry[MAX_STAGES] = {
 	&stage_file_ops, &stage_std_ops, &stage_zstd_ops, &stage_encrypt_ops,
+	&stage_tcp_ops,
 };
-static int nr_registry = 4, plugins_loaded;
+static int nr_registry = 5, plugins_loaded;
 
 static void load_plugin(const char *path)
 {

@@ -10,6 +10,7 @@ extern const struct ckpt_stage_ops stage_file_ops;
 extern const struct ckpt_stage_ops stage_std_ops;
 extern const struct ckpt_stage_ops stage_zstd_ops;
 extern const struct ckpt_stage_ops stage_encrypt_ops;
+extern const struct ckpt_stage_ops stage_tcp_ops;
 
 /* A new key file at path (O_EXCL, mode 0600); -1 with errno. */
 int stage_encrypt_keygen(const char *path);

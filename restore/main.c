@@ -19,7 +19,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach] [--key KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--detach] [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -77,20 +77,30 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "detach", no_argument, NULL, 'd' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "auth", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct restore_ctx c = { .img_fd = -1 };
 	int opt, detach = 0, level = LOG_WARN, ret;
-	char keyparam[4200];
+	char keyparam[4200], authparam[4200];
+	int keyset = 0, authset = 0;
 
-	while ((opt = getopt_long(argc, argv, "dk:vqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "dk:a:vqh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			snprintf(keyparam, sizeof(keyparam), "encrypt=%s",
 				 optarg);
-			c.params[0] = keyparam;
-			c.nr_params = 1;
+			if (!keyset)
+				c.params[c.nr_params++] = keyparam;
+			keyset = 1;
+			break;
+		case 'a':
+			snprintf(authparam, sizeof(authparam), "auth=%s",
+				 optarg);
+			if (!authset)
+				c.params[c.nr_params++] = authparam;
+			authset = 1;
 			break;
 		case 'd':
 			detach = 1;

@@ -34,7 +34,7 @@ struct restore_ctx {
 	struct image *img;
 	struct img_process *proc;	/* the one process restored */
 	const char *path;
-	const char *params[2];	/* "filter=value" for reading the image */
+	const char *params[4];	/* "filter=value" for reading the image */
 	int nr_params;
 	int img_fd;		/* the image, open in restore */
 	int child_img_fd;	/* its number in the child */

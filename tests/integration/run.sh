@@ -42,12 +42,13 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
-	   compress pipe sym plugin-chunks)
+	   compress pipe sym plugin-chunks serve serve-faults)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt "
+CKPT_ONLY+="serve serve-faults "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -699,6 +700,148 @@ t_plugin-chunks() {
 	track_job "$RJOB"
 	wait_restored
 	finish
+}
+
+# start_server: ckpt serve on a free port of 127.0.0.1 for D/srv with the
+# key D/key; SJOB, PORT, URL. A port in use (exit 69): the next one.
+start_server() {
+	local try end
+	mkdir -p "$D/srv"
+	[[ -e $D/key ]] || expect_exit 0 "$CKPT" keygen "$D/key"
+	for try in 1 2 3 4 5 6 7 8; do
+		PORT=$((20000 + RANDOM % 20000))
+		(spawn "$CKPT" serve --listen "127.0.0.1:$PORT" -D "$D/srv" \
+			--auth "$D/key") </dev/null >>"$D/serve.log" 2>&1 &
+		SJOB=$!
+		track_job "$SJOB"
+		end=$((SECONDS + 10))
+		until grep -q "serving .* on 127.0.0.1:$PORT" "$D/serve.log"; do
+			job_done "$SJOB" && break
+			((SECONDS < end)) || fail "ckpt serve not up after 10 s"
+			nap
+		done
+		if job_done "$SJOB"; then
+			wait_job "$SJOB" 5
+			((WST == 69)) || fail "ckpt serve exited $WST:" \
+					      "$(lastline "$D/serve.log")"
+			continue
+		fi
+		URL=tcp://127.0.0.1:$PORT
+		return
+	done
+	fail "no free port for ckpt serve"
+}
+
+# stop_server: SIGTERM; it must exit 0 within 10 s.
+stop_server() {
+	kill -TERM "$SJOB"
+	wait_job "$SJOB" 10 || fail "ckpt serve still running 10 s after SIGTERM"
+	((WST == 0)) || fail "ckpt serve exited $WST after SIGTERM:" \
+			     "$(lastline "$D/serve.log")"
+}
+
+# Nothing in D/srv but the images named, no temporaries.
+srv_holds() {
+	local have want
+	have=$(cd "$D/srv" && ls -A | tr '\n' ' ')
+	want="$* "
+	[[ $have == "${want# }" ]] || fail "D/srv holds '$have', want '$*'"
+}
+
+# ckpt serve under its seccomp filter: attach -o tcp:// stores D/srv/job
+# (mode 0600, no temporaries); restore --auth fetches it back.
+t_serve() {
+	local mode
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_server
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	(spawn "$CKPT" attach --kill --compress -o "$URL/job" --auth "$D/key" \
+		"$PID") </dev/null >>"$D/ckpt.log" 2>&1 ||
+		fail "ckpt attach -o $URL/job failed: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	srv_holds job
+	mode=$(stat -c %a "$D/srv/job")
+	[[ $mode == 600 ]] || fail "D/srv/job has mode $mode, not 600"
+	grep -q "put job: ok" "$D/serve.log" || fail "no log line for the put"
+	(spawn "$RESTORE" --auth "$D/key" "$URL/job") </dev/null \
+		>>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+	grep -q "get job: ok" "$D/serve.log" || fail "no log line for the get"
+	stop_server
+}
+
+# Refusals: a wrong key (target runs on), bad names, a missing image; a
+# client killed mid-stream leaves nothing; the server serves on.
+t_serve-faults() {
+	local cjob end name
+	need "$WLB/counter" "$WLB/bigmem" "$CKPT" "$RESTORE"
+	start_server
+	expect_exit 0 "$CKPT" keygen "$D/other"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 73 "$CKPT" attach -o "$URL/job" --auth "$D/other" "$PID"
+	one_line_err "wrong key"
+	grep -q "wrong --auth key" "$D/cmd.err" ||
+		fail "wrong key: $(cat "$D/cmd.err")"
+	grep -q "refused: client failed authentication" "$D/serve.log" ||
+		fail "no log line for the wrong key"
+	expect_exit 73 "$CKPT" attach -o "$URL/job" "$PID"
+	grep -q -- "--auth" "$D/cmd.err" || fail "no key: $(cat "$D/cmd.err")"
+	for name in ../x a/b .hidden; do
+		expect_exit 73 "$CKPT" attach -o "$URL/$name" --auth "$D/key" \
+			"$PID"
+		one_line_err "name $name"
+		grep -q "bad image name" "$D/cmd.err" ||
+			fail "name $name: $(cat "$D/cmd.err")"
+	done
+	[[ -e $D/x || -e $D/srv/a ]] && fail "a bad name reached the disk"
+	srv_holds
+	expect_exit 66 "$RESTORE" --auth "$D/key" "$URL/none"
+	grep -q "no such image" "$D/cmd.err" ||
+		fail "missing image: $(cat "$D/cmd.err")"
+	alive "$PID" || fail "the refused dumps hurt PID $PID"
+	stopped "$PID" && fail "the refused dumps left PID $PID stopped"
+	kill -KILL "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the counter"
+	rm -f "$D/ready" "$D/count"
+	# a client SIGKILLed while it streams bigmem
+	start_wl "$WLB/bigmem"
+	wait_count_above 8 60 "$JOB"
+	(spawn "$CKPT" attach -o "$URL/big" --auth "$D/key" "$PID") \
+		</dev/null >>"$D/ckpt.log" 2>&1 &
+	cjob=$!
+	track_job "$cjob"
+	end=$((SECONDS + 60))
+	until [[ -n $(find "$D/srv" -name '.big.tmp.*' -size +16M) ]]; do
+		job_done "$cjob" && fail "the dump ended before it was killed"
+		((SECONDS < end)) || fail "no 16 MiB temporary after 60 s"
+		sleep 0.01
+	done
+	kill -KILL "$cjob"
+	wait_job "$cjob" 30 || fail "can't reap the killed ckpt"
+	end=$((SECONDS + 10))
+	until grep -q "put big: failed" "$D/serve.log"; do
+		((SECONDS < end)) || fail "server did not see the client go"
+		nap
+	done
+	srv_holds
+	kill -KILL "$PID"
+	wait_job "$JOB" 30 || fail "can't reap bigmem"
+	rm -f "$D/ready" "$D/count"
+	# still serving
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach -o "$URL/again" --auth "$D/key" "$PID"
+	srv_holds again
+	kill -KILL "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the counter"
+	stop_server
+	srv_holds again
 }
 
 # fd_table PID: "fd -> target" lines, sorted

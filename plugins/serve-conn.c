@@ -1,0 +1,269 @@
+/*
+ * serve-conn: one client of ckpt serve, in a child of its own: the
+ * handshake, then one PUT or GET under the image directory.
+ *
+ * Names are checked against [A-Za-z0-9][A-Za-z0-9._-]*, so they never hold
+ * a '/' nor start with '.', and every file is opened relative to the
+ * directory with O_NOFOLLOW: a client can reach nothing outside it, and
+ * never a temporary (".NAME.tmp.XXXXXX"). A PUT goes to a temporary that
+ * is renamed in place only after the zero frame and an fsync; if the
+ * client vanishes, or SIGTERM comes, the temporary is unlinked.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugins/serve-priv.h"
+
+#define TMPNAME_MAX		(NET_NAME_MAX + 32)
+
+/* for the SIGTERM handler: the temporary to remove */
+static volatile sig_atomic_t tmp_live;
+static int tmp_dirfd = -1;
+static char tmp_name[TMPNAME_MAX];
+
+static void on_term(int sig)
+{
+	(void)sig;
+	if (tmp_live)
+		unlinkat(tmp_dirfd, tmp_name, 0);
+	_exit(1);
+}
+
+static void catch_term(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* ".NAME.tmp.XXXXXX", created O_EXCL, mode 0600. */
+static int make_tmp(int dirfd, const char *name)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	int fd, i, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		char sfx[7];
+
+		for (i = 0; i < 6; i++)
+			sfx[i] = chars[randombytes_uniform(sizeof(chars) - 1)];
+		sfx[6] = '\0';
+		snprintf(tmp_name, sizeof(tmp_name), ".%s.tmp.%s", name, sfx);
+		tmp_dirfd = dirfd;
+		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			tmp_live = 1;
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+static void drop_tmp(void)
+{
+	if (tmp_live)
+		unlinkat(tmp_dirfd, tmp_name, 0);
+	tmp_live = 0;
+}
+
+/* The frames of the image into fd until the zero frame; bytes in *total. */
+static int recv_image(int sock, int fd, unsigned char *buf, size_t *total,
+		      const char **why)
+{
+	size_t len;
+
+	*total = 0;
+	for (;;) {
+		if (net_recv_frame(sock, buf, NET_FRAME_MAX, &len)) {
+			*why = errno == EPIPE ? "client went away" :
+			       strerror(errno);
+			return -1;
+		}
+		if (!len)
+			return 0;
+		if (write_full(fd, buf, len)) {
+			*why = strerror(errno);
+			return -1;
+		}
+		*total += len;
+	}
+}
+
+static int do_put(int sock, int dirfd, const char *name, const char *peer)
+{
+	unsigned char *buf = malloc(NET_FRAME_MAX);
+	const char *why = "out of memory";
+	size_t total = 0;
+	int fd = -1;
+
+	if (!buf)
+		goto err;
+	fd = make_tmp(dirfd, name);
+	if (fd < 0) {
+		why = strerror(errno);
+		goto err;
+	}
+	if (net_send_msg(sock, "OK")) {
+		why = "client went away";
+		goto err;
+	}
+	if (recv_image(sock, fd, buf, &total, &why))
+		goto err;
+	if (fsync(fd) || close(fd)) {
+		fd = -1;
+		why = strerror(errno);
+		goto err;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp_name, dirfd, name)) {
+		why = strerror(errno);
+		goto err;
+	}
+	tmp_live = 0;
+	fsync(dirfd);
+	free(buf);
+	if (net_send_msg(sock, "OK")) {
+		pr_warn("%s put %s: stored, but the client left before the reply",
+			peer, name);
+		return -1;
+	}
+	pr_info("%s put %s: ok, %zu bytes", peer, name, total);
+	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	drop_tmp();
+	free(buf);
+	pr_warn("%s put %s: failed: %s", peer, name, why);
+	if (net_send_msg(sock, "ERR can't store the image"))
+		return -1;
+	return -1;
+}
+
+static int send_file(int sock, int fd, unsigned char *buf, size_t *total,
+		     const char **why)
+{
+	ssize_t n;
+
+	*total = 0;
+	while ((n = read(fd, buf, NET_FRAME_MAX)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
+		if (net_send_frame(sock, buf, n)) {
+			*why = "client went away";
+			return -1;
+		}
+		*total += n;
+	}
+	if (net_send_frame(sock, NULL, 0)) {
+		*why = "client went away";
+		return -1;
+	}
+	return 0;
+}
+
+static int do_get(int sock, int dirfd, const char *name, const char *peer)
+{
+	unsigned char *buf = malloc(NET_FRAME_MAX);
+	const char *why = "out of memory", *reply = "ERR server error";
+	struct stat st;
+	size_t total;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		why = fd < 0 ? strerror(errno) : "not a regular file";
+		reply = "ERR no such image";
+		goto err;
+	}
+	if (!buf)
+		goto err;
+	if (net_send_msg(sock, "OK")) {
+		why = "client went away";
+		goto err;
+	}
+	reply = NULL;
+	if (send_file(sock, fd, buf, &total, &why))
+		goto err;
+	pr_info("%s get %s: ok, %zu bytes", peer, name, total);
+	close(fd);
+	free(buf);
+	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	pr_warn("%s get %s: failed: %s", peer, name, why);
+	if (reply && net_send_msg(sock, reply))
+		return -1;
+	return -1;
+}
+
+/* "PUT NAME" or "GET NAME" */
+static void serve_request(int sock, int dirfd, const char *peer)
+{
+	char req[NET_NAME_MAX + 64], *name;
+
+	if (net_recv_msg(sock, req, sizeof(req))) {
+		pr_warn("%s: no request: %s", peer, errno == EPIPE ?
+			"client went away" : strerror(errno));
+		return;
+	}
+	name = strchr(req, ' ');
+	if (name)
+		*name++ = '\0';
+	if (!name || (strcmp(req, "PUT") && strcmp(req, "GET"))) {
+		pr_warn("%s: bad request", peer);
+		if (net_send_msg(sock, "ERR bad request"))
+			return;
+		return;
+	}
+	if (!net_name_ok(name)) {
+		pr_warn("%s %s: refused: bad image name '%.*s'", peer,
+			req[0] == 'P' ? "put" : "get", NET_NAME_MAX, name);
+		if (net_send_msg(sock, "ERR bad image name (allowed: "
+				 "[A-Za-z0-9][A-Za-z0-9._-]*, at most 200 "
+				 "characters)"))
+			return;
+		return;
+	}
+	if (req[0] == 'P' ? do_put(sock, dirfd, name, peer) :
+	    do_get(sock, dirfd, name, peer))
+		return;
+}
+
+void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
+		const char *peer)
+{
+	char err[256];
+
+	catch_term();
+	if (net_auth_server(fd, key, err, sizeof(err))) {
+		pr_warn("%s: refused: %s", peer, err);
+		return;
+	}
+	serve_request(fd, dirfd, peer);
+}

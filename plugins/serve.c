@@ -1,0 +1,263 @@
+/*
+ * serve: ckpt serve's listening loop. It loads the key, opens the image
+ * directory and the listening socket, installs the seccomp filter, then
+ * forks one child per connection (serve-conn.c) and reaps them.
+ *
+ * SIGTERM, SIGINT and SIGCHLD stay blocked except inside ppoll(), so a
+ * signal is never lost between the check of the flags and the wait. On
+ * SIGTERM the children get SIGTERM too (each removes its temporary) and
+ * are waited for before we return.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugins/serve-priv.h"
+#include "plugins/serve.h"
+
+#define MAX_CLIENTS	64
+#define CONN_TIMEOUT	120	/* seconds without progress: drop it */
+
+struct server {
+	int lfd, dirfd;
+	unsigned char key[NET_KEY];
+	pid_t kids[MAX_CLIENTS];
+	int nr_kids;
+};
+
+static volatile sig_atomic_t got_chld;
+
+static void on_chld(int sig)
+{
+	(void)sig;
+	got_chld = 1;
+}
+
+/* "HOST:PORT" or "[v6]:PORT" */
+static int split_listen(const char *spec, char *host, char *port)
+{
+	const char *colon = strrchr(spec, ':'), *h = spec, *he = colon;
+
+	if (!colon || strlen(colon + 1) < 1 || strlen(colon + 1) > 31)
+		return -1;
+	if (*h == '[') {
+		h++;
+		if (colon[-1] != ']')
+			return -1;
+		he = colon - 1;
+	}
+	if (he <= h || he - h > 255)
+		return -1;
+	memcpy(host, h, he - h);
+	host[he - h] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+static int listen_on(const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE }, *res, *ai;
+	int fd = -1, one = 1, err, saved = 0;
+
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err) {
+		pr_err("can't listen on %s:%s: %s", host, port,
+		       gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) ||
+		    listen(fd, 16)) {
+			saved = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		pr_err("can't listen on %s:%s: %s", host, port,
+		       strerror(saved));
+	return fd;
+}
+
+static void catch_signals(sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_chld;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, old);
+	sigdelset(old, SIGTERM);
+	sigdelset(old, SIGINT);
+	sigdelset(old, SIGCHLD);
+}
+
+static void reap(struct server *sv)
+{
+	pid_t pid;
+	int i;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (i = 0; i < sv->nr_kids; i++)
+			if (sv->kids[i] == pid) {
+				sv->kids[i] = sv->kids[--sv->nr_kids];
+				break;
+			}
+}
+
+static void peer_name(const struct sockaddr_storage *sa, socklen_t len,
+		      char *buf, size_t size)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)sa, len, host, sizeof(host),
+			serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV))
+		snprintf(buf, size, "?");
+	else if (sa->ss_family == AF_INET6)
+		snprintf(buf, size, "[%s]:%s", host, serv);
+	else
+		snprintf(buf, size, "%s:%s", host, serv);
+}
+
+static void spawn(struct server *sv, int fd, const char *peer)
+{
+	struct timeval tv = { .tv_sec = CONN_TIMEOUT };
+	pid_t pid;
+
+	if (sv->nr_kids == MAX_CLIENTS) {
+		pr_warn("%s: refused: %d clients already", peer, MAX_CLIENTS);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		pr_perror("%s: can't fork", peer);
+		return;
+	}
+	if (pid == 0) {
+		close(sv->lfd);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		serve_conn(fd, sv->dirfd, sv->key, peer);
+		_exit(0);
+	}
+	sv->kids[sv->nr_kids++] = pid;
+}
+
+static void accept_one(struct server *sv)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	char peer[NI_MAXHOST + NI_MAXSERV + 4];
+	int fd;
+
+	fd = accept4(sv->lfd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EINTR && errno != ECONNABORTED)
+			pr_perror("accept");
+		return;
+	}
+	peer_name(&sa, len, peer, sizeof(peer));
+	spawn(sv, fd, peer);
+	close(fd);
+}
+
+static void serve_loop(struct server *sv, const struct serve_opts *o,
+		       const sigset_t *waitmask)
+{
+	struct pollfd pfd = { .fd = sv->lfd, .events = POLLIN };
+	int i;
+
+	while (!*o->stop) {
+		if (got_chld) {
+			got_chld = 0;
+			reap(sv);
+		}
+		if (ppoll(&pfd, 1, NULL, waitmask) > 0)
+			accept_one(sv);
+	}
+	for (i = 0; i < sv->nr_kids; i++)
+		kill(sv->kids[i], SIGTERM);
+	while (sv->nr_kids) {
+		pid_t pid = waitpid(-1, NULL, 0);
+
+		if (pid < 0 && errno != EINTR)
+			break;
+		for (i = 0; pid > 0 && i < sv->nr_kids; i++)
+			if (sv->kids[i] == pid)
+				sv->kids[i] = sv->kids[--sv->nr_kids];
+	}
+}
+
+static enum serve_result serve_setup(struct server *sv,
+				     const struct serve_opts *o)
+{
+	char host[256], port[32], err[256];
+
+	if (split_listen(o->listen, host, port)) {
+		pr_err("bad --listen %s: expected HOST:PORT", o->listen);
+		return SERVE_EUSAGE;
+	}
+	if (net_load_key(o->keyfile, sv->key, err, sizeof(err))) {
+		pr_err("%s", err);
+		return SERVE_EKEY;
+	}
+	sv->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv->dirfd < 0) {
+		pr_perror("can't open directory %s", o->dir);
+		return SERVE_EDIR;
+	}
+	sv->lfd = listen_on(host, port);
+	if (sv->lfd < 0)
+		return SERVE_ELISTEN;
+	return SERVE_OK;
+}
+
+enum serve_result serve_run(const struct serve_opts *o)
+{
+	struct server sv = { .lfd = -1, .dirfd = -1 };
+	enum serve_result ret;
+	sigset_t waitmask;
+
+	catch_signals(&waitmask);
+	ret = serve_setup(&sv, o);
+	if (ret)
+		goto out;
+	if (!o->no_seccomp && serve_seccomp()) {
+		ret = SERVE_EFAILED;
+		goto out;
+	}
+	pr_info("serving %s on %s", o->dir, o->listen);
+	serve_loop(&sv, o, &waitmask);
+	pr_info("stopped");
+out:
+	sodium_memzero(sv.key, sizeof(sv.key));
+	if (sv.lfd >= 0)
+		close(sv.lfd);
+	if (sv.dirfd >= 0)
+		close(sv.dirfd);
+	return ret;
+}

@@ -1,0 +1,33 @@
+/*
+ * serve: the receiving end of the tcp sink, `ckpt serve`. It stores and
+ * serves images under one directory for clients that prove they hold the
+ * shared key, one forked child per connection, under a seccomp filter.
+ */
+#ifndef CKPT_SERVE_H
+#define CKPT_SERVE_H
+
+#include <signal.h>
+
+#include "util/util.h"
+
+struct serve_opts {
+	const char *listen;	/* HOST:PORT, [v6]:PORT */
+	const char *dir;	/* where the images live */
+	const char *keyfile;	/* `ckpt keygen` key shared with clients */
+	int no_seccomp;		/* for debugging only */
+	/* set asynchronously by SIGTERM/SIGINT: stop serving */
+	volatile sig_atomic_t *stop;
+};
+
+enum serve_result {
+	SERVE_OK = 0,		/* stopped by a signal */
+	SERVE_EUSAGE,		/* bad HOST:PORT */
+	SERVE_ELISTEN,		/* can't listen */
+	SERVE_EDIR,		/* the directory can't be opened */
+	SERVE_EKEY,		/* the key is unusable */
+	SERVE_EFAILED,		/* anything else (seccomp set-up, ...) */
+};
+
+enum serve_result serve_run(const struct serve_opts *o) __must_check;
+
+#endif
