@@ -64,6 +64,24 @@ static int compress_arg(const char *level, char *buf, size_t len)
 	return 1;
 }
 
+static int parse_quorum(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= 1 && v <= 16 ? (int)v : -1;
+}
+
+static int stdout_is_tty(const struct dump_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->nr_outputs; i++)
+		if (!strcmp(o->outputs[i], "-") && isatty(STDOUT_FILENO))
+			return 1;
+	return 0;
+}
+
 static int exec_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -72,28 +90,35 @@ static int exec_attach(int argc, char **argv)
 		{ "compress", optional_argument, NULL, 'z' },
 		{ "encrypt", required_argument, NULL, 'e' },
 		{ "auth", required_argument, NULL, 'a' },
+		{ "quorum", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dump_opts o = { .interrupted = &interrupted };
 	char defout[64], zopt[32] = "zstd", eopt[4200], aopt[4200];
-	int encrypt = 0;
+	int encrypt = 0, compress = 0;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:khz::e:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:khz::e:Q:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (o.output) {
-				fprintf(stderr, "ckpt attach: several -o: replicated images are not supported yet\n");
+			if (o.nr_outputs == (int)ARRAY_SIZE(o.outputs)) {
+				fprintf(stderr, "ckpt attach: at most %zu -o\n",
+					ARRAY_SIZE(o.outputs));
 				return EXIT_USAGE;
 			}
-			o.output = optarg;
+			o.outputs[o.nr_outputs++] = optarg;
+			break;
+		case 'Q':
+			o.quorum = parse_quorum(optarg);
+			if (o.quorum < 1)
+				return cmd_usage(&cmd_attach_entry);
 			break;
 		case 'z':
 			if (!compress_arg(optarg, zopt, sizeof(zopt)))
 				return cmd_usage(&cmd_attach_entry);
-			o.filters[o.nr_filters++] = zopt;
+			compress = 1;
 			break;
 		case 'e':
 			snprintf(eopt, sizeof(eopt), "encrypt=%s", optarg);
@@ -117,13 +142,22 @@ static int exec_attach(int argc, char **argv)
 	if (optind != argc - 1 || parse_pid(argv[optind], &o.pid))
 		return cmd_usage(&cmd_attach_entry);
 	/* compress first: encrypted bytes do not compress */
+	if (compress)
+		o.filters[o.nr_filters++] = zopt;
 	if (encrypt)
 		o.filters[o.nr_filters++] = eopt;
-	if (!o.output) {
+	if (!o.nr_outputs) {
 		snprintf(defout, sizeof(defout), "%d.ckpt", o.pid);
-		o.output = defout;
+		o.outputs[o.nr_outputs++] = defout;
 	}
-	if (!strcmp(o.output, "-") && isatty(STDOUT_FILENO)) {
+	if (!o.quorum)
+		o.quorum = o.nr_outputs;	/* all of them */
+	if (o.quorum > o.nr_outputs) {
+		fprintf(stderr, "ckpt attach: --quorum %d with %d -o\n",
+			o.quorum, o.nr_outputs);
+		return EXIT_USAGE;
+	}
+	if (stdout_is_tty(&o)) {
 		fprintf(stderr, "ckpt attach: not writing an image to a terminal\n");
 		return EXIT_USAGE;
 	}
@@ -142,7 +176,7 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o SINK] [--kill] [--compress[=LEVEL]] "
+	.usage = "[-o SINK]... [--quorum K] [--kill] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

@@ -174,8 +174,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 	c.page_size = sysconf(_SC_PAGESIZE);
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
-	sink = pipeline_open_write_with(o->filters, o->nr_filters, o->output,
-					 o->params, o->nr_params);
+	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
+					 o->nr_outputs, o->quorum, o->params,
+					 o->nr_params);
 	c.w = sink ? img_writer_new(sink) : NULL;
 	if (!c.w)
 		return DUMP_ECREATE;

@@ -12,7 +12,9 @@
 
 struct dump_opts {
 	pid_t pid;
-	const char *output;	/* image sink: a path, "-", SCHEME://... */
+	/* image sinks: paths, "-", SCHEME://...; quorum of them must commit */
+	const char *outputs[16];
+	int nr_outputs, quorum;
 	const char *filters[4];	/* stream filters, outermost first */
 	int nr_filters;
 	const char *params[4];	/* "key=value" options for the stages */

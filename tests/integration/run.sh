@@ -42,12 +42,13 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
-	   compress pipe sym plugin-chunks serve serve-faults)
+	   compress pipe sym plugin-chunks serve serve-faults encrypt
+	   replicate replicate-tcp)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
-CKPT_ONLY+="encrypt "
+CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults "
 
 NO_CKPT=0
@@ -842,6 +843,89 @@ t_serve-faults() {
 	wait_job "$JOB" 30 || fail "can't reap the counter"
 	stop_server
 	srv_holds again
+}
+
+# Several -o: a copy on a full disk (a 256 KiB tmpfs) is dropped; with
+# --quorum 1 the other copy is written, with the default (all) the dump
+# fails, the target runs on and no copy is visible anywhere.
+t_replicate() {
+	local f
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	mkdir -p "$D/full"
+	mount -t tmpfs -o size=256k tmpfs "$D/full" ||
+		fail "can't mount a small tmpfs"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/none" -o "$D/full/none" "$PID"
+	expect_exit 0 "$CKPT" attach --quorum 1 -o "$D/img" -o "$D/full/img" \
+		"$PID"
+	umount_full() { umount "$D/full"; }
+	for f in "$D"/none* "$D"/full/*; do
+		umount_full
+		fail "a failed copy left ${f#$D/} behind"
+	done
+	umount_full || fail "can't unmount the tmpfs"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	[[ -s $D/img ]] || fail "the copy with room was not written"
+	# the counter runs on; dump again with --kill and restore the copy
+	dump_kill
+	start_restore
+	wait_restored
+	finish
+}
+
+# A receiver dies in the middle of the stream: --quorum 1 of a tcp copy
+# and a file copy still writes the file; --quorum 2 fails, nothing visible.
+t_replicate-tcp() {
+	local cjob end q f
+	need "$WLB/bigmem" "$CKPT"
+	start_server
+	start_wl "$WLB/bigmem"
+	wait_count_above 8 60 "$JOB"
+	for q in 1 2; do
+		# a receiver killed by SIGKILL cannot remove its temporary
+		rm -f "$D/srv"/.job*.tmp.*
+		(spawn "$CKPT" attach --quorum $q -o "$URL/job$q" \
+			-o "$D/local$q" --auth "$D/key" "$PID") </dev/null \
+			>"$D/cmd.out" 2>"$D/cmd.err" &
+		cjob=$!
+		track_job "$cjob"
+		end=$((SECONDS + 120))
+		until (($(srv_tmp_size "job$q") > 16 << 20)); do
+			job_done "$cjob" && fail "the dump ended before the" \
+						 "receiver could be killed"
+			((SECONDS < end)) || fail "no data at the receiver"
+			sleep 0.01
+		done
+		pkill -KILL -P "$SJOB"	# the receiver's connection process
+		wait_job "$cjob" 120 || fail "ckpt still running after the kill"
+		if ((q == 1)); then
+			((WST == 0)) || fail "quorum 1: ckpt exited $WST:" \
+					     "$(tail -n 1 "$D/cmd.err")"
+			[[ -s $D/local1 ]] || fail "quorum 1: no file copy"
+		else
+			((WST == 70)) || fail "quorum 2: ckpt exited $WST"
+			[[ -e $D/local2 ]] && fail "quorum 2: the file copy is visible"
+			for f in "$D"/local2.tmp.*; do	# nullglob
+				fail "quorum 2: ${f#$D/} is left"
+			done
+		fi
+		[[ -e $D/srv/job$q ]] && fail "the killed receiver shows job$q"
+		stopped "$PID" && fail "target left stopped (state $ST)"
+	done
+	touch "$D/stop"
+	wait_job "$JOB" 120 || fail "bigmem still running after D/stop"
+	((WST == 0)) || fail "bigmem exited $WST: $(lastline "$D/out.log")"
+	stop_server
+}
+
+# srv_tmp_size NAME: bytes in the receiver's temporary for NAME, or 0
+srv_tmp_size() {
+	local f
+	for f in "$D/srv/.$1".tmp.*; do
+		stat -c %s "$f" 2>/dev/null && return
+	done
+	echo 0
 }
 
 # fd_table PID: "fd -> target" lines, sorted
