@@ -1,6 +1,7 @@
 #!/bin/bash
 # Benchmark of the image stream stages: dump time with --compress (and
-# with --encrypt) on compressible and incompressible memory, as ratios to
+# with --encrypt), and to a local `ckpt serve` over tcp://127.0.0.1, on
+# compressible and incompressible memory, as ratios to
 # the plain file dump of the same process measured in the same run, rounds
 # interleaved (these machines are shared and noisy). The target is dumped
 # without --kill, so one process serves every variant of a round.
@@ -25,6 +26,19 @@ trap cleanup EXIT
 mkdir -p "$W" || exit 1
 cc -O2 -Wall -Wextra -o "$W/fill" bench/fill.c || exit 1
 "$CKPT" keygen "$W/key" || exit 1
+
+# a receiver on the loopback only, for the tcp variant
+mkdir -p "$W/srv"
+for try in 1 2 3 4 5; do
+	PORT=$((20000 + RANDOM % 20000))
+	"$CKPT" -q serve --listen "127.0.0.1:$PORT" -D "$W/srv" \
+		--auth "$W/key" </dev/null >/dev/null 2>&1 &
+	pids+=($!)
+	disown $!
+	sleep 0.5
+	kill -0 "${pids[-1]}" 2>/dev/null && break
+done
+URL=tcp://127.0.0.1:$PORT
 
 start() {
 	local kind=$1 end=$((SECONDS + 120)) fd
@@ -55,6 +69,18 @@ dump() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
 }
 
+# the same to the receiver: the image is in W/srv/img once committed
+tcp_dump() {
+	local t0 t1
+	rm -f "$W/srv/img"
+	t0=$(date +%s.%N)
+	"$CKPT" attach -o "$URL/img" --auth "$W/key" "$PID" || exit 1
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+}
+
+VARIANTS="plain compress encrypt tcp"
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A M=()
@@ -64,17 +90,22 @@ for kind in random text; do
 	start "$kind"
 	declare -A T=() S=()
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for v in plain compress encrypt; do
+		for v in $VARIANTS; do
 			case $v in
 			plain) t=$(dump) ;;
 			compress) t=$(dump --compress) ;;
 			encrypt) t=$(dump --compress --encrypt "$W/key") ;;
+			tcp) t=$(tcp_dump) ;;
 			esac
 			T[$v]+="$t "
-			S[$v]=$(stat -c %s "$W/img")
+			if [[ $v == tcp ]]; then
+				S[$v]=$(stat -c %s "$W/srv/img")
+			else
+				S[$v]=$(stat -c %s "$W/img")
+			fi
 		done
 	done
-	for v in plain compress encrypt; do
+	for v in $VARIANTS; do
 		# shellcheck disable=SC2086
 		m=$(median ${T[$v]})
 		M[$kind.$v]=$m
@@ -86,7 +117,7 @@ done
 echo "(dump ratio: plain file dump time / variant time, same process," \
      "same run; above 1 is faster than plain)"
 for kind in random text; do
-	for v in compress encrypt; do
+	for v in ${VARIANTS#plain }; do
 		printf 'dump ratio %s %s: %.2f\n' "$kind" "$v" \
 			"$(awk -v a="${M[$kind.plain]}" -v b="${M[$kind.$v]}" \
 				'BEGIN { print a / b }')"
