@@ -43,13 +43,13 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
-	   replicate replicate-tcp)
+	   replicate replicate-tcp serve-clients)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
-CKPT_ONLY+="serve serve-faults "
+CKPT_ONLY+="serve serve-faults serve-clients "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -778,6 +778,63 @@ t_serve() {
 
 # Refusals: a wrong key (target runs on), bad names, a missing image; a
 # client killed mid-stream leaves nothing; the server serves on.
+# Several clients at once: two big dumps stream to the receiver together
+# (each started before the other ends), and both images arrive whole.
+t_serve-clients() {
+	local j1 j2 p1 end
+	need "$WLB/bigmem" "$CKPT"
+	start_server
+	start_wl "$WLB/bigmem"
+	wait_count_above 8 60 "$JOB"
+	p1=$PID
+	mkdir -p "$D/two"
+	D=$D/two start_wl_in "$WLB/bigmem"
+	(spawn "$CKPT" attach -o "$URL/one" --auth "$D/key" "$p1") </dev/null \
+		>>"$D/ckpt.log" 2>&1 &
+	j1=$!
+	track_job "$j1"
+	end=$((SECONDS + 60))
+	until (($(srv_tmp_size one) > 0)); do
+		job_done "$j1" && fail "the first dump ended before the second began"
+		((SECONDS < end)) || fail "the first dump never reached the receiver"
+		sleep 0.01
+	done
+	(spawn "$CKPT" attach -o "$URL/two" --auth "$D/key" "$PID2") \
+		</dev/null >>"$D/ckpt.log" 2>&1 &
+	j2=$!
+	track_job "$j2"
+	until (($(srv_tmp_size two) > 0)) || [[ -e $D/srv/two ]]; do
+		job_done "$j2" && break
+		sleep 0.01
+	done
+	job_done "$j1" && fail "the first dump was over before the second" \
+			       "reached the receiver: not concurrent"
+	wait_job "$j1" 300 || fail "first dump still running"
+	((WST == 0)) || fail "first dump exited $WST: $(lastline "$D/ckpt.log")"
+	wait_job "$j2" 300 || fail "second dump still running"
+	((WST == 0)) || fail "second dump exited $WST: $(lastline "$D/ckpt.log")"
+	srv_holds one two
+	expect_exit 0 "$CKPT" inspect "$D/srv/one"
+	expect_exit 0 "$CKPT" inspect "$D/srv/two"
+	kill -9 "$p1" "$PID2"
+	stop_server
+}
+
+# start_wl_in CMD...: start a second workload in D (set by the caller),
+# its PID in PID2
+start_wl_in() {
+	local end=$((SECONDS + 60)) line
+	(spawn "$@") </dev/null >>"$D/out.log" 2>&1 &
+	track_job $!
+	until [[ -f $D/ready ]] && read -r line <"$D/ready" &&
+	      [[ $line =~ ^[0-9]+$ ]]; do
+		((SECONDS < end)) || fail "second workload not ready"
+		nap
+	done
+	PID2=$line
+	track_pid "$PID2"
+}
+
 t_serve-faults() {
 	local cjob end name
 	need "$WLB/counter" "$WLB/bigmem" "$CKPT" "$RESTORE"
