@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plugins/net-priv.h"
 #include "plugins/stages-priv.h"
 #include "util/util.h"
 
@@ -25,6 +26,9 @@
 #define ENC_CHUNK	(1u << 20)
 #define ENC_ABYTES	crypto_secretstream_xchacha20poly1305_ABYTES
 #define ENC_HEADER	crypto_secretstream_xchacha20poly1305_HEADERBYTES
+
+_Static_assert(NET_KEY == crypto_secretstream_xchacha20poly1305_KEYBYTES,
+	       "one key file format for --auth and --encrypt");
 
 struct enc_priv {
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -54,36 +58,13 @@ static int enc_alloc(struct ckpt_stage *s)
 	return 0;
 }
 
-/* ckpt-key(5)-like text: "ckpt-key-1 <64 hex digits>\n", mode 0600. */
+/* The key file format and its checks are shared with --auth (net.c). */
 static int load_key(struct ckpt_stage *s, const char *path,
 		    unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES])
 {
-	char buf[128], hex[80];
-	struct stat st;
-	ssize_t n;
-	size_t klen;
-	int fd;
-
 	if (!path || !*path)
 		return ckpt_stage_fail(s, "the image is encrypted: give the key file");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ckpt_stage_fail(s, "can't open key %s: %s", path,
-				       strerror(errno));
-	if (fstat(fd, &st) || (st.st_mode & 077)) {
-		close(fd);
-		return ckpt_stage_fail(s, "key %s is open to others (mode %03o): refused",
-				       path, (unsigned int)(st.st_mode & 0777));
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	if (sscanf(buf, "ckpt-key-1 %79s", hex) != 1 ||
-	    sodium_hex2bin(key, crypto_secretstream_xchacha20poly1305_KEYBYTES,
-			   hex, strlen(hex), NULL, &klen, NULL) ||
-	    klen != crypto_secretstream_xchacha20poly1305_KEYBYTES)
-		return ckpt_stage_fail(s, "%s is not a ckpt key file", path);
-	return 0;
+	return net_load_key(path, key, s->error, sizeof(s->error));
 }
 
 static int enc_open_write(struct ckpt_stage *s, const char *arg)
