@@ -30,7 +30,6 @@
 #endif
 #define RSEQ_FLAG_UNREGISTER 1
 
-#define HUGE_SIZE	(c->huge_size)
 enum { THP_NEVER, THP_MADVISE, THP_ALWAYS };
 
 #define FILL_CHUNK	(1ULL << 30)	/* below the kernel's 2 GiB per call */
@@ -165,15 +164,49 @@ static int remote_open(struct restore_ctx *c, const char *path, int flags,
 			      flags | O_CLOEXEC, 0, 0, 0);
 }
 
-static int has_pages(struct restore_ctx *c, const struct img_vma *v)
+/* The VMA (index) that holds addr: VMAs are sorted and disjoint (checked
+ * by the reader), and every PAGES record lies inside one. */
+static uint32_t vma_of(const struct img_process *p, uint64_t addr)
 {
+	uint32_t lo = 0, hi = p->nr_vmas;
+
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (p->vmas[mid].start <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Once: which VMAs get pages, and which get a whole aligned huge page. */
+static int index_pages(struct restore_ctx *c)
+{
+	const struct img_process *p = c->proc;
 	uint32_t i;
 
-	for (i = 0; i < c->proc->nr_pages; i++)
-		if (c->proc->pages[i].addr >= v->start &&
-		    c->proc->pages[i].addr < v->end)
-			return 1;
+	c->vpages = calloc(p->nr_vmas ? p->nr_vmas : 1, sizeof(*c->vpages));
+	if (!c->vpages)
+		return -1;
+	for (i = 0; i < p->nr_pages; i++) {
+		const struct img_pages *pg = &p->pages[i];
+		uint64_t end = pg->addr + pg->nr_pages * c->page_size;
+		uint64_t first = (pg->addr + c->huge_size - 1) &
+				 ~(c->huge_size - 1);
+		uint32_t v = vma_of(p, pg->addr);
+
+		c->vpages[v] |= VP_ANY;
+		if (first + c->huge_size <= end)
+			c->vpages[v] |= VP_HUGE;
+	}
 	return 0;
+}
+
+static int has_pages(struct restore_ctx *c, const struct img_vma *v)
+{
+	return c->vpages[v - c->proc->vmas] & VP_ANY;
 }
 
 /*
@@ -296,23 +329,6 @@ static int thp_mode(void)
 	return mode;
 }
 
-/* Does a run of pages cover a whole aligned huge page of v? */
-static int has_huge_run(struct restore_ctx *c, const struct img_vma *v)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->proc->nr_pages; i++) {
-		const struct img_pages *pg = &c->proc->pages[i];
-		uint64_t end = pg->addr + pg->nr_pages * c->page_size;
-		uint64_t first = (pg->addr + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
-
-		if (pg->addr >= v->start && pg->addr < v->end &&
-		    first + HUGE_SIZE <= end)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * Filling fresh 4 KiB pages costs a fault each, and the process pays again
  * at its first touch; huge pages cost neither. So the fill of a private
@@ -321,36 +337,41 @@ static int has_huge_run(struct restore_ctx *c, const struct img_vma *v)
  * where it had none, MADV_NOHUGEPAGE, which under "madvise" mode behaves
  * the same. Only the advice changes; the huge pages stay.
  */
-static int huge_fill_begins(struct restore_ctx *c, const struct img_vma *v)
+static int huge_fill(struct restore_ctx *c, const struct img_vma *v)
 {
-	if (c->thp != THP_MADVISE || (v->flags & (IMG_VMA_SHARED |
-	    IMG_VMA_FILE | IMG_VMA_GROWSDOWN)) || !has_huge_run(c, v))
-		return 0;
-	if (rcall(c, 0, "advise huge pages", NULL, SYS_madvise, v->start,
-		  v->end - v->start, MADV_HUGEPAGE, 0, 0, 0))
-		return -1;
-	return 1;
+	return c->thp == THP_MADVISE && (c->vpages[v - c->proc->vmas] & VP_HUGE)
+	       && !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
+				IMG_VMA_GROWSDOWN));
 }
 
-static int fill_vma(struct restore_ctx *c, const struct img_vma *v)
+static int advise_huge(struct restore_ctx *c, int before)
 {
 	uint32_t i;
-	int huge = huge_fill_begins(c, v);
 
-	if (huge < 0)
-		return -1;
-	for (i = 0; i < c->proc->nr_pages; i++) {
-		const struct img_pages *pg = &c->proc->pages[i];
+	for (i = 0; i < c->proc->nr_vmas; i++) {
+		const struct img_vma *v = &c->proc->vmas[i];
 
-		if (pg->addr >= v->start && pg->addr < v->end &&
-		    fill_pages(c, pg))
+		if (!huge_fill(c, v) ||
+		    (!before && (v->advice & IMG_ADV_HUGEPAGE)))
+			continue;
+		if (rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
+			  v->end - v->start,
+			  before ? MADV_HUGEPAGE : MADV_NOHUGEPAGE, 0, 0, 0))
 			return -1;
 	}
-	if (huge && !(v->advice & IMG_ADV_HUGEPAGE) &&
-	    rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
-		  v->end - v->start, MADV_NOHUGEPAGE, 0, 0, 0))
-		return -1;
 	return 0;
+}
+
+static int fill_all(struct restore_ctx *c)
+{
+	uint32_t i;
+
+	if (advise_huge(c, 1))
+		return -1;
+	for (i = 0; i < c->proc->nr_pages; i++)
+		if (fill_pages(c, &c->proc->pages[i]))
+			return -1;
+	return advise_huge(c, 0);
 }
 
 static const struct {
@@ -459,17 +480,18 @@ int restore_mm(struct restore_ctx *c)
 	}
 	if (drop_rseq(c) || unmap_child(c, m, n) || move_vdso(c, m, n))
 		goto out;
+	c->thp = thp_mode();
+	c->huge_size = huge_size();
+	if (index_pages(c))
+		goto out;
 	for (i = 0; i < c->proc->nr_vmas; i++) {
 		const struct img_vma *v = &c->proc->vmas[i];
 
 		if (!(v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)) && map_vma(c, v))
 			goto out;
 	}
-	c->thp = thp_mode();
-	c->huge_size = huge_size();
-	for (i = 0; i < c->proc->nr_vmas; i++)
-		if (fill_vma(c, &c->proc->vmas[i]))
-			goto out;
+	if (fill_all(c))
+		goto out;
 	for (i = 0; i < c->proc->nr_vmas; i++) {
 		const struct img_vma *v = &c->proc->vmas[i];
 
@@ -480,5 +502,7 @@ int restore_mm(struct restore_ctx *c)
 	ret = set_mm(c);
 out:
 	proc_free_maps(m, n);
+	free(c->vpages);
+	c->vpages = NULL;
 	return ret;
 }

@@ -29,6 +29,8 @@
 #include "inject/inject.h"
 
 #define TRAMP_PAGES	4	/* code page + scratch pages */
+#define VP_ANY		1	/* the VMA has pages in the image */
+#define VP_HUGE		2	/* ... covering a whole aligned huge page */
 
 struct restore_ctx {
 	struct image *img;
@@ -46,6 +48,7 @@ struct restore_ctx {
 	struct inject_proc *ip;
 	int thp;		/* transparent huge page mode of the host */
 	uint64_t huge_size;
+	uint8_t *vpages;	/* per VMA: VP_ANY, VP_HUGE */
 };
 
 /* check.c: the image against this host; returns an exit status or 0. */
