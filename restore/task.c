@@ -138,12 +138,22 @@ static int set_itimers(struct restore_ctx *c)
 	for (i = 0; i < 3; i++) {
 		const struct img_itimer *t = &p->itimers[i];
 
-		if (!t->value_us)
+		uint64_t value = t->value_us;
+
+		/*
+		 * A periodic ITIMER_REAL that fired while the process was
+		 * frozen reads 0 left: the kernel re-arms it only when the
+		 * SIGALRM (queued again above) is dequeued. Arm it for the
+		 * next period, or it would never fire again.
+		 */
+		if (!value)
+			value = t->interval_us;
+		if (!value)
 			continue;
 		tv[0] = t->interval_us / 1000000;
 		tv[1] = t->interval_us % 1000000;
-		tv[2] = t->value_us / 1000000;
-		tv[3] = t->value_us % 1000000;
+		tv[2] = value / 1000000;
+		tv[3] = value % 1000000;
 		if (inject_write(c->ip, c->ip->scratch, tv, sizeof(tv)) ||
 		    rcall(c, 0, "set an interval timer", NULL, SYS_setitimer,
 			  i, c->ip->scratch, 0, 0, 0, 0))

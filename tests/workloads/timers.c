@@ -1,10 +1,13 @@
 /*
  * timers.c - interval timers and no_new_privs.
  *
- * ITIMER_REAL ticks every 20 ms; the main thread waits for each tick in
- * pause() (so it is usually blocked there at dump time) and appends a count
- * line per tick: without the timer restored, pause() never returns and the
- * count stops growing. ITIMER_VIRTUAL is armed far in the future and must
+ * ITIMER_REAL ticks every 2 ms, shorter than any dump, so that it fires
+ * while the process is frozen: the dump then sees it with 0 left and a
+ * SIGALRM pending, the case where the kernel re-arms it only as the signal
+ * is taken. The main thread waits for ticks in pause() (so it is usually
+ * blocked there at dump time) and appends a count line every 10 ticks:
+ * without the timer restored, pause() never returns and the count stops
+ * growing. ITIMER_VIRTUAL is armed far in the future and must
  * still be armed after restore. PR_SET_NO_NEW_PRIVS must survive too.
  */
 #include <sys/prctl.h>
@@ -23,7 +26,7 @@ static void on_alarm(int sig)
 
 int main(void)
 {
-	struct itimerval real = { { 0, 20000 }, { 0, 20000 } };
+	struct itimerval real = { { 0, 2000 }, { 0, 2000 } };
 	struct itimerval virt = { { 0, 0 }, { 1000, 0 } }, now;
 	struct sigaction sa;
 	unsigned long n = 0;
@@ -42,7 +45,7 @@ int main(void)
 		wl_fail("setup: %s", strerror(errno));
 	fd = wl_count_open();
 	for (;;) {
-		while (ticks == seen)
+		while (ticks - seen < 10)
 			pause();
 		seen = ticks;
 		wl_count_write(fd, n++);
