@@ -19,6 +19,8 @@ extern const struct cmd_entry cmd_keygen_entry;
 extern const struct cmd_entry cmd_sym_entry;
 extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_dump_entry;
 
 /* Print "usage: ckpt NAME USAGE" to stderr; returns EXIT_USAGE. */
 int cmd_usage(const struct cmd_entry *e);

@@ -17,6 +17,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_sym_entry,
 	&cmd_convert_entry,
 	&cmd_serve_entry,
+	&cmd_run_entry,
+	&cmd_dump_entry,
 };
 
 int cmd_usage(const struct cmd_entry *e)

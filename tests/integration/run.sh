@@ -43,13 +43,15 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
-	   replicate replicate-tcp serve-clients)
+	   replicate replicate-tcp serve-clients run run-restore
+	   run-forward)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
+CKPT_ONLY+="run run-restore run-forward "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -983,6 +985,105 @@ srv_tmp_size() {
 		stat -c %s "$f" 2>/dev/null && return
 	done
 	echo 0
+}
+
+# ---- ckpt run ------------------------------------------------------------
+
+# start_run [OPTION...]: the counter under `ckpt run -D D/run OPTION...`;
+# JOB is the supervisor, PID the counter (its child).
+start_run() {
+	start_wl "$CKPT" run -D "$D/run" "$@" -- "$WLB/counter"
+	[[ $JOB != "$PID" ]] || fail "ckpt run did not fork: the job is $JOB"
+	wait_count_above 8 60 "$JOB"
+}
+
+# run_dump: `ckpt dump D/run` exits 0 and prints the image, RUN_IMG.
+RUN_IMG=
+run_dump() {
+	expect_exit 0 "$CKPT" dump "$D/run"
+	RUN_IMG=$(cat "$D/cmd.out")
+	[[ $RUN_IMG == "$D"/run/*.ckpt && -f $RUN_IMG ]] ||
+		fail "ckpt dump printed '$RUN_IMG', not an image of D/run"
+	alive "$PID" || fail "the checkpoint killed the job"
+}
+
+latest_is() {
+	[[ $(readlink "$D/run/latest") == "${1##*/}" ]]
+}
+
+# Three checkpoints on demand, one on SIGUSR1, --keep 2; then the job
+# ends by itself and ckpt run passes its status on.
+t_run() {
+	local i imgs end
+	need "$CKPT" "$WLB/counter"
+	start_run --keep 2
+	for i in 1 2 3; do
+		run_dump
+		latest_is "$RUN_IMG" ||
+			fail "D/run/latest is $(readlink "$D/run/latest")" \
+			     "after dump $i made ${RUN_IMG##*/}"
+	done
+	imgs=("$D"/run/*.ckpt)
+	((${#imgs[@]} == 2)) || fail "${#imgs[@]} images kept, want 2"
+	kill -USR1 "$JOB"
+	end=$((SECONDS + 120))
+	until latest_is 0004.ckpt; do
+		((SECONDS < end)) || fail "no 4th image 120 s after SIGUSR1"
+		nap
+	done
+	imgs=("$D"/run/*.ckpt)
+	((${#imgs[@]} == 2)) || fail "${#imgs[@]} images kept, want 2"
+	[[ ! -e $D/run/0002.ckpt ]] || fail "0002.ckpt not removed"
+	touch "$D/stop"
+	wait_job "$JOB" 180 || fail "ckpt run still running 180 s after" \
+				    "D/stop ($(diag))"
+	((WST == 0)) || fail "ckpt run exited $WST after D/stop:" \
+			     "$(lastline "$D/out.log")"
+	check_count
+	[[ ! -e $D/run/control ]] || fail "D/run/control left behind"
+}
+
+# A checkpoint, then the job is killed (and ckpt run ends); ckpt restore
+# D/run brings back the newest image.  D/count is cut back to its size at
+# the dump (as in t_dump-twice).
+t_run-restore() {
+	local c pos
+	need "$CKPT" "$RESTORE" "$WLB/counter"
+	start_run
+	run_dump
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	# the job first: its parent, the supervisor, must reap it (killed
+	# first, it would leave the job a zombie of a PID 1 that may never
+	# reap, its PID taken); then the supervisor goes too
+	kill -KILL "$PID"
+	wait_job "$JOB" 60 || fail "ckpt run still running after its job" \
+				   "was killed"
+	((WST == 137)) || fail "ckpt run exited $WST after its job was" \
+			       "killed, want 137"
+	wait_gone "$PID" 30 || fail "the killed job $PID is still there"
+	check_count
+	pos=$(image_count_pos "$RUN_IMG")
+	((pos > 0)) || fail "count fd at $pos in ${RUN_IMG##*/}"
+	truncate -s "$pos" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	(spawn "$CKPT" restore "$D/run") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+}
+
+# SIGTERM to ckpt run goes to the job, which has no handler: ckpt run
+# exits 128 + 15.
+t_run-forward() {
+	need "$CKPT" "$WLB/counter"
+	start_run
+	kill -TERM "$JOB"
+	wait_job "$JOB" 60 || fail "ckpt run still running 60 s after SIGTERM"
+	((WST == 143)) || fail "ckpt run exited $WST after SIGTERM, want 143:" \
+			       "$(lastline "$D/out.log")"
+	wait_gone "$PID" 30 || fail "the job $PID survived the SIGTERM"
 }
 
 # fd_table PID: "fd -> target" lines, sorted

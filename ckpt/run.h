@@ -1,0 +1,43 @@
+/*
+ * ckpt run: a supervisor that starts a job in a new session and writes
+ * checkpoints of it into a run directory, on demand (ckpt dump DIR, over
+ * the DIR/control socket), every --interval seconds and on SIGUSR1.
+ */
+#ifndef CKPT_RUN_H
+#define CKPT_RUN_H
+
+#include <stddef.h>
+
+#include "util/util.h"
+
+struct run_opts {
+	const char *dir;	/* the run directory, created 0700 */
+	unsigned int interval;	/* seconds between checkpoints, 0: none */
+	unsigned int keep;	/* images kept, newest first */
+	char **argv;		/* the job */
+};
+
+/* The name of the control socket and of the symlink to the newest image. */
+#define RUN_CONTROL	"control"
+#define RUN_LATEST	"latest"
+
+/*
+ * Run the job to its end under the supervisor. Returns its exit status
+ * (128+N if killed by signal N), or -1 if it could not be started.
+ */
+int run_job(const struct run_opts *o) __must_check;
+
+enum run_dump_result {
+	RUN_DUMP_OK = 0,
+	RUN_DUMP_NOSUP,		/* no supervisor listens on DIR/control */
+	RUN_DUMP_FAILED,	/* the supervisor's checkpoint failed */
+};
+
+/*
+ * Ask the supervisor of DIR for a checkpoint now; on RUN_DUMP_OK, msg
+ * holds the image's path, on RUN_DUMP_FAILED the supervisor's message.
+ */
+enum run_dump_result run_request_dump(const char *dir, char *msg,
+				      size_t len);
+
+#endif
