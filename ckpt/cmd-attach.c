@@ -11,29 +11,6 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
-/* SIGINT/SIGTERM/SIGHUP end the dump cleanly: the target is thawed. No
- * SA_RESTART, so that a wait in progress returns and sees the flag. */
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 static int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
@@ -94,7 +71,7 @@ static int exec_attach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dump_opts o = { .interrupted = &interrupted };
+	struct dump_opts o = { .interrupted = &cmd_stop_signal };
 	char defout[64], zopt[32] = "zstd", eopt[4200], aopt[4200];
 	int encrypt = 0, compress = 0;
 	int c;
@@ -161,7 +138,8 @@ static int exec_attach(int argc, char **argv)
 		fprintf(stderr, "ckpt attach: not writing an image to a terminal\n");
 		return EXIT_USAGE;
 	}
-	catch_signals();
+	/* the dump is abandoned cleanly: the target is thawed */
+	cmd_catch_stop_signals();
 	switch (dump_process(&o)) {
 	case DUMP_OK:
 		return 0;

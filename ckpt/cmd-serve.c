@@ -11,25 +11,6 @@
 #include "ckpt/cmd.h"
 #include "plugins/serve.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = sig;
-}
-
-/* No SA_RESTART: serve_run waits in ppoll, which returns on the signal. */
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static int exit_status(enum serve_result r)
 {
 	switch (r) {
@@ -57,7 +38,7 @@ static int exec_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve_opts o = { .stop = &stop };
+	struct serve_opts o = { .stop = &cmd_stop_signal };
 	int c;
 
 	optind = 1;
@@ -87,7 +68,8 @@ static int exec_serve(int argc, char **argv)
 	/* one line per request: shown unless -q */
 	if (log_get_level() == LOG_WARN)
 		log_init("ckpt serve", LOG_INFO);
-	catch_signals();
+	/* serve_run waits in ppoll, which returns on the signal */
+	cmd_catch_stop_signals();
 	return exit_status(serve_run(&o));
 }
 

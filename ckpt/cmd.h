@@ -5,6 +5,8 @@
 #ifndef CKPT_CMD_H
 #define CKPT_CMD_H
 
+#include <signal.h>
+
 struct cmd_entry {
 	const char *name;
 	const char *usage;	/* after "ckpt NAME " */
@@ -21,6 +23,11 @@ extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_dump_entry;
+
+/* SIGINT, SIGTERM and SIGHUP set cmd_stop_signal (without SA_RESTART,
+ * so that a wait in progress returns and sees it); SIGPIPE is ignored. */
+extern volatile sig_atomic_t cmd_stop_signal;
+void cmd_catch_stop_signals(void);
 
 /* Print "usage: ckpt NAME USAGE" to stderr; returns EXIT_USAGE. */
 int cmd_usage(const struct cmd_entry *e);

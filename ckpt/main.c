@@ -2,6 +2,7 @@
  * ckpt: checkpoint and restore Linux processes. This file holds the command
  * table and the options common to every command (-v, -q, --help).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,27 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_run_entry,
 	&cmd_dump_entry,
 };
+
+volatile sig_atomic_t cmd_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	cmd_stop_signal = sig;
+}
+
+void cmd_catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
 
 int cmd_usage(const struct cmd_entry *e)
 {
