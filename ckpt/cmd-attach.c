@@ -64,6 +64,7 @@ static int exec_attach(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "kill", no_argument, NULL, 'k' },
+		{ "tree", no_argument, NULL, 't' },
 		{ "compress", optional_argument, NULL, 'z' },
 		{ "encrypt", required_argument, NULL, 'e' },
 		{ "auth", required_argument, NULL, 'a' },
@@ -77,7 +78,7 @@ static int exec_attach(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:khz::e:Q:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:khtz::e:Q:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (o.nr_outputs == (int)ARRAY_SIZE(o.outputs)) {
@@ -108,6 +109,9 @@ static int exec_attach(int argc, char **argv)
 			break;
 		case 'k':
 			o.kill = 1;
+			break;
+		case 't':
+			o.tree = 1;
 			break;
 		case 'h':
 			printf("usage: ckpt attach %s\n", cmd_attach_entry.usage);
@@ -154,7 +158,7 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o SINK]... [--quorum K] [--kill] [--compress[=LEVEL]] "
+	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

@@ -37,4 +37,14 @@ void dump_free_process(struct img_process *p);
 
 int dump_interrupted(const struct dump_ctx *c);
 
+/* The processes of one dump: the root first, then its descendants. */
+struct dump_tree {
+	struct dump_ctx *procs;
+	int n;
+};
+
+/* dump-tree.c */
+int dump_children_of(pid_t pid, pid_t **out);
+int dump_tree_check_fds(const struct dump_tree *t) __must_check;
+
 #endif

@@ -97,7 +97,7 @@ static int write_records(struct dump_ctx *c)
 	struct img_process *p = &c->proc;
 	uint32_t i;
 
-	if (write_header(c) || img_write_proc(c->w, &p->proc))
+	if (img_write_proc(c->w, &p->proc))
 		return -1;
 	for (i = 0; i < p->nr_threads; i++)
 		if (img_write_thread(c->w, &p->threads[i]))
@@ -123,8 +123,8 @@ static int find_leader(const struct inject_proc *ip)
 	return 0;
 }
 
-/* Everything that happens while the target is frozen. */
-static int dump_frozen(struct dump_ctx *c)
+/* What is gathered of one frozen process before anything is written. */
+static int collect(struct dump_ctx *c)
 {
 	c->leader = find_leader(c->ip);
 	if (dump_check_supported(c))
@@ -149,9 +149,24 @@ static int dump_frozen(struct dump_ctx *c)
 		pr_perror("can't clean up after system calls in %d", c->pid);
 		return -1;
 	}
-	if (dump_interrupted(c))
+	return dump_interrupted(c) ? -1 : 0;
+}
+
+/* Everything that happens while the tree is frozen: all of it gathered
+ * first, then written, parents before children. */
+static int dump_frozen(struct dump_tree *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (collect(&t->procs[i]))
+			return -1;
+	if (dump_tree_check_fds(t) || write_header(&t->procs[0]))
 		return -1;
-	return write_records(c);
+	for (i = 0; i < t->n; i++)
+		if (write_records(&t->procs[i]))
+			return -1;
+	return 0;
 }
 
 static enum dump_result seize(struct dump_ctx *c)
@@ -165,57 +180,156 @@ static enum dump_result seize(struct dump_ctx *c)
 	return DUMP_ENOTARGET;
 }
 
+static int tree_has(const struct dump_tree *t, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+static int tree_add(struct dump_tree *t, const struct dump_opts *o,
+		    struct img_writer *w, pid_t pid)
+{
+	struct dump_ctx *n = realloc(t->procs, (t->n + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	t->procs = n;
+	memset(&n[t->n], 0, sizeof(*n));
+	n[t->n].o = o;
+	n[t->n].pid = pid;
+	n[t->n].w = w;
+	n[t->n].page_size = sysconf(_SC_PAGESIZE);
+	t->n++;
+	return 0;
+}
+
+/*
+ * Freeze the root, and with --tree every descendant, parents before
+ * children. A frozen process cannot fork, so once a pass over the frozen
+ * ones finds no child we have not seized, the tree is complete.
+ */
+static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
+{
+	const struct dump_opts *o = t->procs[0].o;
+	pid_t *kids = NULL;
+	int i, k, nk, found;
+
+	if (seize(&t->procs[0]) != DUMP_OK)
+		return DUMP_ENOTARGET;
+	do {
+		found = 0;
+		for (i = 0; o->tree && i < t->n; i++) {
+			nk = dump_children_of(t->procs[i].pid, &kids);
+			for (k = 0; k < nk; k++) {
+				if (tree_has(t, kids[k]))
+					continue;
+				if (tree_add(t, o, w, kids[k]) ||
+				    seize(&t->procs[t->n - 1]) != DUMP_OK) {
+					free(kids);
+					return DUMP_EFAILED;
+				}
+				found = 1;
+			}
+			free(kids);
+			kids = NULL;
+		}
+	} while (found);
+	return DUMP_OK;
+}
+
+/* Thaw (or kill) every frozen process; 0 or -1. */
+static int release_all(struct dump_tree *t, int kill_them)
+{
+	int i, ret = 0;
+
+	for (i = t->n - 1; i >= 0; i--) {
+		if (!t->procs[i].ip)
+			continue;
+		if (inject_release(t->procs[i].ip, kill_them))
+			ret = -1;
+		t->procs[i].ip = NULL;
+	}
+	return ret;
+}
+
+static void unwind(struct dump_tree *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct dump_ctx *c = &t->procs[i];
+
+		if (c->ip && target_gone(c->pid)) {
+			pr_err("%d died during the dump: no image written",
+			       c->pid);
+			inject_release(c->ip, 1);
+			c->ip = NULL;
+		}
+	}
+	if (release_all(t, 0))
+		pr_err("could not thaw %d completely", t->procs[0].pid);
+}
+
+static void free_tree(struct dump_tree *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
+			       t->procs[i].nr_maps : 0);
+		dump_free_process(&t->procs[i].proc);
+	}
+	free(t->procs);
+}
+
 enum dump_result dump_process(const struct dump_opts *o)
 {
-	struct dump_ctx c = { .o = o, .pid = o->pid };
+	struct dump_tree t = { 0 };
 	struct img_sink *sink;
+	struct img_writer *w;
 	enum dump_result res;
 
-	c.page_size = sysconf(_SC_PAGESIZE);
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
 					 o->nr_params);
-	c.w = sink ? img_writer_new(sink) : NULL;
-	if (!c.w)
+	w = sink ? img_writer_new(sink) : NULL;
+	if (!w)
 		return DUMP_ECREATE;
-	res = seize(&c);
+	if (tree_add(&t, o, w, o->pid)) {
+		img_writer_abort(w);
+		return DUMP_EFAILED;
+	}
+	res = freeze(&t, w);
 	if (res != DUMP_OK)
 		goto err;
 	res = DUMP_EFAILED;
-	if (dump_frozen(&c))
+	if (dump_frozen(&t))
 		goto err;
-	if (!o->kill && inject_release(c.ip, 0)) {
-		/* the image may still be good: the target was frozen */
-		pr_warn("thawing %d failed; the image is kept", c.pid);
-	}
-	if (!o->kill)
-		c.ip = NULL;
-	if (img_writer_commit(c.w)) {
-		c.w = NULL;
+	/* the image may still be good if a thaw fails: they were frozen */
+	if (!o->kill && release_all(&t, 0))
+		pr_warn("thawing %d failed; the image is kept", o->pid);
+	if (img_writer_commit(w)) {
+		w = NULL;
 		goto err;
 	}
-	c.w = NULL;
-	if (o->kill && inject_release(c.ip, 1)) {
-		pr_perror("can't kill %d after the dump", c.pid);
-		c.ip = NULL;
+	w = NULL;
+	if (o->kill && release_all(&t, 1)) {
+		pr_perror("can't kill %d after the dump", o->pid);
 		goto err;
 	}
-	c.ip = NULL;
 	res = DUMP_OK;
 	goto out;
 err:
-	if (target_gone(c.pid)) {
-		pr_err("%d died during the dump: no image written", c.pid);
-		inject_release(c.ip, 1);
-	} else if (c.ip && inject_release(c.ip, 0)) {
-		pr_err("could not thaw %d completely", c.pid);
-	}
-	if (c.w)
-		img_writer_abort(c.w);
+	unwind(&t);
+	if (w)
+		img_writer_abort(w);
 out:
-	proc_free_maps(c.maps, c.nr_maps > 0 ? c.nr_maps : 0);
-	dump_free_process(&c.proc);
+	free_tree(&t);
 	return res;
 }

@@ -20,6 +20,7 @@ struct dump_opts {
 	const char *params[4];	/* "key=value" options for the stages */
 	int nr_params;
 	int kill;		/* kill the target after a committed dump */
+	int tree;		/* the descendants too */
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;
 };
