@@ -1,7 +1,7 @@
 /*
  * What an image must satisfy on this host before any process is created:
- * one process (trees come later), registers of this ISA, page size, and
- * every PID and TID it needs free.
+ * a tree with its root first and parents before children, registers of
+ * this ISA, page size, and every PID and TID it needs free.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,9 +12,8 @@
 
 #include "restore/restore.h"
 
-static int check_threads(struct restore_ctx *c)
+static int check_threads(struct restore_ctx *c, struct img_process *p)
 {
-	struct img_process *p = c->proc;
 	uint32_t i;
 
 	for (i = 0; i < p->nr_threads; i++) {
@@ -55,9 +54,8 @@ static int id_taken(pid_t id, char *who, size_t len)
 	return 1;
 }
 
-static int check_ids(struct restore_ctx *c)
+static int check_ids(struct restore_ctx *c, struct img_process *p)
 {
-	struct img_process *p = c->proc;
 	char who[64];
 	uint32_t i;
 
@@ -73,27 +71,51 @@ static int check_ids(struct restore_ctx *c)
 	return 0;
 }
 
+/* The root first, and every other process after its parent. */
+static int check_tree(struct restore_ctx *c)
+{
+	struct image *img = c->img;
+	uint32_t i, k;
+
+	for (i = 1; i < img->nr_procs; i++) {
+		for (k = 0; k < i; k++)
+			if (img->procs[k].proc.pid == img->procs[i].proc.ppid)
+				break;
+		if (k == i) {
+			pr_err("%s: process %d comes before its parent %d",
+			       c->path, img->procs[i].proc.pid,
+			       img->procs[i].proc.ppid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int restore_check(struct restore_ctx *c)
 {
-	if (c->img->nr_procs != 1) {
-		pr_err("%s: holds %u processes; process trees are not supported yet",
-		       c->path, c->img->nr_procs);
-		return EXIT_BADIMAGE;
-	}
+	uint32_t i;
+
 	c->proc = &c->img->procs[0];
 	if (c->img->hdr.page_size != (uint32_t)c->page_size) {
 		pr_err("%s: made with %u-byte pages, this host has %ld",
 		       c->path, c->img->hdr.page_size, c->page_size);
 		return EXIT_BADIMAGE;
 	}
-	if (strcmp(c->proc->proc.root, "/")) {
-		pr_err("%s: the process had root directory %s; only / is supported",
-		       c->path, c->proc->proc.root);
+	if (check_tree(c))
 		return EXIT_BADIMAGE;
+	for (i = 0; i < c->img->nr_procs; i++) {
+		struct img_process *p = &c->img->procs[i];
+
+		if (strcmp(p->proc.root, "/")) {
+			pr_err("%s: process %d had root directory %s; only / is supported",
+			       c->path, p->proc.pid, p->proc.root);
+			return EXIT_BADIMAGE;
+		}
+		if (check_threads(c, p))
+			return EXIT_BADIMAGE;
 	}
-	if (check_threads(c))
-		return EXIT_BADIMAGE;
-	if (check_ids(c))
-		return EXIT_PIDTAKEN;
+	for (i = 0; i < c->img->nr_procs; i++)
+		if (check_ids(c, &c->img->procs[i]))
+			return EXIT_PIDTAKEN;
 	return 0;
 }

@@ -7,6 +7,7 @@
  * be seized. Errors are reported to the parent through a pipe as one line.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -30,13 +31,17 @@
 
 struct child_msg {
 	int err;		/* 0: ready */
+	int pid;		/* who reports */
 	int img_fd;
 	uint64_t tramp;
 	char text[400];
 };
 
 struct child_env {
-	struct restore_ctx *c;
+	struct restore_ctx *c;	/* the process this one becomes */
+	struct restore_ctx *all;	/* the tree, root first */
+	int nr_all;
+	pid_t root_pgid;	/* the root's group, restore's own */
 	int msg_fd;
 	int std[3];		/* restore's own 0, 1, 2, moved up */
 	uint64_t cand[NR_CANDIDATES];
@@ -46,7 +51,7 @@ struct child_env {
 static void __printf(3, 4) child_fail(struct child_env *e, int err,
 				       const char *fmt, ...)
 {
-	struct child_msg m = { .err = err ? err : EIO };
+	struct child_msg m = { .err = err ? err : EIO, .pid = getpid() };
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -229,6 +234,67 @@ static void map_trampoline(struct child_env *e)
 	c->tramp = (uint64_t)a;
 }
 
+static pid_t clone_with_pid(pid_t pid)
+{
+	uint64_t tid = pid;
+	struct clone_args ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.exit_signal = SIGCHLD;
+	ca.set_tid = (uint64_t)&tid;
+	ca.set_tid_size = 1;
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void __attribute__((noreturn)) child_main(struct child_env *e,
+						 int msg_fd);
+
+/* Create this process's children of the image, each of which goes on to
+ * create its own: parents make their children, as in the original tree. */
+static void fork_children(struct child_env *e, int msg_fd)
+{
+	pid_t me = e->c->proc->proc.pid, pid;
+	int j;
+
+	for (j = 0; j < e->nr_all; j++) {
+		struct restore_ctx *k = &e->all[j];
+
+		if (k->proc->proc.ppid != me || k == e->c)
+			continue;
+		pid = clone_with_pid(k->proc->proc.pid);
+		if (pid == 0) {
+			e->c = k;
+			child_main(e, msg_fd);
+		}
+		if (pid < 0)
+			child_fail(e, errno, "can't create process %d: %s",
+				   k->proc->proc.pid, strerror(errno));
+	}
+}
+
+/* Sessions and groups as they were, relative to the root, which stays in
+ * restore's own group and session (a shell job). */
+static void set_session(struct child_env *e)
+{
+	const struct img_proc *pp = &e->c->proc->proc;
+	const struct img_proc *root = &e->all[0].proc->proc;
+	int r;
+
+	if (e->c == &e->all[0])
+		return;
+	if (pp->sid == pp->pid)
+		r = setsid() < 0 ? -1 : 0;
+	else if (pp->pgid == pp->pid)
+		r = setpgid(0, 0);
+	else if (pp->pgid == root->pgid)
+		r = setpgid(0, e->root_pgid);
+	else
+		r = setpgid(0, pp->pgid);
+	if (r)
+		child_fail(e, errno, "can't put %d in group %d: %s", pp->pid,
+			   pp->pgid, strerror(errno));
+}
+
 static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
@@ -236,6 +302,12 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	struct child_msg m;
 	int i;
 
+	/* until the restorer holds it, a process dies with its parent, so
+	 * that a failed restore leaves nothing behind (cleared later) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		child_fail(e, errno, "can't set the parent-death signal");
+	set_session(e);
+	fork_children(e, msg_fd);
 	pick_candidates(e);
 	clear_fds(e, &msg_fd);
 	open_fds(e);
@@ -252,6 +324,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	set_limits(e);
 	map_trampoline(e);
 	memset(&m, 0, sizeof(m));
+	m.pid = getpid();
 	m.img_fd = e->c->child_img_fd;
 	m.tramp = e->c->tramp;
 	if (write_full(msg_fd, &m, sizeof(m)))
@@ -261,73 +334,97 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 		pause();
 }
 
-static pid_t clone_with_pid(pid_t pid)
-{
-	uint64_t tid = pid;
-	struct clone_args ca;
 
-	memset(&ca, 0, sizeof(ca));
-	ca.exit_signal = SIGCHLD;
-	ca.set_tid = (uint64_t)&tid;
-	ca.set_tid_size = 1;
-	return syscall(SYS_clone3, &ca, sizeof(ca));
+static struct restore_ctx *ctx_of(struct restore_ctx *all, int n, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (all[i].proc->proc.pid == pid)
+			return &all[i];
+	return NULL;
 }
 
-/* The child's report: ready, or one line saying what failed. */
-static int wait_ready(struct restore_ctx *c, int fd)
+/* One report per process: ready, or one line saying what failed. */
+static int wait_ready(struct restore_ctx *all, int n, int fd)
 {
+	struct restore_ctx *c;
 	struct child_msg m;
+	int i;
 
-	if (read_full(fd, &m, sizeof(m))) {
-		pr_err("restored process %d died while being set up", c->child);
-		return EXIT_FAILED;
+	for (i = 0; i < n; i++) {
+		if (read_full(fd, &m, sizeof(m))) {
+			pr_err("a restored process died while being set up");
+			return EXIT_FAILED;
+		}
+		if (m.err) {
+			m.text[sizeof(m.text) - 1] = '\0';
+			pr_err("%s", m.text);
+			return m.err == EEXIST ? EXIT_PIDTAKEN : EXIT_FAILED;
+		}
+		c = ctx_of(all, n, m.pid);
+		if (!c) {
+			pr_err("unexpected report from %d", m.pid);
+			return EXIT_FAILED;
+		}
+		c->child = m.pid;
+		c->tramp = m.tramp;
+		c->tmp_area = m.tramp + (16ULL << 20);
+		c->child_img_fd = m.img_fd;
 	}
-	if (m.err) {
-		m.text[sizeof(m.text) - 1] = '\0';
-		pr_err("%s", m.text);
-		return EXIT_FAILED;
-	}
-	/* end of file: the child has closed its end, which must not be
-	 * left open in the restored process */
+	/* end of file: every process has closed its end, which must not be
+	 * left open in the restored processes */
 	if (read(fd, &m, 1) != 0) {
-		pr_err("restored process %d: unexpected report", c->child);
+		pr_err("unexpected report from a restored process");
 		return EXIT_FAILED;
 	}
-	c->tramp = m.tramp;
-	c->tmp_area = m.tramp + (16ULL << 20);
-	c->child_img_fd = m.img_fd;
 	return 0;
 }
 
-int restore_create_child(struct restore_ctx *c)
-{
-	struct child_env e = { .c = c };
-	int pfd[2], ret;
 
-	c->tramp_len = TRAMP_PAGES * c->page_size;
+void restore_kill_tree(struct restore_ctx *all, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		if (all[i].child > 0)
+			kill(all[i].child, SIGKILL);
+	if (all[0].child > 0)
+		waitpid(all[0].child, NULL, 0);
+	for (i = 0; i < n; i++)
+		all[i].child = 0;
+}
+
+int restore_create_tree(struct restore_ctx *all, int n)
+{
+	struct child_env e = { .c = &all[0], .all = all, .nr_all = n };
+	pid_t root;
+	int pfd[2], ret, i;
+
+	for (i = 0; i < n; i++)
+		all[i].tramp_len = TRAMP_PAGES * all[i].page_size;
 	if (pipe(pfd)) {
 		pr_perror("can't create a pipe");
 		return EXIT_FAILED;
 	}
 	fflush(NULL);
-	c->child = clone_with_pid(c->proc->proc.pid);
-	if (c->child == 0) {
+	e.root_pgid = getpgrp();
+	root = clone_with_pid(all[0].proc->proc.pid);
+	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
 	}
 	close(pfd[1]);
-	if (c->child < 0) {
+	if (root < 0) {
 		ret = errno == EEXIST ? EXIT_PIDTAKEN : EXIT_FAILED;
-		pr_perror("can't create process %d", c->proc->proc.pid);
+		pr_perror("can't create process %d", all[0].proc->proc.pid);
 		close(pfd[0]);
 		return ret;
 	}
-	ret = wait_ready(c, pfd[0]);
+	all[0].child = root;
+	ret = wait_ready(all, n, pfd[0]);
 	close(pfd[0]);
-	if (ret) {
-		kill(c->child, SIGKILL);
-		waitpid(c->child, NULL, 0);
-		c->child = 0;
-	}
+	if (ret)	/* the others die with their parents (PDEATHSIG) */
+		restore_kill_tree(all, n);
 	return ret;
 }

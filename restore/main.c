@@ -35,23 +35,50 @@ static int load_image(struct restore_ctx *c)
 	return restore_check(c);
 }
 
-/* Seize the waiting child and make it the process of the image. */
-static int rebuild(struct restore_ctx *c)
+/* Seize a waiting child and make it the process of the image. */
+static int rebuild_one(struct restore_ctx *c)
 {
 	if (inject_adopt(c->child, c->tramp, c->tramp + c->page_size,
 			 c->tramp_len - c->page_size, &c->ip)) {
 		pr_perror("can't seize the new process %d", c->child);
 		return -1;
 	}
-	if (restore_mm(c) || restore_task(c))
-		return -1;
-	if (inject_detach_all(c->ip)) {
-		c->ip = NULL;
-		pr_perror("can't let %d go", c->child);
-		return -1;
+	return restore_mm(c) || restore_task(c) ? -1 : 0;
+}
+
+/* Every process rebuilt before any runs; then all are let go. */
+static int rebuild(struct restore_ctx *all, int n)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < n; i++)
+		if (rebuild_one(&all[i]))
+			return -1;
+	for (i = 0; i < n; i++) {
+		if (inject_detach_all(all[i].ip)) {
+			pr_perror("can't let %d go", all[i].child);
+			ret = -1;
+		}
+		all[i].ip = NULL;
 	}
-	c->ip = NULL;
-	return 0;
+	return ret;
+}
+
+/* One context per process of the image, sharing the image. */
+static struct restore_ctx *split(struct restore_ctx *c)
+{
+	struct restore_ctx *all = calloc(c->img->nr_procs, sizeof(*all));
+	uint32_t i;
+
+	if (!all) {
+		pr_err("out of memory");
+		return NULL;
+	}
+	for (i = 0; i < c->img->nr_procs; i++) {
+		all[i] = *c;
+		all[i].proc = &c->img->procs[i];
+	}
+	return all;
 }
 
 static int wait_restored(pid_t pid)
@@ -81,7 +108,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct restore_ctx c = { .img_fd = -1 };
+	struct restore_ctx c = { .img_fd = -1 }, *all = NULL;
+	pid_t root;
+	int n, i;
 	int opt, detach = 0, level = LOG_WARN, ret;
 	char keyparam[4200], authparam[4200];
 	int keyset = 0, authset = 0;
@@ -125,27 +154,34 @@ int main(int argc, char **argv)
 	ret = load_image(&c);
 	if (ret)
 		goto out;
-	ret = restore_create_child(&c);
+	ret = EXIT_FAILED;
+	all = split(&c);
+	if (!all)
+		goto out;
+	n = c.img->nr_procs;
+	ret = restore_create_tree(all, n);
 	if (ret)
 		goto out;
-	if (rebuild(&c)) {
-		inject_release(c.ip, 1);
-		kill(c.child, SIGKILL);
-		waitpid(c.child, NULL, 0);
+	if (rebuild(all, n)) {
+		for (i = 0; i < n; i++)
+			inject_release(all[i].ip, 1);
+		restore_kill_tree(all, n);
 		ret = EXIT_FAILED;
 		goto out;
 	}
+	root = all[0].child;
 	close(c.img_fd);
 	c.img_fd = -1;
 	img_free(c.img);
 	c.img = NULL;
 	if (detach) {
-		printf("%d\n", c.child);
+		printf("%d\n", root);
 		ret = 0;
 	} else {
-		ret = wait_restored(c.child);
+		ret = wait_restored(root);
 	}
 out:
+	free(all);
 	if (c.img_fd >= 0)
 		close(c.img_fd);
 	img_free(c.img);

@@ -53,8 +53,10 @@ struct restore_ctx {
 
 /* check.c: the image against this host; returns an exit status or 0. */
 int restore_check(struct restore_ctx *c);
-/* child.c: create the child; returns 0 or an exit status. */
-int restore_create_child(struct restore_ctx *c);
+/* child.c: create the processes of the image (all[0] the root, each
+ * created by its parent) waiting to be seized; 0 or an exit status. */
+int restore_create_tree(struct restore_ctx *all, int n);
+void restore_kill_tree(struct restore_ctx *all, int n);
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */

@@ -212,6 +212,10 @@ int restore_task(struct restore_ctx *c)
 
 	if (create_threads(c) || set_sigacts(c))
 		return -1;
+	/* set by the restorer's child for its own sake: not the process's */
+	if (rcall(c, 0, "clear the parent-death signal", NULL, SYS_prctl,
+		  PR_SET_PDEATHSIG, 0, 0, 0, 0, 0))
+		return -1;
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (set_thread_kernel_state(c, i, &c->proc->threads[i]))
 			return -1;

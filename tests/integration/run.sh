@@ -43,7 +43,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
-	   replicate replicate-tcp serve-clients run run-restore
+	   replicate replicate-tcp serve-clients tree run run-restore
 	   run-forward)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
@@ -51,6 +51,7 @@ CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
+CKPT_ONLY+="tree "
 CKPT_ONLY+="run run-restore run-forward "
 
 NO_CKPT=0
@@ -608,8 +609,7 @@ t_compress() {
 	expect_exit 65 "$RESTORE" "$D/cut"
 	grep -q truncated "$D/cmd.err" || fail "cut stream: $(cat "$D/cmd.err")"
 	cp "$D/img" "$D/flip"
-	printf '\xff' | dd of="$D/flip" bs=1 seek=$((size / 2)) conv=notrunc \
-		2>/dev/null
+	flip_byte "$D/flip" $((size / 2))
 	expect_exit 65 "$RESTORE" "$D/flip"
 	gone "$PID" || fail "a refused image left PID $PID behind"
 	start_restore
@@ -642,8 +642,7 @@ t_encrypt() {
 	truncate -s $((size - 100)) "$D/cut"
 	expect_exit 65 "$RESTORE" --key "$D/key" "$D/cut"
 	cp "$D/img" "$D/flip"
-	printf '\x01' | dd of="$D/flip" bs=1 seek=$((size / 2)) conv=notrunc \
-		2>/dev/null
+	flip_byte "$D/flip" $((size / 2))
 	expect_exit 65 "$RESTORE" --key "$D/key" "$D/flip"
 	cp "$D/key" "$D/open" && chmod 0644 "$D/open"
 	expect_exit 65 "$RESTORE" --key "$D/open" "$D/img"
@@ -1084,6 +1083,56 @@ t_run-forward() {
 	((WST == 143)) || fail "ckpt run exited $WST after SIGTERM, want 143:" \
 			       "$(lastline "$D/out.log")"
 	wait_gone "$PID" 30 || fail "the job $PID survived the SIGTERM"
+}
+
+# attach --tree: a parent and two children (one leading its own process
+# group) come back with their PIDs, parent links and groups, carry on, and
+# the parent reaps both children, which exit 0, after D/stop. The tree is
+# dumped without --kill and then ends by itself: a killed tree leaves its
+# children as zombies of a PID 1 that, in this sandbox, never reaps them.
+t_tree() {
+	local pos k
+	need "$WLB/tree" "$CKPT" "$RESTORE"
+	start_wl "$WLB/tree"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 2 ]] ||
+		fail "tree has children '$TREE_KIDS'"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	stopped "$PID" && fail "root left stopped (state $ST)"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
+	for k in $TREE_KIDS; do
+		wait_gone "$k" 30 || fail "child $k still there"
+	done
+	rm -f "$D/stop"
+	pos=$(image_count_pos "$D/img")
+	truncate -s "$pos" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	start_restore
+	wait_restored
+	check_tree_back
+	finish
+}
+
+child_pids() {
+	local f p
+	for f in /proc/[0-9]*/stat; do
+		read -r p _ < "$f" 2>/dev/null || continue
+		[[ $(sed 's/.*) //' "$f" 2>/dev/null | cut -d' ' -f2) == "$1" ]] &&
+			echo "$p"
+	done
+}
+
+check_tree_back() {
+	local k have
+	have=$(child_pids "$PID" | sort | tr '\n' ' ')
+	[[ $have == "$(sort <<<"$TREE_KIDS" | tr '\n' ' ')" ]] ||
+		fail "children after restore: $have; before: $TREE_KIDS"
+	for k in $TREE_KIDS; do
+		stopped "$k" && fail "child $k left stopped"
+	done
 }
 
 # fd_table PID: "fd -> target" lines, sorted

@@ -151,14 +151,48 @@ END_TEST
 
 /* ---- what this restorer can't do ------------------------------------------ */
 
-START_TEST(test_two_processes)
+/* A second process: its own thread, free ids, parent given. */
+static void add_child(pid_t ppid)
+{
+	static struct img_thread t;
+
+	ti.procs[1] = ti.procs[0];
+	ti.procs[1].proc.pid = free_pid_below(ti.threads[0].tid);
+	ti.procs[1].proc.ppid = ppid;
+	ti.procs[1].proc.nr_threads = 1;
+	ti.procs[1].nr_threads = 1;
+	t = ti.threads[0];
+	t.tid = ti.procs[1].proc.pid;
+	ti.procs[1].threads = &t;
+	ti.img.nr_procs = 2;
+}
+
+START_TEST(test_tree)
 {
 	struct restore_ctx *c = build(free_pid(), 1);
 
-	ti.procs[1] = ti.procs[0];
-	ti.procs[1].proc.pid = free_pid_below(ti.procs[0].proc.pid);
-	ti.img.nr_procs = 2;
+	add_child(ti.procs[0].proc.pid);
+	ck_assert_int_eq(restore_check(c), 0);
+}
+END_TEST
+
+START_TEST(test_tree_child_without_parent)
+{
+	struct restore_ctx *c = build(free_pid(), 1);
+
+	add_child(free_pid_below(free_pid_below(ti.procs[0].proc.pid)));
 	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+}
+END_TEST
+
+START_TEST(test_tree_child_pid_taken)
+{
+	struct restore_ctx *c = build(free_pid(), 1);
+
+	add_child(ti.procs[0].proc.pid);
+	ti.procs[1].proc.pid = getpid();
+	ti.procs[1].threads[0].tid = getpid();
+	ck_assert_int_eq(restore_check(c), EXIT_PIDTAKEN);
 }
 END_TEST
 
@@ -240,7 +274,9 @@ static Suite *restore_suite(void)
 	tcase_add_test(ids, test_own_pid_taken);
 	tcase_add_test(ids, test_parent_pid_taken);
 	tcase_add_test(ids, test_tid_taken);
-	tcase_add_test(img, test_two_processes);
+	tcase_add_test(img, test_tree);
+	tcase_add_test(img, test_tree_child_without_parent);
+	tcase_add_test(img, test_tree_child_pid_taken);
 	tcase_add_test(img, test_other_page_size);
 	tcase_add_test(img, test_other_root);
 	tcase_add_test(img, test_other_isa_regs);
