@@ -206,36 +206,6 @@ static int start_job(struct run_ctx *c)
 	return 0;
 }
 
-/* Does the job have children? The dumper dumps one process. */
-static int job_has_children(pid_t job)
-{
-	char path[300], buf[512], *p;
-	struct dirent *de;
-	int found = 0;
-	long ppid;
-	DIR *d;
-	FILE *f;
-
-	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		/* comm may hold spaces and ')': parse after the last ')' */
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == job)
-			found = 1;
-		fclose(f);
-	}
-	closedir(d);
-	return found;
-}
-
 /* DIR/latest -> NNNN.ckpt, replaced atomically */
 static int update_latest(struct run_ctx *c, const char *name)
 {
@@ -259,16 +229,11 @@ static int update_latest(struct run_ctx *c, const char *name)
 static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 {
 	struct dump_opts o = {
-		.pid = c->job, .nr_outputs = 1, .quorum = 1,
+		.pid = c->job, .nr_outputs = 1, .quorum = 1, .tree = 1,
 		.interrupted = &never_interrupted,
 	};
 	char name[32];
 
-	if (job_has_children(c->job)) {
-		snprintf(msg, len, "can't checkpoint job %d: process trees "
-			 "are not supported yet", c->job);
-		goto err;
-	}
 	snprintf(name, sizeof(name), "%04u.ckpt", c->seq);
 	snprintf(msg, len, "%s/%s", c->o->dir, name);
 	o.outputs[0] = msg;

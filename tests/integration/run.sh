@@ -43,7 +43,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
-	   replicate replicate-tcp serve-clients tree run run-restore
+	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
@@ -51,7 +51,7 @@ CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
-CKPT_ONLY+="tree "
+CKPT_ONLY+="tree run-tree "
 CKPT_ONLY+="run run-restore run-forward "
 
 NO_CKPT=0
@@ -1040,6 +1040,21 @@ t_run() {
 			     "$(lastline "$D/out.log")"
 	check_count
 	[[ ! -e $D/run/control ]] || fail "D/run/control left behind"
+}
+
+# A job with children: each checkpoint holds the whole tree.
+t_run-tree() {
+	local n
+	need "$CKPT" "$WLB/tree"
+	start_wl "$CKPT" run -D "$D/run" -- "$WLB/tree"
+	wait_count_above 8 60 "$JOB"
+	run_dump
+	n=$("$CKPT" inspect "$RUN_IMG" | grep -c '^process ')
+	((n == 3)) || fail "the checkpoint holds $n processes, want 3"
+	touch "$D/stop"
+	wait_job "$JOB" 180 || fail "ckpt run still running 180 s after D/stop"
+	((WST == 0)) || fail "ckpt run exited $WST after D/stop:" \
+			     "$(lastline "$D/out.log")"
 }
 
 # A checkpoint, then the job is killed (and ckpt run ends); ckpt restore
