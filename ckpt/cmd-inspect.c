@@ -74,7 +74,8 @@ static void print_process(const struct bt_image *src)
 	const struct img_process *p = src->p;
 	uint32_t i;
 
-	printf("process %d comm %s exe %s cwd %s threads %u\n", p->proc.pid,
+	printf("process %d ppid %d pgid %d sid %d comm %s exe %s cwd %s threads %u\n",
+	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
 	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads);
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);

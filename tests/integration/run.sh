@@ -1049,8 +1049,12 @@ t_run-tree() {
 	start_wl "$CKPT" run -D "$D/run" -- "$WLB/tree"
 	wait_count_above 8 60 "$JOB"
 	run_dump
-	n=$("$CKPT" inspect "$RUN_IMG" | grep -c '^process ')
+	"$CKPT" inspect "$RUN_IMG" >"$D/inspect.out" ||
+		fail "ckpt inspect of the checkpoint failed"
+	n=$(grep -c '^process ' "$D/inspect.out")
 	((n == 3)) || fail "the checkpoint holds $n processes, want 3"
+	n=$(grep -c "^process [0-9]* ppid $PID " "$D/inspect.out")
+	((n == 2)) || fail "inspect shows $n children of $PID, want 2"
 	touch "$D/stop"
 	wait_job "$JOB" 180 || fail "ckpt run still running 180 s after D/stop"
 	((WST == 0)) || fail "ckpt run exited $WST after D/stop:" \
@@ -1106,7 +1110,7 @@ t_run-forward() {
 # dumped without --kill and then ends by itself: a killed tree leaves its
 # children as zombies of a PID 1 that, in this sandbox, never reaps them.
 t_tree() {
-	local pos k
+	local pos k round
 	need "$WLB/tree" "$CKPT" "$RESTORE"
 	start_wl "$WLB/tree"
 	wait_count_above 8 60 "$JOB"
@@ -1121,14 +1125,20 @@ t_tree() {
 	for k in $TREE_KIDS; do
 		wait_gone "$k" 30 || fail "child $k still there"
 	done
-	rm -f "$D/stop"
 	pos=$(image_count_pos "$D/img")
-	truncate -s "$pos" "$D/count"
-	DUMP_COUNT=$(count_lines)
-	start_restore
-	wait_restored
-	check_tree_back
-	finish
+	# twice from the same image: the first restored tree ends in between
+	for round in 1 2; do
+		rm -f "$D/stop" "$D/restored"
+		truncate -s "$pos" "$D/count"
+		DUMP_COUNT=$(count_lines)
+		start_restore
+		wait_restored
+		check_tree_back
+		finish
+		for k in $TREE_KIDS; do
+			wait_gone "$k" 30 || fail "round $round: child $k stays"
+		done
+	done
 }
 
 child_pids() {
