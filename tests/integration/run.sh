@@ -1052,7 +1052,7 @@ t_run-tree() {
 	"$CKPT" inspect "$RUN_IMG" >"$D/inspect.out" ||
 		fail "ckpt inspect of the checkpoint failed"
 	n=$(grep -c '^process ' "$D/inspect.out")
-	((n == 3)) || fail "the checkpoint holds $n processes, want 3"
+	((n == 4)) || fail "the checkpoint holds $n processes, want 4"
 	n=$(grep -c "^process [0-9]* ppid $PID " "$D/inspect.out")
 	((n == 2)) || fail "inspect shows $n children of $PID, want 2"
 	touch "$D/stop"
@@ -1104,9 +1104,10 @@ t_run-forward() {
 	wait_gone "$PID" 30 || fail "the job $PID survived the SIGTERM"
 }
 
-# attach --tree: a parent and two children (one leading its own process
-# group) come back with their PIDs, parent links and groups, carry on, and
-# the parent reaps both children, which exit 0, after D/stop. The tree is
+# attach --tree: a parent, two children (one leading its own process
+# group and blocked in wait4 for a grandchild the whole time) come back
+# with their PIDs, parent links and groups, carry on, and the parent reaps
+# both children, which exit 0, after D/stop. The tree is
 # dumped without --kill and then ends by itself: a killed tree leaves its
 # children as zombies of a PID 1 that, in this sandbox, never reaps them.
 t_tree() {

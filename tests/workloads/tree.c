@@ -1,9 +1,11 @@
 /*
  * tree.c - a process tree: the parent and two children, one in the
- * parent's process group and one leading a group of its own. Each child
+ * parent's process group and one leading a group of its own. Child a
  * counts into a file of its own and checks a memory pattern and its
- * place in the tree; the parent counts into D/count, and after D/stop
- * waits for both children in waitpid and requires that they exited 0.
+ * place in the tree; child b does the same through a grandchild that it
+ * waits for in waitpid the whole time (so it is blocked in wait4 at dump
+ * time). The parent counts into D/count, and after D/stop waits for both
+ * children in waitpid and requires that they exited 0.
  */
 #include <sys/wait.h>
 
@@ -44,17 +46,6 @@ static int child(const char *name, int own_group, pid_t parent)
 	return 0;
 }
 
-static pid_t spawn_child(const char *name, int own_group)
-{
-	pid_t parent = getpid(), pid = fork();
-
-	if (pid < 0)
-		wl_fail("fork: %s", strerror(errno));
-	if (pid == 0)
-		exit(child(name, own_group, parent));
-	return pid;
-}
-
 static void reap(pid_t pid, const char *name)
 {
 	int status;
@@ -63,6 +54,37 @@ static void reap(pid_t pid, const char *name)
 		wl_fail("waitpid %s: %s", name, strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		wl_fail("%s ended with status %#x", name, status);
+}
+
+/* Leads its own group; a grandchild counts while it waits in wait4. */
+static int middle(pid_t parent)
+{
+	pid_t me = getpid(), pid;
+
+	if (setpgid(0, 0))
+		wl_fail("setpgid: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (pid == 0)
+		exit(child("count.b", 0, me));
+	reap(pid, "grandchild");
+	if (getppid() != parent)
+		wl_fail("child b: parent is %d, want %d", getppid(), parent);
+	if (getpgrp() != getpid())
+		wl_fail("child b: in group %d", getpgrp());
+	return 0;
+}
+
+static pid_t spawn_child(const char *name, int own_group)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (pid == 0)
+		exit(own_group ? middle(parent) : child(name, 0, parent));
+	return pid;
 }
 
 int main(void)
