@@ -87,23 +87,11 @@ int net_send(int fd, const void *buf, size_t len)
 
 int net_recv(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
+	if (!read_full(fd, buf, len))
+		return 0;
+	if (errno == EIO)	/* read_full's early end: the peer closed */
+		errno = EPIPE;
+	return -1;
 }
 
 static void io_err(char *err, size_t errlen, const char *what)
