@@ -207,6 +207,30 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	return 0;
 }
 
+/* Seize a child found in the tree: 0, or 1 when it has just exited (it is
+ * not part of the tree any more), or -1. */
+static int seize_child(struct dump_tree *t, const struct dump_opts *o,
+		       struct img_writer *w, pid_t pid)
+{
+	struct proc_stat st;
+
+	if (!proc_parse_stat(pid, &st) && st.state == 'Z') {
+		pr_err("can't dump the tree of %d: %d is a zombie, which is not supported yet",
+		       o->pid, pid);
+		return -1;
+	}
+	if (tree_add(t, o, w, pid))
+		return -1;
+	if (!inject_seize(pid, &t->procs[t->n - 1].ip))
+		return 0;
+	if (errno == ESRCH) {
+		t->n--;		/* gone while we looked: not in the tree */
+		return 1;
+	}
+	pr_perror("can't seize %d", pid);
+	return -1;
+}
+
 /*
  * Freeze the root, and with --tree every descendant, parents before
  * children. A frozen process cannot fork, so once a pass over the frozen
@@ -227,8 +251,7 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 			for (k = 0; k < nk; k++) {
 				if (tree_has(t, kids[k]))
 					continue;
-				if (tree_add(t, o, w, kids[k]) ||
-				    seize(&t->procs[t->n - 1]) != DUMP_OK) {
+				if (seize_child(t, o, w, kids[k]) < 0) {
 					free(kids);
 					return DUMP_EFAILED;
 				}
