@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "elf/backtrace.h"
+#include "tests/unit/testprog.h"
 #include "image/image.h"
 #include "plugins/pipeline.h"
 
@@ -79,72 +80,13 @@ static void run(const char *cmd)
 static void compile(const char *flags, const char *name, char *path,
 		    size_t len)
 {
-	char src[128], cmd[512];
-	FILE *f;
-
-	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
-	f = fopen(src, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(prog_src, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-	snprintf(path, len, "%s/%s", dir, name);
-	snprintf(cmd, sizeof(cmd), "cc -g -O0 %s -o '%s' '%s'", flags, path,
-		 src);
-	run(cmd);
+	tp_compile(dir, name, prog_src, flags, path, len);
 }
 
-/* Wait (bounded, generously: the machine may be loaded) until pid sits in
- * its sleep: /proc/PID/syscall starts with the call's number. */
-static void wait_asleep(pid_t pid)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	char path[64], buf[64];
-	int i, fd;
-	long nr;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	for (i = 0; i < 6000; i++) {
-		ssize_t n;
-
-		fd = open(path, O_RDONLY);
-		ck_assert_int_ge(fd, 0);
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		nr = strtol(buf, NULL, 10);
-		if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep)
-			return;
-		nanosleep(&tick, NULL);
-	}
-	ck_abort_msg("process %d never went to sleep", (int)pid);
-}
-
-/* Start path with stdout on a pipe and only fds 0-2 (the dumper refuses
- * other pipes); return once it said ready and went to sleep. */
+/* Start path; return once it said ready and went to sleep. */
 static void spawn(const char *path)
 {
-	char line[64];
-	int fds[2];
-	FILE *f;
-
-	ck_assert_int_eq(pipe(fds), 0);
-	child = fork();
-	ck_assert_int_ge(child, 0);
-	if (child == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-			_exit(99);
-		dup2(fds[1], 1);
-		close_range(3, ~0U, 0);
-		execl(path, path, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-	ck_assert_str_eq(line, "ready\n");
-	fclose(f);
-	wait_asleep(child);
+	child = tp_spawn(path, 1);
 }
 
 static void dump(char *img, size_t len)

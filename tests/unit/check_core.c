@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/testprog.h"
 #include "util/util.h"
 
 #define GDB_OUT_MAX	(256 * 1024)
@@ -110,97 +111,16 @@ static const char *ckpt(void)
 
 static void compile(const char *args, char *prog, size_t len)
 {
-	char src[128];
-	FILE *f;
+	char flags[256];
 
-	snprintf(src, sizeof(src), "%s/prog.c", dir);
-	f = fopen(src, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(prog_src, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-	snprintf(prog, len, "%s/prog", dir);
-	ck_assert_int_eq(run("cc -g -O0 -pthread %s -o %s %s", args, prog,
-			     src), 0);
+	snprintf(flags, sizeof(flags), "-pthread %s", args);
+	tp_compile(dir, "prog", prog_src, flags, prog, len);
 }
 
-/* The system call a task sits in, from /proc/PID/task/TID/syscall. */
-static long task_syscall(pid_t pid, const char *tid)
-{
-	char path[400], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", (int)pid,
-		 tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static int is_sleep(long nr)
-{
-	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep ||
-	       nr == SYS_pause || nr == SYS_ppoll || nr == SYS_rt_sigsuspend;
-}
-
-/* Both threads asleep where the test expects them (bounded wait). */
-static void wait_asleep(pid_t pid)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	char path[64];
-	int i, n, asleep;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	for (i = 0; i < 6000; i++) {
-		struct dirent *de;
-		DIR *d = opendir(path);
-
-		ck_assert_ptr_nonnull(d);
-		n = asleep = 0;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			n++;
-			asleep += is_sleep(task_syscall(pid, de->d_name));
-		}
-		closedir(d);
-		if (n == 2 && asleep == 2)
-			return;
-		nanosleep(&tick, NULL);
-	}
-	ck_abort_msg("the threads of %d never went to sleep", (int)pid);
-}
-
-/* Start prog with stdout to a pipe and wait for its "ready". Only 0-2
- * are kept open: ckpt refuses pipes above 2. */
+/* Start prog and wait for its "ready" and both threads asleep. */
 static void spawn(const char *prog)
 {
-	char line[64];
-	int fds[2];
-	FILE *f;
-
-	ck_assert_int_eq(pipe(fds), 0);
-	child = fork();
-	ck_assert_int_ge(child, 0);
-	if (child == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-			_exit(99);
-		dup2(fds[1], 1);
-		close_range(3, ~0U, 0);
-		execl(prog, prog, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-	ck_assert_str_eq(line, "ready\n");
-	fclose(f);
-	wait_asleep(child);
+	child = tp_spawn(prog, 2);
 }
 
 /* Dump the child, kill it, convert the image to dir/core. */
