@@ -7,6 +7,7 @@
  * cap and against the bytes left before anything is allocated.
  */
 #include <endian.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -641,7 +642,7 @@ void img_vma_free(struct img_vma *v)
 /* ---- FD ----------------------------------------------------------------- */
 
 /* i32 fd; u32 type flags fdflags; u64 pos; u32 mode; u64 dev ino size;
- * optstr path (required for REG, DIR and CHR) */
+ * optstr path (required for REG, DIR and CHR); u32 file (FILE only) */
 int img_enc_fd(struct enc *e, const struct img_fd *f)
 {
 	enc_u32(e, f->fd);
@@ -654,6 +655,7 @@ int img_enc_fd(struct enc *e, const struct img_fd *f)
 	enc_u64(e, f->ino);
 	enc_u64(e, f->size);
 	enc_str(e, f->path, 1, "fd path too long");
+	enc_u32(e, f->file);
 	return e->err ? -1 : 0;
 }
 
@@ -669,11 +671,14 @@ int img_dec_fd(struct dec *d, struct img_fd *f)
 	dec_u64(d, &f->ino);
 	dec_u64(d, &f->size);
 	dec_str(d, &f->path, 1, "fd path");
+	dec_u32(d, &f->file);
 	dec_check(d, f->fd >= 0, "bad fd number %d", f->fd);
-	dec_check(d, f->type >= IMG_FD_REG && f->type <= IMG_FD_INHERIT,
+	dec_check(d, f->type >= IMG_FD_REG && f->type <= IMG_FD_FILE,
 		  "bad fd type %u", f->type);
 	dec_check(d, f->path || f->type >= IMG_FD_TTY,
 		  "no path for fd type %u", f->type);
+	dec_check(d, (f->type == IMG_FD_FILE) == (f->file != 0),
+		  "fd %d of type %u with file %u", f->fd, f->type, f->file);
 	return dec_end(d);
 }
 
@@ -709,5 +714,78 @@ int img_dec_sigacts(struct dec *d, struct img_sigact *acts)
 		dec_u64(d, &acts[i].restorer);
 		dec_u64(d, &acts[i].mask);
 	}
+	return dec_end(d);
+}
+
+/* ---- FILE --------------------------------------------------------------- */
+
+/* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size */
+int img_enc_file(struct enc *e, const struct img_file *f)
+{
+	enc_u32(e, f->id);
+	enc_u32(e, f->kind);
+	enc_u32(e, f->flags);
+	enc_u64(e, f->dev);
+	enc_u64(e, f->ino);
+	enc_str(e, f->path, 1, "file path too long");
+	enc_u32(e, f->pipe_size);
+	return e->err ? -1 : 0;
+}
+
+int img_dec_file(struct dec *d, struct img_file *f)
+{
+	dec_u32(d, &f->id);
+	dec_u32(d, &f->kind);
+	dec_u32(d, &f->flags);
+	dec_u64(d, &f->dev);
+	dec_u64(d, &f->ino);
+	dec_str(d, &f->path, 1, "file path");
+	dec_u32(d, &f->pipe_size);
+	dec_check(d, f->id > 0, "file id 0");
+	dec_check(d, f->kind >= IMG_FILE_PIPE && f->kind <= IMG_FILE_FIFO,
+		  "file %u: bad kind %u", f->id, f->kind);
+	dec_check(d, (f->kind == IMG_FILE_FIFO) == (f->path != NULL),
+		  "file %u: a path goes with a FIFO and only a FIFO", f->id);
+	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
+		  "file %u: bad access mode in flags %#x", f->id, f->flags);
+	dec_check(d, f->pipe_size <= IMG_MAX_PIPE,
+		  "file %u: pipe size %u too large", f->id, f->pipe_size);
+	return dec_end(d);
+}
+
+void img_file_free(struct img_file *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		free(f->chunks[i].data);
+	free(f->chunks);
+	free(f->path);
+	f->chunks = NULL;
+	f->path = NULL;
+	f->nr_chunks = 0;
+}
+
+/* u32 file flags; u32 len; len bytes */
+int img_enc_file_data(struct enc *e, uint32_t file, const struct img_chunk *ch)
+{
+	enc_u32(e, file);
+	enc_u32(e, ch->flags);
+	enc_cap(e, ch->len, IMG_MAX_CHUNK, "file data chunk too large");
+	enc_u32(e, ch->len);
+	enc_bytes(e, ch->data, ch->len);
+	return e->err ? -1 : 0;
+}
+
+int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch)
+{
+	dec_u32(d, file);
+	dec_u32(d, &ch->flags);
+	dec_u32(d, &ch->len);
+	dec_check(d, ch->flags == 0, "file data flags %#x", ch->flags);
+	dec_check(d, ch->len > 0 && ch->len <= IMG_MAX_CHUNK,
+		  "file data of %u bytes", ch->len);
+	if (!d->failed)
+		dec_blob(d, &ch->data, ch->len, IMG_MAX_CHUNK, "file data");
 	return dec_end(d);
 }

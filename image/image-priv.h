@@ -88,16 +88,22 @@ int img_enc_thread(struct enc *e, const struct img_thread *t);
 int img_enc_vma(struct enc *e, const struct img_vma *v);
 int img_enc_fd(struct enc *e, const struct img_fd *f);
 int img_enc_sigacts(struct enc *e, const struct img_sigact *acts);
+int img_enc_file(struct enc *e, const struct img_file *f);
+int img_enc_file_data(struct enc *e, uint32_t file,
+		      const struct img_chunk *ch);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa);
 int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size);
 int img_dec_fd(struct dec *d, struct img_fd *f);
 int img_dec_sigacts(struct dec *d, struct img_sigact *acts);
+int img_dec_file(struct dec *d, struct img_file *f);
+int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch);
 
 void img_proc_free(struct img_proc *p);
 void img_thread_free(struct img_thread *t);
 void img_vma_free(struct img_vma *v);
 void img_fd_free(struct img_fd *f);
+void img_file_free(struct img_file *f);
 
 #endif

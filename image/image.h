@@ -30,7 +30,7 @@
 #include "util/util.h"
 
 #define IMG_MAGIC		"CKPTIMG"	/* 8 bytes with its NUL */
-#define IMG_VERSION		1
+#define IMG_VERSION		2
 #define IMG_HEADER_SIZE		128	/* fixed, see img_header */
 
 enum img_isa {
@@ -45,6 +45,8 @@ enum img_rec_type {
 	IMG_REC_PAGES = 4,
 	IMG_REC_FD = 5,
 	IMG_REC_SIGACTS = 6,
+	IMG_REC_FILE = 7,	/* image level: before the first PROC */
+	IMG_REC_FILE_DATA = 8,	/* bytes queued in the FILE before it */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -60,6 +62,9 @@ enum img_rec_type {
 #define IMG_SIGINFO_SIZE	128
 #define IMG_NR_RLIMITS		16
 #define IMG_MAX_GROUPS		65536
+#define IMG_MAX_FILES		(1u << 20)
+#define IMG_MAX_CHUNK		(512u * 1024)	/* FILE_DATA bytes */
+#define IMG_MAX_PIPE		(64u << 20)	/* pipe capacity */
 
 struct img_header {
 	uint32_t version;
@@ -173,6 +178,7 @@ enum img_fd_type {
 	IMG_FD_CHR = 3,		/* character device by path (/dev/null) */
 	IMG_FD_TTY = 4,		/* a terminal: restore's own is used */
 	IMG_FD_INHERIT = 5,	/* pipe/socket on 0-2: restore's own fd */
+	IMG_FD_FILE = 6,	/* the image's FILE record img_fd.file */
 };
 
 struct img_fd {
@@ -184,6 +190,38 @@ struct img_fd {
 	uint32_t mode;		/* st_mode */
 	uint64_t dev, ino, size;
 	char *path;
+	uint32_t file;		/* IMG_FD_FILE: its img_file.id, else 0 */
+};
+
+/*
+ * Open file descriptions the processes of an image share or that only the
+ * tree as a whole can rebuild (the two ends of a pipe). Every fd of type
+ * IMG_FD_FILE names one; fds naming the same id share one description
+ * after restore (offset, flags), as after dup() or fork().
+ */
+enum img_file_kind {
+	IMG_FILE_PIPE = 1,	/* one end of an anonymous pipe */
+	IMG_FILE_FIFO = 2,	/* one end of a named pipe, path set */
+};
+
+/* Bytes queued in a file at dump time (IMG_REC_FILE_DATA), in order. For
+ * a pipe the queue belongs to the pipe: one of its files carries it. */
+struct img_chunk {
+	uint32_t flags;		/* none defined yet: 0 */
+	uint32_t len;		/* 1 .. IMG_MAX_CHUNK */
+	uint8_t *data;
+};
+
+struct img_file {
+	uint32_t id;		/* 1.., unique in the image */
+	uint32_t kind;		/* enum img_file_kind */
+	uint32_t flags;		/* open(2) access mode and status flags */
+	uint64_t dev, ino;	/* files of one kind and ino share one object
+				 * (both ends of a pipe share the pipe) */
+	char *path;		/* FIFO: the path it is reopened by */
+	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
+	uint32_t nr_chunks;
+	struct img_chunk *chunks;
 };
 
 struct img_sigact {
@@ -207,6 +245,8 @@ struct img_process {
 
 struct image {
 	struct img_header hdr;
+	uint32_t nr_files;
+	struct img_file *files;
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -242,6 +282,11 @@ int img_write_thread(struct img_writer *w, const struct img_thread *t)
 int img_write_vma(struct img_writer *w, const struct img_vma *v)
 	__must_check;
 int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
+/* FILE and FILE_DATA records come after the header, before any PROC. */
+int img_write_file(struct img_writer *w, const struct img_file *f)
+	__must_check;
+int img_write_file_data(struct img_writer *w, uint32_t file,
+			const void *buf, uint32_t len) __must_check;
 int img_write_sigacts(struct img_writer *w,
 		      const struct img_sigact acts[IMG_NSIG]) __must_check;
 /* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
@@ -275,6 +320,8 @@ struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
 struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	__must_check;
 void img_free(struct image *img);
+/* The FILE record with this id, or NULL. */
+const struct img_file *img_find_file(const struct image *img, uint32_t id);
 
 const char *img_rec_name(uint32_t type);
 const char *img_isa_name(uint32_t isa);

@@ -54,6 +54,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_PAGES] = "PAGES",
 		[IMG_REC_FD] = "FD",
 		[IMG_REC_SIGACTS] = "SIGACTS",
+		[IMG_REC_FILE] = "FILE",
+		[IMG_REC_FILE_DATA] = "FILE_DATA",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -416,7 +418,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_SIGACTS) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_FILE_DATA) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -588,5 +590,25 @@ void img_free(struct image *img)
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
 	free(img->procs);
+	for (i = 0; i < img->nr_files; i++)
+		img_file_free(&img->files[i]);
+	free(img->files);
 	free(img);
+}
+
+/* The reader keeps files sorted by id (it refuses any other order). */
+const struct img_file *img_find_file(const struct image *img, uint32_t id)
+{
+	uint32_t lo = 0, hi = img->nr_files, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (img->files[mid].id == id)
+			return &img->files[mid];
+		if (img->files[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }

@@ -99,10 +99,76 @@ static int sem_vma(struct rd *r, struct dec *d, struct img_process *p)
 
 static int sem_fd(struct rd *r, struct dec *d, struct img_process *p)
 {
+	struct img_fd *f;
+
 	if (rd_grow(r, &p->fds, &r->cap_fds, p->nr_fds, sizeof(*p->fds)))
 		return -1;
-	p->nr_fds++;
-	return img_dec_fd(d, &p->fds[p->nr_fds - 1]);
+	f = &p->fds[p->nr_fds++];
+	if (img_dec_fd(d, f))
+		return -1;
+	if (f->file && !img_find_file(r->img, f->file)) {
+		rec_fail(r, "fd %d names file %u, which the image lacks",
+			 f->fd, f->file);
+		return -1;
+	}
+	return 0;
+}
+
+/* FILE records: before the first PROC, ids increasing. */
+static int sem_file(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_file *f;
+
+	if (img->nr_procs) {
+		rec_fail(r, "FILE record after the first PROC");
+		return -1;
+	}
+	if (img->nr_files >= IMG_MAX_FILES) {
+		rec_fail(r, "more than %u files", IMG_MAX_FILES);
+		return -1;
+	}
+	if (rd_grow(r, &img->files, &r->cap_files, img->nr_files,
+		    sizeof(*f)))
+		return -1;
+	f = &img->files[img->nr_files++];
+	r->cap_chunks = 0;
+	if (img_dec_file(d, f))
+		return -1;
+	if (img->nr_files > 1 && f->id <= f[-1].id) {
+		rec_fail(r, "file id %u not above the one before (%u)", f->id,
+			 f[-1].id);
+		return -1;
+	}
+	return 0;
+}
+
+/* FILE_DATA: right after its FILE (or another FILE_DATA of it). */
+static int sem_file_data(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_file *f;
+	struct img_chunk ch = { 0 };
+	uint32_t id = 0;
+
+	if (img_dec_file_data(d, &id, &ch)) {
+		free(ch.data);
+		return -1;
+	}
+	f = img->nr_files ? &img->files[img->nr_files - 1] : NULL;
+	if (img->nr_procs || !f || f->id != id) {
+		free(ch.data);
+		rec_fail(r, "FILE_DATA of file %u not right after its FILE",
+			 id);
+		return -1;
+	}
+	if (rd_grow(r, &f->chunks, &r->cap_chunks, f->nr_chunks,
+		    sizeof(ch))) {
+		free(ch.data);
+		return -1;
+	}
+	f->chunks[f->nr_chunks++] = ch;
+	return 0;
 }
 
 static int sem_sigacts(struct rd *r, struct dec *d, struct img_process *p)
@@ -121,6 +187,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 
 	if (r->type == IMG_REC_PROC)
 		return sem_proc(r, d);
+	if (r->type == IMG_REC_FILE)
+		return sem_file(r, d);
+	if (r->type == IMG_REC_FILE_DATA)
+		return sem_file_data(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;

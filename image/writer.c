@@ -232,6 +232,26 @@ int img_write_fd(struct img_writer *w, const struct img_fd *f)
 	return wr_encoded(w, IMG_REC_FD, img_enc_fd(&w->enc, f));
 }
 
+int img_write_file(struct img_writer *w, const struct img_file *f)
+{
+	if (wr_expect(w, W_HEADER, "FILE record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_FILE, img_enc_file(&w->enc, f));
+}
+
+int img_write_file_data(struct img_writer *w, uint32_t file,
+			const void *buf, uint32_t len)
+{
+	struct img_chunk ch = { .len = len, .data = (uint8_t *)buf };
+
+	if (wr_expect(w, W_HEADER, "FILE_DATA record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_FILE_DATA,
+			  img_enc_file_data(&w->enc, file, &ch));
+}
+
 int img_write_sigacts(struct img_writer *w,
 		      const struct img_sigact acts[IMG_NSIG])
 {

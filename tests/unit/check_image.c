@@ -193,10 +193,33 @@ static void w_sigacts(struct img_writer *w)
 	ck_assert_int_eq(img_write_sigacts(w, a), 0);
 }
 
+static void w_file(struct img_writer *w, uint32_t id, uint32_t kind,
+		   const char *fpath)
+{
+	struct img_file f = {
+		.id = id, .kind = kind, .flags = O_WRONLY | O_NONBLOCK,
+		.dev = 12, .ino = 3400 + id, .path = (char *)fpath,
+		.pipe_size = 65536,
+	};
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+}
+
+static void w_file_fd(struct img_writer *w, int32_t fd, uint32_t file)
+{
+	struct img_fd f = { .fd = fd, .type = IMG_FD_FILE, .file = file };
+
+	ck_assert_int_eq(img_write_fd(w, &f), 0);
+}
+
 /* The image of the round trip: two processes, every record type. */
 static void write_full_image(struct img_writer *w)
 {
 	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	ck_assert_int_eq(img_write_file_data(w, 1, "in flight", 9), 0);
+	ck_assert_int_eq(img_write_file_data(w, 1, "more", 4), 0);
+	w_file(w, 4, IMG_FILE_FIFO, "/tmp/fifo");
 	w_proc(w, 100, 2);
 	w_thread(w, 100);
 	w_vma(w, 0x400000, 0x403000, "/usr/bin/test");
@@ -214,6 +237,36 @@ static void write_full_image(struct img_writer *w)
 	w_thread(w, 200);
 	w_vma(w, 0x10000, 0x11000, NULL);
 	w_pages(w, 0x10000, 1);
+	w_file_fd(w, 7, 4);
+	w_file_fd(w, 8, 1);
+}
+
+static void check_files(const struct image *img)
+{
+	const struct img_file *f;
+	const struct img_process *p = &img->procs[1];
+
+	ck_assert_uint_eq(img->nr_files, 2);
+	f = img_find_file(img, 1);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->kind, IMG_FILE_PIPE);
+	ck_assert_uint_eq(f->flags, O_WRONLY | O_NONBLOCK);
+	ck_assert_uint_eq(f->ino, 3401);
+	ck_assert_uint_eq(f->pipe_size, 65536);
+	ck_assert_ptr_null(f->path);
+	ck_assert_uint_eq(f->nr_chunks, 2);
+	ck_assert_uint_eq(f->chunks[0].len, 9);
+	ck_assert_mem_eq(f->chunks[0].data, "in flight", 9);
+	ck_assert_mem_eq(f->chunks[1].data, "more", 4);
+	f = img_find_file(img, 4);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->path, "/tmp/fifo");
+	ck_assert_uint_eq(f->nr_chunks, 0);
+	ck_assert_ptr_null(img_find_file(img, 2));
+	ck_assert_uint_eq(p->nr_fds, 2);
+	ck_assert_uint_eq(p->fds[0].type, IMG_FD_FILE);
+	ck_assert_uint_eq(p->fds[0].file, 4);
+	ck_assert_uint_eq(p->fds[1].file, 1);
 }
 
 /* A small valid image: one process, one thread, one VMA, one page. */
@@ -450,9 +503,9 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(p->proc.pid, 200);
 	ck_assert_uint_eq(p->nr_threads, 1);
 	ck_assert_uint_eq(p->nr_vmas, 1);
-	ck_assert_uint_eq(p->nr_fds, 0);
 	ck_assert_int_eq(p->has_sigacts, 0);
 	check_page_data(fd, &p->pages[0]);
+	check_files(img);
 	close(fd);
 	img_free(img);
 }
@@ -660,11 +713,15 @@ START_TEST(test_refuse_other_version)
 {
 	size_t len;
 	uint8_t *buf = small_image(&len);
+	char want[64];
 
-	/* a valid header of version 2: only the version check stops it */
+	/* a valid header of the next version: only the version check stops
+	 * it */
 	put_le32(buf + IMG_HDR_VERSION_OFF, IMG_VERSION + 1);
 	fix_header_crc(buf);
-	expect_refused(buf, len, 0, "format version 2, this build reads 1");
+	snprintf(want, sizeof(want), "format version %u, this build reads %u",
+		 IMG_VERSION + 1, IMG_VERSION);
+	expect_refused(buf, len, 0, want);
 	/* and with the CRC left alone, still refused as a version */
 	put_le32(buf + IMG_HDR_VERSION_OFF, 9);
 	expect_refused(buf, len, 0, "format version 9");
@@ -830,6 +887,82 @@ START_TEST(test_refuse_bad_fd)
 }
 END_TEST
 
+/* files: an fd naming a missing file, ids out of order, data astray,
+ * FILE after a PROC, bad kind, a FIFO without its path */
+START_TEST(test_refuse_fd_missing_file)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_file_fd(w, 3, 2);
+	commit_expect_refused(w, "fd 3 names file 2, which the image lacks");
+}
+END_TEST
+
+START_TEST(test_refuse_file_order)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 5, IMG_FILE_PIPE, NULL);
+	w_file(w, 5, IMG_FILE_PIPE, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "file id 5 not above the one before");
+}
+END_TEST
+
+START_TEST(test_refuse_file_data_astray)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	w_file(w, 2, IMG_FILE_PIPE, NULL);
+	ck_assert_int_eq(img_write_file_data(w, 1, "x", 1), 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "FILE_DATA of file 1 not right after");
+}
+END_TEST
+
+START_TEST(test_refuse_file_kinds)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, 77, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "file 1: bad kind 77");
+	w = img_writer_open(path);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_FIFO, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "a path goes with a FIFO");
+}
+END_TEST
+
+/* the writer keeps FILE records before the first PROC */
+START_TEST(test_file_after_proc_refused_by_writer)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_file f = { .id = 1, .kind = IMG_FILE_PIPE };
+
+	ck_assert_int_eq(img_write_file(w, &f), -1);
+	img_writer_abort(w);
+}
+END_TEST
+
 START_TEST(test_refuse_two_sigacts)
 {
 	struct img_writer *w = begin_proc(1);
@@ -912,6 +1045,11 @@ static Suite *image_suite(void)
 	add(sem, test_refuse_duplicate_tid);
 	add(sem, test_refuse_duplicate_fd);
 	add(sem, test_refuse_bad_fd);
+	add(sem, test_refuse_fd_missing_file);
+	add(sem, test_refuse_file_order);
+	add(sem, test_refuse_file_data_astray);
+	add(sem, test_refuse_file_kinds);
+	add(sem, test_file_after_proc_refused_by_writer);
 	add(sem, test_refuse_two_sigacts);
 	add(sem, test_refuse_unaligned_vma);
 	add(sem, test_refuse_high_vma);
