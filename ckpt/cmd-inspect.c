@@ -69,6 +69,61 @@ static void print_thread(const struct bt_image *src,
 		print_frame(i, &frames[i]);
 }
 
+static const char *fd_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[IMG_FD_REG] = "reg", [IMG_FD_DIR] = "dir",
+		[IMG_FD_CHR] = "chr", [IMG_FD_TTY] = "tty",
+		[IMG_FD_INHERIT] = "inherit", [IMG_FD_FILE] = "file",
+	};
+
+	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
+}
+
+static const char *file_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case IMG_FILE_PIPE:
+		return "pipe";
+	case IMG_FILE_FIFO:
+		return "fifo";
+	}
+	return "?";
+}
+
+static uint64_t queued_bytes(const struct img_file *f)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		n += f->chunks[i].len;
+	return n;
+}
+
+static void print_fd(const struct img_fd *f)
+{
+	printf("fd %d %s", f->fd, fd_type_name(f->type));
+	if (f->type == IMG_FD_FILE)
+		printf(" %u", f->file);
+	printf(" flags %#o pos %" PRIu64 " %s\n", f->flags, f->pos,
+	       f->path ? f->path : "");
+}
+
+static void print_files(const struct image *img)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_files; i++) {
+		const struct img_file *f = &img->files[i];
+
+		printf("file %u: %s ino %" PRIu64 " flags %#o size %u, %" PRIu64
+		       " bytes queued%s%s\n", f->id, file_kind_name(f->kind),
+		       f->ino, f->flags, f->pipe_size, queued_bytes(f),
+		       f->path ? " " : "", f->path ? f->path : "");
+	}
+}
+
 static void print_process(const struct bt_image *src)
 {
 	const struct img_process *p = src->p;
@@ -87,9 +142,7 @@ static void print_process(const struct bt_image *src)
 		       v->path ? v->path : "");
 	}
 	for (i = 0; i < p->nr_fds; i++)
-		printf("fd %d type %u flags %#o pos %" PRIu64 " %s\n",
-		       p->fds[i].fd, p->fds[i].type, p->fds[i].flags,
-		       p->fds[i].pos, p->fds[i].path ? p->fds[i].path : "");
+		print_fd(&p->fds[i]);
 	printf("pages %" PRIu64 " in %u runs\n", total_pages(p), p->nr_pages);
 }
 
@@ -238,13 +291,39 @@ static void json_fd(const struct img_fd *f)
 {
 	putchar('{');
 	json_i64(1, "fd", f->fd);
-	json_u64(0, "type", f->type);
+	json_kstr(0, "type", fd_type_name(f->type));
+	if (f->type == IMG_FD_FILE)
+		json_u64(0, "file", f->file);
 	json_hex(0, "flags", f->flags);
 	json_u64(0, "fdflags", f->fdflags);
 	json_u64(0, "pos", f->pos);
 	json_hex(0, "mode", f->mode);
 	json_kstr(0, "path", f->path);
 	putchar('}');
+}
+
+static void json_files(const struct image *img)
+{
+	uint32_t i;
+
+	json_key(0, "files");
+	putchar('[');
+	for (i = 0; i < img->nr_files; i++) {
+		const struct img_file *f = &img->files[i];
+
+		putchar(i ? ',' : '{');
+		if (i)
+			putchar('{');
+		json_u64(1, "id", f->id);
+		json_kstr(0, "kind", file_kind_name(f->kind));
+		json_hex(0, "flags", f->flags);
+		json_u64(0, "ino", f->ino);
+		json_u64(0, "pipe_size", f->pipe_size);
+		json_u64(0, "queued", queued_bytes(f));
+		json_kstr(0, "path", f->path);
+		putchar('}');
+	}
+	putchar(']');
 }
 
 static void json_proc_fields(const struct img_proc *pr)
@@ -307,6 +386,7 @@ static void json_image(const struct image *img, int fd)
 	json_u64(0, "page_size", img->hdr.page_size);
 	json_kstr(0, "kernel", img->hdr.kernel);
 	json_u64(0, "created", img->hdr.created);
+	json_files(img);
 	json_key(0, "processes");
 	putchar('[');
 	for (i = 0; i < img->nr_procs; i++) {
@@ -326,6 +406,7 @@ static void print_image(const struct image *img, int fd)
 	printf("image version %u isa %s page-size %u kernel %s\n",
 	       img->hdr.version, img_isa_name(img->hdr.isa),
 	       img->hdr.page_size, img->hdr.kernel);
+	print_files(img);
 	for (i = 0; i < img->nr_procs; i++) {
 		src.p = &img->procs[i];
 		print_process(&src);

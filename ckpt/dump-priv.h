@@ -37,14 +37,31 @@ void dump_free_process(struct img_process *p);
 
 int dump_interrupted(const struct dump_ctx *c);
 
+/* A FILE record in the making, and an fd of the tree that has it. */
+struct dump_file {
+	struct img_file f;
+	pid_t pid;
+	int fd;
+	pid_t outside;		/* a process outside the tree holding it */
+	int outside_fd;
+	int drop;
+};
+
 /* The processes of one dump: the root first, then its descendants. */
 struct dump_tree {
 	struct dump_ctx *procs;
 	int n;
+	struct dump_file *files;
+	uint32_t nr_files;
 };
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 int dump_tree_check_fds(const struct dump_tree *t) __must_check;
+
+/* dump-filetab.c: the tree's FILE records, gathered while it is frozen */
+int dump_tree_files(struct dump_tree *t) __must_check;
+int dump_write_files(struct dump_tree *t, struct img_writer *w) __must_check;
+void dump_free_files(struct dump_tree *t);
 
 #endif

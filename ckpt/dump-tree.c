@@ -52,9 +52,8 @@ static const struct img_fd *find_fd(const struct img_process *p, int fd)
 /*
  * Pipes and sockets on 0-2 are replaced by restore's own. That is right
  * for the root and for a descendant that shares the root's (the job's
- * terminal or log pipe), but a pipe between two processes of the tree
- * would come back as two unrelated ends: refused until trees carry their
- * pipes.
+ * terminal or log pipe); a descendant whose 0-2 leads elsewhere out of
+ * the tree would be handed the wrong one.
  */
 int dump_tree_check_fds(const struct dump_tree *t)
 {
@@ -74,8 +73,8 @@ int dump_tree_check_fds(const struct dump_tree *t)
 			if (r && r->type == IMG_FD_INHERIT && r->dev == f->dev &&
 			    r->ino == f->ino)
 				continue;
-			pr_err("can't dump fd %d of %d: %s does not lead out of the tree; pipes inside a tree are not supported yet",
-			       f->fd, t->procs[i].pid, f->path);
+			pr_err("can't dump fd %d of %d: %s leads out of the tree but is not the root's fd %d",
+			       f->fd, t->procs[i].pid, f->path, f->fd);
 			errno = EOPNOTSUPP;
 			return -1;
 		}

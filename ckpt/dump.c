@@ -161,7 +161,8 @@ static int dump_frozen(struct dump_tree *t)
 	for (i = 0; i < t->n; i++)
 		if (collect(&t->procs[i]))
 			return -1;
-	if (dump_tree_check_fds(t) || write_header(&t->procs[0]))
+	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
+	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w))
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (write_records(&t->procs[i]))
@@ -307,6 +308,7 @@ static void free_tree(struct dump_tree *t)
 		dump_free_process(&t->procs[i].proc);
 	}
 	free(t->procs);
+	dump_free_files(t);
 }
 
 enum dump_result dump_process(const struct dump_opts *o)

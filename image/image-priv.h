@@ -104,6 +104,5 @@ void img_proc_free(struct img_proc *p);
 void img_thread_free(struct img_thread *t);
 void img_vma_free(struct img_vma *v);
 void img_fd_free(struct img_fd *f);
-void img_file_free(struct img_file *f);
 
 #endif

@@ -320,6 +320,8 @@ struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
 struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	__must_check;
 void img_free(struct image *img);
+/* Frees what f points to (path, chunks), not f. */
+void img_file_free(struct img_file *f);
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 

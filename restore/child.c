@@ -44,6 +44,8 @@ struct child_env {
 	pid_t root_pgid;	/* the root's group, restore's own */
 	int msg_fd;
 	int std[3];		/* restore's own 0, 1, 2, moved up */
+	int *files;		/* the image's file table, see files.c */
+	uint32_t nr_files;
 	uint64_t cand[NR_CANDIDATES];
 	int nr_cand;
 };
@@ -100,6 +102,9 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 		if (f->fd <= 2 && e->std[f->fd] >= 0)
 			return dup(e->std[f->fd]);
 		return open("/dev/null", O_RDWR);
+	case IMG_FD_FILE:
+		i = restore_file_index(e->c->img, f->file);
+		return i < 0 ? -1 : dup(e->files[i]);
 	case IMG_FD_DIR:
 		return open(f->path, O_RDONLY | O_DIRECTORY);
 	default:
@@ -125,7 +130,8 @@ static void open_fds(struct child_env *e)
 
 		if (fd < 0)
 			child_fail(e, errno, "can't open %s for fd %d: %s",
-				   f->path, f->fd, strerror(errno));
+				   f->path ? f->path : "its file", f->fd,
+				   strerror(errno));
 		if (fd != f->fd) {
 			if (dup2(fd, f->fd) < 0)
 				child_fail(e, errno, "can't place fd %d: %s",
@@ -161,6 +167,21 @@ static int close_all_but(const int *keep, int n)
 	return syscall(SYS_close_range, from, ~0U, 0) ? -1 : 0;
 }
 
+/* The file table above every fd of the image, where placing those fds
+ * cannot close it; kept[] gets the new numbers. */
+static void move_files(struct child_env *e, int top, int *kept)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->nr_files; i++) {
+		e->files[i] = fcntl(e->files[i], F_DUPFD_CLOEXEC, top);
+		if (e->files[i] < 0)
+			child_fail(e, errno, "can't move file %u: %s", i + 1,
+				   strerror(errno));
+		kept[i] = e->files[i];
+	}
+}
+
 /*
  * Move what we keep above every fd of the image and close everything
  * else, restore's own descriptors included: none may leak into the
@@ -169,9 +190,12 @@ static int close_all_but(const int *keep, int n)
 static void clear_fds(struct child_env *e, int *msg_fd)
 {
 	struct img_process *p = e->c->proc;
-	int top = 3, i, keep[5];
+	int top = 3, i, n = 5 + e->nr_files, *keep;
 	uint32_t k;
 
+	keep = malloc(n * sizeof(*keep));
+	if (!keep)
+		child_fail(e, ENOMEM, "out of memory");
 	for (k = 0; k < p->nr_fds; k++)
 		if (p->fds[k].fd >= top)
 			top = p->fds[k].fd + 1;
@@ -185,10 +209,20 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	keep[0] = e->c->child_img_fd;
 	keep[1] = *msg_fd;
 	memcpy(&keep[2], e->std, sizeof(e->std));
-	qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), cmp_int);
-	if (close_all_but(keep, ARRAY_SIZE(keep)))
+	move_files(e, top, &keep[5]);
+	qsort(keep, n, sizeof(keep[0]), cmp_int);
+	if (close_all_but(keep, n))
 		child_fail(e, errno, "can't close descriptors: %s",
 			   strerror(errno));
+	free(keep);
+}
+
+static void close_files(struct child_env *e)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->nr_files; i++)
+		close(e->files[i]);
 }
 
 static void set_limits(struct child_env *e)
@@ -311,6 +345,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	pick_candidates(e);
 	clear_fds(e, &msg_fd);
 	open_fds(e);
+	close_files(e);
 	for (i = 0; i < 3; i++)
 		if (e->std[i] >= 0)
 			close(e->std[i]);
@@ -395,14 +430,12 @@ void restore_kill_tree(struct restore_ctx *all, int n)
 		all[i].child = 0;
 }
 
-int restore_create_tree(struct restore_ctx *all, int n)
+static int create_tree(struct restore_ctx *all, int n, struct child_env *ep)
 {
-	struct child_env e = { .c = &all[0], .all = all, .nr_all = n };
+	struct child_env e = *ep;
 	pid_t root;
-	int pfd[2], ret, i;
+	int pfd[2], ret;
 
-	for (i = 0; i < n; i++)
-		all[i].tramp_len = TRAMP_PAGES * all[i].page_size;
 	if (pipe(pfd)) {
 		pr_perror("can't create a pipe");
 		return EXIT_FAILED;
@@ -426,5 +459,20 @@ int restore_create_tree(struct restore_ctx *all, int n)
 	close(pfd[0]);
 	if (ret)	/* the others die with their parents (PDEATHSIG) */
 		restore_kill_tree(all, n);
+	return ret;
+}
+
+int restore_create_tree(struct restore_ctx *all, int n)
+{
+	struct child_env e = { .c = &all[0], .all = all, .nr_all = n };
+	int ret, i;
+
+	for (i = 0; i < n; i++)
+		all[i].tramp_len = TRAMP_PAGES * all[i].page_size;
+	if (restore_files_open(all[0].img, &e.files))
+		return EXIT_FAILED;
+	e.nr_files = e.files ? all[0].img->nr_files : 0;
+	ret = create_tree(all, n, &e);
+	restore_files_close(e.files, e.nr_files);
 	return ret;
 }

@@ -57,6 +57,11 @@ int restore_check(struct restore_ctx *c);
  * created by its parent) waiting to be seized; 0 or an exit status. */
 int restore_create_tree(struct restore_ctx *all, int n);
 void restore_kill_tree(struct restore_ctx *all, int n);
+/* files.c: the image's file table, opened in restore; fds[i] holds
+ * img->files[i] (NULL and 0 when there is none) */
+int restore_files_open(const struct image *img, int **fds) __must_check;
+void restore_files_close(int *fds, uint32_t n);
+int restore_file_index(const struct image *img, uint32_t id);
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */

@@ -44,14 +44,14 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
-	   run-forward)
+	   run-forward pipes)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
-CKPT_ONLY+="tree run-tree "
+CKPT_ONLY+="tree run-tree pipes "
 CKPT_ONLY+="run run-restore run-forward "
 
 NO_CKPT=0
@@ -1140,6 +1140,52 @@ t_tree() {
 			wait_gone "$k" 30 || fail "round $round: child $k stays"
 		done
 	done
+}
+
+# Pipes and a FIFO between parent and child, full at dump time: every
+# record comes exactly once after restore (the workload counts them), the
+# bytes of a pipe whose writer is gone come before its end of file, and
+# the fds of the restored tree are the pipes they were (one description
+# under two fds in the parent). Restored twice from one image.
+t_pipes() {
+	local pos round k
+	need "$WLB/pipes" "$CKPT" "$RESTORE"
+	start_wl "$WLB/pipes"
+	wait_count_above 30 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
+		fail "pipes has children '$TREE_KIDS'"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
+		fail "inspect failed: $(lastline "$D/inspect.out")"
+	grep -Eq '^file [0-9]+: pipe .* [1-9][0-9]{3,} bytes queued' "$D/inspect.out" ||
+		fail "inspect shows no pipe with bytes queued: $(cat "$D/inspect.out")"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
+	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
+	pos=$(image_count_pos "$D/img")
+	for round in 1 2; do
+		rm -f "$D/stop" "$D/restored"
+		truncate -s "$pos" "$D/count"
+		DUMP_COUNT=$(count_lines)
+		start_restore
+		wait_restored
+		check_tree_back
+		check_pipe_fds
+		finish
+		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
+	done
+}
+
+# The parent's fds 4 and 6 (down[1] and its dup) are one pipe; the
+# child's 3 (down[0]) is the other end of it.
+check_pipe_fds() {
+	local a b c
+	a=$(readlink "/proc/$PID/fd/4") b=$(readlink "/proc/$PID/fd/6")
+	c=$(readlink "/proc/$TREE_KIDS/fd/3")
+	[[ $a == pipe:* && $a == "$b" && $a == "$c" ]] ||
+		fail "restored pipe fds: parent 4 $a, 6 $b; child 3 $c"
 }
 
 child_pids() {

@@ -1,0 +1,401 @@
+/*
+ * The file table of a dump: open file descriptions that only the tree as a
+ * whole can rebuild. Every fd dump-files.c marked IMG_FD_FILE (today: the
+ * ends of pipes and FIFOs) is matched against the descriptions already
+ * found, by inode and then by kcmp(KCMP_FILE), so that a description shared
+ * by dup() or fork() is one FILE record however many fds name it.
+ *
+ * A pipe also held by a process outside the tree cannot come back as it
+ * was. On 0-2 it is the plumbing of whoever started the job (a shell's
+ * pipe, a log collector) and restore hands over its own, as for a single
+ * process; anywhere else the dump is refused, naming both processes.
+ *
+ * The bytes in flight in a pipe are copied with tee(2), which leaves them
+ * in place: the frozen tree reads them after the dump as if nothing had
+ * happened, and the restored tree reads the same bytes, exactly once each.
+ */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+static int same_description(pid_t p1, int fd1, pid_t p2, int fd2)
+{
+	return syscall(SYS_kcmp, p1, p2, KCMP_FILE, fd1, fd2) == 0;
+}
+
+static struct dump_file *find_file(struct dump_tree *t, pid_t pid,
+				   const struct img_fd *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (df->f.dev == f->dev && df->f.ino == f->ino &&
+		    same_description(df->pid, df->fd, pid, f->fd))
+			return df;
+	}
+	return NULL;
+}
+
+static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
+				  const struct img_fd *f)
+{
+	struct dump_file *df, *n;
+
+	n = realloc(t->files, (t->nr_files + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	t->files = n;
+	df = &t->files[t->nr_files];
+	memset(df, 0, sizeof(*df));
+	df->pid = pid;
+	df->fd = f->fd;
+	df->f.id = t->nr_files + 1;
+	df->f.flags = f->flags;
+	df->f.dev = f->dev;
+	df->f.ino = f->ino;
+	if (!strncmp(f->path, "pipe:[", 6)) {
+		df->f.kind = IMG_FILE_PIPE;
+	} else {
+		df->f.kind = IMG_FILE_FIFO;
+		df->f.path = strdup(f->path);
+		if (!df->f.path)
+			return NULL;
+	}
+	t->nr_files++;
+	return df;
+}
+
+/* Give every IMG_FD_FILE fd of the tree its file. */
+static int match_fds(struct dump_tree *t)
+{
+	struct dump_file *df;
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++) {
+			struct img_fd *f = &p->fds[k];
+
+			if (f->type != IMG_FD_FILE)
+				continue;
+			df = find_file(t, t->procs[i].pid, f);
+			if (!df)
+				df = add_file(t, t->procs[i].pid, f);
+			if (!df) {
+				pr_err("out of memory");
+				return -1;
+			}
+			f->file = df->f.id;
+		}
+	}
+	return 0;
+}
+
+static int in_tree(const struct dump_tree *t, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+/* The first file on dev/ino, or NULL. */
+static struct dump_file *file_on(struct dump_tree *t, uint64_t dev,
+				 uint64_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].f.dev == dev && t->files[i].f.ino == ino)
+			return &t->files[i];
+	return NULL;
+}
+
+static void scan_fds_of(struct dump_tree *t, pid_t pid)
+{
+	char path[64], fdp[PATH_MAX];
+	struct dump_file *df;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return;		/* gone, or not ours to see */
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
+		if (stat(fdp, &st) || !S_ISFIFO(st.st_mode))
+			continue;
+		df = file_on(t, st.st_dev, st.st_ino);
+		if (df && !df->outside) {
+			df->outside = pid;
+			df->outside_fd = atoi(de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * Which pipes does a process outside the tree hold too? Every process of
+ * the system is looked at (the others keep running meanwhile: this is a
+ * best effort, as any view of processes we have not frozen).
+ */
+static void find_outside(struct dump_tree *t)
+{
+	struct dirent *de;
+	pid_t pid;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (pid == getpid() || in_tree(t, pid))
+			continue;
+		scan_fds_of(t, pid);
+	}
+	closedir(d);
+}
+
+/* A description some process outside holds as well: on 0-2 it becomes
+ * restore's own fd, elsewhere the dump is refused. */
+static int settle_outside(struct dump_tree *t)
+{
+	struct dump_file *df;
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++) {
+			struct img_fd *f = &p->fds[k];
+
+			if (f->type != IMG_FD_FILE)
+				continue;
+			df = file_on(t, f->dev, f->ino);
+			if (!df->outside)
+				continue;
+			if (f->fd <= 2) {
+				f->type = IMG_FD_INHERIT;
+				f->file = 0;
+				continue;
+			}
+			pr_err("can't dump fd %d of %d: %s is shared with fd %d of %d, outside the tree",
+			       f->fd, t->procs[i].pid, f->path,
+			       df->outside_fd, df->outside);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Drop the files of pipes held outside (their fds are restore's own now)
+ * and number the rest 1.. again. */
+static void compact_files(struct dump_tree *t)
+{
+	uint32_t i, k, n = 0, *map;
+	int j;
+
+	for (i = 0; i < t->nr_files; i++)
+		t->files[i].drop = file_on(t, t->files[i].f.dev,
+					   t->files[i].f.ino)->outside != 0;
+	map = calloc(t->nr_files + 1, sizeof(*map));
+	for (i = 0; map && i < t->nr_files; i++) {
+		if (t->files[i].drop) {
+			img_file_free(&t->files[i].f);
+			continue;
+		}
+		map[t->files[i].f.id] = n + 1;
+		t->files[n] = t->files[i];
+		t->files[n].f.id = n + 1;
+		n++;
+	}
+	if (!map)
+		return;		/* nothing dropped: still a valid table */
+	t->nr_files = n;
+	for (j = 0; j < t->n; j++) {
+		struct img_process *p = &t->procs[j].proc;
+
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].file)
+				p->fds[k].file = map[p->fds[k].file];
+	}
+	free(map);
+}
+
+static int add_chunk(struct img_file *f, const uint8_t *buf, uint32_t len)
+{
+	struct img_chunk *n = realloc(f->chunks,
+				      (f->nr_chunks + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	f->chunks = n;
+	n[f->nr_chunks].flags = 0;
+	n[f->nr_chunks].len = len;
+	n[f->nr_chunks].data = malloc(len);
+	if (!n[f->nr_chunks].data)
+		return -1;
+	memcpy(n[f->nr_chunks].data, buf, len);
+	f->nr_chunks++;
+	return 0;
+}
+
+/* Read out of our copy of the pipe, in chunks the image takes. */
+static int drain_copy(struct img_file *f, int rfd, int queued)
+{
+	uint8_t *buf = malloc(IMG_MAX_CHUNK);
+	ssize_t n;
+	int ret = -1;
+
+	if (!buf)
+		return -1;
+	while (queued > 0) {
+		n = read(rfd, buf, queued < (int)IMG_MAX_CHUNK ? queued :
+			 (int)IMG_MAX_CHUNK);
+		if (n <= 0)
+			goto out;
+		if (add_chunk(f, buf, n))
+			goto out;
+		queued -= n;
+	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+/*
+ * tee(2) duplicates the pipe's buffers into a pipe of ours without taking
+ * them; it copies what it can in one call and a second call would copy
+ * the same bytes again, so the count must match FIONREAD at once.
+ */
+static int copy_queue(struct img_file *f, int pfd)
+{
+	int q[2] = { -1, -1 }, queued = 0, ret = -1;
+	ssize_t n;
+
+	if (ioctl(pfd, FIONREAD, &queued) || queued == 0)
+		return queued == 0 ? 0 : -1;
+	if (pipe2(q, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	if (fcntl(q[1], F_SETPIPE_SZ, f->pipe_size) < 0)
+		goto out;
+	n = tee(pfd, q[1], INT_MAX, SPLICE_F_NONBLOCK);
+	if (n != queued) {
+		errno = n < 0 ? errno : EIO;
+		goto out;
+	}
+	ret = drain_copy(f, q[0], queued);
+out:
+	close(q[0]);
+	close(q[1]);
+	return ret;
+}
+
+/* Size and bytes in flight of the pipe under df, carried by df. Opening
+ * the /proc link adds a reader to the pipe for a moment, which nobody in
+ * the frozen tree can notice. */
+static int read_pipe(struct dump_file *df)
+{
+	char path[64];
+	int pfd, sz, ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", df->pid, df->fd);
+	pfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	sz = fcntl(pfd, F_GETPIPE_SZ);
+	if (sz < 0)
+		goto out;
+	df->f.pipe_size = sz;
+	ret = copy_queue(&df->f, pfd);
+out:
+	close(pfd);
+	return ret;
+}
+
+static int read_pipes(struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		/* the first file of a pipe carries its bytes */
+		if (file_on(t, df->f.dev, df->f.ino) != df)
+			continue;
+		if (read_pipe(df)) {
+			pr_perror("can't read the pipe of fd %d of %d",
+				  df->fd, df->pid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dump_tree_files(struct dump_tree *t)
+{
+	if (match_fds(t))
+		return -1;
+	if (!t->nr_files)
+		return 0;
+	find_outside(t);
+	if (settle_outside(t))
+		return -1;
+	compact_files(t);
+	return read_pipes(t);
+}
+
+int dump_write_files(struct dump_tree *t, struct img_writer *w)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < t->nr_files; i++) {
+		const struct img_file *f = &t->files[i].f;
+
+		if (img_write_file(w, f))
+			return -1;
+		for (k = 0; k < f->nr_chunks; k++)
+			if (img_write_file_data(w, f->id, f->chunks[k].data,
+						f->chunks[k].len))
+				return -1;
+	}
+	return 0;
+}
+
+void dump_free_files(struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		img_file_free(&t->files[i].f);
+	free(t->files);
+	t->files = NULL;
+	t->nr_files = 0;
+}

@@ -1,0 +1,212 @@
+/*
+ * The image's file table, opened in restore before the first process is
+ * created: every process of the tree inherits all of it through fork and
+ * puts the files it had at their fd numbers (child.c), so that a file two
+ * processes shared is one open file description again.
+ *
+ * Pipes: each pipe of the image is made once, with its capacity, and the
+ * bytes that were in flight are written into it; each end the tree held
+ * is then a fresh open of the pipe through /proc/self/fd (which works for
+ * anonymous pipes as for FIFOs), with its own flags. The pipe itself
+ * (the "holder") is closed once every end is open, so a pipe whose
+ * writers had all gone delivers its bytes and then end of file.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+/* What F_SETFL can set back; the access mode comes from the open. */
+#define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
+
+struct holder {
+	uint64_t dev, ino;
+	int r, w;		/* the pipe's ends (a FIFO: both O_RDWR) */
+};
+
+struct holders {
+	struct holder *h;
+	uint32_t n;
+};
+
+static void close_holders(struct holders *hs)
+{
+	uint32_t i;
+
+	for (i = 0; i < hs->n; i++) {
+		close(hs->h[i].r);
+		if (hs->h[i].w != hs->h[i].r)
+			close(hs->h[i].w);
+	}
+	free(hs->h);
+	hs->h = NULL;
+	hs->n = 0;
+}
+
+static int make_pipe(const struct img_file *f, struct holder *h)
+{
+	int p[2];
+	struct stat st;
+
+	if (f->kind == IMG_FILE_PIPE) {
+		if (pipe2(p, O_CLOEXEC))
+			return -1;
+		h->r = p[0];
+		h->w = p[1];
+		return 0;
+	}
+	/* O_RDWR on a FIFO never waits for a peer (fifo(7)) */
+	h->r = h->w = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (h->r < 0)
+		return -1;
+	if (fstat(h->r, &st) || !S_ISFIFO(st.st_mode)) {
+		close(h->r);
+		errno = ENOTSUP;
+		pr_err("can't reopen FIFO %s: it is not a FIFO any more",
+		       f->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Capacity first (the bytes may need it), then the bytes, all at once. */
+static int fill_pipe(const struct img_file *f, struct holder *h)
+{
+	uint32_t i;
+
+	if (f->pipe_size && fcntl(h->w, F_SETPIPE_SZ, f->pipe_size) < 0) {
+		pr_perror("can't give pipe %llu its size of %u bytes",
+			  (unsigned long long)f->ino, f->pipe_size);
+		return -1;
+	}
+	if (fcntl(h->w, F_SETFL, O_NONBLOCK))
+		return -1;
+	for (i = 0; i < f->nr_chunks; i++) {
+		if (write_full(h->w, f->chunks[i].data, f->chunks[i].len)) {
+			pr_perror("can't queue %u bytes in pipe %llu",
+				  f->chunks[i].len,
+				  (unsigned long long)f->ino);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The pipe of f, made and filled the first time one of its ends is. */
+static struct holder *holder_of(struct holders *hs, const struct img_file *f)
+{
+	struct holder *h;
+	uint32_t i;
+
+	for (i = 0; i < hs->n; i++)
+		if (hs->h[i].dev == f->dev && hs->h[i].ino == f->ino)
+			return &hs->h[i];
+	h = realloc(hs->h, (hs->n + 1) * sizeof(*h));
+	if (!h)
+		return NULL;
+	hs->h = h;
+	h = &hs->h[hs->n];
+	h->dev = f->dev;
+	h->ino = f->ino;
+	if (make_pipe(f, h)) {
+		if (errno != ENOTSUP)
+			pr_perror("can't make the pipe of file %u", f->id);
+		return NULL;
+	}
+	hs->n++;
+	if (fill_pipe(f, h))
+		return NULL;
+	return h;
+}
+
+static int open_pipe_end(struct holders *hs, const struct img_file *f)
+{
+	struct holder *h = holder_of(hs, f);
+	char path[64];
+	int fd;
+
+	if (!h)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", h->r);
+	fd = open(path, (f->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open an end of pipe %llu",
+			  (unsigned long long)f->ino);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, f->flags & SETFL_MASK)) {
+		pr_perror("can't set the flags of file %u", f->id);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One fd per process of the tree and file: room above the soft limit
+ * (raising it to the hard one needs no privilege). */
+static void raise_nofile(uint32_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	if (rl.rlim_cur < 4 * (rlim_t)n + 256) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			pr_debug("can't raise the fd limit: %s",
+				 strerror(errno));
+	}
+}
+
+int restore_files_open(const struct image *img, int **out)
+{
+	struct holders hs = { 0 };
+	int *fds;
+	uint32_t i;
+
+	*out = NULL;
+	if (!img->nr_files)
+		return 0;
+	raise_nofile(img->nr_files);
+	fds = malloc(img->nr_files * sizeof(*fds));
+	if (!fds) {
+		pr_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < img->nr_files; i++) {
+		fds[i] = open_pipe_end(&hs, &img->files[i]);
+		if (fds[i] < 0) {
+			restore_files_close(fds, i);
+			close_holders(&hs);
+			return -1;
+		}
+	}
+	close_holders(&hs);
+	*out = fds;
+	return 0;
+}
+
+void restore_files_close(int *fds, uint32_t n)
+{
+	uint32_t i;
+
+	if (!fds)
+		return;
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+int restore_file_index(const struct image *img, uint32_t id)
+{
+	const struct img_file *f = img_find_file(img, id);
+
+	return f ? (int)(f - img->files) : -1;
+}
