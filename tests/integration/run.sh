@@ -44,14 +44,14 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
-	   run-forward pipes)
+	   run-forward pipes bash-pipeline make)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
-CKPT_ONLY+="tree run-tree pipes "
+CKPT_ONLY+="tree run-tree pipes bash-pipeline make "
 CKPT_ONLY+="run run-restore run-forward "
 
 NO_CKPT=0
@@ -1176,6 +1176,91 @@ t_pipes() {
 		finish
 		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
 	done
+}
+
+# wait_lines FILE N SECS JOB: until FILE has more than N lines; fails if
+# JOB ends first.
+wait_lines() {
+	local end=$((SECONDS + $3)) n
+	while :; do
+		n=$(wc -l <"$1" 2>/dev/null || echo 0)
+		((n > $2)) && return 0
+		if job_done "$4"; then
+			status "$4"
+			fail "${1##*/} has $n lines, job ended ($JST) before $(($2 + 1))"
+		fi
+		((SECONDS < end)) || fail "${1##*/} has $n lines after $3 s, want $(($2 + 1))"
+		nap
+	done
+}
+
+# check_seq FILE [N]: FILE holds 1, 2, 3, ... (exactly N lines if given).
+check_seq() {
+	local bad
+	bad=$(awk '$0 != NR { print "line " NR " is \"" $0 "\""; exit }' "$1")
+	[[ -z $bad ]] || fail "${1##*/}: $bad"
+	[[ -z ${2-} ]] || (($(wc -l <"$1") == $2)) ||
+		fail "${1##*/} has $(wc -l <"$1") lines, want $2"
+}
+
+# The restored root is back (restore has not failed).
+wait_back() {
+	local end=$((SECONDS + 120))
+	while gone "$PID"; do
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "PID $PID not back after restore"
+		nap
+	done
+}
+
+# bash running seq | while read ...; done >> out, with bytes in flight
+# in the pipe, dumped with --tree and killed (under a reaper: see
+# reaper.c), restored: D/out goes on holding 1, 2, 3, ... with nothing
+# lost or repeated, and the script exits 0 at D/stop.
+t_bash-pipeline() {
+	local n
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$BASH" "$WLS/pipeline.sh"
+	wait_lines "$D/out" 300 60 "$JOB"
+	[[ -n $(child_pids "$PID") ]] || fail "the pipeline has no children"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	n=$(wc -l <"$D/out")
+	start_restore
+	wait_back
+	wait_lines "$D/out" $((n + 1000)) 120 "$RJOB"
+	touch "$D/stop"
+	wait_job "$RJOB" 120 || fail "pipeline still running 120 s after D/stop"
+	((WST == 0)) || fail "restored pipeline exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+	check_seq "$D/out"
+}
+
+# make -j2 of four slow rules (slow.mk): dumped with --tree while make,
+# two shells and their sleeps run, killed, restored: make finishes with
+# every rule's log holding 1..100 exactly once, through its jobserver
+# pipe.
+t_make() {
+	local r
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" make -s -j2 -f "$WLS/slow.mk"
+	wait_lines "$D/log.a" 5 60 "$JOB"
+	[[ -n $(child_pids "$PID") ]] || fail "make has no children"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	[[ -e $D/log.all ]] && fail "make had finished before the dump"
+	start_restore
+	wait_back
+	wait_job "$RJOB" 240 || fail "restored make still running after 240 s"
+	((WST == 0)) || fail "restored make exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+	for r in a b c d; do
+		check_seq "$D/log.$r" 100
+	done
+	[[ $(<"$D/log.all") == done ]] || fail "log.all: $(<"$D/log.all")"
 }
 
 # The parent's fds 4 and 6 (down[1] and its dup) are one pipe; the
