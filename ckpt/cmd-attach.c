@@ -65,6 +65,7 @@ static int exec_attach(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "tree", no_argument, NULL, 't' },
+		{ "ext-null", no_argument, NULL, 'N' },
 		{ "compress", optional_argument, NULL, 'z' },
 		{ "encrypt", required_argument, NULL, 'e' },
 		{ "auth", required_argument, NULL, 'a' },
@@ -113,6 +114,9 @@ static int exec_attach(int argc, char **argv)
 		case 't':
 			o.tree = 1;
 			break;
+		case 'N':
+			o.ext_null = 1;
+			break;
 		case 'h':
 			printf("usage: ckpt attach %s\n", cmd_attach_entry.usage);
 			return 0;
@@ -158,7 +162,8 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--compress[=LEVEL]] "
+	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
+		 "[--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

@@ -2,12 +2,14 @@
  * ckpt run [-D DIR] [--interval SECONDS] [--keep N] [--name NAME] -- PROG
  * [ARGS...]: run PROG under a supervisor that checkpoints it into DIR.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt/cmd.h"
 #include "ckpt/run.h"
@@ -43,13 +45,16 @@ static int exec_run(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "compress", no_argument, NULL, 'z' },
+		{ "encrypt", required_argument, NULL, 'e' },
+		{ "ext-null", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { .keep = 3 };
 	const char *name = NULL;
-	char dir[PATH_MAX + 16];
-	int c, st;
+	char dir[PATH_MAX + 16], eopt[PATH_MAX + 16];
+	int c, st, compress = 0, encrypt = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+D:h", longopts, NULL)) != -1) {
@@ -70,6 +75,16 @@ static int exec_run(int argc, char **argv)
 				return cmd_usage(&cmd_run_entry);
 			name = optarg;
 			break;
+		case 'z':
+			compress = 1;
+			break;
+		case 'e':
+			snprintf(eopt, sizeof(eopt), "encrypt=%s", optarg);
+			encrypt = 1;
+			break;
+		case 'N':
+			o.ext_null = 1;
+			break;
 		case 'h':
 			printf("usage: ckpt run %s\n", cmd_run_entry.usage);
 			return 0;
@@ -79,7 +94,17 @@ static int exec_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cmd_usage(&cmd_run_entry);
+	if (encrypt && access(eopt + strlen("encrypt="), R_OK)) {
+		fprintf(stderr, "ckpt run: can't read key file %s: %s\n",
+			eopt + strlen("encrypt="), strerror(errno));
+		return EXIT_USAGE;
+	}
 	o.argv = argv + optind;
+	/* compress first: encrypted bytes do not compress */
+	if (compress)
+		o.filters[o.nr_filters++] = "zstd";
+	if (encrypt)
+		o.filters[o.nr_filters++] = eopt;
 	if (!o.dir) {
 		default_dir(name, o.argv[0], dir, sizeof(dir));
 		o.dir = dir;
@@ -91,6 +116,7 @@ static int exec_run(int argc, char **argv)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
+		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
 		 "-- PROG [ARGS...]",
 	.exec = exec_run,
 };

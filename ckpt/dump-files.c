@@ -74,10 +74,34 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		f->type = IMG_FD_INHERIT;
 		return 0;
 	}
-	pr_err("can't dump fd %d of %d: %s is not supported yet", f->fd,
-	       c->pid, link);
-	errno = EOPNOTSUPP;
-	return -1;
+	return dump_fd_unsupported(c->o, c->pid, f, link, "is not supported yet");
+}
+
+/*
+ * An fd ckpt cannot carry: refused, naming it, or with --ext-null turned
+ * into /dev/null, naming it too (never silently). The image keeps what it
+ * was in path, for restore's warning and for inspect.
+ */
+int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
+			struct img_fd *f, const char *what, const char *why)
+{
+	char *path;
+
+	if (!o->ext_null) {
+		pr_err("can't dump fd %d of %d: %s %s", f->fd, pid, what, why);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	pr_warn("fd %d of %d: %s %s: /dev/null after restore (--ext-null)",
+		f->fd, pid, what, why);
+	path = strdup(what);
+	if (!path)
+		return -1;
+	free(f->path);
+	f->path = path;
+	f->type = IMG_FD_NULL;
+	f->file = 0;
+	return 0;
 }
 
 static int collect_fd(struct dump_ctx *c, int fd, struct img_fd *f)
@@ -95,13 +119,14 @@ static int collect_fd(struct dump_ctx *c, int fd, struct img_fd *f)
 	link[n] = '\0';
 	if (read_fdinfo(c->pid, fd, f))
 		return -1;
-	if (classify(c, f, link, &st))
-		return -1;
 	f->mode = st.st_mode;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->size = st.st_size;
-	f->path = strdup(link);
+	if (classify(c, f, link, &st))
+		return -1;
+	if (!f->path)
+		f->path = strdup(link);
 	return f->path ? 0 : -1;
 }
 

@@ -180,8 +180,20 @@ static void find_outside(struct dump_tree *t)
 	closedir(d);
 }
 
+static int outside_unsupported(struct dump_tree *t, int i, struct img_fd *f,
+			       const struct dump_file *df)
+{
+	char why[96], what[PATH_MAX];
+
+	snprintf(what, sizeof(what), "%s", f->path);
+	snprintf(why, sizeof(why), "is shared with fd %d of %d, outside the tree",
+		 df->outside_fd, df->outside);
+	return dump_fd_unsupported(t->procs[i].o, t->procs[i].pid, f, what,
+				   why);
+}
+
 /* A description some process outside holds as well: on 0-2 it becomes
- * restore's own fd, elsewhere the dump is refused. */
+ * restore's own fd, elsewhere the dump is refused (or /dev/null). */
 static int settle_outside(struct dump_tree *t)
 {
 	struct dump_file *df;
@@ -204,11 +216,8 @@ static int settle_outside(struct dump_tree *t)
 				f->file = 0;
 				continue;
 			}
-			pr_err("can't dump fd %d of %d: %s is shared with fd %d of %d, outside the tree",
-			       f->fd, t->procs[i].pid, f->path,
-			       df->outside_fd, df->outside);
-			errno = EOPNOTSUPP;
-			return -1;
+			if (outside_unsupported(t, i, f, df))
+				return -1;
 		}
 	}
 	return 0;

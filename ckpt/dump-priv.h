@@ -27,6 +27,9 @@ int dump_write_memory(struct dump_ctx *c) __must_check;
 
 /* dump-files.c */
 int dump_collect_fds(struct dump_ctx *c) __must_check;
+int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
+			struct img_fd *f, const char *what, const char *why)
+	__must_check;
 
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;
@@ -57,7 +60,7 @@ struct dump_tree {
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
-int dump_tree_check_fds(const struct dump_tree *t) __must_check;
+int dump_tree_check_fds(struct dump_tree *t) __must_check;
 
 /* dump-filetab.c: the tree's FILE records, gathered while it is frozen */
 int dump_tree_files(struct dump_tree *t) __must_check;

@@ -55,17 +55,19 @@ static const struct img_fd *find_fd(const struct img_process *p, int fd)
  * terminal or log pipe); a descendant whose 0-2 leads elsewhere out of
  * the tree would be handed the wrong one.
  */
-int dump_tree_check_fds(const struct dump_tree *t)
+int dump_tree_check_fds(struct dump_tree *t)
 {
 	const struct img_process *root = &t->procs[0].proc;
+	char why[64];
 	int i;
 	uint32_t k;
 
 	for (i = 1; i < t->n; i++) {
-		const struct img_process *p = &t->procs[i].proc;
+		struct img_process *p = &t->procs[i].proc;
 
 		for (k = 0; k < p->nr_fds; k++) {
-			const struct img_fd *f = &p->fds[k], *r;
+			struct img_fd *f = &p->fds[k];
+			const struct img_fd *r;
 
 			if (f->type != IMG_FD_INHERIT)
 				continue;
@@ -73,10 +75,12 @@ int dump_tree_check_fds(const struct dump_tree *t)
 			if (r && r->type == IMG_FD_INHERIT && r->dev == f->dev &&
 			    r->ino == f->ino)
 				continue;
-			pr_err("can't dump fd %d of %d: %s leads out of the tree but is not the root's fd %d",
-			       f->fd, t->procs[i].pid, f->path, f->fd);
-			errno = EOPNOTSUPP;
-			return -1;
+			snprintf(why, sizeof(why),
+				 "leads out of the tree but is not the root's fd %d",
+				 f->fd);
+			if (dump_fd_unsupported(t->procs[i].o, t->procs[i].pid,
+						f, f->path, why))
+				return -1;
 		}
 	}
 	return 0;

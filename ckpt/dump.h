@@ -21,6 +21,7 @@ struct dump_opts {
 	int nr_params;
 	int kill;		/* kill the target after a committed dump */
 	int tree;		/* the descendants too */
+	int ext_null;		/* fds we cannot carry become /dev/null */
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;
 };

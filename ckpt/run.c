@@ -230,10 +230,14 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 {
 	struct dump_opts o = {
 		.pid = c->job, .nr_outputs = 1, .quorum = 1, .tree = 1,
-		.interrupted = &never_interrupted,
+		.interrupted = &never_interrupted, .ext_null = c->o->ext_null,
+		.nr_filters = c->o->nr_filters,
 	};
 	char name[32];
+	int i;
 
+	for (i = 0; i < c->o->nr_filters; i++)
+		o.filters[i] = c->o->filters[i];
 	snprintf(name, sizeof(name), "%04u.ckpt", c->seq);
 	snprintf(msg, len, "%s/%s", c->o->dir, name);
 	o.outputs[0] = msg;

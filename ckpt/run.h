@@ -15,6 +15,9 @@ struct run_opts {
 	unsigned int interval;	/* seconds between checkpoints, 0: none */
 	unsigned int keep;	/* images kept, newest first */
 	char **argv;		/* the job */
+	const char *filters[2];	/* stream filters for every image */
+	int nr_filters;
+	int ext_null;		/* as attach --ext-null */
 };
 
 /* The name of the control socket and of the symlink to the newest image. */

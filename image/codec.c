@@ -673,7 +673,7 @@ int img_dec_fd(struct dec *d, struct img_fd *f)
 	dec_str(d, &f->path, 1, "fd path");
 	dec_u32(d, &f->file);
 	dec_check(d, f->fd >= 0, "bad fd number %d", f->fd);
-	dec_check(d, f->type >= IMG_FD_REG && f->type <= IMG_FD_FILE,
+	dec_check(d, f->type >= IMG_FD_REG && f->type <= IMG_FD_NULL,
 		  "bad fd type %u", f->type);
 	dec_check(d, f->path || f->type >= IMG_FD_TTY,
 		  "no path for fd type %u", f->type);

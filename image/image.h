@@ -179,6 +179,8 @@ enum img_fd_type {
 	IMG_FD_TTY = 4,		/* a terminal: restore's own is used */
 	IMG_FD_INHERIT = 5,	/* pipe/socket on 0-2: restore's own fd */
 	IMG_FD_FILE = 6,	/* the image's FILE record img_fd.file */
+	IMG_FD_NULL = 7,	/* not restorable, /dev/null by the user's
+				 * choice (--ext-null); path: what it was */
 };
 
 struct img_fd {

@@ -102,6 +102,12 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 		if (f->fd <= 2 && e->std[f->fd] >= 0)
 			return dup(e->std[f->fd]);
 		return open("/dev/null", O_RDWR);
+	case IMG_FD_NULL:
+		if (e->std[2] >= 0)
+			dprintf(e->std[2], "restore: warning: fd %d of %d was %s, not restorable: /dev/null instead (--ext-null)\n",
+				f->fd, e->c->proc->proc.pid,
+				f->path ? f->path : "?");
+		return open("/dev/null", O_RDWR);
 	case IMG_FD_FILE:
 		i = restore_file_index(e->c->img, f->file);
 		return i < 0 ? -1 : dup(e->files[i]);

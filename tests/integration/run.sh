@@ -44,15 +44,15 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
-	   run-forward pipes bash-pipeline make)
+	   run-forward pipes bash-pipeline make ext-null run-interval)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
-CKPT_ONLY+="tree run-tree pipes bash-pipeline make "
-CKPT_ONLY+="run run-restore run-forward "
+CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null "
+CKPT_ONLY+="run run-restore run-forward run-interval "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -1092,6 +1092,44 @@ t_run-restore() {
 	finish
 }
 
+# --interval 1 --keep 2 --compress --encrypt: periodic checkpoints, the
+# two newest kept, each compressed and encrypted; `ckpt restore --key
+# KEY DIR` brings the newest back, restore without the key refuses it.
+t_run-interval() {
+	local end=$((SECONDS + 120)) line pos imgs
+	need "$CKPT" "$RESTORE" "$WLB/counter"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	expect_exit 64 "$CKPT" run --encrypt "$D/nokey" -- "$WLB/counter"
+	grep -q "can't read key file" "$D/cmd.err" ||
+		fail "missing key: $(cat "$D/cmd.err")"
+	start_run --interval 1 --keep 2 --compress --encrypt "$D/key"
+	until [[ -e $D/run/0003.ckpt ]]; do
+		((SECONDS < end)) || fail "no third checkpoint after 120 s:" \
+					  "$(lastline "$D/out.log")"
+		job_done "$JOB" && fail "ckpt run ended: $(lastline "$D/out.log")"
+		nap
+	done
+	kill -KILL "$PID"
+	wait_job "$JOB" 60 || fail "ckpt run still running after its job died"
+	imgs=("$D"/run/*.ckpt)
+	((${#imgs[@]} == 2)) || fail "${#imgs[@]} images kept: ${imgs[*]##*/}"
+	RUN_IMG=$D/run/$(readlink "$D/run/latest")
+	[[ $RUN_IMG == "${imgs[1]}" ]] || fail "latest is not the newest image"
+	[[ $(head -c 8 "$RUN_IMG") == CKPTENC1 ]] || fail "not encrypted"
+	expect_exit 65 "$CKPT" restore "$D/run"
+	line=$("$CKPT" inspect --key "$D/key" "$RUN_IMG" |
+	       grep -m1 "^fd .* $D/count\$") || fail "inspect --key: no count fd"
+	pos=${line#* pos }
+	truncate -s "${pos%% *}" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	(spawn "$CKPT" restore --key "$D/key" "$D/run") </dev/null \
+		>>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+}
+
 # SIGTERM to ckpt run goes to the job, which has no handler: ckpt run
 # exits 128 + 15.
 t_run-forward() {
@@ -1261,6 +1299,46 @@ t_make() {
 		check_seq "$D/log.$r" 100
 	done
 	[[ $(<"$D/log.all") == done ]] || fail "log.all: $(<"$D/log.all")"
+}
+
+# A TCP connection to a process outside (fd 5 of a bash counter): the
+# dump is refused naming it, exit 70, the target left running; with
+# --ext-null it is dumped with a warning naming it, and restored as
+# /dev/null with a warning from restore.
+t_ext-null() {
+	local port=
+	need "$CKPT" "$RESTORE"
+	python3 -c 'import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+time.sleep(600)' >"$D/port" 2>>"$D/errors.log" &
+	track_job $!
+	until [[ $port =~ ^[0-9]+$ ]]; do
+		nap
+		read -r port <"$D/port"
+	done
+	start_wl "$BASH" -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" && exec "$BASH" "$2"' \
+		ext "$port" "$WLS/counter.sh"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd 5 of $PID: socket:\[[0-9]*\]" "$D/cmd.err" ||
+		fail "no error naming fd 5: $(cat "$D/cmd.err")"
+	[[ -e $D/img ]] && fail "a refused dump left D/img"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	DUMP_OPTS=(--ext-null)
+	dump_kill
+	grep -q "fd 5 of $PID: socket:.*/dev/null after restore" "$D/ckpt.log" ||
+		fail "no warning from ckpt: $(lastline "$D/ckpt.log")"
+	start_restore
+	wait_restored
+	[[ $(readlink "/proc/$PID/fd/5") == /dev/null ]] ||
+		fail "fd 5 after restore: $(readlink "/proc/$PID/fd/5")"
+	grep -q "fd 5 of $PID was socket:.*/dev/null instead" "$D/restore.log" ||
+		fail "no warning from restore: $(lastline "$D/restore.log")"
+	finish
 }
 
 # The parent's fds 4 and 6 (down[1] and its dup) are one pipe; the
