@@ -88,6 +88,8 @@ static const char *file_kind_name(uint32_t kind)
 		return "pipe";
 	case IMG_FILE_FIFO:
 		return "fifo";
+	case IMG_FILE_REG:
+		return "reg";
 	}
 	return "?";
 }
@@ -118,10 +120,14 @@ static void print_files(const struct image *img)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
-		printf("file %u: %s ino %" PRIu64 " flags %#o size %u, %" PRIu64
-		       " bytes queued%s%s\n", f->id, file_kind_name(f->kind),
-		       f->ino, f->flags, f->pipe_size, queued_bytes(f),
-		       f->path ? " " : "", f->path ? f->path : "");
+		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
+		       file_kind_name(f->kind), f->ino, f->flags);
+		if (f->kind == IMG_FILE_REG)
+			printf(" pos %" PRIu64, f->pos);
+		else
+			printf(" size %u, %" PRIu64 " bytes queued",
+			       f->pipe_size, queued_bytes(f));
+		printf("%s%s\n", f->path ? " " : "", f->path ? f->path : "");
 	}
 }
 
@@ -320,6 +326,7 @@ static void json_files(const struct image *img)
 		json_hex(0, "flags", f->flags);
 		json_u64(0, "ino", f->ino);
 		json_u64(0, "pipe_size", f->pipe_size);
+		json_u64(0, "pos", f->pos);
 		json_u64(0, "queued", queued_bytes(f));
 		json_kstr(0, "path", f->path);
 		putchar('}');

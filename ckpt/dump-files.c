@@ -65,6 +65,10 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		return 0;
 	}
 	if (S_ISFIFO(st->st_mode)) {
+		if (strncmp(link, "pipe:[", 6) &&
+		    (link[0] != '/' || strstr(link, " (deleted)")))
+			return dump_fd_unsupported(c->o, c->pid, f, link,
+						   "is a FIFO no path reaches");
 		/* a pipe or FIFO end: the tree's file table (dump-filetab.c)
 		 * decides what it becomes */
 		f->type = IMG_FD_FILE;

@@ -3,7 +3,9 @@
  * whole can rebuild. Every fd dump-files.c marked IMG_FD_FILE (today: the
  * ends of pipes and FIFOs) is matched against the descriptions already
  * found, by inode and then by kcmp(KCMP_FILE), so that a description shared
- * by dup() or fork() is one FILE record however many fds name it.
+ * by dup() or fork() is one FILE record however many fds name it. A
+ * regular file joins the table when two fds share its description: they
+ * share one offset, which `(echo a; echo b) > out` relies on.
  *
  * A pipe also held by a process outside the tree cannot come back as it
  * was. On 0-2 it is the plumbing of whoever started the job (a shell's
@@ -50,6 +52,13 @@ static struct dump_file *find_file(struct dump_tree *t, pid_t pid,
 	return NULL;
 }
 
+static uint32_t kind_of(const struct img_fd *f)
+{
+	if (f->mode && S_ISREG(f->mode))
+		return IMG_FILE_REG;
+	return strncmp(f->path, "pipe:[", 6) ? IMG_FILE_FIFO : IMG_FILE_PIPE;
+}
+
 static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 				  const struct img_fd *f)
 {
@@ -67,16 +76,53 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.flags = f->flags;
 	df->f.dev = f->dev;
 	df->f.ino = f->ino;
-	if (!strncmp(f->path, "pipe:[", 6)) {
-		df->f.kind = IMG_FILE_PIPE;
-	} else {
-		df->f.kind = IMG_FILE_FIFO;
+	df->f.pos = f->pos;
+	df->f.kind = kind_of(f);
+	if (df->f.kind != IMG_FILE_PIPE) {
 		df->f.path = strdup(f->path);
 		if (!df->f.path)
 			return NULL;
 	}
 	t->nr_files++;
 	return df;
+}
+
+/* Does another regular-file fd of the tree share f's description? */
+static int reg_shared(struct dump_tree *t, int i, const struct img_fd *f)
+{
+	uint32_t k;
+	int j;
+
+	for (j = 0; j < t->n; j++) {
+		const struct img_process *p = &t->procs[j].proc;
+
+		for (k = 0; k < p->nr_fds; k++) {
+			const struct img_fd *g = &p->fds[k];
+
+			if (g == f || g->dev != f->dev || g->ino != f->ino ||
+			    (g->type != IMG_FD_REG && g->type != IMG_FD_FILE))
+				continue;
+			if (same_description(t->procs[i].pid, f->fd,
+					     t->procs[j].pid, g->fd))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void mark_shared_regs(struct dump_tree *t)
+{
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].type == IMG_FD_REG &&
+			    reg_shared(t, i, &p->fds[k]))
+				p->fds[k].type = IMG_FD_FILE;
+	}
 }
 
 /* Give every IMG_FD_FILE fd of the tree its file. */
@@ -357,7 +403,9 @@ static int read_pipes(struct dump_tree *t)
 		struct dump_file *df = &t->files[i];
 
 		/* the first file of a pipe carries its bytes */
-		if (file_on(t, df->f.dev, df->f.ino) != df)
+		if ((df->f.kind != IMG_FILE_PIPE &&
+		     df->f.kind != IMG_FILE_FIFO) ||
+		    file_on(t, df->f.dev, df->f.ino) != df)
 			continue;
 		if (read_pipe(df)) {
 			pr_perror("can't read the pipe of fd %d of %d",
@@ -370,6 +418,7 @@ static int read_pipes(struct dump_tree *t)
 
 int dump_tree_files(struct dump_tree *t)
 {
+	mark_shared_regs(t);
 	if (match_fds(t))
 		return -1;
 	if (!t->nr_files)

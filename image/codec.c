@@ -719,7 +719,18 @@ int img_dec_sigacts(struct dec *d, struct img_sigact *acts)
 
 /* ---- FILE --------------------------------------------------------------- */
 
-/* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size */
+static int file_kind_known(uint32_t kind)
+{
+	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_FIFO) ||
+	       kind == IMG_FILE_REG;
+}
+
+static int file_kind_has_path(uint32_t kind)
+{
+	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG;
+}
+
+/* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -729,6 +740,7 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	enc_u64(e, f->ino);
 	enc_str(e, f->path, 1, "file path too long");
 	enc_u32(e, f->pipe_size);
+	enc_u64(e, f->pos);
 	return e->err ? -1 : 0;
 }
 
@@ -741,11 +753,13 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	dec_u64(d, &f->ino);
 	dec_str(d, &f->path, 1, "file path");
 	dec_u32(d, &f->pipe_size);
+	dec_u64(d, &f->pos);
 	dec_check(d, f->id > 0, "file id 0");
-	dec_check(d, f->kind >= IMG_FILE_PIPE && f->kind <= IMG_FILE_FIFO,
-		  "file %u: bad kind %u", f->id, f->kind);
-	dec_check(d, (f->kind == IMG_FILE_FIFO) == (f->path != NULL),
-		  "file %u: a path goes with a FIFO and only a FIFO", f->id);
+	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
+		  f->kind);
+	dec_check(d, file_kind_has_path(f->kind) == (f->path != NULL),
+		  "file %u: a path goes with a FIFO or regular file, and only with them",
+		  f->id);
 	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
 		  "file %u: bad access mode in flags %#x", f->id, f->flags);
 	dec_check(d, f->pipe_size <= IMG_MAX_PIPE,

@@ -204,6 +204,8 @@ struct img_fd {
 enum img_file_kind {
 	IMG_FILE_PIPE = 1,	/* one end of an anonymous pipe */
 	IMG_FILE_FIFO = 2,	/* one end of a named pipe, path set */
+	IMG_FILE_REG = 9,	/* a regular file several fds share (one
+				 * offset), reopened by path at pos */
 };
 
 /* Bytes queued in a file at dump time (IMG_REC_FILE_DATA), in order. For
@@ -220,8 +222,9 @@ struct img_file {
 	uint32_t flags;		/* open(2) access mode and status flags */
 	uint64_t dev, ino;	/* files of one kind and ino share one object
 				 * (both ends of a pipe share the pipe) */
-	char *path;		/* FIFO: the path it is reopened by */
+	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
+	uint64_t pos;		/* REG: the file offset */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
 };

@@ -148,6 +148,38 @@ static int open_pipe_end(struct holders *hs, const struct img_file *f)
 	return fd;
 }
 
+/* A regular file several fds shared: one open, one offset. */
+static int open_reg(const struct img_file *f)
+{
+	int fd = open(f->path, (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
+					     O_NOCTTY)) | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("can't open %s", f->path);
+		return -1;
+	}
+	if (lseek(fd, f->pos, SEEK_SET) < 0) {
+		pr_perror("can't seek %s to %llu", f->path,
+			  (unsigned long long)f->pos);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_file(struct holders *hs, const struct img_file *f)
+{
+	switch (f->kind) {
+	case IMG_FILE_PIPE:
+	case IMG_FILE_FIFO:
+		return open_pipe_end(hs, f);
+	case IMG_FILE_REG:
+		return open_reg(f);
+	}
+	pr_err("file %u: unknown kind %u", f->id, f->kind);
+	return -1;
+}
+
 /* One fd per process of the tree and file: room above the soft limit
  * (raising it to the hard one needs no privilege). */
 static void raise_nofile(uint32_t n)
@@ -180,7 +212,7 @@ int restore_files_open(const struct image *img, int **out)
 		return -1;
 	}
 	for (i = 0; i < img->nr_files; i++) {
-		fds[i] = open_pipe_end(&hs, &img->files[i]);
+		fds[i] = open_file(&hs, &img->files[i]);
 		if (fds[i] < 0) {
 			restore_files_close(fds, i);
 			close_holders(&hs);

@@ -1186,13 +1186,14 @@ t_tree() {
 # the fds of the restored tree are the pipes they were (one description
 # under two fds in the parent). Restored twice from one image.
 t_pipes() {
-	local pos round k
+	local pos spos round k
 	need "$WLB/pipes" "$CKPT" "$RESTORE"
 	start_wl "$WLB/pipes"
 	wait_count_above 30 60 "$JOB"
 	TREE_KIDS=$(child_pids "$PID")
 	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
 		fail "pipes has children '$TREE_KIDS'"
+	FDS_BEFORE=$(canon_fds "$PID" $TREE_KIDS)
 	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
 	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
 		fail "inspect failed: $(lastline "$D/inspect.out")"
@@ -1203,9 +1204,14 @@ t_pipes() {
 	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
 	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
 	pos=$(image_count_pos "$D/img")
+	spos=$(grep -m1 "^file [0-9]*: reg .* $D/shared\$" "$D/inspect.out") ||
+		fail "inspect shows no shared file D/shared"
+	spos=${spos#* pos }
+	spos=${spos%% *}
 	for round in 1 2; do
 		rm -f "$D/stop" "$D/restored"
 		truncate -s "$pos" "$D/count"
+		truncate -s "$spos" "$D/shared"
 		DUMP_COUNT=$(count_lines)
 		start_restore
 		wait_restored
@@ -1341,14 +1347,31 @@ time.sleep(600)' >"$D/port" 2>>"$D/errors.log" &
 	finish
 }
 
-# The parent's fds 4 and 6 (down[1] and its dup) are one pipe; the
-# child's 3 (down[0]) is the other end of it.
+# canon_fds PID...: the fd tables of the processes, pipe inodes renamed
+# pipe1, pipe2, ... in order of appearance: which fds are the same pipe
+# shows, whatever its inode number.
+canon_fds() {
+	local p f l n=0
+	declare -A seen=()
+	for p; do
+		for f in $(ls "/proc/$p/fd" | sort -n); do
+			l=$(readlink "/proc/$p/fd/$f")
+			if [[ $l == pipe:* ]]; then
+				[[ -n ${seen[$l]-} ]] || seen[$l]=pipe$((++n))
+				l=${seen[$l]}
+			fi
+			echo "$p $f $l"
+		done
+	done
+}
+
+# The tree's fds after restore are those it had, the same fds on one
+# pipe as before.
 check_pipe_fds() {
-	local a b c
-	a=$(readlink "/proc/$PID/fd/4") b=$(readlink "/proc/$PID/fd/6")
-	c=$(readlink "/proc/$TREE_KIDS/fd/3")
-	[[ $a == pipe:* && $a == "$b" && $a == "$c" ]] ||
-		fail "restored pipe fds: parent 4 $a, 6 $b; child 3 $c"
+	local now
+	now=$(canon_fds "$PID" $TREE_KIDS)
+	[[ $now == "$FDS_BEFORE" ]] ||
+		fail "fds after restore: $(echo $now); before: $(echo $FDS_BEFORE)"
 }
 
 child_pids() {

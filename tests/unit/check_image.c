@@ -199,7 +199,7 @@ static void w_file(struct img_writer *w, uint32_t id, uint32_t kind,
 	struct img_file f = {
 		.id = id, .kind = kind, .flags = O_WRONLY | O_NONBLOCK,
 		.dev = 12, .ino = 3400 + id, .path = (char *)fpath,
-		.pipe_size = 65536,
+		.pipe_size = 65536, .pos = 100ull * id + (1ull << 40),
 	};
 
 	ck_assert_int_eq(img_write_file(w, &f), 0);
@@ -220,6 +220,7 @@ static void write_full_image(struct img_writer *w)
 	ck_assert_int_eq(img_write_file_data(w, 1, "in flight", 9), 0);
 	ck_assert_int_eq(img_write_file_data(w, 1, "more", 4), 0);
 	w_file(w, 4, IMG_FILE_FIFO, "/tmp/fifo");
+	w_file(w, 6, IMG_FILE_REG, "/tmp/log");
 	w_proc(w, 100, 2);
 	w_thread(w, 100);
 	w_vma(w, 0x400000, 0x403000, "/usr/bin/test");
@@ -246,7 +247,7 @@ static void check_files(const struct image *img)
 	const struct img_file *f;
 	const struct img_process *p = &img->procs[1];
 
-	ck_assert_uint_eq(img->nr_files, 2);
+	ck_assert_uint_eq(img->nr_files, 3);
 	f = img_find_file(img, 1);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(f->kind, IMG_FILE_PIPE);
@@ -263,6 +264,11 @@ static void check_files(const struct image *img)
 	ck_assert_str_eq(f->path, "/tmp/fifo");
 	ck_assert_uint_eq(f->nr_chunks, 0);
 	ck_assert_ptr_null(img_find_file(img, 2));
+	f = img_find_file(img, 6);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->kind, IMG_FILE_REG);
+	ck_assert_str_eq(f->path, "/tmp/log");
+	ck_assert_uint_eq(f->pos, 600 + (1ull << 40));
 	ck_assert_uint_eq(p->nr_fds, 2);
 	ck_assert_uint_eq(p->fds[0].type, IMG_FD_FILE);
 	ck_assert_uint_eq(p->fds[0].file, 4);
@@ -948,7 +954,7 @@ START_TEST(test_refuse_file_kinds)
 	w_file(w, 1, IMG_FILE_FIFO, NULL);
 	w_proc(w, 10, 1);
 	w_thread(w, 10);
-	commit_expect_refused(w, "a path goes with a FIFO");
+	commit_expect_refused(w, "a path goes with a FIFO or regular file");
 }
 END_TEST
 
