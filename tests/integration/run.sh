@@ -44,7 +44,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
-	   run-forward pipes bash-pipeline make ext-null run-interval)
+	   run-forward pipes bash-pipeline make ext-null run-interval run-fail)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -52,7 +52,7 @@ CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null "
-CKPT_ONLY+="run run-restore run-forward run-interval "
+CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
 RESTORE_CMD=("$RESTORE")
@@ -1130,6 +1130,66 @@ t_run-interval() {
 	finish
 }
 
+# start_listener: a TCP listener outside every tree, its port in PORT.
+start_listener() {
+	PORT=
+	python3 -c 'import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+time.sleep(600)' >"$D/port" 2>>"$D/errors.log" &
+	track_job $!
+	until [[ $PORT =~ ^[0-9]+$ ]]; do
+		nap
+		read -r PORT <"$D/port"
+	done
+}
+
+# A checkpoint that fails (the job has meanwhile connected to a TCP
+# listener outside) is reported by `ckpt dump` (exit 70, naming the fd),
+# leaves `latest` on the previous image and nothing half-written, and
+# the job runs on and ends normally.
+t_run-fail() {
+	local left end=$((SECONDS + 60))
+	need "$CKPT"
+	start_listener
+	printf '%s\n' 'd=$PWD n=0' \
+		'exec 3>>"$d/count" || exit 1' \
+		'while :; do' \
+		'	echo "$n" >&3' \
+		'	((n++))' \
+		'	((n == 5)) && echo "$$" >"$d/ready"' \
+		'	if [[ -e $d/connect && ! -e $d/connected ]]; then' \
+		'		exec 5<>"/dev/tcp/127.0.0.1/$PORT" || exit 1' \
+		'		: >"$d/connected"' \
+		'	fi' \
+		'	((n > 5)) && [[ -e $d/stop ]] && break' \
+		'	for ((j = 0; j < 3000; j++)); do :; done' \
+		'done' >"$D/job.sh"
+	start_wl env PORT="$PORT" "$CKPT" run -D "$D/run" -- "$BASH" "$D/job.sh"
+	wait_count_above 8 60 "$JOB"
+	run_dump
+	touch "$D/connect"
+	until [[ -e $D/connected ]]; do
+		((SECONDS < end)) || fail "the job did not connect"
+		nap
+	done
+	expect_exit 70 "$CKPT" dump "$D/run"
+	grep -q "fd 5 of $PID: socket:" "$D/cmd.err" "$D/out.log" ||
+		fail "the failure does not name fd 5: $(cat "$D/cmd.err")"
+	latest_is 0001.ckpt || fail "latest is $(readlink "$D/run/latest")"
+	left=$(ls -A "$D/run" | tr '\n' ' ')
+	[[ $left == "0001.ckpt control latest " ]] ||
+		fail "run directory after the failed checkpoint: $left"
+	stopped "$PID" && fail "the job was left stopped"
+	wait_count_above $(($(count_lines) + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 120 || fail "ckpt run still running after D/stop"
+	((WST == 0)) || fail "ckpt run exited $WST: $(lastline "$D/out.log")"
+}
+
 # SIGTERM to ckpt run goes to the job, which has no handler: ckpt run
 # exits 128 + 15.
 t_run-forward() {
@@ -1312,22 +1372,10 @@ t_make() {
 # --ext-null it is dumped with a warning naming it, and restored as
 # /dev/null with a warning from restore.
 t_ext-null() {
-	local port=
 	need "$CKPT" "$RESTORE"
-	python3 -c 'import socket, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen()
-print(s.getsockname()[1], flush=True)
-c, _ = s.accept()
-time.sleep(600)' >"$D/port" 2>>"$D/errors.log" &
-	track_job $!
-	until [[ $port =~ ^[0-9]+$ ]]; do
-		nap
-		read -r port <"$D/port"
-	done
+	start_listener
 	start_wl "$BASH" -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" && exec "$BASH" "$2"' \
-		ext "$port" "$WLS/counter.sh"
+		ext "$PORT" "$WLS/counter.sh"
 	wait_count_above 8 60 "$JOB"
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
 	grep -q "^ckpt: can't dump fd 5 of $PID: socket:\[[0-9]*\]" "$D/cmd.err" ||
