@@ -54,6 +54,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_PAGES] = "PAGES",
 		[IMG_REC_FD] = "FD",
 		[IMG_REC_SIGACTS] = "SIGACTS",
+		[IMG_REC_SHM] = "SHM",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -416,7 +417,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_SIGACTS) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_SHM) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -587,6 +588,11 @@ void img_free(struct image *img)
 		return;
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
+	for (i = 0; i < img->nr_shms; i++) {
+		img_shm_free(&img->shms[i].shm);
+		free(img->shms[i].pages);
+	}
 	free(img->procs);
+	free(img->shms);
 	free(img);
 }
