@@ -36,6 +36,7 @@
 struct restore_shm {
 	int fd;			/* anonymous or memfd: ours, else -1 */
 	int shmid;		/* System V: the segment, else -1 */
+	int reused;		/* an unused segment of the image's, found */
 };
 
 struct restore_ctx {

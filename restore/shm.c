@@ -4,7 +4,9 @@
  * anonymous region (mapped here, then held by an fd from
  * /proc/self/map_files, so that it keeps the kernel's "/dev/zero" name), a
  * memfd with its name, or a System V segment with its key, and with its
- * id when /proc/sys/kernel/shm_next_id can give it back. Their pages are
+ * id when /proc/sys/kernel/shm_next_id can give it back (or the segment
+ * itself, when the dumped process was killed and left it behind unused).
+ * Their pages are
  * read from the image straight into a mapping here. Each process then maps
  * them in mm.c: the fd ones by opening /proc/RESTORE/fd/N, the segments by
  * a remote shmat(). Seals and IPC_RMID come last, once every process has
@@ -151,9 +153,32 @@ static void set_next_id(int id)
 	close(fd);
 }
 
+/*
+ * A segment with the key exists. When it is the image's own (same id and
+ * size) and nobody has it attached, it is what a dump with --kill leaves
+ * behind: it is taken over, and refilled from the image. Otherwise it
+ * belongs to someone (the dumped process itself, if it still runs).
+ */
+static int sysv_reuse(const struct img_shm *s, struct restore_shm *r)
+{
+	int id = shmget(s->key, 0, 0);
+	struct shmid_ds ds;
+
+	if (id == s->shmid && !shmctl(id, IPC_STAT, &ds) &&
+	    ds.shm_segsz == s->size && !ds.shm_nattch) {
+		pr_info("System V segment %d (key %#x) left unused: refilled",
+			id, (unsigned int)s->key);
+		r->reused = 1;
+		return id;
+	}
+	pr_err("can't create System V segment %d: key %#x is in use (id %d)",
+	       s->shmid, (unsigned int)s->key, id);
+	return -1;
+}
+
 /* shmget() with the image's id if it is free (shm_next_id), and its key
  * unless it was removed: that key belongs to nobody any more. */
-static int sysv_get(const struct img_shm *s)
+static int sysv_get(const struct img_shm *s, struct restore_shm *r)
 {
 	key_t key = (s->flags & IMG_SHM_REMOVED) ? IPC_PRIVATE : s->key;
 	int id, err;
@@ -162,10 +187,9 @@ static int sysv_get(const struct img_shm *s)
 	id = shmget(key, s->size, IPC_CREAT | IPC_EXCL | s->mode);
 	err = errno;
 	set_next_id(-1);	/* unused if shmget failed early */
-	if (id < 0 && err == EEXIST) {
-		pr_err("can't create System V segment %d: key %#x is in use (id %d)",
-		       s->shmid, (unsigned int)key, shmget(key, 0, 0));
-	} else if (id < 0) {
+	if (id < 0 && err == EEXIST)
+		return sysv_reuse(s, r);
+	if (id < 0) {
 		errno = err;
 		pr_perror("can't create System V segment %d", s->shmid);
 	} else if (id != s->shmid) {
@@ -176,11 +200,11 @@ static int sysv_get(const struct img_shm *s)
 }
 
 static int sysv_fill(struct restore_ctx *c, const struct img_shm_object *o,
-		     int id)
+		     const struct restore_shm *r)
 {
+	int id = r->shmid, ret = 0;
 	struct shmid_ds ds;
 	void *map;
-	int ret;
 
 	if (shmctl(id, IPC_STAT, &ds) == 0) {
 		ds.shm_perm.uid = o->shm.uid;
@@ -192,14 +216,20 @@ static int sysv_fill(struct restore_ctx *c, const struct img_shm_object *o,
 	pr_perror("can't set the owner of System V segment %d", id);
 	return -1;
 owned:
-	if (!o->nr_pages)
+	if (!o->nr_pages && !r->reused)
 		return 0;
 	map = shmat(id, NULL, 0);
 	if (map == (void *)-1) {
 		pr_perror("can't attach System V segment %d", id);
 		return -1;
 	}
-	ret = fill(c, o, map);
+	/* a segment taken over: what the image does not hold is zero */
+	if (r->reused && madvise(map, obj_len(c, &o->shm), MADV_REMOVE)) {
+		pr_perror("can't clear System V segment %d", id);
+		ret = -1;
+	}
+	if (!ret)
+		ret = fill(c, o, map);
 	shmdt(map);
 	return ret;
 }
@@ -217,10 +247,10 @@ static int make_one(struct restore_ctx *c, uint32_t i)
 		r->fd = make_memfd(c, o);
 		return r->fd < 0 ? -1 : 0;
 	}
-	r->shmid = sysv_get(&o->shm);
+	r->shmid = sysv_get(&o->shm, r);
 	if (r->shmid < 0)
 		return -1;
-	return sysv_fill(c, o, r->shmid);
+	return sysv_fill(c, o, r);
 }
 
 int restore_shm_create(struct restore_ctx *c)
@@ -253,8 +283,10 @@ static void release(struct restore_ctx *c, int remove_all)
 
 		if (r->fd >= 0)
 			close(r->fd);
-		if (r->shmid >= 0 && (remove_all || (c->img->shms[i].shm.flags &
-						     IMG_SHM_REMOVED)) &&
+		/* one taken over stays: it was there before this restore */
+		if (r->shmid >= 0 && ((remove_all && !r->reused) ||
+				      (c->img->shms[i].shm.flags &
+				       IMG_SHM_REMOVED)) &&
 		    shmctl(r->shmid, IPC_RMID, NULL))
 			pr_perror("can't remove System V segment %d",
 				  r->shmid);

@@ -43,7 +43,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   exit-status detach bad-args bad-image sigterm target-dies
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
-	   replicate replicate-tcp serve-clients tree shm run-tree run
+	   replicate replicate-tcp serve-clients tree shm shm-alone run-tree run
 	   run-restore run-forward)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
@@ -1182,6 +1182,15 @@ t_shm() {
 		done
 		sysv_key_gone
 	done
+}
+
+# One process with each object mapped twice, dumped with --kill (which
+# leaves its keyed System V segment behind, unattached: restore takes it
+# over) and restored; the workload checks that both views are one object.
+t_shm-alone() {
+	need "$WLB/shm"
+	wl_test "$WLB/shm" alone
+	sysv_key_gone
 }
 
 # The objects of the shm workload, each once: two anonymous (one of them

@@ -7,6 +7,13 @@
  * while both stay attached. The parent also has a shared anonymous region
  * of its own.
  *
+ * With the argument "alone" there is no child: the one process maps each
+ * object twice instead (a second view of the anonymous region by mremap,
+ * the memfd shared and privately, the segment read-only too), for dumps of
+ * a single process, killed (which leaves the keyed segment behind, unused)
+ * and restored. After D/restored it writes through one view and must read
+ * it through the other.
+ *
  * Before the dump both fill the regions with patterns. Once D/restored
  * appears each side checks the patterns, writes a token of its own into
  * every region and waits for the other side's: a region that came back as
@@ -32,7 +39,7 @@
 #define TOKEN_CHILD	0x4348494c44000000ULL
 
 struct regions {
-	uint8_t *anon, *memfd, *priv, *sysv, *sysv_ro, *gone, *solo;
+	uint8_t *anon, *anon2, *memfd, *priv, *sysv, *sysv_ro, *gone, *solo;
 	int key_id, gone_id;
 	key_t key;
 };
@@ -235,6 +242,26 @@ static void finish_exchange(int who, int restored)
 		wl_fail("memfd (private mapping): an untouched page does not show the object's contents");
 }
 
+static void view_check(const char *what, uint8_t *a, uint8_t *b, int page)
+{
+	uint64_t token = TOKEN_PARENT | (wl_now_ns(CLOCK_MONOTONIC) & 0xffffff);
+
+	*slot(a, page, 1) = token;
+	if (*slot(b, page, 1) != token)
+		wl_fail("%s: a write after the restore does not show in the other view (%#llx): two copies, not one object",
+			what, (unsigned long long)*slot(b, page, 1));
+}
+
+/* One process, two views of each object. */
+static void alone_after_restore(void)
+{
+	check_all(1);
+	check("sysv read-only", R.sysv_ro + PS, PS, 3);
+	view_check("anon", R.anon, R.anon2, 0);
+	view_check("memfd", R.memfd, R.priv, MEMFD_PAGES - 1);
+	view_check("sysv", R.sysv, R.sysv_ro, 0);
+}
+
 static void child_checks(void)
 {
 	if (mprotect(R.sysv_ro, PS, PROT_READ | PROT_WRITE) == 0 ||
@@ -266,7 +293,7 @@ static int child(void)
 }
 
 /* The segments as the kernel sees them after the restore. */
-static void check_segments(void)
+static void check_segments(int alone)
 {
 	struct shmid_ds ds;
 
@@ -276,13 +303,13 @@ static void check_segments(void)
 	if (shmctl(R.key_id, IPC_STAT, &ds))
 		wl_fail("sysv: IPC_STAT: %s", strerror(errno));
 	if (ds.shm_segsz != SYSV_SIZE || (ds.shm_perm.mode & 0777) != 0640 ||
-	    ds.shm_nattch != 3)
+	    ds.shm_nattch != (alone ? 2u : 3u))
 		wl_fail("sysv: size %zu mode %#o attached %lu", ds.shm_segsz,
 			ds.shm_perm.mode, (unsigned long)ds.shm_nattch);
 	if (shmctl(R.gone_id, IPC_STAT, &ds))
 		wl_fail("removed sysv: IPC_STAT %d: %s", R.gone_id,
 			strerror(errno));
-	if (!(ds.shm_perm.mode & SHM_DEST) || ds.shm_nattch != 2)
+	if (!(ds.shm_perm.mode & SHM_DEST) || ds.shm_nattch != (alone ? 1u : 2u))
 		wl_fail("removed sysv: mode %#o attached %lu",
 			ds.shm_perm.mode, (unsigned long)ds.shm_nattch);
 }
@@ -297,20 +324,28 @@ static void reap(pid_t pid)
 		wl_fail("child ended with status %#x", status);
 }
 
-static pid_t setup(void)
+static pid_t setup(int alone)
 {
-	pid_t pid;
+	pid_t pid = 0;
 
 	R.anon = map_anon(ANON_PAGES * PS);
 	map_memfd();
 	make_sysv();
 	fill_all();
-	pid = fork();
-	if (pid < 0)
-		wl_fail("fork: %s", strerror(errno));
-	if (pid == 0)
-		exit(child());
-	/* both attached (fork attaches the child too): now removable */
+	if (alone) {
+		R.sysv_ro = attach(R.key_id, SHM_RDONLY);
+		/* old size 0: a second mapping of the same shared pages */
+		R.anon2 = mremap(R.anon, 0, PS, MREMAP_MAYMOVE);
+		if (R.anon2 == MAP_FAILED)
+			wl_fail("mremap: %s", strerror(errno));
+	} else {
+		pid = fork();
+		if (pid < 0)
+			wl_fail("fork: %s", strerror(errno));
+		if (pid == 0)
+			exit(child());
+	}
+	/* all attached (fork attaches the child too): now removable */
 	if (shmctl(R.gone_id, IPC_RMID, NULL))
 		wl_fail("IPC_RMID: %s", strerror(errno));
 	if (mprotect(R.anon + RO_FIRST * PS, (ANON_PAGES - RO_FIRST) * PS,
@@ -321,14 +356,15 @@ static pid_t setup(void)
 	return pid;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int restored = 0, who = 0, fd;
+	int alone = argc > 1 && !strcmp(argv[1], "alone");
 	unsigned long n = 0;
 	pid_t pid;
 
 	wl_init();
-	pid = setup();
+	pid = setup(alone);
 	fd = wl_count_open();
 	for (;;) {
 		wl_count_write(fd, n++);
@@ -336,15 +372,22 @@ int main(void)
 			wl_ready();
 		if (!restored && wl_restored()) {
 			restored = 1;
-			check_segments();
-			after_restore(who);
+			check_segments(alone);
+			if (alone)
+				alone_after_restore();
+			else
+				after_restore(who);
 		}
 		if (n > 5 && wl_should_stop())
 			break;
 		wl_sleep_ms(20);
 	}
-	finish_exchange(who, restored);
-	reap(pid);
+	if (!alone) {
+		finish_exchange(who, restored);
+		reap(pid);
+	} else if (restored) {
+		child_checks();
+	}
 	if (shmctl(R.key_id, IPC_RMID, NULL))
 		wl_fail("IPC_RMID %d: %s", R.key_id, strerror(errno));
 	if (wl_count_lines() != n)
