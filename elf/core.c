@@ -19,9 +19,10 @@
  * then the pages the image holds on top (the process's private copies);
  * anonymous memory is the image's pages, with holes elsewhere that read
  * as zeros and take no disk space. A mapping of a shared memory object
- * gets the object's pages at its offset, then its own copies on top. Copying the files (as gcore does)
- * makes the core stand on its own once written: gdb finds the text and
- * the dynamic linker's structures in it, whatever happens to the files.
+ * gets the object's pages at its offset, then its own copies on top.
+ * Copying the files (as gcore does) makes the core stand on its own once
+ * written: gdb finds the text and the dynamic linker's structures in it,
+ * whatever happens to the files.
  */
 #include <sys/procfs.h>
 #include <sys/stat.h>

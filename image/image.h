@@ -312,7 +312,8 @@ uint64_t img_writer_offset(const struct img_writer *w);
  * length and CRC (page data included), the trailer's index and checksum,
  * and the meaning of every field (counts within bounds, VMAs sorted and
  * disjoint, PAGES inside a VMA of their process or inside their SHM
- * object, every VMA's object present, exactly one trailer at the end). Returns NULL with one pr_err line naming what is wrong.
+ * object, every VMA's object present, exactly one trailer at the end).
+ * Returns NULL with one pr_err line naming what is wrong.
  */
 struct image *img_read_file(const char *path, uint32_t expect_isa)
 	__must_check;
