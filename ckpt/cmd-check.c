@@ -118,12 +118,41 @@ static int probe_uffd(void)
 	return 0;
 }
 
+/* An fd on a shared mapping's object, as dump and restore of shared
+ * memory open them (CAP_SYS_ADMIN). */
+static int probe_map_files(void)
+{
+	char path[96];
+	void *p;
+	int fd;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)p, (unsigned long)p + 4096);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	munmap(p, 4096);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int probe_shm_next_id(void)
+{
+	return access("/proc/sys/kernel/shm_next_id", W_OK);
+}
+
 static const struct feature features[] = {
 	{ "ptrace-seize", 1, probe_seize },
 	{ "process-vm-readv", 1, probe_vm_readv },
 	{ "clone3-set-tid", 1, probe_clone3_set_tid },
 	{ "prctl-mm-map", 1, probe_mm_map },
 	{ "pagemap", 1, probe_pagemap },
+	{ "map-files", 0, probe_map_files },
+	{ "shm-next-id", 0, probe_shm_next_id },
 	{ "userfaultfd", 0, probe_uffd },
 };
 

@@ -2,7 +2,8 @@
  * ckpt inspect [--json] IMAGE: what an image holds, checked as restore
  * checks it: the process, its threads with their registers and call
  * stacks (unwound from the image alone, see elf/backtrace.h), maps,
- * files, page counts. --json prints the same as one JSON document.
+ * files, page counts, and the shared memory objects that maps name.
+ * --json prints the same as one JSON document.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,14 +29,32 @@ static int thread_frames(const struct bt_image *src,
 	return n < 0 ? 0 : n;
 }
 
-static uint64_t total_pages(const struct img_process *p)
+static uint64_t count_pages(const struct img_pages *pg, uint32_t n)
 {
 	uint64_t pages = 0;
 	uint32_t i;
 
-	for (i = 0; i < p->nr_pages; i++)
-		pages += p->pages[i].nr_pages;
+	for (i = 0; i < n; i++)
+		pages += pg[i].nr_pages;
 	return pages;
+}
+
+static uint64_t total_pages(const struct img_process *p)
+{
+	return count_pages(p->pages, p->nr_pages);
+}
+
+static const char *shm_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case IMG_SHM_ANON:
+		return "anon";
+	case IMG_SHM_MEMFD:
+		return "memfd";
+	case IMG_SHM_SYSV:
+		return "sysv";
+	}
+	return "unknown";
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -144,9 +163,11 @@ static void print_process(const struct bt_image *src)
 	for (i = 0; i < p->nr_vmas; i++) {
 		const struct img_vma *v = &p->vmas[i];
 
-		printf("vma %" PRIx64 "-%" PRIx64 " prot %u flags %#x %s\n",
-		       v->start, v->end, v->prot, v->flags,
-		       v->path ? v->path : "");
+		printf("vma %" PRIx64 "-%" PRIx64 " prot %u flags %#x ",
+		       v->start, v->end, v->prot, v->flags);
+		if (v->shm)
+			printf("shm %u offset %" PRIu64 " ", v->shm, v->pgoff);
+		printf("%s\n", v->path ? v->path : "");
 	}
 	for (i = 0; i < p->nr_fds; i++)
 		print_fd(&p->fds[i]);
@@ -291,6 +312,25 @@ static void json_vma(const struct img_vma *v)
 	json_hex(0, "flags", v->flags);
 	json_hex(0, "advice", v->advice);
 	json_kstr(0, "path", v->path);
+	json_u64(0, "shm", v->shm);
+	putchar('}');
+}
+
+static void json_shm(const struct img_shm_object *o)
+{
+	putchar('{');
+	json_u64(1, "id", o->shm.id);
+	json_kstr(0, "kind", shm_kind_name(o->shm.kind));
+	json_u64(0, "size", o->shm.size);
+	json_hex(0, "mode", o->shm.mode);
+	json_u64(0, "uid", o->shm.uid);
+	json_u64(0, "gid", o->shm.gid);
+	json_kstr(0, "name", o->shm.name);
+	json_hex(0, "seals", o->shm.seals);
+	json_i64(0, "key", o->shm.key);
+	json_i64(0, "shmid", o->shm.shmid);
+	json_u64(0, "removed", !!(o->shm.flags & IMG_SHM_REMOVED));
+	json_u64(0, "pages", count_pages(o->pages, o->nr_pages));
 	putchar('}');
 }
 
@@ -395,6 +435,14 @@ static void json_image(const struct image *img, int fd)
 	json_kstr(0, "kernel", img->hdr.kernel);
 	json_u64(0, "created", img->hdr.created);
 	json_files(img);
+	json_key(0, "shms");
+	putchar('[');
+	for (i = 0; i < img->nr_shms; i++) {
+		if (i)
+			putchar(',');
+		json_shm(&img->shms[i]);
+	}
+	putchar(']');
 	json_key(0, "processes");
 	putchar('[');
 	for (i = 0; i < img->nr_procs; i++) {
@@ -406,6 +454,21 @@ static void json_image(const struct image *img, int fd)
 	printf("]}\n");
 }
 
+static void print_shm(const struct img_shm_object *o)
+{
+	const struct img_shm *s = &o->shm;
+
+	printf("shm %u %s size %" PRIu64 " mode %#o pages %" PRIu64,
+	       s->id, shm_kind_name(s->kind), s->size, s->mode,
+	       count_pages(o->pages, o->nr_pages));
+	if (s->kind == IMG_SHM_MEMFD)
+		printf(" seals %#x name %s", s->seals, s->name);
+	if (s->kind == IMG_SHM_SYSV)
+		printf(" key %#x shmid %d%s", (unsigned int)s->key, s->shmid,
+		       s->flags & IMG_SHM_REMOVED ? " removed" : "");
+	putchar('\n');
+}
+
 static void print_image(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -415,6 +478,8 @@ static void print_image(const struct image *img, int fd)
 	       img->hdr.version, img_isa_name(img->hdr.isa),
 	       img->hdr.page_size, img->hdr.kernel);
 	print_files(img);
+	for (i = 0; i < img->nr_shms; i++)
+		print_shm(&img->shms[i]);
 	for (i = 0; i < img->nr_procs; i++) {
 		src.p = &img->procs[i];
 		print_process(&src);

@@ -4,7 +4,8 @@
  * are present or swapped; untouched ranges are never read or written, so a
  * process that maps 8 GiB and touches 1 MiB gives an image of about 1 MiB.
  * Pages of shared file mappings live in their file; pages of private file
- * mappings are dumped only once written (anonymous copies).
+ * mappings are dumped only once written (anonymous copies). Shared memory
+ * objects (dump-shm.c) are dumped once for the tree; a VMA names its one.
  */
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -48,6 +49,7 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 		    struct img_vma *v)
 {
 	const char *path = m->path;
+	uint32_t kind = dump_shm_kind(m);
 
 	v->flags = m->shared ? IMG_VMA_SHARED : 0;
 	if (m->vmflags & PROC_VMF_GROWSDOWN)
@@ -76,9 +78,10 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 		v->flags |= IMG_VMA_VVAR;
 		return 0;
 	}
-	if (m->shared && !strcmp(path, "/dev/zero (deleted)")) {
-		v->flags |= IMG_VMA_ANON;	/* MAP_SHARED|MAP_ANONYMOUS */
-		return 0;
+	if (kind) {
+		if (kind == IMG_SHM_ANON)	/* MAP_SHARED|MAP_ANONYMOUS */
+			v->flags |= IMG_VMA_ANON;
+		return dump_shm_link(c, m, v, kind);
 	}
 	if (path[0] == '/' && !has_suffix(path, " (deleted)")) {
 		v->flags |= IMG_VMA_FILE;
@@ -131,11 +134,9 @@ static int page_wanted(const struct img_vma *v, uint64_t pme)
 {
 	int present = !!(pme & PME_PRESENT), swapped = !!(pme & PME_SWAP);
 
-	if (v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR))
-		return 0;
-	if (v->flags & IMG_VMA_SHARED)	/* file pages live in the file */
-		return (v->flags & IMG_VMA_ANON) && (present || swapped);
-	if (v->flags & IMG_VMA_FILE)	/* only our private copies */
+	if (v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR | IMG_VMA_SHARED))
+		return 0;	/* in their file or their shm object */
+	if (v->flags & IMG_VMA_FILE || v->shm)	/* only our private copies */
 		return swapped || (present && !(pme & PME_FILE));
 	return present || swapped;
 }

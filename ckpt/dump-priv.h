@@ -8,8 +8,21 @@
 #include "image/image.h"
 #include "inject/inject.h"
 
+/* Memory objects that mappings of the tree share (dump-shm.c). */
+struct dump_shm_obj {
+	struct img_shm shm;
+	uint64_t dev, ino;	/* as the maps show them */
+	int fd;			/* opened through /proc/PID/map_files */
+};
+
+struct dump_shm_table {
+	struct dump_shm_obj *objs;
+	uint32_t n;
+};
+
 struct dump_ctx {
 	const struct dump_opts *o;
+	struct dump_shm_table *shms;	/* the tree's, shared by its procs */
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
 	int leader;		/* index of the thread group leader */
@@ -24,6 +37,13 @@ struct dump_ctx {
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
+
+/* dump-shm.c */
+uint32_t dump_shm_kind(const struct proc_map *m);
+int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
+		  struct img_vma *v, uint32_t kind) __must_check;
+int dump_write_shms(struct dump_ctx *c) __must_check;
+void dump_free_shms(struct dump_shm_table *t);
 
 /* dump-files.c */
 int dump_collect_fds(struct dump_ctx *c) __must_check;
@@ -56,6 +76,7 @@ struct dump_tree {
 	int n;
 	struct dump_file *files;
 	uint32_t nr_files;
+	struct dump_shm_table shms;
 };
 
 /* dump-tree.c */

@@ -162,7 +162,8 @@ static int dump_frozen(struct dump_tree *t)
 		if (collect(&t->procs[i]))
 			return -1;
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
-	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w))
+	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
+	    dump_write_shms(&t->procs[0]))
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (write_records(&t->procs[i]))
@@ -201,6 +202,7 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	t->procs = n;
 	memset(&n[t->n], 0, sizeof(*n));
 	n[t->n].o = o;
+	n[t->n].shms = &t->shms;
 	n[t->n].pid = pid;
 	n[t->n].w = w;
 	n[t->n].page_size = sysconf(_SC_PAGESIZE);
@@ -307,6 +309,7 @@ static void free_tree(struct dump_tree *t)
 			       t->procs[i].nr_maps : 0);
 		dump_free_process(&t->procs[i].proc);
 	}
+	dump_free_shms(&t->shms);
 	free(t->procs);
 	dump_free_files(t);
 }

@@ -18,9 +18,11 @@
  * A file mapping gets its file's contents from the path at its offset,
  * then the pages the image holds on top (the process's private copies);
  * anonymous memory is the image's pages, with holes elsewhere that read
- * as zeros and take no disk space. Copying the files (as gcore does)
- * makes the core stand on its own once written: gdb finds the text and
- * the dynamic linker's structures in it, whatever happens to the files.
+ * as zeros and take no disk space. A mapping of a shared memory object
+ * gets the object's pages at its offset, then its own copies on top.
+ * Copying the files (as gcore does) makes the core stand on its own once
+ * written: gdb finds the text and the dynamic linker's structures in it,
+ * whatever happens to the files.
  */
 #include <sys/procfs.h>
 #include <sys/stat.h>
@@ -48,6 +50,7 @@ struct core_ctx {
 	int img_fd;
 	int fd;			/* the temporary core file */
 	char *tmp;
+	const struct image *img;
 	const struct img_process *p;
 	uint64_t page_size;
 	struct note_buf notes;
@@ -446,6 +449,52 @@ static int copy_files(struct core_ctx *c, uint8_t *buf)
 	return 0;
 }
 
+/* The part of run pg of a shared memory object that v maps, to the
+ * core's segment of v at seg_off. */
+static int copy_shm_run(struct core_ctx *c, const struct img_vma *v,
+			const struct img_pages *pg, uint64_t seg_off,
+			uint8_t *buf)
+{
+	uint64_t from = pg->addr, to = pg->addr + pg->nr_pages * c->page_size;
+	uint64_t n;
+
+	if (from < v->pgoff)
+		from = v->pgoff;
+	if (to > v->pgoff + (v->end - v->start))
+		to = v->pgoff + (v->end - v->start);
+	for (; from < to; from += n) {
+		n = to - from < COPY_CHUNK ? to - from : COPY_CHUNK;
+		if (pread_full(c->img_fd, buf, n,
+			       pg->data_off + (from - pg->addr))) {
+			pr_perror("can't read shared memory object %u of the image",
+				  v->shm);
+			return -1;
+		}
+		if (write_at(c, buf, n, seg_off + (from - v->pgoff)))
+			return -1;
+	}
+	return 0;
+}
+
+static int copy_shms(struct core_ctx *c, uint8_t *buf)
+{
+	const struct img_shm_object *o;
+	uint32_t i, k;
+
+	for (i = 1; i < c->nr_phdrs; i++) {
+		const struct img_vma *v = c->load_vma[i];
+
+		if (!v->shm || !c->phdrs[i].p_filesz)
+			continue;
+		o = &c->img->shms[v->shm - 1];
+		for (k = 0; k < o->nr_pages; k++)
+			if (copy_shm_run(c, v, &o->pages[k],
+					 c->phdrs[i].p_offset, buf))
+				return -1;
+	}
+	return 0;
+}
+
 /* The file offset of addr in the core, or 0 when no segment holds it. */
 static uint64_t core_offset(const struct core_ctx *c, uint64_t addr)
 {
@@ -495,7 +544,7 @@ static int write_segments(struct core_ctx *c)
 		return -1;
 	}
 	/* files first: the image's pages are the process's own copies */
-	if (copy_files(c, buf))
+	if (copy_files(c, buf) || copy_shms(c, buf))
 		goto out;
 	for (i = 0; i < c->p->nr_pages; i++)
 		if (copy_run(c, &c->p->pages[i], buf))
@@ -564,6 +613,7 @@ int elf_write_core(int img_fd, const struct image *img, const char *path)
 	if (img->nr_procs > 1)
 		pr_warn("the core holds the first process of %u",
 			img->nr_procs);
+	c.img = img;
 	c.p = &img->procs[0];
 	c.page_size = img->hdr.page_size;
 	find_vdso(&c, img->hdr.kernel);

@@ -589,7 +589,11 @@ void img_thread_free(struct img_thread *t)
 
 /* ---- VMA ---------------------------------------------------------------- */
 
-/* u64 start end pgoff; u32 prot flags advice; u64 dev ino; optstr path */
+/*
+ * u64 start end pgoff; u32 prot flags advice; u64 dev ino; optstr path;
+ * u32 shm (the object's id, 0 for none: checked against the image's SHM
+ * records in semantics.c)
+ */
 int img_enc_vma(struct enc *e, const struct img_vma *v)
 {
 	enc_u64(e, v->start);
@@ -601,6 +605,7 @@ int img_enc_vma(struct enc *e, const struct img_vma *v)
 	enc_u64(e, v->dev);
 	enc_u64(e, v->ino);
 	enc_str(e, v->path, 1, "vma path too long");
+	enc_u32(e, v->shm);
 	return e->err ? -1 : 0;
 }
 
@@ -617,6 +622,7 @@ int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size)
 	dec_u64(d, &v->dev);
 	dec_u64(d, &v->ino);
 	dec_str(d, &v->path, 1, "vma path");
+	dec_u32(d, &v->shm);
 	dec_check(d, !(v->start & mask), "start %#llx not page aligned",
 		  (unsigned long long)v->start);
 	dec_check(d, !(v->end & mask), "end %#llx not page aligned",
@@ -637,6 +643,85 @@ void img_vma_free(struct img_vma *v)
 {
 	free(v->path);
 	v->path = NULL;
+}
+
+/* ---- SHM ---------------------------------------------------------------- */
+
+/*
+ * u32 id kind; u64 size; u32 mode uid gid seals; i32 key shmid; u32 flags;
+ * optstr name (a memfd's, required for memfd and absent otherwise)
+ */
+int img_enc_shm(struct enc *e, const struct img_shm *s)
+{
+	enc_u32(e, s->id);
+	enc_u32(e, s->kind);
+	enc_u64(e, s->size);
+	enc_u32(e, s->mode);
+	enc_u32(e, s->uid);
+	enc_u32(e, s->gid);
+	enc_u32(e, s->seals);
+	enc_u32(e, s->key);
+	enc_u32(e, s->shmid);
+	enc_u32(e, s->flags);
+	if (s->name)
+		enc_cap(e, strlen(s->name), IMG_MAX_MEMFD_NAME,
+			"memfd name too long");
+	enc_str(e, s->name, 1, "memfd name too long");
+	return e->err ? -1 : 0;
+}
+
+/* What only one kind of object may carry. */
+static void dec_shm_kind(struct dec *d, const struct img_shm *s, long name)
+{
+	int memfd = s->kind == IMG_SHM_MEMFD, sysv = s->kind == IMG_SHM_SYSV;
+
+	dec_check(d, s->kind >= IMG_SHM_ANON && s->kind <= IMG_SHM_SYSV,
+		  "bad shm kind %u", s->kind);
+	dec_check(d, memfd || s->size, "empty shm object");
+	dec_check(d, memfd == (name >= 0), memfd ? "memfd without a name" :
+		  "name on a shm object that is not a memfd");
+	dec_check(d, memfd || !s->seals,
+		  "seals %#x on a shm object that is not a memfd", s->seals);
+	dec_check(d, sysv || (!s->key && !s->shmid && !s->flags),
+		  "System V fields on a shm object of kind %u", s->kind);
+}
+
+int img_dec_shm(struct dec *d, struct img_shm *s)
+{
+	long len;
+
+	dec_u32(d, &s->id);
+	dec_u32(d, &s->kind);
+	dec_u64(d, &s->size);
+	dec_u32(d, &s->mode);
+	dec_u32(d, &s->uid);
+	dec_u32(d, &s->gid);
+	dec_u32(d, &s->seals);
+	dec_i32(d, &s->key);
+	dec_i32(d, &s->shmid);
+	dec_u32(d, &s->flags);
+	len = dec_str_len(d, IMG_MAX_MEMFD_NAME, 1, "memfd name");
+	if (len >= 0) {
+		s->name = dec_alloc(d, len + 1);
+		if (s->name)
+			dec_bytes(d, s->name, len);
+	}
+	dec_shm_kind(d, s, len);
+	dec_check(d, s->size <= IMG_MAX_ADDR, "shm size %#llx too large",
+		  (unsigned long long)s->size);
+	dec_check(d, !(s->mode & ~07777u), "bad shm mode %#o", s->mode);
+	dec_check(d, !(s->seals & ~IMG_SHM_ALL_SEALS), "bad seals %#x",
+		  s->seals);
+	dec_check(d, s->shmid >= 0, "bad shmid %d", s->shmid);
+	dec_check(d, !(s->flags & ~IMG_SHM_ALL_FLAGS), "bad shm flags %#x",
+		  s->flags);
+	return dec_end(d);
+}
+
+void img_shm_free(struct img_shm *s)
+{
+	free(s->name);
+	s->name = NULL;
 }
 
 /* ---- FD ----------------------------------------------------------------- */

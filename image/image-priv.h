@@ -38,8 +38,11 @@
 /* user addresses stay below 2^56 on every supported ISA (LA57 included) */
 #define IMG_MAX_ADDR		(1ull << 56)
 
-#define IMG_VMA_ALL_FLAGS	0xffu
+#define IMG_VMA_ALL_FLAGS	0x1ffu
 #define IMG_ADV_ALL		0xffu
+#define IMG_SHM_ALL_FLAGS	IMG_SHM_REMOVED
+/* F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE, EXEC */
+#define IMG_SHM_ALL_SEALS	0x3fu
 
 struct img_index_ent {
 	uint32_t type;
@@ -91,6 +94,7 @@ int img_enc_sigacts(struct enc *e, const struct img_sigact *acts);
 int img_enc_file(struct enc *e, const struct img_file *f);
 int img_enc_file_data(struct enc *e, uint32_t file,
 		      const struct img_chunk *ch);
+int img_enc_shm(struct enc *e, const struct img_shm *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa);
@@ -99,10 +103,12 @@ int img_dec_fd(struct dec *d, struct img_fd *f);
 int img_dec_sigacts(struct dec *d, struct img_sigact *acts);
 int img_dec_file(struct dec *d, struct img_file *f);
 int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch);
+int img_dec_shm(struct dec *d, struct img_shm *s);
 
 void img_proc_free(struct img_proc *p);
 void img_thread_free(struct img_thread *t);
 void img_vma_free(struct img_vma *v);
 void img_fd_free(struct img_fd *f);
+void img_shm_free(struct img_shm *s);
 
 #endif

@@ -15,7 +15,12 @@
  * All integers are little endian and fixed width; strings are a u32 length
  * and that many bytes, without NUL. Payloads are encoded field by field by
  * this module, never copied raw from a C struct. The records of a process
- * follow its IMG_REC_PROC record, so an image can hold a tree later.
+ * follow its IMG_REC_PROC record, so an image can hold a tree.
+ *
+ * Memory that several processes map together (a MAP_SHARED anonymous
+ * region, a memfd, a System V segment) is one SHM record before the first
+ * PROC, followed by PAGES records whose addr is an offset in the object:
+ * its pages are in the image once, and each VMA that maps it names it.
  *
  * A PAGES record carries the contents of consecutive pages of one VMA; its
  * data starts at a page-aligned offset of the image so that the restorer can
@@ -47,6 +52,7 @@ enum img_rec_type {
 	IMG_REC_SIGACTS = 6,
 	IMG_REC_FILE = 7,	/* image level: before the first PROC */
 	IMG_REC_FILE_DATA = 8,	/* bytes queued in the FILE before it */
+	IMG_REC_SHM = 9,	/* image level: a shared memory object */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -65,6 +71,8 @@ enum img_rec_type {
 #define IMG_MAX_FILES		(1u << 20)
 #define IMG_MAX_CHUNK		(512u * 1024)	/* FILE_DATA bytes */
 #define IMG_MAX_PIPE		(64u << 20)	/* pipe capacity */
+#define IMG_MAX_SHMS		65536
+#define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
 
 struct img_header {
 	uint32_t version;
@@ -143,6 +151,9 @@ struct img_thread {
 #define IMG_VMA_VDSO		(1u << 5)	/* [vdso]: not dumped, moved */
 #define IMG_VMA_VVAR		(1u << 6)	/* [vvar], [vvar_vclock] */
 #define IMG_VMA_GROWSDOWN	(1u << 7)
+/* a shared mapping that can never be made writable: its object was opened
+ * read-only, or a System V segment attached SHM_RDONLY */
+#define IMG_VMA_NOWRITE		(1u << 8)
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)
@@ -162,6 +173,29 @@ struct img_vma {
 	uint32_t advice;	/* IMG_ADV_* */
 	uint64_t dev, ino;	/* of the backing file, for a sanity check */
 	char *path;		/* backing file or special name, or NULL */
+	uint32_t shm;		/* the SHM object it maps (its id), or 0 */
+};
+
+enum img_shm_kind {
+	IMG_SHM_ANON = 1,	/* MAP_SHARED | MAP_ANONYMOUS ("/dev/zero") */
+	IMG_SHM_MEMFD = 2,	/* memfd_create() */
+	IMG_SHM_SYSV = 3,	/* shmget() */
+};
+
+/* img_shm.flags */
+#define IMG_SHM_REMOVED		(1u << 0)	/* System V: IPC_RMID done */
+
+/* A memory object that VMAs of one or more processes map. */
+struct img_shm {
+	uint32_t id;		/* n for the n-th SHM record, from 1 */
+	uint32_t kind;		/* enum img_shm_kind */
+	uint64_t size;		/* bytes: file size, or the segment's size */
+	uint32_t mode;		/* permission bits */
+	uint32_t uid, gid;	/* owner */
+	uint32_t seals;		/* memfd: F_GET_SEALS; else 0 */
+	int32_t key, shmid;	/* System V: key (0 private) and id; else 0 */
+	uint32_t flags;		/* IMG_SHM_* */
+	char *name;		/* memfd: the name given to memfd_create */
 };
 
 /* A run of pages of one VMA. In a parsed image, data_off is the absolute
@@ -248,10 +282,19 @@ struct img_process {
 	struct img_sigact sigacts[IMG_NSIG];
 };
 
+/* A SHM record and its pages (addr is the offset in the object). */
+struct img_shm_object {
+	struct img_shm shm;
+	uint32_t nr_pages;
+	struct img_pages *pages;
+};
+
 struct image {
 	struct img_header hdr;
 	uint32_t nr_files;
 	struct img_file *files;
+	uint32_t nr_shms;
+	struct img_shm_object *shms;	/* shms[i] has id i + 1 */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -294,8 +337,13 @@ int img_write_file_data(struct img_writer *w, uint32_t file,
 			const void *buf, uint32_t len) __must_check;
 int img_write_sigacts(struct img_writer *w,
 		      const struct img_sigact acts[IMG_NSIG]) __must_check;
+/* SHM records come after the header and before the first PROC, each with
+ * its PAGES right after it. */
+int img_write_shm(struct img_writer *w, const struct img_shm *s)
+	__must_check;
 /* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
- * any number of img_write_pages_data() calls, then end. */
+ * any number of img_write_pages_data() calls, then end. After a SHM record
+ * and before the first PROC, addr is a byte offset in that object. */
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages) __must_check;
 int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)
@@ -313,8 +361,9 @@ uint64_t img_writer_offset(const struct img_writer *w);
  * version, ISA (against expect_isa, unless 0), page size, every record's
  * length and CRC (page data included), the trailer's index and checksum,
  * and the meaning of every field (counts within bounds, VMAs sorted and
- * disjoint, PAGES inside a VMA of their process, exactly one trailer at the
- * end). Returns NULL with one pr_err line naming what is wrong.
+ * disjoint, PAGES inside a VMA of their process or inside their SHM
+ * object, every VMA's object present, exactly one trailer at the end).
+ * Returns NULL with one pr_err line naming what is wrong.
  */
 struct image *img_read_file(const char *path, uint32_t expect_isa)
 	__must_check;

@@ -34,6 +34,7 @@ struct rd {
 	/* capacities of the current process's arrays */
 	uint32_t cap_procs, cap_threads, cap_vmas, cap_pages, cap_fds;
 	uint32_t cap_files, cap_chunks;
+	uint32_t cap_shms, cap_shm_pages;	/* and of the current SHM */
 	uint8_t *scratch;	/* payloads read with pread */
 	size_t cap_scratch;
 };

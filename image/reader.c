@@ -56,6 +56,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_SIGACTS] = "SIGACTS",
 		[IMG_REC_FILE] = "FILE",
 		[IMG_REC_FILE_DATA] = "FILE_DATA",
+		[IMG_REC_SHM] = "SHM",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -418,7 +419,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_FILE_DATA) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_SHM) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -589,10 +590,15 @@ void img_free(struct image *img)
 		return;
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
+	for (i = 0; i < img->nr_shms; i++) {
+		img_shm_free(&img->shms[i].shm);
+		free(img->shms[i].pages);
+	}
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);
 	free(img->files);
+	free(img->shms);
 	free(img);
 }
 

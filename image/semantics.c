@@ -3,6 +3,9 @@
  * decoded into the process it belongs to (the latest PROC); when a process
  * ends (the next PROC or the trailer) its records are checked as a whole:
  * thread count, unique tids and fds, PAGES inside a VMA and disjoint.
+ * SHM records, all before the first PROC, take the PAGES that follow them
+ * (offsets in the object), and each VMA that names one is checked against
+ * it as it arrives.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +81,76 @@ static int sem_thread(struct rd *r, struct dec *d, struct img_process *p)
 			      r->img->hdr.isa);
 }
 
+static uint64_t page_round(const struct rd *r, uint64_t n)
+{
+	uint64_t ps = r->img->hdr.page_size;
+
+	return (n + ps - 1) / ps * ps;
+}
+
+/* The flags each kind of object wants of the VMAs that map it. */
+static int vma_shm_flags_ok(const struct img_vma *v, uint32_t kind)
+{
+	uint32_t f = v->flags;
+
+	if (f & ~(IMG_VMA_SHARED | IMG_VMA_ANON | IMG_VMA_NOWRITE))
+		return 0;
+	if ((f & IMG_VMA_NOWRITE) && !(f & IMG_VMA_SHARED))
+		return 0;
+	if (kind == IMG_SHM_ANON)
+		return (f & IMG_VMA_SHARED) && (f & IMG_VMA_ANON);
+	if (f & IMG_VMA_ANON)
+		return 0;
+	return kind == IMG_SHM_MEMFD || (f & IMG_VMA_SHARED);
+}
+
+/* A VMA that maps a SHM object: the object exists, the kind of mapping
+ * fits it, and a System V attachment lies inside its segment. */
+static int sem_vma_shm(struct rd *r, const struct img_vma *v)
+{
+	const struct img_shm *s;
+	uint64_t len = v->end - v->start;
+
+	if (v->shm > r->img->nr_shms) {
+		rec_fail(r, "vma %#llx-%#llx maps shm object %u, the image has %u",
+			 (unsigned long long)v->start,
+			 (unsigned long long)v->end, v->shm, r->img->nr_shms);
+		return -1;
+	}
+	s = &r->img->shms[v->shm - 1].shm;
+	if (!vma_shm_flags_ok(v, s->kind)) {
+		rec_fail(r, "vma %#llx-%#llx: flags %#x for shm object %u of kind %u",
+			 (unsigned long long)v->start,
+			 (unsigned long long)v->end, v->flags, v->shm, s->kind);
+		return -1;
+	}
+	if (v->pgoff % r->img->hdr.page_size || v->pgoff >= IMG_MAX_ADDR ||
+	    (s->kind == IMG_SHM_SYSV &&
+	     v->pgoff + len > page_round(r, s->size))) {
+		rec_fail(r, "vma %#llx-%#llx: offset %#llx in shm object %u of %llu bytes",
+			 (unsigned long long)v->start,
+			 (unsigned long long)v->end,
+			 (unsigned long long)v->pgoff, v->shm,
+			 (unsigned long long)s->size);
+		return -1;
+	}
+	return 0;
+}
+
+/* Shared anonymous memory is always an object of the image, so that it
+ * has one way back whether one process maps it or several. */
+static int sem_vma_plain(struct rd *r, const struct img_vma *v)
+{
+	const uint32_t sa = IMG_VMA_SHARED | IMG_VMA_ANON;
+
+	if ((v->flags & sa) != sa && !(v->flags & IMG_VMA_NOWRITE))
+		return 0;
+	rec_fail(r, "vma %#llx-%#llx: flags %#x without a shm object",
+		 (unsigned long long)v->start, (unsigned long long)v->end,
+		 v->flags);
+	return -1;
+}
+
 static int sem_vma(struct rd *r, struct dec *d, struct img_process *p)
 {
 	struct img_vma *v;
@@ -86,6 +159,8 @@ static int sem_vma(struct rd *r, struct dec *d, struct img_process *p)
 		return -1;
 	v = &p->vmas[p->nr_vmas++];
 	if (img_dec_vma(d, v, r->img->hdr.page_size))
+		return -1;
+	if (v->shm ? sem_vma_shm(r, v) : sem_vma_plain(r, v))
 		return -1;
 	if (p->nr_vmas > 1 && v->start < v[-1].end) {
 		rec_fail(r, "vma %#llx-%#llx not after the one before, "
@@ -120,8 +195,8 @@ static int sem_file(struct rd *r, struct dec *d)
 	struct image *img = r->img;
 	struct img_file *f;
 
-	if (img->nr_procs) {
-		rec_fail(r, "FILE record after the first PROC");
+	if (img->nr_procs || img->nr_shms) {
+		rec_fail(r, "FILE record after the first PROC or SHM");
 		return -1;
 	}
 	if (img->nr_files >= IMG_MAX_FILES) {
@@ -156,7 +231,7 @@ static int sem_file_data(struct rd *r, struct dec *d)
 		return -1;
 	}
 	f = img->nr_files ? &img->files[img->nr_files - 1] : NULL;
-	if (img->nr_procs || !f || f->id != id) {
+	if (img->nr_procs || img->nr_shms || !f || f->id != id) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u not right after its FILE",
 			 id);
@@ -181,6 +256,33 @@ static int sem_sigacts(struct rd *r, struct dec *d, struct img_process *p)
 	return img_dec_sigacts(d, p->sigacts);
 }
 
+static int sem_shm(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_shm_object *o;
+
+	if (img->nr_procs) {
+		rec_fail(r, "SHM record after the first PROC");
+		return -1;
+	}
+	if (img->nr_shms >= IMG_MAX_SHMS) {
+		rec_fail(r, "more than %u shm objects", IMG_MAX_SHMS);
+		return -1;
+	}
+	if (rd_grow(r, &img->shms, &r->cap_shms, img->nr_shms, sizeof(*o)))
+		return -1;
+	o = &img->shms[img->nr_shms++];
+	memset(o, 0, sizeof(*o));
+	r->cap_shm_pages = 0;
+	if (img_dec_shm(d, &o->shm))
+		return -1;
+	if (o->shm.id != img->nr_shms) {
+		rec_fail(r, "shm object %u has id %u", img->nr_shms, o->shm.id);
+		return -1;
+	}
+	return 0;
+}
+
 static int sem_dispatch(struct rd *r, struct dec *d)
 {
 	struct img_process *p;
@@ -191,6 +293,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_file(r, d);
 	if (r->type == IMG_REC_FILE_DATA)
 		return sem_file_data(r, d);
+	if (r->type == IMG_REC_SHM)
+		return sem_shm(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;
@@ -222,9 +326,40 @@ int sem_record(struct rd *r, const uint8_t *payload, uint64_t len)
 	return -1;
 }
 
+/* Pages of the latest SHM object: inside it, in ascending order. */
+static int sem_shm_pages(struct rd *r, const struct img_pages *pg)
+{
+	struct img_shm_object *o = &r->img->shms[r->img->nr_shms - 1];
+	uint64_t ps = r->img->hdr.page_size;
+	uint64_t end = pg->addr + pg->nr_pages * ps;
+
+	if (end > page_round(r, o->shm.size)) {
+		rec_fail(r, "pages at offset %#llx-%#llx beyond the %llu bytes of shm object %u",
+			 (unsigned long long)pg->addr,
+			 (unsigned long long)end,
+			 (unsigned long long)o->shm.size, o->shm.id);
+		return -1;
+	}
+	if (o->nr_pages && pg->addr < o->pages[o->nr_pages - 1].addr +
+	    o->pages[o->nr_pages - 1].nr_pages * ps) {
+		rec_fail(r, "pages at offset %#llx not after those before",
+			 (unsigned long long)pg->addr);
+		return -1;
+	}
+	if (rd_grow(r, &o->pages, &r->cap_shm_pages, o->nr_pages,
+		    sizeof(*o->pages)))
+		return -1;
+	o->pages[o->nr_pages++] = *pg;
+	return 0;
+}
+
 int sem_pages(struct rd *r, const struct img_pages *pg)
 {
-	struct img_process *p = cur_proc(r);
+	struct img_process *p;
+
+	if (!r->img->nr_procs && r->img->nr_shms)
+		return sem_shm_pages(r, pg);
+	p = cur_proc(r);
 
 	if (!p)
 		return -1;
@@ -333,9 +468,12 @@ static int check_pages_in_vmas(struct rd *r, const struct img_process *p)
 	for (i = 0; i < p->nr_pages; i++) {
 		end = p->pages[i].addr + p->pages[i].nr_pages * ps;
 		v = find_vma(p, p->pages[i].addr);
-		if (v && end <= v->end)
+		if (v && end <= v->end && !(v->shm &&
+					    (v->flags & IMG_VMA_SHARED)))
 			continue;
 		rec_fail_at(r, r->ploc[i].no, IMG_REC_PAGES, r->ploc[i].off,
+			    v && end <= v->end ?
+			    "pages %#llx-%#llx in a shared mapping of a shm object" :
 			    "pages %#llx-%#llx not inside one vma",
 			    (unsigned long long)p->pages[i].addr,
 			    (unsigned long long)end);

@@ -13,7 +13,8 @@
 
 enum wstate {
 	W_START,	/* nothing written: the header comes first */
-	W_HEADER,	/* header written: a PROC comes next */
+	W_HEADER,	/* header written: a SHM or a PROC comes next */
+	W_SHM,		/* after a SHM record: its PAGES, a SHM or a PROC */
 	W_RECORDS,	/* between records */
 	W_PAGES,	/* inside a PAGES record */
 	W_BROKEN,	/* a write failed: only abort is left */
@@ -27,14 +28,16 @@ struct img_writer {
 	struct enc enc;
 	struct img_index_ent *idx;
 	uint64_t nr_idx, cap_idx;
-	/* the open PAGES record */
+	/* the open PAGES record, and the state it returns to */
 	uint64_t pages_left;
 	uint32_t pages_crc;
+	enum wstate pages_of;
 };
 
 static const char *const state_names[] = {
 	[W_START] = "before the header",
 	[W_HEADER] = "before the first PROC",
+	[W_SHM] = "before the first PROC",
 	[W_RECORDS] = "between records",
 	[W_PAGES] = "inside a PAGES record",
 	[W_BROKEN] = "after a failed write",
@@ -202,7 +205,8 @@ int img_write_header(struct img_writer *w, const struct img_header *h)
 
 int img_write_proc(struct img_writer *w, const struct img_proc *p)
 {
-	if (w->state != W_HEADER && wr_expect(w, W_RECORDS, "PROC record"))
+	if (w->state != W_HEADER && w->state != W_SHM &&
+	    wr_expect(w, W_RECORDS, "PROC record"))
 		return -1;
 	enc_reset(&w->enc);
 	return wr_encoded(w, IMG_REC_PROC, img_enc_proc(&w->enc, p));
@@ -261,6 +265,18 @@ int img_write_sigacts(struct img_writer *w,
 	return wr_encoded(w, IMG_REC_SIGACTS, img_enc_sigacts(&w->enc, acts));
 }
 
+/* Every SHM record before the first PROC: the VMAs that follow name them. */
+int img_write_shm(struct img_writer *w, const struct img_shm *s)
+{
+	if (w->state != W_HEADER && wr_expect(w, W_SHM, "SHM record"))
+		return -1;
+	enc_reset(&w->enc);
+	if (wr_encoded(w, IMG_REC_SHM, img_enc_shm(&w->enc, s)))
+		return -1;
+	w->state = W_SHM;
+	return 0;
+}
+
 /* ---- PAGES -------------------------------------------------------------- */
 
 static int wr_zeros(struct img_writer *w, uint32_t n, uint32_t *crc)
@@ -305,9 +321,10 @@ int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 	uint64_t ps = w->page_size, len;
 	uint32_t pad, crc;
 
-	if (wr_expect(w, W_RECORDS, "PAGES record") ||
+	if ((w->state != W_SHM && wr_expect(w, W_RECORDS, "PAGES record")) ||
 	    !pages_args_ok(w, addr, nr_pages))
 		return -1;
+	w->pages_of = w->state;
 	pad = (ps - (w->off + sizeof(b)) % ps) % ps;
 	len = IMG_PAGES_FIXED + pad + nr_pages * ps;
 	rec_head(b, IMG_REC_PAGES, len);
@@ -355,7 +372,7 @@ int img_write_pages_end(struct img_writer *w)
 	put_le32(c, w->pages_crc);
 	if (wr_out(w, c, sizeof(c)))
 		return -1;
-	w->state = W_RECORDS;
+	w->state = w->pages_of;
 	return 0;
 }
 

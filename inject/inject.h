@@ -107,6 +107,7 @@ struct proc_map {
 #define PROC_VMF_MERGEABLE	(1u << 7)	/* mg */
 #define PROC_VMF_GROWSDOWN	(1u << 8)	/* gd */
 #define PROC_VMF_IO		(1u << 9)	/* io, pf: device memory */
+#define PROC_VMF_MAYWRITE	(1u << 10)	/* mw: may become writable */
 
 /* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
 int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;

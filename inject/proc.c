@@ -24,7 +24,7 @@ static const struct {
 	{ "wf", PROC_VMF_WIPEONFORK },	{ "rr", PROC_VMF_RANDOM },
 	{ "sr", PROC_VMF_SEQUENTIAL },	{ "mg", PROC_VMF_MERGEABLE },
 	{ "gd", PROC_VMF_GROWSDOWN },	{ "io", PROC_VMF_IO },
-	{ "pf", PROC_VMF_IO },
+	{ "pf", PROC_VMF_IO },		{ "mw", PROC_VMF_MAYWRITE },
 };
 
 static uint32_t parse_vmflags(const char *s)

@@ -47,13 +47,15 @@ static int rebuild_one(struct restore_ctx *c)
 }
 
 /* Every process rebuilt before any runs; then all are let go. */
-static int rebuild(struct restore_ctx *all, int n)
+static int rebuild(struct restore_ctx *c, struct restore_ctx *all, int n)
 {
 	int i, ret = 0;
 
 	for (i = 0; i < n; i++)
 		if (rebuild_one(&all[i]))
 			return -1;
+	if (restore_shm_finish(c))
+		return -1;
 	for (i = 0; i < n; i++) {
 		if (inject_detach_all(all[i].ip)) {
 			pr_perror("can't let %d go", all[i].child);
@@ -154,20 +156,23 @@ int main(int argc, char **argv)
 	ret = load_image(&c);
 	if (ret)
 		goto out;
+	ret = restore_shm_create(&c);
+	if (ret)
+		goto out;
 	ret = EXIT_FAILED;
 	all = split(&c);
 	if (!all)
-		goto out;
+		goto err_shm;
 	n = c.img->nr_procs;
 	ret = restore_create_tree(all, n);
 	if (ret)
-		goto out;
-	if (rebuild(all, n)) {
+		goto err_shm;
+	if (rebuild(&c, all, n)) {
 		for (i = 0; i < n; i++)
 			inject_release(all[i].ip, 1);
 		restore_kill_tree(all, n);
 		ret = EXIT_FAILED;
-		goto out;
+		goto err_shm;
 	}
 	root = all[0].child;
 	close(c.img_fd);
@@ -180,6 +185,9 @@ int main(int argc, char **argv)
 	} else {
 		ret = wait_restored(root);
 	}
+	goto out;
+err_shm:
+	restore_shm_abort(&c);
 out:
 	free(all);
 	if (c.img_fd >= 0)

@@ -5,11 +5,13 @@
  * runs none of it any more), move the kernel's vdso and vvar to where the
  * image had them, map every VMA of the image, read the pages straight from
  * the image file into place, then set protections, advice and the mm
- * fields (PR_SET_MM_MAP).
+ * fields (PR_SET_MM_MAP). Shared memory objects exist already (shm.c):
+ * their VMAs map them, by restore's fd or by shmat(), and get no pages.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -255,6 +257,120 @@ io:
 	return -1;
 }
 
+static const struct img_shm *shm_of(const struct restore_ctx *c,
+				    const struct img_vma *v)
+{
+	return v->shm ? &c->img->shms[v->shm - 1].shm : NULL;
+}
+
+static int is_sysv(const struct restore_ctx *c, const struct img_vma *v)
+{
+	return v->shm && shm_of(c, v)->kind == IMG_SHM_SYSV;
+}
+
+/*
+ * An anonymous or memfd object: restore holds it open, and the child
+ * opens the same file through /proc/RESTORE/fd/N (it is still root here),
+ * read-only where the mapping was never writable.
+ */
+static int map_shm_vma(struct restore_ctx *c, const struct img_vma *v,
+		       uint32_t prot, uint32_t flags)
+{
+	char path[64];
+	long fd, r;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->restorer,
+		 c->shms[v->shm - 1].fd);
+	if (remote_open(c, path, (v->flags & IMG_VMA_NOWRITE) ? O_RDONLY :
+			O_RDWR, &fd)) {
+		pr_perror("can't open %s in %d", path, c->child);
+		return -1;
+	}
+	if (fd < 0) {
+		errno = -fd;
+		pr_perror("can't open shared memory object %u for the mapping at %llx",
+			  v->shm, (unsigned long long)v->start);
+		return -1;
+	}
+	ret = rcall(c, 0, "map shared memory", &r, SYS_mmap, v->start,
+		    v->end - v->start, prot, flags, fd, v->pgoff);
+	if (inject_syscall(c->ip, 0, &r, SYS_close, fd, 0, 0, 0, 0, 0))
+		ret = -1;
+	return ret;
+}
+
+/* The image VMAs from index i on that one shmat() made: the same segment
+ * at the same base. They are sorted, so they follow each other. */
+static uint32_t sysv_group_end(const struct restore_ctx *c, uint32_t i)
+{
+	const struct img_vma *v = &c->proc->vmas[i], *u;
+	uint32_t k;
+
+	for (k = i + 1; k < c->proc->nr_vmas; k++) {
+		u = &c->proc->vmas[k];
+		if (u->shm != v->shm || u->start - u->pgoff != v->start - v->pgoff)
+			break;
+	}
+	return k;
+}
+
+static int unmap_range(struct restore_ctx *c, uint64_t from, uint64_t to)
+{
+	if (from >= to)
+		return 0;
+	return rcall(c, 0, "trim a System V attachment", NULL, SYS_munmap,
+		     from, to - from, 0, 0, 0, 0);
+}
+
+/*
+ * One attachment: shmat() maps the whole segment at its base (the
+ * process's VMAs may show only part of it, or pieces with other
+ * protections), so what lies outside the image's VMAs is unmapped again.
+ * Read-only when none of its VMAs could ever be written (SHM_RDONLY).
+ */
+static int attach_sysv(struct restore_ctx *c, uint32_t i, uint32_t end)
+{
+	const struct img_vma *v = &c->proc->vmas[i];
+	uint64_t base = v->start - v->pgoff, pos = base, seg;
+	int flags = SHM_REMAP | SHM_RDONLY;
+	uint32_t k;
+
+	seg = (shm_of(c, v)->size + c->page_size - 1) / c->page_size *
+	      c->page_size;
+	for (k = i; k < end; k++)
+		if (!(c->proc->vmas[k].flags & IMG_VMA_NOWRITE))
+			flags &= ~SHM_RDONLY;
+	if (rcall(c, 0, "attach a System V segment", NULL, SYS_shmat,
+		  c->shms[v->shm - 1].shmid, base, flags, 0, 0, 0))
+		return -1;
+	for (k = i; k < end; k++) {
+		if (unmap_range(c, pos, c->proc->vmas[k].start))
+			return -1;
+		pos = c->proc->vmas[k].end;
+	}
+	return unmap_range(c, pos, base + seg);
+}
+
+/* Before any other VMA is mapped: an attachment covers its whole segment
+ * for a moment, which must not clobber a mapping already in place. */
+static int attach_all_sysv(struct restore_ctx *c)
+{
+	uint32_t i = 0, end;
+
+	while (i < c->proc->nr_vmas) {
+		if (!is_sysv(c, &c->proc->vmas[i])) {
+			i++;
+			continue;
+		}
+		end = sysv_group_end(c, i);
+		if (attach_sysv(c, i, end))
+			return -1;
+		i = end;
+	}
+	return 0;
+}
+
 static int map_vma(struct restore_ctx *c, const struct img_vma *v)
 {
 	uint32_t prot = v->prot, flags = MAP_FIXED;
@@ -264,6 +380,10 @@ static int map_vma(struct restore_ctx *c, const struct img_vma *v)
 	flags |= (v->flags & IMG_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE;
 	if (v->flags & IMG_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
+	if (is_sysv(c, v))
+		return 0;	/* attached already */
+	if (v->shm)
+		return map_shm_vma(c, v, prot, flags);
 	if (v->flags & IMG_VMA_FILE)
 		return map_file_vma(c, v, prot, flags);
 	return rcall(c, 0, "map memory", NULL, SYS_mmap, v->start,
@@ -340,8 +460,8 @@ static int thp_mode(void)
 static int huge_fill(struct restore_ctx *c, const struct img_vma *v)
 {
 	return c->thp == THP_MADVISE && (c->vpages[v - c->proc->vmas] & VP_HUGE)
-	       && !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
-				IMG_VMA_GROWSDOWN));
+	       && !v->shm && !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
+					    IMG_VMA_GROWSDOWN));
 }
 
 static int advise_huge(struct restore_ctx *c, int before)
@@ -393,7 +513,8 @@ static int finish_vma(struct restore_ctx *c, const struct img_vma *v)
 	uint64_t len = v->end - v->start;
 	size_t k;
 
-	if (has_pages(c, v) &&
+	/* a System V attachment was made read-write or read-only */
+	if ((has_pages(c, v) || is_sysv(c, v)) &&
 	    rcall(c, 0, "protect memory", NULL, SYS_mprotect, v->start, len,
 		  v->prot, 0, 0, 0))
 		return -1;
@@ -482,7 +603,7 @@ int restore_mm(struct restore_ctx *c)
 		goto out;
 	c->thp = thp_mode();
 	c->huge_size = huge_size();
-	if (index_pages(c))
+	if (index_pages(c) || attach_all_sysv(c))
 		goto out;
 	for (i = 0; i < c->proc->nr_vmas; i++) {
 		const struct img_vma *v = &c->proc->vmas[i];

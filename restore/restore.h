@@ -32,8 +32,17 @@
 #define VP_ANY		1	/* the VMA has pages in the image */
 #define VP_HUGE		2	/* ... covering a whole aligned huge page */
 
+/* A shared memory object as restore made it (shm.c). */
+struct restore_shm {
+	int fd;			/* anonymous or memfd: ours, else -1 */
+	int shmid;		/* System V: the segment, else -1 */
+	int reused;		/* an unused segment of the image's, found */
+};
+
 struct restore_ctx {
 	struct image *img;
+	struct restore_shm *shms;	/* per img->shms[], shared by all */
+	pid_t restorer;		/* restore's own PID, for /proc/PID/fd */
 	struct img_process *proc;	/* the one process restored */
 	const char *path;
 	const char *params[4];	/* "filter=value" for reading the image */
@@ -62,6 +71,12 @@ void restore_kill_tree(struct restore_ctx *all, int n);
 int restore_files_open(const struct image *img, int **fds) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
+/* shm.c: the objects, before any process (0 or an exit status); after
+ * every process has mapped them, seals and IPC_RMID; or, on failure, every
+ * segment made is removed again. Both release the objects. */
+int restore_shm_create(struct restore_ctx *c);
+int restore_shm_finish(struct restore_ctx *c) __must_check;
+void restore_shm_abort(struct restore_ctx *c);
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */

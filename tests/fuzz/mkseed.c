@@ -83,6 +83,26 @@ static int minimal(struct img_writer *w)
 	       vma(w, 0x1000, 0x2000, NULL) || pages(w, 0x1000);
 }
 
+/* Shared memory objects, their pages, and the VMAs of two processes that
+ * map them. */
+static int shared(struct img_writer *w)
+{
+	struct img_shm m = { .id = 1, .kind = IMG_SHM_MEMFD, .size = 2 * PS,
+			     .mode = 0600, .seals = 1, .name = "seed" };
+	struct img_shm y = { .id = 2, .kind = IMG_SHM_SYSV, .size = PS,
+			     .key = 0x1234, .shmid = 3, .mode = 0600 };
+	struct img_vma a = { .start = 0x1000, .end = 0x3000, .prot = 3,
+			     .flags = IMG_VMA_SHARED, .shm = 1 };
+	struct img_vma b = { .start = 0x8000, .end = 0x9000, .prot = 1,
+			     .flags = IMG_VMA_SHARED | IMG_VMA_NOWRITE,
+			     .shm = 2 };
+
+	return header(w) || img_write_shm(w, &m) || pages(w, PS) ||
+	       img_write_shm(w, &y) || pages(w, 0) || proc(w, 5, 1) ||
+	       thread(w, 5) || img_write_vma(w, &a) || img_write_vma(w, &b) ||
+	       proc(w, 6, 1) || thread(w, 6) || img_write_vma(w, &a);
+}
+
 static int seed(const char *dir, const char *name,
 		int (*fill)(struct img_writer *))
 {
@@ -108,7 +128,8 @@ int main(int argc, char **argv)
 	}
 	log_init("mkseed", LOG_WARN);
 	if (seed(argv[1], "minimal.ckpt", minimal) ||
-	    seed(argv[1], "rich.ckpt", rich))
+	    seed(argv[1], "rich.ckpt", rich) ||
+	    seed(argv[1], "shared.ckpt", shared))
 		return 1;
 	return 0;
 }

@@ -44,14 +44,15 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   thread-churn dump-twice restore-again creds timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
-	   run-forward pipes bash-pipeline make ext-null run-interval run-fail)
+	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
+	   shm shm-alone)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
-CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null "
+CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -114,6 +115,9 @@ cleanup() {
 	for p in "${PIDS_SEEN[@]}"; do
 		[[ -e /proc/$p ]] && is_ours "$p" && kill -KILL "$p" 2>/dev/null
 	done
+	# a System V segment outlives its processes (the shm workload's key)
+	[[ -s $D/shm.key ]] && ipcrm -M "$(<"$D/shm.key")" 2>/dev/null
+	return 0
 }
 
 # pstate PID: ST = its state letter (R S D T t Z ...), or - if gone.
@@ -1393,6 +1397,86 @@ t_ext-null() {
 	grep -q "fd 5 of $PID was socket:.*/dev/null instead" "$D/restore.log" ||
 		fail "no warning from restore: $(lastline "$D/restore.log")"
 	finish
+}
+
+# attach --tree of a parent and a child that share a MAP_SHARED anonymous
+# region, a memfd and two System V segments (tests/workloads/shm.c): the
+# image holds each object once, named by the VMAs of both processes, and
+# after the restore the workload checks that the data is intact and that
+# each side sees the other's writes. As in t_tree the dumped tree ends by
+# itself (removing its keyed segment), and the image is restored twice.
+t_shm() {
+	local pos k round
+	need "$WLB/shm" "$CKPT" "$RESTORE"
+	start_wl "$WLB/shm"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
+		fail "shm has children '$TREE_KIDS'"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	stopped "$PID" && fail "root left stopped (state $ST)"
+	check_shm_image
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
+	for k in $TREE_KIDS; do
+		wait_gone "$k" 30 || fail "child $k still there"
+	done
+	pos=$(image_count_pos "$D/img")
+	for round in 1 2; do
+		rm -f "$D/stop" "$D/restored"
+		truncate -s "$pos" "$D/count"
+		DUMP_COUNT=$(count_lines)
+		start_restore
+		wait_restored
+		check_tree_back
+		finish
+		for k in $TREE_KIDS; do
+			wait_gone "$k" 30 || fail "round $round: child $k stays"
+		done
+		sysv_key_gone
+	done
+}
+
+# One process with each object mapped twice, dumped with --kill (which
+# leaves its keyed System V segment behind, unattached: restore takes it
+# over) and restored; the workload checks that both views are one object.
+t_shm-alone() {
+	need "$WLB/shm"
+	wl_test "$WLB/shm" alone
+	sysv_key_gone
+}
+
+# The objects of the shm workload, each once: two anonymous (one of them
+# the parent's alone), the memfd by name, two System V segments (one
+# removed); the parent's VMAs name all five, the child's all but one.
+check_shm_image() {
+	local kinds per_proc
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>>"$D/errors.log" ||
+		fail "ckpt inspect of the image failed"
+	kinds=$(awk '/^shm /{print $3}' "$D/inspect.out" | sort | tr '\n' ' ')
+	[[ $kinds == "anon anon memfd sysv sysv " ]] ||
+		fail "shm objects in the image: '$kinds'"
+	grep -q '^shm .* memfd .* name ckpt-shm-test$' "$D/inspect.out" ||
+		fail "the memfd lost its name: $(grep memfd "$D/inspect.out")"
+	grep -q '^shm .* sysv .* removed$' "$D/inspect.out" ||
+		fail "no removed System V segment in the image"
+	# per process, how many distinct objects its VMAs name
+	per_proc=$(awk '/^process /{p = $2} /^vma .* shm [0-9]/{
+		for (i = 1; i < NF; i++) if ($i == "shm") seen[p " " $(i + 1)] = 1 }
+		END { for (k in seen) { split(k, a, " "); n[a[1]]++ }
+		      for (q in n) print n[q] }' "$D/inspect.out" | sort |
+		tr '\n' ' ')
+	[[ $per_proc == "4 5 " ]] ||
+		fail "objects named per process: '$per_proc', want '4 5 '"
+}
+
+sysv_key_gone() {
+	local key
+	key=$(printf '0x%08x' "$(<"$D/shm.key")")
+	grep -qi "^ *$(<"$D/shm.key") " /proc/sysvipc/shm &&
+		fail "System V segment $key left behind"
+	return 0
 }
 
 # canon_fds PID...: the fd tables of the processes, pipe inodes renamed

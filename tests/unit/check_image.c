@@ -1,8 +1,9 @@
 /*
  * check_image: the image format. CRC32C against its check value and the
  * hardware against the software path; a full image written, read back and
- * compared field by field; the file sink's visibility rules; and one
- * refusal test per kind of damage the reader must catch.
+ * compared field by field (shared memory objects and the VMAs that map
+ * them too); the file sink's visibility rules; and one refusal test per
+ * kind of damage the reader must catch.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -212,6 +213,37 @@ static void w_file_fd(struct img_writer *w, int32_t fd, uint32_t file)
 	ck_assert_int_eq(img_write_fd(w, &f), 0);
 }
 
+static void w_shm(struct img_writer *w, uint32_t id, uint32_t kind,
+		  uint64_t size)
+{
+	struct img_shm s = {
+		.id = id, .kind = kind, .size = size, .mode = 0640,
+		.uid = 7, .gid = 8,
+	};
+
+	if (kind == IMG_SHM_MEMFD) {
+		s.name = "a memfd";
+		s.seals = 0x9;
+	}
+	if (kind == IMG_SHM_SYSV) {
+		s.key = 0x1234;
+		s.shmid = 65537;
+		s.flags = IMG_SHM_REMOVED;
+	}
+	ck_assert_int_eq(img_write_shm(w, &s), 0);
+}
+
+static void w_shm_vma(struct img_writer *w, uint64_t start, uint64_t end,
+		      uint64_t pgoff, uint32_t flags, uint32_t shm)
+{
+	struct img_vma v = {
+		.start = start, .end = end, .pgoff = pgoff, .prot = 3,
+		.flags = flags, .shm = shm,
+	};
+
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+}
+
 /* The image of the round trip: two processes, every record type. */
 static void write_full_image(struct img_writer *w)
 {
@@ -221,6 +253,10 @@ static void write_full_image(struct img_writer *w)
 	ck_assert_int_eq(img_write_file_data(w, 1, "more", 4), 0);
 	w_file(w, 4, IMG_FILE_FIFO, "/tmp/fifo");
 	w_file(w, 6, IMG_FILE_REG, "/tmp/log");
+	w_shm(w, 1, IMG_SHM_MEMFD, 3 * PS + 10);
+	w_pages(w, 0, 1);
+	w_pages(w, 2 * PS, 2);	/* the last page is partly past the size */
+	w_shm(w, 2, IMG_SHM_SYSV, 2 * PS);
 	w_proc(w, 100, 2);
 	w_thread(w, 100);
 	w_vma(w, 0x400000, 0x403000, "/usr/bin/test");
@@ -238,6 +274,10 @@ static void write_full_image(struct img_writer *w)
 	w_thread(w, 200);
 	w_vma(w, 0x10000, 0x11000, NULL);
 	w_pages(w, 0x10000, 1);
+	w_shm_vma(w, 0x20000, 0x22000, PS, 0, 1);	/* private */
+	w_pages(w, 0x21000, 1);		/* a copy-on-write page of its own */
+	w_shm_vma(w, 0x30000, 0x32000, 0, IMG_VMA_SHARED | IMG_VMA_NOWRITE,
+		  2);
 	w_file_fd(w, 7, 4);
 	w_file_fd(w, 8, 1);
 }
@@ -476,6 +516,32 @@ static void check_fds_sigacts(const struct img_process *p)
 	ck_assert_uint_eq(p->sigacts[10].restorer, 210);
 }
 
+static void check_shms(const struct image *img, int fd)
+{
+	const struct img_shm_object *o = &img->shms[0];
+
+	ck_assert_uint_eq(img->nr_shms, 2);
+	ck_assert_uint_eq(o->shm.id, 1);
+	ck_assert_uint_eq(o->shm.kind, IMG_SHM_MEMFD);
+	ck_assert_uint_eq(o->shm.size, 3 * PS + 10);
+	ck_assert_uint_eq(o->shm.mode, 0640);
+	ck_assert_uint_eq(o->shm.uid, 7);
+	ck_assert_uint_eq(o->shm.seals, 0x9);
+	ck_assert_str_eq(o->shm.name, "a memfd");
+	ck_assert_uint_eq(o->nr_pages, 2);
+	ck_assert_uint_eq(o->pages[1].addr, 2 * PS);
+	ck_assert_uint_eq(o->pages[1].nr_pages, 2);
+	check_page_data(fd, &o->pages[0]);
+	check_page_data(fd, &o->pages[1]);
+	o = &img->shms[1];
+	ck_assert_uint_eq(o->shm.kind, IMG_SHM_SYSV);
+	ck_assert_int_eq(o->shm.key, 0x1234);
+	ck_assert_int_eq(o->shm.shmid, 65537);
+	ck_assert_uint_eq(o->shm.flags, IMG_SHM_REMOVED);
+	ck_assert_ptr_null(o->shm.name);
+	ck_assert_uint_eq(o->nr_pages, 0);
+}
+
 START_TEST(test_roundtrip)
 {
 	struct img_writer *w = img_writer_open(path);
@@ -508,9 +574,15 @@ START_TEST(test_roundtrip)
 	p = &img->procs[1];
 	ck_assert_int_eq(p->proc.pid, 200);
 	ck_assert_uint_eq(p->nr_threads, 1);
-	ck_assert_uint_eq(p->nr_vmas, 1);
+	ck_assert_uint_eq(p->nr_vmas, 3);
 	ck_assert_int_eq(p->has_sigacts, 0);
 	check_page_data(fd, &p->pages[0]);
+	ck_assert_uint_eq(p->vmas[0].shm, 0);
+	ck_assert_uint_eq(p->vmas[1].shm, 1);
+	ck_assert_uint_eq(p->vmas[1].pgoff, PS);
+	ck_assert_uint_eq(p->vmas[2].shm, 2);
+	ck_assert_uint_eq(p->vmas[2].flags, IMG_VMA_SHARED | IMG_VMA_NOWRITE);
+	check_shms(img, fd);
 	check_files(img);
 	close(fd);
 	img_free(img);
@@ -636,14 +708,17 @@ START_TEST(test_writer_call_order)
 {
 	struct img_writer *w = img_writer_open(path);
 	struct img_proc p = { .pid = 1, .nr_threads = 1 };
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
 	uint8_t page[PS] = { 0 };
 
 	ck_assert_ptr_nonnull(w);
 	log_init("check_image", -1);
 	ck_assert_int_eq(img_write_proc(w, &p), -1);	/* before header */
+	ck_assert_int_eq(img_write_shm(w, &s), -1);
 	w_header(w);
 	ck_assert_int_eq(img_write_pages_begin(w, 0x1000, 1), -1);
 	w_proc(w, 1, 1);
+	ck_assert_int_eq(img_write_shm(w, &s), -1);	/* after a PROC */
 	ck_assert_int_eq(img_write_pages_data(w, page, PS), -1);
 	ck_assert_int_eq(img_write_pages_end(w), -1);
 	ck_assert_int_eq(img_write_pages_begin(w, 0x1001, 1), -1);
@@ -656,6 +731,7 @@ START_TEST(test_writer_call_order)
 	ck_assert_int_eq(img_write_pages_data(w, page, 1), -1);
 	ck_assert_int_eq(img_write_pages_end(w), 0);
 	ck_assert_int_eq(img_write_pages_begin(w, 0x4000, 1), 0);
+	ck_assert_int_eq(img_write_shm(w, &s), -1);	/* inside PAGES */
 	/* commit inside a PAGES record fails and removes everything */
 	ck_assert_int_eq(img_writer_commit(w), -1);
 	ck_assert_int_eq(dir_entries(), 0);
@@ -1010,6 +1086,229 @@ START_TEST(test_refuse_no_process)
 }
 END_TEST
 
+/* ---- refusals: shared memory objects ------------------------------------ */
+
+/* An image with one SHM record s (made valid or damaged by the caller). */
+static struct img_writer *begin_shm(const struct img_shm *s)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_shm(w, s), 0);
+	return w;
+}
+
+static void shm_expect_refused(const struct img_shm *s, const char *want)
+{
+	struct img_writer *w = begin_shm(s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_refuse_bad_shm_fields)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+
+	s.kind = 9;
+	shm_expect_refused(&s, "record 1 (SHM) at offset 128: bad shm kind 9");
+	s.kind = IMG_SHM_ANON;
+	s.id = 2;
+	shm_expect_refused(&s, "shm object 1 has id 2");
+	s.id = 1;
+	s.size = 0;
+	shm_expect_refused(&s, "empty shm object");
+	s.size = 1ull << 60;
+	shm_expect_refused(&s, "too large");
+	s.size = PS;
+	s.mode = 010000;
+	shm_expect_refused(&s, "bad shm mode");
+	s.mode = 0600;
+	s.flags = IMG_SHM_REMOVED;
+	shm_expect_refused(&s, "System V fields on a shm object of kind 1");
+	s.flags = 0;
+	s.kind = IMG_SHM_MEMFD;
+	shm_expect_refused(&s, "memfd without a name");
+	s.name = "x";
+	s.seals = 0x40;
+	shm_expect_refused(&s, "bad seals 0x40");
+	s.kind = IMG_SHM_SYSV;
+	s.seals = 0;
+	shm_expect_refused(&s, "name on a shm object that is not a memfd");
+	s.name = NULL;
+	s.shmid = -1;
+	shm_expect_refused(&s, "bad shmid -1");
+}
+END_TEST
+
+/*
+ * buf with one more record of type and payload put just before the
+ * trailer, and the trailer rebuilt to index it: how an image the writer
+ * refuses to produce is made. Returns the new buffer, its length in *len.
+ */
+static uint8_t *splice_record(uint8_t *buf, size_t *len, uint32_t type,
+			      const void *payload, size_t plen)
+{
+	uint64_t off = IMG_HEADER_SIZE, n = 0, i, toff;
+	size_t rec = IMG_REC_HDR_SIZE + plen + IMG_REC_CRC_SIZE, tlen;
+	uint8_t *out, *p, c[4];
+	uint32_t crc, chain = 0;
+
+	while (get_le32(buf + off) != IMG_REC_TRAILER) {
+		off += IMG_REC_HDR_SIZE + get_le64(buf + off + 8) +
+		       IMG_REC_CRC_SIZE;
+		n++;
+	}
+	toff = off;
+	tlen = IMG_TRAILER_SIZE(n + 1);
+	out = calloc(1, toff + rec + IMG_REC_HDR_SIZE + tlen +
+		     IMG_REC_CRC_SIZE);
+	ck_assert_ptr_nonnull(out);
+	memcpy(out, buf, toff);
+	p = out + toff;
+	put_le32(p, type);
+	put_le64(p + 8, plen);
+	memcpy(p + IMG_REC_HDR_SIZE, payload, plen);
+	crc = img_crc32c(0, p, IMG_REC_HDR_SIZE + plen);
+	put_le32(p + IMG_REC_HDR_SIZE + plen, crc);
+	/* the old index, one entry more, the chain over every CRC */
+	p = out + toff + rec;
+	put_le32(p, IMG_REC_TRAILER);
+	put_le64(p + 8, tlen);
+	put_le64(p + IMG_REC_HDR_SIZE, n + 1);
+	memcpy(p + IMG_REC_HDR_SIZE + 8, buf + toff + IMG_REC_HDR_SIZE + 8,
+	       n * IMG_TRAILER_ENTRY);
+	put_le32(p + IMG_REC_HDR_SIZE + 8 + n * IMG_TRAILER_ENTRY, type);
+	put_le32(p + IMG_REC_HDR_SIZE + 8 + n * IMG_TRAILER_ENTRY + 4, crc);
+	put_le64(p + IMG_REC_HDR_SIZE + 8 + n * IMG_TRAILER_ENTRY + 8, toff);
+	put_le64(p + IMG_REC_HDR_SIZE + 8 + n * IMG_TRAILER_ENTRY + 16, plen);
+	for (i = 0; i <= n; i++) {
+		memcpy(c, p + IMG_REC_HDR_SIZE + 8 + i * IMG_TRAILER_ENTRY + 4,
+		       4);
+		chain = img_crc32c(chain, c, 4);
+	}
+	put_le32(p + IMG_REC_HDR_SIZE + tlen - 4, chain);
+	put_le32(p + IMG_REC_HDR_SIZE + tlen,
+		 img_crc32c(0, p, IMG_REC_HDR_SIZE + tlen));
+	*len = toff + rec + IMG_REC_HDR_SIZE + tlen + IMG_REC_CRC_SIZE;
+	free(buf);
+	return out;
+}
+
+START_TEST(test_refuse_shm_after_proc)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+	struct enc e = { 0 };
+	struct image *img;
+	uint8_t *buf;
+	size_t len;
+
+	log_init("check_image", -1);
+	ck_assert_int_eq(img_write_shm(w, &s), -1);	/* the writer refuses */
+	img_writer_abort(w);
+	w = begin_shm(&s);
+	ck_assert_int_eq(img_writer_commit(w), -1);	/* and a lone SHM */
+	/* the reader refuses it too */
+	log_init("check_image", LOG_ERR);
+	ck_assert_int_eq(img_enc_shm(&e, &s), 0);
+	buf = small_image(&len);
+	img = img_read_buf(buf, len, 0);
+	ck_assert_ptr_nonnull(img);
+	img_free(img);
+	buf = splice_record(buf, &len, IMG_REC_SHM, e.buf, e.len);
+	expect_refused(buf, len, 0, "(SHM) at offset");
+	expect_refused(buf, len, 0, "SHM record after the first PROC");
+	enc_free(&e);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_refuse_shm_pages_outside)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = 2 * PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_pages(w, PS, 2);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "beyond the 8192 bytes of shm object 1");
+}
+END_TEST
+
+START_TEST(test_refuse_shm_pages_unsorted)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = 8 * PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_pages(w, 4 * PS, 2);
+	w_pages(w, PS, 4);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "pages at offset 0x1000 not after");
+}
+END_TEST
+
+START_TEST(test_refuse_vma_unknown_shm)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x2000, 0, IMG_VMA_SHARED | IMG_VMA_ANON, 2);
+	commit_expect_refused(w, "maps shm object 2, the image has 1");
+}
+END_TEST
+
+START_TEST(test_refuse_vma_shm_kind_mismatch)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_SYSV, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x2000, 0, 0, 1);	/* System V is never private */
+	commit_expect_refused(w, "flags 0 for shm object 1 of kind 3");
+}
+END_TEST
+
+START_TEST(test_refuse_vma_past_sysv_segment)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_SYSV, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x3000, 0, IMG_VMA_SHARED, 1);
+	commit_expect_refused(w, "offset 0 in shm object 1 of 4096 bytes");
+}
+END_TEST
+
+START_TEST(test_refuse_shared_anon_without_shm)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_shm_vma(w, 0x1000, 0x2000, 0, IMG_VMA_SHARED | IMG_VMA_ANON, 0);
+	commit_expect_refused(w, "flags 0x3 without a shm object");
+}
+END_TEST
+
+START_TEST(test_refuse_pages_in_shared_shm_vma)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x2000, 0, IMG_VMA_SHARED | IMG_VMA_ANON, 1);
+	w_pages(w, 0x1000, 1);
+	commit_expect_refused(w, "in a shared mapping of a shm object");
+}
+END_TEST
+
 static void add(TCase *tc, const TTest *t)
 {
 	tcase_add_test(tc, t);
@@ -1060,6 +1359,15 @@ static Suite *image_suite(void)
 	add(sem, test_refuse_unaligned_vma);
 	add(sem, test_refuse_high_vma);
 	add(sem, test_refuse_no_process);
+	add(sem, test_refuse_bad_shm_fields);
+	add(sem, test_refuse_shm_after_proc);
+	add(sem, test_refuse_shm_pages_outside);
+	add(sem, test_refuse_shm_pages_unsorted);
+	add(sem, test_refuse_vma_unknown_shm);
+	add(sem, test_refuse_vma_shm_kind_mismatch);
+	add(sem, test_refuse_vma_past_sysv_segment);
+	add(sem, test_refuse_shared_anon_without_shm);
+	add(sem, test_refuse_pages_in_shared_shm_vma);
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
 		tcase_set_timeout(all[i], 60);

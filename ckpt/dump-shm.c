@@ -1,0 +1,280 @@
+/*
+ * Memory that mappings share, in one process or across the tree:
+ * MAP_SHARED anonymous memory (the maps show "/dev/zero (deleted)"),
+ * memfds ("/memfd:NAME (deleted)") and System V segments ("/SYSVkey
+ * (deleted)", whose inode number is the segment's id). Each object is
+ * known by its kind and the maps' device and inode, opened once through
+ * /proc/PID/map_files (root only), and its pages are read from that fd
+ * with pread, holes skipped: they go in the image once, before the first
+ * process, however many mappings there are.
+ */
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+#define COPY_CHUNK	(16UL << 20)
+#define DELETED		" (deleted)"
+
+static int has_prefix_suffix(const char *s, const char *pre, const char *suf)
+{
+	size_t n = strlen(s), a = strlen(pre), b = strlen(suf);
+
+	return n >= a + b && !strncmp(s, pre, a) && !strcmp(s + n - b, suf);
+}
+
+/* The kind of shared object m maps (enum img_shm_kind), or 0. */
+uint32_t dump_shm_kind(const struct proc_map *m)
+{
+	if (!m->path)
+		return 0;
+	if (m->shared && !strcmp(m->path, "/dev/zero" DELETED))
+		return IMG_SHM_ANON;
+	if (has_prefix_suffix(m->path, "/memfd:", DELETED))
+		return IMG_SHM_MEMFD;
+	if (m->shared && has_prefix_suffix(m->path, "/SYSV", DELETED))
+		return IMG_SHM_SYSV;
+	return 0;
+}
+
+static struct dump_shm_obj *find_obj(struct dump_shm_table *t,
+				     uint32_t kind, uint64_t dev, uint64_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->objs[i].shm.kind == kind && t->objs[i].dev == dev &&
+		    t->objs[i].ino == ino)
+			return &t->objs[i];
+	return NULL;
+}
+
+/* "/memfd:NAME (deleted)" -> NAME */
+static char *memfd_name(const char *path)
+{
+	size_t n = strlen(path) - strlen("/memfd:") - strlen(DELETED);
+
+	return strndup(path + strlen("/memfd:"), n);
+}
+
+/* System V ids are per IPC namespace: ours must be the target's. */
+static int same_ipc_ns(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	return !stat("/proc/self/ns/ipc", &a) && !stat(path, &b) &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+static int sysv_fields(struct dump_ctx *c, const struct proc_map *m,
+		       struct img_shm *s)
+{
+	struct shmid_ds ds;
+
+	if (!same_ipc_ns(c->pid)) {
+		pr_err("can't dump System V segment %llu of %d: it is in another IPC namespace",
+		       (unsigned long long)m->ino, c->pid);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (shmctl(m->ino, IPC_STAT, &ds) < 0) {
+		pr_perror("can't read System V segment %llu of %d",
+			  (unsigned long long)m->ino, c->pid);
+		return -1;
+	}
+	s->shmid = m->ino;
+	s->key = ds.shm_perm.__key;
+	s->mode = ds.shm_perm.mode & 0777;
+	s->uid = ds.shm_perm.uid;
+	s->gid = ds.shm_perm.gid;
+	s->size = ds.shm_segsz;
+	if (ds.shm_perm.mode & SHM_DEST)
+		s->flags |= IMG_SHM_REMOVED;
+	return 0;
+}
+
+/* What the object's inode says: size, mode, owner, seals, and that it is
+ * shmem (hugetlbfs memory is not supported yet). */
+static int inode_fields(struct dump_ctx *c, const struct proc_map *m,
+			struct dump_shm_obj *o)
+{
+	struct statfs sfs;
+	struct stat st;
+	int seals;
+
+	if (fstat(o->fd, &st) || fstatfs(o->fd, &sfs)) {
+		pr_perror("can't stat %s of %d", m->path, c->pid);
+		return -1;
+	}
+	if (sfs.f_type != TMPFS_MAGIC) {
+		pr_err("can't dump mapping %llx-%llx of %d: %s is not shmem (hugetlb?), which is not supported yet",
+		       (unsigned long long)m->start,
+		       (unsigned long long)m->end, c->pid, m->path);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	o->shm.size = st.st_size;
+	o->shm.mode = st.st_mode & 07777;
+	o->shm.uid = st.st_uid;
+	o->shm.gid = st.st_gid;
+	if (o->shm.kind != IMG_SHM_MEMFD)
+		return 0;
+	seals = fcntl(o->fd, F_GET_SEALS);
+	if (seals < 0) {
+		pr_perror("can't read the seals of %s of %d", m->path, c->pid);
+		return -1;
+	}
+	o->shm.seals = seals;
+	o->shm.name = memfd_name(m->path);
+	return o->shm.name ? 0 : -1;
+}
+
+static struct dump_shm_obj *add_obj(struct dump_ctx *c,
+				    const struct proc_map *m, uint32_t kind)
+{
+	struct dump_shm_table *t = c->shms;
+	struct dump_shm_obj *o;
+	char path[96];
+
+	o = realloc(t->objs, (t->n + 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	t->objs = o;
+	o = &t->objs[t->n];
+	memset(o, 0, sizeof(*o));
+	o->shm.kind = kind;
+	o->dev = m->dev;
+	o->ino = m->ino;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", c->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	o->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (o->fd < 0) {
+		pr_perror("can't open %s (%s)", path, m->path);
+		return NULL;
+	}
+	t->n++;		/* from here on freed with the table */
+	if (inode_fields(c, m, o) ||
+	    (kind == IMG_SHM_SYSV && sysv_fields(c, m, &o->shm)))
+		return NULL;
+	o->shm.id = t->n;
+	return o;
+}
+
+/* Make v map the object m shows, found or added to the tree's table. */
+int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
+		  struct img_vma *v, uint32_t kind)
+{
+	struct dump_shm_obj *o = find_obj(c->shms, kind, m->dev, m->ino);
+
+	if (!o)
+		o = add_obj(c, m, kind);
+	if (!o)
+		return -1;
+	v->shm = o->shm.id;
+	if (m->shared && !(m->vmflags & PROC_VMF_MAYWRITE))
+		v->flags |= IMG_VMA_NOWRITE;
+	return 0;
+}
+
+/* off..off+len of the object, zeros past its end, as PAGES records. */
+static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
+		       uint8_t *buf, uint64_t off, uint64_t len)
+{
+	uint64_t n, have;
+
+	if (img_write_pages_begin(c->w, off, len / c->page_size))
+		return -1;
+	while (len) {
+		n = len < COPY_CHUNK ? len : COPY_CHUNK;
+		have = off < o->shm.size ? o->shm.size - off : 0;
+		if (have > n)
+			have = n;
+		if (dump_interrupted(c))
+			return -1;
+		if (pread_full(o->fd, buf, have, off)) {
+			pr_perror("can't read shared memory object %u at %llu",
+				  o->shm.id, (unsigned long long)off);
+			return -1;
+		}
+		memset(buf + have, 0, n - have);
+		if (img_write_pages_data(c->w, buf, n))
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return img_write_pages_end(c->w);
+}
+
+/* The pages that hold data (present or swapped), as shmem's SEEK_DATA and
+ * SEEK_HOLE see them: never the untouched ones. */
+static int write_obj(struct dump_ctx *c, struct dump_shm_obj *o,
+		     uint8_t *buf)
+{
+	uint64_t ps = c->page_size, end = (o->shm.size + ps - 1) / ps * ps;
+	off_t data = 0, hole;
+
+	if (img_write_shm(c->w, &o->shm))
+		return -1;
+	while ((uint64_t)data < end) {
+		data = lseek(o->fd, data, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		hole = data < 0 ? -1 : lseek(o->fd, data, SEEK_HOLE);
+		if (hole < 0) {
+			pr_perror("can't find the pages of shared memory object %u",
+				  o->shm.id);
+			return -1;
+		}
+		data = data / ps * ps;
+		hole = ((uint64_t)hole + ps - 1) / ps * ps;
+		if ((uint64_t)hole > end)
+			hole = end;
+		if (hole > data && write_range(c, o, buf, data, hole - data))
+			return -1;
+		data = hole;
+	}
+	return 0;
+}
+
+/* Every object of the tree, after the header and before any process. */
+int dump_write_shms(struct dump_ctx *c)
+{
+	uint8_t *buf;
+	uint32_t i;
+	int ret = 0;
+
+	if (!c->shms->n)
+		return 0;
+	buf = malloc(COPY_CHUNK);
+	if (!buf)
+		return -1;
+	for (i = 0; i < c->shms->n && !ret; i++)
+		ret = write_obj(c, &c->shms->objs[i], buf);
+	free(buf);
+	return ret;
+}
+
+void dump_free_shms(struct dump_shm_table *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++) {
+		if (t->objs[i].fd >= 0)
+			close(t->objs[i].fd);
+		free(t->objs[i].shm.name);
+	}
+	free(t->objs);
+	t->objs = NULL;
+	t->n = 0;
+}
