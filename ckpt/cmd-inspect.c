@@ -4,6 +4,7 @@
  * stacks (unwound from the image alone, see elf/backtrace.h), maps,
  * files, page counts. --json prints the same as one JSON document.
  */
+#include <sys/socket.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -87,8 +88,34 @@ static const char *file_kind_name(uint32_t kind)
 		return "pipe";
 	case IMG_FILE_FIFO:
 		return "fifo";
+	case IMG_FILE_UNIX:
+		return "unix";
 	}
 	return "?";
+}
+
+static const char *sock_type_name(uint32_t type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_DGRAM:
+		return "dgram";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	}
+	return "?";
+}
+
+static const char *unix_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[IMG_UNIX_UNCONNECTED] = "unconnected",
+		[IMG_UNIX_CONNECTED] = "connected",
+		[IMG_UNIX_LISTENING] = "listening",
+	};
+
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "?";
 }
 
 static uint64_t queued_bytes(const struct img_file *f)
@@ -110,6 +137,22 @@ static void print_fd(const struct img_fd *f)
 	       f->path ? f->path : "");
 }
 
+/* file 3: unix stream connected peer 1234 shut wr, 10 bytes queued name */
+static void print_unix(const struct img_file *f)
+{
+	const struct img_unix *u = &f->sk;
+
+	printf("file %u: unix ino %" PRIu64 " %s %s peer %" PRIu64, f->id,
+	       f->ino, sock_type_name(u->type), unix_state_name(u->state),
+	       u->peer);
+	if (u->shutdown)
+		printf(" shut%s%s", u->shutdown & IMG_SHUT_RD ? " rd" : "",
+		       u->shutdown & IMG_SHUT_WR ? " wr" : "");
+	printf(" flags %#o, %" PRIu64 " bytes queued in %u chunks%s%s\n",
+	       f->flags, queued_bytes(f), f->nr_chunks, f->path ? " " : "",
+	       f->path ? f->path : "");
+}
+
 static void print_files(const struct image *img)
 {
 	uint32_t i;
@@ -117,6 +160,10 @@ static void print_files(const struct image *img)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
+		if (f->kind == IMG_FILE_UNIX) {
+			print_unix(f);
+			continue;
+		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o size %u, %" PRIu64
 		       " bytes queued%s%s\n", f->id, file_kind_name(f->kind),
 		       f->ino, f->flags, f->pipe_size, queued_bytes(f),
@@ -302,6 +349,18 @@ static void json_fd(const struct img_fd *f)
 	putchar('}');
 }
 
+static void json_unix(const struct img_unix *u)
+{
+	json_kstr(0, "type", sock_type_name(u->type));
+	json_kstr(0, "state", unix_state_name(u->state));
+	json_u64(0, "peer", u->peer);
+	json_u64(0, "shutdown", u->shutdown);
+	json_u64(0, "passcred", !!(u->opts & IMG_UNIX_PASSCRED));
+	json_u64(0, "rcvbuf", u->rcvbuf);
+	json_u64(0, "sndbuf", u->sndbuf);
+	json_u64(0, "backlog", u->backlog);
+}
+
 static void json_files(const struct image *img)
 {
 	uint32_t i;
@@ -321,6 +380,8 @@ static void json_files(const struct image *img)
 		json_u64(0, "pipe_size", f->pipe_size);
 		json_u64(0, "queued", queued_bytes(f));
 		json_kstr(0, "path", f->path);
+		if (f->kind == IMG_FILE_UNIX)
+			json_unix(&f->sk);
 		putchar('}');
 	}
 	putchar(']');

@@ -2,9 +2,9 @@
  * Dump of the file descriptor table from /proc/PID/fd and fdinfo. What a
  * single process can get back by itself is kept: regular files and
  * directories (by path, flags and offset), character devices by path, and
- * terminals. Pipes and FIFOs go to the tree's file table. Sockets on 0-2
- * are the plumbing of whoever started the process: restore hands over its
- * own. Anything else is refused with the fd and its kind named, never
+ * terminals. Pipes, FIFOs and sockets go to the tree's file table, which
+ * hands those leading out of the tree on 0-2 to restore's own. Anything
+ * else is refused with the fd and its kind named, never
  * silently dropped.
  */
 #include <sys/stat.h>
@@ -64,14 +64,10 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 			IMG_FD_CHR;
 		return 0;
 	}
-	if (S_ISFIFO(st->st_mode)) {
-		/* a pipe or FIFO end: the tree's file table (dump-filetab.c)
-		 * decides what it becomes */
+	if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) {
+		/* a pipe or FIFO end, a socket: the tree's file table
+		 * (dump-filetab.c) decides what it becomes */
 		f->type = IMG_FD_FILE;
-		return 0;
-	}
-	if (S_ISSOCK(st->st_mode) && f->fd <= 2) {
-		f->type = IMG_FD_INHERIT;
 		return 0;
 	}
 	pr_err("can't dump fd %d of %d: %s is not supported yet", f->fd,

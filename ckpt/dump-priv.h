@@ -44,6 +44,7 @@ struct dump_file {
 	int fd;
 	pid_t outside;		/* a process outside the tree holding it */
 	int outside_fd;
+	char *why;		/* why it can't be kept (dump-sockets.c) */
 	int drop;
 };
 
@@ -63,5 +64,10 @@ int dump_tree_check_fds(const struct dump_tree *t) __must_check;
 int dump_tree_files(struct dump_tree *t) __must_check;
 int dump_write_files(struct dump_tree *t, struct img_writer *w) __must_check;
 void dump_free_files(struct dump_tree *t);
+
+/* dump-sockets.c: what the table's unix sockets are (sets why on those
+ * that cannot be kept), then their receive queues */
+int dump_sockets_probe(struct dump_tree *t) __must_check;
+int dump_sockets_read(struct dump_tree *t) __must_check;
 
 #endif

@@ -62,6 +62,8 @@ void restore_kill_tree(struct restore_ctx *all, int n);
 int restore_files_open(const struct image *img, int **fds) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
+/* sockets.c: sets fds[i] for every unix socket img->files[i] */
+int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */
