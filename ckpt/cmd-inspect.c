@@ -5,6 +5,7 @@
  * files, page counts, and the shared memory objects that maps name.
  * --json prints the same as one JSON document.
  */
+#include <sys/socket.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -109,8 +110,34 @@ static const char *file_kind_name(uint32_t kind)
 		return "fifo";
 	case IMG_FILE_REG:
 		return "reg";
+	case IMG_FILE_UNIX:
+		return "unix";
 	}
 	return "?";
+}
+
+static const char *sock_type_name(uint32_t type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_DGRAM:
+		return "dgram";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	}
+	return "?";
+}
+
+static const char *unix_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[IMG_UNIX_UNCONNECTED] = "unconnected",
+		[IMG_UNIX_CONNECTED] = "connected",
+		[IMG_UNIX_LISTENING] = "listening",
+	};
+
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "?";
 }
 
 static uint64_t queued_bytes(const struct img_file *f)
@@ -132,6 +159,22 @@ static void print_fd(const struct img_fd *f)
 	       f->path ? f->path : "");
 }
 
+/* file 3: unix stream connected peer 1234 shut wr, 10 bytes queued name */
+static void print_unix(const struct img_file *f)
+{
+	const struct img_unix *u = &f->sk;
+
+	printf("file %u: unix ino %" PRIu64 " %s %s peer %" PRIu64, f->id,
+	       f->ino, sock_type_name(u->type), unix_state_name(u->state),
+	       u->peer);
+	if (u->shutdown)
+		printf(" shut%s%s", u->shutdown & IMG_SHUT_RD ? " rd" : "",
+		       u->shutdown & IMG_SHUT_WR ? " wr" : "");
+	printf(" flags %#o, %" PRIu64 " bytes queued in %u chunks%s%s\n",
+	       f->flags, queued_bytes(f), f->nr_chunks, f->path ? " " : "",
+	       f->path ? f->path : "");
+}
+
 static void print_files(const struct image *img)
 {
 	uint32_t i;
@@ -139,6 +182,10 @@ static void print_files(const struct image *img)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
+		if (f->kind == IMG_FILE_UNIX) {
+			print_unix(f);
+			continue;
+		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
 		       file_kind_name(f->kind), f->ino, f->flags);
 		if (f->kind == IMG_FILE_REG)
@@ -349,6 +396,18 @@ static void json_fd(const struct img_fd *f)
 	putchar('}');
 }
 
+static void json_unix(const struct img_unix *u)
+{
+	json_kstr(0, "type", sock_type_name(u->type));
+	json_kstr(0, "state", unix_state_name(u->state));
+	json_u64(0, "peer", u->peer);
+	json_u64(0, "shutdown", u->shutdown);
+	json_u64(0, "passcred", !!(u->opts & IMG_UNIX_PASSCRED));
+	json_u64(0, "rcvbuf", u->rcvbuf);
+	json_u64(0, "sndbuf", u->sndbuf);
+	json_u64(0, "backlog", u->backlog);
+}
+
 static void json_files(const struct image *img)
 {
 	uint32_t i;
@@ -369,6 +428,8 @@ static void json_files(const struct image *img)
 		json_u64(0, "pos", f->pos);
 		json_u64(0, "queued", queued_bytes(f));
 		json_kstr(0, "path", f->path);
+		if (f->kind == IMG_FILE_UNIX)
+			json_unix(&f->sk);
 		putchar('}');
 	}
 	putchar(']');

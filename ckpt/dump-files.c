@@ -2,9 +2,9 @@
  * Dump of the file descriptor table from /proc/PID/fd and fdinfo. What a
  * single process can get back by itself is kept: regular files and
  * directories (by path, flags and offset), character devices by path, and
- * terminals. Pipes and FIFOs go to the tree's file table. Sockets on 0-2
- * are the plumbing of whoever started the process: restore hands over its
- * own. Anything else is refused with the fd and its kind named, never
+ * terminals. Pipes, FIFOs and sockets go to the tree's file table, which
+ * hands those leading out of the tree on 0-2 to restore's own. Anything
+ * else is refused with the fd and its kind named, never
  * silently dropped.
  */
 #include <sys/stat.h>
@@ -49,6 +49,8 @@ static int read_fdinfo(pid_t pid, int fd, struct img_fd *f)
 static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		    const struct stat *st)
 {
+	char why[PATH_MAX + 64];
+
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		if (link[0] != '/' || strstr(link, " (deleted)")) {
 			pr_err("can't dump fd %d of %d: %s is not reachable by path",
@@ -64,21 +66,20 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 			IMG_FD_CHR;
 		return 0;
 	}
-	if (S_ISFIFO(st->st_mode)) {
-		if (strncmp(link, "pipe:[", 6) &&
-		    (link[0] != '/' || strstr(link, " (deleted)")))
-			return dump_fd_unsupported(c->o, c->pid, f, link,
-						   "is a FIFO no path reaches");
-		/* a pipe or FIFO end: the tree's file table (dump-filetab.c)
-		 * decides what it becomes */
+	if (S_ISFIFO(st->st_mode) && strncmp(link, "pipe:[", 6) &&
+	    (link[0] != '/' || strstr(link, " (deleted)"))) {
+		snprintf(why, sizeof(why), "%s is a FIFO no path reaches",
+			 link);
+		return dump_fd_unsupported(c->o, c->pid, f, link, why);
+	}
+	if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) {
+		/* a pipe or FIFO end, a socket: the tree's file table
+		 * (dump-filetab.c) decides what it becomes */
 		f->type = IMG_FD_FILE;
 		return 0;
 	}
-	if (S_ISSOCK(st->st_mode) && f->fd <= 2) {
-		f->type = IMG_FD_INHERIT;
-		return 0;
-	}
-	return dump_fd_unsupported(c->o, c->pid, f, link, "is not supported yet");
+	snprintf(why, sizeof(why), "%s is not supported yet", link);
+	return dump_fd_unsupported(c->o, c->pid, f, link, why);
 }
 
 /*
@@ -92,12 +93,12 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
 	char *path;
 
 	if (!o->ext_null) {
-		pr_err("can't dump fd %d of %d: %s %s", f->fd, pid, what, why);
+		pr_err("can't dump fd %d of %d: %s", f->fd, pid, why);
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	pr_warn("fd %d of %d: %s %s: /dev/null after restore (--ext-null)",
-		f->fd, pid, what, why);
+	pr_warn("fd %d of %d: %s: /dev/null after restore (--ext-null)",
+		f->fd, pid, why);
 	path = strdup(what);
 	if (!path)
 		return -1;

@@ -12,6 +12,10 @@
  * pipe, a log collector) and restore hands over its own, as for a single
  * process; anywhere else the dump is refused, naming both processes.
  *
+ * Sockets are looked into by dump-sockets.c; one that cannot come back
+ * (not a unix socket, or connected out of the tree) is treated like a pipe
+ * held outside.
+ *
  * The bytes in flight in a pipe are copied with tee(2), which leaves them
  * in place: the frozen tree reads them after the dump as if nothing had
  * happened, and the restored tree reads the same bytes, exactly once each.
@@ -54,8 +58,11 @@ static struct dump_file *find_file(struct dump_tree *t, pid_t pid,
 
 static uint32_t kind_of(const struct img_fd *f)
 {
-	if (f->mode && S_ISREG(f->mode))
+	if (S_ISREG(f->mode))
 		return IMG_FILE_REG;
+	/* any socket; dump-sockets.c sorts out the others */
+	if (S_ISSOCK(f->mode))
+		return IMG_FILE_UNIX;
 	return strncmp(f->path, "pipe:[", 6) ? IMG_FILE_FIFO : IMG_FILE_PIPE;
 }
 
@@ -78,7 +85,7 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.ino = f->ino;
 	df->f.pos = f->pos;
 	df->f.kind = kind_of(f);
-	if (df->f.kind != IMG_FILE_PIPE) {
+	if (df->f.kind == IMG_FILE_FIFO || df->f.kind == IMG_FILE_REG) {
 		df->f.path = strdup(f->path);
 		if (!df->f.path)
 			return NULL;
@@ -191,7 +198,8 @@ static void scan_fds_of(struct dump_tree *t, pid_t pid)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
-		if (stat(fdp, &st) || !S_ISFIFO(st.st_mode))
+		if (stat(fdp, &st) ||
+		    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 			continue;
 		df = file_on(t, st.st_dev, st.st_ino);
 		if (df && !df->outside) {
@@ -226,23 +234,28 @@ static void find_outside(struct dump_tree *t)
 	closedir(d);
 }
 
-static int outside_unsupported(struct dump_tree *t, int i, struct img_fd *f,
-			       const struct dump_file *df)
+/* Why the file under f cannot be kept in the table, or NULL. */
+static const char *why_out(struct dump_tree *t, const struct img_fd *f,
+			   char *buf, size_t len)
 {
-	char why[96], what[PATH_MAX];
+	struct dump_file *df = file_on(t, f->dev, f->ino);
 
-	snprintf(what, sizeof(what), "%s", f->path);
-	snprintf(why, sizeof(why), "is shared with fd %d of %d, outside the tree",
-		 df->outside_fd, df->outside);
-	return dump_fd_unsupported(t->procs[i].o, t->procs[i].pid, f, what,
-				   why);
+	if (df->why)
+		return df->why;
+	if (!df->outside)
+		return NULL;
+	snprintf(buf, len, "%s is shared with fd %d of %d, outside the tree",
+		 f->path, df->outside_fd, df->outside);
+	return buf;
 }
 
-/* A description some process outside holds as well: on 0-2 it becomes
- * restore's own fd, elsewhere the dump is refused (or /dev/null). */
+/* A description some process outside holds as well, or a socket that
+ * cannot be kept: on 0-2 it becomes restore's own fd, elsewhere the dump
+ * is refused. */
 static int settle_outside(struct dump_tree *t)
 {
-	struct dump_file *df;
+	const char *why;
+	char buf[PATH_MAX + 128];
 	uint32_t k;
 	int i;
 
@@ -254,15 +267,16 @@ static int settle_outside(struct dump_tree *t)
 
 			if (f->type != IMG_FD_FILE)
 				continue;
-			df = file_on(t, f->dev, f->ino);
-			if (!df->outside)
+			why = why_out(t, f, buf, sizeof(buf));
+			if (!why)
 				continue;
 			if (f->fd <= 2) {
 				f->type = IMG_FD_INHERIT;
 				f->file = 0;
 				continue;
 			}
-			if (outside_unsupported(t, i, f, df))
+			if (dump_fd_unsupported(t->procs[i].o, t->procs[i].pid,
+						f, f->path, why))
 				return -1;
 		}
 	}
@@ -274,15 +288,18 @@ static int settle_outside(struct dump_tree *t)
 static void compact_files(struct dump_tree *t)
 {
 	uint32_t i, k, n = 0, *map;
+	struct dump_file *first;
 	int j;
 
-	for (i = 0; i < t->nr_files; i++)
-		t->files[i].drop = file_on(t, t->files[i].f.dev,
-					   t->files[i].f.ino)->outside != 0;
+	for (i = 0; i < t->nr_files; i++) {
+		first = file_on(t, t->files[i].f.dev, t->files[i].f.ino);
+		t->files[i].drop = first->outside || first->why;
+	}
 	map = calloc(t->nr_files + 1, sizeof(*map));
 	for (i = 0; map && i < t->nr_files; i++) {
 		if (t->files[i].drop) {
 			img_file_free(&t->files[i].f);
+			free(t->files[i].why);
 			continue;
 		}
 		map[t->files[i].f.id] = n + 1;
@@ -424,10 +441,10 @@ int dump_tree_files(struct dump_tree *t)
 	if (!t->nr_files)
 		return 0;
 	find_outside(t);
-	if (settle_outside(t))
+	if (dump_sockets_probe(t) || settle_outside(t))
 		return -1;
 	compact_files(t);
-	return read_pipes(t);
+	return read_pipes(t) || dump_sockets_read(t) ? -1 : 0;
 }
 
 int dump_write_files(struct dump_tree *t, struct img_writer *w)
@@ -440,8 +457,7 @@ int dump_write_files(struct dump_tree *t, struct img_writer *w)
 		if (img_write_file(w, f))
 			return -1;
 		for (k = 0; k < f->nr_chunks; k++)
-			if (img_write_file_data(w, f->id, f->chunks[k].data,
-						f->chunks[k].len))
+			if (img_write_file_chunk(w, f->id, &f->chunks[k]))
 				return -1;
 	}
 	return 0;
@@ -451,8 +467,10 @@ void dump_free_files(struct dump_tree *t)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->nr_files; i++)
+	for (i = 0; i < t->nr_files; i++) {
 		img_file_free(&t->files[i].f);
+		free(t->files[i].why);
+	}
 	free(t->files);
 	t->files = NULL;
 	t->nr_files = 0;

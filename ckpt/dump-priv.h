@@ -47,6 +47,8 @@ void dump_free_shms(struct dump_shm_table *t);
 
 /* dump-files.c */
 int dump_collect_fds(struct dump_ctx *c) __must_check;
+/* what: the fd's file as the image keeps it; why: the whole reason,
+ * naming it */
 int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
 			struct img_fd *f, const char *what, const char *why)
 	__must_check;
@@ -67,6 +69,7 @@ struct dump_file {
 	int fd;
 	pid_t outside;		/* a process outside the tree holding it */
 	int outside_fd;
+	char *why;		/* why it can't be kept (dump-sockets.c) */
 	int drop;
 };
 
@@ -87,5 +90,10 @@ int dump_tree_check_fds(struct dump_tree *t) __must_check;
 int dump_tree_files(struct dump_tree *t) __must_check;
 int dump_write_files(struct dump_tree *t, struct img_writer *w) __must_check;
 void dump_free_files(struct dump_tree *t);
+
+/* dump-sockets.c: what the table's unix sockets are (sets why on those
+ * that cannot be kept), then their receive queues */
+int dump_sockets_probe(struct dump_tree *t) __must_check;
+int dump_sockets_read(struct dump_tree *t) __must_check;
 
 #endif

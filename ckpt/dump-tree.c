@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -58,7 +59,7 @@ static const struct img_fd *find_fd(const struct img_process *p, int fd)
 int dump_tree_check_fds(struct dump_tree *t)
 {
 	const struct img_process *root = &t->procs[0].proc;
-	char why[64];
+	char why[PATH_MAX + 64];
 	int i;
 	uint32_t k;
 
@@ -76,8 +77,8 @@ int dump_tree_check_fds(struct dump_tree *t)
 			    r->ino == f->ino)
 				continue;
 			snprintf(why, sizeof(why),
-				 "leads out of the tree but is not the root's fd %d",
-				 f->fd);
+				 "%s leads out of the tree but is not the root's fd %d",
+				 f->path, f->fd);
 			if (dump_fd_unsupported(t->procs[i].o, t->procs[i].pid,
 						f, f->path, why))
 				return -1;

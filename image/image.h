@@ -240,13 +240,51 @@ enum img_file_kind {
 	IMG_FILE_FIFO = 2,	/* one end of a named pipe, path set */
 	IMG_FILE_REG = 9,	/* a regular file several fds share (one
 				 * offset), reopened by path at pos */
+	IMG_FILE_UNIX = 3,	/* a unix socket, img_file.sk; path: its name */
+};
+
+/* img_unix.state */
+enum img_unix_state {
+	IMG_UNIX_UNCONNECTED = 1,	/* bound or not, no peer */
+	IMG_UNIX_CONNECTED = 2,		/* peer set, or 0 when it closed */
+	IMG_UNIX_LISTENING = 3,		/* no connection waiting in it */
+};
+
+/* img_unix.shutdown: what shutdown(2) shut, by this end or its peer */
+#define IMG_SHUT_RD		(1u << 0)
+#define IMG_SHUT_WR		(1u << 1)
+/* img_unix.opts */
+#define IMG_UNIX_PASSCRED	(1u << 0)	/* SO_PASSCRED */
+#define IMG_UNIX_ALL_OPTS	IMG_UNIX_PASSCRED
+#define IMG_MAX_SOCKBUF		(1u << 30)	/* SO_RCVBUF, SO_SNDBUF */
+#define IMG_MAX_BACKLOG		(1u << 24)
+#define IMG_MAX_UNIX_NAME	107	/* sun_path bytes but a NUL */
+
+/*
+ * A unix socket. Its peer is named by inode (img_file.ino of another UNIX
+ * file of the image); img_file.path is its bound name, "@..." for an
+ * abstract one, NULL when unbound. Its FILE_DATA is its receive queue
+ * (what its peer had sent and it had not read yet).
+ */
+struct img_unix {
+	uint32_t type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	uint32_t state;		/* enum img_unix_state */
+	uint64_t peer;		/* the peer's inode, or 0 */
+	uint32_t shutdown;	/* IMG_SHUT_* */
+	uint32_t opts;		/* IMG_UNIX_* */
+	uint32_t rcvbuf, sndbuf;	/* as getsockopt gives them; 0: default */
+	uint32_t backlog;	/* LISTENING: listen(2) backlog */
 };
 
 /* Bytes queued in a file at dump time (IMG_REC_FILE_DATA), in order. For
- * a pipe the queue belongs to the pipe: one of its files carries it. */
+ * a pipe the queue belongs to the pipe: one of its files carries it. A
+ * datagram or seqpacket socket's queue is messages: each is one or more
+ * chunks, the last one flagged IMG_CHUNK_EOR. */
+#define IMG_CHUNK_EOR		(1u << 0)	/* ends a message */
+
 struct img_chunk {
-	uint32_t flags;		/* none defined yet: 0 */
-	uint32_t len;		/* 1 .. IMG_MAX_CHUNK */
+	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */
+	uint32_t len;		/* 1 .. IMG_MAX_CHUNK; 0 for an empty message */
 	uint8_t *data;
 };
 
@@ -259,6 +297,7 @@ struct img_file {
 	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
 	uint64_t pos;		/* REG: the file offset */
+	struct img_unix sk;	/* UNIX only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
 };
@@ -335,6 +374,9 @@ int img_write_file(struct img_writer *w, const struct img_file *f)
 	__must_check;
 int img_write_file_data(struct img_writer *w, uint32_t file,
 			const void *buf, uint32_t len) __must_check;
+/* The same with the chunk's flags (IMG_CHUNK_EOR). */
+int img_write_file_chunk(struct img_writer *w, uint32_t file,
+			 const struct img_chunk *ch) __must_check;
 int img_write_sigacts(struct img_writer *w,
 		      const struct img_sigact acts[IMG_NSIG]) __must_check;
 /* SHM records come after the header and before the first PROC, each with

@@ -7,6 +7,7 @@
  * (offsets in the object), and each VMA that names one is checked against
  * it as it arrives.
  */
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,8 @@ static int sem_proc(struct rd *r, struct dec *d)
 	struct img_process *p;
 
 	if (img->nr_procs && sem_process_end(r))
+		return -1;
+	if (!img->nr_procs && sem_files_end(r))
 		return -1;
 	if (img->nr_procs >= IMG_MAX_PROCS) {
 		rec_fail(r, "more than %u processes", IMG_MAX_PROCS);
@@ -218,6 +221,29 @@ static int sem_file(struct rd *r, struct dec *d)
 	return 0;
 }
 
+/* Message boundaries belong to datagram and seqpacket sockets, and a
+ * listening socket queues connections, not bytes. */
+static int is_msg_socket(const struct img_file *f)
+{
+	return f->kind == IMG_FILE_UNIX && f->sk.type != SOCK_STREAM;
+}
+
+static int check_chunk(struct rd *r, const struct img_file *f,
+		       const struct img_chunk *ch)
+{
+	if ((ch->flags & IMG_CHUNK_EOR) && !is_msg_socket(f)) {
+		rec_fail(r, "file %u: a message boundary in a byte stream",
+			 f->id);
+		return -1;
+	}
+	if (f->kind == IMG_FILE_UNIX && f->sk.state == IMG_UNIX_LISTENING) {
+		rec_fail(r, "file %u: data queued in a listening socket",
+			 f->id);
+		return -1;
+	}
+	return 0;
+}
+
 /* FILE_DATA: right after its FILE (or another FILE_DATA of it). */
 static int sem_file_data(struct rd *r, struct dec *d)
 {
@@ -235,6 +261,10 @@ static int sem_file_data(struct rd *r, struct dec *d)
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u not right after its FILE",
 			 id);
+		return -1;
+	}
+	if (check_chunk(r, f, &ch)) {
+		free(ch.data);
 		return -1;
 	}
 	if (rd_grow(r, &f->chunks, &r->cap_chunks, f->nr_chunks,
@@ -372,6 +402,61 @@ int sem_pages(struct rd *r, const struct img_pages *pg)
 	r->ploc[p->nr_pages] = (struct rd_loc){ r->nr_idx + 1, r->off };
 	p->pages[p->nr_pages++] = *pg;
 	return 0;
+}
+
+/* ---- the end of the file table ------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A socket's peer is a socket of the image (inos: those of the image's
+ * sockets, sorted); a message queue ends with a whole message. */
+static int check_unix(struct rd *r, const struct img_file *f,
+		      const uint64_t *inos, uint32_t n)
+{
+	const struct img_chunk *last = f->nr_chunks ?
+		&f->chunks[f->nr_chunks - 1] : NULL;
+
+	if (f->sk.peer && !bsearch(&f->sk.peer, inos, n, sizeof(*inos),
+				   cmp_u64)) {
+		rd_fail(r, "file %u: its peer %llu is no socket of the image",
+			f->id, (unsigned long long)f->sk.peer);
+		return -1;
+	}
+	if (last && is_msg_socket(f) && !(last->flags & IMG_CHUNK_EOR)) {
+		rd_fail(r, "file %u: its last message has no end", f->id);
+		return -1;
+	}
+	return 0;
+}
+
+/* The files as a whole, once the first PROC shows they are all in. */
+int sem_files_end(struct rd *r)
+{
+	const struct image *img = r->img;
+	uint64_t *inos;
+	uint32_t i, n = 0;
+	int ret = 0;
+
+	inos = malloc((size_t)(img->nr_files ? img->nr_files : 1) *
+		      sizeof(*inos));
+	if (!inos) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].kind == IMG_FILE_UNIX)
+			inos[n++] = img->files[i].ino;
+	qsort(inos, n, sizeof(*inos), cmp_u64);
+	for (i = 0; i < img->nr_files && !ret; i++)
+		if (img->files[i].kind == IMG_FILE_UNIX)
+			ret = check_unix(r, &img->files[i], inos, n);
+	free(inos);
+	return ret;
 }
 
 /* ---- the end of a process ----------------------------------------------- */

@@ -249,11 +249,17 @@ int img_write_file_data(struct img_writer *w, uint32_t file,
 {
 	struct img_chunk ch = { .len = len, .data = (uint8_t *)buf };
 
+	return img_write_file_chunk(w, file, &ch);
+}
+
+int img_write_file_chunk(struct img_writer *w, uint32_t file,
+			 const struct img_chunk *ch)
+{
 	if (wr_expect(w, W_HEADER, "FILE_DATA record"))
 		return -1;
 	enc_reset(&w->enc);
 	return wr_encoded(w, IMG_REC_FILE_DATA,
-			  img_enc_file_data(&w->enc, file, &ch));
+			  img_enc_file_data(&w->enc, file, ch));
 }
 
 int img_write_sigacts(struct img_writer *w,

@@ -10,6 +10,8 @@
  * anonymous pipes as for FIFOs), with its own flags. The pipe itself
  * (the "holder") is closed once every end is open, so a pipe whose
  * writers had all gone delivers its bytes and then end of file.
+ *
+ * Unix sockets are made first, all together (sockets.c).
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -211,10 +213,18 @@ int restore_files_open(const struct image *img, int **out)
 		pr_err("out of memory");
 		return -1;
 	}
+	for (i = 0; i < img->nr_files; i++)
+		fds[i] = -1;
+	if (restore_sockets_open(img, fds)) {
+		free(fds);
+		return -1;
+	}
 	for (i = 0; i < img->nr_files; i++) {
+		if (fds[i] >= 0)
+			continue;	/* a socket, made above */
 		fds[i] = open_file(&hs, &img->files[i]);
 		if (fds[i] < 0) {
-			restore_files_close(fds, i);
+			restore_files_close(fds, img->nr_files);
 			close_holders(&hs);
 			return -1;
 		}

@@ -77,6 +77,8 @@ int restore_file_index(const struct image *img, uint32_t id);
 int restore_shm_create(struct restore_ctx *c);
 int restore_shm_finish(struct restore_ctx *c) __must_check;
 void restore_shm_abort(struct restore_ctx *c);
+/* sockets.c: sets fds[i] for every unix socket img->files[i] */
+int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */

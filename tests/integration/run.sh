@@ -45,7 +45,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
-	   shm shm-alone)
+	   shm shm-alone sockets sockets-tcp)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -53,6 +53,7 @@ CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
+CKPT_ONLY+="sockets sockets-tcp "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1504,6 +1505,142 @@ check_pipe_fds() {
 	now=$(canon_fds "$PID" $TREE_KIDS)
 	[[ $now == "$FDS_BEFORE" ]] ||
 		fail "fds after restore: $(echo $now); before: $(echo $FDS_BEFORE)"
+}
+
+# Unix sockets of every kind between parent and child, queues full both
+# ways at dump time: every record and message comes exactly once after
+# restore (the workload counts them), a shut down stream gives its bytes
+# and then end of file, names and options come back, and the fds of the
+# restored tree are sockets connected to each other as they were.
+# Restored twice from one image.
+t_sockets() {
+	local pos round kind
+	need "$WLB/sockets" "$CKPT" "$RESTORE"
+	start_wl "$WLB/sockets"
+	wait_count_above 30 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
+		fail "sockets has children '$TREE_KIDS'"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	stopped "$PID" && fail "root left stopped (state $ST)"
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
+		fail "inspect failed: $(lastline "$D/inspect.out")"
+	for kind in stream dgram seqpacket; do
+		grep -Eq "^file [0-9]+: unix .* $kind connected .* [1-9][0-9]+ bytes queued" \
+			"$D/inspect.out" ||
+			fail "inspect shows no $kind socket with bytes queued:" \
+			     "$(grep unix "$D/inspect.out")"
+	done
+	grep -q "stream listening .*srv.sock" "$D/inspect.out" ||
+		fail "inspect shows no listener: $(grep unix "$D/inspect.out")"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
+	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
+	pos=$(image_count_pos "$D/img")
+	for round in 1 2; do
+		rm -f "$D/stop" "$D/restored"
+		truncate -s "$pos" "$D/count"
+		DUMP_COUNT=$(count_lines)
+		start_restore
+		wait_restored
+		check_tree_back
+		check_socket_fds
+		finish
+		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
+	done
+}
+
+# sock_of PID FD: the inode of the socket on fd FD of PID
+sock_of() {
+	local l
+	l=$(readlink "/proc/$1/fd/$2")
+	[[ $l =~ ^socket:\[([0-9]+)\]$ ]] ||
+		fail "fd $2 of $1 is $l, not a socket"
+	echo "${BASH_REMATCH[1]}"
+}
+
+# peer_of INO: the peer's inode as sock_diag (ss) tells it
+peer_of() {
+	ss -xaH | awk -v i="$1" '$6 == i { print $8; exit }'
+}
+
+# connected PID1 FD1 PID2 FD2: the two fds are the ends of one connection
+connected() {
+	local a b
+	a=$(sock_of "$1" "$2") b=$(sock_of "$3" "$4")
+	[[ $(peer_of "$a") == "$b" && $(peer_of "$b") == "$a" ]] ||
+		fail "fd $2 of $1 (socket $a, peer $(peer_of "$a")) and" \
+		     "fd $4 of $3 (socket $b, peer $(peer_of "$b")) are not connected"
+}
+
+# See tests/workloads/sockets.c for the fds.
+check_socket_fds() {
+	local k=$TREE_KIDS lis
+	connected "$PID" 3 "$k" 4
+	connected "$PID" 5 "$k" 6
+	connected "$PID" 7 "$k" 8
+	connected "$PID" 9 "$k" 10
+	connected "$PID" 11 "$PID" 12
+	connected "$PID" 15 "$k" 3
+	lis=$(sock_of "$PID" 13)
+	ss -xlH | awk -v i="$lis" '$6 == i { print $5 }' |
+		grep -qx "$D/srv.sock" ||
+		fail "fd 13 of $PID is not listening on $D/srv.sock"
+}
+
+# A tree holding a TCP connection is refused (exit 70) with the fd and
+# what it is named, and left running.
+t_sockets-tcp() {
+	local py port c
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT"
+	(spawn "$py" -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open("port.tmp", "w").write("%d\n" % s.getsockname()[1])
+import os; os.rename("port.tmp", "port")
+c, _ = s.accept()
+time.sleep(600)') </dev/null >>"$D/out.log" 2>&1 &
+	track_job $!
+	wait_for_file "$D/port"
+	read -r port <"$D/port"
+	start_wl "$py" -c '
+import os, socket, time
+s = socket.create_connection(("127.0.0.1", '"$port"'))
+os.dup2(s.fileno(), 5)
+s.close()
+f = open("count", "a", buffering=1)
+n = 0
+while not os.path.exists("stop"):
+    f.write("%d\n" % n); n += 1
+    if n == 5:
+        open("ready.tmp", "w").write("%d\n" % os.getpid())
+        os.rename("ready.tmp", "ready")
+    time.sleep(0.01)'
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach --tree -o "$D/img" "$PID"
+	grep -q "can't dump fd 5 of $PID: socket:\[[0-9]*\] is a TCP connection to 127.0.0.1:$port" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of a TCP connection"
+	for f in "$D"/img*; do
+		fail "a refused dump left ${f##*/} behind"
+	done
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
+	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
+}
+
+wait_for_file() {
+	local end=$((SECONDS + 60))
+	until [[ -s $1 ]]; do
+		((SECONDS < end)) || fail "$1 not there after 60 s"
+		nap
+	done
 }
 
 child_pids() {

@@ -6,6 +6,7 @@
  * kind of damage the reader must catch.
  */
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <check.h>
 #include <dirent.h>
@@ -206,6 +207,32 @@ static void w_file(struct img_writer *w, uint32_t id, uint32_t kind,
 	ck_assert_int_eq(img_write_file(w, &f), 0);
 }
 
+/* A unix socket; peer is the id of its peer's file (inode 3400 + id). */
+static void w_unix(struct img_writer *w, uint32_t id, uint32_t type,
+		   uint32_t state, uint32_t peer, const char *name)
+{
+	struct img_file f = {
+		.id = id, .kind = IMG_FILE_UNIX, .flags = O_RDWR,
+		.dev = 9, .ino = 3400 + id, .path = (char *)name,
+		.sk = { .type = type, .state = state,
+			.peer = peer ? 3400 + peer : 0,
+			.shutdown = IMG_SHUT_WR, .opts = IMG_UNIX_PASSCRED,
+			.rcvbuf = 4608, .sndbuf = 8192,
+			.backlog = state == IMG_UNIX_LISTENING ? 16 : 0 },
+	};
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+}
+
+static void w_chunk(struct img_writer *w, uint32_t id, const char *data,
+		    uint32_t flags)
+{
+	struct img_chunk ch = { .flags = flags, .len = strlen(data),
+				.data = (uint8_t *)data };
+
+	ck_assert_int_eq(img_write_file_chunk(w, id, &ch), 0);
+}
+
 static void w_file_fd(struct img_writer *w, int32_t fd, uint32_t file)
 {
 	struct img_fd f = { .fd = fd, .type = IMG_FD_FILE, .file = file };
@@ -252,7 +279,15 @@ static void write_full_image(struct img_writer *w)
 	ck_assert_int_eq(img_write_file_data(w, 1, "in flight", 9), 0);
 	ck_assert_int_eq(img_write_file_data(w, 1, "more", 4), 0);
 	w_file(w, 4, IMG_FILE_FIFO, "/tmp/fifo");
-	w_file(w, 6, IMG_FILE_REG, "/tmp/log");
+	/* a datagram pair: "ab" "" "cd", the last in two pieces */
+	w_unix(w, 5, SOCK_DGRAM, IMG_UNIX_CONNECTED, 6, "/tmp/d");
+	w_chunk(w, 5, "ab", IMG_CHUNK_EOR);
+	w_chunk(w, 5, "", IMG_CHUNK_EOR);
+	w_chunk(w, 5, "c", 0);
+	w_chunk(w, 5, "d", IMG_CHUNK_EOR);
+	w_unix(w, 6, SOCK_DGRAM, IMG_UNIX_CONNECTED, 5, NULL);
+	w_unix(w, 7, SOCK_STREAM, IMG_UNIX_LISTENING, 0, "@abstract");
+	w_file(w, 8, IMG_FILE_REG, "/tmp/log");
 	w_shm(w, 1, IMG_SHM_MEMFD, 3 * PS + 10);
 	w_pages(w, 0, 1);
 	w_pages(w, 2 * PS, 2);	/* the last page is partly past the size */
@@ -282,12 +317,43 @@ static void write_full_image(struct img_writer *w)
 	w_file_fd(w, 8, 1);
 }
 
+static void check_unix_files(const struct image *img)
+{
+	const struct img_file *f = img_find_file(img, 5);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->kind, IMG_FILE_UNIX);
+	ck_assert_str_eq(f->path, "/tmp/d");
+	ck_assert_uint_eq(f->sk.type, SOCK_DGRAM);
+	ck_assert_uint_eq(f->sk.state, IMG_UNIX_CONNECTED);
+	ck_assert_uint_eq(f->sk.peer, 3406);
+	ck_assert_uint_eq(f->sk.shutdown, IMG_SHUT_WR);
+	ck_assert_uint_eq(f->sk.opts, IMG_UNIX_PASSCRED);
+	ck_assert_uint_eq(f->sk.rcvbuf, 4608);
+	ck_assert_uint_eq(f->sk.sndbuf, 8192);
+	ck_assert_uint_eq(f->nr_chunks, 4);
+	ck_assert_uint_eq(f->chunks[0].flags, IMG_CHUNK_EOR);
+	ck_assert_mem_eq(f->chunks[0].data, "ab", 2);
+	ck_assert_uint_eq(f->chunks[1].len, 0);
+	ck_assert_uint_eq(f->chunks[1].flags, IMG_CHUNK_EOR);
+	ck_assert_uint_eq(f->chunks[2].flags, 0);
+	ck_assert_uint_eq(f->chunks[3].flags, IMG_CHUNK_EOR);
+	f = img_find_file(img, 6);
+	ck_assert_ptr_null(f->path);
+	ck_assert_uint_eq(f->sk.peer, 3405);
+	ck_assert_uint_eq(f->nr_chunks, 0);
+	f = img_find_file(img, 7);
+	ck_assert_str_eq(f->path, "@abstract");
+	ck_assert_uint_eq(f->sk.state, IMG_UNIX_LISTENING);
+	ck_assert_uint_eq(f->sk.backlog, 16);
+}
+
 static void check_files(const struct image *img)
 {
 	const struct img_file *f;
 	const struct img_process *p = &img->procs[1];
 
-	ck_assert_uint_eq(img->nr_files, 3);
+	ck_assert_uint_eq(img->nr_files, 6);
 	f = img_find_file(img, 1);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(f->kind, IMG_FILE_PIPE);
@@ -304,11 +370,12 @@ static void check_files(const struct image *img)
 	ck_assert_str_eq(f->path, "/tmp/fifo");
 	ck_assert_uint_eq(f->nr_chunks, 0);
 	ck_assert_ptr_null(img_find_file(img, 2));
-	f = img_find_file(img, 6);
+	f = img_find_file(img, 8);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(f->kind, IMG_FILE_REG);
 	ck_assert_str_eq(f->path, "/tmp/log");
-	ck_assert_uint_eq(f->pos, 600 + (1ull << 40));
+	ck_assert_uint_eq(f->pos, 800 + (1ull << 40));
+	check_unix_files(img);
 	ck_assert_uint_eq(p->nr_fds, 2);
 	ck_assert_uint_eq(p->fds[0].type, IMG_FD_FILE);
 	ck_assert_uint_eq(p->fds[0].file, 4);
@@ -1034,6 +1101,54 @@ START_TEST(test_refuse_file_kinds)
 }
 END_TEST
 
+/* unix sockets: a bad type, state or name; a peer that is not a socket
+ * of the image; boundaries in a stream; a message cut short; data in a
+ * listening socket */
+static void expect_unix_refused(uint32_t type, uint32_t state,
+				uint32_t peer, const char *name,
+				const char *data, uint32_t flags,
+				const char *want)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	w_unix(w, 2, type, state, peer, name);
+	if (data)
+		w_chunk(w, 2, data, flags);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_refuse_unix)
+{
+	expect_unix_refused(7, IMG_UNIX_UNCONNECTED, 0, NULL, NULL, 0,
+			    "file 2: bad socket type 7");
+	expect_unix_refused(SOCK_STREAM, 9, 0, NULL, NULL, 0,
+			    "file 2: bad socket state 9");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_UNCONNECTED, 2, NULL, NULL,
+			    0, "a peer without a connection");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_LISTENING, 0, "/x", NULL, 0,
+			    "a listening socket must be");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_UNCONNECTED, 0, "@", NULL,
+			    0, "bad socket name");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 1, NULL, NULL, 0,
+			    "its peer 3401 is no socket of the image");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    IMG_CHUNK_EOR, "a message boundary in a byte stream");
+	expect_unix_refused(SOCK_SEQPACKET, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    0, "its last message has no end");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_LISTENING, 0, "/x", "x", 0,
+			    "data queued in a listening socket");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
+			    "file data of 0 bytes");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 2,
+			    "file data flags 0x2");
+}
+END_TEST
+
 /* the writer keeps FILE records before the first PROC */
 START_TEST(test_file_after_proc_refused_by_writer)
 {
@@ -1354,6 +1469,7 @@ static Suite *image_suite(void)
 	add(sem, test_refuse_file_order);
 	add(sem, test_refuse_file_data_astray);
 	add(sem, test_refuse_file_kinds);
+	add(sem, test_refuse_unix);
 	add(sem, test_file_after_proc_refused_by_writer);
 	add(sem, test_refuse_two_sigacts);
 	add(sem, test_refuse_unaligned_vma);

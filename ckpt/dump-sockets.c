@@ -1,0 +1,700 @@
+/*
+ * Unix sockets in the tree's file table (dump-filetab.c): what each one is
+ * (sock_diag: type, state, bound name, peer, queue length), its options,
+ * and its receive queue.
+ *
+ * ckpt takes its own duplicate of each socket with pidfd_getfd(2). The
+ * duplicate is the frozen process's socket itself, so it is only ever
+ * peeked at: SO_PEEK_OFF walks the queue with MSG_PEEK without taking
+ * anything, and is put back as it was. Data a socket sent and its peer has
+ * not read sits in the peer's receive queue, so the receive queues of all
+ * the sockets cover both directions of every connection.
+ *
+ * What cannot come back is refused: a socket that is not a unix one, or
+ * whose peer is not in the tree (on fds 0-2 such a socket is the plumbing
+ * of whoever started the job and restore hands over its own, see
+ * dump-filetab.c), a listening socket with connections not yet accepted
+ * (they have no fd anywhere that ckpt could take), and descriptors in
+ * flight (SCM_RIGHTS) in a queue.
+ */
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+/* the kernel's socket states (include/net/tcp_states.h) */
+#define K_ESTABLISHED	1
+#define K_LISTEN	10
+
+#define ONLY_UNIX	"only unix sockets within the tree are supported"
+
+struct unix_info {
+	uint32_t type, state, peer, rqueue, wqueue, shutdown;
+	char name[IMG_MAX_UNIX_NAME + 2];	/* "" when unbound */
+	int bad_name;		/* an abstract name with a NUL in it */
+};
+
+static void __printf(2, 3) set_why(struct dump_file *df, const char *fmt,
+				   ...)
+{
+	va_list ap;
+
+	if (df->why)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&df->why, fmt, ap) < 0)
+		df->why = NULL;
+	va_end(ap);
+}
+
+/* Our own duplicate of the fd df names, or -1. */
+static int grab_fd(const struct dump_file *df)
+{
+	int pfd, fd;
+
+	pfd = syscall(SYS_pidfd_open, df->pid, 0);
+	if (pfd < 0)
+		return -1;
+	fd = syscall(SYS_pidfd_getfd, pfd, df->fd, 0);
+	close(pfd);
+	return fd;
+}
+
+static void parse_name(struct unix_info *ui, const char *p, size_t len)
+{
+	if (len && p[0] == '\0') {
+		/* abstract: every byte counts, none may be a NUL here */
+		if (len - 1 > IMG_MAX_UNIX_NAME - 1 || memchr(p + 1, 0, len - 1))
+			ui->bad_name = 1;
+		else
+			snprintf(ui->name, sizeof(ui->name), "@%.*s",
+				 (int)(len - 1), p + 1);
+		return;
+	}
+	len = strnlen(p, len);
+	if (len > IMG_MAX_UNIX_NAME)
+		ui->bad_name = 1;
+	else
+		snprintf(ui->name, sizeof(ui->name), "%.*s", (int)len, p);
+}
+
+static void parse_attrs(struct unix_info *ui, struct rtattr *a, int len)
+{
+	struct unix_diag_rqlen *rq;
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type) {
+		case UNIX_DIAG_NAME:
+			parse_name(ui, RTA_DATA(a), RTA_PAYLOAD(a));
+			break;
+		case UNIX_DIAG_PEER:
+			if (RTA_PAYLOAD(a) >= 4)
+				memcpy(&ui->peer, RTA_DATA(a), 4);
+			break;
+		case UNIX_DIAG_RQLEN:
+			if (RTA_PAYLOAD(a) < sizeof(*rq))
+				break;
+			rq = RTA_DATA(a);
+			ui->rqueue = rq->udiag_rqueue;
+			ui->wqueue = rq->udiag_wqueue;
+			break;
+		case UNIX_DIAG_SHUTDOWN:
+			if (RTA_PAYLOAD(a) >= 1)
+				ui->shutdown = *(uint8_t *)RTA_DATA(a);
+			break;
+		}
+	}
+}
+
+static int parse_reply(struct unix_info *ui, struct nlmsghdr *h, ssize_t n)
+{
+	struct unix_diag_msg *m;
+
+	if (!NLMSG_OK(h, n)) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(h);
+
+		errno = e->error ? -e->error : ENOENT;
+		return -1;
+	}
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m))) {
+		errno = EPROTO;
+		return -1;
+	}
+	m = NLMSG_DATA(h);
+	memset(ui, 0, sizeof(*ui));
+	ui->type = m->udiag_type;
+	ui->state = m->udiag_state;
+	parse_attrs(ui, (struct rtattr *)(m + 1),
+		    h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	return 0;
+}
+
+/* What sock_diag knows of the unix socket with inode ino (in our network
+ * namespace, which is the tree's: a tree in another one is not found). */
+static int diag_query(uint32_t ino, struct unix_info *ui)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} rq = {
+		.nlh = { .nlmsg_len = sizeof(rq),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
+			 .udiag_ino = ino,
+			 .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+				       UDIAG_SHOW_RQLEN,
+			 .udiag_cookie = { ~0u, ~0u } },
+	};
+	long buf[2048];
+	int nl, ret = -1;
+	ssize_t n;
+
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	if (send(nl, &rq, sizeof(rq), 0) != sizeof(rq))
+		goto out;
+	n = recv(nl, buf, sizeof(buf), 0);
+	if (n < 0)
+		goto out;
+	ret = parse_reply(ui, (struct nlmsghdr *)buf, n);
+out:
+	close(nl);
+	return ret;
+}
+
+static const char *type_name(uint32_t type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_DGRAM:
+		return "datagram";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	}
+	return "unknown";
+}
+
+static void inet_addr_str(const struct sockaddr_storage *ss, char *out,
+			  size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		port = ntohs(s4->sin_port);
+		snprintf(out, len, "%s:%u", a, port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		port = ntohs(s6->sin6_port);
+		snprintf(out, len, "[%s]:%u", a, port);
+	}
+}
+
+/* "a TCP connection to 10.0.0.1:80", "a UDP socket on 0.0.0.0:53"... */
+static void describe_inet(int sk, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int proto = 0, listening = 0;
+	socklen_t ol = sizeof(int);
+	const char *pn;
+	char a[80];
+
+	getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &proto, &ol);
+	ol = sizeof(int);
+	getsockopt(sk, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol);
+	pn = proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" :
+		"IP";
+	if (!getpeername(sk, (struct sockaddr *)&ss, &sl)) {
+		inet_addr_str(&ss, a, sizeof(a));
+		snprintf(out, len, "a %s connection to %s", pn, a);
+		return;
+	}
+	sl = sizeof(ss);
+	if (getsockname(sk, (struct sockaddr *)&ss, &sl)) {
+		snprintf(out, len, "a %s socket", pn);
+		return;
+	}
+	inet_addr_str(&ss, a, sizeof(a));
+	snprintf(out, len, "a %s socket %s %s", pn,
+		 listening ? "listening on" : "on", a);
+}
+
+static void describe_other(int sk, char *out, size_t len)
+{
+	socklen_t ol = sizeof(int);
+	int dom = -1;
+
+	getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &ol);
+	switch (dom) {
+	case AF_INET:
+	case AF_INET6:
+		describe_inet(sk, out, len);
+		return;
+	case AF_NETLINK:
+		snprintf(out, len, "a netlink socket");
+		return;
+	case AF_PACKET:
+		snprintf(out, len, "a packet socket");
+		return;
+	}
+	snprintf(out, len, "a socket of family %d", dom);
+}
+
+static int sock_domain(int sk)
+{
+	socklen_t ol = sizeof(int);
+	int dom = -1;
+
+	if (getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &ol))
+		return -1;
+	return dom;
+}
+
+static uint32_t sockopt_u32(int sk, int opt)
+{
+	socklen_t ol = sizeof(int);
+	int v = 0;
+
+	if (getsockopt(sk, SOL_SOCKET, opt, &v, &ol))
+		return 0;
+	return v;
+}
+
+static uint32_t sysctl_u32(const char *path)
+{
+	char *s = read_file_str(path, NULL);
+	uint32_t v = s ? strtoul(s, NULL, 10) : 0;
+
+	free(s);
+	return v;
+}
+
+/* Buffer sizes are kept only when they differ from the host's defaults,
+ * which is how a size set with setsockopt shows (doubled, see socket(7)). */
+static void read_options(struct img_unix *u, int sk)
+{
+	uint32_t rdef = sysctl_u32("/proc/sys/net/core/rmem_default");
+	uint32_t wdef = sysctl_u32("/proc/sys/net/core/wmem_default");
+
+	if (sockopt_u32(sk, SO_PASSCRED))
+		u->opts |= IMG_UNIX_PASSCRED;
+	u->rcvbuf = sockopt_u32(sk, SO_RCVBUF);
+	u->sndbuf = sockopt_u32(sk, SO_SNDBUF);
+	if (u->rcvbuf == rdef || u->rcvbuf > IMG_MAX_SOCKBUF)
+		u->rcvbuf = 0;
+	if (u->sndbuf == wdef || u->sndbuf > IMG_MAX_SOCKBUF)
+		u->sndbuf = 0;
+}
+
+/*
+ * A datagram socket shows as established once another connects to it
+ * (since 5.15, for sockmap), and one whose peer closed keeps pointing to
+ * it until its next send: with no peer, both are as good as unconnected.
+ * A stream socket whose peer closed is still connected, shut down both
+ * ways, with its queue to read.
+ */
+static uint32_t img_state(const struct unix_info *ui)
+{
+	if (ui->state == K_LISTEN)
+		return IMG_UNIX_LISTENING;
+	if (ui->state != K_ESTABLISHED ||
+	    (ui->type == SOCK_DGRAM && !ui->peer))
+		return IMG_UNIX_UNCONNECTED;
+	return IMG_UNIX_CONNECTED;
+}
+
+/* Fill in the socket fields of a unix df from sock_diag; -1 refuses the
+ * dump outright (whatever fd it is on). */
+static int fill_unix(struct dump_file *df, const struct unix_info *ui)
+{
+	struct img_unix *u = &df->f.sk;
+
+	if (ui->state == K_LISTEN && ui->rqueue) {
+		pr_err("can't dump fd %d of %d: socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
+		       df->fd, df->pid, (unsigned long long)df->f.ino,
+		       ui->name, ui->rqueue);
+		return -1;
+	}
+	if (ui->bad_name) {
+		set_why(df, "socket:[%llu] has an abstract name with a NUL byte, which is not supported",
+			(unsigned long long)df->f.ino);
+		return 0;
+	}
+	u->type = ui->type;
+	u->state = img_state(ui);
+	u->peer = ui->peer;
+	u->shutdown = (ui->shutdown & 1 ? IMG_SHUT_RD : 0) |
+		(ui->shutdown & 2 ? IMG_SHUT_WR : 0);
+	u->backlog = ui->state == K_LISTEN ? ui->wqueue : 0;
+	if (ui->name[0]) {
+		df->f.path = strdup(ui->name);
+		if (!df->f.path)
+			return -1;
+	}
+	return 0;
+}
+
+static int probe_one(struct dump_file *df)
+{
+	struct unix_info ui;
+	char what[160];
+	int sk, ret = -1;
+
+	sk = grab_fd(df);
+	if (sk < 0) {
+		pr_perror("can't take a copy of fd %d of %d", df->fd, df->pid);
+		return -1;
+	}
+	if (sock_domain(sk) != AF_UNIX) {
+		describe_other(sk, what, sizeof(what));
+		set_why(df, "socket:[%llu] is %s; " ONLY_UNIX,
+			(unsigned long long)df->f.ino, what);
+		ret = 0;
+		goto out;
+	}
+	if (diag_query(df->f.ino, &ui)) {
+		pr_perror("can't learn about socket:[%llu] (fd %d of %d) from sock_diag",
+			  (unsigned long long)df->f.ino, df->fd, df->pid);
+		goto out;
+	}
+	read_options(&df->f.sk, sk);
+	ret = fill_unix(df, &ui);
+out:
+	close(sk);
+	return ret;
+}
+
+static int is_socket(const struct dump_file *df)
+{
+	return df->f.kind == IMG_FILE_UNIX;
+}
+
+/* The socket file on inode ino that stays in the table, or NULL. */
+static struct dump_file *kept_socket(struct dump_tree *t, uint64_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (is_socket(df) && df->f.ino == ino && !df->outside &&
+		    !df->why)
+			return df;
+	}
+	return NULL;
+}
+
+/* The fd of pid on socket ino, or -1. */
+static int fd_on(pid_t pid, uint64_t ino)
+{
+	char want[48], path[64], link[64];
+	struct dirent *de;
+	int fd = -1;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)ino);
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && fd < 0 && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid,
+			 atoi(de->d_name));
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strcmp(link, want))
+			fd = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+/* Which process outside the tree holds socket ino, for the message. */
+static int holder_of(uint64_t ino, pid_t *pid, int *fd)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	*fd = -1;
+	while (d && *fd < 0 && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		*pid = atoi(de->d_name);
+		if (*pid != getpid())
+			*fd = fd_on(*pid, ino);
+	}
+	if (d)
+		closedir(d);
+	return *fd < 0 ? -1 : 0;
+}
+
+static void peer_outside(struct dump_file *df)
+{
+	struct unix_info pi;
+	char who[64] = "", name[IMG_MAX_UNIX_NAME + 16] = "";
+	pid_t pid;
+	int fd;
+
+	if (!diag_query(df->f.sk.peer, &pi) && pi.name[0])
+		snprintf(name, sizeof(name), " (%s)", pi.name);
+	if (!holder_of(df->f.sk.peer, &pid, &fd))
+		snprintf(who, sizeof(who), " of process %d (fd %d)", pid, fd);
+	set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree; "
+		ONLY_UNIX, (unsigned long long)df->f.ino,
+		type_name(df->f.sk.type), (unsigned long long)df->f.sk.peer,
+		name, who);
+}
+
+/* A socket whose peer is not kept cannot be kept either; dropping it may
+ * drop the socket connected to it in turn. */
+static void settle_peers(struct dump_tree *t)
+{
+	uint32_t i;
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < t->nr_files; i++) {
+			struct dump_file *df = &t->files[i];
+
+			if (!is_socket(df) || df->outside || df->why ||
+			    !df->f.sk.peer || kept_socket(t, df->f.sk.peer))
+				continue;
+			peer_outside(df);
+			changed = 1;
+		}
+	}
+}
+
+int dump_sockets_probe(struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (is_socket(df) && !df->outside && probe_one(df))
+			return -1;
+	}
+	settle_peers(t);
+	return 0;
+}
+
+/* ---- the receive queues ------------------------------------------------- */
+
+static int add_chunk(struct img_file *f, const void *buf, uint32_t len,
+		     uint32_t flags)
+{
+	struct img_chunk *n = realloc(f->chunks,
+				      (f->nr_chunks + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	f->chunks = n;
+	n += f->nr_chunks;
+	n->flags = flags;
+	n->len = len;
+	n->data = len ? malloc(len) : NULL;
+	if (len && !n->data)
+		return -1;
+	memcpy(n->data, buf, len);
+	f->nr_chunks++;
+	return 0;
+}
+
+/* Descriptors in flight came to us with the peek: close them and say so. */
+static int check_cmsgs(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int found = 0, *fds;
+	size_t i, n;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		fds = (int *)CMSG_DATA(c);
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		found = 1;
+	}
+	return found || (mh->msg_flags & MSG_CTRUNC) ? -1 : 0;
+}
+
+/* One peek at the peek offset, which it moves on. */
+static ssize_t peek(int sk, void *buf, size_t len, int *flags)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * 64) + CMSG_SPACE(64)];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	ssize_t n;
+
+	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -1;
+	if (check_cmsgs(&mh)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*flags = mh.msg_flags;
+	return n;
+}
+
+/*
+ * A stream: exactly the rqueue bytes sock_diag counted. Stopping there
+ * and not peeking once more at an empty queue matters: that would take
+ * a pending error (sk_err) away from the frozen process.
+ */
+static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
+		       uint32_t queued)
+{
+	uint32_t got = 0;
+	ssize_t n;
+	int fl;
+
+	while (got < queued) {
+		n = peek(sk, buf, queued - got < IMG_MAX_CHUNK ?
+			 queued - got : IMG_MAX_CHUNK, &fl);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		if (add_chunk(f, buf, n, 0))
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+/*
+ * Messages: one peek each, or several for one larger than a chunk (the
+ * peek offset then stops inside it and MSG_TRUNC says more follows),
+ * until the queue is empty. An empty message peeks as 0 bytes, like the
+ * end of a seqpacket connection: once the peer has shut it down, a 0 is
+ * taken as the end.
+ */
+static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
+{
+	unsigned long guard;
+	ssize_t n;
+	int fl;
+
+	for (guard = 0; guard < (1ul << 24); guard++) {
+		n = peek(sk, buf, IMG_MAX_CHUNK, &fl);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		if (n == 0 && (f->sk.shutdown & IMG_SHUT_RD))
+			return 0;
+		if (add_chunk(f, buf, n, fl & MSG_TRUNC ? 0 : IMG_CHUNK_EOR))
+			return -1;
+	}
+	errno = E2BIG;
+	return -1;
+}
+
+static int peek_queue(struct img_file *f, int sk, uint32_t queued)
+{
+	int off = -1, zero = 0, ret, err;
+	socklen_t ol = sizeof(off);
+	uint8_t *buf;
+
+	buf = malloc(IMG_MAX_CHUNK);
+	if (!buf)
+		return -1;
+	if (getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, &ol) ||
+	    setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
+		free(buf);
+		return -1;
+	}
+	if (f->sk.type == SOCK_STREAM)
+		ret = peek_stream(f, sk, buf, queued);
+	else
+		ret = peek_messages(f, sk, buf);
+	err = errno;
+	/* the frozen process's own peek offset, -1 when it had none */
+	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		pr_warn("can't put back the peek offset of socket:[%llu]",
+			(unsigned long long)f->ino);
+	free(buf);
+	errno = err;
+	return ret;
+}
+
+static int read_queue(struct dump_file *df)
+{
+	struct unix_info ui;
+	int sk, ret;
+
+	if (df->f.sk.state == IMG_UNIX_LISTENING)
+		return 0;
+	if (diag_query(df->f.ino, &ui))
+		return -1;
+	if (df->f.sk.type == SOCK_STREAM && !ui.rqueue)
+		return 0;
+	sk = grab_fd(df);
+	if (sk < 0)
+		return -1;
+	ret = peek_queue(&df->f, sk, ui.rqueue);
+	close(sk);
+	return ret;
+}
+
+int dump_sockets_read(struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (!is_socket(df) || !read_queue(df))
+			continue;
+		if (errno == EBADMSG)
+			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue, which is not supported",
+			       df->fd, df->pid, (unsigned long long)df->f.ino);
+		else
+			pr_perror("can't read the queue of socket:[%llu] (fd %d of %d)",
+				  (unsigned long long)df->f.ino, df->fd,
+				  df->pid);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return 0;
+}
