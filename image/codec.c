@@ -110,8 +110,7 @@ static void enc_bytes(struct enc *e, const void *buf, size_t len)
 		memcpy(p, buf, len);
 }
 
-static void enc_str(struct enc *e, const char *s, int optional,
-		    const char *err)
+void enc_str(struct enc *e, const char *s, int optional, const char *err)
 {
 	size_t len;
 
@@ -131,7 +130,7 @@ static void enc_str(struct enc *e, const char *s, int optional,
 	enc_bytes(e, s, len);
 }
 
-static void enc_cap(struct enc *e, uint32_t n, uint32_t max, const char *err)
+void enc_cap(struct enc *e, uint32_t n, uint32_t max, const char *err)
 {
 	if (n > max && !e->err)
 		e->err = err;
@@ -182,7 +181,7 @@ void dec_u32(struct dec *d, uint32_t *v)
 	*v = p ? get_le32(p) : 0;
 }
 
-static void dec_i32(struct dec *d, int32_t *v)
+void dec_i32(struct dec *d, int32_t *v)
 {
 	uint32_t u;
 
@@ -206,8 +205,8 @@ int dec_end(struct dec *d)
 }
 
 /* A count of elem-byte items: within max and within what is left. */
-static int dec_count_ok(struct dec *d, uint32_t n, uint32_t max,
-			size_t elem, const char *what)
+int dec_count_ok(struct dec *d, uint32_t n, uint32_t max, size_t elem,
+		 const char *what)
 {
 	if (d->failed)
 		return 0;
@@ -230,7 +229,7 @@ static void dec_bytes(struct dec *d, void *out, size_t n)
 		memcpy(out, p, n);
 }
 
-static void *dec_alloc(struct dec *d, size_t n)
+void *dec_alloc(struct dec *d, size_t n)
 {
 	void *p = calloc(1, n ? n : 1);
 
@@ -290,7 +289,7 @@ static long dec_str_len(struct dec *d, uint32_t max, int optional,
 	return len;
 }
 
-static void dec_str(struct dec *d, char **out, int optional, const char *what)
+void dec_str(struct dec *d, char **out, int optional, const char *what)
 {
 	long len = dec_str_len(d, IMG_MAX_STR, optional, what);
 
@@ -301,8 +300,7 @@ static void dec_str(struct dec *d, char **out, int optional, const char *what)
 		dec_bytes(d, *out, len);
 }
 
-static void __printf(3, 4) dec_check(struct dec *d, int ok,
-					const char *fmt, ...)
+void dec_check(struct dec *d, int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -719,7 +717,8 @@ int img_dec_sigacts(struct dec *d, struct img_sigact *acts)
 
 /* ---- FILE --------------------------------------------------------------- */
 
-/* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size */
+/* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; then the
+ * fields of an eventfd, epoll ... kind (codec-kfd.c) */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -729,6 +728,7 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	enc_u64(e, f->ino);
 	enc_str(e, f->path, 1, "file path too long");
 	enc_u32(e, f->pipe_size);
+	img_enc_kfd(e, f);
 	return e->err ? -1 : 0;
 }
 
@@ -741,9 +741,11 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	dec_u64(d, &f->ino);
 	dec_str(d, &f->path, 1, "file path");
 	dec_u32(d, &f->pipe_size);
+	img_dec_kfd(d, f);
 	dec_check(d, f->id > 0, "file id 0");
-	dec_check(d, f->kind >= IMG_FILE_PIPE && f->kind <= IMG_FILE_FIFO,
-		  "file %u: bad kind %u", f->id, f->kind);
+	dec_check(d, (f->kind >= IMG_FILE_PIPE && f->kind <= IMG_FILE_FIFO) ||
+		  img_kfd_kind(f->kind), "file %u: bad kind %u", f->id,
+		  f->kind);
 	dec_check(d, (f->kind == IMG_FILE_FIFO) == (f->path != NULL),
 		  "file %u: a path goes with a FIFO and only a FIFO", f->id);
 	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
@@ -761,6 +763,7 @@ void img_file_free(struct img_file *f)
 		free(f->chunks[i].data);
 	free(f->chunks);
 	free(f->path);
+	img_kfd_free(f);
 	f->chunks = NULL;
 	f->path = NULL;
 	f->nr_chunks = 0;

@@ -49,6 +49,7 @@ void rec_fail_at(struct rd *r, uint64_t no, uint32_t type, uint64_t off,
 int sem_record(struct rd *r, const uint8_t *payload, uint64_t len);
 int sem_pages(struct rd *r, const struct img_pages *pg);
 int sem_process_end(struct rd *r);
+int sem_files_end(struct rd *r);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 
