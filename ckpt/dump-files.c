@@ -2,7 +2,8 @@
  * Dump of the file descriptor table from /proc/PID/fd and fdinfo. What a
  * single process can get back by itself is kept: regular files and
  * directories (by path, flags and offset), character devices by path, and
- * terminals. Pipes and FIFOs go to the tree's file table. Sockets on 0-2
+ * terminals. Pipes, FIFOs, eventfds, epolls, signalfds, timerfds and
+ * inotify instances go to the tree's file table. Sockets on 0-2
  * are the plumbing of whoever started the process: restore hands over its
  * own. Anything else is refused with the fd and its kind named, never
  * silently dropped.
@@ -49,6 +50,11 @@ static int read_fdinfo(pid_t pid, int fd, struct img_fd *f)
 static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		    const struct stat *st)
 {
+	if (dump_kfd_kind(link)) {
+		/* eventfd, epoll ...: the tree's file table (dump-kfds.c) */
+		f->type = IMG_FD_FILE;
+		return 0;
+	}
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		if (link[0] != '/' || strstr(link, " (deleted)")) {
 			pr_err("can't dump fd %d of %d: %s is not reachable by path",

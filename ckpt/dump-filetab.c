@@ -1,7 +1,8 @@
 /*
  * The file table of a dump: open file descriptions that only the tree as a
- * whole can rebuild. Every fd dump-files.c marked IMG_FD_FILE (today: the
- * ends of pipes and FIFOs) is matched against the descriptions already
+ * whole can rebuild. Every fd dump-files.c marked IMG_FD_FILE (the ends of
+ * pipes and FIFOs, and the kernel objects of dump-kfds.c, which all share
+ * one anonymous inode) is matched against the descriptions already
  * found, by inode and then by kcmp(KCMP_FILE), so that a description shared
  * by dup() or fork() is one FILE record however many fds name it.
  *
@@ -67,7 +68,9 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.flags = f->flags;
 	df->f.dev = f->dev;
 	df->f.ino = f->ino;
-	if (!strncmp(f->path, "pipe:[", 6)) {
+	if (dump_kfd_kind(f->path)) {
+		df->f.kind = dump_kfd_kind(f->path);	/* see dump_kfds() */
+	} else if (!strncmp(f->path, "pipe:[", 6)) {
 		df->f.kind = IMG_FILE_PIPE;
 	} else {
 		df->f.kind = IMG_FILE_FIFO;
@@ -347,6 +350,8 @@ static int read_pipes(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
+		if (df->f.kind != IMG_FILE_PIPE && df->f.kind != IMG_FILE_FIFO)
+			continue;
 		/* the first file of a pipe carries its bytes */
 		if (file_on(t, df->f.dev, df->f.ino) != df)
 			continue;
@@ -369,7 +374,9 @@ int dump_tree_files(struct dump_tree *t)
 	if (settle_outside(t))
 		return -1;
 	compact_files(t);
-	return read_pipes(t);
+	if (read_pipes(t))
+		return -1;
+	return dump_kfds(t);
 }
 
 int dump_write_files(struct dump_tree *t, struct img_writer *w)

@@ -64,4 +64,8 @@ int dump_tree_files(struct dump_tree *t) __must_check;
 int dump_write_files(struct dump_tree *t, struct img_writer *w) __must_check;
 void dump_free_files(struct dump_tree *t);
 
+/* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
+uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
+int dump_kfds(struct dump_tree *t) __must_check;
+
 #endif
