@@ -10,6 +10,8 @@
  * anonymous pipes as for FIFOs), with its own flags. The pipe itself
  * (the "holder") is closed once every end is open, so a pipe whose
  * writers had all gone delivers its bytes and then end of file.
+ *
+ * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -148,6 +150,13 @@ static int open_pipe_end(struct holders *hs, const struct img_file *f)
 	return fd;
 }
 
+static int open_file(struct holders *hs, const struct img_file *f)
+{
+	if (img_kfd_kind(f->kind))
+		return restore_kfd_open(f);	/* kfds.c */
+	return open_pipe_end(hs, f);
+}
+
 /* One fd per process of the tree and file: room above the soft limit
  * (raising it to the hard one needs no privilege). */
 static void raise_nofile(uint32_t n)
@@ -180,7 +189,7 @@ int restore_files_open(const struct image *img, int **out)
 		return -1;
 	}
 	for (i = 0; i < img->nr_files; i++) {
-		fds[i] = open_pipe_end(&hs, &img->files[i]);
+		fds[i] = open_file(&hs, &img->files[i]);
 		if (fds[i] < 0) {
 			restore_files_close(fds, i);
 			close_holders(&hs);

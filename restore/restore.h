@@ -62,6 +62,14 @@ void restore_kill_tree(struct restore_ctx *all, int n);
 int restore_files_open(const struct image *img, int **fds) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
+/* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
+ * epoll empty: restore_kfds_fill() adds its watches in the process p of
+ * the tree that fills it, with the file table at files[] and no fd below
+ * restore_kfds_top() open; -1 with errno and a message in err) */
+int restore_kfd_open(const struct img_file *f);
+int restore_kfds_top(const struct image *img);
+int restore_kfds_fill(const struct image *img, const struct img_process *p,
+		      const int *files, char *err, size_t len) __must_check;
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */
