@@ -106,7 +106,6 @@ int img_enc_file_data(struct enc *e, uint32_t file,
 		      const struct img_chunk *ch);
 /* codec-kfd.c: the fields of the kernel-object kinds of FILE, which
  * follow the common ones; the decoder also checks them */
-int img_kfd_kind(uint32_t kind);
 void img_enc_kfd(struct enc *e, const struct img_file *f);
 void img_dec_kfd(struct dec *d, struct img_file *f);
 void img_kfd_free(struct img_file *f);

@@ -375,6 +375,8 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 void img_free(struct image *img);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
+/* Is kind one of the kernel objects (eventfd ... inotify)? */
+int img_kfd_kind(uint32_t kind);
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 
