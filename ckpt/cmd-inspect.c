@@ -112,6 +112,16 @@ static const char *file_kind_name(uint32_t kind)
 		return "reg";
 	case IMG_FILE_UNIX:
 		return "unix";
+	case IMG_FILE_EVENTFD:
+		return "eventfd";
+	case IMG_FILE_EPOLL:
+		return "epoll";
+	case IMG_FILE_SIGNALFD:
+		return "signalfd";
+	case IMG_FILE_TIMERFD:
+		return "timerfd";
+	case IMG_FILE_INOTIFY:
+		return "inotify";
 	}
 	return "?";
 }
@@ -175,6 +185,36 @@ static void print_unix(const struct img_file *f)
 	       f->path ? f->path : "");
 }
 
+/* What an eventfd ... inotify holds: one line, and one per watch. */
+static void print_kfd(const struct img_file *f)
+{
+	uint32_t i;
+
+	printf("file %u: %s flags %#o", f->id, file_kind_name(f->kind),
+	       f->flags);
+	if (f->kind == IMG_FILE_EVENTFD)
+		printf(" count %" PRIu64 "%s", f->efd.count,
+		       f->efd.semaphore ? " semaphore" : "");
+	if (f->kind == IMG_FILE_SIGNALFD)
+		printf(" sigmask %#" PRIx64, f->sfd.sigmask);
+	if (f->kind == IMG_FILE_TIMERFD)
+		printf(" clock %u %s %" PRIu64 " ns interval %" PRIu64
+		       " ns ticks %" PRIu64, f->tfd.clockid,
+		       f->tfd.flags & IMG_TFD_ABSTIME ? "at" : "in",
+		       f->tfd.value_ns, f->tfd.interval_ns, f->tfd.ticks);
+	if (f->kind == IMG_FILE_EPOLL || f->kind == IMG_FILE_INOTIFY)
+		printf(" watches %u", f->kind == IMG_FILE_EPOLL ? f->ep.nr :
+		       f->in.nr);
+	putchar('\n');
+	for (i = 0; i < f->ep.nr; i++)
+		printf("  watch file %u fd %d events %#x data %#" PRIx64 "\n",
+		       f->ep.w[i].file, f->ep.w[i].tfd, f->ep.w[i].events,
+		       f->ep.w[i].data);
+	for (i = 0; i < f->in.nr; i++)
+		printf("  watch wd %d mask %#x %s\n", f->in.w[i].wd,
+		       f->in.w[i].mask, f->in.w[i].path);
+}
+
 static void print_files(const struct image *img)
 {
 	uint32_t i;
@@ -182,6 +222,10 @@ static void print_files(const struct image *img)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
+		if (img_kfd_kind(f->kind)) {
+			print_kfd(f);
+			continue;
+		}
 		if (f->kind == IMG_FILE_UNIX) {
 			print_unix(f);
 			continue;
@@ -408,6 +452,59 @@ static void json_unix(const struct img_unix *u)
 	json_u64(0, "backlog", u->backlog);
 }
 
+static void json_watches(const struct img_file *f)
+{
+	uint32_t i;
+
+	json_key(0, "watches");
+	putchar('[');
+	for (i = 0; i < f->ep.nr; i++) {
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_u64(1, "file", f->ep.w[i].file);
+		json_i64(0, "fd", f->ep.w[i].tfd);
+		json_hex(0, "events", f->ep.w[i].events);
+		json_hex(0, "data", f->ep.w[i].data);
+		putchar('}');
+	}
+	for (i = 0; i < f->in.nr; i++) {
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_i64(1, "wd", f->in.w[i].wd);
+		json_hex(0, "mask", f->in.w[i].mask);
+		json_kstr(0, "path", f->in.w[i].path);
+		putchar('}');
+	}
+	putchar(']');
+}
+
+/* The fields of an eventfd ... inotify file. */
+static void json_kfd(const struct img_file *f)
+{
+	switch (f->kind) {
+	case IMG_FILE_EVENTFD:
+		json_u64(0, "count", f->efd.count);
+		json_u64(0, "semaphore", f->efd.semaphore);
+		break;
+	case IMG_FILE_SIGNALFD:
+		json_hex(0, "sigmask", f->sfd.sigmask);
+		break;
+	case IMG_FILE_TIMERFD:
+		json_u64(0, "clockid", f->tfd.clockid);
+		json_u64(0, "absolute", !!(f->tfd.flags & IMG_TFD_ABSTIME));
+		json_u64(0, "value_ns", f->tfd.value_ns);
+		json_u64(0, "interval_ns", f->tfd.interval_ns);
+		json_u64(0, "ticks", f->tfd.ticks);
+		break;
+	case IMG_FILE_EPOLL:
+	case IMG_FILE_INOTIFY:
+		json_watches(f);
+		break;
+	}
+}
+
 static void json_files(const struct image *img)
 {
 	uint32_t i;
@@ -430,6 +527,7 @@ static void json_files(const struct image *img)
 		json_kstr(0, "path", f->path);
 		if (f->kind == IMG_FILE_UNIX)
 			json_unix(&f->sk);
+		json_kfd(f);
 		putchar('}');
 	}
 	putchar(']');

@@ -2,8 +2,9 @@
  * Dump of the file descriptor table from /proc/PID/fd and fdinfo. What a
  * single process can get back by itself is kept: regular files and
  * directories (by path, flags and offset), character devices by path, and
- * terminals. Pipes, FIFOs and sockets go to the tree's file table, which
- * hands those leading out of the tree on 0-2 to restore's own. Anything
+ * terminals. Pipes, FIFOs, sockets, eventfds, epolls, signalfds, timerfds
+ * and inotify instances go to the tree's file table, which hands pipes and
+ * sockets leading out of the tree on 0-2 to restore's own. Anything
  * else is refused with the fd and its kind named, never
  * silently dropped.
  */
@@ -51,6 +52,11 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 {
 	char why[PATH_MAX + 64];
 
+	if (dump_kfd_kind(link)) {
+		/* eventfd, epoll ...: the tree's file table (dump-kfds.c) */
+		f->type = IMG_FD_FILE;
+		return 0;
+	}
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		if (link[0] != '/' || strstr(link, " (deleted)")) {
 			pr_err("can't dump fd %d of %d: %s is not reachable by path",

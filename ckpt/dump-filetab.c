@@ -1,7 +1,8 @@
 /*
  * The file table of a dump: open file descriptions that only the tree as a
- * whole can rebuild. Every fd dump-files.c marked IMG_FD_FILE (today: the
- * ends of pipes and FIFOs) is matched against the descriptions already
+ * whole can rebuild. Every fd dump-files.c marked IMG_FD_FILE (the ends of
+ * pipes and FIFOs, and the kernel objects of dump-kfds.c, which all share
+ * one anonymous inode) is matched against the descriptions already
  * found, by inode and then by kcmp(KCMP_FILE), so that a description shared
  * by dup() or fork() is one FILE record however many fds name it. A
  * regular file joins the table when two fds share its description: they
@@ -58,6 +59,8 @@ static struct dump_file *find_file(struct dump_tree *t, pid_t pid,
 
 static uint32_t kind_of(const struct img_fd *f)
 {
+	if (dump_kfd_kind(f->path))
+		return dump_kfd_kind(f->path);	/* see dump_kfds() */
 	if (S_ISREG(f->mode))
 		return IMG_FILE_REG;
 	/* any socket; dump-sockets.c sorts out the others */
@@ -419,6 +422,8 @@ static int read_pipes(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
+		if (df->f.kind != IMG_FILE_PIPE && df->f.kind != IMG_FILE_FIFO)
+			continue;
 		/* the first file of a pipe carries its bytes */
 		if ((df->f.kind != IMG_FILE_PIPE &&
 		     df->f.kind != IMG_FILE_FIFO) ||
@@ -444,7 +449,9 @@ int dump_tree_files(struct dump_tree *t)
 	if (dump_sockets_probe(t) || settle_outside(t))
 		return -1;
 	compact_files(t);
-	return read_pipes(t) || dump_sockets_read(t) ? -1 : 0;
+	if (read_pipes(t) || dump_sockets_read(t))
+		return -1;
+	return dump_kfds(t);
 }
 
 int dump_write_files(struct dump_tree *t, struct img_writer *w)

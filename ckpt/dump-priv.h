@@ -95,5 +95,8 @@ void dump_free_files(struct dump_tree *t);
  * that cannot be kept), then their receive queues */
 int dump_sockets_probe(struct dump_tree *t) __must_check;
 int dump_sockets_read(struct dump_tree *t) __must_check;
+/* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
+uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
+int dump_kfds(struct dump_tree *t) __must_check;
 
 #endif

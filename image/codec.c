@@ -111,8 +111,7 @@ static void enc_bytes(struct enc *e, const void *buf, size_t len)
 		memcpy(p, buf, len);
 }
 
-static void enc_str(struct enc *e, const char *s, int optional,
-		    const char *err)
+void enc_str(struct enc *e, const char *s, int optional, const char *err)
 {
 	size_t len;
 
@@ -132,7 +131,7 @@ static void enc_str(struct enc *e, const char *s, int optional,
 	enc_bytes(e, s, len);
 }
 
-static void enc_cap(struct enc *e, uint32_t n, uint32_t max, const char *err)
+void enc_cap(struct enc *e, uint32_t n, uint32_t max, const char *err)
 {
 	if (n > max && !e->err)
 		e->err = err;
@@ -183,7 +182,7 @@ void dec_u32(struct dec *d, uint32_t *v)
 	*v = p ? get_le32(p) : 0;
 }
 
-static void dec_i32(struct dec *d, int32_t *v)
+void dec_i32(struct dec *d, int32_t *v)
 {
 	uint32_t u;
 
@@ -207,8 +206,8 @@ int dec_end(struct dec *d)
 }
 
 /* A count of elem-byte items: within max and within what is left. */
-static int dec_count_ok(struct dec *d, uint32_t n, uint32_t max,
-			size_t elem, const char *what)
+int dec_count_ok(struct dec *d, uint32_t n, uint32_t max, size_t elem,
+		 const char *what)
 {
 	if (d->failed)
 		return 0;
@@ -231,7 +230,7 @@ static void dec_bytes(struct dec *d, void *out, size_t n)
 		memcpy(out, p, n);
 }
 
-static void *dec_alloc(struct dec *d, size_t n)
+void *dec_alloc(struct dec *d, size_t n)
 {
 	void *p = calloc(1, n ? n : 1);
 
@@ -291,7 +290,7 @@ static long dec_str_len(struct dec *d, uint32_t max, int optional,
 	return len;
 }
 
-static void dec_str(struct dec *d, char **out, int optional, const char *what)
+void dec_str(struct dec *d, char **out, int optional, const char *what)
 {
 	long len = dec_str_len(d, IMG_MAX_STR, optional, what);
 
@@ -302,8 +301,7 @@ static void dec_str(struct dec *d, char **out, int optional, const char *what)
 		dec_bytes(d, *out, len);
 }
 
-static void __printf(3, 4) dec_check(struct dec *d, int ok,
-					const char *fmt, ...)
+void dec_check(struct dec *d, int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -808,7 +806,7 @@ int img_dec_sigacts(struct dec *d, struct img_sigact *acts)
 static int file_kind_known(uint32_t kind)
 {
 	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
-	       kind == IMG_FILE_REG;
+	       kind == IMG_FILE_REG || img_kfd_kind(kind);
 }
 
 static int file_kind_has_path(uint32_t kind)
@@ -831,7 +829,8 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 }
 
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
- * then the fields of its kind */
+ * then the fields of its kind: a unix socket's here, an eventfd's, an
+ * epoll's ... in codec-kfd.c */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -844,6 +843,7 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	enc_u64(e, f->pos);
 	if (f->kind == IMG_FILE_UNIX)
 		enc_unix(e, &f->sk);
+	img_enc_kfd(e, f);
 	return e->err ? -1 : 0;
 }
 
@@ -905,6 +905,7 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	dec_str(d, &f->path, 1, "file path");
 	dec_u32(d, &f->pipe_size);
 	dec_u64(d, &f->pos);
+	img_dec_kfd(d, f);
 	dec_check(d, f->id > 0, "file id 0");
 	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
 		  f->kind);
@@ -929,6 +930,7 @@ void img_file_free(struct img_file *f)
 		free(f->chunks[i].data);
 	free(f->chunks);
 	free(f->path);
+	img_kfd_free(f);
 	f->chunks = NULL;
 	f->path = NULL;
 	f->nr_chunks = 0;

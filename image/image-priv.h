@@ -72,6 +72,10 @@ void enc_reset(struct enc *e);
 void enc_free(struct enc *e);
 void enc_u32(struct enc *e, uint32_t v);
 void enc_u64(struct enc *e, uint64_t v);
+/* a string (NULL allowed when optional); err sticks when it cannot be */
+void enc_str(struct enc *e, const char *s, int optional, const char *err);
+/* err sticks when n > max */
+void enc_cap(struct enc *e, uint32_t n, uint32_t max, const char *err);
 
 void put_le32(uint8_t *p, uint32_t v);
 void put_le64(uint8_t *p, uint64_t v);
@@ -82,7 +86,16 @@ void dec_init(struct dec *d, const void *p, size_t len);
 void dec_fail(struct dec *d, const char *fmt, ...) __printf(2, 3);
 void dec_u32(struct dec *d, uint32_t *v);
 void dec_u64(struct dec *d, uint64_t *v);
+void dec_i32(struct dec *d, int32_t *v);
 int dec_end(struct dec *d);
+/* n items of elem bytes: within max and within the payload left */
+int dec_count_ok(struct dec *d, uint32_t n, uint32_t max, size_t elem,
+		 const char *what);
+void *dec_alloc(struct dec *d, size_t n);
+/* a string of at most IMG_MAX_STR bytes, NUL terminated in *out */
+void dec_str(struct dec *d, char **out, int optional, const char *what);
+/* fails d with the message unless ok */
+void dec_check(struct dec *d, int ok, const char *fmt, ...) __printf(3, 4);
 
 /* One encoder and one decoder per record type (codec.c). Decoders fill a
  * zeroed struct; on error the caller frees it with the matching free. */
@@ -95,6 +108,11 @@ int img_enc_file(struct enc *e, const struct img_file *f);
 int img_enc_file_data(struct enc *e, uint32_t file,
 		      const struct img_chunk *ch);
 int img_enc_shm(struct enc *e, const struct img_shm *s);
+/* codec-kfd.c: the fields of the kernel-object kinds of FILE, which
+ * follow the common ones; the decoder also checks them */
+void img_enc_kfd(struct enc *e, const struct img_file *f);
+void img_dec_kfd(struct dec *d, struct img_file *f);
+void img_kfd_free(struct img_file *f);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa);

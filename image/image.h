@@ -73,6 +73,7 @@ enum img_rec_type {
 #define IMG_MAX_PIPE		(64u << 20)	/* pipe capacity */
 #define IMG_MAX_SHMS		65536
 #define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
+#define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
 
 struct img_header {
 	uint32_t version;
@@ -238,9 +239,14 @@ struct img_fd {
 enum img_file_kind {
 	IMG_FILE_PIPE = 1,	/* one end of an anonymous pipe */
 	IMG_FILE_FIFO = 2,	/* one end of a named pipe, path set */
+	IMG_FILE_UNIX = 3,	/* a unix socket, img_file.sk; path: its name */
+	IMG_FILE_EVENTFD = 4,	/* img_file.efd */
+	IMG_FILE_EPOLL = 5,	/* img_file.ep: the files it watches */
+	IMG_FILE_SIGNALFD = 6,	/* img_file.sfd */
+	IMG_FILE_TIMERFD = 7,	/* img_file.tfd */
+	IMG_FILE_INOTIFY = 8,	/* img_file.in: its watches */
 	IMG_FILE_REG = 9,	/* a regular file several fds share (one
 				 * offset), reopened by path at pos */
-	IMG_FILE_UNIX = 3,	/* a unix socket, img_file.sk; path: its name */
 };
 
 /* img_unix.state */
@@ -276,6 +282,28 @@ struct img_unix {
 	uint32_t backlog;	/* LISTENING: listen(2) backlog */
 };
 
+/* One file an epoll watches: EPOLL_CTL_ADD of file under fd number tfd
+ * (the kernel keys a watch by file and number: the process's later
+ * EPOLL_CTL_MOD and _DEL name that number). */
+struct img_epoll_watch {
+	uint32_t file;		/* the watched FILE's id */
+	int32_t tfd;		/* >= 0 */
+	uint32_t events;	/* EPOLLIN ..., EPOLLET, EPOLLONESHOT ... */
+	uint64_t data;		/* epoll_data, as the process gave it */
+};
+
+/* One inotify watch: inotify_add_watch(path, mask) gave wd. */
+struct img_inotify_watch {
+	int32_t wd;		/* > 0, increasing in the file */
+	uint32_t mask;		/* IN_* events and flags */
+	uint64_t dev, ino;	/* of the watched inode, for a sanity check */
+	char *path;		/* absolute */
+};
+
+/* img_file.tfd.flags: timerfd_settime() flags, TFD_TIMER_* values */
+#define IMG_TFD_ABSTIME		(1u << 0)
+#define IMG_TFD_CANCEL_ON_SET	(1u << 1)
+
 /* Bytes queued in a file at dump time (IMG_REC_FILE_DATA), in order. For
  * a pipe the queue belongs to the pipe: one of its files carries it. A
  * datagram or seqpacket socket's queue is messages: each is one or more
@@ -300,6 +328,31 @@ struct img_file {
 	struct img_unix sk;	/* UNIX only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
+	struct {			/* EVENTFD */
+		uint64_t count;		/* < 2^64 - 1 */
+		uint32_t semaphore;	/* EFD_SEMAPHORE: 0 or 1 */
+	} efd;
+	struct {			/* SIGNALFD */
+		uint64_t sigmask;	/* bit n-1 for signal n */
+	} sfd;
+	struct {			/* TIMERFD */
+		uint32_t clockid;	/* CLOCK_REALTIME, _MONOTONIC ... */
+		uint32_t flags;		/* IMG_TFD_* */
+		uint64_t ticks;		/* expirations not read yet */
+		/* time left to the next expiry, 0 disarmed; with
+		 * IMG_TFD_ABSTIME (realtime clocks only) the absolute
+		 * CLOCK_REALTIME time of that expiry */
+		uint64_t value_ns;
+		uint64_t interval_ns;
+	} tfd;
+	struct {			/* EPOLL */
+		uint32_t nr;
+		struct img_epoll_watch *w;
+	} ep;
+	struct {			/* INOTIFY */
+		uint32_t nr;
+		struct img_inotify_watch *w;
+	} in;
 };
 
 struct img_sigact {
@@ -418,6 +471,8 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 void img_free(struct image *img);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
+/* Is kind one of the kernel objects (eventfd ... inotify)? */
+int img_kfd_kind(uint32_t kind);
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 

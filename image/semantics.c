@@ -263,6 +263,11 @@ static int sem_file_data(struct rd *r, struct dec *d)
 			 id);
 		return -1;
 	}
+	if (img_kfd_kind(f->kind)) {
+		free(ch.data);
+		rec_fail(r, "FILE_DATA of file %u, which holds no bytes", id);
+		return -1;
+	}
 	if (check_chunk(r, f, &ch)) {
 		free(ch.data);
 		return -1;
@@ -273,6 +278,58 @@ static int sem_file_data(struct rd *r, struct dec *d)
 		return -1;
 	}
 	f->chunks[f->nr_chunks++] = ch;
+	return 0;
+}
+
+static int cmp_watch(const void *a, const void *b)
+{
+	const struct img_epoll_watch *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return (x->tfd > y->tfd) - (x->tfd < y->tfd);
+}
+
+/* Every file an epoll watches is in the image, each (file, fd) once: the
+ * kernel keys a watch by both and refuses a second one. */
+static int check_epoll(struct rd *r, const struct img_file *f)
+{
+	struct img_epoll_watch *w;
+	uint32_t i;
+
+	for (i = 0; i < f->ep.nr; i++) {
+		if (img_find_file(r->img, f->ep.w[i].file))
+			continue;
+		rd_fail(r, "epoll file %u watches file %u, which the image lacks",
+			f->id, f->ep.w[i].file);
+		return -1;
+	}
+	w = malloc((size_t)(f->ep.nr ? f->ep.nr : 1) * sizeof(*w));
+	if (!w) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	memcpy(w, f->ep.w, (size_t)f->ep.nr * sizeof(*w));
+	qsort(w, f->ep.nr, sizeof(*w), cmp_watch);
+	for (i = 1; i < f->ep.nr; i++)
+		if (!cmp_watch(&w[i - 1], &w[i]))
+			break;
+	if (i < f->ep.nr)
+		rd_fail(r, "epoll file %u watches file %u as fd %d twice",
+			f->id, w[i].file, w[i].tfd);
+	free(w);
+	return i < f->ep.nr ? -1 : 0;
+}
+
+/* What epolls say of the other files. */
+static int check_epolls(struct rd *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->img->nr_files; i++)
+		if (r->img->files[i].kind == IMG_FILE_EPOLL &&
+		    check_epoll(r, &r->img->files[i]))
+			return -1;
 	return 0;
 }
 
@@ -456,7 +513,7 @@ int sem_files_end(struct rd *r)
 		if (img->files[i].kind == IMG_FILE_UNIX)
 			ret = check_unix(r, &img->files[i], inos, n);
 	free(inos);
-	return ret;
+	return ret ? ret : check_epolls(r);
 }
 
 /* ---- the end of a process ----------------------------------------------- */

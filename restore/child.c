@@ -205,6 +205,9 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	for (k = 0; k < p->nr_fds; k++)
 		if (p->fds[k].fd >= top)
 			top = p->fds[k].fd + 1;
+	/* and above the numbers epolls add their files under (fill_epolls) */
+	if (restore_kfds_top(e->c->img) > top)
+		top = restore_kfds_top(e->c->img);
 	e->c->child_img_fd = fcntl(e->c->img_fd, F_DUPFD, top);
 	*msg_fd = fcntl(*msg_fd, F_DUPFD, top);
 	e->msg_fd = *msg_fd;
@@ -221,6 +224,17 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 		child_fail(e, errno, "can't close descriptors: %s",
 			   strerror(errno));
 	free(keep);
+}
+
+/* The watches of the epolls this process fills (kfds.c), while only
+ * what clear_fds() kept is open. */
+static void fill_epolls(struct child_env *e)
+{
+	char err[300];
+
+	if (restore_kfds_fill(e->c->img, e->c->proc, e->files, err,
+			      sizeof(err)))
+		child_fail(e, errno, "%s", err);
 }
 
 static void close_files(struct child_env *e)
@@ -350,6 +364,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	fork_children(e, msg_fd);
 	pick_candidates(e);
 	clear_fds(e, &msg_fd);
+	fill_epolls(e);
 	open_fds(e);
 	close_files(e);
 	for (i = 0; i < 3; i++)

@@ -12,6 +12,7 @@
  * writers had all gone delivers its bytes and then end of file.
  *
  * Unix sockets are made first, all together (sockets.c).
+ * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -171,6 +172,8 @@ static int open_reg(const struct img_file *f)
 
 static int open_file(struct holders *hs, const struct img_file *f)
 {
+	if (img_kfd_kind(f->kind))
+		return restore_kfd_open(f);	/* kfds.c */
 	switch (f->kind) {
 	case IMG_FILE_PIPE:
 	case IMG_FILE_FIFO:

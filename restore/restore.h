@@ -79,6 +79,14 @@ int restore_shm_finish(struct restore_ctx *c) __must_check;
 void restore_shm_abort(struct restore_ctx *c);
 /* sockets.c: sets fds[i] for every unix socket img->files[i] */
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
+/* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
+ * epoll empty: restore_kfds_fill() adds its watches in the process p of
+ * the tree that fills it, with the file table at files[] and no fd below
+ * restore_kfds_top() open; -1 with errno and a message in err) */
+int restore_kfd_open(const struct img_file *f);
+int restore_kfds_top(const struct image *img);
+int restore_kfds_fill(const struct image *img, const struct img_process *p,
+		      const int *files, char *err, size_t len) __must_check;
 /* mm.c */
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */

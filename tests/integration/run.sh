@@ -45,7 +45,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
-	   shm shm-alone sockets sockets-tcp)
+	   shm shm-alone sockets sockets-tcp kfds kfds-single)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -53,7 +53,7 @@ CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
-CKPT_ONLY+="sockets sockets-tcp "
+CKPT_ONLY+="sockets sockets-tcp kfds "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1660,6 +1660,83 @@ check_tree_back() {
 	for k in $TREE_KIDS; do
 		stopped "$k" && fail "child $k left stopped"
 	done
+}
+
+# eventfd, timerfd, signalfd, inotify and an epoll watching them, shared
+# by a parent and its child: kfds.c checks counts, expirations, signals,
+# watch descriptors and epoll data after restore; inspect must show what
+# was pending at dump time, and the child's eventfds must be the parent's
+# (one open file description each). Restored twice from one image.
+t_kfds() {
+	local pos round
+	need "$WLB/kfds" "$CKPT" "$RESTORE"
+	start_wl "$WLB/kfds"
+	wait_count_above 30 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
+		fail "kfds has children '$TREE_KIDS'"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	check_kfds_inspect
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
+	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
+	pos=$(image_count_pos "$D/img")
+	for round in 1 2; do
+		rm -f "$D/stop" "$D/restored"
+		truncate -s "$pos" "$D/count"
+		DUMP_COUNT=$(count_lines)
+		start_restore
+		wait_restored
+		check_tree_back
+		check_kfds_shared
+		kill -USR1 "$PID"
+		finish
+		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
+	done
+}
+
+check_kfds_inspect() {
+	local out=$D/inspect.out re
+	"$CKPT" inspect "$D/img" >"$out" 2>&1 ||
+		fail "inspect failed: $(lastline "$out")"
+	for re in ': eventfd flags [0-7]+ count [1-9][0-9]{3,}$' \
+		  ': eventfd flags [0-7]+ count 3 semaphore$' \
+		  ': signalfd flags [0-7]+ sigmask 0x200$' \
+		  ': signalfd flags [0-7]+ sigmask 0x800$' \
+		  ': timerfd flags [0-7]+ clock 1 in [0-9]+ ns interval 20000000 ns' \
+		  ': timerfd flags [0-7]+ clock 0 at [0-9]+ ns interval 1000000000 ns ticks [0-9]{4,}$' \
+		  ': epoll flags [0-7]+ watches 5$' \
+		  "^  watch wd 2 mask 0x2 $D/watched\$"; do
+		grep -Eq "$re" "$out" ||
+			fail "inspect shows no line like '$re': $(cat "$out")"
+	done
+}
+
+eventfd_ids() {
+	local f
+	for f in /proc/$1/fdinfo/*; do
+		sed -n 's/^eventfd-id: *//p' "$f"
+	done | sort -n | tr '\n' ' '
+}
+
+check_kfds_shared() {
+	local p c
+	p=$(eventfd_ids "$PID") c=$(eventfd_ids "$TREE_KIDS")
+	[[ $(wc -w <<<"$p") == 2 && $p == "$c" ]] ||
+		fail "eventfd ids: parent '$p', child '$c'"
+}
+
+# The same in one process (no child: it feeds the eventfd and the pipe
+# itself), through ckpt attach --kill and restore.
+t_kfds-single() {
+	need "$WLB/kfds"
+	HOOK_RESTORED=kfds_usr1
+	wl_test "$WLB/kfds" single
+}
+
+kfds_usr1() {
+	kill -USR1 "$PID"
 }
 
 # fd_table PID: "fd -> target" lines, sorted

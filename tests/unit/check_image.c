@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -1160,6 +1161,217 @@ START_TEST(test_file_after_proc_refused_by_writer)
 }
 END_TEST
 
+/* ---- eventfd, epoll, signalfd, timerfd, inotify files ------------------- */
+
+static struct img_epoll_watch ep_watches[] = {
+	{ .file = 1, .tfd = 3, .events = 0x80000001u, .data = 0x1111 },
+	{ .file = 3, .tfd = 4, .events = 0x40000004u, .data = 0x3333 },
+	{ .file = 1, .tfd = 9, .events = 0x19, .data = ~0ull },
+	{ .file = 5, .tfd = 12, .events = 1, .data = 5 },
+};
+
+static struct img_inotify_watch in_watches[] = {
+	{ .wd = 1, .mask = 0x2, .dev = 0xfe00, .ino = 77, .path = "/tmp" },
+	{ .wd = 4, .mask = 0x80000fff, .dev = 0xfe00, .ino = 78,
+	  .path = "/etc/passwd" },
+};
+
+/* One file of each kind, ids 1..5, the epoll (4) watching the others. */
+static void kfd_files(struct img_file f[5])
+{
+	memset(f, 0, 5 * sizeof(*f));
+	f[0] = (struct img_file){ .id = 1, .kind = IMG_FILE_EVENTFD,
+		.flags = O_RDWR | O_NONBLOCK, .dev = 16, .ino = 26,
+		.efd = { .count = 0xfffffffffffffffeull, .semaphore = 1 } };
+	f[1] = (struct img_file){ .id = 2, .kind = IMG_FILE_SIGNALFD,
+		.flags = O_RDWR, .sfd.sigmask = 0x4200 };
+	f[2] = (struct img_file){ .id = 3, .kind = IMG_FILE_TIMERFD,
+		.flags = O_RDWR, .tfd = { .clockid = CLOCK_REALTIME,
+		.flags = IMG_TFD_ABSTIME | IMG_TFD_CANCEL_ON_SET, .ticks = 12,
+		.value_ns = 1700000000123456789ull,
+		.interval_ns = 250000000 } };
+	f[3] = (struct img_file){ .id = 4, .kind = IMG_FILE_EPOLL,
+		.flags = O_RDWR, .ep = { ARRAY_SIZE(ep_watches), ep_watches } };
+	f[4] = (struct img_file){ .id = 5, .kind = IMG_FILE_INOTIFY,
+		.flags = O_RDONLY, .in = { ARRAY_SIZE(in_watches),
+		in_watches } };
+}
+
+static void w_files(struct img_writer *w, const struct img_file *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(img_write_file(w, &f[i]), 0);
+}
+
+static struct img_writer *begin_files(const struct img_file *f, int n)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_files(w, f, n);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	return w;
+}
+
+static void check_kfd_watches(const struct img_file *f)
+{
+	uint32_t i;
+
+	ck_assert_uint_eq(f[3].ep.nr, ARRAY_SIZE(ep_watches));
+	for (i = 0; i < f[3].ep.nr; i++) {
+		ck_assert_uint_eq(f[3].ep.w[i].file, ep_watches[i].file);
+		ck_assert_int_eq(f[3].ep.w[i].tfd, ep_watches[i].tfd);
+		ck_assert_uint_eq(f[3].ep.w[i].events, ep_watches[i].events);
+		ck_assert_uint_eq(f[3].ep.w[i].data, ep_watches[i].data);
+	}
+	ck_assert_uint_eq(f[4].in.nr, ARRAY_SIZE(in_watches));
+	for (i = 0; i < f[4].in.nr; i++) {
+		ck_assert_int_eq(f[4].in.w[i].wd, in_watches[i].wd);
+		ck_assert_uint_eq(f[4].in.w[i].mask, in_watches[i].mask);
+		ck_assert_uint_eq(f[4].in.w[i].dev, in_watches[i].dev);
+		ck_assert_uint_eq(f[4].in.w[i].ino, in_watches[i].ino);
+		ck_assert_str_eq(f[4].in.w[i].path, in_watches[i].path);
+	}
+}
+
+START_TEST(test_roundtrip_kfds)
+{
+	struct img_file in[5];
+	const struct img_file *f;
+	struct img_writer *w;
+	struct image *img;
+	int i;
+
+	kfd_files(in);
+	w = begin_files(in, 5);
+	for (i = 0; i < 5; i++)
+		w_file_fd(w, 3 + i, i + 1);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_files, 5);
+	f = img->files;
+	for (i = 0; i < 5; i++) {
+		ck_assert_uint_eq(f[i].kind, in[i].kind);
+		ck_assert_uint_eq(f[i].flags, in[i].flags);
+	}
+	ck_assert_uint_eq(f[0].efd.count, 0xfffffffffffffffeull);
+	ck_assert_uint_eq(f[0].efd.semaphore, 1);
+	ck_assert_uint_eq(f[1].sfd.sigmask, 0x4200);
+	ck_assert_uint_eq(f[2].tfd.clockid, CLOCK_REALTIME);
+	ck_assert_uint_eq(f[2].tfd.flags, 3);
+	ck_assert_uint_eq(f[2].tfd.ticks, 12);
+	ck_assert_uint_eq(f[2].tfd.value_ns, 1700000000123456789ull);
+	ck_assert_uint_eq(f[2].tfd.interval_ns, 250000000);
+	check_kfd_watches(f);
+	img_free(img);
+}
+END_TEST
+
+/* One file of the set changed, the image refused with want. */
+static void kfd_refused(void (*damage)(struct img_file *f), const char *want)
+{
+	struct img_file f[5];
+	struct img_epoll_watch ew[ARRAY_SIZE(ep_watches)];
+	struct img_inotify_watch iw[ARRAY_SIZE(in_watches)];
+
+	kfd_files(f);
+	memcpy(ew, ep_watches, sizeof(ew));
+	memcpy(iw, in_watches, sizeof(iw));
+	f[3].ep.w = ew;
+	f[4].in.w = iw;
+	damage(f);
+	commit_expect_refused(begin_files(f, 5), want);
+}
+
+static void dmg_epoll_missing(struct img_file *f) { f[3].ep.w[1].file = 9; }
+static void dmg_epoll_self(struct img_file *f) { f[3].ep.w[0].file = 4; }
+static void dmg_epoll_twice(struct img_file *f) { f[3].ep.w[2].tfd = 3; }
+static void dmg_epoll_fd(struct img_file *f) { f[3].ep.w[3].tfd = -2; }
+static void dmg_efd_count(struct img_file *f) { f[0].efd.count = ~0ull; }
+static void dmg_efd_sem(struct img_file *f) { f[0].efd.semaphore = 2; }
+static void dmg_tfd_clock(struct img_file *f) { f[2].tfd.clockid = 3; }
+static void dmg_tfd_flags(struct img_file *f) { f[2].tfd.flags = 4; }
+static void dmg_tfd_abs(struct img_file *f)
+{
+	f[2].tfd.clockid = CLOCK_MONOTONIC;
+}
+static void dmg_tfd_cancel(struct img_file *f)
+{
+	f[2].tfd.flags = IMG_TFD_CANCEL_ON_SET;
+}
+static void dmg_in_order(struct img_file *f) { f[4].in.w[1].wd = 1; }
+static void dmg_in_wd(struct img_file *f) { f[4].in.w[0].wd = 0; }
+static void dmg_in_mask(struct img_file *f) { f[4].in.w[1].mask = 0; }
+static void dmg_in_path(struct img_file *f) { f[4].in.w[0].path = "tmp"; }
+static void dmg_pipe_size(struct img_file *f) { f[1].pipe_size = 4096; }
+
+START_TEST(test_refuse_kfd_values)
+{
+	static const struct {
+		void (*damage)(struct img_file *f);
+		const char *want;
+	} t[] = {
+		{ dmg_epoll_missing, "epoll file 4 watches file 9, which the image lacks" },
+		{ dmg_epoll_self, "file 4: watch of file 4" },
+		{ dmg_epoll_twice, "epoll file 4 watches file 1 as fd 3 twice" },
+		{ dmg_epoll_fd, "file 4: watch of fd -2" },
+		{ dmg_efd_count, "file 1: eventfd count out of range" },
+		{ dmg_efd_sem, "file 1: eventfd semaphore 2" },
+		{ dmg_tfd_clock, "file 3: bad clock 3" },
+		{ dmg_tfd_flags, "file 3: bad timer flags 0x4" },
+		{ dmg_tfd_abs, "file 3: absolute time on clock 1" },
+		{ dmg_tfd_cancel, "file 3: cancel on set without absolute time" },
+		{ dmg_in_order, "file 5: watch 1 not above the one before" },
+		{ dmg_in_wd, "file 5: watch 0 not above" },
+		{ dmg_in_mask, "file 5: watch 4 with no events" },
+		{ dmg_in_path, "file 5: watch 1 on a relative path" },
+		{ dmg_pipe_size, "file 2: a pipe size on kind 6" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		kfd_refused(t[i].damage, t[i].want);
+}
+END_TEST
+
+/* queued bytes belong to pipes: an eventfd has none */
+START_TEST(test_refuse_kfd_file_data)
+{
+	struct img_file f[5];
+	struct img_writer *w = img_writer_open(path);
+
+	kfd_files(f);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_files(w, f, 1);
+	ck_assert_int_eq(img_write_file_data(w, 1, "x", 1), 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "FILE_DATA of file 1, which holds no bytes");
+}
+END_TEST
+
+/* the encoder caps the number of watches like the decoder */
+START_TEST(test_kfd_too_many_watches_not_written)
+{
+	struct img_file f[5];
+	struct img_writer *w = img_writer_open(path);
+
+	kfd_files(f);
+	f[3].ep.nr = IMG_MAX_WATCHES + 1;
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	log_init("check_image", -1);
+	ck_assert_int_eq(img_write_file(w, &f[3]), -1);
+	img_writer_abort(w);
+}
+END_TEST
+
 START_TEST(test_refuse_two_sigacts)
 {
 	struct img_writer *w = begin_proc(1);
@@ -1471,6 +1683,10 @@ static Suite *image_suite(void)
 	add(sem, test_refuse_file_kinds);
 	add(sem, test_refuse_unix);
 	add(sem, test_file_after_proc_refused_by_writer);
+	add(rt, test_roundtrip_kfds);
+	add(sem, test_refuse_kfd_values);
+	add(sem, test_refuse_kfd_file_data);
+	add(sem, test_kfd_too_many_watches_not_written);
 	add(sem, test_refuse_two_sigacts);
 	add(sem, test_refuse_unaligned_vma);
 	add(sem, test_refuse_high_vma);
