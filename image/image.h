@@ -15,7 +15,9 @@
  * All integers are little endian and fixed width; strings are a u32 length
  * and that many bytes, without NUL. Payloads are encoded field by field by
  * this module, never copied raw from a C struct. The records of a process
- * follow its IMG_REC_PROC record, so an image can hold a tree later.
+ * follow its IMG_REC_PROC record, so an image can hold a tree. A zombie
+ * of the tree (exited, not yet reaped by its parent) is one IMG_REC_ZOMBIE
+ * record and nothing else: its ids, its name and its wait status.
  *
  * A PAGES record carries the contents of consecutive pages of one VMA; its
  * data starts at a page-aligned offset of the image so that the restorer can
@@ -45,6 +47,7 @@ enum img_rec_type {
 	IMG_REC_PAGES = 4,
 	IMG_REC_FD = 5,
 	IMG_REC_SIGACTS = 6,
+	IMG_REC_ZOMBIE = 7,
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -103,6 +106,14 @@ struct img_proc {
 		uint64_t interval_us, value_us;
 	} itimers[3];
 	uint32_t no_new_privs;	/* prctl(PR_SET_NO_NEW_PRIVS) */
+	/*
+	 * A zombie (written as a ZOMBIE record): only pid, ppid, pgid, sid,
+	 * comm and exit_status mean anything, nr_threads is 0 and no other
+	 * record belongs to it. exit_status is the wait status its parent
+	 * would get from wait4(): code << 8, or the signal | 0x80 for a core.
+	 */
+	uint32_t zombie;
+	uint32_t exit_status;
 };
 
 struct img_siginfo {
@@ -237,6 +248,10 @@ int img_write_header(struct img_writer *w, const struct img_header *h)
 	__must_check;
 int img_write_proc(struct img_writer *w, const struct img_proc *p)
 	__must_check;
+/* A ZOMBIE record from p's pid, ppid, pgid, sid, comm and exit_status;
+ * never the first process. */
+int img_write_zombie(struct img_writer *w, const struct img_proc *p)
+	__must_check;
 int img_write_thread(struct img_writer *w, const struct img_thread *t)
 	__must_check;
 int img_write_vma(struct img_writer *w, const struct img_vma *v)
@@ -263,8 +278,9 @@ uint64_t img_writer_offset(const struct img_writer *w);
  * version, ISA (against expect_isa, unless 0), page size, every record's
  * length and CRC (page data included), the trailer's index and checksum,
  * and the meaning of every field (counts within bounds, VMAs sorted and
- * disjoint, PAGES inside a VMA of their process, exactly one trailer at the
- * end). Returns NULL with one pr_err line naming what is wrong.
+ * disjoint, PAGES inside a VMA of their process, a zombie's parent a live
+ * process before it, exactly one trailer at the end). Returns NULL with
+ * one pr_err line naming what is wrong.
  */
 struct image *img_read_file(const char *path, uint32_t expect_isa)
 	__must_check;
@@ -277,6 +293,9 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 void img_free(struct image *img);
 
 const char *img_rec_name(uint32_t type);
+/* Is status a wait status a zombie can have: an exit code, or a signal
+ * from 1 to IMG_NSIG with or without the core-dump bit? */
+int img_exit_status_ok(uint32_t status);
 const char *img_isa_name(uint32_t isa);
 
 /* CRC32C (Castagnoli), as used for every record: crc starts at 0. */

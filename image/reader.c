@@ -54,6 +54,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_PAGES] = "PAGES",
 		[IMG_REC_FD] = "FD",
 		[IMG_REC_SIGACTS] = "SIGACTS",
+		[IMG_REC_ZOMBIE] = "ZOMBIE",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -416,7 +417,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_SIGACTS) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_ZOMBIE) ||
 	       type == IMG_REC_TRAILER;
 }
 
