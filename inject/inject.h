@@ -121,6 +121,8 @@ struct proc_stat {
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;
+	/* field 52: the wait status of a zombie (0 unless we may ptrace it) */
+	int exit_code;
 };
 
 int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;
