@@ -14,6 +14,7 @@ struct dump_ctx {
 	const struct dump_opts *o;
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
+	int died;		/* found killed when it was thawed */
 	int leader;		/* index of the thread group leader */
 	struct img_writer *w;
 	struct img_process proc;	/* what is gathered before writing */

@@ -56,14 +56,20 @@ static int is_self(pid_t pid)
 	return self;
 }
 
-/* Dead or dying (a zombie, or being torn down)? */
+#define PF_EXITING	0x4	/* include/linux/sched.h */
+
+/*
+ * Dead or dying (a zombie, or being torn down)? A process killed while
+ * frozen loses its memory (exit_mm) well before it is a zombie; it is
+ * PF_EXITING from before that.
+ */
 static int target_gone(pid_t pid)
 {
 	struct proc_stat st;
 
 	if (proc_parse_stat(pid, &st))
 		return errno == ENOENT || errno == ESRCH;
-	return st.state == 'Z' || st.state == 'X';
+	return st.state == 'Z' || st.state == 'X' || (st.flags & PF_EXITING);
 }
 
 int dump_gone(const struct dump_ctx *c)
@@ -309,28 +315,40 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 	return DUMP_OK;
 }
 
-/* Thaw (or kill) every frozen process; 0 or -1. */
+/* Thaw (or kill) every frozen process; 0 or -1. One that was killed
+ * while frozen is marked died. */
 static int release_all(struct dump_tree *t, int kill_them)
 {
 	int i, ret = 0;
 
 	for (i = t->n - 1; i >= 0; i--) {
-		if (!t->procs[i].ip)
+		struct dump_ctx *c = &t->procs[i];
+
+		if (!c->ip)
 			continue;
-		if (inject_release(t->procs[i].ip, kill_them))
-			ret = -1;
-		t->procs[i].ip = NULL;
+		if (inject_release(c->ip, kill_them)) {
+			if (!kill_them && errno == ESRCH)
+				c->died = 1;
+			else
+				ret = -1;
+		}
+		c->ip = NULL;
 	}
 	return ret;
 }
 
-/* Was a process of the tree killed while frozen? unwind() names it. */
+/*
+ * Was a process of the tree killed while frozen? unwind() names it. Asked
+ * once everything is written, and again as each is thawed (release_all),
+ * so that no SIGKILL before the thaw goes unseen.
+ */
 static int tree_alive(const struct dump_tree *t)
 {
 	int i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->procs[i].ip && target_gone(t->procs[i].pid))
+		if (t->procs[i].died ||
+		    (t->procs[i].ip && target_gone(t->procs[i].pid)))
 			return 0;
 	return 1;
 }
@@ -342,7 +360,7 @@ static void unwind(struct dump_tree *t)
 	for (i = 0; i < t->n; i++) {
 		struct dump_ctx *c = &t->procs[i];
 
-		if (c->ip && target_gone(c->pid)) {
+		if (c->died || (c->ip && target_gone(c->pid))) {
 			pr_err("%d died during the dump: no image written",
 			       c->pid);
 			inject_release(c->ip, 1);
@@ -393,6 +411,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	/* the image may still be good if a thaw fails: they were frozen */
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
+	if (!tree_alive(&t))
+		goto err;
 	if (img_writer_commit(w)) {
 		w = NULL;
 		goto err;

@@ -164,6 +164,7 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	st->pgrp = v[5];
 	st->session = v[6];
 	st->tty_nr = v[7];
+	st->flags = v[9];
 	st->start_code = v[26];
 	st->end_code = v[27];
 	st->start_stack = v[28];
