@@ -197,14 +197,17 @@ static int dump_frozen(struct dump_tree *t)
 	return 0;
 }
 
+/* check_target() saw the root alive: if it is gone now, it died in our
+ * hands (a SIGKILL while we froze it), which is a failed dump. */
 static enum dump_result seize(struct dump_ctx *c)
 {
 	if (!inject_seize(c->pid, &c->ip))
 		return DUMP_OK;
-	if (errno == ESRCH)
-		pr_err("can't seize %d: no such process", c->pid);
-	else
-		pr_perror("can't seize %d", c->pid);
+	if (errno == ESRCH) {
+		pr_err("%d died during the dump: no image written", c->pid);
+		return DUMP_EFAILED;
+	}
+	pr_perror("can't seize %d", c->pid);
 	return DUMP_ENOTARGET;
 }
 
@@ -290,11 +293,13 @@ static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 {
 	const struct dump_opts *o = t->procs[0].o;
+	enum dump_result res;
 	pid_t *kids = NULL;
 	int i, k, nk, found;
 
-	if (seize(&t->procs[0]) != DUMP_OK)
-		return DUMP_ENOTARGET;
+	res = seize(&t->procs[0]);
+	if (res != DUMP_OK)
+		return res;
 	do {
 		found = 0;
 		for (i = 0; o->tree && i < t->n; i++) {
