@@ -1,9 +1,10 @@
 /*
  * ckpt inspect [--json] IMAGE: what an image holds, checked as restore
- * checks it: the process, its threads with their registers and call
+ * checks it: the processes, their threads with their registers and call
  * stacks (unwound from the image alone, see elf/backtrace.h), maps,
- * files, page counts, and the shared memory objects that maps name.
- * --json prints the same as one JSON document.
+ * files, page counts, the file table, the shared memory objects that
+ * maps name, and the zombies with their exit status. --json prints the
+ * same as one JSON document.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -241,10 +242,28 @@ static void print_files(const struct image *img)
 	}
 }
 
+/* "exit 7", "signal 15", "signal 11 core": what wait4() will say */
+static void print_zombie(const struct img_proc *z)
+{
+	uint32_t st = z->exit_status;
+
+	printf("zombie %d ppid %d pgid %d sid %d comm %s status %#x ", z->pid,
+	       z->ppid, z->pgid, z->sid, z->comm, st);
+	if (st & 0x7f)
+		printf("signal %u%s\n", st & 0x7f, st & 0x80 ? " core" : "");
+	else
+		printf("exit %u\n", st >> 8);
+}
+
 static void print_process(const struct bt_image *src)
 {
 	const struct img_process *p = src->p;
 	uint32_t i;
+
+	if (p->proc.zombie) {
+		print_zombie(&p->proc);
+		return;
+	}
 
 	printf("process %d ppid %d pgid %d sid %d comm %s exe %s cwd %s threads %u\n",
 	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
@@ -550,13 +569,39 @@ static void json_proc_fields(const struct img_proc *pr)
 	json_kstr(0, "root", pr->root);
 }
 
+static void json_zombie(const struct img_proc *z)
+{
+	uint32_t st = z->exit_status;
+
+	putchar('{');
+	json_i64(1, "pid", z->pid);
+	json_i64(0, "ppid", z->ppid);
+	json_i64(0, "pgid", z->pgid);
+	json_i64(0, "sid", z->sid);
+	json_kstr(0, "comm", z->comm);
+	printf(",\"zombie\":true");
+	json_u64(0, "exit_status", st);
+	if (st & 0x7f) {
+		json_u64(0, "signal", st & 0x7f);
+		printf(",\"core_dumped\":%s", st & 0x80 ? "true" : "false");
+	} else {
+		json_u64(0, "exit_code", st >> 8);
+	}
+	putchar('}');
+}
+
 static void json_process(const struct bt_image *src)
 {
 	const struct img_process *p = src->p;
 	uint32_t i;
 
+	if (p->proc.zombie) {
+		json_zombie(&p->proc);
+		return;
+	}
 	putchar('{');
 	json_proc_fields(&p->proc);
+	printf(",\"zombie\":false");
 	json_key(0, "threads");
 	putchar('[');
 	for (i = 0; i < p->nr_threads; i++) {

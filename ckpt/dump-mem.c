@@ -169,7 +169,7 @@ static int write_run(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
 		if (dump_interrupted(c))
 			return -1;
 		if (read_target(c, io, addr, io->buf, n)) {
-			pr_perror("can't read memory of %d at %llx", c->pid,
+			dump_perror(c, "can't read memory of %d at %llx", c->pid,
 				  (unsigned long long)addr);
 			return -1;
 		}
@@ -193,7 +193,7 @@ static int dump_vma_pages(struct dump_ctx *c, struct mem_io *io,
 		if (n > PM_BATCH)
 			n = PM_BATCH;
 		if (pread_full(io->pagemap_fd, io->pme, n * 8, addr / ps * 8)) {
-			pr_perror("can't read the pagemap of %d", c->pid);
+			dump_perror(c, "can't read the pagemap of %d", c->pid);
 			return -1;
 		}
 		for (i = 0; i < n; i++, addr += ps) {
@@ -226,7 +226,7 @@ int dump_write_memory(struct dump_ctx *c)
 	io.pme = malloc(PM_BATCH * sizeof(uint64_t));
 	io.buf = malloc(COPY_CHUNK);
 	if (io.pagemap_fd < 0 || io.mem_fd < 0 || !io.pme || !io.buf) {
-		pr_perror("can't prepare to read memory of %d", c->pid);
+		dump_perror(c, "can't prepare to read memory of %d", c->pid);
 		goto out;
 	}
 	for (i = 0; i < c->proc.nr_vmas; i++)

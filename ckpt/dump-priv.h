@@ -4,6 +4,8 @@
 #ifndef CKPT_DUMP_PRIV_H
 #define CKPT_DUMP_PRIV_H
 
+#include <errno.h>
+
 #include "ckpt/dump.h"
 #include "image/image.h"
 #include "inject/inject.h"
@@ -25,6 +27,7 @@ struct dump_ctx {
 	struct dump_shm_table *shms;	/* the tree's, shared by its procs */
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
+	int died;		/* found killed when it was thawed */
 	int leader;		/* index of the thread group leader */
 	struct img_writer *w;
 	struct img_process proc;	/* what is gathered before writing */
@@ -61,6 +64,24 @@ int dump_collect_sigacts(struct dump_ctx *c) __must_check;
 void dump_free_process(struct img_process *p);
 
 int dump_interrupted(const struct dump_ctx *c);
+/* Has the process died (or is it dying)? */
+int dump_gone(const struct dump_ctx *c);
+
+/*
+ * pr_perror, unless the process has died: that is said once, naming it,
+ * when the dump is abandoned, and the reads that failed with it add only
+ * noise. errno is kept.
+ */
+#define dump_perror(c, ...)						\
+	do {								\
+		int saved_ = errno;					\
+									\
+		if (!dump_gone(c)) {					\
+			errno = saved_;					\
+			pr_perror(__VA_ARGS__);				\
+		}							\
+		errno = saved_;						\
+	} while (0)
 
 /* A FILE record in the making, and an fd of the tree that has it. */
 struct dump_file {
@@ -98,5 +119,7 @@ int dump_sockets_read(struct dump_tree *t) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;
+int dump_is_zombie(pid_t pid, struct proc_stat *st);
+int dump_zombie(pid_t pid, struct img_proc *p) __must_check;
 
 #endif

@@ -379,8 +379,8 @@ int dump_collect_threads(struct dump_ctx *c)
 	p->nr_threads = c->ip->nr_threads;
 	for (i = 0; i < c->ip->nr_threads; i++) {
 		if (collect_thread(c, i, &p->threads[i])) {
-			pr_perror("can't dump thread %d of %d",
-				  c->ip->threads[i].tid, c->pid);
+			dump_perror(c, "can't dump thread %d of %d",
+				    c->ip->threads[i].tid, c->pid);
 			return -1;
 		}
 	}

@@ -1,7 +1,7 @@
 /*
  * A process tree in one dump: finding the children (this kernel has no
  * /proc/PID/task/TID/children, so every /proc/PID/stat is read for the
- * parent) and checking what the processes share.
+ * parent), recording its zombies and checking what the processes share.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ckpt/dump-priv.h"
 
@@ -38,6 +40,71 @@ int dump_children_of(pid_t pid, pid_t **out)
 	closedir(d);
 	*out = kids;
 	return n;
+}
+
+/* Threads of pid besides its leader, or -1 when it is gone. */
+static int other_threads(pid_t pid)
+{
+	pid_t *tids = NULL;
+	int n = proc_list_tasks(pid, &tids);
+
+	free(tids);
+	return n < 1 ? -1 : n - 1;
+}
+
+/*
+ * Is pid a zombie: has every thread exited, its parent not having reaped
+ * it? A group whose leader exited first shows a zombie leader while the
+ * other threads run (not a zombie), and a group being torn down shows one
+ * for a moment, the time its other threads take to go: wait a little.
+ */
+int dump_is_zombie(pid_t pid, struct proc_stat *st)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (proc_parse_stat(pid, st) || st->state != 'Z')
+			return 0;
+		if (other_threads(pid) <= 0)
+			return 1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * A zombie of the tree is only its place and its exit status: /proc/PID/
+ * stat field 52 is the status its parent's wait4() will get. Its parent
+ * is frozen, so it can't be reaped while we dump. 1 when pid is a zombie
+ * (recorded in p), 0 when it is not, -1 when it can't be dumped.
+ */
+int dump_zombie(pid_t pid, struct img_proc *p)
+{
+	struct proc_stat st;
+	int z = dump_is_zombie(pid, &st);
+
+	if (z < 0) {
+		pr_err("can't dump %d: its main thread has exited and other threads run on, which is not supported yet",
+		       pid);
+		return -1;
+	}
+	if (!z)
+		return 0;
+	if (!img_exit_status_ok(st.exit_code)) {
+		pr_err("can't dump zombie %d: unknown exit status %#x", pid,
+		       st.exit_code);
+		return -1;
+	}
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->ppid = st.ppid;
+	p->pgid = st.pgrp;
+	p->sid = st.session;
+	memcpy(p->comm, st.comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	p->zombie = 1;
+	p->exit_status = st.exit_code;
+	return 1;
 }
 
 static const struct img_fd *find_fd(const struct img_process *p, int fd)

@@ -1,6 +1,6 @@
 /*
- * The dump of one process: check the target, freeze it, gather its state,
- * write the image, then thaw or kill it.
+ * The dump of one process or a tree: check the target, freeze it, gather
+ * its state, write the image, then thaw or kill it.
  *
  * Ordering matters: the image is opened before the freeze (so that a bad
  * output path costs the target nothing), the maps are read before our
@@ -8,6 +8,12 @@
  * and with --kill the target dies only after the image is committed. On
  * every error, and when ckpt is interrupted, the target is thawed and the
  * half-written image removed.
+ *
+ * In a tree, a zombie (a child that exited and is not reaped yet) is
+ * recorded, not seized: its parent is frozen, so it stays as it is. A
+ * process killed while frozen (only SIGKILL can do that) fails the dump,
+ * even if it was written already: the image would hold a process that no
+ * longer exists in the tree it describes.
  */
 #include <sys/mman.h>
 #include <sys/utsname.h>
@@ -50,18 +56,31 @@ static int is_self(pid_t pid)
 	return self;
 }
 
-/* Dead or dying (a zombie, or being torn down)? */
+#define PF_EXITING	0x4	/* include/linux/sched.h */
+
+/*
+ * Dead or dying (a zombie, or being torn down)? A process killed while
+ * frozen loses its memory (exit_mm) well before it is a zombie; it is
+ * PF_EXITING from before that.
+ */
 static int target_gone(pid_t pid)
 {
 	struct proc_stat st;
 
 	if (proc_parse_stat(pid, &st))
 		return errno == ENOENT || errno == ESRCH;
-	return st.state == 'Z' || st.state == 'X';
+	return st.state == 'Z' || st.state == 'X' || (st.flags & PF_EXITING);
+}
+
+int dump_gone(const struct dump_ctx *c)
+{
+	return target_gone(c->pid);
 }
 
 static int check_target(pid_t pid)
 {
+	struct proc_stat st;
+
 	if (pid <= 0) {
 		pr_err("invalid pid %d", pid);
 		return -1;
@@ -72,6 +91,11 @@ static int check_target(pid_t pid)
 	}
 	if (kill(pid, 0) && errno == ESRCH) {
 		pr_err("can't dump %d: no such process", pid);
+		return -1;
+	}
+	if (dump_is_zombie(pid, &st) > 0) {
+		pr_err("can't dump %d: it is a zombie (it has exited, its parent has not reaped it)",
+		       pid);
 		return -1;
 	}
 	return 0;
@@ -97,6 +121,8 @@ static int write_records(struct dump_ctx *c)
 	struct img_process *p = &c->proc;
 	uint32_t i;
 
+	if (p->proc.zombie)
+		return img_write_zombie(c->w, &p->proc);
 	if (img_write_proc(c->w, &p->proc))
 		return -1;
 	for (i = 0; i < p->nr_threads; i++)
@@ -131,35 +157,37 @@ static int collect(struct dump_ctx *c)
 		return -1;
 	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
 	if (c->nr_maps < 0) {
-		pr_perror("can't read the maps of %d", c->pid);
+		dump_perror(c, "can't read the maps of %d", c->pid);
 		return -1;
 	}
 	if (inject_prepare(c->ip)) {
-		pr_perror("can't make system calls in %d", c->pid);
+		dump_perror(c, "can't make system calls in %d", c->pid);
 		return -1;
 	}
 	if (dump_collect_proc(c)) {
-		pr_perror("can't read the state of %d", c->pid);
+		dump_perror(c, "can't read the state of %d", c->pid);
 		return -1;
 	}
 	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
-		pr_perror("can't clean up after system calls in %d", c->pid);
+		dump_perror(c, "can't clean up after system calls in %d",
+			    c->pid);
 		return -1;
 	}
 	return dump_interrupted(c) ? -1 : 0;
 }
 
 /* Everything that happens while the tree is frozen: all of it gathered
- * first, then written, parents before children. */
+ * first, then written, parents before children. A zombie was recorded
+ * when it was found. */
 static int dump_frozen(struct dump_tree *t)
 {
 	int i;
 
 	for (i = 0; i < t->n; i++)
-		if (collect(&t->procs[i]))
+		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
@@ -171,14 +199,17 @@ static int dump_frozen(struct dump_tree *t)
 	return 0;
 }
 
+/* check_target() saw the root alive: if it is gone now, it died in our
+ * hands (a SIGKILL while we froze it), which is a failed dump. */
 static enum dump_result seize(struct dump_ctx *c)
 {
 	if (!inject_seize(c->pid, &c->ip))
 		return DUMP_OK;
-	if (errno == ESRCH)
-		pr_err("can't seize %d: no such process", c->pid);
-	else
-		pr_perror("can't seize %d", c->pid);
+	if (errno == ESRCH) {
+		pr_err("%d died during the dump: no image written", c->pid);
+		return DUMP_EFAILED;
+	}
+	pr_perror("can't seize %d", c->pid);
 	return DUMP_ENOTARGET;
 }
 
@@ -210,26 +241,49 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	return 0;
 }
 
-/* Seize a child found in the tree: 0, or 1 when it has just exited (it is
- * not part of the tree any more), or -1. */
+/* Add pid to the tree if it is a zombie: 1 if it was, 0 if not, -1. */
+static int add_zombie(struct dump_tree *t, const struct dump_opts *o,
+		      struct img_writer *w, pid_t pid)
+{
+	struct img_proc z;
+	int r = dump_zombie(pid, &z);
+
+	if (r <= 0)
+		return r;
+	if (tree_add(t, o, w, pid))
+		return -1;
+	t->procs[t->n - 1].proc.proc = z;
+	return 1;
+}
+
+/*
+ * Seize a child found in the tree, or record it as a zombie: 0, or 1 when
+ * it has just exited and been reaped (not part of the tree any more), or
+ * -1. A child that exits while we seize it is a zombie by the time the
+ * seize fails (PTRACE_SEIZE of a zombie is EPERM; one that dies in our
+ * hands is ESRCH, and our wait for it left it a zombie for its parent).
+ */
 static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 		       struct img_writer *w, pid_t pid)
 {
-	struct proc_stat st;
+	int r = add_zombie(t, o, w, pid), saved;
 
-	if (!proc_parse_stat(pid, &st) && st.state == 'Z') {
-		pr_err("can't dump the tree of %d: %d is a zombie, which is not supported yet",
-		       o->pid, pid);
-		return -1;
-	}
+	if (r)
+		return r < 0 ? -1 : 0;
 	if (tree_add(t, o, w, pid))
 		return -1;
 	if (!inject_seize(pid, &t->procs[t->n - 1].ip))
 		return 0;
-	if (errno == ESRCH) {
-		t->n--;		/* gone while we looked: not in the tree */
-		return 1;
+	saved = errno;
+	t->n--;
+	if (saved == ESRCH || saved == EPERM) {
+		r = add_zombie(t, o, w, pid);
+		if (r)
+			return r < 0 ? -1 : 0;
+		if (target_gone(pid))
+			return 1;	/* reaped while we looked */
 	}
+	errno = saved;
 	pr_perror("can't seize %d", pid);
 	return -1;
 }
@@ -242,11 +296,13 @@ static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 {
 	const struct dump_opts *o = t->procs[0].o;
+	enum dump_result res;
 	pid_t *kids = NULL;
 	int i, k, nk, found;
 
-	if (seize(&t->procs[0]) != DUMP_OK)
-		return DUMP_ENOTARGET;
+	res = seize(&t->procs[0]);
+	if (res != DUMP_OK)
+		return res;
 	do {
 		found = 0;
 		for (i = 0; o->tree && i < t->n; i++) {
@@ -267,19 +323,42 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 	return DUMP_OK;
 }
 
-/* Thaw (or kill) every frozen process; 0 or -1. */
+/* Thaw (or kill) every frozen process; 0 or -1. One that was killed
+ * while frozen is marked died. */
 static int release_all(struct dump_tree *t, int kill_them)
 {
 	int i, ret = 0;
 
 	for (i = t->n - 1; i >= 0; i--) {
-		if (!t->procs[i].ip)
+		struct dump_ctx *c = &t->procs[i];
+
+		if (!c->ip)
 			continue;
-		if (inject_release(t->procs[i].ip, kill_them))
-			ret = -1;
-		t->procs[i].ip = NULL;
+		if (inject_release(c->ip, kill_them)) {
+			if (!kill_them && errno == ESRCH)
+				c->died = 1;
+			else
+				ret = -1;
+		}
+		c->ip = NULL;
 	}
 	return ret;
+}
+
+/*
+ * Was a process of the tree killed while frozen? unwind() names it. Asked
+ * once everything is written, and again as each is thawed (release_all),
+ * so that no SIGKILL before the thaw goes unseen.
+ */
+static int tree_alive(const struct dump_tree *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].died ||
+		    (t->procs[i].ip && target_gone(t->procs[i].pid)))
+			return 0;
+	return 1;
 }
 
 static void unwind(struct dump_tree *t)
@@ -289,7 +368,7 @@ static void unwind(struct dump_tree *t)
 	for (i = 0; i < t->n; i++) {
 		struct dump_ctx *c = &t->procs[i];
 
-		if (c->ip && target_gone(c->pid)) {
+		if (c->died || (c->ip && target_gone(c->pid))) {
 			pr_err("%d died during the dump: no image written",
 			       c->pid);
 			inject_release(c->ip, 1);
@@ -337,11 +416,13 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (res != DUMP_OK)
 		goto err;
 	res = DUMP_EFAILED;
-	if (dump_frozen(&t))
+	if (dump_frozen(&t) || !tree_alive(&t))
 		goto err;
 	/* the image may still be good if a thaw fails: they were frozen */
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
+	if (!tree_alive(&t))
+		goto err;
 	if (img_writer_commit(w)) {
 		w = NULL;
 		goto err;

@@ -491,6 +491,49 @@ void img_proc_free(struct img_proc *p)
 	p->groups = NULL;
 }
 
+/* ---- ZOMBIE ------------------------------------------------------------- */
+
+/* i32 pid ppid pgid sid; u32 exit_status; str comm (<= 15 bytes) */
+int img_exit_status_ok(uint32_t status)
+{
+	uint32_t sig = status & 0x7f;
+
+	if (!sig)	/* exited: the code in bits 8-15, nothing else */
+		return !(status & ~0xff00u);
+	/* killed: the signal in bits 0-6, 0x80 if it dumped core */
+	return !(status & ~0xffu) && sig <= IMG_NSIG;
+}
+
+int img_enc_zombie(struct enc *e, const struct img_proc *p)
+{
+	enc_u32(e, p->pid);
+	enc_u32(e, p->ppid);
+	enc_u32(e, p->pgid);
+	enc_u32(e, p->sid);
+	enc_u32(e, p->exit_status);
+	enc_comm(e, p->comm);
+	return e->err ? -1 : 0;
+}
+
+int img_dec_zombie(struct dec *d, struct img_proc *p)
+{
+	dec_i32(d, &p->pid);
+	dec_i32(d, &p->ppid);
+	dec_i32(d, &p->pgid);
+	dec_i32(d, &p->sid);
+	dec_u32(d, &p->exit_status);
+	dec_comm(d, p->comm);
+	p->zombie = 1;
+	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
+	dec_check(d, p->ppid > 0, "zombie %d: bad ppid %d", p->pid, p->ppid);
+	dec_check(d, p->pgid > 0 && p->sid >= 0,
+		  "zombie %d: bad group %d or session %d", p->pid, p->pgid,
+		  p->sid);
+	dec_check(d, img_exit_status_ok(p->exit_status),
+		  "zombie %d: bad exit status %#x", p->pid, p->exit_status);
+	return dec_end(d);
+}
+
 /* ---- THREAD ------------------------------------------------------------- */
 
 /*

@@ -100,6 +100,7 @@ void dec_check(struct dec *d, int ok, const char *fmt, ...) __printf(3, 4);
 /* One encoder and one decoder per record type (codec.c). Decoders fill a
  * zeroed struct; on error the caller frees it with the matching free. */
 int img_enc_proc(struct enc *e, const struct img_proc *p);
+int img_enc_zombie(struct enc *e, const struct img_proc *p);
 int img_enc_thread(struct enc *e, const struct img_thread *t);
 int img_enc_vma(struct enc *e, const struct img_vma *v);
 int img_enc_fd(struct enc *e, const struct img_fd *f);
@@ -115,6 +116,7 @@ void img_dec_kfd(struct dec *d, struct img_file *f);
 void img_kfd_free(struct img_file *f);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
+int img_dec_zombie(struct dec *d, struct img_proc *p);
 int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa);
 int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size);
 int img_dec_fd(struct dec *d, struct img_fd *f);

@@ -21,6 +21,9 @@
  * region, a memfd, a System V segment) is one SHM record before the first
  * PROC, followed by PAGES records whose addr is an offset in the object:
  * its pages are in the image once, and each VMA that maps it names it.
+ * follow its IMG_REC_PROC record, so an image can hold a tree. A zombie
+ * of the tree (exited, not yet reaped by its parent) is one IMG_REC_ZOMBIE
+ * record and nothing else: its ids, its name and its wait status.
  *
  * A PAGES record carries the contents of consecutive pages of one VMA; its
  * data starts at a page-aligned offset of the image so that the restorer can
@@ -53,6 +56,7 @@ enum img_rec_type {
 	IMG_REC_FILE = 7,	/* image level: before the first PROC */
 	IMG_REC_FILE_DATA = 8,	/* bytes queued in the FILE before it */
 	IMG_REC_SHM = 9,	/* image level: a shared memory object */
+	IMG_REC_ZOMBIE = 10,	/* an exited, unreaped process of the tree */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -117,6 +121,14 @@ struct img_proc {
 		uint64_t interval_us, value_us;
 	} itimers[3];
 	uint32_t no_new_privs;	/* prctl(PR_SET_NO_NEW_PRIVS) */
+	/*
+	 * A zombie (written as a ZOMBIE record): only pid, ppid, pgid, sid,
+	 * comm and exit_status mean anything, nr_threads is 0 and no other
+	 * record belongs to it. exit_status is the wait status its parent
+	 * would get from wait4(): code << 8, or the signal | 0x80 for a core.
+	 */
+	uint32_t zombie;
+	uint32_t exit_status;
 };
 
 struct img_siginfo {
@@ -417,6 +429,10 @@ int img_write_header(struct img_writer *w, const struct img_header *h)
 	__must_check;
 int img_write_proc(struct img_writer *w, const struct img_proc *p)
 	__must_check;
+/* A ZOMBIE record from p's pid, ppid, pgid, sid, comm and exit_status;
+ * never the first process. */
+int img_write_zombie(struct img_writer *w, const struct img_proc *p)
+	__must_check;
 int img_write_thread(struct img_writer *w, const struct img_thread *t)
 	__must_check;
 int img_write_vma(struct img_writer *w, const struct img_vma *v)
@@ -457,7 +473,8 @@ uint64_t img_writer_offset(const struct img_writer *w);
  * length and CRC (page data included), the trailer's index and checksum,
  * and the meaning of every field (counts within bounds, VMAs sorted and
  * disjoint, PAGES inside a VMA of their process or inside their SHM
- * object, every VMA's object present, exactly one trailer at the end).
+ * object, every VMA's object present, a zombie's parent a live process
+ * before it, exactly one trailer at the end).
  * Returns NULL with one pr_err line naming what is wrong.
  */
 struct image *img_read_file(const char *path, uint32_t expect_isa)
@@ -477,6 +494,9 @@ int img_kfd_kind(uint32_t kind);
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 
 const char *img_rec_name(uint32_t type);
+/* Is status a wait status a zombie can have: an exit code, or a signal
+ * from 1 to IMG_NSIG with or without the core-dump bit? */
+int img_exit_status_ok(uint32_t status);
 const char *img_isa_name(uint32_t isa);
 
 /* CRC32C (Castagnoli), as used for every record: crc starts at 0. */

@@ -57,6 +57,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_FILE] = "FILE",
 		[IMG_REC_FILE_DATA] = "FILE_DATA",
 		[IMG_REC_SHM] = "SHM",
+		[IMG_REC_ZOMBIE] = "ZOMBIE",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -419,7 +420,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_SHM) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_ZOMBIE) ||
 	       type == IMG_REC_TRAILER;
 }
 

@@ -6,6 +6,8 @@
  * SHM records, all before the first PROC, take the PAGES that follow them
  * (offsets in the object), and each VMA that names one is checked against
  * it as it arrives.
+ * A ZOMBIE stands alone: its parent is a live process before it, and
+ * nothing belongs to it.
  */
 #include <sys/socket.h>
 #include <stdlib.h>
@@ -35,38 +37,123 @@ int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n, size_t elem)
 	return 0;
 }
 
+/* The process the current record belongs to: never a zombie. */
 static struct img_process *cur_proc(struct rd *r)
 {
 	struct image *img = r->img;
+	struct img_process *p;
 
 	if (!img->nr_procs) {
 		rec_fail(r, "%s record before the first PROC",
 			 img_rec_name(r->type));
 		return NULL;
 	}
-	return &img->procs[img->nr_procs - 1];
+	p = &img->procs[img->nr_procs - 1];
+	if (p->proc.zombie) {
+		rec_fail(r, "%s record after zombie %d, which has none",
+			 img_rec_name(r->type), p->proc.pid);
+		return NULL;
+	}
+	return p;
 }
 
-static int sem_proc(struct rd *r, struct dec *d)
+/* Ends the process before and makes room for the next; NULL on error. */
+static struct img_process *new_proc(struct rd *r)
 {
 	struct image *img = r->img;
 	struct img_process *p;
 
 	if (img->nr_procs && sem_process_end(r))
-		return -1;
+		return NULL;
 	if (!img->nr_procs && sem_files_end(r))
-		return -1;
+		return NULL;
 	if (img->nr_procs >= IMG_MAX_PROCS) {
 		rec_fail(r, "more than %u processes", IMG_MAX_PROCS);
-		return -1;
+		return NULL;
 	}
 	if (rd_grow(r, &img->procs, &r->cap_procs, img->nr_procs,
 		    sizeof(*p)))
-		return -1;
+		return NULL;
 	p = &img->procs[img->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	r->cap_threads = r->cap_vmas = r->cap_pages = r->cap_fds = 0;
-	return img_dec_proc(d, &p->proc);
+	return p;
+}
+
+/* The process with pid among the first n of the image, or NULL. */
+static const struct img_process *find_proc(const struct image *img,
+					   uint32_t n, int32_t pid)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (img->procs[i].proc.pid == pid)
+			return &img->procs[i];
+	return NULL;
+}
+
+/* The latest process, just decoded: a zombie has no children. */
+static int check_not_zombie_child(struct rd *r)
+{
+	const struct image *img = r->img;
+	const struct img_proc *p = &img->procs[img->nr_procs - 1].proc;
+	const struct img_process *parent;
+
+	parent = find_proc(img, img->nr_procs - 1, p->ppid);
+	if (!parent || !parent->proc.zombie)
+		return 0;
+	rec_fail(r, "process %d is a child of zombie %d", p->pid, p->ppid);
+	return -1;
+}
+
+static int sem_proc(struct rd *r, struct dec *d)
+{
+	struct img_process *p = new_proc(r);
+
+	if (!p || img_dec_proc(d, &p->proc))
+		return -1;
+	return check_not_zombie_child(r);
+}
+
+/*
+ * A zombie is recreated by its parent, which must come before it and be
+ * alive; the root of the tree is never a zombie, and a zombie has no
+ * children (the kernel hands them to a reaper when it exits).
+ */
+static int check_zombie_tree(struct rd *r, const struct img_proc *z)
+{
+	const struct image *img = r->img;
+	uint32_t n = img->nr_procs - 1, i;
+	const struct img_process *parent;
+
+	if (!n) {
+		rec_fail(r, "zombie %d is the first process: the root of a "
+			 "tree is never a zombie", z->pid);
+		return -1;
+	}
+	parent = find_proc(img, n, z->ppid);
+	if (!parent || parent->proc.zombie) {
+		rec_fail(r, "zombie %d: its parent %d is not a live process "
+			 "before it", z->pid, z->ppid);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (img->procs[i].proc.ppid != z->pid)
+			continue;
+		rec_fail(r, "process %d is a child of zombie %d",
+			 img->procs[i].proc.pid, z->pid);
+		return -1;
+	}
+	return check_not_zombie_child(r);
+}
+
+static int sem_zombie(struct rd *r, struct dec *d)
+{
+	struct img_process *p = new_proc(r);
+
+	if (!p || img_dec_zombie(d, &p->proc))
+		return -1;
+	return check_zombie_tree(r, &p->proc);
 }
 
 static int sem_thread(struct rd *r, struct dec *d, struct img_process *p)
@@ -382,6 +469,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_file_data(r, d);
 	if (r->type == IMG_REC_SHM)
 		return sem_shm(r, d);
+	if (r->type == IMG_REC_ZOMBIE)
+		return sem_zombie(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;

@@ -212,6 +212,15 @@ int img_write_proc(struct img_writer *w, const struct img_proc *p)
 	return wr_encoded(w, IMG_REC_PROC, img_enc_proc(&w->enc, p));
 }
 
+/* Never the first process: the root of a dump is alive. */
+int img_write_zombie(struct img_writer *w, const struct img_proc *p)
+{
+	if (wr_expect(w, W_RECORDS, "ZOMBIE record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_ZOMBIE, img_enc_zombie(&w->enc, p));
+}
+
 int img_write_thread(struct img_writer *w, const struct img_thread *t)
 {
 	if (wr_expect(w, W_RECORDS, "THREAD record"))

@@ -76,7 +76,8 @@ int inject_write(struct inject_proc *p, uint64_t addr, const void *buf,
 
 /* Let the target go. Threads whose state we changed get it back (their
  * syscall restart state made explicit); with kill the target is killed
- * instead. Frees p. */
+ * instead. Frees p. Without kill, errno ESRCH says it had been killed
+ * while seized (by SIGKILL, the only way out of our stop). */
 int inject_release(struct inject_proc *p, int kill);
 /* Detach every thread as it stands now (the restorer, after it has set
  * the final registers). Frees p. */
@@ -116,12 +117,15 @@ void proc_free_maps(struct proc_map *m, int n);
 struct proc_stat {
 	char state;
 	char comm[16];
+	unsigned int flags;	/* field 9: the kernel's PF_* */
 	pid_t ppid, pgrp, session;
 	int tty_nr;
 	/* mm fields, fields 26-28 and 45-51 */
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;
+	/* field 52: the wait status of a zombie (0 unless we may ptrace it) */
+	int exit_code;
 };
 
 int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;

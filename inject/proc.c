@@ -134,7 +134,7 @@ void proc_free_maps(struct proc_map *m, int n)
 int proc_parse_stat(pid_t pid, struct proc_stat *st)
 {
 	char path[64], *buf, *p, *end;
-	unsigned long long v[52];
+	unsigned long long v[53];
 	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -151,8 +151,8 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 		 p + 1);
 	st->state = end[2];
 	p = end + 3;
-	/* fields 4.. : v[4] is ppid */
-	for (i = 4; i < 52; i++) {
+	/* fields 4.. : v[4] is ppid; exit_code, 52, came in Linux 3.5 */
+	for (i = 4; i < 53; i++) {
 		char *e;
 
 		v[i] = strtoull(p, &e, 10);
@@ -164,6 +164,7 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	st->pgrp = v[5];
 	st->session = v[6];
 	st->tty_nr = v[7];
+	st->flags = v[9];
 	st->start_code = v[26];
 	st->end_code = v[27];
 	st->start_stack = v[28];
@@ -174,6 +175,7 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	st->arg_end = v[49];
 	st->env_start = v[50];
 	st->env_end = v[51];
+	st->exit_code = v[52];
 	free(buf);
 	return 0;
 bad:

@@ -258,16 +258,34 @@ err:
 	return -1;
 }
 
-int inject_detach_all(struct inject_proc *p)
+/*
+ * Detach every thread. A thread that is no longer in its stop can't be
+ * detached (ESRCH): while we hold it only SIGKILL gets it out, so *died
+ * says the process was killed while seized.
+ */
+static int detach_threads(struct inject_proc *p, int *died)
 {
 	int i, ret = 0;
 
+	*died = 0;
+	for (i = 0; i < p->nr_threads; i++) {
+		if (!ptrace(PTRACE_DETACH, p->threads[i].tid, NULL, NULL))
+			continue;
+		if (errno == ESRCH)
+			*died = 1;
+		else
+			ret = -1;
+	}
+	return ret;
+}
+
+int inject_detach_all(struct inject_proc *p)
+{
+	int died, ret;
+
 	if (!p)
 		return 0;
-	for (i = 0; i < p->nr_threads; i++)
-		if (ptrace(PTRACE_DETACH, p->threads[i].tid, NULL, NULL) &&
-		    errno != ESRCH)
-			ret = -1;
+	ret = detach_threads(p, &died);
 	free(p->threads);
 	free(p);
 	return ret;
@@ -290,40 +308,66 @@ static int restore_thread(struct inject_thread *t)
 	return 0;
 }
 
-int inject_release(struct inject_proc *p, int kill_it)
+/*
+ * Wait until each killed thread has been reported to us, its tracer:
+ * only then may its parent reap it. The leader is reported last, once
+ * the others are reaped.
+ */
+static void reap_killed(struct inject_proc *p)
+{
+	int i;
+
+	for (i = p->nr_threads - 1; i >= 0; i--) {
+		pid_t tid = p->threads[i].tid;
+
+		if (tid == p->pid)
+			continue;
+		while (!inject_wait_stop(tid, NULL))
+			ptrace(PTRACE_CONT, tid, NULL, NULL);
+	}
+	while (!inject_wait_stop(p->pid, NULL))
+		ptrace(PTRACE_CONT, p->pid, NULL, NULL);
+}
+
+static int thaw(struct inject_proc *p)
 {
 	int i, ret = 0;
+
+	if (inject_unprepare(p))
+		ret = -1;
+	for (i = 0; i < p->nr_threads; i++)
+		if (restore_thread(&p->threads[i]) && errno != ESRCH) {
+			pr_perror("can't restore the state of thread %d",
+				  p->threads[i].tid);
+			ret = -1;
+		}
+	return ret;
+}
+
+int inject_release(struct inject_proc *p, int kill_it)
+{
+	int ret = 0, died;
 
 	if (!p)
 		return 0;
 	if (kill_it) {
 		if (kill(p->pid, SIGKILL) && errno != ESRCH)
 			ret = -1;
-		/*
-		 * As the tracer we see each thread die: return only then.
-		 * The leader is reported last, once the others are reaped.
-		 */
-		for (i = p->nr_threads - 1; i >= 0; i--) {
-			pid_t tid = p->threads[i].tid;
-
-			if (tid == p->pid)
-				continue;
-			while (!inject_wait_stop(tid, NULL))
-				ptrace(PTRACE_CONT, tid, NULL, NULL);
-		}
-		while (!inject_wait_stop(p->pid, NULL))
-			ptrace(PTRACE_CONT, p->pid, NULL, NULL);
-	} else {
-		if (inject_unprepare(p))
-			ret = -1;
-		for (i = 0; i < p->nr_threads; i++)
-			if (restore_thread(&p->threads[i]) && errno != ESRCH) {
-				pr_perror("can't restore the state of thread %d",
-					  p->threads[i].tid);
-				ret = -1;
-			}
-	}
-	if (inject_detach_all(p))
+		reap_killed(p);
+	} else if (thaw(p)) {
 		ret = -1;
+	}
+	if (detach_threads(p, &died))
+		ret = -1;
+	if (died && !kill_it) {
+		/* someone else's SIGKILL: it is ours to report */
+		reap_killed(p);
+		if (!ret) {
+			ret = -1;
+			errno = ESRCH;
+		}
+	}
+	free(p->threads);
+	free(p);
 	return ret;
 }

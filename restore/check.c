@@ -1,7 +1,8 @@
 /*
  * What an image must satisfy on this host before any process is created:
  * a tree with its root first and parents before children, registers of
- * this ISA, page size, and every PID and TID it needs free.
+ * this ISA, page size, every PID and TID it needs free, and zombies that
+ * can die again as they died.
  */
 #include <errno.h>
 #include <signal.h>
@@ -59,6 +60,12 @@ static int check_ids(struct restore_ctx *c, struct img_process *p)
 	char who[64];
 	uint32_t i;
 
+	if (p->proc.zombie && id_taken(p->proc.pid, who, sizeof(who))) {
+		pr_err("can't restore %s: pid %d of zombie is taken by '%s'",
+		       c->path, p->proc.pid, who);
+		return -1;
+	}
+
 	for (i = 0; i < p->nr_threads; i++) {
 		pid_t id = p->threads[i].tid;
 
@@ -91,6 +98,36 @@ static int check_tree(struct restore_ctx *c)
 	return 0;
 }
 
+/*
+ * A zombie killed by a signal dies of it again, with the signal's default
+ * action, which must be to terminate (the reader only checks the range).
+ * The core-dump flag can't come back: that would take a core file.
+ */
+static int check_zombie(struct restore_ctx *c, const struct img_proc *z)
+{
+	int sig = z->exit_status & 0x7f;
+	sigset_t harmless;
+
+	sigemptyset(&harmless);
+	sigaddset(&harmless, SIGCHLD);
+	sigaddset(&harmless, SIGCONT);
+	sigaddset(&harmless, SIGURG);
+	sigaddset(&harmless, SIGWINCH);
+	sigaddset(&harmless, SIGSTOP);
+	sigaddset(&harmless, SIGTSTP);
+	sigaddset(&harmless, SIGTTIN);
+	sigaddset(&harmless, SIGTTOU);
+	if (sig && sigismember(&harmless, sig) == 1) {
+		pr_err("%s: can't recreate zombie %d: signal %d does not kill",
+		       c->path, z->pid, sig);
+		return -1;
+	}
+	if (z->exit_status & 0x80)
+		pr_warn("%s: zombie %d dumped core; it is recreated killed by signal %d without the core-dump flag",
+			c->path, z->pid, sig);
+	return 0;
+}
+
 int restore_check(struct restore_ctx *c)
 {
 	uint32_t i;
@@ -106,9 +143,15 @@ int restore_check(struct restore_ctx *c)
 	for (i = 0; i < c->img->nr_procs; i++) {
 		struct img_process *p = &c->img->procs[i];
 
-		if (strcmp(p->proc.root, "/")) {
+		if (p->proc.zombie) {
+			if (check_zombie(c, &p->proc))
+				return EXIT_BADIMAGE;
+			continue;
+		}
+		if (!p->proc.root || strcmp(p->proc.root, "/")) {
 			pr_err("%s: process %d had root directory %s; only / is supported",
-			       c->path, p->proc.pid, p->proc.root);
+			       c->path, p->proc.pid,
+			       p->proc.root ? p->proc.root : "(none)");
 			return EXIT_BADIMAGE;
 		}
 		if (check_threads(c, p))

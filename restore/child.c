@@ -5,6 +5,11 @@
  * directory, umask, personality and limits; then it maps the trampoline
  * page the restorer will work through, reports to the parent, and waits to
  * be seized. Errors are reported to the parent through a pipe as one line.
+ *
+ * A zombie of the image is created the same way by its parent, takes its
+ * place in its group and session, and dies as it died; its parent waits
+ * until it has, without reaping it (that is the restored program's to
+ * do), before it goes on. A zombie never reports ready.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -50,8 +55,8 @@ struct child_env {
 	int nr_cand;
 };
 
-static void __printf(3, 4) child_fail(struct child_env *e, int err,
-				       const char *fmt, ...)
+static void __printf(3, 4) __attribute__((noreturn))
+child_fail(struct child_env *e, int err, const char *fmt, ...)
 {
 	struct child_msg m = { .err = err ? err : EIO, .pid = getpid() };
 	va_list ap;
@@ -302,6 +307,35 @@ static pid_t clone_with_pid(pid_t pid)
 
 static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd);
+static void __attribute__((noreturn)) zombie_main(struct child_env *e);
+
+/*
+ * Wait until zombie z, our child pid, has died as the image says, and
+ * leave it a zombie (WNOWAIT): the restored process reaps it. Its SIGCHLD
+ * is discarded (restore's main made it SIG_DFL and unblocked): the
+ * original's was delivered before the dump, or is pending in the image.
+ */
+static void wait_zombie(struct child_env *e, const struct img_proc *z,
+			pid_t pid)
+{
+	uint32_t st = z->exit_status;
+	siginfo_t si;
+	int ok;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
+		if (errno != EINTR)
+			child_fail(e, errno, "can't wait for zombie %d: %s",
+				   pid, strerror(errno));
+	if (st & 0x7f)
+		ok = (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) &&
+		     si.si_status == (int)(st & 0x7f);
+	else
+		ok = si.si_code == CLD_EXITED && si.si_status == (int)(st >> 8);
+	if (!ok)
+		child_fail(e, EIO, "can't recreate zombie %d: it died with si_code %d si_status %d, not wait status %#x",
+			   pid, si.si_code, si.si_status, st);
+}
 
 /* Create this process's children of the image, each of which goes on to
  * create its own: parents make their children, as in the original tree. */
@@ -312,17 +346,22 @@ static void fork_children(struct child_env *e, int msg_fd)
 
 	for (j = 0; j < e->nr_all; j++) {
 		struct restore_ctx *k = &e->all[j];
+		const struct img_proc *kp = &k->proc->proc;
 
-		if (k->proc->proc.ppid != me || k == e->c)
+		if (kp->ppid != me || k == e->c)
 			continue;
-		pid = clone_with_pid(k->proc->proc.pid);
+		pid = clone_with_pid(kp->pid);
 		if (pid == 0) {
 			e->c = k;
+			if (kp->zombie)
+				zombie_main(e);
 			child_main(e, msg_fd);
 		}
 		if (pid < 0)
 			child_fail(e, errno, "can't create process %d: %s",
-				   k->proc->proc.pid, strerror(errno));
+				   kp->pid, strerror(errno));
+		if (kp->zombie)
+			wait_zombie(e, kp, pid);
 	}
 }
 
@@ -349,12 +388,47 @@ static void set_session(struct child_env *e)
 			   pp->pgid, strerror(errno));
 }
 
+/*
+ * Die as zombie e->c died: by _exit() with its code, or by its signal.
+ * The signal's action is reset and the signal unblocked by raw system
+ * calls (glibc keeps two real-time signals to itself and would refuse
+ * them), and we are made non-dumpable so that the signal writes no core.
+ * A core-dump flag in the image can't be recreated (restore_check warns).
+ */
+static void __attribute__((noreturn)) zombie_main(struct child_env *e)
+{
+	const struct img_proc *pp = &e->c->proc->proc;
+	int sig = pp->exit_status & 0x7f;
+	struct img_sigact dfl = { 0 };	/* SIG_DFL, no flags */
+	uint64_t set = 1ULL << (sig - 1);
+	uint8_t k[64];
+
+	set_session(e);
+	if (!sig)
+		_exit(pp->exit_status >> 8);
+	arch_ksigaction_from_img(&dfl, k);
+	/* SIGKILL can be neither caught nor blocked, nor reset */
+	if (prctl(PR_SET_DUMPABLE, 0) ||
+	    (sig != SIGKILL &&
+	     (syscall(SYS_rt_sigaction, sig, k, NULL, sizeof(set)) ||
+	      syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL,
+		      sizeof(set)))))
+		child_fail(e, errno, "can't recreate zombie %d: signal %d: %s",
+			   pp->pid, sig, strerror(errno));
+	syscall(SYS_kill, syscall(SYS_getpid), sig);
+	child_fail(e, EINVAL, "can't recreate zombie %d: signal %d did not kill it",
+		   pp->pid, sig);
+}
+
 static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
 	struct child_msg m;
 	int i;
+
+	/* errors before clear_fds() go to the same pipe */
+	e->msg_fd = msg_fd;
 
 	/* until the restorer holds it, a process dies with its parent, so
 	 * that a failed restore leaves nothing behind (cleared later) */
@@ -401,14 +475,16 @@ static struct restore_ctx *ctx_of(struct restore_ctx *all, int n, pid_t pid)
 	return NULL;
 }
 
-/* One report per process: ready, or one line saying what failed. */
+/* One report per live process: ready, or one line saying what failed. */
 static int wait_ready(struct restore_ctx *all, int n, int fd)
 {
 	struct restore_ctx *c;
 	struct child_msg m;
-	int i;
+	int i, live = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
+		live += !all[i].proc->proc.zombie;
+	for (i = 0; i < live; i++) {
 		if (read_full(fd, &m, sizeof(m))) {
 			pr_err("a restored process died while being set up");
 			return EXIT_FAILED;
@@ -419,7 +495,7 @@ static int wait_ready(struct restore_ctx *all, int n, int fd)
 			return m.err == EEXIST ? EXIT_PIDTAKEN : EXIT_FAILED;
 		}
 		c = ctx_of(all, n, m.pid);
-		if (!c) {
+		if (!c || c->proc->proc.zombie) {
 			pr_err("unexpected report from %d", m.pid);
 			return EXIT_FAILED;
 		}
@@ -438,6 +514,12 @@ static int wait_ready(struct restore_ctx *all, int n, int fd)
 }
 
 
+/*
+ * Kill what was made and reap it all: restore is a subreaper until the
+ * tree runs, so the killed processes' children (those that die by their
+ * parent-death signal, and the zombies) come to us; no child left means
+ * nothing of the tree is left.
+ */
 void restore_kill_tree(struct restore_ctx *all, int n)
 {
 	int i;
@@ -445,8 +527,8 @@ void restore_kill_tree(struct restore_ctx *all, int n)
 	for (i = n - 1; i >= 0; i--)
 		if (all[i].child > 0)
 			kill(all[i].child, SIGKILL);
-	if (all[0].child > 0)
-		waitpid(all[0].child, NULL, 0);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
 	for (i = 0; i < n; i++)
 		all[i].child = 0;
 }

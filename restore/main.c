@@ -3,7 +3,13 @@
  * whole image before creating anything, rebuilds the process, and either
  * waits for it (exiting with its status) or leaves it running (--detach,
  * printing its PID).
+ *
+ * While the tree is being built, restore is a child subreaper: if it
+ * fails, the processes it made are killed and their orphans and zombies
+ * come back to it to be reaped, rather than to an init that may never
+ * reap them. Once the tree runs, orphans go to init as they would have.
  */
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,17 +52,23 @@ static int rebuild_one(struct restore_ctx *c)
 	return restore_mm(c) || restore_task(c) ? -1 : 0;
 }
 
-/* Every process rebuilt before any runs; then all are let go. */
+/* Every process rebuilt before any runs; then all are let go. A zombie is
+ * already what it must be: its parent made it and did not reap it. */
 static int rebuild(struct restore_ctx *c, struct restore_ctx *all, int n)
 {
 	int i, ret = 0;
 
 	for (i = 0; i < n; i++)
-		if (rebuild_one(&all[i]))
+		if (!all[i].proc->proc.zombie && rebuild_one(&all[i]))
 			return -1;
 	if (restore_shm_finish(c))
 		return -1;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 0))
+		pr_warn("can't stop being a child subreaper: %s",
+			strerror(errno));
 	for (i = 0; i < n; i++) {
+		if (all[i].proc->proc.zombie)
+			continue;
 		if (inject_detach_all(all[i].ip)) {
 			pr_perror("can't let %d go", all[i].child);
 			ret = -1;
@@ -99,6 +111,28 @@ static int wait_restored(pid_t pid)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+/*
+ * The SIGCHLD of a zombie that a restored parent recreates must be
+ * discarded while that parent still runs our code: the original's was
+ * delivered before the dump, or is pending in the image and queued again.
+ * A signal with SIG_DFL, unblocked, is dropped when sent; both are
+ * inherited by the processes we make (and SIG_IGN would make the kernel
+ * reap the zombies at once, and break our own waitpid of the root).
+ */
+static int reset_sigchld(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL)) {
+		pr_perror("can't reset SIGCHLD");
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -164,6 +198,12 @@ int main(int argc, char **argv)
 	if (!all)
 		goto err_shm;
 	n = c.img->nr_procs;
+	if (reset_sigchld())
+		goto out;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		pr_perror("can't become a child subreaper");
+		goto out;
+	}
 	ret = restore_create_tree(all, n);
 	if (ret)
 		goto err_shm;

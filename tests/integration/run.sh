@@ -45,7 +45,8 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
-	   shm shm-alone sockets sockets-tcp kfds kfds-single)
+	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
+	   zombie-late tree-kill)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -53,7 +54,7 @@ CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
-CKPT_ONLY+="sockets sockets-tcp kfds "
+CKPT_ONLY+="sockets sockets-tcp kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1643,10 +1644,293 @@ wait_for_file() {
 	done
 }
 
+# stat_field PID N: field N (from 1) of /proc/PID/stat, or - if gone.
+stat_field() {
+	local s f
+	read -r s 2>/dev/null <"/proc/$1/stat" || { echo -; return; }
+	s=${s##*) }
+	read -ra f <<<"$s"
+	echo "${f[$(($2 - 3))]}"
+}
+
+# sort_kids: ZOMBIES and LIVE, the children of PID by state, in PID order.
+sort_kids() {
+	local k
+	ZOMBIES=()
+	LIVE=()
+	for k in $(child_pids "$PID" | sort -n); do
+		track_pid "$k"
+		pstate "$k"
+		if [[ $ST == Z ]]; then
+			ZOMBIES+=("$k")
+		else
+			LIVE+=("$k")
+		fi
+	done
+}
+
+# check_zombie KID STATUS: KID is a zombie child of PID whose wait status
+# (field 52, exit_code) is STATUS.
+check_zombie() {
+	local f
+	pstate "$1"
+	[[ $ST == Z ]] || fail "zombie $1 is in state $ST after restore"
+	f=$(stat_field "$1" 4)
+	[[ $f == "$PID" ]] || fail "zombie $1 has parent $f, want $PID"
+	f=$(stat_field "$1" 52)
+	[[ $f == "$2" ]] || fail "zombie $1 has wait status $f, want $2"
+}
+
+# inspect IMAGE: ckpt inspect into D/inspect.out
+inspect() {
+	"$CKPT" inspect "$1" >"$D/inspect.out" 2>>"$D/errors.log" ||
+		fail "ckpt inspect ${1##*/} failed: $(lastline "$D/errors.log")"
+}
+
+# inspect_has REGEX WHAT: a line of D/inspect.out matches REGEX.
+inspect_has() {
+	grep -qE "$1" "$D/inspect.out" ||
+		fail "ckpt inspect shows no $2:" \
+		     "$(grep -E '^(process|zombie) ' "$D/inspect.out" |
+			tr '\n' ';')"
+}
+
+# restore_tree_from POS: restore D/img with D/count cut to POS bytes; the
+# tree must come back with the children TREE_KIDS. Hook: HOOK_RESTORED.
+restore_tree_from() {
+	local k
+	rm -f "$D/stop" "$D/restored"
+	truncate -s "$1" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	start_restore
+	wait_restored
+	check_tree_back
+	[[ -n $HOOK_RESTORED ]] && $HOOK_RESTORED
+	finish
+	for k in $TREE_KIDS; do
+		wait_gone "$k" 30 || fail "child $k stays after the restored" \
+					  "tree ended"
+	done
+}
+
+# A parent with two unreaped zombies (exit 7, SIGTERM) and a live child,
+# dumped without --kill; the tree ends, then is restored twice: the
+# zombies must be back as zombies of the parent with their statuses, and
+# the restored parent reaps them (tests/workloads/zombie.c).
+ZA=
+ZB=
+zombies_back() {
+	check_zombie "$ZA" 1792
+	check_zombie "$ZB" 15
+}
+
+t_zombie() {
+	local c sid pos k round
+	need "$WLB/zombie" "$CKPT" "$RESTORE"
+	start_wl "$WLB/zombie"
+	wait_count_above 8 60 "$JOB"
+	sort_kids
+	((${#ZOMBIES[@]} == 2 && ${#LIVE[@]} == 1)) ||
+		fail "zombies '${ZOMBIES[*]}' and live '${LIVE[*]}', want 2, 1"
+	ZA=${ZOMBIES[0]}
+	ZB=${ZOMBIES[1]}
+	c=${LIVE[0]}
+	TREE_KIDS=$(printf '%s\n' "$ZA" "$ZB" "$c")
+	sid=$(stat_field "$PID" 6)
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	stopped "$PID" && fail "root left stopped (state $ST)"
+	inspect "$D/img"
+	inspect_has "^zombie $ZA ppid $PID pgid $ZA sid $sid comm zombie status 0x700 exit 7\$" \
+		    "zombie $ZA with exit 7"
+	inspect_has "^zombie $ZB ppid $PID pgid $ZA sid $sid comm zombie status 0xf signal 15\$" \
+		    "zombie $ZB killed by signal 15"
+	inspect_has "^process $c ppid $PID " "live child $c"
+	(($(grep -c '^zombie ' "$D/inspect.out") == 2)) ||
+		fail "ckpt inspect shows other zombies than $ZA and $ZB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST:" \
+			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
+	for k in $TREE_KIDS; do
+		wait_gone "$k" 30 || fail "child $k still there"
+	done
+	pos=$(image_count_pos "$D/img")
+	HOOK_RESTORED=zombies_back
+	for round in 1 2; do
+		restore_tree_from "$pos"
+	done
+}
+
+# zombie_late_round WHEN: the zombie workload with a child L that exits
+# (code 9) as soon as D/exit-now appears, created WHEN: before ckpt
+# starts, right after, or once the root is seen frozen. L is then dumped
+# as a zombie or alive (it had not seen the file yet): both are right,
+# each checked in the image, and after restore the parent must reap L
+# with code 9 either way.
+LATE=
+late_back() {
+	[[ -n $LATE ]] && check_zombie "$LATE" 2304
+	zombies_back
+}
+
+zombie_late_round() {
+	local cjob c l pgid sid pos k end how
+	start_wl "$WLB/zombie" late
+	wait_count_above 8 60 "$JOB"
+	sort_kids
+	((${#ZOMBIES[@]} == 2 && ${#LIVE[@]} == 2)) ||
+		fail "zombies '${ZOMBIES[*]}' and live '${LIVE[*]}', want 2, 2"
+	ZA=${ZOMBIES[0]}
+	ZB=${ZOMBIES[1]}
+	c=${LIVE[0]}
+	l=${LIVE[1]}
+	TREE_KIDS=$(printf '%s\n' "$ZA" "$ZB" "$c" "$l")
+	pgid=$(stat_field "$PID" 5)
+	sid=$(stat_field "$PID" 6)
+	[[ $1 == before ]] && touch "$D/exit-now"
+	(spawn "$CKPT" attach --tree -o "$D/img" "$PID") </dev/null \
+		>"$D/cmd.out" 2>"$D/cmd.err" &
+	cjob=$!
+	track_job "$cjob"
+	if [[ $1 == frozen ]]; then
+		# a small tree is dumped fast: this may see it only after
+		end=$((SECONDS + 60))
+		until stopped "$PID" || job_done "$cjob"; do
+			((SECONDS < end)) || fail "ckpt neither froze $PID" \
+						  "nor ended in 60 s"
+		done
+	fi
+	touch "$D/exit-now"
+	wait_job "$cjob" 60 || fail "ckpt attach --tree still running after" \
+				    "60 s ($1)"
+	cat "$D/cmd.err" >>"$D/errors.log"
+	((WST == 0)) || fail "ckpt attach --tree exited $WST when L exited" \
+			     "($1): $(lastline "$D/cmd.err")"
+	inspect "$D/img"
+	if grep -qx "zombie $l ppid $PID pgid $pgid sid $sid comm zombie status 0x900 exit 9" \
+		"$D/inspect.out"; then
+		LATE=$l
+		how=zombie
+	elif grep -q "^process $l ppid $PID " "$D/inspect.out"; then
+		LATE=
+		how=alive
+	else
+		fail "ckpt inspect shows L ($l) neither as a zombie with" \
+		     "exit 9 nor alive ($1)"
+	fi
+	echo "zombie-late ($1): L was dumped $how" >>"$D/ckpt.log"
+	(($(grep -cE "^(zombie|process) $l " "$D/inspect.out") == 1)) ||
+		fail "ckpt inspect shows L ($l) twice"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST ($1):" \
+			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
+	for k in $TREE_KIDS; do
+		wait_gone "$k" 30 || fail "child $k still there"
+	done
+	pos=$(image_count_pos "$D/img")
+	HOOK_RESTORED=late_back
+	restore_tree_from "$pos"
+	HOOK_RESTORED=
+	rm -f "$D"/{ready,count,count.c,restored,stop,exit-now,img}
+	PID=
+	JOB=
+	RJOB=
+}
+
+t_zombie-late() {
+	need "$WLB/zombie" "$CKPT" "$RESTORE"
+	zombie_late_round before
+	zombie_late_round start
+	zombie_late_round frozen
+}
+
+# tree_kill_mid_dump WHERE: a tree whose 512 MiB are in the parent, in
+# its child K, or in a sibling S dumped after K (WHERE); K is killed by
+# SIGKILL while `ckpt attach --tree` writes the image (the temporary past
+# 16 MiB, K frozen): before K is written, while it is, or after. ckpt must
+# fail with one line naming K and leave no image; the parent, thawed, must
+# see K's death (D/kid-died), count on and end well
+# (tests/workloads/treedie.c). Only if ckpt had thawed K in the instant
+# between our look and the kill was K not killed during the dump; that
+# can't be while the temporary image, seen right after the kill, is still
+# short of the 512 MiB (the thaw comes after the last byte). Otherwise the
+# image must be complete, with K in it.
+tree_kill_mid_dump() {
+	local cjob end kid c f after
+	start_wl "$WLB/treedie" "$1"
+	wait_count_above 8 60 "$JOB"
+	read -r kid <"$D/kid" || fail "no D/kid"
+	track_pid "$kid"
+	(spawn "$CKPT" attach --tree -o "$D/img" "$PID") </dev/null \
+		>"$D/cmd.out" 2>"$D/cmd.err" &
+	cjob=$!
+	track_job "$cjob"
+	end=$((SECONDS + 60))
+	until stopped "$kid" && (($(tmp_image_size) > 16 << 20)); do
+		job_done "$cjob" && fail "the dump ended before K could be" \
+					 "killed ($1 big)"
+		((SECONDS < end)) || fail "K not frozen and written 60 s into" \
+					  "the dump ($1 big)"
+		sleep 0.01
+	done
+	kill -KILL "$kid"
+	after=$(tmp_image_size)
+	wait_job "$cjob" 60 || fail "ckpt still running 60 s after K was" \
+				    "killed ($1 big)"
+	cat "$D/cmd.err" >>"$D/errors.log"
+	if ((WST == 0)) && [[ ! -s $D/cmd.err ]] &&
+	   ((after == 0 || after >= 512 << 20)); then
+		inspect "$D/img"
+		inspect_has "^process $kid ppid $PID " "K ($kid), thawed" \
+			    "before it was killed ($1 big)"
+		echo "tree-kill ($1 big): K was thawed before the kill" \
+			>>"$D/ckpt.log"
+		rm -f "$D/img" "$D/inspect.out"
+	else
+		((WST == 70)) || fail "ckpt exited $WST when K died ($1" \
+				      "big), want 70: $(lastline "$D/cmd.err")"
+		one_line_err "ckpt attach --tree when K died ($1 big)"
+		grep -q "\<$kid died during the dump: no image written" \
+			"$D/cmd.err" ||
+			fail "ckpt's error does not say K ($kid) died ($1" \
+			     "big): $(head -n 1 "$D/cmd.err")"
+		for f in "$D"/img*; do
+			fail "the failed dump left ${f##*/} behind ($1 big)"
+		done
+	fi
+	stopped "$PID" && fail "parent left stopped (state $ST) ($1 big)"
+	[[ $(tracer "$PID") == 0 ]] || fail "parent still traced ($1 big)"
+	end=$((SECONDS + 60))
+	until [[ -e $D/kid-died ]]; do
+		job_done "$JOB" && fail "the parent ended before it saw K die:" \
+				       "$(lastline "$D/out.log")"
+		((SECONDS < end)) || fail "the parent did not see K die in 60 s"
+		nap
+	done
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 120 || fail "the tree still runs 120 s after D/stop"
+	((WST == 0)) || fail "the tree exited $WST after the failed dump" \
+			     "($1 big): $(lastline "$D/out.log")"
+	check_count
+	rm -f "$D"/{ready,count,kid,kid-died,sibling,stop}
+	PID=
+	JOB=
+}
+
+t_tree-kill() {
+	need "$CKPT" "$WLB/treedie"
+	tree_kill_mid_dump parent
+	tree_kill_mid_dump child
+	tree_kill_mid_dump sibling
+}
+
 child_pids() {
 	local f p
 	for f in /proc/[0-9]*/stat; do
-		read -r p _ < "$f" 2>/dev/null || continue
+		read -r p _ 2>/dev/null <"$f" || continue
 		[[ $(sed 's/.*) //' "$f" 2>/dev/null | cut -d' ' -f2) == "$1" ]] &&
 			echo "$p"
 	done

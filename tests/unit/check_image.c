@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,12 +103,13 @@ static void w_header(struct img_writer *w)
 	ck_assert_int_eq(img_write_header(w, &h), 0);
 }
 
-static void w_proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
+static void w_proc_of(struct img_writer *w, int32_t pid, int32_t ppid,
+		      uint32_t nr_threads)
 {
 	static uint64_t auxv[] = { 6, 4096, 25, 0x7ffd1000, 0, 0 };
 	static uint32_t groups[] = { 24, 27, 1000 };
 	struct img_proc p = {
-		.pid = pid, .ppid = 1, .pgid = pid, .sid = 1, .umask = 022,
+		.pid = pid, .ppid = ppid, .pgid = pid, .sid = 1, .umask = 022,
 		.personality = 0, .uid = 1000, .gid = 1000,
 		.nr_threads = nr_threads, .exe = "/usr/bin/test",
 		.cwd = "/home/u", .root = NULL,
@@ -122,6 +124,23 @@ static void w_proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
 
 	strcpy(p.comm, "testproc");
 	ck_assert_int_eq(img_write_proc(w, &p), 0);
+}
+
+static void w_proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
+{
+	w_proc_of(w, pid, 1, nr_threads);
+}
+
+static void w_zombie(struct img_writer *w, int32_t pid, int32_t ppid,
+		     uint32_t status)
+{
+	struct img_proc p = {
+		.pid = pid, .ppid = ppid, .pgid = 77, .sid = 1,
+		.exit_status = status,
+	};
+
+	strcpy(p.comm, "undead");
+	ck_assert_int_eq(img_write_zombie(w, &p), 0);
 }
 
 static void w_thread(struct img_writer *w, int32_t tid)
@@ -306,6 +325,7 @@ static void write_full_image(struct img_writer *w)
 	w_fd(w, 1, IMG_FD_INHERIT, NULL);
 	w_fd(w, 5, IMG_FD_REG, "/tmp/data");
 	w_sigacts(w);
+	w_zombie(w, 150, 100, 7 << 8);
 	w_proc(w, 200, 1);
 	w_thread(w, 200);
 	w_vma(w, 0x10000, 0x11000, NULL);
@@ -316,6 +336,7 @@ static void write_full_image(struct img_writer *w)
 		  2);
 	w_file_fd(w, 7, 4);
 	w_file_fd(w, 8, 1);
+	w_zombie(w, 250, 200, SIGSEGV | 0x80);
 }
 
 static void check_unix_files(const struct image *img)
@@ -352,7 +373,7 @@ static void check_unix_files(const struct image *img)
 static void check_files(const struct image *img)
 {
 	const struct img_file *f;
-	const struct img_process *p = &img->procs[1];
+	const struct img_process *p = &img->procs[2];	/* pid 200 */
 
 	ck_assert_uint_eq(img->nr_files, 6);
 	f = img_find_file(img, 1);
@@ -610,6 +631,25 @@ static void check_shms(const struct image *img, int fd)
 	ck_assert_uint_eq(o->nr_pages, 0);
 }
 
+static void check_zombie(const struct img_process *p, int32_t pid,
+			 int32_t ppid, uint32_t status)
+{
+	ck_assert_uint_eq(p->proc.zombie, 1);
+	ck_assert_int_eq(p->proc.pid, pid);
+	ck_assert_int_eq(p->proc.ppid, ppid);
+	ck_assert_int_eq(p->proc.pgid, 77);
+	ck_assert_int_eq(p->proc.sid, 1);
+	ck_assert_uint_eq(p->proc.exit_status, status);
+	ck_assert_str_eq(p->proc.comm, "undead");
+	ck_assert_uint_eq(p->proc.nr_threads, 0);
+	ck_assert_uint_eq(p->nr_threads, 0);
+	ck_assert_uint_eq(p->nr_vmas, 0);
+	ck_assert_uint_eq(p->nr_pages, 0);
+	ck_assert_uint_eq(p->nr_fds, 0);
+	ck_assert_int_eq(p->has_sigacts, 0);
+	ck_assert_ptr_null(p->proc.exe);
+}
+
 START_TEST(test_roundtrip)
 {
 	struct img_writer *w = img_writer_open(path);
@@ -627,8 +667,9 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(img->hdr.page_size, PS);
 	ck_assert_uint_eq(img->hdr.created, 1700000000);
 	ck_assert_str_eq(img->hdr.kernel, "6.1.0-test");
-	ck_assert_uint_eq(img->nr_procs, 2);
+	ck_assert_uint_eq(img->nr_procs, 4);
 	p = &img->procs[0];
+	ck_assert_uint_eq(p->proc.zombie, 0);
 	check_proc1(p);
 	check_thread(&p->threads[0], 100);
 	check_thread(&p->threads[1], 101);
@@ -639,7 +680,8 @@ START_TEST(test_roundtrip)
 	ck_assert_int_ge(fd, 0);
 	for (i = 0; i < p->nr_pages; i++)
 		check_page_data(fd, &p->pages[i]);
-	p = &img->procs[1];
+	check_zombie(&img->procs[1], 150, 100, 7 << 8);
+	p = &img->procs[2];
 	ck_assert_int_eq(p->proc.pid, 200);
 	ck_assert_uint_eq(p->nr_threads, 1);
 	ck_assert_uint_eq(p->nr_vmas, 3);
@@ -652,6 +694,7 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(p->vmas[2].flags, IMG_VMA_SHARED | IMG_VMA_NOWRITE);
 	check_shms(img, fd);
 	check_files(img);
+	check_zombie(&img->procs[3], 250, 200, SIGSEGV | 0x80);
 	close(fd);
 	img_free(img);
 }
@@ -1549,6 +1592,186 @@ START_TEST(test_refuse_shm_after_proc)
 	expect_refused(buf, len, 0, "(SHM) at offset");
 	expect_refused(buf, len, 0, "SHM record after the first PROC");
 	enc_free(&e);
+}
+END_TEST
+
+/* ---- refusals: zombies ------------------------------------------------- */
+
+START_TEST(test_exit_status_values)
+{
+	static const uint32_t good[] = { 0, 7 << 8, 0xff00, SIGTERM, SIGKILL,
+					 SIGSEGV | 0x80, 64, 64 | 0x80 };
+	static const uint32_t bad[] = { 0x7f, 0x17f, 65, 0x80 | 65, 0x10000,
+					0x700 | SIGTERM, 0x80, 0xffffffff };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		ck_assert_msg(img_exit_status_ok(good[i]), "%#x", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(!img_exit_status_ok(bad[i]), "%#x", bad[i]);
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_bad_status)
+{
+	static const uint32_t bad[] = { 0x7f, 0x17f, 65, 0x10000,
+					0x700 | SIGTERM, 0x80 };
+	char want[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct img_writer *w = begin_proc(1);
+
+		w_zombie(w, 11, 10, bad[i]);
+		snprintf(want, sizeof(want), "zombie 11: bad exit status %#x",
+			 bad[i]);
+		commit_expect_refused(w, want);
+	}
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_bad_ids)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = 0, .sid = 1 };
+
+	ck_assert_int_eq(img_write_zombie(w, &z), 0);
+	commit_expect_refused(w, "zombie 11: bad group 0 or session 1");
+	w = begin_proc(1);
+	w_zombie(w, 11, 0, 0);
+	commit_expect_refused(w, "zombie 11: bad ppid 0");
+	w = begin_proc(1);
+	w_zombie(w, -5, 10, 0);
+	commit_expect_refused(w, "bad pid -5");
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_without_parent)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 12, 0);
+	commit_expect_refused(w, "zombie 11: its parent 12 is not a live "
+			      "process before it");
+	/* the parent after its zombie */
+	w = begin_proc(1);
+	w_zombie(w, 11, 12, 0);
+	w_proc_of(w, 12, 10, 1);
+	w_thread(w, 12);
+	commit_expect_refused(w, "record 3 (ZOMBIE)");
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_of_zombie)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 10, 0);
+	w_zombie(w, 12, 11, 0);
+	commit_expect_refused(w, "zombie 12: its parent 11 is not a live "
+			      "process");
+}
+END_TEST
+
+START_TEST(test_refuse_child_of_zombie)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 10, 0);
+	w_proc_of(w, 12, 11, 1);
+	w_thread(w, 12);
+	commit_expect_refused(w, "process 12 is a child of zombie 11");
+	/* the child before the zombie */
+	w = begin_proc(1);
+	w_proc_of(w, 12, 11, 1);
+	w_thread(w, 12);
+	w_zombie(w, 11, 10, 0);
+	commit_expect_refused(w, "process 12 is a child of zombie 11");
+}
+END_TEST
+
+/* Nothing but its ZOMBIE record belongs to a zombie. */
+START_TEST(test_refuse_zombie_records)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 10, 0);
+	w_thread(w, 11);
+	commit_expect_refused(w, "THREAD record after zombie 11, which has "
+			      "none");
+	w = begin_proc(1);
+	w_zombie(w, 11, 10, 0);
+	w_vma(w, 0x1000, 0x2000, NULL);
+	commit_expect_refused(w, "VMA record after zombie 11");
+	w = begin_proc(1);
+	w_vma(w, 0x1000, 0x2000, NULL);
+	w_zombie(w, 11, 10, 0);
+	w_pages(w, 0x1000, 1);
+	commit_expect_refused(w, "PAGES record after zombie 11");
+	w = begin_proc(1);
+	w_zombie(w, 11, 10, 0);
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	commit_expect_refused(w, "FD record after zombie 11");
+	w = begin_proc(1);
+	w_zombie(w, 11, 10, 0);
+	w_sigacts(w);
+	commit_expect_refused(w, "SIGACTS record after zombie 11");
+}
+END_TEST
+
+/* Appends one framed record to buf at *len; its index entry to idx. */
+static void forge_record(uint8_t *buf, size_t *len, struct img_index_ent *idx,
+			 uint32_t type, const void *payload, size_t plen)
+{
+	uint8_t *h = buf + *len;
+	uint32_t crc;
+
+	put_le32(h, type);
+	put_le32(h + 4, 0);
+	put_le64(h + 8, plen);
+	memcpy(h + IMG_REC_HDR_SIZE, payload, plen);
+	crc = img_crc32c(0, h, IMG_REC_HDR_SIZE + plen);
+	put_le32(h + IMG_REC_HDR_SIZE + plen, crc);
+	if (idx)
+		*idx = (struct img_index_ent){ type, crc, *len, plen };
+	*len += IMG_REC_HDR_SIZE + plen + IMG_REC_CRC_SIZE;
+}
+
+/*
+ * The writer refuses a zombie as the first process, so that image is
+ * forged: a real header, one ZOMBIE record, and a trailer that indexes it.
+ */
+START_TEST(test_refuse_zombie_root)
+{
+	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = 11, .sid = 1 };
+	uint8_t *buf, t[IMG_TRAILER_SIZE(1)], c[4];
+	struct img_index_ent e;
+	struct img_writer *w;
+	struct enc enc = { 0 };
+	size_t len;
+
+	w = img_writer_open(path);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	log_init("check_image", -1);
+	ck_assert_int_eq(img_write_zombie(w, &z), -1);
+	log_init("check_image", LOG_ERR);
+	img_writer_abort(w);
+	buf = small_image(&len);
+	ck_assert_int_eq(img_enc_zombie(&enc, &z), 0);
+	len = IMG_HEADER_SIZE;
+	forge_record(buf, &len, &e, IMG_REC_ZOMBIE, enc.buf, enc.len);
+	put_le64(t, 1);
+	put_le32(t + 8, e.type);
+	put_le32(t + 12, e.crc);
+	put_le64(t + 16, e.off);
+	put_le64(t + 24, e.len);
+	put_le32(c, e.crc);
+	put_le32(t + 32, img_crc32c(0, c, sizeof(c)));
+	forge_record(buf, &len, NULL, IMG_REC_TRAILER, t, sizeof(t));
+	expect_refused(buf, len, 0, "record 1 (ZOMBIE) at offset 128: "
+		       "zombie 11 is the first process");
+	enc_free(&enc);
 	free(buf);
 }
 END_TEST
@@ -1700,6 +1923,14 @@ static Suite *image_suite(void)
 	add(sem, test_refuse_vma_past_sysv_segment);
 	add(sem, test_refuse_shared_anon_without_shm);
 	add(sem, test_refuse_pages_in_shared_shm_vma);
+	add(sem, test_exit_status_values);
+	add(sem, test_refuse_zombie_bad_status);
+	add(sem, test_refuse_zombie_bad_ids);
+	add(sem, test_refuse_zombie_without_parent);
+	add(sem, test_refuse_zombie_of_zombie);
+	add(sem, test_refuse_child_of_zombie);
+	add(sem, test_refuse_zombie_records);
+	add(sem, test_refuse_zombie_root);
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
 		tcase_set_timeout(all[i], 60);

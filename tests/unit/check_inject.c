@@ -395,6 +395,28 @@ START_TEST(test_release_kill)
 }
 END_TEST
 
+/* Killed by someone else while seized: release says so and reports it
+ * to us, its tracer, so that its parent can reap it. */
+START_TEST(test_release_killed_while_seized)
+{
+	struct inject_proc *p = NULL;
+
+	start_target(NR_EXTRA_THREADS);
+	ck_assert_int_eq(inject_seize(target, &p), 0);
+	ck_assert_int_eq(kill(target, SIGKILL), 0);
+	errno = 0;
+	ck_assert_int_eq(inject_release(p, 0), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	ck_assert_msg(wait_flag(&sh->ended), "killed target not reaped "
+		      "by its parent after %d s", WAIT_SECS);
+	ck_assert_msg(WIFSIGNALED(sh->status) &&
+		      WTERMSIG(sh->status) == SIGKILL,
+		      "target wait status %#x, want killed by SIGKILL",
+		      sh->status);
+	target = -1;
+}
+END_TEST
+
 /* ---- /proc ------------------------------------------------------------- */
 
 START_TEST(test_maps_self)
@@ -543,6 +565,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(call, test_read_write_memory);
 	tcase_add_test(rel, test_release_thaws_and_restores_text);
 	tcase_add_test(rel, test_release_kill);
+	tcase_add_test(rel, test_release_killed_while_seized);
 	tcase_add_test(proc, test_maps_self);
 	tcase_add_test(proc, test_maps_shared_and_flags);
 	tcase_add_test(proc, test_stat_self);
