@@ -6,9 +6,7 @@
  * is optional. Decoders trust nothing: every count is checked against its
  * cap and against the bytes left before anything is allocated.
  */
-#include <sys/socket.h>
 #include <endian.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +101,7 @@ void enc_u64(struct enc *e, uint64_t v)
 		put_le64(p, v);
 }
 
-static void enc_bytes(struct enc *e, const void *buf, size_t len)
+void enc_bytes(struct enc *e, const void *buf, size_t len)
 {
 	uint8_t *p = enc_space(e, len);
 
@@ -251,7 +249,7 @@ static void dec_u64s(struct dec *d, uint64_t **out, uint32_t n, uint32_t max,
 		dec_u64(d, &(*out)[i]);
 }
 
-static void dec_blob(struct dec *d, uint8_t **out, uint32_t n, uint32_t max,
+void dec_blob(struct dec *d, uint8_t **out, uint32_t n, uint32_t max,
 		     const char *what)
 {
 	if (!dec_count_ok(d, n, max, 1, what) || !n)
@@ -841,166 +839,5 @@ int img_dec_sigacts(struct dec *d, struct img_sigact *acts)
 		dec_u64(d, &acts[i].restorer);
 		dec_u64(d, &acts[i].mask);
 	}
-	return dec_end(d);
-}
-
-/* ---- FILE --------------------------------------------------------------- */
-
-static int file_kind_known(uint32_t kind)
-{
-	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
-	       kind == IMG_FILE_REG || img_kfd_kind(kind);
-}
-
-static int file_kind_has_path(uint32_t kind)
-{
-	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG;
-}
-
-/* UNIX only: u32 type state; u64 peer; u32 shutdown opts rcvbuf sndbuf
- * backlog */
-static void enc_unix(struct enc *e, const struct img_unix *u)
-{
-	enc_u32(e, u->type);
-	enc_u32(e, u->state);
-	enc_u64(e, u->peer);
-	enc_u32(e, u->shutdown);
-	enc_u32(e, u->opts);
-	enc_u32(e, u->rcvbuf);
-	enc_u32(e, u->sndbuf);
-	enc_u32(e, u->backlog);
-}
-
-/* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
- * then the fields of its kind: a unix socket's here, an eventfd's, an
- * epoll's ... in codec-kfd.c */
-int img_enc_file(struct enc *e, const struct img_file *f)
-{
-	enc_u32(e, f->id);
-	enc_u32(e, f->kind);
-	enc_u32(e, f->flags);
-	enc_u64(e, f->dev);
-	enc_u64(e, f->ino);
-	enc_str(e, f->path, 1, "file path too long");
-	enc_u32(e, f->pipe_size);
-	enc_u64(e, f->pos);
-	if (f->kind == IMG_FILE_UNIX)
-		enc_unix(e, &f->sk);
-	img_enc_kfd(e, f);
-	return e->err ? -1 : 0;
-}
-
-static int known_sock_type(uint32_t t)
-{
-	return t == SOCK_STREAM || t == SOCK_DGRAM || t == SOCK_SEQPACKET;
-}
-
-/* A bound name: a path, or "@" and the bytes of an abstract one. */
-static int unix_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len > 0 && len <= IMG_MAX_UNIX_NAME &&
-	       (name[0] != '@' || len > 1);
-}
-
-static void dec_unix(struct dec *d, struct img_file *f)
-{
-	struct img_unix *u = &f->sk;
-
-	dec_u32(d, &u->type);
-	dec_u32(d, &u->state);
-	dec_u64(d, &u->peer);
-	dec_u32(d, &u->shutdown);
-	dec_u32(d, &u->opts);
-	dec_u32(d, &u->rcvbuf);
-	dec_u32(d, &u->sndbuf);
-	dec_u32(d, &u->backlog);
-	dec_check(d, known_sock_type(u->type), "file %u: bad socket type %u",
-		  f->id, u->type);
-	dec_check(d, u->state >= IMG_UNIX_UNCONNECTED &&
-		  u->state <= IMG_UNIX_LISTENING,
-		  "file %u: bad socket state %u", f->id, u->state);
-	dec_check(d, !u->peer || u->state == IMG_UNIX_CONNECTED,
-		  "file %u: a peer without a connection", f->id);
-	dec_check(d, u->state != IMG_UNIX_LISTENING || (u->type != SOCK_DGRAM
-		  && f->path), "file %u: a listening socket must be a bound "
-		  "stream or seqpacket one", f->id);
-	dec_check(d, !(u->shutdown & ~(IMG_SHUT_RD | IMG_SHUT_WR)),
-		  "file %u: bad shutdown %#x", f->id, u->shutdown);
-	dec_check(d, !(u->opts & ~IMG_UNIX_ALL_OPTS),
-		  "file %u: bad socket options %#x", f->id, u->opts);
-	dec_check(d, u->rcvbuf <= IMG_MAX_SOCKBUF && u->sndbuf <=
-		  IMG_MAX_SOCKBUF, "file %u: socket buffers too large", f->id);
-	dec_check(d, u->backlog <= IMG_MAX_BACKLOG,
-		  "file %u: backlog %u too large", f->id, u->backlog);
-	dec_check(d, !f->path || unix_name_ok(f->path),
-		  "file %u: bad socket name", f->id);
-}
-
-int img_dec_file(struct dec *d, struct img_file *f)
-{
-	dec_u32(d, &f->id);
-	dec_u32(d, &f->kind);
-	dec_u32(d, &f->flags);
-	dec_u64(d, &f->dev);
-	dec_u64(d, &f->ino);
-	dec_str(d, &f->path, 1, "file path");
-	dec_u32(d, &f->pipe_size);
-	dec_u64(d, &f->pos);
-	img_dec_kfd(d, f);
-	dec_check(d, f->id > 0, "file id 0");
-	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
-		  f->kind);
-	dec_check(d, f->kind == IMG_FILE_UNIX ||
-		  file_kind_has_path(f->kind) == (f->path != NULL),
-		  "file %u: a path goes with a FIFO or regular file, and only with them",
-		  f->id);
-	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
-		  "file %u: bad access mode in flags %#x", f->id, f->flags);
-	dec_check(d, f->pipe_size <= IMG_MAX_PIPE,
-		  "file %u: pipe size %u too large", f->id, f->pipe_size);
-	if (f->kind == IMG_FILE_UNIX)
-		dec_unix(d, f);
-	return dec_end(d);
-}
-
-void img_file_free(struct img_file *f)
-{
-	uint32_t i;
-
-	for (i = 0; i < f->nr_chunks; i++)
-		free(f->chunks[i].data);
-	free(f->chunks);
-	free(f->path);
-	img_kfd_free(f);
-	f->chunks = NULL;
-	f->path = NULL;
-	f->nr_chunks = 0;
-}
-
-/* u32 file flags; u32 len; len bytes */
-int img_enc_file_data(struct enc *e, uint32_t file, const struct img_chunk *ch)
-{
-	enc_u32(e, file);
-	enc_u32(e, ch->flags);
-	enc_cap(e, ch->len, IMG_MAX_CHUNK, "file data chunk too large");
-	enc_u32(e, ch->len);
-	enc_bytes(e, ch->data, ch->len);
-	return e->err ? -1 : 0;
-}
-
-int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch)
-{
-	dec_u32(d, file);
-	dec_u32(d, &ch->flags);
-	dec_u32(d, &ch->len);
-	dec_check(d, !(ch->flags & ~IMG_CHUNK_EOR), "file data flags %#x",
-		  ch->flags);
-	/* an empty chunk is an empty message */
-	dec_check(d, (ch->len > 0 || (ch->flags & IMG_CHUNK_EOR)) &&
-		  ch->len <= IMG_MAX_CHUNK, "file data of %u bytes", ch->len);
-	if (!d->failed && ch->len)
-		dec_blob(d, &ch->data, ch->len, IMG_MAX_CHUNK, "file data");
 	return dec_end(d);
 }

@@ -74,6 +74,7 @@ void enc_u32(struct enc *e, uint32_t v);
 void enc_u64(struct enc *e, uint64_t v);
 /* a string (NULL allowed when optional); err sticks when it cannot be */
 void enc_str(struct enc *e, const char *s, int optional, const char *err);
+void enc_bytes(struct enc *e, const void *buf, size_t len);
 /* err sticks when n > max */
 void enc_cap(struct enc *e, uint32_t n, uint32_t max, const char *err);
 
@@ -94,6 +95,8 @@ int dec_count_ok(struct dec *d, uint32_t n, uint32_t max, size_t elem,
 void *dec_alloc(struct dec *d, size_t n);
 /* a string of at most IMG_MAX_STR bytes, NUL terminated in *out */
 void dec_str(struct dec *d, char **out, int optional, const char *what);
+void dec_blob(struct dec *d, uint8_t **out, uint32_t n, uint32_t max,
+	      const char *what);
 /* fails d with the message unless ok */
 void dec_check(struct dec *d, int ok, const char *fmt, ...) __printf(3, 4);
 
