@@ -1208,6 +1208,54 @@ t_run-forward() {
 	wait_gone "$PID" 30 || fail "the job $PID survived the SIGTERM"
 }
 
+# start_tree WL N MIN: start workload WL, wait until its count passes MIN,
+# and require N children (TREE_KIDS).
+start_tree() {
+	need "$WLB/$1" "$CKPT" "$RESTORE"
+	start_wl "$WLB/$1"
+	wait_count_above "$3" 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == "$2" ]] ||
+		fail "$1 has children '$TREE_KIDS', want $2"
+}
+
+# dump_tree_live: attach --tree without --kill into D/img (the tree runs
+# on), and its ckpt inspect in D/inspect.out.
+dump_tree_live() {
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	stopped "$PID" && fail "root left stopped (state $ST)"
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
+		fail "inspect failed: $(lastline "$D/inspect.out")"
+}
+
+# end_dumped_tree: D/stop; the dumped tree ends by itself (a killed tree
+# would leave its children as zombies of a PID 1 that, in this sandbox,
+# never reaps them) with status 0, and its children are gone.
+end_dumped_tree() {
+	local k
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
+	((WST == 0)) || fail "the dumped tree exited $WST:" \
+			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
+	for k in $TREE_KIDS; do
+		wait_gone "$k" 30 || fail "child $k still there"
+	done
+}
+
+# restore_twice [FILE POS]...: D/img restored twice, the first restored
+# tree ending in between; D/count (and each FILE) cut back to where the
+# image has it each time. HOOK_RESTORED runs once a tree is back,
+# HOOK_ENDED once it has ended.
+HOOK_ENDED=
+restore_twice() {
+	local pos round
+	pos=$(image_count_pos "$D/img")
+	for round in 1 2; do
+		echo "== round $round" >>"$D/restore.log"
+		restore_tree_from "$pos" "$@"
+	done
+}
+
 # attach --tree: a parent, two children (one leading its own process
 # group and blocked in wait4 for a grandchild the whole time) come back
 # with their PIDs, parent links and groups, carry on, and the parent reaps
@@ -1215,35 +1263,10 @@ t_run-forward() {
 # dumped without --kill and then ends by itself: a killed tree leaves its
 # children as zombies of a PID 1 that, in this sandbox, never reaps them.
 t_tree() {
-	local pos k round
-	need "$WLB/tree" "$CKPT" "$RESTORE"
-	start_wl "$WLB/tree"
-	wait_count_above 8 60 "$JOB"
-	TREE_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$TREE_KIDS") == 2 ]] ||
-		fail "tree has children '$TREE_KIDS'"
-	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
-	stopped "$PID" && fail "root left stopped (state $ST)"
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
-	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
-	for k in $TREE_KIDS; do
-		wait_gone "$k" 30 || fail "child $k still there"
-	done
-	pos=$(image_count_pos "$D/img")
-	# twice from the same image: the first restored tree ends in between
-	for round in 1 2; do
-		rm -f "$D/stop" "$D/restored"
-		truncate -s "$pos" "$D/count"
-		DUMP_COUNT=$(count_lines)
-		start_restore
-		wait_restored
-		check_tree_back
-		finish
-		for k in $TREE_KIDS; do
-			wait_gone "$k" 30 || fail "round $round: child $k stays"
-		done
-	done
+	start_tree tree 2 8
+	dump_tree_live
+	end_dumped_tree
+	restore_twice
 }
 
 # Pipes and a FIFO between parent and child, full at dump time: every
@@ -1252,40 +1275,18 @@ t_tree() {
 # the fds of the restored tree are the pipes they were (one description
 # under two fds in the parent). Restored twice from one image.
 t_pipes() {
-	local pos spos round k
-	need "$WLB/pipes" "$CKPT" "$RESTORE"
-	start_wl "$WLB/pipes"
-	wait_count_above 30 60 "$JOB"
-	TREE_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
-		fail "pipes has children '$TREE_KIDS'"
+	local spos
+	start_tree pipes 1 30
 	FDS_BEFORE=$(canon_fds "$PID" $TREE_KIDS)
-	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
-	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
-		fail "inspect failed: $(lastline "$D/inspect.out")"
+	dump_tree_live
 	grep -Eq '^file [0-9]+: pipe .* [1-9][0-9]{3,} bytes queued' "$D/inspect.out" ||
 		fail "inspect shows no pipe with bytes queued: $(cat "$D/inspect.out")"
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
-	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
-	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
-	pos=$(image_count_pos "$D/img")
+	end_dumped_tree
 	spos=$(grep -m1 "^file [0-9]*: reg .* $D/shared\$" "$D/inspect.out") ||
 		fail "inspect shows no shared file D/shared"
 	spos=${spos#* pos }
-	spos=${spos%% *}
-	for round in 1 2; do
-		rm -f "$D/stop" "$D/restored"
-		truncate -s "$pos" "$D/count"
-		truncate -s "$spos" "$D/shared"
-		DUMP_COUNT=$(count_lines)
-		start_restore
-		wait_restored
-		check_tree_back
-		check_pipe_fds
-		finish
-		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
-	done
+	HOOK_RESTORED=check_pipe_fds
+	restore_twice "$D/shared" "${spos%% *}"
 }
 
 # wait_lines FILE N SECS JOB: until FILE has more than N lines; fails if
@@ -1408,36 +1409,12 @@ t_ext-null() {
 # each side sees the other's writes. As in t_tree the dumped tree ends by
 # itself (removing its keyed segment), and the image is restored twice.
 t_shm() {
-	local pos k round
-	need "$WLB/shm" "$CKPT" "$RESTORE"
-	start_wl "$WLB/shm"
-	wait_count_above 8 60 "$JOB"
-	TREE_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
-		fail "shm has children '$TREE_KIDS'"
-	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
-	stopped "$PID" && fail "root left stopped (state $ST)"
+	start_tree shm 1 8
+	dump_tree_live
 	check_shm_image
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
-	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
-	for k in $TREE_KIDS; do
-		wait_gone "$k" 30 || fail "child $k still there"
-	done
-	pos=$(image_count_pos "$D/img")
-	for round in 1 2; do
-		rm -f "$D/stop" "$D/restored"
-		truncate -s "$pos" "$D/count"
-		DUMP_COUNT=$(count_lines)
-		start_restore
-		wait_restored
-		check_tree_back
-		finish
-		for k in $TREE_KIDS; do
-			wait_gone "$k" 30 || fail "round $round: child $k stays"
-		done
-		sysv_key_gone
-	done
+	end_dumped_tree
+	HOOK_ENDED=sysv_key_gone
+	restore_twice
 }
 
 # One process with each object mapped twice, dumped with --kill (which
@@ -1515,17 +1492,9 @@ check_pipe_fds() {
 # restored tree are sockets connected to each other as they were.
 # Restored twice from one image.
 t_sockets() {
-	local pos round kind
-	need "$WLB/sockets" "$CKPT" "$RESTORE"
-	start_wl "$WLB/sockets"
-	wait_count_above 30 60 "$JOB"
-	TREE_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
-		fail "sockets has children '$TREE_KIDS'"
-	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
-	stopped "$PID" && fail "root left stopped (state $ST)"
-	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
-		fail "inspect failed: $(lastline "$D/inspect.out")"
+	local kind
+	start_tree sockets 1 30
+	dump_tree_live
 	for kind in stream dgram seqpacket; do
 		grep -Eq "^file [0-9]+: unix .* $kind connected .* [1-9][0-9]+ bytes queued" \
 			"$D/inspect.out" ||
@@ -1534,22 +1503,9 @@ t_sockets() {
 	done
 	grep -q "stream listening .*srv.sock" "$D/inspect.out" ||
 		fail "inspect shows no listener: $(grep unix "$D/inspect.out")"
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
-	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
-	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
-	pos=$(image_count_pos "$D/img")
-	for round in 1 2; do
-		rm -f "$D/stop" "$D/restored"
-		truncate -s "$pos" "$D/count"
-		DUMP_COUNT=$(count_lines)
-		start_restore
-		wait_restored
-		check_tree_back
-		check_socket_fds
-		finish
-		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
-	done
+	end_dumped_tree
+	HOOK_RESTORED=check_socket_fds
+	restore_twice
 }
 
 # sock_of PID FD: the inode of the socket on fd FD of PID
@@ -1701,6 +1657,11 @@ restore_tree_from() {
 	local k
 	rm -f "$D/stop" "$D/restored"
 	truncate -s "$1" "$D/count"
+	shift
+	while (($# >= 2)); do
+		truncate -s "$2" "$1"
+		shift 2
+	done
 	DUMP_COUNT=$(count_lines)
 	start_restore
 	wait_restored
@@ -1711,6 +1672,8 @@ restore_tree_from() {
 		wait_gone "$k" 30 || fail "child $k stays after the restored" \
 					  "tree ended"
 	done
+	[[ -n $HOOK_ENDED ]] && $HOOK_ENDED
+	return 0
 }
 
 # A parent with two unreaped zombies (exit 7, SIGTERM) and a live child,
@@ -1725,7 +1688,7 @@ zombies_back() {
 }
 
 t_zombie() {
-	local c sid pos k round
+	local c sid
 	need "$WLB/zombie" "$CKPT" "$RESTORE"
 	start_wl "$WLB/zombie"
 	wait_count_above 8 60 "$JOB"
@@ -1737,9 +1700,7 @@ t_zombie() {
 	c=${LIVE[0]}
 	TREE_KIDS=$(printf '%s\n' "$ZA" "$ZB" "$c")
 	sid=$(stat_field "$PID" 6)
-	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
-	stopped "$PID" && fail "root left stopped (state $ST)"
-	inspect "$D/img"
+	dump_tree_live
 	inspect_has "^zombie $ZA ppid $PID pgid $ZA sid $sid comm zombie status 0x700 exit 7\$" \
 		    "zombie $ZA with exit 7"
 	inspect_has "^zombie $ZB ppid $PID pgid $ZA sid $sid comm zombie status 0xf signal 15\$" \
@@ -1747,18 +1708,9 @@ t_zombie() {
 	inspect_has "^process $c ppid $PID " "live child $c"
 	(($(grep -c '^zombie ' "$D/inspect.out") == 2)) ||
 		fail "ckpt inspect shows other zombies than $ZA and $ZB"
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
-	((WST == 0)) || fail "the dumped tree exited $WST:" \
-			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
-	for k in $TREE_KIDS; do
-		wait_gone "$k" 30 || fail "child $k still there"
-	done
-	pos=$(image_count_pos "$D/img")
+	end_dumped_tree
 	HOOK_RESTORED=zombies_back
-	for round in 1 2; do
-		restore_tree_from "$pos"
-	done
+	restore_twice
 }
 
 # zombie_late_round WHEN: the zombie workload with a child L that exits
@@ -1952,32 +1904,17 @@ check_tree_back() {
 # was pending at dump time, and the child's eventfds must be the parent's
 # (one open file description each). Restored twice from one image.
 t_kfds() {
-	local pos round
-	need "$WLB/kfds" "$CKPT" "$RESTORE"
-	start_wl "$WLB/kfds"
-	wait_count_above 30 60 "$JOB"
-	TREE_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
-		fail "kfds has children '$TREE_KIDS'"
-	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	start_tree kfds 1 30
+	dump_tree_live
 	check_kfds_inspect
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "the dumped tree did not end after D/stop"
-	((WST == 0)) || fail "the dumped tree exited $WST: $(lastline "$D/out.log")"
-	wait_gone "$TREE_KIDS" 30 || fail "child $TREE_KIDS still there"
-	pos=$(image_count_pos "$D/img")
-	for round in 1 2; do
-		rm -f "$D/stop" "$D/restored"
-		truncate -s "$pos" "$D/count"
-		DUMP_COUNT=$(count_lines)
-		start_restore
-		wait_restored
-		check_tree_back
-		check_kfds_shared
-		kill -USR1 "$PID"
-		finish
-		wait_gone "$TREE_KIDS" 30 || fail "round $round: child stays"
-	done
+	end_dumped_tree
+	HOOK_RESTORED=kfds_back
+	restore_twice
+}
+
+kfds_back() {
+	check_kfds_shared
+	kill -USR1 "$PID"
 }
 
 check_kfds_inspect() {
