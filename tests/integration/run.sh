@@ -585,15 +585,7 @@ t_seccomp() {
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
 	grep -q seccomp "$D/cmd.err" ||
 		fail "the refusal does not say why: $(cat "$D/cmd.err")"
-	for f in "$D"/img*; do
-		fail "a refused dump left ${f##*/} behind"
-	done
-	stopped "$PID" && fail "target left stopped (state $ST)"
-	c=$(count_lines)
-	wait_count_above $((c + 3)) 60 "$JOB"
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
-	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
+	refused_runs_on
 	check_count
 }
 
@@ -1581,15 +1573,7 @@ while not os.path.exists("stop"):
 	grep -q "can't dump fd 5 of $PID: socket:\[[0-9]*\] is a TCP connection to 127.0.0.1:$port" \
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	one_line_err "attach of a TCP connection"
-	for f in "$D"/img*; do
-		fail "a refused dump left ${f##*/} behind"
-	done
-	stopped "$PID" && fail "target left stopped (state $ST)"
-	c=$(count_lines)
-	wait_count_above $((c + 3)) 60 "$JOB"
-	touch "$D/stop"
-	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
-	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
+	refused_runs_on
 }
 
 wait_for_file() {
@@ -2055,6 +2039,19 @@ no_image() {
 	for f in "$D"/img*; do
 		fail "$1 left $f behind"
 	done
+}
+
+# refused_runs_on: after a refused dump, no image is left, the target is
+# not left stopped, counts on and ends normally at D/stop.
+refused_runs_on() {
+	local c
+	no_image "a refused dump"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
+	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
 }
 
 t_bad-args() {

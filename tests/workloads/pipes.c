@@ -81,20 +81,6 @@ static int get_rec(int fd, uint64_t *v, const char *what)
 		n < 0 ? strerror(errno) : "short");
 }
 
-static void check_tail(int fd)
-{
-	char buf[64];
-	ssize_t n, got = 0;
-
-	while ((n = read(fd, buf + got, sizeof(buf) - got)) > 0)
-		got += n;
-	if (n < 0)
-		wl_fail("tail: %s", strerror(errno));
-	if (got != TAIL_LEN || memcmp(buf, TAIL, TAIL_LEN))
-		wl_fail("tail pipe gave %zd bytes '%.*s', want '%s'", got,
-			(int)got, buf, TAIL);
-}
-
 static int child(int down, int up, int tail)
 {
 	char path[PATH_MAX];
@@ -120,7 +106,7 @@ static int child(int down, int up, int tail)
 		if (want % 64 == 0)
 			wl_sleep_ms(1);
 	}
-	check_tail(tail);
+	wl_check_rest(tail, TAIL, strlen(TAIL), "tail pipe");
 	wl_write_file("child.lines", &lines, sizeof(lines));
 	put_rec(up, ~0ull);
 	wl_info("child: %llu records", (unsigned long long)want);

@@ -146,20 +146,6 @@ static int child_dg(struct child *c)
 	return 1;
 }
 
-static void check_tail(int fd)
-{
-	char buf[64];
-	ssize_t n, got = 0;
-
-	while ((n = read(fd, buf + got, sizeof(buf) - got)) > 0)
-		got += n;
-	if (n < 0)
-		wl_fail("tail: %s", strerror(errno));
-	if (got != TAIL_LEN || memcmp(buf, TAIL, TAIL_LEN))
-		wl_fail("tail socket gave %zd bytes '%.*s', want '%s'", got,
-			(int)got, buf, TAIL);
-}
-
 static void child_connect(struct child *c)
 {
 	struct sockaddr_un a;
@@ -208,7 +194,7 @@ static int child(struct child *c)
 	if (sendto(c->dgc, &end, 8, 0, (struct sockaddr *)&c->dgs_addr,
 		   c->dgs_len) != 8)
 		wl_fail("child: sendto end: %s", strerror(errno));
-	check_tail(c->tail);
+	wl_check_rest(c->tail, TAIL, strlen(TAIL), "tail socket");
 	wl_info("child: %llu records, %llu messages, %llu sent",
 		(unsigned long long)c->st_want,
 		(unsigned long long)c->dg_want, (unsigned long long)c->sent);

@@ -143,6 +143,24 @@ static inline void wl_ready(void)
 		wl_fail("rename %s: %s", tmp, strerror(errno));
 }
 
+/* Read fd to its end: exactly the len bytes of want, then end of file. */
+static inline void wl_check_rest(int fd, const char *want, size_t len,
+				 const char *what)
+{
+	char buf[256];
+	ssize_t n, got = 0;
+
+	if (len > sizeof(buf))
+		wl_fail("%s: %zu bytes is too many to check", what, len);
+	while ((n = read(fd, buf + got, sizeof(buf) - got)) > 0)
+		got += n;
+	if (n < 0)
+		wl_fail("%s: %s", what, strerror(errno));
+	if ((size_t)got != len || memcmp(buf, want, len))
+		wl_fail("%s gave %zd bytes '%.*s', want '%s'", what, got,
+			(int)got, buf, want);
+}
+
 /* Sleep MS milliseconds; a spurious EINTR (no handler ran) is a failure. */
 static inline void wl_sleep_ms(long ms)
 {
