@@ -340,10 +340,9 @@ static int fill_unix(struct dump_file *df, const struct unix_info *ui)
 	struct img_unix *u = &df->f.sk;
 
 	if (ui->state == K_LISTEN && ui->rqueue) {
-		pr_err("can't dump fd %d of %d: socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
-		       df->fd, df->pid, (unsigned long long)df->f.ino,
-		       ui->name, ui->rqueue);
-		return -1;
+		set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
+			(unsigned long long)df->f.ino, ui->name, ui->rqueue);
+		return 0;
 	}
 	if (ui->bad_name) {
 		set_why(df, "socket:[%llu] has an abstract name with a NUL byte, which is not supported",

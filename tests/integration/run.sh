@@ -46,7 +46,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
-	   zombie-late tree-kill)
+	   zombie-late tree-kill sockets-backlog)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -54,7 +54,7 @@ CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
-CKPT_ONLY+="sockets sockets-tcp kfds zombie zombie-late tree-kill "
+CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1540,6 +1540,49 @@ check_socket_fds() {
 
 # A tree holding a TCP connection is refused (exit 70) with the fd and
 # what it is named, and left running.
+# A unix listener with a connection it has not accepted (python3 holds
+# both the listener and the client): refused by name, exit 70, the
+# target running on; with --ext-null the listener is dumped as what it
+# was and comes back as /dev/null, named by ckpt and by restore, and the
+# client as a socket whose peer has gone.
+t_sockets-backlog() {
+	local py lfd cfd
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	start_wl "$py" -c '
+import runpy, socket, sys
+l = socket.socket(socket.AF_UNIX)
+l.bind("srv.sock")
+l.listen(4)
+c = socket.socket(socket.AF_UNIX)
+c.connect("srv.sock")
+runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] .*connections not yet accepted" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of a listener with a backlog"
+	no_image "a refused dump"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	lfd=$(sed -n 's/^ckpt: can.t dump fd \([0-9]*\) .*/\1/p' "$D/cmd.err")
+	cfd=$(fd_table "$PID" | awk -v l="$lfd" '/socket:/ && $1 != l { print $1 }')
+	[[ -n $lfd && -n $cfd ]] || fail "listener on '$lfd', client on '$cfd'"
+	DUMP_OPTS=(--ext-null)
+	dump_kill
+	grep -q "fd $lfd of $PID: socket:.*/dev/null after restore" "$D/ckpt.log" ||
+		fail "ckpt did not name the listener: $(cat "$D/ckpt.log")"
+	start_restore
+	wait_restored
+	[[ $(readlink "/proc/$PID/fd/$lfd") == /dev/null ]] ||
+		fail "listener fd $lfd after restore: $(readlink "/proc/$PID/fd/$lfd")"
+	[[ $(readlink "/proc/$PID/fd/$cfd") == socket:* ]] ||
+		fail "client fd $cfd after restore: $(readlink "/proc/$PID/fd/$cfd")"
+	grep -q "fd $lfd of $PID was socket:.*/dev/null instead" "$D/restore.log" ||
+		fail "restore did not name the listener: $(cat "$D/restore.log")"
+	finish
+}
+
 t_sockets-tcp() {
 	local py port c
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
