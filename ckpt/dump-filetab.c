@@ -185,12 +185,52 @@ static struct dump_file *file_on(struct dump_tree *t, uint64_t dev,
 	return NULL;
 }
 
+/*
+ * What sharing is judged on: the kernel object for pipe ends and sockets
+ * (a pipe is held outside if either end is), the open file description
+ * itself for the rest (every eventfd, epoll ... sits on one anonymous
+ * inode, which says nothing).
+ */
+static struct dump_file *obj_head(struct dump_tree *t, struct dump_file *df)
+{
+	switch (df->f.kind) {
+	case IMG_FILE_PIPE:
+	case IMG_FILE_FIFO:
+	case IMG_FILE_UNIX:
+		return file_on(t, df->f.dev, df->f.ino);
+	}
+	return df;
+}
+
+/* An eventfd, epoll ... of the tree that fd of pid, whose /proc link is
+ * link, is one with. */
+static struct dump_file *kfd_shared(struct dump_tree *t, pid_t pid, int fd,
+				    const char *link)
+{
+	uint32_t kind = dump_kfd_kind(link), i;
+
+	for (i = 0; kind && i < t->nr_files; i++)
+		if (t->files[i].f.kind == kind &&
+		    same_description(t->files[i].pid, t->files[i].fd, pid, fd))
+			return &t->files[i];
+	return NULL;
+}
+
+static void note_outside(struct dump_file *df, pid_t pid, int fd)
+{
+	if (df && !df->outside) {
+		df->outside = pid;
+		df->outside_fd = fd;
+	}
+}
+
 static void scan_fds_of(struct dump_tree *t, pid_t pid)
 {
-	char path[64], fdp[PATH_MAX];
+	char path[64], fdp[PATH_MAX], link[64];
 	struct dump_file *df;
 	struct dirent *de;
 	struct stat st;
+	ssize_t n;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
@@ -201,14 +241,19 @@ static void scan_fds_of(struct dump_tree *t, pid_t pid)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
-		if (stat(fdp, &st) ||
-		    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		if (stat(fdp, &st))
 			continue;
-		df = file_on(t, st.st_dev, st.st_ino);
-		if (df && !df->outside) {
-			df->outside = pid;
-			df->outside_fd = atoi(de->d_name);
+		if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+			df = file_on(t, st.st_dev, st.st_ino);
+			note_outside(df, pid, atoi(de->d_name));
+			continue;
 		}
+		n = readlink(fdp, link, sizeof(link) - 1);
+		if (n <= 0 || strncmp(link, "anon_inode:", 11))
+			continue;
+		link[n] = '\0';
+		note_outside(kfd_shared(t, pid, atoi(de->d_name), link), pid,
+			     atoi(de->d_name));
 	}
 	closedir(d);
 }
@@ -241,7 +286,8 @@ static void find_outside(struct dump_tree *t)
 static const char *why_out(struct dump_tree *t, const struct img_fd *f,
 			   char *buf, size_t len)
 {
-	struct dump_file *df = file_on(t, f->dev, f->ino);
+	/* before compact_files, file ids are table indexes + 1 */
+	struct dump_file *df = obj_head(t, &t->files[f->file - 1]);
 
 	if (df->why)
 		return df->why;
@@ -255,6 +301,13 @@ static const char *why_out(struct dump_tree *t, const struct img_fd *f,
 /* A description some process outside holds as well, or a socket that
  * cannot be kept: on 0-2 it becomes restore's own fd, elsewhere the dump
  * is refused. */
+/* Can restore hand over its own fd instead (a pipe or socket)? */
+static int leads_out(const struct dump_file *df)
+{
+	return df->f.kind == IMG_FILE_PIPE || df->f.kind == IMG_FILE_FIFO ||
+	       df->f.kind == IMG_FILE_UNIX;
+}
+
 static int settle_outside(struct dump_tree *t)
 {
 	const char *why;
@@ -273,7 +326,7 @@ static int settle_outside(struct dump_tree *t)
 			why = why_out(t, f, buf, sizeof(buf));
 			if (!why)
 				continue;
-			if (f->fd <= 2) {
+			if (f->fd <= 2 && leads_out(&t->files[f->file - 1])) {
 				f->type = IMG_FD_INHERIT;
 				f->file = 0;
 				continue;
@@ -295,7 +348,7 @@ static void compact_files(struct dump_tree *t)
 	int j;
 
 	for (i = 0; i < t->nr_files; i++) {
-		first = file_on(t, t->files[i].f.dev, t->files[i].f.ino);
+		first = obj_head(t, &t->files[i]);
 		t->files[i].drop = first->outside || first->why;
 	}
 	map = calloc(t->nr_files + 1, sizeof(*map));

@@ -46,7 +46,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
-	   zombie-late tree-kill sockets-backlog)
+	   zombie-late tree-kill sockets-backlog kfd-outside)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -55,6 +55,7 @@ CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
+CKPT_ONLY+="kfd-outside "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1581,6 +1582,28 @@ runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
 	grep -q "fd $lfd of $PID was socket:.*/dev/null instead" "$D/restore.log" ||
 		fail "restore did not name the listener: $(cat "$D/restore.log")"
 	finish
+}
+
+# An eventfd the dumped process shares with its parent, which is not
+# dumped: refused by name (the restored process would get a copy of its
+# own, silently cut off), exit 70, the process running on.
+t_kfd-outside() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT"
+	start_wl "$py" -c '
+import os, subprocess, sys
+e = os.eventfd(5)
+sys.exit(subprocess.Popen([sys.executable, sys.argv[1]],
+			  pass_fds=[e]).wait())' "$WLS/counter.py"
+	wait_count_above 8 60 "$JOB"
+	[[ $JOB != "$PID" ]] || fail "the counter is not a child of python"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: anon_inode:\[eventfd\] is shared with fd [0-9]* of [0-9]*, outside the tree" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of an eventfd shared outside"
+	refused_runs_on
 }
 
 t_sockets-tcp() {
