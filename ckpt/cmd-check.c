@@ -3,7 +3,10 @@
  * one line each: "ok NAME" or "no NAME: why". Exits 0 when every required
  * feature is there.
  */
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -11,6 +14,8 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
+#include <linux/netlink.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
@@ -145,6 +150,64 @@ static int probe_shm_next_id(void)
 	return access("/proc/sys/kernel/shm_next_id", W_OK);
 }
 
+/* Is fd a and b of this process one open file description (trees)? */
+static int probe_kcmp(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), ret = -1, d;
+
+	if (fd < 0)
+		return -1;
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d >= 0 && !syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, fd,
+			       d))
+		ret = 0;
+	if (d >= 0)
+		close(d);
+	close(fd);
+	return ret;
+}
+
+/* A copy of a frozen process's fd in ckpt (sockets, timerfds). */
+static int probe_pidfd_getfd(void)
+{
+	int pfd = syscall(SYS_pidfd_open, getpid(), 0), fd;
+
+	if (pfd < 0)
+		return -1;
+	fd = syscall(SYS_pidfd_getfd, pfd, 0, 0);
+	close(pfd);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* What a unix socket is and where its peer is. */
+static int probe_sock_diag(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Expirations a timerfd had not delivered, put back at restore (needs a
+ * kernel with CONFIG_CHECKPOINT_RESTORE). */
+static int probe_timerfd_ticks(void)
+{
+	uint64_t ticks = 1;	/* 0 is refused (EINVAL) */
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, _IOW('T', 0, uint64_t), &ticks);	/* SET_TICKS */
+	close(fd);
+	return ret ? -1 : 0;
+}
+
 static const struct feature features[] = {
 	{ "ptrace-seize", 1, probe_seize },
 	{ "process-vm-readv", 1, probe_vm_readv },
@@ -154,6 +217,10 @@ static const struct feature features[] = {
 	{ "map-files", 0, probe_map_files },
 	{ "shm-next-id", 0, probe_shm_next_id },
 	{ "userfaultfd", 0, probe_uffd },
+	{ "kcmp", 0, probe_kcmp },
+	{ "pidfd-getfd", 0, probe_pidfd_getfd },
+	{ "sock-diag", 0, probe_sock_diag },
+	{ "timerfd-set-ticks", 0, probe_timerfd_ticks },
 };
 
 static int exec_check(int argc, char **argv)

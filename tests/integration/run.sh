@@ -46,7 +46,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
-	   zombie-late tree-kill sockets-backlog kfd-outside)
+	   zombie-late tree-kill sockets-backlog kfd-outside check)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -55,7 +55,7 @@ CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
-CKPT_ONLY+="kfd-outside "
+CKPT_ONLY+="kfd-outside check "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1604,6 +1604,22 @@ sys.exit(subprocess.Popen([sys.executable, sys.argv[1]],
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	one_line_err "attach of an eventfd shared outside"
 	refused_runs_on
+}
+
+# ckpt check: exit 0 here (every required feature is on this host), one
+# "ok NAME" or "no NAME: why" line per feature, and the features those
+# that ckpt(1) lists, in its order.
+t_check() {
+	local names doc
+	need "$CKPT"
+	expect_exit 0 "$CKPT" check
+	grep -Ev '^(ok [a-z0-9-]+|no [a-z0-9-]+: .+)$' "$D/cmd.out" &&
+		fail "ckpt check printed lines of another form"
+	names=$(awk '{ sub(":", "", $2); print $2 }' "$D/cmd.out")
+	doc=$(awk '/^\.Ss ckpt check/ { on = 1; next } /^\.Ss / { on = 0 }
+		   on && /^\.It [a-z0-9-]+$/ { print $2 }' "$TOP/man/ckpt.1")
+	[[ -n $names && $names == "$doc" ]] ||
+		fail "ckpt check lists $(echo $names); ckpt(1) $(echo $doc)"
 }
 
 t_sockets-tcp() {
