@@ -217,7 +217,7 @@ static const struct feature features[] = {
 	{ "map-files", 0, probe_map_files },
 	{ "shm-next-id", 0, probe_shm_next_id },
 	{ "userfaultfd", 0, probe_uffd },
-	{ "kcmp", 0, probe_kcmp },
+	{ "kcmp", 1, probe_kcmp },
 	{ "pidfd-getfd", 0, probe_pidfd_getfd },
 	{ "sock-diag", 0, probe_sock_diag },
 	{ "timerfd-set-ticks", 0, probe_timerfd_ticks },

@@ -491,8 +491,28 @@ static int read_pipes(struct dump_tree *t)
 	return 0;
 }
 
+/* Without kcmp(2) (a kernel without CONFIG_KCMP) every fd would look like
+ * a description of its own: shared offsets and the two ends of a pipe
+ * would come back apart. Refused instead, before anything is matched. */
+static int kcmp_works(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return 0;
+	ret = syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, fd, fd);
+	close(fd);
+	if (ret) {
+		pr_perror("can't compare open files: kcmp");
+		return 0;
+	}
+	return 1;
+}
+
 int dump_tree_files(struct dump_tree *t)
 {
+	if (!kcmp_works())
+		return -1;
 	mark_shared_regs(t);
 	if (match_fds(t))
 		return -1;
