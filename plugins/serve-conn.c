@@ -9,6 +9,7 @@
  * is renamed in place only after the zero frame and an fsync; if the
  * client vanishes, or SIGTERM comes, the temporary is unlinked.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,16 @@ static void catch_term(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-/* ".NAME.tmp.XXXXXX", created O_EXCL, mode 0600. */
+static void drop_tmp(void)
+{
+	if (tmp_live)
+		unlinkat(tmp_dirfd, tmp_name, 0);
+	tmp_live = 0;
+}
+
+/* ".NAME.tmp.XXXXXX", created O_EXCL, mode 0600, and locked (flock) for
+ * as long as this receiver lives: the lock tells a server starting later
+ * that it is not stale (serve_sweep). */
 static int make_tmp(int dirfd, const char *name)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -69,6 +79,11 @@ static int make_tmp(int dirfd, const char *name)
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			tmp_live = 1;
+			if (flock(fd, LOCK_EX | LOCK_NB)) {
+				close(fd);
+				drop_tmp();
+				return -1;
+			}
 			return fd;
 		}
 		if (errno != EEXIST)
@@ -77,12 +92,6 @@ static int make_tmp(int dirfd, const char *name)
 	return -1;
 }
 
-static void drop_tmp(void)
-{
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
-	tmp_live = 0;
-}
 
 /* The frames of the image into fd until the zero frame; bytes in *total. */
 static int recv_image(int sock, int fd, unsigned char *buf, size_t *total,

@@ -22,7 +22,7 @@ static const char *const allowed[] = {
 	"shutdown",
 	/* the images: relative to the directory only (see above) */
 	"openat", "fstat", "newfstatat", "statx", "lseek", "fsync",
-	"renameat", "renameat2", "unlinkat",
+	"renameat", "renameat2", "unlinkat", "flock",
 	/* one child per connection */
 	"clone", "wait4", "kill", "exit", "exit_group", "set_robust_list",
 	"rseq", "getpid", "gettid", "tgkill",

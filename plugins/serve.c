@@ -8,8 +8,10 @@
  * SIGTERM the children get SIGTERM too (each removes its temporary) and
  * are waited for before we return.
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -212,6 +214,47 @@ static void serve_loop(struct server *sv, const struct serve_opts *o,
 	}
 }
 
+/* A receiver's temporary: ".NAME.tmp.XXXXXX" (serve-conn.c). */
+static int is_tmp_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return n[0] == '.' && len > 12 && !memcmp(n + len - 11, ".tmp.", 5);
+}
+
+/*
+ * Remove the temporaries that receivers killed by SIGKILL (or a crash)
+ * left in the directory. A live receiver holds a lock on its own, maybe a
+ * receiver of another server on the same directory: those are kept.
+ */
+static void serve_sweep(int dirfd, const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, dfd = dup(dirfd);
+
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_REG || !is_tmp_name(de->d_name))
+			continue;
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!flock(fd, LOCK_EX | LOCK_NB) &&
+		    !unlinkat(dirfd, de->d_name, 0))
+			pr_warn("removed %s/%s, left by a receiver that died",
+				dir, de->d_name);
+		close(fd);
+	}
+	closedir(d);
+}
+
 static enum serve_result serve_setup(struct server *sv,
 				     const struct serve_opts *o)
 {
@@ -230,6 +273,7 @@ static enum serve_result serve_setup(struct server *sv,
 		pr_perror("can't open directory %s", o->dir);
 		return SERVE_EDIR;
 	}
+	serve_sweep(sv->dirfd, o->dir);
 	sv->lfd = listen_on(host, port);
 	if (sv->lfd < 0)
 		return SERVE_ELISTEN;

@@ -46,7 +46,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
-	   zombie-late tree-kill sockets-backlog kfd-outside check)
+	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -55,7 +55,7 @@ CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
-CKPT_ONLY+="kfd-outside check "
+CKPT_ONLY+="kfd-outside check serve-sweep "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -833,6 +833,32 @@ start_wl_in() {
 	done
 	PID2=$line
 	track_pid "$PID2"
+}
+
+# ckpt serve removes, as it starts, the temporaries that receivers killed
+# by SIGKILL left in its directory, naming each, but not one that a live
+# receiver (here: flock(1) standing in for it) holds locked.
+t_serve-sweep() {
+	local end
+	need "$CKPT"
+	mkdir -p "$D/srv"
+	echo stale >"$D/srv/.old.tmp.abc123"
+	echo image >"$D/srv/kept"
+	(spawn flock -x "$D/srv/.live.tmp.def456" sleep 600) </dev/null \
+		>>"$D/errors.log" 2>&1 &
+	track_job $!
+	end=$((SECONDS + 30))
+	until [[ -e $D/srv/.live.tmp.def456 ]] &&
+	      ! flock -nx "$D/srv/.live.tmp.def456" true; do
+		((SECONDS < end)) || fail "flock(1) holds no lock after 30 s"
+		nap
+	done
+	start_server
+	[[ -e $D/srv/.old.tmp.abc123 ]] && fail "the stale temporary is still there"
+	grep -q "removed $D/srv/.old.tmp.abc123" "$D/serve.log" ||
+		fail "serve did not say what it removed: $(cat "$D/serve.log")"
+	[[ -e $D/srv/.live.tmp.def456 ]] || fail "a locked temporary was removed"
+	[[ $(<"$D/srv/kept") == image ]] || fail "an image was touched"
 }
 
 t_serve-faults() {
