@@ -77,6 +77,13 @@ WL_BIN   := $(WL_SRC:tests/workloads/%.c=$(B)/tests/workloads/%) \
 
 all: depcheck $(B)/bin/ckpt $(B)/bin/restore
 
+# pipeline.o has the plugin directory compiled in: rebuilt when it changes
+$(B)/plugins/pipeline.o: $(B)/plugin-dir
+$(B)/plugin-dir: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PLUGIN_DIR)' | cmp -s - $@ || echo '$(PLUGIN_DIR)' >$@
+FORCE:
+
 depcheck:
 	@pkg-config --exists $(PKGS) || { \
 	  echo "missing libraries: $$(for p in $(PKGS); do \
