@@ -103,6 +103,59 @@ static int shared(struct img_writer *w)
 	       proc(w, 6, 1) || thread(w, 6) || img_write_vma(w, &a);
 }
 
+/* The file table: a pipe with bytes in flight, a datagram socket pair
+ * with two messages, an eventfd and an epoll watching it, a shared regular
+ * file; two processes naming them and a zombie. */
+static int files_fill(struct img_writer *w)
+{
+	struct img_epoll_watch ew = { .file = 5, .tfd = 6, .events = 1,
+				      .data = 7 };
+	struct img_file f[] = {
+		{ .id = 1, .kind = IMG_FILE_PIPE, .ino = 10,
+		  .pipe_size = 65536 },
+		{ .id = 2, .kind = IMG_FILE_PIPE, .flags = 1, .ino = 10 },
+		{ .id = 3, .kind = IMG_FILE_UNIX, .flags = 2, .ino = 20,
+		  .sk = { .type = 2, .state = IMG_UNIX_CONNECTED, .peer = 21 } },
+		{ .id = 4, .kind = IMG_FILE_UNIX, .flags = 2, .ino = 21,
+		  .sk = { .type = 2, .state = IMG_UNIX_CONNECTED, .peer = 20 } },
+		{ .id = 5, .kind = IMG_FILE_EVENTFD, .flags = 2, .ino = 30,
+		  .efd = { .count = 3 } },
+		{ .id = 6, .kind = IMG_FILE_EPOLL, .flags = 2, .ino = 30,
+		  .ep = { .nr = 1, .w = &ew } },
+		{ .id = 7, .kind = IMG_FILE_REG, .flags = 1, .ino = 40,
+		  .path = "/tmp/seed.log", .pos = 12 },
+	};
+	struct img_proc z = { .pid = 7, .ppid = 5, .pgid = 5, .sid = 1,
+			      .exit_status = 3 << 8, .comm = "z" };
+	struct img_chunk ab = { .flags = IMG_CHUNK_EOR, .len = 2,
+				.data = (uint8_t *)"ab" };
+	struct img_chunk empty = { .flags = IMG_CHUNK_EOR };
+	struct img_fd fd = { .type = IMG_FD_FILE };
+	size_t i;
+
+	if (header(w))
+		return -1;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (img_write_file(w, &f[i]))
+			return -1;
+		if (f[i].id == 1 && img_write_file_data(w, 1, "bytes", 5))
+			return -1;
+		if (f[i].id == 3 &&
+		    (img_write_file_chunk(w, 3, &ab) ||
+		     img_write_file_chunk(w, 3, &empty)))
+			return -1;
+	}
+	if (proc(w, 5, 1) || thread(w, 5))
+		return -1;
+	for (i = 1; i <= 7; i++) {
+		fd.fd = i + 2;
+		fd.file = i;
+		if (img_write_fd(w, &fd))
+			return -1;
+	}
+	return proc(w, 6, 1) || thread(w, 6) || img_write_zombie(w, &z);
+}
+
 static int seed(const char *dir, const char *name,
 		int (*fill)(struct img_writer *))
 {
@@ -129,7 +182,8 @@ int main(int argc, char **argv)
 	log_init("mkseed", LOG_WARN);
 	if (seed(argv[1], "minimal.ckpt", minimal) ||
 	    seed(argv[1], "rich.ckpt", rich) ||
-	    seed(argv[1], "shared.ckpt", shared))
+	    seed(argv[1], "shared.ckpt", shared) ||
+	    seed(argv[1], "files.ckpt", files_fill))
 		return 1;
 	return 0;
 }
