@@ -81,6 +81,10 @@ static void print_thread(const struct bt_image *src,
 
 	printf("thread %d sigmask %#" PRIx64 " pending %u\n", t->tid,
 	       t->sigmask, t->nr_siginfo);
+	printf("caps %d inh %#" PRIx64 " prm %#" PRIx64 " eff %#" PRIx64
+	       " bnd %#" PRIx64 " amb %#" PRIx64 " securebits %#x\n", t->tid,
+	       t->caps.inh, t->caps.prm, t->caps.eff, t->caps.bnd,
+	       t->caps.amb, t->caps.securebits);
 	if (t->regs_isa != arch_isa())
 		return;
 	for (i = 0; i < (int)t->nr_regs; i++)
@@ -265,9 +269,10 @@ static void print_process(const struct bt_image *src)
 		return;
 	}
 
-	printf("process %d ppid %d pgid %d sid %d comm %s exe %s cwd %s threads %u\n",
+	printf("process %d ppid %d pgid %d sid %d comm %s exe %s cwd %s threads %u dumpable %u\n",
 	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
-	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads);
+	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads,
+	       p->proc.dumpable);
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);
 	for (i = 0; i < p->nr_vmas; i++) {
@@ -407,6 +412,12 @@ static void json_thread(const struct bt_image *src,
 	json_kstr(0, "comm", t->comm);
 	json_hex(0, "sigmask", t->sigmask);
 	json_u64(0, "pending", t->nr_siginfo);
+	json_hex(0, "cap_inheritable", t->caps.inh);
+	json_hex(0, "cap_permitted", t->caps.prm);
+	json_hex(0, "cap_effective", t->caps.eff);
+	json_hex(0, "cap_bounding", t->caps.bnd);
+	json_hex(0, "cap_ambient", t->caps.amb);
+	json_hex(0, "securebits", t->caps.securebits);
 	json_kstr(0, "regs_isa", img_isa_name(t->regs_isa));
 	json_regs_and_stack(src, t);
 	putchar('}');
@@ -563,6 +574,7 @@ static void json_proc_fields(const struct img_proc *pr)
 	json_u64(0, "euid", pr->euid);
 	json_u64(0, "egid", pr->egid);
 	json_hex(0, "umask", pr->umask);
+	json_u64(0, "dumpable", pr->dumpable);
 	json_kstr(0, "comm", pr->comm);
 	json_kstr(0, "exe", pr->exe);
 	json_kstr(0, "cwd", pr->cwd);

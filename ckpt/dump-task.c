@@ -1,8 +1,8 @@
 /*
  * Dump of the process-wide and per-thread state: identity, mm fields,
- * credentials, limits, auxv, and for each thread its registers, masks,
- * pending signals and the kernel-side pointers (tid address, robust list,
- * rseq, sigaltstack). What /proc and ptrace do not show is asked by remote
+ * credentials, limits, auxv, the dumpable flag, and for each thread its
+ * registers, masks, pending signals, capabilities and securebits, and the
+ * kernel-side pointers (tid address, robust list, rseq, sigaltstack). What /proc and ptrace do not show is asked by remote
  * system calls in the frozen target.
  */
 #include <sys/prctl.h>
@@ -260,6 +260,11 @@ int dump_collect_proc(struct dump_ctx *c)
 	    collect_rlimits(c, p) || collect_personality(c, p) ||
 	    collect_itimers(c, p))
 		return -1;
+	/* the mm's flag, not in /proc: a change of ids or exec sets it */
+	if (inject_syscall(c->ip, c->leader, &ret, SYS_prctl, PR_GET_DUMPABLE,
+			   0, 0, 0, 0, 0) || ret < 0)
+		return -1;
+	p->dumpable = ret;
 	p->nr_threads = c->ip->nr_threads;
 	return 0;
 }
@@ -309,7 +314,45 @@ static int collect_remote(struct dump_ctx *c, int ti, struct img_thread *t)
 			   ip->scratch, 0, 0, 0, 0) || ret ||
 	    inject_read(ip, ip->scratch, &t->clear_tid, sizeof(uint64_t)))
 		return -1;
+	/* per thread, and in no /proc file */
+	if (inject_syscall(ip, ti, &ret, SYS_prctl, PR_GET_SECUREBITS, 0, 0,
+			   0, 0, 0) || ret < 0)
+		return -1;
+	t->caps.securebits = ret;
 	return 0;
+}
+
+/* The thread's five capability sets, from /proc/PID/task/TID/status. */
+static int collect_caps(struct dump_ctx *c, struct img_thread *t)
+{
+	static const char *const keys[] = {
+		"\nCapInh:", "\nCapPrm:", "\nCapEff:", "\nCapBnd:",
+		"\nCapAmb:",
+	};
+	uint64_t *sets[] = {
+		&t->caps.inh, &t->caps.prm, &t->caps.eff, &t->caps.bnd,
+		&t->caps.amb,
+	};
+	char path[64], *s;
+	unsigned long v;
+	size_t i;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", c->pid,
+		 t->tid);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (status_field(s, keys[i], 16, &v)) {
+			errno = ENODATA;
+			ret = -1;
+			break;
+		}
+		*sets[i] = v;
+	}
+	free(s);
+	return ret;
 }
 
 static void collect_comm(struct dump_ctx *c, struct img_thread *t)
@@ -363,7 +406,8 @@ static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 		t->rseq_sig = rc.signature;
 	}
 	if (collect_siginfo(t->tid, 0, t) ||
-	    (it->tid == c->pid && collect_siginfo(t->tid, 1, t)))
+	    (it->tid == c->pid && collect_siginfo(t->tid, 1, t)) ||
+	    collect_caps(c, t))
 		return -1;
 	return collect_remote(c, ti, t);
 }

@@ -316,7 +316,9 @@ void dec_check(struct dec *d, int ok, const char *fmt, ...)
 /*
  * i32 pid ppid pgid sid; u32 umask personality uid gid nr_threads;
  * str comm (<= 15 bytes); optstr exe cwd root; u64 x 11 mm;
- * u32 nr_auxv, u64 x nr_auxv; u32 nr_rlimits, (u64 cur, u64 max) x nr
+ * u32 nr_auxv, u64 x nr_auxv; u32 nr_rlimits, (u64 cur, u64 max) x nr;
+ * u32 euid suid egid sgid nr_groups, u32 x nr_groups;
+ * (u64 interval_us, u64 value_us) x 3 itimers; u32 no_new_privs dumpable
  */
 static void enc_mm(struct enc *e, const struct img_mm *m)
 {
@@ -395,6 +397,7 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 		enc_u64(e, p->itimers[i].value_us);
 	}
 	enc_u32(e, p->no_new_privs);
+	enc_u32(e, p->dumpable);
 	return e->err ? -1 : 0;
 }
 
@@ -471,6 +474,9 @@ int img_dec_proc(struct dec *d, struct img_proc *p)
 	dec_timers(d, p);
 	dec_u32(d, &p->no_new_privs);
 	dec_check(d, p->no_new_privs <= 1, "no_new_privs %u", p->no_new_privs);
+	dec_u32(d, &p->dumpable);
+	dec_check(d, p->dumpable <= IMG_DUMPABLE_MAX, "dumpable %u",
+		  p->dumpable);
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->nr_threads >= 1, "nr_threads %u", p->nr_threads);
 	dec_check(d, !(p->umask & ~0777u), "bad umask %#o", p->umask);
@@ -538,8 +544,19 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
  * i32 tid; u32 regs_isa nr_regs; u64 x nr_regs; u32 xstate_len, bytes;
  * u64 sigmask clear_tid robust_list robust_len rseq rseq_sig;
  * u32 rseq_len ss_flags; u64 ss_sp ss_size;
- * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm
+ * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm;
+ * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits
  */
+static void enc_caps(struct enc *e, const struct img_caps *c)
+{
+	enc_u64(e, c->inh);
+	enc_u64(e, c->prm);
+	enc_u64(e, c->eff);
+	enc_u64(e, c->bnd);
+	enc_u64(e, c->amb);
+	enc_u32(e, c->securebits);
+}
+
 int img_enc_thread(struct enc *e, const struct img_thread *t)
 {
 	uint32_t i;
@@ -571,7 +588,23 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 		enc_bytes(e, t->siginfo[i].data, IMG_SIGINFO_SIZE);
 	}
 	enc_comm(e, t->comm);
+	enc_caps(e, &t->caps);
 	return e->err ? -1 : 0;
+}
+
+static void dec_caps(struct dec *d, struct img_thread *t)
+{
+	struct img_caps *c = &t->caps;
+	const char *bad;
+
+	dec_u64(d, &c->inh);
+	dec_u64(d, &c->prm);
+	dec_u64(d, &c->eff);
+	dec_u64(d, &c->bnd);
+	dec_u64(d, &c->amb);
+	dec_u32(d, &c->securebits);
+	bad = img_caps_invalid(c);
+	dec_check(d, !bad, "thread %d: %s", t->tid, bad);
 }
 
 static void dec_siginfo(struct dec *d, struct img_thread *t)
@@ -612,6 +645,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	dec_u64(d, &t->ss_size);
 	dec_siginfo(d, t);
 	dec_comm(d, t->comm);
+	dec_caps(d, t);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);

@@ -78,6 +78,13 @@ enum img_rec_type {
 #define IMG_MAX_SHMS		65536
 #define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
 #define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
+/*
+ * The securebits Linux knows (<linux/securebits.h>): NOROOT,
+ * NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, and since 6.14
+ * EXEC_RESTRICT_FILE and EXEC_DENY_INTERACTIVE, each followed by its lock.
+ */
+#define IMG_SECUREBITS_KNOWN	0xfffu
+#define IMG_DUMPABLE_MAX	2	/* SUID_DUMP_ROOT */
 
 struct img_header {
 	uint32_t version;
@@ -121,6 +128,7 @@ struct img_proc {
 		uint64_t interval_us, value_us;
 	} itimers[3];
 	uint32_t no_new_privs;	/* prctl(PR_SET_NO_NEW_PRIVS) */
+	uint32_t dumpable;	/* prctl(PR_GET_DUMPABLE): 0, 1 or 2 */
 	/*
 	 * A zombie (written as a ZOMBIE record): only pid, ppid, pgid, sid,
 	 * comm and exit_status mean anything, nr_threads is 0 and no other
@@ -153,6 +161,14 @@ struct img_thread {
 	uint32_t nr_siginfo;
 	struct img_siginfo *siginfo;
 	char comm[16];		/* the thread's name, NUL terminated */
+	/*
+	 * Capabilities and securebits belong to a thread's credentials, so
+	 * each thread has its own: bit n is capability n (capabilities(7)).
+	 */
+	struct img_caps {
+		uint64_t inh, prm, eff, bnd, amb;
+		uint32_t securebits;	/* prctl(PR_GET_SECUREBITS) */
+	} caps;
 };
 
 /* img_vma.flags */
@@ -498,6 +514,10 @@ const char *img_rec_name(uint32_t type);
  * from 1 to IMG_NSIG with or without the core-dump bit? */
 int img_exit_status_ok(uint32_t status);
 const char *img_isa_name(uint32_t isa);
+/* "cap_kill" for capability 5; NULL for a number this build does not know */
+const char *img_cap_name(unsigned int cap);
+/* NULL if the sets are consistent, else what is wrong with them */
+const char *img_caps_invalid(const struct img_caps *c);
 
 /* CRC32C (Castagnoli), as used for every record: crc starts at 0. */
 uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);

@@ -1,10 +1,13 @@
 /*
  * What an image must satisfy on this host before any process is created:
  * a tree with its root first and parents before children, registers of
- * this ISA, page size, every PID and TID it needs free, and zombies that
- * can die again as they died.
+ * this ISA, page size, every PID and TID it needs free, zombies that
+ * can die again as they died, and capabilities that restore can give.
  */
+#include <sys/prctl.h>
 #include <errno.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +131,149 @@ static int check_zombie(struct restore_ctx *c, const struct img_proc *z)
 	return 0;
 }
 
+/* restore's own sets and securebits, which each child starts with */
+static int read_own_caps(struct img_caps *own)
+{
+	static const char *const keys[] = {
+		"\nCapInh:", "\nCapPrm:", "\nCapEff:", "\nCapBnd:",
+		"\nCapAmb:",
+	};
+	uint64_t *sets[] = { &own->inh, &own->prm, &own->eff, &own->bnd,
+			     &own->amb };
+	char *s = read_file_str("/proc/self/status", NULL), *p;
+	size_t i;
+	int bits;
+
+	if (!s)
+		goto err;
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		p = strstr(s, keys[i]);
+		if (!p)
+			break;
+		*sets[i] = strtoull(p + strlen(keys[i]), NULL, 16);
+	}
+	free(s);
+	bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	if (i < ARRAY_SIZE(keys) || bits < 0)
+		goto err;
+	own->securebits = bits;
+	return 0;
+err:
+	pr_perror("can't read restore's own capabilities");
+	return -1;
+}
+
+int restore_sets_securebits(const struct img_caps *own,
+			    const struct img_caps *want)
+{
+	uint32_t now = own->securebits | SECBIT_KEEP_CAPS;
+
+	return !!((want->securebits ^ now) & ~(uint32_t)SECBIT_KEEP_CAPS);
+}
+
+static void cap_str(char *buf, size_t len, unsigned int cap)
+{
+	const char *name = img_cap_name(cap);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "capability %u", cap);
+}
+
+/* The lowest capability of want that have lacks, or -1. */
+static int first_lacking(uint64_t want, uint64_t have)
+{
+	uint64_t m = want & ~have;
+
+	return m ? __builtin_ctzll(m) : -1;
+}
+
+static int refuse_cap(struct restore_ctx *c, const struct img_thread *t,
+		      int cap, const char *set)
+{
+	char name[32];
+
+	cap_str(name, sizeof(name), cap);
+	pr_err("can't restore process %d of %s: restore lacks %s, which thread %d had in its %s set",
+	       c->proc->proc.pid, c->path, name, t->tid, set);
+	return -1;
+}
+
+/*
+ * A thread must come back with every capability it had, as CRIU does:
+ * a program that runs on without one fails later and far from the cause.
+ * Restore can only give from its own: capset(2) never adds to the
+ * permitted set, and adds to the inheritable set only from the bounding
+ * set (with CAP_SETPCAP) or the permitted one. The bounding set is the
+ * exception, see check_bounding().
+ */
+static int check_thread_caps(struct restore_ctx *c, const struct img_thread *t)
+{
+	const struct img_caps *own = &c->own_caps, *want = &t->caps;
+	int setpcap = !!(own->eff & (1ULL << CAP_SETPCAP));
+	int cap;
+
+	cap = first_lacking(want->prm, own->prm);
+	if (cap >= 0)
+		return refuse_cap(c, t, cap, "permitted");
+	cap = first_lacking(want->inh,
+			    own->inh | (setpcap ? own->bnd : own->prm));
+	if (cap >= 0)
+		return refuse_cap(c, t, cap, "inheritable");
+	if (!setpcap && ((own->bnd & ~want->bnd) ||
+			 restore_sets_securebits(own, want))) {
+		pr_err("can't restore process %d of %s: restore lacks cap_setpcap, which setting the bounding set and securebits of thread %d takes",
+		       c->proc->proc.pid, c->path, t->tid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A capability of the image's bounding set that restore's lacks cannot
+ * be put back (nothing can raise a bounding set), but the process never
+ * held it: it limits only what a later execve() grants. Like CRIU, go on,
+ * but say so, once per process.
+ */
+static void check_bounding(struct restore_ctx *c, const struct img_process *p)
+{
+	uint64_t lost = 0;
+	char name[32];
+	uint32_t i;
+	int cap;
+
+	for (i = 0; i < p->nr_threads; i++)
+		lost |= p->threads[i].caps.bnd & ~c->own_caps.bnd;
+	for (cap = 0; cap < 64; cap++) {
+		if (!(lost & (1ULL << cap)))
+			continue;
+		cap_str(name, sizeof(name), cap);
+		pr_warn("%s: process %d comes back without %s in its bounding set: restore lacks it",
+			c->path, p->proc.pid, name);
+	}
+}
+
+static int check_caps(struct restore_ctx *c)
+{
+	struct img_process *p;
+	uint32_t i, k;
+	int ret = 0;
+
+	if (read_own_caps(&c->own_caps))
+		return -1;
+	for (i = 0; i < c->img->nr_procs; i++) {
+		p = &c->img->procs[i];
+		c->proc = p;
+		for (k = 0; k < p->nr_threads && !ret; k++)
+			ret = check_thread_caps(c, &p->threads[k]);
+		if (!ret)
+			check_bounding(c, p);
+	}
+	c->proc = &c->img->procs[0];
+	return ret;
+}
+
 int restore_check(struct restore_ctx *c)
 {
 	uint32_t i;
@@ -160,5 +306,7 @@ int restore_check(struct restore_ctx *c)
 	for (i = 0; i < c->img->nr_procs; i++)
 		if (check_ids(c, &c->img->procs[i]))
 			return EXIT_PIDTAKEN;
+	if (check_caps(c))
+		return EXIT_FAILED;
 	return 0;
 }

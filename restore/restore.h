@@ -12,8 +12,9 @@
  *    moves the vdso, maps every VMA and reads the pages straight from the
  *    image file into place;
  * 4. threads are cloned with their TIDs, signal state and per-thread
- *    kernel pointers set, and every thread gets its registers and FPU
- *    state through ptrace before the restorer detaches (task.c).
+ *    kernel pointers set, then each thread's credentials (creds.c), and
+ *    every thread gets its registers and FPU state through ptrace before
+ *    the restorer detaches (task.c).
  *
  * This differs from the "restorer blob" of DESIGN.md: no freestanding code
  * runs in the target, and the kernel itself loads the full register and
@@ -58,10 +59,15 @@ struct restore_ctx {
 	int thp;		/* transparent huge page mode of the host */
 	uint64_t huge_size;
 	uint8_t *vpages;	/* per VMA: VP_ANY, VP_HUGE */
+	struct img_caps own_caps;	/* restore's, which children start with */
 };
 
 /* check.c: the image against this host; returns an exit status or 0. */
 int restore_check(struct restore_ctx *c);
+/* Do want's securebits take PR_SET_SECUREBITS (and so CAP_SETPCAP) from
+ * a thread with restore's own, after PR_SET_KEEPCAPS? */
+int restore_sets_securebits(const struct img_caps *own,
+			    const struct img_caps *want);
 /* child.c: create the processes of the image (all[0] the root, each
  * created by its parent) waiting to be seized; 0 or an exit status. */
 int restore_create_tree(struct restore_ctx *all, int n);
@@ -91,6 +97,8 @@ int restore_kfds_fill(const struct image *img, const struct img_process *p,
 int restore_mm(struct restore_ctx *c) __must_check;
 /* task.c */
 int restore_task(struct restore_ctx *c) __must_check;
+/* creds.c: ids, capabilities, securebits of every thread, dumpable */
+int restore_creds(struct restore_ctx *c) __must_check;
 
 /* A remote call that must succeed: logs "what" with the error. */
 int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,

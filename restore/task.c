@@ -102,32 +102,6 @@ static int queue_signals(struct restore_ctx *c, const struct img_thread *t)
 	return 0;
 }
 
-/*
- * Credentials are per thread in the kernel, so each thread drops to the
- * image's ids itself; last, because the calls before need our privilege.
- */
-static int set_creds(struct restore_ctx *c, int ti)
-{
-	const struct img_proc *p = &c->proc->proc;
-	size_t glen = p->nr_groups * sizeof(uint32_t);
-
-	if (glen > c->ip->scratch_len) {
-		pr_err("%s: %u supplementary groups are more than restore can set",
-		       c->path, p->nr_groups);
-		return -1;
-	}
-	if (glen && inject_write(c->ip, c->ip->scratch, p->groups, glen))
-		return -1;
-	if (rcall(c, ti, "set the groups", NULL, SYS_setgroups, p->nr_groups,
-		  c->ip->scratch, 0, 0, 0, 0) ||
-	    rcall(c, ti, "set the group ids", NULL, SYS_setresgid, p->gid,
-		  p->egid, p->sgid, 0, 0, 0) ||
-	    rcall(c, ti, "set the user ids", NULL, SYS_setresuid, p->uid,
-		  p->euid, p->suid, 0, 0, 0))
-		return -1;
-	return 0;
-}
-
 /* Interval timers last: signals are blocked until the registers load. */
 static int set_itimers(struct restore_ctx *c)
 {
@@ -160,18 +134,6 @@ static int set_itimers(struct restore_ctx *c)
 			return -1;
 	}
 	return 0;
-}
-
-static int needs_creds(const struct img_proc *p)
-{
-	uid_t r, e, s;
-	gid_t gr, ge, gs;
-
-	if (getresuid(&r, &e, &s) || getresgid(&gr, &ge, &gs))
-		return 1;
-	/* the same ids as ours (root restoring root): keep our groups too */
-	return p->uid != r || p->euid != e || p->suid != s ||
-	       p->gid != gr || p->egid != ge || p->sgid != gs;
 }
 
 static int create_threads(struct restore_ctx *c)
@@ -227,17 +189,8 @@ int restore_task(struct restore_ctx *c)
 		if (rcall(c, i, "set no_new_privs", NULL, SYS_prctl,
 			  PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
 			return -1;
-	if (needs_creds(&c->proc->proc)) {
-		for (i = 0; i < c->proc->nr_threads; i++)
-			if (set_creds(c, i))
-				return -1;
-		/* a change of ids made the process non-dumpable: /proc files
-		 * owned by root, no ptrace by its own user */
-		if (rcall(c, 0, "make it dumpable", NULL, SYS_prctl,
-			  PR_SET_DUMPABLE, 1, 0, 0, 0, 0))
-			return -1;
-	}
-	if (set_itimers(c))
+	/* last of what needs our privilege in the target (creds.c) */
+	if (restore_creds(c) || set_itimers(c))
 		return -1;
 	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,
 		  0, 0, 0, 0, 0) ||

@@ -41,7 +41,7 @@ WLS=$TOP/tests/workloads
 ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   syscalls signals fpu memory bigmem sparse files tty ckpt-restore
 	   exit-status detach bad-args bad-image sigterm target-dies
-	   thread-churn dump-twice restore-again creds timers seccomp
+	   thread-churn dump-twice restore-again creds caps timers seccomp
 	   compress pipe sym plugin-chunks serve serve-faults encrypt
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
@@ -570,6 +570,43 @@ t_creds() {
 	[[ $IDS_BEFORE == *65534* ]] || fail "setpriv did not take: $IDS_BEFORE"
 	HOOK_RESTORED=check_ids
 	wl_test_started
+}
+
+# Capabilities, securebits and the dumpable flag come back thread by
+# thread (tests/workloads/caps.c checks them); ckpt inspect shows them;
+# a restore that lacks one of the capabilities refuses, naming it.
+t_caps() {
+	need "$WLB/caps" "$(command -v setpriv)"
+	chmod 0777 "$D"
+	start_wl "$WLB/caps"
+	HOOK_DUMPED=check_caps_image
+	wl_test_started
+}
+
+check_caps_image() {
+	local n py
+	expect_exit 0 "$CKPT" inspect "$D/img"
+	grep -Eq "^process $PID .* dumpable 0\$" "$D/cmd.out" ||
+		fail "inspect: not dumpable 0: $(grep ^process "$D/cmd.out")"
+	n=$(grep -Ec "^caps [0-9]+ inh 0x400 prm 0x420 eff 0x420 bnd 0x[0-9a-f]+ amb 0x400 securebits 0x1d\$" "$D/cmd.out")
+	((n == 1)) || fail "inspect: $n threads with the main thread's caps:" \
+			   "$(grep ^caps "$D/cmd.out")"
+	grep -Eq "^caps [0-9]+ inh 0x400 prm 0x420 eff 0x20 " "$D/cmd.out" ||
+		fail "inspect: no thread with only cap_kill effective"
+	expect_exit 0 "$CKPT" inspect --json "$D/img"
+	py='import json,sys
+t=json.load(sys.stdin)["processes"][0]["threads"]
+s=sorted((x["cap_effective"],x["cap_ambient"],x["securebits"]) for x in t)
+sys.exit(s!=[("0x20","0x400","0x1d"),("0x420","0x400","0x1d")])'
+	python3 -c "$py" <"$D/cmd.out" ||
+		fail "inspect --json: caps $(grep -o '"cap_[a-z]*":"[^"]*"' \
+					     "$D/cmd.out" | tr '\n' ' ')"
+	expect_exit 70 setpriv --bounding-set=-net_bind_service "$RESTORE" \
+		"$D/img"
+	one_line_err
+	grep -q "process $PID .*cap_net_bind_service" "$D/cmd.err" ||
+		fail "the refusal does not name the capability: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "a refused restore left PID $PID behind"
 }
 
 t_timers() {

@@ -103,6 +103,13 @@ static void w_header(struct img_writer *w)
 	ck_assert_int_eq(img_write_header(w, &h), 0);
 }
 
+/* what w_proc_of() and w_thread() write; a test may damage them first */
+static uint32_t proc_dumpable = 2;
+static struct img_caps thread_caps = {
+	.inh = 0x400, .prm = 0x1420, .eff = 0x420, .bnd = 0x1fffeffffff,
+	.amb = 0x400, .securebits = 0x1d,
+};
+
 static void w_proc_of(struct img_writer *w, int32_t pid, int32_t ppid,
 		      uint32_t nr_threads)
 {
@@ -119,7 +126,7 @@ static void w_proc_of(struct img_writer *w, int32_t pid, int32_t ppid,
 		.euid = 1001, .suid = 1002, .egid = 1003, .sgid = 1004,
 		.nr_groups = 3, .groups = groups,
 		.itimers = { { 1, 2 }, { 3, 4 }, { 5, 6 } },
-		.no_new_privs = 1,
+		.no_new_privs = 1, .dumpable = proc_dumpable,
 	};
 
 	strcpy(p.comm, "testproc");
@@ -155,6 +162,7 @@ static void w_thread(struct img_writer *w, int32_t tid)
 		.robust_len = 24, .rseq = 0x7f20, .rseq_sig = 0x53053053,
 		.rseq_len = 32, .ss_flags = 2, .ss_sp = 0x9000,
 		.ss_size = 8192, .nr_siginfo = 2, .siginfo = si,
+		.caps = thread_caps,
 	};
 	int i;
 
@@ -533,6 +541,7 @@ static void check_proc1(const struct img_process *p)
 	ck_assert_uint_eq(p->proc.itimers[0].interval_us, 1);
 	ck_assert_uint_eq(p->proc.itimers[2].value_us, 6);
 	ck_assert_uint_eq(p->proc.no_new_privs, 1);
+	ck_assert_uint_eq(p->proc.dumpable, 2);
 	ck_assert_uint_eq(p->proc.nr_threads, 2);
 	ck_assert_uint_eq(p->nr_threads, 2);
 }
@@ -558,6 +567,12 @@ static void check_thread(const struct img_thread *t, int32_t tid)
 	ck_assert_uint_eq(t->siginfo[1].shared, 0);
 	fill(si, sizeof(si), 2);
 	ck_assert_mem_eq(t->siginfo[1].data, si, sizeof(si));
+	ck_assert_uint_eq(t->caps.inh, 0x400);
+	ck_assert_uint_eq(t->caps.prm, 0x1420);
+	ck_assert_uint_eq(t->caps.eff, 0x420);
+	ck_assert_uint_eq(t->caps.bnd, 0x1fffeffffff);
+	ck_assert_uint_eq(t->caps.amb, 0x400);
+	ck_assert_uint_eq(t->caps.securebits, 0x1d);
 }
 
 static void check_vmas(const struct img_process *p)
@@ -1040,6 +1055,65 @@ START_TEST(test_refuse_thread_count_mismatch)
 	struct img_writer *w = begin_proc(2);
 
 	commit_expect_refused(w, "1 THREAD records, its PROC says 2");
+}
+END_TEST
+
+/* each rule of the capability sets, broken alone */
+START_TEST(test_refuse_bad_caps)
+{
+	static const struct {
+		struct img_caps caps;
+		const char *want;
+	} t[] = {
+		{ { .prm = 0x20, .eff = 0x420 },
+		  "thread 10: effective capabilities outside the permitted set" },
+		{ { .prm = 0x420, .inh = 0x20, .amb = 0x400 },
+		  "thread 10: ambient capabilities outside permitted and inheritable" },
+		{ { .prm = 0x20, .inh = 0x400, .amb = 0x400 },
+		  "thread 10: ambient capabilities outside permitted and inheritable" },
+		{ { .securebits = 0x1000 }, "thread 10: unknown securebits" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		thread_caps = t[i].caps;
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_caps_limits_accepted)
+{
+	struct image *img;
+
+	thread_caps = (struct img_caps){
+		.inh = ~0ull, .prm = ~0ull, .eff = ~0ull, .bnd = ~0ull,
+		.amb = ~0ull, .securebits = IMG_SECUREBITS_KNOWN,
+	};
+	proc_dumpable = 0;
+	ck_assert_int_eq(img_writer_commit(begin_proc(1)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].threads[0].caps.amb, ~0ull);
+	ck_assert_uint_eq(img->procs[0].proc.dumpable, 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_bad_dumpable)
+{
+	proc_dumpable = 3;
+	commit_expect_refused(begin_proc(1), "dumpable 3");
+}
+END_TEST
+
+START_TEST(test_cap_names)
+{
+	ck_assert_str_eq(img_cap_name(0), "cap_chown");
+	ck_assert_str_eq(img_cap_name(10), "cap_net_bind_service");
+	ck_assert_str_eq(img_cap_name(40), "cap_checkpoint_restore");
+	ck_assert_ptr_null(img_cap_name(41));
+	ck_assert_ptr_null(img_cap_name(63));
 }
 END_TEST
 
@@ -1897,6 +1971,10 @@ static Suite *image_suite(void)
 	add(sem, test_refuse_overlapping_pages);
 	add(sem, test_refuse_thread_count_mismatch);
 	add(sem, test_refuse_too_many_threads);
+	add(sem, test_refuse_bad_caps);
+	add(sem, test_caps_limits_accepted);
+	add(sem, test_refuse_bad_dumpable);
+	add(sem, test_cap_names);
 	add(sem, test_refuse_duplicate_tid);
 	add(sem, test_refuse_duplicate_fd);
 	add(sem, test_refuse_bad_fd);
