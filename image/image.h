@@ -15,15 +15,20 @@
  * All integers are little endian and fixed width; strings are a u32 length
  * and that many bytes, without NUL. Payloads are encoded field by field by
  * this module, never copied raw from a C struct. The records of a process
- * follow its IMG_REC_PROC record, so an image can hold a tree.
- *
- * Memory that several processes map together (a MAP_SHARED anonymous
- * region, a memfd, a System V segment) is one SHM record before the first
- * PROC, followed by PAGES records whose addr is an offset in the object:
- * its pages are in the image once, and each VMA that maps it names it.
  * follow its IMG_REC_PROC record, so an image can hold a tree. A zombie
  * of the tree (exited, not yet reaped by its parent) is one IMG_REC_ZOMBIE
  * record and nothing else: its ids, its name and its wait status.
+ *
+ * Open files that the tree shares, or that only the tree as a whole can
+ * rebuild (pipe ends, sockets, eventfds ...), are FILE records before the
+ * first PROC, each followed by the FILE_DATA records of the bytes queued
+ * in it; FD records name them.
+ *
+ * Memory that several processes map together (a MAP_SHARED anonymous
+ * region, a memfd, a System V segment) is one SHM record before the first
+ * PROC (after the FILE records), followed by PAGES records whose addr is
+ * an offset in the object: its pages are in the image once, and each VMA
+ * that maps it names it.
  *
  * A PAGES record carries the contents of consecutive pages of one VMA; its
  * data starts at a page-aligned offset of the image so that the restorer can
