@@ -9,10 +9,10 @@
  * away what it had.
  */
 #include <sys/socket.h>
-#include <poll.h>
 #include <sys/time.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
