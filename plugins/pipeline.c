@@ -514,7 +514,7 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 	const struct ckpt_stage_ops *ops;
 	struct ckpt_stage *top;
 	const char *arg;
-	int fd = -1;
+	int fd = -1, saved;
 
 	memset(&c, 0, sizeof(c));
 	c.params = params;
@@ -535,6 +535,9 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 	errno = EBADMSG;	/* from here on: the stream is at fault */
 	if (peek(top, &c.rp[0])) {
 		pr_err("%s: %s", source, top->error);
+		/* the stage's own errno (EPIPE of a cut stream) would make
+		 * a stream that broke off look like one never opened */
+		errno = EBADMSG;
 		goto out;
 	}
 	fd = plain_file(top, &c.rp[0]);
@@ -547,6 +550,8 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 	if (fd < 0)
 		errno = EBADMSG;
 out:
+	saved = errno;	/* the caller's exit status depends on it */
 	rchain_close(&c);
+	errno = saved;
 	return fd;
 }

@@ -7,9 +7,11 @@
  * directory with O_NOFOLLOW: a client can reach nothing outside it, and
  * never a temporary (".NAME.tmp.XXXXXX"). A PUT goes to a temporary that
  * is renamed in place only after the zero frame and an fsync; if the
- * client vanishes, or SIGTERM comes, the temporary is unlinked.
+ * client vanishes, a frame fails its integrity check (net.c), or SIGTERM
+ * comes, the temporary is unlinked.
  */
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "plugins/serve-priv.h"
 
 #define TMPNAME_MAX		(NET_NAME_MAX + 32)
+#define DRAIN_MAX		(64u << 20)
 
 /* for the SIGTERM handler: the temporary to remove */
 static volatile sig_atomic_t tmp_live;
@@ -94,16 +97,16 @@ static int make_tmp(int dirfd, const char *name)
 
 
 /* The frames of the image into fd until the zero frame; bytes in *total. */
-static int recv_image(int sock, int fd, unsigned char *buf, size_t *total,
-		      const char **why)
+static int recv_image(struct net_conn *c, int fd, unsigned char *buf,
+		      size_t *total, const char **why)
 {
 	size_t len;
 
 	*total = 0;
 	for (;;) {
-		if (net_recv_frame(sock, buf, NET_FRAME_MAX, &len)) {
+		if (net_recv_frame(c, buf, NET_FRAME_MAX, &len)) {
 			*why = errno == EPIPE ? "client went away" :
-			       strerror(errno);
+			       net_strerror(errno);
 			return -1;
 		}
 		if (!len)
@@ -116,10 +119,36 @@ static int recv_image(int sock, int fd, unsigned char *buf, size_t *total,
 	}
 }
 
-static int do_put(int sock, int dirfd, const char *name, const char *peer)
+/*
+ * After our "ERR" in the middle of a PUT: closing with the client's data
+ * unread would reset the connection, and the client could lose the
+ * reason along with it. So we stop sending and read on, up to a bound,
+ * until the client (which looks for our message between its frames)
+ * closes.
+ */
+static void drain(int sock, unsigned char *buf)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	if (shutdown(sock, SHUT_WR))
+		return;
+	while (total < DRAIN_MAX) {
+		n = read(sock, buf, NET_FRAME_MAX);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		total += n;
+	}
+}
+
+static int do_put(struct net_conn *c, int dirfd, const char *name,
+		  const char *peer)
 {
 	unsigned char *buf = malloc(NET_FRAME_MAX);
 	const char *why = "out of memory";
+	const char *reply = "ERR can't store the image";
 	size_t total = 0;
 	int fd = -1;
 
@@ -130,12 +159,16 @@ static int do_put(int sock, int dirfd, const char *name, const char *peer)
 		why = strerror(errno);
 		goto err;
 	}
-	if (net_send_msg(sock, "OK")) {
+	if (net_send_msg(c, "OK")) {
 		why = "client went away";
 		goto err;
 	}
-	if (recv_image(sock, fd, buf, &total, &why))
+	if (recv_image(c, fd, buf, &total, &why)) {
+		if (errno == EBADMSG)
+			reply = "ERR the image failed its integrity check on "
+				"the way (changed in transit?): not stored";
 		goto err;
+	}
 	if (fsync(fd) || close(fd)) {
 		fd = -1;
 		why = strerror(errno);
@@ -149,7 +182,7 @@ static int do_put(int sock, int dirfd, const char *name, const char *peer)
 	tmp_live = 0;
 	fsync(dirfd);
 	free(buf);
-	if (net_send_msg(sock, "OK")) {
+	if (net_send_msg(c, "OK")) {
 		pr_warn("%s put %s: stored, but the client left before the reply",
 			peer, name);
 		return -1;
@@ -160,15 +193,15 @@ err:
 	if (fd >= 0)
 		close(fd);
 	drop_tmp();
-	free(buf);
 	pr_warn("%s put %s: failed: %s", peer, name, why);
-	if (net_send_msg(sock, "ERR can't store the image"))
-		return -1;
+	if (!net_send_msg(c, reply) && buf)
+		drain(c->fd, buf);
+	free(buf);
 	return -1;
 }
 
-static int send_file(int sock, int fd, unsigned char *buf, size_t *total,
-		     const char **why)
+static int send_file(struct net_conn *c, int fd, unsigned char *buf,
+		     size_t *total, const char **why)
 {
 	ssize_t n;
 
@@ -180,20 +213,21 @@ static int send_file(int sock, int fd, unsigned char *buf, size_t *total,
 			*why = strerror(errno);
 			return -1;
 		}
-		if (net_send_frame(sock, buf, n)) {
+		if (net_send_frame(c, buf, n)) {
 			*why = "client went away";
 			return -1;
 		}
 		*total += n;
 	}
-	if (net_send_frame(sock, NULL, 0)) {
+	if (net_send_frame(c, NULL, 0)) {
 		*why = "client went away";
 		return -1;
 	}
 	return 0;
 }
 
-static int do_get(int sock, int dirfd, const char *name, const char *peer)
+static int do_get(struct net_conn *c, int dirfd, const char *name,
+		  const char *peer)
 {
 	unsigned char *buf = malloc(NET_FRAME_MAX);
 	const char *why = "out of memory", *reply = "ERR server error";
@@ -210,12 +244,12 @@ static int do_get(int sock, int dirfd, const char *name, const char *peer)
 	}
 	if (!buf)
 		goto err;
-	if (net_send_msg(sock, "OK")) {
+	if (net_send_msg(c, "OK")) {
 		why = "client went away";
 		goto err;
 	}
 	reply = NULL;
-	if (send_file(sock, fd, buf, &total, &why))
+	if (send_file(c, fd, buf, &total, &why))
 		goto err;
 	pr_info("%s get %s: ok, %zu bytes", peer, name, total);
 	close(fd);
@@ -226,19 +260,19 @@ err:
 		close(fd);
 	free(buf);
 	pr_warn("%s get %s: failed: %s", peer, name, why);
-	if (reply && net_send_msg(sock, reply))
+	if (reply && net_send_msg(c, reply))
 		return -1;
 	return -1;
 }
 
 /* "PUT NAME" or "GET NAME" */
-static void serve_request(int sock, int dirfd, const char *peer)
+static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 {
 	char req[NET_NAME_MAX + 64], *name;
 
-	if (net_recv_msg(sock, req, sizeof(req))) {
+	if (net_recv_msg(c, req, sizeof(req))) {
 		pr_warn("%s: no request: %s", peer, errno == EPIPE ?
-			"client went away" : strerror(errno));
+			"client went away" : net_strerror(errno));
 		return;
 	}
 	name = strchr(req, ' ');
@@ -246,33 +280,36 @@ static void serve_request(int sock, int dirfd, const char *peer)
 		*name++ = '\0';
 	if (!name || (strcmp(req, "PUT") && strcmp(req, "GET"))) {
 		pr_warn("%s: bad request", peer);
-		if (net_send_msg(sock, "ERR bad request"))
+		if (net_send_msg(c, "ERR bad request"))
 			return;
 		return;
 	}
 	if (!net_name_ok(name)) {
 		pr_warn("%s %s: refused: bad image name '%.*s'", peer,
 			req[0] == 'P' ? "put" : "get", NET_NAME_MAX, name);
-		if (net_send_msg(sock, "ERR bad image name (allowed: "
+		if (net_send_msg(c, "ERR bad image name (allowed: "
 				 "[A-Za-z0-9][A-Za-z0-9._-]*, at most 200 "
 				 "characters)"))
 			return;
 		return;
 	}
-	if (req[0] == 'P' ? do_put(sock, dirfd, name, peer) :
-	    do_get(sock, dirfd, name, peer))
+	if (req[0] == 'P' ? do_put(c, dirfd, name, peer) :
+	    do_get(c, dirfd, name, peer))
 		return;
 }
 
 void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
 		const char *peer)
 {
+	struct net_conn c;
 	char err[256];
 
 	catch_term();
-	if (net_auth_server(fd, key, err, sizeof(err))) {
+	if (net_auth_server(&c, fd, key, err, sizeof(err))) {
 		pr_warn("%s: refused: %s", peer, err);
+		net_conn_free(&c);
 		return;
 	}
-	serve_request(fd, dirfd, peer);
+	serve_request(&c, dirfd, peer);
+	net_conn_free(&c);
 }

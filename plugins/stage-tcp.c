@@ -2,14 +2,17 @@
  * The "tcp" sink: tcp://HOST:PORT/NAME stores the image as NAME on a
  * `ckpt serve` (writing) or fetches it from there (reading), after a
  * mutual challenge-response authentication with the key of --auth KEYFILE
- * (net-priv.h has the protocol). HOST may be [v6]. Commit returns only
- * once the server has made the image durable; abort just closes the
- * connection, and the server throws away what it had.
+ * (net-priv.h has the protocol). Every byte after the handshake is sealed
+ * (net.c): a stream changed on the way is refused, whichever end reads
+ * it. HOST may be [v6]. Commit returns only once the server has made the
+ * image durable; abort just closes the connection, and the server throws
+ * away what it had.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 
 struct tcp_priv {
 	int fd;
+	struct net_conn conn;	/* the session on fd, once authenticated */
 	int done;		/* reading: the zero frame was seen */
 	size_t fill, pos;	/* writing: buffered; reading: handed out */
 	unsigned char *buf;	/* TCP_BUF; reading: one frame */
@@ -114,14 +118,15 @@ static int tcp_open(struct ckpt_stage *s, const char *arg, const char *op)
 	p->fd = dial(s, host, port);
 	if (p->fd < 0)
 		goto err;
-	if (net_auth_client(p->fd, key, s->error, sizeof(s->error)))
+	if (net_auth_client(&p->conn, p->fd, key, s->error,
+			    sizeof(s->error)))
 		goto err;
 	sodium_memzero(key, sizeof(key));
 	snprintf(msg, sizeof(msg), "%s %s", op, name);
-	if (net_send_msg(p->fd, msg) || net_recv_msg(p->fd, msg, sizeof(msg)))
+	if (net_send_msg(&p->conn, msg) ||
+	    net_recv_msg(&p->conn, msg, sizeof(msg)))
 		return ckpt_stage_fail(s, "%s:%s: %s", host, port,
-				       errno == EPIPE ? "connection closed" :
-				       strerror(errno));
+				       net_strerror(errno));
 	if (strcmp(msg, "OK"))
 		return ckpt_stage_fail(s, "server: %s", msg);
 	return 0;
@@ -135,14 +140,40 @@ static int tcp_open_write(struct ckpt_stage *s, const char *arg)
 	return tcp_open(s, arg, "PUT");
 }
 
+/*
+ * While we send, the server says nothing unless it gives up on the image
+ * (a frame that failed its check, a full disk): then its "ERR why" is
+ * the reason to report, rather than the EPIPE of the next send.
+ */
+static int server_gave_up(struct ckpt_stage *s, struct tcp_priv *p,
+			  int wait)
+{
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	char msg[256];
+
+	if (poll(&pfd, 1, wait ? 1000 : 0) <= 0)
+		return 0;
+	if (net_recv_msg(&p->conn, msg, sizeof(msg)))
+		return 0;
+	ckpt_stage_fail(s, "server: %s", msg);
+	return 1;
+}
+
 static int tcp_flush(struct ckpt_stage *s, struct tcp_priv *p)
 {
+	int saved;
+
 	if (!p->fill)
 		return 0;
-	if (net_send_frame(p->fd, p->buf, p->fill))
+	if (server_gave_up(s, p, 0))
+		return -1;
+	if (net_send_frame(&p->conn, p->buf, p->fill)) {
+		saved = errno;
+		if (server_gave_up(s, p, 1))
+			return -1;
 		return ckpt_stage_fail(s, "can't send to the server: %s",
-				       errno == EPIPE ? "connection closed" :
-				       strerror(errno));
+				       net_strerror(saved));
+	}
 	p->fill = 0;
 	return 0;
 }
@@ -173,11 +204,10 @@ static int tcp_commit(struct ckpt_stage *s)
 
 	if (tcp_flush(s, p))
 		return -1;
-	if (net_send_frame(p->fd, NULL, 0) ||
-	    net_recv_msg(p->fd, msg, sizeof(msg)))
+	if (net_send_frame(&p->conn, NULL, 0) ||
+	    net_recv_msg(&p->conn, msg, sizeof(msg)))
 		return ckpt_stage_fail(s, "no confirmation from the server: %s",
-				       errno == EPIPE ? "connection closed" :
-				       strerror(errno));
+				       net_strerror(errno));
 	if (strcmp(msg, "OK"))
 		return ckpt_stage_fail(s, "server: %s", msg);
 	close(p->fd);
@@ -209,10 +239,11 @@ static ssize_t tcp_read(struct ckpt_stage *s, void *buf, size_t len)
 	while (p->pos == p->fill) {
 		if (p->done)
 			return 0;
-		if (net_recv_frame(p->fd, p->buf, TCP_BUF, &p->fill))
-			return ckpt_stage_fail(s, "image stream cut: %s",
-					       errno == EPIPE ? "connection closed" :
-					       strerror(errno));
+		if (net_recv_frame(&p->conn, p->buf, TCP_BUF, &p->fill))
+			return ckpt_stage_fail(s, errno == EBADMSG ?
+					       "image stream from the server: %s" :
+					       "image stream cut: %s",
+					       net_strerror(errno));
 		p->pos = 0;
 		p->done = !p->fill;
 	}
@@ -229,6 +260,7 @@ static void tcp_close(struct ckpt_stage *s)
 	if (!p)
 		return;
 	tcp_abort(s);
+	net_conn_free(&p->conn);
 	free(p->buf);
 	free(p);
 	s->priv = NULL;

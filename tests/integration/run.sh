@@ -46,13 +46,14 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   replicate replicate-tcp serve-clients tree run-tree run run-restore
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
-	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep)
+	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
+	   serve-tamper)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
 CKPT_ONLY+="plugin-chunks "
 CKPT_ONLY+="encrypt replicate replicate-tcp "
-CKPT_ONLY+="serve serve-faults serve-clients "
+CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="kfd-outside check serve-sweep "
@@ -963,6 +964,93 @@ t_serve-faults() {
 	wait_job "$JOB" 30 || fail "can't reap the counter"
 	stop_server
 	srv_holds again
+}
+
+# start_proxy MODE [DIR OFFSET]: tests/integration/proxy.py between the
+# clients and the server of start_server (replacing the last proxy), as
+# PURL: pass, flip the byte at OFFSET of DIR (c2s or s2c), or cut there.
+start_proxy() {
+	local end=$((SECONDS + 30))
+	if [[ -n ${PXJOB:-} ]]; then
+		kill -KILL "$PXJOB"
+		wait "$PXJOB" 2>/dev/null
+	fi
+	rm -f "$D/proxy.port"
+	(spawn python3 "$TOP/tests/integration/proxy.py" "$D/proxy.port" \
+		"$PORT" "$@") </dev/null >>"$D/proxy.log" 2>&1 &
+	PXJOB=$!
+	track_job "$PXJOB"
+	until [[ -s $D/proxy.port ]]; do
+		job_done "$PXJOB" && fail "proxy.py exited: $(lastline "$D/proxy.log")"
+		((SECONDS < end)) || fail "proxy.py not up after 30 s"
+		nap
+	done
+	PURL=tcp://127.0.0.1:$(<"$D/proxy.port")
+}
+
+# tamper_put MODE NAME WHAT: a dump through a proxy that changes (flip)
+# or cuts (cut) the client's stream 64 KiB in, well past the handshake,
+# fails with one line naming WHAT; the server logs it, keeps nothing, and
+# the target runs on.
+tamper_put() {
+	start_proxy "$1" c2s 65536
+	expect_exit 70 "$CKPT" attach -o "$PURL/$2" --auth "$D/key" "$PID"
+	one_line_err "$1 c2s"
+	grep -q "$3" "$D/cmd.err" || fail "$1 c2s: $(cat "$D/cmd.err")"
+	end=$((SECONDS + 30))
+	until grep -q "put $2: failed" "$D/serve.log"; do
+		((SECONDS < end)) || fail "$1 c2s: the server logged no failure"
+		nap
+	done
+	srv_holds
+	alive "$PID" || fail "$1 c2s: the dump hurt PID $PID"
+	stopped "$PID" && fail "$1 c2s: the dump left PID $PID stopped"
+}
+
+# tamper_get MODE WHAT: restore through a proxy that changes or cuts the
+# server's stream refuses the image (65) with one line naming WHAT, and
+# creates no process.
+tamper_get() {
+	start_proxy "$1" s2c 65536
+	expect_exit 65 "$RESTORE" --auth "$D/key" "$PURL/job"
+	one_line_err "$1 s2c"
+	grep -q "$2" "$D/cmd.err" || fail "$1 s2c: $(cat "$D/cmd.err")"
+	alive "$PID" && fail "$1 s2c: PID $PID was restored"
+	return 0
+}
+
+# A man in the middle (tests/integration/proxy.py) changes one byte of
+# the image, or cuts the connection, after the handshake, in either
+# direction: nothing is stored, nothing restored. Through an honest proxy
+# the image goes there and back whole.
+t_serve-tamper() {
+	local end
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_server
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	tamper_put flip bad "integrity check"
+	grep -q "put bad: failed: integrity check failed" "$D/serve.log" ||
+		fail "the server did not name the integrity failure"
+	tamper_put cut cut "connection closed\|connection reset"
+	start_proxy pass
+	(spawn "$CKPT" attach --kill -o "$PURL/job" --auth "$D/key" "$PID") \
+		</dev/null >>"$D/ckpt.log" 2>&1 ||
+		fail "attach through an honest proxy: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	srv_holds job
+	tamper_get flip "integrity check"
+	tamper_get cut "connection closed\|connection reset"
+	grep -q "put job: ok" "$D/serve.log" || fail "no log line for the put"
+	start_proxy pass
+	(spawn "$RESTORE" --auth "$D/key" "$PURL/job") </dev/null \
+		>>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+	stop_server
 }
 
 # Several -o: a copy on a full disk (a 256 KiB tmpfs) is dropped; with

@@ -5,12 +5,18 @@
  * missing sources are refused with the errno restore maps to its exit
  * status. Then the example plugin build/plugins/chunks.so, loaded through
  * $CKPT_PLUGIN_PATH: round trip, N files of mode 0600, all or nothing.
+ * Last the sealed frames of tcp:// and ckpt serve (plugins/net.c), with
+ * the test as the man in the middle: a flipped, reordered, replayed or
+ * dropped frame, a changed length, a stream cut before its end frame or
+ * a reflected one are refused; so is a peer of protocol 1.
  *
  * The registry loads plugins once per process: each test runs in its own
  * (fork mode), so each sets CKPT_PLUGIN_PATH, or not, before its first
  * pipeline call.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +28,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "plugins/net-priv.h"
 #include "plugins/pipeline.h"
 
 #ifndef PLUGIN_DIR
@@ -550,12 +557,316 @@ START_TEST(test_chunks_damaged)
 }
 END_TEST
 
+/* ---- net: sealed frames ---- */
+
+#define NET_WIRE_MAX	(64u << 10)
+
+static const unsigned char net_key[NET_KEY] = "0123456789abcdef0123456789abcde";
+static unsigned char net_ns[NET_NONCE] = "server nonce .. server nonce ..";
+static unsigned char net_nc[NET_NONCE] = "client nonce .. client nonce ..";
+static int wire_out[2], wire_in[2];	/* sender -> test -> receiver */
+static unsigned char wire[NET_WIRE_MAX], frame[4096];
+static size_t wire_len;
+static const size_t frame_len[] = { 1000, 1000, 1000, 0 };
+
+/* A sender on wire_out (client, or server if !from_client) and its peer
+ * on wire_in, the test between them. */
+static void net_link(struct net_conn *tx, struct net_conn *rx,
+		     int from_client)
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, wire_out), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, wire_in), 0);
+	ck_assert_int_eq(net_session(tx, wire_out[0], net_key, net_ns, net_nc,
+				     from_client), 0);
+	ck_assert_int_eq(net_session(rx, wire_in[1], net_key, net_ns, net_nc,
+				     !from_client), 0);
+}
+
+/* Frames 1, 2, 3 (their first byte is their number) and the end frame,
+ * sealed by tx, into wire[]. */
+static void net_send_all(struct net_conn *tx)
+{
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		memset(frame, 'a' + i, sizeof(frame));
+		frame[0] = i + 1;
+		ck_assert_int_eq(net_send_frame(tx, frame, frame_len[i]), 0);
+	}
+	wire_len = 0;
+	while ((n = recv(wire_out[1], wire + wire_len,
+			 sizeof(wire) - wire_len, MSG_DONTWAIT)) > 0)
+		wire_len += n;
+}
+
+/* Where frame i starts in wire[]: after the stream header, each frame is
+ * a sealed length and sealed data. */
+static size_t net_frame_at(size_t i)
+{
+	size_t off = NET_HDR, j;
+
+	for (j = 0; j < i; j++)
+		off += 4 + NET_ABYTES + (frame_len[j] ? frame_len[j] +
+					 NET_ABYTES : 0);
+	return off;
+}
+
+/* wire[] to the receiver, then the end of the connection. */
+static void net_deliver(void)
+{
+	ck_assert_int_eq(net_send(wire_in[0], wire, wire_len), 0);
+	close(wire_in[0]);
+}
+
+/* Receive frames until one fails: how many came, errno in *err. */
+static int net_recv_until_fail(struct net_conn *rx, int *err)
+{
+	unsigned char buf[4096];
+	size_t len;
+	int n = 0;
+
+	while (!net_recv_frame(rx, buf, sizeof(buf), &len)) {
+		n++;
+		ck_assert_msg(len, "an end frame after a tampered stream");
+	}
+	*err = errno;
+	return n;
+}
+
+START_TEST(test_net_roundtrip)
+{
+	struct net_conn tx, rx;
+	unsigned char buf[4096];
+	size_t i, len;
+
+	net_link(&tx, &rx, _i);
+	net_send_all(&tx);
+	ck_assert_uint_eq(wire_len, net_frame_at(4));
+	net_deliver();
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(net_recv_frame(&rx, buf, sizeof(buf), &len), 0);
+		ck_assert_uint_eq(len, frame_len[i]);
+		if (len)
+			ck_assert_int_eq(buf[0], i + 1);
+	}
+	net_conn_free(&tx);
+	net_conn_free(&rx);
+}
+END_TEST
+
+START_TEST(test_net_flipped_byte)
+{
+	struct net_conn tx, rx;
+	int err;
+
+	net_link(&tx, &rx, _i);
+	net_send_all(&tx);
+	wire[net_frame_at(1) + 4 + NET_ABYTES + 500] ^= 1;	/* data */
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 1);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+START_TEST(test_net_flipped_length)
+{
+	struct net_conn tx, rx;
+	int err;
+
+	net_link(&tx, &rx, 1);
+	net_send_all(&tx);
+	wire[net_frame_at(2) + 2] ^= 1;	/* inside the sealed length */
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 2);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+/* Frames 2 and 1 swapped: same lengths, so only the sequence tells. */
+START_TEST(test_net_reordered)
+{
+	struct net_conn tx, rx;
+	size_t a = net_frame_at(1) - net_frame_at(0);
+	unsigned char tmp[2048];
+	int err;
+
+	net_link(&tx, &rx, 1);
+	net_send_all(&tx);
+	memcpy(tmp, wire + net_frame_at(0), a);
+	memmove(wire + net_frame_at(0), wire + net_frame_at(1), a);
+	memcpy(wire + net_frame_at(1), tmp, a);
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 0);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+START_TEST(test_net_replayed)
+{
+	struct net_conn tx, rx;
+	size_t a = net_frame_at(1) - net_frame_at(0);
+	int err;
+
+	net_link(&tx, &rx, 1);
+	net_send_all(&tx);
+	/* frame 1 again in place of frame 2 */
+	memmove(wire + net_frame_at(1), wire + net_frame_at(0), a);
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 1);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+START_TEST(test_net_dropped)
+{
+	struct net_conn tx, rx;
+	size_t a = net_frame_at(2) - net_frame_at(1);
+	int err;
+
+	net_link(&tx, &rx, 1);
+	net_send_all(&tx);
+	memmove(wire + net_frame_at(1), wire + net_frame_at(2),
+		wire_len - net_frame_at(2));
+	wire_len -= a;
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 1);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+/* Cut before the end frame, at a frame boundary or inside one: the
+ * receiver sees the connection end (EPIPE), never the end of the image;
+ * an end frame made up by the man in the middle is refused. */
+START_TEST(test_net_truncated)
+{
+	static const unsigned char fake_end[4 + NET_ABYTES];
+	struct net_conn tx, rx;
+	int err, forged = _i == 2;
+
+	net_link(&tx, &rx, 1);
+	net_send_all(&tx);
+	wire_len = net_frame_at(3) - (_i == 1 ? 700 : 0);
+	if (forged) {
+		memcpy(wire + wire_len, fake_end, sizeof(fake_end));
+		wire_len += sizeof(fake_end);
+	}
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), _i == 1 ? 2 : 3);
+	ck_assert_int_eq(err, forged ? EBADMSG : EPIPE);
+}
+END_TEST
+
+/* The client's own frames sent back to it: the other direction's key. */
+START_TEST(test_net_reflected)
+{
+	struct net_conn tx, rx;
+	int err;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, wire_out), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, wire_in), 0);
+	ck_assert_int_eq(net_session(&tx, wire_out[0], net_key, net_ns,
+				     net_nc, 1), 0);
+	ck_assert_int_eq(net_session(&rx, wire_in[1], net_key, net_ns,
+				     net_nc, 1), 0);
+	net_send_all(&tx);
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 0);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+/* Frames of another connection (other nonces) are refused. */
+START_TEST(test_net_other_session)
+{
+	struct net_conn tx, rx;
+	int err;
+
+	net_link(&tx, &rx, 1);
+	net_conn_free(&rx);
+	net_nc[0] ^= 1;
+	ck_assert_int_eq(net_session(&rx, wire_in[1], net_key, net_ns,
+				     net_nc, 0), 0);
+	net_send_all(&tx);
+	net_deliver();
+	ck_assert_int_eq(net_recv_until_fail(&rx, &err), 0);
+	ck_assert_int_eq(err, EBADMSG);
+}
+END_TEST
+
+/* The whole handshake, a server in a child: a message each way. */
+START_TEST(test_net_handshake)
+{
+	struct net_conn c;
+	char err[256], msg[64];
+	int sv[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		close(sv[0]);
+		if (net_auth_server(&c, sv[1], net_key, err, sizeof(err)) ||
+		    net_recv_msg(&c, msg, sizeof(msg)) || strcmp(msg, "PUT x") ||
+		    net_send_msg(&c, "OK"))
+			_exit(1);
+		_exit(0);
+	}
+	close(sv[1]);
+	ck_assert_int_eq(net_auth_client(&c, sv[0], net_key, err,
+					 sizeof(err)), 0);
+	ck_assert_int_eq(net_send_msg(&c, "PUT x"), 0);
+	ck_assert_int_eq(net_recv_msg(&c, msg, sizeof(msg)), 0);
+	ck_assert_str_eq(msg, "OK");
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	net_conn_free(&c);
+}
+END_TEST
+
+/* A server of protocol 1 greets with "CKPTNET1": we say so, and leave. */
+START_TEST(test_net_old_server)
+{
+	unsigned char hello[8 + NET_NONCE] = "CKPTNET1";
+	struct net_conn c;
+	char err[256];
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(net_send(sv[1], hello, sizeof(hello)), 0);
+	ck_assert_int_eq(net_auth_client(&c, sv[0], net_key, err,
+					 sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "protocol 1, we speak 2"), "%s", err);
+}
+END_TEST
+
+/* A client of protocol 1 hangs up on our greeting; one that answers
+ * with another magic is named. */
+START_TEST(test_net_old_client)
+{
+	unsigned char hello[8 + NET_NONCE + NET_MAC] = "CKPTNET1";
+	struct net_conn c;
+	char err[256];
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if (_i)
+		ck_assert_int_eq(net_send(sv[1], hello, sizeof(hello)), 0);
+	shutdown(sv[1], SHUT_WR);
+	ck_assert_int_eq(net_auth_server(&c, sv[0], net_key, err,
+					 sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "protocol 1"), "%s", err);
+}
+END_TEST
+
 static Suite *plugins_suite(void)
 {
 	Suite *s = suite_create("plugins");
 	TCase *bi = tcase_create("builtin");
 	TCase *ch = tcase_create("chunks");
-	TCase *all[] = { bi, ch };
+	TCase *net = tcase_create("net");
+	TCase *all[] = { bi, ch, net };
 	size_t i;
 
 	tcase_add_test(bi, test_plain_roundtrip);
@@ -582,6 +893,18 @@ static Suite *plugins_suite(void)
 	tcase_add_test(ch, test_chunks_bad_specs);
 	tcase_add_test(ch, test_chunks_missing_file);
 	tcase_add_test(ch, test_chunks_damaged);
+	tcase_add_loop_test(net, test_net_roundtrip, 0, 2);
+	tcase_add_loop_test(net, test_net_flipped_byte, 0, 2);
+	tcase_add_test(net, test_net_flipped_length);
+	tcase_add_test(net, test_net_reordered);
+	tcase_add_test(net, test_net_replayed);
+	tcase_add_test(net, test_net_dropped);
+	tcase_add_loop_test(net, test_net_truncated, 0, 3);
+	tcase_add_test(net, test_net_reflected);
+	tcase_add_test(net, test_net_other_session);
+	tcase_add_test(net, test_net_handshake);
+	tcase_add_test(net, test_net_old_server);
+	tcase_add_loop_test(net, test_net_old_client, 0, 2);
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
 		tcase_set_timeout(all[i], 60);
