@@ -219,10 +219,7 @@ int main(void)
 	while (!thread_ready)
 		wl_sleep_ms(1);
 	for (;;) {
-		wl_count_write(fd, n++);
-		if (n == 5)
-			wl_ready();
-		if (n > 5 && wl_should_stop())
+		if (wl_count_step(fd, &n))
 			break;
 		wl_sleep_ms(10);
 	}

@@ -233,10 +233,7 @@ int main(void)
 	setup();
 	fd = wl_count_open();
 	for (;;) {
-		wl_count_write(fd, n++);
-		if (n == 5)
-			wl_ready();
-		if (n > 5 && wl_should_stop())
+		if (wl_count_step(fd, &n))
 			break;
 		wl_sleep_ms(20);
 	}

@@ -48,10 +48,7 @@ int main(void)
 		while (ticks - seen < 10)
 			pause();
 		seen = ticks;
-		wl_count_write(fd, n++);
-		if (n == 5)
-			wl_ready();
-		if (n > 5 && wl_should_stop())
+		if (wl_count_step(fd, &n))
 			break;
 	}
 	if (getitimer(ITIMER_VIRTUAL, &now))

@@ -210,6 +210,19 @@ static inline void wl_count_write(int fd, unsigned long n)
 		wl_fail("write count %lu: %s", n, strerror(errno));
 }
 
+/*
+ * The count loop's step: line *n of D/count, wl_ready() after the fifth;
+ * 1 once D/stop is there (not before the sixth line, so that a restored
+ * process always counts on a little).
+ */
+static inline int wl_count_step(int fd, unsigned long *n)
+{
+	wl_count_write(fd, (*n)++);
+	if (*n == 5)
+		wl_ready();
+	return *n > 5 && wl_should_stop();
+}
+
 /* Number of lines in D/count, read through a new fd. */
 static inline unsigned long wl_count_lines(void)
 {
