@@ -1,0 +1,736 @@
+/*
+ * check_image_objects: the image-level objects, records that stand before
+ * the first PROC or between processes rather than inside one: FILE and
+ * FILE_DATA (pipes, FIFOs, regular files, unix sockets, eventfd, signalfd,
+ * timerfd, epoll, inotify) and the fds that name them; SHM objects, their
+ * pages and the VMAs that map them; ZOMBIE processes. One refusal test per
+ * broken rule, and the round trip of the eventfd ... inotify fields; the
+ * other kinds go through the full round trip in check_image.
+ */
+#include <sys/socket.h>
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "image/image.h"
+#include "tests/unit/imagetest.h"
+
+/* ---- files: pipes, FIFOs, regular files, unix sockets ------------------- */
+
+/* files: an fd naming a missing file, ids out of order, data astray,
+ * FILE after a PROC, bad kind, a FIFO without its path */
+START_TEST(test_refuse_fd_missing_file)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_file_fd(w, 3, 2);
+	commit_expect_refused(w, "fd 3 names file 2, which the image lacks");
+}
+END_TEST
+
+START_TEST(test_refuse_file_order)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 5, IMG_FILE_PIPE, NULL);
+	w_file(w, 5, IMG_FILE_PIPE, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "file id 5 not above the one before");
+}
+END_TEST
+
+START_TEST(test_refuse_file_data_astray)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	w_file(w, 2, IMG_FILE_PIPE, NULL);
+	ck_assert_int_eq(img_write_file_data(w, 1, "x", 1), 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "FILE_DATA of file 1 not right after");
+}
+END_TEST
+
+START_TEST(test_refuse_file_kinds)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, 77, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "file 1: bad kind 77");
+	w = img_writer_open(path);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_FIFO, NULL);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "a path goes with a FIFO or regular file");
+}
+END_TEST
+
+/* unix sockets: a bad type, state or name; a peer that is not a socket
+ * of the image; boundaries in a stream; a message cut short; data in a
+ * listening socket */
+static void expect_unix_refused(uint32_t type, uint32_t state,
+				uint32_t peer, const char *name,
+				const char *data, uint32_t flags,
+				const char *want)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	w_unix(w, 2, type, state, peer, name);
+	if (data)
+		w_chunk(w, 2, data, flags);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_refuse_unix)
+{
+	expect_unix_refused(7, IMG_UNIX_UNCONNECTED, 0, NULL, NULL, 0,
+			    "file 2: bad socket type 7");
+	expect_unix_refused(SOCK_STREAM, 9, 0, NULL, NULL, 0,
+			    "file 2: bad socket state 9");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_UNCONNECTED, 2, NULL, NULL,
+			    0, "a peer without a connection");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_LISTENING, 0, "/x", NULL, 0,
+			    "a listening socket must be");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_UNCONNECTED, 0, "@", NULL,
+			    0, "bad socket name");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 1, NULL, NULL, 0,
+			    "its peer 3401 is no socket of the image");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    IMG_CHUNK_EOR, "a message boundary in a byte stream");
+	expect_unix_refused(SOCK_SEQPACKET, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    0, "its last message has no end");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_LISTENING, 0, "/x", "x", 0,
+			    "data queued in a listening socket");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
+			    "file data of 0 bytes");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 2,
+			    "file data flags 0x2");
+}
+END_TEST
+
+/* the writer keeps FILE records before the first PROC */
+START_TEST(test_file_after_proc_refused_by_writer)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_file f = { .id = 1, .kind = IMG_FILE_PIPE };
+
+	ck_assert_int_eq(img_write_file(w, &f), -1);
+	img_writer_abort(w);
+}
+END_TEST
+
+/* ---- eventfd, epoll, signalfd, timerfd, inotify files ------------------- */
+
+static struct img_epoll_watch ep_watches[] = {
+	{ .file = 1, .tfd = 3, .events = 0x80000001u, .data = 0x1111 },
+	{ .file = 3, .tfd = 4, .events = 0x40000004u, .data = 0x3333 },
+	{ .file = 1, .tfd = 9, .events = 0x19, .data = ~0ull },
+	{ .file = 5, .tfd = 12, .events = 1, .data = 5 },
+};
+
+static struct img_inotify_watch in_watches[] = {
+	{ .wd = 1, .mask = 0x2, .dev = 0xfe00, .ino = 77, .path = "/tmp" },
+	{ .wd = 4, .mask = 0x80000fff, .dev = 0xfe00, .ino = 78,
+	  .path = "/etc/passwd" },
+};
+
+/* One file of each kind, ids 1..5, the epoll (4) watching the others. */
+static void kfd_files(struct img_file f[5])
+{
+	memset(f, 0, 5 * sizeof(*f));
+	f[0] = (struct img_file){ .id = 1, .kind = IMG_FILE_EVENTFD,
+		.flags = O_RDWR | O_NONBLOCK, .dev = 16, .ino = 26,
+		.efd = { .count = 0xfffffffffffffffeull, .semaphore = 1 } };
+	f[1] = (struct img_file){ .id = 2, .kind = IMG_FILE_SIGNALFD,
+		.flags = O_RDWR, .sfd.sigmask = 0x4200 };
+	f[2] = (struct img_file){ .id = 3, .kind = IMG_FILE_TIMERFD,
+		.flags = O_RDWR, .tfd = { .clockid = CLOCK_REALTIME,
+		.flags = IMG_TFD_ABSTIME | IMG_TFD_CANCEL_ON_SET, .ticks = 12,
+		.value_ns = 1700000000123456789ull,
+		.interval_ns = 250000000 } };
+	f[3] = (struct img_file){ .id = 4, .kind = IMG_FILE_EPOLL,
+		.flags = O_RDWR, .ep = { ARRAY_SIZE(ep_watches), ep_watches } };
+	f[4] = (struct img_file){ .id = 5, .kind = IMG_FILE_INOTIFY,
+		.flags = O_RDONLY, .in = { ARRAY_SIZE(in_watches),
+		in_watches } };
+}
+
+static void w_files(struct img_writer *w, const struct img_file *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(img_write_file(w, &f[i]), 0);
+}
+
+static struct img_writer *begin_files(const struct img_file *f, int n)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_files(w, f, n);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	return w;
+}
+
+static void check_kfd_watches(const struct img_file *f)
+{
+	uint32_t i;
+
+	ck_assert_uint_eq(f[3].ep.nr, ARRAY_SIZE(ep_watches));
+	for (i = 0; i < f[3].ep.nr; i++) {
+		ck_assert_uint_eq(f[3].ep.w[i].file, ep_watches[i].file);
+		ck_assert_int_eq(f[3].ep.w[i].tfd, ep_watches[i].tfd);
+		ck_assert_uint_eq(f[3].ep.w[i].events, ep_watches[i].events);
+		ck_assert_uint_eq(f[3].ep.w[i].data, ep_watches[i].data);
+	}
+	ck_assert_uint_eq(f[4].in.nr, ARRAY_SIZE(in_watches));
+	for (i = 0; i < f[4].in.nr; i++) {
+		ck_assert_int_eq(f[4].in.w[i].wd, in_watches[i].wd);
+		ck_assert_uint_eq(f[4].in.w[i].mask, in_watches[i].mask);
+		ck_assert_uint_eq(f[4].in.w[i].dev, in_watches[i].dev);
+		ck_assert_uint_eq(f[4].in.w[i].ino, in_watches[i].ino);
+		ck_assert_str_eq(f[4].in.w[i].path, in_watches[i].path);
+	}
+}
+
+START_TEST(test_roundtrip_kfds)
+{
+	struct img_file in[5];
+	const struct img_file *f;
+	struct img_writer *w;
+	struct image *img;
+	int i;
+
+	kfd_files(in);
+	w = begin_files(in, 5);
+	for (i = 0; i < 5; i++)
+		w_file_fd(w, 3 + i, i + 1);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_files, 5);
+	f = img->files;
+	for (i = 0; i < 5; i++) {
+		ck_assert_uint_eq(f[i].kind, in[i].kind);
+		ck_assert_uint_eq(f[i].flags, in[i].flags);
+	}
+	ck_assert_uint_eq(f[0].efd.count, 0xfffffffffffffffeull);
+	ck_assert_uint_eq(f[0].efd.semaphore, 1);
+	ck_assert_uint_eq(f[1].sfd.sigmask, 0x4200);
+	ck_assert_uint_eq(f[2].tfd.clockid, CLOCK_REALTIME);
+	ck_assert_uint_eq(f[2].tfd.flags, 3);
+	ck_assert_uint_eq(f[2].tfd.ticks, 12);
+	ck_assert_uint_eq(f[2].tfd.value_ns, 1700000000123456789ull);
+	ck_assert_uint_eq(f[2].tfd.interval_ns, 250000000);
+	check_kfd_watches(f);
+	img_free(img);
+}
+END_TEST
+
+/* One file of the set changed, the image refused with want. */
+static void kfd_refused(void (*damage)(struct img_file *f), const char *want)
+{
+	struct img_file f[5];
+	struct img_epoll_watch ew[ARRAY_SIZE(ep_watches)];
+	struct img_inotify_watch iw[ARRAY_SIZE(in_watches)];
+
+	kfd_files(f);
+	memcpy(ew, ep_watches, sizeof(ew));
+	memcpy(iw, in_watches, sizeof(iw));
+	f[3].ep.w = ew;
+	f[4].in.w = iw;
+	damage(f);
+	commit_expect_refused(begin_files(f, 5), want);
+}
+
+static void dmg_epoll_missing(struct img_file *f) { f[3].ep.w[1].file = 9; }
+static void dmg_epoll_self(struct img_file *f) { f[3].ep.w[0].file = 4; }
+static void dmg_epoll_twice(struct img_file *f) { f[3].ep.w[2].tfd = 3; }
+static void dmg_epoll_fd(struct img_file *f) { f[3].ep.w[3].tfd = -2; }
+static void dmg_efd_count(struct img_file *f) { f[0].efd.count = ~0ull; }
+static void dmg_efd_sem(struct img_file *f) { f[0].efd.semaphore = 2; }
+static void dmg_tfd_clock(struct img_file *f) { f[2].tfd.clockid = 3; }
+static void dmg_tfd_flags(struct img_file *f) { f[2].tfd.flags = 4; }
+static void dmg_tfd_abs(struct img_file *f)
+{
+	f[2].tfd.clockid = CLOCK_MONOTONIC;
+}
+static void dmg_tfd_cancel(struct img_file *f)
+{
+	f[2].tfd.flags = IMG_TFD_CANCEL_ON_SET;
+}
+static void dmg_in_order(struct img_file *f) { f[4].in.w[1].wd = 1; }
+static void dmg_in_wd(struct img_file *f) { f[4].in.w[0].wd = 0; }
+static void dmg_in_mask(struct img_file *f) { f[4].in.w[1].mask = 0; }
+static void dmg_in_path(struct img_file *f) { f[4].in.w[0].path = "tmp"; }
+static void dmg_pipe_size(struct img_file *f) { f[1].pipe_size = 4096; }
+
+START_TEST(test_refuse_kfd_values)
+{
+	static const struct {
+		void (*damage)(struct img_file *f);
+		const char *want;
+	} t[] = {
+		{ dmg_epoll_missing, "epoll file 4 watches file 9, which the image lacks" },
+		{ dmg_epoll_self, "file 4: watch of file 4" },
+		{ dmg_epoll_twice, "epoll file 4 watches file 1 as fd 3 twice" },
+		{ dmg_epoll_fd, "file 4: watch of fd -2" },
+		{ dmg_efd_count, "file 1: eventfd count out of range" },
+		{ dmg_efd_sem, "file 1: eventfd semaphore 2" },
+		{ dmg_tfd_clock, "file 3: bad clock 3" },
+		{ dmg_tfd_flags, "file 3: bad timer flags 0x4" },
+		{ dmg_tfd_abs, "file 3: absolute time on clock 1" },
+		{ dmg_tfd_cancel, "file 3: cancel on set without absolute time" },
+		{ dmg_in_order, "file 5: watch 1 not above the one before" },
+		{ dmg_in_wd, "file 5: watch 0 not above" },
+		{ dmg_in_mask, "file 5: watch 4 with no events" },
+		{ dmg_in_path, "file 5: watch 1 on a relative path" },
+		{ dmg_pipe_size, "file 2: a pipe size on kind 6" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		kfd_refused(t[i].damage, t[i].want);
+}
+END_TEST
+
+/* queued bytes belong to pipes: an eventfd has none */
+START_TEST(test_refuse_kfd_file_data)
+{
+	struct img_file f[5];
+	struct img_writer *w = img_writer_open(path);
+
+	kfd_files(f);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_files(w, f, 1);
+	ck_assert_int_eq(img_write_file_data(w, 1, "x", 1), 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "FILE_DATA of file 1, which holds no bytes");
+}
+END_TEST
+
+/* the encoder caps the number of watches like the decoder */
+START_TEST(test_kfd_too_many_watches_not_written)
+{
+	struct img_file f[5];
+	struct img_writer *w = img_writer_open(path);
+
+	kfd_files(f);
+	f[3].ep.nr = IMG_MAX_WATCHES + 1;
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	log_init("check_image_objects", -1);
+	ck_assert_int_eq(img_write_file(w, &f[3]), -1);
+	img_writer_abort(w);
+}
+END_TEST
+
+/* ---- refusals: shared memory objects ------------------------------------ */
+
+/* An image with one SHM record s (made valid or damaged by the caller). */
+static struct img_writer *begin_shm(const struct img_shm *s)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_shm(w, s), 0);
+	return w;
+}
+
+static void shm_expect_refused(const struct img_shm *s, const char *want)
+{
+	struct img_writer *w = begin_shm(s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_refuse_bad_shm_fields)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+
+	s.kind = 9;
+	shm_expect_refused(&s, "record 1 (SHM) at offset 128: bad shm kind 9");
+	s.kind = IMG_SHM_ANON;
+	s.id = 2;
+	shm_expect_refused(&s, "shm object 1 has id 2");
+	s.id = 1;
+	s.size = 0;
+	shm_expect_refused(&s, "empty shm object");
+	s.size = 1ull << 60;
+	shm_expect_refused(&s, "too large");
+	s.size = PS;
+	s.mode = 010000;
+	shm_expect_refused(&s, "bad shm mode");
+	s.mode = 0600;
+	s.flags = IMG_SHM_REMOVED;
+	shm_expect_refused(&s, "System V fields on a shm object of kind 1");
+	s.flags = 0;
+	s.kind = IMG_SHM_MEMFD;
+	shm_expect_refused(&s, "memfd without a name");
+	s.name = "x";
+	s.seals = 0x40;
+	shm_expect_refused(&s, "bad seals 0x40");
+	s.kind = IMG_SHM_SYSV;
+	s.seals = 0;
+	shm_expect_refused(&s, "name on a shm object that is not a memfd");
+	s.name = NULL;
+	s.shmid = -1;
+	shm_expect_refused(&s, "bad shmid -1");
+}
+END_TEST
+
+START_TEST(test_refuse_shm_after_proc)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+	struct enc e = { 0 };
+	struct image *img;
+	uint8_t *buf;
+	size_t len;
+
+	log_init("check_image_objects", -1);
+	ck_assert_int_eq(img_write_shm(w, &s), -1);	/* the writer refuses */
+	img_writer_abort(w);
+	w = begin_shm(&s);
+	ck_assert_int_eq(img_writer_commit(w), -1);	/* and a lone SHM */
+	/* the reader refuses it too */
+	log_init("check_image_objects", LOG_ERR);
+	ck_assert_int_eq(img_enc_shm(&e, &s), 0);
+	buf = small_image(&len);
+	img = img_read_buf(buf, len, 0);
+	ck_assert_ptr_nonnull(img);
+	img_free(img);
+	buf = splice_record(buf, &len, IMG_REC_SHM, e.buf, e.len);
+	expect_refused(buf, len, 0, "(SHM) at offset");
+	expect_refused(buf, len, 0, "SHM record after the first PROC");
+	enc_free(&e);
+}
+END_TEST
+
+START_TEST(test_refuse_shm_pages_outside)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = 2 * PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_pages(w, PS, 2);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "beyond the 8192 bytes of shm object 1");
+}
+END_TEST
+
+START_TEST(test_refuse_shm_pages_unsorted)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = 8 * PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_pages(w, 4 * PS, 2);
+	w_pages(w, PS, 4);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "pages at offset 0x1000 not after");
+}
+END_TEST
+
+START_TEST(test_refuse_vma_unknown_shm)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x2000, 0, IMG_VMA_SHARED | IMG_VMA_ANON, 2);
+	commit_expect_refused(w, "maps shm object 2, the image has 1");
+}
+END_TEST
+
+START_TEST(test_refuse_vma_shm_kind_mismatch)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_SYSV, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x2000, 0, 0, 1);	/* System V is never private */
+	commit_expect_refused(w, "flags 0 for shm object 1 of kind 3");
+}
+END_TEST
+
+START_TEST(test_refuse_vma_past_sysv_segment)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_SYSV, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x3000, 0, IMG_VMA_SHARED, 1);
+	commit_expect_refused(w, "offset 0 in shm object 1 of 4096 bytes");
+}
+END_TEST
+
+START_TEST(test_refuse_shared_anon_without_shm)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_shm_vma(w, 0x1000, 0x2000, 0, IMG_VMA_SHARED | IMG_VMA_ANON, 0);
+	commit_expect_refused(w, "flags 0x3 without a shm object");
+}
+END_TEST
+
+START_TEST(test_refuse_pages_in_shared_shm_vma)
+{
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
+	struct img_writer *w = begin_shm(&s);
+
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_shm_vma(w, 0x1000, 0x2000, 0, IMG_VMA_SHARED | IMG_VMA_ANON, 1);
+	w_pages(w, 0x1000, 1);
+	commit_expect_refused(w, "in a shared mapping of a shm object");
+}
+END_TEST
+
+/* ---- refusals: zombies ------------------------------------------------- */
+
+START_TEST(test_exit_status_values)
+{
+	static const uint32_t good[] = { 0, 7 << 8, 0xff00, SIGTERM, SIGKILL,
+					 SIGSEGV | 0x80, 64, 64 | 0x80 };
+	static const uint32_t bad[] = { 0x7f, 0x17f, 65, 0x80 | 65, 0x10000,
+					0x700 | SIGTERM, 0x80, 0xffffffff };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		ck_assert_msg(img_exit_status_ok(good[i]), "%#x", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(!img_exit_status_ok(bad[i]), "%#x", bad[i]);
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_bad_status)
+{
+	static const uint32_t bad[] = { 0x7f, 0x17f, 65, 0x10000,
+					0x700 | SIGTERM, 0x80 };
+	char want[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct img_writer *w = begin_proc(1);
+
+		w_zombie(w, 11, 10, bad[i]);
+		snprintf(want, sizeof(want), "zombie 11: bad exit status %#x",
+			 bad[i]);
+		commit_expect_refused(w, want);
+	}
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_bad_ids)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = 0, .sid = 1 };
+
+	ck_assert_int_eq(img_write_zombie(w, &z), 0);
+	commit_expect_refused(w, "zombie 11: bad group 0 or session 1");
+	w = begin_proc(1);
+	w_zombie(w, 11, 0, 0);
+	commit_expect_refused(w, "zombie 11: bad ppid 0");
+	w = begin_proc(1);
+	w_zombie(w, -5, 10, 0);
+	commit_expect_refused(w, "bad pid -5");
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_without_parent)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 12, 0);
+	commit_expect_refused(w, "zombie 11: its parent 12 is not a live "
+			      "process before it");
+	/* the parent after its zombie */
+	w = begin_proc(1);
+	w_zombie(w, 11, 12, 0);
+	w_proc_of(w, 12, 10, 1);
+	w_thread(w, 12);
+	commit_expect_refused(w, "record 3 (ZOMBIE)");
+}
+END_TEST
+
+START_TEST(test_refuse_zombie_of_zombie)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 10, 0);
+	w_zombie(w, 12, 11, 0);
+	commit_expect_refused(w, "zombie 12: its parent 11 is not a live "
+			      "process");
+}
+END_TEST
+
+START_TEST(test_refuse_child_of_zombie)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 10, 0);
+	w_proc_of(w, 12, 11, 1);
+	w_thread(w, 12);
+	commit_expect_refused(w, "process 12 is a child of zombie 11");
+	/* the child before the zombie */
+	w = begin_proc(1);
+	w_proc_of(w, 12, 11, 1);
+	w_thread(w, 12);
+	w_zombie(w, 11, 10, 0);
+	commit_expect_refused(w, "process 12 is a child of zombie 11");
+}
+END_TEST
+
+/* Nothing but its ZOMBIE record belongs to a zombie. */
+START_TEST(test_refuse_zombie_records)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_zombie(w, 11, 10, 0);
+	w_thread(w, 11);
+	commit_expect_refused(w, "THREAD record after zombie 11, which has "
+			      "none");
+	w = begin_proc(1);
+	w_zombie(w, 11, 10, 0);
+	w_vma(w, 0x1000, 0x2000, NULL);
+	commit_expect_refused(w, "VMA record after zombie 11");
+	w = begin_proc(1);
+	w_vma(w, 0x1000, 0x2000, NULL);
+	w_zombie(w, 11, 10, 0);
+	w_pages(w, 0x1000, 1);
+	commit_expect_refused(w, "PAGES record after zombie 11");
+	w = begin_proc(1);
+	w_zombie(w, 11, 10, 0);
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	commit_expect_refused(w, "FD record after zombie 11");
+	w = begin_proc(1);
+	w_zombie(w, 11, 10, 0);
+	w_sigacts(w);
+	commit_expect_refused(w, "SIGACTS record after zombie 11");
+}
+END_TEST
+
+/*
+ * The writer refuses a zombie as the first process, so that image is
+ * forged: a real header, one ZOMBIE record, and a trailer that indexes it.
+ */
+START_TEST(test_refuse_zombie_root)
+{
+	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = 11, .sid = 1 };
+	uint8_t *buf, t[IMG_TRAILER_SIZE(1)], c[4];
+	struct img_index_ent e;
+	struct img_writer *w;
+	struct enc enc = { 0 };
+	size_t len;
+
+	w = img_writer_open(path);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	log_init("check_image_objects", -1);
+	ck_assert_int_eq(img_write_zombie(w, &z), -1);
+	log_init("check_image_objects", LOG_ERR);
+	img_writer_abort(w);
+	buf = small_image(&len);
+	ck_assert_int_eq(img_enc_zombie(&enc, &z), 0);
+	len = IMG_HEADER_SIZE;
+	forge_record(buf, &len, &e, IMG_REC_ZOMBIE, enc.buf, enc.len);
+	put_le64(t, 1);
+	put_le32(t + 8, e.type);
+	put_le32(t + 12, e.crc);
+	put_le64(t + 16, e.off);
+	put_le64(t + 24, e.len);
+	put_le32(c, e.crc);
+	put_le32(t + 32, img_crc32c(0, c, sizeof(c)));
+	forge_record(buf, &len, NULL, IMG_REC_TRAILER, t, sizeof(t));
+	expect_refused(buf, len, 0, "record 1 (ZOMBIE) at offset 128: "
+		       "zombie 11 is the first process");
+	enc_free(&enc);
+	free(buf);
+}
+END_TEST
+
+static Suite *image_objects_suite(void)
+{
+	Suite *s = suite_create("image-objects");
+	TCase *files = image_tcase(s, "files");
+	TCase *shm = image_tcase(s, "shm");
+	TCase *zombie = image_tcase(s, "zombie");
+
+	add(files, test_refuse_fd_missing_file);
+	add(files, test_refuse_file_order);
+	add(files, test_refuse_file_data_astray);
+	add(files, test_refuse_file_kinds);
+	add(files, test_refuse_unix);
+	add(files, test_file_after_proc_refused_by_writer);
+	add(files, test_roundtrip_kfds);
+	add(files, test_refuse_kfd_values);
+	add(files, test_refuse_kfd_file_data);
+	add(files, test_kfd_too_many_watches_not_written);
+	add(shm, test_refuse_bad_shm_fields);
+	add(shm, test_refuse_shm_after_proc);
+	add(shm, test_refuse_shm_pages_outside);
+	add(shm, test_refuse_shm_pages_unsorted);
+	add(shm, test_refuse_vma_unknown_shm);
+	add(shm, test_refuse_vma_shm_kind_mismatch);
+	add(shm, test_refuse_vma_past_sysv_segment);
+	add(shm, test_refuse_shared_anon_without_shm);
+	add(shm, test_refuse_pages_in_shared_shm_vma);
+	add(zombie, test_exit_status_values);
+	add(zombie, test_refuse_zombie_bad_status);
+	add(zombie, test_refuse_zombie_bad_ids);
+	add(zombie, test_refuse_zombie_without_parent);
+	add(zombie, test_refuse_zombie_of_zombie);
+	add(zombie, test_refuse_child_of_zombie);
+	add(zombie, test_refuse_zombie_records);
+	add(zombie, test_refuse_zombie_root);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(image_objects_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
