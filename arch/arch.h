@@ -44,6 +44,47 @@ void arch_syscall_insn(uint8_t insn[8]);
 long arch_find_syscall_insn(const uint8_t *code, size_t len);
 
 /*
+ * The injector's safety net (sigframe.c). A remote call runs from the
+ * target's own "syscall; return" code; the return goes on through a chain
+ * of the target's own "pop; return" code that unmaps the injector's data
+ * page, then into the target's own rt_sigreturn trampoline on a frame
+ * holding the thread's context: a thread released mid-call (its tracer
+ * died) puts itself back and leaves nothing of ours behind.
+ *
+ * arch_find_gadgets fills the fields still 0 of g with the addresses of
+ * such code in code[0..len), which lies at address at in the target.
+ * arch_sigframe_build writes the frame and the XSAVE image as they will
+ * lie at target address at (64-byte aligned) and sets *frame to the
+ * frame's address. arch_way_back_build writes the chain and the frame
+ * (which unmaps unmap_addr..+unmap_len, unless unmap_len is 0 or g lacks
+ * a gadget for it) for the target address at, into buf, and sets *sp to
+ * the stack pointer the call must have. A signal delivered meanwhile is
+ * pushed below *sp: leave room there.
+ */
+struct arch_gadgets {
+	uint64_t syscall_ret;	/* system call, then return */
+	uint64_t sigreturn;	/* the rt_sigreturn trampoline */
+	uint64_t pop_nr;	/* pop the syscall number register; return */
+	uint64_t pop_arg0;	/* pop the first argument register; return */
+	uint64_t pop_arg1;	/* pop the second argument register; return */
+	uint64_t any_syscall;	/* any system call instruction */
+};
+void arch_find_gadgets(const uint8_t *code, size_t len, uint64_t at,
+		       struct arch_gadgets *g);
+size_t arch_sigframe_size(size_t xstate_len);
+int arch_sigframe_build(void *buf, size_t len, uint64_t at,
+			const struct arch_regs *r, uint64_t sigmask,
+			const void *xstate, size_t xstate_len,
+			uint64_t restorer, uint64_t *frame) __must_check;
+size_t arch_way_back_size(size_t xstate_len);
+int arch_way_back_build(void *buf, size_t len, uint64_t at,
+			const struct arch_regs *r, uint64_t sigmask,
+			const void *xstate, size_t xstate_len,
+			const struct arch_gadgets *g, uint64_t unmap_addr,
+			uint64_t unmap_len, uint64_t *sp) __must_check;
+void arch_regs_set_sp(struct arch_regs *r, uint64_t sp);
+
+/*
  * A thread stopped inside a system call carries the kernel's restart state.
  * Turn it into the plain state that re-executes the call on resume (what
  * the kernel itself would do when no signal handler runs): ip back over the
