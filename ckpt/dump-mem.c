@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "util/fault.h"
 
 #define PME_PRESENT	(1ULL << 63)
 #define PME_SWAP	(1ULL << 62)
@@ -168,6 +169,7 @@ static int write_run(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
 
 		if (dump_interrupted(c))
 			return -1;
+		fault_point("memory");
 		if (read_target(c, io, addr, io->buf, n)) {
 			dump_perror(c, "can't read memory of %d at %llx", c->pid,
 				  (unsigned long long)addr);

@@ -148,13 +148,13 @@ static int collect_rlimits(struct dump_ctx *c, struct img_proc *p)
 		IMG_NR_RLIMITS;
 	for (i = 0; i < (int)p->nr_rlimits; i++) {
 		if (inject_syscall(c->ip, c->leader, &ret, SYS_prlimit64, 0, i,
-				   0, c->ip->scratch, 0, 0))
+				   0, inject_scratch(c->ip), 0, 0))
 			return -1;
 		if (ret) {
 			errno = -ret;
 			return -1;
 		}
-		if (inject_read(c->ip, c->ip->scratch, rl, sizeof(rl)))
+		if (inject_read(c->ip, inject_scratch(c->ip), rl, sizeof(rl)))
 			return -1;
 		p->rlimits[i].cur = rl[0];
 		p->rlimits[i].max = rl[1];
@@ -217,8 +217,8 @@ static int collect_itimers(struct dump_ctx *c, struct img_proc *p)
 
 	for (i = 0; i < 3; i++) {
 		if (inject_syscall(c->ip, c->leader, &ret, SYS_getitimer, i,
-				   c->ip->scratch, 0, 0, 0, 0) || ret ||
-		    inject_read(c->ip, c->ip->scratch, tv, sizeof(tv)))
+				   inject_scratch(c->ip), 0, 0, 0, 0) || ret ||
+		    inject_read(c->ip, inject_scratch(c->ip), tv, sizeof(tv)))
 			return -1;
 		p->itimers[i].interval_us = tv[0] * 1000000 + tv[1];
 		p->itimers[i].value_us = tv[2] * 1000000 + tv[3];
@@ -265,7 +265,7 @@ int dump_collect_proc(struct dump_ctx *c)
 			   0, 0, 0, 0, 0) || ret < 0)
 		return -1;
 	p->dumpable = ret;
-	p->nr_threads = c->ip->nr_threads;
+	p->nr_threads = inject_nr_threads(c->ip);
 	return 0;
 }
 
@@ -303,16 +303,16 @@ static int collect_remote(struct dump_ctx *c, int ti, struct img_thread *t)
 	uint64_t ss[3];		/* stack_t: sp, flags, size */
 	long ret;
 
-	if (inject_syscall(ip, ti, &ret, SYS_sigaltstack, 0, ip->scratch, 0,
+	if (inject_syscall(ip, ti, &ret, SYS_sigaltstack, 0, inject_scratch(ip), 0,
 			   0, 0, 0) || ret ||
-	    inject_read(ip, ip->scratch, ss, sizeof(ss)))
+	    inject_read(ip, inject_scratch(ip), ss, sizeof(ss)))
 		return -1;
 	t->ss_sp = ss[0];
 	t->ss_flags = (uint32_t)ss[1];
 	t->ss_size = ss[2];
 	if (inject_syscall(ip, ti, &ret, SYS_prctl, PR_GET_TID_ADDRESS,
-			   ip->scratch, 0, 0, 0, 0) || ret ||
-	    inject_read(ip, ip->scratch, &t->clear_tid, sizeof(uint64_t)))
+			   inject_scratch(ip), 0, 0, 0, 0) || ret ||
+	    inject_read(ip, inject_scratch(ip), &t->clear_tid, sizeof(uint64_t)))
 		return -1;
 	/* per thread, and in no /proc file */
 	if (inject_syscall(ip, ti, &ret, SYS_prctl, PR_GET_SECUREBITS, 0, 0,
@@ -370,15 +370,14 @@ static void collect_comm(struct dump_ctx *c, struct img_thread *t)
 
 static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 {
-	struct inject_thread *it = &c->ip->threads[ti];
-	struct arch_regs r = it->regs;
+	struct arch_regs r = *inject_regs(c->ip, ti);
 	struct rseq_conf rc;
 	size_t xlen = arch_xstate_max();
 	long head = 0;
 	size_t len = 0;
 
-	t->tid = it->tid;
-	t->sigmask = it->sigmask;
+	t->tid = inject_tid(c->ip, ti);
+	t->sigmask = inject_sigmask(c->ip, ti);
 	memcpy(t->comm, c->proc.proc.comm, sizeof(t->comm));
 	collect_comm(c, t);
 	/* a call interrupted by the freeze is made again after restore */
@@ -406,7 +405,7 @@ static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 		t->rseq_sig = rc.signature;
 	}
 	if (collect_siginfo(t->tid, 0, t) ||
-	    (it->tid == c->pid && collect_siginfo(t->tid, 1, t)) ||
+	    (t->tid == c->pid && collect_siginfo(t->tid, 1, t)) ||
 	    collect_caps(c, t))
 		return -1;
 	return collect_remote(c, ti, t);
@@ -417,14 +416,14 @@ int dump_collect_threads(struct dump_ctx *c)
 	struct img_process *p = &c->proc;
 	int i;
 
-	p->threads = calloc(c->ip->nr_threads, sizeof(*p->threads));
+	p->threads = calloc(inject_nr_threads(c->ip), sizeof(*p->threads));
 	if (!p->threads)
 		return -1;
-	p->nr_threads = c->ip->nr_threads;
-	for (i = 0; i < c->ip->nr_threads; i++) {
+	p->nr_threads = inject_nr_threads(c->ip);
+	for (i = 0; i < inject_nr_threads(c->ip); i++) {
 		if (collect_thread(c, i, &p->threads[i])) {
 			dump_perror(c, "can't dump thread %d of %d",
-				    c->ip->threads[i].tid, c->pid);
+				    inject_tid(c->ip, i), c->pid);
 			return -1;
 		}
 	}
@@ -443,14 +442,14 @@ int dump_collect_sigacts(struct dump_ctx *c)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		if (inject_syscall(ip, c->leader, &ret, SYS_rt_sigaction, sig,
-				   0, ip->scratch, 8, 0, 0))
+				   0, inject_scratch(ip), 8, 0, 0))
 			return -1;
 		if (ret) {
 			errno = -ret;
 			pr_perror("can't read the action of signal %d", sig);
 			return -1;
 		}
-		if (inject_read(ip, ip->scratch, k, ksz))
+		if (inject_read(ip, inject_scratch(ip), k, ksz))
 			return -1;
 		arch_ksigaction_to_img(k, &c->proc.sigacts[sig - 1]);
 	}

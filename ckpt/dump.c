@@ -27,6 +27,7 @@
 
 #include "ckpt/dump-priv.h"
 #include "plugins/pipeline.h"
+#include "util/fault.h"
 
 int dump_interrupted(const struct dump_ctx *c)
 {
@@ -139,20 +140,10 @@ static int write_records(struct dump_ctx *c)
 	return dump_write_memory(c);
 }
 
-static int find_leader(const struct inject_proc *ip)
-{
-	int i;
-
-	for (i = 0; i < ip->nr_threads; i++)
-		if (ip->threads[i].tid == ip->pid)
-			return i;
-	return 0;
-}
-
 /* What is gathered of one frozen process before anything is written. */
 static int collect(struct dump_ctx *c)
 {
-	c->leader = find_leader(c->ip);
+	c->leader = inject_leader(c->ip);
 	if (dump_check_supported(c))
 		return -1;
 	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
@@ -423,11 +414,13 @@ enum dump_result dump_process(const struct dump_opts *o)
 		pr_warn("thawing %d failed; the image is kept", o->pid);
 	if (!tree_alive(&t))
 		goto err;
+	fault_point("commit");
 	if (img_writer_commit(w)) {
 		w = NULL;
 		goto err;
 	}
 	w = NULL;
+	fault_point("committed");
 	if (o->kill && release_all(&t, 1)) {
 		pr_perror("can't kill %d after the dump", o->pid);
 		goto err;

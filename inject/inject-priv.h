@@ -1,12 +1,59 @@
 /*
- * inject internals shared between its files.
+ * inject internals shared between its files: the handle that inject.h
+ * keeps opaque.
  */
 #ifndef CKPT_INJECT_PRIV_H
 #define CKPT_INJECT_PRIV_H
 
 #include "inject/inject.h"
 
+struct inject_thread {
+	pid_t tid;
+	struct arch_regs regs;	/* as seized */
+	uint64_t sigmask;	/* as seized */
+	int touched;		/* we ran calls in it */
+	int stopped;		/* its interrupt stop was seen */
+};
+
+struct inject_proc {
+	pid_t pid;
+	int nr_threads;
+	struct inject_thread *threads;
+	int adopted;		/* the restorer's child, which dies with it */
+	uint64_t sc_ip;		/* adopted: the caller's "syscall; trap" */
+	uint64_t region;	/* our data page (scratch), or 0 */
+	uint64_t region_len;
+	uint64_t scratch;	/* data memory for call arguments, or 0 */
+	uint64_t scratch_len;
+	int prepared;		/* inject_prepare done: calls may be made */
+	size_t xlen;		/* XSAVE image size of this CPU */
+	struct arch_gadgets g;	/* the target's own code that we borrow */
+	/*
+	 * Two slots for a thread's way back (arch_way_back_build), in the
+	 * unused low end of the main stack, or else in the region (which
+	 * then cannot unmap itself). Slot 0 is the anchor's (the leader,
+	 * which stands on its way back from inject_prepare to
+	 * inject_unprepare, so that a death of ours always unmaps the
+	 * region); slot 1 is that of `other', the last other thread that
+	 * made a call, or -1.
+	 */
+	uint64_t slot_base;	/* slot 0, or 0 when there is no room */
+	uint64_t slot_step;
+	int slots_in_region;
+	int unmap;		/* the way back unmaps the region */
+	int anchor;
+	int other;
+	uint64_t sp[2];		/* each slot's stack pointer for a call */
+};
+
 /* Wait for any ptrace stop of tid; -1 with ESRCH if it is gone. */
 int inject_wait_stop(pid_t tid, int *statusp) __must_check;
+/* Put thread t back as it was seized (its restart made explicit). */
+int inject_park(struct inject_thread *t) __must_check;
+/* Write thread ti's way back into slot k (syscall.c). */
+int inject_write_way_back(struct inject_proc *p, int ti, int k) __must_check;
+/* A remote call whether or not inject_prepare is done (region.c). */
+int inject_call(struct inject_proc *p, int ti, long *ret, long nr,
+		const uint64_t args[6]) __must_check;
 
 #endif

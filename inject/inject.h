@@ -4,10 +4,13 @@
  * and write its memory, and let it go again: thawed as it was, or killed.
  * Also the /proc readers that the dumper and the restorer share.
  *
- * Remote system calls need no code in the target: the syscall instruction
- * is either patched over the first bytes of an executable mapping for the
- * time of the freeze (inject_prepare) or provided by the caller
- * (inject_adopt, the restorer's trampoline page).
+ * Remote system calls run from a page of ours that inject_prepare maps in
+ * the target (the restorer provides its own, inject_adopt). A thread is
+ * never left in a state it cannot leave by itself: between calls it holds
+ * its own registers and signal mask, and during a call its code goes on
+ * into rt_sigreturn(2) on a frame holding its whole context, so that if
+ * ckpt dies (SIGKILL included) the kernel releases it into that frame and
+ * it carries on where it was frozen. The target's text is never changed.
  */
 #ifndef CKPT_INJECT_H
 #define CKPT_INJECT_H
@@ -18,25 +21,8 @@
 #include "arch/arch.h"
 #include "util/util.h"
 
-struct inject_thread {
-	pid_t tid;
-	struct arch_regs regs;	/* as seized */
-	uint64_t sigmask;	/* as seized */
-	int touched;		/* registers or mask changed by us */
-	int stopped;		/* its interrupt stop was seen */
-};
-
-struct inject_proc {
-	pid_t pid;
-	int nr_threads;
-	struct inject_thread *threads;
-	uint64_t sc_ip;		/* address of "syscall; trap" in the target */
-	uint64_t patch_addr;	/* where we patched text, or 0 */
-	uint8_t patch_saved[8];
-	uint64_t scratch;	/* a data page of ours in the target, or 0 */
-	uint64_t scratch_len;
-	int scratch_ours;	/* we mapped it: unmap at release */
-};
+/* The handle of a seized process; inject-priv.h holds its fields. */
+struct inject_proc;
 
 /* Seize and freeze every thread of pid; loops until no thread is born while
  * seizing. errno ESRCH: no such process (or it died); EPERM: not traceable.
@@ -49,10 +35,9 @@ int inject_seize(pid_t pid, struct inject_proc **out) __must_check;
 int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
 		 uint64_t scratch_len, struct inject_proc **out) __must_check;
 
-/* Patch a syscall instruction in and map a scratch page. */
+/* Map our page (code, scratch memory, per-thread frames) in the target. */
 int inject_prepare(struct inject_proc *p) __must_check;
-/* Unmap the scratch page and put the patched text back: call before
- * reading the target's memory. Idempotent. */
+/* Unmap it again: call before reading the target's memory. Idempotent. */
 int inject_unprepare(struct inject_proc *p) __must_check;
 
 /* Make system call nr in thread index ti. *ret gets the raw return value
@@ -63,7 +48,7 @@ int inject_syscall(struct inject_proc *p, int ti, long *ret, long nr,
 		   uint64_t a4, uint64_t a5) __must_check;
 
 /* Remote clone3 of a thread with the given TID, as thread index ti; the
- * new thread is seized, stopped, and appended to p->threads. */
+ * new thread is seized, stopped, and becomes the last thread index. */
 int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 			uint64_t flags) __must_check;
 
@@ -82,6 +67,19 @@ int inject_release(struct inject_proc *p, int kill);
 /* Detach every thread as it stands now (the restorer, after it has set
  * the final registers). Frees p. */
 int inject_detach_all(struct inject_proc *p);
+
+/* What the handle knows: the process, its threads (index 0 the leader
+ * when it lives), each thread's registers and signal mask as seized, and
+ * the scratch memory in the target that remote calls may point at (set
+ * by inject_prepare or inject_adopt; 0 otherwise). */
+pid_t inject_pid(const struct inject_proc *p);
+int inject_nr_threads(const struct inject_proc *p);
+pid_t inject_tid(const struct inject_proc *p, int ti);
+int inject_leader(const struct inject_proc *p);
+const struct arch_regs *inject_regs(const struct inject_proc *p, int ti);
+uint64_t inject_sigmask(const struct inject_proc *p, int ti);
+uint64_t inject_scratch(const struct inject_proc *p);
+uint64_t inject_scratch_len(const struct inject_proc *p);
 
 /* Per-thread ptrace state. */
 int inject_get_sigmask(pid_t tid, uint64_t *mask) __must_check;

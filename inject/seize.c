@@ -210,6 +210,7 @@ int inject_seize(pid_t pid, struct inject_proc **out)
 	if (!p)
 		return -1;
 	p->pid = pid;
+	p->other = -1;
 	do {
 		if (seize_new_threads(p, &found) || wait_all_stopped(p))
 			goto err;
@@ -240,6 +241,8 @@ int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
 	if (!p)
 		return -1;
 	p->pid = pid;
+	p->other = -1;
+	p->adopted = 1;
 	p->sc_ip = sc_ip;
 	p->scratch = scratch;
 	p->scratch_len = scratch_len;
@@ -291,23 +294,6 @@ int inject_detach_all(struct inject_proc *p)
 	return ret;
 }
 
-static int restore_thread(struct inject_thread *t)
-{
-	struct arch_regs r = t->regs;
-
-	if (!t->touched)
-		return 0;
-	/*
-	 * We ran system calls from this thread. Rather than rely on the
-	 * kernel looking at the restart state again on this resume, make
-	 * the restart explicit, exactly as the kernel would do it.
-	 */
-	arch_regs_normalize_restart(&r, 1);
-	if (arch_set_regs(t->tid, &r) || inject_set_sigmask(t->tid, t->sigmask))
-		return -1;
-	return 0;
-}
-
 /*
  * Wait until each killed thread has been reported to us, its tracer:
  * only then may its parent reap it. The leader is reported last, once
@@ -335,8 +321,10 @@ static int thaw(struct inject_proc *p)
 
 	if (inject_unprepare(p))
 		ret = -1;
+	/* each thread was parked after each call: once more does no harm */
 	for (i = 0; i < p->nr_threads; i++)
-		if (restore_thread(&p->threads[i]) && errno != ESRCH) {
+		if (p->threads[i].touched && inject_park(&p->threads[i]) &&
+		    errno != ESRCH) {
 			pr_perror("can't restore the state of thread %d",
 				  p->threads[i].tid);
 			ret = -1;

@@ -1,12 +1,29 @@
 /*
  * Remote system calls and memory access.
  *
- * A remote call loads the thread's registers with the call (ip at a
- * "syscall; int3" sequence in the target), runs it to the syscall-exit stop
- * with PTRACE_SYSCALL, and reads the result. The thread's own registers are
- * put back by inject_release(). While we work, every signal is blocked in
- * the thread so that none is delivered into our borrowed context; signals
- * that arrive stay pending.
+ * A remote call loads the thread's registers with the call, runs it to the
+ * syscall-exit stop with PTRACE_SYSCALL and reads the result. Every signal
+ * is blocked in the thread for the time of the call so that none is
+ * delivered into our borrowed context; signals that arrive stay pending.
+ *
+ * What if ckpt dies (SIGKILL) at any instant? The kernel then lets the
+ * thread run from whatever its registers hold. The call runs from the
+ * target's own "syscall; ret" code (never ours: we add no code to a
+ * target), and the "ret" goes on along the thread's way back
+ * (arch_way_back_build): the target's own "pop; ret" code unmaps our data
+ * page, and its own sigreturn trampoline puts back, from a frame, the
+ * thread's registers, signal mask and XSAVE state, as when a signal
+ * handler returns. A thread that made a call stands on that way back
+ * until it is parked (inject_park: its own registers and mask, set by
+ * ptrace); the anchor (region.c) stands there from the first call to the
+ * last, so the data page never outlives us. The order of the ptrace
+ * requests keeps this true at every step: the call's registers are set
+ * before the signal mask is emptied, and a thread's mask is given back
+ * before its registers are.
+ *
+ * Where the target lacks that code (see region.c), calls are made from
+ * any system call instruction and the thread is parked at once: only then
+ * can a thread released during the call be harmed.
  */
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -19,20 +36,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf/elfsym.h"
 #include "inject/inject-priv.h"
+#include "util/fault.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
 
-static int begin_work(struct inject_thread *t)
-{
-	if (t->touched)
-		return 0;
-	if (inject_set_sigmask(t->tid, ~0ULL))
-		return -1;
-	t->touched = 1;
-	return 0;
-}
+enum call_kind { CALL_OURS, CALL_ADOPTED };
 
 static int is_fault(int sig)
 {
@@ -71,20 +80,133 @@ static int to_syscall_stop(pid_t tid, pid_t *cloned)
 	}
 }
 
-static int do_syscall(struct inject_proc *p, int ti, long *ret, long nr,
-		      const uint64_t args[6], pid_t *cloned)
+int inject_park(struct inject_thread *t)
 {
-	struct inject_thread *t = &p->threads[ti];
 	struct arch_regs r = t->regs;
 
-	if (begin_work(t))
+	/*
+	 * Rather than rely on the kernel looking at the restart state again
+	 * when the thread leaves its syscall-exit stop, make the restart
+	 * explicit, exactly as the kernel would; the thread's restart block
+	 * is still its own (no call of ours sets one).
+	 */
+	arch_regs_normalize_restart(&r, 1);
+	if (inject_set_sigmask(t->tid, t->sigmask) || arch_set_regs(t->tid, &r))
 		return -1;
-	arch_regs_syscall(&r, p->sc_ip, nr, args);
-	if (arch_set_regs(t->tid, &r) || to_syscall_stop(t->tid, cloned) ||
-	    to_syscall_stop(t->tid, cloned) || arch_get_regs(t->tid, &r))
-		return -1;
-	*ret = arch_regs_retval(&r);
 	return 0;
+}
+
+static uint64_t slot_addr(const struct inject_proc *p, int k)
+{
+	return p->slot_base + k * p->slot_step;
+}
+
+/*
+ * Thread ti's way back, in slot k. rt_sigreturn clears the thread's
+ * restart block, so a call that had one (nanosleep, poll with a timeout)
+ * is made again from its arguments, as after a restore.
+ */
+int inject_write_way_back(struct inject_proc *p, int ti, int k)
+{
+	struct inject_thread *t = &p->threads[ti];
+	size_t xlen = arch_xstate_max(), len = arch_way_back_size(xlen);
+	struct arch_regs r = t->regs;
+	void *xs = malloc(xlen), *buf = malloc(len);
+	int ret = -1;
+
+	if (!xs || !buf || arch_get_xstate(t->tid, xs, &xlen))
+		goto out;
+	arch_regs_normalize_restart(&r, 0);
+	arch_regs_clear_syscall(&r);
+	len = arch_way_back_size(xlen);
+	if (arch_way_back_build(buf, len, slot_addr(p, k), &r, t->sigmask, xs,
+				xlen, &p->g, p->region,
+				p->unmap ? p->region_len : 0, &p->sp[k]) ||
+	    inject_write(p, slot_addr(p, k), buf, len))
+		goto out;
+	ret = 0;
+out:
+	free(xs);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The slot thread ti calls from: the anchor has slot 0; another thread
+ * takes slot 1, parking the one that stood there first (the anchor still
+ * stands meanwhile).
+ */
+static int take_slot(struct inject_proc *p, int ti)
+{
+	if (ti == p->anchor)
+		return 0;
+	if (p->other == ti)
+		return 1;
+	if (p->other >= 0 && inject_park(&p->threads[p->other]))
+		return -1;
+	p->other = -1;
+	if (inject_write_way_back(p, ti, 1))
+		return -1;
+	p->other = ti;
+	return 1;
+}
+
+/* The registers of a call; *park: the thread has no way back of its own
+ * and must be parked after the call. */
+static int call_regs(struct inject_proc *p, int ti, enum call_kind kind,
+		     long nr, const uint64_t args[6], struct arch_regs *r,
+		     int *park)
+{
+	int k;
+
+	*r = p->threads[ti].regs;
+	*park = 0;
+	if (kind == CALL_ADOPTED) {
+		arch_regs_syscall(r, p->sc_ip, nr, args);
+		return 0;
+	}
+	if (!p->slot_base) {
+		arch_regs_syscall(r, p->g.syscall_ret ? p->g.syscall_ret :
+				  p->g.any_syscall, nr, args);
+		*park = 1;
+		return 0;
+	}
+	k = take_slot(p, ti);
+	if (k < 0)
+		return -1;
+	arch_regs_syscall(r, p->g.syscall_ret, nr, args);
+	arch_regs_set_sp(r, p->sp[k]);
+	return 0;
+}
+
+static int do_call(struct inject_proc *p, int ti, enum call_kind kind,
+		   long *ret, long nr, const uint64_t args[6], pid_t *cloned)
+{
+	struct inject_thread *t = &p->threads[ti];
+	struct arch_regs r;
+	int park;
+
+	if (call_regs(p, ti, kind, nr, args, &r, &park) ||
+	    arch_set_regs(t->tid, &r))
+		return -1;
+	t->touched = 1;
+	fault_point("call-regs");
+	if (inject_set_sigmask(t->tid, ~0ULL))
+		return -1;
+	fault_point("call-start");
+	if (to_syscall_stop(t->tid, cloned))
+		return -1;
+	fault_point("call-entry");
+	if (to_syscall_stop(t->tid, cloned) || arch_get_regs(t->tid, &r))
+		return -1;
+	fault_point("call-exit");
+	*ret = arch_regs_retval(&r);
+	return park ? inject_park(t) : 0;
+}
+
+static enum call_kind kind_of(const struct inject_proc *p)
+{
+	return p->adopted ? CALL_ADOPTED : CALL_OURS;
 }
 
 int inject_syscall(struct inject_proc *p, int ti, long *ret, long nr,
@@ -93,7 +215,18 @@ int inject_syscall(struct inject_proc *p, int ti, long *ret, long nr,
 {
 	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
 
-	return do_syscall(p, ti, ret, nr, args, NULL);
+	if (!p->adopted && !p->prepared) {
+		errno = EINVAL;	/* no inject_prepare */
+		return -1;
+	}
+	return do_call(p, ti, kind_of(p), ret, nr, args, NULL);
+}
+
+/* For region.c: a call before the region exists or once it is going. */
+int inject_call(struct inject_proc *p, int ti, long *ret, long nr,
+		const uint64_t args[6])
+{
+	return do_call(p, ti, CALL_OURS, ret, nr, args, NULL);
 }
 
 /* struct clone_args of clone3(2), version 2 (with set_tid) */
@@ -102,34 +235,10 @@ struct remote_clone_args {
 	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
 };
 
-int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
-			uint64_t flags)
+static int add_cloned(struct inject_proc *p, pid_t cloned)
 {
-	struct remote_clone_args ca;
-	uint64_t set_tid = tid;
-	const uint64_t args[6] = { p->scratch, sizeof(ca), 0, 0, 0, 0 };
-	pid_t cloned = 0;
 	struct inject_thread *t;
-	long ret;
 
-	if (p->scratch_len < sizeof(ca) + sizeof(set_tid)) {
-		errno = ENOSPC;
-		return -1;
-	}
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = flags;
-	ca.set_tid = p->scratch + sizeof(ca);
-	ca.set_tid_size = 1;
-	if (inject_write(p, p->scratch, &ca, sizeof(ca)) ||
-	    inject_write(p, ca.set_tid, &set_tid, sizeof(set_tid)) ||
-	    do_syscall(p, ti, &ret, SYS_clone3, args, &cloned))
-		return -1;
-	if (ret < 0) {
-		errno = -ret;
-		return -1;
-	}
-	if (!cloned)
-		cloned = ret;
 	/* the new thread starts in a ptrace stop of its own */
 	if (inject_wait_stop(cloned, NULL))
 		return -1;
@@ -144,6 +253,34 @@ int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 	    inject_get_sigmask(cloned, &t->sigmask))
 		return -1;
 	return 0;
+}
+
+int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
+			uint64_t flags)
+{
+	struct remote_clone_args ca;
+	uint64_t set_tid = tid;
+	const uint64_t args[6] = { p->scratch, sizeof(ca), 0, 0, 0, 0 };
+	pid_t cloned = 0;
+	long ret;
+
+	if (p->scratch_len < sizeof(ca) + sizeof(set_tid)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = flags;
+	ca.set_tid = p->scratch + sizeof(ca);
+	ca.set_tid_size = 1;
+	if (inject_write(p, p->scratch, &ca, sizeof(ca)) ||
+	    inject_write(p, ca.set_tid, &set_tid, sizeof(set_tid)) ||
+	    do_call(p, ti, kind_of(p), &ret, SYS_clone3, args, &cloned))
+		return -1;
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return add_cloned(p, cloned ? cloned : ret);
 }
 
 int inject_read(struct inject_proc *p, uint64_t addr, void *buf, size_t len)
@@ -191,118 +328,4 @@ int inject_write(struct inject_proc *p, uint64_t addr, const void *buf,
 	if (n == (ssize_t)len)
 		return 0;
 	return poke_mem(p->threads[0].tid, addr, buf, len);
-}
-
-static int find_leader(const struct inject_proc *p)
-{
-	int i;
-
-	for (i = 0; i < p->nr_threads; i++)
-		if (p->threads[i].tid == p->pid)
-			return i;
-	return 0;
-}
-
-/* The first executable mapping that is the program's own (not the vdso). */
-static int find_text(pid_t pid, uint64_t *addr)
-{
-	struct proc_map *maps;
-	int n, i, ret = -1;
-
-	n = proc_parse_maps(pid, &maps);
-	if (n < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!(maps[i].prot & PROT_EXEC) || maps[i].end - maps[i].start < 8)
-			continue;
-		if (maps[i].path && maps[i].path[0] == '[')
-			continue;
-		*addr = maps[i].start;
-		ret = 0;
-		break;
-	}
-	proc_free_maps(maps, n);
-	if (ret)
-		errno = ENOEXEC;
-	return ret;
-}
-
-/*
- * A system call instruction the target already has: the one in the C
- * library's syscall(). Then nothing of its text is changed, not even for
- * the time of the freeze.
- */
-static int find_syscall_insn(struct inject_proc *p, uint64_t *ip)
-{
-	struct elf_sym_result r;
-	uint8_t code[64];
-	long off;
-
-	if (elf_sym_find(p->pid, "syscall", &r) || r.ifunc ||
-	    inject_read(p, r.addr, code, sizeof(code)))
-		return -1;
-	off = arch_find_syscall_insn(code, sizeof(code));
-	if (off < 0)
-		return -1;
-	*ip = r.addr + off;
-	return 0;
-}
-
-/* Otherwise, "syscall; trap" over the first bytes of its text. */
-static int patch_syscall_insn(struct inject_proc *p, int li)
-{
-	uint8_t insn[8];
-
-	if (find_text(p->pid, &p->patch_addr) ||
-	    inject_read(p, p->patch_addr, p->patch_saved, 8))
-		return -1;
-	arch_syscall_insn(insn);
-	if (poke_mem(p->threads[li].tid, p->patch_addr, insn, 8))
-		return -1;
-	p->sc_ip = p->patch_addr;
-	return 0;
-}
-
-int inject_prepare(struct inject_proc *p)
-{
-	long ret;
-	int li = find_leader(p);
-
-	if (find_syscall_insn(p, &p->sc_ip) && patch_syscall_insn(p, li))
-		goto err;
-	if (inject_syscall(p, li, &ret, SYS_mmap, 0, 4096,
-			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   (uint64_t)-1, 0))
-		goto err;
-	if (ret < 0 && ret > -4096) {
-		errno = -ret;
-		goto err;
-	}
-	p->scratch = ret;
-	p->scratch_len = 4096;
-	p->scratch_ours = 1;
-	return 0;
-err:
-	return -1;
-}
-
-int inject_unprepare(struct inject_proc *p)
-{
-	long ret;
-	int ret_val = 0;
-
-	if (p->scratch_ours) {
-		if (inject_syscall(p, find_leader(p), &ret, SYS_munmap,
-				   p->scratch, p->scratch_len, 0, 0, 0, 0))
-			ret_val = -1;
-		p->scratch_ours = 0;
-		p->scratch = 0;
-	}
-	if (p->patch_addr) {
-		if (poke_mem(p->threads[find_leader(p)].tid, p->patch_addr,
-			     p->patch_saved, 8))
-			ret_val = -1;
-		p->patch_addr = 0;
-	}
-	return ret_val;
 }

@@ -66,10 +66,10 @@ static int set_cap_sets(struct restore_ctx *c, int ti, uint64_t prm,
 
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), d, sizeof(d));
-	if (inject_write(c->ip, c->ip->scratch, buf, sizeof(buf)))
+	if (inject_write(c->ip, inject_scratch(c->ip), buf, sizeof(buf)))
 		return -1;
 	return rcall(c, ti, "set the capabilities", NULL, SYS_capset,
-		     c->ip->scratch, c->ip->scratch + sizeof(h), 0, 0, 0, 0);
+		     inject_scratch(c->ip), inject_scratch(c->ip) + sizeof(h), 0, 0, 0, 0);
 }
 
 /* Each bit of mask, one prctl() at a time (steps 2 and 6). */
@@ -94,15 +94,15 @@ static int set_ids(struct restore_ctx *c, int ti)
 	const struct img_proc *p = &c->proc->proc;
 	size_t glen = p->nr_groups * sizeof(uint32_t);
 
-	if (glen > c->ip->scratch_len) {
+	if (glen > inject_scratch_len(c->ip)) {
 		pr_err("%s: %u supplementary groups are more than restore can set",
 		       c->path, p->nr_groups);
 		return -1;
 	}
-	if (glen && inject_write(c->ip, c->ip->scratch, p->groups, glen))
+	if (glen && inject_write(c->ip, inject_scratch(c->ip), p->groups, glen))
 		return -1;
 	if (rcall(c, ti, "set the groups", NULL, SYS_setgroups, p->nr_groups,
-		  c->ip->scratch, 0, 0, 0, 0) ||
+		  inject_scratch(c->ip), 0, 0, 0, 0) ||
 	    rcall(c, ti, "set the group ids", NULL, SYS_setresgid, p->gid,
 		  p->egid, p->sgid, 0, 0, 0) ||
 	    rcall(c, ti, "set the user ids", NULL, SYS_setresuid, p->uid,

@@ -58,7 +58,7 @@ int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
 
 static uint64_t scratch(struct restore_ctx *c)
 {
-	return c->ip->scratch;
+	return inject_scratch(c->ip);
 }
 
 static int is_special(const char *path)
@@ -156,7 +156,7 @@ static int remote_open(struct restore_ctx *c, const char *path, int flags,
 {
 	size_t len = strlen(path) + 1;
 
-	if (len > c->ip->scratch_len) {
+	if (len > inject_scratch_len(c->ip)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -535,7 +535,7 @@ static int set_mm(struct restore_ctx *c)
 	long fd, r;
 	int ret;
 
-	if (sizeof(mm) + auxv_len > c->ip->scratch_len) {
+	if (sizeof(mm) + auxv_len > inject_scratch_len(c->ip)) {
 		errno = E2BIG;
 		return -1;
 	}

@@ -31,10 +31,10 @@ static int set_sigacts(struct restore_ctx *c)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		arch_ksigaction_from_img(&c->proc->sigacts[sig - 1], k);
-		if (inject_write(c->ip, c->ip->scratch, k,
+		if (inject_write(c->ip, inject_scratch(c->ip), k,
 				 arch_ksigaction_size()) ||
 		    rcall(c, 0, "set a signal action", NULL, SYS_rt_sigaction,
-			  sig, c->ip->scratch, 0, 8, 0, 0))
+			  sig, inject_scratch(c->ip), 0, 8, 0, 0))
 			return -1;
 	}
 	return 0;
@@ -47,10 +47,10 @@ static int set_comm(struct restore_ctx *c, int ti, const char *name)
 
 	memset(comm, 0, sizeof(comm));
 	memcpy(comm, name, sizeof(comm) - 1);
-	if (inject_write(c->ip, c->ip->scratch, comm, sizeof(comm)))
+	if (inject_write(c->ip, inject_scratch(c->ip), comm, sizeof(comm)))
 		return -1;
 	return rcall(c, ti, "set the name", NULL, SYS_prctl, PR_SET_NAME,
-		     c->ip->scratch, 0, 0, 0, 0);
+		     inject_scratch(c->ip), 0, 0, 0, 0);
 }
 
 /* Per-thread kernel pointers, set by the thread itself (index ti). */
@@ -70,9 +70,9 @@ static int set_thread_kernel_state(struct restore_ctx *c, int ti,
 		  t->robust_list, t->robust_len, 0, 0, 0, 0))
 		return -1;
 	if (!(t->ss_flags & SS_DISABLE) &&
-	    (inject_write(c->ip, c->ip->scratch, ss, sizeof(ss)) ||
+	    (inject_write(c->ip, inject_scratch(c->ip), ss, sizeof(ss)) ||
 	     rcall(c, ti, "set the signal stack", NULL, SYS_sigaltstack,
-		   c->ip->scratch, 0, 0, 0, 0, 0)))
+		   inject_scratch(c->ip), 0, 0, 0, 0, 0)))
 		return -1;
 	if (t->rseq &&
 	    rcall(c, ti, "register rseq", NULL, SYS_rseq, t->rseq,
@@ -89,14 +89,14 @@ static int queue_signals(struct restore_ctx *c, const struct img_thread *t)
 		const struct img_siginfo *s = &t->siginfo[i];
 		int sig = *(const int32_t *)s->data;	/* si_signo */
 
-		if (inject_write(c->ip, c->ip->scratch, s->data,
+		if (inject_write(c->ip, inject_scratch(c->ip), s->data,
 				 sizeof(s->data)))
 			return -1;
 		if (s->shared ?
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_sigqueueinfo,
-			  c->child, sig, c->ip->scratch, 0, 0, 0) :
+			  c->child, sig, inject_scratch(c->ip), 0, 0, 0) :
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_tgsigqueueinfo,
-			  c->child, t->tid, sig, c->ip->scratch, 0, 0))
+			  c->child, t->tid, sig, inject_scratch(c->ip), 0, 0))
 			return -1;
 	}
 	return 0;
@@ -128,9 +128,9 @@ static int set_itimers(struct restore_ctx *c)
 		tv[1] = t->interval_us % 1000000;
 		tv[2] = value / 1000000;
 		tv[3] = value % 1000000;
-		if (inject_write(c->ip, c->ip->scratch, tv, sizeof(tv)) ||
+		if (inject_write(c->ip, inject_scratch(c->ip), tv, sizeof(tv)) ||
 		    rcall(c, 0, "set an interval timer", NULL, SYS_setitimer,
-			  i, c->ip->scratch, 0, 0, 0, 0))
+			  i, inject_scratch(c->ip), 0, 0, 0, 0))
 			return -1;
 	}
 	return 0;
@@ -154,7 +154,7 @@ static int create_threads(struct restore_ctx *c)
 static int load_registers(struct restore_ctx *c, int ti,
 			  const struct img_thread *t)
 {
-	pid_t tid = c->ip->threads[ti].tid;
+	pid_t tid = inject_tid(c->ip, ti);
 	struct arch_regs r;
 
 	arch_regs_from_words(&r, t->regs);
