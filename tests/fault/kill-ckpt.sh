@@ -1,0 +1,264 @@
+#!/bin/bash
+# kill-ckpt.sh - a ckpt killed with SIGKILL never harms its target.
+#
+#   bash tests/fault/kill-ckpt.sh [--runs N] [--points] [TARGET...]
+#
+# TARGETs: victim, victim-static (4 threads, 64 MiB, tests/workloads/
+# victim.c) and tree (tests/workloads/tree.c, dumped with --tree); default
+# all three. For each target, N times (default 100), `ckpt attach` (every
+# other run with --kill) is killed with SIGKILL after a random delay spread
+# over the length of a whole dump (measured first, in the same run). Then:
+#  - no process of the target is left stopped or traced;
+#  - /proc/PID/maps and the fd list of every process are as before;
+#  - the target, told to stop, passes its own checks and exits 0;
+#  - an image that exists is complete (ckpt inspect reads it whole);
+#    with --kill, a target that is gone has such an image.
+# With --points, instead of random delays, ckpt is killed at each named
+# fault point (CKPT_FAULT, util/fault.h) once per target: the windows that
+# a random delay seldom hits.
+#
+# Prints one line per target with the counts, and last "N passed, N
+# failed" (one per run). Exit status 0 only if every run passed. A failed
+# run's directory is kept and named.
+#
+# Environment: B (build directory, default build).
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${B:-build}
+case $B in /*) ;; *) B=$TOP/$B ;; esac
+CKPT=$B/bin/ckpt
+WLB=$B/tests/workloads
+
+# call 1 maps our page: until the leader stands in it, a death of ours
+# leaves the page behind (documented); later calls, and the unmapping,
+# must leave nothing
+POINTS=(prepared call-regs:2 call-start:2 call-entry:3 call-exit:4
+	call-regs:9 call-exit:12 unmapped memory:3 commit committed)
+RUNS=100
+USE_POINTS=0
+TARGETS=()
+while (($#)); do
+	case $1 in
+	--runs) RUNS=$2; shift ;;
+	--points) USE_POINTS=1 ;;
+	*) TARGETS+=("$1") ;;
+	esac
+	shift
+done
+((${#TARGETS[@]})) || TARGETS=(victim victim-static tree)
+
+PASSED=0
+FAILED=0
+WHY=
+
+# pids of the tree under $1, the root first
+tree_pids() {
+	local todo=("$1") p s rest out=()
+	while ((${#todo[@]})); do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		out+=("$p")
+		for s in /proc/[0-9]*/stat; do
+			read -r rest <"$s" 2>/dev/null || continue
+			rest=${rest##*) }
+			set -- $rest
+			[[ $2 == "$p" ]] && { s=${s#/proc/}; todo+=("${s%/stat}"); }
+		done
+	done
+	echo "${out[@]}"
+}
+
+snapshot() {	# snapshot FILE PIDS...: maps and fd targets of each
+	local f=$1 p
+	shift
+	: >"$f"
+	for p; do
+		echo "== $p" >>"$f"
+		cat "/proc/$p/maps" >>"$f" 2>/dev/null
+		(cd "/proc/$p/fd" 2>/dev/null && for fd in *; do
+			echo "$fd $(readlink "$fd")"; done) >>"$f"
+	done
+}
+
+# in a subshell: close what we inherited beyond 0-2, then exec "$@"
+clean_exec() {
+	local fd
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+	done
+	exec "$@"
+}
+
+# start the target in a fresh D; sets D, JOB, PID, PIDS
+start_target() {
+	local t=$1 i
+	D=$(mktemp -d /tmp/ckpt-fault.XXXXXX)
+	case $t in
+	tree) (cd "$D" && clean_exec "$WLB/reaper" "$WLB/tree") \
+		>"$D/out.log" 2>&1 </dev/null & ;;
+	*) (cd "$D" && clean_exec "$WLB/$t") >"$D/out.log" 2>&1 </dev/null & ;;
+	esac
+	JOB=$!
+	for ((i = 0; i < 600; i++)); do
+		[[ -s $D/ready ]] && break
+		sleep 0.05
+	done
+	read -r PID <"$D/ready" 2>/dev/null || { WHY="no ready"; return 1; }
+	# the tree has its children once it counts
+	for ((i = 0; i < 600; i++)); do
+		(($(wc -l <"$D/count" 2>/dev/null || echo 0) > 5)) && break
+		sleep 0.05
+	done
+	PIDS=$(tree_pids "$PID")
+}
+
+attach_opts() {	# attach_opts TARGET KILL
+	local o=(-o "$D/img")
+	[[ $1 == tree ]] && o+=(--tree)
+	(($2)) && o+=(--kill)
+	echo "${o[@]}"
+}
+
+# the length of one whole dump of this target, in microseconds
+measure() {
+	local t=$1 t0 t1
+	start_target "$t" || return 1
+	t0=$(date +%s%6N)
+	"$CKPT" attach $(attach_opts "$t" 0) "$PID" 2>>"$D/ckpt.log"
+	t1=$(date +%s%6N)
+	stop_target >/dev/null
+	rm -rf "$D"
+	echo $((t1 - t0))
+}
+
+stop_target() {
+	local i st
+	touch "$D/restored"
+	sleep 0.3
+	touch "$D/stop"
+	for ((i = 0; i < 1200; i++)); do
+		kill -0 "$JOB" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$JOB" 2>/dev/null; then
+		kill -9 "$JOB" 2>/dev/null
+		WHY="target did not end after D/stop"
+		return 1
+	fi
+	wait "$JOB"
+	st=$?
+	((st == 0)) || { WHY="target exited $st: $(grep -h FAIL "$D/out.log" |
+				       tail -n 1)"; return 1; }
+}
+
+check_released() {
+	local p task st tracer
+	for p in $PIDS; do
+		for task in /proc/$p/task/*; do
+			[[ -r $task/stat ]] || continue
+			read -r st <"$task/stat"
+			st=${st##*) }
+			st=${st%% *}
+			[[ $st == [tT] ]] && { WHY="${task#/proc/} left stopped"
+					       return 1; }
+			tracer=$(awk '/^TracerPid/ {print $2}' "$task/status")
+			[[ $tracer == 0 ]] || { WHY="${task#/proc/} still traced"
+						return 1; }
+		done
+	done
+}
+
+check_image() {
+	[[ -e $D/img ]] || return 0
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>&1 ||
+		{ WHY="an image was left that does not read whole"; return 1; }
+}
+
+# one run: kill ckpt after $3 microseconds, or at fault point $3 (a name)
+one_run() {
+	local t=$1 kill_mode=$2 when=$3 ck
+	WHY=
+	start_target "$t" || return 1
+	snapshot "$D/before" $PIDS
+	if [[ $when == [0-9]* ]]; then
+		"$CKPT" attach $(attach_opts "$t" "$kill_mode") "$PID" \
+			2>>"$D/ckpt.log" &
+		ck=$!
+		sleep "$(printf '%d.%06d' $((when / 1000000)) $((when % 1000000)))"
+		kill -9 "$ck" 2>/dev/null
+		wait "$ck"
+	else
+		CKPT_FAULT=$when "$CKPT" attach $(attach_opts "$t" "$kill_mode") \
+			"$PID" 2>>"$D/ckpt.log"
+		# the point must have been reached, not the dump failed before
+		(($? == 137)) || { WHY="ckpt did not reach $when"; return 1; }
+	fi
+	if ((kill_mode)) && ! kill -0 "$PID" 2>/dev/null; then
+		# ckpt got as far as killing it: the image must be whole
+		[[ -e $D/img ]] || { WHY="target killed, no image"; return 1; }
+		check_image || return 1
+		wait "$JOB" 2>/dev/null
+		return 0
+	fi
+	check_released || return 1
+	snapshot "$D/after" $PIDS
+	cmp -s "$D/before" "$D/after" ||
+		{ WHY="maps or fds changed: $(diff "$D/before" "$D/after" |
+					     grep '^[<>]' | head -n 2)"
+		  return 1; }
+	check_image || return 1
+	stop_target
+}
+
+record() {	# record LABEL STATUS
+	if (($2 == 0)); then
+		PASSED=$((PASSED + 1))
+		rm -rf "$D"
+		return 0
+	fi
+	FAILED=$((FAILED + 1))
+	echo "FAIL $1: $WHY (kept $D)"
+	kill -9 $PIDS "$JOB" 2>/dev/null
+	wait "$JOB" 2>/dev/null
+	return 1
+}
+
+campaign() {	# campaign TARGET: random delays
+	local t=$1 len i when ok=0 killed
+	len=$(measure "$t") || { echo "FAIL $t: can't measure a dump"; \
+				 FAILED=$((FAILED + 1)); return; }
+	for ((i = 0; i < RUNS; i++)); do
+		killed=$((i % 2))
+		when=$(((RANDOM * 32768 + RANDOM) % (len * 11 / 10 + 1)))
+		one_run "$t" "$killed" "$when"
+		record "$t run $i (--kill $killed, after ${when}us)" $? &&
+			ok=$((ok + 1))
+	done
+	echo "$t: $ok of $RUNS runs left the target whole" \
+	     "(a whole dump takes ${len}us here)"
+}
+
+points() {	# points TARGET: each fault point, without and with --kill
+	local t=$1 p k ok=0 n=0
+	for p in "${POINTS[@]}"; do
+		for k in 0 1; do
+			n=$((n + 1))
+			one_run "$t" "$k" "$p"
+			record "$t at $p (--kill $k)" $? && ok=$((ok + 1))
+		done
+	done
+	echo "$t: $ok of $n fault points left the target whole"
+}
+
+for t in "${TARGETS[@]}"; do
+	[[ -x $WLB/$t || $t == tree ]] || { echo "FAIL $t: not built"; exit 1; }
+	if ((USE_POINTS)); then
+		points "$t"
+	else
+		campaign "$t"
+	fi
+done
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
