@@ -2,7 +2,6 @@
  * inject: ptrace control of a live target. Seize every thread and keep the
  * target frozen, make system calls on its behalf (remote syscalls), read
  * and write its memory, and let it go again: thawed as it was, or killed.
- * Also the /proc readers that the dumper and the restorer share.
  *
  * Remote system calls need no code in the target: the syscall instruction
  * is either patched over the first bytes of an executable mapping for the
@@ -86,50 +85,5 @@ int inject_detach_all(struct inject_proc *p);
 /* Per-thread ptrace state. */
 int inject_get_sigmask(pid_t tid, uint64_t *mask) __must_check;
 int inject_set_sigmask(pid_t tid, uint64_t mask) __must_check;
-
-/* ---- /proc ---------------------------------------------------------- */
-
-struct proc_map {
-	uint64_t start, end, pgoff;
-	uint32_t prot;		/* PROT_* */
-	int shared;
-	uint64_t dev, ino;
-	char *path;		/* NULL for anonymous */
-	uint32_t vmflags;	/* PROC_VMF_* from smaps VmFlags */
-};
-
-#define PROC_VMF_DONTFORK	(1u << 0)	/* dc */
-#define PROC_VMF_DONTDUMP	(1u << 1)	/* dd */
-#define PROC_VMF_HUGEPAGE	(1u << 2)	/* hg */
-#define PROC_VMF_NOHUGEPAGE	(1u << 3)	/* nh */
-#define PROC_VMF_WIPEONFORK	(1u << 4)	/* wf */
-#define PROC_VMF_RANDOM		(1u << 5)	/* rr */
-#define PROC_VMF_SEQUENTIAL	(1u << 6)	/* sr */
-#define PROC_VMF_MERGEABLE	(1u << 7)	/* mg */
-#define PROC_VMF_GROWSDOWN	(1u << 8)	/* gd */
-#define PROC_VMF_IO		(1u << 9)	/* io, pf: device memory */
-#define PROC_VMF_MAYWRITE	(1u << 10)	/* mw: may become writable */
-
-/* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
-int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;
-void proc_free_maps(struct proc_map *m, int n);
-
-struct proc_stat {
-	char state;
-	char comm[16];
-	unsigned int flags;	/* field 9: the kernel's PF_* */
-	pid_t ppid, pgrp, session;
-	int tty_nr;
-	/* mm fields, fields 26-28 and 45-51 */
-	uint64_t start_code, end_code, start_stack;
-	uint64_t start_data, end_data, start_brk;
-	uint64_t arg_start, arg_end, env_start, env_end;
-	/* field 52: the wait status of a zombie (0 unless we may ptrace it) */
-	int exit_code;
-};
-
-int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;
-/* Thread ids from /proc/PID/task. Returns the count or -1. */
-int proc_list_tasks(pid_t pid, pid_t **out) __must_check;
 
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "restore/restore.h"
+#include "util/proc.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "elf/elfsym.h"
-#include "inject/inject.h"
+#include "util/proc.h"
 
 static char dir[64];
 static pid_t child = -1;

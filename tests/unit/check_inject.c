@@ -1,5 +1,6 @@
 /*
- * check_inject: ptrace control of a live target and the /proc readers.
+ * check_inject: ptrace control of a live target and the /proc readers
+ * of util/proc.h.
  *
  * The target is a grandchild: the test forks a "parent" process that forks
  * the target and waits for it, so that the test is the target's tracer but
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "inject/inject.h"
+#include "util/proc.h"
 
 #define NR_EXTRA_THREADS	4
 #define WAIT_SECS		30
