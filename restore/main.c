@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
+#include "image/image.h"
 #include "plugins/pipeline.h"
 #include "restore/restore.h"
 
@@ -185,6 +187,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage(stderr);
 	log_init("restore", level);
+	img_crc32c_accel(arch_crc32c);
 	c.path = argv[optind];
 	c.page_size = sysconf(_SC_PAGESIZE);
 	ret = load_image(&c);
