@@ -1,7 +1,7 @@
 # ckpt: one non-recursive Makefile for everything; objects go to build/.
 #
 #   make            build/bin/ckpt and build/bin/restore
-#   make check      unit tests (Check) and integration tests on real processes
+#   make check      lint, unit tests (Check), integration tests (real processes)
 #   make check-unit unit tests only;  make asan: unit tests under ASan/UBSan
 #   make lint       style checks;     make man-lint: mandoc -T lint
 #   make demo       run a program, checkpoint, kill, restore it
@@ -196,7 +196,7 @@ check-unit: all $(UNIT_BIN)
 check-integration: all $(WL_BIN) $(EXAMPLE_PLUGINS)
 	$(Q)bash tests/integration/run.sh
 
-check: check-unit check-integration
+check: lint check-unit check-integration
 
 asan:
 	$(MAKE) B=build/asan SANITIZE=address,undefined check-unit
@@ -227,12 +227,9 @@ fuzz: $(B)/fuzz/fuzz_image $(B)/fuzz/seeds
 
 # ---- lint, man, bench, install --------------------------------------------
 
+# the layers' include rules, private headers, ISA #ifdefs, "../"
 lint:
-	@if grep -rn --include='*.c' --include='*.h' '__x86_64__\|__aarch64__' \
-	    util image inject ckpt restore elf plugins; then \
-	  echo "lint: ISA #ifdefs belong in arch/" >&2; exit 1; fi
-	@if grep -rn --include='*.c' --include='*.h' '#include "\.\./' .; then \
-	  echo "lint: include as \"dir/header.h\", not \"../\"" >&2; exit 1; fi
+	$(Q)bash tests/lint/layers.sh
 	@echo "lint: ok"
 
 MANS := $(wildcard man/*.[1-9])
