@@ -151,37 +151,34 @@ static int reset_sigchld(void)
 }
 
 /* The shared memory objects, then the tree, rebuilt and let go. A tree
- * that fails is killed. */
+ * that fails is killed; what else is left, run_free() releases. */
 static int build(struct restore_run *run)
 {
 	uint32_t i;
 
-	if (restore_shm_create(run))
-		return -1;
-	if (new_procs(run))
-		goto err_shm;
-	if (reset_sigchld())
+	if (restore_shm_create(run) || new_procs(run) || reset_sigchld())
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
 		pr_perror("can't become a child subreaper");
 		return -1;
 	}
 	if (restore_create_tree(run))
-		goto err_shm;
+		return -1;
 	if (rebuild(run)) {
 		for (i = 0; i < run->img->nr_procs; i++)
 			inject_release(run->procs[i].ip, 1);
 		restore_kill_tree(run);
-		goto err_shm;
+		return -1;
 	}
 	return 0;
-err_shm:
-	restore_shm_abort(run);
-	return -1;
 }
 
+/* On every path, failed or not: a System V segment made and not handed
+ * over to the tree outlives restore, so it is removed here (a no-op once
+ * restore_shm_finish() has run). */
 static void run_free(struct restore_run *run)
 {
+	restore_shm_abort(run);
 	free(run->procs);
 	run->procs = NULL;
 	if (run->img_fd >= 0)
