@@ -54,7 +54,7 @@ struct restore_host {
 	int thp;		/* transparent huge page mode: THP_* */
 	uint64_t huge_size;	/* of a PMD huge page */
 	pid_t restorer;		/* restore's own PID, for /proc/PID/fd */
-	struct img_caps own_caps;	/* restore's: every child starts so */
+	struct img_caps own_caps;	/* restore's: each child's at start */
 };
 
 struct restore_proc;
@@ -85,9 +85,10 @@ struct restore_proc {
 };
 
 /*
- * Every function below returns 0 or -1 (a pointer NULL) and has printed
- * what failed; restore/main.c alone turns a failure into an exit status,
- * by the stage that failed.
+ * A function below that can fail returns -1 (an int that is no fd or
+ * index returns 0 on success) and has printed what failed, except where
+ * it says otherwise; restore/main.c alone turns a failure into an exit
+ * status, by the stage that failed.
  */
 
 /* host.c */
