@@ -47,7 +47,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper)
+	   serve-tamper restore-fail-shm)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -56,7 +56,7 @@ CKPT_ONLY+="encrypt replicate replicate-tcp "
 CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
-CKPT_ONLY+="kfd-outside check serve-sweep "
+CKPT_ONLY+="kfd-outside check serve-sweep restore-fail-shm "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1567,6 +1567,58 @@ t_shm-alone() {
 	need "$WLB/shm"
 	wl_test "$WLB/shm" alone
 	sysv_key_gone
+}
+
+# A restore that fails after it made the image's System V segments
+# removes them: here prctl(PR_SET_CHILD_SUBREAPER), which restore calls
+# after making them, is refused by a seccomp filter (installed by python3
+# before it execs restore, so that restore keeps its PID). The keyed
+# segment that --kill leaves behind is removed first, or restore would
+# take it over and rightly leave it. Afterwards no segment has the image's
+# key, and none was created by restore.
+t_restore-fail-shm() {
+	local arch nr py cpid left id
+	need "$WLB/shm" "$CKPT" "$RESTORE"
+	case $(uname -m) in
+	x86_64) arch=0xc000003e nr=157 ;;
+	aarch64) arch=0xc00000b7 nr=167 ;;
+	*) fail "prctl's system call number on $(uname -m) is not known" ;;
+	esac
+	start_wl "$WLB/shm" alone
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	ipcrm -M "$(<"$D/shm.key")" ||
+		fail "can't remove the segment that --kill left behind"
+	# seccomp_data: nr at 0, arch at 4, args[0] at 16; EPERM for
+	# prctl(36 = PR_SET_CHILD_SUBREAPER, ...) only
+	py='import ctypes, os, struct, sys
+arch, nr = int(sys.argv[1], 0), int(sys.argv[2])
+f = [(0x20, 0, 0, 4), (0x15, 0, 5, arch), (0x20, 0, 0, 0),
+     (0x15, 0, 3, nr), (0x20, 0, 0, 16), (0x15, 0, 1, 36),
+     (0x06, 0, 0, 0x50001), (0x06, 0, 0, 0x7fff0000)]
+code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i)
+                                            for i in f))
+prog = ctypes.create_string_buffer(struct.pack("HxxxxxxP", len(f),
+                                               ctypes.addressof(code)))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(22, ctypes.c_ulong(2), prog, ctypes.c_ulong(0),
+              ctypes.c_ulong(0)):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+open("restore.pid", "w").write("%d\n" % os.getpid())
+os.execv(sys.argv[3], sys.argv[3:])'
+	expect_exit 70 python3 -c "$py" "$arch" "$nr" "$RESTORE" "$D/img"
+	grep -q "can't become a child subreaper" "$D/cmd.err" ||
+		fail "restore did not fail where expected: $(cat "$D/cmd.err")"
+	read -r cpid <"$D/restore.pid"
+	left=$(awk -v p="$cpid" 'NR > 1 && $5 == p { print $2 }' \
+		/proc/sysvipc/shm)
+	for id in $left; do
+		ipcrm -m "$id"
+	done
+	[[ -z $left ]] || fail "the failed restore left System V segments" \
+			       $left "behind"
+	sysv_key_gone
+	gone "$PID" || fail "the failed restore left PID $PID behind"
 }
 
 # The objects of the shm workload, each once: two anonymous (one of them
