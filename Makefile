@@ -18,10 +18,11 @@ WERROR   ?= 1
 SANITIZE ?=
 ARCH     ?= $(shell uname -m)
 
-# Debian packages: build, tests, man-lint, fuzzing, the static workloads.
+# Debian packages: build, tests (gdb reads the cores of ckpt convert),
+# man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux \
+	    util-linux gdb \
 	    libc6-dev
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 
