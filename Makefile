@@ -66,7 +66,7 @@ REST_SRC := $(wildcard restore/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 WL_SRC   := $(wildcard tests/workloads/*.c)
 # workloads also built with -static (the issue asks for static executables)
-WL_STATIC := counter threads
+WL_STATIC := counter threads stack
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o)
