@@ -22,6 +22,7 @@
 #include "arch/arch.h"
 #include "image/image.h"
 #include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
 
 /* ---- CRC32C ------------------------------------------------------------- */
 
@@ -927,13 +928,4 @@ static Suite *image_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(image_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(image_suite)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "inject/inject.h"
+#include "tests/unit/unit.h"
 #include "util/proc.h"
 
 #define NR_EXTRA_THREADS	4
@@ -552,10 +553,10 @@ END_TEST
 static Suite *inject_suite(void)
 {
 	Suite *s = suite_create("inject");
-	TCase *seize = tcase_create("seize");
-	TCase *call = tcase_create("remote");
-	TCase *rel = tcase_create("release");
-	TCase *proc = tcase_create("proc");
+	TCase *seize = unit_tcase(s, "seize", 120);
+	TCase *call = unit_tcase(s, "remote", 120);
+	TCase *rel = unit_tcase(s, "release", 120);
+	TCase *proc = unit_tcase(s, "proc", 120);
 	TCase *all[] = { seize, call, rel, proc };
 	size_t i;
 
@@ -573,22 +574,9 @@ static Suite *inject_suite(void)
 	tcase_add_test(proc, test_stat_self);
 	tcase_add_test(proc, test_stat_odd_comm);
 	tcase_add_test(proc, test_list_tasks_self);
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
+	for (i = 0; i < ARRAY_SIZE(all); i++)
 		tcase_add_checked_fixture(all[i], setup, teardown);
-		tcase_set_timeout(all[i], 120);
-		suite_add_tcase(s, all[i]);
-	}
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(inject_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(inject_suite)

@@ -16,6 +16,7 @@
 
 #include "arch/arch.h"
 #include "restore/restore.h"
+#include "tests/unit/unit.h"
 
 #define MAX_THREADS	4
 
@@ -270,10 +271,8 @@ END_TEST
 static Suite *restore_suite(void)
 {
 	Suite *s = suite_create("restore");
-	TCase *ids = tcase_create("ids");
-	TCase *img = tcase_create("image");
-	TCase *all[] = { ids, img };
-	size_t i;
+	TCase *ids = unit_tcase(s, "ids", 60);
+	TCase *img = unit_tcase(s, "image", 60);
 
 	tcase_add_test(ids, test_free_pid_accepted);
 	tcase_add_test(ids, test_own_pid_taken);
@@ -288,22 +287,9 @@ static Suite *restore_suite(void)
 	tcase_add_test(img, test_wrong_register_count);
 	tcase_add_test(img, test_xstate_too_big);
 	tcase_add_test(img, test_leader_not_first);
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
-		tcase_add_checked_fixture(all[i], setup, NULL);
-		tcase_set_timeout(all[i], 60);
-		suite_add_tcase(s, all[i]);
-	}
+	tcase_add_checked_fixture(ids, setup, NULL);
+	tcase_add_checked_fixture(img, setup, NULL);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(restore_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(restore_suite)
