@@ -9,6 +9,7 @@
 #include "ckpt/dump.h"
 #include "image/image.h"
 #include "inject/inject.h"
+#include "util/proc.h"
 
 /* Memory objects that mappings of the tree share (dump-shm.c). */
 struct dump_shm_obj {

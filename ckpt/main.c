@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "ckpt/cmd.h"
+#include "image/image.h"
 #include "util/util.h"
 
 static const struct cmd_entry *const commands[] = {
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
 			return usage(stderr);
 	}
 	log_init("ckpt", level);
+	img_crc32c_accel(arch_crc32c);
 	if (i >= argc)
 		return usage(stderr);
 	for (k = 0; k < ARRAY_SIZE(commands); k++)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "elf/elfsym.h"
-#include "inject/inject.h"
+#include "util/proc.h"
 
 /* The mappings of a process, grouped into loaded objects. */
 struct proc_objs {

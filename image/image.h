@@ -526,5 +526,10 @@ const char *img_caps_invalid(const struct img_caps *c);
 
 /* CRC32C (Castagnoli), as used for every record: crc starts at 0. */
 uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);
+/* Hand img_crc32c a faster CRC32C with the same result (arch_crc32c):
+ * fn returns 0 and updates *crc, or -1 to fall back to software, which
+ * is also what runs while none is installed (NULL). Programs install it
+ * once at start, before any thread computes a CRC. */
+void img_crc32c_accel(int (*fn)(uint32_t *, const void *, size_t));
 
 #endif

@@ -6,6 +6,8 @@
 #define CKPT_INJECT_PRIV_H
 
 #include "inject/inject.h"
+/* seizing lists /proc/PID/task, the syscall finder reads the maps */
+#include "util/proc.h"
 
 struct inject_thread {
 	pid_t tid;

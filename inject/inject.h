@@ -2,15 +2,16 @@
  * inject: ptrace control of a live target. Seize every thread and keep the
  * target frozen, make system calls on its behalf (remote syscalls), read
  * and write its memory, and let it go again: thawed as it was, or killed.
- * Also the /proc readers that the dumper and the restorer share.
  *
- * Remote system calls run from a page of ours that inject_prepare maps in
- * the target (the restorer provides its own, inject_adopt). A thread is
- * never left in a state it cannot leave by itself: between calls it holds
- * its own registers and signal mask, and during a call its code goes on
- * into rt_sigreturn(2) on a frame holding its whole context, so that if
- * ckpt dies (SIGKILL included) the kernel releases it into that frame and
- * it carries on where it was frozen. The target's text is never changed.
+ * Remote system calls run from the target's own code, with a data page of
+ * ours for their arguments (inject_prepare; the restorer's child brings
+ * its own code and page, inject_adopt). A thread is never left in a state
+ * it cannot leave by itself: it holds its own registers and signal mask,
+ * or stands on a way back that unmaps our page and returns, through
+ * rt_sigreturn(2), to a frame holding its whole context; so if ckpt dies
+ * (SIGKILL included) the kernel releases the target into a state that
+ * carries on where it was frozen, our page gone. No code is ever added to
+ * the target or its text changed.
  */
 #ifndef CKPT_INJECT_H
 #define CKPT_INJECT_H
@@ -84,50 +85,5 @@ uint64_t inject_scratch_len(const struct inject_proc *p);
 /* Per-thread ptrace state. */
 int inject_get_sigmask(pid_t tid, uint64_t *mask) __must_check;
 int inject_set_sigmask(pid_t tid, uint64_t mask) __must_check;
-
-/* ---- /proc ---------------------------------------------------------- */
-
-struct proc_map {
-	uint64_t start, end, pgoff;
-	uint32_t prot;		/* PROT_* */
-	int shared;
-	uint64_t dev, ino;
-	char *path;		/* NULL for anonymous */
-	uint32_t vmflags;	/* PROC_VMF_* from smaps VmFlags */
-};
-
-#define PROC_VMF_DONTFORK	(1u << 0)	/* dc */
-#define PROC_VMF_DONTDUMP	(1u << 1)	/* dd */
-#define PROC_VMF_HUGEPAGE	(1u << 2)	/* hg */
-#define PROC_VMF_NOHUGEPAGE	(1u << 3)	/* nh */
-#define PROC_VMF_WIPEONFORK	(1u << 4)	/* wf */
-#define PROC_VMF_RANDOM		(1u << 5)	/* rr */
-#define PROC_VMF_SEQUENTIAL	(1u << 6)	/* sr */
-#define PROC_VMF_MERGEABLE	(1u << 7)	/* mg */
-#define PROC_VMF_GROWSDOWN	(1u << 8)	/* gd */
-#define PROC_VMF_IO		(1u << 9)	/* io, pf: device memory */
-#define PROC_VMF_MAYWRITE	(1u << 10)	/* mw: may become writable */
-
-/* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
-int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;
-void proc_free_maps(struct proc_map *m, int n);
-
-struct proc_stat {
-	char state;
-	char comm[16];
-	unsigned int flags;	/* field 9: the kernel's PF_* */
-	pid_t ppid, pgrp, session;
-	int tty_nr;
-	/* mm fields, fields 26-28 and 45-51 */
-	uint64_t start_code, end_code, start_stack;
-	uint64_t start_data, end_data, start_brk;
-	uint64_t arg_start, arg_end, env_start, env_end;
-	/* field 52: the wait status of a zombie (0 unless we may ptrace it) */
-	int exit_code;
-};
-
-int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;
-/* Thread ids from /proc/PID/task. Returns the count or -1. */
-int proc_list_tasks(pid_t pid, pid_t **out) __must_check;
 
 #endif

@@ -4,8 +4,6 @@
  * this ISA, page size, every PID and TID it needs free, zombies that
  * can die again as they died, and capabilities that restore can give.
  */
-#include <sys/prctl.h>
-#include <errno.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <signal.h>
@@ -16,7 +14,8 @@
 
 #include "restore/restore.h"
 
-static int check_threads(struct restore_ctx *c, struct img_process *p)
+static int check_threads(const struct restore_run *run,
+			 const struct img_process *p)
 {
 	uint32_t i;
 
@@ -26,18 +25,18 @@ static int check_threads(struct restore_ctx *c, struct img_process *p)
 		if (t->regs_isa != arch_isa() ||
 		    t->nr_regs != arch_regs_nr_words()) {
 			pr_err("%s: thread %d has registers this restorer can't load",
-			       c->path, t->tid);
+			       run->path, t->tid);
 			return -1;
 		}
 		if (t->xstate_len > arch_xstate_max()) {
 			pr_err("%s: thread %d has an FPU state of %u bytes",
-			       c->path, t->tid, t->xstate_len);
+			       run->path, t->tid, t->xstate_len);
 			return -1;
 		}
 	}
 	if (p->threads[0].tid != p->proc.pid) {
-		pr_err("%s: the first thread is %d, not the leader %d", c->path,
-		       p->threads[0].tid, p->proc.pid);
+		pr_err("%s: the first thread is %d, not the leader %d",
+		       run->path, p->threads[0].tid, p->proc.pid);
 		return -1;
 	}
 	return 0;
@@ -58,14 +57,15 @@ static int id_taken(pid_t id, char *who, size_t len)
 	return 1;
 }
 
-static int check_ids(struct restore_ctx *c, struct img_process *p)
+static int check_ids(const struct restore_run *run,
+		     const struct img_process *p)
 {
 	char who[64];
 	uint32_t i;
 
 	if (p->proc.zombie && id_taken(p->proc.pid, who, sizeof(who))) {
 		pr_err("can't restore %s: pid %d of zombie is taken by '%s'",
-		       c->path, p->proc.pid, who);
+		       run->path, p->proc.pid, who);
 		return -1;
 	}
 
@@ -74,7 +74,7 @@ static int check_ids(struct restore_ctx *c, struct img_process *p)
 
 		if (id_taken(id, who, sizeof(who))) {
 			pr_err("can't restore %s: %s %d is taken by '%s'",
-			       c->path, i ? "tid" : "pid", id, who);
+			       run->path, i ? "tid" : "pid", id, who);
 			return -1;
 		}
 	}
@@ -82,9 +82,9 @@ static int check_ids(struct restore_ctx *c, struct img_process *p)
 }
 
 /* The root first, and every other process after its parent. */
-static int check_tree(struct restore_ctx *c)
+static int check_tree(const struct restore_run *run)
 {
-	struct image *img = c->img;
+	struct image *img = run->img;
 	uint32_t i, k;
 
 	for (i = 1; i < img->nr_procs; i++) {
@@ -93,7 +93,7 @@ static int check_tree(struct restore_ctx *c)
 				break;
 		if (k == i) {
 			pr_err("%s: process %d comes before its parent %d",
-			       c->path, img->procs[i].proc.pid,
+			       run->path, img->procs[i].proc.pid,
 			       img->procs[i].proc.ppid);
 			return -1;
 		}
@@ -106,7 +106,8 @@ static int check_tree(struct restore_ctx *c)
  * action, which must be to terminate (the reader only checks the range).
  * The core-dump flag can't come back: that would take a core file.
  */
-static int check_zombie(struct restore_ctx *c, const struct img_proc *z)
+static int check_zombie(const struct restore_run *run,
+			const struct img_proc *z)
 {
 	int sig = z->exit_status & 0x7f;
 	sigset_t harmless;
@@ -122,45 +123,13 @@ static int check_zombie(struct restore_ctx *c, const struct img_proc *z)
 	sigaddset(&harmless, SIGTTOU);
 	if (sig && sigismember(&harmless, sig) == 1) {
 		pr_err("%s: can't recreate zombie %d: signal %d does not kill",
-		       c->path, z->pid, sig);
+		       run->path, z->pid, sig);
 		return -1;
 	}
 	if (z->exit_status & 0x80)
 		pr_warn("%s: zombie %d dumped core; it is recreated killed by signal %d without the core-dump flag",
-			c->path, z->pid, sig);
+			run->path, z->pid, sig);
 	return 0;
-}
-
-/* restore's own sets and securebits, which each child starts with */
-static int read_own_caps(struct img_caps *own)
-{
-	static const char *const keys[] = {
-		"\nCapInh:", "\nCapPrm:", "\nCapEff:", "\nCapBnd:",
-		"\nCapAmb:",
-	};
-	uint64_t *sets[] = { &own->inh, &own->prm, &own->eff, &own->bnd,
-			     &own->amb };
-	char *s = read_file_str("/proc/self/status", NULL), *p;
-	size_t i;
-	int bits;
-
-	if (!s)
-		goto err;
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		p = strstr(s, keys[i]);
-		if (!p)
-			break;
-		*sets[i] = strtoull(p + strlen(keys[i]), NULL, 16);
-	}
-	free(s);
-	bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
-	if (i < ARRAY_SIZE(keys) || bits < 0)
-		goto err;
-	own->securebits = bits;
-	return 0;
-err:
-	pr_perror("can't read restore's own capabilities");
-	return -1;
 }
 
 int restore_sets_securebits(const struct img_caps *own,
@@ -189,14 +158,15 @@ static int first_lacking(uint64_t want, uint64_t have)
 	return m ? __builtin_ctzll(m) : -1;
 }
 
-static int refuse_cap(struct restore_ctx *c, const struct img_thread *t,
+static int refuse_cap(const struct restore_run *run,
+		      const struct img_process *p, const struct img_thread *t,
 		      int cap, const char *set)
 {
 	char name[32];
 
 	cap_str(name, sizeof(name), cap);
 	pr_err("can't restore process %d of %s: restore lacks %s, which thread %d had in its %s set",
-	       c->proc->proc.pid, c->path, name, t->tid, set);
+	       p->proc.pid, run->path, name, t->tid, set);
 	return -1;
 }
 
@@ -208,23 +178,25 @@ static int refuse_cap(struct restore_ctx *c, const struct img_thread *t,
  * set (with CAP_SETPCAP) or the permitted one. The bounding set is the
  * exception, see check_bounding().
  */
-static int check_thread_caps(struct restore_ctx *c, const struct img_thread *t)
+static int check_thread_caps(const struct restore_run *run,
+			     const struct img_process *p,
+			     const struct img_thread *t)
 {
-	const struct img_caps *own = &c->own_caps, *want = &t->caps;
+	const struct img_caps *own = &run->host.own_caps, *want = &t->caps;
 	int setpcap = !!(own->eff & (1ULL << CAP_SETPCAP));
 	int cap;
 
 	cap = first_lacking(want->prm, own->prm);
 	if (cap >= 0)
-		return refuse_cap(c, t, cap, "permitted");
+		return refuse_cap(run, p, t, cap, "permitted");
 	cap = first_lacking(want->inh,
 			    own->inh | (setpcap ? own->bnd : own->prm));
 	if (cap >= 0)
-		return refuse_cap(c, t, cap, "inheritable");
+		return refuse_cap(run, p, t, cap, "inheritable");
 	if (!setpcap && ((own->bnd & ~want->bnd) ||
 			 restore_sets_securebits(own, want))) {
 		pr_err("can't restore process %d of %s: restore lacks cap_setpcap, which setting the bounding set and securebits of thread %d takes",
-		       c->proc->proc.pid, c->path, t->tid);
+		       p->proc.pid, run->path, t->tid);
 		return -1;
 	}
 	return 0;
@@ -236,7 +208,8 @@ static int check_thread_caps(struct restore_ctx *c, const struct img_thread *t)
  * held it: it limits only what a later execve() grants. Like CRIU, go on,
  * but say so, once per process.
  */
-static void check_bounding(struct restore_ctx *c, const struct img_process *p)
+static void check_bounding(const struct restore_run *run,
+			   const struct img_process *p)
 {
 	uint64_t lost = 0;
 	char name[32];
@@ -244,69 +217,72 @@ static void check_bounding(struct restore_ctx *c, const struct img_process *p)
 	int cap;
 
 	for (i = 0; i < p->nr_threads; i++)
-		lost |= p->threads[i].caps.bnd & ~c->own_caps.bnd;
+		lost |= p->threads[i].caps.bnd & ~run->host.own_caps.bnd;
 	for (cap = 0; cap < 64; cap++) {
 		if (!(lost & (1ULL << cap)))
 			continue;
 		cap_str(name, sizeof(name), cap);
 		pr_warn("%s: process %d comes back without %s in its bounding set: restore lacks it",
-			c->path, p->proc.pid, name);
+			run->path, p->proc.pid, name);
 	}
 }
 
-static int check_caps(struct restore_ctx *c)
+int restore_check_caps(struct restore_run *run)
 {
-	struct img_process *p;
+	const struct img_process *p;
 	uint32_t i, k;
-	int ret = 0;
 
-	if (read_own_caps(&c->own_caps))
-		return -1;
-	for (i = 0; i < c->img->nr_procs; i++) {
-		p = &c->img->procs[i];
-		c->proc = p;
-		for (k = 0; k < p->nr_threads && !ret; k++)
-			ret = check_thread_caps(c, &p->threads[k]);
-		if (!ret)
-			check_bounding(c, p);
+	for (i = 0; i < run->img->nr_procs; i++) {
+		p = &run->img->procs[i];
+		for (k = 0; k < p->nr_threads; k++)
+			if (check_thread_caps(run, p, &p->threads[k]))
+				return -1;
+		check_bounding(run, p);
 	}
-	c->proc = &c->img->procs[0];
-	return ret;
+	return 0;
 }
 
-int restore_check(struct restore_ctx *c)
+/* A live process: this restorer must be able to make it. */
+static int check_live(const struct restore_run *run,
+		      const struct img_process *p)
+{
+	if (!p->proc.root || strcmp(p->proc.root, "/")) {
+		pr_err("%s: process %d had root directory %s; only / is supported",
+		       run->path, p->proc.pid,
+		       p->proc.root ? p->proc.root : "(none)");
+		return -1;
+	}
+	return check_threads(run, p);
+}
+
+int restore_check_image(struct restore_run *run)
+{
+	const struct img_process *p;
+	uint32_t i;
+
+	if (run->img->hdr.page_size != (uint32_t)run->host.page_size) {
+		pr_err("%s: made with %u-byte pages, this host has %ld",
+		       run->path, run->img->hdr.page_size,
+		       run->host.page_size);
+		return -1;
+	}
+	if (check_tree(run))
+		return -1;
+	for (i = 0; i < run->img->nr_procs; i++) {
+		p = &run->img->procs[i];
+		if (p->proc.zombie ? check_zombie(run, &p->proc) :
+		    check_live(run, p))
+			return -1;
+	}
+	return 0;
+}
+
+int restore_check_pids(struct restore_run *run)
 {
 	uint32_t i;
 
-	c->proc = &c->img->procs[0];
-	if (c->img->hdr.page_size != (uint32_t)c->page_size) {
-		pr_err("%s: made with %u-byte pages, this host has %ld",
-		       c->path, c->img->hdr.page_size, c->page_size);
-		return EXIT_BADIMAGE;
-	}
-	if (check_tree(c))
-		return EXIT_BADIMAGE;
-	for (i = 0; i < c->img->nr_procs; i++) {
-		struct img_process *p = &c->img->procs[i];
-
-		if (p->proc.zombie) {
-			if (check_zombie(c, &p->proc))
-				return EXIT_BADIMAGE;
-			continue;
-		}
-		if (!p->proc.root || strcmp(p->proc.root, "/")) {
-			pr_err("%s: process %d had root directory %s; only / is supported",
-			       c->path, p->proc.pid,
-			       p->proc.root ? p->proc.root : "(none)");
-			return EXIT_BADIMAGE;
-		}
-		if (check_threads(c, p))
-			return EXIT_BADIMAGE;
-	}
-	for (i = 0; i < c->img->nr_procs; i++)
-		if (check_ids(c, &c->img->procs[i]))
-			return EXIT_PIDTAKEN;
-	if (check_caps(c))
-		return EXIT_FAILED;
+	for (i = 0; i < run->img->nr_procs; i++)
+		if (check_ids(run, &run->img->procs[i]))
+			return -1;
 	return 0;
 }

@@ -43,9 +43,8 @@ struct child_msg {
 };
 
 struct child_env {
-	struct restore_ctx *c;	/* the process this one becomes */
-	struct restore_ctx *all;	/* the tree, root first */
-	int nr_all;
+	struct restore_proc *c;	/* the process this one becomes */
+	struct restore_run *run;	/* the tree: run->procs, root first */
 	pid_t root_pgid;	/* the root's group, restore's own */
 	int msg_fd;
 	int std[3];		/* restore's own 0, 1, 2, moved up */
@@ -64,9 +63,10 @@ child_fail(struct child_env *e, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m.text, sizeof(m.text), fmt, ap);
 	va_end(ap);
+	/* restore learns of the failure from the pipe, or from its end */
 	if (write_full(e->msg_fd, &m, sizeof(m)))
-		_exit(EXIT_FAILED);
-	_exit(EXIT_FAILED);
+		_exit(1);
+	_exit(1);
 }
 
 static int overlaps_image(const struct img_process *p, uint64_t a, uint64_t len)
@@ -114,7 +114,7 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 				f->path ? f->path : "?");
 		return open("/dev/null", O_RDWR);
 	case IMG_FD_FILE:
-		i = restore_file_index(e->c->img, f->file);
+		i = restore_file_index(e->run->img, f->file);
 		return i < 0 ? -1 : dup(e->files[i]);
 	case IMG_FD_DIR:
 		return open(f->path, O_RDONLY | O_DIRECTORY);
@@ -211,15 +211,15 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 		if (p->fds[k].fd >= top)
 			top = p->fds[k].fd + 1;
 	/* and above the numbers epolls add their files under (fill_epolls) */
-	if (restore_kfds_top(e->c->img) > top)
-		top = restore_kfds_top(e->c->img);
-	e->c->child_img_fd = fcntl(e->c->img_fd, F_DUPFD, top);
+	if (restore_kfds_top(e->run->img) > top)
+		top = restore_kfds_top(e->run->img);
+	e->c->child_img_fd = fcntl(e->run->img_fd, F_DUPFD, top);
 	*msg_fd = fcntl(*msg_fd, F_DUPFD, top);
 	e->msg_fd = *msg_fd;
 	for (i = 0; i < 3; i++)
 		e->std[i] = fcntl(i, F_DUPFD, top);
 	if (e->c->child_img_fd < 0 || *msg_fd < 0)
-		_exit(EXIT_FAILED);
+		_exit(1);	/* no report: the pipe ends early */
 	keep[0] = e->c->child_img_fd;
 	keep[1] = *msg_fd;
 	memcpy(&keep[2], e->std, sizeof(e->std));
@@ -237,7 +237,7 @@ static void fill_epolls(struct child_env *e)
 {
 	char err[300];
 
-	if (restore_kfds_fill(e->c->img, e->c->proc, e->files, err,
+	if (restore_kfds_fill(e->run->img, e->c->proc, e->files, err,
 			      sizeof(err)))
 		child_fail(e, errno, "%s", err);
 }
@@ -268,18 +268,18 @@ static void set_limits(struct child_env *e)
 
 static void map_trampoline(struct child_env *e)
 {
-	struct restore_ctx *c = e->c;
+	const struct restore_host *h = &e->run->host;
 	uint8_t insn[8];
 	void *a = MAP_FAILED;
 	int i;
 
 	for (i = 0; i < e->nr_cand && a == MAP_FAILED; i++) {
-		a = mmap((void *)e->cand[i], c->tramp_len,
+		a = mmap((void *)e->cand[i], h->tramp_len,
 			 PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 			 -1, 0);
 		if (a != MAP_FAILED && (uint64_t)a != e->cand[i]) {
-			munmap(a, c->tramp_len);
+			munmap(a, h->tramp_len);
 			a = MAP_FAILED;
 		}
 	}
@@ -287,10 +287,10 @@ static void map_trampoline(struct child_env *e)
 		child_fail(e, ENOMEM, "no room for the trampoline page");
 	arch_syscall_insn(insn);
 	memcpy(a, insn, sizeof(insn));
-	if (mprotect(a, c->page_size, PROT_READ | PROT_EXEC))
+	if (mprotect(a, h->page_size, PROT_READ | PROT_EXEC))
 		child_fail(e, errno, "can't protect the trampoline: %s",
 			   strerror(errno));
-	c->tramp = (uint64_t)a;
+	e->c->tramp = (uint64_t)a;
 }
 
 static pid_t clone_with_pid(pid_t pid)
@@ -342,10 +342,10 @@ static void wait_zombie(struct child_env *e, const struct img_proc *z,
 static void fork_children(struct child_env *e, int msg_fd)
 {
 	pid_t me = e->c->proc->proc.pid, pid;
-	int j;
+	uint32_t j;
 
-	for (j = 0; j < e->nr_all; j++) {
-		struct restore_ctx *k = &e->all[j];
+	for (j = 0; j < e->run->img->nr_procs; j++) {
+		struct restore_proc *k = &e->run->procs[j];
 		const struct img_proc *kp = &k->proc->proc;
 
 		if (kp->ppid != me || k == e->c)
@@ -370,10 +370,10 @@ static void fork_children(struct child_env *e, int msg_fd)
 static void set_session(struct child_env *e)
 {
 	const struct img_proc *pp = &e->c->proc->proc;
-	const struct img_proc *root = &e->all[0].proc->proc;
+	const struct img_proc *root = &e->run->procs[0].proc->proc;
 	int r;
 
-	if (e->c == &e->all[0])
+	if (e->c == &e->run->procs[0])
 		return;
 	if (pp->sid == pp->pid)
 		r = setsid() < 0 ? -1 : 0;
@@ -458,46 +458,47 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	m.img_fd = e->c->child_img_fd;
 	m.tramp = e->c->tramp;
 	if (write_full(msg_fd, &m, sizeof(m)))
-		_exit(EXIT_FAILED);
+		_exit(1);
 	close(msg_fd);
 	for (;;)
 		pause();
 }
 
 
-static struct restore_ctx *ctx_of(struct restore_ctx *all, int n, pid_t pid)
+static struct restore_proc *proc_of(struct restore_run *run, pid_t pid)
 {
-	int i;
+	uint32_t i;
 
-	for (i = 0; i < n; i++)
-		if (all[i].proc->proc.pid == pid)
-			return &all[i];
+	for (i = 0; i < run->img->nr_procs; i++)
+		if (run->procs[i].proc->proc.pid == pid)
+			return &run->procs[i];
 	return NULL;
 }
 
 /* One report per live process: ready, or one line saying what failed. */
-static int wait_ready(struct restore_ctx *all, int n, int fd)
+static int wait_ready(struct restore_run *run, int fd)
 {
-	struct restore_ctx *c;
+	struct restore_proc *c;
 	struct child_msg m;
-	int i, live = 0;
+	uint32_t i, live = 0;
 
-	for (i = 0; i < n; i++)
-		live += !all[i].proc->proc.zombie;
+	for (i = 0; i < run->img->nr_procs; i++)
+		live += !run->procs[i].proc->proc.zombie;
 	for (i = 0; i < live; i++) {
 		if (read_full(fd, &m, sizeof(m))) {
 			pr_err("a restored process died while being set up");
-			return EXIT_FAILED;
+			return -1;
 		}
 		if (m.err) {
 			m.text[sizeof(m.text) - 1] = '\0';
 			pr_err("%s", m.text);
-			return m.err == EEXIST ? EXIT_PIDTAKEN : EXIT_FAILED;
+			run->pid_taken = m.err == EEXIST;
+			return -1;
 		}
-		c = ctx_of(all, n, m.pid);
+		c = proc_of(run, m.pid);
 		if (!c || c->proc->proc.zombie) {
 			pr_err("unexpected report from %d", m.pid);
-			return EXIT_FAILED;
+			return -1;
 		}
 		c->child = m.pid;
 		c->tramp = m.tramp;
@@ -508,7 +509,7 @@ static int wait_ready(struct restore_ctx *all, int n, int fd)
 	 * left open in the restored processes */
 	if (read(fd, &m, 1) != 0) {
 		pr_err("unexpected report from a restored process");
-		return EXIT_FAILED;
+		return -1;
 	}
 	return 0;
 }
@@ -520,62 +521,60 @@ static int wait_ready(struct restore_ctx *all, int n, int fd)
  * parent-death signal, and the zombies) come to us; no child left means
  * nothing of the tree is left.
  */
-void restore_kill_tree(struct restore_ctx *all, int n)
+void restore_kill_tree(struct restore_run *run)
 {
-	int i;
+	uint32_t i, n = run->img->nr_procs;
 
-	for (i = n - 1; i >= 0; i--)
-		if (all[i].child > 0)
-			kill(all[i].child, SIGKILL);
+	for (i = n; i-- > 0;)
+		if (run->procs[i].child > 0)
+			kill(run->procs[i].child, SIGKILL);
 	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 		;
 	for (i = 0; i < n; i++)
-		all[i].child = 0;
+		run->procs[i].child = 0;
 }
 
-static int create_tree(struct restore_ctx *all, int n, struct child_env *ep)
+static int create_tree(struct restore_run *run, struct child_env *ep)
 {
 	struct child_env e = *ep;
-	pid_t root;
+	pid_t root, pid = run->procs[0].proc->proc.pid;
 	int pfd[2], ret;
 
 	if (pipe(pfd)) {
 		pr_perror("can't create a pipe");
-		return EXIT_FAILED;
+		return -1;
 	}
 	fflush(NULL);
 	e.root_pgid = getpgrp();
-	root = clone_with_pid(all[0].proc->proc.pid);
+	root = clone_with_pid(pid);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
 	}
 	close(pfd[1]);
 	if (root < 0) {
-		ret = errno == EEXIST ? EXIT_PIDTAKEN : EXIT_FAILED;
-		pr_perror("can't create process %d", all[0].proc->proc.pid);
+		run->pid_taken = errno == EEXIST;
+		pr_perror("can't create process %d", pid);
 		close(pfd[0]);
-		return ret;
+		return -1;
 	}
-	all[0].child = root;
-	ret = wait_ready(all, n, pfd[0]);
+	run->procs[0].child = root;
+	ret = wait_ready(run, pfd[0]);
 	close(pfd[0]);
 	if (ret)	/* the others die with their parents (PDEATHSIG) */
-		restore_kill_tree(all, n);
+		restore_kill_tree(run);
 	return ret;
 }
 
-int restore_create_tree(struct restore_ctx *all, int n)
+int restore_create_tree(struct restore_run *run)
 {
-	struct child_env e = { .c = &all[0], .all = all, .nr_all = n };
-	int ret, i;
+	struct child_env e = { .c = &run->procs[0], .run = run };
+	int ret;
 
-	for (i = 0; i < n; i++)
-		all[i].tramp_len = TRAMP_PAGES * all[i].page_size;
-	if (restore_files_open(all[0].img, &e.files))
-		return EXIT_FAILED;
-	e.nr_files = e.files ? all[0].img->nr_files : 0;
-	ret = create_tree(all, n, &e);
+	if (restore_files_open(run->img, &e.files))
+		return -1;
+	e.nr_files = e.files ? run->img->nr_files : 0;
+	ret = create_tree(run, &e);
 	restore_files_close(e.files, e.nr_files);
 	return ret;
 }

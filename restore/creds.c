@@ -52,7 +52,7 @@
 #define BIT(n)	(1ULL << (n))
 
 /* One capset() in thread ti, sets as the kernel's version 3 takes them. */
-static int set_cap_sets(struct restore_ctx *c, int ti, uint64_t prm,
+static int set_cap_sets(struct restore_proc *c, int ti, uint64_t prm,
 			uint64_t eff, uint64_t inh)
 {
 	struct __user_cap_header_struct h = {
@@ -73,7 +73,7 @@ static int set_cap_sets(struct restore_ctx *c, int ti, uint64_t prm,
 }
 
 /* Each bit of mask, one prctl() at a time (steps 2 and 6). */
-static int prctl_each(struct restore_ctx *c, int ti, const char *what,
+static int prctl_each(struct restore_proc *c, int ti, const char *what,
 		      uint64_t mask, long opt, long sub)
 {
 	unsigned int cap;
@@ -89,14 +89,14 @@ static int prctl_each(struct restore_ctx *c, int ti, const char *what,
 	return 0;
 }
 
-static int set_ids(struct restore_ctx *c, int ti)
+static int set_ids(struct restore_proc *c, int ti)
 {
 	const struct img_proc *p = &c->proc->proc;
 	size_t glen = p->nr_groups * sizeof(uint32_t);
 
 	if (glen > inject_scratch_len(c->ip)) {
 		pr_err("%s: %u supplementary groups are more than restore can set",
-		       c->path, p->nr_groups);
+		       c->run->path, p->nr_groups);
 		return -1;
 	}
 	if (glen && inject_write(c->ip, inject_scratch(c->ip), p->groups, glen))
@@ -124,10 +124,10 @@ static int needs_ids(const struct img_proc *p)
 }
 
 /* Steps 7 and 8: securebits, then the sets without CAP_SETPCAP. */
-static int set_securebits(struct restore_ctx *c, int ti,
+static int set_securebits(struct restore_proc *c, int ti,
 			  const struct img_caps *want, uint64_t extra)
 {
-	if (restore_sets_securebits(&c->own_caps, want)) {
+	if (restore_sets_securebits(&c->run->host.own_caps, want)) {
 		if (rcall(c, ti, "set the securebits", NULL, SYS_prctl,
 			  PR_SET_SECUREBITS, want->securebits, 0, 0, 0, 0))
 			return -1;
@@ -142,9 +142,9 @@ static int set_securebits(struct restore_ctx *c, int ti,
 }
 
 /* Steps 1 to 8 above, in thread ti. */
-static int set_thread_creds(struct restore_ctx *c, int ti, int ids)
+static int set_thread_creds(struct restore_proc *c, int ti, int ids)
 {
-	const struct img_caps *own = &c->own_caps;
+	const struct img_caps *own = &c->run->host.own_caps;
 	const struct img_caps *want = &c->proc->threads[ti].caps;
 	uint64_t extra = 0;
 
@@ -172,7 +172,7 @@ static int set_thread_creds(struct restore_ctx *c, int ti, int ids)
  * do the same, 0 is the nearest that gives no more away (no core dump,
  * ptrace and /proc files for root only, as with 2).
  */
-static int set_dumpable(struct restore_ctx *c)
+static int set_dumpable(struct restore_proc *c)
 {
 	uint32_t want = c->proc->proc.dumpable;
 	long now;
@@ -184,14 +184,14 @@ static int set_dumpable(struct restore_ctx *c)
 		if (now == 2)
 			return 0;
 		pr_warn("%s: process %d was dumpable 2 (fs.suid_dumpable); it comes back with 0",
-			c->path, c->proc->proc.pid);
+			c->run->path, c->proc->proc.pid);
 		want = 0;
 	}
 	return rcall(c, 0, "set the dumpable flag", NULL, SYS_prctl,
 		     PR_SET_DUMPABLE, want, 0, 0, 0, 0);
 }
 
-int restore_creds(struct restore_ctx *c)
+int restore_creds(struct restore_proc *c)
 {
 	int ids = needs_ids(&c->proc->proc);
 	uint32_t i;

@@ -8,6 +8,10 @@
  * fails, the processes it made are killed and their orphans and zombies
  * come back to it to be reaped, rather than to an init that may never
  * reap them. Once the tree runs, orphans go to init as they would have.
+ *
+ * The functions of restore/ return 0 or -1 and say what failed; the exit
+ * status of restore(1) is chosen here only, by the stage that failed:
+ * prepare() (the image and its checks), then build() (everything made).
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -20,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
+#include "image/image.h"
 #include "plugins/pipeline.h"
 #include "restore/restore.h"
 
@@ -29,23 +35,49 @@ static int usage(FILE *f)
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
-static int load_image(struct restore_ctx *c)
+/* The host, then the image, opened and checked against it: before
+ * anything is made, so that what fails costs nothing. An exit status. */
+static int prepare(struct restore_run *run)
 {
+	if (restore_host_init(&run->host))
+		return EXIT_FAILED;
 	/* a compressed or piped image comes back as a memfd of the plain one */
-	c->img_fd = pipeline_open_read_with(c->path, c->params, c->nr_params);
-	if (c->img_fd < 0)
+	run->img_fd = pipeline_open_read_with(run->path, run->params,
+					      run->nr_params);
+	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
-	c->img = img_read_named_fd(c->img_fd, c->path, arch_isa());
-	if (!c->img)
+	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
+	if (!run->img || restore_check_image(run))
 		return EXIT_BADIMAGE;
-	return restore_check(c);
+	if (restore_check_pids(run))
+		return EXIT_PIDTAKEN;
+	return restore_check_caps(run) ? EXIT_FAILED : 0;
+}
+
+/* One entry per process of the image, each pointing at the run. */
+static int new_procs(struct restore_run *run)
+{
+	uint32_t i, n = run->img->nr_procs;
+
+	run->procs = calloc(n, sizeof(*run->procs));
+	if (!run->procs) {
+		pr_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		run->procs[i].run = run;
+		run->procs[i].proc = &run->img->procs[i];
+	}
+	return 0;
 }
 
 /* Seize a waiting child and make it the process of the image. */
-static int rebuild_one(struct restore_ctx *c)
+static int rebuild_one(struct restore_proc *c)
 {
-	if (inject_adopt(c->child, c->tramp, c->tramp + c->page_size,
-			 c->tramp_len - c->page_size, &c->ip)) {
+	const struct restore_host *h = &c->run->host;
+
+	if (inject_adopt(c->child, c->tramp, c->tramp + h->page_size,
+			 h->tramp_len - h->page_size, &c->ip)) {
 		pr_perror("can't seize the new process %d", c->child);
 		return -1;
 	}
@@ -54,45 +86,30 @@ static int rebuild_one(struct restore_ctx *c)
 
 /* Every process rebuilt before any runs; then all are let go. A zombie is
  * already what it must be: its parent made it and did not reap it. */
-static int rebuild(struct restore_ctx *c, struct restore_ctx *all, int n)
+static int rebuild(struct restore_run *run)
 {
-	int i, ret = 0;
+	struct restore_proc *procs = run->procs;
+	uint32_t i, n = run->img->nr_procs;
+	int ret = 0;
 
 	for (i = 0; i < n; i++)
-		if (!all[i].proc->proc.zombie && rebuild_one(&all[i]))
+		if (!procs[i].proc->proc.zombie && rebuild_one(&procs[i]))
 			return -1;
-	if (restore_shm_finish(c))
+	if (restore_shm_finish(run))
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 0))
 		pr_warn("can't stop being a child subreaper: %s",
 			strerror(errno));
 	for (i = 0; i < n; i++) {
-		if (all[i].proc->proc.zombie)
+		if (procs[i].proc->proc.zombie)
 			continue;
-		if (inject_detach_all(all[i].ip)) {
-			pr_perror("can't let %d go", all[i].child);
+		if (inject_detach_all(procs[i].ip)) {
+			pr_perror("can't let %d go", procs[i].child);
 			ret = -1;
 		}
-		all[i].ip = NULL;
+		procs[i].ip = NULL;
 	}
 	return ret;
-}
-
-/* One context per process of the image, sharing the image. */
-static struct restore_ctx *split(struct restore_ctx *c)
-{
-	struct restore_ctx *all = calloc(c->img->nr_procs, sizeof(*all));
-	uint32_t i;
-
-	if (!all) {
-		pr_err("out of memory");
-		return NULL;
-	}
-	for (i = 0; i < c->img->nr_procs; i++) {
-		all[i] = *c;
-		all[i].proc = &c->img->procs[i];
-	}
-	return all;
 }
 
 static int wait_restored(pid_t pid)
@@ -135,6 +152,63 @@ static int reset_sigchld(void)
 	return 0;
 }
 
+/* The shared memory objects, then the tree, rebuilt and let go. A tree
+ * that fails is killed; what else is left, run_free() releases. */
+static int build(struct restore_run *run)
+{
+	uint32_t i;
+
+	if (restore_shm_create(run) || new_procs(run) || reset_sigchld())
+		return -1;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		pr_perror("can't become a child subreaper");
+		return -1;
+	}
+	if (restore_create_tree(run))
+		return -1;
+	if (rebuild(run)) {
+		for (i = 0; i < run->img->nr_procs; i++)
+			inject_release(run->procs[i].ip, 1);
+		restore_kill_tree(run);
+		return -1;
+	}
+	return 0;
+}
+
+/* On every path, failed or not: a System V segment made and not handed
+ * over to the tree outlives restore, so it is removed here (a no-op once
+ * restore_shm_finish() has run). */
+static void run_free(struct restore_run *run)
+{
+	restore_shm_abort(run);
+	free(run->procs);
+	run->procs = NULL;
+	if (run->img_fd >= 0)
+		close(run->img_fd);
+	run->img_fd = -1;
+	img_free(run->img);
+	run->img = NULL;
+}
+
+/* All that follows the options; restore's exit status (restore(1)). */
+static int run_restore(struct restore_run *run, int detach)
+{
+	int ret = prepare(run);
+	pid_t root;
+
+	if (ret)
+		return ret;
+	if (build(run))
+		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
+	root = run->procs[0].child;
+	run_free(run);	/* nothing of it is needed while the tree runs */
+	if (detach) {
+		printf("%d\n", root);
+		return 0;
+	}
+	return wait_restored(root);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -144,9 +218,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct restore_ctx c = { .img_fd = -1 }, *all = NULL;
-	pid_t root;
-	int n, i;
+	struct restore_run c = { .img_fd = -1 };
 	int opt, detach = 0, level = LOG_WARN, ret;
 	char keyparam[4200], authparam[4200];
 	int keyset = 0, authset = 0;
@@ -185,53 +257,9 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage(stderr);
 	log_init("restore", level);
+	img_crc32c_accel(arch_crc32c);
 	c.path = argv[optind];
-	c.page_size = sysconf(_SC_PAGESIZE);
-	ret = load_image(&c);
-	if (ret)
-		goto out;
-	ret = restore_shm_create(&c);
-	if (ret)
-		goto out;
-	ret = EXIT_FAILED;
-	all = split(&c);
-	if (!all)
-		goto err_shm;
-	n = c.img->nr_procs;
-	if (reset_sigchld())
-		goto out;
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
-		pr_perror("can't become a child subreaper");
-		goto out;
-	}
-	ret = restore_create_tree(all, n);
-	if (ret)
-		goto err_shm;
-	if (rebuild(&c, all, n)) {
-		for (i = 0; i < n; i++)
-			inject_release(all[i].ip, 1);
-		restore_kill_tree(all, n);
-		ret = EXIT_FAILED;
-		goto err_shm;
-	}
-	root = all[0].child;
-	close(c.img_fd);
-	c.img_fd = -1;
-	img_free(c.img);
-	c.img = NULL;
-	if (detach) {
-		printf("%d\n", root);
-		ret = 0;
-	} else {
-		ret = wait_restored(root);
-	}
-	goto out;
-err_shm:
-	restore_shm_abort(&c);
-out:
-	free(all);
-	if (c.img_fd >= 0)
-		close(c.img_fd);
-	img_free(c.img);
+	ret = run_restore(&c, detach);
+	run_free(&c);
 	return ret;
 }

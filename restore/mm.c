@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "restore/restore.h"
+#include "util/proc.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -32,11 +33,9 @@
 #endif
 #define RSEQ_FLAG_UNREGISTER 1
 
-enum { THP_NEVER, THP_MADVISE, THP_ALWAYS };
-
 #define FILL_CHUNK	(1ULL << 30)	/* below the kernel's 2 GiB per call */
 
-int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
+int rcall(struct restore_proc *c, int ti, const char *what, long *ret,
 	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 	  uint64_t a4, uint64_t a5)
 {
@@ -56,7 +55,7 @@ int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
 	return 0;
 }
 
-static uint64_t scratch(struct restore_ctx *c)
+static uint64_t scratch(struct restore_proc *c)
 {
 	return inject_scratch(c->ip);
 }
@@ -67,13 +66,14 @@ static int is_special(const char *path)
 			|| !strcmp(path, "[vsyscall]"));
 }
 
-static int unmap_child(struct restore_ctx *c, struct proc_map *m, int n)
+static int unmap_child(struct restore_proc *c, struct proc_map *m, int n)
 {
+	uint64_t tramp_end = c->tramp + c->run->host.tramp_len;
 	int i;
 
 	for (i = 0; i < n; i++) {
 		if (is_special(m[i].path) ||
-		    (m[i].start >= c->tramp && m[i].start < c->tramp + c->tramp_len))
+		    (m[i].start >= c->tramp && m[i].start < tramp_end))
 			continue;
 		pr_debug("unmap %llx-%llx %s", (unsigned long long)m[i].start, (unsigned long long)m[i].end, m[i].path ? m[i].path : "");
 		if (rcall(c, 0, "unmap the restorer", NULL, SYS_munmap,
@@ -83,7 +83,7 @@ static int unmap_child(struct restore_ctx *c, struct proc_map *m, int n)
 	return 0;
 }
 
-static const struct img_vma *image_special(struct restore_ctx *c,
+static const struct img_vma *image_special(struct restore_proc *c,
 					   const char *name)
 {
 	uint32_t i;
@@ -98,7 +98,7 @@ static const struct img_vma *image_special(struct restore_ctx *c,
 	return NULL;
 }
 
-static int mremap_to(struct restore_ctx *c, uint64_t from, uint64_t len,
+static int mremap_to(struct restore_proc *c, uint64_t from, uint64_t len,
 		     uint64_t to)
 {
 	if (from == to)
@@ -112,7 +112,7 @@ static int mremap_to(struct restore_ctx *c, uint64_t from, uint64_t len,
  * had them, by way of a parking area so that no move lands on another
  * special mapping still in place. Those the image lacks are unmapped.
  */
-static int move_vdso(struct restore_ctx *c, struct proc_map *m, int n)
+static int move_vdso(struct restore_proc *c, struct proc_map *m, int n)
 {
 	uint64_t park = c->tmp_area, parked[8] = { 0 };
 	const struct img_vma *v;
@@ -130,7 +130,7 @@ static int move_vdso(struct restore_ctx *c, struct proc_map *m, int n)
 		}
 		if (v->end - v->start != m[i].end - m[i].start) {
 			pr_err("can't restore %s: its %s is %llu bytes, this kernel's %llu",
-			       c->path, m[i].path,
+			       c->run->path, m[i].path,
 			       (unsigned long long)(v->end - v->start),
 			       (unsigned long long)(m[i].end - m[i].start));
 			return -1;
@@ -151,7 +151,7 @@ static int move_vdso(struct restore_ctx *c, struct proc_map *m, int n)
 }
 
 /* Open path in the child; returns the fd there. */
-static int remote_open(struct restore_ctx *c, const char *path, int flags,
+static int remote_open(struct restore_proc *c, const char *path, int flags,
 		       long *fd)
 {
 	size_t len = strlen(path) + 1;
@@ -184,29 +184,32 @@ static uint32_t vma_of(const struct img_process *p, uint64_t addr)
 }
 
 /* Once: which VMAs get pages, and which get a whole aligned huge page. */
-static int index_pages(struct restore_ctx *c)
+static int index_pages(struct restore_proc *c)
 {
+	const struct restore_host *h = &c->run->host;
 	const struct img_process *p = c->proc;
 	uint32_t i;
 
 	c->vpages = calloc(p->nr_vmas ? p->nr_vmas : 1, sizeof(*c->vpages));
-	if (!c->vpages)
+	if (!c->vpages) {
+		pr_err("out of memory");
 		return -1;
+	}
 	for (i = 0; i < p->nr_pages; i++) {
 		const struct img_pages *pg = &p->pages[i];
-		uint64_t end = pg->addr + pg->nr_pages * c->page_size;
-		uint64_t first = (pg->addr + c->huge_size - 1) &
-				 ~(c->huge_size - 1);
+		uint64_t end = pg->addr + pg->nr_pages * h->page_size;
+		uint64_t first = (pg->addr + h->huge_size - 1) &
+				 ~(h->huge_size - 1);
 		uint32_t v = vma_of(p, pg->addr);
 
 		c->vpages[v] |= VP_ANY;
-		if (first + c->huge_size <= end)
+		if (first + h->huge_size <= end)
 			c->vpages[v] |= VP_HUGE;
 	}
 	return 0;
 }
 
-static int has_pages(struct restore_ctx *c, const struct img_vma *v)
+static int has_pages(struct restore_proc *c, const struct img_vma *v)
 {
 	return c->vpages[v - c->proc->vmas] & VP_ANY;
 }
@@ -216,7 +219,7 @@ static int has_pages(struct restore_ctx *c, const struct img_vma *v)
  * another host) may not match the pages and code the process expects.
  * Migration needs it to work, so this is a warning, not a refusal.
  */
-static void check_identity(struct restore_ctx *c, const struct img_vma *v)
+static void check_identity(struct restore_proc *c, const struct img_vma *v)
 {
 	struct stat st;
 
@@ -224,10 +227,10 @@ static void check_identity(struct restore_ctx *c, const struct img_vma *v)
 		return;		/* the open below reports it */
 	if (st.st_ino != v->ino || st.st_dev != v->dev)
 		pr_warn("%s: %s is not the file that was mapped at dump time",
-			c->path, v->path);
+			c->run->path, v->path);
 }
 
-static int map_file_vma(struct restore_ctx *c, const struct img_vma *v,
+static int map_file_vma(struct restore_proc *c, const struct img_vma *v,
 			uint32_t prot, uint32_t flags)
 {
 	int mode = (v->flags & IMG_VMA_SHARED) ? O_RDWR : O_RDONLY;
@@ -257,13 +260,13 @@ io:
 	return -1;
 }
 
-static const struct img_shm *shm_of(const struct restore_ctx *c,
+static const struct img_shm *shm_of(const struct restore_proc *c,
 				    const struct img_vma *v)
 {
-	return v->shm ? &c->img->shms[v->shm - 1].shm : NULL;
+	return v->shm ? &c->run->img->shms[v->shm - 1].shm : NULL;
 }
 
-static int is_sysv(const struct restore_ctx *c, const struct img_vma *v)
+static int is_sysv(const struct restore_proc *c, const struct img_vma *v)
 {
 	return v->shm && shm_of(c, v)->kind == IMG_SHM_SYSV;
 }
@@ -273,15 +276,15 @@ static int is_sysv(const struct restore_ctx *c, const struct img_vma *v)
  * opens the same file through /proc/RESTORE/fd/N (it is still root here),
  * read-only where the mapping was never writable.
  */
-static int map_shm_vma(struct restore_ctx *c, const struct img_vma *v,
+static int map_shm_vma(struct restore_proc *c, const struct img_vma *v,
 		       uint32_t prot, uint32_t flags)
 {
 	char path[64];
 	long fd, r;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->restorer,
-		 c->shms[v->shm - 1].fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->run->host.restorer,
+		 c->run->shms[v->shm - 1].fd);
 	if (remote_open(c, path, (v->flags & IMG_VMA_NOWRITE) ? O_RDONLY :
 			O_RDWR, &fd)) {
 		pr_perror("can't open %s in %d", path, c->child);
@@ -302,7 +305,7 @@ static int map_shm_vma(struct restore_ctx *c, const struct img_vma *v,
 
 /* The image VMAs from index i on that one shmat() made: the same segment
  * at the same base. They are sorted, so they follow each other. */
-static uint32_t sysv_group_end(const struct restore_ctx *c, uint32_t i)
+static uint32_t sysv_group_end(const struct restore_proc *c, uint32_t i)
 {
 	const struct img_vma *v = &c->proc->vmas[i], *u;
 	uint32_t k;
@@ -315,7 +318,7 @@ static uint32_t sysv_group_end(const struct restore_ctx *c, uint32_t i)
 	return k;
 }
 
-static int unmap_range(struct restore_ctx *c, uint64_t from, uint64_t to)
+static int unmap_range(struct restore_proc *c, uint64_t from, uint64_t to)
 {
 	if (from >= to)
 		return 0;
@@ -329,20 +332,20 @@ static int unmap_range(struct restore_ctx *c, uint64_t from, uint64_t to)
  * protections), so what lies outside the image's VMAs is unmapped again.
  * Read-only when none of its VMAs could ever be written (SHM_RDONLY).
  */
-static int attach_sysv(struct restore_ctx *c, uint32_t i, uint32_t end)
+static int attach_sysv(struct restore_proc *c, uint32_t i, uint32_t end)
 {
 	const struct img_vma *v = &c->proc->vmas[i];
 	uint64_t base = v->start - v->pgoff, pos = base, seg;
+	long ps = c->run->host.page_size;
 	int flags = SHM_REMAP | SHM_RDONLY;
 	uint32_t k;
 
-	seg = (shm_of(c, v)->size + c->page_size - 1) / c->page_size *
-	      c->page_size;
+	seg = (shm_of(c, v)->size + ps - 1) / ps * ps;
 	for (k = i; k < end; k++)
 		if (!(c->proc->vmas[k].flags & IMG_VMA_NOWRITE))
 			flags &= ~SHM_RDONLY;
 	if (rcall(c, 0, "attach a System V segment", NULL, SYS_shmat,
-		  c->shms[v->shm - 1].shmid, base, flags, 0, 0, 0))
+		  c->run->shms[v->shm - 1].shmid, base, flags, 0, 0, 0))
 		return -1;
 	for (k = i; k < end; k++) {
 		if (unmap_range(c, pos, c->proc->vmas[k].start))
@@ -354,7 +357,7 @@ static int attach_sysv(struct restore_ctx *c, uint32_t i, uint32_t end)
 
 /* Before any other VMA is mapped: an attachment covers its whole segment
  * for a moment, which must not clobber a mapping already in place. */
-static int attach_all_sysv(struct restore_ctx *c)
+static int attach_all_sysv(struct restore_proc *c)
 {
 	uint32_t i = 0, end;
 
@@ -371,7 +374,7 @@ static int attach_all_sysv(struct restore_ctx *c)
 	return 0;
 }
 
-static int map_vma(struct restore_ctx *c, const struct img_vma *v)
+static int map_vma(struct restore_proc *c, const struct img_vma *v)
 {
 	uint32_t prot = v->prot, flags = MAP_FIXED;
 
@@ -392,10 +395,10 @@ static int map_vma(struct restore_ctx *c, const struct img_vma *v)
 }
 
 /* Read a run of pages from the image file straight into the child. */
-static int fill_pages(struct restore_ctx *c, const struct img_pages *pg)
+static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 {
 	uint64_t addr = pg->addr, off = pg->data_off;
-	uint64_t left = pg->nr_pages * c->page_size;
+	uint64_t left = pg->nr_pages * c->run->host.page_size;
 	long r;
 
 	/* fault the range in at once: far cheaper than page by page */
@@ -412,7 +415,7 @@ static int fill_pages(struct restore_ctx *c, const struct img_pages *pg)
 			  c->child_img_fd, addr, n, off, 0, 0))
 			return -1;
 		if (r == 0) {
-			pr_err("%s: page data ends early at %llx", c->path,
+			pr_err("%s: page data ends early at %llx", c->run->path,
 			       (unsigned long long)addr);
 			return -1;
 		}
@@ -423,32 +426,6 @@ static int fill_pages(struct restore_ctx *c, const struct img_pages *pg)
 	return 0;
 }
 
-/* The PMD huge page size, 2 MiB on x86_64 with 4 KiB pages. */
-static uint64_t huge_size(void)
-{
-	char *s = read_file_str(
-		"/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", NULL);
-	uint64_t v = s ? strtoull(s, NULL, 10) : 0;
-
-	free(s);
-	return v && !(v & (v - 1)) ? v : 2ULL << 20;
-}
-
-/* "always [madvise] never": the bracketed word */
-static int thp_mode(void)
-{
-	char *s = read_file_str("/sys/kernel/mm/transparent_hugepage/enabled",
-				NULL);
-	int mode = THP_NEVER;
-
-	if (s && strstr(s, "[always]"))
-		mode = THP_ALWAYS;
-	else if (s && strstr(s, "[madvise]"))
-		mode = THP_MADVISE;
-	free(s);
-	return mode;
-}
-
 /*
  * Filling fresh 4 KiB pages costs a fault each, and the process pays again
  * at its first touch; huge pages cost neither. So the fill of a private
@@ -457,14 +434,15 @@ static int thp_mode(void)
  * where it had none, MADV_NOHUGEPAGE, which under "madvise" mode behaves
  * the same. Only the advice changes; the huge pages stay.
  */
-static int huge_fill(struct restore_ctx *c, const struct img_vma *v)
+static int huge_fill(struct restore_proc *c, const struct img_vma *v)
 {
-	return c->thp == THP_MADVISE && (c->vpages[v - c->proc->vmas] & VP_HUGE)
-	       && !v->shm && !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
-					    IMG_VMA_GROWSDOWN));
+	return c->run->host.thp == THP_MADVISE &&
+	       (c->vpages[v - c->proc->vmas] & VP_HUGE) && !v->shm &&
+	       !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
+			     IMG_VMA_GROWSDOWN));
 }
 
-static int advise_huge(struct restore_ctx *c, int before)
+static int advise_huge(struct restore_proc *c, int before)
 {
 	uint32_t i;
 
@@ -482,7 +460,7 @@ static int advise_huge(struct restore_ctx *c, int before)
 	return 0;
 }
 
-static int fill_all(struct restore_ctx *c)
+static int fill_all(struct restore_proc *c)
 {
 	uint32_t i;
 
@@ -508,7 +486,7 @@ static const struct {
 	{ IMG_ADV_MERGEABLE, MADV_MERGEABLE },
 };
 
-static int finish_vma(struct restore_ctx *c, const struct img_vma *v)
+static int finish_vma(struct restore_proc *c, const struct img_vma *v)
 {
 	uint64_t len = v->end - v->start;
 	size_t k;
@@ -526,7 +504,7 @@ static int finish_vma(struct restore_ctx *c, const struct img_vma *v)
 	return 0;
 }
 
-static int set_mm(struct restore_ctx *c)
+static int set_mm(struct restore_proc *c)
 {
 	const struct img_proc *pp = &c->proc->proc;
 	struct prctl_mm_map mm;
@@ -573,7 +551,7 @@ static int set_mm(struct restore_ctx *c)
  * unmapped the kernel would fault writing to it on the next return to user
  * space. Unregister it first (the image's own is registered later).
  */
-static int drop_rseq(struct restore_ctx *c)
+static int drop_rseq(struct restore_proc *c)
 {
 	struct {
 		uint64_t ptr;
@@ -588,7 +566,7 @@ static int drop_rseq(struct restore_ctx *c)
 		     RSEQ_FLAG_UNREGISTER, rc.sig, 0, 0);
 }
 
-int restore_mm(struct restore_ctx *c)
+int restore_mm(struct restore_proc *c)
 {
 	struct proc_map *m = NULL;
 	uint32_t i;
@@ -601,8 +579,6 @@ int restore_mm(struct restore_ctx *c)
 	}
 	if (drop_rseq(c) || unmap_child(c, m, n) || move_vdso(c, m, n))
 		goto out;
-	c->thp = thp_mode();
-	c->huge_size = huge_size();
 	if (index_pages(c) || attach_all_sysv(c))
 		goto out;
 	for (i = 0; i < c->proc->nr_vmas; i++) {

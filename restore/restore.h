@@ -20,6 +20,11 @@
  * runs in the target, and the kernel itself loads the full register and
  * XSAVE state (PTRACE_SETREGSET), which a hand-built sigframe must get
  * exactly right. The price is one ptrace round trip per system call.
+ *
+ * State has three scopes: struct restore_run, one per restore (the image,
+ * its fd, the shared memory objects, the process table), with struct
+ * restore_host in it (what this host is, read once at start), and struct
+ * restore_proc, one per process of the image, which points at its run.
  */
 #ifndef CKPT_RESTORE_H
 #define CKPT_RESTORE_H
@@ -40,49 +45,80 @@ struct restore_shm {
 	int reused;		/* an unused segment of the image's, found */
 };
 
-struct restore_ctx {
-	struct image *img;
-	struct restore_shm *shms;	/* per img->shms[], shared by all */
+enum { THP_NEVER, THP_MADVISE, THP_ALWAYS };
+
+/* Facts of this host, read once before the image (host.c). */
+struct restore_host {
+	long page_size;
+	uint64_t tramp_len;	/* TRAMP_PAGES pages */
+	int thp;		/* transparent huge page mode: THP_* */
+	uint64_t huge_size;	/* of a PMD huge page */
 	pid_t restorer;		/* restore's own PID, for /proc/PID/fd */
-	struct img_process *proc;	/* the one process restored */
+	struct img_caps own_caps;	/* restore's: each child's at start */
+};
+
+struct restore_proc;
+
+/* One restore: the image and what every process of it shares. */
+struct restore_run {
 	const char *path;
 	const char *params[4];	/* "filter=value" for reading the image */
 	int nr_params;
+	struct image *img;
 	int img_fd;		/* the image, open in restore */
-	int child_img_fd;	/* its number in the child */
-	long page_size;
-	uint64_t tramp;		/* trampoline address (same in the child) */
-	uint64_t tramp_len;
-	uint64_t tmp_area;	/* a free range to park the vdso on the way */
-	pid_t child;
-	struct inject_proc *ip;
-	int thp;		/* transparent huge page mode of the host */
-	uint64_t huge_size;
-	uint8_t *vpages;	/* per VMA: VP_ANY, VP_HUGE */
-	struct img_caps own_caps;	/* restore's, which children start with */
+	struct restore_shm *shms;	/* per img->shms[], until finished */
+	struct restore_proc *procs;	/* per img->procs[], root first */
+	struct restore_host host;
+	int pid_taken;		/* the tree failed: a PID it needs is in use */
 };
 
-/* check.c: the image against this host; returns an exit status or 0. */
-int restore_check(struct restore_ctx *c);
+/* One process of the image being rebuilt. */
+struct restore_proc {
+	struct restore_run *run;
+	struct img_process *proc;	/* its part of run->img */
+	pid_t child;
+	int child_img_fd;	/* the image's fd number in the child */
+	uint64_t tramp;		/* trampoline address (same in the child) */
+	uint64_t tmp_area;	/* a free range to park the vdso on the way */
+	struct inject_proc *ip;
+	uint8_t *vpages;	/* per VMA: VP_ANY, VP_HUGE */
+};
+
+/*
+ * A function below that can fail returns -1 (an int that is no fd or
+ * index returns 0 on success) and has printed what failed, except where
+ * it says otherwise; restore/main.c alone turns a failure into an exit
+ * status, by the stage that failed.
+ */
+
+/* host.c */
+int restore_host_init(struct restore_host *h) __must_check;
+/* check.c: the image against this host, before anything is made: the
+ * image itself (a refusal is a bad image), its PIDs and TIDs free, the
+ * capabilities of its threads within restore's own */
+int restore_check_image(struct restore_run *run) __must_check;
+int restore_check_pids(struct restore_run *run) __must_check;
+int restore_check_caps(struct restore_run *run) __must_check;
 /* Do want's securebits take PR_SET_SECUREBITS (and so CAP_SETPCAP) from
  * a thread with restore's own, after PR_SET_KEEPCAPS? */
 int restore_sets_securebits(const struct img_caps *own,
 			    const struct img_caps *want);
-/* child.c: create the processes of the image (all[0] the root, each
- * created by its parent) waiting to be seized; 0 or an exit status. */
-int restore_create_tree(struct restore_ctx *all, int n);
-void restore_kill_tree(struct restore_ctx *all, int n);
+/* child.c: create the processes of the image (procs[0] the root, each
+ * created by its parent) waiting to be seized; sets run->pid_taken when
+ * that is why it failed */
+int restore_create_tree(struct restore_run *run) __must_check;
+void restore_kill_tree(struct restore_run *run);
 /* files.c: the image's file table, opened in restore; fds[i] holds
  * img->files[i] (NULL and 0 when there is none) */
 int restore_files_open(const struct image *img, int **fds) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
-/* shm.c: the objects, before any process (0 or an exit status); after
- * every process has mapped them, seals and IPC_RMID; or, on failure, every
- * segment made is removed again. Both release the objects. */
-int restore_shm_create(struct restore_ctx *c);
-int restore_shm_finish(struct restore_ctx *c) __must_check;
-void restore_shm_abort(struct restore_ctx *c);
+/* shm.c: the objects, before any process; after every process has mapped
+ * them, seals and IPC_RMID; or, on failure, every segment made is removed
+ * again. Both release the objects; abort after finish does nothing. */
+int restore_shm_create(struct restore_run *run) __must_check;
+int restore_shm_finish(struct restore_run *run) __must_check;
+void restore_shm_abort(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i] */
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
@@ -94,14 +130,14 @@ int restore_kfds_top(const struct image *img);
 int restore_kfds_fill(const struct image *img, const struct img_process *p,
 		      const int *files, char *err, size_t len) __must_check;
 /* mm.c */
-int restore_mm(struct restore_ctx *c) __must_check;
+int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */
-int restore_task(struct restore_ctx *c) __must_check;
+int restore_task(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
-int restore_creds(struct restore_ctx *c) __must_check;
+int restore_creds(struct restore_proc *c) __must_check;
 
 /* A remote call that must succeed: logs "what" with the error. */
-int rcall(struct restore_ctx *c, int ti, const char *what, long *ret,
+int rcall(struct restore_proc *c, int ti, const char *what, long *ret,
 	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 	  uint64_t a4, uint64_t a5) __must_check;
 

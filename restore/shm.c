@@ -31,36 +31,40 @@
 
 #define NEXT_ID		"/proc/sys/kernel/shm_next_id"
 
-static uint64_t obj_len(const struct restore_ctx *c, const struct img_shm *s)
+static uint64_t obj_len(const struct restore_run *run,
+		       const struct img_shm *s)
 {
-	return (s->size + c->page_size - 1) / c->page_size * c->page_size;
+	long ps = run->host.page_size;
+
+	return (s->size + ps - 1) / ps * ps;
 }
 
 /* The object's pages from the image into map, a mapping of the object. */
-static int fill(struct restore_ctx *c, const struct img_shm_object *o,
+static int fill(struct restore_run *run, const struct img_shm_object *o,
 		uint8_t *map)
 {
 	uint32_t i;
 
 	for (i = 0; i < o->nr_pages; i++) {
 		const struct img_pages *pg = &o->pages[i];
-		size_t len = pg->nr_pages * c->page_size;
+		size_t len = pg->nr_pages * run->host.page_size;
 
 		/* one fault for the whole run, as in mm.c */
 		madvise(map + pg->addr, len, MADV_POPULATE_WRITE);
-		if (pread_full(c->img_fd, map + pg->addr, len, pg->data_off)) {
+		if (pread_full(run->img_fd, map + pg->addr, len,
+			       pg->data_off)) {
 			pr_perror("can't read the pages of shared memory object %u from %s",
-				  o->shm.id, c->path);
+				  o->shm.id, run->path);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int fill_fd(struct restore_ctx *c, const struct img_shm_object *o,
+static int fill_fd(struct restore_run *run, const struct img_shm_object *o,
 		   int fd)
 {
-	uint64_t len = obj_len(c, &o->shm);
+	uint64_t len = obj_len(run, &o->shm);
 	void *map;
 	int ret;
 
@@ -71,7 +75,7 @@ static int fill_fd(struct restore_ctx *c, const struct img_shm_object *o,
 		pr_perror("can't map shared memory object %u", o->shm.id);
 		return -1;
 	}
-	ret = fill(c, o, map);
+	ret = fill(run, o, map);
 	munmap(map, len);
 	return ret;
 }
@@ -87,9 +91,9 @@ static int set_owner(const struct img_shm_object *o, int fd)
 }
 
 /* MAP_SHARED | MAP_ANONYMOUS here, kept by an fd on its shmem file. */
-static int make_anon(struct restore_ctx *c, const struct img_shm_object *o)
+static int make_anon(struct restore_run *run, const struct img_shm_object *o)
 {
-	uint64_t len = obj_len(c, &o->shm);
+	uint64_t len = obj_len(run, &o->shm);
 	char path[96];
 	uint8_t *map;
 	int fd = -1;
@@ -105,7 +109,7 @@ static int make_anon(struct restore_ctx *c, const struct img_shm_object *o)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		pr_perror("can't open %s", path);
-	if (fd < 0 || fill(c, o, map) || set_owner(o, fd)) {
+	if (fd < 0 || fill(run, o, map) || set_owner(o, fd)) {
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -116,7 +120,7 @@ static int make_anon(struct restore_ctx *c, const struct img_shm_object *o)
 
 /* Sealing must be allowed at creation if the memfd has more seals than
  * F_SEAL_SEAL, which is what a memfd that does not allow sealing shows. */
-static int make_memfd(struct restore_ctx *c, const struct img_shm_object *o)
+static int make_memfd(struct restore_run *run, const struct img_shm_object *o)
 {
 	unsigned int flags = MFD_CLOEXEC;
 	int fd;
@@ -132,7 +136,7 @@ static int make_memfd(struct restore_ctx *c, const struct img_shm_object *o)
 		pr_perror("can't size memfd %s", o->shm.name);
 		goto err;
 	}
-	if (fill_fd(c, o, fd) || set_owner(o, fd))
+	if (fill_fd(run, o, fd) || set_owner(o, fd))
 		goto err;
 	return fd;
 err:
@@ -199,7 +203,7 @@ static int sysv_get(const struct img_shm *s, struct restore_shm *r)
 	return id;
 }
 
-static int sysv_fill(struct restore_ctx *c, const struct img_shm_object *o,
+static int sysv_fill(struct restore_run *run, const struct img_shm_object *o,
 		     const struct restore_shm *r)
 {
 	int id = r->shmid, ret = 0;
@@ -224,96 +228,95 @@ owned:
 		return -1;
 	}
 	/* a segment taken over: what the image does not hold is zero */
-	if (r->reused && madvise(map, obj_len(c, &o->shm), MADV_REMOVE)) {
+	if (r->reused && madvise(map, obj_len(run, &o->shm), MADV_REMOVE)) {
 		pr_perror("can't clear System V segment %d", id);
 		ret = -1;
 	}
 	if (!ret)
-		ret = fill(c, o, map);
+		ret = fill(run, o, map);
 	shmdt(map);
 	return ret;
 }
 
-static int make_one(struct restore_ctx *c, uint32_t i)
+static int make_one(struct restore_run *run, uint32_t i)
 {
-	const struct img_shm_object *o = &c->img->shms[i];
-	struct restore_shm *r = &c->shms[i];
+	const struct img_shm_object *o = &run->img->shms[i];
+	struct restore_shm *r = &run->shms[i];
 
 	switch (o->shm.kind) {
 	case IMG_SHM_ANON:
-		r->fd = make_anon(c, o);
+		r->fd = make_anon(run, o);
 		return r->fd < 0 ? -1 : 0;
 	case IMG_SHM_MEMFD:
-		r->fd = make_memfd(c, o);
+		r->fd = make_memfd(run, o);
 		return r->fd < 0 ? -1 : 0;
 	}
 	r->shmid = sysv_get(&o->shm, r);
 	if (r->shmid < 0)
 		return -1;
-	return sysv_fill(c, o, r);
+	return sysv_fill(run, o, r);
 }
 
-int restore_shm_create(struct restore_ctx *c)
+int restore_shm_create(struct restore_run *run)
 {
-	uint32_t i, n = c->img->nr_shms;
+	uint32_t i, n = run->img->nr_shms;
 
-	c->restorer = getpid();
-	c->shms = calloc(n ? n : 1, sizeof(*c->shms));
-	if (!c->shms) {
+	run->shms = calloc(n ? n : 1, sizeof(*run->shms));
+	if (!run->shms) {
 		pr_err("out of memory");
-		return EXIT_FAILED;
+		return -1;
 	}
 	for (i = 0; i < n; i++)
-		c->shms[i].fd = c->shms[i].shmid = -1;
+		run->shms[i].fd = run->shms[i].shmid = -1;
 	for (i = 0; i < n; i++) {
-		if (make_one(c, i)) {
-			restore_shm_abort(c);
-			return EXIT_FAILED;
+		if (make_one(run, i)) {
+			restore_shm_abort(run);
+			return -1;
 		}
 	}
 	return 0;
 }
 
-static void release(struct restore_ctx *c, int remove_all)
+static void release(struct restore_run *run, int remove_all)
 {
 	uint32_t i;
 
-	for (i = 0; c->shms && i < c->img->nr_shms; i++) {
-		struct restore_shm *r = &c->shms[i];
+	for (i = 0; run->shms && i < run->img->nr_shms; i++) {
+		struct restore_shm *r = &run->shms[i];
 
 		if (r->fd >= 0)
 			close(r->fd);
 		/* one taken over stays: it was there before this restore */
 		if (r->shmid >= 0 && ((remove_all && !r->reused) ||
-				      (c->img->shms[i].shm.flags &
+				      (run->img->shms[i].shm.flags &
 				       IMG_SHM_REMOVED)) &&
 		    shmctl(r->shmid, IPC_RMID, NULL))
 			pr_perror("can't remove System V segment %d",
 				  r->shmid);
 	}
-	free(c->shms);
-	c->shms = NULL;
+	free(run->shms);
+	run->shms = NULL;
 }
 
-int restore_shm_finish(struct restore_ctx *c)
+int restore_shm_finish(struct restore_run *run)
 {
 	uint32_t i;
 
-	for (i = 0; i < c->img->nr_shms; i++) {
-		const struct img_shm *s = &c->img->shms[i].shm;
+	for (i = 0; i < run->img->nr_shms; i++) {
+		const struct img_shm *s = &run->img->shms[i].shm;
 
 		if (s->kind != IMG_SHM_MEMFD || s->seals == F_SEAL_SEAL)
 			continue;
-		if (fcntl(c->shms[i].fd, F_ADD_SEALS, s->seals)) {
+		if (fcntl(run->shms[i].fd, F_ADD_SEALS, s->seals)) {
 			pr_perror("can't seal memfd %s", s->name);
 			return -1;
 		}
 	}
-	release(c, 0);
+	release(run, 0);
 	return 0;
 }
 
-void restore_shm_abort(struct restore_ctx *c)
+void restore_shm_abort(struct restore_run *run)
 {
-	release(c, 1);
+	release(run, 1);
 }

@@ -20,7 +20,7 @@
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 		      CLONE_THREAD | CLONE_SYSVSEM)
 
-static int set_sigacts(struct restore_ctx *c)
+static int set_sigacts(struct restore_proc *c)
 {
 	uint8_t k[64];
 	int sig;
@@ -41,7 +41,7 @@ static int set_sigacts(struct restore_ctx *c)
 }
 
 /* Each thread has its own name; the leader's is the process's. */
-static int set_comm(struct restore_ctx *c, int ti, const char *name)
+static int set_comm(struct restore_proc *c, int ti, const char *name)
 {
 	char comm[16];
 
@@ -54,7 +54,7 @@ static int set_comm(struct restore_ctx *c, int ti, const char *name)
 }
 
 /* Per-thread kernel pointers, set by the thread itself (index ti). */
-static int set_thread_kernel_state(struct restore_ctx *c, int ti,
+static int set_thread_kernel_state(struct restore_proc *c, int ti,
 				   const struct img_thread *t)
 {
 	uint64_t ss[3] = { t->ss_sp, t->ss_flags & ~(uint32_t)SS_ONSTACK,
@@ -81,7 +81,7 @@ static int set_thread_kernel_state(struct restore_ctx *c, int ti,
 	return 0;
 }
 
-static int queue_signals(struct restore_ctx *c, const struct img_thread *t)
+static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 {
 	uint32_t i;
 
@@ -103,7 +103,7 @@ static int queue_signals(struct restore_ctx *c, const struct img_thread *t)
 }
 
 /* Interval timers last: signals are blocked until the registers load. */
-static int set_itimers(struct restore_ctx *c)
+static int set_itimers(struct restore_proc *c)
 {
 	const struct img_proc *p = &c->proc->proc;
 	uint64_t tv[4];
@@ -136,7 +136,7 @@ static int set_itimers(struct restore_ctx *c)
 	return 0;
 }
 
-static int create_threads(struct restore_ctx *c)
+static int create_threads(struct restore_proc *c)
 {
 	uint32_t i;
 
@@ -151,7 +151,7 @@ static int create_threads(struct restore_ctx *c)
 	return 0;
 }
 
-static int load_registers(struct restore_ctx *c, int ti,
+static int load_registers(struct restore_proc *c, int ti,
 			  const struct img_thread *t)
 {
 	pid_t tid = inject_tid(c->ip, ti);
@@ -168,7 +168,7 @@ static int load_registers(struct restore_ctx *c, int ti,
 	return 0;
 }
 
-int restore_task(struct restore_ctx *c)
+int restore_task(struct restore_proc *c)
 {
 	uint32_t i;
 
@@ -195,7 +195,7 @@ int restore_task(struct restore_ctx *c)
 	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,
 		  0, 0, 0, 0, 0) ||
 	    rcall(c, 0, "unmap the trampoline", NULL, SYS_munmap, c->tramp,
-		  c->tramp_len, 0, 0, 0, 0))
+		  c->run->host.tramp_len, 0, 0, 0, 0))
 		return -1;
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (load_registers(c, i, &c->proc->threads[i]))

@@ -24,6 +24,7 @@
 #include "arch/arch.h"
 #include "image/image.h"
 #include "inject/inject.h"
+#include "tests/unit/unit.h"
 
 /* kernel-internal restart codes (include/linux/errno.h) */
 #define ERESTARTSYS		512
@@ -265,6 +266,7 @@ START_TEST(test_crc32c_hw_sw)
 			hw = 0x12345678;
 			ck_assert_int_eq(arch_crc32c(&hw, buf + off, lens[i]),
 					 0);
+			/* no hook installed here: the software path */
 			sw = img_crc32c(0x12345678, buf + off, lens[i]);
 			ck_assert_msg(hw == sw, "off %zu len %zu: hw %#x sw %#x",
 				      off, lens[i], hw, sw);
@@ -388,12 +390,12 @@ END_TEST
 static Suite *arch_suite(void)
 {
 	Suite *s = suite_create("arch");
-	TCase *rs = tcase_create("restart");
-	TCase *enc = tcase_create("encoding");
-	TCase *live = tcase_create("live");
-	TCase *all[] = { rs, enc, live };
-	size_t i;
+	TCase *rs = unit_tcase(s, "restart", 120);
+	TCase *enc = unit_tcase(s, "encoding", 120);
+	TCase *live = unit_tcase(s, "live", 120);
 
+	/* before the tests fork: each inherits it */
+	log_init("check_arch", LOG_ERR);
 	tcase_add_test(rs, test_restart_sys);
 	tcase_add_test(rs, test_restart_nointr);
 	tcase_add_test(rs, test_restart_nohand);
@@ -406,22 +408,7 @@ static Suite *arch_suite(void)
 	tcase_add_test(enc, test_crc32c_hw_sw);
 	tcase_add_test(live, test_seized_in_nanosleep);
 	tcase_add_test(live, test_nanosleep_after_remote_calls);
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
-		tcase_set_timeout(all[i], 120);
-		suite_add_tcase(s, all[i]);
-	}
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(arch_suite());
-	int failed;
-
-	log_init("check_arch", LOG_ERR);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(arch_suite)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "elf/dlsym_default.h"
+#include "tests/unit/unit.h"
 
 #ifndef DLSYM_SO
 #define DLSYM_SO "build/lib/libdlsym_default.so"
@@ -394,29 +395,6 @@ START_TEST(test_unversioned_library)
 }
 END_TEST
 
-static char dir[64];
-
-static void setup(void)
-{
-	strcpy(dir, "/tmp/check_dlsym.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	static const char *const files[] = {
-		"plain.c", "plain.so", "ver.c", "ver.map", "ver.so"
-	};
-	char p[128];
-	size_t i;
-
-	for (i = 0; i < NELEM(files); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 static void write_file(const char *name, const char *text)
 {
 	char p[128];
@@ -514,12 +492,10 @@ END_TEST
 static Suite *dlsym_suite(void)
 {
 	Suite *s = suite_create("dlsym");
-	TCase *all_syms = tcase_create("versioned");
-	TCase *linked = tcase_create("linked");
-	TCase *fail = tcase_create("failures");
-	TCase *made = tcase_create("objects");
-	TCase *tcs[] = { all_syms, linked, fail, made };
-	size_t i;
+	TCase *all_syms = unit_tcase(s, "versioned", 60);
+	TCase *linked = unit_tcase(s, "linked", 60);
+	TCase *fail = unit_tcase(s, "failures", 60);
+	TCase *made = unit_tcase(s, "objects", 60);
 
 	tcase_add_test(all_syms, test_every_libc_symbol);
 	tcase_add_test(all_syms, test_every_libm_symbol);
@@ -531,22 +507,9 @@ static Suite *dlsym_suite(void)
 	tcase_add_test(made, test_unversioned_library);
 	tcase_add_test(made, test_plain_sysv_hash);
 	tcase_add_test(made, test_versioned_gnu_hash);
-	tcase_add_checked_fixture(made, setup, teardown);
-	for (i = 0; i < NELEM(tcs); i++) {
-		tcase_set_timeout(tcs[i], 60);
-		suite_add_tcase(s, tcs[i]);
-	}
+	tcase_add_checked_fixture(made, unit_tmpdir_setup,
+				  unit_tmpdir_teardown);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(dlsym_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(dlsym_suite)

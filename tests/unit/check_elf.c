@@ -15,7 +15,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <check.h>
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +26,9 @@
 #include <unistd.h>
 
 #include "elf/elfsym.h"
-#include "inject/inject.h"
+#include "tests/unit/unit.h"
+#include "util/proc.h"
 
-static char dir[64];
 static pid_t child = -1;
 
 /* In the test binary's .symtab (built with -g, not stripped). The array
@@ -73,31 +72,18 @@ static void start_sleeper(void)
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_elf.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir_setup();
 	log_init("check_elf", LOG_ERR);
 	child = -1;
 }
 
 static void teardown(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
 	if (child > 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	unit_tmpdir_teardown();
 }
 
 static uint64_t addr_of(void *p)
@@ -454,9 +440,10 @@ END_TEST
 static Suite *elf_suite(void)
 {
 	Suite *s = suite_create("elf");
-	TCase *live = tcase_create("live");
-	TCase *built = tcase_create("built");
-	TCase *obj = tcase_create("object");
+	TCase *live = unit_tcase(s, "live", 30);
+	/* cc -static takes seconds on a loaded machine */
+	TCase *built = unit_tcase(s, "built", 120);
+	TCase *obj = unit_tcase(s, "object", 30);
 	TCase *all[] = { live, built, obj };
 	size_t i;
 
@@ -471,23 +458,9 @@ static Suite *elf_suite(void)
 	tcase_add_test(built, test_static_exe);
 	tcase_add_test(built, test_deleted_object);
 	tcase_add_test(obj, test_object_level);
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
+	for (i = 0; i < ARRAY_SIZE(all); i++)
 		tcase_add_checked_fixture(all[i], setup, teardown);
-		/* built: cc -static takes seconds on a loaded machine */
-		tcase_set_timeout(all[i], all[i] == built ? 120 : 30);
-		suite_add_tcase(s, all[i]);
-	}
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(elf_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(elf_suite)

@@ -18,6 +18,7 @@
 
 #include "image/image.h"
 #include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
 
 /* ---- files: pipes, FIFOs, regular files, unix sockets ------------------- */
 
@@ -724,13 +725,4 @@ static Suite *image_objects_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(image_objects_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(image_objects_suite)

@@ -1,5 +1,6 @@
 /*
- * check_inject: ptrace control of a live target and the /proc readers.
+ * check_inject: ptrace control of a live target and the /proc readers
+ * of util/proc.h.
  *
  * The target is a grandchild: the test forks a "parent" process that forks
  * the target and waits for it, so that the test is the target's tracer but
@@ -28,6 +29,8 @@
 #include <unistd.h>
 
 #include "inject/inject.h"
+#include "tests/unit/unit.h"
+#include "util/proc.h"
 
 #define NR_EXTRA_THREADS	4
 #define WAIT_SECS		30
@@ -207,9 +210,10 @@ START_TEST(test_seize_one_thread)
 
 	start_target(0);
 	ck_assert_int_eq(inject_seize(target, &p), 0);
-	ck_assert_int_eq(p->pid, target);
-	ck_assert_int_eq(p->nr_threads, 1);
-	ck_assert_int_eq(p->threads[0].tid, target);
+	ck_assert_int_eq(inject_pid(p), target);
+	ck_assert_int_eq(inject_nr_threads(p), 1);
+	ck_assert_int_eq(inject_tid(p, 0), target);
+	ck_assert_int_eq(inject_leader(p), 0);
 	ck_assert_int_eq(tracer_of(target), getpid());
 	ck_assert_int_eq(inject_release(p, 0), 0);
 }
@@ -241,14 +245,14 @@ START_TEST(test_seize_threads)
 
 	start_target(NR_EXTRA_THREADS);
 	ck_assert_int_eq(inject_seize(target, &p), 0);
-	ck_assert_int_eq(p->nr_threads, NR_EXTRA_THREADS + 1);
-	for (i = 0; i < p->nr_threads; i++) {
-		leader += p->threads[i].tid == target;
+	ck_assert_int_eq(inject_nr_threads(p), NR_EXTRA_THREADS + 1);
+	for (i = 0; i < inject_nr_threads(p); i++) {
+		leader += inject_tid(p, i) == target;
 		for (j = 0; j < i; j++)
-			ck_assert_int_ne(p->threads[i].tid,
-					 p->threads[j].tid);
+			ck_assert_int_ne(inject_tid(p, i), inject_tid(p, j));
 	}
 	ck_assert_int_eq(leader, 1);
+	ck_assert_int_eq(inject_tid(p, inject_leader(p)), target);
 	/* every thread frozen, not only the leader */
 	for (i = 0; i < NR_EXTRA_THREADS; i++)
 		v[i] = sh->tcount[i];
@@ -286,7 +290,8 @@ START_TEST(test_remote_getpid)
 	start_target(0);
 	ck_assert_int_eq(inject_seize(target, &p), 0);
 	ck_assert_int_eq(inject_prepare(p), 0);
-	ck_assert_uint_ne(p->scratch, 0);
+	ck_assert_uint_ne(inject_scratch(p), 0);
+	ck_assert_uint_ge(inject_scratch_len(p), 4096);
 	ck_assert_int_eq(inject_syscall(p, 0, &ret, SYS_getpid, 0, 0, 0, 0,
 					0, 0), 0);
 	ck_assert_int_eq(ret, target);
@@ -324,49 +329,61 @@ END_TEST
 
 /* ---- release --------------------------------------------------------------- */
 
-static void read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+/* /proc/PID/maps and the signal mask of every thread, as text. */
+static char *snapshot(pid_t pid)
 {
-	char path[64];
-	int fd;
+	char path[64], *maps, *st, *out, *m;
+	size_t len;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread_full(fd, buf, len, addr), 0);
-	close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = read_file_str(path, NULL);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	st = read_file_str(path, NULL);
+	ck_assert_ptr_nonnull(maps);
+	ck_assert_ptr_nonnull(st);
+	m = strstr(st, "\nSigBlk:");
+	ck_assert_ptr_nonnull(m);
+	len = strlen(maps) + 32;
+	out = malloc(len);
+	ck_assert_ptr_nonnull(out);
+	snprintf(out, len, "%s%.26s", maps, m);
+	free(maps);
+	free(st);
+	return out;
 }
 
-START_TEST(test_release_thaws_and_restores_text)
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Prepare adds one data page and no code; release takes it away again. */
+START_TEST(test_prepare_adds_no_code)
 {
 	struct inject_proc *p = NULL;
-	uint8_t insn[8], before[8], during[8], after[8];
+	char *before, *during, *after;
 	struct proc_stat st;
-	uint64_t at;
 	long ret;
 
 	start_target(0);
 	ck_assert_int_eq(inject_seize(target, &p), 0);
+	before = snapshot(target);
 	ck_assert_int_eq(inject_prepare(p), 0);
-	/* a dynamic target: the C library's syscall() is used, no patch */
-	ck_assert_uint_eq(p->patch_addr, 0);
-	at = p->sc_ip;
-	ck_assert_msg(at >= (uint64_t)(uintptr_t)syscall &&
-		      at < (uint64_t)(uintptr_t)syscall + 64,
-		      "syscall instruction at %#llx, not in syscall() at %p",
-		      (unsigned long long)at, (void *)syscall);
-	/* the target is a fork of us: its text is ours */
-	memcpy(before, (void *)at, sizeof(before));
-	ck_assert_int_eq(inject_read(p, at, during, sizeof(during)), 0);
-	ck_assert_mem_eq(during, before, sizeof(before));
-	arch_syscall_insn(insn);
-	ck_assert_mem_eq(during, insn, 2);	/* the instruction itself */
+	during = snapshot(target);
+	/* one more mapping (or one grown into a neighbour), none executable */
+	ck_assert_int_le(count_lines(during), count_lines(before) + 1);
+	ck_assert_msg(strcmp(during, before), "no page mapped");
 	ck_assert_int_eq(inject_syscall(p, 0, &ret, SYS_getpid, 0, 0, 0, 0,
 					0, 0), 0);
 	ck_assert_int_eq(ret, target);
 	ck_assert_int_eq(inject_release(p, 0), 0);
 
-	read_mem(target, at, after, sizeof(after));
-	ck_assert_mem_eq(after, before, sizeof(before));
+	after = snapshot(target);
+	ck_assert_msg(!strcmp(after, before), "maps or signal mask changed");
 	ck_assert_msg(counter_moves(&sh->counter),
 		      "target does not run after release");
 	ck_assert_int_eq(proc_parse_stat(target, &st), 0);
@@ -374,6 +391,79 @@ START_TEST(test_release_thaws_and_restores_text)
 		      "released target in state %c", st.state);
 	ck_assert_int_eq(tracer_of(target), 0);
 	ck_assert_int_eq(sh->ended, 0);
+	free(before);
+	free(during);
+	free(after);
+}
+END_TEST
+
+/*
+ * A tracer killed by SIGKILL in the middle of its work (CKPT_FAULT names
+ * where) leaves the target running, untraced, with its maps and signal
+ * masks as they were: the threads find their own way back.
+ */
+static void tracer_dies(const char *where)
+{
+	struct inject_proc *p = NULL;
+	char *before, *after;
+	pid_t tracer;
+	long ret;
+	int i, status;
+
+	start_target(NR_EXTRA_THREADS);
+	before = snapshot(target);
+	tracer = fork();
+	ck_assert_int_ge(tracer, 0);
+	if (tracer == 0) {
+		setenv("CKPT_FAULT", where, 1);
+		if (inject_seize(target, &p) || inject_prepare(p))
+			_exit(1);
+		/* calls in the leader and in every other thread */
+		for (i = 0; i < inject_nr_threads(p); i++)
+			if (inject_syscall(p, i, &ret, SYS_getpid, 0, 0, 0, 0,
+					   0, 0))
+				_exit(2);
+		raise(SIGKILL);
+		_exit(3);
+	}
+	ck_assert_int_eq(waitpid(tracer, &status, 0), tracer);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "tracer status %#x, want killed", status);
+	for (i = 0; i < WAIT_SECS * 100 && tracer_of(target); i++)
+		sleep_ms(10);
+	ck_assert_int_eq(tracer_of(target), 0);
+	ck_assert_msg(counter_moves(&sh->counter), "target stopped running");
+	for (i = 0; i < NR_EXTRA_THREADS; i++)
+		ck_assert_msg(counter_moves(&sh->tcount[i]),
+			      "thread %d stopped running", i);
+	after = snapshot(target);
+	ck_assert_msg(!strcmp(after, before), "maps or signal mask changed");
+	ck_assert_int_eq(sh->ended, 0);
+	free(before);
+	free(after);
+}
+
+START_TEST(test_tracer_dies_between_calls)
+{
+	tracer_dies("none");	/* after the last call of the loop */
+}
+END_TEST
+
+START_TEST(test_tracer_dies_in_leader_call)
+{
+	tracer_dies("call-entry:2");
+}
+END_TEST
+
+START_TEST(test_tracer_dies_in_thread_call)
+{
+	tracer_dies("call-exit:4");
+}
+END_TEST
+
+START_TEST(test_tracer_dies_after_prepare)
+{
+	tracer_dies("prepared");
 }
 END_TEST
 
@@ -550,10 +640,10 @@ END_TEST
 static Suite *inject_suite(void)
 {
 	Suite *s = suite_create("inject");
-	TCase *seize = tcase_create("seize");
-	TCase *call = tcase_create("remote");
-	TCase *rel = tcase_create("release");
-	TCase *proc = tcase_create("proc");
+	TCase *seize = unit_tcase(s, "seize", 120);
+	TCase *call = unit_tcase(s, "remote", 120);
+	TCase *rel = unit_tcase(s, "release", 120);
+	TCase *proc = unit_tcase(s, "proc", 120);
 	TCase *all[] = { seize, call, rel, proc };
 	size_t i;
 
@@ -563,7 +653,11 @@ static Suite *inject_suite(void)
 	tcase_add_test(seize, test_seize_no_such_process);
 	tcase_add_test(call, test_remote_getpid);
 	tcase_add_test(call, test_read_write_memory);
-	tcase_add_test(rel, test_release_thaws_and_restores_text);
+	tcase_add_test(rel, test_prepare_adds_no_code);
+	tcase_add_test(rel, test_tracer_dies_between_calls);
+	tcase_add_test(rel, test_tracer_dies_in_leader_call);
+	tcase_add_test(rel, test_tracer_dies_in_thread_call);
+	tcase_add_test(rel, test_tracer_dies_after_prepare);
 	tcase_add_test(rel, test_release_kill);
 	tcase_add_test(rel, test_release_killed_while_seized);
 	tcase_add_test(proc, test_maps_self);
@@ -571,22 +665,9 @@ static Suite *inject_suite(void)
 	tcase_add_test(proc, test_stat_self);
 	tcase_add_test(proc, test_stat_odd_comm);
 	tcase_add_test(proc, test_list_tasks_self);
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
+	for (i = 0; i < ARRAY_SIZE(all); i++)
 		tcase_add_checked_fixture(all[i], setup, teardown);
-		tcase_set_timeout(all[i], 120);
-		suite_add_tcase(s, all[i]);
-	}
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(inject_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(inject_suite)

@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -30,6 +29,7 @@
 #include "image/image.h"
 #include "plugins/net-priv.h"
 #include "plugins/pipeline.h"
+#include "tests/unit/unit.h"
 
 #ifndef PLUGIN_DIR
 #define PLUGIN_DIR "build/plugins"
@@ -37,7 +37,6 @@
 
 #define DATA_LEN	((3u << 20) + 12345)	/* > 3 blocks of 1 MiB */
 
-static char dir[64];
 static char path[128];
 static uint8_t *data;
 
@@ -61,8 +60,7 @@ static void make_data(void)
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_plugins.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir_setup();
 	snprintf(path, sizeof(path), "%s/img", dir);
 	log_init("check_plugins", LOG_ERR);
 	unsetenv("CKPT_PLUGIN_PATH");
@@ -71,35 +69,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (unlink(p))
-			rmdir(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	unit_tmpdir_teardown();
 	free(data);
-}
-
-static int dir_entries(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* Writes data[0..len) in pieces of uneven sizes, as the image writer does. */
@@ -863,9 +834,9 @@ END_TEST
 static Suite *plugins_suite(void)
 {
 	Suite *s = suite_create("plugins");
-	TCase *bi = tcase_create("builtin");
-	TCase *ch = tcase_create("chunks");
-	TCase *net = tcase_create("net");
+	TCase *bi = unit_tcase(s, "builtin", 60);
+	TCase *ch = unit_tcase(s, "chunks", 60);
+	TCase *net = unit_tcase(s, "net", 60);
 	TCase *all[] = { bi, ch, net };
 	size_t i;
 
@@ -905,22 +876,9 @@ static Suite *plugins_suite(void)
 	tcase_add_test(net, test_net_handshake);
 	tcase_add_test(net, test_net_old_server);
 	tcase_add_loop_test(net, test_net_old_client, 0, 2);
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		tcase_add_checked_fixture(all[i], setup, teardown);
-		tcase_set_timeout(all[i], 60);
-		suite_add_tcase(s, all[i]);
-	}
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(plugins_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(plugins_suite)

@@ -1,6 +1,6 @@
 /*
- * check_restore: what restore_check() (restore/check.c) accepts before any
- * process is created. Images are built in memory, valid for this host
+ * check_restore: what restore_check_image() and restore_check_pids()
+ * (restore/check.c) accept before any process is created. Images are built in memory, valid for this host
  * except for the one thing each test is about; refusals of the image
  * itself use a free PID, so that a missing check shows as a 0, not as a
  * "PID taken" that would hide it.
@@ -16,6 +16,7 @@
 
 #include "arch/arch.h"
 #include "restore/restore.h"
+#include "tests/unit/unit.h"
 
 #define MAX_THREADS	4
 
@@ -25,7 +26,7 @@ struct test_image {
 	struct img_thread threads[MAX_THREADS];
 	uint64_t regs[MAX_THREADS][IMG_MAX_REGS];
 	char root[64];
-	struct restore_ctx c;
+	struct restore_run run;
 };
 
 static struct test_image ti;
@@ -58,7 +59,7 @@ static pid_t free_pid(void)
 }
 
 /* An image of one process with nr threads: pid, then free tids below */
-static struct restore_ctx *build(pid_t pid, uint32_t nr)
+static struct restore_run *build(pid_t pid, uint32_t nr)
 {
 	struct img_process *p = &ti.procs[0];
 	uint32_t i;
@@ -83,11 +84,19 @@ static struct restore_ctx *build(pid_t pid, uint32_t nr)
 		ti.threads[i].nr_regs = arch_regs_nr_words();
 		ti.threads[i].regs = ti.regs[i];
 	}
-	ti.c.img = &ti.img;
-	ti.c.path = "test.img";
-	ti.c.page_size = sysconf(_SC_PAGESIZE);
-	ti.c.img_fd = ti.c.child_img_fd = -1;
-	return &ti.c;
+	ti.run.img = &ti.img;
+	ti.run.path = "test.img";
+	ti.run.host.page_size = sysconf(_SC_PAGESIZE);
+	ti.run.img_fd = -1;
+	return &ti.run;
+}
+
+/* The exit status restore's main.c makes of the two checks. */
+static int check(struct restore_run *run)
+{
+	if (restore_check_image(run))
+		return EXIT_BADIMAGE;
+	return restore_check_pids(run) ? EXIT_PIDTAKEN : 0;
 }
 
 static void setup(void)
@@ -100,22 +109,19 @@ static void setup(void)
 
 START_TEST(test_free_pid_accepted)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
-
-	ck_assert_int_eq(restore_check(c), 0);
-	ck_assert_ptr_eq(c->proc, &ti.procs[0]);
+	ck_assert_int_eq(check(build(free_pid(), 1)), 0);
 }
 END_TEST
 
 START_TEST(test_own_pid_taken)
 {
-	ck_assert_int_eq(restore_check(build(getpid(), 1)), EXIT_PIDTAKEN);
+	ck_assert_int_eq(check(build(getpid(), 1)), EXIT_PIDTAKEN);
 }
 END_TEST
 
 START_TEST(test_parent_pid_taken)
 {
-	ck_assert_int_eq(restore_check(build(getppid(), 1)), EXIT_PIDTAKEN);
+	ck_assert_int_eq(check(build(getppid(), 1)), EXIT_PIDTAKEN);
 }
 END_TEST
 
@@ -133,7 +139,7 @@ static void *idle_thread(void *arg)
 START_TEST(test_tid_taken)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	struct restore_ctx *c;
+	struct restore_run *c;
 	pthread_t th;
 	int i;
 
@@ -143,9 +149,9 @@ START_TEST(test_tid_taken)
 	ck_assert_int_ne(live_tid, 0);
 	ck_assert_int_ne(live_tid, getpid());
 	c = build(free_pid(), 3);
-	ck_assert_int_eq(restore_check(c), 0);
+	ck_assert_int_eq(check(c), 0);
 	ti.threads[2].tid = live_tid;
-	ck_assert_int_eq(restore_check(c), EXIT_PIDTAKEN);
+	ck_assert_int_eq(check(c), EXIT_PIDTAKEN);
 }
 END_TEST
 
@@ -169,106 +175,104 @@ static void add_child(pid_t ppid)
 
 START_TEST(test_tree)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
 	add_child(ti.procs[0].proc.pid);
-	ck_assert_int_eq(restore_check(c), 0);
+	ck_assert_int_eq(check(c), 0);
 }
 END_TEST
 
 START_TEST(test_tree_child_without_parent)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
 	add_child(free_pid_below(free_pid_below(ti.procs[0].proc.pid)));
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 START_TEST(test_tree_child_pid_taken)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
 	add_child(ti.procs[0].proc.pid);
 	ti.procs[1].proc.pid = getpid();
 	ti.procs[1].threads[0].tid = getpid();
-	ck_assert_int_eq(restore_check(c), EXIT_PIDTAKEN);
+	ck_assert_int_eq(check(c), EXIT_PIDTAKEN);
 }
 END_TEST
 
 START_TEST(test_other_page_size)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
-	ti.img.hdr.page_size = c->page_size * 4;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
-	ti.img.hdr.page_size = c->page_size / 2;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ti.img.hdr.page_size = c->host.page_size * 4;
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
+	ti.img.hdr.page_size = c->host.page_size / 2;
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 START_TEST(test_other_root)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
 	strcpy(ti.root, "/srv/chroot");
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 	strcpy(ti.root, "//");
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 START_TEST(test_other_isa_regs)
 {
-	struct restore_ctx *c = build(free_pid(), 2);
+	struct restore_run *c = build(free_pid(), 2);
 	uint32_t other = arch_isa() == IMG_ISA_X86_64 ? IMG_ISA_AARCH64 :
 			 IMG_ISA_X86_64;
 
 	/* the second thread: every thread is checked, not only the first */
 	ti.threads[1].regs_isa = other;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 START_TEST(test_wrong_register_count)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
 	ti.threads[0].nr_regs = arch_regs_nr_words() + 1;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 	ti.threads[0].nr_regs = arch_regs_nr_words() - 1;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 START_TEST(test_xstate_too_big)
 {
-	struct restore_ctx *c = build(free_pid(), 1);
+	struct restore_run *c = build(free_pid(), 1);
 
 	ti.threads[0].xstate_len = arch_xstate_max();
-	ck_assert_int_eq(restore_check(c), 0);
+	ck_assert_int_eq(check(c), 0);
 	ti.threads[0].xstate_len = arch_xstate_max() + 1;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 START_TEST(test_leader_not_first)
 {
-	struct restore_ctx *c = build(free_pid(), 2);
+	struct restore_run *c = build(free_pid(), 2);
 
 	ti.threads[0].tid = ti.threads[1].tid;
 	ti.threads[1].tid = ti.procs[0].proc.pid;
-	ck_assert_int_eq(restore_check(c), EXIT_BADIMAGE);
+	ck_assert_int_eq(check(c), EXIT_BADIMAGE);
 }
 END_TEST
 
 static Suite *restore_suite(void)
 {
 	Suite *s = suite_create("restore");
-	TCase *ids = tcase_create("ids");
-	TCase *img = tcase_create("image");
-	TCase *all[] = { ids, img };
-	size_t i;
+	TCase *ids = unit_tcase(s, "ids", 60);
+	TCase *img = unit_tcase(s, "image", 60);
 
 	tcase_add_test(ids, test_free_pid_accepted);
 	tcase_add_test(ids, test_own_pid_taken);
@@ -283,22 +287,9 @@ static Suite *restore_suite(void)
 	tcase_add_test(img, test_wrong_register_count);
 	tcase_add_test(img, test_xstate_too_big);
 	tcase_add_test(img, test_leader_not_first);
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
-		tcase_add_checked_fixture(all[i], setup, NULL);
-		tcase_set_timeout(all[i], 60);
-		suite_add_tcase(s, all[i]);
-	}
+	tcase_add_checked_fixture(ids, setup, NULL);
+	tcase_add_checked_fixture(img, setup, NULL);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(restore_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(restore_suite)

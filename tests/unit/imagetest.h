@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,52 +20,19 @@
 
 #include "image/image.h"
 #include "image/image-priv.h"
+#include "tests/unit/unit.h"
 
 #define PS	4096u
 
-/* the test's temporary directory, and the image path in it */
-static char dir[64];
+/* the image path in the test's temporary directory */
 static char path[128];
 
 /* The fixture: a fresh directory per test, named after the program. */
 static inline void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/%s.XXXXXX",
-		 program_invocation_short_name);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir_setup();
 	snprintf(path, sizeof(path), "%s/img.ckpt", dir);
 	log_init(program_invocation_short_name, LOG_ERR);
-}
-
-static inline void teardown(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
-static inline int dir_entries(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 static inline uint8_t *load(const char *p, size_t *len)
@@ -467,11 +433,9 @@ static inline void forge_record(uint8_t *buf, size_t *len,
 /* A test case of s whose tests each run in a fresh temporary directory. */
 static inline TCase *image_tcase(Suite *s, const char *name)
 {
-	TCase *tc = tcase_create(name);
+	TCase *tc = unit_tcase(s, name, 60);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tc, setup, unit_tmpdir_teardown);
 	return tc;
 }
 

@@ -1,7 +1,7 @@
 /*
- * /proc readers shared by the dumper and the restorer: smaps (with the
- * VmFlags that madvise can set back), stat (the mm fields that
- * PR_SET_MM_MAP wants), and the thread list.
+ * /proc readers (util/proc.h): smaps (with the VmFlags that madvise can
+ * set back), stat (the mm fields that PR_SET_MM_MAP wants), and the thread
+ * list.
  */
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inject/inject.h"
+#include "util/proc.h"
 
 static const struct {
 	char name[3];

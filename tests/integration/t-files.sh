@@ -1,0 +1,444 @@
+# t-files.sh - open files and what they lead to: regular files, a
+# terminal, pipes and FIFOs, shared memory, unix sockets, eventfd,
+# timerfd, signalfd, inotify and epoll; and the fds a dump refuses (TCP,
+# a listener's backlog, an fd shared outside the tree) or, with
+# --ext-null, replaces by /dev/null.  Sourced by run.sh.
+
+ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
+	    kfds-single sockets-backlog kfd-outside restore-fail-shm)
+CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
+CKPT_ONLY+="kfd-outside restore-fail-shm "
+
+t_files() {
+	need "$WLB/files"
+	wl_test "$WLB/files"
+}
+
+t_tty() {
+	local cmd
+	need "$WLB/tty"
+	command -v script >/dev/null || fail "script (util-linux) not found"
+	printf -v cmd '%q' "$WLB/tty"
+	RESTORE_TTY=1
+	wl_test script -qfec "$cmd" "$D/tty1.log"
+	grep -q tty-ok "$D/tty2.log" 2>/dev/null ||
+		{ ((NO_CKPT)) && grep -q tty-ok "$D/tty1.log"; } ||
+		fail "\"tty-ok\" is not in the restored terminal's log"
+}
+
+# Pipes and a FIFO between parent and child, full at dump time: every
+# record comes exactly once after restore (the workload counts them), the
+# bytes of a pipe whose writer is gone come before its end of file, and
+# the fds of the restored tree are the pipes they were (one description
+# under two fds in the parent). Restored twice from one image.
+t_pipes() {
+	local spos
+	start_tree pipes 1 30
+	FDS_BEFORE=$(canon_fds "$PID" $TREE_KIDS)
+	dump_tree_live
+	grep -Eq '^file [0-9]+: pipe .* [1-9][0-9]{3,} bytes queued' "$D/inspect.out" ||
+		fail "inspect shows no pipe with bytes queued: $(cat "$D/inspect.out")"
+	end_dumped_tree
+	spos=$(grep -m1 "^file [0-9]*: reg .* $D/shared\$" "$D/inspect.out") ||
+		fail "inspect shows no shared file D/shared"
+	spos=${spos#* pos }
+	HOOK_RESTORED=check_pipe_fds
+	restore_twice "$D/shared" "${spos%% *}"
+}
+
+# A TCP connection to a process outside (fd 5 of a bash counter): the
+# dump is refused naming it, exit 70, the target left running; with
+# --ext-null it is dumped with a warning naming it, and restored as
+# /dev/null with a warning from restore.
+t_ext-null() {
+	need "$CKPT" "$RESTORE"
+	start_listener
+	start_wl "$BASH" -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" && exec "$BASH" "$2"' \
+		ext "$PORT" "$WLS/counter.sh"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd 5 of $PID: socket:\[[0-9]*\]" "$D/cmd.err" ||
+		fail "no error naming fd 5: $(cat "$D/cmd.err")"
+	[[ -e $D/img ]] && fail "a refused dump left D/img"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	DUMP_OPTS=(--ext-null)
+	dump_kill
+	grep -q "fd 5 of $PID: socket:.*/dev/null after restore" "$D/ckpt.log" ||
+		fail "no warning from ckpt: $(lastline "$D/ckpt.log")"
+	start_restore
+	wait_restored
+	[[ $(readlink "/proc/$PID/fd/5") == /dev/null ]] ||
+		fail "fd 5 after restore: $(readlink "/proc/$PID/fd/5")"
+	grep -q "fd 5 of $PID was socket:.*/dev/null instead" "$D/restore.log" ||
+		fail "no warning from restore: $(lastline "$D/restore.log")"
+	finish
+}
+
+# attach --tree of a parent and a child that share a MAP_SHARED anonymous
+# region, a memfd and two System V segments (tests/workloads/shm.c): the
+# image holds each object once, named by the VMAs of both processes, and
+# after the restore the workload checks that the data is intact and that
+# each side sees the other's writes. As in t_tree the dumped tree ends by
+# itself (removing its keyed segment), and the image is restored twice.
+t_shm() {
+	start_tree shm 1 8
+	dump_tree_live
+	check_shm_image
+	end_dumped_tree
+	HOOK_ENDED=sysv_key_gone
+	restore_twice
+}
+
+# One process with each object mapped twice, dumped with --kill (which
+# leaves its keyed System V segment behind, unattached: restore takes it
+# over) and restored; the workload checks that both views are one object.
+t_shm-alone() {
+	need "$WLB/shm"
+	wl_test "$WLB/shm" alone
+	sysv_key_gone
+}
+
+# A restore that fails after it made the image's System V segments
+# removes them: here prctl(PR_SET_CHILD_SUBREAPER), which restore calls
+# after making them, is refused by a seccomp filter (installed by python3
+# before it execs restore, so that restore keeps its PID). The keyed
+# segment that --kill leaves behind is removed first, or restore would
+# take it over and rightly leave it. Afterwards no segment has the image's
+# key, and none was created by restore.
+t_restore-fail-shm() {
+	local arch nr py cpid left id
+	need "$WLB/shm" "$CKPT" "$RESTORE"
+	case $(uname -m) in
+	x86_64) arch=0xc000003e nr=157 ;;
+	aarch64) arch=0xc00000b7 nr=167 ;;
+	*) fail "prctl's system call number on $(uname -m) is not known" ;;
+	esac
+	start_wl "$WLB/shm" alone
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	ipcrm -M "$(<"$D/shm.key")" ||
+		fail "can't remove the segment that --kill left behind"
+	# seccomp_data: nr at 0, arch at 4, args[0] at 16; EPERM for
+	# prctl(36 = PR_SET_CHILD_SUBREAPER, ...) only
+	py='import ctypes, os, struct, sys
+arch, nr = int(sys.argv[1], 0), int(sys.argv[2])
+f = [(0x20, 0, 0, 4), (0x15, 0, 5, arch), (0x20, 0, 0, 0),
+     (0x15, 0, 3, nr), (0x20, 0, 0, 16), (0x15, 0, 1, 36),
+     (0x06, 0, 0, 0x50001), (0x06, 0, 0, 0x7fff0000)]
+code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i)
+                                            for i in f))
+prog = ctypes.create_string_buffer(struct.pack("HxxxxxxP", len(f),
+                                               ctypes.addressof(code)))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(22, ctypes.c_ulong(2), prog, ctypes.c_ulong(0),
+              ctypes.c_ulong(0)):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+open("restore.pid", "w").write("%d\n" % os.getpid())
+os.execv(sys.argv[3], sys.argv[3:])'
+	expect_exit 70 python3 -c "$py" "$arch" "$nr" "$RESTORE" "$D/img"
+	grep -q "can't become a child subreaper" "$D/cmd.err" ||
+		fail "restore did not fail where expected: $(cat "$D/cmd.err")"
+	read -r cpid <"$D/restore.pid"
+	left=$(awk -v p="$cpid" 'NR > 1 && $5 == p { print $2 }' \
+		/proc/sysvipc/shm)
+	for id in $left; do
+		ipcrm -m "$id"
+	done
+	[[ -z $left ]] || fail "the failed restore left System V segments" \
+			       $left "behind"
+	sysv_key_gone
+	gone "$PID" || fail "the failed restore left PID $PID behind"
+}
+
+# The objects of the shm workload, each once: two anonymous (one of them
+# the parent's alone), the memfd by name, two System V segments (one
+# removed); the parent's VMAs name all five, the child's all but one.
+check_shm_image() {
+	local kinds per_proc
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>>"$D/errors.log" ||
+		fail "ckpt inspect of the image failed"
+	kinds=$(awk '/^shm /{print $3}' "$D/inspect.out" | sort | tr '\n' ' ')
+	[[ $kinds == "anon anon memfd sysv sysv " ]] ||
+		fail "shm objects in the image: '$kinds'"
+	grep -q '^shm .* memfd .* name ckpt-shm-test$' "$D/inspect.out" ||
+		fail "the memfd lost its name: $(grep memfd "$D/inspect.out")"
+	grep -q '^shm .* sysv .* removed$' "$D/inspect.out" ||
+		fail "no removed System V segment in the image"
+	# per process, how many distinct objects its VMAs name
+	per_proc=$(awk '/^process /{p = $2} /^vma .* shm [0-9]/{
+		for (i = 1; i < NF; i++) if ($i == "shm") seen[p " " $(i + 1)] = 1 }
+		END { for (k in seen) { split(k, a, " "); n[a[1]]++ }
+		      for (q in n) print n[q] }' "$D/inspect.out" | sort |
+		tr '\n' ' ')
+	[[ $per_proc == "4 5 " ]] ||
+		fail "objects named per process: '$per_proc', want '4 5 '"
+}
+
+sysv_key_gone() {
+	local key
+	key=$(printf '0x%08x' "$(<"$D/shm.key")")
+	grep -qi "^ *$(<"$D/shm.key") " /proc/sysvipc/shm &&
+		fail "System V segment $key left behind"
+	return 0
+}
+
+# canon_fds PID...: the fd tables of the processes, pipe inodes renamed
+# pipe1, pipe2, ... in order of appearance: which fds are the same pipe
+# shows, whatever its inode number.
+canon_fds() {
+	local p f l n=0
+	declare -A seen=()
+	for p; do
+		for f in $(ls "/proc/$p/fd" | sort -n); do
+			l=$(readlink "/proc/$p/fd/$f")
+			if [[ $l == pipe:* ]]; then
+				[[ -n ${seen[$l]-} ]] || seen[$l]=pipe$((++n))
+				l=${seen[$l]}
+			fi
+			echo "$p $f $l"
+		done
+	done
+}
+
+# The tree's fds after restore are those it had, the same fds on one
+# pipe as before.
+check_pipe_fds() {
+	local now
+	now=$(canon_fds "$PID" $TREE_KIDS)
+	[[ $now == "$FDS_BEFORE" ]] ||
+		fail "fds after restore: $(echo $now); before: $(echo $FDS_BEFORE)"
+}
+
+# Unix sockets of every kind between parent and child, queues full both
+# ways at dump time: every record and message comes exactly once after
+# restore (the workload counts them), a shut down stream gives its bytes
+# and then end of file, names and options come back, and the fds of the
+# restored tree are sockets connected to each other as they were.
+# Restored twice from one image.
+t_sockets() {
+	local kind
+	start_tree sockets 1 30
+	dump_tree_live
+	for kind in stream dgram seqpacket; do
+		grep -Eq "^file [0-9]+: unix .* $kind connected .* [1-9][0-9]+ bytes queued" \
+			"$D/inspect.out" ||
+			fail "inspect shows no $kind socket with bytes queued:" \
+			     "$(grep unix "$D/inspect.out")"
+	done
+	grep -q "stream listening .*srv.sock" "$D/inspect.out" ||
+		fail "inspect shows no listener: $(grep unix "$D/inspect.out")"
+	end_dumped_tree
+	HOOK_RESTORED=check_socket_fds
+	restore_twice
+}
+
+# sock_of PID FD: the inode of the socket on fd FD of PID
+sock_of() {
+	local l
+	l=$(readlink "/proc/$1/fd/$2")
+	[[ $l =~ ^socket:\[([0-9]+)\]$ ]] ||
+		fail "fd $2 of $1 is $l, not a socket"
+	echo "${BASH_REMATCH[1]}"
+}
+
+# peer_of INO: the peer's inode as sock_diag (ss) tells it
+peer_of() {
+	ss -xaH | awk -v i="$1" '$6 == i { print $8; exit }'
+}
+
+# connected PID1 FD1 PID2 FD2: the two fds are the ends of one connection
+connected() {
+	local a b
+	a=$(sock_of "$1" "$2") b=$(sock_of "$3" "$4")
+	[[ $(peer_of "$a") == "$b" && $(peer_of "$b") == "$a" ]] ||
+		fail "fd $2 of $1 (socket $a, peer $(peer_of "$a")) and" \
+		     "fd $4 of $3 (socket $b, peer $(peer_of "$b")) are not connected"
+}
+
+# See tests/workloads/sockets.c for the fds.
+check_socket_fds() {
+	local k=$TREE_KIDS lis
+	connected "$PID" 3 "$k" 4
+	connected "$PID" 5 "$k" 6
+	connected "$PID" 7 "$k" 8
+	connected "$PID" 9 "$k" 10
+	connected "$PID" 11 "$PID" 12
+	connected "$PID" 15 "$k" 3
+	lis=$(sock_of "$PID" 13)
+	ss -xlH | awk -v i="$lis" '$6 == i { print $5 }' |
+		grep -qx "$D/srv.sock" ||
+		fail "fd 13 of $PID is not listening on $D/srv.sock"
+}
+
+# A unix listener with a connection it has not accepted (python3 holds
+# both the listener and the client): refused by name, exit 70, the
+# target running on; with --ext-null the listener is dumped as what it
+# was and comes back as /dev/null, named by ckpt and by restore, and the
+# client as a socket whose peer has gone.
+t_sockets-backlog() {
+	local py lfd cfd
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	start_wl "$py" -c '
+import runpy, socket, sys
+l = socket.socket(socket.AF_UNIX)
+l.bind("srv.sock")
+l.listen(4)
+c = socket.socket(socket.AF_UNIX)
+c.connect("srv.sock")
+runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] .*connections not yet accepted" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of a listener with a backlog"
+	no_image "a refused dump"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	lfd=$(sed -n 's/^ckpt: can.t dump fd \([0-9]*\) .*/\1/p' "$D/cmd.err")
+	cfd=$(fd_table "$PID" | awk -v l="$lfd" '/socket:/ && $1 != l { print $1 }')
+	[[ -n $lfd && -n $cfd ]] || fail "listener on '$lfd', client on '$cfd'"
+	DUMP_OPTS=(--ext-null)
+	dump_kill
+	grep -q "fd $lfd of $PID: socket:.*/dev/null after restore" "$D/ckpt.log" ||
+		fail "ckpt did not name the listener: $(cat "$D/ckpt.log")"
+	start_restore
+	wait_restored
+	[[ $(readlink "/proc/$PID/fd/$lfd") == /dev/null ]] ||
+		fail "listener fd $lfd after restore: $(readlink "/proc/$PID/fd/$lfd")"
+	[[ $(readlink "/proc/$PID/fd/$cfd") == socket:* ]] ||
+		fail "client fd $cfd after restore: $(readlink "/proc/$PID/fd/$cfd")"
+	grep -q "fd $lfd of $PID was socket:.*/dev/null instead" "$D/restore.log" ||
+		fail "restore did not name the listener: $(cat "$D/restore.log")"
+	finish
+}
+
+# An eventfd the dumped process shares with its parent, which is not
+# dumped: refused by name (the restored process would get a copy of its
+# own, silently cut off), exit 70, the process running on.
+t_kfd-outside() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT"
+	start_wl "$py" -c '
+import os, subprocess, sys
+e = os.eventfd(5)
+sys.exit(subprocess.Popen([sys.executable, sys.argv[1]],
+			  pass_fds=[e]).wait())' "$WLS/counter.py"
+	wait_count_above 8 60 "$JOB"
+	[[ $JOB != "$PID" ]] || fail "the counter is not a child of python"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: anon_inode:\[eventfd\] is shared with fd [0-9]* of [0-9]*, outside the tree" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of an eventfd shared outside"
+	refused_runs_on
+}
+
+# A tree holding a TCP connection is refused (exit 70) with the fd and
+# what it is named, and left running.
+t_sockets-tcp() {
+	local py port c
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT"
+	(spawn "$py" -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open("port.tmp", "w").write("%d\n" % s.getsockname()[1])
+import os; os.rename("port.tmp", "port")
+c, _ = s.accept()
+time.sleep(600)') </dev/null >>"$D/out.log" 2>&1 &
+	track_job $!
+	wait_for_file "$D/port"
+	read -r port <"$D/port"
+	start_wl "$py" -c '
+import os, socket, time
+s = socket.create_connection(("127.0.0.1", '"$port"'))
+os.dup2(s.fileno(), 5)
+s.close()
+f = open("count", "a", buffering=1)
+n = 0
+while not os.path.exists("stop"):
+    f.write("%d\n" % n); n += 1
+    if n == 5:
+        open("ready.tmp", "w").write("%d\n" % os.getpid())
+        os.rename("ready.tmp", "ready")
+    time.sleep(0.01)'
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach --tree -o "$D/img" "$PID"
+	grep -q "can't dump fd 5 of $PID: socket:\[[0-9]*\] is a TCP connection to 127.0.0.1:$port" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of a TCP connection"
+	refused_runs_on
+}
+
+wait_for_file() {
+	local end=$((SECONDS + 60))
+	until [[ -s $1 ]]; do
+		((SECONDS < end)) || fail "$1 not there after 60 s"
+		nap
+	done
+}
+
+# eventfd, timerfd, signalfd, inotify and an epoll watching them, shared
+# by a parent and its child: kfds.c checks counts, expirations, signals,
+# watch descriptors and epoll data after restore; inspect must show what
+# was pending at dump time, and the child's eventfds must be the parent's
+# (one open file description each). Restored twice from one image.
+t_kfds() {
+	start_tree kfds 1 30
+	dump_tree_live
+	check_kfds_inspect
+	end_dumped_tree
+	HOOK_RESTORED=kfds_back
+	restore_twice
+}
+
+kfds_back() {
+	check_kfds_shared
+	kill -USR1 "$PID"
+}
+
+check_kfds_inspect() {
+	local out=$D/inspect.out re
+	"$CKPT" inspect "$D/img" >"$out" 2>&1 ||
+		fail "inspect failed: $(lastline "$out")"
+	for re in ': eventfd flags [0-7]+ count [1-9][0-9]{3,}$' \
+		  ': eventfd flags [0-7]+ count 3 semaphore$' \
+		  ': signalfd flags [0-7]+ sigmask 0x200$' \
+		  ': signalfd flags [0-7]+ sigmask 0x800$' \
+		  ': timerfd flags [0-7]+ clock 1 in [0-9]+ ns interval 20000000 ns' \
+		  ': timerfd flags [0-7]+ clock 0 at [0-9]+ ns interval 1000000000 ns ticks [0-9]{4,}$' \
+		  ': epoll flags [0-7]+ watches 5$' \
+		  "^  watch wd 2 mask 0x2 $D/watched\$"; do
+		grep -Eq "$re" "$out" ||
+			fail "inspect shows no line like '$re': $(cat "$out")"
+	done
+}
+
+eventfd_ids() {
+	local f
+	for f in /proc/$1/fdinfo/*; do
+		sed -n 's/^eventfd-id: *//p' "$f"
+	done | sort -n | tr '\n' ' '
+}
+
+check_kfds_shared() {
+	local p c
+	p=$(eventfd_ids "$PID") c=$(eventfd_ids "$TREE_KIDS")
+	[[ $(wc -w <<<"$p") == 2 && $p == "$c" ]] ||
+		fail "eventfd ids: parent '$p', child '$c'"
+}
+
+# The same in one process (no child: it feeds the eventfd and the pipe
+# itself), through ckpt attach --kill and restore.
+t_kfds-single() {
+	need "$WLB/kfds"
+	HOOK_RESTORED=kfds_usr1
+	wl_test "$WLB/kfds" single
+}
+
+kfds_usr1() {
+	kill -USR1 "$PID"
+}

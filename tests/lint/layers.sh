@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# layers.sh: keep ckpt's layers pointing one way (DESIGN.md, STYLE.md):
+#
+#   util <- image, arch, inject, elf, plugins <- ckpt, restore
+#
+# with serve/ (the `ckpt serve` daemon) between plugins/ and ckpt/. A file
+# may include the headers of its own top-level directory and of those its
+# row below names; never another directory's private header (*-priv.h),
+# never "../". ISA conditionals live in arch/ only; the injector's handle
+# is opaque outside inject/. Every offence is
+# printed as FILE:LINE: what is wrong, and the exit status is 1.
+# Run by `make lint`.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+declare -A may=(
+	[util]=""
+	[image]="util"
+	[arch]="image util"
+	[inject]="arch util"
+	[elf]="arch image util"
+	[plugins]="image util"
+	[serve]="plugins image util"
+	[ckpt]="serve plugins elf inject arch image util"
+	[restore]="plugins elf inject arch image util"
+	[tests]="*"	# white-box: private headers too
+	[bench]="*"
+)
+
+# Includes the table forbids, kept until the work named beside them lands.
+except=()
+
+isa='\b__(x86_64|amd64|i386|aarch64|arm|arm64|riscv|powerpc64|s390x)(__)?\b'
+
+fail=0
+bad() {
+	echo "$1: $2" >&2
+	fail=1
+}
+
+# may_include FILE HEADER: does the table let FILE include HEADER?
+may_include() {
+	local from=${1%%/*} to=${2%%/*} e
+
+	[[ $2 != */* || $to == "$from" || ${may[$from]-} == "*" ]] && return 0
+	[[ $2 == *-priv.h ]] && return 1
+	[[ " ${may[$from]-} " == *" $to "* ]] && return 0
+	for e in ${except[@]+"${except[@]}"}; do
+		[[ $e == "$1 $2" ]] && return 0
+	done
+	return 1
+}
+
+mapfile -t files < <(find . \( -path ./build -o -path './.*' \) -prune -o \
+			  -name '*.[ch]' -printf '%P\n' | sort)
+
+inc='^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)"'
+while IFS=: read -r file line text; do
+	[[ $text =~ $inc ]] || continue
+	hdr=${BASH_REMATCH[1]} from=${file%%/*}
+	if [[ $hdr == ../* ]]; then
+		bad "$file:$line" "include as \"dir/header.h\", not \"$hdr\""
+	elif may_include "$file" "$hdr"; then
+		continue
+	elif [[ -z ${may[$from]+set} ]]; then
+		bad "$file:$line" "$from/ has no row in $0"
+	elif [[ $hdr == *-priv.h ]]; then
+		bad "$file:$line" "$hdr is private to ${hdr%%/*}/"
+	else
+		bad "$file:$line" "$from/ may not include $hdr"
+	fi
+done < <(grep -Hn '#[[:space:]]*include' "${files[@]}")
+
+while IFS=: read -r file line _; do
+	bad "$file:$line" "ISA conditional outside arch/ (call arch_*())"
+done < <(grep -HnE "$isa" "${files[@]}" | grep -v '^arch/')
+
+# Opaque handles: the injector's structs are defined in its private
+# header only, so that nothing outside inject/ reads their fields.
+while IFS=: read -r file line _; do
+	bad "$file:$line" "struct inject_* is defined in inject-priv.h only"
+done < <(grep -HnE '^struct inject_(proc|thread)[[:space:]]*\{' \
+	 "${files[@]}" | grep -v '^inject/inject-priv\.h:')
+
+((fail)) && echo "lint: layers broken (rules in $0)" >&2
+exit $fail
