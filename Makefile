@@ -7,6 +7,7 @@
 #   make demo       run a program, checkpoint, kill, restore it
 #   make bench      benchmarks (ratios, not tests)
 #   make fuzz       fuzz the image reader with libFuzzer (FUZZ_SECONDS=60)
+#   make fault      ckpt killed at FAULT_RUNS random moments per target
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -204,6 +205,11 @@ check-integration: all $(WL_BIN) $(EXAMPLE_PLUGINS)
 
 check: lint check-unit check-integration
 
+# ckpt killed by SIGKILL at FAULT_RUNS random moments per target
+FAULT_RUNS ?= 100
+fault: all $(WL_BIN)
+	$(Q)bash tests/fault/kill-ckpt.sh --runs $(FAULT_RUNS)
+
 asan:
 	$(MAKE) B=build/asan SANITIZE=address,undefined check-unit
 
@@ -278,7 +284,7 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all demo depcheck check check-unit check-integration asan fuzz lint \
+.PHONY: all demo depcheck check check-unit check-integration fault asan fuzz lint \
 	man-lint bench deps install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

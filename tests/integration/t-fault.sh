@@ -1,0 +1,22 @@
+# t-fault.sh - a ckpt killed by SIGKILL never harms its target: the short
+# version of tests/fault/kill-ckpt.sh (every named fault point once per
+# target, plus a few random moments); `make fault` runs the campaign of
+# 100 random moments per target.  Sourced by run.sh.
+
+ALL_TESTS+=(kill-ckpt)
+CKPT_ONLY+="kill-ckpt "
+
+t_kill-ckpt() {
+	local t
+	for t in victim victim-static tree reaper; do
+		need "$WLB/$t"
+	done
+	need "$CKPT"
+	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --points \
+		>"$D/points.log" 2>&1 ||
+		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
+	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --runs 4 \
+		>"$D/random.log" 2>&1 ||
+		fail "at a random moment: $(grep FAIL "$D/random.log" |
+					    head -n 1)"
+}
