@@ -28,6 +28,7 @@
 #include "image/image.h"
 #include "plugins/pipeline.h"
 #include "restore/restore.h"
+#include "util/fault.h"
 
 static int usage(FILE *f)
 {
@@ -92,11 +93,15 @@ static int rebuild(struct restore_run *run)
 	uint32_t i, n = run->img->nr_procs;
 	int ret = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (!procs[i].proc->proc.zombie && rebuild_one(&procs[i]))
 			return -1;
+		fault_point("restore-rebuilt");
+	}
 	if (restore_shm_finish(run))
 		return -1;
+	/* from the first let go to the last, the guardian holds the tree */
+	restore_guard_tree(run);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 0))
 		pr_warn("can't stop being a child subreaper: %s",
 			strerror(errno));
@@ -108,6 +113,7 @@ static int rebuild(struct restore_run *run)
 			ret = -1;
 		}
 		procs[i].ip = NULL;
+		fault_point("restore-let-go");
 	}
 	return ret;
 }
@@ -158,14 +164,17 @@ static int build(struct restore_run *run)
 {
 	uint32_t i;
 
-	if (restore_shm_create(run) || new_procs(run) || reset_sigchld())
+	if (restore_guard_start(run) || restore_shm_create(run) ||
+	    new_procs(run) || reset_sigchld())
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
 		pr_perror("can't become a child subreaper");
 		return -1;
 	}
+	fault_point("restore-made");
 	if (restore_create_tree(run))
 		return -1;
+	fault_point("restore-created");
 	if (rebuild(run)) {
 		for (i = 0; i < run->img->nr_procs; i++)
 			inject_release(run->procs[i].ip, 1);
@@ -181,6 +190,7 @@ static int build(struct restore_run *run)
 static void run_free(struct restore_run *run)
 {
 	restore_shm_abort(run);
+	restore_guard_done(run);
 	free(run->procs);
 	run->procs = NULL;
 	if (run->img_fd >= 0)
@@ -218,7 +228,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct restore_run c = { .img_fd = -1 };
+	struct restore_run c = { .img_fd = -1, .guard_fd = -1 };
 	int opt, detach = 0, level = LOG_WARN, ret;
 	char keyparam[4200], authparam[4200];
 	int keyset = 0, authset = 0;
