@@ -7,7 +7,7 @@
 #   make demo       run a program, checkpoint, kill, restore it
 #   make bench      benchmarks (ratios, not tests)
 #   make fuzz       fuzz the image reader with libFuzzer (FUZZ_SECONDS=60)
-#   make fault      ckpt killed at FAULT_RUNS random moments per target
+#   make fault      ckpt, restore killed at FAULT_RUNS random moments each
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -205,10 +205,12 @@ check-integration: all $(WL_BIN) $(EXAMPLE_PLUGINS)
 
 check: lint check-unit check-integration
 
-# ckpt killed by SIGKILL at FAULT_RUNS random moments per target
+# ckpt, then restore, killed by SIGKILL at FAULT_RUNS random moments per
+# target
 FAULT_RUNS ?= 100
 fault: all $(WL_BIN)
 	$(Q)bash tests/fault/kill-ckpt.sh --runs $(FAULT_RUNS)
+	$(Q)bash tests/fault/kill-restore.sh --runs $(FAULT_RUNS)
 
 asan:
 	$(MAKE) B=build/asan SANITIZE=address,undefined check-unit

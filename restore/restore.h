@@ -70,6 +70,8 @@ struct restore_run {
 	struct restore_proc *procs;	/* per img->procs[], root first */
 	struct restore_host host;
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
+	pid_t guard;		/* the guardian (guard.c), or 0 */
+	int guard_fd;		/* our end of its pipe, or -1 */
 };
 
 /* One process of the image being rebuilt. */
@@ -91,6 +93,13 @@ struct restore_proc {
  * status, by the stage that failed.
  */
 
+/* guard.c: a process that undoes what a restore killed outright leaves
+ * behind: started before anything is made; told the tree's PIDs before
+ * the first is let go; told done once the last runs, or once a failed
+ * restore has cleaned up itself (then it exits without acting) */
+int restore_guard_start(struct restore_run *run) __must_check;
+void restore_guard_tree(struct restore_run *run);
+void restore_guard_done(struct restore_run *run);
 /* host.c */
 int restore_host_init(struct restore_host *h) __must_check;
 /* check.c: the image against this host, before anything is made: the

@@ -60,7 +60,7 @@ tree_pids() {
 		todo=("${todo[@]:1}")
 		out+=("$p")
 		for s in /proc/[0-9]*/stat; do
-			read -r rest <"$s" 2>/dev/null || continue
+			{ read -r rest <"$s"; } 2>/dev/null || continue
 			rest=${rest##*) }
 			set -- $rest
 			[[ $2 == "$p" ]] && { s=${s#/proc/}; todo+=("${s%/stat}"); }
@@ -69,13 +69,17 @@ tree_pids() {
 	echo "${out[@]}"
 }
 
-snapshot() {	# snapshot FILE PIDS...: maps and fd targets of each
+# snapshot FILE PIDS...: maps and fd targets of each. The start of
+# [stack] is left out: the program itself may grow its stack meanwhile
+# (a signal handler at its deepest point); ckpt writes only inside it.
+snapshot() {
 	local f=$1 p
 	shift
 	: >"$f"
 	for p; do
 		echo "== $p" >>"$f"
-		cat "/proc/$p/maps" >>"$f" 2>/dev/null
+		sed 's/^[0-9a-f]*-\([0-9a-f]* .*\[stack\]\)$/\1/' \
+			"/proc/$p/maps" >>"$f" 2>/dev/null
 		(cd "/proc/$p/fd" 2>/dev/null && for fd in *; do
 			echo "$fd $(readlink "$fd")"; done) >>"$f"
 	done
@@ -188,7 +192,7 @@ one_run() {
 		ck=$!
 		sleep "$(printf '%d.%06d' $((when / 1000000)) $((when % 1000000)))"
 		kill -9 "$ck" 2>/dev/null
-		wait "$ck"
+		wait "$ck" 2>/dev/null
 	else
 		CKPT_FAULT=$when "$CKPT" attach $(attach_opts "$t" "$kill_mode") \
 			"$PID" 2>>"$D/ckpt.log"

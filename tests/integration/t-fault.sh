@@ -1,10 +1,11 @@
-# t-fault.sh - a ckpt killed by SIGKILL never harms its target: the short
-# version of tests/fault/kill-ckpt.sh (every named fault point once per
-# target, plus a few random moments); `make fault` runs the campaign of
-# 100 random moments per target.  Sourced by run.sh.
+# t-fault.sh - a ckpt killed by SIGKILL never harms its target, a restore
+# killed by SIGKILL leaves nothing half-made: the short versions of
+# tests/fault/kill-ckpt.sh and kill-restore.sh (every named fault point
+# once per target, plus a few random moments); `make fault` runs the
+# campaigns of 100 random moments per target.  Sourced by run.sh.
 
-ALL_TESTS+=(kill-ckpt)
-CKPT_ONLY+="kill-ckpt "
+ALL_TESTS+=(kill-ckpt kill-restore)
+CKPT_ONLY+="kill-ckpt kill-restore "
 
 t_kill-ckpt() {
 	local t
@@ -16,6 +17,21 @@ t_kill-ckpt() {
 		>"$D/points.log" 2>&1 ||
 		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
 	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --runs 4 \
+		>"$D/random.log" 2>&1 ||
+		fail "at a random moment: $(grep FAIL "$D/random.log" |
+					    head -n 1)"
+}
+
+t_kill-restore() {
+	local t
+	for t in victim tree shm reaper; do
+		need "$WLB/$t"
+	done
+	need "$CKPT" "$RESTORE"
+	B=$B bash "$TOP/tests/fault/kill-restore.sh" --points \
+		>"$D/points.log" 2>&1 ||
+		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
+	B=$B bash "$TOP/tests/fault/kill-restore.sh" --runs 4 \
 		>"$D/random.log" 2>&1 ||
 		fail "at a random moment: $(grep FAIL "$D/random.log" |
 					    head -n 1)"

@@ -1,0 +1,203 @@
+/*
+ * The guardian: what a restore killed outright (SIGKILL included) leaves
+ * behind is undone by a small process of its own.
+ *
+ * Until the restorer seizes a new process, that process dies with its
+ * parent (PR_SET_PDEATHSIG); once seized, with the restorer
+ * (PTRACE_O_EXITKILL). Two things outlive a killed restore all the same:
+ * the System V segments it made (the kernel keeps them), and, while the
+ * processes are let go one after the other at the very end, those already
+ * let go. So before it makes anything, restore forks a guardian that holds
+ * the read end of a pipe whose only write end restore keeps. restore tells
+ * it the PIDs of the tree just before letting the first one go, and "done"
+ * once the last one runs (or once a failed restore has cleaned up after
+ * itself). End of file without "done" means restore died: the guardian
+ * kills every PID it was told, and removes every System V segment that
+ * restore created (its creator PID is restore's and it was made after
+ * restore started), then exits.
+ */
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+#define GUARD_DONE	(-1)	/* the message that ends the guard */
+#define GUARD_TRIES	16	/* guardians whose PID the image needs */
+
+/* Remove the segments restore (pid) made at or after `since'. */
+static void remove_segments(pid_t restorer, time_t since)
+{
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	char line[512];
+	long key, id, size, cpid, lpid, nattch, uid, gid, cuid, cgid;
+	long long atime, dtime, ctime;
+	unsigned int perms;
+
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f)) {	/* the header */
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%ld %ld %o %ld %ld %ld %ld %ld %ld %ld %ld "
+			   "%lld %lld %lld", &key, &id, &perms, &size, &cpid,
+			   &lpid, &nattch, &uid, &gid, &cuid, &cgid, &atime,
+			   &dtime, &ctime) != 14)
+			continue;
+		if (cpid == restorer && ctime >= since)
+			shmctl(id, IPC_RMID, NULL);
+	}
+	fclose(f);
+}
+
+static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
+					       time_t since)
+{
+	pid_t *pids = NULL, pid, *n;
+	size_t nr = 0;
+	ssize_t r;
+
+	/* a signal that kills the terminal's job must leave us to clean up */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	for (;;) {
+		r = read(fd, &pid, sizeof(pid));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != sizeof(pid))
+			break;		/* restore is gone */
+		if (pid == GUARD_DONE)
+			_exit(0);
+		n = realloc(pids, (nr + 1) * sizeof(*pids));
+		if (!n)
+			continue;	/* EXITKILL still covers most */
+		pids = n;
+		pids[nr++] = pid;
+	}
+	while (nr--)
+		kill(pids[nr], SIGKILL);
+	remove_segments(restorer, since);
+	_exit(0);
+}
+
+/* Is pid one the image needs (a process or a thread)? */
+static int image_needs(const struct image *img, pid_t pid)
+{
+	uint32_t i, t;
+
+	for (i = 0; i < img->nr_procs; i++) {
+		if (img->procs[i].proc.pid == pid)
+			return 1;
+		for (t = 0; t < img->procs[i].nr_threads; t++)
+			if ((pid_t)img->procs[i].threads[t].tid == pid)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The guardian is not restore's child (an intermediate process forks it
+ * and exits), so that restore's own waits for the whole tree never wait
+ * for it; its PID comes back through a pipe.
+ */
+static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd)
+{
+	pid_t restorer = getpid(), mid, pid = -1;
+	time_t since = time(NULL) - 1;
+	int st[2];
+
+	if (pipe2(st, O_CLOEXEC))
+		return -1;
+	mid = fork();
+	if (mid == 0) {
+		close(st[0]);
+		pid = fork();
+		if (pid == 0) {
+			close(st[1]);
+			close(wfd);
+			if (run->img_fd >= 0)
+				close(run->img_fd);
+			guardian(rfd, restorer, since);
+		}
+		_exit(write(st[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+	}
+	close(st[1]);
+	if (mid > 0) {
+		if (read(st[0], &pid, sizeof(pid)) != sizeof(pid))
+			pid = -1;
+		waitpid(mid, NULL, 0);
+	}
+	close(st[0]);
+	return pid;
+}
+
+static void tell(struct restore_run *run, pid_t pid)
+{
+	if (run->guard_fd >= 0 &&
+	    write(run->guard_fd, &pid, sizeof(pid)) != sizeof(pid))
+		pr_warn("can't tell the guardian about %d", pid);
+}
+
+/* A guardian whose PID the tree needs is sent away (it acts on nothing
+ * when told it is done) and another one forked. */
+int restore_guard_start(struct restore_run *run)
+{
+	pid_t pid = -1;
+	int fds[2], i;
+
+	for (i = 0; i < GUARD_TRIES; i++) {
+		if (pipe2(fds, O_CLOEXEC)) {
+			pr_perror("can't create the guardian's pipe");
+			return -1;
+		}
+		fflush(NULL);
+		pid = fork_guardian(run, fds[0], fds[1]);
+		close(fds[0]);
+		run->guard_fd = fds[1];
+		if (pid > 0 && !image_needs(run->img, pid))
+			break;
+		if (pid > 0)
+			tell(run, GUARD_DONE);
+		close(fds[1]);
+		run->guard_fd = -1;
+		pid = -1;
+	}
+	if (pid < 0) {
+		pr_err("can't start the guardian");
+		return -1;
+	}
+	run->guard = pid;
+	return 0;
+}
+
+void restore_guard_tree(struct restore_run *run)
+{
+	uint32_t i;
+
+	for (i = 0; i < run->img->nr_procs; i++)
+		if (run->procs[i].child > 0)
+			tell(run, run->procs[i].child);
+}
+
+void restore_guard_done(struct restore_run *run)
+{
+	if (run->guard <= 0)
+		return;
+	tell(run, GUARD_DONE);
+	close(run->guard_fd);
+	run->guard_fd = -1;
+	run->guard = 0;
+}

@@ -1,0 +1,257 @@
+#!/bin/bash
+# kill-restore.sh - a restore killed with SIGKILL leaves no half-restored
+# process and no System V segment behind.
+#
+#   bash tests/fault/kill-restore.sh [--runs N] [--points] [TARGET...]
+#
+# TARGETs: victim (4 threads, 64 MiB), tree (three processes) and shm (a
+# parent and a child sharing System V segments, anonymous and memfd
+# memory); default all three. Each is dumped once with --kill; then, N
+# times (default 100), `restore --detach` of that image is killed with
+# SIGKILL after a random delay spread over the length of a whole restore
+# (measured first, in the same run), or with --points at each named fault
+# point (CKPT_FAULT). Afterwards, once things settle:
+#  - either no process of the image is left (gone, or a zombie) and no
+#    System V segment has the image's key, or restore got to the end and
+#    every process runs, passes its own checks and ends cleanly;
+#  - never some processes of the tree running without the others.
+# Everything runs under tests/workloads/reaper (a child subreaper): PID 1
+# of the test machines never reaps orphans.
+#
+# Prints one line per target with the counts and last "N passed, N
+# failed". Exit status 0 only if every run passed.
+#
+# Environment: B (build directory, default build).
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${B:-build}
+case $B in /*) ;; *) B=$TOP/$B ;; esac
+CKPT=$B/bin/ckpt
+RESTORE=$B/bin/restore
+WLB=$B/tests/workloads
+
+POINTS=(restore-made restore-created restore-rebuilt restore-let-go)
+RUNS=100
+USE_POINTS=0
+TARGETS=()
+while (($#)); do
+	case $1 in
+	--runs) RUNS=$2; shift ;;
+	--points) USE_POINTS=1 ;;
+	*) TARGETS+=("$1") ;;
+	esac
+	shift
+done
+((${#TARGETS[@]})) || TARGETS=(victim tree shm)
+
+PASSED=0
+FAILED=0
+WHY=
+D=
+IMG_PIDS=
+
+# in a subshell: close what we inherited beyond 0-2, then exec "$@"
+clean_exec() {
+	local fd
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+	done
+	exec "$@"
+}
+
+wait_for() {	# wait_for TENTHS COMMAND...: poll until it succeeds
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+have_ready() { [[ -s $D/ready ]]; }
+counts() { (($(wc -l <"$D/count" 2>/dev/null || echo 0) > 8)); }
+
+# pids of the tree under $1, the root first
+tree_pids() {
+	local todo=("$1") p s rest out=()
+	while ((${#todo[@]})); do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		out+=("$p")
+		for s in /proc/[0-9]*/stat; do
+			{ read -r rest <"$s"; } 2>/dev/null || continue
+			rest=${rest##*) }
+			set -- $rest
+			[[ $2 == "$p" ]] && { s=${s#/proc/}; todo+=("${s%/stat}"); }
+		done
+	done
+	echo "${out[@]}"
+}
+
+state_of() {	# state letter of $1, or - when gone
+	local st
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || { echo -; return; }
+	st=${st##*) }
+	echo "${st%% *}"
+}
+
+# How many of the image's processes run (not gone, not zombies)?
+running() {
+	local p n=0 s
+	for p in $IMG_PIDS; do
+		s=$(state_of "$p")
+		[[ $s == - || $s == Z ]] || n=$((n + 1))
+	done
+	echo "$n"
+}
+none_running() { (($(running) == 0)); }
+all_running() { (($(running) == $(wc -w <<<"$IMG_PIDS"))); }
+settled() { none_running || all_running; }
+
+# dump the target once, with --kill, into D/img; sets IMG_PIDS
+make_image() {
+	local t=$1 arg=
+	D=$(mktemp -d /tmp/ckpt-rfault.XXXXXX)
+	[[ $t == shm ]] && arg=
+	(cd "$D" && clean_exec "$WLB/reaper" "$WLB/$t" $arg) \
+		>"$D/out.log" 2>&1 </dev/null &
+	wait_for 600 have_ready || { WHY="$t not ready"; return 1; }
+	wait_for 600 counts || { WHY="$t does not count"; return 1; }
+	IMG_PIDS=$(tree_pids "$(<"$D/ready")")
+	"$CKPT" attach --tree --kill -o "$D/img" "$(<"$D/ready")" \
+		2>"$D/dump.log" || { WHY="dump failed: $(<"$D/dump.log")"
+				     return 1; }
+	wait
+	# the keyed segment --kill leaves behind would be taken over
+	[[ -s $D/shm.key ]] && ipcrm -M "$(<"$D/shm.key")" 2>/dev/null
+	return 0
+}
+
+no_key() {	# is no segment with the image's key left (the guardian acts)?
+	[[ -s $D/shm.key ]] || return 0
+	awk -v k="$(<"$D/shm.key")" 'NR > 1 && $1 == k { f = 1 }
+		END { exit f }' /proc/sysvipc/shm
+}
+
+# the restored tree carries on and ends cleanly; then it is gone
+finish_tree() {
+	touch "$D/restored"
+	sleep 0.3
+	touch "$D/stop"
+	wait_for 600 none_running || { WHY="restored tree does not end"
+				       return 1; }
+	! grep -q FAIL "$D/restore.log" ||
+		{ WHY="restored: $(grep FAIL "$D/restore.log" | head -n 1)"
+		  return 1; }
+}
+
+cleanup_run() {
+	local p
+	for p in $IMG_PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait_for 300 none_running
+	[[ -s $D/shm.key ]] && ipcrm -M "$(<"$D/shm.key")" 2>/dev/null
+	rm -f "$D/stop" "$D/restored"
+	wait
+}
+
+# restore --detach IMG under the reaper, its PID written to D/rpid first
+start_restore() {	# start_restore [ENV=VALUE]; sets RJOB
+	rm -f "$D/rpid"
+	(cd "$D" && clean_exec env "$@" "$WLB/reaper" sh -c \
+		'echo $$ >"$0/rpid" && exec "$1" --detach "$0/img"' \
+		"$D" "$RESTORE") >"$D/restore.out" 2>>"$D/restore.log" &
+	RJOB=$!
+	wait_for 600 test -s "$D/rpid"
+}
+
+restore_gone() {
+	local s
+	s=$(state_of "$(<"$D/rpid")")
+	[[ $s == - || $s == Z ]]
+}
+
+# one restore, killed after $1 microseconds or at fault point $1
+one_run() {
+	local when=$1
+	WHY=
+	rm -f "$D/stop" "$D/restored"
+	: >"$D/restore.log"
+	if [[ $when == [0-9]* ]]; then
+		start_restore
+		sleep "$(printf '%d.%06d' $((when / 1000000)) $((when % 1000000)))"
+		kill -9 "$(<"$D/rpid")" 2>/dev/null
+	else
+		start_restore CKPT_FAULT="$when"
+	fi
+	# restore first ends (killed or done), then its guardian acts
+	wait_for 600 restore_gone || { WHY="restore does not end"
+				       cleanup_run; return 1; }
+	wait_for 300 settled ||
+		{ WHY="half restored: $(running) of $(wc -w <<<"$IMG_PIDS") run"
+		  cleanup_run; return 1; }
+	if all_running; then
+		[[ $when == [0-9]* ]] ||
+			{ WHY="restore got past $when"; cleanup_run; return 1; }
+		finish_tree || { cleanup_run; return 1; }
+	elif ! wait_for 100 no_key; then
+		WHY="System V segment with the image's key left behind"
+		cleanup_run
+		return 1
+	fi
+	cleanup_run
+	return 0
+}
+
+measure() {	# microseconds of one whole restore --detach
+	local t0 t1
+	t0=$(date +%s%6N)
+	start_restore
+	wait_for 600 restore_gone && all_running || return 1
+	t1=$(date +%s%6N)
+	cleanup_run
+	echo $((t1 - t0))
+}
+
+record() {	# record LABEL STATUS
+	if (($2 == 0)); then
+		PASSED=$((PASSED + 1))
+		return 0
+	fi
+	FAILED=$((FAILED + 1))
+	echo "FAIL $1: $WHY"
+	return 1
+}
+
+for t in "${TARGETS[@]}"; do
+	if ! make_image "$t"; then
+		echo "FAIL $t: $WHY (kept $D)"
+		FAILED=$((FAILED + 1))
+		continue
+	fi
+	ok=0
+	n=0
+	if ((USE_POINTS)); then
+		for p in "${POINTS[@]}"; do
+			n=$((n + 1))
+			one_run "$p"
+			record "$t at $p" $? && ok=$((ok + 1))
+		done
+	else
+		len=$(measure) || { echo "FAIL $t: can't measure a restore"
+				    FAILED=$((FAILED + 1)); continue; }
+		for ((i = 0; i < RUNS; i++)); do
+			n=$((n + 1))
+			when=$(((RANDOM * 32768 + RANDOM) % (len * 11 / 10 + 1)))
+			one_run "$when"
+			record "$t run $i (after ${when}us)" $? &&
+				ok=$((ok + 1))
+		done
+	fi
+	echo "$t: $ok of $n killed restores left all or nothing"
+	((ok == n)) && rm -rf "$D" || echo "kept $D"
+done
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
