@@ -9,42 +9,35 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
 #include "ckpt/inspect.h"
 #include "image/image.h"
 #include "plugins/pipeline.h"
+#include "plugins/stageopt.h"
 
 static int exec_inspect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *params[1];
-	char keyparam[4200];
+	struct stage_opts so;
 	struct image *img;
-	int c, fd, json = 0, nr_params = 0;
+	int c, fd, json = 0;
 
+	stage_opts_init(&so, STAGE_OPT_KEY, own);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+k:", longopts, NULL)) != -1) {
-		if (c == 'j') {
+	while ((c = getopt_long(argc, argv, "+k:", so.longopts, NULL)) != -1) {
+		if (c == 'j')
 			json = 1;
-		} else if (c == 'k') {
-			snprintf(keyparam, sizeof(keyparam), "encrypt=%s",
-				 optarg);
-			params[0] = keyparam;
-			nr_params = 1;
-		} else {
+		else if (stage_opts_parse(&so, c, optarg))
 			return cmd_usage(&cmd_inspect_entry);
-		}
 	}
 	if (optind != argc - 1)
 		return cmd_usage(&cmd_inspect_entry);
-	fd = pipeline_open_read_with(argv[optind], params, nr_params);
+	fd = pipeline_open_read_with(argv[optind], so.params, so.nr_params);
 	if (fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	img = img_read_named_fd(fd, argv[optind], 0);
