@@ -61,6 +61,8 @@ $(B)/plugins/pipeline.o: CPPFLAGS += -DCKPT_PLUGIN_DIR='"$(PLUGIN_DIR)"'
 CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 	    $(wildcard arch/$(ARCH)/*.c)
 CKPT_SRC := $(wildcard ckpt/*.c)
+# ckpt serve, a daemon: linked into ckpt only
+SERVE_SRC := $(wildcard serve/*.c)
 REST_SRC := $(wildcard restore/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 WL_SRC   := $(wildcard tests/workloads/*.c)
@@ -69,6 +71,7 @@ WL_STATIC := counter threads
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o)
+SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -103,7 +106,7 @@ $(CORE_LIB): $(CORE_OBJ)
 # the program that dlopen()s them: export those (and, unlike -rdynamic,
 # nothing else, which would interpose on a plugin's own symbols).
 PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
-$(B)/bin/ckpt: $(CKPT_OBJ) $(CORE_LIB)
+$(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
@@ -229,8 +232,12 @@ fuzz: $(B)/fuzz/fuzz_image $(B)/fuzz/seeds
 
 lint:
 	@if grep -rn --include='*.c' --include='*.h' '__x86_64__\|__aarch64__' \
-	    util image inject ckpt restore elf plugins; then \
+	    util image inject ckpt restore elf plugins serve; then \
 	  echo "lint: ISA #ifdefs belong in arch/" >&2; exit 1; fi
+	@if grep -rnE --include='*.c' --include='*.h' \
+	    '\<(sigaction|signal)[[:space:]]*\(' plugins; then \
+	  echo "lint: stages install no signal handlers (plugins/)" >&2; \
+	  exit 1; fi
 	@if grep -rn --include='*.c' --include='*.h' '#include "\.\./' .; then \
 	  echo "lint: include as \"dir/header.h\", not \"../\"" >&2; exit 1; fi
 	@echo "lint: ok"

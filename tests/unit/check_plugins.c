@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
-#include "plugins/net-priv.h"
+#include "plugins/net.h"
 #include "plugins/pipeline.h"
 #include "plugins/stageopt.h"
 

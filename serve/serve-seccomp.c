@@ -13,7 +13,7 @@
 #include <seccomp.h>
 #include <string.h>
 
-#include "plugins/serve-priv.h"
+#include "serve/serve-priv.h"
 
 static const char *const allowed[] = {
 	/* connections */

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugins/serve-priv.h"
+#include "serve/serve-priv.h"
 
 #define TMPNAME_MAX		(NET_NAME_MAX + 32)
 #define DRAIN_MAX		(64u << 20)
