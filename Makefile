@@ -208,7 +208,7 @@ asan:
 
 FUZZ_SECONDS ?= 60
 # only arch's crc32c.c: the rest of arch/ is not needed by the reader
-FUZZ_SRC := util/util.c $(wildcard image/*.c) arch/$(ARCH)/crc32c.c
+FUZZ_SRC := $(wildcard util/*.c image/*.c) arch/$(ARCH)/crc32c.c
 $(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_SRC)
 	@mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -iquote . -D_GNU_SOURCE \

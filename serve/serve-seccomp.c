@@ -20,9 +20,10 @@ static const char *const allowed[] = {
 	"accept", "accept4", "ppoll", "poll", "recvfrom", "sendto", "read",
 	"write", "close", "setsockopt", "getsockname", "getpeername",
 	"shutdown",
-	/* the images: relative to the directory only (see above) */
+	/* the images: relative to the directory only (see above); fchmod
+	 * of a temporary we created (util/durable.c) */
 	"openat", "fstat", "newfstatat", "statx", "lseek", "fsync",
-	"renameat", "renameat2", "unlinkat", "flock",
+	"renameat", "renameat2", "unlinkat", "flock", "fchmod",
 	/* one child per connection */
 	"clone", "wait4", "kill", "exit", "exit_group", "set_robust_list",
 	"rseq", "getpid", "gettid", "tgkill",
