@@ -125,7 +125,7 @@ int stage_opts_parse(struct stage_opts *so, int c, const char *arg)
 
 const char *stage_opts_value(const struct stage_opts *so, enum stage_opt opt)
 {
-	int i = __builtin_ctz(opt);
+	int i = opt ? __builtin_ctz(opt) : STAGE_OPT_NR;
 
 	return i < STAGE_OPT_NR ? so->value[i] : NULL;
 }
