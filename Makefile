@@ -63,6 +63,8 @@ $(B)/plugins/pipeline.o: CPPFLAGS += -DCKPT_PLUGIN_DIR='"$(PLUGIN_DIR)"'
 CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 	    $(wildcard arch/$(ARCH)/*.c)
 CKPT_SRC := $(wildcard ckpt/*.c)
+# ckpt serve, a daemon: linked into ckpt only
+SERVE_SRC := $(wildcard serve/*.c)
 REST_SRC := $(wildcard restore/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 WL_SRC   := $(wildcard tests/workloads/*.c)
@@ -71,6 +73,7 @@ WL_STATIC := counter threads stack victim
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o)
+SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -105,7 +108,7 @@ $(CORE_LIB): $(CORE_OBJ)
 # the program that dlopen()s them: export those (and, unlike -rdynamic,
 # nothing else, which would interpose on a plugin's own symbols).
 PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
-$(B)/bin/ckpt: $(CKPT_OBJ) $(CORE_LIB)
+$(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
@@ -219,7 +222,7 @@ asan:
 
 FUZZ_SECONDS ?= 60
 # only arch's crc32c.c: the rest of arch/ is not needed by the reader
-FUZZ_SRC := util/util.c $(wildcard image/*.c) arch/$(ARCH)/crc32c.c
+FUZZ_SRC := $(wildcard util/*.c image/*.c) arch/$(ARCH)/crc32c.c
 $(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_SRC)
 	@mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -iquote . -D_GNU_SOURCE \

@@ -1,5 +1,6 @@
 /*
- * ckpt attach [-o IMAGE] [--kill] PID: seize a live process and dump it.
+ * ckpt attach [options] PID: seize a live process (with --tree, its
+ * descendants too) and dump it into one or more sinks.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
+#include "plugins/stageopt.h"
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -20,25 +22,6 @@ static int parse_pid(const char *s, pid_t *pid)
 		return -1;
 	*pid = v;
 	return 0;
-}
-
-/* --compress[=LEVEL]: the zstd filter, "zstd=LEVEL" */
-static int compress_arg(const char *level, char *buf, size_t len)
-{
-	char *end;
-	long v;
-
-	if (!level) {
-		snprintf(buf, len, "zstd");
-		return 1;
-	}
-	v = strtol(level, &end, 10);
-	if (!*level || *end || v < 1 || v > 19) {
-		fprintf(stderr, "ckpt attach: --compress level must be 1-19\n");
-		return 0;
-	}
-	snprintf(buf, len, "zstd=%ld", v);
-	return 1;
 }
 
 static int parse_quorum(const char *s)
@@ -59,96 +42,61 @@ static int stdout_is_tty(const struct dump_opts *o)
 	return 0;
 }
 
-static int exec_attach(int argc, char **argv)
+/* One option of attach's own, or of the stages (so). 0, or the exit
+ * status to leave with. */
+static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
+		      const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "kill", no_argument, NULL, 'k' },
-		{ "tree", no_argument, NULL, 't' },
-		{ "ext-null", no_argument, NULL, 'N' },
-		{ "compress", optional_argument, NULL, 'z' },
-		{ "encrypt", required_argument, NULL, 'e' },
-		{ "auth", required_argument, NULL, 'a' },
-		{ "quorum", required_argument, NULL, 'Q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct dump_opts o = { .interrupted = &cmd_stop_signal };
-	char defout[64], zopt[32] = "zstd", eopt[4200], aopt[4200];
-	int encrypt = 0, compress = 0;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:khtz::e:Q:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (o.nr_outputs == (int)ARRAY_SIZE(o.outputs)) {
-				fprintf(stderr, "ckpt attach: at most %zu -o\n",
-					ARRAY_SIZE(o.outputs));
-				return EXIT_USAGE;
-			}
-			o.outputs[o.nr_outputs++] = optarg;
-			break;
-		case 'Q':
-			o.quorum = parse_quorum(optarg);
-			if (o.quorum < 1)
-				return cmd_usage(&cmd_attach_entry);
-			break;
-		case 'z':
-			if (!compress_arg(optarg, zopt, sizeof(zopt)))
-				return cmd_usage(&cmd_attach_entry);
-			compress = 1;
-			break;
-		case 'e':
-			snprintf(eopt, sizeof(eopt), "encrypt=%s", optarg);
-			encrypt = 1;
-			break;
-		case 'a':
-			snprintf(aopt, sizeof(aopt), "auth=%s", optarg);
-			o.params[0] = aopt;
-			o.nr_params = 1;
-			break;
-		case 'k':
-			o.kill = 1;
-			break;
-		case 't':
-			o.tree = 1;
-			break;
-		case 'N':
-			o.ext_null = 1;
-			break;
-		case 'h':
-			printf("usage: ckpt attach %s\n", cmd_attach_entry.usage);
-			return 0;
-		default:
-			return cmd_usage(&cmd_attach_entry);
+	switch (c) {
+	case 'o':
+		if (o->nr_outputs == (int)ARRAY_SIZE(o->outputs)) {
+			fprintf(stderr, "ckpt attach: at most %zu -o\n",
+				ARRAY_SIZE(o->outputs));
+			return EXIT_USAGE;
 		}
+		o->outputs[o->nr_outputs++] = arg;
+		return 0;
+	case 'Q':
+		o->quorum = parse_quorum(arg);
+		return o->quorum < 1 ? cmd_usage(&cmd_attach_entry) : 0;
+	case 'k':
+		o->kill = 1;
+		return 0;
+	case 't':
+		o->tree = 1;
+		return 0;
+	case 'N':
+		o->ext_null = 1;
+		return 0;
 	}
-	if (optind != argc - 1 || parse_pid(argv[optind], &o.pid))
-		return cmd_usage(&cmd_attach_entry);
-	/* compress first: encrypted bytes do not compress */
-	if (compress)
-		o.filters[o.nr_filters++] = zopt;
-	if (encrypt)
-		o.filters[o.nr_filters++] = eopt;
-	if (!o.nr_outputs) {
-		snprintf(defout, sizeof(defout), "%d.ckpt", o.pid);
-		o.outputs[o.nr_outputs++] = defout;
+	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_attach_entry) : 0;
+}
+
+/* The default sink PID.ckpt (in defout), the quorum of all sinks unless
+ * given, and never an image to a terminal. 0, or the exit status. */
+static int check_outputs(struct dump_opts *o, char *defout, size_t len)
+{
+	if (!o->nr_outputs) {
+		snprintf(defout, len, "%d.ckpt", o->pid);
+		o->outputs[o->nr_outputs++] = defout;
 	}
-	if (!o.quorum)
-		o.quorum = o.nr_outputs;	/* all of them */
-	if (o.quorum > o.nr_outputs) {
+	if (!o->quorum)
+		o->quorum = o->nr_outputs;	/* all of them */
+	if (o->quorum > o->nr_outputs) {
 		fprintf(stderr, "ckpt attach: --quorum %d with %d -o\n",
-			o.quorum, o.nr_outputs);
+			o->quorum, o->nr_outputs);
 		return EXIT_USAGE;
 	}
-	if (stdout_is_tty(&o)) {
+	if (stdout_is_tty(o)) {
 		fprintf(stderr, "ckpt attach: not writing an image to a terminal\n");
 		return EXIT_USAGE;
 	}
-	/* the dump is abandoned cleanly: the target is thawed */
-	cmd_catch_stop_signals();
-	switch (dump_process(&o)) {
+	return 0;
+}
+
+static int exit_status(enum dump_result r)
+{
+	switch (r) {
 	case DUMP_OK:
 		return 0;
 	case DUMP_ENOTARGET:
@@ -158,6 +106,50 @@ static int exec_attach(int argc, char **argv)
 	default:
 		return EXIT_FAILED;
 	}
+}
+
+static int exec_attach(int argc, char **argv)
+{
+	static const struct option own[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "kill", no_argument, NULL, 'k' },
+		{ "tree", no_argument, NULL, 't' },
+		{ "ext-null", no_argument, NULL, 'N' },
+		{ "quorum", required_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dump_opts o = { .interrupted = &cmd_stop_signal };
+	struct stage_opts so;
+	char defout[64];
+	int c, i, st;
+
+	stage_opts_init(&so, STAGE_OPT_LEVEL | STAGE_OPT_ENCRYPT |
+			STAGE_OPT_AUTH, own);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:khtz::e:Q:", so.longopts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: ckpt attach %s\n",
+			       cmd_attach_entry.usage);
+			return 0;
+		}
+		st = attach_opt(&o, &so, c, optarg);
+		if (st)
+			return st;
+	}
+	if (optind != argc - 1 || parse_pid(argv[optind], &o.pid))
+		return cmd_usage(&cmd_attach_entry);
+	for (i = 0; i < so.nr_filters; i++)
+		o.filters[o.nr_filters++] = so.filters[i];
+	for (i = 0; i < so.nr_params; i++)
+		o.params[o.nr_params++] = so.params[i];
+	st = check_outputs(&o, defout, sizeof(defout));
+	if (st)
+		return st;
+	/* the dump is abandoned cleanly: the target is thawed */
+	cmd_catch_stop_signals();
+	return exit_status(dump_process(&o));
 }
 
 const struct cmd_entry cmd_attach_entry = {

@@ -13,6 +13,7 @@
 
 #include "ckpt/cmd.h"
 #include "ckpt/run.h"
+#include "plugins/stageopt.h"
 
 static int parse_uint(const char *s, unsigned int min, unsigned int *v)
 {
@@ -38,73 +39,72 @@ static void default_dir(const char *name, const char *prog, char *buf,
 	snprintf(buf, len, "%s.ckpt.d", name);
 }
 
+/* One option of run's own, or of the stages (so). 0, or the exit status
+ * to leave with. */
+static int run_opt(struct run_opts *o, struct stage_opts *so,
+		   const char **name, int c, const char *arg)
+{
+	switch (c) {
+	case 'D':
+		o->dir = arg;
+		return 0;
+	case 'i':
+		return parse_uint(arg, 1, &o->interval) ?
+		       cmd_usage(&cmd_run_entry) : 0;
+	case 'k':
+		return parse_uint(arg, 1, &o->keep) ?
+		       cmd_usage(&cmd_run_entry) : 0;
+	case 'n':
+		if (!*arg || strchr(arg, '/'))
+			return cmd_usage(&cmd_run_entry);
+		*name = arg;
+		return 0;
+	case 'N':
+		o->ext_null = 1;
+		return 0;
+	}
+	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
+}
+
 static int exec_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "dir", required_argument, NULL, 'D' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
-		{ "compress", no_argument, NULL, 'z' },
-		{ "encrypt", required_argument, NULL, 'e' },
 		{ "ext-null", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { .keep = 3 };
-	const char *name = NULL;
-	char dir[PATH_MAX + 16], eopt[PATH_MAX + 16];
-	int c, st, compress = 0, encrypt = 0;
+	struct stage_opts so;
+	const char *name = NULL, *key;
+	char dir[PATH_MAX + 16];
+	int c, i, st;
 
+	stage_opts_init(&so, STAGE_OPT_COMPRESS | STAGE_OPT_ENCRYPT, own);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+D:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'D':
-			o.dir = optarg;
-			break;
-		case 'i':
-			if (parse_uint(optarg, 1, &o.interval))
-				return cmd_usage(&cmd_run_entry);
-			break;
-		case 'k':
-			if (parse_uint(optarg, 1, &o.keep))
-				return cmd_usage(&cmd_run_entry);
-			break;
-		case 'n':
-			if (!*optarg || strchr(optarg, '/'))
-				return cmd_usage(&cmd_run_entry);
-			name = optarg;
-			break;
-		case 'z':
-			compress = 1;
-			break;
-		case 'e':
-			snprintf(eopt, sizeof(eopt), "encrypt=%s", optarg);
-			encrypt = 1;
-			break;
-		case 'N':
-			o.ext_null = 1;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, "+D:h", so.longopts, NULL)) != -1) {
+		if (c == 'h') {
 			printf("usage: ckpt run %s\n", cmd_run_entry.usage);
 			return 0;
-		default:
-			return cmd_usage(&cmd_run_entry);
 		}
+		st = run_opt(&o, &so, &name, c, optarg);
+		if (st)
+			return st;
 	}
 	if (optind >= argc)
 		return cmd_usage(&cmd_run_entry);
-	if (encrypt && access(eopt + strlen("encrypt="), R_OK)) {
-		fprintf(stderr, "ckpt run: can't read key file %s: %s\n",
-			eopt + strlen("encrypt="), strerror(errno));
+	key = stage_opts_value(&so, STAGE_OPT_ENCRYPT);
+	if (key && access(key, R_OK)) {
+		fprintf(stderr, "ckpt run: can't read key file %s: %s\n", key,
+			strerror(errno));
 		return EXIT_USAGE;
 	}
 	o.argv = argv + optind;
-	/* compress first: encrypted bytes do not compress */
-	if (compress)
-		o.filters[o.nr_filters++] = "zstd";
-	if (encrypt)
-		o.filters[o.nr_filters++] = eopt;
+	for (i = 0; i < so.nr_filters; i++)
+		o.filters[o.nr_filters++] = so.filters[i];
 	if (!o.dir) {
 		default_dir(name, o.argv[0], dir, sizeof(dir));
 		o.dir = dir;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ckpt/cmd.h"
-#include "plugins/serve.h"
+#include "serve/serve.h"
 
 static int exit_status(enum serve_result r)
 {

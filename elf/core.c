@@ -37,6 +37,7 @@
 
 #include "arch/arch.h"
 #include "elf/core.h"
+#include "util/durable.h"
 
 #define NOTE_ALIGN	4
 #define COPY_CHUNK	(64 * 1024)
@@ -48,8 +49,7 @@ struct note_buf {
 
 struct core_ctx {
 	int img_fd;
-	int fd;			/* the temporary core file */
-	char *tmp;
+	struct durable out;	/* the core file, a temporary until commit */
 	const struct image *img;
 	const struct img_process *p;
 	uint64_t page_size;
@@ -354,8 +354,9 @@ static int layout(struct core_ctx *c)
 static int write_at(struct core_ctx *c, const void *buf, size_t len,
 		    uint64_t off)
 {
-	if (lseek(c->fd, off, SEEK_SET) < 0 || write_full(c->fd, buf, len)) {
-		pr_perror("can't write %s", c->tmp);
+	if (lseek(c->out.fd, off, SEEK_SET) < 0 ||
+	    write_full(c->out.fd, buf, len)) {
+		pr_perror("can't write %s", c->out.tmp);
 		return -1;
 	}
 	return 0;
@@ -550,8 +551,8 @@ static int write_segments(struct core_ctx *c)
 		if (copy_run(c, &c->p->pages[i], buf))
 			goto out;
 	/* the trailing segments may be all holes */
-	if (ftruncate(c->fd, c->size)) {
-		pr_perror("can't extend %s", c->tmp);
+	if (ftruncate(c->out.fd, c->size)) {
+		pr_perror("can't extend %s", c->out.tmp);
 		goto out;
 	}
 	ret = 0;
@@ -560,49 +561,23 @@ out:
 	return ret;
 }
 
-static char *temp_path(const char *path)
-{
-	size_t len = strlen(path) + sizeof(".XXXXXX");
-	char *tmp = malloc(len);
-
-	if (tmp)
-		snprintf(tmp, len, "%s.XXXXXX", path);
-	return tmp;
-}
-
 static int write_core(struct core_ctx *c, const char *path)
 {
 	if (build_notes(c) || layout(c))
 		return -1;
-	c->fd = mkostemp(c->tmp, O_CLOEXEC);
-	if (c->fd < 0) {
-		pr_perror("can't create %s", c->tmp);
+	/* mode 0600: a core holds the whole memory */
+	if (durable_open(&c->out, AT_FDCWD, path, 0))
+		return -1;
+	if (write_headers(c) || write_segments(c)) {
+		durable_abort(&c->out);
 		return -1;
 	}
-	/* mkostemp makes it 0600 already; a core holds the whole memory */
-	if (fchmod(c->fd, 0600)) {
-		pr_perror("can't chmod %s", c->tmp);
-		goto err;
-	}
-	if (write_headers(c) || write_segments(c))
-		goto err;
-	if (fsync(c->fd)) {
-		pr_perror("can't write %s", c->tmp);
-		goto err;
-	}
-	if (rename(c->tmp, path)) {
-		pr_perror("can't rename %s to %s", c->tmp, path);
-		goto err;
-	}
-	return 0;
-err:
-	unlink(c->tmp);
-	return -1;
+	return durable_commit(&c->out);
 }
 
 int elf_write_core(int img_fd, const struct image *img, const char *path)
 {
-	struct core_ctx c = { .img_fd = img_fd, .fd = -1 };
+	struct core_ctx c = { .img_fd = img_fd };
 	int ret = -1;
 
 	if (!img->nr_procs || img->hdr.isa != arch_isa()) {
@@ -617,15 +592,7 @@ int elf_write_core(int img_fd, const struct image *img, const char *path)
 	c.p = &img->procs[0];
 	c.page_size = img->hdr.page_size;
 	find_vdso(&c, img->hdr.kernel);
-	c.tmp = temp_path(path);
-	if (!c.tmp) {
-		pr_err("can't allocate a path");
-		return -1;
-	}
 	ret = write_core(&c, path);
-	if (c.fd >= 0)
-		close(c.fd);
-	free(c.tmp);
 	free(c.phdrs);
 	free(c.load_vma);
 	free(c.notes.data);

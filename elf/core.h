@@ -12,8 +12,9 @@
 /*
  * Write the first process of img, parsed from img_fd (whose page data is
  * read from there), as an ELF64 core at path: a temporary file of mode
- * 0600 beside path, renamed over it once complete; nothing is left at
- * either name on failure. The image must be of this build's ISA.
+ * 0600 beside path, flushed and renamed over it once complete, and the
+ * rename flushed too (util/durable.h); nothing is left at either name on
+ * failure. The image must be of this build's ISA.
  * Returns 0, or -1 with one pr_err line.
  */
 int elf_write_core(int img_fd, const struct image *img, const char *path)

@@ -3,27 +3,22 @@
  * temporary file beside the target (mode 0600: an image holds process
  * memory), through a 1 MiB buffer that large page data bypasses. Commit
  * makes the image durable and then visible: fsync, rename(2) over the
- * target, fsync of the directory so that the rename survives a crash.
+ * target, fsync of the directory so that the rename survives a crash
+ * (util/durable.h does all three).
  */
-#include <sys/stat.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "image/image.h"
 #include "image/image-priv.h"
+#include "util/durable.h"
 
 #define FSINK_BUF	(1u << 20)
 
 struct file_sink {
 	struct img_sink sink;	/* first: the sink pointer is ours */
-	int fd;
-	char *path;		/* the target */
-	char *tmp;		/* the temporary file, until renamed */
+	struct durable file;
 	uint8_t *buf;
 	size_t len;
 };
@@ -32,8 +27,8 @@ static int fs_flush(struct file_sink *f)
 {
 	if (!f->len)
 		return 0;
-	if (write_full(f->fd, f->buf, f->len)) {
-		pr_perror("can't write %s", f->tmp);
+	if (write_full(f->file.fd, f->buf, f->len)) {
+		pr_perror("can't write %s", f->file.tmp);
 		return -1;
 	}
 	f->len = 0;
@@ -48,8 +43,8 @@ static int fs_write(struct img_sink *s, const void *buf, size_t len)
 		return -1;
 	if (len >= FSINK_BUF) {
 		/* page data: straight from the caller's buffer */
-		if (write_full(f->fd, buf, len)) {
-			pr_perror("can't write %s", f->tmp);
+		if (write_full(f->file.fd, buf, len)) {
+			pr_perror("can't write %s", f->file.tmp);
 			return -1;
 		}
 		return 0;
@@ -59,98 +54,27 @@ static int fs_write(struct img_sink *s, const void *buf, size_t len)
 	return 0;
 }
 
-static void fs_free(struct file_sink *f)
-{
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f->path);
-	free(f->tmp);
-	free(f->buf);
-	free(f);
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd = -1, ret = -1;
-
-	if (!copy) {
-		pr_err("can't sync directory of %s: out of memory", path);
-		return -1;
-	}
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		pr_perror("can't open directory of %s", path);
-		goto out;
-	}
-	if (fsync(fd)) {
-		pr_perror("can't sync directory of %s", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
-/* On success the sink is freed; on failure the caller aborts it. */
+/* On success the sink is freed; on failure the caller aborts it (which
+ * finds nothing left to remove: durable_commit saw to that, the target
+ * too if the rename could not be made durable). */
 static int fs_commit(struct img_sink *s)
 {
 	struct file_sink *f = (struct file_sink *)s;
 
-	if (fs_flush(f))
+	if (fs_flush(f) || durable_commit(&f->file))
 		return -1;
-	if (fsync(f->fd)) {
-		pr_perror("can't sync %s", f->tmp);
-		return -1;
-	}
-	if (rename(f->tmp, f->path)) {
-		pr_perror("can't rename %s to %s", f->tmp, f->path);
-		return -1;
-	}
-	free(f->tmp);
-	f->tmp = NULL;
-	if (fsync_dir_of(f->path))
-		return -1;
-	fs_free(f);
+	free(f->buf);
+	free(f);
 	return 0;
 }
 
-/* Removes the temporary file, or the target if commit failed after the
- * rename: a half-committed image must not stay behind either. */
 static void fs_abort(struct img_sink *s)
 {
 	struct file_sink *f = (struct file_sink *)s;
-	const char *name = f->tmp ? f->tmp : f->path;
 
-	if (unlink(name) && errno != ENOENT)
-		pr_perror("can't remove %s", name);
-	fs_free(f);
-}
-
-static int fs_create(struct file_sink *f, const char *path)
-{
-	if (asprintf(&f->tmp, "%s.tmp.XXXXXX", path) < 0)
-		f->tmp = NULL;
-	f->path = strdup(path);
-	f->buf = malloc(FSINK_BUF);
-	if (!f->tmp || !f->path || !f->buf) {
-		pr_err("can't open image writer for %s: out of memory", path);
-		return -1;
-	}
-	f->fd = mkostemp(f->tmp, O_CLOEXEC);
-	if (f->fd < 0) {
-		pr_perror("can't create %s", f->tmp);
-		return -1;
-	}
-	/* mkostemp uses 0600 already; do not depend on it */
-	if (fchmod(f->fd, 0600)) {
-		pr_perror("can't chmod %s", f->tmp);
-		return -1;
-	}
-	return 0;
+	durable_abort(&f->file);
+	free(f->buf);
+	free(f);
 }
 
 struct img_sink *img_file_sink_open(const char *path)
@@ -158,20 +82,21 @@ struct img_sink *img_file_sink_open(const char *path)
 	struct file_sink *f;
 
 	f = calloc(1, sizeof(*f));
-	if (!f) {
+	if (f)
+		f->buf = malloc(FSINK_BUF);
+	if (!f || !f->buf) {
 		pr_err("can't open image writer for %s: out of memory", path);
+		free(f);
 		return NULL;
 	}
-	f->fd = -1;
+	if (durable_open(&f->file, AT_FDCWD, path, 0)) {
+		free(f->buf);
+		free(f);
+		return NULL;
+	}
 	f->sink.write = fs_write;
 	f->sink.commit = fs_commit;
 	f->sink.abort = fs_abort;
-	if (fs_create(f, path)) {
-		if (f->fd >= 0)
-			unlink(f->tmp);
-		fs_free(f);
-		return NULL;
-	}
 	return &f->sink;
 }
 

@@ -1,6 +1,6 @@
 /*
  * net: the key file, the handshake and the sealed frames shared by the
- * tcp sink and ckpt serve (see net-priv.h for the protocol).
+ * tcp sink and ckpt serve (see net.h for the protocol).
  *
  * The handshake never puts the key on the wire: each side proves it holds
  * the key by an HMAC over both random nonces, labelled by its role so
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugins/net-priv.h"
+#include "plugins/net.h"
 
 int net_load_key(const char *path, unsigned char key[NET_KEY], char *err,
 		 size_t errlen)

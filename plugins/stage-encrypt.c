@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugins/net-priv.h"
+#include "plugins/net.h"
 #include "plugins/stages-priv.h"
 #include "util/util.h"
 

@@ -2,7 +2,7 @@
  * The "tcp" sink: tcp://HOST:PORT/NAME stores the image as NAME on a
  * `ckpt serve` (writing) or fetches it from there (reading), after a
  * mutual challenge-response authentication with the key of --auth KEYFILE
- * (net-priv.h has the protocol). Every byte after the handshake is sealed
+ * (net.h has the protocol). Every byte after the handshake is sealed
  * (net.c): a stream changed on the way is refused, whichever end reads
  * it. HOST may be [v6]. Commit returns only once the server has made the
  * image durable; abort just closes the connection, and the server throws
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugins/net-priv.h"
+#include "plugins/net.h"
 #include "plugins/stages-priv.h"
 
 #define TCP_BUF		NET_FRAME_MAX

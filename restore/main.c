@@ -27,6 +27,7 @@
 #include "arch/arch.h"
 #include "image/image.h"
 #include "plugins/pipeline.h"
+#include "plugins/stageopt.h"
 #include "restore/restore.h"
 #include "util/fault.h"
 
@@ -34,6 +35,46 @@ static int usage(FILE *f)
 {
 	fprintf(f, "usage: restore [-v | -q] [--detach] [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+/*
+ * The options into c (the image and the stages' parameters) and *detach,
+ * the log level set: 0, or the exit status. The parameters point into a
+ * static: they serve until restore exits.
+ */
+static int parse_args(int argc, char **argv, struct restore_run *c,
+		      int *detach)
+{
+	static const struct option own[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct stage_opts so;
+	int opt, i, level = LOG_WARN;
+
+	log_init("restore", level);	/* for the messages of stageopt.c */
+	stage_opts_init(&so, STAGE_OPT_KEY | STAGE_OPT_AUTH, own);
+	while ((opt = getopt_long(argc, argv, "dk:a:vqh", so.longopts,
+				  NULL)) != -1) {
+		if (opt == 'd')
+			*detach = 1;
+		else if (opt == 'v')
+			level++;
+		else if (opt == 'q')
+			level = LOG_ERR;
+		else if (opt == 'h')
+			exit(usage(stdout));
+		else if (stage_opts_parse(&so, opt, optarg))
+			return usage(stderr);
+	}
+	if (optind != argc - 1)
+		return usage(stderr);
+	for (i = 0; i < so.nr_params; i++)
+		c->params[c->nr_params++] = so.params[i];
+	c->path = argv[optind];
+	log_init("restore", level);
+	return 0;
 }
 
 /* The host, then the image, opened and checked against it: before
@@ -221,54 +262,13 @@ static int run_restore(struct restore_run *run, int detach)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "detach", no_argument, NULL, 'd' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "auth", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1 };
-	int opt, detach = 0, level = LOG_WARN, ret;
-	char keyparam[4200], authparam[4200];
-	int keyset = 0, authset = 0;
+	int detach = 0, ret;
 
-	while ((opt = getopt_long(argc, argv, "dk:a:vqh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-			snprintf(keyparam, sizeof(keyparam), "encrypt=%s",
-				 optarg);
-			if (!keyset)
-				c.params[c.nr_params++] = keyparam;
-			keyset = 1;
-			break;
-		case 'a':
-			snprintf(authparam, sizeof(authparam), "auth=%s",
-				 optarg);
-			if (!authset)
-				c.params[c.nr_params++] = authparam;
-			authset = 1;
-			break;
-		case 'd':
-			detach = 1;
-			break;
-		case 'v':
-			level++;
-			break;
-		case 'q':
-			level = LOG_ERR;
-			break;
-		case 'h':
-			return usage(stdout);
-		default:
-			return usage(stderr);
-		}
-	}
-	if (optind != argc - 1)
-		return usage(stderr);
-	log_init("restore", level);
+	ret = parse_args(argc, argv, &c, &detach);
+	if (ret)
+		return ret;
 	img_crc32c_accel(arch_crc32c);
-	c.path = argv[optind];
 	ret = run_restore(&c, detach);
 	run_free(&c);
 	return ret;

@@ -75,6 +75,13 @@ while IFS=: read -r file line _; do
 	bad "$file:$line" "ISA conditional outside arch/ (call arch_*())"
 done < <(grep -HnE "$isa" "${files[@]}" | grep -v '^arch/')
 
+# Stages are library code: plugins/ installs no signal handlers (the
+# serve daemon, which does, lives in serve/).
+while IFS=: read -r file line _; do
+	bad "$file:$line" "plugins/ installs no signal handlers"
+done < <(grep -HnE '\<(sigaction|signal)[[:space:]]*\(' "${files[@]}" |
+	 grep '^plugins/')
+
 # Opaque handles: the injector's structs are defined in its private
 # header only, so that nothing outside inject/ reads their fields.
 while IFS=: read -r file line _; do

@@ -8,7 +8,9 @@
  * Last the sealed frames of tcp:// and ckpt serve (plugins/net.c), with
  * the test as the man in the middle: a flipped, reordered, replayed or
  * dropped frame, a changed length, a stream cut before its end frame or
- * a reflected one are refused; so is a peer of protocol 1.
+ * a reflected one are refused; so is a peer of protocol 1. And the
+ * options that choose stages (plugins/stageopt.c): the strings they make,
+ * in the stream's order, and the values they refuse.
  *
  * The registry loads plugins once per process: each test runs in its own
  * (fork mode), so each sets CKPT_PLUGIN_PATH, or not, before its first
@@ -27,8 +29,9 @@
 #include <unistd.h>
 
 #include "image/image.h"
-#include "plugins/net-priv.h"
+#include "plugins/net.h"
 #include "plugins/pipeline.h"
+#include "plugins/stageopt.h"
 #include "tests/unit/unit.h"
 
 #ifndef PLUGIN_DIR
@@ -831,13 +834,120 @@ START_TEST(test_net_old_client)
 }
 END_TEST
 
+/* ---- stage options (plugins/stageopt.c) ------------------------------- */
+
+/* getopt_long over argv with the options of set; 0, or -1 at the first
+ * option refused. */
+static int stage_getopt(struct stage_opts *so, unsigned int set,
+			char **argv)
+{
+	static const struct option own[] = {
+		{ "kill", no_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int argc = 0, c;
+
+	while (argv[argc])
+		argc++;
+	stage_opts_init(so, set, own);
+	optind = 0;	/* glibc: start afresh */
+	while ((c = getopt_long(argc, argv, "+Kz::e:k:a:", so->longopts,
+				NULL)) != -1)
+		if (c != 'K' && stage_opts_parse(so, c, optarg))
+			return -1;
+	return 0;
+}
+
+/* Filters in the stream's order whatever the command line's; the last
+ * value of an option counts. */
+START_TEST(test_stageopt_attach)
+{
+	char *argv[] = { "attach", "--encrypt", "k1", "--auth=a", "-z",
+			 "--kill", "-e", "k2", "--compress=7", NULL };
+	struct stage_opts so;
+
+	ck_assert_int_eq(stage_getopt(&so, STAGE_OPT_LEVEL |
+				      STAGE_OPT_ENCRYPT | STAGE_OPT_AUTH,
+				      argv), 0);
+	ck_assert_int_eq(so.nr_filters, 2);
+	ck_assert_str_eq(so.filters[0], "zstd=7");
+	ck_assert_str_eq(so.filters[1], "encrypt=k2");
+	ck_assert_int_eq(so.nr_params, 1);
+	ck_assert_str_eq(so.params[0], "auth=a");
+	ck_assert_str_eq(stage_opts_value(&so, STAGE_OPT_ENCRYPT), "k2");
+	ck_assert_ptr_null(stage_opts_value(&so, STAGE_OPT_KEY));
+}
+END_TEST
+
+START_TEST(test_stageopt_restore)
+{
+	char *argv[] = { "restore", "-k", "key", "--auth", "auth", NULL };
+	struct stage_opts so;
+
+	ck_assert_int_eq(stage_getopt(&so, STAGE_OPT_KEY | STAGE_OPT_AUTH,
+				      argv), 0);
+	ck_assert_int_eq(so.nr_filters, 0);
+	ck_assert_int_eq(so.nr_params, 2);
+	ck_assert_str_eq(so.params[0], "encrypt=key");
+	ck_assert_str_eq(so.params[1], "auth=auth");
+}
+END_TEST
+
+/* --compress without a level, as ckpt run takes it: "zstd" */
+START_TEST(test_stageopt_no_level)
+{
+	char *argv[] = { "run", "--compress", NULL };
+	char *bad[] = { "run", "--compress=3", NULL };
+	struct stage_opts so;
+
+	ck_assert_int_eq(stage_getopt(&so, STAGE_OPT_COMPRESS, argv), 0);
+	ck_assert_int_eq(so.nr_filters, 1);
+	ck_assert_str_eq(so.filters[0], "zstd");
+	ck_assert_int_eq(stage_getopt(&so, STAGE_OPT_COMPRESS, bad), -1);
+}
+END_TEST
+
+/* Levels outside 1-19, options the command does not take, and a key
+ * file name that no buffer would hold whole are refused. */
+START_TEST(test_stageopt_refused)
+{
+	static char *const bad[][3] = {
+		{ "x", "--compress=0", NULL }, { "x", "-z20", NULL },
+		{ "x", "--compress=3x", NULL }, { "x", "--compress=", NULL },
+		{ "x", "-k", "key" }, { "x", "-a", "auth" },
+	};
+	char *argv[4], *longname = malloc(STAGE_OPT_STR_MAX + 1);
+	struct stage_opts so;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memcpy(argv, bad[i], sizeof(bad[i]));
+		argv[3] = NULL;
+		ck_assert_msg(stage_getopt(&so, STAGE_OPT_LEVEL |
+					   STAGE_OPT_ENCRYPT, argv) == -1,
+			      "%s %s", bad[i][1], bad[i][2]);
+	}
+	ck_assert_ptr_nonnull(longname);
+	memset(longname, 'k', STAGE_OPT_STR_MAX);
+	longname[STAGE_OPT_STR_MAX] = '\0';
+	argv[1] = "-e";
+	argv[2] = longname;
+	ck_assert_int_eq(stage_getopt(&so, STAGE_OPT_ENCRYPT, argv), -1);
+	longname[PATH_MAX - 1] = '\0';
+	ck_assert_int_eq(stage_getopt(&so, STAGE_OPT_ENCRYPT, argv), 0);
+	ck_assert_str_eq(so.filters[0] + strlen("encrypt="), longname);
+	free(longname);
+}
+END_TEST
+
 static Suite *plugins_suite(void)
 {
 	Suite *s = suite_create("plugins");
 	TCase *bi = unit_tcase(s, "builtin", 60);
 	TCase *ch = unit_tcase(s, "chunks", 60);
 	TCase *net = unit_tcase(s, "net", 60);
-	TCase *all[] = { bi, ch, net };
+	TCase *opt = unit_tcase(s, "stageopt", 60);
+	TCase *all[] = { bi, ch, net, opt };
 	size_t i;
 
 	tcase_add_test(bi, test_plain_roundtrip);
@@ -876,6 +986,10 @@ static Suite *plugins_suite(void)
 	tcase_add_test(net, test_net_handshake);
 	tcase_add_test(net, test_net_old_server);
 	tcase_add_loop_test(net, test_net_old_client, 0, 2);
+	tcase_add_test(opt, test_stageopt_attach);
+	tcase_add_test(opt, test_stageopt_restore);
+	tcase_add_test(opt, test_stageopt_no_level);
+	tcase_add_test(opt, test_stageopt_refused);
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		tcase_add_checked_fixture(all[i], setup, teardown);
 	return s;

@@ -4,7 +4,7 @@
 #ifndef CKPT_SERVE_PRIV_H
 #define CKPT_SERVE_PRIV_H
 
-#include "plugins/net-priv.h"
+#include "plugins/net.h"
 
 /* One authenticated-or-refused client on fd; runs in its own child.
  * peer names it in the log. Never returns an error: it logs. */

@@ -6,11 +6,11 @@
  * a '/' nor start with '.', and every file is opened relative to the
  * directory with O_NOFOLLOW: a client can reach nothing outside it, and
  * never a temporary (".NAME.tmp.XXXXXX"). A PUT goes to a temporary that
- * is renamed in place only after the zero frame and an fsync; if the
- * client vanishes, a frame fails its integrity check (net.c), or SIGTERM
- * comes, the temporary is unlinked.
+ * is renamed in place only after the zero frame and an fsync, and the
+ * directory is synced before the client hears "OK" (util/durable.h); if
+ * the client vanishes, a frame fails its integrity check (net.c), or
+ * SIGTERM comes, the temporary is unlinked.
  */
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
@@ -21,21 +21,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugins/serve-priv.h"
+#include "serve/serve-priv.h"
+#include "util/durable.h"
 
-#define TMPNAME_MAX		(NET_NAME_MAX + 32)
 #define DRAIN_MAX		(64u << 20)
 
-/* for the SIGTERM handler: the temporary to remove */
-static volatile sig_atomic_t tmp_live;
-static int tmp_dirfd = -1;
-static char tmp_name[TMPNAME_MAX];
+/* The image of a PUT: for the SIGTERM handler, the temporary to remove. */
+static struct durable put_file = { .fd = -1 };
 
 static void on_term(int sig)
 {
 	(void)sig;
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
+	durable_unlink_tmp(&put_file);
 	_exit(1);
 }
 
@@ -54,47 +51,6 @@ static void catch_term(void)
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
-
-static void drop_tmp(void)
-{
-	if (tmp_live)
-		unlinkat(tmp_dirfd, tmp_name, 0);
-	tmp_live = 0;
-}
-
-/* ".NAME.tmp.XXXXXX", created O_EXCL, mode 0600, and locked (flock) for
- * as long as this receiver lives: the lock tells a server starting later
- * that it is not stale (serve_sweep). */
-static int make_tmp(int dirfd, const char *name)
-{
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	int fd, i, tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		char sfx[7];
-
-		for (i = 0; i < 6; i++)
-			sfx[i] = chars[randombytes_uniform(sizeof(chars) - 1)];
-		sfx[6] = '\0';
-		snprintf(tmp_name, sizeof(tmp_name), ".%s.tmp.%s", name, sfx);
-		tmp_dirfd = dirfd;
-		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
-			    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			tmp_live = 1;
-			if (flock(fd, LOCK_EX | LOCK_NB)) {
-				close(fd);
-				drop_tmp();
-				return -1;
-			}
-			return fd;
-		}
-		if (errno != EEXIST)
-			return -1;
-	}
-	return -1;
-}
-
 
 /* The frames of the image into fd until the zero frame; bytes in *total. */
 static int recv_image(struct net_conn *c, int fd, unsigned char *buf,
@@ -143,6 +99,12 @@ static void drain(int sock, unsigned char *buf)
 	}
 }
 
+/*
+ * ".NAME.tmp.XXXXXX", created O_EXCL, mode 0600, and locked (flock) for
+ * as long as this receiver lives: the lock tells a server starting later
+ * that it is not stale (serve_sweep). Renamed to NAME, durably, only
+ * once the whole image is in.
+ */
 static int do_put(struct net_conn *c, int dirfd, const char *name,
 		  const char *peer)
 {
@@ -150,12 +112,11 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	const char *why = "out of memory";
 	const char *reply = "ERR can't store the image";
 	size_t total = 0;
-	int fd = -1;
 
 	if (!buf)
 		goto err;
-	fd = make_tmp(dirfd, name);
-	if (fd < 0) {
+	if (durable_open(&put_file, dirfd, name, DURABLE_HIDDEN |
+			 DURABLE_LOCK)) {
 		why = strerror(errno);
 		goto err;
 	}
@@ -163,24 +124,16 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 		why = "client went away";
 		goto err;
 	}
-	if (recv_image(c, fd, buf, &total, &why)) {
+	if (recv_image(c, put_file.fd, buf, &total, &why)) {
 		if (errno == EBADMSG)
 			reply = "ERR the image failed its integrity check on "
 				"the way (changed in transit?): not stored";
 		goto err;
 	}
-	if (fsync(fd) || close(fd)) {
-		fd = -1;
+	if (durable_commit(&put_file)) {
 		why = strerror(errno);
 		goto err;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp_name, dirfd, name)) {
-		why = strerror(errno);
-		goto err;
-	}
-	tmp_live = 0;
-	fsync(dirfd);
 	free(buf);
 	if (net_send_msg(c, "OK")) {
 		pr_warn("%s put %s: stored, but the client left before the reply",
@@ -190,9 +143,7 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	pr_info("%s put %s: ok, %zu bytes", peer, name, total);
 	return 0;
 err:
-	if (fd >= 0)
-		close(fd);
-	drop_tmp();
+	durable_abort(&put_file);
 	pr_warn("%s put %s: failed: %s", peer, name, why);
 	if (!net_send_msg(c, reply) && buf)
 		drain(c->fd, buf);

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugins/serve-priv.h"
-#include "plugins/serve.h"
+#include "serve/serve-priv.h"
+#include "serve/serve.h"
 
 #define MAX_CLIENTS	64
 #define CONN_TIMEOUT	120	/* seconds without progress: drop it */

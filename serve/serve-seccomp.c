@@ -13,16 +13,17 @@
 #include <seccomp.h>
 #include <string.h>
 
-#include "plugins/serve-priv.h"
+#include "serve/serve-priv.h"
 
 static const char *const allowed[] = {
 	/* connections */
 	"accept", "accept4", "ppoll", "poll", "recvfrom", "sendto", "read",
 	"write", "close", "setsockopt", "getsockname", "getpeername",
 	"shutdown",
-	/* the images: relative to the directory only (see above) */
+	/* the images: relative to the directory only (see above); fchmod
+	 * of a temporary we created (util/durable.c) */
 	"openat", "fstat", "newfstatat", "statx", "lseek", "fsync",
-	"renameat", "renameat2", "unlinkat", "flock",
+	"renameat", "renameat2", "unlinkat", "flock", "fchmod",
 	/* one child per connection */
 	"clone", "wait4", "kill", "exit", "exit_group", "set_robust_list",
 	"rseq", "getpid", "gettid", "tgkill",

@@ -1,7 +1,9 @@
 /*
- * serve: the receiving end of the tcp sink, `ckpt serve`. It stores and
+ * serve: `ckpt serve`, the receiving end of the tcp sink: a daemon, not
+ * a stage, so a room of its own that only ckpt links. It stores and
  * serves images under one directory for clients that prove they hold the
- * shared key, one forked child per connection, under a seccomp filter.
+ * shared key (plugins/net.h), one forked child per connection, under a
+ * seccomp filter.
  */
 #ifndef CKPT_SERVE_H
 #define CKPT_SERVE_H

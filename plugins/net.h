@@ -1,7 +1,8 @@
 /*
- * net-priv.h: what the tcp sink (stage-tcp.c) and ckpt serve (serve.c)
- * share: the key file, the mutual challenge-response handshake and the
- * sealed frames of the session that follows it (net.c).
+ * net: what the tcp sink (stage-tcp.c) and ckpt serve (serve/) share:
+ * the key file, the mutual challenge-response handshake and the sealed
+ * frames of the session that follows it (net.c). The encrypt filter
+ * reads its key file with it too.
  *
  * Protocol 2 (all integers big endian):
  *   server: "CKPTNET2" Ns[32]
@@ -23,8 +24,8 @@
  * the whole image. After a PUT the server answers "OK" once the file is
  * fsync'ed and renamed in place.
  */
-#ifndef CKPT_NET_PRIV_H
-#define CKPT_NET_PRIV_H
+#ifndef CKPT_NET_H
+#define CKPT_NET_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,390 @@
+/*
+ * inspect-json: ckpt inspect --json, the same content as the text summary
+ * as one JSON document on one line, for scripts. Strings are escaped and
+ * any byte that is not UTF-8 (paths may hold any) becomes U+FFFD, so that
+ * the document is always valid.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "arch/arch.h"
+#include "ckpt/inspect.h"
+
+/* Bytes of the UTF-8 sequence at s, or 0 when it is not valid. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string; null for NULL. Bytes that are not UTF-8 (paths may hold
+ * any) become U+FFFD so that the document stays valid. */
+static void json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n;
+
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s += n) {
+		n = utf8_len(s);
+		if (!n) {
+			fputs("\\ufffd", stdout);
+			n = 1;
+		} else if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s);
+		} else if (*s < 0x20) {
+			printf("\\u%04x", *s);
+		} else {
+			fwrite(s, 1, n, stdout);
+		}
+	}
+	putchar('"');
+}
+
+/* "key": with the separator that goes before it */
+static void json_key(int first, const char *key)
+{
+	printf("%s\"%s\":", first ? "" : ",", key);
+}
+
+static void json_hex(int first, const char *key, uint64_t v)
+{
+	json_key(first, key);
+	printf("\"0x%" PRIx64 "\"", v);
+}
+
+static void json_u64(int first, const char *key, uint64_t v)
+{
+	json_key(first, key);
+	printf("%" PRIu64, v);
+}
+
+static void json_i64(int first, const char *key, int64_t v)
+{
+	json_key(first, key);
+	printf("%" PRId64, v);
+}
+
+static void json_kstr(int first, const char *key, const char *s)
+{
+	json_key(first, key);
+	json_str(s);
+}
+
+static void json_frame(const struct bt_frame *f)
+{
+	putchar('{');
+	json_hex(1, "pc", f->pc);
+	json_hex(0, "sp", f->sp);
+	json_kstr(0, "symbol", f->name[0] ? f->name : NULL);
+	json_u64(0, "offset", f->offset);
+	json_kstr(0, "object", f->object[0] ? f->object : NULL);
+	putchar('}');
+}
+
+static void json_regs_and_stack(const struct bt_image *src,
+				const struct img_thread *t)
+{
+	struct bt_frame frames[INSPECT_MAX_FRAMES];
+	uint32_t i;
+	int j, n;
+
+	json_key(0, "regs");
+	putchar('{');
+	for (i = 0; t->regs_isa == arch_isa() && i < t->nr_regs; i++)
+		json_hex(!i, arch_reg_name(i), t->regs[i]);
+	putchar('}');
+	n = t->regs_isa == arch_isa() ? inspect_frames(src, t, frames) : 0;
+	json_key(0, "backtrace");
+	putchar('[');
+	for (j = 0; j < n; j++) {
+		if (j)
+			putchar(',');
+		json_frame(&frames[j]);
+	}
+	putchar(']');
+}
+
+static void json_thread(const struct bt_image *src,
+			const struct img_thread *t)
+{
+	putchar('{');
+	json_i64(1, "tid", t->tid);
+	json_kstr(0, "comm", t->comm);
+	json_hex(0, "sigmask", t->sigmask);
+	json_u64(0, "pending", t->nr_siginfo);
+	json_hex(0, "cap_inheritable", t->caps.inh);
+	json_hex(0, "cap_permitted", t->caps.prm);
+	json_hex(0, "cap_effective", t->caps.eff);
+	json_hex(0, "cap_bounding", t->caps.bnd);
+	json_hex(0, "cap_ambient", t->caps.amb);
+	json_hex(0, "securebits", t->caps.securebits);
+	json_kstr(0, "regs_isa", img_isa_name(t->regs_isa));
+	json_regs_and_stack(src, t);
+	putchar('}');
+}
+
+static void json_vma(const struct img_vma *v)
+{
+	putchar('{');
+	json_hex(1, "start", v->start);
+	json_hex(0, "end", v->end);
+	json_u64(0, "pgoff", v->pgoff);
+	json_u64(0, "prot", v->prot);
+	json_hex(0, "flags", v->flags);
+	json_hex(0, "advice", v->advice);
+	json_kstr(0, "path", v->path);
+	json_u64(0, "shm", v->shm);
+	putchar('}');
+}
+
+static void json_shm(const struct img_shm_object *o)
+{
+	putchar('{');
+	json_u64(1, "id", o->shm.id);
+	json_kstr(0, "kind", inspect_shm_kind(o->shm.kind));
+	json_u64(0, "size", o->shm.size);
+	json_hex(0, "mode", o->shm.mode);
+	json_u64(0, "uid", o->shm.uid);
+	json_u64(0, "gid", o->shm.gid);
+	json_kstr(0, "name", o->shm.name);
+	json_hex(0, "seals", o->shm.seals);
+	json_i64(0, "key", o->shm.key);
+	json_i64(0, "shmid", o->shm.shmid);
+	json_u64(0, "removed", !!(o->shm.flags & IMG_SHM_REMOVED));
+	json_u64(0, "pages", inspect_count_pages(o->pages, o->nr_pages));
+	putchar('}');
+}
+
+static void json_fd(const struct img_fd *f)
+{
+	putchar('{');
+	json_i64(1, "fd", f->fd);
+	json_kstr(0, "type", inspect_fd_type(f->type));
+	if (f->type == IMG_FD_FILE)
+		json_u64(0, "file", f->file);
+	json_hex(0, "flags", f->flags);
+	json_u64(0, "fdflags", f->fdflags);
+	json_u64(0, "pos", f->pos);
+	json_hex(0, "mode", f->mode);
+	json_kstr(0, "path", f->path);
+	putchar('}');
+}
+
+static void json_unix(const struct img_unix *u)
+{
+	json_kstr(0, "type", inspect_sock_type(u->type));
+	json_kstr(0, "state", inspect_unix_state(u->state));
+	json_u64(0, "peer", u->peer);
+	json_u64(0, "shutdown", u->shutdown);
+	json_u64(0, "passcred", !!(u->opts & IMG_UNIX_PASSCRED));
+	json_u64(0, "rcvbuf", u->rcvbuf);
+	json_u64(0, "sndbuf", u->sndbuf);
+	json_u64(0, "backlog", u->backlog);
+}
+
+static void json_watches(const struct img_file *f)
+{
+	uint32_t i;
+
+	json_key(0, "watches");
+	putchar('[');
+	for (i = 0; i < f->ep.nr; i++) {
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_u64(1, "file", f->ep.w[i].file);
+		json_i64(0, "fd", f->ep.w[i].tfd);
+		json_hex(0, "events", f->ep.w[i].events);
+		json_hex(0, "data", f->ep.w[i].data);
+		putchar('}');
+	}
+	for (i = 0; i < f->in.nr; i++) {
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_i64(1, "wd", f->in.w[i].wd);
+		json_hex(0, "mask", f->in.w[i].mask);
+		json_kstr(0, "path", f->in.w[i].path);
+		putchar('}');
+	}
+	putchar(']');
+}
+
+/* The fields of an eventfd ... inotify file. */
+static void json_kfd(const struct img_file *f)
+{
+	switch (f->kind) {
+	case IMG_FILE_EVENTFD:
+		json_u64(0, "count", f->efd.count);
+		json_u64(0, "semaphore", f->efd.semaphore);
+		break;
+	case IMG_FILE_SIGNALFD:
+		json_hex(0, "sigmask", f->sfd.sigmask);
+		break;
+	case IMG_FILE_TIMERFD:
+		json_u64(0, "clockid", f->tfd.clockid);
+		json_u64(0, "absolute", !!(f->tfd.flags & IMG_TFD_ABSTIME));
+		json_u64(0, "value_ns", f->tfd.value_ns);
+		json_u64(0, "interval_ns", f->tfd.interval_ns);
+		json_u64(0, "ticks", f->tfd.ticks);
+		break;
+	case IMG_FILE_EPOLL:
+	case IMG_FILE_INOTIFY:
+		json_watches(f);
+		break;
+	}
+}
+
+static void json_files(const struct image *img)
+{
+	uint32_t i;
+
+	json_key(0, "files");
+	putchar('[');
+	for (i = 0; i < img->nr_files; i++) {
+		const struct img_file *f = &img->files[i];
+
+		putchar(i ? ',' : '{');
+		if (i)
+			putchar('{');
+		json_u64(1, "id", f->id);
+		json_kstr(0, "kind", inspect_file_kind(f->kind));
+		json_hex(0, "flags", f->flags);
+		json_u64(0, "ino", f->ino);
+		json_u64(0, "pipe_size", f->pipe_size);
+		json_u64(0, "pos", f->pos);
+		json_u64(0, "queued", inspect_queued_bytes(f));
+		json_kstr(0, "path", f->path);
+		if (f->kind == IMG_FILE_UNIX)
+			json_unix(&f->sk);
+		json_kfd(f);
+		putchar('}');
+	}
+	putchar(']');
+}
+
+static void json_proc_fields(const struct img_proc *pr)
+{
+	json_i64(1, "pid", pr->pid);
+	json_i64(0, "ppid", pr->ppid);
+	json_i64(0, "pgid", pr->pgid);
+	json_i64(0, "sid", pr->sid);
+	json_u64(0, "uid", pr->uid);
+	json_u64(0, "gid", pr->gid);
+	json_u64(0, "euid", pr->euid);
+	json_u64(0, "egid", pr->egid);
+	json_hex(0, "umask", pr->umask);
+	json_u64(0, "dumpable", pr->dumpable);
+	json_kstr(0, "comm", pr->comm);
+	json_kstr(0, "exe", pr->exe);
+	json_kstr(0, "cwd", pr->cwd);
+	json_kstr(0, "root", pr->root);
+}
+
+static void json_zombie(const struct img_proc *z)
+{
+	uint32_t st = z->exit_status;
+
+	putchar('{');
+	json_i64(1, "pid", z->pid);
+	json_i64(0, "ppid", z->ppid);
+	json_i64(0, "pgid", z->pgid);
+	json_i64(0, "sid", z->sid);
+	json_kstr(0, "comm", z->comm);
+	printf(",\"zombie\":true");
+	json_u64(0, "exit_status", st);
+	if (st & 0x7f) {
+		json_u64(0, "signal", st & 0x7f);
+		printf(",\"core_dumped\":%s", st & 0x80 ? "true" : "false");
+	} else {
+		json_u64(0, "exit_code", st >> 8);
+	}
+	putchar('}');
+}
+
+static void json_process(const struct bt_image *src)
+{
+	const struct img_process *p = src->p;
+	uint32_t i;
+
+	if (p->proc.zombie) {
+		json_zombie(&p->proc);
+		return;
+	}
+	putchar('{');
+	json_proc_fields(&p->proc);
+	printf(",\"zombie\":false");
+	json_key(0, "threads");
+	putchar('[');
+	for (i = 0; i < p->nr_threads; i++) {
+		if (i)
+			putchar(',');
+		json_thread(src, &p->threads[i]);
+	}
+	printf("],\"vmas\":[");
+	for (i = 0; i < p->nr_vmas; i++) {
+		if (i)
+			putchar(',');
+		json_vma(&p->vmas[i]);
+	}
+	printf("],\"fds\":[");
+	for (i = 0; i < p->nr_fds; i++) {
+		if (i)
+			putchar(',');
+		json_fd(&p->fds[i]);
+	}
+	putchar(']');
+	json_u64(0, "pages", inspect_count_pages(p->pages, p->nr_pages));
+	json_u64(0, "page_runs", p->nr_pages);
+	putchar('}');
+}
+
+void inspect_print_json(const struct image *img, int fd)
+{
+	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
+	uint32_t i;
+
+	putchar('{');
+	json_u64(1, "version", img->hdr.version);
+	json_kstr(0, "isa", img_isa_name(img->hdr.isa));
+	json_u64(0, "page_size", img->hdr.page_size);
+	json_kstr(0, "kernel", img->hdr.kernel);
+	json_u64(0, "created", img->hdr.created);
+	json_files(img);
+	json_key(0, "shms");
+	putchar('[');
+	for (i = 0; i < img->nr_shms; i++) {
+		if (i)
+			putchar(',');
+		json_shm(&img->shms[i]);
+	}
+	putchar(']');
+	json_key(0, "processes");
+	putchar('[');
+	for (i = 0; i < img->nr_procs; i++) {
+		if (i)
+			putchar(',');
+		src.p = &img->procs[i];
+		json_process(&src);
+	}
+	printf("]}\n");
+}

@@ -1,0 +1,201 @@
+/*
+ * inspect-text: ckpt inspect's summary for people, one line per object:
+ * the header, the file table, the shared memory objects, then each
+ * process with its threads (registers and backtrace), maps, fds and page
+ * count, or each zombie with its exit status. ckpt(1) documents the lines.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "arch/arch.h"
+#include "ckpt/inspect.h"
+
+static void print_frame(int i, const struct bt_frame *f)
+{
+	printf("  #%d 0x%" PRIx64, i, f->pc);
+	if (f->name[0])
+		printf(" %s+0x%" PRIx64, f->name, f->offset);
+	else
+		printf(" ??");
+	if (f->object[0])
+		printf(" (%s)", f->object);
+	putchar('\n');
+}
+
+static void print_thread(const struct bt_image *src,
+			 const struct img_thread *t)
+{
+	struct bt_frame frames[INSPECT_MAX_FRAMES];
+	int i, n;
+
+	printf("thread %d sigmask %#" PRIx64 " pending %u\n", t->tid,
+	       t->sigmask, t->nr_siginfo);
+	printf("caps %d inh %#" PRIx64 " prm %#" PRIx64 " eff %#" PRIx64
+	       " bnd %#" PRIx64 " amb %#" PRIx64 " securebits %#x\n", t->tid,
+	       t->caps.inh, t->caps.prm, t->caps.eff, t->caps.bnd,
+	       t->caps.amb, t->caps.securebits);
+	if (t->regs_isa != arch_isa())
+		return;
+	for (i = 0; i < (int)t->nr_regs; i++)
+		printf("  %-8s %#" PRIx64 "\n", arch_reg_name(i), t->regs[i]);
+	n = inspect_frames(src, t, frames);
+	for (i = 0; i < n; i++)
+		print_frame(i, &frames[i]);
+}
+
+static void print_fd(const struct img_fd *f)
+{
+	printf("fd %d %s", f->fd, inspect_fd_type(f->type));
+	if (f->type == IMG_FD_FILE)
+		printf(" %u", f->file);
+	printf(" flags %#o pos %" PRIu64 " %s\n", f->flags, f->pos,
+	       f->path ? f->path : "");
+}
+
+/* file 3: unix stream connected peer 1234 shut wr, 10 bytes queued name */
+static void print_unix(const struct img_file *f)
+{
+	const struct img_unix *u = &f->sk;
+
+	printf("file %u: unix ino %" PRIu64 " %s %s peer %" PRIu64, f->id,
+	       f->ino, inspect_sock_type(u->type), inspect_unix_state(u->state),
+	       u->peer);
+	if (u->shutdown)
+		printf(" shut%s%s", u->shutdown & IMG_SHUT_RD ? " rd" : "",
+		       u->shutdown & IMG_SHUT_WR ? " wr" : "");
+	printf(" flags %#o, %" PRIu64 " bytes queued in %u chunks%s%s\n",
+	       f->flags, inspect_queued_bytes(f), f->nr_chunks, f->path ? " " : "",
+	       f->path ? f->path : "");
+}
+
+/* What an eventfd ... inotify holds: one line, and one per watch. */
+static void print_kfd(const struct img_file *f)
+{
+	uint32_t i;
+
+	printf("file %u: %s flags %#o", f->id, inspect_file_kind(f->kind),
+	       f->flags);
+	if (f->kind == IMG_FILE_EVENTFD)
+		printf(" count %" PRIu64 "%s", f->efd.count,
+		       f->efd.semaphore ? " semaphore" : "");
+	if (f->kind == IMG_FILE_SIGNALFD)
+		printf(" sigmask %#" PRIx64, f->sfd.sigmask);
+	if (f->kind == IMG_FILE_TIMERFD)
+		printf(" clock %u %s %" PRIu64 " ns interval %" PRIu64
+		       " ns ticks %" PRIu64, f->tfd.clockid,
+		       f->tfd.flags & IMG_TFD_ABSTIME ? "at" : "in",
+		       f->tfd.value_ns, f->tfd.interval_ns, f->tfd.ticks);
+	if (f->kind == IMG_FILE_EPOLL || f->kind == IMG_FILE_INOTIFY)
+		printf(" watches %u", f->kind == IMG_FILE_EPOLL ? f->ep.nr :
+		       f->in.nr);
+	putchar('\n');
+	for (i = 0; i < f->ep.nr; i++)
+		printf("  watch file %u fd %d events %#x data %#" PRIx64 "\n",
+		       f->ep.w[i].file, f->ep.w[i].tfd, f->ep.w[i].events,
+		       f->ep.w[i].data);
+	for (i = 0; i < f->in.nr; i++)
+		printf("  watch wd %d mask %#x %s\n", f->in.w[i].wd,
+		       f->in.w[i].mask, f->in.w[i].path);
+}
+
+static void print_files(const struct image *img)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_files; i++) {
+		const struct img_file *f = &img->files[i];
+
+		if (img_kfd_kind(f->kind)) {
+			print_kfd(f);
+			continue;
+		}
+		if (f->kind == IMG_FILE_UNIX) {
+			print_unix(f);
+			continue;
+		}
+		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
+		       inspect_file_kind(f->kind), f->ino, f->flags);
+		if (f->kind == IMG_FILE_REG)
+			printf(" pos %" PRIu64, f->pos);
+		else
+			printf(" size %u, %" PRIu64 " bytes queued",
+			       f->pipe_size, inspect_queued_bytes(f));
+		printf("%s%s\n", f->path ? " " : "", f->path ? f->path : "");
+	}
+}
+
+/* "exit 7", "signal 15", "signal 11 core": what wait4() will say */
+static void print_zombie(const struct img_proc *z)
+{
+	uint32_t st = z->exit_status;
+
+	printf("zombie %d ppid %d pgid %d sid %d comm %s status %#x ", z->pid,
+	       z->ppid, z->pgid, z->sid, z->comm, st);
+	if (st & 0x7f)
+		printf("signal %u%s\n", st & 0x7f, st & 0x80 ? " core" : "");
+	else
+		printf("exit %u\n", st >> 8);
+}
+
+static void print_process(const struct bt_image *src)
+{
+	const struct img_process *p = src->p;
+	uint32_t i;
+
+	if (p->proc.zombie) {
+		print_zombie(&p->proc);
+		return;
+	}
+
+	printf("process %d ppid %d pgid %d sid %d comm %s exe %s cwd %s threads %u dumpable %u\n",
+	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
+	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads,
+	       p->proc.dumpable);
+	for (i = 0; i < p->nr_threads; i++)
+		print_thread(src, &p->threads[i]);
+	for (i = 0; i < p->nr_vmas; i++) {
+		const struct img_vma *v = &p->vmas[i];
+
+		printf("vma %" PRIx64 "-%" PRIx64 " prot %u flags %#x ",
+		       v->start, v->end, v->prot, v->flags);
+		if (v->shm)
+			printf("shm %u offset %" PRIu64 " ", v->shm, v->pgoff);
+		printf("%s\n", v->path ? v->path : "");
+	}
+	for (i = 0; i < p->nr_fds; i++)
+		print_fd(&p->fds[i]);
+	printf("pages %" PRIu64 " in %u runs\n",
+	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages);
+}
+
+static void print_shm(const struct img_shm_object *o)
+{
+	const struct img_shm *s = &o->shm;
+
+	printf("shm %u %s size %" PRIu64 " mode %#o pages %" PRIu64,
+	       s->id, inspect_shm_kind(s->kind), s->size, s->mode,
+	       inspect_count_pages(o->pages, o->nr_pages));
+	if (s->kind == IMG_SHM_MEMFD)
+		printf(" seals %#x name %s", s->seals, s->name);
+	if (s->kind == IMG_SHM_SYSV)
+		printf(" key %#x shmid %d%s", (unsigned int)s->key, s->shmid,
+		       s->flags & IMG_SHM_REMOVED ? " removed" : "");
+	putchar('\n');
+}
+
+void inspect_print_text(const struct image *img, int fd)
+{
+	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
+	uint32_t i;
+
+	printf("image version %u isa %s page-size %u kernel %s\n",
+	       img->hdr.version, img_isa_name(img->hdr.isa),
+	       img->hdr.page_size, img->hdr.kernel);
+	print_files(img);
+	for (i = 0; i < img->nr_shms; i++)
+		print_shm(&img->shms[i]);
+	for (i = 0; i < img->nr_procs; i++) {
+		src.p = &img->procs[i];
+		print_process(&src);
+	}
+}

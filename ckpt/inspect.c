@@ -1,0 +1,110 @@
+/*
+ * inspect: what the text and the JSON printers of ckpt inspect share:
+ * the names of the image's numbers, page and byte counts, the frames of
+ * a thread.
+ */
+#include <sys/socket.h>
+
+#include "ckpt/inspect.h"
+
+int inspect_frames(const struct bt_image *src, const struct img_thread *t,
+		   struct bt_frame *f)
+{
+	int n = elf_backtrace(src, t, f, INSPECT_MAX_FRAMES);
+
+	return n < 0 ? 0 : n;
+}
+
+uint64_t inspect_count_pages(const struct img_pages *pg, uint32_t n)
+{
+	uint64_t pages = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		pages += pg[i].nr_pages;
+	return pages;
+}
+
+uint64_t inspect_queued_bytes(const struct img_file *f)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		n += f->chunks[i].len;
+	return n;
+}
+
+const char *inspect_shm_kind(uint32_t kind)
+{
+	switch (kind) {
+	case IMG_SHM_ANON:
+		return "anon";
+	case IMG_SHM_MEMFD:
+		return "memfd";
+	case IMG_SHM_SYSV:
+		return "sysv";
+	}
+	return "unknown";
+}
+
+const char *inspect_fd_type(uint32_t type)
+{
+	static const char *const names[] = {
+		[IMG_FD_REG] = "reg", [IMG_FD_DIR] = "dir",
+		[IMG_FD_CHR] = "chr", [IMG_FD_TTY] = "tty",
+		[IMG_FD_INHERIT] = "inherit", [IMG_FD_FILE] = "file",
+		[IMG_FD_NULL] = "null",
+	};
+
+	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
+}
+
+const char *inspect_file_kind(uint32_t kind)
+{
+	switch (kind) {
+	case IMG_FILE_PIPE:
+		return "pipe";
+	case IMG_FILE_FIFO:
+		return "fifo";
+	case IMG_FILE_REG:
+		return "reg";
+	case IMG_FILE_UNIX:
+		return "unix";
+	case IMG_FILE_EVENTFD:
+		return "eventfd";
+	case IMG_FILE_EPOLL:
+		return "epoll";
+	case IMG_FILE_SIGNALFD:
+		return "signalfd";
+	case IMG_FILE_TIMERFD:
+		return "timerfd";
+	case IMG_FILE_INOTIFY:
+		return "inotify";
+	}
+	return "?";
+}
+
+const char *inspect_sock_type(uint32_t type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_DGRAM:
+		return "dgram";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	}
+	return "?";
+}
+
+const char *inspect_unix_state(uint32_t state)
+{
+	static const char *const names[] = {
+		[IMG_UNIX_UNCONNECTED] = "unconnected",
+		[IMG_UNIX_CONNECTED] = "connected",
+		[IMG_UNIX_LISTENING] = "listening",
+	};
+
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "?";
+}

@@ -1,0 +1,37 @@
+/*
+ * inspect: the two printers of ckpt inspect, text for people
+ * (inspect-text.c) and JSON for scripts (inspect-json.c), and the names
+ * and counts that both print (inspect.c), so that the two never disagree
+ * on what a field is called.
+ */
+#ifndef CKPT_INSPECT_H
+#define CKPT_INSPECT_H
+
+#include <stdint.h>
+
+#include "elf/backtrace.h"
+#include "image/image.h"
+
+#define INSPECT_MAX_FRAMES	64
+
+/* Print img on stdout. fd is the plain image it was read from: the
+ * backtraces read page data from there. */
+void inspect_print_text(const struct image *img, int fd);
+void inspect_print_json(const struct image *img, int fd);
+
+/* The frames of t (at most INSPECT_MAX_FRAMES), or 0 when its registers
+ * are of another ISA. */
+int inspect_frames(const struct bt_image *src, const struct img_thread *t,
+		   struct bt_frame *f);
+uint64_t inspect_count_pages(const struct img_pages *pg, uint32_t n);
+/* Bytes queued in a pipe or socket. */
+uint64_t inspect_queued_bytes(const struct img_file *f);
+
+/* Names of the image's numbers; "?" (or "unknown") for one unknown. */
+const char *inspect_shm_kind(uint32_t kind);
+const char *inspect_fd_type(uint32_t type);
+const char *inspect_file_kind(uint32_t kind);
+const char *inspect_sock_type(uint32_t type);
+const char *inspect_unix_state(uint32_t state);
+
+#endif
