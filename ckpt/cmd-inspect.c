@@ -7,6 +7,7 @@
  * same as one JSON document.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -127,8 +128,40 @@ static const char *file_kind_name(uint32_t kind)
 		return "timerfd";
 	case IMG_FILE_INOTIFY:
 		return "inotify";
+	case IMG_FILE_TCP:
+		return "tcp";
+	case IMG_FILE_UDP:
+		return "udp";
 	}
 	return "?";
+}
+
+static const char *inet_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[IMG_INET_UNCONNECTED] = "unconnected",
+		[IMG_INET_LISTENING] = "listening",
+		[IMG_INET_ESTABLISHED] = "established",
+		[IMG_INET_FIN_WAIT1] = "fin-wait1",
+		[IMG_INET_FIN_WAIT2] = "fin-wait2",
+		[IMG_INET_CLOSE_WAIT] = "close-wait",
+		[IMG_INET_LAST_ACK] = "last-ack",
+		[IMG_INET_CLOSING] = "closing",
+	};
+
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "?";
+}
+
+/* "127.0.0.1:80", "[::1]:80" */
+static const char *sock_addr(const struct img_inet *in, int peer,
+			     char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(in->family, peer ? in->peer_addr : in->addr, a, sizeof(a));
+	snprintf(out, len, in->family == AF_INET ? "%s:%u" : "[%s]:%u", a,
+		 peer ? in->peer_port : in->port);
+	return out;
 }
 
 static const char *sock_type_name(uint32_t type)
@@ -190,6 +223,41 @@ static void print_unix(const struct img_file *f)
 	       f->path ? f->path : "");
 }
 
+/*
+ * file 3: tcp ino 99 ipv4 established 127.0.0.1:80 peer 127.0.0.1:4000
+ * flags 02, sendq 5 unsent 0 recvq 3 bytes, opts SO_REUSEADDR=1
+ */
+static void print_inet(const struct img_file *f)
+{
+	const struct img_inet *in = &f->inet;
+	char a[64];
+	uint32_t i;
+
+	printf("file %u: %s ino %" PRIu64 " %s %s %s", f->id,
+	       file_kind_name(f->kind), f->ino,
+	       in->family == AF_INET ? "ipv4" : "ipv6",
+	       inet_state_name(in->state), sock_addr(in, 0, a, sizeof(a)));
+	if (in->peer_port)
+		printf(" peer %s", sock_addr(in, 1, a, sizeof(a)));
+	if (in->state == IMG_INET_LISTENING)
+		printf(" backlog %u", in->backlog);
+	printf(" flags %#o", f->flags);
+	if (img_tcp_connection(f))
+		printf(", sendq %u unsent %u recvq %u bytes",
+		       in->tcp.sendq_len, in->tcp.unsent_len,
+		       in->tcp.recvq_len);
+	if (f->kind == IMG_FILE_UDP)
+		printf(", %" PRIu64 " bytes queued in %u chunks",
+		       queued_bytes(f), f->nr_chunks);
+	printf(", opts");
+	for (i = 0; i < IMG_NR_SOCKOPTS; i++)
+		if (in->opt_mask & (1u << i))
+			printf(" %s=%d", img_sockopt(i)->name, in->opt[i]);
+	if (in->dev)
+		printf(" SO_BINDTODEVICE=%s", in->dev);
+	putchar('\n');
+}
+
 /* What an eventfd ... inotify holds: one line, and one per watch. */
 static void print_kfd(const struct img_file *f)
 {
@@ -233,6 +301,10 @@ static void print_files(const struct image *img)
 		}
 		if (f->kind == IMG_FILE_UNIX) {
 			print_unix(f);
+			continue;
+		}
+		if (img_inet_kind(f->kind)) {
+			print_inet(f);
 			continue;
 		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
@@ -482,6 +554,33 @@ static void json_unix(const struct img_unix *u)
 	json_u64(0, "backlog", u->backlog);
 }
 
+static void json_inet(const struct img_file *f)
+{
+	const struct img_inet *in = &f->inet;
+	char a[64];
+	uint32_t i;
+
+	json_u64(0, "family", in->family == AF_INET ? 4 : 6);
+	json_kstr(0, "state", inet_state_name(in->state));
+	json_kstr(0, "local", sock_addr(in, 0, a, sizeof(a)));
+	json_kstr(0, "peer", in->peer_port ? sock_addr(in, 1, a, sizeof(a)) :
+		  NULL);
+	json_u64(0, "backlog", in->backlog);
+	json_kstr(0, "device", in->dev);
+	json_key(0, "options");
+	putchar('{');
+	for (i = 0; i < IMG_NR_SOCKOPTS; i++)
+		if (in->opt_mask & (1u << i))
+			json_i64(!(in->opt_mask & ((1u << i) - 1)),
+				 img_sockopt(i)->name, in->opt[i]);
+	putchar('}');
+	if (!img_tcp_connection(f))
+		return;
+	json_u64(0, "sendq", in->tcp.sendq_len);
+	json_u64(0, "unsent", in->tcp.unsent_len);
+	json_u64(0, "recvq", in->tcp.recvq_len);
+}
+
 static void json_watches(const struct img_file *f)
 {
 	uint32_t i;
@@ -557,6 +656,8 @@ static void json_files(const struct image *img)
 		json_kstr(0, "path", f->path);
 		if (f->kind == IMG_FILE_UNIX)
 			json_unix(&f->sk);
+		if (img_inet_kind(f->kind))
+			json_inet(f);
 		json_kfd(f);
 		putchar('}');
 	}

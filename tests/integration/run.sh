@@ -47,7 +47,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper)
+	   serve-tamper inet inet-kill)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -57,6 +57,7 @@ CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="kfd-outside check serve-sweep "
+CKPT_ONLY+="inet inet-kill "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1806,6 +1807,103 @@ while not os.path.exists("stop"):
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	one_line_err "attach of a TCP connection"
 	refused_runs_on
+}
+
+# TCP sockets of every kind between parent and child, queues full both
+# ways at dump time (tests/workloads/inet.c): listeners (IPv4, dual-stack,
+# IPv6 only) that take new connections after restore, a bound and an
+# unbound socket with their options, two connections whose records all
+# come once and in order, a half-closed one; inspect shows each state and
+# the queued bytes. The tree is dumped live, ends, and is restored twice.
+t_inet() {
+	local st
+	start_tree inet 1 30
+	dump_tree_live
+	for st in listening unconnected established fin-wait2 close-wait; do
+		grep -q "^file [0-9]*: tcp .* $st " "$D/inspect.out" ||
+			fail "inspect shows no TCP socket $st:" \
+			     "$(grep tcp "$D/inspect.out")"
+	done
+	grep -Eq "^file [0-9]+: tcp .* sendq [1-9][0-9]{4,} " "$D/inspect.out" &&
+	grep -Eq "^file [0-9]+: tcp .* recvq [1-9][0-9]{4,} " "$D/inspect.out" ||
+		fail "inspect shows no TCP queues of 10000 bytes or more:" \
+		     "$(grep tcp "$D/inspect.out")"
+	end_dumped_tree
+	restore_twice
+}
+
+# One process holding both ends of two TCP connections (one with
+# megabytes queued each way, one idle) and their listener, dumped with
+# --kill: the connections go without a FIN or a reset (an idle one closed
+# as usual would leave a TIME-WAIT), the restored process reads every byte
+# once and in order, both connections carry on and the listener takes a
+# new one.
+t_inet-kill() {
+	local py port tw
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	start_wl "$py" -c '
+import os, runpy, socket, sys
+pat = bytes(range(251)) * 100000
+def fill(a):
+    a.setblocking(False)
+    n = 0
+    try:
+        while n < len(pat) - 65536:
+            n += a.send(memoryview(pat)[n:n + 65536])
+    except BlockingIOError:
+        return n
+def take(a, n, what):
+    a.setblocking(True)
+    got = bytearray()
+    while len(got) < n:
+        b = a.recv(n - len(got))
+        if not b:
+            sys.exit("FAIL: %s: end of file after %d bytes" % (what, len(got)))
+        got += b
+    if bytes(got) != pat[:n]:
+        sys.exit("FAIL: %s: the bytes differ" % what)
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 0))
+l.listen(4)
+open("port.tmp", "w").write("%d\n" % l.getsockname()[1])
+os.rename("port.tmp", "port")
+c = socket.create_connection(l.getsockname())
+s = l.accept()[0]
+n1, n2 = fill(c), fill(s)
+c2 = socket.create_connection(l.getsockname())
+s2 = l.accept()[0]
+try:
+    runpy.run_path(sys.argv[1], run_name="__main__")
+except SystemExit as e:
+    if e.code:
+        raise
+take(s, n1, "client to server")
+take(c, n2, "server to client")
+c.sendall(b"ping")
+if s.recv(4) != b"ping":
+    sys.exit("FAIL: no ping")
+s2.sendall(b"idle")
+if c2.recv(4) != b"idle":
+    sys.exit("FAIL: the idle connection is gone")
+d = socket.create_connection(l.getsockname())
+l.accept()[0].sendall(b"new")
+if d.recv(3) != b"new":
+    sys.exit("FAIL: the listener took no new connection")
+print("%d and %d bytes" % (n1, n2), file=sys.stderr)' "$WLS/counter.py"
+	read -r port <"$D/port"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	tw=$(ss -tanH state time-wait "( sport = :$port or dport = :$port )")
+	[[ -z $tw ]] || fail "the killed connection left TIME-WAIT: $tw"
+	start_restore
+	wait_restored
+	finish
+	grep -Eq "^[1-9][0-9]{5,} and [1-9][0-9]{5,} bytes$" "$D/out.log" ||
+		fail "less than 100000 bytes queued each way:" \
+		     "$(tail -n 1 "$D/out.log")"
 }
 
 wait_for_file() {
