@@ -87,17 +87,15 @@ static int set_opt(int fd, uint32_t id, int v)
 	return set_int(fd, o->level, o->opt, v);
 }
 
-/* Every option of the image's but the buffers of a connection, which
- * must first hold its queues (see fill_queues). */
+/* Every option of the image's (a connection's buffer sizes before it
+ * connects, as they were when it negotiated its window). */
 static int set_opts(int fd, const struct img_file *f)
 {
 	const struct img_inet *in = &f->inet;
 	uint32_t i;
 
 	for (i = 0; i < IMG_NR_SOCKOPTS; i++) {
-		if (!(in->opt_mask & (1u << i)) ||
-		    (img_tcp_connection(f) &&
-		     (i == IMG_SO_RCVBUF || i == IMG_SO_SNDBUF)))
+		if (!(in->opt_mask & (1u << i)))
 			continue;
 		if (set_opt(fd, i, in->opt[i])) {
 			pr_perror("can't set %s to %d on socket %llu",
@@ -113,6 +111,26 @@ static int set_opts(int fd, const struct img_file *f)
 		return -1;
 	}
 	return 0;
+}
+
+/* The image's SO_RCVBUF or SO_SNDBUF (id), or the size of a new socket's
+ * (what restore's own new socket has: its default). */
+static int set_buf_of(int fd, const struct img_file *f, uint32_t id)
+{
+	int opt = id == IMG_SO_RCVBUF ? SO_RCVBUF : SO_SNDBUF, v = 0;
+	socklen_t l = sizeof(v);
+	int fresh;
+
+	if (f->inet.opt_mask & (1u << id))
+		return inet_set_buf(fd, opt, f->inet.opt[id]);
+	fresh = socket(f->inet.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fresh < 0 || getsockopt(fresh, SOL_SOCKET, opt, &v, &l)) {
+		if (fresh >= 0)
+			close(fresh);
+		return -1;
+	}
+	close(fresh);
+	return inet_set_buf(fd, opt, v);
 }
 
 static int is_zero(const uint8_t *a)
@@ -252,25 +270,35 @@ static int send_range(int fd, const struct img_file *f, int sendq,
 	return 0;
 }
 
-/* Buffers that hold the queues (the image's sizes are set back once
- * the unsent bytes are in), then the queues. */
+/* A buffer size that holds len bytes of data and their overhead. */
+static int room(uint32_t len)
+{
+	uint64_t n = (uint64_t)len * 2 + (1 << 20);
+
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+/*
+ * The queues, in buffers made wide enough for them: they fitted before,
+ * but in buffers of other sizes. The receive buffer gets its size back
+ * at once, before the connection says its window to anyone; the send
+ * buffer once the unsent bytes are in (resume).
+ */
 static int fill_queues(int fd, const struct img_file *f)
 {
 	const struct img_inet *in = &f->inet;
 	const struct img_tcp *t = &in->tcp;
-	int64_t rb = (int64_t)t->recvq_len * 2 + (1 << 20);
-	int64_t sb = (int64_t)t->sendq_len * 2 + (1 << 20);
 
-	if (inet_set_buf(fd, SO_RCVBUF, rb > in->opt[IMG_SO_RCVBUF] ?
-			 (int)rb : in->opt[IMG_SO_RCVBUF]) ||
-	    inet_set_buf(fd, SO_SNDBUF, sb > in->opt[IMG_SO_SNDBUF] ?
-			 (int)sb : in->opt[IMG_SO_SNDBUF]))
+	if (inet_set_buf(fd, SO_RCVBUF, room(t->recvq_len)) ||
+	    inet_set_buf(fd, SO_SNDBUF, room(t->sendq_len)))
 		return -1;
 	if (set_int(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) ||
 	    send_range(fd, f, 0, 0, t->recvq_len))
 		return -1;
 	if (set_int(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) ||
 	    send_range(fd, f, 1, 0, t->sendq_len - t->unsent_len))
+		return -1;
+	if (set_buf_of(fd, f, IMG_SO_RCVBUF))
 		return -1;
 	return set_int(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 }
@@ -332,8 +360,8 @@ err:
 
 /* ---- out of repair mode ------------------------------------------------- */
 
-/* The unsent bytes go as new data; then the image's buffer sizes, and
- * SO_REUSEADDR, which leaving repair mode cleared. */
+/* The unsent bytes go as new data; then the image's send buffer size,
+ * and SO_REUSEADDR, which leaving repair mode cleared. */
 static int resume(struct inet_ent *e)
 {
 	const struct img_file *f = e->f;
@@ -344,10 +372,7 @@ static int resume(struct inet_ent *e)
 	    send_range(e->fd, f, 1, t->sendq_len - t->unsent_len,
 		       t->sendq_len))
 		return -1;
-	if (((in->opt_mask & (1u << IMG_SO_RCVBUF)) &&
-	     inet_set_buf(e->fd, SO_RCVBUF, in->opt[IMG_SO_RCVBUF])) ||
-	    ((in->opt_mask & (1u << IMG_SO_SNDBUF)) &&
-	     inet_set_buf(e->fd, SO_SNDBUF, in->opt[IMG_SO_SNDBUF])))
+	if (set_buf_of(e->fd, f, IMG_SO_SNDBUF))
 		return -1;
 	if (!(in->opt_mask & (1u << IMG_SO_REUSEADDR)))
 		return 0;
@@ -371,22 +396,38 @@ static int wait_fin(int fd)
 	return -1;
 }
 
-/* Each FIN again: first those sent before their end received one, then
- * (LAST_ACK) those sent after, once the peer's has come. */
-static int replay_fins(struct inet_tab *t, int last_ack)
+/*
+ * When an end sent its FIN, against the one it received: CLOSING ends
+ * sent theirs first (the peer's crossed it), FIN_WAIT ends before any
+ * came, LAST_ACK ends after their peer's (which they wait for).
+ */
+static int fin_rank(const struct img_file *f)
+{
+	if (!img_tcp_fin_sent(f))
+		return -1;
+	if (f->inet.state == IMG_INET_CLOSING)
+		return 0;
+	return f->inet.state == IMG_INET_LAST_ACK ? 2 : 1;
+}
+
+/* Each FIN again, rank by rank. */
+static int replay_fins(struct inet_tab *t)
 {
 	struct inet_ent *e;
 	uint32_t i;
+	int rank;
 
-	for (i = 0; i < t->n; i++) {
-		e = &t->e[i];
-		if (!img_tcp_fin_sent(e->f) ||
-		    (e->f->inet.state == IMG_INET_LAST_ACK) != last_ack)
-			continue;
-		if ((last_ack && wait_fin(e->fd)) || shutdown(e->fd, SHUT_WR)) {
-			pr_perror("can't close TCP connection %llu again",
-				  (unsigned long long)e->f->ino);
-			return -1;
+	for (rank = 0; rank <= 2; rank++) {
+		for (i = 0; i < t->n; i++) {
+			e = &t->e[i];
+			if (fin_rank(e->f) != rank)
+				continue;
+			if ((rank == 2 && wait_fin(e->fd)) ||
+			    shutdown(e->fd, SHUT_WR)) {
+				pr_perror("can't close TCP connection %llu again",
+					  (unsigned long long)e->f->ino);
+				return -1;
+			}
 		}
 	}
 	return 0;
@@ -411,7 +452,7 @@ static int make_all(struct inet_tab *t)
 			  (unsigned long long)t->e[i].f->ino);
 		return -1;
 	}
-	if (replay_fins(t, 0) || replay_fins(t, 1))
+	if (replay_fins(t))
 		return -1;
 	for (i = 0; i < t->n; i++) {
 		if (!fcntl(t->e[i].fd, F_SETFL, t->e[i].f->flags &

@@ -47,7 +47,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper inet inet-kill)
+	   serve-tamper inet inet-kill tcp-close)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -57,7 +57,7 @@ CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="kfd-outside check serve-sweep "
-CKPT_ONLY+="inet inet-kill "
+CKPT_ONLY+="inet inet-kill tcp-close "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1904,6 +1904,27 @@ print("%d and %d bytes" % (n1, n2), file=sys.stderr)' "$WLS/counter.py"
 	grep -Eq "^[1-9][0-9]{5,} and [1-9][0-9]{5,} bytes$" "$D/out.log" ||
 		fail "less than 100000 bytes queued each way:" \
 		     "$(tail -n 1 "$D/out.log")"
+}
+
+# TCP connections being closed, over IPv4 and IPv6, queues full (see
+# tests/workloads/tcpclose.c): inspect shows every closing state in the
+# image, and after --kill and restore each end is in the state it was and
+# delivers every byte once, then its end of file.
+tcp_close_states() {
+	local st n
+	inspect "$D/img"
+	for st in fin-wait1:2 fin-wait2:4 last-ack:2 closing:2; do
+		n=$(grep -c "^file [0-9]*: tcp .* ${st%:*} " "$D/inspect.out")
+		[[ $n == "${st#*:}" ]] ||
+			fail "inspect shows $n TCP sockets ${st%:*}, want" \
+			     "${st#*:}: $(grep tcp "$D/inspect.out")"
+	done
+}
+
+t_tcp-close() {
+	need "$WLB/tcpclose"
+	HOOK_DUMPED=tcp_close_states
+	wl_test "$WLB/tcpclose"
 }
 
 wait_for_file() {
