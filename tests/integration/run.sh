@@ -47,7 +47,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper inet inet-kill tcp-close)
+	   serve-tamper inet inet-kill tcp-close udp)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -1925,6 +1925,25 @@ t_tcp-close() {
 	need "$WLB/tcpclose"
 	HOOK_DUMPED=tcp_close_states
 	wl_test "$WLB/tcpclose"
+}
+
+# UDP sockets, IPv4 and IPv6, bound and connected, with datagrams queued
+# (tests/workloads/udp.c): after --kill and restore each datagram comes
+# once, in order, with its sender's address and port (a v4-mapped one, one
+# whose socket has closed, one the kernel chose); a stream of numbered
+# datagrams running through the dump loses none and doubles none.
+udp_queued() {
+	inspect "$D/img"
+	[[ $(grep -c "^file [0-9]*: udp .* [1-9][0-9]* bytes queued" \
+		"$D/inspect.out") -ge 3 ]] ||
+		fail "inspect shows fewer than 3 UDP sockets with datagrams:" \
+		     "$(grep udp "$D/inspect.out")"
+}
+
+t_udp() {
+	need "$WLB/udp"
+	HOOK_DUMPED=udp_queued
+	wl_test "$WLB/udp"
 }
 
 wait_for_file() {
