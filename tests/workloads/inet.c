@@ -65,28 +65,12 @@ static const struct opt free_opts[] = {
 	{ IPPROTO_IPV6, IPV6_TCLASS, 0x20, "IPV6_TCLASS" },
 };
 
-static int getint(int fd, int level, int name)
-{
-	socklen_t l = sizeof(int);
-	int v = -1;
-
-	if (getsockopt(fd, level, name, &v, &l))
-		wl_fail("getsockopt %d/%d: %s", level, name, strerror(errno));
-	return v;
-}
-
-static void setint(int fd, int level, int name, int v)
-{
-	if (setsockopt(fd, level, name, &v, sizeof(v)))
-		wl_fail("setsockopt %d/%d: %s", level, name, strerror(errno));
-}
-
 static void set_opts(int fd, const struct opt *o, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		setint(fd, o[i].level, o[i].name, o[i].val);
+		wl_setint(fd, o[i].level, o[i].name, o[i].val);
 }
 
 static void check_opts(int fd, const struct opt *o, size_t n,
@@ -96,7 +80,7 @@ static void check_opts(int fd, const struct opt *o, size_t n,
 	int v;
 
 	for (i = 0; i < n; i++) {
-		v = getint(fd, o[i].level, o[i].name);
+		v = wl_getint(fd, o[i].level, o[i].name);
 		if (v != o[i].val)
 			wl_fail("%s: %s is %d, want %d", what, o[i].what, v,
 				o[i].val);
@@ -276,7 +260,7 @@ struct parent {
 
 static void listen_on(int fd, int backlog)
 {
-	setint(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	wl_setint(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (listen(fd, backlog))
 		wl_fail("listen: %s", strerror(errno));
 }
@@ -292,7 +276,7 @@ static void parent_setup(struct parent *p)
 	p->l6o = socket(AF_INET6, SOCK_STREAM, 0);
 	if (p->l6o != 5)
 		wl_fail("l6o on %d", p->l6o);
-	setint(p->l6o, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	wl_setint(p->l6o, IPPROTO_IPV6, IPV6_V6ONLY, 1);
 	{
 		struct sockaddr_storage ss;
 		socklen_t l = addr_of(&ss, AF_INET6, "::1", 0);
@@ -305,10 +289,10 @@ static void parent_setup(struct parent *p)
 	set_opts(p->idle, idle_opts, ARRAY_SIZE(idle_opts));
 	if (setsockopt(p->idle, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 		wl_fail("SO_LINGER: %s", strerror(errno));
-	setint(p->idle, SOL_SOCKET, SO_RCVBUF, 40000);
-	setint(p->idle, SOL_SOCKET, SO_SNDBUF, 50000);
-	p->rcvbuf = getint(p->idle, SOL_SOCKET, SO_RCVBUF);
-	p->sndbuf = getint(p->idle, SOL_SOCKET, SO_SNDBUF);
+	wl_setint(p->idle, SOL_SOCKET, SO_RCVBUF, 40000);
+	wl_setint(p->idle, SOL_SOCKET, SO_SNDBUF, 50000);
+	p->rcvbuf = wl_getint(p->idle, SOL_SOCKET, SO_RCVBUF);
+	p->sndbuf = wl_getint(p->idle, SOL_SOCKET, SO_SNDBUF);
 	{
 		struct sockaddr_storage ss;
 		socklen_t l = addr_of(&ss, AF_INET, "127.0.0.1", 0);
@@ -337,7 +321,7 @@ static void negotiated(int fd, struct negotiated *n)
 	n->opts = ti.tcpi_options;
 	n->snd_wscale = ti.tcpi_snd_wscale;
 	n->rcv_wscale = ti.tcpi_rcv_wscale;
-	n->ts = getint(fd, IPPROTO_TCP, TCP_TIMESTAMP);
+	n->ts = wl_getint(fd, IPPROTO_TCP, TCP_TIMESTAMP);
 }
 
 /*
@@ -347,7 +331,7 @@ static void negotiated(int fd, struct negotiated *n)
  */
 static void check_clock(int fd, struct negotiated *n, const char *what)
 {
-	uint32_t now = getint(fd, IPPROTO_TCP, TCP_TIMESTAMP);
+	uint32_t now = wl_getint(fd, IPPROTO_TCP, TCP_TIMESTAMP);
 
 	if (now - n->ts > 30u * 60 * 1000)
 		wl_fail("%s: timestamp clock went from %u to %u", what, n->ts,
@@ -377,9 +361,9 @@ static void parent_accept(struct parent *p)
 			strerror(errno));
 	negotiated(p->a, &p->na);
 	negotiated(p->b.fd, &p->nb);
-	setint(p->a, IPPROTO_TCP, TCP_NODELAY, 1);
-	setint(p->b.fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-	setint(p->b.fd, IPPROTO_TCP, TCP_KEEPCNT, 4);
+	wl_setint(p->a, IPPROTO_TCP, TCP_NODELAY, 1);
+	wl_setint(p->b.fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	wl_setint(p->b.fd, IPPROTO_TCP, TCP_KEEPCNT, 4);
 	nonblock(p->a);
 	nonblock(p->b.fd);
 	nonblock(p->h);
@@ -393,8 +377,8 @@ static void check_listener(int fd, int port, int backlog, int v6only,
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
 
-	if (!getint(fd, SOL_SOCKET, SO_ACCEPTCONN) ||
-	    !getint(fd, SOL_SOCKET, SO_REUSEADDR))
+	if (!wl_getint(fd, SOL_SOCKET, SO_ACCEPTCONN) ||
+	    !wl_getint(fd, SOL_SOCKET, SO_REUSEADDR))
 		wl_fail("%s: not listening, or without SO_REUSEADDR", what);
 	if (port_of(fd) != port)
 		wl_fail("%s: on port %d, want %d", what, port_of(fd), port);
@@ -403,7 +387,7 @@ static void check_listener(int fd, int port, int backlog, int v6only,
 	    (int)ti.tcpi_sacked != backlog)
 		wl_fail("%s: backlog %u, want %d", what, ti.tcpi_sacked,
 			backlog);
-	if (v6only >= 0 && getint(fd, IPPROTO_IPV6, IPV6_V6ONLY) != v6only)
+	if (v6only >= 0 && wl_getint(fd, IPPROTO_IPV6, IPV6_V6ONLY) != v6only)
 		wl_fail("%s: IPV6_V6ONLY is not %d", what, v6only);
 }
 
@@ -445,14 +429,14 @@ static void check_idle(struct parent *p)
 	    !lg.l_onoff || lg.l_linger != 3)
 		wl_fail("idle: SO_LINGER %d %d", lg.l_onoff, lg.l_linger);
 	if (port_of(p->idle) != p->port_idle ||
-	    getint(p->idle, SOL_SOCKET, SO_ACCEPTCONN))
+	    wl_getint(p->idle, SOL_SOCKET, SO_ACCEPTCONN))
 		wl_fail("idle: not bound to port %d, or listening",
 			p->port_idle);
-	if (getint(p->idle, SOL_SOCKET, SO_RCVBUF) != p->rcvbuf ||
-	    getint(p->idle, SOL_SOCKET, SO_SNDBUF) != p->sndbuf)
+	if (wl_getint(p->idle, SOL_SOCKET, SO_RCVBUF) != p->rcvbuf ||
+	    wl_getint(p->idle, SOL_SOCKET, SO_SNDBUF) != p->sndbuf)
 		wl_fail("idle: buffers %d/%d, want %d/%d",
-			getint(p->idle, SOL_SOCKET, SO_RCVBUF),
-			getint(p->idle, SOL_SOCKET, SO_SNDBUF), p->rcvbuf,
+			wl_getint(p->idle, SOL_SOCKET, SO_RCVBUF),
+			wl_getint(p->idle, SOL_SOCKET, SO_SNDBUF), p->rcvbuf,
 			p->sndbuf);
 	check_opts(p->free, free_opts, ARRAY_SIZE(free_opts), "free");
 	if (port_of(p->free))
@@ -469,11 +453,11 @@ static void parent_check(struct parent *p)
 	try_listener(p->l6, AF_INET6, "::1", p->port6, "l6");
 	try_listener(p->l6o, AF_INET6, "::1", p->port6o, "l6o");
 	check_idle(p);
-	if (getint(p->a, IPPROTO_TCP, TCP_NODELAY) != 1 ||
+	if (wl_getint(p->a, IPPROTO_TCP, TCP_NODELAY) != 1 ||
 	    !(fcntl(p->a, F_GETFL) & O_NONBLOCK))
 		wl_fail("a: TCP_NODELAY or O_NONBLOCK lost");
-	if (getint(p->b.fd, SOL_SOCKET, SO_KEEPALIVE) != 1 ||
-	    getint(p->b.fd, IPPROTO_TCP, TCP_KEEPCNT) != 4)
+	if (wl_getint(p->b.fd, SOL_SOCKET, SO_KEEPALIVE) != 1 ||
+	    wl_getint(p->b.fd, IPPROTO_TCP, TCP_KEEPCNT) != 4)
 		wl_fail("b: SO_KEEPALIVE or TCP_KEEPCNT lost");
 	check_mapped(p->b.fd, "b");
 	check_negotiated(p->a, &p->na, "a");

@@ -35,20 +35,14 @@ struct pair {
 
 static unsigned char pat[251];	/* 0, 1, ... 250: filled in main */
 
-static void setint(int fd, int level, int name, int v)
-{
-	if (setsockopt(fd, level, name, &v, sizeof(v)))
-		wl_fail("setsockopt %d/%d: %s", level, name, strerror(errno));
-}
-
 static int small_socket(int family)
 {
 	int fd = socket(family, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		wl_fail("socket: %s", strerror(errno));
-	setint(fd, SOL_SOCKET, SO_RCVBUF, RCVBUF);
-	setint(fd, SOL_SOCKET, SO_SNDBUF, SNDBUF);
+	wl_setint(fd, SOL_SOCKET, SO_RCVBUF, RCVBUF);
+	wl_setint(fd, SOL_SOCKET, SO_SNDBUF, SNDBUF);
 	return fd;
 }
 

@@ -43,22 +43,6 @@ struct udp {
 	unsigned char big[BIG];
 };
 
-static void setint(int fd, int level, int name, int v)
-{
-	if (setsockopt(fd, level, name, &v, sizeof(v)))
-		wl_fail("setsockopt %d/%d: %s", level, name, strerror(errno));
-}
-
-static int getint(int fd, int level, int name)
-{
-	socklen_t l = sizeof(int);
-	int v = -1;
-
-	if (getsockopt(fd, level, name, &v, &l))
-		wl_fail("getsockopt %d/%d: %s", level, name, strerror(errno));
-	return v;
-}
-
 static void name_of(struct ep *e)
 {
 	e->len = sizeof(e->addr);
@@ -82,7 +66,7 @@ static void make(struct ep *e, int family, const char *ip, int want)
 		r = bind(e->fd, (struct sockaddr *)&s4, sizeof(s4));
 	} else if (ip) {
 		if (strcmp(ip, "::"))
-			setint(e->fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+			wl_setint(e->fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
 		inet_pton(AF_INET6, ip, &s6.sin6_addr);
 		r = bind(e->fd, (struct sockaddr *)&s6, sizeof(s6));
 	}
@@ -217,10 +201,10 @@ static void setup(struct udp *u)
 	make(&u->s2, AF_INET, NULL, 7);
 	make(&u->s6, AF_INET6, "::1", 8);
 	make(&u->us, AF_INET, "127.0.0.1", 9);
-	setint(u->s1.fd, SOL_SOCKET, SO_BROADCAST, 1);
-	setint(u->s6.fd, IPPROTO_IPV6, IPV6_TCLASS, 0x28);
-	setint(u->s6.fd, SOL_SOCKET, SO_RCVBUF, RCVBUF);
-	u->rcvbuf = getint(u->s6.fd, SOL_SOCKET, SO_RCVBUF);
+	wl_setint(u->s1.fd, SOL_SOCKET, SO_BROADCAST, 1);
+	wl_setint(u->s6.fd, IPPROTO_IPV6, IPV6_TCLASS, 0x28);
+	wl_setint(u->s6.fd, SOL_SOCKET, SO_RCVBUF, RCVBUF);
+	u->rcvbuf = wl_getint(u->s6.fd, SOL_SOCKET, SO_RCVBUF);
 	if (connect(u->uc.fd, (struct sockaddr *)&u->s1.addr, u->s1.len))
 		wl_fail("connect uc: %s", strerror(errno));
 	/* the first datagrams of u4: s2's, one of a socket closed since,
@@ -271,11 +255,11 @@ static void check_rest(struct udp *u)
 	if (getpeername(u->uc.fd, (struct sockaddr *)&now, &l) ||
 	    !same_sender(&now, &u->s1.addr))
 		wl_fail("uc: not connected to s1");
-	if (getint(u->s1.fd, SOL_SOCKET, SO_BROADCAST) != 1 ||
-	    getint(u->s6.fd, IPPROTO_IPV6, IPV6_TCLASS) != 0x28 ||
-	    getint(u->s6.fd, IPPROTO_IPV6, IPV6_V6ONLY) != 1 ||
-	    getint(u->u6.fd, IPPROTO_IPV6, IPV6_V6ONLY) != 0 ||
-	    getint(u->s6.fd, SOL_SOCKET, SO_RCVBUF) != u->rcvbuf)
+	if (wl_getint(u->s1.fd, SOL_SOCKET, SO_BROADCAST) != 1 ||
+	    wl_getint(u->s6.fd, IPPROTO_IPV6, IPV6_TCLASS) != 0x28 ||
+	    wl_getint(u->s6.fd, IPPROTO_IPV6, IPV6_V6ONLY) != 1 ||
+	    wl_getint(u->u6.fd, IPPROTO_IPV6, IPV6_V6ONLY) != 0 ||
+	    wl_getint(u->s6.fd, SOL_SOCKET, SO_RCVBUF) != u->rcvbuf)
 		wl_fail("an option was lost");
 	l = sizeof(now);
 	if (getsockname(u->s2.fd, (struct sockaddr *)&now, &l) ||

@@ -258,6 +258,23 @@ static inline int wl_try_send(int fd, const void *buf, size_t len,
 	wl_fail("%s: send gave %zd (%s)", what, n, strerror(errno));
 }
 
+/* An int socket option, set or read; failing fails. */
+static inline void wl_setint(int fd, int level, int name, int v)
+{
+	if (setsockopt(fd, level, name, &v, sizeof(v)))
+		wl_fail("setsockopt %d/%d: %s", level, name, strerror(errno));
+}
+
+static inline int wl_getint(int fd, int level, int name)
+{
+	socklen_t l = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, level, name, &v, &l))
+		wl_fail("getsockopt %d/%d: %s", level, name, strerror(errno));
+	return v;
+}
+
 static inline uint64_t wl_xorshift64(uint64_t *s)
 {
 	uint64_t x = *s;
