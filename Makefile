@@ -21,7 +21,7 @@ ARCH     ?= $(shell uname -m)
 # Debian packages: build, tests, man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux \
+	    util-linux redis-server \
 	    libc6-dev
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 

@@ -47,7 +47,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper inet inet-kill tcp-close udp)
+	   serve-tamper inet inet-kill tcp-close udp redis)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -57,7 +57,7 @@ CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="kfd-outside check serve-sweep "
-CKPT_ONLY+="inet inet-kill tcp-close "
+CKPT_ONLY+="inet inet-kill tcp-close redis "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -1944,6 +1944,70 @@ t_udp() {
 	need "$WLB/udp"
 	HOOK_DUMPED=udp_queued
 	wl_test "$WLB/udp"
+}
+
+# redis-server with 20,000 keys and a redis-cli connected to it, both
+# children of one bash, which counts and INCRs a key through the client
+# as it goes: the tree is dumped live, ends (SHUTDOWN), and is restored
+# twice; each time the same client carries on (its INCRs go on from where
+# they were), DBSIZE and values are right, and a new client connects.
+t_redis() {
+	local port
+	need "$CKPT" "$RESTORE"
+	command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
+		fail "redis-server or redis-cli is missing (make deps)"
+	port=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+		fail "no free port"
+	mkfifo "$D/nap"
+	start_wl bash -c '
+fail() { echo "FAIL: $*" >&2; exit 1; }
+port=$1
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+	--dir "$PWD" --logfile "$PWD/redis.log" &
+srv=$!
+for i in $(seq 100); do
+	[[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && break
+	sleep 0.1
+done
+for i in $(seq 0 19999); do echo "SET k$i v$i"; done |
+	redis-cli -p "$port" --pipe >/dev/null || fail "SET"
+coproc CLI { exec redis-cli -p "$port"; }
+exec 3>>count 4<>nap
+ask() {
+	echo "$1" >&"${CLI[1]}"
+	read -r -t 60 REPLY <&"${CLI[0]}" || fail "no reply to $1"
+}
+n=0
+while :; do
+	echo "$n" >&3
+	n=$((n + 1))
+	ask "INCR counter"
+	[[ $REPLY == "$n" ]] || fail "INCR gave $REPLY, want $n"
+	((n == 5)) && { echo $$ >ready.tmp; mv ready.tmp ready; }
+	((n > 5)) && [[ -e stop ]] && break
+	read -r -t 0.02 -u 4
+done
+ask DBSIZE
+[[ $REPLY == 20001 ]] || fail "DBSIZE $REPLY"
+ask "GET k12345"
+[[ $REPLY == v12345 ]] || fail "GET k12345 gave $REPLY"
+[[ $(redis-cli -p "$port" GET k19999) == v19999 ]] || fail "a new client"
+redis-cli -p "$port" SHUTDOWN NOSAVE
+wait "$srv"
+exec {CLI[1]}>&-
+wait' bash "$port"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 2 ]] ||
+		fail "bash has children '$TREE_KIDS', want redis-server and redis-cli"
+	wait_count_above 30 60 "$JOB"
+	dump_tree_live
+	grep -q "^file [0-9]*: tcp .* listening 127.0.0.1:$port " "$D/inspect.out" &&
+	grep -q "^file [0-9]*: tcp .* established 127.0.0.1:$port " "$D/inspect.out" ||
+		fail "inspect shows no redis listener or connection:" \
+		     "$(grep tcp "$D/inspect.out")"
+	end_dumped_tree
+	restore_twice
 }
 
 wait_for_file() {
