@@ -47,7 +47,7 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper inet inet-kill tcp-close udp redis)
+	   serve-tamper inet inet-kill tcp-close udp redis inet-refused)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -57,7 +57,7 @@ CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="kfd-outside check serve-sweep "
-CKPT_ONLY+="inet inet-kill tcp-close redis "
+CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -2008,6 +2008,52 @@ wait' bash "$port"
 		     "$(grep tcp "$D/inspect.out")"
 	end_dumped_tree
 	restore_twice
+}
+
+# What restore could not give back is refused by name (exit 70), each
+# time in a new process left running: a TCP listener with a connection
+# not yet accepted (its client in the same process), a TCP connection
+# reset by its peer (CLOSE), a raw socket.
+t_inet-refused() {
+	local py mode why
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT"
+	for mode in pending closed raw; do
+		case $mode in
+		pending) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with 1 connections not yet accepted" ;;
+		closed) why="a TCP socket on [^,]*, already closed" ;;
+		raw) why="an IPv4 socket of another protocol than TCP or UDP" ;;
+		esac
+		rm -f "$D"/{ready,count,stop}
+		start_wl "$py" -c '
+import runpy, socket, sys
+mode = sys.argv.pop(1)
+if mode != "raw":
+    l = socket.socket()
+    l.bind(("127.0.0.1", 0))
+    l.listen(4)
+    c = socket.create_connection(l.getsockname())
+if mode == "closed":
+    s = l.accept()[0]
+    c.send(b"x")
+    s.close()
+    try:
+        c.recv(1)
+    except ConnectionResetError:
+        pass
+    l.close()
+if mode == "raw":
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+runpy.run_path(sys.argv[1], run_name="__main__")' "$mode" "$WLS/counter.py"
+		wait_count_above 8 60 "$JOB"
+		expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+		grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is $why, which is not supported$" \
+			"$D/cmd.err" ||
+			fail "the refusal ($mode) does not say why: $(cat "$D/cmd.err")"
+		one_line_err "attach ($mode)"
+		refused_runs_on
+	done
 }
 
 wait_for_file() {
