@@ -132,6 +132,8 @@ static const char *file_kind_name(uint32_t kind)
 		return "tcp";
 	case IMG_FILE_UDP:
 		return "udp";
+	case IMG_FILE_NETLINK:
+		return "netlink";
 	}
 	return "?";
 }
@@ -258,6 +260,19 @@ static void print_inet(const struct img_file *f)
 	putchar('\n');
 }
 
+/* file 3: netlink ino 99 protocol 0 port 1234 groups 0x11 0 0 0 flags 02 */
+static void print_netlink(const struct img_file *f)
+{
+	const struct img_netlink *nl = &f->nl;
+	int i;
+
+	printf("file %u: netlink ino %" PRIu64 " protocol %u port %u groups",
+	       f->id, f->ino, nl->protocol, nl->portid);
+	for (i = 0; i < IMG_NL_GROUP_WORDS; i++)
+		printf(" %#" PRIx64, nl->groups[i]);
+	printf(" flags %#o opts %#x\n", f->flags, nl->opts);
+}
+
 /* What an eventfd ... inotify holds: one line, and one per watch. */
 static void print_kfd(const struct img_file *f)
 {
@@ -305,6 +320,10 @@ static void print_files(const struct image *img)
 		}
 		if (img_inet_kind(f->kind)) {
 			print_inet(f);
+			continue;
+		}
+		if (f->kind == IMG_FILE_NETLINK) {
+			print_netlink(f);
 			continue;
 		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
@@ -658,6 +677,11 @@ static void json_files(const struct image *img)
 			json_unix(&f->sk);
 		if (img_inet_kind(f->kind))
 			json_inet(f);
+		if (f->kind == IMG_FILE_NETLINK) {
+			json_u64(0, "protocol", f->nl.protocol);
+			json_u64(0, "portid", f->nl.portid);
+			json_hex(0, "groups", f->nl.groups[0]);
+		}
 		json_kfd(f);
 		putchar('}');
 	}

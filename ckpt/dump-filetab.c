@@ -305,7 +305,8 @@ static const char *why_out(struct dump_tree *t, const struct img_fd *f,
 static int leads_out(const struct dump_file *df)
 {
 	return df->f.kind == IMG_FILE_PIPE || df->f.kind == IMG_FILE_FIFO ||
-	       df->f.kind == IMG_FILE_UNIX || img_inet_kind(df->f.kind);
+	       df->f.kind == IMG_FILE_UNIX || img_inet_kind(df->f.kind) ||
+	       df->f.kind == IMG_FILE_NETLINK;
 }
 
 static int settle_outside(struct dump_tree *t)

@@ -131,6 +131,9 @@ int dump_inet_probe(struct dump_file *df, int sk) __must_check;
 void dump_inet_settle(struct dump_tree *t);
 int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
+/* dump-netlink.c: what the netlink socket sk of df is (sets why, or the
+ * kind and fields) */
+int dump_netlink_probe(struct dump_file *df, int sk) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;

@@ -1,7 +1,8 @@
 /*
  * Unix sockets in the tree's file table (dump-filetab.c): what each one is
  * (sock_diag: type, state, bound name, peer, queue length), its options,
- * and its receive queue. TCP and UDP sockets go to dump-inet.c.
+ * and its receive queue. TCP and UDP sockets go to dump-inet.c, netlink
+ * sockets to dump-netlink.c.
  *
  * ckpt takes its own duplicate of each socket with pidfd_getfd(2). The
  * duplicate is the frozen process's socket itself, so it is only ever
@@ -43,7 +44,7 @@
 #define K_LISTEN	10
 
 #define ONLY_UNIX	"only unix sockets within the tree are supported"
-#define ONLY_KINDS	"only unix, TCP and UDP sockets are supported"
+#define ONLY_KINDS	"only unix, TCP, UDP and netlink sockets are supported"
 
 struct unix_info {
 	uint32_t type, state, peer, rqueue, wqueue, shutdown;
@@ -321,6 +322,10 @@ static int probe_one(struct dump_file *df)
 	dom = sock_domain(sk);
 	if (dom == AF_INET || dom == AF_INET6) {
 		ret = dump_inet_probe(df, sk);	/* dump-inet.c */
+		goto out;
+	}
+	if (dom == AF_NETLINK) {
+		ret = dump_netlink_probe(df, sk);	/* dump-netlink.c */
 		goto out;
 	}
 	if (dom != AF_UNIX) {

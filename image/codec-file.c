@@ -18,7 +18,7 @@ static int file_kind_known(uint32_t kind)
 {
 	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
 	       kind == IMG_FILE_REG || img_kfd_kind(kind) ||
-	       img_inet_kind(kind);
+	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK;
 }
 
 static int file_kind_has_path(uint32_t kind)
@@ -57,6 +57,7 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 		enc_unix(e, &f->sk);
 	img_enc_kfd(e, f);
 	img_enc_inet(e, f);
+	img_enc_netlink(e, f);
 	return e->err ? -1 : 0;
 }
 
@@ -120,6 +121,7 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	dec_u64(d, &f->pos);
 	img_dec_kfd(d, f);
 	img_dec_inet(d, f);
+	img_dec_netlink(d, f);
 	dec_check(d, f->id > 0, "file id 0");
 	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
 		  f->kind);

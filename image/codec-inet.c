@@ -2,11 +2,13 @@
  * codec-inet: the FILE fields of TCP and UDP sockets, which follow the
  * fields every FILE has: the family, the state, the bound and connected
  * addresses, the socket options that differ from a new socket's and, for
- * a TCP connection, what TCP_REPAIR gives of it. The decoder checks what
+ * a TCP connection, what TCP_REPAIR gives of it; and those of netlink
+ * sockets (protocol, port id, groups, options). The decoder checks what
  * one record can say; what the queues and the two ends of a connection
  * say together is checked once every FILE is in (semantics-inet.c).
  */
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -314,6 +316,68 @@ void img_dec_inet(struct dec *d, struct img_file *f)
 		  "file %u: bad device name", f->id);
 	if (!d->failed && img_tcp_connection(f))
 		dec_tcp(d, f);
+}
+
+/* ---- netlink ------------------------------------------------------------ */
+
+/* The protocols whose sockets hold nothing but what is kept here. */
+static int nl_protocol_ok(uint32_t p)
+{
+	return p == NETLINK_ROUTE || p == NETLINK_SOCK_DIAG ||
+	       p == NETLINK_KOBJECT_UEVENT || p == NETLINK_GENERIC;
+}
+
+/* NETLINK: u32 protocol type portid; 4 x u64 groups; u32 dst_portid
+ * dst_group opts rcvbuf sndbuf */
+void img_enc_netlink(struct enc *e, const struct img_file *f)
+{
+	const struct img_netlink *nl = &f->nl;
+	int i;
+
+	if (f->kind != IMG_FILE_NETLINK)
+		return;
+	enc_u32(e, nl->protocol);
+	enc_u32(e, nl->type);
+	enc_u32(e, nl->portid);
+	for (i = 0; i < IMG_NL_GROUP_WORDS; i++)
+		enc_u64(e, nl->groups[i]);
+	enc_u32(e, nl->dst_portid);
+	enc_u32(e, nl->dst_group);
+	enc_u32(e, nl->opts);
+	enc_u32(e, nl->rcvbuf);
+	enc_u32(e, nl->sndbuf);
+}
+
+void img_dec_netlink(struct dec *d, struct img_file *f)
+{
+	struct img_netlink *nl = &f->nl;
+	int i;
+
+	if (f->kind != IMG_FILE_NETLINK)
+		return;
+	dec_u32(d, &nl->protocol);
+	dec_u32(d, &nl->type);
+	dec_u32(d, &nl->portid);
+	for (i = 0; i < IMG_NL_GROUP_WORDS; i++)
+		dec_u64(d, &nl->groups[i]);
+	dec_u32(d, &nl->dst_portid);
+	dec_u32(d, &nl->dst_group);
+	dec_u32(d, &nl->opts);
+	dec_u32(d, &nl->rcvbuf);
+	dec_u32(d, &nl->sndbuf);
+	dec_check(d, nl_protocol_ok(nl->protocol),
+		  "file %u: netlink protocol %u", f->id, nl->protocol);
+	dec_check(d, nl->type == SOCK_RAW || nl->type == SOCK_DGRAM,
+		  "file %u: bad socket type %u", f->id, nl->type);
+	dec_check(d, !(nl->opts & ~IMG_NL_ALL_OPTS),
+		  "file %u: bad netlink options %#x", f->id, nl->opts);
+	dec_check(d, nl->dst_group <= 64 * IMG_NL_GROUP_WORDS,
+		  "file %u: connected to group %u", f->id, nl->dst_group);
+	dec_check(d, nl->rcvbuf <= IMG_MAX_SOCKBUF &&
+		  nl->sndbuf <= IMG_MAX_SOCKBUF,
+		  "file %u: socket buffers too large", f->id);
+	dec_check(d, !f->pipe_size && !f->pos,
+		  "file %u: a pipe size or offset on a socket", f->id);
 }
 
 void img_inet_free(struct img_file *f)

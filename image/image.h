@@ -282,6 +282,7 @@ enum img_file_kind {
 				 * offset), reopened by path at pos */
 	IMG_FILE_TCP = 10,	/* a TCP socket, img_file.inet */
 	IMG_FILE_UDP = 11,	/* a UDP socket, img_file.inet */
+	IMG_FILE_NETLINK = 12,	/* a netlink socket, img_file.nl */
 };
 
 /* img_unix.state */
@@ -397,6 +398,27 @@ struct img_inet {
 	struct img_tcp tcp;	/* TCP, ESTABLISHED and after only */
 };
 
+/*
+ * A netlink socket: bound again with its port id, groups and options. The
+ * messages queued in it are not kept: the kernel drops netlink messages
+ * when a socket's buffer is full, which programs must expect anyway.
+ */
+#define IMG_NL_GROUP_WORDS	4	/* groups 1 to 256 */
+/* img_netlink.opts: the SOL_NETLINK flags, bit n for option n */
+#define IMG_NL_ALL_OPTS		((1u << 3) | (1u << 4) | (1u << 5) | \
+				 (1u << 8) | (1u << 10) | (1u << 11) | \
+				 (1u << 12))
+
+struct img_netlink {
+	uint32_t protocol;	/* NETLINK_ROUTE, _SOCK_DIAG, _GENERIC ... */
+	uint32_t type;		/* SOCK_RAW or SOCK_DGRAM */
+	uint32_t portid;	/* bound port id; 0 when not bound */
+	uint64_t groups[IMG_NL_GROUP_WORDS];	/* bit n-1 for group n */
+	uint32_t dst_portid, dst_group;	/* connect(2)ed to, or 0 */
+	uint32_t opts;		/* IMG_NL_ALL_OPTS */
+	uint32_t rcvbuf, sndbuf;	/* 0: a new socket's */
+};
+
 /* One file an epoll watches: EPOLL_CTL_ADD of file under fd number tfd
  * (the kernel keys a watch by file and number: the process's later
  * EPOLL_CTL_MOD and _DEL name that number). */
@@ -446,6 +468,7 @@ struct img_file {
 	uint64_t pos;		/* REG: the file offset */
 	struct img_unix sk;	/* UNIX only */
 	struct img_inet inet;	/* TCP, UDP only */
+	struct img_netlink nl;	/* NETLINK only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
 	struct {			/* EVENTFD */

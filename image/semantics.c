@@ -357,7 +357,7 @@ static int sem_file_data(struct rd *r, struct dec *d)
 			 id);
 		return -1;
 	}
-	if (img_kfd_kind(f->kind)) {
+	if (img_kfd_kind(f->kind) || f->kind == IMG_FILE_NETLINK) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u, which holds no bytes", id);
 		return -1;

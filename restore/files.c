@@ -12,7 +12,7 @@
  * writers had all gone delivers its bytes and then end of file.
  *
  * Unix sockets are made first, all together (sockets.c), then TCP and
- * UDP sockets (inet.c).
+ * UDP sockets (inet.c) and netlink sockets (netlink.c).
  * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c.
  */
 #include <sys/resource.h>
@@ -219,7 +219,8 @@ int restore_files_open(const struct image *img, int **out)
 	}
 	for (i = 0; i < img->nr_files; i++)
 		fds[i] = -1;
-	if (restore_sockets_open(img, fds) || restore_inet_open(img, fds)) {
+	if (restore_sockets_open(img, fds) || restore_inet_open(img, fds) ||
+	    restore_netlink_open(img, fds)) {
 		restore_files_close(fds, img->nr_files);
 		return -1;
 	}

@@ -47,7 +47,8 @@ ALL_TESTS=(counter counter-static threads threads-static python perl bash
 	   run-forward pipes bash-pipeline make ext-null run-interval run-fail
 	   shm shm-alone sockets sockets-tcp kfds kfds-single zombie
 	   zombie-late tree-kill sockets-backlog kfd-outside check serve-sweep
-	   serve-tamper inet inet-kill tcp-close udp redis inet-refused)
+	   serve-tamper inet inet-kill tcp-close udp redis inet-refused
+	   netlink)
 # tests that make no sense without ckpt
 CKPT_ONLY=" ckpt-restore exit-status detach bad-args bad-image sigterm "
 CKPT_ONLY+="target-dies dump-twice restore-again seccomp compress pipe "
@@ -57,7 +58,7 @@ CKPT_ONLY+="serve serve-faults serve-clients serve-tamper "
 CKPT_ONLY+="tree run-tree pipes bash-pipeline make ext-null shm "
 CKPT_ONLY+="sockets sockets-tcp sockets-backlog kfds zombie zombie-late tree-kill "
 CKPT_ONLY+="kfd-outside check serve-sweep "
-CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused "
+CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused netlink "
 CKPT_ONLY+="run run-restore run-forward run-interval run-fail "
 
 NO_CKPT=0
@@ -2054,6 +2055,24 @@ runpy.run_path(sys.argv[1], run_name="__main__")' "$mode" "$WLS/counter.py"
 		one_line_err "attach ($mode)"
 		refused_runs_on
 	done
+}
+
+# Netlink sockets (tests/workloads/netlink.c), routing and generic, bound
+# or not: after --kill and restore each has its port id (the PID for the
+# first), its groups (above 32 too), flags and buffer size again, and the
+# routing one answers a dump of the links.
+netlink_image() {
+	inspect "$D/img"
+	grep -q "^file [0-9]*: netlink .* protocol 0 port $PID groups 0x180000011 " \
+		"$D/inspect.out" ||
+		fail "inspect shows no routing socket on port $PID:" \
+		     "$(grep netlink "$D/inspect.out")"
+}
+
+t_netlink() {
+	need "$WLB/netlink"
+	HOOK_DUMPED=netlink_image
+	wl_test "$WLB/netlink"
 }
 
 wait_for_file() {

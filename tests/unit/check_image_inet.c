@@ -1,10 +1,11 @@
 /*
- * check_image_inet: TCP and UDP sockets in the image's file table: the
- * round trip of every field (options, a connection's TCP_REPAIR state,
- * its two queues, datagrams with their senders), and one refusal per
- * broken rule: a field out of range, a chunk out of place, a queue that
- * does not add up, a connection without its other end or whose sequence
- * numbers disagree with it.
+ * check_image_inet: TCP, UDP and netlink sockets in the image's file
+ * table: the round trip of every field (options, a connection's
+ * TCP_REPAIR state, its two queues, datagrams with their senders, a
+ * netlink socket's groups), and one refusal per broken rule: a field out
+ * of range, a chunk out of place, a queue that does not add up, a
+ * connection without its other end or whose sequence numbers disagree
+ * with it.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -519,6 +520,64 @@ START_TEST(test_tcp_half_closed)
 }
 END_TEST
 
+/* ---- netlink ------------------------------------------------------------ */
+
+static struct img_file netlink(uint32_t id)
+{
+	struct img_file f = {
+		.id = id, .kind = IMG_FILE_NETLINK, .flags = O_RDWR,
+		.dev = 8, .ino = 5000 + id,
+		.nl = { .protocol = 0, .type = SOCK_RAW, .portid = 4242,
+			.groups = { 0x180000011ull, 0, 0, 1ull << 63 },
+			.opts = 1u << 5 | 1u << 11, .rcvbuf = 600000 },
+	};
+
+	return f;
+}
+
+START_TEST(test_roundtrip_netlink)
+{
+	struct img_writer *w = begin();
+	struct img_file f = netlink(1);
+	struct image *img;
+
+	w_f(w, &f);
+	end_proc(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->files[0].kind, IMG_FILE_NETLINK);
+	ck_assert_mem_eq(&img->files[0].nl, &f.nl, sizeof(f.nl));
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_netlink)
+{
+	struct img_writer *w;
+	struct img_file f;
+
+	f = netlink(3);
+	f.nl.protocol = 9;	/* NETLINK_AUDIT */
+	expect_inet_refused(&f, "file 3: netlink protocol 9");
+	f = netlink(3);
+	f.nl.type = SOCK_STREAM;
+	expect_inet_refused(&f, "file 3: bad socket type 1");
+	f = netlink(3);
+	f.nl.opts = 1u << 1;
+	expect_inet_refused(&f, "file 3: bad netlink options 0x2");
+	f = netlink(3);
+	f.nl.dst_group = 300;
+	expect_inet_refused(&f, "file 3: connected to group 300");
+	f = netlink(3);
+	w = begin();
+	w_f(w, &f);
+	w_chunk(w, 3, "x", 0);
+	end_proc(w);
+	commit_expect_refused(w, "FILE_DATA of file 3, which holds no bytes");
+}
+END_TEST
+
 static Suite *image_inet_suite(void)
 {
 	Suite *s = suite_create("image-inet");
@@ -533,6 +592,8 @@ static Suite *image_inet_suite(void)
 	add(tc, test_refuse_tcp_queues);
 	add(tc, test_refuse_tcp_pairs);
 	add(tc, test_tcp_half_closed);
+	add(tc, test_roundtrip_netlink);
+	add(tc, test_refuse_netlink);
 	return s;
 }
 
