@@ -19,6 +19,8 @@
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -208,6 +210,29 @@ static int probe_timerfd_ticks(void)
 	return ret ? -1 : 0;
 }
 
+/* TCP connections read and rebuilt in repair mode (CAP_NET_ADMIN). */
+static int probe_tcp_repair(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1, ret;
+
+	if (fd < 0)
+		return -1;
+	ret = setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on));
+	close(fd);
+	return ret;
+}
+
+/* Datagrams put back from their senders' addresses (CAP_NET_RAW). */
+static int probe_raw_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 static const struct feature features[] = {
 	{ "ptrace-seize", 1, probe_seize },
 	{ "process-vm-readv", 1, probe_vm_readv },
@@ -221,6 +246,8 @@ static const struct feature features[] = {
 	{ "pidfd-getfd", 0, probe_pidfd_getfd },
 	{ "sock-diag", 0, probe_sock_diag },
 	{ "timerfd-set-ticks", 0, probe_timerfd_ticks },
+	{ "tcp-repair", 0, probe_tcp_repair },
+	{ "raw-socket", 0, probe_raw_socket },
 };
 
 static int exec_check(int argc, char **argv)

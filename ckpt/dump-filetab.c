@@ -305,7 +305,8 @@ static const char *why_out(struct dump_tree *t, const struct img_fd *f,
 static int leads_out(const struct dump_file *df)
 {
 	return df->f.kind == IMG_FILE_PIPE || df->f.kind == IMG_FILE_FIFO ||
-	       df->f.kind == IMG_FILE_UNIX;
+	       df->f.kind == IMG_FILE_UNIX || img_inet_kind(df->f.kind) ||
+	       df->f.kind == IMG_FILE_NETLINK;
 }
 
 static int settle_outside(struct dump_tree *t)
@@ -522,7 +523,7 @@ int dump_tree_files(struct dump_tree *t)
 	if (dump_sockets_probe(t) || settle_outside(t))
 		return -1;
 	compact_files(t);
-	if (read_pipes(t) || dump_sockets_read(t))
+	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t))
 		return -1;
 	return dump_kfds(t);
 }

@@ -117,6 +117,24 @@ void dump_free_files(struct dump_tree *t);
  * that cannot be kept), then their receive queues */
 int dump_sockets_probe(struct dump_tree *t) __must_check;
 int dump_sockets_read(struct dump_tree *t) __must_check;
+/* the first call sets why (later ones keep it): the whole reason */
+void dump_set_why(struct dump_file *df, const char *fmt, ...) __printf(2, 3);
+/* our own duplicate of the fd df names (pidfd_getfd), or -1 */
+int dump_grab_fd(const struct dump_file *df);
+int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
+		   uint32_t flags) __must_check;
+/* dump-inet.c: TCP and UDP sockets. probe: what the socket sk of df is
+ * (sets why, or the kind and fields); settle: a connection whose other
+ * end is not kept is not kept either; read: the queues and connection
+ * state; silence: every connection of the table in repair mode (on) or
+ * out of it, so that killing the tree closes them without a word */
+int dump_inet_probe(struct dump_file *df, int sk) __must_check;
+void dump_inet_settle(struct dump_tree *t);
+int dump_inet_read(struct dump_tree *t) __must_check;
+int dump_inet_silence(struct dump_tree *t, int on) __must_check;
+/* dump-netlink.c: what the netlink socket sk of df is (sets why, or the
+ * kind and fields) */
+int dump_netlink_probe(struct dump_file *df, int sk) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;

@@ -1,7 +1,8 @@
 /*
  * Unix sockets in the tree's file table (dump-filetab.c): what each one is
  * (sock_diag: type, state, bound name, peer, queue length), its options,
- * and its receive queue.
+ * and its receive queue. TCP and UDP sockets go to dump-inet.c, netlink
+ * sockets to dump-netlink.c.
  *
  * ckpt takes its own duplicate of each socket with pidfd_getfd(2). The
  * duplicate is the frozen process's socket itself, so it is only ever
@@ -10,7 +11,7 @@
  * not read sits in the peer's receive queue, so the receive queues of all
  * the sockets cover both directions of every connection.
  *
- * What cannot come back is refused: a socket that is not a unix one, or
+ * What cannot come back is refused: a socket of another family, or
  * whose peer is not in the tree (on fds 0-2 such a socket is the plumbing
  * of whoever started the job and restore hands over its own, see
  * dump-filetab.c), a listening socket with connections not yet accepted
@@ -43,6 +44,7 @@
 #define K_LISTEN	10
 
 #define ONLY_UNIX	"only unix sockets within the tree are supported"
+#define ONLY_KINDS	"only unix, TCP, UDP and netlink sockets are supported"
 
 struct unix_info {
 	uint32_t type, state, peer, rqueue, wqueue, shutdown;
@@ -50,8 +52,7 @@ struct unix_info {
 	int bad_name;		/* an abstract name with a NUL in it */
 };
 
-static void __printf(2, 3) set_why(struct dump_file *df, const char *fmt,
-				   ...)
+void dump_set_why(struct dump_file *df, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -63,8 +64,7 @@ static void __printf(2, 3) set_why(struct dump_file *df, const char *fmt,
 	va_end(ap);
 }
 
-/* Our own duplicate of the fd df names, or -1. */
-static int grab_fd(const struct dump_file *df)
+int dump_grab_fd(const struct dump_file *df)
 {
 	int pfd, fd;
 
@@ -198,57 +198,6 @@ static const char *type_name(uint32_t type)
 	return "unknown";
 }
 
-static void inet_addr_str(const struct sockaddr_storage *ss, char *out,
-			  size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned int port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		port = ntohs(s4->sin_port);
-		snprintf(out, len, "%s:%u", a, port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		port = ntohs(s6->sin6_port);
-		snprintf(out, len, "[%s]:%u", a, port);
-	}
-}
-
-/* "a TCP connection to 10.0.0.1:80", "a UDP socket on 0.0.0.0:53"... */
-static void describe_inet(int sk, char *out, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int proto = 0, listening = 0;
-	socklen_t ol = sizeof(int);
-	const char *pn;
-	char a[80];
-
-	getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &proto, &ol);
-	ol = sizeof(int);
-	getsockopt(sk, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol);
-	pn = proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" :
-		"IP";
-	if (!getpeername(sk, (struct sockaddr *)&ss, &sl)) {
-		inet_addr_str(&ss, a, sizeof(a));
-		snprintf(out, len, "a %s connection to %s", pn, a);
-		return;
-	}
-	sl = sizeof(ss);
-	if (getsockname(sk, (struct sockaddr *)&ss, &sl)) {
-		snprintf(out, len, "a %s socket", pn);
-		return;
-	}
-	inet_addr_str(&ss, a, sizeof(a));
-	snprintf(out, len, "a %s socket %s %s", pn,
-		 listening ? "listening on" : "on", a);
-}
-
 static void describe_other(int sk, char *out, size_t len)
 {
 	socklen_t ol = sizeof(int);
@@ -256,10 +205,6 @@ static void describe_other(int sk, char *out, size_t len)
 
 	getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &ol);
 	switch (dom) {
-	case AF_INET:
-	case AF_INET6:
-		describe_inet(sk, out, len);
-		return;
 	case AF_NETLINK:
 		snprintf(out, len, "a netlink socket");
 		return;
@@ -340,12 +285,12 @@ static int fill_unix(struct dump_file *df, const struct unix_info *ui)
 	struct img_unix *u = &df->f.sk;
 
 	if (ui->state == K_LISTEN && ui->rqueue) {
-		set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
+		dump_set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
 			(unsigned long long)df->f.ino, ui->name, ui->rqueue);
 		return 0;
 	}
 	if (ui->bad_name) {
-		set_why(df, "socket:[%llu] has an abstract name with a NUL byte, which is not supported",
+		dump_set_why(df, "socket:[%llu] has an abstract name with a NUL byte, which is not supported",
 			(unsigned long long)df->f.ino);
 		return 0;
 	}
@@ -367,16 +312,25 @@ static int probe_one(struct dump_file *df)
 {
 	struct unix_info ui;
 	char what[160];
-	int sk, ret = -1;
+	int sk, dom, ret = -1;
 
-	sk = grab_fd(df);
+	sk = dump_grab_fd(df);
 	if (sk < 0) {
 		pr_perror("can't take a copy of fd %d of %d", df->fd, df->pid);
 		return -1;
 	}
-	if (sock_domain(sk) != AF_UNIX) {
+	dom = sock_domain(sk);
+	if (dom == AF_INET || dom == AF_INET6) {
+		ret = dump_inet_probe(df, sk);	/* dump-inet.c */
+		goto out;
+	}
+	if (dom == AF_NETLINK) {
+		ret = dump_netlink_probe(df, sk);	/* dump-netlink.c */
+		goto out;
+	}
+	if (dom != AF_UNIX) {
 		describe_other(sk, what, sizeof(what));
-		set_why(df, "socket:[%llu] is %s; " ONLY_UNIX,
+		dump_set_why(df, "socket:[%llu] is %s; " ONLY_KINDS,
 			(unsigned long long)df->f.ino, what);
 		ret = 0;
 		goto out;
@@ -472,7 +426,7 @@ static void peer_outside(struct dump_file *df)
 		snprintf(name, sizeof(name), " (%s)", pi.name);
 	if (!holder_of(df->f.sk.peer, &pid, &fd))
 		snprintf(who, sizeof(who), " of process %d (fd %d)", pid, fd);
-	set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree; "
+	dump_set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree; "
 		ONLY_UNIX, (unsigned long long)df->f.ino,
 		type_name(df->f.sk.type), (unsigned long long)df->f.sk.peer,
 		name, who);
@@ -510,13 +464,14 @@ int dump_sockets_probe(struct dump_tree *t)
 			return -1;
 	}
 	settle_peers(t);
+	dump_inet_settle(t);
 	return 0;
 }
 
 /* ---- the receive queues ------------------------------------------------- */
 
-static int add_chunk(struct img_file *f, const void *buf, uint32_t len,
-		     uint32_t flags)
+int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
+		   uint32_t flags)
 {
 	struct img_chunk *n = realloc(f->chunks,
 				      (f->nr_chunks + 1) * sizeof(*n));
@@ -596,7 +551,7 @@ static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
 				errno = EIO;
 			return -1;
 		}
-		if (add_chunk(f, buf, n, 0))
+		if (dump_add_chunk(f, buf, n, 0))
 			return -1;
 		got += n;
 	}
@@ -622,7 +577,7 @@ static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
 			return errno == EAGAIN ? 0 : -1;
 		if (n == 0 && (f->sk.shutdown & IMG_SHUT_RD))
 			return 0;
-		if (add_chunk(f, buf, n, fl & MSG_TRUNC ? 0 : IMG_CHUNK_EOR))
+		if (dump_add_chunk(f, buf, n, fl & MSG_TRUNC ? 0 : IMG_CHUNK_EOR))
 			return -1;
 	}
 	errno = E2BIG;
@@ -668,7 +623,7 @@ static int read_queue(struct dump_file *df)
 		return -1;
 	if (df->f.sk.type == SOCK_STREAM && !ui.rqueue)
 		return 0;
-	sk = grab_fd(df);
+	sk = dump_grab_fd(df);
 	if (sk < 0)
 		return -1;
 	ret = peek_queue(&df->f, sk, ui.rqueue);

@@ -421,8 +421,15 @@ enum dump_result dump_process(const struct dump_opts *o)
 	}
 	w = NULL;
 	fault_point("committed");
+	/* TCP connections then close without a word (dump-inet-queues.c) */
+	if (o->kill && dump_inet_silence(&t, 1))
+		pr_warn("killing %d may close some of its TCP connections as usual",
+			o->pid);
 	if (o->kill && release_all(&t, 1)) {
 		pr_perror("can't kill %d after the dump", o->pid);
+		if (dump_inet_silence(&t, 0))
+			pr_err("TCP connections of %d may be left in repair mode",
+			       o->pid);
 		goto err;
 	}
 	res = DUMP_OK;

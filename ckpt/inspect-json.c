@@ -4,6 +4,7 @@
  * any byte that is not UTF-8 (paths may hold any) becomes U+FFFD, so that
  * the document is always valid.
  */
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -189,6 +190,34 @@ static void json_fd(const struct img_fd *f)
 	putchar('}');
 }
 
+static void json_inet(const struct img_file *f)
+{
+	const struct img_inet *in = &f->inet;
+	char a[64];
+	uint32_t i;
+
+	json_u64(0, "family", in->family == AF_INET ? 4 : 6);
+	json_kstr(0, "state", inspect_inet_state(in->state));
+	json_kstr(0, "local", inspect_sock_addr(in, 0, a, sizeof(a)));
+	json_kstr(0, "peer", in->peer_port ? inspect_sock_addr(in, 1, a, sizeof(a)) :
+		  NULL);
+	json_u64(0, "backlog", in->backlog);
+	json_kstr(0, "device", in->dev);
+	json_key(0, "options");
+	putchar('{');
+	for (i = 0; i < IMG_NR_SOCKOPTS; i++)
+		if (in->opt_mask & (1u << i))
+			json_i64(!(in->opt_mask & ((1u << i) - 1)),
+				 img_sockopt(i)->name, in->opt[i]);
+	putchar('}');
+	if (!img_tcp_connection(f))
+		return;
+	json_u64(0, "sendq", in->tcp.sendq_len);
+	json_u64(0, "unsent", in->tcp.unsent_len);
+	json_u64(0, "recvq", in->tcp.recvq_len);
+}
+
+
 static void json_unix(const struct img_unix *u)
 {
 	json_kstr(0, "type", inspect_sock_type(u->type));
@@ -276,6 +305,13 @@ static void json_files(const struct image *img)
 		json_kstr(0, "path", f->path);
 		if (f->kind == IMG_FILE_UNIX)
 			json_unix(&f->sk);
+		if (img_inet_kind(f->kind))
+			json_inet(f);
+		if (f->kind == IMG_FILE_NETLINK) {
+			json_u64(0, "protocol", f->nl.protocol);
+			json_u64(0, "portid", f->nl.portid);
+			json_hex(0, "groups", f->nl.groups[0]);
+		}
 		json_kfd(f);
 		putchar('}');
 	}

@@ -4,6 +4,7 @@
  * process with its threads (registers and backtrace), maps, fds and page
  * count, or each zombie with its exit status. ckpt(1) documents the lines.
  */
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -68,6 +69,55 @@ static void print_unix(const struct img_file *f)
 	       f->path ? f->path : "");
 }
 
+/*
+ * file 3: tcp ino 99 ipv4 established 127.0.0.1:80 peer 127.0.0.1:4000
+ * flags 02, sendq 5 unsent 0 recvq 3 bytes, opts SO_REUSEADDR=1
+ */
+static void print_inet(const struct img_file *f)
+{
+	const struct img_inet *in = &f->inet;
+	char a[64];
+	uint32_t i;
+
+	printf("file %u: %s ino %" PRIu64 " %s %s %s", f->id,
+	       inspect_file_kind(f->kind), f->ino,
+	       in->family == AF_INET ? "ipv4" : "ipv6",
+	       inspect_inet_state(in->state),
+	       inspect_sock_addr(in, 0, a, sizeof(a)));
+	if (in->peer_port)
+		printf(" peer %s", inspect_sock_addr(in, 1, a, sizeof(a)));
+	if (in->state == IMG_INET_LISTENING)
+		printf(" backlog %u", in->backlog);
+	printf(" flags %#o", f->flags);
+	if (img_tcp_connection(f))
+		printf(", sendq %u unsent %u recvq %u bytes",
+		       in->tcp.sendq_len, in->tcp.unsent_len,
+		       in->tcp.recvq_len);
+	if (f->kind == IMG_FILE_UDP)
+		printf(", %" PRIu64 " bytes queued in %u chunks",
+		       inspect_queued_bytes(f), f->nr_chunks);
+	printf(", opts");
+	for (i = 0; i < IMG_NR_SOCKOPTS; i++)
+		if (in->opt_mask & (1u << i))
+			printf(" %s=%d", img_sockopt(i)->name, in->opt[i]);
+	if (in->dev)
+		printf(" SO_BINDTODEVICE=%s", in->dev);
+	putchar('\n');
+}
+
+/* file 3: netlink ino 99 protocol 0 port 1234 groups 0x11 0 0 0 flags 02 */
+static void print_netlink(const struct img_file *f)
+{
+	const struct img_netlink *nl = &f->nl;
+	int i;
+
+	printf("file %u: netlink ino %" PRIu64 " protocol %u port %u groups",
+	       f->id, f->ino, nl->protocol, nl->portid);
+	for (i = 0; i < IMG_NL_GROUP_WORDS; i++)
+		printf(" %#" PRIx64, nl->groups[i]);
+	printf(" flags %#o opts %#x\n", f->flags, nl->opts);
+}
+
 /* What an eventfd ... inotify holds: one line, and one per watch. */
 static void print_kfd(const struct img_file *f)
 {
@@ -111,6 +161,14 @@ static void print_files(const struct image *img)
 		}
 		if (f->kind == IMG_FILE_UNIX) {
 			print_unix(f);
+			continue;
+		}
+		if (img_inet_kind(f->kind)) {
+			print_inet(f);
+			continue;
+		}
+		if (f->kind == IMG_FILE_NETLINK) {
+			print_netlink(f);
 			continue;
 		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,

@@ -4,6 +4,8 @@
  * a thread.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 
 #include "ckpt/inspect.h"
 
@@ -81,8 +83,41 @@ const char *inspect_file_kind(uint32_t kind)
 		return "timerfd";
 	case IMG_FILE_INOTIFY:
 		return "inotify";
+	case IMG_FILE_TCP:
+		return "tcp";
+	case IMG_FILE_UDP:
+		return "udp";
+	case IMG_FILE_NETLINK:
+		return "netlink";
 	}
 	return "?";
+}
+
+const char *inspect_inet_state(uint32_t state)
+{
+	static const char *const names[] = {
+		[IMG_INET_UNCONNECTED] = "unconnected",
+		[IMG_INET_LISTENING] = "listening",
+		[IMG_INET_ESTABLISHED] = "established",
+		[IMG_INET_FIN_WAIT1] = "fin-wait1",
+		[IMG_INET_FIN_WAIT2] = "fin-wait2",
+		[IMG_INET_CLOSE_WAIT] = "close-wait",
+		[IMG_INET_LAST_ACK] = "last-ack",
+		[IMG_INET_CLOSING] = "closing",
+	};
+
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "?";
+}
+
+const char *inspect_sock_addr(const struct img_inet *in, int peer, char *out,
+			      size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(in->family, peer ? in->peer_addr : in->addr, a, sizeof(a));
+	snprintf(out, len, in->family == AF_INET ? "%s:%u" : "[%s]:%u", a,
+		 peer ? in->peer_port : in->port);
+	return out;
 }
 
 const char *inspect_sock_type(uint32_t type)

@@ -33,5 +33,9 @@ const char *inspect_fd_type(uint32_t type);
 const char *inspect_file_kind(uint32_t kind);
 const char *inspect_sock_type(uint32_t type);
 const char *inspect_unix_state(uint32_t state);
+const char *inspect_inet_state(uint32_t state);
+/* "127.0.0.1:80", "[::1]:80": the local or the peer's address of in */
+const char *inspect_sock_addr(const struct img_inet *in, int peer, char *out,
+			      size_t len);
 
 #endif

@@ -17,7 +17,8 @@
 static int file_kind_known(uint32_t kind)
 {
 	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
-	       kind == IMG_FILE_REG || img_kfd_kind(kind);
+	       kind == IMG_FILE_REG || img_kfd_kind(kind) ||
+	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK;
 }
 
 static int file_kind_has_path(uint32_t kind)
@@ -55,6 +56,8 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	if (f->kind == IMG_FILE_UNIX)
 		enc_unix(e, &f->sk);
 	img_enc_kfd(e, f);
+	img_enc_inet(e, f);
+	img_enc_netlink(e, f);
 	return e->err ? -1 : 0;
 }
 
@@ -117,6 +120,8 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	dec_u32(d, &f->pipe_size);
 	dec_u64(d, &f->pos);
 	img_dec_kfd(d, f);
+	img_dec_inet(d, f);
+	img_dec_netlink(d, f);
 	dec_check(d, f->id > 0, "file id 0");
 	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
 		  f->kind);
@@ -142,6 +147,7 @@ void img_file_free(struct img_file *f)
 	free(f->chunks);
 	free(f->path);
 	img_kfd_free(f);
+	img_inet_free(f);
 	f->chunks = NULL;
 	f->path = NULL;
 	f->nr_chunks = 0;
@@ -163,8 +169,9 @@ int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch)
 	dec_u32(d, file);
 	dec_u32(d, &ch->flags);
 	dec_u32(d, &ch->len);
-	dec_check(d, !(ch->flags & ~IMG_CHUNK_EOR), "file data flags %#x",
-		  ch->flags);
+	dec_check(d, !(ch->flags & ~(IMG_CHUNK_EOR | IMG_CHUNK_SENDQ |
+				     IMG_CHUNK_ADDR)),
+		  "file data flags %#x", ch->flags);
 	/* an empty chunk is an empty message */
 	dec_check(d, (ch->len > 0 || (ch->flags & IMG_CHUNK_EOR)) &&
 		  ch->len <= IMG_MAX_CHUNK, "file data of %u bytes", ch->len);

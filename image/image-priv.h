@@ -117,6 +117,12 @@ int img_enc_shm(struct enc *e, const struct img_shm *s);
 void img_enc_kfd(struct enc *e, const struct img_file *f);
 void img_dec_kfd(struct dec *d, struct img_file *f);
 void img_kfd_free(struct img_file *f);
+/* codec-inet.c: likewise for TCP and UDP sockets */
+void img_enc_inet(struct enc *e, const struct img_file *f);
+void img_dec_inet(struct dec *d, struct img_file *f);
+void img_inet_free(struct img_file *f);
+void img_enc_netlink(struct enc *e, const struct img_file *f);
+void img_dec_netlink(struct dec *d, struct img_file *f);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_zombie(struct dec *d, struct img_proc *p);

@@ -280,6 +280,9 @@ enum img_file_kind {
 	IMG_FILE_INOTIFY = 8,	/* img_file.in: its watches */
 	IMG_FILE_REG = 9,	/* a regular file several fds share (one
 				 * offset), reopened by path at pos */
+	IMG_FILE_TCP = 10,	/* a TCP socket, img_file.inet */
+	IMG_FILE_UDP = 11,	/* a UDP socket, img_file.inet */
+	IMG_FILE_NETLINK = 12,	/* a netlink socket, img_file.nl */
 };
 
 /* img_unix.state */
@@ -315,6 +318,107 @@ struct img_unix {
 	uint32_t backlog;	/* LISTENING: listen(2) backlog */
 };
 
+/*
+ * TCP and UDP sockets, IPv4 or IPv6 (img_inet.family is the socket's;
+ * a dual-stack IPv6 socket talking IPv4 has v4-mapped addresses).
+ */
+enum img_inet_state {
+	IMG_INET_UNCONNECTED = 1,	/* bound or not */
+	IMG_INET_LISTENING = 2,		/* TCP, no connection waiting */
+	IMG_INET_ESTABLISHED = 3,	/* TCP connection; UDP: connected */
+	/* TCP connections being closed (img_tcp_fin_sent/_rcvd) */
+	IMG_INET_FIN_WAIT1 = 4,
+	IMG_INET_FIN_WAIT2 = 5,
+	IMG_INET_CLOSE_WAIT = 6,
+	IMG_INET_LAST_ACK = 7,
+	IMG_INET_CLOSING = 8,
+};
+
+/* The socket options an inet socket carries, when they differ from those
+ * of a new socket: img_inet.opt[IMG_SO_*], valid where opt_mask has bit
+ * IMG_SO_*. img_sockopt() says which setsockopt(2) each one is. */
+enum img_sockopt_id {
+	IMG_SO_REUSEADDR, IMG_SO_REUSEPORT, IMG_SO_KEEPALIVE,
+	IMG_SO_LINGER,		/* l_linger, with l_onoff set */
+	IMG_SO_RCVBUF, IMG_SO_SNDBUF,	/* as getsockopt gives them */
+	IMG_SO_MARK, IMG_SO_PRIORITY, IMG_SO_BROADCAST, IMG_SO_OOBINLINE,
+	IMG_TCP_NODELAY, IMG_TCP_CORK, IMG_TCP_KEEPIDLE, IMG_TCP_KEEPINTVL,
+	IMG_TCP_KEEPCNT, IMG_TCP_USER_TIMEOUT,
+	IMG_IP_TOS, IMG_IP_TTL, IMG_IP_FREEBIND, IMG_IP_TRANSPARENT,
+	IMG_IPV6_V6ONLY, IMG_IPV6_TCLASS, IMG_IPV6_UNICAST_HOPS,
+	IMG_NR_SOCKOPTS
+};
+
+struct img_sockopt_desc {
+	const char *name;	/* "SO_REUSEADDR" */
+	int level, opt;		/* for setsockopt(2) */
+	int64_t min, max;	/* the values the reader accepts */
+	uint32_t kinds;		/* 1 << IMG_FILE_TCP | 1 << IMG_FILE_UDP */
+	uint32_t ipv6_only;	/* an IPPROTO_IPV6 option */
+};
+
+/* img_tcp.opts: what the connection negotiated (TCP_REPAIR_OPTIONS) */
+#define IMG_TCP_SACK		(1u << 0)
+#define IMG_TCP_TSTAMP		(1u << 1)
+#define IMG_TCP_WSCALE		(1u << 2)
+#define IMG_MAX_TCPQ		(1u << 30)	/* bytes in one queue */
+#define IMG_MAX_IFNAME		15		/* IFNAMSIZ - 1 */
+
+/*
+ * A TCP connection as TCP_REPAIR gives it. Sequence numbers count data
+ * only: a FIN sent or received (which the state says) comes after the
+ * send or receive queue. The FILE_DATA chunks of the receive queue come
+ * first, then those of the send queue, flagged IMG_CHUNK_SENDQ.
+ */
+struct img_tcp {
+	uint32_t snd_seq;	/* the send queue's first byte (unacked) */
+	uint32_t rcv_seq;	/* the receive queue's first byte (unread) */
+	uint32_t sendq_len;	/* sent and unacknowledged, then unsent */
+	uint32_t unsent_len;	/* the unsent end of the send queue */
+	uint32_t recvq_len;
+	uint32_t opts;		/* IMG_TCP_* */
+	uint32_t snd_wscale, rcv_wscale;	/* with IMG_TCP_WSCALE */
+	uint32_t mss;		/* the MSS clamp */
+	uint32_t timestamp;	/* TCP_TIMESTAMP, with IMG_TCP_TSTAMP */
+	/* TCP_REPAIR_WINDOW, as the kernel gave it */
+	uint32_t snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;
+};
+
+struct img_inet {
+	uint32_t family;	/* AF_INET, AF_INET6 */
+	uint32_t state;		/* enum img_inet_state */
+	uint8_t addr[16];	/* bound address, network order (IPv4: 4) */
+	uint32_t port;		/* bound port; 0 when not bound */
+	uint8_t peer_addr[16];	/* connected: the peer's */
+	uint32_t peer_port;	/* 0 when not connected */
+	uint32_t backlog;	/* LISTENING: listen(2) backlog */
+	uint32_t opt_mask;	/* bit IMG_SO_* for each opt[] set */
+	int32_t opt[IMG_NR_SOCKOPTS];
+	char *dev;		/* SO_BINDTODEVICE, or NULL */
+	struct img_tcp tcp;	/* TCP, ESTABLISHED and after only */
+};
+
+/*
+ * A netlink socket: bound again with its port id, groups and options. The
+ * messages queued in it are not kept: the kernel drops netlink messages
+ * when a socket's buffer is full, which programs must expect anyway.
+ */
+#define IMG_NL_GROUP_WORDS	4	/* groups 1 to 256 */
+/* img_netlink.opts: the SOL_NETLINK flags, bit n for option n */
+#define IMG_NL_ALL_OPTS		((1u << 3) | (1u << 4) | (1u << 5) | \
+				 (1u << 8) | (1u << 10) | (1u << 11) | \
+				 (1u << 12))
+
+struct img_netlink {
+	uint32_t protocol;	/* NETLINK_ROUTE, _SOCK_DIAG, _GENERIC ... */
+	uint32_t type;		/* SOCK_RAW or SOCK_DGRAM */
+	uint32_t portid;	/* bound port id; 0 when not bound */
+	uint64_t groups[IMG_NL_GROUP_WORDS];	/* bit n-1 for group n */
+	uint32_t dst_portid, dst_group;	/* connect(2)ed to, or 0 */
+	uint32_t opts;		/* IMG_NL_ALL_OPTS */
+	uint32_t rcvbuf, sndbuf;	/* 0: a new socket's */
+};
+
 /* One file an epoll watches: EPOLL_CTL_ADD of file under fd number tfd
  * (the kernel keys a watch by file and number: the process's later
  * EPOLL_CTL_MOD and _DEL name that number). */
@@ -342,6 +446,10 @@ struct img_inotify_watch {
  * datagram or seqpacket socket's queue is messages: each is one or more
  * chunks, the last one flagged IMG_CHUNK_EOR. */
 #define IMG_CHUNK_EOR		(1u << 0)	/* ends a message */
+#define IMG_CHUNK_SENDQ		(1u << 1)	/* TCP: of the send queue */
+/* UDP: the sender of the datagram that follows: its address (4 or 16
+ * bytes, the socket's family) and port, in network order */
+#define IMG_CHUNK_ADDR		(1u << 2)
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */
@@ -359,6 +467,8 @@ struct img_file {
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
 	uint64_t pos;		/* REG: the file offset */
 	struct img_unix sk;	/* UNIX only */
+	struct img_inet inet;	/* TCP, UDP only */
+	struct img_netlink nl;	/* NETLINK only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
 	struct {			/* EVENTFD */
@@ -511,6 +621,18 @@ void img_free(struct image *img);
 void img_file_free(struct img_file *f);
 /* Is kind one of the kernel objects (eventfd ... inotify)? */
 int img_kfd_kind(uint32_t kind);
+/* Is kind TCP or UDP? */
+int img_inet_kind(uint32_t kind);
+/* The option IMG_SO_* id, or NULL for an unknown one. */
+const struct img_sockopt_desc *img_sockopt(uint32_t id);
+/* Did the TCP connection f send its FIN, has it received its peer's? */
+int img_tcp_fin_sent(const struct img_file *f);
+int img_tcp_fin_rcvd(const struct img_file *f);
+/* Is f a TCP connection (ESTABLISHED or closing)? */
+int img_tcp_connection(const struct img_file *f);
+/* For each file of img, peer[i]: the index of the other end of the TCP
+ * connection img->files[i], or UINT32_MAX; 0 or -1 (out of memory). */
+int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 

@@ -52,6 +52,10 @@ int sem_pages(struct rd *r, const struct img_pages *pg);
 int sem_process_end(struct rd *r);
 /* Checks the file table as a whole (at the first PROC). */
 int sem_files_end(struct rd *r);
+/* semantics-inet.c: a TCP or UDP file's chunk; its files as a whole */
+int sem_inet_chunk(struct rd *r, const struct img_file *f,
+		   const struct img_chunk *ch);
+int sem_inet_end(struct rd *r);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 

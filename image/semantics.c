@@ -318,6 +318,13 @@ static int is_msg_socket(const struct img_file *f)
 static int check_chunk(struct rd *r, const struct img_file *f,
 		       const struct img_chunk *ch)
 {
+	if (img_inet_kind(f->kind))
+		return sem_inet_chunk(r, f, ch);	/* semantics-inet.c */
+	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR)) {
+		rec_fail(r, "file %u: a TCP or UDP chunk in a file of kind %u",
+			 f->id, f->kind);
+		return -1;
+	}
 	if ((ch->flags & IMG_CHUNK_EOR) && !is_msg_socket(f)) {
 		rec_fail(r, "file %u: a message boundary in a byte stream",
 			 f->id);
@@ -350,7 +357,7 @@ static int sem_file_data(struct rd *r, struct dec *d)
 			 id);
 		return -1;
 	}
-	if (img_kfd_kind(f->kind)) {
+	if (img_kfd_kind(f->kind) || f->kind == IMG_FILE_NETLINK) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u, which holds no bytes", id);
 		return -1;
@@ -602,7 +609,9 @@ int sem_files_end(struct rd *r)
 		if (img->files[i].kind == IMG_FILE_UNIX)
 			ret = check_unix(r, &img->files[i], inos, n);
 	free(inos);
-	return ret ? ret : check_epolls(r);
+	if (!ret)
+		ret = check_epolls(r);
+	return ret ? ret : sem_inet_end(r);
 }
 
 /* ---- the end of a process ----------------------------------------------- */

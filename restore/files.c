@@ -11,7 +11,8 @@
  * (the "holder") is closed once every end is open, so a pipe whose
  * writers had all gone delivers its bytes and then end of file.
  *
- * Unix sockets are made first, all together (sockets.c).
+ * Unix sockets are made first, all together (sockets.c), then TCP and
+ * UDP sockets (inet.c) and netlink sockets (netlink.c).
  * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c.
  */
 #include <sys/resource.h>
@@ -218,8 +219,9 @@ int restore_files_open(const struct image *img, int **out)
 	}
 	for (i = 0; i < img->nr_files; i++)
 		fds[i] = -1;
-	if (restore_sockets_open(img, fds)) {
-		free(fds);
+	if (restore_sockets_open(img, fds) || restore_inet_open(img, fds) ||
+	    restore_netlink_open(img, fds)) {
+		restore_files_close(fds, img->nr_files);
 		return -1;
 	}
 	for (i = 0; i < img->nr_files; i++) {

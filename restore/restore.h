@@ -130,6 +130,10 @@ int restore_shm_finish(struct restore_run *run) __must_check;
 void restore_shm_abort(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i] */
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
+/* inet.c: likewise for every TCP and UDP socket */
+int restore_inet_open(const struct image *img, int *fds) __must_check;
+/* netlink.c: likewise for every netlink socket */
+int restore_netlink_open(const struct image *img, int *fds) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
  * epoll empty: restore_kfds_fill() adds its watches in the process p of
  * the tree that fills it, with the file table at files[] and no fd below

@@ -130,8 +130,8 @@ START_TEST(test_refuse_unix)
 			    "data queued in a listening socket");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
 			    "file data of 0 bytes");
-	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 2,
-			    "file data flags 0x2");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 8,
+			    "file data flags 0x8");
 }
 END_TEST
 

@@ -226,18 +226,6 @@ static void nonblock(int fd)
 		wl_fail("fcntl: %s", strerror(errno));
 }
 
-/* 1: sent; 0: no room now */
-static int try_send(int fd, const void *buf, size_t len, const char *what)
-{
-	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-	if (n == (ssize_t)len)
-		return 1;
-	if (n < 0 && errno == EAGAIN)
-		return 0;
-	wl_fail("%s: send gave %zd (%s)", what, n, strerror(errno));
-}
-
 /* 1 with a record, 0 when none is whole yet */
 static int rs_get(struct rstream *s, uint64_t *v, const char *what)
 {
@@ -264,15 +252,15 @@ static void parent_send(struct parent *p)
 	int i;
 
 	for (i = 0; !p->stopping && i < 64; i++)
-		if (try_send(p->st, &p->st_sent, 8, "st"))
+		if (wl_try_send(p->st, &p->st_sent, 8, "st"))
 			p->st_sent++;
 	for (i = 0; !p->stopping && i < 8; i++)
-		if (try_send(p->dg, m, msg_make(m, p->dg_sent), "dg"))
+		if (wl_try_send(p->dg, m, msg_make(m, p->dg_sent), "dg"))
 			p->dg_sent++;
 	if (p->stopping && !p->st_end)
-		p->st_end = try_send(p->st, m, msg_make(m, END), "st end");
+		p->st_end = wl_try_send(p->st, m, msg_make(m, END), "st end");
 	if (p->stopping && !p->dg_end)
-		p->dg_end = try_send(p->dg, m, msg_make(m, END), "dg end");
+		p->dg_end = wl_try_send(p->dg, m, msg_make(m, END), "dg end");
 }
 
 static void take_st(struct parent *p)

@@ -23,6 +23,7 @@
 #ifndef WORKLOAD_H
 #define WORKLOAD_H
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -241,6 +242,37 @@ static inline unsigned long wl_count_lines(void)
 		wl_fail("read %s: %s", p, strerror(errno));
 	close(fd);
 	return lines;
+}
+
+/* One send(2) of buf on a nonblocking socket: 1 when all of it went, 0
+ * when there was no room; anything else fails. */
+static inline int wl_try_send(int fd, const void *buf, size_t len,
+			      const char *what)
+{
+	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+	if (n == (ssize_t)len)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	wl_fail("%s: send gave %zd (%s)", what, n, strerror(errno));
+}
+
+/* An int socket option, set or read; failing fails. */
+static inline void wl_setint(int fd, int level, int name, int v)
+{
+	if (setsockopt(fd, level, name, &v, sizeof(v)))
+		wl_fail("setsockopt %d/%d: %s", level, name, strerror(errno));
+}
+
+static inline int wl_getint(int fd, int level, int name)
+{
+	socklen_t l = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, level, name, &v, &l))
+		wl_fail("getsockopt %d/%d: %s", level, name, strerror(errno));
+	return v;
 }
 
 static inline uint64_t wl_xorshift64(uint64_t *s)

@@ -1,0 +1,390 @@
+/*
+ * The queues of the TCP and UDP sockets the file table keeps, read while
+ * the tree is frozen and left in place.
+ *
+ * A TCP connection is put in repair mode (TCP_REPAIR) through ckpt's own
+ * duplicate of it, which is the socket itself: in repair mode its
+ * sequence numbers, both its queues (the send queue too, sent or not) and
+ * its window can be read, and peeking at them takes nothing away. It
+ * leaves repair mode at once, without the window probe that would wake
+ * its peer, so that a ckpt killed on the way leaves at most one socket in
+ * repair mode; leaving it clears SO_REUSEADDR, which is set back. The
+ * kernel goes on meanwhile (an acknowledgement may still come for data
+ * that the frozen peer received): the reads are repeated until two agree.
+ *
+ * With --kill every connection goes back to repair mode just before the
+ * tree is killed (dump_inet_silence): a socket closed in repair mode goes
+ * without a FIN or a reset and leaves no TIME_WAIT behind, so that its
+ * peer hears nothing and restore finds its addresses free.
+ *
+ * A UDP socket's datagrams are peeked one by one with SO_PEEK_OFF, each
+ * with its sender; the socket had no peek offset (dump-inet.c refuses one
+ * that has), and has none again after.
+ */
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+#define MAX_TRIES	16
+#define MAX_DGRAM	65536
+
+/* What can move while the connection is read, read before and after. */
+struct tcp_snap {
+	int state, outq, unsent, inq;
+	uint32_t write_seq, rcv_nxt;
+	uint32_t opts, snd_wscale, rcv_wscale;
+};
+
+static int repair(int sk, int on)
+{
+	int v = on ? TCP_REPAIR_ON : TCP_REPAIR_OFF_NO_WP;
+
+	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR, &v, sizeof(v));
+}
+
+/* Out of repair mode, with the SO_REUSEADDR it clears set back. */
+static int unrepair(int sk, const struct img_file *f)
+{
+	int one = 1;
+
+	if (repair(sk, 0))
+		return -1;
+	if (!(f->inet.opt_mask & (1u << IMG_SO_REUSEADDR)))
+		return 0;
+	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+}
+
+static int queue_seq(int sk, int q, uint32_t *seq)
+{
+	socklen_t l = sizeof(*seq);
+
+	if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
+		return -1;
+	return getsockopt(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, seq, &l);
+}
+
+static int snap(int sk, struct tcp_snap *s)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
+	memset(s, 0, sizeof(*s));
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l) ||
+	    ioctl(sk, SIOCOUTQ, &s->outq) ||
+	    ioctl(sk, SIOCOUTQNSD, &s->unsent) ||
+	    ioctl(sk, SIOCINQ, &s->inq) ||
+	    queue_seq(sk, TCP_SEND_QUEUE, &s->write_seq) ||
+	    queue_seq(sk, TCP_RECV_QUEUE, &s->rcv_nxt))
+		return -1;
+	s->state = ti.tcpi_state;
+	s->opts = ti.tcpi_options;
+	s->snd_wscale = ti.tcpi_snd_wscale;
+	s->rcv_wscale = ti.tcpi_rcv_wscale;
+	return 0;
+}
+
+/* n bytes of queue q into buf (n + 1 bytes: one more says there are no
+ * more). The send queue can only be peeked whole (tcp_peek_sndq()). */
+static int peek_queue(int sk, int q, uint8_t *buf, uint32_t n)
+{
+	ssize_t got;
+
+	if (!n)
+		return 0;
+	if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
+		return -1;
+	got = recv(sk, buf, (size_t)n + 1, MSG_PEEK | MSG_DONTWAIT);
+	if (got == n)
+		return 0;
+	if (got >= 0)
+		errno = EIO;
+	return -1;
+}
+
+static int add_chunks(struct img_file *f, const uint8_t *buf, uint32_t n,
+		      uint32_t flags)
+{
+	uint32_t off, len;
+
+	for (off = 0; off < n; off += len) {
+		len = n - off < IMG_MAX_CHUNK ? n - off : IMG_MAX_CHUNK;
+		if (dump_add_chunk(f, buf + off, len, flags))
+			return -1;
+	}
+	return 0;
+}
+
+static int fin_sent(int state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 ||
+	       state == TCP_CLOSING || state == TCP_LAST_ACK;
+}
+
+static int fin_rcvd(int state)
+{
+	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK ||
+	       state == TCP_CLOSING;
+}
+
+/* The image's counts, which leave FINs out (the state says them). */
+static int fill_seqs(struct img_file *f, const struct tcp_snap *s)
+{
+	struct img_tcp *t = &f->inet.tcp;
+	int fs = fin_sent(s->state), fr = fin_rcvd(s->state);
+
+	switch (s->state) {
+	case TCP_ESTABLISHED:
+		f->inet.state = IMG_INET_ESTABLISHED;
+		break;
+	case TCP_FIN_WAIT1:
+		f->inet.state = IMG_INET_FIN_WAIT1;
+		break;
+	case TCP_FIN_WAIT2:
+		f->inet.state = IMG_INET_FIN_WAIT2;
+		break;
+	case TCP_CLOSE_WAIT:
+		f->inet.state = IMG_INET_CLOSE_WAIT;
+		break;
+	case TCP_LAST_ACK:
+		f->inet.state = IMG_INET_LAST_ACK;
+		break;
+	case TCP_CLOSING:
+		f->inet.state = IMG_INET_CLOSING;
+		break;
+	default:
+		return -1;	/* closed since dump-inet.c looked */
+	}
+	t->sendq_len = s->outq - (fs && s->outq ? 1 : 0);
+	t->unsent_len = s->unsent - (fs && s->unsent ? 1 : 0);
+	t->snd_seq = s->write_seq - fs - t->sendq_len;
+	t->recvq_len = s->inq;
+	t->rcv_seq = s->rcv_nxt - fr - s->inq;
+	return 0;
+}
+
+/* What TCP_REPAIR_OPTIONS and _WINDOW will need. */
+static int read_params(struct img_file *f, int sk, const struct tcp_snap *s)
+{
+	struct img_tcp *t = &f->inet.tcp;
+	struct tcp_repair_window w;
+	socklen_t l = sizeof(w);
+	int v;
+
+	t->opts = (s->opts & TCPI_OPT_SACK ? IMG_TCP_SACK : 0) |
+		  (s->opts & TCPI_OPT_TIMESTAMPS ? IMG_TCP_TSTAMP : 0) |
+		  (s->opts & TCPI_OPT_WSCALE ? IMG_TCP_WSCALE : 0);
+	if (t->opts & IMG_TCP_WSCALE) {
+		t->snd_wscale = s->snd_wscale;
+		t->rcv_wscale = s->rcv_wscale;
+	}
+	l = sizeof(v);
+	if (getsockopt(sk, IPPROTO_TCP, TCP_MAXSEG, &v, &l))
+		return -1;
+	t->mss = v;	/* the clamp, in repair mode */
+	l = sizeof(v);
+	if ((t->opts & IMG_TCP_TSTAMP) &&
+	    getsockopt(sk, IPPROTO_TCP, TCP_TIMESTAMP, &v, &l))
+		return -1;
+	t->timestamp = t->opts & IMG_TCP_TSTAMP ? (uint32_t)v : 0;
+	l = sizeof(w);
+	if (getsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &l))
+		return -1;
+	t->snd_wl1 = w.snd_wl1;
+	t->snd_wnd = w.snd_wnd;
+	t->max_window = w.max_window;
+	t->rcv_wnd = w.rcv_wnd;
+	t->rcv_wup = w.rcv_wup;
+	return 0;
+}
+
+/* Both queues and the numbers around them, until two reads agree. */
+static int read_conn(struct img_file *f, int sk)
+{
+	struct tcp_snap a, b;
+	uint8_t *rq = NULL, *sq = NULL;
+	uint32_t sent;
+	int tries, ret = -1;
+
+	for (tries = 0; tries < MAX_TRIES; tries++) {
+		free(rq);
+		free(sq);
+		rq = sq = NULL;
+		if (snap(sk, &a) || fill_seqs(f, &a))
+			goto out;
+		sent = f->inet.tcp.sendq_len;
+		rq = malloc((size_t)a.inq + 1);
+		sq = malloc((size_t)sent + 1);
+		if (!rq || !sq || peek_queue(sk, TCP_RECV_QUEUE, rq, a.inq) ||
+		    peek_queue(sk, TCP_SEND_QUEUE, sq, sent) || snap(sk, &b))
+			goto out;
+		if (!memcmp(&a, &b, sizeof(a)))
+			break;
+	}
+	if (tries == MAX_TRIES) {
+		errno = EAGAIN;
+		goto out;
+	}
+	ret = read_params(f, sk, &a);
+	if (!ret)
+		ret = add_chunks(f, rq, a.inq, 0) ||
+		      add_chunks(f, sq, sent, IMG_CHUNK_SENDQ) ? -1 : 0;
+out:
+	free(rq);
+	free(sq);
+	return ret;
+}
+
+static int read_tcp(struct dump_file *df, int sk)
+{
+	int ret, err;
+
+	if (repair(sk, 1))
+		return -1;
+	ret = read_conn(&df->f, sk);
+	err = errno;
+	if (unrepair(sk, &df->f)) {
+		pr_perror("can't take socket:[%llu] (fd %d of %d) out of repair mode",
+			  (unsigned long long)df->f.ino, df->fd, df->pid);
+		ret = -1;
+	}
+	errno = err;
+	return ret;
+}
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+/* A datagram's sender: its address, then its port, in network order. */
+static int add_sender(struct img_file *f, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *s4 = (const void *)ss;
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	uint8_t a[18];
+	uint32_t n = 4;
+
+	if (ss->ss_family == AF_INET6) {
+		memcpy(a, &s6->sin6_addr, 16);
+		memcpy(a + 16, &s6->sin6_port, 2);
+		n = 16;
+	} else {
+		memcpy(a, &s4->sin_addr, 4);
+		memcpy(a + 4, &s4->sin_port, 2);
+	}
+	if ((ss->ss_family == AF_INET6) != (f->inet.family == AF_INET6)) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return dump_add_chunk(f, a, n + 2, IMG_CHUNK_ADDR);
+}
+
+/* One datagram at the peek offset, which it moves on; 0 at the end. */
+static int peek_dgram(struct img_file *f, int sk, uint8_t *buf)
+{
+	struct sockaddr_storage from;
+	struct iovec iov = { buf, MAX_DGRAM };
+	struct msghdr mh = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	ssize_t n;
+
+	memset(&from, 0, sizeof(from));
+	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	if (mh.msg_flags & MSG_TRUNC) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (add_sender(f, &from) || dump_add_chunk(f, buf, n, IMG_CHUNK_EOR))
+		return -1;
+	return 1;
+}
+
+static int read_udp(struct dump_file *df, int sk)
+{
+	int zero = 0, none = -1, r = 1, err;
+	unsigned long guard;
+	uint8_t *buf = malloc(MAX_DGRAM);
+
+	if (!buf)
+		return -1;
+	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
+		free(buf);
+		return -1;
+	}
+	for (guard = 0; r > 0 && guard < (1ul << 24); guard++)
+		r = peek_dgram(&df->f, sk, buf);
+	err = r > 0 ? E2BIG : errno;
+	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none)))
+		pr_warn("can't put back the peek offset of socket:[%llu]",
+			(unsigned long long)df->f.ino);
+	free(buf);
+	errno = err;
+	return r ? -1 : 0;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static int read_one(struct dump_file *df)
+{
+	int sk, ret;
+
+	sk = dump_grab_fd(df);
+	if (sk < 0)
+		return -1;
+	if (df->f.kind == IMG_FILE_TCP)
+		ret = img_tcp_connection(&df->f) ? read_tcp(df, sk) : 0;
+	else
+		ret = read_udp(df, sk);
+	close(sk);
+	return ret;
+}
+
+int dump_inet_read(struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (!img_inet_kind(df->f.kind) || !read_one(df))
+			continue;
+		pr_perror("can't read the queues of %s socket:[%llu] (fd %d of %d)",
+			  df->f.kind == IMG_FILE_TCP ? "TCP" : "UDP",
+			  (unsigned long long)df->f.ino, df->fd, df->pid);
+		return -1;
+	}
+	return 0;
+}
+
+int dump_inet_silence(struct dump_tree *t, int on)
+{
+	uint32_t i;
+	int sk, ret = 0;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (!img_tcp_connection(&df->f))
+			continue;
+		sk = dump_grab_fd(df);
+		if (sk < 0 || (on ? repair(sk, 1) : unrepair(sk, &df->f))) {
+			pr_perror("can't put socket:[%llu] (fd %d of %d) %s repair mode",
+				  (unsigned long long)df->f.ino, df->fd,
+				  df->pid, on ? "in" : "out of");
+			ret = -1;
+		}
+		if (sk >= 0)
+			close(sk);
+	}
+	return ret;
+}
