@@ -70,10 +70,12 @@ static int exec_attach(int argc, char **argv)
 		{ "encrypt", required_argument, NULL, 'e' },
 		{ "auth", required_argument, NULL, 'a' },
 		{ "quorum", required_argument, NULL, 'Q' },
+		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dump_opts o = { .interrupted = &cmd_stop_signal };
+	struct dump_opts o = { .interrupted = &cmd_stop_signal,
+			       .ghost_limit = DUMP_GHOST_LIMIT };
 	char defout[64], zopt[32] = "zstd", eopt[4200], aopt[4200];
 	int encrypt = 0, compress = 0;
 	int c;
@@ -116,6 +118,10 @@ static int exec_attach(int argc, char **argv)
 			break;
 		case 'N':
 			o.ext_null = 1;
+			break;
+		case 'G':
+			if (cmd_parse_size(optarg, &o.ghost_limit))
+				return cmd_usage(&cmd_attach_entry);
 			break;
 		case 'h':
 			printf("usage: ckpt attach %s\n", cmd_attach_entry.usage);
@@ -163,7 +169,7 @@ static int exec_attach(int argc, char **argv)
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
-		 "[--compress[=LEVEL]] "
+		 "[--ghost-limit SIZE] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

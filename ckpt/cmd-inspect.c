@@ -7,6 +7,7 @@
  * same as one JSON document.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -127,6 +128,8 @@ static const char *file_kind_name(uint32_t kind)
 		return "timerfd";
 	case IMG_FILE_INOTIFY:
 		return "inotify";
+	case IMG_FILE_GHOST:
+		return "ghost";
 	}
 	return "?";
 }
@@ -237,7 +240,9 @@ static void print_files(const struct image *img)
 		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
 		       file_kind_name(f->kind), f->ino, f->flags);
-		if (f->kind == IMG_FILE_REG)
+		if (f->kind == IMG_FILE_GHOST)
+			printf(" pos %" PRIu64 " ghost %u", f->pos, f->ghost);
+		else if (f->kind == IMG_FILE_REG)
 			printf(" pos %" PRIu64, f->pos);
 		else
 			printf(" size %u, %" PRIu64 " bytes queued",
@@ -282,6 +287,8 @@ static void print_process(const struct bt_image *src)
 		       v->start, v->end, v->prot, v->flags);
 		if (v->shm)
 			printf("shm %u offset %" PRIu64 " ", v->shm, v->pgoff);
+		if (v->flags & IMG_VMA_GHOST)
+			printf("ghost ino %" PRIu64 " ", v->ino);
 		printf("%s\n", v->path ? v->path : "");
 	}
 	for (i = 0; i < p->nr_fds; i++)
@@ -555,6 +562,7 @@ static void json_files(const struct image *img)
 		json_u64(0, "pos", f->pos);
 		json_u64(0, "queued", queued_bytes(f));
 		json_kstr(0, "path", f->path);
+		json_u64(0, "ghost", f->ghost);
 		if (f->kind == IMG_FILE_UNIX)
 			json_unix(&f->sk);
 		json_kfd(f);
@@ -639,6 +647,22 @@ static void json_process(const struct bt_image *src)
 	putchar('}');
 }
 
+static void json_ghost(const struct img_ghost_object *o)
+{
+	putchar('{');
+	json_u64(1, "id", o->g.id);
+	json_kstr(0, "type", S_ISDIR(o->g.mode) ? "dir" : "reg");
+	json_hex(0, "mode", o->g.mode & 07777);
+	json_u64(0, "uid", o->g.uid);
+	json_u64(0, "gid", o->g.gid);
+	json_u64(0, "size", o->g.size);
+	json_u64(0, "mtime_ns", o->g.mtime_ns);
+	json_u64(0, "ino", o->g.ino);
+	json_u64(0, "pages", count_pages(o->pages, o->nr_pages));
+	json_kstr(0, "path", o->g.path);
+	putchar('}');
+}
+
 static void json_image(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -657,6 +681,14 @@ static void json_image(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_shm(&img->shms[i]);
+	}
+	putchar(']');
+	json_key(0, "ghosts");
+	putchar('[');
+	for (i = 0; i < img->nr_ghosts; i++) {
+		if (i)
+			putchar(',');
+		json_ghost(&img->ghosts[i]);
 	}
 	putchar(']');
 	json_key(0, "processes");
@@ -685,6 +717,17 @@ static void print_shm(const struct img_shm_object *o)
 	putchar('\n');
 }
 
+/* ghost 1 reg size 5000 mode 0640 pages 2 ino 1234 /tmp/x */
+static void print_ghost(const struct img_ghost_object *o)
+{
+	const struct img_ghost *g = &o->g;
+
+	printf("ghost %u %s size %" PRIu64 " mode %#o pages %" PRIu64
+	       " ino %" PRIu64 " %s\n", g->id, S_ISDIR(g->mode) ? "dir" : "reg",
+	       g->size, g->mode & 07777, count_pages(o->pages, o->nr_pages),
+	       g->ino, g->path);
+}
+
 static void print_image(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -696,6 +739,8 @@ static void print_image(const struct image *img, int fd)
 	print_files(img);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);
+	for (i = 0; i < img->nr_ghosts; i++)
+		print_ghost(&img->ghosts[i]);
 	for (i = 0; i < img->nr_procs; i++) {
 		src.p = &img->procs[i];
 		print_process(&src);

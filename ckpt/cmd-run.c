@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
+#include "ckpt/dump.h"
 #include "ckpt/run.h"
 
 static int parse_uint(const char *s, unsigned int min, unsigned int *v)
@@ -48,10 +49,11 @@ static int exec_run(int argc, char **argv)
 		{ "compress", no_argument, NULL, 'z' },
 		{ "encrypt", required_argument, NULL, 'e' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .keep = 3 };
+	struct run_opts o = { .keep = 3, .ghost_limit = DUMP_GHOST_LIMIT };
 	const char *name = NULL;
 	char dir[PATH_MAX + 16], eopt[PATH_MAX + 16];
 	int c, st, compress = 0, encrypt = 0;
@@ -85,6 +87,10 @@ static int exec_run(int argc, char **argv)
 		case 'N':
 			o.ext_null = 1;
 			break;
+		case 'G':
+			if (cmd_parse_size(optarg, &o.ghost_limit))
+				return cmd_usage(&cmd_run_entry);
+			break;
 		case 'h':
 			printf("usage: ckpt run %s\n", cmd_run_entry.usage);
 			return 0;
@@ -117,6 +123,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
+		 "[--ghost-limit SIZE] "
 		 "-- PROG [ARGS...]",
 	.exec = exec_run,
 };

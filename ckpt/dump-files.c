@@ -57,8 +57,11 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		f->type = IMG_FD_FILE;
 		return 0;
 	}
+	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	    dump_ghost_link(link, st))
+		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		if (link[0] != '/' || strstr(link, " (deleted)")) {
+		if (link[0] != '/') {
 			pr_err("can't dump fd %d of %d: %s is not reachable by path",
 			       f->fd, c->pid, link);
 			errno = EOPNOTSUPP;

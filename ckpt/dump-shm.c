@@ -22,7 +22,7 @@
 
 #include "ckpt/dump-priv.h"
 
-#define COPY_CHUNK	(16UL << 20)
+#define COPY_CHUNK	DUMP_OBJ_CHUNK
 #define DELETED		" (deleted)"
 
 static int has_prefix_suffix(const char *s, const char *pre, const char *suf)
@@ -188,7 +188,7 @@ int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 }
 
 /* off..off+len of the object, zeros past its end, as PAGES records. */
-static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
+static int write_range(struct dump_ctx *c, const struct dump_obj *o,
 		       uint8_t *buf, uint64_t off, uint64_t len)
 {
 	uint64_t n, have;
@@ -197,14 +197,14 @@ static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
 		return -1;
 	while (len) {
 		n = len < COPY_CHUNK ? len : COPY_CHUNK;
-		have = off < o->shm.size ? o->shm.size - off : 0;
+		have = off < o->size ? o->size - off : 0;
 		if (have > n)
 			have = n;
 		if (dump_interrupted(c))
 			return -1;
 		if (pread_full(o->fd, buf, have, off)) {
-			pr_perror("can't read shared memory object %u at %llu",
-				  o->shm.id, (unsigned long long)off);
+			pr_perror("can't read %s %u at %llu", o->what, o->id,
+				  (unsigned long long)off);
 			return -1;
 		}
 		memset(buf + have, 0, n - have);
@@ -216,35 +216,51 @@ static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
 	return img_write_pages_end(c->w);
 }
 
-/* The pages that hold data (present or swapped), as shmem's SEEK_DATA and
- * SEEK_HOLE see them: never the untouched ones. */
-static int write_obj(struct dump_ctx *c, struct dump_shm_obj *o,
-		     uint8_t *buf)
+/*
+ * The pages of o that hold data (present or swapped, or a file's blocks),
+ * as SEEK_DATA and SEEK_HOLE see them: never the holes. buf holds
+ * COPY_CHUNK bytes, or is NULL to count the bytes only, in *bytes.
+ */
+int dump_obj_pages(struct dump_ctx *c, const struct dump_obj *o,
+		   uint8_t *buf, uint64_t *bytes)
 {
-	uint64_t ps = c->page_size, end = (o->shm.size + ps - 1) / ps * ps;
+	uint64_t ps = c->page_size, end = (o->size + ps - 1) / ps * ps;
 	off_t data = 0, hole;
 
-	if (img_write_shm(c->w, &o->shm))
-		return -1;
+	*bytes = 0;
 	while ((uint64_t)data < end) {
 		data = lseek(o->fd, data, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break;
 		hole = data < 0 ? -1 : lseek(o->fd, data, SEEK_HOLE);
 		if (hole < 0) {
-			pr_perror("can't find the pages of shared memory object %u",
-				  o->shm.id);
+			pr_perror("can't find the data of %s %u", o->what,
+				  o->id);
 			return -1;
 		}
 		data = data / ps * ps;
 		hole = ((uint64_t)hole + ps - 1) / ps * ps;
 		if ((uint64_t)hole > end)
 			hole = end;
-		if (hole > data && write_range(c, o, buf, data, hole - data))
+		if (hole > data && buf && write_range(c, o, buf, data,
+						      hole - data))
 			return -1;
+		*bytes += hole > data ? hole - data : 0;
 		data = hole;
 	}
 	return 0;
+}
+
+static int write_obj(struct dump_ctx *c, struct dump_shm_obj *o,
+		     uint8_t *buf)
+{
+	struct dump_obj d = { o->fd, o->shm.size, "shared memory object",
+			      o->shm.id };
+	uint64_t bytes;
+
+	if (img_write_shm(c->w, &o->shm))
+		return -1;
+	return dump_obj_pages(c, &d, buf, &bytes);
 }
 
 /* Every object of the tree, after the header and before any process. */

@@ -160,7 +160,7 @@ static int collect(struct dump_ctx *c)
 		return -1;
 	}
 	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
-	    dump_collect_fds(c) || dump_collect_vmas(c))
+	    dump_collect_fds(c) || dump_ghost_cwd(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
 		dump_perror(c, "can't clean up after system calls in %d",
@@ -182,7 +182,7 @@ static int dump_frozen(struct dump_tree *t)
 			return -1;
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
-	    dump_write_shms(&t->procs[0]))
+	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (write_records(&t->procs[i]))
@@ -225,6 +225,7 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	memset(&n[t->n], 0, sizeof(*n));
 	n[t->n].o = o;
 	n[t->n].shms = &t->shms;
+	n[t->n].ghosts = &t->ghosts;
 	n[t->n].pid = pid;
 	n[t->n].w = w;
 	n[t->n].page_size = sysconf(_SC_PAGESIZE);
@@ -380,6 +381,7 @@ static void free_tree(struct dump_tree *t)
 		dump_free_process(&t->procs[i].proc);
 	}
 	dump_free_shms(&t->shms);
+	dump_free_ghosts(&t->ghosts);
 	free(t->procs);
 	dump_free_files(t);
 }

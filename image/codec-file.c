@@ -17,7 +17,8 @@
 static int file_kind_known(uint32_t kind)
 {
 	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
-	       kind == IMG_FILE_REG || img_kfd_kind(kind);
+	       kind == IMG_FILE_REG || kind == IMG_FILE_GHOST ||
+	       img_kfd_kind(kind);
 }
 
 static int file_kind_has_path(uint32_t kind)
@@ -41,7 +42,7 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
  * then the fields of its kind: a unix socket's here, an eventfd's, an
- * epoll's ... in codec-kfd.c */
+ * epoll's ... in codec-kfd.c, a ghost's u32 ghost here */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -55,6 +56,8 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	if (f->kind == IMG_FILE_UNIX)
 		enc_unix(e, &f->sk);
 	img_enc_kfd(e, f);
+	if (f->kind == IMG_FILE_GHOST)
+		enc_u32(e, f->ghost);
 	return e->err ? -1 : 0;
 }
 
@@ -117,7 +120,12 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	dec_u32(d, &f->pipe_size);
 	dec_u64(d, &f->pos);
 	img_dec_kfd(d, f);
+	if (f->kind == IMG_FILE_GHOST)
+		dec_u32(d, &f->ghost);
 	dec_check(d, f->id > 0, "file id 0");
+	dec_check(d, (f->kind == IMG_FILE_GHOST) == (f->ghost != 0),
+		  "file %u: a ghost goes with kind GHOST, and only with it",
+		  f->id);
 	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
 		  f->kind);
 	dec_check(d, f->kind == IMG_FILE_UNIX ||

@@ -62,6 +62,7 @@ enum img_rec_type {
 	IMG_REC_FILE_DATA = 8,	/* bytes queued in the FILE before it */
 	IMG_REC_SHM = 9,	/* image level: a shared memory object */
 	IMG_REC_ZOMBIE = 10,	/* an exited, unreaped process of the tree */
+	IMG_REC_GHOST = 11,	/* image level: a deleted file's inode */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -83,6 +84,7 @@ enum img_rec_type {
 #define IMG_MAX_SHMS		65536
 #define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
 #define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
+#define IMG_MAX_GHOSTS		65536
 /*
  * The securebits Linux knows (<linux/securebits.h>): NOROOT,
  * NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, and since 6.14
@@ -188,6 +190,8 @@ struct img_thread {
 /* a shared mapping that can never be made writable: its object was opened
  * read-only, or a System V segment attached SHM_RDONLY */
 #define IMG_VMA_NOWRITE		(1u << 8)
+/* maps the GHOST whose dev and ino are the VMA's: a deleted file */
+#define IMG_VMA_GHOST		(1u << 9)
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)
@@ -230,6 +234,32 @@ struct img_shm {
 	int32_t key, shmid;	/* System V: key (0 private) and id; else 0 */
 	uint32_t flags;		/* IMG_SHM_* */
 	char *name;		/* memfd: the name given to memfd_create */
+};
+
+/*
+ * A file that no path reaches any more (deleted, or replaced by another of
+ * the same name) while a process still holds it: an fd, a mapping or its
+ * current directory. Its contents follow as PAGES records whose addr is an
+ * offset in the file (holes are left out: they stay holes); restore makes
+ * it again in the directory it was in and unlinks it at once. FILE records
+ * of kind GHOST, VMAs flagged IMG_VMA_GHOST (by dev and ino) and a cwd
+ * "PATH (deleted)" name it.
+ */
+struct img_ghost {
+	uint32_t id;		/* n for the n-th GHOST record, from 1 */
+	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t uid, gid;
+	uint64_t size;		/* bytes */
+	uint64_t atime_ns, mtime_ns;	/* since the epoch */
+	uint64_t dev, ino;	/* at dump time: how fds and VMAs name it */
+	char *path;		/* absolute, where it was (no " (deleted)") */
+};
+
+/* A GHOST record and its pages (addr is the offset in the file). */
+struct img_ghost_object {
+	struct img_ghost g;
+	uint32_t nr_pages;
+	struct img_pages *pages;
 };
 
 /* A run of pages of one VMA. In a parsed image, data_off is the absolute
@@ -280,6 +310,8 @@ enum img_file_kind {
 	IMG_FILE_INOTIFY = 8,	/* img_file.in: its watches */
 	IMG_FILE_REG = 9,	/* a regular file several fds share (one
 				 * offset), reopened by path at pos */
+	IMG_FILE_GHOST = 10,	/* an open of the GHOST img_file.ghost, at
+				 * pos */
 };
 
 /* img_unix.state */
@@ -357,7 +389,8 @@ struct img_file {
 				 * (both ends of a pipe share the pipe) */
 	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
-	uint64_t pos;		/* REG: the file offset */
+	uint64_t pos;		/* REG, GHOST: the file offset */
+	uint32_t ghost;		/* GHOST: the img_ghost's id */
 	struct img_unix sk;	/* UNIX only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
@@ -420,6 +453,8 @@ struct image {
 	struct img_file *files;
 	uint32_t nr_shms;
 	struct img_shm_object *shms;	/* shms[i] has id i + 1 */
+	uint32_t nr_ghosts;
+	struct img_ghost_object *ghosts;	/* ghosts[i] has id i + 1 */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -473,6 +508,10 @@ int img_write_sigacts(struct img_writer *w,
  * its PAGES right after it. */
 int img_write_shm(struct img_writer *w, const struct img_shm *s)
 	__must_check;
+/* GHOST records come after the SHM records and before the first PROC,
+ * each with its PAGES right after it (addr: an offset in the file). */
+int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
+	__must_check;
 /* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
  * any number of img_write_pages_data() calls, then end. After a SHM record
  * and before the first PROC, addr is a byte offset in that object. */
@@ -513,6 +552,12 @@ void img_file_free(struct img_file *f);
 int img_kfd_kind(uint32_t kind);
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
+/* The GHOST that fds and VMAs with this dev and ino name, or NULL. */
+const struct img_ghost *img_find_ghost(const struct image *img, uint64_t dev,
+				       uint64_t ino);
+/* The GHOST directory a cwd of "PATH (deleted)" names, or NULL. */
+const struct img_ghost *img_ghost_dir(const struct image *img,
+				      const char *cwd);
 
 const char *img_rec_name(uint32_t type);
 /* Is status a wait status a zombie can have: an exit code, or a signal

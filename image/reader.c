@@ -58,6 +58,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_FILE_DATA] = "FILE_DATA",
 		[IMG_REC_SHM] = "SHM",
 		[IMG_REC_ZOMBIE] = "ZOMBIE",
+		[IMG_REC_GHOST] = "GHOST",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -420,7 +421,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_ZOMBIE) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_GHOST) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -595,6 +596,11 @@ void img_free(struct image *img)
 		img_shm_free(&img->shms[i].shm);
 		free(img->shms[i].pages);
 	}
+	for (i = 0; i < img->nr_ghosts; i++) {
+		img_ghost_free(&img->ghosts[i].g);
+		free(img->ghosts[i].pages);
+	}
+	free(img->ghosts);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

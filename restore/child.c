@@ -424,6 +424,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
+	char cwd[64];
 	struct child_msg m;
 	int i;
 
@@ -444,7 +445,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	for (i = 0; i < 3; i++)
 		if (e->std[i] >= 0)
 			close(e->std[i]);
-	if (chdir(pp->cwd))
+	if (chdir(restore_ghost_cwd(e->run, pp->cwd, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
 	umask(pp->umask);
@@ -571,7 +572,7 @@ int restore_create_tree(struct restore_run *run)
 	struct child_env e = { .c = &run->procs[0], .run = run };
 	int ret;
 
-	if (restore_files_open(run->img, &e.files))
+	if (restore_files_open(run, &e.files))
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
 	ret = create_tree(run, &e);

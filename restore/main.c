@@ -158,7 +158,8 @@ static int build(struct restore_run *run)
 {
 	uint32_t i;
 
-	if (restore_shm_create(run) || new_procs(run) || reset_sigchld())
+	if (restore_shm_create(run) || restore_ghosts_create(run) ||
+	    new_procs(run) || reset_sigchld())
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
 		pr_perror("can't become a child subreaper");
@@ -181,6 +182,7 @@ static int build(struct restore_run *run)
 static void run_free(struct restore_run *run)
 {
 	restore_shm_abort(run);
+	restore_ghosts_close(run);
 	free(run->procs);
 	run->procs = NULL;
 	if (run->img_fd >= 0)

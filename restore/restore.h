@@ -67,6 +67,7 @@ struct restore_run {
 	struct image *img;
 	int img_fd;		/* the image, open in restore */
 	struct restore_shm *shms;	/* per img->shms[], until finished */
+	int *ghost_fds;		/* per img->ghosts[], held until the end */
 	struct restore_proc *procs;	/* per img->procs[], root first */
 	struct restore_host host;
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
@@ -110,7 +111,8 @@ int restore_create_tree(struct restore_run *run) __must_check;
 void restore_kill_tree(struct restore_run *run);
 /* files.c: the image's file table, opened in restore; fds[i] holds
  * img->files[i] (NULL and 0 when there is none) */
-int restore_files_open(const struct image *img, int **fds) __must_check;
+int restore_files_open(const struct restore_run *run, int **fds)
+	__must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
 /* shm.c: the objects, before any process; after every process has mapped
@@ -119,6 +121,14 @@ int restore_file_index(const struct image *img, uint32_t id);
 int restore_shm_create(struct restore_run *run) __must_check;
 int restore_shm_finish(struct restore_run *run) __must_check;
 void restore_shm_abort(struct restore_run *run);
+/* ghost.c: the files no path reached, made again (and unlinked) before
+ * any process, held until run_free(); the fd of ghost id; the path by
+ * which a process gets its cwd back (buf, or cwd itself when no ghost) */
+int restore_ghosts_create(struct restore_run *run) __must_check;
+int restore_ghost_fd(const struct restore_run *run, uint32_t id);
+const char *restore_ghost_cwd(const struct restore_run *run, const char *cwd,
+			      char *buf, size_t len);
+void restore_ghosts_close(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i] */
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an

@@ -1,0 +1,58 @@
+# t-ghost.sh - files that no path reaches: deleted files open or mapped,
+# a file replaced by another of its name, a deleted cwd (the ghost
+# workload); the size limit of such files (--ghost-limit), and that a
+# restore leaves none of them behind under any name.  Sourced by run.sh.
+
+ALL_TESTS+=(ghost ghost-limit ghost-restore-fail)
+CKPT_ONLY+="ghost-limit ghost-restore-fail "
+
+# Nothing in D named like restore's temporary names, nor like the ghosts.
+no_ghost_names() {
+	local f
+	for f in "$D"/.ckpt-ghost*; do
+		fail "$1 left ${f#"$D"/} in D"
+	done
+	for f in g1 g3 g4 gdir; do
+		[[ -e $D/$f ]] && fail "$1 left $f in D"
+	done
+	return 0
+}
+
+t_ghost() {
+	need "$WLB/ghost"
+	HOOK_RESTORED=no_ghost_names_restored
+	wl_test "$WLB/ghost"
+	no_ghost_names "the restore"
+}
+
+no_ghost_names_restored() {
+	no_ghost_names "the restore"
+}
+
+# A deleted file with more data than --ghost-limit: the dump is refused,
+# naming the process, the fd and the file; the target runs on.
+t_ghost-limit() {
+	need "$WLB/ghost" "$CKPT"
+	start_wl "$WLB/ghost"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach --ghost-limit 8K -o "$D/img" "$PID"
+	one_line_err "attach --ghost-limit 8K"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: $D/g1 (deleted) holds 16384 bytes, over the ghost limit of 8192 (--ghost-limit)\$" \
+		"$D/cmd.err" || fail "no error naming g1: $(cat "$D/cmd.err")"
+	refused_runs_on
+}
+
+# A restore that fails after it made the ghosts (prctl refused, as in
+# t_restore-fail-shm) leaves none of them in D under any name.
+t_ghost-restore-fail() {
+	need "$WLB/ghost" "$CKPT" "$RESTORE"
+	start_wl "$WLB/ghost"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	no_subreaper
+	expect_exit 70 "${NO_SUBREAPER[@]}" "$RESTORE" "$D/img"
+	grep -q "can't become a child subreaper" "$D/cmd.err" ||
+		fail "restore did not fail where expected: $(cat "$D/cmd.err")"
+	no_ghost_names "the failed restore"
+	gone "$PID" || fail "the failed restore left PID $PID behind"
+}
