@@ -130,6 +130,8 @@ static const char *file_kind_name(uint32_t kind)
 		return "inotify";
 	case IMG_FILE_GHOST:
 		return "ghost";
+	case IMG_FILE_MEMFD:
+		return "memfd";
 	}
 	return "?";
 }
@@ -242,6 +244,8 @@ static void print_files(const struct image *img)
 		       file_kind_name(f->kind), f->ino, f->flags);
 		if (f->kind == IMG_FILE_GHOST)
 			printf(" pos %" PRIu64 " ghost %u", f->pos, f->ghost);
+		else if (f->kind == IMG_FILE_MEMFD)
+			printf(" pos %" PRIu64 " shm %u", f->pos, f->shm);
 		else if (f->kind == IMG_FILE_REG)
 			printf(" pos %" PRIu64, f->pos);
 		else
@@ -563,6 +567,7 @@ static void json_files(const struct image *img)
 		json_u64(0, "queued", queued_bytes(f));
 		json_kstr(0, "path", f->path);
 		json_u64(0, "ghost", f->ghost);
+		json_u64(0, "shm", f->shm);
 		if (f->kind == IMG_FILE_UNIX)
 			json_unix(&f->sk);
 		json_kfd(f);

@@ -57,6 +57,8 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		f->type = IMG_FD_FILE;
 		return 0;
 	}
+	if (S_ISREG(st->st_mode) && dump_memfd_link(link))
+		return dump_shm_fd(c, f, link);		/* dump-shm.c */
 	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
 	    dump_ghost_link(link, st))
 		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */

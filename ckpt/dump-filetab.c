@@ -64,6 +64,9 @@ static uint32_t kind_of(struct dump_tree *t, const struct img_fd *f)
 	if ((S_ISREG(f->mode) || S_ISDIR(f->mode)) &&
 	    dump_ghost_find(&t->ghosts, f->dev, f->ino))
 		return IMG_FILE_GHOST;		/* see dump-ghost.c */
+	if (S_ISREG(f->mode) &&
+	    dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev, f->ino))
+		return IMG_FILE_MEMFD;		/* see dump-shm.c */
 	if (S_ISREG(f->mode))
 		return IMG_FILE_REG;
 	/* any socket; dump-sockets.c sorts out the others */
@@ -93,6 +96,9 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.kind = kind_of(t, f);
 	if (df->f.kind == IMG_FILE_GHOST)
 		df->f.ghost = dump_ghost_find(&t->ghosts, f->dev, f->ino)->g.id;
+	if (df->f.kind == IMG_FILE_MEMFD)
+		df->f.shm = dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev,
+					  f->ino)->shm.id;
 	if (df->f.kind == IMG_FILE_FIFO || df->f.kind == IMG_FILE_REG) {
 		df->f.path = strdup(f->path);
 		if (!df->f.path)

@@ -69,6 +69,13 @@ struct dump_obj {
 uint32_t dump_shm_kind(const struct proc_map *m);
 int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 		  struct img_vma *v, uint32_t kind) __must_check;
+struct dump_shm_obj *dump_shm_find(const struct dump_shm_table *t,
+				   uint32_t kind, uint64_t dev, uint64_t ino);
+/* An fd whose link shows a memfd becomes an open of its object (the file
+ * table's kind MEMFD), or is refused with a message */
+int dump_memfd_link(const char *link);
+int dump_shm_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
+	__must_check;
 int dump_write_shms(struct dump_ctx *c) __must_check;
 int dump_obj_pages(struct dump_ctx *c, const struct dump_obj *o,
 		   uint8_t *buf, uint64_t *bytes) __must_check;

@@ -312,6 +312,8 @@ enum img_file_kind {
 				 * offset), reopened by path at pos */
 	IMG_FILE_GHOST = 10,	/* an open of the GHOST img_file.ghost, at
 				 * pos */
+	IMG_FILE_MEMFD = 11,	/* an open of the memfd SHM img_file.shm,
+				 * at pos */
 };
 
 /* img_unix.state */
@@ -389,8 +391,9 @@ struct img_file {
 				 * (both ends of a pipe share the pipe) */
 	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
-	uint64_t pos;		/* REG, GHOST: the file offset */
+	uint64_t pos;		/* REG, GHOST, MEMFD: the file offset */
 	uint32_t ghost;		/* GHOST: the img_ghost's id */
+	uint32_t shm;		/* MEMFD: the img_shm's id */
 	struct img_unix sk;	/* UNIX only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;

@@ -5,7 +5,9 @@
  * thread count, unique tids and fds, PAGES inside a VMA and disjoint.
  * SHM records, all before the first PROC, take the PAGES that follow them
  * (offsets in the object), and each VMA that names one is checked against
- * it as it arrives.
+ * it as it arrives. GHOST records come after them, each with its PAGES
+ * (offsets in the file); the FILEs, VMAs and cwds that name a ghost are
+ * checked against the image's ghosts.
  * A ZOMBIE stands alone: its parent is a live process before it, and
  * nothing belongs to it.
  */
@@ -676,8 +678,8 @@ static int check_unix(struct rd *r, const struct img_file *f,
 	return 0;
 }
 
-/* A GHOST file names a ghost of the image. */
-static int check_ghost_files(struct rd *r)
+/* A GHOST file names a ghost of the image, a MEMFD file a memfd. */
+static int check_object_files(struct rd *r)
 {
 	const struct image *img = r->img;
 	uint32_t i;
@@ -685,11 +687,17 @@ static int check_ghost_files(struct rd *r)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
-		if (f->kind != IMG_FILE_GHOST || f->ghost <= img->nr_ghosts)
-			continue;
-		rd_fail(r, "file %u opens ghost %u, the image has %u", f->id,
-			f->ghost, img->nr_ghosts);
-		return -1;
+		if (f->kind == IMG_FILE_GHOST && f->ghost > img->nr_ghosts) {
+			rd_fail(r, "file %u opens ghost %u, the image has %u",
+				f->id, f->ghost, img->nr_ghosts);
+			return -1;
+		}
+		if (f->kind == IMG_FILE_MEMFD && (f->shm > img->nr_shms ||
+		    img->shms[f->shm - 1].shm.kind != IMG_SHM_MEMFD)) {
+			rd_fail(r, "file %u opens shm object %u, which is no memfd of the image",
+				f->id, f->shm);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -770,7 +778,7 @@ int sem_files_end(struct rd *r)
 		if (img->files[i].kind == IMG_FILE_UNIX)
 			ret = check_unix(r, &img->files[i], inos, n);
 	free(inos);
-	if (ret || check_ghosts(r) || check_ghost_files(r))
+	if (ret || check_ghosts(r) || check_object_files(r))
 		return -1;
 	return check_epolls(r);
 }

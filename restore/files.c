@@ -152,16 +152,19 @@ static int open_pipe_end(struct holders *hs, const struct img_file *f)
 }
 
 /* A regular file several fds shared (one open, one offset), by path, or
- * a ghost's open by /proc/self/fd/N of restore's own (ghost.c). */
+ * an open of a ghost (ghost.c) or memfd (shm.c) by /proc/self/fd/N of
+ * restore's own. */
 static int open_reg(const struct restore_run *run, const struct img_file *f)
 {
 	const char *path = f->path;
 	char ghost[64];
 	int fd;
 
-	if (f->kind == IMG_FILE_GHOST) {
+	if (f->kind == IMG_FILE_GHOST || f->kind == IMG_FILE_MEMFD) {
 		snprintf(ghost, sizeof(ghost), "/proc/self/fd/%d",
-			 restore_ghost_fd(run, f->ghost));
+			 f->kind == IMG_FILE_GHOST ?
+			 restore_ghost_fd(run, f->ghost) :
+			 run->shms[f->shm - 1].fd);
 		path = ghost;
 	}
 	fd = open(path, (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
@@ -190,6 +193,7 @@ static int open_file(const struct restore_run *run, struct holders *hs,
 		return open_pipe_end(hs, f);
 	case IMG_FILE_REG:
 	case IMG_FILE_GHOST:
+	case IMG_FILE_MEMFD:
 		return open_reg(run, f);
 	}
 	pr_err("file %u: unknown kind %u", f->id, f->kind);

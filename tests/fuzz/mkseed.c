@@ -85,7 +85,7 @@ static int minimal(struct img_writer *w)
 }
 
 /* Shared memory objects, their pages, and the VMAs of two processes that
- * map them. */
+ * map them; an fd of the memfd. */
 static int shared(struct img_writer *w)
 {
 	struct img_shm m = { .id = 1, .kind = IMG_SHM_MEMFD, .size = 2 * PS,
@@ -97,10 +97,14 @@ static int shared(struct img_writer *w)
 	struct img_vma b = { .start = 0x8000, .end = 0x9000, .prot = 1,
 			     .flags = IMG_VMA_SHARED | IMG_VMA_NOWRITE,
 			     .shm = 2 };
+	struct img_file f = { .id = 1, .kind = IMG_FILE_MEMFD,
+			      .flags = O_RDWR, .pos = 3, .shm = 1 };
+	struct img_fd fd = { .fd = 4, .type = IMG_FD_FILE, .file = 1 };
 
-	return header(w) || img_write_shm(w, &m) || pages(w, PS) ||
-	       img_write_shm(w, &y) || pages(w, 0) || proc(w, 5, 1) ||
-	       thread(w, 5) || img_write_vma(w, &a) || img_write_vma(w, &b) ||
+	return header(w) || img_write_file(w, &f) || img_write_shm(w, &m) ||
+	       pages(w, PS) || img_write_shm(w, &y) || pages(w, 0) ||
+	       proc(w, 5, 1) || thread(w, 5) || img_write_fd(w, &fd) ||
+	       img_write_vma(w, &a) || img_write_vma(w, &b) ||
 	       proc(w, 6, 1) || thread(w, 6) || img_write_vma(w, &a);
 }
 

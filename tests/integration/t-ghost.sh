@@ -1,9 +1,10 @@
 # t-ghost.sh - files that no path reaches: deleted files open or mapped,
 # a file replaced by another of its name, a deleted cwd (the ghost
 # workload); the size limit of such files (--ghost-limit), and that a
-# restore leaves none of them behind under any name.  Sourced by run.sh.
+# restore leaves none of them behind under any name; memfd descriptors.
+# Sourced by run.sh.
 
-ALL_TESTS+=(ghost ghost-limit ghost-restore-fail)
+ALL_TESTS+=(ghost ghost-limit ghost-restore-fail memfd)
 CKPT_ONLY+="ghost-limit ghost-restore-fail "
 
 # Nothing in D named like restore's temporary names, nor like the ghosts.
@@ -55,4 +56,11 @@ t_ghost-restore-fail() {
 		fail "restore did not fail where expected: $(cat "$D/cmd.err")"
 	no_ghost_names "the failed restore"
 	gone "$PID" || fail "the failed restore left PID $PID behind"
+}
+
+# memfd descriptors with their names, sizes, seals, data and offsets, one
+# inode with the mapping (tests/workloads/memfd.c checks them).
+t_memfd() {
+	need "$WLB/memfd"
+	wl_test "$WLB/memfd"
 }

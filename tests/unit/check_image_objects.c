@@ -738,6 +738,43 @@ START_TEST(test_refuse_ghost_file_and_vma)
 }
 END_TEST
 
+/* An image with a FILE of kind MEMFD naming shm object id, and one SHM
+ * object of kind. */
+static struct img_writer *begin_memfd_file(uint32_t id, uint32_t kind)
+{
+	struct img_file f = { .id = 1, .kind = IMG_FILE_MEMFD,
+			      .flags = O_RDONLY, .pos = 33, .shm = id };
+	struct img_writer *w = begin_ghost(NULL);
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+	w_shm(w, 1, kind, PS);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_file_fd(w, 3, 1);
+	return w;
+}
+
+START_TEST(test_memfd_files)
+{
+	struct img_writer *w = begin_memfd_file(1, IMG_SHM_MEMFD);
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->files[0].kind, IMG_FILE_MEMFD);
+	ck_assert_uint_eq(img->files[0].shm, 1);
+	ck_assert_uint_eq(img->files[0].pos, 33);
+	img_free(img);
+	commit_expect_refused(begin_memfd_file(2, IMG_SHM_MEMFD),
+			      "file 1 opens shm object 2, which is no memfd");
+	commit_expect_refused(begin_memfd_file(1, IMG_SHM_ANON),
+			      "file 1 opens shm object 1, which is no memfd");
+	commit_expect_refused(begin_memfd_file(0, IMG_SHM_MEMFD),
+			      "a shm object goes with kind MEMFD");
+}
+END_TEST
+
 /* ---- refusals: zombies ------------------------------------------------- */
 
 START_TEST(test_exit_status_values)
@@ -934,6 +971,7 @@ static Suite *image_objects_suite(void)
 	add(ghost, test_refuse_ghost_pages_outside);
 	add(ghost, test_refuse_ghost_references);
 	add(ghost, test_refuse_ghost_file_and_vma);
+	add(shm, test_memfd_files);
 	add(zombie, test_exit_status_values);
 	add(zombie, test_refuse_zombie_bad_status);
 	add(zombie, test_refuse_zombie_bad_ids);
