@@ -101,7 +101,7 @@ static const char *fd_type_name(uint32_t type)
 		[IMG_FD_REG] = "reg", [IMG_FD_DIR] = "dir",
 		[IMG_FD_CHR] = "chr", [IMG_FD_TTY] = "tty",
 		[IMG_FD_INHERIT] = "inherit", [IMG_FD_FILE] = "file",
-		[IMG_FD_NULL] = "null",
+		[IMG_FD_NULL] = "null", [IMG_FD_PATH] = "path",
 	};
 
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

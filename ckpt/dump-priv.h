@@ -154,6 +154,8 @@ struct dump_tree {
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-procfs.c: fds on /proc files of the process or its parents only */
+int dump_tree_check_procfs(struct dump_tree *t) __must_check;
 
 /* dump-filetab.c: the tree's FILE records, gathered while it is frozen */
 int dump_tree_files(struct dump_tree *t) __must_check;

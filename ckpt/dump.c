@@ -181,6 +181,7 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
+	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;

@@ -279,6 +279,8 @@ enum img_fd_type {
 	IMG_FD_FILE = 6,	/* the image's FILE record img_fd.file */
 	IMG_FD_NULL = 7,	/* not restorable, /dev/null by the user's
 				 * choice (--ext-null); path: what it was */
+	IMG_FD_PATH = 8,	/* O_PATH: reopened by path with its flags
+				 * (O_NOFOLLOW: a symlink itself) */
 };
 
 struct img_fd {

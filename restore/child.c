@@ -118,6 +118,9 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 		return i < 0 ? -1 : dup(e->files[i]);
 	case IMG_FD_DIR:
 		return open(f->path, O_RDONLY | O_DIRECTORY);
+	case IMG_FD_PATH:
+		return open(f->path, f->flags & (O_PATH | O_NOFOLLOW |
+						 O_DIRECTORY));
 	default:
 		fd = open(f->path, f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
 						O_NOCTTY));

@@ -1,11 +1,12 @@
 # t-ghost.sh - files that no path reaches: deleted files open or mapped,
 # a file replaced by another of its name, a deleted cwd (the ghost
 # workload); the size limit of such files (--ghost-limit), and that a
-# restore leaves none of them behind under any name; memfd descriptors.
+# restore leaves none of them behind under any name; memfd descriptors;
+# O_PATH descriptors and /proc files.
 # Sourced by run.sh.
 
-ALL_TESTS+=(ghost ghost-limit ghost-restore-fail memfd)
-CKPT_ONLY+="ghost-limit ghost-restore-fail "
+ALL_TESTS+=(ghost ghost-limit ghost-restore-fail memfd paths paths-outside)
+CKPT_ONLY+="ghost-limit ghost-restore-fail paths-outside "
 
 # Nothing in D named like restore's temporary names, nor like the ghosts.
 no_ghost_names() {
@@ -63,4 +64,23 @@ t_ghost-restore-fail() {
 t_memfd() {
 	need "$WLB/memfd"
 	wl_test "$WLB/memfd"
+}
+
+# O_PATH descriptors (a symlink's too) and /proc files of the process
+# itself (tests/workloads/paths.c checks them).
+t_paths() {
+	need "$WLB/paths"
+	wl_test "$WLB/paths"
+}
+
+# A /proc file of a process outside the dump: refused, naming it.
+t_paths-outside() {
+	need "$WLB/paths" "$CKPT"
+	start_wl "$WLB/paths" outside
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	one_line_err "attach"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, not of $PID or a parent of it in the tree\$" \
+		"$D/cmd.err" || fail "no error naming the fd: $(cat "$D/cmd.err")"
+	refused_runs_on
 }

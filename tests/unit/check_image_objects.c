@@ -775,6 +775,41 @@ START_TEST(test_memfd_files)
 }
 END_TEST
 
+static void path_fd_refused(uint32_t type, uint32_t flags, const char *fpath,
+			    const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_fd f = { .fd = 5, .type = type, .flags = flags,
+			    .mode = 0120777, .path = (char *)fpath };
+
+	ck_assert_int_eq(img_write_fd(w, &f), 0);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_path_fds)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_fd f = { .fd = 5, .type = IMG_FD_PATH,
+			    .flags = O_PATH | O_NOFOLLOW, .path = "/tmp/l" };
+	struct image *img;
+
+	ck_assert_int_eq(img_write_fd(w, &f), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].fds[0].type, IMG_FD_PATH);
+	ck_assert_uint_eq(img->procs[0].fds[0].flags, O_PATH | O_NOFOLLOW);
+	img_free(img);
+	path_fd_refused(IMG_FD_PATH, O_RDONLY, "/tmp/l",
+			"fd 5 of type 8 with flags 0");
+	path_fd_refused(IMG_FD_REG, O_PATH, "/tmp/l",
+			"fd 5 of type 1 with flags 010000000");
+	path_fd_refused(IMG_FD_PATH, O_PATH, "tmp/l",
+			"fd 5: O_PATH on a relative path");
+	path_fd_refused(IMG_FD_PATH, O_PATH, NULL, "no path for fd type 8");
+}
+END_TEST
+
 /* ---- refusals: zombies ------------------------------------------------- */
 
 START_TEST(test_exit_status_values)
@@ -956,6 +991,7 @@ static Suite *image_objects_suite(void)
 	add(files, test_refuse_kfd_values);
 	add(files, test_refuse_kfd_file_data);
 	add(files, test_kfd_too_many_watches_not_written);
+	add(files, test_path_fds);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);
