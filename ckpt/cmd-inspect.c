@@ -297,6 +297,12 @@ static void print_process(const struct bt_image *src)
 	}
 	for (i = 0; i < p->nr_fds; i++)
 		print_fd(&p->fds[i]);
+	for (i = 0; i < p->nr_locks; i++)
+		printf("lock fd %d %s %s start %" PRIu64 " len %" PRIu64 "\n",
+		       p->locks[i].fd, p->locks[i].kind == IMG_LOCK_POSIX ?
+		       "posix" : p->locks[i].kind == IMG_LOCK_OFD ? "ofd" :
+		       "flock", p->locks[i].write ? "write" : "read",
+		       p->locks[i].start, p->locks[i].len);
 	printf("pages %" PRIu64 " in %u runs\n", total_pages(p), p->nr_pages);
 }
 

@@ -103,6 +103,11 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
 			struct img_fd *f, const char *what, const char *why)
 	__must_check;
 
+/* dump-locks.c: the locks held through the process's fds; a lease or an
+ * unknown lock is refused, naming the fd */
+int dump_collect_locks(struct dump_ctx *c) __must_check;
+int dump_write_locks(struct dump_ctx *c) __must_check;
+
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;

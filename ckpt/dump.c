@@ -134,6 +134,8 @@ static int write_records(struct dump_ctx *c)
 	for (i = 0; i < p->nr_fds; i++)
 		if (img_write_fd(c->w, &p->fds[i]))
 			return -1;
+	if (dump_write_locks(c))
+		return -1;
 	for (i = 0; i < p->nr_vmas; i++)
 		if (img_write_vma(c->w, &p->vmas[i]))
 			return -1;
@@ -160,7 +162,8 @@ static int collect(struct dump_ctx *c)
 		return -1;
 	}
 	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
-	    dump_collect_fds(c) || dump_ghost_cwd(c) || dump_collect_vmas(c))
+	    dump_collect_fds(c) || dump_collect_locks(c) ||
+	    dump_ghost_cwd(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
 		dump_perror(c, "can't clean up after system calls in %d",
@@ -379,6 +382,7 @@ static void free_tree(struct dump_tree *t)
 	for (i = 0; i < t->n; i++) {
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
+		free(t->procs[i].proc.locks);	/* dump-locks.c's */
 		dump_free_process(&t->procs[i].proc);
 	}
 	dump_free_shms(&t->shms);

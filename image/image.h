@@ -63,6 +63,7 @@ enum img_rec_type {
 	IMG_REC_SHM = 9,	/* image level: a shared memory object */
 	IMG_REC_ZOMBIE = 10,	/* an exited, unreaped process of the tree */
 	IMG_REC_GHOST = 11,	/* image level: a deleted file's inode */
+	IMG_REC_LOCK = 12,	/* a lock held through an fd of the process */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -85,6 +86,7 @@ enum img_rec_type {
 #define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
 #define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
 #define IMG_MAX_GHOSTS		65536
+#define IMG_MAX_LOCKS		65536	/* per process */
 /*
  * The securebits Linux knows (<linux/securebits.h>): NOROOT,
  * NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, and since 6.14
@@ -426,6 +428,25 @@ struct img_file {
 	} in;
 };
 
+/*
+ * A file lock a process holds through one of its fds (its fdinfo "lock:"
+ * lines): a POSIX record lock is the process's own, an OFD lock and a
+ * flock lock belong to the open file description (every process holding
+ * it lists it; taking it again is a no-op).
+ */
+enum img_lock_kind {
+	IMG_LOCK_POSIX = 1,	/* fcntl(F_SETLK) */
+	IMG_LOCK_OFD = 2,	/* fcntl(F_OFD_SETLK) */
+	IMG_LOCK_FLOCK = 3,	/* flock() */
+};
+
+struct img_lock {
+	int32_t fd;		/* an fd of the process */
+	uint32_t kind;		/* enum img_lock_kind */
+	uint32_t write;		/* 1: exclusive (F_WRLCK, LOCK_EX), 0 shared */
+	uint64_t start, len;	/* bytes; len 0: to the end (flock: 0, 0) */
+};
+
 struct img_sigact {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -441,6 +462,8 @@ struct img_process {
 	struct img_pages *pages;
 	uint32_t nr_fds;
 	struct img_fd *fds;
+	uint32_t nr_locks;
+	struct img_lock *locks;
 	int has_sigacts;
 	struct img_sigact sigacts[IMG_NSIG];
 };
@@ -499,6 +522,8 @@ int img_write_thread(struct img_writer *w, const struct img_thread *t)
 int img_write_vma(struct img_writer *w, const struct img_vma *v)
 	__must_check;
 int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
+int img_write_lock(struct img_writer *w, const struct img_lock *l)
+	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)
 	__must_check;

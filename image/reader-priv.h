@@ -33,6 +33,7 @@ struct rd {
 	uint32_t cap_ploc;
 	/* capacities of the current process's arrays */
 	uint32_t cap_procs, cap_threads, cap_vmas, cap_pages, cap_fds;
+	uint32_t cap_locks;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts;
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */

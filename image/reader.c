@@ -59,6 +59,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_SHM] = "SHM",
 		[IMG_REC_ZOMBIE] = "ZOMBIE",
 		[IMG_REC_GHOST] = "GHOST",
+		[IMG_REC_LOCK] = "LOCK",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -421,7 +422,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_GHOST) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_LOCK) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -578,6 +579,7 @@ static void free_process(struct img_process *p)
 		img_vma_free(&p->vmas[i]);
 	for (i = 0; i < p->nr_fds; i++)
 		img_fd_free(&p->fds[i]);
+	free(p->locks);
 	free(p->threads);
 	free(p->vmas);
 	free(p->pages);

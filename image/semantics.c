@@ -80,6 +80,7 @@ static struct img_process *new_proc(struct rd *r)
 	p = &img->procs[img->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	r->cap_threads = r->cap_vmas = r->cap_pages = r->cap_fds = 0;
+	r->cap_locks = 0;
 	return p;
 }
 
@@ -470,6 +471,36 @@ static int check_epolls(struct rd *r)
 	return 0;
 }
 
+static int sem_lock(struct rd *r, struct dec *d, struct img_process *p)
+{
+	if (p->nr_locks >= IMG_MAX_LOCKS) {
+		rec_fail(r, "more than %u locks in a process", IMG_MAX_LOCKS);
+		return -1;
+	}
+	if (rd_grow(r, &p->locks, &r->cap_locks, p->nr_locks,
+		    sizeof(*p->locks)))
+		return -1;
+	return img_dec_lock(d, &p->locks[p->nr_locks++]);
+}
+
+/* Each lock is held through an fd of its process. */
+static int check_locks(struct rd *r, const struct img_process *p)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < p->nr_locks; i++) {
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].fd == p->locks[i].fd)
+				break;
+		if (k < p->nr_fds)
+			continue;
+		rd_fail(r, "process %u (pid %d): a lock through fd %d, which it lacks",
+			r->img->nr_procs, p->proc.pid, p->locks[i].fd);
+		return -1;
+	}
+	return 0;
+}
+
 static int sem_sigacts(struct rd *r, struct dec *d, struct img_process *p)
 {
 	if (p->has_sigacts) {
@@ -564,6 +595,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_fd(r, d, p);
 	case IMG_REC_SIGACTS:
 		return sem_sigacts(r, d, p);
+	case IMG_REC_LOCK:
+		return sem_lock(r, d, p);
 	}
 	rec_fail(r, "unknown record type %#x", r->type);
 	return -1;
@@ -937,7 +970,7 @@ int sem_process_end(struct rd *r)
 		return -1;
 	}
 	if (check_unique(r, p) || check_pages_in_vmas(r, p) ||
-	    check_pages_disjoint(r, p))
+	    check_pages_disjoint(r, p) || check_locks(r, p))
 		return -1;
 	return 0;
 }

@@ -245,6 +245,14 @@ int img_write_fd(struct img_writer *w, const struct img_fd *f)
 	return wr_encoded(w, IMG_REC_FD, img_enc_fd(&w->enc, f));
 }
 
+int img_write_lock(struct img_writer *w, const struct img_lock *l)
+{
+	if (wr_expect(w, W_RECORDS, "LOCK record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_LOCK, img_enc_lock(&w->enc, l));
+}
+
 int img_write_file(struct img_writer *w, const struct img_file *f)
 {
 	if (wr_expect(w, W_HEADER, "FILE record"))

@@ -81,7 +81,7 @@ static int rebuild_one(struct restore_proc *c)
 		pr_perror("can't seize the new process %d", c->child);
 		return -1;
 	}
-	return restore_mm(c) || restore_task(c) ? -1 : 0;
+	return restore_mm(c) || restore_locks(c) || restore_task(c) ? -1 : 0;
 }
 
 /* Every process rebuilt before any runs; then all are let go. A zombie is

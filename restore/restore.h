@@ -139,6 +139,9 @@ int restore_kfd_open(const struct img_file *f);
 int restore_kfds_top(const struct image *img);
 int restore_kfds_fill(const struct image *img, const struct img_process *p,
 		      const int *files, char *err, size_t len) __must_check;
+/* locks.c: the process's file locks, taken again in it (after mm.c: a
+ * close there would drop a POSIX lock) */
+int restore_locks(struct restore_proc *c) __must_check;
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

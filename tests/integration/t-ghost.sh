@@ -2,11 +2,12 @@
 # a file replaced by another of its name, a deleted cwd (the ghost
 # workload); the size limit of such files (--ghost-limit), and that a
 # restore leaves none of them behind under any name; memfd descriptors;
-# O_PATH descriptors and /proc files.
+# O_PATH descriptors and /proc files; file locks and their holders.
 # Sourced by run.sh.
 
-ALL_TESTS+=(ghost ghost-limit ghost-restore-fail memfd paths paths-outside)
-CKPT_ONLY+="ghost-limit ghost-restore-fail paths-outside "
+ALL_TESTS+=(ghost ghost-limit ghost-restore-fail memfd paths paths-outside
+	    locks lease)
+CKPT_ONLY+="ghost-limit ghost-restore-fail paths-outside lease "
 
 # Nothing in D named like restore's temporary names, nor like the ghosts.
 no_ghost_names() {
@@ -18,6 +19,20 @@ no_ghost_names() {
 		[[ -e $D/$f ]] && fail "$1 left $f in D"
 	done
 	return 0
+}
+
+# refused_by_name RE [OPTION...]: attach with OPTION... to the workload
+# PID is refused (exit 70) with one line "ckpt: can't dump RE"; no image,
+# the workload runs on.
+refused_by_name() {
+	local re=$1
+	shift
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach "$@" -o "$D/img" "$PID"
+	one_line_err "attach $*"
+	grep -q "^ckpt: can't dump $re\$" "$D/cmd.err" ||
+		fail "no error naming it: $(cat "$D/cmd.err")"
+	refused_runs_on
 }
 
 t_ghost() {
@@ -36,12 +51,8 @@ no_ghost_names_restored() {
 t_ghost-limit() {
 	need "$WLB/ghost" "$CKPT"
 	start_wl "$WLB/ghost"
-	wait_count_above 8 60 "$JOB"
-	expect_exit 70 "$CKPT" attach --ghost-limit 8K -o "$D/img" "$PID"
-	one_line_err "attach --ghost-limit 8K"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: $D/g1 (deleted) holds 16384 bytes, over the ghost limit of 8192 (--ghost-limit)\$" \
-		"$D/cmd.err" || fail "no error naming g1: $(cat "$D/cmd.err")"
-	refused_runs_on
+	refused_by_name "fd [0-9]* of $PID: $D/g1 (deleted) holds 16384 bytes, over the ghost limit of 8192 (--ghost-limit)" \
+		--ghost-limit 8K
 }
 
 # A restore that fails after it made the ghosts (prctl refused, as in
@@ -77,10 +88,28 @@ t_paths() {
 t_paths-outside() {
 	need "$WLB/paths" "$CKPT"
 	start_wl "$WLB/paths" outside
-	wait_count_above 8 60 "$JOB"
-	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	one_line_err "attach"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, not of $PID or a parent of it in the tree\$" \
-		"$D/cmd.err" || fail "no error naming the fd: $(cat "$D/cmd.err")"
-	refused_runs_on
+	refused_by_name "fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, not of $PID or a parent of it in the tree"
+}
+
+# POSIX, OFD and flock locks: after restore a new process trying a
+# conflicting lock fails as before the dump (tests/workloads/locks.c), and
+# the image lists them.
+t_locks() {
+	need "$WLB/locks"
+	HOOK_DUMPED=locks_in_image
+	wl_test "$WLB/locks"
+}
+
+locks_in_image() {
+	inspect "$D/img"
+	[[ $(grep -c "^lock fd " "$D/inspect.out") == 6 ]] ||
+		fail "inspect shows $(grep -c "^lock fd " "$D/inspect.out")" \
+		     "locks, want 6: $(grep "^lock" "$D/inspect.out")"
+}
+
+# A lease: refused, naming the fd.
+t_lease() {
+	need "$WLB/locks" "$CKPT"
+	start_wl "$WLB/locks" lease
+	refused_by_name "fd [0-9]* of $PID: $D/e holds a LEASE ACTIVE READ lock, which is not supported yet"
 }

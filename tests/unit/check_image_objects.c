@@ -810,6 +810,47 @@ START_TEST(test_path_fds)
 }
 END_TEST
 
+static void lock_refused(const struct img_lock *l, const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_lock(w, l), 0);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_locks)
+{
+	struct img_lock l = { .fd = 3, .kind = IMG_LOCK_POSIX, .write = 1,
+			      .start = 100, .len = 50 };
+	struct img_writer *w = begin_proc(1);
+	struct image *img;
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_lock(w, &l), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].nr_locks, 1);
+	ck_assert_uint_eq(img->procs[0].locks[0].start, 100);
+	ck_assert_uint_eq(img->procs[0].locks[0].len, 50);
+	img_free(img);
+	l.fd = 4;
+	lock_refused(&l, "a lock through fd 4, which it lacks");
+	l.fd = 3;
+	l.kind = 4;
+	lock_refused(&l, "fd 3: bad lock kind 4");
+	l.kind = IMG_LOCK_FLOCK;
+	lock_refused(&l, "fd 3: a range on a flock lock");
+	l.kind = IMG_LOCK_OFD;
+	l.write = 2;
+	lock_refused(&l, "fd 3: bad lock type 2");
+	l.write = 0;
+	l.start = 1ull << 63;
+	lock_refused(&l, "out of range");
+}
+END_TEST
+
 /* ---- refusals: zombies ------------------------------------------------- */
 
 START_TEST(test_exit_status_values)
@@ -992,6 +1033,7 @@ static Suite *image_objects_suite(void)
 	add(files, test_refuse_kfd_file_data);
 	add(files, test_kfd_too_many_watches_not_written);
 	add(files, test_path_fds);
+	add(files, test_locks);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);
