@@ -82,6 +82,11 @@ static int ghost_refused(struct dump_ctx *c, const struct dump_ghost *d,
 			 link, dir);
 		return 1;
 	}
+	if (ds.st_dev != st->st_dev) {
+		snprintf(why, len, "%s" DELETED " is not on the file system of %s, which is not supported yet",
+			 link, dir);
+		return 1;
+	}
 	for (i = 0; S_ISDIR(st->st_mode) && i < c->ghosts->n; i++) {
 		if (!S_ISDIR(c->ghosts->objs[i].g.mode) ||
 		    strcmp(c->ghosts->objs[i].g.path, link))
@@ -208,23 +213,50 @@ int dump_ghost_vma(struct dump_ctx *c, const struct proc_map *m,
 	return 0;
 }
 
-/* A current directory deleted: a ghost that "PATH (deleted)" names. */
-int dump_ghost_cwd(struct dump_ctx *c)
+/* Does another ghost of d's type have d's path? The image names a cwd
+ * or an exe by path. */
+static int path_taken(const struct dump_ghost_table *t,
+		      const struct dump_ghost *d)
 {
-	const char *cwd = c->proc.proc.cwd;
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (&t->objs[i] != d &&
+		    S_ISDIR(t->objs[i].g.mode) == S_ISDIR(d->g.mode) &&
+		    !strcmp(t->objs[i].g.path, d->g.path))
+			return 1;
+	return 0;
+}
+
+/* A current directory deleted, an executable deleted or replaced (what
+ * "PATH (deleted)" in the image names): a ghost. name: "cwd" or "exe". */
+static int ghost_link(struct dump_ctx *c, const char *name, const char *link)
+{
 	char proc[64], why[PATH_MAX + 160];
+	struct dump_ghost *d;
 	struct stat st;
 
-	snprintf(proc, sizeof(proc), "/proc/%d/cwd", c->pid);
-	if (stat(proc, &st) || !dump_ghost_link(cwd, &st))
+	snprintf(proc, sizeof(proc), "/proc/%d/%s", c->pid, name);
+	if (stat(proc, &st) || !dump_ghost_link(link, &st))
 		return 0;
-	if (ghost_of(c, proc, cwd, why, sizeof(why)))
+	d = ghost_of(c, proc, link, why, sizeof(why));
+	if (d && path_taken(c->ghosts, d))
+		snprintf(why, sizeof(why), "%s is one of two deleted files of that name",
+			 link);
+	else if (d)
 		return 0;
 	if (why[0])
-		pr_err("can't dump the cwd of %d: %s", c->pid, why);
+		pr_err("can't dump the %s of %d: %s", name, c->pid, why);
 	else
-		dump_perror(c, "can't read %s, the cwd of %d", cwd, c->pid);
+		dump_perror(c, "can't read %s, the %s of %d", link, name,
+			    c->pid);
 	return -1;
+}
+
+int dump_ghost_proc(struct dump_ctx *c)
+{
+	return ghost_link(c, "cwd", c->proc.proc.cwd) ||
+	       ghost_link(c, "exe", c->proc.proc.exe) ? -1 : 0;
 }
 
 int dump_write_ghosts(struct dump_ctx *c)

@@ -91,7 +91,8 @@ int dump_ghost_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
 	__must_check;
 int dump_ghost_vma(struct dump_ctx *c, const struct proc_map *m,
 		   struct img_vma *v) __must_check;
-int dump_ghost_cwd(struct dump_ctx *c) __must_check;
+/* the cwd and the exe */
+int dump_ghost_proc(struct dump_ctx *c) __must_check;
 int dump_write_ghosts(struct dump_ctx *c) __must_check;
 void dump_free_ghosts(struct dump_ghost_table *t);
 

@@ -52,11 +52,30 @@ static int self_or_parent(const struct dump_tree *t, int i, pid_t pid)
 	return 0;
 }
 
+/*
+ * A /proc file several fds share is opened by restore itself, before the
+ * processes exist (restore/files.c): not supported yet, whatever
+ * --ext-null says (its FILE record would be opened all the same).
+ */
+static int check_shared(struct dump_tree *t, int i, const struct img_fd *f)
+{
+	const struct img_file *df = &t->files[f->file - 1].f;
+	pid_t tid;
+
+	if (df->kind != IMG_FILE_REG || !proc_pid(df->path, &tid))
+		return 0;
+	pr_err("can't dump fd %d of %d: %s is a /proc file that several fds share, which is not supported yet",
+	       f->fd, t->procs[i].pid, df->path);
+	return -1;
+}
+
 static int check_fd(struct dump_tree *t, int i, struct img_fd *f)
 {
 	char why[PATH_MAX + 128];
 	pid_t pid, tid;
 
+	if (f->type == IMG_FD_FILE)
+		return check_shared(t, i, f);
 	if ((f->type != IMG_FD_REG && f->type != IMG_FD_DIR &&
 	     f->type != IMG_FD_PATH) || !f->path)
 		return 0;

@@ -163,7 +163,7 @@ static int collect(struct dump_ctx *c)
 	}
 	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_locks(c) ||
-	    dump_ghost_cwd(c) || dump_collect_vmas(c))
+	    dump_ghost_proc(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
 		dump_perror(c, "can't clean up after system calls in %d",

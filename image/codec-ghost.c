@@ -84,19 +84,19 @@ const struct img_ghost *img_find_ghost(const struct image *img, uint64_t dev,
 	return NULL;
 }
 
-const struct img_ghost *img_ghost_dir(const struct image *img,
-				      const char *cwd)
+const struct img_ghost *img_ghost_named(const struct image *img,
+					const char *link, int dir)
 {
-	size_t n = strlen(cwd), k = strlen(DELETED);
+	size_t n = strlen(link), k = strlen(DELETED);
 	const struct img_ghost *g;
 	uint32_t i;
 
-	if (n <= k || strcmp(cwd + n - k, DELETED))
+	if (n <= k || strcmp(link + n - k, DELETED))
 		return NULL;
 	for (i = 0; i < img->nr_ghosts; i++) {
 		g = &img->ghosts[i].g;
-		if (S_ISDIR(g->mode) && strlen(g->path) == n - k &&
-		    !strncmp(g->path, cwd, n - k))
+		if (!!S_ISDIR(g->mode) == !!dir && strlen(g->path) == n - k &&
+		    !strncmp(g->path, link, n - k))
 			return g;
 	}
 	return NULL;

@@ -244,8 +244,8 @@ struct img_shm {
  * current directory. Its contents follow as PAGES records whose addr is an
  * offset in the file (holes are left out: they stay holes); restore makes
  * it again in the directory it was in and unlinks it at once. FILE records
- * of kind GHOST, VMAs flagged IMG_VMA_GHOST (by dev and ino) and a cwd
- * "PATH (deleted)" name it.
+ * of kind GHOST, VMAs flagged IMG_VMA_GHOST (by dev and ino), a cwd or an
+ * exe "PATH (deleted)" name it.
  */
 struct img_ghost {
 	uint32_t id;		/* n for the n-th GHOST record, from 1 */
@@ -585,9 +585,10 @@ const struct img_file *img_find_file(const struct image *img, uint32_t id);
 /* The GHOST that fds and VMAs with this dev and ino name, or NULL. */
 const struct img_ghost *img_find_ghost(const struct image *img, uint64_t dev,
 				       uint64_t ino);
-/* The GHOST directory a cwd of "PATH (deleted)" names, or NULL. */
-const struct img_ghost *img_ghost_dir(const struct image *img,
-				      const char *cwd);
+/* The GHOST directory (dir 1: a cwd) or regular file (dir 0: an exe) that
+ * "PATH (deleted)" names, or NULL. */
+const struct img_ghost *img_ghost_named(const struct image *img,
+					const char *link, int dir);
 
 const char *img_rec_name(uint32_t type);
 /* Is status a wait status a zombie can have: an exit code, or a signal

@@ -110,18 +110,26 @@ static int check_not_zombie_child(struct rd *r)
 	return -1;
 }
 
-/* A cwd that no path reaches is a ghost directory of the image. */
-static int check_cwd(struct rd *r, const struct img_proc *p)
+/* A cwd (an exe) that no path reaches is a ghost directory (regular
+ * file) of the image. */
+static int check_ghost_link(struct rd *r, const struct img_proc *p,
+			    const char *link, int dir)
 {
 	static const char deleted[] = " (deleted)";
-	size_t n = p->cwd ? strlen(p->cwd) : 0, k = strlen(deleted);
+	size_t n = link ? strlen(link) : 0, k = strlen(deleted);
 
-	if (n <= k || strcmp(p->cwd + n - k, deleted) ||
-	    img_ghost_dir(r->img, p->cwd))
+	if (n <= k || strcmp(link + n - k, deleted) ||
+	    img_ghost_named(r->img, link, dir))
 		return 0;
-	rec_fail(r, "process %d: its cwd %s is no ghost of the image",
-		 p->pid, p->cwd);
+	rec_fail(r, "process %d: its %s %s is no ghost of the image",
+		 p->pid, dir ? "cwd" : "exe", link);
 	return -1;
+}
+
+static int check_cwd(struct rd *r, const struct img_proc *p)
+{
+	return check_ghost_link(r, p, p->cwd, 1) ||
+	       check_ghost_link(r, p, p->exe, 0) ? -1 : 0;
 }
 
 static int sem_proc(struct rd *r, struct dec *d)

@@ -181,6 +181,29 @@ static int close_all_but(const int *keep, int n)
 	return syscall(SYS_close_range, from, ~0U, 0) ? -1 : 0;
 }
 
+/*
+ * Room for fds up to need: a process may keep its fds at the top of its
+ * own limit (valgrind does), where the file table, moved above them, goes
+ * past it. Raising the hard limit takes CAP_SYS_RESOURCE, which root may
+ * lack: then the soft one goes up to it, and a table that does not fit
+ * fails to move, saying so. The image's limits come back later
+ * (set_limits), with the table closed by then.
+ */
+static void room_for_fds(unsigned int need)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	want.rlim_cur = need;
+	want.rlim_max = rl.rlim_max < need ? need : rl.rlim_max;
+	if (!setrlimit(RLIMIT_NOFILE, &want))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_debug("can't raise the fd limit: %s", strerror(errno));
+}
+
 /* The file table above every fd of the image, where placing those fds
  * cannot close it; kept[] gets the new numbers. */
 static void move_files(struct child_env *e, int top, int *kept)
@@ -216,6 +239,7 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	/* and above the numbers epolls add their files under (fill_epolls) */
 	if (restore_kfds_top(e->run->img) > top)
 		top = restore_kfds_top(e->run->img);
+	room_for_fds(top + n + 8);
 	e->c->child_img_fd = fcntl(e->run->img_fd, F_DUPFD, top);
 	*msg_fd = fcntl(*msg_fd, F_DUPFD, top);
 	e->msg_fd = *msg_fd;
@@ -448,7 +472,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	for (i = 0; i < 3; i++)
 		if (e->std[i] >= 0)
 			close(e->std[i]);
-	if (chdir(restore_ghost_cwd(e->run, pp->cwd, cwd, sizeof(cwd))))
+	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
 	umask(pp->umask);

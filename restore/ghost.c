@@ -124,6 +124,26 @@ static int set_attrs(const struct img_ghost *g, int fd)
 	       futimens(fd, ts) ? -1 : 0;
 }
 
+/*
+ * What restore holds of a regular file is read-only: a writer would keep
+ * the kernel from making it an exe again (PR_SET_MM_MAP refuses a file
+ * open for writing), and opens through /proc get the mode they ask for.
+ */
+static int read_only(const struct img_ghost *g, int fd)
+{
+	char proc[64];
+	int ro;
+
+	if (!S_ISREG(g->mode))
+		return fd;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ro = open(proc, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		pr_perror("can't open ghost %u (%s) again", g->id, g->path);
+	close(fd);
+	return ro;
+}
+
 static int make_one(struct restore_run *run, const struct img_ghost_object *o,
 		    uint8_t *buf)
 {
@@ -146,7 +166,7 @@ static int make_one(struct restore_run *run, const struct img_ghost_object *o,
 		close(fd);
 		return -1;
 	}
-	return fd;
+	return read_only(g, fd);
 }
 
 int restore_ghosts_create(struct restore_run *run)
@@ -183,13 +203,13 @@ int restore_ghost_fd(const struct restore_run *run, uint32_t id)
 		run->ghost_fds[id - 1] : -1;
 }
 
-const char *restore_ghost_cwd(const struct restore_run *run, const char *cwd,
-			      char *buf, size_t len)
+const char *restore_ghost_path(const struct restore_run *run,
+			       const char *link, int dir, char *buf, size_t len)
 {
-	const struct img_ghost *g = img_ghost_dir(run->img, cwd);
+	const struct img_ghost *g = img_ghost_named(run->img, link, dir);
 
 	if (!g)
-		return cwd;
+		return link;
 	snprintf(buf, len, "/proc/%d/fd/%d", run->host.restorer,
 		 restore_ghost_fd(run, g->id));
 	return buf;

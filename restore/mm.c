@@ -524,6 +524,7 @@ static int set_mm(struct restore_proc *c)
 	struct prctl_mm_map mm;
 	uint64_t auxv = scratch(c) + sizeof(mm);
 	size_t auxv_len = pp->nr_auxv * sizeof(uint64_t);
+	char exe[64];
 	long fd, r;
 	int ret;
 
@@ -531,7 +532,9 @@ static int set_mm(struct restore_proc *c)
 		errno = E2BIG;
 		return -1;
 	}
-	if (remote_open(c, pp->exe, O_RDONLY, &fd) || fd < 0) {
+	if (remote_open(c, restore_ghost_path(c->run, pp->exe, 0, exe,
+					      sizeof(exe)), O_RDONLY, &fd) ||
+	    fd < 0) {
 		pr_err("can't open the executable %s", pp->exe);
 		return -1;
 	}

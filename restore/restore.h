@@ -123,11 +123,12 @@ int restore_shm_finish(struct restore_run *run) __must_check;
 void restore_shm_abort(struct restore_run *run);
 /* ghost.c: the files no path reached, made again (and unlinked) before
  * any process, held until run_free(); the fd of ghost id; the path by
- * which a process gets its cwd back (buf, or cwd itself when no ghost) */
+ * which a process gets its cwd (dir 1) or exe (dir 0) link back: buf, or
+ * link itself when it names no ghost */
 int restore_ghosts_create(struct restore_run *run) __must_check;
 int restore_ghost_fd(const struct restore_run *run, uint32_t id);
-const char *restore_ghost_cwd(const struct restore_run *run, const char *cwd,
-			      char *buf, size_t len);
+const char *restore_ghost_path(const struct restore_run *run,
+			       const char *link, int dir, char *buf, size_t len);
 void restore_ghosts_close(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i] */
 int restore_sockets_open(const struct image *img, int *fds) __must_check;

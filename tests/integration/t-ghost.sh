@@ -5,8 +5,8 @@
 # O_PATH descriptors and /proc files; file locks and their holders.
 # Sourced by run.sh.
 
-ALL_TESTS+=(ghost ghost-limit ghost-restore-fail memfd paths paths-outside
-	    locks lease)
+ALL_TESTS+=(ghost ghost-exe ghost-limit ghost-restore-fail memfd paths
+	    paths-outside locks lease)
 CKPT_ONLY+="ghost-limit ghost-restore-fail paths-outside lease "
 
 # Nothing in D named like restore's temporary names, nor like the ghosts.
@@ -18,6 +18,24 @@ no_ghost_names() {
 	for f in g1 g3 g4 gdir; do
 		[[ -e $D/$f ]] && fail "$1 left $f in D"
 	done
+	return 0
+}
+
+# A program whose executable is deleted while it runs (an upgrade): its
+# text and the exe link come back from the image.
+t_ghost-exe() {
+	need "$WLB/counter"
+	cp "$WLB/counter" "$D/prog" || fail "can't copy the counter"
+	start_wl "$D/prog"
+	rm "$D/prog"
+	HOOK_RESTORED=exe_is_ghost
+	wl_test_started
+}
+
+exe_is_ghost() {
+	[[ $(readlink "/proc/$PID/exe") == "$D/prog (deleted)" ]] ||
+		fail "exe after restore: $(readlink "/proc/$PID/exe")"
+	[[ -e $D/prog ]] && fail "the restore left D/prog"
 	return 0
 }
 

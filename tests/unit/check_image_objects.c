@@ -601,10 +601,11 @@ START_TEST(test_roundtrip_ghosts)
 	ck_assert_uint_eq(img->ghosts[1].nr_pages, 0);
 	ck_assert_ptr_eq(img_find_ghost(img, 0x803, 77), g);
 	ck_assert_ptr_null(img_find_ghost(img, 0x803, 79));
-	ck_assert_ptr_eq(img_ghost_dir(img, "/tmp/gone (deleted)"),
+	ck_assert_ptr_eq(img_ghost_named(img, "/tmp/gone (deleted)", 1),
 			 &img->ghosts[1].g);
-	ck_assert_ptr_null(img_ghost_dir(img, "/tmp/gone"));
-	ck_assert_ptr_null(img_ghost_dir(img, "/tmp/d/log (deleted)"));
+	ck_assert_ptr_null(img_ghost_named(img, "/tmp/gone", 1));
+	ck_assert_ptr_null(img_ghost_named(img, "/tmp/d/log (deleted)", 1));
+	ck_assert_ptr_eq(img_ghost_named(img, "/tmp/d/log (deleted)", 0), g);
 	ck_assert_uint_eq(img->files[0].ghost, 1);
 	ck_assert_uint_eq(img->files[0].pos, 5000);
 	ck_assert_uint_eq(img->procs[0].vmas[0].flags,
