@@ -68,6 +68,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'G':
+		return cmd_parse_size(arg, &o->ghost_limit) ?
+		       cmd_usage(&cmd_attach_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_attach_entry) : 0;
 }
@@ -116,10 +119,12 @@ static int exec_attach(int argc, char **argv)
 		{ "tree", no_argument, NULL, 't' },
 		{ "ext-null", no_argument, NULL, 'N' },
 		{ "quorum", required_argument, NULL, 'Q' },
+		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dump_opts o = { .interrupted = &cmd_stop_signal };
+	struct dump_opts o = { .interrupted = &cmd_stop_signal,
+			       .ghost_limit = DUMP_GHOST_LIMIT };
 	struct stage_opts so;
 	char defout[64];
 	int c, i, st;
@@ -155,7 +160,7 @@ static int exec_attach(int argc, char **argv)
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
-		 "[--compress[=LEVEL]] "
+		 "[--ghost-limit SIZE] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

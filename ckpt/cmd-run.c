@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
+#include "ckpt/dump.h"
 #include "ckpt/run.h"
 #include "plugins/stageopt.h"
 
@@ -62,6 +63,9 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'G':
+		return cmd_parse_size(arg, &o->ghost_limit) ?
+		       cmd_usage(&cmd_run_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
 }
@@ -74,10 +78,11 @@ static int exec_run(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .keep = 3 };
+	struct run_opts o = { .keep = 3, .ghost_limit = DUMP_GHOST_LIMIT };
 	struct stage_opts so;
 	const char *name = NULL, *key;
 	char dir[PATH_MAX + 16];
@@ -117,6 +122,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
+		 "[--ghost-limit SIZE] "
 		 "-- PROG [ARGS...]",
 	.exec = exec_run,
 };

@@ -6,6 +6,7 @@
 #define CKPT_CMD_H
 
 #include <signal.h>
+#include <stdint.h>
 
 struct cmd_entry {
 	const char *name;
@@ -28,6 +29,10 @@ extern const struct cmd_entry cmd_dump_entry;
  * so that a wait in progress returns and sees it); SIGPIPE is ignored. */
 extern volatile sig_atomic_t cmd_stop_signal;
 void cmd_catch_stop_signals(void);
+
+/* A size in bytes, with an optional suffix K, M or G (powers of 1024):
+ * 0, or -1 if s is no such size. */
+int cmd_parse_size(const char *s, uint64_t *out);
 
 /* Print "usage: ckpt NAME USAGE" to stderr; returns EXIT_USAGE. */
 int cmd_usage(const struct cmd_entry *e);

@@ -1,8 +1,11 @@
 /*
  * Dump of the file descriptor table from /proc/PID/fd and fdinfo. What a
  * single process can get back by itself is kept: regular files and
- * directories (by path, flags and offset), character devices by path, and
- * terminals. Pipes, FIFOs, sockets, eventfds, epolls, signalfds, timerfds
+ * directories (by path, flags and offset), character devices by path,
+ * O_PATH fds by path whatever they lead to, and terminals. Files no path
+ * reaches are ghosts (dump-ghost.c), memfds objects of the tree
+ * (dump-shm.c), /proc files are checked against the tree
+ * (dump-procfs.c). Pipes, FIFOs, sockets, eventfds, epolls, signalfds, timerfds
  * and inotify instances go to the tree's file table, which hands pipes and
  * sockets leading out of the tree on 0-2 to restore's own. Anything
  * else is refused with the fd and its kind named, never
@@ -46,19 +49,46 @@ static int read_fdinfo(pid_t pid, int fd, struct img_fd *f)
 	return 0;
 }
 
+/*
+ * An O_PATH fd refers to a place, not to an open file: reopened by path
+ * with O_PATH (and O_NOFOLLOW: a symlink itself), whatever the file is.
+ * One that no path reaches is not supported yet.
+ */
+static int classify_path(struct dump_ctx *c, struct img_fd *f,
+			 const char *link, const struct stat *st)
+{
+	char why[PATH_MAX + 64];
+
+	if (link[0] != '/' || dump_ghost_link(link, st)) {
+		snprintf(why, sizeof(why), "%s is an O_PATH fd no path reaches, which is not supported yet",
+			 link);
+		return dump_fd_unsupported(c->o, c->pid, f, link, why);
+	}
+	f->type = IMG_FD_PATH;
+	return 0;
+}
+
 /* Classify fd; -1 with a message when it cannot be restored. */
 static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		    const struct stat *st)
 {
 	char why[PATH_MAX + 64];
 
+	if (f->flags & O_PATH)
+		return classify_path(c, f, link, st);
+
 	if (dump_kfd_kind(link)) {
 		/* eventfd, epoll ...: the tree's file table (dump-kfds.c) */
 		f->type = IMG_FD_FILE;
 		return 0;
 	}
+	if (S_ISREG(st->st_mode) && dump_memfd_link(link))
+		return dump_shm_fd(c, f, link);		/* dump-shm.c */
+	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	    dump_ghost_link(link, st))
+		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		if (link[0] != '/' || strstr(link, " (deleted)")) {
+		if (link[0] != '/') {
 			pr_err("can't dump fd %d of %d: %s is not reachable by path",
 			       f->fd, c->pid, link);
 			errno = EOPNOTSUPP;
@@ -125,6 +155,7 @@ static int collect_fd(struct dump_ctx *c, int fd, struct img_fd *f)
 	f->fd = fd;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
+	/* an O_PATH fd on a symlink (O_NOFOLLOW) stats as the link itself */
 	if (n < 0 || stat(path, &st))
 		return -1;
 	link[n] = '\0';

@@ -57,10 +57,16 @@ static struct dump_file *find_file(struct dump_tree *t, pid_t pid,
 	return NULL;
 }
 
-static uint32_t kind_of(const struct img_fd *f)
+static uint32_t kind_of(struct dump_tree *t, const struct img_fd *f)
 {
 	if (dump_kfd_kind(f->path))
 		return dump_kfd_kind(f->path);	/* see dump_kfds() */
+	if ((S_ISREG(f->mode) || S_ISDIR(f->mode)) &&
+	    dump_ghost_find(&t->ghosts, f->dev, f->ino))
+		return IMG_FILE_GHOST;		/* see dump-ghost.c */
+	if (S_ISREG(f->mode) &&
+	    dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev, f->ino))
+		return IMG_FILE_MEMFD;		/* see dump-shm.c */
 	if (S_ISREG(f->mode))
 		return IMG_FILE_REG;
 	/* any socket; dump-sockets.c sorts out the others */
@@ -87,7 +93,12 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.dev = f->dev;
 	df->f.ino = f->ino;
 	df->f.pos = f->pos;
-	df->f.kind = kind_of(f);
+	df->f.kind = kind_of(t, f);
+	if (df->f.kind == IMG_FILE_GHOST)
+		df->f.ghost = dump_ghost_find(&t->ghosts, f->dev, f->ino)->g.id;
+	if (df->f.kind == IMG_FILE_MEMFD)
+		df->f.shm = dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev,
+					  f->ino)->shm.id;
 	if (df->f.kind == IMG_FILE_FIFO || df->f.kind == IMG_FILE_REG) {
 		df->f.path = strdup(f->path);
 		if (!df->f.path)

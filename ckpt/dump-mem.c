@@ -88,6 +88,8 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 		v->flags |= IMG_VMA_FILE;
 		return 0;
 	}
+	if (path[0] == '/')
+		return dump_ghost_vma(c, m, v);	/* a deleted file */
 unsupported:
 	pr_err("can't dump mapping %llx-%llx of %d: %s is not supported yet",
 	       (unsigned long long)m->start, (unsigned long long)m->end, c->pid,
@@ -110,6 +112,8 @@ int dump_collect_vmas(struct dump_ctx *c)
 		struct img_vma *v = &p->vmas[p->nr_vmas];
 
 		memset(v, 0, sizeof(*v));
+		v->dev = m->dev;	/* a ghost's are its inode's */
+		v->ino = m->ino;
 		r = vma_kind(c, m, v);
 		if (r < 0)
 			return -1;
@@ -119,8 +123,6 @@ int dump_collect_vmas(struct dump_ctx *c)
 		v->end = m->end;
 		v->pgoff = m->pgoff;
 		v->prot = m->prot;
-		v->dev = m->dev;
-		v->ino = m->ino;
 		for (k = 0; k < ARRAY_SIZE(advice_map); k++)
 			if (m->vmflags & advice_map[k].vmf)
 				v->advice |= advice_map[k].adv;
@@ -137,7 +139,8 @@ static int page_wanted(const struct img_vma *v, uint64_t pme)
 
 	if (v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR | IMG_VMA_SHARED))
 		return 0;	/* in their file or their shm object */
-	if (v->flags & IMG_VMA_FILE || v->shm)	/* only our private copies */
+	if (v->flags & (IMG_VMA_FILE | IMG_VMA_GHOST) || v->shm)
+		/* only our private copies */
 		return swapped || (present && !(pme & PME_FILE));
 	return present || swapped;
 }

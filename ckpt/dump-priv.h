@@ -4,6 +4,7 @@
 #ifndef CKPT_DUMP_PRIV_H
 #define CKPT_DUMP_PRIV_H
 
+#include <sys/stat.h>
 #include <errno.h>
 
 #include "ckpt/dump.h"
@@ -23,9 +24,21 @@ struct dump_shm_table {
 	uint32_t n;
 };
 
+/* Files no path reaches, that the tree holds (dump-ghost.c). */
+struct dump_ghost {
+	struct img_ghost g;
+	int fd;			/* opened through /proc */
+};
+
+struct dump_ghost_table {
+	struct dump_ghost *objs;
+	uint32_t n;
+};
+
 struct dump_ctx {
 	const struct dump_opts *o;
 	struct dump_shm_table *shms;	/* the tree's, shared by its procs */
+	struct dump_ghost_table *ghosts;	/* the same */
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
 	int died;		/* found killed when it was thawed */
@@ -42,12 +55,46 @@ struct dump_ctx {
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
 
+#define DUMP_OBJ_CHUNK	(16UL << 20)	/* bytes copied at once */
+
+/* An object whose contents go in the image as PAGES at their offsets. */
+struct dump_obj {
+	int fd;
+	uint64_t size;
+	const char *what;	/* for messages: "ghost 3" */
+	uint32_t id;
+};
+
 /* dump-shm.c */
 uint32_t dump_shm_kind(const struct proc_map *m);
 int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 		  struct img_vma *v, uint32_t kind) __must_check;
+struct dump_shm_obj *dump_shm_find(const struct dump_shm_table *t,
+				   uint32_t kind, uint64_t dev, uint64_t ino);
+/* An fd whose link shows a memfd becomes an open of its object (the file
+ * table's kind MEMFD), or is refused with a message */
+int dump_memfd_link(const char *link);
+int dump_shm_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
+	__must_check;
 int dump_write_shms(struct dump_ctx *c) __must_check;
+int dump_obj_pages(struct dump_ctx *c, const struct dump_obj *o,
+		   uint8_t *buf, uint64_t *bytes) __must_check;
 void dump_free_shms(struct dump_shm_table *t);
+
+/* dump-ghost.c: a link the kernel shows as "PATH (deleted)" is a ghost;
+ * an fd (made IMG_FD_FILE), a mapping or the cwd of one is added to the
+ * tree's table, or refused with a message */
+int dump_ghost_link(const char *link, const struct stat *st);
+struct dump_ghost *dump_ghost_find(const struct dump_ghost_table *t,
+				   uint64_t dev, uint64_t ino);
+int dump_ghost_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
+	__must_check;
+int dump_ghost_vma(struct dump_ctx *c, const struct proc_map *m,
+		   struct img_vma *v) __must_check;
+/* the cwd and the exe */
+int dump_ghost_proc(struct dump_ctx *c) __must_check;
+int dump_write_ghosts(struct dump_ctx *c) __must_check;
+void dump_free_ghosts(struct dump_ghost_table *t);
 
 /* dump-files.c */
 int dump_collect_fds(struct dump_ctx *c) __must_check;
@@ -56,6 +103,11 @@ int dump_collect_fds(struct dump_ctx *c) __must_check;
 int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
 			struct img_fd *f, const char *what, const char *why)
 	__must_check;
+
+/* dump-locks.c: the locks held through the process's fds; a lease or an
+ * unknown lock is refused, naming the fd */
+int dump_collect_locks(struct dump_ctx *c) __must_check;
+int dump_write_locks(struct dump_ctx *c) __must_check;
 
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;
@@ -102,11 +154,14 @@ struct dump_tree {
 	struct dump_file *files;
 	uint32_t nr_files;
 	struct dump_shm_table shms;
+	struct dump_ghost_table ghosts;
 };
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-procfs.c: fds on /proc files of the process or its parents only */
+int dump_tree_check_procfs(struct dump_tree *t) __must_check;
 
 /* dump-filetab.c: the tree's FILE records, gathered while it is frozen */
 int dump_tree_files(struct dump_tree *t) __must_check;

@@ -1,5 +1,6 @@
 /*
- * Memory that mappings share, in one process or across the tree:
+ * Memory that mappings share, in one process or across the tree (and
+ * that fds open, for a memfd):
  * MAP_SHARED anonymous memory (the maps show "/dev/zero (deleted)"),
  * memfds ("/memfd:NAME (deleted)") and System V segments ("/SYSVkey
  * (deleted)", whose inode number is the segment's id). Each object is
@@ -22,7 +23,7 @@
 
 #include "ckpt/dump-priv.h"
 
-#define COPY_CHUNK	(16UL << 20)
+#define COPY_CHUNK	DUMP_OBJ_CHUNK
 #define DELETED		" (deleted)"
 
 static int has_prefix_suffix(const char *s, const char *pre, const char *suf)
@@ -46,8 +47,8 @@ uint32_t dump_shm_kind(const struct proc_map *m)
 	return 0;
 }
 
-static struct dump_shm_obj *find_obj(struct dump_shm_table *t,
-				     uint32_t kind, uint64_t dev, uint64_t ino)
+struct dump_shm_obj *dump_shm_find(const struct dump_shm_table *t,
+				   uint32_t kind, uint64_t dev, uint64_t ino)
 {
 	uint32_t i;
 
@@ -77,23 +78,22 @@ static int same_ipc_ns(pid_t pid)
 	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-static int sysv_fields(struct dump_ctx *c, const struct proc_map *m,
-		       struct img_shm *s)
+static int sysv_fields(struct dump_ctx *c, uint64_t ino, struct img_shm *s)
 {
 	struct shmid_ds ds;
 
 	if (!same_ipc_ns(c->pid)) {
 		pr_err("can't dump System V segment %llu of %d: it is in another IPC namespace",
-		       (unsigned long long)m->ino, c->pid);
+		       (unsigned long long)ino, c->pid);
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (shmctl(m->ino, IPC_STAT, &ds) < 0) {
+	if (shmctl(ino, IPC_STAT, &ds) < 0) {
 		pr_perror("can't read System V segment %llu of %d",
-			  (unsigned long long)m->ino, c->pid);
+			  (unsigned long long)ino, c->pid);
 		return -1;
 	}
-	s->shmid = m->ino;
+	s->shmid = ino;
 	s->key = ds.shm_perm.__key;
 	s->mode = ds.shm_perm.mode & 0777;
 	s->uid = ds.shm_perm.uid;
@@ -105,22 +105,22 @@ static int sysv_fields(struct dump_ctx *c, const struct proc_map *m,
 }
 
 /* What the object's inode says: size, mode, owner, seals, and that it is
- * shmem (hugetlbfs memory is not supported yet). */
-static int inode_fields(struct dump_ctx *c, const struct proc_map *m,
-			struct dump_shm_obj *o)
+ * shmem (hugetlbfs memory is not supported yet). what is "mapping A-B" or
+ * "fd N", path what the kernel shows. */
+static int inode_fields(struct dump_ctx *c, const char *what,
+			const char *path, struct dump_shm_obj *o)
 {
 	struct statfs sfs;
 	struct stat st;
 	int seals;
 
 	if (fstat(o->fd, &st) || fstatfs(o->fd, &sfs)) {
-		pr_perror("can't stat %s of %d", m->path, c->pid);
+		pr_perror("can't stat %s of %d", path, c->pid);
 		return -1;
 	}
 	if (sfs.f_type != TMPFS_MAGIC) {
-		pr_err("can't dump mapping %llx-%llx of %d: %s is not shmem (hugetlb?), which is not supported yet",
-		       (unsigned long long)m->start,
-		       (unsigned long long)m->end, c->pid, m->path);
+		pr_err("can't dump %s of %d: %s is not shmem (hugetlb?), which is not supported yet",
+		       what, c->pid, path);
 		errno = EOPNOTSUPP;
 		return -1;
 	}
@@ -132,20 +132,23 @@ static int inode_fields(struct dump_ctx *c, const struct proc_map *m,
 		return 0;
 	seals = fcntl(o->fd, F_GET_SEALS);
 	if (seals < 0) {
-		pr_perror("can't read the seals of %s of %d", m->path, c->pid);
+		pr_perror("can't read the seals of %s of %d", path, c->pid);
 		return -1;
 	}
 	o->shm.seals = seals;
-	o->shm.name = memfd_name(m->path);
+	o->shm.name = memfd_name(path);
 	return o->shm.name ? 0 : -1;
 }
 
-static struct dump_shm_obj *add_obj(struct dump_ctx *c,
-				    const struct proc_map *m, uint32_t kind)
+/* The object of kind on dev and ino, opened by proc (a /proc link of the
+ * target); what and path as for inode_fields(). */
+static struct dump_shm_obj *add_obj(struct dump_ctx *c, uint32_t kind,
+				    uint64_t dev, uint64_t ino,
+				    const char *proc, const char *what,
+				    const char *path)
 {
 	struct dump_shm_table *t = c->shms;
 	struct dump_shm_obj *o;
-	char path[96];
 
 	o = realloc(t->objs, (t->n + 1) * sizeof(*o));
 	if (!o)
@@ -154,31 +157,59 @@ static struct dump_shm_obj *add_obj(struct dump_ctx *c,
 	o = &t->objs[t->n];
 	memset(o, 0, sizeof(*o));
 	o->shm.kind = kind;
-	o->dev = m->dev;
-	o->ino = m->ino;
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", c->pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	o->fd = open(path, O_RDONLY | O_CLOEXEC);
+	o->dev = dev;
+	o->ino = ino;
+	o->fd = open(proc, O_RDONLY | O_CLOEXEC);
 	if (o->fd < 0) {
-		pr_perror("can't open %s (%s)", path, m->path);
+		pr_perror("can't open %s (%s)", proc, path);
 		return NULL;
 	}
 	t->n++;		/* from here on freed with the table */
-	if (inode_fields(c, m, o) ||
-	    (kind == IMG_SHM_SYSV && sysv_fields(c, m, &o->shm)))
+	if (inode_fields(c, what, path, o) ||
+	    (kind == IMG_SHM_SYSV && sysv_fields(c, ino, &o->shm)))
 		return NULL;
 	o->shm.id = t->n;
 	return o;
+}
+
+/* Is link (an fd's) a memfd? */
+int dump_memfd_link(const char *link)
+{
+	return has_prefix_suffix(link, "/memfd:", DELETED);
+}
+
+/* An fd on a memfd: the file table opens the object again (kind MEMFD). */
+int dump_shm_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
+{
+	char proc[64], what[32];
+
+	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", c->pid, f->fd);
+	snprintf(what, sizeof(what), "fd %d", f->fd);
+	if (!dump_shm_find(c->shms, IMG_SHM_MEMFD, f->dev, f->ino) &&
+	    !add_obj(c, IMG_SHM_MEMFD, f->dev, f->ino, proc, what, link)) {
+		if (errno != EOPNOTSUPP)
+			dump_perror(c, "can't read %s, fd %d of %d", link,
+				    f->fd, c->pid);
+		errno = EOPNOTSUPP;	/* said */
+		return -1;
+	}
+	f->type = IMG_FD_FILE;
+	return 0;
 }
 
 /* Make v map the object m shows, found or added to the tree's table. */
 int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 		  struct img_vma *v, uint32_t kind)
 {
-	struct dump_shm_obj *o = find_obj(c->shms, kind, m->dev, m->ino);
+	struct dump_shm_obj *o = dump_shm_find(c->shms, kind, m->dev, m->ino);
+	char proc[96], what[64];
 
+	snprintf(proc, sizeof(proc), "/proc/%d/map_files/%llx-%llx", c->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	snprintf(what, sizeof(what), "mapping %llx-%llx",
+		 (unsigned long long)m->start, (unsigned long long)m->end);
 	if (!o)
-		o = add_obj(c, m, kind);
+		o = add_obj(c, kind, m->dev, m->ino, proc, what, m->path);
 	if (!o)
 		return -1;
 	v->shm = o->shm.id;
@@ -188,7 +219,7 @@ int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 }
 
 /* off..off+len of the object, zeros past its end, as PAGES records. */
-static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
+static int write_range(struct dump_ctx *c, const struct dump_obj *o,
 		       uint8_t *buf, uint64_t off, uint64_t len)
 {
 	uint64_t n, have;
@@ -197,14 +228,14 @@ static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
 		return -1;
 	while (len) {
 		n = len < COPY_CHUNK ? len : COPY_CHUNK;
-		have = off < o->shm.size ? o->shm.size - off : 0;
+		have = off < o->size ? o->size - off : 0;
 		if (have > n)
 			have = n;
 		if (dump_interrupted(c))
 			return -1;
 		if (pread_full(o->fd, buf, have, off)) {
-			pr_perror("can't read shared memory object %u at %llu",
-				  o->shm.id, (unsigned long long)off);
+			pr_perror("can't read %s %u at %llu", o->what, o->id,
+				  (unsigned long long)off);
 			return -1;
 		}
 		memset(buf + have, 0, n - have);
@@ -216,35 +247,51 @@ static int write_range(struct dump_ctx *c, struct dump_shm_obj *o,
 	return img_write_pages_end(c->w);
 }
 
-/* The pages that hold data (present or swapped), as shmem's SEEK_DATA and
- * SEEK_HOLE see them: never the untouched ones. */
-static int write_obj(struct dump_ctx *c, struct dump_shm_obj *o,
-		     uint8_t *buf)
+/*
+ * The pages of o that hold data (present or swapped, or a file's blocks),
+ * as SEEK_DATA and SEEK_HOLE see them: never the holes. buf holds
+ * COPY_CHUNK bytes, or is NULL to count the bytes only, in *bytes.
+ */
+int dump_obj_pages(struct dump_ctx *c, const struct dump_obj *o,
+		   uint8_t *buf, uint64_t *bytes)
 {
-	uint64_t ps = c->page_size, end = (o->shm.size + ps - 1) / ps * ps;
+	uint64_t ps = c->page_size, end = (o->size + ps - 1) / ps * ps;
 	off_t data = 0, hole;
 
-	if (img_write_shm(c->w, &o->shm))
-		return -1;
+	*bytes = 0;
 	while ((uint64_t)data < end) {
 		data = lseek(o->fd, data, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break;
 		hole = data < 0 ? -1 : lseek(o->fd, data, SEEK_HOLE);
 		if (hole < 0) {
-			pr_perror("can't find the pages of shared memory object %u",
-				  o->shm.id);
+			pr_perror("can't find the data of %s %u", o->what,
+				  o->id);
 			return -1;
 		}
 		data = data / ps * ps;
 		hole = ((uint64_t)hole + ps - 1) / ps * ps;
 		if ((uint64_t)hole > end)
 			hole = end;
-		if (hole > data && write_range(c, o, buf, data, hole - data))
+		if (hole > data && buf && write_range(c, o, buf, data,
+						      hole - data))
 			return -1;
+		*bytes += hole > data ? hole - data : 0;
 		data = hole;
 	}
 	return 0;
+}
+
+static int write_obj(struct dump_ctx *c, struct dump_shm_obj *o,
+		     uint8_t *buf)
+{
+	struct dump_obj d = { o->fd, o->shm.size, "shared memory object",
+			      o->shm.id };
+	uint64_t bytes;
+
+	if (img_write_shm(c->w, &o->shm))
+		return -1;
+	return dump_obj_pages(c, &d, buf, &bytes);
 }
 
 /* Every object of the tree, after the header and before any process. */

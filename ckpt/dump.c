@@ -134,6 +134,8 @@ static int write_records(struct dump_ctx *c)
 	for (i = 0; i < p->nr_fds; i++)
 		if (img_write_fd(c->w, &p->fds[i]))
 			return -1;
+	if (dump_write_locks(c))
+		return -1;
 	for (i = 0; i < p->nr_vmas; i++)
 		if (img_write_vma(c->w, &p->vmas[i]))
 			return -1;
@@ -160,7 +162,8 @@ static int collect(struct dump_ctx *c)
 		return -1;
 	}
 	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
-	    dump_collect_fds(c) || dump_collect_vmas(c))
+	    dump_collect_fds(c) || dump_collect_locks(c) ||
+	    dump_ghost_proc(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
 		dump_perror(c, "can't clean up after system calls in %d",
@@ -181,8 +184,9 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
+	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
-	    dump_write_shms(&t->procs[0]))
+	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (write_records(&t->procs[i]))
@@ -225,6 +229,7 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	memset(&n[t->n], 0, sizeof(*n));
 	n[t->n].o = o;
 	n[t->n].shms = &t->shms;
+	n[t->n].ghosts = &t->ghosts;
 	n[t->n].pid = pid;
 	n[t->n].w = w;
 	n[t->n].page_size = sysconf(_SC_PAGESIZE);
@@ -377,9 +382,11 @@ static void free_tree(struct dump_tree *t)
 	for (i = 0; i < t->n; i++) {
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
+		free(t->procs[i].proc.locks);	/* dump-locks.c's */
 		dump_free_process(&t->procs[i].proc);
 	}
 	dump_free_shms(&t->shms);
+	dump_free_ghosts(&t->ghosts);
 	free(t->procs);
 	dump_free_files(t);
 }

@@ -10,6 +10,8 @@
 
 #include "util/util.h"
 
+#define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
+
 struct dump_opts {
 	pid_t pid;
 	/* image sinks: paths, "-", SCHEME://...; quorum of them must commit */
@@ -22,6 +24,8 @@ struct dump_opts {
 	int kill;		/* kill the target after a committed dump */
 	int tree;		/* the descendants too */
 	int ext_null;		/* fds we cannot carry become /dev/null */
+	/* bytes of data a file no path reaches may hold (--ghost-limit) */
+	uint64_t ghost_limit;
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;
 };

@@ -5,6 +5,7 @@
  * the document is always valid.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -303,6 +304,8 @@ static void json_files(const struct image *img)
 		json_u64(0, "pos", f->pos);
 		json_u64(0, "queued", inspect_queued_bytes(f));
 		json_kstr(0, "path", f->path);
+		json_u64(0, "ghost", f->ghost);
+		json_u64(0, "shm", f->shm);
 		if (f->kind == IMG_FILE_UNIX)
 			json_unix(&f->sk);
 		if (img_inet_kind(f->kind))
@@ -394,6 +397,22 @@ static void json_process(const struct bt_image *src)
 	putchar('}');
 }
 
+static void json_ghost(const struct img_ghost_object *o)
+{
+	putchar('{');
+	json_u64(1, "id", o->g.id);
+	json_kstr(0, "type", S_ISDIR(o->g.mode) ? "dir" : "reg");
+	json_hex(0, "mode", o->g.mode & 07777);
+	json_u64(0, "uid", o->g.uid);
+	json_u64(0, "gid", o->g.gid);
+	json_u64(0, "size", o->g.size);
+	json_u64(0, "mtime_ns", o->g.mtime_ns);
+	json_u64(0, "ino", o->g.ino);
+	json_u64(0, "pages", inspect_count_pages(o->pages, o->nr_pages));
+	json_kstr(0, "path", o->g.path);
+	putchar('}');
+}
+
 void inspect_print_json(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -412,6 +431,14 @@ void inspect_print_json(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_shm(&img->shms[i]);
+	}
+	putchar(']');
+	json_key(0, "ghosts");
+	putchar('[');
+	for (i = 0; i < img->nr_ghosts; i++) {
+		if (i)
+			putchar(',');
+		json_ghost(&img->ghosts[i]);
 	}
 	putchar(']');
 	json_key(0, "processes");

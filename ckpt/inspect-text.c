@@ -5,6 +5,7 @@
  * count, or each zombie with its exit status. ckpt(1) documents the lines.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -173,7 +174,11 @@ static void print_files(const struct image *img)
 		}
 		printf("file %u: %s ino %" PRIu64 " flags %#o", f->id,
 		       inspect_file_kind(f->kind), f->ino, f->flags);
-		if (f->kind == IMG_FILE_REG)
+		if (f->kind == IMG_FILE_GHOST)
+			printf(" pos %" PRIu64 " ghost %u", f->pos, f->ghost);
+		else if (f->kind == IMG_FILE_MEMFD)
+			printf(" pos %" PRIu64 " shm %u", f->pos, f->shm);
+		else if (f->kind == IMG_FILE_REG)
 			printf(" pos %" PRIu64, f->pos);
 		else
 			printf(" size %u, %" PRIu64 " bytes queued",
@@ -218,12 +223,31 @@ static void print_process(const struct bt_image *src)
 		       v->start, v->end, v->prot, v->flags);
 		if (v->shm)
 			printf("shm %u offset %" PRIu64 " ", v->shm, v->pgoff);
+		if (v->flags & IMG_VMA_GHOST)
+			printf("ghost ino %" PRIu64 " ", v->ino);
 		printf("%s\n", v->path ? v->path : "");
 	}
 	for (i = 0; i < p->nr_fds; i++)
 		print_fd(&p->fds[i]);
+	for (i = 0; i < p->nr_locks; i++)
+		printf("lock fd %d %s %s start %" PRIu64 " len %" PRIu64 "\n",
+		       p->locks[i].fd, p->locks[i].kind == IMG_LOCK_POSIX ?
+		       "posix" : p->locks[i].kind == IMG_LOCK_OFD ? "ofd" :
+		       "flock", p->locks[i].write ? "write" : "read",
+		       p->locks[i].start, p->locks[i].len);
 	printf("pages %" PRIu64 " in %u runs\n",
 	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages);
+}
+
+/* ghost 1 reg size 5000 mode 0640 pages 2 ino 1234 /tmp/x */
+static void print_ghost(const struct img_ghost_object *o)
+{
+	const struct img_ghost *g = &o->g;
+
+	printf("ghost %u %s size %" PRIu64 " mode %#o pages %" PRIu64
+	       " ino %" PRIu64 " %s\n", g->id, S_ISDIR(g->mode) ? "dir" : "reg",
+	       g->size, g->mode & 07777,
+	       inspect_count_pages(o->pages, o->nr_pages), g->ino, g->path);
 }
 
 static void print_shm(const struct img_shm_object *o)
@@ -252,6 +276,8 @@ void inspect_print_text(const struct image *img, int fd)
 	print_files(img);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);
+	for (i = 0; i < img->nr_ghosts; i++)
+		print_ghost(&img->ghosts[i]);
 	for (i = 0; i < img->nr_procs; i++) {
 		src.p = &img->procs[i];
 		print_process(&src);

@@ -56,7 +56,7 @@ const char *inspect_fd_type(uint32_t type)
 		[IMG_FD_REG] = "reg", [IMG_FD_DIR] = "dir",
 		[IMG_FD_CHR] = "chr", [IMG_FD_TTY] = "tty",
 		[IMG_FD_INHERIT] = "inherit", [IMG_FD_FILE] = "file",
-		[IMG_FD_NULL] = "null",
+		[IMG_FD_NULL] = "null", [IMG_FD_PATH] = "path",
 	};
 
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
@@ -89,6 +89,10 @@ const char *inspect_file_kind(uint32_t kind)
 		return "udp";
 	case IMG_FILE_NETLINK:
 		return "netlink";
+	case IMG_FILE_GHOST:
+		return "ghost";
+	case IMG_FILE_MEMFD:
+		return "memfd";
 	}
 	return "?";
 }

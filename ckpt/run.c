@@ -231,6 +231,7 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 	struct dump_opts o = {
 		.pid = c->job, .nr_outputs = 1, .quorum = 1, .tree = 1,
 		.interrupted = &never_interrupted, .ext_null = c->o->ext_null,
+		.ghost_limit = c->o->ghost_limit,
 		.nr_filters = c->o->nr_filters,
 	};
 	char name[32];

@@ -18,6 +18,7 @@ struct run_opts {
 	const char *filters[2];	/* stream filters for every image */
 	int nr_filters;
 	int ext_null;		/* as attach --ext-null */
+	uint64_t ghost_limit;	/* as attach --ghost-limit */
 };
 
 /* The name of the control socket and of the symlink to the newest image. */

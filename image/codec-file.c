@@ -17,7 +17,8 @@
 static int file_kind_known(uint32_t kind)
 {
 	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
-	       kind == IMG_FILE_REG || img_kfd_kind(kind) ||
+	       kind == IMG_FILE_REG || kind == IMG_FILE_GHOST ||
+	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
 	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK;
 }
 
@@ -42,7 +43,8 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
  * then the fields of its kind: a unix socket's here, an eventfd's, an
- * epoll's ... in codec-kfd.c */
+ * epoll's ... in codec-kfd.c, a ghost's u32 ghost and a memfd's u32 shm
+ * here */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -58,6 +60,10 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	img_enc_kfd(e, f);
 	img_enc_inet(e, f);
 	img_enc_netlink(e, f);
+	if (f->kind == IMG_FILE_GHOST)
+		enc_u32(e, f->ghost);
+	if (f->kind == IMG_FILE_MEMFD)
+		enc_u32(e, f->shm);
 	return e->err ? -1 : 0;
 }
 
@@ -122,7 +128,17 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	img_dec_kfd(d, f);
 	img_dec_inet(d, f);
 	img_dec_netlink(d, f);
+	if (f->kind == IMG_FILE_GHOST)
+		dec_u32(d, &f->ghost);
+	if (f->kind == IMG_FILE_MEMFD)
+		dec_u32(d, &f->shm);
 	dec_check(d, f->id > 0, "file id 0");
+	dec_check(d, (f->kind == IMG_FILE_MEMFD) == (f->shm != 0),
+		  "file %u: a shm object goes with kind MEMFD, and only with it",
+		  f->id);
+	dec_check(d, (f->kind == IMG_FILE_GHOST) == (f->ghost != 0),
+		  "file %u: a ghost goes with kind GHOST, and only with it",
+		  f->id);
 	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
 		  f->kind);
 	dec_check(d, f->kind == IMG_FILE_UNIX ||

@@ -7,6 +7,7 @@
  * cap and against the bytes left before anything is allocated.
  */
 #include <endian.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -832,10 +833,15 @@ int img_dec_fd(struct dec *d, struct img_fd *f)
 	dec_str(d, &f->path, 1, "fd path");
 	dec_u32(d, &f->file);
 	dec_check(d, f->fd >= 0, "bad fd number %d", f->fd);
-	dec_check(d, f->type >= IMG_FD_REG && f->type <= IMG_FD_NULL,
+	dec_check(d, f->type >= IMG_FD_REG && f->type <= IMG_FD_PATH,
 		  "bad fd type %u", f->type);
-	dec_check(d, f->path || f->type >= IMG_FD_TTY,
+	dec_check(d, f->path || (f->type >= IMG_FD_TTY &&
+				 f->type != IMG_FD_PATH),
 		  "no path for fd type %u", f->type);
+	dec_check(d, (f->type == IMG_FD_PATH) == !!(f->flags & O_PATH),
+		  "fd %d of type %u with flags %#o", f->fd, f->type, f->flags);
+	dec_check(d, f->type != IMG_FD_PATH || (f->path && f->path[0] == '/'),
+		  "fd %d: O_PATH on a relative path", f->fd);
 	dec_check(d, (f->type == IMG_FD_FILE) == (f->file != 0),
 		  "fd %d of type %u with file %u", f->fd, f->type, f->file);
 	return dec_end(d);

@@ -38,7 +38,7 @@
 /* user addresses stay below 2^56 on every supported ISA (LA57 included) */
 #define IMG_MAX_ADDR		(1ull << 56)
 
-#define IMG_VMA_ALL_FLAGS	0x1ffu
+#define IMG_VMA_ALL_FLAGS	0x3ffu
 #define IMG_ADV_ALL		0xffu
 #define IMG_SHM_ALL_FLAGS	IMG_SHM_REMOVED
 /* F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE, EXEC */
@@ -112,6 +112,8 @@ int img_enc_file(struct enc *e, const struct img_file *f);
 int img_enc_file_data(struct enc *e, uint32_t file,
 		      const struct img_chunk *ch);
 int img_enc_shm(struct enc *e, const struct img_shm *s);
+int img_enc_ghost(struct enc *e, const struct img_ghost *g);
+int img_enc_lock(struct enc *e, const struct img_lock *l);
 /* codec-kfd.c: the fields of the kernel-object kinds of FILE, which
  * follow the common ones; the decoder also checks them */
 void img_enc_kfd(struct enc *e, const struct img_file *f);
@@ -133,11 +135,14 @@ int img_dec_sigacts(struct dec *d, struct img_sigact *acts);
 int img_dec_file(struct dec *d, struct img_file *f);
 int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch);
 int img_dec_shm(struct dec *d, struct img_shm *s);
+int img_dec_ghost(struct dec *d, struct img_ghost *g);
+int img_dec_lock(struct dec *d, struct img_lock *l);
 
 void img_proc_free(struct img_proc *p);
 void img_thread_free(struct img_thread *t);
 void img_vma_free(struct img_vma *v);
 void img_fd_free(struct img_fd *f);
 void img_shm_free(struct img_shm *s);
+void img_ghost_free(struct img_ghost *g);
 
 #endif

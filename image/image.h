@@ -62,6 +62,8 @@ enum img_rec_type {
 	IMG_REC_FILE_DATA = 8,	/* bytes queued in the FILE before it */
 	IMG_REC_SHM = 9,	/* image level: a shared memory object */
 	IMG_REC_ZOMBIE = 10,	/* an exited, unreaped process of the tree */
+	IMG_REC_GHOST = 11,	/* image level: a deleted file's inode */
+	IMG_REC_LOCK = 12,	/* a lock held through an fd of the process */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -83,6 +85,8 @@ enum img_rec_type {
 #define IMG_MAX_SHMS		65536
 #define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
 #define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
+#define IMG_MAX_GHOSTS		65536
+#define IMG_MAX_LOCKS		65536	/* per process */
 /*
  * The securebits Linux knows (<linux/securebits.h>): NOROOT,
  * NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, and since 6.14
@@ -188,6 +192,8 @@ struct img_thread {
 /* a shared mapping that can never be made writable: its object was opened
  * read-only, or a System V segment attached SHM_RDONLY */
 #define IMG_VMA_NOWRITE		(1u << 8)
+/* maps the GHOST whose dev and ino are the VMA's: a deleted file */
+#define IMG_VMA_GHOST		(1u << 9)
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)
@@ -232,6 +238,32 @@ struct img_shm {
 	char *name;		/* memfd: the name given to memfd_create */
 };
 
+/*
+ * A file that no path reaches any more (deleted, or replaced by another of
+ * the same name) while a process still holds it: an fd, a mapping or its
+ * current directory. Its contents follow as PAGES records whose addr is an
+ * offset in the file (holes are left out: they stay holes); restore makes
+ * it again in the directory it was in and unlinks it at once. FILE records
+ * of kind GHOST, VMAs flagged IMG_VMA_GHOST (by dev and ino), a cwd or an
+ * exe "PATH (deleted)" name it.
+ */
+struct img_ghost {
+	uint32_t id;		/* n for the n-th GHOST record, from 1 */
+	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t uid, gid;
+	uint64_t size;		/* bytes */
+	uint64_t atime_ns, mtime_ns;	/* since the epoch */
+	uint64_t dev, ino;	/* at dump time: how fds and VMAs name it */
+	char *path;		/* absolute, where it was (no " (deleted)") */
+};
+
+/* A GHOST record and its pages (addr is the offset in the file). */
+struct img_ghost_object {
+	struct img_ghost g;
+	uint32_t nr_pages;
+	struct img_pages *pages;
+};
+
 /* A run of pages of one VMA. In a parsed image, data_off is the absolute
  * offset of the page data in the image file. */
 struct img_pages {
@@ -249,6 +281,8 @@ enum img_fd_type {
 	IMG_FD_FILE = 6,	/* the image's FILE record img_fd.file */
 	IMG_FD_NULL = 7,	/* not restorable, /dev/null by the user's
 				 * choice (--ext-null); path: what it was */
+	IMG_FD_PATH = 8,	/* O_PATH: reopened by path with its flags
+				 * (O_NOFOLLOW: a symlink itself) */
 };
 
 struct img_fd {
@@ -283,6 +317,10 @@ enum img_file_kind {
 	IMG_FILE_TCP = 10,	/* a TCP socket, img_file.inet */
 	IMG_FILE_UDP = 11,	/* a UDP socket, img_file.inet */
 	IMG_FILE_NETLINK = 12,	/* a netlink socket, img_file.nl */
+	IMG_FILE_GHOST = 13,	/* an open of the GHOST img_file.ghost, at
+				 * pos */
+	IMG_FILE_MEMFD = 14,	/* an open of the memfd SHM img_file.shm,
+				 * at pos */
 };
 
 /* img_unix.state */
@@ -465,7 +503,9 @@ struct img_file {
 				 * (both ends of a pipe share the pipe) */
 	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
-	uint64_t pos;		/* REG: the file offset */
+	uint64_t pos;		/* REG, GHOST, MEMFD: the file offset */
+	uint32_t ghost;		/* GHOST: the img_ghost's id */
+	uint32_t shm;		/* MEMFD: the img_shm's id */
 	struct img_unix sk;	/* UNIX only */
 	struct img_inet inet;	/* TCP, UDP only */
 	struct img_netlink nl;	/* NETLINK only */
@@ -498,6 +538,25 @@ struct img_file {
 	} in;
 };
 
+/*
+ * A file lock a process holds through one of its fds (its fdinfo "lock:"
+ * lines): a POSIX record lock is the process's own, an OFD lock and a
+ * flock lock belong to the open file description (every process holding
+ * it lists it; taking it again is a no-op).
+ */
+enum img_lock_kind {
+	IMG_LOCK_POSIX = 1,	/* fcntl(F_SETLK) */
+	IMG_LOCK_OFD = 2,	/* fcntl(F_OFD_SETLK) */
+	IMG_LOCK_FLOCK = 3,	/* flock() */
+};
+
+struct img_lock {
+	int32_t fd;		/* an fd of the process */
+	uint32_t kind;		/* enum img_lock_kind */
+	uint32_t write;		/* 1: exclusive (F_WRLCK, LOCK_EX), 0 shared */
+	uint64_t start, len;	/* bytes; len 0: to the end (flock: 0, 0) */
+};
+
 struct img_sigact {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -513,6 +572,8 @@ struct img_process {
 	struct img_pages *pages;
 	uint32_t nr_fds;
 	struct img_fd *fds;
+	uint32_t nr_locks;
+	struct img_lock *locks;
 	int has_sigacts;
 	struct img_sigact sigacts[IMG_NSIG];
 };
@@ -530,6 +591,8 @@ struct image {
 	struct img_file *files;
 	uint32_t nr_shms;
 	struct img_shm_object *shms;	/* shms[i] has id i + 1 */
+	uint32_t nr_ghosts;
+	struct img_ghost_object *ghosts;	/* ghosts[i] has id i + 1 */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -569,6 +632,8 @@ int img_write_thread(struct img_writer *w, const struct img_thread *t)
 int img_write_vma(struct img_writer *w, const struct img_vma *v)
 	__must_check;
 int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
+int img_write_lock(struct img_writer *w, const struct img_lock *l)
+	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)
 	__must_check;
@@ -582,6 +647,10 @@ int img_write_sigacts(struct img_writer *w,
 /* SHM records come after the header and before the first PROC, each with
  * its PAGES right after it. */
 int img_write_shm(struct img_writer *w, const struct img_shm *s)
+	__must_check;
+/* GHOST records come after the SHM records and before the first PROC,
+ * each with its PAGES right after it (addr: an offset in the file). */
+int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
 	__must_check;
 /* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
  * any number of img_write_pages_data() calls, then end. After a SHM record
@@ -635,6 +704,13 @@ int img_tcp_connection(const struct img_file *f);
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
+/* The GHOST that fds and VMAs with this dev and ino name, or NULL. */
+const struct img_ghost *img_find_ghost(const struct image *img, uint64_t dev,
+				       uint64_t ino);
+/* The GHOST directory (dir 1: a cwd) or regular file (dir 0: an exe) that
+ * "PATH (deleted)" names, or NULL. */
+const struct img_ghost *img_ghost_named(const struct image *img,
+					const char *link, int dir);
 
 const char *img_rec_name(uint32_t type);
 /* Is status a wait status a zombie can have: an exit code, or a signal

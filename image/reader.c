@@ -58,6 +58,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_FILE_DATA] = "FILE_DATA",
 		[IMG_REC_SHM] = "SHM",
 		[IMG_REC_ZOMBIE] = "ZOMBIE",
+		[IMG_REC_GHOST] = "GHOST",
+		[IMG_REC_LOCK] = "LOCK",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -420,7 +422,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_ZOMBIE) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_LOCK) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -577,6 +579,7 @@ static void free_process(struct img_process *p)
 		img_vma_free(&p->vmas[i]);
 	for (i = 0; i < p->nr_fds; i++)
 		img_fd_free(&p->fds[i]);
+	free(p->locks);
 	free(p->threads);
 	free(p->vmas);
 	free(p->pages);
@@ -595,6 +598,11 @@ void img_free(struct image *img)
 		img_shm_free(&img->shms[i].shm);
 		free(img->shms[i].pages);
 	}
+	for (i = 0; i < img->nr_ghosts; i++) {
+		img_ghost_free(&img->ghosts[i].g);
+		free(img->ghosts[i].pages);
+	}
+	free(img->ghosts);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

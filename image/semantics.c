@@ -5,11 +5,14 @@
  * thread count, unique tids and fds, PAGES inside a VMA and disjoint.
  * SHM records, all before the first PROC, take the PAGES that follow them
  * (offsets in the object), and each VMA that names one is checked against
- * it as it arrives.
+ * it as it arrives. GHOST records come after them, each with its PAGES
+ * (offsets in the file); the FILEs, VMAs and cwds that name a ghost are
+ * checked against the image's ghosts.
  * A ZOMBIE stands alone: its parent is a live process before it, and
  * nothing belongs to it.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +80,7 @@ static struct img_process *new_proc(struct rd *r)
 	p = &img->procs[img->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	r->cap_threads = r->cap_vmas = r->cap_pages = r->cap_fds = 0;
+	r->cap_locks = 0;
 	return p;
 }
 
@@ -106,11 +110,33 @@ static int check_not_zombie_child(struct rd *r)
 	return -1;
 }
 
+/* A cwd (an exe) that no path reaches is a ghost directory (regular
+ * file) of the image. */
+static int check_ghost_link(struct rd *r, const struct img_proc *p,
+			    const char *link, int dir)
+{
+	static const char deleted[] = " (deleted)";
+	size_t n = link ? strlen(link) : 0, k = strlen(deleted);
+
+	if (n <= k || strcmp(link + n - k, deleted) ||
+	    img_ghost_named(r->img, link, dir))
+		return 0;
+	rec_fail(r, "process %d: its %s %s is no ghost of the image",
+		 p->pid, dir ? "cwd" : "exe", link);
+	return -1;
+}
+
+static int check_cwd(struct rd *r, const struct img_proc *p)
+{
+	return check_ghost_link(r, p, p->cwd, 1) ||
+	       check_ghost_link(r, p, p->exe, 0) ? -1 : 0;
+}
+
 static int sem_proc(struct rd *r, struct dec *d)
 {
 	struct img_process *p = new_proc(r);
 
-	if (!p || img_dec_proc(d, &p->proc))
+	if (!p || img_dec_proc(d, &p->proc) || check_cwd(r, &p->proc))
 		return -1;
 	return check_not_zombie_child(r);
 }
@@ -227,12 +253,38 @@ static int sem_vma_shm(struct rd *r, const struct img_vma *v)
 	return 0;
 }
 
+/* A mapping of a deleted file: its GHOST, a regular file, is in the
+ * image; it is no anonymous memory, and no other file. */
+static int sem_vma_ghost(struct rd *r, const struct img_vma *v)
+{
+	const struct img_ghost *g = img_find_ghost(r->img, v->dev, v->ino);
+
+	if (!g || !S_ISREG(g->mode)) {
+		rec_fail(r, "vma %#llx-%#llx maps ghost %llu:%llu, which the image lacks",
+			 (unsigned long long)v->start,
+			 (unsigned long long)v->end,
+			 (unsigned long long)v->dev,
+			 (unsigned long long)v->ino);
+		return -1;
+	}
+	if (!(v->flags & (IMG_VMA_ANON | IMG_VMA_FILE | IMG_VMA_HEAP |
+			  IMG_VMA_STACK | IMG_VMA_VDSO | IMG_VMA_VVAR)) &&
+	    (!(v->flags & IMG_VMA_NOWRITE) || (v->flags & IMG_VMA_SHARED)))
+		return 0;
+	rec_fail(r, "vma %#llx-%#llx: flags %#x for a ghost",
+		 (unsigned long long)v->start, (unsigned long long)v->end,
+		 v->flags);
+	return -1;
+}
+
 /* Shared anonymous memory is always an object of the image, so that it
  * has one way back whether one process maps it or several. */
 static int sem_vma_plain(struct rd *r, const struct img_vma *v)
 {
 	const uint32_t sa = IMG_VMA_SHARED | IMG_VMA_ANON;
 
+	if (v->flags & IMG_VMA_GHOST)
+		return sem_vma_ghost(r, v);
 	if ((v->flags & sa) != sa && !(v->flags & IMG_VMA_NOWRITE))
 		return 0;
 	rec_fail(r, "vma %#llx-%#llx: flags %#x without a shm object",
@@ -250,6 +302,12 @@ static int sem_vma(struct rd *r, struct dec *d, struct img_process *p)
 	v = &p->vmas[p->nr_vmas++];
 	if (img_dec_vma(d, v, r->img->hdr.page_size))
 		return -1;
+	if (v->shm && (v->flags & IMG_VMA_GHOST)) {
+		rec_fail(r, "vma %#llx-%#llx maps a shm object and a ghost",
+			 (unsigned long long)v->start,
+			 (unsigned long long)v->end);
+		return -1;
+	}
 	if (v->shm ? sem_vma_shm(r, v) : sem_vma_plain(r, v))
 		return -1;
 	if (p->nr_vmas > 1 && v->start < v[-1].end) {
@@ -285,8 +343,8 @@ static int sem_file(struct rd *r, struct dec *d)
 	struct image *img = r->img;
 	struct img_file *f;
 
-	if (img->nr_procs || img->nr_shms) {
-		rec_fail(r, "FILE record after the first PROC or SHM");
+	if (img->nr_procs || img->nr_shms || img->nr_ghosts) {
+		rec_fail(r, "FILE record after the first PROC, SHM or GHOST");
 		return -1;
 	}
 	if (img->nr_files >= IMG_MAX_FILES) {
@@ -351,7 +409,8 @@ static int sem_file_data(struct rd *r, struct dec *d)
 		return -1;
 	}
 	f = img->nr_files ? &img->files[img->nr_files - 1] : NULL;
-	if (img->nr_procs || img->nr_shms || !f || f->id != id) {
+	if (img->nr_procs || img->nr_shms || img->nr_ghosts || !f ||
+	    f->id != id) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u not right after its FILE",
 			 id);
@@ -427,6 +486,36 @@ static int check_epolls(struct rd *r)
 	return 0;
 }
 
+static int sem_lock(struct rd *r, struct dec *d, struct img_process *p)
+{
+	if (p->nr_locks >= IMG_MAX_LOCKS) {
+		rec_fail(r, "more than %u locks in a process", IMG_MAX_LOCKS);
+		return -1;
+	}
+	if (rd_grow(r, &p->locks, &r->cap_locks, p->nr_locks,
+		    sizeof(*p->locks)))
+		return -1;
+	return img_dec_lock(d, &p->locks[p->nr_locks++]);
+}
+
+/* Each lock is held through an fd of its process. */
+static int check_locks(struct rd *r, const struct img_process *p)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < p->nr_locks; i++) {
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].fd == p->locks[i].fd)
+				break;
+		if (k < p->nr_fds)
+			continue;
+		rd_fail(r, "process %u (pid %d): a lock through fd %d, which it lacks",
+			r->img->nr_procs, p->proc.pid, p->locks[i].fd);
+		return -1;
+	}
+	return 0;
+}
+
 static int sem_sigacts(struct rd *r, struct dec *d, struct img_process *p)
 {
 	if (p->has_sigacts) {
@@ -442,8 +531,8 @@ static int sem_shm(struct rd *r, struct dec *d)
 	struct image *img = r->img;
 	struct img_shm_object *o;
 
-	if (img->nr_procs) {
-		rec_fail(r, "SHM record after the first PROC");
+	if (img->nr_procs || img->nr_ghosts) {
+		rec_fail(r, "SHM record after the first PROC or GHOST");
 		return -1;
 	}
 	if (img->nr_shms >= IMG_MAX_SHMS) {
@@ -464,6 +553,35 @@ static int sem_shm(struct rd *r, struct dec *d)
 	return 0;
 }
 
+/* GHOST records: after the SHM records, before the first PROC. */
+static int sem_ghost(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_ghost_object *o;
+
+	if (img->nr_procs) {
+		rec_fail(r, "GHOST record after the first PROC");
+		return -1;
+	}
+	if (img->nr_ghosts >= IMG_MAX_GHOSTS) {
+		rec_fail(r, "more than %u ghosts", IMG_MAX_GHOSTS);
+		return -1;
+	}
+	if (rd_grow(r, &img->ghosts, &r->cap_ghosts, img->nr_ghosts,
+		    sizeof(*o)))
+		return -1;
+	o = &img->ghosts[img->nr_ghosts++];
+	memset(o, 0, sizeof(*o));
+	r->cap_shm_pages = 0;
+	if (img_dec_ghost(d, &o->g))
+		return -1;
+	if (o->g.id != img->nr_ghosts) {
+		rec_fail(r, "ghost %u has id %u", img->nr_ghosts, o->g.id);
+		return -1;
+	}
+	return 0;
+}
+
 static int sem_dispatch(struct rd *r, struct dec *d)
 {
 	struct img_process *p;
@@ -476,6 +594,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_file_data(r, d);
 	if (r->type == IMG_REC_SHM)
 		return sem_shm(r, d);
+	if (r->type == IMG_REC_GHOST)
+		return sem_ghost(r, d);
 	if (r->type == IMG_REC_ZOMBIE)
 		return sem_zombie(r, d);
 	p = cur_proc(r);
@@ -490,6 +610,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_fd(r, d, p);
 	case IMG_REC_SIGACTS:
 		return sem_sigacts(r, d, p);
+	case IMG_REC_LOCK:
+		return sem_lock(r, d, p);
 	}
 	rec_fail(r, "unknown record type %#x", r->type);
 	return -1;
@@ -509,39 +631,56 @@ int sem_record(struct rd *r, const uint8_t *payload, uint64_t len)
 	return -1;
 }
 
-/* Pages of the latest SHM object: inside it, in ascending order. */
-static int sem_shm_pages(struct rd *r, const struct img_pages *pg)
+/* Pages of the latest SHM or GHOST object, which has size bytes: inside
+ * it, in ascending order; appended to *pages. */
+static int obj_pages(struct rd *r, const struct img_pages *pg,
+		     struct img_pages **pages, uint32_t *nr, uint64_t size,
+		     const char *what, uint32_t id)
 {
-	struct img_shm_object *o = &r->img->shms[r->img->nr_shms - 1];
 	uint64_t ps = r->img->hdr.page_size;
 	uint64_t end = pg->addr + pg->nr_pages * ps;
 
-	if (end > page_round(r, o->shm.size)) {
-		rec_fail(r, "pages at offset %#llx-%#llx beyond the %llu bytes of shm object %u",
+	if (end > page_round(r, size)) {
+		rec_fail(r, "pages at offset %#llx-%#llx beyond the %llu bytes of %s %u",
 			 (unsigned long long)pg->addr,
-			 (unsigned long long)end,
-			 (unsigned long long)o->shm.size, o->shm.id);
+			 (unsigned long long)end, (unsigned long long)size,
+			 what, id);
 		return -1;
 	}
-	if (o->nr_pages && pg->addr < o->pages[o->nr_pages - 1].addr +
-	    o->pages[o->nr_pages - 1].nr_pages * ps) {
+	if (*nr && pg->addr < (*pages)[*nr - 1].addr +
+	    (*pages)[*nr - 1].nr_pages * ps) {
 		rec_fail(r, "pages at offset %#llx not after those before",
 			 (unsigned long long)pg->addr);
 		return -1;
 	}
-	if (rd_grow(r, &o->pages, &r->cap_shm_pages, o->nr_pages,
-		    sizeof(*o->pages)))
+	if (rd_grow(r, pages, &r->cap_shm_pages, *nr, sizeof(**pages)))
 		return -1;
-	o->pages[o->nr_pages++] = *pg;
+	(*pages)[(*nr)++] = *pg;
 	return 0;
+}
+
+static int sem_obj_pages(struct rd *r, const struct img_pages *pg)
+{
+	struct image *img = r->img;
+	struct img_shm_object *o;
+	struct img_ghost_object *g;
+
+	if (img->nr_ghosts) {
+		g = &img->ghosts[img->nr_ghosts - 1];
+		return obj_pages(r, pg, &g->pages, &g->nr_pages, g->g.size,
+				 "ghost", g->g.id);
+	}
+	o = &img->shms[img->nr_shms - 1];
+	return obj_pages(r, pg, &o->pages, &o->nr_pages, o->shm.size,
+			 "shm object", o->shm.id);
 }
 
 int sem_pages(struct rd *r, const struct img_pages *pg)
 {
 	struct img_process *p;
 
-	if (!r->img->nr_procs && r->img->nr_shms)
-		return sem_shm_pages(r, pg);
+	if (!r->img->nr_procs && (r->img->nr_shms || r->img->nr_ghosts))
+		return sem_obj_pages(r, pg);
 	p = cur_proc(r);
 
 	if (!p)
@@ -587,6 +726,84 @@ static int check_unix(struct rd *r, const struct img_file *f,
 	return 0;
 }
 
+/* A GHOST file names a ghost of the image, a MEMFD file a memfd. */
+static int check_object_files(struct rd *r)
+{
+	const struct image *img = r->img;
+	uint32_t i;
+
+	for (i = 0; i < img->nr_files; i++) {
+		const struct img_file *f = &img->files[i];
+
+		if (f->kind == IMG_FILE_GHOST && f->ghost > img->nr_ghosts) {
+			rd_fail(r, "file %u opens ghost %u, the image has %u",
+				f->id, f->ghost, img->nr_ghosts);
+			return -1;
+		}
+		if (f->kind == IMG_FILE_MEMFD && (f->shm > img->nr_shms ||
+		    img->shms[f->shm - 1].shm.kind != IMG_SHM_MEMFD)) {
+			rd_fail(r, "file %u opens shm object %u, which is no memfd of the image",
+				f->id, f->shm);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmp_ghost(const void *a, const void *b)
+{
+	const struct img_ghost *x = *(const struct img_ghost *const *)a;
+	const struct img_ghost *y = *(const struct img_ghost *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return (x->ino > y->ino) - (x->ino < y->ino);
+}
+
+static int cmp_ghost_dir(const void *a, const void *b)
+{
+	const struct img_ghost *x = *(const struct img_ghost *const *)a;
+	const struct img_ghost *y = *(const struct img_ghost *const *)b;
+
+	if (S_ISDIR(x->mode) != S_ISDIR(y->mode))
+		return S_ISDIR(x->mode) ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+/* Ghosts are named by dev and ino, a directory also by its path (a cwd):
+ * each names one. */
+static int check_ghosts(struct rd *r)
+{
+	const struct image *img = r->img;
+	const struct img_ghost **g;
+	uint32_t i, n = img->nr_ghosts;
+	int ret = 0;
+
+	g = malloc((size_t)(n ? n : 1) * sizeof(*g));
+	if (!g) {
+		rd_fail(r, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		g[i] = &img->ghosts[i].g;
+	qsort(g, n, sizeof(*g), cmp_ghost);
+	for (i = 1; i < n && !ret; i++)
+		if (!cmp_ghost(&g[i - 1], &g[i])) {
+			rd_fail(r, "ghosts %u and %u are one inode",
+				g[i - 1]->id, g[i]->id);
+			ret = -1;
+		}
+	qsort(g, n, sizeof(*g), cmp_ghost_dir);
+	for (i = 1; i < n && !ret; i++)
+		if (S_ISDIR(g[i]->mode) && !cmp_ghost_dir(&g[i - 1], &g[i])) {
+			rd_fail(r, "ghost directories %u and %u have one path",
+				g[i - 1]->id, g[i]->id);
+			ret = -1;
+		}
+	free(g);
+	return ret;
+}
+
 /* The files as a whole, once the first PROC shows they are all in. */
 int sem_files_end(struct rd *r)
 {
@@ -609,9 +826,10 @@ int sem_files_end(struct rd *r)
 		if (img->files[i].kind == IMG_FILE_UNIX)
 			ret = check_unix(r, &img->files[i], inos, n);
 	free(inos);
-	if (!ret)
-		ret = check_epolls(r);
-	return ret ? ret : sem_inet_end(r);
+	if (ret || check_ghosts(r) || check_object_files(r) ||
+	    check_epolls(r))
+		return -1;
+	return sem_inet_end(r);
 }
 
 /* ---- the end of a process ----------------------------------------------- */
@@ -708,12 +926,13 @@ static int check_pages_in_vmas(struct rd *r, const struct img_process *p)
 	for (i = 0; i < p->nr_pages; i++) {
 		end = p->pages[i].addr + p->pages[i].nr_pages * ps;
 		v = find_vma(p, p->pages[i].addr);
-		if (v && end <= v->end && !(v->shm &&
+		if (v && end <= v->end && !((v->shm ||
+					     (v->flags & IMG_VMA_GHOST)) &&
 					    (v->flags & IMG_VMA_SHARED)))
 			continue;
 		rec_fail_at(r, r->ploc[i].no, IMG_REC_PAGES, r->ploc[i].off,
 			    v && end <= v->end ?
-			    "pages %#llx-%#llx in a shared mapping of a shm object" :
+			    "pages %#llx-%#llx in a shared mapping of a shm object or ghost" :
 			    "pages %#llx-%#llx not inside one vma",
 			    (unsigned long long)p->pages[i].addr,
 			    (unsigned long long)end);
@@ -767,7 +986,7 @@ int sem_process_end(struct rd *r)
 		return -1;
 	}
 	if (check_unique(r, p) || check_pages_in_vmas(r, p) ||
-	    check_pages_disjoint(r, p))
+	    check_pages_disjoint(r, p) || check_locks(r, p))
 		return -1;
 	return 0;
 }

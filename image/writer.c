@@ -14,7 +14,7 @@
 enum wstate {
 	W_START,	/* nothing written: the header comes first */
 	W_HEADER,	/* header written: a SHM or a PROC comes next */
-	W_SHM,		/* after a SHM record: its PAGES, a SHM or a PROC */
+	W_SHM,		/* after a SHM or GHOST record: its PAGES, another, a PROC */
 	W_RECORDS,	/* between records */
 	W_PAGES,	/* inside a PAGES record */
 	W_BROKEN,	/* a write failed: only abort is left */
@@ -245,6 +245,14 @@ int img_write_fd(struct img_writer *w, const struct img_fd *f)
 	return wr_encoded(w, IMG_REC_FD, img_enc_fd(&w->enc, f));
 }
 
+int img_write_lock(struct img_writer *w, const struct img_lock *l)
+{
+	if (wr_expect(w, W_RECORDS, "LOCK record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_LOCK, img_enc_lock(&w->enc, l));
+}
+
 int img_write_file(struct img_writer *w, const struct img_file *f)
 {
 	if (wr_expect(w, W_HEADER, "FILE record"))
@@ -287,6 +295,18 @@ int img_write_shm(struct img_writer *w, const struct img_shm *s)
 		return -1;
 	enc_reset(&w->enc);
 	if (wr_encoded(w, IMG_REC_SHM, img_enc_shm(&w->enc, s)))
+		return -1;
+	w->state = W_SHM;
+	return 0;
+}
+
+/* After the SHM records, before the first PROC; its PAGES follow it. */
+int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
+{
+	if (w->state != W_HEADER && wr_expect(w, W_SHM, "GHOST record"))
+		return -1;
+	enc_reset(&w->enc);
+	if (wr_encoded(w, IMG_REC_GHOST, img_enc_ghost(&w->enc, g)))
 		return -1;
 	w->state = W_SHM;
 	return 0;

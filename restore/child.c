@@ -118,6 +118,9 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 		return i < 0 ? -1 : dup(e->files[i]);
 	case IMG_FD_DIR:
 		return open(f->path, O_RDONLY | O_DIRECTORY);
+	case IMG_FD_PATH:
+		return open(f->path, f->flags & (O_PATH | O_NOFOLLOW |
+						 O_DIRECTORY));
 	default:
 		fd = open(f->path, f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
 						O_NOCTTY));
@@ -178,6 +181,29 @@ static int close_all_but(const int *keep, int n)
 	return syscall(SYS_close_range, from, ~0U, 0) ? -1 : 0;
 }
 
+/*
+ * Room for fds up to need: a process may keep its fds at the top of its
+ * own limit (valgrind does), where the file table, moved above them, goes
+ * past it. Raising the hard limit takes CAP_SYS_RESOURCE, which root may
+ * lack: then the soft one goes up to it, and a table that does not fit
+ * fails to move, saying so. The image's limits come back later
+ * (set_limits), with the table closed by then.
+ */
+static void room_for_fds(unsigned int need)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	want.rlim_cur = need;
+	want.rlim_max = rl.rlim_max < need ? need : rl.rlim_max;
+	if (!setrlimit(RLIMIT_NOFILE, &want))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_debug("can't raise the fd limit: %s", strerror(errno));
+}
+
 /* The file table above every fd of the image, where placing those fds
  * cannot close it; kept[] gets the new numbers. */
 static void move_files(struct child_env *e, int top, int *kept)
@@ -213,6 +239,7 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	/* and above the numbers epolls add their files under (fill_epolls) */
 	if (restore_kfds_top(e->run->img) > top)
 		top = restore_kfds_top(e->run->img);
+	room_for_fds(top + n + 8);
 	e->c->child_img_fd = fcntl(e->run->img_fd, F_DUPFD, top);
 	*msg_fd = fcntl(*msg_fd, F_DUPFD, top);
 	e->msg_fd = *msg_fd;
@@ -424,6 +451,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
+	char cwd[64];
 	struct child_msg m;
 	int i;
 
@@ -444,7 +472,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	for (i = 0; i < 3; i++)
 		if (e->std[i] >= 0)
 			close(e->std[i]);
-	if (chdir(pp->cwd))
+	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
 	umask(pp->umask);
@@ -571,7 +599,7 @@ int restore_create_tree(struct restore_run *run)
 	struct child_env e = { .c = &run->procs[0], .run = run };
 	int ret;
 
-	if (restore_files_open(run->img, &e.files))
+	if (restore_files_open(run, &e.files))
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
 	ret = create_tree(run, &e);

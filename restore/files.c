@@ -152,18 +152,30 @@ static int open_pipe_end(struct holders *hs, const struct img_file *f)
 	return fd;
 }
 
-/* A regular file several fds shared: one open, one offset. */
-static int open_reg(const struct img_file *f)
+/* A regular file several fds shared (one open, one offset), by path, or
+ * an open of a ghost (ghost.c) or memfd (shm.c) by /proc/self/fd/N of
+ * restore's own. */
+static int open_reg(const struct restore_run *run, const struct img_file *f)
 {
-	int fd = open(f->path, (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
-					     O_NOCTTY)) | O_CLOEXEC);
+	const char *path = f->path;
+	char ghost[64];
+	int fd;
 
+	if (f->kind == IMG_FILE_GHOST || f->kind == IMG_FILE_MEMFD) {
+		snprintf(ghost, sizeof(ghost), "/proc/self/fd/%d",
+			 f->kind == IMG_FILE_GHOST ?
+			 restore_ghost_fd(run, f->ghost) :
+			 run->shms[f->shm - 1].fd);
+		path = ghost;
+	}
+	fd = open(path, (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
+				      O_NOCTTY)) | O_CLOEXEC);
 	if (fd < 0) {
-		pr_perror("can't open %s", f->path);
+		pr_perror("can't open %s for file %u", path, f->id);
 		return -1;
 	}
 	if (lseek(fd, f->pos, SEEK_SET) < 0) {
-		pr_perror("can't seek %s to %llu", f->path,
+		pr_perror("can't seek file %u to %llu", f->id,
 			  (unsigned long long)f->pos);
 		close(fd);
 		return -1;
@@ -171,7 +183,8 @@ static int open_reg(const struct img_file *f)
 	return fd;
 }
 
-static int open_file(struct holders *hs, const struct img_file *f)
+static int open_file(const struct restore_run *run, struct holders *hs,
+		     const struct img_file *f)
 {
 	if (img_kfd_kind(f->kind))
 		return restore_kfd_open(f);	/* kfds.c */
@@ -180,7 +193,9 @@ static int open_file(struct holders *hs, const struct img_file *f)
 	case IMG_FILE_FIFO:
 		return open_pipe_end(hs, f);
 	case IMG_FILE_REG:
-		return open_reg(f);
+	case IMG_FILE_GHOST:
+	case IMG_FILE_MEMFD:
+		return open_reg(run, f);
 	}
 	pr_err("file %u: unknown kind %u", f->id, f->kind);
 	return -1;
@@ -202,8 +217,9 @@ static void raise_nofile(uint32_t n)
 	}
 }
 
-int restore_files_open(const struct image *img, int **out)
+int restore_files_open(const struct restore_run *run, int **out)
 {
+	const struct image *img = run->img;
 	struct holders hs = { 0 };
 	int *fds;
 	uint32_t i;
@@ -227,7 +243,7 @@ int restore_files_open(const struct image *img, int **out)
 	for (i = 0; i < img->nr_files; i++) {
 		if (fds[i] >= 0)
 			continue;	/* a socket, made above */
-		fds[i] = open_file(&hs, &img->files[i]);
+		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0) {
 			restore_files_close(fds, img->nr_files);
 			close_holders(&hs);

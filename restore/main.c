@@ -123,7 +123,7 @@ static int rebuild_one(struct restore_proc *c)
 		pr_perror("can't seize the new process %d", c->child);
 		return -1;
 	}
-	return restore_mm(c) || restore_task(c) ? -1 : 0;
+	return restore_mm(c) || restore_locks(c) || restore_task(c) ? -1 : 0;
 }
 
 /* Every process rebuilt before any runs; then all are let go. A zombie is
@@ -206,7 +206,7 @@ static int build(struct restore_run *run)
 	uint32_t i;
 
 	if (restore_guard_start(run) || restore_shm_create(run) ||
-	    new_procs(run) || reset_sigchld())
+	    restore_ghosts_create(run) || new_procs(run) || reset_sigchld())
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
 		pr_perror("can't become a child subreaper");
@@ -231,6 +231,7 @@ static int build(struct restore_run *run)
 static void run_free(struct restore_run *run)
 {
 	restore_shm_abort(run);
+	restore_ghosts_close(run);
 	restore_guard_done(run);
 	free(run->procs);
 	run->procs = NULL;

@@ -272,35 +272,47 @@ static int is_sysv(const struct restore_proc *c, const struct img_vma *v)
 }
 
 /*
- * An anonymous or memfd object: restore holds it open, and the child
- * opens the same file through /proc/RESTORE/fd/N (it is still root here),
- * read-only where the mapping was never writable.
+ * An anonymous or memfd object, or a ghost (a deleted file): restore holds
+ * it open as fd, and the child opens the same file through
+ * /proc/RESTORE/fd/N (it is still root here), read-only where the mapping
+ * was never writable, or is private.
  */
-static int map_shm_vma(struct restore_proc *c, const struct img_vma *v,
-		       uint32_t prot, uint32_t flags)
+static int map_held(struct restore_proc *c, const struct img_vma *v, int fd,
+		    uint32_t prot, uint32_t flags)
 {
+	int ro = (v->flags & IMG_VMA_NOWRITE) ||
+		 ((v->flags & IMG_VMA_GHOST) && !(v->flags & IMG_VMA_SHARED));
 	char path[64];
-	long fd, r;
+	long rfd, r;
 	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->run->host.restorer,
-		 c->run->shms[v->shm - 1].fd);
-	if (remote_open(c, path, (v->flags & IMG_VMA_NOWRITE) ? O_RDONLY :
-			O_RDWR, &fd)) {
+		 fd);
+	if (remote_open(c, path, ro ? O_RDONLY : O_RDWR, &rfd)) {
 		pr_perror("can't open %s in %d", path, c->child);
 		return -1;
 	}
-	if (fd < 0) {
-		errno = -fd;
-		pr_perror("can't open shared memory object %u for the mapping at %llx",
-			  v->shm, (unsigned long long)v->start);
+	if (rfd < 0) {
+		errno = -rfd;
+		pr_perror("can't open the object mapped at %llx (%s)",
+			  (unsigned long long)v->start,
+			  v->path ? v->path : "shared memory");
 		return -1;
 	}
-	ret = rcall(c, 0, "map shared memory", &r, SYS_mmap, v->start,
-		    v->end - v->start, prot, flags, fd, v->pgoff);
-	if (inject_syscall(c->ip, 0, &r, SYS_close, fd, 0, 0, 0, 0, 0))
+	ret = rcall(c, 0, "map shared memory or a ghost", &r, SYS_mmap,
+		    v->start, v->end - v->start, prot, flags, rfd, v->pgoff);
+	if (inject_syscall(c->ip, 0, &r, SYS_close, rfd, 0, 0, 0, 0, 0))
 		ret = -1;
 	return ret;
+}
+
+static int map_ghost_vma(struct restore_proc *c, const struct img_vma *v,
+			 uint32_t prot, uint32_t flags)
+{
+	const struct img_ghost *g = img_find_ghost(c->run->img, v->dev,
+						   v->ino);
+
+	return map_held(c, v, restore_ghost_fd(c->run, g->id), prot, flags);
 }
 
 /* The image VMAs from index i on that one shmat() made: the same segment
@@ -386,7 +398,9 @@ static int map_vma(struct restore_proc *c, const struct img_vma *v)
 	if (is_sysv(c, v))
 		return 0;	/* attached already */
 	if (v->shm)
-		return map_shm_vma(c, v, prot, flags);
+		return map_held(c, v, c->run->shms[v->shm - 1].fd, prot, flags);
+	if (v->flags & IMG_VMA_GHOST)
+		return map_ghost_vma(c, v, prot, flags);
 	if (v->flags & IMG_VMA_FILE)
 		return map_file_vma(c, v, prot, flags);
 	return rcall(c, 0, "map memory", NULL, SYS_mmap, v->start,
@@ -510,6 +524,7 @@ static int set_mm(struct restore_proc *c)
 	struct prctl_mm_map mm;
 	uint64_t auxv = scratch(c) + sizeof(mm);
 	size_t auxv_len = pp->nr_auxv * sizeof(uint64_t);
+	char exe[64];
 	long fd, r;
 	int ret;
 
@@ -517,7 +532,9 @@ static int set_mm(struct restore_proc *c)
 		errno = E2BIG;
 		return -1;
 	}
-	if (remote_open(c, pp->exe, O_RDONLY, &fd) || fd < 0) {
+	if (remote_open(c, restore_ghost_path(c->run, pp->exe, 0, exe,
+					      sizeof(exe)), O_RDONLY, &fd) ||
+	    fd < 0) {
 		pr_err("can't open the executable %s", pp->exe);
 		return -1;
 	}

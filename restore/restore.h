@@ -67,6 +67,7 @@ struct restore_run {
 	struct image *img;
 	int img_fd;		/* the image, open in restore */
 	struct restore_shm *shms;	/* per img->shms[], until finished */
+	int *ghost_fds;		/* per img->ghosts[], held until the end */
 	struct restore_proc *procs;	/* per img->procs[], root first */
 	struct restore_host host;
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
@@ -119,7 +120,8 @@ int restore_create_tree(struct restore_run *run) __must_check;
 void restore_kill_tree(struct restore_run *run);
 /* files.c: the image's file table, opened in restore; fds[i] holds
  * img->files[i] (NULL and 0 when there is none) */
-int restore_files_open(const struct image *img, int **fds) __must_check;
+int restore_files_open(const struct restore_run *run, int **fds)
+	__must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
 /* shm.c: the objects, before any process; after every process has mapped
@@ -128,6 +130,15 @@ int restore_file_index(const struct image *img, uint32_t id);
 int restore_shm_create(struct restore_run *run) __must_check;
 int restore_shm_finish(struct restore_run *run) __must_check;
 void restore_shm_abort(struct restore_run *run);
+/* ghost.c: the files no path reached, made again (and unlinked) before
+ * any process, held until run_free(); the fd of ghost id; the path by
+ * which a process gets its cwd (dir 1) or exe (dir 0) link back: buf, or
+ * link itself when it names no ghost */
+int restore_ghosts_create(struct restore_run *run) __must_check;
+int restore_ghost_fd(const struct restore_run *run, uint32_t id);
+const char *restore_ghost_path(const struct restore_run *run,
+			       const char *link, int dir, char *buf, size_t len);
+void restore_ghosts_close(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i] */
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* inet.c: likewise for every TCP and UDP socket */
@@ -142,6 +153,9 @@ int restore_kfd_open(const struct img_file *f);
 int restore_kfds_top(const struct image *img);
 int restore_kfds_fill(const struct image *img, const struct img_process *p,
 		      const int *files, char *err, size_t len) __must_check;
+/* locks.c: the process's file locks, taken again in it (after mm.c: a
+ * close there would drop a POSIX lock) */
+int restore_locks(struct restore_proc *c) __must_check;
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

@@ -3,6 +3,7 @@
  * the real writer: a minimal image and one with every record type. Seeds
  * are generated at build time so that no binary file lives in git.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ static int minimal(struct img_writer *w)
 }
 
 /* Shared memory objects, their pages, and the VMAs of two processes that
- * map them. */
+ * map them; an fd of the memfd. */
 static int shared(struct img_writer *w)
 {
 	struct img_shm m = { .id = 1, .kind = IMG_SHM_MEMFD, .size = 2 * PS,
@@ -96,11 +97,42 @@ static int shared(struct img_writer *w)
 	struct img_vma b = { .start = 0x8000, .end = 0x9000, .prot = 1,
 			     .flags = IMG_VMA_SHARED | IMG_VMA_NOWRITE,
 			     .shm = 2 };
+	struct img_file f = { .id = 1, .kind = IMG_FILE_MEMFD,
+			      .flags = O_RDWR, .pos = 3, .shm = 1 };
+	struct img_fd fd = { .fd = 4, .type = IMG_FD_FILE, .file = 1 };
 
-	return header(w) || img_write_shm(w, &m) || pages(w, PS) ||
-	       img_write_shm(w, &y) || pages(w, 0) || proc(w, 5, 1) ||
-	       thread(w, 5) || img_write_vma(w, &a) || img_write_vma(w, &b) ||
+	return header(w) || img_write_file(w, &f) || img_write_shm(w, &m) ||
+	       pages(w, PS) || img_write_shm(w, &y) || pages(w, 0) ||
+	       proc(w, 5, 1) || thread(w, 5) || img_write_fd(w, &fd) ||
+	       img_write_vma(w, &a) || img_write_vma(w, &b) ||
 	       proc(w, 6, 1) || thread(w, 6) || img_write_vma(w, &a);
+}
+
+/* Files no path reaches: a regular file with a hole, open (and locked)
+ * and mapped, and a directory that is the cwd. */
+static int ghosts(struct img_writer *w)
+{
+	struct img_file f = { .id = 1, .kind = IMG_FILE_GHOST,
+			      .flags = O_RDWR, .pos = 9, .ghost = 1 };
+	struct img_ghost g = { .id = 1, .mode = 0100600, .size = 3 * PS,
+			       .dev = 8, .ino = 9, .path = "/tmp/seed" };
+	struct img_ghost d = { .id = 2, .mode = 040700, .dev = 8, .ino = 10,
+			       .path = "/tmp/dir" };
+	struct img_fd fd = { .fd = 3, .type = IMG_FD_FILE, .file = 1 };
+	struct img_lock l = { .fd = 3, .kind = IMG_LOCK_POSIX, .write = 1,
+			      .start = 5, .len = 10 };
+	struct img_vma v = { .start = 0x1000, .end = 0x3000, .prot = 3,
+			     .flags = IMG_VMA_SHARED | IMG_VMA_GHOST,
+			     .dev = 8, .ino = 9 };
+	struct img_proc p = { .pid = 5, .ppid = 1, .pgid = 5, .sid = 5,
+			      .nr_threads = 1, .comm = "seed",
+			      .cwd = "/tmp/dir (deleted)" };
+
+	return header(w) || img_write_file(w, &f) || img_write_ghost(w, &g) ||
+	       pages(w, 2 * PS) || img_write_ghost(w, &d) ||
+	       img_write_proc(w, &p) || thread(w, 5) ||
+	       img_write_fd(w, &fd) || img_write_lock(w, &l) ||
+	       img_write_vma(w, &v);
 }
 
 /* The file table: a pipe with bytes in flight, a datagram socket pair
@@ -183,7 +215,8 @@ int main(int argc, char **argv)
 	if (seed(argv[1], "minimal.ckpt", minimal) ||
 	    seed(argv[1], "rich.ckpt", rich) ||
 	    seed(argv[1], "shared.ckpt", shared) ||
-	    seed(argv[1], "files.ckpt", files_fill))
+	    seed(argv[1], "files.ckpt", files_fill) ||
+	    seed(argv[1], "ghosts.ckpt", ghosts))
 		return 1;
 	return 0;
 }

@@ -442,6 +442,38 @@ fd_table() {
 	done | sort -n
 }
 
+# no_subreaper: NO_SUBREAPER=(CMD...), which runs what follows it with
+# prctl(PR_SET_CHILD_SUBREAPER) refused by a seccomp filter (installed by
+# python3 before it execs, so that the command keeps its PID, written to
+# D/restore.pid): restore calls it after it made the image's shared
+# objects and ghosts, so a test makes restore fail there.
+no_subreaper() {
+	local arch nr py
+	case $(uname -m) in
+	x86_64) arch=0xc000003e nr=157 ;;
+	aarch64) arch=0xc00000b7 nr=167 ;;
+	*) fail "prctl's system call number on $(uname -m) is not known" ;;
+	esac
+	# seccomp_data: nr at 0, arch at 4, args[0] at 16; EPERM for
+	# prctl(36 = PR_SET_CHILD_SUBREAPER, ...) only
+	py='import ctypes, os, struct, sys
+arch, nr = int(sys.argv[1], 0), int(sys.argv[2])
+f = [(0x20, 0, 0, 4), (0x15, 0, 5, arch), (0x20, 0, 0, 0),
+     (0x15, 0, 3, nr), (0x20, 0, 0, 16), (0x15, 0, 1, 36),
+     (0x06, 0, 0, 0x50001), (0x06, 0, 0, 0x7fff0000)]
+code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i)
+                                            for i in f))
+prog = ctypes.create_string_buffer(struct.pack("HxxxxxxP", len(f),
+                                               ctypes.addressof(code)))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(22, ctypes.c_ulong(2), prog, ctypes.c_ulong(0),
+              ctypes.c_ulong(0)):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+open("restore.pid", "w").write("%d\n" % os.getpid())
+os.execv(sys.argv[3], sys.argv[3:])'
+	NO_SUBREAPER=(python3 -c "$py" "$arch" "$nr")
+}
+
 # ---- process trees -------------------------------------------------------
 
 # start_tree WL N MIN: start workload WL, wait until its count passes MIN,

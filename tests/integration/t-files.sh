@@ -106,36 +106,15 @@ t_shm-alone() {
 # take it over and rightly leave it. Afterwards no segment has the image's
 # key, and none was created by restore.
 t_restore-fail-shm() {
-	local arch nr py cpid left id
+	local cpid left id
 	need "$WLB/shm" "$CKPT" "$RESTORE"
-	case $(uname -m) in
-	x86_64) arch=0xc000003e nr=157 ;;
-	aarch64) arch=0xc00000b7 nr=167 ;;
-	*) fail "prctl's system call number on $(uname -m) is not known" ;;
-	esac
 	start_wl "$WLB/shm" alone
 	wait_count_above 8 60 "$JOB"
 	dump_kill
 	ipcrm -M "$(<"$D/shm.key")" ||
 		fail "can't remove the segment that --kill left behind"
-	# seccomp_data: nr at 0, arch at 4, args[0] at 16; EPERM for
-	# prctl(36 = PR_SET_CHILD_SUBREAPER, ...) only
-	py='import ctypes, os, struct, sys
-arch, nr = int(sys.argv[1], 0), int(sys.argv[2])
-f = [(0x20, 0, 0, 4), (0x15, 0, 5, arch), (0x20, 0, 0, 0),
-     (0x15, 0, 3, nr), (0x20, 0, 0, 16), (0x15, 0, 1, 36),
-     (0x06, 0, 0, 0x50001), (0x06, 0, 0, 0x7fff0000)]
-code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i)
-                                            for i in f))
-prog = ctypes.create_string_buffer(struct.pack("HxxxxxxP", len(f),
-                                               ctypes.addressof(code)))
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(22, ctypes.c_ulong(2), prog, ctypes.c_ulong(0),
-              ctypes.c_ulong(0)):
-    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
-open("restore.pid", "w").write("%d\n" % os.getpid())
-os.execv(sys.argv[3], sys.argv[3:])'
-	expect_exit 70 python3 -c "$py" "$arch" "$nr" "$RESTORE" "$D/img"
+	no_subreaper
+	expect_exit 70 "${NO_SUBREAPER[@]}" "$RESTORE" "$D/img"
 	grep -q "can't become a child subreaper" "$D/cmd.err" ||
 		fail "restore did not fail where expected: $(cat "$D/cmd.err")"
 	read -r cpid <"$D/restore.pid"

@@ -525,6 +525,333 @@ START_TEST(test_refuse_pages_in_shared_shm_vma)
 }
 END_TEST
 
+/* ---- ghosts: files no path reaches ------------------------------------- */
+
+static struct img_ghost ghost_reg = {
+	.id = 1, .mode = 0100640, .uid = 7, .gid = 8, .size = 3 * PS + 100,
+	.atime_ns = 1500000000123456789ull, .mtime_ns = 1000000000000000001ull,
+	.dev = 0x803, .ino = 77, .path = "/tmp/d/log",
+};
+
+static struct img_ghost ghost_dir = {
+	.id = 2, .mode = 040751, .dev = 0x803, .ino = 78, .path = "/tmp/gone",
+};
+
+static void w_ghost(struct img_writer *w, const struct img_ghost *g)
+{
+	ck_assert_int_eq(img_write_ghost(w, g), 0);
+}
+
+/* A process with a deleted cwd, a ghost fd and a ghost mapping. */
+static void w_ghost_proc(struct img_writer *w, const char *cwd)
+{
+	struct img_proc p = {
+		.pid = 10, .ppid = 1, .pgid = 10, .sid = 1, .nr_threads = 1,
+		.exe = "/usr/bin/test", .cwd = (char *)cwd, .root = "/",
+	};
+	struct img_vma v = {
+		.start = 0x10000, .end = 0x14000, .prot = 3,
+		.flags = IMG_VMA_GHOST | IMG_VMA_SHARED, .dev = 0x803,
+		.ino = 77, .path = "/tmp/d/log (deleted)",
+	};
+
+	strcpy(p.comm, "ghostly");
+	ck_assert_int_eq(img_write_proc(w, &p), 0);
+	w_thread(w, 10);
+	w_file_fd(w, 3, 1);
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+}
+
+static struct img_writer *begin_ghost(const struct img_ghost *g);
+
+static struct img_writer *begin_ghosts(void)
+{
+	struct img_writer *w = begin_ghost(NULL);
+	struct img_file f = { .id = 1, .kind = IMG_FILE_GHOST,
+			      .flags = O_RDWR, .pos = 5000, .ghost = 1 };
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+	w_ghost(w, &ghost_reg);
+	w_pages(w, 0, 1);
+	w_pages(w, 3 * PS, 1);	/* the last, partial page */
+	w_ghost(w, &ghost_dir);
+	return w;
+}
+
+START_TEST(test_roundtrip_ghosts)
+{
+	struct img_writer *w = begin_ghosts();
+	const struct img_ghost *g;
+	struct image *img;
+
+	w_ghost_proc(w, "/tmp/gone (deleted)");
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_ghosts, 2);
+	g = &img->ghosts[0].g;
+	ck_assert_uint_eq(g->mode, 0100640);
+	ck_assert_uint_eq(g->size, 3 * PS + 100);
+	ck_assert_uint_eq(g->atime_ns, 1500000000123456789ull);
+	ck_assert_uint_eq(g->mtime_ns, 1000000000000000001ull);
+	ck_assert_uint_eq(g->uid, 7);
+	ck_assert_str_eq(g->path, "/tmp/d/log");
+	ck_assert_uint_eq(img->ghosts[0].nr_pages, 2);
+	ck_assert_uint_eq(img->ghosts[0].pages[1].addr, 3 * PS);
+	ck_assert_uint_eq(img->ghosts[1].nr_pages, 0);
+	ck_assert_ptr_eq(img_find_ghost(img, 0x803, 77), g);
+	ck_assert_ptr_null(img_find_ghost(img, 0x803, 79));
+	ck_assert_ptr_eq(img_ghost_named(img, "/tmp/gone (deleted)", 1),
+			 &img->ghosts[1].g);
+	ck_assert_ptr_null(img_ghost_named(img, "/tmp/gone", 1));
+	ck_assert_ptr_null(img_ghost_named(img, "/tmp/d/log (deleted)", 1));
+	ck_assert_ptr_eq(img_ghost_named(img, "/tmp/d/log (deleted)", 0), g);
+	ck_assert_uint_eq(img->files[0].ghost, 1);
+	ck_assert_uint_eq(img->files[0].pos, 5000);
+	ck_assert_uint_eq(img->procs[0].vmas[0].flags,
+			  IMG_VMA_GHOST | IMG_VMA_SHARED);
+	img_free(img);
+}
+END_TEST
+
+/* An image with the one GHOST g, or (g NULL) none so far. */
+static struct img_writer *begin_ghost(const struct img_ghost *g)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	if (g)
+		w_ghost(w, g);
+	return w;
+}
+
+/* w's process, then the reader must refuse it with want. */
+static void end_refused(struct img_writer *w, const char *want)
+{
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, want);
+}
+
+static void ghost_refused(const struct img_ghost *g, const char *want)
+{
+	end_refused(begin_ghost(g), want);
+}
+
+START_TEST(test_refuse_bad_ghost_fields)
+{
+	struct img_ghost g = ghost_reg;
+
+	g.mode = 010644;
+	ghost_refused(&g, "mode 010644 is no regular file or directory");
+	g.mode = 0170644;
+	ghost_refused(&g, "is no regular file or directory");
+	g = ghost_dir;
+	g.id = 1;
+	g.size = 10;
+	ghost_refused(&g, "ghost 1: a directory with 10 bytes");
+	g = ghost_reg;
+	g.size = 1ull << 60;
+	ghost_refused(&g, "ghost 1: size 0x1000000000000000 too large");
+	g.size = 0;
+	g.path = "tmp/x";
+	ghost_refused(&g, "ghost 1: bad path");
+	g.path = "/";
+	ghost_refused(&g, "ghost 1: bad path");
+	g.path = "/tmp/..";
+	ghost_refused(&g, "ghost 1: bad path");
+	g.path = "/x";
+	g.id = 2;
+	ghost_refused(&g, "ghost 1 has id 2");
+}
+END_TEST
+
+START_TEST(test_refuse_ghost_order)
+{
+	struct img_writer *w = begin_ghost(&ghost_reg);
+
+	w_shm(w, 1, IMG_SHM_ANON, PS);	/* the writer lets it pass */
+	end_refused(w, "SHM record after the first PROC or GHOST");
+}
+END_TEST
+
+START_TEST(test_refuse_ghost_pages_outside)
+{
+	struct img_writer *w = begin_ghost(&ghost_reg);
+
+	w_pages(w, 3 * PS, 2);
+	end_refused(w, "beyond the 12388 bytes of ghost 1");
+}
+END_TEST
+
+START_TEST(test_refuse_ghost_references)
+{
+	struct img_writer *w = begin_ghosts();
+	struct img_ghost g = ghost_dir;
+
+	w_ghost_proc(w, "/tmp/elsewhere (deleted)");
+	commit_expect_refused(w, "its cwd /tmp/elsewhere (deleted) is no ghost");
+	w = begin_ghosts();
+	g.id = 3;
+	g.ino = 77;
+	w_ghost(w, &g);
+	w_ghost_proc(w, "/");
+	commit_expect_refused(w, "ghosts 1 and 3 are one inode");
+	w = begin_ghosts();
+	g.ino = 79;
+	w_ghost(w, &g);
+	w_ghost_proc(w, "/");
+	commit_expect_refused(w, "ghost directories 2 and 3 have one path");
+}
+END_TEST
+
+START_TEST(test_refuse_ghost_file_and_vma)
+{
+	struct img_file f = { .id = 1, .kind = IMG_FILE_GHOST, .ghost = 2 };
+	struct img_vma v = { .start = 0x10000, .end = 0x11000, .prot = 3,
+			     .flags = IMG_VMA_GHOST, .dev = 0x803, .ino = 78 };
+	struct img_writer *w = begin_ghost(NULL);
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+	w_ghost(w, &ghost_reg);
+	end_refused(w, "file 1 opens ghost 2, the image has 1");
+	f.ghost = 0;
+	w = begin_ghost(NULL);
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+	end_refused(w, "a ghost goes with kind GHOST");
+	w = begin_ghosts();	/* ghost 2 is a directory */
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+	commit_expect_refused(w, "maps ghost 2051:78, which the image lacks");
+	w = begin_ghosts();
+	w_ghost_proc(w, "/");
+	w_pages(w, 0x10000, 1);
+	commit_expect_refused(w, "in a shared mapping of a shm object or ghost");
+	w = begin_ghosts();
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	v.ino = 77;
+	v.flags |= IMG_VMA_ANON;
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+	commit_expect_refused(w, "flags 0x202 for a ghost");
+}
+END_TEST
+
+/* An image with a FILE of kind MEMFD naming shm object id, and one SHM
+ * object of kind. */
+static struct img_writer *begin_memfd_file(uint32_t id, uint32_t kind)
+{
+	struct img_file f = { .id = 1, .kind = IMG_FILE_MEMFD,
+			      .flags = O_RDONLY, .pos = 33, .shm = id };
+	struct img_writer *w = begin_ghost(NULL);
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+	w_shm(w, 1, kind, PS);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_file_fd(w, 3, 1);
+	return w;
+}
+
+START_TEST(test_memfd_files)
+{
+	struct img_writer *w = begin_memfd_file(1, IMG_SHM_MEMFD);
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->files[0].kind, IMG_FILE_MEMFD);
+	ck_assert_uint_eq(img->files[0].shm, 1);
+	ck_assert_uint_eq(img->files[0].pos, 33);
+	img_free(img);
+	commit_expect_refused(begin_memfd_file(2, IMG_SHM_MEMFD),
+			      "file 1 opens shm object 2, which is no memfd");
+	commit_expect_refused(begin_memfd_file(1, IMG_SHM_ANON),
+			      "file 1 opens shm object 1, which is no memfd");
+	commit_expect_refused(begin_memfd_file(0, IMG_SHM_MEMFD),
+			      "a shm object goes with kind MEMFD");
+}
+END_TEST
+
+static void path_fd_refused(uint32_t type, uint32_t flags, const char *fpath,
+			    const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_fd f = { .fd = 5, .type = type, .flags = flags,
+			    .mode = 0120777, .path = (char *)fpath };
+
+	ck_assert_int_eq(img_write_fd(w, &f), 0);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_path_fds)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_fd f = { .fd = 5, .type = IMG_FD_PATH,
+			    .flags = O_PATH | O_NOFOLLOW, .path = "/tmp/l" };
+	struct image *img;
+
+	ck_assert_int_eq(img_write_fd(w, &f), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].fds[0].type, IMG_FD_PATH);
+	ck_assert_uint_eq(img->procs[0].fds[0].flags, O_PATH | O_NOFOLLOW);
+	img_free(img);
+	path_fd_refused(IMG_FD_PATH, O_RDONLY, "/tmp/l",
+			"fd 5 of type 8 with flags 0");
+	path_fd_refused(IMG_FD_REG, O_PATH, "/tmp/l",
+			"fd 5 of type 1 with flags 010000000");
+	path_fd_refused(IMG_FD_PATH, O_PATH, "tmp/l",
+			"fd 5: O_PATH on a relative path");
+	path_fd_refused(IMG_FD_PATH, O_PATH, NULL, "no path for fd type 8");
+}
+END_TEST
+
+static void lock_refused(const struct img_lock *l, const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_lock(w, l), 0);
+	commit_expect_refused(w, want);
+}
+
+START_TEST(test_locks)
+{
+	struct img_lock l = { .fd = 3, .kind = IMG_LOCK_POSIX, .write = 1,
+			      .start = 100, .len = 50 };
+	struct img_writer *w = begin_proc(1);
+	struct image *img;
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_lock(w, &l), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].nr_locks, 1);
+	ck_assert_uint_eq(img->procs[0].locks[0].start, 100);
+	ck_assert_uint_eq(img->procs[0].locks[0].len, 50);
+	img_free(img);
+	l.fd = 4;
+	lock_refused(&l, "a lock through fd 4, which it lacks");
+	l.fd = 3;
+	l.kind = 4;
+	lock_refused(&l, "fd 3: bad lock kind 4");
+	l.kind = IMG_LOCK_FLOCK;
+	lock_refused(&l, "fd 3: a range on a flock lock");
+	l.kind = IMG_LOCK_OFD;
+	l.write = 2;
+	lock_refused(&l, "fd 3: bad lock type 2");
+	l.write = 0;
+	l.start = 1ull << 63;
+	lock_refused(&l, "out of range");
+}
+END_TEST
+
 /* ---- refusals: zombies ------------------------------------------------- */
 
 START_TEST(test_exit_status_values)
@@ -694,6 +1021,7 @@ static Suite *image_objects_suite(void)
 	TCase *files = image_tcase(s, "files");
 	TCase *shm = image_tcase(s, "shm");
 	TCase *zombie = image_tcase(s, "zombie");
+	TCase *ghost = image_tcase(s, "ghost");
 
 	add(files, test_refuse_fd_missing_file);
 	add(files, test_refuse_file_order);
@@ -705,6 +1033,8 @@ static Suite *image_objects_suite(void)
 	add(files, test_refuse_kfd_values);
 	add(files, test_refuse_kfd_file_data);
 	add(files, test_kfd_too_many_watches_not_written);
+	add(files, test_path_fds);
+	add(files, test_locks);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);
@@ -714,6 +1044,13 @@ static Suite *image_objects_suite(void)
 	add(shm, test_refuse_vma_past_sysv_segment);
 	add(shm, test_refuse_shared_anon_without_shm);
 	add(shm, test_refuse_pages_in_shared_shm_vma);
+	add(ghost, test_roundtrip_ghosts);
+	add(ghost, test_refuse_bad_ghost_fields);
+	add(ghost, test_refuse_ghost_order);
+	add(ghost, test_refuse_ghost_pages_outside);
+	add(ghost, test_refuse_ghost_references);
+	add(ghost, test_refuse_ghost_file_and_vma);
+	add(shm, test_memfd_files);
 	add(zombie, test_exit_status_values);
 	add(zombie, test_refuse_zombie_bad_status);
 	add(zombie, test_refuse_zombie_bad_ids);

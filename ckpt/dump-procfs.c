@@ -1,0 +1,103 @@
+/*
+ * Files of /proc that fds of the tree hold. The kernel shows them as
+ * "/proc/PID/..." (/proc/self resolved), and restore opens them again by
+ * that path in the process being made, which has its PID back already:
+ * its own files and those of its parents in the tree (they exist by
+ * then) come back as they were. A /proc file of any other process (one
+ * outside the tree, whose PID may be anyone's after restore, or a child
+ * not made yet), or of a thread (threads are made last), is refused,
+ * naming it.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt/dump-priv.h"
+
+/* The PID a /proc path is of (and in *tid the thread of its task/ part,
+ * else the PID), or 0 when it is no such path. */
+static pid_t proc_pid(const char *path, pid_t *tid)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(path, "/proc/", 6))
+		return 0;
+	pid = strtol(path + 6, &end, 10);
+	if (end == path + 6 || (*end && *end != '/') || pid <= 0)
+		return 0;
+	*tid = pid;
+	if (!strncmp(end, "/task/", 6))
+		*tid = strtol(end + 6, NULL, 10);
+	return pid;
+}
+
+/* Is pid process i of the tree or one of its parents there? */
+static int self_or_parent(const struct dump_tree *t, int i, pid_t pid)
+{
+	int j, hops;
+
+	for (hops = 0; hops <= t->n; hops++) {
+		if (t->procs[i].pid == pid)
+			return 1;
+		for (j = 0; j < t->n; j++)
+			if (t->procs[j].pid == t->procs[i].proc.proc.ppid &&
+			    !t->procs[j].proc.proc.zombie)
+				break;
+		if (j == t->n)
+			return 0;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * A /proc file several fds share is opened by restore itself, before the
+ * processes exist (restore/files.c): not supported yet, whatever
+ * --ext-null says (its FILE record would be opened all the same).
+ */
+static int check_shared(struct dump_tree *t, int i, const struct img_fd *f)
+{
+	const struct img_file *df = &t->files[f->file - 1].f;
+	pid_t tid;
+
+	if (df->kind != IMG_FILE_REG || !proc_pid(df->path, &tid))
+		return 0;
+	pr_err("can't dump fd %d of %d: %s is a /proc file that several fds share, which is not supported yet",
+	       f->fd, t->procs[i].pid, df->path);
+	return -1;
+}
+
+static int check_fd(struct dump_tree *t, int i, struct img_fd *f)
+{
+	char why[PATH_MAX + 128];
+	pid_t pid, tid;
+
+	if (f->type == IMG_FD_FILE)
+		return check_shared(t, i, f);
+	if ((f->type != IMG_FD_REG && f->type != IMG_FD_DIR &&
+	     f->type != IMG_FD_PATH) || !f->path)
+		return 0;
+	pid = proc_pid(f->path, &tid);
+	if (!pid || (tid == pid && self_or_parent(t, i, pid)))
+		return 0;
+	snprintf(why, sizeof(why), tid != pid ?
+		 "%s is a /proc file of thread %d, which is not supported yet" :
+		 "%s is a /proc file of process %d, not of %d or a parent of it in the tree",
+		 f->path, tid != pid ? tid : pid, t->procs[i].pid);
+	return dump_fd_unsupported(t->procs[i].o, t->procs[i].pid, f, f->path,
+				   why);
+}
+
+int dump_tree_check_procfs(struct dump_tree *t)
+{
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		for (k = 0; k < t->procs[i].proc.nr_fds; k++)
+			if (check_fd(t, i, &t->procs[i].proc.fds[k]))
+				return -1;
+	return 0;
+}
