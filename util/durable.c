@@ -70,11 +70,51 @@ static int create_tmp(struct durable *d)
 	return -1;
 }
 
+/* An O_TMPFILE in the target's directory, or -1 (then a named one). */
+static int create_nameless(struct durable *d)
+{
+	char *copy = strdup(d->target);
+	const char *dir;
+
+	if (!copy)
+		return -1;
+	dir = strchr(copy, '/') ? dirname(copy) : ".";
+	d->fd = openat(d->dirfd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	free(copy);
+	d->nameless = d->fd >= 0;
+	return d->nameless ? 0 : -1;
+}
+
+/* Give the nameless temporary its name, as create_tmp() would. */
+static int link_nameless(struct durable *d)
+{
+	char *x = d->tmp + strlen(d->tmp) - SUFFIX_LEN, proc[64];
+	int tries;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", d->fd);
+	for (tries = 0; tries < CREATE_TRIES; tries++) {
+		if (random_suffix(x))
+			break;
+		if (!linkat(AT_FDCWD, proc, d->dirfd, d->tmp,
+			    AT_SYMLINK_FOLLOW)) {
+			atomic_signal_fence(memory_order_seq_cst);
+			d->live = 1;
+			d->nameless = 0;
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	pr_perror("can't link %s", d->tmp);
+	return -1;
+}
+
 int durable_open(struct durable *d, int dirfd, const char *name, int flags)
 {
 	d->fd = -1;
 	d->dirfd = dirfd;
 	d->live = 0;
+	d->nameless = 0;
 	d->target = strdup(name);
 	d->tmp = tmp_name(name, flags & DURABLE_HIDDEN);
 	if (!d->target || !d->tmp) {
@@ -82,7 +122,7 @@ int durable_open(struct durable *d, int dirfd, const char *name, int flags)
 		errno = ENOMEM;
 		goto err;
 	}
-	if (create_tmp(d))
+	if ((flags & DURABLE_LOCK || create_nameless(d)) && create_tmp(d))
 		goto err;
 	/* the mode asked of openat is cut by the umask: set it whole */
 	if (fchmod(d->fd, 0600)) {
@@ -144,6 +184,13 @@ int durable_commit(struct durable *d)
 		close(fd);
 		goto err;
 	}
+	d->fd = fd;
+	if (d->nameless && link_nameless(d)) {
+		d->fd = -1;
+		close(fd);
+		goto err;
+	}
+	d->fd = -1;
 	/* close reports the write errors of some file systems (NFS) */
 	if (close(fd)) {
 		pr_perror("can't write %s", d->tmp);

@@ -2,11 +2,14 @@
  * durable: a file replaced whole or not at all, even across a crash, for
  * every writer of files that must not be seen half-written (image files,
  * core files, images received by ckpt serve). The data goes to a
- * temporary beside the target, created with O_EXCL and mode 0600 (it
- * holds process memory); commit fsyncs it, renames it over the target
- * and fsyncs the directory, so that the rename itself survives a crash;
- * abort removes the temporary. Every error is logged (pr_perror) and
- * leaves errno as the failed call set it.
+ * temporary beside the target, mode 0600 (it holds process memory):
+ * where the file system can, a nameless one (O_TMPFILE), so that a
+ * writer killed outright leaves nothing behind; else (and with
+ * DURABLE_LOCK, whose name others look for) one created with O_EXCL.
+ * Commit fsyncs it, gives it its temporary name if it had none, renames
+ * it over the target and fsyncs the directory, so that the rename itself
+ * survives a crash; abort removes the temporary. Every error is logged
+ * (pr_perror) and leaves errno as the failed call set it.
  */
 #ifndef CKPT_DURABLE_H
 #define CKPT_DURABLE_H
@@ -21,6 +24,7 @@ struct durable {
 	char *target;		/* the name to commit to */
 	char *tmp;		/* "NAME.tmp.XXXXXX" or ".NAME.tmp.XXXXXX" */
 	volatile sig_atomic_t live;	/* tmp exists under its name */
+	int nameless;		/* fd is an O_TMPFILE, not yet linked */
 };
 
 #define DURABLE_HIDDEN	1	/* a dot before the temporary's name */
