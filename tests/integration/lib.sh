@@ -409,9 +409,17 @@ flip_byte() {
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
-# tmp_image_size: bytes in the temporary image D/img.tmp.*, or 0.
+# tmp_image_size: bytes in the temporary image, or 0: ckpt's nameless
+# one (O_TMPFILE in D, "D/#INODE (deleted)" among its fds), else
+# D/img.tmp.*.
 tmp_image_size() {
-	local f
+	local f p
+	for p in $(pgrep -x ckpt); do
+		for f in /proc/"$p"/fd/*; do
+			[[ $(readlink "$f" 2>/dev/null) == "$D/#"*" (deleted)" ]] &&
+				stat -L -c %s "$f" 2>/dev/null && return
+		done
+	done
 	for f in "$D"/img.tmp.*; do
 		stat -c %s "$f" 2>/dev/null && return
 	done
