@@ -99,7 +99,7 @@ static int check_target(pid_t pid)
 		       pid);
 		return -1;
 	}
-	return 0;
+	return dump_check_untraced(pid);
 }
 
 static int write_header(struct dump_ctx *c)
@@ -155,7 +155,7 @@ static int collect(struct dump_ctx *c)
 		dump_perror(c, "can't make system calls in %d", c->pid);
 		return -1;
 	}
-	if (dump_collect_proc(c)) {
+	if (dump_collect_proc(c) || dump_collect_pstate(c)) {
 		dump_perror(c, "can't read the state of %d", c->pid);
 		return -1;
 	}
@@ -180,6 +180,7 @@ static int dump_frozen(struct dump_tree *t)
 	for (i = 0; i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
+	dump_tree_waits(t);
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]))
@@ -273,6 +274,8 @@ static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 			return r < 0 ? -1 : 0;
 		if (target_gone(pid))
 			return 1;	/* reaped while we looked */
+		if (dump_check_untraced(pid))
+			return -1;
 	}
 	errno = saved;
 	pr_perror("can't seize %d", pid);
@@ -377,6 +380,7 @@ static void free_tree(struct dump_tree *t)
 	for (i = 0; i < t->n; i++) {
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
+		free(t->procs[i].waits);
 		dump_free_process(&t->procs[i].proc);
 	}
 	dump_free_shms(&t->shms);

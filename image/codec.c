@@ -318,7 +318,8 @@ void dec_check(struct dec *d, int ok, const char *fmt, ...)
  * str comm (<= 15 bytes); optstr exe cwd root; u64 x 11 mm;
  * u32 nr_auxv, u64 x nr_auxv; u32 nr_rlimits, (u64 cur, u64 max) x nr;
  * u32 euid suid egid sgid nr_groups, u32 x nr_groups;
- * (u64 interval_us, u64 value_us) x 3 itimers; u32 no_new_privs dumpable
+ * (u64 interval_us, u64 value_us) x 3 itimers; u32 no_new_privs dumpable;
+ * the kernel state (codec-task.c)
  */
 static void enc_mm(struct enc *e, const struct img_mm *m)
 {
@@ -398,6 +399,7 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 	}
 	enc_u32(e, p->no_new_privs);
 	enc_u32(e, p->dumpable);
+	img_enc_pstate(e, &p->ks);
 	return e->err ? -1 : 0;
 }
 
@@ -477,6 +479,7 @@ int img_dec_proc(struct dec *d, struct img_proc *p)
 	dec_u32(d, &p->dumpable);
 	dec_check(d, p->dumpable <= IMG_DUMPABLE_MAX, "dumpable %u",
 		  p->dumpable);
+	img_dec_pstate(d, &p->ks);
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->nr_threads >= 1, "nr_threads %u", p->nr_threads);
 	dec_check(d, !(p->umask & ~0777u), "bad umask %#o", p->umask);

@@ -117,6 +117,9 @@ int img_enc_shm(struct enc *e, const struct img_shm *s);
 void img_enc_kfd(struct enc *e, const struct img_file *f);
 void img_dec_kfd(struct dec *d, struct img_file *f);
 void img_kfd_free(struct img_file *f);
+/* codec-task.c: the kernel state at the end of PROC and THREAD */
+void img_enc_pstate(struct enc *e, const struct img_pstate *s);
+void img_dec_pstate(struct dec *d, struct img_pstate *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_zombie(struct dec *d, struct img_proc *p);

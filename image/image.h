@@ -111,6 +111,19 @@ struct img_rlimit {
 	uint64_t cur, max;	/* RLIM_INFINITY is ~0 */
 };
 
+/* img_pstate.wait: what the parent's wait() has yet to report */
+#define IMG_WAIT_STOPPED	(1u << 0)	/* the stop (WUNTRACED) */
+#define IMG_WAIT_CONTINUED	(1u << 1)	/* a SIGCONT (WCONTINUED) */
+#define IMG_WAIT_ALL		(IMG_WAIT_STOPPED | IMG_WAIT_CONTINUED)
+
+/* Process-wide kernel state that prctl() and /proc tell (codec-task.c). */
+struct img_pstate {
+	/* the group stop it is in: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, or 0 */
+	uint32_t stop_sig;
+	uint32_t wait;		/* IMG_WAIT_*, as its parent in the tree
+				 * would see it */
+};
+
 struct img_proc {
 	int32_t pid, ppid, pgid, sid;
 	uint32_t umask;
@@ -142,6 +155,7 @@ struct img_proc {
 	 */
 	uint32_t zombie;
 	uint32_t exit_status;
+	struct img_pstate ks;
 };
 
 struct img_siginfo {

@@ -33,6 +33,7 @@
 #define AREA_SIZE	(64ULL << 20)	/* trampoline + parking for the vdso */
 #define AREA_STEP	(64ULL << 30)
 #define NR_CANDIDATES	64
+#define EXIT_NOT_STOPPED 3	/* a stop of ours that did not happen */
 
 struct child_msg {
 	int err;		/* 0: ready */
@@ -337,6 +338,70 @@ static void wait_zombie(struct child_env *e, const struct img_proc *z,
 			   pid, si.si_code, si.si_status, st);
 }
 
+/*
+ * Stop as the image's process was stopped, by a raw kill() of the signal
+ * with its default action (restore's may differ, and glibc's wrappers
+ * refuse some signals), as zombie_main() dies. Returns when continued,
+ * or at once if the kernel discarded the signal (SIGTSTP, SIGTTIN and
+ * SIGTTOU in an orphaned process group); SIGSTOP is never discarded.
+ */
+static void stop_self(int sig)
+{
+	struct img_sigact dfl = { 0 };	/* SIG_DFL, no flags */
+	uint64_t set = 1ULL << (sig - 1);
+	uint8_t k[64];
+
+	arch_ksigaction_from_img(&dfl, k);
+	if (sig != SIGSTOP)
+		syscall(SYS_rt_sigaction, sig, k, NULL, sizeof(set));
+	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL, sizeof(set));
+	syscall(SYS_kill, syscall(SYS_getpid), sig);
+}
+
+/*
+ * The signal to stop c with. Only a stop that its parent's wait() has yet
+ * to report shows its signal (WSTOPSIG): the root's parent is restore,
+ * and any other stop is made with SIGSTOP, which nothing can discard.
+ */
+static int stop_signal(const struct child_env *e, const struct restore_proc *c)
+{
+	const struct img_pstate *s = &c->proc->proc.ks;
+
+	return c != &e->run->procs[0] && (s->wait & IMG_WAIT_STOPPED) ?
+		(int)s->stop_sig : SIGSTOP;
+}
+
+/*
+ * Child pid (k) of ours stops before it is seized, as the image has it; a
+ * stopped child, once it reported ready, a continued one first (then we
+ * continue it). Our wait() collects the stop, unless the image's parent
+ * had yet to (WNOWAIT leaves it for the restored program); the SIGCHLDs
+ * of both are discarded, as wait_zombie() says.
+ */
+static void wait_stopped(struct child_env *e, const struct restore_proc *k,
+			 pid_t pid)
+{
+	const struct img_pstate *s = &k->proc->proc.ks;
+	int keep = s->stop_sig && (s->wait & IMG_WAIT_STOPPED);
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, pid, &si, WSTOPPED | WEXITED |
+		      (keep ? WNOWAIT : 0)))
+		if (errno != EINTR)
+			child_fail(e, errno, "can't wait for %d to stop: %s",
+				   pid, strerror(errno));
+	if (si.si_code != CLD_STOPPED)
+		child_fail(e, EIO, "process %d did not stop with signal %d%s",
+			   pid, stop_signal(e, k),
+			   si.si_code == CLD_EXITED &&
+			   si.si_status == EXIT_NOT_STOPPED ?
+			   ": its process group is orphaned" : "");
+	if (!s->stop_sig && kill(pid, SIGCONT))
+		child_fail(e, errno, "can't continue %d: %s", pid,
+			   strerror(errno));
+}
+
 /* Create this process's children of the image, each of which goes on to
  * create its own: parents make their children, as in the original tree. */
 static void fork_children(struct child_env *e, int msg_fd)
@@ -362,6 +427,8 @@ static void fork_children(struct child_env *e, int msg_fd)
 				   kp->pid, strerror(errno));
 		if (kp->zombie)
 			wait_zombie(e, kp, pid);
+		else if (kp->ks.stop_sig || (kp->ks.wait & IMG_WAIT_CONTINUED))
+			wait_stopped(e, k, pid);
 	}
 }
 
@@ -453,6 +520,10 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 			   pp->personality);
 	set_limits(e);
 	map_trampoline(e);
+	/* a SIGCONT its parent's wait() has yet to report: stopped and
+	 * continued by the parent (not the root's: restore is) */
+	if (e->c != &e->run->procs[0] && (pp->ks.wait & IMG_WAIT_CONTINUED))
+		stop_self(SIGSTOP);
 	memset(&m, 0, sizeof(m));
 	m.pid = getpid();
 	m.img_fd = e->c->child_img_fd;
@@ -460,6 +531,11 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (write_full(msg_fd, &m, sizeof(m)))
 		_exit(1);
 	close(msg_fd);
+	/* stopped, it is seized so: returning from the stop is a failure */
+	if (pp->ks.stop_sig) {
+		stop_self(stop_signal(e, e->c));
+		_exit(EXIT_NOT_STOPPED);
+	}
 	for (;;)
 		pause();
 }
@@ -534,6 +610,24 @@ void restore_kill_tree(struct restore_run *run)
 		run->procs[i].child = 0;
 }
 
+/* The root, stopped as the image has it, stops once it reported ready; we
+ * are its parent (the others' wait for theirs, wait_stopped()). */
+static int wait_root_stopped(pid_t root)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, root, &si, WSTOPPED | WEXITED | WNOWAIT))
+		if (errno != EINTR) {
+			pr_perror("can't wait for %d to stop", root);
+			return -1;
+		}
+	if (si.si_code == CLD_STOPPED)
+		return 0;
+	pr_err("process %d did not stop", root);
+	return -1;
+}
+
 static int create_tree(struct restore_run *run, struct child_env *ep)
 {
 	struct child_env e = *ep;
@@ -561,6 +655,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	run->procs[0].child = root;
 	ret = wait_ready(run, pfd[0]);
 	close(pfd[0]);
+	if (!ret && run->procs[0].proc->proc.ks.stop_sig)
+		ret = wait_root_stopped(root);
 	if (ret)	/* the others die with their parents (PDEATHSIG) */
 		restore_kill_tree(run);
 	return ret;

@@ -298,6 +298,17 @@ start_restore() {
 	track_job "$RJOB"
 }
 
+# The restored root is back (restore has not failed).
+wait_back() {
+	local end=$((SECONDS + 120))
+	while gone "$PID"; do
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "PID $PID not back after restore"
+		nap
+	done
+}
+
 # The restored PID must be back and D/count must grow past DUMP_COUNT.
 wait_restored() {
 	local end=$((SECONDS + 60))

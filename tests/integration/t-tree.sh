@@ -44,17 +44,6 @@ check_seq() {
 		fail "${1##*/} has $(wc -l <"$1") lines, want $2"
 }
 
-# The restored root is back (restore has not failed).
-wait_back() {
-	local end=$((SECONDS + 120))
-	while gone "$PID"; do
-		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
-			"$(lastline "$D/restore.log")"; }
-		((SECONDS < end)) || fail "PID $PID not back after restore"
-		nap
-	done
-}
-
 # bash running seq | while read ...; done >> out, with bytes in flight
 # in the pipe, dumped with --tree and killed (under a reaper: see
 # reaper.c), restored: D/out goes on holding 1, 2, 3, ... with nothing

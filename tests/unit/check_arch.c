@@ -318,7 +318,7 @@ static pid_t start_sleeper(void)
 /* The seized thread shows the kernel's restart state for nanosleep. */
 static void check_seized_regs(const struct inject_proc *p)
 {
-	struct arch_regs r = p->threads[0].regs;
+	struct arch_regs r = *inject_regs(p, 0);
 	long nr = arch_regs_syscall_nr(&r);
 	long ret = arch_regs_retval(&r);
 	uint64_t ip = arch_regs_ip(&r);

@@ -73,6 +73,9 @@ static inline void w_header(struct img_writer *w)
 
 /* what w_proc_of() and w_thread() write; a test may damage them first */
 static uint32_t proc_dumpable = 2;
+static struct img_pstate proc_state = {
+	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
+};
 static struct img_caps thread_caps = {
 	.inh = 0x400, .prm = 0x1420, .eff = 0x420, .bnd = 0x1fffeffffff,
 	.amb = 0x400, .securebits = 0x1d,
@@ -95,6 +98,7 @@ static inline void w_proc_of(struct img_writer *w, int32_t pid, int32_t ppid,
 		.nr_groups = 3, .groups = groups,
 		.itimers = { { 1, 2 }, { 3, 4 }, { 5, 6 } },
 		.no_new_privs = 1, .dumpable = proc_dumpable,
+		.ks = proc_state,
 	};
 
 	strcpy(p.comm, "testproc");

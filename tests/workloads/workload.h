@@ -243,6 +243,22 @@ static inline unsigned long wl_count_lines(void)
 	return lines;
 }
 
+/* The state letter of PID in /proc/PID/stat (R S T Z ...), '-' if gone. */
+static inline char wl_state_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '-';
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
 static inline uint64_t wl_xorshift64(uint64_t *s)
 {
 	uint64_t x = *s;

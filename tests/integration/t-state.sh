@@ -1,0 +1,133 @@
+# t-state.sh - the rest of a process's kernel state through dump and
+# restore: stopped processes and their parent's view of the stop, a
+# process traced by another refused.  Sourced by run.sh.
+
+ALL_TESTS+=(stopped jobstop traced)
+CKPT_ONLY+="traced "
+
+# every_thread_stopped PID: each thread of PID in state T (a group stop,
+# not a tracer's t)
+every_thread_stopped() {
+	local f s
+	for f in /proc/$1/task/*/stat; do
+		read -r s 2>/dev/null <"$f" || return 1
+		s=${s##*) }
+		[[ ${s%% *} == T ]] || return 1
+	done
+	[[ -e /proc/$1/task ]]
+}
+
+wait_every_thread_stopped() {
+	local end=$((SECONDS + 60))
+	until every_thread_stopped "$1"; do
+		((SECONDS < end)) || fail "$1 not stopped, every thread," \
+					  "after 60 s ($(diag))"
+		nap
+	done
+}
+
+# stopped_round SIG: stopped by SIG before the dump, every thread comes
+# back stopped, and runs on after SIGCONT.
+stopped_round() {
+	start_wl "$WLB/stopped"
+	wait_count_above 8 60 "$JOB"
+	kill -"$1" "$PID"
+	wait_every_thread_stopped "$PID"
+	((NO_CKPT)) || {
+		dump_kill
+		start_restore
+		wait_back
+	}
+	wait_every_thread_stopped "$PID"
+	[[ $(tracer "$PID") == 0 ]] || fail "still traced after restore"
+	(($(count_lines) == DUMP_COUNT)) || ((NO_CKPT)) ||
+		fail "counted on while stopped: $(count_lines) lines," \
+		     "$DUMP_COUNT at the dump"
+	kill -CONT "$PID"
+	((NO_CKPT)) && RJOB=$JOB
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$RJOB"
+	finish
+}
+
+t_stopped() {
+	need "$WLB/stopped"
+	stopped_round STOP
+	rm -f "$D"/{ready,count,restored,stop,img}
+	stopped_round TSTP
+}
+
+# The tree of tests/workloads/jobstop.c: after restore A and B are
+# stopped, C runs, and the parent's wait() reports what it reported
+# before (the workload checks it).
+jobstop_back() {
+	local k
+	for k in $JS_KIDS; do
+		pstate "$k"
+		case $ST in
+		T) JS_STOPPED=$((JS_STOPPED + 1)) ;;
+		[RS]) ;;
+		*) fail "child $k is in state $ST after restore" ;;
+		esac
+	done
+	((JS_STOPPED == 2)) || fail "$JS_STOPPED children stopped, want 2"
+}
+
+t_jobstop() {
+	local pos
+	need "$WLB/jobstop" "$CKPT" "$RESTORE"
+	start_wl "$WLB/jobstop"
+	wait_count_above 8 60 "$JOB"
+	JS_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$JS_KIDS") == 3 ]] || fail "children '$JS_KIDS', want 3"
+	for k in $JS_KIDS; do track_pid "$k"; done
+	if ((NO_CKPT)); then
+		RJOB=$JOB
+		finish
+		return
+	fi
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	pos=$(image_count_pos "$D/img")
+	TREE_KIDS=$JS_KIDS
+	end_dumped_tree
+	rm -f "$D/stop" "$D/kids-end"
+	truncate -s "$pos" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	JS_STOPPED=0
+	start_restore
+	wait_restored
+	jobstop_back
+	finish
+}
+
+# A process stopped by another tracer (state t) is refused, naming the
+# tracer, and runs on once that tracer lets it go.
+t_traced() {
+	local tjob end
+	need "$WLB/counter" "$CKPT"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	python3 -c 'import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid = int(sys.argv[1])
+# PTRACE_SEIZE, then PTRACE_INTERRUPT: a ptrace stop, state t
+if libc.ptrace(0x4206, pid, 0, 0) or libc.ptrace(0x4207, pid, 0, 0):
+	sys.exit(1)
+time.sleep(600)' "$PID" 2>>"$D/errors.log" &
+	tjob=$!
+	track_job "$tjob"
+	end=$((SECONDS + 60))
+	until pstate "$PID"; [[ $ST == t ]]; do
+		job_done "$tjob" && fail "the tracer could not stop $PID"
+		((SECONDS < end)) || fail "$PID not in state t after 60 s"
+		nap
+	done
+	expect_exit 69 "$CKPT" attach -o "$D/img" "$PID"
+	one_line_err
+	grep -q "can't dump $PID: it is stopped by its tracer $tjob " \
+		"$D/cmd.err" ||
+		fail "the refusal does not name the tracer: $(cat "$D/cmd.err")"
+	kill -KILL "$tjob"
+	wait_job "$tjob" 10
+	refused_runs_on
+	check_count
+}
