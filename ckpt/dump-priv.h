@@ -68,6 +68,8 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
 pid_t dump_tracer_of(pid_t pid);
 int dump_check_untraced(pid_t pid) __must_check;
 int dump_collect_pstate(struct dump_ctx *c) __must_check;
+int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
+	__must_check;
 
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;

@@ -319,7 +319,7 @@ static int collect_remote(struct dump_ctx *c, int ti, struct img_thread *t)
 			   0, 0, 0) || ret < 0)
 		return -1;
 	t->caps.securebits = ret;
-	return 0;
+	return dump_collect_tstate(c, ti, &t->ks);
 }
 
 /* The thread's five capability sets, from /proc/PID/task/TID/status. */

@@ -548,7 +548,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
  * u64 sigmask clear_tid robust_list robust_len rseq rseq_sig;
  * u32 rseq_len ss_flags; u64 ss_sp ss_size;
  * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm;
- * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits
+ * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits;
+ * the kernel state (codec-task.c)
  */
 static void enc_caps(struct enc *e, const struct img_caps *c)
 {
@@ -592,6 +593,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 	}
 	enc_comm(e, t->comm);
 	enc_caps(e, &t->caps);
+	img_enc_tstate(e, &t->ks);
 	return e->err ? -1 : 0;
 }
 
@@ -649,6 +651,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	dec_siginfo(d, t);
 	dec_comm(d, t->comm);
 	dec_caps(d, t);
+	img_dec_tstate(d, &t->ks);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);

@@ -120,6 +120,8 @@ void img_kfd_free(struct img_file *f);
 /* codec-task.c: the kernel state at the end of PROC and THREAD */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s);
 void img_dec_pstate(struct dec *d, struct img_pstate *s);
+void img_enc_tstate(struct enc *e, const struct img_tstate *s);
+void img_dec_tstate(struct dec *d, struct img_tstate *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_zombie(struct dec *d, struct img_proc *p);

@@ -122,6 +122,22 @@ struct img_pstate {
 	uint32_t stop_sig;
 	uint32_t wait;		/* IMG_WAIT_*, as its parent in the tree
 				 * would see it */
+	uint32_t subreaper;	/* PR_GET_CHILD_SUBREAPER: 0 or 1 */
+	uint32_t thp_disable;	/* PR_GET_THP_DISABLE: 0, 1, or 3 (except
+				 * where MADV_HUGEPAGE advises) */
+	int32_t oom_score_adj;	/* /proc/PID/oom_score_adj */
+	uint32_t loginuid;	/* /proc/PID/loginuid, ~0 unset */
+};
+
+/* Per-thread kernel state that prctl() tells (codec-task.c). */
+struct img_tstate {
+	uint32_t pdeathsig;	/* PR_GET_PDEATHSIG: 0 or a signal */
+	uint32_t mce_kill;	/* PR_MCE_KILL_GET: 0 late, 1 early,
+				 * 2 the system's default */
+	uint64_t timer_slack_ns;	/* PR_GET_TIMERSLACK */
+	/* PR_GET_SPECULATION_CTRL of store bypass, indirect branch, L1D
+	 * flush: PR_SPEC_* bits, 0 when the CPU or kernel has none */
+	uint32_t spec[3];
 };
 
 struct img_proc {
@@ -188,6 +204,7 @@ struct img_thread {
 		uint64_t inh, prm, eff, bnd, amb;
 		uint32_t securebits;	/* prctl(PR_GET_SECUREBITS) */
 	} caps;
+	struct img_tstate ks;
 };
 
 /* img_vma.flags */

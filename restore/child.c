@@ -267,6 +267,40 @@ static void set_limits(struct child_env *e)
 	}
 }
 
+/* "value\n" into /proc/self/NAME, unless it holds that already */
+static void set_proc_value(struct child_env *e, const char *name, long value)
+{
+	char path[64], now[32], want[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	n = snprintf(want, sizeof(want), "%ld", value);
+	fd = open(path, O_RDWR);
+	if (fd >= 0 && read(fd, now, sizeof(now)) >= n &&
+	    !strncmp(now, want, n) && now[n] == '\n') {
+		close(fd);
+		return;
+	}
+	if (fd < 0 || pwrite(fd, want, n, 0) != n)
+		child_fail(e, errno, "can't set %s of %d to %ld: %s", name,
+			   e->c->proc->proc.pid, value, strerror(errno));
+	close(fd);
+}
+
+/*
+ * Written by the process itself, before its threads exist (they inherit
+ * the login uid). Lowering oom_score_adj below what restore has, or
+ * changing a login uid that is set, takes CAP_SYS_RESOURCE or
+ * CAP_AUDIT_CONTROL: a restore without them fails here, naming it.
+ */
+static void set_proc_values(struct child_env *e)
+{
+	const struct img_pstate *s = &e->c->proc->proc.ks;
+
+	set_proc_value(e, "oom_score_adj", s->oom_score_adj);
+	set_proc_value(e, "loginuid", s->loginuid);
+}
+
 static void map_trampoline(struct child_env *e)
 {
 	const struct restore_host *h = &e->run->host;
@@ -519,6 +553,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 		child_fail(e, errno, "can't set personality %#x",
 			   pp->personality);
 	set_limits(e);
+	set_proc_values(e);
 	map_trampoline(e);
 	/* a SIGCONT its parent's wait() has yet to report: stopped and
 	 * continued by the parent (not the root's: restore is) */

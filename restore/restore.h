@@ -133,6 +133,10 @@ int restore_kfds_fill(const struct image *img, const struct img_process *p,
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */
 int restore_task(struct restore_proc *c) __must_check;
+/* pstate.c: prctl state of the process and of each thread; the
+ * parent-death signals, after the credentials that clear them */
+int restore_pstate(struct restore_proc *c) __must_check;
+int restore_pdeathsig(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
 int restore_creds(struct restore_proc *c) __must_check;
 

@@ -1,8 +1,9 @@
 # t-state.sh - the rest of a process's kernel state through dump and
 # restore: stopped processes and their parent's view of the stop, a
-# process traced by another refused.  Sourced by run.sh.
+# process traced by another refused, prctl and /proc state.  Sourced by
+# run.sh.
 
-ALL_TESTS+=(stopped jobstop traced)
+ALL_TESTS+=(stopped jobstop traced prctl)
 CKPT_ONLY+="traced "
 
 # every_thread_stopped PID: each thread of PID in state T (a group stop,
@@ -130,4 +131,12 @@ time.sleep(600)' "$PID" 2>>"$D/errors.log" &
 	wait_job "$tjob" 10
 	refused_runs_on
 	check_count
+}
+
+# Child subreaper, THP disable, oom_score_adj, login uid, and each
+# thread's parent-death signal, timer slack and MCE kill policy
+# (tests/workloads/prctl.c checks them).
+t_prctl() {
+	need "$WLB/prctl"
+	wl_test "$WLB/prctl"
 }

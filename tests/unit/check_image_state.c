@@ -31,6 +31,25 @@ START_TEST(test_pstate_roundtrip)
 
 	ck_assert_uint_eq(s->stop_sig, SIGTSTP);
 	ck_assert_uint_eq(s->wait, IMG_WAIT_STOPPED);
+	ck_assert_uint_eq(s->subreaper, 1);
+	ck_assert_uint_eq(s->thp_disable, 3);
+	ck_assert_int_eq(s->oom_score_adj, -17);
+	ck_assert_uint_eq(s->loginuid, 4321);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_tstate_roundtrip)
+{
+	struct image *img = read_back();
+	const struct img_tstate *t = &img->procs[0].threads[0].ks;
+
+	ck_assert_uint_eq(t->pdeathsig, SIGUSR1);
+	ck_assert_uint_eq(t->mce_kill, 1);
+	ck_assert_uint_eq(t->timer_slack_ns, 50000);
+	ck_assert_uint_eq(t->spec[0], 0x3);
+	ck_assert_uint_eq(t->spec[1], 0x9);
+	ck_assert_uint_eq(t->spec[2], 0);
 	img_free(img);
 }
 END_TEST
@@ -59,11 +78,35 @@ START_TEST(test_refuse_bad_pstate)
 		{ { .wait = IMG_WAIT_STOPPED }, "a stop to report without a stop" },
 		{ { .stop_sig = SIGSTOP, .wait = IMG_WAIT_CONTINUED },
 		  "a SIGCONT to report while stopped" },
+		{ { .subreaper = 2 }, "child subreaper 2" },
+		{ { .thp_disable = 2 }, "THP disable 2" },
+		{ { .oom_score_adj = 1001 }, "oom_score_adj 1001" },
+		{ { .oom_score_adj = -1001 }, "oom_score_adj -1001" },
 	};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(t); i++) {
 		proc_state = t[i].s;
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
+/* each rule of a thread's state, broken alone */
+START_TEST(test_refuse_bad_tstate)
+{
+	static const struct {
+		struct img_tstate s;
+		const char *want;
+	} t[] = {
+		{ { .pdeathsig = 65 }, "parent-death signal 65" },
+		{ { .mce_kill = 3 }, "MCE kill policy 3" },
+		{ { .spec = { 0, 0, 0x20 } }, "speculation control 0x20" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		thread_state = t[i].s;
 		commit_expect_refused(begin_proc(1), t[i].want);
 	}
 }
@@ -76,8 +119,10 @@ static Suite *image_state_suite(void)
 	TCase *sem = image_tcase(s, "semantics");
 
 	add(rt, test_pstate_roundtrip);
+	add(rt, test_tstate_roundtrip);
 	add(rt, test_continued_accepted);
 	add(sem, test_refuse_bad_pstate);
+	add(sem, test_refuse_bad_tstate);
 	return s;
 }
 

@@ -75,6 +75,12 @@ static inline void w_header(struct img_writer *w)
 static uint32_t proc_dumpable = 2;
 static struct img_pstate proc_state = {
 	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
+	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
+	.loginuid = 4321,
+};
+static struct img_tstate thread_state = {
+	.pdeathsig = 10, .mce_kill = 1, .timer_slack_ns = 50000,
+	.spec = { 0x3, 0x9, 0 },
 };
 static struct img_caps thread_caps = {
 	.inh = 0x400, .prm = 0x1420, .eff = 0x420, .bnd = 0x1fffeffffff,
@@ -135,7 +141,7 @@ static inline void w_thread(struct img_writer *w, int32_t tid)
 		.robust_len = 24, .rseq = 0x7f20, .rseq_sig = 0x53053053,
 		.rseq_len = 32, .ss_flags = 2, .ss_sp = 0x9000,
 		.ss_size = 8192, .nr_siginfo = 2, .siginfo = si,
-		.caps = thread_caps,
+		.caps = thread_caps, .ks = thread_state,
 	};
 	int i;
 
