@@ -71,6 +71,9 @@ int dump_collect_pstate(struct dump_ctx *c) __must_check;
 int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
 	__must_check;
 
+/* dump-timers.c: POSIX timers, once the threads' signals are read */
+int dump_collect_timers(struct dump_ctx *c) __must_check;
+
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;

@@ -493,6 +493,7 @@ void img_proc_free(struct img_proc *p)
 	free(p->root);
 	free(p->auxv);
 	free(p->groups);
+	img_pstate_free(&p->ks);
 	p->exe = p->cwd = p->root = NULL;
 	p->auxv = NULL;
 	p->groups = NULL;

@@ -116,6 +116,34 @@ struct img_rlimit {
 #define IMG_WAIT_CONTINUED	(1u << 1)	/* a SIGCONT (WCONTINUED) */
 #define IMG_WAIT_ALL		(IMG_WAIT_STOPPED | IMG_WAIT_CONTINUED)
 
+#define IMG_MAX_TIMERS		4096	/* POSIX timers of one process */
+
+/* img_timer.notify: the kernel's sigev_notify (SIGEV_*) */
+#define IMG_SIGEV_SIGNAL	0	/* a signal to the process */
+#define IMG_SIGEV_NONE		1	/* none: only timer_gettime() */
+#define IMG_SIGEV_THREAD	2	/* as SIGNAL, for the kernel */
+#define IMG_SIGEV_THREAD_ID	4	/* a signal to thread tid */
+
+/*
+ * A POSIX timer (timer_create). clockid is the kernel's, as
+ * /proc/PID/timers shows it: CLOCK_REALTIME ..., or a CPU-time clock
+ * encoded with its process or thread id (0: the caller's).
+ */
+struct img_timer {
+	int32_t id;		/* timer_t, >= 0, increasing in the record */
+	int32_t clockid;
+	uint32_t notify;	/* IMG_SIGEV_* */
+	uint32_t signo;
+	int32_t tid;		/* SIGEV_THREAD_ID: the thread, else 0 */
+	int32_t owner;		/* the thread whose CPU time a thread clock
+				 * of id 0 measures (its creator), else 0 */
+	uint64_t sigval;	/* sigev_value */
+	uint64_t value_ns;	/* time left, 0 disarmed */
+	uint64_t interval_ns;
+	uint32_t overrun;	/* timer_getoverrun() */
+	uint32_t pending;	/* its signal is queued, not delivered yet */
+};
+
 /* Process-wide kernel state that prctl() and /proc tell (codec-task.c). */
 struct img_pstate {
 	/* the group stop it is in: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, or 0 */
@@ -127,6 +155,8 @@ struct img_pstate {
 				 * where MADV_HUGEPAGE advises) */
 	int32_t oom_score_adj;	/* /proc/PID/oom_score_adj */
 	uint32_t loginuid;	/* /proc/PID/loginuid, ~0 unset */
+	uint32_t nr_timers;
+	struct img_timer *timers;
 };
 
 /* Per-thread kernel state that prctl() tells (codec-task.c). */
@@ -540,6 +570,10 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 void img_free(struct image *img);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
+/* A clock timer_create() takes (codec-task.c); one that is the CPU time
+ * of the thread that made the timer (a thread clock of id 0)? */
+int img_timer_clock_ok(int32_t clockid);
+int img_timer_self_thread(int32_t clockid);
 /* Is kind one of the kernel objects (eventfd ... inotify)? */
 int img_kfd_kind(uint32_t kind);
 /* The FILE record with this id, or NULL. */

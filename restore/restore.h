@@ -137,6 +137,10 @@ int restore_task(struct restore_proc *c) __must_check;
  * parent-death signals, after the credentials that clear them */
 int restore_pstate(struct restore_proc *c) __must_check;
 int restore_pdeathsig(struct restore_proc *c) __must_check;
+/* timers.c: POSIX timers made with their ids once the threads exist,
+ * armed last */
+int restore_timers_create(struct restore_proc *c) __must_check;
+int restore_timers_arm(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
 int restore_creds(struct restore_proc *c) __must_check;
 

@@ -3,8 +3,8 @@
 # process traced by another refused, prctl and /proc state.  Sourced by
 # run.sh.
 
-ALL_TESTS+=(stopped jobstop traced prctl)
-CKPT_ONLY+="traced "
+ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused)
+CKPT_ONLY+="traced ptimers-refused "
 
 # every_thread_stopped PID: each thread of PID in state T (a group stop,
 # not a tracer's t)
@@ -139,4 +139,26 @@ time.sleep(600)' "$PID" 2>>"$D/errors.log" &
 t_prctl() {
 	need "$WLB/prctl"
 	wl_test "$WLB/prctl"
+}
+
+# POSIX timers of every clock and notification, with their ids, and a
+# pending one (tests/workloads/ptimers.c checks them).
+t_ptimers() {
+	need "$WLB/ptimers"
+	wl_test "$WLB/ptimers"
+}
+
+# A disarmed timer on the CPU clock of the thread that made it, in a
+# process of several threads, is refused by name; the target runs on.
+t_ptimers-refused() {
+	need "$WLB/ptimers" "$CKPT"
+	start_wl "$WLB/ptimers" disarmed
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	one_line_err
+	grep -q "can't dump $PID: timer 0 counts the CPU time of the thread that made it" \
+		"$D/cmd.err" ||
+		fail "the refusal does not name the timer: $(cat "$D/cmd.err")"
+	refused_runs_on
+	check_count
 }

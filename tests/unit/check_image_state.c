@@ -112,6 +112,79 @@ START_TEST(test_refuse_bad_tstate)
 }
 END_TEST
 
+static struct img_timer timers[2] = {
+	{ .id = 3, .clockid = 1, .notify = IMG_SIGEV_SIGNAL, .signo = 34,
+	  .sigval = 0x55aa00001234, .value_ns = 5000, .interval_ns = 9000,
+	  .overrun = 2, .pending = 1 },
+	{ .id = 8, .clockid = -2, .notify = IMG_SIGEV_THREAD_ID,
+	  .signo = 35, .tid = 10, .owner = 10, .value_ns = 77 },
+};
+
+START_TEST(test_timers_roundtrip)
+{
+	struct image *img;
+	const struct img_pstate *s;
+
+	proc_state.nr_timers = 2;
+	proc_state.timers = timers;
+	img = read_back();
+	s = &img->procs[0].proc.ks;
+	ck_assert_uint_eq(s->nr_timers, 2);
+	ck_assert_int_eq(s->timers[0].id, 3);
+	ck_assert_uint_eq(s->timers[0].sigval, 0x55aa00001234);
+	ck_assert_uint_eq(s->timers[0].value_ns, 5000);
+	ck_assert_uint_eq(s->timers[0].interval_ns, 9000);
+	ck_assert_uint_eq(s->timers[0].overrun, 2);
+	ck_assert_uint_eq(s->timers[0].pending, 1);
+	ck_assert_int_eq(s->timers[1].clockid, -2);
+	ck_assert_uint_eq(s->timers[1].notify, IMG_SIGEV_THREAD_ID);
+	ck_assert_int_eq(s->timers[1].tid, 10);
+	ck_assert_int_eq(s->timers[1].owner, 10);
+	img_free(img);
+}
+END_TEST
+
+/* each rule of a timer, broken alone in the second of two */
+START_TEST(test_refuse_bad_timers)
+{
+	static const struct {
+		struct img_timer t;
+		const char *want;
+	} t[] = {
+		{ { .id = 3, .signo = 1 }, "timer 3 after timer 3" },
+		{ { .id = 9, .clockid = 2, .signo = 1 }, "timer 9: clock 2" },
+		{ { .id = 9, .clockid = -1, .signo = 1 }, "timer 9: clock -1" },
+		{ { .id = 9, .notify = 3, .signo = 1 }, "timer 9: notify 3" },
+		{ { .id = 9, .notify = 5, .signo = 1, .tid = 10 },
+		  "timer 9: notify 5" },
+		{ { .id = 9 }, "timer 9: signal 0" },
+		{ { .id = 9, .signo = 1, .tid = 10 }, "timer 9: thread 10" },
+		{ { .id = 9, .signo = 1, .owner = 10 }, "timer 9: owner 10" },
+		{ { .id = 9, .clockid = -2, .signo = 1 }, "timer 9: owner 0" },
+		{ { .id = 9, .notify = IMG_SIGEV_NONE, .pending = 1 },
+		  "timer 9: pending 1" },
+		{ { .id = 9, .signo = 1, .value_ns = 1ull << 62 },
+		  "timer 9: time out of range" },
+		{ { .id = 9, .notify = IMG_SIGEV_THREAD_ID, .signo = 1,
+		    .tid = 11 }, "timer 9 names a thread it has not" },
+		{ { .id = 9, .clockid = -11 * 8 - 2, .signo = 1 },
+		  "timer 9 names a thread it has not" },
+		{ { .id = 9, .clockid = -11 * 8 - 6, .signo = 1 },
+		  "timer 9 names a thread it has not" },
+	};
+	struct img_timer two[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		two[0] = timers[0];
+		two[1] = t[i].t;
+		proc_state.nr_timers = 2;
+		proc_state.timers = two;
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
 static Suite *image_state_suite(void)
 {
 	Suite *s = suite_create("image_state");
@@ -121,8 +194,10 @@ static Suite *image_state_suite(void)
 	add(rt, test_pstate_roundtrip);
 	add(rt, test_tstate_roundtrip);
 	add(rt, test_continued_accepted);
+	add(rt, test_timers_roundtrip);
 	add(sem, test_refuse_bad_pstate);
 	add(sem, test_refuse_bad_tstate);
+	add(sem, test_refuse_bad_timers);
 	return s;
 }
 
