@@ -715,6 +715,8 @@ int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size)
 	dec_check(d, !(v->prot & ~7u), "bad prot %#x", v->prot);
 	dec_check(d, !(v->flags & ~IMG_VMA_ALL_FLAGS), "bad flags %#x",
 		  v->flags);
+	dec_check(d, !(v->flags & IMG_VMA_LOCKONFAULT) ||
+		  (v->flags & IMG_VMA_LOCKED), "MLOCK_ONFAULT without mlock");
 	dec_check(d, !(v->advice & ~IMG_ADV_ALL), "bad advice %#x",
 		  v->advice);
 	return dec_end(d);

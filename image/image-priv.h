@@ -38,7 +38,7 @@
 /* user addresses stay below 2^56 on every supported ISA (LA57 included) */
 #define IMG_MAX_ADDR		(1ull << 56)
 
-#define IMG_VMA_ALL_FLAGS	0x1ffu
+#define IMG_VMA_ALL_FLAGS	0x7ffu
 #define IMG_ADV_ALL		0xffu
 #define IMG_SHM_ALL_FLAGS	IMG_SHM_REMOVED
 /* F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE, EXEC */

@@ -249,6 +249,9 @@ struct img_thread {
 /* a shared mapping that can never be made writable: its object was opened
  * read-only, or a System V segment attached SHM_RDONLY */
 #define IMG_VMA_NOWRITE		(1u << 8)
+#define IMG_VMA_LOCKED		(1u << 9)	/* mlock(): its pages stay */
+#define IMG_VMA_LOCKONFAULT	(1u << 10)	/* ... as they come
+						 * (MLOCK_ONFAULT) */
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)

@@ -25,6 +25,7 @@ static const struct {
 	{ "sr", PROC_VMF_SEQUENTIAL },	{ "mg", PROC_VMF_MERGEABLE },
 	{ "gd", PROC_VMF_GROWSDOWN },	{ "io", PROC_VMF_IO },
 	{ "pf", PROC_VMF_IO },		{ "mw", PROC_VMF_MAYWRITE },
+	{ "lo", PROC_VMF_LOCKED },	{ "lf", PROC_VMF_LOCKONFAULT },
 };
 
 static uint32_t parse_vmflags(const char *s)

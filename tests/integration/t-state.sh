@@ -3,7 +3,7 @@
 # process traced by another refused, prctl and /proc state.  Sourced by
 # run.sh.
 
-ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused)
+ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise)
 CKPT_ONLY+="traced ptimers-refused "
 
 # every_thread_stopped PID: each thread of PID in state T (a group stop,
@@ -161,4 +161,11 @@ t_ptimers-refused() {
 		fail "the refusal does not name the timer: $(cat "$D/cmd.err")"
 	refused_runs_on
 	check_count
+}
+
+# Memory advice, locks and MAP_GROWSDOWN as smaps shows them, data, and
+# what a fork sees (tests/workloads/madvise.c checks them).
+t_madvise() {
+	need "$WLB/madvise"
+	wl_test "$WLB/madvise"
 }

@@ -185,6 +185,37 @@ START_TEST(test_refuse_bad_timers)
 }
 END_TEST
 
+/* A VMA with these flags, read back: 0, or -1 refused with want. */
+static void vma_flags(uint32_t flags, const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_vma v = {
+		.start = 0x10000, .end = 0x20000, .prot = 3,
+		.flags = IMG_VMA_ANON | flags,
+	};
+	struct image *img;
+
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+	if (want) {
+		commit_expect_refused(w, want);
+		return;
+	}
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].vmas[0].flags, IMG_VMA_ANON | flags);
+	img_free(img);
+}
+
+START_TEST(test_vma_locks)
+{
+	vma_flags(IMG_VMA_LOCKED, NULL);
+	vma_flags(IMG_VMA_LOCKED | IMG_VMA_LOCKONFAULT, NULL);
+	vma_flags(IMG_VMA_LOCKONFAULT, "MLOCK_ONFAULT without mlock");
+	vma_flags(1u << 11, "bad flags 0x802");
+}
+END_TEST
+
 static Suite *image_state_suite(void)
 {
 	Suite *s = suite_create("image_state");
@@ -198,6 +229,7 @@ static Suite *image_state_suite(void)
 	add(sem, test_refuse_bad_pstate);
 	add(sem, test_refuse_bad_tstate);
 	add(sem, test_refuse_bad_timers);
+	add(sem, test_vma_locks);
 	return s;
 }
 

@@ -74,8 +74,7 @@ static void wait_exit(pid_t pid, const char *name)
 
 int main(void)
 {
-	unsigned long n = 0;
-	int fd, st, checked = 0;
+	int st;
 
 	wl_init();
 	if (setpgid(0, 0))
@@ -93,16 +92,7 @@ int main(void)
 	/* B stops on its own: wait for it without collecting the stop */
 	while (wl_state_of(b) != 'T')
 		wl_sleep_ms(10);
-	fd = wl_count_open();
-	while (!wl_count_step(fd, &n)) {
-		if (!checked && wl_restored()) {
-			check_waits();
-			checked = 1;
-		}
-		wl_sleep_ms(20);
-	}
-	if (!checked)
-		check_waits();
+	wl_count_checked(check_waits);
 	wl_write_file("kids-end", "", 0);
 	wait_exit(a, "A");
 	wait_exit(b, "B");

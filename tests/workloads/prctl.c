@@ -138,24 +138,13 @@ static void check_process(void)
 
 int main(void)
 {
-	unsigned long n = 0;
 	pthread_t th;
-	int fd, checked = 0;
 
 	wl_init();
 	set_process();
 	set_thread(&main_want);
 	if (pthread_create(&th, NULL, second, NULL))
 		wl_fail("pthread_create");
-	fd = wl_count_open();
-	while (!wl_count_step(fd, &n)) {
-		if (!checked && wl_restored()) {
-			check_process();
-			checked = 1;
-		}
-		wl_sleep_ms(20);
-	}
-	if (!checked)
-		check_process();
+	wl_count_checked(check_process);
 	return 0;
 }

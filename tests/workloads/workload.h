@@ -223,6 +223,27 @@ static inline int wl_count_step(int fd, unsigned long *n)
 	return *n > 5 && wl_should_stop();
 }
 
+/*
+ * The count loop of a workload that checks its state once: when it sees
+ * D/restored, or at D/stop for the original, which never does. Returns
+ * at D/stop.
+ */
+static inline void wl_count_checked(void (*check)(void))
+{
+	unsigned long n = 0;
+	int fd = wl_count_open(), checked = 0;
+
+	while (!wl_count_step(fd, &n)) {
+		if (!checked && wl_restored()) {
+			check();
+			checked = 1;
+		}
+		wl_sleep_ms(20);
+	}
+	if (!checked)
+		check();
+}
+
 /* Number of lines in D/count, read through a new fd. */
 static inline unsigned long wl_count_lines(void)
 {
