@@ -224,6 +224,19 @@ int dump_collect_pstate(struct dump_ctx *c)
 {
 	struct img_pstate *s = &c->proc.proc.ks;
 
+	struct proc_stat st;
+
+	if (proc_parse_stat(c->pid, &st)) {
+		dump_perror(c, "can't read the state of %d", c->pid);
+		return -1;
+	}
+	if (!img_exit_signal_ok(st.exit_signal)) {
+		pr_err("can't dump %d: its exit signal is %d", c->pid,
+		       st.exit_signal);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	s->exit_signal = st.exit_signal;
 	/* the root's parent is not dumped: its report stays to be made */
 	s->stop_sig = inject_group_stop(c->ip);
 	s->wait = s->stop_sig ? IMG_WAIT_STOPPED : 0;

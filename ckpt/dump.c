@@ -155,12 +155,13 @@ static int collect(struct dump_ctx *c)
 		dump_perror(c, "can't make system calls in %d", c->pid);
 		return -1;
 	}
-	if (dump_collect_proc(c) || dump_collect_pstate(c)) {
+	if (dump_collect_proc(c)) {
 		dump_perror(c, "can't read the state of %d", c->pid);
 		return -1;
 	}
-	if (dump_collect_threads(c) || dump_collect_timers(c) ||
-	    dump_collect_sigacts(c) ||
+	/* each says what failed */
+	if (dump_collect_pstate(c) || dump_collect_threads(c) ||
+	    dump_collect_timers(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {

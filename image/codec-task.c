@@ -106,7 +106,7 @@ static void dec_timers(struct dec *d, struct img_pstate *s)
 }
 
 /* u32 stop_sig wait subreaper thp_disable; i32 oom_score_adj;
- * u32 loginuid nr_timers, timer x nr_timers */
+ * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 {
 	uint32_t i;
@@ -121,6 +121,14 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 	enc_u32(e, s->nr_timers);
 	for (i = 0; i < s->nr_timers && i < IMG_MAX_TIMERS; i++)
 		enc_timer(e, &s->timers[i]);
+	enc_u32(e, s->exit_signal);
+}
+
+/* A child's exit signal: none, or one its parent may be sent and live
+ * (SIGKILL and SIGSTOP would have killed or stopped it) */
+int img_exit_signal_ok(uint32_t sig)
+{
+	return sig <= IMG_NSIG && sig != SIGKILL && sig != SIGSTOP;
 }
 
 void img_dec_pstate(struct dec *d, struct img_pstate *s)
@@ -147,6 +155,9 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 		  s->oom_score_adj <= OOM_SCORE_ADJ_MAX, "oom_score_adj %d",
 		  s->oom_score_adj);
 	dec_timers(d, s);
+	dec_u32(d, &s->exit_signal);
+	dec_check(d, img_exit_signal_ok(s->exit_signal), "exit signal %u",
+		  s->exit_signal);
 }
 
 void img_pstate_free(struct img_pstate *s)

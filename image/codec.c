@@ -501,7 +501,8 @@ void img_proc_free(struct img_proc *p)
 
 /* ---- ZOMBIE ------------------------------------------------------------- */
 
-/* i32 pid ppid pgid sid; u32 exit_status; str comm (<= 15 bytes) */
+/* i32 pid ppid pgid sid; u32 exit_status; str comm (<= 15 bytes);
+ * u32 exit_signal */
 int img_exit_status_ok(uint32_t status)
 {
 	uint32_t sig = status & 0x7f;
@@ -520,6 +521,7 @@ int img_enc_zombie(struct enc *e, const struct img_proc *p)
 	enc_u32(e, p->sid);
 	enc_u32(e, p->exit_status);
 	enc_comm(e, p->comm);
+	enc_u32(e, p->ks.exit_signal);
 	return e->err ? -1 : 0;
 }
 
@@ -531,6 +533,7 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
 	dec_i32(d, &p->sid);
 	dec_u32(d, &p->exit_status);
 	dec_comm(d, p->comm);
+	dec_u32(d, &p->ks.exit_signal);
 	p->zombie = 1;
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->ppid > 0, "zombie %d: bad ppid %d", p->pid, p->ppid);
@@ -539,6 +542,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
 		  p->sid);
 	dec_check(d, img_exit_status_ok(p->exit_status),
 		  "zombie %d: bad exit status %#x", p->pid, p->exit_status);
+	dec_check(d, img_exit_signal_ok(p->ks.exit_signal),
+		  "zombie %d: exit signal %u", p->pid, p->ks.exit_signal);
 	return dec_end(d);
 }
 

@@ -157,6 +157,9 @@ struct img_pstate {
 	uint32_t loginuid;	/* /proc/PID/loginuid, ~0 unset */
 	uint32_t nr_timers;
 	struct img_timer *timers;
+	/* the signal its parent gets when it exits (clone(2)), 0 for none;
+	 * also in a ZOMBIE record */
+	uint32_t exit_signal;
 };
 
 /* Per-thread kernel state that prctl() tells (codec-task.c). */
@@ -573,6 +576,8 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 void img_free(struct image *img);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
+/* An exit signal a child of the tree can have (codec-task.c) */
+int img_exit_signal_ok(uint32_t sig);
 /* A clock timer_create() takes (codec-task.c); one that is the CPU time
  * of the thread that made the timer (a thread clock of id 0)? */
 int img_timer_clock_ok(int32_t clockid);

@@ -328,13 +328,13 @@ static void map_trampoline(struct child_env *e)
 	e->c->tramp = (uint64_t)a;
 }
 
-static pid_t clone_with_pid(pid_t pid)
+static pid_t clone_with_pid(pid_t pid, int exit_signal)
 {
 	uint64_t tid = pid;
 	struct clone_args ca;
 
 	memset(&ca, 0, sizeof(ca));
-	ca.exit_signal = SIGCHLD;
+	ca.exit_signal = exit_signal;
 	ca.set_tid = (uint64_t)&tid;
 	ca.set_tid_size = 1;
 	return syscall(SYS_clone3, &ca, sizeof(ca));
@@ -358,7 +358,7 @@ static void wait_zombie(struct child_env *e, const struct img_proc *z,
 	int ok;
 
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT | __WALL))
 		if (errno != EINTR)
 			child_fail(e, errno, "can't wait for zombie %d: %s",
 				   pid, strerror(errno));
@@ -420,7 +420,7 @@ static void wait_stopped(struct child_env *e, const struct restore_proc *k,
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PID, pid, &si, WSTOPPED | WEXITED |
+	while (waitid(P_PID, pid, &si, WSTOPPED | WEXITED | __WALL |
 		      (keep ? WNOWAIT : 0)))
 		if (errno != EINTR)
 			child_fail(e, errno, "can't wait for %d to stop: %s",
@@ -433,6 +433,27 @@ static void wait_stopped(struct child_env *e, const struct restore_proc *k,
 			   ": its process group is orphaned" : "");
 	if (!s->stop_sig && kill(pid, SIGCONT))
 		child_fail(e, errno, "can't continue %d: %s", pid,
+			   strerror(errno));
+}
+
+/*
+ * A zombie's exit signal other than SIGCHLD (clone(2)) is sent to us as
+ * it dies: ignored, it is discarded, as the SIG_DFL SIGCHLD is (see
+ * wait_zombie()), where its default action might kill us. The program's
+ * own actions come later (task.c). SIG_IGN does not make the kernel
+ * reap a child, but for SIGCHLD.
+ */
+static void ignore_exit_signal(struct child_env *e, const struct img_proc *z)
+{
+	int sig = z->ks.exit_signal;
+	struct img_sigact ign = { .handler = 1 };	/* SIG_IGN */
+	uint8_t act[64];
+
+	if (!sig || sig == SIGCHLD)
+		return;
+	arch_ksigaction_from_img(&ign, act);
+	if (syscall(SYS_rt_sigaction, sig, act, NULL, 8))
+		child_fail(e, errno, "can't ignore signal %d: %s", sig,
 			   strerror(errno));
 }
 
@@ -449,7 +470,9 @@ static void fork_children(struct child_env *e, int msg_fd)
 
 		if (kp->ppid != me || k == e->c)
 			continue;
-		pid = clone_with_pid(kp->pid);
+		if (kp->zombie)
+			ignore_exit_signal(e, kp);
+		pid = clone_with_pid(kp->pid, kp->ks.exit_signal);
 		if (pid == 0) {
 			e->c = k;
 			if (kp->zombie)
@@ -675,7 +698,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	}
 	fflush(NULL);
 	e.root_pgid = getpgrp();
-	root = clone_with_pid(pid);
+	/* its exit signal was for a parent that is not restored */
+	root = clone_with_pid(pid, SIGCHLD);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);

@@ -177,6 +177,7 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	st->env_start = v[50];
 	st->env_end = v[51];
 	st->exit_code = v[52];
+	st->exit_signal = v[38];
 	free(buf);
 	return 0;
 bad:

@@ -52,6 +52,7 @@ struct proc_stat {
 	uint64_t arg_start, arg_end, env_start, env_end;
 	/* field 52: the wait status of a zombie (0 unless we may ptrace it) */
 	int exit_code;
+	int exit_signal;	/* field 38: sent to the parent at exit */
 };
 
 int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;

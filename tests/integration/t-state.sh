@@ -3,7 +3,8 @@
 # process traced by another refused, prctl and /proc state.  Sourced by
 # run.sh.
 
-ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise)
+ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
+	    exitsig)
 CKPT_ONLY+="traced ptimers-refused "
 
 # every_thread_stopped PID: each thread of PID in state T (a group stop,
@@ -62,7 +63,7 @@ t_stopped() {
 # before (the workload checks it).
 jobstop_back() {
 	local k
-	for k in $JS_KIDS; do
+	for k in $TREE_KIDS; do
 		pstate "$k"
 		case $ST in
 		T) JS_STOPPED=$((JS_STOPPED + 1)) ;;
@@ -73,14 +74,19 @@ jobstop_back() {
 	((JS_STOPPED == 2)) || fail "$JS_STOPPED children stopped, want 2"
 }
 
-t_jobstop() {
-	local pos
-	need "$WLB/jobstop" "$CKPT" "$RESTORE"
-	start_wl "$WLB/jobstop"
+# tree_round WL N [HOOK]: workload WL with N children, dumped with
+# --tree while it runs on; that tree ends at D/stop (making D/kids-end
+# for its children), then the image is restored with D/count cut back to
+# where the image has it, HOOK run once it is back.
+tree_round() {
+	local pos k
+	need "$WLB/$1" "$CKPT" "$RESTORE"
+	start_wl "$WLB/$1"
 	wait_count_above 8 60 "$JOB"
-	JS_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$JS_KIDS") == 3 ]] || fail "children '$JS_KIDS', want 3"
-	for k in $JS_KIDS; do track_pid "$k"; done
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == "$2" ]] ||
+		fail "children '$TREE_KIDS', want $2"
+	for k in $TREE_KIDS; do track_pid "$k"; done
 	if ((NO_CKPT)); then
 		RJOB=$JOB
 		finish
@@ -88,16 +94,26 @@ t_jobstop() {
 	fi
 	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
 	pos=$(image_count_pos "$D/img")
-	TREE_KIDS=$JS_KIDS
 	end_dumped_tree
 	rm -f "$D/stop" "$D/kids-end"
 	truncate -s "$pos" "$D/count"
 	DUMP_COUNT=$(count_lines)
-	JS_STOPPED=0
 	start_restore
 	wait_restored
-	jobstop_back
+	[[ -n ${3-} ]] && $3
 	finish
+}
+
+t_jobstop() {
+	JS_KIDS=
+	JS_STOPPED=0
+	tree_round jobstop 3 jobstop_back
+}
+
+# Children whose exit signal is not SIGCHLD, one a zombie, keep it
+# (tests/workloads/exitsig.c checks what wait() and /proc see).
+t_exitsig() {
+	tree_round exitsig 2
 }
 
 # A process stopped by another tracer (state t) is refused, naming the

@@ -82,6 +82,8 @@ START_TEST(test_refuse_bad_pstate)
 		{ { .thp_disable = 2 }, "THP disable 2" },
 		{ { .oom_score_adj = 1001 }, "oom_score_adj 1001" },
 		{ { .oom_score_adj = -1001 }, "oom_score_adj -1001" },
+		{ { .exit_signal = SIGKILL }, "exit signal 9" },
+		{ { .exit_signal = 65 }, "exit signal 65" },
 	};
 	size_t i;
 
@@ -216,6 +218,40 @@ START_TEST(test_vma_locks)
 }
 END_TEST
 
+/* A live child and a zombie with their exit signals, read back. */
+START_TEST(test_exit_signals)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct img_proc z = {
+		.pid = 12, .ppid = 10, .pgid = 10, .sid = 1,
+		.exit_status = 5 << 8, .ks = { .exit_signal = 0 },
+	};
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	proc_state = (struct img_pstate){ .exit_signal = SIGUSR1 };
+	w_proc_of(w, 11, 10, 1);
+	w_thread(w, 11);
+	ck_assert_int_eq(img_write_zombie(w, &z), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[1].proc.ks.exit_signal, SIGUSR1);
+	ck_assert_uint_eq(img->procs[2].proc.ks.exit_signal, 0);
+	img_free(img);
+	w = img_writer_open(path);
+	w_header(w);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	z.ks.exit_signal = SIGSTOP;
+	ck_assert_int_eq(img_write_zombie(w, &z), 0);
+	commit_expect_refused(w, "zombie 12: exit signal 19");
+}
+END_TEST
+
 static Suite *image_state_suite(void)
 {
 	Suite *s = suite_create("image_state");
@@ -230,6 +266,7 @@ static Suite *image_state_suite(void)
 	add(sem, test_refuse_bad_tstate);
 	add(sem, test_refuse_bad_timers);
 	add(sem, test_vma_locks);
+	add(sem, test_exit_signals);
 	return s;
 }
 
