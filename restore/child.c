@@ -367,6 +367,10 @@ static void wait_zombie(struct child_env *e, const struct img_proc *z,
 		     si.si_status == (int)(st & 0x7f);
 	else
 		ok = si.si_code == CLD_EXITED && si.si_status == (int)(st >> 8);
+	if (st & 0x80) {
+		restore_core_cleanup(pid);
+		ok = ok && si.si_code == CLD_DUMPED;
+	}
 	if (!ok)
 		child_fail(e, EIO, "can't recreate zombie %d: it died with si_code %d si_status %d, not wait status %#x",
 			   pid, si.si_code, si.si_status, st);
@@ -531,8 +535,12 @@ static void __attribute__((noreturn)) zombie_main(struct child_env *e)
 	if (!sig)
 		_exit(pp->exit_status >> 8);
 	arch_ksigaction_from_img(&dfl, k);
+	/* a core is dumped only where the image's had one (coreflag.c) */
+	if ((pp->exit_status & 0x80) && restore_core_prepare(pp->pid))
+		child_fail(e, errno, "can't recreate zombie %d: its core: %s",
+			   pp->pid, strerror(errno));
 	/* SIGKILL can be neither caught nor blocked, nor reset */
-	if (prctl(PR_SET_DUMPABLE, 0) ||
+	if ((!(pp->exit_status & 0x80) && prctl(PR_SET_DUMPABLE, 0)) ||
 	    (sig != SIGKILL &&
 	     (syscall(SYS_rt_sigaction, sig, k, NULL, sizeof(set)) ||
 	      syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL,

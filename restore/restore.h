@@ -108,6 +108,12 @@ int restore_sets_securebits(const struct img_caps *own,
  * that is why it failed */
 int restore_create_tree(struct restore_run *run) __must_check;
 void restore_kill_tree(struct restore_run *run);
+/* coreflag.c: a zombie that dumped core dumps one again, in a directory
+ * of its own (prepare, in it; cleanup, in its parent once it died);
+ * unreachable says why that can't be done here, or NULL */
+const char *restore_core_unreachable(void);
+int restore_core_prepare(pid_t pid) __must_check;
+void restore_core_cleanup(pid_t pid);
 /* files.c: the image's file table, opened in restore; fds[i] holds
  * img->files[i] (NULL and 0 when there is none) */
 int restore_files_open(const struct image *img, int **fds) __must_check;

@@ -98,6 +98,15 @@ pstate() {
 	ST=${s%% *}
 }
 
+# stat_field PID N: field N (from 1) of /proc/PID/stat, or - if gone.
+stat_field() {
+	local s f
+	read -r s 2>/dev/null <"/proc/$1/stat" || { echo -; return; }
+	s=${s##*) }
+	read -ra f <<<"$s"
+	echo "${f[$(($2 - 3))]}"
+}
+
 stopped() {
 	pstate "$1"
 	[[ $ST == [tT] ]]

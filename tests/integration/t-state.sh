@@ -110,10 +110,20 @@ t_jobstop() {
 	tree_round jobstop 3 jobstop_back
 }
 
-# Children whose exit signal is not SIGCHLD, one a zombie, keep it
+# Children whose exit signal is not SIGCHLD, one a zombie, keep it, and
+# a zombie that dumped core keeps its core-dump flag
 # (tests/workloads/exitsig.c checks what wait() and /proc see).
+exitsig_back() {
+	local k
+	for k in $TREE_KIDS; do
+		[[ $(stat_field "$k" 52) == 139 ]] && return
+	done
+	fail "no zombie with wait status 139 (SIGSEGV, core dumped)"
+}
+
 t_exitsig() {
-	tree_round exitsig 2
+	tree_round exitsig 3 exitsig_back
+	rm -f "$D"/core*
 }
 
 # A process stopped by another tracer (state t) is refused, naming the

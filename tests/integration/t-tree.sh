@@ -93,15 +93,6 @@ t_make() {
 	[[ $(<"$D/log.all") == done ]] || fail "log.all: $(<"$D/log.all")"
 }
 
-# stat_field PID N: field N (from 1) of /proc/PID/stat, or - if gone.
-stat_field() {
-	local s f
-	read -r s 2>/dev/null <"/proc/$1/stat" || { echo -; return; }
-	s=${s##*) }
-	read -ra f <<<"$s"
-	echo "${f[$(($2 - 3))]}"
-}
-
 # sort_kids: ZOMBIES and LIVE, the children of PID by state, in PID order.
 sort_kids() {
 	local k

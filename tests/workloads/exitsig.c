@@ -1,20 +1,25 @@
 /*
- * exitsig.c - children whose exit signal is not SIGCHLD (clone(2)), as a
- * tree (dumped with --tree): Z exits with code 5 and SIGRTMIN+2 as its
- * exit signal, and is left a zombie; L lives, with SIGUSR1. Such
- * children are only seen by a wait() with __WALL or __WCLONE. The parent
- * counts both signals (Z's was delivered before the dump). When it sees
- * D/restored (the original tree, at D/stop) a plain waitpid(-1) must see
- * no child, /proc must show both exit signals, Z's signal must not have
- * come again, and Z is reaped with code 5; at D/stop it creates
- * D/kids-end, and L must exit 0 and send SIGUSR1.
+ * exitsig.c - how children end, as a tree (dumped with --tree): Z exits
+ * with code 5 and SIGRTMIN+2 as its exit signal (clone(2)), and is left a
+ * zombie; L lives, with SIGUSR1; C, an ordinary child, dies of SIGSEGV
+ * and dumps core (a small one: coredump_filter 0), and is left a zombie
+ * too. Children with another exit signal than SIGCHLD are only seen by a
+ * wait() with __WALL or __WCLONE. The parent counts both signals (Z's
+ * was delivered before the dump). When it sees D/restored (the original
+ * tree, at D/stop) a plain waitpid(-1) must see C only, with the wait
+ * status it had (the core-dump flag too, where this host gave it), /proc
+ * must show both exit signals, Z's signal must not have come again, and
+ * Z is reaped with code 5; at D/stop it creates D/kids-end, and L must
+ * exit 0 and send SIGUSR1.
  */
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <signal.h>
 
 #include "workload.h"
 
-static pid_t z, l;
+static pid_t z, l, c;
+static int c_status;
 static volatile int from_z, from_l;
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -62,12 +67,46 @@ static int exit_signal_of(pid_t pid)
 	return p ? atoi(p + 1) : -1;
 }
 
+/* C: a core as small as can be, in D (core_pattern "core" here) */
+static pid_t dump_core(void)
+{
+	struct rlimit rl;
+	siginfo_t si;
+	pid_t pid = fork();
+	FILE *f;
+
+	if (pid < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (!pid) {
+		f = fopen("/proc/self/coredump_filter", "w");
+		if (f) {
+			fputs("0", f);
+			fclose(f);
+		}
+		if (!getrlimit(RLIMIT_CORE, &rl)) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_CORE, &rl);
+		}
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		_exit(9);
+	}
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
+		wl_fail("waitid C: %s", strerror(errno));
+	c_status = si.si_code == CLD_DUMPED ? SIGSEGV | 0x80 : SIGSEGV;
+	return pid;
+}
+
 static void check(void)
 {
 	int st;
 
+	if (waitpid(-1, &st, WNOHANG) != c || st != c_status)
+		wl_fail("a plain waitpid(-1) does not see C alone with status %#x (%#x)",
+			c_status, st);
 	if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
-		wl_fail("a plain waitpid(-1) sees a child");
+		wl_fail("a plain waitpid(-1) sees another child");
 	if (exit_signal_of(z) != SIGRTMIN + 2 || exit_signal_of(l) != SIGUSR1)
 		wl_fail("exit signals %d and %d, want %d and %d",
 			exit_signal_of(z), exit_signal_of(l), SIGRTMIN + 2,
@@ -95,6 +134,7 @@ int main(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	l = child(SIGUSR1, -1, &set);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	c = dump_core();
 	while (wl_state_of(z) != 'Z' || !from_z)
 		usleep(10000);
 	wl_count_checked(check);
