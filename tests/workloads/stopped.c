@@ -3,7 +3,10 @@
  * or SIGTSTP) before the dump: it must come back stopped, every thread
  * (the runner checks /proc), and run on, every thread, once continued.
  * The threads tick; at D/stop each must have ticked since D/restored
- * was first seen, which the runner creates after the SIGCONT.
+ * was first seen, which the runner creates after the SIGCONT. In a
+ * process group of its own, whose parent (the runner) is in another of
+ * the same session, it is not in an orphaned group, which the kernel
+ * would not stop by SIGTSTP.
  */
 #include <pthread.h>
 
@@ -30,6 +33,8 @@ int main(void)
 	long i;
 
 	wl_init();
+	if (setpgid(0, 0))
+		wl_fail("setpgid: %s", strerror(errno));
 	for (i = 0; i < 2; i++)
 		if (pthread_create(&th[i], NULL, worker, (void *)i))
 			wl_fail("pthread_create");
