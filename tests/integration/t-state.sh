@@ -7,23 +7,25 @@ ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
 	    exitsig)
 CKPT_ONLY+="traced ptimers-refused "
 
-# every_thread_stopped PID: each thread of PID in state T (a group stop,
-# not a tracer's t)
+# every_thread_stopped PID N: PID has N threads, each in state T (a group
+# stop, not a tracer's t), and no tracer (restore's child is stopped
+# before restore seizes it and makes its threads)
 every_thread_stopped() {
-	local f s
+	local f s n=0
 	for f in /proc/$1/task/*/stat; do
 		read -r s 2>/dev/null <"$f" || return 1
 		s=${s##*) }
 		[[ ${s%% *} == T ]] || return 1
+		n=$((n + 1))
 	done
-	[[ -e /proc/$1/task ]]
+	((n == $2)) && [[ $(tracer "$1") == 0 ]]
 }
 
 wait_every_thread_stopped() {
 	local end=$((SECONDS + 60))
-	until every_thread_stopped "$1"; do
-		((SECONDS < end)) || fail "$1 not stopped, every thread," \
-					  "after 60 s ($(diag))"
+	until every_thread_stopped "$1" "$2"; do
+		((SECONDS < end)) || fail "$1 not stopped, every thread of" \
+					  "$2, after 60 s ($(diag))"
 		nap
 	done
 }
@@ -31,17 +33,18 @@ wait_every_thread_stopped() {
 # stopped_round SIG: stopped by SIG before the dump, every thread comes
 # back stopped, and runs on after SIGCONT.
 stopped_round() {
+	local n
 	start_wl "$WLB/stopped"
 	wait_count_above 8 60 "$JOB"
+	n=$(ls "/proc/$PID/task" | wc -l)
 	kill -"$1" "$PID"
-	wait_every_thread_stopped "$PID"
+	wait_every_thread_stopped "$PID" "$n"
 	((NO_CKPT)) || {
 		dump_kill
 		start_restore
 		wait_back
 	}
-	wait_every_thread_stopped "$PID"
-	[[ $(tracer "$PID") == 0 ]] || fail "still traced after restore"
+	wait_every_thread_stopped "$PID" "$n"
 	(($(count_lines) == DUMP_COUNT)) || ((NO_CKPT)) ||
 		fail "counted on while stopped: $(count_lines) lines," \
 		     "$DUMP_COUNT at the dump"
