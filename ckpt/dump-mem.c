@@ -55,6 +55,10 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 	v->flags = m->shared ? IMG_VMA_SHARED : 0;
 	if (m->vmflags & PROC_VMF_GROWSDOWN)
 		v->flags |= IMG_VMA_GROWSDOWN;
+	if (m->vmflags & PROC_VMF_LOCKED)
+		v->flags |= IMG_VMA_LOCKED;
+	if (m->vmflags & PROC_VMF_LOCKONFAULT)
+		v->flags |= IMG_VMA_LOCKONFAULT;
 	if ((m->vmflags & PROC_VMF_IO) && !(path && path[0] == '['))
 		goto unsupported;
 	if (!path || !strncmp(path, "[anon", 5)) {

@@ -49,6 +49,12 @@ struct dump_ctx {
 	int nr_maps;
 	uint64_t brk;
 	long page_size;
+	/* what this process's wait() would report of each child */
+	struct dump_wait {
+		pid_t pid;
+		uint32_t wait;		/* IMG_WAIT_* */
+	} *waits;
+	int nr_waits;
 };
 
 /* dump-mem.c */
@@ -109,6 +115,17 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
 int dump_collect_locks(struct dump_ctx *c) __must_check;
 int dump_write_locks(struct dump_ctx *c) __must_check;
 
+/* dump-pstate.c: prctl and /proc state, the group stop, the parent's
+ * view of it; a process traced by another is refused */
+pid_t dump_tracer_of(pid_t pid);
+int dump_check_untraced(pid_t pid) __must_check;
+int dump_collect_pstate(struct dump_ctx *c) __must_check;
+int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
+	__must_check;
+
+/* dump-timers.c: POSIX timers, once the threads' signals are read */
+int dump_collect_timers(struct dump_ctx *c) __must_check;
+
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;
@@ -162,6 +179,9 @@ int dump_children_of(pid_t pid, pid_t **out);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
+
+/* dump-pstate.c: each child's IMG_WAIT_* from its parent */
+void dump_tree_waits(struct dump_tree *t);
 
 /* dump-filetab.c: the tree's FILE records, gathered while it is frozen */
 int dump_tree_files(struct dump_tree *t) __must_check;

@@ -177,7 +177,7 @@ static int collect_personality(struct dump_ctx *c, struct img_proc *p)
 
 /*
  * What the restorer cannot give back yet is refused, never dropped: a
- * process that lost its seccomp sandbox or its timers would run on wrong.
+ * process that lost its seccomp sandbox would run on wrong.
  */
 int dump_check_supported(struct dump_ctx *c)
 {
@@ -192,14 +192,6 @@ int dump_check_supported(struct dump_ctx *c)
 	if (!status_field(s, "\nSeccomp:", 10, &mode) && mode) {
 		pr_err("can't dump %d: it runs under seccomp (mode %lu), which is not supported yet",
 		       c->pid, mode);
-		ret = -1;
-	}
-	free(s);
-	snprintf(path, sizeof(path), "/proc/%d/timers", c->pid);
-	s = read_file_str(path, NULL);
-	if (!ret && s && s[0]) {
-		pr_err("can't dump %d: it has POSIX timers (timer_create), which are not supported yet",
-		       c->pid);
 		ret = -1;
 	}
 	free(s);
@@ -319,7 +311,7 @@ static int collect_remote(struct dump_ctx *c, int ti, struct img_thread *t)
 			   0, 0, 0) || ret < 0)
 		return -1;
 	t->caps.securebits = ret;
-	return 0;
+	return dump_collect_tstate(c, ti, &t->ks);
 }
 
 /* The thread's five capability sets, from /proc/PID/task/TID/status. */
@@ -466,6 +458,7 @@ void dump_free_process(struct img_process *p)
 	free(p->proc.root);
 	free(p->proc.auxv);
 	free(p->proc.groups);
+	free(p->proc.ks.timers);
 	for (i = 0; i < p->nr_threads; i++) {
 		free(p->threads[i].regs);
 		free(p->threads[i].xstate);

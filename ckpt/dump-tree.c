@@ -95,7 +95,13 @@ int dump_zombie(pid_t pid, struct img_proc *p)
 		       st.exit_code);
 		return -1;
 	}
+	if (!img_exit_signal_ok(st.exit_signal)) {
+		pr_err("can't dump zombie %d: its exit signal is %d", pid,
+		       st.exit_signal);
+		return -1;
+	}
 	memset(p, 0, sizeof(*p));
+	p->ks.exit_signal = st.exit_signal;
 	p->pid = pid;
 	p->ppid = st.ppid;
 	p->pgid = st.pgrp;

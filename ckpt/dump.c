@@ -99,7 +99,7 @@ static int check_target(pid_t pid)
 		       pid);
 		return -1;
 	}
-	return 0;
+	return dump_check_untraced(pid);
 }
 
 static int write_header(struct dump_ctx *c)
@@ -161,7 +161,9 @@ static int collect(struct dump_ctx *c)
 		dump_perror(c, "can't read the state of %d", c->pid);
 		return -1;
 	}
-	if (dump_collect_threads(c) || dump_collect_sigacts(c) ||
+	/* each says what failed */
+	if (dump_collect_pstate(c) || dump_collect_threads(c) ||
+	    dump_collect_timers(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_locks(c) ||
 	    dump_ghost_proc(c) || dump_collect_vmas(c))
 		return -1;
@@ -183,6 +185,7 @@ static int dump_frozen(struct dump_tree *t)
 	for (i = 0; i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
+	dump_tree_waits(t);
 	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
@@ -278,6 +281,8 @@ static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 			return r < 0 ? -1 : 0;
 		if (target_gone(pid))
 			return 1;	/* reaped while we looked */
+		if (dump_check_untraced(pid))
+			return -1;
 	}
 	errno = saved;
 	pr_perror("can't seize %d", pid);
@@ -383,6 +388,7 @@ static void free_tree(struct dump_tree *t)
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
 		free(t->procs[i].proc.locks);	/* dump-locks.c's */
+		free(t->procs[i].waits);
 		dump_free_process(&t->procs[i].proc);
 	}
 	dump_free_shms(&t->shms);

@@ -319,7 +319,8 @@ void dec_check(struct dec *d, int ok, const char *fmt, ...)
  * str comm (<= 15 bytes); optstr exe cwd root; u64 x 11 mm;
  * u32 nr_auxv, u64 x nr_auxv; u32 nr_rlimits, (u64 cur, u64 max) x nr;
  * u32 euid suid egid sgid nr_groups, u32 x nr_groups;
- * (u64 interval_us, u64 value_us) x 3 itimers; u32 no_new_privs dumpable
+ * (u64 interval_us, u64 value_us) x 3 itimers; u32 no_new_privs dumpable;
+ * the kernel state (codec-task.c)
  */
 static void enc_mm(struct enc *e, const struct img_mm *m)
 {
@@ -399,6 +400,7 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 	}
 	enc_u32(e, p->no_new_privs);
 	enc_u32(e, p->dumpable);
+	img_enc_pstate(e, &p->ks);
 	return e->err ? -1 : 0;
 }
 
@@ -478,6 +480,7 @@ int img_dec_proc(struct dec *d, struct img_proc *p)
 	dec_u32(d, &p->dumpable);
 	dec_check(d, p->dumpable <= IMG_DUMPABLE_MAX, "dumpable %u",
 		  p->dumpable);
+	img_dec_pstate(d, &p->ks);
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->nr_threads >= 1, "nr_threads %u", p->nr_threads);
 	dec_check(d, !(p->umask & ~0777u), "bad umask %#o", p->umask);
@@ -491,6 +494,7 @@ void img_proc_free(struct img_proc *p)
 	free(p->root);
 	free(p->auxv);
 	free(p->groups);
+	img_pstate_free(&p->ks);
 	p->exe = p->cwd = p->root = NULL;
 	p->auxv = NULL;
 	p->groups = NULL;
@@ -498,7 +502,8 @@ void img_proc_free(struct img_proc *p)
 
 /* ---- ZOMBIE ------------------------------------------------------------- */
 
-/* i32 pid ppid pgid sid; u32 exit_status; str comm (<= 15 bytes) */
+/* i32 pid ppid pgid sid; u32 exit_status; str comm (<= 15 bytes);
+ * u32 exit_signal */
 int img_exit_status_ok(uint32_t status)
 {
 	uint32_t sig = status & 0x7f;
@@ -517,6 +522,7 @@ int img_enc_zombie(struct enc *e, const struct img_proc *p)
 	enc_u32(e, p->sid);
 	enc_u32(e, p->exit_status);
 	enc_comm(e, p->comm);
+	enc_u32(e, p->ks.exit_signal);
 	return e->err ? -1 : 0;
 }
 
@@ -528,6 +534,7 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
 	dec_i32(d, &p->sid);
 	dec_u32(d, &p->exit_status);
 	dec_comm(d, p->comm);
+	dec_u32(d, &p->ks.exit_signal);
 	p->zombie = 1;
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->ppid > 0, "zombie %d: bad ppid %d", p->pid, p->ppid);
@@ -536,6 +543,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
 		  p->sid);
 	dec_check(d, img_exit_status_ok(p->exit_status),
 		  "zombie %d: bad exit status %#x", p->pid, p->exit_status);
+	dec_check(d, img_exit_signal_ok(p->ks.exit_signal),
+		  "zombie %d: exit signal %u", p->pid, p->ks.exit_signal);
 	return dec_end(d);
 }
 
@@ -546,7 +555,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
  * u64 sigmask clear_tid robust_list robust_len rseq rseq_sig;
  * u32 rseq_len ss_flags; u64 ss_sp ss_size;
  * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm;
- * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits
+ * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits;
+ * the kernel state (codec-task.c)
  */
 static void enc_caps(struct enc *e, const struct img_caps *c)
 {
@@ -590,6 +600,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 	}
 	enc_comm(e, t->comm);
 	enc_caps(e, &t->caps);
+	img_enc_tstate(e, &t->ks);
 	return e->err ? -1 : 0;
 }
 
@@ -647,6 +658,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	dec_siginfo(d, t);
 	dec_comm(d, t->comm);
 	dec_caps(d, t);
+	img_dec_tstate(d, &t->ks);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);
@@ -709,6 +721,8 @@ int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size)
 	dec_check(d, !(v->prot & ~7u), "bad prot %#x", v->prot);
 	dec_check(d, !(v->flags & ~IMG_VMA_ALL_FLAGS), "bad flags %#x",
 		  v->flags);
+	dec_check(d, !(v->flags & IMG_VMA_LOCKONFAULT) ||
+		  (v->flags & IMG_VMA_LOCKED), "MLOCK_ONFAULT without mlock");
 	dec_check(d, !(v->advice & ~IMG_ADV_ALL), "bad advice %#x",
 		  v->advice);
 	return dec_end(d);

@@ -38,7 +38,7 @@
 /* user addresses stay below 2^56 on every supported ISA (LA57 included) */
 #define IMG_MAX_ADDR		(1ull << 56)
 
-#define IMG_VMA_ALL_FLAGS	0x3ffu
+#define IMG_VMA_ALL_FLAGS	0xfffu
 #define IMG_ADV_ALL		0xffu
 #define IMG_SHM_ALL_FLAGS	IMG_SHM_REMOVED
 /* F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE, EXEC */
@@ -125,6 +125,13 @@ void img_dec_inet(struct dec *d, struct img_file *f);
 void img_inet_free(struct img_file *f);
 void img_enc_netlink(struct enc *e, const struct img_file *f);
 void img_dec_netlink(struct dec *d, struct img_file *f);
+
+/* codec-task.c: the kernel state at the end of PROC and THREAD */
+void img_enc_pstate(struct enc *e, const struct img_pstate *s);
+void img_dec_pstate(struct dec *d, struct img_pstate *s);
+void img_enc_tstate(struct enc *e, const struct img_tstate *s);
+void img_dec_tstate(struct dec *d, struct img_tstate *s);
+void img_pstate_free(struct img_pstate *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_zombie(struct dec *d, struct img_proc *p);

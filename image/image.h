@@ -115,6 +115,68 @@ struct img_rlimit {
 	uint64_t cur, max;	/* RLIM_INFINITY is ~0 */
 };
 
+/* img_pstate.wait: what the parent's wait() has yet to report */
+#define IMG_WAIT_STOPPED	(1u << 0)	/* the stop (WUNTRACED) */
+#define IMG_WAIT_CONTINUED	(1u << 1)	/* a SIGCONT (WCONTINUED) */
+#define IMG_WAIT_ALL		(IMG_WAIT_STOPPED | IMG_WAIT_CONTINUED)
+
+#define IMG_MAX_TIMERS		4096	/* POSIX timers of one process */
+
+/* img_timer.notify: the kernel's sigev_notify (SIGEV_*) */
+#define IMG_SIGEV_SIGNAL	0	/* a signal to the process */
+#define IMG_SIGEV_NONE		1	/* none: only timer_gettime() */
+#define IMG_SIGEV_THREAD	2	/* as SIGNAL, for the kernel */
+#define IMG_SIGEV_THREAD_ID	4	/* a signal to thread tid */
+
+/*
+ * A POSIX timer (timer_create). clockid is the kernel's, as
+ * /proc/PID/timers shows it: CLOCK_REALTIME ..., or a CPU-time clock
+ * encoded with its process or thread id (0: the caller's).
+ */
+struct img_timer {
+	int32_t id;		/* timer_t, >= 0, increasing in the record */
+	int32_t clockid;
+	uint32_t notify;	/* IMG_SIGEV_* */
+	uint32_t signo;
+	int32_t tid;		/* SIGEV_THREAD_ID: the thread, else 0 */
+	int32_t owner;		/* the thread whose CPU time a thread clock
+				 * of id 0 measures (its creator), else 0 */
+	uint64_t sigval;	/* sigev_value */
+	uint64_t value_ns;	/* time left, 0 disarmed */
+	uint64_t interval_ns;
+	uint32_t overrun;	/* timer_getoverrun() */
+	uint32_t pending;	/* its signal is queued, not delivered yet */
+};
+
+/* Process-wide kernel state that prctl() and /proc tell (codec-task.c). */
+struct img_pstate {
+	/* the group stop it is in: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, or 0 */
+	uint32_t stop_sig;
+	uint32_t wait;		/* IMG_WAIT_*, as its parent in the tree
+				 * would see it */
+	uint32_t subreaper;	/* PR_GET_CHILD_SUBREAPER: 0 or 1 */
+	uint32_t thp_disable;	/* PR_GET_THP_DISABLE: 0, 1, or 3 (except
+				 * where MADV_HUGEPAGE advises) */
+	int32_t oom_score_adj;	/* /proc/PID/oom_score_adj */
+	uint32_t loginuid;	/* /proc/PID/loginuid, ~0 unset */
+	uint32_t nr_timers;
+	struct img_timer *timers;
+	/* the signal its parent gets when it exits (clone(2)), 0 for none;
+	 * also in a ZOMBIE record */
+	uint32_t exit_signal;
+};
+
+/* Per-thread kernel state that prctl() tells (codec-task.c). */
+struct img_tstate {
+	uint32_t pdeathsig;	/* PR_GET_PDEATHSIG: 0 or a signal */
+	uint32_t mce_kill;	/* PR_MCE_KILL_GET: 0 late, 1 early,
+				 * 2 the system's default */
+	uint64_t timer_slack_ns;	/* PR_GET_TIMERSLACK */
+	/* PR_GET_SPECULATION_CTRL of store bypass, indirect branch, L1D
+	 * flush: PR_SPEC_* bits, 0 when the CPU or kernel has none */
+	uint32_t spec[3];
+};
+
 struct img_proc {
 	int32_t pid, ppid, pgid, sid;
 	uint32_t umask;
@@ -146,6 +208,7 @@ struct img_proc {
 	 */
 	uint32_t zombie;
 	uint32_t exit_status;
+	struct img_pstate ks;
 };
 
 struct img_siginfo {
@@ -178,6 +241,7 @@ struct img_thread {
 		uint64_t inh, prm, eff, bnd, amb;
 		uint32_t securebits;	/* prctl(PR_GET_SECUREBITS) */
 	} caps;
+	struct img_tstate ks;
 };
 
 /* img_vma.flags */
@@ -194,6 +258,9 @@ struct img_thread {
 #define IMG_VMA_NOWRITE		(1u << 8)
 /* maps the GHOST whose dev and ino are the VMA's: a deleted file */
 #define IMG_VMA_GHOST		(1u << 9)
+#define IMG_VMA_LOCKED		(1u << 10)	/* mlock(): its pages stay */
+#define IMG_VMA_LOCKONFAULT	(1u << 11)	/* ... as they come
+						 * (MLOCK_ONFAULT) */
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)
@@ -688,6 +755,12 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 void img_free(struct image *img);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
+/* An exit signal a child of the tree can have (codec-task.c) */
+int img_exit_signal_ok(uint32_t sig);
+/* A clock timer_create() takes (codec-task.c); one that is the CPU time
+ * of the thread that made the timer (a thread clock of id 0)? */
+int img_timer_clock_ok(int32_t clockid);
+int img_timer_self_thread(int32_t clockid);
 /* Is kind one of the kernel objects (eventfd ... inotify)? */
 int img_kfd_kind(uint32_t kind);
 /* Is kind TCP or UDP? */

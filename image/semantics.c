@@ -974,6 +974,41 @@ static int check_pages_disjoint(struct rd *r, const struct img_process *p)
 	return ret;
 }
 
+static int is_thread_of(const struct img_process *p, int32_t tid)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nr_threads; i++)
+		if (p->threads[i].tid == tid)
+			return 1;
+	return 0;
+}
+
+/* A timer's notified thread and the thread whose CPU time it measures
+ * are threads of its process. */
+static int check_timer_threads(struct rd *r, const struct img_process *p)
+{
+	const struct img_pstate *s = &p->proc.ks;
+	uint32_t i;
+
+	for (i = 0; i < s->nr_timers; i++) {
+		const struct img_timer *t = &s->timers[i];
+
+		/* a CPU clock's id: the process's, or one of its threads' */
+		int32_t cid = t->clockid < 0 ? ~(t->clockid >> 3) : 0;
+
+		if ((t->tid && !is_thread_of(p, t->tid)) ||
+		    (t->owner && !is_thread_of(p, t->owner)) ||
+		    (cid && (t->clockid & 4 ? !is_thread_of(p, cid) :
+			     cid != p->proc.pid))) {
+			rd_fail(r, "process %d: timer %d names a thread it "
+				"has not", p->proc.pid, t->id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Checks the latest process as a whole, now that all its records are in. */
 int sem_process_end(struct rd *r)
 {
@@ -986,7 +1021,8 @@ int sem_process_end(struct rd *r)
 		return -1;
 	}
 	if (check_unique(r, p) || check_pages_in_vmas(r, p) ||
-	    check_pages_disjoint(r, p) || check_locks(r, p))
+	    check_pages_disjoint(r, p) || check_locks(r, p) ||
+	    check_timer_threads(r, p))
 		return -1;
 	return 0;
 }

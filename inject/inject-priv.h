@@ -15,6 +15,8 @@ struct inject_thread {
 	uint64_t sigmask;	/* as seized */
 	int touched;		/* we ran calls in it */
 	int stopped;		/* its interrupt stop was seen */
+	int group_stop;		/* the stop signal of a group stop it was
+				 * in when seized, or 0 */
 };
 
 struct inject_proc {

@@ -79,6 +79,9 @@ pid_t inject_tid(const struct inject_proc *p, int ti);
 int inject_leader(const struct inject_proc *p);
 const struct arch_regs *inject_regs(const struct inject_proc *p, int ti);
 uint64_t inject_sigmask(const struct inject_proc *p, int ti);
+/* The signal of the group stop (SIGSTOP, SIGTSTP ...) the process was in,
+ * or on its way to, when seized; 0 if none. Released, it is in it again. */
+int inject_group_stop(const struct inject_proc *p);
 uint64_t inject_scratch(const struct inject_proc *p);
 uint64_t inject_scratch_len(const struct inject_proc *p);
 

@@ -294,6 +294,16 @@ uint64_t inject_sigmask(const struct inject_proc *p, int ti)
 	return p->threads[ti].sigmask;
 }
 
+int inject_group_stop(const struct inject_proc *p)
+{
+	int i;
+
+	for (i = 0; i < p->nr_threads; i++)
+		if (p->threads[i].group_stop)
+			return p->threads[i].group_stop;
+	return 0;
+}
+
 uint64_t inject_scratch(const struct inject_proc *p)
 {
 	return p->scratch;

@@ -93,16 +93,24 @@ int inject_wait_stop(pid_t tid, int *statusp)
  * was already on its way is reported first as a signal-delivery stop. It is
  * delivered (as if the freeze came a moment later) and the interrupt, still
  * pending, stops the thread right after.
+ *
+ * The stop's signal tells a plain interrupt (SIGTRAP) from a thread of a
+ * process in a group stop (SIGSTOP, job control): ptrace(2), "group-stop".
+ * That stop is the process's, not ours: PTRACE_DETACH puts the thread back
+ * in it, and *group_stop keeps its signal for the dumper.
  */
-static int wait_interrupted(pid_t tid)
+static int wait_interrupted(pid_t tid, int *group_stop)
 {
 	int status;
 
 	for (;;) {
 		if (inject_wait_stop(tid, &status))
 			return -1;
-		if ((status >> 16) == PTRACE_EVENT_STOP)
+		if ((status >> 16) == PTRACE_EVENT_STOP) {
+			*group_stop = WSTOPSIG(status) == SIGTRAP ? 0 :
+				WSTOPSIG(status);
 			return 0;
+		}
 		if (ptrace(PTRACE_CONT, tid, NULL,
 			   (void *)(long)((status >> 16) ? 0 : WSTOPSIG(status))) ||
 		    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
@@ -158,7 +166,7 @@ static int wait_all_stopped(struct inject_proc *p)
 			i++;
 			continue;
 		}
-		if (wait_interrupted(t->tid)) {
+		if (wait_interrupted(t->tid, &t->group_stop)) {
 			if (errno != ESRCH)
 				return -1;
 			drop_thread(p, i);
@@ -250,7 +258,8 @@ int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
 		   (void *)(SEIZE_OPTS | PTRACE_O_TRACECLONE |
 			    PTRACE_O_EXITKILL)) ||
 	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) || add_thread(p, pid) ||
-	    wait_interrupted(pid) || save_thread_state(p))
+	    wait_interrupted(pid, &p->threads[0].group_stop) ||
+	    save_thread_state(p))
 		goto err;
 	*out = p;
 	return 0;

@@ -4,6 +4,7 @@
  * this ISA, page size, every PID and TID it needs free, zombies that
  * can die again as they died, and capabilities that restore can give.
  */
+#include <sys/resource.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <signal.h>
@@ -103,13 +104,48 @@ static int check_tree(const struct restore_run *run)
 
 /*
  * A zombie killed by a signal dies of it again, with the signal's default
- * action, which must be to terminate (the reader only checks the range).
- * The core-dump flag can't come back: that would take a core file.
+ * action, which must be to terminate (the reader only checks the range),
+ * and dump core when it had (coreflag.c): a signal whose default action
+ * dumps core, and a host where that core comes back to restore.
  */
+#define CORE_MIN	(1 << 20)	/* headers and notes: far less */
+
+/* Why the cores of restore's zombies would not come to the directory
+ * restore_core_prepare() makes them in, or NULL when they do. */
+const char *restore_core_unreachable(void)
+{
+	static char why[160];
+	struct rlimit rl;
+	char *pat = read_file_str("/proc/sys/kernel/core_pattern", NULL);
+
+	if (!pat)
+		return "core_pattern can't be read";
+	pat[strcspn(pat, "\n")] = '\0';
+	if (pat[0] == '|' || strchr(pat, '/') || !pat[0]) {
+		snprintf(why, sizeof(why), "core_pattern \"%.100s\" sends cores elsewhere",
+			 pat);
+		free(pat);
+		return why;
+	}
+	free(pat);
+	if (getrlimit(RLIMIT_CORE, &rl) || rl.rlim_max < CORE_MIN)
+		return "the core size limit is too low";
+	return NULL;
+}
+
+static int sig_dumps_core(int sig)
+{
+	return sig == SIGQUIT || sig == SIGILL || sig == SIGTRAP ||
+	       sig == SIGABRT || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGSEGV || sig == SIGXCPU || sig == SIGXFSZ ||
+	       sig == SIGSYS;
+}
+
 static int check_zombie(const struct restore_run *run,
 			const struct img_proc *z)
 {
 	int sig = z->exit_status & 0x7f;
+	const char *why;
 	sigset_t harmless;
 
 	sigemptyset(&harmless);
@@ -126,9 +162,19 @@ static int check_zombie(const struct restore_run *run,
 		       run->path, z->pid, sig);
 		return -1;
 	}
-	if (z->exit_status & 0x80)
-		pr_warn("%s: zombie %d dumped core; it is recreated killed by signal %d without the core-dump flag",
-			run->path, z->pid, sig);
+	if (!(z->exit_status & 0x80))
+		return 0;
+	if (!sig_dumps_core(sig)) {
+		pr_err("%s: can't recreate zombie %d: signal %d dumps no core",
+		       run->path, z->pid, sig);
+		return -1;
+	}
+	why = restore_core_unreachable();
+	if (why) {
+		pr_err("%s: can't recreate zombie %d, which dumped core: %s",
+		       run->path, z->pid, why);
+		return -1;
+	}
 	return 0;
 }
 

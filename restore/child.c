@@ -33,6 +33,7 @@
 #define AREA_SIZE	(64ULL << 20)	/* trampoline + parking for the vdso */
 #define AREA_STEP	(64ULL << 30)
 #define NR_CANDIDATES	64
+#define EXIT_NOT_STOPPED 3	/* a stop of ours that did not happen */
 
 struct child_msg {
 	int err;		/* 0: ready */
@@ -293,6 +294,40 @@ static void set_limits(struct child_env *e)
 	}
 }
 
+/* "value\n" into /proc/self/NAME, unless it holds that already */
+static void set_proc_value(struct child_env *e, const char *name, long value)
+{
+	char path[64], now[32], want[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	n = snprintf(want, sizeof(want), "%ld", value);
+	fd = open(path, O_RDWR);
+	if (fd >= 0 && read(fd, now, sizeof(now)) >= n &&
+	    !strncmp(now, want, n) && now[n] == '\n') {
+		close(fd);
+		return;
+	}
+	if (fd < 0 || pwrite(fd, want, n, 0) != n)
+		child_fail(e, errno, "can't set %s of %d to %ld: %s", name,
+			   e->c->proc->proc.pid, value, strerror(errno));
+	close(fd);
+}
+
+/*
+ * Written by the process itself, before its threads exist (they inherit
+ * the login uid). Lowering oom_score_adj below what restore has, or
+ * changing a login uid that is set, takes CAP_SYS_RESOURCE or
+ * CAP_AUDIT_CONTROL: a restore without them fails here, naming it.
+ */
+static void set_proc_values(struct child_env *e)
+{
+	const struct img_pstate *s = &e->c->proc->proc.ks;
+
+	set_proc_value(e, "oom_score_adj", s->oom_score_adj);
+	set_proc_value(e, "loginuid", s->loginuid);
+}
+
 static void map_trampoline(struct child_env *e)
 {
 	const struct restore_host *h = &e->run->host;
@@ -320,13 +355,13 @@ static void map_trampoline(struct child_env *e)
 	e->c->tramp = (uint64_t)a;
 }
 
-static pid_t clone_with_pid(pid_t pid)
+static pid_t clone_with_pid(pid_t pid, int exit_signal)
 {
 	uint64_t tid = pid;
 	struct clone_args ca;
 
 	memset(&ca, 0, sizeof(ca));
-	ca.exit_signal = SIGCHLD;
+	ca.exit_signal = exit_signal;
 	ca.set_tid = (uint64_t)&tid;
 	ca.set_tid_size = 1;
 	return syscall(SYS_clone3, &ca, sizeof(ca));
@@ -350,7 +385,7 @@ static void wait_zombie(struct child_env *e, const struct img_proc *z,
 	int ok;
 
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT | __WALL))
 		if (errno != EINTR)
 			child_fail(e, errno, "can't wait for zombie %d: %s",
 				   pid, strerror(errno));
@@ -359,9 +394,98 @@ static void wait_zombie(struct child_env *e, const struct img_proc *z,
 		     si.si_status == (int)(st & 0x7f);
 	else
 		ok = si.si_code == CLD_EXITED && si.si_status == (int)(st >> 8);
+	if (st & 0x80) {
+		restore_core_cleanup(pid);
+		ok = ok && si.si_code == CLD_DUMPED;
+	}
 	if (!ok)
 		child_fail(e, EIO, "can't recreate zombie %d: it died with si_code %d si_status %d, not wait status %#x",
 			   pid, si.si_code, si.si_status, st);
+}
+
+/*
+ * Stop as the image's process was stopped, by a raw kill() of the signal
+ * with its default action (restore's may differ, and glibc's wrappers
+ * refuse some signals), as zombie_main() dies. Returns when continued,
+ * or at once if the kernel discarded the signal (SIGTSTP, SIGTTIN and
+ * SIGTTOU in an orphaned process group); SIGSTOP is never discarded.
+ */
+static void stop_self(int sig)
+{
+	struct img_sigact dfl = { 0 };	/* SIG_DFL, no flags */
+	uint64_t set = 1ULL << (sig - 1);
+	uint8_t k[64];
+
+	arch_ksigaction_from_img(&dfl, k);
+	if (sig != SIGSTOP)
+		syscall(SYS_rt_sigaction, sig, k, NULL, sizeof(set));
+	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL, sizeof(set));
+	syscall(SYS_kill, syscall(SYS_getpid), sig);
+}
+
+/*
+ * The signal to stop c with. Only a stop that its parent's wait() has yet
+ * to report shows its signal (WSTOPSIG): the root's parent is restore,
+ * and any other stop is made with SIGSTOP, which nothing can discard.
+ */
+static int stop_signal(const struct child_env *e, const struct restore_proc *c)
+{
+	const struct img_pstate *s = &c->proc->proc.ks;
+
+	return c != &e->run->procs[0] && (s->wait & IMG_WAIT_STOPPED) ?
+		(int)s->stop_sig : SIGSTOP;
+}
+
+/*
+ * Child pid (k) of ours stops before it is seized, as the image has it; a
+ * stopped child, once it reported ready, a continued one first (then we
+ * continue it). Our wait() collects the stop, unless the image's parent
+ * had yet to (WNOWAIT leaves it for the restored program); the SIGCHLDs
+ * of both are discarded, as wait_zombie() says.
+ */
+static void wait_stopped(struct child_env *e, const struct restore_proc *k,
+			 pid_t pid)
+{
+	const struct img_pstate *s = &k->proc->proc.ks;
+	int keep = s->stop_sig && (s->wait & IMG_WAIT_STOPPED);
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, pid, &si, WSTOPPED | WEXITED | __WALL |
+		      (keep ? WNOWAIT : 0)))
+		if (errno != EINTR)
+			child_fail(e, errno, "can't wait for %d to stop: %s",
+				   pid, strerror(errno));
+	if (si.si_code != CLD_STOPPED)
+		child_fail(e, EIO, "process %d did not stop with signal %d%s",
+			   pid, stop_signal(e, k),
+			   si.si_code == CLD_EXITED &&
+			   si.si_status == EXIT_NOT_STOPPED ?
+			   ": its process group is orphaned" : "");
+	if (!s->stop_sig && kill(pid, SIGCONT))
+		child_fail(e, errno, "can't continue %d: %s", pid,
+			   strerror(errno));
+}
+
+/*
+ * A zombie's exit signal other than SIGCHLD (clone(2)) is sent to us as
+ * it dies: ignored, it is discarded, as the SIG_DFL SIGCHLD is (see
+ * wait_zombie()), where its default action might kill us. The program's
+ * own actions come later (task.c). SIG_IGN does not make the kernel
+ * reap a child, but for SIGCHLD.
+ */
+static void ignore_exit_signal(struct child_env *e, const struct img_proc *z)
+{
+	int sig = z->ks.exit_signal;
+	struct img_sigact ign = { .handler = 1 };	/* SIG_IGN */
+	uint8_t act[64];
+
+	if (!sig || sig == SIGCHLD)
+		return;
+	arch_ksigaction_from_img(&ign, act);
+	if (syscall(SYS_rt_sigaction, sig, act, NULL, 8))
+		child_fail(e, errno, "can't ignore signal %d: %s", sig,
+			   strerror(errno));
 }
 
 /* Create this process's children of the image, each of which goes on to
@@ -377,7 +501,9 @@ static void fork_children(struct child_env *e, int msg_fd)
 
 		if (kp->ppid != me || k == e->c)
 			continue;
-		pid = clone_with_pid(kp->pid);
+		if (kp->zombie)
+			ignore_exit_signal(e, kp);
+		pid = clone_with_pid(kp->pid, kp->ks.exit_signal);
 		if (pid == 0) {
 			e->c = k;
 			if (kp->zombie)
@@ -389,6 +515,8 @@ static void fork_children(struct child_env *e, int msg_fd)
 				   kp->pid, strerror(errno));
 		if (kp->zombie)
 			wait_zombie(e, kp, pid);
+		else if (kp->ks.stop_sig || (kp->ks.wait & IMG_WAIT_CONTINUED))
+			wait_stopped(e, k, pid);
 	}
 }
 
@@ -434,8 +562,12 @@ static void __attribute__((noreturn)) zombie_main(struct child_env *e)
 	if (!sig)
 		_exit(pp->exit_status >> 8);
 	arch_ksigaction_from_img(&dfl, k);
+	/* a core is dumped only where the image's had one (coreflag.c) */
+	if ((pp->exit_status & 0x80) && restore_core_prepare(pp->pid))
+		child_fail(e, errno, "can't recreate zombie %d: its core: %s",
+			   pp->pid, strerror(errno));
 	/* SIGKILL can be neither caught nor blocked, nor reset */
-	if (prctl(PR_SET_DUMPABLE, 0) ||
+	if ((!(pp->exit_status & 0x80) && prctl(PR_SET_DUMPABLE, 0)) ||
 	    (sig != SIGKILL &&
 	     (syscall(SYS_rt_sigaction, sig, k, NULL, sizeof(set)) ||
 	      syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL,
@@ -480,7 +612,12 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 		child_fail(e, errno, "can't set personality %#x",
 			   pp->personality);
 	set_limits(e);
+	set_proc_values(e);
 	map_trampoline(e);
+	/* a SIGCONT its parent's wait() has yet to report: stopped and
+	 * continued by the parent (not the root's: restore is) */
+	if (e->c != &e->run->procs[0] && (pp->ks.wait & IMG_WAIT_CONTINUED))
+		stop_self(SIGSTOP);
 	memset(&m, 0, sizeof(m));
 	m.pid = getpid();
 	m.img_fd = e->c->child_img_fd;
@@ -488,6 +625,11 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (write_full(msg_fd, &m, sizeof(m)))
 		_exit(1);
 	close(msg_fd);
+	/* stopped, it is seized so: returning from the stop is a failure */
+	if (pp->ks.stop_sig) {
+		stop_self(stop_signal(e, e->c));
+		_exit(EXIT_NOT_STOPPED);
+	}
 	for (;;)
 		pause();
 }
@@ -562,6 +704,24 @@ void restore_kill_tree(struct restore_run *run)
 		run->procs[i].child = 0;
 }
 
+/* The root, stopped as the image has it, stops once it reported ready; we
+ * are its parent (the others' wait for theirs, wait_stopped()). */
+static int wait_root_stopped(pid_t root)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, root, &si, WSTOPPED | WEXITED | WNOWAIT))
+		if (errno != EINTR) {
+			pr_perror("can't wait for %d to stop", root);
+			return -1;
+		}
+	if (si.si_code == CLD_STOPPED)
+		return 0;
+	pr_err("process %d did not stop", root);
+	return -1;
+}
+
 static int create_tree(struct restore_run *run, struct child_env *ep)
 {
 	struct child_env e = *ep;
@@ -574,7 +734,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	}
 	fflush(NULL);
 	e.root_pgid = getpgrp();
-	root = clone_with_pid(pid);
+	/* its exit signal was for a parent that is not restored */
+	root = clone_with_pid(pid, SIGCHLD);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
@@ -589,6 +750,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	run->procs[0].child = root;
 	ret = wait_ready(run, pfd[0]);
 	close(pfd[0]);
+	if (!ret && run->procs[0].proc->proc.ks.stop_sig)
+		ret = wait_root_stopped(root);
 	if (ret)	/* the others die with their parents (PDEATHSIG) */
 		restore_kill_tree(run);
 	return ret;

@@ -123,6 +123,14 @@ static int rebuild_one(struct restore_proc *c)
 		pr_perror("can't seize the new process %d", c->child);
 		return -1;
 	}
+	/* stopped by its own kill (child.c): a SIGCONT from elsewhere since
+	 * would leave it running, and a stop from elsewhere stopped */
+	if (!inject_group_stop(c->ip) != !c->proc->proc.ks.stop_sig) {
+		pr_err("process %d was %s by someone while being restored",
+		       c->child, c->proc->proc.ks.stop_sig ? "continued" :
+		       "stopped");
+		return -1;
+	}
 	return restore_mm(c) || restore_locks(c) || restore_task(c) ? -1 : 0;
 }
 

@@ -24,6 +24,9 @@
 #include "restore/restore.h"
 #include "util/proc.h"
 
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT	1
+#endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
@@ -515,6 +518,13 @@ static int finish_vma(struct restore_proc *c, const struct img_vma *v)
 		    rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
 			  len, advice_map[k].madv, 0, 0, 0))
 			return -1;
+	/* locked last, filled: MLOCK_ONFAULT locks what is there, mlock()
+	 * faults in the rest, as it did; restore's CAP_IPC_LOCK still
+	 * holds (the image's credentials come later) */
+	if ((v->flags & IMG_VMA_LOCKED) &&
+	    rcall(c, 0, "lock memory", NULL, SYS_mlock2, v->start, len,
+		  v->flags & IMG_VMA_LOCKONFAULT ? MLOCK_ONFAULT : 0, 0, 0, 0))
+		return -1;
 	return 0;
 }
 

@@ -118,6 +118,12 @@ int restore_sets_securebits(const struct img_caps *own,
  * that is why it failed */
 int restore_create_tree(struct restore_run *run) __must_check;
 void restore_kill_tree(struct restore_run *run);
+/* coreflag.c: a zombie that dumped core dumps one again, in a directory
+ * of its own (prepare, in it; cleanup, in its parent once it died);
+ * unreachable says why that can't be done here, or NULL */
+const char *restore_core_unreachable(void);
+int restore_core_prepare(pid_t pid) __must_check;
+void restore_core_cleanup(pid_t pid);
 /* files.c: the image's file table, opened in restore; fds[i] holds
  * img->files[i] (NULL and 0 when there is none) */
 int restore_files_open(const struct restore_run *run, int **fds)
@@ -160,6 +166,14 @@ int restore_locks(struct restore_proc *c) __must_check;
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */
 int restore_task(struct restore_proc *c) __must_check;
+/* pstate.c: prctl state of the process and of each thread; the
+ * parent-death signals, after the credentials that clear them */
+int restore_pstate(struct restore_proc *c) __must_check;
+int restore_pdeathsig(struct restore_proc *c) __must_check;
+/* timers.c: POSIX timers made with their ids once the threads exist,
+ * armed last */
+int restore_timers_create(struct restore_proc *c) __must_check;
+int restore_timers_arm(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
 int restore_creds(struct restore_proc *c) __must_check;
 

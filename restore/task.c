@@ -172,11 +172,8 @@ int restore_task(struct restore_proc *c)
 {
 	uint32_t i;
 
-	if (create_threads(c) || set_sigacts(c))
-		return -1;
-	/* set by the restorer's child for its own sake: not the process's */
-	if (rcall(c, 0, "clear the parent-death signal", NULL, SYS_prctl,
-		  PR_SET_PDEATHSIG, 0, 0, 0, 0, 0))
+	if (create_threads(c) || set_sigacts(c) || restore_pstate(c) ||
+	    restore_timers_create(c))
 		return -1;
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (set_thread_kernel_state(c, i, &c->proc->threads[i]))
@@ -190,7 +187,8 @@ int restore_task(struct restore_proc *c)
 			  PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
 			return -1;
 	/* last of what needs our privilege in the target (creds.c) */
-	if (restore_creds(c) || set_itimers(c))
+	if (restore_creds(c) || restore_pdeathsig(c) || set_itimers(c) ||
+	    restore_timers_arm(c))
 		return -1;
 	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,
 		  0, 0, 0, 0, 0) ||

@@ -25,6 +25,7 @@ static const struct {
 	{ "sr", PROC_VMF_SEQUENTIAL },	{ "mg", PROC_VMF_MERGEABLE },
 	{ "gd", PROC_VMF_GROWSDOWN },	{ "io", PROC_VMF_IO },
 	{ "pf", PROC_VMF_IO },		{ "mw", PROC_VMF_MAYWRITE },
+	{ "lo", PROC_VMF_LOCKED },	{ "lf", PROC_VMF_LOCKONFAULT },
 };
 
 static uint32_t parse_vmflags(const char *s)
@@ -176,6 +177,7 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	st->env_start = v[50];
 	st->env_end = v[51];
 	st->exit_code = v[52];
+	st->exit_signal = v[38];
 	free(buf);
 	return 0;
 bad:

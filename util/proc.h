@@ -33,6 +33,8 @@ struct proc_map {
 #define PROC_VMF_GROWSDOWN	(1u << 8)	/* gd */
 #define PROC_VMF_IO		(1u << 9)	/* io, pf: device memory */
 #define PROC_VMF_MAYWRITE	(1u << 10)	/* mw: may become writable */
+#define PROC_VMF_LOCKED		(1u << 11)	/* lo: mlock() */
+#define PROC_VMF_LOCKONFAULT	(1u << 12)	/* lf: MLOCK_ONFAULT */
 
 /* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
 int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;
@@ -50,6 +52,7 @@ struct proc_stat {
 	uint64_t arg_start, arg_end, env_start, env_end;
 	/* field 52: the wait status of a zombie (0 unless we may ptrace it) */
 	int exit_code;
+	int exit_signal;	/* field 38: sent to the parent at exit */
 };
 
 int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;

@@ -98,6 +98,15 @@ pstate() {
 	ST=${s%% *}
 }
 
+# stat_field PID N: field N (from 1) of /proc/PID/stat, or - if gone.
+stat_field() {
+	local s f
+	read -r s 2>/dev/null <"/proc/$1/stat" || { echo -; return; }
+	s=${s##*) }
+	read -ra f <<<"$s"
+	echo "${f[$(($2 - 3))]}"
+}
+
 stopped() {
 	pstate "$1"
 	[[ $ST == [tT] ]]
@@ -296,6 +305,17 @@ start_restore() {
 	(spawn "${argv[@]}") </dev/null >>"$D/restore.log" 2>&1 &
 	RJOB=$!
 	track_job "$RJOB"
+}
+
+# The restored root is back (restore has not failed).
+wait_back() {
+	local end=$((SECONDS + 120))
+	while gone "$PID"; do
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "PID $PID not back after restore"
+		nap
+	done
 }
 
 # The restored PID must be back and D/count must grow past DUMP_COUNT.

@@ -44,17 +44,6 @@ check_seq() {
 		fail "${1##*/} has $(wc -l <"$1") lines, want $2"
 }
 
-# The restored root is back (restore has not failed).
-wait_back() {
-	local end=$((SECONDS + 120))
-	while gone "$PID"; do
-		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
-			"$(lastline "$D/restore.log")"; }
-		((SECONDS < end)) || fail "PID $PID not back after restore"
-		nap
-	done
-}
-
 # bash running seq | while read ...; done >> out, with bytes in flight
 # in the pipe, dumped with --tree and killed (under a reaper: see
 # reaper.c), restored: D/out goes on holding 1, 2, 3, ... with nothing
@@ -102,15 +91,6 @@ t_make() {
 		check_seq "$D/log.$r" 100
 	done
 	[[ $(<"$D/log.all") == done ]] || fail "log.all: $(<"$D/log.all")"
-}
-
-# stat_field PID N: field N (from 1) of /proc/PID/stat, or - if gone.
-stat_field() {
-	local s f
-	read -r s 2>/dev/null <"/proc/$1/stat" || { echo -; return; }
-	s=${s##*) }
-	read -ra f <<<"$s"
-	echo "${f[$(($2 - 3))]}"
 }
 
 # sort_kids: ZOMBIES and LIVE, the children of PID by state, in PID order.

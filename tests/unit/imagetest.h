@@ -73,6 +73,15 @@ static inline void w_header(struct img_writer *w)
 
 /* what w_proc_of() and w_thread() write; a test may damage them first */
 static uint32_t proc_dumpable = 2;
+static struct img_pstate proc_state = {
+	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
+	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
+	.loginuid = 4321,
+};
+static struct img_tstate thread_state = {
+	.pdeathsig = 10, .mce_kill = 1, .timer_slack_ns = 50000,
+	.spec = { 0x3, 0x9, 0 },
+};
 static struct img_caps thread_caps = {
 	.inh = 0x400, .prm = 0x1420, .eff = 0x420, .bnd = 0x1fffeffffff,
 	.amb = 0x400, .securebits = 0x1d,
@@ -95,6 +104,7 @@ static inline void w_proc_of(struct img_writer *w, int32_t pid, int32_t ppid,
 		.nr_groups = 3, .groups = groups,
 		.itimers = { { 1, 2 }, { 3, 4 }, { 5, 6 } },
 		.no_new_privs = 1, .dumpable = proc_dumpable,
+		.ks = proc_state,
 	};
 
 	strcpy(p.comm, "testproc");
@@ -131,7 +141,7 @@ static inline void w_thread(struct img_writer *w, int32_t tid)
 		.robust_len = 24, .rseq = 0x7f20, .rseq_sig = 0x53053053,
 		.rseq_len = 32, .ss_flags = 2, .ss_sp = 0x9000,
 		.ss_size = 8192, .nr_siginfo = 2, .siginfo = si,
-		.caps = thread_caps,
+		.caps = thread_caps, .ks = thread_state,
 	};
 	int i;
 

@@ -224,6 +224,27 @@ static inline int wl_count_step(int fd, unsigned long *n)
 	return *n > 5 && wl_should_stop();
 }
 
+/*
+ * The count loop of a workload that checks its state once: when it sees
+ * D/restored, or at D/stop for the original, which never does. Returns
+ * at D/stop.
+ */
+static inline void wl_count_checked(void (*check)(void))
+{
+	unsigned long n = 0;
+	int fd = wl_count_open(), checked = 0;
+
+	while (!wl_count_step(fd, &n)) {
+		if (!checked && wl_restored()) {
+			check();
+			checked = 1;
+		}
+		wl_sleep_ms(20);
+	}
+	if (!checked)
+		check();
+}
+
 /* Number of lines in D/count, read through a new fd. */
 static inline unsigned long wl_count_lines(void)
 {
@@ -273,6 +294,22 @@ static inline int wl_getint(int fd, int level, int name)
 	if (getsockopt(fd, level, name, &v, &l))
 		wl_fail("getsockopt %d/%d: %s", level, name, strerror(errno));
 	return v;
+}
+
+/* The state letter of PID in /proc/PID/stat (R S T Z ...), '-' if gone. */
+static inline char wl_state_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '-';
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' ? p[2] : '?';
 }
 
 static inline uint64_t wl_xorshift64(uint64_t *s)

@@ -128,21 +128,6 @@ static void drain_sigchld(pid_t allowed, const char *when)
 			wl_fail("SIGCHLD from %d pending %s", si.si_pid, when);
 }
 
-static char state_of(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '-';
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 static void reap(pid_t pid, const char *name, int want)
 {
 	int st;
@@ -156,10 +141,10 @@ static void reap(pid_t pid, const char *name, int want)
 
 static void reap_zombies(void)
 {
-	if (state_of(zombie_a) != 'Z' || state_of(zombie_b) != 'Z')
+	if (wl_state_of(zombie_a) != 'Z' || wl_state_of(zombie_b) != 'Z')
 		wl_fail("A (%d) is in state %c and B (%d) in state %c, want Z",
-			zombie_a, state_of(zombie_a), zombie_b,
-			state_of(zombie_b));
+			zombie_a, wl_state_of(zombie_a), zombie_b,
+			wl_state_of(zombie_b));
 	if (getpgid(zombie_a) != zombie_a || getpgid(zombie_b) != zombie_a)
 		wl_fail("A (%d) in group %d, B (%d) in group %d", zombie_a,
 			getpgid(zombie_a), zombie_b, getpgid(zombie_b));

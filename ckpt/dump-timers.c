@@ -1,0 +1,239 @@
+/*
+ * Dump of POSIX timers (timer_create). /proc/PID/timers names each: its
+ * id, signal and sigev value, how it notifies and its clock; the
+ * target's own timer_gettime() and timer_getoverrun() tell its time
+ * left, interval and last overrun.
+ *
+ * A timer whose signal is queued is marked pending, and that siginfo is
+ * taken out of the thread's list: restore makes the timer fire again at
+ * once, so that the queued signal is the timer's own, which rearms a
+ * periodic timer when delivered, as the kernel does. A queued timer
+ * signal that no timer would deliver (its timer deleted or set again
+ * since it fired: the kernel drops it when dequeued) is dropped.
+ *
+ * A thread CPU clock of id 0 is the CPU time of the thread that created
+ * the timer, which /proc does not tell: in a process of several threads
+ * it is found by asking timer_gettime() twice in each thread, the time
+ * left shrinking only in the thread whose clock runs (the others are
+ * frozen). A disarmed timer, or one that has expired and not fired yet
+ * (CPU timers fire on a tick), reads the same in every thread: refused.
+ */
+#include <sys/syscall.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt/dump-priv.h"
+
+#define NS	1000000000ull
+
+static int parse_notify(const char *how, const char *kind, int id,
+			struct img_timer *t)
+{
+	if (!strcmp(how, "signal"))
+		t->notify = IMG_SIGEV_SIGNAL;
+	else if (!strcmp(how, "none"))
+		t->notify = IMG_SIGEV_NONE;
+	else if (!strcmp(how, "thread"))
+		t->notify = IMG_SIGEV_THREAD;
+	else
+		return -1;
+	if (!strcmp(kind, "tid")) {
+		t->notify |= IMG_SIGEV_THREAD_ID;
+		t->tid = id;
+	}
+	return 0;
+}
+
+/* One "ID:" block of /proc/PID/timers (fs/proc/base.c, show_timer). */
+static int parse_timer(const char *p, struct img_timer *t)
+{
+	char how[16], kind[8];
+	unsigned long long val;
+	int id, n;
+
+	memset(t, 0, sizeof(*t));
+	if (sscanf(p, "ID: %d\nsignal: %u/%llx\nnotify: %15[a-z]/%7[a-z].%d\nClockID: %d%n",
+		   &t->id, &t->signo, &val, how, kind, &id, &t->clockid,
+		   &n) != 7)
+		return -1;
+	t->sigval = val;
+	return parse_notify(how, kind, id, t);
+}
+
+static int cmp_timer(const void *a, const void *b)
+{
+	const struct img_timer *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int parse_timers(pid_t pid, struct img_pstate *s)
+{
+	char path[64], *buf, *p;
+	struct img_timer *t;
+
+	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return -1;
+	/* "ID: " starts a line ("ClockID: " ends the block) */
+	for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "") {
+		if (strncmp(p, "ID: ", 4))
+			continue;
+		if (s->nr_timers >= IMG_MAX_TIMERS) {
+			pr_err("can't dump %d: more than %u POSIX timers",
+			       pid, IMG_MAX_TIMERS);
+			goto err;
+		}
+		t = realloc(s->timers, (s->nr_timers + 1) * sizeof(*t));
+		if (!t)
+			goto err;
+		s->timers = t;
+		if (parse_timer(p, &t[s->nr_timers])) {
+			pr_err("can't parse the timers of %d", pid);
+			goto err;
+		}
+		s->nr_timers++;
+	}
+	free(buf);
+	/* the kernel lists the newest first */
+	if (s->nr_timers)
+		qsort(s->timers, s->nr_timers, sizeof(*t), cmp_timer);
+	return 0;
+err:
+	free(buf);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+/* timer_gettime() in thread ti: time left and interval, in ns. */
+static int gettime(struct dump_ctx *c, int ti, int32_t id, uint64_t *value,
+		   uint64_t *interval)
+{
+	int64_t its[4];		/* it_interval sec nsec, it_value sec nsec */
+	long ret;
+
+	if (inject_syscall(c->ip, ti, &ret, SYS_timer_gettime, id,
+			   inject_scratch(c->ip), 0, 0, 0, 0) ||
+	    inject_read(c->ip, inject_scratch(c->ip), its, sizeof(its)))
+		return -1;
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	*interval = its[0] * NS + its[1];
+	*value = its[2] * NS + its[3];
+	return 0;
+}
+
+/* The thread whose CPU time timer t measures: see the top of the file. */
+static int find_owner(struct dump_ctx *c, struct img_timer *t)
+{
+	uint64_t v1, v2, iv;
+	int ti, found = -1;
+
+	if (inject_nr_threads(c->ip) == 1) {
+		t->owner = c->pid;
+		return 0;
+	}
+	for (ti = 0; t->value_ns && ti < inject_nr_threads(c->ip); ti++) {
+		if (gettime(c, ti, t->id, &v1, &iv) ||
+		    gettime(c, ti, t->id, &v2, &iv))
+			return -1;
+		if (v2 == v1)
+			continue;
+		if (found >= 0)
+			break;
+		found = ti;
+	}
+	if (found < 0 || ti < inject_nr_threads(c->ip)) {
+		pr_err("can't dump %d: timer %d counts the CPU time of the thread that made it, which ckpt can't tell while it is %s",
+		       c->pid, t->id, t->value_ns ? "expiring" : "disarmed");
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	t->owner = inject_tid(c->ip, found);
+	return 0;
+}
+
+static int read_timer(struct dump_ctx *c, struct img_timer *t)
+{
+	int32_t cid = t->clockid < 0 ? ~(t->clockid >> 3) : 0;
+	long ret;
+
+	if (!img_timer_clock_ok(t->clockid) ||
+	    (cid && !(t->clockid & 4) && cid != c->pid)) {
+		pr_err("can't dump %d: timer %d has clock %d, which ckpt can't restore",
+		       c->pid, t->id, t->clockid);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (gettime(c, c->leader, t->id, &t->value_ns, &t->interval_ns) ||
+	    inject_syscall(c->ip, c->leader, &ret, SYS_timer_getoverrun, t->id,
+			   0, 0, 0, 0, 0))
+		return -1;
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	t->overrun = ret;
+	return img_timer_self_thread(t->clockid) ? find_owner(c, t) : 0;
+}
+
+static struct img_timer *timer_of(struct img_pstate *s, const siginfo_t *si)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nr_timers; i++)
+		if (s->timers[i].id == si->si_timerid)
+			return &s->timers[i];
+	return NULL;
+}
+
+/*
+ * Queued SI_TIMER signals become their timers' pending flag. A one-shot
+ * timer armed again since it fired has a signal the kernel will drop.
+ */
+static void take_pending(struct img_pstate *s, struct img_thread *th)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < th->nr_siginfo; i++) {
+		siginfo_t si;
+		struct img_timer *t;
+
+		memcpy(&si, th->siginfo[i].data, sizeof(si));
+		if (si.si_code != SI_TIMER) {
+			th->siginfo[n++] = th->siginfo[i];
+			continue;
+		}
+		t = timer_of(s, &si);
+		if (t && !t->pending && t->signo == (uint32_t)si.si_signo &&
+		    (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE &&
+		    (t->interval_ns || !t->value_ns))
+			t->pending = 1;
+	}
+	th->nr_siginfo = n;
+}
+
+int dump_collect_timers(struct dump_ctx *c)
+{
+	struct img_pstate *s = &c->proc.proc.ks;
+	uint32_t i;
+
+	if (parse_timers(c->pid, s))
+		goto err;
+	for (i = 0; i < s->nr_timers; i++)
+		if (read_timer(c, &s->timers[i]))
+			goto err;
+	for (i = 0; i < c->proc.nr_threads; i++)
+		take_pending(s, &c->proc.threads[i]);
+	return 0;
+err:
+	if (errno != EOPNOTSUPP)	/* a refusal said why */
+		dump_perror(c, "can't read the POSIX timers of %d", c->pid);
+	return -1;
+}

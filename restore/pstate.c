@@ -1,0 +1,102 @@
+/*
+ * The kernel state that prctl() sets, as the image has it: process-wide
+ * (child subreaper, THP disable) and per thread (timer slack, MCE kill
+ * policy, speculation control, and, last, the parent-death signal). Each
+ * is a remote call in the thread it belongs to. The login uid and
+ * oom_score_adj are written by the child itself (child.c), before its
+ * threads exist.
+ */
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "restore/restore.h"
+
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED	(1 << 1)	/* Linux 6.18 */
+#endif
+#define SPEC_STATE	(PR_SPEC_ENABLE | PR_SPEC_DISABLE | \
+			 PR_SPEC_FORCE_DISABLE | PR_SPEC_DISABLE_NOEXEC)
+
+static int set_process(struct restore_proc *c)
+{
+	const struct img_pstate *s = &c->proc->proc.ks;
+
+	if (s->subreaper &&
+	    rcall(c, 0, "become a child subreaper", NULL, SYS_prctl,
+		  PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0))
+		return -1;
+	/* after the memory is filled: restore's own fill uses huge pages */
+	if (s->thp_disable &&
+	    rcall(c, 0, "disable transparent huge pages", NULL, SYS_prctl,
+		  PR_SET_THP_DISABLE, 1, s->thp_disable & 2 ?
+		  PR_THP_DISABLE_EXCEPT_ADVISED : 0, 0, 0, 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Speculation control that the kernel lets a thread set (PR_SPEC_PRCTL)
+ * is set as it was; the rest is the machine's policy, not the thread's.
+ * A forced disable can't be undone, so it is the one set last.
+ */
+static int set_spec(struct restore_proc *c, int ti, const struct img_tstate *t)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!(t->spec[i] & PR_SPEC_PRCTL) || !(t->spec[i] & SPEC_STATE))
+			continue;
+		if (rcall(c, ti, "set speculation control", NULL, SYS_prctl,
+			  PR_SET_SPECULATION_CTRL, i, t->spec[i] & SPEC_STATE,
+			  0, 0, 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int set_thread(struct restore_proc *c, int ti,
+		      const struct img_tstate *t)
+{
+	/* 0 would mean the default: only a real-time thread reads 0 */
+	if (t->timer_slack_ns &&
+	    rcall(c, ti, "set the timer slack", NULL, SYS_prctl,
+		  PR_SET_TIMERSLACK, t->timer_slack_ns, 0, 0, 0, 0))
+		return -1;
+	/* threads are cloned from the leader, whose policy they inherit */
+	if (t->mce_kill == PR_MCE_KILL_DEFAULT ?
+	    rcall(c, ti, "set the MCE kill policy", NULL, SYS_prctl,
+		  PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0, 0) :
+	    rcall(c, ti, "set the MCE kill policy", NULL, SYS_prctl,
+		  PR_MCE_KILL, PR_MCE_KILL_SET, t->mce_kill, 0, 0, 0))
+		return -1;
+	return set_spec(c, ti, t);
+}
+
+int restore_pstate(struct restore_proc *c)
+{
+	uint32_t i;
+
+	if (set_process(c))
+		return -1;
+	for (i = 0; i < c->proc->nr_threads; i++)
+		if (set_thread(c, i, &c->proc->threads[i].ks))
+			return -1;
+	return 0;
+}
+
+/*
+ * The parent-death signal, after the credentials: a change of ids or
+ * capabilities clears it (commit_creds). restore's children have SIGKILL
+ * until then, for restore's sake (child.c); the image's value replaces it.
+ */
+int restore_pdeathsig(struct restore_proc *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->proc->nr_threads; i++)
+		if (rcall(c, i, "set the parent-death signal", NULL, SYS_prctl,
+			  PR_SET_PDEATHSIG, c->proc->threads[i].ks.pdeathsig,
+			  0, 0, 0, 0))
+			return -1;
+	return 0;
+}

@@ -1,0 +1,200 @@
+# t-state.sh - the rest of a process's kernel state through dump and
+# restore: stopped processes and their parent's view of the stop, a
+# process traced by another refused, prctl and /proc state.  Sourced by
+# run.sh.
+
+ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
+	    exitsig)
+CKPT_ONLY+="traced ptimers-refused "
+
+# every_thread_stopped PID N: PID has N threads, each in state T (a group
+# stop, not a tracer's t), and no tracer (restore's child is stopped
+# before restore seizes it and makes its threads)
+every_thread_stopped() {
+	local f s n=0
+	for f in /proc/$1/task/*/stat; do
+		read -r s 2>/dev/null <"$f" || return 1
+		s=${s##*) }
+		[[ ${s%% *} == T ]] || return 1
+		n=$((n + 1))
+	done
+	((n == $2)) && [[ $(tracer "$1") == 0 ]]
+}
+
+wait_every_thread_stopped() {
+	local end=$((SECONDS + 60))
+	until every_thread_stopped "$1" "$2"; do
+		((SECONDS < end)) || fail "$1 not stopped, every thread of" \
+					  "$2, after 60 s ($(diag))"
+		nap
+	done
+}
+
+# stopped_round SIG: stopped by SIG before the dump, every thread comes
+# back stopped, and runs on after SIGCONT.
+stopped_round() {
+	local n
+	start_wl "$WLB/stopped"
+	wait_count_above 8 60 "$JOB"
+	n=$(ls "/proc/$PID/task" | wc -l)
+	kill -"$1" "$PID"
+	wait_every_thread_stopped "$PID" "$n"
+	((NO_CKPT)) || {
+		dump_kill
+		start_restore
+		wait_back
+	}
+	wait_every_thread_stopped "$PID" "$n"
+	(($(count_lines) == DUMP_COUNT)) || ((NO_CKPT)) ||
+		fail "counted on while stopped: $(count_lines) lines," \
+		     "$DUMP_COUNT at the dump"
+	kill -CONT "$PID"
+	((NO_CKPT)) && RJOB=$JOB
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$RJOB"
+	finish
+}
+
+t_stopped() {
+	need "$WLB/stopped"
+	stopped_round STOP
+	rm -f "$D"/{ready,count,restored,stop,img}
+	stopped_round TSTP
+}
+
+# The tree of tests/workloads/jobstop.c: after restore A and B are
+# stopped, C runs, and the parent's wait() reports what it reported
+# before (the workload checks it).
+jobstop_back() {
+	local k
+	for k in $TREE_KIDS; do
+		pstate "$k"
+		case $ST in
+		T) JS_STOPPED=$((JS_STOPPED + 1)) ;;
+		[RS]) ;;
+		*) fail "child $k is in state $ST after restore" ;;
+		esac
+	done
+	((JS_STOPPED == 2)) || fail "$JS_STOPPED children stopped, want 2"
+}
+
+# tree_round WL N [HOOK]: workload WL with N children, dumped with
+# --tree while it runs on; that tree ends at D/stop (making D/kids-end
+# for its children), then the image is restored with D/count cut back to
+# where the image has it, HOOK run once it is back.
+tree_round() {
+	local pos k
+	need "$WLB/$1" "$CKPT" "$RESTORE"
+	start_wl "$WLB/$1"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == "$2" ]] ||
+		fail "children '$TREE_KIDS', want $2"
+	for k in $TREE_KIDS; do track_pid "$k"; done
+	if ((NO_CKPT)); then
+		RJOB=$JOB
+		finish
+		return
+	fi
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	pos=$(image_count_pos "$D/img")
+	end_dumped_tree
+	rm -f "$D/stop" "$D/kids-end"
+	truncate -s "$pos" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	start_restore
+	wait_restored
+	[[ -n ${3-} ]] && $3
+	finish
+}
+
+t_jobstop() {
+	JS_KIDS=
+	JS_STOPPED=0
+	tree_round jobstop 3 jobstop_back
+}
+
+# Children whose exit signal is not SIGCHLD, one a zombie, keep it, and
+# a zombie that dumped core keeps its core-dump flag
+# (tests/workloads/exitsig.c checks what wait() and /proc see).
+exitsig_back() {
+	local k
+	for k in $TREE_KIDS; do
+		[[ $(stat_field "$k" 52) == 139 ]] && return
+	done
+	fail "no zombie with wait status 139 (SIGSEGV, core dumped)"
+}
+
+t_exitsig() {
+	tree_round exitsig 3 exitsig_back
+	rm -f "$D"/core*
+}
+
+# A process stopped by another tracer (state t) is refused, naming the
+# tracer, and runs on once that tracer lets it go.
+t_traced() {
+	local tjob end
+	need "$WLB/counter" "$CKPT"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	python3 -c 'import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid = int(sys.argv[1])
+# PTRACE_SEIZE, then PTRACE_INTERRUPT: a ptrace stop, state t
+if libc.ptrace(0x4206, pid, 0, 0) or libc.ptrace(0x4207, pid, 0, 0):
+	sys.exit(1)
+time.sleep(600)' "$PID" 2>>"$D/errors.log" &
+	tjob=$!
+	track_job "$tjob"
+	end=$((SECONDS + 60))
+	until pstate "$PID"; [[ $ST == t ]]; do
+		job_done "$tjob" && fail "the tracer could not stop $PID"
+		((SECONDS < end)) || fail "$PID not in state t after 60 s"
+		nap
+	done
+	expect_exit 69 "$CKPT" attach -o "$D/img" "$PID"
+	one_line_err
+	grep -q "can't dump $PID: it is stopped by its tracer $tjob " \
+		"$D/cmd.err" ||
+		fail "the refusal does not name the tracer: $(cat "$D/cmd.err")"
+	kill -KILL "$tjob"
+	wait_job "$tjob" 10
+	refused_runs_on
+	check_count
+}
+
+# Child subreaper, THP disable, oom_score_adj, login uid, and each
+# thread's parent-death signal, timer slack and MCE kill policy
+# (tests/workloads/prctl.c checks them).
+t_prctl() {
+	need "$WLB/prctl"
+	wl_test "$WLB/prctl"
+}
+
+# POSIX timers of every clock and notification, with their ids, and a
+# pending one (tests/workloads/ptimers.c checks them).
+t_ptimers() {
+	need "$WLB/ptimers"
+	wl_test "$WLB/ptimers"
+}
+
+# A disarmed timer on the CPU clock of the thread that made it, in a
+# process of several threads, is refused by name; the target runs on.
+t_ptimers-refused() {
+	need "$WLB/ptimers" "$CKPT"
+	start_wl "$WLB/ptimers" disarmed
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	one_line_err
+	grep -q "can't dump $PID: timer 0 counts the CPU time of the thread that made it" \
+		"$D/cmd.err" ||
+		fail "the refusal does not name the timer: $(cat "$D/cmd.err")"
+	refused_runs_on
+	check_count
+}
+
+# Memory advice, locks and MAP_GROWSDOWN as smaps shows them, data, and
+# what a fork sees (tests/workloads/madvise.c checks them).
+t_madvise() {
+	need "$WLB/madvise"
+	wl_test "$WLB/madvise"
+}

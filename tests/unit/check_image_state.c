@@ -1,0 +1,273 @@
+/*
+ * check_image_state: the kernel state at the end of PROC and THREAD
+ * records (image/codec-task.c): written, read back field by field, and
+ * each rule the reader enforces broken alone.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
+
+/* The image of begin_proc(1), committed and read back. */
+static struct image *read_back(void)
+{
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(begin_proc(1)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_procs, 1);
+	return img;
+}
+
+START_TEST(test_pstate_roundtrip)
+{
+	struct image *img = read_back();
+	const struct img_pstate *s = &img->procs[0].proc.ks;
+
+	ck_assert_uint_eq(s->stop_sig, SIGTSTP);
+	ck_assert_uint_eq(s->wait, IMG_WAIT_STOPPED);
+	ck_assert_uint_eq(s->subreaper, 1);
+	ck_assert_uint_eq(s->thp_disable, 3);
+	ck_assert_int_eq(s->oom_score_adj, -17);
+	ck_assert_uint_eq(s->loginuid, 4321);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_tstate_roundtrip)
+{
+	struct image *img = read_back();
+	const struct img_tstate *t = &img->procs[0].threads[0].ks;
+
+	ck_assert_uint_eq(t->pdeathsig, SIGUSR1);
+	ck_assert_uint_eq(t->mce_kill, 1);
+	ck_assert_uint_eq(t->timer_slack_ns, 50000);
+	ck_assert_uint_eq(t->spec[0], 0x3);
+	ck_assert_uint_eq(t->spec[1], 0x9);
+	ck_assert_uint_eq(t->spec[2], 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_continued_accepted)
+{
+	struct image *img;
+
+	proc_state = (struct img_pstate){ .wait = IMG_WAIT_CONTINUED };
+	img = read_back();
+	ck_assert_uint_eq(img->procs[0].proc.ks.stop_sig, 0);
+	ck_assert_uint_eq(img->procs[0].proc.ks.wait, IMG_WAIT_CONTINUED);
+	img_free(img);
+}
+END_TEST
+
+/* each rule of the process state, broken alone */
+START_TEST(test_refuse_bad_pstate)
+{
+	static const struct {
+		struct img_pstate s;
+		const char *want;
+	} t[] = {
+		{ { .stop_sig = SIGKILL }, "stop signal 9" },
+		{ { .stop_sig = SIGSTOP, .wait = 4 }, "bad wait flags 0x4" },
+		{ { .wait = IMG_WAIT_STOPPED }, "a stop to report without a stop" },
+		{ { .stop_sig = SIGSTOP, .wait = IMG_WAIT_CONTINUED },
+		  "a SIGCONT to report while stopped" },
+		{ { .subreaper = 2 }, "child subreaper 2" },
+		{ { .thp_disable = 2 }, "THP disable 2" },
+		{ { .oom_score_adj = 1001 }, "oom_score_adj 1001" },
+		{ { .oom_score_adj = -1001 }, "oom_score_adj -1001" },
+		{ { .exit_signal = SIGKILL }, "exit signal 9" },
+		{ { .exit_signal = 65 }, "exit signal 65" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		proc_state = t[i].s;
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
+/* each rule of a thread's state, broken alone */
+START_TEST(test_refuse_bad_tstate)
+{
+	static const struct {
+		struct img_tstate s;
+		const char *want;
+	} t[] = {
+		{ { .pdeathsig = 65 }, "parent-death signal 65" },
+		{ { .mce_kill = 3 }, "MCE kill policy 3" },
+		{ { .spec = { 0, 0, 0x20 } }, "speculation control 0x20" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		thread_state = t[i].s;
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
+static struct img_timer timers[2] = {
+	{ .id = 3, .clockid = 1, .notify = IMG_SIGEV_SIGNAL, .signo = 34,
+	  .sigval = 0x55aa00001234, .value_ns = 5000, .interval_ns = 9000,
+	  .overrun = 2, .pending = 1 },
+	{ .id = 8, .clockid = -2, .notify = IMG_SIGEV_THREAD_ID,
+	  .signo = 35, .tid = 10, .owner = 10, .value_ns = 77 },
+};
+
+START_TEST(test_timers_roundtrip)
+{
+	struct image *img;
+	const struct img_pstate *s;
+
+	proc_state.nr_timers = 2;
+	proc_state.timers = timers;
+	img = read_back();
+	s = &img->procs[0].proc.ks;
+	ck_assert_uint_eq(s->nr_timers, 2);
+	ck_assert_int_eq(s->timers[0].id, 3);
+	ck_assert_uint_eq(s->timers[0].sigval, 0x55aa00001234);
+	ck_assert_uint_eq(s->timers[0].value_ns, 5000);
+	ck_assert_uint_eq(s->timers[0].interval_ns, 9000);
+	ck_assert_uint_eq(s->timers[0].overrun, 2);
+	ck_assert_uint_eq(s->timers[0].pending, 1);
+	ck_assert_int_eq(s->timers[1].clockid, -2);
+	ck_assert_uint_eq(s->timers[1].notify, IMG_SIGEV_THREAD_ID);
+	ck_assert_int_eq(s->timers[1].tid, 10);
+	ck_assert_int_eq(s->timers[1].owner, 10);
+	img_free(img);
+}
+END_TEST
+
+/* each rule of a timer, broken alone in the second of two */
+START_TEST(test_refuse_bad_timers)
+{
+	static const struct {
+		struct img_timer t;
+		const char *want;
+	} t[] = {
+		{ { .id = 3, .signo = 1 }, "timer 3 after timer 3" },
+		{ { .id = 9, .clockid = 2, .signo = 1 }, "timer 9: clock 2" },
+		{ { .id = 9, .clockid = -1, .signo = 1 }, "timer 9: clock -1" },
+		{ { .id = 9, .notify = 3, .signo = 1 }, "timer 9: notify 3" },
+		{ { .id = 9, .notify = 5, .signo = 1, .tid = 10 },
+		  "timer 9: notify 5" },
+		{ { .id = 9 }, "timer 9: signal 0" },
+		{ { .id = 9, .signo = 1, .tid = 10 }, "timer 9: thread 10" },
+		{ { .id = 9, .signo = 1, .owner = 10 }, "timer 9: owner 10" },
+		{ { .id = 9, .clockid = -2, .signo = 1 }, "timer 9: owner 0" },
+		{ { .id = 9, .notify = IMG_SIGEV_NONE, .pending = 1 },
+		  "timer 9: pending 1" },
+		{ { .id = 9, .signo = 1, .value_ns = 1ull << 62 },
+		  "timer 9: time out of range" },
+		{ { .id = 9, .notify = IMG_SIGEV_THREAD_ID, .signo = 1,
+		    .tid = 11 }, "timer 9 names a thread it has not" },
+		{ { .id = 9, .clockid = -11 * 8 - 2, .signo = 1 },
+		  "timer 9 names a thread it has not" },
+		{ { .id = 9, .clockid = -11 * 8 - 6, .signo = 1 },
+		  "timer 9 names a thread it has not" },
+	};
+	struct img_timer two[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		two[0] = timers[0];
+		two[1] = t[i].t;
+		proc_state.nr_timers = 2;
+		proc_state.timers = two;
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
+/* A VMA with these flags, read back: 0, or -1 refused with want. */
+static void vma_flags(uint32_t flags, const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_vma v = {
+		.start = 0x10000, .end = 0x20000, .prot = 3,
+		.flags = IMG_VMA_ANON | flags,
+	};
+	struct image *img;
+
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+	if (want) {
+		commit_expect_refused(w, want);
+		return;
+	}
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].vmas[0].flags, IMG_VMA_ANON | flags);
+	img_free(img);
+}
+
+START_TEST(test_vma_locks)
+{
+	vma_flags(IMG_VMA_LOCKED, NULL);
+	vma_flags(IMG_VMA_LOCKED | IMG_VMA_LOCKONFAULT, NULL);
+	vma_flags(IMG_VMA_LOCKONFAULT, "MLOCK_ONFAULT without mlock");
+	vma_flags(1u << 12, "bad flags 0x1002");
+}
+END_TEST
+
+/* A live child and a zombie with their exit signals, read back. */
+START_TEST(test_exit_signals)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct img_proc z = {
+		.pid = 12, .ppid = 10, .pgid = 10, .sid = 1,
+		.exit_status = 5 << 8, .ks = { .exit_signal = 0 },
+	};
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	proc_state = (struct img_pstate){ .exit_signal = SIGUSR1 };
+	w_proc_of(w, 11, 10, 1);
+	w_thread(w, 11);
+	ck_assert_int_eq(img_write_zombie(w, &z), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[1].proc.ks.exit_signal, SIGUSR1);
+	ck_assert_uint_eq(img->procs[2].proc.ks.exit_signal, 0);
+	img_free(img);
+	w = img_writer_open(path);
+	w_header(w);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	z.ks.exit_signal = SIGSTOP;
+	ck_assert_int_eq(img_write_zombie(w, &z), 0);
+	commit_expect_refused(w, "zombie 12: exit signal 19");
+}
+END_TEST
+
+static Suite *image_state_suite(void)
+{
+	Suite *s = suite_create("image_state");
+	TCase *rt = image_tcase(s, "roundtrip");
+	TCase *sem = image_tcase(s, "semantics");
+
+	add(rt, test_pstate_roundtrip);
+	add(rt, test_tstate_roundtrip);
+	add(rt, test_continued_accepted);
+	add(rt, test_timers_roundtrip);
+	add(sem, test_refuse_bad_pstate);
+	add(sem, test_refuse_bad_tstate);
+	add(sem, test_refuse_bad_timers);
+	add(sem, test_vma_locks);
+	add(sem, test_exit_signals);
+	return s;
+}
+
+CHECK_MAIN(image_state_suite)
