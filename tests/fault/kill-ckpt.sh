@@ -23,51 +23,13 @@
 #
 # Environment: B (build directory, default build).
 
-set -u
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-B=${B:-build}
-case $B in /*) ;; *) B=$TOP/$B ;; esac
-CKPT=$B/bin/ckpt
-WLB=$B/tests/workloads
-
-# call 1 maps our page: until the leader stands in it, a death of ours
-# leaves the page behind (documented); later calls, and the unmapping,
-# must leave nothing
-POINTS=(prepared call-regs:2 call-start:2 call-entry:3 call-exit:4
-	call-regs:9 call-exit:12 unmapped memory:3 commit committed)
-RUNS=100
-USE_POINTS=0
-TARGETS=()
-while (($#)); do
-	case $1 in
-	--runs) RUNS=$2; shift ;;
-	--points) USE_POINTS=1 ;;
-	*) TARGETS+=("$1") ;;
-	esac
-	shift
-done
-((${#TARGETS[@]})) || TARGETS=(victim victim-static tree)
-
-PASSED=0
-FAILED=0
-WHY=
-
-# pids of the tree under $1, the root first
-tree_pids() {
-	local todo=("$1") p s rest out=()
-	while ((${#todo[@]})); do
-		p=${todo[0]}
-		todo=("${todo[@]:1}")
-		out+=("$p")
-		for s in /proc/[0-9]*/stat; do
-			{ read -r rest <"$s"; } 2>/dev/null || continue
-			rest=${rest##*) }
-			set -- $rest
-			[[ $2 == "$p" ]] && { s=${s#/proc/}; todo+=("${s%/stat}"); }
-		done
-	done
-	echo "${out[@]}"
-}
+# call 1 maps our page (its way back already unmaps it), the others
+# run from the leader (2, 3) and then from each thread in turn
+POINTS=(call-start:1 call-exit:1 mapped prepared call-regs:2 call-start:2
+	call-entry:3 call-exit:4 call-regs:9 call-exit:12 unmapped memory:3
+	commit committed)
+DEFAULT=(victim victim-static tree)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # snapshot FILE PIDS...: maps and fd targets of each. The start of
 # [stack] is left out: the program itself may grow its stack meanwhile
@@ -83,16 +45,6 @@ snapshot() {
 		(cd "/proc/$p/fd" 2>/dev/null && for fd in *; do
 			echo "$fd $(readlink "$fd")"; done) >>"$f"
 	done
-}
-
-# in a subshell: close what we inherited beyond 0-2, then exec "$@"
-clean_exec() {
-	local fd
-	for fd in /proc/self/fd/*; do
-		fd=${fd##*/}
-		((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
-	done
-	exec "$@"
 }
 
 # start the target in a fresh D; sets D, JOB, PID, PIDS
@@ -190,7 +142,7 @@ one_run() {
 		"$CKPT" attach $(attach_opts "$t" "$kill_mode") "$PID" \
 			2>>"$D/ckpt.log" &
 		ck=$!
-		sleep "$(printf '%d.%06d' $((when / 1000000)) $((when % 1000000)))"
+		usleep "$when"
 		kill -9 "$ck" 2>/dev/null
 		wait "$ck" 2>/dev/null
 	else
@@ -235,7 +187,7 @@ campaign() {	# campaign TARGET: random delays
 				 FAILED=$((FAILED + 1)); return; }
 	for ((i = 0; i < RUNS; i++)); do
 		killed=$((i % 2))
-		when=$(((RANDOM * 32768 + RANDOM) % (len * 11 / 10 + 1)))
+		when=$(random_moment "$len")
 		one_run "$t" "$killed" "$when"
 		record "$t run $i (--kill $killed, after ${when}us)" $? &&
 			ok=$((ok + 1))

@@ -23,80 +23,13 @@
 #
 # Environment: B (build directory, default build).
 
-set -u
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-B=${B:-build}
-case $B in /*) ;; *) B=$TOP/$B ;; esac
-CKPT=$B/bin/ckpt
-RESTORE=$B/bin/restore
-WLB=$B/tests/workloads
-
 POINTS=(restore-made restore-created restore-rebuilt restore-let-go)
-RUNS=100
-USE_POINTS=0
-TARGETS=()
-while (($#)); do
-	case $1 in
-	--runs) RUNS=$2; shift ;;
-	--points) USE_POINTS=1 ;;
-	*) TARGETS+=("$1") ;;
-	esac
-	shift
-done
-((${#TARGETS[@]})) || TARGETS=(victim tree shm)
-
-PASSED=0
-FAILED=0
-WHY=
-D=
+DEFAULT=(victim tree shm)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IMG_PIDS=
-
-# in a subshell: close what we inherited beyond 0-2, then exec "$@"
-clean_exec() {
-	local fd
-	for fd in /proc/self/fd/*; do
-		fd=${fd##*/}
-		((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
-	done
-	exec "$@"
-}
-
-wait_for() {	# wait_for TENTHS COMMAND...: poll until it succeeds
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 have_ready() { [[ -s $D/ready ]]; }
 counts() { (($(wc -l <"$D/count" 2>/dev/null || echo 0) > 8)); }
-
-# pids of the tree under $1, the root first
-tree_pids() {
-	local todo=("$1") p s rest out=()
-	while ((${#todo[@]})); do
-		p=${todo[0]}
-		todo=("${todo[@]:1}")
-		out+=("$p")
-		for s in /proc/[0-9]*/stat; do
-			{ read -r rest <"$s"; } 2>/dev/null || continue
-			rest=${rest##*) }
-			set -- $rest
-			[[ $2 == "$p" ]] && { s=${s#/proc/}; todo+=("${s%/stat}"); }
-		done
-	done
-	echo "${out[@]}"
-}
-
-state_of() {	# state letter of $1, or - when gone
-	local st
-	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || { echo -; return; }
-	st=${st##*) }
-	echo "${st%% *}"
-}
 
 # How many of the image's processes run (not gone, not zombies)?
 running() {
@@ -113,10 +46,9 @@ settled() { none_running || all_running; }
 
 # dump the target once, with --kill, into D/img; sets IMG_PIDS
 make_image() {
-	local t=$1 arg=
+	local t=$1
 	D=$(mktemp -d /tmp/ckpt-rfault.XXXXXX)
-	[[ $t == shm ]] && arg=
-	(cd "$D" && clean_exec "$WLB/reaper" "$WLB/$t" $arg) \
+	(cd "$D" && clean_exec "$WLB/reaper" "$WLB/$t") \
 		>"$D/out.log" 2>&1 </dev/null &
 	wait_for 600 have_ready || { WHY="$t not ready"; return 1; }
 	wait_for 600 counts || { WHY="$t does not count"; return 1; }
@@ -181,7 +113,7 @@ one_run() {
 	: >"$D/restore.log"
 	if [[ $when == [0-9]* ]]; then
 		start_restore
-		sleep "$(printf '%d.%06d' $((when / 1000000)) $((when % 1000000)))"
+		usleep "$when"
 		kill -9 "$(<"$D/rpid")" 2>/dev/null
 	else
 		start_restore CKPT_FAULT="$when"
@@ -244,7 +176,7 @@ for t in "${TARGETS[@]}"; do
 				    FAILED=$((FAILED + 1)); continue; }
 		for ((i = 0; i < RUNS; i++)); do
 			n=$((n + 1))
-			when=$(((RANDOM * 32768 + RANDOM) % (len * 11 / 10 + 1)))
+			when=$(random_moment "$len")
 			one_run "$when"
 			record "$t run $i (after ${when}us)" $? &&
 				ok=$((ok + 1))
