@@ -31,6 +31,12 @@ POINTS=(call-start:1 call-exit:1 mapped prepared call-regs:2 call-start:2
 DEFAULT=(victim victim-static tree)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+target_gone() {
+	local s
+	s=$(state_of "$PID")
+	[[ $s == - || $s == Z || $s == X ]]
+}
+
 # snapshot FILE PIDS...: maps and fd targets of each. The start of
 # [stack] is left out: the program itself may grow its stack meanwhile
 # (a signal handler at its deepest point); ckpt writes only inside it.
@@ -151,13 +157,14 @@ one_run() {
 		# the point must have been reached, not the dump failed before
 		(($? == 137)) || { WHY="ckpt did not reach $when"; return 1; }
 	fi
-	if ((kill_mode)) && ! kill -0 "$PID" 2>/dev/null; then
-		# ckpt got as far as killing it: the image must be whole
-		[[ -e $D/img ]] || { WHY="target killed, no image"; return 1; }
+	# with --kill, once the image is committed ckpt may have sent the
+	# SIGKILL: a target that then dies (it may take a moment) was killed
+	if ((kill_mode)) && [[ -e $D/img ]] && wait_for 100 target_gone; then
 		check_image || return 1
 		wait "$JOB" 2>/dev/null
 		return 0
 	fi
+	target_gone && { WHY="target died without an image"; return 1; }
 	check_released || return 1
 	snapshot "$D/after" $PIDS
 	cmp -s "$D/before" "$D/after" ||
