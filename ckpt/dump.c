@@ -324,6 +324,18 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 	return DUMP_OK;
 }
 
+/* The tree dies with us from now on: the image is committed and --kill
+ * asked for its death, which must not stop half-way. */
+static int kill_with_us(struct dump_tree *t)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].ip && inject_kill_with_us(t->procs[i].ip))
+			ret = -1;
+	return ret;
+}
+
 /* Thaw (or kill) every frozen process; 0 or -1. One that was killed
  * while frozen is marked died. */
 static int release_all(struct dump_tree *t, int kill_them)
@@ -342,6 +354,8 @@ static int release_all(struct dump_tree *t, int kill_them)
 				ret = -1;
 		}
 		c->ip = NULL;
+		if (kill_them)
+			fault_point("killing");
 	}
 	return ret;
 }
@@ -433,6 +447,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 		goto err;
 	}
 	w = NULL;
+	if (o->kill && kill_with_us(&t))
+		pr_warn("%d will run on if ckpt dies before it is killed",
+			o->pid);
 	fault_point("committed");
 	/* TCP connections then close without a word (dump-inet-queues.c) */
 	if (o->kill && dump_inet_silence(&t, 1))

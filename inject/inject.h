@@ -65,6 +65,10 @@ int inject_write(struct inject_proc *p, uint64_t addr, const void *buf,
  * instead. Frees p. Without kill, errno ESRCH says it had been killed
  * while seized (by SIGKILL, the only way out of our stop). */
 int inject_release(struct inject_proc *p, int kill);
+/* From now on the target dies if we do (PTRACE_O_EXITKILL on every
+ * thread): once the decision to kill it is taken, a death of ours
+ * half-way through killing a tree must not leave part of it running. */
+int inject_kill_with_us(struct inject_proc *p) __must_check;
 /* Detach every thread as it stands now (the restorer, after it has set
  * the final registers). Frees p. */
 int inject_detach_all(struct inject_proc *p);

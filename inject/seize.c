@@ -291,6 +291,18 @@ static int detach_threads(struct inject_proc *p, int *died)
 	return ret;
 }
 
+int inject_kill_with_us(struct inject_proc *p)
+{
+	int i;
+
+	for (i = 0; i < p->nr_threads; i++)
+		if (ptrace(PTRACE_SETOPTIONS, p->threads[i].tid, NULL,
+			   (void *)(SEIZE_OPTS | PTRACE_O_EXITKILL)) &&
+		    errno != ESRCH)
+			return -1;
+	return 0;
+}
+
 int inject_detach_all(struct inject_proc *p)
 {
 	int died, ret;

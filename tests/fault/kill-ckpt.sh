@@ -27,14 +27,25 @@
 # run from the leader (2, 3) and then from each thread in turn
 POINTS=(call-start:1 call-exit:1 mapped prepared call-regs:2 call-start:2
 	call-entry:3 call-exit:4 call-regs:9 call-exit:12 unmapped memory:3
-	commit committed)
+	commit committed killing)
 DEFAULT=(victim victim-static tree)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-target_gone() {
+gone() {
 	local s
-	s=$(state_of "$PID")
+	s=$(state_of "$1")
 	[[ $s == - || $s == Z || $s == X ]]
+}
+
+# every process of the target gone, or (any_gone) one of them
+target_gone() {
+	local p
+	for p in $PIDS; do gone "$p" || return 1; done
+}
+any_gone() {
+	local p
+	for p in $PIDS; do gone "$p" && return 0; done
+	return 1
 }
 
 # snapshot FILE PIDS...: maps and fd targets of each. The start of
@@ -164,7 +175,8 @@ one_run() {
 		wait "$JOB" 2>/dev/null
 		return 0
 	fi
-	target_gone && { WHY="target died without an image"; return 1; }
+	any_gone && { WHY="target (or part of it) died, image or not"
+		      return 1; }
 	check_released || return 1
 	snapshot "$D/after" $PIDS
 	cmp -s "$D/before" "$D/after" ||
@@ -207,6 +219,8 @@ points() {	# points TARGET: each fault point, without and with --kill
 	local t=$1 p k ok=0 n=0
 	for p in "${POINTS[@]}"; do
 		for k in 0 1; do
+			# the kill itself happens with --kill only
+			[[ $p == killing && $k == 0 ]] && continue
 			n=$((n + 1))
 			one_run "$t" "$k" "$p"
 			record "$t at $p (--kill $k)" $? && ok=$((ok + 1))
