@@ -263,7 +263,8 @@ int net_auth_server(struct net_conn *c, int fd,
 		/* the refusal is best effort: we close anyway */
 		if (net_send(fd, answer, 1))
 			errno = 0;
-		snprintf(err, errlen, "client failed authentication (wrong key, or a replay)");
+		snprintf(err, errlen, "client failed authentication "
+			 "(wrong key, or a replay)");
 		return -1;
 	}
 	answer[0] = 'Y';
