@@ -257,6 +257,7 @@ man-lint:
 bench: all
 	$(Q)bash bench/run.sh
 	$(Q)bash bench/stream.sh
+	$(Q)bash bench/serve-load.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

@@ -1,7 +1,9 @@
 /*
- * ckpt serve --listen HOST:PORT -D DIR --auth KEYFILE: receive images from
- * `ckpt attach -o tcp://...` and hand them to `restore tcp://...`.
+ * ckpt serve --listen HOST:PORT -D DIR --auth KEYFILE [--max-clients N]
+ * [--client-timeout SECONDS]: receive images from `ckpt attach -o
+ * tcp://...` and hand them to `restore tcp://...`.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,40 +30,82 @@ static int exit_status(enum serve_result r)
 	}
 }
 
+/* N in [1, max] */
+static int parse_count(const char *s, unsigned int max, unsigned int *v)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (!*s || *s == '-' || *end || errno || n < 1 || n > max)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+static int bad_count(const char *opt, const char *arg, unsigned int max)
+{
+	pr_err("bad %s %s: expected 1 to %u", opt, arg, max);
+	return EXIT_USAGE;
+}
+
+/* One option; 0, or the exit status to leave with. */
+static int serve_opt(struct serve_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'l':
+		o->listen = arg;
+		return 0;
+	case 'D':
+		o->dir = arg;
+		return 0;
+	case 'a':
+		o->keyfile = arg;
+		return 0;
+	case 'm':
+		return parse_count(arg, SERVE_MAX_CLIENTS_MAX,
+				   &o->max_clients) ?
+		       bad_count("--max-clients", arg,
+				 SERVE_MAX_CLIENTS_MAX) : 0;
+	case 't':
+		return parse_count(arg, SERVE_CLIENT_TIMEOUT_MAX,
+				   &o->client_timeout) ?
+		       bad_count("--client-timeout", arg,
+				 SERVE_CLIENT_TIMEOUT_MAX) : 0;
+	case 'S':
+		o->no_seccomp = 1;
+		return 0;
+	}
+	return cmd_usage(&cmd_serve_entry);
+}
+
 static int exec_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "auth", required_argument, NULL, 'a' },
+		{ "max-clients", required_argument, NULL, 'm' },
+		{ "client-timeout", required_argument, NULL, 't' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve_opts o = { .stop = &cmd_stop_signal };
-	int c;
+	struct serve_opts o = { .stop = &cmd_stop_signal,
+				.max_clients = SERVE_MAX_CLIENTS,
+				.client_timeout = SERVE_CLIENT_TIMEOUT };
+	int c, st;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+l:D:a:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			o.listen = optarg;
-			break;
-		case 'D':
-			o.dir = optarg;
-			break;
-		case 'a':
-			o.keyfile = optarg;
-			break;
-		case 'S':
-			o.no_seccomp = 1;
-			break;
-		case 'h':
+		if (c == 'h') {
 			printf("usage: ckpt serve %s\n", cmd_serve_entry.usage);
 			return 0;
-		default:
-			return cmd_usage(&cmd_serve_entry);
 		}
+		st = serve_opt(&o, c, optarg);
+		if (st)
+			return st;
 	}
 	if (optind != argc || !o.listen || !o.dir || !o.keyfile)
 		return cmd_usage(&cmd_serve_entry);
@@ -75,6 +119,7 @@ static int exec_serve(int argc, char **argv)
 
 const struct cmd_entry cmd_serve_entry = {
 	.name = "serve",
-	.usage = "--listen HOST:PORT -D DIR --auth KEYFILE",
+	.usage = "--listen HOST:PORT -D DIR --auth KEYFILE [--max-clients N] "
+		 "[--client-timeout SECONDS]",
 	.exec = exec_serve,
 };

@@ -113,6 +113,8 @@ const char *net_strerror(int err)
 		return "connection closed";
 	if (err == EBADMSG)
 		return "integrity check failed (the stream was changed in transit)";
+	if (err == EMSGSIZE)
+		return "frame declared longer than allowed: refused";
 	return strerror(err);
 }
 
@@ -261,7 +263,8 @@ int net_auth_server(struct net_conn *c, int fd,
 		/* the refusal is best effort: we close anyway */
 		if (net_send(fd, answer, 1))
 			errno = 0;
-		snprintf(err, errlen, "client failed authentication (wrong key)");
+		snprintf(err, errlen, "client failed authentication "
+			 "(wrong key, or a replay)");
 		return -1;
 	}
 	answer[0] = 'Y';

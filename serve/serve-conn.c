@@ -10,12 +10,20 @@
  * directory is synced before the client hears "OK" (util/durable.h); if
  * the client vanishes, a frame fails its integrity check (net.c), or
  * SIGTERM comes, the temporary is unlinked.
+ *
+ * The deadline: the handshake and the request must be done within the
+ * timeout of the connection, and then every frame, in or out, within the
+ * timeout of the one before. A client that sends or reads a byte now and
+ * then still stalls. An alarm, not socket timeouts (those restart at
+ * each byte): SIGALRM removes the temporary, writes the line prepared
+ * for it and ends the receiver, whatever it was blocked in.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +37,21 @@
 /* The image of a PUT: for the SIGTERM handler, the temporary to remove. */
 static struct durable put_file = { .fd = -1 };
 
+/* The deadline: its length, and the log line of a client cut by it. */
+static unsigned int deadline;
+static char cut_line[1024];
+static size_t cut_len;
+
+/* SIGTERM, SIGINT, or SIGALRM at the deadline; write(2) and unlink(2)
+ * are safe in a handler, the log's stdio is not. */
 static void on_term(int sig)
 {
-	(void)sig;
+	ssize_t n = 0;
+
 	durable_unlink_tmp(&put_file);
-	_exit(1);
+	if (sig == SIGALRM && cut_len)
+		n = write(STDERR_FILENO, cut_line, cut_len);
+	_exit(n < 0 ? 2 : 1);
 }
 
 static void catch_term(void)
@@ -44,12 +62,44 @@ static void catch_term(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGALRM);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* What the log says if the deadline cuts the client from now on (fmt
+ * NULL: nothing); SIGALRM is held while the line changes. */
+static void deadline_says(const char *fmt, ...) __printf(1, 2);
+static void deadline_says(const char *fmt, ...)
+{
+	char msg[sizeof(cut_line)];
+	sigset_t set, old;
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	cut_len = fmt ? log_format(cut_line, sizeof(cut_line), LOG_WARN,
+				   "%s", msg) : 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Progress: the client has another timeout for the next step. */
+static void deadline_restart(void)
+{
+	alarm(deadline);
 }
 
 /* The frames of the image into fd until the zero frame; bytes in *total. */
@@ -65,6 +115,7 @@ static int recv_image(struct net_conn *c, int fd, unsigned char *buf,
 			       net_strerror(errno);
 			return -1;
 		}
+		deadline_restart();
 		if (!len)
 			return 0;
 		if (write_full(fd, buf, len)) {
@@ -113,6 +164,9 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	const char *reply = "ERR can't store the image";
 	size_t total = 0;
 
+	deadline_says("%s put %s: failed: cut, no frame for %u s", peer, name,
+		      deadline);
+	deadline_restart();
 	if (!buf)
 		goto err;
 	if (durable_open(&put_file, dirfd, name, DURABLE_HIDDEN |
@@ -128,8 +182,12 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 		if (errno == EBADMSG)
 			reply = "ERR the image failed its integrity check on "
 				"the way (changed in transit?): not stored";
+		if (errno == EMSGSIZE)
+			reply = "ERR frame longer than 256 KiB: not stored";
 		goto err;
 	}
+	/* the client is done: the fsync may take what it takes */
+	alarm(0);
 	if (durable_commit(&put_file)) {
 		why = strerror(errno);
 		goto err;
@@ -145,6 +203,9 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 err:
 	durable_abort(&put_file);
 	pr_warn("%s put %s: failed: %s", peer, name, why);
+	/* the failure is logged: the drain ends silently, in time */
+	deadline_says(NULL);
+	deadline_restart();
 	if (!net_send_msg(c, reply) && buf)
 		drain(c->fd, buf);
 	free(buf);
@@ -168,6 +229,7 @@ static int send_file(struct net_conn *c, int fd, unsigned char *buf,
 			*why = "client went away";
 			return -1;
 		}
+		deadline_restart();
 		*total += n;
 	}
 	if (net_send_frame(c, NULL, 0)) {
@@ -186,6 +248,9 @@ static int do_get(struct net_conn *c, int dirfd, const char *name,
 	size_t total;
 	int fd;
 
+	deadline_says("%s get %s: failed: cut, no frame taken for %u s", peer,
+		      name, deadline);
+	deadline_restart();
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 		    O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -250,12 +315,16 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 }
 
 void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
-		const char *peer)
+		const char *peer, unsigned int timeout)
 {
 	struct net_conn c;
 	char err[256];
 
+	deadline = timeout;
+	deadline_says("%s: refused: no handshake and request within %u s",
+		      peer, timeout);
 	catch_term();
+	deadline_restart();
 	if (net_auth_server(&c, fd, key, err, sizeof(err))) {
 		pr_warn("%s: refused: %s", peer, err);
 		net_conn_free(&c);

@@ -7,9 +7,10 @@
 #include "plugins/net.h"
 
 /* One authenticated-or-refused client on fd; runs in its own child.
- * peer names it in the log. Never returns an error: it logs. */
+ * peer names it in the log; a client that stalls for timeout seconds
+ * (serve-conn.c) is cut. Never returns an error: it logs. */
 void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
-		const char *peer);
+		const char *peer, unsigned int timeout);
 
 /* The seccomp filter of the server and its children. */
 int serve_seccomp(void) __must_check;

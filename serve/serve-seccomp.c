@@ -27,8 +27,9 @@ static const char *const allowed[] = {
 	/* one child per connection */
 	"clone", "wait4", "kill", "exit", "exit_group", "set_robust_list",
 	"rseq", "getpid", "gettid", "tgkill",
-	/* signals */
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+	/* signals; the alarm of a client's deadline (serve-conn.c) */
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "alarm",
+	"setitimer",
 	/* memory, time, randomness (libsodium's nonces) */
 	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "futex",
 	"clock_gettime", "getrandom",

@@ -1,7 +1,15 @@
 /*
  * serve: ckpt serve's listening loop. It loads the key, opens the image
- * directory and the listening socket, installs the seccomp filter, then
- * forks one child per connection (serve-conn.c) and reaps them.
+ * directory and the listening socket, sets the limits every receiver
+ * inherits, installs the seccomp filter, then forks one child per
+ * connection (serve-conn.c) and reaps them.
+ *
+ * At most max_clients children at once: while that many run, the
+ * listening socket is not polled, so new connections wait in the kernel's
+ * backlog (accepted in turn as children end) instead of being refused
+ * before the handshake, where no readable error can reach them. Each
+ * child cuts a client that stalls (serve-conn.c), so a slot is never held
+ * for long by a client that sends nothing.
  *
  * SIGTERM, SIGINT and SIGCHLD stay blocked except inside ppoll(), so a
  * signal is never lost between the check of the flags and the wait. On
@@ -9,6 +17,7 @@
  * are waited for before we return.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -24,14 +33,23 @@
 #include "serve/serve-priv.h"
 #include "serve/serve.h"
 
-#define MAX_CLIENTS	64
-#define CONN_TIMEOUT	120	/* seconds without progress: drop it */
+/*
+ * What each process of the server may hold, set once before the first
+ * fork (no setrlimit under the seccomp filter). A receiver needs its
+ * socket, the directory, its temporary or the file it sends, stdio; its
+ * memory is two frame buffers (NET_FRAME_MAX each) over what the parent
+ * had. The bounds leave room, and stop a receiver that a bug or a
+ * hostile client drove astray long before it hurts the host.
+ */
+#define SERVE_FDS	32
+#define SERVE_DATA	(32ul << 20)	/* RLIMIT_DATA, bytes */
 
 struct server {
 	int lfd, dirfd;
 	unsigned char key[NET_KEY];
-	pid_t kids[MAX_CLIENTS];
-	int nr_kids;
+	pid_t *kids;
+	unsigned int nr_kids, max_kids, timeout;
+	int full;		/* said so in the log */
 };
 
 static volatile sig_atomic_t got_chld;
@@ -83,8 +101,9 @@ static int listen_on(const char *host, const char *port)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* connections past --max-clients wait here */
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) ||
-		    listen(fd, 16)) {
+		    listen(fd, SOMAXCONN)) {
 			saved = errno;
 			close(fd);
 			fd = -1;
@@ -118,17 +137,28 @@ static void catch_signals(sigset_t *old)
 	sigdelset(old, SIGCHLD);
 }
 
+/* A receiver ended: forget it; one that crashed is logged, served on. */
+static void forget(struct server *sv, pid_t pid, int status)
+{
+	unsigned int i;
+
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+		pr_warn("receiver %d killed by signal %d", (int)pid,
+			WTERMSIG(status));
+	for (i = 0; i < sv->nr_kids; i++)
+		if (sv->kids[i] == pid) {
+			sv->kids[i] = sv->kids[--sv->nr_kids];
+			break;
+		}
+}
+
 static void reap(struct server *sv)
 {
 	pid_t pid;
-	int i;
+	int status;
 
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		for (i = 0; i < sv->nr_kids; i++)
-			if (sv->kids[i] == pid) {
-				sv->kids[i] = sv->kids[--sv->nr_kids];
-				break;
-			}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		forget(sv, pid, status);
 }
 
 static void peer_name(const struct sockaddr_storage *sa, socklen_t len,
@@ -147,23 +177,16 @@ static void peer_name(const struct sockaddr_storage *sa, socklen_t len,
 
 static void spawn(struct server *sv, int fd, const char *peer)
 {
-	struct timeval tv = { .tv_sec = CONN_TIMEOUT };
 	pid_t pid;
 
-	if (sv->nr_kids == MAX_CLIENTS) {
-		pr_warn("%s: refused: %d clients already", peer, MAX_CLIENTS);
-		return;
-	}
 	pid = fork();
 	if (pid < 0) {
-		pr_perror("%s: can't fork", peer);
+		pr_perror("%s: refused: can't fork", peer);
 		return;
 	}
 	if (pid == 0) {
 		close(sv->lfd);
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		serve_conn(fd, sv->dirfd, sv->key, peer);
+		serve_conn(fd, sv->dirfd, sv->key, peer, sv->timeout);
 		_exit(0);
 	}
 	sv->kids[sv->nr_kids++] = pid;
@@ -187,30 +210,44 @@ static void accept_one(struct server *sv)
 	close(fd);
 }
 
+/* The listening socket while a slot is free; else -1, which ppoll skips
+ * (a child ending wakes us with SIGCHLD). */
+static int listen_fd(struct server *sv)
+{
+	int full = sv->nr_kids >= sv->max_kids;
+
+	if (full && !sv->full)
+		pr_info("%u clients being served: new connections wait",
+			sv->nr_kids);
+	sv->full = full;
+	return full ? -1 : sv->lfd;
+}
+
 static void serve_loop(struct server *sv, const struct serve_opts *o,
 		       const sigset_t *waitmask)
 {
-	struct pollfd pfd = { .fd = sv->lfd, .events = POLLIN };
-	int i;
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned int i;
+	int status;
 
 	while (!*o->stop) {
 		if (got_chld) {
 			got_chld = 0;
 			reap(sv);
 		}
-		if (ppoll(&pfd, 1, NULL, waitmask) > 0)
+		pfd.fd = listen_fd(sv);
+		if (ppoll(&pfd, 1, NULL, waitmask) > 0 && pfd.fd >= 0)
 			accept_one(sv);
 	}
 	for (i = 0; i < sv->nr_kids; i++)
 		kill(sv->kids[i], SIGTERM);
 	while (sv->nr_kids) {
-		pid_t pid = waitpid(-1, NULL, 0);
+		pid_t pid = waitpid(-1, &status, 0);
 
 		if (pid < 0 && errno != EINTR)
 			break;
-		for (i = 0; pid > 0 && i < sv->nr_kids; i++)
-			if (sv->kids[i] == pid)
-				sv->kids[i] = sv->kids[--sv->nr_kids];
+		if (pid > 0)
+			forget(sv, pid, status);
 	}
 }
 
@@ -255,10 +292,34 @@ static void serve_sweep(int dirfd, const char *dir)
 	closedir(d);
 }
 
+/* Never raise a limit the caller set lower. */
+static void lower_limit(int resource, rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(resource, &rl))
+		return;
+	if (rl.rlim_cur > want)
+		rl.rlim_cur = want;
+	if (rl.rlim_max > want)
+		rl.rlim_max = want;
+	if (setrlimit(resource, &rl))
+		pr_perror("can't limit the receivers (resource %d)", resource);
+}
+
 static enum serve_result serve_setup(struct server *sv,
 				     const struct serve_opts *o)
 {
 	char host[256], port[32], err[256];
+
+	sv->max_kids = o->max_clients ? o->max_clients : SERVE_MAX_CLIENTS;
+	sv->timeout = o->client_timeout ? o->client_timeout :
+		      SERVE_CLIENT_TIMEOUT;
+	sv->kids = calloc(sv->max_kids, sizeof(*sv->kids));
+	if (!sv->kids) {
+		pr_err("out of memory");
+		return SERVE_EFAILED;
+	}
 
 	if (split_listen(o->listen, host, port)) {
 		pr_err("bad --listen %s: expected HOST:PORT", o->listen);
@@ -277,6 +338,8 @@ static enum serve_result serve_setup(struct server *sv,
 	sv->lfd = listen_on(host, port);
 	if (sv->lfd < 0)
 		return SERVE_ELISTEN;
+	lower_limit(RLIMIT_NOFILE, SERVE_FDS);
+	lower_limit(RLIMIT_DATA, SERVE_DATA);
 	return SERVE_OK;
 }
 
@@ -294,7 +357,9 @@ enum serve_result serve_run(const struct serve_opts *o)
 		ret = SERVE_EFAILED;
 		goto out;
 	}
-	pr_info("serving %s on %s", o->dir, o->listen);
+	pr_info("serving %s on %s (at most %u clients at once, cut after "
+		"%u s without progress)", o->dir, o->listen, sv.max_kids,
+		sv.timeout);
 	serve_loop(&sv, o, &waitmask);
 	pr_info("stopped");
 out:
@@ -303,5 +368,6 @@ out:
 		close(sv.lfd);
 	if (sv.dirfd >= 0)
 		close(sv.dirfd);
+	free(sv.kids);
 	return ret;
 }

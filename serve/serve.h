@@ -12,10 +12,18 @@
 
 #include "util/util.h"
 
+/* The defaults of --max-clients and --client-timeout, and their bounds. */
+#define SERVE_MAX_CLIENTS	64
+#define SERVE_MAX_CLIENTS_MAX	1024
+#define SERVE_CLIENT_TIMEOUT	120
+#define SERVE_CLIENT_TIMEOUT_MAX	86400
+
 struct serve_opts {
 	const char *listen;	/* HOST:PORT, [v6]:PORT */
 	const char *dir;	/* where the images live */
 	const char *keyfile;	/* `ckpt keygen` key shared with clients */
+	unsigned int max_clients;	/* served at once; more wait */
+	unsigned int client_timeout;	/* seconds a client may stall */
 	int no_seccomp;		/* for debugging only */
 	/* set asynchronously by SIGTERM/SIGINT: stop serving */
 	volatile sig_atomic_t *stop;

@@ -25,25 +25,52 @@ int log_get_level(void)
 	return log_level;
 }
 
+/* "prog: message[: strerror]\n" into buf; its length. */
+static size_t log_vformat(char *buf, size_t size, const char *fmt,
+			  va_list ap, int err)
+{
+	char msg[1024];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	/* strip one trailing newline so every message ends the same way */
+	if (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	if (err >= 0)
+		n = snprintf(buf, size, "%s: %s: %s\n", log_prog, msg,
+			     strerror(err));
+	else
+		n = snprintf(buf, size, "%s: %s\n", log_prog, msg);
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
+}
+
 static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 {
-	char buf[1024];
-	int n;
+	char buf[1280];
 
 	if (level > log_level)
 		return;
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	/* strip one trailing newline so every message ends the same way */
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (err >= 0)
-		fprintf(stderr, "%s: %s: %s\n", log_prog, buf, strerror(err));
-	else
-		fprintf(stderr, "%s: %s\n", log_prog, buf);
+	if (log_vformat(buf, sizeof(buf), fmt, ap, err))
+		fputs(buf, stderr);
+}
+
+size_t log_format(char *buf, size_t size, int level, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (level > log_level || !size)
+		return 0;
+	va_start(ap, fmt);
+	n = log_vformat(buf, size, fmt, ap, -1);
+	va_end(ap);
+	return n;
 }
 
 void log_msg(int level, const char *fmt, ...)

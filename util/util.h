@@ -33,6 +33,10 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_init(const char *progname, int level);
 int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) __printf(2, 3);
+/* The line log_msg would print (with its newline) into buf, for a signal
+ * handler to write(2) later: its length, 0 if level is not shown. */
+size_t log_format(char *buf, size_t size, int level, const char *fmt, ...)
+	__printf(4, 5);
 
 #define pr_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

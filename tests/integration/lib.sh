@@ -602,8 +602,9 @@ child_pids() {
 
 # ---- servers -------------------------------------------------------------
 
-# start_server: ckpt serve on a free port of 127.0.0.1 for D/srv with the
-# key D/key; SJOB, PORT, URL. A port in use (exit 69): the next one.
+# start_server [OPTION...]: ckpt serve on a free port of 127.0.0.1 for
+# D/srv with the key D/key and OPTIONs; SJOB (its PID), PORT, URL. A port
+# in use (exit 69): the next one.
 start_server() {
 	local try end
 	mkdir -p "$D/srv"
@@ -611,7 +612,7 @@ start_server() {
 	for try in 1 2 3 4 5 6 7 8; do
 		PORT=$((20000 + RANDOM % 20000))
 		(spawn "$CKPT" serve --listen "127.0.0.1:$PORT" -D "$D/srv" \
-			--auth "$D/key") </dev/null >>"$D/serve.log" 2>&1 &
+			--auth "$D/key" "$@") </dev/null >>"$D/serve.log" 2>&1 &
 		SJOB=$!
 		track_job "$SJOB"
 		end=$((SECONDS + 10))

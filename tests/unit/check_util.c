@@ -4,7 +4,8 @@
  * umask, replaces the one before it, and leaves no temporary; an abort,
  * or a commit that fails, leaves nothing new and the old file as it was.
  * Relative to a directory descriptor the temporary can be hidden and
- * locked (as ckpt serve's are); a signal handler's removal works.
+ * locked (as ckpt serve's are); a signal handler's removal works. And
+ * log_format: the log line that a signal handler of ckpt serve writes.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -189,10 +190,27 @@ START_TEST(test_hidden_locked)
 }
 END_TEST
 
+/* As log_msg prints it, newline included; nothing for a hidden level;
+ * cut to the buffer, still terminated. */
+START_TEST(test_log_format)
+{
+	char buf[64];
+
+	log_init("check_util", LOG_WARN);
+	ck_assert_uint_eq(log_format(buf, sizeof(buf), LOG_WARN, "%s cut\n",
+				     "peer"), strlen("check_util: peer cut\n"));
+	ck_assert_str_eq(buf, "check_util: peer cut\n");
+	ck_assert_uint_eq(log_format(buf, sizeof(buf), LOG_INFO, "x"), 0);
+	ck_assert_uint_eq(log_format(buf, 8, LOG_ERR, "long message"), 7);
+	ck_assert_str_eq(buf, "check_u");
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = unit_tcase(s, "durable", 30);
+	TCase *log = unit_tcase(s, "log", 30);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_commit);
@@ -200,6 +218,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_failed_commit);
 	tcase_add_test(tc, test_missing_dir);
 	tcase_add_test(tc, test_hidden_locked);
+	tcase_add_test(log, test_log_format);
 	return s;
 }
 
