@@ -186,6 +186,11 @@ $(B)/tests/check_restore: $(B)/tests/check_restore.o $(B)/restore/check.o \
 			  $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
+# the dumper's fdinfo parsers are not in the core library
+$(B)/tests/check_dump: $(B)/tests/check_dump.o $(B)/ckpt/dump-kfds.o \
+		       $(B)/ckpt/dump-locks.o $(CORE_LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
 # Workloads are test programs, not project code: plain flags, -pthread.
 WL_CFLAGS := -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -pthread
 $(B)/tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h

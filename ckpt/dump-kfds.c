@@ -449,22 +449,20 @@ static int dump_inotify(struct dump_file *df, const char *info)
 			return -1;
 		p += 11;
 	}
-	qsort(df->f.in.w, df->f.in.nr, sizeof(*df->f.in.w), cmp_wd);
+	/* an inotify fd may watch nothing: w is NULL, which qsort may not
+	 * be given */
+	if (df->f.in.nr)
+		qsort(df->f.in.w, df->f.in.nr, sizeof(*df->f.in.w), cmp_wd);
 	return 0;
 }
 
 /* ---- all of them -------------------------------------------------------- */
 
-static int dump_kfd(struct dump_tree *t, struct dump_file *df)
+int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
+		  const char *info)
 {
-	char *info;
 	int ret = -1;
 
-	if (df->f.kind == IMG_FILE_TIMERFD)
-		return dump_timerfd(df);
-	info = fdinfo(df);
-	if (!info)
-		return -1;
 	switch (df->f.kind) {
 	case IMG_FILE_EVENTFD:
 		ret = dump_eventfd(df, info);
@@ -479,7 +477,23 @@ static int dump_kfd(struct dump_tree *t, struct dump_file *df)
 		ret = dump_inotify(df, info);
 		break;
 	}
+	return ret;
+}
+
+static int dump_kfd(struct dump_tree *t, struct dump_file *df)
+{
+	char *info;
+	int ret, saved;
+
+	if (df->f.kind == IMG_FILE_TIMERFD)
+		return dump_timerfd(df);
+	info = fdinfo(df);
+	if (!info)
+		return -1;
+	ret = dump_kfd_info(t, df, info);
+	saved = errno;
 	free(info);
+	errno = saved;
 	return ret;
 }
 

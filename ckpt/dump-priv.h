@@ -114,6 +114,9 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
  * unknown lock is refused, naming the fd */
 int dump_collect_locks(struct dump_ctx *c) __must_check;
 int dump_write_locks(struct dump_ctx *c) __must_check;
+/* The locks of fd f from the text of its fdinfo (what the fuzzer feeds) */
+int dump_locks_info(struct dump_ctx *c, struct img_fd *f, const char *s)
+	__must_check;
 
 /* dump-pstate.c: prctl and /proc state, the group stop, the parent's
  * view of it; a process traced by another is refused */
@@ -213,6 +216,9 @@ int dump_netlink_probe(struct dump_file *df, int sk) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;
+/* The fields of df (not a timerfd) from the text of its fdinfo */
+int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
+		  const char *info) __must_check;
 int dump_is_zombie(pid_t pid, struct proc_stat *st);
 int dump_zombie(pid_t pid, struct img_proc *p) __must_check;
 
