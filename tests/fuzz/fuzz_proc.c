@@ -1,6 +1,6 @@
 /*
  * fuzz_proc: libFuzzer entry for the text parsers of /proc: smaps (with
- * VmFlags), stat, and the fdinfo of each fd kind ckpt reads (eventfd,
+ * VmFlags), stat, status, and the fdinfo of each fd kind ckpt reads (eventfd,
  * signalfd, epoll, inotify, and the lock: lines of any fd). Each input is
  * given to every parser, through the same functions that parse what ckpt
  * read from /proc, so that seeds need no tag saying which file they are.
@@ -66,6 +66,15 @@ static void kfds(const char *text)
 	}
 }
 
+static void status(const char *text)
+{
+	struct img_proc p = { 0 };
+
+	if (dump_status_info(text, &p))
+		errno = 0;
+	free(p.groups);
+}
+
 static void locks(const char *text)
 {
 	struct img_fd f = { .fd = 3, .type = IMG_FD_FILE };
@@ -93,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (!proc_parse_stat_buf(text, &st))
 		errno = 0;
+	status(text);
 	kfds(text);
 	locks(text);
 	/* last: it cuts the text up */

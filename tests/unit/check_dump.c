@@ -1,6 +1,7 @@
 /*
- * check_dump: the fdinfo text parsers of the dumper (ckpt/dump-kfds.c,
- * ckpt/dump-locks.c), given the text as /proc would show it: what each
+ * check_dump: the /proc text parsers of the dumper (fdinfo in
+ * ckpt/dump-kfds.c and ckpt/dump-locks.c, status in ckpt/dump-status.c),
+ * given the text as /proc would show it: what each
  * keeps, and the inputs that fuzz_proc found breaking them (each case
  * names its finding).
  */
@@ -73,6 +74,23 @@ START_TEST(test_locks)
 }
 END_TEST
 
+START_TEST(test_status)
+{
+	struct img_proc p = { 0 };
+
+	ck_assert_int_eq(dump_status_info("Name:\tx\nUmask:\t0022\n"
+		"Uid:\t1\t2\t3\t2\nGid:\t4\t5\t6\t5\n"
+		"Groups:\t7 8 \nNoNewPrivs:\t1\n", &p), 0);
+	ck_assert_uint_eq(p.umask, 022);
+	ck_assert_uint_eq(p.suid, 3);
+	ck_assert_uint_eq(p.egid, 5);
+	ck_assert_uint_eq(p.nr_groups, 2);
+	ck_assert_uint_eq(p.groups[1], 8);
+	ck_assert_int_eq(p.no_new_privs, 1);
+	free(p.groups);
+}
+END_TEST
+
 static Suite *dump_suite(void)
 {
 	Suite *s = suite_create("dump");
@@ -82,6 +100,8 @@ static Suite *dump_suite(void)
 	tcase_add_test(tc, test_eventfd);
 	tcase_add_test(tc, test_inotify_no_watch);
 	tcase_add_test(tc, test_locks);
+	tc = unit_tcase(s, "status", 10);
+	tcase_add_test(tc, test_status);
 	return s;
 }
 
