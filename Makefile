@@ -188,7 +188,7 @@ $(B)/tests/check_restore: $(B)/tests/check_restore.o $(B)/restore/check.o \
 
 # the dumper's /proc text parsers are not in the core library
 $(B)/tests/check_dump: $(B)/tests/check_dump.o $(B)/ckpt/dump-kfds.o \
-		       $(B)/ckpt/dump-locks.o $(B)/ckpt/dump-status.o \
+		       $(B)/ckpt/dump-locks.o $(B)/ckpt/dump-proctext.o \
 		       $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
@@ -243,7 +243,7 @@ FUZZ_SRC := $(wildcard util/*.c image/*.c) arch/$(ARCH)/crc32c.c
 FUZZ_NET := tests/fuzz/fuzz.c plugins/net.c
 FUZZ_PIPE := tests/fuzz/fuzz.c $(wildcard plugins/*.c)
 FUZZ_DEPS_image :=
-FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-status.c
+FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-proctext.c
 FUZZ_DEPS_stream := $(FUZZ_PIPE)
 FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c
 FUZZ_DEPS_client := $(FUZZ_PIPE)

@@ -133,12 +133,16 @@ int dump_collect_timers(struct dump_ctx *c) __must_check;
 int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;
 
-/* dump-status.c: the text of /proc/PID/status. "Key:" (with its leading
- * "\n") and the number after it, in base */
+/* dump-proctext.c: the text of /proc/PID/status: "Key:" (with its
+ * leading "\n") and the number after it, in base */
 int dump_status_field(const char *status, const char *key, int base,
 		      unsigned long *val) __must_check;
 /* umask, no_new_privs, ids and groups of p (what the fuzzer feeds) */
 int dump_status_info(const char *s, struct img_proc *p) __must_check;
+/* the POSIX timers of pid (for messages) from /proc/PID/timers, added to
+ * s; on error s may hold the ones before */
+int dump_timers_info(const char *buf, pid_t pid, struct img_pstate *s)
+	__must_check;
 int dump_collect_threads(struct dump_ctx *c) __must_check;
 int dump_collect_sigacts(struct dump_ctx *c) __must_check;
 void dump_free_process(struct img_process *p);

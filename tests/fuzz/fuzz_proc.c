@@ -1,6 +1,6 @@
 /*
  * fuzz_proc: libFuzzer entry for the text parsers of /proc: smaps (with
- * VmFlags), stat, status, and the fdinfo of each fd kind ckpt reads (eventfd,
+ * VmFlags), stat, status, timers, and the fdinfo of each fd kind ckpt reads (eventfd,
  * signalfd, epoll, inotify, and the lock: lines of any fd). Each input is
  * given to every parser, through the same functions that parse what ckpt
  * read from /proc, so that seeds need no tag saying which file they are.
@@ -68,11 +68,15 @@ static void kfds(const char *text)
 
 static void status(const char *text)
 {
+	struct img_pstate ps = { 0 };
 	struct img_proc p = { 0 };
 
 	if (dump_status_info(text, &p))
 		errno = 0;
 	free(p.groups);
+	if (dump_timers_info(text, 1, &ps))
+		errno = 0;
+	free(ps.timers);
 }
 
 static void locks(const char *text)

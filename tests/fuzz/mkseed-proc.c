@@ -1,7 +1,8 @@
 /*
  * mkseed-proc: writes fuzz_proc's seeds into the directory given: real
  * /proc files of this machine, read at build time (git holds none). Our
- * own smaps, stat and status, and the fdinfo of one fd of each kind that
+ * own smaps, stat, status and timers (of a timer of each kind of
+ * notification), and the fdinfo of one fd of each kind that
  * ckpt parses: eventfd, signalfd, epoll, inotify, and a file holding a
  * POSIX, an OFD and a flock lock.
  */
@@ -12,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,24 @@ static int locked_file(void)
 	return fd;
 }
 
+/* POSIX timers notifying by a signal, to a thread, and not at all */
+static void timers(void)
+{
+	struct sigevent sig = { .sigev_notify = SIGEV_SIGNAL,
+				.sigev_signo = SIGUSR2,
+				.sigev_value.sival_ptr = &sig };
+	struct sigevent tid = { .sigev_notify = SIGEV_THREAD_ID,
+				.sigev_signo = SIGRTMIN,
+				._sigev_un._tid = getpid() };
+	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	timer_t t;
+
+	if (timer_create(CLOCK_MONOTONIC, &sig, &t) ||
+	    timer_create(CLOCK_REALTIME, &tid, &t) ||
+	    timer_create(CLOCK_PROCESS_CPUTIME_ID, &none, &t))
+		perror("timer_create");
+}
+
 int main(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 };
@@ -97,7 +117,9 @@ int main(int argc, char **argv)
 	if (in >= 0)
 		inotify_add_watch(in, dir, IN_CREATE | IN_DELETE);
 	lk = locked_file();
+	timers();
 	if (copy("smaps", "smaps") || copy("stat", "stat") ||
+	    copy("timers", "timers") ||
 	    copy("status", "status") || copy("mountinfo", "mountinfo") ||
 	    copy_fdinfo(efd, "fdinfo-eventfd") ||
 	    copy_fdinfo(signalfd(-1, &set, SFD_CLOEXEC), "fdinfo-signalfd") ||

@@ -1,6 +1,6 @@
 /*
  * check_dump: the /proc text parsers of the dumper (fdinfo in
- * ckpt/dump-kfds.c and ckpt/dump-locks.c, status in ckpt/dump-status.c),
+ * ckpt/dump-kfds.c and ckpt/dump-locks.c, status and timers in ckpt/dump-proctext.c),
  * given the text as /proc would show it: what each
  * keeps, and the inputs that fuzz_proc found breaking them (each case
  * names its finding).
@@ -91,6 +91,23 @@ START_TEST(test_status)
 }
 END_TEST
 
+START_TEST(test_timers)
+{
+	struct img_pstate ps = { 0 };
+
+	ck_assert_int_eq(dump_timers_info("ID: 5\nsignal: 10/00000000000000ff\n"
+		"notify: signal/pid.9\nClockID: 1\n"
+		"ID: 2\nsignal: 34/0000000000000000\n"
+		"notify: signal/tid.9\nClockID: 0\n", 9, &ps), 0);
+	ck_assert_uint_eq(ps.nr_timers, 2);
+	ck_assert_int_eq(ps.timers[0].id, 2);
+	ck_assert_uint_eq(ps.timers[0].tid, 9);
+	ck_assert_uint_eq(ps.timers[1].sigval, 0xff);
+	ck_assert_int_eq(dump_timers_info("ID: x\n", 9, &ps), -1);
+	free(ps.timers);
+}
+END_TEST
+
 static Suite *dump_suite(void)
 {
 	Suite *s = suite_create("dump");
@@ -102,6 +119,7 @@ static Suite *dump_suite(void)
 	tcase_add_test(tc, test_locks);
 	tc = unit_tcase(s, "status", 10);
 	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_timers);
 	return s;
 }
 
