@@ -309,15 +309,14 @@ static int dump_epoll(struct dump_tree *t, struct dump_file *df,
 static int open_mount(dev_t dev, int *from)
 {
 	char line[PATH_MAX + 256], mnt[PATH_MAX];
-	unsigned int maj, min;
 	int n = 0, fd = -1;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
+	dev_t d;
 
 	if (!f)
 		return -1;
 	while (fd < 0 && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min,
-			   mnt) != 3 || makedev(maj, min) != dev)
+		if (dump_mountinfo_line(line, &d, mnt) || d != dev)
 			continue;
 		if (n++ < *from)
 			continue;

@@ -143,6 +143,10 @@ int dump_status_info(const char *s, struct img_proc *p) __must_check;
  * s; on error s may hold the ones before */
 int dump_timers_info(const char *buf, pid_t pid, struct img_pstate *s)
 	__must_check;
+/* the device and mount point (mnt: PATH_MAX bytes) of a line of
+ * /proc/PID/mountinfo */
+int dump_mountinfo_line(const char *line, dev_t *dev, char *mnt)
+	__must_check;
 int dump_collect_threads(struct dump_ctx *c) __must_check;
 int dump_collect_sigacts(struct dump_ctx *c) __must_check;
 void dump_free_process(struct img_process *p);

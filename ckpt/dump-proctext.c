@@ -2,9 +2,11 @@
  * The text of /proc files the dumper parses, apart from the code that
  * reads them (dump-task.c, dump-timers.c) so that fuzz_proc links the
  * parsers alone: status (the fields the dumper keeps: umask,
- * no_new_privs, the ids and groups; and any one numeric field) and
- * timers (one img_timer per "ID:" block).
+ * no_new_privs, the ids and groups; and any one numeric field), timers
+ * (one img_timer per "ID:" block) and a line of mountinfo.
  */
+#include <sys/sysmacros.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,5 +150,19 @@ int dump_timers_info(const char *buf, pid_t pid, struct img_pstate *s)
 	/* the kernel lists the newest first */
 	if (s->nr_timers)
 		qsort(s->timers, s->nr_timers, sizeof(*t), cmp_timer);
+	return 0;
+}
+
+/* ---- mountinfo ---------------------------------------------------------- */
+
+/* "36 35 98:0 /root /mnt rw,... - ext3 /dev/root rw": 98:0, /mnt */
+int dump_mountinfo_line(const char *line, dev_t *dev, char *mnt)
+{
+	unsigned int maj, min;
+
+	_Static_assert(PATH_MAX == 4096, "the %4095s below");
+	if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+		return -1;
+	*dev = makedev(maj, min);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz_proc: libFuzzer entry for the text parsers of /proc: smaps (with
- * VmFlags), stat, status, timers, and the fdinfo of each fd kind ckpt reads (eventfd,
+ * VmFlags), stat, status, timers, mountinfo, and the fdinfo of each fd kind ckpt reads (eventfd,
  * signalfd, epoll, inotify, and the lock: lines of any fd). Each input is
  * given to every parser, through the same functions that parse what ckpt
  * read from /proc, so that seeds need no tag saying which file they are.
@@ -11,6 +11,7 @@
  */
 #include <sys/epoll.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,6 +80,18 @@ static void status(const char *text)
 	free(ps.timers);
 }
 
+/* line by line, as open_mount reads it */
+static void mountinfo(const char *text)
+{
+	char mnt[PATH_MAX];
+	const char *p;
+	dev_t dev;
+
+	for (p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (dump_mountinfo_line(p, &dev, mnt))
+			errno = 0;
+}
+
 static void locks(const char *text)
 {
 	struct img_fd f = { .fd = 3, .type = IMG_FD_FILE };
@@ -107,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!proc_parse_stat_buf(text, &st))
 		errno = 0;
 	status(text);
+	mountinfo(text);
 	kfds(text);
 	locks(text);
 	/* last: it cuts the text up */

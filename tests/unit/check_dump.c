@@ -1,11 +1,13 @@
 /*
  * check_dump: the /proc text parsers of the dumper (fdinfo in
- * ckpt/dump-kfds.c and ckpt/dump-locks.c, status and timers in ckpt/dump-proctext.c),
- * given the text as /proc would show it: what each
- * keeps, and the inputs that fuzz_proc found breaking them (each case
- * names its finding).
+ * ckpt/dump-kfds.c and ckpt/dump-locks.c; status, timers and mountinfo
+ * in ckpt/dump-proctext.c), given the text as /proc would show it: what
+ * each keeps, and the inputs that fuzz_proc found breaking them (each
+ * case names its finding).
  */
+#include <sys/sysmacros.h>
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,6 +110,20 @@ START_TEST(test_timers)
 }
 END_TEST
 
+START_TEST(test_mountinfo)
+{
+	char mnt[PATH_MAX];
+	dev_t dev;
+
+	ck_assert_int_eq(dump_mountinfo_line("36 35 98:3 /root /mnt rw - "
+			 "ext3 /dev/root rw\n", &dev, mnt), 0);
+	ck_assert_uint_eq(dev, makedev(98, 3));
+	ck_assert_str_eq(mnt, "/mnt");
+	ck_assert_int_eq(dump_mountinfo_line("36 35 98 /root\n", &dev, mnt),
+			 -1);
+}
+END_TEST
+
 static Suite *dump_suite(void)
 {
 	Suite *s = suite_create("dump");
@@ -120,6 +136,7 @@ static Suite *dump_suite(void)
 	tc = unit_tcase(s, "status", 10);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_timers);
+	tcase_add_test(tc, test_mountinfo);
 	return s;
 }
 
