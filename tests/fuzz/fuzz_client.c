@@ -9,6 +9,7 @@
  * session (the seeds) passes the handshake.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <pthread.h>
@@ -55,6 +56,9 @@ static int setup(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	/* a stage that fails before it dials must not leave the replay
+	 * waiting for it for ever */
+	struct timeval wait = { .tv_sec = 10 };
 	socklen_t len = sizeof(a);
 	int fd;
 
@@ -67,7 +71,9 @@ static int setup(void)
 		abort();
 	atexit(remove_key);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait,
+				 sizeof(wait)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    listen(fd, 4) || getsockname(fd, (struct sockaddr *)&a, &len))
 		abort();
 	snprintf(source, sizeof(source), "tcp://127.0.0.1:%d/fuzz",
