@@ -6,7 +6,7 @@
 #   make lint       style checks;     make man-lint: mandoc -T lint
 #   make demo       run a program, checkpoint, kill, restore it
 #   make bench      benchmarks (ratios, not tests)
-#   make fuzz       fuzz the image reader with libFuzzer (FUZZ_SECONDS=60)
+#   make fuzz       fuzz every reader with libFuzzer (FUZZ_SECONDS=60 each)
 #   make fault      ckpt, restore killed at FAULT_RUNS random moments each
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -186,6 +186,12 @@ $(B)/tests/check_restore: $(B)/tests/check_restore.o $(B)/restore/check.o \
 			  $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
+# the dumper's /proc text parsers are not in the core library
+$(B)/tests/check_dump: $(B)/tests/check_dump.o $(B)/ckpt/dump-kfds.o \
+		       $(B)/ckpt/dump-locks.o $(B)/ckpt/dump-proctext.o \
+		       $(CORE_LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
 # Workloads are test programs, not project code: plain flags, -pthread.
 WL_CFLAGS := -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -pthread
 $(B)/tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h
@@ -220,27 +226,71 @@ asan:
 
 # ---- fuzzing -------------------------------------------------------------
 
+# Every reader of untrusted bytes has a libFuzzer target (tests/fuzz/):
+#   image   the image reader
+#   proc    the /proc text parsers: smaps, stat, fdinfo of each fd kind
+#   stream  the read side of the pipeline: zstd and encrypt filters
+#   serve   ckpt serve's side of tcp://: handshake, request, frames
+#   client  the tcp stage's side of tcp://, reading an image
+# Each runs FUZZ_SECONDS; the seeds are made at build time by the real
+# writers and from this machine's /proc (git holds no binaries).
 FUZZ_SECONDS ?= 60
-# only arch's crc32c.c: the rest of arch/ is not needed by the reader
+FUZZ_TARGETS := image proc stream serve client
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -iquote . -D_GNU_SOURCE \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# only arch's crc32c.c: the rest of arch/ is not needed by the readers
 FUZZ_SRC := $(wildcard util/*.c image/*.c) arch/$(ARCH)/crc32c.c
-$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_SRC)
-	@mkdir -p $(@D)
-	$(Q)clang -std=gnu11 -g -O1 -iquote . -D_GNU_SOURCE \
-	  -fsanitize=fuzzer,address,undefined -o $@ $^
+FUZZ_NET := tests/fuzz/fuzz.c plugins/net.c
+FUZZ_PIPE := tests/fuzz/fuzz.c $(wildcard plugins/*.c)
+FUZZ_DEPS_image :=
+FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-proctext.c
+FUZZ_DEPS_stream := $(FUZZ_PIPE)
+FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c
+FUZZ_DEPS_client := $(FUZZ_PIPE)
+FUZZ_LIBS := $(shell pkg-config --libs libzstd libsodium 2>/dev/null) \
+	     -ldl -pthread
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 
-# seed images made by the real writer, so that git holds no binaries
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(FUZZ_SRC) \
+		  $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_LIBS)
+
+# the seed makers are ordinary programs, built as the project is
 $(B)/fuzz/mkseed: tests/fuzz/mkseed.c $(FUZZ_SRC)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -o $@ $^
+$(B)/fuzz/mkseed-proc: tests/fuzz/mkseed-proc.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(WARN) -g -D_GNU_SOURCE -o $@ $^
+$(B)/fuzz/mkseed-wire: tests/fuzz/mkseed-wire.c tests/fuzz/fuzz.c \
+		       $(B)/serve/serve-conn.o $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -pthread \
+	  -o $@ $^ $(PKG_LIBS) -ldl
 
-$(B)/fuzz/seeds: $(B)/fuzz/mkseed
-	@rm -rf $@ && mkdir -p $@
-	$(Q)$(B)/fuzz/mkseed $@
+# one directory of seeds per target, remade on each run (/proc changes)
+fuzz-seeds: $(B)/fuzz/mkseed $(B)/fuzz/mkseed-proc $(B)/fuzz/mkseed-wire
+	@rm -rf $(B)/fuzz/seeds && mkdir -p \
+	  $(FUZZ_TARGETS:%=$(B)/fuzz/seeds/%)
+	$(Q)$(B)/fuzz/mkseed $(B)/fuzz/seeds/image
+	$(Q)$(B)/fuzz/mkseed-proc $(B)/fuzz/seeds/proc
+	$(Q)$(B)/fuzz/mkseed-wire $(B)/fuzz/seeds/image/rich.ckpt \
+	  $(B)/fuzz/seeds/stream $(B)/fuzz/seeds/serve $(B)/fuzz/seeds/client
 
-fuzz: $(B)/fuzz/fuzz_image $(B)/fuzz/seeds
-	@mkdir -p $(B)/fuzz/corpus
-	$(B)/fuzz/fuzz_image -max_total_time=$(FUZZ_SECONDS) \
-	  $(B)/fuzz/corpus $(B)/fuzz/seeds
+fuzz-build: $(FUZZ_BIN) fuzz-seeds
+
+# the list, for tests/integration/t-fuzz.sh
+fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(B)/fuzz/corpus/$$t && \
+	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    $(B)/fuzz/corpus/$$t $(B)/fuzz/seeds/$$t || exit 1; done
 
 # ---- lint, man, bench, install --------------------------------------------
 
@@ -290,7 +340,8 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all demo depcheck check check-unit check-integration fault asan fuzz lint \
+.PHONY: all demo depcheck check check-unit check-integration fault asan fuzz \
+	fuzz-build fuzz-seeds fuzz-targets lint \
 	man-lint bench deps install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -309,15 +309,14 @@ static int dump_epoll(struct dump_tree *t, struct dump_file *df,
 static int open_mount(dev_t dev, int *from)
 {
 	char line[PATH_MAX + 256], mnt[PATH_MAX];
-	unsigned int maj, min;
 	int n = 0, fd = -1;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
+	dev_t d;
 
 	if (!f)
 		return -1;
 	while (fd < 0 && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min,
-			   mnt) != 3 || makedev(maj, min) != dev)
+		if (dump_mountinfo_line(line, &d, mnt) || d != dev)
 			continue;
 		if (n++ < *from)
 			continue;
@@ -449,22 +448,20 @@ static int dump_inotify(struct dump_file *df, const char *info)
 			return -1;
 		p += 11;
 	}
-	qsort(df->f.in.w, df->f.in.nr, sizeof(*df->f.in.w), cmp_wd);
+	/* an inotify fd may watch nothing: w is NULL, which qsort may not
+	 * be given */
+	if (df->f.in.nr)
+		qsort(df->f.in.w, df->f.in.nr, sizeof(*df->f.in.w), cmp_wd);
 	return 0;
 }
 
 /* ---- all of them -------------------------------------------------------- */
 
-static int dump_kfd(struct dump_tree *t, struct dump_file *df)
+int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
+		  const char *info)
 {
-	char *info;
 	int ret = -1;
 
-	if (df->f.kind == IMG_FILE_TIMERFD)
-		return dump_timerfd(df);
-	info = fdinfo(df);
-	if (!info)
-		return -1;
 	switch (df->f.kind) {
 	case IMG_FILE_EVENTFD:
 		ret = dump_eventfd(df, info);
@@ -479,7 +476,23 @@ static int dump_kfd(struct dump_tree *t, struct dump_file *df)
 		ret = dump_inotify(df, info);
 		break;
 	}
+	return ret;
+}
+
+static int dump_kfd(struct dump_tree *t, struct dump_file *df)
+{
+	char *info;
+	int ret, saved;
+
+	if (df->f.kind == IMG_FILE_TIMERFD)
+		return dump_timerfd(df);
+	info = fdinfo(df);
+	if (!info)
+		return -1;
+	ret = dump_kfd_info(t, df, info);
+	saved = errno;
 	free(info);
+	errno = saved;
 	return ret;
 }
 

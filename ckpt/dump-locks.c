@@ -71,16 +71,13 @@ static int parse_lock(const char *s, struct img_lock *l, char *why,
 	return 0;
 }
 
-static int locks_of_fd(struct dump_ctx *c, struct img_fd *f)
+int dump_locks_info(struct dump_ctx *c, struct img_fd *f, const char *s)
 {
-	char path[64], why[160], *s, *p, *nl;
+	char why[160];
+	const char *p, *nl;
 	struct img_lock l;
 	int ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", c->pid, f->fd);
-	s = read_file_str(path, NULL);
-	if (!s)
-		return errno == ENOENT ? 0 : -1;
 	for (p = strstr(s, "\nlock:"); p && !ret; p = nl) {
 		nl = strstr(p + 1, "\nlock:");
 		memset(&l, 0, sizeof(l));
@@ -96,7 +93,22 @@ static int locks_of_fd(struct dump_ctx *c, struct img_fd *f)
 			ret = -1;
 		}
 	}
+	return ret;
+}
+
+static int locks_of_fd(struct dump_ctx *c, struct img_fd *f)
+{
+	char path[64], *s;
+	int ret, saved;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", c->pid, f->fd);
+	s = read_file_str(path, NULL);
+	if (!s)
+		return errno == ENOENT ? 0 : -1;
+	ret = dump_locks_info(c, f, s);
+	saved = errno;
 	free(s);
+	errno = saved;
 	return ret;
 }
 

@@ -114,6 +114,9 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
  * unknown lock is refused, naming the fd */
 int dump_collect_locks(struct dump_ctx *c) __must_check;
 int dump_write_locks(struct dump_ctx *c) __must_check;
+/* The locks of fd f from the text of its fdinfo (what the fuzzer feeds) */
+int dump_locks_info(struct dump_ctx *c, struct img_fd *f, const char *s)
+	__must_check;
 
 /* dump-pstate.c: prctl and /proc state, the group stop, the parent's
  * view of it; a process traced by another is refused */
@@ -129,6 +132,21 @@ int dump_collect_timers(struct dump_ctx *c) __must_check;
 /* dump-task.c */
 int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;
+
+/* dump-proctext.c: the text of /proc/PID/status: "Key:" (with its
+ * leading "\n") and the number after it, in base */
+int dump_status_field(const char *status, const char *key, int base,
+		      unsigned long *val) __must_check;
+/* umask, no_new_privs, ids and groups of p (what the fuzzer feeds) */
+int dump_status_info(const char *s, struct img_proc *p) __must_check;
+/* the POSIX timers of pid (for messages) from /proc/PID/timers, added to
+ * s; on error s may hold the ones before */
+int dump_timers_info(const char *buf, pid_t pid, struct img_pstate *s)
+	__must_check;
+/* the device and mount point (mnt: PATH_MAX bytes) of a line of
+ * /proc/PID/mountinfo */
+int dump_mountinfo_line(const char *line, dev_t *dev, char *mnt)
+	__must_check;
 int dump_collect_threads(struct dump_ctx *c) __must_check;
 int dump_collect_sigacts(struct dump_ctx *c) __must_check;
 void dump_free_process(struct img_process *p);
@@ -213,6 +231,9 @@ int dump_netlink_probe(struct dump_file *df, int sk) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;
+/* The fields of df (not a timerfd) from the text of its fdinfo */
+int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
+		  const char *info) __must_check;
 int dump_is_zombie(pid_t pid, struct proc_stat *st);
 int dump_zombie(pid_t pid, struct img_proc *p) __must_check;
 

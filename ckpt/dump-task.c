@@ -42,78 +42,16 @@ static char *read_link(pid_t pid, const char *what)
 	return strdup(buf);
 }
 
-/* "Key:\tvalue..." from /proc/PID/status; first number in base */
-static int status_field(const char *status, const char *key, int base,
-			unsigned long *val)
-{
-	const char *p = strstr(status, key);
-
-	if (!p)
-		return -1;
-	*val = strtoul(p + strlen(key), NULL, base);
-	return 0;
-}
-
-/* "Uid:\treal\teffective\tsaved\tfs" */
-static int parse_ids(const char *status, const char *key, uint32_t *r,
-		     uint32_t *e, uint32_t *s)
-{
-	const char *p = strstr(status, key);
-	unsigned int a, b, c;
-
-	if (!p || sscanf(p + strlen(key), "%u %u %u", &a, &b, &c) != 3)
-		return -1;
-	*r = a;
-	*e = b;
-	*s = c;
-	return 0;
-}
-
-/* "Groups:\t1 2 3 \n" */
-static int parse_groups(const char *status, struct img_proc *p)
-{
-	const char *s = strstr(status, "\nGroups:");
-	uint32_t *g;
-	char *end;
-
-	if (!s)
-		return -1;
-	s += 8;
-	for (;;) {
-		unsigned long v = strtoul(s, &end, 10);
-
-		if (end == s || p->nr_groups >= IMG_MAX_GROUPS)
-			return 0;
-		g = realloc(p->groups, (p->nr_groups + 1) * sizeof(*g));
-		if (!g)
-			return -1;
-		p->groups = g;
-		g[p->nr_groups++] = v;
-		s = end;
-	}
-}
-
 static int collect_status(struct dump_ctx *c, struct img_proc *p)
 {
 	char path[64], *s;
-	unsigned long v;
-	int ret = -1;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
 	s = read_file_str(path, NULL);
 	if (!s)
 		return -1;
-	if (status_field(s, "\nUmask:", 8, &v))
-		goto out;
-	p->umask = v;
-	if (!status_field(s, "\nNoNewPrivs:", 10, &v))
-		p->no_new_privs = !!v;
-	if (parse_ids(s, "\nUid:", &p->uid, &p->euid, &p->suid) ||
-	    parse_ids(s, "\nGid:", &p->gid, &p->egid, &p->sgid) ||
-	    parse_groups(s, p))
-		goto out;
-	ret = 0;
-out:
+	ret = dump_status_info(s, p);
 	free(s);
 	return ret;
 }
@@ -189,7 +127,7 @@ int dump_check_supported(struct dump_ctx *c)
 	s = read_file_str(path, NULL);
 	if (!s)
 		return -1;
-	if (!status_field(s, "\nSeccomp:", 10, &mode) && mode) {
+	if (!dump_status_field(s, "\nSeccomp:", 10, &mode) && mode) {
 		pr_err("can't dump %d: it runs under seccomp (mode %lu), which is not supported yet",
 		       c->pid, mode);
 		ret = -1;
@@ -336,7 +274,7 @@ static int collect_caps(struct dump_ctx *c, struct img_thread *t)
 	if (!s)
 		return -1;
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (status_field(s, keys[i], 16, &v)) {
+		if (dump_status_field(s, keys[i], 16, &v)) {
 			errno = ENODATA;
 			ret = -1;
 			break;

@@ -29,84 +29,20 @@
 
 #define NS	1000000000ull
 
-static int parse_notify(const char *how, const char *kind, int id,
-			struct img_timer *t)
-{
-	if (!strcmp(how, "signal"))
-		t->notify = IMG_SIGEV_SIGNAL;
-	else if (!strcmp(how, "none"))
-		t->notify = IMG_SIGEV_NONE;
-	else if (!strcmp(how, "thread"))
-		t->notify = IMG_SIGEV_THREAD;
-	else
-		return -1;
-	if (!strcmp(kind, "tid")) {
-		t->notify |= IMG_SIGEV_THREAD_ID;
-		t->tid = id;
-	}
-	return 0;
-}
-
-/* One "ID:" block of /proc/PID/timers (fs/proc/base.c, show_timer). */
-static int parse_timer(const char *p, struct img_timer *t)
-{
-	char how[16], kind[8];
-	unsigned long long val;
-	int id, n;
-
-	memset(t, 0, sizeof(*t));
-	if (sscanf(p, "ID: %d\nsignal: %u/%llx\nnotify: %15[a-z]/%7[a-z].%d\nClockID: %d%n",
-		   &t->id, &t->signo, &val, how, kind, &id, &t->clockid,
-		   &n) != 7)
-		return -1;
-	t->sigval = val;
-	return parse_notify(how, kind, id, t);
-}
-
-static int cmp_timer(const void *a, const void *b)
-{
-	const struct img_timer *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
 static int parse_timers(pid_t pid, struct img_pstate *s)
 {
-	char path[64], *buf, *p;
-	struct img_timer *t;
+	char path[64], *buf;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
 	buf = read_file_str(path, NULL);
 	if (!buf)
 		return -1;
-	/* "ID: " starts a line ("ClockID: " ends the block) */
-	for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "") {
-		if (strncmp(p, "ID: ", 4))
-			continue;
-		if (s->nr_timers >= IMG_MAX_TIMERS) {
-			pr_err("can't dump %d: more than %u POSIX timers",
-			       pid, IMG_MAX_TIMERS);
-			goto err;
-		}
-		t = realloc(s->timers, (s->nr_timers + 1) * sizeof(*t));
-		if (!t)
-			goto err;
-		s->timers = t;
-		if (parse_timer(p, &t[s->nr_timers])) {
-			pr_err("can't parse the timers of %d", pid);
-			goto err;
-		}
-		s->nr_timers++;
-	}
+	ret = dump_timers_info(buf, pid, s);
 	free(buf);
-	/* the kernel lists the newest first */
-	if (s->nr_timers)
-		qsort(s->timers, s->nr_timers, sizeof(*t), cmp_timer);
-	return 0;
-err:
-	free(buf);
-	errno = EOPNOTSUPP;
-	return -1;
+	if (ret)
+		errno = EOPNOTSUPP;
+	return ret;
 }
 
 /* timer_gettime() in thread ti: time left and interval, in ns. */

@@ -86,16 +86,12 @@ static int is_map_line(const char *line)
 	return p != line && *p == '-';
 }
 
-int proc_parse_maps(pid_t pid, struct proc_map **out)
+int proc_parse_maps_buf(char *buf, struct proc_map **out)
 {
-	char path[64], *buf, *line, *save = NULL;
+	char *line, *save = NULL;
 	struct proc_map *maps = NULL, *nm;
 	int n = 0, cap = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
-	buf = read_file_str(path, NULL);
-	if (!buf)
-		return -1;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (is_map_line(line)) {
@@ -113,14 +109,28 @@ int proc_parse_maps(pid_t pid, struct proc_map **out)
 			maps[n - 1].vmflags = parse_vmflags(line + 8);
 		}
 	}
-	free(buf);
 	*out = maps;
 	return n;
 err:
-	free(buf);
 	proc_free_maps(maps, n);
 	errno = EINVAL;
 	return -1;
+}
+
+int proc_parse_maps(pid_t pid, struct proc_map **out)
+{
+	char path[64], *buf;
+	int n, saved;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return -1;
+	n = proc_parse_maps_buf(buf, out);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return n;
 }
 
 void proc_free_maps(struct proc_map *m, int n)
@@ -132,16 +142,12 @@ void proc_free_maps(struct proc_map *m, int n)
 	free(m);
 }
 
-int proc_parse_stat(pid_t pid, struct proc_stat *st)
+int proc_parse_stat_buf(const char *buf, struct proc_stat *st)
 {
-	char path[64], *buf, *p, *end;
+	const char *p, *end;
 	unsigned long long v[53];
 	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	buf = read_file_str(path, NULL);
-	if (!buf)
-		return -1;
 	memset(st, 0, sizeof(*st));
 	/* comm may hold spaces and parentheses: it ends at the last ')' */
 	p = strchr(buf, '(');
@@ -178,12 +184,26 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	st->env_end = v[51];
 	st->exit_code = v[52];
 	st->exit_signal = v[38];
-	free(buf);
 	return 0;
 bad:
-	free(buf);
 	errno = EINVAL;
 	return -1;
+}
+
+int proc_parse_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], *buf;
+	int rc, saved;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return -1;
+	rc = proc_parse_stat_buf(buf, st);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return rc;
 }
 
 static int cmp_pid(const void *a, const void *b)

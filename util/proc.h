@@ -39,6 +39,9 @@ struct proc_map {
 /* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
 int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;
 void proc_free_maps(struct proc_map *m, int n);
+/* The same from the text of an smaps file (cut up in place): what
+ * proc_parse_maps reads, and what the fuzzer feeds. */
+int proc_parse_maps_buf(char *buf, struct proc_map **out) __must_check;
 
 struct proc_stat {
 	char state;
@@ -56,6 +59,8 @@ struct proc_stat {
 };
 
 int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;
+/* The same from the text of a stat file. */
+int proc_parse_stat_buf(const char *buf, struct proc_stat *st) __must_check;
 /* Thread ids from /proc/PID/task. Returns the count or -1. */
 int proc_list_tasks(pid_t pid, pid_t **out) __must_check;
 
