@@ -8,7 +8,8 @@
 
 /* One authenticated-or-refused client on fd; runs in its own child.
  * peer names it in the log; a client that stalls for timeout seconds
- * (serve-conn.c) is cut. Never returns an error: it logs. */
+ * (serve-conn.c) is cut, never with timeout 0 (the fuzzers). Never
+ * returns an error: it logs. */
 void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
 		const char *peer, unsigned int timeout);
 

@@ -80,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (send(sv[1], data, size, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		errno = 0;
 	shutdown(sv[1], SHUT_WR);
-	serve_conn(sv[0], dirfd, fuzz_key, "fuzz");
+	/* timeout 0: no alarm, which would end the fuzzer */
+	serve_conn(sv[0], dirfd, fuzz_key, "fuzz", 0);
 	close(sv[0]);
 	close(sv[1]);
 	empty_dir(dirfd);

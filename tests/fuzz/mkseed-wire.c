@@ -102,7 +102,7 @@ static void *server(void *arg)
 {
 	struct session *s = arg;
 
-	serve_conn(s->srv, s->dirfd, fuzz_key, "seed");
+	serve_conn(s->srv, s->dirfd, fuzz_key, "seed", 0);
 	close(s->srv);
 	return NULL;
 }
