@@ -126,8 +126,14 @@ int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
 /* dump-timers.c: POSIX timers, once the threads' signals are read */
 int dump_collect_timers(struct dump_ctx *c) __must_check;
 
+/* dump-seccomp.c: filters let our remote calls through, then are read */
+int dump_seccomp_suspend(struct dump_ctx *c) __must_check;
+int dump_collect_seccomp(struct dump_ctx *c) __must_check;
+
 /* dump-task.c */
-int dump_check_supported(struct dump_ctx *c) __must_check;
+/* "Key:\tvalue..." from /proc/PID/status; the first number in base */
+int dump_status_field(const char *status, const char *key, int base,
+		      unsigned long *val) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;
 int dump_collect_threads(struct dump_ctx *c) __must_check;
 int dump_collect_sigacts(struct dump_ctx *c) __must_check;

@@ -43,7 +43,7 @@ static char *read_link(pid_t pid, const char *what)
 }
 
 /* "Key:\tvalue..." from /proc/PID/status; first number in base */
-static int status_field(const char *status, const char *key, int base,
+int dump_status_field(const char *status, const char *key, int base,
 			unsigned long *val)
 {
 	const char *p = strstr(status, key);
@@ -103,10 +103,10 @@ static int collect_status(struct dump_ctx *c, struct img_proc *p)
 	s = read_file_str(path, NULL);
 	if (!s)
 		return -1;
-	if (status_field(s, "\nUmask:", 8, &v))
+	if (dump_status_field(s, "\nUmask:", 8, &v))
 		goto out;
 	p->umask = v;
-	if (!status_field(s, "\nNoNewPrivs:", 10, &v))
+	if (!dump_status_field(s, "\nNoNewPrivs:", 10, &v))
 		p->no_new_privs = !!v;
 	if (parse_ids(s, "\nUid:", &p->uid, &p->euid, &p->suid) ||
 	    parse_ids(s, "\nGid:", &p->gid, &p->egid, &p->sgid) ||
@@ -173,31 +173,6 @@ static int collect_personality(struct dump_ctx *c, struct img_proc *p)
 	p->personality = strtoul(s, NULL, 16);
 	free(s);
 	return 0;
-}
-
-/*
- * What the restorer cannot give back yet is refused, never dropped: a
- * process that lost its seccomp sandbox would run on wrong.
- */
-int dump_check_supported(struct dump_ctx *c)
-{
-	char path[64], *s;
-	unsigned long mode = 0;
-	int ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
-	s = read_file_str(path, NULL);
-	if (!s)
-		return -1;
-	if (!status_field(s, "\nSeccomp:", 10, &mode) && mode) {
-		pr_err("can't dump %d: it runs under seccomp (mode %lu), which is not supported yet",
-		       c->pid, mode);
-		ret = -1;
-	}
-	free(s);
-	if (ret)
-		errno = EOPNOTSUPP;
-	return ret;
 }
 
 /* getitimer() in the target, for each of the three timers */
@@ -336,7 +311,7 @@ static int collect_caps(struct dump_ctx *c, struct img_thread *t)
 	if (!s)
 		return -1;
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (status_field(s, keys[i], 16, &v)) {
+		if (dump_status_field(s, keys[i], 16, &v)) {
 			errno = ENODATA;
 			ret = -1;
 			break;
@@ -463,6 +438,7 @@ void dump_free_process(struct img_process *p)
 		free(p->threads[i].regs);
 		free(p->threads[i].xstate);
 		free(p->threads[i].siginfo);
+		img_seccomp_free(&p->threads[i].seccomp);
 	}
 	free(p->threads);
 	for (i = 0; i < p->nr_vmas; i++)

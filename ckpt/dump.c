@@ -146,7 +146,7 @@ static int write_records(struct dump_ctx *c)
 static int collect(struct dump_ctx *c)
 {
 	c->leader = inject_leader(c->ip);
-	if (dump_check_supported(c))
+	if (dump_seccomp_suspend(c))
 		return -1;
 	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
 	if (c->nr_maps < 0) {
@@ -163,6 +163,7 @@ static int collect(struct dump_ctx *c)
 	}
 	/* each says what failed */
 	if (dump_collect_pstate(c) || dump_collect_threads(c) ||
+	    dump_collect_seccomp(c) ||
 	    dump_collect_timers(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_locks(c) ||
 	    dump_ghost_proc(c) || dump_collect_vmas(c))
