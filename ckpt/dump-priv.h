@@ -182,7 +182,11 @@ struct dump_tree {
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
+/* Is pid a process (or zombie) of the tree? */
+int dump_tree_has(const struct dump_tree *t, pid_t pid);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-share.c: tables, fs contexts, address spaces shared between tasks */
+int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
 

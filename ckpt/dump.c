@@ -187,7 +187,8 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
-	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
+	if (dump_tree_check_shared(t) ||
+	    dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
@@ -210,16 +211,6 @@ static enum dump_result seize(struct dump_ctx *c)
 	}
 	pr_perror("can't seize %d", c->pid);
 	return DUMP_ENOTARGET;
-}
-
-static int tree_has(const struct dump_tree *t, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid == pid)
-			return 1;
-	return 0;
 }
 
 static int tree_add(struct dump_tree *t, const struct dump_opts *o,
@@ -310,7 +301,7 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 		for (i = 0; o->tree && i < t->n; i++) {
 			nk = dump_children_of(t->procs[i].pid, &kids);
 			for (k = 0; k < nk; k++) {
-				if (tree_has(t, kids[k]))
+				if (dump_tree_has(t, kids[k]))
 					continue;
 				if (seize_child(t, o, w, kids[k]) < 0) {
 					free(kids);
