@@ -168,7 +168,17 @@ struct img_pstate {
 	/* the signal its parent gets when it exits (clone(2)), 0 for none;
 	 * also in a ZOMBIE record */
 	uint32_t exit_signal;
+	uint32_t membarrier;	/* IMG_MEMBARRIER_*: its registrations */
 };
+
+/* img_pstate.membarrier: the membarrier(2) commands that registered the
+ * process (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, ..._SYNC_CORE,
+ * ..._RSEQ), by their own bits */
+#define IMG_MEMBARRIER_PRIVATE		(1u << 4)
+#define IMG_MEMBARRIER_SYNC_CORE	(1u << 6)
+#define IMG_MEMBARRIER_RSEQ		(1u << 8)
+#define IMG_MEMBARRIER_ALL	(IMG_MEMBARRIER_PRIVATE | \
+				 IMG_MEMBARRIER_SYNC_CORE | IMG_MEMBARRIER_RSEQ)
 
 /* Per-thread kernel state that prctl() tells (codec-task.c). */
 struct img_tstate {

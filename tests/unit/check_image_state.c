@@ -35,6 +35,8 @@ START_TEST(test_pstate_roundtrip)
 	ck_assert_uint_eq(s->thp_disable, 3);
 	ck_assert_int_eq(s->oom_score_adj, -17);
 	ck_assert_uint_eq(s->loginuid, 4321);
+	ck_assert_uint_eq(s->membarrier,
+			  IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ);
 	img_free(img);
 }
 END_TEST
@@ -84,6 +86,8 @@ START_TEST(test_refuse_bad_pstate)
 		{ { .oom_score_adj = -1001 }, "oom_score_adj -1001" },
 		{ { .exit_signal = SIGKILL }, "exit signal 9" },
 		{ { .exit_signal = 65 }, "exit signal 65" },
+		/* a command, not a registration */
+		{ { .membarrier = 0x8 }, "membarrier registrations 0x8" },
 	};
 	size_t i;
 
