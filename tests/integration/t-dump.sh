@@ -5,7 +5,7 @@
 # run.sh.
 
 ALL_TESTS+=(sigterm target-dies thread-churn dump-twice restore-again
-	    seccomp seccomp-own seccomp-notify)
+	    seccomp seccomp-own seccomp-strict seccomp-notify)
 CKPT_ONLY+="sigterm target-dies dump-twice restore-again seccomp-notify "
 
 # Two filters (an EPERM one, then an allowing one with its LOG flag) that
@@ -21,6 +21,12 @@ t_seccomp() {
 t_seccomp-own() {
 	need "$WLB/seccomp"
 	wl_test "$WLB/seccomp" own
+}
+
+# A thread in strict mode stays in it (and still reads and writes).
+t_seccomp-strict() {
+	need "$WLB/seccomp"
+	wl_test "$WLB/seccomp" strict
 }
 
 # A filter that notifies a listener (the listener's fd is the target's

@@ -12,6 +12,9 @@
  *            they share it), then B on the second thread alone
  *   notify   a filter that sends sync_file_range() to a listener (whose
  *            fd this process keeps): ckpt must refuse it
+ *   strict   no filter; the second thread in strict mode, echoing bytes
+ *            from one pipe to another with read() and write(), all
+ *            that mode allows
  *
  * Each thread checks its own filters (and /proc's Seccomp and
  * Seccomp_filters) once D/restored appears (at D/stop in the original);
@@ -75,13 +78,28 @@ static long install(struct sock_fprog *prog, unsigned int flags)
 	return ret;
 }
 
+/* /proc's status of thread tid, in s (8192 bytes) */
+static void read_status(pid_t tid, char *s)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, s, 8191);
+	if (n < 0)
+		wl_fail("%s: %s", path, strerror(errno));
+	close(fd);
+	s[n] = '\0';
+}
+
 /* the filters this thread must have: A and B, or A alone */
 static void check_thread(const char *who, int filters)
 {
-	char path[64], s[8192], want[64];
+	char s[8192], want[64];
 	struct utsname u;
-	ssize_t n;
-	int fd, err;
+	int err;
 
 	errno = 0;
 	if (uname(&u) == 0 || errno != EPERM)
@@ -92,14 +110,7 @@ static void check_thread(const char *who, int filters)
 	if (getsid(0) >= 0 || errno != err)
 		wl_fail("%s thread: getsid: %s, want %s", who,
 			strerror(errno), strerror(err));
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status",
-		 wl_gettid());
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, s, sizeof(s) - 1);
-	if (n < 0)
-		wl_fail("%s thread: %s: %s", who, path, strerror(errno));
-	close(fd);
-	s[n] = '\0';
+	read_status(wl_gettid(), s);
 	snprintf(want, sizeof(want), "\nSeccomp:\t2\nSeccomp_filters:\t%d\n",
 		 filters);
 	if (!strstr(s, want))
@@ -134,10 +145,48 @@ static void *second(void *arg)
 	return NULL;
 }
 
+static int to_strict[2], from_strict[2];
+static volatile pid_t strict_tid;
+static volatile int in_strict;	/* a store, not a call: allowed */
+
+/* only read() and write() once in strict mode: anything else kills */
+static void *strict(void *arg)
+{
+	char c;
+
+	(void)arg;
+	strict_tid = wl_gettid();
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL))
+		wl_fail("strict mode: %s", strerror(errno));
+	in_strict = 1;
+	for (;;)
+		if (syscall(SYS_read, to_strict[0], &c, 1) != 1 ||
+		    syscall(SYS_write, from_strict[1], &c, 1) != 1)
+			syscall(SYS_exit, 1);
+	return NULL;
+}
+
+/* the thread is in strict mode, and echoes */
+static void check_strict(void)
+{
+	char s[8192], c = 'x';
+
+	read_status(strict_tid, s);
+	if (!strstr(s, "\nSeccomp:\t1\n"))
+		wl_fail("the strict thread is no longer in strict mode");
+	if (write(to_strict[1], &c, 1) != 1 || read(from_strict[0], &c, 1) != 1
+	    || c != 'x')
+		wl_fail("the strict thread does not echo");
+}
+
 static void check_process(void)
 {
 	if (!strcmp(mode, "notify"))
 		return;		/* refused: nothing to check */
+	if (!strcmp(mode, "strict")) {
+		check_strict();
+		return;
+	}
 	check_thread("main", strcmp(mode, "own") ? 2 : 1);
 	check_now = 1;
 	while (!thread_checked)
@@ -166,6 +215,15 @@ int main(int argc, char **argv)
 	wl_init();
 	if (argc > 1)
 		mode = argv[1];
+	if (!strcmp(mode, "strict")) {
+		if (pipe(to_strict) || pipe(from_strict) ||
+		    pthread_create(&th, NULL, strict, NULL))
+			wl_fail("strict thread: %s", strerror(errno));
+		while (!in_strict)
+			wl_sleep_ms(10);
+		wl_count_checked(check_process);
+		return 0;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		wl_fail("no_new_privs: %s", strerror(errno));
 	if (!strcmp(mode, "own"))
