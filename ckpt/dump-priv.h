@@ -129,8 +129,11 @@ int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
 /* dump-timers.c: POSIX timers, once the threads' signals are read */
 int dump_collect_timers(struct dump_ctx *c) __must_check;
 
+/* dump-seccomp.c: filters let our remote calls through, then are read */
+int dump_seccomp_suspend(struct dump_ctx *c) __must_check;
+int dump_collect_seccomp(struct dump_ctx *c) __must_check;
+
 /* dump-task.c */
-int dump_check_supported(struct dump_ctx *c) __must_check;
 int dump_collect_proc(struct dump_ctx *c) __must_check;
 
 /* dump-proctext.c: the text of /proc/PID/status: "Key:" (with its
@@ -194,7 +197,11 @@ struct dump_tree {
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
+/* Is pid a process (or zombie) of the tree? */
+int dump_tree_has(const struct dump_tree *t, pid_t pid);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-share.c: tables, fs contexts, address spaces shared between tasks */
+int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
 

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,41 @@ static int collect_loginuid(struct dump_ctx *c, struct img_pstate *s)
 	return 0;
 }
 
+/*
+ * membarrier(2) registrations belong to the mm, and no call lists them;
+ * but a private expedited command fails with EPERM unless the process
+ * registered for it. So each one the kernel has is made once, in the
+ * target: a barrier over its threads, all stopped. Registration for
+ * GLOBAL_EXPEDITED has no such test and is not kept (ckpt(1)).
+ */
+static int collect_membarrier(struct dump_ctx *c, struct img_pstate *s)
+{
+	static const uint32_t reg[] = { IMG_MEMBARRIER_PRIVATE,
+					IMG_MEMBARRIER_SYNC_CORE,
+					IMG_MEMBARRIER_RSEQ };
+	long have, ret;
+	size_t i;
+
+	if (inject_syscall(c->ip, c->leader, &have, SYS_membarrier,
+			   MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0))
+		return -1;
+	for (i = 0; have > 0 && i < ARRAY_SIZE(reg); i++) {
+		/* each command's bit is its registration's, shifted down */
+		if (!(have & reg[i]))
+			continue;
+		if (inject_syscall(c->ip, c->leader, &ret, SYS_membarrier,
+				   reg[i] >> 1, 0, 0, 0, 0, 0))
+			return -1;
+		if (!ret)
+			s->membarrier |= reg[i];
+		else if (ret != -EPERM) {
+			errno = -ret;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int collect_prctl(struct dump_ctx *c, struct img_pstate *s)
 {
 	char path[64];
@@ -194,7 +230,7 @@ static int collect_prctl(struct dump_ctx *c, struct img_pstate *s)
 	if (proc_number(path, &v))
 		return -1;
 	s->oom_score_adj = v;
-	return collect_loginuid(c, s);
+	return collect_loginuid(c, s) || collect_membarrier(c, s) ? -1 : 0;
 }
 
 /* Thread ti's own: the parent-death signal, timer slack, MCE policy

@@ -113,31 +113,6 @@ static int collect_personality(struct dump_ctx *c, struct img_proc *p)
 	return 0;
 }
 
-/*
- * What the restorer cannot give back yet is refused, never dropped: a
- * process that lost its seccomp sandbox would run on wrong.
- */
-int dump_check_supported(struct dump_ctx *c)
-{
-	char path[64], *s;
-	unsigned long mode = 0;
-	int ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
-	s = read_file_str(path, NULL);
-	if (!s)
-		return -1;
-	if (!dump_status_field(s, "\nSeccomp:", 10, &mode) && mode) {
-		pr_err("can't dump %d: it runs under seccomp (mode %lu), which is not supported yet",
-		       c->pid, mode);
-		ret = -1;
-	}
-	free(s);
-	if (ret)
-		errno = EOPNOTSUPP;
-	return ret;
-}
-
 /* getitimer() in the target, for each of the three timers */
 static int collect_itimers(struct dump_ctx *c, struct img_proc *p)
 {
@@ -401,6 +376,7 @@ void dump_free_process(struct img_process *p)
 		free(p->threads[i].regs);
 		free(p->threads[i].xstate);
 		free(p->threads[i].siginfo);
+		img_seccomp_free(&p->threads[i].seccomp);
 	}
 	free(p->threads);
 	for (i = 0; i < p->nr_vmas; i++)

@@ -113,6 +113,16 @@ int dump_zombie(pid_t pid, struct img_proc *p)
 	return 1;
 }
 
+int dump_tree_has(const struct dump_tree *t, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
 static const struct img_fd *find_fd(const struct img_process *p, int fd)
 {
 	uint32_t i;

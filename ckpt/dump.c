@@ -146,7 +146,7 @@ static int write_records(struct dump_ctx *c)
 static int collect(struct dump_ctx *c)
 {
 	c->leader = inject_leader(c->ip);
-	if (dump_check_supported(c))
+	if (dump_seccomp_suspend(c))
 		return -1;
 	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
 	if (c->nr_maps < 0) {
@@ -163,6 +163,7 @@ static int collect(struct dump_ctx *c)
 	}
 	/* each says what failed */
 	if (dump_collect_pstate(c) || dump_collect_threads(c) ||
+	    dump_collect_seccomp(c) ||
 	    dump_collect_timers(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_locks(c) ||
 	    dump_ghost_proc(c) || dump_collect_vmas(c))
@@ -186,7 +187,8 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
-	if (dump_tree_files(t) || dump_tree_check_fds(t) ||
+	if (dump_tree_check_shared(t) ||
+	    dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
@@ -209,16 +211,6 @@ static enum dump_result seize(struct dump_ctx *c)
 	}
 	pr_perror("can't seize %d", c->pid);
 	return DUMP_ENOTARGET;
-}
-
-static int tree_has(const struct dump_tree *t, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid == pid)
-			return 1;
-	return 0;
 }
 
 static int tree_add(struct dump_tree *t, const struct dump_opts *o,
@@ -309,7 +301,7 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 		for (i = 0; o->tree && i < t->n; i++) {
 			nk = dump_children_of(t->procs[i].pid, &kids);
 			for (k = 0; k < nk; k++) {
-				if (tree_has(t, kids[k]))
+				if (dump_tree_has(t, kids[k]))
 					continue;
 				if (seize_child(t, o, w, kids[k]) < 0) {
 					free(kids);

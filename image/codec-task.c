@@ -106,7 +106,7 @@ static void dec_timers(struct dec *d, struct img_pstate *s)
 }
 
 /* u32 stop_sig wait subreaper thp_disable; i32 oom_score_adj;
- * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal */
+ * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal membarrier */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 {
 	uint32_t i;
@@ -122,6 +122,7 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 	for (i = 0; i < s->nr_timers && i < IMG_MAX_TIMERS; i++)
 		enc_timer(e, &s->timers[i]);
 	enc_u32(e, s->exit_signal);
+	enc_u32(e, s->membarrier);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -158,6 +159,9 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_u32(d, &s->exit_signal);
 	dec_check(d, img_exit_signal_ok(s->exit_signal), "exit signal %u",
 		  s->exit_signal);
+	dec_u32(d, &s->membarrier);
+	dec_check(d, !(s->membarrier & ~IMG_MEMBARRIER_ALL),
+		  "membarrier registrations %#x", s->membarrier);
 }
 
 void img_pstate_free(struct img_pstate *s)

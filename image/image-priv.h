@@ -131,6 +131,8 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s);
 void img_dec_pstate(struct dec *d, struct img_pstate *s);
 void img_enc_tstate(struct enc *e, const struct img_tstate *s);
 void img_dec_tstate(struct dec *d, struct img_tstate *s);
+void img_enc_seccomp(struct enc *e, const struct img_seccomp *s);
+void img_dec_seccomp(struct dec *d, struct img_seccomp *s);
 void img_pstate_free(struct img_pstate *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);

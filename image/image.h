@@ -121,6 +121,10 @@ struct img_rlimit {
 #define IMG_WAIT_ALL		(IMG_WAIT_STOPPED | IMG_WAIT_CONTINUED)
 
 #define IMG_MAX_TIMERS		4096	/* POSIX timers of one process */
+/* seccomp: BPF_MAXINSNS per filter; the kernel's MAX_INSNS_PER_PATH for a
+ * thread's whole chain, where each filter also counts 4 */
+#define IMG_MAX_BPF		4096
+#define IMG_MAX_BPF_PATH	32768
 
 /* img_timer.notify: the kernel's sigev_notify (SIGEV_*) */
 #define IMG_SIGEV_SIGNAL	0	/* a signal to the process */
@@ -164,7 +168,17 @@ struct img_pstate {
 	/* the signal its parent gets when it exits (clone(2)), 0 for none;
 	 * also in a ZOMBIE record */
 	uint32_t exit_signal;
+	uint32_t membarrier;	/* IMG_MEMBARRIER_*: its registrations */
 };
+
+/* img_pstate.membarrier: the membarrier(2) commands that registered the
+ * process (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, ..._SYNC_CORE,
+ * ..._RSEQ), by their own bits */
+#define IMG_MEMBARRIER_PRIVATE		(1u << 4)
+#define IMG_MEMBARRIER_SYNC_CORE	(1u << 6)
+#define IMG_MEMBARRIER_RSEQ		(1u << 8)
+#define IMG_MEMBARRIER_ALL	(IMG_MEMBARRIER_PRIVATE | \
+				 IMG_MEMBARRIER_SYNC_CORE | IMG_MEMBARRIER_RSEQ)
 
 /* Per-thread kernel state that prctl() tells (codec-task.c). */
 struct img_tstate {
@@ -175,6 +189,26 @@ struct img_tstate {
 	/* PR_GET_SPECULATION_CTRL of store bypass, indirect branch, L1D
 	 * flush: PR_SPEC_* bits, 0 when the CPU or kernel has none */
 	uint32_t spec[3];
+};
+
+/* img_seccomp.mode, as /proc/PID/status "Seccomp:" shows it */
+#define IMG_SECCOMP_STRICT	1
+#define IMG_SECCOMP_FILTER	2
+/* img_seccomp_filter.flags: PTRACE_SECCOMP_GET_METADATA's */
+#define IMG_SECCOMP_LOG		(1u << 1)	/* SECCOMP_FILTER_FLAG_LOG */
+
+/* One seccomp filter: a classic BPF program and its flags. */
+struct img_seccomp_filter {
+	uint32_t flags;		/* IMG_SECCOMP_LOG */
+	uint32_t len;		/* instructions, 1 to IMG_MAX_BPF */
+	uint64_t *insns;	/* code | jt << 16 | jf << 24 | k << 32 */
+};
+
+/* A thread's seccomp mode and filters (codec-seccomp.c). */
+struct img_seccomp {
+	uint32_t mode;		/* 0, IMG_SECCOMP_STRICT, IMG_SECCOMP_FILTER */
+	uint32_t nr_filters;	/* FILTER: at least one, oldest first */
+	struct img_seccomp_filter *filters;
 };
 
 struct img_proc {
@@ -242,6 +276,10 @@ struct img_thread {
 		uint32_t securebits;	/* prctl(PR_GET_SECUREBITS) */
 	} caps;
 	struct img_tstate ks;
+	/* the leading filters that every thread of the process has alike
+	 * are one chain they share (installed with SECCOMP_FILTER_FLAG_TSYNC
+	 * or before the threads were made); the rest is the thread's own */
+	struct img_seccomp seccomp;
 };
 
 /* img_vma.flags */
@@ -761,6 +799,11 @@ int img_exit_signal_ok(uint32_t sig);
  * of the thread that made the timer (a thread clock of id 0)? */
 int img_timer_clock_ok(int32_t clockid);
 int img_timer_self_thread(int32_t clockid);
+/* How many leading filters threads a and b have alike (codec-seccomp.c) */
+uint32_t img_seccomp_common(const struct img_seccomp *a,
+			    const struct img_seccomp *b);
+/* Frees the filters of s, not s. */
+void img_seccomp_free(struct img_seccomp *s);
 /* Is kind one of the kernel objects (eventfd ... inotify)? */
 int img_kfd_kind(uint32_t kind);
 /* Is kind TCP or UDP? */

@@ -89,6 +89,11 @@ int inject_group_stop(const struct inject_proc *p);
 uint64_t inject_scratch(const struct inject_proc *p);
 uint64_t inject_scratch_len(const struct inject_proc *p);
 
+/* Make the target's seccomp filters let our remote calls through, in
+ * every thread (PTRACE_O_SUSPEND_SECCOMP, until we let go): needs
+ * CAP_SYS_ADMIN and a caller that runs under no seccomp itself. */
+int inject_suspend_seccomp(struct inject_proc *p) __must_check;
+
 /* Per-thread ptrace state. */
 int inject_get_sigmask(pid_t tid, uint64_t *mask) __must_check;
 int inject_set_sigmask(pid_t tid, uint64_t mask) __must_check;

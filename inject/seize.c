@@ -17,6 +17,7 @@
 #include "inject/inject-priv.h"
 
 #define SEIZE_OPTS PTRACE_O_TRACESYSGOOD
+#define ADOPT_OPTS (SEIZE_OPTS | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)
 
 int inject_get_sigmask(pid_t tid, uint64_t *mask)
 {
@@ -254,9 +255,7 @@ int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
 	p->sc_ip = sc_ip;
 	p->scratch = scratch;
 	p->scratch_len = scratch_len;
-	if (ptrace(PTRACE_SEIZE, pid, NULL,
-		   (void *)(SEIZE_OPTS | PTRACE_O_TRACECLONE |
-			    PTRACE_O_EXITKILL)) ||
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)ADOPT_OPTS) ||
 	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) || add_thread(p, pid) ||
 	    wait_interrupted(pid, &p->threads[0].group_stop) ||
 	    save_thread_state(p))
@@ -268,6 +267,20 @@ err:
 	inject_detach_all(p);
 	errno = saved;
 	return -1;
+}
+
+/* The options are set whole: each thread keeps those it was seized with. */
+int inject_suspend_seccomp(struct inject_proc *p)
+{
+	long opts = (p->adopted ? ADOPT_OPTS : SEIZE_OPTS) |
+		    PTRACE_O_SUSPEND_SECCOMP;
+	int i;
+
+	for (i = 0; i < p->nr_threads; i++)
+		if (ptrace(PTRACE_SETOPTIONS, p->threads[i].tid, NULL,
+			   (void *)opts))
+			return -1;
+	return 0;
 }
 
 /*

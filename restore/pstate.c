@@ -1,6 +1,6 @@
 /*
  * The kernel state that prctl() sets, as the image has it: process-wide
- * (child subreaper, THP disable) and per thread (timer slack, MCE kill
+ * (child subreaper, THP disable, and membarrier(2) registrations) and per thread (timer slack, MCE kill
  * policy, speculation control, and, last, the parent-death signal). Each
  * is a remote call in the thread it belongs to. The login uid and
  * oom_score_adj are written by the child itself (child.c), before its
@@ -17,6 +17,19 @@
 #define SPEC_STATE	(PR_SPEC_ENABLE | PR_SPEC_DISABLE | \
 			 PR_SPEC_FORCE_DISABLE | PR_SPEC_DISABLE_NOEXEC)
 
+/* membarrier(2) registrations, each command by its bit */
+static int set_membarrier(struct restore_proc *c, uint32_t reg)
+{
+	uint32_t bit;
+
+	for (bit = 1; bit && bit <= reg; bit <<= 1)
+		if ((reg & bit) &&
+		    rcall(c, 0, "register for membarrier", NULL,
+			  SYS_membarrier, bit, 0, 0, 0, 0, 0))
+			return -1;
+	return 0;
+}
+
 static int set_process(struct restore_proc *c)
 {
 	const struct img_pstate *s = &c->proc->proc.ks;
@@ -31,7 +44,7 @@ static int set_process(struct restore_proc *c)
 		  PR_SET_THP_DISABLE, 1, s->thp_disable & 2 ?
 		  PR_THP_DISABLE_EXCEPT_ADVISED : 0, 0, 0, 0))
 		return -1;
-	return 0;
+	return set_membarrier(c, s->membarrier);
 }
 
 /*

@@ -177,6 +177,9 @@ int restore_timers_arm(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
 int restore_creds(struct restore_proc *c) __must_check;
 
+/* seccomp.c: the threads' filters, while the target has our privilege */
+int restore_seccomp(struct restore_proc *c) __must_check;
+
 /* A remote call that must succeed: logs "what" with the error. */
 int rcall(struct restore_proc *c, int ti, const char *what, long *ret,
 	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,

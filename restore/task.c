@@ -186,8 +186,12 @@ int restore_task(struct restore_proc *c)
 		if (rcall(c, i, "set no_new_privs", NULL, SYS_prctl,
 			  PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
 			return -1;
-	/* last of what needs our privilege in the target (creds.c) */
-	if (restore_creds(c) || restore_pdeathsig(c) || set_itimers(c) ||
+	/*
+	 * The filters need our CAP_SYS_ADMIN unless no_new_privs is set;
+	 * they let the calls that follow through (seccomp.c). Then the last
+	 * of what needs our privilege in the target (creds.c).
+	 */
+	if (restore_seccomp(c) || restore_creds(c) || restore_pdeathsig(c) || set_itimers(c) ||
 	    restore_timers_arm(c))
 		return -1;
 	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,

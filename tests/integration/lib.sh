@@ -421,6 +421,20 @@ refused_runs_on() {
 	((WST == 0)) || fail "exited $WST: $(lastline "$D/out.log")"
 }
 
+# refused_by_name RE [OPTION...]: attach with OPTION... to the workload
+# PID is refused (exit 70) with one line "ckpt: can't dump RE"; no image,
+# the workload runs on.
+refused_by_name() {
+	local re=$1
+	shift
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach "$@" -o "$D/img" "$PID"
+	one_line_err "attach $*"
+	grep -q "^ckpt: can't dump $re\$" "$D/cmd.err" ||
+		fail "no error naming it: $(cat "$D/cmd.err")"
+	refused_runs_on
+}
+
 # flip_byte FILE OFFSET: invert the byte at OFFSET.
 flip_byte() {
 	local b

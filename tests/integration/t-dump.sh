@@ -1,20 +1,44 @@
 # t-dump.sh - dumps under stress: interrupted by SIGTERM, the target
 # killed mid-dump, threads born and dying while seized, two dumps of one
-# process, a restored process dumped again, a process under seccomp
-# refused.  Sourced by run.sh.
+# process, a restored process dumped again; seccomp filters through dump
+# and restore, and one that notifies a listener refused.  Sourced by
+# run.sh.
 
 ALL_TESTS+=(sigterm target-dies thread-churn dump-twice restore-again
-	    seccomp)
-CKPT_ONLY+="sigterm target-dies dump-twice restore-again seccomp "
+	    seccomp seccomp-own seccomp-strict seccomp-notify)
+CKPT_ONLY+="sigterm target-dies dump-twice restore-again seccomp-notify "
 
-# A process under seccomp is refused, named as such, and left running.
+# Two filters (an EPERM one, then an allowing one with its LOG flag) that
+# both threads share (TSYNC) are in force again, in their order, in each
+# thread (tests/workloads/seccomp.c checks them).
 t_seccomp() {
-	local c f
+	need "$WLB/seccomp"
+	wl_test "$WLB/seccomp"
+}
+
+# The same, where the main thread has the first filter only and the
+# second thread both.
+t_seccomp-own() {
+	need "$WLB/seccomp"
+	wl_test "$WLB/seccomp" own
+}
+
+# A thread in strict mode stays in it (and still reads and writes).
+t_seccomp-strict() {
+	need "$WLB/seccomp"
+	wl_test "$WLB/seccomp" strict
+}
+
+# A filter that notifies a listener (the listener's fd is the target's
+# own) is refused, named as such, and the target runs on.
+t_seccomp-notify() {
 	need "$WLB/seccomp" "$CKPT"
-	start_wl "$WLB/seccomp"
+	start_wl "$WLB/seccomp" notify
 	wait_count_above 8 60 "$JOB"
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	grep -q seccomp "$D/cmd.err" ||
+	one_line_err
+	grep -q "can't dump $PID: thread [0-9]* has a seccomp filter that notifies a listener" \
+		"$D/cmd.err" ||
 		fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	refused_runs_on
 	check_count

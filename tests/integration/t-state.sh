@@ -4,7 +4,7 @@
 # run.sh.
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
-	    exitsig)
+	    exitsig membarrier)
 CKPT_ONLY+="traced ptimers-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
@@ -168,6 +168,12 @@ time.sleep(600)' "$PID" 2>>"$D/errors.log" &
 t_prctl() {
 	need "$WLB/prctl"
 	wl_test "$WLB/prctl"
+}
+
+# membarrier(2) registrations (tests/workloads/membarrier.c checks them).
+t_membarrier() {
+	need "$WLB/membarrier"
+	wl_test "$WLB/membarrier"
 }
 
 # POSIX timers of every clock and notification, with their ids, and a

@@ -35,6 +35,8 @@ START_TEST(test_pstate_roundtrip)
 	ck_assert_uint_eq(s->thp_disable, 3);
 	ck_assert_int_eq(s->oom_score_adj, -17);
 	ck_assert_uint_eq(s->loginuid, 4321);
+	ck_assert_uint_eq(s->membarrier,
+			  IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ);
 	img_free(img);
 }
 END_TEST
@@ -84,6 +86,8 @@ START_TEST(test_refuse_bad_pstate)
 		{ { .oom_score_adj = -1001 }, "oom_score_adj -1001" },
 		{ { .exit_signal = SIGKILL }, "exit signal 9" },
 		{ { .exit_signal = 65 }, "exit signal 65" },
+		/* a command, not a registration */
+		{ { .membarrier = 0x8 }, "membarrier registrations 0x8" },
 	};
 	size_t i;
 
@@ -252,6 +256,93 @@ START_TEST(test_exit_signals)
 }
 END_TEST
 
+/* ---- seccomp (image/codec-seccomp.c) ----------------------------------- */
+
+static uint64_t bpf_a[] = { 0x20ull << 0 | 0, 0x6ull | 0x7fff0000ull << 32 };
+static uint64_t bpf_b[] = { 0x6ull | 0x50001ull << 32 };
+static uint64_t bpf_big[IMG_MAX_BPF];
+static struct img_seccomp_filter filters[9] = {
+	{ .flags = 0, .len = 2, .insns = bpf_a },
+	{ .flags = IMG_SECCOMP_LOG, .len = 1, .insns = bpf_b },
+};
+
+static void set_seccomp(uint32_t mode, uint32_t n)
+{
+	thread_seccomp = (struct img_seccomp){ mode, n, filters };
+}
+
+START_TEST(test_seccomp_roundtrip)
+{
+	const struct img_seccomp *s;
+	struct image *img;
+
+	set_seccomp(IMG_SECCOMP_FILTER, 2);
+	img = read_back();
+	s = &img->procs[0].threads[0].seccomp;
+	ck_assert_uint_eq(s->mode, IMG_SECCOMP_FILTER);
+	ck_assert_uint_eq(s->nr_filters, 2);
+	ck_assert_uint_eq(s->filters[0].flags, 0);
+	ck_assert_uint_eq(s->filters[0].len, 2);
+	ck_assert_mem_eq(s->filters[0].insns, bpf_a, sizeof(bpf_a));
+	ck_assert_uint_eq(s->filters[1].flags, IMG_SECCOMP_LOG);
+	ck_assert_uint_eq(s->filters[1].len, 1);
+	ck_assert_uint_eq(s->filters[1].insns[0], bpf_b[0]);
+	ck_assert_uint_eq(img_seccomp_common(s, s), 2);
+	img_free(img);
+	set_seccomp(IMG_SECCOMP_STRICT, 0);
+	img = read_back();
+	ck_assert_uint_eq(img->procs[0].threads[0].seccomp.mode,
+			  IMG_SECCOMP_STRICT);
+	img_free(img);
+}
+END_TEST
+
+/* the filters two chains share: as far as they are alike, flags too */
+START_TEST(test_seccomp_common)
+{
+	struct img_seccomp_filter f[3] = { filters[0], filters[1],
+					   filters[1] };
+	struct img_seccomp a = { IMG_SECCOMP_FILTER, 2, filters };
+	struct img_seccomp b = { IMG_SECCOMP_FILTER, 3, f };
+	struct img_seccomp none = { 0, 0, NULL };
+
+	ck_assert_uint_eq(img_seccomp_common(&a, &b), 2);
+	f[1].flags = 0;
+	ck_assert_uint_eq(img_seccomp_common(&a, &b), 1);
+	f[0].len = 1;
+	ck_assert_uint_eq(img_seccomp_common(&a, &b), 0);
+	ck_assert_uint_eq(img_seccomp_common(&a, &none), 0);
+}
+END_TEST
+
+/* each rule of a thread's seccomp state, broken alone */
+START_TEST(test_refuse_bad_seccomp)
+{
+	static const struct {
+		uint32_t mode, n, flags, len;
+		const char *want;
+	} t[] = {
+		{ 3, 0, 0, 2, "seccomp mode 3" },
+		{ IMG_SECCOMP_FILTER, 0, 0, 2, "0 seccomp filters in mode 2" },
+		{ IMG_SECCOMP_STRICT, 1, 0, 2, "1 seccomp filters in mode 1" },
+		{ IMG_SECCOMP_FILTER, 1, 0x4, 2, "seccomp flags 0x4" },
+		{ IMG_SECCOMP_FILTER, 1, 0, 0, "empty seccomp filter" },
+		/* 8 x (4096 + 4): past the kernel's 32768 for a chain */
+		{ IMG_SECCOMP_FILTER, 8, 0, IMG_MAX_BPF,
+		  "seccomp filters of 32800 instructions" },
+	};
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		for (j = 0; j < ARRAY_SIZE(filters); j++)
+			filters[j] = (struct img_seccomp_filter){
+				t[i].flags, t[i].len, bpf_big };
+		set_seccomp(t[i].mode, t[i].n);
+		commit_expect_refused(begin_proc(1), t[i].want);
+	}
+}
+END_TEST
+
 static Suite *image_state_suite(void)
 {
 	Suite *s = suite_create("image_state");
@@ -267,6 +358,9 @@ static Suite *image_state_suite(void)
 	add(sem, test_refuse_bad_timers);
 	add(sem, test_vma_locks);
 	add(sem, test_exit_signals);
+	add(rt, test_seccomp_roundtrip);
+	add(rt, test_seccomp_common);
+	add(sem, test_refuse_bad_seccomp);
 	return s;
 }
 
