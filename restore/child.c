@@ -141,12 +141,13 @@ static void open_fds(struct child_env *e)
 
 	for (i = 0; i < p->nr_fds; i++) {
 		const struct img_fd *f = &p->fds[i];
-		int fd = fd_source(e, f);
+		const struct restore_fd_opt *o = restore_fd_opt(e->c, f->fd);
+		int fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
 
 		if (fd < 0)
 			child_fail(e, errno, "can't open %s for fd %d: %s",
-				   f->path ? f->path : "its file", f->fd,
-				   strerror(errno));
+				   o ? o->path : f->path ? f->path :
+				   "its file", f->fd, strerror(errno));
 		if (fd != f->fd) {
 			if (dup2(fd, f->fd) < 0)
 				child_fail(e, errno, "can't place fd %d: %s",

@@ -1,0 +1,61 @@
+# t-tty.sh - what a restored tree reads and writes through its fds:
+# restore --fd giving the root a file of its own choosing in place of
+# one of its fds, one image restarted down several paths; terminals.
+# Sourced by run.sh.
+
+ALL_TESTS+=(fd-input fd-refused)
+CKPT_ONLY+="fd-input fd-refused "
+
+# fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
+# where the image has it and OPTION..., run to its end; the root's fd 5
+# read WANT5, fd 6 the rest of D/input as it was.
+fd_round() {
+	local n=$1 want=$2
+	shift 2
+	rm -f "$D/stop" "$D/restored" "$D/seen5" "$D/seen6"
+	truncate -s "$FD_POS" "$D/count"
+	echo "== round $n" >>"$D/restore.log"
+	start_restore "$@"
+	wait_restored
+	finish
+	[[ $(<"$D/seen5") == "$want" ]] ||
+		fail "round $n: fd 5 read '$(<"$D/seen5")', want '$want'"
+	[[ $(<"$D/seen6") == "original" ]] ||
+		fail "round $n: fd 6 read '$(<"$D/seen6")', want 'original'"
+}
+
+# One image, restored twice, each run reading its own input through fd 5:
+# from the start, then at the original offset (:pos); fd 6, which shared
+# fd 5's description, reads on in D/input each time.
+t_fd-input() {
+	need "$WLB/fdinput" "$CKPT" "$RESTORE"
+	echo "XXoriginal" >"$D/input"
+	start_wl "$WLB/fdinput"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	FD_POS=$(image_count_pos "$D/img")
+	echo "first input" >"$D/in1"
+	echo "YYsecond input" >"$D/in2"
+	fd_round 1 "first input" --fd "5=$D/in1"
+	fd_round 2 "second input" --fd 5="$D/in2:r,pos"
+}
+
+# --fd refused before anything is made: an fd the root never had, bad
+# FLAGS, pos on an fd with no offset; a PATH that can't be opened.
+t_fd-refused() {
+	need "$WLB/fdinput" "$CKPT" "$RESTORE"
+	echo "XXoriginal" >"$D/input"
+	start_wl "$WLB/fdinput"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	expect_exit 64 "$RESTORE" --fd "9=$D/input" "$D/img"
+	grep -q "^restore: can't replace fd 9: the root process $PID of .* had no fd 9\$" \
+		"$D/cmd.err" || fail "no error naming fd 9: $(cat "$D/cmd.err")"
+	expect_exit 64 "$RESTORE" --fd "5=$D/input:x" "$D/img"
+	expect_exit 64 "$RESTORE" --fd "5=" "$D/img"
+	expect_exit 64 "$RESTORE" --fd "0=$D/input:pos" "$D/img"
+	expect_exit 70 "$RESTORE" --fd "5=$D/none" "$D/img"
+	grep -q "can't open $D/none for fd 5" "$D/cmd.err" ||
+		fail "no error naming D/none: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "a refused restore left $PID running"
+}
