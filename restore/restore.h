@@ -172,6 +172,16 @@ int restore_sockets_open(const struct image *img, int *fds) __must_check;
 int restore_inet_open(const struct image *img, int *fds) __must_check;
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;
+/* tty.c: sets fds[i] for every pty master and slave img->files[i], the
+ * pairs with their index and state; in the child p, with the file table
+ * at files[], the controlling terminal of the session p leads (before
+ * its children are made), then that terminal's foreground group (-1
+ * with errno) */
+int restore_ttys_open(const struct image *img, int *fds) __must_check;
+int restore_tty_ctty(const struct image *img, const struct img_proc *p,
+		     const int *files) __must_check;
+int restore_tty_fg(const struct image *img, const struct img_proc *p,
+		   const int *files) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
  * epoll empty: restore_kfds_fill() adds its watches in the process p of
  * the tree that fills it, with the file table at files[] and no fd below

@@ -3,8 +3,8 @@
 # one of its fds, one image restarted down several paths; terminals.
 # Sourced by run.sh.
 
-ALL_TESTS+=(fd-input fd-refused)
-CKPT_ONLY+="fd-input fd-refused "
+ALL_TESTS+=(fd-input fd-refused pty-pair)
+CKPT_ONLY+="fd-input fd-refused pty-pair "
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
 # where the image has it and OPTION..., run to its end; the root's fd 5
@@ -58,4 +58,23 @@ t_fd-refused() {
 	grep -q "can't open $D/none for fd 5" "$D/cmd.err" ||
 		fail "no error naming D/none: $(cat "$D/cmd.err")"
 	gone "$PID" || fail "a refused restore left $PID running"
+}
+
+# A tiny tmux (the ptypair workload): the pty pair, its index, window
+# size and termios, the child's session with its controlling terminal
+# and foreground group come back; the master reads the child's ticks on,
+# none lost or repeated, and what it writes reaches the child.
+t_pty-pair() {
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/ptypair"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	inspect "$D/img"
+	grep -q "pty-master" "$D/inspect.out" ||
+		fail "no pty master in the image"
+	start_restore
+	wait_restored
+	finish
 }
