@@ -3,8 +3,8 @@
 # one of its fds, one image restarted down several paths; terminals.
 # Sourced by run.sh.
 
-ALL_TESTS+=(fd-input fd-refused pty-pair)
-CKPT_ONLY+="fd-input fd-refused pty-pair "
+ALL_TESTS+=(fd-input fd-refused pty-pair tmux)
+CKPT_ONLY+="fd-input fd-refused pty-pair tmux "
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
 # where the image has it and OPTION..., run to its end; the root's fd 5
@@ -77,4 +77,54 @@ t_pty-pair() {
 	start_restore
 	wait_restored
 	finish
+}
+
+# last_tick: the highest "tick N" in the pane of the tmux server at
+# D/sock, or -1.
+last_tick() {
+	tmux -S "$D/sock" capture-pane -p 2>>"$D/errors.log" |
+		sed -n 's/^tick \([0-9][0-9]*\)$/\1/p' | tail -n 1 | grep . ||
+		echo -1
+}
+
+# wait_tick N SECS: until the pane shows a tick above N.
+wait_tick() {
+	local end=$((SECONDS + $2))
+	while (($(last_tick) <= $1)); do
+		((SECONDS < end)) || fail "no tick above $1 in the pane" \
+					  "after $2 s: $(last_tick)"
+		nap
+	done
+}
+
+# Real tmux: a server with a counter in its pane, no client attached,
+# dumped with --tree --kill and restored: capture-pane through the same
+# socket shows the counter going on.
+t_tmux() {
+	local n
+	command -v tmux >/dev/null || fail "tmux not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	(spawn "$WLB/reaper" tmux -S "$D/sock" new-session -d -x 90 -y 20 \
+		"i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_tick 5 60
+	PID=$(tmux -S "$D/sock" display -p '#{pid}') ||
+		fail "can't ask tmux for its PID"
+	track_pid "$PID"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	n=$(last_tick)
+	((n == -1)) || fail "the killed server still answers"
+	inspect "$D/img"
+	grep -q "pty-master" "$D/inspect.out" ||
+		fail "no pty master in the image"
+	start_restore
+	wait_back
+	n=$(last_tick)
+	wait_tick $((n + 5)) 60
+	tmux -S "$D/sock" kill-server
+	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
 }
