@@ -176,16 +176,6 @@ static int match_fds(struct dump_tree *t)
 	return 0;
 }
 
-static int in_tree(const struct dump_tree *t, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid == pid)
-			return 1;
-	return 0;
-}
-
 /* The first file on dev/ino, or NULL. */
 static struct dump_file *file_on(struct dump_tree *t, uint64_t dev,
 				 uint64_t ino)
@@ -288,7 +278,7 @@ static void find_outside(struct dump_tree *t)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = atoi(de->d_name);
-		if (pid == getpid() || in_tree(t, pid))
+		if (pid == getpid() || dump_tree_has(t, pid))
 			continue;
 		scan_fds_of(t, pid);
 	}

@@ -174,6 +174,9 @@ struct dump_tree {
 	struct dump_ghost_table ghosts;
 };
 
+/* dump.c: is pid a process of the tree? */
+int dump_tree_has(const struct dump_tree *t, pid_t pid);
+
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;

@@ -18,13 +18,17 @@
  * processing), so that a tree that runs on still reads them. What the
  * master wrote and the slave has not read went through the slave's line
  * discipline already (echo, signals, line editing): it can't be put back
- * exactly, so a pair with such bytes is refused, naming them.
+ * exactly, so a pair with such bytes is refused, naming them. So is a
+ * pair whose slave a process outside the tree holds: it would keep the
+ * old pty.
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +286,57 @@ static int dump_slave(struct dump_file *df)
 	return 0;
 }
 
+/* An fd of pid on the slave, N of /dev/pts/N: its number, or -1. */
+static int holds_slave(pid_t pid, const char *slave)
+{
+	char path[64], fdp[PATH_MAX], link[64];
+	struct dirent *de;
+	int fd = -1;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && fd < 0 && (de = readdir(d))) {
+		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
+		n = readlink(fdp, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = '\0', !strcmp(link, slave)))
+			fd = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+/*
+ * A process outside the tree on the slave would keep the old pty while
+ * the tree gets a new one: refused, naming it. Every process is looked
+ * at; the others run on meanwhile, so this is a best effort.
+ */
+static int slave_outside(const struct dump_tree *t, const struct dump_file *df)
+{
+	char slave[32];
+	struct dirent *de;
+	pid_t pid;
+	int fd = -1;
+	DIR *d = opendir("/proc");
+
+	snprintf(slave, sizeof(slave), "/dev/pts/%u", df->f.tty.index);
+	while (d && fd < 0 && (de = readdir(d))) {
+		pid = atoi(de->d_name);
+		if (pid > 0 && pid != getpid() && !dump_tree_has(t, pid))
+			fd = holds_slave(pid, slave);
+	}
+	if (d)
+		closedir(d);
+	if (fd < 0)
+		return 0;
+	pr_err("can't dump fd %d of %d: pty %s is held by fd %d of %d, outside the tree",
+	       df->fd, df->pid, slave, fd, pid);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 int dump_ttys(struct dump_tree *t)
 {
 	uint32_t i;
@@ -289,7 +344,8 @@ int dump_ttys(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (df->f.kind == IMG_FILE_PTY_MASTER && dump_master(df))
+		if (df->f.kind == IMG_FILE_PTY_MASTER &&
+		    (dump_master(df) || slave_outside(t, df)))
 			return -1;
 		if (df->f.kind == IMG_FILE_PTY_SLAVE && dump_slave(df))
 			return -1;

@@ -211,7 +211,7 @@ static enum dump_result seize(struct dump_ctx *c)
 	return DUMP_ENOTARGET;
 }
 
-static int tree_has(const struct dump_tree *t, pid_t pid)
+int dump_tree_has(const struct dump_tree *t, pid_t pid)
 {
 	int i;
 
@@ -309,7 +309,7 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 		for (i = 0; o->tree && i < t->n; i++) {
 			nk = dump_children_of(t->procs[i].pid, &kids);
 			for (k = 0; k < nk; k++) {
-				if (tree_has(t, kids[k]))
+				if (dump_tree_has(t, kids[k]))
 					continue;
 				if (seize_child(t, o, w, kids[k]) < 0) {
 					free(kids);

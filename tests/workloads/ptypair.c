@@ -13,6 +13,10 @@
  * terminal, checks its session still has the terminal and is its
  * foreground group, and exits 0.
  *
+ * With the argument "typed", the parent writes a line to the master that
+ * the child reads only at D/stop: bytes the slave has not read, which a
+ * dump refuses.
+ *
  * Run under tests/workloads/reaper and dumped with --tree.
  */
 #define _GNU_SOURCE
@@ -26,6 +30,18 @@
 #define ROWS	33
 #define COLS	111
 #define KILLC	0x0b	/* ^K */
+
+static int typed;
+
+/* At D/stop, with "typed": the line written long before comes first. */
+static void read_typed(void)
+{
+	char buf[64];
+
+	if (typed && (read(0, buf, sizeof(buf)) != 6 ||
+		      memcmp(buf, "typed\n", 6)))
+		_exit(15);
+}
 
 static void child(const char *name)
 {
@@ -44,9 +60,12 @@ static void child(const char *name)
 		close(fd);
 	for (;;) {
 		dprintf(1, "tick %lu\n", n++);
-		if (poll(&p, 1, 20) == 1)
+		if (typed && !wl_should_stop())
+			wl_sleep_ms(20);
+		else if (poll(&p, 1, 20) == 1)
 			break;
 	}
+	read_typed();
 	if (read(0, buf, sizeof(buf)) < 1 || buf[0] != 'q')
 		_exit(12);
 	if (tcgetsid(0) != getpid() || tcgetpgrp(0) != getpid())
@@ -119,7 +138,7 @@ static int open_pair(char *name, size_t len)
 	return m;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct ticks t = { .last = -1, .at_restored = -2 };
 	unsigned long n = 0;
@@ -128,6 +147,7 @@ int main(void)
 	pid_t pid;
 
 	wl_init();
+	typed = argc > 1 && !strcmp(argv[1], "typed");
 	m = open_pair(name, sizeof(name));
 	pid = fork();
 	if (pid < 0)
@@ -135,6 +155,8 @@ int main(void)
 	if (pid == 0)
 		child(name);
 	fcntl(m, F_SETFL, O_NONBLOCK);
+	if (typed && write(m, "typed\n", 6) != 6)
+		wl_fail("write the master: %s", strerror(errno));
 	fd = wl_count_open();
 	while (!wl_count_step(fd, &n)) {
 		read_ticks(m, &t);
