@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +199,34 @@ static int queued(int fd)
 	return ioctl(fd, FIONREAD, &n) ? -1 : n;
 }
 
-/* What the slave typed-in queue holds (refused), and exclusive mode. */
-static int read_slave_side(struct dump_file *df, int m)
+/* Is the slave of df's pair open in the tree? */
+static int slave_in_tree(const struct dump_tree *t, const struct dump_file *df)
 {
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_PTY_SLAVE &&
+		    t->files[i].f.tty.index == df->f.tty.index)
+			return 1;
+	return 0;
+}
+
+/*
+ * What the slave's typed-in queue holds (refused), and exclusive mode,
+ * through a slave of ckpt's own: only when the tree holds one, since the
+ * last close of a slave hangs the master up (a master whose slave was
+ * never opened reads EAGAIN, and EIO once it was opened and closed).
+ */
+static int read_slave_side(struct dump_tree *t, struct dump_file *df, int m)
+{
+	struct pollfd p = { .fd = m, .events = POLLIN };
 	int s, n, excl = 0;
+
+	if (!slave_in_tree(t, df)) {
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+			df->f.tty.flags |= IMG_TTY_HUP;
+		return 0;
+	}
 
 	s = ioctl(m, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_NONBLOCK |
 		  O_CLOEXEC);
@@ -253,7 +278,7 @@ err:
 	return -1;
 }
 
-static int dump_master(struct dump_file *df)
+static int dump_master(struct dump_tree *t, struct dump_file *df)
 {
 	int m = dump_grab_fd(df), ret = -1;
 	unsigned int n;
@@ -261,7 +286,7 @@ static int dump_master(struct dump_file *df)
 	if (m < 0 || ioctl(m, TIOCGPTN, &n))
 		goto out;
 	df->f.tty.index = n;
-	if (read_state(df, m) || read_slave_side(df, m) || read_output(df, m))
+	if (read_state(df, m) || read_slave_side(t, df, m) || read_output(df, m))
 		goto out;
 	ret = 0;
 out:
@@ -341,14 +366,15 @@ int dump_ttys(struct dump_tree *t)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->nr_files; i++) {
-		struct dump_file *df = &t->files[i];
-
-		if (df->f.kind == IMG_FILE_PTY_MASTER &&
-		    (dump_master(df) || slave_outside(t, df)))
+	/* the slaves' indexes first: a master looks for its slave */
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_PTY_SLAVE &&
+		    dump_slave(&t->files[i]))
 			return -1;
-		if (df->f.kind == IMG_FILE_PTY_SLAVE && dump_slave(df))
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_PTY_MASTER &&
+		    (dump_master(t, &t->files[i]) ||
+		     slave_outside(t, &t->files[i])))
 			return -1;
-	}
 	return 0;
 }

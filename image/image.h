@@ -398,7 +398,10 @@ enum img_file_kind {
 #define IMG_TTY_LOCKED		(1u << 0)	/* TIOCSPTLCK set */
 #define IMG_TTY_PACKET		(1u << 1)	/* TIOCPKT on */
 #define IMG_TTY_EXCL		(1u << 2)	/* TIOCEXCL on the slave */
-#define IMG_TTY_ALL		(IMG_TTY_LOCKED | IMG_TTY_PACKET | IMG_TTY_EXCL)
+#define IMG_TTY_HUP		(1u << 3)	/* the slave was opened and
+						 * closed: the master reads EIO */
+#define IMG_TTY_ALL		(IMG_TTY_LOCKED | IMG_TTY_PACKET | \
+				 IMG_TTY_EXCL | IMG_TTY_HUP)
 #define IMG_TTY_NCCS		32		/* glibc's NCCS */
 #define IMG_MAX_PTY		(1u << 20)	/* /dev/pts/N: N below */
 

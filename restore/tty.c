@@ -123,13 +123,28 @@ static int set_state(int m, const struct img_file *f)
 	return 0;
 }
 
+/* A slave opened and closed again hangs the master up: reads get EIO. */
+static int hang_up(int m, const struct img_file *f)
+{
+	int s;
+
+	if (!(f->tty.flags & IMG_TTY_HUP))
+		return 0;
+	s = ioctl(m, TIOCGPTPEER, PTY_FLAGS);
+	if (s < 0)
+		return -1;
+	close(s);
+	return 0;
+}
+
 static int open_master(const struct img_file *f)
 {
 	int m = open_index(f->tty.index);
 
 	if (m < 0)
 		return -1;
-	if (set_state(m, f) || fcntl(m, F_SETFL, f->flags & SETFL_MASK)) {
+	if (set_state(m, f) || hang_up(m, f) ||
+	    fcntl(m, F_SETFL, f->flags & SETFL_MASK)) {
 		pr_perror("can't set the state of pty /dev/pts/%u",
 			  f->tty.index);
 		close(m);

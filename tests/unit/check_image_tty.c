@@ -78,7 +78,7 @@ START_TEST(test_roundtrip_pty)
 }
 END_TEST
 
-static void dmg_flags(struct img_file *f) { f[0].tty.flags = 8; }
+static void dmg_flags(struct img_file *f) { f[0].tty.flags = 16; }
 static void dmg_rows(struct img_file *f) { f[0].tty.rows = 65536; }
 static void dmg_sid(struct img_file *f) { f[0].tty.sid = -1; }
 static void dmg_pgrp(struct img_file *f) { f[0].tty.sid = 0; }
@@ -92,7 +92,7 @@ START_TEST(test_refuse_pty)
 		void (*damage)(struct img_file *f);
 		const char *want;
 	} cases[] = {
-		{ dmg_flags, "file 1: bad tty flags 0x8" },
+		{ dmg_flags, "file 1: bad tty flags 0x10" },
 		{ dmg_rows, "file 1: bad window size" },
 		{ dmg_sid, "file 1: bad session -1 or group 1240" },
 		{ dmg_pgrp, "file 1: bad session 0 or group 1240" },

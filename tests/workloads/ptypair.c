@@ -13,6 +13,9 @@
  * terminal, checks its session still has the terminal and is its
  * foreground group, and exits 0.
  *
+ * Two more masters stand alone: one whose slave was opened and closed
+ * (it reads EIO), one never unlocked (it reads EAGAIN and is locked).
+ *
  * With the argument "typed", the parent writes a line to the master that
  * the child reads only at D/stop: bytes the slave has not read, which a
  * dump refuses.
@@ -123,6 +126,33 @@ static void check_pair(int m, const char *name)
 		wl_fail("kill character %#x", tio.c_cc[VKILL]);
 }
 
+/* A master whose slave was opened and closed, and a locked one. */
+static void open_lone(int *hup, int *locked)
+{
+	int s;
+
+	*hup = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	*locked = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	if (*hup < 0 || *locked < 0 || unlockpt(*hup))
+		wl_fail("can't open a pty: %s", strerror(errno));
+	s = open(ptsname(*hup), O_RDWR | O_NOCTTY);
+	if (s < 0 || close(s))
+		wl_fail("can't open the slave: %s", strerror(errno));
+}
+
+static void check_lone(int hup, int locked)
+{
+	char c;
+	int lock = 0;
+
+	if (read(hup, &c, 1) != -1 || errno != EIO)
+		wl_fail("the hung up master reads: %s", strerror(errno));
+	if (read(locked, &c, 1) != -1 || errno != EAGAIN)
+		wl_fail("the locked master reads: %s", strerror(errno));
+	if (ioctl(locked, TIOCGPTLCK, &lock) || !lock)
+		wl_fail("the locked master is not locked");
+}
+
 static int open_pair(char *name, size_t len)
 {
 	struct winsize ws = { .ws_row = ROWS, .ws_col = COLS };
@@ -143,7 +173,7 @@ int main(int argc, char **argv)
 	struct ticks t = { .last = -1, .at_restored = -2 };
 	unsigned long n = 0;
 	char name[64];
-	int m, fd, st;
+	int m, fd, st, hup, locked;
 	pid_t pid;
 
 	wl_init();
@@ -157,6 +187,7 @@ int main(int argc, char **argv)
 	fcntl(m, F_SETFL, O_NONBLOCK);
 	if (typed && write(m, "typed\n", 6) != 6)
 		wl_fail("write the master: %s", strerror(errno));
+	open_lone(&hup, &locked);
 	fd = wl_count_open();
 	while (!wl_count_step(fd, &n)) {
 		read_ticks(m, &t);
@@ -166,6 +197,7 @@ int main(int argc, char **argv)
 	}
 	read_ticks(m, &t);
 	check_pair(m, name);
+	check_lone(hup, locked);
 	if (t.at_restored != -2 && t.last <= t.at_restored + 2)
 		wl_fail("no ticks since restore: %ld", t.last);
 	if (write(m, "q\n", 2) != 2)
