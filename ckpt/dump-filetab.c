@@ -61,6 +61,8 @@ static uint32_t kind_of(struct dump_tree *t, const struct img_fd *f)
 {
 	if (dump_kfd_kind(f->path))
 		return dump_kfd_kind(f->path);	/* see dump_kfds() */
+	if (dump_tty_kind(f))
+		return dump_tty_kind(f);	/* see dump-tty.c */
 	if ((S_ISREG(f->mode) || S_ISDIR(f->mode)) &&
 	    dump_ghost_find(&t->ghosts, f->dev, f->ino))
 		return IMG_FILE_GHOST;		/* see dump-ghost.c */
@@ -516,7 +518,7 @@ int dump_tree_files(struct dump_tree *t)
 	if (!kcmp_works())
 		return -1;
 	mark_shared_regs(t);
-	if (match_fds(t))
+	if (dump_ttys_mark(t) || match_fds(t))
 		return -1;
 	if (!t->nr_files)
 		return 0;
@@ -524,7 +526,8 @@ int dump_tree_files(struct dump_tree *t)
 	if (dump_sockets_probe(t) || settle_outside(t))
 		return -1;
 	compact_files(t);
-	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t))
+	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t) ||
+	    dump_ttys(t))
 		return -1;
 	return dump_kfds(t);
 }

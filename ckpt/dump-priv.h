@@ -213,6 +213,13 @@ int dump_tree_files(struct dump_tree *t) __must_check;
 int dump_write_files(struct dump_tree *t, struct img_writer *w) __must_check;
 void dump_free_files(struct dump_tree *t);
 
+/* dump-tty.c: fds on a pty whose master the tree holds become FILE fds
+ * (before the table is built); the kind of such an fd, or 0; the state of
+ * each pair, once the table is built */
+int dump_ttys_mark(struct dump_tree *t) __must_check;
+uint32_t dump_tty_kind(const struct img_fd *f);
+int dump_ttys(struct dump_tree *t) __must_check;
+
 /* dump-sockets.c: what the table's unix sockets are (sets why on those
  * that cannot be kept), then their receive queues */
 int dump_sockets_probe(struct dump_tree *t) __must_check;

@@ -180,6 +180,13 @@ static void print_files(const struct image *img)
 			printf(" pos %" PRIu64 " shm %u", f->pos, f->shm);
 		else if (f->kind == IMG_FILE_REG)
 			printf(" pos %" PRIu64, f->pos);
+		else if (f->kind == IMG_FILE_PTY_SLAVE)
+			printf(" /dev/pts/%u", f->tty.index);
+		else if (f->kind == IMG_FILE_PTY_MASTER)
+			printf(" /dev/pts/%u %ux%u sid %d fg %d, %" PRIu64
+			       " bytes queued", f->tty.index, f->tty.rows,
+			       f->tty.cols, f->tty.sid, f->tty.pgrp,
+			       inspect_queued_bytes(f));
 		else
 			printf(" size %u, %" PRIu64 " bytes queued",
 			       f->pipe_size, inspect_queued_bytes(f));

@@ -93,6 +93,10 @@ const char *inspect_file_kind(uint32_t kind)
 		return "ghost";
 	case IMG_FILE_MEMFD:
 		return "memfd";
+	case IMG_FILE_PTY_MASTER:
+		return "pty-master";
+	case IMG_FILE_PTY_SLAVE:
+		return "pty-slave";
 	}
 	return "?";
 }

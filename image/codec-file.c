@@ -19,7 +19,8 @@ static int file_kind_known(uint32_t kind)
 	return (kind >= IMG_FILE_PIPE && kind <= IMG_FILE_UNIX) ||
 	       kind == IMG_FILE_REG || kind == IMG_FILE_GHOST ||
 	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
-	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK;
+	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK ||
+	       img_tty_kind(kind);
 }
 
 static int file_kind_has_path(uint32_t kind)
@@ -43,8 +44,8 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
  * then the fields of its kind: a unix socket's here, an eventfd's, an
- * epoll's ... in codec-kfd.c, a ghost's u32 ghost and a memfd's u32 shm
- * here */
+ * epoll's ... in codec-kfd.c, a pty's in codec-tty.c, a ghost's u32
+ * ghost and a memfd's u32 shm here */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -60,6 +61,7 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	img_enc_kfd(e, f);
 	img_enc_inet(e, f);
 	img_enc_netlink(e, f);
+	img_enc_tty(e, f);
 	if (f->kind == IMG_FILE_GHOST)
 		enc_u32(e, f->ghost);
 	if (f->kind == IMG_FILE_MEMFD)
@@ -128,6 +130,7 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	img_dec_kfd(d, f);
 	img_dec_inet(d, f);
 	img_dec_netlink(d, f);
+	img_dec_tty(d, f);
 	if (f->kind == IMG_FILE_GHOST)
 		dec_u32(d, &f->ghost);
 	if (f->kind == IMG_FILE_MEMFD)

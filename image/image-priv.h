@@ -119,6 +119,9 @@ int img_enc_lock(struct enc *e, const struct img_lock *l);
 void img_enc_kfd(struct enc *e, const struct img_file *f);
 void img_dec_kfd(struct dec *d, struct img_file *f);
 void img_kfd_free(struct img_file *f);
+/* codec-tty.c: the fields of a pty master or slave */
+void img_enc_tty(struct enc *e, const struct img_file *f);
+void img_dec_tty(struct dec *d, struct img_file *f);
 /* codec-inet.c: likewise for TCP and UDP sockets */
 void img_enc_inet(struct enc *e, const struct img_file *f);
 void img_dec_inet(struct dec *d, struct img_file *f);

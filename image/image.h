@@ -426,6 +426,38 @@ enum img_file_kind {
 				 * pos */
 	IMG_FILE_MEMFD = 14,	/* an open of the memfd SHM img_file.shm,
 				 * at pos */
+	IMG_FILE_PTY_MASTER = 15,	/* a Unix98 pty master, img_file.tty;
+					 * FILE_DATA: what the slave wrote
+					 * and the master had not read */
+	IMG_FILE_PTY_SLAVE = 16,	/* its slave /dev/pts/tty.index */
+};
+
+/* img_tty.flags */
+#define IMG_TTY_LOCKED		(1u << 0)	/* TIOCSPTLCK set */
+#define IMG_TTY_PACKET		(1u << 1)	/* TIOCPKT on */
+#define IMG_TTY_EXCL		(1u << 2)	/* TIOCEXCL on the slave */
+#define IMG_TTY_HUP		(1u << 3)	/* the slave was opened and
+						 * closed: the master reads EIO */
+#define IMG_TTY_ALL		(IMG_TTY_LOCKED | IMG_TTY_PACKET | \
+				 IMG_TTY_EXCL | IMG_TTY_HUP)
+#define IMG_TTY_NCCS		32		/* glibc's NCCS */
+#define IMG_MAX_PTY		(1u << 20)	/* /dev/pts/N: N below */
+
+/*
+ * A pty pair: both kinds carry the index; the master carries the state of
+ * the pair (the slave's termios and window size are the pair's), the
+ * session whose controlling terminal the slave is and its foreground
+ * group (0: none).
+ */
+struct img_tty {
+	uint32_t index;		/* N of /dev/pts/N */
+	uint32_t flags;		/* IMG_TTY_*; MASTER only, as below */
+	uint32_t iflag, oflag, cflag, lflag;	/* termios(3) */
+	uint32_t line;
+	uint8_t cc[IMG_TTY_NCCS];
+	uint32_t ispeed, ospeed;
+	uint32_t rows, cols, xpixel, ypixel;	/* struct winsize */
+	int32_t sid, pgrp;
 };
 
 /* img_unix.state */
@@ -614,6 +646,7 @@ struct img_file {
 	struct img_unix sk;	/* UNIX only */
 	struct img_inet inet;	/* TCP, UDP only */
 	struct img_netlink nl;	/* NETLINK only */
+	struct img_tty tty;	/* PTY_MASTER, PTY_SLAVE only */
 	uint32_t nr_chunks;
 	struct img_chunk *chunks;
 	struct {			/* EVENTFD */
@@ -818,6 +851,11 @@ int img_tcp_connection(const struct img_file *f);
 /* For each file of img, peer[i]: the index of the other end of the TCP
  * connection img->files[i], or UINT32_MAX; 0 or -1 (out of memory). */
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
+/* Is kind PTY_MASTER or PTY_SLAVE? */
+int img_tty_kind(uint32_t kind);
+/* The first PTY_MASTER of pty index, or NULL. */
+const struct img_file *img_pty_master(const struct image *img,
+				      uint32_t index);
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 /* The GHOST that fds and VMAs with this dev and ino name, or NULL. */

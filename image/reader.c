@@ -611,6 +611,18 @@ void img_free(struct image *img)
 	free(img);
 }
 
+const struct img_file *img_pty_master(const struct image *img,
+				      uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].kind == IMG_FILE_PTY_MASTER &&
+		    img->files[i].tty.index == index)
+			return &img->files[i];
+	return NULL;
+}
+
 /* The reader keeps files sorted by id (it refuses any other order). */
 const struct img_file *img_find_file(const struct image *img, uint32_t id)
 {

@@ -416,7 +416,8 @@ static int sem_file_data(struct rd *r, struct dec *d)
 			 id);
 		return -1;
 	}
-	if (img_kfd_kind(f->kind) || f->kind == IMG_FILE_NETLINK) {
+	if (img_kfd_kind(f->kind) || f->kind == IMG_FILE_NETLINK ||
+	    f->kind == IMG_FILE_PTY_SLAVE) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u, which holds no bytes", id);
 		return -1;
@@ -726,6 +727,24 @@ static int check_unix(struct rd *r, const struct img_file *f,
 	return 0;
 }
 
+/* A pty slave has its master in the image, and each pair one master. */
+static int check_pty(struct rd *r, const struct img_file *f)
+{
+	const struct img_file *m = img_pty_master(r->img, f->tty.index);
+
+	if (f->kind == IMG_FILE_PTY_SLAVE && !m) {
+		rd_fail(r, "file %u: the master of pty %u is not in the image",
+			f->id, f->tty.index);
+		return -1;
+	}
+	if (f->kind == IMG_FILE_PTY_MASTER && m != f) {
+		rd_fail(r, "file %u: pty %u has two masters", f->id,
+			f->tty.index);
+		return -1;
+	}
+	return 0;
+}
+
 /* A GHOST file names a ghost of the image, a MEMFD file a memfd. */
 static int check_object_files(struct rd *r)
 {
@@ -735,6 +754,8 @@ static int check_object_files(struct rd *r)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
+		if (img_tty_kind(f->kind) && check_pty(r, f))
+			return -1;
 		if (f->kind == IMG_FILE_GHOST && f->ghost > img->nr_ghosts) {
 			rd_fail(r, "file %u opens ghost %u, the image has %u",
 				f->id, f->ghost, img->nr_ghosts);

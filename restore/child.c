@@ -141,12 +141,13 @@ static void open_fds(struct child_env *e)
 
 	for (i = 0; i < p->nr_fds; i++) {
 		const struct img_fd *f = &p->fds[i];
-		int fd = fd_source(e, f);
+		const struct restore_fd_opt *o = restore_fd_opt(e->c, f->fd);
+		int fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
 
 		if (fd < 0)
 			child_fail(e, errno, "can't open %s for fd %d: %s",
-				   f->path ? f->path : "its file", f->fd,
-				   strerror(errno));
+				   o ? o->path : f->path ? f->path :
+				   "its file", f->fd, strerror(errno));
 		if (fd != f->fd) {
 			if (dup2(fd, f->fd) < 0)
 				child_fail(e, errno, "can't place fd %d: %s",
@@ -595,7 +596,17 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 		child_fail(e, errno, "can't set the parent-death signal");
 	set_session(e);
+	/* before the children: each process has its own link to the
+	 * controlling terminal, taken at fork */
+	if (e->c != &e->run->procs[0] &&
+	    restore_tty_ctty(e->run->img, pp, e->files))
+		child_fail(e, errno, "can't give session %d its terminal: %s",
+			   pp->sid, strerror(errno));
 	fork_children(e, msg_fd);
+	if (e->c != &e->run->procs[0] &&
+	    restore_tty_fg(e->run->img, pp, e->files))
+		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
+			   pp->sid, strerror(errno));
 	pick_candidates(e);
 	clear_fds(e, &msg_fd);
 	fill_epolls(e);

@@ -13,7 +13,8 @@
  *
  * Unix sockets are made first, all together (sockets.c), then TCP and
  * UDP sockets (inet.c) and netlink sockets (netlink.c).
- * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c.
+ * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c,
+ * pty pairs in tty.c.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -236,13 +237,13 @@ int restore_files_open(const struct restore_run *run, int **out)
 	for (i = 0; i < img->nr_files; i++)
 		fds[i] = -1;
 	if (restore_sockets_open(img, fds) || restore_inet_open(img, fds) ||
-	    restore_netlink_open(img, fds)) {
+	    restore_netlink_open(img, fds) || restore_ttys_open(img, fds)) {
 		restore_files_close(fds, img->nr_files);
 		return -1;
 	}
 	for (i = 0; i < img->nr_files; i++) {
 		if (fds[i] >= 0)
-			continue;	/* a socket, made above */
+			continue;	/* a socket or pty, made above */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0) {
 			restore_files_close(fds, img->nr_files);

@@ -33,7 +33,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach] [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--detach] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -47,6 +47,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 {
 	static const struct option own[] = {
 		{ "detach", no_argument, NULL, 'd' },
+		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -65,7 +66,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			level = LOG_ERR;
 		else if (opt == 'h')
 			exit(usage(stdout));
-		else if (stage_opts_parse(&so, opt, optarg))
+		else if (opt == 'F' ? restore_fd_opt_parse(c, optarg) :
+			 stage_opts_parse(&so, opt, optarg))
 			return usage(stderr);
 	}
 	if (optind != argc - 1)
@@ -91,6 +93,8 @@ static int prepare(struct restore_run *run)
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
 	if (!run->img || restore_check_image(run))
 		return EXIT_BADIMAGE;
+	if (restore_fd_opts_check(run))
+		return EXIT_USAGE;
 	if (restore_check_pids(run))
 		return EXIT_PIDTAKEN;
 	return restore_check_caps(run) ? EXIT_FAILED : 0;
@@ -280,5 +284,6 @@ int main(int argc, char **argv)
 	img_crc32c_accel(arch_crc32c);
 	ret = run_restore(&c, detach);
 	run_free(&c);
+	free(c.fd_opts);
 	return ret;
 }

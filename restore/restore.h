@@ -59,11 +59,22 @@ struct restore_host {
 
 struct restore_proc;
 
+/* restore --fd N=PATH[:FLAGS] (fdopt.c) */
+struct restore_fd_opt {
+	int fd;			/* N, of the root process */
+	const char *path;
+	int flags;		/* open(2)'s, or -1: the original fd's */
+	int pos;		/* at the original offset, not 0 */
+	uint64_t offset;	/* that offset, once checked */
+};
+
 /* One restore: the image and what every process of it shares. */
 struct restore_run {
 	const char *path;
 	const char *params[4];	/* "filter=value" for reading the image */
 	int nr_params;
+	struct restore_fd_opt *fd_opts;	/* --fd, in the order given */
+	uint32_t nr_fd_opts;
 	struct image *img;
 	int img_fd;		/* the image, open in restore */
 	struct restore_shm *shms;	/* per img->shms[], until finished */
@@ -124,6 +135,16 @@ void restore_kill_tree(struct restore_run *run);
 const char *restore_core_unreachable(void);
 int restore_core_prepare(pid_t pid) __must_check;
 void restore_core_cleanup(pid_t pid);
+/* fdopt.c: --fd N=PATH[:FLAGS] parsed (arg is cut at FLAGS and kept),
+ * then checked against the image (fd N of the root there; pos only on a
+ * file with an offset); the option for fd of process c, or NULL; PATH
+ * opened for f, or -1 with errno */
+int restore_fd_opt_parse(struct restore_run *run, char *arg) __must_check;
+int restore_fd_opts_check(struct restore_run *run) __must_check;
+const struct restore_fd_opt *restore_fd_opt(const struct restore_proc *c,
+					    int fd);
+int restore_fd_opt_open(const struct restore_fd_opt *o,
+			const struct img_fd *f);
 /* files.c: the image's file table, opened in restore; fds[i] holds
  * img->files[i] (NULL and 0 when there is none) */
 int restore_files_open(const struct restore_run *run, int **fds)
@@ -151,6 +172,16 @@ int restore_sockets_open(const struct image *img, int *fds) __must_check;
 int restore_inet_open(const struct image *img, int *fds) __must_check;
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;
+/* tty.c: sets fds[i] for every pty master and slave img->files[i], the
+ * pairs with their index and state; in the child p, with the file table
+ * at files[], the controlling terminal of the session p leads (before
+ * its children are made), then that terminal's foreground group (-1
+ * with errno) */
+int restore_ttys_open(const struct image *img, int *fds) __must_check;
+int restore_tty_ctty(const struct image *img, const struct img_proc *p,
+		     const int *files) __must_check;
+int restore_tty_fg(const struct image *img, const struct img_proc *p,
+		   const int *files) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
  * epoll empty: restore_kfds_fill() adds its watches in the process p of
  * the tree that fills it, with the file table at files[] and no fd below

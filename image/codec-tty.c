@@ -1,0 +1,98 @@
+/*
+ * codec-tty: the FILE fields of a Unix98 pty master or slave. Both carry
+ * the index; the master alone the state of the pair (img_tty in image.h).
+ * That a slave's master is in the image is checked in semantics.c.
+ */
+#include <string.h>
+
+#include "image/image.h"
+#include "image/image-priv.h"
+
+int img_tty_kind(uint32_t kind)
+{
+	return kind == IMG_FILE_PTY_MASTER || kind == IMG_FILE_PTY_SLAVE;
+}
+
+/*
+ * PTY_SLAVE: u32 index
+ * PTY_MASTER: u32 index flags iflag oflag cflag lflag line; u32 x 8 cc
+ * (4 bytes each, the first lowest); u32 ispeed ospeed rows cols xpixel ypixel; i32 sid pgrp
+ */
+static uint32_t cc_word(const uint8_t *cc)
+{
+	return cc[0] | cc[1] << 8 | cc[2] << 16 | (uint32_t)cc[3] << 24;
+}
+
+void img_enc_tty(struct enc *e, const struct img_file *f)
+{
+	const struct img_tty *t = &f->tty;
+	int i;
+
+	if (!img_tty_kind(f->kind))
+		return;
+	enc_u32(e, t->index);
+	if (f->kind == IMG_FILE_PTY_SLAVE)
+		return;
+	enc_u32(e, t->flags);
+	enc_u32(e, t->iflag);
+	enc_u32(e, t->oflag);
+	enc_u32(e, t->cflag);
+	enc_u32(e, t->lflag);
+	enc_u32(e, t->line);
+	for (i = 0; i < IMG_TTY_NCCS; i += 4)
+		enc_u32(e, cc_word(t->cc + i));
+	enc_u32(e, t->ispeed);
+	enc_u32(e, t->ospeed);
+	enc_u32(e, t->rows);
+	enc_u32(e, t->cols);
+	enc_u32(e, t->xpixel);
+	enc_u32(e, t->ypixel);
+	enc_u32(e, (uint32_t)t->sid);
+	enc_u32(e, (uint32_t)t->pgrp);
+}
+
+static void dec_master(struct dec *d, struct img_file *f)
+{
+	struct img_tty *t = &f->tty;
+	uint32_t w;
+	int i, k;
+
+	dec_u32(d, &t->flags);
+	dec_u32(d, &t->iflag);
+	dec_u32(d, &t->oflag);
+	dec_u32(d, &t->cflag);
+	dec_u32(d, &t->lflag);
+	dec_u32(d, &t->line);
+	for (i = 0; i < IMG_TTY_NCCS; i += 4) {
+		dec_u32(d, &w);
+		for (k = 0; k < 4; k++)
+			t->cc[i + k] = w >> (8 * k);
+	}
+	dec_u32(d, &t->ispeed);
+	dec_u32(d, &t->ospeed);
+	dec_u32(d, &t->rows);
+	dec_u32(d, &t->cols);
+	dec_u32(d, &t->xpixel);
+	dec_u32(d, &t->ypixel);
+	dec_i32(d, &t->sid);
+	dec_i32(d, &t->pgrp);
+	dec_check(d, !(t->flags & ~IMG_TTY_ALL), "file %u: bad tty flags %#x",
+		  f->id, t->flags);
+	dec_check(d, t->rows <= 0xffff && t->cols <= 0xffff &&
+		  t->xpixel <= 0xffff && t->ypixel <= 0xffff,
+		  "file %u: bad window size", f->id);
+	dec_check(d, t->sid >= 0 && t->pgrp >= 0 && (t->sid || !t->pgrp),
+		  "file %u: bad session %d or group %d", f->id, t->sid,
+		  t->pgrp);
+}
+
+void img_dec_tty(struct dec *d, struct img_file *f)
+{
+	if (!img_tty_kind(f->kind))
+		return;
+	dec_u32(d, &f->tty.index);
+	dec_check(d, f->tty.index < IMG_MAX_PTY, "file %u: bad pty index %u",
+		  f->id, f->tty.index);
+	if (f->kind == IMG_FILE_PTY_MASTER)
+		dec_master(d, f);
+}

@@ -1,0 +1,275 @@
+/*
+ * Unix98 pty pairs of the image (ckpt/dump-tty.c), made again in restore
+ * before the first process, with the file table: each master is a new
+ * open of /dev/ptmx with the same index, each slave fd an open of its
+ * master's peer (TIOCGPTPEER, which needs no path and no unlock).
+ *
+ * The same index: the kernel gives a new master the lowest free index,
+ * so /dev/ptmx is opened again and again, holding each pty, until the
+ * index comes; the others are closed then. /dev/pts/N in a program's
+ * memory or environment (tmux keeps its panes' names) stays true. An
+ * index in use by another pty fails the restore, naming it: a pty of
+ * another index would be restored only approximately.
+ *
+ * The bytes the slave had written and the master not read go back with
+ * TIOCSTI on the master (as ckpt put them back), before the pair is
+ * locked again if it was. The session whose controlling terminal the
+ * slave was gets it back in its leader (restore_tty_ctty, in the child,
+ * before it makes its children, which each take their link to it at
+ * fork), and then its foreground group (restore_tty_fg: TIOCSPGRP works
+ * only from the session that has the terminal).
+ */
+#include <sys/ioctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+#define MAX_TRIES	4096	/* ptys opened to reach one index */
+#define FG_TRIES	3000	/* 10 ms each: the foreground group made */
+#define PTY_FLAGS	(O_RDWR | O_NOCTTY | O_CLOEXEC)
+#define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_ASYNC)
+
+static void close_fds(int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+/* A new master with this index, or -1. */
+static int open_index(uint32_t want)
+{
+	int held[MAX_TRIES], n = 0, fd = -1;
+	unsigned int index;
+
+	while (n < MAX_TRIES) {
+		fd = open("/dev/ptmx", PTY_FLAGS);
+		if (fd < 0 || ioctl(fd, TIOCGPTN, &index)) {
+			pr_perror("can't open a pty for /dev/pts/%u", want);
+			break;
+		}
+		if (index == want)
+			break;
+		held[n++] = fd;
+		fd = -1;
+		if (index > want) {
+			pr_err("can't make pty /dev/pts/%u again: it is in use",
+			       want);
+			break;
+		}
+	}
+	close_fds(held, n);
+	return fd;
+}
+
+static int set_termios(int m, const struct img_tty *t)
+{
+	struct termios tio;
+	struct winsize ws = {
+		.ws_row = t->rows, .ws_col = t->cols,
+		.ws_xpixel = t->xpixel, .ws_ypixel = t->ypixel,
+	};
+
+	memset(&tio, 0, sizeof(tio));
+	tio.c_iflag = t->iflag;
+	tio.c_oflag = t->oflag;
+	tio.c_cflag = t->cflag;
+	tio.c_lflag = t->lflag;
+	tio.c_line = t->line;
+	memcpy(tio.c_cc, t->cc, sizeof(t->cc) < sizeof(tio.c_cc) ?
+	       sizeof(t->cc) : sizeof(tio.c_cc));
+	if (cfsetispeed(&tio, t->ispeed) || cfsetospeed(&tio, t->ospeed))
+		return -1;
+	return tcsetattr(m, TCSANOW, &tio) || ioctl(m, TIOCSWINSZ, &ws) ?
+		-1 : 0;
+}
+
+static int queue_output(int m, const struct img_file *f)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		for (k = 0; k < f->chunks[i].len; k++)
+			if (ioctl(m, TIOCSTI, &f->chunks[i].data[k]))
+				return -1;
+	return 0;
+}
+
+/* The pair's state but its lock, through the master. */
+static int set_state(int m, const struct img_file *f)
+{
+	const struct img_tty *t = &f->tty;
+	int pkt = !!(t->flags & IMG_TTY_PACKET), unlock = 0, s;
+
+	if (ioctl(m, TIOCSPTLCK, &unlock) || set_termios(m, t) ||
+	    ioctl(m, TIOCPKT, &pkt) || queue_output(m, f))
+		return -1;
+	if (!(t->flags & IMG_TTY_EXCL))
+		return 0;
+	s = ioctl(m, TIOCGPTPEER, PTY_FLAGS);
+	if (s < 0)
+		return -1;
+	/* further opens of the slave by path: EBUSY but for root */
+	if (ioctl(s, TIOCEXCL)) {
+		close(s);
+		return -1;
+	}
+	close(s);
+	return 0;
+}
+
+/* A slave opened and closed again hangs the master up: reads get EIO. */
+static int hang_up(int m, const struct img_file *f)
+{
+	int s;
+
+	if (!(f->tty.flags & IMG_TTY_HUP))
+		return 0;
+	s = ioctl(m, TIOCGPTPEER, PTY_FLAGS);
+	if (s < 0)
+		return -1;
+	close(s);
+	return 0;
+}
+
+static int open_master(const struct img_file *f)
+{
+	int m = open_index(f->tty.index);
+
+	if (m < 0)
+		return -1;
+	if (set_state(m, f) || hang_up(m, f) ||
+	    fcntl(m, F_SETFL, f->flags & SETFL_MASK)) {
+		pr_perror("can't set the state of pty /dev/pts/%u",
+			  f->tty.index);
+		close(m);
+		return -1;
+	}
+	return m;
+}
+
+static int open_slave(const struct image *img, const int *fds,
+		      const struct img_file *f)
+{
+	const struct img_file *mf = img_pty_master(img, f->tty.index);
+	int s;
+
+	/* the image's check: every slave has its master */
+	s = ioctl(fds[mf - img->files], TIOCGPTPEER,
+		  (f->flags & (O_ACCMODE | SETFL_MASK)) | O_NOCTTY |
+		  O_CLOEXEC);
+	if (s < 0)
+		pr_perror("can't open the slave of pty /dev/pts/%u for file %u",
+			  f->tty.index, f->id);
+	return s;
+}
+
+/* Locked again, once every slave is open (TIOCGPTPEER needs no unlock,
+ * but a lock taken after the slave was opened is the program's own). */
+static int lock_again(const struct image *img, const int *fds)
+{
+	int lock = 1;
+	uint32_t i;
+
+	for (i = 0; i < img->nr_files; i++) {
+		const struct img_file *f = &img->files[i];
+
+		if (f->kind == IMG_FILE_PTY_MASTER &&
+		    (f->tty.flags & IMG_TTY_LOCKED) &&
+		    ioctl(fds[i], TIOCSPTLCK, &lock)) {
+			pr_perror("can't lock pty /dev/pts/%u", f->tty.index);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int restore_ttys_open(const struct image *img, int *fds)
+{
+	uint32_t i;
+	int pass;
+
+	/* masters first: a slave is an open of its master's peer */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < img->nr_files; i++) {
+			const struct img_file *f = &img->files[i];
+
+			if (f->kind != (pass ? IMG_FILE_PTY_SLAVE :
+					IMG_FILE_PTY_MASTER))
+				continue;
+			fds[i] = pass ? open_slave(img, fds, f) :
+				open_master(f);
+			if (fds[i] < 0)
+				return -1;
+		}
+	}
+	return lock_again(img, fds);
+}
+
+/* The master of the pty whose session p leads, or NULL. */
+static const struct img_file *led_by(const struct image *img,
+				     const struct img_proc *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].kind == IMG_FILE_PTY_MASTER &&
+		    img->files[i].tty.sid == p->pid && p->sid == p->pid)
+			return &img->files[i];
+	return NULL;
+}
+
+/* The slave of the pty whose session p leads, opened anew, or -1 (with
+ * errno 0 when there is none). */
+static int led_slave(const struct image *img, const struct img_proc *p,
+		     const int *files, const struct img_file **mf)
+{
+	*mf = led_by(img, p);
+	errno = 0;
+	if (!*mf)
+		return -1;
+	return ioctl(files[*mf - img->files], TIOCGPTPEER, PTY_FLAGS);
+}
+
+int restore_tty_ctty(const struct image *img, const struct img_proc *p,
+		     const int *files)
+{
+	const struct img_file *mf;
+	int s = led_slave(img, p, files, &mf), ret;
+
+	if (s < 0)
+		return errno ? -1 : 0;
+	ret = ioctl(s, TIOCSCTTY, 0) ? -1 : 0;
+	close(s);
+	return ret;
+}
+
+/*
+ * TIOCSPGRP takes a group of the session that exists: one of a process
+ * that its parent, running meanwhile, may not have made yet. The wait is
+ * bounded so that a group that never comes fails the restore.
+ */
+int restore_tty_fg(const struct image *img, const struct img_proc *p,
+		   const int *files)
+{
+	const struct img_file *mf;
+	int s = led_slave(img, p, files, &mf), ret = -1, i;
+
+	if (s < 0)
+		return errno ? -1 : 0;
+	for (i = 0; mf->tty.pgrp && i < FG_TRIES; i++) {
+		ret = ioctl(s, TIOCSPGRP, &mf->tty.pgrp);
+		if (!ret || errno != ESRCH)
+			break;
+		usleep(10000);
+	}
+	i = errno;
+	close(s);
+	errno = i;
+	return mf->tty.pgrp ? ret : 0;
+}

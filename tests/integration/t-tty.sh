@@ -1,0 +1,144 @@
+# t-tty.sh - what a restored tree reads and writes through its fds:
+# restore --fd giving the root a file of its own choosing in place of
+# one of its fds, one image restarted down several paths; terminals.
+# Sourced by run.sh.
+
+ALL_TESTS+=(fd-input fd-refused pty-pair pty-refused tmux)
+CKPT_ONLY+="fd-input fd-refused pty-pair pty-refused tmux "
+
+# fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
+# where the image has it and OPTION..., run to its end; the root's fd 5
+# read WANT5, fd 6 the rest of D/input as it was.
+fd_round() {
+	local n=$1 want=$2
+	shift 2
+	rm -f "$D/stop" "$D/restored" "$D/seen5" "$D/seen6"
+	truncate -s "$FD_POS" "$D/count"
+	echo "== round $n" >>"$D/restore.log"
+	start_restore "$@"
+	wait_restored
+	finish
+	[[ $(<"$D/seen5") == "$want" ]] ||
+		fail "round $n: fd 5 read '$(<"$D/seen5")', want '$want'"
+	[[ $(<"$D/seen6") == "original" ]] ||
+		fail "round $n: fd 6 read '$(<"$D/seen6")', want 'original'"
+}
+
+# One image, restored twice, each run reading its own input through fd 5:
+# from the start, then at the original offset (:pos); fd 6, which shared
+# fd 5's description, reads on in D/input each time.
+t_fd-input() {
+	need "$WLB/fdinput" "$CKPT" "$RESTORE"
+	echo "XXoriginal" >"$D/input"
+	start_wl "$WLB/fdinput"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	FD_POS=$(image_count_pos "$D/img")
+	echo "first input" >"$D/in1"
+	echo "YYsecond input" >"$D/in2"
+	fd_round 1 "first input" --fd "5=$D/in1"
+	fd_round 2 "second input" --fd 5="$D/in2:r,pos"
+}
+
+# --fd refused before anything is made: an fd the root never had, bad
+# FLAGS, pos on an fd with no offset; a PATH that can't be opened.
+t_fd-refused() {
+	need "$WLB/fdinput" "$CKPT" "$RESTORE"
+	echo "XXoriginal" >"$D/input"
+	start_wl "$WLB/fdinput"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	expect_exit 64 "$RESTORE" --fd "9=$D/input" "$D/img"
+	grep -q "^restore: can't replace fd 9: the root process $PID of .* had no fd 9\$" \
+		"$D/cmd.err" || fail "no error naming fd 9: $(cat "$D/cmd.err")"
+	expect_exit 64 "$RESTORE" --fd "5=$D/input:x" "$D/img"
+	expect_exit 64 "$RESTORE" --fd "5=" "$D/img"
+	expect_exit 64 "$RESTORE" --fd "0=$D/input:pos" "$D/img"
+	expect_exit 70 "$RESTORE" --fd "5=$D/none" "$D/img"
+	grep -q "can't open $D/none for fd 5" "$D/cmd.err" ||
+		fail "no error naming D/none: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "a refused restore left $PID running"
+}
+
+# A tiny tmux (the ptypair workload): the pty pair, its index, window
+# size and termios, the child's session with its controlling terminal
+# and foreground group come back; the master reads the child's ticks on,
+# none lost or repeated, and what it writes reaches the child.
+t_pty-pair() {
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/ptypair"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	inspect "$D/img"
+	grep -q "pty-master" "$D/inspect.out" ||
+		fail "no pty master in the image"
+	start_restore
+	wait_restored
+	finish
+}
+
+# What can't come back exactly is refused by name, and the tree runs on:
+# a line written to the master that the slave has not read; the slave
+# held by a process outside the tree (the root dumped alone).
+t_pty-refused() {
+	local pts='/dev/pts/[0-9]*'
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT"
+	start_wl "$WLB/reaper" "$WLB/ptypair" typed
+	refused_by_name "fd [0-9]* of $PID: pty $pts has 6 bytes written to it and not read yet, which can't be put back exactly" \
+		--tree
+	rm -f "$D/ready" "$D/stop" "$D/count"
+	start_wl "$WLB/reaper" "$WLB/ptypair"
+	refused_by_name "fd [0-9]* of $PID: pty $pts is held by fd [0-9]* of [0-9]*, outside the tree"
+}
+
+# last_tick: the highest "tick N" in the pane of the tmux server at
+# D/sock, or -1.
+last_tick() {
+	tmux -S "$D/sock" capture-pane -p 2>>"$D/errors.log" |
+		sed -n 's/^tick \([0-9][0-9]*\)$/\1/p' | tail -n 1 | grep . ||
+		echo -1
+}
+
+# wait_tick N SECS: until the pane shows a tick above N.
+wait_tick() {
+	local end=$((SECONDS + $2))
+	while (($(last_tick) <= $1)); do
+		((SECONDS < end)) || fail "no tick above $1 in the pane" \
+					  "after $2 s: $(last_tick)"
+		nap
+	done
+}
+
+# Real tmux: a server with a counter in its pane, no client attached,
+# dumped with --tree --kill and restored: capture-pane through the same
+# socket shows the counter going on.
+t_tmux() {
+	local n
+	command -v tmux >/dev/null || fail "tmux not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	(spawn "$WLB/reaper" tmux -S "$D/sock" new-session -d -x 90 -y 20 \
+		"i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_tick 5 60
+	PID=$(tmux -S "$D/sock" display -p '#{pid}') ||
+		fail "can't ask tmux for its PID"
+	track_pid "$PID"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	n=$(last_tick)
+	((n == -1)) || fail "the killed server still answers"
+	inspect "$D/img"
+	grep -q "pty-master" "$D/inspect.out" ||
+		fail "no pty master in the image"
+	start_restore
+	wait_back
+	n=$(last_tick)
+	wait_tick $((n + 5)) 60
+	tmux -S "$D/sock" kill-server
+	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
+}

@@ -1,0 +1,142 @@
+/*
+ * check_image_tty: the FILE records of Unix98 pty pairs (codec-tty.c):
+ * the round trip of a master's state, its queued bytes and a slave, and
+ * one refusal per broken rule: bad flags, window size, session, index; a
+ * slave without its master, two masters of one index, bytes in a slave.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
+
+static void pty_files(struct img_file *f)
+{
+	uint32_t i;
+
+	memset(f, 0, 2 * sizeof(*f));
+	f[0].id = 1;
+	f[0].kind = IMG_FILE_PTY_MASTER;
+	f[0].flags = O_RDWR | O_NONBLOCK;
+	f[0].tty = (struct img_tty){ .index = 7, .flags = IMG_TTY_PACKET |
+		IMG_TTY_EXCL, .iflag = 0x500, .oflag = 5, .cflag = 0xbf,
+		.lflag = 0x8a3b, .line = 0, .ispeed = 15, .ospeed = 15,
+		.rows = 33, .cols = 111, .xpixel = 1, .ypixel = 2,
+		.sid = 1234, .pgrp = 1240 };
+	for (i = 0; i < IMG_TTY_NCCS; i++)
+		f[0].tty.cc[i] = i * 7 + 1;
+	f[1].id = 2;
+	f[1].kind = IMG_FILE_PTY_SLAVE;
+	f[1].flags = O_RDWR;
+	f[1].tty.index = 7;
+}
+
+/* f[0..n) then a process holding each, committed. */
+static struct img_writer *write_files(const struct img_file *f, int n,
+				      const char *master_data)
+{
+	struct img_writer *w = img_writer_open(path);
+	int i;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(img_write_file(w, &f[i]), 0);
+		if (master_data && i == 0)
+			w_chunk(w, 1, master_data, 0);
+	}
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	for (i = 0; i < n; i++)
+		w_file_fd(w, 3 + i, i + 1);
+	return w;
+}
+
+START_TEST(test_roundtrip_pty)
+{
+	struct img_file in[2];
+	const struct img_tty *t;
+	struct image *img;
+
+	pty_files(in);
+	ck_assert_int_eq(img_writer_commit(write_files(in, 2, "tick 1\r\n")),
+			 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_files, 2);
+	t = &img->files[0].tty;
+	ck_assert_int_eq(memcmp(t, &in[0].tty, sizeof(*t)), 0);
+	ck_assert_uint_eq(img->files[0].nr_chunks, 1);
+	ck_assert_uint_eq(img->files[0].chunks[0].len, 8);
+	ck_assert_uint_eq(img->files[1].kind, IMG_FILE_PTY_SLAVE);
+	ck_assert_uint_eq(img->files[1].tty.index, 7);
+	ck_assert_ptr_eq(img_pty_master(img, 7), &img->files[0]);
+	ck_assert_ptr_null(img_pty_master(img, 8));
+	img_free(img);
+}
+END_TEST
+
+static void dmg_flags(struct img_file *f) { f[0].tty.flags = 16; }
+static void dmg_rows(struct img_file *f) { f[0].tty.rows = 65536; }
+static void dmg_sid(struct img_file *f) { f[0].tty.sid = -1; }
+static void dmg_pgrp(struct img_file *f) { f[0].tty.sid = 0; }
+static void dmg_index(struct img_file *f) { f[1].tty.index = IMG_MAX_PTY; }
+static void dmg_orphan(struct img_file *f) { f[1].tty.index = 8; }
+static void dmg_two(struct img_file *f) { f[1] = f[0]; f[1].id = 2; }
+
+START_TEST(test_refuse_pty)
+{
+	static const struct {
+		void (*damage)(struct img_file *f);
+		const char *want;
+	} cases[] = {
+		{ dmg_flags, "file 1: bad tty flags 0x10" },
+		{ dmg_rows, "file 1: bad window size" },
+		{ dmg_sid, "file 1: bad session -1 or group 1240" },
+		{ dmg_pgrp, "file 1: bad session 0 or group 1240" },
+		{ dmg_index, "file 2: bad pty index 1048576" },
+		{ dmg_orphan, "file 2: the master of pty 8 is not in the image" },
+		{ dmg_two, "file 2: pty 7 has two masters" },
+	};
+	struct img_file f[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		pty_files(f);
+		cases[i].damage(f);
+		commit_expect_refused(write_files(f, 2, NULL), cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_refuse_pty_slave_data)
+{
+	struct img_file f[2];
+	struct img_writer *w = img_writer_open(path);
+
+	pty_files(f);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_file(w, &f[0]), 0);
+	ck_assert_int_eq(img_write_file(w, &f[1]), 0);
+	w_chunk(w, 2, "typed\n", 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, "FILE_DATA of file 2, which holds no bytes");
+}
+END_TEST
+
+static Suite *image_tty_suite(void)
+{
+	Suite *s = suite_create("image-tty");
+	TCase *tc = image_tcase(s, "pty");
+
+	add(tc, test_roundtrip_pty);
+	add(tc, test_refuse_pty);
+	add(tc, test_refuse_pty_slave_data);
+	return s;
+}
+
+CHECK_MAIN(image_tty_suite)
