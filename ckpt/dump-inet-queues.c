@@ -5,12 +5,15 @@
  * A TCP connection is put in repair mode (TCP_REPAIR) through ckpt's own
  * duplicate of it, which is the socket itself: in repair mode its
  * sequence numbers, both its queues (the send queue too, sent or not) and
- * its window can be read, and peeking at them takes nothing away. It
- * leaves repair mode at once, without the window probe that would wake
- * its peer, so that a ckpt killed on the way leaves at most one socket in
- * repair mode; leaving it clears SO_REUSEADDR, which is set back. The
- * kernel goes on meanwhile (an acknowledgement may still come for data
- * that the frozen peer received): the reads are repeated until two agree.
+ * its window can be read, and peeking at them takes nothing away. Every
+ * connection of the tree enters repair mode before the first is read, so
+ * that none sends to a peer already read, and all leave it after the
+ * last, without the window probe that would wake the peer (a ckpt killed
+ * meanwhile leaves them in repair mode: a window of the reads' length,
+ * noted in issue 10); leaving it clears SO_REUSEADDR, which is set back.
+ * The kernel goes on meanwhile (an acknowledgement may still come for
+ * data that the frozen peer received): the reads are repeated until two
+ * agree.
  *
  * With --kill every connection goes back to repair mode just before the
  * tree is killed (dump_inet_silence): a socket closed in repair mode goes
@@ -243,21 +246,11 @@ out:
 	return ret;
 }
 
+/* In repair mode already (dump_inet_read), with every other connection
+ * of the tree: none of them sends while the others are read. */
 static int read_tcp(struct dump_file *df, int sk)
 {
-	int ret, err;
-
-	if (repair(sk, 1))
-		return -1;
-	ret = read_conn(&df->f, sk);
-	err = errno;
-	if (unrepair(sk, &df->f)) {
-		pr_perror("can't take socket:[%llu] (fd %d of %d) out of repair mode",
-			  (unsigned long long)df->f.ino, df->fd, df->pid);
-		ret = -1;
-	}
-	errno = err;
-	return ret;
+	return read_conn(&df->f, sk);
 }
 
 /* ---- UDP ---------------------------------------------------------------- */
@@ -349,11 +342,20 @@ static int read_one(struct dump_file *df)
 	return ret;
 }
 
+/*
+ * Every TCP connection of the tree goes into repair mode before the first
+ * is read and leaves it after the last: a connection read while its peer
+ * still sends (a window update, a retransmission) would be recorded at
+ * another moment than its peer, and the two would not agree.
+ */
 int dump_inet_read(struct dump_tree *t)
 {
 	uint32_t i;
+	int ret = 0;
 
-	for (i = 0; i < t->nr_files; i++) {
+	if (dump_inet_silence(t, 1))
+		ret = -1;
+	for (i = 0; !ret && i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
 		if (!img_inet_kind(df->f.kind) || !read_one(df))
@@ -361,9 +363,11 @@ int dump_inet_read(struct dump_tree *t)
 		pr_perror("can't read the queues of %s socket:[%llu] (fd %d of %d)",
 			  df->f.kind == IMG_FILE_TCP ? "TCP" : "UDP",
 			  (unsigned long long)df->f.ino, df->fd, df->pid);
-		return -1;
+		ret = -1;
 	}
-	return 0;
+	if (dump_inet_silence(t, 0))
+		ret = -1;
+	return ret;
 }
 
 int dump_inet_silence(struct dump_tree *t, int on)
