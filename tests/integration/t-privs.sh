@@ -2,8 +2,12 @@
 # tree it made runs, the commands that only parse an image run confined
 # by seccomp, keys open to others are refused.  Sourced by run.sh.
 
-ALL_TESTS+=(restore-caps confine-inspect confine-convert)
-CKPT_ONLY+="restore-caps confine-inspect confine-convert "
+ALL_TESTS+=(restore-caps confine-inspect confine-convert created-0600
+	    key-group-readable key-world-readable key-group-writable
+	    key-world-writable)
+CKPT_ONLY+="restore-caps confine-inspect confine-convert created-0600 "
+CKPT_ONLY+="key-group-readable key-world-readable key-group-writable "
+CKPT_ONLY+="key-world-writable "
 
 # cap_sets PID: its five capability sets, "Inh Prm Eff Bnd Amb" in hex
 cap_sets() {
@@ -91,4 +95,79 @@ t_confine-convert() {
 	confined_run child "$CKPT" convert "$D/img" "$D/core"
 	mode=$(stat -c %a "$D/core" 2>/dev/null)
 	[[ $mode == 600 ]] || fail "D/core has mode '$mode', not 600"
+}
+
+# Every file ckpt creates that holds a process or a key is 0600, and ckpt
+# run's directory 0700, whatever the umask (here none).
+t_created-0600() {
+	local f mode want
+	need "$WLB/counter" "$CKPT"
+	umask 000
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	start_run_wl
+	expect_exit 0 "$CKPT" attach -o "$D/img" "$PID"
+	expect_exit 0 "$CKPT" attach --encrypt "$D/key" -o "$D/img.enc" "$PID"
+	expect_exit 0 "$CKPT" dump "$D/run"
+	for f in "$D/key" "$D/img" "$D/img.enc" "$(cat "$D/cmd.out")" \
+		 "$D/run/control" "$D/run"; do
+		mode=$(stat -c %a "$f")
+		[[ $f == "$D/run" ]] && want=700 || want=600
+		[[ $mode == "$want" ]] ||
+			fail "${f#"$D"/} has mode $mode, not $want (umask 000)"
+	done
+	touch "$D/stop"
+	wait_job "$JOB" 180 || fail "ckpt run still running after D/stop"
+}
+
+# the counter under `ckpt run -D D/run`; PID the counter
+start_run_wl() {
+	start_wl "$CKPT" run -D "$D/run" -- "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+}
+
+# key_refused MODE: a key of that mode is refused, one line on stderr
+# naming it, by every command that reads one: attach --encrypt (73, the
+# target runs on), restore and inspect --key of an encrypted image (65),
+# serve --auth (66).
+key_refused() {
+	local cmd
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	cp "$D/key" "$D/bad" && chmod "$1" "$D/bad"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach --encrypt "$D/key" -o "$D/enc" "$PID"
+	key_refusal 73 "$CKPT" attach --encrypt "$D/bad" -o "$D/img" "$PID"
+	no_image
+	alive "$PID" || fail "a refused key killed the target"
+	key_refusal 65 "$RESTORE" --key "$D/bad" "$D/enc"
+	key_refusal 65 "$CKPT" inspect --key "$D/bad" "$D/enc"
+	mkdir "$D/srv"
+	key_refusal 66 "$CKPT" serve --listen 127.0.0.1:0 -D "$D/srv" \
+		--auth "$D/bad"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running after D/stop"
+}
+
+key_refusal() {
+	expect_exit "$@"
+	one_line_err "${2##*/} ${3}"
+	grep -q "key $D/bad is open to others (mode ${MODE#0}): refused" \
+		"$D/cmd.err" || fail "${2##*/} $3: $(cat "$D/cmd.err")"
+}
+
+t_key-group-readable() {
+	MODE=0640 key_refused 0640
+}
+
+t_key-world-readable() {
+	MODE=0604 key_refused 0604
+}
+
+t_key-group-writable() {
+	MODE=0620 key_refused 0620
+}
+
+t_key-world-writable() {
+	MODE=0602 key_refused 0602
 }
