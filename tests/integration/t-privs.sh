@@ -128,7 +128,7 @@ start_run_wl() {
 # key_refused MODE: a key of that mode is refused, one line on stderr
 # naming it, by every command that reads one: attach --encrypt (73, the
 # target runs on), restore and inspect --key of an encrypted image (65),
-# serve --auth (66).
+# serve --auth (66), run --encrypt (64, before it starts the job).
 key_refused() {
 	local cmd
 	need "$WLB/counter" "$CKPT" "$RESTORE"
@@ -145,6 +145,9 @@ key_refused() {
 	mkdir "$D/srv"
 	key_refusal 66 "$CKPT" serve --listen 127.0.0.1:0 -D "$D/srv" \
 		--auth "$D/bad"
+	key_refusal 64 "$CKPT" run --encrypt "$D/bad" -D "$D/run" -- \
+		"$WLB/counter"
+	[[ ! -e $D/run ]] || fail "run with a refused key made D/run"
 	touch "$D/stop"
 	wait_job "$JOB" 60 || fail "counter still running after D/stop"
 }
