@@ -9,13 +9,15 @@
  * core), so what a subverted parser could still do is read, print, and
  * write the one output file. Files are still opened read-only, by path:
  * the backtraces of inspect and the file mappings of convert read the
- * executables and libraries the image names.
+ * executables and libraries the image names. Not confined yet: the
+ * stages that decode a compressed or encrypted image (libzstd,
+ * libsodium), which pipeline_open_read() runs whole before it returns.
  *
  * A call off the list fails with EPERM rather than killing the process
  * (serve-seccomp.c kills): a parser has nothing left to gain from going
- * on, and a library's rarely taken path (a sysinfo(2) in qsort, an
- * ioctl of a terminal) then degrades as it would on an older kernel
- * instead of killing an inspect that was about to succeed.
+ * on, and a library's path that is not on the list (libunwind's pipe2(2)
+ * probe of its own memory, which it does without) then fails as on an
+ * older kernel instead of killing an inspect that was about to succeed.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
