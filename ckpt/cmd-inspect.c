@@ -5,13 +5,15 @@
  * files, page counts, the file table, the shared memory objects that
  * maps name, and the zombies with their exit status. --json prints the
  * same as one JSON document. The printers are inspect-text.c and
- * inspect-json.c.
+ * inspect-json.c. Once the image is open, the parsing and printing run
+ * under a seccomp filter (ckpt/confine.h).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
+#include "ckpt/confine.h"
 #include "ckpt/inspect.h"
 #include "image/image.h"
 #include "plugins/pipeline.h"
@@ -40,6 +42,11 @@ static int exec_inspect(int argc, char **argv)
 	fd = pipeline_open_read_with(argv[optind], so.params, so.nr_params);
 	if (fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
+	/* the image is open and decoded: what follows only parses it */
+	if (confine_parser(-1)) {
+		close(fd);
+		return EXIT_FAILED;
+	}
 	img = img_read_named_fd(fd, argv[optind], 0);
 	if (!img) {
 		close(fd);

@@ -14,6 +14,7 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "ckpt/run.h"
+#include "plugins/pipeline.h"
 #include "plugins/stageopt.h"
 
 static int parse_uint(const char *s, unsigned int min, unsigned int *v)
@@ -107,6 +108,9 @@ static int exec_run(int argc, char **argv)
 			strerror(errno));
 		return EXIT_USAGE;
 	}
+	/* a key open to others is refused now, not at each checkpoint */
+	if (key && pipeline_check_key(key))
+		return EXIT_USAGE;
 	o.argv = argv + optind;
 	for (i = 0; i < so.nr_filters; i++)
 		o.filters[o.nr_filters++] = so.filters[i];

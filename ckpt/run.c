@@ -117,7 +117,8 @@ static int control_addr(const char *dir, struct sockaddr_un *sa)
 	return 0;
 }
 
-/* DIR/control, mode 0600 (umask at bind: fchmod does not reach the path) */
+/* DIR/control, mode 0600 (umask 0177 at bind: fchmod does not reach the
+ * path) */
 static int open_control(struct run_ctx *c)
 {
 	struct sockaddr_un sa;
@@ -132,7 +133,7 @@ static int open_control(struct run_ctx *c)
 		return -1;
 	}
 	unlinkat(c->dirfd, RUN_CONTROL, 0);	/* a dead supervisor's */
-	old = umask(0077);
+	old = umask(0177);
 	ret = bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (ret || listen(c->lfd, 8)) {

@@ -37,7 +37,6 @@
 
 #include "arch/arch.h"
 #include "elf/core.h"
-#include "util/durable.h"
 
 #define NOTE_ALIGN	4
 #define COPY_CHUNK	(64 * 1024)
@@ -49,7 +48,8 @@ struct note_buf {
 
 struct core_ctx {
 	int img_fd;
-	struct durable out;	/* the core file, a temporary until commit */
+	int out_fd;		/* the core file, written from offset 0 */
+	const char *out_name;	/* its name in messages */
 	const struct image *img;
 	const struct img_process *p;
 	uint64_t page_size;
@@ -354,9 +354,9 @@ static int layout(struct core_ctx *c)
 static int write_at(struct core_ctx *c, const void *buf, size_t len,
 		    uint64_t off)
 {
-	if (lseek(c->out.fd, off, SEEK_SET) < 0 ||
-	    write_full(c->out.fd, buf, len)) {
-		pr_perror("can't write %s", c->out.tmp);
+	if (lseek(c->out_fd, off, SEEK_SET) < 0 ||
+	    write_full(c->out_fd, buf, len)) {
+		pr_perror("can't write %s", c->out_name);
 		return -1;
 	}
 	return 0;
@@ -551,8 +551,8 @@ static int write_segments(struct core_ctx *c)
 		if (copy_run(c, &c->p->pages[i], buf))
 			goto out;
 	/* the trailing segments may be all holes */
-	if (ftruncate(c->out.fd, c->size)) {
-		pr_perror("can't extend %s", c->out.tmp);
+	if (ftruncate(c->out_fd, c->size)) {
+		pr_perror("can't extend %s", c->out_name);
 		goto out;
 	}
 	ret = 0;
@@ -561,23 +561,19 @@ out:
 	return ret;
 }
 
-static int write_core(struct core_ctx *c, const char *path)
+static int write_core(struct core_ctx *c)
 {
-	if (build_notes(c) || layout(c))
+	if (build_notes(c) || layout(c) || write_headers(c) ||
+	    write_segments(c))
 		return -1;
-	/* mode 0600: a core holds the whole memory */
-	if (durable_open(&c->out, AT_FDCWD, path, 0))
-		return -1;
-	if (write_headers(c) || write_segments(c)) {
-		durable_abort(&c->out);
-		return -1;
-	}
-	return durable_commit(&c->out);
+	return 0;
 }
 
-int elf_write_core(int img_fd, const struct image *img, const char *path)
+int elf_write_core(int img_fd, const struct image *img, int out_fd,
+		   const char *name)
 {
-	struct core_ctx c = { .img_fd = img_fd };
+	struct core_ctx c = { .img_fd = img_fd, .out_fd = out_fd,
+			      .out_name = name };
 	int ret = -1;
 
 	if (!img->nr_procs || img->hdr.isa != arch_isa()) {
@@ -592,7 +588,7 @@ int elf_write_core(int img_fd, const struct image *img, const char *path)
 	c.p = &img->procs[0];
 	c.page_size = img->hdr.page_size;
 	find_vdso(&c, img->hdr.kernel);
-	ret = write_core(&c, path);
+	ret = write_core(&c);
 	free(c.phdrs);
 	free(c.load_vma);
 	free(c.notes.data);

@@ -11,13 +11,15 @@
 
 /*
  * Write the first process of img, parsed from img_fd (whose page data is
- * read from there), as an ELF64 core at path: a temporary file of mode
- * 0600 beside path, flushed and renamed over it once complete, and the
- * rename flushed too (util/durable.h); nothing is left at either name on
- * failure. The image must be of this build's ISA.
+ * read from there), as an ELF64 core into out_fd, an empty regular file
+ * (ckpt convert gives a durable temporary of mode 0600, util/durable.h,
+ * and commits it); name is the file's in messages. Only lseek, write and
+ * ftruncate touch out_fd, and other files are opened read-only, so that
+ * a seccomp filter can confine the caller (ckpt/confine.h). The image
+ * must be of this build's ISA.
  * Returns 0, or -1 with one pr_err line.
  */
-int elf_write_core(int img_fd, const struct image *img, const char *path)
-	__must_check;
+int elf_write_core(int img_fd, const struct image *img, int out_fd,
+		   const char *name) __must_check;
 
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plugins/net.h"
 #include "plugins/pipeline.h"
 #include "plugins/stages-priv.h"
 
@@ -505,6 +506,19 @@ int pipeline_open_read(const char *source)
 int pipeline_keygen(const char *path)
 {
 	return stage_encrypt_keygen(path);
+}
+
+int pipeline_check_key(const char *path)
+{
+	unsigned char key[NET_KEY];
+	char err[256];
+
+	if (net_load_key(path, key, err, sizeof(err))) {
+		pr_err("%s", err);
+		return -1;
+	}
+	sodium_memzero(key, sizeof(key));
+	return 0;
 }
 
 int pipeline_open_read_with(const char *source, const char *const *params,

@@ -40,6 +40,9 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 			    int nr_params) __must_check;
 /* A new encryption key file (mode 0600, never over an existing file). */
 int pipeline_keygen(const char *path) __must_check;
+/* 0 if path is a key file that --encrypt would take (readable, a key,
+ * closed to group and others), else -1 with one pr_err line. */
+int pipeline_check_key(const char *path) __must_check;
 
 const struct ckpt_stage_ops *pipeline_find(const char *name,
 					   enum ckpt_stage_kind kind);

@@ -266,6 +266,9 @@ static int run_restore(struct restore_run *run, int detach)
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
 	root = run->procs[0].child;
 	run_free(run);	/* nothing of it is needed while the tree runs */
+	/* the tree runs on whatever happens here: a failure is only said */
+	if (restore_drop_caps())
+		pr_warn("restore keeps its capabilities while %d runs", root);
 	if (detach) {
 		printf("%d\n", root);
 		return 0;

@@ -112,6 +112,9 @@ struct restore_proc {
 int restore_guard_start(struct restore_run *run) __must_check;
 void restore_guard_tree(struct restore_run *run);
 void restore_guard_done(struct restore_run *run);
+/* privs.c: no capability left in any set of restore (the bounding set
+ * too when it holds CAP_SETPCAP), once the last process is let go */
+int restore_drop_caps(void) __must_check;
 /* host.c */
 int restore_host_init(struct restore_host *h) __must_check;
 /* check.c: the image against this host, before anything is made: the

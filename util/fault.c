@@ -12,17 +12,24 @@ static const char *fault_name;
 static size_t fault_len;
 static long fault_left;
 static int fault_read;
+static int fault_sig = SIGKILL;
 
 static void fault_init(void)
 {
 	const char *v = getenv("CKPT_FAULT"), *colon;
+	size_t len;
 
 	fault_read = 1;
 	if (!v || !*v)
 		return;
-	colon = strchr(v, ':');
+	len = strlen(v);
+	if (len > 5 && !strcmp(v + len - 5, ":stop")) {
+		fault_sig = SIGSTOP;
+		len -= 5;
+	}
+	colon = memchr(v, ':', len);
 	fault_name = v;
-	fault_len = colon ? (size_t)(colon - v) : strlen(v);
+	fault_len = colon ? (size_t)(colon - v) : len;
 	fault_left = colon ? strtol(colon + 1, NULL, 10) : 1;
 	if (fault_left < 1)
 		fault_left = 1;
@@ -36,5 +43,5 @@ void fault_point(const char *name)
 	    strncmp(name, fault_name, fault_len))
 		return;
 	if (--fault_left == 0)
-		kill(getpid(), SIGKILL);
+		kill(getpid(), fault_sig);
 }

@@ -4,8 +4,10 @@
  * CKPT_FAULT=NAME[:N] in the environment makes the N-th (default first)
  * pass through fault_point("NAME") kill the process with SIGKILL, as a
  * user's scheduler or the OOM killer would: the fault tests use it to
- * prove that every such moment leaves the target whole. Without the
- * variable a fault point costs one comparison.
+ * prove that every such moment leaves the target whole. NAME[:N]:stop
+ * stops it (SIGSTOP) instead, for a test to look at the process in that
+ * state (/proc/PID/status) and then let it go on with SIGCONT. Without
+ * the variable a fault point costs one comparison.
  */
 #ifndef CKPT_FAULT_H
 #define CKPT_FAULT_H

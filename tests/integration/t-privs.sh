@@ -1,0 +1,176 @@
+# t-privs.sh - least privilege: restore holds no capability while the
+# tree it made runs, the commands that only parse an image run confined
+# by seccomp, keys open to others are refused.  Sourced by run.sh.
+
+ALL_TESTS+=(restore-caps confine-inspect confine-convert created-0600
+	    key-group-readable key-world-readable key-group-writable
+	    key-world-writable)
+CKPT_ONLY+="restore-caps confine-inspect confine-convert created-0600 "
+CKPT_ONLY+="key-group-readable key-world-readable key-group-writable "
+CKPT_ONLY+="key-world-writable "
+
+# cap_sets PID: its five capability sets, "Inh Prm Eff Bnd Amb" in hex
+cap_sets() {
+	local k v out=()
+	while read -r k v; do
+		[[ $k == Cap???: ]] && out+=("${k:3:3}=$v")
+	done <"/proc/$1/status" 2>/dev/null
+	echo "${out[*]}"
+}
+
+# restore (RJOB: spawn execs it) drops its capabilities once the last
+# process is let go; it does so after, so wait for the effective set
+restore_has_no_caps() {
+	local end=$((SECONDS + 60)) sets
+	while :; do
+		sets=$(cap_sets "$RJOB")
+		[[ $sets == *Eff=0000000000000000* ]] && break
+		job_done "$RJOB" && fail "restore exited while its tree ran"
+		((SECONDS < end)) ||
+			fail "restore still holds capabilities: $sets"
+		nap
+	done
+	[[ $sets =~ ^Inh=0+\ Prm=0+\ Eff=0+\ Bnd=0+\ Amb=0+$ ]] ||
+		fail "restore kept some capabilities: $sets"
+}
+
+t_restore-caps() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	HOOK_RESTORED=restore_has_no_caps
+	wl_test "$WLB/counter"
+}
+
+# confined_run self|child CMD...: CMD with CKPT_FAULT=confined:stop, so
+# that the process that installs the filter (CMD's own, or its child)
+# stops right after (util/fault.h); there it must show seccomp mode 2 in
+# /proc/PID/status; then it goes on (SIGCONT) and CMD must exit 0.
+confined_run() {
+	local who=$1 job p= sc end=$((SECONDS + 60))
+	shift
+	(export CKPT_FAULT=confined:stop; spawn "$@") </dev/null \
+		>"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	while :; do
+		[[ $who == self ]] && p=$job || p=$(child_pids "$job")
+		[[ -n $p ]] && stopped "$p" && break
+		if job_done "$job"; then
+			status "$job"
+			fail "${*:1:2}: exit $JST before the filter:" \
+			     "$(lastline "$D/cmd.err")"
+		fi
+		((SECONDS < end)) || fail "${*:1:2}: not stopped after 60 s"
+		nap
+	done
+	sc=$(grep '^Seccomp:' "/proc/$p/status")
+	kill -CONT "$p"
+	wait_job "$job" 60 || fail "${*:1:2} still running 60 s after SIGCONT"
+	((WST == 0)) || fail "${*:1:2}: exit $WST: $(lastline "$D/cmd.err")"
+	[[ $sc =~ ^Seccomp:[[:space:]]+2$ ]] ||
+		fail "${*:1:2} parsed the image unconfined: $sc"
+}
+
+# an image of the counter workload in D/img (the workload is killed)
+counter_image() {
+	need "$WLB/counter" "$CKPT"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+}
+
+t_confine-inspect() {
+	counter_image
+	confined_run self "$CKPT" inspect "$D/img"
+	grep -q "^process $PID" "$D/cmd.out" ||
+		fail "confined inspect shows no process $PID"
+	confined_run self "$CKPT" inspect --json "$D/img"
+	python3 -c 'import json, sys; json.load(sys.stdin)' <"$D/cmd.out" ||
+		fail "confined inspect --json printed no JSON"
+}
+
+# convert parses in a confined child; the parent commits the core
+t_confine-convert() {
+	local mode
+	counter_image
+	confined_run child "$CKPT" convert "$D/img" "$D/core"
+	mode=$(stat -c %a "$D/core" 2>/dev/null)
+	[[ $mode == 600 ]] || fail "D/core has mode '$mode', not 600"
+}
+
+# Every file ckpt creates that holds a process or a key is 0600, and ckpt
+# run's directory 0700, whatever the umask (here none).
+t_created-0600() {
+	local f mode want
+	need "$WLB/counter" "$CKPT"
+	umask 000
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	start_run_wl
+	expect_exit 0 "$CKPT" attach -o "$D/img" "$PID"
+	expect_exit 0 "$CKPT" attach --encrypt "$D/key" -o "$D/img.enc" "$PID"
+	expect_exit 0 "$CKPT" dump "$D/run"
+	for f in "$D/key" "$D/img" "$D/img.enc" "$(cat "$D/cmd.out")" \
+		 "$D/run/control" "$D/run"; do
+		mode=$(stat -c %a "$f")
+		[[ $f == "$D/run" ]] && want=700 || want=600
+		[[ $mode == "$want" ]] ||
+			fail "${f#"$D"/} has mode $mode, not $want (umask 000)"
+	done
+	touch "$D/stop"
+	wait_job "$JOB" 180 || fail "ckpt run still running after D/stop"
+}
+
+# the counter under `ckpt run -D D/run`; PID the counter
+start_run_wl() {
+	start_wl "$CKPT" run -D "$D/run" -- "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+}
+
+# key_refused MODE: a key of that mode is refused, one line on stderr
+# naming it, by every command that reads one: attach --encrypt (73, the
+# target runs on), restore and inspect --key of an encrypted image (65),
+# serve --auth (66), run --encrypt (64, before it starts the job).
+key_refused() {
+	local cmd
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	cp "$D/key" "$D/bad" && chmod "$1" "$D/bad"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach --encrypt "$D/key" -o "$D/enc" "$PID"
+	key_refusal 73 "$CKPT" attach --encrypt "$D/bad" -o "$D/img" "$PID"
+	no_image
+	alive "$PID" || fail "a refused key killed the target"
+	key_refusal 65 "$RESTORE" --key "$D/bad" "$D/enc"
+	key_refusal 65 "$CKPT" inspect --key "$D/bad" "$D/enc"
+	mkdir "$D/srv"
+	key_refusal 66 "$CKPT" serve --listen 127.0.0.1:0 -D "$D/srv" \
+		--auth "$D/bad"
+	key_refusal 64 "$CKPT" run --encrypt "$D/bad" -D "$D/run" -- \
+		"$WLB/counter"
+	[[ ! -e $D/run ]] || fail "run with a refused key made D/run"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running after D/stop"
+}
+
+key_refusal() {
+	expect_exit "$@"
+	one_line_err "${2##*/} ${3}"
+	grep -q "key $D/bad is open to others (mode ${MODE#0}): refused" \
+		"$D/cmd.err" || fail "${2##*/} $3: $(cat "$D/cmd.err")"
+}
+
+t_key-group-readable() {
+	MODE=0640 key_refused 0640
+}
+
+t_key-world-readable() {
+	MODE=0604 key_refused 0604
+}
+
+t_key-group-writable() {
+	MODE=0620 key_refused 0620
+}
+
+t_key-world-writable() {
+	MODE=0602 key_refused 0602
+}
