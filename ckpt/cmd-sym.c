@@ -3,6 +3,8 @@
  * symbol at an address. The process is not stopped or traced.
  *
  *   ckpt sym 4242 nanosleep     0x7f12a3456780 /usr/lib/.../libc.so.6
+ *   ckpt sym 4242 memcpy        0x7f12a35b1a40 /usr/lib/.../libc.so.6 __memmove_avx_unaligned_erms
+ *                               0x7f12a3476e70 /usr/lib/.../libc.so.6 ifunc
  *   ckpt sym 4242 0x7f12a3456793
  *                               nanosleep+0x13 /usr/lib/.../libc.so.6
  */
@@ -55,6 +57,25 @@ static int exit_status(int err)
 	}
 }
 
+/* An indirect function: first the implementation its resolver chose in
+ * this process, as dlsym and gdb give it, with its own name. */
+static void print_chosen(pid_t pid, const struct elf_sym_result *r)
+{
+	struct elf_sym_result impl;
+	uint64_t addr;
+
+	if (elf_sym_ifunc_target(pid, r, &addr)) {
+		pr_warn("%s: the implementation chosen by its resolver is "
+			"not known", r->name);
+		return;
+	}
+	if (elf_sym_at(pid, addr, &impl) || impl.offset)
+		printf("0x%" PRIx64 " %s\n", addr, r->object);
+	else
+		printf("0x%" PRIx64 " %s %s\n", addr, impl.object,
+		       impl.name);
+}
+
 static int exec_sym(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -87,6 +108,8 @@ static int exec_sym(int argc, char **argv)
 	}
 	if (elf_sym_lookup(pid, argv[optind + 1], &r))
 		return exit_status(errno);
+	if (r.ifunc)
+		print_chosen(pid, &r);
 	printf("0x%" PRIx64 " %s%s\n", r.addr, r.object,
 	       r.ifunc ? " ifunc" : "");
 	return 0;
