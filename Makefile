@@ -11,6 +11,9 @@
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
+# the release: --version of ckpt and restore, libckpt's pkg-config files
+VERSION  := 0.4.0
+
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 B        ?= build
@@ -58,6 +61,7 @@ endif
 # where an installed ckpt looks for plugins, after $CKPT_PLUGIN_PATH
 PLUGIN_DIR := $(PREFIX)/lib/ckpt/plugins
 $(B)/plugins/pipeline.o: CPPFLAGS += -DCKPT_PLUGIN_DIR='"$(PLUGIN_DIR)"'
+$(B)/util/util.o: CPPFLAGS += -DCKPT_VERSION='"$(VERSION)"'
 
 # The core library: every subsystem that both programs use.
 CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \

@@ -114,6 +114,7 @@ static int write_header(struct dump_ctx *c)
 	h.created = time(NULL);
 	if (!uname(&u))
 		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+	snprintf(h.writer, sizeof(h.writer), "ckpt %s", ckpt_version());
 	return img_write_header(c->w, &h);
 }
 

@@ -423,6 +423,7 @@ void inspect_print_json(const struct image *img, int fd)
 	json_kstr(0, "isa", img_isa_name(img->hdr.isa));
 	json_u64(0, "page_size", img->hdr.page_size);
 	json_kstr(0, "kernel", img->hdr.kernel);
+	json_kstr(0, "writer", img->hdr.writer);
 	json_u64(0, "created", img->hdr.created);
 	json_files(img);
 	json_key(0, "shms");

@@ -43,7 +43,7 @@
 #include "util/util.h"
 
 #define IMG_MAGIC		"CKPTIMG"	/* 8 bytes with its NUL */
-#define IMG_VERSION		2
+#define IMG_VERSION		3
 #define IMG_HEADER_SIZE		128	/* fixed, see img_header */
 
 enum img_isa {
@@ -102,6 +102,7 @@ struct img_header {
 	uint32_t flags;		/* none defined yet: must be 0 */
 	uint64_t created;	/* seconds since the epoch */
 	char kernel[65];	/* uname -r, NUL terminated */
+	char writer[24];	/* "ckpt 0.4.0": printable, NUL terminated */
 };
 
 /* mm fields as /proc/PID/stat gives them, for prctl(PR_SET_MM_MAP) */

@@ -33,7 +33,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--detach] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -49,6 +49,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "detach", no_argument, NULL, 'd' },
 		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -66,6 +67,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			level = LOG_ERR;
 		else if (opt == 'h')
 			exit(usage(stdout));
+		else if (opt == 'V')
+			exit(print_version("restore", IMG_VERSION));
 		else if (opt == 'F' ? restore_fd_opt_parse(c, optarg) :
 			 stage_opts_parse(&so, opt, optarg))
 			return usage(stderr);

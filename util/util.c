@@ -14,6 +14,17 @@
 static const char *log_prog = "ckpt";
 static int log_level = LOG_WARN;
 
+const char *ckpt_version(void)
+{
+	return CKPT_VERSION;
+}
+
+int print_version(const char *prog, unsigned image_format)
+{
+	printf("%s %s (image format %u)\n", prog, CKPT_VERSION, image_format);
+	return 0;
+}
+
 void log_init(const char *progname, int level)
 {
 	log_prog = progname;

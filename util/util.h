@@ -27,6 +27,12 @@ enum ckpt_exit {
 	EXIT_PIDTAKEN = 75,	/* a PID the image needs is in use */
 };
 
+/* "PROG VERSION (image format N)" on stdout; returns 0 (--version of
+ * ckpt and restore). */
+int print_version(const char *prog, unsigned image_format);
+/* This build's release, "0.4.0". */
+const char *ckpt_version(void);
+
 enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Messages go to stderr prefixed with the program name. */
