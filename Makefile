@@ -26,7 +26,7 @@ ARCH     ?= $(shell uname -m)
 # man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux gdb redis-server \
+	    util-linux gdb redis-server systemd \
 	    libc6-dev
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 
@@ -340,6 +340,27 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 plugins/plugin.h $(DESTDIR)$(PREFIX)/include/ckpt
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 644 $(PCS) $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 ckpt/completion.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
+	ln -sf ckpt $(DESTDIR)$(PREFIX)/share/bash-completion/completions/restore
+	install -m 644 $(B)/ckpt-serve.service \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system
+
+# what make install writes from a template: the paths and release filled in
+PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@PLUGIN_DIR@|$(PLUGIN_DIR)|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
+all: $(PCS) $(B)/ckpt-serve.service
+$(B)/%.pc: plugins/%.pc.in $(B)/plugin-dir
+	$(Q)$(SUBST) $< >$@
+$(B)/%.pc: elf/%.pc.in $(B)/plugin-dir
+	$(Q)$(SUBST) $< >$@
+$(B)/ckpt-serve.service: serve/ckpt-serve.service.in $(B)/plugin-dir
+	$(Q)$(SUBST) $< >$@
 
 clean:
 	rm -rf build
