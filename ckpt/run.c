@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump.h"
+#include "ckpt/progress.h"
 #include "ckpt/run.h"
 
 struct run_ctx {
@@ -234,6 +235,7 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 		.interrupted = &never_interrupted, .ext_null = c->o->ext_null,
 		.ghost_limit = c->o->ghost_limit,
 		.nr_filters = c->o->nr_filters,
+		.progress = PROGRESS_OFF,	/* the job has the terminal */
 	};
 	char name[32];
 	int i;

@@ -805,6 +805,10 @@ int img_writer_commit(struct img_writer *w) __must_check;
 void img_writer_abort(struct img_writer *w);
 /* Bytes written so far. */
 uint64_t img_writer_offset(const struct img_writer *w);
+/* fn(bytes written so far, arg) after every write to the sink, for a
+ * progress report; NULL: none. */
+void img_writer_on_write(struct img_writer *w,
+			 void (*fn)(uint64_t off, void *arg), void *arg);
 
 /*
  * Reading. The whole image is checked before anything is returned: magic,

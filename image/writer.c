@@ -32,6 +32,8 @@ struct img_writer {
 	uint64_t pages_left;
 	uint32_t pages_crc;
 	enum wstate pages_of;
+	void (*on_write)(uint64_t off, void *arg);
+	void *on_write_arg;
 };
 
 static const char *const state_names[] = {
@@ -63,6 +65,13 @@ uint64_t img_writer_offset(const struct img_writer *w)
 	return w->off;
 }
 
+void img_writer_on_write(struct img_writer *w,
+			 void (*fn)(uint64_t off, void *arg), void *arg)
+{
+	w->on_write = fn;
+	w->on_write_arg = arg;
+}
+
 static int wr_out(struct img_writer *w, const void *buf, size_t len)
 {
 	if (w->sink->write(w->sink, buf, len)) {
@@ -70,6 +79,8 @@ static int wr_out(struct img_writer *w, const void *buf, size_t len)
 		return -1;
 	}
 	w->off += len;
+	if (w->on_write)
+		w->on_write(w->off, w->on_write_arg);
 	return 0;
 }
 

@@ -30,10 +30,13 @@
 #include "plugins/stageopt.h"
 #include "restore/restore.h"
 #include "util/fault.h"
+#include "util/json.h"
+
+#define DETACH_JSON	2	/* with 1: --detach --json */
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--detach] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--detach [--json]] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -50,10 +53,11 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
-	int opt, i, level = LOG_WARN;
+	int opt, i, level = LOG_WARN, json = 0;
 
 	log_init("restore", level);	/* for the messages of stageopt.c */
 	stage_opts_init(&so, STAGE_OPT_KEY | STAGE_OPT_AUTH, own);
@@ -69,12 +73,16 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			exit(usage(stdout));
 		else if (opt == 'V')
 			exit(print_version("restore", IMG_VERSION));
+		else if (opt == 'J')
+			json = 1;
 		else if (opt == 'F' ? restore_fd_opt_parse(c, optarg) :
 			 stage_opts_parse(&so, opt, optarg))
 			return usage(stderr);
 	}
-	if (optind != argc - 1)
+	/* --json says what was restored: only when restore does not stay */
+	if (optind != argc - 1 || (json && !*detach))
 		return usage(stderr);
+	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
 		c->params[c->nr_params++] = so.params[i];
 	c->path = argv[optind];
@@ -257,6 +265,23 @@ static void run_free(struct restore_run *run)
 	run->img = NULL;
 }
 
+/* restore --detach --json: the image and the processes made, root
+ * first, zombies included. */
+static void print_json(const struct restore_run *run)
+{
+	uint32_t i;
+
+	json_begin();
+	json_kstr(1, "image", run->path);
+	json_i64(0, "pid", run->procs[0].child);
+	json_key(0, "pids");
+	putchar('[');
+	for (i = 0; i < run->img->nr_procs; i++)
+		printf("%s%d", i ? "," : "", run->img->procs[i].proc.pid);
+	putchar(']');
+	json_end();
+}
+
 /* All that follows the options; restore's exit status (restore(1)). */
 static int run_restore(struct restore_run *run, int detach)
 {
@@ -268,12 +293,15 @@ static int run_restore(struct restore_run *run, int detach)
 	if (build(run))
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
 	root = run->procs[0].child;
+	if (detach & DETACH_JSON)
+		print_json(run);
 	run_free(run);	/* nothing of it is needed while the tree runs */
 	/* the tree runs on whatever happens here: a failure is only said */
 	if (restore_drop_caps())
 		pr_warn("restore keeps its capabilities while %d runs", root);
 	if (detach) {
-		printf("%d\n", root);
+		if (!(detach & DETACH_JSON))
+			printf("%d\n", root);
 		return 0;
 	}
 	return wait_restored(root);

@@ -1,0 +1,134 @@
+# t-json.sh - what the commands report for scripts: --json of check,
+# sym, attach, restore --detach and serve's log, each parsed by python3's
+# json module and checked field by field against the facts; and the
+# progress of a long dump: a line that updates on a terminal, nothing on a
+# pipe or with -q, JSON lines with --progress=json.  Sourced by run.sh.
+
+ALL_TESTS+=(json-check json-sym json-attach json-serve progress)
+CKPT_ONLY+="json-check json-sym json-attach json-serve progress "
+
+# pyjson EXPR < FILE: python3 evaluates EXPR with d the parsed document
+# (or L the list of documents, one a line, when FILE has several lines);
+# the test fails unless it prints "ok".
+pyjson() {
+	local got
+	got=$(python3 -c '
+import json, sys
+text = sys.stdin.read()
+lines = [l for l in text.splitlines() if l.strip()]
+L = [json.loads(l) for l in lines]
+d = L[0] if len(L) == 1 else None
+print("ok" if eval(sys.argv[1]) else "no")' "$1" 2>&1) ||
+		fail "not JSON ($1): $got"
+	[[ $got == ok ]] || fail "JSON does not hold $1"
+}
+
+# every feature of ckpt check, with ok/required/why, the same verdicts
+# as the text output
+t_json-check() {
+	need "$CKPT"
+	expect_exit 0 "$CKPT" check
+	awk '{ sub(":", "", $2); print $1, $2 }' "$D/cmd.out" >"$D/text"
+	expect_exit 0 "$CKPT" check --json
+	pyjson 'd["ok"] is True and all(set(f) == {"name", "ok", "required", "why"} and (f["why"] is None) == f["ok"] for f in d["features"])' <"$D/cmd.out"
+	python3 -c 'import json, sys
+for f in json.load(sys.stdin)["features"]:
+    print("ok" if f["ok"] else "no", f["name"])' <"$D/cmd.out" >"$D/json"
+	cmp -s "$D/text" "$D/json" ||
+		fail "check --json and check differ: $(diff "$D/text" "$D/json" | head -3)"
+}
+
+# sym --json by name (an ifunc, with what its resolver chose) and by
+# address, the same answers as the text output
+t_json-sym() {
+	local impl res addr
+	need "$CKPT" "$WLB/counter-static"
+	start_wl "$WLB/counter-static"
+	wait_count_above 2 60 "$JOB"
+	expect_exit 0 "$CKPT" sym "$PID" memcpy
+	{ read -r impl _; read -r res _; } <"$D/cmd.out"
+	expect_exit 0 "$CKPT" sym --json "$PID" memcpy
+	pyjson "d['pid'] == $PID and d['name'] == 'memcpy' and d['ifunc'] is True and d['addr'] == '$res' and d['chosen']['addr'] == '$impl' and d['chosen']['name'].startswith('__mem')" <"$D/cmd.out"
+	expect_exit 0 "$CKPT" sym "$PID" nanosleep
+	read -r addr _ <"$D/cmd.out"
+	expect_exit 0 "$CKPT" sym --json "$PID" "$(printf '0x%x' $((addr + 2)))"
+	pyjson "d['symbol'] in ('nanosleep', '__nanosleep', '__libc_nanosleep') and d['offset'] == 2 and d['addr'] == '$(printf '0x%x' $((addr + 2)))'" <"$D/cmd.out"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	check_count
+}
+
+# attach --json --kill of a threaded workload: the image, its size, the
+# processes and threads; restore --detach --json: the PIDs made
+t_json-attach() {
+	local size threads
+	need "$CKPT" "$RESTORE" "$WLB/threads"
+	start_wl "$WLB/threads"
+	wait_count_above 8 60 "$JOB"
+	threads=$(awk '$1 == "Threads:" { print $2 }' "/proc/$PID/status")
+	expect_exit 0 "$CKPT" attach --kill --json -o "$D/img" "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	size=$(stat -c %s "$D/img")
+	pyjson "d['images'] == ['$D/img'] and d['pid'] == $PID and d['processes'] == 1 and d['threads'] == $threads and d['bytes'] == $size and d['killed'] is True and 0 <= d['frozen_seconds'] <= d['seconds']" <"$D/cmd.out"
+	expect_exit 64 "$RESTORE" --json "$D/img"
+	expect_exit 0 "$RESTORE" --detach --json "$D/img"
+	pyjson "d['pid'] == $PID and d['pids'] == [$PID] and d['image'] == '$D/img'" <"$D/cmd.out"
+	RJOB=$PID
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$PID"
+	touch "$D/restored" "$D/stop"
+	wait_gone "$PID" 60 || fail "restored PID $PID still running after D/stop"
+	check_count
+}
+
+# ckpt serve --json: every line it logs is a JSON object with time, prog,
+# level and message; a put that succeeded and a refused one among them
+t_json-serve() {
+	need "$CKPT" "$WLB/counter"
+	start_server --json
+	start_wl "$WLB/counter"
+	wait_count_above 2 60 "$JOB"
+	expect_exit 0 "$CKPT" attach -o "$URL/job" --auth "$D/key" "$PID"
+	expect_exit 73 "$CKPT" attach -o "$URL/.hidden" --auth "$D/key" "$PID"
+	stop_server
+	pyjson 'all(set(x) == {"time", "prog", "level", "message"} and x["prog"] == "ckpt serve" for x in L) and any(x["level"] == "info" and " put job: ok" in x["message"] for x in L) and any(x["level"] == "warning" and "refused: bad image name" in x["message"] for x in L)' <"$D/serve.log"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	check_count
+}
+
+# A dump of 1 GiB: on a terminal, a line that updates in place names the
+# phase and the bytes of about 1 GiB and is gone at the end; on a pipe, or
+# with -q, nothing but errors; --progress=json: one object a line, the
+# phases in order, the bytes never going back.
+t_progress() {
+	need "$CKPT" "$WLB/bigmem"
+	start_wl "$WLB/bigmem"
+	wait_count_above 2 120 "$JOB"
+	script -qec "$(printf '%q ' "$CKPT" attach -o "$D/img" "$PID")" \
+		"$D/tty.log" </dev/null >/dev/null ||
+		fail "attach under a pty failed: $(tail -c 300 "$D/tty.log")"
+	grep -aq 'ckpt: dumping [0-9.]* [KMG]i\?B of about 1\.0 GiB' "$D/tty.log" ||
+		fail "no progress line on the terminal: $(tail -c 300 "$D/tty.log" | tr '\r\033' '|^')"
+	python3 -c 'import sys
+t = open(sys.argv[1], "rb").read().split(b"\nScript done")[0]
+sys.exit(0 if t.endswith(b"\r\x1b[K") else 1)' "$D/tty.log" ||
+		fail "the progress line was not erased at the end"
+	rm -f "$D/img"
+	script -qec "$(printf '%q ' "$CKPT" -q attach -o "$D/img" "$PID")" \
+		"$D/tty-q.log" </dev/null >/dev/null || fail "attach -q failed"
+	grep -av '^Script \(started\|done\) on ' "$D/tty-q.log" | grep -aq . &&
+		fail "attach -q printed: $(cat -v "$D/tty-q.log" | head -c 300)"
+	rm -f "$D/img"
+	expect_exit 0 "$CKPT" attach --progress=json -o "$D/img" "$PID"
+	[[ ! -s $D/cmd.out ]] || fail "--progress=json wrote to stdout"
+	pyjson '[x["phase"] for x in L][0] == "freezing" and L[-1]["phase"] == "done" and "dumping" in [x["phase"] for x in L] and "committing" in [x["phase"] for x in L] and all(a["bytes"] <= b["bytes"] for a, b in zip(L, L[1:])) and L[-1]["bytes"] == '"$(stat -c %s "$D/img")"' and abs(L[-1]["total"] - (1 << 30)) < (64 << 20)' <"$D/cmd.err"
+	rm -f "$D/img"
+	# on a pipe: only what a dump says anyway (nothing here)
+	"$CKPT" attach -o "$D/img" "$PID" 2>&1 | cat >"$D/pipe.log"
+	[[ ! -s $D/pipe.log ]] || fail "attach on a pipe printed: $(head -c 200 "$D/pipe.log")"
+	rm -f "$D/img"
+	touch "$D/stop"
+	wait_job "$JOB" 120 || fail "bigmem still running 120 s after D/stop"
+	((WST == 0)) || fail "bigmem exited $WST: $(lastline "$D/out.log")"
+}
