@@ -4,8 +4,8 @@
 # progress of a long dump: a line that updates on a terminal, nothing on a
 # pipe or with -q, JSON lines with --progress=json.  Sourced by run.sh.
 
-ALL_TESTS+=(json-check json-sym json-attach json-serve progress)
-CKPT_ONLY+="json-check json-sym json-attach json-serve progress "
+ALL_TESTS+=(json-check json-sym json-attach json-serve json-run progress)
+CKPT_ONLY+="json-check json-sym json-attach json-serve json-run progress "
 
 # pyjson EXPR < FILE: python3 evaluates EXPR with d the parsed document
 # (or L the list of documents, one a line, when FILE has several lines);
@@ -94,6 +94,25 @@ t_json-serve() {
 	pyjson 'all(set(x) == {"time", "prog", "level", "message"} and x["prog"] == "ckpt serve" for x in L) and any(x["level"] == "info" and " put job: ok" in x["message"] for x in L) and any(x["level"] == "warning" and "refused: bad image name" in x["message"] for x in L)' <"$D/serve.log"
 	touch "$D/stop"
 	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	check_count
+}
+
+# ckpt run --json: a JSON line on stderr per checkpoint; ckpt dump --json
+# the image it asked for, the same
+t_json-run() {
+	local img
+	need "$CKPT" "$WLB/counter"
+	start_wl "$CKPT" run --json -D "$D/run" -- "$WLB/counter"
+	wait_count_above 4 60 "$JOB"
+	expect_exit 0 "$CKPT" dump --json "$D/run"
+	img=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["image"])' \
+		<"$D/cmd.out") || fail "ckpt dump --json: $(cat "$D/cmd.out")"
+	[[ $img == "$D/run/0001.ckpt" && -f $img ]] ||
+		fail "ckpt dump --json names $img"
+	grep -a '^{"checkpoint"' "$D/out.log" >"$D/run.json"
+	pyjson "d['checkpoint'] == '$img' and d['seq'] == 1 and d['pid'] == $PID and d['processes'] == 1 and d['bytes'] == $(stat -c %s "$img")" <"$D/run.json"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "ckpt run still running 60 s after D/stop"
 	check_count
 }
 
