@@ -4,8 +4,8 @@
 # command's usage offered), the systemd unit of ckpt serve (it parses,
 # and its command line serves).  Sourced by run.sh.
 
-ALL_TESTS+=(install-pc completion serve-unit)
-CKPT_ONLY+="install-pc completion serve-unit "
+ALL_TESTS+=(install-pc completion serve-unit deb)
+CKPT_ONLY+="install-pc completion serve-unit deb "
 
 # install_to: make install of this build into D/root, with the PREFIX it
 # was built for (another would rebuild it); ROOT, and PFX (the prefix).
@@ -168,4 +168,32 @@ t_serve-unit() {
 	touch "$D/stop"
 	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
 	check_count
+}
+
+# make deb: the packages build from a copy of the tree; lintian finds no
+# error; unpacked into D/root, the installed ckpt passes ckpt check and
+# dumps a workload that the installed restore brings back.
+t_deb() {
+	local f
+	need "$WLB/counter"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP" deb \
+		B="$D/b" >"$D/deb.log" 2>&1 ||
+		fail "make deb failed: $(tail -3 "$D/deb.log")"
+	grep '^E: ' "$D/deb.log" && fail "lintian: $(grep -m1 '^E: ' "$D/deb.log")"
+	for f in ckpt ckpt-dev libdlsym-default0; do
+		[[ -f $(echo "$D"/b/deb/${f}_*.deb) ]] || fail "no $f package"
+		dpkg -x "$D"/b/deb/${f}_*.deb "$D/root" ||
+			fail "can't unpack the $f package"
+	done
+	[[ -f $D/root/usr/lib/systemd/system/ckpt-serve.service &&
+	   -L $D/root/usr/share/bash-completion/completions/restore &&
+	   -f $D/root/usr/include/ckpt/plugin.h ]] ||
+		fail "the packages miss files of make install"
+	expect_exit 0 "$D/root/usr/bin/ckpt" check
+	expect_exit 0 "$D/root/usr/bin/ckpt" --version
+	[[ $(cat "$D/cmd.out") == "$("$CKPT" --version)" ]] ||
+		fail "the package's ckpt is $(cat "$D/cmd.out")"
+	CKPT=$D/root/usr/bin/ckpt RESTORE=$D/root/usr/bin/restore
+	RESTORE_CMD=("$RESTORE")
+	wl_test "$WLB/counter"
 }
