@@ -12,8 +12,9 @@
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR=PREFIX/lib
 #   make deb        Debian packages (debian/) into build/deb
 
-# the release: --version of ckpt and restore, libckpt's pkg-config files
-VERSION  := 0.4.0
+# the release (util/version.h): pkg-config files, packages
+VERSION  := $(shell sed -n 's/^\#define CKPT_VERSION "\(.*\)"$$/\1/p' \
+	      util/version.h)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -65,7 +66,6 @@ endif
 # where an installed ckpt looks for plugins, after $CKPT_PLUGIN_PATH
 PLUGIN_DIR := $(PREFIX)/lib/ckpt/plugins
 $(B)/plugins/pipeline.o: CPPFLAGS += -DCKPT_PLUGIN_DIR='"$(PLUGIN_DIR)"'
-$(B)/util/util.o: CPPFLAGS += -DCKPT_VERSION='"$(VERSION)"'
 
 # The core library: every subsystem that both programs use.
 CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \

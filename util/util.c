@@ -12,6 +12,7 @@
 
 #include "util/json.h"
 #include "util/util.h"
+#include "util/version.h"
 
 static const char *log_prog = "ckpt";
 static int log_level = LOG_WARN;
