@@ -11,9 +11,9 @@
 
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
-#include "ckpt/progress.h"
 #include "plugins/stageopt.h"
 #include "util/json.h"
+#include "util/progress.h"
 
 static int parse_pid(const char *s, pid_t *pid)
 {

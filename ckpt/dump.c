@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
-#include "ckpt/progress.h"
 #include "plugins/pipeline.h"
 #include "util/fault.h"
+#include "util/progress.h"
 
 int dump_interrupted(const struct dump_ctx *c)
 {

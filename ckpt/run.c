@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "ckpt/dump.h"
-#include "ckpt/progress.h"
-#include "util/json.h"
 #include "ckpt/run.h"
+#include "util/json.h"
+#include "util/progress.h"
 
 struct run_ctx {
 	const struct run_opts *o;

@@ -31,12 +31,13 @@
 #include "restore/restore.h"
 #include "util/fault.h"
 #include "util/json.h"
+#include "util/progress.h"
 
 #define DETACH_JSON	2	/* with 1: --detach --json */
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--detach [--json]] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json]] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -54,6 +55,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "progress", optional_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -75,12 +77,14 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			exit(print_version("restore", IMG_VERSION));
 		else if (opt == 'J')
 			json = 1;
+		else if (opt == 'P')
+			c->progress = progress_parse(optarg);
 		else if (opt == 'F' ? restore_fd_opt_parse(c, optarg) :
 			 stage_opts_parse(&so, opt, optarg))
 			return usage(stderr);
 	}
 	/* --json says what was restored: only when restore does not stay */
-	if (optind != argc - 1 || (json && !*detach))
+	if (optind != argc - 1 || (json && !*detach) || c->progress < 0)
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
@@ -164,6 +168,8 @@ static int rebuild(struct restore_run *run)
 	}
 	if (restore_shm_finish(run))
 		return -1;
+	/* the line is gone before the tree writes to the terminal */
+	progress_end(1);
 	/* from the first let go to the last, the guardian holds the tree */
 	restore_guard_tree(run);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 0))
@@ -282,16 +288,38 @@ static void print_json(const struct restore_run *run)
 	json_end();
 }
 
+/* The bytes of page data the image holds: what the report counts. */
+static uint64_t page_bytes(const struct restore_run *run)
+{
+	uint64_t sum = 0;
+	uint32_t i, k;
+
+	for (i = 0; i < run->img->nr_procs; i++)
+		for (k = 0; k < run->img->procs[i].nr_pages; k++)
+			sum += run->img->procs[i].pages[k].nr_pages *
+			       run->img->hdr.page_size;
+	return sum;
+}
+
 /* All that follows the options; restore's exit status (restore(1)). */
 static int run_restore(struct restore_run *run, int detach)
 {
-	int ret = prepare(run);
 	pid_t root;
+	int ret;
 
-	if (ret)
+	progress_start(run->progress);
+	progress_phase("reading");
+	ret = prepare(run);
+	if (ret) {
+		progress_end(0);
 		return ret;
-	if (build(run))
+	}
+	progress_total(page_bytes(run));
+	progress_phase("restoring");
+	if (build(run)) {
+		progress_end(0);
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
+	}
 	root = run->procs[0].child;
 	if (detach & DETACH_JSON)
 		print_json(run);

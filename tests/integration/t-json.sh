@@ -116,38 +116,80 @@ t_json-run() {
 	check_count
 }
 
-# A dump of 1 GiB: on a terminal, a line that updates in place names the
-# phase and the bytes of about 1 GiB and is gone at the end; on a pipe, or
-# with -q, nothing but errors; --progress=json: one object a line, the
-# phases in order, the bytes never going back.
+# pty_run LOG CMD...: CMD under a pseudo-terminal of script(1), its
+# terminal output in LOG; the test fails if CMD fails.
+pty_run() {
+	local log=$1
+	shift
+	script -qec "$(printf '%q ' "$@")" "$log" </dev/null >/dev/null ||
+		fail "${*##*/} under a pty failed: $(tail -c 300 "$log")"
+}
+
+# pty_progress LOG PROG PHASE: LOG shows a progress line of PROG in
+# PHASE of about 1 GiB, erased after its last update.
+pty_progress() {
+	grep -aq "$2: $3 [0-9.]* [KMG]\?i\?B of about 1\.0 GiB" "$1" ||
+		fail "no $2 progress line on the terminal: $(tail -c 300 "$1" | tr '\r\033' '|^')"
+	python3 -c 'import sys
+t = open(sys.argv[1], "rb").read()
+sys.exit(0 if t.rfind(b"\r\x1b[K") > t.rfind(b" of about ") else 1)' "$1" ||
+		fail "the $2 progress line was not erased at the end"
+}
+
+# JSON progress lines in FILE: PHASES in order, the bytes never going
+# back, and at the end as many as the total (restore) or the image's size
+# (attach, whose total is an estimate of about 1 GiB).
+json_progress() {
+	pyjson '[x["phase"] for x in L if x["phase"] not in ('"$3"')] == [] and [x["phase"] for x in L][0] == '"$2"' and L[-1]["phase"] == "done" and all(a["bytes"] <= b["bytes"] for a, b in zip(L, L[1:])) and abs(L[-1]["total"] - (1 << 30)) < (64 << 20) and '"$4" <"$1"
+}
+
+# A dump and a restore of 1 GiB: on a terminal, a line that updates in
+# place names the phase and the bytes of about 1 GiB and is gone at the
+# end; on a pipe, or with -q, nothing but errors; --progress=json: one
+# object a line, the phases in order, the bytes never going back.
 t_progress() {
-	need "$CKPT" "$WLB/bigmem"
+	local end pos
+	need "$CKPT" "$RESTORE" "$WLB/bigmem"
 	start_wl "$WLB/bigmem"
 	wait_count_above 2 120 "$JOB"
-	script -qec "$(printf '%q ' "$CKPT" attach -o "$D/img" "$PID")" \
-		"$D/tty.log" </dev/null >/dev/null ||
-		fail "attach under a pty failed: $(tail -c 300 "$D/tty.log")"
-	grep -aq 'ckpt: dumping [0-9.]* [KMG]i\?B of about 1\.0 GiB' "$D/tty.log" ||
-		fail "no progress line on the terminal: $(tail -c 300 "$D/tty.log" | tr '\r\033' '|^')"
-	python3 -c 'import sys
-t = open(sys.argv[1], "rb").read().split(b"\nScript done")[0]
-sys.exit(0 if t.endswith(b"\r\x1b[K") else 1)' "$D/tty.log" ||
-		fail "the progress line was not erased at the end"
+	expect_exit 0 "$CKPT" attach --progress=json -o "$D/img" "$PID"
+	[[ ! -s $D/cmd.out ]] || fail "--progress=json wrote to stdout"
+	json_progress "$D/cmd.err" '"freezing"' '"freezing", "dumping", "committing", "done"' \
+		"L[-1]['bytes'] == $(stat -c %s "$D/img")"
 	rm -f "$D/img"
-	script -qec "$(printf '%q ' "$CKPT" -q attach -o "$D/img" "$PID")" \
-		"$D/tty-q.log" </dev/null >/dev/null || fail "attach -q failed"
+	pty_run "$D/tty-q.log" "$CKPT" -q attach -o "$D/img" "$PID"
 	grep -av '^Script \(started\|done\) on ' "$D/tty-q.log" | grep -aq . &&
 		fail "attach -q printed: $(cat -v "$D/tty-q.log" | head -c 300)"
 	rm -f "$D/img"
-	expect_exit 0 "$CKPT" attach --progress=json -o "$D/img" "$PID"
-	[[ ! -s $D/cmd.out ]] || fail "--progress=json wrote to stdout"
-	pyjson '[x["phase"] for x in L][0] == "freezing" and L[-1]["phase"] == "done" and "dumping" in [x["phase"] for x in L] and "committing" in [x["phase"] for x in L] and all(a["bytes"] <= b["bytes"] for a, b in zip(L, L[1:])) and L[-1]["bytes"] == '"$(stat -c %s "$D/img")"' and abs(L[-1]["total"] - (1 << 30)) < (64 << 20)' <"$D/cmd.err"
-	rm -f "$D/img"
-	# on a pipe: only what a dump says anyway (nothing here)
 	"$CKPT" attach -o "$D/img" "$PID" 2>&1 | cat >"$D/pipe.log"
 	[[ ! -s $D/pipe.log ]] || fail "attach on a pipe printed: $(head -c 200 "$D/pipe.log")"
 	rm -f "$D/img"
+	pty_run "$D/tty.log" "$CKPT" attach --kill -o "$D/img" "$PID"
+	pty_progress "$D/tty.log" ckpt dumping
+	wait_job "$JOB" 60 || fail "can't reap the killed bigmem"
+	# the same image restored twice: JSON, then on a terminal, D/count
+	# cut back each time to where the image has it
+	pos=$(image_count_pos "$D/img")
+	expect_exit 0 "$RESTORE" --progress=json --detach --json "$D/img"
+	json_progress "$D/cmd.err" '"reading"' '"reading", "restoring", "done"' \
+		'L[-1]["bytes"] == L[-1]["total"]'
+	kill -KILL "$PID"
+	# gone, and reaped (its PID free again) by the runner, its reaper now
+	end=$((SECONDS + 60))
+	while [[ -e /proc/$PID ]]; do
+		((SECONDS < end)) || fail "restored bigmem not reaped 60 s after SIGKILL"
+		nap
+	done
+	# in the foreground this time: restore waits for bigmem's verdict
+	truncate -s "$pos" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	(pty_run "$D/tty-r.log" "$RESTORE" "$D/img") &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
 	touch "$D/stop"
-	wait_job "$JOB" 120 || fail "bigmem still running 120 s after D/stop"
-	((WST == 0)) || fail "bigmem exited $WST: $(lastline "$D/out.log")"
+	wait_job "$RJOB" 180 || fail "restore still running 180 s after D/stop"
+	((WST == 0)) || fail "restored bigmem failed: $(lastline "$D/out.log")"
+	pty_progress "$D/tty-r.log" restore restoring
+	rm -f "$D/img"
 }

@@ -1,12 +1,13 @@
 /*
- * progress: the report of a long dump on standard error (progress.h).
+ * util/progress: the report of a long dump or restore on standard error
+ * (progress.h).
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/progress.h"
+#include "util/progress.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -142,6 +143,11 @@ void progress_bytes(uint64_t done)
 {
 	pg.done = done;
 	report(0);
+}
+
+void progress_add(uint64_t more)
+{
+	progress_bytes(pg.done + more);
 }
 
 void progress_end(int ok)

@@ -1,7 +1,7 @@
 /*
- * progress: what a long dump is doing, on standard error. On a terminal
- * one line that updates in place (phase, bytes written / about how many
- * in all, rate), shown once the dump has taken about a second and
+ * util/progress: what a long dump or restore is doing, on standard error.
+ * On a terminal one line that updates in place (phase, bytes written /
+ * about how many in all, rate), shown once it has taken about a second and
  * erased when it ends; or, with --progress=json, one JSON object a line
  * for scripts ({"phase", "bytes", "total", "seconds"}), at every phase
  * and at most five times a second between.
@@ -27,6 +27,7 @@ void progress_phase(const char *phase);
 /* About how many bytes the whole will be; 0: not known. */
 void progress_total(uint64_t total);
 void progress_bytes(uint64_t done);
+void progress_add(uint64_t more);	/* done += more */
 /* The last report (phase "done" or "failed"); the line is erased. */
 void progress_end(int ok);
 
