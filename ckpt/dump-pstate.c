@@ -180,38 +180,70 @@ static int collect_loginuid(struct dump_ctx *c, struct img_pstate *s)
 	return 0;
 }
 
+#ifndef MEMBARRIER_CMD_GET_REGISTRATIONS
+#define MEMBARRIER_CMD_GET_REGISTRATIONS	(1 << 9)	/* Linux 6.3 */
+#endif
+
 /*
- * membarrier(2) registrations belong to the mm, and no call lists them;
+ * membarrier(2) registrations belong to the mm. Since Linux 6.3,
+ * MEMBARRIER_CMD_GET_REGISTRATIONS lists them, by the bits of the
+ * commands that registered (the image's). Before, no call lists them;
  * but a private expedited command fails with EPERM unless the process
- * registered for it. So each one the kernel has is made once, in the
- * target: a barrier over its threads, all stopped. Registration for
- * GLOBAL_EXPEDITED has no such test and is not kept (ckpt(1)).
+ * registered for it, so each one the kernel has is made once, in the
+ * target: a barrier over its threads, all stopped. A GLOBAL_EXPEDITED
+ * registration has no such test: an older kernel does not show it
+ * (ckpt(1)).
  */
-static int collect_membarrier(struct dump_ctx *c, struct img_pstate *s)
+static int probe_membarrier(struct dump_ctx *c, long have, uint32_t *reg)
 {
-	static const uint32_t reg[] = { IMG_MEMBARRIER_PRIVATE,
-					IMG_MEMBARRIER_SYNC_CORE,
-					IMG_MEMBARRIER_RSEQ };
-	long have, ret;
+	static const uint32_t cmds[] = { IMG_MEMBARRIER_PRIVATE,
+					 IMG_MEMBARRIER_SYNC_CORE,
+					 IMG_MEMBARRIER_RSEQ };
+	long ret;
 	size_t i;
 
-	if (inject_syscall(c->ip, c->leader, &have, SYS_membarrier,
-			   MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0))
-		return -1;
-	for (i = 0; have > 0 && i < ARRAY_SIZE(reg); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		/* each command's bit is its registration's, shifted down */
-		if (!(have & reg[i]))
+		if (!(have & cmds[i]))
 			continue;
 		if (inject_syscall(c->ip, c->leader, &ret, SYS_membarrier,
-				   reg[i] >> 1, 0, 0, 0, 0, 0))
+				   cmds[i] >> 1, 0, 0, 0, 0, 0))
 			return -1;
 		if (!ret)
-			s->membarrier |= reg[i];
+			*reg |= cmds[i];
 		else if (ret != -EPERM) {
 			errno = -ret;
 			return -1;
 		}
 	}
+	return 0;
+}
+
+static int collect_membarrier(struct dump_ctx *c, struct img_pstate *s)
+{
+	long have, ret;
+
+	if (inject_syscall(c->ip, c->leader, &have, SYS_membarrier,
+			   MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0))
+		return -1;
+	if (have <= 0)
+		return 0;
+	if (!(have & MEMBARRIER_CMD_GET_REGISTRATIONS))
+		return probe_membarrier(c, have, &s->membarrier);
+	if (inject_syscall(c->ip, c->leader, &ret, SYS_membarrier,
+			   MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0, 0, 0, 0))
+		return -1;
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	if (ret & ~(long)IMG_MEMBARRIER_ALL) {
+		pr_err("can't dump %d: it has membarrier registrations %#lx, which ckpt does not know",
+		       c->pid, ret);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	s->membarrier = ret;
 	return 0;
 }
 

@@ -172,12 +172,14 @@ struct img_pstate {
 };
 
 /* img_pstate.membarrier: the membarrier(2) commands that registered the
- * process (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, ..._SYNC_CORE,
- * ..._RSEQ), by their own bits */
+ * process (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+ * ..._PRIVATE_EXPEDITED, ..._SYNC_CORE, ..._RSEQ), by their own bits */
+#define IMG_MEMBARRIER_GLOBAL		(1u << 2)
 #define IMG_MEMBARRIER_PRIVATE		(1u << 4)
 #define IMG_MEMBARRIER_SYNC_CORE	(1u << 6)
 #define IMG_MEMBARRIER_RSEQ		(1u << 8)
-#define IMG_MEMBARRIER_ALL	(IMG_MEMBARRIER_PRIVATE | \
+#define IMG_MEMBARRIER_ALL	(IMG_MEMBARRIER_GLOBAL | \
+				 IMG_MEMBARRIER_PRIVATE | \
 				 IMG_MEMBARRIER_SYNC_CORE | IMG_MEMBARRIER_RSEQ)
 
 /* Per-thread kernel state that prctl() tells (codec-task.c). */

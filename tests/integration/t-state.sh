@@ -4,7 +4,7 @@
 # run.sh.
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
-	    exitsig membarrier)
+	    exitsig membarrier membarrier-all)
 CKPT_ONLY+="traced ptimers-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
@@ -174,6 +174,13 @@ t_prctl() {
 t_membarrier() {
 	need "$WLB/membarrier"
 	wl_test "$WLB/membarrier"
+}
+
+# Every registration, GLOBAL_EXPEDITED and SYNC_CORE included, listed
+# again by MEMBARRIER_CMD_GET_REGISTRATIONS after the restore.
+t_membarrier-all() {
+	need "$WLB/membarrier"
+	wl_test "$WLB/membarrier" all
 }
 
 # POSIX timers of every clock and notification, with their ids, and a

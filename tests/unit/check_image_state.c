@@ -35,7 +35,7 @@ START_TEST(test_pstate_roundtrip)
 	ck_assert_uint_eq(s->thp_disable, 3);
 	ck_assert_int_eq(s->oom_score_adj, -17);
 	ck_assert_uint_eq(s->loginuid, 4321);
-	ck_assert_uint_eq(s->membarrier,
+	ck_assert_uint_eq(s->membarrier, IMG_MEMBARRIER_GLOBAL |
 			  IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ);
 	img_free(img);
 }

@@ -77,7 +77,8 @@ static struct img_pstate proc_state = {
 	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
 	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
 	.loginuid = 4321,
-	.membarrier = IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ,
+	.membarrier = IMG_MEMBARRIER_GLOBAL | IMG_MEMBARRIER_PRIVATE |
+		      IMG_MEMBARRIER_RSEQ,
 };
 static struct img_tstate thread_state = {
 	.pdeathsig = 10, .mce_kill = 1, .timer_slack_ns = 50000,
