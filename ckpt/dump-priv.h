@@ -200,6 +200,10 @@ int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */
 int dump_tree_has(const struct dump_tree *t, pid_t pid);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-tshare.c: thread ti has a cwd (bit IMG_SHARE_FS) or fd table
+ * (IMG_SHARE_FILES) of its own, not that of thread ref */
+int dump_thread_own(struct dump_ctx *c, pid_t ref, int ti, uint32_t bit)
+	__must_check;
 /* dump-share.c: tables, fs contexts, address spaces shared between tasks */
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */

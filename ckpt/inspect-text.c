@@ -24,6 +24,21 @@ static void print_frame(int i, const struct bt_frame *f)
 	putchar('\n');
 }
 
+/* own 1235 cwd /tmp umask 077; own 1235 fd 50 is 4 cloexec */
+static void print_own(const struct img_thread *t)
+{
+	const struct img_tshare *o = &t->own;
+	uint32_t i;
+
+	if (o->own & IMG_SHARE_FS)
+		printf("own %d cwd %s umask %03o\n", t->tid, o->cwd, o->umask);
+	if (o->own & IMG_SHARE_FILES)
+		printf("own %d fd table of %u fds\n", t->tid, o->nr_fds);
+	for (i = 0; i < o->nr_fds; i++)
+		printf("own %d fd %d is %d%s\n", t->tid, o->fds[i].fd,
+		       o->fds[i].src, o->fds[i].fdflags ? " cloexec" : "");
+}
+
 static void print_thread(const struct bt_image *src,
 			 const struct img_thread *t)
 {
@@ -36,6 +51,7 @@ static void print_thread(const struct bt_image *src,
 	       " bnd %#" PRIx64 " amb %#" PRIx64 " securebits %#x\n", t->tid,
 	       t->caps.inh, t->caps.prm, t->caps.eff, t->caps.bnd,
 	       t->caps.amb, t->caps.securebits);
+	print_own(t);
 	if (t->regs_isa != arch_isa())
 		return;
 	for (i = 0; i < (int)t->nr_regs; i++)
@@ -221,6 +237,11 @@ static void print_process(const struct bt_image *src)
 	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
 	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads,
 	       p->proc.dumpable);
+	if (p->proc.ks.share & IMG_SHARE_FS)
+		printf("share %d with %d cwd\n", p->proc.pid, p->proc.ppid);
+	if (p->proc.ks.membarrier)
+		printf("membarrier %d %#x\n", p->proc.pid,
+		       p->proc.ks.membarrier);
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);
 	for (i = 0; i < p->nr_vmas; i++) {

@@ -123,6 +123,7 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 		enc_timer(e, &s->timers[i]);
 	enc_u32(e, s->exit_signal);
 	enc_u32(e, s->membarrier);
+	enc_u32(e, s->share);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -162,6 +163,10 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_u32(d, &s->membarrier);
 	dec_check(d, !(s->membarrier & ~IMG_MEMBARRIER_ALL),
 		  "membarrier registrations %#x", s->membarrier);
+	dec_u32(d, &s->share);
+	/* a process shares only a cwd with its parent: restore makes no
+	 * fd table shared between processes */
+	dec_check(d, !(s->share & ~IMG_SHARE_FS), "shares %#x", s->share);
 }
 
 void img_pstate_free(struct img_pstate *s)

@@ -602,6 +602,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 	enc_caps(e, &t->caps);
 	img_enc_tstate(e, &t->ks);
 	img_enc_seccomp(e, &t->seccomp);
+	img_enc_tshare(e, &t->own);
 	return e->err ? -1 : 0;
 }
 
@@ -661,6 +662,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	dec_caps(d, t);
 	img_dec_tstate(d, &t->ks);
 	img_dec_seccomp(d, &t->seccomp);
+	img_dec_tshare(d, &t->own);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);
@@ -675,6 +677,7 @@ void img_thread_free(struct img_thread *t)
 	t->xstate = NULL;
 	t->siginfo = NULL;
 	img_seccomp_free(&t->seccomp);
+	img_tshare_free(&t->own);
 }
 
 /* ---- VMA ---------------------------------------------------------------- */

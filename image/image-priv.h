@@ -137,6 +137,9 @@ void img_dec_tstate(struct dec *d, struct img_tstate *s);
 void img_enc_seccomp(struct enc *e, const struct img_seccomp *s);
 void img_dec_seccomp(struct dec *d, struct img_seccomp *s);
 void img_pstate_free(struct img_pstate *s);
+void img_enc_tshare(struct enc *e, const struct img_tshare *s);
+void img_dec_tshare(struct dec *d, struct img_tshare *s);
+void img_tshare_free(struct img_tshare *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_zombie(struct dec *d, struct img_proc *p);

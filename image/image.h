@@ -169,7 +169,16 @@ struct img_pstate {
 	 * also in a ZOMBIE record */
 	uint32_t exit_signal;
 	uint32_t membarrier;	/* IMG_MEMBARRIER_*: its registrations */
+	uint32_t share;		/* IMG_SHARE_*: what it shares with its
+				 * parent, the process before it that made
+				 * it so (codec-share.c) */
 };
+
+/* img_pstate.share, img_tshare.own: a cwd, root and umask (CLONE_FS), an
+ * fd table (CLONE_FILES) */
+#define IMG_SHARE_FS		(1u << 0)
+#define IMG_SHARE_FILES		(1u << 1)
+#define IMG_SHARE_ALL		(IMG_SHARE_FS | IMG_SHARE_FILES)
 
 /* img_pstate.membarrier: the membarrier(2) commands that registered the
  * process (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
@@ -211,6 +220,23 @@ struct img_seccomp {
 	uint32_t mode;		/* 0, IMG_SECCOMP_STRICT, IMG_SECCOMP_FILTER */
 	uint32_t nr_filters;	/* FILTER: at least one, oldest first */
 	struct img_seccomp_filter *filters;
+};
+
+/*
+ * What a thread has of its own, not its process's, having called
+ * unshare(2) (codec-share.c). The root directory is the process's.
+ */
+struct img_tshare {
+	uint32_t own;		/* IMG_SHARE_FS, IMG_SHARE_FILES */
+	uint32_t umask;		/* FS: its umask */
+	char *cwd;		/* FS: its working directory, absolute */
+	uint32_t nr_fds;	/* FILES: its fd table, by fd */
+	struct img_tfd {
+		int32_t fd;	/* in the thread's table, increasing */
+		int32_t src;	/* the fd of the process with the same open
+				 * file description */
+		uint32_t fdflags;	/* FD_CLOEXEC or 0 */
+	} *fds;
 };
 
 struct img_proc {
@@ -282,6 +308,7 @@ struct img_thread {
 	 * are one chain they share (installed with SECCOMP_FILTER_FLAG_TSYNC
 	 * or before the threads were made); the rest is the thread's own */
 	struct img_seccomp seccomp;
+	struct img_tshare own;
 };
 
 /* img_vma.flags */

@@ -356,12 +356,13 @@ static void map_trampoline(struct child_env *e)
 	e->c->tramp = (uint64_t)a;
 }
 
-static pid_t clone_with_pid(pid_t pid, int exit_signal)
+static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 {
 	uint64_t tid = pid;
 	struct clone_args ca;
 
 	memset(&ca, 0, sizeof(ca));
+	ca.flags = flags;
 	ca.exit_signal = exit_signal;
 	ca.set_tid = (uint64_t)&tid;
 	ca.set_tid_size = 1;
@@ -504,7 +505,9 @@ static void fork_children(struct child_env *e, int msg_fd)
 			continue;
 		if (kp->zombie)
 			ignore_exit_signal(e, kp);
-		pid = clone_with_pid(kp->pid, kp->ks.exit_signal);
+		/* one cwd, root and umask with us: each sets them alike */
+		pid = clone_with_pid(kp->pid, kp->ks.exit_signal,
+				     kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0);
 		if (pid == 0) {
 			e->c = k;
 			if (kp->zombie)
@@ -746,7 +749,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	fflush(NULL);
 	e.root_pgid = getpgrp();
 	/* its exit signal was for a parent that is not restored */
-	root = clone_with_pid(pid, SIGCHLD);
+	root = clone_with_pid(pid, SIGCHLD, 0);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);

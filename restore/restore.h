@@ -211,6 +211,10 @@ int restore_timers_arm(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
 int restore_creds(struct restore_proc *c) __must_check;
 
+/* tshare.c: the cwd, umask and fd table of threads that have their own,
+ * once the threads exist */
+int restore_thread_own(struct restore_proc *c) __must_check;
+
 /* seccomp.c: the threads' filters, while the target has our privilege */
 int restore_seccomp(struct restore_proc *c) __must_check;
 

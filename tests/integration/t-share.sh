@@ -1,10 +1,15 @@
-# t-share.sh - what tasks share that restore would make separate (an fd
-# table, a cwd/root/umask, an address space and its signal handlers
-# between processes, a thread's own fd table) is refused, named, and the
-# target runs on.  Sourced by run.sh.
+# t-share.sh - what tasks share: a cwd/root/umask between a parent and
+# its child, a thread's own fd table or cwd, restored and checked by the
+# workload (tests/workloads/share.c); what restore would make separate
+# (an fd table or an address space and its signal handlers between
+# processes, a cwd shared by two children and not their parent, a file
+# open in a thread's own table alone) refused, named, and the target runs
+# on.  Sourced by run.sh.
 
-ALL_TESTS+=(share-files share-files-out share-fs share-vm share-thread)
-CKPT_ONLY+="share-files share-files-out share-fs share-vm share-thread "
+ALL_TESTS+=(share-files share-files-out share-fs share-fs-sibling share-vm
+	    share-thread share-thread-fs share-thread-open)
+CKPT_ONLY+="share-files share-files-out share-fs-sibling share-vm "
+CKPT_ONLY+="share-thread-open "
 
 # share_refused MODE RE [OPTION...]: tests/workloads/share.c in MODE,
 # attached with OPTION..., is refused: "can't dump PID: RE, which is
@@ -29,9 +34,28 @@ t_share-files-out() {
 		"it shares its fd table (CLONE_FILES) with [0-9]*, out of the tree"
 }
 
+# A child made with CLONE_FS, dumped with the tree (under a reaper: the
+# killed child's zombie must go before its PID is restored): the two
+# share one cwd and umask again.
 t_share-fs() {
-	share_refused fs \
-		"it shares its cwd, root and umask (CLONE_FS) with [0-9]*" --tree
+	need "$WLB/reaper" "$WLB/share" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/share" fs
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore
+	wait_restored
+	finish
+}
+
+# Two children sharing a cwd that their parent has not.
+t_share-fs-sibling() {
+	need "$WLB/share" "$CKPT"
+	start_wl "$WLB/share" fs-sibling
+	refused_by_name "[0-9]*: it shares its cwd, root and umask (CLONE_FS) with [0-9]*, not through a parent, which is not supported" \
+		--tree
+	check_count
 }
 
 # CLONE_VM | CLONE_SIGHAND: the address space is named first.
@@ -40,8 +64,20 @@ t_share-vm() {
 		"it shares its address space (CLONE_VM) with [0-9]*" --tree
 }
 
-# A thread that unshared its fd table.
+# A thread that unshared its fd table, closed one and moved another.
 t_share-thread() {
-	share_refused thread \
-		"thread [0-9]* does not share its fd table (CLONE_FILES) with it"
+	need "$WLB/share"
+	wl_test "$WLB/share" thread
+}
+
+# A thread that unshared its cwd and umask and changed them.
+t_share-thread-fs() {
+	need "$WLB/share"
+	wl_test "$WLB/share" thread-fs
+}
+
+# A thread with a file open in its own table only.
+t_share-thread-open() {
+	share_refused thread-open \
+		"thread [0-9]* has fd [0-9]* open in its own fd table only"
 }

@@ -4,6 +4,7 @@
  * each rule the reader enforces broken alone.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,104 @@ START_TEST(test_refuse_bad_seccomp)
 }
 END_TEST
 
+static struct img_tfd own_fds[2] = {
+	{ .fd = 0, .src = 3, .fdflags = FD_CLOEXEC }, { .fd = 50, .src = 3 },
+};
+static const struct img_tshare own_both = {
+	.own = IMG_SHARE_FS | IMG_SHARE_FILES, .umask = 077,
+	.cwd = "/tmp", .nr_fds = 2, .fds = own_fds,
+};
+
+/* Process 10 with threads 10 and 11, own one of them, and fd 3. */
+static struct img_writer *begin_own(const struct img_tshare *own,
+				    int first)
+{
+	static const struct img_tshare none;
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_proc(w, 10, 2);
+	thread_own = first ? *own : none;
+	w_thread(w, 10);
+	thread_own = first ? none : *own;
+	w_thread(w, 11);
+	thread_own = none;
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	return w;
+}
+
+START_TEST(test_tshare_roundtrip)
+{
+	struct image *img;
+	const struct img_tshare *o;
+
+	ck_assert_int_eq(img_writer_commit(begin_own(&own_both, 0)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].threads[0].own.own, 0);
+	o = &img->procs[0].threads[1].own;
+	ck_assert_uint_eq(o->own, IMG_SHARE_FS | IMG_SHARE_FILES);
+	ck_assert_uint_eq(o->umask, 077);
+	ck_assert_str_eq(o->cwd, "/tmp");
+	ck_assert_uint_eq(o->nr_fds, 2);
+	ck_assert_int_eq(o->fds[0].fd, 0);
+	ck_assert_int_eq(o->fds[0].src, 3);
+	ck_assert_uint_eq(o->fds[0].fdflags, FD_CLOEXEC);
+	ck_assert_int_eq(o->fds[1].fd, 50);
+	ck_assert_uint_eq(o->fds[1].fdflags, 0);
+	img_free(img);
+}
+END_TEST
+
+/* each rule of what a thread owns, broken alone */
+START_TEST(test_refuse_bad_tshare)
+{
+	static struct img_tfd swapped[2] = { { .fd = 5, .src = 3 },
+					     { .fd = 4, .src = 3 } };
+	static struct img_tfd flags[1] = { { .fd = 5, .src = 3,
+					     .fdflags = 2 } };
+	static struct img_tfd stray[1] = { { .fd = 5, .src = 9 } };
+	static const struct {
+		struct img_tshare o;
+		const char *want;
+	} t[] = {
+		{ { .own = 4 }, "thread owns 0x4" },
+		{ { .own = IMG_SHARE_FS, .cwd = "/", .umask = 01000 },
+		  "thread umask 01000" },
+		{ { .own = IMG_SHARE_FS },
+		  "thread cwd without a cwd of its own, or none with it" },
+		{ { .own = IMG_SHARE_FS, .cwd = "tmp" },
+		  "thread cwd not absolute" },
+		{ { .nr_fds = 1, .fds = stray },
+		  "fds of a thread without a table of its own" },
+		{ { .own = IMG_SHARE_FILES, .nr_fds = 2, .fds = swapped },
+		  "thread fds out of order" },
+		{ { .own = IMG_SHARE_FILES, .nr_fds = 1, .fds = flags },
+		  "thread fd flags 0x2" },
+		{ { .own = IMG_SHARE_FILES, .nr_fds = 1, .fds = stray },
+		  "thread 11: its fd 5 is fd 9 of the process, which has none" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		commit_expect_refused(begin_own(&t[i].o, 0), t[i].want);
+	commit_expect_refused(begin_own(&own_both, 1),
+			      "process 10: its first thread owns 0x3");
+}
+END_TEST
+
+/* The root shares nothing with a parent, and a process no fd table. */
+START_TEST(test_refuse_bad_share)
+{
+	proc_state = (struct img_pstate){ .share = IMG_SHARE_FILES };
+	commit_expect_refused(begin_proc(1), "shares 0x2");
+	proc_state = (struct img_pstate){ .share = IMG_SHARE_FS };
+	commit_expect_refused(begin_proc(1),
+			      "process 10 shares with its parent 1, which is not before it");
+}
+END_TEST
+
 static Suite *image_state_suite(void)
 {
 	Suite *s = suite_create("image_state");
@@ -361,6 +460,9 @@ static Suite *image_state_suite(void)
 	add(rt, test_seccomp_roundtrip);
 	add(rt, test_seccomp_common);
 	add(sem, test_refuse_bad_seccomp);
+	add(rt, test_tshare_roundtrip);
+	add(sem, test_refuse_bad_tshare);
+	add(sem, test_refuse_bad_share);
 	return s;
 }
 
