@@ -204,6 +204,8 @@ int dump_tree_check_fds(struct dump_tree *t) __must_check;
  * (IMG_SHARE_FILES) of its own, not that of thread ref */
 int dump_thread_own(struct dump_ctx *c, pid_t ref, int ti, uint32_t bit)
 	__must_check;
+/* dump-groups.c: sessions and groups that restore can make */
+int dump_tree_check_groups(const struct dump_tree *t) __must_check;
 /* dump-share.c: tables, fs contexts, address spaces shared between tasks */
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */

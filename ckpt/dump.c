@@ -187,7 +187,7 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
-	if (dump_tree_check_shared(t) ||
+	if (dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||

@@ -34,6 +34,7 @@
 #define AREA_STEP	(64ULL << 30)
 #define NR_CANDIDATES	64
 #define EXIT_NOT_STOPPED 3	/* a stop of ours that did not happen */
+#define NR_HELPERS	64	/* groups led by helpers, per parent */
 
 struct child_msg {
 	int err;		/* 0: ready */
@@ -490,11 +491,49 @@ static void ignore_exit_signal(struct child_env *e, const struct img_proc *z)
 			   strerror(errno));
 }
 
+/*
+ * Group g, which no process of the image leads (groups.c), led by a
+ * helper child of ours with its id until our children have joined it;
+ * helpers[] holds the *n made so far.
+ */
+static void lead_group(struct child_env *e, pid_t g, pid_t *helpers, int *n)
+{
+	pid_t h;
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (helpers[i] == g)
+			return;
+	h = clone_with_pid(g, SIGCHLD, 0);
+	if (h == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	if (h < 0 || setpgid(h, h))
+		child_fail(e, errno, "can't make process %d to lead group %d: %s",
+			   g, g, strerror(errno));
+	helpers[(*n)++] = h;
+}
+
+static void end_helpers(const pid_t *helpers, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		kill(helpers[i], SIGKILL);
+		while (waitpid(helpers[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
 /* Create this process's children of the image, each of which goes on to
  * create its own: parents make their children, as in the original tree. */
 static void fork_children(struct child_env *e, int msg_fd)
 {
-	pid_t me = e->c->proc->proc.pid, pid;
+	pid_t me = e->c->proc->proc.pid, pid, g;
+	pid_t helpers[NR_HELPERS];
+	int nh = 0;
 	uint32_t j;
 
 	for (j = 0; j < e->run->img->nr_procs; j++) {
@@ -503,6 +542,12 @@ static void fork_children(struct child_env *e, int msg_fd)
 
 		if (kp->ppid != me || k == e->c)
 			continue;
+		g = restore_leaderless_group(e->run, kp);
+		if (g && nh == NR_HELPERS)
+			child_fail(e, EMFILE, "too many groups without a leader among the children of %d",
+				   me);
+		if (g)
+			lead_group(e, g, helpers, &nh);
 		if (kp->zombie)
 			ignore_exit_signal(e, kp);
 		/* one cwd, root and umask with us: each sets them alike */
@@ -517,11 +562,16 @@ static void fork_children(struct child_env *e, int msg_fd)
 		if (pid < 0)
 			child_fail(e, errno, "can't create process %d: %s",
 				   kp->pid, strerror(errno));
+		/* as a shell does: the child's own call may come after the
+		 * helper ends, or the child be a zombie already */
+		if (g)
+			setpgid(pid, g);
 		if (kp->zombie)
 			wait_zombie(e, kp, pid);
 		else if (kp->ks.stop_sig || (kp->ks.wait & IMG_WAIT_CONTINUED))
 			wait_stopped(e, k, pid);
 	}
+	end_helpers(helpers, nh);
 }
 
 /* Sessions and groups as they were, relative to the root, which stays in

@@ -122,6 +122,11 @@ int restore_host_init(struct restore_host *h) __must_check;
  * capabilities of its threads within restore's own */
 int restore_check_image(struct restore_run *run) __must_check;
 int restore_check_pids(struct restore_run *run) __must_check;
+/* groups.c: the group p must be put in that no process of the image
+ * leads (a helper makes it), or 0; that each such id is free */
+pid_t restore_leaderless_group(const struct restore_run *run,
+			       const struct img_proc *p);
+int restore_check_groups(const struct restore_run *run) __must_check;
 int restore_check_caps(struct restore_run *run) __must_check;
 /* Do want's securebits take PR_SET_SECUREBITS (and so CAP_SETPCAP) from
  * a thread with restore's own, after PR_SET_KEEPCAPS? */

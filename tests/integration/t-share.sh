@@ -38,15 +38,8 @@ t_share-files-out() {
 # killed child's zombie must go before its PID is restored): the two
 # share one cwd and umask again.
 t_share-fs() {
-	need "$WLB/reaper" "$WLB/share" "$CKPT" "$RESTORE"
-	start_wl "$WLB/reaper" "$WLB/share" fs
-	wait_count_above 8 60 "$JOB"
-	DUMP_OPTS=(--tree)
-	dump_kill
-	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
-	start_restore
-	wait_restored
-	finish
+	need "$WLB/share"
+	reaper_tree_test "$WLB/share" fs
 }
 
 # Two children sharing a cwd that their parent has not.
