@@ -59,6 +59,8 @@ struct dump_ctx {
 
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
+/* dump-guard.c: the guard regions of the VMAs collected */
+int dump_collect_guards(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
 
 #define DUMP_OBJ_CHUNK	(16UL << 20)	/* bytes copied at once */

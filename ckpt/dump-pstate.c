@@ -19,6 +19,11 @@
 
 #include "ckpt/dump-priv.h"
 
+#ifndef PR_GET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE	67	/* Linux 6.4 */
+#define PR_GET_MEMORY_MERGE	68
+#endif
+
 /* TracerPid of /proc/PID/status: 0 when untraced or unreadable. */
 pid_t dump_tracer_of(pid_t pid)
 {
@@ -258,6 +263,12 @@ static int collect_prctl(struct dump_ctx *c, struct img_pstate *s)
 	if (rprctl(c, c->leader, PR_GET_THP_DISABLE, 0, 0, &v))
 		return -1;
 	s->thp_disable = v;
+	/* KSM for all its memory; EINVAL: a kernel without KSM */
+	v = 0;
+	if (rprctl(c, c->leader, PR_GET_MEMORY_MERGE, 0, 0, &v) &&
+	    errno != EINVAL)
+		return -1;
+	s->memory_merge = v == 1;
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", c->pid);
 	if (proc_number(path, &v))
 		return -1;

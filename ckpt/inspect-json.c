@@ -174,6 +174,8 @@ static void json_thread(const struct bt_image *src,
 
 static void json_vma(const struct img_vma *v)
 {
+	uint32_t i;
+
 	putchar('{');
 	json_hex(1, "start", v->start);
 	json_hex(0, "end", v->end);
@@ -183,7 +185,15 @@ static void json_vma(const struct img_vma *v)
 	json_hex(0, "advice", v->advice);
 	json_kstr(0, "path", v->path);
 	json_u64(0, "shm", v->shm);
-	putchar('}');
+	json_key(0, "guards");
+	putchar('[');
+	for (i = 0; i < v->nr_guards; i++) {
+		fputs(i ? ",{" : "{", stdout);
+		json_hex(1, "start", v->guards[i].start);
+		json_hex(0, "end", v->guards[i].end);
+		putchar('}');
+	}
+	fputs("]}", stdout);
 }
 
 static void json_shm(const struct img_shm_object *o)
@@ -365,6 +375,7 @@ static void json_proc_fields(const struct img_proc *pr)
 	json_kstr(0, "root", pr->root);
 	json_u64(0, "shares_cwd_with_parent", !!(pr->ks.share & IMG_SHARE_FS));
 	json_hex(0, "membarrier", pr->ks.membarrier);
+	json_u64(0, "memory_merge", pr->ks.memory_merge);
 }
 
 static void json_zombie(const struct img_proc *z)

@@ -226,7 +226,7 @@ static void print_zombie(const struct img_proc *z)
 static void print_process(const struct bt_image *src)
 {
 	const struct img_process *p = src->p;
-	uint32_t i;
+	uint32_t i, k;
 
 	if (p->proc.zombie) {
 		print_zombie(&p->proc);
@@ -242,6 +242,8 @@ static void print_process(const struct bt_image *src)
 	if (p->proc.ks.membarrier)
 		printf("membarrier %d %#x\n", p->proc.pid,
 		       p->proc.ks.membarrier);
+	if (p->proc.ks.memory_merge)
+		printf("memory-merge %d\n", p->proc.pid);
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);
 	for (i = 0; i < p->nr_vmas; i++) {
@@ -254,6 +256,9 @@ static void print_process(const struct bt_image *src)
 		if (v->flags & IMG_VMA_GHOST)
 			printf("ghost ino %" PRIu64 " ", v->ino);
 		printf("%s\n", v->path ? v->path : "");
+		for (k = 0; k < v->nr_guards; k++)
+			printf("guard %" PRIx64 "-%" PRIx64 "\n",
+			       v->guards[k].start, v->guards[k].end);
 	}
 	for (i = 0; i < p->nr_fds; i++)
 		print_fd(&p->fds[i]);

@@ -124,6 +124,7 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 	enc_u32(e, s->exit_signal);
 	enc_u32(e, s->membarrier);
 	enc_u32(e, s->share);
+	enc_u32(e, s->memory_merge);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -167,6 +168,9 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	/* a process shares only a cwd with its parent: restore makes no
 	 * fd table shared between processes */
 	dec_check(d, !(s->share & ~IMG_SHARE_FS), "shares %#x", s->share);
+	dec_u32(d, &s->memory_merge);
+	dec_check(d, s->memory_merge <= 1, "memory merge %u",
+		  s->memory_merge);
 }
 
 void img_pstate_free(struct img_pstate *s)

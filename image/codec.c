@@ -699,6 +699,7 @@ int img_enc_vma(struct enc *e, const struct img_vma *v)
 	enc_u64(e, v->ino);
 	enc_str(e, v->path, 1, "vma path too long");
 	enc_u32(e, v->shm);
+	img_enc_guards(e, v);
 	return e->err ? -1 : 0;
 }
 
@@ -731,13 +732,19 @@ int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size)
 		  (v->flags & IMG_VMA_LOCKED), "MLOCK_ONFAULT without mlock");
 	dec_check(d, !(v->advice & ~IMG_ADV_ALL), "bad advice %#x",
 		  v->advice);
+	dec_check(d, !(v->flags & IMG_VMA_DROPPABLE) ||
+		  (v->flags & (IMG_VMA_ANON | IMG_VMA_SHARED | IMG_VMA_FILE)) ==
+		  IMG_VMA_ANON, "droppable memory not private anonymous");
+	img_dec_guards(d, v, page_size);
 	return dec_end(d);
 }
 
 void img_vma_free(struct img_vma *v)
 {
 	free(v->path);
+	free(v->guards);
 	v->path = NULL;
+	v->guards = NULL;
 }
 
 /* ---- SHM ---------------------------------------------------------------- */

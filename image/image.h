@@ -172,6 +172,7 @@ struct img_pstate {
 	uint32_t share;		/* IMG_SHARE_*: what it shares with its
 				 * parent, the process before it that made
 				 * it so (codec-share.c) */
+	uint32_t memory_merge;	/* PR_GET_MEMORY_MERGE: 0 or 1 */
 };
 
 /* img_pstate.share, img_tshare.own: a cwd, root and umask (CLONE_FS), an
@@ -328,6 +329,9 @@ struct img_thread {
 #define IMG_VMA_LOCKED		(1u << 10)	/* mlock(): its pages stay */
 #define IMG_VMA_LOCKONFAULT	(1u << 11)	/* ... as they come
 						 * (MLOCK_ONFAULT) */
+/* MAP_DROPPABLE (Linux 6.11): private anonymous memory that the kernel
+ * may empty under memory pressure */
+#define IMG_VMA_DROPPABLE	(1u << 12)
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)
@@ -348,6 +352,12 @@ struct img_vma {
 	uint64_t dev, ino;	/* of the backing file, for a sanity check */
 	char *path;		/* backing file or special name, or NULL */
 	uint32_t shm;		/* the SHM object it maps (its id), or 0 */
+	/* guard regions (MADV_GUARD_INSTALL, Linux 6.13): page-aligned
+	 * ranges inside it, increasing, disjoint, that fault on access */
+	uint32_t nr_guards;
+	struct img_range {
+		uint64_t start, end;
+	} *guards;
 };
 
 enum img_shm_kind {

@@ -58,9 +58,15 @@ static int thread(struct img_writer *w, int32_t tid)
 static int vma(struct img_writer *w, uint64_t start, uint64_t end,
 	       const char *path)
 {
+	/* the stack's last page a guard region */
+	struct img_range guard = { end - PS, end };
 	struct img_vma v = { .start = start, .end = end, .prot = 3,
 			     .flags = IMG_VMA_ANON, .path = (char *)path };
 
+	if (path) {
+		v.nr_guards = 1;
+		v.guards = &guard;
+	}
 	return img_write_vma(w, &v);
 }
 

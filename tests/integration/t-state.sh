@@ -4,7 +4,7 @@
 # run.sh.
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
-	    exitsig membarrier membarrier-all)
+	    exitsig membarrier membarrier-all memadv)
 CKPT_ONLY+="traced ptimers-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
@@ -210,4 +210,11 @@ t_ptimers-refused() {
 t_madvise() {
 	need "$WLB/madvise"
 	wl_test "$WLB/madvise"
+}
+
+# Guard regions, MAP_DROPPABLE memory and PR_SET_MEMORY_MERGE
+# (tests/workloads/memadv.c checks them: a guard page still faults).
+t_memadv() {
+	need "$WLB/memadv"
+	wl_test "$WLB/memadv"
 }

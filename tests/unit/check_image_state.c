@@ -89,6 +89,7 @@ START_TEST(test_refuse_bad_pstate)
 		{ { .exit_signal = 65 }, "exit signal 65" },
 		/* a command, not a registration */
 		{ { .membarrier = 0x8 }, "membarrier registrations 0x8" },
+		{ { .memory_merge = 2 }, "memory merge 2" },
 	};
 	size_t i;
 
@@ -192,15 +193,18 @@ START_TEST(test_refuse_bad_timers)
 }
 END_TEST
 
-/* A VMA with these flags, read back: 0, or -1 refused with want. */
-static void vma_flags(uint32_t flags, const char *want)
+/* A VMA with these flags and n guard regions g, read back, or refused
+ * with want. */
+static void vma_with(uint32_t flags, struct img_range *g, uint32_t n,
+		     const char *want)
 {
 	struct img_writer *w = begin_proc(1);
 	struct img_vma v = {
 		.start = 0x10000, .end = 0x20000, .prot = 3,
-		.flags = IMG_VMA_ANON | flags,
+		.flags = IMG_VMA_ANON | flags, .nr_guards = n, .guards = g,
 	};
 	struct image *img;
+	uint32_t i;
 
 	ck_assert_int_eq(img_write_vma(w, &v), 0);
 	if (want) {
@@ -211,15 +215,48 @@ static void vma_flags(uint32_t flags, const char *want)
 	img = img_read_file(path, IMG_ISA_X86_64);
 	ck_assert_ptr_nonnull(img);
 	ck_assert_uint_eq(img->procs[0].vmas[0].flags, IMG_VMA_ANON | flags);
+	ck_assert_uint_eq(img->procs[0].vmas[0].nr_guards, n);
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(img->procs[0].vmas[0].guards[i].start,
+				  g[i].start);
+		ck_assert_uint_eq(img->procs[0].vmas[0].guards[i].end,
+				  g[i].end);
+	}
 	img_free(img);
 }
+
+/* A VMA with these flags, read back: 0, or -1 refused with want. */
+static void vma_flags(uint32_t flags, const char *want)
+{
+	vma_with(flags, NULL, 0, want);
+}
+
+START_TEST(test_vma_droppable_guards)
+{
+	struct img_range ok[2] = { { 0x11000, 0x13000 }, { 0x15000, 0x16000 } };
+	struct img_range odd[1] = { { 0x11000, 0x11800 } };
+	struct img_range out[1] = { { 0x1f000, 0x21000 } };
+	struct img_range touch[2] = { { 0x11000, 0x13000 },
+				      { 0x13000, 0x14000 } };
+	struct img_range empty[1] = { { 0x11000, 0x11000 } };
+
+	vma_flags(IMG_VMA_DROPPABLE, NULL);
+	vma_flags(IMG_VMA_DROPPABLE | IMG_VMA_SHARED,
+		  "droppable memory not private anonymous");
+	vma_with(0, ok, 2, NULL);
+	vma_with(0, odd, 1, "guard region 0x11000-0x11800 not page aligned");
+	vma_with(0, out, 1, "guard region 0x1f000-0x21000 out of place");
+	vma_with(0, touch, 2, "guard region 0x13000-0x14000 out of place");
+	vma_with(0, empty, 1, "guard region 0x11000-0x11000 out of place");
+}
+END_TEST
 
 START_TEST(test_vma_locks)
 {
 	vma_flags(IMG_VMA_LOCKED, NULL);
 	vma_flags(IMG_VMA_LOCKED | IMG_VMA_LOCKONFAULT, NULL);
 	vma_flags(IMG_VMA_LOCKONFAULT, "MLOCK_ONFAULT without mlock");
-	vma_flags(1u << 12, "bad flags 0x1002");
+	vma_flags(1u << 13, "bad flags 0x2002");
 }
 END_TEST
 
@@ -456,6 +493,7 @@ static Suite *image_state_suite(void)
 	add(sem, test_refuse_bad_tstate);
 	add(sem, test_refuse_bad_timers);
 	add(sem, test_vma_locks);
+	add(sem, test_vma_droppable_guards);
 	add(sem, test_exit_signals);
 	add(rt, test_seccomp_roundtrip);
 	add(rt, test_seccomp_common);
