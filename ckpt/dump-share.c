@@ -7,9 +7,10 @@
  * outside it, and between a thread and its leader.
  *
  * restore makes each process as its parent's child: a cwd, root and
- * umask that a process shares with its parent in the tree is marked in
- * the image (IMG_SHARE_FS) and made shared again (clone(CLONE_FS)), and
- * so are processes that share one through their parents. A thread that
+ * umask or an fd table that a process shares with its parent in the tree
+ * is marked in the image (IMG_SHARE_FS, IMG_SHARE_FILES) and made shared
+ * again (clone(CLONE_FS), clone(CLONE_FILES)), and so are processes that
+ * share one through their parents. A thread that
  * called unshare(CLONE_FILES) or unshare(CLONE_FS) has its own, written
  * with it (dump-tshare.c). Anything else would come back silently
  * unshared, so it is refused by name.
@@ -30,7 +31,8 @@ static const struct share_kind {
 	const char *what;
 } kinds[] = {
 	{ KCMP_VM, 0, 0, "its address space (CLONE_VM)" },
-	{ KCMP_FILES, IMG_SHARE_FILES, 0, "its fd table (CLONE_FILES)" },
+	{ KCMP_FILES, IMG_SHARE_FILES, IMG_SHARE_FILES,
+	  "its fd table (CLONE_FILES)" },
 	{ KCMP_FS, IMG_SHARE_FS, IMG_SHARE_FS,
 	  "its cwd, root and umask (CLONE_FS)" },
 	{ KCMP_SIGHAND, 0, 0, "its signal handlers (CLONE_SIGHAND)" },
@@ -108,6 +110,28 @@ static int check_pair(const struct dump_tree *t, int i, pid_t pid)
 	return 0;
 }
 
+/*
+ * A child that shares its parent's fd table is made last by its parent,
+ * with the table whole (restore/child.c): it can't make children of its
+ * own, who start from a table of theirs, nor open a terminal to lead a
+ * session with.
+ */
+static int check_files_child(const struct dump_tree *t, int i)
+{
+	const struct img_proc *p = &t->procs[i].proc.proc;
+	int k;
+
+	for (k = 0; k < t->n; k++)
+		if (t->procs[k].proc.proc.ppid == p->pid)
+			break;
+	if (k == t->n && p->sid != p->pid)
+		return 0;
+	pr_err("can't dump %d: it shares its parent's fd table (CLONE_FILES) and %s, which is not supported",
+	       p->pid, k < t->n ? "has children" : "leads a session");
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 /* What process i shares with its parent in the tree and restore can
  * share again. */
 static int mark_parent(struct dump_tree *t, int i)
@@ -131,6 +155,8 @@ static int mark_parent(struct dump_tree *t, int i)
 		if (r)
 			p->ks.share |= kinds[k].parent;
 	}
+	if ((p->ks.share & IMG_SHARE_FILES) && check_files_child(t, i))
+		return -1;
 	return 0;
 }
 

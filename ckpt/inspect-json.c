@@ -374,6 +374,8 @@ static void json_proc_fields(const struct img_proc *pr)
 	json_kstr(0, "cwd", pr->cwd);
 	json_kstr(0, "root", pr->root);
 	json_u64(0, "shares_cwd_with_parent", !!(pr->ks.share & IMG_SHARE_FS));
+	json_u64(0, "shares_fd_table_with_parent",
+		 !!(pr->ks.share & IMG_SHARE_FILES));
 	json_hex(0, "membarrier", pr->ks.membarrier);
 	json_u64(0, "memory_merge", pr->ks.memory_merge);
 }

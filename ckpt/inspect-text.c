@@ -237,8 +237,10 @@ static void print_process(const struct bt_image *src)
 	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
 	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads,
 	       p->proc.dumpable);
-	if (p->proc.ks.share & IMG_SHARE_FS)
-		printf("share %d with %d cwd\n", p->proc.pid, p->proc.ppid);
+	if (p->proc.ks.share)
+		printf("share %d with %d%s%s\n", p->proc.pid, p->proc.ppid,
+		       p->proc.ks.share & IMG_SHARE_FS ? " cwd" : "",
+		       p->proc.ks.share & IMG_SHARE_FILES ? " fd-table" : "");
 	if (p->proc.ks.membarrier)
 		printf("membarrier %d %#x\n", p->proc.pid,
 		       p->proc.ks.membarrier);

@@ -165,9 +165,7 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_check(d, !(s->membarrier & ~IMG_MEMBARRIER_ALL),
 		  "membarrier registrations %#x", s->membarrier);
 	dec_u32(d, &s->share);
-	/* a process shares only a cwd with its parent: restore makes no
-	 * fd table shared between processes */
-	dec_check(d, !(s->share & ~IMG_SHARE_FS), "shares %#x", s->share);
+	dec_check(d, !(s->share & ~IMG_SHARE_ALL), "shares %#x", s->share);
 	dec_u32(d, &s->memory_merge);
 	dec_check(d, s->memory_merge <= 1, "memory merge %u",
 		  s->memory_merge);

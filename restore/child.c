@@ -540,7 +540,9 @@ static void fork_children(struct child_env *e, int msg_fd)
 		struct restore_proc *k = &e->run->procs[j];
 		const struct img_proc *kp = &k->proc->proc;
 
-		if (kp->ppid != me || k == e->c)
+		/* those sharing our fd table come once it is whole */
+		if (kp->ppid != me || k == e->c ||
+		    (kp->ks.share & IMG_SHARE_FILES))
 			continue;
 		g = restore_leaderless_group(e->run, kp);
 		if (g && nh == NR_HELPERS)
@@ -633,41 +635,18 @@ static void __attribute__((noreturn)) zombie_main(struct child_env *e)
 		   pp->pid, sig);
 }
 
-static void __attribute__((noreturn)) child_main(struct child_env *e,
-						 int msg_fd)
+/*
+ * The rest of a child's setup, the fd table done (by itself, or by the
+ * parent it shares it with): directory, limits, the trampoline; then the
+ * report, and the wait to be seized.
+ */
+static void __attribute__((noreturn)) finish_child(struct child_env *e,
+						   int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
-	char cwd[64];
 	struct child_msg m;
-	int i;
+	char cwd[64];
 
-	/* errors before clear_fds() go to the same pipe */
-	e->msg_fd = msg_fd;
-
-	/* until the restorer holds it, a process dies with its parent, so
-	 * that a failed restore leaves nothing behind (cleared later) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		child_fail(e, errno, "can't set the parent-death signal");
-	set_session(e);
-	/* before the children: each process has its own link to the
-	 * controlling terminal, taken at fork */
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_ctty(e->run->img, pp, e->files))
-		child_fail(e, errno, "can't give session %d its terminal: %s",
-			   pp->sid, strerror(errno));
-	fork_children(e, msg_fd);
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_fg(e->run->img, pp, e->files))
-		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
-			   pp->sid, strerror(errno));
-	pick_candidates(e);
-	clear_fds(e, &msg_fd);
-	fill_epolls(e);
-	open_fds(e);
-	close_files(e);
-	for (i = 0; i < 3; i++)
-		if (e->std[i] >= 0)
-			close(e->std[i]);
 	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
@@ -698,6 +677,84 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 		pause();
 }
 
+/*
+ * Our children that share our fd table (CLONE_FILES), made once it is
+ * whole. Each gets a pipe end and an image fd of its own, above the
+ * image's fds: it reports through the first and closes it, as we close
+ * ours, and restore closes the second in it (task.c), as in us.
+ */
+static void fork_sharing(struct child_env *e, int msg_fd)
+{
+	pid_t me = e->c->proc->proc.pid, pid;
+	int kmsg, kimg;
+	uint32_t j;
+
+	for (j = 0; j < e->run->img->nr_procs; j++) {
+		struct restore_proc *k = &e->run->procs[j];
+		const struct img_proc *kp = &k->proc->proc;
+
+		if (kp->ppid != me || !(kp->ks.share & IMG_SHARE_FILES))
+			continue;
+		kmsg = fcntl(msg_fd, F_DUPFD_CLOEXEC, e->c->child_img_fd);
+		kimg = fcntl(e->c->child_img_fd, F_DUPFD, e->c->child_img_fd);
+		if (kmsg < 0 || kimg < 0)
+			child_fail(e, errno, "can't make room for %d: %s",
+				   kp->pid, strerror(errno));
+		pid = clone_with_pid(kp->pid, kp->ks.exit_signal, CLONE_FILES |
+				     (kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0));
+		if (pid == 0) {
+			e->c = k;
+			k->child_img_fd = kimg;
+			e->msg_fd = kmsg;
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			set_session(e);
+			pick_candidates(e);
+			finish_child(e, kmsg);
+		}
+		if (pid < 0)
+			child_fail(e, errno, "can't create process %d: %s",
+				   kp->pid, strerror(errno));
+		if (kp->ks.stop_sig || (kp->ks.wait & IMG_WAIT_CONTINUED))
+			wait_stopped(e, k, pid);
+	}
+}
+
+static void __attribute__((noreturn)) child_main(struct child_env *e,
+						 int msg_fd)
+{
+	struct img_proc *pp = &e->c->proc->proc;
+	int i;
+
+	/* errors before clear_fds() go to the same pipe */
+	e->msg_fd = msg_fd;
+
+	/* until the restorer holds it, a process dies with its parent, so
+	 * that a failed restore leaves nothing behind (cleared later) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		child_fail(e, errno, "can't set the parent-death signal");
+	set_session(e);
+	/* before the children: each process has its own link to the
+	 * controlling terminal, taken at fork */
+	if (e->c != &e->run->procs[0] &&
+	    restore_tty_ctty(e->run->img, pp, e->files))
+		child_fail(e, errno, "can't give session %d its terminal: %s",
+			   pp->sid, strerror(errno));
+	fork_children(e, msg_fd);
+	if (e->c != &e->run->procs[0] &&
+	    restore_tty_fg(e->run->img, pp, e->files))
+		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
+			   pp->sid, strerror(errno));
+	pick_candidates(e);
+	clear_fds(e, &msg_fd);
+	fill_epolls(e);
+	open_fds(e);
+	close_files(e);
+	for (i = 0; i < 3; i++)
+		if (e->std[i] >= 0)
+			close(e->std[i]);
+	fork_sharing(e, msg_fd);
+	finish_child(e, msg_fd);
+}
 
 static struct restore_proc *proc_of(struct restore_run *run, pid_t pid)
 {

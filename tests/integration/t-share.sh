@@ -1,14 +1,16 @@
-# t-share.sh - what tasks share: a cwd/root/umask between a parent and
-# its child, a thread's own fd table or cwd, restored and checked by the
-# workload (tests/workloads/share.c); what restore would make separate
-# (an fd table or an address space and its signal handlers between
+# t-share.sh - what tasks share: an fd table or a cwd/root/umask between
+# a parent and its child, a thread's own fd table or cwd, restored and
+# checked by the workload (tests/workloads/share.c); what restore would
+# make separate (an address space and its signal handlers between
 # processes, a cwd shared by two children and not their parent, a file
-# open in a thread's own table alone) refused, named, and the target runs
+# open in a thread's own table alone, a table shared out of the tree or
+# with a child that has children) refused, named, and the target runs
 # on.  Sourced by run.sh.
 
-ALL_TESTS+=(share-files share-files-out share-fs share-fs-sibling share-vm
-	    share-thread share-thread-fs share-thread-open)
-CKPT_ONLY+="share-files share-files-out share-fs-sibling share-vm "
+ALL_TESTS+=(share-files share-files-out share-files-kids share-fs
+	    share-fs-sibling share-vm share-thread share-thread-fs
+	    share-thread-open)
+CKPT_ONLY+="share-files-out share-files-kids share-fs-sibling share-vm "
 CKPT_ONLY+="share-thread-open "
 
 # share_refused MODE RE [OPTION...]: tests/workloads/share.c in MODE,
@@ -23,15 +25,25 @@ share_refused() {
 	check_count
 }
 
-# A child made with CLONE_FILES, in the tree and out of it.
+# A child made with CLONE_FILES, dumped with the tree (under a reaper):
+# the two share one fd table again.
 t_share-files() {
-	share_refused files \
-		"it shares its fd table (CLONE_FILES) with [0-9]*" --tree
+	need "$WLB/share"
+	reaper_tree_test "$WLB/share" files
 }
 
+# The same child out of the tree, and one with a child of its own.
 t_share-files-out() {
-	share_refused files \
+	share_refused files-out \
 		"it shares its fd table (CLONE_FILES) with [0-9]*, out of the tree"
+}
+
+t_share-files-kids() {
+	need "$WLB/share" "$CKPT"
+	start_wl "$WLB/share" files-kids
+	refused_by_name "[0-9]*: it shares its parent's fd table (CLONE_FILES) and has children, which is not supported" \
+		--tree
+	check_count
 }
 
 # A child made with CLONE_FS, dumped with the tree (under a reaper: the

@@ -193,6 +193,22 @@ START_TEST(test_refuse_bad_timers)
 }
 END_TEST
 
+/* w committed: read back (want NULL), or refused with want (NULL back) */
+static struct image *commit_or_refused(struct img_writer *w,
+				       const char *want)
+{
+	struct image *img;
+
+	if (want) {
+		commit_expect_refused(w, want);
+		return NULL;
+	}
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	return img;
+}
+
 /* A VMA with these flags and n guard regions g, read back, or refused
  * with want. */
 static void vma_with(uint32_t flags, struct img_range *g, uint32_t n,
@@ -207,13 +223,9 @@ static void vma_with(uint32_t flags, struct img_range *g, uint32_t n,
 	uint32_t i;
 
 	ck_assert_int_eq(img_write_vma(w, &v), 0);
-	if (want) {
-		commit_expect_refused(w, want);
+	img = commit_or_refused(w, want);
+	if (!img)
 		return;
-	}
-	ck_assert_int_eq(img_writer_commit(w), 0);
-	img = img_read_file(path, IMG_ISA_X86_64);
-	ck_assert_ptr_nonnull(img);
 	ck_assert_uint_eq(img->procs[0].vmas[0].flags, IMG_VMA_ANON | flags);
 	ck_assert_uint_eq(img->procs[0].vmas[0].nr_guards, n);
 	for (i = 0; i < n; i++) {
@@ -468,14 +480,52 @@ START_TEST(test_refuse_bad_tshare)
 }
 END_TEST
 
-/* The root shares nothing with a parent, and a process no fd table. */
+/* Process 10, its child 11 sharing share with it and with fds 3 of
+ * its own (and 10 too when same), and 11's child 12 when grandchild. */
+static void share_tree(uint32_t share, int same, int grandchild,
+		       const char *want)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	proc_state = (struct img_pstate){ 0 };
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	if (same)
+		w_fd(w, 3, IMG_FD_REG, "/x");
+	proc_state = (struct img_pstate){ .share = share };
+	w_proc_of(w, 11, 10, 1);
+	w_thread(w, 11);
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	proc_state = (struct img_pstate){ 0 };
+	if (grandchild) {
+		w_proc_of(w, 12, 11, 1);
+		w_thread(w, 12);
+	}
+	img = commit_or_refused(w, want);
+	if (!img)
+		return;
+	ck_assert_uint_eq(img->procs[1].proc.ks.share, share);
+	img_free(img);
+}
+
+/* The root shares nothing with a parent; a child sharing its parent's fd
+ * table has its fds and no children. */
 START_TEST(test_refuse_bad_share)
 {
-	proc_state = (struct img_pstate){ .share = IMG_SHARE_FILES };
-	commit_expect_refused(begin_proc(1), "shares 0x2");
+	proc_state = (struct img_pstate){ .share = 4 };
+	commit_expect_refused(begin_proc(1), "shares 0x4");
 	proc_state = (struct img_pstate){ .share = IMG_SHARE_FS };
 	commit_expect_refused(begin_proc(1),
 			      "process 10 shares with its parent 1, which is not before it");
+	share_tree(IMG_SHARE_FS | IMG_SHARE_FILES, 1, 0, NULL);
+	share_tree(IMG_SHARE_FS, 0, 1, NULL);
+	share_tree(IMG_SHARE_FILES, 0, 0,
+		   "process 11 shares the fd table of 10, yet has other fds or leads a session");
+	share_tree(IMG_SHARE_FILES, 1, 1,
+		   "process 12 is a child of 11, which shares its parent's fd table");
 }
 END_TEST
 

@@ -7,6 +7,9 @@
  *               workload's with umask 027: one cwd, root and umask. The
  *               kernel must say they share it (kcmp), the child's cwd and
  *               umask (/proc) must follow the parent's chdir and umask.
+ *   files       a child process made with CLONE_FILES: one fd table. The
+ *               kernel must say they share it (kcmp), and an fd the
+ *               parent opens must be the child's (kcmp KCMP_FILE).
  *   thread      a thread that called unshare(CLONE_FILES) and then closed
  *               an fd, moved another to fd 50 (close-on-exec) and kept
  *               the rest: its own table, holding files of the process's.
@@ -17,7 +20,9 @@
  *
  * Those ckpt must refuse to dump, naming them, while the workload runs on:
  *
- *   files       a child process made with CLONE_FILES (one fd table)
+ *   files-out   a child process made with CLONE_FILES, dumped without it
+ *   files-kids  a child process made with CLONE_FILES that forks a
+ *               child of its own
  *   vm          a child process made with CLONE_VM | CLONE_SIGHAND (one
  *               address space and one set of handlers, not a thread)
  *   fs-sibling  a child A, and B made by A with CLONE_FS | CLONE_PARENT:
@@ -49,13 +54,15 @@ static long kcmp(pid_t a, pid_t b, int type, long x, long y)
 	return syscall(SYS_kcmp, a, b, type, x, y);
 }
 
-/* only system calls: in a CLONE_VM child libc's state is the parent's */
+/* only system calls: in a CLONE_VM child libc's state is the parent's;
+ * with arg, a child of its own first (files-kids) */
 static int child(void *arg)
 {
 	struct timespec ts = { 1, 0 };
 
-	(void)arg;
 	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (arg && syscall(SYS_fork) == 0)
+		syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	for (;;)
 		syscall(SYS_nanosleep, &ts, NULL);
 	return 0;
@@ -129,6 +136,22 @@ static void check_fs(void)
 	if (chdir(here))
 		wl_fail("chdir %s: %s", here, strerror(errno));
 	umask(027);
+}
+
+/* One fd table: what we open the child has, as the same file. */
+static void check_files(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (kcmp(getpid(), kid, KCMP_FILES, 0, 0))
+		wl_fail("child %d does not share our fd table", kid);
+	fd = open(wl_path(path, "new"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		wl_fail("open: %s", strerror(errno));
+	if (kcmp(getpid(), kid, KCMP_FILE, fd, fd))
+		wl_fail("child %d has not our new fd %d", kid, fd);
+	close(fd);
 }
 
 static void *unshared(void *arg)
@@ -259,9 +282,17 @@ int main(int argc, char **argv)
 		wl_count_checked(check_thread);
 		return 0;
 	}
-	if (!strcmp(mode, "fs")) {
-		start_fs_child();
-		wl_count_checked(check_fs);
+	if (!strcmp(mode, "fs") || !strcmp(mode, "files")) {
+		if (mode[1] == 's') {
+			start_fs_child();
+			wl_count_checked(check_fs);
+		} else {
+			kid = clone(child, stack + sizeof(stack),
+				    SIGCHLD | CLONE_FILES, NULL);
+			if (kid < 0)
+				wl_fail("clone: %s", strerror(errno));
+			wl_count_checked(check_files);
+		}
 		/* reaped here: PID 1 of the test sandbox never reaps */
 		if (kill(kid, SIGKILL) || waitpid(kid, NULL, 0) != kid)
 			wl_fail("can't end child %d: %s", kid, strerror(errno));
@@ -269,14 +300,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "fs-sibling"))
 		start_siblings();
-	else if (!strcmp(mode, "files"))
+	else if (!strncmp(mode, "files-", 6))
 		flags |= CLONE_FILES;
 	else if (!strcmp(mode, "vm"))
 		flags |= CLONE_VM | CLONE_SIGHAND;
 	else
 		wl_fail("unknown mode %s", mode);
 	if (flags != SIGCHLD &&
-	    clone(child, stack + sizeof(stack), flags, NULL) < 0)
+	    clone(child, stack + sizeof(stack), flags,
+		  strcmp(mode, "files-kids") ? NULL : (void *)1) < 0)
 		wl_fail("clone: %s", strerror(errno));
 	wl_count_checked(nothing);
 	return 0;
