@@ -155,6 +155,28 @@ static void take_pending(struct img_pstate *s, struct img_thread *th)
 	th->nr_siginfo = n;
 }
 
+/*
+ * A timer whose signal is queued is made to fire again at restore, and
+ * its overrun count reads 0 until that signal is delivered, which is at
+ * once where a thread has it unblocked; blocked in every thread, the old
+ * count could be read for as long as the program likes: refused.
+ */
+static int check_overrun(struct dump_ctx *c, const struct img_timer *t)
+{
+	uint64_t bit = 1ULL << (t->signo - 1);
+	uint32_t i;
+
+	if (!t->pending || !t->overrun)
+		return 0;
+	for (i = 0; i < c->proc.nr_threads; i++)
+		if (!(c->proc.threads[i].sigmask & bit))
+			return 0;
+	pr_err("can't dump %d: timer %d has its signal queued, blocked in every thread, and an overrun count of %u, which restore can't give back",
+	       c->pid, t->id, t->overrun);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 int dump_collect_timers(struct dump_ctx *c)
 {
 	struct img_pstate *s = &c->proc.proc.ks;
@@ -167,6 +189,9 @@ int dump_collect_timers(struct dump_ctx *c)
 			goto err;
 	for (i = 0; i < c->proc.nr_threads; i++)
 		take_pending(s, &c->proc.threads[i]);
+	for (i = 0; i < s->nr_timers; i++)
+		if (check_overrun(c, &s->timers[i]))
+			goto err;
 	return 0;
 err:
 	if (errno != EOPNOTSUPP)	/* a refusal said why */

@@ -4,8 +4,9 @@
 # run.sh.
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
-	    exitsig membarrier membarrier-all memadv)
-CKPT_ONLY+="traced ptimers-refused "
+	    exitsig membarrier membarrier-all memadv
+	    ptimers-overrun ptimers-overrun-refused)
+CKPT_ONLY+="traced ptimers-refused ptimers-overrun-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
 # stop, not a tracer's t), and no tracer (restore's child is stopped
@@ -202,6 +203,20 @@ t_ptimers-refused() {
 		"$D/cmd.err" ||
 		fail "the refusal does not name the timer: $(cat "$D/cmd.err")"
 	refused_runs_on
+	check_count
+}
+
+# The overrun count of a timer's last expiry (tests/workloads/ptoverrun.c
+# checks it); refused where the timer's signal is queued and blocked.
+t_ptimers-overrun() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun"
+}
+
+t_ptimers-overrun-refused() {
+	need "$WLB/ptoverrun" "$CKPT"
+	start_wl "$WLB/ptoverrun" refused
+	refused_by_name "$PID: timer 1 has its signal queued, blocked in every thread, and an overrun count of 3, which restore can't give back"
 	check_count
 }
 
