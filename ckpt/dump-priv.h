@@ -210,6 +210,8 @@ int dump_thread_own(struct dump_ctx *c, pid_t ref, int ti, uint32_t bit)
 int dump_tree_check_groups(const struct dump_tree *t) __must_check;
 /* dump-share.c: tables, fs contexts, address spaces shared between tasks */
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
+/* ... and a process waiting in vfork(), before it is seized */
+int dump_check_vfork(pid_t pid) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
 

@@ -10,15 +10,27 @@
  * umask or an fd table that a process shares with its parent in the tree
  * is marked in the image (IMG_SHARE_FS, IMG_SHARE_FILES) and made shared
  * again (clone(CLONE_FS), clone(CLONE_FILES)), and so are processes that
- * share one through their parents. A thread that
- * called unshare(CLONE_FILES) or unshare(CLONE_FS) has its own, written
- * with it (dump-tshare.c). Anything else would come back silently
- * unshared, so it is refused by name.
+ * share one through their parents. A thread that called
+ * unshare(CLONE_FILES) or unshare(CLONE_FS) has its own, written with it
+ * (dump-tshare.c). Anything else would come back silently unshared, so
+ * it is refused by name.
+ *
+ * A process that made a child with vfork() (CLONE_VFORK: vfork(2), and
+ * posix_spawn(3), which clones with it) waits in the kernel until that
+ * child calls execve() or exits, in a wait that PTRACE_INTERRUPT does not
+ * end; the child shares its address space. It is found before it is
+ * seized, or the freeze would wait for ever: a thread in state D whose
+ * system call (/proc/PID/task/TID/syscall) is vfork, or clone or clone3
+ * with CLONE_VFORK.
  */
 #include <sys/syscall.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kcmp.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
@@ -260,4 +272,59 @@ int dump_tree_check_shared(struct dump_tree *t)
 				return -1;
 	}
 	return 0;
+}
+
+/* One thread of pid waits in vfork(): see dump_check_vfork(). */
+static int in_vfork(pid_t pid, pid_t tid)
+{
+	char path[96], *s;
+	unsigned long long nr = 0, a0 = 0, flags = 0;
+	char state = 0;
+	int n, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	s = read_file_str(path, NULL);
+	if (s && strrchr(s, ')'))
+		state = strrchr(s, ')')[2];
+	free(s);
+	if (state != 'D')
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	s = read_file_str(path, NULL);
+	n = s ? sscanf(s, "%llu %llx", &nr, &a0) : 0;
+	free(s);
+	if (n < 2)
+		return 0;
+#ifdef SYS_vfork
+	if (nr == SYS_vfork)
+		return 1;
+#endif
+	if (nr == SYS_clone)
+		return !!(a0 & CLONE_VFORK);
+	if (nr != SYS_clone3)
+		return 0;
+	/* struct clone_args begins with its flags */
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, &flags, sizeof(flags), a0) == sizeof(flags);
+	close(fd);
+	return n && (flags & CLONE_VFORK);
+}
+
+int dump_check_vfork(pid_t pid)
+{
+	pid_t *tids = NULL;
+	int i, n = proc_list_tasks(pid, &tids), r = 0;
+
+	for (i = 0; i < n && !r; i++)
+		r = in_vfork(pid, tids[i]);
+	free(tids);
+	if (!r)
+		return 0;
+	pr_err("can't dump %d: it waits in vfork() for a child that shares its address space (CLONE_VM), which is not supported",
+	       pid);
+	errno = EOPNOTSUPP;
+	return -1;
 }

@@ -99,7 +99,7 @@ static int check_target(pid_t pid)
 		       pid);
 		return -1;
 	}
-	return dump_check_untraced(pid);
+	return dump_check_untraced(pid) || dump_check_vfork(pid) ? -1 : 0;
 }
 
 static int write_header(struct dump_ctx *c)
@@ -261,7 +261,7 @@ static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 
 	if (r)
 		return r < 0 ? -1 : 0;
-	if (tree_add(t, o, w, pid))
+	if (dump_check_vfork(pid) || tree_add(t, o, w, pid))
 		return -1;
 	if (!inject_seize(pid, &t->procs[t->n - 1].ip))
 		return 0;

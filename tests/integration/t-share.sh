@@ -8,9 +8,10 @@
 # on.  Sourced by run.sh.
 
 ALL_TESTS+=(share-files share-files-out share-files-kids share-fs
-	    share-fs-sibling share-vm share-thread share-thread-fs
+	    share-fs-sibling share-vm share-vfork share-thread share-thread-fs
 	    share-thread-open)
 CKPT_ONLY+="share-files-out share-files-kids share-fs-sibling share-vm "
+CKPT_ONLY+="share-vfork "
 CKPT_ONLY+="share-thread-open "
 
 # share_refused MODE RE [OPTION...]: tests/workloads/share.c in MODE,
@@ -67,6 +68,18 @@ t_share-fs-sibling() {
 t_share-vm() {
 	share_refused vm \
 		"it shares its address space (CLONE_VM) with [0-9]*" --tree
+}
+
+# A vfork() child that has not called execve() yet and its parent, which
+# waits in vfork(): one address space, refused before the parent is
+# frozen, which would never stop (under a reaper, which reaps them once
+# the workload ends).
+t_share-vfork() {
+	need "$WLB/reaper" "$WLB/share" "$CKPT"
+	start_wl "$WLB/reaper" "$WLB/share" vfork
+	refused_by_name "[0-9]*: it waits in vfork() for a child that shares its address space (CLONE_VM), which is not supported" \
+		--tree
+	check_count
 }
 
 # A thread that unshared its fd table, closed one and moved another.

@@ -25,6 +25,8 @@
  *               child of its own
  *   vm          a child process made with CLONE_VM | CLONE_SIGHAND (one
  *               address space and one set of handlers, not a thread)
+ *   vfork       a child H whose vfork() child has not called execve():
+ *               H waits in vfork() for it, sharing its address space
  *   fs-sibling  a child A, and B made by A with CLONE_FS | CLONE_PARENT:
  *               two children of the workload sharing a cwd it has not
  *   thread-open a thread that unshared its fd table and opened a file in
@@ -251,6 +253,21 @@ static void start_fs_child(void)
 		wl_fail("clone: %s", strerror(errno));
 }
 
+/* H, blocked in vfork() for its child, which only sleeps (vfork). */
+static void start_vfork(void)
+{
+	pid_t h = fork();
+
+	if (h < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (h)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (vfork() == 0)
+		child(NULL);	/* system calls only, dies with H */
+	_exit(0);
+}
+
 /* A, then B made by A as our child sharing A's cwd (fs-sibling). */
 static void start_siblings(void)
 {
@@ -300,6 +317,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "fs-sibling"))
 		start_siblings();
+	else if (!strcmp(mode, "vfork"))
+		start_vfork();
 	else if (!strncmp(mode, "files-", 6))
 		flags |= CLONE_FILES;
 	else if (!strcmp(mode, "vm"))
