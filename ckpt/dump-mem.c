@@ -22,6 +22,7 @@
 #define PME_PRESENT	(1ULL << 63)
 #define PME_SWAP	(1ULL << 62)
 #define PME_FILE	(1ULL << 61)
+#define PME_GUARD	(1ULL << 58)	/* a guard region's (dump-guard.c) */
 #define PM_BATCH	65536		/* pagemap entries per read */
 #define COPY_CHUNK	(16UL << 20)	/* bytes read from the target at once */
 
@@ -59,6 +60,8 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 		v->flags |= IMG_VMA_LOCKED;
 	if (m->vmflags & PROC_VMF_LOCKONFAULT)
 		v->flags |= IMG_VMA_LOCKONFAULT;
+	if (m->vmflags & PROC_VMF_DROPPABLE)
+		v->flags |= IMG_VMA_DROPPABLE;
 	if ((m->vmflags & PROC_VMF_IO) && !(path && path[0] == '['))
 		goto unsupported;
 	if (!path || !strncmp(path, "[anon", 5)) {
@@ -134,13 +137,15 @@ int dump_collect_vmas(struct dump_ctx *c)
 			return -1;
 		p->nr_vmas++;
 	}
-	return 0;
+	return dump_collect_guards(c);
 }
 
 static int page_wanted(const struct img_vma *v, uint64_t pme)
 {
 	int present = !!(pme & PME_PRESENT), swapped = !!(pme & PME_SWAP);
 
+	if (pme & PME_GUARD)
+		return 0;	/* no memory, only a marker */
 	if (v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR | IMG_VMA_SHARED))
 		return 0;	/* in their file or their shm object */
 	if (v->flags & (IMG_VMA_FILE | IMG_VMA_GHOST) || v->shm)

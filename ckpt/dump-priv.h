@@ -59,6 +59,8 @@ struct dump_ctx {
 
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
+/* dump-guard.c: the guard regions of the VMAs collected */
+int dump_collect_guards(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
 
 #define DUMP_OBJ_CHUNK	(16UL << 20)	/* bytes copied at once */
@@ -200,8 +202,16 @@ int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */
 int dump_tree_has(const struct dump_tree *t, pid_t pid);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-tshare.c: thread ti has a cwd (bit IMG_SHARE_FS) or fd table
+ * (IMG_SHARE_FILES) of its own, not that of thread ref */
+int dump_thread_own(struct dump_ctx *c, pid_t ref, int ti, uint32_t bit)
+	__must_check;
+/* dump-groups.c: sessions and groups that restore can make */
+int dump_tree_check_groups(const struct dump_tree *t) __must_check;
 /* dump-share.c: tables, fs contexts, address spaces shared between tasks */
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
+/* ... and a process waiting in vfork(), before it is seized */
+int dump_check_vfork(pid_t pid) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
 

@@ -19,6 +19,11 @@
 
 #include "ckpt/dump-priv.h"
 
+#ifndef PR_GET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE	67	/* Linux 6.4 */
+#define PR_GET_MEMORY_MERGE	68
+#endif
+
 /* TracerPid of /proc/PID/status: 0 when untraced or unreadable. */
 pid_t dump_tracer_of(pid_t pid)
 {
@@ -180,38 +185,70 @@ static int collect_loginuid(struct dump_ctx *c, struct img_pstate *s)
 	return 0;
 }
 
+#ifndef MEMBARRIER_CMD_GET_REGISTRATIONS
+#define MEMBARRIER_CMD_GET_REGISTRATIONS	(1 << 9)	/* Linux 6.3 */
+#endif
+
 /*
- * membarrier(2) registrations belong to the mm, and no call lists them;
+ * membarrier(2) registrations belong to the mm. Since Linux 6.3,
+ * MEMBARRIER_CMD_GET_REGISTRATIONS lists them, by the bits of the
+ * commands that registered (the image's). Before, no call lists them;
  * but a private expedited command fails with EPERM unless the process
- * registered for it. So each one the kernel has is made once, in the
- * target: a barrier over its threads, all stopped. Registration for
- * GLOBAL_EXPEDITED has no such test and is not kept (ckpt(1)).
+ * registered for it, so each one the kernel has is made once, in the
+ * target: a barrier over its threads, all stopped. A GLOBAL_EXPEDITED
+ * registration has no such test: an older kernel does not show it
+ * (ckpt(1)).
  */
-static int collect_membarrier(struct dump_ctx *c, struct img_pstate *s)
+static int probe_membarrier(struct dump_ctx *c, long have, uint32_t *reg)
 {
-	static const uint32_t reg[] = { IMG_MEMBARRIER_PRIVATE,
-					IMG_MEMBARRIER_SYNC_CORE,
-					IMG_MEMBARRIER_RSEQ };
-	long have, ret;
+	static const uint32_t cmds[] = { IMG_MEMBARRIER_PRIVATE,
+					 IMG_MEMBARRIER_SYNC_CORE,
+					 IMG_MEMBARRIER_RSEQ };
+	long ret;
 	size_t i;
 
-	if (inject_syscall(c->ip, c->leader, &have, SYS_membarrier,
-			   MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0))
-		return -1;
-	for (i = 0; have > 0 && i < ARRAY_SIZE(reg); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		/* each command's bit is its registration's, shifted down */
-		if (!(have & reg[i]))
+		if (!(have & cmds[i]))
 			continue;
 		if (inject_syscall(c->ip, c->leader, &ret, SYS_membarrier,
-				   reg[i] >> 1, 0, 0, 0, 0, 0))
+				   cmds[i] >> 1, 0, 0, 0, 0, 0))
 			return -1;
 		if (!ret)
-			s->membarrier |= reg[i];
+			*reg |= cmds[i];
 		else if (ret != -EPERM) {
 			errno = -ret;
 			return -1;
 		}
 	}
+	return 0;
+}
+
+static int collect_membarrier(struct dump_ctx *c, struct img_pstate *s)
+{
+	long have, ret;
+
+	if (inject_syscall(c->ip, c->leader, &have, SYS_membarrier,
+			   MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0))
+		return -1;
+	if (have <= 0)
+		return 0;
+	if (!(have & MEMBARRIER_CMD_GET_REGISTRATIONS))
+		return probe_membarrier(c, have, &s->membarrier);
+	if (inject_syscall(c->ip, c->leader, &ret, SYS_membarrier,
+			   MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0, 0, 0, 0))
+		return -1;
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	if (ret & ~(long)IMG_MEMBARRIER_ALL) {
+		pr_err("can't dump %d: it has membarrier registrations %#lx, which ckpt does not know",
+		       c->pid, ret);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	s->membarrier = ret;
 	return 0;
 }
 
@@ -226,6 +263,12 @@ static int collect_prctl(struct dump_ctx *c, struct img_pstate *s)
 	if (rprctl(c, c->leader, PR_GET_THP_DISABLE, 0, 0, &v))
 		return -1;
 	s->thp_disable = v;
+	/* KSM for all its memory; EINVAL: a kernel without KSM */
+	v = 0;
+	if (rprctl(c, c->leader, PR_GET_MEMORY_MERGE, 0, 0, &v) &&
+	    errno != EINVAL)
+		return -1;
+	s->memory_merge = v == 1;
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", c->pid);
 	if (proc_number(path, &v))
 		return -1;

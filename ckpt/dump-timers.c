@@ -15,8 +15,10 @@
  * the timer, which /proc does not tell: in a process of several threads
  * it is found by asking timer_gettime() twice in each thread, the time
  * left shrinking only in the thread whose clock runs (the others are
- * frozen). A disarmed timer, or one that has expired and not fired yet
- * (CPU timers fire on a tick), reads the same in every thread: refused.
+ * frozen). A disarmed timer (with no signal queued, no overrun count,
+ * which setting it clears) is armed for the time of the search and
+ * disarmed again, as it was. One that has expired and not fired yet (CPU
+ * timers fire on a tick) reads the same in every thread: refused.
  */
 #include <sys/syscall.h>
 #include <errno.h>
@@ -65,17 +67,50 @@ static int gettime(struct dump_ctx *c, int ti, int32_t id, uint64_t *value,
 	return 0;
 }
 
+/* timer_settime() of a value of its own to timer t, in the leader. */
+static int settime(struct dump_ctx *c, const struct img_timer *t,
+		   uint64_t value)
+{
+	int64_t its[4] = { 0, 0, value / NS, value % NS };
+	long ret;
+
+	if (inject_write(c->ip, inject_scratch(c->ip), its, sizeof(its)) ||
+	    inject_syscall(c->ip, c->leader, &ret, SYS_timer_settime, t->id,
+			   0, inject_scratch(c->ip), 0, 0, 0))
+		return -1;
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+static int search_owner(struct dump_ctx *c, struct img_timer *t);
+
 /* The thread whose CPU time timer t measures: see the top of the file. */
 static int find_owner(struct dump_ctx *c, struct img_timer *t)
 {
-	uint64_t v1, v2, iv;
-	int ti, found = -1;
+	int r;
 
 	if (inject_nr_threads(c->ip) == 1) {
 		t->owner = c->pid;
 		return 0;
 	}
-	for (ti = 0; t->value_ns && ti < inject_nr_threads(c->ip); ti++) {
+	if (t->value_ns || t->pending || t->overrun)
+		return search_owner(c, t);
+	if (settime(c, t, 1000 * NS))
+		return -1;
+	r = search_owner(c, t);
+	/* disarmed again, whatever the search found */
+	return settime(c, t, 0) ? -1 : r;
+}
+
+static int search_owner(struct dump_ctx *c, struct img_timer *t)
+{
+	uint64_t v1, v2, iv;
+	int ti, found = -1;
+
+	for (ti = 0; ti < inject_nr_threads(c->ip); ti++) {
 		if (gettime(c, ti, t->id, &v1, &iv) ||
 		    gettime(c, ti, t->id, &v2, &iv))
 			return -1;
@@ -87,7 +122,8 @@ static int find_owner(struct dump_ctx *c, struct img_timer *t)
 	}
 	if (found < 0 || ti < inject_nr_threads(c->ip)) {
 		pr_err("can't dump %d: timer %d counts the CPU time of the thread that made it, which ckpt can't tell while it is %s",
-		       c->pid, t->id, t->value_ns ? "expiring" : "disarmed");
+		       c->pid, t->id, t->value_ns ? "expiring" :
+		       "disarmed with its signal queued");
 		errno = EOPNOTSUPP;
 		return -1;
 	}
@@ -116,7 +152,7 @@ static int read_timer(struct dump_ctx *c, struct img_timer *t)
 		return -1;
 	}
 	t->overrun = ret;
-	return img_timer_self_thread(t->clockid) ? find_owner(c, t) : 0;
+	return 0;
 }
 
 static struct img_timer *timer_of(struct img_pstate *s, const siginfo_t *si)
@@ -155,6 +191,28 @@ static void take_pending(struct img_pstate *s, struct img_thread *th)
 	th->nr_siginfo = n;
 }
 
+/*
+ * A timer whose signal is queued is made to fire again at restore, and
+ * its overrun count reads 0 until that signal is delivered, which is at
+ * once where a thread has it unblocked; blocked in every thread, the old
+ * count could be read for as long as the program likes: refused.
+ */
+static int check_overrun(struct dump_ctx *c, const struct img_timer *t)
+{
+	uint64_t bit = 1ULL << (t->signo - 1);
+	uint32_t i;
+
+	if (!t->pending || !t->overrun)
+		return 0;
+	for (i = 0; i < c->proc.nr_threads; i++)
+		if (!(c->proc.threads[i].sigmask & bit))
+			return 0;
+	pr_err("can't dump %d: timer %d has its signal queued, blocked in every thread, and an overrun count of %u, which restore can't give back",
+	       c->pid, t->id, t->overrun);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 int dump_collect_timers(struct dump_ctx *c)
 {
 	struct img_pstate *s = &c->proc.proc.ks;
@@ -167,6 +225,12 @@ int dump_collect_timers(struct dump_ctx *c)
 			goto err;
 	for (i = 0; i < c->proc.nr_threads; i++)
 		take_pending(s, &c->proc.threads[i]);
+	/* once pending is known: a disarmed timer's search sets it */
+	for (i = 0; i < s->nr_timers; i++)
+		if (check_overrun(c, &s->timers[i]) ||
+		    (img_timer_self_thread(s->timers[i].clockid) &&
+		     find_owner(c, &s->timers[i])))
+			goto err;
 	return 0;
 err:
 	if (errno != EOPNOTSUPP)	/* a refusal said why */

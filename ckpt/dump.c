@@ -100,7 +100,7 @@ static int check_target(pid_t pid)
 		       pid);
 		return -1;
 	}
-	return dump_check_untraced(pid);
+	return dump_check_untraced(pid) || dump_check_vfork(pid) ? -1 : 0;
 }
 
 static int write_header(struct dump_ctx *c)
@@ -189,7 +189,7 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
-	if (dump_tree_check_shared(t) ||
+	if (dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_tree_check_fds(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
@@ -263,7 +263,7 @@ static int seize_child(struct dump_tree *t, const struct dump_opts *o,
 
 	if (r)
 		return r < 0 ? -1 : 0;
-	if (tree_add(t, o, w, pid))
+	if (dump_check_vfork(pid) || tree_add(t, o, w, pid))
 		return -1;
 	if (!inject_seize(pid, &t->procs[t->n - 1].ip))
 		return 0;

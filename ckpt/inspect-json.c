@@ -48,6 +48,33 @@ static void json_regs_and_stack(const struct bt_image *src,
 	putchar(']');
 }
 
+/* "own": what a thread has of its own (unshare(2)), when it has any */
+static void json_own(const struct img_tshare *o)
+{
+	uint32_t i;
+
+	if (!o->own)
+		return;
+	json_key(0, "own");
+	putchar('{');
+	json_u64(1, "cwd_umask_own", !!(o->own & IMG_SHARE_FS));
+	json_u64(0, "fd_table_own", !!(o->own & IMG_SHARE_FILES));
+	if (o->cwd) {
+		json_kstr(0, "cwd", o->cwd);
+		json_hex(0, "umask", o->umask);
+	}
+	json_key(0, "fds");
+	putchar('[');
+	for (i = 0; i < o->nr_fds; i++) {
+		fputs(i ? ",{" : "{", stdout);
+		json_i64(1, "fd", o->fds[i].fd);
+		json_i64(0, "process_fd", o->fds[i].src);
+		json_u64(0, "cloexec", o->fds[i].fdflags);
+		putchar('}');
+	}
+	fputs("]}", stdout);
+}
+
 static void json_thread(const struct bt_image *src,
 			const struct img_thread *t)
 {
@@ -62,6 +89,7 @@ static void json_thread(const struct bt_image *src,
 	json_hex(0, "cap_bounding", t->caps.bnd);
 	json_hex(0, "cap_ambient", t->caps.amb);
 	json_hex(0, "securebits", t->caps.securebits);
+	json_own(&t->own);
 	json_kstr(0, "regs_isa", img_isa_name(t->regs_isa));
 	json_regs_and_stack(src, t);
 	putchar('}');
@@ -69,6 +97,8 @@ static void json_thread(const struct bt_image *src,
 
 static void json_vma(const struct img_vma *v)
 {
+	uint32_t i;
+
 	putchar('{');
 	json_hex(1, "start", v->start);
 	json_hex(0, "end", v->end);
@@ -78,7 +108,15 @@ static void json_vma(const struct img_vma *v)
 	json_hex(0, "advice", v->advice);
 	json_kstr(0, "path", v->path);
 	json_u64(0, "shm", v->shm);
-	putchar('}');
+	json_key(0, "guards");
+	putchar('[');
+	for (i = 0; i < v->nr_guards; i++) {
+		fputs(i ? ",{" : "{", stdout);
+		json_hex(1, "start", v->guards[i].start);
+		json_hex(0, "end", v->guards[i].end);
+		putchar('}');
+	}
+	fputs("]}", stdout);
 }
 
 static void json_shm(const struct img_shm_object *o)
@@ -216,9 +254,7 @@ static void json_files(const struct image *img)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
-		putchar(i ? ',' : '{');
-		if (i)
-			putchar('{');
+		fputs(i ? ",{" : "{", stdout);
 		json_u64(1, "id", f->id);
 		json_kstr(0, "kind", inspect_file_kind(f->kind));
 		json_hex(0, "flags", f->flags);
@@ -260,6 +296,11 @@ static void json_proc_fields(const struct img_proc *pr)
 	json_kstr(0, "exe", pr->exe);
 	json_kstr(0, "cwd", pr->cwd);
 	json_kstr(0, "root", pr->root);
+	json_u64(0, "shares_cwd_with_parent", !!(pr->ks.share & IMG_SHARE_FS));
+	json_u64(0, "shares_fd_table_with_parent",
+		 !!(pr->ks.share & IMG_SHARE_FILES));
+	json_hex(0, "membarrier", pr->ks.membarrier);
+	json_u64(0, "memory_merge", pr->ks.memory_merge);
 }
 
 static void json_zombie(const struct img_proc *z)

@@ -24,6 +24,21 @@ static void print_frame(int i, const struct bt_frame *f)
 	putchar('\n');
 }
 
+/* own 1235 cwd /tmp umask 077; own 1235 fd 50 is 4 cloexec */
+static void print_own(const struct img_thread *t)
+{
+	const struct img_tshare *o = &t->own;
+	uint32_t i;
+
+	if (o->own & IMG_SHARE_FS)
+		printf("own %d cwd %s umask %03o\n", t->tid, o->cwd, o->umask);
+	if (o->own & IMG_SHARE_FILES)
+		printf("own %d fd table of %u fds\n", t->tid, o->nr_fds);
+	for (i = 0; i < o->nr_fds; i++)
+		printf("own %d fd %d is %d%s\n", t->tid, o->fds[i].fd,
+		       o->fds[i].src, o->fds[i].fdflags ? " cloexec" : "");
+}
+
 static void print_thread(const struct bt_image *src,
 			 const struct img_thread *t)
 {
@@ -36,6 +51,7 @@ static void print_thread(const struct bt_image *src,
 	       " bnd %#" PRIx64 " amb %#" PRIx64 " securebits %#x\n", t->tid,
 	       t->caps.inh, t->caps.prm, t->caps.eff, t->caps.bnd,
 	       t->caps.amb, t->caps.securebits);
+	print_own(t);
 	if (t->regs_isa != arch_isa())
 		return;
 	for (i = 0; i < (int)t->nr_regs; i++)
@@ -210,7 +226,7 @@ static void print_zombie(const struct img_proc *z)
 static void print_process(const struct bt_image *src)
 {
 	const struct img_process *p = src->p;
-	uint32_t i;
+	uint32_t i, k;
 
 	if (p->proc.zombie) {
 		print_zombie(&p->proc);
@@ -221,6 +237,15 @@ static void print_process(const struct bt_image *src)
 	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
 	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads,
 	       p->proc.dumpable);
+	if (p->proc.ks.share)
+		printf("share %d with %d%s%s\n", p->proc.pid, p->proc.ppid,
+		       p->proc.ks.share & IMG_SHARE_FS ? " cwd" : "",
+		       p->proc.ks.share & IMG_SHARE_FILES ? " fd-table" : "");
+	if (p->proc.ks.membarrier)
+		printf("membarrier %d %#x\n", p->proc.pid,
+		       p->proc.ks.membarrier);
+	if (p->proc.ks.memory_merge)
+		printf("memory-merge %d\n", p->proc.pid);
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);
 	for (i = 0; i < p->nr_vmas; i++) {
@@ -233,6 +258,9 @@ static void print_process(const struct bt_image *src)
 		if (v->flags & IMG_VMA_GHOST)
 			printf("ghost ino %" PRIu64 " ", v->ino);
 		printf("%s\n", v->path ? v->path : "");
+		for (k = 0; k < v->nr_guards; k++)
+			printf("guard %" PRIx64 "-%" PRIx64 "\n",
+			       v->guards[k].start, v->guards[k].end);
 	}
 	for (i = 0; i < p->nr_fds; i++)
 		print_fd(&p->fds[i]);

@@ -123,6 +123,8 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 		enc_timer(e, &s->timers[i]);
 	enc_u32(e, s->exit_signal);
 	enc_u32(e, s->membarrier);
+	enc_u32(e, s->share);
+	enc_u32(e, s->memory_merge);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -162,6 +164,11 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_u32(d, &s->membarrier);
 	dec_check(d, !(s->membarrier & ~IMG_MEMBARRIER_ALL),
 		  "membarrier registrations %#x", s->membarrier);
+	dec_u32(d, &s->share);
+	dec_check(d, !(s->share & ~IMG_SHARE_ALL), "shares %#x", s->share);
+	dec_u32(d, &s->memory_merge);
+	dec_check(d, s->memory_merge <= 1, "memory merge %u",
+		  s->memory_merge);
 }
 
 void img_pstate_free(struct img_pstate *s)

@@ -602,6 +602,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 	enc_caps(e, &t->caps);
 	img_enc_tstate(e, &t->ks);
 	img_enc_seccomp(e, &t->seccomp);
+	img_enc_tshare(e, &t->own);
 	return e->err ? -1 : 0;
 }
 
@@ -661,6 +662,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	dec_caps(d, t);
 	img_dec_tstate(d, &t->ks);
 	img_dec_seccomp(d, &t->seccomp);
+	img_dec_tshare(d, &t->own);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);
@@ -675,6 +677,7 @@ void img_thread_free(struct img_thread *t)
 	t->xstate = NULL;
 	t->siginfo = NULL;
 	img_seccomp_free(&t->seccomp);
+	img_tshare_free(&t->own);
 }
 
 /* ---- VMA ---------------------------------------------------------------- */
@@ -696,6 +699,7 @@ int img_enc_vma(struct enc *e, const struct img_vma *v)
 	enc_u64(e, v->ino);
 	enc_str(e, v->path, 1, "vma path too long");
 	enc_u32(e, v->shm);
+	img_enc_guards(e, v);
 	return e->err ? -1 : 0;
 }
 
@@ -728,13 +732,19 @@ int img_dec_vma(struct dec *d, struct img_vma *v, uint32_t page_size)
 		  (v->flags & IMG_VMA_LOCKED), "MLOCK_ONFAULT without mlock");
 	dec_check(d, !(v->advice & ~IMG_ADV_ALL), "bad advice %#x",
 		  v->advice);
+	dec_check(d, !(v->flags & IMG_VMA_DROPPABLE) ||
+		  (v->flags & (IMG_VMA_ANON | IMG_VMA_SHARED | IMG_VMA_FILE)) ==
+		  IMG_VMA_ANON, "droppable memory not private anonymous");
+	img_dec_guards(d, v, page_size);
 	return dec_end(d);
 }
 
 void img_vma_free(struct img_vma *v)
 {
 	free(v->path);
+	free(v->guards);
 	v->path = NULL;
+	v->guards = NULL;
 }
 
 /* ---- SHM ---------------------------------------------------------------- */

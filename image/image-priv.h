@@ -40,7 +40,7 @@
 /* user addresses stay below 2^56 on every supported ISA (LA57 included) */
 #define IMG_MAX_ADDR		(1ull << 56)
 
-#define IMG_VMA_ALL_FLAGS	0xfffu
+#define IMG_VMA_ALL_FLAGS	0x1fffu
 #define IMG_ADV_ALL		0xffu
 #define IMG_SHM_ALL_FLAGS	IMG_SHM_REMOVED
 /* F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE, EXEC */
@@ -139,6 +139,11 @@ void img_dec_tstate(struct dec *d, struct img_tstate *s);
 void img_enc_seccomp(struct enc *e, const struct img_seccomp *s);
 void img_dec_seccomp(struct dec *d, struct img_seccomp *s);
 void img_pstate_free(struct img_pstate *s);
+void img_enc_tshare(struct enc *e, const struct img_tshare *s);
+void img_enc_guards(struct enc *e, const struct img_vma *v);
+void img_dec_guards(struct dec *d, struct img_vma *v, uint32_t page_size);
+void img_dec_tshare(struct dec *d, struct img_tshare *s);
+void img_tshare_free(struct img_tshare *s);
 
 int img_dec_proc(struct dec *d, struct img_proc *p);
 int img_dec_zombie(struct dec *d, struct img_proc *p);

@@ -170,15 +170,27 @@ struct img_pstate {
 	 * also in a ZOMBIE record */
 	uint32_t exit_signal;
 	uint32_t membarrier;	/* IMG_MEMBARRIER_*: its registrations */
+	uint32_t share;		/* IMG_SHARE_*: what it shares with its
+				 * parent, the process before it that made
+				 * it so (codec-share.c) */
+	uint32_t memory_merge;	/* PR_GET_MEMORY_MERGE: 0 or 1 */
 };
 
+/* img_pstate.share, img_tshare.own: a cwd, root and umask (CLONE_FS), an
+ * fd table (CLONE_FILES) */
+#define IMG_SHARE_FS		(1u << 0)
+#define IMG_SHARE_FILES		(1u << 1)
+#define IMG_SHARE_ALL		(IMG_SHARE_FS | IMG_SHARE_FILES)
+
 /* img_pstate.membarrier: the membarrier(2) commands that registered the
- * process (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, ..._SYNC_CORE,
- * ..._RSEQ), by their own bits */
+ * process (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+ * ..._PRIVATE_EXPEDITED, ..._SYNC_CORE, ..._RSEQ), by their own bits */
+#define IMG_MEMBARRIER_GLOBAL		(1u << 2)
 #define IMG_MEMBARRIER_PRIVATE		(1u << 4)
 #define IMG_MEMBARRIER_SYNC_CORE	(1u << 6)
 #define IMG_MEMBARRIER_RSEQ		(1u << 8)
-#define IMG_MEMBARRIER_ALL	(IMG_MEMBARRIER_PRIVATE | \
+#define IMG_MEMBARRIER_ALL	(IMG_MEMBARRIER_GLOBAL | \
+				 IMG_MEMBARRIER_PRIVATE | \
 				 IMG_MEMBARRIER_SYNC_CORE | IMG_MEMBARRIER_RSEQ)
 
 /* Per-thread kernel state that prctl() tells (codec-task.c). */
@@ -210,6 +222,23 @@ struct img_seccomp {
 	uint32_t mode;		/* 0, IMG_SECCOMP_STRICT, IMG_SECCOMP_FILTER */
 	uint32_t nr_filters;	/* FILTER: at least one, oldest first */
 	struct img_seccomp_filter *filters;
+};
+
+/*
+ * What a thread has of its own, not its process's, having called
+ * unshare(2) (codec-share.c). The root directory is the process's.
+ */
+struct img_tshare {
+	uint32_t own;		/* IMG_SHARE_FS, IMG_SHARE_FILES */
+	uint32_t umask;		/* FS: its umask */
+	char *cwd;		/* FS: its working directory, absolute */
+	uint32_t nr_fds;	/* FILES: its fd table, by fd */
+	struct img_tfd {
+		int32_t fd;	/* in the thread's table, increasing */
+		int32_t src;	/* the fd of the process with the same open
+				 * file description */
+		uint32_t fdflags;	/* FD_CLOEXEC or 0 */
+	} *fds;
 };
 
 struct img_proc {
@@ -281,6 +310,7 @@ struct img_thread {
 	 * are one chain they share (installed with SECCOMP_FILTER_FLAG_TSYNC
 	 * or before the threads were made); the rest is the thread's own */
 	struct img_seccomp seccomp;
+	struct img_tshare own;
 };
 
 /* img_vma.flags */
@@ -300,6 +330,9 @@ struct img_thread {
 #define IMG_VMA_LOCKED		(1u << 10)	/* mlock(): its pages stay */
 #define IMG_VMA_LOCKONFAULT	(1u << 11)	/* ... as they come
 						 * (MLOCK_ONFAULT) */
+/* MAP_DROPPABLE (Linux 6.11): private anonymous memory that the kernel
+ * may empty under memory pressure */
+#define IMG_VMA_DROPPABLE	(1u << 12)
 
 /* img_vma.advice: smaps VmFlags that madvise() can set back */
 #define IMG_ADV_DONTFORK	(1u << 0)
@@ -320,6 +353,12 @@ struct img_vma {
 	uint64_t dev, ino;	/* of the backing file, for a sanity check */
 	char *path;		/* backing file or special name, or NULL */
 	uint32_t shm;		/* the SHM object it maps (its id), or 0 */
+	/* guard regions (MADV_GUARD_INSTALL, Linux 6.13): page-aligned
+	 * ranges inside it, increasing, disjoint, that fault on access */
+	uint32_t nr_guards;
+	struct img_range {
+		uint64_t start, end;
+	} *guards;
 };
 
 enum img_shm_kind {

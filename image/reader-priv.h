@@ -52,6 +52,7 @@ void rec_fail_at(struct rd *r, uint64_t no, uint32_t type, uint64_t off,
 int sem_record(struct rd *r, const uint8_t *payload, uint64_t len);
 int sem_pages(struct rd *r, const struct img_pages *pg);
 int sem_process_end(struct rd *r);
+int sem_share_end(struct rd *r, const struct img_process *p);
 /* Checks the file table and the ghosts as a whole (at the first PROC). */
 int sem_files_end(struct rd *r);
 /* semantics-inet.c: a TCP or UDP file's chunk; its files as a whole */

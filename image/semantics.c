@@ -1043,7 +1043,7 @@ int sem_process_end(struct rd *r)
 	}
 	if (check_unique(r, p) || check_pages_in_vmas(r, p) ||
 	    check_pages_disjoint(r, p) || check_locks(r, p) ||
-	    check_timer_threads(r, p))
+	    check_timer_threads(r, p) || sem_share_end(r, p))
 		return -1;
 	return 0;
 }

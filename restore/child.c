@@ -34,6 +34,7 @@
 #define AREA_STEP	(64ULL << 30)
 #define NR_CANDIDATES	64
 #define EXIT_NOT_STOPPED 3	/* a stop of ours that did not happen */
+#define NR_HELPERS	64	/* groups led by helpers, per parent */
 
 struct child_msg {
 	int err;		/* 0: ready */
@@ -356,12 +357,13 @@ static void map_trampoline(struct child_env *e)
 	e->c->tramp = (uint64_t)a;
 }
 
-static pid_t clone_with_pid(pid_t pid, int exit_signal)
+static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 {
 	uint64_t tid = pid;
 	struct clone_args ca;
 
 	memset(&ca, 0, sizeof(ca));
+	ca.flags = flags;
 	ca.exit_signal = exit_signal;
 	ca.set_tid = (uint64_t)&tid;
 	ca.set_tid_size = 1;
@@ -489,22 +491,70 @@ static void ignore_exit_signal(struct child_env *e, const struct img_proc *z)
 			   strerror(errno));
 }
 
+/*
+ * Group g, which no process of the image leads (groups.c), led by a
+ * helper child of ours with its id until our children have joined it;
+ * helpers[] holds the *n made so far.
+ */
+static void lead_group(struct child_env *e, pid_t g, pid_t *helpers, int *n)
+{
+	pid_t h;
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (helpers[i] == g)
+			return;
+	h = clone_with_pid(g, SIGCHLD, 0);
+	if (h == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	if (h < 0 || setpgid(h, h))
+		child_fail(e, errno, "can't make process %d to lead group %d: %s",
+			   g, g, strerror(errno));
+	helpers[(*n)++] = h;
+}
+
+static void end_helpers(const pid_t *helpers, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		kill(helpers[i], SIGKILL);
+		while (waitpid(helpers[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
 /* Create this process's children of the image, each of which goes on to
  * create its own: parents make their children, as in the original tree. */
 static void fork_children(struct child_env *e, int msg_fd)
 {
-	pid_t me = e->c->proc->proc.pid, pid;
+	pid_t me = e->c->proc->proc.pid, pid, g;
+	pid_t helpers[NR_HELPERS];
+	int nh = 0;
 	uint32_t j;
 
 	for (j = 0; j < e->run->img->nr_procs; j++) {
 		struct restore_proc *k = &e->run->procs[j];
 		const struct img_proc *kp = &k->proc->proc;
 
-		if (kp->ppid != me || k == e->c)
+		/* those sharing our fd table come once it is whole */
+		if (kp->ppid != me || k == e->c ||
+		    (kp->ks.share & IMG_SHARE_FILES))
 			continue;
+		g = restore_leaderless_group(e->run, kp);
+		if (g && nh == NR_HELPERS)
+			child_fail(e, EMFILE, "too many groups without a leader among the children of %d",
+				   me);
+		if (g)
+			lead_group(e, g, helpers, &nh);
 		if (kp->zombie)
 			ignore_exit_signal(e, kp);
-		pid = clone_with_pid(kp->pid, kp->ks.exit_signal);
+		/* one cwd, root and umask with us: each sets them alike */
+		pid = clone_with_pid(kp->pid, kp->ks.exit_signal,
+				     kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0);
 		if (pid == 0) {
 			e->c = k;
 			if (kp->zombie)
@@ -514,11 +564,16 @@ static void fork_children(struct child_env *e, int msg_fd)
 		if (pid < 0)
 			child_fail(e, errno, "can't create process %d: %s",
 				   kp->pid, strerror(errno));
+		/* as a shell does: the child's own call may come after the
+		 * helper ends, or the child be a zombie already */
+		if (g)
+			setpgid(pid, g);
 		if (kp->zombie)
 			wait_zombie(e, kp, pid);
 		else if (kp->ks.stop_sig || (kp->ks.wait & IMG_WAIT_CONTINUED))
 			wait_stopped(e, k, pid);
 	}
+	end_helpers(helpers, nh);
 }
 
 /* Sessions and groups as they were, relative to the root, which stays in
@@ -580,41 +635,18 @@ static void __attribute__((noreturn)) zombie_main(struct child_env *e)
 		   pp->pid, sig);
 }
 
-static void __attribute__((noreturn)) child_main(struct child_env *e,
-						 int msg_fd)
+/*
+ * The rest of a child's setup, the fd table done (by itself, or by the
+ * parent it shares it with): directory, limits, the trampoline; then the
+ * report, and the wait to be seized.
+ */
+static void __attribute__((noreturn)) finish_child(struct child_env *e,
+						   int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
-	char cwd[64];
 	struct child_msg m;
-	int i;
+	char cwd[64];
 
-	/* errors before clear_fds() go to the same pipe */
-	e->msg_fd = msg_fd;
-
-	/* until the restorer holds it, a process dies with its parent, so
-	 * that a failed restore leaves nothing behind (cleared later) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		child_fail(e, errno, "can't set the parent-death signal");
-	set_session(e);
-	/* before the children: each process has its own link to the
-	 * controlling terminal, taken at fork */
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_ctty(e->run->img, pp, e->files))
-		child_fail(e, errno, "can't give session %d its terminal: %s",
-			   pp->sid, strerror(errno));
-	fork_children(e, msg_fd);
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_fg(e->run->img, pp, e->files))
-		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
-			   pp->sid, strerror(errno));
-	pick_candidates(e);
-	clear_fds(e, &msg_fd);
-	fill_epolls(e);
-	open_fds(e);
-	close_files(e);
-	for (i = 0; i < 3; i++)
-		if (e->std[i] >= 0)
-			close(e->std[i]);
 	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
@@ -645,6 +677,84 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 		pause();
 }
 
+/*
+ * Our children that share our fd table (CLONE_FILES), made once it is
+ * whole. Each gets a pipe end and an image fd of its own, above the
+ * image's fds: it reports through the first and closes it, as we close
+ * ours, and restore closes the second in it (task.c), as in us.
+ */
+static void fork_sharing(struct child_env *e, int msg_fd)
+{
+	pid_t me = e->c->proc->proc.pid, pid;
+	int kmsg, kimg;
+	uint32_t j;
+
+	for (j = 0; j < e->run->img->nr_procs; j++) {
+		struct restore_proc *k = &e->run->procs[j];
+		const struct img_proc *kp = &k->proc->proc;
+
+		if (kp->ppid != me || !(kp->ks.share & IMG_SHARE_FILES))
+			continue;
+		kmsg = fcntl(msg_fd, F_DUPFD_CLOEXEC, e->c->child_img_fd);
+		kimg = fcntl(e->c->child_img_fd, F_DUPFD, e->c->child_img_fd);
+		if (kmsg < 0 || kimg < 0)
+			child_fail(e, errno, "can't make room for %d: %s",
+				   kp->pid, strerror(errno));
+		pid = clone_with_pid(kp->pid, kp->ks.exit_signal, CLONE_FILES |
+				     (kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0));
+		if (pid == 0) {
+			e->c = k;
+			k->child_img_fd = kimg;
+			e->msg_fd = kmsg;
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			set_session(e);
+			pick_candidates(e);
+			finish_child(e, kmsg);
+		}
+		if (pid < 0)
+			child_fail(e, errno, "can't create process %d: %s",
+				   kp->pid, strerror(errno));
+		if (kp->ks.stop_sig || (kp->ks.wait & IMG_WAIT_CONTINUED))
+			wait_stopped(e, k, pid);
+	}
+}
+
+static void __attribute__((noreturn)) child_main(struct child_env *e,
+						 int msg_fd)
+{
+	struct img_proc *pp = &e->c->proc->proc;
+	int i;
+
+	/* errors before clear_fds() go to the same pipe */
+	e->msg_fd = msg_fd;
+
+	/* until the restorer holds it, a process dies with its parent, so
+	 * that a failed restore leaves nothing behind (cleared later) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		child_fail(e, errno, "can't set the parent-death signal");
+	set_session(e);
+	/* before the children: each process has its own link to the
+	 * controlling terminal, taken at fork */
+	if (e->c != &e->run->procs[0] &&
+	    restore_tty_ctty(e->run->img, pp, e->files))
+		child_fail(e, errno, "can't give session %d its terminal: %s",
+			   pp->sid, strerror(errno));
+	fork_children(e, msg_fd);
+	if (e->c != &e->run->procs[0] &&
+	    restore_tty_fg(e->run->img, pp, e->files))
+		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
+			   pp->sid, strerror(errno));
+	pick_candidates(e);
+	clear_fds(e, &msg_fd);
+	fill_epolls(e);
+	open_fds(e);
+	close_files(e);
+	for (i = 0; i < 3; i++)
+		if (e->std[i] >= 0)
+			close(e->std[i]);
+	fork_sharing(e, msg_fd);
+	finish_child(e, msg_fd);
+}
 
 static struct restore_proc *proc_of(struct restore_run *run, pid_t pid)
 {
@@ -746,7 +856,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	fflush(NULL);
 	e.root_pgid = getpgrp();
 	/* its exit signal was for a parent that is not restored */
-	root = clone_with_pid(pid, SIGCHLD);
+	root = clone_with_pid(pid, SIGCHLD, 0);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);

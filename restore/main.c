@@ -110,7 +110,7 @@ static int prepare(struct restore_run *run)
 		return EXIT_BADIMAGE;
 	if (restore_fd_opts_check(run))
 		return EXIT_USAGE;
-	if (restore_check_pids(run))
+	if (restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
 	return restore_check_caps(run) ? EXIT_FAILED : 0;
 }

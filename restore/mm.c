@@ -25,6 +25,13 @@
 #include "util/proc.h"
 #include "util/progress.h"
 
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE		0x08	/* Linux 6.11 */
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102	/* Linux 6.13 */
+#endif
+
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT	1
 #endif
@@ -398,7 +405,8 @@ static int map_vma(struct restore_proc *c, const struct img_vma *v)
 
 	if (has_pages(c, v))
 		prot |= PROT_WRITE | PROT_READ;	/* to fill; set back later */
-	flags |= (v->flags & IMG_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	flags |= (v->flags & IMG_VMA_SHARED) ? MAP_SHARED :
+		 (v->flags & IMG_VMA_DROPPABLE) ? MAP_DROPPABLE : MAP_PRIVATE;
 	if (v->flags & IMG_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
 	if (is_sysv(c, v))
@@ -521,6 +529,13 @@ static int finish_vma(struct restore_proc *c, const struct img_vma *v)
 		if ((v->advice & advice_map[k].adv) &&
 		    rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
 			  len, advice_map[k].madv, 0, 0, 0))
+			return -1;
+	/* over what the fill left there: guard pages have no data */
+	for (k = 0; k < v->nr_guards; k++)
+		if (rcall(c, 0, "install a guard region", NULL, SYS_madvise,
+			  v->guards[k].start,
+			  v->guards[k].end - v->guards[k].start,
+			  MADV_GUARD_INSTALL, 0, 0, 0))
 			return -1;
 	/* locked last, filled: MLOCK_ONFAULT locks what is there, mlock()
 	 * faults in the rest, as it did; restore's CAP_IPC_LOCK still

@@ -1,6 +1,7 @@
 /*
  * The kernel state that prctl() sets, as the image has it: process-wide
- * (child subreaper, THP disable, and membarrier(2) registrations) and per thread (timer slack, MCE kill
+ * (child subreaper, THP disable, KSM merging, and membarrier(2)
+ * registrations) and per thread (timer slack, MCE kill
  * policy, speculation control, and, last, the parent-death signal). Each
  * is a remote call in the thread it belongs to. The login uid and
  * oom_score_adj are written by the child itself (child.c), before its
@@ -11,6 +12,9 @@
 
 #include "restore/restore.h"
 
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE	67	/* Linux 6.4 */
+#endif
 #ifndef PR_THP_DISABLE_EXCEPT_ADVISED
 #define PR_THP_DISABLE_EXCEPT_ADVISED	(1 << 1)	/* Linux 6.18 */
 #endif
@@ -43,6 +47,11 @@ static int set_process(struct restore_proc *c)
 	    rcall(c, 0, "disable transparent huge pages", NULL, SYS_prctl,
 		  PR_SET_THP_DISABLE, 1, s->thp_disable & 2 ?
 		  PR_THP_DISABLE_EXCEPT_ADVISED : 0, 0, 0, 0))
+		return -1;
+	/* KSM over all its memory, which the kernel marks mergeable */
+	if (s->memory_merge &&
+	    rcall(c, 0, "merge memory", NULL, SYS_prctl, PR_SET_MEMORY_MERGE,
+		  1, 0, 0, 0, 0))
 		return -1;
 	return set_membarrier(c, s->membarrier);
 }

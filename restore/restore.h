@@ -123,6 +123,11 @@ int restore_host_init(struct restore_host *h) __must_check;
  * capabilities of its threads within restore's own */
 int restore_check_image(struct restore_run *run) __must_check;
 int restore_check_pids(struct restore_run *run) __must_check;
+/* groups.c: the group p must be put in that no process of the image
+ * leads (a helper makes it), or 0; that each such id is free */
+pid_t restore_leaderless_group(const struct restore_run *run,
+			       const struct img_proc *p);
+int restore_check_groups(const struct restore_run *run) __must_check;
 int restore_check_caps(struct restore_run *run) __must_check;
 /* Do want's securebits take PR_SET_SECUREBITS (and so CAP_SETPCAP) from
  * a thread with restore's own, after PR_SET_KEEPCAPS? */
@@ -211,6 +216,10 @@ int restore_timers_create(struct restore_proc *c) __must_check;
 int restore_timers_arm(struct restore_proc *c) __must_check;
 /* creds.c: ids, capabilities, securebits of every thread, dumpable */
 int restore_creds(struct restore_proc *c) __must_check;
+
+/* tshare.c: the cwd, umask and fd table of threads that have their own,
+ * once the threads exist */
+int restore_thread_own(struct restore_proc *c) __must_check;
 
 /* seccomp.c: the threads' filters, while the target has our privilege */
 int restore_seccomp(struct restore_proc *c) __must_check;

@@ -172,8 +172,8 @@ int restore_task(struct restore_proc *c)
 {
 	uint32_t i;
 
-	if (create_threads(c) || set_sigacts(c) || restore_pstate(c) ||
-	    restore_timers_create(c))
+	if (create_threads(c) || restore_thread_own(c) || set_sigacts(c) ||
+	    restore_pstate(c) || restore_timers_create(c))
 		return -1;
 	for (i = 0; i < c->proc->nr_threads; i++)
 		if (set_thread_kernel_state(c, i, &c->proc->threads[i]))

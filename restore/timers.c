@@ -12,6 +12,17 @@
  * armed at an absolute time one interval before its next expiry: its own
  * signal is queued, and its delivery rearms it for that expiry, as in
  * the original.
+ *
+ * The overrun count of a periodic timer's last expiry (what
+ * timer_getoverrun() reads) is set when its signal is delivered: the
+ * number of intervals the kernel forwards it past the time of delivery,
+ * less one. So such a timer on a wall clock is armed at an absolute time
+ * N + 1 intervals before its next expiry, where it fires at once; its
+ * signal, blocked as all are while restore works, is taken in the target
+ * (rt_sigtimedwait), which rearms it for that expiry with N overruns.
+ * That is done before the image's queued signals are queued again, which
+ * it could take instead, and checked: if the remote calls took longer
+ * than the time left, the kernel counted one more, and it is done again.
  */
 #include <sys/syscall.h>
 #include <errno.h>
@@ -26,6 +37,7 @@
 #define PR_TIMER_CREATE_RESTORE_IDS_ON	1
 #endif
 #define MAX_SEQUENTIAL	65536	/* ids made one by one, at most */
+#define OVERRUN_TRIES	5
 #define NS		1000000000ull
 
 /* struct sigevent as the kernel reads it (64 bytes) */
@@ -36,15 +48,21 @@ struct ksigevent {
 	int32_t pad[11];
 };
 
-/* The thread that makes timer t: its CPU clock's, or the leader. */
-static int maker(const struct restore_proc *c, const struct img_timer *t)
+/* The index of thread tid, or of the leader for 0 or a stranger. */
+static int thread_index(const struct restore_proc *c, int32_t tid)
 {
 	uint32_t i;
 
-	for (i = 0; t->owner && i < c->proc->nr_threads; i++)
-		if (c->proc->threads[i].tid == t->owner)
+	for (i = 0; tid && i < c->proc->nr_threads; i++)
+		if (c->proc->threads[i].tid == tid)
 			return i;
 	return 0;
+}
+
+/* The thread that makes timer t: its CPU clock's, or the leader. */
+static int maker(const struct restore_proc *c, const struct img_timer *t)
+{
+	return thread_index(c, t->owner);
 }
 
 /* timer_create() in the maker; *got the id the kernel gave. */
@@ -95,7 +113,42 @@ static int create_in_order(struct restore_proc *c, const struct img_timer *t)
 	}
 }
 
+static int arm_overrun(struct restore_proc *c, const struct img_timer *t);
+
+/*
+ * Armed with its overrun count, at creation (see the top of the file): a
+ * clock whose absolute and relative timers run alike. CLOCK_REALTIME's
+ * relative ones follow CLOCK_MONOTONIC, and made absolute such a timer
+ * would follow changes of the time of day: there the count reads 0 until
+ * the next expiry (ckpt(1)), as on the CPU-time clocks.
+ */
+static int overrun_kept(const struct img_timer *t)
+{
+	int32_t clk = t->clockid;
+
+	return t->overrun && t->interval_ns && t->value_ns && !t->pending &&
+	       (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE &&
+	       (clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME ||
+		clk == CLOCK_TAI);
+}
+
+static int create_all(struct restore_proc *c);
+
 int restore_timers_create(struct restore_proc *c)
+{
+	const struct img_pstate *s = &c->proc->proc.ks;
+	uint32_t i;
+
+	if (create_all(c))
+		return -1;
+	for (i = 0; i < s->nr_timers; i++)
+		if (overrun_kept(&s->timers[i]) &&
+		    arm_overrun(c, &s->timers[i]))
+			return -1;
+	return 0;
+}
+
+static int create_all(struct restore_proc *c)
 {
 	const struct img_pstate *s = &c->proc->proc.ks;
 	int32_t got;
@@ -141,14 +194,26 @@ static int clock_now(struct restore_proc *c, const struct img_timer *t,
 	return 0;
 }
 
+static int settime(struct restore_proc *c, const struct img_timer *t,
+		   int flags, uint64_t value)
+{
+	int64_t its[4] = { t->interval_ns / NS, t->interval_ns % NS,
+			   value / NS, value % NS };
+
+	if (inject_write(c->ip, inject_scratch(c->ip), its, sizeof(its)))
+		return -1;
+	return rcall(c, maker(c, t), "arm a POSIX timer", NULL,
+		     SYS_timer_settime, t->id, flags, inject_scratch(c->ip), 0,
+		     0, 0);
+}
+
 static int arm(struct restore_proc *c, const struct img_timer *t)
 {
 	uint64_t value = t->value_ns, now;
-	int64_t its[4];
 	int flags = 0;
 
-	if (!value && !t->pending)
-		return 0;	/* disarmed */
+	if ((!value && !t->pending) || overrun_kept(t))
+		return 0;	/* disarmed, or armed already */
 	if (t->pending && !t->interval_ns) {
 		value = 1;	/* a one-shot fired: any time past */
 		flags = TIMER_ABSTIME;
@@ -161,15 +226,55 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
 			now + value - t->interval_ns : now;
 		flags = TIMER_ABSTIME;
 	}
-	its[0] = t->interval_ns / NS;
-	its[1] = t->interval_ns % NS;
-	its[2] = value / NS;
-	its[3] = value % NS;
-	if (inject_write(c->ip, inject_scratch(c->ip), its, sizeof(its)))
+	return settime(c, t, flags, value);
+}
+
+/* Fire t in the past and take its signal: 1 when it then reads as the
+ * image has it (see the top of the file), 0 to try again. */
+static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
+{
+	uint64_t sc = inject_scratch(c->ip), now, back;
+	uint64_t set = 1ULL << (t->signo - 1);
+	int64_t wait[2] = { 1, 0 }, its[4];
+	long r;
+
+	back = (uint64_t)(t->overrun + 1) * t->interval_ns;
+	if (clock_now(c, t, &now))
 		return -1;
-	return rcall(c, maker(c, t), "arm a POSIX timer", NULL,
-		     SYS_timer_settime, t->id, flags, inject_scratch(c->ip), 0,
-		     0, 0);
+	if (now + t->value_ns <= back) {
+		pr_err("can't give timer %d of %d its %u overruns: its clock reads %llu ns",
+		       t->id, c->child, t->overrun, (unsigned long long)now);
+		return -1;
+	}
+	if (settime(c, t, TIMER_ABSTIME, now + t->value_ns - back) ||
+	    inject_write(c->ip, sc, &set, sizeof(set)) ||
+	    inject_write(c->ip, sc + 8, wait, sizeof(wait)) ||
+	    /* the thread it notifies, or any */
+	    rcall(c, thread_index(c, t->tid), "take a timer's signal", NULL,
+		  SYS_rt_sigtimedwait, sc, sc + 64, sc + 8, 8, 0, 0) ||
+	    rcall(c, maker(c, t), "read a timer's overrun", &r,
+		  SYS_timer_getoverrun, t->id, 0, 0, 0, 0, 0) ||
+	    rcall(c, maker(c, t), "read a timer", NULL, SYS_timer_gettime,
+		  t->id, sc, 0, 0, 0, 0) ||
+	    inject_read(c->ip, sc, its, sizeof(its)))
+		return -1;
+	return r == (long)t->overrun && (its[2] || its[3]) &&
+	       (uint64_t)(its[2] * NS + its[3]) <= t->interval_ns;
+}
+
+static int arm_overrun(struct restore_proc *c, const struct img_timer *t)
+{
+	int i, r = 0;
+
+	for (i = 0; i < OVERRUN_TRIES && !r; i++)
+		r = fire_and_take(c, t);
+	if (r > 0)
+		return 0;
+	if (!r)
+		pr_err("can't give timer %d of %d its %u overruns: the restore is too slow for its %llu ns left",
+		       t->id, c->child, t->overrun,
+		       (unsigned long long)t->value_ns);
+	return -1;
 }
 
 int restore_timers_arm(struct restore_proc *c)

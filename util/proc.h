@@ -35,6 +35,7 @@ struct proc_map {
 #define PROC_VMF_MAYWRITE	(1u << 10)	/* mw: may become writable */
 #define PROC_VMF_LOCKED		(1u << 11)	/* lo: mlock() */
 #define PROC_VMF_LOCKONFAULT	(1u << 12)	/* lf: MLOCK_ONFAULT */
+#define PROC_VMF_DROPPABLE	(1u << 13)	/* dp: MAP_DROPPABLE */
 
 /* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
 int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;

@@ -34,7 +34,8 @@ static int proc(struct img_writer *w, int32_t pid, uint32_t nr_threads)
 	return img_write_proc(w, &p);
 }
 
-static int thread(struct img_writer *w, int32_t tid)
+static int thread_own(struct img_writer *w, int32_t tid,
+		      const struct img_tshare *own)
 {
 	uint64_t regs[4] = { 1, 2, 3, 4 };
 	uint8_t xs[16] = { 0x7f };
@@ -45,15 +46,28 @@ static int thread(struct img_writer *w, int32_t tid)
 		.nr_siginfo = 1, .siginfo = &si,
 	};
 
+	if (own)
+		t.own = *own;
 	return img_write_thread(w, &t);
+}
+
+static int thread(struct img_writer *w, int32_t tid)
+{
+	return thread_own(w, tid, NULL);
 }
 
 static int vma(struct img_writer *w, uint64_t start, uint64_t end,
 	       const char *path)
 {
+	/* the stack's last page a guard region */
+	struct img_range guard = { end - PS, end };
 	struct img_vma v = { .start = start, .end = end, .prot = 3,
 			     .flags = IMG_VMA_ANON, .path = (char *)path };
 
+	if (path) {
+		v.nr_guards = 1;
+		v.guards = &guard;
+	}
 	return img_write_vma(w, &v);
 }
 
@@ -71,9 +85,15 @@ static int rich(struct img_writer *w)
 {
 	struct img_fd f = { .fd = 1, .type = IMG_FD_REG, .path = "/tmp/f" };
 	struct img_sigact acts[IMG_NSIG] = { { .handler = 1 } };
+	/* the second thread has its own cwd and fd table */
+	struct img_tfd tfd = { .fd = 0, .src = 1, .fdflags = 1 };
+	struct img_tshare own = {
+		.own = IMG_SHARE_FS | IMG_SHARE_FILES, .umask = 077,
+		.cwd = "/tmp", .nr_fds = 1, .fds = &tfd,
+	};
 
 	return header(w) || proc(w, 5, 2) || thread(w, 5) ||
-	       thread(w, 6) || vma(w, 0x1000, 0x3000, NULL) ||
+	       thread_own(w, 6, &own) || vma(w, 0x1000, 0x3000, NULL) ||
 	       vma(w, 0x5000, 0x6000, "[stack]") || pages(w, 0x2000) ||
 	       img_write_fd(w, &f) || img_write_sigacts(w, acts) ||
 	       proc(w, 7, 1) || thread(w, 7) || vma(w, 0x1000, 0x2000, NULL);

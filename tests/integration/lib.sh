@@ -529,6 +529,22 @@ start_tree() {
 		fail "$1 has children '$TREE_KIDS', want $2"
 }
 
+# reaper_tree_test CMD...: CMD run under a reaper (reaper.c: the killed
+# tree's orphans and zombies must go before their PIDs are restored),
+# dumped with --tree and killed, restored, and ended at D/stop as
+# finish() says.
+reaper_tree_test() {
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$@"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore
+	wait_restored
+	finish
+}
+
 # dump_tree_live: attach --tree without --kill into D/img (the tree runs
 # on), and its ckpt inspect in D/inspect.out.
 dump_tree_live() {

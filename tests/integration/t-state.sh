@@ -3,9 +3,10 @@
 # process traced by another refused, prctl and /proc state.  Sourced by
 # run.sh.
 
-ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-refused madvise
-	    exitsig membarrier)
-CKPT_ONLY+="traced ptimers-refused "
+ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
+	    exitsig membarrier membarrier-all memadv
+	    ptimers-overrun ptimers-overrun-refused)
+CKPT_ONLY+="traced ptimers-overrun-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
 # stop, not a tracer's t), and no tracer (restore's child is stopped
@@ -176,6 +177,13 @@ t_membarrier() {
 	wl_test "$WLB/membarrier"
 }
 
+# Every registration, GLOBAL_EXPEDITED and SYNC_CORE included, listed
+# again by MEMBARRIER_CMD_GET_REGISTRATIONS after the restore.
+t_membarrier-all() {
+	need "$WLB/membarrier"
+	wl_test "$WLB/membarrier" all
+}
+
 # POSIX timers of every clock and notification, with their ids, and a
 # pending one (tests/workloads/ptimers.c checks them).
 t_ptimers() {
@@ -184,17 +192,24 @@ t_ptimers() {
 }
 
 # A disarmed timer on the CPU clock of the thread that made it, in a
-# process of several threads, is refused by name; the target runs on.
-t_ptimers-refused() {
-	need "$WLB/ptimers" "$CKPT"
-	start_wl "$WLB/ptimers" disarmed
-	wait_count_above 8 60 "$JOB"
-	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	one_line_err
-	grep -q "can't dump $PID: timer 0 counts the CPU time of the thread that made it" \
-		"$D/cmd.err" ||
-		fail "the refusal does not name the timer: $(cat "$D/cmd.err")"
-	refused_runs_on
+# process of several threads: restored on that thread's clock
+# (tests/workloads/ptimers.c disarmed checks it).
+t_ptimers-disarmed() {
+	need "$WLB/ptimers"
+	wl_test "$WLB/ptimers" disarmed
+}
+
+# The overrun count of a timer's last expiry (tests/workloads/ptoverrun.c
+# checks it); refused where the timer's signal is queued and blocked.
+t_ptimers-overrun() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun"
+}
+
+t_ptimers-overrun-refused() {
+	need "$WLB/ptoverrun" "$CKPT"
+	start_wl "$WLB/ptoverrun" refused
+	refused_by_name "$PID: timer 1 has its signal queued, blocked in every thread, and an overrun count of 3, which restore can't give back"
 	check_count
 }
 
@@ -203,4 +218,11 @@ t_ptimers-refused() {
 t_madvise() {
 	need "$WLB/madvise"
 	wl_test "$WLB/madvise"
+}
+
+# Guard regions, MAP_DROPPABLE memory and PR_SET_MEMORY_MERGE
+# (tests/workloads/memadv.c checks them: a guard page still faults).
+t_memadv() {
+	need "$WLB/memadv"
+	wl_test "$WLB/memadv"
 }

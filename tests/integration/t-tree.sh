@@ -1,10 +1,13 @@
 # t-tree.sh - process trees (attach --tree): parents, children, groups
 # and sessions, a bash pipeline and make -j2 restored whole, zombies not
-# yet reaped, a child killed in the middle of the dump.  Sourced by
-# run.sh.
+# yet reaped, a child killed in the middle of the dump, a subreaper's
+# orphans (in a group whose leader is gone too).  Sourced by run.sh.
 
-ALL_TESTS+=(tree bash-pipeline make zombie zombie-late tree-kill)
+ALL_TESTS+=(tree bash-pipeline make zombie zombie-late tree-kill
+	    subreaper-orphan subreaper-orphan-group subreaper-orphan-session
+	    subreaper-orphan-split)
 CKPT_ONLY+="tree bash-pipeline make zombie zombie-late tree-kill "
+CKPT_ONLY+="subreaper-orphan-session subreaper-orphan-split "
 
 # attach --tree: a parent, two children (one leading its own process
 # group and blocked in wait4 for a grandchild the whole time) come back
@@ -324,4 +327,32 @@ t_tree-kill() {
 	tree_kill_mid_dump parent
 	tree_kill_mid_dump child
 	tree_kill_mid_dump sibling
+}
+
+# A child subreaper whose grandchild was orphaned and reparented to it,
+# dumped with the tree (under a reaper, see reaper.c): after the
+# restore the orphan's parent is the subreaper again, which reaps it
+# (tests/workloads/orphan.c checks both).
+t_subreaper-orphan() {
+	need "$WLB/orphan"
+	reaper_tree_test "$WLB/orphan" "$@"
+}
+
+# The same, the orphan in the group of its dead parent, which led it.
+t_subreaper-orphan-group() {
+	t_subreaper-orphan group
+}
+
+# An orphan in the session of its dead parent, and a leaderless group
+# with members of two parents: refused, named, and the tree runs on.
+t_subreaper-orphan-session() {
+	need "$WLB/reaper" "$WLB/orphan" "$CKPT"
+	start_wl "$WLB/reaper" "$WLB/orphan" session
+	refused_by_name "[0-9]*: it is in a session neither its own nor its parent's: session [0-9]*, which is not supported" --tree
+}
+
+t_subreaper-orphan-split() {
+	need "$WLB/reaper" "$WLB/orphan" "$CKPT"
+	start_wl "$WLB/reaper" "$WLB/orphan" group-split
+	refused_by_name "[0-9]*: its process group has no leader in the tree and members of other parents: group [0-9]*, which is not supported" --tree
 }

@@ -4,6 +4,7 @@
  * each rule the reader enforces broken alone.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ START_TEST(test_pstate_roundtrip)
 	ck_assert_uint_eq(s->thp_disable, 3);
 	ck_assert_int_eq(s->oom_score_adj, -17);
 	ck_assert_uint_eq(s->loginuid, 4321);
-	ck_assert_uint_eq(s->membarrier,
+	ck_assert_uint_eq(s->membarrier, IMG_MEMBARRIER_GLOBAL |
 			  IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ);
 	img_free(img);
 }
@@ -88,6 +89,7 @@ START_TEST(test_refuse_bad_pstate)
 		{ { .exit_signal = 65 }, "exit signal 65" },
 		/* a command, not a registration */
 		{ { .membarrier = 0x8 }, "membarrier registrations 0x8" },
+		{ { .memory_merge = 2 }, "memory merge 2" },
 	};
 	size_t i;
 
@@ -191,34 +193,82 @@ START_TEST(test_refuse_bad_timers)
 }
 END_TEST
 
-/* A VMA with these flags, read back: 0, or -1 refused with want. */
-static void vma_flags(uint32_t flags, const char *want)
+/* w committed: read back (want NULL), or refused with want (NULL back) */
+static struct image *commit_or_refused(struct img_writer *w,
+				       const char *want)
 {
-	struct img_writer *w = begin_proc(1);
-	struct img_vma v = {
-		.start = 0x10000, .end = 0x20000, .prot = 3,
-		.flags = IMG_VMA_ANON | flags,
-	};
 	struct image *img;
 
-	ck_assert_int_eq(img_write_vma(w, &v), 0);
 	if (want) {
 		commit_expect_refused(w, want);
-		return;
+		return NULL;
 	}
 	ck_assert_int_eq(img_writer_commit(w), 0);
 	img = img_read_file(path, IMG_ISA_X86_64);
 	ck_assert_ptr_nonnull(img);
+	return img;
+}
+
+/* A VMA with these flags and n guard regions g, read back, or refused
+ * with want. */
+static void vma_with(uint32_t flags, struct img_range *g, uint32_t n,
+		     const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+	struct img_vma v = {
+		.start = 0x10000, .end = 0x20000, .prot = 3,
+		.flags = IMG_VMA_ANON | flags, .nr_guards = n, .guards = g,
+	};
+	struct image *img;
+	uint32_t i;
+
+	ck_assert_int_eq(img_write_vma(w, &v), 0);
+	img = commit_or_refused(w, want);
+	if (!img)
+		return;
 	ck_assert_uint_eq(img->procs[0].vmas[0].flags, IMG_VMA_ANON | flags);
+	ck_assert_uint_eq(img->procs[0].vmas[0].nr_guards, n);
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(img->procs[0].vmas[0].guards[i].start,
+				  g[i].start);
+		ck_assert_uint_eq(img->procs[0].vmas[0].guards[i].end,
+				  g[i].end);
+	}
 	img_free(img);
 }
+
+/* A VMA with these flags, read back: 0, or -1 refused with want. */
+static void vma_flags(uint32_t flags, const char *want)
+{
+	vma_with(flags, NULL, 0, want);
+}
+
+START_TEST(test_vma_droppable_guards)
+{
+	struct img_range ok[2] = { { 0x11000, 0x13000 }, { 0x15000, 0x16000 } };
+	struct img_range odd[1] = { { 0x11000, 0x11800 } };
+	struct img_range out[1] = { { 0x1f000, 0x21000 } };
+	struct img_range touch[2] = { { 0x11000, 0x13000 },
+				      { 0x13000, 0x14000 } };
+	struct img_range empty[1] = { { 0x11000, 0x11000 } };
+
+	vma_flags(IMG_VMA_DROPPABLE, NULL);
+	vma_flags(IMG_VMA_DROPPABLE | IMG_VMA_SHARED,
+		  "droppable memory not private anonymous");
+	vma_with(0, ok, 2, NULL);
+	vma_with(0, odd, 1, "guard region 0x11000-0x11800 not page aligned");
+	vma_with(0, out, 1, "guard region 0x1f000-0x21000 out of place");
+	vma_with(0, touch, 2, "guard region 0x13000-0x14000 out of place");
+	vma_with(0, empty, 1, "guard region 0x11000-0x11000 out of place");
+}
+END_TEST
 
 START_TEST(test_vma_locks)
 {
 	vma_flags(IMG_VMA_LOCKED, NULL);
 	vma_flags(IMG_VMA_LOCKED | IMG_VMA_LOCKONFAULT, NULL);
 	vma_flags(IMG_VMA_LOCKONFAULT, "MLOCK_ONFAULT without mlock");
-	vma_flags(1u << 12, "bad flags 0x1002");
+	vma_flags(1u << 13, "bad flags 0x2002");
 }
 END_TEST
 
@@ -343,6 +393,142 @@ START_TEST(test_refuse_bad_seccomp)
 }
 END_TEST
 
+static struct img_tfd own_fds[2] = {
+	{ .fd = 0, .src = 3, .fdflags = FD_CLOEXEC }, { .fd = 50, .src = 3 },
+};
+static const struct img_tshare own_both = {
+	.own = IMG_SHARE_FS | IMG_SHARE_FILES, .umask = 077,
+	.cwd = "/tmp", .nr_fds = 2, .fds = own_fds,
+};
+
+/* Process 10 with threads 10 and 11, own one of them, and fd 3. */
+static struct img_writer *begin_own(const struct img_tshare *own,
+				    int first)
+{
+	static const struct img_tshare none;
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_proc(w, 10, 2);
+	thread_own = first ? *own : none;
+	w_thread(w, 10);
+	thread_own = first ? none : *own;
+	w_thread(w, 11);
+	thread_own = none;
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	return w;
+}
+
+START_TEST(test_tshare_roundtrip)
+{
+	struct image *img;
+	const struct img_tshare *o;
+
+	ck_assert_int_eq(img_writer_commit(begin_own(&own_both, 0)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].threads[0].own.own, 0);
+	o = &img->procs[0].threads[1].own;
+	ck_assert_uint_eq(o->own, IMG_SHARE_FS | IMG_SHARE_FILES);
+	ck_assert_uint_eq(o->umask, 077);
+	ck_assert_str_eq(o->cwd, "/tmp");
+	ck_assert_uint_eq(o->nr_fds, 2);
+	ck_assert_int_eq(o->fds[0].fd, 0);
+	ck_assert_int_eq(o->fds[0].src, 3);
+	ck_assert_uint_eq(o->fds[0].fdflags, FD_CLOEXEC);
+	ck_assert_int_eq(o->fds[1].fd, 50);
+	ck_assert_uint_eq(o->fds[1].fdflags, 0);
+	img_free(img);
+}
+END_TEST
+
+/* each rule of what a thread owns, broken alone */
+START_TEST(test_refuse_bad_tshare)
+{
+	static struct img_tfd swapped[2] = { { .fd = 5, .src = 3 },
+					     { .fd = 4, .src = 3 } };
+	static struct img_tfd flags[1] = { { .fd = 5, .src = 3,
+					     .fdflags = 2 } };
+	static struct img_tfd stray[1] = { { .fd = 5, .src = 9 } };
+	static const struct {
+		struct img_tshare o;
+		const char *want;
+	} t[] = {
+		{ { .own = 4 }, "thread owns 0x4" },
+		{ { .own = IMG_SHARE_FS, .cwd = "/", .umask = 01000 },
+		  "thread umask 01000" },
+		{ { .own = IMG_SHARE_FS },
+		  "thread cwd without a cwd of its own, or none with it" },
+		{ { .own = IMG_SHARE_FS, .cwd = "tmp" },
+		  "thread cwd not absolute" },
+		{ { .nr_fds = 1, .fds = stray },
+		  "fds of a thread without a table of its own" },
+		{ { .own = IMG_SHARE_FILES, .nr_fds = 2, .fds = swapped },
+		  "thread fds out of order" },
+		{ { .own = IMG_SHARE_FILES, .nr_fds = 1, .fds = flags },
+		  "thread fd flags 0x2" },
+		{ { .own = IMG_SHARE_FILES, .nr_fds = 1, .fds = stray },
+		  "thread 11: its fd 5 is fd 9 of the process, which has none" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		commit_expect_refused(begin_own(&t[i].o, 0), t[i].want);
+	commit_expect_refused(begin_own(&own_both, 1),
+			      "process 10: its first thread owns 0x3");
+}
+END_TEST
+
+/* Process 10, its child 11 sharing share with it and with fds 3 of
+ * its own (and 10 too when same), and 11's child 12 when grandchild. */
+static void share_tree(uint32_t share, int same, int grandchild,
+		       const char *want)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	proc_state = (struct img_pstate){ 0 };
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	if (same)
+		w_fd(w, 3, IMG_FD_REG, "/x");
+	proc_state = (struct img_pstate){ .share = share };
+	w_proc_of(w, 11, 10, 1);
+	w_thread(w, 11);
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	proc_state = (struct img_pstate){ 0 };
+	if (grandchild) {
+		w_proc_of(w, 12, 11, 1);
+		w_thread(w, 12);
+	}
+	img = commit_or_refused(w, want);
+	if (!img)
+		return;
+	ck_assert_uint_eq(img->procs[1].proc.ks.share, share);
+	img_free(img);
+}
+
+/* The root shares nothing with a parent; a child sharing its parent's fd
+ * table has its fds and no children. */
+START_TEST(test_refuse_bad_share)
+{
+	proc_state = (struct img_pstate){ .share = 4 };
+	commit_expect_refused(begin_proc(1), "shares 0x4");
+	proc_state = (struct img_pstate){ .share = IMG_SHARE_FS };
+	commit_expect_refused(begin_proc(1),
+			      "process 10 shares with its parent 1, which is not before it");
+	share_tree(IMG_SHARE_FS | IMG_SHARE_FILES, 1, 0, NULL);
+	share_tree(IMG_SHARE_FS, 0, 1, NULL);
+	share_tree(IMG_SHARE_FILES, 0, 0,
+		   "process 11 shares the fd table of 10, yet has other fds or leads a session");
+	share_tree(IMG_SHARE_FILES, 1, 1,
+		   "process 12 is a child of 11, which shares its parent's fd table");
+}
+END_TEST
+
 static Suite *image_state_suite(void)
 {
 	Suite *s = suite_create("image_state");
@@ -357,10 +543,14 @@ static Suite *image_state_suite(void)
 	add(sem, test_refuse_bad_tstate);
 	add(sem, test_refuse_bad_timers);
 	add(sem, test_vma_locks);
+	add(sem, test_vma_droppable_guards);
 	add(sem, test_exit_signals);
 	add(rt, test_seccomp_roundtrip);
 	add(rt, test_seccomp_common);
 	add(sem, test_refuse_bad_seccomp);
+	add(rt, test_tshare_roundtrip);
+	add(sem, test_refuse_bad_tshare);
+	add(sem, test_refuse_bad_share);
 	return s;
 }
 

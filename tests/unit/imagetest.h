@@ -78,13 +78,15 @@ static struct img_pstate proc_state = {
 	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
 	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
 	.loginuid = 4321,
-	.membarrier = IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ,
+	.membarrier = IMG_MEMBARRIER_GLOBAL | IMG_MEMBARRIER_PRIVATE |
+		      IMG_MEMBARRIER_RSEQ,
 };
 static struct img_tstate thread_state = {
 	.pdeathsig = 10, .mce_kill = 1, .timer_slack_ns = 50000,
 	.spec = { 0x3, 0x9, 0 },
 };
 static struct img_seccomp thread_seccomp;	/* none */
+static struct img_tshare thread_own;		/* none */
 static struct img_caps thread_caps = {
 	.inh = 0x400, .prm = 0x1420, .eff = 0x420, .bnd = 0x1fffeffffff,
 	.amb = 0x400, .securebits = 0x1d,
@@ -145,7 +147,7 @@ static inline void w_thread(struct img_writer *w, int32_t tid)
 		.rseq_len = 32, .ss_flags = 2, .ss_sp = 0x9000,
 		.ss_size = 8192, .nr_siginfo = 2, .siginfo = si,
 		.caps = thread_caps, .ks = thread_state,
-		.seccomp = thread_seccomp,
+		.seccomp = thread_seccomp, .own = thread_own,
 	};
 	int i;
 

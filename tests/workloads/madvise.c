@@ -38,29 +38,11 @@ static struct region {
 	char locked[64];	/* its smaps Locked: line */
 } r[NR];
 
-/* "VmFlags:" and "Locked:" of the mapping holding addr, from
- * /proc/self/smaps */
+/* "VmFlags:" and "Locked:" of the mapping holding addr */
 static void smaps_of(const char *addr, char *flags, char *locked)
 {
-	unsigned long a = (unsigned long)addr, start, end;
-	char line[512];
-	FILE *f = fopen("/proc/self/smaps", "r");
-	int in = 0;
-
-	if (!f)
-		wl_fail("open smaps: %s", strerror(errno));
-	flags[0] = locked[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
-			in = start <= a && a < end;
-		if (in && !strncmp(line, "VmFlags:", 8))
-			snprintf(flags, 256, "%.255s", line);
-		if (in && !strncmp(line, "Locked:", 7))
-			snprintf(locked, 64, "%.63s", line);
-	}
-	fclose(f);
-	if (!flags[0])
-		wl_fail("no mapping at %p in smaps", (void *)addr);
+	wl_smaps_line(addr, "VmFlags:", flags, 256);
+	wl_smaps_line(addr, "Locked:", locked, 64);
 }
 
 static char *map(size_t len, int extra)

@@ -4,10 +4,18 @@
  * flavour where the kernel has it, not for the sync-core one. Once
  * D/restored appears (at D/stop in the original) each private expedited
  * command must work, or fail with EPERM, as it did before the dump.
+ *
+ * With the argument "all", it registers for every kind the kernel has,
+ * GLOBAL_EXPEDITED and SYNC_CORE too, and MEMBARRIER_CMD_GET_REGISTRATIONS
+ * (Linux 6.3) must list the same registrations after the restore.
  */
 #include <linux/membarrier.h>
 
 #include "workload.h"
+
+#ifndef MEMBARRIER_CMD_GET_REGISTRATIONS
+#define MEMBARRIER_CMD_GET_REGISTRATIONS	(1 << 9)
+#endif
 
 static const int cmds[] = {
 	MEMBARRIER_CMD_PRIVATE_EXPEDITED,
@@ -15,6 +23,7 @@ static const int cmds[] = {
 	MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
 };
 static int before[3];
+static long registered = -1;	/* GET_REGISTRATIONS before the dump */
 
 static long membarrier(int cmd)
 {
@@ -29,7 +38,8 @@ static int probe(int cmd)
 
 static void check(void)
 {
-	int i, now;
+	long now;
+	int i;
 
 	for (i = 0; i < 3; i++) {
 		now = probe(cmds[i]);
@@ -37,9 +47,37 @@ static void check(void)
 			wl_fail("membarrier command %#x: %s, before the dump %s",
 				cmds[i], strerror(now), strerror(before[i]));
 	}
+	if (registered < 0)
+		return;
+	now = membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS);
+	if (now != registered)
+		wl_fail("membarrier registrations %#lx, before the dump %#lx",
+			now, registered);
 }
 
-int main(void)
+/* Every registration the kernel offers, the global one included. */
+static void register_all(long have)
+{
+	static const int reg[] = {
+		MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+		MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+		MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
+	};
+	size_t i;
+
+	if (!(have & MEMBARRIER_CMD_GET_REGISTRATIONS))
+		wl_fail("no MEMBARRIER_CMD_GET_REGISTRATIONS here");
+	for (i = 0; i < sizeof(reg) / sizeof(reg[0]); i++)
+		if ((have & reg[i]) && membarrier(reg[i]))
+			wl_fail("membarrier register %#x: %s", reg[i],
+				strerror(errno));
+	registered = membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS);
+	if (!(registered & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED))
+		wl_fail("registrations %#lx: not the global one", registered);
+}
+
+int main(int argc, char **argv)
 {
 	long have;
 	int i;
@@ -48,9 +86,11 @@ int main(void)
 	have = membarrier(MEMBARRIER_CMD_QUERY);
 	if (have < 0 || !(have & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED))
 		wl_fail("no private expedited membarrier here");
-	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) ||
-	    ((have & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ) &&
-	     membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ)))
+	if (argc > 1 && !strcmp(argv[1], "all"))
+		register_all(have);
+	else if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) ||
+		 ((have & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ) &&
+		  membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ)))
 		wl_fail("membarrier register: %s", strerror(errno));
 	for (i = 0; i < 3; i++)
 		before[i] = probe(cmds[i]);

@@ -237,7 +237,9 @@ static void check(void)
 }
 
 /* With "disarmed": only a disarmed timer on the CPU clock of the thread
- * that made it (not the main one), which can't be dumped. */
+ * that made it (not the main one), which sleeps: armed after the restore
+ * (the original: at D/stop), its time left must not shrink while the
+ * main thread runs. */
 static void *disarmed_main(void *arg)
 {
 	(void)arg;
@@ -248,10 +250,32 @@ static void *disarmed_main(void *arg)
 	return NULL;
 }
 
+static void check_disarmed(void)
+{
+	struct itimerspec its, off;
+	long long v, iv;
+
+	memset(&off, 0, sizeof(off));
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = 100;
+	if (left(0, &iv) || iv)
+		wl_fail("timer 0 is not disarmed");
+	if (timer_settime(tid[0], 0, &its, NULL))
+		wl_fail("timer_settime: %s", strerror(errno));
+	spin_ms(20, CLOCK_THREAD_CPUTIME_ID);
+	v = left(0, &iv);
+	if (v != 100 * SEC)
+		wl_fail("timer 0 counts the main thread's CPU time: %lld ns left",
+			v);
+	if (timer_settime(tid[0], 0, &off, NULL))
+		wl_fail("timer_settime: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
+	void (*checker)(void) = argc > 1 ? check_disarmed : check;
 	unsigned long n = 0;
-	int fd, checked = argc > 1;
+	int fd, checked = 0;
 
 	wl_init();
 	if (argc > 1) {
@@ -270,13 +294,13 @@ int main(int argc, char **argv)
 		if (n > 5 && wl_should_stop())
 			break;
 		if (!checked && wl_restored()) {
-			check();
+			checker();
 			checked = 1;
 		}
 		spin_ms(2, CLOCK_THREAD_CPUTIME_ID);
 		nap_ms(20);
 	}
 	if (!checked)
-		check();
+		checker();
 	return 0;
 }

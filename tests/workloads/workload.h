@@ -360,6 +360,33 @@ static inline long wl_check_fill(const void *buf, size_t len, uint64_t seed)
 }
 
 /*
+ * The line of /proc/self/smaps that starts with KEY ("VmFlags:",
+ * "Locked:") in the entry of the mapping holding ADDR, into OUT (LEN
+ * bytes); fails if there is no such mapping or line.
+ */
+static inline void wl_smaps_line(const void *addr, const char *key,
+				 char *out, size_t len)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	int in = 0;
+
+	if (!f)
+		wl_fail("open smaps: %s", strerror(errno));
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = start <= a && a < end;
+		if (in && !strncmp(line, key, strlen(key)))
+			snprintf(out, len, "%.*s", (int)len - 1, line);
+	}
+	fclose(f);
+	if (!out[0])
+		wl_fail("no %s for %p in smaps", key, addr);
+}
+
+/*
  * Wait up to SECS seconds for COND(ARG) to hold, polling every 10 ms.
  * Returns 1 if it held.
  */
