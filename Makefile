@@ -24,7 +24,7 @@ ARCH     ?= $(shell uname -m)
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server \
-	    libc6-dev
+	    libc6-dev zstd
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 
 ifeq ($(V),1)

@@ -4,10 +4,12 @@
 
 ALL_TESTS+=(restore-caps confine-inspect confine-convert created-0600
 	    key-group-readable key-world-readable key-group-writable
-	    key-world-writable)
+	    key-world-writable image-group-writable image-world-writable
+	    serve-dir-writable)
 CKPT_ONLY+="restore-caps confine-inspect confine-convert created-0600 "
 CKPT_ONLY+="key-group-readable key-world-readable key-group-writable "
-CKPT_ONLY+="key-world-writable "
+CKPT_ONLY+="key-world-writable image-group-writable image-world-writable "
+CKPT_ONLY+="serve-dir-writable "
 
 # cap_sets PID: its five capability sets, "Inh Prm Eff Bnd Amb" in hex
 cap_sets() {
@@ -173,4 +175,56 @@ t_key-group-writable() {
 
 t_key-world-writable() {
 	MODE=0602 key_refused 0602
+}
+
+# image_refused MODE: an image (plain, and compressed) of that mode is
+# refused by every command that reads one, one line naming it and the
+# mode, exit 66 (it cannot be opened): restore, inspect, convert; and
+# once made private again it is read as before.
+image_refused() {
+	local img
+	counter_image
+	cp "$D/img" "$D/img.plain"
+	zstd -q -c "$D/img" >"$D/img.zst"
+	for img in "$D/img.plain" "$D/img.zst"; do
+		chmod "$1" "$img"
+		image_refusal "$img" "$RESTORE" "$img"
+		image_refusal "$img" "$CKPT" inspect "$img"
+		image_refusal "$img" "$CKPT" convert "$img" "$D/core"
+		[[ ! -e $D/core ]] || fail "convert of a refused image made a core"
+		chmod 0600 "$img"
+		expect_exit 0 "$CKPT" inspect "$img"
+	done
+}
+
+image_refusal() {
+	local img=$1
+	shift
+	expect_exit 66 "$@"
+	one_line_err "${1##*/} ${2}"
+	grep -q "image $img is writable by others (mode ${MODE#0}): refused" \
+		"$D/cmd.err" || fail "${1##*/} $2: $(cat "$D/cmd.err")"
+}
+
+t_image-group-writable() {
+	need "$(command -v zstd)"
+	MODE=0620 image_refused 0620
+}
+
+t_image-world-writable() {
+	need "$(command -v zstd)"
+	MODE=0602 image_refused 0602
+}
+
+# serve refuses a directory others can write to: they could plant or
+# replace the images it receives
+t_serve-dir-writable() {
+	need "$CKPT"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	mkdir -m 0770 "$D/srv"
+	expect_exit 66 "$CKPT" serve --listen 127.0.0.1:0 -D "$D/srv" \
+		--auth "$D/key"
+	one_line_err "serve -D"
+	grep -q "directory $D/srv is writable by others (mode 770): refused" \
+		"$D/cmd.err" || fail "serve: $(cat "$D/cmd.err")"
 }
