@@ -32,7 +32,7 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian \
-	    libc6-dev
+	    libc6-dev zstd
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 
 ifeq ($(V),1)
@@ -302,11 +302,17 @@ fuzz-build: $(FUZZ_BIN) fuzz-seeds
 fuzz-targets:
 	@echo $(FUZZ_TARGETS)
 
-fuzz: fuzz-build
+# images of the workloads, for fuzz_image (root: ckpt attach dumps them)
+fuzz-real-seeds: all $(WL_BIN)
+	$(Q)rm -rf $(B)/fuzz/real-seeds
+	$(Q)bash tests/fuzz/real-seeds.sh $(B) $(B)/fuzz/real-seeds/image
+
+fuzz: fuzz-build fuzz-real-seeds
 	$(Q)for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(B)/fuzz/corpus/$$t && \
-	  $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	    $(B)/fuzz/corpus/$$t $(B)/fuzz/seeds/$$t || exit 1; done
+	  mkdir -p $(B)/fuzz/corpus/$$t $(B)/fuzz/real-seeds/$$t && \
+	  nice $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    $(B)/fuzz/corpus/$$t $(B)/fuzz/seeds/$$t \
+	    $(B)/fuzz/real-seeds/$$t || exit 1; done
 
 # ---- lint, man, bench, install --------------------------------------------
 
@@ -392,7 +398,7 @@ clean:
 	rm -rf build
 
 .PHONY: all demo depcheck check check-unit check-integration fault asan fuzz \
-	fuzz-build fuzz-seeds fuzz-targets lint \
+	fuzz-build fuzz-seeds fuzz-real-seeds fuzz-targets lint \
 	man-lint bench deps install deb clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

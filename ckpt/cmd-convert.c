@@ -48,7 +48,8 @@ static int exec_convert(int argc, char **argv)
 
 	if (argc != 3)
 		return cmd_usage(&cmd_convert_entry);
-	a.img_fd = pipeline_open_read(argv[1]);
+	a.img_fd = pipeline_open_read_confined(argv[1], NULL, 0,
+					       confine_decoder);
 	if (a.img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	if (durable_open(&out, AT_FDCWD, argv[2], 0)) {

@@ -39,7 +39,8 @@ static int exec_inspect(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cmd_usage(&cmd_inspect_entry);
-	fd = pipeline_open_read_with(argv[optind], so.params, so.nr_params);
+	fd = pipeline_open_read_confined(argv[optind], so.params,
+					 so.nr_params, confine_decoder);
 	if (fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	/* the image is open and decoded: what follows only parses it */

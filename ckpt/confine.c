@@ -9,9 +9,11 @@
  * core), so what a subverted parser could still do is read, print, and
  * write the one output file. Files are still opened read-only, by path:
  * the backtraces of inspect and the file mappings of convert read the
- * executables and libraries the image names. Not confined yet: the
- * stages that decode a compressed or encrypted image (libzstd,
- * libsodium), which pipeline_open_read() runs whole before it returns.
+ * executables and libraries the image names. The stages that decode a
+ * compressed or encrypted image (libzstd, libsodium, a plugin's filter)
+ * run under the same filter: pipeline_open_read_confined() runs them in
+ * a child that confine_decoder() confines first, whose only output is
+ * the memfd that the decoded image goes to.
  *
  * A call off the list fails with EPERM rather than killing the process
  * (serve-seccomp.c kills): a parser has nothing left to gain from going
@@ -113,7 +115,7 @@ static int allow_some(scmp_filter_ctx ctx)
 	       allow_arg(ctx, "tgkill", SCMP_A0(SCMP_CMP_EQ, self));
 }
 
-int confine_parser(int out_fd)
+static int install(int out_fd)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	size_t i;
@@ -133,9 +135,22 @@ int confine_parser(int out_fd)
 		pr_err("can't load the seccomp filter: %s", strerror(-rc));
 out:
 	seccomp_release(ctx);
-	if (rc < 0)
+	return rc < 0 ? -1 : 0;
+}
+
+int confine_parser(int out_fd)
+{
+	if (install(out_fd))
 		return -1;
 	fault_point("confined");
+	return 0;
+}
+
+int confine_decoder(int out_fd)
+{
+	if (install(out_fd))
+		return -1;
+	fault_point("decoding");
 	return 0;
 }
 

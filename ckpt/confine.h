@@ -14,6 +14,9 @@
  * EPERM. Returns 0, or -1 with one pr_err line (nothing installed).
  */
 int confine_parser(int out_fd) __must_check;
+/* The same for the child that decodes an image into out_fd (the
+ * confine callback of pipeline_open_read_confined). */
+int confine_decoder(int out_fd) __must_check;
 
 /*
  * Run fn(arg) in a child confined as above, which dies with us: so that

@@ -1,16 +1,34 @@
 /*
- * dump-guard: guard regions (MADV_GUARD_INSTALL, Linux 6.13), page
- * table markers that make an access fault with SIGSEGV though the VMA
- * allows it. The PAGEMAP_SCAN ioctl of /proc/PID/pagemap (Linux 6.7)
- * lists them with PAGE_IS_GUARD (Linux 6.15); pagemap shows each such
- * page with bit 58 set (and as swapped), and its memory is never read.
- * A kernel without PAGE_IS_GUARD refuses the scan (EINVAL): it has no
- * guard pages to show, or shows them as swapped, and reading one fails
- * the dump.
+ * The dump's guardian: TCP connections that a killed ckpt would leave in
+ * repair mode are let out of it by a small process of its own.
+ *
+ * dump-inet-queues.c puts every TCP connection of the tree in repair mode
+ * (TCP_REPAIR) while their queues are read: a connection left so is dead
+ * to its program, which reads EPERM and whose data no longer goes out.
+ * A ckpt killed outright (SIGKILL, the OOM killer) runs no cleanup, so
+ * before the first connection enters repair mode ckpt forks a guardian
+ * (an intermediate process forks it and exits: it is no child that the
+ * tree or ckpt's waits see) and hands it a duplicate of every connection
+ * through a socket pair (SCM_RIGHTS), with whether the connection had
+ * SO_REUSEADDR (leaving repair mode clears it). ckpt says "done" once
+ * every connection is out of repair mode again; end of file without
+ * "done" means ckpt died (or could not get one out): the guardian takes
+ * each out of repair mode itself (without the window probe, as ckpt
+ * does), sets SO_REUSEADDR back, and exits. Messages in flight hold their
+ * descriptors: those sent before ckpt died still arrive.
+ *
+ * What remains: the kernel lets the tree run the moment ckpt is gone,
+ * and the guardian runs a moment later; a call on a connection in that
+ * moment sees repair mode (a recv(2) fails with EPERM).
  */
-#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,90 +36,204 @@
 
 #include "ckpt/dump-priv.h"
 
-#define PAGE_IS_GUARD	(1ULL << 8)
-#define SCAN_VEC	64
+enum { GUARD_CONN = 1, GUARD_DONE = 2 };
 
-struct page_region {
-	uint64_t start, end, categories;
+struct guard_msg {
+	uint32_t kind;
+	uint32_t reuseaddr;	/* GUARD_CONN: SO_REUSEADDR to set back */
 };
 
-struct pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask;
-	uint64_t return_mask;
+struct held {
+	int fd, reuseaddr;
 };
 
-#define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
-
-static int add_guard(struct img_vma *v, const struct page_region *r,
-		     uint32_t *cap)
+static void release(const struct held *h, size_t n)
 {
-	struct img_range *g;
+	int off = TCP_REPAIR_OFF_NO_WP, one = 1;
+	size_t i;
 
-	if (v->nr_guards && v->guards[v->nr_guards - 1].end == r->start) {
-		v->guards[v->nr_guards - 1].end = r->end;
-		return 0;
+	for (i = 0; i < n; i++) {
+		setsockopt(h[i].fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
+		if (h[i].reuseaddr)
+			setsockopt(h[i].fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				   sizeof(one));
 	}
-	if (v->nr_guards == *cap) {
-		g = realloc(v->guards, (*cap * 2 + 4) * sizeof(*g));
-		if (!g)
+}
+
+/* One message: its kind, and in *fd the descriptor it carries or -1. */
+static int receive(int sk, struct guard_msg *m, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sk, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(*m))
+		return -1;	/* end of file: ckpt is gone */
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+static void __attribute__((noreturn)) guardian(int sk)
+{
+	struct held *h = NULL, *nh;
+	struct guard_msg m;
+	size_t n = 0;
+	int fd;
+
+	/* a signal that kills the terminal's job must leave us to clean up */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	while (!receive(sk, &m, &fd)) {
+		if (m.kind == GUARD_DONE)
+			_exit(0);
+		if (m.kind != GUARD_CONN || fd < 0)
+			continue;
+		nh = realloc(h, (n + 1) * sizeof(*h));
+		if (!nh) {
+			close(fd);
+			continue;
+		}
+		h = nh;
+		h[n].fd = fd;
+		h[n++].reuseaddr = m.reuseaddr;
+	}
+	release(h, n);
+	_exit(0);
+}
+
+/* The guardian, forked through an intermediate process that exits, with
+ * nothing of ckpt's but stderr and its end of the pair (at fd 3). */
+static int fork_guardian(int sk)
+{
+	pid_t mid;
+	int st;
+
+	fflush(NULL);
+	mid = fork();
+	if (mid < 0)
+		return -1;
+	if (!mid) {
+		if (fork())
+			_exit(0);
+		if (dup2(sk, 3) < 0)
+			_exit(1);
+		close_range(4, ~0u, 0);
+		fcntl(3, F_SETFD, FD_CLOEXEC);
+		st = open("/dev/null", O_RDWR);
+		if (st >= 0 && (dup2(st, 0) < 0 || dup2(st, 1) < 0))
+			_exit(1);
+		if (st > 3)
+			close(st);
+		guardian(3);
+	}
+	while (waitpid(mid, &st, 0) < 0)
+		if (errno != EINTR)
 			return -1;
-		v->guards = g;
-		*cap = *cap * 2 + 4;
-	}
-	v->guards[v->nr_guards].start = r->start;
-	v->guards[v->nr_guards++].end = r->end;
-	return 0;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
 }
 
-/* The guard regions of v into v->guards; 1 when the kernel can't tell. */
-static int scan_vma(int pm_fd, struct img_vma *v)
+static int send_conn(int sk, int fd, int reuseaddr)
 {
-	struct page_region r[SCAN_VEC];
-	struct pm_scan_arg a;
-	uint64_t at = v->start;
-	uint32_t cap = 0;
-	long n, i;
+	struct guard_msg m = { GUARD_CONN, reuseaddr ? 1 : 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
-	while (at < v->end) {
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.start = at;
-		a.end = v->end;
-		a.vec = (uint64_t)(uintptr_t)r;
-		a.vec_len = SCAN_VEC;
-		a.category_anyof_mask = PAGE_IS_GUARD;
-		a.return_mask = PAGE_IS_GUARD;
-		n = ioctl(pm_fd, PAGEMAP_SCAN, &a);
-		if (n < 0)
-			return errno == EINVAL || errno == ENOTTY ? 1 : -1;
-		for (i = 0; i < n; i++)
-			if (add_guard(v, &r[i], &cap))
-				return -1;
-		if (a.walk_end <= at)
-			break;
-		at = a.walk_end;
-	}
-	return 0;
+	memset(cbuf, 0, sizeof(cbuf));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sk, &mh, MSG_NOSIGNAL) == sizeof(m) ? 0 : -1;
 }
 
-int dump_collect_guards(struct dump_ctx *c)
+/* Hand every TCP connection of the tree to the guardian. */
+static int send_conns(const struct dump_tree *t, int sk)
 {
-	char path[64];
 	uint32_t i;
-	int fd, r = 0;
+	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		dump_perror(c, "can't open the pagemap of %d", c->pid);
+	for (i = 0; !ret && i < t->nr_files; i++) {
+		const struct dump_file *df = &t->files[i];
+
+		if (!img_tcp_connection(&df->f))
+			continue;
+		fd = dump_grab_fd(df);
+		ret = fd < 0 || send_conn(sk, fd, df->f.inet.opt_mask &
+					  (1u << IMG_SO_REUSEADDR)) ? -1 : 0;
+		if (fd >= 0)
+			close(fd);
+		if (ret)
+			pr_perror("can't hand socket:[%llu] (fd %d of %d) to the dump's guardian",
+				  (unsigned long long)df->f.ino, df->fd,
+				  df->pid);
+	}
+	return ret;
+}
+
+static int has_conns(const struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (img_tcp_connection(&t->files[i].f))
+			return 1;
+	return 0;
+}
+
+int dump_guard_start(const struct dump_tree *t, int *guard)
+{
+	int sv[2];
+
+	*guard = -1;
+	if (!has_conns(t))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		pr_perror("can't make the dump's guardian");
 		return -1;
 	}
-	for (i = 0; i < c->proc.nr_vmas && !r; i++)
-		if (!(c->proc.vmas[i].flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)))
-			r = scan_vma(fd, &c->proc.vmas[i]);
-	close(fd);
-	if (r < 0)
-		dump_perror(c, "can't scan the pagemap of %d", c->pid);
-	return r < 0 ? -1 : 0;
+	if (fork_guardian(sv[1])) {
+		pr_perror("can't fork the dump's guardian");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	if (send_conns(t, sv[0])) {
+		close(sv[0]);	/* it lets out what it got: none is in */
+		return -1;
+	}
+	*guard = sv[0];
+	return 0;
+}
+
+void dump_guard_end(int guard, int done)
+{
+	struct guard_msg m = { GUARD_DONE, 0 };
+
+	if (guard < 0)
+		return;
+	if (done && send(guard, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m))
+		pr_warn("can't tell the dump's guardian that it is done");
+	close(guard);
 }

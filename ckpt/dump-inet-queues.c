@@ -9,8 +9,9 @@
  * connection of the tree enters repair mode before the first is read, so
  * that none sends to a peer already read, and all leave it after the
  * last, without the window probe that would wake the peer (a ckpt killed
- * meanwhile leaves them in repair mode: a window of the reads' length,
- * noted in issue 10); leaving it clears SO_REUSEADDR, which is set back.
+ * meanwhile would leave them in repair mode: the dump's guardian,
+ * dump-guard.c, takes them out then); leaving it clears SO_REUSEADDR,
+ * which is set back.
  * The kernel goes on meanwhile (an acknowledgement may still come for
  * data that the frozen peer received): the reads are repeated until two
  * agree.
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "util/fault.h"
 
 #define MAX_TRIES	16
 #define MAX_DGRAM	65536
@@ -351,10 +353,13 @@ static int read_one(struct dump_file *df)
 int dump_inet_read(struct dump_tree *t)
 {
 	uint32_t i;
-	int ret = 0;
+	int ret = 0, guard, out;
 
+	if (dump_guard_start(t, &guard))	/* dump-guard.c */
+		return -1;
 	if (dump_inet_silence(t, 1))
 		ret = -1;
+	fault_point("repair");
 	for (i = 0; !ret && i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
@@ -365,9 +370,9 @@ int dump_inet_read(struct dump_tree *t)
 			  (unsigned long long)df->f.ino, df->fd, df->pid);
 		ret = -1;
 	}
-	if (dump_inet_silence(t, 0))
-		ret = -1;
-	return ret;
+	out = !dump_inet_silence(t, 0);
+	dump_guard_end(guard, out);
+	return out ? ret : -1;
 }
 
 int dump_inet_silence(struct dump_tree *t, int on)

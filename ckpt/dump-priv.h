@@ -59,7 +59,7 @@ struct dump_ctx {
 
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
-/* dump-guard.c: the guard regions of the VMAs collected */
+/* dump-guardpages.c: the guard regions of the VMAs collected */
 int dump_collect_guards(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
 
@@ -249,6 +249,12 @@ int dump_inet_probe(struct dump_file *df, int sk) __must_check;
 void dump_inet_settle(struct dump_tree *t);
 int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
+/* dump-guard.c: a process that takes the tree's TCP connections out of
+ * repair mode if ckpt dies meanwhile. start: before the first enters it
+ * (*guard: its socket, -1 when the tree has none); end: done (1) once
+ * every one is out again, or 0 to have the guardian do it now. */
+int dump_guard_start(const struct dump_tree *t, int *guard) __must_check;
+void dump_guard_end(int guard, int done);
 /* dump-netlink.c: what the netlink socket sk of df is (sets why, or the
  * kind and fields) */
 int dump_netlink_probe(struct dump_file *df, int sk) __must_check;

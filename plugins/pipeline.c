@@ -9,11 +9,14 @@
  * next commits); abort likewise, so the sink removes what it had.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,33 +405,64 @@ static struct ckpt_stage *push(struct rchain *c,
 	return st;
 }
 
-/* Copy the decoded stream into a memfd that pread works on. */
-static int spool(struct ckpt_stage *top, const char *source)
+uint64_t stage_max_decoded(void)
 {
+	const char *env = getenv("CKPT_MAX_DECODED");
+	unsigned long long v;
+	char *end;
+	long pages = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
+
+	if (env && *env) {
+		errno = 0;
+		v = strtoull(env, &end, 10);
+		if (!errno && v && end != env) {
+			switch (*end) {
+			case 'K': v <<= 10; end++; break;
+			case 'M': v <<= 20; end++; break;
+			case 'G': v <<= 30; end++; break;
+			}
+			if (!*end)
+				return v;
+		}
+	}
+	/* the decoded image is held in memory (a memfd) */
+	return pages > 0 && ps > 0 ? (uint64_t)pages * ps : UINT64_MAX;
+}
+
+/* Copy the decoded stream into fd (a memfd that pread works on), at most
+ * stage_max_decoded() bytes: a small compressed stream may expand to
+ * more than the machine holds. */
+static int spool_to(struct ckpt_stage *top, const char *source, int fd)
+{
+	uint64_t max = stage_max_decoded(), total = 0;
 	char *buf = malloc(1 << 20);
-	int fd = memfd_create("ckpt-image", MFD_CLOEXEC);
 	ssize_t n;
 
-	if (!buf || fd < 0) {
-		pr_perror("can't hold the image of %s in memory", source);
-		goto err;
+	if (!buf) {
+		pr_err("%s: out of memory", source);
+		return -1;
 	}
-	while ((n = top->ops->read(top, buf, 1 << 20)) > 0)
+	while ((n = top->ops->read(top, buf, 1 << 20)) > 0) {
+		total += n;
+		if (total > max) {
+			pr_err("%s: the decoded image is larger than %llu bytes (CKPT_MAX_DECODED or the memory size): refused",
+			       source, (unsigned long long)max);
+			goto err;
+		}
 		if (write_full(fd, buf, n)) {
 			pr_perror("can't hold the image of %s in memory",
 				  source);
 			goto err;
 		}
+	}
 	if (n < 0) {
 		pr_err("%s: %s: %s", source, top->ops->name, top->error);
 		goto err;
 	}
 	free(buf);
-	return fd;
+	return 0;
 err:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return -1;
 }
 
@@ -521,8 +555,71 @@ int pipeline_check_key(const char *path)
 	return 0;
 }
 
+/*
+ * Detect the filters and decode into memfd in a child that confine()
+ * confined first (out_fd: memfd), so that the decoders (libzstd,
+ * libsodium, a plugin's) parse the untrusted stream under its filter
+ * too. The source is open and the head peeked already; the key files
+ * are opened read-only, which a parser's filter allows.
+ */
+static int decode_confined(struct rchain *c, struct ckpt_stage *top,
+			   const char *source, int memfd,
+			   int (*confine)(int out_fd))
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		pr_perror("can't fork the decoder of %s", source);
+		return -1;
+	}
+	if (!pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || confine(memfd) ||
+		    detect_filters(c, &top, source, c->params, c->nr_params) ||
+		    spool_to(top, source, memfd))
+			_exit(1);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			pr_perror("can't wait for the decoder of %s", source);
+			return -1;
+		}
+	if (WIFSIGNALED(status))
+		pr_err("%s: the decoder was killed by signal %d", source,
+		       WTERMSIG(status));
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static int decode(struct rchain *c, struct ckpt_stage *top,
+		  const char *source, int (*confine)(int out_fd))
+{
+	int fd = memfd_create("ckpt-image", MFD_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("can't hold the image of %s in memory", source);
+		return -1;
+	}
+	if (confine ? decode_confined(c, top, source, fd, confine) :
+	    detect_filters(c, &top, source, c->params, c->nr_params) ||
+	    spool_to(top, source, fd)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int pipeline_open_read_with(const char *source, const char *const *params,
 			    int nr_params)
+{
+	return pipeline_open_read_confined(source, params, nr_params, NULL);
+}
+
+int pipeline_open_read_confined(const char *source,
+				const char *const *params, int nr_params,
+				int (*confine)(int out_fd))
 {
 	struct rchain c;
 	const struct ckpt_stage_ops *ops;
@@ -559,8 +656,7 @@ int pipeline_open_read_with(const char *source, const char *const *params,
 		goto out;
 	top = push(&c, &replay_ops, top);
 	top->priv = &c.rp[0];
-	if (!detect_filters(&c, &top, source, params, nr_params))
-		fd = spool(top, source);
+	fd = decode(&c, top, source, confine);
 	if (fd < 0)
 		errno = EBADMSG;
 out:

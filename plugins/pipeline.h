@@ -38,6 +38,13 @@ int pipeline_open_read(const char *source) __must_check;
  * stream (the key file of "encrypt"). */
 int pipeline_open_read_with(const char *source, const char *const *params,
 			    int nr_params) __must_check;
+/* The same, decoding (when the image is compressed, encrypted or comes
+ * from a socket) in a child that confine(out_fd) confines first, out_fd
+ * being where the decoded image goes: the decoders parse the untrusted
+ * stream under the caller's filter. NULL: decode here. */
+int pipeline_open_read_confined(const char *source,
+				const char *const *params, int nr_params,
+				int (*confine)(int out_fd)) __must_check;
 /* A new encryption key file (mode 0600, never over an existing file). */
 int pipeline_keygen(const char *path) __must_check;
 /* 0 if path is a key file that --encrypt would take (readable, a key,

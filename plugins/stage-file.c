@@ -5,6 +5,7 @@
  * input when reading: a pipe cannot be taken back, so an aborted stream
  * just stops, without the trailer every reader requires).
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static void file_abort(struct ckpt_stage *s)
 static int file_open_read(struct ckpt_stage *s, const char *arg)
 {
 	struct file_priv *p = calloc(1, sizeof(*p));
+	struct stat st;
 
 	if (!p)
 		return ckpt_stage_fail(s, "out of memory");
@@ -76,6 +78,14 @@ static int file_open_read(struct ckpt_stage *s, const char *arg)
 	if (p->fd < 0)
 		return ckpt_stage_fail(s, "can't open %s: %s", arg,
 				       strerror(errno));
+	/* another user could have changed what restore would run */
+	if (fstat(p->fd, &st))
+		return ckpt_stage_fail(s, "can't stat %s: %s", arg,
+				       strerror(errno));
+	if ((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return ckpt_stage_fail(s, "image %s is writable by others (mode %03o): refused",
+				       arg, (unsigned int)(st.st_mode & 0777));
 	return 0;
 }
 

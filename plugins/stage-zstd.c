@@ -3,10 +3,15 @@
  * recognised by its magic number on the way back. Compression runs in
  * zstd's worker threads, one per core, while the dump goes on. A stream
  * that ends before its frame does is an error, never a short image.
+ * Decoding is bounded: a frame may not declare, and the pipeline does not
+ * decode, more than stage_max_decoded() bytes (a zstd bomb: a few KiB
+ * that expand to terabytes); libzstd's window is bounded by its default
+ * (ZSTD_d_windowLogMax: 128 MiB) whatever the frame asks.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_FRAMEHEADERSIZE_MAX */
 #include <zstd.h>
 
 #include "plugins/stages-priv.h"
@@ -19,6 +24,9 @@ struct zstd_priv {
 	/* reading: compressed input not consumed yet */
 	ZSTD_inBuffer in;
 	int frame_done, upstream_eof;
+	/* the frame's header, gathered for zstd_check_size() */
+	unsigned char head[ZSTD_FRAMEHEADERSIZE_MAX];
+	size_t head_len;
 };
 
 static int zstd_detect(const void *head, size_t len)
@@ -120,6 +128,29 @@ static ssize_t zstd_refill(struct ckpt_stage *s, struct zstd_priv *p)
 	return n;
 }
 
+/* The size the frame declares, once its header is in: more than a
+ * decoded image may have is refused before anything is decoded. The
+ * header may come in pieces (the pipeline replays the first bytes it
+ * peeked at alone). */
+static int zstd_check_size(struct ckpt_stage *s, struct zstd_priv *p)
+{
+	size_t n = sizeof(p->head) - p->head_len;
+	unsigned long long size;
+
+	if (n > p->in.size)
+		n = p->in.size;
+	if (!n)
+		return 0;
+	memcpy(p->head + p->head_len, p->in.src, n);
+	p->head_len += n;
+	size = ZSTD_getFrameContentSize(p->head, p->head_len);
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size == ZSTD_CONTENTSIZE_ERROR || size <= stage_max_decoded())
+		return 0;
+	return ckpt_stage_fail(s, "the zstd frame declares %llu bytes, more than a decoded image may have (%llu): refused",
+			       size, (unsigned long long)stage_max_decoded());
+}
+
 static ssize_t zstd_read(struct ckpt_stage *s, void *buf, size_t len)
 {
 	struct zstd_priv *p = s->priv;
@@ -137,7 +168,7 @@ static ssize_t zstd_read(struct ckpt_stage *s, void *buf, size_t len)
 		}
 		if (out.pos || p->in.pos < p->in.size)
 			continue;
-		if (zstd_refill(s, p) < 0)
+		if (zstd_refill(s, p) < 0 || zstd_check_size(s, p))
 			return -1;
 		if (p->upstream_eof)
 			return ckpt_stage_fail(s, "zstd stream truncated");

@@ -24,6 +24,10 @@ int replicate_open(struct ckpt_stage *s, const char *const *sinks, int n,
 const struct ckpt_stage_ops *pipeline_find_sink(const char *spec,
 						const char **arg);
 
+/* The most bytes a decoded image may have: $CKPT_MAX_DECODED (bytes, or
+ * with a K, M or G suffix), else the size of the machine's memory. */
+uint64_t stage_max_decoded(void);
+
 /* The descriptor a "file" stage reads from. */
 int stage_file_fd(struct ckpt_stage *s);
 

@@ -2,8 +2,9 @@
  * Files that no path reached at dump time (ghosts, see image.h), made
  * again by restore before any process exists: in the directory they were
  * in, opened here, and unlinked at once, so that nothing of them is left
- * under a name even if restore fails or is killed later (a kill between
- * the two calls that name and unlink one is the only way to leave it).
+ * under a name even if restore fails or is killed later (and a kill
+ * between the two calls that name and unlink one leaves the name to the
+ * guardian, guard.c, which removes it).
  * Each is made under its old name, or under a temporary one when a new
  * file has taken that name. A regular file gets its size, its data (only
  * the ranges the image holds: holes stay holes), owner, mode and times;
@@ -21,17 +22,18 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "util/fault.h"
 
 #define FILL_BUF	(1u << 20)
 
-/* The ghost's directory, opened; its last component in *base. */
-static int open_dir(const struct img_ghost *g, const char **base)
+/* The ghost's directory, opened (its path in dir); its last component in
+ * *base. */
+static int open_dir(const struct img_ghost *g, char *dir, const char **base)
 {
 	const char *slash = strrchr(g->path, '/');
-	char dir[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof(dir), "%.*s", slash == g->path ? 1 :
+	snprintf(dir, PATH_MAX, "%.*s", slash == g->path ? 1 :
 		 (int)(slash - g->path), g->path);
 	*base = slash + 1;
 	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -47,16 +49,34 @@ static void temp_name(const struct img_ghost *g, char *buf, size_t len)
 }
 
 /* The ghost made under name in dfd and opened: -1 with errno EEXIST when
- * the name is taken. */
-static int make_named(const struct img_ghost *g, int dfd, const char *name)
+ * the name is taken. The guardian knows the name from before it exists
+ * to after it is gone (guard.c), so that a restore killed meanwhile
+ * leaves nothing under it. */
+static int make_named(struct restore_run *run, const struct img_ghost *g,
+		      int dfd, const char *dir, const char *name)
 {
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, saved;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir,
+		 dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+	restore_guard_name(run, path, S_ISDIR(g->mode));
 	if (S_ISREG(g->mode))
-		return openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			      0600);
-	if (mkdirat(dfd, name, 0700))
-		return -1;
-	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		      O_CLOEXEC);
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0600);
+	else if (mkdirat(dfd, name, 0700))
+		fd = -1;
+	else
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+	if (fd >= 0 && !fstat(fd, &st))
+		restore_guard_ino(run, st.st_ino);
+	saved = errno;
+	if (fd < 0)
+		restore_guard_gone(run);	/* taken, or not made */
+	errno = saved;
+	return fd;
 }
 
 /*
@@ -64,26 +84,29 @@ static int make_named(const struct img_ghost *g, int dfd, const char *name)
  * as it did: the open file keeps the name it had when unlinked), or a
  * temporary one; unlinked at once. A deleted directory is empty.
  */
-static int make_at(const struct img_ghost *g, int dfd, const char *base)
+static int make_at(struct restore_run *run, const struct img_ghost *g,
+		   int dfd, const char *dir, const char *base)
 {
 	const char *name = base;
 	char tmp[64];
 	int fd;
 
-	fd = make_named(g, dfd, name);
+	fd = make_named(run, g, dfd, dir, name);
 	if (fd < 0 && errno == EEXIST) {
 		temp_name(g, tmp, sizeof(tmp));
 		name = tmp;
-		fd = make_named(g, dfd, name);
+		fd = make_named(run, g, dfd, dir, name);
 	}
 	if (fd < 0)
 		return -1;
+	fault_point("ghost-named");
 	if (unlinkat(dfd, name, S_ISDIR(g->mode) ? AT_REMOVEDIR : 0)) {
 		pr_perror("can't unlink ghost %u from %s", g->id, g->path);
 		close(fd);
 		errno = EEXIST;		/* said */
 		return -1;
 	}
+	restore_guard_gone(run);
 	return fd;
 }
 
@@ -148,13 +171,14 @@ static int make_one(struct restore_run *run, const struct img_ghost_object *o,
 		    uint8_t *buf)
 {
 	const struct img_ghost *g = &o->g;
+	char dir[PATH_MAX];
 	const char *base;
 	int dfd, fd;
 
-	dfd = open_dir(g, &base);
+	dfd = open_dir(g, dir, &base);
 	if (dfd < 0)
 		return -1;
-	fd = make_at(g, dfd, base);
+	fd = make_at(run, g, dfd, dir, base);
 	close(dfd);
 	if (fd < 0) {
 		if (errno != EEXIST)

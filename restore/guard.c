@@ -12,15 +12,20 @@
  * it the PIDs of the tree just before letting the first one go, and "done"
  * once the last one runs (or once a failed restore has cleaned up after
  * itself). End of file without "done" means restore died: the guardian
- * kills every PID it was told, and removes every System V segment that
+ * kills every PID it was told, removes every System V segment that
  * restore created (its creator PID is restore's and it was made after
- * restore started), then exits.
+ * restore started), and the name of a ghost file (ghost.c) that restore
+ * was making, then exits. restore tells a ghost's name before it makes
+ * it, its inode once made, and that it is gone once unlinked: a ghost
+ * lives under its name only for the moment between open and unlink.
  */
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +36,17 @@
 #include "restore/restore.h"
 
 #define GUARD_DONE	(-1)	/* the message that ends the guard */
+#define GUARD_NAME	(-2)	/* a ghost's name: length, path, is a dir */
+#define GUARD_INO	(-3)	/* the inode made under the last name */
+#define GUARD_GONE	(-4)	/* the last name is unlinked (or unmade) */
 #define GUARD_TRIES	16	/* guardians whose PID the image needs */
+
+/* A name that restore is making a ghost under (ghost.c). */
+struct guard_name {
+	char *path;
+	uint32_t dir;
+	uint64_t ino;		/* 0 until told */
+};
 
 /* Remove the segments restore (pid) made at or after `since'. */
 static void remove_segments(pid_t restorer, time_t since)
@@ -60,9 +75,51 @@ static void remove_segments(pid_t restorer, time_t since)
 	fclose(f);
 }
 
+/*
+ * A name still told is removed if what it names is what restore made
+ * there: the inode it was told, or, when restore died before it could
+ * say which, an entry of the kind it was making, made by us since it
+ * started (the name was free when it began: O_EXCL, mkdir).
+ */
+static void remove_name(const struct guard_name *g, time_t since)
+{
+	struct stat st;
+
+	if (!g->path || lstat(g->path, &st) ||
+	    !S_ISDIR(st.st_mode) != !g->dir)
+		return;
+	if (g->ino ? st.st_ino != g->ino :
+	    st.st_ctime < since || st.st_uid != geteuid())
+		return;
+	if (g->dir)
+		rmdir(g->path);
+	else
+		unlink(g->path);
+}
+
+/* The rest of a GUARD_NAME or GUARD_INO message into g; -1 when restore
+ * died in the middle of one. */
+static int read_name(int fd, pid_t kind, struct guard_name *g)
+{
+	uint32_t len;
+
+	if (kind == GUARD_INO)
+		return read_full(fd, &g->ino, sizeof(g->ino));
+	free(g->path);
+	memset(g, 0, sizeof(*g));
+	if (read_full(fd, &len, sizeof(len)) || !len || len >= PATH_MAX)
+		return -1;
+	g->path = calloc(1, len + 1);
+	if (!g->path || read_full(fd, g->path, len) ||
+	    read_full(fd, &g->dir, sizeof(g->dir)))
+		return -1;
+	return 0;
+}
+
 static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
 					       time_t since)
 {
+	struct guard_name g = { 0 };
 	pid_t *pids = NULL, pid, *n;
 	size_t nr = 0;
 	ssize_t r;
@@ -81,6 +138,16 @@ static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
 			break;		/* restore is gone */
 		if (pid == GUARD_DONE)
 			_exit(0);
+		if (pid == GUARD_GONE) {
+			free(g.path);
+			memset(&g, 0, sizeof(g));
+			continue;
+		}
+		if (pid == GUARD_NAME || pid == GUARD_INO) {
+			if (read_name(fd, pid, &g))
+				break;
+			continue;
+		}
 		n = realloc(pids, (nr + 1) * sizeof(*pids));
 		if (!n)
 			continue;	/* EXITKILL still covers most */
@@ -90,6 +157,7 @@ static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
 	while (nr--)
 		kill(pids[nr], SIGKILL);
 	remove_segments(restorer, since);
+	remove_name(&g, since);
 	_exit(0);
 }
 
@@ -181,6 +249,38 @@ int restore_guard_start(struct restore_run *run)
 	}
 	run->guard = pid;
 	return 0;
+}
+
+static void tell_bytes(struct restore_run *run, const void *buf, size_t len)
+{
+	if (run->guard_fd >= 0 && write_full(run->guard_fd, buf, len))
+		pr_warn("can't tell the guardian about a ghost");
+}
+
+void restore_guard_name(struct restore_run *run, const char *path, int dir)
+{
+	uint32_t len = strlen(path), d = dir ? 1 : 0;
+	pid_t kind = GUARD_NAME;
+
+	if (!len || len >= PATH_MAX)
+		return;
+	tell_bytes(run, &kind, sizeof(kind));
+	tell_bytes(run, &len, sizeof(len));
+	tell_bytes(run, path, len);
+	tell_bytes(run, &d, sizeof(d));
+}
+
+void restore_guard_ino(struct restore_run *run, uint64_t ino)
+{
+	pid_t kind = GUARD_INO;
+
+	tell_bytes(run, &kind, sizeof(kind));
+	tell_bytes(run, &ino, sizeof(ino));
+}
+
+void restore_guard_gone(struct restore_run *run)
+{
+	tell(run, GUARD_GONE);
 }
 
 void restore_guard_tree(struct restore_run *run)

@@ -112,6 +112,11 @@ struct restore_proc {
  * restore has cleaned up itself (then it exits without acting) */
 int restore_guard_start(struct restore_run *run) __must_check;
 void restore_guard_tree(struct restore_run *run);
+/* a ghost about to be made under path (a directory if dir), the inode
+ * made there, and the name unlinked again (or never made) */
+void restore_guard_name(struct restore_run *run, const char *path, int dir);
+void restore_guard_ino(struct restore_run *run, uint64_t ino);
+void restore_guard_gone(struct restore_run *run);
 void restore_guard_done(struct restore_run *run);
 /* privs.c: no capability left in any set of restore (the bounding set
  * too when it holds CAP_SETPCAP), once the last process is let go */

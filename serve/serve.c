@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <errno.h>
@@ -311,6 +312,7 @@ static enum serve_result serve_setup(struct server *sv,
 				     const struct serve_opts *o)
 {
 	char host[256], port[32], err[256];
+	struct stat st;
 
 	sv->max_kids = o->max_clients ? o->max_clients : SERVE_MAX_CLIENTS;
 	sv->timeout = o->client_timeout ? o->client_timeout :
@@ -332,6 +334,12 @@ static enum serve_result serve_setup(struct server *sv,
 	sv->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sv->dirfd < 0) {
 		pr_perror("can't open directory %s", o->dir);
+		return SERVE_EDIR;
+	}
+	/* others could replace or plant the images that restore runs */
+	if (fstat(sv->dirfd, &st) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		pr_err("directory %s is writable by others (mode %03o): refused",
+		       o->dir, (unsigned int)(st.st_mode & 0777));
 		return SERVE_EDIR;
 	}
 	serve_sweep(sv->dirfd, o->dir);

@@ -4,8 +4,10 @@
 #   bash tests/fault/kill-ckpt.sh [--runs N] [--points] [TARGET...]
 #
 # TARGETs: victim, victim-static (4 threads, 64 MiB, tests/workloads/
-# victim.c) and tree (tests/workloads/tree.c, dumped with --tree); default
-# all three. For each target, N times (default 100), `ckpt attach` (every
+# victim.c), tree (tests/workloads/tree.c, dumped with --tree) and
+# tcppair (a TCP connection over loopback carrying data both ways all the
+# time, tests/workloads/tcppair.c: it must still carry them afterwards,
+# whatever moment of its repair mode ckpt died in); default all four. For each target, N times (default 100), `ckpt attach` (every
 # other run with --kill) is killed with SIGKILL after a random delay spread
 # over the length of a whole dump (measured first, in the same run). Then:
 #  - no process of the target is left stopped or traced;
@@ -28,7 +30,9 @@
 POINTS=(call-start:1 call-exit:1 mapped prepared call-regs:2 call-start:2
 	call-entry:3 call-exit:4 call-regs:9 call-exit:12 unmapped memory:3
 	commit committed killing)
-DEFAULT=(victim victim-static tree)
+# and for a target with TCP connections: all of them in repair mode
+POINTS_tcppair=(repair)
+DEFAULT=(victim victim-static tree tcppair)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 gone() {
@@ -216,8 +220,8 @@ campaign() {	# campaign TARGET: random delays
 }
 
 points() {	# points TARGET: each fault point, without and with --kill
-	local t=$1 p k ok=0 n=0
-	for p in "${POINTS[@]}"; do
+	local t=$1 p k ok=0 n=0 own="POINTS_$1[@]"
+	for p in "${POINTS[@]}" ${!own+"${!own}"}; do
 		for k in 0 1; do
 			# the kill itself happens with --kill only
 			[[ $p == killing && $k == 0 ]] && continue

@@ -4,9 +4,10 @@
 #
 #   bash tests/fault/kill-restore.sh [--runs N] [--points] [TARGET...]
 #
-# TARGETs: victim (4 threads, 64 MiB), tree (three processes) and shm (a
+# TARGETs: victim (4 threads, 64 MiB), tree (three processes), shm (a
 # parent and a child sharing System V segments, anonymous and memfd
-# memory); default all three. Each is dumped once with --kill; then, N
+# memory) and ghost (deleted files and a deleted cwd, which restore makes
+# under a name and unlinks at once); default all four. Each is dumped once with --kill; then, N
 # times (default 100), `restore --detach` of that image is killed with
 # SIGKILL after a random delay spread over the length of a whole restore
 # (measured first, in the same run), or with --points at each named fault
@@ -14,7 +15,9 @@
 #  - either no process of the image is left (gone, or a zombie) and no
 #    System V segment has the image's key, or restore got to the end and
 #    every process runs, passes its own checks and ends cleanly;
-#  - never some processes of the tree running without the others.
+#  - never some processes of the tree running without the others;
+#  - no name left in the target's directory that was not there before
+#    (a ghost's, made by restore: its guardian removes it).
 # Everything runs under tests/workloads/reaper (a child subreaper): PID 1
 # of the test machines never reaps orphans.
 #
@@ -24,7 +27,10 @@
 # Environment: B (build directory, default build).
 
 POINTS=(restore-made restore-created restore-rebuilt restore-let-go)
-DEFAULT=(victim tree shm)
+# and for the ghost files: under their old name (g1), a temporary one (g2,
+# whose name is taken) and a directory (the cwd), before the unlink
+POINTS_ghost=(ghost-named:1 ghost-named:2 ghost-named:5)
+DEFAULT=(victim tree shm ghost)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IMG_PIDS=
 
@@ -59,7 +65,17 @@ make_image() {
 	wait
 	# the keyed segment --kill leaves behind would be taken over
 	[[ -s $D/shm.key ]] && ipcrm -M "$(<"$D/shm.key")" 2>/dev/null
+	names >"$D.names"
 	return 0
+}
+
+# the names in D but those of the runs themselves
+names() {
+	ls -A "$D" | grep -v -x -E 'rpid|restore\.(log|out)|stop|restored|img'
+}
+
+no_new_name() {
+	names | cmp -s - "$D.names"
 }
 
 no_key() {	# is no segment with the image's key left (the guardian acts)?
@@ -132,6 +148,10 @@ one_run() {
 		WHY="System V segment with the image's key left behind"
 		cleanup_run
 		return 1
+	elif ! wait_for 100 no_new_name; then
+		WHY="left in D: $(names | comm -13 "$D.names" - | head -n 3)"
+		cleanup_run
+		return 1
 	fi
 	cleanup_run
 	return 0
@@ -166,7 +186,8 @@ for t in "${TARGETS[@]}"; do
 	ok=0
 	n=0
 	if ((USE_POINTS)); then
-		for p in "${POINTS[@]}"; do
+		own="POINTS_$t[@]"
+		for p in "${POINTS[@]}" ${!own+"${!own}"}; do
 			n=$((n + 1))
 			one_run "$p"
 			record "$t at $p" $? && ok=$((ok + 1))
@@ -183,7 +204,7 @@ for t in "${TARGETS[@]}"; do
 		done
 	fi
 	echo "$t: $ok of $n killed restores left all or nothing"
-	((ok == n)) && rm -rf "$D" || echo "kept $D"
+	((ok == n)) && rm -rf "$D" "$D.names" || echo "kept $D"
 done
 echo "$PASSED passed, $FAILED failed"
 ((FAILED == 0))

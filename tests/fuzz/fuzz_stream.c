@@ -6,6 +6,7 @@
  * with the key of tests/fuzz/fuzz.c (the seeds are encrypted under it).
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,7 +33,8 @@ static int setup(void)
 	snprintf(param, sizeof(param), "encrypt=/tmp/ckpt-fuzz-key.%d",
 		 getpid());
 	fd = memfd_create("fuzz-stream", MFD_CLOEXEC);
-	if (fd < 0 || fuzz_write_key(param + 8))
+	/* a memfd is made 0777: an image others may write is refused */
+	if (fd < 0 || fchmod(fd, 0600) || fuzz_write_key(param + 8))
 		abort();
 	atexit(remove_key);
 	snprintf(source, sizeof(source), "file:/proc/self/fd/%d", fd);

@@ -1,8 +1,11 @@
 /*
  * mkseed: writes the fuzzer's seed images into the directory given, with
- * the real writer: a minimal image and one with every record type. Seeds
+ * the real writer: a minimal image, one with every record type, and one
+ * per family of records added since (shared memory, file table, ghosts,
+ * sockets and ptys); make fuzz adds real images (real-seeds.sh). Seeds
  * are generated at build time so that no binary file lives in git.
  */
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +212,124 @@ static int files_fill(struct img_writer *w)
 	return proc(w, 6, 1) || thread(w, 6) || img_write_zombie(w, &z);
 }
 
+/* An established TCP pair over loopback with bytes in both queues. */
+static void tcp_end(struct img_file *f, uint32_t id, uint32_t port,
+		    uint32_t peer, uint32_t snd, uint32_t rcv)
+{
+	static const uint8_t lo[4] = { 127, 0, 0, 1 };
+
+	f->id = id;
+	f->kind = IMG_FILE_TCP;
+	f->flags = O_RDWR;
+	f->ino = 50 + id;
+	f->inet.family = AF_INET;
+	f->inet.state = IMG_INET_ESTABLISHED;
+	memcpy(f->inet.addr, lo, 4);
+	memcpy(f->inet.peer_addr, lo, 4);
+	f->inet.port = port;
+	f->inet.peer_port = peer;
+	f->inet.opt_mask = 1u << IMG_SO_RCVBUF | 1u << IMG_SO_SNDBUF |
+			   1u << IMG_TCP_NODELAY;
+	f->inet.opt[IMG_SO_RCVBUF] = 131072;
+	f->inet.opt[IMG_SO_SNDBUF] = 16384;
+	f->inet.opt[IMG_TCP_NODELAY] = 1;
+	f->inet.tcp = (struct img_tcp){
+		.snd_seq = snd, .rcv_seq = rcv, .sendq_len = 3,
+		.unsent_len = 1, .recvq_len = 2,
+		.opts = IMG_TCP_SACK | IMG_TCP_TSTAMP | IMG_TCP_WSCALE,
+		.snd_wscale = 7, .rcv_wscale = 7, .mss = 65483,
+		.timestamp = 12345, .snd_wl1 = rcv + 2, .snd_wnd = 65535,
+		.max_window = 65535, .rcv_wnd = 65535, .rcv_wup = rcv + 2,
+	};
+}
+
+static int tcp_chunks(struct img_writer *w, uint32_t id)
+{
+	struct img_chunk r = { .len = 2, .data = (uint8_t *)"rq" };
+	struct img_chunk q = { .flags = IMG_CHUNK_SENDQ, .len = 3,
+			       .data = (uint8_t *)"sq!" };
+
+	return img_write_file_chunk(w, id, &r) ||
+	       img_write_file_chunk(w, id, &q);
+}
+
+/* The sockets and ptys: a TCP pair, a UDP socket with a datagram and its
+ * sender, a netlink socket, a pty master and its slave; a process with
+ * a POSIX timer, a stop, a seccomp filter and a locked mapping. */
+static int net(struct img_writer *w)
+{
+	static const uint8_t from[6] = { 127, 0, 0, 1, 0x13, 0x88 };
+	static uint64_t bpf[] = { 0x6 | (0x7fff0000ull << 32) };
+	struct img_seccomp_filter flt = { .len = 1, .insns = bpf };
+	struct img_timer tm = { .id = 0, .clockid = 1, .signo = 14,
+				.value_ns = 5000000, .interval_ns = 1000000 };
+	struct img_file f[6];
+	struct img_chunk ca = { .flags = IMG_CHUNK_ADDR, .len = 6,
+				.data = (uint8_t *)from };
+	struct img_chunk cd = { .flags = IMG_CHUNK_EOR, .len = 4,
+				.data = (uint8_t *)"dgrm" };
+	struct img_proc p = { .pid = 5, .ppid = 1, .pgid = 5, .sid = 5,
+			      .nr_threads = 1, .comm = "net", .exe = "/bin/sh",
+			      .cwd = "/", .ks = { .stop_sig = 19,
+						  .wait = IMG_WAIT_STOPPED,
+						  .loginuid = ~0u,
+						  .nr_timers = 1,
+						  .timers = &tm,
+						  .exit_signal = 17 } };
+	uint64_t regs[4] = { 1, 2, 3, 4 };
+	struct img_thread t = {
+		.tid = 5, .regs_isa = IMG_ISA_X86_64, .nr_regs = 4,
+		.regs = regs, .seccomp = { .mode = IMG_SECCOMP_FILTER,
+					   .nr_filters = 1, .filters = &flt },
+	};
+	struct img_vma v = { .start = 0x1000, .end = 0x3000, .prot = 3,
+			     .flags = IMG_VMA_ANON | IMG_VMA_LOCKED };
+	struct img_vma v2 = { .start = 0x4000, .end = 0x5000, .prot = 3,
+			      .flags = IMG_VMA_ANON | IMG_VMA_LOCKED |
+				       IMG_VMA_LOCKONFAULT };
+	struct img_fd fd = { .type = IMG_FD_FILE };
+	uint32_t i;
+
+	memset(f, 0, sizeof(f));
+	/* each has received one of the two bytes the other sent */
+	tcp_end(&f[0], 1, 5000, 5001, 1000, 3000);
+	tcp_end(&f[1], 2, 5001, 5000, 3001, 999);
+	f[2] = (struct img_file){ .id = 3, .kind = IMG_FILE_UDP,
+		.flags = O_RDWR, .ino = 60, .inet = { .family = AF_INET,
+		.state = IMG_INET_UNCONNECTED, .port = 5002 } };
+	f[3] = (struct img_file){ .id = 4, .kind = IMG_FILE_NETLINK,
+		.flags = O_RDWR, .ino = 61, .nl = { .protocol = 0,
+		.type = 3, .portid = 5, .groups = { 1 }, .opts = 1u << 3 } };
+	f[4] = (struct img_file){ .id = 5, .kind = IMG_FILE_PTY_MASTER,
+		.flags = O_RDWR, .ino = 62, .tty = { .index = 3,
+		.flags = IMG_TTY_PACKET, .cflag = 0277, .lflag = 0105073,
+		.ispeed = 15, .ospeed = 15, .rows = 24, .cols = 80,
+		.sid = 5, .pgrp = 5 } };
+	f[5] = (struct img_file){ .id = 6, .kind = IMG_FILE_PTY_SLAVE,
+		.flags = O_RDWR, .ino = 63, .tty = { .index = 3 } };
+	if (header(w))
+		return -1;
+	for (i = 0; i < 6; i++) {
+		if (img_write_file(w, &f[i]))
+			return -1;
+		if (i < 2 && tcp_chunks(w, f[i].id))
+			return -1;
+		if (i == 2 && (img_write_file_chunk(w, 3, &ca) ||
+			       img_write_file_chunk(w, 3, &cd)))
+			return -1;
+	}
+	if (img_write_proc(w, &p) || img_write_thread(w, &t) ||
+	    img_write_vma(w, &v) || pages(w, 0x1000) || img_write_vma(w, &v2))
+		return -1;
+	for (i = 0; i < 6; i++) {
+		fd.fd = i + 3;
+		fd.file = i + 1;
+		if (img_write_fd(w, &fd))
+			return -1;
+	}
+	return 0;
+}
+
 static int seed(const char *dir, const char *name,
 		int (*fill)(struct img_writer *))
 {
@@ -237,7 +358,8 @@ int main(int argc, char **argv)
 	    seed(argv[1], "rich.ckpt", rich) ||
 	    seed(argv[1], "shared.ckpt", shared) ||
 	    seed(argv[1], "files.ckpt", files_fill) ||
-	    seed(argv[1], "ghosts.ckpt", ghosts))
+	    seed(argv[1], "ghosts.ckpt", ghosts) ||
+	    seed(argv[1], "net.ckpt", net))
 		return 1;
 	return 0;
 }

@@ -9,7 +9,7 @@ CKPT_ONLY+="kill-ckpt kill-restore "
 
 t_kill-ckpt() {
 	local t
-	for t in victim victim-static tree reaper; do
+	for t in victim victim-static tree tcppair reaper; do
 		need "$WLB/$t"
 	done
 	need "$CKPT"
@@ -24,7 +24,7 @@ t_kill-ckpt() {
 
 t_kill-restore() {
 	local t
-	for t in victim tree shm reaper; do
+	for t in victim tree shm ghost reaper; do
 		need "$WLB/$t"
 	done
 	need "$CKPT" "$RESTORE"

@@ -4,10 +4,12 @@
 
 ALL_TESTS+=(restore-caps confine-inspect confine-convert created-0600
 	    key-group-readable key-world-readable key-group-writable
-	    key-world-writable)
+	    key-world-writable image-group-writable image-world-writable
+	    serve-dir-writable confine-decode zstd-bomb zstd-bomb-declared)
 CKPT_ONLY+="restore-caps confine-inspect confine-convert created-0600 "
 CKPT_ONLY+="key-group-readable key-world-readable key-group-writable "
-CKPT_ONLY+="key-world-writable "
+CKPT_ONLY+="key-world-writable image-group-writable image-world-writable "
+CKPT_ONLY+="serve-dir-writable confine-decode zstd-bomb zstd-bomb-declared "
 
 # cap_sets PID: its five capability sets, "Inh Prm Eff Bnd Amb" in hex
 cap_sets() {
@@ -40,14 +42,15 @@ t_restore-caps() {
 	wl_test "$WLB/counter"
 }
 
-# confined_run self|child CMD...: CMD with CKPT_FAULT=confined:stop, so
-# that the process that installs the filter (CMD's own, or its child)
-# stops right after (util/fault.h); there it must show seccomp mode 2 in
-# /proc/PID/status; then it goes on (SIGCONT) and CMD must exit 0.
+# confined_run self|child CMD...: CMD with CKPT_FAULT=confined:stop (or
+# $POINT:stop), so that the process that installs the filter (CMD's own,
+# or its child) stops right after (util/fault.h); there it must show
+# seccomp mode 2 in /proc/PID/status; then it goes on (SIGCONT) and CMD
+# must exit 0.
 confined_run() {
 	local who=$1 job p= sc end=$((SECONDS + 60))
 	shift
-	(export CKPT_FAULT=confined:stop; spawn "$@") </dev/null \
+	(export CKPT_FAULT=${POINT:-confined}:stop; spawn "$@") </dev/null \
 		>"$D/cmd.out" 2>"$D/cmd.err" &
 	job=$!
 	track_job "$job"
@@ -173,4 +176,109 @@ t_key-group-writable() {
 
 t_key-world-writable() {
 	MODE=0602 key_refused 0602
+}
+
+# image_refused MODE: an image (plain, and compressed) of that mode is
+# refused by every command that reads one, one line naming it and the
+# mode, exit 66 (it cannot be opened): restore, inspect, convert; and
+# once made private again it is read as before.
+image_refused() {
+	local img
+	counter_image
+	cp "$D/img" "$D/img.plain"
+	zstd -q -c "$D/img" >"$D/img.zst"
+	for img in "$D/img.plain" "$D/img.zst"; do
+		chmod "$1" "$img"
+		image_refusal "$img" "$RESTORE" "$img"
+		image_refusal "$img" "$CKPT" inspect "$img"
+		image_refusal "$img" "$CKPT" convert "$img" "$D/core"
+		[[ ! -e $D/core ]] || fail "convert of a refused image made a core"
+		chmod 0600 "$img"
+		expect_exit 0 "$CKPT" inspect "$img"
+	done
+}
+
+image_refusal() {
+	local img=$1
+	shift
+	expect_exit 66 "$@"
+	one_line_err "${1##*/} ${2}"
+	grep -q "image $img is writable by others (mode ${MODE#0}): refused" \
+		"$D/cmd.err" || fail "${1##*/} $2: $(cat "$D/cmd.err")"
+}
+
+t_image-group-writable() {
+	need "$(command -v zstd)"
+	MODE=0620 image_refused 0620
+}
+
+t_image-world-writable() {
+	need "$(command -v zstd)"
+	MODE=0602 image_refused 0602
+}
+
+# serve refuses a directory others can write to: they could plant or
+# replace the images it receives
+t_serve-dir-writable() {
+	need "$CKPT"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	mkdir -m 0770 "$D/srv"
+	expect_exit 66 "$CKPT" serve --listen 127.0.0.1:0 -D "$D/srv" \
+		--auth "$D/key"
+	one_line_err "serve -D"
+	grep -q "directory $D/srv is writable by others (mode 770): refused" \
+		"$D/cmd.err" || fail "serve: $(cat "$D/cmd.err")"
+}
+
+# A compressed and encrypted image is decoded (libzstd, libsodium) by a
+# child confined before it reads a byte of the stream: it stops at the
+# "decoding" point with the filter on; inspect then succeeds.
+t_confine-decode() {
+	need "$WLB/counter" "$CKPT"
+	expect_exit 0 "$CKPT" keygen "$D/key"
+	DUMP_OPTS=(--compress --encrypt "$D/key")
+	counter_image
+	POINT=decoding confined_run child "$CKPT" inspect --key "$D/key" \
+		"$D/img"
+	grep -q "^process $PID" "$D/cmd.out" ||
+		fail "inspect of a decoded image shows no process $PID"
+}
+
+# bomb_refused CMD...: exit 65, one line saying the size is refused
+bomb_refused() {
+	expect_exit 65 "$@"
+	one_line_err "${1##*/} ${2}"
+	grep -q "$WANT" "$D/cmd.err" || fail "${1##*/}: $(cat "$D/cmd.err")"
+}
+
+# 256 MiB of zeros in 8 KiB of zstd, read with a limit of 64 MiB: refused
+# by inspect, convert and restore once 64 MiB are decoded, no further
+t_zstd-bomb() {
+	need "$CKPT" "$RESTORE" "$(command -v zstd)"
+	head -c 256M /dev/zero | zstd -q -c >"$D/bomb"
+	export CKPT_MAX_DECODED=64M
+	WANT="the decoded image is larger than 67108864 bytes"
+	bomb_refused "$CKPT" inspect "$D/bomb"
+	bomb_refused "$CKPT" convert "$D/bomb" "$D/core"
+	bomb_refused "$RESTORE" "$D/bomb"
+	[[ ! -e $D/core ]] || fail "convert of a bomb made a core"
+}
+
+# a frame that declares 1 TiB is refused before any byte is decoded,
+# under the default limit (the memory size)
+t_zstd-bomb-declared() {
+	need "$CKPT" "$RESTORE"
+	# magic, FHD (8-byte size, window byte), window 1 MiB, the size,
+	# then RLE blocks of 128 KiB of zeros, the last one marked so
+	python3 -c '
+import sys, struct
+b = bytes([0x28, 0xb5, 0x2f, 0xfd, 0xc0, 0x50]) + struct.pack("<Q", 1 << 40)
+rle = (131072 << 3) | (1 << 1)
+b += (struct.pack("<I", rle)[:3] + b"\0") * 8
+b += struct.pack("<I", rle | 1)[:3] + b"\0"
+sys.stdout.buffer.write(b)' >"$D/bomb"
+	chmod 600 "$D/bomb"
+	WANT="the zstd frame declares 1099511627776 bytes"
+	bomb_refused "$CKPT" inspect "$D/bomb"
+	bomb_refused "$RESTORE" "$D/bomb"
 }

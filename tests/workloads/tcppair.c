@@ -1,0 +1,148 @@
+/*
+ * tcppair: a TCP connection over loopback whose two ends this process
+ * holds, carrying data both ways all the time: each round sends 256
+ * bytes from one end and reads them at the other, checks them, then the
+ * other way. For the fault campaigns (tests/fault/kill-ckpt.sh): a ckpt
+ * killed while the connection is in repair mode (ckpt/dump-guard.c) must
+ * leave it carrying data, which a stalled round (no byte for 20 s), an
+ * error or a wrong byte fails. In the moment between ckpt's death and
+ * the guardian's work the connection is still in repair mode, where
+ * send(2) fails with EINVAL and recv(2) with EPERM: those are retried for
+ * 20 s at most (a connection left in repair mode fails), and counted on
+ * stderr. Counts one line per round in D/count; at D/stop, after
+ * D/restored, at least a few rounds must have gone since.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+
+#include "workload.h"
+
+#define MSG	256
+#define STALL_MS	20000
+
+static unsigned long repairs;	/* calls that met repair mode */
+static uint64_t repair_since;	/* when the last run of them began */
+
+/* 1 if err is repair mode's (retry), for STALL_MS at most */
+static int in_repair(int err, const char *what)
+{
+	uint64_t now = wl_now_ns(CLOCK_MONOTONIC);
+
+	if (err != EPERM && err != EINVAL)
+		return 0;
+	if (!repair_since)
+		repair_since = now;
+	if (now - repair_since > STALL_MS * 1000000ull)
+		wl_fail("%s: %s for %d s: the connection stays in repair mode",
+			what, strerror(err), STALL_MS / 1000);
+	repairs++;
+	wl_sleep_ms(1);
+	return 1;
+}
+
+static void connect_pair(int *a, int *b)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t l = sizeof(sin);
+	int lsk;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lsk = socket(AF_INET, SOCK_STREAM, 0);
+	if (lsk < 0 || bind(lsk, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(lsk, 1) || getsockname(lsk, (struct sockaddr *)&sin, &l))
+		wl_fail("listener: %s", strerror(errno));
+	*a = socket(AF_INET, SOCK_STREAM, 0);
+	if (*a < 0 || connect(*a, (struct sockaddr *)&sin, sizeof(sin)))
+		wl_fail("connect: %s", strerror(errno));
+	*b = accept(lsk, NULL, NULL);
+	if (*b < 0)
+		wl_fail("accept: %s", strerror(errno));
+	close(lsk);	/* a listener is not what this is about */
+}
+
+static void send_all(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EINTR || in_repair(errno, "send")))
+			continue;
+		repair_since = 0;
+		if (n <= 0)
+			wl_fail("send: %s", n ? strerror(errno) : "nothing");
+		buf += n;
+		len -= n;
+	}
+}
+
+/* len bytes from fd, waiting at most STALL_MS for each piece */
+static void recv_all(int fd, uint8_t *buf, size_t len, const char *dir)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	while (len) {
+		r = poll(&p, 1, STALL_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			wl_fail("poll: %s", strerror(errno));
+		if (!r)
+			wl_fail("no byte %s for %d s: the connection is dead",
+				dir, STALL_MS / 1000);
+		n = recv(fd, buf, len, 0);
+		if (n < 0 && (errno == EINTR || in_repair(errno, "recv")))
+			continue;
+		repair_since = 0;
+		if (n <= 0)
+			wl_fail("recv %s: %s", dir,
+				n ? strerror(errno) : "end of stream");
+		buf += n;
+		len -= n;
+	}
+}
+
+static void one_way(int from, int to, uint64_t seed, const char *dir)
+{
+	uint8_t out[MSG], in[MSG];
+	long bad;
+
+	wl_fill(out, MSG, seed);
+	send_all(from, out, MSG);
+	recv_all(to, in, MSG, dir);
+	bad = wl_check_fill(in, MSG, seed);
+	if (bad >= 0)
+		wl_fail("byte %ld %s of round %llu is wrong", bad, dir,
+			(unsigned long long)seed / 4);
+}
+
+int main(void)
+{
+	unsigned long n = 0, at_restored = 0;
+	uint64_t round = 0;
+	int a, b, cfd, seen = 0;
+
+	wl_init();
+	connect_pair(&a, &b);
+	cfd = wl_count_open();
+	for (;;) {
+		one_way(a, b, 4 * round + 1, "from a to b");
+		one_way(b, a, 4 * round + 3, "from b to a");
+		round++;
+		if (!seen && wl_restored()) {
+			seen = 1;
+			at_restored = round;
+		}
+		if (wl_count_step(cfd, &n) && (!seen || round > at_restored + 3))
+			break;
+		wl_sleep_ms(10);
+	}
+	if (repairs)
+		wl_info("%lu calls met repair mode", repairs);
+	return 0;
+}
