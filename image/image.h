@@ -521,6 +521,9 @@ enum img_sockopt_id {
 	IMG_TCP_KEEPCNT, IMG_TCP_USER_TIMEOUT,
 	IMG_IP_TOS, IMG_IP_TTL, IMG_IP_FREEBIND, IMG_IP_TRANSPARENT,
 	IMG_IPV6_V6ONLY, IMG_IPV6_TCLASS, IMG_IPV6_UNICAST_HOPS,
+	/* SO_BUF_LOCK (Linux 5.14): which of the two sizes the program set
+	 * (1 send, 2 receive), the others the kernel tunes; 0 when unset */
+	IMG_SO_BUF_LOCK,
 	IMG_NR_SOCKOPTS
 };
 

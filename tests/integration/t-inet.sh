@@ -3,7 +3,7 @@
 # datagrams with their senders, netlink sockets, redis with a client;
 # and what is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(inet inet-kill tcp-close udp redis inet-refused netlink)
+ALL_TESTS+=(inet inet-kill tcp-close udp tcpbuf redis inet-refused netlink)
 CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused netlink "
 
 # TCP sockets of every kind between parent and child, queues full both
@@ -141,6 +141,23 @@ t_udp() {
 	need "$WLB/udp"
 	HOOK_DUMPED=udp_queued
 	wl_test "$WLB/udp"
+}
+
+# Buffer sizes (tests/workloads/tcpbuf.c): those a program set stay as
+# set, locked, those it never set are restored as the kernel had tuned
+# them and it goes on tuning them (SO_BUF_LOCK), IPv4 and IPv6, TCP
+# connections and a UDP socket.
+tcpbuf_image() {
+	inspect "$D/img"
+	grep -q "^file [0-9]*: tcp .*SO_BUF_LOCK" "$D/inspect.out" ||
+		fail "inspect shows no SO_BUF_LOCK:" \
+		     "$(grep tcp "$D/inspect.out")"
+}
+
+t_tcpbuf() {
+	need "$WLB/tcpbuf"
+	HOOK_DUMPED=tcpbuf_image
+	wl_test "$WLB/tcpbuf"
 }
 
 # redis-server with 20,000 keys and a redis-cli connected to it, both
