@@ -230,6 +230,27 @@ void dump_set_why(struct dump_file *df, const char *fmt, ...) __printf(2, 3);
 int dump_grab_fd(const struct dump_file *df);
 int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 		   uint32_t flags) __must_check;
+/* A unix socket's name as the kernel gives it: sun_path bytes (an
+ * abstract one starts with a NUL); len 0: unbound, -1: too long */
+struct unix_raw_name {
+	char b[IMG_MAX_UNIX_NAME + 1];
+	int len;
+};
+/* dump-unixname.c: n from the len bytes at p; df's own name (self) and
+ * its peer's, written as the image writes them, in path and peer_name;
+ * whether its path is unlinked (vfs_*: the inode sock_diag gives); 0, or
+ * -1 with errno (why set when not kept) */
+void dump_unix_raw(struct unix_raw_name *n, const char *p, size_t len);
+/* n for a message (malloc'd), or NULL when unbound */
+char *dump_unix_show(const struct unix_raw_name *n);
+int dump_unix_names(struct dump_file *df, int sk,
+		    const struct unix_raw_name *self, uint32_t vfs_ino,
+		    uint32_t vfs_dev) __must_check;
+/* --ext-unix: df, connected to a socket outside the tree, connected to
+ * that socket's name again at restore; 0, or -1 when it can't be */
+int dump_unix_external(struct dump_file *df, uint32_t rqueue);
+/* why sk (of a unix socket of type) can't be kept, or NULL */
+const char *dump_unix_oob_why(int sk, uint32_t type);
 /* dump-inet.c: TCP and UDP sockets. probe: what the socket sk of df is
  * (sets why, or the kind and fields); settle: a connection whose other
  * end is not kept is not kept either; read: the queues and connection

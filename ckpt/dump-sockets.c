@@ -48,8 +48,8 @@
 
 struct unix_info {
 	uint32_t type, state, peer, rqueue, wqueue, shutdown;
-	char name[IMG_MAX_UNIX_NAME + 2];	/* "" when unbound */
-	int bad_name;		/* an abstract name with a NUL in it */
+	uint32_t vfs_ino, vfs_dev;	/* of a path's file */
+	struct unix_raw_name name;
 };
 
 void dump_set_why(struct dump_file *df, const char *fmt, ...)
@@ -76,32 +76,22 @@ int dump_grab_fd(const struct dump_file *df)
 	return fd;
 }
 
-static void parse_name(struct unix_info *ui, const char *p, size_t len)
-{
-	if (len && p[0] == '\0') {
-		/* abstract: every byte counts, none may be a NUL here */
-		if (len - 1 > IMG_MAX_UNIX_NAME - 1 || memchr(p + 1, 0, len - 1))
-			ui->bad_name = 1;
-		else
-			snprintf(ui->name, sizeof(ui->name), "@%.*s",
-				 (int)(len - 1), p + 1);
-		return;
-	}
-	len = strnlen(p, len);
-	if (len > IMG_MAX_UNIX_NAME)
-		ui->bad_name = 1;
-	else
-		snprintf(ui->name, sizeof(ui->name), "%.*s", (int)len, p);
-}
-
 static void parse_attrs(struct unix_info *ui, struct rtattr *a, int len)
 {
 	struct unix_diag_rqlen *rq;
+	struct unix_diag_vfs *vfs;
 
 	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		switch (a->rta_type) {
 		case UNIX_DIAG_NAME:
-			parse_name(ui, RTA_DATA(a), RTA_PAYLOAD(a));
+			dump_unix_raw(&ui->name, RTA_DATA(a), RTA_PAYLOAD(a));
+			break;
+		case UNIX_DIAG_VFS:
+			if (RTA_PAYLOAD(a) < sizeof(*vfs))
+				break;
+			vfs = RTA_DATA(a);
+			ui->vfs_ino = vfs->udiag_vfs_ino;
+			ui->vfs_dev = vfs->udiag_vfs_dev;
 			break;
 		case UNIX_DIAG_PEER:
 			if (RTA_PAYLOAD(a) >= 4)
@@ -150,9 +140,9 @@ static int parse_reply(struct unix_info *ui, struct nlmsghdr *h, ssize_t n)
 	return 0;
 }
 
-/* What sock_diag knows of the unix socket with inode ino (in our network
- * namespace, which is the tree's: a tree in another one is not found). */
-static int diag_query(uint32_t ino, struct unix_info *ui)
+/* Ask sock_diag about the unix socket ino, showing show; the reply in
+ * buf (len bytes): its length, or -1. */
+static ssize_t diag_ask(uint32_t ino, uint32_t show, void *buf, size_t len)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -162,27 +152,67 @@ static int diag_query(uint32_t ino, struct unix_info *ui)
 			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST },
 		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
-			 .udiag_ino = ino,
-			 .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
-				       UDIAG_SHOW_RQLEN,
+			 .udiag_ino = ino, .udiag_show = show,
 			 .udiag_cookie = { ~0u, ~0u } },
 	};
-	long buf[2048];
-	int nl, ret = -1;
-	ssize_t n;
+	ssize_t n = -1;
+	int nl;
 
 	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (nl < 0)
 		return -1;
-	if (send(nl, &rq, sizeof(rq), 0) != sizeof(rq))
-		goto out;
-	n = recv(nl, buf, sizeof(buf), 0);
-	if (n < 0)
-		goto out;
-	ret = parse_reply(ui, (struct nlmsghdr *)buf, n);
-out:
+	if (send(nl, &rq, sizeof(rq), 0) == sizeof(rq))
+		n = recv(nl, buf, len, 0);
 	close(nl);
-	return ret;
+	return n;
+}
+
+/* What sock_diag knows of the unix socket with inode ino (in our network
+ * namespace, which is the tree's: a tree in another one is not found). */
+static int diag_query(uint32_t ino, struct unix_info *ui)
+{
+	long buf[2048];
+	ssize_t n;
+
+	n = diag_ask(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+		     UDIAG_SHOW_RQLEN | UDIAG_SHOW_VFS, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	return parse_reply(ui, (struct nlmsghdr *)buf, n);
+}
+
+/* Is client (an inode) among the connections waiting in listener's
+ * queue? sock_diag names them by their clients (UNIX_DIAG_ICONS). */
+static int waits_in(uint32_t listener, uint32_t client)
+{
+	size_t len = 64 * 1024 + 4 * IMG_MAX_BACKLOG / 256;
+	struct nlmsghdr *h;
+	struct rtattr *a;
+	uint32_t *icons;
+	int found = 0, alen;
+	ssize_t n, i;
+	void *buf;
+
+	buf = malloc(len);
+	if (!buf)
+		return 0;
+	h = buf;
+	n = diag_ask(listener, UDIAG_SHOW_ICONS, buf, len);
+	if (n < 0 || !NLMSG_OK(h, n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
+		goto out;
+	a = (struct rtattr *)((struct unix_diag_msg *)NLMSG_DATA(h) + 1);
+	alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(struct unix_diag_msg));
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type != UNIX_DIAG_ICONS)
+			continue;
+		icons = RTA_DATA(a);
+		for (i = 0; i < (ssize_t)(RTA_PAYLOAD(a) / 4); i++)
+			found |= icons[i] == client;
+	}
+out:
+	free(buf);
+	return found;
 }
 
 static const char *type_name(uint32_t type)
@@ -278,33 +308,28 @@ static uint32_t img_state(const struct unix_info *ui)
 	return IMG_UNIX_CONNECTED;
 }
 
-/* Fill in the socket fields of a unix df from sock_diag; -1 refuses the
- * dump outright (whatever fd it is on). */
-static int fill_unix(struct dump_file *df, const struct unix_info *ui)
+/* Fill in the socket fields of a unix df (our copy sk) from sock_diag;
+ * -1 refuses the dump outright (whatever fd it is on). */
+static int fill_unix(struct dump_file *df, int sk, const struct unix_info *ui)
 {
 	struct img_unix *u = &df->f.sk;
+	const char *why;
 
-	if (ui->state == K_LISTEN && ui->rqueue) {
-		dump_set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
-			(unsigned long long)df->f.ino, ui->name, ui->rqueue);
-		return 0;
-	}
-	if (ui->bad_name) {
-		dump_set_why(df, "socket:[%llu] has an abstract name with a NUL byte, which is not supported",
-			(unsigned long long)df->f.ino);
-		return 0;
-	}
 	u->type = ui->type;
 	u->state = img_state(ui);
 	u->peer = ui->peer;
 	u->shutdown = (ui->shutdown & 1 ? IMG_SHUT_RD : 0) |
 		(ui->shutdown & 2 ? IMG_SHUT_WR : 0);
 	u->backlog = ui->state == K_LISTEN ? ui->wqueue : 0;
-	if (ui->name[0]) {
-		df->f.path = strdup(ui->name);
-		if (!df->f.path)
-			return -1;
-	}
+	if (dump_unix_names(df, sk, &ui->name, ui->vfs_ino, ui->vfs_dev))
+		return -1;
+	if (ui->state == K_LISTEN && ui->rqueue)
+		dump_set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
+			(unsigned long long)df->f.ino, df->f.path, ui->rqueue);
+	why = dump_unix_oob_why(sk, ui->type);
+	if (why)
+		dump_set_why(df, "socket:[%llu] is a unix stream socket that %s, which is not supported",
+			(unsigned long long)df->f.ino, why);
 	return 0;
 }
 
@@ -341,7 +366,7 @@ static int probe_one(struct dump_file *df)
 		goto out;
 	}
 	read_options(&df->f.sk, sk);
-	ret = fill_unix(df, &ui);
+	ret = fill_unix(df, sk, &ui);
 out:
 	close(sk);
 	return ret;
@@ -415,21 +440,45 @@ static int holder_of(uint64_t ino, pid_t *pid, int *fd)
 	return *fd < 0 ? -1 : 0;
 }
 
-static void peer_outside(struct dump_file *df)
+/* Is ino a file of the table at all (kept or not)? */
+static int in_table(const struct dump_tree *t, uint64_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (is_socket(&t->files[i]) && t->files[i].f.ino == ino)
+			return 1;
+	return 0;
+}
+
+static void peer_outside(struct dump_tree *t, struct dump_file *df)
 {
 	struct unix_info pi;
-	char who[64] = "", name[IMG_MAX_UNIX_NAME + 16] = "";
+	char who[64] = "", name[2 * IMG_MAX_UNIX_NAME + 16] = "", *n = NULL;
+	const char *ext = "; " ONLY_UNIX;
+	int fd, outside = !in_table(t, df->f.sk.peer);
+	uint32_t rqueue = 0;
 	pid_t pid;
-	int fd;
 
-	if (!diag_query(df->f.sk.peer, &pi) && pi.name[0])
-		snprintf(name, sizeof(name), " (%s)", pi.name);
+	if (!diag_query(df->f.ino, &pi))
+		rqueue = pi.rqueue;
+	/* on 0-2 such a socket is the job's plumbing: restore's own it is */
+	if (outside && df->fd > 2 && t->procs[0].o->ext_unix) {
+		if (!dump_unix_external(df, rqueue))
+			return;
+		ext = rqueue ? ", with data queued from it, which --ext-unix can't give back" :
+			", with no name that --ext-unix could connect to";
+	}
+	if (!diag_query(df->f.sk.peer, &pi))
+		n = dump_unix_show(&pi.name);
+	if (n)
+		snprintf(name, sizeof(name), " (%s)", n);
+	free(n);
 	if (!holder_of(df->f.sk.peer, &pid, &fd))
 		snprintf(who, sizeof(who), " of process %d (fd %d)", pid, fd);
-	dump_set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree; "
-		ONLY_UNIX, (unsigned long long)df->f.ino,
-		type_name(df->f.sk.type), (unsigned long long)df->f.sk.peer,
-		name, who);
+	dump_set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree%s",
+		(unsigned long long)df->f.ino, type_name(df->f.sk.type),
+		(unsigned long long)df->f.sk.peer, name, who, ext);
 }
 
 /* A socket whose peer is not kept cannot be kept either; dropping it may
@@ -447,9 +496,42 @@ static void settle_peers(struct dump_tree *t)
 			if (!is_socket(df) || df->outside || df->why ||
 			    !df->f.sk.peer || kept_socket(t, df->f.sk.peer))
 				continue;
-			peer_outside(df);
+			peer_outside(t, df);
 			changed = 1;
 		}
+	}
+}
+
+/*
+ * A connection with no peer in sight: its peer closed, which shut it
+ * both ways (unix_release_sock), or is still waiting to be accepted.
+ * A listener of the tree decides for those in its queue (kept with it,
+ * or gone with it under --ext-null); one outside can't be followed.
+ */
+static void settle_pending(struct dump_tree *t)
+{
+	const struct img_unix *u;
+	uint32_t i, k;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		u = &df->f.sk;
+		if (!is_socket(df) || df->outside || df->why ||
+		    u->type == SOCK_DGRAM || u->state != IMG_UNIX_CONNECTED ||
+		    u->peer || (u->opts & IMG_UNIX_EXTERNAL) ||
+		    u->shutdown == (IMG_SHUT_RD | IMG_SHUT_WR))
+			continue;
+		for (k = 0; k < t->nr_files; k++)
+			if (is_socket(&t->files[k]) &&
+			    t->files[k].f.sk.state == IMG_UNIX_LISTENING &&
+			    waits_in(t->files[k].f.ino, df->f.ino))
+				break;
+		if (k == t->nr_files)
+			dump_set_why(df, "socket:[%llu] is a unix %s socket connected to %s, outside the tree, which has not accepted it yet; "
+				ONLY_UNIX, (unsigned long long)df->f.ino,
+				type_name(u->type), u->peer_name ?
+				u->peer_name : "an unnamed socket");
 	}
 }
 
@@ -464,6 +546,7 @@ int dump_sockets_probe(struct dump_tree *t)
 			return -1;
 	}
 	settle_peers(t);
+	settle_pending(t);
 	dump_inet_settle(t);
 	return 0;
 }

@@ -472,7 +472,16 @@ enum img_unix_state {
 #define IMG_SHUT_WR		(1u << 1)
 /* img_unix.opts */
 #define IMG_UNIX_PASSCRED	(1u << 0)	/* SO_PASSCRED */
-#define IMG_UNIX_ALL_OPTS	IMG_UNIX_PASSCRED
+/* the file of its bound path was removed: bound again, then unlinked */
+#define IMG_UNIX_UNLINKED	(1u << 1)
+/* CONNECTED to a socket outside the image (ckpt --ext-unix), whose name
+ * is peer_name: connect(2)ed to that name again */
+#define IMG_UNIX_EXTERNAL	(1u << 2)
+/* its names (path and peer_name) are abstract ones holding NUL bytes,
+ * each written "\0", and each backslash "\\" */
+#define IMG_UNIX_ESCAPED	(1u << 3)
+#define IMG_UNIX_ALL_OPTS	(IMG_UNIX_PASSCRED | IMG_UNIX_UNLINKED | \
+				 IMG_UNIX_EXTERNAL | IMG_UNIX_ESCAPED)
 #define IMG_MAX_SOCKBUF		(1u << 30)	/* SO_RCVBUF, SO_SNDBUF */
 #define IMG_MAX_BACKLOG		(1u << 24)
 #define IMG_MAX_UNIX_NAME	107	/* sun_path bytes but a NUL */
@@ -491,7 +500,17 @@ struct img_unix {
 	uint32_t opts;		/* IMG_UNIX_* */
 	uint32_t rcvbuf, sndbuf;	/* as getsockopt gives them; 0: default */
 	uint32_t backlog;	/* LISTENING: listen(2) backlog */
+	/* CONNECTED with no peer in the image: the name of the peer that
+	 * closed, or of the one outside (EXTERNAL); NULL: it had none */
+	char *peer_name;
 };
+
+/* The sun_path bytes of a unix socket name of the image ("@..." for an
+ * abstract one, whose first byte is then a NUL), unescaped if escaped;
+ * how many there are (no NUL after a path), or -1 if it is malformed or
+ * too long. */
+int img_unix_name(const char *name, int escaped,
+		  char out[IMG_MAX_UNIX_NAME + 1]);
 
 /*
  * TCP and UDP sockets, IPv4 or IPv6 (img_inet.family is the socket's;

@@ -724,6 +724,11 @@ static int check_unix(struct rd *r, const struct img_file *f,
 		rd_fail(r, "file %u: its last message has no end", f->id);
 		return -1;
 	}
+	if (last && (f->sk.opts & IMG_UNIX_EXTERNAL)) {
+		rd_fail(r, "file %u: data queued from a peer outside the image",
+			f->id);
+		return -1;
+	}
 	return 0;
 }
 

@@ -32,12 +32,15 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "restore/unix-priv.h"
 
 struct sk_ent {
 	const struct img_file *f;
 	uint32_t idx;		/* in img->files */
 	int fd;			/* the socket, -1 until made */
 	int tmp_peer;		/* stands in for a peer that had closed */
+	dev_t dev;		/* UNLINKED: the file bound, to unlink */
+	ino_t ino;
 };
 
 struct sk_tab {
@@ -107,6 +110,8 @@ static int is_accepted(struct sk_tab *t, struct sk_ent *e)
 	return !p->f->path || strcmp(p->f->path, e->f->path);
 }
 
+static const char *holder_cwd(const struct image *img, uint32_t id);
+
 static int sock_new(uint32_t type)
 {
 	return socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
@@ -123,6 +128,29 @@ static int make_pair(uint32_t type, int *a, int *b)
 	return 0;
 }
 
+/*
+ * A socket whose peer had closed: one end of a pair, the other end
+ * standing in for the peer until its queue is filled, named as the peer
+ * was where nobody else sees it (unixname.c).
+ */
+static int make_stand_in(struct sk_tab *t, struct sk_ent *e)
+{
+	const char *cwd = holder_cwd(t->img, e->f->id);
+	struct sockaddr_un a;
+	socklen_t len;
+
+	if (make_pair(e->f->sk.type, &e->fd, &e->tmp_peer))
+		return -1;
+	if (!e->f->sk.peer_name)
+		return 0;
+	len = unix_addr(e->f, e->f->sk.peer_name, &a);
+	if (!unix_bind_private(e->tmp_peer, &a, len, cwd ? cwd : "/tmp"))
+		return 0;
+	pr_perror("can't name the peer of socket %llu %s", ino_of(e),
+		  e->f->sk.peer_name);
+	return -1;
+}
+
 /* Everything but the accepted connections, which need their listener. */
 static int make_one(struct sk_tab *t, struct sk_ent *e)
 {
@@ -133,8 +161,9 @@ static int make_one(struct sk_tab *t, struct sk_ent *e)
 		return 0;
 	if (p)
 		return make_pair(u->type, &e->fd, &p->fd);
-	if (u->state == IMG_UNIX_CONNECTED && !u->peer)
-		return make_pair(u->type, &e->fd, &e->tmp_peer);
+	if (u->state == IMG_UNIX_CONNECTED && !u->peer &&
+	    !(u->opts & IMG_UNIX_EXTERNAL))
+		return make_stand_in(t, e);
 	e->fd = sock_new(u->type);
 	return e->fd < 0 ? -1 : 0;
 }
@@ -153,21 +182,6 @@ static int make_all(struct sk_tab *t)
 }
 
 /* ---- names -------------------------------------------------------------- */
-
-static socklen_t name_addr(const char *name, struct sockaddr_un *a)
-{
-	size_t len = strlen(name);
-
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	if (name[0] == '@') {
-		/* abstract: a NUL, then exactly the name's bytes */
-		memcpy(a->sun_path + 1, name + 1, len - 1);
-		return offsetof(struct sockaddr_un, sun_path) + len;
-	}
-	memcpy(a->sun_path, name, len);
-	return offsetof(struct sockaddr_un, sun_path) + len + 1;
-}
 
 /* The working directory of a process holding file id: a relative name
  * was bound there, and resolves there again. */
@@ -228,8 +242,9 @@ static int clear_path(const struct sk_ent *e)
 static int bind_name(struct sk_tab *t, struct sk_ent *e)
 {
 	struct sockaddr_un a;
-	socklen_t len = name_addr(e->f->path, &a);
+	socklen_t len = unix_addr(e->f, e->f->path, &a);
 	int saved, ret = -1;
+	struct stat st;
 
 	if (enter_dir(t, e, &saved))
 		goto out;
@@ -239,6 +254,11 @@ static int bind_name(struct sk_tab *t, struct sk_ent *e)
 		pr_perror("can't bind socket %llu to %s", ino_of(e),
 			  e->f->path);
 		goto out;
+	}
+	/* the file to unlink once the tree's connections are made */
+	if ((e->f->sk.opts & IMG_UNIX_UNLINKED) && !lstat(e->f->path, &st)) {
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
 	}
 	ret = 0;
 out:
@@ -250,7 +270,7 @@ out:
 static int connect_name(struct sk_tab *t, int fd, const struct sk_ent *peer)
 {
 	struct sockaddr_un a;
-	socklen_t len = name_addr(peer->f->path, &a);
+	socklen_t len = unix_addr(peer->f, peer->f->path, &a);
 	int saved, ret;
 
 	if (enter_dir(t, peer, &saved))
@@ -414,7 +434,7 @@ static int send_from_stranger(struct sk_tab *t, const struct sk_ent *e)
 		errno = EDESTADDRREQ;
 		return -1;
 	}
-	len = name_addr(e->f->path, &a);
+	len = unix_addr(e->f, e->f->path, &a);
 	fd = sock_new(e->f->sk.type);
 	if (fd < 0)
 		return -1;
@@ -458,11 +478,38 @@ static int fill_all(struct sk_tab *t)
 
 /* ---- the rest ----------------------------------------------------------- */
 
+/* A socket connected to one outside the image (--ext-unix): to its name
+ * again, from where the holder is (the peer's own place is unknown). */
+static int connect_external(struct sk_tab *t, struct sk_ent *e)
+{
+	const char *cwd = holder_cwd(t->img, e->f->id);
+	struct sockaddr_un a;
+	socklen_t len = unix_addr(e->f, e->f->sk.peer_name, &a);
+	int saved = -1, ret;
+
+	if (a.sun_path[0] && a.sun_path[0] != '/' && cwd) {
+		saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (saved < 0 || chdir(cwd)) {
+			pr_perror("can't go to %s", cwd);
+			leave_dir(saved);
+			return -1;
+		}
+	}
+	ret = connect(e->fd, (struct sockaddr *)&a, len);
+	if (ret)
+		pr_perror("can't connect socket %llu to %s outside the image",
+			  ino_of(e), e->f->sk.peer_name);
+	leave_dir(saved);
+	return ret;
+}
+
 /* A datagram socket connected one way, to a bound socket. */
 static int connect_dgram(struct sk_tab *t, struct sk_ent *e)
 {
 	struct sk_ent *p;
 
+	if (e->f->sk.opts & IMG_UNIX_EXTERNAL)
+		return connect_external(t, e);
 	if (!e->f->sk.peer || e->tmp_peer >= 0 || mutual_peer(t, e))
 		return 0;
 	p = find(t, e->f->sk.peer);
@@ -523,6 +570,54 @@ static int finish_all(struct sk_tab *t)
 	return 0;
 }
 
+/* The file of a name that was unlinked goes again, unless another socket
+ * is bound there now. */
+static int unlink_names(struct sk_tab *t)
+{
+	struct stat st;
+	uint32_t i;
+	int saved;
+
+	for (i = 0; i < t->n; i++) {
+		struct sk_ent *e = &t->e[i];
+
+		if (!e->ino || enter_dir(t, e, &saved))
+			continue;
+		if (!lstat(e->f->path, &st) && st.st_dev == e->dev &&
+		    st.st_ino == e->ino && unlink(e->f->path))
+			pr_perror("can't unlink %s, socket %llu's unlinked name",
+				  e->f->path, ino_of(e));
+		leave_dir(saved);
+	}
+	return 0;
+}
+
+/* Two sockets on one path, one of them unlinked: which one a connection
+ * by that name was made to is not known. */
+static int shared_unlinked(struct sk_tab *t)
+{
+	const struct img_file *a, *b;
+	uint32_t i, k;
+
+	for (i = 0; i < t->n; i++) {
+		a = t->e[i].f;
+		if (is_accepted(t, &t->e[i]))
+			continue;	/* its listener's name, not bound */
+		for (k = i + 1; a->path && k < t->n; k++) {
+			b = t->e[k].f;
+			if (!b->path || strcmp(a->path, b->path) ||
+			    is_accepted(t, &t->e[k]) ||
+			    !((a->sk.opts | b->sk.opts) & IMG_UNIX_UNLINKED))
+				continue;
+			pr_err("can't restore sockets %llu and %llu: both are bound to %s, and one of them was unlinked",
+			       (unsigned long long)a->ino,
+			       (unsigned long long)b->ino, a->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void free_tab(struct sk_tab *t)
 {
 	uint32_t i;
@@ -567,8 +662,9 @@ int restore_sockets_open(const struct image *img, int *fds)
 
 	if (build_tab(img, &t))
 		return -1;
-	if (make_all(&t) || bind_all(&t) || accept_all(&t) || fill_all(&t) ||
-	    finish_all(&t))
+	if (shared_unlinked(&t) || make_all(&t) || bind_all(&t) ||
+	    accept_all(&t) || fill_all(&t) || finish_all(&t) ||
+	    unlink_names(&t))
 		goto out;
 	for (i = 0; i < t.n; i++) {
 		fds[t.e[i].idx] = t.e[i].fd;

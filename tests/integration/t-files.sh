@@ -5,7 +5,7 @@
 # --ext-null, replaces by /dev/null.  Sourced by run.sh.
 
 ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
-	    kfds-single sockets-backlog kfd-outside restore-fail-shm)
+	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap)
 CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
 CKPT_ONLY+="kfd-outside restore-fail-shm "
 
@@ -209,6 +209,31 @@ t_sockets() {
 	end_dumped_tree
 	HOOK_RESTORED=check_socket_fds
 	restore_twice
+}
+
+# Unix sockets at the edges (tests/workloads/unixgap.c): abstract names
+# holding NUL bytes, bound paths whose files were unlinked (not made
+# again), a datagram socket whose peer closed and another bound where
+# the peer was, a stream whose peer closed with its listener still
+# there, a datagram socket connected to itself; inspect shows what the
+# image says.
+unixgap_image() {
+	inspect "$D/img"
+	grep -q "^file [0-9]*: unix .*dgram .*@ugap\\\\0na\\\\\\\\x$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no escaped abstract name:" \
+		     "$(grep unix "$D/inspect.out")"
+	grep -q "^file [0-9]*: unix .*gone.sock (unlinked)$" "$D/inspect.out" &&
+	grep -q "^file [0-9]*: unix .*dgram connected peer 0 .* peer-name $D/peer.sock$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no unlinked name or peer's name:" \
+		     "$(grep unix "$D/inspect.out")"
+}
+
+t_unixgap() {
+	need "$WLB/unixgap"
+	HOOK_DUMPED=unixgap_image
+	wl_test "$WLB/unixgap"
 }
 
 # sock_of PID FD: the inode of the socket on fd FD of PID
