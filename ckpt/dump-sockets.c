@@ -440,15 +440,15 @@ static int holder_of(uint64_t ino, pid_t *pid, int *fd)
 	return *fd < 0 ? -1 : 0;
 }
 
-/* Is ino a file of the table at all (kept or not)? */
-static int in_table(const struct dump_tree *t, uint64_t ino)
+/* The socket file on ino of the table, kept or not, or NULL. */
+static struct dump_file *table_socket(struct dump_tree *t, uint64_t ino)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->nr_files; i++)
 		if (is_socket(&t->files[i]) && t->files[i].f.ino == ino)
-			return 1;
-	return 0;
+			return &t->files[i];
+	return NULL;
 }
 
 static void peer_outside(struct dump_tree *t, struct dump_file *df)
@@ -456,14 +456,22 @@ static void peer_outside(struct dump_tree *t, struct dump_file *df)
 	struct unix_info pi;
 	char who[64] = "", name[2 * IMG_MAX_UNIX_NAME + 16] = "", *n = NULL;
 	const char *ext = "; " ONLY_UNIX;
-	int fd, outside = !in_table(t, df->f.sk.peer);
+	struct dump_file *p = table_socket(t, df->f.sk.peer);
 	uint32_t rqueue = 0;
 	pid_t pid;
+	int fd;
+
+	if (p && p->why) {	/* in the tree, but not kept: say why */
+		dump_set_why(df, "socket:[%llu] is a unix %s socket connected to fd %d of %d, which is not kept: %s",
+			(unsigned long long)df->f.ino, type_name(df->f.sk.type),
+			p->fd, p->pid, p->why);
+		return;
+	}
 
 	if (!diag_query(df->f.ino, &pi))
 		rqueue = pi.rqueue;
 	/* on 0-2 such a socket is the job's plumbing: restore's own it is */
-	if (outside && df->fd > 2 && t->procs[0].o->ext_unix) {
+	if (!p && df->fd > 2 && t->procs[0].o->ext_unix) {
 		if (!dump_unix_external(df, rqueue))
 			return;
 		ext = rqueue ? ", with data queued from it, which --ext-unix can't give back" :
