@@ -14,9 +14,11 @@
  * What cannot come back is refused: a socket of another family, or
  * whose peer is not in the tree (on fds 0-2 such a socket is the plumbing
  * of whoever started the job and restore hands over its own, see
- * dump-filetab.c), a listening socket with connections not yet accepted
- * (they have no fd anywhere that ckpt could take), and descriptors in
- * flight (SCM_RIGHTS) in a queue.
+ * dump-filetab.c; with --ext-unix one connected to a named socket is
+ * connected to that name again, dump-unixname.c), a listening socket
+ * with connections not yet accepted (they have no fd anywhere that ckpt
+ * could take) and a client waiting in a listener outside the tree,
+ * urgent data, and descriptors in flight (SCM_RIGHTS) in a queue.
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
