@@ -236,6 +236,22 @@ struct unix_raw_name {
 	char b[IMG_MAX_UNIX_NAME + 1];
 	int len;
 };
+/* dump-sockets.c: sock_diag's answer about unix socket ino with show
+ * (UDIAG_SHOW_*) in buf: its length, or -1; is df a unix socket; the
+ * unix socket on ino that the table keeps, or NULL; "stream" ...; f's
+ * queue from sk (a copy of f's socket or one that took its place), the
+ * queued bytes of a stream as sock_diag counts them */
+ssize_t dump_unix_diag(uint32_t ino, uint32_t show, void *buf, size_t len);
+int dump_is_unix(const struct dump_file *df);
+struct dump_file *dump_kept_unix(struct dump_tree *t, uint64_t ino);
+const char *dump_unix_type(uint32_t type);
+int dump_unix_peek_queue(struct img_file *f, int sk, uint32_t queued)
+	__must_check;
+/* dump-sockq.c: the clients waiting in listeners of the tree (PENDING,
+ * or why set); pending_read: what they sent, which takes their
+ * connections out of the queues (kill: the tree dies after the dump) */
+void dump_unix_pending(struct dump_tree *t);
+int dump_unix_pending_read(struct dump_tree *t, int kill) __must_check;
 /* dump-unixname.c: n from the len bytes at p; df's own name (self) and
  * its peer's, written as the image writes them, in path and peer_name;
  * whether its path is unlinked (vfs_*: the inode sock_diag gives); 0, or

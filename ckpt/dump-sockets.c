@@ -142,9 +142,7 @@ static int parse_reply(struct unix_info *ui, struct nlmsghdr *h, ssize_t n)
 	return 0;
 }
 
-/* Ask sock_diag about the unix socket ino, showing show; the reply in
- * buf (len bytes): its length, or -1. */
-static ssize_t diag_ask(uint32_t ino, uint32_t show, void *buf, size_t len)
+ssize_t dump_unix_diag(uint32_t ino, uint32_t show, void *buf, size_t len)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -176,48 +174,14 @@ static int diag_query(uint32_t ino, struct unix_info *ui)
 	long buf[2048];
 	ssize_t n;
 
-	n = diag_ask(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+	n = dump_unix_diag(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
 		     UDIAG_SHOW_RQLEN | UDIAG_SHOW_VFS, buf, sizeof(buf));
 	if (n < 0)
 		return -1;
 	return parse_reply(ui, (struct nlmsghdr *)buf, n);
 }
 
-/* Is client (an inode) among the connections waiting in listener's
- * queue? sock_diag names them by their clients (UNIX_DIAG_ICONS). */
-static int waits_in(uint32_t listener, uint32_t client)
-{
-	size_t len = 64 * 1024 + 4 * IMG_MAX_BACKLOG / 256;
-	struct nlmsghdr *h;
-	struct rtattr *a;
-	uint32_t *icons;
-	int found = 0, alen;
-	ssize_t n, i;
-	void *buf;
-
-	buf = malloc(len);
-	if (!buf)
-		return 0;
-	h = buf;
-	n = diag_ask(listener, UDIAG_SHOW_ICONS, buf, len);
-	if (n < 0 || !NLMSG_OK(h, n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
-		goto out;
-	a = (struct rtattr *)((struct unix_diag_msg *)NLMSG_DATA(h) + 1);
-	alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(struct unix_diag_msg));
-	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-		if (a->rta_type != UNIX_DIAG_ICONS)
-			continue;
-		icons = RTA_DATA(a);
-		for (i = 0; i < (ssize_t)(RTA_PAYLOAD(a) / 4); i++)
-			found |= icons[i] == client;
-	}
-out:
-	free(buf);
-	return found;
-}
-
-static const char *type_name(uint32_t type)
+const char *dump_unix_type(uint32_t type)
 {
 	switch (type) {
 	case SOCK_STREAM:
@@ -325,9 +289,6 @@ static int fill_unix(struct dump_file *df, int sk, const struct unix_info *ui)
 	u->backlog = ui->state == K_LISTEN ? ui->wqueue : 0;
 	if (dump_unix_names(df, sk, &ui->name, ui->vfs_ino, ui->vfs_dev))
 		return -1;
-	if (ui->state == K_LISTEN && ui->rqueue)
-		dump_set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
-			(unsigned long long)df->f.ino, df->f.path, ui->rqueue);
 	why = dump_unix_oob_why(sk, ui->type);
 	if (why)
 		dump_set_why(df, "socket:[%llu] is a unix stream socket that %s, which is not supported",
@@ -374,20 +335,19 @@ out:
 	return ret;
 }
 
-static int is_socket(const struct dump_file *df)
+int dump_is_unix(const struct dump_file *df)
 {
 	return df->f.kind == IMG_FILE_UNIX;
 }
 
-/* The socket file on inode ino that stays in the table, or NULL. */
-static struct dump_file *kept_socket(struct dump_tree *t, uint64_t ino)
+struct dump_file *dump_kept_unix(struct dump_tree *t, uint64_t ino)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (is_socket(df) && df->f.ino == ino && !df->outside &&
+		if (dump_is_unix(df) && df->f.ino == ino && !df->outside &&
 		    !df->why)
 			return df;
 	}
@@ -448,7 +408,7 @@ static struct dump_file *table_socket(struct dump_tree *t, uint64_t ino)
 	uint32_t i;
 
 	for (i = 0; i < t->nr_files; i++)
-		if (is_socket(&t->files[i]) && t->files[i].f.ino == ino)
+		if (dump_is_unix(&t->files[i]) && t->files[i].f.ino == ino)
 			return &t->files[i];
 	return NULL;
 }
@@ -465,7 +425,7 @@ static void peer_outside(struct dump_tree *t, struct dump_file *df)
 
 	if (p && p->why) {	/* in the tree, but not kept: say why */
 		dump_set_why(df, "socket:[%llu] is a unix %s socket connected to fd %d of %d, which is not kept: %s",
-			(unsigned long long)df->f.ino, type_name(df->f.sk.type),
+			(unsigned long long)df->f.ino, dump_unix_type(df->f.sk.type),
 			p->fd, p->pid, p->why);
 		return;
 	}
@@ -487,7 +447,7 @@ static void peer_outside(struct dump_tree *t, struct dump_file *df)
 	if (!holder_of(df->f.sk.peer, &pid, &fd))
 		snprintf(who, sizeof(who), " of process %d (fd %d)", pid, fd);
 	dump_set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree%s",
-		(unsigned long long)df->f.ino, type_name(df->f.sk.type),
+		(unsigned long long)df->f.ino, dump_unix_type(df->f.sk.type),
 		(unsigned long long)df->f.sk.peer, name, who, ext);
 }
 
@@ -503,45 +463,12 @@ static void settle_peers(struct dump_tree *t)
 		for (i = 0; i < t->nr_files; i++) {
 			struct dump_file *df = &t->files[i];
 
-			if (!is_socket(df) || df->outside || df->why ||
-			    !df->f.sk.peer || kept_socket(t, df->f.sk.peer))
+			if (!dump_is_unix(df) || df->outside || df->why ||
+			    !df->f.sk.peer || dump_kept_unix(t, df->f.sk.peer))
 				continue;
 			peer_outside(t, df);
 			changed = 1;
 		}
-	}
-}
-
-/*
- * A connection with no peer in sight: its peer closed, which shut it
- * both ways (unix_release_sock), or is still waiting to be accepted.
- * A listener of the tree decides for those in its queue (kept with it,
- * or gone with it under --ext-null); one outside can't be followed.
- */
-static void settle_pending(struct dump_tree *t)
-{
-	const struct img_unix *u;
-	uint32_t i, k;
-
-	for (i = 0; i < t->nr_files; i++) {
-		struct dump_file *df = &t->files[i];
-
-		u = &df->f.sk;
-		if (!is_socket(df) || df->outside || df->why ||
-		    u->type == SOCK_DGRAM || u->state != IMG_UNIX_CONNECTED ||
-		    u->peer || (u->opts & IMG_UNIX_EXTERNAL) ||
-		    u->shutdown == (IMG_SHUT_RD | IMG_SHUT_WR))
-			continue;
-		for (k = 0; k < t->nr_files; k++)
-			if (is_socket(&t->files[k]) &&
-			    t->files[k].f.sk.state == IMG_UNIX_LISTENING &&
-			    waits_in(t->files[k].f.ino, df->f.ino))
-				break;
-		if (k == t->nr_files)
-			dump_set_why(df, "socket:[%llu] is a unix %s socket connected to %s, outside the tree, which has not accepted it yet; "
-				ONLY_UNIX, (unsigned long long)df->f.ino,
-				type_name(u->type), u->peer_name ?
-				u->peer_name : "an unnamed socket");
 	}
 }
 
@@ -552,11 +479,11 @@ int dump_sockets_probe(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (is_socket(df) && !df->outside && probe_one(df))
+		if (dump_is_unix(df) && !df->outside && probe_one(df))
 			return -1;
 	}
 	settle_peers(t);
-	settle_pending(t);
+	dump_unix_pending(t);	/* dump-sockq.c */
 	dump_inet_settle(t);
 	return 0;
 }
@@ -677,7 +604,7 @@ static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
 	return -1;
 }
 
-static int peek_queue(struct img_file *f, int sk, uint32_t queued)
+int dump_unix_peek_queue(struct img_file *f, int sk, uint32_t queued)
 {
 	int off = -1, zero = 0, ret, err;
 	socklen_t ol = sizeof(off);
@@ -719,7 +646,7 @@ static int read_queue(struct dump_file *df)
 	sk = dump_grab_fd(df);
 	if (sk < 0)
 		return -1;
-	ret = peek_queue(&df->f, sk, ui.rqueue);
+	ret = dump_unix_peek_queue(&df->f, sk, ui.rqueue);
 	close(sk);
 	return ret;
 }
@@ -731,7 +658,7 @@ int dump_sockets_read(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (!is_socket(df) || !read_queue(df))
+		if (!dump_is_unix(df) || !read_queue(df))
 			continue;
 		if (errno == EBADMSG)
 			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue, which is not supported",
@@ -743,5 +670,5 @@ int dump_sockets_read(struct dump_tree *t)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	return 0;
+	return dump_unix_pending_read(t, t->procs[0].o->kill);
 }

@@ -55,7 +55,7 @@ static void print_fd(const struct img_fd *f)
 }
 
 /* file 3: unix stream connected peer 1234 shut wr, 10 bytes queued name
- * [(unlinked)] [peer-name NAME] [external] */
+ * [(unlinked)] [peer-name NAME] [waiting PLACE] [external] */
 static void print_unix(const struct img_file *f)
 {
 	const struct img_unix *u = &f->sk;
@@ -73,6 +73,8 @@ static void print_unix(const struct img_file *f)
 		printf(" (unlinked)");
 	if (u->peer_name)
 		printf(" peer-name %s", u->peer_name);
+	if (u->opts & IMG_UNIX_PENDING)
+		printf(" waiting %u", u->backlog);
 	printf("%s\n", u->opts & IMG_UNIX_EXTERNAL ? " external" : "");
 }
 

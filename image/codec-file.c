@@ -127,6 +127,11 @@ static void dec_unix_peer(struct dec *d, const struct img_file *f)
 	dec_check(d, !(u->opts & IMG_UNIX_ESCAPED) || f->path ||
 		  u->peer_name, "file %u: escaped names without a name",
 		  f->id);
+	dec_check(d, !(u->opts & IMG_UNIX_PENDING) || (u->peer &&
+		  u->type != SOCK_DGRAM && u->backlog > 0 &&
+		  !(u->opts & IMG_UNIX_EXTERNAL)),
+		  "file %u: a waiting connection without its listener or place",
+		  f->id);
 }
 
 static void dec_unix(struct dec *d, struct img_file *f)

@@ -464,7 +464,7 @@ struct img_tty {
 enum img_unix_state {
 	IMG_UNIX_UNCONNECTED = 1,	/* bound or not, no peer */
 	IMG_UNIX_CONNECTED = 2,		/* peer set, or 0 when it closed */
-	IMG_UNIX_LISTENING = 3,		/* no connection waiting in it */
+	IMG_UNIX_LISTENING = 3,		/* its waiting connections: PENDING */
 };
 
 /* img_unix.shutdown: what shutdown(2) shut, by this end or its peer */
@@ -480,8 +480,13 @@ enum img_unix_state {
 /* its names (path and peer_name) are abstract ones holding NUL bytes,
  * each written "\0", and each backslash "\\" */
 #define IMG_UNIX_ESCAPED	(1u << 3)
+/* a stream or seqpacket client whose connection waits in the queue of
+ * the listener peer, not accepted yet; backlog is its place there (1 is
+ * accept(2)'s next) and its FILE_DATA what it sent on it */
+#define IMG_UNIX_PENDING	(1u << 4)
 #define IMG_UNIX_ALL_OPTS	(IMG_UNIX_PASSCRED | IMG_UNIX_UNLINKED | \
-				 IMG_UNIX_EXTERNAL | IMG_UNIX_ESCAPED)
+				 IMG_UNIX_EXTERNAL | IMG_UNIX_ESCAPED | \
+				 IMG_UNIX_PENDING)
 #define IMG_MAX_SOCKBUF		(1u << 30)	/* SO_RCVBUF, SO_SNDBUF */
 #define IMG_MAX_BACKLOG		(1u << 24)
 #define IMG_MAX_UNIX_NAME	107	/* sun_path bytes but a NUL */

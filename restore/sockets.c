@@ -159,6 +159,8 @@ static int make_one(struct sk_tab *t, struct sk_ent *e)
 
 	if (p && (is_accepted(t, e) || is_accepted(t, p)))
 		return 0;
+	if (u->opts & IMG_UNIX_PENDING)
+		return 0;	/* queue_all() */
 	if (p)
 		return make_pair(u->type, &e->fd, &p->fd);
 	if (u->state == IMG_UNIX_CONNECTED && !u->peer &&
@@ -332,6 +334,67 @@ static int accept_all(struct sk_tab *t)
 	return 0;
 }
 
+/* ---- connections waiting in a listener ---------------------------------- */
+
+static int cmp_place(const void *a, const void *b)
+{
+	const struct img_unix *x = &(*(struct sk_ent *const *)a)->f->sk;
+	const struct img_unix *y = &(*(struct sk_ent *const *)b)->f->sk;
+
+	if (x->peer != y->peer)
+		return (x->peer > y->peer) - (x->peer < y->peer);
+	return (x->backlog > y->backlog) - (x->backlog < y->backlog);
+}
+
+/* The client c connects to its listener again, which queues it. */
+static int queue_one(struct sk_tab *t, struct sk_ent *c, uint32_t place)
+{
+	struct sk_ent *l = find(t, c->f->sk.peer);
+
+	if (!l || l->f->sk.state != IMG_UNIX_LISTENING ||
+	    l->f->sk.type != c->f->sk.type || c->f->sk.backlog != place) {
+		pr_err("can't restore socket %llu: it waits in socket %llu, which is no listener of its kind, at place %u",
+		       ino_of(c), (unsigned long long)c->f->sk.peer,
+		       c->f->sk.backlog);
+		return -1;
+	}
+	c->fd = sock_new(c->f->sk.type | SOCK_NONBLOCK);
+	if (c->fd < 0 || (c->f->path && bind_name(t, c)))
+		return -1;
+	/* nonblocking: a full queue is an error, not a wait */
+	if (connect_name(t, c->fd, l)) {
+		pr_perror("can't queue socket %llu in listener %llu again",
+			  ino_of(c), ino_of(l));
+		return -1;
+	}
+	return 0;
+}
+
+/* The waiting clients, listener by listener, in their places. */
+static int queue_all(struct sk_tab *t)
+{
+	struct sk_ent **w = calloc(t->n ? t->n : 1, sizeof(*w));
+	uint32_t i, n = 0, place = 0;
+	int ret = -1;
+
+	if (!w)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].f->sk.opts & IMG_UNIX_PENDING)
+			w[n++] = &t->e[i];
+	qsort(w, n, sizeof(*w), cmp_place);
+	for (i = 0; i < n; i++) {
+		place = i && w[i]->f->sk.peer == w[i - 1]->f->sk.peer ?
+			place + 1 : 1;
+		if (queue_one(t, w[i], place))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(w);
+	return ret;
+}
+
 /* ---- the queues --------------------------------------------------------- */
 
 /* Room in the sender for the whole queue at once; *old gets its size. */
@@ -452,6 +515,9 @@ static int fill_one(struct sk_tab *t, struct sk_ent *e)
 	struct sk_ent *p = mutual_peer(t, e);
 	int by = p ? p->fd : e->tmp_peer, old, ret;
 
+	/* a waiting client's data is what it sent, not what it got */
+	if (e->f->sk.opts & IMG_UNIX_PENDING)
+		by = e->fd;
 	if (by < 0)
 		return send_from_stranger(t, e);
 	widen_sndbuf(by, queued(e->f), &old);
@@ -510,6 +576,8 @@ static int connect_dgram(struct sk_tab *t, struct sk_ent *e)
 
 	if (e->f->sk.opts & IMG_UNIX_EXTERNAL)
 		return connect_external(t, e);
+	if (e->f->sk.opts & IMG_UNIX_PENDING)
+		return 0;	/* connected by queue_all() */
 	if (!e->f->sk.peer || e->tmp_peer >= 0 || mutual_peer(t, e))
 		return 0;
 	p = find(t, e->f->sk.peer);
@@ -663,8 +731,8 @@ int restore_sockets_open(const struct image *img, int *fds)
 	if (build_tab(img, &t))
 		return -1;
 	if (shared_unlinked(&t) || make_all(&t) || bind_all(&t) ||
-	    accept_all(&t) || fill_all(&t) || finish_all(&t) ||
-	    unlink_names(&t))
+	    accept_all(&t) || queue_all(&t) || fill_all(&t) ||
+	    finish_all(&t) || unlink_names(&t))
 		goto out;
 	for (i = 0; i < t.n; i++) {
 		fds[t.e[i].idx] = t.e[i].fd;

@@ -6,9 +6,9 @@
 
 ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
 	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap
-	    ext-unix unix-oob)
+	    ext-unix unix-oob unixq unixq-live)
 CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
-CKPT_ONLY+="ext-unix unix-oob "
+CKPT_ONLY+="ext-unix unix-oob unixq unixq-live "
 CKPT_ONLY+="kfd-outside restore-fail-shm "
 
 t_files() {
@@ -327,6 +327,37 @@ runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
 	refused_runs_on
 }
 
+# Unix listeners (stream and seqpacket) with connections not yet
+# accepted, some holding data (tests/workloads/unixq.c): dumped with
+# --kill, restored, accept() gives them in order with their data.
+unixq_image() {
+	inspect "$D/img"
+	(($(grep -c "^file [0-9]*: unix .* connected peer [1-9][0-9]* .* waiting [1-3]$" \
+		"$D/inspect.out") == 5)) ||
+		fail "inspect shows no 5 waiting clients:" \
+		     "$(grep unix "$D/inspect.out")"
+}
+
+t_unixq() {
+	need "$WLB/unixq"
+	HOOK_DUMPED=unixq_image
+	wl_test "$WLB/unixq"
+}
+
+# The same dumped live (no --kill): refused by name, since the data sent
+# on a connection not yet accepted can only be read by accepting it; the
+# workload runs on unharmed.
+t_unixq-live() {
+	need "$WLB/unixq" "$CKPT"
+	start_wl "$WLB/unixq"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix socket listening on .* whose connections not yet accepted hold data, which ckpt takes only with --kill$" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "live attach of a listener with data waiting"
+	refused_runs_on
+}
+
 # sock_of PID FD: the inode of the socket on fd FD of PID
 sock_of() {
 	local l
@@ -365,11 +396,12 @@ check_socket_fds() {
 		fail "fd 13 of $PID is not listening on $D/srv.sock"
 }
 
-# A unix listener with a connection it has not accepted (python3 holds
-# both the listener and the client): refused by name, exit 70, the
-# target running on; with --ext-null the listener is dumped as what it
-# was and comes back as /dev/null, named by ckpt and by restore, and the
-# client as a socket whose peer has gone.
+# A unix listener with two connections it has not accepted (python3
+# holds the listener and the first client; the second client has
+# closed): refused by name, exit 70, the target running on; with
+# --ext-null the listener is dumped as what it was and comes back as
+# /dev/null, named by ckpt and by restore, and the client as a socket
+# whose peer has gone.
 t_sockets-backlog() {
 	local py lfd cfd
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -382,10 +414,13 @@ l.bind("srv.sock")
 l.listen(4)
 c = socket.socket(socket.AF_UNIX)
 c.connect("srv.sock")
+gone = socket.socket(socket.AF_UNIX)
+gone.connect("srv.sock")
+gone.close()
 runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
 	wait_count_above 8 60 "$JOB"
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] .*connections not yet accepted" \
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] .*connection not yet accepted whose client has closed" \
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	one_line_err "attach of a listener with a backlog"
 	no_image "a refused dump"

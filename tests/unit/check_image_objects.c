@@ -162,6 +162,8 @@ START_TEST(test_refuse_unix_names)
 			     NULL, NULL, "an unlinked name that is no path");
 	expect_named_refused(IMG_UNIX_UNCONNECTED, 0, NULL, 1u << 9, NULL,
 			     NULL, "bad socket options");
+	expect_named_refused(IMG_UNIX_CONNECTED, 2, NULL, IMG_UNIX_PENDING,
+			     NULL, NULL, "a waiting connection without its");
 	expect_named_refused(IMG_UNIX_CONNECTED, 0, NULL, IMG_UNIX_EXTERNAL,
 			     "/dev/log", "x",
 			     "data queued from a peer outside the image");
