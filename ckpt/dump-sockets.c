@@ -529,14 +529,19 @@ static int check_cmsgs(struct msghdr *mh)
 	return found || (mh->msg_flags & MSG_CTRUNC) ? -1 : 0;
 }
 
-/* One peek at the peek offset, which it moves on. */
-static ssize_t peek(int sk, void *buf, size_t len, int *flags)
+/* One peek at the peek offset, which it moves on; the sender's name in
+ * from when from is not NULL. */
+static ssize_t peek(int sk, void *buf, size_t len, int *flags,
+		    struct unix_raw_name *from)
 {
 	char ctl[CMSG_SPACE(sizeof(int) * 64) + CMSG_SPACE(64)];
 	struct iovec iov = { buf, len };
+	struct sockaddr_un a;
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+		.msg_name = from ? &a : NULL,
+		.msg_namelen = from ? sizeof(a) : 0,
 	};
 	ssize_t n;
 
@@ -548,6 +553,11 @@ static ssize_t peek(int sk, void *buf, size_t len, int *flags)
 		return -1;
 	}
 	*flags = mh.msg_flags;
+	if (from && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
+		dump_unix_raw(from, a.sun_path, mh.msg_namelen -
+			      offsetof(struct sockaddr_un, sun_path));
+	else if (from)
+		from->len = 0;
 	return n;
 }
 
@@ -565,7 +575,7 @@ static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
 
 	while (got < queued) {
 		n = peek(sk, buf, queued - got < IMG_MAX_CHUNK ?
-			 queued - got : IMG_MAX_CHUNK, &fl);
+			 queued - got : IMG_MAX_CHUNK, &fl, NULL);
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
@@ -587,16 +597,22 @@ static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
  */
 static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
 {
+	struct unix_raw_name from;
 	unsigned long guard;
 	ssize_t n;
-	int fl;
+	int fl, dgram = f->sk.type == SOCK_DGRAM;
 
 	for (guard = 0; guard < (1ul << 24); guard++) {
-		n = peek(sk, buf, IMG_MAX_CHUNK, &fl);
+		n = peek(sk, buf, IMG_MAX_CHUNK, &fl, dgram ? &from : NULL);
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
 		if (n == 0 && (f->sk.shutdown & IMG_SHUT_RD))
 			return 0;
+		/* a datagram's named sender, before its first chunk */
+		if (dgram && from.len > 0 && (!f->nr_chunks ||
+		    (f->chunks[f->nr_chunks - 1].flags & IMG_CHUNK_EOR)) &&
+		    dump_add_chunk(f, from.b, from.len, IMG_CHUNK_ADDR))
+			return -1;
 		if (dump_add_chunk(f, buf, n, fl & MSG_TRUNC ? 0 : IMG_CHUNK_EOR))
 			return -1;
 	}

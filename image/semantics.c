@@ -373,11 +373,35 @@ static int is_msg_socket(const struct img_file *f)
 	return f->kind == IMG_FILE_UNIX && f->sk.type != SOCK_STREAM;
 }
 
+/* A unix datagram's named sender (the sun_path bytes, a path without
+ * its NUL), before the datagram's first chunk. */
+static int unix_sender(struct rd *r, const struct img_file *f,
+		       const struct img_chunk *ch)
+{
+	const struct img_chunk *prev = f->nr_chunks ?
+		&f->chunks[f->nr_chunks - 1] : NULL;
+
+	if (ch->flags != IMG_CHUNK_ADDR || f->sk.type != SOCK_DGRAM ||
+	    ch->len > IMG_MAX_UNIX_NAME || (!ch->data[0] && ch->len < 2) ||
+	    (ch->data[0] && memchr(ch->data, 0, ch->len))) {
+		rec_fail(r, "file %u: a bad sender address", f->id);
+		return -1;
+	}
+	if (prev && !(prev->flags & IMG_CHUNK_EOR)) {
+		rec_fail(r, "file %u: a sender address inside a message",
+			 f->id);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_chunk(struct rd *r, const struct img_file *f,
 		       const struct img_chunk *ch)
 {
 	if (img_inet_kind(f->kind))
 		return sem_inet_chunk(r, f, ch);	/* semantics-inet.c */
+	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_ADDR))
+		return unix_sender(r, f, ch);
 	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR)) {
 		rec_fail(r, "file %u: a TCP or UDP chunk in a file of kind %u",
 			 f->id, f->kind);

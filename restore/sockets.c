@@ -16,9 +16,11 @@
  *    datagram socket takes messages from its peer only).
  * Each receive queue is refilled by sending through the socket's peer, or,
  * for a bound datagram socket nobody is connected to, from a temporary
- * socket: the bytes and message boundaries come back, the sender addresses
- * of datagrams and the credentials of SO_PASSCRED do not (they are
- * restore's). Shutdowns and options are set last.
+ * socket: the bytes and message boundaries come back; a datagram from a
+ * named sender comes from a socket of that name (fill_named); the
+ * credentials of SO_PASSCRED do not (they are restore's). Clients
+ * waiting in a listener connect to it again, in order (queue_all).
+ * Shutdowns and options are set last.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -509,6 +511,108 @@ static int send_from_stranger(struct sk_tab *t, const struct sk_ent *e)
 	return ret;
 }
 
+/* ---- datagrams with their senders' names ---------------------------------- */
+
+/* Is a (len bytes) the name of image socket file f? */
+static int named(const struct img_file *f, const char *name,
+		 const struct sockaddr_un *a, socklen_t len)
+{
+	struct sockaddr_un b;
+
+	return name && unix_addr(f, name, &b) == len &&
+	       !memcmp(a->sun_path, b.sun_path, len -
+		       offsetof(struct sockaddr_un, sun_path));
+}
+
+/*
+ * Who sends the datagram whose sender's name is ch to e: the stand-in of
+ * e's closed peer if it was that, else the socket of the image bound to
+ * it, else one of ours bound to it where nobody else sees it (*tmp, to
+ * close). *to: whether it must name e (not when it is e's peer).
+ */
+static int sender_of(struct sk_tab *t, struct sk_ent *e,
+		     const struct img_chunk *ch, int *fd, int *tmp, int *to)
+{
+	const char *cwd = holder_cwd(t->img, e->f->id);
+	struct sk_ent *p = mutual_peer(t, e);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len;
+	uint32_t i;
+
+	memcpy(a.sun_path, ch->data, ch->len);
+	len = offsetof(struct sockaddr_un, sun_path) + ch->len +
+	      (ch->data[0] ? 1 : 0);
+	*to = 0;
+	if (e->tmp_peer >= 0 && named(e->f, e->f->sk.peer_name, &a, len)) {
+		*fd = e->tmp_peer;
+		return 0;
+	}
+	*to = 1;
+	for (i = 0; i < t->n; i++) {
+		struct sk_ent *s = &t->e[i];
+
+		if (s->fd < 0 || s->f->sk.type != SOCK_DGRAM ||
+		    !named(s->f, s->f->path, &a, len))
+			continue;
+		*fd = s->fd;
+		*to = s != p;
+		return 0;
+	}
+	*tmp = *fd = sock_new(SOCK_DGRAM);
+	if (*fd < 0)
+		return -1;
+	return unix_bind_private(*fd, &a, len, cwd ? cwd : "/tmp");
+}
+
+/* e's queue, each datagram from its sender (whose name the image has,
+ * or a stranger or e's peer, which had none) */
+static int fill_named(struct sk_tab *t, struct sk_ent *e)
+{
+	const struct img_file *f = e->f;
+	struct sk_ent *p = mutual_peer(t, e);
+	int def = p ? p->fd : e->tmp_peer, fd, tmp, to, old, saved, ret = 0;
+	struct sockaddr_un a;
+	socklen_t len = f->path ? unix_addr(f, f->path, &a) : 0;
+	uint32_t i = 0;
+
+	if (enter_dir(t, e, &saved))
+		return -1;
+	while (!ret && i < f->nr_chunks) {
+		tmp = -1;
+		fd = def;
+		to = def < 0;
+		if (f->chunks[i].flags & IMG_CHUNK_ADDR)
+			ret = sender_of(t, e, &f->chunks[i++], &fd, &tmp, &to);
+		if (!ret && fd < 0)
+			fd = tmp = sock_new(SOCK_DGRAM);	/* a stranger */
+		if (!ret && fd < 0)
+			ret = -1;
+		if (!ret && to && !len) {
+			errno = EDESTADDRREQ;	/* e has no name to send to */
+			ret = -1;
+		}
+		if (!ret && fd >= 0) {
+			widen_sndbuf(fd, f->chunks[i].len, &old);
+			ret = send_msg(fd, f, &i, to ? &a : NULL, len);
+			set_sndbuf(fd, old);
+		}
+		if (tmp >= 0)
+			close(tmp);
+	}
+	leave_dir(saved);
+	return ret;
+}
+
+static int has_senders(const struct img_file *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		if (f->chunks[i].flags & IMG_CHUNK_ADDR)
+			return 1;
+	return 0;
+}
+
 /* What e's peer sent and e had not read yet goes through the peer again. */
 static int fill_one(struct sk_tab *t, struct sk_ent *e)
 {
@@ -518,6 +622,8 @@ static int fill_one(struct sk_tab *t, struct sk_ent *e)
 	/* a waiting client's data is what it sent, not what it got */
 	if (e->f->sk.opts & IMG_UNIX_PENDING)
 		by = e->fd;
+	if (has_senders(e->f))
+		return fill_named(t, e);
 	if (by < 0)
 		return send_from_stranger(t, e);
 	widen_sndbuf(by, queued(e->f), &old);

@@ -208,6 +208,10 @@ START_TEST(test_refuse_unix)
 			    "file data of 0 bytes");
 	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 8,
 			    "file data flags 0x8");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    IMG_CHUNK_ADDR, "a bad sender address");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_UNCONNECTED, 0, "/d", "/a",
+			    IMG_CHUNK_ADDR, "its last message has no end");
 }
 END_TEST
 

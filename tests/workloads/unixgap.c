@@ -2,7 +2,9 @@
  * unixgap.c - unix sockets at the edges: names and peers that are gone.
  *
  *   na  datagram, bound to an abstract name holding NUL bytes and a
- *       backslash, one message queued
+ *       backslash; three messages queued: from an unnamed socket, from
+ *       sn (bound to @ugap-sn), from a socket bound to D/sender.sock
+ *       that closed since (its file unlinked)
  *   nl  stream listener on another such name, with an accepted
  *       connection nc (client) / ns (server end)
  *   ug  datagram bound to D/gone.sock, whose file was unlinked; one
@@ -31,7 +33,7 @@
 static const char name_a[] = "\0ugap\0na\\x";	/* 11 bytes */
 static const char name_l[] = "\0ugap\0nl";	/* 8 bytes */
 
-static int na, nl, nc, ns, ug, ul, uc, us, dx, q, dy, l3, sc;
+static int na, nl, nc, ns, ug, ul, uc, us, dx, q, dy, l3, sc, sn;
 
 static socklen_t mkaddr(struct sockaddr_un *a, const char *name, size_t len)
 {
@@ -102,6 +104,16 @@ static void setup(void)
 	la = mkaddr(&a, name_a, sizeof(name_a) - 1);
 	na = sock_at(SOCK_DGRAM, &a, la);
 	send_to("to na", &a, la);
+	lb = mkaddr(&b, "\0ugap-sn", 8);
+	sn = sock_at(SOCK_DGRAM, &b, lb);
+	if (sendto(sn, "from sn", 7, 0, (struct sockaddr *)&a, la) != 7)
+		wl_fail("sn: %s", strerror(errno));
+	lb = pathaddr(&b, "sender.sock");
+	dp = sock_at(SOCK_DGRAM, &b, lb);
+	if (sendto(dp, "from gone", 9, 0, (struct sockaddr *)&a, la) != 9)
+		wl_fail("sender.sock: %s", strerror(errno));
+	close(dp);
+	unlink(wl_path(p, "sender.sock"));
 	la = mkaddr(&a, name_l, sizeof(name_l) - 1);
 	nl = sock_at(SOCK_STREAM, &a, la);
 	nc = connect_to(&a, la);
@@ -174,6 +186,30 @@ static void recv_is(int fd, const char *want, const char *what)
 			n < 0 ? strerror(errno) : "");
 }
 
+/* The next message is want, from the socket named from (flen bytes of
+ * address; none for an unnamed one). */
+static void recv_from(int fd, const char *want, const struct sockaddr_un *from,
+		      socklen_t flen, const char *what)
+{
+	struct sockaddr_un a;
+	socklen_t len = sizeof(a);
+	char buf[64];
+	ssize_t n;
+
+	memset(&a, 0, sizeof(a));
+	n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		     (struct sockaddr *)&a, &len);
+	if (n != (ssize_t)strlen(want) || memcmp(buf, want, n))
+		wl_fail("%s: got %zd bytes '%.*s', want '%s' (%s)", what, n,
+			n > 0 ? (int)n : 0, buf, want,
+			n < 0 ? strerror(errno) : "");
+	if (len != flen || memcmp(&a, from, len))
+		wl_fail("%s: '%s' came from %u bytes of address '%s', want %u bytes '%s'",
+			what, want, len, a.sun_path[0] ? a.sun_path :
+			a.sun_path + 1, flen, from->sun_path[0] ?
+			from->sun_path : from->sun_path + 1);
+}
+
 /* a new connection to l, by name a, takes a byte each way */
 static void still_listens(int l, const struct sockaddr_un *a, socklen_t la,
 			  const char *what)
@@ -207,12 +243,15 @@ static void gone(const char *name)
 
 static void check_names(void)
 {
-	struct sockaddr_un a;
+	struct sockaddr_un a, b = { .sun_family = AF_UNIX };
 	socklen_t la;
 
 	la = mkaddr(&a, name_a, sizeof(name_a) - 1);
 	name_is(na, 0, &a, la, "na");
-	recv_is(na, "to na", "na");
+	recv_from(na, "to na", &b, 0, "na");	/* unnamed: no address */
+	recv_from(na, "from sn", &b, mkaddr(&b, "\0ugap-sn", 8), "na");
+	recv_from(na, "from gone", &b, pathaddr(&b, "sender.sock"), "na");
+	gone("sender.sock");
 	send_to("again", &a, la);
 	recv_is(na, "again", "na, a new message");
 	la = mkaddr(&a, name_l, sizeof(name_l) - 1);
@@ -240,8 +279,8 @@ static void check_peers(void)
 
 	la = pathaddr(&a, "peer.sock");
 	name_is(dx, 1, &a, la, "dx's peer");
-	recv_is(dx, "one", "dx");
-	recv_is(dx, "two", "dx");
+	recv_from(dx, "one", &a, la, "dx");
+	recv_from(dx, "two", &a, la, "dx");
 	if (send(dx, "z", 1, MSG_DONTWAIT) != -1 || errno != ECONNREFUSED)
 		wl_fail("dx: a send to its closed peer gave %s, want ECONNREFUSED",
 			strerror(errno));
