@@ -245,8 +245,21 @@ ssize_t dump_unix_diag(uint32_t ino, uint32_t show, void *buf, size_t len);
 int dump_is_unix(const struct dump_file *df);
 struct dump_file *dump_kept_unix(struct dump_tree *t, uint64_t ino);
 const char *dump_unix_type(uint32_t type);
-int dump_unix_peek_queue(struct img_file *f, int sk, uint32_t queued)
-	__must_check;
+int dump_unix_peek_queue(struct dump_tree *t, struct img_file *f, int sk,
+			 uint32_t queued) __must_check;
+/* What one peek at a message found besides its bytes */
+struct dump_peek {
+	struct dump_tree *t;
+	struct unix_raw_name from;	/* the sender's name */
+	uint32_t ids[IMG_MAX_FDS_IN_FLIGHT];	/* its fds in flight, as */
+	uint32_t nr_fds;			/* FILE ids, little endian */
+};
+/* dump-sockq.c: the n fds in flight that came with a peek (ckpt's
+ * copies) as files of the table, added to pc; -1 if one is not there */
+int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n);
+/* dump-sockq.c: regular files in flight in a queue of the tree are
+ * files of the table (their fds IMG_FD_FILE), as shared ones are */
+void dump_unix_inflight_regs(struct dump_tree *t);
 /* dump-sockq.c: the clients waiting in listeners of the tree (PENDING,
  * or why set); pending_read: what they sent, which takes their
  * connections out of the queues (kill: the tree dies after the dump) */

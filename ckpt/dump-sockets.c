@@ -18,7 +18,9 @@
  * connected to that name again, dump-unixname.c), a listening socket
  * with connections not yet accepted (they have no fd anywhere that ckpt
  * could take) and a client waiting in a listener outside the tree,
- * urgent data, and descriptors in flight (SCM_RIGHTS) in a queue.
+ * urgent data, and descriptors in flight (SCM_RIGHTS) in a stream or
+ * that no process of the tree holds (those in a message queue, held by
+ * the tree, are FILE ids in the image: dump-sockq.c).
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -510,54 +512,62 @@ int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 	return 0;
 }
 
-/* Descriptors in flight came to us with the peek: close them and say so. */
-static int check_cmsgs(struct msghdr *mh)
+/*
+ * Descriptors in flight came to us with the peek (copies, the message
+ * keeps its own): the files of the table they are, in pc, then closed.
+ * Without pc (a stream, where they would not keep their place) or for
+ * a file the table has not, -1 (EBADMSG).
+ */
+static int check_cmsgs(struct msghdr *mh, struct dump_peek *pc)
 {
 	struct cmsghdr *c;
-	int found = 0, *fds;
+	int bad = !!(mh->msg_flags & MSG_CTRUNC), *fds;
 	size_t i, n;
 
+	if (pc)
+		pc->nr_fds = 0;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		fds = (int *)CMSG_DATA(c);
 		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		bad |= !pc || dump_unix_fds(pc, fds, n);	/* dump-sockq.c */
 		for (i = 0; i < n; i++)
 			close(fds[i]);
-		found = 1;
 	}
-	return found || (mh->msg_flags & MSG_CTRUNC) ? -1 : 0;
+	return bad ? -1 : 0;
 }
 
-/* One peek at the peek offset, which it moves on; the sender's name in
- * from when from is not NULL. */
+/* One peek at the peek offset, which it moves on; with pc, the sender's
+ * name and the descriptors in flight there. */
 static ssize_t peek(int sk, void *buf, size_t len, int *flags,
-		    struct unix_raw_name *from)
+		    struct dump_peek *pc)
 {
-	char ctl[CMSG_SPACE(sizeof(int) * 64) + CMSG_SPACE(64)];
+	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT) +
+		 CMSG_SPACE(64)];
 	struct iovec iov = { buf, len };
 	struct sockaddr_un a;
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-		.msg_name = from ? &a : NULL,
-		.msg_namelen = from ? sizeof(a) : 0,
+		.msg_name = pc ? &a : NULL,
+		.msg_namelen = pc ? sizeof(a) : 0,
 	};
 	ssize_t n;
 
 	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -1;
-	if (check_cmsgs(&mh)) {
+	if (check_cmsgs(&mh, pc)) {
 		errno = EBADMSG;
 		return -1;
 	}
 	*flags = mh.msg_flags;
-	if (from && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
-		dump_unix_raw(from, a.sun_path, mh.msg_namelen -
+	if (pc && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
+		dump_unix_raw(&pc->from, a.sun_path, mh.msg_namelen -
 			      offsetof(struct sockaddr_un, sun_path));
-	else if (from)
-		from->len = 0;
+	else if (pc)
+		pc->from.len = 0;
 	return n;
 }
 
@@ -595,23 +605,29 @@ static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
  * end of a seqpacket connection: once the peer has shut it down, a 0 is
  * taken as the end.
  */
-static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
+static int peek_messages(struct dump_tree *t, struct img_file *f, int sk,
+			 uint8_t *buf)
 {
-	struct unix_raw_name from;
+	struct dump_peek pc = { .t = t };
 	unsigned long guard;
 	ssize_t n;
-	int fl, dgram = f->sk.type == SOCK_DGRAM;
+	int fl, starts;
 
 	for (guard = 0; guard < (1ul << 24); guard++) {
-		n = peek(sk, buf, IMG_MAX_CHUNK, &fl, dgram ? &from : NULL);
+		n = peek(sk, buf, IMG_MAX_CHUNK, &fl, &pc);
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
 		if (n == 0 && (f->sk.shutdown & IMG_SHUT_RD))
 			return 0;
-		/* a datagram's named sender, before its first chunk */
-		if (dgram && from.len > 0 && (!f->nr_chunks ||
-		    (f->chunks[f->nr_chunks - 1].flags & IMG_CHUNK_EOR)) &&
-		    dump_add_chunk(f, from.b, from.len, IMG_CHUNK_ADDR))
+		/* a datagram's named sender, the descriptors in flight,
+		 * before the message's first chunk */
+		starts = !f->nr_chunks ||
+			 (f->chunks[f->nr_chunks - 1].flags & IMG_CHUNK_EOR);
+		if (starts && f->sk.type == SOCK_DGRAM && pc.from.len > 0 &&
+		    dump_add_chunk(f, pc.from.b, pc.from.len, IMG_CHUNK_ADDR))
+			return -1;
+		if (starts && pc.nr_fds &&
+		    dump_add_chunk(f, pc.ids, 4 * pc.nr_fds, IMG_CHUNK_FDS))
 			return -1;
 		if (dump_add_chunk(f, buf, n, fl & MSG_TRUNC ? 0 : IMG_CHUNK_EOR))
 			return -1;
@@ -620,7 +636,8 @@ static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
 	return -1;
 }
 
-int dump_unix_peek_queue(struct img_file *f, int sk, uint32_t queued)
+int dump_unix_peek_queue(struct dump_tree *t, struct img_file *f, int sk,
+			 uint32_t queued)
 {
 	int off = -1, zero = 0, ret, err;
 	socklen_t ol = sizeof(off);
@@ -637,7 +654,7 @@ int dump_unix_peek_queue(struct img_file *f, int sk, uint32_t queued)
 	if (f->sk.type == SOCK_STREAM)
 		ret = peek_stream(f, sk, buf, queued);
 	else
-		ret = peek_messages(f, sk, buf);
+		ret = peek_messages(t, f, sk, buf);
 	err = errno;
 	/* the frozen process's own peek offset, -1 when it had none */
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
@@ -648,7 +665,7 @@ int dump_unix_peek_queue(struct img_file *f, int sk, uint32_t queued)
 	return ret;
 }
 
-static int read_queue(struct dump_file *df)
+static int read_queue(struct dump_tree *t, struct dump_file *df)
 {
 	struct unix_info ui;
 	int sk, ret;
@@ -662,7 +679,7 @@ static int read_queue(struct dump_file *df)
 	sk = dump_grab_fd(df);
 	if (sk < 0)
 		return -1;
-	ret = dump_unix_peek_queue(&df->f, sk, ui.rqueue);
+	ret = dump_unix_peek_queue(t, &df->f, sk, ui.rqueue);
 	close(sk);
 	return ret;
 }
@@ -674,10 +691,10 @@ int dump_sockets_read(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (!dump_is_unix(df) || !read_queue(df))
+		if (!dump_is_unix(df) || !read_queue(t, df))
 			continue;
 		if (errno == EBADMSG)
-			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue, which is not supported",
+			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue that the tree does not hold, or in a stream, which is not supported",
 			       df->fd, df->pid, (unsigned long long)df->f.ino);
 		else
 			pr_perror("can't read the queue of socket:[%llu] (fd %d of %d)",

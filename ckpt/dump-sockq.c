@@ -16,7 +16,11 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <ctype.h>
+#include <endian.h>
 #include <errno.h>
+#include <linux/kcmp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -231,7 +235,8 @@ static struct dump_file *client_of(struct dump_tree *t, int e,
 
 /* What the client c sent on the server end e, as c's FILE_DATA: e's
  * queue, read as e would (a message ends where c shut it down). */
-static int take_sent(struct dump_file *c, int e, uint32_t queued)
+static int take_sent(struct dump_tree *t, struct dump_file *c, int e,
+		     uint32_t queued)
 {
 	struct img_file f = c->f;
 	int ret;
@@ -239,7 +244,7 @@ static int take_sent(struct dump_file *c, int e, uint32_t queued)
 	f.sk.shutdown = c->f.sk.shutdown & IMG_SHUT_WR ? IMG_SHUT_RD : 0;
 	f.chunks = NULL;
 	f.nr_chunks = 0;
-	ret = dump_unix_peek_queue(&f, e, queued);
+	ret = dump_unix_peek_queue(t, &f, e, queued);
 	c->f.chunks = f.chunks;
 	c->f.nr_chunks = f.nr_chunks;
 	return ret;
@@ -262,7 +267,7 @@ static int take_all(struct dump_tree *t, struct dump_file *l, uint32_t n)
 		c = e < 0 ? NULL : client_of(t, e, &queued);
 		if (!c || !(c->f.sk.opts & IMG_UNIX_PENDING) ||
 		    c->f.sk.backlog != place || c->f.nr_chunks ||
-		    take_sent(c, e, queued)) {
+		    take_sent(t, c, e, queued)) {
 			if (!errno)
 				errno = EPROTO;
 			goto out;
@@ -306,4 +311,153 @@ int dump_unix_pending_read(struct dump_tree *t, int kill)
 		}
 	}
 	return 0;
+}
+
+/* ---- descriptors in flight ---------------------------------------------- */
+
+/* The file of the table that our fd is the same open file as, or 0. */
+static uint32_t table_id(struct dump_tree *t, int fd)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		const struct dump_file *df = &t->files[i];
+
+		if (!df->drop && df->pid > 0 &&
+		    !syscall(SYS_kcmp, getpid(), df->pid, KCMP_FILE, fd,
+			     df->fd))
+			return df->f.id;
+	}
+	return 0;
+}
+
+int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n)
+{
+	uint32_t id;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		id = table_id(pc->t, fds[i]);
+		if (!id || pc->nr_fds == IMG_MAX_FDS_IN_FLIGHT)
+			return -1;
+		pc->ids[pc->nr_fds++] = htole32(id);
+	}
+	return 0;
+}
+
+/* Is one of the n fds (ours) the open file of fd of pid? */
+static int among(const int *fds, size_t n, pid_t pid, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!syscall(SYS_kcmp, getpid(), pid, KCMP_FILE, fds[i], fd))
+			return 1;
+	return 0;
+}
+
+/* The fds of the tree that are regular files in flight in fds (n of
+ * ours) become FILE fds. */
+static void mark_regs(struct dump_tree *t, const int *fds, size_t n)
+{
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].type == IMG_FD_REG &&
+			    among(fds, n, t->procs[i].pid, p->fds[k].fd))
+				p->fds[k].type = IMG_FD_FILE;
+	}
+}
+
+/* Every message queued in the unix datagram or seqpacket socket sk,
+ * peeked at whole (the peek offset moves by what a peek copies; it is
+ * put back): the fds in flight in it. */
+static void scan_queue(struct dump_tree *t, int sk)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT)];
+	struct iovec iov = { .iov_len = IMG_MAX_CHUNK };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int off = -1, zero = 0, guard;
+	socklen_t ol = sizeof(off);
+	size_t n;
+
+	iov.iov_base = malloc(iov.iov_len);
+	if (!iov.iov_base ||
+	    getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, &ol) ||
+	    setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
+		free(iov.iov_base);
+		return;
+	}
+	for (guard = 0; guard < (1 << 24); guard++) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		if (recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT |
+			    MSG_CMSG_CLOEXEC) < 0)
+			break;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET ||
+			    c->cmsg_type != SCM_RIGHTS)
+				continue;
+			n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			mark_regs(t, (int *)CMSG_DATA(c), n);
+			while (n--)
+				close(((int *)CMSG_DATA(c))[n]);
+		}
+	}
+	setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	free(iov.iov_base);
+}
+
+/* fd of pid is a unix socket with something queued: 0, else -1. */
+static int message_socket(pid_t pid, int fd)
+{
+	struct unix_diag_rqlen rq;
+	char p[64], l[64];
+	unsigned long long ino;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, fd);
+	n = readlink(p, l, sizeof(l) - 1);
+	if (n <= 0)
+		return -1;
+	l[n] = '\0';
+	if (sscanf(l, "socket:[%llu]", &ino) != 1 || rqlen(ino, &rq) ||
+	    !rq.udiag_rqueue)
+		return -1;
+	return 0;
+}
+
+void dump_unix_inflight_regs(struct dump_tree *t)
+{
+	struct dump_file df = { 0 };
+	int i, sk, type;
+	socklen_t l = sizeof(type);
+	uint32_t k;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++) {
+			if (p->fds[k].type != IMG_FD_FILE ||
+			    message_socket(t->procs[i].pid, p->fds[k].fd))
+				continue;
+			df.pid = t->procs[i].pid;
+			df.fd = p->fds[k].fd;
+			sk = dump_grab_fd(&df);
+			if (sk < 0)
+				continue;
+			if (!getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l) &&
+			    type != SOCK_STREAM)
+				scan_queue(t, sk);
+			close(sk);
+		}
+	}
 }

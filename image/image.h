@@ -652,6 +652,10 @@ struct img_inotify_watch {
 /* UDP: the sender of the datagram that follows: its address (4 or 16
  * bytes, the socket's family) and port, in network order */
 #define IMG_CHUNK_ADDR		(1u << 2)
+/* unix datagram or seqpacket: the descriptors in flight (SCM_RIGHTS) of
+ * the message that follows, as the ids (u32 each) of FILEs of the image */
+#define IMG_CHUNK_FDS		(1u << 3)
+#define IMG_MAX_FDS_IN_FLIGHT	253	/* the kernel's SCM_MAX_FD */
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */

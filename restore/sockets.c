@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -45,10 +46,12 @@ struct sk_ent {
 	ino_t ino;
 };
 
-struct sk_tab {
+struct restore_socks {
 	const struct image *img;
 	struct sk_ent *e;	/* sorted by inode */
 	uint32_t n;
+	int borrowed;		/* e[].fd are the file table's now */
+	const int *fds;		/* the file table, once it is whole */
 };
 
 static int cmp_ino(const void *a, const void *b)
@@ -59,7 +62,7 @@ static int cmp_ino(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static struct sk_ent *find(struct sk_tab *t, uint64_t ino)
+static struct sk_ent *find(struct restore_socks *t, uint64_t ino)
 {
 	uint32_t lo = 0, hi = t->n, mid;
 
@@ -81,7 +84,7 @@ static unsigned long long ino_of(const struct sk_ent *e)
 }
 
 /* The peer of e if they are connected to each other, else NULL. */
-static struct sk_ent *mutual_peer(struct sk_tab *t, struct sk_ent *e)
+static struct sk_ent *mutual_peer(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p;
 
@@ -91,7 +94,7 @@ static struct sk_ent *mutual_peer(struct sk_tab *t, struct sk_ent *e)
 	return p && p != e && p->f->sk.peer == e->f->ino ? p : NULL;
 }
 
-static struct sk_ent *listener_named(struct sk_tab *t, const char *name)
+static struct sk_ent *listener_named(struct restore_socks *t, const char *name)
 {
 	uint32_t i;
 
@@ -103,7 +106,7 @@ static struct sk_ent *listener_named(struct sk_tab *t, const char *name)
 }
 
 /* The server end of a connection accepted from a listener of the image. */
-static int is_accepted(struct sk_tab *t, struct sk_ent *e)
+static int is_accepted(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p = mutual_peer(t, e);
 
@@ -135,7 +138,7 @@ static int make_pair(uint32_t type, int *a, int *b)
  * standing in for the peer until its queue is filled, named as the peer
  * was where nobody else sees it (unixname.c).
  */
-static int make_stand_in(struct sk_tab *t, struct sk_ent *e)
+static int make_stand_in(struct restore_socks *t, struct sk_ent *e)
 {
 	const char *cwd = holder_cwd(t->img, e->f->id);
 	struct sockaddr_un a;
@@ -154,7 +157,7 @@ static int make_stand_in(struct sk_tab *t, struct sk_ent *e)
 }
 
 /* Everything but the accepted connections, which need their listener. */
-static int make_one(struct sk_tab *t, struct sk_ent *e)
+static int make_one(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p = mutual_peer(t, e);
 	const struct img_unix *u = &e->f->sk;
@@ -172,7 +175,7 @@ static int make_one(struct sk_tab *t, struct sk_ent *e)
 	return e->fd < 0 ? -1 : 0;
 }
 
-static int make_all(struct sk_tab *t)
+static int make_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -201,7 +204,7 @@ static const char *holder_cwd(const struct image *img, uint32_t id)
 }
 
 /* For a relative name, go to where it was bound; *saved brings us back. */
-static int enter_dir(struct sk_tab *t, const struct sk_ent *e, int *saved)
+static int enter_dir(struct restore_socks *t, const struct sk_ent *e, int *saved)
 {
 	const char *cwd = holder_cwd(t->img, e->f->id);
 
@@ -243,7 +246,7 @@ static int clear_path(const struct sk_ent *e)
 	return unlink(e->f->path);
 }
 
-static int bind_name(struct sk_tab *t, struct sk_ent *e)
+static int bind_name(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sockaddr_un a;
 	socklen_t len = unix_addr(e->f, e->f->path, &a);
@@ -271,7 +274,7 @@ out:
 }
 
 /* connect() to the socket bound to peer's name, from where it was bound */
-static int connect_name(struct sk_tab *t, int fd, const struct sk_ent *peer)
+static int connect_name(struct restore_socks *t, int fd, const struct sk_ent *peer)
 {
 	struct sockaddr_un a;
 	socklen_t len = unix_addr(peer->f, peer->f->path, &a);
@@ -284,7 +287,7 @@ static int connect_name(struct sk_tab *t, int fd, const struct sk_ent *peer)
 	return ret;
 }
 
-static int bind_all(struct sk_tab *t)
+static int bind_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -305,7 +308,7 @@ static int bind_all(struct sk_tab *t)
 }
 
 /* The client connects to the listener, accept() gives the server end. */
-static int accept_one(struct sk_tab *t, struct sk_ent *s)
+static int accept_one(struct restore_socks *t, struct sk_ent *s)
 {
 	struct sk_ent *c = mutual_peer(t, s), *l = listener_named(t, s->f->path);
 
@@ -320,7 +323,7 @@ static int accept_one(struct sk_tab *t, struct sk_ent *s)
 	return s->fd < 0 ? -1 : 0;
 }
 
-static int accept_all(struct sk_tab *t)
+static int accept_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -349,7 +352,7 @@ static int cmp_place(const void *a, const void *b)
 }
 
 /* The client c connects to its listener again, which queues it. */
-static int queue_one(struct sk_tab *t, struct sk_ent *c, uint32_t place)
+static int queue_one(struct restore_socks *t, struct sk_ent *c, uint32_t place)
 {
 	struct sk_ent *l = find(t, c->f->sk.peer);
 
@@ -373,7 +376,7 @@ static int queue_one(struct sk_tab *t, struct sk_ent *c, uint32_t place)
 }
 
 /* The waiting clients, listener by listener, in their places. */
-static int queue_all(struct sk_tab *t)
+static int queue_all(struct restore_socks *t)
 {
 	struct sk_ent **w = calloc(t->n ? t->n : 1, sizeof(*w));
 	uint32_t i, n = 0, place = 0;
@@ -449,13 +452,50 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* The message of chunks[*i] and those up to its end, as one send. */
-static int send_msg(int fd, const struct img_file *f, uint32_t *i,
-		    const struct sockaddr_un *to, socklen_t tolen)
+/* The descriptors in flight of chunk ch (FILE ids) as SCM_RIGHTS of mh,
+ * from the file table. */
+static int in_flight(struct restore_socks *t, const struct img_chunk *ch,
+		     struct msghdr *mh, char *ctl, size_t len)
 {
+	uint32_t k, n = ch->len / 4, id;
+	struct cmsghdr *c;
+	int idx;
+
+	mh->msg_control = ctl;
+	mh->msg_controllen = CMSG_SPACE(n * sizeof(int));
+	if (!t->fds || mh->msg_controllen > len)
+		goto bad;
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	for (k = 0; k < n; k++) {
+		memcpy(&id, ch->data + 4 * k, 4);
+		idx = restore_file_index(t->img, le32toh(id));
+		if (idx < 0 || t->fds[idx] < 0)
+			goto bad;
+		memcpy(CMSG_DATA(c) + k * sizeof(int), &t->fds[idx],
+		       sizeof(int));
+	}
+	return 0;
+bad:
+	errno = EBADF;
+	return -1;
+}
+
+/* The message of chunks[*i] and those up to its end, as one send, with
+ * the descriptors in flight that come first. */
+static int send_msg(struct restore_socks *t, int fd, const struct img_file *f,
+		    uint32_t *i, const struct sockaddr_un *to, socklen_t tolen)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT)];
 	struct iovec iov[64];
 	struct msghdr mh = { .msg_iov = iov };
 	ssize_t n;
+
+	if ((f->chunks[*i].flags & IMG_CHUNK_FDS) &&
+	    in_flight(t, &f->chunks[(*i)++], &mh, ctl, sizeof(ctl)))
+		return -1;
 
 	do {
 		if (mh.msg_iovlen == ARRAY_SIZE(iov)) {
@@ -471,8 +511,9 @@ static int send_msg(int fd, const struct img_file *f, uint32_t *i,
 	return n < 0 ? -1 : 0;
 }
 
-static int send_queue(int fd, const struct img_file *f,
-		      const struct sockaddr_un *to, socklen_t tolen)
+static int send_queue(struct restore_socks *t, int fd,
+		      const struct img_file *f, const struct sockaddr_un *to,
+		      socklen_t tolen)
 {
 	uint32_t i = 0;
 
@@ -483,13 +524,13 @@ static int send_queue(int fd, const struct img_file *f,
 		return 0;
 	}
 	while (i < f->nr_chunks)
-		if (send_msg(fd, f, &i, to, tolen))
+		if (send_msg(t, fd, f, &i, to, tolen))
 			return -1;
 	return 0;
 }
 
 /* Nobody is connected to a bound datagram socket: a stranger sends. */
-static int send_from_stranger(struct sk_tab *t, const struct sk_ent *e)
+static int send_from_stranger(struct restore_socks *t, const struct sk_ent *e)
 {
 	struct sockaddr_un a;
 	socklen_t len;
@@ -505,7 +546,7 @@ static int send_from_stranger(struct sk_tab *t, const struct sk_ent *e)
 		return -1;
 	widen_sndbuf(fd, queued(e->f), &old);
 	if (!enter_dir(t, e, &saved))
-		ret = send_queue(fd, e->f, &a, len);
+		ret = send_queue(t, fd, e->f, &a, len);
 	leave_dir(saved);
 	close(fd);
 	return ret;
@@ -530,7 +571,7 @@ static int named(const struct img_file *f, const char *name,
  * it, else one of ours bound to it where nobody else sees it (*tmp, to
  * close). *to: whether it must name e (not when it is e's peer).
  */
-static int sender_of(struct sk_tab *t, struct sk_ent *e,
+static int sender_of(struct restore_socks *t, struct sk_ent *e,
 		     const struct img_chunk *ch, int *fd, int *tmp, int *to)
 {
 	const char *cwd = holder_cwd(t->img, e->f->id);
@@ -566,7 +607,7 @@ static int sender_of(struct sk_tab *t, struct sk_ent *e,
 
 /* e's queue, each datagram from its sender (whose name the image has,
  * or a stranger or e's peer, which had none) */
-static int fill_named(struct sk_tab *t, struct sk_ent *e)
+static int fill_named(struct restore_socks *t, struct sk_ent *e)
 {
 	const struct img_file *f = e->f;
 	struct sk_ent *p = mutual_peer(t, e);
@@ -593,7 +634,7 @@ static int fill_named(struct sk_tab *t, struct sk_ent *e)
 		}
 		if (!ret && fd >= 0) {
 			widen_sndbuf(fd, f->chunks[i].len, &old);
-			ret = send_msg(fd, f, &i, to ? &a : NULL, len);
+			ret = send_msg(t, fd, f, &i, to ? &a : NULL, len);
 			set_sndbuf(fd, old);
 		}
 		if (tmp >= 0)
@@ -614,7 +655,7 @@ static int has_senders(const struct img_file *f)
 }
 
 /* What e's peer sent and e had not read yet goes through the peer again. */
-static int fill_one(struct sk_tab *t, struct sk_ent *e)
+static int fill_one(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p = mutual_peer(t, e);
 	int by = p ? p->fd : e->tmp_peer, old, ret;
@@ -627,19 +668,32 @@ static int fill_one(struct sk_tab *t, struct sk_ent *e)
 	if (by < 0)
 		return send_from_stranger(t, e);
 	widen_sndbuf(by, queued(e->f), &old);
-	ret = send_queue(by, e->f, NULL, 0);
+	ret = send_queue(t, by, e->f, NULL, 0);
 	set_sndbuf(by, old);
 	return ret;
 }
 
-static int fill_all(struct sk_tab *t)
+/* Does f's queue hold descriptors in flight? Then it is filled once the
+ * whole file table is open. */
+static int late(const struct img_file *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		if (f->chunks[i].flags & IMG_CHUNK_FDS)
+			return 1;
+	return 0;
+}
+
+static int fill_all(struct restore_socks *t)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++) {
 		struct sk_ent *e = &t->e[i];
 
-		if (!e->f->nr_chunks || !fill_one(t, e))
+		if (!e->f->nr_chunks || late(e->f) != !!t->fds ||
+		    !fill_one(t, e))
 			continue;
 		pr_perror("can't queue %llu bytes in socket %llu",
 			  (unsigned long long)queued(e->f), ino_of(e));
@@ -652,7 +706,7 @@ static int fill_all(struct sk_tab *t)
 
 /* A socket connected to one outside the image (--ext-unix): to its name
  * again, from where the holder is (the peer's own place is unknown). */
-static int connect_external(struct sk_tab *t, struct sk_ent *e)
+static int connect_external(struct restore_socks *t, struct sk_ent *e)
 {
 	const char *cwd = holder_cwd(t->img, e->f->id);
 	struct sockaddr_un a;
@@ -676,7 +730,7 @@ static int connect_external(struct sk_tab *t, struct sk_ent *e)
 }
 
 /* A datagram socket connected one way, to a bound socket. */
-static int connect_dgram(struct sk_tab *t, struct sk_ent *e)
+static int connect_dgram(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p;
 
@@ -727,7 +781,7 @@ static int finish_one(struct sk_ent *e)
 	return fcntl(e->fd, F_SETFL, e->f->flags & (O_NONBLOCK | O_ASYNC));
 }
 
-static int finish_all(struct sk_tab *t)
+static int finish_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -746,7 +800,7 @@ static int finish_all(struct sk_tab *t)
 
 /* The file of a name that was unlinked goes again, unless another socket
  * is bound there now. */
-static int unlink_names(struct sk_tab *t)
+static int unlink_names(struct restore_socks *t)
 {
 	struct stat st;
 	uint32_t i;
@@ -768,7 +822,7 @@ static int unlink_names(struct sk_tab *t)
 
 /* Two sockets on one path, one of them unlinked: which one a connection
  * by that name was made to is not known. */
-static int shared_unlinked(struct sk_tab *t)
+static int shared_unlinked(struct restore_socks *t)
 {
 	const struct img_file *a, *b;
 	uint32_t i, k;
@@ -792,12 +846,12 @@ static int shared_unlinked(struct sk_tab *t)
 	return 0;
 }
 
-static void free_tab(struct sk_tab *t)
+static void free_tab(struct restore_socks *t)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++) {
-		if (t->e[i].fd >= 0)
+		if (t->e[i].fd >= 0 && !t->borrowed)
 			close(t->e[i].fd);
 		if (t->e[i].tmp_peer >= 0)
 			close(t->e[i].tmp_peer);
@@ -805,7 +859,7 @@ static void free_tab(struct sk_tab *t)
 	free(t->e);
 }
 
-static int build_tab(const struct image *img, struct sk_tab *t)
+static int build_tab(const struct image *img, struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -828,24 +882,49 @@ static int build_tab(const struct image *img, struct sk_tab *t)
 	return 0;
 }
 
-int restore_sockets_open(const struct image *img, int *fds)
+/* The sockets, connected and named, their queues but those that wait for
+ * the whole file table (late): see restore_sockets_late. */
+int restore_sockets_open(const struct image *img, int *fds,
+			 struct restore_socks **out)
 {
-	struct sk_tab t;
+	struct restore_socks *t = calloc(1, sizeof(*t));
 	uint32_t i;
-	int ret = -1;
 
-	if (build_tab(img, &t))
+	*out = NULL;
+	if (!t || build_tab(img, t)) {
+		free(t);
 		return -1;
-	if (shared_unlinked(&t) || make_all(&t) || bind_all(&t) ||
-	    accept_all(&t) || queue_all(&t) || fill_all(&t) ||
-	    finish_all(&t) || unlink_names(&t))
-		goto out;
-	for (i = 0; i < t.n; i++) {
-		fds[t.e[i].idx] = t.e[i].fd;
-		t.e[i].fd = -1;
 	}
-	ret = 0;
-out:
-	free_tab(&t);
+	if (shared_unlinked(t) || make_all(t) || bind_all(t) ||
+	    accept_all(t) || queue_all(t) || fill_all(t)) {
+		restore_sockets_drop(t);
+		return -1;
+	}
+	for (i = 0; i < t->n; i++)
+		fds[t->e[i].idx] = t->e[i].fd;
+	t->borrowed = 1;
+	*out = t;
+	return 0;
+}
+
+/* The queues holding descriptors in flight, from the file table fds,
+ * then what follows the queues: shutdowns, options, unlinked names. */
+int restore_sockets_late(struct restore_socks *t, const int *fds)
+{
+	int ret;
+
+	if (!t)
+		return 0;
+	t->fds = fds;
+	ret = fill_all(t) || finish_all(t) || unlink_names(t) ? -1 : 0;
+	restore_sockets_drop(t);
 	return ret;
+}
+
+void restore_sockets_drop(struct restore_socks *t)
+{
+	if (!t)
+		return;
+	free_tab(t);
+	free(t);
 }

@@ -6,9 +6,9 @@
 
 ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
 	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap
-	    ext-unix unix-oob unixq unixq-live)
+	    ext-unix unix-oob unixq unixq-live fdpass)
 CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
-CKPT_ONLY+="ext-unix unix-oob unixq unixq-live "
+CKPT_ONLY+="ext-unix unix-oob unixq unixq-live fdpass "
 CKPT_ONLY+="kfd-outside restore-fail-shm "
 
 t_files() {
@@ -356,6 +356,15 @@ t_unixq-live() {
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	one_line_err "live attach of a listener with data waiting"
 	refused_runs_on
+}
+
+# Descriptors in flight (SCM_RIGHTS) in datagram and seqpacket queues
+# (tests/workloads/fdpass.c): a regular file, a pipe, an eventfd and a
+# socket come back with their messages, in order, each the very open
+# file the process holds.
+t_fdpass() {
+	need "$WLB/fdpass"
+	wl_test "$WLB/fdpass"
 }
 
 # sock_of PID FD: the inode of the socket on fd FD of PID

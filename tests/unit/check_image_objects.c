@@ -206,12 +206,16 @@ START_TEST(test_refuse_unix)
 			    "data queued in a listening socket");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
 			    "file data of 0 bytes");
-	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 8,
-			    "file data flags 0x8");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 16,
+			    "file data flags 0x10");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
 			    IMG_CHUNK_ADDR, "a bad sender address");
 	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_UNCONNECTED, 0, "/d", "/a",
 			    IMG_CHUNK_ADDR, "its last message has no end");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "\1\0\0\0",
+			    IMG_CHUNK_FDS, "bad descriptors in flight");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "abc",
+			    IMG_CHUNK_FDS, "bad descriptors in flight");
 }
 END_TEST
 
