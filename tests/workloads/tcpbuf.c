@@ -144,6 +144,13 @@ static void setup(void)
 		wl_fail("b's receive buffer did not grow: %d", sks[3].rcv);
 }
 
+/* A size setsockopt(2) can give: it doubles what it is given, so an odd
+ * size the kernel had tuned comes back one byte smaller (ckpt(1)). */
+static int settable(int size)
+{
+	return size & ~1;
+}
+
 static void check(void)
 {
 	struct sk now;
@@ -152,8 +159,8 @@ static void check(void)
 	for (i = 0; i < NSK; i++) {
 		now = sks[i];
 		note(&now);
-		if (now.rcv != sks[i].rcv || now.snd != sks[i].snd ||
-		    now.lock != sks[i].lock)
+		if (now.rcv != settable(sks[i].rcv) ||
+		    now.snd != settable(sks[i].snd) || now.lock != sks[i].lock)
 			wl_fail("%s: rcvbuf %d sndbuf %d lock %d, were %d %d %d",
 				sks[i].name, now.rcv, now.snd, now.lock,
 				sks[i].rcv, sks[i].snd, sks[i].lock);
