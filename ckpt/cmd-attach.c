@@ -94,6 +94,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'U':
+		o->ext_unix = 1;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
@@ -147,6 +150,7 @@ static int exec_attach(int argc, char **argv)
 		{ "kill", no_argument, NULL, 'k' },
 		{ "tree", no_argument, NULL, 't' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "ext-unix", no_argument, NULL, 'U' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "progress", optional_argument, NULL, 'P' },
@@ -205,8 +209,8 @@ static int exec_attach(int argc, char **argv)
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
-		 "[--ghost-limit SIZE] [--progress[=json|tty|none]] [--json] "
-		 "[--compress[=LEVEL]] "
+		 "[--ext-unix] [--ghost-limit SIZE] "
+		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

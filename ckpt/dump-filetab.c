@@ -518,6 +518,7 @@ int dump_tree_files(struct dump_tree *t)
 	if (!kcmp_works())
 		return -1;
 	mark_shared_regs(t);
+	dump_unix_inflight_regs(t);	/* dump-sockq.c */
 	if (dump_ttys_mark(t) || match_fds(t))
 		return -1;
 	if (!t->nr_files)

@@ -240,6 +240,56 @@ void dump_set_why(struct dump_file *df, const char *fmt, ...) __printf(2, 3);
 int dump_grab_fd(const struct dump_file *df);
 int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 		   uint32_t flags) __must_check;
+/* A unix socket's name as the kernel gives it: sun_path bytes (an
+ * abstract one starts with a NUL); len 0: unbound, -1: too long */
+struct unix_raw_name {
+	char b[IMG_MAX_UNIX_NAME + 1];
+	int len;
+};
+/* dump-sockets.c: sock_diag's answer about unix socket ino with show
+ * (UDIAG_SHOW_*) in buf: its length, or -1; is df a unix socket; the
+ * unix socket on ino that the table keeps, or NULL; "stream" ...; f's
+ * queue from sk (a copy of f's socket or one that took its place), the
+ * queued bytes of a stream as sock_diag counts them */
+ssize_t dump_unix_diag(uint32_t ino, uint32_t show, void *buf, size_t len);
+int dump_is_unix(const struct dump_file *df);
+struct dump_file *dump_kept_unix(struct dump_tree *t, uint64_t ino);
+const char *dump_unix_type(uint32_t type);
+int dump_unix_peek_queue(struct dump_tree *t, struct img_file *f, int sk,
+			 uint32_t queued) __must_check;
+/* What one peek at a message found besides its bytes */
+struct dump_peek {
+	struct dump_tree *t;
+	struct unix_raw_name from;	/* the sender's name */
+	uint32_t ids[IMG_MAX_FDS_IN_FLIGHT];	/* its fds in flight, as */
+	uint32_t nr_fds;			/* FILE ids, little endian */
+};
+/* dump-sockq.c: the n fds in flight that came with a peek (ckpt's
+ * copies) as files of the table, added to pc; -1 if one is not there */
+int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n);
+/* dump-sockq.c: regular files in flight in a queue of the tree are
+ * files of the table (their fds IMG_FD_FILE), as shared ones are */
+void dump_unix_inflight_regs(struct dump_tree *t);
+/* dump-sockq.c: the clients waiting in listeners of the tree (PENDING,
+ * or why set); pending_read: what they sent, which takes their
+ * connections out of the queues (kill: the tree dies after the dump) */
+void dump_unix_pending(struct dump_tree *t);
+int dump_unix_pending_read(struct dump_tree *t, int kill) __must_check;
+/* dump-unixname.c: n from the len bytes at p; df's own name (self) and
+ * its peer's, written as the image writes them, in path and peer_name;
+ * whether its path is unlinked (vfs_*: the inode sock_diag gives); 0, or
+ * -1 with errno (why set when not kept) */
+void dump_unix_raw(struct unix_raw_name *n, const char *p, size_t len);
+/* n for a message (malloc'd), or NULL when unbound */
+char *dump_unix_show(const struct unix_raw_name *n);
+int dump_unix_names(struct dump_file *df, int sk,
+		    const struct unix_raw_name *self, uint32_t vfs_ino,
+		    uint32_t vfs_dev) __must_check;
+/* --ext-unix: df, connected to a socket outside the tree, connected to
+ * that socket's name again at restore; 0, or -1 when it can't be */
+int dump_unix_external(struct dump_file *df, uint32_t rqueue);
+/* why sk (of a unix socket of type) can't be kept, or NULL */
+const char *dump_unix_oob_why(int sk, uint32_t type);
 /* dump-inet.c: TCP and UDP sockets. probe: what the socket sk of df is
  * (sets why, or the kind and fields); settle: a connection whose other
  * end is not kept is not kept either; read: the queues and connection

@@ -14,9 +14,13 @@
  * What cannot come back is refused: a socket of another family, or
  * whose peer is not in the tree (on fds 0-2 such a socket is the plumbing
  * of whoever started the job and restore hands over its own, see
- * dump-filetab.c), a listening socket with connections not yet accepted
- * (they have no fd anywhere that ckpt could take), and descriptors in
- * flight (SCM_RIGHTS) in a queue.
+ * dump-filetab.c; with --ext-unix one connected to a named socket is
+ * connected to that name again, dump-unixname.c), a listening socket
+ * with connections not yet accepted (they have no fd anywhere that ckpt
+ * could take) and a client waiting in a listener outside the tree,
+ * urgent data, and descriptors in flight (SCM_RIGHTS) in a stream or
+ * that no process of the tree holds (those in a message queue, held by
+ * the tree, are FILE ids in the image: dump-sockq.c).
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -48,8 +52,8 @@
 
 struct unix_info {
 	uint32_t type, state, peer, rqueue, wqueue, shutdown;
-	char name[IMG_MAX_UNIX_NAME + 2];	/* "" when unbound */
-	int bad_name;		/* an abstract name with a NUL in it */
+	uint32_t vfs_ino, vfs_dev;	/* of a path's file */
+	struct unix_raw_name name;
 };
 
 void dump_set_why(struct dump_file *df, const char *fmt, ...)
@@ -76,32 +80,22 @@ int dump_grab_fd(const struct dump_file *df)
 	return fd;
 }
 
-static void parse_name(struct unix_info *ui, const char *p, size_t len)
-{
-	if (len && p[0] == '\0') {
-		/* abstract: every byte counts, none may be a NUL here */
-		if (len - 1 > IMG_MAX_UNIX_NAME - 1 || memchr(p + 1, 0, len - 1))
-			ui->bad_name = 1;
-		else
-			snprintf(ui->name, sizeof(ui->name), "@%.*s",
-				 (int)(len - 1), p + 1);
-		return;
-	}
-	len = strnlen(p, len);
-	if (len > IMG_MAX_UNIX_NAME)
-		ui->bad_name = 1;
-	else
-		snprintf(ui->name, sizeof(ui->name), "%.*s", (int)len, p);
-}
-
 static void parse_attrs(struct unix_info *ui, struct rtattr *a, int len)
 {
 	struct unix_diag_rqlen *rq;
+	struct unix_diag_vfs *vfs;
 
 	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		switch (a->rta_type) {
 		case UNIX_DIAG_NAME:
-			parse_name(ui, RTA_DATA(a), RTA_PAYLOAD(a));
+			dump_unix_raw(&ui->name, RTA_DATA(a), RTA_PAYLOAD(a));
+			break;
+		case UNIX_DIAG_VFS:
+			if (RTA_PAYLOAD(a) < sizeof(*vfs))
+				break;
+			vfs = RTA_DATA(a);
+			ui->vfs_ino = vfs->udiag_vfs_ino;
+			ui->vfs_dev = vfs->udiag_vfs_dev;
 			break;
 		case UNIX_DIAG_PEER:
 			if (RTA_PAYLOAD(a) >= 4)
@@ -150,9 +144,7 @@ static int parse_reply(struct unix_info *ui, struct nlmsghdr *h, ssize_t n)
 	return 0;
 }
 
-/* What sock_diag knows of the unix socket with inode ino (in our network
- * namespace, which is the tree's: a tree in another one is not found). */
-static int diag_query(uint32_t ino, struct unix_info *ui)
+ssize_t dump_unix_diag(uint32_t ino, uint32_t show, void *buf, size_t len)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -162,30 +154,36 @@ static int diag_query(uint32_t ino, struct unix_info *ui)
 			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST },
 		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
-			 .udiag_ino = ino,
-			 .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
-				       UDIAG_SHOW_RQLEN,
+			 .udiag_ino = ino, .udiag_show = show,
 			 .udiag_cookie = { ~0u, ~0u } },
 	};
-	long buf[2048];
-	int nl, ret = -1;
-	ssize_t n;
+	ssize_t n = -1;
+	int nl;
 
 	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (nl < 0)
 		return -1;
-	if (send(nl, &rq, sizeof(rq), 0) != sizeof(rq))
-		goto out;
-	n = recv(nl, buf, sizeof(buf), 0);
-	if (n < 0)
-		goto out;
-	ret = parse_reply(ui, (struct nlmsghdr *)buf, n);
-out:
+	if (send(nl, &rq, sizeof(rq), 0) == sizeof(rq))
+		n = recv(nl, buf, len, 0);
 	close(nl);
-	return ret;
+	return n;
 }
 
-static const char *type_name(uint32_t type)
+/* What sock_diag knows of the unix socket with inode ino (in our network
+ * namespace, which is the tree's: a tree in another one is not found). */
+static int diag_query(uint32_t ino, struct unix_info *ui)
+{
+	long buf[2048];
+	ssize_t n;
+
+	n = dump_unix_diag(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+		     UDIAG_SHOW_RQLEN | UDIAG_SHOW_VFS, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	return parse_reply(ui, (struct nlmsghdr *)buf, n);
+}
+
+const char *dump_unix_type(uint32_t type)
 {
 	switch (type) {
 	case SOCK_STREAM:
@@ -278,33 +276,25 @@ static uint32_t img_state(const struct unix_info *ui)
 	return IMG_UNIX_CONNECTED;
 }
 
-/* Fill in the socket fields of a unix df from sock_diag; -1 refuses the
- * dump outright (whatever fd it is on). */
-static int fill_unix(struct dump_file *df, const struct unix_info *ui)
+/* Fill in the socket fields of a unix df (our copy sk) from sock_diag;
+ * -1 refuses the dump outright (whatever fd it is on). */
+static int fill_unix(struct dump_file *df, int sk, const struct unix_info *ui)
 {
 	struct img_unix *u = &df->f.sk;
+	const char *why;
 
-	if (ui->state == K_LISTEN && ui->rqueue) {
-		dump_set_why(df, "socket:[%llu] is a unix socket listening on %s with %u connections not yet accepted, which is not supported",
-			(unsigned long long)df->f.ino, ui->name, ui->rqueue);
-		return 0;
-	}
-	if (ui->bad_name) {
-		dump_set_why(df, "socket:[%llu] has an abstract name with a NUL byte, which is not supported",
-			(unsigned long long)df->f.ino);
-		return 0;
-	}
 	u->type = ui->type;
 	u->state = img_state(ui);
 	u->peer = ui->peer;
 	u->shutdown = (ui->shutdown & 1 ? IMG_SHUT_RD : 0) |
 		(ui->shutdown & 2 ? IMG_SHUT_WR : 0);
 	u->backlog = ui->state == K_LISTEN ? ui->wqueue : 0;
-	if (ui->name[0]) {
-		df->f.path = strdup(ui->name);
-		if (!df->f.path)
-			return -1;
-	}
+	if (dump_unix_names(df, sk, &ui->name, ui->vfs_ino, ui->vfs_dev))
+		return -1;
+	why = dump_unix_oob_why(sk, ui->type);
+	if (why)
+		dump_set_why(df, "socket:[%llu] is a unix stream socket that %s, which is not supported",
+			(unsigned long long)df->f.ino, why);
 	return 0;
 }
 
@@ -341,26 +331,25 @@ static int probe_one(struct dump_file *df)
 		goto out;
 	}
 	read_options(&df->f.sk, sk);
-	ret = fill_unix(df, &ui);
+	ret = fill_unix(df, sk, &ui);
 out:
 	close(sk);
 	return ret;
 }
 
-static int is_socket(const struct dump_file *df)
+int dump_is_unix(const struct dump_file *df)
 {
 	return df->f.kind == IMG_FILE_UNIX;
 }
 
-/* The socket file on inode ino that stays in the table, or NULL. */
-static struct dump_file *kept_socket(struct dump_tree *t, uint64_t ino)
+struct dump_file *dump_kept_unix(struct dump_tree *t, uint64_t ino)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (is_socket(df) && df->f.ino == ino && !df->outside &&
+		if (dump_is_unix(df) && df->f.ino == ino && !df->outside &&
 		    !df->why)
 			return df;
 	}
@@ -415,21 +404,53 @@ static int holder_of(uint64_t ino, pid_t *pid, int *fd)
 	return *fd < 0 ? -1 : 0;
 }
 
-static void peer_outside(struct dump_file *df)
+/* The socket file on ino of the table, kept or not, or NULL. */
+static struct dump_file *table_socket(struct dump_tree *t, uint64_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (dump_is_unix(&t->files[i]) && t->files[i].f.ino == ino)
+			return &t->files[i];
+	return NULL;
+}
+
+static void peer_outside(struct dump_tree *t, struct dump_file *df)
 {
 	struct unix_info pi;
-	char who[64] = "", name[IMG_MAX_UNIX_NAME + 16] = "";
+	char who[64] = "", name[2 * IMG_MAX_UNIX_NAME + 16] = "", *n = NULL;
+	const char *ext = "; " ONLY_UNIX;
+	struct dump_file *p = table_socket(t, df->f.sk.peer);
+	uint32_t rqueue = 0;
 	pid_t pid;
 	int fd;
 
-	if (!diag_query(df->f.sk.peer, &pi) && pi.name[0])
-		snprintf(name, sizeof(name), " (%s)", pi.name);
+	if (p && p->why) {	/* in the tree, but not kept: say why */
+		dump_set_why(df, "socket:[%llu] is a unix %s socket connected to fd %d of %d, which is not kept: %s",
+			(unsigned long long)df->f.ino, dump_unix_type(df->f.sk.type),
+			p->fd, p->pid, p->why);
+		return;
+	}
+
+	if (!diag_query(df->f.ino, &pi))
+		rqueue = pi.rqueue;
+	/* on 0-2 such a socket is the job's plumbing: restore's own it is */
+	if (!p && df->fd > 2 && t->procs[0].o->ext_unix) {
+		if (!dump_unix_external(df, rqueue))
+			return;
+		ext = rqueue ? ", with data queued from it, which --ext-unix can't give back" :
+			", with no name that --ext-unix could connect to";
+	}
+	if (!diag_query(df->f.sk.peer, &pi))
+		n = dump_unix_show(&pi.name);
+	if (n)
+		snprintf(name, sizeof(name), " (%s)", n);
+	free(n);
 	if (!holder_of(df->f.sk.peer, &pid, &fd))
 		snprintf(who, sizeof(who), " of process %d (fd %d)", pid, fd);
-	dump_set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree; "
-		ONLY_UNIX, (unsigned long long)df->f.ino,
-		type_name(df->f.sk.type), (unsigned long long)df->f.sk.peer,
-		name, who);
+	dump_set_why(df, "socket:[%llu] is a unix %s socket connected to socket:[%llu]%s%s, outside the tree%s",
+		(unsigned long long)df->f.ino, dump_unix_type(df->f.sk.type),
+		(unsigned long long)df->f.sk.peer, name, who, ext);
 }
 
 /* A socket whose peer is not kept cannot be kept either; dropping it may
@@ -444,10 +465,10 @@ static void settle_peers(struct dump_tree *t)
 		for (i = 0; i < t->nr_files; i++) {
 			struct dump_file *df = &t->files[i];
 
-			if (!is_socket(df) || df->outside || df->why ||
-			    !df->f.sk.peer || kept_socket(t, df->f.sk.peer))
+			if (!dump_is_unix(df) || df->outside || df->why ||
+			    !df->f.sk.peer || dump_kept_unix(t, df->f.sk.peer))
 				continue;
-			peer_outside(df);
+			peer_outside(t, df);
 			changed = 1;
 		}
 	}
@@ -460,10 +481,11 @@ int dump_sockets_probe(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (is_socket(df) && !df->outside && probe_one(df))
+		if (dump_is_unix(df) && !df->outside && probe_one(df))
 			return -1;
 	}
 	settle_peers(t);
+	dump_unix_pending(t);	/* dump-sockq.c */
 	dump_inet_settle(t);
 	return 0;
 }
@@ -490,44 +512,62 @@ int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 	return 0;
 }
 
-/* Descriptors in flight came to us with the peek: close them and say so. */
-static int check_cmsgs(struct msghdr *mh)
+/*
+ * Descriptors in flight came to us with the peek (copies, the message
+ * keeps its own): the files of the table they are, in pc, then closed.
+ * Without pc (a stream, where they would not keep their place) or for
+ * a file the table has not, -1 (EBADMSG).
+ */
+static int check_cmsgs(struct msghdr *mh, struct dump_peek *pc)
 {
 	struct cmsghdr *c;
-	int found = 0, *fds;
+	int bad = !!(mh->msg_flags & MSG_CTRUNC), *fds;
 	size_t i, n;
 
+	if (pc)
+		pc->nr_fds = 0;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		fds = (int *)CMSG_DATA(c);
 		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		bad |= !pc || dump_unix_fds(pc, fds, n);	/* dump-sockq.c */
 		for (i = 0; i < n; i++)
 			close(fds[i]);
-		found = 1;
 	}
-	return found || (mh->msg_flags & MSG_CTRUNC) ? -1 : 0;
+	return bad ? -1 : 0;
 }
 
-/* One peek at the peek offset, which it moves on. */
-static ssize_t peek(int sk, void *buf, size_t len, int *flags)
+/* One peek at the peek offset, which it moves on; with pc, the sender's
+ * name and the descriptors in flight there. */
+static ssize_t peek(int sk, void *buf, size_t len, int *flags,
+		    struct dump_peek *pc)
 {
-	char ctl[CMSG_SPACE(sizeof(int) * 64) + CMSG_SPACE(64)];
+	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT) +
+		 CMSG_SPACE(64)];
 	struct iovec iov = { buf, len };
+	struct sockaddr_un a;
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+		.msg_name = pc ? &a : NULL,
+		.msg_namelen = pc ? sizeof(a) : 0,
 	};
 	ssize_t n;
 
 	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -1;
-	if (check_cmsgs(&mh)) {
+	if (check_cmsgs(&mh, pc)) {
 		errno = EBADMSG;
 		return -1;
 	}
 	*flags = mh.msg_flags;
+	if (pc && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
+		dump_unix_raw(&pc->from, a.sun_path, mh.msg_namelen -
+			      offsetof(struct sockaddr_un, sun_path));
+	else if (pc)
+		pc->from.len = 0;
 	return n;
 }
 
@@ -545,7 +585,7 @@ static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
 
 	while (got < queued) {
 		n = peek(sk, buf, queued - got < IMG_MAX_CHUNK ?
-			 queued - got : IMG_MAX_CHUNK, &fl);
+			 queued - got : IMG_MAX_CHUNK, &fl, NULL);
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
@@ -565,18 +605,30 @@ static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
  * end of a seqpacket connection: once the peer has shut it down, a 0 is
  * taken as the end.
  */
-static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
+static int peek_messages(struct dump_tree *t, struct img_file *f, int sk,
+			 uint8_t *buf)
 {
+	struct dump_peek pc = { .t = t };
 	unsigned long guard;
 	ssize_t n;
-	int fl;
+	int fl, starts;
 
 	for (guard = 0; guard < (1ul << 24); guard++) {
-		n = peek(sk, buf, IMG_MAX_CHUNK, &fl);
+		n = peek(sk, buf, IMG_MAX_CHUNK, &fl, &pc);
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
 		if (n == 0 && (f->sk.shutdown & IMG_SHUT_RD))
 			return 0;
+		/* a datagram's named sender, the descriptors in flight,
+		 * before the message's first chunk */
+		starts = !f->nr_chunks ||
+			 (f->chunks[f->nr_chunks - 1].flags & IMG_CHUNK_EOR);
+		if (starts && f->sk.type == SOCK_DGRAM && pc.from.len > 0 &&
+		    dump_add_chunk(f, pc.from.b, pc.from.len, IMG_CHUNK_ADDR))
+			return -1;
+		if (starts && pc.nr_fds &&
+		    dump_add_chunk(f, pc.ids, 4 * pc.nr_fds, IMG_CHUNK_FDS))
+			return -1;
 		if (dump_add_chunk(f, buf, n, fl & MSG_TRUNC ? 0 : IMG_CHUNK_EOR))
 			return -1;
 	}
@@ -584,7 +636,8 @@ static int peek_messages(struct img_file *f, int sk, uint8_t *buf)
 	return -1;
 }
 
-static int peek_queue(struct img_file *f, int sk, uint32_t queued)
+int dump_unix_peek_queue(struct dump_tree *t, struct img_file *f, int sk,
+			 uint32_t queued)
 {
 	int off = -1, zero = 0, ret, err;
 	socklen_t ol = sizeof(off);
@@ -601,7 +654,7 @@ static int peek_queue(struct img_file *f, int sk, uint32_t queued)
 	if (f->sk.type == SOCK_STREAM)
 		ret = peek_stream(f, sk, buf, queued);
 	else
-		ret = peek_messages(f, sk, buf);
+		ret = peek_messages(t, f, sk, buf);
 	err = errno;
 	/* the frozen process's own peek offset, -1 when it had none */
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
@@ -612,7 +665,7 @@ static int peek_queue(struct img_file *f, int sk, uint32_t queued)
 	return ret;
 }
 
-static int read_queue(struct dump_file *df)
+static int read_queue(struct dump_tree *t, struct dump_file *df)
 {
 	struct unix_info ui;
 	int sk, ret;
@@ -626,7 +679,7 @@ static int read_queue(struct dump_file *df)
 	sk = dump_grab_fd(df);
 	if (sk < 0)
 		return -1;
-	ret = peek_queue(&df->f, sk, ui.rqueue);
+	ret = dump_unix_peek_queue(t, &df->f, sk, ui.rqueue);
 	close(sk);
 	return ret;
 }
@@ -638,10 +691,10 @@ int dump_sockets_read(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (!is_socket(df) || !read_queue(df))
+		if (!dump_is_unix(df) || !read_queue(t, df))
 			continue;
 		if (errno == EBADMSG)
-			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue, which is not supported",
+			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue that the tree does not hold, or in a stream, which is not supported",
 			       df->fd, df->pid, (unsigned long long)df->f.ino);
 		else
 			pr_perror("can't read the queue of socket:[%llu] (fd %d of %d)",
@@ -650,5 +703,5 @@ int dump_sockets_read(struct dump_tree *t)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	return 0;
+	return dump_unix_pending_read(t, t->procs[0].o->kill);
 }

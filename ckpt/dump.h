@@ -33,6 +33,8 @@ struct dump_opts {
 	int kill;		/* kill the target after a committed dump */
 	int tree;		/* the descendants too */
 	int ext_null;		/* fds we cannot carry become /dev/null */
+	int ext_unix;		/* unix sockets connected out of the tree
+				 * are connected to their peer's name again */
 	/* bytes of data a file no path reaches may hold (--ghost-limit) */
 	uint64_t ghost_limit;
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */

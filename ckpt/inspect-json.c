@@ -190,6 +190,12 @@ static void json_unix(const struct img_unix *u)
 	json_u64(0, "rcvbuf", u->rcvbuf);
 	json_u64(0, "sndbuf", u->sndbuf);
 	json_u64(0, "backlog", u->backlog);
+	json_u64(0, "unlinked", !!(u->opts & IMG_UNIX_UNLINKED));
+	json_u64(0, "external", !!(u->opts & IMG_UNIX_EXTERNAL));
+	json_u64(0, "escaped", !!(u->opts & IMG_UNIX_ESCAPED));
+	json_u64(0, "waiting", !!(u->opts & IMG_UNIX_PENDING));
+	if (u->peer_name)
+		json_kstr(0, "peer_name", u->peer_name);
 }
 
 static void json_watches(const struct img_file *f)

@@ -70,7 +70,8 @@ static void print_fd(const struct img_fd *f)
 	       f->path ? f->path : "");
 }
 
-/* file 3: unix stream connected peer 1234 shut wr, 10 bytes queued name */
+/* file 3: unix stream connected peer 1234 shut wr, 10 bytes queued name
+ * [(unlinked)] [peer-name NAME] [waiting PLACE] [external] */
 static void print_unix(const struct img_file *f)
 {
 	const struct img_unix *u = &f->sk;
@@ -81,9 +82,16 @@ static void print_unix(const struct img_file *f)
 	if (u->shutdown)
 		printf(" shut%s%s", u->shutdown & IMG_SHUT_RD ? " rd" : "",
 		       u->shutdown & IMG_SHUT_WR ? " wr" : "");
-	printf(" flags %#o, %" PRIu64 " bytes queued in %u chunks%s%s\n",
+	printf(" flags %#o, %" PRIu64 " bytes queued in %u chunks%s%s",
 	       f->flags, inspect_queued_bytes(f), f->nr_chunks, f->path ? " " : "",
 	       f->path ? f->path : "");
+	if (u->opts & IMG_UNIX_UNLINKED)
+		printf(" (unlinked)");
+	if (u->peer_name)
+		printf(" peer-name %s", u->peer_name);
+	if (u->opts & IMG_UNIX_PENDING)
+		printf(" waiting %u", u->backlog);
+	printf("%s\n", u->opts & IMG_UNIX_EXTERNAL ? " external" : "");
 }
 
 /*

@@ -29,7 +29,7 @@ static int file_kind_has_path(uint32_t kind)
 }
 
 /* UNIX only: u32 type state; u64 peer; u32 shutdown opts rcvbuf sndbuf
- * backlog */
+ * backlog; optstr peer_name */
 static void enc_unix(struct enc *e, const struct img_unix *u)
 {
 	enc_u32(e, u->type);
@@ -40,6 +40,7 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 	enc_u32(e, u->rcvbuf);
 	enc_u32(e, u->sndbuf);
 	enc_u32(e, u->backlog);
+	enc_str(e, u->peer_name, 1, "socket peer name too long");
 }
 
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
@@ -74,13 +75,63 @@ static int known_sock_type(uint32_t t)
 	return t == SOCK_STREAM || t == SOCK_DGRAM || t == SOCK_SEQPACKET;
 }
 
-/* A bound name: a path, or "@" and the bytes of an abstract one. */
-static int unix_name_ok(const char *name)
+int img_unix_name(const char *name, int escaped,
+		  char out[IMG_MAX_UNIX_NAME + 1])
 {
-	size_t len = strlen(name);
+	size_t n = 0;
 
-	return len > 0 && len <= IMG_MAX_UNIX_NAME &&
-	       (name[0] != '@' || len > 1);
+	if (name[0] == '@')
+		out[n++] = '\0';	/* abstract */
+	else if (escaped)
+		return -1;
+	name += n;
+	if (!*name)
+		return -1;
+	for (; *name; name++) {
+		if (n >= IMG_MAX_UNIX_NAME)
+			return -1;
+		if (escaped && *name == '\\') {
+			name++;
+			if (*name != '0' && *name != '\\')
+				return -1;
+			out[n++] = *name == '0' ? '\0' : '\\';
+			continue;
+		}
+		out[n++] = *name;
+	}
+	return (int)n;
+}
+
+/* A name: a path, or "@" and the bytes of an abstract one. */
+static int unix_name_ok(const char *name, uint32_t opts)
+{
+	char b[IMG_MAX_UNIX_NAME + 1];
+
+	return img_unix_name(name, !!(opts & IMG_UNIX_ESCAPED), b) > 0;
+}
+
+/* A peer's name goes with a peer that is not in the image; an external
+ * peer has one; an unlinked name is a path. */
+static void dec_unix_peer(struct dec *d, const struct img_file *f)
+{
+	const struct img_unix *u = &f->sk;
+
+	dec_check(d, !u->peer_name || (u->state == IMG_UNIX_CONNECTED &&
+		  !u->peer && unix_name_ok(u->peer_name, u->opts)),
+		  "file %u: a bad peer name, or one with a peer", f->id);
+	dec_check(d, !(u->opts & IMG_UNIX_EXTERNAL) || u->peer_name,
+		  "file %u: an external peer without a name", f->id);
+	dec_check(d, !(u->opts & IMG_UNIX_UNLINKED) ||
+		  (f->path && f->path[0] != '@'),
+		  "file %u: an unlinked name that is no path", f->id);
+	dec_check(d, !(u->opts & IMG_UNIX_ESCAPED) || f->path ||
+		  u->peer_name, "file %u: escaped names without a name",
+		  f->id);
+	dec_check(d, !(u->opts & IMG_UNIX_PENDING) || (u->peer &&
+		  u->type != SOCK_DGRAM && u->backlog > 0 &&
+		  !(u->opts & IMG_UNIX_EXTERNAL)),
+		  "file %u: a waiting connection without its listener or place",
+		  f->id);
 }
 
 static void dec_unix(struct dec *d, struct img_file *f)
@@ -95,6 +146,7 @@ static void dec_unix(struct dec *d, struct img_file *f)
 	dec_u32(d, &u->rcvbuf);
 	dec_u32(d, &u->sndbuf);
 	dec_u32(d, &u->backlog);
+	dec_str(d, &u->peer_name, 1, "socket peer name");
 	dec_check(d, known_sock_type(u->type), "file %u: bad socket type %u",
 		  f->id, u->type);
 	dec_check(d, u->state >= IMG_UNIX_UNCONNECTED &&
@@ -113,8 +165,9 @@ static void dec_unix(struct dec *d, struct img_file *f)
 		  IMG_MAX_SOCKBUF, "file %u: socket buffers too large", f->id);
 	dec_check(d, u->backlog <= IMG_MAX_BACKLOG,
 		  "file %u: backlog %u too large", f->id, u->backlog);
-	dec_check(d, !f->path || unix_name_ok(f->path),
+	dec_check(d, !f->path || unix_name_ok(f->path, u->opts),
 		  "file %u: bad socket name", f->id);
+	dec_unix_peer(d, f);
 }
 
 int img_dec_file(struct dec *d, struct img_file *f)
@@ -165,6 +218,8 @@ void img_file_free(struct img_file *f)
 		free(f->chunks[i].data);
 	free(f->chunks);
 	free(f->path);
+	free(f->sk.peer_name);
+	f->sk.peer_name = NULL;
 	img_kfd_free(f);
 	img_inet_free(f);
 	f->chunks = NULL;
@@ -189,7 +244,7 @@ int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch)
 	dec_u32(d, &ch->flags);
 	dec_u32(d, &ch->len);
 	dec_check(d, !(ch->flags & ~(IMG_CHUNK_EOR | IMG_CHUNK_SENDQ |
-				     IMG_CHUNK_ADDR)),
+				     IMG_CHUNK_ADDR | IMG_CHUNK_FDS)),
 		  "file data flags %#x", ch->flags);
 	/* an empty chunk is an empty message */
 	dec_check(d, (ch->len > 0 || (ch->flags & IMG_CHUNK_EOR)) &&

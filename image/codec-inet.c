@@ -69,6 +69,8 @@ static const struct img_sockopt_desc sockopts[IMG_NR_SOCKOPTS] = {
 			      0, 255, BOTH_K, 1 },
 	[IMG_IPV6_UNICAST_HOPS] = { "IPV6_UNICAST_HOPS", IPPROTO_IPV6,
 				    IPV6_UNICAST_HOPS, 1, 255, BOTH_K, 1 },
+	[IMG_SO_BUF_LOCK] = { "SO_BUF_LOCK", SOL_SOCKET, SO_BUF_LOCK,
+			      0, 3, BOTH_K, 0 },
 };
 
 int img_inet_kind(uint32_t kind)

@@ -504,7 +504,7 @@ struct img_tty {
 enum img_unix_state {
 	IMG_UNIX_UNCONNECTED = 1,	/* bound or not, no peer */
 	IMG_UNIX_CONNECTED = 2,		/* peer set, or 0 when it closed */
-	IMG_UNIX_LISTENING = 3,		/* no connection waiting in it */
+	IMG_UNIX_LISTENING = 3,		/* its waiting connections: PENDING */
 };
 
 /* img_unix.shutdown: what shutdown(2) shut, by this end or its peer */
@@ -512,7 +512,21 @@ enum img_unix_state {
 #define IMG_SHUT_WR		(1u << 1)
 /* img_unix.opts */
 #define IMG_UNIX_PASSCRED	(1u << 0)	/* SO_PASSCRED */
-#define IMG_UNIX_ALL_OPTS	IMG_UNIX_PASSCRED
+/* the file of its bound path was removed: bound again, then unlinked */
+#define IMG_UNIX_UNLINKED	(1u << 1)
+/* CONNECTED to a socket outside the image (ckpt --ext-unix), whose name
+ * is peer_name: connect(2)ed to that name again */
+#define IMG_UNIX_EXTERNAL	(1u << 2)
+/* its names (path and peer_name) are abstract ones holding NUL bytes,
+ * each written "\0", and each backslash "\\" */
+#define IMG_UNIX_ESCAPED	(1u << 3)
+/* a stream or seqpacket client whose connection waits in the queue of
+ * the listener peer, not accepted yet; backlog is its place there (1 is
+ * accept(2)'s next) and its FILE_DATA what it sent on it */
+#define IMG_UNIX_PENDING	(1u << 4)
+#define IMG_UNIX_ALL_OPTS	(IMG_UNIX_PASSCRED | IMG_UNIX_UNLINKED | \
+				 IMG_UNIX_EXTERNAL | IMG_UNIX_ESCAPED | \
+				 IMG_UNIX_PENDING)
 #define IMG_MAX_SOCKBUF		(1u << 30)	/* SO_RCVBUF, SO_SNDBUF */
 #define IMG_MAX_BACKLOG		(1u << 24)
 #define IMG_MAX_UNIX_NAME	107	/* sun_path bytes but a NUL */
@@ -531,7 +545,17 @@ struct img_unix {
 	uint32_t opts;		/* IMG_UNIX_* */
 	uint32_t rcvbuf, sndbuf;	/* as getsockopt gives them; 0: default */
 	uint32_t backlog;	/* LISTENING: listen(2) backlog */
+	/* CONNECTED with no peer in the image: the name of the peer that
+	 * closed, or of the one outside (EXTERNAL); NULL: it had none */
+	char *peer_name;
 };
+
+/* The sun_path bytes of a unix socket name of the image ("@..." for an
+ * abstract one, whose first byte is then a NUL), unescaped if escaped;
+ * how many there are (no NUL after a path), or -1 if it is malformed or
+ * too long. */
+int img_unix_name(const char *name, int escaped,
+		  char out[IMG_MAX_UNIX_NAME + 1]);
 
 /*
  * TCP and UDP sockets, IPv4 or IPv6 (img_inet.family is the socket's;
@@ -561,6 +585,9 @@ enum img_sockopt_id {
 	IMG_TCP_KEEPCNT, IMG_TCP_USER_TIMEOUT,
 	IMG_IP_TOS, IMG_IP_TTL, IMG_IP_FREEBIND, IMG_IP_TRANSPARENT,
 	IMG_IPV6_V6ONLY, IMG_IPV6_TCLASS, IMG_IPV6_UNICAST_HOPS,
+	/* SO_BUF_LOCK (Linux 5.14): which of the two sizes the program set
+	 * (1 send, 2 receive), the others the kernel tunes; 0 when unset */
+	IMG_SO_BUF_LOCK,
 	IMG_NR_SOCKOPTS
 };
 
@@ -665,6 +692,10 @@ struct img_inotify_watch {
 /* UDP: the sender of the datagram that follows: its address (4 or 16
  * bytes, the socket's family) and port, in network order */
 #define IMG_CHUNK_ADDR		(1u << 2)
+/* unix datagram or seqpacket: the descriptors in flight (SCM_RIGHTS) of
+ * the message that follows, as the ids (u32 each) of FILEs of the image */
+#define IMG_CHUNK_FDS		(1u << 3)
+#define IMG_MAX_FDS_IN_FLIGHT	253	/* the kernel's SCM_MAX_FD */
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */

@@ -373,12 +373,55 @@ static int is_msg_socket(const struct img_file *f)
 	return f->kind == IMG_FILE_UNIX && f->sk.type != SOCK_STREAM;
 }
 
+/* A unix datagram's named sender (the sun_path bytes, a path without
+ * its NUL), before the datagram's first chunk. */
+static int unix_sender(struct rd *r, const struct img_file *f,
+		       const struct img_chunk *ch)
+{
+	const struct img_chunk *prev = f->nr_chunks ?
+		&f->chunks[f->nr_chunks - 1] : NULL;
+
+	if (ch->flags != IMG_CHUNK_ADDR || f->sk.type != SOCK_DGRAM ||
+	    ch->len > IMG_MAX_UNIX_NAME || (!ch->data[0] && ch->len < 2) ||
+	    (ch->data[0] && memchr(ch->data, 0, ch->len))) {
+		rec_fail(r, "file %u: a bad sender address", f->id);
+		return -1;
+	}
+	if (prev && !(prev->flags & IMG_CHUNK_EOR)) {
+		rec_fail(r, "file %u: a sender address inside a message",
+			 f->id);
+		return -1;
+	}
+	return 0;
+}
+
+/* A message's descriptors in flight, before its first chunk (after its
+ * sender's name): FILE ids, checked once every FILE is in. */
+static int unix_fds(struct rd *r, const struct img_file *f,
+		    const struct img_chunk *ch)
+{
+	const struct img_chunk *prev = f->nr_chunks ?
+		&f->chunks[f->nr_chunks - 1] : NULL;
+
+	if (ch->flags != IMG_CHUNK_FDS || f->sk.type == SOCK_STREAM ||
+	    !ch->len || ch->len % 4 || ch->len > 4 * IMG_MAX_FDS_IN_FLIGHT ||
+	    (prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR)))) {
+		rec_fail(r, "file %u: bad descriptors in flight", f->id);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_chunk(struct rd *r, const struct img_file *f,
 		       const struct img_chunk *ch)
 {
 	if (img_inet_kind(f->kind))
 		return sem_inet_chunk(r, f, ch);	/* semantics-inet.c */
-	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR)) {
+	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_ADDR))
+		return unix_sender(r, f, ch);
+	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_FDS))
+		return unix_fds(r, f, ch);
+	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR | IMG_CHUNK_FDS)) {
 		rec_fail(r, "file %u: a TCP or UDP chunk in a file of kind %u",
 			 f->id, f->kind);
 		return -1;
@@ -706,6 +749,26 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Each descriptor in flight in f's queue is a FILE of the image. */
+static int check_in_flight(struct rd *r, const struct img_file *f)
+{
+	uint32_t i, k, id;
+
+	for (i = 0; i < f->nr_chunks; i++) {
+		if (!(f->chunks[i].flags & IMG_CHUNK_FDS))
+			continue;
+		for (k = 0; k < f->chunks[i].len / 4; k++) {
+			id = get_le32(f->chunks[i].data + 4 * k);
+			if (img_find_file(r->img, id))
+				continue;
+			rd_fail(r, "file %u: descriptor in flight %u is no file of the image",
+				f->id, id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* A socket's peer is a socket of the image (inos: those of the image's
  * sockets, sorted); a message queue ends with a whole message. */
 static int check_unix(struct rd *r, const struct img_file *f,
@@ -724,7 +787,12 @@ static int check_unix(struct rd *r, const struct img_file *f,
 		rd_fail(r, "file %u: its last message has no end", f->id);
 		return -1;
 	}
-	return 0;
+	if (last && (f->sk.opts & IMG_UNIX_EXTERNAL)) {
+		rd_fail(r, "file %u: data queued from a peer outside the image",
+			f->id);
+		return -1;
+	}
+	return check_in_flight(r, f);
 }
 
 /* A pty slave has its master in the image, and each pair one master. */

@@ -221,6 +221,7 @@ static void raise_nofile(uint32_t n)
 int restore_files_open(const struct restore_run *run, int **out)
 {
 	const struct image *img = run->img;
+	struct restore_socks *late = NULL;
 	struct holders hs = { 0 };
 	int *fds;
 	uint32_t i;
@@ -236,24 +237,30 @@ int restore_files_open(const struct restore_run *run, int **out)
 	}
 	for (i = 0; i < img->nr_files; i++)
 		fds[i] = -1;
-	if (restore_sockets_open(img, fds) || restore_inet_open(img, fds) ||
-	    restore_netlink_open(img, fds) || restore_ttys_open(img, fds)) {
-		restore_files_close(fds, img->nr_files);
-		return -1;
-	}
+	if (restore_sockets_open(img, fds, &late) ||
+	    restore_inet_open(img, fds) || restore_netlink_open(img, fds) ||
+	    restore_ttys_open(img, fds))
+		goto err;
 	for (i = 0; i < img->nr_files; i++) {
 		if (fds[i] >= 0)
 			continue;	/* a socket or pty, made above */
 		fds[i] = open_file(run, &hs, &img->files[i]);
-		if (fds[i] < 0) {
-			restore_files_close(fds, img->nr_files);
-			close_holders(&hs);
-			return -1;
-		}
+		if (fds[i] < 0)
+			goto err;
 	}
 	close_holders(&hs);
+	/* unix queues with descriptors in flight need them all open */
+	if (restore_sockets_late(late, fds)) {
+		late = NULL;
+		goto err;
+	}
 	*out = fds;
 	return 0;
+err:
+	restore_sockets_drop(late);
+	restore_files_close(fds, img->nr_files);
+	close_holders(&hs);
+	return -1;
 }
 
 void restore_files_close(int *fds, uint32_t n)

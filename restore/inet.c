@@ -435,6 +435,32 @@ static int replay_fins(struct inet_tab *t)
 
 /* ---- the table ---------------------------------------------------------- */
 
+/*
+ * Last, the file flags and which buffer sizes stay as they are: every
+ * size restore set locked it (SOCK_RCVBUF_LOCK ...), where the kernel
+ * may have been tuning it, a TCP connection's above all (tcp_rmem,
+ * tcp_wmem); SO_BUF_LOCK gives back the program's locks, none when it
+ * set no size, so the kernel goes on tuning from the sizes it had.
+ */
+static int finish(struct inet_ent *e)
+{
+	const struct img_file *f = e->f;
+	int lock = f->inet.opt_mask & (1u << IMG_SO_BUF_LOCK) ?
+		f->inet.opt[IMG_SO_BUF_LOCK] : 0;
+
+	if (fcntl(e->fd, F_SETFL, f->flags & (O_NONBLOCK | O_ASYNC))) {
+		pr_perror("can't set the flags of socket %llu",
+			  (unsigned long long)f->ino);
+		return -1;
+	}
+	if (set_int(e->fd, SOL_SOCKET, SO_BUF_LOCK, lock)) {
+		pr_perror("can't set SO_BUF_LOCK to %d on socket %llu", lock,
+			  (unsigned long long)f->ino);
+		return -1;
+	}
+	return 0;
+}
+
 static int make_all(struct inet_tab *t)
 {
 	uint32_t i;
@@ -454,14 +480,9 @@ static int make_all(struct inet_tab *t)
 	}
 	if (replay_fins(t))
 		return -1;
-	for (i = 0; i < t->n; i++) {
-		if (!fcntl(t->e[i].fd, F_SETFL, t->e[i].f->flags &
-			   (O_NONBLOCK | O_ASYNC)))
-			continue;
-		pr_perror("can't set the flags of socket %llu",
-			  (unsigned long long)t->e[i].f->ino);
-		return -1;
-	}
+	for (i = 0; i < t->n; i++)
+		if (finish(&t->e[i]))
+			return -1;
 	return 0;
 }
 

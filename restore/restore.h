@@ -180,8 +180,15 @@ int restore_ghost_fd(const struct restore_run *run, uint32_t id);
 const char *restore_ghost_path(const struct restore_run *run,
 			       const char *link, int dir, char *buf, size_t len);
 void restore_ghosts_close(struct restore_run *run);
-/* sockets.c: sets fds[i] for every unix socket img->files[i] */
-int restore_sockets_open(const struct image *img, int *fds) __must_check;
+/* sockets.c: sets fds[i] for every unix socket img->files[i]; late:
+ * what is left to do once every file is open (descriptors in flight),
+ * which restore_sockets_late does and drop forgets (each frees it) */
+struct restore_socks;
+int restore_sockets_open(const struct image *img, int *fds,
+			 struct restore_socks **late) __must_check;
+int restore_sockets_late(struct restore_socks *late, const int *fds)
+	__must_check;
+void restore_sockets_drop(struct restore_socks *late);
 /* inet.c: likewise for every TCP and UDP socket */
 int restore_inet_open(const struct image *img, int *fds) __must_check;
 /* netlink.c: likewise for every netlink socket */

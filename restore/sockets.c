@@ -16,13 +16,16 @@
  *    datagram socket takes messages from its peer only).
  * Each receive queue is refilled by sending through the socket's peer, or,
  * for a bound datagram socket nobody is connected to, from a temporary
- * socket: the bytes and message boundaries come back, the sender addresses
- * of datagrams and the credentials of SO_PASSCRED do not (they are
- * restore's). Shutdowns and options are set last.
+ * socket: the bytes and message boundaries come back; a datagram from a
+ * named sender comes from a socket of that name (fill_named); the
+ * credentials of SO_PASSCRED do not (they are restore's). Clients
+ * waiting in a listener connect to it again, in order (queue_all).
+ * Shutdowns and options are set last.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -32,18 +35,23 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "restore/unix-priv.h"
 
 struct sk_ent {
 	const struct img_file *f;
 	uint32_t idx;		/* in img->files */
 	int fd;			/* the socket, -1 until made */
 	int tmp_peer;		/* stands in for a peer that had closed */
+	dev_t dev;		/* UNLINKED: the file bound, to unlink */
+	ino_t ino;
 };
 
-struct sk_tab {
+struct restore_socks {
 	const struct image *img;
 	struct sk_ent *e;	/* sorted by inode */
 	uint32_t n;
+	int borrowed;		/* e[].fd are the file table's now */
+	const int *fds;		/* the file table, once it is whole */
 };
 
 static int cmp_ino(const void *a, const void *b)
@@ -54,7 +62,7 @@ static int cmp_ino(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static struct sk_ent *find(struct sk_tab *t, uint64_t ino)
+static struct sk_ent *find(struct restore_socks *t, uint64_t ino)
 {
 	uint32_t lo = 0, hi = t->n, mid;
 
@@ -76,7 +84,7 @@ static unsigned long long ino_of(const struct sk_ent *e)
 }
 
 /* The peer of e if they are connected to each other, else NULL. */
-static struct sk_ent *mutual_peer(struct sk_tab *t, struct sk_ent *e)
+static struct sk_ent *mutual_peer(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p;
 
@@ -86,7 +94,7 @@ static struct sk_ent *mutual_peer(struct sk_tab *t, struct sk_ent *e)
 	return p && p != e && p->f->sk.peer == e->f->ino ? p : NULL;
 }
 
-static struct sk_ent *listener_named(struct sk_tab *t, const char *name)
+static struct sk_ent *listener_named(struct restore_socks *t, const char *name)
 {
 	uint32_t i;
 
@@ -98,7 +106,7 @@ static struct sk_ent *listener_named(struct sk_tab *t, const char *name)
 }
 
 /* The server end of a connection accepted from a listener of the image. */
-static int is_accepted(struct sk_tab *t, struct sk_ent *e)
+static int is_accepted(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p = mutual_peer(t, e);
 
@@ -106,6 +114,8 @@ static int is_accepted(struct sk_tab *t, struct sk_ent *e)
 		return 0;
 	return !p->f->path || strcmp(p->f->path, e->f->path);
 }
+
+static const char *holder_cwd(const struct image *img, uint32_t id);
 
 static int sock_new(uint32_t type)
 {
@@ -123,23 +133,49 @@ static int make_pair(uint32_t type, int *a, int *b)
 	return 0;
 }
 
+/*
+ * A socket whose peer had closed: one end of a pair, the other end
+ * standing in for the peer until its queue is filled, named as the peer
+ * was where nobody else sees it (unixname.c).
+ */
+static int make_stand_in(struct restore_socks *t, struct sk_ent *e)
+{
+	const char *cwd = holder_cwd(t->img, e->f->id);
+	struct sockaddr_un a;
+	socklen_t len;
+
+	if (make_pair(e->f->sk.type, &e->fd, &e->tmp_peer))
+		return -1;
+	if (!e->f->sk.peer_name)
+		return 0;
+	len = unix_addr(e->f, e->f->sk.peer_name, &a);
+	if (!unix_bind_private(e->tmp_peer, &a, len, cwd ? cwd : "/tmp"))
+		return 0;
+	pr_perror("can't name the peer of socket %llu %s", ino_of(e),
+		  e->f->sk.peer_name);
+	return -1;
+}
+
 /* Everything but the accepted connections, which need their listener. */
-static int make_one(struct sk_tab *t, struct sk_ent *e)
+static int make_one(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p = mutual_peer(t, e);
 	const struct img_unix *u = &e->f->sk;
 
 	if (p && (is_accepted(t, e) || is_accepted(t, p)))
 		return 0;
+	if (u->opts & IMG_UNIX_PENDING)
+		return 0;	/* queue_all() */
 	if (p)
 		return make_pair(u->type, &e->fd, &p->fd);
-	if (u->state == IMG_UNIX_CONNECTED && !u->peer)
-		return make_pair(u->type, &e->fd, &e->tmp_peer);
+	if (u->state == IMG_UNIX_CONNECTED && !u->peer &&
+	    !(u->opts & IMG_UNIX_EXTERNAL))
+		return make_stand_in(t, e);
 	e->fd = sock_new(u->type);
 	return e->fd < 0 ? -1 : 0;
 }
 
-static int make_all(struct sk_tab *t)
+static int make_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -153,21 +189,6 @@ static int make_all(struct sk_tab *t)
 }
 
 /* ---- names -------------------------------------------------------------- */
-
-static socklen_t name_addr(const char *name, struct sockaddr_un *a)
-{
-	size_t len = strlen(name);
-
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	if (name[0] == '@') {
-		/* abstract: a NUL, then exactly the name's bytes */
-		memcpy(a->sun_path + 1, name + 1, len - 1);
-		return offsetof(struct sockaddr_un, sun_path) + len;
-	}
-	memcpy(a->sun_path, name, len);
-	return offsetof(struct sockaddr_un, sun_path) + len + 1;
-}
 
 /* The working directory of a process holding file id: a relative name
  * was bound there, and resolves there again. */
@@ -183,7 +204,7 @@ static const char *holder_cwd(const struct image *img, uint32_t id)
 }
 
 /* For a relative name, go to where it was bound; *saved brings us back. */
-static int enter_dir(struct sk_tab *t, const struct sk_ent *e, int *saved)
+static int enter_dir(struct restore_socks *t, const struct sk_ent *e, int *saved)
 {
 	const char *cwd = holder_cwd(t->img, e->f->id);
 
@@ -225,11 +246,12 @@ static int clear_path(const struct sk_ent *e)
 	return unlink(e->f->path);
 }
 
-static int bind_name(struct sk_tab *t, struct sk_ent *e)
+static int bind_name(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sockaddr_un a;
-	socklen_t len = name_addr(e->f->path, &a);
+	socklen_t len = unix_addr(e->f, e->f->path, &a);
 	int saved, ret = -1;
+	struct stat st;
 
 	if (enter_dir(t, e, &saved))
 		goto out;
@@ -240,6 +262,11 @@ static int bind_name(struct sk_tab *t, struct sk_ent *e)
 			  e->f->path);
 		goto out;
 	}
+	/* the file to unlink once the tree's connections are made */
+	if ((e->f->sk.opts & IMG_UNIX_UNLINKED) && !lstat(e->f->path, &st)) {
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+	}
 	ret = 0;
 out:
 	leave_dir(saved);
@@ -247,10 +274,10 @@ out:
 }
 
 /* connect() to the socket bound to peer's name, from where it was bound */
-static int connect_name(struct sk_tab *t, int fd, const struct sk_ent *peer)
+static int connect_name(struct restore_socks *t, int fd, const struct sk_ent *peer)
 {
 	struct sockaddr_un a;
-	socklen_t len = name_addr(peer->f->path, &a);
+	socklen_t len = unix_addr(peer->f, peer->f->path, &a);
 	int saved, ret;
 
 	if (enter_dir(t, peer, &saved))
@@ -260,7 +287,7 @@ static int connect_name(struct sk_tab *t, int fd, const struct sk_ent *peer)
 	return ret;
 }
 
-static int bind_all(struct sk_tab *t)
+static int bind_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -281,7 +308,7 @@ static int bind_all(struct sk_tab *t)
 }
 
 /* The client connects to the listener, accept() gives the server end. */
-static int accept_one(struct sk_tab *t, struct sk_ent *s)
+static int accept_one(struct restore_socks *t, struct sk_ent *s)
 {
 	struct sk_ent *c = mutual_peer(t, s), *l = listener_named(t, s->f->path);
 
@@ -296,7 +323,7 @@ static int accept_one(struct sk_tab *t, struct sk_ent *s)
 	return s->fd < 0 ? -1 : 0;
 }
 
-static int accept_all(struct sk_tab *t)
+static int accept_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -310,6 +337,67 @@ static int accept_all(struct sk_tab *t)
 		}
 	}
 	return 0;
+}
+
+/* ---- connections waiting in a listener ---------------------------------- */
+
+static int cmp_place(const void *a, const void *b)
+{
+	const struct img_unix *x = &(*(struct sk_ent *const *)a)->f->sk;
+	const struct img_unix *y = &(*(struct sk_ent *const *)b)->f->sk;
+
+	if (x->peer != y->peer)
+		return (x->peer > y->peer) - (x->peer < y->peer);
+	return (x->backlog > y->backlog) - (x->backlog < y->backlog);
+}
+
+/* The client c connects to its listener again, which queues it. */
+static int queue_one(struct restore_socks *t, struct sk_ent *c, uint32_t place)
+{
+	struct sk_ent *l = find(t, c->f->sk.peer);
+
+	if (!l || l->f->sk.state != IMG_UNIX_LISTENING ||
+	    l->f->sk.type != c->f->sk.type || c->f->sk.backlog != place) {
+		pr_err("can't restore socket %llu: it waits in socket %llu, which is no listener of its kind, at place %u",
+		       ino_of(c), (unsigned long long)c->f->sk.peer,
+		       c->f->sk.backlog);
+		return -1;
+	}
+	c->fd = sock_new(c->f->sk.type | SOCK_NONBLOCK);
+	if (c->fd < 0 || (c->f->path && bind_name(t, c)))
+		return -1;
+	/* nonblocking: a full queue is an error, not a wait */
+	if (connect_name(t, c->fd, l)) {
+		pr_perror("can't queue socket %llu in listener %llu again",
+			  ino_of(c), ino_of(l));
+		return -1;
+	}
+	return 0;
+}
+
+/* The waiting clients, listener by listener, in their places. */
+static int queue_all(struct restore_socks *t)
+{
+	struct sk_ent **w = calloc(t->n ? t->n : 1, sizeof(*w));
+	uint32_t i, n = 0, place = 0;
+	int ret = -1;
+
+	if (!w)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].f->sk.opts & IMG_UNIX_PENDING)
+			w[n++] = &t->e[i];
+	qsort(w, n, sizeof(*w), cmp_place);
+	for (i = 0; i < n; i++) {
+		place = i && w[i]->f->sk.peer == w[i - 1]->f->sk.peer ?
+			place + 1 : 1;
+		if (queue_one(t, w[i], place))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(w);
+	return ret;
 }
 
 /* ---- the queues --------------------------------------------------------- */
@@ -364,13 +452,50 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* The message of chunks[*i] and those up to its end, as one send. */
-static int send_msg(int fd, const struct img_file *f, uint32_t *i,
-		    const struct sockaddr_un *to, socklen_t tolen)
+/* The descriptors in flight of chunk ch (FILE ids) as SCM_RIGHTS of mh,
+ * from the file table. */
+static int in_flight(struct restore_socks *t, const struct img_chunk *ch,
+		     struct msghdr *mh, char *ctl, size_t len)
 {
+	uint32_t k, n = ch->len / 4, id;
+	struct cmsghdr *c;
+	int idx;
+
+	mh->msg_control = ctl;
+	mh->msg_controllen = CMSG_SPACE(n * sizeof(int));
+	if (!t->fds || mh->msg_controllen > len)
+		goto bad;
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	for (k = 0; k < n; k++) {
+		memcpy(&id, ch->data + 4 * k, 4);
+		idx = restore_file_index(t->img, le32toh(id));
+		if (idx < 0 || t->fds[idx] < 0)
+			goto bad;
+		memcpy(CMSG_DATA(c) + k * sizeof(int), &t->fds[idx],
+		       sizeof(int));
+	}
+	return 0;
+bad:
+	errno = EBADF;
+	return -1;
+}
+
+/* The message of chunks[*i] and those up to its end, as one send, with
+ * the descriptors in flight that come first. */
+static int send_msg(struct restore_socks *t, int fd, const struct img_file *f,
+		    uint32_t *i, const struct sockaddr_un *to, socklen_t tolen)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT)];
 	struct iovec iov[64];
 	struct msghdr mh = { .msg_iov = iov };
 	ssize_t n;
+
+	if ((f->chunks[*i].flags & IMG_CHUNK_FDS) &&
+	    in_flight(t, &f->chunks[(*i)++], &mh, ctl, sizeof(ctl)))
+		return -1;
 
 	do {
 		if (mh.msg_iovlen == ARRAY_SIZE(iov)) {
@@ -386,8 +511,9 @@ static int send_msg(int fd, const struct img_file *f, uint32_t *i,
 	return n < 0 ? -1 : 0;
 }
 
-static int send_queue(int fd, const struct img_file *f,
-		      const struct sockaddr_un *to, socklen_t tolen)
+static int send_queue(struct restore_socks *t, int fd,
+		      const struct img_file *f, const struct sockaddr_un *to,
+		      socklen_t tolen)
 {
 	uint32_t i = 0;
 
@@ -398,13 +524,13 @@ static int send_queue(int fd, const struct img_file *f,
 		return 0;
 	}
 	while (i < f->nr_chunks)
-		if (send_msg(fd, f, &i, to, tolen))
+		if (send_msg(t, fd, f, &i, to, tolen))
 			return -1;
 	return 0;
 }
 
 /* Nobody is connected to a bound datagram socket: a stranger sends. */
-static int send_from_stranger(struct sk_tab *t, const struct sk_ent *e)
+static int send_from_stranger(struct restore_socks *t, const struct sk_ent *e)
 {
 	struct sockaddr_un a;
 	socklen_t len;
@@ -414,40 +540,160 @@ static int send_from_stranger(struct sk_tab *t, const struct sk_ent *e)
 		errno = EDESTADDRREQ;
 		return -1;
 	}
-	len = name_addr(e->f->path, &a);
+	len = unix_addr(e->f, e->f->path, &a);
 	fd = sock_new(e->f->sk.type);
 	if (fd < 0)
 		return -1;
 	widen_sndbuf(fd, queued(e->f), &old);
 	if (!enter_dir(t, e, &saved))
-		ret = send_queue(fd, e->f, &a, len);
+		ret = send_queue(t, fd, e->f, &a, len);
 	leave_dir(saved);
 	close(fd);
 	return ret;
 }
 
+/* ---- datagrams with their senders' names ---------------------------------- */
+
+/* Is a (len bytes) the name of image socket file f? */
+static int named(const struct img_file *f, const char *name,
+		 const struct sockaddr_un *a, socklen_t len)
+{
+	struct sockaddr_un b;
+
+	return name && unix_addr(f, name, &b) == len &&
+	       !memcmp(a->sun_path, b.sun_path, len -
+		       offsetof(struct sockaddr_un, sun_path));
+}
+
+/*
+ * Who sends the datagram whose sender's name is ch to e: the stand-in of
+ * e's closed peer if it was that, else the socket of the image bound to
+ * it, else one of ours bound to it where nobody else sees it (*tmp, to
+ * close). *to: whether it must name e (not when it is e's peer).
+ */
+static int sender_of(struct restore_socks *t, struct sk_ent *e,
+		     const struct img_chunk *ch, int *fd, int *tmp, int *to)
+{
+	const char *cwd = holder_cwd(t->img, e->f->id);
+	struct sk_ent *p = mutual_peer(t, e);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len;
+	uint32_t i;
+
+	memcpy(a.sun_path, ch->data, ch->len);
+	len = offsetof(struct sockaddr_un, sun_path) + ch->len +
+	      (ch->data[0] ? 1 : 0);
+	*to = 0;
+	if (e->tmp_peer >= 0 && named(e->f, e->f->sk.peer_name, &a, len)) {
+		*fd = e->tmp_peer;
+		return 0;
+	}
+	*to = 1;
+	for (i = 0; i < t->n; i++) {
+		struct sk_ent *s = &t->e[i];
+
+		if (s->fd < 0 || s->f->sk.type != SOCK_DGRAM ||
+		    !named(s->f, s->f->path, &a, len))
+			continue;
+		*fd = s->fd;
+		*to = s != p;
+		return 0;
+	}
+	*tmp = *fd = sock_new(SOCK_DGRAM);
+	if (*fd < 0)
+		return -1;
+	return unix_bind_private(*fd, &a, len, cwd ? cwd : "/tmp");
+}
+
+/* e's queue, each datagram from its sender (whose name the image has,
+ * or a stranger or e's peer, which had none) */
+static int fill_named(struct restore_socks *t, struct sk_ent *e)
+{
+	const struct img_file *f = e->f;
+	struct sk_ent *p = mutual_peer(t, e);
+	int def = p ? p->fd : e->tmp_peer, fd, tmp, to, old, saved, ret = 0;
+	struct sockaddr_un a;
+	socklen_t len = f->path ? unix_addr(f, f->path, &a) : 0;
+	uint32_t i = 0;
+
+	if (enter_dir(t, e, &saved))
+		return -1;
+	while (!ret && i < f->nr_chunks) {
+		tmp = -1;
+		fd = def;
+		to = def < 0;
+		if (f->chunks[i].flags & IMG_CHUNK_ADDR)
+			ret = sender_of(t, e, &f->chunks[i++], &fd, &tmp, &to);
+		if (!ret && fd < 0)
+			fd = tmp = sock_new(SOCK_DGRAM);	/* a stranger */
+		if (!ret && fd < 0)
+			ret = -1;
+		if (!ret && to && !len) {
+			errno = EDESTADDRREQ;	/* e has no name to send to */
+			ret = -1;
+		}
+		if (!ret && fd >= 0) {
+			widen_sndbuf(fd, f->chunks[i].len, &old);
+			ret = send_msg(t, fd, f, &i, to ? &a : NULL, len);
+			set_sndbuf(fd, old);
+		}
+		if (tmp >= 0)
+			close(tmp);
+	}
+	leave_dir(saved);
+	return ret;
+}
+
+static int has_senders(const struct img_file *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		if (f->chunks[i].flags & IMG_CHUNK_ADDR)
+			return 1;
+	return 0;
+}
+
 /* What e's peer sent and e had not read yet goes through the peer again. */
-static int fill_one(struct sk_tab *t, struct sk_ent *e)
+static int fill_one(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p = mutual_peer(t, e);
 	int by = p ? p->fd : e->tmp_peer, old, ret;
 
+	/* a waiting client's data is what it sent, not what it got */
+	if (e->f->sk.opts & IMG_UNIX_PENDING)
+		by = e->fd;
+	if (has_senders(e->f))
+		return fill_named(t, e);
 	if (by < 0)
 		return send_from_stranger(t, e);
 	widen_sndbuf(by, queued(e->f), &old);
-	ret = send_queue(by, e->f, NULL, 0);
+	ret = send_queue(t, by, e->f, NULL, 0);
 	set_sndbuf(by, old);
 	return ret;
 }
 
-static int fill_all(struct sk_tab *t)
+/* Does f's queue hold descriptors in flight? Then it is filled once the
+ * whole file table is open. */
+static int late(const struct img_file *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks; i++)
+		if (f->chunks[i].flags & IMG_CHUNK_FDS)
+			return 1;
+	return 0;
+}
+
+static int fill_all(struct restore_socks *t)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++) {
 		struct sk_ent *e = &t->e[i];
 
-		if (!e->f->nr_chunks || !fill_one(t, e))
+		if (!e->f->nr_chunks || late(e->f) != !!t->fds ||
+		    !fill_one(t, e))
 			continue;
 		pr_perror("can't queue %llu bytes in socket %llu",
 			  (unsigned long long)queued(e->f), ino_of(e));
@@ -458,11 +704,40 @@ static int fill_all(struct sk_tab *t)
 
 /* ---- the rest ----------------------------------------------------------- */
 
+/* A socket connected to one outside the image (--ext-unix): to its name
+ * again, from where the holder is (the peer's own place is unknown). */
+static int connect_external(struct restore_socks *t, struct sk_ent *e)
+{
+	const char *cwd = holder_cwd(t->img, e->f->id);
+	struct sockaddr_un a;
+	socklen_t len = unix_addr(e->f, e->f->sk.peer_name, &a);
+	int saved = -1, ret;
+
+	if (a.sun_path[0] && a.sun_path[0] != '/' && cwd) {
+		saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (saved < 0 || chdir(cwd)) {
+			pr_perror("can't go to %s", cwd);
+			leave_dir(saved);
+			return -1;
+		}
+	}
+	ret = connect(e->fd, (struct sockaddr *)&a, len);
+	if (ret)
+		pr_perror("can't connect socket %llu to %s outside the image",
+			  ino_of(e), e->f->sk.peer_name);
+	leave_dir(saved);
+	return ret;
+}
+
 /* A datagram socket connected one way, to a bound socket. */
-static int connect_dgram(struct sk_tab *t, struct sk_ent *e)
+static int connect_dgram(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sk_ent *p;
 
+	if (e->f->sk.opts & IMG_UNIX_EXTERNAL)
+		return connect_external(t, e);
+	if (e->f->sk.opts & IMG_UNIX_PENDING)
+		return 0;	/* connected by queue_all() */
 	if (!e->f->sk.peer || e->tmp_peer >= 0 || mutual_peer(t, e))
 		return 0;
 	p = find(t, e->f->sk.peer);
@@ -506,7 +781,7 @@ static int finish_one(struct sk_ent *e)
 	return fcntl(e->fd, F_SETFL, e->f->flags & (O_NONBLOCK | O_ASYNC));
 }
 
-static int finish_all(struct sk_tab *t)
+static int finish_all(struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -523,12 +798,60 @@ static int finish_all(struct sk_tab *t)
 	return 0;
 }
 
-static void free_tab(struct sk_tab *t)
+/* The file of a name that was unlinked goes again, unless another socket
+ * is bound there now. */
+static int unlink_names(struct restore_socks *t)
+{
+	struct stat st;
+	uint32_t i;
+	int saved;
+
+	for (i = 0; i < t->n; i++) {
+		struct sk_ent *e = &t->e[i];
+
+		if (!e->ino || enter_dir(t, e, &saved))
+			continue;
+		if (!lstat(e->f->path, &st) && st.st_dev == e->dev &&
+		    st.st_ino == e->ino && unlink(e->f->path))
+			pr_perror("can't unlink %s, socket %llu's unlinked name",
+				  e->f->path, ino_of(e));
+		leave_dir(saved);
+	}
+	return 0;
+}
+
+/* Two sockets on one path, one of them unlinked: which one a connection
+ * by that name was made to is not known. */
+static int shared_unlinked(struct restore_socks *t)
+{
+	const struct img_file *a, *b;
+	uint32_t i, k;
+
+	for (i = 0; i < t->n; i++) {
+		a = t->e[i].f;
+		if (is_accepted(t, &t->e[i]))
+			continue;	/* its listener's name, not bound */
+		for (k = i + 1; a->path && k < t->n; k++) {
+			b = t->e[k].f;
+			if (!b->path || strcmp(a->path, b->path) ||
+			    is_accepted(t, &t->e[k]) ||
+			    !((a->sk.opts | b->sk.opts) & IMG_UNIX_UNLINKED))
+				continue;
+			pr_err("can't restore sockets %llu and %llu: both are bound to %s, and one of them was unlinked",
+			       (unsigned long long)a->ino,
+			       (unsigned long long)b->ino, a->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_tab(struct restore_socks *t)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++) {
-		if (t->e[i].fd >= 0)
+		if (t->e[i].fd >= 0 && !t->borrowed)
 			close(t->e[i].fd);
 		if (t->e[i].tmp_peer >= 0)
 			close(t->e[i].tmp_peer);
@@ -536,7 +859,7 @@ static void free_tab(struct sk_tab *t)
 	free(t->e);
 }
 
-static int build_tab(const struct image *img, struct sk_tab *t)
+static int build_tab(const struct image *img, struct restore_socks *t)
 {
 	uint32_t i;
 
@@ -559,23 +882,49 @@ static int build_tab(const struct image *img, struct sk_tab *t)
 	return 0;
 }
 
-int restore_sockets_open(const struct image *img, int *fds)
+/* The sockets, connected and named, their queues but those that wait for
+ * the whole file table (late): see restore_sockets_late. */
+int restore_sockets_open(const struct image *img, int *fds,
+			 struct restore_socks **out)
 {
-	struct sk_tab t;
+	struct restore_socks *t = calloc(1, sizeof(*t));
 	uint32_t i;
-	int ret = -1;
 
-	if (build_tab(img, &t))
+	*out = NULL;
+	if (!t || build_tab(img, t)) {
+		free(t);
 		return -1;
-	if (make_all(&t) || bind_all(&t) || accept_all(&t) || fill_all(&t) ||
-	    finish_all(&t))
-		goto out;
-	for (i = 0; i < t.n; i++) {
-		fds[t.e[i].idx] = t.e[i].fd;
-		t.e[i].fd = -1;
 	}
-	ret = 0;
-out:
-	free_tab(&t);
+	if (shared_unlinked(t) || make_all(t) || bind_all(t) ||
+	    accept_all(t) || queue_all(t) || fill_all(t)) {
+		restore_sockets_drop(t);
+		return -1;
+	}
+	for (i = 0; i < t->n; i++)
+		fds[t->e[i].idx] = t->e[i].fd;
+	t->borrowed = 1;
+	*out = t;
+	return 0;
+}
+
+/* The queues holding descriptors in flight, from the file table fds,
+ * then what follows the queues: shutdowns, options, unlinked names. */
+int restore_sockets_late(struct restore_socks *t, const int *fds)
+{
+	int ret;
+
+	if (!t)
+		return 0;
+	t->fds = fds;
+	ret = fill_all(t) || finish_all(t) || unlink_names(t) ? -1 : 0;
+	restore_sockets_drop(t);
 	return ret;
+}
+
+void restore_sockets_drop(struct restore_socks *t)
+{
+	if (!t)
+		return;
+	free_tab(t);
+	free(t);
 }

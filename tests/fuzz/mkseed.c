@@ -160,7 +160,7 @@ static int ghosts(struct img_writer *w)
 }
 
 /* The file table: a pipe with bytes in flight, a datagram socket pair
- * with two messages, an eventfd and an epoll watching it, a shared regular
+ * with two messages (one end named with a NUL byte), an eventfd and an epoll watching it, a shared regular
  * file; two processes naming them and a zombie. */
 static int files_fill(struct img_writer *w)
 {
@@ -171,7 +171,9 @@ static int files_fill(struct img_writer *w)
 		  .pipe_size = 65536 },
 		{ .id = 2, .kind = IMG_FILE_PIPE, .flags = 1, .ino = 10 },
 		{ .id = 3, .kind = IMG_FILE_UNIX, .flags = 2, .ino = 20,
-		  .sk = { .type = 2, .state = IMG_UNIX_CONNECTED, .peer = 21 } },
+		  .path = "@seed\\0x",
+		  .sk = { .type = 2, .state = IMG_UNIX_CONNECTED, .peer = 21,
+			  .opts = IMG_UNIX_ESCAPED } },
 		{ .id = 4, .kind = IMG_FILE_UNIX, .flags = 2, .ino = 21,
 		  .sk = { .type = 2, .state = IMG_UNIX_CONNECTED, .peer = 20 } },
 		{ .id = 5, .kind = IMG_FILE_EVENTFD, .flags = 2, .ino = 30,

@@ -5,8 +5,10 @@
 # --ext-null, replaces by /dev/null.  Sourced by run.sh.
 
 ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
-	    kfds-single sockets-backlog kfd-outside restore-fail-shm)
+	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap
+	    ext-unix unix-oob unixq unixq-live fdpass)
 CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
+CKPT_ONLY+="ext-unix unix-oob unixq unixq-live fdpass "
 CKPT_ONLY+="kfd-outside restore-fail-shm "
 
 t_files() {
@@ -211,6 +213,160 @@ t_sockets() {
 	restore_twice
 }
 
+# Unix sockets at the edges (tests/workloads/unixgap.c): abstract names
+# holding NUL bytes, bound paths whose files were unlinked (not made
+# again), a datagram socket whose peer closed and another bound where
+# the peer was, a stream whose peer closed with its listener still
+# there, a datagram socket connected to itself; inspect shows what the
+# image says.
+unixgap_image() {
+	inspect "$D/img"
+	grep -q "^file [0-9]*: unix .*dgram .*@ugap\\\\0na\\\\\\\\x$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no escaped abstract name:" \
+		     "$(grep unix "$D/inspect.out")"
+	grep -q "^file [0-9]*: unix .*gone.sock (unlinked)$" "$D/inspect.out" &&
+	grep -q "^file [0-9]*: unix .*dgram connected peer 0 .* peer-name $D/peer.sock$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no unlinked name or peer's name:" \
+		     "$(grep unix "$D/inspect.out")"
+}
+
+t_unixgap() {
+	need "$WLB/unixgap"
+	HOOK_DUMPED=unixgap_image
+	wl_test "$WLB/unixgap"
+}
+
+# A process with a datagram socket connected to a server outside the
+# tree (like syslog's /dev/log) and a stream connected to another
+# (tests/integration/unixsink.py, started by the test), sending a
+# numbered message on each as it counts: refused by name without
+# --ext-unix (exit 70, left running); with it dumped (--kill), restored,
+# connected again by name, and every number reaches the servers exactly
+# once across the dump.
+t_ext-unix() {
+	local py i n
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	(cd "$D" && exec "$py" "$TOP/tests/integration/unixsink.py") \
+		</dev/null >>"$D/sink.log" 2>&1 &
+	track_job $!
+	for ((i = 0; i < 600; i++)); do
+		[[ -e $D/up.txt ]] && break
+		nap
+	done
+	[[ -e $D/up.txt ]] || fail "the servers outside the tree are not up"
+	start_wl "$py" -c '
+import os, socket, sys, time
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.connect("log.sock")
+s = socket.socket(socket.AF_UNIX)
+s.connect("sink.sock")
+cnt = os.open("count", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+n = 0
+while True:
+    os.write(cnt, b"%d\n" % n)
+    n += 1
+    d.send(b"%d" % n)
+    s.sendall(b"%d\n" % n)
+    if n == 5:
+        open("ready.tmp", "w").write("%d\n" % os.getpid())
+        os.rename("ready.tmp", "ready")
+    if n > 5 and os.path.exists("stop"):
+        break
+    time.sleep(0.02)
+open("last.txt", "w").write("%d\n" % n)'
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix [a-z]* socket connected to socket:\[[0-9]*\] ([a-z]*\.sock) of process [0-9]* (fd [0-9]*), outside the tree; only unix sockets within the tree are supported$" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach without --ext-unix"
+	no_image "a refused dump"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	wait_count_above $(($(count_lines) + 3)) 60 "$JOB"
+	DUMP_OPTS=(--ext-unix)
+	dump_kill
+	inspect "$D/img"
+	(($(grep -c "^file [0-9]*: unix .* connected peer 0 .* peer-name [a-z]*\.sock external$" \
+		"$D/inspect.out") == 2)) ||
+		fail "inspect shows no two external sockets:" \
+		     "$(grep unix "$D/inspect.out")"
+	start_restore
+	wait_restored
+	finish
+	read -r n <"$D/last.txt" || fail "the workload left no last.txt"
+	for i in log sink; do
+		for ((k = 0; k < 600; k++)); do
+			[[ $(sort -n "$D/$i.txt" | tail -n 1) == "$n" ]] && break
+			nap
+		done
+		cmp -s <(sort -n "$D/$i.txt") <(seq 1 "$n") ||
+			fail "$i.txt is not 1 to $n once each:" \
+			     "$(sort -n "$D/$i.txt" | uniq -c | awk '$1 != 1' | head -3)"
+	done
+}
+
+# A unix stream with urgent data queued (MSG_OOB) is refused by name.
+t_unix-oob() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT"
+	start_wl "$py" -c '
+import runpy, socket, sys
+a, b = socket.socketpair()
+a.send(b"!", socket.MSG_OOB)
+runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix stream socket .*socket:\[[0-9]*\] is a unix stream socket that has urgent data (MSG_OOB) queued, which is not supported$" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "attach of urgent data"
+	refused_runs_on
+}
+
+# Unix listeners (stream and seqpacket) with connections not yet
+# accepted, some holding data (tests/workloads/unixq.c): dumped with
+# --kill, restored, accept() gives them in order with their data.
+unixq_image() {
+	inspect "$D/img"
+	(($(grep -c "^file [0-9]*: unix .* connected peer [1-9][0-9]* .* waiting [1-3]$" \
+		"$D/inspect.out") == 5)) ||
+		fail "inspect shows no 5 waiting clients:" \
+		     "$(grep unix "$D/inspect.out")"
+}
+
+t_unixq() {
+	need "$WLB/unixq"
+	HOOK_DUMPED=unixq_image
+	wl_test "$WLB/unixq"
+}
+
+# The same dumped live (no --kill): refused by name, since the data sent
+# on a connection not yet accepted can only be read by accepting it; the
+# workload runs on unharmed.
+t_unixq-live() {
+	need "$WLB/unixq" "$CKPT"
+	start_wl "$WLB/unixq"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix socket listening on .* whose connections not yet accepted hold data, which ckpt takes only with --kill$" \
+		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
+	one_line_err "live attach of a listener with data waiting"
+	refused_runs_on
+}
+
+# Descriptors in flight (SCM_RIGHTS) in datagram and seqpacket queues
+# (tests/workloads/fdpass.c): a regular file, a pipe, an eventfd and a
+# socket come back with their messages, in order, each the very open
+# file the process holds.
+t_fdpass() {
+	need "$WLB/fdpass"
+	wl_test "$WLB/fdpass"
+}
+
 # sock_of PID FD: the inode of the socket on fd FD of PID
 sock_of() {
 	local l
@@ -249,11 +405,12 @@ check_socket_fds() {
 		fail "fd 13 of $PID is not listening on $D/srv.sock"
 }
 
-# A unix listener with a connection it has not accepted (python3 holds
-# both the listener and the client): refused by name, exit 70, the
-# target running on; with --ext-null the listener is dumped as what it
-# was and comes back as /dev/null, named by ckpt and by restore, and the
-# client as a socket whose peer has gone.
+# A unix listener with two connections it has not accepted (python3
+# holds the listener and the first client; the second client has
+# closed): refused by name, exit 70, the target running on; with
+# --ext-null the listener is dumped as what it was and comes back as
+# /dev/null, named by ckpt and by restore, and the client as a socket
+# whose peer has gone.
 t_sockets-backlog() {
 	local py lfd cfd
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -266,10 +423,13 @@ l.bind("srv.sock")
 l.listen(4)
 c = socket.socket(socket.AF_UNIX)
 c.connect("srv.sock")
+gone = socket.socket(socket.AF_UNIX)
+gone.connect("srv.sock")
+gone.close()
 runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
 	wait_count_above 8 60 "$JOB"
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] .*connections not yet accepted" \
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] .*connection not yet accepted whose client has closed" \
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	one_line_err "attach of a listener with a backlog"
 	no_image "a refused dump"

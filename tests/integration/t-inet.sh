@@ -3,7 +3,7 @@
 # datagrams with their senders, netlink sockets, redis with a client;
 # and what is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(inet inet-kill tcp-close udp redis inet-refused netlink)
+ALL_TESTS+=(inet inet-kill tcp-close udp tcpbuf redis inet-refused netlink)
 CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused netlink "
 
 # TCP sockets of every kind between parent and child, queues full both
@@ -143,11 +143,32 @@ t_udp() {
 	wl_test "$WLB/udp"
 }
 
-# redis-server with 20,000 keys and a redis-cli connected to it, both
-# children of one bash, which counts and INCRs a key through the client
-# as it goes: the tree is dumped live, ends (SHUTDOWN), and is restored
-# twice; each time the same client carries on (its INCRs go on from where
-# they were), DBSIZE and values are right, and a new client connects.
+# Buffer sizes (tests/workloads/tcpbuf.c): those a program set stay as
+# set, locked, those it never set are restored as the kernel had tuned
+# them and it goes on tuning them (SO_BUF_LOCK), IPv4 and IPv6, TCP
+# connections and a UDP socket.
+tcpbuf_image() {
+	inspect "$D/img"
+	grep -q "^file [0-9]*: tcp .*SO_BUF_LOCK" "$D/inspect.out" ||
+		fail "inspect shows no SO_BUF_LOCK:" \
+		     "$(grep tcp "$D/inspect.out")"
+}
+
+t_tcpbuf() {
+	need "$WLB/tcpbuf"
+	HOOK_DUMPED=tcpbuf_image
+	wl_test "$WLB/tcpbuf"
+}
+
+# redis-server with 20,000 keys and three clients, all children of one
+# bash, which counts and INCRs a key through a redis-cli as it goes; a
+# python3 client (redisclients.py) pipelines INCRs, its replies always a
+# batch behind, and holds an idle connection named and in database 3:
+# the tree is dumped live, ends (SHUTDOWN), and is restored twice; each
+# time the same clients carry on (the INCRs go on from where they were,
+# every pipelined reply comes once and in order, the idle connection has
+# its name and database), DBSIZE and values are right, and a new client
+# connects.
 t_redis() {
 	local port
 	need "$CKPT" "$RESTORE"
@@ -170,6 +191,8 @@ done
 for i in $(seq 0 19999); do echo "SET k$i v$i"; done |
 	redis-cli -p "$port" --pipe >/dev/null || fail "SET"
 coproc CLI { exec redis-cli -p "$port"; }
+python3 "$2" "$port" &
+py=$!
 exec 3>>count 4<>nap
 ask() {
 	echo "$1" >&"${CLI[1]}"
@@ -181,27 +204,38 @@ while :; do
 	n=$((n + 1))
 	ask "INCR counter"
 	[[ $REPLY == "$n" ]] || fail "INCR gave $REPLY, want $n"
-	((n == 5)) && { echo $$ >ready.tmp; mv ready.tmp ready; }
+	if ((n == 5)); then
+		for i in $(seq 600); do
+			[[ -e clients.up ]] && break
+			sleep 0.1
+		done
+		[[ -e clients.up ]] || fail "the python3 clients are not up"
+		echo $$ >ready.tmp
+		mv ready.tmp ready
+	fi
 	((n > 5)) && [[ -e stop ]] && break
 	read -r -t 0.02 -u 4
 done
+wait "$py" || fail "the pipelining client failed"
 ask DBSIZE
-[[ $REPLY == 20001 ]] || fail "DBSIZE $REPLY"
+[[ $REPLY == 20002 ]] || fail "DBSIZE $REPLY"
 ask "GET k12345"
 [[ $REPLY == v12345 ]] || fail "GET k12345 gave $REPLY"
 [[ $(redis-cli -p "$port" GET k19999) == v19999 ]] || fail "a new client"
 redis-cli -p "$port" SHUTDOWN NOSAVE
 wait "$srv"
 exec {CLI[1]}>&-
-wait' bash "$port"
+wait' bash "$port" "$TOP/tests/integration/redisclients.py"
 	TREE_KIDS=$(child_pids "$PID")
-	[[ $(wc -w <<<"$TREE_KIDS") == 2 ]] ||
-		fail "bash has children '$TREE_KIDS', want redis-server and redis-cli"
+	[[ $(wc -w <<<"$TREE_KIDS") == 3 ]] ||
+		fail "bash has children '$TREE_KIDS', want redis-server," \
+		     "redis-cli and python3"
 	wait_count_above 30 60 "$JOB"
 	dump_tree_live
 	grep -q "^file [0-9]*: tcp .* listening 127.0.0.1:$port " "$D/inspect.out" &&
-	grep -q "^file [0-9]*: tcp .* established 127.0.0.1:$port " "$D/inspect.out" ||
-		fail "inspect shows no redis listener or connection:" \
+	(($(grep -c "^file [0-9]*: tcp .* established 127.0.0.1:$port " \
+		"$D/inspect.out") == 3)) ||
+		fail "inspect shows no redis listener or not 3 connections:" \
 		     "$(grep tcp "$D/inspect.out")"
 	end_dumped_tree
 	restore_twice

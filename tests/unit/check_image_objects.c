@@ -87,6 +87,89 @@ START_TEST(test_refuse_file_kinds)
 }
 END_TEST
 
+/* An image with a pipe (file 1), then file 2, a unix socket ... */
+static struct img_writer *begin_unix(void)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_file(w, 1, IMG_FILE_PIPE, NULL);
+	return w;
+}
+
+/* ... maybe one chunk of it, a process: refused with want */
+static void end_unix(struct img_writer *w, const char *data, uint32_t flags,
+		     const char *want)
+{
+	if (data)
+		w_chunk(w, 2, data, flags);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	commit_expect_refused(w, want);
+}
+
+/* The names of an image: "@" and escapes for an abstract name holding
+ * NUL bytes; a path is never escaped; a bad escape is no name. */
+START_TEST(test_unix_name_escapes)
+{
+	char b[IMG_MAX_UNIX_NAME + 1];
+
+	ck_assert_int_eq(img_unix_name("@a\\0b\\\\c", 1, b), 6);
+	ck_assert_int_eq(memcmp(b, "\0a\0b\\c", 6), 0);
+	ck_assert_int_eq(img_unix_name("@a\\0b", 0, b), 5);
+	ck_assert_int_eq(memcmp(b, "\0a\\0b", 5), 0);
+	ck_assert_int_eq(img_unix_name("/x/y", 0, b), 4);
+	ck_assert_int_eq(img_unix_name("/x/y", 1, b), -1);
+	ck_assert_int_eq(img_unix_name("@a\\q", 1, b), -1);
+	ck_assert_int_eq(img_unix_name("@a\\", 1, b), -1);
+	ck_assert_int_eq(img_unix_name("@", 0, b), -1);
+}
+END_TEST
+
+/* A unix socket with names, opts and maybe one chunk, refused with want */
+static void expect_named_refused(uint32_t state, uint32_t peer,
+				 const char *name, uint32_t opts,
+				 const char *peer_name, const char *data,
+				 const char *want)
+{
+	struct img_writer *w = begin_unix();
+	struct img_file f = {
+		.id = 2, .kind = IMG_FILE_UNIX, .flags = O_RDWR, .dev = 9,
+		.ino = 3402, .path = (char *)name,
+		.sk = { .type = SOCK_DGRAM, .state = state,
+			.peer = peer ? 3400 + peer : 0, .opts = opts,
+			.peer_name = (char *)peer_name },
+	};
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+	end_unix(w, data, IMG_CHUNK_EOR, want);
+}
+
+START_TEST(test_refuse_unix_names)
+{
+	expect_named_refused(IMG_UNIX_UNCONNECTED, 0, "/x", IMG_UNIX_ESCAPED,
+			     NULL, NULL, "bad socket name");
+	expect_named_refused(IMG_UNIX_UNCONNECTED, 0, "@a\\q",
+			     IMG_UNIX_ESCAPED, NULL, NULL, "bad socket name");
+	expect_named_refused(IMG_UNIX_CONNECTED, 0, NULL, IMG_UNIX_EXTERNAL,
+			     NULL, NULL, "an external peer without a name");
+	expect_named_refused(IMG_UNIX_CONNECTED, 2, NULL, 0, "/p", NULL,
+			     "a bad peer name, or one with a peer");
+	expect_named_refused(IMG_UNIX_UNCONNECTED, 0, NULL, 0, "/p", NULL,
+			     "a bad peer name, or one with a peer");
+	expect_named_refused(IMG_UNIX_UNCONNECTED, 0, "@x", IMG_UNIX_UNLINKED,
+			     NULL, NULL, "an unlinked name that is no path");
+	expect_named_refused(IMG_UNIX_UNCONNECTED, 0, NULL, 1u << 9, NULL,
+			     NULL, "bad socket options");
+	expect_named_refused(IMG_UNIX_CONNECTED, 2, NULL, IMG_UNIX_PENDING,
+			     NULL, NULL, "a waiting connection without its");
+	expect_named_refused(IMG_UNIX_CONNECTED, 0, NULL, IMG_UNIX_EXTERNAL,
+			     "/dev/log", "x",
+			     "data queued from a peer outside the image");
+}
+END_TEST
+
 /* unix sockets: a bad type, state or name; a peer that is not a socket
  * of the image; boundaries in a stream; a message cut short; data in a
  * listening socket */
@@ -95,17 +178,10 @@ static void expect_unix_refused(uint32_t type, uint32_t state,
 				const char *data, uint32_t flags,
 				const char *want)
 {
-	struct img_writer *w = img_writer_open(path);
+	struct img_writer *w = begin_unix();
 
-	ck_assert_ptr_nonnull(w);
-	w_header(w);
-	w_file(w, 1, IMG_FILE_PIPE, NULL);
 	w_unix(w, 2, type, state, peer, name);
-	if (data)
-		w_chunk(w, 2, data, flags);
-	w_proc(w, 10, 1);
-	w_thread(w, 10);
-	commit_expect_refused(w, want);
+	end_unix(w, data, flags, want);
 }
 
 START_TEST(test_refuse_unix)
@@ -130,8 +206,16 @@ START_TEST(test_refuse_unix)
 			    "data queued in a listening socket");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
 			    "file data of 0 bytes");
-	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 8,
-			    "file data flags 0x8");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 16,
+			    "file data flags 0x10");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    IMG_CHUNK_ADDR, "a bad sender address");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_UNCONNECTED, 0, "/d", "/a",
+			    IMG_CHUNK_ADDR, "its last message has no end");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "\1\0\0\0",
+			    IMG_CHUNK_FDS, "bad descriptors in flight");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "abc",
+			    IMG_CHUNK_FDS, "bad descriptors in flight");
 }
 END_TEST
 
@@ -1028,6 +1112,8 @@ static Suite *image_objects_suite(void)
 	add(files, test_refuse_file_data_astray);
 	add(files, test_refuse_file_kinds);
 	add(files, test_refuse_unix);
+	add(files, test_unix_name_escapes);
+	add(files, test_refuse_unix_names);
 	add(files, test_file_after_proc_refused_by_writer);
 	add(files, test_roundtrip_kfds);
 	add(files, test_refuse_kfd_values);
