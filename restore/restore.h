@@ -187,10 +187,11 @@ int restore_tty_fg(const struct image *img, const struct img_proc *p,
 		   const int *files) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
  * epoll empty: restore_kfds_fill() adds its watches in the process p of
- * the tree that fills it, with the file table at files[] and no fd below
- * restore_kfds_top() open; -1 with errno and a message in err) */
+ * the tree that fills it, with the file table at files[] and none of the
+ * numbers restore_kfds_tfds() lists open; -1 with errno and a message in
+ * err) */
 int restore_kfd_open(const struct img_file *f);
-int restore_kfds_top(const struct image *img);
+uint32_t restore_kfds_tfds(const struct image *img, int *out);
 int restore_kfds_fill(const struct image *img, const struct img_process *p,
 		      const int *files, char *err, size_t len) __must_check;
 /* locks.c: the process's file locks, taken again in it (after mm.c: a

@@ -1,0 +1,57 @@
+# t-fdkinds.sh - the rest of the file table (issue 11): valgrind restarted
+# down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
+# rings, and what is refused by name. Sourced by run.sh.
+
+ALL_TESTS+=(valgrind)
+CKPT_ONLY+="valgrind "
+
+# vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
+# its end; valgrind's report, written where the image's log ends, says
+# DEF ("B bytes in N blocks") definitely and IND indirectly lost.
+vg_round() {
+	local n=$1 def=$3 ind=$4 got
+	echo "$2" >"$D/in$n"
+	rm -f "$D/stop" "$D/restored"
+	truncate -s "$FD_POS" "$D/count"
+	truncate -s "$VG_POS" "$D/vg.log"
+	echo "== round $n" >>"$D/restore.log"
+	start_restore --fd "5=$D/in$n"
+	wait_restored
+	grep -q '\[vdso\]' "/proc/$PID/maps" &&
+		fail "round $n: a [vdso] the image had not"
+	grep -q '\[vvar\]' "/proc/$PID/maps" ||
+		fail "round $n: no [vvar] after restore"
+	finish
+	got=$(grep -c 'LEAK SUMMARY' "$D/vg.log")
+	((got == 1)) || fail "round $n: $got leak reports in D/vg.log"
+	grep -q "definitely lost: $def\$" "$D/vg.log" ||
+		fail "round $n ($2): $(grep -m1 'definitely lost' "$D/vg.log"), want $def"
+	grep -q "indirectly lost: $ind\$" "$D/vg.log" ||
+		fail "round $n ($2): $(grep -m1 'indirectly lost' "$D/vg.log"), want $ind"
+}
+
+# valgrind memcheck running the leaky workload, dumped mid-run and
+# restarted three times from one image, each with its own input on fd 5
+# (restore --fd): each run takes its path and valgrind's leak report is
+# that path's, with the 123 bytes leaked before the dump in each.
+# valgrind keeps its fds at the top of its fd limit and unmaps the vdso
+# while it keeps [vvar]. Without --vgdb=no valgrind holds a FIFO in /tmp
+# that its first restored run removes when it exits, and the next restore
+# can't open it (files named by a path must be there).
+t_valgrind() {
+	need "$WLB/leaky" "$CKPT" "$RESTORE"
+	command -v valgrind >/dev/null || fail "valgrind is missing (make deps)"
+	echo "none" >"$D/input"
+	start_wl valgrind --vgdb=no --leak-check=full --log-file="$D/vg.log" \
+		"$WLB/leaky"
+	wait_count_above 8 60 "$JOB"
+	grep -q '\[vdso\]' "/proc/$PID/maps" &&
+		fail "valgrind kept the vdso: the test does not test that"
+	dump_kill
+	FD_POS=$(image_count_pos "$D/img")
+	VG_POS=$(stat -c %s "$D/vg.log")
+	vg_round 1 "list 4 64" "187 bytes in 2 blocks" "192 bytes in 3 blocks"
+	vg_round 2 "blocks 3 1000" "3,123 bytes in 4 blocks" \
+		"0 bytes in 0 blocks"
+	vg_round 3 "none" "123 bytes in 1 blocks" "0 bytes in 0 blocks"
+}
