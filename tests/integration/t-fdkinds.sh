@@ -2,8 +2,8 @@
 # down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
 # rings, and what is refused by name. Sourced by run.sh.
 
-ALL_TESTS+=(valgrind)
-CKPT_ONLY+="valgrind "
+ALL_TESTS+=(valgrind odd-refused)
+CKPT_ONLY+="valgrind odd-refused "
 
 # vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
 # its end; valgrind's report, written where the image's log ends, says
@@ -54,4 +54,23 @@ t_valgrind() {
 	vg_round 2 "blocks 3 1000" "3,123 bytes in 4 blocks" \
 		"0 bytes in 0 blocks"
 	vg_round 3 "none" "123 bytes in 1 blocks" "0 bytes in 0 blocks"
+}
+
+# What ckpt can't bring back exactly is refused by name, and the program
+# runs on: an io_uring, a userfaultfd, a pidfd of a process outside the
+# tree (the test's shell), an AIO ring.
+t_odd-refused() {
+	local kind what
+	need "$WLB/oddfds" "$CKPT"
+	for kind in uring uffd pidfd aio; do
+		rm -f "$D/ready" "$D/stop" "$D/count"
+		case $kind in
+		uring) what="fd 3 of PID: anon_inode:\\[io_uring\\] is not supported yet" ;;
+		uffd) what="fd 3 of PID: anon_inode:\\[userfaultfd\\] is not supported yet" ;;
+		pidfd) what="fd 3 of PID: anon_inode:\\[pidfd\\] is not supported yet" ;;
+		aio) what="mapping [0-9a-f]*-[0-9a-f]* of PID: an AIO ring (io_setup) is not supported yet" ;;
+		esac
+		start_wl "$WLB/oddfds" "$kind"
+		refused_by_name "${what/PID/$PID}"
+	done
 }
