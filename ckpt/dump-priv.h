@@ -114,6 +114,9 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
  * unknown lock is refused, naming the fd */
 int dump_collect_locks(struct dump_ctx *c) __must_check;
 int dump_write_locks(struct dump_ctx *c) __must_check;
+/* dump-fown.c: SIGIO owners and signals, by remote fcntl; of the tree */
+int dump_collect_fowns(struct dump_ctx *c) __must_check;
+int dump_write_fowns(struct dump_ctx *c) __must_check;
 /* The locks of fd f from the text of its fdinfo (what the fuzzer feeds) */
 int dump_locks_info(struct dump_ctx *c, struct img_fd *f, const char *s)
 	__must_check;
@@ -199,7 +202,12 @@ struct dump_tree {
 int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */
 int dump_tree_has(const struct dump_tree *t, pid_t pid);
+/* p's fd number fd, or NULL */
+const struct img_fd *dump_find_fd(const struct img_process *p, int fd);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
+/* dump-fown.c: every SIGIO owner of the tree, and none on a file restore
+ * replaces */
+int dump_tree_check_fowns(struct dump_tree *t) __must_check;
 /* dump-share.c: tables, fs contexts, address spaces shared between tasks */
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */

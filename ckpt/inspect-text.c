@@ -207,6 +207,10 @@ static void print_zombie(const struct img_proc *z)
 		printf("exit %u\n", st >> 8);
 }
 
+static const char *const lock_kinds[] = { "?", "posix", "ofd", "flock",
+					  "lease" };
+static const char *const fown_types[] = { "thread", "process", "group" };
+
 static void print_process(const struct bt_image *src)
 {
 	const struct img_process *p = src->p;
@@ -238,10 +242,13 @@ static void print_process(const struct bt_image *src)
 		print_fd(&p->fds[i]);
 	for (i = 0; i < p->nr_locks; i++)
 		printf("lock fd %d %s %s start %" PRIu64 " len %" PRIu64 "\n",
-		       p->locks[i].fd, p->locks[i].kind == IMG_LOCK_POSIX ?
-		       "posix" : p->locks[i].kind == IMG_LOCK_OFD ? "ofd" :
-		       "flock", p->locks[i].write ? "write" : "read",
+		       p->locks[i].fd, lock_kinds[p->locks[i].kind],
+		       p->locks[i].write ? "write" : "read",
 		       p->locks[i].start, p->locks[i].len);
+	for (i = 0; i < p->nr_fowns; i++)
+		printf("fown fd %d %s %d signal %u\n", p->fowns[i].fd,
+		       fown_types[p->fowns[i].type], p->fowns[i].pid,
+		       p->fowns[i].sig);
 	printf("pages %" PRIu64 " in %u runs\n",
 	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages);
 }

@@ -64,6 +64,7 @@ enum img_rec_type {
 	IMG_REC_ZOMBIE = 10,	/* an exited, unreaped process of the tree */
 	IMG_REC_GHOST = 11,	/* image level: a deleted file's inode */
 	IMG_REC_LOCK = 12,	/* a lock held through an fd of the process */
+	IMG_REC_FOWN = 13,	/* an fd's SIGIO owner and signal */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -679,20 +680,41 @@ struct img_file {
 /*
  * A file lock a process holds through one of its fds (its fdinfo "lock:"
  * lines): a POSIX record lock is the process's own, an OFD lock and a
- * flock lock belong to the open file description (every process holding
- * it lists it; taking it again is a no-op).
+ * flock lock and a lease belong to the open file description (every
+ * process holding it lists it; taking it again is a no-op).
  */
 enum img_lock_kind {
 	IMG_LOCK_POSIX = 1,	/* fcntl(F_SETLK) */
 	IMG_LOCK_OFD = 2,	/* fcntl(F_OFD_SETLK) */
 	IMG_LOCK_FLOCK = 3,	/* flock() */
+	IMG_LOCK_LEASE = 4,	/* fcntl(F_SETLEASE), not being broken */
 };
 
 struct img_lock {
 	int32_t fd;		/* an fd of the process */
 	uint32_t kind;		/* enum img_lock_kind */
 	uint32_t write;		/* 1: exclusive (F_WRLCK, LOCK_EX), 0 shared */
-	uint64_t start, len;	/* bytes; len 0: to the end (flock: 0, 0) */
+	uint64_t start, len;	/* bytes; len 0: to the end (flock, lease:
+				 * 0, 0) */
+};
+
+/*
+ * Where an fd's open file description sends SIGIO (F_GETOWN_EX: a
+ * thread, a process or a process group of the tree) and with which
+ * signal (F_GETSIG, 0: SIGIO). Written for an fd whose owner or signal is
+ * set, or that has O_ASYNC in its flags.
+ */
+enum img_fown_type {
+	IMG_FOWN_TID = 0,	/* F_OWNER_TID */
+	IMG_FOWN_PID = 1,	/* F_OWNER_PID */
+	IMG_FOWN_PGRP = 2,	/* F_OWNER_PGRP */
+};
+
+struct img_fown {
+	int32_t fd;		/* an fd of the process */
+	uint32_t type;		/* enum img_fown_type */
+	int32_t pid;		/* 0: none */
+	uint32_t sig;		/* 0 (SIGIO) to IMG_NSIG */
 };
 
 struct img_sigact {
@@ -712,6 +734,8 @@ struct img_process {
 	struct img_fd *fds;
 	uint32_t nr_locks;
 	struct img_lock *locks;
+	uint32_t nr_fowns;
+	struct img_fown *fowns;
 	int has_sigacts;
 	struct img_sigact sigacts[IMG_NSIG];
 };
@@ -771,6 +795,8 @@ int img_write_vma(struct img_writer *w, const struct img_vma *v)
 	__must_check;
 int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
 int img_write_lock(struct img_writer *w, const struct img_lock *l)
+	__must_check;
+int img_write_fown(struct img_writer *w, const struct img_fown *o)
 	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)

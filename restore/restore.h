@@ -197,6 +197,9 @@ int restore_kfds_fill(const struct image *img, const struct img_process *p,
 /* locks.c: the process's file locks, taken again in it (after mm.c: a
  * close there would drop a POSIX lock) */
 int restore_locks(struct restore_proc *c) __must_check;
+/* fown.c: the SIGIO owners of c's fds, once its threads exist and it
+ * has its ids (every process of the tree exists by then) */
+int restore_fowns(struct restore_proc *c) __must_check;
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

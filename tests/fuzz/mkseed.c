@@ -108,8 +108,8 @@ static int shared(struct img_writer *w)
 	       proc(w, 6, 1) || thread(w, 6) || img_write_vma(w, &a);
 }
 
-/* Files no path reaches: a regular file with a hole, open (and locked)
- * and mapped, and a directory that is the cwd. */
+/* Files no path reaches: a regular file with a hole, open (locked, with
+ * a SIGIO owner) and mapped, and a directory that is the cwd. */
 static int ghosts(struct img_writer *w)
 {
 	struct img_file f = { .id = 1, .kind = IMG_FILE_GHOST,
@@ -121,6 +121,8 @@ static int ghosts(struct img_writer *w)
 	struct img_fd fd = { .fd = 3, .type = IMG_FD_FILE, .file = 1 };
 	struct img_lock l = { .fd = 3, .kind = IMG_LOCK_POSIX, .write = 1,
 			      .start = 5, .len = 10 };
+	struct img_fown o = { .fd = 3, .type = IMG_FOWN_PGRP, .pid = 5,
+			      .sig = 40 };
 	struct img_vma v = { .start = 0x1000, .end = 0x3000, .prot = 3,
 			     .flags = IMG_VMA_SHARED | IMG_VMA_GHOST,
 			     .dev = 8, .ino = 9 };
@@ -132,7 +134,7 @@ static int ghosts(struct img_writer *w)
 	       pages(w, 2 * PS) || img_write_ghost(w, &d) ||
 	       img_write_proc(w, &p) || thread(w, 5) ||
 	       img_write_fd(w, &fd) || img_write_lock(w, &l) ||
-	       img_write_vma(w, &v);
+	       img_write_fown(w, &o) || img_write_vma(w, &v);
 }
 
 /* The file table: a pipe with bytes in flight, a datagram socket pair

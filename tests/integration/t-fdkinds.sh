@@ -2,7 +2,7 @@
 # down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
 # rings, and what is refused by name. Sourced by run.sh.
 
-ALL_TESTS+=(valgrind odd-refused)
+ALL_TESTS+=(valgrind odd-refused fown)
 CKPT_ONLY+="valgrind odd-refused "
 
 # vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
@@ -73,4 +73,22 @@ t_odd-refused() {
 		start_wl "$WLB/oddfds" "$kind"
 		refused_by_name "${what/PID/$PID}"
 	done
+}
+
+# SIGIO owners (a thread, the process), F_SETSIG signals, O_ASYNC and
+# read and write leases (the fown workload): set again, and each signal
+# reaches its thread or process with its fd after restore.
+t_fown() {
+	need "$WLB/fown"
+	HOOK_DUMPED=fown_in_image
+	wl_test "$WLB/fown"
+}
+
+fown_in_image() {
+	inspect "$D/img"
+	[[ $(grep -c "^fown fd " "$D/inspect.out") == 4 ]] ||
+		fail "inspect shows $(grep -c "^fown fd " "$D/inspect.out")" \
+		     "SIGIO owners, want 4: $(grep "^fown" "$D/inspect.out")"
+	[[ $(grep -c "^lock fd .* lease " "$D/inspect.out") == 2 ]] ||
+		fail "inspect shows no 2 leases: $(grep "^lock" "$D/inspect.out")"
 }

@@ -839,8 +839,10 @@ START_TEST(test_locks)
 	l.fd = 4;
 	lock_refused(&l, "a lock through fd 4, which it lacks");
 	l.fd = 3;
-	l.kind = 4;
-	lock_refused(&l, "fd 3: bad lock kind 4");
+	l.kind = 5;
+	lock_refused(&l, "fd 3: bad lock kind 5");
+	l.kind = IMG_LOCK_LEASE;
+	lock_refused(&l, "fd 3: a range on a lease lock");
 	l.kind = IMG_LOCK_FLOCK;
 	lock_refused(&l, "fd 3: a range on a flock lock");
 	l.kind = IMG_LOCK_OFD;
@@ -849,6 +851,55 @@ START_TEST(test_locks)
 	l.write = 0;
 	l.start = 1ull << 63;
 	lock_refused(&l, "out of range");
+}
+END_TEST
+
+static void fown_refused(const struct img_fown *o, int twice,
+			 const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	w_fd(w, 5, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_fown(w, o), 0);
+	if (twice)
+		ck_assert_int_eq(img_write_fown(w, o), 0);
+	commit_expect_refused(w, want);
+}
+
+/* A SIGIO owner: read back; refused when its fd, type, signal or owner is
+ * not the image's, or when an fd has two. */
+START_TEST(test_fowns)
+{
+	struct img_fown o = { .fd = 3, .type = IMG_FOWN_PID, .pid = 10,
+			      .sig = 40 };
+	struct img_writer *w = begin_proc(1);
+	struct image *img;
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_fown(w, &o), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].nr_fowns, 1);
+	ck_assert_int_eq(img->procs[0].fowns[0].pid, 10);
+	ck_assert_uint_eq(img->procs[0].fowns[0].sig, 40);
+	img_free(img);
+	fown_refused(&o, 1, "a second SIGIO owner of fd 3");
+	o.fd = 4;
+	fown_refused(&o, 0, "a SIGIO owner of fd 4, which it lacks");
+	o.fd = 3;
+	o.sig = 65;
+	fown_refused(&o, 0, "fd 3: bad signal 65");
+	o.sig = 0;
+	o.type = 3;
+	fown_refused(&o, 0, "fd 3: bad owner type 3");
+	o.type = IMG_FOWN_PGRP;
+	o.pid = 77;
+	fown_refused(&o, 0, "the SIGIO owner of fd 3 is group 77, not of the image");
+	o.type = IMG_FOWN_TID;
+	o.pid = 11;
+	fown_refused(&o, 0, "the SIGIO owner of fd 3 is thread 11, not of the image");
 }
 END_TEST
 
@@ -1035,6 +1086,7 @@ static Suite *image_objects_suite(void)
 	add(files, test_kfd_too_many_watches_not_written);
 	add(files, test_path_fds);
 	add(files, test_locks);
+	add(files, test_fowns);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);
