@@ -529,7 +529,7 @@ int dump_tree_files(struct dump_tree *t)
 	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t) ||
 	    dump_ttys(t))
 		return -1;
-	return dump_kfds(t);
+	return dump_kfds(t) || dump_pidfds(t) ? -1 : 0;
 }
 
 int dump_write_files(struct dump_tree *t, struct img_writer *w)

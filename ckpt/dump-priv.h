@@ -253,6 +253,8 @@ int dump_netlink_probe(struct dump_file *df, int sk) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;
+/* dump-pidfd.c: the pidfds of the table, after dump_kfds() */
+int dump_pidfds(struct dump_tree *t) __must_check;
 /* The fields of df (not a timerfd) from the text of its fdinfo */
 int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
 		  const char *info) __must_check;

@@ -182,6 +182,10 @@ static void print_files(const struct image *img)
 			printf(" pos %" PRIu64, f->pos);
 		else if (f->kind == IMG_FILE_PTY_SLAVE)
 			printf(" /dev/pts/%u", f->tty.index);
+		else if (f->kind == IMG_FILE_PIDFD && f->pidfd.pid)
+			printf(" pid %d", f->pidfd.pid);
+		else if (f->kind == IMG_FILE_PIDFD)
+			printf(" reaped status %#x", f->pidfd.status);
 		else if (f->kind == IMG_FILE_PTY_MASTER)
 			printf(" /dev/pts/%u %ux%u sid %d fg %d, %" PRIu64
 			       " bytes queued", f->tty.index, f->tty.rows,

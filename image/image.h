@@ -431,6 +431,8 @@ enum img_file_kind {
 					 * FILE_DATA: what the slave wrote
 					 * and the master had not read */
 	IMG_FILE_PTY_SLAVE = 16,	/* its slave /dev/pts/tty.index */
+	IMG_FILE_PIDFD = 17,	/* a pidfd, img_file.pidfd; flags:
+				 * O_NONBLOCK, O_EXCL (PIDFD_THREAD) */
 };
 
 /* img_tty.flags */
@@ -675,6 +677,11 @@ struct img_file {
 		uint32_t nr;
 		struct img_inotify_watch *w;
 	} in;
+	struct {			/* PIDFD */
+		int32_t pid;		/* a process of the image; 0: one
+					 * that was reaped */
+		uint32_t status;	/* reaped: its wait status */
+	} pidfd;
 };
 
 /*

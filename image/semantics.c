@@ -1106,6 +1106,16 @@ int sem_image_end(struct rd *r)
 	static const char *const types[] = { "thread", "process", "group" };
 	uint32_t i, k;
 
+	for (i = 0; i < r->img->nr_files; i++) {
+		const struct img_file *f = &r->img->files[i];
+
+		if (f->kind != IMG_FILE_PIDFD || !f->pidfd.pid ||
+		    find_proc(r->img, r->img->nr_procs, f->pidfd.pid))
+			continue;
+		rd_fail(r, "file %u: a pidfd of %d, not a process of the image",
+			f->id, f->pidfd.pid);
+		return -1;
+	}
 	for (i = 0; i < r->img->nr_procs; i++) {
 		const struct img_process *p = &r->img->procs[i];
 

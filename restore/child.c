@@ -142,8 +142,11 @@ static void open_fds(struct child_env *e)
 	for (i = 0; i < p->nr_fds; i++) {
 		const struct img_fd *f = &p->fds[i];
 		const struct restore_fd_opt *o = restore_fd_opt(e->c, f->fd);
-		int fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
+		int fd;
 
+		if (!o && restore_is_pidfd(e->run->img, f))
+			continue;	/* its number stays free: pidfd.c */
+		fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
 		if (fd < 0)
 			child_fail(e, errno, "can't open %s for fd %d: %s",
 				   o ? o->path : f->path ? f->path :
@@ -284,6 +287,8 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	for (i = 0; i < 3; i++)
 		e->std[i] = move_fd(i, to[2 + i], F_DUPFD);
 	for (i = 0; i < (int)e->nr_files; i++) {
+		if (e->files[i] < 0)
+			continue;	/* a pidfd, made later (pidfd.c) */
 		e->files[i] = move_fd(e->files[i], to[5 + i],
 				      F_DUPFD_CLOEXEC);
 		if (e->files[i] < 0)

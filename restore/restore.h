@@ -79,6 +79,7 @@ struct restore_run {
 	int img_fd;		/* the image, open in restore */
 	struct restore_shm *shms;	/* per img->shms[], until finished */
 	int *ghost_fds;		/* per img->ghosts[], held until the end */
+	int *pidfds;		/* per img->files[]: pidfd.c's, or -1 */
 	struct restore_proc *procs;	/* per img->procs[], root first */
 	struct restore_host host;
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
@@ -200,6 +201,12 @@ int restore_locks(struct restore_proc *c) __must_check;
 /* fown.c: the SIGIO owners of c's fds, once its threads exist and it
  * has its ids (every process of the tree exists by then) */
 int restore_fowns(struct restore_proc *c) __must_check;
+/* pidfd.c: c's pidfds, made by restore once every process exists and
+ * handed over (before c drops restore's credentials); fds the children
+ * leave free */
+int restore_pidfds(struct restore_proc *c) __must_check;
+void restore_pidfds_close(struct restore_run *run);
+int restore_is_pidfd(const struct image *img, const struct img_fd *f);
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

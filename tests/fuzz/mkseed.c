@@ -139,7 +139,8 @@ static int ghosts(struct img_writer *w)
 
 /* The file table: a pipe with bytes in flight, a datagram socket pair
  * with two messages, an eventfd and an epoll watching it, a shared regular
- * file; two processes naming them and a zombie. */
+ * file, pidfds of a process and of a reaped one; two processes naming
+ * them and a zombie. */
 static int files_fill(struct img_writer *w)
 {
 	struct img_epoll_watch ew = { .file = 5, .tfd = 6, .events = 1,
@@ -158,6 +159,10 @@ static int files_fill(struct img_writer *w)
 		  .ep = { .nr = 1, .w = &ew } },
 		{ .id = 7, .kind = IMG_FILE_REG, .flags = 1, .ino = 40,
 		  .path = "/tmp/seed.log", .pos = 12 },
+		{ .id = 8, .kind = IMG_FILE_PIDFD, .flags = 2, .ino = 50,
+		  .pidfd = { .pid = 6 } },
+		{ .id = 9, .kind = IMG_FILE_PIDFD, .flags = 2, .ino = 51,
+		  .pidfd = { .status = 9 } },
 	};
 	struct img_proc z = { .pid = 7, .ppid = 5, .pgid = 5, .sid = 1,
 			      .exit_status = 3 << 8, .comm = "z" };
@@ -181,7 +186,7 @@ static int files_fill(struct img_writer *w)
 	}
 	if (proc(w, 5, 1) || thread(w, 5))
 		return -1;
-	for (i = 1; i <= 7; i++) {
+	for (i = 1; i <= sizeof(f) / sizeof(f[0]); i++) {
 		fd.fd = i + 2;
 		fd.file = i;
 		if (img_write_fd(w, &fd))

@@ -2,8 +2,8 @@
 # down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
 # rings, and what is refused by name. Sourced by run.sh.
 
-ALL_TESTS+=(valgrind odd-refused fown)
-CKPT_ONLY+="valgrind odd-refused "
+ALL_TESTS+=(valgrind odd-refused fown pidfds)
+CKPT_ONLY+="valgrind odd-refused pidfds "
 
 # vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
 # its end; valgrind's report, written where the image's log ends, says
@@ -91,4 +91,24 @@ fown_in_image() {
 		     "SIGIO owners, want 4: $(grep "^fown" "$D/inspect.out")"
 	[[ $(grep -c "^lock fd .* lease " "$D/inspect.out") == 2 ]] ||
 		fail "inspect shows no 2 leases: $(grep "^lock" "$D/inspect.out")"
+}
+
+# pidfds of the root's children (the pidfds workload, dumped with the
+# tree): alive (from CLONE_PIDFD, dup()ed, and one PIDFD_NONBLOCK), a
+# zombie and a reaped one each read as they did after restore.
+t_pidfds() {
+	need "$WLB/reaper" "$WLB/pidfds" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/pidfds"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	inspect "$D/img"
+	[[ $(grep -c ": pidfd .* pid [0-9]" "$D/inspect.out") == 3 &&
+	   $(grep -c ": pidfd .* reaped status 0x500" "$D/inspect.out") == 1 ]] ||
+		fail "the image has not 3 pidfds of processes and 1 reaped:" \
+		     "$(grep pidfd "$D/inspect.out")"
+	start_restore
+	wait_restored
+	finish
 }

@@ -324,6 +324,42 @@ START_TEST(test_refuse_kfd_values)
 }
 END_TEST
 
+static void pidfd_refused(const struct img_file *f, const char *want)
+{
+	struct img_writer *w = begin_files(f, 1);
+
+	commit_expect_refused(w, want);
+}
+
+/* pidfds: of a process of the image, or reaped with a status; read back,
+ * and refused with another process, flags or status. */
+START_TEST(test_pidfds)
+{
+	struct img_file f[2] = {
+		{ .id = 1, .kind = IMG_FILE_PIDFD, .flags = O_RDWR | O_NONBLOCK,
+		  .pidfd = { .pid = 10 } },
+		{ .id = 2, .kind = IMG_FILE_PIDFD, .flags = O_RDWR,
+		  .pidfd = { .status = 5 << 8 } },
+	};
+	struct img_writer *w = begin_files(f, 2);
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_int_eq(img->files[0].pidfd.pid, 10);
+	ck_assert_uint_eq(img->files[1].pidfd.status, 5 << 8);
+	img_free(img);
+	f[0].pidfd.pid = 11;
+	pidfd_refused(f, "file 1: a pidfd of 11, not a process of the image");
+	f[0].pidfd.status = 9;
+	pidfd_refused(f, "file 1: pidfd of 11 with status 0x9");
+	f[0].pidfd = (typeof(f[0].pidfd)){ .pid = 10 };
+	f[0].flags |= O_APPEND;
+	pidfd_refused(f, "file 1: pidfd flags");
+}
+END_TEST
+
 /* queued bytes belong to pipes: an eventfd has none */
 START_TEST(test_refuse_kfd_file_data)
 {
@@ -1087,6 +1123,7 @@ static Suite *image_objects_suite(void)
 	add(files, test_path_fds);
 	add(files, test_locks);
 	add(files, test_fowns);
+	add(files, test_pidfds);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);
