@@ -67,7 +67,7 @@ t_odd-refused() {
 		case $kind in
 		uring) what="fd 3 of PID: anon_inode:\\[io_uring\\] is not supported yet" ;;
 		uffd) what="fd 3 of PID: anon_inode:\\[userfaultfd\\] is not supported yet" ;;
-		pidfd) what="fd 3 of PID: anon_inode:\\[pidfd\\] is not supported yet" ;;
+		pidfd) what="fd 3 of PID: a pidfd of [0-9]*, which is not a process of the dump (a thread or a process outside the tree), is not supported" ;;
 		aio) what="mapping [0-9a-f]*-[0-9a-f]* of PID: an AIO ring (io_setup) is not supported yet" ;;
 		esac
 		start_wl "$WLB/oddfds" "$kind"
