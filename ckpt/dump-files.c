@@ -102,6 +102,8 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 			IMG_FD_CHR;
 		return 0;
 	}
+	if (S_ISFIFO(st->st_mode) && dump_ghost_link(link, st))
+		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */
 	if (S_ISFIFO(st->st_mode) && strncmp(link, "pipe:[", 6) &&
 	    (link[0] != '/' || strstr(link, " (deleted)"))) {
 		snprintf(why, sizeof(why), "%s is a FIFO no path reaches",

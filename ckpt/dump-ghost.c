@@ -135,8 +135,10 @@ static struct dump_ghost *ghost_of(struct dump_ctx *c, const char *proc,
 	int fd, r;
 
 	why[0] = '\0';
-	fd = open(proc, O_RDONLY | O_NOATIME | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
+	/* a FIFO opened for reading would wake a writer waiting for one */
+	fd = stat(proc, &st) ? -1 : open(proc, S_ISFIFO(st.st_mode) ?
+		O_PATH | O_CLOEXEC : O_RDONLY | O_NOATIME | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {	/* the same file, held now */
 		if (fd >= 0)
 			close(fd);
 		return NULL;

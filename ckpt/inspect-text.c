@@ -263,7 +263,8 @@ static void print_ghost(const struct img_ghost_object *o)
 	const struct img_ghost *g = &o->g;
 
 	printf("ghost %u %s size %" PRIu64 " mode %#o pages %" PRIu64
-	       " ino %" PRIu64 " %s\n", g->id, S_ISDIR(g->mode) ? "dir" : "reg",
+	       " ino %" PRIu64 " %s\n", g->id, S_ISDIR(g->mode) ? "dir" :
+	       S_ISFIFO(g->mode) ? "fifo" : "reg",
 	       g->size, g->mode & 07777,
 	       inspect_count_pages(o->pages, o->nr_pages), g->ino, g->path);
 }

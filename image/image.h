@@ -355,7 +355,8 @@ struct img_shm {
  */
 struct img_ghost {
 	uint32_t id;		/* n for the n-th GHOST record, from 1 */
-	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t mode;		/* st_mode: a regular file, a directory or
+				 * a FIFO (size 0) */
 	uint32_t uid, gid;
 	uint64_t size;		/* bytes */
 	uint64_t atime_ns, mtime_ns;	/* since the epoch */
@@ -644,7 +645,8 @@ struct img_file {
 	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
 	uint64_t pos;		/* REG, GHOST, MEMFD: the file offset */
-	uint32_t ghost;		/* GHOST: the img_ghost's id */
+	uint32_t ghost;		/* GHOST: the img_ghost's id; FIFO: 0, or
+				 * a FIFO ghost, made by restore */
 	uint32_t shm;		/* MEMFD: the img_shm's id */
 	struct img_unix sk;	/* UNIX only */
 	struct img_inet inet;	/* TCP, UDP only */

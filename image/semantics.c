@@ -790,9 +790,12 @@ static int check_object_files(struct rd *r)
 
 		if (img_tty_kind(f->kind) && check_pty(r, f))
 			return -1;
-		if (f->kind == IMG_FILE_GHOST && f->ghost > img->nr_ghosts) {
-			rd_fail(r, "file %u opens ghost %u, the image has %u",
-				f->id, f->ghost, img->nr_ghosts);
+		if (f->ghost && (f->ghost > img->nr_ghosts ||
+				 !S_ISFIFO(img->ghosts[f->ghost - 1].g.mode) !=
+				 (f->kind == IMG_FILE_GHOST))) {
+			rd_fail(r, "file %u opens ghost %u, which is no %s of the image",
+				f->id, f->ghost, f->kind == IMG_FILE_GHOST ?
+				"file or directory" : "FIFO");
 			return -1;
 		}
 		if (f->kind == IMG_FILE_MEMFD && (f->shm > img->nr_shms ||

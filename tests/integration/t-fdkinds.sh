@@ -2,7 +2,7 @@
 # down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
 # rings, and what is refused by name. Sourced by run.sh.
 
-ALL_TESTS+=(valgrind odd-refused fown pidfds)
+ALL_TESTS+=(valgrind odd-refused fown pidfds deleted-fifo)
 CKPT_ONLY+="valgrind odd-refused pidfds "
 
 # vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
@@ -111,4 +111,24 @@ t_pidfds() {
 	start_restore
 	wait_restored
 	finish
+}
+
+# A FIFO opened, given bytes and deleted (the dfifo workload): made again
+# in its directory, unlinked at once, its bytes delivered once; nothing
+# left under a name.
+t_deleted-fifo() {
+	need "$WLB/dfifo"
+	HOOK_DUMPED=fifo_is_ghost
+	wl_test "$WLB/dfifo"
+	local f
+	for f in "$D"/.ckpt-ghost* "$D/f"; do
+		[[ -e $f ]] && fail "the restore left ${f#"$D"/} in D"
+	done
+	return 0
+}
+
+fifo_is_ghost() {
+	inspect "$D/img"
+	grep -q "^ghost .* $D/f\$" "$D/inspect.out" ||
+		fail "no ghost for D/f in the image: $(grep ghost "$D/inspect.out")"
 }

@@ -679,14 +679,17 @@ START_TEST(test_refuse_bad_ghost_fields)
 {
 	struct img_ghost g = ghost_reg;
 
-	g.mode = 010644;
-	ghost_refused(&g, "mode 010644 is no regular file or directory");
+	g.mode = 0140644;
+	ghost_refused(&g, "mode 0140644 is no regular file, directory or FIFO");
 	g.mode = 0170644;
-	ghost_refused(&g, "is no regular file or directory");
+	ghost_refused(&g, "is no regular file, directory or FIFO");
+	g.mode = 010644;
+	g.size = 1;
+	ghost_refused(&g, "ghost 1: a directory or FIFO with 1 bytes");
 	g = ghost_dir;
 	g.id = 1;
 	g.size = 10;
-	ghost_refused(&g, "ghost 1: a directory with 10 bytes");
+	ghost_refused(&g, "ghost 1: a directory or FIFO with 10 bytes");
 	g = ghost_reg;
 	g.size = 1ull << 60;
 	ghost_refused(&g, "ghost 1: size 0x1000000000000000 too large");
@@ -751,7 +754,7 @@ START_TEST(test_refuse_ghost_file_and_vma)
 
 	ck_assert_int_eq(img_write_file(w, &f), 0);
 	w_ghost(w, &ghost_reg);
-	end_refused(w, "file 1 opens ghost 2, the image has 1");
+	end_refused(w, "file 1 opens ghost 2, which is no file or directory of the image");
 	f.ghost = 0;
 	w = begin_ghost(NULL);
 	ck_assert_int_eq(img_write_file(w, &f), 0);
