@@ -176,7 +176,11 @@ int dump_ghost_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
 
 	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", c->pid, f->fd);
 	if (ghost_of(c, proc, link, why, sizeof(why))) {
-		f->type = IMG_FD_FILE;	/* dump-filetab.c: kind GHOST */
+		/* an O_PATH fd stays one, opened through the ghost by name
+		 * (restore_ghost_path()); any other is dump-filetab.c's:
+		 * kind GHOST, or FIFO */
+		if (f->type != IMG_FD_PATH)
+			f->type = IMG_FD_FILE;
 		return 0;
 	}
 	if (why[0])

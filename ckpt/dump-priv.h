@@ -212,6 +212,10 @@ int dump_tree_check_fowns(struct dump_tree *t) __must_check;
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
+/* dump-procfs.c: fd f as a namespace of the process: 1 (f kept or refused
+ * with --ext-null), 0 when it is none, -1 refused */
+int dump_ns_fd(struct dump_ctx *c, struct img_fd *f, const char *link,
+	       const struct stat *st) __must_check;
 
 /* dump-pstate.c: each child's IMG_WAIT_* from its parent */
 void dump_tree_waits(struct dump_tree *t);

@@ -8,12 +8,47 @@
  * not made yet), or of a thread (threads are made last), is refused,
  * naming it.
  */
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ckpt/dump-priv.h"
+
+/*
+ * A namespace fd ("net:[4026531840]", from /proc/PID/ns/net or setns
+ * users): one of the namespaces the process lives in is kept as
+ * /proc/PID/ns/TYPE, which restore opens in the process, living in
+ * restore's namespaces as the whole tree does (it makes none). Another
+ * namespace is refused. 0: not a namespace fd.
+ */
+int dump_ns_fd(struct dump_ctx *c, struct img_fd *f, const char *link,
+	       const struct stat *st)
+{
+	char type[16], own[64], why[160];
+	unsigned long long ino;
+	struct stat ns;
+	char *path;
+
+	if (sscanf(link, "%15[a-z_]:[%llu]", type, &ino) != 2 ||
+	    ino != st->st_ino)
+		return 0;
+	snprintf(own, sizeof(own), "/proc/%d/ns/%s", c->pid, type);
+	if (stat(own, &ns) || ns.st_ino != st->st_ino ||
+	    ns.st_dev != st->st_dev) {
+		snprintf(why, sizeof(why), "%s is a namespace %d does not live in, which is not supported yet",
+			 link, c->pid);
+		return dump_fd_unsupported(c->o, c->pid, f, link, why) ? -1 :
+			1;
+	}
+	path = strdup(own);
+	if (!path)
+		return -1;
+	f->path = path;
+	f->type = IMG_FD_REG;
+	return 1;
+}
 
 /* The PID a /proc path is of (and in *tid the thread of its task/ part,
  * else the PID), or 0 when it is no such path. */

@@ -93,6 +93,8 @@ static void pick_candidates(struct child_env *e)
 
 static int fd_source(struct child_env *e, const struct img_fd *f)
 {
+	const char *path;
+	char ghost[64];
 	int i, fd;
 
 	switch (f->type) {
@@ -120,12 +122,16 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 	case IMG_FD_DIR:
 		return open(f->path, O_RDONLY | O_DIRECTORY);
 	case IMG_FD_PATH:
-		return open(f->path, f->flags & (O_PATH | O_NOFOLLOW |
-						 O_DIRECTORY));
+		path = restore_ghost_path(e->run, f->path, S_ISDIR(f->mode),
+					  ghost, sizeof(ghost));
+		/* a ghost's /proc link is no symlink to keep */
+		return open(path, f->flags & (O_PATH | O_DIRECTORY |
+					      (path == f->path ? O_NOFOLLOW : 0)));
 	default:
 		fd = open(f->path, f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
 						O_NOCTTY));
-		if (fd >= 0 && f->type == IMG_FD_REG &&
+		/* a namespace fd (/proc/PID/ns) has no offset to set */
+		if (fd >= 0 && f->type == IMG_FD_REG && f->pos &&
 		    lseek(fd, f->pos, SEEK_SET) < 0) {
 			close(fd);
 			return -1;
