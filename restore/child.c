@@ -150,8 +150,10 @@ static void open_fds(struct child_env *e)
 		const struct restore_fd_opt *o = restore_fd_opt(e->c, f->fd);
 		int fd;
 
-		if (!o && restore_is_pidfd(e->run->img, f))
-			continue;	/* its number stays free: pidfd.c */
+		if (!o && (restore_is_pidfd(e->run->img, f) ||
+			   restore_is_late_proc(&e->c->proc->proc, f)))
+			continue;	/* its number stays free: pidfd.c,
+					 * procfs.c */
 		fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
 		if (fd < 0)
 			child_fail(e, errno, "can't open %s for fd %d: %s",

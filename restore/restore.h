@@ -207,6 +207,11 @@ int restore_fowns(struct restore_proc *c) __must_check;
 int restore_pidfds(struct restore_proc *c) __must_check;
 void restore_pidfds_close(struct restore_run *run);
 int restore_is_pidfd(const struct image *img, const struct img_fd *f);
+/* procfs.c: fds on /proc files of another process or of a thread, which
+ * the child leaves free and restore_late_procfs() opens in c once every
+ * process and c's threads exist */
+int restore_is_late_proc(const struct img_proc *p, const struct img_fd *f);
+int restore_late_procfs(struct restore_proc *c) __must_check;
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

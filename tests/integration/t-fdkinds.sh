@@ -2,8 +2,8 @@
 # down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
 # rings, and what is refused by name. Sourced by run.sh.
 
-ALL_TESTS+=(valgrind odd-refused fown pidfds deleted-fifo)
-CKPT_ONLY+="valgrind odd-refused pidfds "
+ALL_TESTS+=(valgrind odd-refused fown pidfds deleted-fifo procfiles)
+CKPT_ONLY+="valgrind odd-refused pidfds procfiles "
 
 # vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
 # its end; valgrind's report, written where the image's log ends, says
@@ -131,4 +131,19 @@ fifo_is_ghost() {
 	inspect "$D/img"
 	grep -q "^ghost .* $D/f\$" "$D/inspect.out" ||
 		fail "no ghost for D/f in the image: $(grep ghost "$D/inspect.out")"
+}
+
+# /proc files of a child in the tree and of the root's second thread (the
+# procfiles workload, dumped with the tree): each is that process's or
+# thread's again after restore, at its offset.
+t_procfiles() {
+	need "$WLB/reaper" "$WLB/procfiles" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/procfiles"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore
+	wait_restored
+	finish
 }

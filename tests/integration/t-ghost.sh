@@ -92,7 +92,7 @@ t_paths() {
 t_paths-outside() {
 	need "$WLB/paths" "$CKPT"
 	start_wl "$WLB/paths" outside
-	refused_by_name "fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, not of $PID or a parent of it in the tree"
+	refused_by_name "fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, which is not in the dump"
 }
 
 # POSIX, OFD and flock locks: after restore a new process trying a
