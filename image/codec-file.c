@@ -45,8 +45,8 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
  * then the fields of its kind: a unix socket's here, an eventfd's, an
  * epoll's ... in codec-kfd.c, a pty's in codec-tty.c, a ghost's u32
- * ghost (a FIFO's too), a memfd's u32 shm and a pidfd's i32 pid, u32
- * status here */
+ * ghost (a deleted FIFO's too, last), a memfd's u32 shm and a pidfd's
+ * i32 pid, u32 status here */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -63,7 +63,10 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	img_enc_inet(e, f);
 	img_enc_netlink(e, f);
 	img_enc_tty(e, f);
-	if (f->kind == IMG_FILE_GHOST || f->kind == IMG_FILE_FIFO)
+	/* a FIFO's only when deleted: the records of others stay as format
+	 * 2 had them */
+	if (f->kind == IMG_FILE_GHOST ||
+	    (f->kind == IMG_FILE_FIFO && f->ghost))
 		enc_u32(e, f->ghost);
 	if (f->kind == IMG_FILE_MEMFD)
 		enc_u32(e, f->shm);
@@ -136,7 +139,8 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	img_dec_inet(d, f);
 	img_dec_netlink(d, f);
 	img_dec_tty(d, f);
-	if (f->kind == IMG_FILE_GHOST || f->kind == IMG_FILE_FIFO)
+	if (f->kind == IMG_FILE_GHOST ||
+	    (f->kind == IMG_FILE_FIFO && d->pos < d->len))
 		dec_u32(d, &f->ghost);
 	if (f->kind == IMG_FILE_MEMFD)
 		dec_u32(d, &f->shm);
