@@ -9,7 +9,8 @@
  * another could only be named by a number that means someone else after
  * restore, or a thread that does not exist yet, so that is refused by
  * name, as is an owner set on a file restore replaces by its own (a
- * terminal or pipe out of the tree).
+ * terminal or pipe out of the tree). The root's group too: the root
+ * comes back in restore's group, which restore itself is in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,6 +127,13 @@ int dump_tree_check_fowns(struct dump_tree *t)
 				  f->type == IMG_FD_INHERIT)) {
 				pr_err("can't dump fd %d of %d: %s leads out of the tree and has a SIGIO owner, signal or O_ASYNC set, which restore's own could not keep",
 				       o->fd, p->proc.pid, f->path);
+				errno = EOPNOTSUPP;
+				return -1;
+			}
+			if (o->type == IMG_FOWN_PGRP &&
+			    o->pid == t->procs[0].proc.proc.pgid) {
+				pr_err("can't dump fd %d of %d: its SIGIO owner is group %d, the root's, which restore replaces by its own",
+				       o->fd, p->proc.pid, o->pid);
 				errno = EOPNOTSUPP;
 				return -1;
 			}

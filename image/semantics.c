@@ -1125,6 +1125,12 @@ int sem_image_end(struct rd *r)
 		for (k = 0; k < p->nr_fowns; k++) {
 			const struct img_fown *o = &p->fowns[k];
 
+			if (o->type == IMG_FOWN_PGRP &&
+			    o->pid == r->img->procs[0].proc.pgid) {
+				rd_fail(r, "process %d: the SIGIO owner of fd %d is the root's group %d, which restore replaces",
+					p->proc.pid, o->fd, o->pid);
+				return -1;
+			}
 			if (!o->pid || owner_in_image(r->img, p, o))
 				continue;
 			rd_fail(r, "process %d: the SIGIO owner of fd %d is %s %d, not of the image",

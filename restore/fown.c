@@ -36,29 +36,16 @@ static int call(struct restore_proc *c, const struct img_fown *o,
 	return 0;
 }
 
-/* The owner's number now: the root's group is restore's (child.c) */
-static pid_t owner_now(struct restore_proc *c, const struct img_fown *o)
-{
-	const struct restore_proc *root = &c->run->procs[0];
-
-	if (o->type == IMG_FOWN_PGRP && o->pid == root->proc->proc.pgid)
-		return getpgid(root->child);
-	return o->pid;
-}
-
 static int set_fown(struct restore_proc *c, const struct img_fown *o,
 		    const struct img_fd *f)
 {
 	static const int types[] = { F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP };
-	struct f_owner_ex ex = { .type = types[o->type] };
+	struct f_owner_ex ex = { .type = types[o->type], .pid = o->pid };
 	uint64_t at = inject_scratch(c->ip);
 	long fl;
 
-	ex.pid = owner_now(c, o);
-	if (ex.pid < 0) {
-		pr_perror("can't find the group of %d", c->run->procs[0].child);
-		return -1;
-	}
+	/* the root's group, which is restore's now, is refused by the
+	 * reader */
 	if (inject_write(c->ip, at, &ex, sizeof(ex)) ||
 	    call(c, o, "SIGIO owner", F_SETOWN_EX, at, NULL) ||
 	    call(c, o, "SIGIO signal", F_SETSIG, o->sig, NULL))

@@ -121,7 +121,7 @@ static int ghosts(struct img_writer *w)
 	struct img_fd fd = { .fd = 3, .type = IMG_FD_FILE, .file = 1 };
 	struct img_lock l = { .fd = 3, .kind = IMG_LOCK_POSIX, .write = 1,
 			      .start = 5, .len = 10 };
-	struct img_fown o = { .fd = 3, .type = IMG_FOWN_PGRP, .pid = 5,
+	struct img_fown o = { .fd = 3, .type = IMG_FOWN_PID, .pid = 5,
 			      .sig = 40 };
 	struct img_vma v = { .start = 0x1000, .end = 0x3000, .prot = 3,
 			     .flags = IMG_VMA_SHARED | IMG_VMA_GHOST,

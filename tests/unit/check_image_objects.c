@@ -936,6 +936,8 @@ START_TEST(test_fowns)
 	o.type = IMG_FOWN_PGRP;
 	o.pid = 77;
 	fown_refused(&o, 0, "the SIGIO owner of fd 3 is group 77, not of the image");
+	o.pid = 10;
+	fown_refused(&o, 0, "the SIGIO owner of fd 3 is the root's group 10, which restore replaces");
 	o.type = IMG_FOWN_TID;
 	o.pid = 11;
 	fown_refused(&o, 0, "the SIGIO owner of fd 3 is thread 11, not of the image");
