@@ -2,8 +2,9 @@
 # down different paths, pidfds, SIGIO owners, deleted FIFOs, leases, AIO
 # rings, and what is refused by name. Sourced by run.sh.
 
-ALL_TESTS+=(valgrind odd-refused fown pidfds deleted-fifo procfiles)
-CKPT_ONLY+="valgrind odd-refused pidfds procfiles "
+ALL_TESTS+=(valgrind odd-refused fown fown-group pidfds deleted-fifo
+	    procfiles)
+CKPT_ONLY+="valgrind odd-refused fown-group pidfds procfiles "
 
 # vg_round N INPUT DEF IND: D/img restored with fd 5 reading INPUT, run to
 # its end; valgrind's report, written where the image's log ends, says
@@ -82,6 +83,22 @@ t_fown() {
 	need "$WLB/fown"
 	HOOK_DUMPED=fown_in_image
 	wl_test "$WLB/fown"
+}
+
+# A SIGIO owner that is a process group of the tree, a child's (the
+# fownpg workload, dumped with the tree): that group gets the signal
+# after restore.
+t_fown-group() {
+	need "$WLB/reaper" "$WLB/fownpg" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/fownpg"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	rm -f "$D/kgot"
+	start_restore
+	wait_restored
+	finish
 }
 
 fown_in_image() {
