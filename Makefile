@@ -31,7 +31,7 @@ ARCH     ?= $(shell uname -m)
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
-	    fakeroot lintian \
+	    fakeroot lintian valgrind \
 	    libc6-dev zstd
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 

@@ -52,19 +52,23 @@ static int read_fdinfo(pid_t pid, int fd, struct img_fd *f)
 /*
  * An O_PATH fd refers to a place, not to an open file: reopened by path
  * with O_PATH (and O_NOFOLLOW: a symlink itself), whatever the file is.
- * One that no path reaches is not supported yet.
+ * One on a deleted regular file or directory is on a ghost
+ * (dump-ghost.c); on anything else no path reaches, not supported yet.
  */
 static int classify_path(struct dump_ctx *c, struct img_fd *f,
 			 const char *link, const struct stat *st)
 {
 	char why[PATH_MAX + 64];
 
+	f->type = IMG_FD_PATH;
+	if (link[0] == '/' && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	    dump_ghost_link(link, st))
+		return dump_ghost_fd(c, f, link);
 	if (link[0] != '/' || dump_ghost_link(link, st)) {
 		snprintf(why, sizeof(why), "%s is an O_PATH fd no path reaches, which is not supported yet",
 			 link);
 		return dump_fd_unsupported(c->o, c->pid, f, link, why);
 	}
-	f->type = IMG_FD_PATH;
 	return 0;
 }
 
@@ -87,6 +91,12 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
 	    dump_ghost_link(link, st))
 		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */
+	if (S_ISREG(st->st_mode) && link[0] != '/') {
+		int ns = dump_ns_fd(c, f, link, st);	/* dump-procfs.c */
+
+		if (ns)
+			return ns < 0 ? -1 : 0;
+	}
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		if (link[0] != '/') {
 			pr_err("can't dump fd %d of %d: %s is not reachable by path",
@@ -102,6 +112,8 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 			IMG_FD_CHR;
 		return 0;
 	}
+	if (S_ISFIFO(st->st_mode) && dump_ghost_link(link, st))
+		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */
 	if (S_ISFIFO(st->st_mode) && strncmp(link, "pipe:[", 6) &&
 	    (link[0] != '/' || strstr(link, " (deleted)"))) {
 		snprintf(why, sizeof(why), "%s is a FIFO no path reaches",

@@ -96,7 +96,9 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.ino = f->ino;
 	df->f.pos = f->pos;
 	df->f.kind = kind_of(t, f);
-	if (df->f.kind == IMG_FILE_GHOST)
+	if (df->f.kind == IMG_FILE_GHOST ||
+	    (df->f.kind == IMG_FILE_FIFO &&
+	     dump_ghost_find(&t->ghosts, f->dev, f->ino)))	/* deleted */
 		df->f.ghost = dump_ghost_find(&t->ghosts, f->dev, f->ino)->g.id;
 	if (df->f.kind == IMG_FILE_MEMFD)
 		df->f.shm = dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev,
@@ -530,7 +532,7 @@ int dump_tree_files(struct dump_tree *t)
 	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t) ||
 	    dump_ttys(t))
 		return -1;
-	return dump_kfds(t);
+	return dump_kfds(t) || dump_pidfds(t) ? -1 : 0;
 }
 
 int dump_write_files(struct dump_tree *t, struct img_writer *w)

@@ -135,8 +135,10 @@ static struct dump_ghost *ghost_of(struct dump_ctx *c, const char *proc,
 	int fd, r;
 
 	why[0] = '\0';
-	fd = open(proc, O_RDONLY | O_NOATIME | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
+	/* a FIFO opened for reading would wake a writer waiting for one */
+	fd = stat(proc, &st) ? -1 : open(proc, S_ISFIFO(st.st_mode) ?
+		O_PATH | O_CLOEXEC : O_RDONLY | O_NOATIME | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {	/* the same file, held now */
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -174,7 +176,11 @@ int dump_ghost_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
 
 	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", c->pid, f->fd);
 	if (ghost_of(c, proc, link, why, sizeof(why))) {
-		f->type = IMG_FD_FILE;	/* dump-filetab.c: kind GHOST */
+		/* an O_PATH fd stays one, opened through the ghost by name
+		 * (restore_ghost_path()); any other is dump-filetab.c's:
+		 * kind GHOST, or FIFO */
+		if (f->type != IMG_FD_PATH)
+			f->type = IMG_FD_FILE;
 		return 0;
 	}
 	if (why[0])

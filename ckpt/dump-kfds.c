@@ -45,6 +45,7 @@ static const struct {
 	{ "anon_inode:[signalfd]", IMG_FILE_SIGNALFD },
 	{ "anon_inode:[timerfd]", IMG_FILE_TIMERFD },
 	{ "anon_inode:inotify", IMG_FILE_INOTIFY },
+	{ "anon_inode:[pidfd]", IMG_FILE_PIDFD },	/* dump-pidfd.c */
 };
 
 uint32_t dump_kfd_kind(const char *link)

@@ -3,9 +3,11 @@
  * kind, mode, type, pid, dev:ino, start, end): POSIX record locks (the
  * process's own, listed under the fd they were taken through), OFD and
  * flock locks (the open file description's, listed under every fd of
- * it). restore takes each again (restore/locks.c), so that another
- * process trying a conflicting lock fails as it did. Leases and anything
- * else are refused, naming the fd.
+ * it), and leases (the description's, ACTIVE: one being broken has a
+ * breaker waiting and a deadline running, which can't be made again).
+ * restore takes each again (restore/locks.c), so that another process
+ * trying a conflicting lock fails as it did. Anything else is refused,
+ * naming the fd.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +25,7 @@ static const struct {
 	{ "POSIX", IMG_LOCK_POSIX },
 	{ "OFDLCK", IMG_LOCK_OFD },
 	{ "FLOCK", IMG_LOCK_FLOCK },
+	{ "LEASE", IMG_LOCK_LEASE },
 };
 
 static int add_lock(struct img_process *p, const struct img_lock *l)
@@ -57,7 +60,13 @@ static int parse_lock(const char *s, struct img_lock *l, char *why,
 	for (i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(kind, kinds[i].name))
 			l->kind = kinds[i].kind;
-	if (!l->kind || strcmp(mode, "ADVISORY") ||
+	if (l->kind == IMG_LOCK_LEASE && strcmp(mode, "ACTIVE")) {
+		snprintf(why, len, "a lease being broken (%s), which can't be restored exactly",
+			 mode);
+		return -1;
+	}
+	if (!l->kind || (strcmp(mode, "ADVISORY") &&
+			 l->kind != IMG_LOCK_LEASE) ||
 	    (strcmp(type, "READ") && strcmp(type, "WRITE"))) {
 		snprintf(why, len, "a %s %s %s lock, which is not supported yet",
 			 kind, mode, type);
@@ -66,7 +75,7 @@ static int parse_lock(const char *s, struct img_lock *l, char *why,
 	l->write = !strcmp(type, "WRITE");
 	l->start = start;
 	l->len = strcmp(end, "EOF") ? strtoull(end, NULL, 10) - start + 1 : 0;
-	if (l->kind == IMG_LOCK_FLOCK)
+	if (l->kind == IMG_LOCK_FLOCK || l->kind == IMG_LOCK_LEASE)
 		l->start = l->len = 0;
 	return 0;
 }

@@ -86,6 +86,15 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 		v->flags |= IMG_VMA_VVAR;
 		return 0;
 	}
+	if (!strcmp(path, "/[aio] (deleted)")) {
+		/* requests in flight show nowhere: none could be told from
+		 * none left */
+		pr_err("can't dump mapping %llx-%llx of %d: an AIO ring (io_setup) is not supported yet",
+		       (unsigned long long)m->start,
+		       (unsigned long long)m->end, c->pid);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (kind) {
 		if (kind == IMG_SHM_ANON)	/* MAP_SHARED|MAP_ANONYMOUS */
 			v->flags |= IMG_VMA_ANON;

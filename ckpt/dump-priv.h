@@ -116,6 +116,9 @@ int dump_fd_unsupported(const struct dump_opts *o, pid_t pid,
  * unknown lock is refused, naming the fd */
 int dump_collect_locks(struct dump_ctx *c) __must_check;
 int dump_write_locks(struct dump_ctx *c) __must_check;
+/* dump-fown.c: SIGIO owners and signals, by remote fcntl; of the tree */
+int dump_collect_fowns(struct dump_ctx *c) __must_check;
+int dump_write_fowns(struct dump_ctx *c) __must_check;
 /* The locks of fd f from the text of its fdinfo (what the fuzzer feeds) */
 int dump_locks_info(struct dump_ctx *c, struct img_fd *f, const char *s)
 	__must_check;
@@ -201,6 +204,8 @@ struct dump_tree {
 int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */
 int dump_tree_has(const struct dump_tree *t, pid_t pid);
+/* p's fd number fd, or NULL */
+const struct img_fd *dump_find_fd(const struct img_process *p, int fd);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;
 /* dump-tshare.c: thread ti has a cwd (bit IMG_SHARE_FS) or fd table
  * (IMG_SHARE_FILES) of its own, not that of thread ref */
@@ -208,12 +213,19 @@ int dump_thread_own(struct dump_ctx *c, pid_t ref, int ti, uint32_t bit)
 	__must_check;
 /* dump-groups.c: sessions and groups that restore can make */
 int dump_tree_check_groups(const struct dump_tree *t) __must_check;
+/* dump-fown.c: every SIGIO owner of the tree, and none on a file restore
+ * replaces */
+int dump_tree_check_fowns(struct dump_tree *t) __must_check;
 /* dump-share.c: tables, fs contexts, address spaces shared between tasks */
 int dump_tree_check_shared(struct dump_tree *t) __must_check;
 /* ... and a process waiting in vfork(), before it is seized */
 int dump_check_vfork(pid_t pid) __must_check;
 /* dump-procfs.c: fds on /proc files of the process or its parents only */
 int dump_tree_check_procfs(struct dump_tree *t) __must_check;
+/* dump-procfs.c: fd f as a namespace of the process: 1 (f kept or refused
+ * with --ext-null), 0 when it is none, -1 refused */
+int dump_ns_fd(struct dump_ctx *c, struct img_fd *f, const char *link,
+	       const struct stat *st) __must_check;
 
 /* dump-pstate.c: each child's IMG_WAIT_* from its parent */
 void dump_tree_waits(struct dump_tree *t);
@@ -311,6 +323,8 @@ int dump_netlink_probe(struct dump_file *df, int sk) __must_check;
 /* dump-kfds.c: eventfd, epoll, signalfd, timerfd, inotify */
 uint32_t dump_kfd_kind(const char *link);	/* IMG_FILE_* or 0 */
 int dump_kfds(struct dump_tree *t) __must_check;
+/* dump-pidfd.c: the pidfds of the table, after dump_kfds() */
+int dump_pidfds(struct dump_tree *t) __must_check;
 /* The fields of df (not a timerfd) from the text of its fdinfo */
 int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
 		  const char *info) __must_check;

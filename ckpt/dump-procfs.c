@@ -2,18 +2,53 @@
  * Files of /proc that fds of the tree hold. The kernel shows them as
  * "/proc/PID/..." (/proc/self resolved), and restore opens them again by
  * that path in the process being made, which has its PID back already:
- * its own files and those of its parents in the tree (they exist by
- * then) come back as they were. A /proc file of any other process (one
- * outside the tree, whose PID may be anyone's after restore, or a child
- * not made yet), or of a thread (threads are made last), is refused,
- * naming it.
+ * its own files come back as they were; those of other processes of the
+ * tree, and of its own threads (/proc/PID/task/TID), are opened once
+ * they all exist (restore/procfs.c), PIDs being the same. A /proc file of
+ * a process outside the tree (whose PID may be anyone's after restore),
+ * or of a thread of another process, is refused, naming it.
  */
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ckpt/dump-priv.h"
+
+/*
+ * A namespace fd ("net:[4026531840]", from /proc/PID/ns/net or setns
+ * users): one of the namespaces the process lives in is kept as
+ * /proc/PID/ns/TYPE, which restore opens in the process, living in
+ * restore's namespaces as the whole tree does (it makes none). Another
+ * namespace is refused. 0: not a namespace fd.
+ */
+int dump_ns_fd(struct dump_ctx *c, struct img_fd *f, const char *link,
+	       const struct stat *st)
+{
+	char type[16], own[64], why[160];
+	unsigned long long ino;
+	struct stat ns;
+	char *path;
+
+	if (sscanf(link, "%15[a-z_]:[%llu]", type, &ino) != 2 ||
+	    ino != st->st_ino)
+		return 0;
+	snprintf(own, sizeof(own), "/proc/%d/ns/%s", c->pid, type);
+	if (stat(own, &ns) || ns.st_ino != st->st_ino ||
+	    ns.st_dev != st->st_dev) {
+		snprintf(why, sizeof(why), "%s is a namespace %d does not live in, which is not supported yet",
+			 link, c->pid);
+		return dump_fd_unsupported(c->o, c->pid, f, link, why) ? -1 :
+			1;
+	}
+	path = strdup(own);
+	if (!path)
+		return -1;
+	f->path = path;
+	f->type = IMG_FD_REG;
+	return 1;
+}
 
 /* The PID a /proc path is of (and in *tid the thread of its task/ part,
  * else the PID), or 0 when it is no such path. */
@@ -33,22 +68,13 @@ static pid_t proc_pid(const char *path, pid_t *tid)
 	return pid;
 }
 
-/* Is pid process i of the tree or one of its parents there? */
-static int self_or_parent(const struct dump_tree *t, int i, pid_t pid)
+static int is_thread_of(const struct img_process *p, pid_t tid)
 {
-	int j, hops;
+	uint32_t k;
 
-	for (hops = 0; hops <= t->n; hops++) {
-		if (t->procs[i].pid == pid)
+	for (k = 0; k < p->nr_threads; k++)
+		if (p->threads[k].tid == tid)
 			return 1;
-		for (j = 0; j < t->n; j++)
-			if (t->procs[j].pid == t->procs[i].proc.proc.ppid &&
-			    !t->procs[j].proc.proc.zombie)
-				break;
-		if (j == t->n)
-			return 0;
-		i = j;
-	}
 	return 0;
 }
 
@@ -80,12 +106,13 @@ static int check_fd(struct dump_tree *t, int i, struct img_fd *f)
 	     f->type != IMG_FD_PATH) || !f->path)
 		return 0;
 	pid = proc_pid(f->path, &tid);
-	if (!pid || (tid == pid && self_or_parent(t, i, pid)))
+	if (!pid || (tid == pid && dump_tree_has(t, pid)) ||
+	    (pid == t->procs[i].pid && is_thread_of(&t->procs[i].proc, tid)))
 		return 0;
 	snprintf(why, sizeof(why), tid != pid ?
-		 "%s is a /proc file of thread %d, which is not supported yet" :
-		 "%s is a /proc file of process %d, not of %d or a parent of it in the tree",
-		 f->path, tid != pid ? tid : pid, t->procs[i].pid);
+		 "%s is a /proc file of thread %d of another process, which is not supported yet" :
+		 "%s is a /proc file of process %d, which is not in the dump",
+		 f->path, tid != pid ? tid : pid);
 	return dump_fd_unsupported(t->procs[i].o, t->procs[i].pid, f, f->path,
 				   why);
 }

@@ -123,7 +123,7 @@ int dump_tree_has(const struct dump_tree *t, pid_t pid)
 	return 0;
 }
 
-static const struct img_fd *find_fd(const struct img_process *p, int fd)
+const struct img_fd *dump_find_fd(const struct img_process *p, int fd)
 {
 	uint32_t i;
 
@@ -155,7 +155,7 @@ int dump_tree_check_fds(struct dump_tree *t)
 
 			if (f->type != IMG_FD_INHERIT)
 				continue;
-			r = find_fd(root, f->fd);
+			r = dump_find_fd(root, f->fd);
 			if (r && r->type == IMG_FD_INHERIT && r->dev == f->dev &&
 			    r->ino == f->ino)
 				continue;

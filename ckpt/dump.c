@@ -136,7 +136,7 @@ static int write_records(struct dump_ctx *c)
 	for (i = 0; i < p->nr_fds; i++)
 		if (img_write_fd(c->w, &p->fds[i]))
 			return -1;
-	if (dump_write_locks(c))
+	if (dump_write_locks(c) || dump_write_fowns(c))
 		return -1;
 	for (i = 0; i < p->nr_vmas; i++)
 		if (img_write_vma(c->w, &p->vmas[i]))
@@ -168,6 +168,7 @@ static int collect(struct dump_ctx *c)
 	    dump_collect_seccomp(c) ||
 	    dump_collect_timers(c) || dump_collect_sigacts(c) ||
 	    dump_collect_fds(c) || dump_collect_locks(c) ||
+	    dump_collect_fowns(c) ||
 	    dump_ghost_proc(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
@@ -191,6 +192,7 @@ static int dump_frozen(struct dump_tree *t)
 	dump_tree_waits(t);
 	if (dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_tree_check_fds(t) ||
+	    dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
@@ -396,6 +398,7 @@ static void free_tree(struct dump_tree *t)
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
 		free(t->procs[i].proc.locks);	/* dump-locks.c's */
+		free(t->procs[i].proc.fowns);	/* dump-fown.c's */
 		free(t->procs[i].waits);
 		dump_free_process(&t->procs[i].proc);
 	}

@@ -371,7 +371,8 @@ static void json_ghost(const struct img_ghost_object *o)
 {
 	putchar('{');
 	json_u64(1, "id", o->g.id);
-	json_kstr(0, "type", S_ISDIR(o->g.mode) ? "dir" : "reg");
+	json_kstr(0, "type", S_ISDIR(o->g.mode) ? "dir" :
+		  S_ISFIFO(o->g.mode) ? "fifo" : "reg");
 	json_hex(0, "mode", o->g.mode & 07777);
 	json_u64(0, "uid", o->g.uid);
 	json_u64(0, "gid", o->g.gid);

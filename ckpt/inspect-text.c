@@ -206,6 +206,10 @@ static void print_files(const struct image *img)
 			printf(" pos %" PRIu64, f->pos);
 		else if (f->kind == IMG_FILE_PTY_SLAVE)
 			printf(" /dev/pts/%u", f->tty.index);
+		else if (f->kind == IMG_FILE_PIDFD && f->pidfd.pid)
+			printf(" pid %d", f->pidfd.pid);
+		else if (f->kind == IMG_FILE_PIDFD)
+			printf(" reaped status %#x", f->pidfd.status);
 		else if (f->kind == IMG_FILE_PTY_MASTER)
 			printf(" /dev/pts/%u %ux%u sid %d fg %d, %" PRIu64
 			       " bytes queued", f->tty.index, f->tty.rows,
@@ -230,6 +234,10 @@ static void print_zombie(const struct img_proc *z)
 	else
 		printf("exit %u\n", st >> 8);
 }
+
+static const char *const lock_kinds[] = { "?", "posix", "ofd", "flock",
+					  "lease" };
+static const char *const fown_types[] = { "thread", "process", "group" };
 
 static void print_process(const struct bt_image *src)
 {
@@ -274,10 +282,13 @@ static void print_process(const struct bt_image *src)
 		print_fd(&p->fds[i]);
 	for (i = 0; i < p->nr_locks; i++)
 		printf("lock fd %d %s %s start %" PRIu64 " len %" PRIu64 "\n",
-		       p->locks[i].fd, p->locks[i].kind == IMG_LOCK_POSIX ?
-		       "posix" : p->locks[i].kind == IMG_LOCK_OFD ? "ofd" :
-		       "flock", p->locks[i].write ? "write" : "read",
+		       p->locks[i].fd, lock_kinds[p->locks[i].kind],
+		       p->locks[i].write ? "write" : "read",
 		       p->locks[i].start, p->locks[i].len);
+	for (i = 0; i < p->nr_fowns; i++)
+		printf("fown fd %d %s %d signal %u\n", p->fowns[i].fd,
+		       fown_types[p->fowns[i].type], p->fowns[i].pid,
+		       p->fowns[i].sig);
 	printf("pages %" PRIu64 " in %u runs\n",
 	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages);
 }
@@ -288,7 +299,8 @@ static void print_ghost(const struct img_ghost_object *o)
 	const struct img_ghost *g = &o->g;
 
 	printf("ghost %u %s size %" PRIu64 " mode %#o pages %" PRIu64
-	       " ino %" PRIu64 " %s\n", g->id, S_ISDIR(g->mode) ? "dir" : "reg",
+	       " ino %" PRIu64 " %s\n", g->id, S_ISDIR(g->mode) ? "dir" :
+	       S_ISFIFO(g->mode) ? "fifo" : "reg",
 	       g->size, g->mode & 07777,
 	       inspect_count_pages(o->pages, o->nr_pages), g->ino, g->path);
 }

@@ -20,7 +20,7 @@ static int file_kind_known(uint32_t kind)
 	       kind == IMG_FILE_REG || kind == IMG_FILE_GHOST ||
 	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
 	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK ||
-	       img_tty_kind(kind);
+	       img_tty_kind(kind) || kind == IMG_FILE_PIDFD;
 }
 
 static int file_kind_has_path(uint32_t kind)
@@ -46,7 +46,8 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
  * then the fields of its kind: a unix socket's here, an eventfd's, an
  * epoll's ... in codec-kfd.c, a pty's in codec-tty.c, a ghost's u32
- * ghost and a memfd's u32 shm here */
+ * ghost (a deleted FIFO's too, last), a memfd's u32 shm and a pidfd's
+ * i32 pid, u32 status here */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -63,10 +64,17 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 	img_enc_inet(e, f);
 	img_enc_netlink(e, f);
 	img_enc_tty(e, f);
-	if (f->kind == IMG_FILE_GHOST)
+	/* a FIFO's only when deleted: the records of others stay as format
+	 * 2 had them */
+	if (f->kind == IMG_FILE_GHOST ||
+	    (f->kind == IMG_FILE_FIFO && f->ghost))
 		enc_u32(e, f->ghost);
 	if (f->kind == IMG_FILE_MEMFD)
 		enc_u32(e, f->shm);
+	if (f->kind == IMG_FILE_PIDFD) {
+		enc_u32(e, f->pidfd.pid);
+		enc_u32(e, f->pidfd.status);
+	}
 	return e->err ? -1 : 0;
 }
 
@@ -184,16 +192,28 @@ int img_dec_file(struct dec *d, struct img_file *f)
 	img_dec_inet(d, f);
 	img_dec_netlink(d, f);
 	img_dec_tty(d, f);
-	if (f->kind == IMG_FILE_GHOST)
+	if (f->kind == IMG_FILE_GHOST ||
+	    (f->kind == IMG_FILE_FIFO && d->pos < d->len))
 		dec_u32(d, &f->ghost);
 	if (f->kind == IMG_FILE_MEMFD)
 		dec_u32(d, &f->shm);
+	if (f->kind == IMG_FILE_PIDFD) {
+		dec_i32(d, &f->pidfd.pid);
+		dec_u32(d, &f->pidfd.status);
+		dec_check(d, f->pidfd.pid >= 0 && f->pidfd.status <= 0xffff &&
+			  (!f->pidfd.pid || !f->pidfd.status),
+			  "file %u: pidfd of %d with status %#x", f->id,
+			  f->pidfd.pid, f->pidfd.status);
+		dec_check(d, !(f->flags & ~(O_ACCMODE | O_NONBLOCK | O_EXCL)),
+			  "file %u: pidfd flags %#o", f->id, f->flags);
+	}
 	dec_check(d, f->id > 0, "file id 0");
 	dec_check(d, (f->kind == IMG_FILE_MEMFD) == (f->shm != 0),
 		  "file %u: a shm object goes with kind MEMFD, and only with it",
 		  f->id);
-	dec_check(d, (f->kind == IMG_FILE_GHOST) == (f->ghost != 0),
-		  "file %u: a ghost goes with kind GHOST, and only with it",
+	dec_check(d, f->kind == IMG_FILE_FIFO ||
+		  (f->kind == IMG_FILE_GHOST) == (f->ghost != 0),
+		  "file %u: a ghost goes with kind GHOST (or FIFO), and only with it",
 		  f->id);
 	dec_check(d, file_kind_known(f->kind), "file %u: bad kind %u", f->id,
 		  f->kind);

@@ -52,13 +52,13 @@ int img_dec_ghost(struct dec *d, struct img_ghost *g)
 	dec_u64(d, &g->dev);
 	dec_u64(d, &g->ino);
 	dec_str(d, &g->path, 0, "ghost path");
-	dec_check(d, S_ISREG(g->mode) || S_ISDIR(g->mode),
-		  "ghost %u: mode %#o is no regular file or directory",
+	dec_check(d, S_ISREG(g->mode) || S_ISDIR(g->mode) || S_ISFIFO(g->mode),
+		  "ghost %u: mode %#o is no regular file, directory or FIFO",
 		  g->id, g->mode);
 	dec_check(d, !(g->mode & ~(S_IFMT | 07777u)),
 		  "ghost %u: bad mode %#o", g->id, g->mode);
 	dec_check(d, S_ISREG(g->mode) || !g->size,
-		  "ghost %u: a directory with %llu bytes", g->id,
+		  "ghost %u: a directory or FIFO with %llu bytes", g->id,
 		  (unsigned long long)g->size);
 	dec_check(d, g->size <= IMG_MAX_ADDR, "ghost %u: size %#llx too large",
 		  g->id, (unsigned long long)g->size);
@@ -95,7 +95,8 @@ const struct img_ghost *img_ghost_named(const struct image *img,
 		return NULL;
 	for (i = 0; i < img->nr_ghosts; i++) {
 		g = &img->ghosts[i].g;
-		if (!!S_ISDIR(g->mode) == !!dir && strlen(g->path) == n - k &&
+		if ((dir ? S_ISDIR(g->mode) : S_ISREG(g->mode)) &&
+		    strlen(g->path) == n - k &&
 		    !strncmp(g->path, link, n - k))
 			return g;
 	}

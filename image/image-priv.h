@@ -116,6 +116,7 @@ int img_enc_file_data(struct enc *e, uint32_t file,
 int img_enc_shm(struct enc *e, const struct img_shm *s);
 int img_enc_ghost(struct enc *e, const struct img_ghost *g);
 int img_enc_lock(struct enc *e, const struct img_lock *l);
+int img_enc_fown(struct enc *e, const struct img_fown *o);
 /* codec-kfd.c: the fields of the kernel-object kinds of FILE, which
  * follow the common ones; the decoder also checks them */
 void img_enc_kfd(struct enc *e, const struct img_file *f);
@@ -156,6 +157,7 @@ int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch);
 int img_dec_shm(struct dec *d, struct img_shm *s);
 int img_dec_ghost(struct dec *d, struct img_ghost *g);
 int img_dec_lock(struct dec *d, struct img_lock *l);
+int img_dec_fown(struct dec *d, struct img_fown *o);
 
 void img_proc_free(struct img_proc *p);
 void img_thread_free(struct img_thread *t);

@@ -64,6 +64,7 @@ enum img_rec_type {
 	IMG_REC_ZOMBIE = 10,	/* an exited, unreaped process of the tree */
 	IMG_REC_GHOST = 11,	/* image level: a deleted file's inode */
 	IMG_REC_LOCK = 12,	/* a lock held through an fd of the process */
+	IMG_REC_FOWN = 13,	/* an fd's SIGIO owner and signal */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -394,7 +395,8 @@ struct img_shm {
  */
 struct img_ghost {
 	uint32_t id;		/* n for the n-th GHOST record, from 1 */
-	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t mode;		/* st_mode: a regular file, a directory or
+				 * a FIFO (size 0) */
 	uint32_t uid, gid;
 	uint64_t size;		/* bytes */
 	uint64_t atime_ns, mtime_ns;	/* since the epoch */
@@ -470,6 +472,8 @@ enum img_file_kind {
 					 * FILE_DATA: what the slave wrote
 					 * and the master had not read */
 	IMG_FILE_PTY_SLAVE = 16,	/* its slave /dev/pts/tty.index */
+	IMG_FILE_PIDFD = 17,	/* a pidfd, img_file.pidfd; flags:
+				 * O_NONBLOCK, O_EXCL (PIDFD_THREAD) */
 };
 
 /* img_tty.flags */
@@ -712,7 +716,8 @@ struct img_file {
 	char *path;		/* FIFO, REG: the path it is reopened by */
 	uint32_t pipe_size;	/* PIPE, FIFO: capacity (F_GETPIPE_SZ) */
 	uint64_t pos;		/* REG, GHOST, MEMFD: the file offset */
-	uint32_t ghost;		/* GHOST: the img_ghost's id */
+	uint32_t ghost;		/* GHOST: the img_ghost's id; FIFO: 0, or
+				 * a FIFO ghost, made by restore */
 	uint32_t shm;		/* MEMFD: the img_shm's id */
 	struct img_unix sk;	/* UNIX only */
 	struct img_inet inet;	/* TCP, UDP only */
@@ -745,25 +750,51 @@ struct img_file {
 		uint32_t nr;
 		struct img_inotify_watch *w;
 	} in;
+	struct {			/* PIDFD */
+		int32_t pid;		/* a process of the image; 0: one
+					 * that was reaped */
+		uint32_t status;	/* reaped: its wait status */
+	} pidfd;
 };
 
 /*
  * A file lock a process holds through one of its fds (its fdinfo "lock:"
  * lines): a POSIX record lock is the process's own, an OFD lock and a
- * flock lock belong to the open file description (every process holding
- * it lists it; taking it again is a no-op).
+ * flock lock and a lease belong to the open file description (every
+ * process holding it lists it; taking it again is a no-op).
  */
 enum img_lock_kind {
 	IMG_LOCK_POSIX = 1,	/* fcntl(F_SETLK) */
 	IMG_LOCK_OFD = 2,	/* fcntl(F_OFD_SETLK) */
 	IMG_LOCK_FLOCK = 3,	/* flock() */
+	IMG_LOCK_LEASE = 4,	/* fcntl(F_SETLEASE), not being broken */
 };
 
 struct img_lock {
 	int32_t fd;		/* an fd of the process */
 	uint32_t kind;		/* enum img_lock_kind */
 	uint32_t write;		/* 1: exclusive (F_WRLCK, LOCK_EX), 0 shared */
-	uint64_t start, len;	/* bytes; len 0: to the end (flock: 0, 0) */
+	uint64_t start, len;	/* bytes; len 0: to the end (flock, lease:
+				 * 0, 0) */
+};
+
+/*
+ * Where an fd's open file description sends SIGIO (F_GETOWN_EX: a
+ * thread, a process or a process group of the tree) and with which
+ * signal (F_GETSIG, 0: SIGIO). Written for an fd whose owner or signal is
+ * set, or that has O_ASYNC in its flags.
+ */
+enum img_fown_type {
+	IMG_FOWN_TID = 0,	/* F_OWNER_TID */
+	IMG_FOWN_PID = 1,	/* F_OWNER_PID */
+	IMG_FOWN_PGRP = 2,	/* F_OWNER_PGRP */
+};
+
+struct img_fown {
+	int32_t fd;		/* an fd of the process */
+	uint32_t type;		/* enum img_fown_type */
+	int32_t pid;		/* 0: none */
+	uint32_t sig;		/* 0 (SIGIO) to IMG_NSIG */
 };
 
 struct img_sigact {
@@ -783,6 +814,8 @@ struct img_process {
 	struct img_fd *fds;
 	uint32_t nr_locks;
 	struct img_lock *locks;
+	uint32_t nr_fowns;
+	struct img_fown *fowns;
 	int has_sigacts;
 	struct img_sigact sigacts[IMG_NSIG];
 };
@@ -842,6 +875,8 @@ int img_write_vma(struct img_writer *w, const struct img_vma *v)
 	__must_check;
 int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
 int img_write_lock(struct img_writer *w, const struct img_lock *l)
+	__must_check;
+int img_write_fown(struct img_writer *w, const struct img_fown *o)
 	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)

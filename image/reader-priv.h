@@ -34,6 +34,7 @@ struct rd {
 	/* capacities of the current process's arrays */
 	uint32_t cap_procs, cap_threads, cap_vmas, cap_pages, cap_fds;
 	uint32_t cap_locks;
+	uint32_t cap_fowns;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts;
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
@@ -53,6 +54,8 @@ int sem_record(struct rd *r, const uint8_t *payload, uint64_t len);
 int sem_pages(struct rd *r, const struct img_pages *pg);
 int sem_process_end(struct rd *r);
 int sem_share_end(struct rd *r, const struct img_process *p);
+/* The whole image read: what names other processes of it */
+int sem_image_end(struct rd *r);
 /* Checks the file table and the ghosts as a whole (at the first PROC). */
 int sem_files_end(struct rd *r);
 /* semantics-inet.c: a TCP or UDP file's chunk; its files as a whole */

@@ -60,6 +60,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_ZOMBIE] = "ZOMBIE",
 		[IMG_REC_GHOST] = "GHOST",
 		[IMG_REC_LOCK] = "LOCK",
+		[IMG_REC_FOWN] = "FOWN",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -441,14 +442,14 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 		rd_fail(r, "no process in image");
 		return -1;
 	}
-	return sem_process_end(r);
+	return sem_process_end(r) || sem_image_end(r) ? -1 : 0;
 }
 
 /* ---- the record loop ---------------------------------------------------- */
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_LOCK) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_FOWN) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -606,6 +607,7 @@ static void free_process(struct img_process *p)
 	for (i = 0; i < p->nr_fds; i++)
 		img_fd_free(&p->fds[i]);
 	free(p->locks);
+	free(p->fowns);
 	free(p->threads);
 	free(p->vmas);
 	free(p->pages);

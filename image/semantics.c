@@ -80,7 +80,7 @@ static struct img_process *new_proc(struct rd *r)
 	p = &img->procs[img->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	r->cap_threads = r->cap_vmas = r->cap_pages = r->cap_fds = 0;
-	r->cap_locks = 0;
+	r->cap_locks = r->cap_fowns = 0;
 	return p;
 }
 
@@ -542,19 +542,51 @@ static int sem_lock(struct rd *r, struct dec *d, struct img_process *p)
 	return img_dec_lock(d, &p->locks[p->nr_locks++]);
 }
 
-/* Each lock is held through an fd of its process. */
+static int sem_fown(struct rd *r, struct dec *d, struct img_process *p)
+{
+	if (p->nr_fowns >= p->nr_fds) {
+		rec_fail(r, "more SIGIO owners than fds in a process");
+		return -1;
+	}
+	if (rd_grow(r, &p->fowns, &r->cap_fowns, p->nr_fowns,
+		    sizeof(*p->fowns)))
+		return -1;
+	return img_dec_fown(d, &p->fowns[p->nr_fowns++]);
+}
+
+static int has_fd(const struct img_process *p, int32_t fd)
+{
+	uint32_t k;
+
+	for (k = 0; k < p->nr_fds; k++)
+		if (p->fds[k].fd == fd)
+			return 1;
+	return 0;
+}
+
+/* Each lock is held through an fd of its process, and each SIGIO owner
+ * is an fd's, once. */
 static int check_locks(struct rd *r, const struct img_process *p)
 {
 	uint32_t i, k;
 
 	for (i = 0; i < p->nr_locks; i++) {
-		for (k = 0; k < p->nr_fds; k++)
-			if (p->fds[k].fd == p->locks[i].fd)
-				break;
-		if (k < p->nr_fds)
+		if (has_fd(p, p->locks[i].fd))
 			continue;
 		rd_fail(r, "process %u (pid %d): a lock through fd %d, which it lacks",
 			r->img->nr_procs, p->proc.pid, p->locks[i].fd);
+		return -1;
+	}
+	for (i = 0; i < p->nr_fowns; i++) {
+		for (k = 0; k < i; k++)
+			if (p->fowns[k].fd == p->fowns[i].fd)
+				break;
+		if (k == i && has_fd(p, p->fowns[i].fd))
+			continue;
+		rd_fail(r, "process %u (pid %d): %s SIGIO owner of fd %d%s",
+			r->img->nr_procs, p->proc.pid,
+			k < i ? "a second" : "a", p->fowns[i].fd,
+			k < i ? "" : ", which it lacks");
 		return -1;
 	}
 	return 0;
@@ -656,6 +688,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_sigacts(r, d, p);
 	case IMG_REC_LOCK:
 		return sem_lock(r, d, p);
+	case IMG_REC_FOWN:
+		return sem_fown(r, d, p);
 	}
 	rec_fail(r, "unknown record type %#x", r->type);
 	return -1;
@@ -824,9 +858,12 @@ static int check_object_files(struct rd *r)
 
 		if (img_tty_kind(f->kind) && check_pty(r, f))
 			return -1;
-		if (f->kind == IMG_FILE_GHOST && f->ghost > img->nr_ghosts) {
-			rd_fail(r, "file %u opens ghost %u, the image has %u",
-				f->id, f->ghost, img->nr_ghosts);
+		if (f->ghost && (f->ghost > img->nr_ghosts ||
+				 !S_ISFIFO(img->ghosts[f->ghost - 1].g.mode) !=
+				 (f->kind == IMG_FILE_GHOST))) {
+			rd_fail(r, "file %u opens ghost %u, which is no %s of the image",
+				f->id, f->ghost, f->kind == IMG_FILE_GHOST ?
+				"file or directory" : "FIFO");
 			return -1;
 		}
 		if (f->kind == IMG_FILE_MEMFD && (f->shm > img->nr_shms ||
@@ -1113,5 +1150,61 @@ int sem_process_end(struct rd *r)
 	    check_pages_disjoint(r, p) || check_locks(r, p) ||
 	    check_timer_threads(r, p) || sem_share_end(r, p))
 		return -1;
+	return 0;
+}
+
+/* Is the owner a thread of p (IMG_FOWN_TID), a process or a process
+ * group of the image? */
+static int owner_in_image(const struct image *img,
+			  const struct img_process *p, const struct img_fown *o)
+{
+	uint32_t i;
+
+	if (o->type == IMG_FOWN_TID)
+		return is_thread_of(p, o->pid);
+	for (i = 0; i < img->nr_procs; i++)
+		if ((o->type == IMG_FOWN_PID && img->procs[i].proc.pid == o->pid) ||
+		    (o->type == IMG_FOWN_PGRP &&
+		     img->procs[i].proc.pgid == o->pid))
+			return 1;
+	return 0;
+}
+
+/* Every SIGIO owner is of the tree (a thread one of the holder's): restore
+ * could only name another process that happens to have the number. */
+int sem_image_end(struct rd *r)
+{
+	static const char *const types[] = { "thread", "process", "group" };
+	uint32_t i, k;
+
+	for (i = 0; i < r->img->nr_files; i++) {
+		const struct img_file *f = &r->img->files[i];
+
+		if (f->kind != IMG_FILE_PIDFD || !f->pidfd.pid ||
+		    find_proc(r->img, r->img->nr_procs, f->pidfd.pid))
+			continue;
+		rd_fail(r, "file %u: a pidfd of %d, not a process of the image",
+			f->id, f->pidfd.pid);
+		return -1;
+	}
+	for (i = 0; i < r->img->nr_procs; i++) {
+		const struct img_process *p = &r->img->procs[i];
+
+		for (k = 0; k < p->nr_fowns; k++) {
+			const struct img_fown *o = &p->fowns[k];
+
+			if (o->type == IMG_FOWN_PGRP &&
+			    o->pid == r->img->procs[0].proc.pgid) {
+				rd_fail(r, "process %d: the SIGIO owner of fd %d is the root's group %d, which restore replaces",
+					p->proc.pid, o->fd, o->pid);
+				return -1;
+			}
+			if (!o->pid || owner_in_image(r->img, p, o))
+				continue;
+			rd_fail(r, "process %d: the SIGIO owner of fd %d is %s %d, not of the image",
+				p->proc.pid, o->fd, types[o->type], o->pid);
+			return -1;
+		}
+	}
 	return 0;
 }

@@ -274,6 +274,14 @@ int img_write_lock(struct img_writer *w, const struct img_lock *l)
 	return wr_encoded(w, IMG_REC_LOCK, img_enc_lock(&w->enc, l));
 }
 
+int img_write_fown(struct img_writer *w, const struct img_fown *o)
+{
+	if (wr_expect(w, W_RECORDS, "FOWN record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_FOWN, img_enc_fown(&w->enc, o));
+}
+
 int img_write_file(struct img_writer *w, const struct img_file *f)
 {
 	if (wr_expect(w, W_HEADER, "FILE record"))

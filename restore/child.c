@@ -94,6 +94,8 @@ static void pick_candidates(struct child_env *e)
 
 static int fd_source(struct child_env *e, const struct img_fd *f)
 {
+	const char *path;
+	char ghost[64];
 	int i, fd;
 
 	switch (f->type) {
@@ -121,12 +123,16 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 	case IMG_FD_DIR:
 		return open(f->path, O_RDONLY | O_DIRECTORY);
 	case IMG_FD_PATH:
-		return open(f->path, f->flags & (O_PATH | O_NOFOLLOW |
-						 O_DIRECTORY));
+		path = restore_ghost_path(e->run, f->path, S_ISDIR(f->mode),
+					  ghost, sizeof(ghost));
+		/* a ghost's /proc link is no symlink to keep */
+		return open(path, f->flags & (O_PATH | O_DIRECTORY |
+					      (path == f->path ? O_NOFOLLOW : 0)));
 	default:
 		fd = open(f->path, f->flags & ~(O_CREAT | O_EXCL | O_TRUNC |
 						O_NOCTTY));
-		if (fd >= 0 && f->type == IMG_FD_REG &&
+		/* a namespace fd (/proc/PID/ns) has no offset to set */
+		if (fd >= 0 && f->type == IMG_FD_REG && f->pos &&
 		    lseek(fd, f->pos, SEEK_SET) < 0) {
 			close(fd);
 			return -1;
@@ -143,8 +149,13 @@ static void open_fds(struct child_env *e)
 	for (i = 0; i < p->nr_fds; i++) {
 		const struct img_fd *f = &p->fds[i];
 		const struct restore_fd_opt *o = restore_fd_opt(e->c, f->fd);
-		int fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
+		int fd;
 
+		if (!o && (restore_is_pidfd(e->run->img, f) ||
+			   restore_is_late_proc(&e->c->proc->proc, f)))
+			continue;	/* its number stays free: pidfd.c,
+					 * procfs.c */
+		fd = o ? restore_fd_opt_open(o, f) : fd_source(e, f);
 		if (fd < 0)
 			child_fail(e, errno, "can't open %s for fd %d: %s",
 				   o ? o->path : f->path ? f->path :
@@ -185,12 +196,12 @@ static int close_all_but(const int *keep, int n)
 }
 
 /*
- * Room for fds up to need: a process may keep its fds at the top of its
- * own limit (valgrind does), where the file table, moved above them, goes
- * past it. Raising the hard limit takes CAP_SYS_RESOURCE, which root may
- * lack: then the soft one goes up to it, and a table that does not fit
- * fails to move, saying so. The image's limits come back later
- * (set_limits), with the table closed by then.
+ * Room for fds up to need: what restore keeps goes in gaps of the image's
+ * numbers, below its highest fd when it has gaps there, but a table with
+ * none may end at its own limit. Raising the hard limit takes
+ * CAP_SYS_RESOURCE, which root may lack: then the soft one goes up to
+ * it, and a table that does not fit fails to move, saying so. The image's
+ * limits come back later (set_limits), with the table closed by then.
  */
 static void room_for_fds(unsigned int need)
 {
@@ -207,53 +218,96 @@ static void room_for_fds(unsigned int need)
 		pr_debug("can't raise the fd limit: %s", strerror(errno));
 }
 
-/* The file table above every fd of the image, where placing those fds
- * cannot close it; kept[] gets the new numbers. */
-static void move_files(struct child_env *e, int top, int *kept)
+/* The numbers the image gives fds in this process, or adds the epolls'
+ * files under (fill_epolls), sorted; *n gets how many. */
+static int *image_fd_numbers(struct child_env *e, uint32_t *n)
 {
-	uint32_t i;
+	struct img_process *p = e->c->proc;
+	uint32_t k, nk = restore_kfds_tfds(e->run->img, NULL);
+	int *used = malloc((p->nr_fds + nk + 1) * sizeof(*used));
 
-	for (i = 0; i < e->nr_files; i++) {
-		e->files[i] = fcntl(e->files[i], F_DUPFD_CLOEXEC, top);
-		if (e->files[i] < 0)
-			child_fail(e, errno, "can't move file %u: %s", i + 1,
-				   strerror(errno));
-		kept[i] = e->files[i];
-	}
+	if (!used)
+		child_fail(e, ENOMEM, "out of memory");
+	for (k = 0; k < p->nr_fds; k++)
+		used[k] = p->fds[k].fd;
+	restore_kfds_tfds(e->run->img, &used[p->nr_fds]);
+	*n = p->nr_fds + nk;
+	qsort(used, *n, sizeof(used[0]), cmp_int);
+	return used;
 }
 
 /*
- * Move what we keep above every fd of the image and close everything
- * else, restore's own descriptors included: none may leak into the
- * restored process.
+ * n free numbers, into to[], for what restore keeps while the image's fds
+ * are placed: none the image uses (placing one there would close ours)
+ * and none open now (so that moving there closes nothing), from 3 up. A
+ * process may keep fds at the top of its limit (valgrind does), so the
+ * gaps below them are used, not the numbers above.
+ */
+static void pick_numbers(struct child_env *e, int *to, int n)
+{
+	uint32_t nused, u = 0;
+	int *used = image_fd_numbers(e, &nused), fd = 3, i;
+
+	for (i = 0; i < n; fd++) {
+		while (u < nused && used[u] < fd)
+			u++;
+		if ((u < nused && used[u] == fd) ||
+		    (fcntl(fd, F_GETFD) >= 0 || errno != EBADF))
+			continue;
+		to[i++] = fd;
+	}
+	free(used);
+	room_for_fds(to[n - 1] + 1);
+}
+
+/* fd moved to number to, which is free; -1 when it can't be */
+static int move_fd(int fd, int to, int cmd)
+{
+	int nfd = fcntl(fd, cmd, to);
+
+	if (nfd >= 0 && nfd != to) {
+		close(nfd);
+		errno = EMFILE;
+		return -1;
+	}
+	return nfd;
+}
+
+/*
+ * Move what we keep (kept[], in this order: the image fd, the report
+ * pipe, our 0-2 and the file table) where the image's fds can't close it
+ * and close everything else, restore's own descriptors included: none may
+ * leak into the restored process.
  */
 static void clear_fds(struct child_env *e, int *msg_fd)
 {
-	struct img_process *p = e->c->proc;
-	int top = 3, i, n = 5 + e->nr_files, *keep;
-	uint32_t k;
+	int i, n = 5 + e->nr_files, *keep, *to;
 
-	keep = malloc(n * sizeof(*keep));
+	keep = malloc(2 * n * sizeof(*keep));
 	if (!keep)
 		child_fail(e, ENOMEM, "out of memory");
-	for (k = 0; k < p->nr_fds; k++)
-		if (p->fds[k].fd >= top)
-			top = p->fds[k].fd + 1;
-	/* and above the numbers epolls add their files under (fill_epolls) */
-	if (restore_kfds_top(e->run->img) > top)
-		top = restore_kfds_top(e->run->img);
-	room_for_fds(top + n + 8);
-	e->c->child_img_fd = fcntl(e->run->img_fd, F_DUPFD, top);
-	*msg_fd = fcntl(*msg_fd, F_DUPFD, top);
-	e->msg_fd = *msg_fd;
-	for (i = 0; i < 3; i++)
-		e->std[i] = fcntl(i, F_DUPFD, top);
+	to = &keep[n];
+	pick_numbers(e, to, n);
+	e->c->child_img_fd = move_fd(e->run->img_fd, to[0], F_DUPFD);
+	*msg_fd = move_fd(*msg_fd, to[1], F_DUPFD);
 	if (e->c->child_img_fd < 0 || *msg_fd < 0)
 		_exit(1);	/* no report: the pipe ends early */
+	e->msg_fd = *msg_fd;
+	for (i = 0; i < 3; i++)
+		e->std[i] = move_fd(i, to[2 + i], F_DUPFD);
+	for (i = 0; i < (int)e->nr_files; i++) {
+		if (e->files[i] < 0)
+			continue;	/* a pidfd, made later (pidfd.c) */
+		e->files[i] = move_fd(e->files[i], to[5 + i],
+				      F_DUPFD_CLOEXEC);
+		if (e->files[i] < 0)
+			child_fail(e, errno, "can't move file %d: %s", i + 1,
+				   strerror(errno));
+	}
 	keep[0] = e->c->child_img_fd;
 	keep[1] = *msg_fd;
 	memcpy(&keep[2], e->std, sizeof(e->std));
-	move_files(e, top, &keep[5]);
+	memcpy(&keep[5], e->files, e->nr_files * sizeof(*keep));
 	qsort(keep, n, sizeof(keep[0]), cmp_int);
 	if (close_all_but(keep, n))
 		child_fail(e, errno, "can't close descriptors: %s",

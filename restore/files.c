@@ -54,8 +54,11 @@ static void close_holders(struct holders *hs)
 	hs->n = 0;
 }
 
-static int make_pipe(const struct img_file *f, struct holder *h)
+static int make_pipe(const struct restore_run *run, const struct img_file *f,
+		     struct holder *h)
 {
+	const char *path = f->path;
+	char ghost[64];
 	int p[2];
 	struct stat st;
 
@@ -66,8 +69,13 @@ static int make_pipe(const struct img_file *f, struct holder *h)
 		h->w = p[1];
 		return 0;
 	}
+	if (f->ghost) {		/* deleted: ghost.c made it again */
+		snprintf(ghost, sizeof(ghost), "/proc/self/fd/%d",
+			 restore_ghost_fd(run, f->ghost));
+		path = ghost;
+	}
 	/* O_RDWR on a FIFO never waits for a peer (fifo(7)) */
-	h->r = h->w = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	h->r = h->w = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (h->r < 0)
 		return -1;
 	if (fstat(h->r, &st) || !S_ISFIFO(st.st_mode)) {
@@ -104,7 +112,8 @@ static int fill_pipe(const struct img_file *f, struct holder *h)
 }
 
 /* The pipe of f, made and filled the first time one of its ends is. */
-static struct holder *holder_of(struct holders *hs, const struct img_file *f)
+static struct holder *holder_of(const struct restore_run *run,
+				 struct holders *hs, const struct img_file *f)
 {
 	struct holder *h;
 	uint32_t i;
@@ -119,7 +128,7 @@ static struct holder *holder_of(struct holders *hs, const struct img_file *f)
 	h = &hs->h[hs->n];
 	h->dev = f->dev;
 	h->ino = f->ino;
-	if (make_pipe(f, h)) {
+	if (make_pipe(run, f, h)) {
 		if (errno != ENOTSUP)
 			pr_perror("can't make the pipe of file %u", f->id);
 		return NULL;
@@ -130,9 +139,10 @@ static struct holder *holder_of(struct holders *hs, const struct img_file *f)
 	return h;
 }
 
-static int open_pipe_end(struct holders *hs, const struct img_file *f)
+static int open_pipe_end(const struct restore_run *run, struct holders *hs,
+			 const struct img_file *f)
 {
-	struct holder *h = holder_of(hs, f);
+	struct holder *h = holder_of(run, hs, f);
 	char path[64];
 	int fd;
 
@@ -192,7 +202,7 @@ static int open_file(const struct restore_run *run, struct holders *hs,
 	switch (f->kind) {
 	case IMG_FILE_PIPE:
 	case IMG_FILE_FIFO:
-		return open_pipe_end(hs, f);
+		return open_pipe_end(run, hs, f);
 	case IMG_FILE_REG:
 	case IMG_FILE_GHOST:
 	case IMG_FILE_MEMFD:
@@ -242,8 +252,9 @@ int restore_files_open(const struct restore_run *run, int **out)
 	    restore_ttys_open(img, fds))
 		goto err;
 	for (i = 0; i < img->nr_files; i++) {
-		if (fds[i] >= 0)
-			continue;	/* a socket or pty, made above */
+		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_PIDFD)
+			continue;	/* a socket or pty, made above; a pidfd
+					 * later (pidfd.c) */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0)
 			goto err;

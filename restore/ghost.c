@@ -8,7 +8,8 @@
  * Each is made under its old name, or under a temporary one when a new
  * file has taken that name. A regular file gets its size, its data (only
  * the ranges the image holds: holes stay holes), owner, mode and times;
- * a directory (a deleted cwd) its owner, mode and times. Restore holds every ghost until the tree is rebuilt:
+ * a directory (a deleted cwd) or a FIFO (files.c fills it as any pipe)
+ * its owner, mode and times. Restore holds every ghost until the tree is rebuilt:
  * fds are fresh opens of /proc/self/fd/N (files.c), mappings and cwds go
  * through /proc/RESTORE/fd/N, so one inode is shared by all of them again.
  */
@@ -65,6 +66,11 @@ static int make_named(struct restore_run *run, const struct img_ghost *g,
 	if (S_ISREG(g->mode))
 		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			    0600);
+	/* O_RDWR on a FIFO never waits for a peer (fifo(7)) */
+	else if (S_ISFIFO(g->mode))
+		fd = mkfifoat(dfd, name, 0600) ? -1 :
+		     openat(dfd, name, O_RDWR | O_NONBLOCK | O_NOFOLLOW |
+			    O_CLOEXEC);
 	else if (mkdirat(dfd, name, 0700))
 		fd = -1;
 	else

@@ -20,8 +20,8 @@
  * wakes the epolls of the process that added it (the poll is on that
  * process's signal queue), and the kernel keys a watch by file and fd
  * number, which the process names in later EPOLL_CTL_MOD and _DEL calls,
- * so each file is added under its original number while every number
- * below restore_kfds_top() is still free. The ready list is not carried:
+ * so each file is added under its original number, which restore_kfds_tfds()
+ * lists so that nothing restore keeps is placed there. The ready list is not carried:
  * adding a file checks its readiness, so level-triggered watches report
  * what they did; an edge-triggered one may report one edge more, never
  * one less.
@@ -254,16 +254,17 @@ static const struct img_process *owner(const struct image *img, uint32_t id)
 	return NULL;
 }
 
-int restore_kfds_top(const struct image *img)
+/* The numbers the epolls' files are added under, into out[] (NULL: only
+ * counted); returns how many. */
+uint32_t restore_kfds_tfds(const struct image *img, int *out)
 {
-	uint32_t i, k;
-	int top = 0;
+	uint32_t i, k, n = 0;
 
 	for (i = 0; i < img->nr_files; i++)
-		for (k = 0; k < img->files[i].ep.nr; k++)
-			if (img->files[i].ep.w[k].tfd >= top)
-				top = img->files[i].ep.w[k].tfd + 1;
-	return top;
+		for (k = 0; k < img->files[i].ep.nr; k++, n++)
+			if (out)
+				out[n] = img->files[i].ep.w[k].tfd;
+	return n;
 }
 
 /* Add file t to the epoll ep as fd number w->tfd, which is free. */

@@ -5,8 +5,9 @@
  * closes any fd of the file, as restore's own opens and closes of mapped
  * files in the process do, so nothing may come after; an OFD or flock
  * lock belongs to the open file description (taken twice through two fds
- * of one, it is one lock). None waits: a lock someone took since the dump
- * fails the restore, naming it.
+ * of one, it is one lock), as a lease does; taking a lease also makes
+ * the taker the file's SIGIO owner, which fown.c sets after. None waits:
+ * a lock someone took since the dump fails the restore, naming it.
  */
 #include <sys/file.h>
 #include <sys/syscall.h>
@@ -31,6 +32,10 @@ static int take(struct restore_proc *c, const struct img_lock *l, long *r)
 		return inject_syscall(c->ip, 0, r, SYS_flock, l->fd,
 				      (l->write ? LOCK_EX : LOCK_SH) | LOCK_NB,
 				      0, 0, 0, 0);
+	if (l->kind == IMG_LOCK_LEASE)
+		return inject_syscall(c->ip, 0, r, SYS_fcntl, l->fd,
+				      F_SETLEASE, l->write ? F_WRLCK : F_RDLCK,
+				      0, 0, 0);
 	if (inject_write(c->ip, at, &fl, sizeof(fl)))
 		return -1;
 	return inject_syscall(c->ip, 0, r, SYS_fcntl, l->fd,
@@ -40,7 +45,8 @@ static int take(struct restore_proc *c, const struct img_lock *l, long *r)
 
 int restore_locks(struct restore_proc *c)
 {
-	static const char *const kinds[] = { "?", "POSIX", "OFD", "flock" };
+	static const char *const kinds[] = { "?", "POSIX", "OFD", "flock",
+					     "lease" };
 	const struct img_process *p = c->proc;
 	uint32_t i;
 	long r = 0;

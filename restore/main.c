@@ -261,6 +261,7 @@ static void run_free(struct restore_run *run)
 {
 	restore_shm_abort(run);
 	restore_ghosts_close(run);
+	restore_pidfds_close(run);
 	restore_guard_done(run);
 	free(run->procs);
 	run->procs = NULL;

@@ -79,6 +79,7 @@ struct restore_run {
 	int img_fd;		/* the image, open in restore */
 	struct restore_shm *shms;	/* per img->shms[], until finished */
 	int *ghost_fds;		/* per img->ghosts[], held until the end */
+	int *pidfds;		/* per img->files[]: pidfd.c's, or -1 */
 	struct restore_proc *procs;	/* per img->procs[], root first */
 	struct restore_host host;
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
@@ -205,15 +206,30 @@ int restore_tty_fg(const struct image *img, const struct img_proc *p,
 		   const int *files) __must_check;
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
  * epoll empty: restore_kfds_fill() adds its watches in the process p of
- * the tree that fills it, with the file table at files[] and no fd below
- * restore_kfds_top() open; -1 with errno and a message in err) */
+ * the tree that fills it, with the file table at files[] and none of the
+ * numbers restore_kfds_tfds() lists open; -1 with errno and a message in
+ * err) */
 int restore_kfd_open(const struct img_file *f);
-int restore_kfds_top(const struct image *img);
+uint32_t restore_kfds_tfds(const struct image *img, int *out);
 int restore_kfds_fill(const struct image *img, const struct img_process *p,
 		      const int *files, char *err, size_t len) __must_check;
 /* locks.c: the process's file locks, taken again in it (after mm.c: a
  * close there would drop a POSIX lock) */
 int restore_locks(struct restore_proc *c) __must_check;
+/* fown.c: the SIGIO owners of c's fds, once its threads exist and it
+ * has its ids (every process of the tree exists by then) */
+int restore_fowns(struct restore_proc *c) __must_check;
+/* pidfd.c: c's pidfds, made by restore once every process exists and
+ * handed over (before c drops restore's credentials); fds the children
+ * leave free */
+int restore_pidfds(struct restore_proc *c) __must_check;
+void restore_pidfds_close(struct restore_run *run);
+int restore_is_pidfd(const struct image *img, const struct img_fd *f);
+/* procfs.c: fds on /proc files of another process or of a thread, which
+ * the child leaves free and restore_late_procfs() opens in c once every
+ * process and c's threads exist */
+int restore_is_late_proc(const struct img_proc *p, const struct img_fd *f);
+int restore_late_procfs(struct restore_proc *c) __must_check;
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

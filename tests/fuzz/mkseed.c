@@ -132,8 +132,8 @@ static int shared(struct img_writer *w)
 	       proc(w, 6, 1) || thread(w, 6) || img_write_vma(w, &a);
 }
 
-/* Files no path reaches: a regular file with a hole, open (and locked)
- * and mapped, and a directory that is the cwd. */
+/* Files no path reaches: a regular file with a hole, open (locked, with
+ * a SIGIO owner) and mapped, and a directory that is the cwd. */
 static int ghosts(struct img_writer *w)
 {
 	struct img_file f = { .id = 1, .kind = IMG_FILE_GHOST,
@@ -145,6 +145,8 @@ static int ghosts(struct img_writer *w)
 	struct img_fd fd = { .fd = 3, .type = IMG_FD_FILE, .file = 1 };
 	struct img_lock l = { .fd = 3, .kind = IMG_LOCK_POSIX, .write = 1,
 			      .start = 5, .len = 10 };
+	struct img_fown o = { .fd = 3, .type = IMG_FOWN_PID, .pid = 5,
+			      .sig = 40 };
 	struct img_vma v = { .start = 0x1000, .end = 0x3000, .prot = 3,
 			     .flags = IMG_VMA_SHARED | IMG_VMA_GHOST,
 			     .dev = 8, .ino = 9 };
@@ -156,12 +158,13 @@ static int ghosts(struct img_writer *w)
 	       pages(w, 2 * PS) || img_write_ghost(w, &d) ||
 	       img_write_proc(w, &p) || thread(w, 5) ||
 	       img_write_fd(w, &fd) || img_write_lock(w, &l) ||
-	       img_write_vma(w, &v);
+	       img_write_fown(w, &o) || img_write_vma(w, &v);
 }
 
 /* The file table: a pipe with bytes in flight, a datagram socket pair
- * with two messages (one end named with a NUL byte), an eventfd and an epoll watching it, a shared regular
- * file; two processes naming them and a zombie. */
+ * with two messages (one end named with a NUL byte), an eventfd and an
+ * epoll watching it, a shared regular file, pidfds of a process and of a
+ * reaped one; two processes naming them and a zombie. */
 static int files_fill(struct img_writer *w)
 {
 	struct img_epoll_watch ew = { .file = 5, .tfd = 6, .events = 1,
@@ -182,6 +185,10 @@ static int files_fill(struct img_writer *w)
 		  .ep = { .nr = 1, .w = &ew } },
 		{ .id = 7, .kind = IMG_FILE_REG, .flags = 1, .ino = 40,
 		  .path = "/tmp/seed.log", .pos = 12 },
+		{ .id = 8, .kind = IMG_FILE_PIDFD, .flags = 2, .ino = 50,
+		  .pidfd = { .pid = 6 } },
+		{ .id = 9, .kind = IMG_FILE_PIDFD, .flags = 2, .ino = 51,
+		  .pidfd = { .status = 9 } },
 	};
 	struct img_proc z = { .pid = 7, .ppid = 5, .pgid = 5, .sid = 1,
 			      .exit_status = 3 << 8, .comm = "z" };
@@ -205,7 +212,7 @@ static int files_fill(struct img_writer *w)
 	}
 	if (proc(w, 5, 1) || thread(w, 5))
 		return -1;
-	for (i = 1; i <= 7; i++) {
+	for (i = 1; i <= sizeof(f) / sizeof(f[0]); i++) {
 		fd.fd = i + 2;
 		fd.file = i;
 		if (img_write_fd(w, &fd))

@@ -92,7 +92,7 @@ t_paths() {
 t_paths-outside() {
 	need "$WLB/paths" "$CKPT"
 	start_wl "$WLB/paths" outside
-	refused_by_name "fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, not of $PID or a parent of it in the tree"
+	refused_by_name "fd [0-9]* of $PID: /proc/[0-9]*/status is a /proc file of process [0-9]*, which is not in the dump"
 }
 
 # POSIX, OFD and flock locks: after restore a new process trying a
@@ -111,9 +111,10 @@ locks_in_image() {
 		     "locks, want 6: $(grep "^lock" "$D/inspect.out")"
 }
 
-# A lease: refused, naming the fd.
+# A lease being broken (a child waits to open the file): refused, naming
+# the fd. Leases that are not: t-fdkinds.sh's fown.
 t_lease() {
 	need "$WLB/locks" "$CKPT"
 	start_wl "$WLB/locks" lease
-	refused_by_name "fd [0-9]* of $PID: $D/e holds a LEASE ACTIVE READ lock, which is not supported yet"
+	refused_by_name "fd [0-9]* of $PID: $D/e holds a lease being broken (BREAKING), which can't be restored exactly"
 }

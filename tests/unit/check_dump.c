@@ -66,12 +66,20 @@ START_TEST(test_locks)
 
 	ck_assert_int_eq(dump_locks_info(&c, &f, "pos:\t0\n"
 		"lock:\t1: POSIX  ADVISORY  WRITE 12 fe:00:42 0 9\n"
-		"lock:\t2: FLOCK  ADVISORY  READ 12 fe:00:42 0 EOF\n"), 0);
-	ck_assert_uint_eq(c.proc.nr_locks, 2);
+		"lock:\t2: FLOCK  ADVISORY  READ 12 fe:00:42 0 EOF\n"
+		"lock:\t3: LEASE  ACTIVE    WRITE 12 fe:00:42 0 EOF\n"), 0);
+	ck_assert_uint_eq(c.proc.nr_locks, 3);
 	ck_assert_uint_eq(c.proc.locks[0].kind, IMG_LOCK_POSIX);
 	ck_assert_uint_eq(c.proc.locks[0].len, 10);
 	ck_assert_int_eq(c.proc.locks[0].write, 1);
 	ck_assert_uint_eq(c.proc.locks[1].kind, IMG_LOCK_FLOCK);
+	ck_assert_uint_eq(c.proc.locks[2].kind, IMG_LOCK_LEASE);
+	ck_assert_int_eq(c.proc.locks[2].write, 1);
+	ck_assert_uint_eq(c.proc.locks[2].len, 0);
+	/* a lease being broken is refused */
+	ck_assert_int_eq(dump_locks_info(&c, &f, "pos:\t0\n"
+		"lock:\t1: LEASE  BREAKING  UNLCK 12 fe:00:42 0 EOF\n"), -1);
+	ck_assert_uint_eq(c.proc.nr_locks, 3);
 	free(c.proc.locks);
 }
 END_TEST

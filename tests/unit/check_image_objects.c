@@ -408,6 +408,42 @@ START_TEST(test_refuse_kfd_values)
 }
 END_TEST
 
+static void pidfd_refused(const struct img_file *f, const char *want)
+{
+	struct img_writer *w = begin_files(f, 1);
+
+	commit_expect_refused(w, want);
+}
+
+/* pidfds: of a process of the image, or reaped with a status; read back,
+ * and refused with another process, flags or status. */
+START_TEST(test_pidfds)
+{
+	struct img_file f[2] = {
+		{ .id = 1, .kind = IMG_FILE_PIDFD, .flags = O_RDWR | O_NONBLOCK,
+		  .pidfd = { .pid = 10 } },
+		{ .id = 2, .kind = IMG_FILE_PIDFD, .flags = O_RDWR,
+		  .pidfd = { .status = 5 << 8 } },
+	};
+	struct img_writer *w = begin_files(f, 2);
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_int_eq(img->files[0].pidfd.pid, 10);
+	ck_assert_uint_eq(img->files[1].pidfd.status, 5 << 8);
+	img_free(img);
+	f[0].pidfd.pid = 11;
+	pidfd_refused(f, "file 1: a pidfd of 11, not a process of the image");
+	f[0].pidfd.status = 9;
+	pidfd_refused(f, "file 1: pidfd of 11 with status 0x9");
+	f[0].pidfd = (typeof(f[0].pidfd)){ .pid = 10 };
+	f[0].flags |= O_APPEND;
+	pidfd_refused(f, "file 1: pidfd flags");
+}
+END_TEST
+
 /* queued bytes belong to pipes: an eventfd has none */
 START_TEST(test_refuse_kfd_file_data)
 {
@@ -727,14 +763,17 @@ START_TEST(test_refuse_bad_ghost_fields)
 {
 	struct img_ghost g = ghost_reg;
 
-	g.mode = 010644;
-	ghost_refused(&g, "mode 010644 is no regular file or directory");
+	g.mode = 0140644;
+	ghost_refused(&g, "mode 0140644 is no regular file, directory or FIFO");
 	g.mode = 0170644;
-	ghost_refused(&g, "is no regular file or directory");
+	ghost_refused(&g, "is no regular file, directory or FIFO");
+	g.mode = 010644;
+	g.size = 1;
+	ghost_refused(&g, "ghost 1: a directory or FIFO with 1 bytes");
 	g = ghost_dir;
 	g.id = 1;
 	g.size = 10;
-	ghost_refused(&g, "ghost 1: a directory with 10 bytes");
+	ghost_refused(&g, "ghost 1: a directory or FIFO with 10 bytes");
 	g = ghost_reg;
 	g.size = 1ull << 60;
 	ghost_refused(&g, "ghost 1: size 0x1000000000000000 too large");
@@ -799,7 +838,7 @@ START_TEST(test_refuse_ghost_file_and_vma)
 
 	ck_assert_int_eq(img_write_file(w, &f), 0);
 	w_ghost(w, &ghost_reg);
-	end_refused(w, "file 1 opens ghost 2, the image has 1");
+	end_refused(w, "file 1 opens ghost 2, which is no file or directory of the image");
 	f.ghost = 0;
 	w = begin_ghost(NULL);
 	ck_assert_int_eq(img_write_file(w, &f), 0);
@@ -923,8 +962,10 @@ START_TEST(test_locks)
 	l.fd = 4;
 	lock_refused(&l, "a lock through fd 4, which it lacks");
 	l.fd = 3;
-	l.kind = 4;
-	lock_refused(&l, "fd 3: bad lock kind 4");
+	l.kind = 5;
+	lock_refused(&l, "fd 3: bad lock kind 5");
+	l.kind = IMG_LOCK_LEASE;
+	lock_refused(&l, "fd 3: a range on a lease lock");
 	l.kind = IMG_LOCK_FLOCK;
 	lock_refused(&l, "fd 3: a range on a flock lock");
 	l.kind = IMG_LOCK_OFD;
@@ -933,6 +974,57 @@ START_TEST(test_locks)
 	l.write = 0;
 	l.start = 1ull << 63;
 	lock_refused(&l, "out of range");
+}
+END_TEST
+
+static void fown_refused(const struct img_fown *o, int twice,
+			 const char *want)
+{
+	struct img_writer *w = begin_proc(1);
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	w_fd(w, 5, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_fown(w, o), 0);
+	if (twice)
+		ck_assert_int_eq(img_write_fown(w, o), 0);
+	commit_expect_refused(w, want);
+}
+
+/* A SIGIO owner: read back; refused when its fd, type, signal or owner is
+ * not the image's, or when an fd has two. */
+START_TEST(test_fowns)
+{
+	struct img_fown o = { .fd = 3, .type = IMG_FOWN_PID, .pid = 10,
+			      .sig = 40 };
+	struct img_writer *w = begin_proc(1);
+	struct image *img;
+
+	w_fd(w, 3, IMG_FD_REG, "/x");
+	ck_assert_int_eq(img_write_fown(w, &o), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->procs[0].nr_fowns, 1);
+	ck_assert_int_eq(img->procs[0].fowns[0].pid, 10);
+	ck_assert_uint_eq(img->procs[0].fowns[0].sig, 40);
+	img_free(img);
+	fown_refused(&o, 1, "a second SIGIO owner of fd 3");
+	o.fd = 4;
+	fown_refused(&o, 0, "a SIGIO owner of fd 4, which it lacks");
+	o.fd = 3;
+	o.sig = 65;
+	fown_refused(&o, 0, "fd 3: bad signal 65");
+	o.sig = 0;
+	o.type = 3;
+	fown_refused(&o, 0, "fd 3: bad owner type 3");
+	o.type = IMG_FOWN_PGRP;
+	o.pid = 77;
+	fown_refused(&o, 0, "the SIGIO owner of fd 3 is group 77, not of the image");
+	o.pid = 10;
+	fown_refused(&o, 0, "the SIGIO owner of fd 3 is the root's group 10, which restore replaces");
+	o.type = IMG_FOWN_TID;
+	o.pid = 11;
+	fown_refused(&o, 0, "the SIGIO owner of fd 3 is thread 11, not of the image");
 }
 END_TEST
 
@@ -1121,6 +1213,8 @@ static Suite *image_objects_suite(void)
 	add(files, test_kfd_too_many_watches_not_written);
 	add(files, test_path_fds);
 	add(files, test_locks);
+	add(files, test_fowns);
+	add(files, test_pidfds);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);

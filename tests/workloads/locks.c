@@ -11,8 +11,10 @@
  * write lock there does not, the OFD and exclusive flock attempts fail,
  * a shared flock on d works and an exclusive one does not.
  *
- * With "lease" it also takes a read lease on D/e: ckpt must refuse it,
- * naming the fd.
+ * With "lease" it also takes a read lease on D/e and a child of its
+ * opens D/e for writing, which waits for the lease to be given up: ckpt
+ * must refuse a lease being broken, naming the fd (leases that are not
+ * are the fown workload's). The child is killed at D/stop.
  */
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -38,6 +40,8 @@ static int lock(int fd, int cmd, short type, off_t start, off_t len)
 	return fcntl(fd, cmd, &fl);
 }
 
+static pid_t breaker = -1;
+
 static void setup(int lease)
 {
 	int a = open_in_d("a", O_RDWR), b = open_in_d("b", O_RDWR);
@@ -51,8 +55,14 @@ static void setup(int lease)
 	if (!lease)
 		return;
 	e = open_in_d("e", O_RDONLY);
-	if (fcntl(e, F_SETLEASE, F_RDLCK))
+	/* SIGIO (the lease break's signal) would kill us */
+	if (signal(SIGIO, SIG_IGN) == SIG_ERR || fcntl(e, F_SETLEASE, F_RDLCK))
 		wl_fail("F_SETLEASE: %s", strerror(errno));
+	breaker = fork();
+	if (breaker < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (!breaker)
+		_exit(open_in_d("e", O_WRONLY) < 0);
 }
 
 /* In a child: every conflicting attempt fails, every other one works. */
@@ -112,5 +122,8 @@ int main(int argc, char **argv)
 		wl_sleep_ms(20);
 	}
 	check();
+	if (breaker > 0 && (kill(breaker, SIGKILL) ||
+			    waitpid(breaker, NULL, 0) != breaker))
+		wl_fail("can't end the lease breaker: %s", strerror(errno));
 	return 0;
 }

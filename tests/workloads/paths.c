@@ -7,9 +7,13 @@
  *   st	/proc/self/status O_RDONLY, read once (offset 9)
  *   pd	/proc/self O_RDONLY | O_DIRECTORY
  *   mp	/proc/self/maps O_RDONLY
+ *   gp	D/gone O_PATH, then D/gone deleted
+ *   ns	/proc/self/ns/net and /proc/self/ns/uts, O_RDONLY
  * After restore: O_PATH and the inodes are as they were, the symlink is
  * still one and reads "file", lookups through fd work; the /proc files
- * are this process's (its PID, its maps).
+ * are this process's (its PID, its maps); gp is a deleted "D/gone" with
+ * its 5 bytes, read through /proc/self/fd; the namespace fds are of the
+ * namespaces the process lives in.
  *
  * With "outside" it also holds /proc/PPID/status of its parent, which is
  * no part of the dump: ckpt must refuse it, naming it.
@@ -18,7 +22,8 @@
 
 #include "workload.h"
 
-static int fp, fl, fdir, st, pd, mp;
+static int fp, fl, fdir, st, pd, mp, gp, ns[2];
+static const char *const ns_names[] = { "net", "uts" };
 static struct stat sp, sl;
 
 static int xopen(const char *path, int flags)
@@ -45,6 +50,14 @@ static void setup(int outside)
 		wl_fail("read /proc/self/status: %s", strerror(errno));
 	pd = xopen("/proc/self", O_RDONLY | O_DIRECTORY);
 	mp = xopen("/proc/self/maps", O_RDONLY);
+	wl_write_file("gone", "gone\n", 5);
+	gp = xopen(wl_path(p, "gone"), O_PATH);
+	if (unlink(p))
+		wl_fail("unlink %s: %s", p, strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		snprintf(q, sizeof(q), "/proc/self/ns/%s", ns_names[i]);
+		ns[i] = xopen(q, O_RDONLY);
+	}
 	if (fstat(fp, &sp) || fstat(fl, &sl) || !S_ISLNK(sl.st_mode))
 		wl_fail("fstat: %s", strerror(errno));
 	if (outside) {
@@ -74,6 +87,36 @@ static void check_opath(void)
 	if (fd < 0 || read(fd, buf, 5) != 5 || memcmp(buf, "data\n", 5))
 		wl_fail("openat through the O_PATH directory failed");
 	close(fd);
+}
+
+/* gp: O_PATH on the deleted D/gone; ns[]: our own namespaces */
+static void check_gone(void)
+{
+	char p[PATH_MAX], want[PATH_MAX + 16], buf[PATH_MAX + 16];
+	char gone[PATH_MAX];
+	struct stat s, o;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", gp);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want), "%s (deleted)", wl_path(gone, "gone"));
+	if (!(fcntl(gp, F_GETFL) & O_PATH) || fstat(gp, &s) || s.st_nlink ||
+	    strcmp(buf, want) || wl_exists("gone"))
+		wl_fail("gp: O_PATH %d, %lu links, shows '%s', want '%s'",
+			!!(fcntl(gp, F_GETFL) & O_PATH),
+			(unsigned long)s.st_nlink, buf, want);
+	fd = open(p, O_RDONLY);
+	if (fd < 0 || read(fd, buf, 6) != 5 || memcmp(buf, "gone\n", 5))
+		wl_fail("gp: its data is not there");
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "/proc/self/ns/%s", ns_names[i]);
+		if (fstat(ns[i], &s) || stat(p, &o) || s.st_ino != o.st_ino)
+			wl_fail("the %s namespace fd is not our namespace's",
+				ns_names[i]);
+	}
 }
 
 static void check_proc(void)
@@ -117,5 +160,6 @@ int main(int argc, char **argv)
 	}
 	check_opath();
 	check_proc();
+	check_gone();
 	return 0;
 }
