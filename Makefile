@@ -55,8 +55,10 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -iquote . -D_GNU_SOURCE
 # arch/ views struct arch_regs as the kernel's register structs
-ALL_CFLAGS = -std=gnu11 -fno-strict-aliasing $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
-	     -MMD -MP
+# -fPIC: the core and the dumper go into libckpt.so as well as into the
+# programs
+ALL_CFLAGS = -std=gnu11 -fno-strict-aliasing -fPIC $(WARN) $(CFLAGS) \
+	     $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += -Wl,--as-needed
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -103,10 +105,16 @@ depcheck:
 	    pkg-config --exists $$p || printf '%s ' $$p; done)- run 'make deps'" >&2; \
 	  exit 1; }
 
-$(B)/%.o: %.c
+# every object is made again when the flags change (-fPIC came later)
+$(B)/%.o: %.c $(B)/build-flags
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/build-flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CPPFLAGS) $(ALL_CFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CPPFLAGS) $(ALL_CFLAGS)' >$@
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(@D)
@@ -125,6 +133,30 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
+
+# ---- libckpt (ckpt/libckpt.h, libckpt(3)) ----
+# The dumper and the core as a shared library with a SONAME and versioned
+# symbols (ckpt/libckpt.map): its API and the plugin helpers only.
+LIBCKPT_SOVER  := 0
+LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
+LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
+		  $(filter $(B)/ckpt/dump%.o,$(CKPT_OBJ)) $(CORE_OBJ)
+LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
+all: $(LIBCKPT_LIBS)
+# where ckpt_restore() finds the restore program by default
+$(B)/ckpt/libckpt.o: CPPFLAGS += \
+	-DCKPT_RESTORE_PROGRAM='"$(PREFIX)/bin/restore"'
+$(B)/ckpt/libckpt.o: $(B)/plugin-dir
+
+$(B)/lib/$(LIBCKPT_SONAME): $(LIBCKPT_OBJ) ckpt/libckpt.map
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIBCKPT_SONAME) \
+	  -Wl,--version-script=ckpt/libckpt.map -Wl,--no-undefined \
+	  -o $@ $(LIBCKPT_OBJ) $(PKG_LIBS)
+$(B)/lib/libckpt.so: $(B)/lib/$(LIBCKPT_SONAME)
+	$(Q)ln -sf $(LIBCKPT_SONAME) $@
+# ---- end libckpt ----
 
 # ---- dlsym_default (elf/dlsym) ----
 # An installable library of its own (dlsym_default(3)), not part of the
@@ -358,7 +390,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 plugins/plugin.h $(DESTDIR)$(PREFIX)/include/ckpt
+	install -m 644 plugins/plugin.h ckpt/libckpt.h \
+	  $(DESTDIR)$(PREFIX)/include/ckpt
+	install -m 644 $(B)/lib/$(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)
+	ln -sf $(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)/libckpt.so
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system
@@ -370,7 +405,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system
 
 # what make install writes from a template: the paths and release filled in
-PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc
+PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc $(B)/libckpt.pc
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	  -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	  -e 's|@PLUGIN_DIR@|$(PLUGIN_DIR)|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
@@ -379,6 +414,8 @@ all: $(PCS) $(B)/ckpt-serve.service
 $(B)/%.pc: plugins/%.pc.in FORCE
 	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@
 $(B)/%.pc: elf/%.pc.in FORCE
+	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@
+$(B)/%.pc: ckpt/%.pc.in FORCE
 	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@
 $(B)/ckpt-serve.service: serve/ckpt-serve.service.in FORCE
 	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@

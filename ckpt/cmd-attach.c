@@ -1,6 +1,7 @@
 /*
  * ckpt attach [options] PID: seize a live process (with --tree, its
- * descendants too) and dump it into one or more sinks.
+ * descendants too) and dump it into one or more sinks, through libckpt's
+ * ckpt_attach (libckpt-priv.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
+#include "ckpt/libckpt-priv.h"
 #include "plugins/stageopt.h"
 #include "util/json.h"
 #include "util/progress.h"
@@ -45,7 +47,8 @@ static int stdout_is_image(const struct dump_opts *o)
 }
 
 /* attach --json: what was written, once it is committed. */
-static void print_json(const struct dump_opts *o, const struct dump_stats *s)
+static void print_json(const struct dump_opts *o,
+		       const struct ckpt_attach_result *s)
 {
 	int i;
 
@@ -59,10 +62,10 @@ static void print_json(const struct dump_opts *o, const struct dump_stats *s)
 	}
 	putchar(']');
 	json_i64(0, "pid", o->pid);
-	json_u64(0, "processes", (uint64_t)s->nr_procs);
-	json_u64(0, "threads", (uint64_t)s->nr_threads);
+	json_u64(0, "processes", (uint64_t)s->processes);
+	json_u64(0, "threads", (uint64_t)s->threads);
 	json_u64(0, "bytes", s->bytes);
-	json_f64(0, "frozen_seconds", s->frozen);
+	json_f64(0, "frozen_seconds", s->frozen_seconds);
 	json_f64(0, "seconds", s->seconds);
 	json_bool(0, "killed", o->kill);
 	json_end();
@@ -129,18 +132,29 @@ static int check_outputs(struct dump_opts *o, char *defout, size_t len)
 	return 0;
 }
 
-static int exit_status(enum dump_result r)
+/* What the command line asked for, as libckpt takes it: the sinks, the
+ * tree, and the stages (so) of the stream. */
+static void lib_opts(const struct dump_opts *o, const struct stage_opts *so,
+		     struct ckpt_attach_opts *a)
 {
-	switch (r) {
-	case DUMP_OK:
-		return 0;
-	case DUMP_ENOTARGET:
-		return EXIT_NOTARGET;
-	case DUMP_ECREATE:
-		return EXIT_CANTCREATE;
-	default:
-		return EXIT_FAILED;
-	}
+	const char *level = stage_opts_value(so, STAGE_OPT_LEVEL);
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->pid = o->pid;
+	a->outputs = o->outputs;
+	a->nr_outputs = o->nr_outputs;
+	a->quorum = o->quorum;
+	a->kill = o->kill;
+	a->tree = o->tree;
+	a->ext_null = o->ext_null;
+	a->ghost_limit = o->ghost_limit;
+	for (i = 0; i < so->nr_filters; i++)
+		if (!strncmp(so->filters[i], "zstd", 4))
+			a->compress = level ? atoi(level) : -1;
+	a->encrypt_key = stage_opts_value(so, STAGE_OPT_ENCRYPT);
+	a->auth_key = stage_opts_value(so, STAGE_OPT_AUTH);
 }
 
 static int exec_attach(int argc, char **argv)
@@ -160,11 +174,11 @@ static int exec_attach(int argc, char **argv)
 	};
 	struct dump_opts o = { .interrupted = &cmd_stop_signal,
 			       .ghost_limit = DUMP_GHOST_LIMIT };
+	struct ckpt_attach_result res;
+	struct ckpt_attach_opts a;
 	struct stage_opts so;
-	struct dump_stats stats;
-	enum dump_result r;
 	char defout[64];
-	int c, i, st, json = 0;
+	int c, st, json = 0;
 
 	stage_opts_init(&so, STAGE_OPT_LEVEL | STAGE_OPT_ENCRYPT |
 			STAGE_OPT_AUTH, own);
@@ -186,10 +200,6 @@ static int exec_attach(int argc, char **argv)
 	}
 	if (optind != argc - 1 || parse_pid(argv[optind], &o.pid))
 		return cmd_usage(&cmd_attach_entry);
-	for (i = 0; i < so.nr_filters; i++)
-		o.filters[o.nr_filters++] = so.filters[i];
-	for (i = 0; i < so.nr_params; i++)
-		o.params[o.nr_params++] = so.params[i];
 	st = check_outputs(&o, defout, sizeof(defout));
 	if (st)
 		return st;
@@ -199,11 +209,12 @@ static int exec_attach(int argc, char **argv)
 	}
 	/* the dump is abandoned cleanly: the target is thawed */
 	cmd_catch_stop_signals();
-	o.stats = json ? &stats : NULL;
-	r = dump_process(&o);
-	if (json && r == DUMP_OK)
-		print_json(&o, &stats);
-	return exit_status(r);
+	lib_opts(&o, &so, &a);
+	/* libckpt's statuses are attach's exit statuses */
+	st = ckpt_attach_run(&a, &o, &res);
+	if (json && st == CKPT_OK)
+		print_json(&o, &res);
+	return st;
 }
 
 const struct cmd_entry cmd_attach_entry = {

@@ -17,6 +17,8 @@
 static const char *log_prog = "ckpt";
 static int log_level = LOG_WARN;
 static void (*log_before)(void);
+static void (*log_sink)(int level, const char *line, void *arg);
+static void *log_sink_arg;
 static int log_json;
 
 const char *ckpt_version(void)
@@ -49,6 +51,13 @@ const char *log_prog_name(void)
 void log_on_message(void (*fn)(void))
 {
 	log_before = fn;
+}
+
+void log_set_sink(void (*fn)(int level, const char *line, void *arg),
+		  void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
 }
 
 void log_set_json(int on)
@@ -125,6 +134,10 @@ static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 	if (level > log_level)
 		return;
 	if (log_vformat(buf, sizeof(buf), level, fmt, ap, err)) {
+		if (log_sink) {
+			log_sink(level, buf, log_sink_arg);
+			return;
+		}
 		if (log_before)
 			log_before();
 		fputs(buf, stderr);

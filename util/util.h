@@ -46,6 +46,10 @@ void log_on_message(void (*fn)(void));
  * since the epoch), "prog", "level" (error, warning, info, debug),
  * "message"}. */
 void log_set_json(int on);
+/* Every message (the whole line, newline included) to fn instead of
+ * stderr (libckpt keeps them for its caller); NULL: stderr again. */
+void log_set_sink(void (*fn)(int level, const char *line, void *arg),
+		  void *arg);
 void log_msg(int level, const char *fmt, ...) __printf(2, 3);
 /* The line log_msg would print (with its newline) into buf, for a signal
  * handler to write(2) later: its length, 0 if level is not shown. */

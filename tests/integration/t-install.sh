@@ -4,8 +4,8 @@
 # command's usage offered), the systemd unit of ckpt serve (it parses,
 # and its command line serves).  Sourced by run.sh.
 
-ALL_TESTS+=(install-pc completion serve-unit deb)
-CKPT_ONLY+="install-pc completion serve-unit deb "
+ALL_TESTS+=(install-pc completion serve-unit libckpt deb)
+CKPT_ONLY+="install-pc completion serve-unit libckpt deb "
 
 # install_to: make install of this build into D/root, with the PREFIX it
 # was built for (another would rebuild it); ROOT, and PFX (the prefix).
@@ -180,7 +180,7 @@ t_deb() {
 		B="$D/b" >"$D/deb.log" 2>&1 ||
 		fail "make deb failed: $(tail -3 "$D/deb.log")"
 	grep '^E: ' "$D/deb.log" && fail "lintian: $(grep -m1 '^E: ' "$D/deb.log")"
-	for f in ckpt ckpt-dev libdlsym-default0; do
+	for f in ckpt ckpt-dev libckpt0 libdlsym-default0; do
 		[[ -f $(echo "$D"/b/deb/${f}_*.deb) ]] || fail "no $f package"
 		dpkg -x "$D"/b/deb/${f}_*.deb "$D/root" ||
 			fail "can't unpack the $f package"
@@ -196,4 +196,43 @@ t_deb() {
 	CKPT=$D/root/usr/bin/ckpt RESTORE=$D/root/usr/bin/restore
 	RESTORE_CMD=("$RESTORE")
 	wl_test "$WLB/counter"
+}
+
+# libckpt's example program, built against the installed header and
+# library through pkg-config: it checkpoints a counter (killed), reads the
+# image and restores it, and the counter carries on; then the errors a
+# caller gets: a process that is not there, a damaged image.
+t_libckpt() {
+	local cf libs
+	need "$CKPT" "$WLB/counter"
+	install_to
+	cf=$(pc --cflags libckpt) && libs=$(pc --libs libckpt) ||
+		fail "pkg-config libckpt"
+	# shellcheck disable=SC2086
+	cc -Wall -Werror -o "$D/example" \
+		"$TOP/ckpt/examples/libckpt-example.c" $cf $libs 2>"$D/cc.log" ||
+		fail "the libckpt example does not build: $(lastline "$D/cc.log")"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	LD_LIBRARY_PATH=$ROOT$PFX/lib CKPT_RESTORE=$ROOT$PFX/bin/restore \
+		"$D/example" "$PID" "$D/img" >"$D/example.out" 2>"$D/example.err" ||
+		fail "the libckpt example failed: $(cat "$D/example.err")"
+	# the killed counter was reaped before its PID could come back
+	DUMP_COUNT=$(count_lines)
+	grep -qx "libckpt $("$CKPT" --version | cut -d' ' -f2)" "$D/example.out" &&
+	grep -q "^attached: 1 processes, 1 threads, [1-9]" "$D/example.out" &&
+	grep -q "^image: pid $PID comm counter threads 1 memory [1-9]" "$D/example.out" &&
+	grep -qx "restored: $PID" "$D/example.out" ||
+		fail "the example said: $(cat "$D/example.out")"
+	RJOB=$PID
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$PID"
+	touch "$D/restored" "$D/stop"
+	wait_gone "$PID" 60 || fail "restored PID $PID still running after D/stop"
+	check_count
+	# errors: no such process; then a damaged image
+	expect_exit 69 env LD_LIBRARY_PATH="$ROOT$PFX/lib" "$D/example" \
+		999999999 "$D/img2"
+	grep -q "^attach: .*999999999" "$D/cmd.err" ||
+		fail "no message naming the PID: $(cat "$D/cmd.err")"
+	[[ ! -e $D/img2 ]] || fail "a failed attach left an image"
 }
