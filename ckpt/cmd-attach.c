@@ -149,6 +149,7 @@ static void lib_opts(const struct dump_opts *o, const struct stage_opts *so,
 	a->kill = o->kill;
 	a->tree = o->tree;
 	a->ext_null = o->ext_null;
+	a->ext_unix = o->ext_unix;
 	a->ghost_limit = o->ghost_limit;
 	for (i = 0; i < so->nr_filters; i++)
 		if (!strncmp(so->filters[i], "zstd", 4))

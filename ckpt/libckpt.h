@@ -57,6 +57,7 @@ struct ckpt_attach_opts {
 	int compress;		/* zstd level 1-19; -1 its default; 0 none */
 	const char *encrypt_key;	/* a key file (ckpt keygen), or NULL */
 	const char *auth_key;	/* the key of ckpt serve for tcp://, or NULL */
+	int ext_unix;		/* --ext-unix */
 };
 
 struct ckpt_attach_result {
