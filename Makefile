@@ -23,9 +23,9 @@ ARCH     ?= $(shell uname -m)
 # man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux gdb redis-server \
+	    util-linux gdb redis-server libnftables-dev iproute2 curl \
 	    libc6-dev
-PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
+PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
 Q :=

@@ -68,6 +68,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'E':
+		o->tcp_established = 1;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
@@ -118,6 +121,7 @@ static int exec_attach(int argc, char **argv)
 		{ "kill", no_argument, NULL, 'k' },
 		{ "tree", no_argument, NULL, 't' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "tcp-established", no_argument, NULL, 'E' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
@@ -160,7 +164,7 @@ static int exec_attach(int argc, char **argv)
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
-		 "[--ghost-limit SIZE] [--compress[=LEVEL]] "
+		 "[--tcp-established] [--ghost-limit SIZE] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "util/fault.h"
 
 #define MAX_TRIES	16
 #define MAX_DGRAM	65536
@@ -250,7 +251,14 @@ out:
  * of the tree: none of them sends while the others are read. */
 static int read_tcp(struct dump_file *df, int sk)
 {
-	return read_conn(&df->f, sk);
+	if (read_conn(&df->f, sk))
+		return -1;
+	/* its peer's FIN came before the lock (dump-inet.c) */
+	if (df->peer_outside && img_tcp_fin_rcvd(&df->f)) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- UDP ---------------------------------------------------------------- */
@@ -346,13 +354,18 @@ static int read_one(struct dump_file *df)
  * Every TCP connection of the tree goes into repair mode before the first
  * is read and leaves it after the last: a connection read while its peer
  * still sends (a window update, a retransmission) would be recorded at
- * another moment than its peer, and the two would not agree.
+ * another moment than its peer, and the two would not agree. A peer
+ * outside the tree is held off by the network lock, taken first and kept
+ * until the dump ends (dump.c).
  */
 int dump_inet_read(struct dump_tree *t)
 {
 	uint32_t i;
 	int ret = 0;
 
+	if (dump_netlock_take(t))
+		return -1;
+	fault_point("netlock");
 	if (dump_inet_silence(t, 1))
 		ret = -1;
 	for (i = 0; !ret && i < t->nr_files; i++) {

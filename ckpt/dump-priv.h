@@ -183,6 +183,7 @@ struct dump_file {
 	int outside_fd;
 	char *why;		/* why it can't be kept (dump-sockets.c) */
 	int drop;
+	int peer_outside;	/* a TCP connection kept without its peer */
 };
 
 /* The processes of one dump: the root first, then its descendants. */
@@ -193,6 +194,10 @@ struct dump_tree {
 	uint32_t nr_files;
 	struct dump_shm_table shms;
 	struct dump_ghost_table ghosts;
+	/* dump-netlock.c: the lock's table, or NULL; its namespace (an fd,
+	 * 0 when none is open) and whether the table was made */
+	char *netlock;
+	int netlock_ns, netlock_taken;
 };
 
 /* dump-tree.c */
@@ -239,6 +244,11 @@ int dump_inet_probe(struct dump_file *df, int sk) __must_check;
 void dump_inet_settle(struct dump_tree *t);
 int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
+/* dump-netlock.c: the network lock of the connections whose peer is
+ * outside (--tcp-established): take (when there are any) names it in
+ * their records; drop removes it (a no-op when none was taken) */
+int dump_netlock_take(struct dump_tree *t) __must_check;
+void dump_netlock_drop(struct dump_tree *t);
 /* dump-netlink.c: what the netlink socket sk of df is (sets why, or the
  * kind and fields) */
 int dump_netlink_probe(struct dump_file *df, int sk) __must_check;

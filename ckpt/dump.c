@@ -188,7 +188,8 @@ static int dump_frozen(struct dump_tree *t)
 			return -1;
 	dump_tree_waits(t);
 	if (dump_tree_check_shared(t) ||
-	    dump_tree_files(t) || dump_tree_check_fds(t) ||
+	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
+	    dump_tree_check_fds(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
@@ -433,6 +434,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 		pr_warn("thawing %d failed; the image is kept", o->pid);
 	if (!tree_alive(&t))
 		goto err;
+	/* the tree runs on with its connections (dump-netlock.c) */
+	if (!o->kill)
+		dump_netlock_drop(&t);
 	fault_point("commit");
 	if (img_writer_commit(w)) {
 		w = NULL;
@@ -458,6 +462,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	goto out;
 err:
 	unwind(&t);
+	dump_netlock_drop(&t);
 	if (w)
 		img_writer_abort(w);
 out:

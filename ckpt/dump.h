@@ -24,6 +24,9 @@ struct dump_opts {
 	int kill;		/* kill the target after a committed dump */
 	int tree;		/* the descendants too */
 	int ext_null;		/* fds we cannot carry become /dev/null */
+	/* TCP connections whose peer is outside the tree are kept, behind
+	 * a network lock (--tcp-established) */
+	int tcp_established;
 	/* bytes of data a file no path reaches may hold (--ghost-limit) */
 	uint64_t ghost_limit;
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */

@@ -4,17 +4,19 @@
  *
  * Until the restorer seizes a new process, that process dies with its
  * parent (PR_SET_PDEATHSIG); once seized, with the restorer
- * (PTRACE_O_EXITKILL). Two things outlive a killed restore all the same:
- * the System V segments it made (the kernel keeps them), and, while the
+ * (PTRACE_O_EXITKILL). Three things outlive a killed restore all the
+ * same: the System V segments it made (the kernel keeps them), the
+ * network lock of the image's TCP connections (netlock.c), and, while the
  * processes are let go one after the other at the very end, those already
  * let go. So before it makes anything, restore forks a guardian that holds
  * the read end of a pipe whose only write end restore keeps. restore tells
  * it the PIDs of the tree just before letting the first one go, and "done"
  * once the last one runs (or once a failed restore has cleaned up after
  * itself). End of file without "done" means restore died: the guardian
- * kills every PID it was told, and removes every System V segment that
+ * kills every PID it was told, removes every System V segment that
  * restore created (its creator PID is restore's and it was made after
- * restore started), then exits.
+ * restore started) and the network lock the image names (netlock.c),
+ * then exits.
  */
 #include <sys/prctl.h>
 #include <sys/shm.h>
@@ -61,7 +63,8 @@ static void remove_segments(pid_t restorer, time_t since)
 }
 
 static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
-					       time_t since)
+					       time_t since,
+					       const struct image *img)
 {
 	pid_t *pids = NULL, pid, *n;
 	size_t nr = 0;
@@ -90,6 +93,8 @@ static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
 	while (nr--)
 		kill(pids[nr], SIGKILL);
 	remove_segments(restorer, since);
+	if (restore_netlock_drop(img))
+		pr_err("guardian: the TCP connections of the image stay cut off");
 	_exit(0);
 }
 
@@ -130,7 +135,7 @@ static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd)
 			close(wfd);
 			if (run->img_fd >= 0)
 				close(run->img_fd);
-			guardian(rfd, restorer, since);
+			guardian(rfd, restorer, since, run->img);
 		}
 		_exit(write(st[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
 	}

@@ -242,6 +242,10 @@ static int build(struct restore_run *run)
  * restore_shm_finish() has run). */
 static void run_free(struct restore_run *run)
 {
+	/* a failed restore lets the connections go (a no-op once inet.c
+	 * has removed the lock) */
+	if (run->img && restore_netlock_drop(run->img))
+		pr_err("the TCP connections of the image stay cut off");
 	restore_shm_abort(run);
 	restore_ghosts_close(run);
 	restore_guard_done(run);

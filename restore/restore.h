@@ -173,6 +173,10 @@ void restore_ghosts_close(struct restore_run *run);
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* inet.c: likewise for every TCP and UDP socket */
 int restore_inet_open(const struct image *img, int *fds) __must_check;
+/* netlock.c: remove the network lock the image names, if it names one,
+ * from restore's network namespace (a no-op when it is not there); 0, or
+ * -1 having said why */
+int restore_netlock_drop(const struct image *img);
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;
 /* tty.c: sets fds[i] for every pty master and slave img->files[i], the
