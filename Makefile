@@ -23,7 +23,7 @@ ARCH     ?= $(shell uname -m)
 # man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux gdb redis-server libnftables-dev iproute2 curl \
+	    util-linux gdb redis-server libnftables-dev nftables iproute2 curl \
 	    libc6-dev
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 

@@ -859,6 +859,27 @@ int img_tcp_fin_rcvd(const struct img_file *f);
 int img_tcp_connection(const struct img_file *f);
 /* Is name a lock's name: IMG_NETLOCK_PREFIX, then [a-z0-9_]? */
 int img_netlock_name_ok(const char *name);
+
+/*
+ * netlock.c: the network lock (img_inet.lock), an nftables table made
+ * and removed in the caller's network namespace. begin, add each
+ * connection, run (which frees the command); remove leaves no table of
+ * that name, whether there was one or not. run and remove return 0, or
+ * -1 with the reason in err.
+ */
+struct img_netlock {
+	const char *name;
+	char *cmd;
+	size_t len, cap;
+	int failed;
+};
+
+void img_netlock_begin(struct img_netlock *l, const char *name);
+void img_netlock_add(struct img_netlock *l, const struct img_file *f);
+int img_netlock_run(struct img_netlock *l, char *err, size_t len)
+	__must_check;
+int img_netlock_remove(const char *name, char *err, size_t len)
+	__must_check;
 /* For each file of img, peer[i]: the index of the other end of the TCP
  * connection img->files[i], or UINT32_MAX; 0 or -1 (out of memory). */
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;

@@ -33,7 +33,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--detach] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -47,6 +47,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 {
 	static const struct option own[] = {
 		{ "detach", no_argument, NULL, 'd' },
+		{ "lock-network", no_argument, NULL, 'L' },
 		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -60,6 +61,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 				  NULL)) != -1) {
 		if (opt == 'd')
 			*detach = 1;
+		else if (opt == 'L')
+			c->lock_only = 1;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -97,7 +100,10 @@ static int prepare(struct restore_run *run)
 		return EXIT_USAGE;
 	if (restore_check_pids(run))
 		return EXIT_PIDTAKEN;
-	return restore_check_caps(run) ? EXIT_FAILED : 0;
+	if (restore_check_caps(run))
+		return EXIT_FAILED;
+	/* before anything is made (netlock.c) */
+	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
 }
 
 /* One entry per process of the image, each pointing at the run. */
@@ -244,7 +250,7 @@ static void run_free(struct restore_run *run)
 {
 	/* a failed restore lets the connections go (a no-op once inet.c
 	 * has removed the lock) */
-	if (run->img && restore_netlock_drop(run->img))
+	if (run->img && !run->lock_only && restore_netlock_drop(run->img))
 		pr_err("the TCP connections of the image stay cut off");
 	restore_shm_abort(run);
 	restore_ghosts_close(run);
@@ -264,7 +270,7 @@ static int run_restore(struct restore_run *run, int detach)
 	int ret = prepare(run);
 	pid_t root;
 
-	if (ret)
+	if (ret || run->lock_only)
 		return ret;
 	if (build(run))
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;

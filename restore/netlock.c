@@ -1,19 +1,20 @@
 /*
  * The network lock that ckpt attach --tcp-established took for the TCP
- * connections whose peer is outside the image (ckpt/dump-netlock.c): an
+ * connections whose peer is outside the image (image/netlock.c): an
  * nftables table named in their FILE records, which drops their packets.
- * Restore removes it from its own network namespace once the connections
- * are out of repair mode (inet.c), and on every failure (main.c), and so
- * does the guardian if restore is killed (guard.c): a lock left behind
- * would cut the 4-tuples off for good.
  *
- * The table is added, then deleted, in one transaction: the same command
- * removes a table that is there and leaves none where there was none (a
- * restore in another namespace than the dump's, a lock already removed).
+ * Restore takes it again in its own network namespace once the image is
+ * checked, before anything is made: where it was dumped the table is
+ * there already (its rules come twice, which changes nothing); in
+ * another namespace (a migration) the peer's retransmissions must not
+ * meet a reset before the connection exists. `restore --lock-network'
+ * does only that, for a migration to take the lock before the address
+ * comes up. Restore removes it once the connections are out of repair
+ * mode (inet.c) and on every failure (main.c), and so does the guardian
+ * if restore is killed (guard.c): a lock left behind would cut the
+ * 4-tuples off for good.
  */
-#include <nftables/libnftables.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "restore/restore.h"
 
@@ -28,27 +29,34 @@ static const char *lock_of(const struct image *img)
 	return NULL;
 }
 
-int restore_netlock_drop(const struct image *img)
+int restore_netlock_take(const struct image *img)
 {
-	const char *name = lock_of(img), *e;
-	char cmd[2 * IMG_MAX_NETLOCK + 64];
-	struct nft_ctx *nft;
-	int ret = -1;
+	const char *name = lock_of(img);
+	struct img_netlock l;
+	char err[256];
+	uint32_t i;
 
 	if (!name)
 		return 0;
-	snprintf(cmd, sizeof(cmd), "add table inet %s\ndelete table inet %s\n",
-		 name, name);
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (nft && !nft_ctx_buffer_output(nft) && !nft_ctx_buffer_error(nft))
-		ret = nft_run_cmd_from_buffer(nft, cmd) ? -1 : 0;
-	if (ret) {
-		e = nft ? nft_ctx_get_error_buffer(nft) : NULL;
-		pr_err("can't remove the network lock (nftables table inet %s): %.*s",
-		       name, e ? (int)strcspn(e, "\n") : 13,
-		       e ? e : "out of memory");
-	}
-	if (nft)
-		nft_ctx_free(nft);
-	return ret;
+	img_netlock_begin(&l, name);
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].inet.lock)
+			img_netlock_add(&l, &img->files[i]);
+	if (!img_netlock_run(&l, err, sizeof(err)))
+		return 0;
+	pr_err("can't lock the network for the TCP connections of the image (nftables table inet %s): %s",
+	       name, err);
+	return -1;
+}
+
+int restore_netlock_drop(const struct image *img)
+{
+	const char *name = lock_of(img);
+	char err[256];
+
+	if (!name || !img_netlock_remove(name, err, sizeof(err)))
+		return 0;
+	pr_err("can't remove the network lock (nftables table inet %s): %s",
+	       name, err);
+	return -1;
 }

@@ -84,6 +84,7 @@ struct restore_run {
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
 	pid_t guard;		/* the guardian (guard.c), or 0 */
 	int guard_fd;		/* our end of its pipe, or -1 */
+	int lock_only;		/* --lock-network: take the lock, keep it */
 };
 
 /* One process of the image being rebuilt. */
@@ -173,9 +174,10 @@ void restore_ghosts_close(struct restore_run *run);
 int restore_sockets_open(const struct image *img, int *fds) __must_check;
 /* inet.c: likewise for every TCP and UDP socket */
 int restore_inet_open(const struct image *img, int *fds) __must_check;
-/* netlock.c: remove the network lock the image names, if it names one,
- * from restore's network namespace (a no-op when it is not there); 0, or
- * -1 having said why */
+/* netlock.c: take, or remove, the network lock the image names, if it
+ * names one, in restore's network namespace (removing one that is not
+ * there is a no-op); 0, or -1 having said why */
+int restore_netlock_take(const struct image *img) __must_check;
 int restore_netlock_drop(const struct image *img);
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;

@@ -243,7 +243,9 @@ int main(int argc, char **argv)
 		die("fork");
 	if (!kid) {
 		close(l);
-		_exit(stream(argv[2], argv[3], strtoull(argv[4], NULL, 0)));
+		st = stream(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+		fflush(stdout);
+		_exit(st);
 	}
 	sv = serve(l);
 	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st) || WEXITSTATUS(st))
