@@ -150,6 +150,10 @@ t_tcpext-server() {
 	stream_start
 	ext_dump "$NSA" "$SPID"
 	wait_job "$SJOB" 30 || fail "can't reap the dumped server"
+	inspect "$D/img"
+	grep -Eq "^file [0-9]+: tcp .* established .*, peer outside, lock ckpt_[0-9_]+, " \
+		"$D/inspect.out" || fail "inspect shows no connection with a" \
+					 "lock: $(grep tcp "$D/inspect.out")"
 	sleep 3
 	ext_restore "$NSA"
 	PID=$SPID wait_back
