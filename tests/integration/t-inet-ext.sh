@@ -223,13 +223,19 @@ t_tcpext-migrate() {
 }
 
 # python3 -m http.server serving 8 MiB to curl --limit-rate 1M, dumped
-# mid-transfer and restored: curl's file is the original.
+# mid-transfer (with 2 MiB or more still to send) and restored: curl's
+# file is the original.
 t_tcpext-http() {
 	local py end size
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 	[[ -x $py ]] || fail "python3 not found"
 	command -v curl >/dev/null || fail "curl not found"
 	netns_up
+	# socket buffers of 256 KiB at most, in these namespaces only: the
+	# file must not fit in them, or the server would be done before curl
+	ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_wmem="4096 16384 262144" &&
+	ip netns exec "$NSB" sysctl -qw net.ipv4.tcp_rmem="4096 65536 262144" ||
+		fail "can't set the namespaces' TCP buffer sizes"
 	mkdir "$D/www" && head -c $((8 << 20)) /dev/urandom >"$D/www/big" ||
 		fail "can't make the file to serve"
 	(spawn ip netns exec "$NSA" "$py" -m http.server --bind "$ADDR_A" \
@@ -260,6 +266,9 @@ t_tcpext-http() {
 	done
 	ext_dump "$NSA" "$SPID"
 	wait_job "$SJOB" 30 || fail "can't reap the dumped server"
+	size=$(stat -c %s "$D/got")
+	((size < (6 << 20))) || fail "curl had $size bytes at the dump:" \
+				      "the transfer was not in its middle"
 	sleep 2
 	ext_restore "$NSA"
 	PID=$SPID wait_back
