@@ -20,8 +20,9 @@ CKPT_ONLY+="tcpext-http tcpext-faults tcpext-refused "
 TCPEXT_SIZE=${CKPT_TCPEXT_SIZE:-$((32 << 20))}
 TCPEXT_PORT=5000
 
-# netns_up: NSA (ADDR_A on VA) and NSB (ADDR_B on VB) joined by a veth
-# pair, removed (with NSC, if a test made it) when the test ends.
+# netns_up: NSA (ADDR_A and ADDR6_A on VA) and NSB (ADDR_B, ADDR6_B on
+# VB) joined by a veth pair, removed (with NSC, if a test made it) when
+# the test ends.
 netns_up() {
 	local id=$BASHPID
 	need "$WLB/tcpstream"
@@ -30,11 +31,14 @@ netns_up() {
 	NSA=ckpt-ext-a$id NSB=ckpt-ext-b$id NSC=ckpt-ext-c$id
 	VA=cxa$id VB=cxb$id
 	ADDR_A=10.233.$((id % 250 + 1)).1 ADDR_B=10.233.$((id % 250 + 1)).2
+	ADDR6_A=fd00:233:$((id % 250 + 1))::1 ADDR6_B=fd00:233:$((id % 250 + 1))::2
 	trap 'cleanup; netns_down' EXIT
 	ip netns add "$NSA" && ip netns add "$NSB" &&
 	ip link add "$VA" type veth peer name "$VB" &&
 	ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" &&
-	ns_addr "$NSA" "$VA" "$ADDR_A" && ns_addr "$NSB" "$VB" "$ADDR_B" ||
+	ns_addr "$NSA" "$VA" "$ADDR_A" && ns_addr "$NSB" "$VB" "$ADDR_B" &&
+	ip -n "$NSA" addr add "$ADDR6_A/64" dev "$VA" nodad &&
+	ip -n "$NSB" addr add "$ADDR6_B/64" dev "$VB" nodad ||
 		fail "can't make the test's network namespaces"
 }
 
@@ -84,17 +88,19 @@ wait_file() {
 }
 
 # stream_start [SIZE]: the server in NSA (SJOB, SPID), the client in NSB
-# (CJOB, CPID), up to half the stream
+# (CJOB, CPID), up to half the stream; over IPv6 when STREAM_ADDR is
+# ADDR6_A
 stream_start() {
+	local addr=${STREAM_ADDR:-$ADDR_A}
 	rm -f "$D"/{server.pid,client.pid,half,finish}
-	(spawn ip netns exec "$NSA" "$WLB/tcpstream" server "$ADDR_A" \
+	(spawn ip netns exec "$NSA" "$WLB/tcpstream" server "$addr" \
 		"$TCPEXT_PORT") </dev/null >>"$D/out.log" 2>&1 &
 	SJOB=$!
 	track_job "$SJOB"
 	wait_file server.pid "$SJOB"
 	SPID=$(<"$D/server.pid")
 	track_pid "$SPID"
-	(spawn ip netns exec "$NSB" "$WLB/tcpstream" client "$ADDR_A" \
+	(spawn ip netns exec "$NSB" "$WLB/tcpstream" client "$addr" \
 		"$TCPEXT_PORT" "${1:-$TCPEXT_SIZE}") </dev/null \
 		>>"$D/out.log" 2>&1 &
 	CJOB=$!
@@ -161,12 +167,14 @@ t_tcpext-server() {
 	stream_end "$CJOB" "$RJOB"
 }
 
-# The same with the client dumped: its send queue comes back.
+# The same with the client dumped, over IPv6: its send queue comes back.
 t_tcpext-client() {
 	netns_up
-	stream_start
+	STREAM_ADDR=$ADDR6_A stream_start
 	ext_dump "$NSB" "$CPID"
 	wait_job "$CJOB" 30 || fail "can't reap the dumped client"
+	ip netns exec "$NSB" nft list ruleset | grep -q "ip6 saddr $ADDR6_A " ||
+		fail "the lock has no IPv6 rule: $(ip netns exec "$NSB" nft list ruleset)"
 	sleep 3
 	ext_restore "$NSB"
 	PID=$CPID wait_back

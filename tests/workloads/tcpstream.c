@@ -6,7 +6,7 @@
  *   tcpstream client ADDR PORT SIZE
  *   tcpstream both ADDR PORT SIZE	(a server and a client, one tree)
  *
- * Files in the current directory: server.pid once the server listens,
+ * ADDR is IPv4 or IPv6. Files in the current directory: server.pid once the server listens,
  * client.pid once the client is connected, half once the client has
  * sent half of SIZE; the client sends its last MiB only once "finish"
  * exists, so that a test dumps either side in mid-stream.
@@ -65,16 +65,28 @@ static void mark(const char *name, long v)
 		die(name);
 }
 
-static struct sockaddr_in addr_of(const char *a, const char *port)
+/* ADDR (IPv4 or IPv6) and PORT as a sockaddr; its length in *len */
+static struct sockaddr_storage addr_of(const char *a, const char *port,
+				       socklen_t *len)
 {
-	struct sockaddr_in s = { .sin_family = AF_INET };
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (void *)&ss;
+	struct sockaddr_in6 *s6 = (void *)&ss;
 
-	s.sin_port = htons(atoi(port));
-	if (inet_pton(AF_INET, a, &s.sin_addr) != 1) {
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(atoi(port));
+		*len = sizeof(*s4);
+		return ss;
+	}
+	if (inet_pton(AF_INET6, a, &s6->sin6_addr) != 1) {
 		fprintf(stderr, "FAIL: bad address %s\n", a);
 		exit(2);
 	}
-	return s;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(atoi(port));
+	*len = sizeof(*s6);
+	return ss;
 }
 
 static int full_read(int fd, void *buf, size_t n)
@@ -111,12 +123,13 @@ static int full_write(int fd, const void *buf, size_t n)
 
 static int listen_on(const char *a, const char *port)
 {
-	struct sockaddr_in s = addr_of(a, port);
-	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	socklen_t len;
+	struct sockaddr_storage s = addr_of(a, port, &len);
+	int l = socket(s.ss_family, SOCK_STREAM, 0), one = 1;
 
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one,
 				sizeof(one)) ||
-	    bind(l, (struct sockaddr *)&s, sizeof(s)) || listen(l, 4))
+	    bind(l, (struct sockaddr *)&s, len) || listen(l, 4))
 		die("listen");
 	return l;
 }
@@ -180,15 +193,16 @@ static void wait_file(const char *name)
 
 static int stream(const char *a, const char *port, uint64_t size)
 {
-	struct sockaddr_in s = addr_of(a, port);
+	socklen_t len;
+	struct sockaddr_storage s = addr_of(a, port, &len);
 	static uint8_t buf[PIECE];
 	uint64_t pos = 0, h = 0xcbf29ce484222325ull, n, i;
 	uint64_t rate = size / 4 > PIECE ? size / 4 : PIECE;
 	char want[64], got[64] = "";
-	int c = socket(AF_INET, SOCK_STREAM, 0), halved = 0;
+	int c = socket(s.ss_family, SOCK_STREAM, 0), halved = 0;
 	double t0;
 
-	if (c < 0 || connect(c, (struct sockaddr *)&s, sizeof(s)))
+	if (c < 0 || connect(c, (struct sockaddr *)&s, len))
 		die("connect");
 	mark("client.pid", getpid());
 	if (full_write(c, &size, sizeof(size)))
