@@ -180,3 +180,13 @@ void dump_netlock_drop(struct dump_tree *t)
 	close(t->netlock_ns);
 	t->netlock_ns = 0;
 }
+
+void dump_netlock_keep(struct dump_tree *t)
+{
+	free(t->netlock);
+	t->netlock = NULL;
+	t->netlock_taken = 0;
+	if (t->netlock_ns > 0)
+		close(t->netlock_ns);
+	t->netlock_ns = 0;
+}

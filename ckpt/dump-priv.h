@@ -246,9 +246,11 @@ int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
 /* dump-netlock.c: the network lock of the connections whose peer is
  * outside (--tcp-established): take (when there are any) names it in
- * their records; drop removes it (a no-op when none was taken) */
+ * their records; drop removes it (a no-op when none was taken); keep
+ * leaves it to restore, once the tree is killed */
 int dump_netlock_take(struct dump_tree *t) __must_check;
 void dump_netlock_drop(struct dump_tree *t);
+void dump_netlock_keep(struct dump_tree *t);
 /* dump-netlink.c: what the netlink socket sk of df is (sets why, or the
  * kind and fields) */
 int dump_netlink_probe(struct dump_file *df, int sk) __must_check;

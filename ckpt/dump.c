@@ -458,6 +458,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 			       o->pid);
 		goto err;
 	}
+	/* restore removes it (dump-netlock.c) */
+	dump_netlock_keep(&t);
 	res = DUMP_OK;
 	goto out;
 err:

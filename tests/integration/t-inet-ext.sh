@@ -157,8 +157,8 @@ t_tcpext-server() {
 	ext_dump "$NSA" "$SPID"
 	wait_job "$SJOB" 30 || fail "can't reap the dumped server"
 	inspect "$D/img"
-	grep -Eq "^file [0-9]+: tcp .* established .*, peer outside, lock ckpt_[0-9_]+, " \
-		"$D/inspect.out" || fail "inspect shows no connection with a" \
+	grep -Eq "^file [0-9]+: tcp .* established .*, peer outside, lock \
+ckpt_[0-9_]+, " "$D/inspect.out" || fail "inspect shows no connection with a" \
 					 "lock: $(grep tcp "$D/inspect.out")"
 	sleep 3
 	ext_restore "$NSA"

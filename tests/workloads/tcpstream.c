@@ -6,10 +6,11 @@
  *   tcpstream client ADDR PORT SIZE
  *   tcpstream both ADDR PORT SIZE	(a server and a client, one tree)
  *
- * ADDR is IPv4 or IPv6. Files in the current directory: server.pid once the server listens,
- * client.pid once the client is connected, half once the client has
- * sent half of SIZE; the client sends its last MiB only once "finish"
- * exists, so that a test dumps either side in mid-stream.
+ * ADDR is IPv4 or IPv6. Files in the current directory: server.pid
+ * once the server listens, client.pid once the client is connected, half
+ * once the client has sent half of SIZE; the client sends its last MiB
+ * only once "finish" exists, so that a test dumps either side in
+ * mid-stream.
  *
  * The client sends SIZE (8 bytes) then the bytes of a pattern that
  * depends on their position, about SIZE / 4 bytes a second. The server
