@@ -8,16 +8,16 @@
 # table, looked at with nft) gone after every way a dump or restore can
 # end; and the refusal without the option.  Sourced by run.sh.
 #
-# CKPT_TCPEXT_SIZE sets the bytes streamed (default 32 MiB, which keeps
-# each test under a minute; CKPT_TCPEXT_SIZE=268435456 for 256 MiB): the
-# client paces itself to about a quarter of them a second.
+# CKPT_TCPEXT_SIZE sets the bytes streamed (default 256 MiB; each test
+# takes 10-20 s here): the client paces itself to about a quarter of them
+# a second. The fault and refusal tests stream 8 MiB.
 
 ALL_TESTS+=(tcpext-server tcpext-client tcpext-both tcpext-migrate
 	    tcpext-http tcpext-faults tcpext-refused)
 CKPT_ONLY+="tcpext-server tcpext-client tcpext-both tcpext-migrate "
 CKPT_ONLY+="tcpext-http tcpext-faults tcpext-refused "
 
-TCPEXT_SIZE=${CKPT_TCPEXT_SIZE:-$((32 << 20))}
+TCPEXT_SIZE=${CKPT_TCPEXT_SIZE:-$((256 << 20))}
 TCPEXT_PORT=5000
 
 # netns_up: NSA (ADDR_A and ADDR6_A on VA) and NSB (ADDR_B, ADDR6_B on
