@@ -383,9 +383,10 @@ static void mark_outside(struct dump_tree *t)
 
 		if (!kept_conn(df) || has_other_end(t, df, 0))
 			continue;
-		df->peer_outside = 1;
-		if (!img_tcp_fin_rcvd(&df->f))
+		if (!img_tcp_fin_rcvd(&df->f)) {
+			df->peer_outside = 1;
 			continue;
+		}
 		describe(&df->f, what, sizeof(what));
 		dump_set_why(df, "socket:[%llu] is %s, whose peer outside the tree has closed its end, which is not supported",
 			     (unsigned long long)df->f.ino, what);
