@@ -31,9 +31,9 @@ ARCH     ?= $(shell uname -m)
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
-	    fakeroot lintian valgrind \
+	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
 	    libc6-dev zstd
-PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
+PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
 Q :=
@@ -295,7 +295,7 @@ FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-proctext.c
 FUZZ_DEPS_stream := $(FUZZ_PIPE)
 FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c
 FUZZ_DEPS_client := $(FUZZ_PIPE)
-FUZZ_LIBS := $(shell pkg-config --libs libzstd libsodium 2>/dev/null) \
+FUZZ_LIBS := $(shell pkg-config --libs libzstd libsodium libnftables 2>/dev/null) \
 	     -ldl -pthread
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 
@@ -309,7 +309,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(FUZZ_SRC) \
 # the seed makers are ordinary programs, built as the project is
 $(B)/fuzz/mkseed: tests/fuzz/mkseed.c $(FUZZ_SRC)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -o $@ $^
+	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -o $@ $^ \
+	  $(shell pkg-config --libs libnftables 2>/dev/null)
 $(B)/fuzz/mkseed-proc: tests/fuzz/mkseed-proc.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -D_GNU_SOURCE -o $@ $^

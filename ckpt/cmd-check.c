@@ -15,7 +15,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
+#include "image/image.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -223,6 +226,56 @@ static int probe_tcp_repair(void)
 	return ret;
 }
 
+/* What the kernel says of inet sockets (sock_diag's inet_diag: the
+ * TCP listeners here), as ss(8) reads them. */
+static int probe_inet_diag(void)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = { .nlmsg_len = sizeof(req),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.r = { .sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = 1u << TCP_LISTEN },
+	};
+	long buf[2048];
+	const struct nlmsghdr *h = (const void *)buf;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG), ret = -1;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = send(fd, &req, sizeof(req), 0) == sizeof(req) ?
+	    recv(fd, buf, sizeof(buf), 0) : -1;
+	if (n >= (ssize_t)sizeof(*h) && h->nlmsg_type != NLMSG_ERROR)
+		ret = 0;
+	else if (n >= (ssize_t)(sizeof(*h) + sizeof(int)))
+		errno = -((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+	close(fd);
+	return ret;
+}
+
+/* The network lock of --tcp-established: a table of its own made and
+ * removed again (CAP_NET_ADMIN, nf_tables). */
+static int probe_nftables(void)
+{
+	char name[64], err[256];
+	struct img_netlock l;
+
+	snprintf(name, sizeof(name), IMG_NETLOCK_PREFIX "check_%d", getpid());
+	img_netlock_begin(&l, name);
+	if (img_netlock_run(&l, err, sizeof(err)) ||
+	    img_netlock_remove(name, err, sizeof(err))) {
+		errno = EPERM;
+		pr_debug("nftables: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Datagrams put back from their senders' addresses (CAP_NET_RAW). */
 static int probe_raw_socket(void)
 {
@@ -248,6 +301,8 @@ static const struct feature features[] = {
 	{ "sock-diag", 0, probe_sock_diag },
 	{ "timerfd-set-ticks", 0, probe_timerfd_ticks },
 	{ "tcp-repair", 0, probe_tcp_repair },
+	{ "sock-diag-inet", 0, probe_inet_diag },
+	{ "nftables", 0, probe_nftables },
 	{ "raw-socket", 0, probe_raw_socket },
 };
 

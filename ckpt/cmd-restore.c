@@ -1,8 +1,8 @@
 /*
- * ckpt restore [--detach] [--fd N=PATH[:FLAGS]]... IMAGE | DIR: run the
- * standalone restorer that sits beside ckpt, so that restore/ stays a
- * small program of its own. DIR is a ckpt run directory, standing for its
- * newest image.
+ * ckpt restore [--detach] [--lock-network] [--fd N=PATH[:FLAGS]]...
+ * IMAGE | DIR: run the standalone restorer that sits beside ckpt, so that
+ * restore/ stays a small program of its own. DIR is a ckpt run directory,
+ * standing for its newest image.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -74,6 +74,6 @@ static int exec_restore(int argc, char **argv)
 
 const struct cmd_entry cmd_restore_entry = {
 	.name = "restore",
-	.usage = "[--detach] [--fd N=PATH[:FLAGS]]... IMAGE | DIR",
+	.usage = "[--detach] [--lock-network] [--fd N=PATH[:FLAGS]]... IMAGE | DIR",
 	.exec = exec_restore,
 };

@@ -252,7 +252,14 @@ out:
  * of the tree: none of them sends while the others are read. */
 static int read_tcp(struct dump_file *df, int sk)
 {
-	return read_conn(&df->f, sk);
+	if (read_conn(&df->f, sk))
+		return -1;
+	/* its peer's FIN came before the lock (dump-inet.c) */
+	if (df->peer_outside && img_tcp_fin_rcvd(&df->f)) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- UDP ---------------------------------------------------------------- */
@@ -348,13 +355,18 @@ static int read_one(struct dump_file *df)
  * Every TCP connection of the tree goes into repair mode before the first
  * is read and leaves it after the last: a connection read while its peer
  * still sends (a window update, a retransmission) would be recorded at
- * another moment than its peer, and the two would not agree.
+ * another moment than its peer, and the two would not agree. A peer
+ * outside the tree is held off by the network lock, taken first and kept
+ * until the dump ends (dump.c).
  */
 int dump_inet_read(struct dump_tree *t)
 {
 	uint32_t i;
 	int ret = 0, guard, out;
 
+	if (dump_netlock_take(t))
+		return -1;
+	fault_point("netlock");
 	if (dump_guard_start(t, &guard))	/* dump-guard.c */
 		return -1;
 	if (dump_inet_silence(t, 1))

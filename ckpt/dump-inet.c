@@ -6,8 +6,11 @@
  * A TCP connection is kept when both its ends are in the tree: restore
  * rebuilds the pair with TCP_REPAIR, each end with the sequence numbers,
  * queues, window and negotiated options it had (dump-inet-queues.c reads
- * them, and the datagrams queued in UDP sockets).
- * A connection whose other end is elsewhere, one being set up or already
+ * them, and the datagrams queued in UDP sockets). So is one whose other
+ * end is not in the tree, with --tcp-established: alone, its peer held
+ * off by the network lock (dump-netlock.c) from before it enters repair
+ * mode. Without the option such a connection is refused by name.
+ * A connection whose other end is not kept, one being set up or already
  * closed, a listener with connections not yet accepted, and a socket with
  * an error pending, a peek offset or a filter are refused, naming them:
  * restore could not give them back as they were. A refused socket keeps
@@ -34,7 +37,7 @@
 
 #include "ckpt/dump-priv.h"
 
-#define ONLY_WITHIN	"only TCP connections within the tree are supported"
+#define ONLY_WITHIN	"only TCP connections within the tree are kept without --tcp-established"
 
 /* "127.0.0.1:80", "[::1]:80" */
 static void addr_str(uint32_t family, const uint8_t *addr, uint32_t port,
@@ -350,34 +353,65 @@ static int kept_conn(const struct dump_file *df)
 	return img_tcp_connection(&df->f) && !df->why && !df->outside;
 }
 
+/* Is the other end of df in the table (kept, or any)? */
 static int has_other_end(const struct dump_tree *t,
-			 const struct dump_file *df)
+			 const struct dump_file *df, int kept)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->nr_files; i++)
-		if (&t->files[i] != df && kept_conn(&t->files[i]) &&
+		if (&t->files[i] != df && (kept ? kept_conn(&t->files[i]) :
+			img_tcp_connection(&t->files[i].f)) &&
 		    ends_of(&df->f, &t->files[i].f))
 			return 1;
 	return 0;
 }
 
-/* A connection whose other end is not kept can't be kept either; that
- * may drop the end of another in turn (when it was refused for another
- * reason, with --ext-null). Quadratic, as the connections of a tree are
- * few. */
+/* With --tcp-established, a connection whose other end is nowhere in
+ * the tree is kept on its own, behind the network lock (dump-netlock.c),
+ * unless its peer's FIN came: restore could not make the kernel take it
+ * again. */
+static void mark_outside(struct dump_tree *t)
+{
+	char what[160];
+	uint32_t i;
+
+	if (!t->procs[0].o->tcp_established)
+		return;
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (!kept_conn(df) || has_other_end(t, df, 0))
+			continue;
+		if (!img_tcp_fin_rcvd(&df->f)) {
+			df->peer_outside = 1;
+			continue;
+		}
+		describe(&df->f, what, sizeof(what));
+		dump_set_why(df, "socket:[%llu] is %s, whose peer outside the tree has closed its end, which is not supported",
+			     (unsigned long long)df->f.ino, what);
+	}
+}
+
+/* A connection whose other end is not kept can't be kept either (one
+ * whose other end is not in the tree at all is, with --tcp-established);
+ * that may drop the end of another in turn (when it was refused for
+ * another reason, with --ext-null). Quadratic, as the connections of a
+ * tree are few. */
 void dump_inet_settle(struct dump_tree *t)
 {
 	char what[160];
 	uint32_t i;
 	int changed = 1;
 
+	mark_outside(t);
 	while (changed) {
 		changed = 0;
 		for (i = 0; i < t->nr_files; i++) {
 			struct dump_file *df = &t->files[i];
 
-			if (!kept_conn(df) || has_other_end(t, df))
+			if (!kept_conn(df) || df->peer_outside ||
+			    has_other_end(t, df, 1))
 				continue;
 			describe(&df->f, what, sizeof(what));
 			dump_set_why(df, "socket:[%llu] is %s, whose other end is not in the tree; "

@@ -188,6 +188,7 @@ struct dump_file {
 	int outside_fd;
 	char *why;		/* why it can't be kept (dump-sockets.c) */
 	int drop;
+	int peer_outside;	/* a TCP connection kept without its peer */
 };
 
 /* The processes of one dump: the root first, then its descendants. */
@@ -198,6 +199,10 @@ struct dump_tree {
 	uint32_t nr_files;
 	struct dump_shm_table shms;
 	struct dump_ghost_table ghosts;
+	/* dump-netlock.c: the lock's table, or NULL; its namespace (an fd,
+	 * 0 when none is open) and whether the table was made */
+	char *netlock;
+	int netlock_ns, netlock_taken;
 };
 
 /* dump-tree.c */
@@ -317,6 +322,13 @@ int dump_inet_silence(struct dump_tree *t, int on) __must_check;
  * every one is out again, or 0 to have the guardian do it now. */
 int dump_guard_start(const struct dump_tree *t, int *guard) __must_check;
 void dump_guard_end(int guard, int done);
+/* dump-netlock.c: the network lock of the connections whose peer is
+ * outside (--tcp-established): take (when there are any) names it in
+ * their records; drop removes it (a no-op when none was taken); keep
+ * leaves it to restore, once the tree is killed */
+int dump_netlock_take(struct dump_tree *t) __must_check;
+void dump_netlock_drop(struct dump_tree *t);
+void dump_netlock_keep(struct dump_tree *t);
 /* dump-netlink.c: what the netlink socket sk of df is (sets why, or the
  * kind and fields) */
 int dump_netlink_probe(struct dump_file *df, int sk) __must_check;

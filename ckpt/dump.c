@@ -191,8 +191,8 @@ static int dump_frozen(struct dump_tree *t)
 			return -1;
 	dump_tree_waits(t);
 	if (dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
-	    dump_tree_files(t) || dump_tree_check_fds(t) ||
-	    dump_tree_check_fowns(t) ||
+	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
+	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
@@ -494,6 +494,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 	thawed = seconds_now();	/* with --kill: until they are killed */
 	if (!tree_alive(&t))
 		goto err;
+	/* the tree runs on with its connections (dump-netlock.c) */
+	if (!o->kill)
+		dump_netlock_drop(&t);
 	progress_phase("committing");
 	fault_point("commit");
 	if (img_writer_commit(w)) {
@@ -516,6 +519,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 			       o->pid);
 		goto err;
 	}
+	/* restore removes it (dump-netlock.c) */
+	dump_netlock_keep(&t);
 	if (o->stats)
 		fill_stats(&t, o->stats, bytes, start, frozen,
 			   o->kill ? seconds_now() : thawed);
@@ -523,6 +528,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	goto out;
 err:
 	unwind(&t);
+	dump_netlock_drop(&t);
 	if (w)
 		img_writer_abort(w);
 out:

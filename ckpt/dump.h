@@ -35,6 +35,9 @@ struct dump_opts {
 	int ext_null;		/* fds we cannot carry become /dev/null */
 	int ext_unix;		/* unix sockets connected out of the tree
 				 * are connected to their peer's name again */
+	/* TCP connections whose peer is outside the tree are kept, behind
+	 * a network lock (--tcp-established) */
+	int tcp_established;
 	/* bytes of data a file no path reaches may hold (--ghost-limit) */
 	uint64_t ghost_limit;
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */

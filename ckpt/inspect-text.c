@@ -96,7 +96,8 @@ static void print_unix(const struct img_file *f)
 
 /*
  * file 3: tcp ino 99 ipv4 established 127.0.0.1:80 peer 127.0.0.1:4000
- * flags 02, sendq 5 unsent 0 recvq 3 bytes, opts SO_REUSEADDR=1
+ * flags 02, sendq 5 unsent 0 recvq 3 bytes, opts SO_REUSEADDR=1 (with
+ * ", peer outside, lock ckpt_..." before opts for --tcp-established)
  */
 static void print_inet(const struct img_file *f)
 {
@@ -118,6 +119,8 @@ static void print_inet(const struct img_file *f)
 		printf(", sendq %u unsent %u recvq %u bytes",
 		       in->tcp.sendq_len, in->tcp.unsent_len,
 		       in->tcp.recvq_len);
+	if (in->lock)
+		printf(", peer outside, lock %s", in->lock);
 	if (f->kind == IMG_FILE_UDP)
 		printf(", %" PRIu64 " bytes queued in %u chunks",
 		       inspect_queued_bytes(f), f->nr_chunks);

@@ -58,6 +58,7 @@ struct ckpt_attach_opts {
 	const char *encrypt_key;	/* a key file (ckpt keygen), or NULL */
 	const char *auth_key;	/* the key of ckpt serve for tcp://, or NULL */
 	int ext_unix;		/* --ext-unix */
+	int tcp_established;	/* --tcp-established */
 };
 
 struct ckpt_attach_result {

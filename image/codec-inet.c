@@ -113,6 +113,20 @@ int img_tcp_fin_rcvd(const struct img_file *f)
 	return 0;
 }
 
+int img_netlock_name_ok(const char *name)
+{
+	size_t n = strlen(IMG_NETLOCK_PREFIX), len = strlen(name), i;
+
+	if (len <= n || len > IMG_MAX_NETLOCK ||
+	    strncmp(name, IMG_NETLOCK_PREFIX, n))
+		return 0;
+	for (i = n; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	return 1;
+}
+
 /* ---- encoder ------------------------------------------------------------ */
 
 /* u32 snd_seq rcv_seq sendq_len unsent_len recvq_len opts snd_wscale
@@ -134,7 +148,10 @@ static void enc_tcp(struct enc *e, const struct img_tcp *t)
 /*
  * TCP, UDP: u32 family state; 16 bytes addr; u32 port; 16 bytes
  * peer_addr; u32 peer_port backlog opt_mask; an i32 per bit of opt_mask;
- * optstr dev; then, for a TCP connection, its img_tcp
+ * optstr dev; then, for a TCP connection, its img_tcp and, only for one
+ * whose peer is outside the image, str lock: the last field of the
+ * record, whose presence the record's length says (so that images made
+ * before it still read)
  */
 void img_enc_inet(struct enc *e, const struct img_file *f)
 {
@@ -155,8 +172,11 @@ void img_enc_inet(struct enc *e, const struct img_file *f)
 		if (in->opt_mask & (1u << i))
 			enc_u32(e, in->opt[i]);
 	enc_str(e, in->dev, 1, "device name too long");
-	if (img_tcp_connection(f))
-		enc_tcp(e, &in->tcp);
+	if (!img_tcp_connection(f))
+		return;
+	enc_tcp(e, &in->tcp);
+	if (in->lock)
+		enc_str(e, in->lock, 0, "lock name too long");
 }
 
 /* ---- decoder ------------------------------------------------------------ */
@@ -318,6 +338,11 @@ void img_dec_inet(struct dec *d, struct img_file *f)
 		  "file %u: bad device name", f->id);
 	if (!d->failed && img_tcp_connection(f))
 		dec_tcp(d, f);
+	if (d->failed || !img_tcp_connection(f) || d->pos == d->len)
+		return;
+	dec_str(d, &in->lock, 0, "lock name");
+	dec_check(d, !in->lock || img_netlock_name_ok(in->lock),
+		  "file %u: bad network lock name", f->id);
 }
 
 /* ---- netlink ------------------------------------------------------------ */
@@ -386,4 +411,6 @@ void img_inet_free(struct img_file *f)
 {
 	free(f->inet.dev);
 	f->inet.dev = NULL;
+	free(f->inet.lock);
+	f->inet.lock = NULL;
 }

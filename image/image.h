@@ -642,7 +642,16 @@ struct img_inet {
 	int32_t opt[IMG_NR_SOCKOPTS];
 	char *dev;		/* SO_BINDTODEVICE, or NULL */
 	struct img_tcp tcp;	/* TCP, ESTABLISHED and after only */
+	/* A TCP connection whose peer is outside the image (ckpt attach
+	 * --tcp-established): lock is the nftables table (family inet)
+	 * that drops its packets until restore removes it; NULL for any
+	 * other socket. IMG_NETLOCK_PREFIX and IMG_MAX_NETLOCK bound it. */
+	char *lock;
 };
+
+#define IMG_NETLOCK_PREFIX	"ckpt_"
+#define IMG_MAX_NETLOCK		63	/* characters of a lock's name */
+
 
 /*
  * A netlink socket: bound again with its port id, groups and options. The
@@ -958,6 +967,29 @@ int img_tcp_fin_sent(const struct img_file *f);
 int img_tcp_fin_rcvd(const struct img_file *f);
 /* Is f a TCP connection (ESTABLISHED or closing)? */
 int img_tcp_connection(const struct img_file *f);
+/* Is name a lock's name: IMG_NETLOCK_PREFIX, then [a-z0-9_]? */
+int img_netlock_name_ok(const char *name);
+
+/*
+ * netlock.c: the network lock (img_inet.lock), an nftables table made
+ * and removed in the caller's network namespace. begin, add each
+ * connection, run (which frees the command); remove leaves no table of
+ * that name, whether there was one or not. run and remove return 0, or
+ * -1 with the reason in err.
+ */
+struct img_netlock {
+	const char *name;
+	char *cmd;
+	size_t len, cap;
+	int failed;
+};
+
+void img_netlock_begin(struct img_netlock *l, const char *name);
+void img_netlock_add(struct img_netlock *l, const struct img_file *f);
+int img_netlock_run(struct img_netlock *l, char *err, size_t len)
+	__must_check;
+int img_netlock_remove(const char *name, char *err, size_t len)
+	__must_check;
 /* For each file of img, peer[i]: the index of the other end of the TCP
  * connection img->files[i], or UINT32_MAX; 0 or -1 (out of memory). */
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;

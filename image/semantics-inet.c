@@ -6,7 +6,9 @@
  * whole datagram, and every TCP connection has its other end in the
  * image (the peer's addresses are its own, swapped), once, with sequence
  * numbers that agree: what one end has received lies within what the
- * other has sent, and a FIN received was sent after all the data.
+ * other has sent, and a FIN received was sent after all the data. A
+ * connection whose peer is outside (it names a network lock) has none in
+ * the image, and all such connections name the same lock.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -248,6 +250,32 @@ static int seqs_agree(struct rd *r, const struct img_file *a,
 	return 0;
 }
 
+/* A connection whose peer is outside (it names its network lock) has
+ * none in the image; every such connection of an image names one lock. */
+static int check_outside(struct rd *r, const uint32_t *peer, uint32_t i,
+			 const char **lock)
+{
+	const struct img_file *f = &r->img->files[i];
+
+	if (peer[i] != UINT32_MAX) {
+		rd_fail(r, "file %u: a TCP connection with its peer outside the image has one in it, file %u",
+			f->id, r->img->files[peer[i]].id);
+		return -1;
+	}
+	if (img_tcp_fin_rcvd(f)) {
+		rd_fail(r, "file %u: a TCP connection with its peer outside the image has the peer's FIN",
+			f->id);
+		return -1;
+	}
+	if (*lock && strcmp(*lock, f->inet.lock)) {
+		rd_fail(r, "file %u: a second network lock, %s", f->id,
+			f->inet.lock);
+		return -1;
+	}
+	*lock = f->inet.lock;
+	return 0;
+}
+
 static int check_pair(struct rd *r, const uint32_t *peer, uint32_t i)
 {
 	const struct img_file *f = &r->img->files[i], *p;
@@ -269,6 +297,7 @@ static int check_pair(struct rd *r, const uint32_t *peer, uint32_t i)
 static int check_pairs(struct rd *r)
 {
 	const struct image *img = r->img;
+	const char *lock = NULL;
 	uint32_t *peer, i;
 	int ret = 0;
 
@@ -278,9 +307,12 @@ static int check_pairs(struct rd *r)
 		rd_fail(r, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < img->nr_files && !ret; i++)
-		if (img_tcp_connection(&img->files[i]))
-			ret = check_pair(r, peer, i);
+	for (i = 0; i < img->nr_files && !ret; i++) {
+		if (!img_tcp_connection(&img->files[i]))
+			continue;
+		ret = img->files[i].inet.lock ?
+		      check_outside(r, peer, i, &lock) : check_pair(r, peer, i);
+	}
 	free(peer);
 	return ret;
 }

@@ -4,8 +4,9 @@
  *
  * Until the restorer seizes a new process, that process dies with its
  * parent (PR_SET_PDEATHSIG); once seized, with the restorer
- * (PTRACE_O_EXITKILL). Two things outlive a killed restore all the same:
- * the System V segments it made (the kernel keeps them), and, while the
+ * (PTRACE_O_EXITKILL). Three things outlive a killed restore all the
+ * same: the System V segments it made (the kernel keeps them), the
+ * network lock of the image's TCP connections (netlock.c), and, while the
  * processes are let go one after the other at the very end, those already
  * let go. So before it makes anything, restore forks a guardian that holds
  * the read end of a pipe whose only write end restore keeps. restore tells
@@ -14,10 +15,11 @@
  * itself). End of file without "done" means restore died: the guardian
  * kills every PID it was told, removes every System V segment that
  * restore created (its creator PID is restore's and it was made after
- * restore started), and the name of a ghost file (ghost.c) that restore
- * was making, then exits. restore tells a ghost's name before it makes
- * it, its inode once made, and that it is gone once unlinked: a ghost
- * lives under its name only for the moment between open and unlink.
+ * restore started), the name of a ghost file (ghost.c) that restore
+ * was making, and the network lock the image names (netlock.c), then
+ * exits. restore tells a ghost's name before it makes it, its inode once
+ * made, and that it is gone once unlinked: a ghost lives under its name
+ * only for the moment between open and unlink.
  */
 #include <sys/prctl.h>
 #include <sys/shm.h>
@@ -117,7 +119,8 @@ static int read_name(int fd, pid_t kind, struct guard_name *g)
 }
 
 static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
-					       time_t since)
+					       time_t since,
+					       const struct image *img)
 {
 	struct guard_name g = { 0 };
 	pid_t *pids = NULL, pid, *n;
@@ -158,6 +161,8 @@ static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
 		kill(pids[nr], SIGKILL);
 	remove_segments(restorer, since);
 	remove_name(&g, since);
+	if (restore_netlock_drop(img))
+		pr_err("guardian: the TCP connections of the image stay cut off");
 	_exit(0);
 }
 
@@ -198,7 +203,7 @@ static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd)
 			close(wfd);
 			if (run->img_fd >= 0)
 				close(run->img_fd);
-			guardian(rfd, restorer, since);
+			guardian(rfd, restorer, since, run->img);
 		}
 		_exit(write(st[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
 	}

@@ -19,6 +19,11 @@
  * the order they went: an end that had received its peer's FIN before
  * sending its own (LAST_ACK) waits for it. The kernel retransmits what
  * was in flight, and each end carries on from where it was.
+ *
+ * A connection whose peer is outside the image (ckpt attach
+ * --tcp-established) is made the same way, alone, its address bound
+ * with IP_FREEBIND; once it is out of repair mode the network lock that
+ * held its peer off is removed (netlock.c) and it says its window again.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -322,6 +327,22 @@ static int set_window(int fd, const struct img_tcp *t)
 	return setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w));
 }
 
+/* A connection whose peer is outside binds its address even where it
+ * is not there yet (a migration brings it after); then IP_FREEBIND is
+ * what the image says. */
+static int bind_outside(int fd, const struct img_file *f)
+{
+	const struct img_inet *in = &f->inet;
+	int v = in->opt_mask & (1u << IMG_IP_FREEBIND) ?
+		in->opt[IMG_IP_FREEBIND] : 0;
+
+	if (!in->lock)
+		return bind_to(fd, f);
+	if (set_int(fd, IPPROTO_IP, IP_FREEBIND, 1) || bind_to(fd, f))
+		return -1;
+	return set_int(fd, IPPROTO_IP, IP_FREEBIND, v);
+}
+
 static int make_conn(struct inet_ent *e)
 {
 	const struct img_file *f = e->f;
@@ -340,7 +361,7 @@ static int make_conn(struct inet_ent *e)
 	    set_seq(e->fd, TCP_SEND_QUEUE, t->snd_seq))
 		goto err;
 	what = "addresses";
-	if (bind_to(e->fd, f) || connect_to(e->fd, f))
+	if (bind_outside(e->fd, f) || connect_to(e->fd, f))
 		goto err;
 	what = "TCP options";
 	if (repair_options(e->fd, t))
@@ -377,6 +398,35 @@ static int resume(struct inet_ent *e)
 	if (!(in->opt_mask & (1u << IMG_SO_REUSEADDR)))
 		return 0;
 	return set_int(e->fd, SOL_SOCKET, SO_REUSEADDR, 1);
+}
+
+/*
+ * The connections whose peer is outside left repair mode behind the
+ * network lock, which dropped their window probes: once it is gone,
+ * each sends another (in and out of repair mode again), so that the
+ * peer answers and both carry on without waiting for a retransmission
+ * timer that backed off while the connection was away.
+ */
+static int unlock_outside(struct inet_tab *t)
+{
+	struct inet_ent *e;
+	uint32_t i;
+
+	if (restore_netlock_drop(t->img))
+		return -1;
+	for (i = 0; i < t->n; i++) {
+		e = &t->e[i];
+		if (!img_tcp_connection(e->f) || !e->f->inet.lock)
+			continue;
+		if (repair(e->fd, TCP_REPAIR_ON) || repair(e->fd, TCP_REPAIR_OFF) ||
+		    ((e->f->inet.opt_mask & (1u << IMG_SO_REUSEADDR)) &&
+		     set_int(e->fd, SOL_SOCKET, SO_REUSEADDR, 1))) {
+			pr_perror("can't wake the peer of TCP connection %llu",
+				  (unsigned long long)e->f->ino);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Until the peer's FIN is in: the receiving side is shut down. */
@@ -478,7 +528,7 @@ static int make_all(struct inet_tab *t)
 			  (unsigned long long)t->e[i].f->ino);
 		return -1;
 	}
-	if (replay_fins(t))
+	if (unlock_outside(t) || replay_fins(t))
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (finish(&t->e[i]))

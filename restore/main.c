@@ -37,7 +37,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json]] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json]] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -51,6 +51,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 {
 	static const struct option own[] = {
 		{ "detach", no_argument, NULL, 'd' },
+		{ "lock-network", no_argument, NULL, 'L' },
 		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -67,6 +68,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 				  NULL)) != -1) {
 		if (opt == 'd')
 			*detach = 1;
+		else if (opt == 'L')
+			c->lock_only = 1;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -112,7 +115,10 @@ static int prepare(struct restore_run *run)
 		return EXIT_USAGE;
 	if (restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
-	return restore_check_caps(run) ? EXIT_FAILED : 0;
+	if (restore_check_caps(run))
+		return EXIT_FAILED;
+	/* before anything is made (netlock.c) */
+	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
 }
 
 /* One entry per process of the image, each pointing at the run. */
@@ -259,6 +265,10 @@ static int build(struct restore_run *run)
  * restore_shm_finish() has run). */
 static void run_free(struct restore_run *run)
 {
+	/* a failed restore lets the connections go (a no-op once inet.c
+	 * has removed the lock) */
+	if (run->img && !run->lock_only && restore_netlock_drop(run->img))
+		pr_err("the TCP connections of the image stay cut off");
 	restore_shm_abort(run);
 	restore_ghosts_close(run);
 	restore_pidfds_close(run);
@@ -311,8 +321,8 @@ static int run_restore(struct restore_run *run, int detach)
 	progress_start(run->progress);
 	progress_phase("reading");
 	ret = prepare(run);
-	if (ret) {
-		progress_end(0);
+	if (ret || run->lock_only) {
+		progress_end(!ret);
 		return ret;
 	}
 	progress_total(page_bytes(run));

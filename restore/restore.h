@@ -86,6 +86,7 @@ struct restore_run {
 	pid_t guard;		/* the guardian (guard.c), or 0 */
 	int guard_fd;		/* our end of its pipe, or -1 */
 	int progress;		/* enum progress_mode (util/progress.h) */
+	int lock_only;		/* --lock-network: take the lock, keep it */
 };
 
 /* One process of the image being rebuilt. */
@@ -192,6 +193,11 @@ int restore_sockets_late(struct restore_socks *late, const int *fds)
 void restore_sockets_drop(struct restore_socks *late);
 /* inet.c: likewise for every TCP and UDP socket */
 int restore_inet_open(const struct image *img, int *fds) __must_check;
+/* netlock.c: take, or remove, the network lock the image names, if it
+ * names one, in restore's network namespace (removing one that is not
+ * there is a no-op); 0, or -1 having said why */
+int restore_netlock_take(const struct image *img) __must_check;
+int restore_netlock_drop(const struct image *img);
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;
 /* tty.c: sets fds[i] for every pty master and slave img->files[i], the

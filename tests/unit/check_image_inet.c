@@ -578,6 +578,81 @@ START_TEST(test_refuse_netlink)
 }
 END_TEST
 
+/* ---- a connection whose peer is outside ---------------------------------- */
+
+/* conn(1) alone, its peer outside, behind lock */
+static struct img_file outside(const char *lock)
+{
+	struct img_file f = conn(1, IMG_INET_ESTABLISHED);
+
+	f.inet.lock = (char *)lock;
+	return f;
+}
+
+START_TEST(test_roundtrip_tcp_outside)
+{
+	struct img_writer *w = begin();
+	struct img_file a = outside("ckpt_10_1700000000_99");
+	struct image *img;
+
+	w_f(w, &a);
+	conn_data(w, 1);
+	end_proc(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_files, 1);
+	check_conn(&img->files[0], 1);
+	ck_assert_str_eq(img->files[0].inet.lock, "ckpt_10_1700000000_99");
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_tcp_outside)
+{
+	struct img_file a = outside("ckpt_1"), b = conn(2, IMG_INET_ESTABLISHED);
+
+	/* its peer in the image after all */
+	expect_pair_refused(&a, &b,
+			    "file 1: a TCP connection with its peer outside the image has one in it, file 2");
+	a = outside("ckpt_1");
+	a.inet.state = IMG_INET_CLOSE_WAIT;
+	expect_pair_refused(&a, NULL, "file 1: a TCP connection with its peer outside the image has the peer's FIN");
+	a = outside("iptables");
+	expect_pair_refused(&a, NULL, "file 1: bad network lock name");
+	a = outside("ckpt_A;drop");
+	expect_pair_refused(&a, NULL, "file 1: bad network lock name");
+	/* damaged sequence numbers and queue lengths, as for any connection */
+	a = outside("ckpt_1");
+	a.inet.tcp.rcv_wup = a.inet.tcp.rcv_seq + 1;
+	expect_pair_refused(&a, NULL, "file 1: receive window out of its sequence");
+	a = outside("ckpt_1");
+	a.inet.tcp.sendq_len = 6;
+	a.inet.tcp.unsent_len = 0;
+	expect_pair_refused(&a, NULL, "file 1: TCP queues of 0 and 5 bytes where it says 0 and 6");
+	a = outside("ckpt_1");
+	a.inet.tcp.unsent_len = 9;
+	expect_pair_refused(&a, NULL, "file 1: TCP queues of 5 (9 unsent)");
+}
+END_TEST
+
+/* Two connections with their peers outside name one lock. */
+START_TEST(test_refuse_two_locks)
+{
+	struct img_writer *w = begin();
+	struct img_file a = outside("ckpt_1"), b = outside("ckpt_2");
+
+	b.id = 2;
+	b.inet.port = 5001;
+	w_f(w, &a);
+	conn_data(w, 1);
+	w_f(w, &b);
+	w_chunk(w, 2, "hello", IMG_CHUNK_SENDQ);
+	end_proc(w);
+	commit_expect_refused(w, "file 2: a second network lock, ckpt_2");
+}
+END_TEST
+
 static Suite *image_inet_suite(void)
 {
 	Suite *s = suite_create("image-inet");
@@ -592,6 +667,9 @@ static Suite *image_inet_suite(void)
 	add(tc, test_refuse_tcp_queues);
 	add(tc, test_refuse_tcp_pairs);
 	add(tc, test_tcp_half_closed);
+	add(tc, test_roundtrip_tcp_outside);
+	add(tc, test_refuse_tcp_outside);
+	add(tc, test_refuse_two_locks);
 	add(tc, test_roundtrip_netlink);
 	add(tc, test_refuse_netlink);
 	return s;
