@@ -39,6 +39,7 @@
 #include "util/fault.h"
 
 #define MAX_TRIES	16
+#define MAX_SETTLE	2000	/* passes, 1 ms apart, before giving up */
 #define MAX_DGRAM	65536
 
 /* What can move while the connection is read, read before and after. */
@@ -351,6 +352,62 @@ static int read_one(struct dump_file *df)
 	return ret;
 }
 
+/* The numbers of every connection of the tree into s (one per file). */
+static int snap_all(struct dump_tree *t, struct tcp_snap *s)
+{
+	uint32_t i;
+	int sk, ret;
+
+	for (i = 0; i < t->nr_files; i++) {
+		if (!img_tcp_connection(&t->files[i].f))
+			continue;
+		sk = dump_grab_fd(&t->files[i]);
+		if (sk < 0)
+			return -1;
+		ret = snap(sk, &s[i]);
+		close(sk);
+		if (ret)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Repair mode stops a connection sending, not what it sent before: a
+ * segment still on its way over loopback (or in a socket's backlog, on a
+ * loaded machine) can reach its peer after one of the two was read, and
+ * the peer's acknowledgement the other: the two records then disagree
+ * (the reader refuses such an image). So the reading waits until two
+ * passes over every connection see the same numbers.
+ */
+static int settle(struct dump_tree *t)
+{
+	struct tcp_snap *a, *b, *x;
+	int tries, ret = -1;
+
+	a = calloc(t->nr_files ? t->nr_files : 1, sizeof(*a));
+	b = calloc(t->nr_files ? t->nr_files : 1, sizeof(*b));
+	if (!a || !b || snap_all(t, a))
+		goto out;
+	for (tries = 0; tries < MAX_SETTLE; tries++) {
+		usleep(1000);
+		if (snap_all(t, b))
+			goto out;
+		if (!memcmp(a, b, t->nr_files * sizeof(*a))) {
+			ret = 0;
+			goto out;
+		}
+		x = a;
+		a = b;
+		b = x;
+	}
+	errno = EAGAIN;
+out:
+	free(a);
+	free(b);
+	return ret;
+}
+
 /*
  * Every TCP connection of the tree goes into repair mode before the first
  * is read and leaves it after the last: a connection read while its peer
@@ -372,6 +429,11 @@ int dump_inet_read(struct dump_tree *t)
 	if (dump_inet_silence(t, 1))
 		ret = -1;
 	fault_point("repair");
+	if (!ret && settle(t)) {
+		pr_perror("the TCP connections of %d do not settle",
+			  t->procs[0].pid);
+		ret = -1;
+	}
 	for (i = 0; !ret && i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
