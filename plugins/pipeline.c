@@ -25,6 +25,7 @@
 #include "plugins/net.h"
 #include "plugins/pipeline.h"
 #include "plugins/stages-priv.h"
+#include "util/progress.h"
 
 #ifndef CKPT_PLUGIN_DIR
 #define CKPT_PLUGIN_DIR "/usr/local/lib/ckpt/plugins"
@@ -444,6 +445,7 @@ static int spool_to(struct ckpt_stage *top, const char *source, int fd)
 	}
 	while ((n = top->ops->read(top, buf, 1 << 20)) > 0) {
 		total += n;
+		progress_add((uint64_t)n);	/* restore's "reading" */
 		if (total > max) {
 			pr_err("%s: the decoded image is larger than %llu bytes (CKPT_MAX_DECODED or the memory size): refused",
 			       source, (unsigned long long)max);

@@ -325,8 +325,7 @@ static int run_restore(struct restore_run *run, int detach)
 		progress_end(!ret);
 		return ret;
 	}
-	progress_total(page_bytes(run));
-	progress_phase("restoring");
+	progress_restart("restoring", page_bytes(run));
 	if (build(run)) {
 		progress_end(0);
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;

@@ -134,6 +134,15 @@ void progress_phase(const char *phase)
 	report(1);
 }
 
+void progress_restart(const char *phase, uint64_t total)
+{
+	report(1);	/* where the phase before ended */
+	pg.done = 0;
+	pg.total = total;
+	pg.start = now();
+	progress_phase(phase);
+}
+
 void progress_total(uint64_t total)
 {
 	pg.total = total;
