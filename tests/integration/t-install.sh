@@ -101,6 +101,38 @@ t_completion() {
 	((cmds >= 8)) || fail "ckpt --help lists $cmds commands"
 	got=$(complete_words restore --d)
 	[[ $got == --detach ]] || fail "restore --d<TAB> gives $got"
+	# and as a user meets it: bash -i on a terminal, keys typed with TAB
+	PATH=$ROOT$PFX/bin:$PATH python3 - \
+		"$ROOT$PFX/share/bash-completion/completions/ckpt" \
+		>"$D/bash-i.log" 2>&1 <<'PY' || fail "bash -i: $(tail -c 300 "$D/bash-i.log")"
+import os, pty, select, sys, time
+
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+seen = b""
+
+def until(want):
+    global seen
+    end = time.time() + 60
+    while want not in seen:
+        if time.time() > end:
+            sys.exit("no %r in %r" % (want, seen[-300:]))
+        if select.select([fd], [], [], 1)[0]:
+            seen += os.read(fd, 4096)
+
+os.write(fd, b"source '%s'; PS1='ready> '\n" % sys.argv[1].encode())
+until(b"ready> ")
+seen = b""
+os.write(fd, b"ckpt att\t")
+until(b"ckpt attach ")
+os.write(fd, b"--tr\t")
+until(b"--tree ")
+os.write(fd, b"\x15restore --de\t")
+until(b"restore --detach ")
+os.write(fd, b"\x15exit\n")
+os.waitpid(pid, 0)
+PY
 	# a PID for attach, files for restore
 	start_wl "$WLB/counter"
 	complete_words ckpt attach --kill "$PID" | grep -qx "$PID" ||
