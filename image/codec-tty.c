@@ -4,9 +4,11 @@
  * That a slave's master is in the image is checked in semantics.c.
  */
 #include <string.h>
+#include <termios.h>
 
 #include "image/image.h"
 #include "image/image-priv.h"
+#include "util/ttyq.h"
 
 int img_tty_kind(uint32_t kind)
 {
@@ -95,4 +97,65 @@ void img_dec_tty(struct dec *d, struct img_file *f)
 		  f->id, f->tty.index);
 	if (f->kind == IMG_FILE_PTY_MASTER)
 		dec_master(d, f);
+}
+
+void img_tty_termios(const struct img_tty *t, struct termios *tio)
+{
+	memset(tio, 0, sizeof(*tio));
+	tio->c_iflag = t->iflag;
+	tio->c_oflag = t->oflag;
+	tio->c_cflag = t->cflag;
+	tio->c_lflag = t->lflag;
+	tio->c_line = t->line;
+	memcpy(tio->c_cc, t->cc, sizeof(t->cc) < sizeof(tio->c_cc) ?
+	       sizeof(t->cc) : sizeof(tio->c_cc));
+}
+
+/*
+ * Can a canonical line discipline hold chunk ch, the last one or not? A
+ * line ends once, at its last byte ('\n', VEOL, VEOL2) or with VEOF
+ * (EOR), and holds no VEOF: only the last chunk may have no end.
+ */
+static int line_ok(const struct termios *tio, const struct img_chunk *ch,
+		   int last)
+{
+	uint32_t i;
+	int ended = ch->len && ttyq_is_end(tio, ch->data[ch->len - 1]);
+
+	for (i = 0; i < ch->len; i++)
+		if (ttyq_is_eof(tio, ch->data[i]) ||
+		    (i + 1 < ch->len && ttyq_is_end(tio, ch->data[i])))
+			return 0;
+	if (ch->flags & IMG_CHUNK_EOR)
+		return !ended && tio->c_cc[VEOF];
+	return ended || last;
+}
+
+int img_tty_input(const struct img_file *f, uint8_t *buf)
+{
+	const struct img_chunk *ch;
+	struct termios tio;
+	uint32_t i, n = 0, last = 0;
+	int canon;
+
+	img_tty_termios(&f->tty, &tio);
+	canon = !!(tio.c_lflag & ICANON);
+	for (i = 0; i < f->nr_chunks; i++)
+		if (f->chunks[i].flags & IMG_CHUNK_TTY_IN)
+			last = i;
+	for (i = 0; i < f->nr_chunks; i++) {
+		ch = &f->chunks[i];
+		if (!(ch->flags & IMG_CHUNK_TTY_IN))
+			continue;
+		if (canon ? !line_ok(&tio, ch, i == last) :
+		    (ch->flags & IMG_CHUNK_EOR) != 0)
+			return -1;
+		if (ch->len + 1 > TTYQ_MAX - n)
+			return -1;
+		memcpy(buf + n, ch->data, ch->len);
+		n += ch->len;
+		if (ch->flags & IMG_CHUNK_EOR)
+			buf[n++] = tio.c_cc[VEOF];
+	}
+	return n;
 }

@@ -625,6 +625,11 @@ struct img_inotify_watch {
 /* UDP: the sender of the datagram that follows: its address (4 or 16
  * bytes, the socket's family) and port, in network order */
 #define IMG_CHUNK_ADDR		(1u << 2)
+/* PTY_MASTER: bytes the slave had to read (typed, not read yet), one
+ * chunk a line in canonical mode, the last one maybe a line not ended;
+ * with IMG_CHUNK_EOR: a line that VEOF ended (VEOF itself not kept). The
+ * chunks without it are what the master had to read. */
+#define IMG_CHUNK_TTY_IN	(1u << 3)
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */
@@ -853,6 +858,13 @@ int img_tcp_connection(const struct img_file *f);
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
 /* Is kind PTY_MASTER or PTY_SLAVE? */
 int img_tty_kind(uint32_t kind);
+/* The termios(3) of the pair of PTY_MASTER t. */
+struct termios;
+void img_tty_termios(const struct img_tty *t, struct termios *tio);
+/* What the slave of PTY_MASTER f had to read, as ttyq_push_input() takes
+ * it, in buf (TTYQ_MAX bytes): its length, or -1 if it is not one a line
+ * discipline could hold (the image's check). */
+int img_tty_input(const struct img_file *f, uint8_t *buf);
 /* The first PTY_MASTER of pty index, or NULL. */
 const struct img_file *img_pty_master(const struct image *img,
 				      uint32_t index);
