@@ -485,3 +485,93 @@ int dump_ttys(struct dump_tree *t)
 			return -1;
 	return 0;
 }
+
+/* The TTY file of path, if one was made. */
+static int have_outside(const struct dump_tree *t, const char *path)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_TTY &&
+		    !strcmp(t->files[i].f.path, path))
+			return 1;
+	return 0;
+}
+
+/* The session of the tree whose controlling terminal rdev is, and the
+ * terminal's foreground group: a slave tells them only to its session. */
+static void outside_session(const struct dump_tree *t, dev_t rdev,
+			    struct img_tty *tty)
+{
+	struct proc_stat st;
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (!proc_parse_stat(t->procs[i].pid, &st) &&
+		    (dev_t)(unsigned int)st.tty_nr == rdev) {
+			tty->sid = st.session;
+			tty->pgrp = st.tpgid > 0 ? st.tpgid : 0;
+			return;
+		}
+}
+
+/* A TTY file for the terminal of fd f of pid: its termios and size. A
+ * second fd on it finds it (have_outside); one it can't read, never. */
+static int add_outside(struct dump_tree *t, pid_t pid, const struct img_fd *f)
+{
+	struct dump_file df = { .pid = pid, .fd = f->fd }, *n;
+	int fd = dump_grab_fd(&df), ret = -1;
+	struct termios tio;
+	struct winsize ws;
+	struct stat st;
+
+	df.f.kind = IMG_FILE_TTY;
+	df.f.flags = f->flags;
+	df.f.id = t->nr_files ? t->files[t->nr_files - 1].f.id + 1 : 1;
+	df.f.path = strdup(f->path);
+	if (fd < 0 || !df.f.path) {
+		pr_perror("can't read terminal %s of fd %d of %d", f->path,
+			  f->fd, pid);
+		goto out;
+	}
+	/* a terminal hung up (EIO) is no use to restore --pty: none kept */
+	if (fstat(fd, &st) || tcgetattr(fd, &tio) ||
+	    ioctl(fd, TIOCGWINSZ, &ws)) {
+		pr_info("terminal %s of fd %d of %d not kept: %s", f->path,
+			f->fd, pid, strerror(errno));
+		ret = 0;
+		goto out;
+	}
+	set_termios(&df.f.tty, &tio, &ws);
+	df.f.tty.index = slave_index(f->path) < 0 ? 0 : slave_index(f->path);
+	outside_session(t, st.st_rdev, &df.f.tty);
+	n = realloc(t->files, (t->nr_files + 1) * sizeof(*n));
+	if (!n)
+		goto out;
+	t->files = n;
+	n[t->nr_files++] = df;
+	df.f.path = NULL;
+	ret = 0;
+out:
+	free(df.f.path);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int dump_ttys_outside(struct dump_tree *t)
+{
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].type == IMG_FD_TTY &&
+			    !have_outside(t, p->fds[k].path) &&
+			    add_outside(t, t->procs[i].pid, &p->fds[k]))
+				return -1;
+	}
+	return 0;
+}

@@ -182,6 +182,9 @@ static void print_files(const struct image *img)
 			printf(" pos %" PRIu64, f->pos);
 		else if (f->kind == IMG_FILE_PTY_SLAVE)
 			printf(" /dev/pts/%u", f->tty.index);
+		else if (f->kind == IMG_FILE_TTY)
+			printf(" %ux%u sid %d fg %d", f->tty.rows, f->tty.cols,
+			       f->tty.sid, f->tty.pgrp);
 		else if (f->kind == IMG_FILE_PTY_MASTER)
 			printf(" /dev/pts/%u %ux%u sid %d fg %d, %" PRIu64
 			       " bytes queued", f->tty.index, f->tty.rows,

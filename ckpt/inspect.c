@@ -97,6 +97,8 @@ const char *inspect_file_kind(uint32_t kind)
 		return "pty-master";
 	case IMG_FILE_PTY_SLAVE:
 		return "pty-slave";
+	case IMG_FILE_TTY:
+		return "tty";
 	}
 	return "?";
 }

@@ -20,12 +20,13 @@ static int file_kind_known(uint32_t kind)
 	       kind == IMG_FILE_REG || kind == IMG_FILE_GHOST ||
 	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
 	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK ||
-	       img_tty_kind(kind);
+	       img_tty_kind(kind) || kind == IMG_FILE_TTY;
 }
 
 static int file_kind_has_path(uint32_t kind)
 {
-	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG;
+	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG ||
+	       kind == IMG_FILE_TTY;
 }
 
 /* UNIX only: u32 type state; u64 peer; u32 shutdown opts rcvbuf sndbuf
@@ -146,7 +147,7 @@ int img_dec_file(struct dec *d, struct img_file *f)
 		  f->kind);
 	dec_check(d, f->kind == IMG_FILE_UNIX ||
 		  file_kind_has_path(f->kind) == (f->path != NULL),
-		  "file %u: a path goes with a FIFO or regular file, and only with them",
+		  "file %u: a path goes with a FIFO, regular file or terminal, and only with them",
 		  f->id);
 	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
 		  "file %u: bad access mode in flags %#x", f->id, f->flags);

@@ -1,7 +1,8 @@
 /*
  * codec-tty: the FILE fields of a Unix98 pty master or slave. Both carry
- * the index; the master alone the state of the pair (img_tty in image.h).
- * That a slave's master is in the image is checked in semantics.c.
+ * the index; the master alone the state of the pair (img_tty in image.h),
+ * and so does a terminal outside the tree (kind TTY) for its own. That a
+ * slave's master is in the image is checked in semantics.c.
  */
 #include <string.h>
 #include <termios.h>
@@ -15,9 +16,28 @@ int img_tty_kind(uint32_t kind)
 	return kind == IMG_FILE_PTY_MASTER || kind == IMG_FILE_PTY_SLAVE;
 }
 
+static int has_tty(uint32_t kind)
+{
+	return img_tty_kind(kind) || kind == IMG_FILE_TTY;
+}
+
+const struct img_file *img_outside_tty(const struct image *img, uint32_t *n)
+{
+	const struct img_file *f = NULL;
+	uint32_t i;
+
+	*n = 0;
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].kind == IMG_FILE_TTY) {
+			f = &img->files[i];
+			(*n)++;
+		}
+	return *n == 1 ? f : NULL;
+}
+
 /*
  * PTY_SLAVE: u32 index
- * PTY_MASTER: u32 index flags iflag oflag cflag lflag line; u32 x 8 cc
+ * PTY_MASTER, TTY: u32 index flags iflag oflag cflag lflag line; u32 x 8 cc
  * (4 bytes each, the first lowest); u32 ispeed ospeed rows cols xpixel ypixel; i32 sid pgrp
  */
 static uint32_t cc_word(const uint8_t *cc)
@@ -30,7 +50,7 @@ void img_enc_tty(struct enc *e, const struct img_file *f)
 	const struct img_tty *t = &f->tty;
 	int i;
 
-	if (!img_tty_kind(f->kind))
+	if (!has_tty(f->kind))
 		return;
 	enc_u32(e, t->index);
 	if (f->kind == IMG_FILE_PTY_SLAVE)
@@ -86,16 +106,19 @@ static void dec_master(struct dec *d, struct img_file *f)
 	dec_check(d, t->sid >= 0 && t->pgrp >= 0 && (t->sid || !t->pgrp),
 		  "file %u: bad session %d or group %d", f->id, t->sid,
 		  t->pgrp);
+	dec_check(d, f->kind != IMG_FILE_TTY || !t->flags,
+		  "file %u: a terminal outside the tree with flags %#x",
+		  f->id, t->flags);
 }
 
 void img_dec_tty(struct dec *d, struct img_file *f)
 {
-	if (!img_tty_kind(f->kind))
+	if (!has_tty(f->kind))
 		return;
 	dec_u32(d, &f->tty.index);
 	dec_check(d, f->tty.index < IMG_MAX_PTY, "file %u: bad pty index %u",
 		  f->id, f->tty.index);
-	if (f->kind == IMG_FILE_PTY_MASTER)
+	if (f->kind != IMG_FILE_PTY_SLAVE)
 		dec_master(d, f);
 }
 

@@ -430,6 +430,10 @@ enum img_file_kind {
 					 * FILE_DATA: what the slave wrote
 					 * and the master had not read */
 	IMG_FILE_PTY_SLAVE = 16,	/* its slave /dev/pts/tty.index */
+	IMG_FILE_TTY = 17,	/* a terminal outside the tree that fds of
+				 * type IMG_FD_TTY with its path were on:
+				 * img_tty (index 0 unless /dev/pts/N; no
+				 * flags), for restore --pty */
 };
 
 /* img_tty.flags */
@@ -858,6 +862,8 @@ int img_tcp_connection(const struct img_file *f);
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
 /* Is kind PTY_MASTER or PTY_SLAVE? */
 int img_tty_kind(uint32_t kind);
+/* The TTY file of the image, the only one, or NULL (and *n: how many). */
+const struct img_file *img_outside_tty(const struct image *img, uint32_t *n);
 /* The termios(3) of the pair of PTY_MASTER t. */
 struct termios;
 void img_tty_termios(const struct img_tty *t, struct termios *tio);

@@ -49,6 +49,7 @@ struct child_env {
 	pid_t root_pgid;	/* the root's group, restore's own */
 	int msg_fd;
 	int std[3];		/* restore's own 0, 1, 2, moved up */
+	int pty;		/* --pty: the slave, moved up, or -1 */
 	int *files;		/* the image's file table, see files.c */
 	uint32_t nr_files;
 	uint64_t cand[NR_CANDIDATES];
@@ -97,6 +98,8 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 
 	switch (f->type) {
 	case IMG_FD_TTY:
+		if (e->pty >= 0)
+			return dup(e->pty);	/* --pty */
 		for (i = 0; i < 3; i++)
 			if (e->std[i] >= 0 && isatty(e->std[i]))
 				return dup(e->std[i]);
@@ -213,6 +216,9 @@ static void move_files(struct child_env *e, int top, int *kept)
 	uint32_t i;
 
 	for (i = 0; i < e->nr_files; i++) {
+		kept[i] = -1;
+		if (e->files[i] < 0)
+			continue;	/* a terminal outside (IMG_FD_TTY) */
 		e->files[i] = fcntl(e->files[i], F_DUPFD_CLOEXEC, top);
 		if (e->files[i] < 0)
 			child_fail(e, errno, "can't move file %u: %s", i + 1,
@@ -229,7 +235,7 @@ static void move_files(struct child_env *e, int top, int *kept)
 static void clear_fds(struct child_env *e, int *msg_fd)
 {
 	struct img_process *p = e->c->proc;
-	int top = 3, i, n = 5 + e->nr_files, *keep;
+	int top = 3, i, n = 6 + e->nr_files, *keep;
 	uint32_t k;
 
 	keep = malloc(n * sizeof(*keep));
@@ -247,12 +253,15 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	e->msg_fd = *msg_fd;
 	for (i = 0; i < 3; i++)
 		e->std[i] = fcntl(i, F_DUPFD, top);
-	if (e->c->child_img_fd < 0 || *msg_fd < 0)
+	e->pty = e->run->pty.s < 0 ? -1 : fcntl(e->run->pty.s, F_DUPFD, top);
+	if (e->c->child_img_fd < 0 || *msg_fd < 0 ||
+	    (e->run->pty.s >= 0 && e->pty < 0))
 		_exit(1);	/* no report: the pipe ends early */
 	keep[0] = e->c->child_img_fd;
 	keep[1] = *msg_fd;
 	memcpy(&keep[2], e->std, sizeof(e->std));
-	move_files(e, top, &keep[5]);
+	keep[5] = e->pty;
+	move_files(e, top, &keep[6]);
 	qsort(keep, n, sizeof(keep[0]), cmp_int);
 	if (close_all_but(keep, n))
 		child_fail(e, errno, "can't close descriptors: %s",
@@ -598,13 +607,15 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	set_session(e);
 	/* before the children: each process has its own link to the
 	 * controlling terminal, taken at fork */
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_ctty(e->run->img, pp, e->files))
+	if (e->c != &e->run->procs[0] ?
+	    restore_tty_ctty(e->run->img, pp, e->files) :
+	    e->run->pty.on && restore_pty_ctty(e->run))
 		child_fail(e, errno, "can't give session %d its terminal: %s",
 			   pp->sid, strerror(errno));
 	fork_children(e, msg_fd);
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_fg(e->run->img, pp, e->files))
+	if (e->c != &e->run->procs[0] ?
+	    restore_tty_fg(e->run->img, pp, e->files) :
+	    e->run->pty.on && restore_pty_fg(e->run))
 		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
 			   pp->sid, strerror(errno));
 	pick_candidates(e);
@@ -615,6 +626,8 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	for (i = 0; i < 3; i++)
 		if (e->std[i] >= 0)
 			close(e->std[i]);
+	if (e->pty >= 0)
+		close(e->pty);
 	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
@@ -744,7 +757,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 		return -1;
 	}
 	fflush(NULL);
-	e.root_pgid = getpgrp();
+	/* --pty: the root leads a session and group of its own */
+	e.root_pgid = run->pty.on ? pid : getpgrp();
 	/* its exit signal was for a parent that is not restored */
 	root = clone_with_pid(pid, SIGCHLD);
 	if (root == 0) {
@@ -770,7 +784,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 
 int restore_create_tree(struct restore_run *run)
 {
-	struct child_env e = { .c = &run->procs[0], .run = run };
+	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
 	int ret;
 
 	if (restore_files_open(run, &e.files))

@@ -242,8 +242,9 @@ int restore_files_open(const struct restore_run *run, int **out)
 		return -1;
 	}
 	for (i = 0; i < img->nr_files; i++) {
-		if (fds[i] >= 0)
-			continue;	/* a socket or pty, made above */
+		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_TTY)
+			continue;	/* a socket or pty, made above; a
+					 * terminal outside: IMG_FD_TTY */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0) {
 			restore_files_close(fds, img->nr_files);

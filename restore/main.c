@@ -1,8 +1,9 @@
 /*
- * restore [--detach] [-v] IMAGE: the standalone restorer. It checks the
- * whole image before creating anything, rebuilds the process, and either
- * waits for it (exiting with its status) or leaves it running (--detach,
- * printing its PID).
+ * restore [--detach | --pty] [-v] IMAGE: the standalone restorer. It
+ * checks the whole image before creating anything, rebuilds the process,
+ * and either waits for it (exiting with its status), or leaves it running
+ * (--detach, printing its PID), or gives it a pty of its own and bridges
+ * it to its own terminal until it ends (--pty, pty.c).
  *
  * While the tree is being built, restore is a child subreaper: if it
  * fails, the processes it made are killed and their orphans and zombies
@@ -33,7 +34,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--detach | --pty] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -49,6 +50,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "detach", no_argument, NULL, 'd' },
 		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "pty", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -60,6 +62,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 				  NULL)) != -1) {
 		if (opt == 'd')
 			*detach = 1;
+		else if (opt == 'P')
+			c->pty.on = 1;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -70,7 +74,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			 stage_opts_parse(&so, opt, optarg))
 			return usage(stderr);
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (*detach && c->pty.on))
 		return usage(stderr);
 	for (i = 0; i < so.nr_params; i++)
 		c->params[c->nr_params++] = so.params[i];
@@ -93,7 +97,7 @@ static int prepare(struct restore_run *run)
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
 	if (!run->img || restore_check_image(run))
 		return EXIT_BADIMAGE;
-	if (restore_fd_opts_check(run))
+	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;
 	if (restore_check_pids(run))
 		return EXIT_PIDTAKEN;
@@ -217,7 +221,9 @@ static int build(struct restore_run *run)
 {
 	uint32_t i;
 
-	if (restore_guard_start(run) || restore_shm_create(run) ||
+	/* the guardian, a fork of ours, must not hold the pty */
+	if (restore_guard_start(run) || (run->pty.on && restore_pty_open(run)) ||
+	    restore_shm_create(run) ||
 	    restore_ghosts_create(run) || new_procs(run) || reset_sigchld())
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
@@ -273,12 +279,14 @@ static int run_restore(struct restore_run *run, int detach)
 		printf("%d\n", root);
 		return 0;
 	}
-	return wait_restored(root);
+	return run->pty.on ? restore_pty_bridge(run, root) :
+		wait_restored(root);
 }
 
 int main(int argc, char **argv)
 {
-	struct restore_run c = { .img_fd = -1, .guard_fd = -1 };
+	struct restore_run c = { .img_fd = -1, .guard_fd = -1,
+				 .pty = { .m = -1, .s = -1 } };
 	int detach = 0, ret;
 
 	ret = parse_args(argc, argv, &c, &detach);
@@ -287,6 +295,7 @@ int main(int argc, char **argv)
 	img_crc32c_accel(arch_crc32c);
 	ret = run_restore(&c, detach);
 	run_free(&c);
+	restore_pty_close(&c);
 	free(c.fd_opts);
 	return ret;
 }

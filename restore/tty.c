@@ -260,22 +260,31 @@ int restore_tty_ctty(const struct image *img, const struct img_proc *p,
  * that its parent, running meanwhile, may not have made yet. The wait is
  * bounded so that a group that never comes fails the restore.
  */
-int restore_tty_fg(const struct image *img, const struct img_proc *p,
-		   const int *files)
+int restore_tty_set_fg(int s, pid_t pgrp)
 {
-	const struct img_file *mf;
-	int s = led_slave(img, p, files, &mf), ret = -1, i;
+	int ret = -1, i;
 
-	if (s < 0)
-		return errno ? -1 : 0;
-	for (i = 0; mf->tty.pgrp && i < FG_TRIES; i++) {
-		ret = ioctl(s, TIOCSPGRP, &mf->tty.pgrp);
+	for (i = 0; i < FG_TRIES; i++) {
+		ret = ioctl(s, TIOCSPGRP, &pgrp);
 		if (!ret || errno != ESRCH)
 			break;
 		usleep(10000);
 	}
-	i = errno;
+	return ret;
+}
+
+int restore_tty_fg(const struct image *img, const struct img_proc *p,
+		   const int *files)
+{
+	const struct img_file *mf;
+	int s = led_slave(img, p, files, &mf), ret = 0, err;
+
+	if (s < 0)
+		return errno ? -1 : 0;
+	if (mf->tty.pgrp)
+		ret = restore_tty_set_fg(s, mf->tty.pgrp);
+	err = errno;
 	close(s);
-	errno = i;
-	return mf->tty.pgrp ? ret : 0;
+	errno = err;
+	return ret;
 }

@@ -3,8 +3,11 @@
 # one of its fds, one image restarted down several paths; terminals.
 # Sourced by run.sh.
 
-ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux)
+ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
+	   restore-pty)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
+CKPT_ONLY+="restore-pty "
+PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
 # where the image has it and OPTION..., run to its end; the root's fd 5
@@ -156,4 +159,53 @@ t_tmux() {
 	wait_tick $((n + 5)) 60
 	tmux -S "$D/sock" kill-server
 	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
+}
+
+# wait_file PATH SECS: until PATH exists; JOB ending first is a failure.
+wait_file() {
+	local end=$((SECONDS + $2))
+	while [[ ! -e $1 ]]; do
+		job_done "$JOB" && fail "the terminal ended before ${1##*/}:" \
+					"$(tail -c 300 "$D/tty1.log")"
+		((SECONDS < end)) || fail "no ${1##*/} after $2 s"
+		nap
+	done
+}
+
+# restore --pty: a python REPL on a 30x100 terminal of its own (ptyrun.py)
+# with x = 41 set, dumped --kill, comes back in a 40x120 terminal that
+# restore --pty bridges: the REPL reads the keys typed there, x holds,
+# its terminal is its new size, and restore exits with its status,
+# leaving its own terminal in canonical mode with echo again.
+t_restore-pty() {
+	local py
+	py=$(command -v python3) || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	(spawn python3 "$PTYRUN" --log "$D/tty1.log" --size 30x100 \
+		--pid "$D/pid1" --expect '>>> ' --send 'x = 41\r' \
+		--expect '>>> ' --touch "$D/ready1" -- "$py" -q) \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_file "$D/ready1" 60
+	PID=$(<"$D/pid1")
+	track_pid "$PID"
+	dump_kill
+	wait_job "$JOB" 60 || fail "the first terminal still runs"
+	inspect "$D/img"
+	grep -q "tty .* 30x100 sid $PID fg $PID" "$D/inspect.out" ||
+		fail "no terminal of 30x100 in the image"
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 40x120 \
+		--wait "$D/back" --send 'x + 1\r' --expect '42' \
+		--send 'import os; os.get_terminal_size()\r' \
+		--expect 'columns=120, lines=40' \
+		--send 'import sys; sys.exit(x - 34)\r' --cooked 1 \
+		-- "$RESTORE" --pty "$D/img") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_back
+	touch "$D/back"
+	wait_job "$RJOB" 120 || fail "restore --pty still runs after 120 s"
+	((WST == 7)) || fail "restore --pty exited $WST, want 7:" \
+			     "$(tail -c 300 "$D/tty2.log")"
 }

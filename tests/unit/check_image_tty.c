@@ -211,6 +211,49 @@ START_TEST(test_refuse_typed)
 }
 END_TEST
 
+/* A terminal outside the tree: its path and state; no flags, no data. */
+static struct img_writer *write_outside(uint32_t flags, const char *data)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct img_file f[2];
+
+	pty_files(f);
+	f[0].kind = IMG_FILE_TTY;
+	f[0].path = "/dev/pts/7";
+	f[0].tty.flags = flags;
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_file(w, &f[0]), 0);
+	if (data)
+		w_chunk(w, 1, data, 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	return w;
+}
+
+START_TEST(test_outside_tty)
+{
+	const struct img_file *f;
+	struct image *img;
+	uint32_t n;
+
+	ck_assert_int_eq(img_writer_commit(write_outside(0, NULL)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	f = img_outside_tty(img, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->path, "/dev/pts/7");
+	ck_assert_uint_eq(f->tty.rows, 33);
+	ck_assert_int_eq(f->tty.pgrp, 1240);
+	img_free(img);
+	commit_expect_refused(write_outside(IMG_TTY_LOCKED, NULL),
+			      "file 1: a terminal outside the tree with flags 0x1");
+	commit_expect_refused(write_outside(0, "x"),
+			      "FILE_DATA of file 1, which holds no bytes");
+}
+END_TEST
+
 static Suite *image_tty_suite(void)
 {
 	Suite *s = suite_create("image-tty");
@@ -221,6 +264,7 @@ static Suite *image_tty_suite(void)
 	add(tc, test_refuse_pty_slave_data);
 	add(tc, test_typed_pty);
 	add(tc, test_refuse_typed);
+	add(tc, test_outside_tty);
 	return s;
 }
 
