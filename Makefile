@@ -23,7 +23,7 @@ ARCH     ?= $(shell uname -m)
 # man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux gdb redis-server \
+	    util-linux gdb redis-server screen tmux \
 	    libc6-dev
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 

@@ -327,6 +327,32 @@ static int read_slave_side(struct dump_tree *t, struct dump_file *df, int m,
 	return ret;
 }
 
+/*
+ * n bytes for the master to read into buf. In packet mode each read
+ * gives a header byte first, 0 (TIOCPKT_DATA) before data; a status
+ * change not read yet (flushes, flow control) would come alone instead,
+ * and can't be made again: refused, seen by POLLPRI without reading.
+ */
+static int read_packets(struct dump_file *df, int m, uint8_t *buf, int n)
+{
+	struct pollfd p = { .fd = m, .events = POLLPRI };
+	uint8_t pkt[4097];
+	int got = 0;
+	ssize_t r;
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLPRI))
+		return refuse(df, "has a packet mode status change for its master, not read yet");
+	while (got < n) {
+		r = read(m, pkt, n - got + 1 < (int)sizeof(pkt) ?
+			 n - got + 1 : (int)sizeof(pkt));
+		if (r <= 1 || pkt[0] != TIOCPKT_DATA)
+			return refuse(df, "gave a packet mode status change for its master while it was read");
+		memcpy(buf + got, pkt + 1, r - 1);
+		got += r - 1;
+	}
+	return 0;
+}
+
 /* The bytes for the master to read: read and kept; put_back(). */
 static int read_output(struct dump_file *df, int m)
 {
@@ -335,13 +361,17 @@ static int read_output(struct dump_file *df, int m)
 
 	if (n <= 0)
 		return n;
-	if ((df->f.tty.flags & IMG_TTY_PACKET) || (unsigned int)n > MAX_QUEUED)
-		return refuse(df, "has %d bytes for its master in packet mode, not read yet", n);
+	if ((unsigned int)n > MAX_QUEUED)
+		return refuse(df, "has %d bytes for its master, more than a pty holds", n);
 	buf = malloc(n);
 	if (!buf)
 		return -1;
-	ret = read_full(m, buf, n) || dump_add_chunk(&df->f, buf, n, 0) ?
-		-1 : 0;
+	if (df->f.tty.flags & IMG_TTY_PACKET)
+		ret = read_packets(df, m, buf, n);
+	else
+		ret = read_full(m, buf, n);
+	if (!ret && dump_add_chunk(&df->f, buf, n, 0))
+		ret = -1;
 	free(buf);
 	return ret;
 }

@@ -4,9 +4,9 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   restore-pty)
+	   restore-pty screen)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="restore-pty "
+CKPT_ONLY+="restore-pty screen "
 PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
@@ -208,4 +208,88 @@ t_restore-pty() {
 	wait_job "$RJOB" 120 || fail "restore --pty still runs after 120 s"
 	((WST == 7)) || fail "restore --pty exited $WST, want 7:" \
 			     "$(tail -c 300 "$D/tty2.log")"
+}
+
+# scr ARGS...: GNU screen with the test's own socket directory.
+scr() {
+	SCREENDIR=$D/screens screen "$@"
+}
+
+# scr_tick: the highest "tick N" in the counter window of screen session
+# ckt, or -1.
+scr_tick() {
+	rm -f "$D/hardcopy"
+	scr -S ckt -p counter -X hardcopy "$D/hardcopy" >>"$D/errors.log" 2>&1
+	sed -n 's/^tick \([0-9][0-9]*\) *$/\1/p' "$D/hardcopy" 2>/dev/null |
+		tail -n 1 | grep . || echo -1
+}
+
+# wait_scr_tick N SECS: until the counter window shows a tick above N.
+wait_scr_tick() {
+	local end=$((SECONDS + $2))
+	while (($(scr_tick) <= $1)); do
+		((SECONDS < end)) || fail "no tick above $1 in the window" \
+					  "after $2 s: $(scr_tick)"
+		sleep 0.2
+	done
+}
+
+# GNU screen: a session with two windows, a shell and a counter, no
+# client attached, dumped with --tree --kill of its server and restored:
+# the counter goes on, and `screen -r` from a new terminal (ptyrun.py)
+# lists both windows and reaches the shell, which answers; detached
+# again, the session is told to quit and restore ends with it.
+t_screen() {
+	local n
+	command -v screen >/dev/null || fail "screen not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	mkdir -m 700 "$D/screens"
+	echo "startup_message off" >"$D/screenrc"
+	echo 'i=0; while :; do echo tick $i; i=$((i + 1)); sleep 0.1; done' \
+		>"$D/counter.sh"
+	(SCREENDIR=$D/screens spawn "$WLB/reaper" screen -c "$D/screenrc" \
+		-dmS ckt bash --norc --noprofile) </dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	n=$((SECONDS + 60))
+	until PID=$(scr -ls | sed -n 's/^\t\([0-9]*\)\.ckt\t.*/\1/p') &&
+	      [[ -n $PID ]]; do
+		((SECONDS < n)) || fail "no screen session after 60 s"
+		nap
+	done
+	track_pid "$PID"
+	scr -S ckt -X screen -t counter sh "$D/counter.sh" ||
+		fail "can't open the counter window"
+	wait_scr_tick 5 60
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	# restore -d: screen clients signal the server, which must be
+	# running by then; under the reaper, which the tree's end ends
+	(spawn "$WLB/reaper" "$RESTORE" -d "$D/img") </dev/null \
+		>"$D/restored.pid" 2>>"$D/restore.log" &
+	RJOB=$!
+	track_job "$RJOB"
+	n=$((SECONDS + 120))
+	until [[ $(<"$D/restored.pid") == "$PID" ]]; do
+		job_done "$RJOB" && fail "restore failed:" \
+					 "$(lastline "$D/restore.log")"
+		((SECONDS < n)) || fail "PID $PID not back after restore"
+		nap
+	done
+	n=$(scr_tick)
+	wait_scr_tick $((n + 5)) 60
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 24x80 \
+		--expect 'tick' --send '\x01w' --expect '0.*bash.*1.*counter' \
+		--send '\x010' --send 'echo hello-$((6 * 7))\r' \
+		--expect 'hello-42' --send '\x01d' -- \
+		env SCREENDIR="$D/screens" screen -r ckt) </dev/null \
+		>>"$D/out.log" 2>&1 &
+	n=$!
+	track_job "$n"
+	wait_job "$n" 90 || fail "screen -r still runs after 90 s"
+	((WST == 0)) || fail "screen -r exited $WST:" \
+			     "$(tail -c 300 "$D/tty2.log")"
+	scr -S ckt -X quit
+	wait_job "$RJOB" 60 || fail "the server still runs after quit"
 }
