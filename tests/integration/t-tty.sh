@@ -4,9 +4,9 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   restore-pty screen)
+	   restore-pty screen job-control)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="restore-pty screen "
+CKPT_ONLY+="restore-pty screen job-control "
 PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
@@ -292,4 +292,26 @@ t_screen() {
 			     "$(tail -c 300 "$D/tty2.log")"
 	scr -S ckt -X quit
 	wait_job "$RJOB" 60 || fail "the server still runs after quit"
+}
+
+# Job control across a restore (the jobctl.py workload drives bash -i on
+# a pty of its own): a stopped job and a foreground counter at dump time;
+# after restore the same foreground group, ^Z, jobs, fg, /dev/tty.
+t_job-control() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)') ||
+		fail "python3 not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$py" "$WLS/jobctl.py"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore
+	wait_restored
+	touch "$D/restored"
+	wait_job "$RJOB" 120 || fail "still running 120 s after D/restored"
+	((WST == 0)) || fail "exited $WST:" \
+			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
+	check_count
 }
