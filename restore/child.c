@@ -787,9 +787,14 @@ int restore_create_tree(struct restore_run *run)
 	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
 	int ret;
 
+	/* --pty: after the image's ptys, which need their own indexes */
 	if (restore_files_open(run, &e.files))
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
+	if (run->pty.on && restore_pty_open(run)) {
+		restore_files_close(e.files, e.nr_files);
+		return -1;
+	}
 	ret = create_tree(run, &e);
 	restore_files_close(e.files, e.nr_files);
 	return ret;

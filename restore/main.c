@@ -221,9 +221,7 @@ static int build(struct restore_run *run)
 {
 	uint32_t i;
 
-	/* the guardian, a fork of ours, must not hold the pty */
-	if (restore_guard_start(run) || (run->pty.on && restore_pty_open(run)) ||
-	    restore_shm_create(run) ||
+	if (restore_guard_start(run) || restore_shm_create(run) ||
 	    restore_ghosts_create(run) || new_procs(run) || reset_sigchld())
 		return -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {

@@ -14,6 +14,10 @@
 #   --cooked 1     once CMD ended, its terminal must be in canonical mode
 #                  with echo again (exit 98 if not)
 #
+# ptyrun is a child subreaper: the orphans of CMD's tree come to it, and
+# it reaps them all (60 s at most) before it exits, so that none is left
+# a zombie holding its PID (PID 1 here never reaps).
+#
 # Everything CMD writes goes to LOG as it comes. Once the steps are done
 # the output is copied on until CMD ends; the exit status is CMD's (128+N
 # for signal N), 99 when a step timed out (said in LOG).
@@ -25,7 +29,10 @@ import struct
 import sys
 import termios
 import time
+import ctypes
 import fcntl
+
+PR_SET_CHILD_SUBREAPER = 36
 
 out = b""        # what CMD wrote since the last match
 log = None
@@ -90,6 +97,8 @@ def main():
     args = args[:args.index("--")]
     opts = dict(zip(args[0::2], args[1::2]))
     log = open(opts["--log"], "ab")
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0,
+                                            0)
     pid, master = pty.fork()
     if pid == 0:
         set_size(0, opts["--size"])
@@ -124,12 +133,24 @@ def main():
     code = os.waitstatus_to_exitcode(status)
     code = 128 - code if code < 0 else code
     say("exit %d" % code)
+    reap_orphans()
     if cooked:
         lflag = termios.tcgetattr(master)[3]
         if not (lflag & termios.ICANON and lflag & termios.ECHO):
             say("the terminal was left in raw mode")
             return 98
     return code
+
+
+def reap_orphans():
+    end = time.time() + 60
+    while time.time() < end:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.1)
+        except ChildProcessError:
+            return
+    say("orphans still running after 60 s")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   restore-pty screen job-control)
+	   restore-pty screen job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="restore-pty screen job-control "
+CKPT_ONLY+="restore-pty screen job-control tmux-client "
 PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
@@ -314,4 +314,76 @@ t_job-control() {
 	((WST == 0)) || fail "exited $WST:" \
 			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
 	check_count
+}
+
+# tick_of WINDOW: the highest "tick N" in that window of the tmux server
+# at D/sock, or -1.
+tick_of() {
+	tmux -S "$D/sock" capture-pane -p -t ":$1" 2>>"$D/errors.log" |
+		sed -n 's/^tick \([0-9][0-9]*\)$/\1/p' | tail -n 1 | grep . ||
+		echo -1
+}
+
+# tmux with a client attached at dump time, the client dumped with the
+# tree: under the reaper on a terminal of the test's (ptyrun.py), a
+# client whose server (a daemon, reparented to the reaper) has a shell
+# window and a counter window. Dumped with --tree --kill, restored with
+# restore --pty on a second terminal (made before the dump, so that the
+# pane's pty index stays free): the client comes back attached there,
+# the counter goes on and is drawn, keys reach the shell through the
+# client; detached, the client ends, and kill-server ends the tree.
+t_tmux-client() {
+	local n end
+	command -v tmux >/dev/null || fail "tmux not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	echo 'i=0; while :; do echo tick $i; i=$((i + 1)); sleep 0.1; done' \
+		>"$D/counter.sh"
+	(spawn python3 "$PTYRUN" --log "$D/tty1.log" --size 24x80 \
+		--pid "$D/pid1" --expect 'tick [0-9]' --touch "$D/ready1" -- \
+		env TERM=xterm "$WLB/reaper" tmux -f /dev/null -S "$D/sock" \
+		new-session "PS1='$ ' bash --norc --noprofile" \; \
+		new-window "sh $D/counter.sh") </dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_file "$D/ready1" 60
+	PID=$(<"$D/pid1")
+	track_pid "$PID"
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 24x80 \
+		--expect 'tick [0-9]' --send '\x020' \
+		--send 'echo hello-$((6 * 7))\r' --expect 'hello-42' \
+		--send '\x02d' --expect 'detached' -- sh -c \
+		"until [ -e '$D/go' ]; do sleep 0.1; done; exec '$RESTORE' --pty '$D/img'") \
+		</dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	n=$(tick_of 1)
+	((n >= 0)) || fail "no counter in window 1"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the first terminal still runs"
+	touch "$D/go"
+	wait_back
+	wait_tick_of 1 $((n + 5)) 60
+	end=$((SECONDS + 60))
+	until grep -q detached "$D/tty2.log"; do
+		job_done "$RJOB" && fail "restore --pty ended:" \
+					 "$(tail -c 300 "$D/tty2.log")"
+		((SECONDS < end)) || fail "the client did not detach:" \
+					  "$(tail -c 300 "$D/tty2.log")"
+		nap
+	done
+	tmux -S "$D/sock" kill-server
+	wait_job "$RJOB" 60 || fail "restore --pty still runs after kill-server"
+	((WST == 0)) || fail "restore --pty exited $WST:" \
+			     "$(tail -c 300 "$D/tty2.log")"
+}
+
+# wait_tick_of WINDOW N SECS: until that window shows a tick above N.
+wait_tick_of() {
+	local end=$((SECONDS + $3))
+	while (($(tick_of "$1") <= $2)); do
+		((SECONDS < end)) || fail "no tick above $2 in window $1" \
+					  "after $3 s: $(tick_of "$1")"
+		sleep 0.2
+	done
 }
