@@ -175,8 +175,9 @@ wait_file() {
 # restore --pty: a python REPL on a 30x100 terminal of its own (ptyrun.py)
 # with x = 41 set, dumped --kill, comes back in a 40x120 terminal that
 # restore --pty bridges: the REPL reads the keys typed there, x holds,
-# its terminal is its new size, and restore exits with its status,
-# leaving its own terminal in canonical mode with echo again.
+# its terminal is its new size (and the next, after a resize), and
+# restore exits with its status, leaving its own terminal in canonical
+# mode with echo again.
 t_restore-pty() {
 	local py
 	py=$(command -v python3) || fail "python3 not found"
@@ -198,7 +199,9 @@ t_restore-pty() {
 	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 40x120 \
 		--wait "$D/back" --send 'x + 1\r' --expect '42' \
 		--send 'import os; os.get_terminal_size()\r' \
-		--expect 'columns=120, lines=40' \
+		--expect 'columns=120, lines=40' --resize 50x130 \
+		--send 'os.get_terminal_size()\r' \
+		--expect 'columns=130, lines=50' \
 		--send 'import sys; sys.exit(x - 34)\r' --cooked 1 \
 		-- "$RESTORE" --pty "$D/img") </dev/null >>"$D/restore.log" 2>&1 &
 	RJOB=$!
