@@ -103,10 +103,15 @@ t_pty-typed() {
 }
 
 # What can't come back exactly is refused by name, and the tree runs on:
-# the slave held by a process outside the tree (the root dumped alone).
+# a line typed with a newline quoted by ^V in it; the slave held by a
+# process outside the tree (the root dumped alone).
 t_pty-refused() {
 	local pts='/dev/pts/[0-9]*'
 	need "$WLB/reaper" "$WLB/ptypair" "$CKPT"
+	start_wl "$WLB/reaper" "$WLB/ptypair" quoted
+	refused_by_name "fd [0-9]* of $PID: pty $pts has typed bytes that can't be put back exactly (an end of line or VEOF quoted with VLNEXT; they went back unquoted)" \
+		--tree
+	rm -f "$D/ready" "$D/stop" "$D/count"
 	start_wl "$WLB/reaper" "$WLB/ptypair"
 	refused_by_name "fd [0-9]* of $PID: pty $pts is held by fd [0-9]* of [0-9]*, outside the tree"
 }

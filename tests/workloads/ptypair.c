@@ -21,7 +21,9 @@
  * erase character in it, which the child reads only at D/stop: bytes the
  * slave has not read, as its line discipline cooked them, which must come
  * back once, as they were: their echo seen once, no erase done twice, the
- * lines read one by one.
+ * lines read one by one. With "quoted", a line with a newline quoted by
+ * ^V in it, which a dump refuses (and puts back unquoted): the child
+ * reads what comes until the "q".
  *
  * Run under tests/workloads/reaper and dumped with --tree.
  */
@@ -39,8 +41,9 @@
 
 #define TYPED	"typed\n" "a line\x04" "ha\x16\x7fl"
 #define HALF	"ha\x7flq\n"	/* the line begun, and "q\n" */
+#define QUOTED	"a\x16\nb\n"
 
-static int typed;
+static int typed, quoted;
 
 /* At D/stop, with "typed": the lines typed long before come first. */
 static void read_typed(void)
@@ -59,7 +62,12 @@ static void read_q(void)
 {
 	char buf[64];
 	ssize_t n = read(0, buf, sizeof(buf));
+	int i;
 
+	for (i = 0; quoted && i < 8 && n > 0 && !memchr(buf, 'q', n); i++)
+		n = read(0, buf, sizeof(buf));
+	if (quoted)
+		return;
 	if (typed ? n != sizeof(HALF) - 1 || memcmp(buf, HALF, n) :
 	    n < 1 || buf[0] != 'q')
 		_exit(12);
@@ -81,7 +89,7 @@ static void child(const char *name)
 		close(fd);
 	for (;;) {
 		dprintf(1, "tick %lu\n", n++);
-		if (typed && !wl_should_stop())
+		if ((typed || quoted) && !wl_should_stop())
 			wl_sleep_ms(20);
 		else if (poll(&p, 1, 20) == 1)
 			break;
@@ -220,6 +228,7 @@ int main(int argc, char **argv)
 
 	wl_init();
 	typed = argc > 1 && !strcmp(argv[1], "typed");
+	quoted = argc > 1 && !strcmp(argv[1], "quoted");
 	m = open_pair(name, sizeof(name));
 	pid = fork();
 	if (pid < 0)
@@ -228,6 +237,9 @@ int main(int argc, char **argv)
 		child(name);
 	fcntl(m, F_SETFL, O_NONBLOCK);
 	if (typed && write(m, TYPED, sizeof(TYPED) - 1) != sizeof(TYPED) - 1)
+		wl_fail("write the master: %s", strerror(errno));
+	if (quoted && write(m, QUOTED, sizeof(QUOTED) - 1) !=
+	    sizeof(QUOTED) - 1)
 		wl_fail("write the master: %s", strerror(errno));
 	open_lone(&hup, &locked);
 	fd = wl_count_open();
