@@ -397,7 +397,8 @@ static int typed_as_read(const struct img_file *f, const struct termios *tio,
 		if (!(ch->flags & IMG_CHUNK_TTY_IN) ||
 		    ch->len + 1 > TTYQ_MAX - n)
 			continue;
-		memcpy(buf + n, ch->data, ch->len);
+		if (ch->len)
+			memcpy(buf + n, ch->data, ch->len);
 		n += ch->len;
 		if (ch->flags & IMG_CHUNK_EOR)
 			buf[n++] = tio->c_cc[VEOF];

@@ -175,7 +175,8 @@ int img_tty_input(const struct img_file *f, uint8_t *buf)
 			return -1;
 		if (ch->len + 1 > TTYQ_MAX - n)
 			return -1;
-		memcpy(buf + n, ch->data, ch->len);
+		if (ch->len)	/* an empty line has no data */
+			memcpy(buf + n, ch->data, ch->len);
 		n += ch->len;
 		if (ch->flags & IMG_CHUNK_EOR)
 			buf[n++] = tio.c_cc[VEOF];
