@@ -37,8 +37,9 @@ const struct img_file *img_outside_tty(const struct image *img, uint32_t *n)
 
 /*
  * PTY_SLAVE: u32 index
- * PTY_MASTER, TTY: u32 index flags iflag oflag cflag lflag line; u32 x 8 cc
- * (4 bytes each, the first lowest); u32 ispeed ospeed rows cols xpixel ypixel; i32 sid pgrp
+ * PTY_MASTER, TTY: u32 index flags iflag oflag cflag lflag line;
+ * u32 x 8 cc (4 bytes each, the first lowest); u32 ispeed ospeed rows
+ * cols xpixel ypixel; i32 sid pgrp
  */
 static uint32_t cc_word(const uint8_t *cc)
 {

@@ -14,8 +14,8 @@
  * The bytes typed and not read yet go back as the slave's line discipline
  * held them (util/ttyq.c), and those the slave had written and the master
  * not read with TIOCSTI on the master (as ckpt put them back), before
- * packet mode is on and the pair is locked again if it was. The session whose controlling terminal the
- * slave was gets it back in its leader (restore_tty_ctty, in the child,
+ * packet mode is on and the pair is locked again if it was. The session
+ * whose controlling terminal the slave was gets it back in its leader (restore_tty_ctty, in the child,
  * before it makes its children, which each take their link to it at
  * fork), and then its foreground group (restore_tty_fg: TIOCSPGRP works
  * only from the session that has the terminal).
