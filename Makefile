@@ -9,10 +9,17 @@
 #   make fuzz       fuzz every reader with libFuzzer (FUZZ_SECONDS=60 each)
 #   make fault      ckpt, restore killed at FAULT_RUNS random moments each
 #   make deps       install the Debian packages the build and tests need
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= LIBDIR=PREFIX/lib
+#   make deb        Debian packages (debian/) into build/deb
+
+# the release (util/version.h): pkg-config files, packages
+VERSION  := $(shell sed -n 's/^\#define CKPT_VERSION "\(.*\)"$$/\1/p' \
+	      util/version.h)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# libraries and their pkg-config files (Debian: /usr/lib/<multiarch>)
+LIBDIR   ?= $(PREFIX)/lib
 B        ?= build
 CC       ?= cc
 WERROR   ?= 1
@@ -23,7 +30,8 @@ ARCH     ?= $(shell uname -m)
 # man-lint, fuzzing, the static workloads.
 DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
-	    util-linux gdb redis-server screen tmux \
+	    util-linux gdb redis-server systemd dpkg-dev debhelper \
+	    fakeroot lintian screen tmux \
 	    libc6-dev
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium
 
@@ -123,7 +131,11 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # core: position-independent objects, only its two functions exported.
 DLSYM_SRC  := $(wildcard elf/dlsym/*.c)
 DLSYM_OBJ  := $(DLSYM_SRC:elf/dlsym/%.c=$(B)/elf/dlsym/pic/%.o)
-DLSYM_LIBS := $(B)/lib/libdlsym_default.so $(B)/lib/libdlsym_default.a
+# the shared library's ABI version, in its SONAME
+DLSYM_SOVER := 0
+DLSYM_SONAME := libdlsym_default.so.$(DLSYM_SOVER)
+DLSYM_LIBS := $(B)/lib/libdlsym_default.so $(B)/lib/$(DLSYM_SONAME) \
+	      $(B)/lib/libdlsym_default.a
 
 # here, not on the all: line above: prerequisites expand when read
 all: $(DLSYM_LIBS)
@@ -134,11 +146,15 @@ $(B)/elf/dlsym/pic/%.o: elf/dlsym/%.c
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden \
 	  -c -o $@ $<
 
-$(B)/lib/libdlsym_default.so: $(DLSYM_OBJ)
+$(B)/lib/$(DLSYM_SONAME): $(DLSYM_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libdlsym_default.so \
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,$(DLSYM_SONAME) \
 	  -o $@ $^ -ldl
+
+# what -ldlsym_default links against
+$(B)/lib/libdlsym_default.so: $(B)/lib/$(DLSYM_SONAME)
+	$(Q)ln -sf $(DLSYM_SONAME) $@
 
 $(B)/lib/libdlsym_default.a: $(DLSYM_OBJ)
 	@mkdir -p $(@D)
@@ -324,11 +340,12 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)
 	install -m 755 $(B)/bin/ckpt $(B)/bin/restore $(DESTDIR)$(PREFIX)/bin
 	install -m 644 elf/dlsym_default.h $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(B)/lib/libdlsym_default.so $(DESTDIR)$(PREFIX)/lib
-	install -m 644 $(B)/lib/libdlsym_default.a $(DESTDIR)$(PREFIX)/lib
+	install -m 644 $(B)/lib/$(DLSYM_SONAME) $(DESTDIR)$(LIBDIR)
+	ln -sf $(DLSYM_SONAME) $(DESTDIR)$(LIBDIR)/libdlsym_default.so
+	install -m 644 $(B)/lib/libdlsym_default.a $(DESTDIR)$(LIBDIR)
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
@@ -336,12 +353,46 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 plugins/plugin.h $(DESTDIR)$(PREFIX)/include/ckpt
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 644 $(PCS) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 ckpt/completion.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
+	ln -sf ckpt $(DESTDIR)$(PREFIX)/share/bash-completion/completions/restore
+	install -m 644 $(B)/ckpt-serve.service \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system
+
+# what make install writes from a template: the paths and release filled in
+PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	  -e 's|@PLUGIN_DIR@|$(PLUGIN_DIR)|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
+all: $(PCS) $(B)/ckpt-serve.service
+# made again whenever a path or the release differs from what they hold
+$(B)/%.pc: plugins/%.pc.in FORCE
+	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@
+$(B)/%.pc: elf/%.pc.in FORCE
+	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@
+$(B)/ckpt-serve.service: serve/ckpt-serve.service.in FORCE
+	$(Q)$(SUBST) $< | cmp -s - $@ || $(SUBST) $< >$@
+
+# Debian packages (debian/) built from a copy of the tree, into $(B)/deb:
+# ckpt, libdlsym-default0, ckpt-dev; lintian's verdict printed after
+deb:
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/ckpt-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+	  tar --null -T - -c | tar -x -C $(B)/deb/ckpt-$(VERSION)
+	cd $(B)/deb/ckpt-$(VERSION) && dpkg-buildpackage -b -us -uc -j2 \
+	  >../build.log 2>&1 || { tail -20 ../build.log; exit 1; }
+	@ls $(B)/deb/*.deb
+	-@command -v lintian >/dev/null && lintian $(B)/deb/*.changes
 
 clean:
 	rm -rf build
 
 .PHONY: all demo depcheck check check-unit check-integration fault asan fuzz \
 	fuzz-build fuzz-seeds fuzz-targets lint \
-	man-lint bench deps install clean
+	man-lint bench deps install deb clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -12,6 +12,8 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "plugins/stageopt.h"
+#include "util/json.h"
+#include "util/progress.h"
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -32,14 +34,38 @@ static int parse_quorum(const char *s)
 	return *s && !*end && v >= 1 && v <= 16 ? (int)v : -1;
 }
 
-static int stdout_is_tty(const struct dump_opts *o)
+static int stdout_is_image(const struct dump_opts *o)
 {
 	int i;
 
 	for (i = 0; i < o->nr_outputs; i++)
-		if (!strcmp(o->outputs[i], "-") && isatty(STDOUT_FILENO))
+		if (!strcmp(o->outputs[i], "-"))
 			return 1;
 	return 0;
+}
+
+/* attach --json: what was written, once it is committed. */
+static void print_json(const struct dump_opts *o, const struct dump_stats *s)
+{
+	int i;
+
+	json_begin();
+	json_key(1, "images");
+	putchar('[');
+	for (i = 0; i < o->nr_outputs; i++) {
+		if (i)
+			putchar(',');
+		json_str(o->outputs[i]);
+	}
+	putchar(']');
+	json_i64(0, "pid", o->pid);
+	json_u64(0, "processes", (uint64_t)s->nr_procs);
+	json_u64(0, "threads", (uint64_t)s->nr_threads);
+	json_u64(0, "bytes", s->bytes);
+	json_f64(0, "frozen_seconds", s->frozen);
+	json_f64(0, "seconds", s->seconds);
+	json_bool(0, "killed", o->kill);
+	json_end();
 }
 
 /* One option of attach's own, or of the stages (so). 0, or the exit
@@ -71,6 +97,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
+	case 'P':
+		o->progress = progress_parse(arg);
+		return o->progress < 0 ? cmd_usage(&cmd_attach_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_attach_entry) : 0;
 }
@@ -90,7 +119,7 @@ static int check_outputs(struct dump_opts *o, char *defout, size_t len)
 			o->quorum, o->nr_outputs);
 		return EXIT_USAGE;
 	}
-	if (stdout_is_tty(o)) {
+	if (stdout_is_image(o) && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "ckpt attach: not writing an image to a terminal\n");
 		return EXIT_USAGE;
 	}
@@ -120,14 +149,18 @@ static int exec_attach(int argc, char **argv)
 		{ "ext-null", no_argument, NULL, 'N' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
+		{ "progress", optional_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dump_opts o = { .interrupted = &cmd_stop_signal,
 			       .ghost_limit = DUMP_GHOST_LIMIT };
 	struct stage_opts so;
+	struct dump_stats stats;
+	enum dump_result r;
 	char defout[64];
-	int c, i, st;
+	int c, i, st, json = 0;
 
 	stage_opts_init(&so, STAGE_OPT_LEVEL | STAGE_OPT_ENCRYPT |
 			STAGE_OPT_AUTH, own);
@@ -138,6 +171,10 @@ static int exec_attach(int argc, char **argv)
 			printf("usage: ckpt attach %s\n",
 			       cmd_attach_entry.usage);
 			return 0;
+		}
+		if (c == 'j') {
+			json = 1;
+			continue;
 		}
 		st = attach_opt(&o, &so, c, optarg);
 		if (st)
@@ -152,15 +189,24 @@ static int exec_attach(int argc, char **argv)
 	st = check_outputs(&o, defout, sizeof(defout));
 	if (st)
 		return st;
+	if (json && stdout_is_image(&o)) {
+		fprintf(stderr, "ckpt attach: --json with the image on standard output\n");
+		return EXIT_USAGE;
+	}
 	/* the dump is abandoned cleanly: the target is thawed */
 	cmd_catch_stop_signals();
-	return exit_status(dump_process(&o));
+	o.stats = json ? &stats : NULL;
+	r = dump_process(&o);
+	if (json && r == DUMP_OK)
+		print_json(&o, &stats);
+	return exit_status(r);
 }
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
-		 "[--ghost-limit SIZE] [--compress[=LEVEL]] "
+		 "[--ghost-limit SIZE] [--progress[=json|tty|none]] [--json] "
+		 "[--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,
 };

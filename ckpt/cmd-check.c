@@ -1,7 +1,7 @@
 /*
  * ckpt check: which kernel features that ckpt relies on this host offers,
- * one line each: "ok NAME" or "no NAME: why". Exits 0 when every required
- * feature is there.
+ * one line each: "ok NAME" or "no NAME: why", or with --json one object.
+ * Exits 0 when every required feature is there.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
+#include "util/json.h"
 #include "util/util.h"
 
 struct feature {
@@ -250,12 +251,40 @@ static const struct feature features[] = {
 	{ "raw-socket", 0, probe_raw_socket },
 };
 
+static int check_json(void)
+{
+	int missing = 0, ok, err;
+	size_t i;
+
+	json_begin();
+	json_key(1, "features");
+	putchar('[');
+	for (i = 0; i < ARRAY_SIZE(features); i++) {
+		ok = !features[i].probe();
+		err = errno;
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_kstr(1, "name", features[i].name);
+		json_bool(0, "ok", ok);
+		json_bool(0, "required", features[i].required);
+		json_kstr(0, "why", ok ? NULL : strerror(err));
+		putchar('}');
+		missing += !ok && features[i].required;
+	}
+	putchar(']');
+	json_bool(0, "ok", !missing);
+	json_end();
+	return missing ? EXIT_FAILED : 0;
+}
+
 static int exec_check(int argc, char **argv)
 {
 	size_t i;
 	int missing = 0;
 
-	(void)argv;
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return check_json();
 	if (argc != 1)
 		return cmd_usage(&cmd_check_entry);
 	for (i = 0; i < ARRAY_SIZE(features); i++) {
@@ -273,6 +302,6 @@ static int exec_check(int argc, char **argv)
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "",
+	.usage = "[--json]",
 	.exec = exec_check,
 };

@@ -67,6 +67,9 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_run_entry) : 0;
+	case 'j':
+		o->json = 1;
+		return 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
 }
@@ -80,6 +83,7 @@ static int exec_run(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "ext-null", no_argument, NULL, 'N' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,7 +130,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
-		 "[--ghost-limit SIZE] "
+		 "[--ghost-limit SIZE] [--json] "
 		 "-- PROG [ARGS...]",
 	.exec = exec_run,
 };

@@ -89,19 +89,24 @@ static int exec_serve(int argc, char **argv)
 		{ "max-clients", required_argument, NULL, 'm' },
 		{ "client-timeout", required_argument, NULL, 't' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .stop = &cmd_stop_signal,
 				.max_clients = SERVE_MAX_CLIENTS,
 				.client_timeout = SERVE_CLIENT_TIMEOUT };
-	int c, st;
+	int c, st, json = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+l:D:a:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			printf("usage: ckpt serve %s\n", cmd_serve_entry.usage);
 			return 0;
+		}
+		if (c == 'j') {
+			json = 1;
+			continue;
 		}
 		st = serve_opt(&o, c, optarg);
 		if (st)
@@ -112,6 +117,7 @@ static int exec_serve(int argc, char **argv)
 	/* one line per request: shown unless -q */
 	if (log_get_level() == LOG_WARN)
 		log_init("ckpt serve", LOG_INFO);
+	log_set_json(json);
 	/* serve_run waits in ppoll, which returns on the signal */
 	cmd_catch_stop_signals();
 	return exit_status(serve_run(&o));
@@ -120,6 +126,6 @@ static int exec_serve(int argc, char **argv)
 const struct cmd_entry cmd_serve_entry = {
 	.name = "serve",
 	.usage = "--listen HOST:PORT -D DIR --auth KEYFILE [--max-clients N] "
-		 "[--client-timeout SECONDS]",
+		 "[--client-timeout SECONDS] [--json]",
 	.exec = exec_serve,
 };

@@ -28,6 +28,7 @@
 #include "ckpt/dump-priv.h"
 #include "plugins/pipeline.h"
 #include "util/fault.h"
+#include "util/progress.h"
 
 int dump_interrupted(const struct dump_ctx *c)
 {
@@ -114,6 +115,7 @@ static int write_header(struct dump_ctx *c)
 	h.created = time(NULL);
 	if (!uname(&u))
 		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+	snprintf(h.writer, sizeof(h.writer), "ckpt %s", ckpt_version());
 	return img_write_header(c->w, &h);
 }
 
@@ -403,36 +405,93 @@ static void free_tree(struct dump_tree *t)
 	dump_free_files(t);
 }
 
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* About how many bytes the image will hold: the anonymous memory of the
+ * frozen processes (what dominates it), for the progress report. */
+static uint64_t estimate(const struct dump_tree *t)
+{
+	uint64_t sum = 0, b;
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].ip && !proc_anon_bytes(t->procs[i].pid, &b))
+			sum += b;
+	return sum;
+}
+
+static void fill_stats(const struct dump_tree *t, struct dump_stats *s,
+		       uint64_t bytes, double start, double frozen,
+		       double thawed)
+{
+	int i;
+
+	s->nr_procs = t->n;
+	s->nr_threads = 0;
+	for (i = 0; i < t->n; i++)
+		s->nr_threads += t->procs[i].proc.nr_threads;
+	s->bytes = bytes;
+	s->frozen = thawed - frozen;
+	s->seconds = seconds_now() - start;
+}
+
+/* After each write to the image: what it holds so far (the size of the
+ * committed image in the end), reported. */
+static void on_write(uint64_t off, void *arg)
+{
+	*(uint64_t *)arg = off;
+	progress_bytes(off);
+}
+
 enum dump_result dump_process(const struct dump_opts *o)
 {
 	struct dump_tree t = { 0 };
 	struct img_sink *sink;
 	struct img_writer *w;
 	enum dump_result res;
+	double start = seconds_now(), frozen, thawed;
+	uint64_t bytes = 0;
 
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
+	progress_start(o->progress);
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
 					 o->nr_params);
 	w = sink ? img_writer_new(sink) : NULL;
-	if (!w)
+	if (!w) {
+		progress_end(0);
 		return DUMP_ECREATE;
+	}
+	img_writer_on_write(w, on_write, &bytes);
 	if (tree_add(&t, o, w, o->pid)) {
 		img_writer_abort(w);
+		progress_end(0);
 		return DUMP_EFAILED;
 	}
+	progress_phase("freezing");
+	frozen = seconds_now();
 	res = freeze(&t, w);
 	if (res != DUMP_OK)
 		goto err;
 	res = DUMP_EFAILED;
+	progress_total(estimate(&t));
+	progress_phase("dumping");
 	if (dump_frozen(&t) || !tree_alive(&t))
 		goto err;
 	/* the image may still be good if a thaw fails: they were frozen */
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
+	thawed = seconds_now();	/* with --kill: until they are killed */
 	if (!tree_alive(&t))
 		goto err;
+	progress_phase("committing");
 	fault_point("commit");
 	if (img_writer_commit(w)) {
 		w = NULL;
@@ -454,6 +513,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 			       o->pid);
 		goto err;
 	}
+	if (o->stats)
+		fill_stats(&t, o->stats, bytes, start, frozen,
+			   o->kill ? seconds_now() : thawed);
 	res = DUMP_OK;
 	goto out;
 err:
@@ -461,6 +523,7 @@ err:
 	if (w)
 		img_writer_abort(w);
 out:
+	progress_end(res == DUMP_OK);
 	free_tree(&t);
 	return res;
 }

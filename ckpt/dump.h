@@ -12,6 +12,15 @@
 
 #define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
 
+/* What a committed dump did, for attach --json. */
+struct dump_stats {
+	int nr_procs;		/* zombies included */
+	int nr_threads;
+	uint64_t bytes;		/* the image, as its writer wrote it */
+	double frozen;		/* seconds from the first seize to the thaw */
+	double seconds;		/* the whole dump */
+};
+
 struct dump_opts {
 	pid_t pid;
 	/* image sinks: paths, "-", SCHEME://...; quorum of them must commit */
@@ -28,6 +37,8 @@ struct dump_opts {
 	uint64_t ghost_limit;
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;
+	int progress;		/* enum progress_mode (progress.h) */
+	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
 };
 
 /* What went wrong, for the exit status. */

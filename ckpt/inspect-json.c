@@ -11,85 +11,8 @@
 
 #include "arch/arch.h"
 #include "ckpt/inspect.h"
+#include "util/json.h"
 
-/* Bytes of the UTF-8 sequence at s, or 0 when it is not valid. */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* A JSON string; null for NULL. Bytes that are not UTF-8 (paths may hold
- * any) become U+FFFD so that the document stays valid. */
-static void json_str(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	int n;
-
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s += n) {
-		n = utf8_len(s);
-		if (!n) {
-			fputs("\\ufffd", stdout);
-			n = 1;
-		} else if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s);
-		} else if (*s < 0x20) {
-			printf("\\u%04x", *s);
-		} else {
-			fwrite(s, 1, n, stdout);
-		}
-	}
-	putchar('"');
-}
-
-/* "key": with the separator that goes before it */
-static void json_key(int first, const char *key)
-{
-	printf("%s\"%s\":", first ? "" : ",", key);
-}
-
-static void json_hex(int first, const char *key, uint64_t v)
-{
-	json_key(first, key);
-	printf("\"0x%" PRIx64 "\"", v);
-}
-
-static void json_u64(int first, const char *key, uint64_t v)
-{
-	json_key(first, key);
-	printf("%" PRIu64, v);
-}
-
-static void json_i64(int first, const char *key, int64_t v)
-{
-	json_key(first, key);
-	printf("%" PRId64, v);
-}
-
-static void json_kstr(int first, const char *key, const char *s)
-{
-	json_key(first, key);
-	json_str(s);
-}
 
 static void json_frame(const struct bt_frame *f)
 {
@@ -423,6 +346,7 @@ void inspect_print_json(const struct image *img, int fd)
 	json_kstr(0, "isa", img_isa_name(img->hdr.isa));
 	json_u64(0, "page_size", img->hdr.page_size);
 	json_kstr(0, "kernel", img->hdr.kernel);
+	json_kstr(0, "writer", img->hdr.writer);
 	json_u64(0, "created", img->hdr.created);
 	json_files(img);
 	json_key(0, "shms");

@@ -280,9 +280,10 @@ void inspect_print_text(const struct image *img, int fd)
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
 	uint32_t i;
 
-	printf("image version %u isa %s page-size %u kernel %s\n",
+	printf("image version %u isa %s page-size %u kernel %s writer %s\n",
 	       img->hdr.version, img_isa_name(img->hdr.isa),
-	       img->hdr.page_size, img->hdr.kernel);
+	       img->hdr.page_size, img->hdr.kernel,
+	       img->hdr.writer[0] ? img->hdr.writer : "-");
 	print_files(img);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);

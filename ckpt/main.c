@@ -90,7 +90,7 @@ static int usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: ckpt [-v | -q] COMMAND [ARGS...]\ncommands:\n");
+	fprintf(f, "usage: ckpt [-v | -q] [--version] COMMAND [ARGS...]\ncommands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  ckpt %s %s\n", commands[i]->name,
 			commands[i]->usage);
@@ -109,6 +109,8 @@ int main(int argc, char **argv)
 			level = LOG_ERR;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return usage(stdout);
+		else if (!strcmp(argv[i], "--version"))
+			return print_version("ckpt", IMG_VERSION);
 		else
 			return usage(stderr);
 	}

@@ -28,6 +28,8 @@
 
 #include "ckpt/dump.h"
 #include "ckpt/run.h"
+#include "util/json.h"
+#include "util/progress.h"
 
 struct run_ctx {
 	const struct run_opts *o;
@@ -227,6 +229,22 @@ static int update_latest(struct run_ctx *c, const char *name)
  * Take one checkpoint. Returns 0 with the image's path in msg, or -1 with
  * the reason in msg (also reported on stderr); the job runs on either way.
  */
+/* run --json: one line on stderr (stdout is the job's) per checkpoint. */
+static void json_checkpoint(const struct run_ctx *c, const char *image,
+			    const struct dump_stats *s)
+{
+	json_set_out(stderr);
+	json_begin();
+	json_kstr(1, "checkpoint", image);
+	json_u64(0, "seq", c->seq - 1);
+	json_i64(0, "pid", c->job);
+	json_u64(0, "processes", (uint64_t)s->nr_procs);
+	json_u64(0, "bytes", s->bytes);
+	json_f64(0, "frozen_seconds", s->frozen);
+	json_end();
+	json_set_out(NULL);
+}
+
 static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 {
 	struct dump_opts o = {
@@ -234,10 +252,13 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 		.interrupted = &never_interrupted, .ext_null = c->o->ext_null,
 		.ghost_limit = c->o->ghost_limit,
 		.nr_filters = c->o->nr_filters,
+		.progress = PROGRESS_OFF,	/* the job has the terminal */
 	};
+	struct dump_stats stats;
 	char name[32];
 	int i;
 
+	o.stats = &stats;
 	for (i = 0; i < c->o->nr_filters; i++)
 		o.filters[i] = c->o->filters[i];
 	snprintf(name, sizeof(name), "%04u.ckpt", c->seq);
@@ -257,6 +278,8 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 	if (for_each_image(c, prune_one))
 		pr_warn("old images of %s not removed", c->o->dir);
 	pr_info("checkpoint %s", msg);
+	if (c->o->json)
+		json_checkpoint(c, msg, &stats);
 	return 0;
 err:
 	pr_err("%s", msg);

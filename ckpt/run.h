@@ -19,6 +19,7 @@ struct run_opts {
 	int nr_filters;
 	int ext_null;		/* as attach --ext-null */
 	uint64_t ghost_limit;	/* as attach --ghost-limit */
+	int json;		/* each checkpoint a JSON line on stderr */
 };
 
 /* The name of the control socket and of the symlink to the newest image. */

@@ -352,7 +352,8 @@ static int addr_obj(const struct proc_objs *po, uint64_t addr)
 	return -1;
 }
 
-int elf_sym_addr(pid_t pid, uint64_t addr, struct elf_sym_result *r)
+static int sym_addr(pid_t pid, uint64_t addr, struct elf_sym_result *r,
+		    int quiet)
 {
 	struct elf_obj *o = NULL;
 	struct proc_objs po;
@@ -364,24 +365,63 @@ int elf_sym_addr(pid_t pid, uint64_t addr, struct elf_sym_result *r)
 		goto out;
 	k = addr_obj(&po, addr);
 	if (k < 0) {
-		pr_err("no object at %#" PRIx64 " in %d", addr, pid);
+		if (!quiet)
+			pr_err("no object at %#" PRIx64 " in %d", addr, pid);
 		errno = ENOENT;
 		goto out;
 	}
 	o = open_obj(&po, k, &bias);
 	if (!o) {
 		saved = errno;
-		pr_err("can't read %s of %d", po.maps[po.first[k]].path, pid);
+		if (!quiet)
+			pr_err("can't read %s of %d",
+			       po.maps[po.first[k]].path, pid);
 		errno = saved;
 		goto out;
 	}
 	ret = elf_obj_addr(o, bias, addr, r);
-	if (ret)
+	if (!ret)
+		set_object(&po, k, r);
+	else if (!quiet)
 		pr_err("no symbol at %#" PRIx64 " in %s of %d", addr,
 		       po.maps[po.first[k]].path, pid);
-	else
-		set_object(&po, k, r);
 out:
+	saved = errno;
+	elf_obj_close(o);
+	free_objs(&po);
+	errno = saved;
+	return ret;
+}
+
+int elf_sym_addr(pid_t pid, uint64_t addr, struct elf_sym_result *r)
+{
+	return sym_addr(pid, addr, r, 0);
+}
+
+int elf_sym_at(pid_t pid, uint64_t addr, struct elf_sym_result *r)
+{
+	return sym_addr(pid, addr, r, 1);
+}
+
+int elf_sym_ifunc_target(pid_t pid, const struct elf_sym_result *r,
+			 uint64_t *impl)
+{
+	struct elf_obj *o = NULL;
+	struct proc_objs po;
+	uint64_t bias, slot;
+	int k, ret = -1, saved;
+
+	if (load_objs(pid, &po))
+		return -1;
+	k = addr_obj(&po, r->addr);
+	if (k >= 0)
+		o = open_obj(&po, k, &bias);
+	/* both machines with IRELATIVE that we know have 8-byte slots */
+	if (o && !elf_obj_irelative(o, r->addr - bias, &slot) &&
+	    !read_mem(pid, bias + slot, impl, sizeof(*impl)))
+		ret = 0;
+	else
+		errno = ENOENT;
 	saved = errno;
 	elf_obj_close(o);
 	free_objs(&po);

@@ -436,3 +436,48 @@ int elf_obj_addr(const struct elf_obj *o, uint64_t bias, uint64_t addr,
 	r->offset = addr - r->addr;
 	return 0;
 }
+
+/* The relocation type by which ld.so stores what an IFUNC's resolver
+ * returned, for the object's own machine; 0 for a machine without one
+ * that we know. */
+static unsigned irelative_type(const struct elf_obj *o)
+{
+	switch (o->ehdr.e_machine) {
+	case EM_X86_64:
+		return R_X86_64_IRELATIVE;
+	case EM_AARCH64:
+		return R_AARCH64_IRELATIVE;
+	default:
+		return 0;
+	}
+}
+
+int elf_obj_irelative(const struct elf_obj *o, uint64_t resolver,
+		      uint64_t *slot)
+{
+	unsigned type = irelative_type(o);
+	Elf_Scn *scn = NULL;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	GElf_Rela rel;
+	size_t i, n;
+
+	while (type && (scn = elf_nextscn(o->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = d ? sh.sh_size / sh.sh_entsize : 0;
+		for (i = 0; i < n; i++) {
+			if (!gelf_getrela(d, (int)i, &rel))
+				break;
+			if (GELF_R_TYPE(rel.r_info) == type &&
+			    (uint64_t)rel.r_addend == resolver) {
+				*slot = rel.r_offset;
+				return 0;
+			}
+		}
+	}
+	errno = ENOENT;
+	return -1;
+}

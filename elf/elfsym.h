@@ -51,6 +51,19 @@ int elf_sym_find(pid_t pid, const char *name_at_version,
 int elf_sym_addr(pid_t pid, uint64_t addr,
 		 struct elf_sym_result *r) __must_check;
 
+/* The same, without a message when nothing is found. */
+int elf_sym_at(pid_t pid, uint64_t addr,
+	       struct elf_sym_result *r) __must_check;
+
+/* For an indirect function r found by elf_sym_lookup in process pid:
+ * the implementation its resolver chose, as ld.so stored it in the
+ * defining object's IRELATIVE slot (what dlsym and gdb give). Nothing
+ * runs in the process. -1 with errno ENOENT when the object has no such
+ * slot (a static executable resolves its IFUNCs through its own
+ * IRELATIVE relocations too, so that is rare), quietly. */
+int elf_sym_ifunc_target(pid_t pid, const struct elf_sym_result *r,
+			 uint64_t *impl) __must_check;
+
 /* ---- one object ------------------------------------------------------ */
 
 struct elf_obj;
@@ -76,5 +89,11 @@ int elf_obj_lookup(const struct elf_obj *o, uint64_t bias, const char *name,
 		   const char *version, struct elf_sym_result *r) __must_check;
 int elf_obj_addr(const struct elf_obj *o, uint64_t bias, uint64_t addr,
 		 struct elf_sym_result *r) __must_check;
+
+/* The link-time address (add the bias) of the slot that an IRELATIVE
+ * relocation of the object fills with what the resolver at link-time
+ * address resolver returns. -1 with errno ENOENT when there is none. */
+int elf_obj_irelative(const struct elf_obj *o, uint64_t resolver,
+		      uint64_t *slot) __must_check;
 
 #endif

@@ -43,7 +43,7 @@
 #include "util/util.h"
 
 #define IMG_MAGIC		"CKPTIMG"	/* 8 bytes with its NUL */
-#define IMG_VERSION		2
+#define IMG_VERSION		3
 #define IMG_HEADER_SIZE		128	/* fixed, see img_header */
 
 enum img_isa {
@@ -102,6 +102,7 @@ struct img_header {
 	uint32_t flags;		/* none defined yet: must be 0 */
 	uint64_t created;	/* seconds since the epoch */
 	char kernel[65];	/* uname -r, NUL terminated */
+	char writer[24];	/* "ckpt 0.4.0": printable, NUL terminated */
 };
 
 /* mm fields as /proc/PID/stat gives them, for prctl(PR_SET_MM_MAP) */
@@ -813,6 +814,10 @@ int img_writer_commit(struct img_writer *w) __must_check;
 void img_writer_abort(struct img_writer *w);
 /* Bytes written so far. */
 uint64_t img_writer_offset(const struct img_writer *w);
+/* fn(bytes written so far, arg) after every write to the sink, for a
+ * progress report; NULL: none. */
+void img_writer_on_write(struct img_writer *w,
+			 void (*fn)(uint64_t off, void *arg), void *arg);
 
 /*
  * Reading. The whole image is checked before anything is returned: magic,

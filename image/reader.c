@@ -162,13 +162,39 @@ static int hdr_kernel(struct rd *r, const uint8_t *b)
 		return -1;
 	}
 	memcpy(r->img->hdr.kernel, k, n + 1);
-	/* the rest of the field and the reserved bytes up to the CRC */
-	for (i = IMG_HDR_KERNEL_OFF + n; i < IMG_HDR_CRC_OFF; i++) {
+	/* the rest of the field and the reserved bytes up to the writer */
+	for (i = IMG_HDR_KERNEL_OFF + n; i < IMG_HDR_WRITER_OFF; i++) {
 		if (b[i]) {
 			rd_fail(r, "non-zero reserved byte %zu in header", i);
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* The program that wrote the image: printable, then zeros to the CRC. */
+static int hdr_writer(struct rd *r, const uint8_t *b)
+{
+	const char *w = (const char *)b + IMG_HDR_WRITER_OFF;
+	size_t n = strnlen(w, IMG_HDR_WRITER_LEN), i;
+
+	if (n == IMG_HDR_WRITER_LEN) {
+		rd_fail(r, "writer in header not terminated");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (w[i] < 0x20 || w[i] > 0x7e) {
+			rd_fail(r, "writer in header not printable");
+			return -1;
+		}
+	}
+	for (i = IMG_HDR_WRITER_OFF + n; i < IMG_HDR_CRC_OFF; i++) {
+		if (b[i]) {
+			rd_fail(r, "non-zero byte %zu after the writer", i);
+			return -1;
+		}
+	}
+	memcpy(r->img->hdr.writer, w, n + 1);
 	return 0;
 }
 
@@ -234,7 +260,7 @@ static int rd_header(struct rd *r, uint32_t expect)
 	h->page_size = get_le32(b + IMG_HDR_PSIZE_OFF);
 	h->flags = get_le32(b + IMG_HDR_FLAGS_OFF);
 	h->created = get_le64(b + IMG_HDR_CREATED_OFF);
-	if (hdr_kernel(r, b))
+	if (hdr_kernel(r, b) || hdr_writer(r, b))
 		return -1;
 	return hdr_fields(r, h, expect);
 }

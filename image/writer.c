@@ -32,6 +32,8 @@ struct img_writer {
 	uint64_t pages_left;
 	uint32_t pages_crc;
 	enum wstate pages_of;
+	void (*on_write)(uint64_t off, void *arg);
+	void *on_write_arg;
 };
 
 static const char *const state_names[] = {
@@ -63,6 +65,13 @@ uint64_t img_writer_offset(const struct img_writer *w)
 	return w->off;
 }
 
+void img_writer_on_write(struct img_writer *w,
+			 void (*fn)(uint64_t off, void *arg), void *arg)
+{
+	w->on_write = fn;
+	w->on_write_arg = arg;
+}
+
 static int wr_out(struct img_writer *w, const void *buf, size_t len)
 {
 	if (w->sink->write(w->sink, buf, len)) {
@@ -70,6 +79,8 @@ static int wr_out(struct img_writer *w, const void *buf, size_t len)
 		return -1;
 	}
 	w->off += len;
+	if (w->on_write)
+		w->on_write(w->off, w->on_write_arg);
 	return 0;
 }
 
@@ -158,6 +169,8 @@ static int wr_encoded(struct img_writer *w, uint32_t type, int ret)
 
 static int header_check(const struct img_header *h)
 {
+	size_t i;
+
 	if (h->isa != IMG_ISA_X86_64 && h->isa != IMG_ISA_AARCH64) {
 		pr_err("can't write header: unknown isa %u", h->isa);
 		return -1;
@@ -174,6 +187,13 @@ static int header_check(const struct img_header *h)
 	}
 	if (!memchr(h->kernel, '\0', sizeof(h->kernel))) {
 		pr_err("can't write header: kernel release not terminated");
+		return -1;
+	}
+	for (i = 0; i < sizeof(h->writer) && h->writer[i]; i++)
+		if (h->writer[i] < 0x20 || h->writer[i] > 0x7e)
+			break;
+	if (i == sizeof(h->writer) || h->writer[i]) {
+		pr_err("can't write header: writer not printable text");
 		return -1;
 	}
 	return 0;
@@ -193,6 +213,7 @@ int img_write_header(struct img_writer *w, const struct img_header *h)
 	put_le32(b + IMG_HDR_FLAGS_OFF, h->flags);
 	put_le64(b + IMG_HDR_CREATED_OFF, h->created);
 	strcpy((char *)b + IMG_HDR_KERNEL_OFF, h->kernel);
+	strcpy((char *)b + IMG_HDR_WRITER_OFF, h->writer);
 	put_le32(b + IMG_HDR_CRC_OFF, img_crc32c(0, b, IMG_HDR_CRC_OFF));
 	if (wr_out(w, b, sizeof(b)))
 		return -1;

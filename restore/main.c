@@ -31,10 +31,14 @@
 #include "plugins/stageopt.h"
 #include "restore/restore.h"
 #include "util/fault.h"
+#include "util/json.h"
+#include "util/progress.h"
+
+#define DETACH_JSON	2	/* with 1: --detach --json */
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--detach | --pty] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -50,11 +54,14 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "detach", no_argument, NULL, 'd' },
 		{ "fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "pty", no_argument, NULL, 'P' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "progress", optional_argument, NULL, 'P' },
+		{ "pty", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
-	int opt, i, level = LOG_WARN;
+	int opt, i, level = LOG_WARN, json = 0;
 
 	log_init("restore", level);	/* for the messages of stageopt.c */
 	stage_opts_init(&so, STAGE_OPT_KEY | STAGE_OPT_AUTH, own);
@@ -62,7 +69,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 				  NULL)) != -1) {
 		if (opt == 'd')
 			*detach = 1;
-		else if (opt == 'P')
+		else if (opt == 'T')
 			c->pty.on = 1;
 		else if (opt == 'v')
 			level++;
@@ -70,12 +77,21 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			level = LOG_ERR;
 		else if (opt == 'h')
 			exit(usage(stdout));
+		else if (opt == 'V')
+			exit(print_version("restore", IMG_VERSION));
+		else if (opt == 'J')
+			json = 1;
+		else if (opt == 'P')
+			c->progress = progress_parse(optarg);
 		else if (opt == 'F' ? restore_fd_opt_parse(c, optarg) :
 			 stage_opts_parse(&so, opt, optarg))
 			return usage(stderr);
 	}
-	if (optind != argc - 1 || (*detach && c->pty.on))
+	/* --json says what was restored: only when restore does not stay */
+	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
+	    (*detach && c->pty.on))
 		return usage(stderr);
+	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
 		c->params[c->nr_params++] = so.params[i];
 	c->path = argv[optind];
@@ -157,6 +173,8 @@ static int rebuild(struct restore_run *run)
 	}
 	if (restore_shm_finish(run))
 		return -1;
+	/* the line is gone before the tree writes to the terminal */
+	progress_end(1);
 	/* from the first let go to the last, the guardian holds the tree */
 	restore_guard_tree(run);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 0))
@@ -258,23 +276,65 @@ static void run_free(struct restore_run *run)
 	run->img = NULL;
 }
 
+/* restore --detach --json: the image and the processes made, root
+ * first, zombies included. */
+static void print_json(const struct restore_run *run)
+{
+	uint32_t i;
+
+	json_begin();
+	json_kstr(1, "image", run->path);
+	json_i64(0, "pid", run->procs[0].child);
+	json_key(0, "pids");
+	putchar('[');
+	for (i = 0; i < run->img->nr_procs; i++)
+		printf("%s%d", i ? "," : "", run->img->procs[i].proc.pid);
+	putchar(']');
+	json_end();
+}
+
+/* The bytes of page data the image holds: what the report counts. */
+static uint64_t page_bytes(const struct restore_run *run)
+{
+	uint64_t sum = 0;
+	uint32_t i, k;
+
+	for (i = 0; i < run->img->nr_procs; i++)
+		for (k = 0; k < run->img->procs[i].nr_pages; k++)
+			sum += run->img->procs[i].pages[k].nr_pages *
+			       run->img->hdr.page_size;
+	return sum;
+}
+
 /* All that follows the options; restore's exit status (restore(1)). */
 static int run_restore(struct restore_run *run, int detach)
 {
-	int ret = prepare(run);
 	pid_t root;
+	int ret;
 
-	if (ret)
+	progress_start(run->progress);
+	progress_phase("reading");
+	ret = prepare(run);
+	if (ret) {
+		progress_end(0);
 		return ret;
-	if (build(run))
+	}
+	progress_total(page_bytes(run));
+	progress_phase("restoring");
+	if (build(run)) {
+		progress_end(0);
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
+	}
 	root = run->procs[0].child;
+	if (detach & DETACH_JSON)
+		print_json(run);
 	run_free(run);	/* nothing of it is needed while the tree runs */
 	/* the tree runs on whatever happens here: a failure is only said */
 	if (restore_drop_caps())
 		pr_warn("restore keeps its capabilities while %d runs", root);
 	if (detach) {
-		printf("%d\n", root);
+		if (!(detach & DETACH_JSON))
+			printf("%d\n", root);
 		return 0;
 	}
 	return run->pty.on ? restore_pty_bridge(run, root) :

@@ -23,6 +23,7 @@
 
 #include "restore/restore.h"
 #include "util/proc.h"
+#include "util/progress.h"
 
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT	1
@@ -36,7 +37,9 @@
 #endif
 #define RSEQ_FLAG_UNREGISTER 1
 
-#define FILL_CHUNK	(1ULL << 30)	/* below the kernel's 2 GiB per call */
+/* below the kernel's 2 GiB per call, and small enough for the progress
+ * report to move: a remote call costs far less than 64 MiB of copying */
+#define FILL_CHUNK	(64ULL << 20)
 
 int rcall(struct restore_proc *c, int ti, const char *what, long *ret,
 	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -418,16 +421,16 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 	uint64_t left = pg->nr_pages * c->run->host.page_size;
 	long r;
 
-	/* fault the range in at once: far cheaper than page by page */
-	if (inject_syscall(c->ip, 0, &r, SYS_madvise, addr, left,
-			   MADV_POPULATE_WRITE, 0, 0, 0))
-		return -1;
-	if (r)
-		pr_debug("populating %llx: error %ld", (unsigned long long)addr,
-			 -r);
 	while (left) {
 		uint64_t n = left < FILL_CHUNK ? left : FILL_CHUNK;
 
+		/* fault the chunk in at once: far cheaper than page by page */
+		if (inject_syscall(c->ip, 0, &r, SYS_madvise, addr, n,
+				   MADV_POPULATE_WRITE, 0, 0, 0))
+			return -1;
+		if (r)
+			pr_debug("populating %llx: error %ld",
+				 (unsigned long long)addr, -r);
 		if (rcall(c, 0, "read pages", &r, SYS_pread64,
 			  c->child_img_fd, addr, n, off, 0, 0))
 			return -1;
@@ -439,6 +442,7 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 		addr += r;
 		off += r;
 		left -= r;
+		progress_add((uint64_t)r);
 	}
 	return 0;
 }

@@ -84,6 +84,7 @@ struct restore_run {
 	int pid_taken;		/* the tree failed: a PID it needs is in use */
 	pid_t guard;		/* the guardian (guard.c), or 0 */
 	int guard_fd;		/* our end of its pipe, or -1 */
+	int progress;		/* enum progress_mode (util/progress.h) */
 	struct {		/* --pty (pty.c) */
 		int on;
 		int m, s;	/* its master and slave, or -1 */

@@ -207,6 +207,49 @@ int proc_parse_stat(pid_t pid, struct proc_stat *st)
 	return rc;
 }
 
+int proc_anon_bytes_buf(const char *buf, uint64_t *bytes)
+{
+	static const char *const keys[] = { "Anonymous:", "Swap:" };
+	unsigned long long kb;
+	const char *line;
+	size_t k, n;
+	int end;
+
+	*bytes = 0;
+	for (line = buf; *line; line += strcspn(line, "\n"),
+	     line += *line == '\n') {
+		for (k = 0; k < ARRAY_SIZE(keys); k++) {
+			n = strlen(keys[k]);
+			if (strncmp(line, keys[k], n))
+				continue;
+			end = 0;
+			if (sscanf(line + n, " %llu kB%n", &kb, &end) != 1 ||
+			    !end || kb > (~0ULL >> 10) - (*bytes >> 10)) {
+				errno = EINVAL;
+				return -1;
+			}
+			*bytes += (uint64_t)kb << 10;
+		}
+	}
+	return 0;
+}
+
+int proc_anon_bytes(pid_t pid, uint64_t *bytes)
+{
+	char path[64], *buf;
+	int rc, saved;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return -1;
+	rc = proc_anon_bytes_buf(buf, bytes);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return rc;
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;

@@ -62,6 +62,12 @@ struct proc_stat {
 int proc_parse_stat(pid_t pid, struct proc_stat *st) __must_check;
 /* The same from the text of a stat file. */
 int proc_parse_stat_buf(const char *buf, struct proc_stat *st) __must_check;
+
+/* From /proc/PID/smaps_rollup: the bytes of anonymous memory, resident
+ * or swapped ("Anonymous:" + "Swap:"), what a dump writes of a process
+ * about. 0, or -1 with errno (EINVAL: a line is malformed). */
+int proc_anon_bytes(pid_t pid, uint64_t *bytes) __must_check;
+int proc_anon_bytes_buf(const char *buf, uint64_t *bytes) __must_check;
 /* Thread ids from /proc/PID/task. Returns the count or -1. */
 int proc_list_tasks(pid_t pid, pid_t **out) __must_check;
 

@@ -7,12 +7,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "util/json.h"
 #include "util/util.h"
+#include "util/version.h"
 
 static const char *log_prog = "ckpt";
 static int log_level = LOG_WARN;
+static void (*log_before)(void);
+static int log_json;
+
+const char *ckpt_version(void)
+{
+	return CKPT_VERSION;
+}
+
+int print_version(const char *prog, unsigned image_format)
+{
+	printf("%s %s (image format %u)\n", prog, CKPT_VERSION, image_format);
+	return 0;
+}
 
 void log_init(const char *progname, int level)
 {
@@ -25,11 +41,56 @@ int log_get_level(void)
 	return log_level;
 }
 
-/* "prog: message[: strerror]\n" into buf; its length. */
-static size_t log_vformat(char *buf, size_t size, const char *fmt,
-			  va_list ap, int err)
+const char *log_prog_name(void)
 {
-	char msg[1024];
+	return log_prog;
+}
+
+void log_on_message(void (*fn)(void))
+{
+	log_before = fn;
+}
+
+void log_set_json(int on)
+{
+	log_json = on;
+}
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+/* The message msg (already with its strerror) as one JSON line. */
+static size_t log_json_line(char *buf, size_t size, int level,
+			    const char *msg)
+{
+	char esc[1024 * 2];
+	struct timespec ts;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_escape(esc, sizeof(esc), msg);
+	n = snprintf(buf, size, "{\"time\":%lld.%03ld,\"prog\":\"%s\","
+		     "\"level\":\"%s\",\"message\":\"%s\"}\n",
+		     (long long)ts.tv_sec, ts.tv_nsec / 1000000, log_prog,
+		     level_names[level < 0 ? 0 : level > LOG_DEBUG ?
+				 LOG_DEBUG : level], esc);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= size) {	/* never a line cut in the middle */
+		n = snprintf(buf, size, "{\"prog\":\"%s\",\"message\":"
+			     "\"(too long)\"}\n", log_prog);
+		return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+	}
+	return (size_t)n;
+}
+
+/* "prog: message[: strerror]\n" into buf; its length. */
+static size_t log_vformat(char *buf, size_t size, int level,
+			  const char *fmt, va_list ap, int err)
+{
+	char msg[1024], whole[1280];
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -40,6 +101,13 @@ static size_t log_vformat(char *buf, size_t size, const char *fmt,
 	/* strip one trailing newline so every message ends the same way */
 	if (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	if (log_json) {
+		if (err >= 0)
+			snprintf(whole, sizeof(whole), "%s: %s", msg,
+				 strerror(err));
+		return log_json_line(buf, size, level,
+				     err >= 0 ? whole : msg);
+	}
 	if (err >= 0)
 		n = snprintf(buf, size, "%s: %s: %s\n", log_prog, msg,
 			     strerror(err));
@@ -52,12 +120,15 @@ static size_t log_vformat(char *buf, size_t size, const char *fmt,
 
 static void log_vmsg(int level, const char *fmt, va_list ap, int err)
 {
-	char buf[1280];
+	char buf[4096];
 
 	if (level > log_level)
 		return;
-	if (log_vformat(buf, sizeof(buf), fmt, ap, err))
+	if (log_vformat(buf, sizeof(buf), level, fmt, ap, err)) {
+		if (log_before)
+			log_before();
 		fputs(buf, stderr);
+	}
 }
 
 size_t log_format(char *buf, size_t size, int level, const char *fmt, ...)
@@ -68,7 +139,7 @@ size_t log_format(char *buf, size_t size, int level, const char *fmt, ...)
 	if (level > log_level || !size)
 		return 0;
 	va_start(ap, fmt);
-	n = log_vformat(buf, size, fmt, ap, -1);
+	n = log_vformat(buf, size, level, fmt, ap, -1);
 	va_end(ap);
 	return n;
 }

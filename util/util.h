@@ -27,11 +27,25 @@ enum ckpt_exit {
 	EXIT_PIDTAKEN = 75,	/* a PID the image needs is in use */
 };
 
+/* "PROG VERSION (image format N)" on stdout; returns 0 (--version of
+ * ckpt and restore). */
+int print_version(const char *prog, unsigned image_format);
+/* This build's release, "0.4.0". */
+const char *ckpt_version(void);
+
 enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Messages go to stderr prefixed with the program name. */
 void log_init(const char *progname, int level);
 int log_get_level(void);
+const char *log_prog_name(void);
+/* fn() before each message is printed (a progress line clears itself);
+ * NULL: nothing. */
+void log_on_message(void (*fn)(void));
+/* Every message from now on as one JSON object a line: {"time" (seconds
+ * since the epoch), "prog", "level" (error, warning, info, debug),
+ * "message"}. */
+void log_set_json(int on);
 void log_msg(int level, const char *fmt, ...) __printf(2, 3);
 /* The line log_msg would print (with its newline) into buf, for a signal
  * handler to write(2) later: its length, 0 if level is not shown. */

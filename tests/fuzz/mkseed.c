@@ -18,6 +18,7 @@ static int header(struct img_writer *w)
 	struct img_header h = { .isa = IMG_ISA_X86_64, .page_size = PS };
 
 	strcpy(h.kernel, "6.1.0");
+	strcpy(h.writer, "ckpt 0.4.0");
 	return img_write_header(w, &h);
 }
 

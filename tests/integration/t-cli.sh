@@ -2,8 +2,8 @@
 # and damaged images, the restored process's status passed through,
 # restore --detach, ckpt restore, ckpt check.  Sourced by run.sh.
 
-ALL_TESTS+=(ckpt-restore exit-status detach bad-args bad-image check)
-CKPT_ONLY+="ckpt-restore exit-status detach bad-args bad-image check "
+ALL_TESTS+=(ckpt-restore exit-status detach bad-args bad-image check version)
+CKPT_ONLY+="ckpt-restore exit-status detach bad-args bad-image check version "
 
 t_ckpt-restore() {
 	need "$WLB/counter"
@@ -161,4 +161,31 @@ t_bad-image() {
 	wait_count_above $((c + 3)) 60 "$PID"
 	touch "$D/stop"
 	wait_gone "$PID" 60 || fail "PID $PID still running 60 s after D/stop"
+}
+
+# --version of both programs (the same release and image format), and the
+# writer an image's header names, in inspect's text and JSON.
+t_version() {
+	local rel fmt w
+	need "$CKPT" "$RESTORE" "$WLB/counter"
+	expect_exit 0 "$CKPT" --version
+	read -r _ rel _ _ fmt <"$D/cmd.out"
+	[[ $(cat "$D/cmd.out") =~ ^ckpt\ [0-9]+\.[0-9]+\.[0-9]+\ \(image\ format\ [0-9]+\)$ ]] ||
+		fail "ckpt --version: $(cat "$D/cmd.out")"
+	expect_exit 0 "$RESTORE" --version
+	[[ $(cat "$D/cmd.out") == "restore $rel (image format $fmt" ]] ||
+		fail "restore --version: $(cat "$D/cmd.out"), ckpt said $rel $fmt"
+	start_wl "$WLB/counter"
+	wait_count_above 2 60 "$JOB"
+	expect_exit 0 "$CKPT" attach -o "$D/img" "$PID"
+	expect_exit 0 "$CKPT" inspect "$D/img"
+	head -1 "$D/cmd.out" | grep -q " writer ckpt $rel\$" ||
+		fail "inspect header: $(head -1 "$D/cmd.out")"
+	expect_exit 0 "$CKPT" inspect --json "$D/img"
+	w=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["writer"])' \
+		<"$D/cmd.out") || fail "inspect --json does not parse"
+	[[ $w == "ckpt $rel" ]] || fail "inspect --json writer: $w"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	check_count
 }

@@ -2,10 +2,32 @@
 # process (ckpt sym), the call stacks in an image (ckpt inspect), and the
 # core files of ckpt convert, which gdb must open.  Sourced by run.sh.
 
-ALL_TESTS+=(sym backtrace backtrace-static convert convert-static
+ALL_TESTS+=(sym sym-ifunc backtrace backtrace-static convert convert-static
 	    convert-errors)
 CKPT_ONLY+="backtrace backtrace-static convert convert-static "
 CKPT_ONLY+="convert-errors "
+
+# ckpt sym PID memcpy, an indirect function: first the implementation
+# its resolver chose (named, in a static executable that has .symtab),
+# then the resolver, marked ifunc.
+t_sym-ifunc() {
+	local impl obj name res mark back
+	need "$CKPT" "$WLB/counter-static"
+	start_wl "$WLB/counter-static"
+	wait_count_above 3 60 "$JOB"
+	expect_exit 0 "$CKPT" sym "$PID" memcpy
+	{ read -r impl obj name; read -r res _ mark; } <"$D/cmd.out"
+	[[ $impl =~ ^0x[0-9a-f]+$ && $res =~ ^0x[0-9a-f]+$ && $mark == ifunc &&
+	   $impl != "$res" ]] || fail "sym memcpy: $(cat "$D/cmd.out")"
+	[[ $name == __mem* ]] || fail "sym memcpy: chosen one unnamed: $name"
+	expect_exit 0 "$CKPT" sym "$PID" "$impl"
+	read -r back _ <"$D/cmd.out"
+	[[ $back == "$name+0x0" ]] ||
+		fail "sym $impl gives $back, sym memcpy said $name"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "counter still running 60 s after D/stop"
+	check_count
+}
 
 # ckpt sym on a live workload, which it must not stop: nanosleep's address
 # (first word 0x...), that address + 1 back as nanosleep+0x1 (or an alias

@@ -158,6 +158,7 @@ END_TEST
 START_TEST(test_ifunc)
 {
 	struct elf_sym_result r, back;
+	uint64_t impl;
 
 	start_sleeper();
 	/* an IFUNC of glibc's that ASan does not interpose, as it does
@@ -170,6 +171,9 @@ START_TEST(test_ifunc)
 	ck_assert_int_eq(elf_sym_addr(child, r.addr, &back), 0);
 	ck_assert_str_eq(back.name, "wmemset");
 	ck_assert_int_eq(back.ifunc, 1);
+	/* what the resolver chose: what dlsym gives */
+	ck_assert_int_eq(elf_sym_ifunc_target(child, &r, &impl), 0);
+	ck_assert_uint_eq(impl, addr_of(dlsym(RTLD_DEFAULT, "wmemset")));
 }
 END_TEST
 

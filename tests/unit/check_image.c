@@ -386,6 +386,7 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(img->hdr.page_size, PS);
 	ck_assert_uint_eq(img->hdr.created, 1700000000);
 	ck_assert_str_eq(img->hdr.kernel, "6.1.0-test");
+	ck_assert_str_eq(img->hdr.writer, "ckpt 0.4.0-test");
 	ck_assert_uint_eq(img->nr_procs, 4);
 	p = &img->procs[0];
 	ck_assert_uint_eq(p->proc.zombie, 0);
@@ -618,6 +619,26 @@ START_TEST(test_refuse_bad_magic)
 	buf[3] = 'x';
 	fix_header_crc(buf);
 	expect_refused(buf, len, 0, "image: bad magic");
+	free(buf);
+}
+END_TEST
+
+/* The writer field: printable text, terminated, zeros after it. */
+START_TEST(test_refuse_bad_writer)
+{
+	size_t len;
+	uint8_t *buf = small_image(&len);
+
+	buf[IMG_HDR_WRITER_OFF + 2] = '\n';
+	fix_header_crc(buf);
+	expect_refused(buf, len, 0, "writer in header not printable");
+	memset(buf + IMG_HDR_WRITER_OFF, 'x', IMG_HDR_WRITER_LEN);
+	fix_header_crc(buf);
+	expect_refused(buf, len, 0, "writer in header not terminated");
+	memset(buf + IMG_HDR_WRITER_OFF, 0, IMG_HDR_WRITER_LEN);
+	buf[IMG_HDR_CRC_OFF - 1] = 'x';
+	fix_header_crc(buf);
+	expect_refused(buf, len, 0, "non-zero byte 123 after the writer");
 	free(buf);
 }
 END_TEST
@@ -905,6 +926,7 @@ static Suite *image_suite(void)
 	add(dmg, test_refuse_every_flipped_byte);
 	add(dmg, test_refuse_bad_magic);
 	add(dmg, test_refuse_other_version);
+	add(dmg, test_refuse_bad_writer);
 	add(dmg, test_refuse_other_isa);
 	add(dmg, test_refuse_trailing_garbage);
 	add(dmg, test_refuse_corrupt_record_crc);

@@ -68,6 +68,7 @@ static inline void w_header(struct img_writer *w)
 	};
 
 	strcpy(h.kernel, "6.1.0-test");
+	strcpy(h.writer, "ckpt 0.4.0-test");
 	ck_assert_int_eq(img_write_header(w, &h), 0);
 }
 
