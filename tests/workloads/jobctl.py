@@ -31,7 +31,11 @@ def pump(m, timeout):
     global out
     r, _, _ = select.select([m], [], [], timeout)
     if r:
-        data = os.read(m, 4096)
+        try:
+            data = os.read(m, 4096)
+        except OSError:     # EIO: bash, the last on the slave, exited
+            time.sleep(timeout)
+            return
         log.write(data)
         log.flush()
         out += data
