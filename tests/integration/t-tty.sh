@@ -356,6 +356,10 @@ t_tmux-client() {
 	wait_file "$D/ready1" 60
 	PID=$(<"$D/pid1")
 	track_pid "$PID"
+	# the server, a daemon: the same PID once restored, killed if we fail
+	n=$(tmux -S "$D/sock" display -p '#{pid}') ||
+		fail "can't ask tmux for its PID"
+	track_pid "$n"
 	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 24x80 \
 		--expect 'tick [0-9]' --send '\x020' \
 		--send 'echo hello-$((6 * 7))\r' --expect 'hello-42' \
