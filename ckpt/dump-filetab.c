@@ -524,15 +524,15 @@ int dump_tree_files(struct dump_tree *t)
 	if (dump_ttys_mark(t) || match_fds(t))
 		return -1;
 	if (!t->nr_files)
-		return 0;
+		return dump_ttys_outside(t);
 	find_outside(t);
 	if (dump_sockets_probe(t) || settle_outside(t))
 		return -1;
 	compact_files(t);
 	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t) ||
-	    dump_ttys(t))
+	    dump_ttys(t) || dump_kfds(t) || dump_pidfds(t))
 		return -1;
-	return dump_kfds(t) || dump_pidfds(t) ? -1 : 0;
+	return dump_ttys_outside(t);
 }
 
 int dump_write_files(struct dump_tree *t, struct img_writer *w)

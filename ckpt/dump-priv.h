@@ -242,10 +242,12 @@ void dump_free_files(struct dump_tree *t);
 
 /* dump-tty.c: fds on a pty whose master the tree holds become FILE fds
  * (before the table is built); the kind of such an fd, or 0; the state of
- * each pair, once the table is built */
+ * each pair, once the table is built; then a TTY file for each terminal
+ * outside the tree (its termios and size, for restore --pty) */
 int dump_ttys_mark(struct dump_tree *t) __must_check;
 uint32_t dump_tty_kind(const struct img_fd *f);
 int dump_ttys(struct dump_tree *t) __must_check;
+int dump_ttys_outside(struct dump_tree *t) __must_check;
 
 /* dump-sockets.c: what the table's unix sockets are (sets why on those
  * that cannot be kept), then their receive queues */

@@ -507,7 +507,8 @@ int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 	n->data = len ? malloc(len) : NULL;
 	if (len && !n->data)
 		return -1;
-	memcpy(n->data, buf, len);
+	if (len)
+		memcpy(n->data, buf, len);
 	f->nr_chunks++;
 	return 0;
 }

@@ -11,16 +11,15 @@
  * the master reach), lock, packet mode, exclusive mode, the session whose
  * controlling terminal the slave is and its foreground group.
  *
- * Queued bytes. A pty can't be read without consuming. What the slave
- * wrote and the master has not read is read, kept in the image, and put
- * back at once with TIOCSTI on the master (which queues bytes for the
- * master to read, unchanged: the master side has no line discipline
- * processing), so that a tree that runs on still reads them. What the
- * master wrote and the slave has not read went through the slave's line
- * discipline already (echo, signals, line editing): it can't be put back
- * exactly, so a pair with such bytes is refused, naming them. So is a
- * pair whose slave a process outside the tree holds: it would keep the
- * old pty.
+ * Queued bytes, both ways. A pty can't be read without consuming: what
+ * the slave wrote and the master has not read, and what was typed (the
+ * master wrote) and the slave has not read, are read, kept in the image,
+ * and put back at once (put_back), so that a tree that runs on still
+ * reads them. Typed bytes went through the slave's line discipline
+ * already (echo, signals, line editing): what it holds is kept, line by
+ * line in canonical mode, and put back as it is (util/ttyq.c), echoed
+ * and edited no more. A pair whose slave a process outside the tree
+ * holds is refused, naming it: it would keep the old pty.
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -31,6 +30,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "util/ttyq.h"
 
 #define MAX_QUEUED	(1u << 20)	/* far above any pty buffer */
 
@@ -170,19 +171,18 @@ static void set_termios(struct img_tty *t, const struct termios *tio,
 }
 
 /* Lock, packet mode, termios, window size, session and group. */
-static int read_state(struct dump_file *df, int m)
+static int read_state(struct dump_file *df, int m, struct termios *tio)
 {
 	struct img_tty *t = &df->f.tty;
 	int locked = 0, pkt = 0;
-	struct termios tio;
 	struct winsize ws;
 	pid_t sid, pgrp;
 
 	if (ioctl(m, TIOCGPTLCK, &locked) || ioctl(m, TIOCGPKT, &pkt) ||
-	    tcgetattr(m, &tio) || ioctl(m, TIOCGWINSZ, &ws))
+	    tcgetattr(m, tio) || ioctl(m, TIOCGWINSZ, &ws))
 		return -1;
 	t->flags |= (locked ? IMG_TTY_LOCKED : 0) | (pkt ? IMG_TTY_PACKET : 0);
-	set_termios(t, &tio, &ws);
+	set_termios(t, tio, &ws);
 	/* no session: ENOTTY */
 	if (!ioctl(m, TIOCGSID, &sid)) {
 		t->sid = sid;
@@ -211,84 +211,248 @@ static int slave_in_tree(const struct dump_tree *t, const struct dump_file *df)
 	return 0;
 }
 
+static int __printf(2, 3) refuse(const struct dump_file *df,
+				 const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pr_err("can't dump fd %d of %d: pty /dev/pts/%u %s", df->fd, df->pid,
+	       df->f.tty.index, why);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+/* One read of the slave s: a line in canonical mode (0 bytes: a line of
+ * VEOF alone), what there is else; 0 and *n = -1 when nothing is left. */
+static int read_some(int s, uint8_t *buf, ssize_t *n)
+{
+	*n = read(s, buf, TTYQ_MAX + 1);
+	if (*n < 0 && errno == EAGAIN)
+		return 0;
+	return *n < 0 ? -1 : 0;
+}
+
 /*
- * What the slave's typed-in queue holds (refused), and exclusive mode,
- * through a slave of ckpt's own: only when the tree holds one, since the
- * last close of a slave hangs the master up (a master whose slave was
- * never opened reads EAGAIN, and EIO once it was opened and closed).
+ * The lines the slave's reader has to read, one chunk each; a line that
+ * VEOF ended reads without it (flagged EOR). What follows them, the line
+ * being typed, reads only out of canonical mode (which then makes every
+ * byte readable), so the mode is left for that read and comes back.
  */
-static int read_slave_side(struct dump_tree *t, struct dump_file *df, int m)
+static int read_lines(struct dump_file *df, int m, int s,
+		      const struct termios *tio, uint8_t *buf)
+{
+	struct termios raw = *tio;
+	uint32_t flags;
+	ssize_t n;
+
+	for (;;) {
+		if (read_some(s, buf, &n))
+			return -1;
+		if (n < 0)
+			break;
+		flags = IMG_CHUNK_TTY_IN;
+		if (!n || !ttyq_is_end(tio, buf[n - 1]))
+			flags |= IMG_CHUNK_EOR;
+		if (dump_add_chunk(&df->f, buf, n, flags))
+			return -1;
+	}
+	raw.c_lflag &= ~ICANON;
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	if (tcsetattr(m, TCSANOW, &raw))
+		return -1;
+	n = 0;
+	if (read_some(s, buf, &n) || (n > 0 &&
+	    dump_add_chunk(&df->f, buf, n, IMG_CHUNK_TTY_IN))) {
+		n = errno;
+		if (tcsetattr(m, TCSANOW, tio))
+			pr_perror("can't set pty /dev/pts/%u back in canonical mode",
+				  df->f.tty.index);
+		errno = n;
+		return -1;
+	}
+	return tcsetattr(m, TCSANOW, tio);
+}
+
+/* What was typed and not read yet: read through the slave s, kept as
+ * chunks. Pushed back by put_back(). */
+static int read_input(struct dump_file *df, int m, int s,
+		      const struct termios *tio)
+{
+	uint8_t buf[TTYQ_MAX + 1];
+	ssize_t n;
+
+	if (tio->c_lflag & ICANON)
+		return read_lines(df, m, s, tio, buf);
+	if (read_some(s, buf, &n))
+		return -1;
+	if (n > 0 && dump_add_chunk(&df->f, buf, n, IMG_CHUNK_TTY_IN))
+		return -1;
+	return 0;
+}
+
+/*
+ * Exclusive mode and the slave's input queue, through a slave of ckpt's
+ * own: only when the tree holds one, since the last close of a slave
+ * hangs the master up (a master whose slave was never opened reads
+ * EAGAIN, and EIO once it was opened and closed).
+ */
+static int read_slave_side(struct dump_tree *t, struct dump_file *df, int m,
+			   const struct termios *tio)
 {
 	struct pollfd p = { .fd = m, .events = POLLIN };
-	int s, n, excl = 0;
+	int s, excl = 0, ret;
 
 	if (!slave_in_tree(t, df)) {
 		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
 			df->f.tty.flags |= IMG_TTY_HUP;
 		return 0;
 	}
-
 	s = ioctl(m, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_NONBLOCK |
 		  O_CLOEXEC);
 	if (s < 0)
 		return -1;
-	n = queued(s);
 	if (!ioctl(s, TIOCGEXCL, &excl) && excl)
 		df->f.tty.flags |= IMG_TTY_EXCL;
-	close(s);
-	if (n > 0) {
-		pr_err("can't dump fd %d of %d: pty /dev/pts/%u has %d bytes written to it and not read yet, which can't be put back exactly",
-		       df->fd, df->pid, df->f.tty.index, n);
-		errno = EOPNOTSUPP;
+	if (tio->c_lflag & EXTPROC) {
+		ret = queued(s) ? refuse(df, "has bytes typed in external processing mode (EXTPROC), which can't be put back exactly") : 0;
+	} else {
+		ret = read_input(df, m, s, tio);
 	}
-	return n ? -1 : 0;
+	close(s);
+	return ret;
 }
 
-/* The bytes for the master to read: read, kept, put back. */
+/*
+ * n bytes for the master to read into buf. In packet mode each read
+ * gives a header byte first, 0 (TIOCPKT_DATA) before data; a status
+ * change not read yet (flushes, flow control) would come alone instead,
+ * and can't be made again: refused, seen by POLLPRI without reading.
+ */
+static int read_packets(struct dump_file *df, int m, uint8_t *buf, int n)
+{
+	struct pollfd p = { .fd = m, .events = POLLPRI };
+	uint8_t pkt[4097];
+	int got = 0;
+	ssize_t r;
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLPRI))
+		return refuse(df, "has a packet mode status change for its master, not read yet");
+	while (got < n) {
+		r = read(m, pkt, n - got + 1 < (int)sizeof(pkt) ?
+			 n - got + 1 : (int)sizeof(pkt));
+		if (r <= 1 || pkt[0] != TIOCPKT_DATA)
+			return refuse(df, "gave a packet mode status change for its master while it was read");
+		memcpy(buf + got, pkt + 1, r - 1);
+		got += r - 1;
+	}
+	return 0;
+}
+
+/* The bytes for the master to read: read and kept; put_back(). */
 static int read_output(struct dump_file *df, int m)
 {
-	struct img_chunk *ch;
 	uint8_t *buf;
-	int n = queued(m), i;
+	int n = queued(m), ret;
 
 	if (n <= 0)
 		return n;
-	if ((df->f.tty.flags & IMG_TTY_PACKET) || (unsigned int)n > MAX_QUEUED) {
-		pr_err("can't dump fd %d of %d: pty master %u in packet mode has %d bytes not read yet",
-		       df->fd, df->pid, df->f.tty.index, n);
-		errno = EOPNOTSUPP;
-		return -1;
-	}
+	if ((unsigned int)n > MAX_QUEUED)
+		return refuse(df, "has %d bytes for its master, more than a pty holds", n);
 	buf = malloc(n);
-	ch = calloc(1, sizeof(*ch));
-	if (!buf || !ch || read_full(m, buf, n))
-		goto err;
-	for (i = 0; i < n; i++)
-		if (ioctl(m, TIOCSTI, &buf[i]))
-			pr_warn("can't put byte %d of %d back in pty master %u: %s",
-				i, n, df->f.tty.index, strerror(errno));
-	ch->data = buf;
-	ch->len = n;
-	df->f.chunks = ch;
-	df->f.nr_chunks = 1;
-	return 0;
-err:
+	if (!buf)
+		return -1;
+	if (df->f.tty.flags & IMG_TTY_PACKET)
+		ret = read_packets(df, m, buf, n);
+	else
+		ret = read_full(m, buf, n);
+	if (!ret && dump_add_chunk(&df->f, buf, n, 0))
+		ret = -1;
 	free(buf);
-	free(ch);
-	return -1;
+	return ret;
+}
+
+/*
+ * What ckpt read goes back, for a tree that runs on: the typed bytes
+ * through the master (ttyq.c; packet mode off meanwhile, since the echo
+ * it reads back would come with packet headers), then those for the
+ * master to read with TIOCSTI on the master, which queues bytes for the
+ * master to read unchanged (the master side has no line discipline
+ * processing). Both queues were empty then.
+ */
+/* The typed bytes as they came, for a dump refused for them: a line
+ * with a quoted end goes back with its end unquoted. */
+static int typed_as_read(const struct img_file *f, const struct termios *tio,
+			 uint8_t *buf)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < f->nr_chunks; i++) {
+		const struct img_chunk *ch = &f->chunks[i];
+
+		if (!(ch->flags & IMG_CHUNK_TTY_IN) ||
+		    ch->len + 1 > TTYQ_MAX - n)
+			continue;
+		if (ch->len)
+			memcpy(buf + n, ch->data, ch->len);
+		n += ch->len;
+		if (ch->flags & IMG_CHUNK_EOR)
+			buf[n++] = tio->c_cc[VEOF];
+	}
+	return n;
+}
+
+static int put_back(struct dump_file *df, int m, const struct termios *tio)
+{
+	int pkt = !!(df->f.tty.flags & IMG_TTY_PACKET), off = 0, n, ret = 0;
+	uint8_t buf[TTYQ_MAX];
+	int exact = 1;
+	uint32_t i, k;
+
+	n = img_tty_input(&df->f, buf);
+	if (n < 0) {
+		exact = 0;
+		n = typed_as_read(&df->f, tio, buf);
+	}
+	if (n > 0 && (ioctl(m, TIOCPKT, &off) ||
+		      ttyq_push_input(m, tio, buf, n) ||
+		      ioctl(m, TIOCPKT, &pkt))) {
+		pr_perror("can't put %d typed bytes back in pty /dev/pts/%u",
+			  n, df->f.tty.index);
+		ret = -1;
+	}
+	for (i = 0; i < df->f.nr_chunks; i++) {
+		struct img_chunk *ch = &df->f.chunks[i];
+
+		for (k = 0; !(ch->flags & IMG_CHUNK_TTY_IN) && k < ch->len; k++)
+			if (ioctl(m, TIOCSTI, &ch->data[k]))
+				pr_warn("can't put byte %u of %u back in pty master %u: %s",
+					k, ch->len, df->f.tty.index,
+					strerror(errno));
+	}
+	if (!exact)
+		return refuse(df, "has typed bytes that can't be put back exactly (an end of line or VEOF quoted with VLNEXT; they went back unquoted)");
+	return ret;
 }
 
 static int dump_master(struct dump_tree *t, struct dump_file *df)
 {
 	int m = dump_grab_fd(df), ret = -1;
+	struct termios tio;
 	unsigned int n;
 
 	if (m < 0 || ioctl(m, TIOCGPTN, &n))
 		goto out;
 	df->f.tty.index = n;
-	if (read_state(df, m) || read_slave_side(t, df, m) || read_output(df, m))
+	if (read_state(df, m, &tio) || read_output(df, m))
 		goto out;
-	ret = 0;
+	ret = read_slave_side(t, df, m, &tio);
+	if (put_back(df, m, &tio))
+		ret = -1;
 out:
 	if (ret && errno != EOPNOTSUPP)
 		pr_perror("can't read pty master fd %d of %d", df->fd, df->pid);
@@ -376,5 +540,95 @@ int dump_ttys(struct dump_tree *t)
 		    (dump_master(t, &t->files[i]) ||
 		     slave_outside(t, &t->files[i])))
 			return -1;
+	return 0;
+}
+
+/* The TTY file of path, if one was made. */
+static int have_outside(const struct dump_tree *t, const char *path)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_TTY &&
+		    !strcmp(t->files[i].f.path, path))
+			return 1;
+	return 0;
+}
+
+/* The session of the tree whose controlling terminal rdev is, and the
+ * terminal's foreground group: a slave tells them only to its session. */
+static void outside_session(const struct dump_tree *t, dev_t rdev,
+			    struct img_tty *tty)
+{
+	struct proc_stat st;
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (!proc_parse_stat(t->procs[i].pid, &st) &&
+		    (dev_t)(unsigned int)st.tty_nr == rdev) {
+			tty->sid = st.session;
+			tty->pgrp = st.tpgid > 0 ? st.tpgid : 0;
+			return;
+		}
+}
+
+/* A TTY file for the terminal of fd f of pid: its termios and size. A
+ * second fd on it finds it (have_outside); one it can't read, never. */
+static int add_outside(struct dump_tree *t, pid_t pid, const struct img_fd *f)
+{
+	struct dump_file df = { .pid = pid, .fd = f->fd }, *n;
+	int fd = dump_grab_fd(&df), ret = -1;
+	struct termios tio;
+	struct winsize ws;
+	struct stat st;
+
+	df.f.kind = IMG_FILE_TTY;
+	df.f.flags = f->flags;
+	df.f.id = t->nr_files ? t->files[t->nr_files - 1].f.id + 1 : 1;
+	df.f.path = strdup(f->path);
+	if (fd < 0 || !df.f.path) {
+		pr_perror("can't read terminal %s of fd %d of %d", f->path,
+			  f->fd, pid);
+		goto out;
+	}
+	/* a terminal hung up (EIO) is no use to restore --pty: none kept */
+	if (fstat(fd, &st) || tcgetattr(fd, &tio) ||
+	    ioctl(fd, TIOCGWINSZ, &ws)) {
+		pr_info("terminal %s of fd %d of %d not kept: %s", f->path,
+			f->fd, pid, strerror(errno));
+		ret = 0;
+		goto out;
+	}
+	set_termios(&df.f.tty, &tio, &ws);
+	df.f.tty.index = slave_index(f->path) < 0 ? 0 : slave_index(f->path);
+	outside_session(t, st.st_rdev, &df.f.tty);
+	n = realloc(t->files, (t->nr_files + 1) * sizeof(*n));
+	if (!n)
+		goto out;
+	t->files = n;
+	n[t->nr_files++] = df;
+	df.f.path = NULL;
+	ret = 0;
+out:
+	free(df.f.path);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int dump_ttys_outside(struct dump_tree *t)
+{
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct img_process *p = &t->procs[i].proc;
+
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].type == IMG_FD_TTY &&
+			    !have_outside(t, p->fds[k].path) &&
+			    add_outside(t, t->procs[i].pid, &p->fds[k]))
+				return -1;
+	}
 	return 0;
 }

@@ -213,6 +213,9 @@ static void print_files(const struct image *img)
 			printf(" pid %d", f->pidfd.pid);
 		else if (f->kind == IMG_FILE_PIDFD)
 			printf(" reaped status %#x", f->pidfd.status);
+		else if (f->kind == IMG_FILE_TTY)
+			printf(" %ux%u sid %d fg %d", f->tty.rows, f->tty.cols,
+			       f->tty.sid, f->tty.pgrp);
 		else if (f->kind == IMG_FILE_PTY_MASTER)
 			printf(" /dev/pts/%u %ux%u sid %d fg %d, %" PRIu64
 			       " bytes queued", f->tty.index, f->tty.rows,

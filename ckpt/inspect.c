@@ -99,6 +99,8 @@ const char *inspect_file_kind(uint32_t kind)
 		return "pty-slave";
 	case IMG_FILE_PIDFD:
 		return "pidfd";
+	case IMG_FILE_TTY:
+		return "tty";
 	}
 	return "?";
 }

@@ -20,12 +20,14 @@ static int file_kind_known(uint32_t kind)
 	       kind == IMG_FILE_REG || kind == IMG_FILE_GHOST ||
 	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
 	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK ||
-	       img_tty_kind(kind) || kind == IMG_FILE_PIDFD;
+	       img_tty_kind(kind) || kind == IMG_FILE_PIDFD ||
+	       kind == IMG_FILE_TTY;
 }
 
 static int file_kind_has_path(uint32_t kind)
 {
-	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG;
+	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG ||
+	       kind == IMG_FILE_TTY;
 }
 
 /* UNIX only: u32 type state; u64 peer; u32 shutdown opts rcvbuf sndbuf
@@ -219,7 +221,7 @@ int img_dec_file(struct dec *d, struct img_file *f)
 		  f->kind);
 	dec_check(d, f->kind == IMG_FILE_UNIX ||
 		  file_kind_has_path(f->kind) == (f->path != NULL),
-		  "file %u: a path goes with a FIFO or regular file, and only with them",
+		  "file %u: a path goes with a FIFO, regular file or terminal, and only with them",
 		  f->id);
 	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
 		  "file %u: bad access mode in flags %#x", f->id, f->flags);
@@ -264,7 +266,8 @@ int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch)
 	dec_u32(d, &ch->flags);
 	dec_u32(d, &ch->len);
 	dec_check(d, !(ch->flags & ~(IMG_CHUNK_EOR | IMG_CHUNK_SENDQ |
-				     IMG_CHUNK_ADDR | IMG_CHUNK_FDS)),
+				     IMG_CHUNK_ADDR | IMG_CHUNK_FDS |
+				     IMG_CHUNK_TTY_IN)),
 		  "file data flags %#x", ch->flags);
 	/* an empty chunk is an empty message */
 	dec_check(d, (ch->len > 0 || (ch->flags & IMG_CHUNK_EOR)) &&

@@ -1,22 +1,45 @@
 /*
  * codec-tty: the FILE fields of a Unix98 pty master or slave. Both carry
- * the index; the master alone the state of the pair (img_tty in image.h).
- * That a slave's master is in the image is checked in semantics.c.
+ * the index; the master alone the state of the pair (img_tty in image.h),
+ * and so does a terminal outside the tree (kind TTY) for its own. That a
+ * slave's master is in the image is checked in semantics.c.
  */
 #include <string.h>
+#include <termios.h>
 
 #include "image/image.h"
 #include "image/image-priv.h"
+#include "util/ttyq.h"
 
 int img_tty_kind(uint32_t kind)
 {
 	return kind == IMG_FILE_PTY_MASTER || kind == IMG_FILE_PTY_SLAVE;
 }
 
+static int has_tty(uint32_t kind)
+{
+	return img_tty_kind(kind) || kind == IMG_FILE_TTY;
+}
+
+const struct img_file *img_outside_tty(const struct image *img, uint32_t *n)
+{
+	const struct img_file *f = NULL;
+	uint32_t i;
+
+	*n = 0;
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].kind == IMG_FILE_TTY) {
+			f = &img->files[i];
+			(*n)++;
+		}
+	return *n == 1 ? f : NULL;
+}
+
 /*
  * PTY_SLAVE: u32 index
- * PTY_MASTER: u32 index flags iflag oflag cflag lflag line; u32 x 8 cc
- * (4 bytes each, the first lowest); u32 ispeed ospeed rows cols xpixel ypixel; i32 sid pgrp
+ * PTY_MASTER, TTY: u32 index flags iflag oflag cflag lflag line;
+ * u32 x 8 cc (4 bytes each, the first lowest); u32 ispeed ospeed rows
+ * cols xpixel ypixel; i32 sid pgrp
  */
 static uint32_t cc_word(const uint8_t *cc)
 {
@@ -28,7 +51,7 @@ void img_enc_tty(struct enc *e, const struct img_file *f)
 	const struct img_tty *t = &f->tty;
 	int i;
 
-	if (!img_tty_kind(f->kind))
+	if (!has_tty(f->kind))
 		return;
 	enc_u32(e, t->index);
 	if (f->kind == IMG_FILE_PTY_SLAVE)
@@ -84,15 +107,80 @@ static void dec_master(struct dec *d, struct img_file *f)
 	dec_check(d, t->sid >= 0 && t->pgrp >= 0 && (t->sid || !t->pgrp),
 		  "file %u: bad session %d or group %d", f->id, t->sid,
 		  t->pgrp);
+	dec_check(d, f->kind != IMG_FILE_TTY || !t->flags,
+		  "file %u: a terminal outside the tree with flags %#x",
+		  f->id, t->flags);
 }
 
 void img_dec_tty(struct dec *d, struct img_file *f)
 {
-	if (!img_tty_kind(f->kind))
+	if (!has_tty(f->kind))
 		return;
 	dec_u32(d, &f->tty.index);
 	dec_check(d, f->tty.index < IMG_MAX_PTY, "file %u: bad pty index %u",
 		  f->id, f->tty.index);
-	if (f->kind == IMG_FILE_PTY_MASTER)
+	if (f->kind != IMG_FILE_PTY_SLAVE)
 		dec_master(d, f);
+}
+
+void img_tty_termios(const struct img_tty *t, struct termios *tio)
+{
+	memset(tio, 0, sizeof(*tio));
+	tio->c_iflag = t->iflag;
+	tio->c_oflag = t->oflag;
+	tio->c_cflag = t->cflag;
+	tio->c_lflag = t->lflag;
+	tio->c_line = t->line;
+	memcpy(tio->c_cc, t->cc, sizeof(t->cc) < sizeof(tio->c_cc) ?
+	       sizeof(t->cc) : sizeof(tio->c_cc));
+}
+
+/*
+ * Can a canonical line discipline hold chunk ch, the last one or not? A
+ * line ends once, at its last byte ('\n', VEOL, VEOL2) or with VEOF
+ * (EOR), and holds no VEOF: only the last chunk may have no end.
+ */
+static int line_ok(const struct termios *tio, const struct img_chunk *ch,
+		   int last)
+{
+	uint32_t i;
+	int ended = ch->len && ttyq_is_end(tio, ch->data[ch->len - 1]);
+
+	for (i = 0; i < ch->len; i++)
+		if (ttyq_is_eof(tio, ch->data[i]) ||
+		    (i + 1 < ch->len && ttyq_is_end(tio, ch->data[i])))
+			return 0;
+	if (ch->flags & IMG_CHUNK_EOR)
+		return !ended && tio->c_cc[VEOF];
+	return ended || last;
+}
+
+int img_tty_input(const struct img_file *f, uint8_t *buf)
+{
+	const struct img_chunk *ch;
+	struct termios tio;
+	uint32_t i, n = 0, last = 0;
+	int canon;
+
+	img_tty_termios(&f->tty, &tio);
+	canon = !!(tio.c_lflag & ICANON);
+	for (i = 0; i < f->nr_chunks; i++)
+		if (f->chunks[i].flags & IMG_CHUNK_TTY_IN)
+			last = i;
+	for (i = 0; i < f->nr_chunks; i++) {
+		ch = &f->chunks[i];
+		if (!(ch->flags & IMG_CHUNK_TTY_IN))
+			continue;
+		if (canon ? !line_ok(&tio, ch, i == last) :
+		    (ch->flags & IMG_CHUNK_EOR) != 0)
+			return -1;
+		if (ch->len + 1 > TTYQ_MAX - n)
+			return -1;
+		if (ch->len)	/* an empty line has no data */
+			memcpy(buf + n, ch->data, ch->len);
+		n += ch->len;
+		if (ch->flags & IMG_CHUNK_EOR)
+			buf[n++] = tio.c_cc[VEOF];
+	}
+	return n;
 }

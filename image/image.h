@@ -474,6 +474,10 @@ enum img_file_kind {
 	IMG_FILE_PTY_SLAVE = 16,	/* its slave /dev/pts/tty.index */
 	IMG_FILE_PIDFD = 17,	/* a pidfd, img_file.pidfd; flags:
 				 * O_NONBLOCK, O_EXCL (PIDFD_THREAD) */
+	IMG_FILE_TTY = 18,	/* a terminal outside the tree that fds of
+				 * type IMG_FD_TTY with its path were on:
+				 * img_tty (index 0 unless /dev/pts/N; no
+				 * flags), for restore --pty */
 };
 
 /* img_tty.flags */
@@ -709,6 +713,11 @@ struct img_inotify_watch {
  * the message that follows, as the ids (u32 each) of FILEs of the image */
 #define IMG_CHUNK_FDS		(1u << 3)
 #define IMG_MAX_FDS_IN_FLIGHT	253	/* the kernel's SCM_MAX_FD */
+/* PTY_MASTER: bytes the slave had to read (typed, not read yet), one
+ * chunk a line in canonical mode, the last one maybe a line not ended;
+ * with IMG_CHUNK_EOR: a line that VEOF ended (VEOF itself not kept). The
+ * chunks without it are what the master had to read. */
+#define IMG_CHUNK_TTY_IN	(1u << 4)
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */
@@ -995,6 +1004,15 @@ int img_netlock_remove(const char *name, char *err, size_t len)
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
 /* Is kind PTY_MASTER or PTY_SLAVE? */
 int img_tty_kind(uint32_t kind);
+/* The TTY file of the image, the only one, or NULL (and *n: how many). */
+const struct img_file *img_outside_tty(const struct image *img, uint32_t *n);
+/* The termios(3) of the pair of PTY_MASTER t. */
+struct termios;
+void img_tty_termios(const struct img_tty *t, struct termios *tio);
+/* What the slave of PTY_MASTER f had to read, as ttyq_push_input() takes
+ * it, in buf (TTYQ_MAX bytes): its length, or -1 if it is not one a line
+ * discipline could hold (the image's check). */
+int img_tty_input(const struct img_file *f, uint8_t *buf);
 /* The first PTY_MASTER of pty index, or NULL. */
 const struct img_file *img_pty_master(const struct image *img,
 				      uint32_t index);

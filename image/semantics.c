@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "image/reader-priv.h"
+#include "util/ttyq.h"
 
 /* Makes room for element n of *arrp (an array of elem-byte items). */
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n, size_t elem)
@@ -426,7 +427,13 @@ static int check_chunk(struct rd *r, const struct img_file *f,
 			 f->id, f->kind);
 		return -1;
 	}
-	if ((ch->flags & IMG_CHUNK_EOR) && !is_msg_socket(f)) {
+	if ((ch->flags & IMG_CHUNK_TTY_IN) && f->kind != IMG_FILE_PTY_MASTER) {
+		rec_fail(r, "file %u: typed bytes in a file of kind %u", f->id,
+			 f->kind);
+		return -1;
+	}
+	if ((ch->flags & IMG_CHUNK_EOR) && !is_msg_socket(f) &&
+	    !(ch->flags & IMG_CHUNK_TTY_IN)) {
 		rec_fail(r, "file %u: a message boundary in a byte stream",
 			 f->id);
 		return -1;
@@ -460,7 +467,7 @@ static int sem_file_data(struct rd *r, struct dec *d)
 		return -1;
 	}
 	if (img_kfd_kind(f->kind) || f->kind == IMG_FILE_NETLINK ||
-	    f->kind == IMG_FILE_PTY_SLAVE) {
+	    f->kind == IMG_FILE_PTY_SLAVE || f->kind == IMG_FILE_TTY) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u, which holds no bytes", id);
 		return -1;
@@ -833,6 +840,7 @@ static int check_unix(struct rd *r, const struct img_file *f,
 static int check_pty(struct rd *r, const struct img_file *f)
 {
 	const struct img_file *m = img_pty_master(r->img, f->tty.index);
+	uint8_t buf[TTYQ_MAX];
 
 	if (f->kind == IMG_FILE_PTY_SLAVE && !m) {
 		rd_fail(r, "file %u: the master of pty %u is not in the image",
@@ -842,6 +850,11 @@ static int check_pty(struct rd *r, const struct img_file *f)
 	if (f->kind == IMG_FILE_PTY_MASTER && m != f) {
 		rd_fail(r, "file %u: pty %u has two masters", f->id,
 			f->tty.index);
+		return -1;
+	}
+	if (f->kind == IMG_FILE_PTY_MASTER && img_tty_input(f, buf) < 0) {
+		rd_fail(r, "file %u: pty %u has typed bytes no terminal holds",
+			f->id, f->tty.index);
 		return -1;
 	}
 	return 0;

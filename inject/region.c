@@ -89,19 +89,24 @@ static void choose_slots(struct inject_proc *p, const struct proc_map *m)
 }
 
 /* The highest hole (below the maps that follow the executable, with a
- * page of space on both sides) that takes our page. */
+ * page of space on both sides) that takes our page, and the ways back
+ * after it when the stack has no room for them (plan() adds them then:
+ * a region placed for the page alone would overlap what is above). */
 static void choose_hole(struct inject_proc *p, const struct proc_map *maps,
 			int n, long page)
 {
-	uint64_t need = p->region_len + 2 * page;
+	uint64_t len = p->region_len, need;
 	int i;
 
+	if (!p->slot_base)
+		len += (2 * slot_step(p) + page - 1) / page * page;
+	need = len + 2 * page;
 	for (i = n - 1; i > 0; i--) {
 		if (maps[i].start > HOLE_HIGH ||
 		    maps[i].start < HOLE_LOW + need ||
 		    maps[i].start - maps[i - 1].end < need)
 			continue;
-		p->region = maps[i].start - page - p->region_len;
+		p->region = maps[i].start - page - len;
 		return;
 	}
 }

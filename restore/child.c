@@ -50,6 +50,7 @@ struct child_env {
 	pid_t root_pgid;	/* the root's group, restore's own */
 	int msg_fd;
 	int std[3];		/* restore's own 0, 1, 2, moved up */
+	int pty;		/* --pty: the slave, moved up, or -1 */
 	int *files;		/* the image's file table, see files.c */
 	uint32_t nr_files;
 	uint64_t cand[NR_CANDIDATES];
@@ -100,6 +101,8 @@ static int fd_source(struct child_env *e, const struct img_fd *f)
 
 	switch (f->type) {
 	case IMG_FD_TTY:
+		if (e->pty >= 0)
+			return dup(e->pty);	/* --pty */
 		for (i = 0; i < 3; i++)
 			if (e->std[i] >= 0 && isatty(e->std[i]))
 				return dup(e->std[i]);
@@ -281,7 +284,7 @@ static int move_fd(int fd, int to, int cmd)
  */
 static void clear_fds(struct child_env *e, int *msg_fd)
 {
-	int i, n = 5 + e->nr_files, *keep, *to;
+	int i, n = 6 + e->nr_files, *keep, *to;
 
 	keep = malloc(2 * n * sizeof(*keep));
 	if (!keep)
@@ -295,10 +298,15 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	e->msg_fd = *msg_fd;
 	for (i = 0; i < 3; i++)
 		e->std[i] = move_fd(i, to[2 + i], F_DUPFD);
+	e->pty = e->run->pty.s < 0 ? -1 : move_fd(e->run->pty.s, to[5], F_DUPFD);
+	if (e->run->pty.s >= 0 && e->pty < 0)
+		_exit(1);
 	for (i = 0; i < (int)e->nr_files; i++) {
+		/* a pidfd, made later (pidfd.c); a terminal outside
+		 * (IMG_FD_TTY) */
 		if (e->files[i] < 0)
-			continue;	/* a pidfd, made later (pidfd.c) */
-		e->files[i] = move_fd(e->files[i], to[5 + i],
+			continue;
+		e->files[i] = move_fd(e->files[i], to[6 + i],
 				      F_DUPFD_CLOEXEC);
 		if (e->files[i] < 0)
 			child_fail(e, errno, "can't move file %d: %s", i + 1,
@@ -307,7 +315,8 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	keep[0] = e->c->child_img_fd;
 	keep[1] = *msg_fd;
 	memcpy(&keep[2], e->std, sizeof(e->std));
-	memcpy(&keep[5], e->files, e->nr_files * sizeof(*keep));
+	keep[5] = e->pty;
+	memcpy(&keep[6], e->files, e->nr_files * sizeof(*keep));
 	qsort(keep, n, sizeof(keep[0]), cmp_int);
 	if (close_all_but(keep, n))
 		child_fail(e, errno, "can't close descriptors: %s",
@@ -789,13 +798,15 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	set_session(e);
 	/* before the children: each process has its own link to the
 	 * controlling terminal, taken at fork */
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_ctty(e->run->img, pp, e->files))
+	if (e->c != &e->run->procs[0] ?
+	    restore_tty_ctty(e->run->img, pp, e->files) :
+	    e->run->pty.on && restore_pty_ctty(e->run))
 		child_fail(e, errno, "can't give session %d its terminal: %s",
 			   pp->sid, strerror(errno));
 	fork_children(e, msg_fd);
-	if (e->c != &e->run->procs[0] &&
-	    restore_tty_fg(e->run->img, pp, e->files))
+	if (e->c != &e->run->procs[0] ?
+	    restore_tty_fg(e->run->img, pp, e->files) :
+	    e->run->pty.on && restore_pty_fg(e->run))
 		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
 			   pp->sid, strerror(errno));
 	pick_candidates(e);
@@ -806,6 +817,8 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	for (i = 0; i < 3; i++)
 		if (e->std[i] >= 0)
 			close(e->std[i]);
+	if (e->pty >= 0)
+		close(e->pty);
 	fork_sharing(e, msg_fd);
 	finish_child(e, msg_fd);
 }
@@ -908,7 +921,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 		return -1;
 	}
 	fflush(NULL);
-	e.root_pgid = getpgrp();
+	/* --pty: the root leads a session and group of its own */
+	e.root_pgid = run->pty.on ? pid : getpgrp();
 	/* its exit signal was for a parent that is not restored */
 	root = clone_with_pid(pid, SIGCHLD, 0);
 	if (root == 0) {
@@ -934,12 +948,17 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 
 int restore_create_tree(struct restore_run *run)
 {
-	struct child_env e = { .c = &run->procs[0], .run = run };
+	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
 	int ret;
 
+	/* --pty: after the image's ptys, which need their own indexes */
 	if (restore_files_open(run, &e.files))
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
+	if (run->pty.on && restore_pty_open(run)) {
+		restore_files_close(e.files, e.nr_files);
+		return -1;
+	}
 	ret = create_tree(run, &e);
 	restore_files_close(e.files, e.nr_files);
 	return ret;

@@ -252,9 +252,11 @@ int restore_files_open(const struct restore_run *run, int **out)
 	    restore_ttys_open(img, fds))
 		goto err;
 	for (i = 0; i < img->nr_files; i++) {
-		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_PIDFD)
+		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_PIDFD ||
+		    img->files[i].kind == IMG_FILE_TTY)
 			continue;	/* a socket or pty, made above; a pidfd
-					 * later (pidfd.c) */
+					 * later (pidfd.c); a terminal outside:
+					 * IMG_FD_TTY */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0)
 			goto err;

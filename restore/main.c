@@ -1,8 +1,9 @@
 /*
- * restore [--detach] [-v] IMAGE: the standalone restorer. It checks the
- * whole image before creating anything, rebuilds the process, and either
- * waits for it (exiting with its status) or leaves it running (--detach,
- * printing its PID).
+ * restore [--detach | --pty] [-v] IMAGE: the standalone restorer. It
+ * checks the whole image before creating anything, rebuilds the process,
+ * and either waits for it (exiting with its status), or leaves it running
+ * (--detach, printing its PID), or gives it a pty of its own and bridges
+ * it to its own terminal until it ends (--pty, pty.c).
  *
  * While the tree is being built, restore is a child subreaper: if it
  * fails, the processes it made are killed and their orphans and zombies
@@ -37,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json]] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -57,6 +58,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "version", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "progress", optional_argument, NULL, 'P' },
+		{ "pty", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -70,6 +72,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			*detach = 1;
 		else if (opt == 'L')
 			c->lock_only = 1;
+		else if (opt == 'T')
+			c->pty.on = 1;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -87,7 +91,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			return usage(stderr);
 	}
 	/* --json says what was restored: only when restore does not stay */
-	if (optind != argc - 1 || (json && !*detach) || c->progress < 0)
+	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
+	    (*detach && c->pty.on))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
@@ -111,7 +116,7 @@ static int prepare(struct restore_run *run)
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
 	if (!run->img || restore_check_image(run))
 		return EXIT_BADIMAGE;
-	if (restore_fd_opts_check(run))
+	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;
 	if (restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
@@ -342,12 +347,14 @@ static int run_restore(struct restore_run *run, int detach)
 			printf("%d\n", root);
 		return 0;
 	}
-	return wait_restored(root);
+	return run->pty.on ? restore_pty_bridge(run, root) :
+		wait_restored(root);
 }
 
 int main(int argc, char **argv)
 {
-	struct restore_run c = { .img_fd = -1, .guard_fd = -1 };
+	struct restore_run c = { .img_fd = -1, .guard_fd = -1,
+				 .pty = { .m = -1, .s = -1 } };
 	int detach = 0, ret;
 
 	ret = parse_args(argc, argv, &c, &detach);
@@ -356,6 +363,7 @@ int main(int argc, char **argv)
 	img_crc32c_accel(arch_crc32c);
 	ret = run_restore(&c, detach);
 	run_free(&c);
+	restore_pty_close(&c);
 	free(c.fd_opts);
 	return ret;
 }

@@ -87,6 +87,10 @@ struct restore_run {
 	int guard_fd;		/* our end of its pipe, or -1 */
 	int progress;		/* enum progress_mode (util/progress.h) */
 	int lock_only;		/* --lock-network: take the lock, keep it */
+	struct {		/* --pty (pty.c) */
+		int on;
+		int m, s;	/* its master and slave, or -1 */
+	} pty;
 };
 
 /* One process of the image being rebuilt. */
@@ -210,6 +214,19 @@ int restore_tty_ctty(const struct image *img, const struct img_proc *p,
 		     const int *files) __must_check;
 int restore_tty_fg(const struct image *img, const struct img_proc *p,
 		   const int *files) __must_check;
+/* pgrp the foreground group of the terminal of slave s, once it exists */
+int restore_tty_set_fg(int s, pid_t pgrp) __must_check;
+/* pty.c: restore --pty. check: the image has one terminal (else says
+ * why); open: the pty, as the image's terminal was; in the root: ctty,
+ * before its children, its session on the pty; fg, after them, the
+ * foreground group; bridge: restore's terminal to the pty until the root
+ * ends, whose exit status it returns */
+int restore_pty_check(const struct restore_run *run) __must_check;
+int restore_pty_open(struct restore_run *run) __must_check;
+void restore_pty_close(struct restore_run *run);
+int restore_pty_ctty(const struct restore_run *run) __must_check;
+int restore_pty_fg(const struct restore_run *run) __must_check;
+int restore_pty_bridge(struct restore_run *run, pid_t root);
 /* kfds.c: an eventfd, epoll, signalfd, timerfd or inotify file (an
  * epoll empty: restore_kfds_fill() adds its watches in the process p of
  * the tree that fills it, with the file table at files[] and none of the

@@ -230,11 +230,14 @@ static void leave_dir(int saved)
 }
 
 /* A socket file left by the dumped socket is replaced; anything else at
- * the path is not ours to remove. */
-static int clear_path(const struct sk_ent *e)
+ * the path is not ours to remove. The old one's mode and owner, in *old
+ * (st_mode 0 if none), go to the new one: a program may have changed
+ * them since it bound (screen says a session's state by the x bits). */
+static int clear_path(const struct sk_ent *e, struct stat *old)
 {
 	struct stat st;
 
+	old->st_mode = 0;
 	if (e->f->path[0] == '@' || lstat(e->f->path, &st))
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
@@ -243,19 +246,34 @@ static int clear_path(const struct sk_ent *e)
 		errno = EEXIST;
 		return -1;
 	}
+	*old = st;
 	return unlink(e->f->path);
+}
+
+static int keep_mode(const struct sk_ent *e, const struct stat *old)
+{
+	if (!old->st_mode)
+		return 0;
+	if (chown(e->f->path, old->st_uid, old->st_gid) ||
+	    chmod(e->f->path, old->st_mode & 07777)) {
+		pr_perror("can't give socket file %s its mode %#o back",
+			  e->f->path, old->st_mode & 07777);
+		return -1;
+	}
+	return 0;
 }
 
 static int bind_name(struct restore_socks *t, struct sk_ent *e)
 {
 	struct sockaddr_un a;
 	socklen_t len = unix_addr(e->f, e->f->path, &a);
+	struct stat old;
 	int saved, ret = -1;
 	struct stat st;
 
 	if (enter_dir(t, e, &saved))
 		goto out;
-	if (clear_path(e))
+	if (clear_path(e, &old))
 		goto out;
 	if (bind(e->fd, (struct sockaddr *)&a, len)) {
 		pr_perror("can't bind socket %llu to %s", ino_of(e),
@@ -267,7 +285,7 @@ static int bind_name(struct restore_socks *t, struct sk_ent *e)
 		e->dev = st.st_dev;
 		e->ino = st.st_ino;
 	}
-	ret = 0;
+	ret = keep_mode(e, &old);
 out:
 	leave_dir(saved);
 	return ret;

@@ -11,10 +11,11 @@
  * index in use by another pty fails the restore, naming it: a pty of
  * another index would be restored only approximately.
  *
- * The bytes the slave had written and the master not read go back with
- * TIOCSTI on the master (as ckpt put them back), before the pair is
- * locked again if it was. The session whose controlling terminal the
- * slave was gets it back in its leader (restore_tty_ctty, in the child,
+ * The bytes typed and not read yet go back as the slave's line discipline
+ * held them (util/ttyq.c), and those the slave had written and the master
+ * not read with TIOCSTI on the master (as ckpt put them back), before
+ * packet mode is on and the pair is locked again if it was. The session
+ * whose controlling terminal the slave was gets it back in its leader (restore_tty_ctty, in the child,
  * before it makes its children, which each take their link to it at
  * fork), and then its foreground group (restore_tty_fg: TIOCSPGRP works
  * only from the session that has the terminal).
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "util/ttyq.h"
 
 #define MAX_TRIES	4096	/* ptys opened to reach one index */
 #define FG_TRIES	3000	/* 10 ms each: the foreground group made */
@@ -67,36 +69,39 @@ static int open_index(uint32_t want)
 	return fd;
 }
 
-static int set_termios(int m, const struct img_tty *t)
+static int set_termios(int m, const struct img_tty *t, struct termios *tio)
 {
-	struct termios tio;
 	struct winsize ws = {
 		.ws_row = t->rows, .ws_col = t->cols,
 		.ws_xpixel = t->xpixel, .ws_ypixel = t->ypixel,
 	};
 
-	memset(&tio, 0, sizeof(tio));
-	tio.c_iflag = t->iflag;
-	tio.c_oflag = t->oflag;
-	tio.c_cflag = t->cflag;
-	tio.c_lflag = t->lflag;
-	tio.c_line = t->line;
-	memcpy(tio.c_cc, t->cc, sizeof(t->cc) < sizeof(tio.c_cc) ?
-	       sizeof(t->cc) : sizeof(tio.c_cc));
-	if (cfsetispeed(&tio, t->ispeed) || cfsetospeed(&tio, t->ospeed))
+	img_tty_termios(t, tio);
+	if (cfsetispeed(tio, t->ispeed) || cfsetospeed(tio, t->ospeed))
 		return -1;
-	return tcsetattr(m, TCSANOW, &tio) || ioctl(m, TIOCSWINSZ, &ws) ?
+	return tcsetattr(m, TCSANOW, tio) || ioctl(m, TIOCSWINSZ, &ws) ?
 		-1 : 0;
 }
 
-static int queue_output(int m, const struct img_file *f)
+/* What was typed (util/ttyq.c), then what the master had to read; the
+ * typed bytes first, while the master's queue is empty: their echo, read
+ * back from it, says the line discipline has them. */
+static int queue_bytes(int m, const struct img_file *f,
+		       const struct termios *tio)
 {
+	uint8_t buf[TTYQ_MAX];
 	uint32_t i, k;
+	int n = img_tty_input(f, buf);	/* checked with the image */
 
-	for (i = 0; i < f->nr_chunks; i++)
-		for (k = 0; k < f->chunks[i].len; k++)
-			if (ioctl(m, TIOCSTI, &f->chunks[i].data[k]))
+	if (n < 0 || ttyq_push_input(m, tio, buf, n))
+		return -1;
+	for (i = 0; i < f->nr_chunks; i++) {
+		const struct img_chunk *ch = &f->chunks[i];
+
+		for (k = 0; !(ch->flags & IMG_CHUNK_TTY_IN) && k < ch->len; k++)
+			if (ioctl(m, TIOCSTI, &ch->data[k]))
 				return -1;
+	}
 	return 0;
 }
 
@@ -105,9 +110,10 @@ static int set_state(int m, const struct img_file *f)
 {
 	const struct img_tty *t = &f->tty;
 	int pkt = !!(t->flags & IMG_TTY_PACKET), unlock = 0, s;
+	struct termios tio;
 
-	if (ioctl(m, TIOCSPTLCK, &unlock) || set_termios(m, t) ||
-	    ioctl(m, TIOCPKT, &pkt) || queue_output(m, f))
+	if (ioctl(m, TIOCSPTLCK, &unlock) || set_termios(m, t, &tio) ||
+	    queue_bytes(m, f, &tio) || ioctl(m, TIOCPKT, &pkt))
 		return -1;
 	if (!(t->flags & IMG_TTY_EXCL))
 		return 0;
@@ -254,22 +260,31 @@ int restore_tty_ctty(const struct image *img, const struct img_proc *p,
  * that its parent, running meanwhile, may not have made yet. The wait is
  * bounded so that a group that never comes fails the restore.
  */
-int restore_tty_fg(const struct image *img, const struct img_proc *p,
-		   const int *files)
+int restore_tty_set_fg(int s, pid_t pgrp)
 {
-	const struct img_file *mf;
-	int s = led_slave(img, p, files, &mf), ret = -1, i;
+	int ret = -1, i;
 
-	if (s < 0)
-		return errno ? -1 : 0;
-	for (i = 0; mf->tty.pgrp && i < FG_TRIES; i++) {
-		ret = ioctl(s, TIOCSPGRP, &mf->tty.pgrp);
+	for (i = 0; i < FG_TRIES; i++) {
+		ret = ioctl(s, TIOCSPGRP, &pgrp);
 		if (!ret || errno != ESRCH)
 			break;
 		usleep(10000);
 	}
-	i = errno;
+	return ret;
+}
+
+int restore_tty_fg(const struct image *img, const struct img_proc *p,
+		   const int *files)
+{
+	const struct img_file *mf;
+	int s = led_slave(img, p, files, &mf), ret = 0, err;
+
+	if (s < 0)
+		return errno ? -1 : 0;
+	if (mf->tty.pgrp)
+		ret = restore_tty_set_fg(s, mf->tty.pgrp);
+	err = errno;
 	close(s);
-	errno = i;
-	return mf->tty.pgrp ? ret : 0;
+	errno = err;
+	return ret;
 }

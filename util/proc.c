@@ -172,6 +172,7 @@ int proc_parse_stat_buf(const char *buf, struct proc_stat *st)
 	st->pgrp = v[5];
 	st->session = v[6];
 	st->tty_nr = v[7];
+	st->tpgid = (pid_t)v[8];
 	st->flags = v[9];
 	st->start_code = v[26];
 	st->end_code = v[27];

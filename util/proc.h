@@ -50,6 +50,7 @@ struct proc_stat {
 	unsigned int flags;	/* field 9: the kernel's PF_* */
 	pid_t ppid, pgrp, session;
 	int tty_nr;
+	pid_t tpgid;		/* field 8: its terminal's foreground group */
 	/* mm fields, fields 26-28 and 45-51 */
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 
 #include "image/image.h"
 
@@ -339,6 +340,51 @@ static int net(struct img_writer *w)
 	return 0;
 }
 
+/* A pty pair in canonical mode with bytes both ways (a line, one VEOF
+ * ended, one begun; output), a terminal outside the tree; a process on
+ * all three. */
+static int ttys(struct img_writer *w)
+{
+	struct img_tty t = { .index = 3, .lflag = 0x8a3b, .rows = 24,
+			     .cols = 80, .sid = 5, .pgrp = 5 };
+	struct img_file f[] = {
+		{ .id = 1, .kind = IMG_FILE_PTY_MASTER, .flags = 2, .tty = t },
+		{ .id = 2, .kind = IMG_FILE_PTY_SLAVE, .flags = 2,
+		  .tty = { .index = 3 } },
+		{ .id = 3, .kind = IMG_FILE_TTY, .flags = 2, .tty = t,
+		  .path = "/dev/pts/9" },
+	};
+	struct img_chunk ch[] = {
+		{ .flags = IMG_CHUNK_TTY_IN, .len = 3, .data = (uint8_t *)"ls\n" },
+		{ .flags = IMG_CHUNK_TTY_IN | IMG_CHUNK_EOR, .len = 2,
+		  .data = (uint8_t *)"ab" },
+		{ .flags = IMG_CHUNK_TTY_IN, .len = 2, .data = (uint8_t *)"ha" },
+		{ .len = 4, .data = (uint8_t *)"out\n" },
+	};
+	struct img_fd fd = { .type = IMG_FD_FILE };
+	size_t i;
+
+	f[0].tty.cc[VEOF] = 4;
+	f[2].tty.index = 9;
+	if (header(w) || img_write_file(w, &f[0]))
+		return -1;
+	for (i = 0; i < sizeof(ch) / sizeof(ch[0]); i++)
+		if (img_write_file_chunk(w, 1, &ch[i]))
+			return -1;
+	if (img_write_file(w, &f[1]) || img_write_file(w, &f[2]) ||
+	    proc(w, 5, 1) || thread(w, 5))
+		return -1;
+	for (i = 1; i <= 2; i++) {
+		fd.fd = i + 2;
+		fd.file = i;
+		if (img_write_fd(w, &fd))
+			return -1;
+	}
+	fd = (struct img_fd){ .fd = 0, .type = IMG_FD_TTY,
+			      .path = "/dev/pts/9" };
+	return img_write_fd(w, &fd);
+}
+
 static int seed(const char *dir, const char *name,
 		int (*fill)(struct img_writer *))
 {
@@ -368,7 +414,8 @@ int main(int argc, char **argv)
 	    seed(argv[1], "shared.ckpt", shared) ||
 	    seed(argv[1], "files.ckpt", files_fill) ||
 	    seed(argv[1], "ghosts.ckpt", ghosts) ||
-	    seed(argv[1], "net.ckpt", net))
+	    seed(argv[1], "net.ckpt", net) ||
+	    seed(argv[1], "ttys.ckpt", ttys))
 		return 1;
 	return 0;
 }

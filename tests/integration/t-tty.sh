@@ -3,8 +3,11 @@
 # one of its fds, one image restarted down several paths; terminals.
 # Sourced by run.sh.
 
-ALL_TESTS+=(fd-input fd-refused pty-pair pty-refused tmux)
-CKPT_ONLY+="fd-input fd-refused pty-pair pty-refused tmux "
+ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
+	   restore-pty screen job-control tmux-client)
+CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
+CKPT_ONLY+="restore-pty screen job-control tmux-client "
+PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
 # where the image has it and OPTION..., run to its end; the root's fd 5
@@ -79,14 +82,34 @@ t_pty-pair() {
 	finish
 }
 
+# Keys typed and not read yet, both ways of the pair at once: lines
+# typed to the child in canonical mode (one ended by ^D, one not ended,
+# with a ^V'd erase character) that it reads only after restore, while
+# its ticks wait in the master's queue. A dump that leaves the tree
+# running puts them back first. ptypair checks the lines, read one by
+# one, and that their echo came once.
+t_pty-typed() {
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/ptypair" typed
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img.live" "$PID"
+	wait_count_above $(($(count_lines) + 5)) 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore
+	wait_restored
+	finish
+}
+
 # What can't come back exactly is refused by name, and the tree runs on:
-# a line written to the master that the slave has not read; the slave
-# held by a process outside the tree (the root dumped alone).
+# a line typed with a newline quoted by ^V in it; the slave held by a
+# process outside the tree (the root dumped alone).
 t_pty-refused() {
 	local pts='/dev/pts/[0-9]*'
 	need "$WLB/reaper" "$WLB/ptypair" "$CKPT"
-	start_wl "$WLB/reaper" "$WLB/ptypair" typed
-	refused_by_name "fd [0-9]* of $PID: pty $pts has 6 bytes written to it and not read yet, which can't be put back exactly" \
+	start_wl "$WLB/reaper" "$WLB/ptypair" quoted
+	refused_by_name "fd [0-9]* of $PID: pty $pts has typed bytes that can't be put back exactly (an end of line or VEOF quoted with VLNEXT; they went back unquoted)" \
 		--tree
 	rm -f "$D/ready" "$D/stop" "$D/count"
 	start_wl "$WLB/reaper" "$WLB/ptypair"
@@ -141,4 +164,238 @@ t_tmux() {
 	wait_tick $((n + 5)) 60
 	tmux -S "$D/sock" kill-server
 	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
+}
+
+# wait_file PATH SECS: until PATH exists; JOB ending first is a failure.
+wait_file() {
+	local end=$((SECONDS + $2))
+	while [[ ! -e $1 ]]; do
+		job_done "$JOB" && fail "the terminal ended before ${1##*/}:" \
+					"$(tail -c 300 "$D/tty1.log")"
+		((SECONDS < end)) || fail "no ${1##*/} after $2 s"
+		nap
+	done
+}
+
+# restore --pty: a python REPL on a 30x100 terminal of its own (ptyrun.py)
+# with x = 41 set, dumped --kill, comes back in a 40x120 terminal that
+# restore --pty bridges: the REPL reads the keys typed there, x holds,
+# its terminal is its new size (and the next, after a resize), and
+# restore exits with its status, leaving its own terminal in canonical
+# mode with echo again.
+t_restore-pty() {
+	local py
+	py=$(command -v python3) || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	(spawn python3 "$PTYRUN" --log "$D/tty1.log" --size 30x100 \
+		--pid "$D/pid1" --expect '>>> ' --send 'x = 41\r' \
+		--expect '>>> ' --touch "$D/ready1" -- "$py" -q) \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_file "$D/ready1" 60
+	PID=$(<"$D/pid1")
+	track_pid "$PID"
+	dump_kill
+	wait_job "$JOB" 60 || fail "the first terminal still runs"
+	inspect "$D/img"
+	grep -q "tty .* 30x100 sid $PID fg $PID" "$D/inspect.out" ||
+		fail "no terminal of 30x100 in the image"
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 40x120 \
+		--wait "$D/back" --send 'x + 1\r' --expect '42' \
+		--send 'import os; os.get_terminal_size()\r' \
+		--expect 'columns=120, lines=40' --resize 50x130 \
+		--send 'os.get_terminal_size()\r' \
+		--expect 'columns=130, lines=50' \
+		--send 'import sys; sys.exit(x - 34)\r' --cooked 1 \
+		-- "$RESTORE" --pty "$D/img") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_back
+	touch "$D/back"
+	wait_job "$RJOB" 120 || fail "restore --pty still runs after 120 s"
+	((WST == 7)) || fail "restore --pty exited $WST, want 7:" \
+			     "$(tail -c 300 "$D/tty2.log")"
+}
+
+# scr ARGS...: GNU screen with the test's own socket directory.
+scr() {
+	SCREENDIR=$D/screens screen "$@"
+}
+
+# scr_tick: the highest "tick N" in the counter window of screen session
+# ckt, or -1.
+scr_tick() {
+	rm -f "$D/hardcopy"
+	scr -S ckt -p counter -X hardcopy "$D/hardcopy" >>"$D/errors.log" 2>&1
+	sed -n 's/^tick \([0-9][0-9]*\) *$/\1/p' "$D/hardcopy" 2>/dev/null |
+		tail -n 1 | grep . || echo -1
+}
+
+# wait_scr_tick N SECS: until the counter window shows a tick above N.
+wait_scr_tick() {
+	local end=$((SECONDS + $2))
+	while (($(scr_tick) <= $1)); do
+		((SECONDS < end)) || fail "no tick above $1 in the window" \
+					  "after $2 s: $(scr_tick)"
+		sleep 0.2
+	done
+}
+
+# GNU screen: a session with two windows, a shell and a counter, no
+# client attached, dumped with --tree --kill of its server and restored:
+# the counter goes on, and `screen -r` from a new terminal (ptyrun.py)
+# lists both windows and reaches the shell, which answers; detached
+# again, the session is told to quit and restore ends with it.
+t_screen() {
+	local n
+	command -v screen >/dev/null || fail "screen not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	mkdir -m 700 "$D/screens"
+	echo "startup_message off" >"$D/screenrc"
+	echo 'i=0; while :; do echo tick $i; i=$((i + 1)); sleep 0.1; done' \
+		>"$D/counter.sh"
+	(SCREENDIR=$D/screens spawn "$WLB/reaper" screen -c "$D/screenrc" \
+		-dmS ckt bash --norc --noprofile) </dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	n=$((SECONDS + 60))
+	until PID=$(scr -ls | sed -n 's/^\t\([0-9]*\)\.ckt\t.*/\1/p') &&
+	      [[ -n $PID ]]; do
+		((SECONDS < n)) || fail "no screen session after 60 s"
+		nap
+	done
+	track_pid "$PID"
+	scr -S ckt -X screen -t counter sh "$D/counter.sh" ||
+		fail "can't open the counter window"
+	wait_scr_tick 5 60
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	# restore -d: screen clients signal the server, which must be
+	# running by then; under the reaper, which the tree's end ends
+	(spawn "$WLB/reaper" "$RESTORE" -d "$D/img") </dev/null \
+		>"$D/restored.pid" 2>>"$D/restore.log" &
+	RJOB=$!
+	track_job "$RJOB"
+	n=$((SECONDS + 120))
+	until [[ $(<"$D/restored.pid") == "$PID" ]]; do
+		job_done "$RJOB" && fail "restore failed:" \
+					 "$(lastline "$D/restore.log")"
+		((SECONDS < n)) || fail "PID $PID not back after restore"
+		nap
+	done
+	n=$(scr_tick)
+	wait_scr_tick $((n + 5)) 60
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 24x80 \
+		--expect 'tick' --send '\x01w' --expect '0.*bash.*1.*counter' \
+		--send '\x010' --send 'echo hello-$((6 * 7))\r' \
+		--expect 'hello-42' --send '\x01d' -- \
+		env SCREENDIR="$D/screens" screen -r ckt) </dev/null \
+		>>"$D/out.log" 2>&1 &
+	n=$!
+	track_job "$n"
+	wait_job "$n" 90 || fail "screen -r still runs after 90 s"
+	((WST == 0)) || fail "screen -r exited $WST:" \
+			     "$(tail -c 300 "$D/tty2.log")"
+	scr -S ckt -X quit
+	wait_job "$RJOB" 60 || fail "the server still runs after quit"
+}
+
+# Job control across a restore (the jobctl.py workload drives bash -i on
+# a pty of its own): a stopped job and a foreground counter at dump time;
+# after restore the same foreground group, ^Z, jobs, fg, /dev/tty.
+t_job-control() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)') ||
+		fail "python3 not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$py" "$WLS/jobctl.py"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore
+	wait_restored
+	touch "$D/restored"
+	wait_job "$RJOB" 120 || fail "still running 120 s after D/restored"
+	((WST == 0)) || fail "exited $WST:" \
+			     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
+	check_count
+}
+
+# tick_of WINDOW: the highest "tick N" in that window of the tmux server
+# at D/sock, or -1.
+tick_of() {
+	tmux -S "$D/sock" capture-pane -p -t ":$1" 2>>"$D/errors.log" |
+		sed -n 's/^tick \([0-9][0-9]*\)$/\1/p' | tail -n 1 | grep . ||
+		echo -1
+}
+
+# tmux with a client attached at dump time, the client dumped with the
+# tree: under the reaper on a terminal of the test's (ptyrun.py), a
+# client whose server (a daemon, reparented to the reaper) has a shell
+# window and a counter window. Dumped with --tree --kill, restored with
+# restore --pty on a second terminal (made before the dump, so that the
+# pane's pty index stays free): the client comes back attached there,
+# the counter goes on and is drawn, keys reach the shell through the
+# client; detached, the client ends, and kill-server ends the tree.
+t_tmux-client() {
+	local n end
+	command -v tmux >/dev/null || fail "tmux not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	echo 'i=0; while :; do echo tick $i; i=$((i + 1)); sleep 0.1; done' \
+		>"$D/counter.sh"
+	(spawn python3 "$PTYRUN" --log "$D/tty1.log" --size 24x80 \
+		--pid "$D/pid1" --expect 'tick [0-9]' --touch "$D/ready1" -- \
+		env TERM=xterm "$WLB/reaper" tmux -f /dev/null -S "$D/sock" \
+		new-session "PS1='$ ' bash --norc --noprofile" \; \
+		new-window "sh $D/counter.sh") </dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_file "$D/ready1" 60
+	PID=$(<"$D/pid1")
+	track_pid "$PID"
+	# the server, a daemon: the same PID once restored, killed if we fail
+	n=$(tmux -S "$D/sock" display -p '#{pid}') ||
+		fail "can't ask tmux for its PID"
+	track_pid "$n"
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 24x80 \
+		--expect 'tick [0-9]' --send '\x020' \
+		--send 'echo hello-$((6 * 7))\r' --expect 'hello-42' \
+		--send '\x02d' --expect 'detached' -- sh -c \
+		"until [ -e '$D/go' ]; do sleep 0.1; done; exec '$RESTORE' --pty '$D/img'") \
+		</dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	n=$(tick_of 1)
+	((n >= 0)) || fail "no counter in window 1"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the first terminal still runs"
+	touch "$D/go"
+	wait_back
+	wait_tick_of 1 $((n + 5)) 60
+	end=$((SECONDS + 60))
+	until grep -q detached "$D/tty2.log"; do
+		job_done "$RJOB" && fail "restore --pty ended:" \
+					 "$(tail -c 300 "$D/tty2.log")"
+		((SECONDS < end)) || fail "the client did not detach:" \
+					  "$(tail -c 300 "$D/tty2.log")"
+		nap
+	done
+	tmux -S "$D/sock" kill-server
+	wait_job "$RJOB" 60 || fail "restore --pty still runs after kill-server"
+	((WST == 0)) || fail "restore --pty exited $WST:" \
+			     "$(tail -c 300 "$D/tty2.log")"
+}
+
+# wait_tick_of WINDOW N SECS: until that window shows a tick above N.
+wait_tick_of() {
+	local end=$((SECONDS + $3))
+	while (($(tick_of "$1") <= $2)); do
+		((SECONDS < end)) || fail "no tick above $2 in window $1" \
+					  "after $3 s: $(tick_of "$1")"
+		sleep 0.2
+	done
 }

@@ -83,7 +83,7 @@ START_TEST(test_refuse_file_kinds)
 	w_file(w, 1, IMG_FILE_FIFO, NULL);
 	w_proc(w, 10, 1);
 	w_thread(w, 10);
-	commit_expect_refused(w, "a path goes with a FIFO or regular file");
+	commit_expect_refused(w, "a path goes with a FIFO, regular file or terminal");
 }
 END_TEST
 
@@ -206,8 +206,8 @@ START_TEST(test_refuse_unix)
 			    "data queued in a listening socket");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
 			    "file data of 0 bytes");
-	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 16,
-			    "file data flags 0x10");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 32,
+			    "file data flags 0x20");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
 			    IMG_CHUNK_ADDR, "a bad sender address");
 	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_UNCONNECTED, 0, "/d", "/a",
@@ -216,6 +216,9 @@ START_TEST(test_refuse_unix)
 			    IMG_CHUNK_FDS, "bad descriptors in flight");
 	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "abc",
 			    IMG_CHUNK_FDS, "bad descriptors in flight");
+	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
+			    IMG_CHUNK_TTY_IN,
+			    "file 2: typed bytes in a file of kind 3");
 }
 END_TEST
 

@@ -2,13 +2,16 @@
  * check_image_tty: the FILE records of Unix98 pty pairs (codec-tty.c):
  * the round trip of a master's state, its queued bytes and a slave, and
  * one refusal per broken rule: bad flags, window size, session, index; a
- * slave without its master, two masters of one index, bytes in a slave.
+ * slave without its master, two masters of one index, bytes in a slave;
+ * typed bytes (IMG_CHUNK_TTY_IN) as img_tty_input() gives them back, and
+ * those no line discipline holds.
  */
 #include <check.h>
 #include <fcntl.h>
 #include <string.h>
 
 #include "image/image.h"
+#include "util/ttyq.h"
 #include "tests/unit/imagetest.h"
 #include "tests/unit/unit.h"
 
@@ -128,6 +131,129 @@ START_TEST(test_refuse_pty_slave_data)
 }
 END_TEST
 
+/* The master's chunks (flags, data), then its slave and their process. */
+static struct img_writer *write_typed(const struct img_file *f,
+				      const uint32_t *flags,
+				      const char *const *data, int n)
+{
+	struct img_writer *w = img_writer_open(path);
+	int i;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_file(w, &f[0]), 0);
+	for (i = 0; i < n; i++)
+		w_chunk(w, 1, data[i], flags[i]);
+	ck_assert_int_eq(img_write_file(w, &f[1]), 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_file_fd(w, 3, 1);
+	w_file_fd(w, 4, 2);
+	return w;
+}
+
+#define IN	IMG_CHUNK_TTY_IN
+#define EOF_IN	(IMG_CHUNK_TTY_IN | IMG_CHUNK_EOR)
+
+/* canonical (lflag has ICANON, IEXTEN); cc[i] = 7i + 1: VEOF 0x1d, VEOL
+ * 'N', VEOL2 'q' */
+START_TEST(test_typed_pty)
+{
+	static const uint32_t flags[] = { IN, 0, EOF_IN, EOF_IN, IN, IN };
+	static const char *const data[] = {
+		"ls\n", "tick 1\r\n", "ab", "", "xyN", "ha",
+	};
+	static const char want[] = "ls\nab\x1d\x1dxyNha";
+	uint8_t buf[TTYQ_MAX];
+	struct img_file f[2];
+	struct image *img;
+
+	pty_files(f);
+	ck_assert_int_eq(img_writer_commit(write_typed(f, flags, data, 6)),
+			 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->files[0].nr_chunks, 6);
+	ck_assert_int_eq(img_tty_input(&img->files[0], buf),
+			 sizeof(want) - 1);
+	ck_assert_int_eq(memcmp(buf, want, sizeof(want) - 1), 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_typed)
+{
+	static const struct {
+		uint32_t flags[2];
+		const char *data[2];
+		const char *want;
+	} cases[] = {
+		{ { IN, IN }, { "ab", "c\n" },	/* a line not ended */
+		  "file 1: pty 7 has typed bytes no terminal holds" },
+		{ { IN, IN }, { "a\nb\n", "c" },	/* two lines in one */
+		  "file 1: pty 7 has typed bytes no terminal holds" },
+		{ { EOF_IN, IN }, { "a\n", "c" },	/* ended twice */
+		  "file 1: pty 7 has typed bytes no terminal holds" },
+		{ { IN, IN }, { "a\x1d\n", "c" },	/* VEOF in a line */
+		  "file 1: pty 7 has typed bytes no terminal holds" },
+		{ { 0, IMG_CHUNK_EOR }, { "out", "x" },
+		  "file 1: a message boundary in a byte stream" },
+	};
+	struct img_file f[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		pty_files(f);
+		commit_expect_refused(write_typed(f, cases[i].flags,
+						  cases[i].data, 2),
+				      cases[i].want);
+	}
+}
+END_TEST
+
+/* A terminal outside the tree: its path and state; no flags, no data. */
+static struct img_writer *write_outside(uint32_t flags, const char *data)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct img_file f[2];
+
+	pty_files(f);
+	f[0].kind = IMG_FILE_TTY;
+	f[0].path = "/dev/pts/7";
+	f[0].tty.flags = flags;
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_file(w, &f[0]), 0);
+	if (data)
+		w_chunk(w, 1, data, 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	return w;
+}
+
+START_TEST(test_outside_tty)
+{
+	const struct img_file *f;
+	struct image *img;
+	uint32_t n;
+
+	ck_assert_int_eq(img_writer_commit(write_outside(0, NULL)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	f = img_outside_tty(img, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->path, "/dev/pts/7");
+	ck_assert_uint_eq(f->tty.rows, 33);
+	ck_assert_int_eq(f->tty.pgrp, 1240);
+	img_free(img);
+	commit_expect_refused(write_outside(IMG_TTY_LOCKED, NULL),
+			      "file 1: a terminal outside the tree with flags 0x1");
+	commit_expect_refused(write_outside(0, "x"),
+			      "FILE_DATA of file 1, which holds no bytes");
+}
+END_TEST
+
 static Suite *image_tty_suite(void)
 {
 	Suite *s = suite_create("image-tty");
@@ -136,6 +262,9 @@ static Suite *image_tty_suite(void)
 	add(tc, test_roundtrip_pty);
 	add(tc, test_refuse_pty);
 	add(tc, test_refuse_pty_slave_data);
+	add(tc, test_typed_pty);
+	add(tc, test_refuse_typed);
+	add(tc, test_outside_tty);
 	return s;
 }
 

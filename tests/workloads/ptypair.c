@@ -16,9 +16,14 @@
  * Two more masters stand alone: one whose slave was opened and closed
  * (it reads EIO), one never unlocked (it reads EAGAIN and is locked).
  *
- * With the argument "typed", the parent writes a line to the master that
- * the child reads only at D/stop: bytes the slave has not read, which a
- * dump refuses.
+ * With the argument "typed", the parent types (writes to the master) a
+ * line, a line ended by VEOF (^D) and the start of a third with a ^V'd
+ * erase character in it, which the child reads only at D/stop: bytes the
+ * slave has not read, as its line discipline cooked them, which must come
+ * back once, as they were: their echo seen once, no erase done twice, the
+ * lines read one by one. With "quoted", a line with a newline quoted by
+ * ^V in it, which a dump refuses (and puts back unquoted): the child
+ * reads what comes until the "q".
  *
  * Run under tests/workloads/reaper and dumped with --tree.
  */
@@ -34,16 +39,38 @@
 #define COLS	111
 #define KILLC	0x0b	/* ^K */
 
-static int typed;
+#define TYPED	"typed\n" "a line\x04" "ha\x16\x7fl"
+#define HALF	"ha\x7flq\n"	/* the line begun, and "q\n" */
+#define QUOTED	"a\x16\nb\n"
 
-/* At D/stop, with "typed": the line written long before comes first. */
+static int typed, quoted;
+
+/* At D/stop, with "typed": the lines typed long before come first. */
 static void read_typed(void)
 {
 	char buf[64];
 
 	if (typed && (read(0, buf, sizeof(buf)) != 6 ||
-		      memcmp(buf, "typed\n", 6)))
+		      memcmp(buf, "typed\n", 6) ||
+		      read(0, buf, sizeof(buf)) != 6 ||
+		      memcmp(buf, "a line", 6)))
 		_exit(15);
+}
+
+/* What the child reads once the parent wrote "q\n". */
+static void read_q(void)
+{
+	char buf[64];
+	ssize_t n = read(0, buf, sizeof(buf));
+	int i;
+
+	for (i = 0; quoted && i < 8 && n > 0 && !memchr(buf, 'q', n); i++)
+		n = read(0, buf, sizeof(buf));
+	if (quoted)
+		return;
+	if (typed ? n != sizeof(HALF) - 1 || memcmp(buf, HALF, n) :
+	    n < 1 || buf[0] != 'q')
+		_exit(12);
 }
 
 static void child(const char *name)
@@ -51,7 +78,6 @@ static void child(const char *name)
 	struct pollfd p = { .fd = 0, .events = POLLIN };
 	struct winsize ws;
 	unsigned long n = 0;
-	char buf[64];
 	int fd;
 
 	if (setsid() < 0)
@@ -63,14 +89,13 @@ static void child(const char *name)
 		close(fd);
 	for (;;) {
 		dprintf(1, "tick %lu\n", n++);
-		if (typed && !wl_should_stop())
+		if ((typed || quoted) && !wl_should_stop())
 			wl_sleep_ms(20);
 		else if (poll(&p, 1, 20) == 1)
 			break;
 	}
 	read_typed();
-	if (read(0, buf, sizeof(buf)) < 1 || buf[0] != 'q')
-		_exit(12);
+	read_q();
 	if (tcgetsid(0) != getpid() || tcgetpgrp(0) != getpid())
 		_exit(13);
 	fd = open("/dev/tty", O_RDWR);
@@ -80,15 +105,38 @@ static void child(const char *name)
 }
 
 struct ticks {
-	char line[64];
+	char line[256];
 	size_t len;
 	long last, at_restored;
+	int echoes[3];		/* "typed", "a line", "ha" seen */
 };
+
+static const char *const echoed[3] = { "typed", "a line", "ha" };
+
+/* The echo of what was typed, seen in a line of the master's output. */
+static void count_echoes(struct ticks *t)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strstr(t->line, echoed[i]))
+			t->echoes[i]++;
+}
+
+static void check_echoes(const struct ticks *t)
+{
+	int i;
+
+	for (i = 0; typed && i < 3; i++)
+		if (t->echoes[i] != 1)
+			wl_fail("the echo of \"%s\" seen %d times", echoed[i],
+				t->echoes[i]);
+}
 
 /* Every complete line of the master's output: "tick N", N one more. */
 static void read_ticks(int m, struct ticks *t)
 {
-	char c;
+	char c, *tick;
 
 	while (read(m, &c, 1) == 1) {
 		if (c == '\r')
@@ -100,11 +148,13 @@ static void read_ticks(int m, struct ticks *t)
 		}
 		t->line[t->len] = '\0';
 		t->len = 0;
-		if (strncmp(t->line, "tick ", 5))
+		count_echoes(t);
+		/* an echo without its newline may come first */
+		tick = strstr(t->line, "tick ");
+		if (!tick)
 			continue;	/* the echo of "q" */
-		if (atol(t->line + 5) != t->last + 1)
-			wl_fail("tick %s after tick %ld", t->line + 5,
-				t->last);
+		if (atol(tick + 5) != t->last + 1)
+			wl_fail("tick %s after tick %ld", tick + 5, t->last);
 		t->last++;
 	}
 	if (errno != EAGAIN)
@@ -178,6 +228,7 @@ int main(int argc, char **argv)
 
 	wl_init();
 	typed = argc > 1 && !strcmp(argv[1], "typed");
+	quoted = argc > 1 && !strcmp(argv[1], "quoted");
 	m = open_pair(name, sizeof(name));
 	pid = fork();
 	if (pid < 0)
@@ -185,7 +236,10 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		child(name);
 	fcntl(m, F_SETFL, O_NONBLOCK);
-	if (typed && write(m, "typed\n", 6) != 6)
+	if (typed && write(m, TYPED, sizeof(TYPED) - 1) != sizeof(TYPED) - 1)
+		wl_fail("write the master: %s", strerror(errno));
+	if (quoted && write(m, QUOTED, sizeof(QUOTED) - 1) !=
+	    sizeof(QUOTED) - 1)
 		wl_fail("write the master: %s", strerror(errno));
 	open_lone(&hup, &locked);
 	fd = wl_count_open();
@@ -198,6 +252,7 @@ int main(int argc, char **argv)
 	read_ticks(m, &t);
 	check_pair(m, name);
 	check_lone(hup, locked);
+	check_echoes(&t);
 	if (t.at_restored != -2 && t.last <= t.at_restored + 2)
 		wl_fail("no ticks since restore: %ld", t.last);
 	if (write(m, "q\n", 2) != 2)
