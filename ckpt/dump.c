@@ -190,6 +190,7 @@ static int dump_frozen(struct dump_tree *t)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
+	progress_phase("files");
 	if (dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
 	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
@@ -197,6 +198,8 @@ static int dump_frozen(struct dump_tree *t)
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
+	/* the processes' records: their memory, mostly */
+	progress_phase("memory");
 	for (i = 0; i < t->n; i++)
 		if (write_records(&t->procs[i]))
 			return -1;
@@ -485,7 +488,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 		goto err;
 	res = DUMP_EFAILED;
 	progress_total(estimate(&t));
-	progress_phase("dumping");
+	progress_phase("state");
 	if (dump_frozen(&t) || !tree_alive(&t))
 		goto err;
 	/* the image may still be good if a thaw fails: they were frozen */

@@ -3,6 +3,7 @@
  * (progress.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,14 +12,15 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define SHOW_AFTER	1.0	/* seconds before the terminal line appears */
+#define SHOW_AFTER	1.0	/* seconds before the terminal line appears,
+				 * unless $CKPT_PROGRESS_AFTER says */
 #define EVERY		0.2	/* seconds between two updates */
 
 static struct {
 	enum progress_mode mode;
 	const char *phase;
 	uint64_t done, total;
-	double start, last;
+	double start, last, after;
 	int shown;		/* the terminal line is on screen */
 } pg = { .mode = PROGRESS_OFF };
 
@@ -51,6 +53,19 @@ static void clear_line(void)
 	}
 }
 
+/* $CKPT_PROGRESS_AFTER: 0 to 3600 seconds; else SHOW_AFTER */
+static double show_after(void)
+{
+	const char *s = getenv("CKPT_PROGRESS_AFTER");
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return SHOW_AFTER;
+	v = strtod(s, &end);
+	return *end || !(v >= 0 && v <= 3600) ? SHOW_AFTER : v;
+}
+
 void progress_start(enum progress_mode mode)
 {
 	/* the line only on a terminal, and never with -q */
@@ -63,6 +78,7 @@ void progress_start(enum progress_mode mode)
 	pg.mode = mode;
 	pg.phase = "starting";
 	pg.start = now();
+	pg.after = show_after();
 	if (mode == PROGRESS_TTY)
 		log_on_message(clear_line);
 }
@@ -101,7 +117,7 @@ static void report_tty(double t)
 	char done[32], total[32], rate[32];
 	double secs = t - pg.start;
 
-	if (secs < SHOW_AFTER)
+	if (secs < pg.after)
 		return;
 	human(done, sizeof(done), (double)pg.done);
 	human(total, sizeof(total), (double)pg.total);

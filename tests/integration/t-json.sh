@@ -154,7 +154,7 @@ t_progress() {
 	wait_count_above 2 120 "$JOB"
 	expect_exit 0 "$CKPT" attach --progress=json -o "$D/img" "$PID"
 	[[ ! -s $D/cmd.out ]] || fail "--progress=json wrote to stdout"
-	json_progress "$D/cmd.err" '"freezing"' '"freezing", "dumping", "committing", "done"' \
+	json_progress "$D/cmd.err" '"freezing"' '"freezing", "state", "files", "memory", "committing", "done"' \
 		"L[-1]['bytes'] == $(stat -c %s "$D/img")"
 	rm -f "$D/img"
 	pty_run "$D/tty-q.log" "$CKPT" -q attach -o "$D/img" "$PID"
@@ -164,8 +164,10 @@ t_progress() {
 	"$CKPT" attach -o "$D/img" "$PID" 2>&1 | cat >"$D/pipe.log"
 	[[ ! -s $D/pipe.log ]] || fail "attach on a pipe printed: $(head -c 200 "$D/pipe.log")"
 	rm -f "$D/img"
-	pty_run "$D/tty.log" "$CKPT" attach --kill --compress -o "$D/img" "$PID"
-	pty_progress "$D/tty.log" ckpt dumping
+	# the line at once: a fast machine may take less than a second
+	CKPT_PROGRESS_AFTER=0 pty_run "$D/tty.log" "$CKPT" attach --kill \
+		--compress -o "$D/img" "$PID"
+	pty_progress "$D/tty.log" ckpt memory
 	wait_job "$JOB" 60 || fail "can't reap the killed bigmem"
 	# the same image restored twice: JSON, then on a terminal, D/count
 	# cut back each time to where the image has it
@@ -183,7 +185,7 @@ t_progress() {
 	# in the foreground this time: restore waits for bigmem's verdict
 	truncate -s "$pos" "$D/count"
 	DUMP_COUNT=$(count_lines)
-	(pty_run "$D/tty-r.log" "$RESTORE" "$D/img") &
+	(CKPT_PROGRESS_AFTER=0 pty_run "$D/tty-r.log" "$RESTORE" "$D/img") &
 	RJOB=$!
 	track_job "$RJOB"
 	wait_restored
