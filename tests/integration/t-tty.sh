@@ -166,8 +166,8 @@ t_tmux() {
 	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
 }
 
-# wait_file PATH SECS: until PATH exists; JOB ending first is a failure.
-wait_file() {
+# wait_path PATH SECS: until PATH exists; JOB ending first is a failure.
+wait_path() {
 	local end=$((SECONDS + $2))
 	while [[ ! -e $1 ]]; do
 		job_done "$JOB" && fail "the terminal ended before ${1##*/}:" \
@@ -193,7 +193,7 @@ t_restore-pty() {
 		</dev/null >>"$D/out.log" 2>&1 &
 	JOB=$!
 	track_job "$JOB"
-	wait_file "$D/ready1" 60
+	wait_path "$D/ready1" 60
 	PID=$(<"$D/pid1")
 	track_pid "$PID"
 	dump_kill
@@ -353,7 +353,7 @@ t_tmux-client() {
 		new-window "sh $D/counter.sh") </dev/null >>"$D/out.log" 2>&1 &
 	JOB=$!
 	track_job "$JOB"
-	wait_file "$D/ready1" 60
+	wait_path "$D/ready1" 60
 	PID=$(<"$D/pid1")
 	track_pid "$PID"
 	# the server, a daemon: the same PID once restored, killed if we fail

@@ -89,5 +89,20 @@ while IFS=: read -r file line _; do
 done < <(grep -HnE '^struct inject_(proc|thread)[[:space:]]*\{' \
 	 "${files[@]}" | grep -v '^inject/inject-priv\.h:')
 
+# The integration areas are sourced into one shell (run.sh): a helper
+# defined in two of them (or in one and lib.sh) is silently the last
+# one's in both. Each is sourced alone to list what it defines.
+fns_of() {
+	bash -c 'source tests/integration/lib.sh >/dev/null 2>&1
+		 before=$(declare -F | sort)
+		 source "$1" >/dev/null 2>&1
+		 comm -13 <(echo "$before") <(declare -F | sort)' _ "$1" |
+		awk '{ print $3 }'
+}
+while read -r name; do
+	bad "tests/integration" "function $name is defined in two areas"
+done < <(for area in tests/integration/t-*.sh; do fns_of "$area"; done |
+	 sort | uniq -d)
+
 ((fail)) && echo "lint: layers broken (rules in $0)" >&2
 exit $fail
