@@ -246,7 +246,7 @@ t_tcpext-http() {
 	ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_wmem="4096 16384 262144" &&
 	ip netns exec "$NSB" sysctl -qw net.ipv4.tcp_rmem="4096 65536 262144" ||
 		fail "can't set the namespaces' TCP buffer sizes"
-	mkdir "$D/www" && head -c $((8 << 20)) /dev/urandom >"$D/www/big" ||
+	mkdir "$D/www" && head -c $((16 << 20)) /dev/urandom >"$D/www/big" ||
 		fail "can't make the file to serve"
 	(spawn ip netns exec "$NSA" "$py" -m http.server --bind "$ADDR_A" \
 		--directory "$D/www" 8000) </dev/null >>"$D/out.log" 2>&1 &
@@ -277,7 +277,8 @@ t_tcpext-http() {
 	ext_dump "$NSA" "$SPID"
 	wait_job "$SJOB" 30 || fail "can't reap the dumped server"
 	size=$(stat -c %s "$D/got")
-	((size < (6 << 20))) || fail "curl had $size bytes at the dump:" \
+	# not all of it: how far it got depends on how long the dump took
+	((size < (16 << 20))) || fail "curl had $size bytes at the dump:" \
 				      "the transfer was not in its middle"
 	sleep 2
 	ext_restore "$NSA"
