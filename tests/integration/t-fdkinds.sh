@@ -154,13 +154,6 @@ fifo_is_ghost() {
 # procfiles workload, dumped with the tree): each is that process's or
 # thread's again after restore, at its offset.
 t_procfiles() {
-	need "$WLB/reaper" "$WLB/procfiles" "$CKPT" "$RESTORE"
-	start_wl "$WLB/reaper" "$WLB/procfiles"
-	wait_count_above 8 60 "$JOB"
-	DUMP_OPTS=(--tree)
-	dump_kill
-	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
-	start_restore
-	wait_restored
-	finish
+	need "$WLB/procfiles"
+	reaper_tree_test "$WLB/procfiles"
 }
