@@ -32,7 +32,7 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
-	    screen tmux libc6-dev zstd
+	    screen tmux libc6-dev zstd vim less procps
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)

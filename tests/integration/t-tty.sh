@@ -4,9 +4,11 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   restore-pty screen job-control tmux-client)
+	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
+	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="restore-pty screen job-control tmux-client "
+CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
+CKPT_ONLY+="screen job-control tmux-client "
 PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
@@ -177,6 +179,42 @@ wait_path() {
 	done
 }
 
+# pty_dump SIZE STEP... -- CMD...: CMD on a terminal of SIZE of its own
+# (ptyrun.py), which plays the STEPs (the last touching D/ready1); then
+# CMD is dumped --kill.
+pty_dump() {
+	local size=$1
+	shift
+	(spawn python3 "$PTYRUN" --log "$D/tty1.log" --size "$size" \
+		--pid "$D/pid1" "$@") </dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_path "$D/ready1" 60
+	PID=$(<"$D/pid1")
+	track_pid "$PID"
+	dump_kill
+	wait_job "$JOB" 60 || fail "the first terminal still runs"
+}
+
+# pty_restore SIZE WANT STEP...: restore --pty of D/img on a second
+# terminal of SIZE, which plays the STEPs once the root is back; restore
+# must exit WANT and leave that terminal cooked.
+pty_restore() {
+	local size=$1 want=$2
+	shift 2
+	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size "$size" \
+		--wait "$D/back" "$@" --cooked 1 -- "$RESTORE" --pty "$D/img") \
+		</dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_back
+	touch "$D/back"
+	wait_job "$RJOB" 120 || fail "restore --pty still runs after 120 s:" \
+				     "$(tail -c 300 "$D/tty2.log")"
+	((WST == want)) || fail "restore --pty exited $WST, want $want:" \
+				"$(tail -c 300 "$D/tty2.log")"
+}
+
 # restore --pty: a python REPL on a 30x100 terminal of its own (ptyrun.py)
 # with x = 41 set, dumped --kill, comes back in a 40x120 terminal that
 # restore --pty bridges: the REPL reads the keys typed there, x holds,
@@ -187,35 +225,67 @@ t_restore-pty() {
 	local py
 	py=$(command -v python3) || fail "python3 not found"
 	need "$CKPT" "$RESTORE"
-	(spawn python3 "$PTYRUN" --log "$D/tty1.log" --size 30x100 \
-		--pid "$D/pid1" --expect '>>> ' --send 'x = 41\r' \
-		--expect '>>> ' --touch "$D/ready1" -- "$py" -q) \
-		</dev/null >>"$D/out.log" 2>&1 &
-	JOB=$!
-	track_job "$JOB"
-	wait_path "$D/ready1" 60
-	PID=$(<"$D/pid1")
-	track_pid "$PID"
-	dump_kill
-	wait_job "$JOB" 60 || fail "the first terminal still runs"
+	pty_dump 30x100 --expect '>>> ' --send 'x = 41\r' --expect '>>> ' \
+		--touch "$D/ready1" -- "$py" -q
 	inspect "$D/img"
 	grep -q "tty .* 30x100 sid $PID fg $PID" "$D/inspect.out" ||
 		fail "no terminal of 30x100 in the image"
-	(spawn python3 "$PTYRUN" --log "$D/tty2.log" --size 40x120 \
-		--wait "$D/back" --send 'x + 1\r' --expect '42' \
+	pty_restore 40x120 7 --send 'x + 1\r' --expect '42' \
 		--send 'import os; os.get_terminal_size()\r' \
 		--expect 'columns=120, lines=40' --resize 50x130 \
 		--send 'os.get_terminal_size()\r' \
 		--expect 'columns=130, lines=50' \
-		--send 'import sys; sys.exit(x - 34)\r' --cooked 1 \
-		-- "$RESTORE" --pty "$D/img") </dev/null >>"$D/restore.log" 2>&1 &
-	RJOB=$!
-	track_job "$RJOB"
-	wait_back
-	touch "$D/back"
-	wait_job "$RJOB" 120 || fail "restore --pty still runs after 120 s"
-	((WST == 7)) || fail "restore --pty exited $WST, want 7:" \
-			     "$(tail -c 300 "$D/tty2.log")"
+		--send 'import sys; sys.exit(x - 34)\r'
+}
+
+# vim, full screen on a 30x100 terminal, editing a file with a line typed
+# and not saved (its swap file open), dumped --kill: restore --pty on a
+# 40x120 terminal; vim sees its new size, takes the keys typed there and
+# saves both lines; its swap file is gone after :wq.
+t_restore-pty-vim() {
+	command -v vim >/dev/null || fail "vim not found"
+	need "$CKPT" "$RESTORE"
+	pty_dump 30x100 --expect 'note.txt' --send 'iline before\x1b' \
+		--expect 'line before' --touch "$D/ready1" -- \
+		env TERM=xterm vim -u NONE -N -i NONE "$D/note.txt"
+	[[ -e $D/.note.txt.swp ]] || fail "vim made no swap file"
+	pty_restore 40x120 0 \
+		--send ':echo "size=" . &columns . "x" . &lines\r' \
+		--expect 'size=120x40' --send 'oline after\x1b:wq\r'
+	[[ $(<"$D/note.txt") == $'line before\nline after' ]] ||
+		fail "vim saved '$(<"$D/note.txt")'"
+	[[ ! -e $D/.note.txt.swp ]] || fail "vim left its swap file"
+}
+
+# less on a 30x100 terminal, at line 500 of 1000, dumped --kill:
+# restore --pty on a 40x120 terminal; less redraws from line 500 at its
+# new height (line 538 is the last shown) and quits on q.
+t_restore-pty-less() {
+	command -v less >/dev/null || fail "less not found"
+	need "$CKPT" "$RESTORE"
+	seq -f 'line %g' 1000 >"$D/lines.txt"
+	pty_dump 30x100 --expect 'line 29' --send '500g' \
+		--expect 'line 528' --touch "$D/ready1" -- \
+		env TERM=xterm LESS= LESSHISTFILE=- less "$D/lines.txt"
+	pty_restore 40x120 0 --expect 'line 538' --send 'q'
+	grep -q 'line 539' "$D/tty2.log" && fail "less drew past line 538"
+	return 0
+}
+
+# top watching itself (-p) on a 30x100 terminal, dumped --kill: restore
+# --pty on a 40x120 terminal; top goes on refreshing (two screens after
+# the restore, listing its own PID) and quits on q.
+t_restore-pty-top() {
+	command -v top >/dev/null || fail "top not found"
+	need "$CKPT" "$RESTORE"
+	pty_dump 30x100 --expect 'top - ' --expect 'top - ' \
+		--touch "$D/ready1" -- env TERM=xterm HOME="$D" \
+		sh -c 'exec top -d 0.5 -p $$'
+	pty_restore 40x120 0 --expect 'top - ' --expect 'top - ' \
+		--send 'q'
+	sed 's/\x1b[[(][0-9;?]*[A-Za-z]//g' "$D/tty2.log" |
+		grep -q "^ *$PID root " ||
+		fail "top after restore never listed its own PID $PID"
 }
 
 # scr ARGS...: GNU screen with the test's own socket directory.
