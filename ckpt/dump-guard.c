@@ -1,21 +1,29 @@
 /*
- * The dump's guardian: TCP connections that a killed ckpt would leave in
- * repair mode are let out of it by a small process of its own.
+ * The dump's guardian: what a killed ckpt would leave behind on a tree
+ * that runs on (TCP connections in repair mode, the network lock) is
+ * undone by a small process of its own.
  *
  * dump-inet-queues.c puts every TCP connection of the tree in repair mode
  * (TCP_REPAIR) while their queues are read: a connection left so is dead
  * to its program, which reads EPERM and whose data no longer goes out.
- * A ckpt killed outright (SIGKILL, the OOM killer) runs no cleanup, so
- * before the first connection enters repair mode ckpt forks a guardian
- * (an intermediate process forks it and exits: it is no child that the
- * tree or ckpt's waits see) and hands it a duplicate of every connection
- * through a socket pair (SCM_RIGHTS), with whether the connection had
- * SO_REUSEADDR (leaving repair mode clears it). ckpt says "done" once
- * every connection is out of repair mode again; end of file without
- * "done" means ckpt died (or could not get one out): the guardian takes
- * each out of repair mode itself (without the window probe, as ckpt
- * does), sets SO_REUSEADDR back, and exits. Messages in flight hold their
- * descriptors: those sent before ckpt died still arrive.
+ * With --tcp-established an nftables table (dump-netlock.c) drops the
+ * packets of the connections whose peer is outside: left behind, it
+ * would cut them off for good. A ckpt killed outright (SIGKILL, the OOM
+ * killer) runs no cleanup, so before the lock is taken and the first
+ * connection enters repair mode ckpt forks a guardian (an intermediate
+ * process forks it and exits: it is no child that the tree or ckpt's
+ * waits see) and hands it through a socket pair (SCM_RIGHTS) a duplicate
+ * of every connection, with whether it had SO_REUSEADDR (leaving repair
+ * mode clears it), then the lock's name and network namespace before the
+ * table is made. ckpt says "free" once every connection is out of repair
+ * mode again (the guardian closes its duplicates, which must not keep a
+ * connection the tree closes open), and "done" once the lock is removed,
+ * or kept for restore because the tree dies with ckpt from then on.
+ * End of file before that means ckpt died: the guardian takes each
+ * connection it still holds out of repair mode (without the window
+ * probe, as ckpt does), sets SO_REUSEADDR back, removes the lock's table
+ * (no error if it is gone already), and exits. Messages in flight hold
+ * their descriptors: those sent before ckpt died still arrive.
  *
  * What remains: the kernel lets the tree run the moment ckpt is gone,
  * and the guardian runs a moment later; a call on a connection in that
@@ -28,6 +36,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,28 +45,51 @@
 
 #include "ckpt/dump-priv.h"
 
-enum { GUARD_CONN = 1, GUARD_DONE = 2 };
+enum {
+	GUARD_CONN = 1,		/* a connection (its fd), to let out */
+	GUARD_DONE = 2,		/* nothing more to do: exit */
+	GUARD_LOCK = 3,		/* the lock (its netns fd), to remove */
+	GUARD_FREE = 4,		/* the connections are out: close them */
+	GUARD_RELEASE = 5,	/* let the connections out now, close them */
+};
 
 struct guard_msg {
 	uint32_t kind;
 	uint32_t reuseaddr;	/* GUARD_CONN: SO_REUSEADDR to set back */
+	char lock[IMG_MAX_NETLOCK + 1];	/* GUARD_LOCK: the table's name */
 };
 
 struct held {
 	int fd, reuseaddr;
 };
 
-static void release(const struct held *h, size_t n)
+/* Out of repair mode (release) or not, the connections are forgotten. */
+static void forget(struct held *h, size_t *n, int release)
 {
 	int off = TCP_REPAIR_OFF_NO_WP, one = 1;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		setsockopt(h[i].fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
-		if (h[i].reuseaddr)
-			setsockopt(h[i].fd, SOL_SOCKET, SO_REUSEADDR, &one,
-				   sizeof(one));
+	for (i = 0; i < *n; i++) {
+		if (release) {
+			setsockopt(h[i].fd, IPPROTO_TCP, TCP_REPAIR, &off,
+				   sizeof(off));
+			if (h[i].reuseaddr)
+				setsockopt(h[i].fd, SOL_SOCKET, SO_REUSEADDR,
+					   &one, sizeof(one));
+		}
+		close(h[i].fd);
 	}
+	*n = 0;
+}
+
+/* The lock's table goes, in its namespace (no word if it is gone). */
+static void unlock(int ns, const char *name)
+{
+	char err[256];
+
+	if (ns >= 0 && name[0] && !setns(ns, CLONE_NEWNET) &&
+	    img_netlock_remove(name, err, sizeof(err)))
+		return;		/* gone already, or nothing more to try */
 }
 
 /* One message: its kind, and in *fd the descriptor it carries or -1. */
@@ -89,8 +121,9 @@ static void __attribute__((noreturn)) guardian(int sk)
 {
 	struct held *h = NULL, *nh;
 	struct guard_msg m;
+	char lock[IMG_MAX_NETLOCK + 1] = "";
 	size_t n = 0;
-	int fd;
+	int fd, ns = -1;
 
 	/* a signal that kills the terminal's job must leave us to clean up */
 	signal(SIGINT, SIG_IGN);
@@ -102,8 +135,21 @@ static void __attribute__((noreturn)) guardian(int sk)
 	while (!receive(sk, &m, &fd)) {
 		if (m.kind == GUARD_DONE)
 			_exit(0);
-		if (m.kind != GUARD_CONN || fd < 0)
+		if (m.kind == GUARD_FREE || m.kind == GUARD_RELEASE)
+			forget(h, &n, m.kind == GUARD_RELEASE);
+		if (m.kind == GUARD_LOCK && fd >= 0) {
+			if (ns >= 0)
+				close(ns);
+			ns = fd;
+			memcpy(lock, m.lock, sizeof(lock));
+			lock[sizeof(lock) - 1] = '\0';
 			continue;
+		}
+		if (m.kind != GUARD_CONN || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
 		nh = realloc(h, (n + 1) * sizeof(*h));
 		if (!nh) {
 			close(fd);
@@ -113,7 +159,8 @@ static void __attribute__((noreturn)) guardian(int sk)
 		h[n].fd = fd;
 		h[n++].reuseaddr = m.reuseaddr;
 	}
-	release(h, n);
+	forget(h, &n, 1);
+	unlock(ns, lock);
 	_exit(0);
 }
 
@@ -148,11 +195,11 @@ static int fork_guardian(int sk)
 	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
 }
 
-static int send_conn(int sk, int fd, int reuseaddr)
+/* One message, with fd (when not -1) as its descriptor. */
+static int send_msg(int sk, const struct guard_msg *m, int fd)
 {
-	struct guard_msg m = { GUARD_CONN, reuseaddr ? 1 : 0 };
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { (void *)m, sizeof(*m) };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
@@ -164,7 +211,19 @@ static int send_conn(int sk, int fd, int reuseaddr)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sk, &mh, MSG_NOSIGNAL) == sizeof(m) ? 0 : -1;
+	if (fd < 0) {
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+	}
+	return sendmsg(sk, &mh, MSG_NOSIGNAL) == sizeof(*m) ? 0 : -1;
+}
+
+static int send_conn(int sk, int fd, int reuseaddr)
+{
+	struct guard_msg m = { .kind = GUARD_CONN,
+			       .reuseaddr = reuseaddr ? 1 : 0 };
+
+	return send_msg(sk, &m, fd);
 }
 
 /* Hand every TCP connection of the tree to the guardian. */
@@ -201,11 +260,11 @@ static int has_conns(const struct dump_tree *t)
 	return 0;
 }
 
-int dump_guard_start(const struct dump_tree *t, int *guard)
+int dump_guard_start(struct dump_tree *t)
 {
 	int sv[2];
 
-	*guard = -1;
+	t->guard = -1;
 	if (!has_conns(t))
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
@@ -223,17 +282,47 @@ int dump_guard_start(const struct dump_tree *t, int *guard)
 		close(sv[0]);	/* it lets out what it got: none is in */
 		return -1;
 	}
-	*guard = sv[0];
+	t->guard = sv[0];
 	return 0;
 }
 
-void dump_guard_end(int guard, int done)
+int dump_guard_lock(const struct dump_tree *t)
 {
-	struct guard_msg m = { GUARD_DONE, 0 };
+	struct guard_msg m = { .kind = GUARD_LOCK };
 
-	if (guard < 0)
+	if (t->guard < 0 || strlen(t->netlock) >= sizeof(m.lock)) {
+		pr_err("can't hand the network lock of %d to the dump's guardian",
+		       t->procs[0].pid);
+		return -1;
+	}
+	strcpy(m.lock, t->netlock);
+	if (send_msg(t->guard, &m, t->netlock_ns)) {
+		pr_perror("can't hand the network lock of %d to the dump's guardian",
+			  t->procs[0].pid);
+		return -1;
+	}
+	return 0;
+}
+
+/* One word to the guardian, which is told when it is not heard. */
+static void tell(struct dump_tree *t, uint32_t kind)
+{
+	struct guard_msg m = { .kind = kind };
+
+	if (t->guard >= 0 && send_msg(t->guard, &m, -1))
+		pr_warn("can't tell the dump's guardian: %s", strerror(errno));
+}
+
+void dump_guard_conns_out(struct dump_tree *t, int out)
+{
+	tell(t, out ? GUARD_FREE : GUARD_RELEASE);
+}
+
+void dump_guard_end(struct dump_tree *t)
+{
+	if (t->guard < 0)
 		return;
-	if (done && send(guard, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m))
-		pr_warn("can't tell the dump's guardian that it is done");
-	close(guard);
+	tell(t, GUARD_DONE);
+	close(t->guard);
+	t->guard = -1;
 }

@@ -419,13 +419,13 @@ out:
 int dump_inet_read(struct dump_tree *t)
 {
 	uint32_t i;
-	int ret = 0, guard, out;
+	int ret = 0, out;
 
+	if (dump_guard_start(t))	/* dump-guard.c */
+		return -1;
 	if (dump_netlock_take(t))
 		return -1;
 	fault_point("netlock");
-	if (dump_guard_start(t, &guard))	/* dump-guard.c */
-		return -1;
 	if (dump_inet_silence(t, 1))
 		ret = -1;
 	fault_point("repair");
@@ -445,7 +445,9 @@ int dump_inet_read(struct dump_tree *t)
 		ret = -1;
 	}
 	out = !dump_inet_silence(t, 0);
-	dump_guard_end(guard, out);
+	dump_guard_conns_out(t, out);
+	if (!t->netlock)
+		dump_guard_end(t);	/* nothing more to guard */
 	return out ? ret : -1;
 }
 

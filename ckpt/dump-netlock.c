@@ -152,6 +152,10 @@ int dump_netlock_take(struct dump_tree *t)
 		return -1;
 	}
 	t->netlock_taken = 1;	/* a half-made table goes too */
+	if (dump_guard_lock(t)) {	/* dump-guard.c */
+		dump_netlock_drop(t);
+		return -1;
+	}
 	if (!in_netns(t->netlock_ns, make_lock, t, err, sizeof(err)))
 		return 0;
 	pr_err("can't lock the network for the TCP connections of %d (nftables table inet %s): %s",
@@ -179,10 +183,12 @@ void dump_netlock_drop(struct dump_tree *t)
 	t->netlock_taken = 0;
 	close(t->netlock_ns);
 	t->netlock_ns = 0;
+	dump_guard_end(t);
 }
 
 void dump_netlock_keep(struct dump_tree *t)
 {
+	dump_guard_end(t);
 	free(t->netlock);
 	t->netlock = NULL;
 	t->netlock_taken = 0;

@@ -203,6 +203,7 @@ struct dump_tree {
 	 * 0 when none is open) and whether the table was made */
 	char *netlock;
 	int netlock_ns, netlock_taken;
+	int guard;	/* dump-guard.c: the guardian's socket, or -1 */
 };
 
 /* dump-tree.c */
@@ -318,12 +319,16 @@ int dump_inet_probe(struct dump_file *df, int sk) __must_check;
 void dump_inet_settle(struct dump_tree *t);
 int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
-/* dump-guard.c: a process that takes the tree's TCP connections out of
- * repair mode if ckpt dies meanwhile. start: before the first enters it
- * (*guard: its socket, -1 when the tree has none); end: done (1) once
- * every one is out again, or 0 to have the guardian do it now. */
-int dump_guard_start(const struct dump_tree *t, int *guard) __must_check;
-void dump_guard_end(int guard, int done);
+/* dump-guard.c: a process that undoes what a ckpt that dies leaves on a
+ * tree that runs on. start: before the lock and repair mode (t->guard:
+ * its socket, -1 when the tree has no TCP connection); lock: the lock
+ * named in t, before its table is made; conns_out: the connections are
+ * out of repair mode (out 1), or are to be let out now (0); end: the
+ * lock is gone or kept for restore (a no-op without a guardian). */
+int dump_guard_start(struct dump_tree *t) __must_check;
+int dump_guard_lock(const struct dump_tree *t) __must_check;
+void dump_guard_conns_out(struct dump_tree *t, int out);
+void dump_guard_end(struct dump_tree *t);
 /* dump-netlock.c: the network lock of the connections whose peer is
  * outside (--tcp-established): take (when there are any) names it in
  * their records; drop removes it (a no-op when none was taken); keep

@@ -397,6 +397,8 @@ static void free_tree(struct dump_tree *t)
 {
 	int i;
 
+	if (t->guard >= 0)	/* end of file: it undoes what is left */
+		close(t->guard);
 	for (i = 0; i < t->n; i++) {
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
@@ -457,7 +459,7 @@ static void on_write(uint64_t off, void *arg)
 
 enum dump_result dump_process(const struct dump_opts *o)
 {
-	struct dump_tree t = { 0 };
+	struct dump_tree t = { .guard = -1 };
 	struct img_sink *sink;
 	struct img_writer *w;
 	enum dump_result res;
@@ -510,6 +512,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (o->kill && kill_with_us(&t))
 		pr_warn("%d will run on if ckpt dies before it is killed",
 			o->pid);
+	else if (o->kill)
+		dump_guard_end(&t);	/* the lock is restore's from now */
 	fault_point("committed");
 	/* TCP connections then close without a word (dump-inet-queues.c) */
 	if (o->kill && dump_inet_silence(&t, 1))

@@ -7,7 +7,10 @@
 # victim.c), tree (tests/workloads/tree.c, dumped with --tree) and
 # tcppair (a TCP connection over loopback carrying data both ways all the
 # time, tests/workloads/tcppair.c: it must still carry them afterwards,
-# whatever moment of its repair mode ckpt died in); default all four. For each target, N times (default 100), `ckpt attach` (every
+# whatever moment of its repair mode ckpt died in) and tcpout (the same
+# with the other end in a child that is not dumped, so that the dump,
+# --tcp-established, locks the network for it: the lock must go with a
+# killed ckpt, unless the target is killed); default all five. For each target, N times (default 100), `ckpt attach` (every
 # other run with --kill) is killed with SIGKILL after a random delay spread
 # over the length of a whole dump (measured first, in the same run). Then:
 #  - no process of the target is left stopped or traced;
@@ -32,7 +35,8 @@ POINTS=(call-start:1 call-exit:1 mapped prepared call-regs:2 call-start:2
 	commit committed killing)
 # and for a target with TCP connections: all of them in repair mode
 POINTS_tcppair=(repair)
-DEFAULT=(victim victim-static tree tcppair)
+POINTS_tcpout=(netlock repair)
+DEFAULT=(victim victim-static tree tcppair tcpout)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 gone() {
@@ -75,6 +79,8 @@ start_target() {
 	case $t in
 	tree) (cd "$D" && clean_exec "$WLB/reaper" "$WLB/tree") \
 		>"$D/out.log" 2>&1 </dev/null & ;;
+	tcpout) (cd "$D" && clean_exec "$WLB/tcppair" split) \
+		>"$D/out.log" 2>&1 </dev/null & ;;
 	*) (cd "$D" && clean_exec "$WLB/$t") >"$D/out.log" 2>&1 </dev/null & ;;
 	esac
 	JOB=$!
@@ -89,11 +95,17 @@ start_target() {
 		sleep 0.05
 	done
 	PIDS=$(tree_pids "$PID")
+	PEER=
+	if [[ $t == tcpout ]]; then	# the child is the peer outside
+		for i in $PIDS; do [[ $i == "$PID" ]] || PEER+=" $i"; done
+		PIDS=$PID
+	fi
 }
 
 attach_opts() {	# attach_opts TARGET KILL
 	local o=(-o "$D/img")
 	[[ $1 == tree ]] && o+=(--tree)
+	[[ $1 == tcpout ]] && o+=(--tcp-established)
 	(($2)) && o+=(--kill)
 	echo "${o[@]}"
 }
@@ -177,11 +189,17 @@ one_run() {
 	if ((kill_mode)) && [[ -e $D/img ]] && wait_for 100 target_gone; then
 		check_image || return 1
 		wait "$JOB" 2>/dev/null
+		[[ -z $PEER ]] || kill -9 $PEER 2>/dev/null
+		# the lock stays for restore: ours to remove
+		drop_locks
 		return 0
 	fi
 	any_gone && { WHY="target (or part of it) died, image or not"
 		      return 1; }
 	check_released || return 1
+	[[ -z $(locks_of "$PID") ]] ||
+		{ WHY="the network lock $(locks_of "$PID") was left"
+		  drop_locks; return 1; }
 	snapshot "$D/after" $PIDS
 	cmp -s "$D/before" "$D/after" ||
 		{ WHY="maps or fds changed: $(diff "$D/before" "$D/after" |
@@ -189,6 +207,17 @@ one_run() {
 		  return 1; }
 	check_image || return 1
 	stop_target
+}
+
+# the nftables tables of the network locks of a dump of PID
+locks_of() {
+	nft list tables 2>/dev/null | awk -v p="ckpt_$1_" \
+		'$2 == "inet" && index($3, p) == 1 { print $3 }'
+}
+
+drop_locks() {
+	local l
+	for l in $(locks_of "$PID"); do nft delete table inet "$l"; done
 }
 
 record() {	# record LABEL STATUS
@@ -199,7 +228,7 @@ record() {	# record LABEL STATUS
 	fi
 	FAILED=$((FAILED + 1))
 	echo "FAIL $1: $WHY (kept $D)"
-	kill -9 $PIDS "$JOB" 2>/dev/null
+	kill -9 $PIDS $PEER "$JOB" 2>/dev/null
 	wait "$JOB" 2>/dev/null
 	return 1
 }
@@ -234,7 +263,7 @@ points() {	# points TARGET: each fault point, without and with --kill
 }
 
 for t in "${TARGETS[@]}"; do
-	[[ -x $WLB/$t || $t == tree ]] || { echo "FAIL $t: not built"; exit 1; }
+	[[ -x $WLB/$t || $t == tree || $t == tcpout ]] || { echo "FAIL $t: not built"; exit 1; }
 	if ((USE_POINTS)); then
 		points "$t"
 	else

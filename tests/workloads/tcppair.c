@@ -11,8 +11,17 @@
  * 20 s at most (a connection left in repair mode fails), and counted on
  * stderr. Counts one line per round in D/count; at D/stop, after
  * D/restored, at least a few rounds must have gone since.
+ *
+ * `tcppair split`: end b goes to a child, which answers each message
+ * with the next one (its own checks as a's), so that a dump of this
+ * process alone (no --tree) finds a connection whose peer is outside:
+ * with --tcp-established, a ckpt killed while the network lock holds it
+ * (ckpt/dump-netlock.c) must leave it carrying data as well. The child
+ * ends with its parent's end of the connection, or 20 s after its last
+ * byte.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -121,18 +130,68 @@ static void one_way(int from, int to, uint64_t seed, const char *dir)
 			(unsigned long long)seed / 4);
 }
 
-int main(void)
+/* b's side when split: checks each message of a's, sends the answer. */
+static void __attribute__((noreturn)) answer(int b)
+{
+	uint8_t in[MSG], out[MSG];
+	uint64_t round;
+	long bad;
+
+	for (round = 0;; round++) {
+		if (recv(b, in, 1, MSG_PEEK) == 0)
+			_exit(0);	/* a closed: the parent ended */
+		recv_all(b, in, MSG, "from a to b");
+		bad = wl_check_fill(in, MSG, 4 * round + 1);
+		if (bad >= 0)
+			wl_fail("byte %ld from a to b of round %llu is wrong",
+				bad, (unsigned long long)round);
+		wl_fill(out, MSG, 4 * round + 3);
+		send_all(b, out, MSG);
+	}
+}
+
+/* a's side when split: a message out, the child's answer back. */
+static void round_trip(int a, uint64_t round)
+{
+	uint8_t out[MSG], in[MSG];
+	long bad;
+
+	wl_fill(out, MSG, 4 * round + 1);
+	send_all(a, out, MSG);
+	recv_all(a, in, MSG, "from b to a");
+	bad = wl_check_fill(in, MSG, 4 * round + 3);
+	if (bad >= 0)
+		wl_fail("byte %ld from b to a of round %llu is wrong", bad,
+			(unsigned long long)round);
+}
+
+int main(int argc, char **argv)
 {
 	unsigned long n = 0, at_restored = 0;
 	uint64_t round = 0;
-	int a, b, cfd, seen = 0;
+	int a, b, cfd, seen = 0, split = argc > 1 && !strcmp(argv[1], "split");
+	pid_t kid = 0;
 
 	wl_init();
 	connect_pair(&a, &b);
+	if (split) {
+		kid = fork();
+		if (kid < 0)
+			wl_fail("fork: %s", strerror(errno));
+		if (!kid) {
+			close(a);
+			answer(b);
+		}
+		close(b);
+	}
 	cfd = wl_count_open();
 	for (;;) {
-		one_way(a, b, 4 * round + 1, "from a to b");
-		one_way(b, a, 4 * round + 3, "from b to a");
+		if (split) {
+			round_trip(a, round);
+		} else {
+			one_way(a, b, 4 * round + 1, "from a to b");
+			one_way(b, a, 4 * round + 3, "from b to a");
+		}
 		round++;
 		if (!seen && wl_restored()) {
 			seen = 1;
@@ -144,5 +203,10 @@ int main(void)
 	}
 	if (repairs)
 		wl_info("%lu calls met repair mode", repairs);
+	if (kid) {
+		close(a);
+		while (waitpid(kid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	return 0;
 }
