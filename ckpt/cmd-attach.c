@@ -103,6 +103,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'E':
 		o->tcp_established = 1;
 		return 0;
+	case 'C':
+		o->pre_copy = 1;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
@@ -154,6 +157,7 @@ static void lib_opts(const struct dump_opts *o, const struct stage_opts *so,
 	a->ext_null = o->ext_null;
 	a->ext_unix = o->ext_unix;
 	a->tcp_established = o->tcp_established;
+	a->pre_copy = o->pre_copy;
 	a->ghost_limit = o->ghost_limit;
 	for (i = 0; i < so->nr_filters; i++)
 		if (!strncmp(so->filters[i], "zstd", 4))
@@ -171,6 +175,7 @@ static int exec_attach(int argc, char **argv)
 		{ "ext-null", no_argument, NULL, 'N' },
 		{ "ext-unix", no_argument, NULL, 'U' },
 		{ "tcp-established", no_argument, NULL, 'E' },
+		{ "pre-copy", no_argument, NULL, 'C' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "progress", optional_argument, NULL, 'P' },
@@ -226,7 +231,8 @@ static int exec_attach(int argc, char **argv)
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
-		 "[--ext-unix] [--tcp-established] [--ghost-limit SIZE] "
+		 "[--ext-unix] [--tcp-established] [--pre-copy] "
+		 "[--ghost-limit SIZE] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,

@@ -163,26 +163,21 @@ static int page_wanted(const struct img_vma *v, uint64_t pme)
 	return present || swapped;
 }
 
-struct mem_io {
-	int pagemap_fd, mem_fd;
-	uint64_t *pme;
-	uint8_t *buf;
-};
-
 /* process_vm_readv cannot read PROT_NONE pages; /proc/PID/mem can. */
-static int read_target(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
-		       void *buf, size_t len)
+int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
+		  void *buf, size_t len)
 {
 	if (!inject_read(c->ip, addr, buf, len))
 		return 0;
 	return pread_full(io->mem_fd, buf, len, addr);
 }
 
-static int write_run(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
-		     uint64_t nr)
+static int write_run(struct dump_ctx *c, struct dump_mem_io *io,
+		     uint64_t addr, uint64_t nr, void *arg)
 {
 	uint64_t left = nr * c->page_size;
 
+	(void)arg;
 	if (img_write_pages_begin(c->w, addr, nr))
 		return -1;
 	while (left) {
@@ -191,7 +186,7 @@ static int write_run(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
 		if (dump_interrupted(c))
 			return -1;
 		fault_point("memory");
-		if (read_target(c, io, addr, io->buf, n)) {
+		if (dump_mem_read(c, io, addr, io->buf, n)) {
 			dump_perror(c, "can't read memory of %d at %llx", c->pid,
 				  (unsigned long long)addr);
 			return -1;
@@ -204,9 +199,9 @@ static int write_run(struct dump_ctx *c, struct mem_io *io, uint64_t addr,
 	return img_write_pages_end(c->w);
 }
 
-/* Write PAGES records for the wanted pages of one VMA. */
-static int dump_vma_pages(struct dump_ctx *c, struct mem_io *io,
-			  const struct img_vma *v)
+/* fn() on each run of the wanted pages of one VMA. */
+static int vma_runs(struct dump_ctx *c, struct dump_mem_io *io,
+		    const struct img_vma *v, dump_run_fn fn, void *arg)
 {
 	uint64_t ps = c->page_size, addr = v->start, run = 0, run_start = 0;
 
@@ -225,19 +220,19 @@ static int dump_vma_pages(struct dump_ctx *c, struct mem_io *io,
 					run_start = addr;
 				continue;
 			}
-			if (run && write_run(c, io, run_start, run))
+			if (run && fn(c, io, run_start, run, arg))
 				return -1;
 			run = 0;
 		}
 	}
-	if (run && write_run(c, io, run_start, run))
+	if (run && fn(c, io, run_start, run, arg))
 		return -1;
 	return 0;
 }
 
-int dump_write_memory(struct dump_ctx *c)
+int dump_mem_each_run(struct dump_ctx *c, dump_run_fn fn, void *arg)
 {
-	struct mem_io io = { .pagemap_fd = -1, .mem_fd = -1 };
+	struct dump_mem_io io = { .pagemap_fd = -1, .mem_fd = -1 };
 	char path[64];
 	uint32_t i;
 	int ret = -1;
@@ -253,7 +248,7 @@ int dump_write_memory(struct dump_ctx *c)
 		goto out;
 	}
 	for (i = 0; i < c->proc.nr_vmas; i++)
-		if (dump_vma_pages(c, &io, &c->proc.vmas[i]))
+		if (vma_runs(c, &io, &c->proc.vmas[i], fn, arg))
 			goto out;
 	ret = 0;
 out:
@@ -264,4 +259,11 @@ out:
 	free(io.pme);
 	free(io.buf);
 	return ret;
+}
+
+int dump_write_memory(struct dump_ctx *c)
+{
+	if (c->pre)
+		return dump_pre_write(c);	/* taken while frozen */
+	return dump_mem_each_run(c, write_run, NULL);
 }

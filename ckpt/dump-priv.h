@@ -39,6 +39,8 @@ struct dump_ctx {
 	const struct dump_opts *o;
 	struct dump_shm_table *shms;	/* the tree's, shared by its procs */
 	struct dump_ghost_table *ghosts;	/* the same */
+	struct dump_pre_table *pres;	/* the same (dump-precopy.c) */
+	struct dump_pre *pre;	/* its memory taken while frozen, or NULL */
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
 	int died;		/* found killed when it was thawed */
@@ -59,6 +61,20 @@ struct dump_ctx {
 
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
+/* What the walk over the wanted pages reads with. */
+struct dump_mem_io {
+	int pagemap_fd, mem_fd;
+	uint64_t *pme;
+	uint8_t *buf;
+};
+typedef int (*dump_run_fn)(struct dump_ctx *c, struct dump_mem_io *io,
+			   uint64_t addr, uint64_t nr_pages, void *arg);
+/* fn() on each run of the pages the image must hold, VMA by VMA, as the
+ * pagemap shows them now. */
+int dump_mem_each_run(struct dump_ctx *c, dump_run_fn fn, void *arg)
+	__must_check;
+int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
+		  void *buf, size_t len) __must_check;
 /* dump-guardpages.c: the guard regions of the VMAs collected */
 int dump_collect_guards(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
@@ -192,9 +208,17 @@ struct dump_file {
 };
 
 /* The processes of one dump: the root first, then its descendants. */
+/* dump-precopy.c: the memory copied while the tree runs (--pre-copy),
+ * one entry a process */
+struct dump_pre_table {
+	struct dump_pre **v;
+	int n;
+};
+
 struct dump_tree {
 	struct dump_ctx *procs;
 	int n;
+	struct dump_pre_table pres;
 	struct dump_file *files;
 	uint32_t nr_files;
 	struct dump_shm_table shms;
@@ -205,6 +229,20 @@ struct dump_tree {
 	int netlock_ns, netlock_taken;
 	int guard;	/* dump-guard.c: the guardian's socket, or -1 */
 };
+
+/* dump-precopy.c (--pre-copy). Arm: the tree frozen, each process gets
+ * write tracking (a userfaultfd of its own, held by ckpt) over its
+ * private writable memory. Rounds: the tree running, its memory copied,
+ * then what it wrote since, again while that shrinks. Snapshot: frozen
+ * again, what was written since the last round is copied, and the
+ * tracking ends; the pages are then written from ckpt's copy, even after
+ * the thaw (dump_pre_write). A process without tracking is copied whole
+ * by its snapshot. */
+int dump_pre_arm(struct dump_tree *t) __must_check;
+int dump_pre_rounds(struct dump_tree *t) __must_check;
+int dump_pre_snapshot(struct dump_ctx *c) __must_check;
+int dump_pre_write(struct dump_ctx *c) __must_check;
+void dump_pre_free(struct dump_pre_table *t);
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);

@@ -179,15 +179,38 @@ static int collect(struct dump_ctx *c)
 	return dump_interrupted(c) ? -1 : 0;
 }
 
+/* With --pre-copy and no --kill, the processes' records are written once
+ * the tree runs again: their memory was taken while it was frozen. */
+static int late_records(const struct dump_tree *t)
+{
+	return t->procs[0].o->pre_copy && !t->procs[0].o->kill;
+}
+
+/* The processes' records: their memory, mostly. */
+static int write_all_records(struct dump_tree *t)
+{
+	int i;
+
+	progress_phase("memory");
+	for (i = 0; i < t->n; i++)
+		if (write_records(&t->procs[i]))
+			return -1;
+	return 0;
+}
+
 /* Everything that happens while the tree is frozen: all of it gathered
- * first, then written, parents before children. A zombie was recorded
- * when it was found. */
+ * first, then written, parents before children (but see late_records).
+ * A zombie was recorded when it was found. */
 static int dump_frozen(struct dump_tree *t)
 {
 	int i;
 
 	for (i = 0; i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
+			return -1;
+	for (i = 0; t->procs[0].o->pre_copy && i < t->n; i++)
+		if (!t->procs[i].proc.proc.zombie &&
+		    dump_pre_snapshot(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
 	progress_phase("files");
@@ -198,12 +221,7 @@ static int dump_frozen(struct dump_tree *t)
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
-	/* the processes' records: their memory, mostly */
-	progress_phase("memory");
-	for (i = 0; i < t->n; i++)
-		if (write_records(&t->procs[i]))
-			return -1;
-	return 0;
+	return late_records(t) ? 0 : write_all_records(t);
 }
 
 /* check_target() saw the root alive: if it is gone now, it died in our
@@ -232,6 +250,7 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	n[t->n].o = o;
 	n[t->n].shms = &t->shms;
 	n[t->n].ghosts = &t->ghosts;
+	n[t->n].pres = &t->pres;
 	n[t->n].pid = pid;
 	n[t->n].w = w;
 	n[t->n].page_size = sysconf(_SC_PAGESIZE);
@@ -375,6 +394,27 @@ static int tree_alive(const struct dump_tree *t)
 	return 1;
 }
 
+/*
+ * --pre-copy: the tree is frozen a moment for its write tracking
+ * (dump-precopy.c), then its memory is copied while it runs. The caller
+ * freezes it again, finding the tree anew: the processes seized here are
+ * forgotten but the root.
+ */
+static enum dump_result pre_copy(struct dump_tree *t, struct img_writer *w)
+{
+	enum dump_result res = freeze(t, w);
+
+	if (res != DUMP_OK)
+		return res;
+	if (dump_pre_arm(t))
+		return DUMP_EFAILED;	/* the caller thaws it */
+	if (release_all(t, 0) || !tree_alive(t))
+		return DUMP_EFAILED;
+	t->n = 1;
+	progress_phase("pre-copy");
+	return dump_pre_rounds(t) ? DUMP_EFAILED : DUMP_OK;
+}
+
 static void unwind(struct dump_tree *t)
 {
 	int i;
@@ -409,6 +449,7 @@ static void free_tree(struct dump_tree *t)
 	}
 	dump_free_shms(&t->shms);
 	dump_free_ghosts(&t->ghosts);
+	dump_pre_free(&t->pres);
 	free(t->procs);
 	dump_free_files(t);
 }
@@ -483,6 +524,11 @@ enum dump_result dump_process(const struct dump_opts *o)
 		progress_end(0);
 		return DUMP_EFAILED;
 	}
+	if (o->pre_copy) {
+		res = pre_copy(&t, w);
+		if (res != DUMP_OK)
+			goto err;
+	}
 	progress_phase("freezing");
 	frozen = seconds_now();
 	res = freeze(&t, w);
@@ -497,7 +543,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
 	thawed = seconds_now();	/* with --kill: until they are killed */
-	if (!tree_alive(&t))
+	if (!tree_alive(&t) || (late_records(&t) && write_all_records(&t)))
 		goto err;
 	/* the tree runs on with its connections (dump-netlock.c) */
 	if (!o->kill)

@@ -43,6 +43,9 @@ struct dump_opts {
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;
 	int progress;		/* enum progress_mode (progress.h) */
+	/* copy the memory while the tree runs, freeze it for what it wrote
+	 * since (dump-precopy.c) */
+	int pre_copy;
 	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
 };
 

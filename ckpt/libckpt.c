@@ -190,6 +190,7 @@ int ckpt_attach_run(const struct ckpt_attach_opts *opts, struct dump_opts *o,
 	o->ext_null = !!opts->ext_null;
 	o->ext_unix = !!opts->ext_unix;
 	o->tcp_established = !!opts->tcp_established;
+	o->pre_copy = !!opts->pre_copy;
 	o->ghost_limit = opts->ghost_limit ? opts->ghost_limit :
 			 DUMP_GHOST_LIMIT;
 	o->nr_filters = o->nr_params = 0;

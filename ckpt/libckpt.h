@@ -59,6 +59,7 @@ struct ckpt_attach_opts {
 	const char *auth_key;	/* the key of ckpt serve for tcp://, or NULL */
 	int ext_unix;		/* --ext-unix */
 	int tcp_established;	/* --tcp-established */
+	int pre_copy;		/* --pre-copy */
 };
 
 struct ckpt_attach_result {

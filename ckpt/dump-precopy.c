@@ -1,0 +1,633 @@
+/*
+ * Pre-copy (attach --pre-copy): the memory of the tree is copied while it
+ * runs, so that it is frozen only for its state and the pages it wrote
+ * during the last round.
+ *
+ * Write tracking is an asynchronous userfaultfd write protection
+ * (UFFD_FEATURE_WP_ASYNC, Linux 6.7): a write to a protected page only
+ * clears the protection, in the kernel, without a fault delivered to
+ * anyone, and PAGEMAP_SCAN reports the pages written since (no uffd-wp bit:
+ * PAGE_IS_WRITTEN) and protects them again in the same call
+ * (PM_SCAN_WP_MATCHING). The target makes the userfaultfd by a remote call
+ * (userfaultfd() registers on the caller's mm), ckpt takes it with
+ * pidfd_getfd() and the target's descriptor is closed in the same freeze;
+ * registration and protection are ioctls ckpt makes on its copy. The
+ * tracking is ckpt's alone: when ckpt closes it, or dies, the kernel
+ * releases the userfaultfd, which unregisters every range and clears the
+ * protection bits, and a write never waited on anyone anyway.
+ *
+ * What is taken from ckpt's copy: a page is used only if it is wanted at
+ * the final freeze (pagemap), was copied after it was last protected, and
+ * still carries the protection bit, read from a pagemap opened after the
+ * freeze. Only this userfaultfd sets that bit at that address: pages the
+ * target mapped anew, moved (mremap clears it without UFFD_FEATURE_EVENT_
+ * REMAP), or faulted in again have none and are read from the frozen
+ * target, as is everything outside the tracked ranges (file mappings'
+ * private copies, a process that appeared during the rounds).
+ *
+ * The window: a ckpt killed between the remote userfaultfd() and the
+ * remote close of its descriptor leaves that descriptor open in the
+ * target (a userfaultfd with nothing registered, O_CLOEXEC).
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+#include "ckpt/dump-uffd.h"
+#include "util/fault.h"
+
+#define PRE_ROUNDS	8		/* copy rounds after the first */
+#define PRE_ENOUGH	(4ULL << 20)	/* dirty bytes left for the freeze */
+#define PRE_CHUNK	(16UL << 20)	/* bytes read at once */
+#define SCAN_VEC	512		/* regions per PAGEMAP_SCAN */
+
+/* One tracked range: a private writable VMA as it was armed. */
+struct pre_range {
+	uint64_t start, end;
+	uint8_t *mirror;	/* end - start bytes of ours: a page costs
+				 * nothing until it is copied */
+	uint8_t *valid;		/* per page: the mirror holds it as it was
+				 * when last protected */
+	int lost;		/* the scan refused it: nothing of it used */
+};
+
+/* A run of pages for a PAGES record, and where its bytes are. */
+struct pre_run {
+	uint64_t addr, nr;
+	uint8_t *data;
+	int owned;		/* malloc'd, not in a mirror */
+};
+
+struct dump_pre {
+	pid_t pid;
+	int uffd, pagemap_fd;
+	struct pre_range *r;
+	int nr;
+	struct pre_run *runs;
+	size_t nr_runs, cap;
+	uint64_t copied;	/* bytes copied while it ran */
+};
+
+static struct dump_pre *pre_new(struct dump_pre_table *t, pid_t pid)
+{
+	struct dump_pre **v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	struct dump_pre *p;
+
+	if (!v)
+		return NULL;
+	t->v = v;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->uffd = p->pagemap_fd = -1;
+	t->v[t->n++] = p;
+	return p;
+}
+
+static struct dump_pre *pre_find(const struct dump_pre_table *t, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->pid == pid)
+			return t->v[i];
+	return NULL;
+}
+
+/* Memory the tracking covers: private, writable, anonymous. */
+static int trackable(const struct proc_map *m)
+{
+	const char *path = m->path;
+
+	if (m->shared || !(m->prot & PROT_WRITE) ||
+	    (m->vmflags & (PROC_VMF_IO | PROC_VMF_DROPPABLE)))
+		return 0;
+	return !path || !strncmp(path, "[anon", 5) || !strcmp(path, "[heap]") ||
+	       !strncmp(path, "[stack", 6);
+}
+
+/* Register and protect one range; 0 with nothing added when the kernel
+ * will not (a range the target's own userfaultfd has: EBUSY). */
+static int add_range(struct dump_pre *p, const struct proc_map *m)
+{
+	struct uffdio_register reg = {
+		.range = { m->start, m->end - m->start },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = { m->start, m->end - m->start },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	size_t len = m->end - m->start, pages = len / sysconf(_SC_PAGESIZE);
+	struct pre_range *r = realloc(p->r, (p->nr + 1) * sizeof(*r));
+
+	if (!r)
+		return -1;
+	p->r = r;
+	if (ioctl(p->uffd, UFFDIO_REGISTER, &reg)) {
+		pr_debug("no write tracking of %llx-%llx of %d: %s",
+			 (unsigned long long)m->start,
+			 (unsigned long long)m->end, p->pid, strerror(errno));
+		return 0;
+	}
+	r = &p->r[p->nr];
+	memset(r, 0, sizeof(*r));
+	r->start = m->start;
+	r->end = m->end;
+	r->mirror = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	r->valid = calloc(pages, 1);
+	p->nr++;	/* freed with the rest even if the next fails */
+	if (r->mirror == MAP_FAILED) {
+		r->mirror = NULL;
+		return -1;
+	}
+	if (!r->valid || ioctl(p->uffd, UFFDIO_WRITEPROTECT, &wp))
+		return -1;
+	return 0;
+}
+
+/* Has the process a userfaultfd of its own? Its ranges would refuse ours
+ * one by one; better none at all, and the dump says what it thinks of it. */
+static int owns_uffd(pid_t pid)
+{
+	char path[64], link[64];
+	int fd;
+
+	for (fd = 0; fd < 4096; fd++) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		if (!strcmp(link, "anon_inode:[userfaultfd]"))
+			return 1;
+	}
+	return 0;
+}
+
+/* The target's userfaultfd() made remotely, ours by pidfd_getfd(), its
+ * own closed again: our descriptor, or -1 (*why says which step). */
+static int remote_uffd(struct dump_ctx *c, const char **why)
+{
+	int ti = inject_leader(c->ip), pidfd = -1, fd = -1, saved;
+	long tfd, ret;
+
+	*why = "userfaultfd() in the target";
+	if (inject_prepare(c->ip))
+		return -1;
+	if (inject_syscall(c->ip, ti, &tfd, SYS_userfaultfd,
+			   O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY,
+			   0, 0, 0, 0, 0))
+		goto out;
+	if (tfd < 0) {
+		errno = -tfd;
+		goto out;
+	}
+	fault_point("pre-uffd");
+	*why = "pidfd_getfd()";
+	pidfd = syscall(SYS_pidfd_open, c->pid, 0);
+	if (pidfd >= 0)
+		fd = syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
+	saved = errno;
+	if (inject_syscall(c->ip, ti, &ret, SYS_close, tfd, 0, 0, 0, 0, 0) ||
+	    ret < 0) {
+		*why = "closing the target's userfaultfd";
+		saved = ret < 0 ? -ret : errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	errno = saved;
+out:
+	saved = errno;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (inject_unprepare(c->ip)) {
+		*why = "cleaning up after calls";
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	errno = saved;
+	return fd;
+}
+
+/* Start the tracking in one frozen process; a process that cannot have
+ * it is only told of with -v (its snapshot copies it whole). */
+static int arm_one(struct dump_ctx *c, struct dump_pre *p)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_ASYNC };
+	struct proc_map *maps = NULL;
+	const char *why;
+	char path[64];
+	int i, n, ret = -1;
+
+	if (owns_uffd(c->pid)) {
+		pr_info("no pre-copy of %d: it has a userfaultfd of its own",
+			c->pid);
+		return 0;
+	}
+	if (dump_seccomp_suspend(c))
+		return -1;
+	p->uffd = remote_uffd(c, &why);
+	if (p->uffd < 0) {
+		pr_info("no pre-copy of %d: %s: %s", c->pid, why,
+			strerror(errno));
+		return dump_gone(c) ? -1 : 0;
+	}
+	if (ioctl(p->uffd, UFFDIO_API, &api)) {
+		pr_info("no pre-copy of %d: this kernel has no asynchronous write protection",
+			c->pid);
+		close(p->uffd);
+		p->uffd = -1;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	p->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = proc_parse_maps(c->pid, &maps);
+	if (p->pagemap_fd < 0 || n < 0) {
+		dump_perror(c, "can't read the memory map of %d", c->pid);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (trackable(&maps[i]) && add_range(p, &maps[i])) {
+			dump_perror(c, "can't track the writes of %d", c->pid);
+			goto out;
+		}
+	ret = 0;
+out:
+	proc_free_maps(maps, n > 0 ? n : 0);
+	return ret;
+}
+
+int dump_pre_arm(struct dump_tree *t)
+{
+	struct dump_pre *p;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct dump_ctx *c = &t->procs[i];
+
+		if (c->proc.proc.zombie || !c->ip)
+			continue;
+		p = pre_new(&t->pres, c->pid);
+		if (!p || arm_one(c, p))
+			return -1;
+	}
+	return 0;
+}
+
+/* PAGEMAP_SCAN over [start, end): fn on each region it reports. */
+static int scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
+		uint64_t mask, uint64_t anyof,
+		int (*fn)(struct dump_pre *, struct pre_range *, uint64_t,
+			  uint64_t),
+		struct dump_pre *p, struct pre_range *r)
+{
+	struct page_region v[SCAN_VEC];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .flags = flags, .start = start, .end = end,
+		.vec = (uintptr_t)v, .vec_len = SCAN_VEC,
+		.category_mask = mask, .category_anyof_mask = anyof,
+		.return_mask = mask | anyof,
+	};
+	long n, i;
+
+	while (a.start < end) {
+		n = ioctl(pm, PAGEMAP_SCAN, &a);
+		if (n < 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (fn(p, r, v[i].start, v[i].end))
+				return -1;
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	return 0;
+}
+
+/* Copy [s, e) of the running target into r's mirror; what could not be
+ * read (unmapped, made unreadable meanwhile) stays not valid. */
+static int copy(struct dump_pre *p, struct pre_range *r, uint64_t s,
+		uint64_t e)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	while (s < e) {
+		size_t len = e - s < PRE_CHUNK ? e - s : PRE_CHUNK;
+		struct iovec l = { r->mirror + (s - r->start), len };
+		struct iovec rm = { (void *)(uintptr_t)s, len };
+		ssize_t n = process_vm_readv(p->pid, &l, 1, &rm, 1, 0);
+
+		if (n < ps) {
+			if (n < 0 && errno == ESRCH)
+				return -1;
+			n = ps;	/* skip the page it stopped at */
+		} else {
+			memset(r->valid + (s - r->start) / ps, 1, n / ps);
+			p->copied += n / ps * ps;
+		}
+		s += n / ps * ps;
+	}
+	return 0;
+}
+
+static int invalidate(struct dump_pre *p, struct pre_range *r, uint64_t s,
+		      uint64_t e)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	(void)p;
+	memset(r->valid + (s - r->start) / ps, 0, (e - s) / ps);
+	return 0;
+}
+
+/* One round over every range of p: the first copies every page there
+ * is, the next ones what was written since (protected again by the
+ * scan itself). A range the scan refuses is lost to the tracking. */
+static void round_of(struct dump_pre *p, int first)
+{
+	int i;
+
+	for (i = 0; i < p->nr; i++) {
+		struct pre_range *r = &p->r[i];
+		int err;
+
+		if (r->lost)
+			continue;
+		if (first)
+			err = scan(p->pagemap_fd, r->start, r->end, 0, 0,
+				   PAGE_IS_PRESENT | PAGE_IS_SWAPPED, copy, p,
+				   r);
+		else
+			err = scan(p->pagemap_fd, r->start, r->end,
+				   PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+				   PAGE_IS_WRITTEN, 0, copy, p, r);
+		if (err) {
+			pr_debug("pre-copy of %d: %llx-%llx no longer tracked: %s",
+				 p->pid, (unsigned long long)r->start,
+				 (unsigned long long)r->end, strerror(errno));
+			r->lost = 1;
+		}
+	}
+}
+
+int dump_pre_rounds(struct dump_tree *t)
+{
+	uint64_t before, last = UINT64_MAX, dirty;
+	int k, i;
+
+	for (k = 0; k <= PRE_ROUNDS; k++) {
+		before = 0;
+		for (i = 0; i < t->pres.n; i++)
+			before += t->pres.v[i]->copied;
+		for (i = 0; i < t->pres.n; i++) {
+			if (dump_interrupted(&t->procs[0]))
+				return -1;
+			fault_point("pre-copy");
+			round_of(t->pres.v[i], !k);
+		}
+		dirty = 0;
+		for (i = 0; i < t->pres.n; i++)
+			dirty += t->pres.v[i]->copied;
+		dirty -= before;
+		pr_info("pre-copy round %d: %llu KiB", k,
+			(unsigned long long)(dirty >> 10));
+		if (k && (dirty <= PRE_ENOUGH || dirty >= last))
+			break;
+		if (k)
+			last = dirty;
+	}
+	return 0;
+}
+
+static struct pre_range *range_at(struct dump_pre *p, uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < p->nr; i++)
+		if (addr >= p->r[i].start && addr < p->r[i].end &&
+		    !p->r[i].lost)
+			return &p->r[i];
+	return NULL;
+}
+
+/* The first tracked range above addr, or end. */
+static uint64_t next_range(struct dump_pre *p, uint64_t addr, uint64_t end)
+{
+	int i;
+
+	for (i = 0; i < p->nr; i++)
+		if (!p->r[i].lost && p->r[i].start > addr &&
+		    p->r[i].start < end)
+			end = p->r[i].start;
+	return end;
+}
+
+static int add_run(struct dump_pre *p, uint64_t addr, uint64_t nr,
+		   uint8_t *data, int owned)
+{
+	struct pre_run *v;
+
+	if (p->nr_runs == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		v = realloc(p->runs, p->cap * sizeof(*v));
+		if (!v) {
+			if (owned)
+				free(data);
+			return -1;
+		}
+		p->runs = v;
+	}
+	p->runs[p->nr_runs++] = (struct pre_run){ addr, nr, data, owned };
+	return 0;
+}
+
+static int read_frozen(struct dump_ctx *c, struct dump_mem_io *io,
+		       uint64_t addr, void *buf, size_t len)
+{
+	if (!dump_mem_read(c, io, addr, buf, len))
+		return 0;
+	dump_perror(c, "can't read memory of %d at %llx", c->pid,
+		    (unsigned long long)addr);
+	return -1;
+}
+
+/* Pages [addr, +nr) inside tracked range r: the ones not valid read now. */
+static int snap_tracked(struct dump_ctx *c, struct dump_mem_io *io,
+			struct pre_range *r, uint64_t addr, uint64_t nr)
+{
+	uint64_t ps = c->page_size, i = 0, j;
+	uint8_t *valid = r->valid + (addr - r->start) / ps;
+
+	while (i < nr) {
+		for (j = i; j < nr && valid[j] == valid[i]; j++)
+			;
+		if (!valid[i] &&
+		    read_frozen(c, io, addr + i * ps,
+				r->mirror + (addr - r->start) + i * ps,
+				(j - i) * ps))
+			return -1;
+		i = j;
+	}
+	return add_run(c->pre, addr, nr, r->mirror + (addr - r->start), 0);
+}
+
+/* A run of wanted pages at the final freeze: from the mirror where it
+ * holds them, else from the frozen target. */
+static int snap_run(struct dump_ctx *c, struct dump_mem_io *io,
+		    uint64_t addr, uint64_t nr, void *arg)
+{
+	uint64_t ps = c->page_size, end = addr + nr * ps, n, lim;
+	struct pre_range *r;
+	uint8_t *buf;
+
+	(void)arg;
+	while (addr < end) {
+		r = range_at(c->pre, addr);
+		lim = r ? (r->end < end ? r->end : end) :
+		      next_range(c->pre, addr, end);
+		n = (lim - addr) / ps;
+		if (r) {
+			if (snap_tracked(c, io, r, addr, n))
+				return -1;
+		} else {
+			buf = malloc(n * ps);
+			if (!buf || read_frozen(c, io, addr, buf, n * ps) ||
+			    add_run(c->pre, addr, n, buf, 1)) {
+				free(buf);
+				return -1;
+			}
+		}
+		addr = lim;
+	}
+	return 0;
+}
+
+/* Forget the mirror where the pagemap of the frozen process shows no
+ * protection bit: written since, or not the page that was protected. */
+static int drop_written(struct dump_ctx *c, struct dump_pre *p)
+{
+	char path[64];
+	int pm, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm < 0) {
+		dump_perror(c, "can't read the pagemap of %d", c->pid);
+		return -1;
+	}
+	for (i = 0; i < p->nr; i++)
+		if (!p->r[i].lost &&
+		    scan(pm, p->r[i].start, p->r[i].end, 0, PAGE_IS_WRITTEN, 0,
+			 invalidate, p, &p->r[i]))
+			p->r[i].lost = 1;
+	close(pm);
+	return 0;
+}
+
+/* End the tracking while the process is frozen: its VMAs are as they
+ * were before it once it runs again. */
+static void disarm(struct dump_pre *p)
+{
+	int i;
+
+	if (p->uffd < 0)
+		return;
+	for (i = 0; i < p->nr; i++) {
+		struct uffdio_range rg = { p->r[i].start,
+					   p->r[i].end - p->r[i].start };
+
+		ioctl(p->uffd, UFFDIO_UNREGISTER, &rg);	/* gone: fine */
+	}
+	close(p->uffd);
+	p->uffd = -1;
+}
+
+int dump_pre_snapshot(struct dump_ctx *c)
+{
+	struct dump_pre *p = pre_find(c->pres, c->pid);
+	int ret;
+
+	if (!p && !(p = pre_new(c->pres, c->pid)))
+		return -1;
+	c->pre = p;
+	if (p->nr && drop_written(c, p))
+		return -1;
+	fault_point("pre-snapshot");
+	ret = dump_mem_each_run(c, snap_run, NULL);
+	disarm(p);
+	return ret;
+}
+
+int dump_pre_write(struct dump_ctx *c)
+{
+	struct dump_pre *p = c->pre;
+	size_t i;
+
+	for (i = 0; i < p->nr_runs; i++) {
+		struct pre_run *run = &p->runs[i];
+		uint64_t left = run->nr * c->page_size, off = 0;
+
+		if (img_write_pages_begin(c->w, run->addr, run->nr))
+			return -1;
+		while (left) {
+			size_t n = left < PRE_CHUNK ? left : PRE_CHUNK;
+
+			if (dump_interrupted(c))
+				return -1;
+			fault_point("memory");
+			if (img_write_pages_data(c->w, run->data + off, n))
+				return -1;
+			off += n;
+			left -= n;
+		}
+		if (img_write_pages_end(c->w))
+			return -1;
+	}
+	return 0;
+}
+
+void dump_pre_free(struct dump_pre_table *t)
+{
+	int i, k;
+	size_t j;
+
+	for (i = 0; i < t->n; i++) {
+		struct dump_pre *p = t->v[i];
+
+		disarm(p);
+		if (p->pagemap_fd >= 0)
+			close(p->pagemap_fd);
+		for (k = 0; k < p->nr; k++) {
+			if (p->r[k].mirror)
+				munmap(p->r[k].mirror,
+				       p->r[k].end - p->r[k].start);
+			free(p->r[k].valid);
+		}
+		for (j = 0; j < p->nr_runs; j++)
+			if (p->runs[j].owned)
+				free(p->runs[j].data);
+		free(p->r);
+		free(p->runs);
+		free(p);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
