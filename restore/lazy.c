@@ -33,6 +33,9 @@
  * guardian (guard.c) holds a duplicate of each userfaultfd: if restore or
  * the pager dies, the faults stay blocked (rather than read as zeros) and
  * the guardian kills the tree. A fetch that fails kills it as well.
+ *
+ * CKPT_LAZY_GATE=PATH (for the tests) holds the pull back until PATH
+ * exists: until then only faults bring pages.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -491,9 +494,13 @@ static int pull_step(struct lazy_server *sv, struct lazy_space *s)
 static void *pull_thread(void *arg)
 {
 	struct lazy_server *sv = arg;
+	const char *gate = getenv("CKPT_LAZY_GATE");
 	int i = 0, r;
 
-	fault_point("lazy-pull");
+	/* the tests': no pull until that file exists, so that what the
+	 * process does before meets pages still missing */
+	while (gate && access(gate, F_OK) && !atomic_load(&sv->stop))
+		usleep(10000);
 	while (!atomic_load(&sv->stop)) {
 		pthread_mutex_lock(&sv->lock);
 		while (i < sv->nr && sv->spaces[i]->pulled)
