@@ -762,6 +762,7 @@ int restore_lazy_pager(struct restore_run *run)
 		return finish(run, sv);
 	}
 	if (pid > 0) {
+		pr_info("pager %d serves the pages left", pid);
 		restore_guard_leave(run);	/* the pager tells it */
 		return 0;
 	}
