@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@
 #define GUARD_NAME	(-2)	/* a ghost's name: length, path, is a dir */
 #define GUARD_INO	(-3)	/* the inode made under the last name */
 #define GUARD_GONE	(-4)	/* the last name is unlinked (or unmade) */
+#define GUARD_UFFD	(-5)	/* a userfaultfd of restore's: its fd */
 #define GUARD_TRIES	16	/* guardians whose PID the image needs */
 
 /* A name that restore is making a ghost under (ghost.c). */
@@ -118,8 +120,31 @@ static int read_name(int fd, pid_t kind, struct guard_name *g)
 	return 0;
 }
 
-static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
-					       time_t since,
+/*
+ * A duplicate of restore's userfaultfd fd (lazy.c), held until the end:
+ * if restore or its pager dies, the tree's faults stay blocked until the
+ * tree is killed below, rather than read as zeros. Then a byte on ack.
+ */
+static void take_uffd(int fd, pid_t restorer, int ack)
+{
+	int nr, pfd, got = -1;
+	char ok = 1;
+
+	if (read_full(fd, &nr, sizeof(nr)))
+		return;
+	pfd = syscall(SYS_pidfd_open, restorer, 0);
+	if (pfd >= 0) {
+		got = syscall(SYS_pidfd_getfd, pfd, nr, 0);
+		close(pfd);
+	}
+	if (got < 0)
+		ok = 0;
+	if (write(ack, &ok, 1) != 1)
+		return;
+}
+
+static void __attribute__((noreturn)) guardian(int fd, int ack,
+					       pid_t restorer, time_t since,
 					       const struct image *img)
 {
 	struct guard_name g = { 0 };
@@ -144,6 +169,10 @@ static void __attribute__((noreturn)) guardian(int fd, pid_t restorer,
 		if (pid == GUARD_GONE) {
 			free(g.path);
 			memset(&g, 0, sizeof(g));
+			continue;
+		}
+		if (pid == GUARD_UFFD) {
+			take_uffd(fd, restorer, ack);
 			continue;
 		}
 		if (pid == GUARD_NAME || pid == GUARD_INO) {
@@ -186,7 +215,8 @@ static int image_needs(const struct image *img, pid_t pid)
  * and exits), so that restore's own waits for the whole tree never wait
  * for it; its PID comes back through a pipe.
  */
-static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd)
+static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd,
+			   int ack[2])
 {
 	pid_t restorer = getpid(), mid, pid = -1;
 	time_t since = time(NULL) - 1;
@@ -201,9 +231,10 @@ static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd)
 		if (pid == 0) {
 			close(st[1]);
 			close(wfd);
+			close(ack[0]);
 			if (run->img_fd >= 0)
 				close(run->img_fd);
-			guardian(rfd, restorer, since, run->img);
+			guardian(rfd, ack[1], restorer, since, run->img);
 		}
 		_exit(write(st[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
 	}
@@ -229,23 +260,33 @@ static void tell(struct restore_run *run, pid_t pid)
 int restore_guard_start(struct restore_run *run)
 {
 	pid_t pid = -1;
-	int fds[2], i;
+	int fds[2], ack[2], i;
 
 	for (i = 0; i < GUARD_TRIES; i++) {
 		if (pipe2(fds, O_CLOEXEC)) {
 			pr_perror("can't create the guardian's pipe");
 			return -1;
 		}
+		if (pipe2(ack, O_CLOEXEC)) {
+			pr_perror("can't create the guardian's pipe");
+			close(fds[0]);
+			close(fds[1]);
+			return -1;
+		}
 		fflush(NULL);
-		pid = fork_guardian(run, fds[0], fds[1]);
+		pid = fork_guardian(run, fds[0], fds[1], ack);
 		close(fds[0]);
+		close(ack[1]);
 		run->guard_fd = fds[1];
+		run->guard_ack = ack[0];
 		if (pid > 0 && !image_needs(run->img, pid))
 			break;
 		if (pid > 0)
 			tell(run, GUARD_DONE);
 		close(fds[1]);
+		close(ack[0]);
 		run->guard_fd = -1;
+		run->guard_ack = -1;
 		pid = -1;
 	}
 	if (pid < 0) {
@@ -302,7 +343,30 @@ void restore_guard_done(struct restore_run *run)
 	if (run->guard <= 0)
 		return;
 	tell(run, GUARD_DONE);
+	restore_guard_leave(run);
+}
+
+void restore_guard_leave(struct restore_run *run)
+{
+	if (run->guard <= 0)
+		return;
 	close(run->guard_fd);
+	close(run->guard_ack);
 	run->guard_fd = -1;
+	run->guard_ack = -1;
 	run->guard = 0;
+}
+
+int restore_guard_uffd(struct restore_run *run, int fd)
+{
+	pid_t kind = GUARD_UFFD;
+	char ok = 0;
+
+	if (run->guard_fd < 0 || write_full(run->guard_fd, &kind, sizeof(kind)) ||
+	    write_full(run->guard_fd, &fd, sizeof(fd)) ||
+	    read(run->guard_ack, &ok, 1) != 1 || !ok) {
+		pr_err("the guardian can't hold the userfaultfd of the lazy restore");
+		return -1;
+	}
+	return 0;
 }

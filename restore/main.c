@@ -38,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -59,6 +59,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "json", no_argument, NULL, 'J' },
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "pty", no_argument, NULL, 'T' },
+		{ "lazy", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -74,6 +75,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->lock_only = 1;
 		else if (opt == 'T')
 			c->pty.on = 1;
+		else if (opt == 'Z')
+			c->lazy = 1;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -274,6 +277,7 @@ static void run_free(struct restore_run *run)
 	 * has removed the lock) */
 	if (run->img && !run->lock_only && restore_netlock_drop(run->img))
 		pr_err("the TCP connections of the image stay cut off");
+	restore_lazy_abort(run);
 	restore_shm_abort(run);
 	restore_ghosts_close(run);
 	restore_pidfds_close(run);
@@ -338,6 +342,11 @@ static int run_restore(struct restore_run *run, int detach)
 	root = run->procs[0].child;
 	if (detach & DETACH_JSON)
 		print_json(run);
+	/* --lazy: every page in place (here, or by the pager) */
+	if (detach ? restore_lazy_pager(run) : restore_lazy_wait(run)) {
+		run_free(run);
+		return EXIT_FAILED;
+	}
 	run_free(run);	/* nothing of it is needed while the tree runs */
 	/* the tree runs on whatever happens here: a failure is only said */
 	if (restore_drop_caps())
@@ -353,7 +362,7 @@ static int run_restore(struct restore_run *run, int detach)
 
 int main(int argc, char **argv)
 {
-	struct restore_run c = { .img_fd = -1, .guard_fd = -1,
+	struct restore_run c = { .img_fd = -1, .guard_fd = -1, .guard_ack = -1,
 				 .pty = { .m = -1, .s = -1 } };
 	int detach = 0, ret;
 

@@ -181,7 +181,7 @@ static int remote_open(struct restore_proc *c, const char *path, int flags,
 
 /* The VMA (index) that holds addr: VMAs are sorted and disjoint (checked
  * by the reader), and every PAGES record lies inside one. */
-static uint32_t vma_of(const struct img_process *p, uint64_t addr)
+uint32_t restore_vma_of(const struct img_process *p, uint64_t addr)
 {
 	uint32_t lo = 0, hi = p->nr_vmas;
 
@@ -213,7 +213,7 @@ static int index_pages(struct restore_proc *c)
 		uint64_t end = pg->addr + pg->nr_pages * h->page_size;
 		uint64_t first = (pg->addr + h->huge_size - 1) &
 				 ~(h->huge_size - 1);
-		uint32_t v = vma_of(p, pg->addr);
+		uint32_t v = restore_vma_of(p, pg->addr);
 
 		c->vpages[v] |= VP_ANY;
 		if (first + h->huge_size <= end)
@@ -222,7 +222,8 @@ static int index_pages(struct restore_proc *c)
 	return 0;
 }
 
-static int has_pages(struct restore_proc *c, const struct img_vma *v)
+int restore_vma_has_pages(const struct restore_proc *c,
+			  const struct img_vma *v)
 {
 	return c->vpages[v - c->proc->vmas] & VP_ANY;
 }
@@ -403,7 +404,7 @@ static int map_vma(struct restore_proc *c, const struct img_vma *v)
 {
 	uint32_t prot = v->prot, flags = MAP_FIXED;
 
-	if (has_pages(c, v))
+	if (restore_vma_has_pages(c, v))
 		prot |= PROT_WRITE | PROT_READ;	/* to fill; set back later */
 	flags |= (v->flags & IMG_VMA_SHARED) ? MAP_SHARED :
 		 (v->flags & IMG_VMA_DROPPABLE) ? MAP_DROPPABLE : MAP_PRIVATE;
@@ -465,7 +466,7 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
  */
 static int huge_fill(struct restore_proc *c, const struct img_vma *v)
 {
-	return c->run->host.thp == THP_MADVISE &&
+	return c->run->host.thp == THP_MADVISE && !restore_lazy_vma(c, v) &&
 	       (c->vpages[v - c->proc->vmas] & VP_HUGE) && !v->shm &&
 	       !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
 			     IMG_VMA_GROWSDOWN));
@@ -495,10 +496,18 @@ static int fill_all(struct restore_proc *c)
 
 	if (advise_huge(c, 1))
 		return -1;
-	for (i = 0; i < c->proc->nr_pages; i++)
-		if (fill_pages(c, &c->proc->pages[i]))
+	for (i = 0; i < c->proc->nr_pages; i++) {
+		const struct img_pages *pg = &c->proc->pages[i];
+
+		if (restore_lazy_vma(c, &c->proc->vmas[restore_vma_of(c->proc,
+								 pg->addr)]))
+			continue;	/* lazy.c's, on demand */
+		if (fill_pages(c, pg))
 			return -1;
-	return advise_huge(c, 0);
+	}
+	if (advise_huge(c, 0))
+		return -1;
+	return c->run->lazy ? restore_lazy_add(c) : 0;
 }
 
 static const struct {
@@ -521,7 +530,7 @@ static int finish_vma(struct restore_proc *c, const struct img_vma *v)
 	size_t k;
 
 	/* a System V attachment was made read-write or read-only */
-	if ((has_pages(c, v) || is_sysv(c, v)) &&
+	if ((restore_vma_has_pages(c, v) || is_sysv(c, v)) &&
 	    rcall(c, 0, "protect memory", NULL, SYS_mprotect, v->start, len,
 		  v->prot, 0, 0, 0))
 		return -1;

@@ -58,6 +58,7 @@ struct restore_host {
 };
 
 struct restore_proc;
+struct lazy_server;
 
 /* restore --fd N=PATH[:FLAGS] (fdopt.c) */
 struct restore_fd_opt {
@@ -87,6 +88,9 @@ struct restore_run {
 	int guard_fd;		/* our end of its pipe, or -1 */
 	int progress;		/* enum progress_mode (util/progress.h) */
 	int lock_only;		/* --lock-network: take the lock, keep it */
+	int lazy;		/* --lazy: memory through userfaultfd */
+	struct lazy_server *lazy_srv;	/* lazy.c's, once a process has one */
+	int guard_ack;		/* the guardian's replies, or -1 */
 	struct {		/* --pty (pty.c) */
 		int on;
 		int m, s;	/* its master and slave, or -1 */
@@ -124,6 +128,11 @@ void restore_guard_name(struct restore_run *run, const char *path, int dir);
 void restore_guard_ino(struct restore_run *run, uint64_t ino);
 void restore_guard_gone(struct restore_run *run);
 void restore_guard_done(struct restore_run *run);
+/* a userfaultfd of restore's that the guardian takes a duplicate of (and
+ * holds until done) before this returns; leave: restore goes, another
+ * process (the lazy pager) holds the pipe and tells done */
+int restore_guard_uffd(struct restore_run *run, int fd) __must_check;
+void restore_guard_leave(struct restore_run *run);
 /* privs.c: no capability left in any set of restore (the bounding set
  * too when it holds CAP_SETPCAP), once the last process is let go */
 int restore_drop_caps(void) __must_check;
@@ -253,8 +262,24 @@ int restore_is_pidfd(const struct image *img, const struct img_fd *f);
  * process and c's threads exist */
 int restore_is_late_proc(const struct img_proc *p, const struct img_fd *f);
 int restore_late_procfs(struct restore_proc *c) __must_check;
-/* mm.c */
+/* mm.c; vma_of: the index of the VMA that holds addr (every page of the
+ * image lies in one); has_pages: the image has pages of v (during
+ * restore_mm only) */
 int restore_mm(struct restore_proc *c) __must_check;
+uint32_t restore_vma_of(const struct img_process *p, uint64_t addr);
+int restore_vma_has_pages(const struct restore_proc *c,
+			  const struct img_vma *v);
+/* lazy.c: restore --lazy. vma: is v filled on demand; add: c's lazy
+ * VMAs registered with a userfaultfd that restore serves from now on
+ * (before finish_vma: mprotect and advice keep the registration); wait:
+ * until every page is in place (-1: a fetch failed, the processes are
+ * killed); pager: --detach, a pager process waits instead; abort: the
+ * serving stops (the tree is being killed) */
+int restore_lazy_vma(const struct restore_proc *c, const struct img_vma *v);
+int restore_lazy_add(struct restore_proc *c) __must_check;
+int restore_lazy_wait(struct restore_run *run) __must_check;
+int restore_lazy_pager(struct restore_run *run) __must_check;
+void restore_lazy_abort(struct restore_run *run);
 /* task.c */
 int restore_task(struct restore_proc *c) __must_check;
 /* pstate.c: prctl state of the process and of each thread; the

@@ -1,0 +1,88 @@
+# t-lazy.sh - restore --lazy: memory that arrives through userfaultfd
+# while the process runs (restore/lazy.c). Sourced by run.sh.
+
+ALL_TESTS+=(lazy-counter lazy-bigmem lazy-events lazy-threads lazy-tree
+	    lazy-zstd lazy-detach lazy-pager-killed)
+
+t_lazy-counter() {
+	need "$WLB/counter"
+	RESTORE_CMD=("$RESTORE" --lazy)
+	wl_test "$WLB/counter"
+}
+
+t_lazy-bigmem() {
+	need "$WLB/bigmem"
+	RESTORE_CMD=("$RESTORE" --lazy)
+	wl_test "$WLB/bigmem"
+}
+
+# lazymem changes its memory (mremap, MADV_DONTNEED, munmap, fork) while
+# no page is pulled in the background yet, then opens the gate
+t_lazy-events() {
+	need "$WLB/lazymem"
+	RESTORE_CMD=(env "CKPT_LAZY_GATE=$D/gate" "$RESTORE" --lazy)
+	wl_test "$WLB/lazymem" 256
+}
+
+t_lazy-threads() {
+	need "$WLB/threads"
+	RESTORE_CMD=("$RESTORE" --lazy)
+	HOOK_RESTORED=check_tids
+	wl_test "$WLB/threads"
+}
+
+# a tree of three processes with 64 MiB each, under a reaper (lib.sh)
+t_lazy-tree() {
+	need "$WLB/lazymem"
+	RESTORE_CMD=(env "CKPT_LAZY_GATE=$D/gate" "$RESTORE" --lazy)
+	reaper_tree_test "$WLB/lazymem" 64 2
+}
+
+# a compressed image: decoded into memory, served from there
+t_lazy-zstd() {
+	need "$WLB/lazymem"
+	DUMP_OPTS=(--compress)
+	RESTORE_CMD=(env "CKPT_LAZY_GATE=$D/gate" "$RESTORE" --lazy)
+	wl_test "$WLB/lazymem" 256
+}
+
+# lazy_detached [ENV...]: restore --lazy --detach -v of lazymem's image;
+# PAGER its pager's PID
+lazy_detached() {
+	need "$WLB/lazymem" "$CKPT" "$RESTORE"
+	start_wl "$WLB/lazymem" 256
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	expect_exit 0 env "CKPT_LAZY_GATE=$D/gate" "$@" "$RESTORE" --lazy \
+		--detach -v "$D/img"
+	read -r out <"$D/cmd.out"
+	[[ $out == "$PID" ]] || fail "restore printed \"$out\", want $PID"
+	PAGER=$(sed -n 's/.*pager \([0-9]*\) serves.*/\1/p' "$D/cmd.err")
+	[[ -n $PAGER ]] || fail "restore -v named no pager"
+	RJOB=$PID	# not our child: wait_count_above only polls it
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$PID"
+}
+
+# the pager serves the faults, opens the gate, pulls the rest, and ends
+t_lazy-detach() {
+	local out
+	lazy_detached
+	touch "$D/restored"
+	wait_path "$D/gate" 60 || fail "lazymem wrote no D/gate"
+	wait_gone "$PAGER" 120 || fail "pager $PAGER still there"
+	wait_count_above $((DUMP_COUNT + 6)) 60 "$PID"
+	touch "$D/stop"
+	wait_gone "$PID" 60 || fail "PID $PID still running after D/stop"
+	grep -h FAIL "$D/out.log" && fail "lazymem failed its checks"
+	check_count
+}
+
+# the pager killed with pages still missing: the process is killed too
+t_lazy-pager-killed() {
+	local out
+	lazy_detached
+	alive "$PAGER" || fail "the pager is gone before it was killed"
+	kill -KILL "$PAGER"
+	wait_gone "$PID" 60 ||
+		fail "PID $PID runs on after its pager was killed"
+}
