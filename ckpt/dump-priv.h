@@ -203,8 +203,16 @@ struct dump_tree {
 	 * 0 when none is open) and whether the table was made */
 	char *netlock;
 	int netlock_ns, netlock_taken;
+	struct img_ns *nss;	/* dump-ns.c: the tree's own namespaces */
+	uint32_t nr_nss;
 };
 
+/* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
+ * their NS records; freed */
+int dump_tree_ns(struct dump_tree *t) __must_check;
+int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_nss(struct dump_tree *t);
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */

@@ -341,6 +341,14 @@ int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
 	return 0;
 }
 
+int img_write_ns(struct img_writer *w, const struct img_ns *ns)
+{
+	if (wr_expect(w, W_HEADER, "NS record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NS, img_enc_ns(&w->enc, ns));
+}
+
 /* ---- PAGES -------------------------------------------------------------- */
 
 static int wr_zeros(struct img_writer *w, uint32_t n, uint32_t *crc)

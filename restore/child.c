@@ -786,10 +786,15 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
+	const char *ns;
 	int i;
 
 	/* errors before clear_fds() go to the same pipe */
 	e->msg_fd = msg_fd;
+	/* before the children, which inherit them */
+	if (restore_ns_make(e->run->img, pp->pid, &ns))
+		child_fail(e, errno, "can't make the %s namespace of %d: %s",
+			   ns, pp->pid, strerror(errno));
 
 	/* until the restorer holds it, a process dies with its parent, so
 	 * that a failed restore leaves nothing behind (cleared later) */

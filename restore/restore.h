@@ -253,6 +253,12 @@ int restore_is_pidfd(const struct image *img, const struct img_fd *f);
  * process and c's threads exist */
 int restore_is_late_proc(const struct img_proc *p, const struct img_fd *f);
 int restore_late_procfs(struct restore_proc *c) __must_check;
+/* ns.c: in the child of process pid, the namespaces it owns, made
+ * (-1 with errno and in *what the kind that failed); that each owner is
+ * a live process of the image */
+int restore_ns_make(const struct image *img, pid_t pid, const char **what)
+	__must_check;
+int restore_check_nss(const struct restore_run *run) __must_check;
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */
