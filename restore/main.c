@@ -38,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--pidns] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -59,6 +59,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "json", no_argument, NULL, 'J' },
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "pty", no_argument, NULL, 'T' },
+		{ "pidns", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -74,6 +75,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->lock_only = 1;
 		else if (opt == 'T')
 			c->pty.on = 1;
+		else if (opt == 'N')
+			c->pidns.on = 1;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -92,7 +95,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 	}
 	/* --json says what was restored: only when restore does not stay */
 	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
-	    (*detach && c->pty.on))
+	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
@@ -118,7 +121,9 @@ static int prepare(struct restore_run *run)
 		return EXIT_BADIMAGE;
 	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;
-	if (restore_check_pids(run) || restore_check_groups(run))
+	/* in a new PID namespace, every PID is free */
+	if (run->pidns.on ? restore_pidns_check(run) :
+	    restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
 	if (restore_check_caps(run))
 		return EXIT_FAILED;
@@ -262,6 +267,7 @@ static int build(struct restore_run *run)
 		restore_kill_tree(run);
 		return -1;
 	}
+	restore_pidns_release(run);
 	return 0;
 }
 
@@ -347,6 +353,8 @@ static int run_restore(struct restore_run *run, int detach)
 			printf("%d\n", root);
 		return 0;
 	}
+	if (run->pidns.on)
+		return restore_pidns_wait(run);
 	return run->pty.on ? restore_pty_bridge(run, root) :
 		wait_restored(root);
 }
@@ -354,7 +362,8 @@ static int run_restore(struct restore_run *run, int detach)
 int main(int argc, char **argv)
 {
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1,
-				 .pty = { .m = -1, .s = -1 } };
+				 .pty = { .m = -1, .s = -1 },
+				 .pidns = { .go = -1 } };
 	int detach = 0, ret;
 
 	ret = parse_args(argc, argv, &c, &detach);

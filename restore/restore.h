@@ -87,6 +87,12 @@ struct restore_run {
 	int guard_fd;		/* our end of its pipe, or -1 */
 	int progress;		/* enum progress_mode (util/progress.h) */
 	int lock_only;		/* --lock-network: take the lock, keep it */
+	struct {		/* --pidns (ns.c) */
+		int on;
+		pid_t init;	/* its init, restore's helper, or 0 */
+		int go;		/* our end of the init's pipe, or -1 */
+		uint64_t ino;	/* the new namespace's inode */
+	} pidns;
 	struct {		/* --pty (pty.c) */
 		int on;
 		int m, s;	/* its master and slave, or -1 */
@@ -256,9 +262,22 @@ int restore_late_procfs(struct restore_proc *c) __must_check;
 /* ns.c: in the child of process pid, the namespaces it owns, made
  * (-1 with errno and in *what the kind that failed); that each owner is
  * a live process of the image */
-int restore_ns_make(const struct image *img, pid_t pid, const char **what)
-	__must_check;
+int restore_ns_make(const struct restore_run *run, pid_t pid,
+		    const char **what) __must_check;
 int restore_check_nss(const struct restore_run *run) __must_check;
+/* ns.c, --pidns: the image fits one (check, instead of its PIDs being
+ * free here); fork: the namespace's init, which makes the root with its
+ * image PID pid: in restore its init's PID (or -1 with errno), 0 in the
+ * root; release: the tree runs, the init outlives restore; end: the init
+ * killed (and with it the namespace); wait: for it, the root's exit
+ * status; host_pid: the PID here of process pid of the namespace (pid
+ * itself without --pidns), or -1 */
+int restore_pidns_check(const struct restore_run *run) __must_check;
+pid_t restore_pidns_fork(struct restore_run *run, pid_t pid);
+void restore_pidns_release(struct restore_run *run);
+void restore_pidns_end(struct restore_run *run);
+int restore_pidns_wait(struct restore_run *run);
+pid_t restore_host_pid(const struct restore_run *run, pid_t pid);
 /* mm.c */
 int restore_mm(struct restore_proc *c) __must_check;
 /* task.c */

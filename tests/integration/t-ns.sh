@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-refuse-pid ns-refuse-net ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time
 	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -53,6 +53,92 @@ ns_check_uts_tree() {
 		[[ $(readlink "/proc/$k/ns/uts") == "$(readlink "/proc/$PID/ns/uts")" ]] ||
 			fail "child $k is not in the uts namespace of $PID"
 	done
+}
+
+# ns_clones_up PID N: N processes of this host have PID as their last
+# NSpid, each in a PID namespace of its own, with init restore's helper
+ns_clones_up() {
+	local f l n=0 nss=
+	for f in /proc/[0-9]*/status; do
+		l=$(grep '^NSpid:' "$f" 2>/dev/null) || continue
+		[[ $l =~ [[:space:]]$1$ && $l =~ ^NSpid:[[:space:]]+[0-9]+[[:space:]]+[0-9]+$ ]] ||
+			continue
+		f=${f%/status}
+		nss+="$(readlink "$f/ns/pid") "
+		n=$((n + 1))
+	done
+	((n == $2)) || return 1
+	(($(tr ' ' '\n' <<<"$nss" | sort -u | grep -c .) == $2)) ||
+		fail "the clones share PID namespaces: $nss"
+}
+
+# One image restored three times at once with --pidns, each clone's
+# output sent to a file of its own (--fd 1=): all three run with the
+# image's PID as their own (pidclone.c checks getpid()), in three
+# namespaces, and each restore exits with its clone's status, 0.
+t_ns-pidns-clones() {
+	local i end jobs=()
+	need "$WLB/pidclone" "$CKPT" "$RESTORE"
+	start_wl "$WLB/pidclone"
+	expect_exit 0 "$CKPT" attach --kill -o "$D/img" "$PID"
+	wait_job "$JOB" 30 || fail "the dumped process did not end"
+	for i in 1 2 3; do
+		: >"$D/clone$i.out"
+		(spawn "$RESTORE" --pidns --fd 1="$D/clone$i.out" "$D/img") \
+			</dev/null >>"$D/restore.log" 2>&1 &
+		jobs+=($!)
+		track_job $!
+	done
+	end=$((SECONDS + 60))
+	until ns_clones_up "$PID" 3; do
+		((SECONDS < end)) || fail "3 clones not up after 60 s: $(lastline "$D/restore.log")"
+		nap
+	done
+	for i in 1 2 3; do
+		wait_lines "$D/clone$i.out" 5 60 "${jobs[i - 1]}"
+		grep -qv " $PID\$" "$D/clone$i.out" &&
+			fail "clone $i wrote another PID: $(grep -v " $PID\$" "$D/clone$i.out" | head -n 1)"
+	done
+	touch "$D/stop"
+	for i in 1 2 3; do
+		wait_job "${jobs[i - 1]}" 60 || fail "clone $i still running after D/stop"
+		((WST == 0)) || fail "clone $i exited $WST: $(lastline "$D/out.log")"
+	done
+}
+
+# ns_host_pid PID: the PID, on this host, of the process whose PID in
+# its own (child) namespace is PID; fails after 60 s
+ns_host_pid() {
+	local f l end=$((SECONDS + 60))
+	while :; do
+		for f in /proc/[0-9]*/status; do
+			l=$(grep '^NSpid:' "$f" 2>/dev/null) || continue
+			[[ $l =~ ^NSpid:[[:space:]]+([0-9]+)[[:space:]]+$1$ ]] &&
+				{ echo "${BASH_REMATCH[1]}"; return; }
+		done
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no process $1 in a new PID namespace"
+		nap
+	done
+}
+
+# A tree (tree.c: children, a grandchild, a group of its own) dumped and
+# killed, restored with --pidns: its PIDs inside, parents and groups as
+# they were, it counts on and ends at D/stop; restore exits with the
+# root's status once the whole namespace is empty.
+t_ns-pidns-tree() {
+	need "$WLB/reaper" "$WLB/tree" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/tree"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore --pidns
+	PID=$(ns_host_pid "$PID") || exit 1
+	track_pid "$PID"
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	finish
 }
 
 # ns_refused RE CMD...: the counter run by CMD (unshare without a fork,
