@@ -26,11 +26,24 @@ ns_check_uts() {
 	[[ $(hostname) != ckpt-ns-test ]] || fail "our own hostname changed"
 }
 
+# ckpt inspect shows both namespaces, owned by the counter
+ns_check_inspect() {
+	inspect "$D/img"
+	grep -q "^ns uts [0-9]* owner $PID hostname ckpt-ns-test domainname " \
+		"$D/inspect.out" || fail "inspect shows no uts namespace: $(head -n 3 "$D/inspect.out")"
+	grep -q "^ns ipc [0-9]* owner $PID\$" "$D/inspect.out" ||
+		fail "inspect shows no ipc namespace"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; n = json.load(sys.stdin)["namespaces"]; sys.exit(sorted(x["kind"] for x in n) != ["ipc", "uts"])' ||
+		fail "inspect --json shows other namespaces"
+}
+
 # A counter in UTS and IPC namespaces of its own (unshare without a
 # fork: the counter is the top of both) with hostname ckpt-ns-test,
 # dumped with --kill and restored: new namespaces, the hostname back.
 t_ns-uts() {
 	need "$WLB/counter"
+	HOOK_DUMPED=ns_check_inspect
 	HOOK_RESTORED=ns_check_uts
 	wl_test unshare -u -i "$BASH" -c \
 		"hostname ckpt-ns-test && exec $WLB/counter"
