@@ -312,7 +312,7 @@ int restore_check_image(struct restore_run *run)
 		       run->host.page_size);
 		return -1;
 	}
-	if (check_tree(run) || restore_check_nss(run))
+	if (check_tree(run))
 		return -1;
 	for (i = 0; i < run->img->nr_procs; i++) {
 		p = &run->img->procs[i];

@@ -38,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--pidns] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -60,6 +60,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "pty", no_argument, NULL, 'T' },
 		{ "pidns", no_argument, NULL, 'N' },
+		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -77,6 +78,11 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->pty.on = 1;
 		else if (opt == 'N')
 			c->pidns.on = 1;
+		else if (opt == 'C' && (optarg[0] != '/' || !optarg[1] ||
+					strstr(optarg, "..")))
+			return usage(stderr);
+		else if (opt == 'C')
+			c->cg.root = optarg;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -117,7 +123,7 @@ static int prepare(struct restore_run *run)
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
-	if (!run->img || restore_check_image(run))
+	if (!run->img || restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
 	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;
@@ -125,7 +131,7 @@ static int prepare(struct restore_run *run)
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
-	if (restore_check_caps(run))
+	if (restore_check_caps(run) || restore_cgroups_make(run))
 		return EXIT_FAILED;
 	/* before anything is made (netlock.c) */
 	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
@@ -268,6 +274,7 @@ static int build(struct restore_run *run)
 		return -1;
 	}
 	restore_pidns_release(run);
+	run->cg.ran = 1;
 	return 0;
 }
 
@@ -281,6 +288,7 @@ static void run_free(struct restore_run *run)
 	if (run->img && !run->lock_only && restore_netlock_drop(run->img))
 		pr_err("the TCP connections of the image stay cut off");
 	restore_shm_abort(run);
+	restore_cgroups_close(run, !run->cg.ran);
 	restore_ghosts_close(run);
 	restore_pidfds_close(run);
 	restore_guard_done(run);
