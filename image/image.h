@@ -66,6 +66,7 @@ enum img_rec_type {
 	IMG_REC_LOCK = 12,	/* a lock held through an fd of the process */
 	IMG_REC_FOWN = 13,	/* an fd's SIGIO owner and signal */
 	IMG_REC_NS = 14,	/* image level: a namespace of the tree */
+	IMG_REC_CGROUP = 15,	/* image level: a cgroup of the tree */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -90,6 +91,9 @@ enum img_rec_type {
 #define IMG_MAX_GHOSTS		65536
 #define IMG_MAX_LOCKS		65536	/* per process */
 #define IMG_MAX_NSS		1024
+#define IMG_MAX_CGROUPS		64	/* hierarchies */
+#define IMG_MAX_CG_SETTINGS	16
+#define IMG_MAX_CG_VALUE	256
 #define IMG_MAX_HOSTNAME	64	/* the kernel's __NEW_UTS_LEN */
 /*
  * The securebits Linux knows (<linux/securebits.h>): NOROOT,
@@ -437,6 +441,31 @@ struct img_ns {
 };
 
 const char *img_ns_name(uint32_t kind);
+
+/*
+ * A cgroup of the tree (IMG_REC_CGROUP, after the NS records): in one
+ * hierarchy, named by its controllers ("" for cgroup v2), the path of the
+ * cgroup the tree's processes are in, where it is not ckpt's own, and
+ * the settings of its controllers (files img_cg_setting_ok() allows),
+ * written in order when restore makes it.
+ */
+struct img_cg_setting {
+	char *name;		/* "memory.max", "memory.limit_in_bytes", ... */
+	char *value;		/* as read, without the newline */
+};
+
+struct img_cgroup {
+	char *controllers;	/* "memory", "cpu,cpuacct", "name=x", "" */
+	char *path;		/* absolute, in the hierarchy, no "." or ".." */
+	uint32_t nr_settings;
+	struct img_cg_setting *settings;
+};
+
+/* Is name a controller file that a CGROUP record may set? The i-th of
+ * them, in the order they are written (a v1 memory limit before the
+ * memory+swap one, a cpu period before the quota), or NULL. */
+int img_cg_setting_ok(const char *name);
+const char *img_cg_setting(size_t i);
 
 /* A GHOST record and its pages (addr is the offset in the file). */
 struct img_ghost_object {
@@ -889,6 +918,8 @@ struct image {
 	struct img_ghost_object *ghosts;	/* ghosts[i] has id i + 1 */
 	uint32_t nr_nss;
 	struct img_ns *nss;	/* NS records, in image order */
+	uint32_t nr_cgroups;
+	struct img_cgroup *cgroups;	/* CGROUP records, in order */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -936,8 +967,11 @@ int img_write_fown(struct img_writer *w, const struct img_fown *o)
 const struct img_ns *img_find_ns(const struct image *img, uint32_t kind,
 				 pid_t owner);
 
-/* NS records come right after the header, before the FILEs. */
+/* NS records come right after the header, before the FILEs; CGROUP
+ * records after them. */
 int img_write_ns(struct img_writer *w, const struct img_ns *ns)
+	__must_check;
+int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
 	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)

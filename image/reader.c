@@ -62,6 +62,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_LOCK] = "LOCK",
 		[IMG_REC_FOWN] = "FOWN",
 		[IMG_REC_NS] = "NS",
+		[IMG_REC_CGROUP] = "CGROUP",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -450,7 +451,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_NS) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_CGROUP) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -635,6 +636,9 @@ void img_free(struct image *img)
 	for (i = 0; i < img->nr_nss; i++)
 		img_ns_free(&img->nss[i]);
 	free(img->nss);
+	for (i = 0; i < img->nr_cgroups; i++)
+		img_cgroup_free(&img->cgroups[i]);
+	free(img->cgroups);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

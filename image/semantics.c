@@ -696,6 +696,37 @@ static int sem_ns(struct rd *r, struct dec *d)
 	return 0;
 }
 
+/* CGROUP records: after the NS records, one per hierarchy. */
+static int sem_cgroup(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_cgroup *cg;
+	uint32_t i;
+
+	if (img->nr_files || img->nr_shms || img->nr_ghosts || img->nr_procs) {
+		rec_fail(r, "CGROUP record after a FILE, SHM, GHOST or PROC");
+		return -1;
+	}
+	if (img->nr_cgroups >= IMG_MAX_CGROUPS) {
+		rec_fail(r, "more than %u cgroups", IMG_MAX_CGROUPS);
+		return -1;
+	}
+	if (rd_grow(r, &img->cgroups, &r->cap_cgroups, img->nr_cgroups,
+		    sizeof(*cg)))
+		return -1;
+	cg = &img->cgroups[img->nr_cgroups++];
+	memset(cg, 0, sizeof(*cg));
+	if (img_dec_cgroup(d, cg))
+		return -1;
+	for (i = 0; i + 1 < img->nr_cgroups; i++)
+		if (!strcmp(img->cgroups[i].controllers, cg->controllers)) {
+			rec_fail(r, "two cgroups of hierarchy \"%s\"",
+				 cg->controllers);
+			return -1;
+		}
+	return 0;
+}
+
 static int sem_dispatch(struct rd *r, struct dec *d)
 {
 	struct img_process *p;
@@ -714,6 +745,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_zombie(r, d);
 	if (r->type == IMG_REC_NS)
 		return sem_ns(r, d);
+	if (r->type == IMG_REC_CGROUP)
+		return sem_cgroup(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;

@@ -41,9 +41,13 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	const struct img_ns *uts = img_find_ns(img, IMG_NS_UTS, pid);
 	const struct img_ns *ipc = img_find_ns(img, IMG_NS_IPC, pid);
 
+	int root = pid == img->procs[0].proc.pid;
+
 	*what = "process group";
-	if (run->pidns.on && !run->pty.on && pid == img->procs[0].proc.pid &&
-	    setpgid(0, 0))
+	if (run->pidns.on && !run->pty.on && root && setpgid(0, 0))
+		return -1;
+	*what = "cgroup";
+	if (root && restore_cgroups_enter(run))
 		return -1;
 
 	*what = "uts";

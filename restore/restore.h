@@ -87,6 +87,13 @@ struct restore_run {
 	int guard_fd;		/* our end of its pipe, or -1 */
 	int progress;		/* enum progress_mode (util/progress.h) */
 	int lock_only;		/* --lock-network: take the lock, keep it */
+	struct {		/* cgroup.c */
+		const char *root;	/* --cgroup-root, or NULL */
+		int *fds;	/* per img->cgroups[]: its cgroup.procs */
+		char **made;	/* the directories made, in order */
+		uint32_t nr_made;
+		int ran;	/* the tree runs: they stay */
+	} cg;
 	struct {		/* --pidns (ns.c) */
 		int on;
 		pid_t init;	/* its init, restore's helper, or 0 */
@@ -259,6 +266,12 @@ int restore_is_pidfd(const struct image *img, const struct img_fd *f);
  * process and c's threads exist */
 int restore_is_late_proc(const struct img_proc *p, const struct img_fd *f);
 int restore_late_procfs(struct restore_proc *c) __must_check;
+/* cgroup.c: the image's cgroups made, before any process; the calling
+ * process put in them (the root, in its child; -1 with errno); closed,
+ * and the directories made removed if the restore failed */
+int restore_cgroups_make(struct restore_run *run) __must_check;
+int restore_cgroups_enter(const struct restore_run *run) __must_check;
+void restore_cgroups_close(struct restore_run *run, int failed);
 /* ns.c: in the child of process pid, the namespaces it owns, made
  * (-1 with errno and in *what the kind that failed); that each owner is
  * a live process of the image */
