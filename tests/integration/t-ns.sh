@@ -3,9 +3,9 @@
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
 ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time
-	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue)
+	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
 CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time "
-CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue "
+CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
 ns_uts_of() {
@@ -199,4 +199,42 @@ t_ns-refuse-mqueue() {
 	need "$WLB/mqmake"
 	ns_refused "its ipc namespace ipc:\\[[0-9]*\\] holds POSIX message queues, which are not supported yet" \
 		unshare -i "$BASH" -c "$WLB/mqmake /ckpt-ns-test && exec $WLB/counter"
+}
+
+# ns_cg_base: NS_CG_DIR (the memory hierarchy) and NS_CG_FILE (its limit)
+ns_cg_base() {
+	if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+		NS_CG_DIR=/sys/fs/cgroup NS_CG_FILE=memory.max
+	else
+		NS_CG_DIR=/sys/fs/cgroup/memory
+		NS_CG_FILE=memory.limit_in_bytes
+	fi
+	NS_CG=$NS_CG_DIR/ckpt-ns-test-$BASHPID
+}
+
+ns_cg_dumped() {
+	rmdir "$NS_CG" || fail "can't remove $NS_CG after the dump"
+}
+
+ns_cg_check() {
+	local want
+	want=$(sed -n "s|^[0-9]*:[^:]*memory[^:]*:||p; s|^0::||p" "/proc/$PID/cgroup" | head -n 1)
+	[[ $want == "${NS_CG#"$NS_CG_DIR"}" ]] ||
+		fail "restored in cgroup $(cat "/proc/$PID/cgroup" | tr '\n' ' ')"
+	[[ $(cat "$NS_CG/$NS_CG_FILE") == $((64 << 20)) ]] ||
+		fail "memory limit after restore: $(cat "$NS_CG/$NS_CG_FILE")"
+}
+
+# A counter in a memory cgroup of its own limited to 64 MiB, dumped and
+# killed, its cgroup removed: restore makes it again with its limit and
+# puts the counter in it.
+t_ns-cgroup-memory() {
+	need "$WLB/counter"
+	ns_cg_base
+	mkdir "$NS_CG" && echo $((64 << 20)) >"$NS_CG/$NS_CG_FILE" ||
+		fail "can't make $NS_CG"
+	HOOK_DUMPED=ns_cg_dumped
+	HOOK_RESTORED=ns_cg_check
+	wl_test "$BASH" -c "echo \$\$ >$NS_CG/cgroup.procs && exec $WLB/counter"
+	rmdir "$NS_CG"
 }
