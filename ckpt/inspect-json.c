@@ -398,6 +398,20 @@ static void json_ns(const struct img_ns *ns)
 	putchar('}');
 }
 
+static void json_cgroup(const struct img_cgroup *cg)
+{
+	uint32_t i;
+
+	putchar('{');
+	json_kstr(1, "controllers", cg->controllers);
+	json_kstr(0, "path", cg->path);
+	json_key(0, "settings");
+	putchar('{');
+	for (i = 0; i < cg->nr_settings; i++)
+		json_kstr(!i, cg->settings[i].name, cg->settings[i].value);
+	printf("}}");
+}
+
 void inspect_print_json(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -416,6 +430,14 @@ void inspect_print_json(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_ns(&img->nss[i]);
+	}
+	putchar(']');
+	json_key(0, "cgroups");
+	putchar('[');
+	for (i = 0; i < img->nr_cgroups; i++) {
+		if (i)
+			putchar(',');
+		json_cgroup(&img->cgroups[i]);
 	}
 	putchar(']');
 	json_files(img);

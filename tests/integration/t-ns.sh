@@ -213,6 +213,9 @@ ns_cg_base() {
 }
 
 ns_cg_dumped() {
+	inspect "$D/img"
+	grep -q "^cgroup [a-z,]*memory[a-z,]* ${NS_CG#"$NS_CG_DIR"} .*$NS_CG_FILE=$((64 << 20))" \
+		"$D/inspect.out" || fail "inspect shows no memory cgroup"
 	rmdir "$NS_CG" || fail "can't remove $NS_CG after the dump"
 }
 
