@@ -11,10 +11,13 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/kcmp.h>
+#include <linux/magic.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -96,6 +99,91 @@ static int probe_clone3_set_tid(void)
 	if (syscall(SYS_clone3, &ca, sizeof(ca)) >= 0)
 		return -1;	/* cannot happen: the pid is ours */
 	return errno == EEXIST ? 0 : -1;
+}
+
+/* set_tid in a new PID namespace (restore --pidns: its init makes the
+ * root there with its image PID): the init's own PID 1, taken, given to
+ * its child must be EEXIST */
+static int probe_set_tid_nested(void)
+{
+	struct clone_args ca;
+	uint64_t tid = 1;
+	int st;
+	pid_t pid;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWPID;
+	ca.exit_signal = SIGCHLD;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0) {
+		ca.flags = 0;
+		ca.set_tid = (uint64_t)&tid;
+		ca.set_tid_size = 1;
+		if (syscall(SYS_clone3, &ca, sizeof(ca)) == 0)
+			_exit(0);
+		_exit(errno == EEXIST ? 0 : errno ? errno : EINVAL);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	errno = WEXITSTATUS(st);
+	return errno ? -1 : 0;
+}
+
+/* unshare(flags) in a child of ours, which exits at once */
+static int probe_unshare(int flags)
+{
+	int st, err = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(unshare(flags) ? errno : 0);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	err = WEXITSTATUS(st);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+static int probe_uts_ipc_ns(void)
+{
+	return probe_unshare(CLONE_NEWUTS | CLONE_NEWIPC);
+}
+
+static int probe_user_ns(void)
+{
+	return probe_unshare(CLONE_NEWUSER);
+}
+
+/* a file system of that magic at path, else ENOENT */
+static int probe_fs(const char *path, long magic)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf))
+		return -1;
+	if (sf.f_type == magic)
+		return 0;
+	errno = ENOENT;
+	return -1;
+}
+
+/* cgroup v2: at /sys/fs/cgroup (pure v2) or /sys/fs/cgroup/unified
+ * (hybrid); its freezer is cgroup.freeze (Linux 5.2) */
+static int probe_cgroup_v2(void)
+{
+	return probe_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) &&
+	       probe_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC) ? -1 : 0;
+}
+
+static int probe_cgroup_v1(void)
+{
+	return probe_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC);
+}
+
+static int probe_freezer_v1(void)
+{
+	return probe_fs("/sys/fs/cgroup/freezer", CGROUP_SUPER_MAGIC) ||
+	       access("/sys/fs/cgroup/freezer/tasks", F_OK) ? -1 : 0;
 }
 
 static int probe_mm_map(void)
@@ -304,6 +392,12 @@ static const struct feature features[] = {
 	{ "sock-diag-inet", 0, probe_inet_diag },
 	{ "nftables", 0, probe_nftables },
 	{ "raw-socket", 0, probe_raw_socket },
+	{ "clone3-set-tid-nested", 0, probe_set_tid_nested },
+	{ "uts-ipc-namespaces", 0, probe_uts_ipc_ns },
+	{ "user-namespaces", 0, probe_user_ns },
+	{ "cgroup-v1", 0, probe_cgroup_v1 },
+	{ "cgroup-v1-freezer", 0, probe_freezer_v1 },
+	{ "cgroup-v2", 0, probe_cgroup_v2 },
 };
 
 static int check_json(void)

@@ -228,6 +228,10 @@ struct dump_tree {
 	char *netlock;
 	int netlock_ns, netlock_taken;
 	int guard;	/* dump-guard.c: the guardian's socket, or -1 */
+	struct img_ns *nss;	/* dump-ns.c: the tree's own namespaces */
+	uint32_t nr_nss;
+	struct img_cgroup *cgroups;	/* dump-cgroup.c: not ckpt's */
+	uint32_t nr_cgroups;
 };
 
 /* dump-precopy.c (--pre-copy). Arm: the tree frozen, each process gets
@@ -244,6 +248,18 @@ int dump_pre_snapshot(struct dump_ctx *c) __must_check;
 int dump_pre_write(struct dump_ctx *c) __must_check;
 void dump_pre_free(struct dump_pre_table *t);
 
+/* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
+ * their NS records; freed */
+int dump_tree_ns(struct dump_tree *t) __must_check;
+int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_nss(struct dump_tree *t);
+/* dump-cgroup.c: the tree's cgroups, refused (saying why) or recorded;
+ * their CGROUP records; freed */
+int dump_tree_cgroups(struct dump_tree *t) __must_check;
+int dump_write_cgroups(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_cgroups(struct dump_tree *t);
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */

@@ -214,11 +214,14 @@ static int dump_frozen(struct dump_tree *t)
 			return -1;
 	dump_tree_waits(t);
 	progress_phase("files");
-	if (dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
+	if (dump_tree_ns(t) || dump_tree_cgroups(t) ||
+	    dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
 	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) ||
-	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
+	    write_header(&t->procs[0]) || dump_write_nss(t, t->procs[0].w) ||
+	    dump_write_cgroups(t, t->procs[0].w) ||
+	    dump_write_files(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
 	return late_records(t) ? 0 : write_all_records(t);
@@ -450,6 +453,8 @@ static void free_tree(struct dump_tree *t)
 	dump_free_shms(&t->shms);
 	dump_free_ghosts(&t->ghosts);
 	dump_pre_free(&t->pres);
+	dump_free_nss(t);
+	dump_free_cgroups(t);
 	free(t->procs);
 	dump_free_files(t);
 }

@@ -385,6 +385,33 @@ static void json_ghost(const struct img_ghost_object *o)
 	putchar('}');
 }
 
+static void json_ns(const struct img_ns *ns)
+{
+	putchar('{');
+	json_kstr(1, "kind", img_ns_name(ns->kind));
+	json_u64(0, "id", ns->id);
+	json_u64(0, "owner", ns->owner);
+	if (ns->kind == IMG_NS_UTS) {
+		json_kstr(0, "hostname", ns->hostname);
+		json_kstr(0, "domainname", ns->domainname);
+	}
+	putchar('}');
+}
+
+static void json_cgroup(const struct img_cgroup *cg)
+{
+	uint32_t i;
+
+	putchar('{');
+	json_kstr(1, "controllers", cg->controllers);
+	json_kstr(0, "path", cg->path);
+	json_key(0, "settings");
+	putchar('{');
+	for (i = 0; i < cg->nr_settings; i++)
+		json_kstr(!i, cg->settings[i].name, cg->settings[i].value);
+	printf("}}");
+}
+
 void inspect_print_json(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -397,6 +424,22 @@ void inspect_print_json(const struct image *img, int fd)
 	json_kstr(0, "kernel", img->hdr.kernel);
 	json_kstr(0, "writer", img->hdr.writer);
 	json_u64(0, "created", img->hdr.created);
+	json_key(0, "namespaces");
+	putchar('[');
+	for (i = 0; i < img->nr_nss; i++) {
+		if (i)
+			putchar(',');
+		json_ns(&img->nss[i]);
+	}
+	putchar(']');
+	json_key(0, "cgroups");
+	putchar('[');
+	for (i = 0; i < img->nr_cgroups; i++) {
+		if (i)
+			putchar(',');
+		json_cgroup(&img->cgroups[i]);
+	}
+	putchar(']');
 	json_files(img);
 	json_key(0, "shms");
 	putchar('[');

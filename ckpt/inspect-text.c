@@ -326,6 +326,29 @@ static void print_shm(const struct img_shm_object *o)
 	putchar('\n');
 }
 
+/* ns uts 4026532200 owner 1234 hostname box domainname (none) */
+static void print_ns(const struct img_ns *ns)
+{
+	printf("ns %s %" PRIu64 " owner %u", img_ns_name(ns->kind), ns->id,
+	       ns->owner);
+	if (ns->kind == IMG_NS_UTS)
+		printf(" hostname %s domainname %s", ns->hostname,
+		       ns->domainname);
+	putchar('\n');
+}
+
+/* cgroup memory /box memory.limit_in_bytes=67108864 */
+static void print_cgroup(const struct img_cgroup *cg)
+{
+	uint32_t i;
+
+	printf("cgroup %s %s", cg->controllers[0] ? cg->controllers : "-",
+	       cg->path);
+	for (i = 0; i < cg->nr_settings; i++)
+		printf(" %s=%s", cg->settings[i].name, cg->settings[i].value);
+	putchar('\n');
+}
+
 void inspect_print_text(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
@@ -335,6 +358,10 @@ void inspect_print_text(const struct image *img, int fd)
 	       img->hdr.version, img_isa_name(img->hdr.isa),
 	       img->hdr.page_size, img->hdr.kernel,
 	       img->hdr.writer[0] ? img->hdr.writer : "-");
+	for (i = 0; i < img->nr_nss; i++)
+		print_ns(&img->nss[i]);
+	for (i = 0; i < img->nr_cgroups; i++)
+		print_cgroup(&img->cgroups[i]);
 	print_files(img);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);

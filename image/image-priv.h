@@ -117,6 +117,8 @@ int img_enc_shm(struct enc *e, const struct img_shm *s);
 int img_enc_ghost(struct enc *e, const struct img_ghost *g);
 int img_enc_lock(struct enc *e, const struct img_lock *l);
 int img_enc_fown(struct enc *e, const struct img_fown *o);
+int img_enc_ns(struct enc *e, const struct img_ns *ns);
+int img_enc_cgroup(struct enc *e, const struct img_cgroup *cg);
 /* codec-kfd.c: the fields of the kernel-object kinds of FILE, which
  * follow the common ones; the decoder also checks them */
 void img_enc_kfd(struct enc *e, const struct img_file *f);
@@ -158,6 +160,8 @@ int img_dec_shm(struct dec *d, struct img_shm *s);
 int img_dec_ghost(struct dec *d, struct img_ghost *g);
 int img_dec_lock(struct dec *d, struct img_lock *l);
 int img_dec_fown(struct dec *d, struct img_fown *o);
+int img_dec_ns(struct dec *d, struct img_ns *ns);
+int img_dec_cgroup(struct dec *d, struct img_cgroup *cg);
 
 void img_proc_free(struct img_proc *p);
 void img_thread_free(struct img_thread *t);
@@ -165,5 +169,7 @@ void img_vma_free(struct img_vma *v);
 void img_fd_free(struct img_fd *f);
 void img_shm_free(struct img_shm *s);
 void img_ghost_free(struct img_ghost *g);
+void img_ns_free(struct img_ns *ns);
+void img_cgroup_free(struct img_cgroup *cg);
 
 #endif

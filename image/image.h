@@ -65,6 +65,8 @@ enum img_rec_type {
 	IMG_REC_GHOST = 11,	/* image level: a deleted file's inode */
 	IMG_REC_LOCK = 12,	/* a lock held through an fd of the process */
 	IMG_REC_FOWN = 13,	/* an fd's SIGIO owner and signal */
+	IMG_REC_NS = 14,	/* image level: a namespace of the tree */
+	IMG_REC_CGROUP = 15,	/* image level: a cgroup of the tree */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -88,6 +90,11 @@ enum img_rec_type {
 #define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
 #define IMG_MAX_GHOSTS		65536
 #define IMG_MAX_LOCKS		65536	/* per process */
+#define IMG_MAX_NSS		1024
+#define IMG_MAX_CGROUPS		64	/* hierarchies */
+#define IMG_MAX_CG_SETTINGS	16
+#define IMG_MAX_CG_VALUE	256
+#define IMG_MAX_HOSTNAME	64	/* the kernel's __NEW_UTS_LEN */
 /*
  * The securebits Linux knows (<linux/securebits.h>): NOROOT,
  * NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, and since 6.14
@@ -403,6 +410,62 @@ struct img_ghost {
 	uint64_t dev, ino;	/* at dump time: how fds and VMAs name it */
 	char *path;		/* absolute, where it was (no " (deleted)") */
 };
+
+/*
+ * A namespace of the tree that is not restore's own (IMG_REC_NS, right
+ * after the header, before the FILEs): made again by its owner, the
+ * topmost process of the tree in it, before that process makes its
+ * children, which inherit it. A namespace the tree shares with ckpt has
+ * no record: the restored tree is left in restore's. Kinds are numbered
+ * for every namespace Linux has, so that later ones (mount, network,
+ * user, PID) take a record of the same shape.
+ */
+enum {
+	IMG_NS_UTS = 1,		/* hostname, domainname */
+	IMG_NS_IPC = 2,		/* empty: no System V object in it */
+	IMG_NS_PID = 3,		/* not yet: refused at dump */
+	IMG_NS_MNT = 4,		/* not yet */
+	IMG_NS_NET = 5,		/* not yet */
+	IMG_NS_USER = 6,	/* not yet */
+	IMG_NS_CGROUP = 7,	/* not yet */
+	IMG_NS_TIME = 8,	/* not yet */
+	IMG_NS_MAX = 8,
+};
+
+struct img_ns {
+	uint32_t kind;		/* IMG_NS_* */
+	uint32_t owner;		/* the PID of the process that makes it */
+	uint64_t id;		/* its inode at dump time */
+	char *hostname;		/* UTS: at most IMG_MAX_HOSTNAME bytes */
+	char *domainname;	/* UTS: likewise */
+};
+
+const char *img_ns_name(uint32_t kind);
+
+/*
+ * A cgroup of the tree (IMG_REC_CGROUP, after the NS records): in one
+ * hierarchy, named by its controllers ("" for cgroup v2), the path of the
+ * cgroup the tree's processes are in, where it is not ckpt's own, and
+ * the settings of its controllers (files img_cg_setting_ok() allows),
+ * written in order when restore makes it.
+ */
+struct img_cg_setting {
+	char *name;		/* "memory.max", "memory.limit_in_bytes", ... */
+	char *value;		/* as read, without the newline */
+};
+
+struct img_cgroup {
+	char *controllers;	/* "memory", "cpu,cpuacct", "name=x", "" */
+	char *path;		/* absolute, in the hierarchy, no "." or ".." */
+	uint32_t nr_settings;
+	struct img_cg_setting *settings;
+};
+
+/* Is name a controller file that a CGROUP record may set? The i-th of
+ * them, in the order they are written (a v1 memory limit before the
+ * memory+swap one, a cpu period before the quota), or NULL. */
+int img_cg_setting_ok(const char *name);
+const char *img_cg_setting(size_t i);
 
 /* A GHOST record and its pages (addr is the offset in the file). */
 struct img_ghost_object {
@@ -853,6 +916,10 @@ struct image {
 	struct img_shm_object *shms;	/* shms[i] has id i + 1 */
 	uint32_t nr_ghosts;
 	struct img_ghost_object *ghosts;	/* ghosts[i] has id i + 1 */
+	uint32_t nr_nss;
+	struct img_ns *nss;	/* NS records, in image order */
+	uint32_t nr_cgroups;
+	struct img_cgroup *cgroups;	/* CGROUP records, in order */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -895,6 +962,16 @@ int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
 int img_write_lock(struct img_writer *w, const struct img_lock *l)
 	__must_check;
 int img_write_fown(struct img_writer *w, const struct img_fown *o)
+	__must_check;
+/* the namespace of that kind that process owner makes, or NULL */
+const struct img_ns *img_find_ns(const struct image *img, uint32_t kind,
+				 pid_t owner);
+
+/* NS records come right after the header, before the FILEs; CGROUP
+ * records after them. */
+int img_write_ns(struct img_writer *w, const struct img_ns *ns)
+	__must_check;
+int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
 	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)

@@ -36,7 +36,7 @@ struct rd {
 	uint32_t cap_locks;
 	uint32_t cap_fowns;
 	uint32_t cap_files, cap_chunks;
-	uint32_t cap_shms, cap_ghosts;
+	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
 	uint8_t *scratch;	/* payloads read with pread */
 	size_t cap_scratch;

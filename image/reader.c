@@ -61,6 +61,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_GHOST] = "GHOST",
 		[IMG_REC_LOCK] = "LOCK",
 		[IMG_REC_FOWN] = "FOWN",
+		[IMG_REC_NS] = "NS",
+		[IMG_REC_CGROUP] = "CGROUP",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -449,7 +451,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_FOWN) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_CGROUP) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -631,6 +633,12 @@ void img_free(struct image *img)
 		free(img->ghosts[i].pages);
 	}
 	free(img->ghosts);
+	for (i = 0; i < img->nr_nss; i++)
+		img_ns_free(&img->nss[i]);
+	free(img->nss);
+	for (i = 0; i < img->nr_cgroups; i++)
+		img_cgroup_free(&img->cgroups[i]);
+	free(img->cgroups);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

@@ -665,6 +665,68 @@ static int sem_ghost(struct rd *r, struct dec *d)
 	return 0;
 }
 
+/* NS records: right after the header, one per kind and id. */
+static int sem_ns(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_ns *ns;
+	uint32_t i;
+
+	if (img->nr_files || img->nr_shms || img->nr_ghosts || img->nr_procs) {
+		rec_fail(r, "NS record after a FILE, SHM, GHOST or PROC");
+		return -1;
+	}
+	if (img->nr_nss >= IMG_MAX_NSS) {
+		rec_fail(r, "more than %u namespaces", IMG_MAX_NSS);
+		return -1;
+	}
+	if (rd_grow(r, &img->nss, &r->cap_nss, img->nr_nss, sizeof(*ns)))
+		return -1;
+	ns = &img->nss[img->nr_nss++];
+	memset(ns, 0, sizeof(*ns));
+	if (img_dec_ns(d, ns))
+		return -1;
+	for (i = 0; i + 1 < img->nr_nss; i++)
+		if (img->nss[i].kind == ns->kind && img->nss[i].id == ns->id) {
+			rec_fail(r, "%s namespace %llu recorded twice",
+				 img_ns_name(ns->kind),
+				 (unsigned long long)ns->id);
+			return -1;
+		}
+	return 0;
+}
+
+/* CGROUP records: after the NS records, one per hierarchy. */
+static int sem_cgroup(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_cgroup *cg;
+	uint32_t i;
+
+	if (img->nr_files || img->nr_shms || img->nr_ghosts || img->nr_procs) {
+		rec_fail(r, "CGROUP record after a FILE, SHM, GHOST or PROC");
+		return -1;
+	}
+	if (img->nr_cgroups >= IMG_MAX_CGROUPS) {
+		rec_fail(r, "more than %u cgroups", IMG_MAX_CGROUPS);
+		return -1;
+	}
+	if (rd_grow(r, &img->cgroups, &r->cap_cgroups, img->nr_cgroups,
+		    sizeof(*cg)))
+		return -1;
+	cg = &img->cgroups[img->nr_cgroups++];
+	memset(cg, 0, sizeof(*cg));
+	if (img_dec_cgroup(d, cg))
+		return -1;
+	for (i = 0; i + 1 < img->nr_cgroups; i++)
+		if (!strcmp(img->cgroups[i].controllers, cg->controllers)) {
+			rec_fail(r, "two cgroups of hierarchy \"%s\"",
+				 cg->controllers);
+			return -1;
+		}
+	return 0;
+}
+
 static int sem_dispatch(struct rd *r, struct dec *d)
 {
 	struct img_process *p;
@@ -681,6 +743,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_ghost(r, d);
 	if (r->type == IMG_REC_ZOMBIE)
 		return sem_zombie(r, d);
+	if (r->type == IMG_REC_NS)
+		return sem_ns(r, d);
+	if (r->type == IMG_REC_CGROUP)
+		return sem_cgroup(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;

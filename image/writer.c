@@ -341,6 +341,22 @@ int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
 	return 0;
 }
 
+int img_write_ns(struct img_writer *w, const struct img_ns *ns)
+{
+	if (wr_expect(w, W_HEADER, "NS record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NS, img_enc_ns(&w->enc, ns));
+}
+
+int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
+{
+	if (wr_expect(w, W_HEADER, "CGROUP record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_CGROUP, img_enc_cgroup(&w->enc, cg));
+}
+
 /* ---- PAGES -------------------------------------------------------------- */
 
 static int wr_zeros(struct img_writer *w, uint32_t n, uint32_t *crc)

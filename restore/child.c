@@ -786,10 +786,15 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
+	const char *ns;
 	int i;
 
 	/* errors before clear_fds() go to the same pipe */
 	e->msg_fd = msg_fd;
+	/* before the children, which inherit them */
+	if (restore_ns_make(e->run, pp->pid, &ns))
+		child_fail(e, errno, "can't make the %s namespace of %d: %s",
+			   ns, pp->pid, strerror(errno));
 
 	/* until the restorer holds it, a process dies with its parent, so
 	 * that a failed restore leaves nothing behind (cleared later) */
@@ -858,7 +863,9 @@ static int wait_ready(struct restore_run *run, int fd)
 			pr_err("unexpected report from %d", m.pid);
 			return -1;
 		}
-		c->child = m.pid;
+		c->child = restore_host_pid(run, m.pid);
+		if (c->child <= 0)
+			return -1;
 		c->tramp = m.tramp;
 		c->tmp_area = m.tramp + (16ULL << 20);
 		c->child_img_fd = m.img_fd;
@@ -883,6 +890,7 @@ void restore_kill_tree(struct restore_run *run)
 {
 	uint32_t i, n = run->img->nr_procs;
 
+	restore_pidns_end(run);	/* --pidns: its init, all with it */
 	for (i = n; i-- > 0;)
 		if (run->procs[i].child > 0)
 			kill(run->procs[i].child, SIGKILL);
@@ -921,10 +929,12 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 		return -1;
 	}
 	fflush(NULL);
-	/* --pty: the root leads a session and group of its own */
-	e.root_pgid = run->pty.on ? pid : getpgrp();
+	/* --pty: the root leads a session and group of its own; --pidns: a
+	 * group (restore's is not in the namespace) */
+	e.root_pgid = run->pty.on || run->pidns.on ? pid : getpgrp();
 	/* its exit signal was for a parent that is not restored */
-	root = clone_with_pid(pid, SIGCHLD, 0);
+	root = run->pidns.on ? restore_pidns_fork(run, pid) :
+	       clone_with_pid(pid, SIGCHLD, 0);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
@@ -936,7 +946,9 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 		close(pfd[0]);
 		return -1;
 	}
-	run->procs[0].child = root;
+	/* --pidns: root is its parent, the namespace's init (its report
+	 * says its PID) */
+	run->procs[0].child = run->pidns.on ? 0 : root;
 	ret = wait_ready(run, pfd[0]);
 	close(pfd[0]);
 	if (!ret && run->procs[0].proc->proc.ks.stop_sig)

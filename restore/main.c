@@ -38,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -60,6 +60,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "pty", no_argument, NULL, 'T' },
 		{ "lazy", no_argument, NULL, 'Z' },
+		{ "pidns", no_argument, NULL, 'N' },
+		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -77,6 +79,13 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->pty.on = 1;
 		else if (opt == 'Z')
 			c->lazy = 1;
+		else if (opt == 'N')
+			c->pidns.on = 1;
+		else if (opt == 'C' && (optarg[0] != '/' || !optarg[1] ||
+					strstr(optarg, "..")))
+			return usage(stderr);
+		else if (opt == 'C')
+			c->cg.root = optarg;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -95,7 +104,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 	}
 	/* --json says what was restored: only when restore does not stay */
 	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
-	    (*detach && c->pty.on))
+	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
@@ -117,13 +126,15 @@ static int prepare(struct restore_run *run)
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
-	if (!run->img || restore_check_image(run))
+	if (!run->img || restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
 	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;
-	if (restore_check_pids(run) || restore_check_groups(run))
+	/* in a new PID namespace, every PID is free */
+	if (run->pidns.on ? restore_pidns_check(run) :
+	    restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
-	if (restore_check_caps(run))
+	if (restore_check_caps(run) || restore_cgroups_make(run))
 		return EXIT_FAILED;
 	/* before anything is made (netlock.c) */
 	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
@@ -265,6 +276,8 @@ static int build(struct restore_run *run)
 		restore_kill_tree(run);
 		return -1;
 	}
+	restore_pidns_release(run);
+	run->cg.ran = 1;
 	return 0;
 }
 
@@ -279,6 +292,7 @@ static void run_free(struct restore_run *run)
 		pr_err("the TCP connections of the image stay cut off");
 	restore_lazy_abort(run);
 	restore_shm_abort(run);
+	restore_cgroups_close(run, !run->cg.ran);
 	restore_ghosts_close(run);
 	restore_pidfds_close(run);
 	restore_guard_done(run);
@@ -356,6 +370,8 @@ static int run_restore(struct restore_run *run, int detach)
 			printf("%d\n", root);
 		return 0;
 	}
+	if (run->pidns.on)
+		return restore_pidns_wait(run);
 	return run->pty.on ? restore_pty_bridge(run, root) :
 		wait_restored(root);
 }
@@ -363,7 +379,8 @@ static int run_restore(struct restore_run *run, int detach)
 int main(int argc, char **argv)
 {
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1, .guard_ack = -1,
-				 .pty = { .m = -1, .s = -1 } };
+				 .pty = { .m = -1, .s = -1 },
+				 .pidns = { .go = -1 } };
 	int detach = 0, ret;
 
 	ret = parse_args(argc, argv, &c, &detach);

@@ -91,6 +91,19 @@ struct restore_run {
 	int lazy;		/* --lazy: memory through userfaultfd */
 	struct lazy_server *lazy_srv;	/* lazy.c's, once a process has one */
 	int guard_ack;		/* the guardian's replies, or -1 */
+	struct {		/* cgroup.c */
+		const char *root;	/* --cgroup-root, or NULL */
+		int *fds;	/* per img->cgroups[]: its cgroup.procs */
+		char **made;	/* the directories made, in order */
+		uint32_t nr_made;
+		int ran;	/* the tree runs: they stay */
+	} cg;
+	struct {		/* --pidns (ns.c) */
+		int on;
+		pid_t init;	/* its init, restore's helper, or 0 */
+		int go;		/* our end of the init's pipe, or -1 */
+		uint64_t ino;	/* the new namespace's inode */
+	} pidns;
 	struct {		/* --pty (pty.c) */
 		int on;
 		int m, s;	/* its master and slave, or -1 */
@@ -262,6 +275,31 @@ int restore_is_pidfd(const struct image *img, const struct img_fd *f);
  * process and c's threads exist */
 int restore_is_late_proc(const struct img_proc *p, const struct img_fd *f);
 int restore_late_procfs(struct restore_proc *c) __must_check;
+/* cgroup.c: the image's cgroups made, before any process; the calling
+ * process put in them (the root, in its child; -1 with errno); closed,
+ * and the directories made removed if the restore failed */
+int restore_cgroups_make(struct restore_run *run) __must_check;
+int restore_cgroups_enter(const struct restore_run *run) __must_check;
+void restore_cgroups_close(struct restore_run *run, int failed);
+/* ns.c: in the child of process pid, the namespaces it owns, made
+ * (-1 with errno and in *what the kind that failed); that each owner is
+ * a live process of the image */
+int restore_ns_make(const struct restore_run *run, pid_t pid,
+		    const char **what) __must_check;
+int restore_check_nss(const struct restore_run *run) __must_check;
+/* ns.c, --pidns: the image fits one (check, instead of its PIDs being
+ * free here); fork: the namespace's init, which makes the root with its
+ * image PID pid: in restore its init's PID (or -1 with errno), 0 in the
+ * root; release: the tree runs, the init outlives restore; end: the init
+ * killed (and with it the namespace); wait: for it, the root's exit
+ * status; host_pid: the PID here of process pid of the namespace (pid
+ * itself without --pidns), or -1 */
+int restore_pidns_check(const struct restore_run *run) __must_check;
+pid_t restore_pidns_fork(struct restore_run *run, pid_t pid);
+void restore_pidns_release(struct restore_run *run);
+void restore_pidns_end(struct restore_run *run);
+int restore_pidns_wait(struct restore_run *run);
+pid_t restore_host_pid(const struct restore_run *run, pid_t pid);
 /* mm.c; vma_of: the index of the VMA that holds addr (every page of the
  * image lies in one); has_pages: the image has pages of v (during
  * restore_mm only) */

@@ -1,0 +1,376 @@
+/*
+ * The namespaces of the tree. Each process's /proc/PID/ns/KIND is
+ * compared with ckpt's own: the same namespace is left alone (restore
+ * puts the tree in its own). A UTS or IPC namespace of the tree's own
+ * becomes an NS record (image.h) owned by its topmost process, which
+ * makes it again at restore; one the tree shares with a process outside
+ * it, or that has two topmost processes, is refused, as is an IPC
+ * namespace holding System V objects or POSIX message queues (they would
+ * be lost). Every other kind of namespace of the tree's own (PID, mount,
+ * network, user, cgroup, time) is refused, naming the process, except a
+ * mount namespace that shows the same mounts as ckpt's (what
+ * `ip netns exec` makes: the same tree with /sys mounted again).
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+static const struct {
+	const char *file;	/* in /proc/PID/ns */
+	uint32_t kind;
+	int flag;		/* for setns() */
+} kinds[] = {
+	{ "uts", IMG_NS_UTS, CLONE_NEWUTS },
+	{ "ipc", IMG_NS_IPC, CLONE_NEWIPC },
+	{ "pid", IMG_NS_PID, 0 },
+	{ "pid_for_children", IMG_NS_PID, 0 },
+	{ "mnt", IMG_NS_MNT, 0 },
+	{ "net", IMG_NS_NET, 0 },
+	{ "user", IMG_NS_USER, 0 },
+	{ "cgroup", IMG_NS_CGROUP, 0 },
+	{ "time", IMG_NS_TIME, 0 },
+	{ "time_for_children", IMG_NS_TIME, 0 },
+};
+
+/*
+ * The inode of pid's namespace file, or 0 when the kernel has none. The
+ * PID namespace for the children of a process that made one and has no
+ * child in it yet has no file (no init: Linux 4.12's pidns_for_children
+ * gives none): NONE_YET.
+ */
+#define NONE_YET	1
+
+static uint64_t ns_ino(pid_t pid, const char *file)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, file);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", file);
+	if (!stat(path, &st))
+		return st.st_ino;
+	if (pid && errno == ENOENT && !strcmp(file, "pid_for_children") &&
+	    ns_ino(pid, "pid"))
+		return NONE_YET;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * What paths lead to in pid's mount namespace, as one string: its mounts'
+ * "point fstype source device" sorted, the device left out for proc and
+ * sysfs (a namespace of their own, same files). NULL if unreadable.
+ */
+static char *mount_view(pid_t pid)
+{
+	char path[64], **lines = NULL, *buf, *out = NULL, *l, *save = NULL;
+	char point[4096], dev[32], fs[64], src[4096];
+	size_t n = 0, i, len = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	buf = read_file_str(path, NULL);
+	if (!buf)
+		return NULL;
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char **nl, *sep = strstr(l, " - ");
+
+		if (!sep || sscanf(l, "%*s %*s %31s %*s %4095s", dev, point) != 2 ||
+		    sscanf(sep, " - %63s %4095s", fs, src) != 2)
+			continue;
+		nl = realloc(lines, (n + 1) * sizeof(*lines));
+		if (!nl)
+			goto out;
+		lines = nl;
+		if (!strcmp(fs, "proc") || !strcmp(fs, "sysfs"))
+			dev[0] = '\0';
+		if (asprintf(&lines[n], "%s %s %s %s\n", point, fs, src,
+			     dev) < 0)
+			goto out;
+		len += strlen(lines[n++]);
+	}
+	qsort(lines, n, sizeof(*lines), cmp_str);
+	out = calloc(1, len);
+	for (i = 0; out && i < n; i++)
+		strcat(out, lines[i]);
+out:
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	free(buf);
+	return out;
+}
+
+static int same_mounts(pid_t pid)
+{
+	char *a = mount_view(pid), *b = mount_view(getpid());
+	int same = a && b && !strcmp(a, b);
+
+	free(a);
+	free(b);
+	return same;
+}
+
+static int refuse(pid_t pid, const char *file, uint64_t ino, const char *why)
+{
+	pr_err("can't dump %d: it is in a %s namespace of its own (%s:[%llu]): %s",
+	       pid, file, file, (unsigned long long)ino, why);
+	return -1;
+}
+
+/* A kind restore does not make: refused, unless equivalent to ckpt's */
+static int check_other(pid_t pid, const char *file, uint64_t ino)
+{
+	if (!strcmp(file, "mnt") && same_mounts(pid))
+		return 0;
+	if (!strncmp(file, "pid", 3))
+		return refuse(pid, file, ino, "PID namespaces are not supported yet (restore --pidns restores a tree into a new one)");
+	return refuse(pid, file, ino, "not supported yet");
+}
+
+/* index of pid's parent in the tree, or -1 */
+static int parent_of(const struct dump_tree *t, int i)
+{
+	int j;
+
+	for (j = 0; j < t->n; j++)
+		if (t->procs[j].pid == t->procs[i].proc.proc.ppid)
+			return j;
+	return -1;
+}
+
+/* Another process than the tree's in the namespace: its PID, or 0 */
+static pid_t outside_member(const struct dump_tree *t, const char *file,
+			    uint64_t ino)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	pid_t p, found = 0;
+
+	while (d && !found && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		p = atoi(de->d_name);
+		if (p != getpid() && !dump_tree_has(t, p) &&
+		    ns_ino(p, file) == ino)
+			found = p;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Run fn in the namespace of pid (setns there and back). */
+static int in_ns(pid_t pid, int k, int (*fn)(struct img_ns *),
+		 struct img_ns *ns)
+{
+	char path[64];
+	int self, there, ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, kinds[k].file);
+	there = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[k].file);
+	self = open(path, O_RDONLY | O_CLOEXEC);
+	if (there < 0 || self < 0 || setns(there, kinds[k].flag)) {
+		pr_perror("can't enter the %s namespace of %d", kinds[k].file,
+			  pid);
+		goto out;
+	}
+	ret = fn(ns);
+	if (setns(self, kinds[k].flag)) {
+		pr_perror("can't return to ckpt's %s namespace", kinds[k].file);
+		abort();	/* ckpt would go on in the tree's */
+	}
+out:
+	if (there >= 0)
+		close(there);
+	if (self >= 0)
+		close(self);
+	return ret;
+}
+
+static int read_uts(struct img_ns *ns)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		return -1;
+	ns->hostname = strdup(u.nodename);
+	ns->domainname = strdup(u.domainname);
+	return ns->hostname && ns->domainname ? 0 : -1;
+}
+
+/* 0 when /proc/sysvipc/NAME lists nothing, else -1 having said so */
+static int sysv_empty(const struct img_ns *ns, const char *name)
+{
+	char path[64], line[512];
+	int n = 0, ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;	/* no System V IPC in this kernel */
+	while (fgets(line, sizeof(line), f))
+		if (n++ == 1) {
+			pr_err("can't dump %u: its ipc namespace ipc:[%llu] holds System V %s objects, which are not supported yet (first: %.60s)",
+			       ns->owner, (unsigned long long)ns->id, name,
+			       line);
+			ret = -1;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* In a child: the POSIX message queues, through a mqueue file system of
+ * the namespace mounted in a mount namespace of the child's own. */
+static int mqueues_empty(const struct img_ns *ns)
+{
+	int st = 0, n = 0;
+	struct dirent *de;
+	pid_t pid = fork();
+	DIR *d;
+
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("mqueue", "/tmp", "mqueue", 0, NULL))
+			_exit(2);
+		d = opendir("/tmp");
+		while (d && (de = readdir(d)))
+			n += de->d_name[0] != '.';
+		_exit(!d ? 2 : n ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) == 2) {
+		pr_err("can't look for POSIX message queues in ipc:[%llu]",
+		       (unsigned long long)ns->id);
+		return -1;
+	}
+	if (WEXITSTATUS(st)) {
+		pr_err("can't dump %u: its ipc namespace ipc:[%llu] holds POSIX message queues, which are not supported yet",
+		       ns->owner, (unsigned long long)ns->id);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_ipc(struct img_ns *ns)
+{
+	return sysv_empty(ns, "shm") || sysv_empty(ns, "sem") ||
+	       sysv_empty(ns, "msg") || mqueues_empty(ns) ? -1 : 0;
+}
+
+/* The tree's namespace of kinds[k] that process i is at the top of */
+static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino)
+{
+	pid_t pid = t->procs[i].pid, out;
+	struct img_ns *ns;
+	uint32_t j;
+
+	for (j = 0; j < t->nr_nss; j++)
+		if (t->nss[j].kind == kinds[k].kind && t->nss[j].id == ino) {
+			pr_err("can't dump %d: its %s namespace %s:[%llu] is also that of %u, and no ancestor of both in the tree is in it",
+			       pid, kinds[k].file, kinds[k].file,
+			       (unsigned long long)ino, t->nss[j].owner);
+			return -1;
+		}
+	out = outside_member(t, kinds[k].file, ino);
+	if (out) {
+		pr_err("can't dump %d: its %s namespace %s:[%llu] is shared with %d, outside the tree",
+		       pid, kinds[k].file, kinds[k].file,
+		       (unsigned long long)ino, out);
+		return -1;
+	}
+	ns = realloc(t->nss, (t->nr_nss + 1) * sizeof(*ns));
+	if (!ns)
+		return -1;
+	t->nss = ns;
+	ns = &t->nss[t->nr_nss++];
+	memset(ns, 0, sizeof(*ns));
+	ns->kind = kinds[k].kind;
+	ns->id = ino;
+	ns->owner = pid;
+	return in_ns(pid, k, ns->kind == IMG_NS_IPC ? check_ipc : read_uts,
+		     ns);
+}
+
+static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
+{
+	uint64_t own = ns_ino(0, kinds[k].file);
+	int i, up;
+
+	for (i = 0; i < t->n; i++)
+		inos[i] = t->procs[i].proc.proc.zombie ? own :
+			  ns_ino(t->procs[i].pid, kinds[k].file);
+	for (i = 0; i < t->n; i++) {
+		if (!inos[i] || inos[i] == own)
+			continue;
+		if (!kinds[k].flag) {
+			if (check_other(t->procs[i].pid, kinds[k].file,
+					inos[i]))
+				return -1;
+			continue;
+		}
+		up = parent_of(t, i);
+		if (up >= 0 && inos[up] == inos[i])
+			continue;
+		if (add_ns(t, i, k, inos[i]))
+			return -1;
+	}
+	return 0;
+}
+
+int dump_tree_ns(struct dump_tree *t)
+{
+	uint64_t *inos = calloc(t->n, sizeof(*inos));
+	size_t k;
+	int ret = 0;
+
+	if (!inos)
+		return -1;
+	for (k = 0; k < ARRAY_SIZE(kinds) && !ret; k++)
+		ret = check_kind(t, k, inos);
+	free(inos);
+	return ret;
+}
+
+int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_nss; i++)
+		if (img_write_ns(w, &t->nss[i]))
+			return -1;
+	return 0;
+}
+
+void dump_free_nss(struct dump_tree *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_nss; i++) {
+		free(t->nss[i].hostname);
+		free(t->nss[i].domainname);
+	}
+	free(t->nss);
+	t->nss = NULL;
+	t->nr_nss = 0;
+}

@@ -1,0 +1,299 @@
+/*
+ * The tree's namespaces of its own (NS records, image.h): each is made
+ * again by its owner, in the child before that process makes its
+ * children (child.c), so that they inherit it as they did. A UTS
+ * namespace gets its hostname and domainname back; an IPC namespace was
+ * empty at dump (ckpt refuses one that is not) and is made empty.
+ *
+ * restore --pidns puts the whole tree in a new PID namespace, where the
+ * image's PIDs are free by construction. Its init (PID 1) is a helper of
+ * restore's, made with CLONE_NEWPID, which makes the root with its image
+ * PID and so is its parent: orphans go to the init of the namespace of
+ * the parent that dies, restore's would go to this host's. The helper
+ * dies with restore until the tree runs (then the kernel kills whatever
+ * is in the namespace); from then on it reaps the tree's orphans and
+ * exits, with the root's status, once nothing else is left in the
+ * namespace (kill(-1, 0) from a namespace's init reaches every other
+ * process in it). restore waits for it, not for the root.
+ */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+
+int restore_ns_make(const struct restore_run *run, pid_t pid,
+		    const char **what)
+{
+	const struct image *img = run->img;
+	const struct img_ns *uts = img_find_ns(img, IMG_NS_UTS, pid);
+	const struct img_ns *ipc = img_find_ns(img, IMG_NS_IPC, pid);
+
+	int root = pid == img->procs[0].proc.pid;
+
+	*what = "process group";
+	if (run->pidns.on && !run->pty.on && root && setpgid(0, 0))
+		return -1;
+	*what = "cgroup";
+	if (root && restore_cgroups_enter(run))
+		return -1;
+
+	*what = "uts";
+	if (uts && (unshare(CLONE_NEWUTS) ||
+		    sethostname(uts->hostname, strlen(uts->hostname)) ||
+		    setdomainname(uts->domainname, strlen(uts->domainname))))
+		return -1;
+	*what = "ipc";
+	if (ipc && unshare(CLONE_NEWIPC))
+		return -1;
+	return 0;
+}
+
+/* Each namespace's owner is a live process of the image. */
+int restore_check_nss(const struct restore_run *run)
+{
+	const struct image *img = run->img;
+	uint32_t i, k;
+
+	for (i = 0; i < img->nr_nss; i++) {
+		for (k = 0; k < img->nr_procs; k++)
+			if (img->procs[k].proc.pid == (pid_t)img->nss[i].owner &&
+			    !img->procs[k].proc.zombie)
+				break;
+		if (k == img->nr_procs) {
+			pr_err("%s: the %s namespace %llu is made by %u, which is no live process of the image",
+			       run->path, img_ns_name(img->nss[i].kind),
+			       (unsigned long long)img->nss[i].id,
+			       img->nss[i].owner);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --pidns: PID 1 is the init's; a /proc/PID path or a pidfd would name
+ * a PID of this host's /proc, not of the namespace */
+int restore_pidns_check(const struct restore_run *run)
+{
+	const struct image *img = run->img;
+	const struct img_process *p;
+	uint32_t i, k;
+
+	if (img->procs[0].proc.ks.stop_sig) {
+		pr_err("%s: can't restore a stopped root into a new PID namespace",
+		       run->path);
+		return -1;
+	}
+	for (i = 0; i < img->nr_files; i++)
+		if (img->files[i].kind == IMG_FILE_PIDFD) {
+			pr_err("%s: can't restore into a new PID namespace: the image has a pidfd",
+			       run->path);
+			return -1;
+		}
+	for (i = 0; i < img->nr_procs; i++) {
+		p = &img->procs[i];
+		for (k = 0; k < p->nr_threads; k++)
+			if (p->threads[k].tid == 1) {
+				pr_err("%s: can't restore into a new PID namespace: the image has a PID 1 (there, its init's)",
+				       run->path);
+				return -1;
+			}
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].path &&
+			    !strncmp(p->fds[k].path, "/proc/", 6) &&
+			    isdigit((unsigned char)p->fds[k].path[6])) {
+				pr_err("%s: can't restore into a new PID namespace: process %d holds %s, a PID of this host's /proc",
+				       run->path, p->proc.pid, p->fds[k].path);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* As wait_restored() in main.c: the exit status of a wait status */
+static int exit_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The namespace's init: it waits for the tree to run, then reaps, and
+ * exits with the root's status once no one else is left. */
+static void __attribute__((noreturn)) init_main(int go, pid_t root)
+{
+	struct timespec tick = { 1, 0 };
+	int st, code = 1;
+	sigset_t set;
+	pid_t pid;
+	char c;
+
+	/* restore's files (the guardian's pipe above all) are not ours */
+	if (go > 3)
+		syscall(SYS_close_range, 3, go - 1, 0);
+	syscall(SYS_close_range, go + 1, ~0U, 0);
+	prctl(PR_SET_NAME, "restore-init");
+	if (read(go, &c, 1) != 1)
+		_exit(1);	/* restore failed: the namespace goes */
+	close(go);
+	prctl(PR_SET_PDEATHSIG, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+			if (pid == root)
+				code = exit_code(st);
+		if (kill(-1, 0) && errno == ESRCH)
+			_exit(code);
+		sigtimedwait(&set, NULL, &tick);
+	}
+}
+
+/* In the init: the root, its image PID pid; 0 in the root */
+static pid_t fork_root(int go, pid_t pid)
+{
+	uint64_t tid = pid;
+	struct clone_args ca = { .exit_signal = SIGCHLD,
+				 .set_tid = (uint64_t)&tid,
+				 .set_tid_size = 1 };
+	pid_t root;
+
+	/* restore, our parent, is outside: getppid() is 0 here */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		_exit(1);
+	root = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (root == 0) {
+		close(go);
+		return 0;
+	}
+	if (root < 0)
+		_exit(1);	/* the root never reports: restore says so */
+	init_main(go, root);
+}
+
+pid_t restore_pidns_fork(struct restore_run *run, pid_t pid)
+{
+	struct clone_args ca = { .flags = CLONE_NEWPID,
+				 .exit_signal = SIGCHLD };
+	char path[64];
+	struct stat st;
+	pid_t init;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	init = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (init == 0) {
+		close(p[1]);
+		return fork_root(p[0], pid);
+	}
+	close(p[0]);
+	if (init < 0) {
+		close(p[1]);
+		return -1;
+	}
+	run->pidns.init = init;
+	run->pidns.go = p[1];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", init);
+	if (stat(path, &st)) {
+		restore_pidns_end(run);
+		return -1;
+	}
+	run->pidns.ino = st.st_ino;
+	return init;
+}
+
+void restore_pidns_release(struct restore_run *run)
+{
+	if (run->pidns.go < 0)
+		return;
+	if (write(run->pidns.go, "", 1) != 1)
+		pr_warn("the init of the new PID namespace did not hear that the tree runs");
+	close(run->pidns.go);
+	run->pidns.go = -1;
+}
+
+void restore_pidns_end(struct restore_run *run)
+{
+	pid_t pid = run->pidns.init;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	run->pidns.init = 0;
+}
+
+int restore_pidns_wait(struct restore_run *run)
+{
+	int st;
+
+	/* the terminal's ^C reaches the restored tree, not us */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(run->pidns.init, &st, 0) < 0)
+		if (errno != EINTR) {
+			pr_perror("can't wait for %d", run->pidns.init);
+			return EXIT_FAILED;
+		}
+	return exit_code(st);
+}
+
+/* The NSpid line of /proc/host/status: its last PID, or -1 */
+static pid_t inner_pid(pid_t host)
+{
+	char path[64], line[256], *last;
+	pid_t pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", host);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			last = strrchr(line, '\t');
+			pid = last ? atoi(last + 1) : -1;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+pid_t restore_host_pid(const struct restore_run *run, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	struct stat st;
+	pid_t host = -1, h;
+	DIR *d;
+
+	if (!run->pidns.on)
+		return pid;
+	d = opendir("/proc");
+	while (d && host < 0 && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		h = atoi(de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", h);
+		if (!stat(path, &st) && st.st_ino == run->pidns.ino &&
+		    inner_pid(h) == pid)
+			host = h;
+	}
+	if (d)
+		closedir(d);
+	if (host < 0)
+		pr_err("can't find process %d of the new PID namespace", pid);
+	return host;
+}

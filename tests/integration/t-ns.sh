@@ -1,0 +1,243 @@
+# t-ns.sh - namespaces: a tree in UTS and IPC namespaces of its own comes
+# back in new ones with its hostname; namespaces restore does not make
+# are refused by name; restore --pidns.  Sourced by run.sh.
+
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time
+	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
+
+# ns_uts_of PID: the hostname PID's UTS namespace has
+ns_uts_of() {
+	nsenter -t "$1" -u hostname 2>>"$D/errors.log"
+}
+
+# ns_check_own PID KIND: PID is in a KIND namespace that is not ours
+ns_check_own() {
+	[[ $(readlink "/proc/$1/ns/$2") != "$(readlink "/proc/self/ns/$2")" ]] ||
+		fail "$1 is in our $2 namespace"
+}
+
+ns_check_uts() {
+	ns_check_own "$PID" uts
+	ns_check_own "$PID" ipc
+	[[ $(ns_uts_of "$PID") == ckpt-ns-test ]] ||
+		fail "hostname after restore: $(ns_uts_of "$PID")"
+	[[ $(hostname) != ckpt-ns-test ]] || fail "our own hostname changed"
+}
+
+# ckpt inspect shows both namespaces, owned by the counter
+ns_check_inspect() {
+	inspect "$D/img"
+	grep -q "^ns uts [0-9]* owner $PID hostname ckpt-ns-test domainname " \
+		"$D/inspect.out" || fail "inspect shows no uts namespace: $(head -n 3 "$D/inspect.out")"
+	grep -q "^ns ipc [0-9]* owner $PID\$" "$D/inspect.out" ||
+		fail "inspect shows no ipc namespace"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; n = json.load(sys.stdin)["namespaces"]; sys.exit(sorted(x["kind"] for x in n) != ["ipc", "uts"])' ||
+		fail "inspect --json shows other namespaces"
+}
+
+# A counter in UTS and IPC namespaces of its own (unshare without a
+# fork: the counter is the top of both) with hostname ckpt-ns-test,
+# dumped with --kill and restored: new namespaces, the hostname back.
+t_ns-uts() {
+	need "$WLB/counter"
+	HOOK_DUMPED=ns_check_inspect
+	HOOK_RESTORED=ns_check_uts
+	wl_test unshare -u -i "$BASH" -c \
+		"hostname ckpt-ns-test && exec $WLB/counter"
+}
+
+# A shell loop and a counter under it in UTS and IPC namespaces the shell
+# leads (nsloop.sh), under a reaper: the tree comes back in one new pair
+# of namespaces, its hostname kept.
+t_ns-uts-tree() {
+	need "$WLB/reaper" "$WLB/counter"
+	HOOK_RESTORED=ns_check_uts_tree
+	reaper_tree_test unshare -u -i "$BASH" "$WLS/nsloop.sh" \
+		"$WLB/counter" ckpt-ns-test
+}
+
+ns_check_uts_tree() {
+	local k
+	ns_check_uts
+	for k in $(child_pids "$PID"); do
+		[[ $(readlink "/proc/$k/ns/uts") == "$(readlink "/proc/$PID/ns/uts")" ]] ||
+			fail "child $k is not in the uts namespace of $PID"
+	done
+}
+
+# ns_clones_up PID N: N processes of this host have PID as their last
+# NSpid, each in a PID namespace of its own, with init restore's helper
+ns_clones_up() {
+	local f l n=0 nss=
+	for f in /proc/[0-9]*/status; do
+		l=$(grep '^NSpid:' "$f" 2>/dev/null) || continue
+		[[ $l =~ [[:space:]]$1$ && $l =~ ^NSpid:[[:space:]]+[0-9]+[[:space:]]+[0-9]+$ ]] ||
+			continue
+		f=${f%/status}
+		nss+="$(readlink "$f/ns/pid") "
+		n=$((n + 1))
+	done
+	((n == $2)) || return 1
+	(($(tr ' ' '\n' <<<"$nss" | sort -u | grep -c .) == $2)) ||
+		fail "the clones share PID namespaces: $nss"
+}
+
+# One image restored three times at once with --pidns, each clone's
+# output sent to a file of its own (--fd 1=): all three run with the
+# image's PID as their own (pidclone.c checks getpid()), in three
+# namespaces, and each restore exits with its clone's status, 0.
+t_ns-pidns-clones() {
+	local i end jobs=()
+	need "$WLB/pidclone" "$CKPT" "$RESTORE"
+	start_wl "$WLB/pidclone"
+	expect_exit 0 "$CKPT" attach --kill -o "$D/img" "$PID"
+	wait_job "$JOB" 30 || fail "the dumped process did not end"
+	for i in 1 2 3; do
+		: >"$D/clone$i.out"
+		(spawn "$RESTORE" --pidns --fd 1="$D/clone$i.out" "$D/img") \
+			</dev/null >>"$D/restore.log" 2>&1 &
+		jobs+=($!)
+		track_job $!
+	done
+	end=$((SECONDS + 60))
+	until ns_clones_up "$PID" 3; do
+		((SECONDS < end)) || fail "3 clones not up after 60 s: $(lastline "$D/restore.log")"
+		nap
+	done
+	for i in 1 2 3; do
+		wait_lines "$D/clone$i.out" 5 60 "${jobs[i - 1]}"
+		grep -qv " $PID\$" "$D/clone$i.out" &&
+			fail "clone $i wrote another PID: $(grep -v " $PID\$" "$D/clone$i.out" | head -n 1)"
+	done
+	touch "$D/stop"
+	for i in 1 2 3; do
+		wait_job "${jobs[i - 1]}" 60 || fail "clone $i still running after D/stop"
+		((WST == 0)) || fail "clone $i exited $WST: $(lastline "$D/out.log")"
+	done
+}
+
+# ns_host_pid PID: the PID, on this host, of the process whose PID in
+# its own (child) namespace is PID; fails after 60 s
+ns_host_pid() {
+	local f l end=$((SECONDS + 60))
+	while :; do
+		for f in /proc/[0-9]*/status; do
+			l=$(grep '^NSpid:' "$f" 2>/dev/null) || continue
+			[[ $l =~ ^NSpid:[[:space:]]+([0-9]+)[[:space:]]+$1$ ]] &&
+				{ echo "${BASH_REMATCH[1]}"; return; }
+		done
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no process $1 in a new PID namespace"
+		nap
+	done
+}
+
+# A tree (tree.c: children, a grandchild, a group of its own) dumped and
+# killed, restored with --pidns: its PIDs inside, parents and groups as
+# they were, it counts on and ends at D/stop; restore exits with the
+# root's status once the whole namespace is empty.
+t_ns-pidns-tree() {
+	need "$WLB/reaper" "$WLB/tree" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" "$WLB/tree"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	start_restore --pidns
+	PID=$(ns_host_pid "$PID") || exit 1
+	track_pid "$PID"
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	finish
+}
+
+# ns_refused RE CMD...: the counter run by CMD (unshare without a fork,
+# so that it keeps its PID) is refused by name, "PID: RE", and runs on.
+ns_refused() {
+	local re=$1
+	shift
+	need "$WLB/counter"
+	start_wl "$@"
+	refused_by_name "$PID: $re" --tree
+}
+
+# a process whose children go to a PID namespace of its own
+t_ns-refuse-pid() {
+	ns_refused "it is in a pid_for_children namespace of its own .*: PID namespaces are not supported yet .*" \
+		unshare -p "$WLB/counter"
+}
+
+t_ns-refuse-net() {
+	ns_refused "it is in a net namespace of its own (net:.[0-9]*.): not supported yet" \
+		unshare -n "$WLB/counter"
+}
+
+t_ns-refuse-time() {
+	ns_refused "it is in a time namespace of its own .*" \
+		unshare -T --monotonic 1000 "$WLB/counter"
+}
+
+# a mount namespace with a mount ckpt's lacks (one with the same mounts
+# is dumped: see ns-uts, whose unshare... and t-inet-ext's ip netns exec)
+t_ns-refuse-mnt() {
+	ns_refused "it is in a mnt namespace of its own .*: not supported yet" \
+		unshare -m --propagation private "$BASH" -c \
+		"mount -t tmpfs ckpt-ns-test /mnt && exec $WLB/counter"
+}
+
+# an IPC namespace of the tree's own holding a System V object, or a
+# POSIX message queue, would lose it
+t_ns-refuse-sysv() {
+	ns_refused "its ipc namespace ipc:\\[[0-9]*\\] holds System V shm objects, .*" \
+		unshare -i "$BASH" -c "ipcmk -M 4096 >/dev/null && exec $WLB/counter"
+}
+
+t_ns-refuse-mqueue() {
+	need "$WLB/mqmake"
+	ns_refused "its ipc namespace ipc:\\[[0-9]*\\] holds POSIX message queues, which are not supported yet" \
+		unshare -i "$BASH" -c "$WLB/mqmake /ckpt-ns-test && exec $WLB/counter"
+}
+
+# ns_cg_base: NS_CG_DIR (the memory hierarchy) and NS_CG_FILE (its limit)
+ns_cg_base() {
+	if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+		NS_CG_DIR=/sys/fs/cgroup NS_CG_FILE=memory.max
+	else
+		NS_CG_DIR=/sys/fs/cgroup/memory
+		NS_CG_FILE=memory.limit_in_bytes
+	fi
+	NS_CG=$NS_CG_DIR/ckpt-ns-test-$BASHPID
+}
+
+ns_cg_dumped() {
+	inspect "$D/img"
+	grep -q "^cgroup [a-z,]*memory[a-z,]* ${NS_CG#"$NS_CG_DIR"} .*$NS_CG_FILE=$((64 << 20))" \
+		"$D/inspect.out" || fail "inspect shows no memory cgroup"
+	rmdir "$NS_CG" || fail "can't remove $NS_CG after the dump"
+}
+
+ns_cg_check() {
+	local want
+	want=$(sed -n "s|^[0-9]*:[^:]*memory[^:]*:||p; s|^0::||p" "/proc/$PID/cgroup" | head -n 1)
+	[[ $want == "${NS_CG#"$NS_CG_DIR"}" ]] ||
+		fail "restored in cgroup $(cat "/proc/$PID/cgroup" | tr '\n' ' ')"
+	[[ $(cat "$NS_CG/$NS_CG_FILE") == $((64 << 20)) ]] ||
+		fail "memory limit after restore: $(cat "$NS_CG/$NS_CG_FILE")"
+}
+
+# A counter in a memory cgroup of its own limited to 64 MiB, dumped and
+# killed, its cgroup removed: restore makes it again with its limit and
+# puts the counter in it.
+t_ns-cgroup-memory() {
+	need "$WLB/counter"
+	ns_cg_base
+	mkdir "$NS_CG" && echo $((64 << 20)) >"$NS_CG/$NS_CG_FILE" ||
+		fail "can't make $NS_CG"
+	HOOK_DUMPED=ns_cg_dumped
+	HOOK_RESTORED=ns_cg_check
+	wl_test "$BASH" -c "echo \$\$ >$NS_CG/cgroup.procs && exec $WLB/counter"
+	rmdir "$NS_CG"
+}

@@ -1,0 +1,58 @@
+/*
+ * Where this host mounts each cgroup hierarchy (cgroup.h), from
+ * /proc/self/mountinfo: a v1 hierarchy is the cgroup mount whose super
+ * options hold every one of its controllers, cgroup v2 the cgroup2
+ * mount. Only a mount of the whole hierarchy (root "/") serves.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cgroup.h"
+#include "util/util.h"
+
+/* Is every comma-separated word of want among those of opts? */
+static int has_all(const char *opts, const char *want)
+{
+	char w[256], o[1024], *save = NULL, *t, *s2, *x;
+	int found;
+
+	snprintf(w, sizeof(w), "%s", want);
+	for (t = strtok_r(w, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		snprintf(o, sizeof(o), "%s", opts);
+		found = 0;
+		s2 = NULL;
+		for (x = strtok_r(o, ",", &s2); x && !found;
+		     x = strtok_r(NULL, ",", &s2))
+			found = !strcmp(x, t);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+char *cg_mount_of(const char *controllers)
+{
+	char *buf = read_file_str("/proc/self/mountinfo", NULL);
+	char root[4096], point[4096], fs[64], opts[1024], *l, *save = NULL;
+	char *sep, *out = NULL;
+
+	for (l = buf ? strtok_r(buf, "\n", &save) : NULL; l && !out;
+	     l = strtok_r(NULL, "\n", &save)) {
+		sep = strstr(l, " - ");
+		if (!sep ||
+		    sscanf(l, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
+		    sscanf(sep, " - %63s %*s %1023s", fs, opts) != 2 ||
+		    strcmp(root, "/"))
+			continue;
+		if (*controllers ? !strcmp(fs, "cgroup") &&
+				   has_all(opts, controllers) :
+		    !strcmp(fs, "cgroup2"))
+			out = strdup(point);
+	}
+	free(buf);
+	if (!out)
+		errno = ENOENT;
+	return out;
+}

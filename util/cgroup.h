@@ -1,0 +1,15 @@
+/*
+ * cgroup.h: where this host mounts the cgroup hierarchies, for both
+ * layouts: pure v2 (one cgroup2 at /sys/fs/cgroup) and hybrid (v1
+ * hierarchies, each with its controllers, and cgroup2 without any, at
+ * /sys/fs/cgroup/unified).
+ */
+#ifndef CKPT_UTIL_CGROUP_H
+#define CKPT_UTIL_CGROUP_H
+
+/* The mount point of the hierarchy of controllers ("cpu,cpuacct",
+ * "name=systemd"; "" for cgroup v2), as /proc/self/cgroup names it:
+ * malloc'd, or NULL with errno ENOENT when this host has none */
+char *cg_mount_of(const char *controllers);
+
+#endif
