@@ -75,6 +75,8 @@ CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 CKPT_SRC := $(wildcard ckpt/*.c)
 # ckpt serve, a daemon: linked into ckpt only
 SERVE_SRC := $(wildcard serve/*.c)
+# ckpt coord and the member side of ckpt run --coord: linked into ckpt only
+COORD_SRC := $(wildcard coord/*.c)
 REST_SRC := $(wildcard restore/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 WL_SRC   := $(wildcard tests/workloads/*.c)
@@ -84,6 +86,7 @@ WL_STATIC := counter threads stack victim
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o)
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
+COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -124,10 +127,10 @@ $(CORE_LIB): $(CORE_OBJ)
 # the program that dlopen()s them: export those (and, unlike -rdynamic,
 # nothing else, which would interpose on a plugin's own symbols).
 PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
-$(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(CORE_LIB)
+$(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(COORD_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS) -ldl
 
 $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)

@@ -44,6 +44,13 @@ struct dump_opts {
 	volatile sig_atomic_t *interrupted;
 	int progress;		/* enum progress_mode (progress.h) */
 	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
+	/* Two-phase dumps (ckpt run --coord): with hold set, the image is
+	 * committed while the tree is still frozen and its connections
+	 * locked, then hold(hold_arg) decides: 0 thaws (or kills) as usual,
+	 * -1 thaws and fails the dump, the committed image left to the
+	 * caller. */
+	int (*hold)(void *hold_arg);
+	void *hold_arg;
 };
 
 /* What went wrong, for the exit status. */
