@@ -221,6 +221,19 @@ $(B)/tests/check_plugins: $(B)/tests/check_plugins.o $(CORE_LIB) \
 			  $(EXAMPLE_PLUGINS)
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $< $(CORE_LIB) \
 	  $(PKG_LIBS) $(CHECK_LIBS)
+
+# The example kind of coordinator (ckpt-coord(7)) against the header as
+# installed (include/ckpt/ckpt-coord.h), without the tree's -iquote.
+$(B)/include/ckpt/ckpt-coord.h: plugins/ckpt-coord.h
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+$(B)/plugins/coord-every.so: plugins/examples/coord-every.c \
+			     $(B)/include/ckpt/ckpt-coord.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -I$(B)/include -fPIC -shared \
+	  -o $@ $<
+EXAMPLE_PLUGINS += $(B)/plugins/coord-every.so
 # ---- end example plugin ----
 
 # ---- tests ---------------------------------------------------------------

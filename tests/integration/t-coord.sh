@@ -17,10 +17,11 @@ CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
 
-# coord_net_up: the hub (COORD_HUB, bridge at COORD_NET.254) and hosts
-# A B C (COORD_NET.1 .2 .3), removed when the test ends
+# coord_net_up [HOST...]: the hub (COORD_HUB, bridge at COORD_NET.254)
+# and hosts (default A B C: COORD_NET.1 .2 .3), removed when the test ends
 coord_net_up() {
-	local id=$BASHPID h
+	local id=$BASHPID h hosts=("${@:-A}")
+	(($#)) || hosts=(A B C)
 	need "$WLB/ring"
 	command -v ip >/dev/null || fail "ip (iproute2) not found"
 	command -v nft >/dev/null || fail "nft (nftables) not found"
@@ -35,8 +36,8 @@ coord_net_up() {
 	ip -n "$COORD_HUB" link set cobr up &&
 	ip -n "$COORD_HUB" link set lo up ||
 		fail "can't make the hub namespace"
-	for h in A B C; do
-		coord_host_up "$h"
+	for h in "${hosts[@]}"; do
+		[[ $h == none ]] || coord_host_up "$h"
 	done
 }
 
@@ -254,4 +255,168 @@ t_coord-ring() {
 		fail "restart said: $(<"$D/cmd.out")"
 	coord_status_has ': running, connected' 4
 	coord_ring_end
+}
+
+# coord_frozen PID: PID is stopped by a tracer (a frozen dump)
+coord_frozen() {
+	pstate "$1"
+	[[ $ST == t ]]
+}
+
+t_coord-abort() {
+	local ck i end
+	coord_net_up
+	coord_start --timeout 120
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	# ring2's member will not answer; the others dump and wait frozen
+	kill -STOP "${COORD_MJOB[ring2]}"
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
+		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
+		2>"$D/ck.err" &
+	ck=$!
+	track_job "$ck"
+	coord_status_has 'dumped (frozen)' 2
+	for i in 0 1; do
+		coord_frozen "${COORD_PIDS[i]}" ||
+			fail "ring$i is not frozen in phase 1 (state $ST)"
+	done
+	# the member is lost during phase 1
+	kill -KILL "${COORD_MJOB[ring2]}"
+	wait_job "${COORD_MJOB[ring2]}" 30 || fail "member ring2 not killed"
+	unset 'COORD_MJOB[ring2]'
+	wait_job "$ck" 60 || fail "the checkpoint did not end after the loss"
+	((WST == 70)) || fail "checkpoint: exit $WST, want 70"
+	grep -q "checkpoint 1 of job ring aborted: member ring2" "$D/ck.err" ||
+		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
+	# the others thaw and the token goes on; no manifest
+	end=$((SECONDS + 30))
+	for i in 0 1; do
+		while coord_frozen "${COORD_PIDS[i]}"; do
+			((SECONDS < end)) || fail "ring$i still frozen"
+			nap
+		done
+	done
+	coord_progress_above $(($(coord_progress) + 64))
+	! grep -q manifest "$D/coord.state" ||
+		fail "a manifest was stored for an aborted checkpoint"
+	coord_job status ring | grep -q 'last checkpoint 0' ||
+		fail "status: $(coord_job status ring 2>&1)"
+	coord_ring_end
+}
+
+t_coord-away() {
+	local i
+	coord_net_up
+	coord_start
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	coord_ckpt_ok
+	# the coordinator dies: the job runs on
+	kill -KILL "$COJOB"
+	wait_job "$COJOB" 30 || fail "ckpt coord not killed"
+	coord_progress_above $(($(coord_progress) + 128))
+	for i in "${!COORD_MJOB[@]}"; do
+		job_done "${COORD_MJOB[$i]}" &&
+			fail "member $i exited without its coordinator:" \
+			     "$(lastline "$D/$i.log")"
+	done
+	# it comes back with its store; the members find it again
+	coord_start
+	coord_status_has ': running, connected' 3
+	coord_ckpt_ok
+	((COORD_SEQ == 2)) || fail "checkpoint after the restart is $COORD_SEQ"
+	coord_ring_end
+}
+
+# coord_proxy MODE ARG...: tests/integration/proxy.py in the hub before
+# the coordinator (COORD_PXPORT)
+coord_proxy() {
+	local end=$((SECONDS + 30))
+	rm -f "$D/proxy.port"
+	(spawn ip netns exec "$COORD_HUB" python3 \
+		"$TOP/tests/integration/proxy.py" "$D/proxy.port" "$COORD_PORT" \
+		"$@") </dev/null >>"$D/proxy.log" 2>&1 &
+	COORD_PX=$!
+	track_job "$COORD_PX"
+	until [[ -s $D/proxy.port ]]; do
+		((SECONDS < end)) || fail "proxy.py not up after 30 s"
+		nap
+	done
+	COORD_PXPORT=$(<"$D/proxy.port")
+}
+
+coord_px_stop() {
+	kill "$COORD_PX"
+	wait "$COORD_PX" 2>/dev/null
+}
+
+t_coord-forged() {
+	local out
+	coord_net_up none
+	COORD_ADDR=127.0.0.1:$COORD_PORT
+	coord_start
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" run --coord "$COORD_ADDR" \
+		--job ring --auth "$D/key" --member m -D "$D/m" -- \
+		sh -c 'while :; do sleep 0.1; done') </dev/null \
+		>>"$D/m.log" 2>&1 &
+	track_job "$!"
+	coord_status_has ': running, connected' 1
+	# a real session, recorded on its way
+	coord_proxy record "$D/c2s.bin"
+	out=$(ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"127.0.0.1:$COORD_PXPORT" --auth "$D/key" checkpoint ring) ||
+		fail "checkpoint through the proxy failed"
+	[[ $out == "checkpoint 1 of job ring committed: 1 members" ]] ||
+		fail "checkpoint said: $out"
+	coord_px_stop
+	# replayed whole to the coordinator: refused at the handshake
+	out=$(ip netns exec "$COORD_HUB" python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(20)
+s.recv(40)
+s.sendall(open(sys.argv[2], "rb").read())
+got = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+except OSError:
+    pass
+print(got[:1].decode("latin1") or "closed")' "$COORD_PORT" "$D/c2s.bin")
+	[[ $out == N || $out == closed ]] || fail "replay answered: $out"
+	grep -q "refused 127.0.0.1" "$D/coord.log" ||
+		fail "the coordinator did not refuse the replay"
+	# one byte changed in the first sealed frame: the session ends
+	coord_proxy flip c2s $((8 + 32 + 32 + 24 + 10))
+	expect_exit 69 ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"127.0.0.1:$COORD_PXPORT" --auth "$D/key" checkpoint ring
+	one_line_err "forged request"
+	coord_px_stop
+	grep -q "forged, replayed or bad message" "$D/coord.log" ||
+		fail "the coordinator did not see the forged frame"
+	coord_job status ring | grep -q 'last checkpoint 1' ||
+		fail "status: $(coord_job status ring 2>&1)"
+}
+
+t_coord-kind() {
+	local so=$B/plugins/coord-every.so n
+	need "$so"
+	coord_net_up none
+	COORD_ADDR=127.0.0.1:$COORD_PORT
+	coord_start --kind "$so" --kind-arg 1
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" run --coord "$COORD_ADDR" \
+		--job ring --auth "$D/key" --member m -D "$D/m" -- \
+		sh -c 'while :; do sleep 0.1; done') </dev/null \
+		>>"$D/m.log" 2>&1 &
+	track_job "$!"
+	# the kind starts checkpoints by itself, and names their images
+	coord_status_has 'last checkpoint [3-9]' 1
+	[[ -s $D/m/every-0002.ckpt ]] || fail "no image where the kind said"
+	n=$(grep -A 2 '^every/commits$' "$D/coord.state" | tail -n 1)
+	((n >= 2)) || fail "the kind's store holds $n commits"
+	grep -q "kind every" "$D/coord.log" || fail "no kind every in the log"
 }
