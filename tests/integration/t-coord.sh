@@ -351,16 +351,21 @@ coord_px_stop() {
 	wait "$COORD_PX" 2>/dev/null
 }
 
-t_coord-forged() {
-	local out
-	coord_net_up none
-	COORD_ADDR=127.0.0.1:$COORD_PORT
-	coord_start
+# coord_hub_member: a member m of job ring in the hub, a shell loop
+coord_hub_member() {
 	(spawn ip netns exec "$COORD_HUB" "$CKPT" run --coord "$COORD_ADDR" \
 		--job ring --auth "$D/key" --member m -D "$D/m" -- \
 		sh -c 'while :; do sleep 0.1; done') </dev/null \
 		>>"$D/m.log" 2>&1 &
 	track_job "$!"
+}
+
+t_coord-forged() {
+	local out
+	coord_net_up none
+	COORD_ADDR=127.0.0.1:$COORD_PORT
+	coord_start
+	coord_hub_member
 	coord_status_has ': running, connected' 1
 	# a real session, recorded on its way
 	coord_proxy record "$D/c2s.bin"
@@ -408,11 +413,7 @@ t_coord-kind() {
 	coord_net_up none
 	COORD_ADDR=127.0.0.1:$COORD_PORT
 	coord_start --kind "$so" --kind-arg 1
-	(spawn ip netns exec "$COORD_HUB" "$CKPT" run --coord "$COORD_ADDR" \
-		--job ring --auth "$D/key" --member m -D "$D/m" -- \
-		sh -c 'while :; do sleep 0.1; done') </dev/null \
-		>>"$D/m.log" 2>&1 &
-	track_job "$!"
+	coord_hub_member
 	# the kind starts checkpoints by itself, and names their images
 	coord_status_has 'last checkpoint [3-9]' 1
 	[[ -s $D/m/every-0002.ckpt ]] || fail "no image where the kind said"
