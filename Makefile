@@ -296,10 +296,11 @@ asan:
 #   stream  the read side of the pipeline: zstd and encrypt filters
 #   serve   ckpt serve's side of tcp://: handshake, request, frames
 #   client  the tcp stage's side of tcp://, reading an image
+#   coord   the coordinator's message parser (ckpt coord, run --coord)
 # Each runs FUZZ_SECONDS; the seeds are made at build time by the real
 # writers and from this machine's /proc (git holds no binaries).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := image proc stream serve client
+FUZZ_TARGETS := image proc stream serve client coord
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -iquote . -D_GNU_SOURCE \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # only arch's crc32c.c: the rest of arch/ is not needed by the readers
@@ -311,6 +312,7 @@ FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-proctext.c
 FUZZ_DEPS_stream := $(FUZZ_PIPE)
 FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c
 FUZZ_DEPS_client := $(FUZZ_PIPE)
+FUZZ_DEPS_coord := coord/msg.c
 FUZZ_LIBS := $(shell pkg-config --libs libzstd libsodium libnftables 2>/dev/null) \
 	     -ldl -pthread
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
@@ -344,6 +346,13 @@ fuzz-seeds: $(B)/fuzz/mkseed $(B)/fuzz/mkseed-proc $(B)/fuzz/mkseed-wire
 	$(Q)$(B)/fuzz/mkseed-proc $(B)/fuzz/seeds/proc
 	$(Q)$(B)/fuzz/mkseed-wire $(B)/fuzz/seeds/image/rich.ckpt \
 	  $(B)/fuzz/seeds/stream $(B)/fuzz/seeds/serve $(B)/fuzz/seeds/client
+	$(Q)cd $(B)/fuzz/seeds/coord && \
+	  printf 'JOIN ring ring0 host /run/r 1' >join && \
+	  printf 'DONE 3 /run/r/0003.ckpt %064d' 0 >done && \
+	  printf 'CKPT 12 1 tcp://h:1/n' >ckpt && \
+	  printf 'FAIL 2 member has no running job' >fail && \
+	  printf 'OK job ring: 1 members\nmember m on h: running' >ok && \
+	  printf 'CHECKPOINT ring 1' >checkpoint
 
 fuzz-build: $(FUZZ_BIN) fuzz-seeds
 
