@@ -416,7 +416,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 plugins/plugin.h ckpt/libckpt.h \
+	install -m 644 plugins/plugin.h ckpt/libckpt.h plugins/ckpt-coord.h \
 	  $(DESTDIR)$(PREFIX)/include/ckpt
 	install -m 644 $(B)/lib/$(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)
 	ln -sf $(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)/libckpt.so
@@ -431,7 +431,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system
 
 # what make install writes from a template: the paths and release filled in
-PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc $(B)/libckpt.pc
+PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc $(B)/libckpt.pc \
+	$(B)/ckpt-coord.pc
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	  -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	  -e 's|@PLUGIN_DIR@|$(PLUGIN_DIR)|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
