@@ -75,6 +75,8 @@ CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 CKPT_SRC := $(wildcard ckpt/*.c)
 # ckpt serve, a daemon: linked into ckpt only
 SERVE_SRC := $(wildcard serve/*.c)
+# ckpt coord and the member side of ckpt run --coord: linked into ckpt only
+COORD_SRC := $(wildcard coord/*.c)
 REST_SRC := $(wildcard restore/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 WL_SRC   := $(wildcard tests/workloads/*.c)
@@ -84,6 +86,7 @@ WL_STATIC := counter threads stack victim
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o)
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
+COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -124,10 +127,10 @@ $(CORE_LIB): $(CORE_OBJ)
 # the program that dlopen()s them: export those (and, unlike -rdynamic,
 # nothing else, which would interpose on a plugin's own symbols).
 PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
-$(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(CORE_LIB)
+$(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(COORD_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS) -ldl
 
 $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -218,6 +221,19 @@ $(B)/tests/check_plugins: $(B)/tests/check_plugins.o $(CORE_LIB) \
 			  $(EXAMPLE_PLUGINS)
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $< $(CORE_LIB) \
 	  $(PKG_LIBS) $(CHECK_LIBS)
+
+# The example kind of coordinator (ckpt-coord(7)) against the header as
+# installed (include/ckpt/ckpt-coord.h), without the tree's -iquote.
+$(B)/include/ckpt/ckpt-coord.h: plugins/ckpt-coord.h
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+$(B)/plugins/coord-every.so: plugins/examples/coord-every.c \
+			     $(B)/include/ckpt/ckpt-coord.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -I$(B)/include -fPIC -shared \
+	  -o $@ $<
+EXAMPLE_PLUGINS += $(B)/plugins/coord-every.so
 # ---- end example plugin ----
 
 # ---- tests ---------------------------------------------------------------
@@ -280,10 +296,11 @@ asan:
 #   stream  the read side of the pipeline: zstd and encrypt filters
 #   serve   ckpt serve's side of tcp://: handshake, request, frames
 #   client  the tcp stage's side of tcp://, reading an image
+#   coord   the coordinator's message parser (ckpt coord, run --coord)
 # Each runs FUZZ_SECONDS; the seeds are made at build time by the real
 # writers and from this machine's /proc (git holds no binaries).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := image proc stream serve client
+FUZZ_TARGETS := image proc stream serve client coord
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -iquote . -D_GNU_SOURCE \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # only arch's crc32c.c: the rest of arch/ is not needed by the readers
@@ -295,6 +312,7 @@ FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-proctext.c
 FUZZ_DEPS_stream := $(FUZZ_PIPE)
 FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c
 FUZZ_DEPS_client := $(FUZZ_PIPE)
+FUZZ_DEPS_coord := coord/msg.c
 FUZZ_LIBS := $(shell pkg-config --libs libzstd libsodium libnftables 2>/dev/null) \
 	     -ldl -pthread
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
@@ -328,6 +346,13 @@ fuzz-seeds: $(B)/fuzz/mkseed $(B)/fuzz/mkseed-proc $(B)/fuzz/mkseed-wire
 	$(Q)$(B)/fuzz/mkseed-proc $(B)/fuzz/seeds/proc
 	$(Q)$(B)/fuzz/mkseed-wire $(B)/fuzz/seeds/image/rich.ckpt \
 	  $(B)/fuzz/seeds/stream $(B)/fuzz/seeds/serve $(B)/fuzz/seeds/client
+	$(Q)cd $(B)/fuzz/seeds/coord && \
+	  printf 'JOIN ring ring0 host /run/r 1' >join && \
+	  printf 'DONE 3 /run/r/0003.ckpt %064d' 0 >done && \
+	  printf 'CKPT 12 1 tcp://h:1/n' >ckpt && \
+	  printf 'FAIL 2 member has no running job' >fail && \
+	  printf 'OK job ring: 1 members\nmember m on h: running' >ok && \
+	  printf 'CHECKPOINT ring 1' >checkpoint
 
 fuzz-build: $(FUZZ_BIN) fuzz-seeds
 
@@ -391,7 +416,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 plugins/plugin.h ckpt/libckpt.h \
+	install -m 644 plugins/plugin.h ckpt/libckpt.h plugins/ckpt-coord.h \
 	  $(DESTDIR)$(PREFIX)/include/ckpt
 	install -m 644 $(B)/lib/$(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)
 	ln -sf $(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)/libckpt.so
@@ -406,7 +431,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system
 
 # what make install writes from a template: the paths and release filled in
-PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc $(B)/libckpt.pc
+PCS := $(B)/ckpt-plugin.pc $(B)/dlsym_default.pc $(B)/libckpt.pc \
+	$(B)/ckpt-coord.pc
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	  -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	  -e 's|@PLUGIN_DIR@|$(PLUGIN_DIR)|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'

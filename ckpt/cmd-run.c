@@ -14,6 +14,7 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "ckpt/run.h"
+#include "coord/msg.h"
 #include "plugins/pipeline.h"
 #include "plugins/stageopt.h"
 
@@ -70,8 +71,58 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'j':
 		o->json = 1;
 		return 0;
+	case 'C':
+		o->coord = arg;
+		return 0;
+	case 'J':
+		o->job_name = arg;
+		return 0;
+	case 'M':
+		o->member = arg;
+		return 0;
+	case 'R':
+		o->restore_agent = 1;
+		return 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
+}
+
+/* --coord and what goes with it; 0, or the exit status. */
+static int member_opts(struct run_opts *o, const char **name, int nargs,
+		       char **args, const char *key)
+{
+	char copy[PATH_MAX];
+
+	if (!o->coord) {
+		if (o->job_name || o->member || o->restore_agent ||
+		    (o->auth && o->auth[0]))
+			return cmd_usage(&cmd_run_entry);
+		return 0;
+	}
+	if (!o->job_name || !o->auth || (o->restore_agent && nargs) ||
+	    (o->restore_agent && !o->member)) {
+		pr_err("--coord needs --job and --auth, and either PROG or "
+		       "--restore with --member");
+		return EXIT_USAGE;
+	}
+	if (o->interval || key) {
+		pr_err("a member's checkpoints are its coordinator's: no "
+		       "--interval, no --encrypt (not supported yet)");
+		return EXIT_USAGE;
+	}
+	if (!o->member) {
+		snprintf(copy, sizeof(copy), "%s", args[0]);
+		o->member = strdup(basename(copy));
+		if (!o->member)
+			return EXIT_FAILED;
+	}
+	if (!coord_name_ok(o->job_name) || !coord_name_ok(o->member)) {
+		pr_err("bad job or member name: [A-Za-z0-9][A-Za-z0-9._-]*");
+		return EXIT_USAGE;
+	}
+	if (!*name)
+		*name = o->member;
+	return 0;
 }
 
 static int exec_run(int argc, char **argv)
@@ -84,6 +135,10 @@ static int exec_run(int argc, char **argv)
 		{ "ext-null", no_argument, NULL, 'N' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "coord", required_argument, NULL, 'C' },
+		{ "job", required_argument, NULL, 'J' },
+		{ "member", required_argument, NULL, 'M' },
+		{ "restore", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,7 +148,8 @@ static int exec_run(int argc, char **argv)
 	char dir[PATH_MAX + 16];
 	int c, i, st;
 
-	stage_opts_init(&so, STAGE_OPT_COMPRESS | STAGE_OPT_ENCRYPT, own);
+	stage_opts_init(&so, STAGE_OPT_COMPRESS | STAGE_OPT_ENCRYPT |
+			STAGE_OPT_AUTH, own);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+D:h", so.longopts, NULL)) != -1) {
 		if (c == 'h') {
@@ -104,9 +160,13 @@ static int exec_run(int argc, char **argv)
 		if (st)
 			return st;
 	}
-	if (optind >= argc)
+	o.auth = stage_opts_value(&so, STAGE_OPT_AUTH);
+	if (optind >= argc && !o.restore_agent)
 		return cmd_usage(&cmd_run_entry);
 	key = stage_opts_value(&so, STAGE_OPT_ENCRYPT);
+	st = member_opts(&o, &name, argc - optind, argv + optind, key);
+	if (st)
+		return st;
 	if (key && access(key, R_OK)) {
 		fprintf(stderr, "ckpt run: can't read key file %s: %s\n", key,
 			strerror(errno));
@@ -119,7 +179,8 @@ static int exec_run(int argc, char **argv)
 	for (i = 0; i < so.nr_filters; i++)
 		o.filters[o.nr_filters++] = so.filters[i];
 	if (!o.dir) {
-		default_dir(name, o.argv[0], dir, sizeof(dir));
+		default_dir(name, o.restore_agent ? name : o.argv[0], dir,
+			    sizeof(dir));
 		o.dir = dir;
 	}
 	st = run_job(&o);
@@ -131,6 +192,9 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
 		 "[--ghost-limit SIZE] [--json] "
-		 "-- PROG [ARGS...]",
+		 "[--coord HOST:PORT --job NAME --auth KEYFILE "
+		 "[--member NAME]] -- PROG [ARGS...] | "
+		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "
+		 "--restore",
 	.exec = exec_run,
 };

@@ -33,8 +33,12 @@ _ckpt_optarg()
 	-D | --dir)
 		COMPREPLY=($(compgen -d -- "$2"))
 		return 0 ;;
+	--state)
+		COMPREPLY=($(compgen -f -- "$2"))
+		return 0 ;;
 	--quorum | --ghost-limit | --interval | --keep | --name | --listen | \
-	--max-clients | --client-timeout)
+	--max-clients | --client-timeout | --coord | --job | --member | \
+	--kind-arg | --timeout)
 		return 0 ;;	# a value of the user's: nothing to offer
 	esac
 	return 1
@@ -77,6 +81,11 @@ _ckpt()
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	dump)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
+	job)	# the action, then the job's name (the user's)
+		[[ $prev == job ]] && COMPREPLY=($(compgen -W \
+			"checkpoint status restart list" -- "$cur")) ;;
+	coord)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	*)	# restore, inspect, convert: images, then files
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac

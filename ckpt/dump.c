@@ -503,6 +503,18 @@ static void on_write(uint64_t off, void *arg)
 	progress_bytes(off);
 }
 
+/* The image committed with the tree still frozen, then the holder's
+ * word (dump_opts.hold); *w is NULL once committed. */
+static int hold_frozen(const struct dump_opts *o, struct img_writer **w)
+{
+	int ret = img_writer_commit(*w);
+
+	*w = NULL;
+	if (ret)
+		return -1;
+	return o->hold(o->hold_arg);
+}
+
 enum dump_result dump_process(const struct dump_opts *o)
 {
 	struct dump_tree t = { .guard = -1 };
@@ -544,6 +556,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	progress_phase("state");
 	if (dump_frozen(&t) || !tree_alive(&t))
 		goto err;
+	if (o->hold && hold_frozen(o, &w))
+		goto err;
 	/* the image may still be good if a thaw fails: they were frozen */
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
@@ -555,7 +569,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 		dump_netlock_drop(&t);
 	progress_phase("committing");
 	fault_point("commit");
-	if (img_writer_commit(w)) {
+	if (w && img_writer_commit(w)) {
 		w = NULL;
 		goto err;
 	}

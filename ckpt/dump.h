@@ -47,6 +47,13 @@ struct dump_opts {
 	 * since (dump-precopy.c) */
 	int pre_copy;
 	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
+	/* Two-phase dumps (ckpt run --coord): with hold set, the image is
+	 * committed while the tree is still frozen and its connections
+	 * locked, then hold(hold_arg) decides: 0 thaws (or kills) as usual,
+	 * -1 thaws and fails the dump, the committed image left to the
+	 * caller. */
+	int (*hold)(void *hold_arg);
+	void *hold_arg;
 };
 
 /* What went wrong, for the exit status. */

@@ -27,18 +27,9 @@
 #include <unistd.h>
 
 #include "ckpt/dump.h"
-#include "ckpt/run.h"
+#include "ckpt/run-priv.h"
 #include "util/json.h"
 #include "util/progress.h"
-
-struct run_ctx {
-	const struct run_opts *o;
-	int dirfd, sfd, tfd, lfd;
-	sigset_t oldmask;
-	pid_t job;
-	unsigned int seq;	/* number of the next image */
-	int status;		/* the job's exit status, -1 while it runs */
-};
 
 static volatile sig_atomic_t never_interrupted;
 
@@ -258,6 +249,11 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 	char name[32];
 	int i;
 
+	if (c->member) {
+		snprintf(msg, len, "the checkpoints of a member are its "
+			 "coordinator's (ckpt job checkpoint)");
+		goto err;
+	}
 	o.stats = &stats;
 	for (i = 0; i < c->o->nr_filters; i++)
 		o.filters[i] = c->o->filters[i];
@@ -317,22 +313,42 @@ out:
 	close(fd);
 }
 
-static void reap_job(struct run_ctx *c)
+/* The job's end into c->status; p is what waitpid returned for it. */
+static void job_status(struct run_ctx *c, pid_t p, int st)
 {
-	int st;
-	pid_t p = waitpid(c->job, &st, WNOHANG);
-
-	if (p == 0)
-		return;
 	if (p < 0) {
 		/* reaped by the dumper's waitpid if it died during a dump */
-		pr_err("job %d is gone, its status is lost", c->job);
+		if (c->member)	/* killed by a checkpoint --kill, likely */
+			pr_info("job %d is gone", c->job);
+		else
+			pr_err("job %d is gone, its status is lost", c->job);
 		c->status = EXIT_FAILED;
 	} else if (WIFSIGNALED(st)) {
 		c->status = 128 + WTERMSIG(st);
 	} else if (WIFEXITED(st)) {
 		c->status = WEXITSTATUS(st);
 	}
+	c->job = -1;
+	if (c->member)
+		run_member_job_ended(c);
+}
+
+static void reap_job(struct run_ctx *c)
+{
+	int st;
+	pid_t p;
+
+	/* a member is a subreaper (run-coord.c): orphans of its job too */
+	while (c->member && (p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == c->job) {
+			job_status(c, p, st);
+			return;
+		}
+	if (c->job < 0)
+		return;
+	p = waitpid(c->job, &st, WNOHANG);
+	if (p != 0)
+		job_status(c, p, st);
 }
 
 static void on_signal(struct run_ctx *c)
@@ -350,7 +366,11 @@ static void on_signal(struct run_ctx *c)
 		checkpoint(c, msg, sizeof(msg));
 		break;
 	default:
-		kill(c->job, si.ssi_signo);
+		if (c->job > 0)
+			kill(c->job, si.ssi_signo);
+		else
+			c->status = 128 + si.ssi_signo;	/* an idle member */
+		c->idle = 0;
 		break;
 	}
 }
@@ -366,14 +386,18 @@ static void on_timer(struct run_ctx *c)
 
 static int loop(struct run_ctx *c)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = c->sfd, .events = POLLIN },
 		{ .fd = c->lfd, .events = POLLIN },
 		{ .fd = c->tfd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
 
-	while (c->status < 0) {
-		if (poll(pfd, c->tfd >= 0 ? 3 : 2, -1) < 0) {
+	while (c->status < 0 || c->idle) {
+		/* a member away from its coordinator tries again each second */
+		if (c->member)
+			pfd[3].fd = run_member_fd(c);
+		if (poll(pfd, 4, c->member ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_perror("poll");
@@ -385,12 +409,18 @@ static int loop(struct run_ctx *c)
 			serve_client(c);
 		else if (pfd[2].revents)
 			on_timer(c);
+		else if (pfd[3].revents)
+			run_member_event(c);
+		if (c->member)
+			run_member_tick(c);
 	}
 	return 0;
 }
 
 static void close_all(struct run_ctx *c)
 {
+	if (c->member)
+		run_member_close(c);
 	if (c->lfd >= 0) {
 		unlinkat(c->dirfd, RUN_CONTROL, 0);
 		close(c->lfd);
@@ -412,11 +442,18 @@ int run_job(const struct run_opts *o)
 	int ret = -1;
 
 	if (open_dir(&c) || open_control(&c) || open_signals(&c) ||
-	    open_timer(&c) || start_job(&c))
+	    open_timer(&c) || (o->coord && run_member_open(&c)))
+		goto out;
+	/* a restore agent (--restore) waits for ckpt job restart */
+	if (o->restore_agent)
+		c.idle = 1;
+	else if (start_job(&c))
 		goto out;
 	if (loop(&c)) {
-		kill(c.job, SIGKILL);
-		waitpid(c.job, NULL, 0);
+		if (c.job > 0) {
+			kill(c.job, SIGKILL);
+			waitpid(c.job, NULL, 0);
+		}
 		goto out;
 	}
 	ret = c.status;

@@ -20,6 +20,10 @@ struct run_opts {
 	int ext_null;		/* as attach --ext-null */
 	uint64_t ghost_limit;	/* as attach --ghost-limit */
 	int json;		/* each checkpoint a JSON line on stderr */
+	/* a member of a coordinated job (ckpt coord): its coordinator's
+	 * HOST:PORT, the job's name and the member's, the key file */
+	const char *coord, *job_name, *member, *auth;
+	int restore_agent;	/* no PROG: wait for ckpt job restart */
 };
 
 /* The name of the control socket and of the symlink to the newest image. */

@@ -8,12 +8,15 @@
 # MODE pass forwards bytes unchanged; flip XORs the byte at OFFSET of
 # direction DIR (c2s: client to server, s2c: server to client) with 0x01;
 # cut closes both sides of the connection once OFFSET bytes of DIR went
-# through. Each connection counts its own offsets; the proxy runs until
-# killed.
+# through; record appends what the client sends to the file named
+# instead of DIR (`proxy.py PORTFILE PORT record FILE`), for a replay.
+# Each connection counts its own offsets; the proxy runs until killed.
 import os
 import socket
 import sys
 import threading
+
+RECORD = None
 
 
 def pump(src, dst, mode, offset):
@@ -27,6 +30,9 @@ def pump(src, dst, mode, offset):
                 b = bytearray(data)
                 b[offset - seen] ^= 0x01
                 data = bytes(b)
+            if mode == "record":
+                with open(RECORD, "ab") as f:
+                    f.write(data)
             if mode == "cut" and seen + len(data) >= offset:
                 dst.sendall(data[:offset - seen])
                 break
@@ -59,7 +65,10 @@ def serve(client, upstream_port, mode, direction, offset):
 def main():
     portfile, upstream = sys.argv[1], int(sys.argv[2])
     mode = sys.argv[3]
+    global RECORD
     direction = sys.argv[4] if len(sys.argv) > 4 else "c2s"
+    if mode == "record":
+        RECORD, direction = direction, "c2s"
     offset = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))

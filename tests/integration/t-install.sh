@@ -42,6 +42,12 @@ t_install-pc() {
 	cc -std=gnu11 -Wall -Werror -shared -fPIC $cf -o "$D/chunks.so" \
 		"$D/chunks.c" 2>"$D/cc.log" ||
 		fail "plugin does not build from the installed header: $(lastline "$D/cc.log")"
+	# the example kind of coordinator: <ckpt/ckpt-coord.h>, ckpt-coord.pc
+	cf=$(pc --cflags ckpt-coord) || fail "pkg-config --cflags ckpt-coord"
+	# shellcheck disable=SC2086
+	cc -std=gnu11 -Wall -Werror -shared -fPIC $cf -o "$D/every.so" \
+		"$TOP/plugins/examples/coord-every.c" 2>"$D/cc.log" ||
+		fail "coord-every does not build from the installed header: $(lastline "$D/cc.log")"
 	cat >"$D/prog.c" <<'EOF'
 #include <dlfcn.h>
 #include <stdio.h>

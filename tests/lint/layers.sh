@@ -3,7 +3,8 @@
 #
 #   util <- image, arch, inject, elf, plugins <- ckpt, restore
 #
-# with serve/ (the `ckpt serve` daemon) between plugins/ and ckpt/. A file
+# with serve/ (the `ckpt serve` daemon) and coord/ (`ckpt coord`, the
+# member side of `ckpt run --coord`) between plugins/ and ckpt/. A file
 # may include the headers of its own top-level directory and of those its
 # row below names; never another directory's private header (*-priv.h),
 # never "../". ISA conditionals live in arch/ only; the injector's handle
@@ -21,7 +22,8 @@ declare -A may=(
 	[elf]="arch image util"
 	[plugins]="image util"
 	[serve]="plugins image util"
-	[ckpt]="serve plugins elf inject arch image util"
+	[coord]="plugins image util"
+	[ckpt]="coord serve plugins elf inject arch image util"
 	[restore]="plugins elf inject arch image util"
 	[tests]="*"	# white-box: private headers too
 	[bench]="*"

@@ -1,0 +1,93 @@
+/*
+ * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|PATH.so]
+ * [--kind-arg ARG] [--state FILE] [--timeout SECONDS]: the coordinator
+ * of distributed jobs (coord/, ckpt-coord(7)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt/cmd.h"
+#include "coord/coord.h"
+
+static int coord_opt(struct coord_opts *o, int c, const char *arg)
+{
+	char *end;
+	unsigned long v;
+
+	switch (c) {
+	case 'l':
+		o->listen = arg;
+		return 0;
+	case 'a':
+		o->keyfile = arg;
+		return 0;
+	case 'K':
+		o->kind = arg;
+		return 0;
+	case 'A':
+		o->kind_arg = arg;
+		return 0;
+	case 's':
+		o->state = arg;
+		return 0;
+	case 't':
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *arg == '-' || *end || errno || v < 1 ||
+		    v > COORD_TIMEOUT_MAX) {
+			pr_err("bad --timeout %s: expected 1 to %d", arg,
+			       COORD_TIMEOUT_MAX);
+			return EXIT_USAGE;
+		}
+		o->timeout = v;
+		return 0;
+	}
+	return cmd_usage(&cmd_coord_entry);
+}
+
+static int exec_coord(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "auth", required_argument, NULL, 'a' },
+		{ "kind", required_argument, NULL, 'K' },
+		{ "kind-arg", required_argument, NULL, 'A' },
+		{ "state", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct coord_opts o = { .kind = "central", .state = "ckpt-coord.state",
+				.timeout = COORD_TIMEOUT,
+				.stop = &cmd_stop_signal };
+	int c, st;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+l:a:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: ckpt coord %s\n", cmd_coord_entry.usage);
+			return 0;
+		}
+		st = coord_opt(&o, c, optarg);
+		if (st)
+			return st;
+	}
+	if (optind != argc || !o.listen || !o.keyfile)
+		return cmd_usage(&cmd_coord_entry);
+	/* a line per membership change and checkpoint, unless -q */
+	if (log_get_level() == LOG_WARN)
+		log_init("ckpt coord", LOG_INFO);
+	cmd_catch_stop_signals();
+	st = coord_serve(&o);
+	return st == -2 ? EXIT_USAGE : st ? EXIT_FAILED : 0;
+}
+
+const struct cmd_entry cmd_coord_entry = {
+	.name = "coord",
+	.usage = "--listen HOST:PORT --auth KEYFILE [--kind central|PATH.so] "
+		 "[--kind-arg ARG] [--state FILE] [--timeout SECONDS]",
+	.exec = exec_coord,
+};

@@ -1,0 +1,57 @@
+/*
+ * The "central" kind: one coordinator, its state in a local file (the
+ * file backend of --state), checkpoints when ckpt job asks for them, of
+ * every running member, each image in its member's run directory: the
+ * defaults of the API, plus a line in the log per change of membership.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "coord/kinds.h"
+
+static int central_init(const struct ckpt_coord_env *env, void **state)
+{
+	*state = (void *)env;
+	return 0;
+}
+
+static void say(void *state, const struct ckpt_coord_member *m,
+		const char *what)
+{
+	const struct ckpt_coord_env *env = state;
+	char line[512];
+
+	snprintf(line, sizeof(line), "member %s of job %s on %s %s", m->name,
+		 m->job, m->host, what);
+	env->log(env->ctx, 2, line);
+}
+
+static void central_join(void *state, const struct ckpt_coord_member *m)
+{
+	say(state, m, m->running ? "joined" : "joined, waiting for a restart");
+}
+
+static void central_leave(void *state, const struct ckpt_coord_member *m)
+{
+	say(state, m, "left");
+}
+
+static void central_lost(void *state, const struct ckpt_coord_member *m)
+{
+	say(state, m, "lost");
+}
+
+static const struct ckpt_coord_kind central = {
+	.api = CKPT_COORD_API,
+	.name = "central",
+	.kv = &coord_kv_file,
+	.init = central_init,
+	.join = central_join,
+	.leave = central_leave,
+	.lost = central_lost,
+};
+
+const struct ckpt_coord_kind *coord_kind_central(void)
+{
+	return &central;
+}

@@ -1,0 +1,92 @@
+/*
+ * The coordinator's own state, shared by server.c (sessions, membership,
+ * the loop) and job.c (the two-phase checkpoint and the restart).
+ */
+#ifndef CKPT_COORD_PRIV_H
+#define CKPT_COORD_PRIV_H
+
+#include <time.h>
+
+#include "coord/coord.h"
+#include "plugins/ckpt-coord.h"
+
+#define COORD_MAX_CONNS		256
+#define COORD_MAX_MEMBERS	64
+#define COORD_MAX_JOBS		64
+
+struct coord_member;
+struct coord_job;
+
+/* One accepted session: a member's, or a ckpt job client's. */
+struct coord_sess {
+	struct coord_conn s;
+	char peer[80];
+	struct coord_member *m;	/* a member's session */
+	struct coord_job *waits;	/* a client waiting for an answer */
+};
+
+enum member_state { M_IDLE, M_ASKED, M_DONE, M_LOCKING, M_LOCKED,
+		    M_RESTORING };
+
+struct coord_member {
+	struct ckpt_coord_member pub;	/* what the kind sees */
+	char name[COORD_NAME_MAX], host[COORD_NAME_MAX];
+	char dir[COORD_PATH_MAX];
+	struct coord_job *job;
+	struct coord_sess *sess;	/* NULL while it is away */
+	enum member_state st;
+	int taking;		/* in the operation under way */
+	char path[COORD_PATH_MAX];	/* its image in that operation */
+	char sum[COORD_SUM_HEX + 1];
+};
+
+enum job_op { OP_NONE, OP_CKPT, OP_LOCK, OP_RESTORE };
+
+struct coord_job {
+	char name[COORD_NAME_MAX];
+	struct coord_member *mem[COORD_MAX_MEMBERS];
+	int n;
+	enum job_op op;
+	unsigned long seq;	/* of the operation under way */
+	int kill;
+	time_t deadline;
+	struct coord_sess *client;	/* who asked for it, or NULL */
+};
+
+struct coord {
+	const struct coord_opts *o;
+	unsigned char key[NET_KEY];
+	int lfd;
+	struct coord_sess *sess[COORD_MAX_CONNS];
+	int nsess;
+	struct coord_job *jobs[COORD_MAX_JOBS];
+	int njobs;
+	const struct ckpt_coord_kind *kind;
+	void *kstate;
+	const struct ckpt_coord_kv_ops *kv;
+	void *kvh;
+	struct ckpt_coord_env env;
+	void *dl;
+};
+
+/* server.c */
+int coord_reply(struct coord *c, struct coord_sess *s, int ok,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int coord_tell(struct coord *c, struct coord_member *m,
+	       const struct coord_msg *msg);
+
+/* job.c: requests of ckpt job, answers of members, deadlines */
+void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
+		    struct coord_sess *client);
+void job_restart(struct coord *c, struct coord_job *j,
+		 struct coord_sess *client);
+void job_status(struct coord *c, const char *name, struct coord_sess *s);
+void job_list(struct coord *c, struct coord_sess *s);
+void job_answer(struct coord *c, struct coord_member *m,
+		const struct coord_msg *msg);
+/* m's session ended, or it left: an operation it was in fails */
+void job_member_gone(struct coord *c, struct coord_member *m,
+		     const char *why);
+void job_tick(struct coord *c, time_t now);
+
+#endif

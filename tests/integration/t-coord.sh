@@ -1,0 +1,423 @@
+# t-coord.sh - coordinated checkpoints of jobs spanning hosts (ckpt
+# coord, ckpt run --coord, ckpt job): "hosts" are network namespaces
+# (ckco-A/B/C plus a hub holding a bridge and the coordinator, private
+# 10.235.N.0/24 addresses, made and removed by each test). The job is a
+# token ring over TCP (tests/workloads/ring.c) whose checksum says
+# whether every token went round exactly once: checkpointed while it
+# runs, its hosts crashed (processes killed, namespaces deleted and made
+# again), restarted from the last manifest, and its checksum compared
+# with one computed here.  Also: a member lost in phase 1 (abort, the
+# others thaw, no manifest), the coordinator killed (members run on and
+# come back), forged and replayed messages, and an outside kind
+# (plugins/examples/coord-every.c).  Sourced by run.sh.
+
+ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind)
+CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
+
+COORD_PORT=7400
+COORD_HOPS=${CKPT_COORD_HOPS:-6000}
+
+# coord_net_up [HOST...]: the hub (COORD_HUB, bridge at COORD_NET.254)
+# and hosts (default A B C: COORD_NET.1 .2 .3), removed when the test ends
+coord_net_up() {
+	local id=$BASHPID h hosts=("${@:-A}")
+	(($#)) || hosts=(A B C)
+	need "$WLB/ring"
+	command -v ip >/dev/null || fail "ip (iproute2) not found"
+	command -v nft >/dev/null || fail "nft (nftables) not found"
+	COORD_ID=$id
+	COORD_NET=10.235.$((id % 250 + 1))
+	COORD_HUB=ckco-hub$id
+	COORD_ADDR=$COORD_NET.254:$COORD_PORT
+	trap 'cleanup; coord_net_down' EXIT
+	ip netns add "$COORD_HUB" &&
+	ip -n "$COORD_HUB" link add cobr type bridge &&
+	ip -n "$COORD_HUB" addr add "$COORD_NET.254/24" dev cobr &&
+	ip -n "$COORD_HUB" link set cobr up &&
+	ip -n "$COORD_HUB" link set lo up ||
+		fail "can't make the hub namespace"
+	for h in "${hosts[@]}"; do
+		[[ $h == none ]] || coord_host_up "$h"
+	done
+}
+
+# coord_ns H: the namespace of host H
+coord_ns() {
+	echo "ckco-$1$COORD_ID"
+}
+
+coord_ip() {
+	case $1 in A) echo "$COORD_NET.1" ;; B) echo "$COORD_NET.2" ;;
+		   C) echo "$COORD_NET.3" ;; esac
+}
+
+# coord_host_up H: host H's namespace, a veth to the hub's bridge
+coord_host_up() {
+	local ns v=co$1$COORD_ID
+	ns=$(coord_ns "$1")
+	ip netns add "$ns" &&
+	ip link add "$v" type veth peer name "${v}h" &&
+	ip link set "$v" netns "$ns" && ip link set "${v}h" netns "$COORD_HUB" &&
+	ip -n "$COORD_HUB" link set "${v}h" master cobr &&
+	ip -n "$COORD_HUB" link set "${v}h" up &&
+	ip -n "$ns" addr add "$(coord_ip "$1")/24" dev "$v" &&
+	ip -n "$ns" link set "$v" up && ip -n "$ns" link set lo up ||
+		fail "can't make host $1"
+}
+
+coord_net_down() {
+	local h
+	for h in A B C; do
+		[[ -e /run/netns/$(coord_ns "$h") ]] &&
+			ip netns del "$(coord_ns "$h")"
+	done
+	[[ -e /run/netns/$COORD_HUB ]] && ip netns del "$COORD_HUB"
+	return 0
+}
+
+# coord_start [OPTION...]: the coordinator in the hub (COJOB), its store
+# D/coord.state; up once ckpt job list answers
+coord_start() {
+	local end=$((SECONDS + 30))
+	[[ -f $D/key ]] || "$CKPT" keygen "$D/key" || fail "keygen failed"
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" coord --listen "$COORD_ADDR" \
+		--auth "$D/key" --state "$D/coord.state" "$@") </dev/null \
+		>>"$D/coord.log" 2>&1 &
+	COJOB=$!
+	track_job "$COJOB"
+	until coord_job list >/dev/null 2>&1; do
+		job_done "$COJOB" && fail "ckpt coord exited:" \
+					  "$(lastline "$D/coord.log")"
+		((SECONDS < end)) || fail "ckpt coord not up after 30 s"
+		nap
+	done
+}
+
+# coord_job ARGS...: ckpt job ARGS against the coordinator, from the hub
+coord_job() {
+	ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
+		--auth "$D/key" "$@"
+}
+
+# coord_member H NAME [--restore | -- PROG...]: ckpt run --coord on host
+# H, member NAME of job "ring", run directory D/NAME; its job in
+# COORD_MJOB[NAME]
+declare -A COORD_MJOB
+coord_member() {
+	local h=$1 name=$2
+	shift 2
+	(spawn ip netns exec "$(coord_ns "$h")" "$CKPT" run \
+		--coord "$COORD_ADDR" --job ring --auth "$D/key" \
+		--member "$name" -D "$D/$name" "$@") </dev/null \
+		>>"$D/$name.log" 2>&1 &
+	COORD_MJOB[$name]=$!
+	track_job "$!"
+}
+
+# coord_ring N HOSTS...: N ring processes, process I on the I-th host
+# named, each listening on port 6000+I; COORD_HOSTS keeps the hosts
+coord_ring() {
+	local n=$1 i next
+	shift
+	COORD_HOSTS=("$@")
+	COORD_N=$n
+	rm -f "$D"/ring-*.pid "$D/progress" "$D/result" "$D/finish"
+	for ((i = 0; i < n; i++)); do
+		next=$(((i + 1) % n))
+		coord_member "${COORD_HOSTS[i]}" "ring$i" -- "$WLB/ring" "$i" \
+			"$COORD_HOPS" "$(coord_ip "${COORD_HOSTS[i]}")" \
+			$((6000 + i)) "$(coord_ip "${COORD_HOSTS[next]}")" \
+			$((6000 + next))
+	done
+	coord_ring_pids
+	coord_progress_above 0
+}
+
+# coord_ring_pids: COORD_PIDS from D/ring-I.pid, within 60 s
+coord_ring_pids() {
+	local end=$((SECONDS + 60)) i
+	COORD_PIDS=()
+	for ((i = 0; i < COORD_N; i++)); do
+		until [[ -s $D/ring-$i.pid ]]; do
+			((SECONDS < end)) || fail "ring process $i not up" \
+						  "after 60 s: $(lastline \
+						  "$D/ring$i.log")"
+			nap
+		done
+		COORD_PIDS+=("$(<"$D/ring-$i.pid")")
+		track_pid "${COORD_PIDS[i]}"
+	done
+}
+
+coord_progress() {
+	local p=0
+	[[ -s $D/progress ]] && read -r p <"$D/progress"
+	echo "${p:-0}"
+}
+
+# coord_progress_above N: the token goes past hop N within 60 s
+coord_progress_above() {
+	local end=$((SECONDS + 60))
+	while (($(coord_progress) <= $1)); do
+		((SECONDS < end)) || fail "the token stopped at hop $1"
+		nap
+	done
+}
+
+# coord_status_has PATTERN COUNT: ckpt job status ring has COUNT lines
+# matching PATTERN within 60 s
+coord_status_has() {
+	local end=$((SECONDS + 60)) n
+	while :; do
+		n=$(coord_job status ring 2>/dev/null | grep -c -- "$1")
+		((n == $2)) && return 0
+		((SECONDS < end)) || fail "status: $n lines of '$1', want $2:" \
+					  "$(coord_job status ring 2>&1 | tr '\n' '|')"
+		sleep 0.2
+	done
+}
+
+# coord_expected N: the checksum of an uninterrupted ring of N processes
+coord_expected() {
+	python3 -c '
+import sys
+n, hops = int(sys.argv[1]), int(sys.argv[2])
+m = (1 << 64) - 1
+s = 0x5eed
+for h in range(hops):
+    s = ((s ^ ((h * 0x9e3779b97f4a7c15 + (h + 1) % n) & m)) * 0x100000001b3) & m
+print(s)' "$1" "$COORD_HOPS"
+}
+
+# coord_ckpt_ok: a committed checkpoint; COORD_SEQ its number
+coord_ckpt_ok() {
+	local out
+	out=$(coord_job checkpoint ring 2>>"$D/errors.log") ||
+		fail "ckpt job checkpoint failed: $(lastline "$D/errors.log")"
+	[[ $out =~ ^checkpoint\ ([0-9]+)\ of\ job\ ring\ committed ]] ||
+		fail "ckpt job checkpoint said: $out"
+	COORD_SEQ=${BASH_REMATCH[1]}
+}
+
+# coord_ring_end: the ring finishes; every member exits 0, the result is
+# the checksum of an uninterrupted run
+coord_ring_end() {
+	local name want got
+	touch "$D/finish"
+	for name in "${!COORD_MJOB[@]}"; do
+		wait_job "${COORD_MJOB[$name]}" 120 ||
+			fail "member $name still running 120 s after finish"
+		((WST == 0)) || fail "member $name: exit $WST:" \
+				     "$(lastline "$D/$name.log")"
+	done
+	want=$(coord_expected "$COORD_N")
+	read -r got <"$D/result" || fail "no result"
+	[[ $got == "$want" ]] || fail "checksum $got, want $want"
+}
+
+t_coord-ring() {
+	local i h seq
+	coord_net_up
+	coord_start
+	coord_ring 4 A B A C
+	coord_status_has ': running, connected' 4
+	# three checkpoints while the token goes round
+	for i in 1 2 3; do
+		coord_progress_above $(($(coord_progress) + 64))
+		coord_ckpt_ok
+	done
+	seq=$COORD_SEQ
+	((seq == 3)) || fail "third checkpoint numbered $seq"
+	grep -q '^member ring3 ' "$D/coord.state" ||
+		fail "the manifest names no ring3"
+	coord_progress_above $(($(coord_progress) + 64))
+	# the hosts crash: processes killed, namespaces gone
+	for i in "${!COORD_PIDS[@]}"; do
+		kill -KILL "${COORD_PIDS[i]}"
+	done
+	for i in "${!COORD_MJOB[@]}"; do
+		wait_job "${COORD_MJOB[$i]}" 60 || fail "member $i still there"
+	done
+	for h in A B C; do
+		ip netns del "$(coord_ns "$h")"
+	done
+	for h in A B C; do
+		coord_host_up "$h"
+	done
+	# a restore agent per member, then the restart
+	for ((i = 0; i < 4; i++)); do
+		coord_member "${COORD_HOSTS[i]}" "ring$i" --restore
+	done
+	coord_status_has ': idle, connected' 4
+	expect_exit 0 ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"$COORD_ADDR" --auth "$D/key" restart ring
+	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
+		fail "restart said: $(<"$D/cmd.out")"
+	coord_status_has ': running, connected' 4
+	coord_ring_end
+}
+
+# coord_frozen PID: PID is stopped by a tracer (a frozen dump)
+coord_frozen() {
+	pstate "$1"
+	[[ $ST == t ]]
+}
+
+t_coord-abort() {
+	local ck i end
+	coord_net_up
+	coord_start --timeout 120
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	# ring2's member will not answer; the others dump and wait frozen
+	kill -STOP "${COORD_MJOB[ring2]}"
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
+		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
+		2>"$D/ck.err" &
+	ck=$!
+	track_job "$ck"
+	coord_status_has 'dumped (frozen)' 2
+	for i in 0 1; do
+		coord_frozen "${COORD_PIDS[i]}" ||
+			fail "ring$i is not frozen in phase 1 (state $ST)"
+	done
+	# the member is lost during phase 1
+	kill -KILL "${COORD_MJOB[ring2]}"
+	wait_job "${COORD_MJOB[ring2]}" 30 || fail "member ring2 not killed"
+	unset 'COORD_MJOB[ring2]'
+	wait_job "$ck" 60 || fail "the checkpoint did not end after the loss"
+	((WST == 70)) || fail "checkpoint: exit $WST, want 70"
+	grep -q "checkpoint 1 of job ring aborted: member ring2" "$D/ck.err" ||
+		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
+	# the others thaw and the token goes on; no manifest
+	end=$((SECONDS + 30))
+	for i in 0 1; do
+		while coord_frozen "${COORD_PIDS[i]}"; do
+			((SECONDS < end)) || fail "ring$i still frozen"
+			nap
+		done
+	done
+	coord_progress_above $(($(coord_progress) + 64))
+	! grep -q manifest "$D/coord.state" ||
+		fail "a manifest was stored for an aborted checkpoint"
+	coord_job status ring | grep -q 'last checkpoint 0' ||
+		fail "status: $(coord_job status ring 2>&1)"
+	coord_ring_end
+}
+
+t_coord-away() {
+	local i
+	coord_net_up
+	coord_start
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	coord_ckpt_ok
+	# the coordinator dies: the job runs on
+	kill -KILL "$COJOB"
+	wait_job "$COJOB" 30 || fail "ckpt coord not killed"
+	coord_progress_above $(($(coord_progress) + 128))
+	for i in "${!COORD_MJOB[@]}"; do
+		job_done "${COORD_MJOB[$i]}" &&
+			fail "member $i exited without its coordinator:" \
+			     "$(lastline "$D/$i.log")"
+	done
+	# it comes back with its store; the members find it again
+	coord_start
+	coord_status_has ': running, connected' 3
+	coord_ckpt_ok
+	((COORD_SEQ == 2)) || fail "checkpoint after the restart is $COORD_SEQ"
+	coord_ring_end
+}
+
+# coord_proxy MODE ARG...: tests/integration/proxy.py in the hub before
+# the coordinator (COORD_PXPORT)
+coord_proxy() {
+	local end=$((SECONDS + 30))
+	rm -f "$D/proxy.port"
+	(spawn ip netns exec "$COORD_HUB" python3 \
+		"$TOP/tests/integration/proxy.py" "$D/proxy.port" "$COORD_PORT" \
+		"$@") </dev/null >>"$D/proxy.log" 2>&1 &
+	COORD_PX=$!
+	track_job "$COORD_PX"
+	until [[ -s $D/proxy.port ]]; do
+		((SECONDS < end)) || fail "proxy.py not up after 30 s"
+		nap
+	done
+	COORD_PXPORT=$(<"$D/proxy.port")
+}
+
+coord_px_stop() {
+	kill "$COORD_PX"
+	wait "$COORD_PX" 2>/dev/null
+}
+
+# coord_hub_member: a member m of job ring in the hub, a shell loop
+coord_hub_member() {
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" run --coord "$COORD_ADDR" \
+		--job ring --auth "$D/key" --member m -D "$D/m" -- \
+		sh -c 'while :; do sleep 0.1; done') </dev/null \
+		>>"$D/m.log" 2>&1 &
+	track_job "$!"
+}
+
+t_coord-forged() {
+	local out
+	coord_net_up none
+	COORD_ADDR=127.0.0.1:$COORD_PORT
+	coord_start
+	coord_hub_member
+	coord_status_has ': running, connected' 1
+	# a real session, recorded on its way
+	coord_proxy record "$D/c2s.bin"
+	out=$(ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"127.0.0.1:$COORD_PXPORT" --auth "$D/key" checkpoint ring) ||
+		fail "checkpoint through the proxy failed"
+	[[ $out == "checkpoint 1 of job ring committed: 1 members" ]] ||
+		fail "checkpoint said: $out"
+	coord_px_stop
+	# replayed whole to the coordinator: refused at the handshake
+	out=$(ip netns exec "$COORD_HUB" python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(20)
+s.recv(40)
+s.sendall(open(sys.argv[2], "rb").read())
+got = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+except OSError:
+    pass
+print(got[:1].decode("latin1") or "closed")' "$COORD_PORT" "$D/c2s.bin")
+	[[ $out == N || $out == closed ]] || fail "replay answered: $out"
+	grep -q "refused 127.0.0.1" "$D/coord.log" ||
+		fail "the coordinator did not refuse the replay"
+	# one byte changed in the first sealed frame: the session ends
+	coord_proxy flip c2s $((8 + 32 + 32 + 24 + 10))
+	expect_exit 69 ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"127.0.0.1:$COORD_PXPORT" --auth "$D/key" checkpoint ring
+	one_line_err "forged request"
+	coord_px_stop
+	grep -q "forged, replayed or bad message" "$D/coord.log" ||
+		fail "the coordinator did not see the forged frame"
+	coord_job status ring | grep -q 'last checkpoint 1' ||
+		fail "status: $(coord_job status ring 2>&1)"
+}
+
+t_coord-kind() {
+	local so=$B/plugins/coord-every.so n
+	need "$so"
+	coord_net_up none
+	COORD_ADDR=127.0.0.1:$COORD_PORT
+	coord_start --kind "$so" --kind-arg 1
+	coord_hub_member
+	# the kind starts checkpoints by itself, and names their images
+	coord_status_has 'last checkpoint [3-9]' 1
+	[[ -s $D/m/every-0002.ckpt ]] || fail "no image where the kind said"
+	n=$(grep -A 2 '^every/commits$' "$D/coord.state" | tail -n 1)
+	((n >= 2)) || fail "the kind's store holds $n commits"
+	grep -q "kind every" "$D/coord.log" || fail "no kind every in the log"
+}
