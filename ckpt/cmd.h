@@ -24,6 +24,8 @@ extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_dump_entry;
+extern const struct cmd_entry cmd_cc_entry;
+extern const struct cmd_entry cmd_translate_entry;
 
 /* SIGINT, SIGTERM and SIGHUP set cmd_stop_signal (without SA_RESTART,
  * so that a wait in progress returns and sees it); SIGPIPE is ignored. */

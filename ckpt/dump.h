@@ -43,6 +43,9 @@ struct dump_opts {
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */
 	volatile sig_atomic_t *interrupted;
 	int progress;		/* enum progress_mode (progress.h) */
+	/* a ckpt cc program, its thread run on to a landmark for at most
+	 * this many ms before the dump (--landmark); 0: as it is */
+	unsigned landmark_ms;
 	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
 };
 

@@ -24,6 +24,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_serve_entry,
 	&cmd_run_entry,
 	&cmd_dump_entry,
+	&cmd_cc_entry,
+	&cmd_translate_entry,
 };
 
 volatile sig_atomic_t cmd_stop_signal;
