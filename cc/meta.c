@@ -224,8 +224,9 @@ static int functions(struct exe *x, const struct cc_module *m)
 	}
 	if (symbol(x, "ckpt_xisa_exit", &x->exit_fn, &size))
 		return bad(x, "not linked with the ckpt cc runtime");
+	/* a program without globals has none */
 	if (!section(x, ".xisa_data", &x->data_start, &size))
-		return bad(x, "no .xisa_data");
+		x->data_start = size = 0;
 	x->data_end = x->data_start + size;
 	for (k = 0; k < x->nrec; k++) {
 		const struct cc_landmark *lm = m->landmarks.p[k];
