@@ -3,7 +3,8 @@
 #
 #   util <- image, arch, inject, elf, plugins <- ckpt, restore
 #
-# with serve/ (the `ckpt serve` daemon) between plugins/ and ckpt/. A file
+# with serve/ (the `ckpt serve` daemon) between plugins/ and ckpt/, and cc/
+# (ckpt-cc, a program of its own) above arch/. A file
 # may include the headers of its own top-level directory and of those its
 # row below names; never another directory's private header (*-priv.h),
 # never "../". ISA conditionals live in arch/ only; the injector's handle
@@ -23,6 +24,7 @@ declare -A may=(
 	[serve]="plugins image util"
 	[ckpt]="serve plugins elf inject arch image util"
 	[restore]="plugins elf inject arch image util"
+	[cc]="arch"	# ckpt-cc and its runtime: the translated image format
 	[tests]="*"	# white-box: private headers too
 	[bench]="*"
 )
