@@ -412,7 +412,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)
-	install -m 755 $(B)/bin/ckpt $(B)/bin/restore $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(B)/bin/ckpt $(B)/bin/restore $(B)/bin/ckpt-cc \
+	  $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/ckpt-cc
+	install -m 644 $(XISA_RT) $(DESTDIR)$(PREFIX)/lib/ckpt-cc
 	install -m 644 elf/dlsym_default.h $(DESTDIR)$(PREFIX)/include
 	install -m 644 $(B)/lib/$(DLSYM_SONAME) $(DESTDIR)$(LIBDIR)
 	ln -sf $(DLSYM_SONAME) $(DESTDIR)$(LIBDIR)/libdlsym_default.so

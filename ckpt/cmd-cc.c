@@ -17,7 +17,9 @@ static int exec_cc(int argc, char **argv)
 	char self[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
 
-	(void)argc;
+	/* usage without ckpt-cc: completion reads it from an install */
+	if (argc < 2 || !strcmp(argv[1], "--help"))
+		return cmd_usage(&cmd_cc_entry);
 	if (n > 0) {
 		self[n] = 0;
 		slash = strrchr(self, '/');
