@@ -32,7 +32,8 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
-	    screen tmux libc6-dev zstd vim less procps
+	    screen tmux libc6-dev zstd vim less procps llvm-14-dev qemu-user \
+	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
@@ -72,6 +73,9 @@ $(B)/plugins/pipeline.o: CPPFLAGS += -DCKPT_PLUGIN_DIR='"$(PLUGIN_DIR)"'
 # The core library: every subsystem that both programs use.
 CORE_SRC := $(wildcard util/*.c image/*.c inject/*.c elf/*.c plugins/*.c) \
 	    $(wildcard arch/$(ARCH)/*.c)
+# cross-ISA translation (arch/xisa.h) knows both ISAs on either
+CORE_SRC += $(wildcard arch/*.c) \
+	    $(filter-out arch/$(ARCH)/xisa.c,$(wildcard arch/*/xisa.c))
 CKPT_SRC := $(wildcard ckpt/*.c)
 # ckpt serve, a daemon: linked into ckpt only
 SERVE_SRC := $(wildcard serve/*.c)
@@ -136,6 +140,34 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
+
+# ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
+# A program of its own, the only one linked with LLVM (its C API); `ckpt
+# cc` runs it. Its runtime (cc/rt.c and arch/ISA/rt/) is built for both
+# ISAs into $(B)/lib/ckpt-cc/rt.ISA.o, where ckpt-cc looks for it.
+LLVM_CONFIG ?= llvm-config-14
+CC_SRC := $(wildcard cc/*.c)
+CC_SRC := $(filter-out cc/rt.c,$(CC_SRC))
+CC_OBJ := $(CC_SRC:%.c=$(B)/%.o)
+XISA_ISAS := x86_64 aarch64
+XISA_RT := $(XISA_ISAS:%=$(B)/lib/ckpt-cc/rt.%.o)
+$(CC_OBJ): ALL_CFLAGS += $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | \
+	tr ' ' '\n' | grep -E '^-(I|D)' | sed 's/^-I/-isystem /')
+$(B)/bin/ckpt-cc: $(CC_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(LLVM_CONFIG) --ldflags \
+	  --libs 2>/dev/null) -lelf
+$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c arch/%/rt/xisa-jump.c arch/xisa-image.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  RT      $@")
+	$(Q)for s in cc/rt.c arch/$*/rt/xisa-jump.c; do \
+	  clang --target=$*-linux-gnu -O1 -fno-pic -fno-stack-protector \
+	    $(CPPFLAGS) $(WARN) -c $$s -o $@.$$(basename $$s .c).o || exit 1; \
+	done; ld.bfd -r -o $@ $@.rt.o $@.xisa-jump.o 2>/dev/null || \
+	  aarch64-linux-gnu-ld -r -o $@ $@.rt.o $@.xisa-jump.o; \
+	rm -f $@.rt.o $@.xisa-jump.o
+all: $(B)/bin/ckpt-cc $(XISA_RT)
 
 # ---- libckpt (ckpt/libckpt.h, libckpt(3)) ----
 # The dumper and the core as a shared library with a SONAME and versioned
@@ -405,7 +437,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)
-	install -m 755 $(B)/bin/ckpt $(B)/bin/restore $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(B)/bin/ckpt $(B)/bin/restore $(B)/bin/ckpt-cc \
+	  $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/ckpt-cc
+	install -m 644 $(XISA_RT) $(DESTDIR)$(PREFIX)/lib/ckpt-cc
 	install -m 644 elf/dlsym_default.h $(DESTDIR)$(PREFIX)/include
 	install -m 644 $(B)/lib/$(DLSYM_SONAME) $(DESTDIR)$(LIBDIR)
 	ln -sf $(DLSYM_SONAME) $(DESTDIR)$(LIBDIR)/libdlsym_default.so

@@ -97,6 +97,11 @@ void arch_regs_set_sp(struct arch_regs *r, uint64_t sp);
  * Returns 1 when r was changed, 0 when r was not in a restartable call.
  */
 int arch_regs_normalize_restart(struct arch_regs *r, int restart_block);
+/* A breakpoint: its bytes (at most 8) and length; after it traps, the
+ * address it lies at, given the registers; ip set to addr. */
+size_t arch_breakpoint_insn(uint8_t insn[8]);
+uint64_t arch_breakpoint_addr(const struct arch_regs *r);
+void arch_regs_set_ip(struct arch_regs *r, uint64_t ip);
 /* Clear the "in a syscall" marker (orig_rax = -1 on x86_64). */
 void arch_regs_clear_syscall(struct arch_regs *r);
 /* The system call number a stopped thread is in, or -1. */

@@ -109,6 +109,12 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
+	case 'L':
+		o->landmark_ms = 5000;
+		if (arg && ((o->landmark_ms = strtoul(arg, NULL, 10)) < 1 ||
+			    strspn(arg, "0123456789") != strlen(arg)))
+			return cmd_usage(&cmd_attach_entry);
+		return 0;
 	case 'P':
 		o->progress = progress_parse(arg);
 		return o->progress < 0 ? cmd_usage(&cmd_attach_entry) : 0;
@@ -179,6 +185,7 @@ static int exec_attach(int argc, char **argv)
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "progress", optional_argument, NULL, 'P' },
+		{ "landmark", optional_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -232,7 +239,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
-		 "[--ghost-limit SIZE] "
+		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
 	.exec = exec_attach,

@@ -26,6 +26,8 @@ extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_dump_entry;
 extern const struct cmd_entry cmd_coord_entry;
 extern const struct cmd_entry cmd_job_entry;
+extern const struct cmd_entry cmd_cc_entry;
+extern const struct cmd_entry cmd_translate_entry;
 
 /* SIGINT, SIGTERM and SIGHUP set cmd_stop_signal (without SA_RESTART,
  * so that a wait in progress returns and sees it); SIGPIPE is ignored. */

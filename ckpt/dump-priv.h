@@ -152,6 +152,8 @@ int dump_collect_timers(struct dump_ctx *c) __must_check;
 
 /* dump-seccomp.c: filters let our remote calls through, then are read */
 int dump_seccomp_suspend(struct dump_ctx *c) __must_check;
+/* attach --landmark: the thread run on to a landmark (dump-landmark.c) */
+int dump_landmark(struct dump_ctx *c) __must_check;
 int dump_collect_seccomp(struct dump_ctx *c) __must_check;
 
 /* dump-task.c */

@@ -232,7 +232,8 @@ static int dump_frozen(struct dump_tree *t)
 static enum dump_result seize(struct dump_ctx *c)
 {
 	if (!inject_seize(c->pid, &c->ip))
-		return DUMP_OK;
+		return c->o->landmark_ms && dump_landmark(c) ? DUMP_EFAILED
+							     : DUMP_OK;
 	if (errno == ESRCH) {
 		pr_err("%d died during the dump: no image written", c->pid);
 		return DUMP_EFAILED;

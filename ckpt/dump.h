@@ -46,6 +46,9 @@ struct dump_opts {
 	/* copy the memory while the tree runs, freeze it for what it wrote
 	 * since (dump-precopy.c) */
 	int pre_copy;
+	/* a ckpt cc program, its thread run on to a landmark for at most
+	 * this many ms before the dump (--landmark); 0: as it is */
+	unsigned landmark_ms;
 	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
 	/* Two-phase dumps (ckpt run --coord): with hold set, the image is
 	 * committed while the tree is still frozen and its connections

@@ -26,6 +26,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_dump_entry,
 	&cmd_coord_entry,
 	&cmd_job_entry,
+	&cmd_cc_entry,
+	&cmd_translate_entry,
 };
 
 volatile sig_atomic_t cmd_stop_signal;

@@ -55,6 +55,12 @@ int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 
 /* Memory of the target (process_vm_readv/writev; writes fall back to
  * ptrace for read-only pages). */
+/* Run seized thread ti until it reaches one of addrs[0..n) (software
+ * breakpoints, removed after) within timeout_ms: 0 and *hit, or -1 with
+ * ETIMEDOUT (stopped again where it was then), ESRCH, ... Before
+ * inject_prepare. */
+int inject_run_to(struct inject_proc *p, int ti, const uint64_t *addrs,
+		  size_t n, unsigned timeout_ms, uint64_t *hit) __must_check;
 int inject_read(struct inject_proc *p, uint64_t addr, void *buf,
 		size_t len) __must_check;
 int inject_write(struct inject_proc *p, uint64_t addr, const void *buf,

@@ -86,6 +86,23 @@ uint64_t arch_regs_ip(const struct arch_regs *r)
 	return CU(r)->rip;
 }
 
+/* int3 traps with rip after it */
+size_t arch_breakpoint_insn(uint8_t insn[8])
+{
+	insn[0] = 0xcc;
+	return 1;
+}
+
+uint64_t arch_breakpoint_addr(const struct arch_regs *r)
+{
+	return CU(r)->rip - 1;
+}
+
+void arch_regs_set_ip(struct arch_regs *r, uint64_t ip)
+{
+	U(r)->rip = ip;
+}
+
 uint64_t arch_regs_sp(const struct arch_regs *r)
 {
 	return CU(r)->rsp;

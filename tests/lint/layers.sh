@@ -4,7 +4,8 @@
 #   util <- image, arch, inject, elf, plugins <- ckpt, restore
 #
 # with serve/ (the `ckpt serve` daemon) and coord/ (`ckpt coord`, the
-# member side of `ckpt run --coord`) between plugins/ and ckpt/. A file
+# member side of `ckpt run --coord`) between plugins/ and ckpt/, and cc/
+# (ckpt-cc, a program of its own) above arch/. A file
 # may include the headers of its own top-level directory and of those its
 # row below names; never another directory's private header (*-priv.h),
 # never "../". ISA conditionals live in arch/ only; the injector's handle
@@ -25,6 +26,7 @@ declare -A may=(
 	[coord]="plugins image util"
 	[ckpt]="coord serve plugins elf inject arch image util"
 	[restore]="plugins elf inject arch image util"
+	[cc]="arch"	# ckpt-cc and its runtime: the translated image format
 	[tests]="*"	# white-box: private headers too
 	[bench]="*"
 )

@@ -1,0 +1,136 @@
+/*
+ * The runtime linked into both executables of a ckpt cc program.
+ *
+ * The other ISA's libc cannot be translated (its data has another
+ * layout), so a translated program starts as any other: its own libc
+ * initialises, then this constructor, seeing CKPT_XISA_RESUME, fills the
+ * program's memory from the translated image (its aligned globals and
+ * its stack at the original addresses) and jumps to the landmark the
+ * image names. main's outermost frame returns into ckpt_xisa_exit.
+ *
+ * stdout is unbuffered in both builds: what libc buffered at the
+ * checkpoint would be lost with the source ISA's libc.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/xisa-image.h"
+
+void xisa_rt_jump(uint64_t pc, uint64_t sp, uint64_t fp)
+	__attribute__((noreturn));
+void ckpt_xisa_exit(int code) __attribute__((noreturn, used));
+
+void ckpt_xisa_exit(int code)
+{
+	exit(code);
+}
+
+static void fail(const char *img, const char *what)
+{
+	fprintf(stderr, "ckpt-xisa: %s: %s%s%s\n", img, what,
+		errno ? ": " : "", errno ? strerror(errno) : "");
+	_exit(70);
+}
+
+static int read_all(int fd, void *buf, uint64_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len > (1 << 30) ? (1 << 30) : len);
+		if (n <= 0) {
+			if (!n)
+				errno = 0;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static uint64_t hash_self(void)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned char buf[65536];
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	ssize_t n, i;
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	close(fd);
+	return h;
+}
+
+extern char __executable_start[], _end[];
+
+static void map_region(const char *img, int fd, const struct xisa_region *r)
+{
+	void *at = (void *)(uintptr_t)r->addr, *p;
+
+	if (r->flags & XISA_R_PROGRAM) {
+		/* the program's aligned globals: written over in place */
+		if ((char *)at < __executable_start ||
+		    (char *)at + r->len > _end)
+			fail(img, "a region is not the program's");
+		if (read_all(fd, at, r->len))
+			fail(img, "short region");
+		return;
+	}
+	p = mmap(at, r->len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		fail(img, "can't map a region");
+	if (p != at)
+		fail(img, "a region's addresses are taken");
+	if (read_all(fd, at, r->len))
+		fail(img, "short region");
+	if (mprotect(p, r->len, r->prot))
+		fail(img, "mprotect");
+}
+
+static void resume(const char *img)
+{
+	struct xisa_hdr h;
+	struct xisa_region r;
+	uint32_t k;
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+
+	errno = 0;
+	if (fd < 0)
+		fail(img, "can't open");
+	if (read_all(fd, &h, sizeof(h)) ||
+	    memcmp(h.magic, XISA_MAGIC, 8) || h.version != XISA_VERSION ||
+	    h.nr_regions > XISA_MAX_REGIONS)
+		fail(img, "not a translated image");
+	if (h.bin_hash != hash_self()) {
+		errno = 0;
+		fail(img, "translated for another executable");
+	}
+	for (k = 0; k < h.nr_regions; k++) {
+		if (read_all(fd, &r, sizeof(r)))
+			fail(img, "short region header");
+		map_region(img, fd, &r);
+	}
+	close(fd);
+	unsetenv("CKPT_XISA_RESUME");	/* not for the programs it runs */
+	xisa_rt_jump(h.pc, h.sp, h.fp);
+}
+
+__attribute__((constructor)) static void ckpt_xisa_init(void)
+{
+	const char *img = getenv("CKPT_XISA_RESUME");
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (img && *img)
+		resume(img);
+}

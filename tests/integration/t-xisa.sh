@@ -1,0 +1,157 @@
+# t-xisa.sh - cross-ISA restart (issue 16): a program built by ckpt cc
+# for x86_64 and aarch64, checkpointed on x86_64 at a landmark (attach
+# --landmark), translated (ckpt translate --to aarch64) and resumed under
+# qemu-aarch64 by its own runtime; its output must be byte for byte that
+# of an uninterrupted native run. Skipped (SKIP) only without qemu-aarch64
+# or the aarch64 toolchain, which make deps installs.  Sourced by run.sh.
+
+ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch)
+CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch "
+
+XISA_SRC=$TOP/tests/xisa/nqueens.c
+XISA_N=13
+
+xisa_need() {
+	local t
+	for t in qemu-aarch64 aarch64-linux-gnu-gcc clang; do
+		command -v "$t" >/dev/null || skip "no $t (make deps)"
+	done
+	[[ -e $B/lib/ckpt-cc/rt.aarch64.o ]] || skip "ckpt cc's aarch64" \
+		"runtime was not built (no cross toolchain at build time)"
+	need "$CKPT" "$B/bin/ckpt-cc"
+}
+
+# xisa_build NAME SOURCE: ckpt cc -o D/NAME SOURCE
+xisa_build() {
+	expect_exit 0 "$CKPT" cc -o "$D/$1" "$2"
+	[[ -x $D/$1.x86_64 && -x $D/$1.aarch64 && -s $D/$1.xisa ]] ||
+		fail "ckpt cc made no $1.x86_64, $1.aarch64 and $1.xisa"
+}
+
+# xisa_lines FILE: its number of lines (0 if missing)
+xisa_lines() {
+	if [[ -e $1 ]]; then wc -l <"$1"; else echo 0; fi
+}
+
+# xisa_start: D/nq.x86_64 running, its output in D/part1 (unbuffered:
+# the runtime of ckpt cc programs sees to it)
+xisa_start() {
+	(spawn "$D/nq.x86_64" "$XISA_N") </dev/null >"$D/part1" \
+		2>>"$D/out.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	track_pid "$PID"
+}
+
+# xisa_wait_lines N: until D/part1 has N lines, nq running
+xisa_wait_lines() {
+	local end=$((SECONDS + 120)) have
+	while have=$(xisa_lines "$D/part1"); ((have < $1)); do
+		job_done "$JOB" && fail "nq ended before $1 lines"
+		((SECONDS < end)) || fail "nq stuck at $have lines"
+		nap
+	done
+}
+
+# xisa_moment LINES: checkpoint nq at its first landmark after LINES lines
+# of output, translate, resume under qemu-aarch64; the two parts must make
+# the uninterrupted output D/ref.
+xisa_moment() {
+	local want=$1
+	rm -f "$D/img" "$D/img.a64" "$D/part1" "$D/part2"
+	xisa_start
+	xisa_wait_lines "$want"
+	DUMP_OPTS=(--landmark=60000)
+	dump_kill
+	expect_exit 0 "$CKPT" translate --json --to aarch64 "$D/img" \
+		"$D/img.a64"
+	cat "$D/cmd.out" >>"$D/translate.json"
+	(spawn env CKPT_XISA_RESUME="$D/img.a64" qemu-aarch64 \
+		"$D/nq.aarch64" "$XISA_N") </dev/null >"$D/part2" \
+		2>>"$D/restore.log" &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_job "$RJOB" 600 || fail "the aarch64 side still running" \
+				     "after 600 s"
+	((WST == 0)) || fail "the aarch64 side exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+	[[ -s $D/part2 ]] || fail "nothing printed on aarch64"
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "after $want lines: x86_64 then aarch64 output differs" \
+		     "from the native run ($(xisa_lines "$D/part1") +" \
+		     "$(xisa_lines "$D/part2") lines)"
+}
+
+# N-queens (recursive, a pointer to main's board in every frame) moved to
+# aarch64 at three moments: near its start, in its middle, near its end.
+t_xisa-nqueens() {
+	local n
+	xisa_need
+	cc -O2 -o "$D/native" "$XISA_SRC" || fail "can't build the native run"
+	"$D/native" "$XISA_N" >"$D/ref" || fail "the native run failed"
+	xisa_build nq "$XISA_SRC"
+	n=$(xisa_lines "$D/ref")
+	xisa_moment 1
+	xisa_moment $((n / 3))
+	xisa_moment $((n * 2 / 3))
+}
+
+# attach --landmark on a program ckpt cc did not build is refused with
+# one line; the program runs on. translate refuses an image that is not
+# at a landmark.
+t_xisa-refused() {
+	xisa_need
+	need "$WLB/counter-static"
+	start_wl "$WLB/counter-static"
+	wait_count_above 3 60 "$JOB"
+	expect_exit 70 "$CKPT" attach --landmark -o "$D/img" "$PID"
+	one_line_err "attach --landmark"
+	grep -q "was not built by ckpt cc" "$D/cmd.err" ||
+		fail "no reason given: $(cat "$D/cmd.err")"
+	refused_runs_on
+	xisa_build nq "$XISA_SRC"
+	xisa_start
+	xisa_wait_lines 1
+	expect_exit 0 "$CKPT" attach --kill -o "$D/img" "$PID"
+	wait_job "$JOB" 60 || fail "can't reap the killed nq"
+	expect_exit 70 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
+	one_line_err "translate"
+	grep -q "is not at a landmark" "$D/cmd.err" ||
+		fail "translate: $(cat "$D/cmd.err")"
+	[[ -e $D/img.a64 ]] && fail "a refused translate left img.a64"
+	return 0
+}
+
+# Metadata that is not that of the executables is refused, by attach
+# --landmark and by translate, and the runtime refuses a translated image
+# of another program.
+t_xisa-mismatch() {
+	xisa_need
+	printf 'int main(void) { return 0; }\n' >"$D/other.c"
+	xisa_build other "$D/other.c"
+	xisa_build nq "$XISA_SRC"
+	xisa_start
+	xisa_wait_lines 1
+	DUMP_OPTS=(--landmark=60000)
+	dump_kill
+	cp "$D/nq.xisa" "$D/nq.xisa.good"
+	cp "$D/other.xisa" "$D/nq.xisa"
+	expect_exit 70 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
+	one_line_err "translate"
+	grep -q "does not match" "$D/cmd.err" ||
+		fail "translate: $(cat "$D/cmd.err")"
+	[[ -e $D/img.a64 ]] && fail "a refused translate left img.a64"
+	xisa_start
+	xisa_wait_lines 1
+	expect_exit 70 "$CKPT" attach --landmark -o "$D/img2" "$PID"
+	one_line_err "attach --landmark"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	kill -9 "$PID"
+	cp "$D/nq.xisa.good" "$D/nq.xisa"
+	expect_exit 0 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
+	expect_exit 70 env CKPT_XISA_RESUME="$D/img.a64" qemu-aarch64 \
+		"$D/other.aarch64"
+	grep -q "translated for another executable" "$D/cmd.err" ||
+		fail "runtime: $(cat "$D/cmd.err")"
+}
