@@ -212,7 +212,9 @@ static int read_params(struct img_file *f, int sk, const struct tcp_snap *s)
 	return 0;
 }
 
-/* Both queues and the numbers around them, until two reads agree. */
+/* Both queues and the numbers around them, until two reads agree; in
+ * repair mode already (dump_inet_read), with every other connection of
+ * the tree: none of them sends while the others are read. */
 static int read_conn(struct img_file *f, int sk)
 {
 	struct tcp_snap a, b;
@@ -249,19 +251,6 @@ out:
 	return ret;
 }
 
-/* In repair mode already (dump_inet_read), with every other connection
- * of the tree: none of them sends while the others are read. */
-static int read_tcp(struct dump_file *df, int sk)
-{
-	if (read_conn(&df->f, sk))
-		return -1;
-	/* its peer's FIN came before the lock (dump-inet.c) */
-	if (df->peer_outside && img_tcp_fin_rcvd(&df->f)) {
-		errno = EPIPE;
-		return -1;
-	}
-	return 0;
-}
 
 /* ---- UDP ---------------------------------------------------------------- */
 
@@ -345,7 +334,7 @@ static int read_one(struct dump_file *df)
 	if (sk < 0)
 		return -1;
 	if (df->f.kind == IMG_FILE_TCP)
-		ret = img_tcp_connection(&df->f) ? read_tcp(df, sk) : 0;
+		ret = img_tcp_connection(&df->f) ? read_conn(&df->f, sk) : 0;
 	else
 		ret = read_udp(df, sk);
 	close(sk);

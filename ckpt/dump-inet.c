@@ -369,11 +369,9 @@ static int has_other_end(const struct dump_tree *t,
 
 /* With --tcp-established, a connection whose other end is nowhere in
  * the tree is kept on its own, behind the network lock (dump-netlock.c),
- * unless its peer's FIN came: restore could not make the kernel take it
- * again. */
+ * in any state: restore gives it the FIN its peer had sent again. */
 static void mark_outside(struct dump_tree *t)
 {
-	char what[160];
 	uint32_t i;
 
 	if (!t->procs[0].o->tcp_established)
@@ -381,15 +379,8 @@ static void mark_outside(struct dump_tree *t)
 	for (i = 0; i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (!kept_conn(df) || has_other_end(t, df, 0))
-			continue;
-		if (!img_tcp_fin_rcvd(&df->f)) {
+		if (kept_conn(df) && !has_other_end(t, df, 0))
 			df->peer_outside = 1;
-			continue;
-		}
-		describe(&df->f, what, sizeof(what));
-		dump_set_why(df, "socket:[%llu] is %s, whose peer outside the tree has closed its end, which is not supported",
-			     (unsigned long long)df->f.ino, what);
 	}
 }
 

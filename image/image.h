@@ -718,6 +718,9 @@ struct img_inet {
 
 #define IMG_NETLOCK_PREFIX	"ckpt_"
 #define IMG_MAX_NETLOCK		63	/* characters of a lock's name */
+/* The mark (SO_MARK) of the packets restore sends a connection through
+ * its lock, which lets them pass: the FIN its peer had sent. */
+#define IMG_NETLOCK_MARK	0x636b7074u	/* "ckpt" */
 
 
 /*

@@ -8,7 +8,8 @@
  * A lock is one nftables table, `table inet NAME', with a chain on the
  * input hook and one on the output hook (priority -300: before
  * conntrack), and a rule per connection and way that drops its packets,
- * matched on its 4-tuple (the IPv4 one of a v4-mapped address). It is
+ * matched on its 4-tuple (the IPv4 one of a v4-mapped address), but for
+ * the packets that restore sends itself (IMG_NETLOCK_MARK). It is
  * made and removed through libnftables, the library behind nft(8), in
  * the caller's network namespace. Making it twice adds its rules twice,
  * which changes nothing; it is removed by adding the table and deleting
@@ -60,8 +61,9 @@ void img_netlock_begin(struct img_netlock *l, const char *name)
 	l->name = name;
 	add(l, "add table inet %s\n"
 	    "add chain inet %s in { type filter hook input priority -300; policy accept; }\n"
-	    "add chain inet %s out { type filter hook output priority -300; policy accept; }\n",
-	    name, name, name);
+	    "add chain inet %s out { type filter hook output priority -300; policy accept; }\n"
+	    "insert rule inet %s in meta mark 0x%x accept\n",
+	    name, name, name, name, IMG_NETLOCK_MARK);
 }
 
 /* "ip saddr A ip daddr B tcp sport P tcp dport Q" of a packet a -> b */

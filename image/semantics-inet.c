@@ -262,11 +262,6 @@ static int check_outside(struct rd *r, const uint32_t *peer, uint32_t i,
 			f->id, r->img->files[peer[i]].id);
 		return -1;
 	}
-	if (img_tcp_fin_rcvd(f)) {
-		rd_fail(r, "file %u: a TCP connection with its peer outside the image has the peer's FIN",
-			f->id);
-		return -1;
-	}
 	if (*lock && strcmp(*lock, f->inet.lock)) {
 		rd_fail(r, "file %u: a second network lock, %s", f->id,
 			f->inet.lock);

@@ -8,7 +8,7 @@
  * the wildcard one). Delivery to a local address happens at once; the
  * datagrams are counted afterwards, so that one lost on the way (or taken
  * by another socket of the port) fails the restore instead of going
- * missing.
+ * missing. The packets themselves are made in inet-pkt.c.
  *
  * The receive buffer is widened while they are sent: they fitted before,
  * but in buffers whose sizes may differ from those made here.
@@ -24,22 +24,12 @@
 #include "restore/restore.h"
 #include "restore/inet-priv.h"
 
-#define IP4_HDR		20
-#define IP6_HDR		40
 #define UDP_HDR		8
-#define MAX_PKT		(IP6_HDR + UDP_HDR + 65535)
-#define TTL		64
+#define MAX_PKT		(INET_IP6_HDR + UDP_HDR + 65535)
 
 static const uint8_t v4map[12] = { [10] = 0xff, [11] = 0xff };
 static const uint8_t lo4[4] = { 127, 0, 0, 1 };
 static const uint8_t lo6[16] = { [15] = 1 };
-
-/* Where one datagram goes, from where, and over which IP. */
-struct route {
-	int v4;
-	uint8_t src[16], dst[16];	/* IPv4: the first 4 bytes */
-	uint8_t sport[2], dport[2];	/* network order */
-};
 
 static int all_zero(const uint8_t *a, size_t n)
 {
@@ -53,7 +43,7 @@ static int all_zero(const uint8_t *a, size_t n)
 
 /* The socket's own address as the datagram's destination: -1 for an
  * IPv6 socket bound to an IPv6 address and a sender over IPv4. */
-static int dest_of(const struct img_inet *in, struct route *r)
+static int dest_of(const struct img_inet *in, struct inet_route *r)
 {
 	if (!r->v4) {
 		memcpy(r->dst, all_zero(in->addr, 16) ? lo6 : in->addr, 16);
@@ -71,7 +61,7 @@ static int dest_of(const struct img_inet *in, struct route *r)
 }
 
 static int route_of(const struct img_file *f, const struct img_chunk *from,
-		    struct route *r)
+		    struct inet_route *r)
 {
 	uint32_t alen = from->len - 2;
 
@@ -84,89 +74,24 @@ static int route_of(const struct img_file *f, const struct img_chunk *from,
 	return dest_of(&f->inet, r);
 }
 
-/* ---- packets ------------------------------------------------------------ */
-
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
+/* The UDP header after the IP header at pkt; the data is in place. */
+static size_t headers(const struct inet_route *r, uint8_t *pkt, size_t dlen)
 {
-	for (; n > 1; p += 2, n -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-/* The UDP checksum over the pseudo-header (RFC 768, RFC 8200 8.1). */
-static void udp_csum(const struct route *r, uint8_t *udp, size_t len)
-{
-	size_t al = r->v4 ? 4 : 16;
-	uint32_t s = IPPROTO_UDP + (uint32_t)len;
-
-	s = sum16(s, r->src, al);
-	s = sum16(s, r->dst, al);
-	s = sum16(s, udp, len);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	s = ~s & 0xffff;
-	if (!s)
-		s = 0xffff;	/* 0 would mean no checksum */
-	udp[6] = s >> 8;
-	udp[7] = s & 0xff;
-}
-
-/* IP header at pkt, the UDP header after it; the data is in place. The
- * kernel fills an IPv4 header's length, id and checksum. */
-static size_t headers(const struct route *r, uint8_t *pkt, size_t dlen)
-{
-	size_t hl = r->v4 ? IP4_HDR : IP6_HDR, ulen = UDP_HDR + dlen;
+	size_t ulen = UDP_HDR + dlen;
+	size_t hl = inet_ip_header(r, pkt, IPPROTO_UDP, ulen);
 	uint8_t *udp = pkt + hl;
 
-	memset(pkt, 0, hl + UDP_HDR);
-	if (r->v4) {
-		pkt[0] = 0x45;
-		pkt[8] = TTL;
-		pkt[9] = IPPROTO_UDP;
-		memcpy(pkt + 12, r->src, 4);
-		memcpy(pkt + 16, r->dst, 4);
-	} else {
-		pkt[0] = 0x60;
-		pkt[4] = ulen >> 8;
-		pkt[5] = ulen & 0xff;
-		pkt[6] = IPPROTO_UDP;
-		pkt[7] = TTL;
-		memcpy(pkt + 8, r->src, 16);
-		memcpy(pkt + 24, r->dst, 16);
-	}
+	memset(udp, 0, UDP_HDR);
 	memcpy(udp, r->sport, 2);
 	memcpy(udp + 2, r->dport, 2);
 	udp[4] = ulen >> 8;
 	udp[5] = ulen & 0xff;
-	udp_csum(r, udp, ulen);
+	/* 0 would mean no checksum (RFC 768): 0xffff is the same sum */
+	if (!inet_l4_csum(r, IPPROTO_UDP, udp, ulen, 6)) {
+		udp[6] = 0xff;
+		udp[7] = 0xff;
+	}
 	return hl + ulen;
-}
-
-static int raw_socket(struct inet_tab *t, int v4)
-{
-	int *fd = v4 ? &t->raw4 : &t->raw6;
-
-	/* IPPROTO_RAW: the headers are ours (IP_HDRINCL, IPV6_HDRINCL) */
-	if (*fd < 0)
-		*fd = socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC,
-			     IPPROTO_RAW);
-	return *fd;
-}
-
-static int send_pkt(struct inet_tab *t, const struct route *r,
-		    const uint8_t *pkt, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = inet_sockaddr(r->v4 ? AF_INET : AF_INET6, r->dst, 0,
-				     &ss);
-	int fd = raw_socket(t, r->v4);
-
-	if (fd < 0)
-		return -1;
-	return sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) ==
-		(ssize_t)len ? 0 : -1;
 }
 
 /* The datagram that starts at chunk *i (its sender), up to its end. */
@@ -174,20 +99,20 @@ static int send_dgram(struct inet_tab *t, const struct img_file *f,
 		      uint32_t *i, uint8_t *pkt)
 {
 	size_t off, dlen = 0;
-	struct route r;
+	struct inet_route r;
 
 	if (route_of(f, &f->chunks[(*i)++], &r)) {
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	off = r.v4 ? IP4_HDR + UDP_HDR : IP6_HDR + UDP_HDR;
+	off = (r.v4 ? INET_IP4_HDR : INET_IP6_HDR) + UDP_HDR;
 	do {
 		/* the reader bounds a datagram to what fits */
 		memcpy(pkt + off + dlen, f->chunks[*i].data,
 		       f->chunks[*i].len);
 		dlen += f->chunks[*i].len;
 	} while (!(f->chunks[(*i)++].flags & IMG_CHUNK_EOR));
-	return send_pkt(t, &r, pkt, headers(&r, pkt, dlen));
+	return inet_send_pkt(t, &r, pkt, headers(&r, pkt, dlen));
 }
 
 /* ---- the queue ---------------------------------------------------------- */
@@ -260,13 +185,4 @@ int inet_fill_dgrams(struct inet_tab *t, struct inet_ent *e)
 out:
 	free(pkt);
 	return ret;
-}
-
-void inet_dgram_done(struct inet_tab *t)
-{
-	if (t->raw4 >= 0)
-		close(t->raw4);
-	if (t->raw6 >= 0)
-		close(t->raw6);
-	t->raw4 = t->raw6 = -1;
 }

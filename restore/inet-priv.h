@@ -1,6 +1,7 @@
 /*
- * inet-priv: what inet.c (TCP and UDP sockets) and inet-dgram.c (the
- * datagrams queued in UDP sockets) share.
+ * inet-priv: what inet.c (TCP and UDP sockets), inet-dgram.c (the
+ * datagrams queued in UDP sockets) and inet-pkt.c (the packets restore
+ * makes) share.
  */
 #ifndef CKPT_RESTORE_INET_PRIV_H
 #define CKPT_RESTORE_INET_PRIV_H
@@ -23,14 +24,36 @@ struct inet_tab {
 	int raw4, raw6;		/* raw sockets sending datagrams, or -1 */
 };
 
+#define INET_IP4_HDR	20
+#define INET_IP6_HDR	40
+
+/* Where a packet made here goes, from where, and over which IP. */
+struct inet_route {
+	int v4;
+	uint8_t src[16], dst[16];	/* IPv4: the first 4 bytes */
+	uint8_t sport[2], dport[2];	/* network order */
+};
+
 /* addr (4 or 16 bytes) and port of family as a sockaddr; its length */
 socklen_t inet_sockaddr(uint32_t family, const uint8_t *addr, uint32_t port,
 			struct sockaddr_storage *ss);
 /* SO_RCVBUF or SO_SNDBUF to size, as getsockopt(2) will give it */
 int inet_set_buf(int fd, int opt, int size);
 /* inet-dgram.c: the datagrams of e's UDP socket, bound and not connected
- * yet, back in its queue; then the raw sockets closed */
+ * yet, back in its queue */
 int inet_fill_dgrams(struct inet_tab *t, struct inet_ent *e);
-void inet_dgram_done(struct inet_tab *t);
+
+/* inet-pkt.c: the IP header of a packet of proto (its length), the
+ * checksum of its l4len bytes after it (the field at csum_off), the
+ * packet sent from t's raw sockets, which inet_pkt_done closes */
+size_t inet_ip_header(const struct inet_route *r, uint8_t *pkt, int proto,
+		      size_t l4len);
+uint16_t inet_l4_csum(const struct inet_route *r, int proto, uint8_t *l4,
+		      size_t len, size_t csum_off);
+int inet_send_pkt(struct inet_tab *t, const struct inet_route *r,
+		  const uint8_t *pkt, size_t len);
+void inet_pkt_done(struct inet_tab *t);
+/* the FIN that f's peer (outside the image) had sent, sent again */
+int inet_send_fin(struct inet_tab *t, const struct img_file *f);
 
 #endif

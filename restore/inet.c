@@ -22,7 +22,8 @@
  *
  * A connection whose peer is outside the image (ckpt attach
  * --tcp-established) is made the same way, alone, its address bound
- * with IP_FREEBIND; once it is out of repair mode the network lock that
+ * with IP_FREEBIND; once it is out of repair mode it gets the FIN its
+ * peer had sent, if one had come (inet-pkt.c), the network lock that
  * held its peer off is removed (netlock.c) and it says its window again.
  */
 #include <sys/socket.h>
@@ -447,13 +448,41 @@ static int wait_fin(int fd)
 }
 
 /*
+ * The FINs that connections whose peer is outside had received, while
+ * the lock still holds: each comes from restore as from the peer
+ * (inet-pkt.c), after the end's own where that went first (CLOSING).
+ */
+static int fins_from_outside(struct inet_tab *t)
+{
+	struct inet_ent *e;
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++) {
+		e = &t->e[i];
+		if (!img_tcp_connection(e->f) || !e->f->inet.lock ||
+		    !img_tcp_fin_rcvd(e->f))
+			continue;
+		if ((e->f->inet.state == IMG_INET_CLOSING &&
+		     shutdown(e->fd, SHUT_WR)) ||
+		    inet_send_fin(t, e->f) || wait_fin(e->fd)) {
+			pr_perror("can't give TCP connection %llu its peer's FIN again",
+				  (unsigned long long)e->f->ino);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * When an end sent its FIN, against the one it received: CLOSING ends
  * sent theirs first (the peer's crossed it), FIN_WAIT ends before any
- * came, LAST_ACK ends after their peer's (which they wait for).
+ * came, LAST_ACK ends after their peer's (which they wait for). A
+ * CLOSING end whose peer is outside has sent it already.
  */
 static int fin_rank(const struct img_file *f)
 {
-	if (!img_tcp_fin_sent(f))
+	if (!img_tcp_fin_sent(f) ||
+	    (f->inet.lock && f->inet.state == IMG_INET_CLOSING))
 		return -1;
 	if (f->inet.state == IMG_INET_CLOSING)
 		return 0;
@@ -528,7 +557,7 @@ static int make_all(struct inet_tab *t)
 			  (unsigned long long)t->e[i].f->ino);
 		return -1;
 	}
-	if (unlock_outside(t) || replay_fins(t))
+	if (fins_from_outside(t) || unlock_outside(t) || replay_fins(t))
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (finish(&t->e[i]))
@@ -565,7 +594,7 @@ out:
 	for (i = 0; i < t.n; i++)
 		if (t.e[i].fd >= 0)
 			close(t.e[i].fd);
-	inet_dgram_done(&t);
+	inet_pkt_done(&t);
 	free(t.e);
 	return ret;
 }

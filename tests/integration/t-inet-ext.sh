@@ -13,9 +13,9 @@
 # a second. The fault and refusal tests stream 8 MiB.
 
 ALL_TESTS+=(tcpext-server tcpext-client tcpext-both tcpext-migrate
-	    tcpext-http tcpext-faults tcpext-refused)
+	    tcpext-http tcpext-faults tcpext-refused tcpext-close)
 CKPT_ONLY+="tcpext-server tcpext-client tcpext-both tcpext-migrate "
-CKPT_ONLY+="tcpext-http tcpext-faults tcpext-refused "
+CKPT_ONLY+="tcpext-http tcpext-faults tcpext-refused tcpext-close "
 
 TCPEXT_SIZE=${CKPT_TCPEXT_SIZE:-$((256 << 20))}
 TCPEXT_PORT=5000
@@ -428,4 +428,58 @@ t_tcpext-refused() {
 	no_lock "$NSA" "a dump refused without --tcp-established"
 	no_image "a refused dump"
 	runs_on "a refused dump"
+}
+
+# lo_netns: a network namespace NSA with its loopback up alone, removed
+# when the test ends
+lo_netns() {
+	NSA=ckpt-ext-l$BASHPID NSB=ckpt-ext-l$BASHPID-b NSC=ckpt-ext-l$BASHPID-c
+	command -v ip >/dev/null || fail "ip (iproute2) not found"
+	command -v nft >/dev/null || fail "nft (nftables) not found"
+	trap 'cleanup; netns_down' EXIT
+	ip netns add "$NSA" && ip -n "$NSA" link set lo up ||
+		fail "can't make the test's network namespace"
+}
+
+# TCP connections being closed whose peer is outside the tree, over IPv4
+# and IPv6, on the loopback of a namespace (tests/workloads/tcpclose.c
+# ext): the tree holds an end in every closing state (FIN_WAIT1,
+# FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING) and in ESTABLISHED, queues
+# full, a process outside the tree the other ends. Dumped with --kill
+# --tcp-established, restored: each end is in the state it was and
+# delivers every byte once, then its end of file, on both sides; the
+# lock is gone.
+tcpext_close_image() {
+	local st n
+	inspect "$D/img"
+	for st in established:2 fin-wait1:2 fin-wait2:6 close-wait:2 \
+		  last-ack:2 closing:2; do
+		n=$(grep -c "^file [0-9]*: tcp .* ${st%:*} .*peer outside" \
+			"$D/inspect.out")
+		[[ $n == "${st#*:}" ]] ||
+			fail "inspect shows $n TCP sockets ${st%:*} with their" \
+			     "peer outside, want ${st#*:}:" \
+			     "$(grep tcp "$D/inspect.out")"
+	done
+}
+
+t_tcpext-close() {
+	need "$WLB/tcpclose" "$CKPT" "$RESTORE"
+	lo_netns
+	start_wl ip netns exec "$NSA" "$WLB/tcpclose" ext
+	track_pid "$(<"$D/outside.pid")"
+	wait_count_above 8 60 "$JOB"
+	ext_dump "$NSA" "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the dumped workload"
+	DUMP_COUNT=$(count_lines)
+	tcpext_close_image
+	sleep 1
+	RESTORE_CMD=(ip netns exec "$NSA" "$RESTORE")
+	start_restore
+	wait_restored
+	wait_no_lock "$NSA" "after the restore"
+	finish
+	[[ -f $D/outside.done ]] ||
+		fail "the ends outside the tree did not finish:" \
+		     "$(grep -h FAIL "$D/out.log" | tail -n 1)"
 }

@@ -110,7 +110,7 @@ print("%d and %d bytes" % (n1, n2), file=sys.stderr)' "$WLS/counter.py"
 tcp_close_states() {
 	local st n
 	inspect "$D/img"
-	for st in fin-wait1:2 fin-wait2:4 last-ack:2 closing:2; do
+	for st in fin-wait1:2 fin-wait2:6 last-ack:2 closing:2 close-wait:2; do
 		n=$(grep -c "^file [0-9]*: tcp .* ${st%:*} " "$D/inspect.out")
 		[[ $n == "${st#*:}" ]] ||
 			fail "inspect shows $n TCP sockets ${st%:*}, want" \
