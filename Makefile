@@ -205,7 +205,8 @@ $(B)/tests/check_dlsym: $(B)/tests/check_dlsym.o $(DLSYM_LIBS)
 # position-independent object against plugins/plugin.h alone, not part of
 # the core. The unit test loads it by its absolute directory, and exports
 # the helpers it calls back, as ckpt and restore do.
-EXAMPLE_PLUGINS := $(B)/plugins/chunks.so
+EXAMPLE_PLUGINS := $(B)/plugins/chunks.so $(B)/plugins/appnote.so
+all: $(B)/plugins/appnote.so
 
 $(B)/plugins/%.so: plugins/examples/%.c
 	@mkdir -p $(@D)

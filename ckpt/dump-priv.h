@@ -10,6 +10,7 @@
 #include "ckpt/dump.h"
 #include "image/image.h"
 #include "inject/inject.h"
+#include "plugins/app.h"
 #include "util/proc.h"
 
 /* Memory objects that mappings of the tree share (dump-shm.c). */
@@ -204,6 +205,12 @@ struct dump_tree {
 	char *netlock;
 	int netlock_ns, netlock_taken;
 };
+
+/* dump-app.c: application plugins told of ev (a -1 refuses the dump at
+ * BEFORE_FREEZE and FROZEN, having said which plugin and why); their
+ * records and the FILEID records, after the FILE records */
+int dump_app_event(const struct dump_opts *o, enum ckpt_app_event ev);
+int dump_write_app(struct dump_tree *t, struct img_writer *w) __must_check;
 
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);

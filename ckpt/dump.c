@@ -196,6 +196,7 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) ||
 	    write_header(&t->procs[0]) || dump_write_files(t, t->procs[0].w) ||
+	    dump_write_app(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
 	/* the processes' records: their memory, mostly */
@@ -466,6 +467,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
+	if (dump_app_event(o, CKPT_APP_BEFORE_FREEZE))
+		return DUMP_EFAILED;
 	progress_start(o->progress);
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
@@ -487,6 +490,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (res != DUMP_OK)
 		goto err;
 	res = DUMP_EFAILED;
+	if (dump_app_event(o, CKPT_APP_FROZEN))
+		goto err;
 	progress_total(estimate(&t));
 	progress_phase("state");
 	if (dump_frozen(&t) || !tree_alive(&t))
@@ -494,6 +499,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	/* the image may still be good if a thaw fails: they were frozen */
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
+	else if (!o->kill)
+		dump_app_event(o, CKPT_APP_THAWED);	/* failures said */
 	thawed = seconds_now();	/* with --kill: until they are killed */
 	if (!tree_alive(&t))
 		goto err;
@@ -524,6 +531,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	}
 	/* restore removes it (dump-netlock.c) */
 	dump_netlock_keep(&t);
+	dump_app_event(o, CKPT_APP_COMMITTED);	/* failures said */
 	if (o->stats)
 		fill_stats(&t, o->stats, bytes, start, frozen,
 			   o->kill ? seconds_now() : thawed);

@@ -10,6 +10,8 @@
 
 #include "util/util.h"
 
+struct app_set;
+
 #define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
 
 /* What a committed dump did, for attach --json. */
@@ -44,6 +46,8 @@ struct dump_opts {
 	volatile sig_atomic_t *interrupted;
 	int progress;		/* enum progress_mode (progress.h) */
 	struct dump_stats *stats;	/* filled when the dump commits; or NULL */
+	struct app_set *apps;	/* application plugins (--plugin), or NULL */
+	int validate_hash;	/* --validate=hash: FILEIDs with a hash */
 };
 
 /* What went wrong, for the exit status. */

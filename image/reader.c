@@ -61,6 +61,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_GHOST] = "GHOST",
 		[IMG_REC_LOCK] = "LOCK",
 		[IMG_REC_FOWN] = "FOWN",
+		[IMG_REC_APP] = "APP",
+		[IMG_REC_FILEID] = "FILEID",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -449,7 +451,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_FOWN) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -636,6 +638,7 @@ void img_free(struct image *img)
 		img_file_free(&img->files[i]);
 	free(img->files);
 	free(img->shms);
+	img_apps_free(img);
 	free(img);
 }
 

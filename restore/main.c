@@ -38,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -59,6 +59,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "json", no_argument, NULL, 'J' },
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "pty", no_argument, NULL, 'T' },
+		{ "plugin", required_argument, NULL, 'X' },
+		{ "no-validate", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -74,6 +76,12 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->lock_only = 1;
 		else if (opt == 'T')
 			c->pty.on = 1;
+		else if (opt == 'n')
+			c->no_validate = 1;
+		else if (opt == 'X' && app_set_add(&c->apps, optarg))
+			return EXIT_USAGE;
+		else if (opt == 'X')
+			continue;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -121,6 +129,10 @@ static int prepare(struct restore_run *run)
 	if (restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
 	if (restore_check_caps(run))
+		return EXIT_FAILED;
+	if (restore_validate_files(run))
+		return EXIT_FILECHANGED;
+	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
 		return EXIT_FAILED;
 	/* before anything is made (netlock.c) */
 	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
@@ -177,7 +189,8 @@ static int rebuild(struct restore_run *run)
 			return -1;
 		fault_point("restore-rebuilt");
 	}
-	if (restore_shm_finish(run))
+	if (restore_shm_finish(run) ||
+	    restore_app_event(run, CKPT_APP_BEFORE_RUN, procs[0].child))
 		return -1;
 	/* the line is gone before the tree writes to the terminal */
 	progress_end(1);
@@ -336,6 +349,7 @@ static int run_restore(struct restore_run *run, int detach)
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
 	}
 	root = run->procs[0].child;
+	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
 	if (detach & DETACH_JSON)
 		print_json(run);
 	run_free(run);	/* nothing of it is needed while the tree runs */
@@ -365,5 +379,6 @@ int main(int argc, char **argv)
 	run_free(&c);
 	restore_pty_close(&c);
 	free(c.fd_opts);
+	app_set_free(&c.apps);
 	return ret;
 }
