@@ -392,7 +392,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 plugins/plugin.h ckpt/libckpt.h \
+	install -m 644 plugins/plugin.h plugins/app.h ckpt/libckpt.h \
 	  $(DESTDIR)$(PREFIX)/include/ckpt
 	install -m 644 $(B)/lib/$(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)
 	ln -sf $(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)/libckpt.so
