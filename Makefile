@@ -240,7 +240,8 @@ $(B)/tests/check_dlsym: $(B)/tests/check_dlsym.o $(DLSYM_LIBS)
 # position-independent object against plugins/plugin.h alone, not part of
 # the core. The unit test loads it by its absolute directory, and exports
 # the helpers it calls back, as ckpt and restore do.
-EXAMPLE_PLUGINS := $(B)/plugins/chunks.so
+EXAMPLE_PLUGINS := $(B)/plugins/chunks.so $(B)/plugins/appnote.so
+all: $(B)/plugins/appnote.so
 
 $(B)/plugins/%.so: plugins/examples/%.c
 	@mkdir -p $(@D)
@@ -451,7 +452,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/include/ckpt $(DESTDIR)$(PLUGIN_DIR)
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 plugins/plugin.h ckpt/libckpt.h plugins/ckpt-coord.h \
+	install -m 644 plugins/plugin.h plugins/app.h ckpt/libckpt.h \
+	  plugins/ckpt-coord.h \
 	  $(DESTDIR)$(PREFIX)/include/ckpt
 	install -m 644 $(B)/lib/$(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)
 	ln -sf $(LIBCKPT_SONAME) $(DESTDIR)$(LIBDIR)/libckpt.so

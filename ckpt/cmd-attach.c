@@ -13,6 +13,7 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "ckpt/libckpt-priv.h"
+#include "plugins/appset.h"
 #include "plugins/stageopt.h"
 #include "util/json.h"
 #include "util/progress.h"
@@ -118,6 +119,13 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'P':
 		o->progress = progress_parse(arg);
 		return o->progress < 0 ? cmd_usage(&cmd_attach_entry) : 0;
+	case 'X':
+		return app_set_add(o->apps, arg) ? EXIT_USAGE : 0;
+	case 'W':
+		if (strcmp(arg, "hash") && strcmp(arg, "stat"))
+			return cmd_usage(&cmd_attach_entry);
+		o->validate_hash = !strcmp(arg, "hash");
+		return 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_attach_entry) : 0;
 }
@@ -186,12 +194,16 @@ static int exec_attach(int argc, char **argv)
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "landmark", optional_argument, NULL, 'L' },
+		{ "plugin", required_argument, NULL, 'X' },
+		{ "validate", required_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct app_set apps;
 	struct dump_opts o = { .interrupted = &cmd_stop_signal,
-			       .ghost_limit = DUMP_GHOST_LIMIT };
+			       .ghost_limit = DUMP_GHOST_LIMIT,
+			       .apps = &apps };
 	struct ckpt_attach_result res;
 	struct ckpt_attach_opts a;
 	struct stage_opts so;
@@ -230,6 +242,7 @@ static int exec_attach(int argc, char **argv)
 	lib_opts(&o, &so, &a);
 	/* libckpt's statuses are attach's exit statuses */
 	st = ckpt_attach_run(&a, &o, &res);
+	app_set_free(&apps);
 	if (json && st == CKPT_OK)
 		print_json(&o, &res);
 	return st;
@@ -241,6 +254,7 @@ const struct cmd_entry cmd_attach_entry = {
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
-		 "[--encrypt KEYFILE] [--auth KEYFILE] PID",
+		 "[--encrypt KEYFILE] [--auth KEYFILE] [--plugin PATH[=ARG]]... "
+		 "[--validate=stat|hash] PID",
 	.exec = exec_attach,
 };

@@ -10,6 +10,7 @@
 #include "ckpt/dump.h"
 #include "image/image.h"
 #include "inject/inject.h"
+#include "plugins/app.h"
 #include "util/proc.h"
 
 /* Memory objects that mappings of the tree share (dump-shm.c). */
@@ -262,6 +263,12 @@ int dump_tree_cgroups(struct dump_tree *t) __must_check;
 int dump_write_cgroups(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_cgroups(struct dump_tree *t);
+/* dump-app.c: application plugins told of ev (a -1 refuses the dump at
+ * BEFORE_FREEZE and FROZEN, having said which plugin and why); their
+ * records and the FILEID records, after the FILE records */
+int dump_app_event(const struct dump_opts *o, enum ckpt_app_event ev);
+int dump_write_app(struct dump_tree *t, struct img_writer *w) __must_check;
+
 /* dump-tree.c */
 int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */

@@ -222,6 +222,7 @@ static int dump_frozen(struct dump_tree *t)
 	    write_header(&t->procs[0]) || dump_write_nss(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_files(t, t->procs[0].w) ||
+	    dump_write_app(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
 		return -1;
 	return late_records(t) ? 0 : write_all_records(t);
@@ -527,6 +528,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
+	if (dump_app_event(o, CKPT_APP_BEFORE_FREEZE))
+		return DUMP_EFAILED;
 	progress_start(o->progress);
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
@@ -553,6 +556,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (res != DUMP_OK)
 		goto err;
 	res = DUMP_EFAILED;
+	if (dump_app_event(o, CKPT_APP_FROZEN))
+		goto err;
 	progress_total(estimate(&t));
 	progress_phase("state");
 	if (dump_frozen(&t) || !tree_alive(&t))
@@ -562,6 +567,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	/* the image may still be good if a thaw fails: they were frozen */
 	if (!o->kill && release_all(&t, 0))
 		pr_warn("thawing %d failed; the image is kept", o->pid);
+	else if (!o->kill)
+		dump_app_event(o, CKPT_APP_THAWED);	/* failures said */
 	thawed = seconds_now();	/* with --kill: until they are killed */
 	if (!tree_alive(&t) || (late_records(&t) && write_all_records(&t)))
 		goto err;
@@ -594,6 +601,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	}
 	/* restore removes it (dump-netlock.c) */
 	dump_netlock_keep(&t);
+	dump_app_event(o, CKPT_APP_COMMITTED);	/* failures said */
 	if (o->stats)
 		fill_stats(&t, o->stats, bytes, start, frozen,
 			   o->kill ? seconds_now() : thawed);

@@ -10,6 +10,8 @@
 
 #include "util/util.h"
 
+struct app_set;
+
 #define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
 
 /* What a committed dump did, for attach --json. */
@@ -57,6 +59,8 @@ struct dump_opts {
 	 * caller. */
 	int (*hold)(void *hold_arg);
 	void *hold_arg;
+	struct app_set *apps;	/* application plugins (--plugin), or NULL */
+	int validate_hash;	/* --validate=hash: FILEIDs with a hash */
 };
 
 /* What went wrong, for the exit status. */

@@ -104,6 +104,14 @@ void dec_check(struct dec *d, int ok, const char *fmt, ...) __printf(3, 4);
 
 /* One encoder and one decoder per record type (codec.c). Decoders fill a
  * zeroed struct; on error the caller frees it with the matching free. */
+int img_enc_app(struct enc *e, const struct img_app *a);
+int img_dec_app(struct dec *d, struct img_app *a);
+void img_app_free(struct img_app *a);
+int img_enc_fileid(struct enc *e, const struct img_fileid *f);
+int img_dec_fileid(struct dec *d, struct img_fileid *f);
+void img_fileid_free(struct img_fileid *f);
+/* the APP and FILEID records of an image, freed */
+void img_apps_free(struct image *img);
 int img_enc_proc(struct enc *e, const struct img_proc *p);
 int img_enc_zombie(struct enc *e, const struct img_proc *p);
 int img_enc_thread(struct enc *e, const struct img_thread *t);

@@ -67,6 +67,9 @@ enum img_rec_type {
 	IMG_REC_FOWN = 13,	/* an fd's SIGIO owner and signal */
 	IMG_REC_NS = 14,	/* image level: a namespace of the tree */
 	IMG_REC_CGROUP = 15,	/* image level: a cgroup of the tree */
+	IMG_REC_APP = 16,	/* image level: an application plugin's data */
+	IMG_REC_FILEID = 17,	/* image level: a regular file the tree had
+				 * open or mapped, for restore's validation */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -95,6 +98,11 @@ enum img_rec_type {
 #define IMG_MAX_CG_SETTINGS	16
 #define IMG_MAX_CG_VALUE	256
 #define IMG_MAX_HOSTNAME	64	/* the kernel's __NEW_UTS_LEN */
+#define IMG_MAX_APPS		65536	/* APP records */
+#define IMG_MAX_APP_DATA	(1u << 20)	/* bytes in one APP record */
+#define IMG_MAX_APP_NAME	64
+#define IMG_MAX_FILEIDS		(1u << 20)
+#define IMG_HASH_LEN		32	/* BLAKE2b-256 of a file's bytes */
 /*
  * The securebits Linux knows (<linux/securebits.h>): NOROOT,
  * NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, and since 6.14
@@ -911,8 +919,45 @@ struct img_shm_object {
 	struct img_pages *pages;
 };
 
+/*
+ * An application plugin's record (ckpt-app-plugin(7)): bytes the plugin
+ * named name gave at dump time, handed back to it at restore.
+ */
+struct img_app {
+	char *name;		/* printable, 1..IMG_MAX_APP_NAME bytes */
+	uint32_t len;
+	uint8_t *data;		/* len bytes, NULL when 0 */
+};
+
+/* printable, no space, 1..IMG_MAX_APP_NAME bytes? */
+int img_app_name_ok(const char *name);
+
+/* img_fileid.flags */
+#define IMG_FILEID_HASH		(1u << 0)	/* hash holds the content's */
+#define IMG_FILEID_WRITTEN	(1u << 1)	/* open for writing or mapped
+						 * shared and writable */
+#define IMG_FILEID_ALL		(IMG_FILEID_HASH | IMG_FILEID_WRITTEN)
+
+/*
+ * A regular file the tree had open or mapped when it was dumped, as it
+ * was: restore refuses to run the tree on a file that is not the same
+ * (restore/validate.c). One record per file (dev, ino), in any order.
+ */
+struct img_fileid {
+	uint32_t flags;		/* IMG_FILEID_* */
+	uint32_t mode;		/* st_mode: a regular file */
+	uint64_t dev, ino, size;
+	uint64_t mtime_ns;	/* since the epoch */
+	uint8_t hash[IMG_HASH_LEN];	/* with IMG_FILEID_HASH, else 0 */
+	char *path;		/* absolute */
+};
+
 struct image {
 	struct img_header hdr;
+	uint32_t nr_apps;
+	struct img_app *apps;	/* APP records, in image order */
+	uint32_t nr_fileids;
+	struct img_fileid *fileids;
 	uint32_t nr_files;
 	struct img_file *files;
 	uint32_t nr_shms;
@@ -989,6 +1034,12 @@ int img_write_sigacts(struct img_writer *w,
 /* SHM records come after the header and before the first PROC, each with
  * its PAGES right after it. */
 int img_write_shm(struct img_writer *w, const struct img_shm *s)
+	__must_check;
+/* APP and FILEID records come after the FILE records (and their
+ * FILE_DATA), before any SHM, GHOST or PROC. */
+int img_write_app(struct img_writer *w, const struct img_app *a)
+	__must_check;
+int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
 	__must_check;
 /* GHOST records come after the SHM records and before the first PROC,
  * each with its PAGES right after it (addr: an offset in the file). */

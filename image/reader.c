@@ -63,6 +63,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_FOWN] = "FOWN",
 		[IMG_REC_NS] = "NS",
 		[IMG_REC_CGROUP] = "CGROUP",
+		[IMG_REC_APP] = "APP",
+		[IMG_REC_FILEID] = "FILEID",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -451,7 +453,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 
 static int known_type(uint32_t type)
 {
-	return (type >= IMG_REC_PROC && type <= IMG_REC_CGROUP) ||
+	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -644,6 +646,7 @@ void img_free(struct image *img)
 		img_file_free(&img->files[i]);
 	free(img->files);
 	free(img->shms);
+	img_apps_free(img);
 	free(img);
 }
 

@@ -290,6 +290,22 @@ int img_write_file(struct img_writer *w, const struct img_file *f)
 	return wr_encoded(w, IMG_REC_FILE, img_enc_file(&w->enc, f));
 }
 
+int img_write_app(struct img_writer *w, const struct img_app *a)
+{
+	if (wr_expect(w, W_HEADER, "APP record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_APP, img_enc_app(&w->enc, a));
+}
+
+int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
+{
+	if (wr_expect(w, W_HEADER, "FILEID record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_FILEID, img_enc_fileid(&w->enc, f));
+}
+
 int img_write_file_data(struct img_writer *w, uint32_t file,
 			const void *buf, uint32_t len)
 {

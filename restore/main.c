@@ -38,7 +38,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -62,6 +62,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "lazy", no_argument, NULL, 'Z' },
 		{ "pidns", no_argument, NULL, 'N' },
 		{ "cgroup-root", required_argument, NULL, 'C' },
+		{ "plugin", required_argument, NULL, 'X' },
+		{ "no-validate", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -86,6 +88,12 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			return usage(stderr);
 		else if (opt == 'C')
 			c->cg.root = optarg;
+		else if (opt == 'n')
+			c->no_validate = 1;
+		else if (opt == 'X' && app_set_add(&c->apps, optarg))
+			return EXIT_USAGE;
+		else if (opt == 'X')
+			continue;
 		else if (opt == 'v')
 			level++;
 		else if (opt == 'q')
@@ -134,7 +142,11 @@ static int prepare(struct restore_run *run)
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
+	if (restore_validate_files(run))
+		return EXIT_FILECHANGED;
 	if (restore_check_caps(run) || restore_cgroups_make(run))
+		return EXIT_FAILED;
+	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
 		return EXIT_FAILED;
 	/* before anything is made (netlock.c) */
 	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
@@ -191,7 +203,8 @@ static int rebuild(struct restore_run *run)
 			return -1;
 		fault_point("restore-rebuilt");
 	}
-	if (restore_shm_finish(run))
+	if (restore_shm_finish(run) ||
+	    restore_app_event(run, CKPT_APP_BEFORE_RUN, procs[0].child))
 		return -1;
 	/* the line is gone before the tree writes to the terminal */
 	progress_end(1);
@@ -354,6 +367,7 @@ static int run_restore(struct restore_run *run, int detach)
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
 	}
 	root = run->procs[0].child;
+	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
 	if (detach & DETACH_JSON)
 		print_json(run);
 	/* --lazy: every page in place (here, or by the pager) */
@@ -391,5 +405,6 @@ int main(int argc, char **argv)
 	run_free(&c);
 	restore_pty_close(&c);
 	free(c.fd_opts);
+	app_set_free(&c.apps);
 	return ret;
 }

@@ -33,6 +33,7 @@
 
 #include "image/image.h"
 #include "inject/inject.h"
+#include "plugins/appset.h"
 
 #define TRAMP_PAGES	4	/* code page + scratch pages */
 #define VP_ANY		1	/* the VMA has pages in the image */
@@ -104,6 +105,8 @@ struct restore_run {
 		int go;		/* our end of the init's pipe, or -1 */
 		uint64_t ino;	/* the new namespace's inode */
 	} pidns;
+	int no_validate;	/* --no-validate: files may have changed */
+	struct app_set apps;	/* --plugin: application plugins */
 	struct {		/* --pty (pty.c) */
 		int on;
 		int m, s;	/* its master and slave, or -1 */
@@ -128,6 +131,14 @@ struct restore_proc {
  * it says otherwise; restore/main.c alone turns a failure into an exit
  * status, by the stage that failed.
  */
+
+/* validate.c: every FILEID of the image the same file now, or a line
+ * naming the first that is not */
+int restore_validate_files(struct restore_run *run) __must_check;
+/* app.c: application plugins told of ev (root: the new root, or 0); -1
+ * when one refused, said (RUNNING never refuses) */
+int restore_app_event(struct restore_run *run, enum ckpt_app_event ev,
+		      pid_t root) __must_check;
 
 /* guard.c: a process that undoes what a restore killed outright leaves
  * behind: started before anything is made; told the tree's PIDs before

@@ -25,6 +25,7 @@ enum ckpt_exit {
 	EXIT_FAILED = 70,	/* the dump or restore failed */
 	EXIT_CANTCREATE = 73,	/* image cannot be created */
 	EXIT_PIDTAKEN = 75,	/* a PID the image needs is in use */
+	EXIT_FILECHANGED = 76,	/* a file of the image is not the same */
 };
 
 /* "PROG VERSION (image format N)" on stdout; returns 0 (--version of

@@ -1,0 +1,161 @@
+/*
+ * codec-app: the APP record (an application plugin's own bytes) and the
+ * FILEID record (a regular file the tree had open or mapped, as it was),
+ * and what the reader checks of them in an image (semantics of order and
+ * bounds). See image.h.
+ */
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "image/image-priv.h"
+#include "image/reader-priv.h"
+
+/* u32 name length + name; u32 len; len bytes */
+int img_enc_app(struct enc *e, const struct img_app *a)
+{
+	if (!a->name || !img_app_name_ok(a->name))
+		e->err = "application plugin name missing or too long";
+	enc_str(e, a->name, 0, "application plugin name missing");
+	enc_cap(e, a->len, IMG_MAX_APP_DATA, "application record too large");
+	enc_u32(e, a->len);
+	if (a->len)
+		enc_bytes(e, a->data, a->len);
+	return e->err ? -1 : 0;
+}
+
+int img_app_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > IMG_MAX_APP_NAME)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return 0;
+	return 1;
+}
+
+int img_dec_app(struct dec *d, struct img_app *a)
+{
+	dec_str(d, &a->name, 0, "application plugin name");
+	dec_u32(d, &a->len);
+	dec_blob(d, &a->data, a->len, IMG_MAX_APP_DATA, "application data");
+	dec_check(d, !a->name || img_app_name_ok(a->name),
+		  "bad application plugin name");
+	return dec_end(d);
+}
+
+void img_app_free(struct img_app *a)
+{
+	free(a->name);
+	free(a->data);
+	a->name = NULL;
+	a->data = NULL;
+}
+
+/* u32 flags mode; u64 dev ino size mtime_ns; IMG_HASH_LEN bytes; str path */
+int img_enc_fileid(struct enc *e, const struct img_fileid *f)
+{
+	enc_u32(e, f->flags);
+	enc_u32(e, f->mode);
+	enc_u64(e, f->dev);
+	enc_u64(e, f->ino);
+	enc_u64(e, f->size);
+	enc_u64(e, f->mtime_ns);
+	enc_bytes(e, f->hash, IMG_HASH_LEN);
+	enc_str(e, f->path, 0, "file path missing or too long");
+	return e->err ? -1 : 0;
+}
+
+int img_dec_fileid(struct dec *d, struct img_fileid *f)
+{
+	uint8_t *hash = NULL;
+
+	dec_u32(d, &f->flags);
+	dec_u32(d, &f->mode);
+	dec_u64(d, &f->dev);
+	dec_u64(d, &f->ino);
+	dec_u64(d, &f->size);
+	dec_u64(d, &f->mtime_ns);
+	dec_blob(d, &hash, IMG_HASH_LEN, IMG_HASH_LEN, "file hash");
+	if (hash)
+		memcpy(f->hash, hash, IMG_HASH_LEN);
+	free(hash);
+	dec_str(d, &f->path, 0, "file path");
+	dec_check(d, !(f->flags & ~IMG_FILEID_ALL), "file flags %#x",
+		  f->flags);
+	dec_check(d, S_ISREG(f->mode) && !(f->mode & ~(S_IFMT | 07777u)),
+		  "file mode %#o is no regular file's", f->mode);
+	dec_check(d, !f->path || f->path[0] == '/', "file path not absolute");
+	return dec_end(d);
+}
+
+void img_fileid_free(struct img_fileid *f)
+{
+	free(f->path);
+	f->path = NULL;
+}
+
+/* Both come after the FILE records and before SHM, GHOST and PROC. */
+static int sem_app_place(struct rd *r, const char *what)
+{
+	struct image *img = r->img;
+
+	if (img->nr_procs || img->nr_shms || img->nr_ghosts) {
+		rec_fail(r, "%s record after the first PROC, SHM or GHOST",
+			 what);
+		return -1;
+	}
+	return 0;
+}
+
+int sem_app(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_app *a;
+
+	if (sem_app_place(r, "APP"))
+		return -1;
+	if (img->nr_apps >= IMG_MAX_APPS) {
+		rec_fail(r, "more than %u application records", IMG_MAX_APPS);
+		return -1;
+	}
+	if (rd_grow(r, &img->apps, &r->cap_apps, img->nr_apps, sizeof(*a)))
+		return -1;
+	a = &img->apps[img->nr_apps++];
+	memset(a, 0, sizeof(*a));
+	return img_dec_app(d, a);
+}
+
+int sem_fileid(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_fileid *f;
+
+	if (sem_app_place(r, "FILEID"))
+		return -1;
+	if (img->nr_fileids >= IMG_MAX_FILEIDS) {
+		rec_fail(r, "more than %u file identities", IMG_MAX_FILEIDS);
+		return -1;
+	}
+	if (rd_grow(r, &img->fileids, &r->cap_fileids, img->nr_fileids,
+		    sizeof(*f)))
+		return -1;
+	f = &img->fileids[img->nr_fileids++];
+	memset(f, 0, sizeof(*f));
+	return img_dec_fileid(d, f);
+}
+
+void img_apps_free(struct image *img)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_apps; i++)
+		img_app_free(&img->apps[i]);
+	free(img->apps);
+	for (i = 0; i < img->nr_fileids; i++)
+		img_fileid_free(&img->fileids[i]);
+	free(img->fileids);
+}
