@@ -50,6 +50,7 @@ static int virtual_fs(int fd)
 	case TRACEFS_MAGIC:
 	case SECURITYFS_MAGIC:
 	case BPF_FS_MAGIC:
+	case NSFS_MAGIC:
 		return 1;
 	}
 	return 0;
