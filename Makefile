@@ -32,7 +32,8 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
-	    screen tmux libc6-dev zstd vim less procps llvm-14-dev qemu-user \
+	    screen tmux libc6-dev zstd vim less procps openssh-server \
+	    openssh-client llvm-14-dev qemu-user \
 	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
@@ -361,7 +362,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(FUZZ_SRC) \
 $(B)/fuzz/mkseed: tests/fuzz/mkseed.c $(FUZZ_SRC)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -o $@ $^ \
-	  $(shell pkg-config --libs libnftables 2>/dev/null)
+	  $(shell pkg-config --libs libnftables libsodium 2>/dev/null)
 $(B)/fuzz/mkseed-proc: tests/fuzz/mkseed-proc.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -D_GNU_SOURCE -o $@ $^
