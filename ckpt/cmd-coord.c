@@ -1,6 +1,7 @@
 /*
- * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|PATH.so]
- * [--kind-arg ARG] [--state FILE] [--timeout SECONDS]: the coordinator
+ * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|standby|
+ * PATH.so] [--kind-arg ARG] [--state FILE] [--zk HOSTS[/ROOT]]
+ * [--timeout SECONDS]: the coordinator
  * of distributed jobs (coord/, ckpt-coord(7)).
  */
 #include <errno.h>
@@ -33,6 +34,9 @@ static int coord_opt(struct coord_opts *o, int c, const char *arg)
 	case 's':
 		o->state = arg;
 		return 0;
+	case 'z':
+		o->zk = arg;
+		return 0;
 	case 't':
 		errno = 0;
 		v = strtoul(arg, &end, 10);
@@ -56,6 +60,7 @@ static int exec_coord(int argc, char **argv)
 		{ "kind", required_argument, NULL, 'K' },
 		{ "kind-arg", required_argument, NULL, 'A' },
 		{ "state", required_argument, NULL, 's' },
+		{ "zk", required_argument, NULL, 'z' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -87,7 +92,8 @@ static int exec_coord(int argc, char **argv)
 
 const struct cmd_entry cmd_coord_entry = {
 	.name = "coord",
-	.usage = "--listen HOST:PORT --auth KEYFILE [--kind central|PATH.so] "
-		 "[--kind-arg ARG] [--state FILE] [--timeout SECONDS]",
+	.usage = "--listen HOST:PORT --auth KEYFILE "
+		 "[--kind central|standby|PATH.so] [--kind-arg ARG] "
+		 "[--state FILE] [--zk HOSTS[/ROOT]] [--timeout SECONDS]",
 	.exec = exec_coord,
 };

@@ -3,6 +3,8 @@
  * file backend of --state), checkpoints when ckpt job asks for them, of
  * every running member, each image in its member's run directory: the
  * defaults of the API, plus a line in the log per change of membership.
+ * "standby" decides the same, over the ZooKeeper store (coord/kv-zk.c),
+ * and serves only while elected (server.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,4 +56,19 @@ static const struct ckpt_coord_kind central = {
 const struct ckpt_coord_kind *coord_kind_central(void)
 {
 	return &central;
+}
+
+static const struct ckpt_coord_kind standby = {
+	.api = CKPT_COORD_API,
+	.name = "standby",
+	.kv = &coord_kv_zk,
+	.init = central_init,
+	.join = central_join,
+	.leave = central_leave,
+	.lost = central_lost,
+};
+
+const struct ckpt_coord_kind *coord_kind_standby(void)
+{
+	return &standby;
 }

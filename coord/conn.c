@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "coord/coord.h"
+#include "coord/kinds.h"
 
 int coord_split_addr(const char *addr, char host[256], char port[32])
 {
@@ -75,9 +76,16 @@ int coord_dial(struct coord_conn *c, const char *addr,
 	       const unsigned char key[NET_KEY], int timeout, char *err,
 	       size_t errlen)
 {
-	char host[256], port[32];
+	char host[256], port[32], leader[256];
 
 	c->fd = -1;
+	/* zk://HOSTS[/ROOT]: whoever leads there (coord/kv-zk.c) */
+	if (!strncmp(addr, "zk://", 5)) {
+		if (coord_zk_leader(addr + 5, leader, sizeof(leader), err,
+				    errlen))
+			return -1;
+		addr = leader;
+	}
 	if (coord_split_addr(addr, host, port)) {
 		snprintf(err, errlen, "%s: expected HOST:PORT", addr);
 		return -1;

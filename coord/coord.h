@@ -55,6 +55,7 @@ struct coord_opts {
 	const char *kind;	/* "central" or PATH.so */
 	const char *kind_arg;	/* given to the kind, or NULL */
 	const char *state;	/* the store of the file backend */
+	const char *zk;		/* ZooKeeper's HOSTS[/ROOT], or NULL */
 	unsigned int timeout;	/* seconds a member may take to dump */
 	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT */
 };

@@ -104,6 +104,8 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 
 	if (!strcmp(c->o->kind, "central"))
 		return coord_kind_central();
+	if (!strcmp(c->o->kind, "standby"))
+		return coord_kind_standby();
 	if (!strchr(c->o->kind, '/')) {
 		pr_err("no kind %s (central, or the path of a shared object)",
 		       c->o->kind);
@@ -126,13 +128,20 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 
 static int open_kind(struct coord *c)
 {
+	const char *where;
 	char err[512];
 
 	c->kind = load_kind(c);
 	if (!c->kind)
 		return -1;
 	c->kv = c->kind->kv ? c->kind->kv : &coord_kv_file;
-	c->kvh = c->kv->open(c->o->state, err, sizeof(err));
+	where = c->kv == &coord_kv_zk ? c->o->zk : c->o->state;
+	if (!where) {
+		pr_err("kind %s keeps its store in ZooKeeper: --zk HOSTS needed",
+		       c->kind->name);
+		return -2;
+	}
+	c->kvh = c->kv->open(where, err, sizeof(err));
 	if (!c->kvh) {
 		pr_err("%s", err);
 		return -1;
@@ -147,7 +156,7 @@ static int open_kind(struct coord *c)
 		return -1;
 	}
 	pr_info("coordinator of kind %s, store %s:%s", c->kind->name,
-		c->kv->name, c->o->state);
+		c->kv->name, where);
 	return 0;
 }
 
@@ -452,7 +461,8 @@ static int still_there(const struct coord *c, const struct coord_sess *s)
 	return 0;
 }
 
-static void loop(struct coord *c)
+/* Serve until *stop: 0, or -1 when we may no longer (the election). */
+static int loop(struct coord *c)
 {
 	struct pollfd pfd[COORD_MAX_CONNS + 1];
 	struct coord_sess *ready[COORD_MAX_CONNS];
@@ -468,7 +478,7 @@ static void loop(struct coord *c)
 		}
 		if (poll(pfd, n + 1, 1000) < 0 && errno != EINTR) {
 			pr_perror("poll");
-			return;
+			return -1;
 		}
 		/* sessions may end while others are served: keep a list */
 		for (i = 0, nready = 0; i < n; i++)
@@ -480,7 +490,13 @@ static void loop(struct coord *c)
 		if (pfd[0].revents)
 			on_accept(c);
 		job_tick(c, time(NULL));
+		if (c->kv == &coord_kv_zk && coord_zk_lost(c->kvh)) {
+			/* a standby may lead by now: never two leaders */
+			pr_err("lost the ZooKeeper session: no longer leading");
+			return -1;
+		}
 	}
+	return 0;
 }
 
 static void shut(struct coord *c)
@@ -509,7 +525,7 @@ int coord_serve(const struct coord_opts *o)
 {
 	struct coord *c = calloc(1, sizeof(*c));
 	char err[256];
-	int ret = -1;
+	int ret = -1, st;
 
 	if (!c)
 		return -1;
@@ -520,16 +536,26 @@ int coord_serve(const struct coord_opts *o)
 		ret = -2;
 		goto out;
 	}
+	ret = open_kind(c);
+	if (ret)
+		goto out;
+	ret = -1;
+	/* a standby: serve only once elected, and while it holds */
+	if (c->kv == &coord_kv_zk) {
+		st = coord_zk_elect(c->kvh, o->listen, o->stop);
+		if (st) {
+			ret = st < 0 ? -1 : 0;
+			goto out;
+		}
+		pr_info("elected leader in ZooKeeper %s", o->zk);
+	}
 	c->lfd = listen_on(o->listen);
 	if (c->lfd < 0) {
 		ret = c->lfd;
 		goto out;
 	}
-	if (open_kind(c))
-		goto out;
 	pr_info("listening on %s", o->listen);
-	loop(c);
-	ret = 0;
+	ret = loop(c);
 out:
 	shut(c);
 	free(c);

@@ -9,10 +9,15 @@
 # with one computed here.  Also: a member lost in phase 1 (abort, the
 # others thaw, no manifest), the coordinator killed (members run on and
 # come back), forged and replayed messages, and an outside kind
-# (plugins/examples/coord-every.c).  Sourced by run.sh.
+# (plugins/examples/coord-every.c).  The standby kind: a ZooKeeper of
+# the test's own (Debian's zookeeperd, one server in the hub, short ticks
+# and sessions), coordinators elected through it and killed, members
+# finding the leader there.  Sourced by run.sh.
 
-ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind)
+ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
+	    coord-standby)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
+CKPT_ONLY+="coord-standby "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -257,6 +262,30 @@ t_coord-ring() {
 	coord_ring_end
 }
 
+# coord_ckpt_held: ring2's member stopped, ckpt job checkpoint in the
+# background (COORD_CK, its output D/ck.out and D/ck.err) until the
+# others dumped and wait frozen
+coord_ckpt_held() {
+	kill -STOP "${COORD_MJOB[ring2]}"
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
+		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
+		2>"$D/ck.err" &
+	COORD_CK=$!
+	track_job "$COORD_CK"
+	coord_status_has 'dumped (frozen)' 2
+}
+
+# coord_thawed: ring0 and ring1 run again within 30 s
+coord_thawed() {
+	local end=$((SECONDS + 30)) i
+	for i in 0 1; do
+		while coord_frozen "${COORD_PIDS[i]}"; do
+			((SECONDS < end)) || fail "ring$i still frozen"
+			nap
+		done
+	done
+}
+
 # coord_frozen PID: PID is stopped by a tracer (a frozen dump)
 coord_frozen() {
 	pstate "$1"
@@ -264,19 +293,14 @@ coord_frozen() {
 }
 
 t_coord-abort() {
-	local ck i end
+	local ck i
 	coord_net_up
 	coord_start --timeout 120
 	coord_ring 3 A B C
 	coord_status_has ': running, connected' 3
 	# ring2's member will not answer; the others dump and wait frozen
-	kill -STOP "${COORD_MJOB[ring2]}"
-	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
-		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
-		2>"$D/ck.err" &
-	ck=$!
-	track_job "$ck"
-	coord_status_has 'dumped (frozen)' 2
+	coord_ckpt_held
+	ck=$COORD_CK
 	for i in 0 1; do
 		coord_frozen "${COORD_PIDS[i]}" ||
 			fail "ring$i is not frozen in phase 1 (state $ST)"
@@ -290,13 +314,7 @@ t_coord-abort() {
 	grep -q "checkpoint 1 of job ring aborted: member ring2" "$D/ck.err" ||
 		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
 	# the others thaw and the token goes on; no manifest
-	end=$((SECONDS + 30))
-	for i in 0 1; do
-		while coord_frozen "${COORD_PIDS[i]}"; do
-			((SECONDS < end)) || fail "ring$i still frozen"
-			nap
-		done
-	done
+	coord_thawed
 	coord_progress_above $(($(coord_progress) + 64))
 	! grep -q manifest "$D/coord.state" ||
 		fail "a manifest was stored for an aborted checkpoint"
@@ -420,4 +438,137 @@ t_coord-kind() {
 	n=$(grep -A 2 '^every/commits$' "$D/coord.state" | tail -n 1)
 	((n >= 2)) || fail "the kind's store holds $n commits"
 	grep -q "kind every" "$D/coord.log" || fail "no kind every in the log"
+}
+
+# ---- the standby kind over ZooKeeper --------------------------------------
+
+COZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
+
+# coordzk_up: a ZooKeeper server in the hub on COORD_NET.254:2181, data
+# in D/zk, ticks of 200 ms (sessions of 0.4 to 4 s); COZK its HOSTS
+coordzk_up() {
+	local end=$((SECONDS + 60))
+	[[ -r /usr/share/java/zookeeper.jar ]] ||
+		skip "ZooKeeper not installed (zookeeperd)"
+	command -v java >/dev/null || skip "no java for ZooKeeper"
+	COZK=$COORD_NET.254:2181
+	mkdir -p "$D/zk"
+	cat >"$D/zoo.cfg" <<-EOF
+	tickTime=200
+	initLimit=10
+	syncLimit=5
+	dataDir=$D/zk
+	clientPort=2181
+	clientPortAddress=$COORD_NET.254
+	minSessionTimeout=400
+	maxSessionTimeout=4000
+	admin.enableServer=false
+	4lw.commands.whitelist=ruok
+	EOF
+	(spawn ip netns exec "$COORD_HUB" java -Xmx64m -XX:+UseSerialGC \
+		-XX:TieredStopAtLevel=1 -cp "$COZK_JARS" \
+		org.apache.zookeeper.server.ZooKeeperServerMain \
+		"$D/zoo.cfg") </dev/null >>"$D/zk.log" 2>&1 &
+	track_job "$!"
+	until [[ $(ip netns exec "$COORD_HUB" python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], 2181), timeout=2)
+    s.sendall(b"ruok")
+    print(s.recv(4).decode())
+except OSError:
+    pass' "$COORD_NET.254") == imok ]]; do
+		((SECONDS < end)) || fail "ZooKeeper not up after 60 s:" \
+					  "$(lastline "$D/zk.log")"
+		sleep 0.2
+	done
+}
+
+# coordzk_coord N: standby coordinator N in the hub on port 7400+N, its
+# log D/coordN.log, its job COZK_JOB[N]
+declare -A COZK_JOB
+coordzk_coord() {
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" coord --kind standby \
+		--zk "$COZK" --listen "$COORD_NET.254:$((7400 + $1))" \
+		--auth "$D/key" --timeout 120) </dev/null \
+		>>"$D/coord$1.log" 2>&1 &
+	COZK_JOB[$1]=$!
+	track_job "$!"
+}
+
+# coordzk_says N TEXT: coordinator N logs TEXT within 60 s
+coordzk_says() {
+	local end=$((SECONDS + 60))
+	until grep -q -- "$2" "$D/coord$1.log" 2>/dev/null; do
+		job_done "${COZK_JOB[$1]}" && fail "coordinator $1 exited:" \
+					     "$(lastline "$D/coord$1.log")"
+		((SECONDS < end)) || fail "coordinator $1 never said '$2'"
+		nap
+	done
+}
+
+# coordzk_kill N NEXT: SIGKILL leader N; standby NEXT leads and all the
+# members are back with it; COZK_TAKEOVER: milliseconds from the kill to
+# NEXT listening
+coordzk_kill() {
+	local t0
+	t0=$(date +%s%N)
+	kill -KILL "${COZK_JOB[$1]}"
+	wait_job "${COZK_JOB[$1]}" 30 || fail "coordinator $1 not killed"
+	coordzk_says "$2" "listening on"
+	COZK_TAKEOVER=$((($(date +%s%N) - t0) / 1000000))
+	echo "takeover by coordinator $2: $COZK_TAKEOVER ms" >>"$D/figures"
+}
+
+# coordzk_members_alive: no member exited for lack of a coordinator
+coordzk_members_alive() {
+	local i
+	for i in "${!COORD_MJOB[@]}"; do
+		job_done "${COORD_MJOB[$i]}" &&
+			fail "member $i exited: $(lastline "$D/$i.log")"
+	done
+	return 0
+}
+
+t_coord-standby() {
+	local ck
+	coord_net_up
+	coordzk_up
+	"$CKPT" keygen "$D/key" || fail "keygen failed"
+	coordzk_coord 1
+	coordzk_says 1 "listening on"
+	coordzk_coord 2
+	coordzk_says 2 "standing by"
+	COORD_ADDR=zk://$COZK
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	coord_ckpt_ok
+	# the leader dies idle: 2 takes over, the members find it, the job
+	# state (checkpoint 1) is in ZooKeeper
+	coordzk_kill 1 2
+	coordzk_coord 3
+	coordzk_says 3 "standing by"
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_ckpt_ok
+	((COORD_SEQ == 2)) || fail "checkpoint after takeover is $COORD_SEQ"
+	# the leader dies in phase 1 (ring2's member holds it up): the
+	# others thaw, nothing is committed, 3 leads, the next one commits
+	coord_ckpt_held
+	ck=$COORD_CK
+	coordzk_kill 2 3
+	wait_job "$ck" 60 || fail "the checkpoint did not end with its leader"
+	((WST != 0)) || fail "checkpoint committed without its leader"
+	kill -CONT "${COORD_MJOB[ring2]}"
+	coord_thawed
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_progress_above $(($(coord_progress) + 64))
+	coord_job status ring | grep -q 'last checkpoint 2' ||
+		fail "after the abort: $(coord_job status ring 2>&1)"
+	# numbers are never reused: 3 was the aborted one
+	coord_ckpt_ok
+	((COORD_SEQ == 4)) || fail "checkpoint after the abort is $COORD_SEQ"
+	coord_ring_end
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
