@@ -106,8 +106,8 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		return EXIT_USAGE;
 	}
 	if (o->interval || key) {
-		pr_err("a member's checkpoints are its coordinator's: no "
-		       "--interval, no --encrypt (not supported yet)");
+		pr_err("a member's checkpoints are its coordinator's (ckpt "
+		       "coord --interval): no --interval, no --encrypt");
 		return EXIT_USAGE;
 	}
 	if (!o->member) {
@@ -142,7 +142,7 @@ static int exec_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .keep = 3, .ghost_limit = DUMP_GHOST_LIMIT };
+	struct run_opts o = { .ghost_limit = DUMP_GHOST_LIMIT };
 	struct stage_opts so;
 	const char *name = NULL, *key;
 	char dir[PATH_MAX + 16];
@@ -167,6 +167,9 @@ static int exec_run(int argc, char **argv)
 	st = member_opts(&o, &name, argc - optind, argv + optind, key);
 	if (st)
 		return st;
+	/* 3 by default; a member keeps every image unless told */
+	if (!o.keep && !o.coord)
+		o.keep = 3;
 	if (key && access(key, R_OK)) {
 		fprintf(stderr, "ckpt run: can't read key file %s: %s\n", key,
 			strerror(errno));
@@ -192,7 +195,7 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
 		 "[--ghost-limit SIZE] [--json] "
-		 "[--coord HOST:PORT --job NAME --auth KEYFILE "
+		 "[--coord HOST:PORT|zk://HOSTS --job NAME --auth KEYFILE "
 		 "[--member NAME]] -- PROG [ARGS...] | "
 		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "
 		 "--restore",

@@ -50,6 +50,7 @@ struct coord_job {
 	unsigned long seq;	/* of the operation under way */
 	int kill;
 	time_t deadline;
+	time_t last_try;	/* of a checkpoint of --interval */
 	struct coord_sess *client;	/* who asked for it, or NULL */
 };
 

@@ -57,6 +57,7 @@ struct coord_opts {
 	const char *state;	/* the store of the file backend */
 	const char *zk;		/* ZooKeeper's HOSTS[/ROOT], or NULL */
 	unsigned int timeout;	/* seconds a member may take to dump */
+	unsigned int interval;	/* seconds between checkpoints, or 0 */
 	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT */
 };
 

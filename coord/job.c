@@ -424,6 +424,21 @@ void job_member_gone(struct coord *c, struct coord_member *m,
 	abort_op(c, m->job, text);
 }
 
+/* A checkpoint the kind wants now, or one of --interval: every S
+ * seconds from the last try (a job's first one S seconds after the
+ * coordinator heard of it). */
+static int due(struct coord *c, struct coord_job *j, time_t now)
+{
+	if (c->kind->want_checkpoint &&
+	    c->kind->want_checkpoint(c->kstate, j->name, now))
+		return 1;
+	if (!c->o->interval)
+		return 0;
+	if (!j->last_try)
+		j->last_try = now;
+	return now - j->last_try >= (time_t)c->o->interval;
+}
+
 void job_tick(struct coord *c, time_t now)
 {
 	struct coord_job *j;
@@ -443,9 +458,8 @@ void job_tick(struct coord *c, time_t now)
 				 k < j->n ? j->mem[k]->name : "?",
 				 c->o->timeout);
 			abort_op(c, j, why);
-		} else if (j->op == OP_NONE && j->n &&
-			   c->kind->want_checkpoint &&
-			   c->kind->want_checkpoint(c->kstate, j->name, now)) {
+		} else if (j->op == OP_NONE && j->n && due(c, j, now)) {
+			j->last_try = now;
 			job_checkpoint(c, j, 0, NULL);
 		}
 	}

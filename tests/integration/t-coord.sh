@@ -15,9 +15,9 @@
 # finding the leader there.  Sourced by run.sh.
 
 ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
-	    coord-standby)
+	    coord-standby coord-interval)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
-CKPT_ONLY+="coord-standby "
+CKPT_ONLY+="coord-standby coord-interval "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -105,15 +105,17 @@ coord_job() {
 }
 
 # coord_member H NAME [--restore | -- PROG...]: ckpt run --coord on host
-# H, member NAME of job "ring", run directory D/NAME; its job in
-# COORD_MJOB[NAME]
+# H, member NAME of job "ring", run directory D/NAME, options
+# COORD_MOPTS; its job in COORD_MJOB[NAME]
 declare -A COORD_MJOB
+COORD_MOPTS=()
 coord_member() {
 	local h=$1 name=$2
 	shift 2
 	(spawn ip netns exec "$(coord_ns "$h")" "$CKPT" run \
 		--coord "$COORD_ADDR" --job ring --auth "$D/key" \
-		--member "$name" -D "$D/$name" "$@") </dev/null \
+		--member "$name" -D "$D/$name" "${COORD_MOPTS[@]}" "$@") \
+		</dev/null \
 		>>"$D/$name.log" 2>&1 &
 	COORD_MJOB[$name]=$!
 	track_job "$!"
@@ -438,6 +440,42 @@ t_coord-kind() {
 	n=$(grep -A 2 '^every/commits$' "$D/coord.state" | tail -n 1)
 	((n >= 2)) || fail "the kind's store holds $n commits"
 	grep -q "kind every" "$D/coord.log" || fail "no kind every in the log"
+}
+
+# coord_images NAME: the checkpoint numbers of member NAME's images
+coord_images() {
+	local f
+	for f in "$D/$1"/[0-9]*.ckpt; do
+		f=${f##*/}
+		echo $((10#${f%.ckpt}))
+	done
+}
+
+t_coord-interval() {
+	local seq i end got
+	coord_net_up
+	coord_start --interval 2
+	COORD_MOPTS=(--keep 2)
+	coord_ring 3 A B C
+	# checkpoints every 2 s that nobody asks for
+	coord_status_has 'last checkpoint \([4-9]\|[1-9][0-9]\)' 1
+	coord_progress_above $(($(coord_progress) + 64))
+	# stopped, the coordinator aborts any checkpoint under way: each
+	# member holds the images of the last two committed, no other
+	kill -TERM "$COJOB"
+	wait_job "$COJOB" 30 || fail "ckpt coord did not stop"
+	coord_thawed
+	seq=$(grep -A 2 '^job/ring/seq$' "$D/coord.state" | tail -n 1)
+	for ((i = 0; i < 3; i++)); do
+		end=$((SECONDS + 30))
+		while got=$(coord_images "ring$i" | sort -n | tr '\n' ' ')
+		      [[ $got != "$((seq - 1)) $seq " ]]; do
+			((SECONDS < end)) || fail "ring$i holds images $got," \
+						  "want $((seq - 1)) $seq"
+			nap
+		done
+	done
+	coord_ring_end
 }
 
 # ---- the standby kind over ZooKeeper --------------------------------------
