@@ -173,7 +173,10 @@ int run_member_open(struct run_ctx *c)
 		return -1;
 	}
 	strcpy(rm->dir, dir);
-	host_name(rm->host, sizeof(rm->host));
+	if (c->o->host)
+		snprintf(rm->host, sizeof(rm->host), "%s", c->o->host);
+	else
+		host_name(rm->host, sizeof(rm->host));
 	if (restore_program(rm->restore, sizeof(rm->restore)))
 		return -1;
 	if (c->o->keep && !(rm->kept = calloc(c->o->keep,

@@ -24,6 +24,7 @@ struct run_opts {
 	/* a member of a coordinated job (ckpt coord): its coordinator's
 	 * HOST:PORT, the job's name and the member's, the key file */
 	const char *coord, *job_name, *member, *auth;
+	const char *host;	/* the member's host as it says, or NULL */
 	int restore_agent;	/* no PROG: wait for ckpt job restart */
 };
 

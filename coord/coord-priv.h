@@ -79,7 +79,9 @@ int coord_tell(struct coord *c, struct coord_member *m,
 /* job.c: requests of ckpt job, answers of members, deadlines */
 void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 		    struct coord_sess *client);
-void job_restart(struct coord *c, struct coord_job *j,
+/* place: "MEMBER=HOST ..." (members restored on other hosts than the
+ * manifest's), or "" */
+void job_restart(struct coord *c, struct coord_job *j, const char *place,
 		 struct coord_sess *client);
 void job_status(struct coord *c, const char *name, struct coord_sess *s);
 void job_list(struct coord *c, struct coord_sess *s);

@@ -264,20 +264,49 @@ static void commit(struct coord *c, struct coord_job *j)
 
 /* ---- restart ----------------------------------------------------------- */
 
-/* The manifest's members onto the job's: path and sum of each. */
-static int take_manifest(struct coord_job *j, char *text,
+/* The host that place ("MEMBER=HOST ...") gives member name, or NULL;
+ * *used counts the members it placed. */
+static const char *placed(const char *place, const char *name, char *host,
+			  int *used)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = place; (p = strstr(p, name)); p += n) {
+		if ((p != place && p[-1] != ' ') || p[n] != '=')
+			continue;
+		sscanf(p + n + 1, "%63[^ ]", host);
+		(*used)++;
+		return host;
+	}
+	return NULL;
+}
+
+static int entries(const char *place)
+{
+	int n = *place ? 1 : 0;
+
+	for (; *place; place++)
+		n += *place == ' ';
+	return n;
+}
+
+/* The manifest's members onto the job's: path and sum of each, on the
+ * host of the manifest or of place. */
+static int take_manifest(struct coord_job *j, char *text, const char *place,
 			 char *why, size_t len)
 {
 	char name[COORD_NAME_MAX], host[COORD_NAME_MAX];
 	char path[COORD_PATH_MAX], sum[COORD_SUM_HEX + 1], *line, *save;
 	struct coord_member *m = NULL;
-	int i, n = 0;
+	int i, n = 0, used = 0;
 
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "member %63s %63s %1023s %64s", name, host,
 			   path, sum) != 4)
 			continue;
+		placed(place, name, host, &used);
 		for (i = 0, m = NULL; i < j->n && !m; i++)
 			if (!strcmp(j->mem[i]->name, name))
 				m = j->mem[i];
@@ -298,10 +327,17 @@ static int take_manifest(struct coord_job *j, char *text,
 		m->taking = 1;
 		n++;
 	}
-	if (!n)
+	if (!n) {
 		snprintf(why, len, "the manifest of job %s has no member",
 			 j->name);
-	return n ? 0 : -1;
+		return -1;
+	}
+	if (used != entries(place)) {
+		snprintf(why, len, "the placement names a member not in the "
+			 "manifest of job %s", j->name);
+		return -1;
+	}
+	return 0;
 }
 
 static void send_all(struct coord *c, struct coord_job *j,
@@ -322,7 +358,7 @@ static void send_all(struct coord *c, struct coord_job *j,
 	}
 }
 
-void job_restart(struct coord *c, struct coord_job *j,
+void job_restart(struct coord *c, struct coord_job *j, const char *place,
 		 struct coord_sess *client)
 {
 	char key[CKPT_COORD_KEY_MAX], manifest[CKPT_COORD_VAL_MAX];
@@ -338,7 +374,7 @@ void job_restart(struct coord *c, struct coord_job *j,
 		return;
 	}
 	j->seq = stored_num(c, j, "seq");
-	if (take_manifest(j, manifest, why, sizeof(why))) {
+	if (take_manifest(j, manifest, place, why, sizeof(why))) {
 		for (i = 0; i < j->n; i++)
 			j->mem[i]->taking = 0;
 		coord_reply(c, client, 0, "%s", why);

@@ -316,7 +316,7 @@ static void client_request(struct coord *c, struct coord_sess *s,
 	if (msg->verb == CM_CHECKPOINT)
 		job_checkpoint(c, j, msg->num != 0, s);
 	else
-		job_restart(c, j, s);
+		job_restart(c, j, msg->text, s);
 }
 
 /* One message on s: 0, or -1 to end the session. */

@@ -15,9 +15,9 @@
 # finding the leader there.  Sourced by run.sh.
 
 ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
-	    coord-standby coord-interval)
+	    coord-standby coord-interval coord-place)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
-CKPT_ONLY+="coord-standby coord-interval "
+CKPT_ONLY+="coord-standby coord-interval coord-place "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -105,8 +105,8 @@ coord_job() {
 }
 
 # coord_member H NAME [--restore | -- PROG...]: ckpt run --coord on host
-# H, member NAME of job "ring", run directory D/NAME, options
-# COORD_MOPTS; its job in COORD_MJOB[NAME]
+# H (named hostH), member NAME of job "ring", run directory D/NAME,
+# options COORD_MOPTS; its job in COORD_MJOB[NAME]
 declare -A COORD_MJOB
 COORD_MOPTS=()
 coord_member() {
@@ -114,7 +114,8 @@ coord_member() {
 	shift 2
 	(spawn ip netns exec "$(coord_ns "$h")" "$CKPT" run \
 		--coord "$COORD_ADDR" --job ring --auth "$D/key" \
-		--member "$name" -D "$D/$name" "${COORD_MOPTS[@]}" "$@") \
+		--member "$name" --host "host$h" -D "$D/$name" \
+		"${COORD_MOPTS[@]}" "$@") \
 		</dev/null \
 		>>"$D/$name.log" 2>&1 &
 	COORD_MJOB[$name]=$!
@@ -222,6 +223,21 @@ coord_ring_end() {
 	[[ $got == "$want" ]] || fail "checksum $got, want $want"
 }
 
+# coord_crash: every host crashes, its ring processes and members killed,
+# its namespace gone
+coord_crash() {
+	local i h
+	for i in "${!COORD_PIDS[@]}"; do
+		kill -KILL "${COORD_PIDS[i]}"
+	done
+	for i in "${!COORD_MJOB[@]}"; do
+		wait_job "${COORD_MJOB[$i]}" 60 || fail "member $i still there"
+	done
+	for h in A B C; do
+		ip netns del "$(coord_ns "$h")"
+	done
+}
+
 t_coord-ring() {
 	local i h seq
 	coord_net_up
@@ -239,15 +255,7 @@ t_coord-ring() {
 		fail "the manifest names no ring3"
 	coord_progress_above $(($(coord_progress) + 64))
 	# the hosts crash: processes killed, namespaces gone
-	for i in "${!COORD_PIDS[@]}"; do
-		kill -KILL "${COORD_PIDS[i]}"
-	done
-	for i in "${!COORD_MJOB[@]}"; do
-		wait_job "${COORD_MJOB[$i]}" 60 || fail "member $i still there"
-	done
-	for h in A B C; do
-		ip netns del "$(coord_ns "$h")"
-	done
+	coord_crash
 	for h in A B C; do
 		coord_host_up "$h"
 	done
@@ -256,8 +264,7 @@ t_coord-ring() {
 		coord_member "${COORD_HOSTS[i]}" "ring$i" --restore
 	done
 	coord_status_has ': idle, connected' 4
-	expect_exit 0 ip netns exec "$COORD_HUB" "$CKPT" job --coord \
-		"$COORD_ADDR" --auth "$D/key" restart ring
+	coord_restart 0
 	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
 		fail "restart said: $(<"$D/cmd.out")"
 	coord_status_has ': running, connected' 4
@@ -475,6 +482,54 @@ t_coord-interval() {
 			nap
 		done
 	done
+	coord_ring_end
+}
+
+# coord_restart STATUS [ARG...]: ckpt job restart ring ARG... from the
+# hub exits with STATUS (expect_exit)
+coord_restart() {
+	expect_exit "$1" ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"$COORD_ADDR" --auth "$D/key" restart ring "${@:2}"
+}
+
+t_coord-place() {
+	local i seq
+	coord_net_up
+	coord_start
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	coord_progress_above $(($(coord_progress) + 64))
+	coord_ckpt_ok
+	seq=$COORD_SEQ
+	coord_progress_above $(($(coord_progress) + 64))
+	# the hosts crash; A never comes back
+	coord_crash
+	coord_host_up B
+	coord_host_up C
+	# ring0 goes to C, which takes A's address (its sockets' own); its
+	# image is where the manifest says (one file system here)
+	ip -n "$(coord_ns C)" addr add "$(coord_ip A)/24" dev "coC$COORD_ID" ||
+		fail "can't give C the address of A"
+	coord_member C ring0 --restore
+	coord_member B ring1 --restore
+	coord_member C ring2 --restore
+	coord_status_has ': idle, connected' 3
+	coord_restart 70
+	grep -q "member ring0 of job ring is not on hostA" "$D/cmd.err" ||
+		fail "restart at the manifest's hosts: $(<"$D/cmd.err")"
+	coord_restart 70 --place ring0=hostC,ring9=hostB
+	grep -q "names a member not in the manifest" "$D/cmd.err" ||
+		fail "restart placing ring9: $(<"$D/cmd.err")"
+	coord_restart 0 --place ring0=hostC
+	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
+		fail "restart said: $(<"$D/cmd.out")"
+	coord_status_has ': running, connected' 3
+	coord_progress_above $(($(coord_progress) + 64))
+	# the next manifest names the new host
+	coord_ckpt_ok
+	grep -q '^member ring0 hostC ' "$D/coord.state" ||
+		fail "the manifest keeps ring0 on $(grep '^member ring0' \
+			"$D/coord.state")"
 	coord_ring_end
 }
 
