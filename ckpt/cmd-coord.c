@@ -1,5 +1,5 @@
 /*
- * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|standby|
+ * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|standby|sharded|
  * PATH.so] [--kind-arg ARG] [--state FILE] [--zk HOSTS[/ROOT]]
  * [--timeout SECONDS] [--interval SECONDS]: the coordinator
  * of distributed jobs (coord/, ckpt-coord(7)).
@@ -101,7 +101,7 @@ static int exec_coord(int argc, char **argv)
 const struct cmd_entry cmd_coord_entry = {
 	.name = "coord",
 	.usage = "--listen HOST:PORT --auth KEYFILE "
-		 "[--kind central|standby|PATH.so] [--kind-arg ARG] "
+		 "[--kind central|standby|sharded|PATH.so] [--kind-arg ARG] "
 		 "[--state FILE] [--zk HOSTS[/ROOT]] [--timeout SECONDS] "
 		 "[--interval SECONDS]",
 	.exec = exec_coord,

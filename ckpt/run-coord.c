@@ -92,8 +92,8 @@ static void try_connect(struct run_ctx *c)
 	char err[256];
 
 	rm->next_try = time(NULL) + 1;
-	if (coord_dial(&rm->conn, c->o->coord, rm->key, DIAL_TIMEOUT, err,
-		       sizeof(err))) {
+	if (coord_dial(&rm->conn, c->o->coord, c->o->job_name, rm->key,
+		       DIAL_TIMEOUT, err, sizeof(err))) {
 		if (!rm->said_away++)
 			pr_warn("coordinator away (the job runs on): %s", err);
 		return;

@@ -271,6 +271,11 @@ const struct ckpt_coord_kv_ops coord_kv_zk = {
 
 /* ---- the election ---------------------------------------------------- */
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The lowest candidate under ROOT/leader: its name in first (0), or -1
  * (errno ENOENT: none). */
 static int lowest(struct kv_zk *z, char *first, size_t len)
@@ -337,30 +342,159 @@ int coord_zk_lost(void *kv)
 	return st == ZOO_EXPIRED_SESSION_STATE || st == ZOO_AUTH_FAILED_STATE;
 }
 
-int coord_zk_leader(const char *where, char *addr, size_t len, char *err,
-		    size_t errlen)
+/* ---- the sharded kind: coordinators and the owners of jobs ---------- */
+
+int coord_zk_register(void *kv, const char *addr)
+{
+	struct kv_zk *z = kv;
+	char path[ZK_PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/coords/n_", z->root);
+	if (make_parents(z, path))
+		goto err;
+	rc = zoo_create(z->zh, path, addr, strlen(addr), &ZOO_OPEN_ACL_UNSAFE,
+			ZOO_EPHEMERAL_SEQUENTIAL, z->me, sizeof(z->me));
+	if (!fail(rc))
+		return 0;
+err:
+	pr_err("can't register in ZooKeeper: %s", strerror(errno));
+	return -1;
+}
+
+/* The address in znode path into val (NUL-terminated): 0 or -1. */
+static int read_addr(struct kv_zk *z, const char *path, char *val,
+		     size_t size)
+{
+	int n = size - 1, rc = zoo_get(z->zh, path, 0, val, &n, NULL);
+
+	if (rc != ZOK)
+		return fail(rc);
+	if (n <= 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	val[n] = '\0';
+	return 0;
+}
+
+int coord_zk_claim(void *kv, const char *job, const char *addr, char *owner,
+		   size_t size)
+{
+	struct kv_zk *z = kv;
+	char path[ZK_PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/owner/%s", z->root, job);
+	if (make_parents(z, path))
+		return -1;
+	rc = zoo_create(z->zh, path, addr, strlen(addr), &ZOO_OPEN_ACL_UNSAFE,
+			ZOO_EPHEMERAL, NULL, 0);
+	if (rc == ZOK)
+		return 0;
+	if (rc != ZNODEEXISTS)
+		return fail(rc);
+	if (read_addr(z, path, owner, size))
+		return -1;
+	if (!strcmp(owner, addr))
+		return 0;
+	errno = EEXIST;
+	return -1;
+}
+
+void coord_zk_release(void *kv, const char *job)
+{
+	struct kv_zk *z = kv;
+	char path[ZK_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/owner/%s", z->root, job);
+	zoo_delete(z->zh, path, -1);
+}
+
+/* Per coordinator address, how many jobs it owns. */
+struct load {
+	char addr[256];
+	int jobs;
+};
+
+/* The registered coordinator that owns the fewest jobs (the earliest
+ * registered among equals) into addr: 0, or -1. */
+static int least_loaded(struct kv_zk *z, char *addr, size_t size)
+{
+	struct String_vector co = { 0 }, ow = { 0 };
+	struct load *l = NULL;
+	char path[ZK_PATH_MAX * 2], a[256];
+	int i, k, best = -1, ret = -1;
+
+	snprintf(path, sizeof(path), "%s/coords", z->root);
+	if (fail(zoo_get_children(z->zh, path, 0, &co)) || !co.count)
+		goto out;
+	/* n_0000000012: equal lengths, so strcmp orders the sequence */
+	qsort(co.data, co.count, sizeof(*co.data), cmp_str);
+	l = calloc(co.count, sizeof(*l));
+	if (!l)
+		goto out;
+	for (i = 0; i < co.count; i++) {
+		snprintf(path, sizeof(path), "%s/coords/%s", z->root,
+			 co.data[i]);
+		if (read_addr(z, path, l[i].addr, sizeof(l[i].addr)))
+			l[i].jobs = -1;		/* gone meanwhile */
+	}
+	snprintf(path, sizeof(path), "%s/owner", z->root);
+	if (zoo_get_children(z->zh, path, 0, &ow) == ZOK)
+		for (k = 0; k < ow.count; k++) {
+			snprintf(path, sizeof(path), "%s/owner/%s", z->root,
+				 ow.data[k]);
+			if (read_addr(z, path, a, sizeof(a)))
+				continue;
+			for (i = 0; i < co.count; i++)
+				if (l[i].jobs >= 0 && !strcmp(l[i].addr, a))
+					l[i].jobs++;
+		}
+	for (i = 0; i < co.count; i++)
+		if (l[i].jobs >= 0 && (best < 0 || l[i].jobs < l[best].jobs))
+			best = i;
+	if (best >= 0) {
+		snprintf(addr, size, "%s", l[best].addr);
+		ret = 0;
+	}
+out:
+	free(l);
+	deallocate_String_vector(&co);
+	deallocate_String_vector(&ow);
+	return ret;
+}
+
+/* Where job's members and requests go: its owner, else the standby
+ * leader, else the least loaded of the sharded coordinators. */
+static int lookup(struct kv_zk *z, const char *job, char *addr, size_t size)
+{
+	char first[ZK_PATH_MAX], path[ZK_PATH_MAX * 2];
+
+	if (job && *job) {
+		snprintf(path, sizeof(path), "%s/owner/%s", z->root, job);
+		if (!read_addr(z, path, addr, size))
+			return 0;
+	}
+	if (!lowest(z, first, sizeof(first))) {
+		snprintf(path, sizeof(path), "%s/leader/%s", z->root, first);
+		if (!read_addr(z, path, addr, size))
+			return 0;
+	}
+	return least_loaded(z, addr, size);
+}
+
+int coord_zk_leader(const char *where, const char *job, char *addr,
+		    size_t len, char *err, size_t errlen)
 {
 	struct kv_zk *z = kv_open(where, err, errlen);
-	char first[ZK_PATH_MAX], path[ZK_PATH_MAX * 2];
-	int n = len - 1, rc, ret = -1;
+	int ret;
 
 	if (!z)
 		return -1;
-	if (lowest(z, first, sizeof(first))) {
-		snprintf(err, errlen, "no coordinator leads in ZooKeeper %s",
-			 where);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/leader/%s", z->root, first);
-	rc = zoo_get(z->zh, path, 0, addr, &n, NULL);
-	if (rc != ZOK || n <= 0) {
-		snprintf(err, errlen, "can't read the leader in ZooKeeper "
-			 "%s: %s", where, rc != ZOK ? zerror(rc) : "empty");
-		goto out;
-	}
-	addr[n] = '\0';
-	ret = 0;
-out:
+	ret = lookup(z, job, addr, len);
+	if (ret)
+		snprintf(err, errlen, "no coordinator in ZooKeeper %s", where);
 	kv_close(z);
 	return ret;
 }

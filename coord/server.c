@@ -106,6 +106,8 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 		return coord_kind_central();
 	if (!strcmp(c->o->kind, "standby"))
 		return coord_kind_standby();
+	if (!strcmp(c->o->kind, "sharded"))
+		return coord_kind_sharded();
 	if (!strchr(c->o->kind, '/')) {
 		pr_err("no kind %s (central, or the path of a shared object)",
 		       c->o->kind);
@@ -216,13 +218,34 @@ static struct coord_member *add_member(struct coord_job *j,
 	return m;
 }
 
+/* sharded: the job is ours, or becomes ours (0); another's (-1, the
+ * member told where) */
+static int own_job(struct coord *c, struct coord_sess *s, const char *job)
+{
+	char owner[256];
+
+	if (c->kind != coord_kind_sharded() ||
+	    !coord_zk_claim(c->kvh, job, c->o->listen, owner, sizeof(owner)))
+		return 0;
+	if (errno == EEXIST)
+		coord_reply(c, s, 0, "job %s is served by %s", job, owner);
+	else
+		coord_reply(c, s, 0, "can't own job %s in ZooKeeper: %s", job,
+			    strerror(errno));
+	return -1;
+}
+
 static void on_join(struct coord *c, struct coord_sess *s,
 		    const struct coord_msg *msg)
 {
-	struct coord_job *j = find_job(c, msg->job, 1);
-	struct coord_member *m = j ? find_member(j, msg->member) : NULL;
+	struct coord_job *j;
+	struct coord_member *m;
 	struct coord_msg w = { .verb = CM_WELCOME };
 
+	if (own_job(c, s, msg->job))
+		return;
+	j = find_job(c, msg->job, 1);
+	m = j ? find_member(j, msg->member) : NULL;
 	if (!j || (!m && !(m = add_member(j, msg->member)))) {
 		coord_reply(c, s, 0, "too many jobs or members");
 		return;
@@ -285,6 +308,7 @@ static void end_session(struct coord *c, struct coord_sess *s,
 static void on_leave(struct coord *c, struct coord_sess *s)
 {
 	struct coord_member *m = s->m;
+	struct coord_job *j = m->job;
 
 	pr_info("member %s of job %s left", m->name, m->job->name);
 	s->m = NULL;
@@ -293,6 +317,9 @@ static void on_leave(struct coord *c, struct coord_sess *s)
 	if (c->kind->leave)
 		c->kind->leave(c->kstate, &m->pub);
 	remove_member(m);
+	/* sharded: a job with no member left is no longer ours */
+	if (!j->n && c->kind == coord_kind_sharded())
+		coord_zk_release(c->kvh, j->name);
 }
 
 static void client_request(struct coord *c, struct coord_sess *s,
@@ -541,7 +568,7 @@ int coord_serve(const struct coord_opts *o)
 		goto out;
 	ret = -1;
 	/* a standby: serve only once elected, and while it holds */
-	if (c->kv == &coord_kv_zk) {
+	if (c->kind == coord_kind_standby()) {
 		st = coord_zk_elect(c->kvh, o->listen, o->stop);
 		if (st) {
 			ret = st < 0 ? -1 : 0;
@@ -553,6 +580,12 @@ int coord_serve(const struct coord_opts *o)
 	if (c->lfd < 0) {
 		ret = c->lfd;
 		goto out;
+	}
+	/* sharded: serve at once, found by members through ZooKeeper */
+	if (c->kind == coord_kind_sharded()) {
+		if (coord_zk_register(c->kvh, o->listen))
+			goto out;
+		pr_info("registered in ZooKeeper %s", o->zk);
 	}
 	pr_info("listening on %s", o->listen);
 	ret = loop(c);

@@ -15,9 +15,9 @@
 # finding the leader there.  Sourced by run.sh.
 
 ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
-	    coord-standby coord-interval coord-place)
+	    coord-standby coord-interval coord-place coord-sharded)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
-CKPT_ONLY+="coord-standby coord-interval coord-place "
+CKPT_ONLY+="coord-standby coord-interval coord-place coord-sharded "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -577,11 +577,11 @@ except OSError:
 	done
 }
 
-# coordzk_coord N: standby coordinator N in the hub on port 7400+N, its
-# log D/coordN.log, its job COZK_JOB[N]
+# coordzk_coord N [KIND]: coordinator N (of KIND, standby by default)
+# in the hub on port 7400+N, its log D/coordN.log, its job COZK_JOB[N]
 declare -A COZK_JOB
 coordzk_coord() {
-	(spawn ip netns exec "$COORD_HUB" "$CKPT" coord --kind standby \
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" coord --kind "${2:-standby}" \
 		--zk "$COZK" --listen "$COORD_NET.254:$((7400 + $1))" \
 		--auth "$D/key" --timeout 120) </dev/null \
 		>>"$D/coord$1.log" 2>&1 &
@@ -662,6 +662,59 @@ t_coord-standby() {
 	# numbers are never reused: 3 was the aborted one
 	coord_ckpt_ok
 	((COORD_SEQ == 4)) || fail "checkpoint after the abort is $COORD_SEQ"
+	coord_ring_end
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
+}
+
+# coordzk_joined N JOB COUNT: coordinator N has COUNT members of JOB
+# joined within 60 s
+coordzk_joined() {
+	local end=$((SECONDS + 60))
+	until (($(grep -c "of job $2 on .* joined" "$D/coord$1.log") >= $3))
+	do
+		((SECONDS < end)) || fail "coordinator $1 has no $3 members" \
+					  "of $2: $(lastline "$D/coord$1.log")"
+		nap
+	done
+}
+
+t_coord-sharded() {
+	local t0 out
+	coord_net_up
+	coordzk_up
+	"$CKPT" keygen "$D/key" || fail "keygen failed"
+	coordzk_coord 1 sharded
+	coordzk_says 1 "registered in"
+	coordzk_coord 2 sharded
+	coordzk_says 2 "registered in"
+	COORD_ADDR=zk://$COZK
+	# a job goes to the least loaded: ring to 1 (the first of equals),
+	# then side to 2
+	coord_ring 3 A B C
+	coordzk_joined 1 ring 3
+	(spawn ip netns exec "$(coord_ns A)" "$CKPT" run --coord "$COORD_ADDR" \
+		--job side --auth "$D/key" --member s -D "$D/s" -- \
+		sh -c 'while :; do sleep 0.1; done') </dev/null \
+		>>"$D/s.log" 2>&1 &
+	track_job "$!"
+	coordzk_joined 2 side 1
+	! grep -q "of job ring on" "$D/coord2.log" ||
+		fail "ring's members went to both coordinators"
+	coord_ckpt_ok
+	# 1 dies: its job moves to 2 with its state
+	t0=$(date +%s%N)
+	kill -KILL "${COZK_JOB[1]}"
+	wait_job "${COZK_JOB[1]}" 30 || fail "coordinator 1 not killed"
+	coordzk_joined 2 ring 3
+	echo "rebalance of 3 members: $((($(date +%s%N) - t0) / 1000000)) ms" \
+		>>"$D/figures"
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_ckpt_ok
+	((COORD_SEQ == 2)) || fail "checkpoint after the move is $COORD_SEQ"
+	out=$(coord_job checkpoint side) || fail "checkpoint of side failed"
+	[[ $out == "checkpoint 1 of job side committed: 1 members" ]] ||
+		fail "checkpoint of side said: $out"
 	coord_ring_end
 	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
