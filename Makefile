@@ -425,10 +425,11 @@ man-lint:
 	@out=$$(mandoc -T lint -W warning $(MANS) 2>&1); \
 	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man-lint: ok"
 
-bench: all
+bench: all $(WL_BIN)
 	$(Q)bash bench/run.sh
 	$(Q)bash bench/stream.sh
 	$(Q)bash bench/serve-load.sh
+	$(Q)bash bench/coord.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

@@ -51,6 +51,8 @@ struct coord_job {
 	int kill;
 	time_t deadline;
 	time_t last_try;	/* of a checkpoint of --interval */
+	struct timespec t0;	/* the operation's start */
+	long slowest_ms;	/* the slowest DONE after t0 */
 	struct coord_sess *client;	/* who asked for it, or NULL */
 };
 

@@ -173,6 +173,8 @@ void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 	}
 	j->op = OP_CKPT;
 	j->kill = kill;
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	j->slowest_ms = 0;
 	j->client = client;
 	j->deadline = time(NULL) + c->o->timeout;
 	msg.seq = j->seq;
@@ -229,6 +231,15 @@ static int write_manifest(struct coord *c, struct coord_job *j,
 	return c->kv->put(c->kvh, key, "1");
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
 static void commit(struct coord *c, struct coord_job *j)
 {
 	struct coord_msg msg = { .verb = CM_COMMIT, .seq = j->seq };
@@ -257,6 +268,9 @@ static void commit(struct coord *c, struct coord_job *j)
 		 "checkpoint %lu of job %s committed: %d members", j->seq,
 		 j->name, n);
 	pr_info("%s", text);
+	pr_info("checkpoint %lu of job %s took %ld ms, its slowest member "
+		"%ld ms to dump", j->seq, j->name, ms_since(&j->t0),
+		j->slowest_ms);
 	if (c->kind->committed)
 		c->kind->committed(c->kstate, j->name, j->seq, manifest);
 	finish(c, j, 1, text);
@@ -426,6 +440,8 @@ void job_answer(struct coord *c, struct coord_member *m,
 	    !strcmp(msg->path, m->path)) {
 		snprintf(m->sum, sizeof(m->sum), "%s", msg->sum);
 		m->st = M_DONE;
+		if (ms_since(&j->t0) > j->slowest_ms)
+			j->slowest_ms = ms_since(&j->t0);
 		if (all_in(j, M_DONE))
 			commit(c, j);
 	} else if (msg->verb == CM_LOCKED && m->st == M_LOCKING) {

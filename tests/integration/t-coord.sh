@@ -207,6 +207,14 @@ coord_ckpt_ok() {
 	COORD_SEQ=${BASH_REMATCH[1]}
 }
 
+# coord_ckpt_timed: coord_ckpt_ok, the coordinator's timing of it (the
+# whole, the slowest member's dump) added to D/figures
+coord_ckpt_timed() {
+	coord_ckpt_ok
+	grep "checkpoint $COORD_SEQ of job ring took" "$D/coord.log" |
+		sed "s/.*ckpt coord: /$COORD_N members: /" >>"$D/figures"
+}
+
 # coord_ring_end: the ring finishes; every member exits 0, the result is
 # the checksum of an uninterrupted run
 coord_ring_end() {
@@ -247,7 +255,7 @@ t_coord-ring() {
 	# three checkpoints while the token goes round
 	for i in 1 2 3; do
 		coord_progress_above $(($(coord_progress) + 64))
-		coord_ckpt_ok
+		coord_ckpt_timed
 	done
 	seq=$COORD_SEQ
 	((seq == 3)) || fail "third checkpoint numbered $seq"
@@ -269,6 +277,7 @@ t_coord-ring() {
 		fail "restart said: $(<"$D/cmd.out")"
 	coord_status_has ': running, connected' 4
 	coord_ring_end
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
 
 # coord_ckpt_held: ring2's member stopped, ckpt job checkpoint in the
