@@ -58,12 +58,20 @@ static int fail(int rc)
 	return rc == ZOK ? 0 : -1;
 }
 
+/* The client library logs each failed attempt to connect (many a
+ * second) on stderr: ours is one line when we give up, so its log goes
+ * nowhere (the stream stays open for the process's life). */
 static void quiet_once(void)
 {
 	static int done;
+	FILE *null;
 
-	if (!done++)
-		zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	if (done++)
+		return;
+	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	null = fopen("/dev/null", "we");
+	if (null)
+		zoo_set_log_stream(null);
 }
 
 /* Split "HOSTS[/ROOT]": the hosts into hosts, the root into root. */

@@ -15,9 +15,11 @@
 # finding the leader there.  Sourced by run.sh.
 
 ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
-	    coord-standby coord-interval coord-place coord-sharded)
+	    coord-standby coord-interval coord-place coord-sharded
+	    coord-zk-refused)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
 CKPT_ONLY+="coord-standby coord-interval coord-place coord-sharded "
+CKPT_ONLY+="coord-zk-refused "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -726,4 +728,23 @@ t_coord-sharded() {
 		fail "checkpoint of side said: $out"
 	coord_ring_end
 	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
+}
+
+# ZooKeeper missing or not said: one line each, documented statuses
+t_coord-zk-refused() {
+	"$CKPT" keygen "$D/key" || fail "keygen failed"
+	expect_exit 64 "$CKPT" coord --kind sharded --listen 127.0.0.1:7499 \
+		--auth "$D/key"
+	one_line_err "sharded without --zk"
+	grep -q -- "--zk HOSTS needed" "$D/cmd.err" ||
+		fail "without --zk: $(<"$D/cmd.err")"
+	# nothing listens on port 1: the client library's retries unseen
+	expect_exit 70 "$CKPT" coord --kind standby --zk 127.0.0.1:1 \
+		--listen 127.0.0.1:7499 --auth "$D/key"
+	one_line_err "coord without ZooKeeper"
+	expect_exit 69 "$CKPT" job --coord zk://127.0.0.1:1 --auth "$D/key" \
+		status ring
+	one_line_err "job without ZooKeeper"
+	grep -q "no ZooKeeper session with 127.0.0.1:1" "$D/cmd.err" ||
+		fail "job without ZooKeeper: $(<"$D/cmd.err")"
 }
