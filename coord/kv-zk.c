@@ -33,6 +33,7 @@ struct kv_zk {
 	zhandle_t *zh;
 	char root[256];		/* "/ckpt" */
 	char me[ZK_PATH_MAX];	/* our election znode, once a candidate */
+	long long last_ok;	/* ms (monotonic) the session was last up */
 };
 
 /* zookeeper errors as errno, for the interface's callers */
@@ -342,12 +343,26 @@ err:
 	return -1;
 }
 
+/* Expired, or cut off for two thirds of the session's timeout: the
+ * ensemble may expire it without our hearing (a partition), and then a
+ * standby leads. (What we would still write fails without a session:
+ * the store itself keeps a deposed leader from committing.) */
 int coord_zk_lost(void *kv)
 {
 	struct kv_zk *z = kv;
 	int st = zoo_state(z->zh);
+	struct timespec ts;
+	long long now;
 
-	return st == ZOO_EXPIRED_SESSION_STATE || st == ZOO_AUTH_FAILED_STATE;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	if (st == ZOO_CONNECTED_STATE || !z->last_ok) {
+		z->last_ok = now;
+		return 0;
+	}
+	if (st == ZOO_EXPIRED_SESSION_STATE || st == ZOO_AUTH_FAILED_STATE)
+		return 1;
+	return (now - z->last_ok) * 3 >= zoo_recv_timeout(z->zh) * 2LL;
 }
 
 /* ---- the sharded kind: coordinators and the owners of jobs ---------- */

@@ -109,8 +109,8 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 	if (!strcmp(c->o->kind, "sharded"))
 		return coord_kind_sharded();
 	if (!strchr(c->o->kind, '/')) {
-		pr_err("no kind %s (central, or the path of a shared object)",
-		       c->o->kind);
+		pr_err("no kind %s (central, standby, sharded, or the path "
+		       "of a shared object)", c->o->kind);
 		return NULL;
 	}
 	c->dl = dlopen(c->o->kind, RTLD_NOW | RTLD_LOCAL);

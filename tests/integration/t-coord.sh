@@ -549,7 +549,8 @@ t_coord-place() {
 COZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
 
 # coordzk_up: a ZooKeeper server in the hub on COORD_NET.254:2181, data
-# in D/zk, ticks of 200 ms (sessions of 0.4 to 4 s); COZK its HOSTS
+# in D/zk, ticks of 200 ms (sessions of 0.4 to 4 s); COZK its HOSTS,
+# COZK_PID its process
 coordzk_up() {
 	local end=$((SECONDS + 60))
 	[[ -r /usr/share/java/zookeeper.jar ]] ||
@@ -573,6 +574,7 @@ coordzk_up() {
 		-XX:TieredStopAtLevel=1 -cp "$COZK_JARS" \
 		org.apache.zookeeper.server.ZooKeeperServerMain \
 		"$D/zoo.cfg") </dev/null >>"$D/zk.log" 2>&1 &
+	COZK_PID=$!
 	track_job "$!"
 	until [[ $(ip netns exec "$COORD_HUB" python3 -c '
 import socket, sys
@@ -674,6 +676,14 @@ t_coord-standby() {
 	coord_ckpt_ok
 	((COORD_SEQ == 4)) || fail "checkpoint after the abort is $COORD_SEQ"
 	coord_ring_end
+	# a leader cut off from ZooKeeper stops (a standby may lead by now)
+	kill -STOP "$COZK_PID"
+	wait_job "${COZK_JOB[3]}" 30 ||
+		fail "leader 3 runs on without ZooKeeper"
+	kill -CONT "$COZK_PID"
+	((WST == 70)) || fail "leader 3 cut off: exit $WST"
+	grep -q "lost the ZooKeeper session" "$D/coord3.log" ||
+		fail "leader 3 cut off: $(lastline "$D/coord3.log")"
 	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
 
