@@ -50,7 +50,7 @@ struct coord_job {
 	unsigned long seq;	/* of the operation under way */
 	int kill;
 	time_t deadline;
-	time_t last_try;	/* of a checkpoint of --interval */
+	time_t last_try;	/* a checkpoint last under way */
 	struct timespec t0;	/* the operation's start */
 	long slowest_ms;	/* the slowest DONE after t0 */
 	struct coord_sess *client;	/* who asked for it, or NULL */

@@ -476,9 +476,10 @@ void job_member_gone(struct coord *c, struct coord_member *m,
 	abort_op(c, m->job, text);
 }
 
-/* A checkpoint the kind wants now, or one of --interval: every S
- * seconds from the last try (a job's first one S seconds after the
- * coordinator heard of it). */
+/* A checkpoint the kind wants now, or one of --interval: S seconds
+ * after the last try ended (a job's first one S seconds after the
+ * coordinator heard of it), so that a job whose checkpoints take longer
+ * than S still runs between them. */
 static int due(struct coord *c, struct coord_job *j, time_t now)
 {
 	if (c->kind->want_checkpoint &&
@@ -499,6 +500,8 @@ void job_tick(struct coord *c, time_t now)
 
 	for (i = 0; i < c->njobs; i++) {
 		j = c->jobs[i];
+		if (j->op != OP_NONE)
+			j->last_try = now;
 		if (j->op != OP_NONE && now >= j->deadline) {
 			for (k = 0; k < j->n; k++)
 				if (j->mem[k]->taking &&
