@@ -34,7 +34,8 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
 	    screen tmux libc6-dev zstd vim less procps openssh-server \
 	    openssh-client llvm-14-dev qemu-user \
-	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	    libzookeeper-mt-dev zookeeperd
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
@@ -51,6 +52,10 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# ZooKeeper's C client (coord/kv-zk.c): Debian ships no pkg-config file
+# for it, so it is found by its header
+ZK_HEADER := /usr/include/zookeeper/zookeeper.h
+ZK_LIBS    := -lzookeeper_mt
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -112,6 +117,9 @@ depcheck:
 	  echo "missing libraries: $$(for p in $(PKGS); do \
 	    pkg-config --exists $$p || printf '%s ' $$p; done)- run 'make deps'" >&2; \
 	  exit 1; }
+	@test -e $(ZK_HEADER) || { \
+	  echo "missing libraries: libzookeeper-mt-dev - run 'make deps'" >&2; \
+	  exit 1; }
 
 # every object is made again when the flags change (-fPIC came later)
 $(B)/%.o: %.c $(B)/build-flags
@@ -135,7 +143,7 @@ PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
 $(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(COORD_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS) -ldl
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS) $(ZK_LIBS) -ldl
 
 $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -418,10 +426,11 @@ man-lint:
 	@out=$$(mandoc -T lint -W warning $(MANS) 2>&1); \
 	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man-lint: ok"
 
-bench: all
+bench: all $(WL_BIN)
 	$(Q)bash bench/run.sh
 	$(Q)bash bench/stream.sh
 	$(Q)bash bench/serve-load.sh
+	$(Q)bash bench/coord.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

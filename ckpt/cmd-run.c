@@ -80,6 +80,9 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'M':
 		o->member = arg;
 		return 0;
+	case 'H':
+		o->host = arg;
+		return 0;
 	case 'R':
 		o->restore_agent = 1;
 		return 0;
@@ -94,7 +97,7 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 	char copy[PATH_MAX];
 
 	if (!o->coord) {
-		if (o->job_name || o->member || o->restore_agent ||
+		if (o->job_name || o->member || o->restore_agent || o->host ||
 		    (o->auth && o->auth[0]))
 			return cmd_usage(&cmd_run_entry);
 		return 0;
@@ -106,8 +109,8 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		return EXIT_USAGE;
 	}
 	if (o->interval || key) {
-		pr_err("a member's checkpoints are its coordinator's: no "
-		       "--interval, no --encrypt (not supported yet)");
+		pr_err("a member's checkpoints are its coordinator's (ckpt "
+		       "coord --interval): no --interval, no --encrypt");
 		return EXIT_USAGE;
 	}
 	if (!o->member) {
@@ -116,8 +119,10 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		if (!o->member)
 			return EXIT_FAILED;
 	}
-	if (!coord_name_ok(o->job_name) || !coord_name_ok(o->member)) {
-		pr_err("bad job or member name: [A-Za-z0-9][A-Za-z0-9._-]*");
+	if (!coord_name_ok(o->job_name) || !coord_name_ok(o->member) ||
+	    (o->host && !coord_name_ok(o->host))) {
+		pr_err("bad job, member or host name: "
+		       "[A-Za-z0-9][A-Za-z0-9._-]*");
 		return EXIT_USAGE;
 	}
 	if (!*name)
@@ -138,11 +143,12 @@ static int exec_run(int argc, char **argv)
 		{ "coord", required_argument, NULL, 'C' },
 		{ "job", required_argument, NULL, 'J' },
 		{ "member", required_argument, NULL, 'M' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "restore", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .keep = 3, .ghost_limit = DUMP_GHOST_LIMIT };
+	struct run_opts o = { .ghost_limit = DUMP_GHOST_LIMIT };
 	struct stage_opts so;
 	const char *name = NULL, *key;
 	char dir[PATH_MAX + 16];
@@ -167,6 +173,9 @@ static int exec_run(int argc, char **argv)
 	st = member_opts(&o, &name, argc - optind, argv + optind, key);
 	if (st)
 		return st;
+	/* 3 by default; a member keeps every image unless told */
+	if (!o.keep && !o.coord)
+		o.keep = 3;
 	if (key && access(key, R_OK)) {
 		fprintf(stderr, "ckpt run: can't read key file %s: %s\n", key,
 			strerror(errno));
@@ -192,9 +201,9 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
 		 "[--ghost-limit SIZE] [--json] "
-		 "[--coord HOST:PORT --job NAME --auth KEYFILE "
-		 "[--member NAME]] -- PROG [ARGS...] | "
+		 "[--coord HOST:PORT|zk://HOSTS --job NAME --auth KEYFILE "
+		 "[--member NAME] [--host NAME]] -- PROG [ARGS...] | "
 		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "
-		 "--restore",
+		 "[--host NAME] --restore",
 	.exec = exec_run,
 };

@@ -13,7 +13,8 @@
 struct run_opts {
 	const char *dir;	/* the run directory, created 0700 */
 	unsigned int interval;	/* seconds between checkpoints, 0: none */
-	unsigned int keep;	/* images kept, newest first */
+	unsigned int keep;	/* images kept, newest first (a member's: its
+				 * committed ones; 0 all of them) */
 	char **argv;		/* the job */
 	const char *filters[2];	/* stream filters for every image */
 	int nr_filters;
@@ -23,6 +24,7 @@ struct run_opts {
 	/* a member of a coordinated job (ckpt coord): its coordinator's
 	 * HOST:PORT, the job's name and the member's, the key file */
 	const char *coord, *job_name, *member, *auth;
+	const char *host;	/* the member's host as it says, or NULL */
 	int restore_agent;	/* no PROG: wait for ckpt job restart */
 };
 
