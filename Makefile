@@ -175,7 +175,8 @@ all: $(B)/bin/ckpt-cc $(XISA_RT)
 LIBCKPT_SOVER  := 0
 LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
-		  $(filter $(B)/ckpt/dump%.o,$(CKPT_OBJ)) $(CORE_OBJ)
+		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o,\
+		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)
 # where ckpt_restore() finds the restore program by default

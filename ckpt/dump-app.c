@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "ckpt/snapshot.h"
 #include "plugins/appset.h"
 #include "util/filehash.h"
 
@@ -195,6 +196,8 @@ int dump_write_app(struct dump_tree *t, struct img_writer *w)
 	for (i = 0; i < ids.n; i++)
 		if (img_write_fileid(w, &ids.v[i]))
 			goto out;
+	if (snap_take(o->snap, o->outputs[0], ids.v, ids.n, w))
+		goto out;
 	ret = 0;
 out:
 	for (i = 0; i < ids.n; i++)
