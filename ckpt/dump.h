@@ -63,6 +63,10 @@ struct dump_opts {
 	struct app_set *apps;	/* application plugins (--plugin), or NULL */
 	int validate_hash;	/* --validate=hash: FILEIDs with a hash */
 	struct snap_set *snap;	/* file snapshots (--snapshot), or NULL */
+	/* ckpt run --notify: the job's socket, told "restored" by restore
+	 * (a NOTIFY record), and how long restore waits; or NULL */
+	const char *notify;
+	unsigned int notify_seconds;
 };
 
 /* What went wrong, for the exit status. */

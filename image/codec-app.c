@@ -242,6 +242,36 @@ int sem_snapfile(struct rd *r, struct dec *d)
 	return img_dec_snapfile(d, f);
 }
 
+/* u32 seconds; str path */
+int img_enc_notify(struct enc *e, const char *path, uint32_t seconds)
+{
+	if (!path || path[0] != '/' || strlen(path) >= IMG_NOTIFY_PATH_MAX)
+		e->err = "notify path not absolute or too long";
+	enc_u32(e, seconds);
+	enc_str(e, path, 0, "notify path missing");
+	return e->err ? -1 : 0;
+}
+
+int sem_notify(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+
+	if (sem_app_place(r, "NOTIFY"))
+		return -1;
+	if (img->notify_path) {
+		rec_fail(r, "a second NOTIFY record");
+		return -1;
+	}
+	dec_u32(d, &img->notify_seconds);
+	dec_str(d, &img->notify_path, 0, "notify path");
+	dec_check(d, !img->notify_path || (img->notify_path[0] == '/' &&
+		  strlen(img->notify_path) < IMG_NOTIFY_PATH_MAX),
+		  "notify path not absolute or too long");
+	dec_check(d, img->notify_seconds <= 3600, "notify wait %u s",
+		  img->notify_seconds);
+	return dec_end(d);
+}
+
 void img_apps_free(struct image *img)
 {
 	uint32_t i;
@@ -255,4 +285,5 @@ void img_apps_free(struct image *img)
 	for (i = 0; i < img->nr_snapfiles; i++)
 		img_snapfile_free(&img->snapfiles[i]);
 	free(img->snapfiles);
+	free(img->notify_path);
 }

@@ -72,6 +72,8 @@ enum img_rec_type {
 				 * open or mapped, for restore's validation */
 	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied
 				 * into the snapshot beside the image */
+	IMG_REC_NOTIFY = 23,	/* image level: the socket of a job that
+				 * wants to hear of its restore */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -960,6 +962,7 @@ struct img_fileid {
  * IMAGE.files/<data> beside the image, their hash in hash. Restore puts
  * back each that differs (restore/snapshot.c) before any process is made.
  */
+#define IMG_NOTIFY_PATH_MAX	108	/* sun_path's size */
 #define IMG_SNAP_SUFFIX	".files"	/* IMAGE.files/ beside IMAGE */
 
 struct img_snapfile {
@@ -977,6 +980,10 @@ struct image {
 	struct img_header hdr;
 	uint32_t nr_snapfiles;
 	struct img_snapfile *snapfiles;	/* SNAPFILE records, in order */
+	/* the NOTIFY record (ckpt run --notify), or NULL: the socket that
+	 * restore tells "restored", and how long it waits for the close */
+	char *notify_path;
+	uint32_t notify_seconds;
 	uint32_t nr_apps;
 	struct img_app *apps;	/* APP records, in image order */
 	uint32_t nr_fileids;
@@ -1064,6 +1071,10 @@ int img_write_app(struct img_writer *w, const struct img_app *a)
 	__must_check;
 int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
 	__must_check;
+/* At most one NOTIFY record (path absolute, shorter than 108 bytes):
+ * where APP and FILEID records go. */
+int img_write_notify(struct img_writer *w, const char *path,
+		     uint32_t seconds) __must_check;
 /* SNAPFILE records: where APP and FILEID records go. */
 int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
 	__must_check;

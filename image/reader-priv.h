@@ -67,6 +67,7 @@ int sem_inet_end(struct rd *r);
 int sem_app(struct rd *r, struct dec *d);
 int sem_fileid(struct rd *r, struct dec *d);
 int sem_snapfile(struct rd *r, struct dec *d);
+int sem_notify(struct rd *r, struct dec *d);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 

@@ -66,6 +66,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
 		[IMG_REC_SNAPFILE] = "SNAPFILE",
+		[IMG_REC_NOTIFY] = "NOTIFY",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -455,7 +456,8 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 static int known_type(uint32_t type)
 {
 	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
-	       type == IMG_REC_SNAPFILE || type == IMG_REC_TRAILER;
+	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
+	       type == IMG_REC_TRAILER;
 }
 
 static int rd_truncated(struct rd *r, uint64_t left)

@@ -32,6 +32,7 @@
 #include "restore/restore.h"
 #include "util/fault.h"
 #include "util/json.h"
+#include "util/notify.h"
 #include "util/progress.h"
 
 #define DETACH_JSON	2	/* with 1: --detach --json */
@@ -376,6 +377,10 @@ static int run_restore(struct restore_run *run, int detach)
 	}
 	root = run->procs[0].child;
 	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
+	/* ckpt run --notify: the job told (it may not listen) */
+	if (run->img->notify_path)
+		notify_job(run->img->notify_path, "restored",
+			   run->img->notify_seconds);
 	if (detach & DETACH_JSON)
 		print_json(run);
 	/* --lazy: every page in place (here, or by the pager) */

@@ -4,8 +4,8 @@
 # snapshot refused before any file changes, paths confined, stream sinks
 # refused. Sourced by run.sh.
 
-ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream)
-CKPT_ONLY+="snap-putback snap-damaged snap-confined snap-stream "
+ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream snap-run)
+CKPT_ONLY+="snap-putback snap-damaged snap-confined snap-stream snap-run "
 
 # A counter holding D/in.dat open on fd 4, and D/data/ with a file
 # (a.dat), a sparse file (sparse.dat: 64 MiB, 4 KiB of data), a file
@@ -23,9 +23,75 @@ snap_start() {
 	chmod 0750 "$D/data/sub"
 	touch -d '2020-02-02 02:02:02' "$D/data/a.dat"
 	mkdir "$D/keep" && cp -a "$D/in.dat" "$D/data" "$D/keep/"
-	start_wl "$BASH" -c 'exec 4<"$1" && exec "$BASH" "$2"' snap \
+	start_wl "$@" "$BASH" -c 'exec 4<"$1" && exec "$BASH" "$2"' snap \
 		"$D/in.dat" "$WLS/counter.sh"
 	wait_count_above 8 60 "$JOB"
+}
+
+# snap_copy IMAGE FILE: the copy of FILE in IMAGE.files (by its inode)
+snap_copy() {
+	local c
+	c=$(awk -v i="$(stat -c %i "$2")" '$3 == i { print $1 }' \
+		"$1.files/MANIFEST")
+	[[ -n $c ]] || fail "no copy of $2 in ${1##*/}.files"
+	echo "$1.files/$c"
+}
+
+# snap_run_dump: `ckpt dump D/run` exits 0; the image's path in SNAP_IMG
+SNAP_IMG=
+snap_run_dump() {
+	expect_exit 0 "$CKPT" dump "$D/run"
+	SNAP_IMG=$(cat "$D/cmd.out")
+	[[ -f $SNAP_IMG && -d $SNAP_IMG.files ]] ||
+		fail "ckpt dump made '$SNAP_IMG' without a snapshot"
+}
+
+# ckpt run --snapshot --keep 2: each checkpoint's snapshot links the
+# copies of files unchanged since the previous one, copies the others,
+# goes with its image when --keep removes it; the newest brings the
+# files back.
+t_snap-run() {
+	local i1 i2 i3 pos
+	need "$CKPT" "$RESTORE"
+	snap_start "$CKPT" run -D "$D/run" --keep 2 --snapshot-open \
+		--snapshot "$D/data" --
+	snap_run_dump
+	i1=$SNAP_IMG
+	echo changed >>"$D/data/a.dat"
+	snap_run_dump
+	i2=$SNAP_IMG
+	[[ $(stat -c %i "$(snap_copy "$i1" "$D/data/same.dat")") == \
+	   $(stat -c %i "$(snap_copy "$i2" "$D/data/same.dat")") ]] ||
+		fail "the copy of an unchanged file was not linked"
+	[[ $(stat -c %i "$(snap_copy "$i1" "$D/in.dat")") == \
+	   $(stat -c %i "$(snap_copy "$i2" "$D/in.dat")") ]] ||
+		fail "the copy of the unchanged in.dat was not linked"
+	cmp -s "$(snap_copy "$i2" "$D/data/a.dat")" "$D/data/a.dat" ||
+		fail "the changed a.dat was not copied again"
+	snap_run_dump
+	i3=$SNAP_IMG
+	[[ ! -e $i1 && ! -e $i1.files ]] ||
+		fail "--keep 2 left the first image or its snapshot"
+	[[ $(stat -c %h "$(snap_copy "$i3" "$D/data/same.dat")") == 2 ]] ||
+		fail "the copy of same.dat is not shared by the two snapshots"
+	cp -a "$D/data/a.dat" "$D/keep/data/a.dat"
+	kill -KILL "$PID"
+	wait_job "$JOB" 60 || fail "ckpt run still running after its job died"
+	wait_gone "$PID" 30 || fail "the killed job $PID is still there"
+	rm -r "$D/data"
+	truncate -s 10 "$D/in.dat"
+	pos=$(image_count_pos "$i3")
+	truncate -s "$pos" "$D/count"
+	DUMP_COUNT=$(count_lines)
+	(spawn "$RESTORE" "$i3") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+	snap_same "$D/in.dat"
+	snap_same "$D/data/a.dat"
+	snap_same "$D/data/same.dat"
+	snap_same "$D/data/sparse.dat"
 }
 
 # file $1 as it was (in D/keep): bytes, mode, mtime
