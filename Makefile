@@ -33,7 +33,8 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
 	    screen tmux libc6-dev zstd vim less procps llvm-14-dev qemu-user \
-	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross default-jdk-headless \
+	    btrfs-progs xfsprogs
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
@@ -95,7 +96,8 @@ REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WL_BIN   := $(WL_SRC:tests/workloads/%.c=$(B)/tests/workloads/%) \
-	    $(WL_STATIC:%=$(B)/tests/workloads/%-static)
+	    $(WL_STATIC:%=$(B)/tests/workloads/%-static) \
+	    $(B)/tests/workloads/WordCount.class
 
 all: depcheck $(B)/bin/ckpt $(B)/bin/restore
 
@@ -295,6 +297,11 @@ WL_CFLAGS := -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -pthread
 $(B)/tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -o $@ $< -lm
+# the JVM job of t-job.sh
+$(B)/tests/workloads/%.class: tests/workloads/%.java
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  JAVAC   $@")
+	$(Q)javac -J-XX:TieredStopAtLevel=1 -d $(@D) $<
 $(B)/tests/workloads/%-static: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -static -o $@ $< -lm

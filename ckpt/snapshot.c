@@ -388,7 +388,8 @@ static int open_tmp(struct snap_set *s, const char *image)
 }
 
 int snap_take(struct snap_set *s, const char *image,
-	      const struct img_fileid *ids, uint32_t n, struct img_writer *w)
+	      const struct img_fileid *ids, const uint8_t *open, uint32_t n,
+	      struct img_writer *w)
 {
 	uint32_t i;
 	int k;
@@ -405,7 +406,7 @@ int snap_take(struct snap_set *s, const char *image,
 		if (take_given(s, w, s->paths[k]))
 			return -1;
 	for (i = 0; s->open_files && i < n; i++)
-		if (take_file(s, w, ids[i].path))
+		if (open[i] && take_file(s, w, ids[i].path))
 			return -1;
 	if (fsync(s->manifest) || fsync(s->dirfd)) {
 		pr_perror("can't write %s", s->tmp);

@@ -49,10 +49,12 @@ int snap_check_sink(const char *cmd, const char *const *outputs,
 
 /* While the tree is frozen: the files copied into IMAGE.files.tmp.PID,
  * a SNAPFILE record for each written to w. ids: the regular files the
- * tree has open or mapped (for --snapshot-open). 0, or -1 said. */
+ * tree has open or mapped; with --snapshot-open, those whose open[i]
+ * says they are open through an fd or mapped shared are taken (not the
+ * programs and libraries, mapped privately). 0, or -1 said. */
 int snap_take(struct snap_set *s, const char *image,
-	      const struct img_fileid *ids, uint32_t n, struct img_writer *w)
-	__must_check;
+	      const struct img_fileid *ids, const uint8_t *open, uint32_t n,
+	      struct img_writer *w) __must_check;
 /* Just before the image is committed: the snapshot put in its place. */
 int snap_place(struct snap_set *s) __must_check;
 /* The image committed: the snapshot it replaced removed. */
