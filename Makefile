@@ -429,6 +429,7 @@ bench: all
 	$(Q)bash bench/run.sh
 	$(Q)bash bench/stream.sh
 	$(Q)bash bench/serve-load.sh
+	$(Q)bash bench/snapshot.sh
 
 demo: all
 	$(Q)bash tests/demo.sh
