@@ -271,17 +271,20 @@ static int put_all(struct restore_run *run, int sdir, const uint8_t *plan)
 	return 0;
 }
 
-/* IMAGE.files, without following a link */
+/* IMAGE.files beside the image a link (ckpt run's latest) leads to,
+ * itself not a link */
 static int open_snapdir(const struct restore_run *run)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *real = NULL;
 	int fd = -1;
 
-	if (strcmp(run->path, "-") && !strstr(run->path, "://") &&
-	    (size_t)snprintf(path, sizeof(path), "%s%s", run->path,
-			     IMG_SNAP_SUFFIX) < sizeof(path))
+	if (strcmp(run->path, "-") && !strstr(run->path, "://"))
+		real = realpath(run->path, NULL);
+	if (real && (size_t)snprintf(path, sizeof(path), "%s%s", real,
+				     IMG_SNAP_SUFFIX) < sizeof(path))
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			  O_CLOEXEC);
+	free(real);
 	if (fd < 0)
 		pr_err("%s: the image has a file snapshot, and %s%s can't be opened: %s",
 		       run->path, run->path, IMG_SNAP_SUFFIX,

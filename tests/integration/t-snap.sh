@@ -83,7 +83,8 @@ t_snap-run() {
 	pos=$(image_count_pos "$i3")
 	truncate -s "$pos" "$D/count"
 	DUMP_COUNT=$(count_lines)
-	(spawn "$RESTORE" "$i3") </dev/null >>"$D/restore.log" 2>&1 &
+	# through ckpt run's latest link: the snapshot beside its target
+	(spawn "$RESTORE" "$D/run/latest") </dev/null >>"$D/restore.log" 2>&1 &
 	RJOB=$!
 	track_job "$RJOB"
 	wait_restored
