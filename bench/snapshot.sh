@@ -14,13 +14,15 @@
 # Needs root (mount, losetup), mkfs.btrfs and mkfs.xfs (btrfs-progs,
 # xfsprogs); a filesystem whose tools are missing is skipped.
 #
-# Environment: BENCH_MIB (1024).
+# Environment: BENCH_MIB (1024), B (the build directory, build).
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
 MIB=${BENCH_MIB:-1024}
-W=$PWD/build/bench/snapshot
-CKPT=$PWD/build/bin/ckpt
+B=${B:-build}
+case $B in /*) ;; *) B=$PWD/$B ;; esac
+W=$B/bench/snapshot
+CKPT=$B/bin/ckpt
 FILES=8
 pid=
 mnts=()

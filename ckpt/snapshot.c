@@ -18,7 +18,8 @@
  * until the commit, and put back if it fails). Each copy is the
  * cheapest the filesystem has (util/filecopy.c): a reflink, else the
  * data ranges only. The tree is frozen all the while, so the copy is the
- * files as the processes saw them, and is hashed (BLAKE2b) as written.
+ * files as the processes saw them; the hash (BLAKE2b) is of the file as
+ * it was copied, which restore checks the copy against.
  */
 #include <sys/stat.h>
 #include <dirent.h>
@@ -214,7 +215,10 @@ static int copy_one(struct snap_set *s, int in, const struct stat *st,
 	if (out < 0)
 		return -1;
 	how = file_copy(in, out, r->size);
-	if (how < 0 || fsync(out) || file_hash(out, r->hash)) {
+	/* the hash of the file, not of its copy: the same bytes (the tree is
+	 * frozen), but the job's file is likely in the page cache and a
+	 * fresh reflink is not (a GiB read back from disk, for nothing) */
+	if (how < 0 || fsync(out) || file_hash(in, r->hash)) {
 		close(out);
 		return -1;
 	}
