@@ -35,7 +35,8 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    screen tmux libc6-dev zstd vim less procps openssh-server \
 	    openssh-client llvm-14-dev qemu-user \
 	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-	    libzookeeper-mt-dev zookeeperd
+	    libzookeeper-mt-dev zookeeperd default-jdk-headless \
+	    btrfs-progs xfsprogs
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
@@ -101,7 +102,8 @@ REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WL_BIN   := $(WL_SRC:tests/workloads/%.c=$(B)/tests/workloads/%) \
-	    $(WL_STATIC:%=$(B)/tests/workloads/%-static)
+	    $(WL_STATIC:%=$(B)/tests/workloads/%-static) \
+	    $(B)/tests/workloads/WordCount.class
 
 all: depcheck $(B)/bin/ckpt $(B)/bin/restore
 
@@ -184,7 +186,8 @@ all: $(B)/bin/ckpt-cc $(XISA_RT)
 LIBCKPT_SOVER  := 0
 LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
-		  $(filter $(B)/ckpt/dump%.o,$(CKPT_OBJ)) $(CORE_OBJ)
+		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o,\
+		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)
 # where ckpt_restore() finds the restore program by default
@@ -303,6 +306,11 @@ WL_CFLAGS := -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -pthread
 $(B)/tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -o $@ $< -lm
+# the JVM job of t-job.sh
+$(B)/tests/workloads/%.class: tests/workloads/%.java
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  JAVAC   $@")
+	$(Q)javac -J-XX:TieredStopAtLevel=1 -d $(@D) $<
 $(B)/tests/workloads/%-static: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -static -o $@ $< -lm
@@ -431,6 +439,7 @@ bench: all $(WL_BIN)
 	$(Q)bash bench/stream.sh
 	$(Q)bash bench/serve-load.sh
 	$(Q)bash bench/coord.sh
+	$(Q)bash bench/snapshot.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

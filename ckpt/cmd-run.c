@@ -14,9 +14,11 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "ckpt/run.h"
+#include "ckpt/snapshot.h"
 #include "coord/msg.h"
 #include "plugins/pipeline.h"
 #include "plugins/stageopt.h"
+#include "util/notify.h"
 
 static int parse_uint(const char *s, unsigned int min, unsigned int *v)
 {
@@ -86,6 +88,15 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'R':
 		o->restore_agent = 1;
 		return 0;
+	case 'S':
+		return snap_add(o->snap, arg) ? EXIT_USAGE : 0;
+	case 'F':
+		o->snap->open_files = 1;
+		return 0;
+	case 'T':
+		o->notify = NOTIFY_SECONDS;
+		return arg && parse_uint(arg, 1, &o->notify) ?
+		       cmd_usage(&cmd_run_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
 }
@@ -145,10 +156,14 @@ static int exec_run(int argc, char **argv)
 		{ "member", required_argument, NULL, 'M' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "restore", no_argument, NULL, 'R' },
+		{ "snapshot", required_argument, NULL, 'S' },
+		{ "snapshot-open", no_argument, NULL, 'F' },
+		{ "notify", optional_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .ghost_limit = DUMP_GHOST_LIMIT };
+	static struct snap_set snap;
+	struct run_opts o = { .ghost_limit = DUMP_GHOST_LIMIT, .snap = &snap };
 	struct stage_opts so;
 	const char *name = NULL, *key;
 	char dir[PATH_MAX + 16];
@@ -181,6 +196,16 @@ static int exec_run(int argc, char **argv)
 			strerror(errno));
 		return EXIT_USAGE;
 	}
+	if ((snap_wanted(&snap) || o.notify) && o.coord) {
+		pr_err("--snapshot and --notify are not for a member of a coordinated job yet");
+		return EXIT_USAGE;
+	}
+	if (snap_wanted(&snap) && key) {
+		fprintf(stderr, "ckpt run: --snapshot needs an unencrypted image (the copies are not encrypted)\n");
+		return EXIT_USAGE;
+	}
+	if (!snap_wanted(&snap))
+		o.snap = NULL;
 	/* a key open to others is refused now, not at each checkpoint */
 	if (key && pipeline_check_key(key))
 		return EXIT_USAGE;
@@ -200,7 +225,8 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
-		 "[--ghost-limit SIZE] [--json] "
+		 "[--ghost-limit SIZE] [--json] [--snapshot PATH]... "
+		 "[--snapshot-open] [--notify[=SECONDS]] "
 		 "[--coord HOST:PORT|zk://HOSTS --job NAME --auth KEYFILE "
 		 "[--member NAME] [--host NAME]] -- PROG [ARGS...] | "
 		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "ckpt/snapshot.h"
 #include "plugins/pipeline.h"
 #include "util/fault.h"
 #include "util/progress.h"
@@ -505,14 +506,24 @@ static void on_write(uint64_t off, void *arg)
 	progress_bytes(off);
 }
 
+/* The file snapshot put in place, then the image committed; *w is NULL
+ * once the commit was tried. */
+static int commit(const struct dump_opts *o, struct img_writer **w)
+{
+	int ret;
+
+	if (snap_place(o->snap))
+		return -1;
+	ret = img_writer_commit(*w);
+	*w = NULL;
+	return ret;
+}
+
 /* The image committed with the tree still frozen, then the holder's
  * word (dump_opts.hold); *w is NULL once committed. */
 static int hold_frozen(const struct dump_opts *o, struct img_writer **w)
 {
-	int ret = img_writer_commit(*w);
-
-	*w = NULL;
-	if (ret)
+	if (commit(o, w))
 		return -1;
 	return o->hold(o->hold_arg);
 }
@@ -577,11 +588,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 		dump_netlock_drop(&t);
 	progress_phase("committing");
 	fault_point("commit");
-	if (w && img_writer_commit(w)) {
-		w = NULL;
+	if (w && commit(o, &w))
 		goto err;
-	}
-	w = NULL;
+	snap_done(o->snap);
 	if (o->kill && kill_with_us(&t))
 		pr_warn("%d will run on if ckpt dies before it is killed",
 			o->pid);
@@ -610,6 +619,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 err:
 	unwind(&t);
 	dump_netlock_drop(&t);
+	snap_abort(o->snap);
 	if (w)
 		img_writer_abort(w);
 out:

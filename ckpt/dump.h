@@ -11,6 +11,7 @@
 #include "util/util.h"
 
 struct app_set;
+struct snap_set;
 
 #define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
 
@@ -61,6 +62,11 @@ struct dump_opts {
 	void *hold_arg;
 	struct app_set *apps;	/* application plugins (--plugin), or NULL */
 	int validate_hash;	/* --validate=hash: FILEIDs with a hash */
+	struct snap_set *snap;	/* file snapshots (--snapshot), or NULL */
+	/* ckpt run --notify: the job's socket, told "restored" by restore
+	 * (a NOTIFY record), and how long restore waits; or NULL */
+	const char *notify;
+	unsigned int notify_seconds;
 };
 
 /* What went wrong, for the exit status. */

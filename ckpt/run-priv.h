@@ -21,6 +21,7 @@ struct run_ctx {
 	int status;		/* the job's exit status, -1 while it runs */
 	struct run_member *member;	/* ckpt run --coord */
 	int idle;		/* a member with no job, waiting for one */
+	char notify[108];	/* --notify: DIR/notify, absolute; or "" */
 };
 
 /* run-coord.c: the member of a coordinated job (run_opts.coord) */

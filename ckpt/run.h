@@ -10,6 +10,8 @@
 
 #include "util/util.h"
 
+struct snap_set;
+
 struct run_opts {
 	const char *dir;	/* the run directory, created 0700 */
 	unsigned int interval;	/* seconds between checkpoints, 0: none */
@@ -26,6 +28,9 @@ struct run_opts {
 	const char *coord, *job_name, *member, *auth;
 	const char *host;	/* the member's host as it says, or NULL */
 	int restore_agent;	/* no PROG: wait for ckpt job restart */
+	struct snap_set *snap;	/* file snapshots of each checkpoint */
+	/* --notify: seconds the job is waited for at each word, 0: off */
+	unsigned int notify;
 };
 
 /* The name of the control socket and of the symlink to the newest image. */

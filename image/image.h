@@ -70,6 +70,10 @@ enum img_rec_type {
 	IMG_REC_APP = 16,	/* image level: an application plugin's data */
 	IMG_REC_FILEID = 17,	/* image level: a regular file the tree had
 				 * open or mapped, for restore's validation */
+	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied
+				 * into the snapshot beside the image */
+	IMG_REC_NOTIFY = 23,	/* image level: the socket of a job that
+				 * wants to hear of its restore */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -952,8 +956,34 @@ struct img_fileid {
 	char *path;		/* absolute */
 };
 
+/*
+ * A file or directory of the file snapshot (ckpt attach --snapshot):
+ * what it was when the tree was dumped; a regular file's bytes are in
+ * IMAGE.files/<data> beside the image, their hash in hash. Restore puts
+ * back each that differs (restore/snapshot.c) before any process is made.
+ */
+#define IMG_NOTIFY_PATH_MAX	108	/* sun_path's size */
+#define IMG_SNAP_SUFFIX	".files"	/* IMAGE.files/ beside IMAGE */
+
+struct img_snapfile {
+	uint32_t flags;		/* none yet: 0 */
+	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t uid, gid;
+	uint32_t data;		/* regular file: the name of its copy */
+	uint64_t dev, ino, size;
+	uint64_t atime_ns, mtime_ns;	/* since the epoch */
+	uint8_t hash[IMG_HASH_LEN];	/* regular file: BLAKE2b-256 */
+	char *path;		/* absolute, no "." or ".." components */
+};
+
 struct image {
 	struct img_header hdr;
+	uint32_t nr_snapfiles;
+	struct img_snapfile *snapfiles;	/* SNAPFILE records, in order */
+	/* the NOTIFY record (ckpt run --notify), or NULL: the socket that
+	 * restore tells "restored", and how long it waits for the close */
+	char *notify_path;
+	uint32_t notify_seconds;
 	uint32_t nr_apps;
 	struct img_app *apps;	/* APP records, in image order */
 	uint32_t nr_fileids;
@@ -1040,6 +1070,13 @@ int img_write_shm(struct img_writer *w, const struct img_shm *s)
 int img_write_app(struct img_writer *w, const struct img_app *a)
 	__must_check;
 int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
+	__must_check;
+/* At most one NOTIFY record (path absolute, shorter than 108 bytes):
+ * where APP and FILEID records go. */
+int img_write_notify(struct img_writer *w, const char *path,
+		     uint32_t seconds) __must_check;
+/* SNAPFILE records: where APP and FILEID records go. */
+int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
 	__must_check;
 /* GHOST records come after the SHM records and before the first PROC,
  * each with its PAGES right after it (addr: an offset in the file). */

@@ -65,6 +65,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_CGROUP] = "CGROUP",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
+		[IMG_REC_SNAPFILE] = "SNAPFILE",
+		[IMG_REC_NOTIFY] = "NOTIFY",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -454,6 +456,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 static int known_type(uint32_t type)
 {
 	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
+	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_TRAILER;
 }
 

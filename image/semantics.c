@@ -345,8 +345,8 @@ static int sem_file(struct rd *r, struct dec *d)
 	struct img_file *f;
 
 	if (img->nr_procs || img->nr_shms || img->nr_ghosts ||
-	    img->nr_apps || img->nr_fileids) {
-		rec_fail(r, "FILE record after the first PROC, SHM, GHOST, APP or FILEID");
+	    img->nr_apps || img->nr_fileids || img->nr_snapfiles) {
+		rec_fail(r, "FILE record after the first PROC, SHM, GHOST, APP, FILEID or SNAPFILE");
 		return -1;
 	}
 	if (img->nr_files >= IMG_MAX_FILES) {
@@ -461,7 +461,7 @@ static int sem_file_data(struct rd *r, struct dec *d)
 	}
 	f = img->nr_files ? &img->files[img->nr_files - 1] : NULL;
 	if (img->nr_procs || img->nr_shms || img->nr_ghosts || !f ||
-	    img->nr_apps || img->nr_fileids ||
+	    img->nr_apps || img->nr_fileids || img->nr_snapfiles ||
 	    f->id != id) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u not right after its FILE",
@@ -745,6 +745,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_app(r, d);
 	if (r->type == IMG_REC_FILEID)
 		return sem_fileid(r, d);
+	if (r->type == IMG_REC_SNAPFILE)
+		return sem_snapfile(r, d);
+	if (r->type == IMG_REC_NOTIFY)
+		return sem_notify(r, d);
 	if (r->type == IMG_REC_GHOST)
 		return sem_ghost(r, d);
 	if (r->type == IMG_REC_ZOMBIE)

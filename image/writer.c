@@ -306,6 +306,24 @@ int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
 	return wr_encoded(w, IMG_REC_FILEID, img_enc_fileid(&w->enc, f));
 }
 
+int img_write_notify(struct img_writer *w, const char *path,
+		     uint32_t seconds)
+{
+	if (wr_expect(w, W_HEADER, "NOTIFY record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NOTIFY,
+			  img_enc_notify(&w->enc, path, seconds));
+}
+
+int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
+{
+	if (wr_expect(w, W_HEADER, "SNAPFILE record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_SNAPFILE, img_enc_snapfile(&w->enc, f));
+}
+
 int img_write_file_data(struct img_writer *w, uint32_t file,
 			const void *buf, uint32_t len)
 {

@@ -32,6 +32,7 @@
 #include "restore/restore.h"
 #include "util/fault.h"
 #include "util/json.h"
+#include "util/notify.h"
 #include "util/progress.h"
 
 #define DETACH_JSON	2	/* with 1: --detach --json */
@@ -126,6 +127,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
  * anything is made, so that what fails costs nothing. An exit status. */
 static int prepare(struct restore_run *run)
 {
+	int st;
+
 	if (restore_host_init(&run->host))
 		return EXIT_FAILED;
 	/* a compressed or piped image comes back as a memfd of the plain one */
@@ -142,8 +145,14 @@ static int prepare(struct restore_run *run)
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
+	st = restore_snapshot_check(run);
+	if (st)
+		return st;
 	if (restore_validate_files(run))
 		return EXIT_FILECHANGED;
+	st = restore_snapshot_put(run);
+	if (st)
+		return st;
 	if (restore_check_caps(run) || restore_cgroups_make(run))
 		return EXIT_FAILED;
 	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
@@ -368,6 +377,10 @@ static int run_restore(struct restore_run *run, int detach)
 	}
 	root = run->procs[0].child;
 	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
+	/* ckpt run --notify: the job told (it may not listen) */
+	if (run->img->notify_path)
+		notify_job(run->img->notify_path, "restored",
+			   run->img->notify_seconds);
 	if (detach & DETACH_JSON)
 		print_json(run);
 	/* --lazy: every page in place (here, or by the pager) */

@@ -106,6 +106,10 @@ struct restore_run {
 		uint64_t ino;	/* the new namespace's inode */
 	} pidns;
 	int no_validate;	/* --no-validate: files may have changed */
+	struct {		/* the file snapshot (snapshot.c) */
+		uint8_t *plan;	/* per img->snapfiles[], once checked */
+		int dir;	/* IMAGE.files, or -1 */
+	} snap;
 	struct app_set apps;	/* --plugin: application plugins */
 	struct {		/* --pty (pty.c) */
 		int on;
@@ -132,6 +136,14 @@ struct restore_proc {
  * status, by the stage that failed.
  */
 
+/* snapshot.c: the image's file snapshot looked at, its copies that
+ * will be used checked, nothing changed (check); then what changed put
+ * back (put). 0 or an exit status, said. */
+int restore_snapshot_check(struct restore_run *run) __must_check;
+int restore_snapshot_put(struct restore_run *run) __must_check;
+/* f held by the snapshot: put back if it changed, not to validate */
+int restore_snapshot_covers(const struct restore_run *run,
+			    const struct img_fileid *f);
 /* validate.c: every FILEID of the image the same file now, or a line
  * naming the first that is not */
 int restore_validate_files(struct restore_run *run) __must_check;
