@@ -83,6 +83,10 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'R':
 		o->restore_agent = 1;
 		return 0;
+	case 'I':
+		o->incremental = 8;
+		return arg && parse_uint(arg, 1, &o->incremental) ?
+		       cmd_usage(&cmd_run_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
 }
@@ -105,9 +109,9 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		       "--restore with --member");
 		return EXIT_USAGE;
 	}
-	if (o->interval || key) {
+	if (o->interval || key || o->incremental) {
 		pr_err("a member's checkpoints are its coordinator's: no "
-		       "--interval, no --encrypt (not supported yet)");
+		       "--interval, no --encrypt, no --incremental (not supported yet)");
 		return EXIT_USAGE;
 	}
 	if (!o->member) {
@@ -139,6 +143,7 @@ static int exec_run(int argc, char **argv)
 		{ "job", required_argument, NULL, 'J' },
 		{ "member", required_argument, NULL, 'M' },
 		{ "restore", no_argument, NULL, 'R' },
+		{ "incremental", optional_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -190,7 +195,7 @@ static int exec_run(int argc, char **argv)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
-		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
+		 "[--incremental[=N]] [--compress] [--encrypt KEYFILE] [--ext-null] "
 		 "[--ghost-limit SIZE] [--json] "
 		 "[--coord HOST:PORT --job NAME --auth KEYFILE "
 		 "[--member NAME]] -- PROG [ARGS...] | "

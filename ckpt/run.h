@@ -24,6 +24,9 @@ struct run_opts {
 	 * HOST:PORT, the job's name and the member's, the key file */
 	const char *coord, *job_name, *member, *auth;
 	int restore_agent;	/* no PROG: wait for ckpt job restart */
+	/* --incremental[=N]: each image a child of the one before, by write
+	 * tracking, and a full one every N (chains of N at most); 0: none */
+	unsigned int incremental;
 };
 
 /* The name of the control socket and of the symlink to the newest image. */
