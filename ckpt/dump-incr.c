@@ -160,11 +160,9 @@ static int load_parent(struct dump_incr_run *ir, const struct dump_opts *o)
 		       o->parent);
 		return -1;
 	}
-	fd = open_parent(o->parent, (void *)o);
-	if (fd < 0) {
-		pr_err("can't read parent image %s", o->parent);
+	fd = open_parent(o->parent, (void *)o);	/* it says why not */
+	if (fd < 0)
 		return -1;
-	}
 	ir->parent = img_read_named_fd(fd, o->parent, arch_isa());
 	if (ir->parent && !ir->parent->ident.id)
 		pr_err("%s can't be a parent: it has no image id (taken by an older ckpt)",

@@ -218,11 +218,9 @@ static int read_chain(struct image *img, const char *dir, int depth,
 	}
 	if (parent_path(img, dir, path, sizeof(path)))
 		return -1;
-	fd = open_parent(path, arg);
-	if (fd < 0) {
-		pr_err("can't read parent image %s", path);
+	fd = open_parent(path, arg);	/* it says why not */
+	if (fd < 0)
 		return -1;
-	}
 	parent = img_read_named_fd(fd, path, img->hdr.isa);
 	if (!parent)
 		goto err;
@@ -259,8 +257,10 @@ err:
 int img_read_chain(struct image *img, const char *path,
 		   int (*open_parent)(const char *path, void *arg), void *arg)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], real[PATH_MAX];
 
-	dir_of(path, dir, sizeof(dir));
+	/* beside the file itself, not beside a symlink to it (latest) */
+	dir_of(img->ident.parent_id && realpath(path, real) ? real : path,
+	       dir, sizeof(dir));
 	return read_chain(img, dir, 0, open_parent, arg);
 }
