@@ -421,6 +421,7 @@ bench: all
 	$(Q)bash bench/run.sh
 	$(Q)bash bench/stream.sh
 	$(Q)bash bench/serve-load.sh
+	$(Q)bash bench/incr.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

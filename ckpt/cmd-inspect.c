@@ -9,7 +9,6 @@
  * under a seccomp filter (ckpt/confine.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <unistd.h>
 
@@ -19,18 +18,6 @@
 #include "image/image.h"
 #include "plugins/pipeline.h"
 #include "plugins/stageopt.h"
-
-/* The confined parser may open files for reading, not decode them: a
- * compressed or encrypted parent is refused here (restore reads it). */
-static int open_parent(const char *path, void *arg)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	(void)arg;
-	if (fd < 0)
-		pr_perror("can't open %s", path);
-	return fd;
-}
 
 static int exec_inspect(int argc, char **argv)
 {
@@ -62,7 +49,7 @@ static int exec_inspect(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	img = img_read_named_fd(fd, argv[optind], 0);
-	if (!img || img_read_chain(img, argv[optind], open_parent, NULL)) {
+	if (!img || img_read_chain(img, argv[optind], cmd_open_plain, NULL)) {
 		img_free(img);
 		close(fd);
 		return EXIT_BADIMAGE;

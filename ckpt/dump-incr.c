@@ -51,6 +51,9 @@ struct incr_track {
 	int uffd;
 	struct incr_range *r;
 	int nr;
+	/* pieces scanned in this dump: protected again by the scan */
+	struct incr_range *ok;
+	int nr_ok;
 	int seen;		/* in the dump under way */
 };
 
@@ -76,6 +79,9 @@ static void track_clear(struct incr_track *tr)
 	free(tr->r);
 	tr->r = NULL;
 	tr->nr = 0;
+	free(tr->ok);
+	tr->ok = NULL;
+	tr->nr_ok = 0;
 }
 
 static void track_free(struct incr_track *tr)
@@ -228,17 +234,25 @@ static int mark_dirty(void *arg, uint64_t s, uint64_t e)
 /* The pages of [s, e) of range r written since the last image, protected
  * again; all of it when the kernel will not say (a VMA mapped anew there
  * is not registered: PM_SCAN_CHECK_WPASYNC refuses it). */
-static void scan_piece(struct dump_ctx *c, int pm, struct incr_range *r,
-		       uint64_t s, uint64_t e)
+static int scan_piece(struct dump_ctx *c, int pm, struct incr_track *tr,
+		      struct incr_range *r, uint64_t s, uint64_t e)
 {
+	struct incr_range *v;
+
 	if (!dump_pm_scan(pm, s, e,
 			  PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-			  PAGE_IS_WRITTEN, 0, mark_dirty, r))
-		return;
+			  PAGE_IS_WRITTEN, 0, mark_dirty, r)) {
+		v = realloc(tr->ok, (tr->nr_ok + 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		tr->ok = v;
+		tr->ok[tr->nr_ok++] = (struct incr_range){ s, e, NULL };
+		return 0;
+	}
 	pr_debug("%d: %llx-%llx not tracked: %s", c->pid,
 		 (unsigned long long)s, (unsigned long long)e,
 		 strerror(errno));
-	mark_dirty(r, s, e);
+	return mark_dirty(r, s, e);
 }
 
 /* The pages of tr written since the last image, VMA by VMA as they are
@@ -259,10 +273,8 @@ static int scan_written(struct dump_ctx *c, struct incr_track *tr)
 		struct incr_range *r = &tr->r[i];
 
 		r->dirty = calloc((r->end - r->start) / c->page_size, 1);
-		if (!r->dirty) {
-			close(pm);
-			return -1;
-		}
+		if (!r->dirty)
+			goto err;
 		for (k = 0; k < c->nr_maps; k++) {
 			const struct proc_map *m = &c->maps[k];
 			uint64_t s = m->start > r->start ? m->start : r->start;
@@ -270,14 +282,17 @@ static int scan_written(struct dump_ctx *c, struct incr_track *tr)
 
 			if (s >= e)
 				continue;
-			if (dump_pre_trackable(m))
-				scan_piece(c, pm, r, s, e);
-			else
+			if (!dump_pre_trackable(m))
 				mark_dirty(r, s, e);
+			else if (scan_piece(c, pm, tr, r, s, e))
+				goto err;
 		}
 	}
 	close(pm);
 	return 0;
+err:
+	close(pm);
+	return -1;
 }
 
 /* Is the page at addr as the last image has it? */
@@ -395,11 +410,26 @@ static int compared_run(struct dump_ctx *c, struct dump_mem_io *io,
 
 /* Register and protect every trackable VMA of the frozen c, the pages
  * just written being what the next image compares with. */
-static int rearm(struct dump_ctx *c, struct incr_track *tr)
+/* Was m registered and protected again by this dump's scan? */
+static int still_armed(const struct incr_track *tr, const struct proc_map *m)
 {
 	int i;
 
+	for (i = 0; i < tr->nr_ok; i++)
+		if (tr->ok[i].start == m->start && tr->ok[i].end == m->end)
+			return 1;
+	return 0;
+}
+
+static int rearm(struct dump_ctx *c, struct incr_track *tr)
+{
+	struct incr_range *ok = tr->ok;
+	int i, ret = -1, nr_ok = tr->nr_ok;
+
+	tr->ok = NULL;	/* kept from track_clear for still_armed */
 	track_clear(tr);
+	tr->ok = ok;
+	tr->nr_ok = nr_ok;
 	if (tr->uffd < 0) {
 		tr->uffd = dump_pre_open_uffd(c);
 		if (tr->uffd == -2) {
@@ -416,8 +446,9 @@ static int rearm(struct dump_ctx *c, struct incr_track *tr)
 
 		if (!dump_pre_trackable(m))
 			continue;
-		if (dump_pre_uffd_op(tr->uffd, 0, m) ||
-		    dump_pre_uffd_op(tr->uffd, 1, m)) {
+		if (!still_armed(tr, m) &&
+		    (dump_pre_uffd_op(tr->uffd, 0, m) ||
+		     dump_pre_uffd_op(tr->uffd, 1, m))) {
 			pr_debug("no write tracking of %llx-%llx of %d: %s",
 				 (unsigned long long)m->start,
 				 (unsigned long long)m->end, c->pid,
@@ -426,11 +457,16 @@ static int rearm(struct dump_ctx *c, struct incr_track *tr)
 		}
 		v = realloc(tr->r, (tr->nr + 1) * sizeof(*v));
 		if (!v)
-			return -1;
+			goto out;
 		tr->r = v;
 		tr->r[tr->nr++] = (struct incr_range){ m->start, m->end, NULL };
 	}
-	return 0;
+	ret = 0;
+out:
+	free(tr->ok);
+	tr->ok = NULL;
+	tr->nr_ok = 0;
+	return ret;
 }
 
 int dump_incr_memory(struct dump_ctx *c)
