@@ -32,7 +32,7 @@ static int convert(void *arg)
 
 	/* the registers are turned into this ISA's notes */
 	img = img_read_named_fd(a->img_fd, a->source, arch_isa());
-	if (!img || img_read_chain(img, a->source, cmd_open_plain, NULL)) {
+	if (!img || img_read_chain(img, a->source, img_open_plain, NULL)) {
 		img_free(img);
 		return EXIT_BADIMAGE;
 	}

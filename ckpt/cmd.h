@@ -38,12 +38,6 @@ void cmd_catch_stop_signals(void);
  * 0, or -1 if s is no such size. */
 int cmd_parse_size(const char *s, uint64_t *out);
 
-/* An incremental image's parent opened for the confined parsers of
- * inspect and convert (img_read_chain's open_parent): they may open a
- * file for reading, not decode it, so a compressed or encrypted parent
- * is refused there (restore reads it). */
-int cmd_open_plain(const char *path, void *arg);
-
 /* Print "usage: ckpt NAME USAGE" to stderr; returns EXIT_USAGE. */
 int cmd_usage(const struct cmd_entry *e);
 

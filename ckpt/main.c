@@ -3,7 +3,6 @@
  * table and the options common to every command (-v, -q, --help).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,16 +49,6 @@ void cmd_catch_stop_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-}
-
-int cmd_open_plain(const char *path, void *arg)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	(void)arg;
-	if (fd < 0)
-		pr_perror("can't open %s", path);
-	return fd;
 }
 
 int cmd_parse_size(const char *s, uint64_t *out)

@@ -7,6 +7,7 @@
  * zero, as a page an image leaves out is.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,16 @@ void img_chain_free(struct image *img)
 	img->nr_chain = 0;
 	free(img->ident.parent);
 	img->ident.parent = NULL;
+}
+
+int img_open_plain(const char *path, void *arg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	(void)arg;
+	if (fd < 0)
+		pr_perror("can't open %s", path);
+	return fd;
 }
 
 int img_chain_fd(const struct image *img, const struct img_pages *pg,

@@ -1130,6 +1130,10 @@ void img_free(struct image *img);
 int img_read_chain(struct image *img, const char *path,
 		   int (*open_parent)(const char *path, void *arg), void *arg)
 	__must_check;
+/* An open_parent for plain image files (open for reading): what the
+ * confined parsers (inspect, convert) and translate use; compressed or
+ * encrypted parents are for a caller that decodes them (restore). */
+int img_open_plain(const char *path, void *arg);
 /* The fd to read a run's data from: own_fd for the image's own. */
 int img_chain_fd(const struct image *img, const struct img_pages *pg,
 		 int own_fd);
