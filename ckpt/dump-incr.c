@@ -327,15 +327,16 @@ static int tracked_run(struct dump_ctx *c, struct dump_mem_io *io,
 	return 0;
 }
 
-/* The parent's bytes of [addr, +len) into buf: zero where it has none. */
+/* The parent's bytes of [addr, +len) into buf, and have[i] set for each
+ * page it holds (the others it leaves zero). */
 static int parent_bytes(const struct dump_incr_run *ir,
 			const struct img_process *pp, uint64_t addr,
-			uint8_t *buf, size_t len, long ps)
+			uint8_t *buf, uint8_t *have, size_t len, long ps)
 {
 	uint32_t i;
 
-	memset(buf, 0, len);
-	for (i = 0; pp && i < pp->nr_pages; i++) {
+	memset(have, 0, len / ps);
+	for (i = 0; i < pp->nr_pages; i++) {
 		const struct img_pages *pg = &pp->pages[i];
 		uint64_t s = pg->addr, e = pg->addr + pg->nr_pages * ps;
 
@@ -351,6 +352,7 @@ static int parent_bytes(const struct dump_incr_run *ir,
 			pr_perror("can't read parent image %s", ir->ident.parent);
 			return -1;
 		}
+		memset(have + (s - addr) / ps, 1, (e - s) / ps);
 	}
 	return 0;
 }
@@ -358,7 +360,17 @@ static int parent_bytes(const struct dump_incr_run *ir,
 struct compare {
 	const struct img_process *pp;
 	uint8_t *theirs;
+	uint8_t have[INCR_CHUNK / 4096];
 };
+
+/* Page i of the chunk as the parent holds it? Only where it holds data:
+ * a page it lacks may be a file's (a private file mapping), not zero. */
+static int same_page(const struct dump_mem_io *io, const struct compare *cmp,
+		     uint64_t i, long ps)
+{
+	return cmp->have[i] &&
+	       !memcmp(io->buf + i * ps, cmp->theirs + i * ps, ps);
+}
 
 /* Write buf's pages [i, j) as PAGES, or name them PARENT_PAGES. */
 static int emit(struct dump_ctx *c, uint64_t addr, const uint8_t *buf,
@@ -388,15 +400,14 @@ static int compared_run(struct dump_ctx *c, struct dump_mem_io *io,
 				    c->pid, (unsigned long long)addr);
 			return -1;
 		}
-		if (parent_bytes(c->ir, cmp->pp, addr, cmp->theirs, len, ps))
+		if (parent_bytes(c->ir, cmp->pp, addr, cmp->theirs, cmp->have,
+				 len, ps))
 			return -1;
 		while (i < n) {
-			int same = !memcmp(io->buf + i * ps,
-					   cmp->theirs + i * ps, ps);
+			int same = same_page(io, cmp, i, ps);
 
-			for (j = i + 1; j < n &&
-			     (!memcmp(io->buf + j * ps, cmp->theirs + j * ps,
-				      ps)) == same; j++)
+			for (j = i + 1; j < n && same_page(io, cmp, j, ps) == same;
+			     j++)
 				;
 			if (emit(c, addr + i * ps, io->buf + i * ps, j - i,
 				 same))
@@ -473,14 +484,23 @@ int dump_incr_memory(struct dump_ctx *c)
 {
 	struct dump_incr_run *ir = c->ir;
 	struct incr_track *tr = NULL;
-	struct compare cmp = { 0 };
+	struct compare *cmp;
 	int ret;
 
+	/* a process the parent has not: all of its pages here */
+	if (ir->parent && !img_find_proc(ir->parent, c->pid))
+		return dump_mem_each_run(c, dump_mem_write_run, NULL);
 	if (ir->parent) {
-		cmp.pp = img_find_proc(ir->parent, c->pid);
-		cmp.theirs = malloc(INCR_CHUNK);
-		ret = cmp.theirs ? dump_mem_each_run(c, compared_run, &cmp) : -1;
-		free(cmp.theirs);
+		cmp = calloc(1, sizeof(*cmp));
+		if (cmp) {
+			cmp->pp = img_find_proc(ir->parent, c->pid);
+			cmp->theirs = malloc(INCR_CHUNK);
+		}
+		ret = cmp && cmp->theirs ?
+		      dump_mem_each_run(c, compared_run, cmp) : -1;
+		if (cmp)
+			free(cmp->theirs);
+		free(cmp);
 		return ret;
 	}
 	tr = track_of(ir->st, c->pid, 1);
