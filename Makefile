@@ -440,6 +440,7 @@ bench: all $(WL_BIN)
 	$(Q)bash bench/serve-load.sh
 	$(Q)bash bench/coord.sh
 	$(Q)bash bench/snapshot.sh
+	$(Q)bash bench/incr.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

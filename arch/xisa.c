@@ -71,7 +71,8 @@ static int load(struct tr *t, uint64_t addr, uint64_t len, uint8_t *buf,
 		b = pe < end ? pe : end;
 		if (a >= b)
 			continue;
-		if (pread_full(t->fd, buf + (a - addr), b - a,
+		if (pread_full(img_chain_fd(t->img, pg, t->fd),
+			       buf + (a - addr), b - a,
 			       pg->data_off + (a - pg->addr))) {
 			pr_perror("can't read the image's pages");
 			return -1;
@@ -483,7 +484,8 @@ int xisa_translate(const char *img, const char *out, int to,
 		return -1;
 	}
 	t.img = img_read_fd(t.fd, 0);
-	if (!t.img || check_image(&t) || check_binaries(&t) ||
+	if (!t.img || img_read_chain((struct image *)t.img, img,
+				     img_open_plain, NULL) || check_image(&t) || check_binaries(&t) ||
 	    walk(&t, &t.p->threads[0]) || layout(&t) || build_frames(&t) ||
 	    load_data(&t) || write_out(&t, out, st))
 		goto out;

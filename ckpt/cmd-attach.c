@@ -108,6 +108,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'C':
 		o->pre_copy = 1;
 		return 0;
+	case 'p':
+		o->parent = arg;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
@@ -196,6 +199,7 @@ static int exec_attach(int argc, char **argv)
 		{ "ext-unix", no_argument, NULL, 'U' },
 		{ "tcp-established", no_argument, NULL, 'E' },
 		{ "pre-copy", no_argument, NULL, 'C' },
+		{ "parent", required_argument, NULL, 'p' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "progress", optional_argument, NULL, 'P' },
@@ -246,6 +250,10 @@ static int exec_attach(int argc, char **argv)
 	    snap_check_sink("ckpt attach", o.outputs, o.nr_outputs,
 			    !!stage_opts_value(&so, STAGE_OPT_ENCRYPT)))
 		return EXIT_USAGE;
+	if (o.parent && (o.pre_copy || o.kill)) {
+		fprintf(stderr, "ckpt attach: --parent with --pre-copy or --kill is not supported yet\n");
+		return EXIT_USAGE;
+	}
 	if (json && stdout_is_image(&o)) {
 		fprintf(stderr, "ckpt attach: --json with the image on standard output\n");
 		return EXIT_USAGE;
@@ -265,6 +273,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
+		 "[--parent IMAGE] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] [--plugin PATH[=ARG]]... "

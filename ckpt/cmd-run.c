@@ -97,6 +97,10 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 		o->notify = NOTIFY_SECONDS;
 		return arg && parse_uint(arg, 1, &o->notify) ?
 		       cmd_usage(&cmd_run_entry) : 0;
+	case 'I':
+		o->incremental = 8;
+		return arg && parse_uint(arg, 1, &o->incremental) ?
+		       cmd_usage(&cmd_run_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
 }
@@ -119,9 +123,10 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		       "--restore with --member");
 		return EXIT_USAGE;
 	}
-	if (o->interval || key) {
+	if (o->interval || key || o->incremental) {
 		pr_err("a member's checkpoints are its coordinator's (ckpt "
-		       "coord --interval): no --interval, no --encrypt");
+		       "coord --interval): no --interval, no --encrypt, no "
+		       "--incremental (not supported yet)");
 		return EXIT_USAGE;
 	}
 	if (!o->member) {
@@ -159,6 +164,7 @@ static int exec_run(int argc, char **argv)
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "snapshot-open", no_argument, NULL, 'F' },
 		{ "notify", optional_argument, NULL, 'T' },
+		{ "incremental", optional_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -224,9 +230,9 @@ static int exec_run(int argc, char **argv)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
-		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
-		 "[--ghost-limit SIZE] [--json] [--snapshot PATH]... "
-		 "[--snapshot-open] [--notify[=SECONDS]] "
+		 "[--incremental[=N]] [--compress] [--encrypt KEYFILE] "
+		 "[--ext-null] [--ghost-limit SIZE] [--json] "
+		 "[--snapshot PATH]... [--snapshot-open] [--notify[=SECONDS]] "
 		 "[--coord HOST:PORT|zk://HOSTS --job NAME --auth KEYFILE "
 		 "[--member NAME] [--host NAME]] -- PROG [ARGS...] | "
 		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "

@@ -36,8 +36,18 @@ struct dump_ghost_table {
 	uint32_t n;
 };
 
+/* dump-incr.c: what makes this image a child of another, for one dump */
+struct dump_incr_run {
+	struct dump_incr *st;	/* tracking kept between dumps, or NULL */
+	struct img_ident ident;	/* this image's IDENT record */
+	struct image *parent;	/* --parent: read, its chain resolved */
+	int parent_fd;
+	int touched;		/* the tracking changed: a failure loses it */
+};
+
 struct dump_ctx {
 	const struct dump_opts *o;
+	struct dump_incr_run *ir;	/* the tree's */
 	struct dump_shm_table *shms;	/* the tree's, shared by its procs */
 	struct dump_ghost_table *ghosts;	/* the same */
 	struct dump_pre_table *pres;	/* the same (dump-precopy.c) */
@@ -76,6 +86,21 @@ int dump_mem_each_run(struct dump_ctx *c, dump_run_fn fn, void *arg)
 	__must_check;
 int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 		  void *buf, size_t len) __must_check;
+/* a dump_run_fn: the run read from the frozen process into a PAGES
+ * record */
+int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
+		       uint64_t addr, uint64_t nr, void *arg) __must_check;
+
+/* dump-incr.c: incremental images. Begin: before the freeze, the parent
+ * read (--parent) or the tracking's state taken; the IDENT record; the
+ * memory of one frozen process, written as PAGES and PARENT_PAGES; the
+ * end of the dump, committed (ok) under name or not. */
+int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
+	__must_check;
+int dump_incr_write_ident(const struct dump_incr_run *ir,
+			  struct img_writer *w) __must_check;
+int dump_incr_memory(struct dump_ctx *c) __must_check;
+void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok);
 /* dump-guardpages.c: the guard regions of the VMAs collected */
 int dump_collect_guards(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
@@ -221,6 +246,7 @@ struct dump_pre_table {
 struct dump_tree {
 	struct dump_ctx *procs;
 	int n;
+	struct dump_incr_run ir;
 	struct dump_pre_table pres;
 	struct dump_file *files;
 	uint32_t nr_files;
@@ -250,6 +276,21 @@ int dump_pre_rounds(struct dump_tree *t) __must_check;
 int dump_pre_snapshot(struct dump_ctx *c) __must_check;
 int dump_pre_write(struct dump_ctx *c) __must_check;
 void dump_pre_free(struct dump_pre_table *t);
+/* What write tracking covers: private, writable, anonymous memory. */
+int dump_pre_trackable(const struct proc_map *m);
+/* A userfaultfd made by the frozen process c, ours, with asynchronous
+ * write protection; -1 when it can have none (told with -v), -2 on an
+ * error that fails the dump. */
+int dump_pre_open_uffd(struct dump_ctx *c);
+/* m registered with uffd for write protection (protect 0), or its pages
+ * protected (1): the ioctl's result */
+int dump_pre_uffd_op(int uffd, int protect, const struct proc_map *m);
+/* PAGEMAP_SCAN of [start, end) of the pagemap pm: fn on each region it
+ * reports; -1 when the kernel refuses (errno) or fn fails. */
+int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
+		 uint64_t mask, uint64_t anyof,
+		 int (*fn)(void *arg, uint64_t s, uint64_t e), void *arg)
+	__must_check;
 
 /* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
  * their NS records; freed */

@@ -117,7 +117,8 @@ static int write_header(struct dump_ctx *c)
 	if (!uname(&u))
 		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
 	snprintf(h.writer, sizeof(h.writer), "ckpt %s", ckpt_version());
-	return img_write_header(c->w, &h);
+	return img_write_header(c->w, &h) ||
+	       dump_incr_write_ident(c->ir, c->w) ? -1 : 0;
 }
 
 static int write_records(struct dump_ctx *c)
@@ -257,6 +258,7 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	n[t->n].shms = &t->shms;
 	n[t->n].ghosts = &t->ghosts;
 	n[t->n].pres = &t->pres;
+	n[t->n].ir = &t->ir;
 	n[t->n].pid = pid;
 	n[t->n].w = w;
 	n[t->n].page_size = sysconf(_SC_PAGESIZE);
@@ -496,6 +498,7 @@ static void fill_stats(const struct dump_tree *t, struct dump_stats *s,
 	s->bytes = bytes;
 	s->frozen = thawed - frozen;
 	s->seconds = seconds_now() - start;
+	s->incremental = t->ir.ident.parent_id != 0;
 }
 
 /* After each write to the image: what it holds so far (the size of the
@@ -528,6 +531,14 @@ static int hold_frozen(const struct dump_opts *o, struct img_writer **w)
 	return o->hold(o->hold_arg);
 }
 
+/* How a child names this image: beside it (ckpt run's images). */
+static const char *image_name(const struct dump_opts *o)
+{
+	const char *slash = strrchr(o->outputs[0], '/');
+
+	return slash ? slash + 1 : o->outputs[0];
+}
+
 enum dump_result dump_process(const struct dump_opts *o)
 {
 	struct dump_tree t = { .guard = -1 };
@@ -539,8 +550,14 @@ enum dump_result dump_process(const struct dump_opts *o)
 
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
-	if (dump_app_event(o, CKPT_APP_BEFORE_FREEZE))
+	if (dump_incr_begin(&t.ir, o)) {
+		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_EFAILED;
+	}
+	if (dump_app_event(o, CKPT_APP_BEFORE_FREEZE)) {
+		dump_incr_end(&t.ir, NULL, 0);
+		return DUMP_EFAILED;
+	}
 	progress_start(o->progress);
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
@@ -548,12 +565,14 @@ enum dump_result dump_process(const struct dump_opts *o)
 	w = sink ? img_writer_new(sink) : NULL;
 	if (!w) {
 		progress_end(0);
+		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_ECREATE;
 	}
 	img_writer_on_write(w, on_write, &bytes);
 	if (tree_add(&t, o, w, o->pid)) {
 		img_writer_abort(w);
 		progress_end(0);
+		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_EFAILED;
 	}
 	if (o->pre_copy) {
@@ -624,6 +643,7 @@ err:
 		img_writer_abort(w);
 out:
 	progress_end(res == DUMP_OK);
+	dump_incr_end(&t.ir, image_name(o), res == DUMP_OK);
 	free_tree(&t);
 	return res;
 }

@@ -82,10 +82,13 @@ static void note_seq(struct run_ctx *c, const char *name, unsigned int seq)
 /* an image past --keep, and its file snapshot */
 static void prune_one(struct run_ctx *c, const char *name, unsigned int seq)
 {
-	if (seq + c->o->keep >= c->seq)
+	/* never a parent of an image kept (run-incr.c) */
+	if (seq + c->o->keep >= c->seq || run_incr_needed(c, seq))
 		return;
 	if (unlinkat(c->dirfd, name, 0))
 		pr_perror("can't remove old image %s/%s", c->o->dir, name);
+	else
+		run_incr_forget(c, name);
 	snap_remove(c->dirfd, name);
 }
 
@@ -308,6 +311,10 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 		goto err;
 	}
 	o.stats = &stats;
+	if (run_incr_opts(c, &o)) {
+		snprintf(msg, len, "no memory for write tracking");
+		goto err;
+	}
 	for (i = 0; i < c->o->nr_filters; i++)
 		o.filters[i] = c->o->filters[i];
 	snprintf(name, sizeof(name), "%04u.ckpt", c->seq);
@@ -324,6 +331,7 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 		goto err;
 	}
 	c->seq++;
+	run_incr_committed(c, name, &stats);
 	if (for_each_image(c, prune_one))
 		pr_warn("old images of %s not removed", c->o->dir);
 	pr_info("checkpoint %s", msg);
@@ -482,6 +490,7 @@ static void close_all(struct run_ctx *c)
 		close(c->sfd);
 	if (c->tfd >= 0)
 		close(c->tfd);
+	run_incr_close(c);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 }

@@ -31,6 +31,9 @@ struct run_opts {
 	struct snap_set *snap;	/* file snapshots of each checkpoint */
 	/* --notify: seconds the job is waited for at each word, 0: off */
 	unsigned int notify;
+	/* --incremental[=N]: each image a child of the one before, by write
+	 * tracking, and a full one every N (chains of N at most); 0: none */
+	unsigned int incremental;
 };
 
 /* The name of the control socket and of the symlink to the newest image. */

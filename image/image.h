@@ -70,6 +70,8 @@ enum img_rec_type {
 	IMG_REC_APP = 16,	/* image level: an application plugin's data */
 	IMG_REC_FILEID = 17,	/* image level: a regular file the tree had
 				 * open or mapped, for restore's validation */
+	IMG_REC_IDENT = 20,	/* image level: its id and its parent's */
+	IMG_REC_PARENT_PAGES = 21,	/* pages the parent image holds */
 	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied
 				 * into the snapshot beside the image */
 	IMG_REC_NOTIFY = 23,	/* image level: the socket of a job that
@@ -487,11 +489,31 @@ struct img_ghost_object {
 };
 
 /* A run of pages of one VMA. In a parsed image, data_off is the absolute
- * offset of the page data in the image file. */
+ * offset of the page data in the image file: this one's when src is 0,
+ * else the file of parent src of the chain (img_chain_fd). A run of a
+ * PARENT_PAGES record, not yet resolved (img_read_chain), has src
+ * IMG_SRC_PARENT and no data. */
 struct img_pages {
 	uint64_t addr;
 	uint64_t nr_pages;
 	uint64_t data_off;
+	uint32_t src;
+};
+
+#define IMG_SRC_PARENT		UINT32_MAX
+#define IMG_MAX_CHAIN		64	/* parents of one image */
+
+/*
+ * Incremental images. An image with an IDENT record has an id (random,
+ * not 0); with a parent_id too, it is the child of the image of that id
+ * found at parent (a path, relative to the child's directory unless
+ * absolute), and its PARENT_PAGES records say which pages are as the
+ * parent has them: the parent's PAGES there, or zero where it has none.
+ */
+struct img_ident {
+	uint64_t id;
+	uint64_t parent_id;	/* 0: a full image */
+	char *parent;		/* with parent_id only */
 };
 
 enum img_fd_type {
@@ -1002,6 +1024,12 @@ struct image {
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
 	uint64_t nr_records;
+	struct img_ident ident;	/* id 0: no IDENT record */
+	uint32_t nr_parent_pages;	/* PARENT_PAGES runs, not resolved */
+	/* after img_read_chain: the files of the parents, nearest first */
+	uint32_t nr_chain;
+	int *chain_fds;
+	char **chain_paths;
 };
 
 /*
@@ -1085,6 +1113,11 @@ int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
 /* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
  * any number of img_write_pages_data() calls, then end. After a SHM record
  * and before the first PROC, addr is a byte offset in that object. */
+int img_write_ident(struct img_writer *w, const struct img_ident *id)
+	__must_check;
+/* Pages [addr, +nr_pages) of the current process are the parent's. */
+int img_write_parent_pages(struct img_writer *w, uint64_t addr,
+			   uint64_t nr_pages) __must_check;
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages) __must_check;
 int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)
@@ -1120,6 +1153,32 @@ struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
 struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	__must_check;
 void img_free(struct image *img);
+
+/*
+ * An image and its parents. open_parent(path, arg) opens a parent's file
+ * (a read-only fd of a plain image; the caller's pipeline may decode a
+ * compressed one): the chain is read, each parent's id checked against
+ * its child's parent_id, and every PARENT_PAGES run replaced by the runs
+ * of the parent that hold them (src > 0). path is img's own: relative
+ * parent paths start in its directory. 0, or -1 logged on any failure: a missing or damaged
+ * parent, or a parent that is another image. A full image: 0, nothing
+ * done.
+ */
+int img_read_chain(struct image *img, const char *path,
+		   int (*open_parent)(const char *path, void *arg), void *arg)
+	__must_check;
+/* An open_parent for plain image files (open for reading): what the
+ * confined parsers (inspect, convert) and translate use; compressed or
+ * encrypted parents are for a caller that decodes them (restore). */
+int img_open_plain(const char *path, void *arg);
+/* The fd to read a run's data from: own_fd for the image's own. */
+int img_chain_fd(const struct image *img, const struct img_pages *pg,
+		 int own_fd);
+/* The live (not zombie) process pid of img, or NULL. */
+const struct img_process *img_find_proc(const struct image *img,
+				       int32_t pid);
+/* A random image id, never 0. */
+uint64_t img_new_id(void);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
 /* An exit signal a child of the tree can have (codec-task.c) */

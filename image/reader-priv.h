@@ -63,6 +63,11 @@ int sem_files_end(struct rd *r);
 int sem_inet_chunk(struct rd *r, const struct img_file *f,
 		   const struct img_chunk *ch);
 int sem_inet_end(struct rd *r);
+/* codec-incr.c: IDENT and PARENT_PAGES records */
+int sem_ident(struct rd *r, struct dec *d);
+int sem_parent_pages(struct rd *r, struct dec *d);
+/* chain.c: the parents' files and names, freed */
+void img_chain_free(struct image *img);
 /* codec-app.c: APP and FILEID records */
 int sem_app(struct rd *r, struct dec *d);
 int sem_fileid(struct rd *r, struct dec *d);

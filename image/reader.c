@@ -65,6 +65,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_CGROUP] = "CGROUP",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
+		[IMG_REC_IDENT] = "IDENT",
+		[IMG_REC_PARENT_PAGES] = "PARENT_PAGES",
 		[IMG_REC_SNAPFILE] = "SNAPFILE",
 		[IMG_REC_NOTIFY] = "NOTIFY",
 	};
@@ -364,7 +366,7 @@ static int rd_pages(struct rd *r, const uint8_t *h, uint64_t len)
 {
 	uint8_t f[IMG_PAGES_FIXED];
 	uint32_t crc, pad, dummy = 0;
-	struct img_pages pg;
+	struct img_pages pg = { 0 };
 
 	if (len < IMG_PAGES_FIXED) {
 		rec_fail(r, "payload too short");
@@ -456,6 +458,7 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 static int known_type(uint32_t type)
 {
 	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
+	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_TRAILER;
 }
@@ -627,6 +630,7 @@ void img_free(struct image *img)
 
 	if (!img)
 		return;
+	img_chain_free(img);
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
 	for (i = 0; i < img->nr_shms; i++) {

@@ -757,6 +757,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_ns(r, d);
 	if (r->type == IMG_REC_CGROUP)
 		return sem_cgroup(r, d);
+	if (r->type == IMG_REC_IDENT)
+		return sem_ident(r, d);
+	if (r->type == IMG_REC_PARENT_PAGES)
+		return sem_parent_pages(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;

@@ -298,6 +298,14 @@ int img_write_app(struct img_writer *w, const struct img_app *a)
 	return wr_encoded(w, IMG_REC_APP, img_enc_app(&w->enc, a));
 }
 
+int img_write_ident(struct img_writer *w, const struct img_ident *id)
+{
+	if (wr_expect(w, W_HEADER, "IDENT record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_IDENT, img_enc_ident(&w->enc, id));
+}
+
 int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
 {
 	if (wr_expect(w, W_HEADER, "FILEID record"))
@@ -428,6 +436,17 @@ static int pages_args_ok(const struct img_writer *w, uint64_t addr,
  * bytes that put the page data on a page boundary of the file; the record
  * length, and so its header, is known before any data is written.
  */
+int img_write_parent_pages(struct img_writer *w, uint64_t addr,
+			   uint64_t nr_pages)
+{
+	if (wr_expect(w, W_RECORDS, "PARENT_PAGES record") ||
+	    !pages_args_ok(w, addr, nr_pages))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_PARENT_PAGES,
+			  img_enc_parent_pages(&w->enc, addr, nr_pages));
+}
+
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages)
 {

@@ -137,7 +137,8 @@ static int prepare(struct restore_run *run)
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
-	if (!run->img || restore_check_image(run) || restore_check_nss(run))
+	if (!run->img || restore_open_chain(run) ||
+	    restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
 	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;

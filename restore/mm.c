@@ -502,7 +502,7 @@ static int fill_all(struct restore_proc *c)
 		if (restore_lazy_vma(c, &c->proc->vmas[restore_vma_of(c->proc,
 								 pg->addr)]))
 			continue;	/* lazy.c's, on demand */
-		if (fill_pages(c, pg))
+		if (pg->src ? restore_fill_parent(c, pg) : fill_pages(c, pg))
 			return -1;
 	}
 	if (advise_huge(c, 0))

@@ -328,6 +328,12 @@ pid_t restore_host_pid(const struct restore_run *run, pid_t pid);
  * restore_mm only) */
 int restore_mm(struct restore_proc *c) __must_check;
 uint32_t restore_vma_of(const struct img_process *p, uint64_t addr);
+
+/* incr.c: an incremental image's parents, read and checked (before
+ * anything is made); a run of pages that a parent holds, filled in */
+int restore_open_chain(struct restore_run *run) __must_check;
+int restore_fill_parent(struct restore_proc *c, const struct img_pages *pg)
+	__must_check;
 int restore_vma_has_pages(const struct restore_proc *c,
 			  const struct img_vma *v);
 /* lazy.c: restore --lazy. vma: is v filled on demand; add: c's lazy
