@@ -509,6 +509,7 @@ static int send_msg(struct restore_socks *t, int fd, const struct img_file *f,
 	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT)];
 	struct iovec iov[64];
 	struct msghdr mh = { .msg_iov = iov };
+	size_t len = 0;
 	ssize_t n;
 
 	if ((f->chunks[*i].flags & IMG_CHUNK_FDS) &&
@@ -522,11 +523,14 @@ static int send_msg(struct restore_socks *t, int fd, const struct img_file *f,
 		}
 		iov[mh.msg_iovlen].iov_base = f->chunks[*i].data;
 		iov[mh.msg_iovlen++].iov_len = f->chunks[*i].len;
+		len += f->chunks[*i].len;
 	} while (!(f->chunks[(*i)++].flags & IMG_CHUNK_EOR));
 	mh.msg_name = (void *)to;
 	mh.msg_namelen = to ? tolen : 0;
 	n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	return n < 0 ? -1 : 0;
+	if (n >= 0 && (size_t)n != len)
+		errno = EMSGSIZE;	/* a stream's skb cut short */
+	return n >= 0 && (size_t)n == len ? 0 : -1;
 }
 
 static int send_queue(struct restore_socks *t, int fd,
@@ -535,11 +539,18 @@ static int send_queue(struct restore_socks *t, int fd,
 {
 	uint32_t i = 0;
 
-	if (f->sk.type == SOCK_STREAM) {
-		for (i = 0; i < f->nr_chunks; i++)
-			if (send_all(fd, f->chunks[i].data, f->chunks[i].len))
+	/* a stream's descriptors in flight and the bytes they came with
+	 * go in one sendmsg: one skb (no larger than the one they had),
+	 * whose end ends the read that gets them */
+	while (f->sk.type == SOCK_STREAM && i < f->nr_chunks) {
+		if (f->chunks[i].flags & IMG_CHUNK_FDS) {
+			if (send_msg(t, fd, f, &i, NULL, 0))
 				return -1;
-		return 0;
+			continue;
+		}
+		if (send_all(fd, f->chunks[i].data, f->chunks[i].len))
+			return -1;
+		i++;
 	}
 	while (i < f->nr_chunks)
 		if (send_msg(t, fd, f, &i, to, tolen))

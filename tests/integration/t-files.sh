@@ -6,9 +6,9 @@
 
 ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
 	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap
-	    ext-unix unix-oob unixq unixq-live fdpass)
+	    ext-unix unix-oob unixq unixq-live fdpass fdpass-live)
 CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
-CKPT_ONLY+="ext-unix unix-oob unixq unixq-live fdpass "
+CKPT_ONLY+="ext-unix unix-oob unixq unixq-live fdpass fdpass-live "
 CKPT_ONLY+="kfd-outside restore-fail-shm "
 
 t_files() {
@@ -346,25 +346,45 @@ t_unixq() {
 
 # The same dumped live (no --kill): refused by name, since the data sent
 # on a connection not yet accepted can only be read by accepting it; the
-# workload runs on unharmed.
+# workload's queues are untouched (it checks them as if restored).
 t_unixq-live() {
-	need "$WLB/unixq" "$CKPT"
-	start_wl "$WLB/unixq"
+	files_live_refused unixq "is a unix socket listening on .* whose connections not yet accepted hold data" \
+		"a listener with data waiting"
+}
+
+# files_live_refused WL RE WHAT: workload WL dumped live is refused:
+# "ckpt: can't dump fd N of PID: socket:[INO] RE, which ckpt takes only
+# with --kill", one line; it then checks its state as if restored, and
+# runs on.
+files_live_refused() {
+	need "$WLB/$1" "$CKPT"
+	start_wl "$WLB/$1"
 	wait_count_above 8 60 "$JOB"
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix socket listening on .* whose connections not yet accepted hold data, which ckpt takes only with --kill$" \
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] $2, which ckpt takes only with --kill$" \
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
-	one_line_err "live attach of a listener with data waiting"
+	one_line_err "live attach of $3"
+	touch "$D/restored"
 	refused_runs_on
 }
 
-# Descriptors in flight (SCM_RIGHTS) in datagram and seqpacket queues
-# (tests/workloads/fdpass.c): a regular file, a pipe, an eventfd and a
-# socket come back with their messages, in order, each the very open
-# file the process holds.
+# Descriptors in flight (SCM_RIGHTS) in datagram, seqpacket and stream
+# queues (tests/workloads/fdpass.c): a regular file, a pipe, an eventfd
+# and a socket come back with their messages, in order, each the very
+# open file the process holds; a stream's reads stop where they did and
+# get the descriptors with the same bytes.
 t_fdpass() {
 	need "$WLB/fdpass"
 	wl_test "$WLB/fdpass"
+}
+
+# The same dumped live (no --kill): refused by name, since where the
+# bytes that came with descriptors start in a stream shows only to reads
+# that take them; the workload's queues are untouched (it checks them
+# as if restored).
+t_fdpass-live() {
+	files_live_refused fdpass "is a unix stream with file descriptors in flight (SCM_RIGHTS) in its queue" \
+		"a stream with descriptors in flight"
 }
 
 # sock_of PID FD: the inode of the socket on fd FD of PID
