@@ -516,16 +516,26 @@ int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 /*
  * Descriptors in flight came to us with the peek (copies, the message
  * keeps its own): the files of the table they are, in pc, then closed.
- * For a file the table has not, -1 (EBADMSG).
+ * For a file the table has not, -1 (EBADMSG); credentials of a process
+ * outside the tree, -1 (ESRCH).
  */
 static int check_cmsgs(struct msghdr *mh, struct dump_peek *pc)
 {
 	struct cmsghdr *c;
-	int bad = !!(mh->msg_flags & MSG_CTRUNC), *fds;
+	int bad = !!(mh->msg_flags & MSG_CTRUNC), *fds, outside = 0;
+	struct ucred uc;
 	size_t i, n;
 
 	pc->nr_fds = 0;
+	pc->has_creds = 0;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			if (dump_unix_creds(pc, &uc))	/* dump-sockq.c */
+				outside = 1;
+		}
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		fds = (int *)CMSG_DATA(c);
@@ -534,7 +544,11 @@ static int check_cmsgs(struct msghdr *mh, struct dump_peek *pc)
 		for (i = 0; i < n; i++)
 			close(fds[i]);
 	}
-	return bad ? -1 : 0;
+	if (bad)
+		errno = EBADMSG;
+	else if (outside)
+		errno = ESRCH;
+	return bad || outside ? -1 : 0;
 }
 
 /* One peek at the peek offset, which it moves on; in pc, the sender's
@@ -556,10 +570,8 @@ static ssize_t peek(int sk, void *buf, size_t len, int *flags,
 	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -1;
-	if (check_cmsgs(&mh, pc)) {
-		errno = EBADMSG;
+	if (check_cmsgs(&mh, pc))
 		return -1;
-	}
 	*flags = mh.msg_flags;
 	if (mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
 		dump_unix_raw(&pc->from, a.sun_path, mh.msg_namelen -
@@ -582,10 +594,8 @@ static ssize_t take(int sk, void *buf, size_t len, struct dump_peek *pc)
 	};
 	ssize_t n = recvmsg(sk, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
-	if (n > 0 && check_cmsgs(&mh, pc)) {
-		errno = EBADMSG;
+	if (n > 0 && check_cmsgs(&mh, pc))
 		return -1;
-	}
 	if (n == 0)
 		errno = EIO;
 	return n > 0 ? n : -1;
@@ -660,12 +670,16 @@ static int take_skb(struct img_file *f, int sk, uint8_t *buf, uint32_t n,
  * bytes before it as plain chunks. Finding where it starts takes the
  * bytes out (take_skb): only with --kill, else the socket is refused
  * (EXFULL). Once some are taken, each peek is at the head.
+ *
+ * With SO_PASSCRED a read (a peek too) does not go on into bytes of
+ * other credentials: a chunk of those (IMG_CHUNK_CREDS) comes before
+ * the bytes of each peek whose differ from the last ones kept.
  */
 static int peek_stream(struct dump_tree *t, struct img_file *f, int sk,
 		       uint8_t *buf, uint32_t queued)
 {
 	struct dump_peek pc = { .t = t };
-	uint32_t got = 0;
+	uint32_t got = 0, creds[3];
 	int fl, zero = 0, taking = 0;
 	ssize_t n;
 
@@ -690,6 +704,13 @@ static int peek_stream(struct dump_tree *t, struct img_file *f, int sk,
 				return -1;
 			taking = 1;
 			continue;
+		}
+		if (pc.has_creds && (!f->nr_chunks || memcmp(creds, pc.creds,
+							      sizeof(creds)))) {
+			memcpy(creds, pc.creds, sizeof(creds));
+			if (dump_add_chunk(f, creds, sizeof(creds),
+					   IMG_CHUNK_CREDS))
+				return -1;
 		}
 		if (taking ? take_skb(f, sk, buf, n, &pc) :
 		    dump_add_chunk(f, buf, n, 0))
@@ -726,6 +747,9 @@ static int peek_messages(struct dump_tree *t, struct img_file *f, int sk,
 			 (f->chunks[f->nr_chunks - 1].flags & IMG_CHUNK_EOR);
 		if (starts && f->sk.type == SOCK_DGRAM && pc.from.len > 0 &&
 		    dump_add_chunk(f, pc.from.b, pc.from.len, IMG_CHUNK_ADDR))
+			return -1;
+		if (starts && pc.has_creds &&
+		    dump_add_chunk(f, pc.creds, 12, IMG_CHUNK_CREDS))
 			return -1;
 		if (starts && pc.nr_fds &&
 		    dump_add_chunk(f, pc.ids, 4 * pc.nr_fds, IMG_CHUNK_FDS))
@@ -794,7 +818,10 @@ int dump_sockets_read(struct dump_tree *t)
 
 		if (!dump_is_unix(df) || !read_queue(t, df))
 			continue;
-		if (errno == EXFULL)
+		if (errno == ESRCH)
+			pr_err("can't dump fd %d of %d: socket:[%llu] has a message queued with the credentials (SO_PASSCRED) of a process that is not in the tree, which is not supported",
+			       df->fd, df->pid, (unsigned long long)df->f.ino);
+		else if (errno == EXFULL)
 			pr_err("can't dump fd %d of %d: socket:[%llu] is a unix stream with file descriptors in flight (SCM_RIGHTS) in its queue, which ckpt takes only with --kill",
 			       df->fd, df->pid, (unsigned long long)df->f.ino);
 		else if (errno == EBADMSG)

@@ -345,6 +345,33 @@ int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n)
 	return 0;
 }
 
+/*
+ * SO_PASSCRED: the sender's pid, uid and gid. Restore sends the message
+ * again with those (SCM_CREDENTIALS, which root may do for any pid that
+ * exists, scm_check_creds): the pid must then be one restore makes,
+ * the same process of the tree; one outside it may be gone or another
+ * process by then. Pid 0: the message came with none (neither end had
+ * SO_PASSCRED when it was sent), and restore sends it with none.
+ */
+int dump_unix_creds(struct dump_peek *pc, const struct ucred *uc)
+{
+	int i;
+
+	pc->has_creds = 1;
+	pc->creds[0] = 0;
+	pc->creds[1] = htole32(uc->uid);
+	pc->creds[2] = htole32(uc->gid);
+	if (!uc->pid)
+		return 0;
+	for (i = 0; i < pc->t->n; i++)
+		if (pc->t->procs[i].pid == uc->pid) {
+			pc->creds[0] = htole32(pc->t->procs[i].proc.proc.pid);
+			return 0;
+		}
+	pc->creds[0] = htole32(uc->pid);
+	return -1;
+}
+
 /* Is one of the n fds (ours) the open file of fd of pid? */
 static int among(const int *fds, size_t n, pid_t pid, int fd)
 {

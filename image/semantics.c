@@ -407,11 +407,33 @@ static int unix_fds(struct rd *r, const struct img_file *f,
 		&f->chunks[f->nr_chunks - 1] : NULL;
 	int bad_prev = f->sk.type == SOCK_STREAM ?
 		prev && (prev->flags & IMG_CHUNK_FDS) :
-		prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR));
+		prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR |
+					 IMG_CHUNK_CREDS));
 
 	if (ch->flags != IMG_CHUNK_FDS || bad_prev ||
 	    !ch->len || ch->len % 4 || ch->len > 4 * IMG_MAX_FDS_IN_FLIGHT) {
 		rec_fail(r, "file %u: bad descriptors in flight", f->id);
+		return -1;
+	}
+	return 0;
+}
+
+/* A message's credentials (SO_PASSCRED), before its descriptors (after
+ * its sender's name); in a stream, before the bytes they came with, not
+ * between descriptors and theirs: pid (checked against the processes by
+ * restore), uid, gid. */
+static int unix_creds(struct rd *r, const struct img_file *f,
+		      const struct img_chunk *ch)
+{
+	const struct img_chunk *prev = f->nr_chunks ?
+		&f->chunks[f->nr_chunks - 1] : NULL;
+	int bad_prev = f->sk.type == SOCK_STREAM ?
+		prev && (prev->flags & (IMG_CHUNK_FDS | IMG_CHUNK_CREDS)) :
+		prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR));
+
+	if (ch->flags != IMG_CHUNK_CREDS || ch->len != 12 || bad_prev ||
+	    (int32_t)get_le32(ch->data) < 0) {
+		rec_fail(r, "file %u: bad credentials", f->id);
 		return -1;
 	}
 	return 0;
@@ -446,7 +468,10 @@ static int check_chunk(struct rd *r, const struct img_file *f,
 		return unix_sender(r, f, ch);
 	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_FDS))
 		return unix_fds(r, f, ch);
-	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR | IMG_CHUNK_FDS)) {
+	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_CREDS))
+		return unix_creds(r, f, ch);
+	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR | IMG_CHUNK_FDS |
+			 IMG_CHUNK_CREDS)) {
 		rec_fail(r, "file %u: a TCP or UDP chunk in a file of kind %u",
 			 f->id, f->kind);
 		return -1;
@@ -925,8 +950,8 @@ static int check_unix(struct rd *r, const struct img_file *f,
 		rd_fail(r, "file %u: its last message has no end", f->id);
 		return -1;
 	}
-	if (last && (last->flags & IMG_CHUNK_FDS)) {
-		rd_fail(r, "file %u: descriptors in flight without their bytes",
+	if (last && (last->flags & (IMG_CHUNK_FDS | IMG_CHUNK_CREDS))) {
+		rd_fail(r, "file %u: descriptors or credentials without bytes",
 			f->id);
 		return -1;
 	}
