@@ -65,6 +65,9 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'T':
+		o->tcp_established = 1;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_run_entry) : 0;
@@ -133,6 +136,7 @@ static int exec_run(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "tcp-established", no_argument, NULL, 'T' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "coord", required_argument, NULL, 'C' },
@@ -191,6 +195,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
+		 "[--tcp-established] "
 		 "[--ghost-limit SIZE] [--json] "
 		 "[--coord HOST:PORT --job NAME --auth KEYFILE "
 		 "[--member NAME]] -- PROG [ARGS...] | "
