@@ -3,8 +3,10 @@
 # datagrams with their senders, netlink sockets, redis with a client;
 # and what is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(inet inet-kill tcp-close udp tcpbuf redis inet-refused netlink)
+ALL_TESTS+=(inet inet-kill tcp-close udp udp-echo tcpbuf redis inet-refused
+	    netlink)
 CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused netlink "
+CKPT_ONLY+="udp-echo "
 
 # TCP sockets of every kind between parent and child, queues full both
 # ways at dump time (tests/workloads/inet.c): listeners (IPv4, dual-stack,
@@ -141,6 +143,23 @@ t_udp() {
 	need "$WLB/udp"
 	HOOK_DUMPED=udp_queued
 	wl_test "$WLB/udp"
+}
+
+# UDP echo pairs, IPv4 and IPv6 (tests/workloads/udpecho.c), datagrams
+# queued both ways at the dump: after --kill and restore every number
+# comes back once, in order, from its sender; none lost or doubled.
+udp_echo_queued() {
+	inspect "$D/img"
+	[[ $(grep -c "^file [0-9]*: udp .* [1-9][0-9]* bytes queued" \
+		"$D/inspect.out") -ge 2 ]] ||
+		fail "inspect shows fewer than 2 UDP sockets with datagrams:" \
+		     "$(grep udp "$D/inspect.out")"
+}
+
+t_udp-echo() {
+	need "$WLB/udpecho"
+	HOOK_DUMPED=udp_echo_queued
+	wl_test "$WLB/udpecho"
 }
 
 # Buffer sizes (tests/workloads/tcpbuf.c): those a program set stay as
