@@ -67,6 +67,9 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'T':
+		o->tcp_established = 1;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_run_entry) : 0;
@@ -154,6 +157,7 @@ static int exec_run(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "tcp-established", no_argument, NULL, 'T' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "coord", required_argument, NULL, 'C' },
@@ -231,8 +235,9 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
 		 "[--incremental[=N]] [--compress] [--encrypt KEYFILE] "
-		 "[--ext-null] [--ghost-limit SIZE] [--json] "
-		 "[--snapshot PATH]... [--snapshot-open] [--notify[=SECONDS]] "
+		 "[--ext-null] [--tcp-established] [--ghost-limit SIZE] "
+		 "[--json] [--snapshot PATH]... [--snapshot-open] "
+		 "[--notify[=SECONDS]] "
 		 "[--coord HOST:PORT|zk://HOSTS --job NAME --auth KEYFILE "
 		 "[--member NAME] [--host NAME]] -- PROG [ARGS...] | "
 		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "

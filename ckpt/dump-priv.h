@@ -387,10 +387,16 @@ struct dump_peek {
 	struct unix_raw_name from;	/* the sender's name */
 	uint32_t ids[IMG_MAX_FDS_IN_FLIGHT];	/* its fds in flight, as */
 	uint32_t nr_fds;			/* FILE ids, little endian */
+	uint32_t creds[3];	/* SCM_CREDENTIALS as an IMG_CHUNK_CREDS */
+	int has_creds;		/* (the pid the image's), or none came */
 };
 /* dump-sockq.c: the n fds in flight that came with a peek (ckpt's
  * copies) as files of the table, added to pc; -1 if one is not there */
 int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n);
+/* dump-sockq.c: the credentials that came with a peek, in pc; -1 if
+ * their pid is no process of the tree */
+struct ucred;
+int dump_unix_creds(struct dump_peek *pc, const struct ucred *uc);
 /* dump-sockq.c: regular files in flight in a queue of the tree are
  * files of the table (their fds IMG_FD_FILE), as shared ones are */
 void dump_unix_inflight_regs(struct dump_tree *t);

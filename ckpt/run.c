@@ -297,6 +297,7 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 	struct dump_opts o = {
 		.pid = c->job, .nr_outputs = 1, .quorum = 1, .tree = 1,
 		.interrupted = &never_interrupted, .ext_null = c->o->ext_null,
+		.tcp_established = c->o->tcp_established,
 		.ghost_limit = c->o->ghost_limit,
 		.nr_filters = c->o->nr_filters,
 		.progress = PROGRESS_OFF,	/* the job has the terminal */

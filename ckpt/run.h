@@ -21,6 +21,7 @@ struct run_opts {
 	const char *filters[2];	/* stream filters for every image */
 	int nr_filters;
 	int ext_null;		/* as attach --ext-null */
+	int tcp_established;	/* as attach --tcp-established */
 	uint64_t ghost_limit;	/* as attach --ghost-limit */
 	int json;		/* each checkpoint a JSON line on stderr */
 	/* a member of a coordinated job (ckpt coord): its coordinator's

@@ -818,6 +818,10 @@ struct img_inotify_watch {
  * with IMG_CHUNK_EOR: a line that VEOF ended (VEOF itself not kept). The
  * chunks without it are what the master had to read. */
 #define IMG_CHUNK_TTY_IN	(1u << 4)
+/* unix socket with SO_PASSCRED: the credentials (SCM_CREDENTIALS) of the
+ * message that follows, or of a stream's bytes up to the next such
+ * chunk: pid (a process of the image, or 0: none), uid, gid, u32 each */
+#define IMG_CHUNK_CREDS		(1u << 5)
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */

@@ -961,17 +961,25 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 int restore_create_tree(struct restore_run *run)
 {
 	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
+	struct restore_socks *tree = NULL;
 	int ret;
 
 	/* --pty: after the image's ptys, which need their own indexes */
-	if (restore_files_open(run, &e.files))
+	if (restore_files_open(run, &e.files, &tree))
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
 	if (run->pty.on && restore_pty_open(run)) {
+		restore_sockets_drop(tree);
 		restore_files_close(e.files, e.nr_files);
 		return -1;
 	}
 	ret = create_tree(run, &e);
+	if (ret)
+		restore_sockets_drop(tree);
+	else if (restore_sockets_tree(tree, run->pidns.on)) {
+		restore_kill_tree(run);
+		ret = -1;
+	}
 	restore_files_close(e.files, e.nr_files);
 	return ret;
 }

@@ -211,9 +211,11 @@ const struct restore_fd_opt *restore_fd_opt(const struct restore_proc *c,
 int restore_fd_opt_open(const struct restore_fd_opt *o,
 			const struct img_fd *f);
 /* files.c: the image's file table, opened in restore; fds[i] holds
- * img->files[i] (NULL and 0 when there is none) */
-int restore_files_open(const struct restore_run *run, int **fds)
-	__must_check;
+ * img->files[i] (NULL and 0 when there is none); *tree: the unix queues
+ * to fill once the tree's processes exist (restore_sockets_tree) */
+struct restore_socks;
+int restore_files_open(const struct restore_run *run, int **fds,
+		       struct restore_socks **tree) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
 /* shm.c: the objects, before any process; after every process has mapped
@@ -233,11 +235,16 @@ const char *restore_ghost_path(const struct restore_run *run,
 void restore_ghosts_close(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i]; late:
  * what is left to do once every file is open (descriptors in flight),
- * which restore_sockets_late does and drop forgets (each frees it) */
+ * which restore_sockets_late does and drop forgets (each frees it);
+ * tree: what is left once the tree's processes exist (queues with their
+ * credentials, SO_PASSCRED), which restore_sockets_tree does (refused
+ * in a new pid namespace, pidns) */
 struct restore_socks;
 int restore_sockets_open(const struct image *img, int *fds,
 			 struct restore_socks **late) __must_check;
-int restore_sockets_late(struct restore_socks *late, const int *fds)
+int restore_sockets_late(struct restore_socks *late, const int *fds,
+			 struct restore_socks **tree) __must_check;
+int restore_sockets_tree(struct restore_socks *tree, int pidns)
 	__must_check;
 void restore_sockets_drop(struct restore_socks *late);
 /* inet.c: likewise for every TCP and UDP socket */
