@@ -96,7 +96,7 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'F':
 		o->snap->open_files = 1;
 		return 0;
-	case 'T':
+	case 'Y':
 		o->notify = NOTIFY_SECONDS;
 		return arg && parse_uint(arg, 1, &o->notify) ?
 		       cmd_usage(&cmd_run_entry) : 0;
@@ -167,7 +167,7 @@ static int exec_run(int argc, char **argv)
 		{ "restore", no_argument, NULL, 'R' },
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "snapshot-open", no_argument, NULL, 'F' },
-		{ "notify", optional_argument, NULL, 'T' },
+		{ "notify", optional_argument, NULL, 'Y' },
 		{ "incremental", optional_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
