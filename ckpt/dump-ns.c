@@ -6,7 +6,9 @@
  * makes it again at restore; one the tree shares with a process outside
  * it, or that has two topmost processes, is refused, as is an IPC
  * namespace holding System V objects or POSIX message queues (they would
- * be lost). Every other kind of namespace of the tree's own (PID, mount,
+ * be lost). A root that is the init of its own PID namespace is
+ * recorded too (check_pid). Every other kind of namespace of the tree's
+ * own (PID, mount,
  * network, user, cgroup, time) is refused, naming the process, except a
  * mount namespace that shows the same mounts as ckpt's (what
  * `ip netns exec` makes: the same tree with /sys mounted again).
@@ -278,8 +280,10 @@ static int check_ipc(struct img_ns *ns)
 	       sysv_empty(ns, "msg") || mqueues_empty(ns) ? -1 : 0;
 }
 
-/* The tree's namespace of kinds[k] that process i is at the top of */
-static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino)
+/* The tree's namespace of kinds[k] that process i is at the top of;
+ * fn, if any, reads what it holds from inside it */
+static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
+		  int (*fn)(struct img_ns *))
 {
 	pid_t pid = t->procs[i].pid, out;
 	struct img_ns *ns;
@@ -308,8 +312,31 @@ static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino)
 	ns->kind = kinds[k].kind;
 	ns->id = ino;
 	ns->owner = pid;
-	return in_ns(pid, k, ns->kind == IMG_NS_IPC ? check_ipc : read_uts,
-		     ns);
+	return fn ? in_ns(pid, k, fn, ns) : 0;
+}
+
+/*
+ * The PID namespaces. The root may be the init (PID 1) of one of its
+ * own, a container's as the host sees it: the whole namespace must be
+ * the tree (no process joined it from outside) and no process of the
+ * tree may be in a namespace below it (nested ones are not supported
+ * yet). It becomes an NS record of the root; restore makes a new
+ * namespace whose init the root is, and the image holds the PIDs as
+ * seen inside it (dump-pidns.c). Any other PID namespace of the tree's
+ * own is refused.
+ */
+static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
+{
+	pid_t root = t->procs[0].pid, pid = t->procs[i].pid;
+	uint64_t top = ns_ino(root, "pid");
+
+	if (top == ns_ino(0, "pid") || ino != top)
+		return check_other(pid, kinds[k].file, ino);
+	if (i || strcmp(kinds[k].file, "pid"))
+		return 0;
+	if (dump_pidns_inner(root) != 1)
+		return refuse(pid, "pid", ino, "it is not the init of its PID namespace, which is not supported yet");
+	return add_ns(t, 0, k, ino, NULL);
 }
 
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
@@ -323,6 +350,11 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 	for (i = 0; i < t->n; i++) {
 		if (!inos[i] || inos[i] == own)
 			continue;
+		if (kinds[k].kind == IMG_NS_PID) {
+			if (check_pid(t, i, k, inos[i]))
+				return -1;
+			continue;
+		}
 		if (!kinds[k].flag) {
 			if (check_other(t->procs[i].pid, kinds[k].file,
 					inos[i]))
@@ -332,7 +364,8 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		up = parent_of(t, i);
 		if (up >= 0 && inos[up] == inos[i])
 			continue;
-		if (add_ns(t, i, k, inos[i]))
+		if (add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
+			   check_ipc : read_uts))
 			return -1;
 	}
 	return 0;

@@ -136,6 +136,7 @@ static int prepare(struct restore_run *run)
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
 	if (!run->img || restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
+	restore_pidns_own(run);
 	if (restore_fd_opts_check(run) || restore_pty_check(run))
 		return EXIT_USAGE;
 	/* in a new PID namespace, every PID is free */
@@ -384,7 +385,7 @@ static int run_restore(struct restore_run *run, int detach)
 			printf("%d\n", root);
 		return 0;
 	}
-	if (run->pidns.on)
+	if (run->pidns.on && !run->pidns.root_init)
 		return restore_pidns_wait(run);
 	return run->pty.on ? restore_pty_bridge(run, root) :
 		wait_restored(root);

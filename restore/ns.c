@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "util/proc.h"
 
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what)
@@ -44,7 +45,8 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	int root = pid == img->procs[0].proc.pid;
 
 	*what = "process group";
-	if (run->pidns.on && !run->pty.on && root && setpgid(0, 0))
+	if (run->pidns.on && !run->pidns.root_init && !run->pty.on && root &&
+	    setpgid(0, 0))
 		return -1;
 	*what = "cgroup";
 	if (root && restore_cgroups_enter(run))
@@ -91,7 +93,7 @@ int restore_pidns_check(const struct restore_run *run)
 	const struct img_process *p;
 	uint32_t i, k;
 
-	if (img->procs[0].proc.ks.stop_sig) {
+	if (img->procs[0].proc.ks.stop_sig && !run->pidns.root_init) {
 		pr_err("%s: can't restore a stopped root into a new PID namespace",
 		       run->path);
 		return -1;
@@ -105,7 +107,7 @@ int restore_pidns_check(const struct restore_run *run)
 	for (i = 0; i < img->nr_procs; i++) {
 		p = &img->procs[i];
 		for (k = 0; k < p->nr_threads; k++)
-			if (p->threads[k].tid == 1) {
+			if (p->threads[k].tid == 1 && !run->pidns.root_init) {
 				pr_err("%s: can't restore into a new PID namespace: the image has a PID 1 (there, its init's)",
 				       run->path);
 				return -1;
@@ -120,6 +122,38 @@ int restore_pidns_check(const struct restore_run *run)
 			}
 	}
 	return 0;
+}
+
+void restore_pidns_own(struct restore_run *run)
+{
+	if (!img_find_ns(run->img, IMG_NS_PID, 1))
+		return;
+	run->pidns.on = 1;
+	run->pidns.root_init = 1;
+}
+
+pid_t restore_pidns_fork_init(struct restore_run *run)
+{
+	struct clone_args ca = { .flags = CLONE_NEWPID,
+				 .exit_signal = SIGCHLD };
+	char path[64];
+	struct stat st;
+	pid_t root = syscall(SYS_clone3, &ca, sizeof(ca));
+	int saved;
+
+	if (root <= 0)
+		return root;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", root);
+	if (stat(path, &st)) {
+		saved = errno;
+		kill(root, SIGKILL);
+		while (waitpid(root, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = saved;
+		return -1;
+	}
+	run->pidns.ino = st.st_ino;
+	return root;
 }
 
 /* As wait_restored() in main.c: the exit status of a wait status */
@@ -251,24 +285,13 @@ int restore_pidns_wait(struct restore_run *run)
 	return exit_code(st);
 }
 
-/* The NSpid line of /proc/host/status: its last PID, or -1 */
+/* host's PID in its own PID namespace, or -1 */
 static pid_t inner_pid(pid_t host)
 {
-	char path[64], line[256], *last;
-	pid_t pid = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", host);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "NSpid:", 6)) {
-			last = strrchr(line, '\t');
-			pid = last ? atoi(last + 1) : -1;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return pid;
+	return proc_status_ns_id(path, "NSpid:");
 }
 
 pid_t restore_host_pid(const struct restore_run *run, pid_t pid)

@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-refuse-pid ns-refuse-net ns-refuse-time
 	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-refuse-pid ns-refuse-net ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -151,6 +151,74 @@ t_ns-pidns-tree() {
 	PID=$(ns_host_pid "$PID") || exit 1
 	track_pid "$PID"
 	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	finish
+}
+
+# ns_inner PID: PID's own PID in its PID namespace (its last NSpid)
+ns_inner() {
+	local l
+	l=$(grep '^NSpid:' "/proc/$1/status" 2>/dev/null) || return 1
+	echo "${l##*[[:space:]]}"
+}
+
+# ns_restored_init: PID, the restored root (restore's child), is the init
+# of a PID namespace that is not ours, its counter has its PID of before
+# inside, the hostname is back
+ns_restored_init() {
+	local k kids
+	ns_check_uts
+	[[ $(ns_inner "$PID") == 1 ]] || fail "restored root $PID is not PID 1 inside: $(grep NSpid "/proc/$PID/status")"
+	kids=$(child_pids "$PID")
+	for k in $kids; do
+		[[ $(ns_inner "$k") == "$NS_KID" ]] && return
+	done
+	fail "no child of $PID is $NS_KID inside its namespace (children: $kids)"
+}
+
+# ns_init_in DIR: the host PID of the init of a PID namespace below ours
+# whose cwd is DIR (the restored root); fails after 60 s or if restore
+# exits
+ns_init_in() {
+	local f end=$((SECONDS + 60))
+	while :; do
+		for f in /proc/[0-9]*; do
+			[[ $(readlink "$f/cwd" 2>/dev/null) == "$1" ]] &&
+				[[ $(ns_inner "${f#/proc/}") == 1 ]] &&
+				{ echo "${f#/proc/}"; return; }
+		done
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no restored init in $1 after 60 s"
+		nap
+	done
+}
+
+# A small container's init as the host sees it: a shell loop (nsloop.sh)
+# that is PID 1 of a PID namespace of its own and leads UTS and IPC ones,
+# a counter under it. Dumped with --tree --kill (the image holds the PIDs
+# seen inside), restored without options: in a new PID namespace whose
+# init the shell is again, the counter with its PID of before inside, the
+# hostname back; it counts on and ends at D/stop.
+t_ns-pidns-init() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl unshare -p -f unshare -u -i "$BASH" "$WLS/nsloop.sh" \
+		"$WLB/counter" ckpt-ns-test
+	[[ $(ns_inner "$PID") == 1 ]] || fail "the shell is not PID 1 inside"
+	read -r NS_KID <"$D/c/ready" || fail "no PID of the counter"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	inspect "$D/img"
+	grep -q "^ns pid [0-9]* owner 1\$" "$D/inspect.out" ||
+		fail "inspect shows no pid namespace"
+	grep -q "^process $NS_KID ppid 1 " "$D/inspect.out" ||
+		fail "inspect shows no counter $NS_KID under PID 1"
+	start_restore
+	PID=$(ns_init_in "$D") || exit 1
+	track_pid "$PID"
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	ns_restored_init
 	finish
 }
 

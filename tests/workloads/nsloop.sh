@@ -10,6 +10,9 @@ mkdir -p c && ln -sf ../stop c/stop && ln -sf ../restored c/restored &&
 (cd c && CKPT_TEST_DIR=$d/c exec "$1") &
 k=$!
 while [[ ! -e c/ready ]]; do sleep 0.05; done
-echo $$ >ready.tmp && mv ready.tmp ready
+# its PID on this host (in a PID namespace of its own, $$ would be 1):
+# bash opens /proc/self itself, and this /proc is the host's
+read -r me _ </proc/self/stat
+echo "$me" >ready.tmp && mv ready.tmp ready
 while [[ ! -e stop ]]; do sleep 0.1; done
 wait $k
