@@ -16,6 +16,7 @@
  * namespace (kill(-1, 0) from a namespace's init reaches every other
  * process in it). restore waits for it, not for the root.
  */
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,12 +36,24 @@
 #include "restore/restore.h"
 #include "util/proc.h"
 
+/* In the init of the new PID namespace: a copy of restore's mounts, none
+ * of them shared with it, and a /proc of that namespace over /proc (as
+ * unshare --mount-proc makes) */
+static int make_mnt(void)
+{
+	return unshare(CLONE_NEWNS) ||
+	       mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	       mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL) ? -1 : 0;
+}
+
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what)
 {
 	const struct image *img = run->img;
 	const struct img_ns *uts = img_find_ns(img, IMG_NS_UTS, pid);
 	const struct img_ns *ipc = img_find_ns(img, IMG_NS_IPC, pid);
+	const struct img_ns *mnt = img_find_ns(img, IMG_NS_MNT, pid);
 
 	int root = pid == img->procs[0].proc.pid;
 
@@ -59,6 +72,9 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 		return -1;
 	*what = "ipc";
 	if (ipc && unshare(CLONE_NEWIPC))
+		return -1;
+	*what = "mount";
+	if (mnt && make_mnt())
 		return -1;
 	return 0;
 }

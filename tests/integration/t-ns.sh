@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-refuse-pid ns-refuse-net ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pid ns-refuse-net ns-refuse-time
 	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pid ns-refuse-net ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -193,16 +193,15 @@ ns_init_in() {
 	done
 }
 
-# A small container's init as the host sees it: a shell loop (nsloop.sh)
-# that is PID 1 of a PID namespace of its own and leads UTS and IPC ones,
-# a counter under it. Dumped with --tree --kill (the image holds the PIDs
-# seen inside), restored without options: in a new PID namespace whose
-# init the shell is again, the counter with its PID of before inside, the
-# hostname back; it counts on and ends at D/stop.
-t_ns-pidns-init() {
+# ns_pidns_test CMD...: CMD runs nsloop.sh as PID 1 of a PID namespace
+# of its own, leading UTS and IPC ones, a counter under it: dumped with
+# --tree --kill (the image holds the PIDs seen inside), restored without
+# options: in a new PID namespace whose init the shell is again, the
+# counter with its PID of before inside, the hostname back
+# (ns_restored_init, then HOOK_RESTORED); it counts on and ends at D/stop.
+ns_pidns_test() {
 	need "$WLB/counter" "$CKPT" "$RESTORE"
-	start_wl unshare -p -f unshare -u -i "$BASH" "$WLS/nsloop.sh" \
-		"$WLB/counter" ckpt-ns-test
+	start_wl "$@" "$BASH" "$WLS/nsloop.sh" "$WLB/counter" ckpt-ns-test
 	[[ $(ns_inner "$PID") == 1 ]] || fail "the shell is not PID 1 inside"
 	read -r NS_KID <"$D/c/ready" || fail "no PID of the counter"
 	wait_count_above 8 60 "$JOB"
@@ -219,7 +218,35 @@ t_ns-pidns-init() {
 	track_pid "$PID"
 	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
 	ns_restored_init
+	[[ -z $HOOK_RESTORED ]] || "$HOOK_RESTORED"
 	finish
+}
+
+# A small container's init as the host sees it (its /proc the host's)
+t_ns-pidns-init() {
+	ns_pidns_test unshare -p -f unshare -u -i
+}
+
+# the restored root has a mount namespace of its own whose /proc is that
+# of its PID namespace (its PID 1 is the root)
+ns_check_proc() {
+	local want got
+	ns_check_own "$PID" mnt
+	want=$(readlink "/proc/$PID/ns/pid")
+	got=$(nsenter -t "$PID" -m readlink /proc/1/ns/pid 2>>"$D/errors.log")
+	[[ $got == "$want" ]] ||
+		fail "/proc inside the restored container shows a PID 1 in $got, not in $want"
+}
+
+# The same with /proc mounted again inside (unshare --mount-proc): a
+# mount namespace of the root's own, made again with a new /proc
+t_ns-pidns-mountproc() {
+	HOOK_RESTORED=ns_check_proc
+	ns_pidns_test unshare -p -f "$BASH" -c \
+		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --mount-proc -u -i "$@"' \
+		nsloop
+	grep -q "^ns mnt [0-9]* owner 1\$" "$D/inspect.out" ||
+		fail "inspect shows no mnt namespace"
 }
 
 # ns_refused RE CMD...: the counter run by CMD (unshare without a fork,
