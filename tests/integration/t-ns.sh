@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pid ns-refuse-net ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pid ns-refuse-net ns-refuse-time
 	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pid ns-refuse-net ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -247,6 +247,33 @@ t_ns-pidns-mountproc() {
 		nsloop
 	grep -q "^ns mnt [0-9]* owner 1\$" "$D/inspect.out" ||
 		fail "inspect shows no mnt namespace"
+}
+
+# ns_sleep_in NS: a "sleep 1000" is in the PID namespace NS
+ns_sleep_in() {
+	local f
+	for f in /proc/[0-9]*; do
+		[[ $(tr '\0' ' ' 2>/dev/null <"$f/cmdline") == "sleep 1000 " &&
+		   $(readlink "$f/ns/pid") == "$1" ]] && return 0
+	done
+	return 1
+}
+
+# A container's init whose PID namespace a process outside the tree
+# joined (nsenter -p: its sleep is in the namespace, its parent outside):
+# refused by name, the container runs on
+t_ns-refuse-pidns-joined() {
+	local end=$((SECONDS + 60))
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare -p -f unshare -u -i "$BASH" "$WLS/nsloop.sh" \
+		"$WLB/counter" ckpt-ns-test
+	(spawn nsenter -t "$PID" -p sleep 1000) </dev/null >>"$D/out.log" 2>&1 &
+	track_job $!
+	until ns_sleep_in "$(readlink "/proc/$PID/ns/pid")"; do
+		((SECONDS < end)) || fail "nsenter's sleep not in the namespace after 60 s"
+		nap
+	done
+	refused_by_name "$PID: its pid namespace pid:\\[[0-9]*\\] is shared with [0-9]*, outside the tree" --tree
 }
 
 # ns_refused RE CMD...: the counter run by CMD (unshare without a fork,
