@@ -384,8 +384,10 @@ static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
 	pid_t root = t->procs[0].pid, pid = t->procs[i].pid;
 	uint64_t top = ns_ino(root, "pid");
 
-	if (top == ns_ino(0, "pid") || ino != top)
+	if (top == ns_ino(0, "pid"))
 		return check_other(pid, kinds[k].file, ino);
+	if (ino != top)
+		return refuse(pid, kinds[k].file, ino, "a PID namespace below the root's is not supported yet");
 	if (i || strcmp(kinds[k].file, "pid"))
 		return 0;
 	if (dump_pidns_inner(root) != 1)

@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pid ns-refuse-net ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-net ns-refuse-time
 	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-net ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -274,6 +274,16 @@ t_ns-refuse-pidns-joined() {
 		nap
 	done
 	refused_by_name "$PID: its pid namespace pid:\\[[0-9]*\\] is shared with [0-9]*, outside the tree" --tree
+}
+
+# A container's init with a PID namespace below its own (a child
+# unshare -p -f sleep): refused by name, the container runs on
+t_ns-refuse-pidns-nested() {
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare -p -f "$BASH" -c \
+		'read -r p _ </proc/self/stat; unshare -p -f sleep 1000 & NSLOOP_PID=$p exec unshare -u -i "$@"' \
+		nsloop "$BASH" "$WLS/nsloop.sh" "$WLB/counter" ckpt-ns-test
+	refused_by_name "[0-9]*: it is in a pid[a-z_]* namespace of its own .*: a PID namespace below the root's is not supported yet" --tree
 }
 
 # ns_refused RE CMD...: the counter run by CMD (unshare without a fork,
