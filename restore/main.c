@@ -136,8 +136,8 @@ static int prepare(struct restore_run *run)
 	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
 	if (!run->img || restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
-	restore_pidns_own(run);
-	if (restore_fd_opts_check(run) || restore_pty_check(run))
+	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
+	    restore_pty_check(run))
 		return EXIT_USAGE;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :

@@ -140,12 +140,19 @@ int restore_pidns_check(const struct restore_run *run)
 	return 0;
 }
 
-void restore_pidns_own(struct restore_run *run)
+int restore_pidns_own(struct restore_run *run)
 {
 	if (!img_find_ns(run->img, IMG_NS_PID, 1))
-		return;
+		return 0;
+	/* --pty makes the root lead a session of restore's namespace */
+	if (run->pty.on) {
+		pr_err("%s: can't give a container's init a pty of its own",
+		       run->path);
+		return -1;
+	}
 	run->pidns.on = 1;
 	run->pidns.root_init = 1;
+	return 0;
 }
 
 pid_t restore_pidns_fork_init(struct restore_run *run)

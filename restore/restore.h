@@ -310,8 +310,9 @@ int restore_check_nss(const struct restore_run *run) __must_check;
 int restore_pidns_check(const struct restore_run *run) __must_check;
 /* An image whose root was the init of its own PID namespace (an NS
  * record of kind PID) is restored in a new one whose init it is again,
- * whether --pidns was given or not: pidns.on and pidns.root_init set */
-void restore_pidns_own(struct restore_run *run);
+ * whether --pidns was given or not: pidns.on and pidns.root_init set;
+ * -1 (said) with --pty */
+int restore_pidns_own(struct restore_run *run) __must_check;
 /* That root, made with CLONE_NEWPID (PID 1 there), 0 in it, or -1 */
 pid_t restore_pidns_fork_init(struct restore_run *run);
 pid_t restore_pidns_fork(struct restore_run *run, pid_t pid);

@@ -176,10 +176,10 @@ ns_restored_init() {
 }
 
 # ns_init_in DIR: the host PID of the init of a PID namespace below ours
-# whose cwd is DIR (the restored root); fails after 60 s or if restore
-# exits
+# whose cwd is DIR (the restored root); fails after 120 s (a loaded
+# machine) or if restore exits
 ns_init_in() {
-	local f end=$((SECONDS + 60))
+	local f end=$((SECONDS + 120))
 	while :; do
 		for f in /proc/[0-9]*; do
 			[[ $(readlink "$f/cwd" 2>/dev/null) == "$1" ]] &&
@@ -188,7 +188,7 @@ ns_init_in() {
 		done
 		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
 			"$(lastline "$D/restore.log")"; }
-		((SECONDS < end)) || fail "no restored init in $1 after 60 s"
+		((SECONDS < end)) || fail "no restored init in $1 after 120 s"
 		nap
 	done
 }
@@ -213,6 +213,8 @@ ns_pidns_test() {
 		fail "inspect shows no pid namespace"
 	grep -q "^process $NS_KID ppid 1 " "$D/inspect.out" ||
 		fail "inspect shows no counter $NS_KID under PID 1"
+	expect_exit 64 "$RESTORE" --pty "$D/img"
+	one_line_err "restore --pty"
 	start_restore
 	PID=$(ns_init_in "$D") || exit 1
 	track_pid "$PID"
@@ -239,11 +241,13 @@ ns_check_proc() {
 }
 
 # The same with /proc mounted again inside (unshare --mount-proc): a
-# mount namespace of the root's own, made again with a new /proc
+# mount namespace of the root's own, made again with a new /proc. A
+# slave of ours, so that it keeps showing our mounts while others are
+# made on this machine (ip netns add mounts under /run/netns).
 t_ns-pidns-mountproc() {
 	HOOK_RESTORED=ns_check_proc
 	ns_pidns_test unshare -p -f "$BASH" -c \
-		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --mount-proc -u -i "$@"' \
+		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --propagation slave --mount-proc -u -i "$@"' \
 		nsloop
 	grep -q "^ns mnt [0-9]* owner 1\$" "$D/inspect.out" ||
 		fail "inspect shows no mnt namespace"
