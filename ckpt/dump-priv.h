@@ -298,6 +298,12 @@ int dump_tree_ns(struct dump_tree *t) __must_check;
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_nss(struct dump_tree *t);
+/* dump-pidns.c: pid's PID in its own PID namespace (the last of its
+ * NSpid line), or -1; the records gathered rewritten with the PIDs seen
+ * inside the root's, when the root is its init (an NS record of kind
+ * PID), else left alone */
+pid_t dump_pidns_inner(pid_t pid);
+int dump_pidns_translate(struct dump_tree *t) __must_check;
 /* dump-cgroup.c: the tree's cgroups, refused (saying why) or recorded;
  * their CGROUP records; freed */
 int dump_tree_cgroups(struct dump_tree *t) __must_check;

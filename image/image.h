@@ -437,8 +437,11 @@ struct img_ghost {
 enum {
 	IMG_NS_UTS = 1,		/* hostname, domainname */
 	IMG_NS_IPC = 2,		/* empty: no System V object in it */
-	IMG_NS_PID = 3,		/* not yet: refused at dump */
-	IMG_NS_MNT = 4,		/* not yet */
+	IMG_NS_PID = 3,		/* owner 1: the root is its init, and
+				 * every PID of the image is as seen in it */
+	IMG_NS_MNT = 4,		/* owner 1, with a PID one: restore's
+				 * mounts, and /proc of the new PID
+				 * namespace over /proc */
 	IMG_NS_NET = 5,		/* not yet */
 	IMG_NS_USER = 6,	/* not yet */
 	IMG_NS_CGROUP = 7,	/* not yet */

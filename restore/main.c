@@ -140,7 +140,8 @@ static int prepare(struct restore_run *run)
 	if (!run->img || restore_open_chain(run) ||
 	    restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
-	if (restore_fd_opts_check(run) || restore_pty_check(run))
+	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
+	    restore_pty_check(run))
 		return EXIT_USAGE;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :
@@ -398,7 +399,7 @@ static int run_restore(struct restore_run *run, int detach)
 			printf("%d\n", root);
 		return 0;
 	}
-	if (run->pidns.on)
+	if (run->pidns.on && !run->pidns.root_init)
 		return restore_pidns_wait(run);
 	return run->pty.on ? restore_pty_bridge(run, root) :
 		wait_restored(root);

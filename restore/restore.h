@@ -104,6 +104,8 @@ struct restore_run {
 		pid_t init;	/* its init, restore's helper, or 0 */
 		int go;		/* our end of the init's pipe, or -1 */
 		uint64_t ino;	/* the new namespace's inode */
+		int root_init;	/* the image's root is its init (an NS
+				 * record of kind PID): no helper */
 	} pidns;
 	int no_validate;	/* --no-validate: files may have changed */
 	struct {		/* the file snapshot (snapshot.c) */
@@ -325,6 +327,13 @@ int restore_check_nss(const struct restore_run *run) __must_check;
  * status; host_pid: the PID here of process pid of the namespace (pid
  * itself without --pidns), or -1 */
 int restore_pidns_check(const struct restore_run *run) __must_check;
+/* An image whose root was the init of its own PID namespace (an NS
+ * record of kind PID) is restored in a new one whose init it is again,
+ * whether --pidns was given or not: pidns.on and pidns.root_init set;
+ * -1 (said) with --pty */
+int restore_pidns_own(struct restore_run *run) __must_check;
+/* That root, made with CLONE_NEWPID (PID 1 there), 0 in it, or -1 */
+pid_t restore_pidns_fork_init(struct restore_run *run);
 pid_t restore_pidns_fork(struct restore_run *run, pid_t pid);
 void restore_pidns_release(struct restore_run *run);
 void restore_pidns_end(struct restore_run *run);

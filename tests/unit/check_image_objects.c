@@ -1165,10 +1165,11 @@ END_TEST
 START_TEST(test_refuse_zombie_bad_ids)
 {
 	struct img_writer *w = begin_proc(1);
-	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = 0, .sid = 1 };
+	/* a group 0 is one led from outside a container's PID namespace */
+	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = -1, .sid = 1 };
 
 	ck_assert_int_eq(img_write_zombie(w, &z), 0);
-	commit_expect_refused(w, "zombie 11: bad group 0 or session 1");
+	commit_expect_refused(w, "zombie 11: bad group -1 or session 1");
 	w = begin_proc(1);
 	w_zombie(w, 11, 0, 0);
 	commit_expect_refused(w, "zombie 11: bad ppid 0");
