@@ -94,8 +94,12 @@ int xisa_meta_for(const char *exe, struct xisa_meta *m, int *isa)
 
 struct xisa_stats {
 	unsigned frames;
-	uint64_t stack_bytes, data_bytes;
+	uint64_t stack_bytes, data_bytes, heap_bytes;
 	double seconds;		/* the translation, reading and writing out */
+	/* parts of it: reading the image; the metadata and the binaries'
+	 * hashes; walking and building the frames and globals (the rest is
+	 * the heap and writing out, durably) */
+	double read_seconds, meta_seconds, frame_seconds;
 };
 
 /* Translate the image at img (taken at a landmark) for ISA `to`; write
