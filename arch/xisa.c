@@ -365,6 +365,14 @@ static unsigned data_runs(const struct tr *t, int fd)
 	return n;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Runs of pages of a heap VMA: those the image holds with their bytes
  * (words into the stack moved), the others as zero pages. */
 static int put_heap_vma(struct tr *t, int fd, const struct img_vma *v)
@@ -426,6 +434,8 @@ static int write_out(struct tr *t, const char *out, struct xisa_stats *st)
 	struct xisa_hdr h;
 	struct durable d;
 	unsigned runs;
+	double t0;
+	int ret;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, XISA_MAGIC, 8);
@@ -462,7 +472,10 @@ static int write_out(struct tr *t, const char *out, struct xisa_stats *st)
 	st->stack_bytes = t->vend - t->lo;
 	st->data_bytes = t->m.data_end - t->m.data_start;
 	st->heap_bytes = t->heap_bytes;
-	return durable_commit(&d);
+	t0 = now();
+	ret = durable_commit(&d);
+	st->sync_seconds = now() - t0;
+	return ret;
 }
 
 /* The image's process must be the executable its metadata describes,
@@ -531,14 +544,6 @@ static int check_image(struct tr *t)
 		return -1;
 	}
 	return 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int xisa_translate(const char *img, const char *out, int to,

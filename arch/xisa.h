@@ -97,9 +97,10 @@ struct xisa_stats {
 	uint64_t stack_bytes, data_bytes, heap_bytes;
 	double seconds;		/* the translation, reading and writing out */
 	/* parts of it: reading the image; the metadata and the binaries'
-	 * hashes; walking and building the frames and globals (the rest is
-	 * the heap and writing out, durably) */
-	double read_seconds, meta_seconds, frame_seconds;
+	 * hashes; walking and building the frames and globals; making the
+	 * output durable (fsync, rename, fsync of the directory). The rest
+	 * is the heap and writing out. */
+	double read_seconds, meta_seconds, frame_seconds, sync_seconds;
 };
 
 /* Translate the image at img (taken at a landmark) for ISA `to`; write
