@@ -158,7 +158,7 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # ISAs into $(B)/lib/ckpt-cc/rt.ISA.o, where ckpt-cc looks for it.
 LLVM_CONFIG ?= llvm-config-14
 CC_SRC := $(wildcard cc/*.c)
-CC_SRC := $(filter-out cc/rt.c,$(CC_SRC))
+CC_SRC := $(filter-out cc/rt%.c,$(CC_SRC))
 CC_OBJ := $(CC_SRC:%.c=$(B)/%.o)
 XISA_ISAS := x86_64 aarch64
 XISA_RT := $(XISA_ISAS:%=$(B)/lib/ckpt-cc/rt.%.o)
@@ -169,15 +169,16 @@ $(B)/bin/ckpt-cc: $(CC_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(LLVM_CONFIG) --ldflags \
 	  --libs 2>/dev/null) -lelf
-$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c arch/%/rt/xisa-jump.c arch/xisa-image.h
+$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c cc/rt-heap.c arch/%/rt/xisa-jump.c \
+		arch/xisa-image.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  RT      $@")
-	$(Q)for s in cc/rt.c arch/$*/rt/xisa-jump.c; do \
+	$(Q)for s in cc/rt.c cc/rt-heap.c arch/$*/rt/xisa-jump.c; do \
 	  clang --target=$*-linux-gnu -O1 -fno-pic -fno-stack-protector \
 	    $(CPPFLAGS) $(WARN) -c $$s -o $@.$$(basename $$s .c).o || exit 1; \
-	done; ld.bfd -r -o $@ $@.rt.o $@.xisa-jump.o 2>/dev/null || \
-	  aarch64-linux-gnu-ld -r -o $@ $@.rt.o $@.xisa-jump.o; \
-	rm -f $@.rt.o $@.xisa-jump.o
+	done; o="$@.rt.o $@.rt-heap.o $@.xisa-jump.o"; \
+	ld.bfd -r -o $@ $$o 2>/dev/null || aarch64-linux-gnu-ld -r -o $@ $$o; \
+	rm -f $$o
 all: $(B)/bin/ckpt-cc $(XISA_RT)
 
 # ---- libckpt (ckpt/libckpt.h, libckpt(3)) ----
