@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ckpt/dump-priv.h"
 
@@ -155,6 +156,104 @@ static int read_timer(struct dump_ctx *c, struct img_timer *t)
 	return 0;
 }
 
+/*
+ * Whether a CLOCK_REALTIME timer was set to an absolute time, which the
+ * kernel tells nowhere but in /proc/timer_list (root's): it keeps a
+ * relative one on CLOCK_MONOTONIC's hrtimer base, so that setting the
+ * time of day does not move it, and an absolute one on CLOCK_REALTIME's,
+ * each listed as "posix_timer_fn" under its base (".index:", the low two
+ * bits: 0 MONOTONIC, 1 REALTIME) with its expiry in that base's clock.
+ * Timer t's time left, read between two readings of both clocks, places
+ * its expiry within those microseconds in each; exactly one base must
+ * list a posix_timer_fn there, or it is tried again (the timer may have
+ * fired meanwhile, another one may share the moment) and then refused.
+ * A timer that is not queued (its signal is pending; SIGEV_NONE ones
+ * never are) shows nowhere: refused where it matters (check_realtime).
+ */
+#define ABS_TRIES	4
+
+/* The expiry of a posix_timer_fn that the list holds on base kind (0 or
+ * 1) within [lo, hi], or 0 if none. */
+static uint64_t listed(const char *list, int kind, uint64_t lo, uint64_t hi)
+{
+	const char *p, *end;
+	unsigned long long at;
+	int idx = -1, fn = 0;
+
+	for (p = list; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "\n");
+		if (sscanf(p, " .index: %d", &idx) == 1)
+			fn = 0;
+		else if (sscanf(p, " # expires at %llu-", &at) == 1) {
+			if (fn && (idx & 3) == kind && at >= lo && at <= hi)
+				return at;
+			fn = 0;
+		} else {
+			fn = p[0] == ' ' && p[1] == '#' &&
+			     memmem(p, end - p, ", posix_timer_fn,", 17);
+		}
+	}
+	return 0;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static int find_abs(struct dump_ctx *c, struct img_timer *t)
+{
+	uint64_t rt[2], mono[2], v, iv, at;
+	int i, in_rt = 0, in_mono;
+	char *list;
+
+	for (i = 0; i < ABS_TRIES; i++) {
+		rt[0] = now_ns(CLOCK_REALTIME);
+		mono[0] = now_ns(CLOCK_MONOTONIC);
+		if (gettime(c, c->leader, t->id, &v, &iv))
+			return -1;
+		mono[1] = now_ns(CLOCK_MONOTONIC);
+		rt[1] = now_ns(CLOCK_REALTIME);
+		list = read_file_str("/proc/timer_list", NULL);
+		if (!list) {
+			pr_err("can't dump %d: timer %d is armed on CLOCK_REALTIME, and whether it was set to an absolute time only /proc/timer_list tells: %s",
+			       c->pid, t->id, strerror(errno));
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		at = v ? listed(list, 1, rt[0] + v, rt[1] + v) : 0;
+		in_rt = at != 0;
+		in_mono = v && listed(list, 0, mono[0] + v, mono[1] + v);
+		free(list);
+		if (in_rt != in_mono) {
+			/* an absolute one keeps its time of day, as a
+			 * timerfd's does: the expiry, not the time left */
+			t->abs = in_rt;
+			if (in_rt)
+				t->value_ns = at;
+			return 0;
+		}
+	}
+	pr_err("can't dump %d: whether CLOCK_REALTIME timer %d was set to an absolute time can't be told (/proc/timer_list shows %s at its expiry)",
+	       c->pid, t->id, in_rt ? "timers of both kinds" : "no timer");
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+/* An armed CLOCK_REALTIME timer that the kernel has queued: absolute or
+ * not (see find_abs). One whose signal is queued or that notifies nobody
+ * is not queued: it comes back relative, as ckpt(1) says. */
+static int check_realtime(struct dump_ctx *c, struct img_timer *t)
+{
+	if (t->clockid != CLOCK_REALTIME || !t->value_ns || t->pending ||
+	    (t->notify & ~IMG_SIGEV_THREAD_ID) == IMG_SIGEV_NONE)
+		return 0;
+	return find_abs(c, t);
+}
+
 static struct img_timer *timer_of(struct img_pstate *s, const siginfo_t *si)
 {
 	uint32_t i;
@@ -228,6 +327,7 @@ int dump_collect_timers(struct dump_ctx *c)
 	/* once pending is known: a disarmed timer's search sets it */
 	for (i = 0; i < s->nr_timers; i++)
 		if (check_overrun(c, &s->timers[i]) ||
+		    check_realtime(c, &s->timers[i]) ||
 		    (img_timer_self_thread(s->timers[i].clockid) &&
 		     find_owner(c, &s->timers[i])))
 			goto err;

@@ -6,6 +6,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "image/image.h"
 #include "image/image-priv.h"
@@ -22,7 +23,8 @@ static int is_stop_signal(uint32_t sig)
 
 /*
  * A timer: i32 id clockid; u32 notify signo; i32 tid owner;
- * u64 sigval value_ns interval_ns; u32 overrun pending
+ * u64 sigval value_ns interval_ns; u32 overrun, u32 pending | abs << 1
+ * (abs came later: an older reader refuses a timer that has it)
  */
 static void enc_timer(struct enc *e, const struct img_timer *t)
 {
@@ -36,7 +38,7 @@ static void enc_timer(struct enc *e, const struct img_timer *t)
 	enc_u64(e, t->value_ns);
 	enc_u64(e, t->interval_ns);
 	enc_u32(e, t->overrun);
-	enc_u32(e, t->pending);
+	enc_u32(e, t->pending | t->abs << 1);
 }
 
 /* The clocks timer_create() takes: REALTIME, MONOTONIC, BOOTTIME, the
@@ -71,6 +73,8 @@ static void dec_timer(struct dec *d, struct img_timer *t, int32_t prev)
 	dec_u64(d, &t->interval_ns);
 	dec_u32(d, &t->overrun);
 	dec_u32(d, &t->pending);
+	t->abs = t->pending >> 1;
+	t->pending &= 1;
 	base = t->notify & ~IMG_SIGEV_THREAD_ID;
 	dec_check(d, t->id > prev, "timer %d after timer %d", t->id, prev);
 	dec_check(d, img_timer_clock_ok(t->clockid), "timer %d: clock %d",
@@ -85,8 +89,11 @@ static void dec_timer(struct dec *d, struct img_timer *t, int32_t prev)
 		  "timer %d: thread %d", t->id, t->tid);
 	dec_check(d, (t->owner > 0) == img_timer_self_thread(t->clockid),
 		  "timer %d: owner %d", t->id, t->owner);
-	dec_check(d, t->pending <= 1 && (!t->pending || base != IMG_SIGEV_NONE),
+	dec_check(d, !t->pending || base != IMG_SIGEV_NONE,
 		  "timer %d: pending %u", t->id, t->pending);
+	dec_check(d, t->abs <= 1 && (!t->abs || (t->clockid == CLOCK_REALTIME &&
+						t->value_ns && !t->pending)),
+		  "timer %d: absolute %u", t->id, t->abs);
 	/* timespec64: seconds below 2^63 / 10^9 */
 	dec_check(d, t->value_ns < (1ull << 62) && t->interval_ns < (1ull << 62),
 		  "timer %d: time out of range", t->id);

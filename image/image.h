@@ -173,6 +173,7 @@ struct img_timer {
 	uint64_t interval_ns;
 	uint32_t overrun;	/* timer_getoverrun() */
 	uint32_t pending;	/* its signal is queued, not delivered yet */
+	uint32_t abs;		/* CLOCK_REALTIME set to an absolute time */
 };
 
 /* Process-wide kernel state that prctl() and /proc tell (codec-task.c). */

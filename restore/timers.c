@@ -23,6 +23,10 @@
  * That is done before the image's queued signals are queued again, which
  * it could take instead, and checked: if the remote calls took longer
  * than the time left, the kernel counted one more, and it is done again.
+ *
+ * An absolute CLOCK_REALTIME timer (ckpt/dump-timers.c tells them) holds
+ * its expiry's time of day in value_ns and is armed at it, with
+ * TIMER_ABSTIME: past already, it fires at once.
  */
 #include <sys/syscall.h>
 #include <errno.h>
@@ -129,7 +133,7 @@ static int overrun_kept(const struct img_timer *t)
 	return t->overrun && t->interval_ns && t->value_ns && !t->pending &&
 	       (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE &&
 	       (clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME ||
-		clk == CLOCK_TAI);
+		clk == CLOCK_TAI || t->abs);
 }
 
 static int create_all(struct restore_proc *c);
@@ -214,7 +218,9 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
 
 	if ((!value && !t->pending) || overrun_kept(t))
 		return 0;	/* disarmed, or armed already */
-	if (t->pending && !t->interval_ns) {
+	if (t->abs) {
+		flags = TIMER_ABSTIME;	/* value: its time of day */
+	} else if (t->pending && !t->interval_ns) {
 		value = 1;	/* a one-shot fired: any time past */
 		flags = TIMER_ABSTIME;
 	} else if (t->pending) {
@@ -233,7 +239,7 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
  * image has it (see the top of the file), 0 to try again. */
 static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
 {
-	uint64_t sc = inject_scratch(c->ip), now, back;
+	uint64_t sc = inject_scratch(c->ip), now, back, left;
 	uint64_t set = 1ULL << (t->signo - 1);
 	int64_t wait[2] = { 1, 0 }, its[4];
 	long r;
@@ -241,12 +247,15 @@ static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
 	back = (uint64_t)(t->overrun + 1) * t->interval_ns;
 	if (clock_now(c, t, &now))
 		return -1;
-	if (now + t->value_ns <= back) {
+	if (t->abs && t->value_ns <= now)	/* its time passed meanwhile: */
+		return settime(c, t, TIMER_ABSTIME, t->value_ns) ? -1 : 1;
+	left = t->abs ? t->value_ns - now : t->value_ns;
+	if (now + left <= back) {
 		pr_err("can't give timer %d of %d its %u overruns: its clock reads %llu ns",
 		       t->id, c->child, t->overrun, (unsigned long long)now);
 		return -1;
 	}
-	if (settime(c, t, TIMER_ABSTIME, now + t->value_ns - back) ||
+	if (settime(c, t, TIMER_ABSTIME, now + left - back) ||
 	    inject_write(c->ip, sc, &set, sizeof(set)) ||
 	    inject_write(c->ip, sc + 8, wait, sizeof(wait)) ||
 	    /* the thread it notifies, or any */

@@ -5,7 +5,7 @@
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
 	    exitsig membarrier membarrier-all memadv
-	    ptimers-overrun ptimers-overrun-refused)
+	    ptimers-overrun ptimers-overrun-refused ptimers-realtime)
 CKPT_ONLY+="traced ptimers-overrun-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
@@ -204,6 +204,14 @@ t_ptimers-disarmed() {
 t_ptimers-overrun() {
 	need "$WLB/ptoverrun"
 	wl_test "$WLB/ptoverrun"
+}
+
+# CLOCK_REALTIME timers: absolute ones keep their time of day and their
+# overrun count, relative ones stay relative (tests/workloads/ptoverrun.c
+# realtime checks them in /proc/timer_list).
+t_ptimers-realtime() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun" realtime
 }
 
 t_ptimers-overrun-refused() {

@@ -8,6 +8,12 @@
  * With the argument "refused", a second timer every 100 ms, made the same
  * way, fires again 50 ms later: its signal stays queued, blocked, with
  * 3 overruns, which ckpt refuses to dump.
+ * With "realtime", three CLOCK_REALTIME timers besides: 2 made as timer 0
+ * (absolute, every 1000 s, 3 overruns), 3 relative in 900 s, 4 absolute
+ * in 800 s. Absolute ones must keep their time of day and relative ones
+ * stay relative, which only /proc/timer_list shows (root's): the kernel
+ * queues a relative CLOCK_REALTIME timer on CLOCK_MONOTONIC's base
+ * (".index: 0") and an absolute one on CLOCK_REALTIME's (1).
  */
 #include <signal.h>
 
@@ -15,10 +21,12 @@
 
 #define SEC	1000000000LL
 
-static timer_t tid[2];
+static timer_t tid[5];
+static long long expiry[5];
+static int realtime;	/* of the absolute ones, in their clock */
 
-/* A timer on CLOCK_TAI with signal sig, every iv ns, overrun 3 times. */
-static void make(int i, int sig, long long iv)
+/* A timer on clock clk with signal sig, every iv ns, overrun 3 times. */
+static void make(int i, clockid_t clk, int sig, long long iv)
 {
 	struct sigevent ev;
 	struct itimerspec its;
@@ -32,8 +40,8 @@ static void make(int i, int sig, long long iv)
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
-	    timer_create(CLOCK_TAI, &ev, &tid[i]) ||
-	    clock_gettime(CLOCK_TAI, &now))
+	    timer_create(clk, &ev, &tid[i]) ||
+	    clock_gettime(clk, &now))
 		wl_fail("timer %d: %s", i, strerror(errno));
 	at = now.tv_sec * SEC + now.tv_nsec - 7 * iv / 2;
 	memset(&its, 0, sizeof(its));
@@ -49,6 +57,102 @@ static void make(int i, int sig, long long iv)
 	if (timer_getoverrun(tid[i]) != 3)
 		wl_fail("timer %d: overrun %d, not 3", i,
 			timer_getoverrun(tid[i]));
+	expiry[i] = at + 4 * iv;
+}
+
+/* Timer i on CLOCK_REALTIME, in left ns, absolute or not, no signal
+ * taken (SIGRTMIN + i, blocked). */
+static void make_rt(int i, long long left, int absolute)
+{
+	struct sigevent ev;
+	struct itimerspec its;
+	struct timespec now;
+	sigset_t set;
+	long long at;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGRTMIN + i;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + i);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
+	    timer_create(CLOCK_REALTIME, &ev, &tid[i]) ||
+	    clock_gettime(CLOCK_REALTIME, &now))
+		wl_fail("timer %d: %s", i, strerror(errno));
+	at = absolute ? now.tv_sec * SEC + now.tv_nsec + left : left;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = at / SEC;
+	its.it_value.tv_nsec = at % SEC;
+	if (timer_settime(tid[i], absolute ? TIMER_ABSTIME : 0, &its, NULL))
+		wl_fail("timer_settime %d: %s", i, strerror(errno));
+	expiry[i] = absolute ? at : 0;
+}
+
+static long long now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+/* The base (0 or 1) whose posix_timer_fn expires within [lo, hi] of its
+ * own clock, lo[b] / hi[b] for base b; -1 if neither or both, and the
+ * expiry found in *at. */
+static int base_of(const long long lo[2], const long long hi[2],
+		   long long *at)
+{
+	static char buf[1 << 20];
+	char *p, *end;
+	long long e;
+	int idx = -1, fn = 0, found = -1, n = 0;
+	FILE *f = fopen("/proc/timer_list", "r");
+	size_t len;
+
+	if (!f)
+		wl_fail("/proc/timer_list: %s", strerror(errno));
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	for (p = buf; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "\n");
+		if (sscanf(p, " .index: %d", &idx) == 1) {
+			fn = 0;
+		} else if (sscanf(p, " # expires at %lld-", &e) == 1) {
+			if (fn && (idx & 3) < 2 && e >= lo[idx & 3] &&
+			    e <= hi[idx & 3]) {
+				found = idx & 3;
+				*at = e;
+				n++;
+			}
+			fn = 0;
+		} else {
+			fn = memmem(p, end - p, ", posix_timer_fn,", 17) != NULL;
+		}
+	}
+	return n == 1 ? found : -1;
+}
+
+/* Timer i's base and, when absolute, its expiry, as made. */
+static void check_kind(int i)
+{
+	struct itimerspec its;
+	long long lo[2], hi[2], left, at = 0;
+	int b;
+
+	lo[1] = now_ns(CLOCK_REALTIME);
+	lo[0] = now_ns(CLOCK_MONOTONIC);
+	if (timer_gettime(tid[i], &its))
+		wl_fail("timer_gettime %d: %s", i, strerror(errno));
+	hi[0] = now_ns(CLOCK_MONOTONIC);
+	hi[1] = now_ns(CLOCK_REALTIME);
+	left = its.it_value.tv_sec * SEC + its.it_value.tv_nsec;
+	lo[0] += left, hi[0] += left, lo[1] += left, hi[1] += left;
+	b = base_of(lo, hi, &at);
+	if (b != !!expiry[i] || (expiry[i] && at != expiry[i]))
+		wl_fail("timer %d: on base %d expiring at %lld, want %s %lld",
+			i, b, at, expiry[i] ? "absolute at" : "relative",
+			expiry[i]);
 }
 
 static void check(void)
@@ -64,14 +168,28 @@ static void check(void)
 	    its.it_interval.tv_sec != 1000)
 		wl_fail("timer 0: overrun %d, %lld ns left, interval %ld s",
 			n, left, (long)its.it_interval.tv_sec);
+	if (!realtime)
+		return;
+	if (timer_getoverrun(tid[2]) != 3)
+		wl_fail("timer 2: overrun %d, not 3", timer_getoverrun(tid[2]));
+	check_kind(2);
+	check_kind(3);
+	check_kind(4);
 }
 
 int main(int argc, char **argv)
 {
 	wl_init();
-	make(0, SIGRTMIN + 1, 1000 * SEC);
+	make(0, CLOCK_TAI, SIGRTMIN + 1, 1000 * SEC);
 	if (argc > 1 && !strcmp(argv[1], "refused"))
-		make(1, SIGRTMIN + 2, SEC / 10);
+		make(1, CLOCK_TAI, SIGRTMIN + 2, SEC / 10);
+	if (argc > 1 && !strcmp(argv[1], "realtime")) {
+		make(2, CLOCK_REALTIME, SIGRTMIN + 2, 1000 * SEC);
+		make_rt(3, 900 * SEC, 0);
+		make_rt(4, 800 * SEC, 1);
+		realtime = 1;
+		check();	/* as made */
+	}
 	wl_count_checked(check);
 	return 0;
 }
