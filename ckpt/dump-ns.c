@@ -7,12 +7,12 @@
  * it, or that has two topmost processes, is refused, as is an IPC
  * namespace holding System V objects or POSIX message queues (they would
  * be lost). A root that is the init of its own PID namespace is
- * recorded too (check_pid), and its mount namespace when that only
- * mounts /proc again (check_mnt). Every other kind of namespace of the tree's
- * own (PID, mount,
- * network, user, cgroup, time) is refused, naming the process, except a
- * mount namespace that shows the same mounts as ckpt's (what
- * `ip netns exec` makes: the same tree with /sys mounted again).
+ * recorded too (check_pid), and the root's mount namespace with its
+ * mounts (check_mnt, dump-mnt.c). Every other kind of namespace of the
+ * tree's own (PID, network, user, cgroup, time) is refused, naming the
+ * process, as is a mount namespace below the root's, except one that
+ * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
+ * tree with /sys mounted again).
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -347,26 +347,30 @@ static const struct img_ns *find_ns(const struct dump_tree *t,
 }
 
 /*
- * A mount namespace of the tree's own is dumped only when it shows
- * ckpt's mounts (check_other). The root of a container (the init of its
- * own PID namespace, check_pid) may have one whose /proc is mounted
- * again for that PID namespace (unshare --mount-proc): an NS record of
- * kind mount, whose owner makes a copy of restore's mount namespace
- * with a new /proc, of the new PID namespace. A mount namespace below
- * it is refused.
+ * A mount namespace of the tree's own. One that shows ckpt's mounts
+ * (check_other) has no record, except that the root of a container (the
+ * init of its own PID namespace, check_pid) may have one whose /proc is
+ * mounted again for that PID namespace (unshare --mount-proc): an NS
+ * record of kind mount, whose owner makes a copy of restore's mount
+ * namespace with a new /proc, of the new PID namespace. The root's own
+ * with other mounts is an NS record with MOUNT records (dump-mnt.c). A
+ * mount namespace below the root's is refused.
  */
 static int check_mnt(struct dump_tree *t, int i, int k, uint64_t *inos)
 {
 	const struct img_ns *pidns = find_ns(t, IMG_NS_PID);
 	pid_t pid = t->procs[i].pid;
 
-	if (check_other(pid, kinds[k].file, inos[i]))
-		return -1;
+	if (inos[i] != inos[0])
+		return same_mounts(pid) ? 0 : refuse(pid, kinds[k].file, inos[i], "a mount namespace below the root's is not supported yet");
+	if (i)
+		return 0;
+	if (!same_mounts(pid))
+		return add_ns(t, 0, k, inos[0], NULL) ||
+		       dump_mnt_collect(t) ? -1 : 0;
 	if (!pidns || !proc_of_pidns(t->procs[0].pid, pidns->id))
 		return 0;
-	if (inos[i] != inos[0])
-		return refuse(pid, kinds[k].file, inos[i], "a mount namespace below the root's is not supported yet");
-	return i ? 0 : add_ns(t, 0, k, inos[0], NULL);
+	return add_ns(t, 0, k, inos[0], NULL);
 }
 
 /*
@@ -465,4 +469,5 @@ void dump_free_nss(struct dump_tree *t)
 	free(t->nss);
 	t->nss = NULL;
 	t->nr_nss = 0;
+	dump_free_mounts(t);
 }

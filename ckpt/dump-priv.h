@@ -261,6 +261,14 @@ struct dump_tree {
 	uint32_t nr_nss;
 	struct img_cgroup *cgroups;	/* dump-cgroup.c: not ckpt's */
 	uint32_t nr_cgroups;
+	struct dump_mnt *mnt;	/* dump-mnt.c: the root's mounts, or NULL */
+};
+
+/* dump-mnt.c: the MOUNT records of the root's mount namespace */
+struct dump_mnt {
+	struct img_mount *recs;
+	uint32_t n;
+	int *fds;		/* TMPFS: its root, read in our copy */
 };
 
 /* dump-precopy.c (--pre-copy). Arm: the tree frozen, each process gets
@@ -298,6 +306,16 @@ int dump_tree_ns(struct dump_tree *t) __must_check;
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_nss(struct dump_tree *t);
+/* dump-mnt.c: the mounts of the root's own mount namespace, when it
+ * shows other mounts than ckpt's (else refused, naming one) */
+int dump_mnt_collect(struct dump_tree *t) __must_check;
+int dump_write_mounts(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_mounts(struct dump_tree *t);
+/* dump-mntfiles.c: the files of TMPFS mount i, as MNTFILE records (w
+ * NULL: only checked, and their size against --ghost-limit) */
+int dump_mnt_files(const struct dump_tree *t, uint32_t i,
+		   struct img_writer *w) __must_check;
 /* dump-pidns.c: pid's PID in its own PID namespace (the last of its
  * NSpid line), or -1; the records gathered rewritten with the PIDs seen
  * inside the root's, when the root is its init (an NS record of kind

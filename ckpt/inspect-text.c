@@ -350,6 +350,45 @@ static void print_cgroup(const struct img_cgroup *cg)
 	putchar('\n');
 }
 
+/* mount 2 tmpfs /tmp tmpfs tmpfs flags nosuid,nodev,relatime options
+ * size=1024k propagation private files 3 bytes 4096 */
+static void print_mount(const struct image *img, const struct img_mount *m)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} fl[] = {
+		{ 0x1, "ro" }, { 0x2, "nosuid" }, { 0x4, "nodev" },
+		{ 0x8, "noexec" }, { 0x400, "noatime" },
+		{ 0x800, "nodiratime" }, { 0x200000, "relatime" },
+		{ 0x1000000, "strictatime" },
+	};
+	static const char *const prop[] = { "private", "shared",
+					    "unbindable" };
+	uint64_t bytes = 0;
+	uint32_t i, files = 0, n = 0;
+
+	printf("mount %u %s %s %s %s", m->id, img_mnt_kind_name(m->kind),
+	       m->point, m->fstype, m->source);
+	if (m->host)
+		printf(" host %s", m->host);
+	printf(" flags ");
+	for (i = 0; i < ARRAY_SIZE(fl); i++)
+		if (m->flags & fl[i].flag)
+			printf("%s%s", n++ ? "," : "", fl[i].name);
+	printf("%s options %s%s propagation %s", n ? "" : "-",
+	       m->sb_ro ? "ro," : "", m->options[0] ? m->options : "-",
+	       prop[m->propagation]);
+	for (i = 0; i < img->nr_mntfiles; i++)
+		if (img->mntfiles[i].mount == m->id) {
+			files += !(img->mntfiles[i].flags & IMG_MNTF_MORE);
+			bytes += img->mntfiles[i].len;
+		}
+	if (m->kind == IMG_MNT_TMPFS)
+		printf(" files %u bytes %" PRIu64, files, bytes);
+	putchar('\n');
+}
+
 void inspect_print_text(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
@@ -371,6 +410,8 @@ void inspect_print_text(const struct image *img, int fd)
 		print_ns(&img->nss[i]);
 	for (i = 0; i < img->nr_cgroups; i++)
 		print_cgroup(&img->cgroups[i]);
+	for (i = 0; i < img->nr_mounts; i++)
+		print_mount(img, &img->mounts[i]);
 	print_files(img);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);

@@ -56,22 +56,7 @@ int img_enc_cgroup(struct enc *e, const struct img_cgroup *cg)
 /* absolute, no empty, "." or ".." component (but "/" itself) */
 static int cg_path_ok(const char *p)
 {
-	const char *c, *end;
-	size_t n;
-
-	if (!p || p[0] != '/')
-		return 0;
-	if (!p[1])
-		return 1;
-	for (c = p + 1; ; c = end + 1) {
-		end = strchrnul(c, '/');
-		n = end - c;
-		if (!n || (n == 1 && c[0] == '.') ||
-		    (n == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		if (!*end)
-			return 1;
-	}
+	return p && p[0] == '/' && img_path_comps_ok(p + 1);
 }
 
 int img_dec_cgroup(struct dec *d, struct img_cgroup *cg)

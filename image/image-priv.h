@@ -185,5 +185,14 @@ void img_shm_free(struct img_shm *s);
 void img_ghost_free(struct img_ghost *g);
 void img_ns_free(struct img_ns *ns);
 void img_cgroup_free(struct img_cgroup *cg);
+/* codec-mnt.c: a relative path ("" too) with no empty, "." or ".."
+ * component */
+int img_path_comps_ok(const char *p);
+int img_enc_mount(struct enc *e, const struct img_mount *m);
+int img_dec_mount(struct dec *d, struct img_mount *m);
+void img_mount_free(struct img_mount *m);
+int img_enc_mntfile(struct enc *e, const struct img_mntfile *f);
+int img_dec_mntfile(struct dec *d, struct img_mntfile *f);
+void img_mntfile_free(struct img_mntfile *f);
 
 #endif

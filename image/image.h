@@ -76,6 +76,9 @@ enum img_rec_type {
 				 * into the snapshot beside the image */
 	IMG_REC_NOTIFY = 23,	/* image level: the socket of a job that
 				 * wants to hear of its restore */
+	IMG_REC_MOUNT = 26,	/* image level: a mount of the tree's mount
+				 * namespace */
+	IMG_REC_MNTFILE = 27,	/* a file of the tmpfs MOUNT before it */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -102,6 +105,9 @@ enum img_rec_type {
 #define IMG_MAX_NSS		1024
 #define IMG_MAX_CGROUPS		64	/* hierarchies */
 #define IMG_MAX_CG_SETTINGS	16
+#define IMG_MAX_MOUNTS		1024
+#define IMG_MAX_MNTFILES	(1u << 20)
+#define IMG_MAX_MNT_DATA	(256u * 1024)	/* bytes in one MNTFILE */
 #define IMG_MAX_CG_VALUE	256
 #define IMG_MAX_HOSTNAME	64	/* the kernel's __NEW_UTS_LEN */
 #define IMG_MAX_APPS		65536	/* APP records */
@@ -440,9 +446,10 @@ enum {
 	IMG_NS_IPC = 2,		/* empty: no System V object in it */
 	IMG_NS_PID = 3,		/* owner 1: the root is its init, and
 				 * every PID of the image is as seen in it */
-	IMG_NS_MNT = 4,		/* owner 1, with a PID one: restore's
-				 * mounts, and /proc of the new PID
-				 * namespace over /proc */
+	IMG_NS_MNT = 4,		/* the root's: with MOUNT records, restore's
+				 * mounts and those; without, owner 1 with a
+				 * PID one: restore's mounts and /proc of
+				 * the new PID namespace over /proc */
 	IMG_NS_NET = 5,		/* not yet */
 	IMG_NS_USER = 6,	/* not yet */
 	IMG_NS_CGROUP = 7,	/* not yet */
@@ -484,6 +491,75 @@ struct img_cgroup {
  * memory+swap one, a cpu period before the quota), or NULL. */
 int img_cg_setting_ok(const char *name);
 const char *img_cg_setting(size_t i);
+
+/*
+ * A mount of the tree's mount namespace that restore makes (IMG_REC_MOUNT,
+ * after the NS and CGROUP records, before the FILEs), in mountinfo order,
+ * parents first. The namespace is the MNT NS record's, of the root; the
+ * mounts it shares with ckpt's (copies of them, unmounted nowhere) have no
+ * record. A ROOT mount comes first when the tree's / is a directory of
+ * the host (pivot_root): restore binds it, makes the others below it and
+ * pivots into it. A TMPFS mount's files follow it as MNTFILE records.
+ */
+enum {
+	IMG_MNT_ROOT = 1,	/* the tree's /: host a directory of the host */
+	IMG_MNT_BIND = 2,	/* host: the path of its source on the host */
+	IMG_MNT_TMPFS = 3,	/* new, its files in MNTFILE records */
+	IMG_MNT_PROC = 4,	/* new, of the tree's PID namespace */
+	IMG_MNT_SYSFS = 5,
+	IMG_MNT_MQUEUE = 6,	/* new, of the tree's IPC namespace */
+	IMG_MNT_DEVPTS = 7,	/* a new instance */
+	IMG_MNT_KIND_MAX = 7,
+};
+
+/* mount flags (flags): the kernel's MS_* values of these */
+#define IMG_MNT_ALL_FLAGS	(0x1u | 0x2u | 0x4u | 0x8u | 0x400u | \
+				 0x800u | 0x200000u | 0x1000000u)
+/* propagation */
+enum {
+	IMG_MNT_PRIVATE = 0,
+	IMG_MNT_SHARED = 1,	/* a peer group of its own */
+	IMG_MNT_UNBINDABLE = 2,
+};
+
+struct img_mount {
+	uint32_t id;		/* 1, 2, ... in image order */
+	uint32_t kind;		/* IMG_MNT_* */
+	uint32_t flags;		/* MS_RDONLY, MS_NOSUID, ... of the mount */
+	uint32_t sb_ro;		/* a new file system: mounted read-only */
+	uint32_t propagation;	/* IMG_MNT_PRIVATE, ... */
+	uint64_t dev;		/* at dump time */
+	char *point;		/* absolute, in the namespace */
+	char *fstype;		/* "tmpfs", "proc", ... or a bind's */
+	char *source;		/* mountinfo's */
+	char *options;		/* a new file system's, for mount(2) */
+	char *host;		/* ROOT, BIND: the host path, else NULL */
+};
+
+/*
+ * A file of the TMPFS mount before it (IMG_REC_MNTFILE), parents first:
+ * path relative to the mount's root ("" for the root itself). A regular
+ * file's data comes as extents, one per record (IMG_MNTF_MORE for the
+ * second and later of a file); holes stay holes. A symlink's target or a
+ * hard link's first path is link.
+ */
+#define IMG_MNTF_MORE		1u	/* more data of the previous file */
+#define IMG_MNTF_HARDLINK	2u	/* link: an earlier file's path */
+#define IMG_MNTF_ALL_FLAGS	3u
+
+struct img_mntfile {
+	uint32_t mount;		/* its MOUNT's id */
+	uint32_t flags;		/* IMG_MNTF_* */
+	uint32_t mode, uid, gid;
+	uint32_t len;		/* bytes in data */
+	uint64_t size, rdev, offset;	/* offset: of data in the file */
+	uint64_t atime_ns, mtime_ns;
+	uint8_t *data;
+	char *path;
+	char *link;
+};
+
+const char *img_mnt_kind_name(uint32_t kind);
 
 /* A GHOST record and its pages (addr is the offset in the file). */
 struct img_ghost_object {
@@ -1028,6 +1104,10 @@ struct image {
 	struct img_ns *nss;	/* NS records, in image order */
 	uint32_t nr_cgroups;
 	struct img_cgroup *cgroups;	/* CGROUP records, in order */
+	uint32_t nr_mounts;
+	struct img_mount *mounts;	/* MOUNT records: mounts[i] has id i + 1 */
+	uint32_t nr_mntfiles;
+	struct img_mntfile *mntfiles;	/* MNTFILE records, in order */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -1086,6 +1166,11 @@ const struct img_ns *img_find_ns(const struct image *img, uint32_t kind,
 int img_write_ns(struct img_writer *w, const struct img_ns *ns)
 	__must_check;
 int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
+	__must_check;
+/* MOUNT records after those, each TMPFS one with its MNTFILEs */
+int img_write_mount(struct img_writer *w, const struct img_mount *m)
+	__must_check;
+int img_write_mntfile(struct img_writer *w, const struct img_mntfile *f)
 	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)

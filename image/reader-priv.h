@@ -37,6 +37,7 @@ struct rd {
 	uint32_t cap_fowns;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
+	uint32_t cap_mounts, cap_mntfiles;
 	uint32_t cap_apps, cap_fileids, cap_snapfiles;
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
 	uint8_t *scratch;	/* payloads read with pread */
@@ -73,6 +74,9 @@ int sem_app(struct rd *r, struct dec *d);
 int sem_fileid(struct rd *r, struct dec *d);
 int sem_snapfile(struct rd *r, struct dec *d);
 int sem_notify(struct rd *r, struct dec *d);
+/* semantics-mnt.c: MOUNT and MNTFILE records */
+int sem_mount(struct rd *r, struct dec *d);
+int sem_mntfile(struct rd *r, struct dec *d);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 

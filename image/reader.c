@@ -63,6 +63,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_FOWN] = "FOWN",
 		[IMG_REC_NS] = "NS",
 		[IMG_REC_CGROUP] = "CGROUP",
+		[IMG_REC_MOUNT] = "MOUNT",
+		[IMG_REC_MNTFILE] = "MNTFILE",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
 		[IMG_REC_IDENT] = "IDENT",
@@ -460,6 +462,7 @@ static int known_type(uint32_t type)
 	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
 	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
+	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -648,6 +651,12 @@ void img_free(struct image *img)
 	for (i = 0; i < img->nr_cgroups; i++)
 		img_cgroup_free(&img->cgroups[i]);
 	free(img->cgroups);
+	for (i = 0; i < img->nr_mounts; i++)
+		img_mount_free(&img->mounts[i]);
+	free(img->mounts);
+	for (i = 0; i < img->nr_mntfiles; i++)
+		img_mntfile_free(&img->mntfiles[i]);
+	free(img->mntfiles);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

@@ -807,6 +807,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_ns(r, d);
 	if (r->type == IMG_REC_CGROUP)
 		return sem_cgroup(r, d);
+	if (r->type == IMG_REC_MOUNT)
+		return sem_mount(r, d);
+	if (r->type == IMG_REC_MNTFILE)
+		return sem_mntfile(r, d);
 	if (r->type == IMG_REC_IDENT)
 		return sem_ident(r, d);
 	if (r->type == IMG_REC_PARENT_PAGES)

@@ -399,6 +399,22 @@ int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
 	return wr_encoded(w, IMG_REC_CGROUP, img_enc_cgroup(&w->enc, cg));
 }
 
+int img_write_mount(struct img_writer *w, const struct img_mount *m)
+{
+	if (wr_expect(w, W_HEADER, "MOUNT record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_MOUNT, img_enc_mount(&w->enc, m));
+}
+
+int img_write_mntfile(struct img_writer *w, const struct img_mntfile *f)
+{
+	if (wr_expect(w, W_HEADER, "MNTFILE record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_MNTFILE, img_enc_mntfile(&w->enc, f));
+}
+
 /* ---- PAGES -------------------------------------------------------------- */
 
 static int wr_zeros(struct img_writer *w, uint32_t n, uint32_t *crc)

@@ -970,10 +970,14 @@ int restore_create_tree(struct restore_run *run)
 {
 	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
 	struct restore_socks *tree = NULL;
-	int ret;
+	int ret, old;
 
+	if (restore_mnt_prepare(run) || restore_mnt_enter(run, &old))
+		return -1;
 	/* --pty: after the image's ptys, which need their own indexes */
-	if (restore_files_open(run, &e.files, &tree))
+	ret = restore_files_open(run, &e.files, &tree);
+	restore_mnt_leave(old);
+	if (ret)
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
 	if (run->pty.on && restore_pty_open(run)) {

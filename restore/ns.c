@@ -74,12 +74,13 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	if (ipc && unshare(CLONE_NEWIPC))
 		return -1;
 	*what = "mount";
-	if (mnt && make_mnt())
+	if (mnt && (img->nr_mounts ? restore_mnt_make(run) : make_mnt()))
 		return -1;
 	return 0;
 }
 
-/* Each namespace's owner is a live process of the image. */
+/* Each namespace's owner is a live process of the image; a mount one
+ * with MOUNT records is the root's, one without its init's */
 int restore_check_nss(const struct restore_run *run)
 {
 	const struct image *img = run->img;
@@ -95,6 +96,15 @@ int restore_check_nss(const struct restore_run *run)
 			       run->path, img_ns_name(img->nss[i].kind),
 			       (unsigned long long)img->nss[i].id,
 			       img->nss[i].owner);
+			return -1;
+		}
+		if (img->nss[i].kind == IMG_NS_MNT &&
+		    (img->nr_mounts ? (pid_t)img->nss[i].owner !=
+				      img->procs[0].proc.pid :
+				      img->nss[i].owner != 1)) {
+			pr_err("%s: the mount namespace is made by %u, not by the %s",
+			       run->path, img->nss[i].owner,
+			       img->nr_mounts ? "root" : "init");
 			return -1;
 		}
 	}

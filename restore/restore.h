@@ -319,6 +319,14 @@ void restore_cgroups_close(struct restore_run *run, int failed);
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what) __must_check;
 int restore_check_nss(const struct restore_run *run) __must_check;
+/* mnt.c: the tree's mounts (MOUNT records): in restore, binds and tmpfs
+ * mounts in a mount namespace of its own (prepare); the image's files
+ * opened between enter and leave (inside the tree's root); in the root's
+ * child, the rest and the pivot into the tree's root (make) */
+int restore_mnt_prepare(const struct restore_run *run) __must_check;
+int restore_mnt_enter(const struct restore_run *run, int *old) __must_check;
+void restore_mnt_leave(int old);
+int restore_mnt_make(const struct restore_run *run) __must_check;
 /* ns.c, --pidns: the image fits one (check, instead of its PIDs being
  * free here); fork: the namespace's init, which makes the root with its
  * image PID pid: in restore its init's PID (or -1 with errno), 0 in the

@@ -316,12 +316,12 @@ t_ns-refuse-time() {
 		unshare -T --monotonic 1000 "$WLB/counter"
 }
 
-# a mount namespace with a mount ckpt's lacks (one with the same mounts
-# is dumped: see ns-uts, whose unshare... and t-inet-ext's ip netns exec)
+# a mount namespace with a mount of a type restore does not make (one
+# with a tmpfs is dumped: see t-mnt.sh)
 t_ns-refuse-mnt() {
-	ns_refused "it is in a mnt namespace of its own .*: not supported yet" \
+	ns_refused "its mount on /mnt is of type ramfs (ckpt-ns-test), which ckpt does not restore yet" \
 		unshare -m --propagation private "$BASH" -c \
-		"mount -t tmpfs ckpt-ns-test /mnt && exec $WLB/counter"
+		"mount -t ramfs ckpt-ns-test /mnt && exec $WLB/counter"
 }
 
 # an IPC namespace of the tree's own holding a System V object, or a

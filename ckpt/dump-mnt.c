@@ -1,0 +1,654 @@
+/*
+ * dump-mnt: the mounts of a tree whose root has a mount namespace of its
+ * own that shows other mounts than ckpt's. Its /proc/ROOT/mountinfo is
+ * read against ckpt's own. When the tree's / is ckpt's, the mounts that
+ * are copies of ckpt's (same point, device, root and type, as unshare
+ * made them) are left to restore's copy and the others become MOUNT
+ * records; when it is not (pivot_root into a directory of the host),
+ * every mount does, the root first (a ROOT record naming that directory).
+ * Each is named by kind: a mount of a file system that ckpt's namespace
+ * also has mounted is a bind mount of the host path that reaches its
+ * root; a tmpfs of the tree's own is saved with its files (MNTFILE
+ * records: read through a copy of the namespace in which the mounts
+ * above it are taken away, so that hidden files are saved too); proc,
+ * sysfs, mqueue and devpts are mounted anew. Anything else, a bind source
+ * no host path reaches, or a propagation restore cannot make again, is
+ * refused naming the process and the mount.
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+
+/* A line of mountinfo (proc(5)) */
+struct mi {
+	int id, parent;
+	dev_t dev;
+	char *root, *point, *opts, *prop, *fstype, *source, *super;
+	int taken;		/* host: matched by a copy in the tree's */
+	int rec;		/* tree: its MOUNT record's id, or 0 */
+};
+
+struct mi_list {
+	struct mi *m;
+	int n;
+	char *buf;
+};
+
+/* mountinfo's octal escapes (\040 a space) undone in place */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o = (s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0');
+			s += 3;
+		} else {
+			*o = *s;
+		}
+	}
+	*o = '\0';
+}
+
+static int parse_line(char *l, struct mi *m)
+{
+	char *f[6], *sep, *save = NULL;
+	unsigned maj, min;
+	int i;
+
+	sep = strstr(l, " - ");
+	if (!sep)
+		return -1;
+	*sep = '\0';
+	for (i = 0; i < 6; i++)
+		if (!(f[i] = strtok_r(i ? NULL : l, " ", &save)))
+			return -1;
+	m->prop = strtok_r(NULL, "", &save);
+	if (!m->prop)
+		m->prop = "";
+	if (sscanf(f[0], "%d", &m->id) != 1 ||
+	    sscanf(f[1], "%d", &m->parent) != 1 ||
+	    sscanf(f[2], "%u:%u", &maj, &min) != 2)
+		return -1;
+	m->dev = makedev(maj, min);
+	m->root = f[3];
+	m->point = f[4];
+	m->opts = f[5];
+	save = NULL;
+	m->fstype = strtok_r(sep + 3, " ", &save);
+	m->source = strtok_r(NULL, " ", &save);
+	m->super = strtok_r(NULL, " ", &save);
+	if (!m->fstype || !m->source || !m->super)
+		return -1;
+	unescape(m->root);
+	unescape(m->point);
+	unescape(m->source);
+	return 0;
+}
+
+static int read_mountinfo(pid_t pid, struct mi_list *L)
+{
+	char path[64], *l, *save = NULL;
+	struct mi *nm;
+
+	memset(L, 0, sizeof(*L));
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	L->buf = read_file_str(path, NULL);
+	if (!L->buf) {
+		pr_perror("can't read %s", path);
+		return -1;
+	}
+	for (l = strtok_r(L->buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		nm = realloc(L->m, (L->n + 1) * sizeof(*nm));
+		if (!nm)
+			return -1;
+		L->m = nm;
+		memset(&L->m[L->n], 0, sizeof(*nm));
+		if (parse_line(l, &L->m[L->n])) {
+			pr_err("can't parse a line of %s", path);
+			return -1;
+		}
+		L->n++;
+	}
+	return 0;
+}
+
+static void free_mountinfo(struct mi_list *L)
+{
+	free(L->m);
+	free(L->buf);
+}
+
+/* Parents before children (mountinfo need not list them so): the
+ * indexes of L in that order; mounts over mounts are children */
+static int *topo_order(const struct mi_list *L)
+{
+	int *ord = calloc(L->n + 1, sizeof(int)), *done = calloc(L->n + 1,
+								 sizeof(int));
+	int n = 0, i, j, moved = 1, ok;
+
+	while (ord && done && n < L->n && moved) {
+		moved = 0;
+		for (i = 0; i < L->n; i++) {
+			if (done[i])
+				continue;
+			for (ok = 1, j = 0; j < L->n; j++)
+				if (L->m[j].id == L->m[i].parent && !done[j] &&
+				    j != i)
+					ok = 0;
+			if (ok) {
+				done[i] = moved = 1;
+				ord[n++] = i;
+			}
+		}
+	}
+	free(done);
+	if (ord && n < L->n) {
+		pr_err("can't order the mounts of the tree's namespace");
+		free(ord);
+		return NULL;
+	}
+	return ord;
+}
+
+static int refuse_mnt(pid_t pid, const struct mi *m, const char *why)
+{
+	pr_err("can't dump %d: its mount on %s (%s %s, root %s): %s", pid,
+	       m->point, m->fstype, m->source, m->root, why);
+	return -1;
+}
+
+static const struct mi *host_of_dev(const struct mi_list *H, dev_t dev)
+{
+	int i;
+
+	for (i = 0; i < H->n; i++)
+		if (H->m[i].dev == dev)
+			return &H->m[i];
+	return NULL;
+}
+
+/* is root under (or at) top, a mountinfo root? the rest after it */
+static const char *under(const char *root, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (!strcmp(top, "/"))
+		return root;
+	if (strncmp(root, top, n) || (root[n] && root[n] != '/'))
+		return NULL;
+	return root + n;
+}
+
+/* The host path that leads to root of dev (a bind's source), or NULL */
+static char *host_path(const struct mi_list *H, dev_t dev, const char *root)
+{
+	const struct mi *best = NULL;
+	const char *rest;
+	struct stat st;
+	size_t len = 0;
+	char *p;
+	int i;
+
+	for (i = 0; i < H->n; i++)
+		if (H->m[i].dev == dev && under(root, H->m[i].root) &&
+		    (!best || strlen(H->m[i].root) > len)) {
+			best = &H->m[i];
+			len = strlen(best->root);
+		}
+	if (!best)
+		return NULL;
+	rest = under(root, best->root);
+	if (asprintf(&p, "%s%s", strcmp(best->point, "/") || !*rest ?
+		     best->point : "", rest) < 0)
+		return NULL;
+	if (stat(p, &st) || st.st_dev != dev) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* MS_* of a mount's own options (mountinfo's sixth field) */
+static uint32_t mount_flags(const char *opts)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} names[] = {
+		{ "ro", MS_RDONLY }, { "nosuid", MS_NOSUID },
+		{ "nodev", MS_NODEV }, { "noexec", MS_NOEXEC },
+		{ "noatime", MS_NOATIME }, { "nodiratime", MS_NODIRATIME },
+		{ "relatime", MS_RELATIME },
+	};
+	char buf[256], *t, *save = NULL;
+	uint32_t flags = 0;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", opts);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (!strcmp(t, names[i].name))
+				flags |= names[i].flag;
+	if (!(flags & (MS_NOATIME | MS_RELATIME)))
+		flags |= MS_STRICTATIME;
+	return flags;
+}
+
+/* The propagation of m, or -1 having refused it */
+static int propagation(pid_t pid, const struct mi_list *T,
+		       const struct mi_list *H, const struct mi *m)
+{
+	int i;
+
+	if (!*m->prop)
+		return IMG_MNT_PRIVATE;
+	if (!strcmp(m->prop, "unbindable"))
+		return IMG_MNT_UNBINDABLE;
+	if (!strncmp(m->prop, "shared:", 7) && !strchr(m->prop, ' ')) {
+		for (i = 0; i < T->n; i++)
+			if (&T->m[i] != m && !strcmp(T->m[i].prop, m->prop))
+				break;
+		if (i == T->n) {
+			for (i = 0; i < H->n; i++)
+				if (strstr(H->m[i].prop, m->prop))
+					break;
+			if (i == H->n)
+				return IMG_MNT_SHARED;
+		}
+	}
+	refuse_mnt(pid, m, "its propagation is not supported yet (only private, unbindable and shared with no peer)");
+	pr_err("(propagation: %s)", m->prop);
+	return -1;
+}
+
+static int fresh_kind(const char *fstype)
+{
+	if (!strcmp(fstype, "proc"))
+		return IMG_MNT_PROC;
+	if (!strcmp(fstype, "sysfs"))
+		return IMG_MNT_SYSFS;
+	if (!strcmp(fstype, "mqueue"))
+		return IMG_MNT_MQUEUE;
+	if (!strcmp(fstype, "devpts"))
+		return IMG_MNT_DEVPTS;
+	if (!strcmp(fstype, "tmpfs"))
+		return IMG_MNT_TMPFS;
+	return 0;
+}
+
+/* What kind of record m is: a bind of a host path, or a new mount */
+static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
+		    const struct mi *m, struct img_mount *r)
+{
+	uint32_t i;
+
+	if (host_of_dev(H, m->dev)) {
+		r->kind = r->kind ? r->kind : IMG_MNT_BIND;
+		r->host = host_path(H, m->dev, m->root);
+		if (!r->host)
+			return refuse_mnt(pid, m, "no path of ckpt's mount namespace reaches its source");
+		return 0;
+	}
+	if (r->kind == IMG_MNT_ROOT)
+		return refuse_mnt(pid, m, "the root is on a file system that ckpt's mount namespace has not mounted, which is not supported yet");
+	r->kind = fresh_kind(m->fstype);
+	if (!r->kind) {
+		pr_err("can't dump %d: its mount on %s is of type %s (%s), which ckpt does not restore yet",
+		       pid, m->point, m->fstype, m->source);
+		return -1;
+	}
+	if (strcmp(m->root, "/"))
+		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own is not supported yet");
+	for (i = 0; i < d->n; i++)
+		if (d->recs[i].dev == m->dev)
+			return refuse_mnt(pid, m, "a second mount of a file system of the tree's own is not supported yet");
+	return 0;
+}
+
+static int tied(uint32_t kind)
+{
+	return kind >= IMG_MNT_PROC;
+}
+
+/* Is p at or below dir? */
+static int path_under(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strcmp(dir, "/") || (!strncmp(p, dir, n) &&
+				     (!p[n] || p[n] == '/'));
+}
+
+/* restore makes the binds and tmpfs mounts before the namespace's own
+ * (proc of the new PID namespace...): none of the first may be above one
+ * of the second */
+static int check_order(pid_t pid, const struct dump_mnt *d)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < d->n; i++)
+		for (j = i + 1; j < d->n; j++)
+			if (tied(d->recs[i].kind) && !tied(d->recs[j].kind) &&
+			    path_under(d->recs[j].point, d->recs[i].point)) {
+				pr_err("can't dump %d: its %s mount on %s is above its %s mount on %s, which is not supported yet",
+				       pid, d->recs[j].fstype, d->recs[j].point,
+				       d->recs[i].fstype, d->recs[i].point);
+				return -1;
+			}
+	return 0;
+}
+
+static int add_rec(pid_t pid, const struct mi_list *T, const struct mi_list *H,
+		   struct dump_mnt *d, struct mi *m, uint32_t kind)
+{
+	struct img_mount *r, *nr = realloc(d->recs, (d->n + 1) * sizeof(*r));
+	const char *ro;
+	int prop;
+
+	if (!nr)
+		return -1;
+	d->recs = nr;
+	r = &d->recs[d->n];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->id = d->n + 1;
+	r->dev = m->dev;
+	r->flags = mount_flags(m->opts);
+	prop = propagation(pid, T, H, m);
+	if (prop < 0 || classify(pid, H, d, m, r)) {
+		free(r->host);
+		return -1;
+	}
+	r->propagation = prop;
+	/* the super block's options: "ro" or "rw" first */
+	ro = !strncmp(m->super, "ro", 2) && (!m->super[2] ||
+					     m->super[2] == ',') ? "" : NULL;
+	r->sb_ro = !!ro;
+	r->point = strdup(m->point);
+	r->fstype = strdup(m->fstype);
+	r->source = strdup(m->source);
+	r->options = strdup(m->super[2] == ',' ? m->super + 3 : "");
+	d->n++;
+	m->rec = r->id;
+	return r->point && r->fstype && r->source && r->options ? 0 : -1;
+}
+
+/* When the tree's / is ckpt's: which of its mounts are copies of
+ * ckpt's. A copy remounted otherwise is refused. */
+static int match_copies(pid_t pid, struct mi_list *T, struct mi_list *H)
+{
+	int i, j;
+
+	for (i = 0; i < T->n; i++)
+		for (j = 0; j < H->n; j++) {
+			struct mi *t = &T->m[i], *h = &H->m[j];
+
+			if (h->taken || t->dev != h->dev ||
+			    strcmp(t->point, h->point) ||
+			    strcmp(t->root, h->root) ||
+			    strcmp(t->fstype, h->fstype))
+				continue;
+			if (strcmp(t->opts, h->opts))
+				return refuse_mnt(pid, t, "a copy of ckpt's mount with other flags, which is not supported yet");
+			if (*t->prop)
+				return refuse_mnt(pid, t, "a copy of ckpt's mount that is not private, which is not supported yet");
+			h->taken = 1;
+			t->rec = -1;
+			break;
+		}
+	return 0;
+}
+
+static const struct mi *host_root(const struct mi_list *H)
+{
+	int i;
+
+	for (i = 0; i < H->n; i++)
+		if (!strcmp(H->m[i].point, "/"))
+			return &H->m[i];
+	return NULL;
+}
+
+/* The tree's mounts that become records, in d */
+static int collect_recs(pid_t pid, struct mi_list *T, struct mi_list *H,
+			const int *ord, struct dump_mnt *d)
+{
+	const struct mi *hr = host_root(H);
+	struct mi *tr = &T->m[ord[0]];
+	int i, pivot;
+
+	if (strcmp(tr->point, "/") || !hr) {
+		pr_err("can't dump %d: its mount namespace has no root mount first",
+		       pid);
+		return -1;
+	}
+	pivot = tr->dev != hr->dev || strcmp(tr->root, hr->root);
+	if (pivot ? add_rec(pid, T, H, d, tr, IMG_MNT_ROOT) :
+	    match_copies(pid, T, H))
+		return -1;
+	for (i = 1; i < T->n; i++) {
+		struct mi *m = &T->m[ord[i]];
+
+		if (!m->rec && add_rec(pid, T, H, d, m, 0))
+			return -1;
+	}
+	return check_order(pid, d);
+}
+
+/*
+ * In a child, in a copy of the tree's mount namespace (private: nothing
+ * we do there reaches the tree's): each TMPFS mount's root opened, the
+ * mounts above it taken away first, children before parents. The parent
+ * takes the fds with pidfd_getfd() while the child waits.
+ */
+static void __attribute__((noreturn)) tmpfs_child(pid_t root,
+	const struct mi_list *T, const int *ord, int out, int in)
+{
+	char path[64], c;
+	struct stat st;
+	int i, fd, left = 0;
+
+	for (i = 0; i < T->n; i++)
+		left += T->m[i].rec > 0 && !strcmp(T->m[i].fstype, "tmpfs");
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNS) || unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(2);
+	for (i = T->n - 1; i > 0 && left; i--) {
+		const struct mi *m = &T->m[ord[i]];
+
+		if (m->rec > 0 && !strcmp(m->fstype, "tmpfs")) {
+			fd = open(m->point, O_RDONLY | O_DIRECTORY |
+				  O_NOFOLLOW);
+			if (fd < 0 || fstat(fd, &st) || st.st_dev != m->dev)
+				_exit(3);
+			if (write(out, &(int[2]){ m->rec, fd }, 2 * sizeof(int))
+			    != 2 * sizeof(int))
+				_exit(2);
+			left--;
+		}
+		if (umount2(m->point, MNT_DETACH))
+			_exit(4);
+	}
+	close(out);
+	/* until the parent has taken the fds */
+	_exit(read(in, &c, 1) < 0 ? 2 : 0);
+}
+
+static int open_tmpfs(pid_t root, const struct mi_list *T, const int *ord,
+		      struct dump_mnt *d)
+{
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, msg[2], pidfd = -1;
+	int st = 0, ret = -1;
+	pid_t pid;
+
+	if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC))
+		goto out;
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		tmpfs_child(root, T, ord, up[1], down[0]);
+	}
+	close(up[1]);
+	up[1] = -1;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	while (pidfd >= 0 && read(up[0], msg, sizeof(msg)) == sizeof(msg) &&
+	       msg[0] > 0 && (uint32_t)msg[0] <= d->n)
+		d->fds[msg[0] - 1] = syscall(SYS_pidfd_getfd, pidfd, msg[1], 0);
+	close(down[1]);
+	down[1] = -1;
+	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st))
+		ret = 0;
+	else
+		pr_err("can't read the tmpfs mounts of %d's mount namespace (step %d)",
+		       root, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (up[0] >= 0)
+		close(up[0]);
+	if (up[1] >= 0)
+		close(up[1]);
+	if (down[0] >= 0)
+		close(down[0]);
+	if (down[1] >= 0)
+		close(down[1]);
+	return ret;
+}
+
+/* fds of the tree on a devpts instance of its own: its ptys */
+static int pty_fd(pid_t pid, dev_t dev)
+{
+	char path[64], fdp[320];
+	struct dirent *de;
+	struct stat st;
+	int found = -1;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	while (dir && found < 0 && (de = readdir(dir))) {
+		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
+		if (de->d_name[0] != '.' && !stat(fdp, &st) &&
+		    st.st_dev == dev)
+			found = atoi(de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+static int check_ptys(const struct dump_tree *t, const struct dump_mnt *d)
+{
+	uint32_t j;
+	int i, fd;
+
+	for (j = 0; j < d->n; j++)
+		for (i = 0; d->recs[j].kind == IMG_MNT_DEVPTS && i < t->n; i++) {
+			fd = pty_fd(t->procs[i].pid, d->recs[j].dev);
+			if (fd >= 0) {
+				pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s, which is not supported yet",
+				       t->procs[i].pid, fd, d->recs[j].point);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+int dump_mnt_collect(struct dump_tree *t)
+{
+	pid_t root = t->procs[0].pid;
+	struct mi_list T = { 0 }, H = { 0 };
+	struct dump_mnt *d = calloc(1, sizeof(*d));
+	int *ord = NULL, ret = -1;
+	uint32_t i;
+
+	if (!d)
+		return -1;
+	t->mnt = d;
+	if (read_mountinfo(root, &T) || read_mountinfo(getpid(), &H))
+		goto out;
+	ord = topo_order(&T);
+	if (!ord || collect_recs(root, &T, &H, ord, d))
+		goto out;
+	d->fds = malloc((d->n + 1) * sizeof(int));
+	if (!d->fds)
+		goto out;
+	for (i = 0; i < d->n; i++)
+		d->fds[i] = -1;
+	for (i = 0; i < d->n && d->recs[i].kind != IMG_MNT_TMPFS; i++)
+		;
+	if (i < d->n && open_tmpfs(root, &T, ord, d))
+		goto out;
+	for (i = 0; i < d->n; i++)
+		if (d->recs[i].kind == IMG_MNT_TMPFS && d->fds[i] < 0) {
+			pr_err("can't open the tmpfs on %s of %d", d->recs[i].point,
+			       root);
+			goto out;
+		}
+	ret = check_ptys(t, d);
+	for (i = 0; !ret && i < d->n; i++)
+		if (d->recs[i].kind == IMG_MNT_TMPFS)
+			ret = dump_mnt_files(t, i, NULL);
+out:
+	free(ord);
+	free_mountinfo(&T);
+	free_mountinfo(&H);
+	return ret;
+}
+
+int dump_write_mounts(const struct dump_tree *t, struct img_writer *w)
+{
+	uint32_t i;
+
+	if (!t->mnt)
+		return 0;
+	for (i = 0; i < t->mnt->n; i++)
+		if (img_write_mount(w, &t->mnt->recs[i]) ||
+		    (t->mnt->recs[i].kind == IMG_MNT_TMPFS &&
+		     dump_mnt_files(t, i, w)))
+			return -1;
+	return 0;
+}
+
+void dump_free_mounts(struct dump_tree *t)
+{
+	struct dump_mnt *d = t->mnt;
+	uint32_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->n; i++) {
+		if (d->fds && d->fds[i] >= 0)
+			close(d->fds[i]);
+		free(d->recs[i].host);
+		free(d->recs[i].point);
+		free(d->recs[i].fstype);
+		free(d->recs[i].source);
+		free(d->recs[i].options);
+	}
+	free(d->fds);
+	free(d->recs);
+	free(d);
+	t->mnt = NULL;
+}
