@@ -272,8 +272,8 @@ static int propagation(pid_t pid, const struct mi_list *T,
 				return IMG_MNT_SHARED;
 		}
 	}
-	refuse_mnt(pid, m, "its propagation is not supported yet (only private, unbindable and shared with no peer)");
-	pr_err("(propagation: %s)", m->prop);
+	pr_err("can't dump %d: its mount on %s (%s %s) has propagation %s, which is not supported yet (private, unbindable or shared with no peer)",
+	       pid, m->point, m->fstype, m->source, m->prop);
 	return -1;
 }
 
@@ -575,6 +575,86 @@ static int check_ptys(const struct dump_tree *t, const struct dump_mnt *d)
 	return 0;
 }
 
+/* The mount an fd of pid is on (fdinfo's mnt_id), or -1 */
+static int fd_mnt_id(pid_t pid, const char *fd)
+{
+	char path[320], line[128];
+	int id = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return id;
+}
+
+/* Does link, the path of fd fdp of pid, lead elsewhere in pid's view
+ * (a mount made over it since)? A deleted file is dump-ghost.c's. */
+static int hidden(pid_t pid, const char *fdp, const char *link)
+{
+	char path[PATH_MAX + 64];
+	struct stat a, b;
+	size_t n = strlen(link);
+
+	if (n > 10 && !strcmp(link + n - 10, " (deleted)"))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, link);
+	if (stat(fdp, &a))
+		return 0;
+	return stat(path, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+static int has_id(const struct mi_list *L, int id)
+{
+	int i;
+
+	for (i = 0; L && i < L->n; i++)
+		if (L->m[i].id == id)
+			return 1;
+	return 0;
+}
+
+/* An fd on a file that the namespace's mounts do not reach (one opened
+ * before pivot_root on the old root, unmounted since): restore would
+ * open its path inside. One on a mount of ckpt's (opened before the
+ * unshare) is reached through the copy, when the root is ckpt's: H. */
+static int check_fds_inside(pid_t pid, const struct mi_list *T,
+			    const struct mi_list *H)
+{
+	char path[64], fdp[320], link[PATH_MAX];
+	struct dirent *de;
+	int id, ret = 0;
+	ssize_t n;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	while (dir && !ret && (de = readdir(dir))) {
+		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
+		n = readlink(fdp, link, sizeof(link) - 1);
+		if (de->d_name[0] == '.' || n <= 0 || link[0] != '/')
+			continue;
+		link[n] = '\0';
+		id = fd_mnt_id(pid, de->d_name);
+		if (!has_id(T, id) && !has_id(H, id)) {
+			pr_err("can't dump %d: its fd %s (%s) is on a mount outside its mount namespace (unmounted there, as an old root is after pivot_root), which is not supported yet",
+			       pid, de->d_name, link);
+			ret = -1;
+		} else if (hidden(pid, fdp, link)) {
+			pr_err("can't dump %d: its fd %s (%s) is on a file that a mount hides, which is not supported yet",
+			       pid, de->d_name, link);
+			ret = -1;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return ret;
+}
+
 int dump_mnt_collect(struct dump_tree *t)
 {
 	pid_t root = t->procs[0].pid;
@@ -591,6 +671,11 @@ int dump_mnt_collect(struct dump_tree *t)
 	ord = topo_order(&T);
 	if (!ord || collect_recs(root, &T, &H, ord, d))
 		goto out;
+	for (i = 0; i < (uint32_t)t->n; i++)
+		if (!t->procs[i].proc.proc.zombie &&
+		    check_fds_inside(t->procs[i].pid, &T,
+				     d->recs[0].kind == IMG_MNT_ROOT ? NULL : &H))
+			goto out;
 	d->fds = malloc((d->n + 1) * sizeof(int));
 	if (!d->fds)
 		goto out;

@@ -365,9 +365,14 @@ static int check_mnt(struct dump_tree *t, int i, int k, uint64_t *inos)
 		return same_mounts(pid) ? 0 : refuse(pid, kinds[k].file, inos[i], "a mount namespace below the root's is not supported yet");
 	if (i)
 		return 0;
-	if (!same_mounts(pid))
-		return add_ns(t, 0, k, inos[0], NULL) ||
-		       dump_mnt_collect(t) ? -1 : 0;
+	if (!same_mounts(pid)) {
+		/* none: only ckpt's has mounts made since (a slave's) */
+		if (dump_mnt_collect(t))
+			return -1;
+		if (t->mnt->n)
+			return add_ns(t, 0, k, inos[0], NULL);
+		dump_free_mounts(t);
+	}
 	if (!pidns || !proc_of_pidns(t->procs[0].pid, pidns->id))
 		return 0;
 	return add_ns(t, 0, k, inos[0], NULL);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/prctl.h>
 #include <stdio.h>
@@ -235,9 +236,12 @@ int restore_vma_has_pages(const struct restore_proc *c,
  */
 static void check_identity(struct restore_proc *c, const struct img_vma *v)
 {
+	char path[PATH_MAX + 64];
 	struct stat st;
 
-	if (stat(v->path, &st))
+	/* as the process sees it: in its root (mnt.c's pivot_root) */
+	snprintf(path, sizeof(path), "/proc/%d/root%s", c->child, v->path);
+	if (stat(c->child > 0 ? path : v->path, &st))
 		return;		/* the open below reports it */
 	if (st.st_ino != v->ino || st.st_dev != v->dev)
 		pr_warn("%s: %s is not the file that was mapped at dump time",
