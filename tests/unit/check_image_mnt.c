@@ -1,0 +1,168 @@
+/*
+ * check_image_mnt: the MOUNT and MNTFILE records of a mount namespace
+ * (codec-mnt.c, semantics-mnt.c): their round trip, and one refusal per
+ * broken rule: a MOUNT with no mount NS record, a root not first, a path
+ * restore would write to with "..", a file of no tmpfs, more data of
+ * another file, data past a file's size.
+ */
+#include <sys/stat.h>
+#include <check.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
+
+static void w_mntns(struct img_writer *w)
+{
+	struct img_ns ns = { .kind = IMG_NS_MNT, .owner = 10, .id = 5 };
+
+	ck_assert_int_eq(img_write_ns(w, &ns), 0);
+}
+
+static void w_mount(struct img_writer *w, uint32_t id, uint32_t kind,
+		    const char *point, const char *host)
+{
+	struct img_mount m = {
+		.id = id, .kind = kind, .flags = 0x200002, .dev = 0x27,
+		.point = (char *)point, .fstype = "tmpfs", .source = "box",
+		.options = "size=1024k", .host = (char *)host,
+	};
+
+	ck_assert_int_eq(img_write_mount(w, &m), 0);
+}
+
+static void w_mntf(struct img_writer *w, const char *p, uint32_t mode,
+		   uint32_t flags, uint64_t off, const char *data,
+		   const char *link)
+{
+	struct img_mntfile f = {
+		.mount = 2, .flags = flags, .mode = mode, .uid = 3, .gid = 4,
+		.size = 100, .offset = off, .mtime_ns = 77,
+		.len = data ? strlen(data) : 0, .data = (uint8_t *)data,
+		.path = (char *)p, .link = (char *)link,
+	};
+
+	ck_assert_int_eq(img_write_mntfile(w, &f), 0);
+}
+
+static void w_end(struct img_writer *w)
+{
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+}
+
+static struct img_writer *w_start(int ns)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	if (ns)
+		w_mntns(w);
+	return w;
+}
+
+START_TEST(test_roundtrip_mnt)
+{
+	struct img_writer *w = w_start(1);
+	const struct img_mntfile *f;
+	struct image *img;
+
+	w_mount(w, 1, IMG_MNT_ROOT, "/", "/srv/box");
+	w_mount(w, 2, IMG_MNT_TMPFS, "/tmp", NULL);
+	w_mntf(w, "", S_IFDIR | 01777, 0, 0, NULL, NULL);
+	w_mntf(w, "a", S_IFREG | 0640, 0, 10, "hello", NULL);
+	w_mntf(w, "a", S_IFREG | 0640, IMG_MNTF_MORE, 50, "world", NULL);
+	w_mntf(w, "l", S_IFLNK | 0777, 0, 0, NULL, "/etc/passwd");
+	w_mntf(w, "h", S_IFREG | 0640, IMG_MNTF_HARDLINK, 0, NULL, "a");
+	w_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_mounts, 2);
+	ck_assert_str_eq(img->mounts[0].host, "/srv/box");
+	ck_assert_ptr_null(img->mounts[1].host);
+	ck_assert_uint_eq(img->mounts[1].flags, 0x200002);
+	ck_assert_str_eq(img->mounts[1].options, "size=1024k");
+	ck_assert_uint_eq(img->nr_mntfiles, 5);
+	f = &img->mntfiles[2];
+	ck_assert_uint_eq(f->offset, 50);
+	ck_assert_uint_eq(f->len, 5);
+	ck_assert_mem_eq(f->data, "world", 5);
+	ck_assert_str_eq(img->mntfiles[3].link, "/etc/passwd");
+	ck_assert_uint_eq(img->mntfiles[1].uid, 3);
+	ck_assert_uint_eq(img->mntfiles[1].mtime_ns, 77);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_mnt)
+{
+	struct img_writer *w = w_start(0);
+
+	w_mount(w, 1, IMG_MNT_TMPFS, "/tmp", NULL);
+	w_end(w);
+	commit_expect_refused(w, "in no mount namespace");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_TMPFS, "/tmp", NULL);
+	w_mount(w, 2, IMG_MNT_ROOT, "/", "/srv");
+	w_end(w);
+	commit_expect_refused(w, "is a root not first");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_TMPFS, "/tmp/../etc", NULL);
+	w_end(w);
+	commit_expect_refused(w, "mount point not absolute or with . or ..");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_BIND, "/b", "/srv/../etc");
+	w_end(w);
+	commit_expect_refused(w, "bind mount with a bad host path");
+}
+END_TEST
+
+START_TEST(test_refuse_mntfile)
+{
+	struct img_writer *w = w_start(1);
+
+	w_mount(w, 1, IMG_MNT_TMPFS, "/a", NULL);
+	w_mount(w, 2, IMG_MNT_BIND, "/b", "/srv");
+	w_mntf(w, "", S_IFDIR | 0755, 0, 0, NULL, NULL);
+	w_end(w);
+	commit_expect_refused(w, "MNTFILE record after no tmpfs MOUNT");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_TMPFS, "/a", NULL);
+	w_mount(w, 2, IMG_MNT_TMPFS, "/b", NULL);
+	w_mntf(w, "", S_IFDIR | 0755, 0, 0, NULL, NULL);
+	w_mntf(w, "../x", S_IFREG | 0644, 0, 0, NULL, NULL);
+	w_end(w);
+	commit_expect_refused(w, "mount's file path absolute or with . or ..");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_TMPFS, "/a", NULL);
+	w_mount(w, 2, IMG_MNT_TMPFS, "/b", NULL);
+	w_mntf(w, "", S_IFDIR | 0755, 0, 0, NULL, NULL);
+	w_mntf(w, "x", S_IFREG | 0644, 0, 0, NULL, NULL);
+	w_mntf(w, "y", S_IFREG | 0644, IMG_MNTF_MORE, 4, "data", NULL);
+	w_end(w);
+	commit_expect_refused(w, "more data of y, which is not the file before");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_TMPFS, "/a", NULL);
+	w_mount(w, 2, IMG_MNT_TMPFS, "/b", NULL);
+	w_mntf(w, "", S_IFDIR | 0755, 0, 0, NULL, NULL);
+	w_mntf(w, "x", S_IFREG | 0644, 0, 98, "data", NULL);
+	w_end(w);
+	commit_expect_refused(w, "data out of a regular file's size");
+}
+END_TEST
+
+static Suite *image_mnt_suite(void)
+{
+	Suite *s = suite_create("image-mnt");
+	TCase *tc = image_tcase(s, "mnt");
+
+	add(tc, test_roundtrip_mnt);
+	add(tc, test_refuse_mnt);
+	add(tc, test_refuse_mntfile);
+	return s;
+}
+
+CHECK_MAIN(image_mnt_suite)
