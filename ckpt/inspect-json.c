@@ -414,6 +414,32 @@ static void json_cgroup(const struct img_cgroup *cg)
 	printf("}}");
 }
 
+static void json_mount(const struct image *img, const struct img_mount *m)
+{
+	uint64_t bytes = 0;
+	uint32_t i, files = 0;
+
+	for (i = 0; i < img->nr_mntfiles; i++)
+		if (img->mntfiles[i].mount == m->id) {
+			files += !(img->mntfiles[i].flags & IMG_MNTF_MORE);
+			bytes += img->mntfiles[i].len;
+		}
+	putchar('{');
+	json_u64(1, "id", m->id);
+	json_kstr(0, "kind", img_mnt_kind_name(m->kind));
+	json_kstr(0, "point", m->point);
+	json_kstr(0, "fstype", m->fstype);
+	json_kstr(0, "source", m->source);
+	json_kstr(0, "host", m->host ? m->host : "");
+	json_u64(0, "flags", m->flags);
+	json_u64(0, "read_only_fs", m->sb_ro);
+	json_kstr(0, "options", m->options);
+	json_u64(0, "propagation", m->propagation);
+	json_u64(0, "files", files);
+	json_u64(0, "bytes", bytes);
+	putchar('}');
+}
+
 void inspect_print_json(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
@@ -444,6 +470,14 @@ void inspect_print_json(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_cgroup(&img->cgroups[i]);
+	}
+	putchar(']');
+	json_key(0, "mounts");
+	putchar('[');
+	for (i = 0; i < img->nr_mounts; i++) {
+		if (i)
+			putchar(',');
+		json_mount(img, &img->mounts[i]);
 	}
 	putchar(']');
 	json_files(img);

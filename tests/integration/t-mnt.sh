@@ -217,6 +217,9 @@ t_mnt-pivot() {
 		fail "inspect shows no root: $(grep ^mount "$D/inspect.out" | head -n 1)"
 	grep -q "^mount 3 tmpfs /tmp tmpfs ckpt-ctmp .* files 7 " "$D/inspect.out" ||
 		fail "inspect shows no tmpfs: $(grep ^mount "$D/inspect.out" | tr '\n' ' ')"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; m = json.load(sys.stdin)["mounts"]; sys.exit([x["kind"] for x in m] != ["root", "proc", "tmpfs"] or m[2]["files"] != 7)' ||
+		fail "inspect --json shows other mounts"
 	start_restore
 	end=$((SECONDS + 120))
 	until pid=$(mnt_init_of "$r"); do
