@@ -416,14 +416,10 @@ static void json_cgroup(const struct img_cgroup *cg)
 
 static void json_mount(const struct image *img, const struct img_mount *m)
 {
-	uint64_t bytes = 0;
-	uint32_t i, files = 0;
+	uint64_t bytes;
+	uint32_t files;
 
-	for (i = 0; i < img->nr_mntfiles; i++)
-		if (img->mntfiles[i].mount == m->id) {
-			files += !(img->mntfiles[i].flags & IMG_MNTF_MORE);
-			bytes += img->mntfiles[i].len;
-		}
+	files = inspect_mount_files(img, m->id, &bytes);
 	putchar('{');
 	json_u64(1, "id", m->id);
 	json_kstr(0, "kind", img_mnt_kind_name(m->kind));

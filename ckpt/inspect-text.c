@@ -365,8 +365,8 @@ static void print_mount(const struct image *img, const struct img_mount *m)
 	};
 	static const char *const prop[] = { "private", "shared",
 					    "unbindable" };
-	uint64_t bytes = 0;
-	uint32_t i, files = 0, n = 0;
+	uint64_t bytes;
+	uint32_t i, files, n = 0;
 
 	printf("mount %u %s %s %s %s", m->id, img_mnt_kind_name(m->kind),
 	       m->point, m->fstype, m->source);
@@ -379,11 +379,7 @@ static void print_mount(const struct image *img, const struct img_mount *m)
 	printf("%s options %s%s propagation %s", n ? "" : "-",
 	       m->sb_ro ? "ro," : "", m->options[0] ? m->options : "-",
 	       prop[m->propagation]);
-	for (i = 0; i < img->nr_mntfiles; i++)
-		if (img->mntfiles[i].mount == m->id) {
-			files += !(img->mntfiles[i].flags & IMG_MNTF_MORE);
-			bytes += img->mntfiles[i].len;
-		}
+	files = inspect_mount_files(img, m->id, &bytes);
 	if (m->kind == IMG_MNT_TMPFS)
 		printf(" files %u bytes %" PRIu64, files, bytes);
 	putchar('\n');

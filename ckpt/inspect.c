@@ -38,6 +38,20 @@ uint64_t inspect_parent_pages(const struct img_pages *pg, uint32_t n)
 	return pages;
 }
 
+uint32_t inspect_mount_files(const struct image *img, uint32_t id,
+			     uint64_t *bytes)
+{
+	uint32_t i, files = 0;
+
+	*bytes = 0;
+	for (i = 0; i < img->nr_mntfiles; i++)
+		if (img->mntfiles[i].mount == id) {
+			files += !(img->mntfiles[i].flags & IMG_MNTF_MORE);
+			*bytes += img->mntfiles[i].len;
+		}
+	return files;
+}
+
 uint64_t inspect_queued_bytes(const struct img_file *f)
 {
 	uint64_t n = 0;

@@ -28,6 +28,9 @@ uint64_t inspect_count_pages(const struct img_pages *pg, uint32_t n);
 uint64_t inspect_parent_pages(const struct img_pages *pg, uint32_t n);
 /* Bytes queued in a pipe or socket. */
 uint64_t inspect_queued_bytes(const struct img_file *f);
+/* The files of mount id (MNTFILE records), and their bytes of data. */
+uint32_t inspect_mount_files(const struct image *img, uint32_t id,
+			     uint64_t *bytes);
 
 /* Names of the image's numbers; "?" (or "unknown") for one unknown. */
 const char *inspect_shm_kind(uint32_t kind);
