@@ -214,6 +214,8 @@ static char *host_path(const struct mi_list *H, dev_t dev, const char *root)
 	if (!best)
 		return NULL;
 	rest = under(root, best->root);
+	if (!strcmp(rest, "/"))
+		rest = "";	/* the whole of it */
 	if (asprintf(&p, "%s%s", strcmp(best->point, "/") || !*rest ?
 		     best->point : "", rest) < 0)
 		return NULL;
