@@ -33,7 +33,7 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
 	    screen tmux libc6-dev zstd vim less procps openssh-server \
-	    openssh-client llvm-14-dev qemu-user \
+	    openssh-client llvm-14-dev qemu-user busybox-static \
 	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	    libzookeeper-mt-dev zookeeperd default-jdk-headless \
 	    btrfs-progs xfsprogs
