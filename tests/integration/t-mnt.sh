@@ -244,11 +244,16 @@ t_mnt-pivot() {
 		fail "the restored httpd does not serve"
 	[[ $(mnt_in "$PID" readlink /proc/1/ns/pid) == "$(readlink "/proc/$PID/ns/pid")" ]] ||
 		fail "/proc inside is not of the container's PID namespace: $(mnt_in "$PID" readlink /proc/1/ns/pid) vs $(readlink "/proc/$PID/ns/pid") ($PID)"
+	# one count, 1 to N: the loop went on, no number lost or said twice
+	awk 'NR != $1 { exit 1 }' "/proc/$PID/root/tmp/count" ||
+		fail "the count has a gap or a repeat"
+	# and the same through fd 3, reopened on the restored tmpfs
+	awk 'NR != $1 { exit 1 }' "/proc/$PID/root/tmp/log" &&
+		(($(tail -n 1 "/proc/$PID/root/tmp/log") > before)) ||
+		fail "fd 3 did not write on in the restored tmpfs"
 	touch "$r/stop"
 	wait_job "$RJOB" 120 || fail "restore still running 120 s after /stop"
 	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
-	# one count: the loop went on, no number lost or said twice
-	[[ -z $n ]] && return 0
 }
 
 # A bind mount in a peer group with another mount of the tree: restore
