@@ -4,10 +4,13 @@
  * rows on the heap, solved by conjugate gradient iterations, the residual
  * norm printed at each. Doubles are live in slots across every landmark.
  * Built by ckpt cc and moved to aarch64 mid-run by t-xisa.sh.
+ * Arguments: rows, iterations, a pause after each (microseconds), for a
+ * loaded machine's test to catch it before its end.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct csr {
 	int n, nnz;
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 20000, i, it;
 	int iters = argc > 2 ? atoi(argv[2]) : 25;
+	int pause = argc > 3 ? atoi(argv[3]) : 0;
 	struct csr *a = make(n, 6);
 	double *x = calloc(n, sizeof(double)), *r = malloc(n * sizeof(double));
 	double *p = malloc(n * sizeof(double)), *q = malloc(n * sizeof(double));
@@ -96,6 +100,8 @@ int main(int argc, char **argv)
 			p[i] = r[i] + beta * p[i];
 		printf("iteration %2d: residual %.15e x[7] %.15e\n", it,
 		       sqrt(rho), x[7]);
+		if (pause)
+			usleep(pause);
 	}
 	printf("nnz %d zeta %.15e\n", a->nnz, dot(x, x, n));
 	return 0;
