@@ -41,6 +41,12 @@
 #define MANIFEST	"MANIFEST"
 
 /* A line of the previous snapshot's MANIFEST. */
+/* A record of the snapshot, written by snap_finish(). */
+struct snap_rec {
+	struct img_snapfile f;
+	uint8_t later;		/* its copy to be hashed */
+};
+
 struct snap_prev {
 	uint32_t data;
 	uint64_t dev, ino, size, mtime_ns;
@@ -193,10 +199,11 @@ static void fill_rec(struct img_snapfile *r, const char *path,
 	r->path = (char *)path;
 }
 
-/* The copy of in as tmp/name, durable, its hash in r: a link to prev's
- * if the file did not change since, else a reflink or a copy. */
+/* The copy of in as tmp/name, durable: a link to prev's if the file did
+ * not change since (its hash in r), else a reflink or a copy (*later:
+ * to be hashed). */
 static int copy_one(struct snap_set *s, int in, const struct stat *st,
-		    struct img_snapfile *r, const char *name)
+		    struct img_snapfile *r, const char *name, uint8_t *later)
 {
 	const struct snap_prev *p = find_prev(s, st);
 	char pname[16];
@@ -214,14 +221,14 @@ static int copy_one(struct snap_set *s, int in, const struct stat *st,
 		     0600);
 	if (out < 0)
 		return -1;
+	/* no hash here: the tree is frozen, and the copy (which cannot
+	 * change) is hashed after the thaw, by snap_finish() */
 	how = file_copy(in, out, r->size);
-	/* the hash of the file, not of its copy: the same bytes (the tree is
-	 * frozen), but the job's file is likely in the page cache and a
-	 * fresh reflink is not (a GiB read back from disk, for nothing) */
-	if (how < 0 || fsync(out) || file_hash(in, r->hash)) {
+	if (how < 0 || fsync(out)) {
 		close(out);
 		return -1;
 	}
+	*later = 1;
 	if (how == FILE_CLONED)
 		s->cloned++;
 	else
@@ -229,13 +236,41 @@ static int copy_one(struct snap_set *s, int in, const struct stat *st,
 	return close(out);
 }
 
-/* One regular file: its copy, its MANIFEST line, its record. */
-static int take_file(struct snap_set *s, struct img_writer *w,
-		     const char *path)
+/* r kept (its path copied) for snap_finish(); later: its copy is to be
+ * hashed. */
+static int keep_rec(struct snap_set *s, const struct img_snapfile *r,
+		    uint8_t later)
 {
-	char name[16], hx[2 * FILE_HASH_LEN + 1];
+	struct snap_rec *v;
+
+	if (s->nr_recs == s->cap_recs) {
+		s->cap_recs = s->cap_recs ? 2 * s->cap_recs : 64;
+		v = realloc(s->recs, s->cap_recs * sizeof(*v));
+		if (!v) {
+			pr_err("out of memory");
+			return -1;
+		}
+		s->recs = v;
+	}
+	v = &s->recs[s->nr_recs];
+	v->f = *r;
+	v->later = later;
+	v->f.path = strdup(r->path);
+	if (!v->f.path) {
+		pr_err("out of memory");
+		return -1;
+	}
+	s->nr_recs++;
+	return 0;
+}
+
+/* One regular file: its copy, and its record kept. */
+static int take_file(struct snap_set *s, const char *path)
+{
 	struct img_snapfile r;
 	struct stat st;
+	uint8_t later = 0;
+	char name[16];
 	int fd, k, ret = -1;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
@@ -252,33 +287,25 @@ static int take_file(struct snap_set *s, struct img_writer *w,
 	fill_rec(&r, path, &st);
 	r.data = s->next++;
 	snprintf(name, sizeof(name), "%" PRIu32, r.data);
-	if (copy_one(s, fd, &st, &r, name)) {
+	if (copy_one(s, fd, &st, &r, name, &later)) {
 		pr_perror("can't copy %s into %s", path, s->tmp);
-		goto out;
-	}
-	hex(hx, r.hash);
-	if (dprintf(s->manifest, "%s %" PRIu64 " %" PRIu64 " %" PRIu64
-		    " %" PRIu64 " %s\n", name, r.dev, r.ino, r.size,
-		    r.mtime_ns, hx) < 0) {
-		pr_perror("can't write %s/%s", s->tmp, MANIFEST);
 		goto out;
 	}
 	s->files++;
 	s->bytes += r.size;
-	ret = img_write_snapfile(w, &r);
+	ret = keep_rec(s, &r, later);
 out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
 }
 
-static int take_path(struct snap_set *s, struct img_writer *w,
-		     const char *path);
+static int take_path(struct snap_set *s, const char *path);
 
 /* A directory: its record, then what it holds, sorted (the image the
  * same for the same tree). */
-static int take_dir(struct snap_set *s, struct img_writer *w,
-		    const char *path, const struct stat *st)
+static int take_dir(struct snap_set *s, const char *path,
+		    const struct stat *st)
 {
 	struct dirent **ents = NULL;
 	struct img_snapfile r;
@@ -286,7 +313,7 @@ static int take_dir(struct snap_set *s, struct img_writer *w,
 	int i, n, ret = -1;
 
 	fill_rec(&r, path, st);
-	if (img_write_snapfile(w, &r))
+	if (keep_rec(s, &r, 0))
 		return -1;
 	n = scandir(path, &ents, NULL, alphasort);
 	if (n < 0) {
@@ -305,7 +332,7 @@ static int take_dir(struct snap_set *s, struct img_writer *w,
 			pr_err("out of memory");
 			goto out;
 		}
-		if (take_path(s, w, sub))
+		if (take_path(s, sub))
 			goto out;
 	}
 	ret = 0;
@@ -318,8 +345,7 @@ out:
 }
 
 /* What restore can put back exactly: regular files and directories. */
-static int take_path(struct snap_set *s, struct img_writer *w,
-		     const char *path)
+static int take_path(struct snap_set *s, const char *path)
 {
 	struct stat st;
 
@@ -328,17 +354,16 @@ static int take_path(struct snap_set *s, struct img_writer *w,
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode))
-		return take_dir(s, w, path, &st);
+		return take_dir(s, path, &st);
 	if (S_ISREG(st.st_mode))
-		return take_file(s, w, path);
+		return take_file(s, path);
 	pr_err("can't snapshot %s: not a regular file or directory", path);
 	return -1;
 }
 
 /* --snapshot PATH, made absolute without symbolic links: the path
  * restore writes to must reach the file without following any */
-static int take_given(struct snap_set *s, struct img_writer *w,
-		      const char *given)
+static int take_given(struct snap_set *s, const char *given)
 {
 	char *real = realpath(given, NULL);
 	int ret;
@@ -347,7 +372,7 @@ static int take_given(struct snap_set *s, struct img_writer *w,
 		pr_perror("can't snapshot %s", given);
 		return -1;
 	}
-	ret = take_path(s, w, real);
+	ret = take_path(s, real);
 	free(real);
 	return ret;
 }
@@ -392,8 +417,7 @@ static int open_tmp(struct snap_set *s, const char *image)
 }
 
 int snap_take(struct snap_set *s, const char *image,
-	      const struct img_fileid *ids, const uint8_t *open, uint32_t n,
-	      struct img_writer *w)
+	      const struct img_fileid *ids, const uint8_t *open, uint32_t n)
 {
 	uint32_t i;
 	int k;
@@ -407,20 +431,65 @@ int snap_take(struct snap_set *s, const char *image,
 	load_prev(s);
 	progress_restart("snapshot", 0);
 	for (k = 0; k < s->nr_paths; k++)
-		if (take_given(s, w, s->paths[k]))
+		if (take_given(s, s->paths[k]))
 			return -1;
 	for (i = 0; s->open_files && i < n; i++)
-		if (open[i] && take_file(s, w, ids[i].path))
+		if (open[i] && take_file(s, ids[i].path))
 			return -1;
-	if (fsync(s->manifest) || fsync(s->dirfd)) {
-		pr_perror("can't write %s", s->tmp);
-		return -1;
-	}
 	pr_info("snapshot of %" PRIu64 " files (%" PRIu64 " bytes): %"
 		PRIu64 " reflinked, %" PRIu64 " copied, %" PRIu64
 		" linked from the previous", s->files, s->bytes, s->cloned,
 		s->copied, s->linked);
 	progress_phase("files");
+	return 0;
+}
+
+/* A copy's hash, and its MANIFEST line. */
+static int hash_one(struct snap_set *s, struct snap_rec *v)
+{
+	char name[16], hx[2 * FILE_HASH_LEN + 1];
+	int fd = -1, err;
+
+	snprintf(name, sizeof(name), "%" PRIu32, v->f.data);
+	if (v->later) {
+		fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || file_hash(fd, v->f.hash)) {
+			err = errno;
+			if (fd >= 0)
+				close(fd);
+			pr_err("can't hash %s/%s (the copy of %s): %s", s->tmp,
+			       name, v->f.path, strerror(err));
+			return -1;
+		}
+		close(fd);
+	}
+	hex(hx, v->f.hash);
+	if (dprintf(s->manifest, "%s %" PRIu64 " %" PRIu64 " %" PRIu64
+		    " %" PRIu64 " %s\n", name, v->f.dev, v->f.ino, v->f.size,
+		    v->f.mtime_ns, hx) < 0) {
+		pr_perror("can't write %s/%s", s->tmp, MANIFEST);
+		return -1;
+	}
+	return 0;
+}
+
+int snap_finish(struct snap_set *s, struct img_writer *w)
+{
+	uint32_t i;
+
+	if (!snap_wanted(s) || !s->tmp)
+		return 0;
+	progress_restart("hashing the snapshot", s->bytes);
+	for (i = 0; i < s->nr_recs; i++)
+		if (S_ISREG(s->recs[i].f.mode) && hash_one(s, &s->recs[i]))
+			return -1;
+	if (fsync(s->manifest) || fsync(s->dirfd)) {
+		pr_perror("can't write %s", s->tmp);
+		return -1;
+	}
+	for (i = 0; i < s->nr_recs; i++)
+		if (img_write_snapfile(w, &s->recs[i].f))
+			return -1;
 	return 0;
 }
 
@@ -465,6 +534,11 @@ static void snap_end(struct snap_set *s)
 	free(s->old);
 	free(s->pv);
 	free(s->seen);
+	while (s->nr_recs)
+		free(s->recs[--s->nr_recs].f.path);
+	free(s->recs);
+	s->recs = NULL;
+	s->cap_recs = 0;
 	s->dir = s->tmp = s->old = NULL;
 	s->pv = NULL;
 	s->seen = NULL;

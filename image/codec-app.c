@@ -228,8 +228,8 @@ int sem_snapfile(struct rd *r, struct dec *d)
 	struct image *img = r->img;
 	struct img_snapfile *f;
 
-	if (sem_app_place(r, "SNAPFILE"))
-		return -1;
+	/* anywhere after the FILE records: at the end, as ckpt writes them
+	 * once the copies are hashed, or before the first PROC */
 	if (img->nr_snapfiles >= IMG_MAX_FILEIDS) {
 		rec_fail(r, "more than %u snapshot files", IMG_MAX_FILEIDS);
 		return -1;

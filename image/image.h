@@ -1110,7 +1110,8 @@ int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
  * where APP and FILEID records go. */
 int img_write_notify(struct img_writer *w, const char *path,
 		     uint32_t seconds) __must_check;
-/* SNAPFILE records: where APP and FILEID records go. */
+/* SNAPFILE records: where APP and FILEID records go, or after the last
+ * process's records (ckpt writes them there, after the thaw). */
 int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
 	__must_check;
 /* GHOST records come after the SHM records and before the first PROC,

@@ -68,6 +68,27 @@ START_TEST(test_roundtrip_snap)
 }
 END_TEST
 
+/* ckpt writes them after the processes (hashed after the thaw) */
+START_TEST(test_snap_at_end)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_snap(w, "/data", S_IFDIR | 0750, 0);
+	w_snap(w, "/data/in.dat", S_IFREG | 0640, 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_snapfiles, 2);
+	ck_assert_uint_eq(img->nr_procs, 1);
+	ck_assert_str_eq(img->snapfiles[1].path, "/data/in.dat");
+	img_free(img);
+}
+END_TEST
+
 static void refused_path(const char *p)
 {
 	struct img_writer *w = img_writer_open(path);
@@ -137,6 +158,7 @@ static Suite *image_snap_suite(void)
 	TCase *tc = image_tcase(s, "snap");
 
 	add(tc, test_roundtrip_snap);
+	add(tc, test_snap_at_end);
 	add(tc, test_refuse_snap_paths);
 	add(tc, test_refuse_snap_kind);
 	add(tc, test_refuse_notify);
