@@ -8,20 +8,28 @@
  * IMAGE.files/ (0700) holds one copy per regular file (0600), named by a
  * number, and MANIFEST, a line per copy: its number, the file's device,
  * inode, size, mtime and the copy's hash. The image holds a SNAPFILE
- * record per file and directory (path, mode, owner, times, size, the
- * hash), which is what restore trusts; MANIFEST only serves ckpt run's
+ * record per entry (path, mode, owner, times, size, the hash), which is
+ * what restore trusts; MANIFEST only serves ckpt run's
  * next checkpoint, which links the copy of a file unchanged since
  * (same device, inode, size and mtime) instead of copying it again.
+ *
+ * Symbolic links (their text), FIFOs and device nodes have a record and
+ * no copy; every record but a link's carries the extended attributes
+ * (ACLs among them). A unix socket file is refused.
  *
  * The copies go to IMAGE.files.tmp.PID, renamed to IMAGE.files just
  * before the image is committed (an older IMAGE.files is kept aside
  * until the commit, and put back if it fails). Each copy is the
  * cheapest the filesystem has (util/filecopy.c): a reflink, else the
- * data ranges only. The tree is frozen all the while, so the copy is the
- * files as the processes saw them; the hash (BLAKE2b) is of the file as
- * it was copied, which restore checks the copy against.
+ * data ranges only. The tree is frozen while they are made, so the
+ * copies are the files as the processes saw them; their hashes
+ * (BLAKE2b), which restore checks the copies against, are computed
+ * after the thaw from the copies (snap_finish: reading a GiB is what
+ * took the frozen time, not the reflink), and only then are the records
+ * written and the image committed.
  */
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +192,73 @@ static int seen(struct snap_set *s, const struct stat *st)
 	return 0;
 }
 
+static void le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void rec_free(struct img_snapfile *f)
+{
+	free(f->path);
+	free(f->target);
+	free(f->xattrs);
+}
+
+/* path's extended attributes (user.*, trusted.*, security.*, the POSIX
+ * ACLs in system.*: whatever the filesystem lists to us) in r. The
+ * buffers sized by a first call may be short by the time of the second
+ * if the file changes: the tree is frozen, not everyone else. */
+static int read_xattrs(struct img_snapfile *r)
+{
+	char *names = NULL, *nm;
+	ssize_t n, v;
+	uint8_t *b = NULL, *nb;
+	size_t len = 0, k;
+	int ret = -1;
+
+	n = llistxattr(r->path, NULL, 0);
+	if (n <= 0) {
+		ret = n < 0 && errno != ENOTSUP ? -1 : 0;
+		goto out;
+	}
+	names = malloc(n);
+	n = names ? llistxattr(r->path, names, n) : -1;
+	for (nm = names; n > 0 && nm < names + n; nm += strlen(nm) + 1) {
+		v = lgetxattr(r->path, nm, NULL, 0);
+		if (v < 0 && errno == ENODATA)
+			continue;	/* gone since the list */
+		k = strlen(nm);
+		nb = v < 0 ? NULL : realloc(b, len + k + 5 + v);
+		if (!nb)
+			goto out;
+		b = nb;
+		memcpy(b + len, nm, k + 1);
+		v = lgetxattr(r->path, nm, b + len + k + 5, v);
+		if (v < 0)
+			goto out;
+		le32(b + len + k + 1, v);
+		len += k + 5 + v;
+	}
+	if (n < 0 || len > IMG_MAX_SNAP_XATTRS) {
+		errno = n < 0 ? errno : E2BIG;
+		goto out;
+	}
+	r->flags |= IMG_SNAP_XATTRS;
+	r->xattrs = b;
+	r->xattrs_len = len;
+	b = NULL;
+	ret = 0;
+out:
+	if (ret)
+		pr_perror("can't read the extended attributes of %s", r->path);
+	free(names);
+	free(b);
+	return ret;
+}
+
 static void fill_rec(struct img_snapfile *r, const char *path,
 		     const struct stat *st)
 {
@@ -194,6 +269,8 @@ static void fill_rec(struct img_snapfile *r, const char *path,
 	r->dev = st->st_dev;
 	r->ino = st->st_ino;
 	r->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	r->rdev = S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ?
+		  st->st_rdev : 0;
 	r->atime_ns = ns(&st->st_atim);
 	r->mtime_ns = ns(&st->st_mtim);
 	r->path = (char *)path;
@@ -236,32 +313,38 @@ static int copy_one(struct snap_set *s, int in, const struct stat *st,
 	return close(out);
 }
 
-/* r kept (its path copied) for snap_finish(); later: its copy is to be
- * hashed. */
-static int keep_rec(struct snap_set *s, const struct img_snapfile *r,
+/* r kept for snap_finish(), with its extended attributes (path's), its
+ * path copied; its target and xattrs are the set's from now on, or freed
+ * on failure. later: its copy is to be hashed. */
+static int keep_rec(struct snap_set *s, struct img_snapfile *r,
 		    uint8_t later)
 {
 	struct snap_rec *v;
 
+	if (!S_ISLNK(r->mode) && read_xattrs(r))
+		goto err;
 	if (s->nr_recs == s->cap_recs) {
-		s->cap_recs = s->cap_recs ? 2 * s->cap_recs : 64;
-		v = realloc(s->recs, s->cap_recs * sizeof(*v));
-		if (!v) {
-			pr_err("out of memory");
-			return -1;
-		}
+		v = realloc(s->recs, (s->cap_recs ? 2 * s->cap_recs : 64) *
+			    sizeof(*v));
+		if (!v)
+			goto oom;
 		s->recs = v;
+		s->cap_recs = s->cap_recs ? 2 * s->cap_recs : 64;
 	}
 	v = &s->recs[s->nr_recs];
 	v->f = *r;
 	v->later = later;
 	v->f.path = strdup(r->path);
-	if (!v->f.path) {
-		pr_err("out of memory");
-		return -1;
-	}
+	if (!v->f.path)
+		goto oom;
 	s->nr_recs++;
 	return 0;
+oom:
+	pr_err("out of memory");
+err:
+	free(r->target);
+	free(r->xattrs);
+	return -1;
 }
 
 /* One regular file: its copy, and its record kept. */
@@ -344,7 +427,33 @@ out:
 	return ret;
 }
 
-/* What restore can put back exactly: regular files and directories. */
+/* A symbolic link (its text), a FIFO or a device node: a record, no
+ * copy. A FIFO is never opened: its bytes belong to whoever has it open
+ * (the tree's part of them is in the image), not to the snapshot. */
+static int take_node(struct snap_set *s, const char *path,
+		     const struct stat *st)
+{
+	struct img_snapfile r;
+	char *t;
+	ssize_t n;
+
+	fill_rec(&r, path, st);
+	if (S_ISLNK(st->st_mode)) {
+		t = malloc(PATH_MAX);
+		n = t ? readlink(path, t, PATH_MAX - 1) : -1;
+		if (n < 0) {
+			pr_perror("can't snapshot %s", path);
+			free(t);
+			return -1;
+		}
+		t[n] = '\0';
+		r.target = t;
+	}
+	return keep_rec(s, &r, 0);
+}
+
+/* What restore can put back exactly: regular files, directories,
+ * symbolic links, FIFOs and device nodes. */
 static int take_path(struct snap_set *s, const char *path)
 {
 	struct stat st;
@@ -357,7 +466,12 @@ static int take_path(struct snap_set *s, const char *path)
 		return take_dir(s, path, &st);
 	if (S_ISREG(st.st_mode))
 		return take_file(s, path);
-	pr_err("can't snapshot %s: not a regular file or directory", path);
+	if (!S_ISSOCK(st.st_mode))
+		return take_node(s, path, &st);
+	/* a copy would be a socket file nobody listens on: the listener
+	 * is a process's socket, which its bind() made the file for */
+	pr_err("can't snapshot %s: a unix socket file (bind() makes it; restore can't make a listening one from a copy)",
+	       path);
 	return -1;
 }
 
@@ -535,7 +649,7 @@ static void snap_end(struct snap_set *s)
 	free(s->pv);
 	free(s->seen);
 	while (s->nr_recs)
-		free(s->recs[--s->nr_recs].f.path);
+		rec_free(&s->recs[--s->nr_recs].f);
 	free(s->recs);
 	s->recs = NULL;
 	s->cap_recs = 0;

@@ -994,16 +994,35 @@ struct img_fileid {
 #define IMG_NOTIFY_PATH_MAX	108	/* sun_path's size */
 #define IMG_SNAP_SUFFIX	".files"	/* IMAGE.files/ beside IMAGE */
 
+/* SNAPFILE flags */
+#define IMG_SNAP_XATTRS	0x1	/* extended attributes follow */
+#define IMG_SNAP_FLAGS	0x1
+#define IMG_MAX_SNAP_XATTRS	(1024u * 1024)	/* bytes of xattrs */
+
 struct img_snapfile {
-	uint32_t flags;		/* none yet: 0 */
-	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t flags;		/* IMG_SNAP_* */
+	uint32_t mode;		/* st_mode: a regular file, a directory, a
+				 * symbolic link, a FIFO or a device node */
 	uint32_t uid, gid;
 	uint32_t data;		/* regular file: the name of its copy */
 	uint64_t dev, ino, size;
 	uint64_t atime_ns, mtime_ns;	/* since the epoch */
 	uint8_t hash[IMG_HASH_LEN];	/* regular file: BLAKE2b-256 */
 	char *path;		/* absolute, no "." or ".." components */
+	char *target;		/* symbolic link: its text */
+	uint64_t rdev;		/* device node: st_rdev */
+	/* IMG_SNAP_XATTRS: each attribute as its name, a NUL, a u32 (little
+	 * endian) value length and the value; img_snap_xattr_next() */
+	uint8_t *xattrs;
+	uint32_t xattrs_len;
 };
+
+/* The attribute of f->xattrs at *off: its name and value, *off moved
+ * past it. 1, or 0 at the end (or where the list does not parse: the
+ * reader refused such a record). */
+int img_snap_xattr_next(const struct img_snapfile *f, uint32_t *off,
+			const char **name, const uint8_t **val,
+			uint32_t *len);
 
 struct image {
 	struct img_header hdr;

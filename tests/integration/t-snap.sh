@@ -4,8 +4,10 @@
 # snapshot refused before any file changes, paths confined, stream sinks
 # refused. Sourced by run.sh.
 
-ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream snap-run)
+ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream snap-run
+	   snap-kinds snap-socket)
 CKPT_ONLY+="snap-putback snap-damaged snap-confined snap-stream snap-run "
+CKPT_ONLY+="snap-kinds snap-socket "
 
 # A counter holding D/in.dat open on fd 4, and D/data/ with a file
 # (a.dat), a sparse file (sparse.dat: 64 MiB, 4 KiB of data), a file
@@ -180,5 +182,74 @@ t_snap-stream() {
 	one_line_err "attach --snapshot to a stream"
 	grep -q "snapshot needs an image in a local file, not a stream" \
 		"$D/cmd.err" || fail "no clear error: $(cat "$D/cmd.err")"
+	refused_runs_on
+}
+
+# What is under D/data, a line per entry: kind, mode, owner, mtime (not
+# a directory's: what restore puts in it changes that), link text,
+# device number, extended attributes and ACLs.
+snap_meta() {
+	local f
+	find "$D/data" -mindepth 1 | sort | while read -r f; do
+		if [[ -d $f ]]; then
+			stat -c '%n %F %a %u:%g' "$f"
+		else
+			stat -c '%n %F %a %u:%g %Y %t:%T' "$f"
+		fi
+		[[ -L $f ]] && readlink "$f"
+		[[ -L $f ]] || getfattr -h -d -m - -e hex --absolute-names \
+			"$f" 2>/dev/null
+		[[ -L $f || -p $f || -c $f ]] || getfacl -cp "$f" 2>/dev/null
+	done
+}
+
+# Symbolic links (one dangling), a FIFO, a device node, extended
+# attributes and ACLs of files and directories: gone or changed after
+# the dump, put back by restore as they were.
+t_snap-kinds() {
+	need "$(command -v getfattr)" "$(command -v setfacl)"
+	snap_start
+	local d=$D/data
+	setfattr -n user.color -v blue "$d/a.dat"
+	setfattr -n user.empty "$d/same.dat"
+	setfattr -n user.dir -v x "$d/sub"
+	setfattr -n trusted.t -v secret "$d/sub/b.dat"
+	setfacl -m u:nobody:r "$d/a.dat"
+	setfacl -d -m u:nobody:rx "$d/sub"
+	ln -s ../in.dat "$d/link"
+	ln -s /nonexistent/x "$d/dangling"
+	mkfifo -m 0604 "$d/fifo"
+	mknod -m 0620 "$d/null" c 1 3
+	chown 1:2 "$d/fifo" "$d/null"
+	touch -h -d '2021-01-01 01:01:01' "$d/link" "$d/fifo" "$d/null"
+	snap_meta >"$D/meta.before"
+	grep -q "user.color" "$D/meta.before" ||
+		fail "no extended attribute to check: $(cat "$D/meta.before")"
+	DUMP_OPTS=(--snapshot "$D/data")
+	dump_kill
+	rm -r "$d/link" "$d/fifo" "$d/null" "$d/sub" "$d/a.dat"
+	ln -sf /elsewhere "$d/dangling"
+	setfattr -x user.empty "$d/same.dat"
+	echo x >"$d/same.dat"
+	start_restore
+	wait_restored
+	finish
+	snap_meta >"$D/meta.after"
+	diff "$D/meta.before" "$D/meta.after" >"$D/meta.diff" ||
+		fail "not put back as they were: $(cat "$D/meta.diff")"
+}
+
+# A unix socket file under --snapshot: refused (70) naming it and why,
+# the target runs on.
+t_snap-socket() {
+	snap_start
+	python3 -c 'import socket, sys
+socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$D/data/sub/sock" ||
+		fail "can't make a socket file"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach --snapshot "$D/data" -o "$D/img" "$PID"
+	one_line_err "attach --snapshot of a directory with a socket"
+	grep -q "can't snapshot $D/data/sub/sock: a unix socket file" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
 	refused_runs_on
 }
