@@ -350,6 +350,25 @@ static void print_cgroup(const struct img_cgroup *cg)
 	putchar('\n');
 }
 
+/* snapfile reg size 5000 mode 0640 owner 0:0 mtime_ns 1580608922000000000
+ *   xattrs 2 hash 5c0e... /data/a.dat (a link: "-> TEXT", a device:
+ *   "rdev 0x103" before the path) */
+static void print_snapfile(const struct img_snapfile *f)
+{
+	char hx[2 * IMG_HASH_LEN + 1];
+
+	printf("snapfile %s size %" PRIu64 " mode %#o owner %u:%u mtime_ns %"
+	       PRIu64 " xattrs %u hash %s", inspect_snap_kind(f->mode),
+	       f->size, f->mode & 07777, f->uid, f->gid, f->mtime_ns,
+	       inspect_snap_xattrs(f), inspect_snap_hash(f, hx));
+	if (S_ISCHR(f->mode) || S_ISBLK(f->mode))
+		printf(" rdev %#" PRIx64, f->rdev);
+	printf(" %s", f->path);
+	if (S_ISLNK(f->mode))
+		printf(" -> %s", f->target);
+	putchar('\n');
+}
+
 void inspect_print_text(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
@@ -372,6 +391,8 @@ void inspect_print_text(const struct image *img, int fd)
 	for (i = 0; i < img->nr_cgroups; i++)
 		print_cgroup(&img->cgroups[i]);
 	print_files(img);
+	for (i = 0; i < img->nr_snapfiles; i++)
+		print_snapfile(&img->snapfiles[i]);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);
 	for (i = 0; i < img->nr_ghosts; i++)

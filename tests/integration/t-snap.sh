@@ -203,6 +203,30 @@ snap_meta() {
 	done
 }
 
+# ckpt inspect of snap-kinds' image: the snapshot in text (a.dat's hash
+# is its BLAKE2b-256) and in JSON.
+snap_inspect() {
+	local h
+	h=$(b2sum -l 256 "$D/data/a.dat") && h=${h%% *}
+	expect_exit 0 "$CKPT" inspect "$D/img"
+	grep -q "^snapfile reg size 5000 mode 0640 owner 0:0 .* xattrs 2 hash $h $D/data/a.dat\$" \
+		"$D/cmd.out" || fail "inspect: no line for a.dat with its hash" \
+				     "$h: $(grep snapfile "$D/cmd.out")"
+	grep -q "^snapfile link .* $D/data/link -> ../in.dat\$" "$D/cmd.out" ||
+		fail "inspect: no line for the link: $(grep snapfile "$D/cmd.out")"
+	expect_exit 0 "$CKPT" inspect --json "$D/img"
+	python3 -c 'import json, sys
+d, h = sys.argv[1], sys.argv[2]
+s = {f["path"]: f for f in json.load(sys.stdin)["snapshot"]}
+assert s[d + "/a.dat"]["hash"] == h, s[d + "/a.dat"]
+assert "user.color" in s[d + "/a.dat"]["xattrs"], s[d + "/a.dat"]
+assert s[d + "/fifo"]["type"] == "fifo", s[d + "/fifo"]
+assert s[d + "/null"]["rdev"] == 0x103, s[d + "/null"]
+assert s[d + "/link"]["target"] == "../in.dat", s[d + "/link"]
+assert s[d + "/sub"]["type"] == "dir", s[d + "/sub"]' "$D/data" "$h" \
+		<"$D/cmd.out" || fail "inspect --json: the snapshot is not right"
+}
+
 # Symbolic links (one dangling), a FIFO, a device node, extended
 # attributes and ACLs of files and directories: gone or changed after
 # the dump, put back by restore as they were.
@@ -227,6 +251,7 @@ t_snap-kinds() {
 		fail "no extended attribute to check: $(cat "$D/meta.before")"
 	DUMP_OPTS=(--snapshot "$D/data")
 	dump_kill
+	snap_inspect
 	rm -r "$d/link" "$d/fifo" "$d/null" "$d/sub" "$d/a.dat"
 	ln -sf /elsewhere "$d/dangling"
 	setfattr -x user.empty "$d/same.dat"
