@@ -13,6 +13,11 @@
  * next checkpoint, which links the copy of a file unchanged since
  * (same device, inode, size and mtime) instead of copying it again.
  *
+ * For a stream sink (snap_set_sink) there is no IMAGE.files: each copy
+ * is a nameless file (O_TMPFILE) beside the original, hashed after the
+ * thaw and written into the image as SNAPDATA records after its SNAPFILE
+ * (data ranges only), then closed.
+ *
  * Symbolic links (their text), FIFOs and device nodes have a record and
  * no copy; every record but a link's carries the extended attributes
  * (ACLs among them). A unix socket file is refused.
@@ -53,6 +58,7 @@
 struct snap_rec {
 	struct img_snapfile f;
 	uint8_t later;		/* its copy to be hashed */
+	int fd;			/* in the image: its nameless copy, or -1 */
 };
 
 struct snap_prev {
@@ -76,21 +82,11 @@ int snap_wanted(const struct snap_set *s)
 	return s && (s->nr_paths || s->open_files);
 }
 
-int snap_check_sink(const char *cmd, const char *const *outputs,
-		    int nr_outputs, int encrypted)
+void snap_set_sink(struct snap_set *s, const char *const *outputs,
+		   int nr_outputs, int encrypted)
 {
-	const char *why = NULL;
-
-	if (nr_outputs != 1)
-		why = "one image file (-o), not several";
-	else if (!strcmp(outputs[0], "-") || strstr(outputs[0], "://"))
-		why = "an image in a local file, not a stream";
-	else if (encrypted)
-		why = "an unencrypted image (the copies are not encrypted)";
-	if (!why)
-		return 0;
-	fprintf(stderr, "%s: --snapshot needs %s\n", cmd, why);
-	return -1;
+	s->in_image = nr_outputs != 1 || !strcmp(outputs[0], "-") ||
+		      strstr(outputs[0], "://") || encrypted;
 }
 
 static void remove_flat(int dirfd, const char *path);
@@ -276,6 +272,14 @@ static void fill_rec(struct img_snapfile *r, const char *path,
 	r->path = (char *)path;
 }
 
+static void count_copy(struct snap_set *s, int how)
+{
+	if (how == FILE_CLONED)
+		s->cloned++;
+	else
+		s->copied++;
+}
+
 /* The copy of in as tmp/name, durable: a link to prev's if the file did
  * not change since (its hash in r), else a reflink or a copy (*later:
  * to be hashed). */
@@ -306,11 +310,38 @@ static int copy_one(struct snap_set *s, int in, const struct stat *st,
 		return -1;
 	}
 	*later = 1;
-	if (how == FILE_CLONED)
-		s->cloned++;
-	else
-		s->copied++;
+	count_copy(s, how);
 	return close(out);
+}
+
+/* For a snapshot in the image: a copy of in (path) with no name, beside
+ * it (O_TMPFILE, a reflink where the filesystem has them), else in
+ * TMPDIR; gone when closed, or when we die. An fd, or -1 said. */
+static int copy_nameless(struct snap_set *s, int in, const char *path,
+			 uint64_t size)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *dir = strdup(path), *slash;
+	int out = -1, how;
+
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		out = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	}
+	free(dir);
+	if (out < 0)
+		out = open(tmpdir && *tmpdir ? tmpdir : "/tmp",
+			   O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	how = out < 0 ? -1 : file_copy(in, out, size);
+	if (how < 0) {
+		pr_perror("can't copy %s", path);
+		if (out >= 0)
+			close(out);
+		return -1;
+	}
+	count_copy(s, how);
+	return out;
 }
 
 /* r kept for snap_finish(), with its extended attributes (path's), its
@@ -334,6 +365,7 @@ static int keep_rec(struct snap_set *s, struct img_snapfile *r,
 	v = &s->recs[s->nr_recs];
 	v->f = *r;
 	v->later = later;
+	v->fd = -1;
 	v->f.path = strdup(r->path);
 	if (!v->f.path)
 		goto oom;
@@ -354,7 +386,7 @@ static int take_file(struct snap_set *s, const char *path)
 	struct stat st;
 	uint8_t later = 0;
 	char name[16];
-	int fd, k, ret = -1;
+	int fd, k, copy = -1, ret = -1;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 		  O_NONBLOCK);
@@ -370,13 +402,23 @@ static int take_file(struct snap_set *s, const char *path)
 	fill_rec(&r, path, &st);
 	r.data = s->next++;
 	snprintf(name, sizeof(name), "%" PRIu32, r.data);
-	if (copy_one(s, fd, &st, &r, name, &later)) {
+	if (s->in_image) {
+		copy = copy_nameless(s, fd, path, r.size);
+		if (copy < 0)
+			goto out;
+		r.flags |= IMG_SNAP_INLINE;
+		later = 1;
+	} else if (copy_one(s, fd, &st, &r, name, &later)) {
 		pr_perror("can't copy %s into %s", path, s->tmp);
 		goto out;
 	}
 	s->files++;
 	s->bytes += r.size;
 	ret = keep_rec(s, &r, later);
+	if (!ret)
+		s->recs[s->nr_recs - 1].fd = copy;
+	else if (copy >= 0)
+		close(copy);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -540,9 +582,11 @@ int snap_take(struct snap_set *s, const char *image,
 		return 0;
 	s->dirfd = s->prevfd = s->manifest = -1;
 	s->files = s->bytes = s->cloned = s->copied = s->linked = 0;
-	if (open_tmp(s, image))
+	s->taken = 1;
+	if (!s->in_image && open_tmp(s, image))
 		return -1;
-	load_prev(s);
+	if (!s->in_image)
+		load_prev(s);
 	progress_restart("snapshot", 0);
 	for (k = 0; k < s->nr_paths; k++)
 		if (take_given(s, s->paths[k]))
@@ -565,6 +609,12 @@ static int hash_one(struct snap_set *s, struct snap_rec *v)
 	int fd = -1, err;
 
 	snprintf(name, sizeof(name), "%" PRIu32, v->f.data);
+	if (v->fd >= 0) {
+		if (!file_hash(v->fd, v->f.hash))
+			return 0;
+		pr_perror("can't hash the copy of %s", v->f.path);
+		return -1;
+	}
 	if (v->later) {
 		fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || file_hash(fd, v->f.hash)) {
@@ -587,23 +637,60 @@ static int hash_one(struct snap_set *s, struct snap_rec *v)
 	return 0;
 }
 
+/* The data ranges of v's nameless copy as SNAPDATA records (holes
+ * left out: restore leaves them holes). */
+static int write_data(struct img_writer *w, const struct snap_rec *v)
+{
+	static char buf[IMG_MAX_CHUNK];
+	off_t data, hole = 0;
+	ssize_t n;
+
+	for (;;) {
+		data = lseek(v->fd, hole, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			return 0;
+		hole = data < 0 ? -1 : lseek(v->fd, data, SEEK_HOLE);
+		if (hole < 0)
+			break;
+		while (data < hole) {
+			n = pread(v->fd, buf, hole - data < (off_t)sizeof(buf) ?
+				  (size_t)(hole - data) : sizeof(buf), data);
+			if (n <= 0)
+				goto err;
+			if (img_write_snapdata(w, v->f.data, data, buf, n))
+				return -1;
+			data += n;
+		}
+	}
+err:
+	pr_perror("can't read the copy of %s", v->f.path);
+	return -1;
+}
+
 int snap_finish(struct snap_set *s, struct img_writer *w)
 {
+	struct snap_rec *v;
 	uint32_t i;
 
-	if (!snap_wanted(s) || !s->tmp)
+	if (!snap_wanted(s) || !s->taken)
 		return 0;
 	progress_restart("hashing the snapshot", s->bytes);
 	for (i = 0; i < s->nr_recs; i++)
 		if (S_ISREG(s->recs[i].f.mode) && hash_one(s, &s->recs[i]))
 			return -1;
-	if (fsync(s->manifest) || fsync(s->dirfd)) {
+	if (!s->in_image && (fsync(s->manifest) || fsync(s->dirfd))) {
 		pr_perror("can't write %s", s->tmp);
 		return -1;
 	}
-	for (i = 0; i < s->nr_recs; i++)
-		if (img_write_snapfile(w, &s->recs[i].f))
+	for (i = 0; i < s->nr_recs; i++) {
+		v = &s->recs[i];
+		if (img_write_snapfile(w, &v->f) ||
+		    (v->fd >= 0 && write_data(w, v)))
 			return -1;
+		if (v->fd >= 0)
+			close(v->fd);
+		v->fd = -1;
+	}
 	return 0;
 }
 
@@ -611,7 +698,7 @@ int snap_place(struct snap_set *s)
 {
 	char suffix[48];
 
-	if (!snap_wanted(s) || !s->tmp)
+	if (!snap_wanted(s) || !s->tmp || s->in_image)
 		return 0;
 	snprintf(suffix, sizeof(suffix), ".old.%d", (int)getpid());
 	s->old = cat(s->dir, suffix);
@@ -648,8 +735,11 @@ static void snap_end(struct snap_set *s)
 	free(s->old);
 	free(s->pv);
 	free(s->seen);
-	while (s->nr_recs)
+	while (s->nr_recs) {
 		rec_free(&s->recs[--s->nr_recs].f);
+		if (s->recs[s->nr_recs].fd >= 0)
+			close(s->recs[s->nr_recs].fd);
+	}
 	free(s->recs);
 	s->recs = NULL;
 	s->cap_recs = 0;
@@ -658,11 +748,12 @@ static void snap_end(struct snap_set *s)
 	s->seen = NULL;
 	s->nr_pv = s->nr_seen = s->cap_seen = s->next = 0;
 	s->placed = 0;
+	s->taken = 0;
 }
 
 void snap_done(struct snap_set *s)
 {
-	if (!snap_wanted(s) || !s->tmp)
+	if (!snap_wanted(s) || !s->taken)
 		return;
 	if (s->old)
 		remove_flat(AT_FDCWD, s->old);
@@ -671,13 +762,13 @@ void snap_done(struct snap_set *s)
 
 void snap_abort(struct snap_set *s)
 {
-	if (!snap_wanted(s) || !s->tmp)
+	if (!snap_wanted(s) || !s->taken)
 		return;
 	if (s->placed) {
 		remove_flat(AT_FDCWD, s->dir);
 		if (s->old && rename(s->old, s->dir))
 			pr_perror("can't put %s back", s->dir);
-	} else {
+	} else if (s->tmp) {
 		remove_flat(AT_FDCWD, s->tmp);
 	}
 	snap_end(s);

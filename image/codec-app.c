@@ -304,7 +304,54 @@ int sem_snapfile(struct rd *r, struct dec *d)
 		return -1;
 	f = &img->snapfiles[img->nr_snapfiles++];
 	memset(f, 0, sizeof(*f));
-	return img_dec_snapfile(d, f);
+	r->snap_end = 0;
+	if (img_dec_snapfile(d, f))
+		return -1;
+	if ((f->flags & IMG_SNAP_INLINE) && !S_ISREG(f->mode)) {
+		rec_fail(r, "snapshot bytes of %s, which is no regular file",
+			 f->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* u32 data; u64 off; the bytes: of the SNAPFILE before, in order. */
+int sem_snapdata(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	const struct img_snapfile *f;
+	struct img_snapchunk *c;
+	uint32_t data = 0;
+	uint64_t off = 0, len;
+
+	dec_u32(d, &data);
+	dec_u64(d, &off);
+	if (d->failed)
+		return -1;
+	len = d->len - d->pos;
+	f = img->nr_snapfiles ? &img->snapfiles[img->nr_snapfiles - 1] : NULL;
+	if (!f || !(f->flags & IMG_SNAP_INLINE) || f->data != data) {
+		rec_fail(r, "SNAPDATA of file %u not after its SNAPFILE", data);
+		return -1;
+	}
+	if (!len || len > IMG_MAX_CHUNK || off < r->snap_end ||
+	    off > f->size || len > f->size - off) {
+		rec_fail(r, "SNAPDATA of %s at %llu+%llu out of order or beyond its %llu bytes",
+			 f->path, (unsigned long long)off,
+			 (unsigned long long)len,
+			 (unsigned long long)f->size);
+		return -1;
+	}
+	if (rd_grow(r, &img->snapchunks, &r->cap_snapchunks,
+		    img->nr_snapchunks, sizeof(*c)))
+		return -1;
+	c = &img->snapchunks[img->nr_snapchunks++];
+	c->file = img->nr_snapfiles - 1;
+	c->off = off;
+	c->len = len;
+	c->img_off = r->off + IMG_REC_HDR_SIZE + d->pos;
+	r->snap_end = off + len;
+	return 0;
 }
 
 /* u32 seconds; str path */
@@ -350,5 +397,6 @@ void img_apps_free(struct image *img)
 	for (i = 0; i < img->nr_snapfiles; i++)
 		img_snapfile_free(&img->snapfiles[i]);
 	free(img->snapfiles);
+	free(img->snapchunks);
 	free(img->notify_path);
 }

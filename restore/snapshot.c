@@ -22,6 +22,7 @@
  * elsewhere) is refused instead of followed; the copies are opened in
  * IMAGE.files/ with O_NOFOLLOW too.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <errno.h>
@@ -96,6 +97,37 @@ static int stat_now(const char *path, struct stat *st)
 	return ret;
 }
 
+/* A snapshot in the image (SNAPDATA): f's bytes laid out in a memfd,
+ * holes left holes. An fd, or -1 with errno set. */
+static int inline_copy(const struct restore_run *run,
+		       const struct img_snapfile *f)
+{
+	const struct image *img = run->img;
+	uint32_t i, idx = f - img->snapfiles;
+	static char buf[IMG_MAX_CHUNK];
+	const struct img_snapchunk *c;
+	int fd = memfd_create("ckpt-snapshot", MFD_CLOEXEC), err;
+
+	if (fd < 0 || ftruncate(fd, f->size))
+		goto err;
+	for (i = 0; i < img->nr_snapchunks; i++) {
+		c = &img->snapchunks[i];
+		if (c->file != idx)
+			continue;
+		if (pread(run->img_fd, buf, c->len, c->img_off) !=
+		    (ssize_t)c->len ||
+		    pwrite(fd, buf, c->len, c->off) != (ssize_t)c->len)
+			goto err;
+	}
+	return fd;
+err:
+	err = errno ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return -1;
+}
+
 /* The copy of f in the snapshot, checked: an fd, or -1 said. */
 static int open_copy(struct restore_run *run, int sdir,
 		     const struct img_snapfile *f, int check)
@@ -107,7 +139,10 @@ static int open_copy(struct restore_run *run, int sdir,
 	int fd;
 
 	snprintf(name, sizeof(name), "%" PRIu32, f->data);
-	fd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (f->flags & IMG_SNAP_INLINE)
+		fd = inline_copy(run, f);
+	else
+		fd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st))
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size)
@@ -118,8 +153,13 @@ static int open_copy(struct restore_run *run, int sdir,
 		why = "its content hash differs";
 	if (!why)
 		return fd;
-	pr_err("%s: the snapshot's copy of %s (%s%s/%s) is damaged: %s",
-	       run->path, f->path, run->path, IMG_SNAP_SUFFIX, name, why);
+	if (f->flags & IMG_SNAP_INLINE)
+		pr_err("%s: the snapshot's copy of %s (in the image) is damaged: %s",
+		       run->path, f->path, why);
+	else
+		pr_err("%s: the snapshot's copy of %s (%s%s/%s) is damaged: %s",
+		       run->path, f->path, run->path, IMG_SNAP_SUFFIX, name,
+		       why);
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -443,9 +483,16 @@ int restore_snapshot_check(struct restore_run *run)
 	run->snap.dir = -1;
 	if (!img->nr_snapfiles)
 		return 0;
-	run->snap.dir = open_snapdir(run);
-	if (run->snap.dir < 0)
-		return EXIT_BADIMAGE;
+	/* IMAGE.files/ unless every copy is in the image */
+	for (i = 0; i < img->nr_snapfiles; i++)
+		if (S_ISREG(img->snapfiles[i].mode) &&
+		    !(img->snapfiles[i].flags & IMG_SNAP_INLINE))
+			break;
+	if (i < img->nr_snapfiles) {
+		run->snap.dir = open_snapdir(run);
+		if (run->snap.dir < 0)
+			return EXIT_BADIMAGE;
+	}
 	run->snap.plan = calloc(img->nr_snapfiles, 1);
 	if (!run->snap.plan) {
 		pr_err("out of memory");
@@ -479,7 +526,8 @@ int restore_snapshot_put(struct restore_run *run)
 			nput);
 	free(run->snap.plan);
 	run->snap.plan = NULL;
-	close(run->snap.dir);
+	if (run->snap.dir >= 0)
+		close(run->snap.dir);
 	run->snap.dir = -1;
 	return ret ? EXIT_FAILED : 0;
 }

@@ -148,6 +148,51 @@ START_TEST(test_snap_kinds)
 }
 END_TEST
 
+/* SNAPDATA: runs of the SNAPFILE before, in order, within its size */
+static void w_inline(struct img_writer *w, uint64_t off2)
+{
+	struct img_snapfile f = { .flags = IMG_SNAP_INLINE,
+				  .mode = S_IFREG | 0600, .data = 5,
+				  .size = 100, .path = (char *)"/d/f" };
+
+	ck_assert_int_eq(img_write_snapfile(w, &f), 0);
+	ck_assert_int_eq(img_write_snapdata(w, 5, 10, "abcd", 4), 0);
+	ck_assert_int_eq(img_write_snapdata(w, 5, off2, "xy", 2), 0);
+}
+
+START_TEST(test_snapdata)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_inline(w, 98);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_snapchunks, 2);
+	ck_assert_uint_eq(img->snapchunks[0].file, 0);
+	ck_assert_uint_eq(img->snapchunks[0].off, 10);
+	ck_assert_uint_eq(img->snapchunks[0].len, 4);
+	ck_assert_uint_eq(img->snapchunks[1].off, 98);
+	img_free(img);
+	w = img_writer_open(path);	/* overlapping the first */
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_inline(w, 12);
+	commit_expect_refused(w, "out of order or beyond");
+	w = img_writer_open(path);	/* past the end */
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_inline(w, 99);
+	commit_expect_refused(w, "out of order or beyond");
+}
+END_TEST
+
 static void refused_path(const char *p)
 {
 	struct img_writer *w = img_writer_open(path);
@@ -219,6 +264,7 @@ static Suite *image_snap_suite(void)
 	add(tc, test_roundtrip_snap);
 	add(tc, test_snap_at_end);
 	add(tc, test_snap_kinds);
+	add(tc, test_snapdata);
 	add(tc, test_refuse_snap_paths);
 	add(tc, test_refuse_snap_kind);
 	add(tc, test_refuse_notify);
