@@ -17,7 +17,8 @@
 # xfsprogs); a filesystem whose tools are missing is skipped.
 #
 # Environment: BENCH_MIB (1024), B (the build directory, build), CKPT
-# (the ckpt to measure, $B/bin/ckpt).
+# (the ckpt to measure, $B/bin/ckpt), BENCH_FS (the filesystems, "btrfs
+# xfs ext4 tmpfs").
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -172,6 +173,6 @@ mkdir -p "$W" || exit 1
 head -c "$((MIB / FILES))M" /dev/urandom >"$W/seed" || exit 1
 echo "snapshot of $MIB MiB in $FILES files held open (seconds; space used)"
 row fs what seconds frozen gap space
-for fs in btrfs xfs ext4 tmpfs; do
+for fs in ${BENCH_FS:-btrfs xfs ext4 tmpfs}; do
 	one_fs "$fs"
 done
