@@ -40,6 +40,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,20 @@ static int copy_one(struct snap_set *s, int in, const struct stat *st,
 	return close(out);
 }
 
+/* The directory of a path with a slash (malloc'd), or NULL. */
+static char *dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash) {
+		free(dir);
+		return NULL;
+	}
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	return dir;
+}
+
 /* For a snapshot in the image: a copy of in (path) with no name, beside
  * it (O_TMPFILE, a reflink where the filesystem has them), else in
  * TMPDIR; gone when closed, or when we die. An fd, or -1 said. */
@@ -323,14 +338,11 @@ static int copy_nameless(struct snap_set *s, int in, const char *path,
 			 uint64_t size)
 {
 	const char *tmpdir = getenv("TMPDIR");
-	char *dir = strdup(path), *slash;
+	char *dir = dir_of(path);
 	int out = -1, how;
 
-	slash = dir ? strrchr(dir, '/') : NULL;
-	if (slash) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (dir)
 		out = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
-	}
 	free(dir);
 	if (out < 0)
 		out = open(tmpdir && *tmpdir ? tmpdir : "/tmp",
@@ -546,11 +558,43 @@ static char *cat(const char *a, const char *b)
 	return p;
 }
 
-/* IMAGE.files.tmp.PID made (a stale one of ours removed first) */
+/* IMAGE.files.tmp.PID of a ckpt that died before its commit (no
+ * image was committed with it): removed. */
+static void remove_stale(const char *image)
+{
+	const char *slash = strrchr(image, '/');
+	const char *base = slash ? slash + 1 : image;
+	char *dir = slash ? dir_of(image) : strdup("."), *prefix = NULL, *end;
+	struct dirent *de;
+	DIR *d = NULL;
+	long pid;
+
+	if (dir && asprintf(&prefix, "%s%s.tmp.", base, SNAP_DIR_SUFFIX) > 0)
+		d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (*end || pid <= 0 || pid == getpid() ||
+		    !(kill(pid, 0) && errno == ESRCH))
+			continue;
+		pr_info("removing %s, left by ckpt %ld, which died",
+			de->d_name, pid);
+		remove_flat(dirfd(d), de->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+}
+
+/* IMAGE.files.tmp.PID made (a stale one of ours removed first, and those
+ * of ckpts that died) */
 static int open_tmp(struct snap_set *s, const char *image)
 {
 	char suffix[48];
 
+	remove_stale(image);
 	snprintf(suffix, sizeof(suffix), "%s.tmp.%d", SNAP_DIR_SUFFIX,
 		 (int)getpid());
 	s->dir = cat(image, SNAP_DIR_SUFFIX);

@@ -6,9 +6,9 @@
 # attributes and ACLs, ckpt inspect. Sourced by run.sh.
 
 ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream snap-run
-	   snap-kinds snap-socket snap-stdout)
+	   snap-kinds snap-socket snap-stdout snap-crash)
 CKPT_ONLY+="snap-putback snap-damaged snap-confined snap-stream snap-run "
-CKPT_ONLY+="snap-kinds snap-socket snap-stdout "
+CKPT_ONLY+="snap-kinds snap-socket snap-stdout snap-crash "
 
 # A counter holding D/in.dat open on fd 4, and D/data/ with a file
 # (a.dat), a sparse file (sparse.dat: 64 MiB, 4 KiB of data), a file
@@ -335,4 +335,28 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$D/data/sub/sock" ||
 	grep -q "can't snapshot $D/data/sub/sock: a unix socket file" \
 		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
 	refused_runs_on
+}
+
+# ckpt killed after the thaw and before the commit (the copies made, not
+# yet hashed nor recorded): no image and no snapshot, the target runs
+# on; the next dump of that image removes the dead one's temporary
+# snapshot.
+t_snap-crash() {
+	local c
+	snap_start
+	CKPT_FAULT=commit expect_exit 137 "$CKPT" attach \
+		--snapshot "$D/data" -o "$D/img" "$PID"
+	[[ ! -e $D/img && ! -e $D/img.files ]] ||
+		fail "a dump killed before its commit left an image or snapshot"
+	compgen -G "$D/img.files.tmp.*" >/dev/null ||
+		fail "no temporary snapshot left (did the fault point move?)"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	expect_exit 0 "$CKPT" attach --snapshot "$D/data" -o "$D/img" "$PID"
+	[[ -f $D/img && -d $D/img.files ]] || fail "the second dump made no snapshot"
+	! compgen -G "$D/img.files.tmp.*" >/dev/null ||
+		fail "the dead ckpt's temporary snapshot is still there"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
 }
