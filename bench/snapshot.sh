@@ -6,15 +6,19 @@
 # image: copy_file_range; tmpfs: a plain copy), against
 # `cp --reflink=auto` of the same files on the same filesystem.
 #
-# Time: the whole `ckpt attach` (without --kill: the process runs on) and
-# the part of it while the process is frozen (attach --json's
-# frozen_seconds), which holds the copies and their BLAKE2b hashes; the
-# same attach without a snapshot is given for reference. Space: what the
+# Time: the whole `ckpt attach` (without --kill: the process runs on), the
+# part of it while the process is frozen as ckpt counts it (attach
+# --json's frozen_seconds: the copies; their BLAKE2b hashes come after
+# the thaw), and as the process itself saw it: the holder ticks every
+# 2 ms and keeps its longest gap between two ticks ("gap"); the same
+# attach without a snapshot is given for reference. Space: what the
 # filesystem's used blocks grew by (df after sync), not what du counts.
 # Needs root (mount, losetup), mkfs.btrfs and mkfs.xfs (btrfs-progs,
 # xfsprogs); a filesystem whose tools are missing is skipped.
 #
-# Environment: BENCH_MIB (1024), B (the build directory, build).
+# Environment: BENCH_MIB (1024), B (the build directory, build), CKPT
+# (the ckpt to measure, $B/bin/ckpt), BENCH_FS (the filesystems, "btrfs
+# xfs ext4 tmpfs").
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -22,7 +26,7 @@ MIB=${BENCH_MIB:-1024}
 B=${B:-build}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
 W=$B/bench/snapshot
-CKPT=$B/bin/ckpt
+CKPT=${CKPT:-$B/bin/ckpt}
 FILES=8
 pid=
 mnts=()
@@ -84,48 +88,79 @@ start_holder() {
 		for ((i = 0; i < FILES; i++)); do
 			eval "exec $((i + 3))<\"$dir/data/f$i\""
 		done
-		exec sleep 100000
+		tick "$W/gap"
 	) </dev/null >/dev/null 2>&1 &
 	pid=$!
 	sleep 0.5
 }
 
-# attach DIR NAME [OPTION...]: "seconds frozen_seconds"
+# tick GAPFILE: every 2 ms (read -t on a FIFO: no child to freeze too),
+# the longest gap between two ticks since GAPFILE was emptied written to
+# it, in microseconds
+tick() {
+	local f=$1 now prev max=0 g
+	rm -f "$W/tick.fifo"
+	mkfifo "$W/tick.fifo" && exec 20<>"$W/tick.fifo"
+	prev=${EPOCHREALTIME/./}
+	while :; do
+		read -r -t 0.002 -u 20
+		now=${EPOCHREALTIME/./}
+		g=$((now - prev))
+		prev=$now
+		[[ -s $f ]] || max=0
+		if ((g > max)); then
+			max=$g
+			echo "$max" >"$f"
+		fi
+	done
+}
+
+# the holder's longest gap since the last call, in seconds
+gap() {
+	local us
+	sleep 0.2	# a few ticks after the thaw
+	us=$(cat "$W/gap" 2>/dev/null)
+	: >"$W/gap"
+	printf '%d.%06d' $((${us:-0} / 1000000)) $((${us:-0} % 1000000))
+}
+
+# attach DIR NAME [OPTION...]: "seconds frozen_seconds gap"
 attach() {
 	local dir=$1 name=$2 t0 t1 frozen
 	shift 2
+	gap >/dev/null
 	t0=$(now)
 	frozen=$("$CKPT" attach --json "$@" -o "$dir/$name" "$pid" |
 		 sed -n 's/.*"frozen_seconds": *\([0-9.]*\).*/\1/p') ||
 		return 1
 	t1=$(now)
-	echo "$(echo "$t1 - $t0" | bc) ${frozen:-?}"
+	echo "$(echo "$t1 - $t0" | bc) ${frozen:-?} $(gap)"
 }
 
 row() {
-	printf '%-7s %-28s %9s %9s %10s\n' "$@"
+	printf '%-7s %-24s %9s %9s %9s %10s\n' "$@"
 }
 
 one_fs() {
 	local fs=$1 dir=$W/mnt-$1 u0 u1 t0 t1 r
 	if ! mkfs_mount "$fs" "$dir"; then
-		row "$fs" "(skipped: can't make it)" - - -
+		row "$fs" "(skipped: can't make it)" - - - -
 		return
 	fi
-	start_holder "$dir" || { row "$fs" "(no space)" - - -; return; }
-	r=$(attach "$dir" plain.ckpt)
-	row "$fs" "attach, no snapshot" ${r% *} ${r#* } -
+	start_holder "$dir" || { row "$fs" "(no space)" - - - -; return; }
+	r=($(attach "$dir" plain.ckpt))
+	row "$fs" "attach, no snapshot" "${r[@]}" -
 	u0=$(used_kib "$dir")
-	r=$(attach "$dir" snap.ckpt --snapshot-open)
+	r=($(attach "$dir" snap.ckpt --snapshot-open))
 	u1=$(used_kib "$dir")
-	row "$fs" "attach --snapshot-open" ${r% *} ${r#* } \
+	row "$fs" "attach --snapshot-open" "${r[@]}" \
 	    "$(((u1 - u0) / 1024)) MiB"
 	u0=$(used_kib "$dir")
 	t0=$(now)
 	cp --reflink=auto -r "$dir/data" "$dir/cp-copy"
 	t1=$(now)
 	u1=$(used_kib "$dir")
-	row "$fs" "cp --reflink=auto" "$(echo "$t1 - $t0" | bc)" - \
+	row "$fs" "cp --reflink=auto" "$(echo "$t1 - $t0" | bc)" - - \
 	    "$(((u1 - u0) / 1024)) MiB"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
@@ -137,7 +172,7 @@ one_fs() {
 mkdir -p "$W" || exit 1
 head -c "$((MIB / FILES))M" /dev/urandom >"$W/seed" || exit 1
 echo "snapshot of $MIB MiB in $FILES files held open (seconds; space used)"
-row fs what seconds frozen space
-for fs in btrfs xfs ext4 tmpfs; do
+row fs what seconds frozen gap space
+for fs in ${BENCH_FS:-btrfs xfs ext4 tmpfs}; do
 	one_fs "$fs"
 done

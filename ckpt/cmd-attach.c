@@ -246,10 +246,8 @@ static int exec_attach(int argc, char **argv)
 	st = check_outputs(&o, defout, sizeof(defout));
 	if (st)
 		return st;
-	if (snap_wanted(&snap) &&
-	    snap_check_sink("ckpt attach", o.outputs, o.nr_outputs,
-			    !!stage_opts_value(&so, STAGE_OPT_ENCRYPT)))
-		return EXIT_USAGE;
+	snap_set_sink(&snap, o.outputs, o.nr_outputs,
+		      !!stage_opts_value(&so, STAGE_OPT_ENCRYPT));
 	if (o.parent && (o.pre_copy || o.kill)) {
 		fprintf(stderr, "ckpt attach: --parent with --pre-copy or --kill is not supported yet\n");
 		return EXIT_USAGE;

@@ -207,7 +207,7 @@ int dump_write_app(struct dump_tree *t, struct img_writer *w)
 	for (i = 0; i < ids.n; i++)
 		if (img_write_fileid(w, &ids.v[i]))
 			goto out;
-	if (snap_take(o->snap, o->outputs[0], ids.v, ids.open, ids.n, w) ||
+	if (snap_take(o->snap, o->outputs[0], ids.v, ids.open, ids.n) ||
 	    (o->notify && img_write_notify(w, o->notify, o->notify_seconds)))
 		goto out;
 	ret = 0;

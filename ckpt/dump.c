@@ -510,13 +510,14 @@ static void on_write(uint64_t off, void *arg)
 	progress_bytes(off);
 }
 
-/* The file snapshot put in place, then the image committed; *w is NULL
- * once the commit was tried. */
+/* The file snapshot hashed (after the thaw, but for o->hold) and put in
+ * place, then the image committed; *w is NULL once the commit was
+ * tried. */
 static int commit(const struct dump_opts *o, struct img_writer **w)
 {
 	int ret;
 
-	if (snap_place(o->snap))
+	if (snap_finish(o->snap, *w) || snap_place(o->snap))
 		return -1;
 	ret = img_writer_commit(*w);
 	*w = NULL;

@@ -436,6 +436,41 @@ static void json_mount(const struct image *img, const struct img_mount *m)
 	putchar('}');
 }
 
+static void json_snapfile(const struct img_snapfile *f)
+{
+	char hx[2 * IMG_HASH_LEN + 1];
+	const uint8_t *val;
+	const char *name;
+	uint32_t off = 0, len, n = 0;
+
+	putchar('{');
+	json_kstr(1, "type", inspect_snap_kind(f->mode));
+	json_kstr(0, "path", f->path);
+	json_u64(0, "size", f->size);
+	json_hex(0, "mode", f->mode & 07777);
+	json_u64(0, "uid", f->uid);
+	json_u64(0, "gid", f->gid);
+	json_u64(0, "atime_ns", f->atime_ns);
+	json_u64(0, "mtime_ns", f->mtime_ns);
+	json_u64(0, "ino", f->ino);
+	if (S_ISREG(f->mode)) {
+		json_kstr(0, "hash", inspect_snap_hash(f, hx));
+		json_u64(0, "data", f->data);
+	}
+	if (S_ISLNK(f->mode))
+		json_kstr(0, "target", f->target);
+	if (S_ISCHR(f->mode) || S_ISBLK(f->mode))
+		json_u64(0, "rdev", f->rdev);
+	json_key(0, "xattrs");
+	putchar('[');
+	while (img_snap_xattr_next(f, &off, &name, &val, &len)) {
+		if (n++)
+			putchar(',');
+		json_str(name);
+	}
+	printf("]}");
+}
+
 void inspect_print_json(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
@@ -477,6 +512,14 @@ void inspect_print_json(const struct image *img, int fd)
 	}
 	putchar(']');
 	json_files(img);
+	json_key(0, "snapshot");
+	putchar('[');
+	for (i = 0; i < img->nr_snapfiles; i++) {
+		if (i)
+			putchar(',');
+		json_snapfile(&img->snapfiles[i]);
+	}
+	putchar(']');
 	json_key(0, "shms");
 	putchar('[');
 	for (i = 0; i < img->nr_shms; i++) {

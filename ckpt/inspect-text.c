@@ -385,6 +385,25 @@ static void print_mount(const struct image *img, const struct img_mount *m)
 	putchar('\n');
 }
 
+/* snapfile reg size 5000 mode 0640 owner 0:0 mtime_ns 1580608922000000000
+ *   xattrs 2 hash 5c0e... /data/a.dat (a link: "-> TEXT", a device:
+ *   "rdev 0x103" before the path) */
+static void print_snapfile(const struct img_snapfile *f)
+{
+	char hx[2 * IMG_HASH_LEN + 1];
+
+	printf("snapfile %s size %" PRIu64 " mode %#o owner %u:%u mtime_ns %"
+	       PRIu64 " xattrs %u hash %s", inspect_snap_kind(f->mode),
+	       f->size, f->mode & 07777, f->uid, f->gid, f->mtime_ns,
+	       inspect_snap_xattrs(f), inspect_snap_hash(f, hx));
+	if (S_ISCHR(f->mode) || S_ISBLK(f->mode))
+		printf(" rdev %#" PRIx64, f->rdev);
+	printf(" %s", f->path);
+	if (S_ISLNK(f->mode))
+		printf(" -> %s", f->target);
+	putchar('\n');
+}
+
 void inspect_print_text(const struct image *img, int fd)
 {
 	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
@@ -409,6 +428,8 @@ void inspect_print_text(const struct image *img, int fd)
 	for (i = 0; i < img->nr_mounts; i++)
 		print_mount(img, &img->mounts[i]);
 	print_files(img);
+	for (i = 0; i < img->nr_snapfiles; i++)
+		print_snapfile(&img->snapfiles[i]);
 	for (i = 0; i < img->nr_shms; i++)
 		print_shm(&img->shms[i]);
 	for (i = 0; i < img->nr_ghosts; i++)

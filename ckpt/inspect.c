@@ -4,6 +4,7 @@
  * a thread.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 
@@ -179,4 +180,46 @@ const char *inspect_unix_state(uint32_t state)
 	};
 
 	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "?";
+}
+
+const char *inspect_snap_kind(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "reg";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "link";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFCHR:
+		return "chr";
+	case S_IFBLK:
+		return "blk";
+	}
+	return "?";
+}
+
+const char *inspect_snap_hash(const struct img_snapfile *f,
+			      char out[2 * IMG_HASH_LEN + 1])
+{
+	int i;
+
+	if (!S_ISREG(f->mode))
+		return "-";
+	for (i = 0; i < IMG_HASH_LEN; i++)
+		sprintf(out + 2 * i, "%02x", f->hash[i]);
+	return out;
+}
+
+uint32_t inspect_snap_xattrs(const struct img_snapfile *f)
+{
+	const uint8_t *val;
+	const char *name;
+	uint32_t off = 0, len, n = 0;
+
+	while (img_snap_xattr_next(f, &off, &name, &val, &len))
+		n++;
+	return n;
 }

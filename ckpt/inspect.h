@@ -39,6 +39,12 @@ const char *inspect_file_kind(uint32_t kind);
 const char *inspect_sock_type(uint32_t type);
 const char *inspect_unix_state(uint32_t state);
 const char *inspect_inet_state(uint32_t state);
+/* A SNAPFILE's kind: "reg", "dir", "link", "fifo", "chr", "blk" */
+const char *inspect_snap_kind(uint32_t mode);
+/* Its hash in hex (a regular file's), or "-"; its attributes counted. */
+const char *inspect_snap_hash(const struct img_snapfile *f,
+			      char out[2 * IMG_HASH_LEN + 1]);
+uint32_t inspect_snap_xattrs(const struct img_snapfile *f);
 /* "127.0.0.1:80", "[::1]:80": the local or the peer's address of in */
 const char *inspect_sock_addr(const struct img_inet *in, int peer, char *out,
 			      size_t len);

@@ -113,8 +113,49 @@ static int snap_path_ok(const char *p)
 	return 1;
 }
 
+int img_snap_xattr_next(const struct img_snapfile *f, uint32_t *off,
+			const char **name, const uint8_t **val,
+			uint32_t *len)
+{
+	const uint8_t *p = f->xattrs + *off;
+	uint32_t left = f->xattrs_len - *off, n, v;
+
+	if (!f->xattrs || *off >= f->xattrs_len)
+		return 0;
+	n = strnlen((const char *)p, left);
+	if (!n || n > 255 || n + 5 > left)
+		return 0;
+	v = get_le32(p + n + 1);
+	if (v > left - n - 5)
+		return 0;
+	*name = (const char *)p;
+	*val = p + n + 5;
+	*len = v;
+	*off += n + 5 + v;
+	return 1;
+}
+
+/* the whole list parses */
+static int snap_xattrs_ok(const struct img_snapfile *f)
+{
+	const uint8_t *val;
+	const char *name;
+	uint32_t off = 0, len;
+
+	while (img_snap_xattr_next(f, &off, &name, &val, &len))
+		;
+	return off == f->xattrs_len;
+}
+
+static int snap_mode_ok(uint32_t m)
+{
+	return (S_ISREG(m) || S_ISDIR(m) || S_ISLNK(m) || S_ISFIFO(m) ||
+		S_ISCHR(m) || S_ISBLK(m)) && !(m & ~(S_IFMT | 07777u));
+}
+
 /* u32 flags mode uid gid data; u64 dev ino size atime_ns mtime_ns;
- * IMG_HASH_LEN bytes; str path */
+ * IMG_HASH_LEN bytes; str path; a symbolic link: str target; a device:
+ * u64 rdev; IMG_SNAP_XATTRS: u32 len, len bytes */
 int img_enc_snapfile(struct enc *e, const struct img_snapfile *f)
 {
 	enc_u32(e, f->flags);
@@ -129,6 +170,16 @@ int img_enc_snapfile(struct enc *e, const struct img_snapfile *f)
 	enc_u64(e, f->mtime_ns);
 	enc_bytes(e, f->hash, IMG_HASH_LEN);
 	enc_str(e, f->path, 0, "snapshot path missing or too long");
+	if (S_ISLNK(f->mode))
+		enc_str(e, f->target, 0, "symbolic link text missing or too long");
+	if (S_ISCHR(f->mode) || S_ISBLK(f->mode))
+		enc_u64(e, f->rdev);
+	if (f->flags & IMG_SNAP_XATTRS) {
+		enc_cap(e, f->xattrs_len, IMG_MAX_SNAP_XATTRS,
+			"extended attributes too large");
+		enc_u32(e, f->xattrs_len);
+		enc_bytes(e, f->xattrs, f->xattrs_len);
+	}
 	return e->err ? -1 : 0;
 }
 
@@ -151,20 +202,34 @@ int img_dec_snapfile(struct dec *d, struct img_snapfile *f)
 		memcpy(f->hash, hash, IMG_HASH_LEN);
 	free(hash);
 	dec_str(d, &f->path, 0, "snapshot path");
-	dec_check(d, !f->flags, "snapshot flags %#x", f->flags);
-	dec_check(d, (S_ISREG(f->mode) || S_ISDIR(f->mode)) &&
-		  !(f->mode & ~(S_IFMT | 07777u)),
-		  "snapshot mode %#o is no regular file's or directory's",
+	if (S_ISLNK(f->mode))
+		dec_str(d, &f->target, 0, "symbolic link text");
+	if (S_ISCHR(f->mode) || S_ISBLK(f->mode))
+		dec_u64(d, &f->rdev);
+	if (f->flags & IMG_SNAP_XATTRS) {
+		dec_u32(d, &f->xattrs_len);
+		dec_blob(d, &f->xattrs, f->xattrs_len, IMG_MAX_SNAP_XATTRS,
+			 "extended attributes");
+	}
+	dec_check(d, !(f->flags & ~IMG_SNAP_FLAGS), "snapshot flags %#x",
+		  f->flags);
+	dec_check(d, snap_mode_ok(f->mode),
+		  "snapshot mode %#o is no file's, directory's, link's, FIFO's or device's",
 		  f->mode);
 	dec_check(d, !f->path || snap_path_ok(f->path),
 		  "snapshot path not absolute or with . or ..");
+	dec_check(d, !(f->flags & IMG_SNAP_XATTRS) || snap_xattrs_ok(f),
+		  "snapshot extended attributes do not parse");
 	return dec_end(d);
 }
 
 void img_snapfile_free(struct img_snapfile *f)
 {
 	free(f->path);
-	f->path = NULL;
+	free(f->target);
+	free(f->xattrs);
+	f->path = f->target = NULL;
+	f->xattrs = NULL;
 }
 
 void img_fileid_free(struct img_fileid *f)
@@ -228,8 +293,8 @@ int sem_snapfile(struct rd *r, struct dec *d)
 	struct image *img = r->img;
 	struct img_snapfile *f;
 
-	if (sem_app_place(r, "SNAPFILE"))
-		return -1;
+	/* anywhere after the FILE records: at the end, as ckpt writes them
+	 * once the copies are hashed, or before the first PROC */
 	if (img->nr_snapfiles >= IMG_MAX_FILEIDS) {
 		rec_fail(r, "more than %u snapshot files", IMG_MAX_FILEIDS);
 		return -1;
@@ -239,7 +304,54 @@ int sem_snapfile(struct rd *r, struct dec *d)
 		return -1;
 	f = &img->snapfiles[img->nr_snapfiles++];
 	memset(f, 0, sizeof(*f));
-	return img_dec_snapfile(d, f);
+	r->snap_end = 0;
+	if (img_dec_snapfile(d, f))
+		return -1;
+	if ((f->flags & IMG_SNAP_INLINE) && !S_ISREG(f->mode)) {
+		rec_fail(r, "snapshot bytes of %s, which is no regular file",
+			 f->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* u32 data; u64 off; the bytes: of the SNAPFILE before, in order. */
+int sem_snapdata(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	const struct img_snapfile *f;
+	struct img_snapchunk *c;
+	uint32_t data = 0;
+	uint64_t off = 0, len;
+
+	dec_u32(d, &data);
+	dec_u64(d, &off);
+	if (d->failed)
+		return -1;
+	len = d->len - d->pos;
+	f = img->nr_snapfiles ? &img->snapfiles[img->nr_snapfiles - 1] : NULL;
+	if (!f || !(f->flags & IMG_SNAP_INLINE) || f->data != data) {
+		rec_fail(r, "SNAPDATA of file %u not after its SNAPFILE", data);
+		return -1;
+	}
+	if (!len || len > IMG_MAX_CHUNK || off < r->snap_end ||
+	    off > f->size || len > f->size - off) {
+		rec_fail(r, "SNAPDATA of %s at %llu+%llu out of order or beyond its %llu bytes",
+			 f->path, (unsigned long long)off,
+			 (unsigned long long)len,
+			 (unsigned long long)f->size);
+		return -1;
+	}
+	if (rd_grow(r, &img->snapchunks, &r->cap_snapchunks,
+		    img->nr_snapchunks, sizeof(*c)))
+		return -1;
+	c = &img->snapchunks[img->nr_snapchunks++];
+	c->file = img->nr_snapfiles - 1;
+	c->off = off;
+	c->len = len;
+	c->img_off = r->off + IMG_REC_HDR_SIZE + d->pos;
+	r->snap_end = off + len;
+	return 0;
 }
 
 /* u32 seconds; str path */
@@ -285,5 +397,6 @@ void img_apps_free(struct image *img)
 	for (i = 0; i < img->nr_snapfiles; i++)
 		img_snapfile_free(&img->snapfiles[i]);
 	free(img->snapfiles);
+	free(img->snapchunks);
 	free(img->notify_path);
 }

@@ -70,6 +70,8 @@ enum img_rec_type {
 	IMG_REC_APP = 16,	/* image level: an application plugin's data */
 	IMG_REC_FILEID = 17,	/* image level: a regular file the tree had
 				 * open or mapped, for restore's validation */
+	IMG_REC_SNAPDATA = 18,	/* bytes of the SNAPFILE before it, when
+				 * the snapshot is in the image */
 	IMG_REC_IDENT = 20,	/* image level: its id and its parent's */
 	IMG_REC_PARENT_PAGES = 21,	/* pages the parent image holds */
 	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied
@@ -1071,21 +1073,51 @@ struct img_fileid {
 #define IMG_NOTIFY_PATH_MAX	108	/* sun_path's size */
 #define IMG_SNAP_SUFFIX	".files"	/* IMAGE.files/ beside IMAGE */
 
+/* SNAPFILE flags */
+#define IMG_SNAP_XATTRS	0x1	/* extended attributes follow */
+#define IMG_SNAP_INLINE	0x2	/* its bytes are in the image: SNAPDATA */
+#define IMG_SNAP_FLAGS	0x3
+#define IMG_MAX_SNAP_XATTRS	(1024u * 1024)	/* bytes of xattrs */
+
 struct img_snapfile {
-	uint32_t flags;		/* none yet: 0 */
-	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t flags;		/* IMG_SNAP_* */
+	uint32_t mode;		/* st_mode: a regular file, a directory, a
+				 * symbolic link, a FIFO or a device node */
 	uint32_t uid, gid;
 	uint32_t data;		/* regular file: the name of its copy */
 	uint64_t dev, ino, size;
 	uint64_t atime_ns, mtime_ns;	/* since the epoch */
 	uint8_t hash[IMG_HASH_LEN];	/* regular file: BLAKE2b-256 */
 	char *path;		/* absolute, no "." or ".." components */
+	char *target;		/* symbolic link: its text */
+	uint64_t rdev;		/* device node: st_rdev */
+	/* IMG_SNAP_XATTRS: each attribute as its name, a NUL, a u32 (little
+	 * endian) value length and the value; img_snap_xattr_next() */
+	uint8_t *xattrs;
+	uint32_t xattrs_len;
 };
+
+/* A run of bytes of an IMG_SNAP_INLINE file (SNAPDATA): its bytes are
+ * at img_off in the (plain) image; what no run covers is a hole. */
+struct img_snapchunk {
+	uint32_t file;		/* index in image.snapfiles */
+	uint64_t off, len;	/* in the file */
+	uint64_t img_off;
+};
+
+/* The attribute of f->xattrs at *off: its name and value, *off moved
+ * past it. 1, or 0 at the end (or where the list does not parse: the
+ * reader refused such a record). */
+int img_snap_xattr_next(const struct img_snapfile *f, uint32_t *off,
+			const char **name, const uint8_t **val,
+			uint32_t *len);
 
 struct image {
 	struct img_header hdr;
 	uint32_t nr_snapfiles;
 	struct img_snapfile *snapfiles;	/* SNAPFILE records, in order */
+	uint32_t nr_snapchunks;
+	struct img_snapchunk *snapchunks;	/* SNAPDATA, in order */
 	/* the NOTIFY record (ckpt run --notify), or NULL: the socket that
 	 * restore tells "restored", and how long it waits for the close */
 	char *notify_path;
@@ -1196,9 +1228,14 @@ int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
  * where APP and FILEID records go. */
 int img_write_notify(struct img_writer *w, const char *path,
 		     uint32_t seconds) __must_check;
-/* SNAPFILE records: where APP and FILEID records go. */
+/* SNAPFILE records: where APP and FILEID records go, or after the last
+ * process's records (ckpt writes them there, after the thaw). */
 int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
 	__must_check;
+/* After an IMG_SNAP_INLINE SNAPFILE: len (at most IMG_MAX_CHUNK) of its
+ * bytes at off, after those of the SNAPDATA before. */
+int img_write_snapdata(struct img_writer *w, uint32_t data, uint64_t off,
+		       const void *buf, uint32_t len) __must_check;
 /* GHOST records come after the SHM records and before the first PROC,
  * each with its PAGES right after it (addr: an offset in the file). */
 int img_write_ghost(struct img_writer *w, const struct img_ghost *g)

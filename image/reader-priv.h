@@ -38,7 +38,8 @@ struct rd {
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
 	uint32_t cap_mounts, cap_mntfiles;
-	uint32_t cap_apps, cap_fileids, cap_snapfiles;
+	uint32_t cap_apps, cap_fileids, cap_snapfiles, cap_snapchunks;
+	uint64_t snap_end;	/* of the last SNAPDATA of the last SNAPFILE */
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
 	uint8_t *scratch;	/* payloads read with pread */
 	size_t cap_scratch;
@@ -73,6 +74,7 @@ void img_chain_free(struct image *img);
 int sem_app(struct rd *r, struct dec *d);
 int sem_fileid(struct rd *r, struct dec *d);
 int sem_snapfile(struct rd *r, struct dec *d);
+int sem_snapdata(struct rd *r, struct dec *d);
 int sem_notify(struct rd *r, struct dec *d);
 /* semantics-mnt.c: MOUNT and MNTFILE records */
 int sem_mount(struct rd *r, struct dec *d);

@@ -71,6 +71,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_PARENT_PAGES] = "PARENT_PAGES",
 		[IMG_REC_SNAPFILE] = "SNAPFILE",
 		[IMG_REC_NOTIFY] = "NOTIFY",
+		[IMG_REC_SNAPDATA] = "SNAPDATA",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -463,6 +464,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
+	       type == IMG_REC_SNAPDATA ||
 	       type == IMG_REC_TRAILER;
 }
 

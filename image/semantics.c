@@ -797,6 +797,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_fileid(r, d);
 	if (r->type == IMG_REC_SNAPFILE)
 		return sem_snapfile(r, d);
+	if (r->type == IMG_REC_SNAPDATA)
+		return sem_snapdata(r, d);
 	if (r->type == IMG_REC_NOTIFY)
 		return sem_notify(r, d);
 	if (r->type == IMG_REC_GHOST)

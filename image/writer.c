@@ -324,9 +324,23 @@ int img_write_notify(struct img_writer *w, const char *path,
 			  img_enc_notify(&w->enc, path, seconds));
 }
 
+int img_write_snapdata(struct img_writer *w, uint32_t data, uint64_t off,
+		       const void *buf, uint32_t len)
+{
+	if (w->state != W_RECORDS && wr_expect(w, W_HEADER, "SNAPDATA record"))
+		return -1;
+	enc_reset(&w->enc);
+	enc_u32(&w->enc, data);
+	enc_u64(&w->enc, off);
+	enc_cap(&w->enc, len, IMG_MAX_CHUNK, "SNAPDATA record too large");
+	enc_bytes(&w->enc, buf, len);
+	return wr_encoded(w, IMG_REC_SNAPDATA, w->enc.err ? -1 : 0);
+}
+
 int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
 {
-	if (wr_expect(w, W_HEADER, "SNAPFILE record"))
+	/* at the end too: ckpt hashes the copies after the thaw */
+	if (w->state != W_RECORDS && wr_expect(w, W_HEADER, "SNAPFILE record"))
 		return -1;
 	enc_reset(&w->enc);
 	return wr_encoded(w, IMG_REC_SNAPFILE, img_enc_snapfile(&w->enc, f));

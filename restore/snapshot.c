@@ -6,9 +6,11 @@
  * The rule: a regular file is left alone when it is still there with the
  * same device, inode, size and modification time; otherwise its copy
  * replaces it (a reflink where the filesystem has them), with the mode,
- * owner and times it had. A directory is made if it is gone, and left
- * alone otherwise. What a directory holds that the snapshot does not is
- * left alone too.
+ * owner, times and extended attributes it had. A directory is made if
+ * it is gone, and left alone otherwise. A symbolic link is made again if
+ * it is gone or says something else, a FIFO or device node if it is
+ * gone (each through a temporary name renamed over the path). What a
+ * directory holds that the snapshot does not is left alone too.
  *
  * In two passes, so that a damaged snapshot changes no file: first every
  * copy that will be used is checked (size, BLAKE2b hash) and every path
@@ -20,7 +22,9 @@
  * elsewhere) is refused instead of followed; the copies are opened in
  * IMAGE.files/ with O_NOFOLLOW too.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -93,6 +97,37 @@ static int stat_now(const char *path, struct stat *st)
 	return ret;
 }
 
+/* A snapshot in the image (SNAPDATA): f's bytes laid out in a memfd,
+ * holes left holes. An fd, or -1 with errno set. */
+static int inline_copy(const struct restore_run *run,
+		       const struct img_snapfile *f)
+{
+	const struct image *img = run->img;
+	uint32_t i, idx = f - img->snapfiles;
+	static char buf[IMG_MAX_CHUNK];
+	const struct img_snapchunk *c;
+	int fd = memfd_create("ckpt-snapshot", MFD_CLOEXEC), err;
+
+	if (fd < 0 || ftruncate(fd, f->size))
+		goto err;
+	for (i = 0; i < img->nr_snapchunks; i++) {
+		c = &img->snapchunks[i];
+		if (c->file != idx)
+			continue;
+		if (pread(run->img_fd, buf, c->len, c->img_off) !=
+		    (ssize_t)c->len ||
+		    pwrite(fd, buf, c->len, c->off) != (ssize_t)c->len)
+			goto err;
+	}
+	return fd;
+err:
+	err = errno ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return -1;
+}
+
 /* The copy of f in the snapshot, checked: an fd, or -1 said. */
 static int open_copy(struct restore_run *run, int sdir,
 		     const struct img_snapfile *f, int check)
@@ -104,7 +139,10 @@ static int open_copy(struct restore_run *run, int sdir,
 	int fd;
 
 	snprintf(name, sizeof(name), "%" PRIu32, f->data);
-	fd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (f->flags & IMG_SNAP_INLINE)
+		fd = inline_copy(run, f);
+	else
+		fd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st))
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size)
@@ -115,10 +153,52 @@ static int open_copy(struct restore_run *run, int sdir,
 		why = "its content hash differs";
 	if (!why)
 		return fd;
-	pr_err("%s: the snapshot's copy of %s (%s%s/%s) is damaged: %s",
-	       run->path, f->path, run->path, IMG_SNAP_SUFFIX, name, why);
+	if (f->flags & IMG_SNAP_INLINE)
+		pr_err("%s: the snapshot's copy of %s (in the image) is damaged: %s",
+		       run->path, f->path, why);
+	else
+		pr_err("%s: the snapshot's copy of %s (%s%s/%s) is damaged: %s",
+		       run->path, f->path, run->path, IMG_SNAP_SUFFIX, name,
+		       why);
 	if (fd >= 0)
 		close(fd);
+	return -1;
+}
+
+/* Does the symbolic link at path say f->target? */
+static int same_link(const struct img_snapfile *f)
+{
+	char buf[PATH_MAX];
+	int pfd = open_parent(f->path, 0);
+	ssize_t n = -1;
+
+	if (pfd >= 0) {
+		n = readlinkat(pfd, base(f->path), buf, sizeof(buf) - 1);
+		close(pfd);
+	}
+	return n >= 0 && (size_t)n == strlen(f->target) &&
+	       !memcmp(buf, f->target, n);
+}
+
+/* A symbolic link, FIFO or device node f, st what is there now (mode 0:
+ * nothing): kept if the same, put back if gone (a link: if it says
+ * something else), refused if something of another kind is there. */
+static int plan_node(const struct img_snapfile *f, const struct stat *st,
+		     const struct restore_run *run)
+{
+	if (!st->st_mode)
+		return SNAP_PUT;
+	if ((st->st_mode & S_IFMT) == (f->mode & S_IFMT)) {
+		if (S_ISLNK(f->mode))
+			return same_link(f) ? SNAP_KEEP : SNAP_PUT;
+		if ((!S_ISCHR(f->mode) && !S_ISBLK(f->mode)) ||
+		    st->st_rdev == f->rdev)
+			return SNAP_KEEP;
+		return SNAP_PUT;
+	}
+	pr_err("%s: can't put back %s from the snapshot: a %s is there now",
+	       run->path, f->path, S_ISDIR(st->st_mode) ? "directory" :
+	       "file of another kind");
 	return -1;
 }
 
@@ -145,6 +225,8 @@ static int plan_one(struct restore_run *run, int sdir,
 			return SNAP_MKDIR;
 		if (S_ISDIR(st.st_mode))
 			return SNAP_KEEP;
+	} else if (!S_ISREG(f->mode)) {
+		return plan_node(f, &st, run);
 	} else if (S_ISREG(st.st_mode) && st.st_dev == f->dev &&
 		   st.st_ino == f->ino && (uint64_t)st.st_size == f->size &&
 		   ns(&st.st_mtim) == f->mtime_ns) {
@@ -164,20 +246,98 @@ static int plan_one(struct restore_run *run, int sdir,
 	return -1;
 }
 
-/* Owner, mode and times of f on fd (what was made or written). */
+/* f's extended attributes on fd, or on the node at path if fd is -1.
+ * One we may not set (trusted.*, security.* when not root; a filesystem
+ * without them) is said, not fatal: the file is there, as it was but for
+ * that attribute. */
+static int set_xattrs(const struct img_snapfile *f, int fd, const char *path)
+{
+	const uint8_t *val;
+	const char *name;
+	uint32_t off = 0, len;
+	int r;
+
+	while (img_snap_xattr_next(f, &off, &name, &val, &len)) {
+		r = fd >= 0 ? fsetxattr(fd, name, val, len, 0) :
+			      lsetxattr(path, name, val, len, 0);
+		if (!r)
+			continue;
+		if (errno != EPERM && errno != ENOTSUP)
+			return -1;
+		pr_warn("can't set the attribute %s of %s: %s", name,
+			f->path, strerror(errno));
+	}
+	return 0;
+}
+
+static void times_of(const struct img_snapfile *f, struct timespec t[2])
+{
+	t[0].tv_sec = f->atime_ns / 1000000000;
+	t[0].tv_nsec = f->atime_ns % 1000000000;
+	t[1].tv_sec = f->mtime_ns / 1000000000;
+	t[1].tv_nsec = f->mtime_ns % 1000000000;
+}
+
+/* Owner, mode, attributes and times of f on fd (what was made or
+ * written). */
 static int set_meta(int fd, const struct img_snapfile *f)
 {
-	struct timespec t[2] = {
-		{ f->atime_ns / 1000000000, f->atime_ns % 1000000000 },
-		{ f->mtime_ns / 1000000000, f->mtime_ns % 1000000000 },
-	};
+	struct timespec t[2];
 
+	times_of(f, t);
 	/* not root: the files stay ours, said once by the caller */
 	if (fchown(fd, f->uid, f->gid) && errno != EPERM)
 		return -1;
-	if (fchmod(fd, f->mode & 07777) || futimens(fd, t))
+	if (fchmod(fd, f->mode & 07777) || set_xattrs(f, fd, NULL) ||
+	    futimens(fd, t))
 		return -1;
 	return 0;
+}
+
+/* The same for the link or node made as name in pfd: by name, without
+ * following it (a link's own mode is not settable; nor are user.*
+ * attributes on a link, so it has none in the snapshot). */
+static int set_meta_at(int pfd, const char *name, const struct img_snapfile *f)
+{
+	char path[64 + NAME_MAX];
+	struct timespec t[2];
+
+	times_of(f, t);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, name);
+	if (fchownat(pfd, name, f->uid, f->gid, AT_SYMLINK_NOFOLLOW) &&
+	    errno != EPERM)
+		return -1;
+	if (!S_ISLNK(f->mode) &&
+	    (fchmodat(pfd, name, f->mode & 07777, 0) ||
+	     set_xattrs(f, -1, path)))
+		return -1;
+	return utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW);
+}
+
+/* A symbolic link, FIFO or device node made as a temporary name beside
+ * f->path, renamed over what is there (a link that says something
+ * else). */
+static int put_node(const struct img_snapfile *f)
+{
+	char tmp[64];
+	int pfd = open_parent(f->path, 1), made = 0, ret = -1;
+
+	snprintf(tmp, sizeof(tmp), ".ckpt-snapshot.%d.node", (int)getpid());
+	if (pfd < 0)
+		goto out;
+	made = !(S_ISLNK(f->mode) ? symlinkat(f->target, pfd, tmp) :
+		 mknodat(pfd, tmp, f->mode & (S_IFMT | 0600), f->rdev));
+	if (made && !set_meta_at(pfd, tmp, f) &&
+	    !renameat(pfd, tmp, pfd, base(f->path)))
+		ret = 0;
+out:
+	if (ret)
+		pr_perror("can't put back %s", f->path);
+	if (ret && made)
+		unlinkat(pfd, tmp, 0);
+	if (pfd >= 0)
+		close(pfd);
+	return ret;
 }
 
 /* f's copy written to a temporary name beside f->path, renamed over it. */
@@ -261,8 +421,9 @@ static int put_all(struct restore_run *run, int sdir, const uint8_t *plan)
 	progress_restart("snapshot", total);
 	for (i = 0; i < img->nr_snapfiles; i++)
 		if ((plan[i] == SNAP_MKDIR && put_dir(&img->snapfiles[i])) ||
-		    (plan[i] == SNAP_PUT &&
-		     put_file(run, sdir, &img->snapfiles[i])))
+		    (plan[i] == SNAP_PUT && (S_ISREG(img->snapfiles[i].mode) ?
+		     put_file(run, sdir, &img->snapfiles[i]) :
+		     put_node(&img->snapfiles[i]))))
 			return -1;
 	for (i = img->nr_snapfiles; i-- > 0;)
 		if (plan[i] == SNAP_MKDIR && dir_meta(&img->snapfiles[i]))
@@ -322,9 +483,16 @@ int restore_snapshot_check(struct restore_run *run)
 	run->snap.dir = -1;
 	if (!img->nr_snapfiles)
 		return 0;
-	run->snap.dir = open_snapdir(run);
-	if (run->snap.dir < 0)
-		return EXIT_BADIMAGE;
+	/* IMAGE.files/ unless every copy is in the image */
+	for (i = 0; i < img->nr_snapfiles; i++)
+		if (S_ISREG(img->snapfiles[i].mode) &&
+		    !(img->snapfiles[i].flags & IMG_SNAP_INLINE))
+			break;
+	if (i < img->nr_snapfiles) {
+		run->snap.dir = open_snapdir(run);
+		if (run->snap.dir < 0)
+			return EXIT_BADIMAGE;
+	}
 	run->snap.plan = calloc(img->nr_snapfiles, 1);
 	if (!run->snap.plan) {
 		pr_err("out of memory");
@@ -358,7 +526,8 @@ int restore_snapshot_put(struct restore_run *run)
 			nput);
 	free(run->snap.plan);
 	run->snap.plan = NULL;
-	close(run->snap.dir);
+	if (run->snap.dir >= 0)
+		close(run->snap.dir);
 	run->snap.dir = -1;
 	return ret ? EXIT_FAILED : 0;
 }

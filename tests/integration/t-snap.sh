@@ -2,10 +2,13 @@
 # the files copied beside the image while the tree is frozen, put back by
 # restore when they changed or vanished (left alone when not), a damaged
 # snapshot refused before any file changes, paths confined, stream sinks
-# refused. Sourced by run.sh.
+# (the snapshot in the image), symbolic links, FIFOs, devices, extended
+# attributes and ACLs, ckpt inspect. Sourced by run.sh.
 
-ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream snap-run)
+ALL_TESTS+=(snap-putback snap-damaged snap-confined snap-stream snap-run
+	   snap-kinds snap-socket snap-stdout snap-crash)
 CKPT_ONLY+="snap-putback snap-damaged snap-confined snap-stream snap-run "
+CKPT_ONLY+="snap-kinds snap-socket snap-stdout snap-crash "
 
 # A counter holding D/in.dat open on fd 4, and D/data/ with a file
 # (a.dat), a sparse file (sparse.dat: 64 MiB, 4 KiB of data), a file
@@ -172,13 +175,188 @@ t_snap-confined() {
 		fail "files written through the link: $(ls "$D/elsewhere")"
 }
 
-# A snapshot goes beside a local image file: a stream sink is refused
-# with one line, the target runs on.
+# snap_changes: after a dump, in.dat truncated, sub/ and sparse.dat
+# removed, a.dat changed (snap-putback's changes, for the stream sinks)
+snap_changes() {
+	truncate -s 1000 "$D/in.dat"
+	rm -r "$D/data/sub" "$D/data/sparse.dat"
+	echo changed >>"$D/data/a.dat"
+}
+
+# snap_all_same: snap_changes undone by restore, holes kept
+snap_all_same() {
+	snap_same "$D/in.dat"
+	snap_same "$D/data/a.dat"
+	snap_same "$D/data/same.dat"
+	snap_same "$D/data/sub/b.dat"
+	snap_same "$D/data/sparse.dat"
+	(($(stat -c %b "$D/data/sparse.dat") < 1024)) ||
+		fail "sparse.dat put back with its holes filled"
+}
+
+# A stream sink (tcp:// to ckpt serve on loopback): the snapshot goes
+# into the image as records (no IMAGE.files anywhere, nothing left
+# beside the files); restore from the URL puts the files back.
 t_snap-stream() {
+	need "$CKPT" "$RESTORE"
+	start_server
 	snap_start
-	expect_exit 64 "$CKPT" attach --snapshot-open -o - "$PID"
-	one_line_err "attach --snapshot to a stream"
-	grep -q "snapshot needs an image in a local file, not a stream" \
-		"$D/cmd.err" || fail "no clear error: $(cat "$D/cmd.err")"
+	(spawn "$CKPT" attach --kill --snapshot-open --snapshot "$D/data" \
+		-o "$URL/job" --auth "$D/key" "$PID") </dev/null \
+		>>"$D/ckpt.log" 2>&1 ||
+		fail "ckpt attach -o $URL/job failed: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	[[ -z $(find "$D" -name '*.files*') ]] ||
+		fail "a snapshot directory beside the image: $(find "$D" -name '*.files*')"
+	"$CKPT" inspect "$D/srv/job" >"$D/inspect.out" 2>&1 ||
+		fail "inspect D/srv/job: $(lastline "$D/inspect.out")"
+	grep -q "^snapfile reg size 300000 .* $D/in.dat\$" "$D/inspect.out" ||
+		fail "in.dat not in the image's snapshot: $(cat "$D/inspect.out")"
+	snap_changes
+	(spawn "$RESTORE" --auth "$D/key" "$URL/job") </dev/null \
+		>>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_restored
+	finish
+	snap_all_same
+	stop_server
+}
+
+# Standard output (compressed): the same, restored from the file it went
+# to.
+t_snap-stdout() {
+	need "$CKPT" "$RESTORE"
+	snap_start
+	(spawn "$CKPT" attach --kill --compress --snapshot-open \
+		--snapshot "$D/data" -o - "$PID") </dev/null >"$D/img" \
+		2>>"$D/ckpt.log" ||
+		fail "ckpt attach -o - failed: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+	[[ ! -e $D/img.files && ! -e $D/-.files ]] ||
+		fail "a snapshot directory beside the image"
+	snap_changes
+	start_restore
+	wait_restored
+	finish
+	snap_all_same
+}
+# What is under D/data, a line per entry: kind, mode, owner, mtime (not
+# a directory's: what restore puts in it changes that), link text,
+# device number, extended attributes and ACLs.
+snap_meta() {
+	local f
+	find "$D/data" -mindepth 1 | sort | while read -r f; do
+		if [[ -d $f ]]; then
+			stat -c '%n %F %a %u:%g' "$f"
+		else
+			stat -c '%n %F %a %u:%g %Y %t:%T' "$f"
+		fi
+		[[ -L $f ]] && readlink "$f"
+		[[ -L $f ]] || getfattr -h -d -m - -e hex --absolute-names \
+			"$f" 2>/dev/null
+		[[ -L $f || -p $f || -c $f ]] || getfacl -cp "$f" 2>/dev/null
+	done
+}
+
+# ckpt inspect of snap-kinds' image: the snapshot in text (a.dat's hash
+# is its BLAKE2b-256) and in JSON.
+snap_inspect() {
+	local h
+	h=$(b2sum -l 256 "$D/data/a.dat") && h=${h%% *}
+	expect_exit 0 "$CKPT" inspect "$D/img"
+	grep -q "^snapfile reg size 5000 mode 0640 owner 0:0 .* xattrs 2 hash $h $D/data/a.dat\$" \
+		"$D/cmd.out" || fail "inspect: no line for a.dat with its hash" \
+				     "$h: $(grep snapfile "$D/cmd.out")"
+	grep -q "^snapfile link .* $D/data/link -> ../in.dat\$" "$D/cmd.out" ||
+		fail "inspect: no line for the link: $(grep snapfile "$D/cmd.out")"
+	expect_exit 0 "$CKPT" inspect --json "$D/img"
+	python3 -c 'import json, sys
+d, h = sys.argv[1], sys.argv[2]
+s = {f["path"]: f for f in json.load(sys.stdin)["snapshot"]}
+assert s[d + "/a.dat"]["hash"] == h, s[d + "/a.dat"]
+assert "user.color" in s[d + "/a.dat"]["xattrs"], s[d + "/a.dat"]
+assert s[d + "/fifo"]["type"] == "fifo", s[d + "/fifo"]
+assert s[d + "/null"]["rdev"] == 0x103, s[d + "/null"]
+assert s[d + "/link"]["target"] == "../in.dat", s[d + "/link"]
+assert s[d + "/sub"]["type"] == "dir", s[d + "/sub"]' "$D/data" "$h" \
+		<"$D/cmd.out" || fail "inspect --json: the snapshot is not right"
+}
+
+# Symbolic links (one dangling), a FIFO, a device node, extended
+# attributes and ACLs of files and directories: gone or changed after
+# the dump, put back by restore as they were.
+t_snap-kinds() {
+	need "$(command -v getfattr)" "$(command -v setfacl)"
+	snap_start
+	local d=$D/data
+	setfattr -n user.color -v blue "$d/a.dat"
+	setfattr -n user.empty "$d/same.dat"
+	setfattr -n user.dir -v x "$d/sub"
+	setfattr -n trusted.t -v secret "$d/sub/b.dat"
+	setfacl -m u:nobody:r "$d/a.dat"
+	setfacl -d -m u:nobody:rx "$d/sub"
+	ln -s ../in.dat "$d/link"
+	ln -s /nonexistent/x "$d/dangling"
+	mkfifo -m 0604 "$d/fifo"
+	mknod -m 0620 "$d/null" c 1 3
+	chown 1:2 "$d/fifo" "$d/null"
+	touch -h -d '2021-01-01 01:01:01' "$d/link" "$d/fifo" "$d/null"
+	snap_meta >"$D/meta.before"
+	grep -q "user.color" "$D/meta.before" ||
+		fail "no extended attribute to check: $(cat "$D/meta.before")"
+	DUMP_OPTS=(--snapshot "$D/data")
+	dump_kill
+	snap_inspect
+	rm -r "$d/link" "$d/fifo" "$d/null" "$d/sub" "$d/a.dat"
+	ln -sf /elsewhere "$d/dangling"
+	setfattr -x user.empty "$d/same.dat"
+	echo x >"$d/same.dat"
+	start_restore
+	wait_restored
+	finish
+	snap_meta >"$D/meta.after"
+	diff "$D/meta.before" "$D/meta.after" >"$D/meta.diff" ||
+		fail "not put back as they were: $(cat "$D/meta.diff")"
+}
+
+# A unix socket file under --snapshot: refused (70) naming it and why,
+# the target runs on.
+t_snap-socket() {
+	snap_start
+	python3 -c 'import socket, sys
+socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$D/data/sub/sock" ||
+		fail "can't make a socket file"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 "$CKPT" attach --snapshot "$D/data" -o "$D/img" "$PID"
+	one_line_err "attach --snapshot of a directory with a socket"
+	grep -q "can't snapshot $D/data/sub/sock: a unix socket file" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
 	refused_runs_on
+}
+
+# ckpt killed after the thaw and before the commit (the copies made, not
+# yet hashed nor recorded): no image and no snapshot, the target runs
+# on; the next dump of that image removes the dead one's temporary
+# snapshot.
+t_snap-crash() {
+	local c
+	snap_start
+	CKPT_FAULT=commit expect_exit 137 "$CKPT" attach \
+		--snapshot "$D/data" -o "$D/img" "$PID"
+	[[ ! -e $D/img && ! -e $D/img.files ]] ||
+		fail "a dump killed before its commit left an image or snapshot"
+	compgen -G "$D/img.files.tmp.*" >/dev/null ||
+		fail "no temporary snapshot left (did the fault point move?)"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	expect_exit 0 "$CKPT" attach --snapshot "$D/data" -o "$D/img" "$PID"
+	[[ -f $D/img && -d $D/img.files ]] || fail "the second dump made no snapshot"
+	! compgen -G "$D/img.files.tmp.*" >/dev/null ||
+		fail "the dead ckpt's temporary snapshot is still there"
+	c=$(count_lines)
+	wait_count_above $((c + 3)) 60 "$JOB"
+	touch "$D/stop"
+	wait_job "$JOB" 60 || fail "still running 60 s after D/stop"
 }

@@ -68,6 +68,131 @@ START_TEST(test_roundtrip_snap)
 }
 END_TEST
 
+/* ckpt writes them after the processes (hashed after the thaw) */
+START_TEST(test_snap_at_end)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_snap(w, "/data", S_IFDIR | 0750, 0);
+	w_snap(w, "/data/in.dat", S_IFREG | 0640, 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_snapfiles, 2);
+	ck_assert_uint_eq(img->nr_procs, 1);
+	ck_assert_str_eq(img->snapfiles[1].path, "/data/in.dat");
+	img_free(img);
+}
+END_TEST
+
+/* a link's text, a device's number, attributes */
+static void w_kinds(struct img_writer *w, uint8_t *xa, uint32_t xalen)
+{
+	struct img_snapfile f = { .mode = S_IFLNK | 0777,
+				  .path = (char *)"/data/link",
+				  .target = (char *)"../elsewhere" };
+
+	ck_assert_int_eq(img_write_snapfile(w, &f), 0);
+	f.mode = S_IFCHR | 0620;
+	f.path = (char *)"/data/tty";
+	f.rdev = 0x8801;
+	f.flags = IMG_SNAP_XATTRS;
+	f.xattrs = xa;
+	f.xattrs_len = xalen;
+	ck_assert_int_eq(img_write_snapfile(w, &f), 0);
+}
+
+START_TEST(test_snap_kinds)
+{
+	uint8_t xa[] = "user.a\0\3\0\0\0xyzuser.b\0\0\0\0\0";
+	struct img_writer *w = img_writer_open(path);
+	const uint8_t *val;
+	const char *name;
+	struct image *img;
+	uint32_t off = 0, len;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_kinds(w, xa, sizeof(xa) - 1);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_snapfiles, 2);
+	ck_assert_str_eq(img->snapfiles[0].target, "../elsewhere");
+	ck_assert_uint_eq(img->snapfiles[1].rdev, 0x8801);
+	ck_assert_int_eq(img_snap_xattr_next(&img->snapfiles[1], &off, &name,
+					     &val, &len), 1);
+	ck_assert_str_eq(name, "user.a");
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(memcmp(val, "xyz", 3), 0);
+	ck_assert_int_eq(img_snap_xattr_next(&img->snapfiles[1], &off, &name,
+					     &val, &len), 1);
+	ck_assert_str_eq(name, "user.b");
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(img_snap_xattr_next(&img->snapfiles[1], &off, &name,
+					     &val, &len), 0);
+	img_free(img);
+	/* a value longer than what is left */
+	xa[7] = 9;
+	w = img_writer_open(path);
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_kinds(w, xa, sizeof(xa) - 1);
+	commit_expect_refused(w, "extended attributes do not parse");
+}
+END_TEST
+
+/* SNAPDATA: runs of the SNAPFILE before, in order, within its size */
+static void w_inline(struct img_writer *w, uint64_t off2)
+{
+	struct img_snapfile f = { .flags = IMG_SNAP_INLINE,
+				  .mode = S_IFREG | 0600, .data = 5,
+				  .size = 100, .path = (char *)"/d/f" };
+
+	ck_assert_int_eq(img_write_snapfile(w, &f), 0);
+	ck_assert_int_eq(img_write_snapdata(w, 5, 10, "abcd", 4), 0);
+	ck_assert_int_eq(img_write_snapdata(w, 5, off2, "xy", 2), 0);
+}
+
+START_TEST(test_snapdata)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct image *img;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_inline(w, 98);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_snapchunks, 2);
+	ck_assert_uint_eq(img->snapchunks[0].file, 0);
+	ck_assert_uint_eq(img->snapchunks[0].off, 10);
+	ck_assert_uint_eq(img->snapchunks[0].len, 4);
+	ck_assert_uint_eq(img->snapchunks[1].off, 98);
+	img_free(img);
+	w = img_writer_open(path);	/* overlapping the first */
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_inline(w, 12);
+	commit_expect_refused(w, "out of order or beyond");
+	w = img_writer_open(path);	/* past the end */
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_end(w);
+	w_inline(w, 99);
+	commit_expect_refused(w, "out of order or beyond");
+}
+END_TEST
+
 static void refused_path(const char *p)
 {
 	struct img_writer *w = img_writer_open(path);
@@ -97,9 +222,9 @@ START_TEST(test_refuse_snap_kind)
 
 	ck_assert_ptr_nonnull(w);
 	w_header(w);
-	w_snap(w, "/data/link", S_IFLNK | 0777, 0);
+	w_snap(w, "/data/sock", S_IFSOCK | 0777, 0);
 	w_end(w);
-	commit_expect_refused(w, "is no regular file's or directory's");
+	commit_expect_refused(w, "is no file's, directory's, link's");
 	w = img_writer_open(path);
 	ck_assert_ptr_nonnull(w);
 	w_header(w);
@@ -137,6 +262,9 @@ static Suite *image_snap_suite(void)
 	TCase *tc = image_tcase(s, "snap");
 
 	add(tc, test_roundtrip_snap);
+	add(tc, test_snap_at_end);
+	add(tc, test_snap_kinds);
+	add(tc, test_snapdata);
 	add(tc, test_refuse_snap_paths);
 	add(tc, test_refuse_snap_kind);
 	add(tc, test_refuse_notify);
