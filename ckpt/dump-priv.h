@@ -233,6 +233,11 @@ struct dump_file {
 	char *why;		/* why it can't be kept (dump-sockets.c) */
 	int drop;
 	int peer_outside;	/* a TCP connection kept without its peer */
+	/* dump-inet-accept.c: a listener's connections not accepted yet
+	 * (at probe time); on one of them, accepted by ckpt from a copy
+	 * of its listener (pid, fd), ckpt's own fd of it plus one */
+	uint32_t queued;
+	int own;
 };
 
 /* The processes of one dump: the root first, then its descendants. */
@@ -435,6 +440,23 @@ int dump_inet_probe(struct dump_file *df, int sk) __must_check;
 void dump_inet_settle(struct dump_tree *t);
 int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
+/* dump-inet.c: fill f (family and kind set) from sk; NULL, or why it
+ * can't be kept; describe: what f is, for a message */
+const char *dump_inet_fill(struct img_file *f, int sk);
+void dump_inet_describe(const struct img_file *f, char *out, size_t len);
+/* dump-inet-accept.c: the connections waiting in the tree's listeners,
+ * accepted from copies of them (with --kill only) into files of their
+ * own, before the connections are settled; after settle, a listener
+ * and its connections are kept together or not at all. works: can
+ * restore put connections back in a listener's queue (the kfunc
+ * bpf_sk_assign_tcp_reqsk, Linux 6.9)? */
+void dump_inet_accept(struct dump_tree *t);
+void dump_inet_accept_settle(struct dump_tree *t);
+int dump_inet_accept_works(void);
+/* closes df's own fd, if it has one, in repair mode: without a word */
+void dump_inet_accept_close(struct dump_file *df);
+/* how many connections wait in listener sk's accept queue */
+uint32_t dump_inet_pending(int sk);
 /* dump-guard.c: a process that undoes what a ckpt that dies leaves on a
  * tree that runs on. start: before the lock and repair mode (t->guard:
  * its socket, -1 when the tree has no TCP connection); lock: the lock
