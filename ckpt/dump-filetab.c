@@ -366,7 +366,7 @@ static void compact_files(struct dump_tree *t)
 			continue;
 		}
 		map[t->files[i].f.id] = n + 1;
-		if (t->files[i].own)	/* its listener comes before it */
+		if (t->files[i].pending)	/* its listener comes first */
 			t->files[i].f.inet.listener =
 				map[t->files[i].f.inet.listener];
 		t->files[n] = t->files[i];

@@ -1,7 +1,7 @@
 /*
  * The connections waiting in a TCP listener's accept queue: established
  * already (the kernel finished their handshake), but no fd of the tree
- * names them yet. They can be read only as sockets of their own, so ckpt
+ * names them yet. They can be read only as sockets of their own: ckpt
  * accepts them, in queue order, from its copy of the listener (the
  * listener itself: accept(2) takes them from the tree). Each becomes a
  * file of the image with no fd, naming its listener (img_inet.listener),
@@ -13,15 +13,21 @@
  * so that the program's next accept() returns them.
  *
  * Taking them is for good: only with --kill, which ends the tree they
- * were taken from. And only where restore can put them back: Linux 6.9
+ * were taken from, and only where restore can put them back: Linux 6.9
  * and later (the kfunc bpf_sk_assign_tcp_reqsk, which this kernel's BTF
- * names). A dump refused after they were taken loses them: they are
- * closed in repair mode, without a word to their peers.
+ * names). So that a refused dump leaves them in place, they are found
+ * first without taking them, from /proc/PID/net/tcp (sockets of the
+ * listener's port with no file), which gives their addresses for the
+ * other end in the tree to find and for the network lock; they are
+ * accepted only when the queues are read, once nothing can refuse the
+ * dump any more. A dump that fails after that (an I/O error) loses
+ * them: they are closed in repair mode, without a word to their peers.
  *
  * A connection still being set up (SYN_RECV: a request socket, which has
  * no fd and whose initial sequence numbers nothing exposes) is waited
- * for briefly, as its handshake ends in the kernel whatever the tree
- * does; one that does not end is refused, naming the listener.
+ * for 2 s, as its handshake ends in the kernel whatever the tree does;
+ * one that does not end is refused, naming the listener. So is one
+ * whose peer closed it already (CLOSE_WAIT in the queue).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,7 +45,9 @@
 
 #define KFUNC		"bpf_sk_assign_tcp_reqsk"
 #define SYN_RECV_WAIT	200	/* passes, 10 ms apart */
-#define K_SYN_RECV	3	/* /proc/net/tcp's st */
+#define K_ESTABLISHED	1	/* /proc/net/tcp's st */
+#define K_SYN_RECV	3
+#define K_CLOSE_WAIT	8
 
 uint32_t dump_inet_pending(int sk)
 {
@@ -52,16 +60,20 @@ uint32_t dump_inet_pending(int sk)
 	return ti.tcpi_unacked;	/* a listener's: its accept queue */
 }
 
-void dump_inet_accept_close(struct dump_file *df)
+static void close_quietly(int c)
 {
 	int on = TCP_REPAIR_ON;
 
+	if (setsockopt(c, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		pr_perror("can't close a connection not yet accepted quietly");
+	close(c);
+}
+
+void dump_inet_accept_close(struct dump_file *df)
+{
 	if (!df->own)
 		return;
-	if (setsockopt(df->own - 1, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
-		pr_perror("can't close socket:[%llu] quietly",
-			  (unsigned long long)df->f.ino);
-	close(df->own - 1);
+	close_quietly(df->own - 1);
 	df->own = 0;
 }
 
@@ -88,52 +100,109 @@ int dump_inet_accept_works(void)
 	return found;
 }
 
-/* Request sockets of port in the tree's network namespace (pid's), from
- * /proc/PID/net/tcp and tcp6: their local port is the listener's. */
-static int syn_recv(pid_t pid, uint32_t port)
+/* ---- /proc/PID/net/tcp: what the queues hold ---------------------------- */
+
+/* One line of /proc/PID/net/tcp or tcp6. */
+struct proc_sock {
+	uint8_t local[16], remote[16];
+	unsigned int lport, rport, st;
+	unsigned long ino;
+};
+
+/* Addresses as the kernel prints them: 32-bit words in host order. */
+static int hex_addr(const char *h, uint8_t *out, size_t len)
 {
-	static const char *const files[] = { "tcp", "tcp6" };
-	char path[64], line[512], local[128];
-	unsigned int lport, st;
+	char w[9];
+	uint32_t v;
+	size_t i;
+
+	if (strlen(h) != len * 2)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		memcpy(w, h + i * 2, 8);
+		w[8] = 0;
+		v = (uint32_t)strtoul(w, NULL, 16);
+		memcpy(out + i, &v, 4);
+	}
+	return 0;
+}
+
+static int parse_line(const char *line, struct proc_sock *ps, size_t alen)
+{
+	char l[64], r[64];
+
+	memset(ps, 0, sizeof(*ps));
+	if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %63[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu",
+		   l, &ps->lport, r, &ps->rport, &ps->st, &ps->ino) != 6)
+		return -1;
+	return hex_addr(l, ps->local, alen) || hex_addr(r, ps->remote, alen);
+}
+
+/* Is ps one of listener l's sockets with no file, in state st? */
+static int of_listener(const struct proc_sock *ps, const struct img_inet *l,
+		       unsigned int st)
+{
+	static const uint8_t any[16];
+	size_t alen = l->family == AF_INET ? 4 : 16;
+
+	return ps->st == st && !ps->ino && ps->lport == l->port &&
+	       (!memcmp(l->addr, any, alen) ||
+		!memcmp(l->addr, ps->local, alen));
+}
+
+/* For each socket of listener df with no file in state st: add(t, li,
+ * ps) if add is set; how many there are. */
+static int scan(struct dump_tree *t, uint32_t li, unsigned int st,
+		int (*add)(struct dump_tree *, uint32_t,
+			   const struct proc_sock *))
+{
+	const struct dump_file *df = &t->files[li];
+	int v6 = df->f.inet.family == AF_INET6, n = 0;
+	char path[64], line[512];
+	struct proc_sock ps;
 	FILE *fp;
-	int n = 0, i;
 
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, files[i]);
-		fp = fopen(path, "re");
-		if (!fp)
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", df->pid,
+		 v6 ? "tcp6" : "tcp");
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		if (parse_line(line, &ps, v6 ? 16 : 4) ||
+		    !of_listener(&ps, &t->files[li].f.inet, st))
 			continue;
-		while (fgets(line, sizeof(line), fp))
-			if (sscanf(line, " %*u: %127[0-9A-Fa-f]:%x %*s %x",
-				   local, &lport, &st) == 3 &&
-			    st == K_SYN_RECV && lport == port)
-				n++;
-		fclose(fp);
+		if (add && add(t, li, &ps)) {
+			n = -1;
+			break;
+		}
+		n++;
 	}
+	fclose(fp);
 	return n;
 }
 
-static int wait_syn_recv(pid_t pid, uint32_t port)
+/* Connections still being set up, waited for a while. */
+static int wait_syn_recv(struct dump_tree *t, uint32_t li)
 {
-	int i, n = syn_recv(pid, port);
+	int i, n = scan(t, li, K_SYN_RECV, NULL);
 
-	for (i = 0; n && i < SYN_RECV_WAIT; i++) {
+	for (i = 0; n > 0 && i < SYN_RECV_WAIT; i++) {
 		usleep(10000);
-		n = syn_recv(pid, port);
+		n = scan(t, li, K_SYN_RECV, NULL);
 	}
 	return n;
 }
 
-/* A new file for connection c, accepted from listener t->files[li]. */
-static int add_conn(struct dump_tree *t, uint32_t li, int c)
+/* A file for the connection ps of listener t->files[li], to be accepted
+ * (dump_inet_accept_take): its addresses for now, for the network lock
+ * and for the other end in the tree to find. */
+static int add_pending(struct dump_tree *t, uint32_t li,
+		       const struct proc_sock *ps)
 {
 	struct dump_file *n, *l, *df;
-	const char *why;
-	char what[160];
-	struct stat st;
 
 	n = realloc(t->files, (t->nr_files + 1) * sizeof(*n));
-	if (!n || fstat(c, &st))
+	if (!n)
 		return -1;
 	t->files = n;
 	l = &t->files[li];
@@ -141,58 +210,27 @@ static int add_conn(struct dump_tree *t, uint32_t li, int c)
 	memset(df, 0, sizeof(*df));
 	df->pid = l->pid;
 	df->fd = l->fd;
-	df->own = c + 1;
+	df->pending = 1;
 	df->f.id = t->nr_files + 1;
 	df->f.kind = IMG_FILE_TCP;
 	df->f.flags = O_RDWR;
-	df->f.dev = st.st_dev;
-	df->f.ino = st.st_ino;
 	df->f.inet.family = l->f.inet.family;
-	t->nr_files++;
-	why = dump_inet_fill(&df->f, c);
-	if (!why && df->f.inet.state != IMG_INET_ESTABLISHED)
-		why = "closed by its peer already, which is not supported";
+	df->f.inet.state = IMG_INET_ESTABLISHED;
+	memcpy(df->f.inet.addr, ps->local, 16);
+	memcpy(df->f.inet.peer_addr, ps->remote, 16);
+	df->f.inet.port = ps->lport;
+	df->f.inet.peer_port = ps->rport;
 	df->f.inet.listener = l->f.id;
-	if (why) {
-		dump_inet_describe(&df->f, what, sizeof(what));
-		dump_set_why(df, "socket:[%llu] is %s, %s",
-			     (unsigned long long)df->f.ino, what, why);
-	}
+	t->nr_files++;
 	return 0;
 }
 
-/* Every connection waiting in listener t->files[li], in queue order. */
-static int take_queue(struct dump_tree *t, uint32_t li)
+/* Why the listener t->files[li]'s queue can't be kept, or NULL. */
+static const char *queue_why(struct dump_tree *t, uint32_t li, char *buf,
+			     size_t len)
 {
-	struct pollfd p = { .events = POLLIN };
-	int sk, c, ret = 0;
-
-	sk = dump_grab_fd(&t->files[li]);
-	if (sk < 0)
-		return -1;
-	p.fd = sk;
-	/* nothing else accepts (the tree is frozen): POLLIN means one is
-	 * there, and accept() does not block on a blocking listener */
-	while (!ret && poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-		c = accept4(sk, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0) {
-			ret = -1;
-			break;
-		}
-		if (add_conn(t, li, c)) {
-			close(c);
-			ret = -1;
-		}
-	}
-	close(sk);
-	return ret;
-}
-
-/* Why the listener df's queue can't be taken, or NULL. */
-static const char *queue_why(struct dump_tree *t, const struct dump_file *df,
-			     char *buf, size_t len)
-{
-	int n = wait_syn_recv(df->pid, df->f.inet.port);
+	const struct dump_file *df = &t->files[li];
+	int n = wait_syn_recv(t, li);
 
 	if (n) {
 		snprintf(buf, len, "with %d connections being set up (SYN_RECV), which is not supported",
@@ -211,6 +249,16 @@ static const char *queue_why(struct dump_tree *t, const struct dump_file *df,
 			 df->queued, KFUNC);
 		return buf;
 	}
+	if (scan(t, li, K_CLOSE_WAIT, NULL)) {
+		snprintf(buf, len, "with a connection not yet accepted that its peer closed, which is not supported");
+		return buf;
+	}
+	n = scan(t, li, K_ESTABLISHED, add_pending);
+	if (n != (int)df->queued) {
+		snprintf(buf, len, "with %u connections not yet accepted, of which /proc/%d/net shows %d",
+			 df->queued, df->pid, n);
+		return buf;
+	}
 	return NULL;
 }
 
@@ -219,7 +267,6 @@ void dump_inet_accept(struct dump_tree *t)
 	uint32_t i, n = t->nr_files;
 	char what[160], buf[160];
 	const char *why;
-	int err;
 
 	for (i = 0; i < n; i++) {
 		struct dump_file *df = &t->files[i];
@@ -227,20 +274,147 @@ void dump_inet_accept(struct dump_tree *t)
 		if (df->f.kind != IMG_FILE_TCP || df->why || df->outside ||
 		    df->f.inet.state != IMG_INET_LISTENING)
 			continue;
-		why = queue_why(t, df, buf, sizeof(buf));
-		if (!why && df->queued && take_queue(t, i)) {
-			err = errno;
-			snprintf(buf, sizeof(buf), "whose connections not yet accepted can't be taken: %s",
-				 strerror(err));
-			why = buf;
-		}
-		df = &t->files[i];	/* take_queue moved the table */
+		why = queue_why(t, i, buf, sizeof(buf));
+		df = &t->files[i];	/* add_pending moved the table */
 		if (!why)
 			continue;
 		dump_inet_describe(&df->f, what, sizeof(what));
 		dump_set_why(df, "socket:[%llu] is %s, %s",
 			     (unsigned long long)df->f.ino, what, why);
 	}
+}
+
+/* ---- taking them -------------------------------------------------------- */
+
+/* The pending file of listener id whose peer is c's, or NULL. */
+static struct dump_file *pending_of(struct dump_tree *t, uint32_t id, int c)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (void *)&ss;
+	struct sockaddr_in6 *s6 = (void *)&ss;
+	socklen_t l = sizeof(ss);
+	uint8_t addr[16] = { 0 };
+	uint32_t i, port;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(c, (struct sockaddr *)&ss, &l))
+		return NULL;
+	if (ss.ss_family == AF_INET)
+		memcpy(addr, &s4->sin_addr, 4);
+	else
+		memcpy(addr, &s6->sin6_addr, 16);
+	port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (df->pending && !df->own && df->f.inet.listener == id &&
+		    df->f.inet.peer_port == port &&
+		    !memcmp(df->f.inet.peer_addr, addr, 16))
+			return df;
+	}
+	return NULL;
+}
+
+/* Connection c, the k-th of its listener's queue: its pending file goes
+ * to the k-th slot of the listener's (the image's order is the queue's),
+ * then is filled from it; 0 or -1. */
+static int take_one(struct dump_tree *t, uint32_t first, uint32_t k, int c)
+{
+	struct dump_file *df, *slot = &t->files[first + k], tmp;
+	const char *why;
+	struct stat st;
+	uint32_t id;
+
+	df = pending_of(t, slot->f.inet.listener, c);
+	if (!df || fstat(c, &st)) {
+		errno = df ? errno : EAGAIN;	/* came during the dump */
+		return -1;
+	}
+	if (df != slot) {	/* swap all but the ids */
+		tmp = *slot;
+		*slot = *df;
+		*df = tmp;
+		id = slot->f.id;
+		slot->f.id = df->f.id;
+		df->f.id = id;
+	}
+	slot->own = c + 1;
+	slot->f.dev = st.st_dev;
+	slot->f.ino = st.st_ino;
+	why = dump_inet_fill(&slot->f, c);
+	if (!why && slot->f.inet.state != IMG_INET_ESTABLISHED)
+		why = "closed by its peer";
+	if (why) {
+		pr_err("can't keep socket:[%llu], not yet accepted by fd %d of %d: %s",
+		       (unsigned long long)slot->f.ino, slot->fd, slot->pid,
+		       why);
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Is t->files[i] a pending file of listener id? */
+static int pending_at(const struct dump_tree *t, uint32_t i, uint32_t id)
+{
+	return i < t->nr_files && t->files[i].pending &&
+	       t->files[i].f.inet.listener == id;
+}
+
+/* Every connection waiting in the listener of the pending files from
+ * t->files[first] on, in queue order. */
+static int take_queue(struct dump_tree *t, uint32_t first)
+{
+	struct pollfd p = { .events = POLLIN };
+	uint32_t k = 0, id = t->files[first].f.inet.listener, i;
+	int c, ret = 0;
+
+	for (i = 0; i < t->nr_files && t->files[i].f.id != id; i++)
+		;
+	p.fd = i < t->nr_files ? dump_grab_fd(&t->files[i]) : -1;
+	if (p.fd < 0)
+		return -1;
+	/* nothing else accepts (the tree is frozen): POLLIN means one is
+	 * there, and accept() does not block on a blocking listener */
+	while (!ret && poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+		c = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			ret = -1;
+		} else if (!pending_at(t, first + k, id)) {
+			close_quietly(c);	/* came during the dump */
+			errno = EAGAIN;
+			ret = -1;
+		} else if (take_one(t, first, k++, c)) {
+			if (!t->files[first + k - 1].own)
+				close_quietly(c);
+			ret = -1;
+		}
+	}
+	close(p.fd);
+	if (!ret && pending_at(t, first + k, id)) {
+		errno = ENOENT;	/* gone: reset by its peer */
+		ret = -1;
+	}
+	return ret;
+}
+
+int dump_inet_accept_take(struct dump_tree *t)
+{
+	uint32_t i, id = 0;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (!df->pending || df->f.inet.listener == id)
+			continue;
+		id = df->f.inet.listener;
+		if (!take_queue(t, i))
+			continue;
+		pr_perror("can't take the connections not yet accepted by fd %d of %d",
+			  df->fd, df->pid);
+		return -1;
+	}
+	return 0;
 }
 
 /* A listener is kept with all its connections or not at all: one that
@@ -254,7 +428,7 @@ void dump_inet_accept_settle(struct dump_tree *t)
 
 	for (i = 0; i < t->nr_files; i++) {
 		df = &t->files[i];
-		if (!df->own || !df->why)
+		if (!df->pending || !df->why)
 			continue;
 		l = &t->files[df->f.inet.listener - 1];
 		dump_inet_describe(&l->f, what, sizeof(what));
@@ -263,7 +437,7 @@ void dump_inet_accept_settle(struct dump_tree *t)
 	}
 	for (i = 0; i < t->nr_files; i++) {
 		df = &t->files[i];
-		if (!df->own || df->why)
+		if (!df->pending || df->why)
 			continue;
 		l = &t->files[df->f.inet.listener - 1];
 		if (l->why)

@@ -234,10 +234,11 @@ struct dump_file {
 	int drop;
 	int peer_outside;	/* a TCP connection kept without its peer */
 	/* dump-inet-accept.c: a listener's connections not accepted yet
-	 * (at probe time); on one of them, accepted by ckpt from a copy
-	 * of its listener (pid, fd), ckpt's own fd of it plus one */
+	 * (at probe time); one of them (pending, with the listener's pid
+	 * and fd), once ckpt accepted it from a copy of its listener: its
+	 * own fd of it plus one */
 	uint32_t queued;
-	int own;
+	int pending, own;
 };
 
 /* The processes of one dump: the root first, then its descendants. */
@@ -444,15 +445,14 @@ int dump_inet_silence(struct dump_tree *t, int on) __must_check;
  * can't be kept; describe: what f is, for a message */
 const char *dump_inet_fill(struct img_file *f, int sk);
 void dump_inet_describe(const struct img_file *f, char *out, size_t len);
-/* dump-inet-accept.c: the connections waiting in the tree's listeners,
- * accepted from copies of them (with --kill only) into files of their
- * own, before the connections are settled; after settle, a listener
- * and its connections are kept together or not at all. works: can
- * restore put connections back in a listener's queue (the kfunc
- * bpf_sk_assign_tcp_reqsk, Linux 6.9)? */
+/* dump-inet-accept.c: the connections waiting in the tree's listeners
+ * as files of their own (with --kill only), found before the
+ * connections are settled; after settle, a listener and its connections
+ * are kept together or not at all; take: accepted from copies of their
+ * listeners, once nothing can refuse the dump any more */
 void dump_inet_accept(struct dump_tree *t);
 void dump_inet_accept_settle(struct dump_tree *t);
-int dump_inet_accept_works(void);
+int dump_inet_accept_take(struct dump_tree *t) __must_check;
 /* closes df's own fd, if it has one, in repair mode: without a word */
 void dump_inet_accept_close(struct dump_file *df);
 /* how many connections wait in listener sk's accept queue */

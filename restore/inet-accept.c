@@ -80,11 +80,14 @@ static long ms_since(const struct timespec *t0)
 	       (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* libbpf's own messages (a clsact qdisc that exists already is one)
+ * stay quiet: what fails is said once, with errno, by restore */
 static int libbpf_quiet(enum libbpf_print_level l, const char *fmt,
 			va_list ap)
 {
-	if (l == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
+	(void)l;
+	(void)fmt;
+	(void)ap;
 	return 0;
 }
 
@@ -140,6 +143,8 @@ static void detach(struct requeue *q)
 		if (bpf_tc_detach(&q->hook, &q->opts))
 			pr_warn("can't detach restore's TC program from lo");
 	}
+	/* both points: the qdisc itself (one alone flushes its filters) */
+	q->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	if (q->made_hook && bpf_tc_hook_destroy(&q->hook))
 		pr_warn("can't remove the clsact qdisc restore put on lo");
 	bpf_object__close(q->obj);

@@ -29,6 +29,7 @@
 #define MSGLEN	3000
 
 static int v6;
+static int lsk = -1;	/* the listener, which clients close */
 
 static void message(int n, uint8_t *buf)
 {
@@ -104,7 +105,10 @@ static void client(int n, int port)
 {
 	uint8_t want[MSGLEN], got[MSGLEN];
 	char name[32];
-	int fd = connect_to(port);
+	int fd;
+
+	close(lsk);
+	fd = connect_to(port);
 
 	message(n, want);
 	send_all(fd, want, MSGLEN);
@@ -180,7 +184,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t l;
 	pid_t kids[NCLIENT];
-	int lsk, port, n, st, tree, served = 0, cfd;
+	int port, n, st, tree, served = 0, cfd;
 	unsigned long count = 0;
 
 	wl_init();
