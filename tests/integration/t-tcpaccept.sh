@@ -51,7 +51,7 @@ tacc_start() {
 tacc_queued() {
 	local n
 	inspect "$D/img"
-	n=$(grep -c "^file [0-9]*: tcp .* recvq 3000 bytes.*, not accepted yet by file [0-9]*," \
+	n=$(grep -c "^file [0-9]*: tcp .* recvq 40000 bytes.*, not accepted yet by file [0-9]*," \
 		"$D/inspect.out")
 	[[ $n == "$1" ]] || fail "inspect shows $n connections not accepted" \
 		"yet, want $1: $(grep tcp "$D/inspect.out")"

@@ -2,7 +2,8 @@
  * tcpaccept: a TCP server with connections it has not accepted yet.
  * It listens on loopback (IPv4, or IPv6 with "6"), then forks NCLIENT
  * clients one after the other: each connects, sends its message (its
- * number, then a pattern of its own, MSGLEN bytes) and waits for it to
+ * number, then a pattern of its own, MSGLEN bytes: more than one of the
+ * segments restore sends them back in) and waits for it to
  * come back. The server accepts none of them until D/restored exists:
  * at the dump all wait in its accept queue, their messages unread. Then
  * it accepts them: they must come in the order they connected, each
@@ -26,7 +27,7 @@
 #include "workload.h"
 
 #define NCLIENT	3
-#define MSGLEN	3000
+#define MSGLEN	40000
 
 static int v6;
 static int lsk = -1;	/* the listener, which clients close */
