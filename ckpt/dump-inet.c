@@ -12,8 +12,9 @@
  * mode. Without the option such a connection is refused by name.
  * A listener's connections not accepted yet are dump-inet-accept.c's.
  * A connection whose other end is not kept, one being set up or already
- * closed, and a socket with an error pending, a peek offset or a filter are refused, naming them:
- * restore could not give them back as they were. A refused socket keeps
+ * closed, and a socket with an error pending, a peek offset or a filter
+ * are refused, naming them: restore could not give them back as they
+ * were. A refused socket keeps
  * the kind dump-filetab.c gave it, like every socket ckpt can't carry.
  *
  * The options are compared with those of a new socket of the same kind,
