@@ -36,8 +36,9 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    openssh-client llvm-14-dev qemu-user busybox-static \
 	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	    libzookeeper-mt-dev zookeeperd default-jdk-headless \
-	    btrfs-progs xfsprogs attr acl
-PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
+	    btrfs-progs xfsprogs attr acl libbpf-dev
+PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables \
+	    libbpf
 
 ifeq ($(V),1)
 Q :=
@@ -98,7 +99,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o)
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
-REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
+REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WL_BIN   := $(WL_SRC:tests/workloads/%.c=$(B)/tests/workloads/%) \
@@ -151,6 +152,22 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
+
+# restore's TC program (restore/bpf/accept.bpf.c, restore/inet-accept.c),
+# built for the BPF target and embedded in restore: no file to find at
+# run time
+BPF_CLANG ?= clang
+$(B)/restore/bpf/accept.bpf.o: restore/bpf/accept.bpf.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(BPF_CLANG) -target bpf -O2 -g -Wall -Werror \
+	  -I/usr/include/$(shell $(CC) -print-multiarch) -c -o $@ $<
+$(B)/restore/bpf/accept-blob.o: $(B)/restore/bpf/accept.bpf.o
+	$(Q)printf '%s\n' '.section .rodata' '.balign 8' \
+	  '.global restore_accept_bpf' '.global restore_accept_bpf_end' \
+	  'restore_accept_bpf:' '.incbin "$<"' 'restore_accept_bpf_end:' \
+	  '.section .note.GNU-stack,"",@progbits' | \
+	  $(CC) -c -x assembler -o $@ -
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "ckpt/cmd.h"
+#include "ckpt/dump.h"
 #include "image/image.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -346,6 +347,17 @@ static int probe_inet_diag(void)
 	return ret;
 }
 
+/* Connections not accepted yet put back in a listener's queue by
+ * restore: the kfunc bpf_sk_assign_tcp_reqsk (Linux 6.9), which the
+ * kernel's BTF names (ckpt/dump-inet-accept.c). */
+static int probe_accept_queue(void)
+{
+	if (dump_inet_accept_works())
+		return 0;
+	errno = ENOSYS;
+	return -1;
+}
+
 /* The network lock of --tcp-established: a table of its own made and
  * removed again (CAP_NET_ADMIN, nf_tables). */
 static int probe_nftables(void)
@@ -398,6 +410,7 @@ static const struct feature features[] = {
 	{ "cgroup-v1", 0, probe_cgroup_v1 },
 	{ "cgroup-v1-freezer", 0, probe_freezer_v1 },
 	{ "cgroup-v2", 0, probe_cgroup_v2 },
+	{ "tcp-accept-queue", 0, probe_accept_queue },
 };
 
 static int check_json(void)

@@ -360,11 +360,15 @@ static void compact_files(struct dump_tree *t)
 	map = calloc(t->nr_files + 1, sizeof(*map));
 	for (i = 0; map && i < t->nr_files; i++) {
 		if (t->files[i].drop) {
+			dump_inet_accept_close(&t->files[i]);
 			img_file_free(&t->files[i].f);
 			free(t->files[i].why);
 			continue;
 		}
 		map[t->files[i].f.id] = n + 1;
+		if (t->files[i].pending)	/* its listener comes first */
+			t->files[i].f.inet.listener =
+				map[t->files[i].f.inet.listener];
 		t->files[n] = t->files[i];
 		t->files[n].f.id = n + 1;
 		n++;
@@ -556,6 +560,7 @@ void dump_free_files(struct dump_tree *t)
 	uint32_t i;
 
 	for (i = 0; i < t->nr_files; i++) {
+		dump_inet_accept_close(&t->files[i]);
 		img_file_free(&t->files[i].f);
 		free(t->files[i].why);
 	}

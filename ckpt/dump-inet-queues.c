@@ -410,7 +410,8 @@ int dump_inet_read(struct dump_tree *t)
 	uint32_t i;
 	int ret = 0, out;
 
-	if (dump_guard_start(t))	/* dump-guard.c */
+	if (dump_inet_accept_take(t) ||	/* dump-inet-accept.c */
+	    dump_guard_start(t))		/* dump-guard.c */
 		return -1;
 	if (dump_netlock_take(t))
 		return -1;

@@ -10,10 +10,11 @@
  * end is not in the tree, with --tcp-established: alone, its peer held
  * off by the network lock (dump-netlock.c) from before it enters repair
  * mode. Without the option such a connection is refused by name.
+ * A listener's connections not accepted yet are dump-inet-accept.c's.
  * A connection whose other end is not kept, one being set up or already
- * closed, a listener with connections not yet accepted, and a socket with
- * an error pending, a peek offset or a filter are refused, naming them:
- * restore could not give them back as they were. A refused socket keeps
+ * closed, and a socket with an error pending, a peek offset or a filter
+ * are refused, naming them: restore could not give them back as they
+ * were. A refused socket keeps
  * the kind dump-filetab.c gave it, like every socket ckpt can't carry.
  *
  * The options are compared with those of a new socket of the same kind,
@@ -50,7 +51,7 @@ static void addr_str(uint32_t family, const uint8_t *addr, uint32_t port,
 }
 
 /* "TCP socket listening on 0.0.0.0:80", "TCP connection to ... from ..." */
-static void describe(const struct img_file *f, char *out, size_t len)
+void dump_inet_describe(const struct img_file *f, char *out, size_t len)
 {
 	const struct img_inet *in = &f->inet;
 	const char *p = f->kind == IMG_FILE_TCP ? "TCP" : "UDP";
@@ -191,8 +192,9 @@ static short poll_now(int sk, short events)
 	return poll(&p, 1, 0) == 1 ? p.revents : 0;
 }
 
-/* The TCP state, or a reason why it can't be kept (in why). */
-static const char *tcp_why(struct img_file *f, int sk, char *why, size_t len)
+/* The TCP state, or a reason why it can't be kept. A listener's
+ * connections not accepted yet are dump-inet-accept.c's. */
+static const char *tcp_why(struct img_file *f, int sk)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
@@ -207,14 +209,8 @@ static const char *tcp_why(struct img_file *f, int sk, char *why, size_t len)
 	if (f->inet.state == IMG_INET_UNCONNECTED &&
 	    (poll_now(sk, POLLRDHUP) & POLLRDHUP))
 		return "already closed, which is not supported";
-	if (f->inet.state == IMG_INET_LISTENING) {
+	if (f->inet.state == IMG_INET_LISTENING)
 		f->inet.backlog = ti.tcpi_sacked;
-		if (ti.tcpi_unacked) {
-			snprintf(why, len, "with %u connections not yet accepted, which is not supported",
-				 ti.tcpi_unacked);
-			return why;
-		}
-	}
 	return NULL;
 }
 
@@ -264,8 +260,7 @@ static uint32_t inet_kind(int sk)
 	return 0;
 }
 
-/* Fill f from sk; NULL, or why it can't be kept. */
-static const char *fill(struct img_file *f, int sk, char *buf, size_t len)
+const char *dump_inet_fill(struct img_file *f, int sk)
 {
 	struct img_inet *in = &f->inet;
 	const char *why;
@@ -280,7 +275,7 @@ static const char *fill(struct img_file *f, int sk, char *buf, size_t len)
 		       SOCK_DGRAM, 0);
 	if (fresh < 0)
 		return "unlike any socket ckpt can make";
-	why = f->kind == IMG_FILE_TCP ? tcp_why(f, sk, buf, len) : NULL;
+	why = f->kind == IMG_FILE_TCP ? tcp_why(f, sk) : NULL;
 	read_opts(f, sk, fresh);
 	close(fresh);
 	if (!why && f->kind == IMG_FILE_UDP)
@@ -293,7 +288,7 @@ static const char *fill(struct img_file *f, int sk, char *buf, size_t len)
 int dump_inet_probe(struct dump_file *df, int sk)
 {
 	struct img_file f = df->f;
-	char what[160], buf[96];
+	char what[160];
 	const char *why;
 	int dom = AF_INET;
 
@@ -307,15 +302,17 @@ int dump_inet_probe(struct dump_file *df, int sk)
 			     dom == AF_INET ? "IPv4" : "IPv6");
 		return 0;
 	}
-	why = fill(&f, sk, buf, sizeof(buf));
+	why = dump_inet_fill(&f, sk);
 	if (why) {
-		describe(&f, what, sizeof(what));
+		dump_inet_describe(&f, what, sizeof(what));
 		dump_set_why(df, "socket:[%llu] is %s, %s",
 			     (unsigned long long)df->f.ino, what, why);
 		free(f.inet.dev);
 		return 0;
 	}
 	df->f = f;
+	if (f.inet.state == IMG_INET_LISTENING)	/* dump-inet-accept.c */
+		df->queued = dump_inet_pending(sk);
 	return 0;
 }
 
@@ -395,6 +392,7 @@ void dump_inet_settle(struct dump_tree *t)
 	uint32_t i;
 	int changed = 1;
 
+	dump_inet_accept(t);
 	mark_outside(t);
 	while (changed) {
 		changed = 0;
@@ -404,11 +402,12 @@ void dump_inet_settle(struct dump_tree *t)
 			if (!kept_conn(df) || df->peer_outside ||
 			    has_other_end(t, df, 1))
 				continue;
-			describe(&df->f, what, sizeof(what));
+			dump_inet_describe(&df->f, what, sizeof(what));
 			dump_set_why(df, "socket:[%llu] is %s, whose other end is not in the tree; "
 				     ONLY_WITHIN, (unsigned long long)df->f.ino,
 				     what);
 			changed = 1;
 		}
 	}
+	dump_inet_accept_settle(t);
 }

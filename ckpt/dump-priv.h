@@ -233,6 +233,12 @@ struct dump_file {
 	char *why;		/* why it can't be kept (dump-sockets.c) */
 	int drop;
 	int peer_outside;	/* a TCP connection kept without its peer */
+	/* dump-inet-accept.c: a listener's connections not accepted yet
+	 * (at probe time); one of them (pending, with the listener's pid
+	 * and fd), once ckpt accepted it from a copy of its listener: its
+	 * own fd of it plus one */
+	uint32_t queued;
+	int pending, own;
 };
 
 /* The processes of one dump: the root first, then its descendants. */
@@ -453,6 +459,22 @@ int dump_inet_probe(struct dump_file *df, int sk) __must_check;
 void dump_inet_settle(struct dump_tree *t);
 int dump_inet_read(struct dump_tree *t) __must_check;
 int dump_inet_silence(struct dump_tree *t, int on) __must_check;
+/* dump-inet.c: fill f (family and kind set) from sk; NULL, or why it
+ * can't be kept; describe: what f is, for a message */
+const char *dump_inet_fill(struct img_file *f, int sk);
+void dump_inet_describe(const struct img_file *f, char *out, size_t len);
+/* dump-inet-accept.c: the connections waiting in the tree's listeners
+ * as files of their own (with --kill only), found before the
+ * connections are settled; after settle, a listener and its connections
+ * are kept together or not at all; take: accepted from copies of their
+ * listeners, once nothing can refuse the dump any more */
+void dump_inet_accept(struct dump_tree *t);
+void dump_inet_accept_settle(struct dump_tree *t);
+int dump_inet_accept_take(struct dump_tree *t) __must_check;
+/* closes df's own fd, if it has one, in repair mode: without a word */
+void dump_inet_accept_close(struct dump_file *df);
+/* how many connections wait in listener sk's accept queue */
+uint32_t dump_inet_pending(int sk);
 /* dump-guard.c: a process that undoes what a ckpt that dies leaves on a
  * tree that runs on. start: before the lock and repair mode (t->guard:
  * its socket, -1 when the tree has no TCP connection); lock: the lock

@@ -72,6 +72,12 @@ int dump_grab_fd(const struct dump_file *df)
 {
 	int pfd, fd;
 
+	if (df->own)	/* a connection ckpt accepted (dump-inet-accept.c) */
+		return fcntl(df->own - 1, F_DUPFD_CLOEXEC, 0);
+	if (df->pending) {	/* not yet */
+		errno = EBADF;
+		return -1;
+	}
 	pfd = syscall(SYS_pidfd_open, df->pid, 0);
 	if (pfd < 0)
 		return -1;

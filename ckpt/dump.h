@@ -93,4 +93,9 @@ enum dump_result {
 
 enum dump_result dump_process(const struct dump_opts *o);
 
+/* Can restore put connections not accepted yet back in their listener's
+ * queue here (the kfunc bpf_sk_assign_tcp_reqsk, Linux 6.9)? Without
+ * it, a listener with any is refused (dump-inet-accept.c). */
+int dump_inet_accept_works(void);
+
 #endif

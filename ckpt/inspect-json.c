@@ -178,6 +178,7 @@ static void json_inet(const struct img_file *f)
 	json_u64(0, "unsent", in->tcp.unsent_len);
 	json_u64(0, "recvq", in->tcp.recvq_len);
 	json_kstr(0, "lock", in->lock);
+	json_u64(0, "listener", in->listener);
 }
 
 

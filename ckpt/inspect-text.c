@@ -97,7 +97,8 @@ static void print_unix(const struct img_file *f)
 /*
  * file 3: tcp ino 99 ipv4 established 127.0.0.1:80 peer 127.0.0.1:4000
  * flags 02, sendq 5 unsent 0 recvq 3 bytes, opts SO_REUSEADDR=1 (with
- * ", peer outside, lock ckpt_..." before opts for --tcp-established)
+ * ", peer outside, lock ckpt_..." before opts for --tcp-established;
+ * ", not accepted yet by file N" for one in a listener's queue)
  */
 static void print_inet(const struct img_file *f)
 {
@@ -121,6 +122,8 @@ static void print_inet(const struct img_file *f)
 		       in->tcp.recvq_len);
 	if (in->lock)
 		printf(", peer outside, lock %s", in->lock);
+	if (img_tcp_queued(f))
+		printf(", not accepted yet by file %u", in->listener);
 	if (f->kind == IMG_FILE_UDP)
 		printf(", %" PRIu64 " bytes queued in %u chunks",
 		       inspect_queued_bytes(f), f->nr_chunks);

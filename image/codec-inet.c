@@ -90,6 +90,11 @@ int img_tcp_connection(const struct img_file *f)
 	       f->inet.state <= IMG_INET_CLOSING;
 }
 
+int img_tcp_queued(const struct img_file *f)
+{
+	return img_tcp_connection(f) && f->inet.listener;
+}
+
 int img_tcp_fin_sent(const struct img_file *f)
 {
 	switch (f->inet.state) {
@@ -147,7 +152,8 @@ static void enc_tcp(struct enc *e, const struct img_tcp *t)
 
 /*
  * TCP, UDP: u32 family state; 16 bytes addr; u32 port; 16 bytes
- * peer_addr; u32 peer_port backlog opt_mask; an i32 per bit of opt_mask;
+ * peer_addr; u32 peer_port backlog (a TCP connection: listener, which
+ * images made before it have 0 in) opt_mask; an i32 per bit of opt_mask;
  * optstr dev; then, for a TCP connection, its img_tcp and, only for one
  * whose peer is outside the image, str lock: the last field of the
  * record, whose presence the record's length says (so that images made
@@ -166,7 +172,7 @@ void img_enc_inet(struct enc *e, const struct img_file *f)
 	enc_u32(e, in->port);
 	enc_bytes(e, in->peer_addr, sizeof(in->peer_addr));
 	enc_u32(e, in->peer_port);
-	enc_u32(e, in->backlog);
+	enc_u32(e, img_tcp_connection(f) ? in->listener : in->backlog);
 	enc_u32(e, in->opt_mask);
 	for (i = 0; i < IMG_NR_SOCKOPTS; i++)
 		if (in->opt_mask & (1u << i))
@@ -323,6 +329,10 @@ void img_dec_inet(struct dec *d, struct img_file *f)
 	dec_addr(d, in->peer_addr);
 	dec_u32(d, &in->peer_port);
 	dec_u32(d, &in->backlog);
+	if (f->kind == IMG_FILE_TCP && in->state >= IMG_INET_ESTABLISHED) {
+		in->listener = in->backlog;	/* the same field */
+		in->backlog = 0;
+	}
 	dec_check(d, f->kind == IMG_FILE_TCP ? in->state >=
 		  IMG_INET_UNCONNECTED && in->state <= IMG_INET_CLOSING :
 		  in->state == IMG_INET_UNCONNECTED ||
@@ -338,6 +348,10 @@ void img_dec_inet(struct dec *d, struct img_file *f)
 		  "file %u: bad device name", f->id);
 	if (!d->failed && img_tcp_connection(f))
 		dec_tcp(d, f);
+	dec_check(d, !in->listener || (in->state == IMG_INET_ESTABLISHED &&
+		  !in->tcp.sendq_len && in->listener != f->id),
+		  "file %u: a connection not accepted yet with data to send or closing",
+		  f->id);
 	if (d->failed || !img_tcp_connection(f) || d->pos == d->len)
 		return;
 	dec_str(d, &in->lock, 0, "lock name");

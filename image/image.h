@@ -732,6 +732,11 @@ struct img_unix {
 	uint32_t opts;		/* IMG_UNIX_* */
 	uint32_t rcvbuf, sndbuf;	/* as getsockopt gives them; 0: default */
 	uint32_t backlog;	/* LISTENING: listen(2) backlog */
+	/* An ESTABLISHED connection not accepted yet: the id of the
+	 * LISTENING file in whose accept queue it waits (the image's order
+	 * is the queue's); 0 for any other socket. It has no fd; its send
+	 * queue is empty (nothing can write to it). */
+	uint32_t listener;
 	/* CONNECTED with no peer in the image: the name of the peer that
 	 * closed, or of the one outside (EXTERNAL); NULL: it had none */
 	char *peer_name;
@@ -821,6 +826,11 @@ struct img_inet {
 	uint8_t peer_addr[16];	/* connected: the peer's */
 	uint32_t peer_port;	/* 0 when not connected */
 	uint32_t backlog;	/* LISTENING: listen(2) backlog */
+	/* An ESTABLISHED connection not accepted yet: the id of the
+	 * LISTENING file in whose accept queue it waits (the image's order
+	 * is the queue's); 0 for any other socket. It has no fd; its send
+	 * queue is empty (nothing can write to it). */
+	uint32_t listener;
 	uint32_t opt_mask;	/* bit IMG_SO_* for each opt[] set */
 	int32_t opt[IMG_NR_SOCKOPTS];
 	char *dev;		/* SO_BINDTODEVICE, or NULL */
@@ -1333,6 +1343,8 @@ int img_tcp_fin_sent(const struct img_file *f);
 int img_tcp_fin_rcvd(const struct img_file *f);
 /* Is f a TCP connection (ESTABLISHED or closing)? */
 int img_tcp_connection(const struct img_file *f);
+/* Is f a TCP connection waiting in a listener's accept queue? */
+int img_tcp_queued(const struct img_file *f);
 /* Is name a lock's name: IMG_NETLOCK_PREFIX, then [a-z0-9_]? */
 int img_netlock_name_ok(const char *name);
 

@@ -317,6 +317,24 @@ static int check_pairs(struct rd *r)
 	return ret;
 }
 
+/* A connection not accepted yet waits in a listener of its family and
+ * port (an IPv6 one's connections are IPv6, v4-mapped or not). */
+static int check_queued(struct rd *r, const struct img_file *f)
+{
+	const struct img_file *l;
+
+	if (!img_tcp_queued(f))
+		return 0;
+	l = img_find_file(r->img, f->inet.listener);
+	if (l && l->kind == IMG_FILE_TCP &&
+	    l->inet.state == IMG_INET_LISTENING &&
+	    l->inet.family == f->inet.family && l->inet.port == f->inet.port)
+		return 0;
+	rd_fail(r, "file %u: queued in file %u, which is not its listener",
+		f->id, f->inet.listener);
+	return -1;
+}
+
 int sem_inet_end(struct rd *r)
 {
 	const struct img_file *f;
@@ -324,6 +342,8 @@ int sem_inet_end(struct rd *r)
 
 	for (i = 0; i < r->img->nr_files; i++) {
 		f = &r->img->files[i];
+		if (check_queued(r, f))
+			return -1;
 		if (f->kind == IMG_FILE_TCP && tcp_queues(r, f))
 			return -1;
 		if (f->kind == IMG_FILE_UDP && udp_queue(r, f))

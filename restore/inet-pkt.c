@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -157,35 +158,54 @@ static void route_from_peer(const struct img_inet *in, struct inet_route *r)
 }
 
 /*
- * The segment: at the end of the receive queue (the image's counts leave
- * the FIN out), acknowledging the first byte of the send queue (what the
- * peer had acknowledged), with the window the peer had said, scaled as
- * it negotiated. No TCP options: a segment without a timestamp skips
- * the PAWS check (RFC 7323 5.3 leaves it to the receiver; Linux takes
- * it), where a made-up one would be kept to compare the peer's with.
+ * A segment from f's peer: seq, the flags, len bytes of data,
+ * acknowledging the first byte of the send queue (what the peer had
+ * acknowledged), with the window the peer had said, scaled as it
+ * negotiated. No TCP options: a segment without a timestamp skips the
+ * PAWS check (RFC 7323 5.3 leaves it to the receiver; Linux takes it),
+ * where a made-up one would be kept to compare the peer's with.
  */
-int inet_send_fin(struct inet_tab *t, const struct img_file *f)
+int inet_send_seg(struct inet_tab *t, const struct img_file *f, int flags,
+		  uint32_t seq, const uint8_t *data, size_t len)
 {
 	const struct img_tcp *tcp = &f->inet.tcp;
-	uint8_t pkt[INET_IP6_HDR + TCP_HDR], *th;
+	uint8_t *pkt, *th;
 	uint32_t win = tcp->snd_wnd;
 	struct inet_route r;
 	size_t hl;
+	int ret;
 
+	pkt = malloc(INET_IP6_HDR + TCP_HDR + len);
+	if (!pkt)
+		return -1;
 	if (tcp->opts & IMG_TCP_WSCALE)
 		win >>= tcp->snd_wscale;
 	route_from_peer(&f->inet, &r);
-	hl = inet_ip_header(&r, pkt, IPPROTO_TCP, TCP_HDR);
+	hl = inet_ip_header(&r, pkt, IPPROTO_TCP, TCP_HDR + len);
 	th = pkt + hl;
 	memset(th, 0, TCP_HDR);
 	memcpy(th, r.sport, 2);
 	memcpy(th + 2, r.dport, 2);
-	put32(th + 4, tcp->rcv_seq + tcp->recvq_len);
+	put32(th + 4, seq);
 	put32(th + 8, tcp->snd_seq);
 	th[12] = (TCP_HDR / 4) << 4;
-	th[13] = TH_FIN | TH_ACK;
+	th[13] = flags | TH_ACK;
 	th[14] = (win > 0xffff ? 0xffff : win) >> 8;
 	th[15] = (win > 0xffff ? 0xffff : win) & 0xff;
-	inet_l4_csum(&r, IPPROTO_TCP, th, TCP_HDR, 16);
-	return inet_send_pkt(t, &r, pkt, hl + TCP_HDR);
+	if (len)
+		memcpy(th + TCP_HDR, data, len);
+	inet_l4_csum(&r, IPPROTO_TCP, th, TCP_HDR + len, 16);
+	ret = inet_send_pkt(t, &r, pkt, hl + TCP_HDR + len);
+	free(pkt);
+	return ret;
+}
+
+/* At the end of the receive queue (the image's counts leave the FIN
+ * out). */
+int inet_send_fin(struct inet_tab *t, const struct img_file *f)
+{
+	const struct img_tcp *tcp = &f->inet.tcp;
+
+	return inet_send_seg(t, f, TH_FIN, tcp->rcv_seq + tcp->recvq_len,
+			     NULL, 0);
 }

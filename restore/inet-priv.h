@@ -53,7 +53,17 @@ uint16_t inet_l4_csum(const struct inet_route *r, int proto, uint8_t *l4,
 int inet_send_pkt(struct inet_tab *t, const struct inet_route *r,
 		  const uint8_t *pkt, size_t len);
 void inet_pkt_done(struct inet_tab *t);
-/* the FIN that f's peer (outside the image) had sent, sent again */
+/* the FIN that f's peer (outside the image) had sent, sent again; a
+ * segment as from f's peer, with flags besides ACK (TCP's bits) */
 int inet_send_fin(struct inet_tab *t, const struct img_file *f);
+int inet_send_seg(struct inet_tab *t, const struct img_file *f, int flags,
+		  uint32_t seq, const uint8_t *data, size_t len);
+/* inet.c: bytes [from, to) of f's receive queue into buf */
+void inet_copy_recvq(const struct img_file *f, uint64_t from, uint64_t to,
+		     uint8_t *buf);
+/* inet-accept.c: the connections not accepted yet (their entries' fd
+ * stays -1) in their listeners' queues, in order, before any other
+ * connection leaves repair mode */
+int inet_requeue(struct inet_tab *t);
 
 #endif

@@ -20,6 +20,10 @@
  * sending its own (LAST_ACK) waits for it. The kernel retransmits what
  * was in flight, and each end carries on from where it was.
  *
+ * A connection not accepted yet goes back in its listener's queue
+ * (inet-accept.c) once every other end exists, before any leaves repair
+ * mode; it has no fd.
+ *
  * A connection whose peer is outside the image (ckpt attach
  * --tcp-established) is made the same way, alone, its address bound
  * with IP_FREEBIND; once it is out of repair mode it gets the FIN its
@@ -276,6 +280,25 @@ static int send_range(int fd, const struct img_file *f, int sendq,
 	return 0;
 }
 
+void inet_copy_recvq(const struct img_file *f, uint64_t from, uint64_t to,
+		     uint8_t *buf)
+{
+	uint64_t pos = 0, a, b;
+	const struct img_chunk *ch;
+	uint32_t i;
+
+	for (i = 0; i < f->nr_chunks && pos < to; i++) {
+		ch = &f->chunks[i];
+		if (ch->flags & IMG_CHUNK_SENDQ)
+			continue;
+		a = from > pos ? from - pos : 0;
+		b = to - pos < ch->len ? to - pos : ch->len;
+		if (a < b)
+			memcpy(buf + pos + a - from, ch->data + a, b - a);
+		pos += ch->len;
+	}
+}
+
 /* A buffer size that holds len bytes of data and their overhead. */
 static int room(uint32_t len)
 {
@@ -380,6 +403,13 @@ err:
 	return -1;
 }
 
+/* A connection that restore makes (one not accepted yet goes back in
+ * its listener's queue, where the kernel makes it: inet-accept.c). */
+static int own_conn(const struct img_file *f)
+{
+	return img_tcp_connection(f) && !img_tcp_queued(f);
+}
+
 /* ---- out of repair mode ------------------------------------------------- */
 
 /* The unsent bytes go as new data; then the image's send buffer size,
@@ -417,7 +447,7 @@ static int unlock_outside(struct inet_tab *t)
 		return -1;
 	for (i = 0; i < t->n; i++) {
 		e = &t->e[i];
-		if (!img_tcp_connection(e->f) || !e->f->inet.lock)
+		if (!own_conn(e->f) || !e->f->inet.lock)
 			continue;
 		if (repair(e->fd, TCP_REPAIR_ON) || repair(e->fd, TCP_REPAIR_OFF) ||
 		    ((e->f->inet.opt_mask & (1u << IMG_SO_REUSEADDR)) &&
@@ -548,10 +578,12 @@ static int make_all(struct inet_tab *t)
 		if (!img_tcp_connection(t->e[i].f) && make_plain(t, &t->e[i]))
 			return -1;
 	for (i = 0; i < t->n; i++)
-		if (img_tcp_connection(t->e[i].f) && make_conn(&t->e[i]))
+		if (own_conn(t->e[i].f) && make_conn(&t->e[i]))
 			return -1;
+	if (inet_requeue(t))
+		return -1;
 	for (i = 0; i < t->n; i++) {
-		if (!img_tcp_connection(t->e[i].f) || !resume(&t->e[i]))
+		if (!own_conn(t->e[i].f) || !resume(&t->e[i]))
 			continue;
 		pr_perror("can't resume TCP connection %llu",
 			  (unsigned long long)t->e[i].f->ino);
@@ -560,7 +592,7 @@ static int make_all(struct inet_tab *t)
 	if (fins_from_outside(t) || unlock_outside(t) || replay_fins(t))
 		return -1;
 	for (i = 0; i < t->n; i++)
-		if (finish(&t->e[i]))
+		if (t->e[i].fd >= 0 && finish(&t->e[i]))
 			return -1;
 	return 0;
 }

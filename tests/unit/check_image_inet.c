@@ -650,6 +650,78 @@ START_TEST(test_refuse_two_locks)
 }
 END_TEST
 
+/* A listener on 127.0.0.1:40000 (id 3), whose queue holds conn(2). */
+static struct img_file v4_listener(void)
+{
+	struct img_file f = listener(3);
+
+	f.inet.family = AF_INET;
+	memset(f.inet.addr, 0, 16);
+	memcpy(f.inet.addr, lo4, 4);
+	f.inet.port = 40000;
+	f.inet.opt_mask &= ~(1u << IMG_IPV6_V6ONLY);
+	return f;
+}
+
+/* 1, 2 and 2's listener 3; 0 or the reader's refusal checked */
+static struct image *queued_image(const struct img_file *a,
+				  const struct img_file *b, const char *want)
+{
+	struct img_writer *w = begin();
+	struct img_file l = v4_listener();
+
+	w_f(w, a);
+	conn_data(w, 1);
+	w_f(w, b);
+	conn_data(w, 2);
+	w_f(w, &l);
+	end_proc(w);
+	if (want) {
+		commit_expect_refused(w, want);
+		return NULL;
+	}
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	return img_read_file(path, IMG_ISA_X86_64);
+}
+
+/* A connection not accepted yet names its listener, in backlog's slot. */
+START_TEST(test_roundtrip_tcp_queued)
+{
+	struct img_file a = conn(1, IMG_INET_ESTABLISHED),
+			b = conn(2, IMG_INET_ESTABLISHED);
+	struct image *img;
+
+	b.inet.listener = 3;
+	img = queued_image(&a, &b, NULL);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->files[1].inet.listener, 3);
+	ck_assert_uint_eq(img->files[1].inet.backlog, 0);
+	ck_assert(img_tcp_queued(&img->files[1]));
+	ck_assert(!img_tcp_queued(&img->files[0]));
+	ck_assert_uint_eq(img->files[2].inet.backlog, 128);
+	ck_assert_uint_eq(img->files[2].inet.listener, 0);
+	check_conn(&img->files[1], 2);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_tcp_queued)
+{
+	struct img_file a = conn(1, IMG_INET_ESTABLISHED),
+			b = conn(2, IMG_INET_ESTABLISHED);
+
+	b.inet.listener = 1;	/* a connection, not a listener */
+	queued_image(&a, &b, "file 2: queued in file 1, which is not its listener");
+	b.inet.listener = 9;	/* none */
+	queued_image(&a, &b, "file 2: queued in file 9, which is not its listener");
+	b.inet.listener = 2;	/* itself */
+	queued_image(&a, &b, "file 2: a connection not accepted yet with data to send or closing");
+	b.inet.listener = 0;
+	a.inet.listener = 3;	/* another port; and with data to send */
+	queued_image(&a, &b, "file 1: a connection not accepted yet with data to send or closing");
+}
+END_TEST
+
 static Suite *image_inet_suite(void)
 {
 	Suite *s = suite_create("image-inet");
@@ -667,6 +739,8 @@ static Suite *image_inet_suite(void)
 	add(tc, test_roundtrip_tcp_outside);
 	add(tc, test_refuse_tcp_outside);
 	add(tc, test_refuse_two_locks);
+	add(tc, test_roundtrip_tcp_queued);
+	add(tc, test_refuse_tcp_queued);
 	add(tc, test_roundtrip_netlink);
 	add(tc, test_refuse_netlink);
 	return s;
