@@ -137,7 +137,15 @@ err:
 
 static int tcp_open_write(struct ckpt_stage *s, const char *arg)
 {
-	return tcp_open(s, arg, "PUT");
+	const char *mig = ckpt_stage_param(s, "migrate");
+
+	if (!mig)
+		return tcp_open(s, arg, "PUT");
+	if (strcmp(mig, "restore") && strcmp(mig, "lazy"))
+		return ckpt_stage_fail(s, "migrate=%s: expected restore or lazy",
+				       mig);
+	return tcp_open(s, arg, strcmp(mig, "lazy") ? "MIGRATE" :
+			"MIGRATE-LAZY");
 }
 
 /*
@@ -196,6 +204,24 @@ static int tcp_write(struct ckpt_stage *s, const void *buf, size_t len)
 	return 0;
 }
 
+/* Migrating: after "OK" (durable), the server's word on the restore; the
+ * process runs there once it says "RUNS PID", which we acknowledge. */
+static int migrate_reply(struct ckpt_stage *s, struct tcp_priv *p)
+{
+	char msg[256];
+
+	if (net_recv_msg(&p->conn, msg, sizeof(msg)))
+		return ckpt_stage_fail(s, "no word from the server on the restore: %s",
+				       net_strerror(errno));
+	if (strncmp(msg, "RUNS ", 5))
+		return ckpt_stage_fail(s, "server: %s", msg);
+	if (net_send_msg(&p->conn, "DONE"))
+		return ckpt_stage_fail(s, "can't confirm to the server: %s",
+				       net_strerror(errno));
+	pr_info("the receiver restored it: it runs there as PID %s", msg + 5);
+	return 0;
+}
+
 /* The zero frame ends the stream; the server's OK means it is durable. */
 static int tcp_commit(struct ckpt_stage *s)
 {
@@ -210,6 +236,8 @@ static int tcp_commit(struct ckpt_stage *s)
 				       net_strerror(errno));
 	if (strcmp(msg, "OK"))
 		return ckpt_stage_fail(s, "server: %s", msg);
+	if (ckpt_stage_param(s, "migrate") && migrate_reply(s, p))
+		return -1;
 	close(p->fd);
 	p->fd = -1;
 	return 0;
