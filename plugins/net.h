@@ -23,6 +23,11 @@
  * a zero-length frame ends it, so a stream cut short is never taken for
  * the whole image. After a PUT the server answers "OK" once the file is
  * fsync'ed and renamed in place.
+ *
+ * "MIGRATE NAME" and "MIGRATE-LAZY NAME" (ckpt migrate, to a serve
+ * --restore) send an image as a PUT does (stored without the fsync); the
+ * server then restores it and answers "RUNS PID" or "ERR why", and the
+ * client confirms "RUNS" with "DONE" before it kills the source.
  */
 #ifndef CKPT_NET_H
 #define CKPT_NET_H

@@ -159,7 +159,7 @@ static void drain(int sock, unsigned char *buf)
  * once the whole image is in.
  */
 static int do_put(struct net_conn *c, int dirfd, const char *name,
-		  const char *peer)
+		  const char *peer, int flags)
 {
 	unsigned char *buf = malloc(NET_FRAME_MAX);
 	const char *why = "out of memory";
@@ -172,7 +172,7 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	if (!buf)
 		goto err;
 	if (durable_open(&put_file, dirfd, name, DURABLE_HIDDEN |
-			 DURABLE_LOCK)) {
+			 DURABLE_LOCK | flags)) {
 		why = strerror(errno);
 		goto err;
 	}
@@ -295,7 +295,8 @@ static void do_migrate(struct net_conn *c, int dirfd, const char *name,
 			return;
 		return;
 	}
-	if (do_put(c, dirfd, name, peer))
+	/* no fsync: the source lives until the restore runs */
+	if (do_put(c, dirfd, name, peer, DURABLE_NOSYNC))
 		return;
 	deadline_says("%s migrate %s: no confirmation within %u s: what was restored is killed",
 		      peer, name, deadline);
@@ -336,7 +337,7 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 	}
 	if (mig)
 		do_migrate(c, dirfd, name, peer, mig == 2);
-	else if (req[0] == 'P' ? do_put(c, dirfd, name, peer) :
+	else if (req[0] == 'P' ? do_put(c, dirfd, name, peer, 0) :
 		 do_get(c, dirfd, name, peer))
 		return;
 }

@@ -6,8 +6,10 @@
 # the image are free, as on another machine; it shares the file system,
 # so the migrated process writes on in D. Sourced by run.sh.
 
-ALL_TESTS+=(migrate-mem migrate-tree migrate-refused migrate-killed)
-CKPT_ONLY+="migrate-mem migrate-tree migrate-refused migrate-killed "
+ALL_TESTS+=(migrate-mem migrate-lazy migrate-tree migrate-refused
+	    migrate-killed)
+CKPT_ONLY+="migrate-mem migrate-lazy migrate-tree migrate-refused "
+CKPT_ONLY+="migrate-killed "
 
 MIG_PORT=7500
 
@@ -135,6 +137,16 @@ t_migrate-mem() {
 	mig_start "$WLB/migmem" 64 8
 	mig_serve --pidns --restore
 	mig_run 0
+	mig_moved
+	mig_ended "migmem: 64 MiB checked"
+}
+
+# the same, restored lazily on the receiver (restore -d --lazy: a pager
+# there serves the pages)
+t_migrate-lazy() {
+	mig_start "$WLB/migmem" 64 8
+	mig_serve --pidns --restore
+	mig_run 0 --lazy
 	mig_moved
 	mig_ended "migmem: 64 MiB checked"
 }
