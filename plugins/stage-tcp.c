@@ -20,6 +20,7 @@
 
 #include "plugins/net.h"
 #include "plugins/stages-priv.h"
+#include "util/fault.h"
 
 #define TCP_BUF		NET_FRAME_MAX
 #define TCP_TIMEOUT	120	/* seconds without progress: give up */
@@ -204,8 +205,9 @@ static int tcp_write(struct ckpt_stage *s, const void *buf, size_t len)
 	return 0;
 }
 
-/* Migrating: after "OK" (durable), the server's word on the restore; the
- * process runs there once it says "RUNS PID", which we acknowledge. */
+/* Migrating: after "OK" (stored), the server's word on the restore; the
+ * process runs there once it says "RUNS PID", we say "DONE" and it
+ * answers "OK". */
 static int migrate_reply(struct ckpt_stage *s, struct tcp_priv *p)
 {
 	char msg[256];
@@ -215,9 +217,14 @@ static int migrate_reply(struct ckpt_stage *s, struct tcp_priv *p)
 				       net_strerror(errno));
 	if (strncmp(msg, "RUNS ", 5))
 		return ckpt_stage_fail(s, "server: %s", msg);
-	if (net_send_msg(&p->conn, "DONE"))
-		return ckpt_stage_fail(s, "can't confirm to the server: %s",
+	/* the tests die or stall here: the receiver kills what it made */
+	fault_point("migrate-runs");
+	if (net_send_msg(&p->conn, "DONE") ||
+	    net_recv_msg(&p->conn, msg, sizeof(msg)))
+		return ckpt_stage_fail(s, "the receiver did not take over: %s",
 				       net_strerror(errno));
+	if (strcmp(msg, "OK"))
+		return ckpt_stage_fail(s, "server: %s", msg);
 	pr_info("the receiver restored it: it runs there as PID %s", msg + 5);
 	return 0;
 }

@@ -3,12 +3,19 @@
  * Once a MIGRATE request's image is durable (serve-conn.c stored it as a
  * PUT), the restore program beside ckpt restores it, detached (-d), in a
  * session of its own; the client hears "RUNS PID" and must answer
- * "DONE" (it kills the source only then). If the restore fails, the
+ * "DONE" in time, which we acknowledge ("OK"): the client kills the
+ * source only then. So a client that stalls past the timeout finds the
+ * connection closed and thaws its source, and a client that dies before
+ * DONE leaves its source running: either way what we restored is killed
+ * and the process runs in one place. (A client that dies between DONE
+ * and its kill of the source leaves it running in both.) If the restore fails, the
  * image is removed and the client hears why; if the client goes away or
  * stays silent before DONE, or SIGTERM comes, what the restore made is
  * killed and the image removed: nothing half-migrated stays here.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -187,19 +194,22 @@ static void kill_tree(pid_t pid, int depth)
 	kill(pid, SIGKILL);
 }
 
-/* The restore done: "RUNS PID", and the client's "DONE". */
+/* The restore done: "RUNS PID", the client's "DONE" within timeout
+ * seconds, our "OK" (a socket timeout, not the alarm: the caller, not a signal
+ * handler, kills what was restored, the whole tree). */
 static int hand_over(struct net_conn *c, pid_t root, unsigned int timeout)
 {
+	struct timeval tv = { .tv_sec = timeout };
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "RUNS %d", (int)root);
 	if (net_send_msg(c, msg))
 		return -1;
-	alarm(timeout);
-	if (net_recv_msg(c, msg, sizeof(msg)) || strcmp(msg, "DONE"))
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    net_recv_msg(c, msg, sizeof(msg)) || strcmp(msg, "DONE"))
 		return -1;
-	alarm(0);
-	return 0;
+	/* the client kills the source only once it has this */
+	return net_send_msg(c, "OK");
 }
 
 void serve_migrate(struct net_conn *c, int dirfd, const char *name,
@@ -223,7 +233,7 @@ void serve_migrate(struct net_conn *c, int dirfd, const char *name,
 	}
 	mig_root = root;
 	if (hand_over(c, root, timeout)) {
-		pr_warn("%s migrate %s: the client left before confirming: %d killed",
+		pr_warn("%s migrate %s: no confirmation from the client: %d killed",
 			peer, name, (int)root);
 		kill_tree(root, 0);
 		unlinkat(dirfd, name, 0);

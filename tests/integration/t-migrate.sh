@@ -7,9 +7,9 @@
 # so the migrated process writes on in D. Sourced by run.sh.
 
 ALL_TESTS+=(migrate-mem migrate-lazy migrate-tree migrate-refused
-	    migrate-killed)
+	    migrate-killed migrate-unconfirmed)
 CKPT_ONLY+="migrate-mem migrate-lazy migrate-tree migrate-refused "
-CKPT_ONLY+="migrate-killed "
+CKPT_ONLY+="migrate-killed migrate-unconfirmed "
 
 MIG_PORT=7500
 
@@ -121,6 +121,35 @@ mig_runs_on() {
 	check_count
 }
 
+# mig_logged TEXT: in time, the receiver logged TEXT
+mig_logged() {
+	local end=$((SECONDS + 60))
+	until grep -q "$1" "$D/serve.log"; do
+		((SECONDS < end)) || fail "the receiver did not log '$1':" \
+					  "$(lastline "$D/serve.log")"
+		nap
+	done
+}
+
+# mig_ns_alone: in time, the receiver's server is alone in its PID
+# namespace: what it restored was killed
+mig_ns_alone() {
+	local end=$((SECONDS + 30)) srv ns p n
+	srv=$(cat "/proc/$SJOB/task/$SJOB/children" 2>/dev/null)
+	ns=$(readlink "/proc/${srv%% *}/ns/pid") || fail "no receiver"
+	while :; do
+		n=0
+		for p in /proc/[0-9]*; do
+			[[ $(readlink "$p/ns/pid" 2>/dev/null) == "$ns" ]] &&
+				n=$((n + 1))
+		done
+		((n == 1)) && return
+		((SECONDS < end)) || fail "the receiver still holds $((n - 1))" \
+					  "other processes"
+		nap
+	done
+}
+
 # mig_nothing_left: no image, no temporary on the receiver (a receiver
 # may still be cleaning up after a cut connection)
 mig_nothing_left() {
@@ -208,4 +237,38 @@ t_migrate-killed() {
 	alive "$PID" || fail "the source died with ckpt migrate"
 	mig_nothing_left
 	mig_runs_on
+}
+
+# the receiver restored the process but ckpt migrate never confirmed:
+# killed on the spot (the connection closes), or stopped past the
+# receiver's --client-timeout and let go on. Either way the receiver
+# kills what it restored and the source runs on (thawed after the stop:
+# migrate fails, 70); each ran a moment on both sides, so D/count is not
+# checked
+t_migrate-unconfirmed() {
+	local job
+	mig_start "$WLB/migmem" 16 4
+	mig_serve --pidns --restore --client-timeout 3
+	CKPT_FAULT=migrate-runs mig_run 137
+	mig_ns_alone
+	mig_nothing_left
+	stopped "$PID" && fail "source left stopped (state $ST)"
+	(CKPT_FAULT=migrate-runs:stop spawn nsenter --net="/run/netns/$MIG_A" \
+		"$CKPT" migrate --auth "$D/key" "$PID" "$MIG_URL/img") \
+		</dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	until stopped "$job"; do
+		job_done "$job" && fail "ckpt migrate ended: $(lastline "$D/cmd.err")"
+		nap
+	done
+	mig_logged "no confirmation from the client"
+	mig_ns_alone
+	kill -CONT "$job"
+	wait_job "$job" 60 || fail "ckpt migrate still running after SIGCONT"
+	((WST == 70)) || fail "ckpt migrate exited $WST, want 70:" \
+			      "$(lastline "$D/cmd.err")"
+	mig_nothing_left
+	[[ $(tracer "$PID") == 0 ]] || fail "source left traced"
+	refused_runs_on
 }
