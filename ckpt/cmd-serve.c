@@ -1,7 +1,8 @@
 /*
  * ckpt serve --listen HOST:PORT -D DIR --auth KEYFILE [--max-clients N]
- * [--client-timeout SECONDS]: receive images from `ckpt attach -o
- * tcp://...` and hand them to `restore tcp://...`.
+ * [--client-timeout SECONDS] [--restore]: receive images from `ckpt
+ * attach -o tcp://...` and hand them to `restore tcp://...`; with
+ * --restore, restore those `ckpt migrate` sends.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -76,6 +77,9 @@ static int serve_opt(struct serve_opts *o, int c, const char *arg)
 	case 'S':
 		o->no_seccomp = 1;
 		return 0;
+	case 'R':
+		o->restore = 1;
+		return 0;
 	}
 	return cmd_usage(&cmd_serve_entry);
 }
@@ -89,6 +93,7 @@ static int exec_serve(int argc, char **argv)
 		{ "max-clients", required_argument, NULL, 'm' },
 		{ "client-timeout", required_argument, NULL, 't' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
+		{ "restore", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -126,6 +131,6 @@ static int exec_serve(int argc, char **argv)
 const struct cmd_entry cmd_serve_entry = {
 	.name = "serve",
 	.usage = "--listen HOST:PORT -D DIR --auth KEYFILE [--max-clients N] "
-		 "[--client-timeout SECONDS] [--json]",
+		 "[--client-timeout SECONDS] [--restore] [--json]",
 	.exec = exec_serve,
 };

@@ -75,6 +75,9 @@ _ckpt()
 		# the PID first; sym's symbol after it is the user's
 		[[ $cmd == sym && $prev =~ ^[0-9]+$ ]] && return 0
 		COMPREPLY=($(compgen -W "$(_ckpt_pids)" -- "$cur")) ;;
+	migrate)	# the PID, then tcp://HOST:PORT/NAME (the user's)
+		[[ $prev =~ ^[0-9]+$ ]] && return 0
+		COMPREPLY=($(compgen -W "$(_ckpt_pids)" -- "$cur")) ;;
 	run)
 		COMPREPLY=($(compgen -c -- "$cur")) ;;
 	serve | check | keygen)

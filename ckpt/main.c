@@ -28,6 +28,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_job_entry,
 	&cmd_cc_entry,
 	&cmd_translate_entry,
+	&cmd_migrate_entry,
 };
 
 volatile sig_atomic_t cmd_stop_signal;

@@ -23,6 +23,13 @@
  * a zero-length frame ends it, so a stream cut short is never taken for
  * the whole image. After a PUT the server answers "OK" once the file is
  * fsync'ed and renamed in place.
+ *
+ * "MIGRATE NAME" and "MIGRATE-LAZY NAME" (ckpt migrate, to a serve
+ * --restore) send an image as a PUT does (stored without the fsync); the
+ * server then restores it and answers "RUNS PID" or "ERR why"; the
+ * client answers "RUNS" with "DONE", the server "DONE" with "OK" (it
+ * kills what it restored if DONE does not come in time), and the client
+ * kills the source only after that "OK".
  */
 #ifndef CKPT_NET_H
 #define CKPT_NET_H

@@ -20,6 +20,7 @@
 
 #include "plugins/net.h"
 #include "plugins/stages-priv.h"
+#include "util/fault.h"
 
 #define TCP_BUF		NET_FRAME_MAX
 #define TCP_TIMEOUT	120	/* seconds without progress: give up */
@@ -137,7 +138,15 @@ err:
 
 static int tcp_open_write(struct ckpt_stage *s, const char *arg)
 {
-	return tcp_open(s, arg, "PUT");
+	const char *mig = ckpt_stage_param(s, "migrate");
+
+	if (!mig)
+		return tcp_open(s, arg, "PUT");
+	if (strcmp(mig, "restore") && strcmp(mig, "lazy"))
+		return ckpt_stage_fail(s, "migrate=%s: expected restore or lazy",
+				       mig);
+	return tcp_open(s, arg, strcmp(mig, "lazy") ? "MIGRATE" :
+			"MIGRATE-LAZY");
 }
 
 /*
@@ -196,6 +205,30 @@ static int tcp_write(struct ckpt_stage *s, const void *buf, size_t len)
 	return 0;
 }
 
+/* Migrating: after "OK" (stored), the server's word on the restore; the
+ * process runs there once it says "RUNS PID", we say "DONE" and it
+ * answers "OK". */
+static int migrate_reply(struct ckpt_stage *s, struct tcp_priv *p)
+{
+	char msg[256];
+
+	if (net_recv_msg(&p->conn, msg, sizeof(msg)))
+		return ckpt_stage_fail(s, "no word from the server on the restore: %s",
+				       net_strerror(errno));
+	if (strncmp(msg, "RUNS ", 5))
+		return ckpt_stage_fail(s, "server: %s", msg);
+	/* the tests die or stall here: the receiver kills what it made */
+	fault_point("migrate-runs");
+	if (net_send_msg(&p->conn, "DONE") ||
+	    net_recv_msg(&p->conn, msg, sizeof(msg)))
+		return ckpt_stage_fail(s, "the receiver did not take over: %s",
+				       net_strerror(errno));
+	if (strcmp(msg, "OK"))
+		return ckpt_stage_fail(s, "server: %s", msg);
+	pr_info("the receiver restored it: it runs there as PID %s", msg + 5);
+	return 0;
+}
+
 /* The zero frame ends the stream; the server's OK means it is durable. */
 static int tcp_commit(struct ckpt_stage *s)
 {
@@ -210,6 +243,8 @@ static int tcp_commit(struct ckpt_stage *s)
 				       net_strerror(errno));
 	if (strcmp(msg, "OK"))
 		return ckpt_stage_fail(s, "server: %s", msg);
+	if (ckpt_stage_param(s, "migrate") && migrate_reply(s, p))
+		return -1;
 	close(p->fd);
 	p->fd = -1;
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * serve-conn: one client of ckpt serve, in a child of its own: the
- * handshake, then one PUT or GET under the image directory.
+ * handshake, then one PUT or GET under the image directory (or MIGRATE,
+ * a PUT that serve-migrate.c restores).
  *
  * Names are checked against [A-Za-z0-9][A-Za-z0-9._-]*, so they never hold
  * a '/' nor start with '.', and every file is opened relative to the
@@ -49,6 +50,7 @@ static void on_term(int sig)
 	ssize_t n = 0;
 
 	durable_unlink_tmp(&put_file);
+	serve_migrate_on_term();
 	if (sig == SIGALRM && cut_len)
 		n = write(STDERR_FILENO, cut_line, cut_len);
 	_exit(n < 0 ? 2 : 1);
@@ -157,7 +159,7 @@ static void drain(int sock, unsigned char *buf)
  * once the whole image is in.
  */
 static int do_put(struct net_conn *c, int dirfd, const char *name,
-		  const char *peer)
+		  const char *peer, int flags)
 {
 	unsigned char *buf = malloc(NET_FRAME_MAX);
 	const char *why = "out of memory";
@@ -170,7 +172,7 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	if (!buf)
 		goto err;
 	if (durable_open(&put_file, dirfd, name, DURABLE_HIDDEN |
-			 DURABLE_LOCK)) {
+			 DURABLE_LOCK | flags)) {
 		why = strerror(errno);
 		goto err;
 	}
@@ -281,10 +283,31 @@ err:
 	return -1;
 }
 
-/* "PUT NAME" or "GET NAME" */
+/* MIGRATE or MIGRATE-LAZY NAME: stored as a PUT, then restored
+ * (serve-migrate.c), with serve --restore only. */
+static void do_migrate(struct net_conn *c, int dirfd, const char *name,
+		       const char *peer, int lazy)
+{
+	if (!serve_migrate_enabled()) {
+		pr_warn("%s migrate %s: refused: no --restore", peer, name);
+		if (net_send_msg(c, "ERR this server does not restore "
+				 "migrations (ckpt serve --restore)"))
+			return;
+		return;
+	}
+	/* no fsync: the source lives until the restore runs */
+	if (do_put(c, dirfd, name, peer, DURABLE_NOSYNC))
+		return;
+	/* no alarm from here: serve_migrate bounds its waits */
+	deadline_says(NULL);
+	serve_migrate(c, dirfd, name, peer, lazy, deadline);
+}
+
+/* "PUT NAME", "GET NAME", "MIGRATE NAME" or "MIGRATE-LAZY NAME" */
 static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 {
 	char req[NET_NAME_MAX + 64], *name;
+	int mig;
 
 	if (net_recv_msg(c, req, sizeof(req))) {
 		pr_warn("%s: no request: %s", peer, errno == EPIPE ?
@@ -294,7 +317,9 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 	name = strchr(req, ' ');
 	if (name)
 		*name++ = '\0';
-	if (!name || (strcmp(req, "PUT") && strcmp(req, "GET"))) {
+	mig = !strcmp(req, "MIGRATE") ? 1 :
+	      !strcmp(req, "MIGRATE-LAZY") ? 2 : 0;
+	if (!name || (strcmp(req, "PUT") && strcmp(req, "GET") && !mig)) {
 		pr_warn("%s: bad request", peer);
 		if (net_send_msg(c, "ERR bad request"))
 			return;
@@ -302,15 +327,18 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 	}
 	if (!net_name_ok(name)) {
 		pr_warn("%s %s: refused: bad image name '%.*s'", peer,
-			req[0] == 'P' ? "put" : "get", NET_NAME_MAX, name);
+			mig ? "migrate" : req[0] == 'P' ? "put" : "get",
+			NET_NAME_MAX, name);
 		if (net_send_msg(c, "ERR bad image name (allowed: "
 				 "[A-Za-z0-9][A-Za-z0-9._-]*, at most 200 "
 				 "characters)"))
 			return;
 		return;
 	}
-	if (req[0] == 'P' ? do_put(c, dirfd, name, peer) :
-	    do_get(c, dirfd, name, peer))
+	if (mig)
+		do_migrate(c, dirfd, name, peer, mig == 2);
+	else if (req[0] == 'P' ? do_put(c, dirfd, name, peer, 0) :
+		 do_get(c, dirfd, name, peer))
 		return;
 }
 

@@ -13,6 +13,20 @@
 void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
 		const char *peer, unsigned int timeout);
 
+/* serve --restore (serve-migrate.c): MIGRATE requests restore their
+ * image, found under dir, once it is stored; without it they are
+ * refused. */
+void serve_migrate_enable(const char *dir);
+int serve_migrate_enabled(void);
+/* The image stored as name under dirfd: restore it, tell the client
+ * "RUNS PID" and wait timeout seconds for its "DONE", or remove the
+ * image and kill what was made. Logs; never fails otherwise. */
+void serve_migrate(struct net_conn *c, int dirfd, const char *name,
+		   const char *peer, int lazy, unsigned int timeout);
+/* For SIGTERM or the deadline: kill what the restore made (or the
+ * restore), remove the image; async-signal-safe. */
+void serve_migrate_on_term(void);
+
 /* The seccomp filter of the server and its children. */
 int serve_seccomp(void) __must_check;
 

@@ -346,6 +346,10 @@ static enum serve_result serve_setup(struct server *sv,
 	sv->lfd = listen_on(host, port);
 	if (sv->lfd < 0)
 		return SERVE_ELISTEN;
+	if (o->restore) {
+		serve_migrate_enable(o->dir);
+		return SERVE_OK;
+	}
 	lower_limit(RLIMIT_NOFILE, SERVE_FDS);
 	lower_limit(RLIMIT_DATA, SERVE_DATA);
 	return SERVE_OK;
@@ -361,13 +365,13 @@ enum serve_result serve_run(const struct serve_opts *o)
 	ret = serve_setup(&sv, o);
 	if (ret)
 		goto out;
-	if (!o->no_seccomp && serve_seccomp()) {
+	if (!o->no_seccomp && !o->restore && serve_seccomp()) {
 		ret = SERVE_EFAILED;
 		goto out;
 	}
 	pr_info("serving %s on %s (at most %u clients at once, cut after "
-		"%u s without progress)", o->dir, o->listen, sv.max_kids,
-		sv.timeout);
+		"%u s without progress%s)", o->dir, o->listen, sv.max_kids,
+		sv.timeout, o->restore ? "; migrations restored here" : "");
 	serve_loop(&sv, o, &waitmask);
 	pr_info("stopped");
 out:

@@ -25,6 +25,9 @@ struct serve_opts {
 	unsigned int max_clients;	/* served at once; more wait */
 	unsigned int client_timeout;	/* seconds a client may stall */
 	int no_seccomp;		/* for debugging only */
+	/* --restore: MIGRATE requests are restored here (serve-migrate.c);
+	 * restore needs the whole system: no seccomp filter, no limits */
+	int restore;
 	/* set asynchronously by SIGTERM/SIGINT: stop serving */
 	volatile sig_atomic_t *stop;
 };

@@ -115,6 +115,7 @@ int durable_open(struct durable *d, int dirfd, const char *name, int flags)
 	d->dirfd = dirfd;
 	d->live = 0;
 	d->nameless = 0;
+	d->nosync = !!(flags & DURABLE_NOSYNC);
 	d->target = strdup(name);
 	d->tmp = tmp_name(name, flags & DURABLE_HIDDEN);
 	if (!d->target || !d->tmp) {
@@ -179,7 +180,7 @@ int durable_commit(struct durable *d)
 	int fd = d->fd, err;
 
 	d->fd = -1;
-	if (fsync(fd)) {
+	if (!d->nosync && fsync(fd)) {
 		pr_perror("can't sync %s", d->tmp);
 		close(fd);
 		goto err;
@@ -201,7 +202,7 @@ int durable_commit(struct durable *d)
 		goto err;
 	}
 	d->live = 0;
-	if (sync_dir(d)) {
+	if (!d->nosync && sync_dir(d)) {
 		/* visible, but not for sure after a crash: not committed */
 		err = errno;
 		unlinkat(d->dirfd, d->target, 0);

@@ -25,10 +25,14 @@ struct durable {
 	char *tmp;		/* "NAME.tmp.XXXXXX" or ".NAME.tmp.XXXXXX" */
 	volatile sig_atomic_t live;	/* tmp exists under its name */
 	int nameless;		/* fd is an O_TMPFILE, not yet linked */
+	int nosync;		/* DURABLE_NOSYNC */
 };
 
 #define DURABLE_HIDDEN	1	/* a dot before the temporary's name */
 #define DURABLE_LOCK	2	/* flock(LOCK_EX) on it while it lives */
+/* whole or not at all, but no fsync: for a file that need not survive a
+ * crash (an image in transit, whose source still exists) */
+#define DURABLE_NOSYNC	4
 
 /*
  * Create the temporary for name, relative to dirfd (AT_FDCWD: a path);

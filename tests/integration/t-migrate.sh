@@ -1,0 +1,274 @@
+# t-migrate.sh - live migration (ckpt migrate to ckpt serve --restore)
+# between two "hosts": network namespaces migrate-aN (the source) and
+# migrate-bN (the receiver), a veth pair between them with private
+# 10.236.N.1/.2 addresses, made and removed by each test. The receiver
+# runs in a PID namespace of its own (unshare --pid), where the PIDs of
+# the image are free, as on another machine; it shares the file system,
+# so the migrated process writes on in D. Sourced by run.sh.
+
+ALL_TESTS+=(migrate-mem migrate-lazy migrate-tree migrate-refused
+	    migrate-killed migrate-unconfirmed)
+CKPT_ONLY+="migrate-mem migrate-lazy migrate-tree migrate-refused "
+CKPT_ONLY+="migrate-killed migrate-unconfirmed "
+
+MIG_PORT=7500
+
+# mig_net_up: the two namespaces (MIG_A, MIG_B) and the veth, removed
+# when the test ends
+mig_net_up() {
+	local id=$BASHPID
+	command -v ip >/dev/null || fail "ip (iproute2) not found"
+	command -v nsenter >/dev/null || fail "nsenter not found"
+	MIG_NET=10.236.$((id % 250 + 1))
+	MIG_A=migrate-a$id
+	MIG_B=migrate-b$id
+	trap 'cleanup; mig_net_down' EXIT
+	ip netns add "$MIG_A" && ip netns add "$MIG_B" &&
+	ip link add "mga$id" type veth peer name "mgb$id" &&
+	ip link set "mga$id" netns "$MIG_A" &&
+	ip link set "mgb$id" netns "$MIG_B" &&
+	ip -n "$MIG_A" addr add "$MIG_NET.1/24" dev "mga$id" &&
+	ip -n "$MIG_B" addr add "$MIG_NET.2/24" dev "mgb$id" &&
+	ip -n "$MIG_A" link set "mga$id" up &&
+	ip -n "$MIG_B" link set "mgb$id" up &&
+	ip -n "$MIG_A" link set lo up && ip -n "$MIG_B" link set lo up ||
+		fail "can't make the namespaces"
+	MIG_URL=tcp://$MIG_NET.2:$MIG_PORT
+}
+
+mig_net_down() {
+	[[ -e /run/netns/$MIG_A ]] && ip netns del "$MIG_A"
+	[[ -e /run/netns/$MIG_B ]] && ip netns del "$MIG_B"
+	return 0
+}
+
+# mig_on_a CMD...: CMD in the source's network namespace
+mig_on_a() {
+	nsenter --net="/run/netns/$MIG_A" "$@"
+}
+
+# mig_serve [--pidns] [OPTION...]: ckpt serve in the receiver's
+# namespace (SJOB), for D/srv; --pidns: in a PID namespace of its own
+mig_serve() {
+	local pre=() end=$((SECONDS + 20))
+	if [[ ${1-} == --pidns ]]; then
+		pre=(unshare --pid --fork --kill-child --mount-proc)
+		shift
+	fi
+	mkdir -p "$D/srv" && chmod 700 "$D/srv"
+	[[ -e $D/key ]] || expect_exit 0 "$CKPT" keygen "$D/key"
+	(spawn nsenter --net="/run/netns/$MIG_B" "${pre[@]}" "$CKPT" serve \
+		--listen "$MIG_NET.2:$MIG_PORT" -D "$D/srv" --auth "$D/key" \
+		"$@") </dev/null >>"$D/serve.log" 2>&1 &
+	SJOB=$!
+	track_job "$SJOB"
+	until grep -q "serving .* on $MIG_NET.2:$MIG_PORT" "$D/serve.log"; do
+		job_done "$SJOB" && fail "ckpt serve exited:" \
+					 "$(lastline "$D/serve.log")"
+		((SECONDS < end)) || fail "ckpt serve not up after 20 s"
+		nap
+	done
+}
+
+# mig_start CMD...: the workload on the source, counting
+mig_start() {
+	need "$CKPT" "$RESTORE"
+	mig_net_up
+	start_wl nsenter --net="/run/netns/$MIG_A" "$@"
+	wait_count_above 8 60 "$JOB"
+}
+
+# mig_run WANT [OPTION...]: ckpt migrate PID to the receiver, exit WANT
+mig_run() {
+	local want=$1
+	shift
+	expect_exit "$want" nsenter --net="/run/netns/$MIG_A" "$CKPT" -v \
+		migrate --auth "$D/key" "$@" "$PID" "$MIG_URL/img"
+}
+
+# mig_moved: the source is gone (killed by ckpt migrate once the
+# receiver said it runs), the count goes on from the receiver, and at
+# D/stop the migrated process checks itself and ends
+mig_moved() {
+	local c
+	wait_job "$JOB" 30 || fail "the source still runs after the migration"
+	grep -q "migrate img: runs as PID" "$D/serve.log" ||
+		fail "serve did not say it runs: $(lastline "$D/serve.log")"
+	c=$(count_lines)
+	wait_count_above $((c + 20)) 60 "$SJOB"
+	touch "$D/stop"
+}
+
+# mig_ended WHAT: the migrated process(es) said WHAT in D/out.log and
+# failed nothing; D/count has no gap and no repeat
+mig_ended() {
+	local end=$((SECONDS + 60))
+	until grep -q "$1" "$D/out.log"; do
+		grep -q FAIL "$D/out.log" &&
+			fail "$(grep -m 1 FAIL "$D/out.log")"
+		((SECONDS < end)) || fail "no '$1' after D/stop: $(diag)"
+		nap
+	done
+	grep -q FAIL "$D/out.log" && fail "$(grep -m 1 FAIL "$D/out.log")"
+	check_count
+}
+
+# mig_runs_on: after a failed migration the source was not touched: not
+# stopped, not traced, counting, and it ends well at D/stop
+mig_runs_on() {
+	[[ $(tracer "$PID") == 0 ]] || fail "source left traced"
+	refused_runs_on
+	check_count
+}
+
+# mig_logged TEXT: in time, the receiver logged TEXT
+mig_logged() {
+	local end=$((SECONDS + 60))
+	until grep -q "$1" "$D/serve.log"; do
+		((SECONDS < end)) || fail "the receiver did not log '$1':" \
+					  "$(lastline "$D/serve.log")"
+		nap
+	done
+}
+
+# mig_ns_alone: in time, the receiver's server is alone in its PID
+# namespace: what it restored was killed
+mig_ns_alone() {
+	local end=$((SECONDS + 30)) srv ns p n
+	srv=$(cat "/proc/$SJOB/task/$SJOB/children" 2>/dev/null)
+	ns=$(readlink "/proc/${srv%% *}/ns/pid") || fail "no receiver"
+	while :; do
+		n=0
+		for p in /proc/[0-9]*; do
+			[[ $(readlink "$p/ns/pid" 2>/dev/null) == "$ns" ]] &&
+				n=$((n + 1))
+		done
+		((n == 1)) && return
+		((SECONDS < end)) || fail "the receiver still holds $((n - 1))" \
+					  "other processes"
+		nap
+	done
+}
+
+# mig_nothing_left: no image, no temporary on the receiver (a receiver
+# may still be cleaning up after a cut connection)
+mig_nothing_left() {
+	local end=$((SECONDS + 30))
+	until [[ -z $(ls -A "$D/srv") ]]; do
+		((SECONDS < end)) || fail "the receiver kept $(ls -A "$D/srv")"
+		nap
+	done
+}
+
+# 64 MiB written at 8 MiB/s, migrated; it counts on over there, the
+# memory checked whole at the end
+t_migrate-mem() {
+	mig_start "$WLB/migmem" 64 8
+	mig_serve --pidns --restore
+	mig_run 0
+	mig_moved
+	mig_ended "migmem: 64 MiB checked"
+}
+
+# the same, restored lazily on the receiver (restore -d --lazy: a pager
+# there serves the pages)
+t_migrate-lazy() {
+	mig_start "$WLB/migmem" 64 8
+	mig_serve --pidns --restore
+	mig_run 0 --lazy
+	mig_moved
+	mig_ended "migmem: 64 MiB checked"
+}
+
+# a parent and its child, the ticks sent down a pipe between them, --tree
+t_migrate-tree() {
+	mig_start "$WLB/migmem" 32 4 tree
+	mig_serve --pidns --restore
+	mig_run 0 --tree
+	mig_moved
+	mig_ended "migmem: 32 MiB checked"
+	grep -q "migmem child: .* ticks in order" "$D/out.log" ||
+		fail "the child did not end well: $(lastline "$D/out.log")"
+}
+
+# a receiver without --restore refuses (73, one line, before the source
+# is touched); one whose restore fails (the PIDs taken: the same PID
+# namespace) reports it (70): the source runs on both times, nothing is
+# left on the receiver
+t_migrate-refused() {
+	mig_start "$WLB/migmem" 16 4
+	mig_serve
+	mig_run 73
+	one_line_err "migrate to a server without --restore"
+	grep -q "does not restore migrations" "$D/cmd.err" ||
+		fail "not the refusal: $(lastline "$D/cmd.err")"
+	stopped "$PID" && fail "source left stopped (state $ST)"
+	mig_nothing_left
+	kill -TERM "$SJOB"
+	wait_job "$SJOB" 10 || fail "ckpt serve still running after SIGTERM"
+	mig_serve --restore
+	mig_run 70
+	grep -q "PID the image needs is in use" "$D/cmd.err" ||
+		fail "not the restore's failure: $(lastline "$D/cmd.err")"
+	mig_nothing_left
+	mig_runs_on
+}
+
+# ckpt migrate SIGKILLed while it sends: the source runs on, the
+# receiver removes what it had
+t_migrate-killed() {
+	local end job
+	mig_start "$WLB/migmem" 512 8
+	mig_serve --pidns --restore
+	(spawn nsenter --net="/run/netns/$MIG_A" "$CKPT" migrate \
+		--auth "$D/key" "$PID" "$MIG_URL/img") </dev/null \
+		>"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	end=$((SECONDS + 60))
+	until compgen -G "$D/srv/.img.tmp.*" >/dev/null; do
+		job_done "$job" && fail "ckpt migrate ended before it was" \
+					"killed: $(lastline "$D/cmd.err")"
+		((SECONDS < end)) || fail "no transfer after 60 s"
+		nap
+	done
+	kill -KILL "$job"
+	wait_job "$job" 30 || fail "ckpt migrate not gone after SIGKILL"
+	alive "$PID" || fail "the source died with ckpt migrate"
+	mig_nothing_left
+	mig_runs_on
+}
+
+# the receiver restored the process but ckpt migrate never confirmed:
+# killed on the spot (the connection closes), or stopped past the
+# receiver's --client-timeout and let go on. Either way the receiver
+# kills what it restored and the source runs on (thawed after the stop:
+# migrate fails, 70); each ran a moment on both sides, so D/count is not
+# checked
+t_migrate-unconfirmed() {
+	local job
+	mig_start "$WLB/migmem" 16 4
+	mig_serve --pidns --restore --client-timeout 3
+	CKPT_FAULT=migrate-runs mig_run 137
+	mig_ns_alone
+	mig_nothing_left
+	stopped "$PID" && fail "source left stopped (state $ST)"
+	(CKPT_FAULT=migrate-runs:stop spawn nsenter --net="/run/netns/$MIG_A" \
+		"$CKPT" migrate --auth "$D/key" "$PID" "$MIG_URL/img") \
+		</dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	until stopped "$job"; do
+		job_done "$job" && fail "ckpt migrate ended: $(lastline "$D/cmd.err")"
+		nap
+	done
+	mig_logged "no confirmation from the client"
+	mig_ns_alone
+	kill -CONT "$job"
+	wait_job "$job" 60 || fail "ckpt migrate still running after SIGCONT"
+	((WST == 70)) || fail "ckpt migrate exited $WST, want 70:" \
+			      "$(lastline "$D/cmd.err")"
+	mig_nothing_left
+	[[ $(tracer "$PID") == 0 ]] || fail "source left traced"
+	refused_runs_on
+}
