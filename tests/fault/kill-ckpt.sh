@@ -180,7 +180,7 @@ stopped_or_gone() {
 }
 
 # pids of the dump's guardian of ckpt $1 (ckpt/dump-guard.c): the other
-# ckpt processes of its session
+# ckpt processes of its session (any other child of ckpt is held too)
 guardians_of() {
 	local ck=$1 sid s p rest
 	read -r rest <"/proc/$ck/stat" || return
@@ -214,11 +214,11 @@ late_kill() {
 		wait "$ck" 2>/dev/null
 		return 1
 	fi
-	kill -STOP $g
+	kill -STOP $g 2>/dev/null
 	kill -9 "$ck"
 	wait "$ck" 2>/dev/null
 	sleep 1
-	kill -CONT $g
+	kill -CONT $g 2>/dev/null
 	wait_for 100 all_gone $g
 }
 
