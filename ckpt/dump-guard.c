@@ -39,6 +39,10 @@
  * stops them again itself once the connections are out and only then
  * says "free", which drops the keys. A process that can't be parked (no
  * code of its own to borrow for it, told with -v) runs on as before.
+ *
+ * What remains: a guardian killed too (it is in a session of its own,
+ * so only a kill of ckpt's cgroup or one aimed at it) leaves the tree's
+ * threads waiting, as it left the connections in repair mode before.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -242,6 +246,9 @@ static int fork_guardian(int sk)
 	if (!mid) {
 		if (fork())
 			_exit(0);
+		/* out of ckpt's process group: a kill of the group (a shell
+		 * job's, timeout(1)'s) must leave us to clean up */
+		setsid();
 		if (dup2(sk, 3) < 0)
 			_exit(1);
 		close_range(4, ~0u, 0);

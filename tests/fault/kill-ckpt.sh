@@ -179,22 +179,21 @@ stopped_or_gone() {
 	[[ $(state_of "$1") == [T-] ]]
 }
 
-# pids of the dump's guardian of ckpt $1 (ckpt/dump-guard.c): the other
-# ckpt processes of its session (any other child of ckpt is held too)
+# pids of the dump's guardian (ckpt/dump-guard.c): the ckpt processes
+# other than $1 that hold a socket of the target's
 guardians_of() {
-	local ck=$1 sid s p rest
-	read -r rest <"/proc/$ck/stat" || return
-	rest=${rest##*) }
-	set -- $rest
-	sid=$4
-	for s in /proc/[0-9]*/stat; do
-		{ read -r rest <"$s"; } 2>/dev/null || continue
-		[[ $rest == *" (ckpt) "* ]] || continue
+	local ck=$1 socks s p fd l
+	socks=" $(cd "/proc/$PID/fd" && for fd in *; do readlink "$fd"; done |
+		  grep '^socket:' | tr '\n' ' ')"
+	for s in /proc/[0-9]*/comm; do
 		p=${s#/proc/}
-		p=${p%/stat}
-		rest=${rest##*) }
-		set -- $rest
-		[[ $p != "$ck" && $4 == "$sid" ]] && echo "$p"
+		p=${p%/comm}
+		[[ $p != "$ck" && $(cat "$s" 2>/dev/null) == ckpt ]] || continue
+		for fd in /proc/$p/fd/*; do
+			l=$(readlink "$fd" 2>/dev/null) || continue
+			[[ $l == socket:* && $socks == *" $l "* ]] &&
+				{ echo "$p"; break; }
+		done
 	done
 }
 
