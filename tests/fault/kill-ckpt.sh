@@ -312,7 +312,7 @@ campaign() {	# campaign TARGET: random delays
 }
 
 points() {	# points TARGET: each fault point, without and with --kill
-	local t=$1 p k ok=0 n=0 own="POINTS_$1[@]"
+	local t=$1 p k ok=0 n=0 own="POINTS_${1//-/_}[@]"
 	for p in "${POINTS[@]}" ${!own+"${!own}"}; do
 		for k in 0 1; do
 			# the kill itself happens with --kill only
