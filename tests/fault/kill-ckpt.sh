@@ -1,7 +1,8 @@
 #!/bin/bash
 # kill-ckpt.sh - a ckpt killed with SIGKILL never harms its target.
 #
-#   bash tests/fault/kill-ckpt.sh [--runs N] [--points] [TARGET...]
+#   bash tests/fault/kill-ckpt.sh [--runs N] [--points | --own-points]
+#                                 [TARGET...]
 #
 # TARGETs: victim, victim-static (4 threads, 64 MiB, tests/workloads/
 # victim.c), tree (tests/workloads/tree.c, dumped with --tree) and
@@ -22,7 +23,8 @@
 #    with --kill, a target that is gone has such an image.
 # With --points, instead of random delays, ckpt is killed at each named
 # fault point (CKPT_FAULT, util/fault.h) once per target: the windows that
-# a random delay seldom hits.
+# a random delay seldom hits; with --own-points, only those of the
+# target's own (POINTS_TARGET: parking and repair mode for tcppair, tcpout).
 #
 # Prints one line per target with the counts, and last "N passed, N
 # failed" (one per run). Exit status 0 only if every run passed. A failed
@@ -312,8 +314,9 @@ campaign() {	# campaign TARGET: random delays
 }
 
 points() {	# points TARGET: each fault point, without and with --kill
-	local t=$1 p k ok=0 n=0 own="POINTS_${1//-/_}[@]"
-	for p in "${POINTS[@]}" ${!own+"${!own}"}; do
+	local t=$1 p k ok=0 n=0 own="POINTS_${1//-/_}[@]" all=("${POINTS[@]}")
+	((OWN_POINTS)) && all=()
+	for p in ${all[@]+"${all[@]}"} ${!own+"${!own}"}; do
 		for k in 0 1; do
 			# the kill itself happens with --kill only
 			[[ $p == killing && $k == 0 ]] && continue
