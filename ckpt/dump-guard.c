@@ -398,6 +398,8 @@ void dump_guard_park(struct dump_tree *t)
 
 	for (i = 0; t->guard >= 0 && i < t->n; i++) {
 		ip = t->procs[i].ip;
+		if (!ip)	/* a zombie: nothing runs */
+			continue;
 		if (inject_park_prepare(ip, &key)) {
 			pr_debug("can't park the threads of %d: %s",
 				 t->procs[i].pid, strerror(errno));
@@ -422,8 +424,8 @@ void dump_guard_conns_out(struct dump_tree *t, int out)
 
 	if (!out)
 		tell(t, GUARD_RELEASE);
-	for (i = 0; i < t->n; i++)
-		if (inject_unpark_threads(t->procs[i].ip))
+	for (i = 0; t->guard >= 0 && i < t->n; i++)
+		if (t->procs[i].ip && inject_unpark_threads(t->procs[i].ip))
 			pr_warn("can't stop the threads of %d again",
 				t->procs[i].pid);
 	tell(t, GUARD_FREE);

@@ -165,7 +165,7 @@ int inject_unpark_threads(struct inject_proc *p)
 {
 	int i, ret = 0;
 
-	if (!p->parked)
+	if (!p || !p->parked)
 		return 0;
 	p->parked = 0;
 	for (i = 0; i < p->nr_threads; i++) {
