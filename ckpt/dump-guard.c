@@ -25,15 +25,34 @@
  * (no error if it is gone already), and exits. Messages in flight hold
  * their descriptors: those sent before ckpt died still arrive.
  *
- * What remains: the kernel lets the tree run the moment ckpt is gone,
- * and the guardian runs a moment later; a call on a connection in that
- * moment sees repair mode (a recv(2) fails with EPERM).
+ * The kernel lets the tree go the moment ckpt is gone, and the guardian
+ * runs a moment later: a call on a connection in that moment would see
+ * repair mode (send(2) fails with EINVAL, recv(2) with EPERM). So before
+ * the first connection enters repair mode every thread of every process
+ * of the tree is parked (dump_guard_park, inject/park.c): it waits in
+ * the kernel, signals blocked, on a shared page of ours, whose key (a
+ * descriptor of the page) the guardian is given before any thread waits
+ * on it. Released by the kernel, the threads wait on. The guardian, once
+ * it has let the connections out (and before it removes the lock, which
+ * only holds packets back), wakes them (GUARD_PARK keys, drop_keys); each
+ * unmaps the page and returns to where it was frozen. A living ckpt
+ * stops them again itself once the connections are out and only then
+ * says "free", which drops the keys. A process that can't be parked (no
+ * code of its own to borrow for it, told with -v) runs on as before.
+ *
+ * What remains: a guardian killed too (it is in a session of its own,
+ * so only a kill of ckpt's cgroup or one aimed at it) leaves the tree's
+ * threads waiting, as it left the connections in repair mode before.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -51,6 +70,7 @@ enum {
 	GUARD_LOCK = 3,		/* the lock (its netns fd), to remove */
 	GUARD_FREE = 4,		/* the connections are out: close them */
 	GUARD_RELEASE = 5,	/* let the connections out now, close them */
+	GUARD_PARK = 6,		/* the key to a process's parked threads */
 };
 
 struct guard_msg {
@@ -61,6 +81,12 @@ struct guard_msg {
 
 struct held {
 	int fd, reuseaddr;
+};
+
+/* The keys to parked threads (inject_park_prepare), woken or dropped. */
+struct keys {
+	int *fd;
+	size_t n;
 };
 
 /* Out of repair mode (release) or not, the connections are forgotten. */
@@ -80,6 +106,39 @@ static void forget(struct held *h, size_t *n, int release)
 		close(h[i].fd);
 	}
 	*n = 0;
+}
+
+static void keep_key(struct keys *k, int fd)
+{
+	int *nk = realloc(k->fd, (k->n + 1) * sizeof(*nk));
+
+	if (!nk) {
+		close(fd);	/* the threads wait on: nothing better to do */
+		return;
+	}
+	k->fd = nk;
+	k->fd[k->n++] = fd;
+}
+
+/* Each key's threads let go (wake) or left to ckpt; the keys closed. */
+static void drop_keys(struct keys *k, int wake)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t i;
+	int *w;
+
+	for (i = 0; i < k->n; i++) {
+		w = wake ? mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+				k->fd[i], 0) : MAP_FAILED;
+		if (w != MAP_FAILED) {
+			__atomic_store_n(w, 1, __ATOMIC_SEQ_CST);
+			syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL,
+				0);
+			munmap(w, page);
+		}
+		close(k->fd[i]);
+	}
+	k->n = 0;
 }
 
 /* The lock's table goes, in its namespace (no word if it is gone). */
@@ -120,6 +179,7 @@ static int receive(int sk, struct guard_msg *m, int *fd)
 static void __attribute__((noreturn)) guardian(int sk)
 {
 	struct held *h = NULL, *nh;
+	struct keys keys = { NULL, 0 };
 	struct guard_msg m;
 	char lock[IMG_MAX_NETLOCK + 1] = "";
 	size_t n = 0;
@@ -137,6 +197,13 @@ static void __attribute__((noreturn)) guardian(int sk)
 			_exit(0);
 		if (m.kind == GUARD_FREE || m.kind == GUARD_RELEASE)
 			forget(h, &n, m.kind == GUARD_RELEASE);
+		/* ckpt let its threads go itself */
+		if (m.kind == GUARD_FREE)
+			drop_keys(&keys, 0);
+		if (m.kind == GUARD_PARK && fd >= 0) {
+			keep_key(&keys, fd);
+			continue;
+		}
 		if (m.kind == GUARD_LOCK && fd >= 0) {
 			if (ns >= 0)
 				close(ns);
@@ -160,6 +227,7 @@ static void __attribute__((noreturn)) guardian(int sk)
 		h[n++].reuseaddr = m.reuseaddr;
 	}
 	forget(h, &n, 1);
+	drop_keys(&keys, 1);	/* once their connections are out */
 	unlock(ns, lock);
 	_exit(0);
 }
@@ -178,6 +246,9 @@ static int fork_guardian(int sk)
 	if (!mid) {
 		if (fork())
 			_exit(0);
+		/* out of ckpt's process group: a kill of the group (a shell
+		 * job's, timeout(1)'s) must leave us to clean up */
+		setsid();
 		if (dup2(sk, 3) < 0)
 			_exit(1);
 		close_range(4, ~0u, 0);
@@ -313,9 +384,51 @@ static void tell(struct dump_tree *t, uint32_t kind)
 		pr_warn("can't tell the dump's guardian: %s", strerror(errno));
 }
 
+/*
+ * Every thread of the tree parked (inject/park.c) before the first
+ * connection enters repair mode, its key with the guardian first: if we
+ * die, no thread runs until the guardian has let the connections out. A
+ * process that can't be parked runs on as before (told with -v).
+ */
+void dump_guard_park(struct dump_tree *t)
+{
+	struct guard_msg m = { .kind = GUARD_PARK };
+	struct inject_proc *ip;
+	int i, key;
+
+	for (i = 0; t->guard >= 0 && i < t->n; i++) {
+		ip = t->procs[i].ip;
+		if (!ip)	/* a zombie: nothing runs */
+			continue;
+		if (inject_park_prepare(ip, &key)) {
+			pr_debug("can't park the threads of %d: %s",
+				 t->procs[i].pid, strerror(errno));
+			continue;
+		}
+		if (send_msg(t->guard, &m, key) || inject_park_threads(ip)) {
+			pr_debug("can't park the threads of %d: %s",
+				 t->procs[i].pid, strerror(errno));
+			if (inject_unpark_threads(ip))
+				pr_warn("can't stop the threads of %d again",
+					t->procs[i].pid);
+		}
+		close(key);
+	}
+}
+
+/* Once the connections are out (or the guardian is to let them out),
+ * the threads are stopped again, and only then the keys dropped. */
 void dump_guard_conns_out(struct dump_tree *t, int out)
 {
-	tell(t, out ? GUARD_FREE : GUARD_RELEASE);
+	int i;
+
+	if (!out)
+		tell(t, GUARD_RELEASE);
+	for (i = 0; t->guard >= 0 && i < t->n; i++)
+		if (t->procs[i].ip && inject_unpark_threads(t->procs[i].ip))
+			pr_warn("can't stop the threads of %d again",
+				t->procs[i].pid);
+	tell(t, GUARD_FREE);
 }
 
 void dump_guard_end(struct dump_tree *t)

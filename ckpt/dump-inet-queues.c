@@ -416,6 +416,7 @@ int dump_inet_read(struct dump_tree *t)
 	if (dump_netlock_take(t))
 		return -1;
 	fault_point("netlock");
+	dump_guard_park(t);	/* no thread runs while we are gone */
 	if (dump_inet_silence(t, 1))
 		ret = -1;
 	fault_point("repair");

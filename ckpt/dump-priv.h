@@ -483,6 +483,7 @@ uint32_t dump_inet_pending(int sk);
  * lock is gone or kept for restore (a no-op without a guardian). */
 int dump_guard_start(struct dump_tree *t) __must_check;
 int dump_guard_lock(const struct dump_tree *t) __must_check;
+void dump_guard_park(struct dump_tree *t);
 void dump_guard_conns_out(struct dump_tree *t, int out);
 void dump_guard_end(struct dump_tree *t);
 /* dump-netlock.c: the network lock of the connections whose peer is

@@ -17,6 +17,7 @@ struct inject_thread {
 	int stopped;		/* its interrupt stop was seen */
 	int group_stop;		/* the stop signal of a group stop it was
 				 * in when seized, or 0 */
+	int waiting;		/* parked in a wait of ours (park.c) */
 };
 
 struct inject_proc {
@@ -30,6 +31,8 @@ struct inject_proc {
 	uint64_t scratch;	/* data memory for call arguments, or 0 */
 	uint64_t scratch_len;
 	int prepared;		/* inject_prepare done: calls may be made */
+	int shared;		/* the page is shared memory (park.c) */
+	int parked;		/* park.c: its threads may be waiting */
 	size_t xlen;		/* XSAVE image size of this CPU */
 	struct arch_gadgets g;	/* the target's own code that we borrow */
 	/*
@@ -54,8 +57,11 @@ struct inject_proc {
 int inject_wait_stop(pid_t tid, int *statusp) __must_check;
 /* Put thread t back as it was seized (its restart made explicit). */
 int inject_park(struct inject_thread *t) __must_check;
-/* Write thread ti's way back into slot k (syscall.c). */
+/* Write thread ti's way back into slot k, or at address at with *sp the
+ * stack pointer of its call (syscall.c). */
 int inject_write_way_back(struct inject_proc *p, int ti, int k) __must_check;
+int inject_way_back_at(struct inject_proc *p, int ti, uint64_t at,
+		       uint64_t *sp) __must_check;
 /* A remote call whether or not inject_prepare is done (region.c). */
 int inject_call(struct inject_proc *p, int ti, long *ret, long nr,
 		const uint64_t args[6]) __must_check;

@@ -11,7 +11,8 @@
  * rt_sigreturn(2), to a frame holding its whole context; so if ckpt dies
  * (SIGKILL included) the kernel releases the target into a state that
  * carries on where it was frozen, our page gone. No code is ever added to
- * the target or its text changed.
+ * the target or its text changed. Parked threads (inject_park_threads)
+ * wait, once released, until the holder of a key wakes them.
  */
 #ifndef CKPT_INJECT_H
 #define CKPT_INJECT_H
@@ -94,6 +95,21 @@ uint64_t inject_sigmask(const struct inject_proc *p, int ti);
 int inject_group_stop(const struct inject_proc *p);
 uint64_t inject_scratch(const struct inject_proc *p);
 uint64_t inject_scratch_len(const struct inject_proc *p);
+
+/*
+ * Parking (park.c): every thread waits in the kernel, its signals
+ * blocked, on a page of ours, so that a death of ours releases none of
+ * them into its own code: only the holder of the key (a descriptor of the
+ * page, which must outlive ckpt to wake them) lets them go, each back to
+ * where it was. prepare maps the page and gives the key; park_threads
+ * lets every thread (but one in a group stop) into the wait; ENOTSUP:
+ * the target lacks the code for it. unpark_threads stops them again as
+ * seized and unmaps the page. To wake them without us: the key mapped
+ * MAP_SHARED, its first word (an int) set non-zero, then FUTEX_WAKE.
+ */
+int inject_park_prepare(struct inject_proc *p, int *key) __must_check;
+int inject_park_threads(struct inject_proc *p) __must_check;
+int inject_unpark_threads(struct inject_proc *p) __must_check;
 
 /* Make the target's seccomp filters let our remote calls through, in
  * every thread (PTRACE_O_SUSPEND_SECCOMP, until we let go): needs

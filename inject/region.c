@@ -183,8 +183,9 @@ static int map_region(struct inject_proc *p, long page)
 {
 	const uint64_t fixed[6] = { p->region, p->region_len,
 				    PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS |
-				    MAP_FIXED_NOREPLACE, (uint64_t)-1, 0 };
+				    (p->shared ? MAP_SHARED : MAP_PRIVATE) |
+				    MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				    (uint64_t)-1, 0 };
 	uint64_t args[6];
 	long ret;
 

@@ -353,7 +353,7 @@ static int thaw(struct inject_proc *p)
 {
 	int i, ret = 0;
 
-	if (inject_unprepare(p))
+	if (inject_unpark_threads(p) || inject_unprepare(p))
 		ret = -1;
 	/* each thread was parked after each call: once more does no harm */
 	for (i = 0; i < p->nr_threads; i++)

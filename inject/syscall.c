@@ -102,11 +102,13 @@ static uint64_t slot_addr(const struct inject_proc *p, int k)
 }
 
 /*
- * Thread ti's way back, in slot k. rt_sigreturn clears the thread's
- * restart block, so a call that had one (nanosleep, poll with a timeout)
- * is made again from its arguments, as after a restore.
+ * Thread ti's way back, at address at (*sp: the stack pointer its call
+ * must have). rt_sigreturn clears the thread's restart block, so a call
+ * that had one (nanosleep, poll with a timeout) is made again from its
+ * arguments, as after a restore.
  */
-int inject_write_way_back(struct inject_proc *p, int ti, int k)
+int inject_way_back_at(struct inject_proc *p, int ti, uint64_t at,
+		       uint64_t *sp)
 {
 	struct inject_thread *t = &p->threads[ti];
 	size_t xlen = arch_xstate_max(), len = arch_way_back_size(xlen);
@@ -119,16 +121,21 @@ int inject_write_way_back(struct inject_proc *p, int ti, int k)
 	arch_regs_normalize_restart(&r, 0);
 	arch_regs_clear_syscall(&r);
 	len = arch_way_back_size(xlen);
-	if (arch_way_back_build(buf, len, slot_addr(p, k), &r, t->sigmask, xs,
-				xlen, &p->g, p->region,
-				p->unmap ? p->region_len : 0, &p->sp[k]) ||
-	    inject_write(p, slot_addr(p, k), buf, len))
+	if (arch_way_back_build(buf, len, at, &r, t->sigmask, xs, xlen, &p->g,
+				p->region, p->unmap ? p->region_len : 0, sp) ||
+	    inject_write(p, at, buf, len))
 		goto out;
 	ret = 0;
 out:
 	free(xs);
 	free(buf);
 	return ret;
+}
+
+/* Thread ti's way back, in slot k. */
+int inject_write_way_back(struct inject_proc *p, int ti, int k)
+{
+	return inject_way_back_at(p, ti, slot_addr(p, k), &p->sp[k]);
 }
 
 /*

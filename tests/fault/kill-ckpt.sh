@@ -1,14 +1,17 @@
 #!/bin/bash
 # kill-ckpt.sh - a ckpt killed with SIGKILL never harms its target.
 #
-#   bash tests/fault/kill-ckpt.sh [--runs N] [--points] [TARGET...]
+#   bash tests/fault/kill-ckpt.sh [--runs N] [--points | --own-points]
+#                                 [TARGET...]
 #
 # TARGETs: victim, victim-static (4 threads, 64 MiB, tests/workloads/
 # victim.c), tree (tests/workloads/tree.c, dumped with --tree) and
 # tcppair (a TCP connection over loopback carrying data both ways all the
 # time, tests/workloads/tcppair.c: it must still carry them afterwards,
-# whatever moment of its repair mode ckpt died in) and tcpout (the same
-# with the other end in a child that is not dumped, so that the dump,
+# whatever moment of its repair mode ckpt died in, and no call of its may
+# have met repair mode: its threads were parked till the guardian was
+# done; a point NAME+late holds the guardian up for a second too) and
+# tcpout (the same with the other end in a child that is not dumped, so that the dump,
 # --tcp-established, locks the network for it: the lock must go with a
 # killed ckpt, unless the target is killed); default all five. For each target, N times (default 100), `ckpt attach` (every
 # other run with --kill) is killed with SIGKILL after a random delay spread
@@ -20,7 +23,8 @@
 #    with --kill, a target that is gone has such an image.
 # With --points, instead of random delays, ckpt is killed at each named
 # fault point (CKPT_FAULT, util/fault.h) once per target: the windows that
-# a random delay seldom hits.
+# a random delay seldom hits; with --own-points, only those of the
+# target's own (POINTS_TARGET: parking and repair mode for tcppair, tcpout).
 #
 # Prints one line per target with the counts, and last "N passed, N
 # failed" (one per run). Exit status 0 only if every run passed. A failed
@@ -33,9 +37,12 @@
 POINTS=(call-start:1 call-exit:1 mapped prepared call-regs:2 call-start:2
 	call-entry:3 call-exit:4 call-regs:9 call-exit:12 unmapped memory:3
 	commit committed killing)
-# and for a target with TCP connections: all of them in repair mode
-POINTS_tcppair=(repair)
-POINTS_tcpout=(netlock repair)
+# and for a target with TCP connections: its threads being parked (the
+# second thread, then the leader), all parked, all of its connections in
+# repair mode, out again with the threads stopped again
+POINTS_tcppair=(park:1 park:2 parked repair unparked repair+late
+		park:1+late)
+POINTS_tcpout=(netlock park parked repair unparked repair+late)
 DEFAULT=(victim victim-static tree tcppair tcpout)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -165,6 +172,62 @@ check_image() {
 		{ WHY="an image was left that does not read whole"; return 1; }
 }
 
+same_as_before() {
+	snapshot "$D/after" $PIDS
+	cmp -s "$D/before" "$D/after"
+}
+
+stopped_or_gone() {
+	[[ $(state_of "$1") == [T-] ]]
+}
+
+# pids of the dump's guardian (ckpt/dump-guard.c): the ckpt processes
+# other than $1 that hold a socket of the target's
+guardians_of() {
+	local ck=$1 socks s p fd l
+	socks=" $(cd "/proc/$PID/fd" && for fd in *; do readlink "$fd"; done |
+		  grep '^socket:' | tr '\n' ' ')"
+	for s in /proc/[0-9]*/comm; do
+		p=${s#/proc/}
+		p=${p%/comm}
+		[[ $p != "$ck" && $(cat "$s" 2>/dev/null) == ckpt ]] || continue
+		for fd in /proc/$p/fd/*; do
+			l=$(readlink "$fd" 2>/dev/null) || continue
+			[[ $l == socket:* && $socks == *" $l "* ]] &&
+				{ echo "$p"; break; }
+		done
+	done
+}
+
+# late_kill TARGET KILL POINT: ckpt killed at POINT with its guardian
+# held up (SIGSTOP) for a second meanwhile: the tree, let go by the
+# kernel at once, must not run into what the guardian is to undo
+late_kill() {
+	local ck g
+	CKPT_FAULT=$3:stop "$CKPT" attach $(attach_opts "$1" "$2") "$PID" \
+		2>>"$D/ckpt.log" &
+	ck=$!
+	wait_for 600 stopped_or_gone "$ck"
+	g=$(guardians_of "$ck")
+	if [[ $(state_of "$ck") != T || -z $g ]]; then
+		WHY="ckpt did not reach $3 with a guardian"
+		kill -9 "$ck" 2>/dev/null
+		wait "$ck" 2>/dev/null
+		return 1
+	fi
+	kill -STOP $g 2>/dev/null
+	kill -9 "$ck"
+	wait "$ck" 2>/dev/null
+	sleep 1
+	kill -CONT $g 2>/dev/null
+	wait_for 100 all_gone $g
+}
+
+all_gone() {
+	local p
+	for p; do gone "$p" || return 1; done
+}
+
 # one run: kill ckpt after $3 microseconds, or at fault point $3 (a name)
 one_run() {
 	local t=$1 kill_mode=$2 when=$3 ck
@@ -178,6 +241,8 @@ one_run() {
 		usleep "$when"
 		kill -9 "$ck" 2>/dev/null
 		wait "$ck" 2>/dev/null
+	elif [[ $when == *+late ]]; then
+		late_kill "$t" "$kill_mode" "${when%+late}" || return 1
 	else
 		CKPT_FAULT=$when "$CKPT" attach $(attach_opts "$t" "$kill_mode") \
 			"$PID" 2>>"$D/ckpt.log"
@@ -200,8 +265,8 @@ one_run() {
 	[[ -z $(locks_of "$PID") ]] ||
 		{ WHY="the network lock $(locks_of "$PID") was left"
 		  drop_locks; return 1; }
-	snapshot "$D/after" $PIDS
-	cmp -s "$D/before" "$D/after" ||
+	# a thread the guardian let go unmaps our page a moment later
+	wait_for 50 same_as_before ||
 		{ WHY="maps or fds changed: $(diff "$D/before" "$D/after" |
 					     grep '^[<>]' | head -n 2)"
 		  return 1; }
@@ -249,8 +314,9 @@ campaign() {	# campaign TARGET: random delays
 }
 
 points() {	# points TARGET: each fault point, without and with --kill
-	local t=$1 p k ok=0 n=0 own="POINTS_$1[@]"
-	for p in "${POINTS[@]}" ${!own+"${!own}"}; do
+	local t=$1 p k ok=0 n=0 own="POINTS_${1//-/_}[@]" all=("${POINTS[@]}")
+	((OWN_POINTS)) && all=()
+	for p in ${all[@]+"${all[@]}"} ${!own+"${!own}"}; do
 		for k in 0 1; do
 			# the kill itself happens with --kill only
 			[[ $p == killing && $k == 0 ]] && continue

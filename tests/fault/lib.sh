@@ -2,7 +2,7 @@
 # paths, the command line, and small helpers. Sourced, after DEFAULT (the
 # targets without arguments) and POINTS are set.
 #
-#   SCRIPT [--runs N] [--points] [TARGET...]
+#   SCRIPT [--runs N] [--points | --own-points] [TARGET...]
 
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -14,11 +14,13 @@ WLB=$B/tests/workloads
 
 RUNS=100
 USE_POINTS=0
+OWN_POINTS=0	# only the target's own points (POINTS_TARGET)
 TARGETS=()
 while (($#)); do
 	case $1 in
 	--runs) RUNS=$2; shift ;;
 	--points) USE_POINTS=1 ;;
+	--own-points) USE_POINTS=1; OWN_POINTS=1 ;;
 	*) TARGETS+=("$1") ;;
 	esac
 	shift

@@ -1,7 +1,8 @@
 # t-fault.sh - a ckpt killed by SIGKILL never harms its target, a restore
 # killed by SIGKILL leaves nothing half-made: the short versions of
 # tests/fault/kill-ckpt.sh and kill-restore.sh (every named fault point
-# once per target, plus a few random moments); `make fault` runs the
+# once, kill-ckpt's on victim and the TCP targets' own on tcppair and
+# tcpout, plus a few random moments); `make fault` runs the
 # campaigns of 100 random moments per target.  Sourced by run.sh.
 
 ALL_TESTS+=(kill-ckpt kill-restore)
@@ -13,9 +14,14 @@ t_kill-ckpt() {
 		need "$WLB/$t"
 	done
 	need "$CKPT"
-	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --points \
+	# every point on one target, the TCP targets' own (parking, repair
+	# mode: tcppair fails if a call of its met repair mode) on those
+	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --points victim \
 		>"$D/points.log" 2>&1 ||
 		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
+	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --own-points tcppair tcpout \
+		>"$D/tcp.log" 2>&1 ||
+		fail "at a TCP fault point: $(grep FAIL "$D/tcp.log" | head -n 1)"
 	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --runs 4 \
 		>"$D/random.log" 2>&1 ||
 		fail "at a random moment: $(grep FAIL "$D/random.log" |

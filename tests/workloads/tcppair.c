@@ -1,19 +1,21 @@
 /*
  * tcppair: a TCP connection over loopback whose two ends this process
- * holds, carrying data both ways all the time: each round sends 256
- * bytes from one end and reads them at the other, checks them, then the
- * other way. For the fault campaigns (tests/fault/kill-ckpt.sh): a ckpt
+ * holds, carrying data both ways all the time: each round the main
+ * thread sends 256 bytes from end a, a second thread reads them at end b,
+ * checks them and answers with the next 256, which the main thread
+ * checks (two threads, so that parking covers more than the leader). For the fault campaigns (tests/fault/kill-ckpt.sh): a ckpt
  * killed while the connection is in repair mode (ckpt/dump-guard.c) must
  * leave it carrying data, which a stalled round (no byte for 20 s), an
  * error or a wrong byte fails. In the moment between ckpt's death and
- * the guardian's work the connection is still in repair mode, where
- * send(2) fails with EINVAL and recv(2) with EPERM: those are retried for
- * 20 s at most (a connection left in repair mode fails), and counted on
- * stderr. Counts one line per round in D/count; at D/stop, after
+ * the guardian's work the connection would still be in repair mode,
+ * where send(2) fails with EINVAL and recv(2) with EPERM, were the
+ * threads not parked (inject/park.c) until the guardian has let it out:
+ * such calls are retried for 20 s at most (a connection left in repair
+ * mode fails), counted, and fail the run at its end (each end's count:
+ * the child's exit status says its own). Counts one line per round in D/count; at D/stop, after
  * D/restored, at least a few rounds must have gone since.
  *
- * `tcppair split`: end b goes to a child, which answers each message
- * with the next one (its own checks as a's), so that a dump of this
+ * `tcppair split`: end b goes to a child instead, so that a dump of this
  * process alone (no --tree) finds a connection whose peer is outside:
  * with --tcp-established, a ckpt killed while the network lock holds it
  * (ckpt/dump-netlock.c) must leave it carrying data as well. The child
@@ -26,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include "workload.h"
 
@@ -33,7 +36,8 @@
 #define STALL_MS	20000
 
 static unsigned long repairs;	/* calls that met repair mode */
-static uint64_t repair_since;	/* when the last run of them began */
+/* when the last run of them began, in this thread */
+static _Thread_local uint64_t repair_since;
 
 /* 1 if err is repair mode's (retry), for STALL_MS at most */
 static int in_repair(int err, const char *what)
@@ -47,7 +51,7 @@ static int in_repair(int err, const char *what)
 	if (now - repair_since > STALL_MS * 1000000ull)
 		wl_fail("%s: %s for %d s: the connection stays in repair mode",
 			what, strerror(err), STALL_MS / 1000);
-	repairs++;
+	__atomic_add_fetch(&repairs, 1, __ATOMIC_RELAXED);
 	wl_sleep_ms(1);
 	return 1;
 }
@@ -116,22 +120,9 @@ static void recv_all(int fd, uint8_t *buf, size_t len, const char *dir)
 	}
 }
 
-static void one_way(int from, int to, uint64_t seed, const char *dir)
-{
-	uint8_t out[MSG], in[MSG];
-	long bad;
-
-	wl_fill(out, MSG, seed);
-	send_all(from, out, MSG);
-	recv_all(to, in, MSG, dir);
-	bad = wl_check_fill(in, MSG, seed);
-	if (bad >= 0)
-		wl_fail("byte %ld %s of round %llu is wrong", bad, dir,
-			(unsigned long long)seed / 4);
-}
-
-/* b's side when split: checks each message of a's, sends the answer. */
-static void __attribute__((noreturn)) answer(int b)
+/* b's side: checks each message of a's, sends the answer, until a is
+ * closed (the main thread ended). */
+static void answer(int b)
 {
 	uint8_t in[MSG], out[MSG];
 	uint64_t round;
@@ -139,7 +130,7 @@ static void __attribute__((noreturn)) answer(int b)
 
 	for (round = 0;; round++) {
 		if (recv(b, in, 1, MSG_PEEK) == 0)
-			_exit(0);	/* a closed: the parent ended */
+			return;
 		recv_all(b, in, MSG, "from a to b");
 		bad = wl_check_fill(in, MSG, 4 * round + 1);
 		if (bad >= 0)
@@ -150,7 +141,13 @@ static void __attribute__((noreturn)) answer(int b)
 	}
 }
 
-/* a's side when split: a message out, the child's answer back. */
+static void *answer_thread(void *b)
+{
+	answer((int)(long)b);
+	return NULL;
+}
+
+/* a's side: a message out, the child's answer back. */
 static void round_trip(int a, uint64_t round)
 {
 	uint8_t out[MSG], in[MSG];
@@ -169,7 +166,9 @@ int main(int argc, char **argv)
 {
 	unsigned long n = 0, at_restored = 0;
 	uint64_t round = 0;
-	int a, b, cfd, seen = 0, split = argc > 1 && !strcmp(argv[1], "split");
+	int a, b, cfd, st = 0, seen = 0;
+	int split = argc > 1 && !strcmp(argv[1], "split");
+	pthread_t th;
 	pid_t kid = 0;
 
 	wl_init();
@@ -181,17 +180,19 @@ int main(int argc, char **argv)
 		if (!kid) {
 			close(a);
 			answer(b);
+			if (repairs)
+				wl_fail("b: %lu calls met repair mode",
+					repairs);
+			_exit(0);
 		}
 		close(b);
+	} else if ((errno = pthread_create(&th, NULL, answer_thread,
+					   (void *)(long)b))) {
+		wl_fail("pthread_create: %s", strerror(errno));
 	}
 	cfd = wl_count_open();
 	for (;;) {
-		if (split) {
-			round_trip(a, round);
-		} else {
-			one_way(a, b, 4 * round + 1, "from a to b");
-			one_way(b, a, 4 * round + 3, "from b to a");
-		}
+		round_trip(a, round);
 		round++;
 		if (!seen && wl_restored()) {
 			seen = 1;
@@ -201,12 +202,16 @@ int main(int argc, char **argv)
 			break;
 		wl_sleep_ms(10);
 	}
-	if (repairs)
-		wl_info("%lu calls met repair mode", repairs);
+	close(a);
 	if (kid) {
-		close(a);
-		while (waitpid(kid, NULL, 0) < 0 && errno == EINTR)
+		while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
 			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			wl_fail("the peer (b) failed its checks");
+	} else {
+		pthread_join(th, NULL);
 	}
+	if (repairs)
+		wl_fail("%lu calls met repair mode", repairs);
 	return 0;
 }
