@@ -59,6 +59,9 @@
 #define LAZY_SPACES	256	/* the tree's processes and their forks */
 #define PULL_PAGES	512	/* the pull thread's step: 2 MiB */
 #define FAULT_PAGES	16	/* pages filled around a fault */
+/* a thread's buffer: a whole record, or a step of the pull */
+#define LAZY_BUF(ps)	(IMG_PAGES_REC_MAX(ps) > PULL_PAGES * (size_t)(ps) ? \
+			 IMG_PAGES_REC_MAX(ps) : PULL_PAGES * (size_t)(ps))
 #define LAZY_MSGS	16	/* messages read at once */
 #define LAZY_FEATURES	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
 			 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
@@ -69,6 +72,13 @@ struct lazy_ent {
 	uint64_t nr;
 	uint64_t off;		/* of the data in the image file */
 	uint64_t first;		/* index of its first page in the bitmaps */
+	struct img_pages *pg;	/* its record (a run may be part of one) */
+};
+
+/* A thread's buffer: the last record it read whole, or any pages. */
+struct lazy_buf {
+	uint8_t *p;		/* IMG_PAGES_REC_MAX bytes */
+	const struct img_pages *pg;	/* whose record p holds, or NULL */
 };
 
 /* One mm: a process of the tree, or one forked since. */
@@ -86,6 +96,7 @@ struct lazy_space {
 
 struct lazy_server {
 	int img_fd;
+	const char *name;	/* of the image, for messages */
 	long ps;
 	pthread_mutex_t lock;
 	struct lazy_space *spaces[LAZY_SPACES];
@@ -95,7 +106,7 @@ struct lazy_server {
 	atomic_int sealed;	/* no space of the tree is added any more */
 	atomic_int stop;
 	atomic_int failed;
-	uint8_t *fault_buf, *pull_buf;
+	struct lazy_buf fault_buf, pull_buf;
 };
 
 static int bit(const uint8_t *b, uint64_t i)
@@ -203,22 +214,59 @@ static void wake(struct lazy_space *s, uint64_t addr, long ps)
 }
 
 /*
- * Copy pages [i, j) of ent e into place, through buf. 0; 1 when the
+ * The data of pages [i, j) of e (at most PULL_PAGES), through b. A record
+ * the reader left unchecked (IMG_READ_DEFER_PAGES) is read whole and its
+ * CRC checked before any of its pages is handed out; b keeps it for the
+ * next pages. A larger one, checked up front, is read piece by piece.
+ */
+static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
+			    uint64_t i, uint64_t j, struct lazy_buf *b)
+{
+	struct img_pages *pg = e->pg;
+	uint64_t at = e->off + i * sv->ps, len = (j - i) * sv->ps;
+	uint64_t rec = pg->data_off - pg->rec_off + pg->nr_pages * sv->ps;
+
+	if (b->pg == pg)
+		return b->p + (at - pg->rec_off);
+	b->pg = NULL;
+	if (rec + 4 > LAZY_BUF(sv->ps)) {
+		if (pread_full(sv->img_fd, b->p, len, at)) {
+			pr_perror("lazy: can't read the pages at %llx from "
+				  "the image", (unsigned long long)
+				  (e->addr + i * sv->ps));
+			return NULL;
+		}
+		return b->p;
+	}
+	if (pg->unchecked ?
+	    img_pages_check(sv->img_fd, sv->name, pg, sv->ps, b->p) :
+	    pread_full(sv->img_fd, b->p, rec, pg->rec_off)) {
+		if (!pg->unchecked)
+			pr_perror("lazy: can't read the pages at %llx from "
+				  "the image", (unsigned long long)pg->addr);
+		return NULL;
+	}
+	pg->unchecked = 0;
+	b->pg = pg;
+	return b->p + (at - pg->rec_off);
+}
+
+/*
+ * Copy pages [i, j) of ent e into place, through b. 0; 1 when the
  * kernel asks to try again later (an event of the process is pending);
  * -1 when the image can't be read or the kernel refused: the tree can't
  * go on. Pages already there, or whose VMA is gone, count as done.
  */
 static int copy_pages(struct lazy_server *sv, struct lazy_space *s,
-		      struct lazy_ent *e, uint64_t i, uint64_t j, uint8_t *buf)
+		      struct lazy_ent *e, uint64_t i, uint64_t j,
+		      struct lazy_buf *b)
 {
 	uint64_t len = (j - i) * sv->ps, done = 0;
 	struct uffdio_copy cp;
+	const uint8_t *buf = fetch(sv, e, i, j, b);
 
-	if (pread_full(sv->img_fd, buf, len, e->off + i * sv->ps)) {
-		pr_perror("lazy: can't read the pages at %llx from the image",
-			  (unsigned long long)(e->addr + i * sv->ps));
+	if (!buf)
 		return -1;
-	}
 	while (done < len) {
 		memset(&cp, 0, sizeof(cp));
 		cp.dst = e->addr + i * sv->ps + done;
@@ -254,7 +302,7 @@ static int copy_pages(struct lazy_server *sv, struct lazy_space *s,
  * with all, just not dropped). As copy_pages. */
 static int copy_missing(struct lazy_server *sv, struct lazy_space *s,
 			struct lazy_ent *e, uint64_t i, uint64_t j, int all,
-			uint8_t *buf)
+			struct lazy_buf *buf)
 {
 	uint64_t k;
 	int r;
@@ -288,9 +336,9 @@ static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 		lo = i > FAULT_PAGES / 2 ? i - FAULT_PAGES / 2 : 0;
 		hi = lo + FAULT_PAGES < e->nr ? lo + FAULT_PAGES : e->nr;
 		/* the faulting page first: the thread waits for it only */
-		r = copy_missing(sv, s, e, i, i + 1, 1, sv->fault_buf);
+		r = copy_missing(sv, s, e, i, i + 1, 1, &sv->fault_buf);
 		if (!r)
-			r = copy_missing(sv, s, e, lo, hi, 0, sv->fault_buf);
+			r = copy_missing(sv, s, e, lo, hi, 0, &sv->fault_buf);
 		if (r < 0)
 			return -1;
 		wake(s, addr, sv->ps);	/* if it was there already */
@@ -342,10 +390,12 @@ static void space_remap(struct lazy_space *s, uint64_t from, uint64_t to,
 		o->nr = (z - a) / ps;
 		o->off = e.off + (a - e.addr);
 		o->first = e.first + (a - e.addr) / ps;
+		o->pg = e.pg;
 		if (z < end) {		/* the part after */
 			n[m].addr = z;
 			n[m].nr = (end - z) / ps;
 			n[m].off = e.off + (z - e.addr);
+			n[m].pg = e.pg;
 			n[m++].first = e.first + (z - e.addr) / ps;
 		}
 	}
@@ -481,7 +531,7 @@ static int pull_step(struct lazy_server *sv, struct lazy_space *s)
 	}
 	i = s->cursor - e->first;
 	j = i + PULL_PAGES < e->nr ? i + PULL_PAGES : e->nr;
-	r = copy_missing(sv, s, e, i, j, 0, sv->pull_buf);
+	r = copy_missing(sv, s, e, i, j, 0, &sv->pull_buf);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
@@ -558,13 +608,14 @@ static struct lazy_server *server(struct restore_run *run)
 	if (!sv)
 		return NULL;
 	sv->ps = run->host.page_size;
+	sv->name = run->path;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
-	sv->fault_buf = malloc(FAULT_PAGES * sv->ps);
-	sv->pull_buf = malloc(PULL_PAGES * sv->ps);
+	sv->fault_buf.p = malloc(LAZY_BUF(sv->ps));
+	sv->pull_buf.p = malloc(LAZY_BUF(sv->ps));
 	pthread_mutex_init(&sv->lock, NULL);
-	if (sv->img_fd < 0 || !sv->fault_buf || !sv->pull_buf) {
-		free(sv->fault_buf);
-		free(sv->pull_buf);
+	if (sv->img_fd < 0 || !sv->fault_buf.p || !sv->pull_buf.p) {
+		free(sv->fault_buf.p);
+		free(sv->pull_buf.p);
 		if (sv->img_fd >= 0)
 			close(sv->img_fd);
 		free(sv);
@@ -581,6 +632,38 @@ int restore_lazy_vma(const struct restore_proc *c, const struct img_vma *v)
 	       !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE | IMG_VMA_GHOST |
 			     IMG_VMA_GROWSDOWN | IMG_VMA_LOCKED |
 			     IMG_VMA_DROPPABLE | IMG_VMA_VDSO | IMG_VMA_VVAR));
+}
+
+int restore_lazy_check(struct restore_run *run)
+{
+	struct restore_proc c = { .run = run };
+	struct img_process *p;
+	uint8_t *buf = NULL;
+	uint32_t i, k;
+	int ret = 0;
+
+	for (i = 0; i < run->img->nr_procs && !ret; i++) {
+		p = &run->img->procs[i];
+		c.proc = p;
+		for (k = 0; k < p->nr_pages && !ret; k++) {
+			struct img_pages *pg = &p->pages[k];
+
+			if (!pg->unchecked || restore_lazy_vma(&c,
+				&p->vmas[restore_vma_of(p, pg->addr)]))
+				continue;
+			if (!buf && !(buf = malloc(IMG_PAGES_REC_MAX(
+						run->img->hdr.page_size)))) {
+				pr_err("out of memory");
+				ret = -1;
+			} else if (img_pages_check(run->img_fd, run->path, pg,
+						   run->img->hdr.page_size, buf)) {
+				ret = -1;
+			}
+			pg->unchecked = 0;
+		}
+	}
+	free(buf);
+	return ret;
 }
 
 /* The lazy pages of c's image into a new space (no uffd yet). */
@@ -602,13 +685,14 @@ static struct lazy_space *space_of(struct restore_proc *c)
 		return NULL;
 	s->pid = c->child;
 	for (i = 0, total = 0; i < p->nr_pages; i++) {
-		const struct img_pages *pg = &p->pages[i];
+		struct img_pages *pg = &p->pages[i];
 
 		if (!restore_lazy_vma(c, &p->vmas[restore_vma_of(p, pg->addr)]))
 			continue;
 		s->ents[s->nr_ents].addr = pg->addr;
 		s->ents[s->nr_ents].nr = pg->nr_pages;
 		s->ents[s->nr_ents].off = pg->data_off;
+		s->ents[s->nr_ents].pg = pg;
 		s->ents[s->nr_ents++].first = total;
 		total += pg->nr_pages;
 	}
@@ -792,8 +876,8 @@ void restore_lazy_abort(struct restore_run *run)
 	for (i = 0; i < sv->nr; i++)
 		space_free(sv->spaces[i]);
 	close(sv->img_fd);
-	free(sv->fault_buf);
-	free(sv->pull_buf);
+	free(sv->fault_buf.p);
+	free(sv->pull_buf.p);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv);
 	run->lazy_srv = NULL;

@@ -2,7 +2,7 @@
 # while the process runs (restore/lazy.c). Sourced by run.sh.
 
 ALL_TESTS+=(lazy-counter lazy-bigmem lazy-events lazy-threads lazy-tree
-	    lazy-zstd lazy-detach lazy-pager-killed)
+	    lazy-zstd lazy-detach lazy-pager-killed lazy-badpage lazy-badstack)
 
 t_lazy-counter() {
 	need "$WLB/counter"
@@ -85,4 +85,57 @@ t_lazy-pager-killed() {
 	kill -KILL "$PAGER"
 	wait_gone "$PID" 60 ||
 		fail "PID $PID runs on after its pager was killed"
+}
+
+# lazy_pages_at IMAGE: the file offset of each PAGES record's data, in
+# order, walking the records (ckpt-image(5): 16 bytes of header, then
+# addr, nr_pages and pad; the CRC after the payload)
+lazy_pages_at() {
+	local off=128 size type len pad
+	size=$(stat -c %s "$1")
+	while ((off < size)); do
+		read -r type < <(od -An -tu4 -j "$off" -N 4 "$1")
+		read -r len < <(od -An -tu8 -j $((off + 8)) -N 8 "$1")
+		((type == 32767)) && return
+		if ((type == 4)); then
+			read -r pad < <(od -An -tu4 -j $((off + 32)) -N 4 "$1")
+			echo $((off + 36 + pad))
+		fi
+		off=$((off + 20 + len))
+	done
+}
+
+# lazy_dumped_flip mid|last: lazymem's image with a byte of the data of
+# its middle PAGES record (of its 64 MiB) or of its last flipped
+lazy_dumped_flip() {
+	local at
+	need "$WLB/lazymem" "$CKPT" "$RESTORE"
+	start_wl "$WLB/lazymem" 64
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	mapfile -t at < <(lazy_pages_at "$D/img")
+	((${#at[@]} > 8)) || fail "only ${#at[@]} PAGES records in the image"
+	if [[ $1 == mid ]]; then at=${at[${#at[@]} / 2]}; else at=${at[-1]}; fi
+	flip_byte "$D/img" $((at + 1000))
+}
+
+# a damaged page of lazy memory is found when fetched: restore has
+# already let the process run, and the pager kills it, naming the record
+t_lazy-badpage() {
+	lazy_dumped_flip mid
+	expect_exit 0 "$RESTORE" --lazy --detach "$D/img"
+	wait_gone "$PID" 60 || fail "PID $PID runs on with a damaged page"
+	grep -q "PAGES record at offset [0-9]*: crc mismatch" "$D/cmd.err" ||
+		fail "no error naming the record: $(cat "$D/cmd.err")"
+}
+
+# a damaged page that is not lazy (the stack's: its record is the last)
+# is refused before anything is made, as without --lazy
+t_lazy-badstack() {
+	lazy_dumped_flip last
+	expect_exit 65 "$RESTORE" --lazy "$D/img"
+	one_line_err "restore --lazy"
+	grep -q "PAGES record at offset [0-9]*: crc mismatch" "$D/cmd.err" ||
+		fail "no error naming the record: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "PID $PID was made from a damaged image"
 }
