@@ -37,6 +37,7 @@
  * CKPT_LAZY_GATE=PATH (for the tests) holds the pull back until PATH
  * exists: until then only faults bring pages.
  */
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -106,6 +107,9 @@ struct lazy_server {
 	atomic_int sealed;	/* no space of the tree is added any more */
 	atomic_int stop;
 	atomic_int failed;
+	atomic_int pull_go;	/* the tree runs: pull (not before, so that
+				 * the pull does not slow its making) */
+	int wake_fd;		/* an eventfd: stop, or sealed */
 	struct lazy_buf fault_buf, pull_buf;
 };
 
@@ -479,16 +483,26 @@ static int all_pulled(struct lazy_server *sv)
 	return 1;
 }
 
+/* Wakes the fault thread out of its poll: to stop, or to see all done. */
+static void wake_fault_thread(struct lazy_server *sv)
+{
+	uint64_t one = 1;
+
+	(void)!write(sv->wake_fd, &one, sizeof(one));
+}
+
 static void fail(struct lazy_server *sv)
 {
 	atomic_store(&sv->failed, 1);
 	atomic_store(&sv->stop, 1);
+	wake_fault_thread(sv);
 }
 
 static void *fault_thread(void *arg)
 {
 	struct lazy_server *sv = arg;
-	struct pollfd pf[LAZY_SPACES];
+	struct pollfd pf[LAZY_SPACES + 1];
+	uint64_t v;
 	int i, n, done = 0;
 
 	while (!atomic_load(&sv->stop) && !done) {
@@ -499,11 +513,14 @@ static void *fault_thread(void *arg)
 			pf[i].events = POLLIN;
 		}
 		pthread_mutex_unlock(&sv->lock);
-		if (poll(pf, n, 20) < 0 && errno != EINTR) {
+		pf[n].fd = sv->wake_fd;
+		pf[n].events = POLLIN;
+		if (poll(pf, n + 1, 20) < 0 && errno != EINTR) {
 			pr_perror("lazy: can't wait for page faults");
 			fail(sv);
 			break;
 		}
+		(void)!read(sv->wake_fd, &v, sizeof(v));
 		pthread_mutex_lock(&sv->lock);
 		for (i = 0; i < n; i++)
 			if (drain(sv, sv->spaces[i])) {
@@ -549,8 +566,9 @@ static void *pull_thread(void *arg)
 
 	/* the tests': no pull until that file exists, so that what the
 	 * process does before meets pages still missing */
-	while (gate && access(gate, F_OK) && !atomic_load(&sv->stop))
-		usleep(10000);
+	while (((gate && access(gate, F_OK)) || !atomic_load(&sv->pull_go)) &&
+	       !atomic_load(&sv->stop))
+		usleep(gate ? 10000 : 1000);
 	while (!atomic_load(&sv->stop)) {
 		pthread_mutex_lock(&sv->lock);
 		while (i < sv->nr && sv->spaces[i]->pulled)
@@ -566,6 +584,7 @@ static void *pull_thread(void *arg)
 		if (r == 2) {
 			if (atomic_load(&sv->failed))
 				break;
+			wake_fault_thread(sv);	/* maybe all done */
 			usleep(2000);	/* a fork may come: the fault thread
 					 * says when all is done */
 			i = 0;
@@ -593,6 +612,7 @@ static void stop_threads(struct lazy_server *sv)
 	if (!sv->running)
 		return;
 	atomic_store(&sv->stop, 1);
+	wake_fault_thread(sv);
 	pthread_join(sv->fault_thr, NULL);
 	pthread_join(sv->pull_thr, NULL);
 	sv->running = 0;
@@ -610,14 +630,18 @@ static struct lazy_server *server(struct restore_run *run)
 	sv->ps = run->host.page_size;
 	sv->name = run->path;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
+	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	sv->fault_buf.p = malloc(LAZY_BUF(sv->ps));
 	sv->pull_buf.p = malloc(LAZY_BUF(sv->ps));
 	pthread_mutex_init(&sv->lock, NULL);
-	if (sv->img_fd < 0 || !sv->fault_buf.p || !sv->pull_buf.p) {
+	if (sv->img_fd < 0 || sv->wake_fd < 0 || !sv->fault_buf.p ||
+	    !sv->pull_buf.p) {
 		free(sv->fault_buf.p);
 		free(sv->pull_buf.p);
 		if (sv->img_fd >= 0)
 			close(sv->img_fd);
+		if (sv->wake_fd >= 0)
+			close(sv->wake_fd);
 		free(sv);
 		return NULL;
 	}
@@ -793,6 +817,8 @@ static int finish(struct restore_run *run, struct lazy_server *sv)
 	int i, ret = 0;
 
 	atomic_store(&sv->sealed, 1);
+	atomic_store(&sv->pull_go, 1);	/* the tree runs */
+	wake_fault_thread(sv);
 	if (sv->running) {
 		pthread_join(sv->fault_thr, NULL);
 		atomic_store(&sv->stop, 1);
@@ -876,6 +902,7 @@ void restore_lazy_abort(struct restore_run *run)
 	for (i = 0; i < sv->nr; i++)
 		space_free(sv->spaces[i]);
 	close(sv->img_fd);
+	close(sv->wake_fd);
 	free(sv->fault_buf.p);
 	free(sv->pull_buf.p);
 	pthread_mutex_destroy(&sv->lock);
