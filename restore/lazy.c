@@ -41,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -74,6 +75,7 @@ struct lazy_ent {
 	uint64_t off;		/* of the data in the image file */
 	uint64_t first;		/* index of its first page in the bitmaps */
 	struct img_pages *pg;	/* its record (a run may be part of one) */
+	int huge;		/* its VMA had huge pages: collapse it */
 };
 
 /* A thread's buffer: the last record it read whole, or any pages. */
@@ -85,6 +87,7 @@ struct lazy_buf {
 /* One mm: a process of the tree, or one forked since. */
 struct lazy_space {
 	int uffd;
+	int pidfd;		/* of pid, for MADV_COLLAPSE; or -1 */
 	pid_t pid;		/* 0 for a fork's: unknown */
 	struct lazy_ent *ents;	/* sorted by addr */
 	uint32_t nr_ents;
@@ -95,10 +98,15 @@ struct lazy_space {
 	int pulled;		/* every page copied or dropped, or mm gone */
 };
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1 */
+#endif
+
 struct lazy_server {
 	int img_fd;
 	const char *name;	/* of the image, for messages */
 	long ps;
+	uint64_t huge;		/* the host's huge page size */
 	pthread_mutex_t lock;
 	struct lazy_space *spaces[LAZY_SPACES];
 	int nr;
@@ -130,6 +138,8 @@ static void space_free(struct lazy_space *s)
 		return;
 	if (s->uffd >= 0)
 		close(s->uffd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
 	free(s->ents);
 	free(s->copied);
 	free(s->dropped);
@@ -144,6 +154,7 @@ static struct lazy_space *space_new(uint32_t nr_ents, uint64_t nr_pages)
 	if (!s)
 		return NULL;
 	s->uffd = -1;
+	s->pidfd = -1;
 	s->ents = calloc(nr_ents + 2, sizeof(*s->ents));
 	s->copied = calloc(1, bytes);
 	s->dropped = calloc(1, bytes);
@@ -534,8 +545,40 @@ static void *fault_thread(void *arg)
 	return NULL;
 }
 
-/* One step of the pull on s, under the lock: 0, or -1. */
-static int pull_step(struct lazy_server *sv, struct lazy_space *s)
+/*
+ * UFFDIO_COPY makes 4 KiB pages only. Where the VMA had huge pages, a
+ * record that is one whole huge page (the writer splits at 2 MiB of the
+ * address), once all of it is in place, is collapsed into one: the
+ * kernel collapses a userfaultfd-armed range only when no page of it is
+ * missing. The address, or 0.
+ */
+static uint64_t collapsible(struct lazy_server *sv, struct lazy_space *s,
+			    const struct lazy_ent *e)
+{
+	uint64_t k;
+
+	if (!e->huge || s->pidfd < 0 || e->addr % sv->huge ||
+	    e->nr * sv->ps != sv->huge)
+		return 0;
+	for (k = e->first; k < e->first + e->nr; k++)
+		if (!bit(s->copied, k) || bit(s->dropped, k))
+			return 0;
+	return e->addr;
+}
+
+static void collapse(struct lazy_server *sv, int pidfd, uint64_t addr)
+{
+	struct iovec iov = { .iov_base = (void *)addr, .iov_len = sv->huge };
+
+	if (syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_COLLAPSE, 0) < 0)
+		pr_debug("lazy: can't collapse %llx into a huge page: %s",
+			 (unsigned long long)addr, strerror(errno));
+}
+
+/* One step of the pull on s, under the lock: 0, or -1; *huge what to
+ * collapse after, or 0. */
+static int pull_step(struct lazy_server *sv, struct lazy_space *s,
+		     uint64_t *huge)
 {
 	struct lazy_ent *e = ent_of_page(s, s->cursor);
 	uint64_t i, j;
@@ -554,6 +597,7 @@ static int pull_step(struct lazy_server *sv, struct lazy_space *s)
 	if (r == 0) {
 		s->cursor = e->first + j;
 		s->pulled = s->cursor >= s->nr_pages;
+		*huge = j == e->nr ? collapsible(sv, s, e) : 0;
 	}
 	return r;
 }
@@ -562,7 +606,8 @@ static void *pull_thread(void *arg)
 {
 	struct lazy_server *sv = arg;
 	const char *gate = getenv("CKPT_LAZY_GATE");
-	int i = 0, r;
+	uint64_t huge;
+	int i = 0, r, pidfd;
 
 	/* the tests': no pull until that file exists, so that what the
 	 * process does before meets pages still missing */
@@ -573,8 +618,13 @@ static void *pull_thread(void *arg)
 		pthread_mutex_lock(&sv->lock);
 		while (i < sv->nr && sv->spaces[i]->pulled)
 			i++;
-		r = i < sv->nr ? pull_step(sv, sv->spaces[i]) : 2;
+		huge = 0;
+		pidfd = i < sv->nr ? sv->spaces[i]->pidfd : -1;
+		r = i < sv->nr ? pull_step(sv, sv->spaces[i], &huge) : 2;
 		pthread_mutex_unlock(&sv->lock);
+		/* not under the lock: it may wait for the process's mm */
+		if (huge)
+			collapse(sv, pidfd, huge);
 		if (r < 0) {
 			fail(sv);
 			break;
@@ -628,6 +678,7 @@ static struct lazy_server *server(struct restore_run *run)
 	if (!sv)
 		return NULL;
 	sv->ps = run->host.page_size;
+	sv->huge = run->host.huge_size;
 	sv->name = run->path;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
 	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -690,6 +741,16 @@ int restore_lazy_check(struct restore_run *run)
 	return ret;
 }
 
+/* v had huge pages (as far as the image tells): asked for, or THP always */
+static int had_huge(const struct restore_proc *c, const struct img_vma *v)
+{
+	int thp = c->run->host.thp;
+
+	return c->run->host.huge_size && thp != THP_NEVER &&
+	       !(v->advice & IMG_ADV_NOHUGEPAGE) &&
+	       ((v->advice & IMG_ADV_HUGEPAGE) || thp == THP_ALWAYS);
+}
+
 /* The lazy pages of c's image into a new space (no uffd yet). */
 static struct lazy_space *space_of(struct restore_proc *c)
 {
@@ -717,6 +778,8 @@ static struct lazy_space *space_of(struct restore_proc *c)
 		s->ents[s->nr_ents].nr = pg->nr_pages;
 		s->ents[s->nr_ents].off = pg->data_off;
 		s->ents[s->nr_ents].pg = pg;
+		s->ents[s->nr_ents].huge = had_huge(c,
+				&p->vmas[restore_vma_of(p, pg->addr)]);
 		s->ents[s->nr_ents++].first = total;
 		total += pg->nr_pages;
 	}
@@ -795,6 +858,7 @@ int restore_lazy_add(struct restore_proc *c)
 		return 0;
 	}
 	s->uffd = take_uffd(c);
+	s->pidfd = syscall(SYS_pidfd_open, c->child, 0);	/* -1: 4 KiB pages */
 	/* before anything can fault: the guardian holds it from now on */
 	if (s->uffd < 0 || register_vmas(c, s->uffd) ||
 	    restore_guard_uffd(c->run, s->uffd)) {

@@ -2,7 +2,8 @@
 # while the process runs (restore/lazy.c). Sourced by run.sh.
 
 ALL_TESTS+=(lazy-counter lazy-bigmem lazy-events lazy-threads lazy-tree
-	    lazy-zstd lazy-detach lazy-pager-killed lazy-badpage lazy-badstack)
+	    lazy-zstd lazy-detach lazy-pager-killed lazy-badpage lazy-badstack
+	    lazy-huge)
 
 t_lazy-counter() {
 	need "$WLB/counter"
@@ -138,4 +139,33 @@ t_lazy-badstack() {
 	grep -q "PAGES record at offset [0-9]*: crc mismatch" "$D/cmd.err" ||
 		fail "no error naming the record: $(cat "$D/cmd.err")"
 	gone "$PID" || fail "PID $PID was made from a damaged image"
+}
+
+# lazy_huge_kb PID: its AnonHugePages in kB
+lazy_huge_kb() {
+	awk '/^AnonHugePages:/ { print $2 }' "/proc/$1/smaps_rollup"
+}
+
+# lazymem's memory asked for in huge pages (MADV_HUGEPAGE) had them
+# before the dump: it has them again once the pager is done
+t_lazy-huge() {
+	local before after
+	need "$WLB/lazymem" "$CKPT" "$RESTORE"
+	start_wl "$WLB/lazymem" 128
+	wait_count_above 8 60 "$JOB"
+	before=$(lazy_huge_kb "$PID")
+	((before > 0)) || skip "no huge pages before the dump (THP off?)"
+	dump_kill
+	expect_exit 0 "$RESTORE" --lazy --detach -v "$D/img"
+	PAGER=$(sed -n 's/.*pager \([0-9]*\) serves.*/\1/p' "$D/cmd.err")
+	[[ -n $PAGER ]] || fail "restore -v named no pager"
+	wait_gone "$PAGER" 120 || fail "pager $PAGER still there"
+	after=$(lazy_huge_kb "$PID")
+	((after >= before / 2)) ||
+		fail "$after kB of huge pages after, $before kB before"
+	RJOB=$PID
+	touch "$D/restored"
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$PID"
+	grep -h FAIL "$D/out.log" && fail "lazymem failed its checks"
+	:
 }
