@@ -234,6 +234,15 @@ static void wake(struct lazy_space *s, uint64_t addr, long ps)
  * CRC checked before any of its pages is handed out; b keeps it for the
  * next pages. A larger one, checked up front, is read piece by piece.
  */
+/* e's record is read whole (and fits a buffer) */
+static int whole(const struct lazy_server *sv, const struct lazy_ent *e)
+{
+	const struct img_pages *pg = e->pg;
+
+	return pg->data_off - pg->rec_off + pg->nr_pages * sv->ps + 4 <=
+	       LAZY_BUF(sv->ps);
+}
+
 static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
 			    uint64_t i, uint64_t j, struct lazy_buf *b)
 {
@@ -244,7 +253,7 @@ static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
 	if (b->pg == pg)
 		return b->p + (at - pg->rec_off);
 	b->pg = NULL;
-	if (rec + 4 > LAZY_BUF(sv->ps)) {
+	if (!whole(sv, e)) {
 		if (pread_full(sv->img_fd, b->p, len, at)) {
 			pr_perror("lazy: can't read the pages at %llx from "
 				  "the image", (unsigned long long)
@@ -350,6 +359,13 @@ static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 		i = (addr - e->addr) / sv->ps;
 		lo = i > FAULT_PAGES / 2 ? i - FAULT_PAGES / 2 : 0;
 		hi = lo + FAULT_PAGES < e->nr ? lo + FAULT_PAGES : e->nr;
+		/* a record read whole is copied whole: read once, not once
+		 * per fault (faults of many threads and processes take
+		 * turns at the one buffer) */
+		if (whole(sv, e)) {
+			lo = 0;
+			hi = e->nr;
+		}
 		/* the faulting page first: the thread waits for it only */
 		r = copy_missing(sv, s, e, i, i + 1, 1, &sv->fault_buf);
 		if (!r)
