@@ -32,8 +32,11 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    libseccomp-dev libsodium-dev check mandoc clang python3 perl \
 	    util-linux gdb redis-server systemd dpkg-dev debhelper \
 	    fakeroot lintian valgrind libnftables-dev nftables iproute2 curl \
-	    screen tmux libc6-dev zstd vim less procps llvm-14-dev qemu-user \
-	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	    screen tmux libc6-dev zstd vim less procps openssh-server \
+	    openssh-client llvm-14-dev qemu-user \
+	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	    libzookeeper-mt-dev zookeeperd default-jdk-headless \
+	    btrfs-progs xfsprogs
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables
 
 ifeq ($(V),1)
@@ -50,6 +53,10 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# ZooKeeper's C client (coord/kv-zk.c): Debian ships no pkg-config file
+# for it, so it is found by its header
+ZK_HEADER := /usr/include/zookeeper/zookeeper.h
+ZK_LIBS    := -lzookeeper_mt
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -95,7 +102,8 @@ REST_OBJ := $(REST_SRC:%.c=$(B)/%.o)
 CORE_LIB := $(B)/lib/libckptcore.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WL_BIN   := $(WL_SRC:tests/workloads/%.c=$(B)/tests/workloads/%) \
-	    $(WL_STATIC:%=$(B)/tests/workloads/%-static)
+	    $(WL_STATIC:%=$(B)/tests/workloads/%-static) \
+	    $(B)/tests/workloads/WordCount.class
 
 all: depcheck $(B)/bin/ckpt $(B)/bin/restore
 
@@ -110,6 +118,9 @@ depcheck:
 	@pkg-config --exists $(PKGS) || { \
 	  echo "missing libraries: $$(for p in $(PKGS); do \
 	    pkg-config --exists $$p || printf '%s ' $$p; done)- run 'make deps'" >&2; \
+	  exit 1; }
+	@test -e $(ZK_HEADER) || { \
+	  echo "missing libraries: libzookeeper-mt-dev - run 'make deps'" >&2; \
 	  exit 1; }
 
 # every object is made again when the flags change (-fPIC came later)
@@ -134,7 +145,7 @@ PLUGIN_EXPORTS := -Wl,--export-dynamic-symbol='ckpt_stage_*'
 $(B)/bin/ckpt: $(CKPT_OBJ) $(SERVE_OBJ) $(COORD_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS) -ldl
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS) $(ZK_LIBS) -ldl
 
 $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -147,7 +158,7 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # ISAs into $(B)/lib/ckpt-cc/rt.ISA.o, where ckpt-cc looks for it.
 LLVM_CONFIG ?= llvm-config-14
 CC_SRC := $(wildcard cc/*.c)
-CC_SRC := $(filter-out cc/rt.c,$(CC_SRC))
+CC_SRC := $(filter-out cc/rt%.c,$(CC_SRC))
 CC_OBJ := $(CC_SRC:%.c=$(B)/%.o)
 XISA_ISAS := x86_64 aarch64
 XISA_RT := $(XISA_ISAS:%=$(B)/lib/ckpt-cc/rt.%.o)
@@ -158,15 +169,16 @@ $(B)/bin/ckpt-cc: $(CC_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(LLVM_CONFIG) --ldflags \
 	  --libs 2>/dev/null) -lelf
-$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c arch/%/rt/xisa-jump.c arch/xisa-image.h
+$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c cc/rt-heap.c arch/%/rt/xisa-jump.c \
+		arch/xisa-image.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  RT      $@")
-	$(Q)for s in cc/rt.c arch/$*/rt/xisa-jump.c; do \
+	$(Q)for s in cc/rt.c cc/rt-heap.c arch/$*/rt/xisa-jump.c; do \
 	  clang --target=$*-linux-gnu -O1 -fno-pic -fno-stack-protector \
 	    $(CPPFLAGS) $(WARN) -c $$s -o $@.$$(basename $$s .c).o || exit 1; \
-	done; ld.bfd -r -o $@ $@.rt.o $@.xisa-jump.o 2>/dev/null || \
-	  aarch64-linux-gnu-ld -r -o $@ $@.rt.o $@.xisa-jump.o; \
-	rm -f $@.rt.o $@.xisa-jump.o
+	done; o="$@.rt.o $@.rt-heap.o $@.xisa-jump.o"; \
+	ld.bfd -r -o $@ $$o 2>/dev/null || aarch64-linux-gnu-ld -r -o $@ $$o; \
+	rm -f $$o
 all: $(B)/bin/ckpt-cc $(XISA_RT)
 
 # ---- libckpt (ckpt/libckpt.h, libckpt(3)) ----
@@ -175,7 +187,8 @@ all: $(B)/bin/ckpt-cc $(XISA_RT)
 LIBCKPT_SOVER  := 0
 LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
-		  $(filter $(B)/ckpt/dump%.o,$(CKPT_OBJ)) $(CORE_OBJ)
+		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o,\
+		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)
 # where ckpt_restore() finds the restore program by default
@@ -294,6 +307,11 @@ WL_CFLAGS := -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -pthread
 $(B)/tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -o $@ $< -lm
+# the JVM job of t-job.sh
+$(B)/tests/workloads/%.class: tests/workloads/%.java
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  JAVAC   $@")
+	$(Q)javac -J-XX:TieredStopAtLevel=1 -d $(@D) $<
 $(B)/tests/workloads/%-static: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -static -o $@ $< -lm
@@ -361,7 +379,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) $(FUZZ_SRC) \
 $(B)/fuzz/mkseed: tests/fuzz/mkseed.c $(FUZZ_SRC)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -o $@ $^ \
-	  $(shell pkg-config --libs libnftables 2>/dev/null)
+	  $(shell pkg-config --libs libnftables libsodium 2>/dev/null)
 $(B)/fuzz/mkseed-proc: tests/fuzz/mkseed-proc.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -D_GNU_SOURCE -o $@ $^
@@ -417,10 +435,13 @@ man-lint:
 	@out=$$(mandoc -T lint -W warning $(MANS) 2>&1); \
 	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man-lint: ok"
 
-bench: all
+bench: all $(WL_BIN)
 	$(Q)bash bench/run.sh
 	$(Q)bash bench/stream.sh
 	$(Q)bash bench/serve-load.sh
+	$(Q)bash bench/coord.sh
+	$(Q)bash bench/snapshot.sh
+	$(Q)bash bench/incr.sh
 
 demo: all
 	$(Q)bash tests/demo.sh

@@ -11,7 +11,14 @@
 
 #define XISA_MAGIC	"CKPTXISA"
 #define XISA_VERSION	1
-#define XISA_MAX_REGIONS	64
+#define XISA_MAX_REGIONS	65536
+
+/* The carried heap: ckpt cc programs' malloc, free, mmap... (cc/rt-heap.c)
+ * take their memory from here, with the allocator's state in its first
+ * page, so that all of it moves, at its addresses, with the program. The
+ * first half is the malloc heap, the second the program's mmaps. */
+#define XISA_HEAP_BASE	0x100000000000ull
+#define XISA_HEAP_SIZE	(1ull << 38)
 
 struct xisa_hdr {
 	char magic[8];
@@ -31,5 +38,7 @@ struct xisa_region {
 
 /* in the program's own (aligned, writable) data: copied over, not mapped */
 #define XISA_R_PROGRAM	1u
+/* pages the image did not hold: mapped, zero, no bytes follow (len) */
+#define XISA_R_ZERO	2u
 
 #endif

@@ -12,7 +12,9 @@
  * record holds the target's return address, and a word of a slot or a
  * global that pointed into a source slot points into its copy.
  * Functions and globals have the same addresses in both builds, so
- * nothing else moves. Nothing is live in registers at a landmark (the
+ * nothing else moves. The program's heap and mmaps (cc/rt-heap.c, in
+ * [XISA_HEAP_BASE, + XISA_HEAP_SIZE)) are carried at their addresses,
+ * their words pointing into the stack moved like those of the globals. Nothing is live in registers at a landmark (the
  * landmark pass made sure), so pc, sp and fp are the registers.
  */
 #include <sys/mman.h>
@@ -52,6 +54,8 @@ struct tr {
 	uint64_t ds, de;	/* the data to carry: [ds, de) */
 	uint8_t *data;
 	uint8_t *have;		/* per page of [ds, de): in the image */
+	unsigned nr_regions;	/* written out */
+	uint64_t heap_bytes;	/* carried, of the image's pages */
 };
 
 /* Copy [addr, addr + len) from the image's pages; 0 where it has none.
@@ -71,7 +75,8 @@ static int load(struct tr *t, uint64_t addr, uint64_t len, uint8_t *buf,
 		b = pe < end ? pe : end;
 		if (a >= b)
 			continue;
-		if (pread_full(t->fd, buf + (a - addr), b - a,
+		if (pread_full(img_chain_fd(t->img, pg, t->fd),
+			       buf + (a - addr), b - a,
 			       pg->data_off + (a - pg->addr))) {
 			pr_perror("can't read the image's pages");
 			return -1;
@@ -329,8 +334,8 @@ static int put_region(int fd, uint64_t addr, uint64_t len, uint32_t prot,
 {
 	struct xisa_region r = { addr, len, prot, flags };
 
-	return write_full(fd, &r, sizeof(r)) || write_full(fd, data, len)
-		? -1 : 0;
+	return write_full(fd, &r, sizeof(r)) ||
+	       (data && write_full(fd, data, len)) ? -1 : 0;
 }
 
 /* Runs of pages of the data the image holds, clipped to the globals:
@@ -361,10 +366,77 @@ static unsigned data_runs(const struct tr *t, int fd)
 	return n;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs of pages of a heap VMA: those the image holds with their bytes
+ * (words into the stack moved), the others as zero pages. */
+static int put_heap_vma(struct tr *t, int fd, const struct img_vma *v)
+{
+	uint64_t ps = t->img->hdr.page_size, len = v->end - v->start;
+	uint64_t np = len / ps, i, j, a, n;
+	uint8_t *buf = malloc(len), *have = calloc(np, 1);
+	int ret = -1;
+
+	if (!buf || !have || load(t, v->start, len, buf, have))
+		goto out;
+	for (i = 0; i < np; i = j) {
+		for (j = i; j < np && have[j] == have[i]; j++)
+			;
+		a = v->start + i * ps;
+		n = (j - i) * ps;
+		if (have[i]) {
+			fix_words(t, buf + i * ps, a, n);
+			t->heap_bytes += n;
+		}
+		if (have[i] ? put_region(fd, a, n, v->prot, 0, buf + i * ps)
+			    : put_region(fd, a, n, v->prot, XISA_R_ZERO, NULL))
+			goto out;
+		t->nr_regions++;
+	}
+	ret = 0;
+out:
+	free(buf);
+	free(have);
+	return ret;
+}
+
+static int put_heap(struct tr *t, int fd)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->p->nr_vmas; i++) {
+		const struct img_vma *v = &t->p->vmas[i];
+
+		if (v->end <= XISA_HEAP_BASE ||
+		    v->start >= XISA_HEAP_BASE + XISA_HEAP_SIZE)
+			continue;
+		if (v->start < XISA_HEAP_BASE ||
+		    v->end > XISA_HEAP_BASE + XISA_HEAP_SIZE || v->path ||
+		    v->shm) {
+			pr_err("%#llx-%#llx is not the carried heap's",
+			       (unsigned long long)v->start,
+			       (unsigned long long)v->end);
+			return -1;
+		}
+		if (put_heap_vma(t, fd, v))
+			return -1;
+	}
+	return 0;
+}
+
 static int write_out(struct tr *t, const char *out, struct xisa_stats *st)
 {
 	struct xisa_hdr h;
 	struct durable d;
+	unsigned runs;
+	double t0;
+	int ret;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, XISA_MAGIC, 8);
@@ -374,21 +446,37 @@ static int write_out(struct tr *t, const char *out, struct xisa_stats *st)
 	h.sp = t->fr[0].sp[t->to];
 	h.fp = t->fr[0].fp[t->to];
 	h.landmark = t->fr[0].lm->id;
-	h.nr_regions = 1 + (t->de > t->ds ? data_runs(t, -1) : 0);
 	h.bin_hash = t->m.hash[t->to];
 	if (durable_open(&d, AT_FDCWD, out, 0))
 		return -1;
+	/* the header again at the end, with the number of regions */
 	if (write_full(d.fd, &h, sizeof(h)) ||
 	    put_region(d.fd, t->lo, t->vend - t->lo, PROT_READ | PROT_WRITE,
 		       0, t->dst) ||
-	    (t->de > t->ds && data_runs(t, d.fd) == UINT32_MAX)) {
+	    (runs = t->de > t->ds ? data_runs(t, d.fd) : 0) == UINT32_MAX ||
+	    put_heap(t, d.fd)) {
+		pr_perror("can't write %s", out);
+		durable_abort(&d);
+		return -1;
+	}
+	h.nr_regions = 1 + runs + t->nr_regions;
+	if (h.nr_regions > XISA_MAX_REGIONS) {
+		pr_err("the heap has more than %d pieces", XISA_MAX_REGIONS);
+		durable_abort(&d);
+		return -1;
+	}
+	if (pwrite(d.fd, &h, sizeof(h), 0) != sizeof(h)) {
 		pr_perror("can't write %s", out);
 		durable_abort(&d);
 		return -1;
 	}
 	st->stack_bytes = t->vend - t->lo;
 	st->data_bytes = t->m.data_end - t->m.data_start;
-	return durable_commit(&d);
+	st->heap_bytes = t->heap_bytes;
+	t0 = now();
+	ret = durable_commit(&d);
+	st->sync_seconds = now() - t0;
+	return ret;
 }
 
 /* The image's process must be the executable its metadata describes,
@@ -459,14 +547,6 @@ static int check_image(struct tr *t)
 	return 0;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int xisa_translate(const char *img, const char *out, int to,
 		   struct xisa_stats *st)
 {
@@ -483,9 +563,18 @@ int xisa_translate(const char *img, const char *out, int to,
 		return -1;
 	}
 	t.img = img_read_fd(t.fd, 0);
-	if (!t.img || check_image(&t) || check_binaries(&t) ||
-	    walk(&t, &t.p->threads[0]) || layout(&t) || build_frames(&t) ||
-	    load_data(&t) || write_out(&t, out, st))
+	if (!t.img || img_read_chain((struct image *)t.img, img,
+				     img_open_plain, NULL) || check_image(&t))
+		goto out;
+	st->read_seconds = now() - t0;
+	if (check_binaries(&t))
+		goto out;
+	st->meta_seconds = now() - t0 - st->read_seconds;
+	if (walk(&t, &t.p->threads[0]) || layout(&t) || build_frames(&t) ||
+	    load_data(&t))
+		goto out;
+	st->frame_seconds = now() - t0 - st->read_seconds - st->meta_seconds;
+	if (write_out(&t, out, st))
 		goto out;
 	st->frames = t.n;
 	ret = 0;

@@ -94,8 +94,13 @@ int xisa_meta_for(const char *exe, struct xisa_meta *m, int *isa)
 
 struct xisa_stats {
 	unsigned frames;
-	uint64_t stack_bytes, data_bytes;
+	uint64_t stack_bytes, data_bytes, heap_bytes;
 	double seconds;		/* the translation, reading and writing out */
+	/* parts of it: reading the image; the metadata and the binaries'
+	 * hashes; walking and building the frames and globals; making the
+	 * output durable (fsync, rename, fsync of the directory). The rest
+	 * is the heap and writing out. */
+	double read_seconds, meta_seconds, frame_seconds, sync_seconds;
 };
 
 /* Translate the image at img (taken at a landmark) for ISA `to`; write

@@ -39,6 +39,8 @@ struct job {
 	char **src;
 	int nflags;
 	char **flags;		/* given to clang as they are (-I, -D, ...) */
+	int nlibs;
+	char **libs;		/* -l and -L, given to the linker */
 	char tmp[64];
 	char rtdir[PATH_MAX];
 	struct cc_module mod[CC_NR_ISA];
@@ -92,6 +94,7 @@ static int to_bitcode(struct job *j, int isa, int n, const char *bc)
 	argv[k++] = "-fno-omit-frame-pointer";
 	argv[k++] = "-fno-stack-protector";
 	argv[k++] = "-fno-common";
+	argv[k++] = "-ffp-contract=off";	/* no FMA on one ISA only */
 	argv[k++] = "-emit-llvm";
 	argv[k++] = "-c";
 	for (i = 0; i < j->nflags; i++)
@@ -164,12 +167,26 @@ static int link_exe(struct job *j, int isa, const char *obj,
 		    const char *script, const char *exe)
 {
 	char rt[PATH_MAX + 32], ld[PATH_MAX + 8];
+	char **argv = calloc(16 + j->nlibs, sizeof(char *));
+	int k = 0, i, ret;
 
 	snprintf(rt, sizeof(rt), "%s/rt.%s.o", j->rtdir, isa_name[isa]);
 	snprintf(ld, sizeof(ld), "-Wl,-T,%s", script);
-	return run((char *[]){ (char *)linker[isa], "-static", "-no-pie",
-			       "-o", (char *)exe, (char *)obj, rt, ld,
-			       NULL });
+	argv[k++] = (char *)linker[isa];
+	argv[k++] = "-static";
+	argv[k++] = "-no-pie";
+	argv[k++] = "-o";
+	argv[k++] = (char *)exe;
+	argv[k++] = (char *)obj;
+	argv[k++] = rt;
+	argv[k++] = ld;
+	for (i = 0; i < j->nlibs; i++)
+		argv[k++] = j->libs[i];
+	argv[k++] = "-lm";	/* the math of clang's builtins */
+	argv[k] = NULL;
+	ret = run(argv);
+	free(argv);
+	return ret;
 }
 
 /* The runtime objects lie in ../lib/ckpt-cc beside this program. */
@@ -245,9 +262,13 @@ int main(int argc, char **argv)
 
 	j.src = calloc(argc, sizeof(char *));
 	j.flags = calloc(argc, sizeof(char *));
+	j.libs = calloc(argc, sizeof(char *));
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			j.out = argv[++i];
+		else if (!strncmp(argv[i], "-l", 2) ||
+			 !strncmp(argv[i], "-L", 2))
+			j.libs[j.nlibs++] = argv[i];
 		else if (argv[i][0] == '-')
 			j.flags[j.nflags++] = argv[i];
 		else

@@ -263,6 +263,56 @@ static void demote_live_values(struct fn_pass *p)
 	free(todo.p);
 }
 
+/* Move what precedes x in its block to a new block before it, which
+ * branches to it and which its predecessors now branch to. */
+static void split_before(struct fn_pass *p, LLVMValueRef x)
+{
+	LLVMBasicBlockRef bb = LLVMGetInstructionParent(x), head, pb;
+	LLVMContextRef ctx = LLVMGetModuleContext(p->mod);
+	LLVMValueRef i, next, term;
+	unsigned k;
+
+	if (LLVMGetFirstInstruction(bb) == x)
+		return;
+	head = LLVMInsertBasicBlockInContext(ctx, bb, "");
+	LLVMPositionBuilderAtEnd(p->b, head);
+	for (i = LLVMGetFirstInstruction(bb); i != x; i = next) {
+		next = LLVMGetNextInstruction(i);
+		LLVMInstructionRemoveFromParent(i);
+		LLVMInsertIntoBuilder(p->b, i);
+	}
+	LLVMBuildBr(p->b, bb);
+	for (pb = LLVMGetFirstBasicBlock(p->fn); pb;
+	     pb = LLVMGetNextBasicBlock(pb)) {
+		term = LLVMGetBasicBlockTerminator(pb);
+		for (k = 0; pb != head && term &&
+			    k < LLVMGetNumSuccessors(term); k++)
+			if (LLVMGetSuccessor(term, k) == bb)
+				LLVMSetSuccessor(term, k, head);
+	}
+}
+
+/*
+ * Each landmark in a block of its own, with nothing but a branch after
+ * it. At -O0, instruction selection keeps constants and stack slot
+ * addresses it needed in registers for the rest of the block (and the
+ * register allocator spills them across a call to slots of its own,
+ * which no stack map describes): resumed at a landmark in the middle of
+ * a block, a translated frame would lack them. Values that now cross
+ * blocks are IR values, which demote_live_values() puts in slots.
+ */
+static void isolate_landmarks(struct fn_pass *p)
+{
+	size_t k;
+
+	for (k = 0; k < p->lms.n; k++) {
+		LLVMValueRef lm = p->lms.p[k];
+
+		split_before(p, lm);
+		split_before(p, LLVMGetNextInstruction(lm));
+	}
+}
+
 /* Give every landmark the full list of the function's slots. */
 static int list_slots(struct fn_pass *p, LLVMTargetDataRef td)
 {
@@ -357,6 +407,44 @@ static int place_globals(LLVMModuleRef mod)
 	return 0;
 }
 
+/* The program's memory functions, to the runtime's carried heap */
+static const char *const to_heap[] = {
+	"malloc", "free", "calloc", "realloc", "strdup", "strndup",
+	"aligned_alloc", "posix_memalign", "mmap", "munmap",
+};
+/* libc functions that return memory of libc's malloc for the program to
+ * free, or that would look at the carried heap as libc's */
+static const char *const libc_heap[] = {
+	"getline", "getdelim", "asprintf", "vasprintf", "open_memstream",
+	"scandir", "wcsdup", "get_current_dir_name", "reallocarray",
+	"valloc", "pvalloc", "memalign", "malloc_usable_size",
+};
+
+static int redirect_heap(LLVMModuleRef mod)
+{
+	LLVMValueRef fn;
+	size_t i;
+	char name[64];
+
+	for (i = 0; i < sizeof(libc_heap) / sizeof(*libc_heap); i++) {
+		fn = LLVMGetNamedFunction(mod, libc_heap[i]);
+		if (fn && LLVMIsDeclaration(fn)) {
+			fprintf(stderr, "ckpt cc: %s allocates from libc's "
+				"heap, which is not carried: not supported\n",
+				libc_heap[i]);
+			return -1;
+		}
+	}
+	for (i = 0; i < sizeof(to_heap) / sizeof(*to_heap); i++) {
+		fn = LLVMGetNamedFunction(mod, to_heap[i]);
+		if (!fn || !LLVMIsDeclaration(fn))
+			continue;
+		snprintf(name, sizeof(name), "ckpt_xisa_%s", to_heap[i]);
+		LLVMSetValueName2(fn, name, strlen(name));
+	}
+	return 0;
+}
+
 int cc_landmarks(LLVMModuleRef mod, struct cc_module *out)
 {
 	LLVMContextRef ctx = LLVMGetModuleContext(mod);
@@ -372,6 +460,8 @@ int cc_landmarks(LLVMModuleRef mod, struct cc_module *out)
 	if (!p.smap)
 		p.smap = LLVMAddFunction(mod, "llvm.experimental.stackmap",
 					 p.smap_ty);
+	if (redirect_heap(mod))
+		return -1;
 	p.b = LLVMCreateBuilderInContext(ctx);
 	p.out = out;
 	for (fn = LLVMGetFirstFunction(mod); fn && !ret;
@@ -393,6 +483,7 @@ int cc_landmarks(LLVMModuleRef mod, struct cc_module *out)
 		p.lms.n = 0;
 		place_landmarks(&p);
 		vec_push(&out->fns, f);
+		isolate_landmarks(&p);
 		demote_live_values(&p);
 		ret = list_slots(&p, td);
 		sec = section_name(".xisa.t.", name);

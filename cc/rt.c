@@ -24,6 +24,7 @@
 void xisa_rt_jump(uint64_t pc, uint64_t sp, uint64_t fp)
 	__attribute__((noreturn));
 void ckpt_xisa_exit(int code) __attribute__((noreturn, used));
+void ckpt_xisa_heap_carried(void);
 
 void ckpt_xisa_exit(int code)
 {
@@ -92,10 +93,12 @@ static void map_region(const char *img, int fd, const struct xisa_region *r)
 		fail(img, "can't map a region");
 	if (p != at)
 		fail(img, "a region's addresses are taken");
-	if (read_all(fd, at, r->len))
+	if (!(r->flags & XISA_R_ZERO) && read_all(fd, at, r->len))
 		fail(img, "short region");
 	if (mprotect(p, r->len, r->prot))
 		fail(img, "mprotect");
+	if (r->addr == XISA_HEAP_BASE)
+		ckpt_xisa_heap_carried();
 }
 
 static void resume(const char *img)

@@ -13,6 +13,7 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "ckpt/libckpt-priv.h"
+#include "ckpt/snapshot.h"
 #include "plugins/appset.h"
 #include "plugins/stageopt.h"
 #include "util/json.h"
@@ -107,6 +108,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'C':
 		o->pre_copy = 1;
 		return 0;
+	case 'p':
+		o->parent = arg;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_attach_entry) : 0;
@@ -125,6 +129,11 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 		if (strcmp(arg, "hash") && strcmp(arg, "stat"))
 			return cmd_usage(&cmd_attach_entry);
 		o->validate_hash = !strcmp(arg, "hash");
+		return 0;
+	case 'S':
+		return snap_add(o->snap, arg) ? EXIT_USAGE : 0;
+	case 'F':
+		o->snap->open_files = 1;
 		return 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_attach_entry) : 0;
@@ -190,20 +199,24 @@ static int exec_attach(int argc, char **argv)
 		{ "ext-unix", no_argument, NULL, 'U' },
 		{ "tcp-established", no_argument, NULL, 'E' },
 		{ "pre-copy", no_argument, NULL, 'C' },
+		{ "parent", required_argument, NULL, 'p' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "progress", optional_argument, NULL, 'P' },
 		{ "landmark", optional_argument, NULL, 'L' },
 		{ "plugin", required_argument, NULL, 'X' },
 		{ "validate", required_argument, NULL, 'W' },
+		{ "snapshot", required_argument, NULL, 'S' },
+		{ "snapshot-open", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct app_set apps;
+	static struct snap_set snap;
 	struct dump_opts o = { .interrupted = &cmd_stop_signal,
 			       .ghost_limit = DUMP_GHOST_LIMIT,
-			       .apps = &apps };
+			       .apps = &apps, .snap = &snap };
 	struct ckpt_attach_result res;
 	struct ckpt_attach_opts a;
 	struct stage_opts so;
@@ -233,6 +246,14 @@ static int exec_attach(int argc, char **argv)
 	st = check_outputs(&o, defout, sizeof(defout));
 	if (st)
 		return st;
+	if (snap_wanted(&snap) &&
+	    snap_check_sink("ckpt attach", o.outputs, o.nr_outputs,
+			    !!stage_opts_value(&so, STAGE_OPT_ENCRYPT)))
+		return EXIT_USAGE;
+	if (o.parent && (o.pre_copy || o.kill)) {
+		fprintf(stderr, "ckpt attach: --parent with --pre-copy or --kill is not supported yet\n");
+		return EXIT_USAGE;
+	}
 	if (json && stdout_is_image(&o)) {
 		fprintf(stderr, "ckpt attach: --json with the image on standard output\n");
 		return EXIT_USAGE;
@@ -252,9 +273,11 @@ const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
+		 "[--parent IMAGE] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] [--plugin PATH[=ARG]]... "
-		 "[--validate=stat|hash] PID",
+		 "[--validate=stat|hash] [--snapshot PATH]... "
+		 "[--snapshot-open] PID",
 	.exec = exec_attach,
 };

@@ -32,8 +32,10 @@ static int convert(void *arg)
 
 	/* the registers are turned into this ISA's notes */
 	img = img_read_named_fd(a->img_fd, a->source, arch_isa());
-	if (!img)
+	if (!img || img_read_chain(img, a->source, img_open_plain, NULL)) {
+		img_free(img);
 		return EXIT_BADIMAGE;
+	}
 	if (elf_write_core(a->img_fd, img, a->out->fd, a->out->tmp))
 		ret = EXIT_CANTCREATE;
 	img_free(img);

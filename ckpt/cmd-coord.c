@@ -1,6 +1,7 @@
 /*
- * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|PATH.so]
- * [--kind-arg ARG] [--state FILE] [--timeout SECONDS]: the coordinator
+ * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|standby|sharded|
+ * PATH.so] [--kind-arg ARG] [--state FILE] [--zk HOSTS[/ROOT]]
+ * [--timeout SECONDS] [--interval SECONDS]: the coordinator
  * of distributed jobs (coord/, ckpt-coord(7)).
  */
 #include <errno.h>
@@ -12,11 +13,25 @@
 #include "ckpt/cmd.h"
 #include "coord/coord.h"
 
-static int coord_opt(struct coord_opts *o, int c, const char *arg)
+/* A number of seconds from 1 to max into *out: 0, or EXIT_USAGE. */
+static int seconds(const char *arg, const char *opt, unsigned long max,
+		   unsigned int *out)
 {
 	char *end;
 	unsigned long v;
 
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!*arg || *arg == '-' || *end || errno || v < 1 || v > max) {
+		pr_err("bad %s %s: expected 1 to %lu", opt, arg, max);
+		return EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
+static int coord_opt(struct coord_opts *o, int c, const char *arg)
+{
 	switch (c) {
 	case 'l':
 		o->listen = arg;
@@ -33,17 +48,13 @@ static int coord_opt(struct coord_opts *o, int c, const char *arg)
 	case 's':
 		o->state = arg;
 		return 0;
-	case 't':
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (!*arg || *arg == '-' || *end || errno || v < 1 ||
-		    v > COORD_TIMEOUT_MAX) {
-			pr_err("bad --timeout %s: expected 1 to %d", arg,
-			       COORD_TIMEOUT_MAX);
-			return EXIT_USAGE;
-		}
-		o->timeout = v;
+	case 'z':
+		o->zk = arg;
 		return 0;
+	case 'i':
+		return seconds(arg, "--interval", 86400 * 365, &o->interval);
+	case 't':
+		return seconds(arg, "--timeout", COORD_TIMEOUT_MAX, &o->timeout);
 	}
 	return cmd_usage(&cmd_coord_entry);
 }
@@ -56,6 +67,8 @@ static int exec_coord(int argc, char **argv)
 		{ "kind", required_argument, NULL, 'K' },
 		{ "kind-arg", required_argument, NULL, 'A' },
 		{ "state", required_argument, NULL, 's' },
+		{ "zk", required_argument, NULL, 'z' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -87,7 +100,9 @@ static int exec_coord(int argc, char **argv)
 
 const struct cmd_entry cmd_coord_entry = {
 	.name = "coord",
-	.usage = "--listen HOST:PORT --auth KEYFILE [--kind central|PATH.so] "
-		 "[--kind-arg ARG] [--state FILE] [--timeout SECONDS]",
+	.usage = "--listen HOST:PORT --auth KEYFILE "
+		 "[--kind central|standby|sharded|PATH.so] [--kind-arg ARG] "
+		 "[--state FILE] [--zk HOSTS[/ROOT]] [--timeout SECONDS] "
+		 "[--interval SECONDS]",
 	.exec = exec_coord,
 };

@@ -49,7 +49,8 @@ static int exec_inspect(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	img = img_read_named_fd(fd, argv[optind], 0);
-	if (!img) {
+	if (!img || img_read_chain(img, argv[optind], img_open_plain, NULL)) {
+		img_free(img);
 		close(fd);
 		return EXIT_BADIMAGE;
 	}

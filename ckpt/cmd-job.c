@@ -1,6 +1,7 @@
 /*
  * ckpt job checkpoint|status|restart|list --coord HOST:PORT --auth
- * KEYFILE [NAME] [--kill]: ask a coordinator (ckpt coord) about a job.
+ * KEYFILE [NAME] [--kill] [--place MEMBER=HOST,...]: ask a coordinator
+ * (ckpt coord) about a job.
  * The answer goes to standard output; a refusal or failure is one line
  * on standard error and exit status 70 (69 when the coordinator cannot
  * be reached).
@@ -52,16 +53,46 @@ static int make_request(struct coord_msg *m, int argc, char **argv,
 	return -1;
 }
 
+/* --place MEMBER=HOST[,...] as the request's text, "MEMBER=HOST ...":
+ * 0, or -1 (logged). */
+static int placement(const char *arg, char *text, size_t size)
+{
+	char copy[COORD_MSG_MAX], *tok, *save = NULL, *eq;
+	size_t len = 0;
+
+	if (strlen(arg) >= sizeof(copy) || strlen(arg) >= size)
+		goto bad;
+	strcpy(copy, arg);
+	text[0] = '\0';
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq)
+			goto bad;
+		*eq = '\0';
+		if (!coord_name_ok(tok) || !coord_name_ok(eq + 1))
+			goto bad;
+		len += snprintf(text + len, size - len, "%s%s=%s",
+				len ? " " : "", tok, eq + 1);
+	}
+	if (len)
+		return 0;
+bad:
+	pr_err("bad --place %s: expected MEMBER=HOST[,MEMBER=HOST...]", arg);
+	return -1;
+}
+
 static int exec_job(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "coord", required_argument, NULL, 'c' },
 		{ "auth", required_argument, NULL, 'a' },
 		{ "kill", no_argument, NULL, 'k' },
+		{ "place", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *addr = NULL, *keyfile = NULL;
+	const char *addr = NULL, *keyfile = NULL, *place = NULL;
 	unsigned char key[NET_KEY];
 	struct coord_msg *m = calloc(1, sizeof(*m));
 	char reply[COORD_MSG_MAX], err[256];
@@ -71,7 +102,8 @@ static int exec_job(int argc, char **argv)
 		return EXIT_FAILED;
 	optind = 1;
 	/* options before and after the words */
-	while ((c = getopt_long(argc, argv, "c:a:kh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:a:p:kh", longopts, NULL)) !=
+	       -1) {
 		if (c == 'h') {
 			printf("usage: ckpt job %s\n", cmd_job_entry.usage);
 			st = 0;
@@ -83,11 +115,16 @@ static int exec_job(int argc, char **argv)
 			keyfile = optarg;
 		else if (c == 'k')
 			kill = 1;
+		else if (c == 'p')
+			place = optarg;
 		else
 			goto usage;
 	}
 	if (!addr || !keyfile ||
 	    make_request(m, argc - optind, argv + optind, kill))
+		goto usage;
+	if (place && (m->verb != CM_RESTART || placement(place, m->text,
+							   sizeof(m->text))))
 		goto usage;
 	if (net_load_key(keyfile, key, err, sizeof(err))) {
 		pr_err("%s", err);
@@ -110,7 +147,7 @@ out:
 
 const struct cmd_entry cmd_job_entry = {
 	.name = "job",
-	.usage = "checkpoint|status|restart|list --coord HOST:PORT "
-		 "--auth KEYFILE [NAME] [--kill]",
+	.usage = "checkpoint|status|restart|list --coord HOST:PORT|zk://HOSTS "
+		 "--auth KEYFILE [NAME] [--kill] [--place MEMBER=HOST[,...]]",
 	.exec = exec_job,
 };

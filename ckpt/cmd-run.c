@@ -14,9 +14,11 @@
 #include "ckpt/cmd.h"
 #include "ckpt/dump.h"
 #include "ckpt/run.h"
+#include "ckpt/snapshot.h"
 #include "coord/msg.h"
 #include "plugins/pipeline.h"
 #include "plugins/stageopt.h"
+#include "util/notify.h"
 
 static int parse_uint(const char *s, unsigned int min, unsigned int *v)
 {
@@ -65,6 +67,9 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'N':
 		o->ext_null = 1;
 		return 0;
+	case 'T':
+		o->tcp_established = 1;
+		return 0;
 	case 'G':
 		return cmd_parse_size(arg, &o->ghost_limit) ?
 		       cmd_usage(&cmd_run_entry) : 0;
@@ -80,9 +85,25 @@ static int run_opt(struct run_opts *o, struct stage_opts *so,
 	case 'M':
 		o->member = arg;
 		return 0;
+	case 'H':
+		o->host = arg;
+		return 0;
 	case 'R':
 		o->restore_agent = 1;
 		return 0;
+	case 'S':
+		return snap_add(o->snap, arg) ? EXIT_USAGE : 0;
+	case 'F':
+		o->snap->open_files = 1;
+		return 0;
+	case 'Y':
+		o->notify = NOTIFY_SECONDS;
+		return arg && parse_uint(arg, 1, &o->notify) ?
+		       cmd_usage(&cmd_run_entry) : 0;
+	case 'I':
+		o->incremental = 8;
+		return arg && parse_uint(arg, 1, &o->incremental) ?
+		       cmd_usage(&cmd_run_entry) : 0;
 	}
 	return stage_opts_parse(so, c, arg) ? cmd_usage(&cmd_run_entry) : 0;
 }
@@ -94,7 +115,7 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 	char copy[PATH_MAX];
 
 	if (!o->coord) {
-		if (o->job_name || o->member || o->restore_agent ||
+		if (o->job_name || o->member || o->restore_agent || o->host ||
 		    (o->auth && o->auth[0]))
 			return cmd_usage(&cmd_run_entry);
 		return 0;
@@ -105,9 +126,10 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		       "--restore with --member");
 		return EXIT_USAGE;
 	}
-	if (o->interval || key) {
-		pr_err("a member's checkpoints are its coordinator's: no "
-		       "--interval, no --encrypt (not supported yet)");
+	if (o->interval || key || o->incremental) {
+		pr_err("a member's checkpoints are its coordinator's (ckpt "
+		       "coord --interval): no --interval, no --encrypt, no "
+		       "--incremental (not supported yet)");
 		return EXIT_USAGE;
 	}
 	if (!o->member) {
@@ -116,8 +138,10 @@ static int member_opts(struct run_opts *o, const char **name, int nargs,
 		if (!o->member)
 			return EXIT_FAILED;
 	}
-	if (!coord_name_ok(o->job_name) || !coord_name_ok(o->member)) {
-		pr_err("bad job or member name: [A-Za-z0-9][A-Za-z0-9._-]*");
+	if (!coord_name_ok(o->job_name) || !coord_name_ok(o->member) ||
+	    (o->host && !coord_name_ok(o->host))) {
+		pr_err("bad job, member or host name: "
+		       "[A-Za-z0-9][A-Za-z0-9._-]*");
 		return EXIT_USAGE;
 	}
 	if (!*name)
@@ -133,16 +157,23 @@ static int exec_run(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "ext-null", no_argument, NULL, 'N' },
+		{ "tcp-established", no_argument, NULL, 'T' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "coord", required_argument, NULL, 'C' },
 		{ "job", required_argument, NULL, 'J' },
 		{ "member", required_argument, NULL, 'M' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "restore", no_argument, NULL, 'R' },
+		{ "snapshot", required_argument, NULL, 'S' },
+		{ "snapshot-open", no_argument, NULL, 'F' },
+		{ "notify", optional_argument, NULL, 'Y' },
+		{ "incremental", optional_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .keep = 3, .ghost_limit = DUMP_GHOST_LIMIT };
+	static struct snap_set snap;
+	struct run_opts o = { .ghost_limit = DUMP_GHOST_LIMIT, .snap = &snap };
 	struct stage_opts so;
 	const char *name = NULL, *key;
 	char dir[PATH_MAX + 16];
@@ -167,11 +198,24 @@ static int exec_run(int argc, char **argv)
 	st = member_opts(&o, &name, argc - optind, argv + optind, key);
 	if (st)
 		return st;
+	/* 3 by default; a member keeps every image unless told */
+	if (!o.keep && !o.coord)
+		o.keep = 3;
 	if (key && access(key, R_OK)) {
 		fprintf(stderr, "ckpt run: can't read key file %s: %s\n", key,
 			strerror(errno));
 		return EXIT_USAGE;
 	}
+	if ((snap_wanted(&snap) || o.notify) && o.coord) {
+		pr_err("--snapshot and --notify are not for a member of a coordinated job yet");
+		return EXIT_USAGE;
+	}
+	if (snap_wanted(&snap) && key) {
+		fprintf(stderr, "ckpt run: --snapshot needs an unencrypted image (the copies are not encrypted)\n");
+		return EXIT_USAGE;
+	}
+	if (!snap_wanted(&snap))
+		o.snap = NULL;
 	/* a key open to others is refused now, not at each checkpoint */
 	if (key && pipeline_check_key(key))
 		return EXIT_USAGE;
@@ -190,11 +234,13 @@ static int exec_run(int argc, char **argv)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[-D DIR] [--interval SECONDS] [--keep N] [--name NAME] "
-		 "[--compress] [--encrypt KEYFILE] [--ext-null] "
-		 "[--ghost-limit SIZE] [--json] "
-		 "[--coord HOST:PORT --job NAME --auth KEYFILE "
-		 "[--member NAME]] -- PROG [ARGS...] | "
+		 "[--incremental[=N]] [--compress] [--encrypt KEYFILE] "
+		 "[--ext-null] [--tcp-established] [--ghost-limit SIZE] "
+		 "[--json] [--snapshot PATH]... [--snapshot-open] "
+		 "[--notify[=SECONDS]] "
+		 "[--coord HOST:PORT|zk://HOSTS --job NAME --auth KEYFILE "
+		 "[--member NAME] [--host NAME]] -- PROG [ARGS...] | "
 		 "--coord HOST:PORT --job NAME --auth KEYFILE --member NAME "
-		 "--restore",
+		 "[--host NAME] --restore",
 	.exec = exec_run,
 };

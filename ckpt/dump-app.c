@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "ckpt/snapshot.h"
 #include "plugins/appset.h"
 #include "util/filehash.h"
 
@@ -31,6 +32,8 @@ int dump_app_event(const struct dump_opts *o, enum ckpt_app_event ev)
 
 struct fileids {
 	struct img_fileid *v;
+	uint8_t *open;		/* per v[]: through an fd or a shared
+				 * mapping, not only mapped privately */
 	uint32_t n, cap;
 };
 
@@ -50,20 +53,23 @@ static int virtual_fs(int fd)
 	case TRACEFS_MAGIC:
 	case SECURITYFS_MAGIC:
 	case BPF_FS_MAGIC:
+	case NSFS_MAGIC:
 		return 1;
 	}
 	return 0;
 }
 
-/* Known already (and then written, if it is by this holder too)? */
+/* Known already (and then written, or open, if it is by this holder
+ * too)? */
 static int seen(struct fileids *ids, uint64_t dev, uint64_t ino,
-		uint32_t written)
+		uint32_t written, int held)
 {
 	uint32_t i;
 
 	for (i = 0; i < ids->n; i++)
 		if (ids->v[i].dev == dev && ids->v[i].ino == ino) {
 			ids->v[i].flags |= written;
+			ids->open[i] |= held;
 			if (written)	/* its hash is no use */
 				ids->v[i].flags &= ~IMG_FILEID_HASH;
 			return 1;
@@ -77,13 +83,14 @@ static int seen(struct fileids *ids, uint64_t dev, uint64_t ino,
  * restore would open another: mm.c and files.c say so), not ours.
  */
 static int add_file(struct fileids *ids, const char *path, uint64_t dev,
-		    uint64_t ino, uint32_t written, int hash)
+		    uint64_t ino, uint32_t written, int held, int hash)
 {
 	struct img_fileid *f;
 	struct stat st;
+	uint8_t *o;
 	int fd, ret = -1;
 
-	if (!path || path[0] != '/' || seen(ids, dev, ino, written))
+	if (!path || path[0] != '/' || seen(ids, dev, ino, written, held))
 		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
@@ -97,13 +104,17 @@ static int add_file(struct fileids *ids, const char *path, uint64_t dev,
 
 		f = cap <= IMG_MAX_FILEIDS ?
 		    realloc(ids->v, cap * sizeof(*f)) : NULL;
-		if (!f) {
+		if (f)
+			ids->v = f;
+		o = f ? realloc(ids->open, cap) : NULL;
+		if (!o) {
 			pr_err("out of memory");
 			goto out;
 		}
-		ids->v = f;
+		ids->open = o;
 		ids->cap = cap;
 	}
+	ids->open[ids->n] = held;
 	f = &ids->v[ids->n];
 	memset(f, 0, sizeof(*f));
 	f->mode = st.st_mode;
@@ -152,12 +163,13 @@ static int proc_files(struct fileids *ids, const struct img_process *p,
 	for (i = 0; i < p->nr_fds; i++)
 		if (p->fds[i].type == IMG_FD_REG &&
 		    add_file(ids, p->fds[i].path, p->fds[i].dev,
-			     p->fds[i].ino, writes(p->fds[i].flags), hash))
+			     p->fds[i].ino, writes(p->fds[i].flags), 1, hash))
 			return -1;
 	for (i = 0; i < p->nr_vmas; i++)
 		if (!p->vmas[i].shm &&
 		    add_file(ids, p->vmas[i].path, p->vmas[i].dev,
-			     p->vmas[i].ino, vma_writes(&p->vmas[i]), hash))
+			     p->vmas[i].ino, vma_writes(&p->vmas[i]),
+			     !!(p->vmas[i].flags & IMG_VMA_SHARED), hash))
 			return -1;
 	return 0;
 }
@@ -172,7 +184,7 @@ static int tree_files(struct fileids *ids, const struct dump_tree *t,
 		if (t->files[i].f.kind == IMG_FILE_REG &&
 		    add_file(ids, t->files[i].f.path, t->files[i].f.dev,
 			     t->files[i].f.ino, writes(t->files[i].f.flags),
-			     hash))
+			     1, hash))
 			return -1;
 	for (k = 0; k < t->n; k++)
 		if (!t->procs[k].proc.proc.zombie &&
@@ -195,10 +207,14 @@ int dump_write_app(struct dump_tree *t, struct img_writer *w)
 	for (i = 0; i < ids.n; i++)
 		if (img_write_fileid(w, &ids.v[i]))
 			goto out;
+	if (snap_take(o->snap, o->outputs[0], ids.v, ids.open, ids.n, w) ||
+	    (o->notify && img_write_notify(w, o->notify, o->notify_seconds)))
+		goto out;
 	ret = 0;
 out:
 	for (i = 0; i < ids.n; i++)
 		free(ids.v[i].path);
 	free(ids.v);
+	free(ids.open);
 	return ret;
 }

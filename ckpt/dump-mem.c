@@ -172,8 +172,8 @@ int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 	return pread_full(io->mem_fd, buf, len, addr);
 }
 
-static int write_run(struct dump_ctx *c, struct dump_mem_io *io,
-		     uint64_t addr, uint64_t nr, void *arg)
+int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
+		       uint64_t addr, uint64_t nr, void *arg)
 {
 	uint64_t left = nr * c->page_size;
 
@@ -265,5 +265,7 @@ int dump_write_memory(struct dump_ctx *c)
 {
 	if (c->pre)
 		return dump_pre_write(c);	/* taken while frozen */
-	return dump_mem_each_run(c, write_run, NULL);
+	if (c->ir->st || c->ir->parent)
+		return dump_incr_memory(c);
+	return dump_mem_each_run(c, dump_mem_write_run, NULL);
 }

@@ -6,7 +6,10 @@
  * makes it again at restore; one the tree shares with a process outside
  * it, or that has two topmost processes, is refused, as is an IPC
  * namespace holding System V objects or POSIX message queues (they would
- * be lost). Every other kind of namespace of the tree's own (PID, mount,
+ * be lost). A root that is the init of its own PID namespace is
+ * recorded too (check_pid), and its mount namespace when that only
+ * mounts /proc again (check_mnt). Every other kind of namespace of the tree's
+ * own (PID, mount,
  * network, user, cgroup, time) is refused, naming the process, except a
  * mount namespace that shows the same mounts as ckpt's (what
  * `ip netns exec` makes: the same tree with /sys mounted again).
@@ -108,8 +111,11 @@ static char *mount_view(pid_t pid)
 	}
 	qsort(lines, n, sizeof(*lines), cmp_str);
 	out = calloc(1, len);
+	/* once each: a /proc mounted again over /proc (unshare
+	 * --mount-proc) is the same one line */
 	for (i = 0; out && i < n; i++)
-		strcat(out, lines[i]);
+		if (!i || strcmp(lines[i], lines[i - 1]))
+			strcat(out, lines[i]);
 out:
 	for (i = 0; i < n; i++)
 		free(lines[i]);
@@ -278,8 +284,10 @@ static int check_ipc(struct img_ns *ns)
 	       sysv_empty(ns, "msg") || mqueues_empty(ns) ? -1 : 0;
 }
 
-/* The tree's namespace of kinds[k] that process i is at the top of */
-static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino)
+/* The tree's namespace of kinds[k] that process i is at the top of;
+ * fn, if any, reads what it holds from inside it */
+static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
+		  int (*fn)(struct img_ns *))
 {
 	pid_t pid = t->procs[i].pid, out;
 	struct img_ns *ns;
@@ -308,8 +316,83 @@ static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino)
 	ns->kind = kinds[k].kind;
 	ns->id = ino;
 	ns->owner = pid;
-	return in_ns(pid, k, ns->kind == IMG_NS_IPC ? check_ipc : read_uts,
-		     ns);
+	return fn ? in_ns(pid, k, fn, ns) : 0;
+}
+
+/* Is the /proc that root sees one of its PID namespace, ino? (Its PID 1
+ * is in that namespace; this host's /proc would show this host's init.) */
+static int proc_of_pidns(pid_t root, uint64_t ino)
+{
+	char path[64], link[64], want[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/proc/1/ns/pid", root);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "pid:[%llu]", (unsigned long long)ino);
+	return !strcmp(link, want);
+}
+
+static const struct img_ns *find_ns(const struct dump_tree *t,
+				    uint32_t kind)
+{
+	uint32_t j;
+
+	for (j = 0; j < t->nr_nss; j++)
+		if (t->nss[j].kind == kind)
+			return &t->nss[j];
+	return NULL;
+}
+
+/*
+ * A mount namespace of the tree's own is dumped only when it shows
+ * ckpt's mounts (check_other). The root of a container (the init of its
+ * own PID namespace, check_pid) may have one whose /proc is mounted
+ * again for that PID namespace (unshare --mount-proc): an NS record of
+ * kind mount, whose owner makes a copy of restore's mount namespace
+ * with a new /proc, of the new PID namespace. A mount namespace below
+ * it is refused.
+ */
+static int check_mnt(struct dump_tree *t, int i, int k, uint64_t *inos)
+{
+	const struct img_ns *pidns = find_ns(t, IMG_NS_PID);
+	pid_t pid = t->procs[i].pid;
+
+	if (check_other(pid, kinds[k].file, inos[i]))
+		return -1;
+	if (!pidns || !proc_of_pidns(t->procs[0].pid, pidns->id))
+		return 0;
+	if (inos[i] != inos[0])
+		return refuse(pid, kinds[k].file, inos[i], "a mount namespace below the root's is not supported yet");
+	return i ? 0 : add_ns(t, 0, k, inos[0], NULL);
+}
+
+/*
+ * The PID namespaces. The root may be the init (PID 1) of one of its
+ * own, a container's as the host sees it: the whole namespace must be
+ * the tree (no process joined it from outside) and no process of the
+ * tree may be in a namespace below it (nested ones are not supported
+ * yet). It becomes an NS record of the root; restore makes a new
+ * namespace whose init the root is, and the image holds the PIDs as
+ * seen inside it (dump-pidns.c). Any other PID namespace of the tree's
+ * own is refused.
+ */
+static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
+{
+	pid_t root = t->procs[0].pid, pid = t->procs[i].pid;
+	uint64_t top = ns_ino(root, "pid");
+
+	if (top == ns_ino(0, "pid"))
+		return check_other(pid, kinds[k].file, ino);
+	if (ino != top)
+		return refuse(pid, kinds[k].file, ino, "a PID namespace below the root's is not supported yet");
+	if (i || strcmp(kinds[k].file, "pid"))
+		return 0;
+	if (dump_pidns_inner(root) != 1)
+		return refuse(pid, "pid", ino, "it is not the init of its PID namespace, which is not supported yet");
+	return add_ns(t, 0, k, ino, NULL);
 }
 
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
@@ -323,6 +406,14 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 	for (i = 0; i < t->n; i++) {
 		if (!inos[i] || inos[i] == own)
 			continue;
+		if (kinds[k].kind == IMG_NS_PID ||
+		    kinds[k].kind == IMG_NS_MNT) {
+			if (kinds[k].kind == IMG_NS_PID ?
+			    check_pid(t, i, k, inos[i]) :
+			    check_mnt(t, i, k, inos))
+				return -1;
+			continue;
+		}
 		if (!kinds[k].flag) {
 			if (check_other(t->procs[i].pid, kinds[k].file,
 					inos[i]))
@@ -332,7 +423,8 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		up = parent_of(t, i);
 		if (up >= 0 && inos[up] == inos[i])
 			continue;
-		if (add_ns(t, i, k, inos[i]))
+		if (add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
+			   check_ipc : read_uts))
 			return -1;
 	}
 	return 0;

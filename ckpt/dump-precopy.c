@@ -103,8 +103,7 @@ static struct dump_pre *pre_find(const struct dump_pre_table *t, pid_t pid)
 	return NULL;
 }
 
-/* Memory the tracking covers: private, writable, anonymous. */
-static int trackable(const struct proc_map *m)
+int dump_pre_trackable(const struct proc_map *m)
 {
 	const char *path = m->path;
 
@@ -115,9 +114,7 @@ static int trackable(const struct proc_map *m)
 	       !strncmp(path, "[stack", 6);
 }
 
-/* Register and protect one range; 0 with nothing added when the kernel
- * will not (a range the target's own userfaultfd has: EBUSY). */
-static int add_range(struct dump_pre *p, const struct proc_map *m)
+int dump_pre_uffd_op(int uffd, int protect, const struct proc_map *m)
 {
 	struct uffdio_register reg = {
 		.range = { m->start, m->end - m->start },
@@ -127,13 +124,22 @@ static int add_range(struct dump_pre *p, const struct proc_map *m)
 		.range = { m->start, m->end - m->start },
 		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 	};
+
+	return protect ? ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) :
+			 ioctl(uffd, UFFDIO_REGISTER, &reg);
+}
+
+/* Register and protect one range; 0 with nothing added when the kernel
+ * will not (a range the target's own userfaultfd has: EBUSY). */
+static int add_range(struct dump_pre *p, const struct proc_map *m)
+{
 	size_t len = m->end - m->start, pages = len / sysconf(_SC_PAGESIZE);
 	struct pre_range *r = realloc(p->r, (p->nr + 1) * sizeof(*r));
 
 	if (!r)
 		return -1;
 	p->r = r;
-	if (ioctl(p->uffd, UFFDIO_REGISTER, &reg)) {
+	if (dump_pre_uffd_op(p->uffd, 0, m)) {
 		pr_debug("no write tracking of %llx-%llx of %d: %s",
 			 (unsigned long long)m->start,
 			 (unsigned long long)m->end, p->pid, strerror(errno));
@@ -151,7 +157,7 @@ static int add_range(struct dump_pre *p, const struct proc_map *m)
 		r->mirror = NULL;
 		return -1;
 	}
-	if (!r->valid || ioctl(p->uffd, UFFDIO_WRITEPROTECT, &wp))
+	if (!r->valid || dump_pre_uffd_op(p->uffd, 1, m))
 		return -1;
 	return 0;
 }
@@ -225,37 +231,46 @@ out:
 	return fd;
 }
 
+int dump_pre_open_uffd(struct dump_ctx *c)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_ASYNC };
+	const char *why;
+	int fd;
+
+	if (owns_uffd(c->pid)) {
+		pr_info("no write tracking of %d: it has a userfaultfd of its own",
+			c->pid);
+		return -1;
+	}
+	if (dump_seccomp_suspend(c))
+		return -2;
+	fd = remote_uffd(c, &why);
+	if (fd < 0) {
+		pr_info("no write tracking of %d: %s: %s", c->pid, why,
+			strerror(errno));
+		return dump_gone(c) ? -2 : -1;
+	}
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		pr_info("no write tracking of %d: this kernel has no asynchronous write protection",
+			c->pid);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Start the tracking in one frozen process; a process that cannot have
  * it is only told of with -v (its snapshot copies it whole). */
 static int arm_one(struct dump_ctx *c, struct dump_pre *p)
 {
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_WP_ASYNC };
 	struct proc_map *maps = NULL;
-	const char *why;
 	char path[64];
 	int i, n, ret = -1;
 
-	if (owns_uffd(c->pid)) {
-		pr_info("no pre-copy of %d: it has a userfaultfd of its own",
-			c->pid);
-		return 0;
-	}
-	if (dump_seccomp_suspend(c))
-		return -1;
-	p->uffd = remote_uffd(c, &why);
-	if (p->uffd < 0) {
-		pr_info("no pre-copy of %d: %s: %s", c->pid, why,
-			strerror(errno));
-		return dump_gone(c) ? -1 : 0;
-	}
-	if (ioctl(p->uffd, UFFDIO_API, &api)) {
-		pr_info("no pre-copy of %d: this kernel has no asynchronous write protection",
-			c->pid);
-		close(p->uffd);
-		p->uffd = -1;
-		return 0;
-	}
+	p->uffd = dump_pre_open_uffd(c);
+	if (p->uffd < 0)
+		return p->uffd == -2 ? -1 : 0;
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
 	p->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	n = proc_parse_maps(c->pid, &maps);
@@ -264,7 +279,7 @@ static int arm_one(struct dump_ctx *c, struct dump_pre *p)
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (trackable(&maps[i]) && add_range(p, &maps[i])) {
+		if (dump_pre_trackable(&maps[i]) && add_range(p, &maps[i])) {
 			dump_perror(c, "can't track the writes of %d", c->pid);
 			goto out;
 		}
@@ -291,12 +306,9 @@ int dump_pre_arm(struct dump_tree *t)
 	return 0;
 }
 
-/* PAGEMAP_SCAN over [start, end): fn on each region it reports. */
-static int scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
-		uint64_t mask, uint64_t anyof,
-		int (*fn)(struct dump_pre *, struct pre_range *, uint64_t,
-			  uint64_t),
-		struct dump_pre *p, struct pre_range *r)
+int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
+		 uint64_t mask, uint64_t anyof,
+		 int (*fn)(void *arg, uint64_t s, uint64_t e), void *arg)
 {
 	struct page_region v[SCAN_VEC];
 	struct pm_scan_arg a = {
@@ -312,7 +324,7 @@ static int scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 		if (n < 0)
 			return -1;
 		for (i = 0; i < n; i++)
-			if (fn(p, r, v[i].start, v[i].end))
+			if (fn(arg, v[i].start, v[i].end))
 				return -1;
 		if (a.walk_end <= a.start)
 			break;
@@ -321,11 +333,28 @@ static int scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 	return 0;
 }
 
+/* A range of p for dump_pm_scan's callbacks. */
+struct pre_at {
+	struct dump_pre *p;
+	struct pre_range *r;
+};
+
+static int scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
+		uint64_t mask, uint64_t anyof,
+		int (*fn)(void *, uint64_t, uint64_t), struct dump_pre *p,
+		struct pre_range *r)
+{
+	struct pre_at at = { p, r };
+
+	return dump_pm_scan(pm, start, end, flags, mask, anyof, fn, &at);
+}
+
 /* Copy [s, e) of the running target into r's mirror; what could not be
  * read (unmapped, made unreadable meanwhile) stays not valid. */
-static int copy(struct dump_pre *p, struct pre_range *r, uint64_t s,
-		uint64_t e)
+static int copy(void *arg, uint64_t s, uint64_t e)
 {
+	struct dump_pre *p = ((struct pre_at *)arg)->p;
+	struct pre_range *r = ((struct pre_at *)arg)->r;
 	long ps = sysconf(_SC_PAGESIZE);
 
 	while (s < e) {
@@ -347,12 +376,11 @@ static int copy(struct dump_pre *p, struct pre_range *r, uint64_t s,
 	return 0;
 }
 
-static int invalidate(struct dump_pre *p, struct pre_range *r, uint64_t s,
-		      uint64_t e)
+static int invalidate(void *arg, uint64_t s, uint64_t e)
 {
+	struct pre_range *r = ((struct pre_at *)arg)->r;
 	long ps = sysconf(_SC_PAGESIZE);
 
-	(void)p;
 	memset(r->valid + (s - r->start) / ps, 0, (e - s) / ps);
 	return 0;
 }

@@ -36,8 +36,18 @@ struct dump_ghost_table {
 	uint32_t n;
 };
 
+/* dump-incr.c: what makes this image a child of another, for one dump */
+struct dump_incr_run {
+	struct dump_incr *st;	/* tracking kept between dumps, or NULL */
+	struct img_ident ident;	/* this image's IDENT record */
+	struct image *parent;	/* --parent: read, its chain resolved */
+	int parent_fd;
+	int touched;		/* the tracking changed: a failure loses it */
+};
+
 struct dump_ctx {
 	const struct dump_opts *o;
+	struct dump_incr_run *ir;	/* the tree's */
 	struct dump_shm_table *shms;	/* the tree's, shared by its procs */
 	struct dump_ghost_table *ghosts;	/* the same */
 	struct dump_pre_table *pres;	/* the same (dump-precopy.c) */
@@ -76,6 +86,21 @@ int dump_mem_each_run(struct dump_ctx *c, dump_run_fn fn, void *arg)
 	__must_check;
 int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 		  void *buf, size_t len) __must_check;
+/* a dump_run_fn: the run read from the frozen process into a PAGES
+ * record */
+int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
+		       uint64_t addr, uint64_t nr, void *arg) __must_check;
+
+/* dump-incr.c: incremental images. Begin: before the freeze, the parent
+ * read (--parent) or the tracking's state taken; the IDENT record; the
+ * memory of one frozen process, written as PAGES and PARENT_PAGES; the
+ * end of the dump, committed (ok) under name or not. */
+int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
+	__must_check;
+int dump_incr_write_ident(const struct dump_incr_run *ir,
+			  struct img_writer *w) __must_check;
+int dump_incr_memory(struct dump_ctx *c) __must_check;
+void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok);
 /* dump-guardpages.c: the guard regions of the VMAs collected */
 int dump_collect_guards(struct dump_ctx *c) __must_check;
 int dump_write_memory(struct dump_ctx *c) __must_check;
@@ -221,6 +246,7 @@ struct dump_pre_table {
 struct dump_tree {
 	struct dump_ctx *procs;
 	int n;
+	struct dump_incr_run ir;
 	struct dump_pre_table pres;
 	struct dump_file *files;
 	uint32_t nr_files;
@@ -250,6 +276,21 @@ int dump_pre_rounds(struct dump_tree *t) __must_check;
 int dump_pre_snapshot(struct dump_ctx *c) __must_check;
 int dump_pre_write(struct dump_ctx *c) __must_check;
 void dump_pre_free(struct dump_pre_table *t);
+/* What write tracking covers: private, writable, anonymous memory. */
+int dump_pre_trackable(const struct proc_map *m);
+/* A userfaultfd made by the frozen process c, ours, with asynchronous
+ * write protection; -1 when it can have none (told with -v), -2 on an
+ * error that fails the dump. */
+int dump_pre_open_uffd(struct dump_ctx *c);
+/* m registered with uffd for write protection (protect 0), or its pages
+ * protected (1): the ioctl's result */
+int dump_pre_uffd_op(int uffd, int protect, const struct proc_map *m);
+/* PAGEMAP_SCAN of [start, end) of the pagemap pm: fn on each region it
+ * reports; -1 when the kernel refuses (errno) or fn fails. */
+int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
+		 uint64_t mask, uint64_t anyof,
+		 int (*fn)(void *arg, uint64_t s, uint64_t e), void *arg)
+	__must_check;
 
 /* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
  * their NS records; freed */
@@ -257,6 +298,12 @@ int dump_tree_ns(struct dump_tree *t) __must_check;
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_nss(struct dump_tree *t);
+/* dump-pidns.c: pid's PID in its own PID namespace (the last of its
+ * NSpid line), or -1; the records gathered rewritten with the PIDs seen
+ * inside the root's, when the root is its init (an NS record of kind
+ * PID), else left alone */
+pid_t dump_pidns_inner(pid_t pid);
+int dump_pidns_translate(struct dump_tree *t) __must_check;
 /* dump-cgroup.c: the tree's cgroups, refused (saying why) or recorded;
  * their CGROUP records; freed */
 int dump_tree_cgroups(struct dump_tree *t) __must_check;
@@ -346,10 +393,16 @@ struct dump_peek {
 	struct unix_raw_name from;	/* the sender's name */
 	uint32_t ids[IMG_MAX_FDS_IN_FLIGHT];	/* its fds in flight, as */
 	uint32_t nr_fds;			/* FILE ids, little endian */
+	uint32_t creds[3];	/* SCM_CREDENTIALS as an IMG_CHUNK_CREDS */
+	int has_creds;		/* (the pid the image's), or none came */
 };
 /* dump-sockq.c: the n fds in flight that came with a peek (ckpt's
  * copies) as files of the table, added to pc; -1 if one is not there */
 int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n);
+/* dump-sockq.c: the credentials that came with a peek, in pc; -1 if
+ * their pid is no process of the tree */
+struct ucred;
+int dump_unix_creds(struct dump_peek *pc, const struct ucred *uc);
 /* dump-sockq.c: regular files in flight in a queue of the tree are
  * files of the table (their fds IMG_FD_FILE), as shared ones are */
 void dump_unix_inflight_regs(struct dump_tree *t);

@@ -18,9 +18,9 @@
  * connected to that name again, dump-unixname.c), a listening socket
  * with connections not yet accepted (they have no fd anywhere that ckpt
  * could take) and a client waiting in a listener outside the tree,
- * urgent data, and descriptors in flight (SCM_RIGHTS) in a stream or
- * that no process of the tree holds (those in a message queue, held by
- * the tree, are FILE ids in the image: dump-sockq.c).
+ * urgent data, and descriptors in flight (SCM_RIGHTS) that no process
+ * of the tree holds (those the tree holds are FILE ids in the image,
+ * before the message or the stream's skb they came with: dump-sockq.c).
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -516,30 +516,42 @@ int dump_add_chunk(struct img_file *f, const void *buf, uint32_t len,
 /*
  * Descriptors in flight came to us with the peek (copies, the message
  * keeps its own): the files of the table they are, in pc, then closed.
- * Without pc (a stream, where they would not keep their place) or for
- * a file the table has not, -1 (EBADMSG).
+ * For a file the table has not, -1 (EBADMSG); credentials of a process
+ * outside the tree, -1 (ESRCH).
  */
 static int check_cmsgs(struct msghdr *mh, struct dump_peek *pc)
 {
 	struct cmsghdr *c;
-	int bad = !!(mh->msg_flags & MSG_CTRUNC), *fds;
+	int bad = !!(mh->msg_flags & MSG_CTRUNC), *fds, outside = 0;
+	struct ucred uc;
 	size_t i, n;
 
-	if (pc)
-		pc->nr_fds = 0;
+	pc->nr_fds = 0;
+	pc->has_creds = 0;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			if (dump_unix_creds(pc, &uc))	/* dump-sockq.c */
+				outside = 1;
+		}
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		fds = (int *)CMSG_DATA(c);
 		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		bad |= !pc || dump_unix_fds(pc, fds, n);	/* dump-sockq.c */
+		bad |= dump_unix_fds(pc, fds, n);	/* dump-sockq.c */
 		for (i = 0; i < n; i++)
 			close(fds[i]);
 	}
-	return bad ? -1 : 0;
+	if (bad)
+		errno = EBADMSG;
+	else if (outside)
+		errno = ESRCH;
+	return bad || outside ? -1 : 0;
 }
 
-/* One peek at the peek offset, which it moves on; with pc, the sender's
+/* One peek at the peek offset, which it moves on; in pc, the sender's
  * name and the descriptors in flight there. */
 static ssize_t peek(int sk, void *buf, size_t len, int *flags,
 		    struct dump_peek *pc)
@@ -551,48 +563,157 @@ static ssize_t peek(int sk, void *buf, size_t len, int *flags,
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-		.msg_name = pc ? &a : NULL,
-		.msg_namelen = pc ? sizeof(a) : 0,
+		.msg_name = &a, .msg_namelen = sizeof(a),
 	};
 	ssize_t n;
 
 	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -1;
-	if (check_cmsgs(&mh, pc)) {
-		errno = EBADMSG;
+	if (check_cmsgs(&mh, pc))
 		return -1;
-	}
 	*flags = mh.msg_flags;
-	if (pc && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
+	if (mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
 		dump_unix_raw(&pc->from, a.sun_path, mh.msg_namelen -
 			      offsetof(struct sockaddr_un, sun_path));
-	else if (pc)
+	else
 		pc->from.len = 0;
 	return n;
+}
+
+/* One real read of up to len bytes (taken out of the queue), its
+ * descriptors in flight in pc. */
+static ssize_t take(int sk, void *buf, size_t len, struct dump_peek *pc)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT) +
+		 CMSG_SPACE(64)];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	ssize_t n = recvmsg(sk, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n > 0 && check_cmsgs(&mh, pc))
+		return -1;
+	if (n == 0)
+		errno = EIO;
+	return n > 0 ? n : -1;
+}
+
+/* The count bytes at the head of stream sk, kept already, taken out
+ * (with no descriptors: a peek found none there). */
+static int take_kept(int sk, uint8_t *buf, uint32_t count,
+		     struct dump_peek *pc)
+{
+	ssize_t r;
+
+	while (count) {
+		r = take(sk, buf, count < IMG_MAX_CHUNK ? count : IMG_MAX_CHUNK,
+			 pc);
+		if (r < 0)
+			return -1;
+		if (pc->nr_fds) {
+			errno = EPROTO;
+			return -1;
+		}
+		count -= r;
+	}
+	return 0;
+}
+
+/*
+ * The n bytes at the head of stream sk (peeked at into buf) end with
+ * the skb that carries descriptors, if any (a peek stops right after
+ * it). Where that skb starts no peek tells: a peek that has copied all
+ * it was asked for still walks on to the next skbs and takes the
+ * descriptors of the first that has some (unix_stream_read_generic,
+ * MSG_PEEK). A real read of one byte does not: the bytes are taken one
+ * by one until one comes with descriptors, then the rest of that skb at
+ * once. The tree dies after the dump (--kill), so taking them is no loss
+ * to it.
+ */
+static int take_skb(struct img_file *f, int sk, uint8_t *buf, uint32_t n,
+		    struct dump_peek *pc)
+{
+	uint32_t head = 0;
+	ssize_t r;
+
+	if (!pc->nr_fds)
+		return take_kept(sk, buf, n, pc) ||
+		       dump_add_chunk(f, buf, n, 0) ? -1 : 0;
+	do {
+		r = take(sk, buf + head, 1, pc);
+		if (r < 0)
+			return -1;
+	} while (!pc->nr_fds && ++head < n);
+	if (!pc->nr_fds)	/* the skb lies past what a peek may copy */
+		return dump_add_chunk(f, buf, n, 0);
+	if ((head && dump_add_chunk(f, buf, head, 0)) ||
+	    dump_add_chunk(f, pc->ids, 4 * pc->nr_fds, IMG_CHUNK_FDS))
+		return -1;
+	if (n - head > 1 && take(sk, buf + head + 1, n - head - 1, pc) !=
+	    (ssize_t)(n - head - 1))
+		return -1;
+	return dump_add_chunk(f, buf + head, n - head, IMG_CHUNK_EOR);
 }
 
 /*
  * A stream: exactly the rqueue bytes sock_diag counted. Stopping there
  * and not peeking once more at an empty queue matters: that would take
  * a pending error (sk_err) away from the frozen process.
+ *
+ * Descriptors in flight stay with the skb their sendmsg made (the
+ * first of that call's): a read gets them with its first byte and stops
+ * at that skb's end. Such an skb is kept as an FDS chunk, then its bytes
+ * as one chunk flagged EOR (an skb is far smaller than a chunk), the
+ * bytes before it as plain chunks. Finding where it starts takes the
+ * bytes out (take_skb): only with --kill, else the socket is refused
+ * (EXFULL). Once some are taken, each peek is at the head.
+ *
+ * With SO_PASSCRED a read (a peek too) does not go on into bytes of
+ * other credentials: a chunk of those (IMG_CHUNK_CREDS) comes before
+ * the bytes of each peek whose differ from the last ones kept.
  */
-static int peek_stream(struct img_file *f, int sk, uint8_t *buf,
-		       uint32_t queued)
+static int peek_stream(struct dump_tree *t, struct img_file *f, int sk,
+		       uint8_t *buf, uint32_t queued)
 {
-	uint32_t got = 0;
+	struct dump_peek pc = { .t = t };
+	uint32_t got = 0, creds[3];
+	int fl, zero = 0, taking = 0;
 	ssize_t n;
-	int fl;
 
 	while (got < queued) {
+		if (taking && setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero,
+					 sizeof(zero)))
+			return -1;
 		n = peek(sk, buf, queued - got < IMG_MAX_CHUNK ?
-			 queued - got : IMG_MAX_CHUNK, &fl, NULL);
+			 queued - got : IMG_MAX_CHUNK, &fl, &pc);
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
 			return -1;
 		}
-		if (dump_add_chunk(f, buf, n, 0))
+		if (pc.nr_fds && !t->procs[0].o->kill) {
+			errno = EXFULL;
+			return -1;
+		}
+		if (pc.nr_fds && !taking) {
+			/* what is kept already goes first; then again */
+			if (take_kept(sk, buf, got, &pc))
+				return -1;
+			taking = 1;
+			continue;
+		}
+		if (pc.has_creds && (!f->nr_chunks || memcmp(creds, pc.creds,
+							      sizeof(creds)))) {
+			memcpy(creds, pc.creds, sizeof(creds));
+			if (dump_add_chunk(f, creds, sizeof(creds),
+					   IMG_CHUNK_CREDS))
+				return -1;
+		}
+		if (taking ? take_skb(f, sk, buf, n, &pc) :
+		    dump_add_chunk(f, buf, n, 0))
 			return -1;
 		got += n;
 	}
@@ -627,6 +748,9 @@ static int peek_messages(struct dump_tree *t, struct img_file *f, int sk,
 		if (starts && f->sk.type == SOCK_DGRAM && pc.from.len > 0 &&
 		    dump_add_chunk(f, pc.from.b, pc.from.len, IMG_CHUNK_ADDR))
 			return -1;
+		if (starts && pc.has_creds &&
+		    dump_add_chunk(f, pc.creds, 12, IMG_CHUNK_CREDS))
+			return -1;
 		if (starts && pc.nr_fds &&
 		    dump_add_chunk(f, pc.ids, 4 * pc.nr_fds, IMG_CHUNK_FDS))
 			return -1;
@@ -653,7 +777,7 @@ int dump_unix_peek_queue(struct dump_tree *t, struct img_file *f, int sk,
 		return -1;
 	}
 	if (f->sk.type == SOCK_STREAM)
-		ret = peek_stream(f, sk, buf, queued);
+		ret = peek_stream(t, f, sk, buf, queued);
 	else
 		ret = peek_messages(t, f, sk, buf);
 	err = errno;
@@ -694,8 +818,14 @@ int dump_sockets_read(struct dump_tree *t)
 
 		if (!dump_is_unix(df) || !read_queue(t, df))
 			continue;
-		if (errno == EBADMSG)
-			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue that the tree does not hold, or in a stream, which is not supported",
+		if (errno == ESRCH)
+			pr_err("can't dump fd %d of %d: socket:[%llu] has a message queued with the credentials (SO_PASSCRED) of a process that is not in the tree, which is not supported",
+			       df->fd, df->pid, (unsigned long long)df->f.ino);
+		else if (errno == EXFULL)
+			pr_err("can't dump fd %d of %d: socket:[%llu] is a unix stream with file descriptors in flight (SCM_RIGHTS) in its queue, which ckpt takes only with --kill",
+			       df->fd, df->pid, (unsigned long long)df->f.ino);
+		else if (errno == EBADMSG)
+			pr_err("can't dump fd %d of %d: socket:[%llu] has file descriptors in flight (SCM_RIGHTS) in its queue that the tree does not hold, which is not supported",
 			       df->fd, df->pid, (unsigned long long)df->f.ino);
 		else
 			pr_perror("can't read the queue of socket:[%llu] (fd %d of %d)",

@@ -345,6 +345,33 @@ int dump_unix_fds(struct dump_peek *pc, const int *fds, size_t n)
 	return 0;
 }
 
+/*
+ * SO_PASSCRED: the sender's pid, uid and gid. Restore sends the message
+ * again with those (SCM_CREDENTIALS, which root may do for any pid that
+ * exists, scm_check_creds): the pid must then be one restore makes,
+ * the same process of the tree; one outside it may be gone or another
+ * process by then. Pid 0: the message came with none (neither end had
+ * SO_PASSCRED when it was sent), and restore sends it with none.
+ */
+int dump_unix_creds(struct dump_peek *pc, const struct ucred *uc)
+{
+	int i;
+
+	pc->has_creds = 1;
+	pc->creds[0] = 0;
+	pc->creds[1] = htole32(uc->uid);
+	pc->creds[2] = htole32(uc->gid);
+	if (!uc->pid)
+		return 0;
+	for (i = 0; i < pc->t->n; i++)
+		if (pc->t->procs[i].pid == uc->pid) {
+			pc->creds[0] = htole32(pc->t->procs[i].proc.proc.pid);
+			return 0;
+		}
+	pc->creds[0] = htole32(uc->pid);
+	return -1;
+}
+
 /* Is one of the n fds (ours) the open file of fd of pid? */
 static int among(const int *fds, size_t n, pid_t pid, int fd)
 {
@@ -373,10 +400,12 @@ static void mark_regs(struct dump_tree *t, const int *fds, size_t n)
 	}
 }
 
-/* Every message queued in the unix datagram or seqpacket socket sk,
- * peeked at whole (the peek offset moves by what a peek copies; it is
- * put back): the fds in flight in it. */
-static void scan_queue(struct dump_tree *t, int sk)
+/* Every message queued in the unix socket sk (of a stream: its queued
+ * bytes, no more, see peek_stream), peeked at whole (the peek offset
+ * moves by what a peek copies; it is put back): the fds in flight in
+ * it. */
+static void scan_queue(struct dump_tree *t, int sk, int stream,
+		       uint32_t queued)
 {
 	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT)];
 	struct iovec iov = { .iov_len = IMG_MAX_CHUNK };
@@ -384,6 +413,7 @@ static void scan_queue(struct dump_tree *t, int sk)
 	struct cmsghdr *c;
 	int off = -1, zero = 0, guard;
 	socklen_t ol = sizeof(off);
+	ssize_t got;
 	size_t n;
 
 	iov.iov_base = malloc(iov.iov_len);
@@ -393,15 +423,17 @@ static void scan_queue(struct dump_tree *t, int sk)
 		free(iov.iov_base);
 		return;
 	}
-	for (guard = 0; guard < (1 << 24); guard++) {
+	for (guard = 0; guard < (1 << 24) && (!stream || queued); guard++) {
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
 		mh.msg_control = ctl;
 		mh.msg_controllen = sizeof(ctl);
-		if (recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT |
-			    MSG_CMSG_CLOEXEC) < 0)
+		got = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT |
+			      MSG_CMSG_CLOEXEC);
+		if (got < 0 || (stream && (got == 0 || got > queued)))
 			break;
+		queued -= stream ? got : 0;
 		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			if (c->cmsg_level != SOL_SOCKET ||
 			    c->cmsg_type != SCM_RIGHTS)
@@ -416,8 +448,9 @@ static void scan_queue(struct dump_tree *t, int sk)
 	free(iov.iov_base);
 }
 
-/* fd of pid is a unix socket with something queued: 0, else -1. */
-static int message_socket(pid_t pid, int fd)
+/* fd of pid is a unix socket with something queued (*queued: what
+ * sock_diag counts): 0, else -1. */
+static int message_socket(pid_t pid, int fd, uint32_t *queued)
 {
 	struct unix_diag_rqlen rq;
 	char p[64], l[64];
@@ -432,6 +465,7 @@ static int message_socket(pid_t pid, int fd)
 	if (sscanf(l, "socket:[%llu]", &ino) != 1 || rqlen(ino, &rq) ||
 	    !rq.udiag_rqueue)
 		return -1;
+	*queued = rq.udiag_rqueue;
 	return 0;
 }
 
@@ -440,23 +474,23 @@ void dump_unix_inflight_regs(struct dump_tree *t)
 	struct dump_file df = { 0 };
 	int i, sk, type;
 	socklen_t l = sizeof(type);
-	uint32_t k;
+	uint32_t k, queued;
 
 	for (i = 0; i < t->n; i++) {
 		struct img_process *p = &t->procs[i].proc;
 
 		for (k = 0; k < p->nr_fds; k++) {
 			if (p->fds[k].type != IMG_FD_FILE ||
-			    message_socket(t->procs[i].pid, p->fds[k].fd))
+			    message_socket(t->procs[i].pid, p->fds[k].fd,
+					   &queued))
 				continue;
 			df.pid = t->procs[i].pid;
 			df.fd = p->fds[k].fd;
 			sk = dump_grab_fd(&df);
 			if (sk < 0)
 				continue;
-			if (!getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l) &&
-			    type != SOCK_STREAM)
-				scan_queue(t, sk);
+			if (!getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l))
+				scan_queue(t, sk, type == SOCK_STREAM, queued);
 			close(sk);
 		}
 	}

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "ckpt/snapshot.h"
 #include "plugins/pipeline.h"
 #include "util/fault.h"
 #include "util/progress.h"
@@ -116,7 +117,8 @@ static int write_header(struct dump_ctx *c)
 	if (!uname(&u))
 		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
 	snprintf(h.writer, sizeof(h.writer), "ckpt %s", ckpt_version());
-	return img_write_header(c->w, &h);
+	return img_write_header(c->w, &h) ||
+	       dump_incr_write_ident(c->ir, c->w) ? -1 : 0;
 }
 
 static int write_records(struct dump_ctx *c)
@@ -218,7 +220,7 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
 	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
-	    dump_tree_check_procfs(t) ||
+	    dump_tree_check_procfs(t) || dump_pidns_translate(t) ||
 	    write_header(&t->procs[0]) || dump_write_nss(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_files(t, t->procs[0].w) ||
@@ -256,6 +258,7 @@ static int tree_add(struct dump_tree *t, const struct dump_opts *o,
 	n[t->n].shms = &t->shms;
 	n[t->n].ghosts = &t->ghosts;
 	n[t->n].pres = &t->pres;
+	n[t->n].ir = &t->ir;
 	n[t->n].pid = pid;
 	n[t->n].w = w;
 	n[t->n].page_size = sysconf(_SC_PAGESIZE);
@@ -495,6 +498,7 @@ static void fill_stats(const struct dump_tree *t, struct dump_stats *s,
 	s->bytes = bytes;
 	s->frozen = thawed - frozen;
 	s->seconds = seconds_now() - start;
+	s->incremental = t->ir.ident.parent_id != 0;
 }
 
 /* After each write to the image: what it holds so far (the size of the
@@ -505,16 +509,34 @@ static void on_write(uint64_t off, void *arg)
 	progress_bytes(off);
 }
 
+/* The file snapshot put in place, then the image committed; *w is NULL
+ * once the commit was tried. */
+static int commit(const struct dump_opts *o, struct img_writer **w)
+{
+	int ret;
+
+	if (snap_place(o->snap))
+		return -1;
+	ret = img_writer_commit(*w);
+	*w = NULL;
+	return ret;
+}
+
 /* The image committed with the tree still frozen, then the holder's
  * word (dump_opts.hold); *w is NULL once committed. */
 static int hold_frozen(const struct dump_opts *o, struct img_writer **w)
 {
-	int ret = img_writer_commit(*w);
-
-	*w = NULL;
-	if (ret)
+	if (commit(o, w))
 		return -1;
 	return o->hold(o->hold_arg);
+}
+
+/* How a child names this image: beside it (ckpt run's images). */
+static const char *image_name(const struct dump_opts *o)
+{
+	const char *slash = strrchr(o->outputs[0], '/');
+
+	return slash ? slash + 1 : o->outputs[0];
 }
 
 enum dump_result dump_process(const struct dump_opts *o)
@@ -528,8 +550,14 @@ enum dump_result dump_process(const struct dump_opts *o)
 
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
-	if (dump_app_event(o, CKPT_APP_BEFORE_FREEZE))
+	if (dump_incr_begin(&t.ir, o)) {
+		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_EFAILED;
+	}
+	if (dump_app_event(o, CKPT_APP_BEFORE_FREEZE)) {
+		dump_incr_end(&t.ir, NULL, 0);
+		return DUMP_EFAILED;
+	}
 	progress_start(o->progress);
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
@@ -537,12 +565,14 @@ enum dump_result dump_process(const struct dump_opts *o)
 	w = sink ? img_writer_new(sink) : NULL;
 	if (!w) {
 		progress_end(0);
+		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_ECREATE;
 	}
 	img_writer_on_write(w, on_write, &bytes);
 	if (tree_add(&t, o, w, o->pid)) {
 		img_writer_abort(w);
 		progress_end(0);
+		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_EFAILED;
 	}
 	if (o->pre_copy) {
@@ -577,11 +607,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 		dump_netlock_drop(&t);
 	progress_phase("committing");
 	fault_point("commit");
-	if (w && img_writer_commit(w)) {
-		w = NULL;
+	if (w && commit(o, &w))
 		goto err;
-	}
-	w = NULL;
+	snap_done(o->snap);
 	if (o->kill && kill_with_us(&t))
 		pr_warn("%d will run on if ckpt dies before it is killed",
 			o->pid);
@@ -610,10 +638,12 @@ enum dump_result dump_process(const struct dump_opts *o)
 err:
 	unwind(&t);
 	dump_netlock_drop(&t);
+	snap_abort(o->snap);
 	if (w)
 		img_writer_abort(w);
 out:
 	progress_end(res == DUMP_OK);
+	dump_incr_end(&t.ir, image_name(o), res == DUMP_OK);
 	free_tree(&t);
 	return res;
 }

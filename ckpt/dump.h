@@ -11,6 +11,13 @@
 #include "util/util.h"
 
 struct app_set;
+struct snap_set;
+/* Write tracking kept between the dumps of one tree (dump-incr.c): each
+ * dump given it is a child of the last one committed with it. */
+struct dump_incr;
+
+struct dump_incr *dump_incr_new(void);
+void dump_incr_free(struct dump_incr *st);
 
 #define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
 
@@ -21,6 +28,7 @@ struct dump_stats {
 	uint64_t bytes;		/* the image, as its writer wrote it */
 	double frozen;		/* seconds from the first seize to the thaw */
 	double seconds;		/* the whole dump */
+	int incremental;	/* a child of another image (dump-incr.c) */
 };
 
 struct dump_opts {
@@ -61,6 +69,18 @@ struct dump_opts {
 	void *hold_arg;
 	struct app_set *apps;	/* application plugins (--plugin), or NULL */
 	int validate_hash;	/* --validate=hash: FILEIDs with a hash */
+	struct snap_set *snap;	/* file snapshots (--snapshot), or NULL */
+	/* ckpt run --notify: the job's socket, told "restored" by restore
+	 * (a NOTIFY record), and how long restore waits; or NULL */
+	const char *notify;
+	unsigned int notify_seconds;
+	/* incremental images (dump-incr.c): a child of the image at parent,
+	 * its pages compared with the parent's (attach --parent); or of the
+	 * last image dumped with incr, by its write tracking, unless
+	 * incr_full (ckpt run --incremental) */
+	const char *parent;
+	struct dump_incr *incr;
+	int incr_full;
 };
 
 /* What went wrong, for the exit status. */

@@ -365,6 +365,8 @@ static void json_process(const struct bt_image *src)
 	putchar(']');
 	json_u64(0, "pages", inspect_count_pages(p->pages, p->nr_pages));
 	json_u64(0, "page_runs", p->nr_pages);
+	json_u64(0, "parent_pages",
+		 inspect_parent_pages(p->pages, p->nr_pages));
 	putchar('}');
 }
 
@@ -414,7 +416,8 @@ static void json_cgroup(const struct img_cgroup *cg)
 
 void inspect_print_json(const struct image *img, int fd)
 {
-	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
+	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
+				.img = img };
 	uint32_t i;
 
 	putchar('{');
@@ -424,6 +427,9 @@ void inspect_print_json(const struct image *img, int fd)
 	json_kstr(0, "kernel", img->hdr.kernel);
 	json_kstr(0, "writer", img->hdr.writer);
 	json_u64(0, "created", img->hdr.created);
+	json_u64(0, "id", img->ident.id);
+	json_u64(0, "parent_id", img->ident.parent_id);
+	json_kstr(0, "parent", img->ident.parent ? img->ident.parent : "");
 	json_key(0, "namespaces");
 	putchar('[');
 	for (i = 0; i < img->nr_nss; i++) {

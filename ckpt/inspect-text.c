@@ -295,8 +295,9 @@ static void print_process(const struct bt_image *src)
 		printf("fown fd %d %s %d signal %u\n", p->fowns[i].fd,
 		       fown_types[p->fowns[i].type], p->fowns[i].pid,
 		       p->fowns[i].sig);
-	printf("pages %" PRIu64 " in %u runs\n",
-	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages);
+	printf("pages %" PRIu64 " in %u runs (%" PRIu64 " from parents)\n",
+	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages,
+	       inspect_parent_pages(p->pages, p->nr_pages));
 }
 
 /* ghost 1 reg size 5000 mode 0640 pages 2 ino 1234 /tmp/x */
@@ -351,13 +352,21 @@ static void print_cgroup(const struct img_cgroup *cg)
 
 void inspect_print_text(const struct image *img, int fd)
 {
-	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size };
+	struct bt_image src = { .fd = fd, .page_size = img->hdr.page_size,
+				.img = img };
 	uint32_t i;
 
 	printf("image version %u isa %s page-size %u kernel %s writer %s\n",
 	       img->hdr.version, img_isa_name(img->hdr.isa),
 	       img->hdr.page_size, img->hdr.kernel,
 	       img->hdr.writer[0] ? img->hdr.writer : "-");
+	if (img->ident.id)
+		printf("id %016" PRIx64 "\n", img->ident.id);
+	if (img->ident.parent_id)
+		printf("parent %016" PRIx64 " %s\n", img->ident.parent_id,
+		       img->ident.parent);
+	for (i = 0; i < img->nr_chain; i++)
+		printf("chain %u %s\n", i + 1, img->chain_paths[i]);
 	for (i = 0; i < img->nr_nss; i++)
 		print_ns(&img->nss[i]);
 	for (i = 0; i < img->nr_cgroups; i++)

@@ -27,6 +27,17 @@ uint64_t inspect_count_pages(const struct img_pages *pg, uint32_t n)
 	return pages;
 }
 
+uint64_t inspect_parent_pages(const struct img_pages *pg, uint32_t n)
+{
+	uint64_t pages = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (pg[i].src)
+			pages += pg[i].nr_pages;
+	return pages;
+}
+
 uint64_t inspect_queued_bytes(const struct img_file *f)
 {
 	uint64_t n = 0;

@@ -24,6 +24,8 @@ void inspect_print_json(const struct image *img, int fd);
 int inspect_frames(const struct bt_image *src, const struct img_thread *t,
 		   struct bt_frame *f);
 uint64_t inspect_count_pages(const struct img_pages *pg, uint32_t n);
+/* of those, the pages an incremental image takes from its parents */
+uint64_t inspect_parent_pages(const struct img_pages *pg, uint32_t n);
 /* Bytes queued in a pipe or socket. */
 uint64_t inspect_queued_bytes(const struct img_file *f);
 

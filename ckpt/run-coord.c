@@ -43,6 +43,8 @@ struct run_member {
 	char dir[COORD_PATH_MAX - 16];	/* room for /NNNN.ckpt */
 	char restore[PATH_MAX];	/* the restore program */
 	time_t next_try;
+	char (*kept)[COORD_PATH_MAX];	/* --keep: committed images, a ring */
+	unsigned long nkept;
 	int killed;		/* by a committed checkpoint --kill */
 	int said_away;
 };
@@ -90,8 +92,8 @@ static void try_connect(struct run_ctx *c)
 	char err[256];
 
 	rm->next_try = time(NULL) + 1;
-	if (coord_dial(&rm->conn, c->o->coord, rm->key, DIAL_TIMEOUT, err,
-		       sizeof(err))) {
+	if (coord_dial(&rm->conn, c->o->coord, c->o->job_name, rm->key,
+		       DIAL_TIMEOUT, err, sizeof(err))) {
 		if (!rm->said_away++)
 			pr_warn("coordinator away (the job runs on): %s", err);
 		return;
@@ -171,9 +173,17 @@ int run_member_open(struct run_ctx *c)
 		return -1;
 	}
 	strcpy(rm->dir, dir);
-	host_name(rm->host, sizeof(rm->host));
+	if (c->o->host)
+		snprintf(rm->host, sizeof(rm->host), "%s", c->o->host);
+	else
+		host_name(rm->host, sizeof(rm->host));
 	if (restore_program(rm->restore, sizeof(rm->restore)))
 		return -1;
+	if (c->o->keep && !(rm->kept = calloc(c->o->keep,
+					      sizeof(*rm->kept)))) {
+		pr_err("out of memory for --keep %u", c->o->keep);
+		return -1;
+	}
 	/* a restored tree's root is reparented to us when restore exits */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
 		pr_perror("can't become a child subreaper");
@@ -190,6 +200,7 @@ void run_member_close(struct run_ctx *c)
 
 	coord_close(&rm->conn);
 	sodium_memzero(rm->key, sizeof(rm->key));
+	free(rm->kept);
 	free(rm);
 	c->member = NULL;
 }
@@ -292,6 +303,24 @@ out:
 	return ret;
 }
 
+/* --keep N: image path was committed; the one committed N images ago
+ * goes (a local file only: one on a ckpt serve is that server's). */
+static void keep_image(struct run_ctx *c, const char *path)
+{
+	struct run_member *rm = c->member;
+	char *slot;
+
+	if (!rm->kept || path[0] != '/')
+		return;
+	slot = rm->kept[rm->nkept++ % c->o->keep];
+	if (slot[0] && strcmp(slot, path) && unlink(slot) && errno != ENOENT)
+		pr_warn("can't remove old image %s: %s", slot,
+			strerror(errno));
+	else if (slot[0])
+		pr_info("removed old image %s (--keep %u)", slot, c->o->keep);
+	snprintf(slot, COORD_PATH_MAX, "%s", path);
+}
+
 static void on_checkpoint(struct run_ctx *c, const struct coord_msg *m)
 {
 	struct hold h = { .c = c, .seq = m->seq, .path = m->path };
@@ -315,6 +344,7 @@ static void on_checkpoint(struct run_ctx *c, const struct coord_msg *m)
 	if (dump_process(&o) == DUMP_OK) {
 		c->member->killed = o.kill;
 		pr_info("checkpoint %lu committed: %s", m->seq, m->path);
+		keep_image(c, m->path);
 		return;
 	}
 	if (!h.held) {
@@ -322,6 +352,10 @@ static void on_checkpoint(struct run_ctx *c, const struct coord_msg *m)
 			 "on %s", m->seq, c->job, c->member->host);
 		send_fail(c, m->seq, why);
 	} else {
+		/* in no manifest: of no use */
+		if (m->path[0] == '/' && unlink(m->path) && errno != ENOENT)
+			pr_warn("can't remove image %s: %s", m->path,
+				strerror(errno));
 		pr_warn("checkpoint %lu aborted; the job runs on", m->seq);
 	}
 }

@@ -28,6 +28,8 @@
 
 #include "ckpt/dump.h"
 #include "ckpt/run-priv.h"
+#include "ckpt/snapshot.h"
+#include "util/notify.h"
 #include "util/json.h"
 #include "util/progress.h"
 
@@ -77,10 +79,39 @@ static void note_seq(struct run_ctx *c, const char *name, unsigned int seq)
 		c->seq = seq + 1;
 }
 
+/* an image past --keep, and its file snapshot */
 static void prune_one(struct run_ctx *c, const char *name, unsigned int seq)
 {
-	if (seq + c->o->keep < c->seq && unlinkat(c->dirfd, name, 0))
+	/* never a parent of an image kept (run-incr.c) */
+	if (seq + c->o->keep >= c->seq || run_incr_needed(c, seq))
+		return;
+	if (unlinkat(c->dirfd, name, 0))
 		pr_perror("can't remove old image %s/%s", c->o->dir, name);
+	else
+		run_incr_forget(c, name);
+	snap_remove(c->dirfd, name);
+}
+
+/* --notify: the socket's absolute path, set in the job's environment;
+ * one left by an earlier job removed */
+static int notify_path(struct run_ctx *c)
+{
+	char *real;
+	int n;
+
+	if (!c->o->notify)
+		return 0;
+	real = realpath(c->o->dir, NULL);
+	n = real ? snprintf(c->notify, sizeof(c->notify), "%s/%s", real,
+			    NOTIFY_NAME) : -1;
+	free(real);
+	if (n < 0 || (size_t)n >= sizeof(c->notify)) {
+		pr_err("--notify: %s/%s is too long a socket path", c->o->dir,
+		       NOTIFY_NAME);
+		return -1;
+	}
+	unlinkat(c->dirfd, NOTIFY_NAME, 0);
+	return 0;
 }
 
 static int open_dir(struct run_ctx *c)
@@ -95,7 +126,7 @@ static int open_dir(struct run_ctx *c)
 		return -1;
 	}
 	c->seq = 1;
-	return for_each_image(c, note_seq);
+	return notify_path(c) || for_each_image(c, note_seq);
 }
 
 static int control_addr(const char *dir, struct sockaddr_un *sa)
@@ -181,6 +212,8 @@ static void __attribute__((noreturn)) exec_job(struct run_ctx *c)
 	if (setsid() < 0)
 		pr_perror("can't create a session for the job");
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+	if (c->notify[0] && setenv(NOTIFY_ENV, c->notify, 1))
+		pr_perror("can't set %s for the job", NOTIFY_ENV);
 	if (syscall(SYS_close_range, 3, ~0U, 0))
 		pr_perror("can't close fds before running the job");
 	execvp(c->o->argv[0], c->o->argv);
@@ -236,17 +269,41 @@ static void json_checkpoint(const struct run_ctx *c, const char *image,
 	json_set_out(NULL);
 }
 
+/* The dump, with the file snapshot (linked from the previous image's
+ * where unchanged) and the job told before and after (--notify). */
+static int dump_with_job(struct run_ctx *c, struct dump_opts *o, char *prev,
+			 size_t len)
+{
+	int ret;
+
+	o->snap = c->o->snap;
+	if (o->snap) {
+		snprintf(prev, len, "%s/%04u.ckpt", c->o->dir, c->seq - 1);
+		o->snap->prev = c->seq > 1 ? prev : NULL;
+	}
+	if (c->notify[0]) {
+		o->notify = c->notify;
+		o->notify_seconds = c->o->notify;
+		notify_job(c->notify, "before", c->o->notify);
+	}
+	ret = dump_process(o) == DUMP_OK ? 0 : -1;
+	if (c->notify[0])
+		notify_job(c->notify, "after", c->o->notify);
+	return ret;
+}
+
 static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 {
 	struct dump_opts o = {
 		.pid = c->job, .nr_outputs = 1, .quorum = 1, .tree = 1,
 		.interrupted = &never_interrupted, .ext_null = c->o->ext_null,
+		.tcp_established = c->o->tcp_established,
 		.ghost_limit = c->o->ghost_limit,
 		.nr_filters = c->o->nr_filters,
 		.progress = PROGRESS_OFF,	/* the job has the terminal */
 	};
 	struct dump_stats stats;
-	char name[32];
+	char name[32], prev[PATH_MAX];
 	int i;
 
 	if (c->member) {
@@ -255,12 +312,16 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 		goto err;
 	}
 	o.stats = &stats;
+	if (run_incr_opts(c, &o)) {
+		snprintf(msg, len, "no memory for write tracking");
+		goto err;
+	}
 	for (i = 0; i < c->o->nr_filters; i++)
 		o.filters[i] = c->o->filters[i];
 	snprintf(name, sizeof(name), "%04u.ckpt", c->seq);
 	snprintf(msg, len, "%s/%s", c->o->dir, name);
 	o.outputs[0] = msg;
-	if (dump_process(&o) != DUMP_OK) {
+	if (dump_with_job(c, &o, prev, sizeof(prev))) {
 		snprintf(msg, len, "checkpoint of job %d failed", c->job);
 		goto err;
 	}
@@ -271,6 +332,7 @@ static int checkpoint(struct run_ctx *c, char *msg, size_t len)
 		goto err;
 	}
 	c->seq++;
+	run_incr_committed(c, name, &stats);
 	if (for_each_image(c, prune_one))
 		pr_warn("old images of %s not removed", c->o->dir);
 	pr_info("checkpoint %s", msg);
@@ -429,6 +491,7 @@ static void close_all(struct run_ctx *c)
 		close(c->sfd);
 	if (c->tfd >= 0)
 		close(c->tfd);
+	run_incr_close(c);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 }

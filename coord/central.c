@@ -3,6 +3,9 @@
  * file backend of --state), checkpoints when ckpt job asks for them, of
  * every running member, each image in its member's run directory: the
  * defaults of the API, plus a line in the log per change of membership.
+ * "standby" decides the same, over the ZooKeeper store (coord/kv-zk.c),
+ * and serves only while elected; "sharded" too, several serving at once,
+ * each job owned by one (server.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,17 +44,33 @@ static void central_lost(void *state, const struct ckpt_coord_member *m)
 	say(state, m, "lost");
 }
 
-static const struct ckpt_coord_kind central = {
-	.api = CKPT_COORD_API,
-	.name = "central",
-	.kv = &coord_kv_file,
-	.init = central_init,
-	.join = central_join,
-	.leave = central_leave,
-	.lost = central_lost,
-};
+/* The three built-in kinds decide alike; where they keep their state and
+ * how many of them serve differ (server.c). */
+#define CENTRAL_LIKE(kname, store)					\
+	{								\
+		.api = CKPT_COORD_API, .name = kname, .kv = store,	\
+		.init = central_init, .join = central_join,		\
+		.leave = central_leave, .lost = central_lost,		\
+	}
+
+static const struct ckpt_coord_kind central =
+	CENTRAL_LIKE("central", &coord_kv_file);
+static const struct ckpt_coord_kind standby =
+	CENTRAL_LIKE("standby", &coord_kv_zk);
+static const struct ckpt_coord_kind sharded =
+	CENTRAL_LIKE("sharded", &coord_kv_zk);
 
 const struct ckpt_coord_kind *coord_kind_central(void)
 {
 	return &central;
+}
+
+const struct ckpt_coord_kind *coord_kind_standby(void)
+{
+	return &standby;
+}
+
+const struct ckpt_coord_kind *coord_kind_sharded(void)
+{
+	return &sharded;
 }

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "coord/coord.h"
+#include "coord/kinds.h"
 
 int coord_split_addr(const char *addr, char host[256], char port[32])
 {
@@ -71,13 +72,20 @@ static int connect_any(const char *host, const char *port, int timeout,
 	return fd;
 }
 
-int coord_dial(struct coord_conn *c, const char *addr,
+int coord_dial(struct coord_conn *c, const char *addr, const char *job,
 	       const unsigned char key[NET_KEY], int timeout, char *err,
 	       size_t errlen)
 {
-	char host[256], port[32];
+	char host[256], port[32], leader[256];
 
 	c->fd = -1;
+	/* zk://HOSTS[/ROOT]: whoever serves job there (coord/kv-zk.c) */
+	if (!strncmp(addr, "zk://", 5)) {
+		if (coord_zk_leader(addr + 5, job, leader, sizeof(leader), err,
+				    errlen))
+			return -1;
+		addr = leader;
+	}
 	if (coord_split_addr(addr, host, port)) {
 		snprintf(err, errlen, "%s: expected HOST:PORT", addr);
 		return -1;
@@ -164,7 +172,8 @@ int coord_request(const char *addr, const unsigned char key[NET_KEY],
 		return -1;
 	}
 	/* a checkpoint takes as long as the members' dumps */
-	if (coord_dial(&c, addr, key, 10 * COORD_TIMEOUT, reply, len))
+	if (coord_dial(&c, addr, req->job, key, 10 * COORD_TIMEOUT, reply,
+		       len))
 		goto out;
 	if (coord_send(&c, req) || coord_recv(&c, m) ||
 	    (m->verb != CM_OK && m->verb != CM_ERR)) {

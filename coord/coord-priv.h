@@ -50,6 +50,9 @@ struct coord_job {
 	unsigned long seq;	/* of the operation under way */
 	int kill;
 	time_t deadline;
+	time_t last_try;	/* a checkpoint last under way */
+	struct timespec t0;	/* the operation's start */
+	long slowest_ms;	/* the slowest DONE after t0 */
 	struct coord_sess *client;	/* who asked for it, or NULL */
 };
 
@@ -78,7 +81,9 @@ int coord_tell(struct coord *c, struct coord_member *m,
 /* job.c: requests of ckpt job, answers of members, deadlines */
 void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 		    struct coord_sess *client);
-void job_restart(struct coord *c, struct coord_job *j,
+/* place: "MEMBER=HOST ..." (members restored on other hosts than the
+ * manifest's), or "" */
+void job_restart(struct coord *c, struct coord_job *j, const char *place,
 		 struct coord_sess *client);
 void job_status(struct coord *c, const char *name, struct coord_sess *s);
 void job_list(struct coord *c, struct coord_sess *s);

@@ -25,9 +25,11 @@ struct coord_conn {
 	struct net_conn nc;
 };
 
-/* Connect to HOST:PORT ([v6]:PORT), authenticate with key: 0, or -1
- * with a message in err. timeout bounds each step, in seconds. */
-int coord_dial(struct coord_conn *c, const char *addr,
+/* Connect to HOST:PORT ([v6]:PORT), or to the coordinator of job (or
+ * NULL) found in ZooKeeper for zk://HOSTS[/ROOT], authenticate with key:
+ * 0, or -1 with a message in err. timeout bounds each step, in
+ * seconds. */
+int coord_dial(struct coord_conn *c, const char *addr, const char *job,
 	       const unsigned char key[NET_KEY], int timeout, char *err,
 	       size_t errlen) __must_check;
 void coord_close(struct coord_conn *c);
@@ -55,7 +57,9 @@ struct coord_opts {
 	const char *kind;	/* "central" or PATH.so */
 	const char *kind_arg;	/* given to the kind, or NULL */
 	const char *state;	/* the store of the file backend */
+	const char *zk;		/* ZooKeeper's HOSTS[/ROOT], or NULL */
 	unsigned int timeout;	/* seconds a member may take to dump */
+	unsigned int interval;	/* seconds between checkpoints, or 0 */
 	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT */
 };
 

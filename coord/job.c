@@ -173,6 +173,8 @@ void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 	}
 	j->op = OP_CKPT;
 	j->kill = kill;
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	j->slowest_ms = 0;
 	j->client = client;
 	j->deadline = time(NULL) + c->o->timeout;
 	msg.seq = j->seq;
@@ -229,6 +231,15 @@ static int write_manifest(struct coord *c, struct coord_job *j,
 	return c->kv->put(c->kvh, key, "1");
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
 static void commit(struct coord *c, struct coord_job *j)
 {
 	struct coord_msg msg = { .verb = CM_COMMIT, .seq = j->seq };
@@ -257,6 +268,9 @@ static void commit(struct coord *c, struct coord_job *j)
 		 "checkpoint %lu of job %s committed: %d members", j->seq,
 		 j->name, n);
 	pr_info("%s", text);
+	pr_info("checkpoint %lu of job %s took %ld ms, its slowest member "
+		"%ld ms to dump", j->seq, j->name, ms_since(&j->t0),
+		j->slowest_ms);
 	if (c->kind->committed)
 		c->kind->committed(c->kstate, j->name, j->seq, manifest);
 	finish(c, j, 1, text);
@@ -264,20 +278,49 @@ static void commit(struct coord *c, struct coord_job *j)
 
 /* ---- restart ----------------------------------------------------------- */
 
-/* The manifest's members onto the job's: path and sum of each. */
-static int take_manifest(struct coord_job *j, char *text,
+/* The host that place ("MEMBER=HOST ...") gives member name, or NULL;
+ * *used counts the members it placed. */
+static const char *placed(const char *place, const char *name, char *host,
+			  int *used)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = place; (p = strstr(p, name)); p += n) {
+		if ((p != place && p[-1] != ' ') || p[n] != '=')
+			continue;
+		sscanf(p + n + 1, "%63[^ ]", host);
+		(*used)++;
+		return host;
+	}
+	return NULL;
+}
+
+static int entries(const char *place)
+{
+	int n = *place ? 1 : 0;
+
+	for (; *place; place++)
+		n += *place == ' ';
+	return n;
+}
+
+/* The manifest's members onto the job's: path and sum of each, on the
+ * host of the manifest or of place. */
+static int take_manifest(struct coord_job *j, char *text, const char *place,
 			 char *why, size_t len)
 {
 	char name[COORD_NAME_MAX], host[COORD_NAME_MAX];
 	char path[COORD_PATH_MAX], sum[COORD_SUM_HEX + 1], *line, *save;
 	struct coord_member *m = NULL;
-	int i, n = 0;
+	int i, n = 0, used = 0;
 
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "member %63s %63s %1023s %64s", name, host,
 			   path, sum) != 4)
 			continue;
+		placed(place, name, host, &used);
 		for (i = 0, m = NULL; i < j->n && !m; i++)
 			if (!strcmp(j->mem[i]->name, name))
 				m = j->mem[i];
@@ -298,10 +341,17 @@ static int take_manifest(struct coord_job *j, char *text,
 		m->taking = 1;
 		n++;
 	}
-	if (!n)
+	if (!n) {
 		snprintf(why, len, "the manifest of job %s has no member",
 			 j->name);
-	return n ? 0 : -1;
+		return -1;
+	}
+	if (used != entries(place)) {
+		snprintf(why, len, "the placement names a member not in the "
+			 "manifest of job %s", j->name);
+		return -1;
+	}
+	return 0;
 }
 
 static void send_all(struct coord *c, struct coord_job *j,
@@ -322,7 +372,7 @@ static void send_all(struct coord *c, struct coord_job *j,
 	}
 }
 
-void job_restart(struct coord *c, struct coord_job *j,
+void job_restart(struct coord *c, struct coord_job *j, const char *place,
 		 struct coord_sess *client)
 {
 	char key[CKPT_COORD_KEY_MAX], manifest[CKPT_COORD_VAL_MAX];
@@ -338,7 +388,7 @@ void job_restart(struct coord *c, struct coord_job *j,
 		return;
 	}
 	j->seq = stored_num(c, j, "seq");
-	if (take_manifest(j, manifest, why, sizeof(why))) {
+	if (take_manifest(j, manifest, place, why, sizeof(why))) {
 		for (i = 0; i < j->n; i++)
 			j->mem[i]->taking = 0;
 		coord_reply(c, client, 0, "%s", why);
@@ -390,6 +440,8 @@ void job_answer(struct coord *c, struct coord_member *m,
 	    !strcmp(msg->path, m->path)) {
 		snprintf(m->sum, sizeof(m->sum), "%s", msg->sum);
 		m->st = M_DONE;
+		if (ms_since(&j->t0) > j->slowest_ms)
+			j->slowest_ms = ms_since(&j->t0);
 		if (all_in(j, M_DONE))
 			commit(c, j);
 	} else if (msg->verb == CM_LOCKED && m->st == M_LOCKING) {
@@ -424,6 +476,22 @@ void job_member_gone(struct coord *c, struct coord_member *m,
 	abort_op(c, m->job, text);
 }
 
+/* A checkpoint the kind wants now, or one of --interval: S seconds
+ * after the last try ended (a job's first one S seconds after the
+ * coordinator heard of it), so that a job whose checkpoints take longer
+ * than S still runs between them. */
+static int due(struct coord *c, struct coord_job *j, time_t now)
+{
+	if (c->kind->want_checkpoint &&
+	    c->kind->want_checkpoint(c->kstate, j->name, now))
+		return 1;
+	if (!c->o->interval)
+		return 0;
+	if (!j->last_try)
+		j->last_try = now;
+	return now - j->last_try >= (time_t)c->o->interval;
+}
+
 void job_tick(struct coord *c, time_t now)
 {
 	struct coord_job *j;
@@ -432,6 +500,8 @@ void job_tick(struct coord *c, time_t now)
 
 	for (i = 0; i < c->njobs; i++) {
 		j = c->jobs[i];
+		if (j->op != OP_NONE)
+			j->last_try = now;
 		if (j->op != OP_NONE && now >= j->deadline) {
 			for (k = 0; k < j->n; k++)
 				if (j->mem[k]->taking &&
@@ -443,9 +513,8 @@ void job_tick(struct coord *c, time_t now)
 				 k < j->n ? j->mem[k]->name : "?",
 				 c->o->timeout);
 			abort_op(c, j, why);
-		} else if (j->op == OP_NONE && j->n &&
-			   c->kind->want_checkpoint &&
-			   c->kind->want_checkpoint(c->kstate, j->name, now)) {
+		} else if (j->op == OP_NONE && j->n && due(c, j, now)) {
+			j->last_try = now;
 			job_checkpoint(c, j, 0, NULL);
 		}
 	}

@@ -30,7 +30,7 @@ static const struct {
 	{ CM_RESTORE, "RESTORE", "spx" },
 	{ CM_CHECKPOINT, "CHECKPOINT", "jn" },
 	{ CM_STATUS, "STATUS", "j" },
-	{ CM_RESTART, "RESTART", "j" },
+	{ CM_RESTART, "RESTART", "jt" },
 	{ CM_LIST, "LIST", "" },
 	{ CM_OK, "OK", "t" },
 	{ CM_ERR, "ERR", "t" },

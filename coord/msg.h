@@ -14,7 +14,8 @@
  *   LOCKED SEQ | RESTORED SEQ       RESTORE SEQ PATH SUM
  *   client -> coordinator           coordinator -> client
  *   CHECKPOINT JOB KILL             OK TEXT... | ERR WHY...
- *   STATUS JOB | RESTART JOB | LIST
+ *   STATUS JOB | LIST               (PLACEMENT: MEMBER=HOST ..., or
+ *   RESTART JOB PLACEMENT...         nothing: the manifest's hosts)
  */
 #ifndef CKPT_COORD_MSG_H
 #define CKPT_COORD_MSG_H

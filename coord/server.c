@@ -104,9 +104,13 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 
 	if (!strcmp(c->o->kind, "central"))
 		return coord_kind_central();
+	if (!strcmp(c->o->kind, "standby"))
+		return coord_kind_standby();
+	if (!strcmp(c->o->kind, "sharded"))
+		return coord_kind_sharded();
 	if (!strchr(c->o->kind, '/')) {
-		pr_err("no kind %s (central, or the path of a shared object)",
-		       c->o->kind);
+		pr_err("no kind %s (central, standby, sharded, or the path "
+		       "of a shared object)", c->o->kind);
 		return NULL;
 	}
 	c->dl = dlopen(c->o->kind, RTLD_NOW | RTLD_LOCAL);
@@ -126,13 +130,20 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 
 static int open_kind(struct coord *c)
 {
+	const char *where;
 	char err[512];
 
 	c->kind = load_kind(c);
 	if (!c->kind)
 		return -1;
 	c->kv = c->kind->kv ? c->kind->kv : &coord_kv_file;
-	c->kvh = c->kv->open(c->o->state, err, sizeof(err));
+	where = c->kv == &coord_kv_zk ? c->o->zk : c->o->state;
+	if (!where) {
+		pr_err("kind %s keeps its store in ZooKeeper: --zk HOSTS needed",
+		       c->kind->name);
+		return -2;
+	}
+	c->kvh = c->kv->open(where, err, sizeof(err));
 	if (!c->kvh) {
 		pr_err("%s", err);
 		return -1;
@@ -147,7 +158,7 @@ static int open_kind(struct coord *c)
 		return -1;
 	}
 	pr_info("coordinator of kind %s, store %s:%s", c->kind->name,
-		c->kv->name, c->o->state);
+		c->kv->name, where);
 	return 0;
 }
 
@@ -207,13 +218,34 @@ static struct coord_member *add_member(struct coord_job *j,
 	return m;
 }
 
+/* sharded: the job is ours, or becomes ours (0); another's (-1, the
+ * member told where) */
+static int own_job(struct coord *c, struct coord_sess *s, const char *job)
+{
+	char owner[256];
+
+	if (c->kind != coord_kind_sharded() ||
+	    !coord_zk_claim(c->kvh, job, c->o->listen, owner, sizeof(owner)))
+		return 0;
+	if (errno == EEXIST)
+		coord_reply(c, s, 0, "job %s is served by %s", job, owner);
+	else
+		coord_reply(c, s, 0, "can't own job %s in ZooKeeper: %s", job,
+			    strerror(errno));
+	return -1;
+}
+
 static void on_join(struct coord *c, struct coord_sess *s,
 		    const struct coord_msg *msg)
 {
-	struct coord_job *j = find_job(c, msg->job, 1);
-	struct coord_member *m = j ? find_member(j, msg->member) : NULL;
+	struct coord_job *j;
+	struct coord_member *m;
 	struct coord_msg w = { .verb = CM_WELCOME };
 
+	if (own_job(c, s, msg->job))
+		return;
+	j = find_job(c, msg->job, 1);
+	m = j ? find_member(j, msg->member) : NULL;
 	if (!j || (!m && !(m = add_member(j, msg->member)))) {
 		coord_reply(c, s, 0, "too many jobs or members");
 		return;
@@ -276,6 +308,7 @@ static void end_session(struct coord *c, struct coord_sess *s,
 static void on_leave(struct coord *c, struct coord_sess *s)
 {
 	struct coord_member *m = s->m;
+	struct coord_job *j = m->job;
 
 	pr_info("member %s of job %s left", m->name, m->job->name);
 	s->m = NULL;
@@ -284,6 +317,9 @@ static void on_leave(struct coord *c, struct coord_sess *s)
 	if (c->kind->leave)
 		c->kind->leave(c->kstate, &m->pub);
 	remove_member(m);
+	/* sharded: a job with no member left is no longer ours */
+	if (!j->n && c->kind == coord_kind_sharded())
+		coord_zk_release(c->kvh, j->name);
 }
 
 static void client_request(struct coord *c, struct coord_sess *s,
@@ -307,7 +343,7 @@ static void client_request(struct coord *c, struct coord_sess *s,
 	if (msg->verb == CM_CHECKPOINT)
 		job_checkpoint(c, j, msg->num != 0, s);
 	else
-		job_restart(c, j, s);
+		job_restart(c, j, msg->text, s);
 }
 
 /* One message on s: 0, or -1 to end the session. */
@@ -452,7 +488,8 @@ static int still_there(const struct coord *c, const struct coord_sess *s)
 	return 0;
 }
 
-static void loop(struct coord *c)
+/* Serve until *stop: 0, or -1 when we may no longer (the election). */
+static int loop(struct coord *c)
 {
 	struct pollfd pfd[COORD_MAX_CONNS + 1];
 	struct coord_sess *ready[COORD_MAX_CONNS];
@@ -468,7 +505,7 @@ static void loop(struct coord *c)
 		}
 		if (poll(pfd, n + 1, 1000) < 0 && errno != EINTR) {
 			pr_perror("poll");
-			return;
+			return -1;
 		}
 		/* sessions may end while others are served: keep a list */
 		for (i = 0, nready = 0; i < n; i++)
@@ -480,7 +517,13 @@ static void loop(struct coord *c)
 		if (pfd[0].revents)
 			on_accept(c);
 		job_tick(c, time(NULL));
+		if (c->kv == &coord_kv_zk && coord_zk_lost(c->kvh)) {
+			/* a standby may lead by now: never two leaders */
+			pr_err("lost the ZooKeeper session: no longer leading");
+			return -1;
+		}
 	}
+	return 0;
 }
 
 static void shut(struct coord *c)
@@ -509,7 +552,7 @@ int coord_serve(const struct coord_opts *o)
 {
 	struct coord *c = calloc(1, sizeof(*c));
 	char err[256];
-	int ret = -1;
+	int ret = -1, st;
 
 	if (!c)
 		return -1;
@@ -520,16 +563,32 @@ int coord_serve(const struct coord_opts *o)
 		ret = -2;
 		goto out;
 	}
+	ret = open_kind(c);
+	if (ret)
+		goto out;
+	ret = -1;
+	/* a standby: serve only once elected, and while it holds */
+	if (c->kind == coord_kind_standby()) {
+		st = coord_zk_elect(c->kvh, o->listen, o->stop);
+		if (st) {
+			ret = st < 0 ? -1 : 0;
+			goto out;
+		}
+		pr_info("elected leader in ZooKeeper %s", o->zk);
+	}
 	c->lfd = listen_on(o->listen);
 	if (c->lfd < 0) {
 		ret = c->lfd;
 		goto out;
 	}
-	if (open_kind(c))
-		goto out;
+	/* sharded: serve at once, found by members through ZooKeeper */
+	if (c->kind == coord_kind_sharded()) {
+		if (coord_zk_register(c->kvh, o->listen))
+			goto out;
+		pr_info("registered in ZooKeeper %s", o->zk);
+	}
 	pr_info("listening on %s", o->listen);
-	loop(c);
-	ret = 0;
+	ret = loop(c);
 out:
 	shut(c);
 	free(c);

@@ -125,8 +125,10 @@ static int read_in_page(struct bt_ctx *c, uint64_t addr, void *buf,
 	struct bt_obj *o;
 
 	if (pg)
-		return pread_full(c->src->fd, buf, len,
-				 pg->data_off + (addr - pg->addr));
+		return pread_full(c->src->img ? img_chain_fd(c->src->img, pg,
+							     c->src->fd) :
+			  (pg->src ? -1 : c->src->fd), buf, len,
+			  pg->data_off + (addr - pg->addr));
 	v = vma_at(c->src->p, addr);
 	if (!v || (v->flags & (IMG_VMA_VDSO | IMG_VMA_VVAR)))
 		return -1;

@@ -27,6 +27,8 @@ struct bt_image {
 	int fd;
 	uint32_t page_size;
 	const struct img_process *p;
+	const struct image *img;	/* its parents' files (img_chain_fd),
+					 * or NULL */
 };
 
 /*

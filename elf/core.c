@@ -122,7 +122,8 @@ static int read_mem(const struct core_ctx *c, uint64_t addr, void *buf,
 		pg = &c->p->pages[i];
 		end = pg->addr + pg->nr_pages * c->page_size;
 		if (addr >= pg->addr && addr + len <= end)
-			return pread_full(c->img_fd, buf, len,
+			return pread_full(img_chain_fd(c->img, pg, c->img_fd),
+					  buf, len,
 					  pg->data_off + (addr - pg->addr));
 	}
 	return -1;
@@ -523,7 +524,8 @@ static int copy_run(struct core_ctx *c, const struct img_pages *pg,
 	}
 	for (done = 0; done < len; done += n) {
 		n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
-		if (pread_full(c->img_fd, buf, n, pg->data_off + done)) {
+		if (pread_full(img_chain_fd(c->img, pg, c->img_fd), buf, n,
+			       pg->data_off + done)) {
 			pr_perror("can't read the pages at %#llx of the image",
 				  (unsigned long long)pg->addr);
 			return -1;

@@ -1,6 +1,7 @@
 /*
  * codec-app: the APP record (an application plugin's own bytes) and the
  * FILEID record (a regular file the tree had open or mapped, as it was),
+ * the SNAPFILE record (a file of the snapshot beside the image),
  * and what the reader checks of them in an image (semantics of order and
  * bounds). See image.h.
  */
@@ -92,6 +93,80 @@ int img_dec_fileid(struct dec *d, struct img_fileid *f)
 	return dec_end(d);
 }
 
+/* absolute, no empty, "." or ".." component: restore writes there */
+static int snap_path_ok(const char *p)
+{
+	const char *c = p, *end;
+	size_t n;
+
+	if (!p || p[0] != '/')
+		return 0;
+	do {
+		c++;
+		end = strchrnul(c, '/');
+		n = end - c;
+		if (!n || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		c = end;
+	} while (*c);
+	return 1;
+}
+
+/* u32 flags mode uid gid data; u64 dev ino size atime_ns mtime_ns;
+ * IMG_HASH_LEN bytes; str path */
+int img_enc_snapfile(struct enc *e, const struct img_snapfile *f)
+{
+	enc_u32(e, f->flags);
+	enc_u32(e, f->mode);
+	enc_u32(e, f->uid);
+	enc_u32(e, f->gid);
+	enc_u32(e, f->data);
+	enc_u64(e, f->dev);
+	enc_u64(e, f->ino);
+	enc_u64(e, f->size);
+	enc_u64(e, f->atime_ns);
+	enc_u64(e, f->mtime_ns);
+	enc_bytes(e, f->hash, IMG_HASH_LEN);
+	enc_str(e, f->path, 0, "snapshot path missing or too long");
+	return e->err ? -1 : 0;
+}
+
+int img_dec_snapfile(struct dec *d, struct img_snapfile *f)
+{
+	uint8_t *hash = NULL;
+
+	dec_u32(d, &f->flags);
+	dec_u32(d, &f->mode);
+	dec_u32(d, &f->uid);
+	dec_u32(d, &f->gid);
+	dec_u32(d, &f->data);
+	dec_u64(d, &f->dev);
+	dec_u64(d, &f->ino);
+	dec_u64(d, &f->size);
+	dec_u64(d, &f->atime_ns);
+	dec_u64(d, &f->mtime_ns);
+	dec_blob(d, &hash, IMG_HASH_LEN, IMG_HASH_LEN, "snapshot hash");
+	if (hash)
+		memcpy(f->hash, hash, IMG_HASH_LEN);
+	free(hash);
+	dec_str(d, &f->path, 0, "snapshot path");
+	dec_check(d, !f->flags, "snapshot flags %#x", f->flags);
+	dec_check(d, (S_ISREG(f->mode) || S_ISDIR(f->mode)) &&
+		  !(f->mode & ~(S_IFMT | 07777u)),
+		  "snapshot mode %#o is no regular file's or directory's",
+		  f->mode);
+	dec_check(d, !f->path || snap_path_ok(f->path),
+		  "snapshot path not absolute or with . or ..");
+	return dec_end(d);
+}
+
+void img_snapfile_free(struct img_snapfile *f)
+{
+	free(f->path);
+	f->path = NULL;
+}
+
 void img_fileid_free(struct img_fileid *f)
 {
 	free(f->path);
@@ -148,6 +223,55 @@ int sem_fileid(struct rd *r, struct dec *d)
 	return img_dec_fileid(d, f);
 }
 
+int sem_snapfile(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_snapfile *f;
+
+	if (sem_app_place(r, "SNAPFILE"))
+		return -1;
+	if (img->nr_snapfiles >= IMG_MAX_FILEIDS) {
+		rec_fail(r, "more than %u snapshot files", IMG_MAX_FILEIDS);
+		return -1;
+	}
+	if (rd_grow(r, &img->snapfiles, &r->cap_snapfiles, img->nr_snapfiles,
+		    sizeof(*f)))
+		return -1;
+	f = &img->snapfiles[img->nr_snapfiles++];
+	memset(f, 0, sizeof(*f));
+	return img_dec_snapfile(d, f);
+}
+
+/* u32 seconds; str path */
+int img_enc_notify(struct enc *e, const char *path, uint32_t seconds)
+{
+	if (!path || path[0] != '/' || strlen(path) >= IMG_NOTIFY_PATH_MAX)
+		e->err = "notify path not absolute or too long";
+	enc_u32(e, seconds);
+	enc_str(e, path, 0, "notify path missing");
+	return e->err ? -1 : 0;
+}
+
+int sem_notify(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+
+	if (sem_app_place(r, "NOTIFY"))
+		return -1;
+	if (img->notify_path) {
+		rec_fail(r, "a second NOTIFY record");
+		return -1;
+	}
+	dec_u32(d, &img->notify_seconds);
+	dec_str(d, &img->notify_path, 0, "notify path");
+	dec_check(d, !img->notify_path || (img->notify_path[0] == '/' &&
+		  strlen(img->notify_path) < IMG_NOTIFY_PATH_MAX),
+		  "notify path not absolute or too long");
+	dec_check(d, img->notify_seconds <= 3600, "notify wait %u s",
+		  img->notify_seconds);
+	return dec_end(d);
+}
+
 void img_apps_free(struct image *img)
 {
 	uint32_t i;
@@ -158,4 +282,8 @@ void img_apps_free(struct image *img)
 	for (i = 0; i < img->nr_fileids; i++)
 		img_fileid_free(&img->fileids[i]);
 	free(img->fileids);
+	for (i = 0; i < img->nr_snapfiles; i++)
+		img_snapfile_free(&img->snapfiles[i]);
+	free(img->snapfiles);
+	free(img->notify_path);
 }

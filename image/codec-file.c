@@ -267,7 +267,7 @@ int img_dec_file_data(struct dec *d, uint32_t *file, struct img_chunk *ch)
 	dec_u32(d, &ch->len);
 	dec_check(d, !(ch->flags & ~(IMG_CHUNK_EOR | IMG_CHUNK_SENDQ |
 				     IMG_CHUNK_ADDR | IMG_CHUNK_FDS |
-				     IMG_CHUNK_TTY_IN)),
+				     IMG_CHUNK_TTY_IN | IMG_CHUNK_CREDS)),
 		  "file data flags %#x", ch->flags);
 	/* an empty chunk is an empty message */
 	dec_check(d, (ch->len > 0 || (ch->flags & IMG_CHUNK_EOR)) &&

@@ -52,9 +52,14 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 	dec_u64(d, &ns->id);
 	dec_str(d, &ns->hostname, 1, "hostname");
 	dec_str(d, &ns->domainname, 1, "domainname");
-	/* only the kinds restore makes: the others are refused at dump */
-	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC,
+	/* only the kinds restore makes: the others are refused at dump; a
+	 * PID namespace is the root's, which is its init */
+	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC ||
+		  ns->kind == IMG_NS_PID || ns->kind == IMG_NS_MNT,
 		  "namespace kind %u unknown", ns->kind);
+	dec_check(d, (ns->kind != IMG_NS_PID && ns->kind != IMG_NS_MNT) ||
+		  ns->owner == 1, "%s namespace: owner %u is not the init",
+		  img_ns_name(ns->kind), ns->owner);
 	dec_check(d, ns->owner > 0 && ns->owner <= INT32_MAX,
 		  "%s namespace: bad owner %u", img_ns_name(ns->kind),
 		  ns->owner);

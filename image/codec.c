@@ -538,7 +538,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
 	p->zombie = 1;
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->ppid > 0, "zombie %d: bad ppid %d", p->pid, p->ppid);
-	dec_check(d, p->pgid > 0 && p->sid >= 0,
+	/* 0: a group led from outside the root's PID namespace */
+	dec_check(d, p->pgid >= 0 && p->sid >= 0,
 		  "zombie %d: bad group %d or session %d", p->pid, p->pgid,
 		  p->sid);
 	dec_check(d, img_exit_status_ok(p->exit_status),

@@ -110,8 +110,14 @@ void img_app_free(struct img_app *a);
 int img_enc_fileid(struct enc *e, const struct img_fileid *f);
 int img_dec_fileid(struct dec *d, struct img_fileid *f);
 void img_fileid_free(struct img_fileid *f);
+int img_enc_notify(struct enc *e, const char *path, uint32_t seconds);
+int img_enc_snapfile(struct enc *e, const struct img_snapfile *f);
+int img_dec_snapfile(struct dec *d, struct img_snapfile *f);
+void img_snapfile_free(struct img_snapfile *f);
 /* the APP and FILEID records of an image, freed */
 void img_apps_free(struct image *img);
+int img_enc_ident(struct enc *e, const struct img_ident *id);
+int img_enc_parent_pages(struct enc *e, uint64_t addr, uint64_t nr);
 int img_enc_proc(struct enc *e, const struct img_proc *p);
 int img_enc_zombie(struct enc *e, const struct img_proc *p);
 int img_enc_thread(struct enc *e, const struct img_thread *t);

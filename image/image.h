@@ -70,6 +70,12 @@ enum img_rec_type {
 	IMG_REC_APP = 16,	/* image level: an application plugin's data */
 	IMG_REC_FILEID = 17,	/* image level: a regular file the tree had
 				 * open or mapped, for restore's validation */
+	IMG_REC_IDENT = 20,	/* image level: its id and its parent's */
+	IMG_REC_PARENT_PAGES = 21,	/* pages the parent image holds */
+	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied
+				 * into the snapshot beside the image */
+	IMG_REC_NOTIFY = 23,	/* image level: the socket of a job that
+				 * wants to hear of its restore */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -433,8 +439,11 @@ struct img_ghost {
 enum {
 	IMG_NS_UTS = 1,		/* hostname, domainname */
 	IMG_NS_IPC = 2,		/* empty: no System V object in it */
-	IMG_NS_PID = 3,		/* not yet: refused at dump */
-	IMG_NS_MNT = 4,		/* not yet */
+	IMG_NS_PID = 3,		/* owner 1: the root is its init, and
+				 * every PID of the image is as seen in it */
+	IMG_NS_MNT = 4,		/* owner 1, with a PID one: restore's
+				 * mounts, and /proc of the new PID
+				 * namespace over /proc */
 	IMG_NS_NET = 5,		/* not yet */
 	IMG_NS_USER = 6,	/* not yet */
 	IMG_NS_CGROUP = 7,	/* not yet */
@@ -486,9 +495,12 @@ struct img_ghost_object {
 
 /*
  * A run of pages of one VMA. In a parsed image, data_off is the absolute
- * offset of the page data in the image file, rec_off that of its record,
- * crc the record's CRC. unchecked: read with IMG_READ_DEFER_PAGES, its
- * CRC not checked yet (the trailer's chain vouches for crc itself): see
+ * offset of the page data in the image file: this one's when src is 0,
+ * else the file of parent src of the chain (img_chain_fd). A run of a
+ * PARENT_PAGES record, not yet resolved (img_read_chain), has src
+ * IMG_SRC_PARENT and no data. rec_off is the offset of its record, crc
+ * the record's CRC. unchecked: read with IMG_READ_DEFER_PAGES, its CRC
+ * not checked yet (the trailer's chain vouches for crc itself): see
  * img_pages_check().
  */
 struct img_pages {
@@ -498,6 +510,23 @@ struct img_pages {
 	uint64_t rec_off;
 	uint32_t crc;
 	uint32_t unchecked;
+	uint32_t src;
+};
+
+#define IMG_SRC_PARENT		UINT32_MAX
+#define IMG_MAX_CHAIN		64	/* parents of one image */
+
+/*
+ * Incremental images. An image with an IDENT record has an id (random,
+ * not 0); with a parent_id too, it is the child of the image of that id
+ * found at parent (a path, relative to the child's directory unless
+ * absolute), and its PARENT_PAGES records say which pages are as the
+ * parent has them: the parent's PAGES there, or zero where it has none.
+ */
+struct img_ident {
+	uint64_t id;
+	uint64_t parent_id;	/* 0: a full image */
+	char *parent;		/* with parent_id only */
 };
 
 enum img_fd_type {
@@ -802,6 +831,10 @@ struct img_inotify_watch {
  * with IMG_CHUNK_EOR: a line that VEOF ended (VEOF itself not kept). The
  * chunks without it are what the master had to read. */
 #define IMG_CHUNK_TTY_IN	(1u << 4)
+/* unix socket with SO_PASSCRED: the credentials (SCM_CREDENTIALS) of the
+ * message that follows, or of a stream's bytes up to the next such
+ * chunk: pid (a process of the image, or 0: none), uid, gid, u32 each */
+#define IMG_CHUNK_CREDS		(1u << 5)
 
 struct img_chunk {
 	uint32_t flags;		/* IMG_CHUNK_EOR or 0 */
@@ -962,8 +995,34 @@ struct img_fileid {
 	char *path;		/* absolute */
 };
 
+/*
+ * A file or directory of the file snapshot (ckpt attach --snapshot):
+ * what it was when the tree was dumped; a regular file's bytes are in
+ * IMAGE.files/<data> beside the image, their hash in hash. Restore puts
+ * back each that differs (restore/snapshot.c) before any process is made.
+ */
+#define IMG_NOTIFY_PATH_MAX	108	/* sun_path's size */
+#define IMG_SNAP_SUFFIX	".files"	/* IMAGE.files/ beside IMAGE */
+
+struct img_snapfile {
+	uint32_t flags;		/* none yet: 0 */
+	uint32_t mode;		/* st_mode: a regular file or a directory */
+	uint32_t uid, gid;
+	uint32_t data;		/* regular file: the name of its copy */
+	uint64_t dev, ino, size;
+	uint64_t atime_ns, mtime_ns;	/* since the epoch */
+	uint8_t hash[IMG_HASH_LEN];	/* regular file: BLAKE2b-256 */
+	char *path;		/* absolute, no "." or ".." components */
+};
+
 struct image {
 	struct img_header hdr;
+	uint32_t nr_snapfiles;
+	struct img_snapfile *snapfiles;	/* SNAPFILE records, in order */
+	/* the NOTIFY record (ckpt run --notify), or NULL: the socket that
+	 * restore tells "restored", and how long it waits for the close */
+	char *notify_path;
+	uint32_t notify_seconds;
 	uint32_t nr_apps;
 	struct img_app *apps;	/* APP records, in image order */
 	uint32_t nr_fileids;
@@ -982,6 +1041,12 @@ struct image {
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
 	uint64_t nr_records;
+	struct img_ident ident;	/* id 0: no IDENT record */
+	uint32_t nr_parent_pages;	/* PARENT_PAGES runs, not resolved */
+	/* after img_read_chain: the files of the parents, nearest first */
+	uint32_t nr_chain;
+	int *chain_fds;
+	char **chain_paths;
 };
 
 /*
@@ -1051,6 +1116,13 @@ int img_write_app(struct img_writer *w, const struct img_app *a)
 	__must_check;
 int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
 	__must_check;
+/* At most one NOTIFY record (path absolute, shorter than 108 bytes):
+ * where APP and FILEID records go. */
+int img_write_notify(struct img_writer *w, const char *path,
+		     uint32_t seconds) __must_check;
+/* SNAPFILE records: where APP and FILEID records go. */
+int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
+	__must_check;
 /* GHOST records come after the SHM records and before the first PROC,
  * each with its PAGES right after it (addr: an offset in the file). */
 int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
@@ -1058,6 +1130,11 @@ int img_write_ghost(struct img_writer *w, const struct img_ghost *g)
 /* A PAGES record: begin, then exactly nr_pages * page_size bytes of data in
  * any number of img_write_pages_data() calls, then end. After a SHM record
  * and before the first PROC, addr is a byte offset in that object. */
+int img_write_ident(struct img_writer *w, const struct img_ident *id)
+	__must_check;
+/* Pages [addr, +nr_pages) of the current process are the parent's. */
+int img_write_parent_pages(struct img_writer *w, uint64_t addr,
+			   uint64_t nr_pages) __must_check;
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages) __must_check;
 int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)
@@ -1112,6 +1189,32 @@ struct image *img_read_named_fd_flags(int fd, const char *name,
 int img_pages_check(int fd, const char *name, const struct img_pages *pg,
 		    uint32_t page_size, uint8_t *buf) __must_check;
 void img_free(struct image *img);
+
+/*
+ * An image and its parents. open_parent(path, arg) opens a parent's file
+ * (a read-only fd of a plain image; the caller's pipeline may decode a
+ * compressed one): the chain is read, each parent's id checked against
+ * its child's parent_id, and every PARENT_PAGES run replaced by the runs
+ * of the parent that hold them (src > 0). path is img's own: relative
+ * parent paths start in its directory. 0, or -1 logged on any failure: a missing or damaged
+ * parent, or a parent that is another image. A full image: 0, nothing
+ * done.
+ */
+int img_read_chain(struct image *img, const char *path,
+		   int (*open_parent)(const char *path, void *arg), void *arg)
+	__must_check;
+/* An open_parent for plain image files (open for reading): what the
+ * confined parsers (inspect, convert) and translate use; compressed or
+ * encrypted parents are for a caller that decodes them (restore). */
+int img_open_plain(const char *path, void *arg);
+/* The fd to read a run's data from: own_fd for the image's own. */
+int img_chain_fd(const struct image *img, const struct img_pages *pg,
+		 int own_fd);
+/* The live (not zombie) process pid of img, or NULL. */
+const struct img_process *img_find_proc(const struct image *img,
+				       int32_t pid);
+/* A random image id, never 0. */
+uint64_t img_new_id(void);
 /* Frees what f points to (path, chunks), not f. */
 void img_file_free(struct img_file *f);
 /* An exit signal a child of the tree can have (codec-task.c) */

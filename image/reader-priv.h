@@ -38,7 +38,7 @@ struct rd {
 	uint32_t cap_fowns;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
-	uint32_t cap_apps, cap_fileids;
+	uint32_t cap_apps, cap_fileids, cap_snapfiles;
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
 	uint8_t *scratch;	/* payloads read with pread */
 	size_t cap_scratch;
@@ -64,9 +64,16 @@ int sem_files_end(struct rd *r);
 int sem_inet_chunk(struct rd *r, const struct img_file *f,
 		   const struct img_chunk *ch);
 int sem_inet_end(struct rd *r);
+/* codec-incr.c: IDENT and PARENT_PAGES records */
+int sem_ident(struct rd *r, struct dec *d);
+int sem_parent_pages(struct rd *r, struct dec *d);
+/* chain.c: the parents' files and names, freed */
+void img_chain_free(struct image *img);
 /* codec-app.c: APP and FILEID records */
 int sem_app(struct rd *r, struct dec *d);
 int sem_fileid(struct rd *r, struct dec *d);
+int sem_snapfile(struct rd *r, struct dec *d);
+int sem_notify(struct rd *r, struct dec *d);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 

@@ -65,6 +65,10 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_CGROUP] = "CGROUP",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
+		[IMG_REC_IDENT] = "IDENT",
+		[IMG_REC_PARENT_PAGES] = "PARENT_PAGES",
+		[IMG_REC_SNAPFILE] = "SNAPFILE",
+		[IMG_REC_NOTIFY] = "NOTIFY",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -495,6 +499,8 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 static int known_type(uint32_t type)
 {
 	return (type >= IMG_REC_PROC && type <= IMG_REC_FILEID) ||
+	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
+	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -672,6 +678,7 @@ void img_free(struct image *img)
 
 	if (!img)
 		return;
+	img_chain_free(img);
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
 	for (i = 0; i < img->nr_shms; i++) {

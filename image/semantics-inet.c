@@ -57,6 +57,11 @@ static int udp_chunk(struct rd *r, const struct img_file *f,
 {
 	int starts = !prev || (prev->flags & IMG_CHUNK_EOR);
 
+	if (ch->flags & (IMG_CHUNK_FDS | IMG_CHUNK_TTY_IN | IMG_CHUNK_CREDS)) {
+		rec_fail(r, "file %u: a unix or terminal chunk in a UDP socket",
+			 f->id);
+		return -1;
+	}
 	if (ch->flags & IMG_CHUNK_ADDR) {
 		if (ch->flags != IMG_CHUNK_ADDR || ch->len != sender_len(f) ||
 		    !(ch->data[ch->len - 2] | ch->data[ch->len - 1])) {

@@ -345,8 +345,8 @@ static int sem_file(struct rd *r, struct dec *d)
 	struct img_file *f;
 
 	if (img->nr_procs || img->nr_shms || img->nr_ghosts ||
-	    img->nr_apps || img->nr_fileids) {
-		rec_fail(r, "FILE record after the first PROC, SHM, GHOST, APP or FILEID");
+	    img->nr_apps || img->nr_fileids || img->nr_snapfiles) {
+		rec_fail(r, "FILE record after the first PROC, SHM, GHOST, APP, FILEID or SNAPFILE");
 		return -1;
 	}
 	if (img->nr_files >= IMG_MAX_FILES) {
@@ -398,20 +398,65 @@ static int unix_sender(struct rd *r, const struct img_file *f,
 }
 
 /* A message's descriptors in flight, before its first chunk (after its
- * sender's name): FILE ids, checked once every FILE is in. */
+ * sender's name); in a stream, before the one chunk (flagged EOR) of the
+ * bytes they came with: FILE ids, checked once every FILE is in. */
 static int unix_fds(struct rd *r, const struct img_file *f,
 		    const struct img_chunk *ch)
 {
 	const struct img_chunk *prev = f->nr_chunks ?
 		&f->chunks[f->nr_chunks - 1] : NULL;
+	int bad_prev = f->sk.type == SOCK_STREAM ?
+		prev && (prev->flags & IMG_CHUNK_FDS) :
+		prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR |
+					 IMG_CHUNK_CREDS));
 
-	if (ch->flags != IMG_CHUNK_FDS || f->sk.type == SOCK_STREAM ||
-	    !ch->len || ch->len % 4 || ch->len > 4 * IMG_MAX_FDS_IN_FLIGHT ||
-	    (prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR)))) {
+	if (ch->flags != IMG_CHUNK_FDS || bad_prev ||
+	    !ch->len || ch->len % 4 || ch->len > 4 * IMG_MAX_FDS_IN_FLIGHT) {
 		rec_fail(r, "file %u: bad descriptors in flight", f->id);
 		return -1;
 	}
 	return 0;
+}
+
+/* A message's credentials (SO_PASSCRED), before its descriptors (after
+ * its sender's name); in a stream, before the bytes they came with, not
+ * between descriptors and theirs: pid (checked against the processes by
+ * restore), uid, gid. */
+static int unix_creds(struct rd *r, const struct img_file *f,
+		      const struct img_chunk *ch)
+{
+	const struct img_chunk *prev = f->nr_chunks ?
+		&f->chunks[f->nr_chunks - 1] : NULL;
+	int bad_prev = f->sk.type == SOCK_STREAM ?
+		prev && (prev->flags & (IMG_CHUNK_FDS | IMG_CHUNK_CREDS)) :
+		prev && !(prev->flags & (IMG_CHUNK_EOR | IMG_CHUNK_ADDR));
+
+	if (ch->flags != IMG_CHUNK_CREDS || ch->len != 12 || bad_prev ||
+	    (int32_t)get_le32(ch->data) < 0) {
+		rec_fail(r, "file %u: bad credentials", f->id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is the last chunk of unix stream f so far descriptors in flight? */
+static int fds_before(const struct img_file *f)
+{
+	return f->kind == IMG_FILE_UNIX && f->sk.type == SOCK_STREAM &&
+	       f->nr_chunks &&
+	       (f->chunks[f->nr_chunks - 1].flags & IMG_CHUNK_FDS);
+}
+
+/* In a unix stream, the descriptors in flight are followed by one chunk
+ * of bytes flagged EOR: those of the skb that carries them. */
+static int stream_fds_bytes(struct rd *r, const struct img_file *f,
+			    const struct img_chunk *ch)
+{
+	if (!fds_before(f) || (ch->flags == IMG_CHUNK_EOR && ch->len))
+		return 0;
+	rec_fail(r, "file %u: descriptors in flight without their bytes",
+		 f->id);
+	return -1;
 }
 
 static int check_chunk(struct rd *r, const struct img_file *f,
@@ -423,7 +468,10 @@ static int check_chunk(struct rd *r, const struct img_file *f,
 		return unix_sender(r, f, ch);
 	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_FDS))
 		return unix_fds(r, f, ch);
-	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR | IMG_CHUNK_FDS)) {
+	if (f->kind == IMG_FILE_UNIX && (ch->flags & IMG_CHUNK_CREDS))
+		return unix_creds(r, f, ch);
+	if (ch->flags & (IMG_CHUNK_SENDQ | IMG_CHUNK_ADDR | IMG_CHUNK_FDS |
+			 IMG_CHUNK_CREDS)) {
 		rec_fail(r, "file %u: a TCP or UDP chunk in a file of kind %u",
 			 f->id, f->kind);
 		return -1;
@@ -433,8 +481,10 @@ static int check_chunk(struct rd *r, const struct img_file *f,
 			 f->kind);
 		return -1;
 	}
+	if (stream_fds_bytes(r, f, ch))
+		return -1;
 	if ((ch->flags & IMG_CHUNK_EOR) && !is_msg_socket(f) &&
-	    !(ch->flags & IMG_CHUNK_TTY_IN)) {
+	    !(ch->flags & IMG_CHUNK_TTY_IN) && !fds_before(f)) {
 		rec_fail(r, "file %u: a message boundary in a byte stream",
 			 f->id);
 		return -1;
@@ -461,7 +511,7 @@ static int sem_file_data(struct rd *r, struct dec *d)
 	}
 	f = img->nr_files ? &img->files[img->nr_files - 1] : NULL;
 	if (img->nr_procs || img->nr_shms || img->nr_ghosts || !f ||
-	    img->nr_apps || img->nr_fileids ||
+	    img->nr_apps || img->nr_fileids || img->nr_snapfiles ||
 	    f->id != id) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u not right after its FILE",
@@ -745,6 +795,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_app(r, d);
 	if (r->type == IMG_REC_FILEID)
 		return sem_fileid(r, d);
+	if (r->type == IMG_REC_SNAPFILE)
+		return sem_snapfile(r, d);
+	if (r->type == IMG_REC_NOTIFY)
+		return sem_notify(r, d);
 	if (r->type == IMG_REC_GHOST)
 		return sem_ghost(r, d);
 	if (r->type == IMG_REC_ZOMBIE)
@@ -753,6 +807,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_ns(r, d);
 	if (r->type == IMG_REC_CGROUP)
 		return sem_cgroup(r, d);
+	if (r->type == IMG_REC_IDENT)
+		return sem_ident(r, d);
+	if (r->type == IMG_REC_PARENT_PAGES)
+		return sem_parent_pages(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;
@@ -898,6 +956,11 @@ static int check_unix(struct rd *r, const struct img_file *f,
 	}
 	if (last && is_msg_socket(f) && !(last->flags & IMG_CHUNK_EOR)) {
 		rd_fail(r, "file %u: its last message has no end", f->id);
+		return -1;
+	}
+	if (last && (last->flags & (IMG_CHUNK_FDS | IMG_CHUNK_CREDS))) {
+		rd_fail(r, "file %u: descriptors or credentials without bytes",
+			f->id);
 		return -1;
 	}
 	if (last && (f->sk.opts & IMG_UNIX_EXTERNAL)) {

@@ -299,12 +299,38 @@ int img_write_app(struct img_writer *w, const struct img_app *a)
 	return wr_encoded(w, IMG_REC_APP, img_enc_app(&w->enc, a));
 }
 
+int img_write_ident(struct img_writer *w, const struct img_ident *id)
+{
+	if (wr_expect(w, W_HEADER, "IDENT record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_IDENT, img_enc_ident(&w->enc, id));
+}
+
 int img_write_fileid(struct img_writer *w, const struct img_fileid *f)
 {
 	if (wr_expect(w, W_HEADER, "FILEID record"))
 		return -1;
 	enc_reset(&w->enc);
 	return wr_encoded(w, IMG_REC_FILEID, img_enc_fileid(&w->enc, f));
+}
+
+int img_write_notify(struct img_writer *w, const char *path,
+		     uint32_t seconds)
+{
+	if (wr_expect(w, W_HEADER, "NOTIFY record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NOTIFY,
+			  img_enc_notify(&w->enc, path, seconds));
+}
+
+int img_write_snapfile(struct img_writer *w, const struct img_snapfile *f)
+{
+	if (wr_expect(w, W_HEADER, "SNAPFILE record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_SNAPFILE, img_enc_snapfile(&w->enc, f));
 }
 
 int img_write_file_data(struct img_writer *w, uint32_t file,
@@ -404,6 +430,17 @@ static int pages_args_ok(const struct img_writer *w, uint64_t addr,
 		return 0;
 	}
 	return 1;
+}
+
+int img_write_parent_pages(struct img_writer *w, uint64_t addr,
+			   uint64_t nr_pages)
+{
+	if (wr_expect(w, W_RECORDS, "PARENT_PAGES record") ||
+	    !pages_args_ok(w, addr, nr_pages))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_PARENT_PAGES,
+			  img_enc_parent_pages(&w->enc, addr, nr_pages));
 }
 
 /*

@@ -640,21 +640,24 @@ static void fork_children(struct child_env *e, int msg_fd)
 }
 
 /* Sessions and groups as they were, relative to the root, which stays in
- * restore's own group and session (a shell job). */
+ * restore's own group and session (a shell job). The init of its own PID
+ * namespace leads them as it did, or stays in restore's, outside the
+ * namespace (0 inside, as they were: its group's members inherit it). */
 static void set_session(struct child_env *e)
 {
 	const struct img_proc *pp = &e->c->proc->proc;
 	const struct img_proc *root = &e->run->procs[0].proc->proc;
 	int r;
 
-	if (e->c == &e->run->procs[0])
+	if (e->c == &e->run->procs[0] &&
+	    (!e->run->pidns.root_init || pp->pgid != pp->pid))
 		return;
 	if (pp->sid == pp->pid)
 		r = setsid() < 0 ? -1 : 0;
 	else if (pp->pgid == pp->pid)
 		r = setpgid(0, 0);
 	else if (pp->pgid == root->pgid)
-		r = setpgid(0, e->root_pgid);
+		r = root->pgid ? setpgid(0, e->root_pgid) : 0;
 	else
 		r = setpgid(0, pp->pgid);
 	if (r)
@@ -932,9 +935,14 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	/* --pty: the root leads a session and group of its own; --pidns: a
 	 * group (restore's is not in the namespace) */
 	e.root_pgid = run->pty.on || run->pidns.on ? pid : getpgrp();
+	if (run->pidns.root_init)
+		e.root_pgid = run->procs[0].proc->proc.pgid;
 	/* its exit signal was for a parent that is not restored */
-	root = run->pidns.on ? restore_pidns_fork(run, pid) :
-	       clone_with_pid(pid, SIGCHLD, 0);
+	if (run->pidns.root_init)
+		root = restore_pidns_fork_init(run);
+	else
+		root = run->pidns.on ? restore_pidns_fork(run, pid) :
+		       clone_with_pid(pid, SIGCHLD, 0);
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
@@ -948,7 +956,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	}
 	/* --pidns: root is its parent, the namespace's init (its report
 	 * says its PID) */
-	run->procs[0].child = run->pidns.on ? 0 : root;
+	run->procs[0].child = run->pidns.on && !run->pidns.root_init ? 0 : root;
 	ret = wait_ready(run, pfd[0]);
 	close(pfd[0]);
 	if (!ret && run->procs[0].proc->proc.ks.stop_sig)
@@ -961,17 +969,25 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 int restore_create_tree(struct restore_run *run)
 {
 	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
+	struct restore_socks *tree = NULL;
 	int ret;
 
 	/* --pty: after the image's ptys, which need their own indexes */
-	if (restore_files_open(run, &e.files))
+	if (restore_files_open(run, &e.files, &tree))
 		return -1;
 	e.nr_files = e.files ? run->img->nr_files : 0;
 	if (run->pty.on && restore_pty_open(run)) {
+		restore_sockets_drop(tree);
 		restore_files_close(e.files, e.nr_files);
 		return -1;
 	}
 	ret = create_tree(run, &e);
+	if (ret)
+		restore_sockets_drop(tree);
+	else if (restore_sockets_tree(tree, run->pidns.on)) {
+		restore_kill_tree(run);
+		ret = -1;
+	}
 	restore_files_close(e.files, e.nr_files);
 	return ret;
 }

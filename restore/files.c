@@ -228,7 +228,8 @@ static void raise_nofile(uint32_t n)
 	}
 }
 
-int restore_files_open(const struct restore_run *run, int **out)
+int restore_files_open(const struct restore_run *run, int **out,
+		       struct restore_socks **tree)
 {
 	const struct image *img = run->img;
 	struct restore_socks *late = NULL;
@@ -237,6 +238,7 @@ int restore_files_open(const struct restore_run *run, int **out)
 	uint32_t i;
 
 	*out = NULL;
+	*tree = NULL;
 	if (!img->nr_files)
 		return 0;
 	raise_nofile(img->nr_files);
@@ -263,7 +265,7 @@ int restore_files_open(const struct restore_run *run, int **out)
 	}
 	close_holders(&hs);
 	/* unix queues with descriptors in flight need them all open */
-	if (restore_sockets_late(late, fds)) {
+	if (restore_sockets_late(late, fds, tree)) {
 		late = NULL;
 		goto err;
 	}

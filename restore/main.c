@@ -32,6 +32,7 @@
 #include "restore/restore.h"
 #include "util/fault.h"
 #include "util/json.h"
+#include "util/notify.h"
 #include "util/progress.h"
 
 #define DETACH_JSON	2	/* with 1: --detach --json */
@@ -126,6 +127,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
  * anything is made, so that what fails costs nothing. An exit status. */
 static int prepare(struct restore_run *run)
 {
+	int st;
+
 	if (restore_host_init(&run->host))
 		return EXIT_FAILED;
 	/* a compressed or piped image comes back as a memfd of the plain one */
@@ -136,17 +139,24 @@ static int prepare(struct restore_run *run)
 	/* --lazy: a page record's CRC when it is fetched (lazy.c) */
 	run->img = img_read_named_fd_flags(run->img_fd, run->path, arch_isa(),
 					   run->lazy ? IMG_READ_DEFER_PAGES : 0);
-	if (!run->img || restore_lazy_check(run) || restore_check_image(run) ||
-	    restore_check_nss(run))
+	if (!run->img || restore_open_chain(run) || restore_lazy_check(run) ||
+	    restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
-	if (restore_fd_opts_check(run) || restore_pty_check(run))
+	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
+	    restore_pty_check(run))
 		return EXIT_USAGE;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))
 		return EXIT_PIDTAKEN;
+	st = restore_snapshot_check(run);
+	if (st)
+		return st;
 	if (restore_validate_files(run))
 		return EXIT_FILECHANGED;
+	st = restore_snapshot_put(run);
+	if (st)
+		return st;
 	if (restore_check_caps(run) || restore_cgroups_make(run))
 		return EXIT_FAILED;
 	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
@@ -371,6 +381,10 @@ static int run_restore(struct restore_run *run, int detach)
 	}
 	root = run->procs[0].child;
 	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
+	/* ckpt run --notify: the job told (it may not listen) */
+	if (run->img->notify_path)
+		notify_job(run->img->notify_path, "restored",
+			   run->img->notify_seconds);
 	if (detach & DETACH_JSON)
 		print_json(run);
 	/* --lazy: every page in place (here, or by the pager) */
@@ -387,7 +401,7 @@ static int run_restore(struct restore_run *run, int detach)
 			printf("%d\n", root);
 		return 0;
 	}
-	if (run->pidns.on)
+	if (run->pidns.on && !run->pidns.root_init)
 		return restore_pidns_wait(run);
 	return run->pty.on ? restore_pty_bridge(run, root) :
 		wait_restored(root);

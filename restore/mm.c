@@ -533,7 +533,8 @@ static int fill_all(struct restore_proc *c)
 			     pg[j - 1].nr_pages * c->run->host.page_size))
 			return -1;
 		for (; i < j; i++)
-			if (fill_pages(c, &pg[i]))
+			if (pg[i].src ? restore_fill_parent(c, &pg[i]) :
+			    fill_pages(c, &pg[i]))
 				return -1;
 	}
 	if (advise_huge(c, 0))

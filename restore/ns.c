@@ -16,6 +16,7 @@
  * namespace (kill(-1, 0) from a namespace's init reaches every other
  * process in it). restore waits for it, not for the root.
  */
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +34,18 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "util/proc.h"
+
+/* In the init of the new PID namespace: a copy of restore's mounts, none
+ * of them shared with it, and a /proc of that namespace over /proc (as
+ * unshare --mount-proc makes) */
+static int make_mnt(void)
+{
+	return unshare(CLONE_NEWNS) ||
+	       mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	       mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL) ? -1 : 0;
+}
 
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what)
@@ -40,11 +53,13 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	const struct image *img = run->img;
 	const struct img_ns *uts = img_find_ns(img, IMG_NS_UTS, pid);
 	const struct img_ns *ipc = img_find_ns(img, IMG_NS_IPC, pid);
+	const struct img_ns *mnt = img_find_ns(img, IMG_NS_MNT, pid);
 
 	int root = pid == img->procs[0].proc.pid;
 
 	*what = "process group";
-	if (run->pidns.on && !run->pty.on && root && setpgid(0, 0))
+	if (run->pidns.on && !run->pidns.root_init && !run->pty.on && root &&
+	    setpgid(0, 0))
 		return -1;
 	*what = "cgroup";
 	if (root && restore_cgroups_enter(run))
@@ -57,6 +72,9 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 		return -1;
 	*what = "ipc";
 	if (ipc && unshare(CLONE_NEWIPC))
+		return -1;
+	*what = "mount";
+	if (mnt && make_mnt())
 		return -1;
 	return 0;
 }
@@ -91,7 +109,7 @@ int restore_pidns_check(const struct restore_run *run)
 	const struct img_process *p;
 	uint32_t i, k;
 
-	if (img->procs[0].proc.ks.stop_sig) {
+	if (img->procs[0].proc.ks.stop_sig && !run->pidns.root_init) {
 		pr_err("%s: can't restore a stopped root into a new PID namespace",
 		       run->path);
 		return -1;
@@ -105,7 +123,7 @@ int restore_pidns_check(const struct restore_run *run)
 	for (i = 0; i < img->nr_procs; i++) {
 		p = &img->procs[i];
 		for (k = 0; k < p->nr_threads; k++)
-			if (p->threads[k].tid == 1) {
+			if (p->threads[k].tid == 1 && !run->pidns.root_init) {
 				pr_err("%s: can't restore into a new PID namespace: the image has a PID 1 (there, its init's)",
 				       run->path);
 				return -1;
@@ -120,6 +138,45 @@ int restore_pidns_check(const struct restore_run *run)
 			}
 	}
 	return 0;
+}
+
+int restore_pidns_own(struct restore_run *run)
+{
+	if (!img_find_ns(run->img, IMG_NS_PID, 1))
+		return 0;
+	/* --pty makes the root lead a session of restore's namespace */
+	if (run->pty.on) {
+		pr_err("%s: can't give a container's init a pty of its own",
+		       run->path);
+		return -1;
+	}
+	run->pidns.on = 1;
+	run->pidns.root_init = 1;
+	return 0;
+}
+
+pid_t restore_pidns_fork_init(struct restore_run *run)
+{
+	struct clone_args ca = { .flags = CLONE_NEWPID,
+				 .exit_signal = SIGCHLD };
+	char path[64];
+	struct stat st;
+	pid_t root = syscall(SYS_clone3, &ca, sizeof(ca));
+	int saved;
+
+	if (root <= 0)
+		return root;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", root);
+	if (stat(path, &st)) {
+		saved = errno;
+		kill(root, SIGKILL);
+		while (waitpid(root, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = saved;
+		return -1;
+	}
+	run->pidns.ino = st.st_ino;
+	return root;
 }
 
 /* As wait_restored() in main.c: the exit status of a wait status */
@@ -251,24 +308,13 @@ int restore_pidns_wait(struct restore_run *run)
 	return exit_code(st);
 }
 
-/* The NSpid line of /proc/host/status: its last PID, or -1 */
+/* host's PID in its own PID namespace, or -1 */
 static pid_t inner_pid(pid_t host)
 {
-	char path[64], line[256], *last;
-	pid_t pid = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", host);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "NSpid:", 6)) {
-			last = strrchr(line, '\t');
-			pid = last ? atoi(last + 1) : -1;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return pid;
+	return proc_status_ns_id(path, "NSpid:");
 }
 
 pid_t restore_host_pid(const struct restore_run *run, pid_t pid)

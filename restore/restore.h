@@ -104,8 +104,14 @@ struct restore_run {
 		pid_t init;	/* its init, restore's helper, or 0 */
 		int go;		/* our end of the init's pipe, or -1 */
 		uint64_t ino;	/* the new namespace's inode */
+		int root_init;	/* the image's root is its init (an NS
+				 * record of kind PID): no helper */
 	} pidns;
 	int no_validate;	/* --no-validate: files may have changed */
+	struct {		/* the file snapshot (snapshot.c) */
+		uint8_t *plan;	/* per img->snapfiles[], once checked */
+		int dir;	/* IMAGE.files, or -1 */
+	} snap;
 	struct app_set apps;	/* --plugin: application plugins */
 	struct {		/* --pty (pty.c) */
 		int on;
@@ -132,6 +138,14 @@ struct restore_proc {
  * status, by the stage that failed.
  */
 
+/* snapshot.c: the image's file snapshot looked at, its copies that
+ * will be used checked, nothing changed (check); then what changed put
+ * back (put). 0 or an exit status, said. */
+int restore_snapshot_check(struct restore_run *run) __must_check;
+int restore_snapshot_put(struct restore_run *run) __must_check;
+/* f held by the snapshot: put back if it changed, not to validate */
+int restore_snapshot_covers(const struct restore_run *run,
+			    const struct img_fileid *f);
 /* validate.c: every FILEID of the image the same file now, or a line
  * naming the first that is not */
 int restore_validate_files(struct restore_run *run) __must_check;
@@ -199,9 +213,11 @@ const struct restore_fd_opt *restore_fd_opt(const struct restore_proc *c,
 int restore_fd_opt_open(const struct restore_fd_opt *o,
 			const struct img_fd *f);
 /* files.c: the image's file table, opened in restore; fds[i] holds
- * img->files[i] (NULL and 0 when there is none) */
-int restore_files_open(const struct restore_run *run, int **fds)
-	__must_check;
+ * img->files[i] (NULL and 0 when there is none); *tree: the unix queues
+ * to fill once the tree's processes exist (restore_sockets_tree) */
+struct restore_socks;
+int restore_files_open(const struct restore_run *run, int **fds,
+		       struct restore_socks **tree) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
 /* shm.c: the objects, before any process; after every process has mapped
@@ -221,11 +237,16 @@ const char *restore_ghost_path(const struct restore_run *run,
 void restore_ghosts_close(struct restore_run *run);
 /* sockets.c: sets fds[i] for every unix socket img->files[i]; late:
  * what is left to do once every file is open (descriptors in flight),
- * which restore_sockets_late does and drop forgets (each frees it) */
+ * which restore_sockets_late does and drop forgets (each frees it);
+ * tree: what is left once the tree's processes exist (queues with their
+ * credentials, SO_PASSCRED), which restore_sockets_tree does (refused
+ * in a new pid namespace, pidns) */
 struct restore_socks;
 int restore_sockets_open(const struct image *img, int *fds,
 			 struct restore_socks **late) __must_check;
-int restore_sockets_late(struct restore_socks *late, const int *fds)
+int restore_sockets_late(struct restore_socks *late, const int *fds,
+			 struct restore_socks **tree) __must_check;
+int restore_sockets_tree(struct restore_socks *tree, int pidns)
 	__must_check;
 void restore_sockets_drop(struct restore_socks *late);
 /* inet.c: likewise for every TCP and UDP socket */
@@ -306,6 +327,13 @@ int restore_check_nss(const struct restore_run *run) __must_check;
  * status; host_pid: the PID here of process pid of the namespace (pid
  * itself without --pidns), or -1 */
 int restore_pidns_check(const struct restore_run *run) __must_check;
+/* An image whose root was the init of its own PID namespace (an NS
+ * record of kind PID) is restored in a new one whose init it is again,
+ * whether --pidns was given or not: pidns.on and pidns.root_init set;
+ * -1 (said) with --pty */
+int restore_pidns_own(struct restore_run *run) __must_check;
+/* That root, made with CLONE_NEWPID (PID 1 there), 0 in it, or -1 */
+pid_t restore_pidns_fork_init(struct restore_run *run);
 pid_t restore_pidns_fork(struct restore_run *run, pid_t pid);
 void restore_pidns_release(struct restore_run *run);
 void restore_pidns_end(struct restore_run *run);
@@ -316,6 +344,12 @@ pid_t restore_host_pid(const struct restore_run *run, pid_t pid);
  * restore_mm only) */
 int restore_mm(struct restore_proc *c) __must_check;
 uint32_t restore_vma_of(const struct img_process *p, uint64_t addr);
+
+/* incr.c: an incremental image's parents, read and checked (before
+ * anything is made); a run of pages that a parent holds, filled in */
+int restore_open_chain(struct restore_run *run) __must_check;
+int restore_fill_parent(struct restore_proc *c, const struct img_pages *pg)
+	__must_check;
 int restore_vma_has_pages(const struct restore_proc *c,
 			  const struct img_vma *v);
 /* lazy.c: restore --lazy. vma: is v filled on demand; add: c's lazy

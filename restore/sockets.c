@@ -18,7 +18,7 @@
  * for a bound datagram socket nobody is connected to, from a temporary
  * socket: the bytes and message boundaries come back; a datagram from a
  * named sender comes from a socket of that name (fill_named); the
- * credentials of SO_PASSCRED do not (they are restore's). Clients
+ * credentials of SO_PASSCRED too (unixmsg.c). Clients
  * waiting in a listener connect to it again, in order (queue_all).
  * Shutdowns and options are set last.
  */
@@ -456,93 +456,18 @@ static uint64_t queued(const struct img_file *f)
 	return n;
 }
 
-static int send_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* The descriptors in flight of chunk ch (FILE ids) as SCM_RIGHTS of mh,
- * from the file table. */
-static int in_flight(struct restore_socks *t, const struct img_chunk *ch,
-		     struct msghdr *mh, char *ctl, size_t len)
-{
-	uint32_t k, n = ch->len / 4, id;
-	struct cmsghdr *c;
-	int idx;
-
-	mh->msg_control = ctl;
-	mh->msg_controllen = CMSG_SPACE(n * sizeof(int));
-	if (!t->fds || mh->msg_controllen > len)
-		goto bad;
-	c = CMSG_FIRSTHDR(mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(n * sizeof(int));
-	for (k = 0; k < n; k++) {
-		memcpy(&id, ch->data + 4 * k, 4);
-		idx = restore_file_index(t->img, le32toh(id));
-		if (idx < 0 || t->fds[idx] < 0)
-			goto bad;
-		memcpy(CMSG_DATA(c) + k * sizeof(int), &t->fds[idx],
-		       sizeof(int));
-	}
-	return 0;
-bad:
-	errno = EBADF;
-	return -1;
-}
-
-/* The message of chunks[*i] and those up to its end, as one send, with
- * the descriptors in flight that come first. */
-static int send_msg(struct restore_socks *t, int fd, const struct img_file *f,
-		    uint32_t *i, const struct sockaddr_un *to, socklen_t tolen)
-{
-	char ctl[CMSG_SPACE(sizeof(int) * IMG_MAX_FDS_IN_FLIGHT)];
-	struct iovec iov[64];
-	struct msghdr mh = { .msg_iov = iov };
-	ssize_t n;
-
-	if ((f->chunks[*i].flags & IMG_CHUNK_FDS) &&
-	    in_flight(t, &f->chunks[(*i)++], &mh, ctl, sizeof(ctl)))
-		return -1;
-
-	do {
-		if (mh.msg_iovlen == ARRAY_SIZE(iov)) {
-			errno = EMSGSIZE;
-			return -1;
-		}
-		iov[mh.msg_iovlen].iov_base = f->chunks[*i].data;
-		iov[mh.msg_iovlen++].iov_len = f->chunks[*i].len;
-	} while (!(f->chunks[(*i)++].flags & IMG_CHUNK_EOR));
-	mh.msg_name = (void *)to;
-	mh.msg_namelen = to ? tolen : 0;
-	n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	return n < 0 ? -1 : 0;
-}
-
 static int send_queue(struct restore_socks *t, int fd,
 		      const struct img_file *f, const struct sockaddr_un *to,
 		      socklen_t tolen)
 {
 	uint32_t i = 0;
 
-	if (f->sk.type == SOCK_STREAM) {
-		for (i = 0; i < f->nr_chunks; i++)
-			if (send_all(fd, f->chunks[i].data, f->chunks[i].len))
-				return -1;
-		return 0;
-	}
+	struct unix_send u = { t->img, t->fds };
+
+	if (f->sk.type == SOCK_STREAM)
+		return unix_send_stream(&u, fd, f);
 	while (i < f->nr_chunks)
-		if (send_msg(t, fd, f, &i, to, tolen))
+		if (unix_send_msg(&u, fd, f, &i, NULL, to, tolen))
 			return -1;
 	return 0;
 }
@@ -632,6 +557,7 @@ static int fill_named(struct restore_socks *t, struct sk_ent *e)
 	int def = p ? p->fd : e->tmp_peer, fd, tmp, to, old, saved, ret = 0;
 	struct sockaddr_un a;
 	socklen_t len = f->path ? unix_addr(f, f->path, &a) : 0;
+	struct unix_send u = { t->img, t->fds };
 	uint32_t i = 0;
 
 	if (enter_dir(t, e, &saved))
@@ -652,7 +578,8 @@ static int fill_named(struct restore_socks *t, struct sk_ent *e)
 		}
 		if (!ret && fd >= 0) {
 			widen_sndbuf(fd, f->chunks[i].len, &old);
-			ret = send_msg(t, fd, f, &i, to ? &a : NULL, len);
+			ret = unix_send_msg(&u, fd, f, &i, NULL,
+					    to ? &a : NULL, len);
 			set_sndbuf(fd, old);
 		}
 		if (tmp >= 0)
@@ -691,32 +618,30 @@ static int fill_one(struct restore_socks *t, struct sk_ent *e)
 	return ret;
 }
 
-/* Does f's queue hold descriptors in flight? Then it is filled once the
- * whole file table is open. */
-static int late(const struct img_file *f)
-{
-	uint32_t i;
-
-	for (i = 0; i < f->nr_chunks; i++)
-		if (f->chunks[i].flags & IMG_CHUNK_FDS)
-			return 1;
-	return 0;
-}
-
-static int fill_all(struct restore_socks *t)
+static int fill_all(struct restore_socks *t, int ph)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++) {
 		struct sk_ent *e = &t->e[i];
 
-		if (!e->f->nr_chunks || late(e->f) != !!t->fds ||
+		if (!e->f->nr_chunks || unix_phase(e->f) != ph ||
 		    !fill_one(t, e))
 			continue;
 		pr_perror("can't queue %llu bytes in socket %llu",
 			  (unsigned long long)queued(e->f), ino_of(e));
 		return -1;
 	}
+	return 0;
+}
+
+static int check_creds(struct restore_socks *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (unix_creds_in_image(t->img, t->e[i].f))
+			return -1;
 	return 0;
 }
 
@@ -913,8 +838,9 @@ int restore_sockets_open(const struct image *img, int *fds,
 		free(t);
 		return -1;
 	}
-	if (shared_unlinked(t) || make_all(t) || bind_all(t) ||
-	    accept_all(t) || queue_all(t) || fill_all(t)) {
+	if (check_creds(t) || shared_unlinked(t) || make_all(t) ||
+	    bind_all(t) || accept_all(t) || queue_all(t) ||
+	    fill_all(t, UNIX_EARLY)) {
 		restore_sockets_drop(t);
 		return -1;
 	}
@@ -926,15 +852,46 @@ int restore_sockets_open(const struct image *img, int *fds,
 }
 
 /* The queues holding descriptors in flight, from the file table fds,
- * then what follows the queues: shutdowns, options, unlinked names. */
-int restore_sockets_late(struct restore_socks *t, const int *fds)
+ * then, unless queues wait for the tree (*tree keeps t for
+ * restore_sockets_tree then), what follows the queues: shutdowns,
+ * options, unlinked names. */
+int restore_sockets_late(struct restore_socks *t, const int *fds,
+			 struct restore_socks **tree)
+{
+	uint32_t i;
+	int ret;
+
+	*tree = NULL;
+	if (!t)
+		return 0;
+	t->fds = fds;
+	ret = fill_all(t, UNIX_LATE);
+	for (i = 0; !ret && i < t->n; i++)
+		if (unix_phase(t->e[i].f) == UNIX_TREE) {
+			*tree = t;
+			return 0;
+		}
+	ret = ret || finish_all(t) || unlink_names(t) ? -1 : 0;
+	restore_sockets_drop(t);
+	return ret;
+}
+
+/* Filled by restore, which holds the sockets still, once the tree's
+ * processes exist, before any runs the program. In a new pid namespace
+ * they would have other numbers on restore's side. */
+int restore_sockets_tree(struct restore_socks *t, int pidns)
 {
 	int ret;
 
 	if (!t)
 		return 0;
-	t->fds = fds;
-	ret = fill_all(t) || finish_all(t) || unlink_names(t) ? -1 : 0;
+	if (pidns) {
+		pr_err("can't restore the credentials (SO_PASSCRED) of messages queued in unix sockets in a new PID namespace (--pidns)");
+		restore_sockets_drop(t);
+		return -1;
+	}
+	ret = fill_all(t, UNIX_TREE) || finish_all(t) || unlink_names(t) ?
+	      -1 : 0;
 	restore_sockets_drop(t);
 	return ret;
 }

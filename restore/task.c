@@ -81,8 +81,11 @@ static int set_thread_kernel_state(struct restore_proc *c, int ti,
 	return 0;
 }
 
+/* Called by the process itself, which knows itself by its image PID (in
+ * a PID namespace, not c->child, the host's) */
 static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 {
+	pid_t self = c->proc->proc.pid;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_siginfo; i++) {
@@ -94,9 +97,9 @@ static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 			return -1;
 		if (s->shared ?
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_sigqueueinfo,
-			  c->child, sig, inject_scratch(c->ip), 0, 0, 0) :
+			  self, sig, inject_scratch(c->ip), 0, 0, 0) :
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_tgsigqueueinfo,
-			  c->child, t->tid, sig, inject_scratch(c->ip), 0, 0))
+			  self, t->tid, sig, inject_scratch(c->ip), 0, 0))
 			return -1;
 	}
 	return 0;

@@ -76,7 +76,8 @@ int restore_validate_files(struct restore_run *run)
 	if (run->no_validate)
 		return 0;
 	for (i = 0; i < img->nr_fileids; i++) {
-		if (!differs(&img->fileids[i], why, sizeof(why)))
+		if (restore_snapshot_covers(run, &img->fileids[i]) ||
+		    !differs(&img->fileids[i], why, sizeof(why)))
 			continue;
 		if (!nbad++) {
 			bad = &img->fileids[i];

@@ -293,3 +293,20 @@ err:
 	errno = saved;
 	return -1;
 }
+
+pid_t proc_status_ns_id(const char *path, const char *key)
+{
+	char line[256], *last;
+	pid_t pid = -1;
+	FILE *f = fopen(path, "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key))) {
+			last = strrchr(line, '\t');
+			pid = last ? atoi(last + 1) : -1;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return pid;
+}

@@ -69,6 +69,10 @@ int proc_parse_stat_buf(const char *buf, struct proc_stat *st) __must_check;
  * about. 0, or -1 with errno (EINVAL: a line is malformed). */
 int proc_anon_bytes(pid_t pid, uint64_t *bytes) __must_check;
 int proc_anon_bytes_buf(const char *buf, uint64_t *bytes) __must_check;
+/* The last id of the line key ("NSpid:", "NSpgid:", "NSsid:") of the
+ * status file path (/proc/PID/status or /proc/PID/task/TID/status): what
+ * the process's own PID namespace calls it (0: outside of it), or -1. */
+pid_t proc_status_ns_id(const char *path, const char *key);
 /* Thread ids from /proc/PID/task. Returns the count or -1. */
 int proc_list_tasks(pid_t pid, pid_t **out) __must_check;
 

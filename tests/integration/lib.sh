@@ -75,6 +75,20 @@ is_ours() {
 	[[ $env == *"CKPT_TEST_DIR=$D"* ]]
 }
 
+# orphans: the processes whose parent is PID 1. Builtins only (read of
+# each stat), as child_pids.
+orphans() {
+	local f s
+	for f in /proc/[0-9]*/stat; do
+		read -r s 2>/dev/null <"$f" || continue
+		s=${s##*) }
+		s=${s#* }
+		[[ ${s%% *} == 1 ]] || continue
+		f=${f#/proc/}
+		echo "${f%/stat}"
+	done
+}
+
 cleanup() {
 	local p
 	for p in "${PIDS_SEEN[@]}"; do
@@ -89,6 +103,10 @@ cleanup() {
 	# a restored process may outlive restore: kill by marker again
 	for p in "${PIDS_SEEN[@]}"; do
 		[[ -e /proc/$p ]] && is_ours "$p" && kill -KILL "$p" 2>/dev/null
+	done
+	# orphans of ours that PID 1 took (the job of a killed ckpt run)
+	for p in $(orphans); do
+		is_ours "$p" && kill -KILL "$p" 2>/dev/null
 	done
 	# a System V segment outlives its processes (the shm workload's key)
 	[[ -s $D/shm.key ]] && ipcrm -M "$(<"$D/shm.key")" 2>/dev/null

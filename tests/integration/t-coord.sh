@@ -9,10 +9,17 @@
 # with one computed here.  Also: a member lost in phase 1 (abort, the
 # others thaw, no manifest), the coordinator killed (members run on and
 # come back), forged and replayed messages, and an outside kind
-# (plugins/examples/coord-every.c).  Sourced by run.sh.
+# (plugins/examples/coord-every.c).  The standby kind: a ZooKeeper of
+# the test's own (Debian's zookeeperd, one server in the hub, short ticks
+# and sessions), coordinators elected through it and killed, members
+# finding the leader there.  Sourced by run.sh.
 
-ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind)
+ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
+	    coord-standby coord-interval coord-place coord-sharded
+	    coord-zk-refused)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
+CKPT_ONLY+="coord-standby coord-interval coord-place coord-sharded "
+CKPT_ONLY+="coord-zk-refused "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -100,15 +107,18 @@ coord_job() {
 }
 
 # coord_member H NAME [--restore | -- PROG...]: ckpt run --coord on host
-# H, member NAME of job "ring", run directory D/NAME; its job in
-# COORD_MJOB[NAME]
+# H (named hostH), member NAME of job "ring", run directory D/NAME,
+# options COORD_MOPTS; its job in COORD_MJOB[NAME]
 declare -A COORD_MJOB
+COORD_MOPTS=()
 coord_member() {
 	local h=$1 name=$2
 	shift 2
 	(spawn ip netns exec "$(coord_ns "$h")" "$CKPT" run \
 		--coord "$COORD_ADDR" --job ring --auth "$D/key" \
-		--member "$name" -D "$D/$name" "$@") </dev/null \
+		--member "$name" --host "host$h" -D "$D/$name" \
+		"${COORD_MOPTS[@]}" "$@") \
+		</dev/null \
 		>>"$D/$name.log" 2>&1 &
 	COORD_MJOB[$name]=$!
 	track_job "$!"
@@ -199,6 +209,14 @@ coord_ckpt_ok() {
 	COORD_SEQ=${BASH_REMATCH[1]}
 }
 
+# coord_ckpt_timed: coord_ckpt_ok, the coordinator's timing of it (the
+# whole, the slowest member's dump) added to D/figures
+coord_ckpt_timed() {
+	coord_ckpt_ok
+	grep "checkpoint $COORD_SEQ of job ring took" "$D/coord.log" |
+		sed "s/.*ckpt coord: /$COORD_N members: /" >>"$D/figures"
+}
+
 # coord_ring_end: the ring finishes; every member exits 0, the result is
 # the checksum of an uninterrupted run
 coord_ring_end() {
@@ -215,23 +233,10 @@ coord_ring_end() {
 	[[ $got == "$want" ]] || fail "checksum $got, want $want"
 }
 
-t_coord-ring() {
-	local i h seq
-	coord_net_up
-	coord_start
-	coord_ring 4 A B A C
-	coord_status_has ': running, connected' 4
-	# three checkpoints while the token goes round
-	for i in 1 2 3; do
-		coord_progress_above $(($(coord_progress) + 64))
-		coord_ckpt_ok
-	done
-	seq=$COORD_SEQ
-	((seq == 3)) || fail "third checkpoint numbered $seq"
-	grep -q '^member ring3 ' "$D/coord.state" ||
-		fail "the manifest names no ring3"
-	coord_progress_above $(($(coord_progress) + 64))
-	# the hosts crash: processes killed, namespaces gone
+# coord_crash: every host crashes, its ring processes and members killed,
+# its namespace gone
+coord_crash() {
+	local i h
 	for i in "${!COORD_PIDS[@]}"; do
 		kill -KILL "${COORD_PIDS[i]}"
 	done
@@ -241,6 +246,26 @@ t_coord-ring() {
 	for h in A B C; do
 		ip netns del "$(coord_ns "$h")"
 	done
+}
+
+t_coord-ring() {
+	local i h seq
+	coord_net_up
+	coord_start
+	coord_ring 4 A B A C
+	coord_status_has ': running, connected' 4
+	# three checkpoints while the token goes round
+	for i in 1 2 3; do
+		coord_progress_above $(($(coord_progress) + 64))
+		coord_ckpt_timed
+	done
+	seq=$COORD_SEQ
+	((seq == 3)) || fail "third checkpoint numbered $seq"
+	grep -q '^member ring3 ' "$D/coord.state" ||
+		fail "the manifest names no ring3"
+	coord_progress_above $(($(coord_progress) + 64))
+	# the hosts crash: processes killed, namespaces gone
+	coord_crash
 	for h in A B C; do
 		coord_host_up "$h"
 	done
@@ -249,12 +274,36 @@ t_coord-ring() {
 		coord_member "${COORD_HOSTS[i]}" "ring$i" --restore
 	done
 	coord_status_has ': idle, connected' 4
-	expect_exit 0 ip netns exec "$COORD_HUB" "$CKPT" job --coord \
-		"$COORD_ADDR" --auth "$D/key" restart ring
+	coord_restart 0
 	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
 		fail "restart said: $(<"$D/cmd.out")"
 	coord_status_has ': running, connected' 4
 	coord_ring_end
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
+}
+
+# coord_ckpt_held: ring2's member stopped, ckpt job checkpoint in the
+# background (COORD_CK, its output D/ck.out and D/ck.err) until the
+# others dumped and wait frozen
+coord_ckpt_held() {
+	kill -STOP "${COORD_MJOB[ring2]}"
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
+		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
+		2>"$D/ck.err" &
+	COORD_CK=$!
+	track_job "$COORD_CK"
+	coord_status_has 'dumped (frozen)' 2
+}
+
+# coord_thawed: ring0 and ring1 run again within 30 s
+coord_thawed() {
+	local end=$((SECONDS + 30)) i
+	for i in 0 1; do
+		while coord_frozen "${COORD_PIDS[i]}"; do
+			((SECONDS < end)) || fail "ring$i still frozen"
+			nap
+		done
+	done
 }
 
 # coord_frozen PID: PID is stopped by a tracer (a frozen dump)
@@ -264,19 +313,14 @@ coord_frozen() {
 }
 
 t_coord-abort() {
-	local ck i end
+	local ck i
 	coord_net_up
 	coord_start --timeout 120
 	coord_ring 3 A B C
 	coord_status_has ': running, connected' 3
 	# ring2's member will not answer; the others dump and wait frozen
-	kill -STOP "${COORD_MJOB[ring2]}"
-	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
-		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
-		2>"$D/ck.err" &
-	ck=$!
-	track_job "$ck"
-	coord_status_has 'dumped (frozen)' 2
+	coord_ckpt_held
+	ck=$COORD_CK
 	for i in 0 1; do
 		coord_frozen "${COORD_PIDS[i]}" ||
 			fail "ring$i is not frozen in phase 1 (state $ST)"
@@ -290,13 +334,7 @@ t_coord-abort() {
 	grep -q "checkpoint 1 of job ring aborted: member ring2" "$D/ck.err" ||
 		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
 	# the others thaw and the token goes on; no manifest
-	end=$((SECONDS + 30))
-	for i in 0 1; do
-		while coord_frozen "${COORD_PIDS[i]}"; do
-			((SECONDS < end)) || fail "ring$i still frozen"
-			nap
-		done
-	done
+	coord_thawed
 	coord_progress_above $(($(coord_progress) + 64))
 	! grep -q manifest "$D/coord.state" ||
 		fail "a manifest was stored for an aborted checkpoint"
@@ -420,4 +458,303 @@ t_coord-kind() {
 	n=$(grep -A 2 '^every/commits$' "$D/coord.state" | tail -n 1)
 	((n >= 2)) || fail "the kind's store holds $n commits"
 	grep -q "kind every" "$D/coord.log" || fail "no kind every in the log"
+}
+
+# coord_images NAME: the checkpoint numbers of member NAME's images
+coord_images() {
+	local f
+	for f in "$D/$1"/[0-9]*.ckpt; do
+		f=${f##*/}
+		echo $((10#${f%.ckpt}))
+	done
+}
+
+t_coord-interval() {
+	local seq i end got
+	coord_net_up
+	coord_start --interval 2
+	COORD_MOPTS=(--keep 2)
+	coord_ring 3 A B C
+	# checkpoints every 2 s that nobody asks for
+	coord_status_has 'last checkpoint \([4-9]\|[1-9][0-9]\)' 1
+	coord_progress_above $(($(coord_progress) + 64))
+	# stopped, the coordinator aborts any checkpoint under way: each
+	# member holds the images of the last two committed, no other
+	kill -TERM "$COJOB"
+	wait_job "$COJOB" 30 || fail "ckpt coord did not stop"
+	coord_thawed
+	seq=$(grep -A 2 '^job/ring/seq$' "$D/coord.state" | tail -n 1)
+	for ((i = 0; i < 3; i++)); do
+		end=$((SECONDS + 30))
+		while got=$(coord_images "ring$i" | sort -n | tr '\n' ' ')
+		      [[ $got != "$((seq - 1)) $seq " ]]; do
+			((SECONDS < end)) || fail "ring$i holds images $got," \
+						  "want $((seq - 1)) $seq"
+			nap
+		done
+	done
+	coord_ring_end
+}
+
+# coord_restart STATUS [ARG...]: ckpt job restart ring ARG... from the
+# hub exits with STATUS (expect_exit)
+coord_restart() {
+	expect_exit "$1" ip netns exec "$COORD_HUB" "$CKPT" job --coord \
+		"$COORD_ADDR" --auth "$D/key" restart ring "${@:2}"
+}
+
+t_coord-place() {
+	local i seq
+	coord_net_up
+	coord_start
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	coord_progress_above $(($(coord_progress) + 64))
+	coord_ckpt_ok
+	seq=$COORD_SEQ
+	coord_progress_above $(($(coord_progress) + 64))
+	# the hosts crash; A never comes back
+	coord_crash
+	coord_host_up B
+	coord_host_up C
+	# ring0 goes to C, which takes A's address (its sockets' own); its
+	# image is where the manifest says (one file system here)
+	ip -n "$(coord_ns C)" addr add "$(coord_ip A)/24" dev "coC$COORD_ID" ||
+		fail "can't give C the address of A"
+	coord_member C ring0 --restore
+	coord_member B ring1 --restore
+	coord_member C ring2 --restore
+	coord_status_has ': idle, connected' 3
+	coord_restart 70
+	grep -q "member ring0 of job ring is not on hostA" "$D/cmd.err" ||
+		fail "restart at the manifest's hosts: $(<"$D/cmd.err")"
+	coord_restart 70 --place ring0=hostC,ring9=hostB
+	grep -q "names a member not in the manifest" "$D/cmd.err" ||
+		fail "restart placing ring9: $(<"$D/cmd.err")"
+	coord_restart 0 --place ring0=hostC
+	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
+		fail "restart said: $(<"$D/cmd.out")"
+	coord_status_has ': running, connected' 3
+	coord_progress_above $(($(coord_progress) + 64))
+	# the next manifest names the new host
+	coord_ckpt_ok
+	grep -q '^member ring0 hostC ' "$D/coord.state" ||
+		fail "the manifest keeps ring0 on $(grep '^member ring0' \
+			"$D/coord.state")"
+	coord_ring_end
+}
+
+# ---- the standby kind over ZooKeeper --------------------------------------
+
+COZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
+
+# coordzk_up: a ZooKeeper server in the hub on COORD_NET.254:2181, data
+# in D/zk, ticks of 200 ms (sessions of 0.4 to 4 s); COZK its HOSTS,
+# COZK_PID its process
+coordzk_up() {
+	local end=$((SECONDS + 60))
+	[[ -r /usr/share/java/zookeeper.jar ]] ||
+		skip "ZooKeeper not installed (zookeeperd)"
+	command -v java >/dev/null || skip "no java for ZooKeeper"
+	COZK=$COORD_NET.254:2181
+	mkdir -p "$D/zk"
+	cat >"$D/zoo.cfg" <<-EOF
+	tickTime=200
+	initLimit=10
+	syncLimit=5
+	dataDir=$D/zk
+	clientPort=2181
+	clientPortAddress=$COORD_NET.254
+	minSessionTimeout=400
+	maxSessionTimeout=4000
+	admin.enableServer=false
+	4lw.commands.whitelist=ruok
+	EOF
+	(spawn ip netns exec "$COORD_HUB" java -Xmx64m -XX:+UseSerialGC \
+		-XX:TieredStopAtLevel=1 -cp "$COZK_JARS" \
+		org.apache.zookeeper.server.ZooKeeperServerMain \
+		"$D/zoo.cfg") </dev/null >>"$D/zk.log" 2>&1 &
+	COZK_PID=$!
+	track_job "$!"
+	until [[ $(ip netns exec "$COORD_HUB" python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], 2181), timeout=2)
+    s.sendall(b"ruok")
+    print(s.recv(4).decode())
+except OSError:
+    pass' "$COORD_NET.254") == imok ]]; do
+		((SECONDS < end)) || fail "ZooKeeper not up after 60 s:" \
+					  "$(lastline "$D/zk.log")"
+		sleep 0.2
+	done
+}
+
+# coordzk_coord N [KIND]: coordinator N (of KIND, standby by default)
+# in the hub on port 7400+N, its log D/coordN.log, its job COZK_JOB[N]
+declare -A COZK_JOB
+coordzk_coord() {
+	(spawn ip netns exec "$COORD_HUB" "$CKPT" coord --kind "${2:-standby}" \
+		--zk "$COZK" --listen "$COORD_NET.254:$((7400 + $1))" \
+		--auth "$D/key" --timeout 120) </dev/null \
+		>>"$D/coord$1.log" 2>&1 &
+	COZK_JOB[$1]=$!
+	track_job "$!"
+}
+
+# coordzk_says N TEXT: coordinator N logs TEXT within 60 s
+coordzk_says() {
+	local end=$((SECONDS + 60))
+	until grep -q -- "$2" "$D/coord$1.log" 2>/dev/null; do
+		job_done "${COZK_JOB[$1]}" && fail "coordinator $1 exited:" \
+					     "$(lastline "$D/coord$1.log")"
+		((SECONDS < end)) || fail "coordinator $1 never said '$2'"
+		nap
+	done
+}
+
+# coordzk_kill N NEXT: SIGKILL leader N; standby NEXT leads and all the
+# members are back with it; COZK_TAKEOVER: milliseconds from the kill to
+# NEXT listening
+coordzk_kill() {
+	local t0
+	t0=$(date +%s%N)
+	kill -KILL "${COZK_JOB[$1]}"
+	wait_job "${COZK_JOB[$1]}" 30 || fail "coordinator $1 not killed"
+	coordzk_says "$2" "listening on"
+	COZK_TAKEOVER=$((($(date +%s%N) - t0) / 1000000))
+	echo "takeover by coordinator $2: $COZK_TAKEOVER ms" >>"$D/figures"
+}
+
+# coordzk_members_alive: no member exited for lack of a coordinator
+coordzk_members_alive() {
+	local i
+	for i in "${!COORD_MJOB[@]}"; do
+		job_done "${COORD_MJOB[$i]}" &&
+			fail "member $i exited: $(lastline "$D/$i.log")"
+	done
+	return 0
+}
+
+t_coord-standby() {
+	local ck
+	coord_net_up
+	coordzk_up
+	"$CKPT" keygen "$D/key" || fail "keygen failed"
+	coordzk_coord 1
+	coordzk_says 1 "listening on"
+	coordzk_coord 2
+	coordzk_says 2 "standing by"
+	COORD_ADDR=zk://$COZK
+	coord_ring 3 A B C
+	coord_status_has ': running, connected' 3
+	coord_ckpt_ok
+	# the leader dies idle: 2 takes over, the members find it, the job
+	# state (checkpoint 1) is in ZooKeeper
+	coordzk_kill 1 2
+	coordzk_coord 3
+	coordzk_says 3 "standing by"
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_ckpt_ok
+	((COORD_SEQ == 2)) || fail "checkpoint after takeover is $COORD_SEQ"
+	# the leader dies in phase 1 (ring2's member holds it up): the
+	# others thaw, nothing is committed, 3 leads, the next one commits
+	coord_ckpt_held
+	ck=$COORD_CK
+	coordzk_kill 2 3
+	wait_job "$ck" 60 || fail "the checkpoint did not end with its leader"
+	((WST != 0)) || fail "checkpoint committed without its leader"
+	kill -CONT "${COORD_MJOB[ring2]}"
+	coord_thawed
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_progress_above $(($(coord_progress) + 64))
+	coord_job status ring | grep -q 'last checkpoint 2' ||
+		fail "after the abort: $(coord_job status ring 2>&1)"
+	# numbers are never reused: 3 was the aborted one
+	coord_ckpt_ok
+	((COORD_SEQ == 4)) || fail "checkpoint after the abort is $COORD_SEQ"
+	coord_ring_end
+	# a leader cut off from ZooKeeper stops (a standby may lead by now)
+	kill -STOP "$COZK_PID"
+	wait_job "${COZK_JOB[3]}" 30 ||
+		fail "leader 3 runs on without ZooKeeper"
+	kill -CONT "$COZK_PID"
+	((WST == 70)) || fail "leader 3 cut off: exit $WST"
+	grep -q "lost the ZooKeeper session" "$D/coord3.log" ||
+		fail "leader 3 cut off: $(lastline "$D/coord3.log")"
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
+}
+
+# coordzk_joined N JOB COUNT: coordinator N has COUNT members of JOB
+# joined within 60 s
+coordzk_joined() {
+	local end=$((SECONDS + 60))
+	until (($(grep -c "of job $2 on .* joined" "$D/coord$1.log") >= $3))
+	do
+		((SECONDS < end)) || fail "coordinator $1 has no $3 members" \
+					  "of $2: $(lastline "$D/coord$1.log")"
+		nap
+	done
+}
+
+t_coord-sharded() {
+	local t0 out
+	coord_net_up
+	coordzk_up
+	"$CKPT" keygen "$D/key" || fail "keygen failed"
+	coordzk_coord 1 sharded
+	coordzk_says 1 "registered in"
+	coordzk_coord 2 sharded
+	coordzk_says 2 "registered in"
+	COORD_ADDR=zk://$COZK
+	# a job goes to the least loaded: ring to 1 (the first of equals),
+	# then side to 2
+	coord_ring 3 A B C
+	coordzk_joined 1 ring 3
+	(spawn ip netns exec "$(coord_ns A)" "$CKPT" run --coord "$COORD_ADDR" \
+		--job side --auth "$D/key" --member s -D "$D/s" -- \
+		sh -c 'while :; do sleep 0.1; done') </dev/null \
+		>>"$D/s.log" 2>&1 &
+	track_job "$!"
+	coordzk_joined 2 side 1
+	! grep -q "of job ring on" "$D/coord2.log" ||
+		fail "ring's members went to both coordinators"
+	coord_ckpt_ok
+	# 1 dies: its job moves to 2 with its state
+	t0=$(date +%s%N)
+	kill -KILL "${COZK_JOB[1]}"
+	wait_job "${COZK_JOB[1]}" 30 || fail "coordinator 1 not killed"
+	coordzk_joined 2 ring 3
+	echo "rebalance of 3 members: $((($(date +%s%N) - t0) / 1000000)) ms" \
+		>>"$D/figures"
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_ckpt_ok
+	((COORD_SEQ == 2)) || fail "checkpoint after the move is $COORD_SEQ"
+	out=$(coord_job checkpoint side) || fail "checkpoint of side failed"
+	[[ $out == "checkpoint 1 of job side committed: 1 members" ]] ||
+		fail "checkpoint of side said: $out"
+	coord_ring_end
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
+}
+
+# ZooKeeper missing or not said: one line each, documented statuses
+t_coord-zk-refused() {
+	"$CKPT" keygen "$D/key" || fail "keygen failed"
+	expect_exit 64 "$CKPT" coord --kind sharded --listen 127.0.0.1:7499 \
+		--auth "$D/key"
+	one_line_err "sharded without --zk"
+	grep -q -- "--zk HOSTS needed" "$D/cmd.err" ||
+		fail "without --zk: $(<"$D/cmd.err")"
+	# nothing listens on port 1: the client library's retries unseen
+	expect_exit 70 "$CKPT" coord --kind standby --zk 127.0.0.1:1 \
+		--listen 127.0.0.1:7499 --auth "$D/key"
+	one_line_err "coord without ZooKeeper"
+	expect_exit 69 "$CKPT" job --coord zk://127.0.0.1:1 --auth "$D/key" \
+		status ring
+	one_line_err "job without ZooKeeper"
+	grep -q "no ZooKeeper session with 127.0.0.1:1" "$D/cmd.err" ||
+		fail "job without ZooKeeper: $(<"$D/cmd.err")"
 }

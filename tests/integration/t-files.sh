@@ -6,9 +6,11 @@
 
 ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
 	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap
-	    ext-unix unix-oob unixq unixq-live fdpass)
+	    ext-unix unix-oob unixq unixq-live fdpass fdpass-live passcred
+	    passcred-refused)
 CKPT_ONLY+="pipes ext-null shm sockets sockets-tcp kfds sockets-backlog "
-CKPT_ONLY+="ext-unix unix-oob unixq unixq-live fdpass "
+CKPT_ONLY+="ext-unix unix-oob unixq unixq-live fdpass fdpass-live passcred "
+CKPT_ONLY+="passcred-refused "
 CKPT_ONLY+="kfd-outside restore-fail-shm "
 
 t_files() {
@@ -310,20 +312,32 @@ open("last.txt", "w").write("%d\n" % n)'
 
 # A unix stream with urgent data queued (MSG_OOB) is refused by name.
 t_unix-oob() {
-	local py
+	files_py_refused '
+import socket
+a, b = socket.socketpair()
+a.send(b"!", socket.MSG_OOB)' \
+		"is a unix stream socket .*socket:\[[0-9]*\] is a unix stream socket that has urgent data (MSG_OOB) queued" \
+		"attach of urgent data"
+}
+
+# files_py_refused CODE RE WHAT [OPTION...]: python3 runs CODE, then
+# counts (counter.py); attach with OPTION... is refused, exit 70, with
+# one line "ckpt: can't dump fd N of PID: socket:[INO] RE, which is not
+# supported"; the process runs on.
+files_py_refused() {
+	local py code=$1 re=$2 what=$3
+	shift 3
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 	[[ -x $py ]] || fail "python3 not found"
 	need "$CKPT"
-	start_wl "$py" -c '
-import runpy, socket, sys
-a, b = socket.socketpair()
-a.send(b"!", socket.MSG_OOB)
-runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
+	start_wl "$py" -c "import runpy, sys
+$code
+runpy.run_path(sys.argv[1], run_name='__main__')" "$WLS/counter.py"
 	wait_count_above 8 60 "$JOB"
-	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix stream socket .*socket:\[[0-9]*\] is a unix stream socket that has urgent data (MSG_OOB) queued, which is not supported$" \
+	expect_exit 70 "$CKPT" attach "$@" -o "$D/img" "$PID"
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] $re, which is not supported$" \
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
-	one_line_err "attach of urgent data"
+	one_line_err "$what"
 	refused_runs_on
 }
 
@@ -346,25 +360,72 @@ t_unixq() {
 
 # The same dumped live (no --kill): refused by name, since the data sent
 # on a connection not yet accepted can only be read by accepting it; the
-# workload runs on unharmed.
+# workload's queues are untouched (it checks them as if restored).
 t_unixq-live() {
-	need "$WLB/unixq" "$CKPT"
-	start_wl "$WLB/unixq"
+	files_live_refused unixq "is a unix socket listening on .* whose connections not yet accepted hold data" \
+		"a listener with data waiting"
+}
+
+# files_live_refused WL RE WHAT: workload WL dumped live is refused:
+# "ckpt: can't dump fd N of PID: socket:[INO] RE, which ckpt takes only
+# with --kill", one line; it then checks its state as if restored, and
+# runs on.
+files_live_refused() {
+	need "$WLB/$1" "$CKPT"
+	start_wl "$WLB/$1"
 	wait_count_above 8 60 "$JOB"
 	expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
-	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] is a unix socket listening on .* whose connections not yet accepted hold data, which ckpt takes only with --kill$" \
+	grep -q "^ckpt: can't dump fd [0-9]* of $PID: socket:\[[0-9]*\] $2, which ckpt takes only with --kill$" \
 		"$D/cmd.err" || fail "the refusal does not say why: $(cat "$D/cmd.err")"
-	one_line_err "live attach of a listener with data waiting"
+	one_line_err "live attach of $3"
+	touch "$D/restored"
 	refused_runs_on
 }
 
-# Descriptors in flight (SCM_RIGHTS) in datagram and seqpacket queues
-# (tests/workloads/fdpass.c): a regular file, a pipe, an eventfd and a
-# socket come back with their messages, in order, each the very open
-# file the process holds.
+# Descriptors in flight (SCM_RIGHTS) in datagram, seqpacket and stream
+# queues (tests/workloads/fdpass.c): a regular file, a pipe, an eventfd
+# and a socket come back with their messages, in order, each the very
+# open file the process holds; a stream's reads stop where they did and
+# get the descriptors with the same bytes.
 t_fdpass() {
 	need "$WLB/fdpass"
 	wl_test "$WLB/fdpass"
+}
+
+# The credentials (SO_PASSCRED) of messages queued in a datagram and a
+# stream socket, sent by the process and its child, one claiming
+# another uid and gid, one with none (tests/workloads/passcred.c): after
+# restore each read gives the bytes and credentials it gave before (the
+# tree under a reaper, which takes the killed child).
+t_passcred() {
+	need "$WLB/passcred"
+	reaper_tree_test "$WLB/passcred"
+}
+
+# A datagram queued with the credentials of a child that has gone since:
+# refused by name (restore could not send as that pid), exit 70, the
+# process running on.
+t_passcred-refused() {
+	files_py_refused '
+import os, socket
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+k = os.fork()
+if k == 0:
+    a.send(b"x")
+    os._exit(0)
+os.waitpid(k, 0)' \
+		"has a message queued with the credentials (SO_PASSCRED) of a process that is not in the tree" \
+		"attach of a message from a process gone" --kill
+}
+
+# The same dumped live (no --kill): refused by name, since where the
+# bytes that came with descriptors start in a stream shows only to reads
+# that take them; the workload's queues are untouched (it checks them
+# as if restored).
+t_fdpass-live() {
+	files_live_refused fdpass "is a unix stream with file descriptors in flight (SCM_RIGHTS) in its queue" \
+		"a stream with descriptors in flight"
 }
 
 # sock_of PID FD: the inode of the socket on fd FD of PID

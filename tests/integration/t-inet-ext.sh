@@ -13,9 +13,10 @@
 # a second. The fault and refusal tests stream 8 MiB.
 
 ALL_TESTS+=(tcpext-server tcpext-client tcpext-both tcpext-migrate
-	    tcpext-http tcpext-faults tcpext-refused tcpext-close)
+	    tcpext-http tcpext-faults tcpext-refused tcpext-close tcpext-run)
 CKPT_ONLY+="tcpext-server tcpext-client tcpext-both tcpext-migrate "
 CKPT_ONLY+="tcpext-http tcpext-faults tcpext-refused tcpext-close "
+CKPT_ONLY+="tcpext-run "
 
 TCPEXT_SIZE=${CKPT_TCPEXT_SIZE:-$((256 << 20))}
 TCPEXT_PORT=5000
@@ -88,8 +89,9 @@ wait_file() {
 }
 
 # stream_start [SIZE]: the server in NSA (SJOB, SPID), the client in NSB
-# (CJOB, CPID), up to half the stream; over IPv6 when STREAM_ADDR is
-# ADDR6_A
+# (CJOB, CPID; run by the command STREAM_UNDER, if set), up to half the
+# stream; over IPv6 when STREAM_ADDR is ADDR6_A
+STREAM_UNDER=()
 stream_start() {
 	local addr=${STREAM_ADDR:-$ADDR_A}
 	rm -f "$D"/{server.pid,client.pid,half,finish}
@@ -100,9 +102,9 @@ stream_start() {
 	wait_file server.pid "$SJOB"
 	SPID=$(<"$D/server.pid")
 	track_pid "$SPID"
-	(spawn ip netns exec "$NSB" "$WLB/tcpstream" client "$addr" \
-		"$TCPEXT_PORT" "${1:-$TCPEXT_SIZE}") </dev/null \
-		>>"$D/out.log" 2>&1 &
+	(spawn ip netns exec "$NSB" "${STREAM_UNDER[@]}" "$WLB/tcpstream" \
+		client "$addr" "$TCPEXT_PORT" "${1:-$TCPEXT_SIZE}") \
+		</dev/null >>"$D/out.log" 2>&1 &
 	CJOB=$!
 	track_job "$CJOB"
 	wait_file client.pid "$CJOB"
@@ -428,6 +430,31 @@ t_tcpext-refused() {
 	no_lock "$NSA" "a dump refused without --tcp-established"
 	no_image "a refused dump"
 	runs_on "a refused dump"
+}
+
+# ckpt run --tcp-established: the client of a stream (16 MiB) under
+# ckpt run, checkpointed twice in mid-stream; each checkpoint holds the
+# connection to the server outside the job, the lock goes as soon as the
+# job runs on, and the stream completes byte-exact.
+t_tcpext-run() {
+	local i img
+	need "$CKPT"
+	netns_up
+	TCPEXT_SIZE=$((16 << 20))
+	STREAM_UNDER=("$CKPT" run -D "$D/run" --tcp-established --)
+	stream_start
+	for i in 1 2; do
+		expect_exit 0 "$CKPT" dump "$D/run"
+		img=$(cat "$D/cmd.out")
+		[[ -f $img ]] || fail "checkpoint $i: no image '$img'"
+		no_lock "$NSB" "checkpoint $i of ckpt run"
+		inspect "$img"
+		grep -q "^file [0-9]*: tcp .* established .*peer outside" \
+			"$D/inspect.out" ||
+			fail "checkpoint $i holds no connection to the server:" \
+			     "$(grep tcp "$D/inspect.out")"
+	done
+	stream_end "$CJOB" "$SJOB"
 }
 
 # lo_netns: a network namespace NSA with its loopback up alone, removed

@@ -3,8 +3,10 @@
 # datagrams with their senders, netlink sockets, redis with a client;
 # and what is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(inet inet-kill tcp-close udp tcpbuf redis inet-refused netlink)
+ALL_TESTS+=(inet inet-kill tcp-close udp udp-echo tcpbuf redis inet-refused
+	    netlink tcp-forged)
 CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused netlink "
+CKPT_ONLY+="udp-echo tcp-forged "
 
 # TCP sockets of every kind between parent and child, queues full both
 # ways at dump time (tests/workloads/inet.c): listeners (IPv4, dual-stack,
@@ -141,6 +143,23 @@ t_udp() {
 	need "$WLB/udp"
 	HOOK_DUMPED=udp_queued
 	wl_test "$WLB/udp"
+}
+
+# UDP echo pairs, IPv4 and IPv6 (tests/workloads/udpecho.c), datagrams
+# queued both ways at the dump: after --kill and restore every number
+# comes back once, in order, from its sender; none lost or doubled.
+udp_echo_queued() {
+	inspect "$D/img"
+	[[ $(grep -c "^file [0-9]*: udp .* [1-9][0-9]* bytes queued" \
+		"$D/inspect.out") -ge 2 ]] ||
+		fail "inspect shows fewer than 2 UDP sockets with datagrams:" \
+		     "$(grep udp "$D/inspect.out")"
+}
+
+t_udp-echo() {
+	need "$WLB/udpecho"
+	HOOK_DUMPED=udp_echo_queued
+	wl_test "$WLB/udpecho"
 }
 
 # Buffer sizes (tests/workloads/tcpbuf.c): those a program set stay as
@@ -285,6 +304,39 @@ runpy.run_path(sys.argv[1], run_name="__main__")' "$mode" "$WLS/counter.py"
 		one_line_err "attach ($mode)"
 		refused_runs_on
 	done
+}
+
+# An image whose TCP record is damaged (tests/integration/forgetcp.py:
+# a receive queue chunk flagged as send queue, every checksum made right
+# again) is refused by restore with one line naming it, exit 65, before
+# any process is created (the killed PID stays free, D/count as the
+# dump left it).
+t_tcp-forged() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -x $py ]] || fail "python3 not found"
+	need "$CKPT" "$RESTORE"
+	start_wl "$py" -c '
+import runpy, socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+c = socket.create_connection(l.getsockname())
+s = l.accept()[0]
+c.send(b"queued, not read" * 100)
+runpy.run_path(sys.argv[1], run_name="__main__")' "$WLS/counter.py"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	"$py" "$TOP/tests/integration/forgetcp.py" "$D/img" \
+		"$TOP/image/image.h" 2>>"$D/errors.log" ||
+		fail "can't forge the image: $(lastline "$D/errors.log")"
+	expect_exit 65 "$RESTORE" "$D/img"
+	one_line_err "restore of a damaged TCP record"
+	grep -q "file [0-9]*: TCP queues of [0-9]* and [0-9]* bytes where it says" \
+		"$D/cmd.err" || fail "restore does not say why: $(cat "$D/cmd.err")"
+	alive "$PID" && fail "PID $PID exists after the refused restore"
+	(($(count_lines) == DUMP_COUNT)) ||
+		fail "D/count grew after the refused restore"
 }
 
 # Netlink sockets (tests/workloads/netlink.c), routing and generic, bound

@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-net ns-refuse-time
 	    ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-refuse-pid ns-refuse-net ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-net ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-refuse-sysv ns-refuse-mqueue ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -152,6 +152,142 @@ t_ns-pidns-tree() {
 	track_pid "$PID"
 	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
 	finish
+}
+
+# ns_inner PID: PID's own PID in its PID namespace (its last NSpid)
+ns_inner() {
+	local l
+	l=$(grep '^NSpid:' "/proc/$1/status" 2>/dev/null) || return 1
+	echo "${l##*[[:space:]]}"
+}
+
+# ns_restored_init: PID, the restored root (restore's child), is the init
+# of a PID namespace that is not ours, its counter has its PID of before
+# inside, the hostname is back
+ns_restored_init() {
+	local k kids
+	ns_check_uts
+	[[ $(ns_inner "$PID") == 1 ]] || fail "restored root $PID is not PID 1 inside: $(grep NSpid "/proc/$PID/status")"
+	kids=$(child_pids "$PID")
+	for k in $kids; do
+		[[ $(ns_inner "$k") == "$NS_KID" ]] && return
+	done
+	fail "no child of $PID is $NS_KID inside its namespace (children: $kids)"
+}
+
+# ns_init_in DIR: the host PID of the init of a PID namespace below ours
+# whose cwd is DIR (the restored root); fails after 120 s (a loaded
+# machine) or if restore exits
+ns_init_in() {
+	local f end=$((SECONDS + 120))
+	while :; do
+		for f in /proc/[0-9]*; do
+			[[ $(readlink "$f/cwd" 2>/dev/null) == "$1" ]] &&
+				[[ $(ns_inner "${f#/proc/}") == 1 ]] &&
+				{ echo "${f#/proc/}"; return; }
+		done
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no restored init in $1 after 120 s"
+		nap
+	done
+}
+
+# ns_pidns_test CMD...: CMD runs nsloop.sh as PID 1 of a PID namespace
+# of its own, leading UTS and IPC ones, a counter under it: dumped with
+# --tree --kill (the image holds the PIDs seen inside), restored without
+# options: in a new PID namespace whose init the shell is again, the
+# counter with its PID of before inside, the hostname back
+# (ns_restored_init, then HOOK_RESTORED); it counts on and ends at D/stop.
+ns_pidns_test() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl "$@" "$BASH" "$WLS/nsloop.sh" "$WLB/counter" ckpt-ns-test
+	[[ $(ns_inner "$PID") == 1 ]] || fail "the shell is not PID 1 inside"
+	read -r NS_KID <"$D/c/ready" || fail "no PID of the counter"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	inspect "$D/img"
+	grep -q "^ns pid [0-9]* owner 1\$" "$D/inspect.out" ||
+		fail "inspect shows no pid namespace"
+	grep -q "^process $NS_KID ppid 1 " "$D/inspect.out" ||
+		fail "inspect shows no counter $NS_KID under PID 1"
+	expect_exit 64 "$RESTORE" --pty "$D/img"
+	one_line_err "restore --pty"
+	start_restore
+	PID=$(ns_init_in "$D") || exit 1
+	track_pid "$PID"
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	ns_restored_init
+	[[ -z $HOOK_RESTORED ]] || "$HOOK_RESTORED"
+	finish
+}
+
+# A small container's init as the host sees it (its /proc the host's)
+t_ns-pidns-init() {
+	ns_pidns_test unshare -p -f unshare -u -i
+}
+
+# the restored root has a mount namespace of its own whose /proc is that
+# of its PID namespace (its PID 1 is the root)
+ns_check_proc() {
+	local want got
+	ns_check_own "$PID" mnt
+	want=$(readlink "/proc/$PID/ns/pid")
+	got=$(nsenter -t "$PID" -m readlink /proc/1/ns/pid 2>>"$D/errors.log")
+	[[ $got == "$want" ]] ||
+		fail "/proc inside the restored container shows a PID 1 in $got, not in $want"
+}
+
+# The same with /proc mounted again inside (unshare --mount-proc): a
+# mount namespace of the root's own, made again with a new /proc. A
+# slave of ours, so that it keeps showing our mounts while others are
+# made on this machine (ip netns add mounts under /run/netns).
+t_ns-pidns-mountproc() {
+	HOOK_RESTORED=ns_check_proc
+	ns_pidns_test unshare -p -f "$BASH" -c \
+		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --propagation slave --mount-proc -u -i "$@"' \
+		nsloop
+	grep -q "^ns mnt [0-9]* owner 1\$" "$D/inspect.out" ||
+		fail "inspect shows no mnt namespace"
+}
+
+# ns_sleep_in NS: a "sleep 1000" is in the PID namespace NS
+ns_sleep_in() {
+	local f
+	for f in /proc/[0-9]*; do
+		[[ $(tr '\0' ' ' 2>/dev/null <"$f/cmdline") == "sleep 1000 " &&
+		   $(readlink "$f/ns/pid") == "$1" ]] && return 0
+	done
+	return 1
+}
+
+# A container's init whose PID namespace a process outside the tree
+# joined (nsenter -p: its sleep is in the namespace, its parent outside):
+# refused by name, the container runs on
+t_ns-refuse-pidns-joined() {
+	local end=$((SECONDS + 60))
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare -p -f unshare -u -i "$BASH" "$WLS/nsloop.sh" \
+		"$WLB/counter" ckpt-ns-test
+	(spawn nsenter -t "$PID" -p sleep 1000) </dev/null >>"$D/out.log" 2>&1 &
+	track_job $!
+	until ns_sleep_in "$(readlink "/proc/$PID/ns/pid")"; do
+		((SECONDS < end)) || fail "nsenter's sleep not in the namespace after 60 s"
+		nap
+	done
+	refused_by_name "$PID: its pid namespace pid:\\[[0-9]*\\] is shared with [0-9]*, outside the tree" --tree
+}
+
+# A container's init with a PID namespace below its own (a child
+# unshare -p -f sleep): refused by name, the container runs on
+t_ns-refuse-pidns-nested() {
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare -p -f "$BASH" -c \
+		'read -r p _ </proc/self/stat; unshare -p -f sleep 1000 & NSLOOP_PID=$p exec unshare -u -i "$@"' \
+		nsloop "$BASH" "$WLS/nsloop.sh" "$WLB/counter" ckpt-ns-test
+	refused_by_name "[0-9]*: it is in a pid[a-z_]* namespace of its own .*: a PID namespace below the root's is not supported yet" --tree
 }
 
 # ns_refused RE CMD...: the counter run by CMD (unshare without a fork,

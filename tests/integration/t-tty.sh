@@ -249,7 +249,9 @@ t_restore-pty-vim() {
 		--expect 'line before' --touch "$D/ready1" -- \
 		env TERM=xterm vim -u NONE -N -i NONE "$D/note.txt"
 	[[ -e $D/.note.txt.swp ]] || fail "vim made no swap file"
-	pty_restore 40x120 0 \
+	# keys wait for the redraw at the new size (typed during it, vim
+	# may drop them as typeahead)
+	pty_restore 40x120 0 --expect '\[39;1H~.*\?25h' \
 		--send ':echo "size=" . &columns . "x" . &lines\r' \
 		--expect 'size=120x40' --send 'oline after\x1b:wq\r'
 	[[ $(<"$D/note.txt") == $'line before\nline after' ]] ||

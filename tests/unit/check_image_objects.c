@@ -206,8 +206,8 @@ START_TEST(test_refuse_unix)
 			    "data queued in a listening socket");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "", 0,
 			    "file data of 0 bytes");
-	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 32,
-			    "file data flags 0x20");
+	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_CONNECTED, 0, NULL, "x", 64,
+			    "file data flags 0x40");
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
 			    IMG_CHUNK_ADDR, "a bad sender address");
 	expect_unix_refused(SOCK_DGRAM, IMG_UNIX_UNCONNECTED, 0, "/d", "/a",
@@ -219,6 +219,102 @@ START_TEST(test_refuse_unix)
 	expect_unix_refused(SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL, "x",
 			    IMG_CHUNK_TTY_IN,
 			    "file 2: typed bytes in a file of kind 3");
+}
+END_TEST
+
+/* A unix stream's descriptors in flight: an FDS chunk, then the bytes
+ * of the skb they came with as one chunk flagged EOR (file 1, a pipe,
+ * is what is in flight); other shapes refused. */
+static void w_fds_chunk(struct img_writer *w)
+{
+	struct img_chunk ch = { .flags = IMG_CHUNK_FDS, .len = 4,
+				.data = (uint8_t *)"\1\0\0\0" };
+
+	ck_assert_int_eq(img_write_file_chunk(w, 2, &ch), 0);
+}
+
+static struct img_writer *stream_fds(const char *second, uint32_t flags)
+{
+	struct img_writer *w = begin_unix();
+
+	w_unix(w, 2, SOCK_STREAM, IMG_UNIX_CONNECTED, 0, NULL);
+	w_chunk(w, 2, "ab", 0);
+	w_fds_chunk(w);
+	if (flags == IMG_CHUNK_FDS)
+		w_fds_chunk(w);
+	else
+		w_chunk(w, 2, second, flags);
+	return w;
+}
+
+START_TEST(test_stream_fds)
+{
+	struct img_writer *w = stream_fds("cd", IMG_CHUNK_EOR);
+	const struct img_file *f;
+	struct image *img;
+
+	w_chunk(w, 2, "e", 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	f = img_find_file(img, 2);
+	ck_assert_uint_eq(f->nr_chunks, 4);
+	ck_assert_uint_eq(f->chunks[1].flags, IMG_CHUNK_FDS);
+	ck_assert_uint_eq(f->chunks[2].flags, IMG_CHUNK_EOR);
+	img_free(img);
+	end_unix(stream_fds("cd", 0), NULL, 0,
+		 "descriptors in flight without their bytes");
+	end_unix(stream_fds(NULL, IMG_CHUNK_FDS), NULL, 0,
+		 "bad descriptors in flight");
+	end_unix(stream_fds("cd", IMG_CHUNK_EOR), "x", IMG_CHUNK_EOR,
+		 "a message boundary in a byte stream");
+}
+END_TEST
+
+/* SO_PASSCRED: a chunk of credentials (pid, uid, gid) before a message,
+ * or a stream's bytes; pid 10 is the image's process */
+static void w_creds(struct img_writer *w, uint32_t len)
+{
+	struct img_chunk ch = { .flags = IMG_CHUNK_CREDS, .len = len,
+				.data = (uint8_t *)"\12\0\0\0\1\0\0\0\2\0\0\0" };
+
+	ck_assert_int_eq(img_write_file_chunk(w, 2, &ch), 0);
+}
+
+static struct img_writer *creds_file(uint32_t type, uint32_t len)
+{
+	struct img_writer *w = begin_unix();
+
+	w_unix(w, 2, type, IMG_UNIX_CONNECTED, 0, NULL);
+	w_creds(w, len);
+	return w;
+}
+
+START_TEST(test_unix_creds)
+{
+	struct img_writer *w = creds_file(SOCK_DGRAM, 12);
+	struct image *img;
+
+	w_chunk(w, 2, "m", IMG_CHUNK_EOR);
+	w_creds(w, 12);
+	w_chunk(w, 2, "n", IMG_CHUNK_EOR);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img_find_file(img, 2)->nr_chunks, 4);
+	img_free(img);
+	end_unix(creds_file(SOCK_DGRAM, 11), "m", IMG_CHUNK_EOR,
+		 "file 2: bad credentials");
+	w = creds_file(SOCK_DGRAM, 12);
+	w_chunk(w, 2, "m", 0);
+	w_creds(w, 12);
+	end_unix(w, "n", IMG_CHUNK_EOR, "file 2: bad credentials");
+	end_unix(creds_file(SOCK_STREAM, 12), NULL, 0,
+		 "descriptors or credentials without bytes");
 }
 END_TEST
 
@@ -1069,10 +1165,11 @@ END_TEST
 START_TEST(test_refuse_zombie_bad_ids)
 {
 	struct img_writer *w = begin_proc(1);
-	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = 0, .sid = 1 };
+	/* a group 0 is one led from outside a container's PID namespace */
+	struct img_proc z = { .pid = 11, .ppid = 10, .pgid = -1, .sid = 1 };
 
 	ck_assert_int_eq(img_write_zombie(w, &z), 0);
-	commit_expect_refused(w, "zombie 11: bad group 0 or session 1");
+	commit_expect_refused(w, "zombie 11: bad group -1 or session 1");
 	w = begin_proc(1);
 	w_zombie(w, 11, 0, 0);
 	commit_expect_refused(w, "zombie 11: bad ppid 0");
@@ -1207,6 +1304,8 @@ static Suite *image_objects_suite(void)
 	add(files, test_refuse_file_data_astray);
 	add(files, test_refuse_file_kinds);
 	add(files, test_refuse_unix);
+	add(files, test_stream_fds);
+	add(files, test_unix_creds);
 	add(files, test_unix_name_escapes);
 	add(files, test_refuse_unix_names);
 	add(files, test_file_after_proc_refused_by_writer);

@@ -1,0 +1,184 @@
+# t-incr.sh - incremental images (ckpt/dump-incr.c, image/chain.c): chains
+# of images that hold only what was written since their parent, by the
+# write tracking ckpt run keeps between checkpoints or by comparison with a
+# parent named to attach --parent; restore follows the chain; a damaged,
+# missing or foreign parent is refused before any process is made; ckpt
+# run --keep keeps the parents a kept image needs. Sourced by run.sh.
+
+ALL_TESTS+=(incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep)
+CKPT_ONLY+="incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep "
+
+# incr_step N: incrmem makes its change N (t-incr's workload) and says so
+incr_step() {
+	local end=$((SECONDS + 60))
+	touch "$D/step$1"
+	until [[ -e $D/done$1 ]]; do
+		((SECONDS < end)) || fail "incrmem did not make step $1"
+		nap
+	done
+}
+
+# incr_chain DUMP: DUMP 0, then steps 1-3 each followed by DUMP N
+incr_chain() {
+	local n
+	"$1" 0
+	for n in 1 2 3; do
+		incr_step "$n"
+		"$1" "$n"
+	done
+}
+
+# incr_restored IMAGE: the tree is gone; IMAGE restored, incrmem finds
+# all its memory as it wrote it (it checks every page on D/restored) and
+# exits 0 at D/stop
+incr_restored() {
+	wait_gone "$PID" 30 || fail "PID $PID still there"
+	(spawn "$RESTORE" "$1") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_back
+	touch "$D/restored"
+	local end=$((SECONDS + 120))
+	until grep -q "^$PID: step 3: all memory as written" "$D/out.log"; do
+		grep -h FAIL "$D/out.log" && fail "incrmem found its memory changed"
+		job_done "$RJOB" && fail "restored incrmem exited early:" \
+					 "$(lastline "$D/out.log")"
+		((SECONDS < end)) || fail "restored incrmem did not check its memory"
+		nap
+	done
+	touch "$D/stop"
+	wait_job "$RJOB" 120 || fail "still running 120 s after D/stop"
+	((WST == 0)) || fail "restored incrmem exited $WST:" \
+			     "$(lastline "$D/out.log")"
+}
+
+# incr_size_below FILE BYTES
+incr_size_below() {
+	local n
+	n=$(stat -c %s "$1")
+	((n < $2)) || fail "${1##*/} has $n bytes, want fewer than $2"
+}
+
+incr_run_dump() {
+	expect_exit 0 "$CKPT" dump "$D/run"
+}
+
+# ckpt run --incremental: a full image, then three children holding only
+# what incrmem wrote (every 7th page of 64 MiB; a region mapped anew and
+# one moved; every 13th page, a MiB dropped); --keep 1 keeps all four,
+# and the last one restores with every page right
+t_incr-run-chain() {
+	local full i
+	need "$CKPT" "$RESTORE" "$WLB/incrmem"
+	start_wl "$CKPT" run -D "$D/run" --incremental=4 --keep 1 -- \
+		"$WLB/incrmem" 64
+	incr_chain incr_run_dump
+	for i in 1 2 3 4; do
+		[[ -f $D/run/000$i.ckpt ]] || fail "000$i.ckpt not kept"
+	done
+	full=$(stat -c %s "$D/run/0001.ckpt")
+	((full > 64 << 20)) || fail "the first image is not a full one"
+	for i in 2 3 4; do
+		incr_size_below "$D/run/000$i.ckpt" $((full / 3))
+		[[ $(readlink "$D/run/000$i.ckpt.parent") == 000$((i - 1)).ckpt ]] ||
+			fail "000$i.ckpt's parent is not recorded"
+	done
+	expect_exit 0 "$CKPT" inspect "$D/run/latest"
+	grep -q "^parent [0-9a-f]* 0003.ckpt$" "$D/cmd.out" ||
+		fail "inspect shows no parent: $(grep -m1 '^id' "$D/cmd.out")"
+	grep -q "^chain 3 .*/0001.ckpt$" "$D/cmd.out" ||
+		fail "inspect does not follow the chain"
+	kill -KILL "$PID"
+	wait_job "$JOB" 60 || fail "ckpt run still there after its job died"
+	incr_restored "$D/run/latest"
+}
+
+# attach_dump N: image N a child of image N-1, in two directories
+incr_attach_dump() {
+	local dir=$D/a
+	(($1 % 2)) && dir=$D/b
+	mkdir -p "$dir"
+	if (($1 == 0)); then
+		expect_exit 0 "$CKPT" attach -o "$dir/i0" "$PID"
+	else
+		expect_exit 0 "$CKPT" attach --parent "$INCR_LAST" \
+			-o "$dir/i$1" "$PID"
+	fi
+	INCR_LAST=$dir/i$1
+	alive "$PID" || fail "attach --parent killed the target"
+}
+
+# attach --parent: each image compared with the one before, in another
+# directory; restore of the last follows three parents
+t_incr-attach-parent() {
+	need "$CKPT" "$RESTORE" "$WLB/incrmem"
+	start_wl "$WLB/incrmem" 64
+	incr_chain incr_attach_dump
+	incr_size_below "$D/b/i1" $((24 << 20))
+	incr_size_below "$D/a/i2" $((24 << 20))
+	incr_size_below "$D/b/i3" $((24 << 20))
+	kill -KILL "$PID"
+	wait_job "$JOB" 30
+	incr_restored "$D/b/i3"
+}
+
+# incr_refused WHY: restore of D/b/i3 exits 65 with one line, and no
+# process was made
+incr_refused() {
+	expect_exit 65 "$RESTORE" "$D/b/i3"
+	one_line_err "$1"
+	gone "$PID" || fail "restore with $1 left PID $PID"
+}
+
+# A damaged parent, a missing one, one replaced by another image: each
+# refused before any process is made; put back, the chain restores
+t_incr-bad-parent() {
+	local size
+	need "$CKPT" "$RESTORE" "$WLB/incrmem"
+	start_wl "$WLB/incrmem" 64
+	incr_chain incr_attach_dump
+	kill -KILL "$PID"
+	wait_job "$JOB" 30
+	wait_gone "$PID" 30 || fail "PID $PID still there"
+	cp "$D/b/i1" "$D/i1.good"
+	size=$(stat -c %s "$D/b/i1")
+	flip_byte "$D/b/i1" $((size / 2))
+	incr_refused "a damaged parent"
+	grep -q "b/i1" "$D/cmd.err" || fail "the damaged parent is not named"
+	rm "$D/b/i1"
+	incr_refused "a missing parent"
+	grep -q "can't open .*b/i1" "$D/cmd.err" ||
+		fail "the missing parent is not named: $(cat "$D/cmd.err")"
+	cp "$D/a/i0" "$D/b/i1"
+	incr_refused "another image as parent"
+	grep -q "is not the one this image was taken from" "$D/cmd.err" ||
+		fail "a foreign parent is not said: $(cat "$D/cmd.err")"
+	mv "$D/i1.good" "$D/b/i1"
+	incr_restored "$D/b/i3"
+}
+
+# --incremental=2 --keep 1: a child keeps its parent; the next full image
+# lets both go
+t_incr-run-keep() {
+	local i
+	need "$CKPT" "$WLB/counter"
+	start_wl "$CKPT" run -D "$D/run" --incremental=2 --keep 1 -- \
+		"$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	incr_run_dump
+	incr_run_dump
+	[[ -f $D/run/0001.ckpt && -f $D/run/0002.ckpt ]] ||
+		fail "0002.ckpt's parent not kept: $(ls "$D/run")"
+	incr_run_dump
+	for i in 1 2; do
+		[[ ! -e $D/run/000$i.ckpt && ! -e $D/run/000$i.ckpt.parent ]] ||
+			fail "000$i.ckpt kept after a full image: $(ls "$D/run")"
+	done
+	incr_run_dump
+	[[ -f $D/run/0003.ckpt && -f $D/run/0004.ckpt ]] ||
+		fail "0004.ckpt's parent not kept: $(ls "$D/run")"
+	touch "$D/stop"
+	wait_job "$JOB" 120 || fail "ckpt run still running after D/stop"
+	((WST == 0)) || fail "ckpt run exited $WST: $(lastline "$D/out.log")"
+	check_count
+}
