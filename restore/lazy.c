@@ -25,7 +25,10 @@
  * Both hold one lock around each copy and the fault thread holds it from
  * before it reads a message until it has handled it: the kernel lets a
  * thread that removed pages go on (and zap them) only once its event is
- * read, so a copy of stale image data can't land after the zap.
+ * read, so a copy of stale image data can't land after the zap. Under the
+ * same lock they share a few records read whole (and checked: 2 MiB each,
+ * least recently used one reused), so that a record is read once for all
+ * the faults of the tree and the pull, not once per fault.
  *
  * restore (or the pager, with --detach) ends only once every page is in
  * place; then it closes the userfaultfds and the kernel turns what is left
@@ -61,7 +64,8 @@
 #define LAZY_SPACES	256	/* the tree's processes and their forks */
 #define PULL_PAGES	512	/* the pull thread's step: 2 MiB */
 #define FAULT_PAGES	16	/* pages filled around a fault */
-/* a thread's buffer: a whole record, or a step of the pull */
+#define LAZY_SLOTS	4	/* records kept read */
+/* a slot: a whole record, or a step of the pull */
 #define LAZY_BUF(ps)	(IMG_PAGES_REC_MAX(ps) > PULL_PAGES * (size_t)(ps) ? \
 			 IMG_PAGES_REC_MAX(ps) : PULL_PAGES * (size_t)(ps))
 #define LAZY_MSGS	16	/* messages read at once */
@@ -78,10 +82,11 @@ struct lazy_ent {
 	int huge;		/* its VMA had huge pages: collapse it */
 };
 
-/* A thread's buffer: the last record it read whole, or any pages. */
+/* A slot of the cache: a record read whole, or any pages. */
 struct lazy_buf {
-	uint8_t *p;		/* IMG_PAGES_REC_MAX bytes */
+	uint8_t *p;		/* LAZY_BUF bytes */
 	const struct img_pages *pg;	/* whose record p holds, or NULL */
+	uint64_t used;		/* when last handed out */
 };
 
 /* One mm: a process of the tree, or one forked since. */
@@ -118,7 +123,8 @@ struct lazy_server {
 	atomic_int pull_go;	/* the tree runs: pull (not before, so that
 				 * the pull does not slow its making) */
 	int wake_fd;		/* an eventfd: stop, or sealed */
-	struct lazy_buf fault_buf, pull_buf;
+	struct lazy_buf slot[LAZY_SLOTS];	/* under lock */
+	uint64_t clock;		/* of the slots' use */
 };
 
 static int bit(const uint8_t *b, uint64_t i)
@@ -228,13 +234,7 @@ static void wake(struct lazy_space *s, uint64_t addr, long ps)
 	ioctl(s->uffd, UFFDIO_WAKE, &r);
 }
 
-/*
- * The data of pages [i, j) of e (at most PULL_PAGES), through b. A record
- * the reader left unchecked (IMG_READ_DEFER_PAGES) is read whole and its
- * CRC checked before any of its pages is handed out; b keeps it for the
- * next pages. A larger one, checked up front, is read piece by piece.
- */
-/* e's record is read whole (and fits a buffer) */
+/* e's record is read whole (and fits a slot) */
 static int whole(const struct lazy_server *sv, const struct lazy_ent *e)
 {
 	const struct img_pages *pg = e->pg;
@@ -243,13 +243,38 @@ static int whole(const struct lazy_server *sv, const struct lazy_ent *e)
 	       LAZY_BUF(sv->ps);
 }
 
+/* The slot that holds pg's record, or the least recently used one. */
+static struct lazy_buf *slot_for(struct lazy_server *sv,
+				 const struct img_pages *pg)
+{
+	struct lazy_buf *b = &sv->slot[0];
+	int k;
+
+	for (k = 0; k < LAZY_SLOTS; k++) {
+		if (pg && sv->slot[k].pg == pg)
+			return &sv->slot[k];
+		if (sv->slot[k].used < b->used)
+			b = &sv->slot[k];
+	}
+	return b;
+}
+
+/*
+ * The data of pages [i, j) of e (at most PULL_PAGES), under the lock. A
+ * record that fits a slot is read whole, its CRC checked (once: the reader
+ * may have left it unchecked, IMG_READ_DEFER_PAGES) before any of its
+ * pages is handed out, and kept for the next pages. A larger one, checked
+ * up front, is read piece by piece.
+ */
 static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
-			    uint64_t i, uint64_t j, struct lazy_buf *b)
+			    uint64_t i, uint64_t j)
 {
 	struct img_pages *pg = e->pg;
 	uint64_t at = e->off + i * sv->ps, len = (j - i) * sv->ps;
 	uint64_t rec = pg->data_off - pg->rec_off + pg->nr_pages * sv->ps;
+	struct lazy_buf *b = slot_for(sv, whole(sv, e) ? pg : NULL);
 
+	b->used = ++sv->clock;
 	if (b->pg == pg)
 		return b->p + (at - pg->rec_off);
 	b->pg = NULL;
@@ -276,18 +301,20 @@ static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
 }
 
 /*
- * Copy pages [i, j) of ent e into place, through b. 0; 1 when the
- * kernel asks to try again later (an event of the process is pending);
- * -1 when the image can't be read or the kernel refused: the tree can't
- * go on. Pages already there, or whose VMA is gone, count as done.
+ * Copy pages [i, j) of ent e into place. 0; 1 when the kernel asks to try
+ * again later (an event of the process is pending); -1 when the image
+ * can't be read or the kernel refused: the tree can't go on. Pages already
+ * there, or whose VMA is gone, count as done; only those in place are
+ * marked copied. A range the process's VMAs no longer cover whole (it
+ * unmapped or split some) fails as a whole: it is tried page by page.
  */
 static int copy_pages(struct lazy_server *sv, struct lazy_space *s,
-		      struct lazy_ent *e, uint64_t i, uint64_t j,
-		      struct lazy_buf *b)
+		      struct lazy_ent *e, uint64_t i, uint64_t j)
 {
-	uint64_t len = (j - i) * sv->ps, done = 0;
+	uint64_t len = (j - i) * sv->ps, done = 0, n, first;
 	struct uffdio_copy cp;
-	const uint8_t *buf = fetch(sv, e, i, j, b);
+	const uint8_t *buf = fetch(sv, e, i, j);
+	int one = 0;
 
 	if (!buf)
 		return -1;
@@ -295,38 +322,39 @@ static int copy_pages(struct lazy_server *sv, struct lazy_space *s,
 		memset(&cp, 0, sizeof(cp));
 		cp.dst = e->addr + i * sv->ps + done;
 		cp.src = (uint64_t)(buf + done);
-		cp.len = len - done;
-		if (!ioctl(s->uffd, UFFDIO_COPY, &cp)) {
-			done = len;
+		cp.len = one ? (uint64_t)sv->ps : len - done;
+		first = e->first + i + done / sv->ps;
+		if (!ioctl(s->uffd, UFFDIO_COPY, &cp))
+			n = cp.len;
+		else if (cp.copy > 0)
+			n = cp.copy;
+		else if (errno == EAGAIN)
 			break;
-		}
-		if (cp.copy > 0) {
-			done += cp.copy;
+		else if (errno == EEXIST)
+			n = sv->ps;	/* there already */
+		else if (errno == ESRCH)
+			return 0;	/* the process is gone */
+		else if ((errno == ENOENT || errno == EFAULT) && !one) {
+			one = 1;
 			continue;
-		}
-		if (errno == EAGAIN)
-			break;
-		if (errno == EEXIST) {
-			done += sv->ps;	/* there already: skip it */
+		} else if (errno == ENOENT || errno == EFAULT) {
+			done += sv->ps;	/* unmapped: nothing to fill */
 			continue;
+		} else {
+			pr_perror("lazy: can't put the page at %llx in process %d",
+				  (unsigned long long)cp.dst, s->pid);
+			return -1;
 		}
-		if (errno == ENOENT || errno == EFAULT || errno == ESRCH) {
-			done = len;	/* unmapped, or the process is gone */
-			break;
-		}
-		pr_perror("lazy: can't put the page at %llx in process %d",
-			  (unsigned long long)cp.dst, s->pid);
-		return -1;
+		set_bits(s->copied, first, first + n / sv->ps);
+		done += n;
 	}
-	set_bits(s->copied, e->first + i, e->first + i + done / sv->ps);
 	return done < len;
 }
 
 /* Copy the pages of [i, j) of e that are neither copied nor dropped (or,
  * with all, just not dropped). As copy_pages. */
 static int copy_missing(struct lazy_server *sv, struct lazy_space *s,
-			struct lazy_ent *e, uint64_t i, uint64_t j, int all,
-			struct lazy_buf *buf)
+			struct lazy_ent *e, uint64_t i, uint64_t j, int all)
 {
 	uint64_t k;
 	int r;
@@ -340,7 +368,7 @@ static int copy_missing(struct lazy_server *sv, struct lazy_space *s,
 			if (bit(s->dropped, e->first + k) ||
 			    (!all && bit(s->copied, e->first + k)))
 				break;
-		if (i < k && (r = copy_pages(sv, s, e, i, k, buf)))
+		if (i < k && (r = copy_pages(sv, s, e, i, k)))
 			return r;
 		i = k;
 	}
@@ -367,9 +395,9 @@ static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 			hi = e->nr;
 		}
 		/* the faulting page first: the thread waits for it only */
-		r = copy_missing(sv, s, e, i, i + 1, 1, &sv->fault_buf);
+		r = copy_missing(sv, s, e, i, i + 1, 1);
 		if (!r)
-			r = copy_missing(sv, s, e, lo, hi, 0, &sv->fault_buf);
+			r = copy_missing(sv, s, e, lo, hi, 0);
 		if (r < 0)
 			return -1;
 		wake(s, addr, sv->ps);	/* if it was there already */
@@ -607,7 +635,7 @@ static int pull_step(struct lazy_server *sv, struct lazy_space *s,
 	}
 	i = s->cursor - e->first;
 	j = i + PULL_PAGES < e->nr ? i + PULL_PAGES : e->nr;
-	r = copy_missing(sv, s, e, i, j, 0, &sv->pull_buf);
+	r = copy_missing(sv, s, e, i, j, 0);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
@@ -684,9 +712,18 @@ static void stop_threads(struct lazy_server *sv)
 	sv->running = 0;
 }
 
+static void slots_free(struct lazy_server *sv)
+{
+	int k;
+
+	for (k = 0; k < LAZY_SLOTS; k++)
+		free(sv->slot[k].p);
+}
+
 static struct lazy_server *server(struct restore_run *run)
 {
 	struct lazy_server *sv = run->lazy_srv;
+	int k, nomem = 0;
 
 	if (sv)
 		return sv;
@@ -698,13 +735,12 @@ static struct lazy_server *server(struct restore_run *run)
 	sv->name = run->path;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
 	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	sv->fault_buf.p = malloc(LAZY_BUF(sv->ps));
-	sv->pull_buf.p = malloc(LAZY_BUF(sv->ps));
+	for (k = 0; k < LAZY_SLOTS; k++)
+		if (!(sv->slot[k].p = malloc(LAZY_BUF(sv->ps))))
+			nomem = 1;
 	pthread_mutex_init(&sv->lock, NULL);
-	if (sv->img_fd < 0 || sv->wake_fd < 0 || !sv->fault_buf.p ||
-	    !sv->pull_buf.p) {
-		free(sv->fault_buf.p);
-		free(sv->pull_buf.p);
+	if (sv->img_fd < 0 || sv->wake_fd < 0 || nomem) {
+		slots_free(sv);
 		if (sv->img_fd >= 0)
 			close(sv->img_fd);
 		if (sv->wake_fd >= 0)
@@ -983,8 +1019,7 @@ void restore_lazy_abort(struct restore_run *run)
 		space_free(sv->spaces[i]);
 	close(sv->img_fd);
 	close(sv->wake_fd);
-	free(sv->fault_buf.p);
-	free(sv->pull_buf.p);
+	slots_free(sv);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv);
 	run->lazy_srv = NULL;
