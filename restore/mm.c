@@ -79,18 +79,35 @@ static int is_special(const char *path)
 			|| !strcmp(path, "[vsyscall]"));
 }
 
-static int unmap_child(struct restore_proc *c, struct proc_map *m, int n)
+static int kept(const struct restore_proc *c, const struct proc_map *m)
 {
 	uint64_t tramp_end = c->tramp + c->run->host.tramp_len;
-	int i;
 
-	for (i = 0; i < n; i++) {
-		if (is_special(m[i].path) ||
-		    (m[i].start >= c->tramp && m[i].start < tramp_end))
+	return is_special(m->path) ||
+	       (m->start >= c->tramp && m->start < tramp_end);
+}
+
+/*
+ * What the child has of restore goes, but the special mappings and the
+ * trampoline: a run of neighbours in one munmap (what lies between two
+ * entries of the maps is unmapped already), as each call costs a stop.
+ */
+static int unmap_child(struct restore_proc *c, struct proc_map *m, int n)
+{
+	int i, k;
+
+	for (i = 0; i < n; i = k) {
+		if (kept(c, &m[i])) {
+			k = i + 1;
 			continue;
-		pr_debug("unmap %llx-%llx %s", (unsigned long long)m[i].start, (unsigned long long)m[i].end, m[i].path ? m[i].path : "");
+		}
+		for (k = i + 1; k < n && !kept(c, &m[k]); k++)
+			;
+		pr_debug("unmap %llx-%llx (%d mappings)",
+			 (unsigned long long)m[i].start,
+			 (unsigned long long)m[k - 1].end, k - i);
 		if (rcall(c, 0, "unmap the restorer", NULL, SYS_munmap,
-			  m[i].start, m[i].end - m[i].start, 0, 0, 0, 0))
+			  m[i].start, m[k - 1].end - m[i].start, 0, 0, 0, 0))
 			return -1;
 	}
 	return 0;
