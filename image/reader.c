@@ -366,6 +366,24 @@ static int rd_defer(struct rd *r, uint64_t len)
 		      r->img->hdr.page_size;
 }
 
+/* A deferred record's fields and its zero padding, read at once. */
+static int rd_pages_head(struct rd *r, uint64_t len, struct img_pages *pg)
+{
+	uint64_t n = IMG_PAGES_FIXED + r->img->hdr.page_size;
+	const uint8_t *p;
+	uint32_t pad;
+
+	p = rd_view(r, r->off + IMG_REC_HDR_SIZE, n < len ? n : len);
+	if (!p || pages_fields(r, p, len, pg, &pad))
+		return -1;
+	p += IMG_PAGES_FIXED;
+	if (pad && (p[0] || memcmp(p, p + 1, pad - 1))) {
+		rec_fail(r, "padding not zero");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * PAGES: the payload may be a gigabyte, so its CRC is streamed; the fields
  * are checked once the CRC says they are what the writer wrote. A deferred
@@ -393,6 +411,9 @@ static int rd_pages(struct rd *r, const uint8_t *h, uint64_t len)
 		return -1;
 	}
 	pg.crc = crc;
+	if (pg.unchecked)	/* the fields and padding in one read */
+		return rd_pages_head(r, len, &pg) || sem_pages(r, &pg) ? -1 :
+		       rd_index_add(r, len, crc);
 	if (rd_read(r, r->off + IMG_REC_HDR_SIZE, f, sizeof(f)) ||
 	    pages_fields(r, f, len, &pg, &pad) ||
 	    rd_crc(r, pg.data_off - pad, pad, &dummy, 1) ||

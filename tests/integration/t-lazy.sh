@@ -3,7 +3,7 @@
 
 ALL_TESTS+=(lazy-counter lazy-bigmem lazy-events lazy-threads lazy-tree
 	    lazy-zstd lazy-detach lazy-pager-killed lazy-badpage lazy-badstack
-	    lazy-huge)
+	    lazy-badpad lazy-huge)
 
 t_lazy-counter() {
 	need "$WLB/counter"
@@ -17,8 +17,8 @@ t_lazy-bigmem() {
 	wl_test "$WLB/bigmem"
 }
 
-# lazymem changes its memory (mremap, MADV_DONTNEED, munmap, fork) while
-# no page is pulled in the background yet, then opens the gate
+# lazymem changes its memory (mremap, MADV_DONTNEED, munmap, mprotect,
+# fork) while no page is pulled in the background yet, then opens the gate
 t_lazy-events() {
 	need "$WLB/lazymem"
 	RESTORE_CMD=(env "CKPT_LAZY_GATE=$D/gate" "$RESTORE" --lazy)
@@ -106,8 +106,9 @@ lazy_pages_at() {
 	done
 }
 
-# lazy_dumped_flip mid|last: lazymem's image with a byte of the data of
-# its middle PAGES record (of its 64 MiB) or of its last flipped
+# lazy_dumped_flip mid|last [DELTA]: lazymem's image with a byte of the
+# data of its middle PAGES record (of its 64 MiB) or of its last flipped:
+# DELTA (1000) bytes from the start of the data (a negative one: padding)
 lazy_dumped_flip() {
 	local at
 	need "$WLB/lazymem" "$CKPT" "$RESTORE"
@@ -117,7 +118,7 @@ lazy_dumped_flip() {
 	mapfile -t at < <(lazy_pages_at "$D/img")
 	((${#at[@]} > 8)) || fail "only ${#at[@]} PAGES records in the image"
 	if [[ $1 == mid ]]; then at=${at[${#at[@]} / 2]}; else at=${at[-1]}; fi
-	flip_byte "$D/img" $((at + 1000))
+	flip_byte "$D/img" $((at + ${2:-1000}))
 }
 
 # a damaged page of lazy memory is found when fetched: restore has
@@ -137,6 +138,18 @@ t_lazy-badstack() {
 	expect_exit 65 "$RESTORE" --lazy "$D/img"
 	one_line_err "restore --lazy"
 	grep -q "PAGES record at offset [0-9]*: crc mismatch" "$D/cmd.err" ||
+		fail "no error naming the record: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "PID $PID was made from a damaged image"
+}
+
+# a lazy record whose padding is damaged: its CRC is left for later, but
+# its fields and padding are checked up front, so refused before anything
+# is made
+t_lazy-badpad() {
+	lazy_dumped_flip mid -100
+	expect_exit 65 "$RESTORE" --lazy "$D/img"
+	one_line_err "restore --lazy"
+	grep -q "PAGES.*padding not zero" "$D/cmd.err" ||
 		fail "no error naming the record: $(cat "$D/cmd.err")"
 	gone "$PID" || fail "PID $PID was made from a damaged image"
 }
