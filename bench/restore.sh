@@ -7,6 +7,8 @@
 #   lazy     restore --lazy --detach until the process runs (the pager
 #            goes on filling; every restore is verified by the target's
 #            own checksum before the next round)
+#   done     restore --lazy --detach until the pager is gone: every page
+#            in place (the process left idle meanwhile)
 # Then the same restore and lazy rows for a tree of BENCH_TREE (4)
 # processes of BENCH_TREE_MIB (256) MiB each (a root and its children,
 # dumped with --tree; every process verified); BENCH_TREE=0 skips it.
@@ -70,9 +72,14 @@ restored_tree() {
 	local dirs=("${@:1:$NDIRS}")
 	shift "$NDIRS"
 	for d in "${dirs[@]}"; do rm -f "$d/sum"; done
-	out=$("$W/tool" time "$W/out" "$RESTORE" "$@" --detach "$img") ||
-		die "restore $* $img failed"
+	local t0 pager
+	t0=$(date +%s%N)
+	out=$("$W/tool" time "$W/out" "$RESTORE" "$@" --detach -v "$img" \
+	      2>"$W/err") || die "restore $* $img failed: $(cat "$W/err")"
 	NS=${out%% *}
+	pager=$(sed -n 's/.*pager \([0-9]*\) serves.*/\1/p' "$W/err")
+	[ -n "$pager" ] && until_gone "$pager"
+	DONE=$(( $(date +%s%N) - t0 ))
 	RPID="${TPIDS[*]}"
 	for pid in "${TPIDS[@]}"; do kill -USR1 "$pid"; done
 	for d in "${dirs[@]}"; do
@@ -106,18 +113,20 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
 s() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e9 }'; }
 
 echo "restore bench: $MIB MiB of random memory, $ROUNDS rounds, $(nproc) cpus"
-printf '%-8s %9s %9s %9s\n' round fill restore lazy
-F=() R=() L=()
+printf '%-8s %9s %9s %9s %9s\n' round fill restore lazy done
+F=() R=() L=() C=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	out=$("$W/tool" fill "$IMG" "$MIB" huge) || die "fill failed"
 	F+=("${out%% *}")
 	restored; R+=("$NS")
-	restored --lazy; L+=("$NS")
-	printf '%-8s %9s %9s %9s\n' "$r" "$(s "${F[-1]}")" "$(s "${R[-1]}")" \
-		"$(s "${L[-1]}")"
+	restored --lazy; L+=("$NS") C+=("$DONE")
+	printf '%-8s %9s %9s %9s %9s\n' "$r" "$(s "${F[-1]}")" "$(s "${R[-1]}")" \
+		"$(s "${L[-1]}")" "$(s "${C[-1]}")"
 done
 f=$(median "${F[@]}") rr=$(median "${R[@]}") l=$(median "${L[@]}")
-printf '%-8s %9s %9s %9s\n' median "$(s "$f")" "$(s "$rr")" "$(s "$l")"
+c=$(median "${C[@]}")
+printf '%-8s %9s %9s %9s %9s\n' median "$(s "$f")" "$(s "$rr")" "$(s "$l")" \
+	"$(s "$c")"
 echo "restore / fill: $(awk -v a="$rr" -v b="$f" 'BEGIN { printf "%.2f", a / b }') (target <= 2)"
 echo "lazy time to run: $(awk -v a="$l" 'BEGIN { printf "%.1f", a / 1e6 }') ms (target < 50)"
 ((NTREE > 0)) || exit 0
@@ -145,15 +154,16 @@ TPIDS=("$TROOT" $(cat /proc/"$TROOT"/task/*/children))
 for pid in "${TPIDS[@]}"; do until_gone "$pid"; done
 
 echo "tree: $NTREE processes of $TMIB MiB"
-printf '%-8s %9s %9s\n' round restore lazy
-R=() L=()
+printf '%-8s %9s %9s %9s\n' round restore lazy done
+R=() L=() C=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	NDIRS=$NTREE
 	restored_tree "$TIMG" "${TDIRS[@]}"; R+=("$NS")
-	restored_tree "$TIMG" "${TDIRS[@]}" --lazy; L+=("$NS")
-	printf '%-8s %9s %9s\n' "$r" "$(s "${R[-1]}")" "$(s "${L[-1]}")"
+	restored_tree "$TIMG" "${TDIRS[@]}" --lazy; L+=("$NS") C+=("$DONE")
+	printf '%-8s %9s %9s %9s\n' "$r" "$(s "${R[-1]}")" "$(s "${L[-1]}")" \
+		"$(s "${C[-1]}")"
 done
-rr=$(median "${R[@]}") l=$(median "${L[@]}")
-printf '%-8s %9s %9s\n' median "$(s "$rr")" "$(s "$l")"
+rr=$(median "${R[@]}") l=$(median "${L[@]}") c=$(median "${C[@]}")
+printf '%-8s %9s %9s %9s\n' median "$(s "$rr")" "$(s "$l")" "$(s "$c")"
 echo "tree restore / fill of as much: $(awk -v a="$rr" -v b="$f" -v t=$((NTREE * TMIB)) -v m="$MIB" 'BEGIN { printf "%.2f", a / (b * t / m) }') (target <= 2)"
 echo "tree lazy time to run: $(awk -v a="$l" 'BEGIN { printf "%.1f", a / 1e6 }') ms"
