@@ -151,7 +151,7 @@ for d in "${TDIRS[@]}"; do until_file "$d/ready" || die "tree not ready"; done
 TPIDS=("$TROOT" $(cat /proc/"$TROOT"/task/*/children))
 [ "${#TPIDS[@]}" = "$NTREE" ] || die "the tree has ${#TPIDS[@]} processes"
 "$CKPT" attach --tree --kill -o "$TIMG" "$TROOT" || die "ckpt attach --tree failed"
-for pid in "${TPIDS[@]}"; do until_gone "$pid"; done
+for pid in "${TPIDS[@]}"; do until_free "$pid"; done	# reaped
 
 echo "tree: $NTREE processes of $TMIB MiB"
 printf '%-8s %9s %9s %9s\n' round restore lazy done
