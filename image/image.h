@@ -98,6 +98,8 @@ enum img_rec_type {
 #define IMG_MAX_GROUPS		65536
 #define IMG_MAX_FILES		(1u << 20)
 #define IMG_MAX_CHUNK		(512u * 1024)	/* FILE_DATA bytes */
+/* The writer ends a PAGES record at each multiple of this of its addr */
+#define IMG_PAGES_SPLIT		(2u << 20)
 #define IMG_MAX_PIPE		(64u << 20)	/* pipe capacity */
 #define IMG_MAX_SHMS		65536
 #define IMG_MAX_MEMFD_NAME	249	/* the kernel's MFD_NAME_MAX_LEN */
@@ -570,15 +572,23 @@ struct img_ghost_object {
 	struct img_pages *pages;
 };
 
-/* A run of pages of one VMA. In a parsed image, data_off is the absolute
+/*
+ * A run of pages of one VMA. In a parsed image, data_off is the absolute
  * offset of the page data in the image file: this one's when src is 0,
  * else the file of parent src of the chain (img_chain_fd). A run of a
  * PARENT_PAGES record, not yet resolved (img_read_chain), has src
- * IMG_SRC_PARENT and no data. */
+ * IMG_SRC_PARENT and no data. rec_off is the offset of its record, crc
+ * the record's CRC. unchecked: read with IMG_READ_DEFER_PAGES, its CRC
+ * not checked yet (the trailer's chain vouches for crc itself): see
+ * img_pages_check().
+ */
 struct img_pages {
 	uint64_t addr;
 	uint64_t nr_pages;
 	uint64_t data_off;
+	uint64_t rec_off;
+	uint32_t crc;
+	uint32_t unchecked;
 	uint32_t src;
 };
 
@@ -1292,6 +1302,25 @@ struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
 	__must_check;
 struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	__must_check;
+/*
+ * IMG_READ_DEFER_PAGES (restore --lazy): a process's PAGES record of at
+ * most IMG_PAGES_SPLIT bytes of data has its fields, padding and place
+ * checked, and its CRC left to img_pages_check() when its pages are
+ * needed (marked unchecked); everything else is checked as above.
+ */
+#define IMG_READ_DEFER_PAGES	1u
+struct image *img_read_named_fd_flags(int fd, const char *name,
+				      uint32_t expect_isa, unsigned int flags)
+	__must_check;
+/* Room for a whole record that IMG_READ_DEFER_PAGES may leave unchecked */
+#define IMG_PAGES_REC_MAX(ps)	(IMG_PAGES_SPLIT + 2 * (size_t)(ps))
+/*
+ * Reads pg's whole record from fd into buf (IMG_PAGES_REC_MAX bytes) and
+ * checks its CRC and fields: 0, its data then at buf + data_off - rec_off,
+ * or -1 with one pr_err line naming the image (name) and the record.
+ */
+int img_pages_check(int fd, const char *name, const struct img_pages *pg,
+		    uint32_t page_size, uint8_t *buf) __must_check;
 void img_free(struct image *img);
 
 /*

@@ -20,6 +20,7 @@ struct rd {
 	const char *name;
 	const uint8_t *buf;	/* img_read_buf, else NULL and fd */
 	int fd;
+	unsigned int flags;	/* IMG_READ_* */
 	uint64_t size;
 	struct image *img;
 	/* the record being read */

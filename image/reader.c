@@ -361,29 +361,91 @@ static int pages_fields(struct rd *r, const uint8_t *f, uint64_t len,
 	return -1;
 }
 
+/* A PAGES record whose CRC IMG_READ_DEFER_PAGES leaves for later. */
+static int rd_defer(struct rd *r, uint64_t len)
+{
+	return (r->flags & IMG_READ_DEFER_PAGES) && r->img->nr_procs &&
+	       len <= IMG_PAGES_FIXED + IMG_PAGES_SPLIT +
+		      r->img->hdr.page_size;
+}
+
+/* A deferred record's fields and its zero padding, read at once. */
+static int rd_pages_head(struct rd *r, uint64_t len, struct img_pages *pg)
+{
+	uint64_t n = IMG_PAGES_FIXED + r->img->hdr.page_size;
+	const uint8_t *p;
+	uint32_t pad;
+
+	p = rd_view(r, r->off + IMG_REC_HDR_SIZE, n < len ? n : len);
+	if (!p || pages_fields(r, p, len, pg, &pad))
+		return -1;
+	p += IMG_PAGES_FIXED;
+	if (pad && (p[0] || memcmp(p, p + 1, pad - 1))) {
+		rec_fail(r, "padding not zero");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * PAGES: the payload may be a gigabyte, so its CRC is streamed; the fields
- * are checked once the CRC says they are what the writer wrote.
+ * are checked once the CRC says they are what the writer wrote. A deferred
+ * record's CRC is the one it carries: the trailer's chain CRC vouches for
+ * it, img_pages_check() for the data.
  */
 static int rd_pages(struct rd *r, const uint8_t *h, uint64_t len)
 {
-	uint8_t f[IMG_PAGES_FIXED];
+	uint8_t f[IMG_PAGES_FIXED], c[IMG_REC_CRC_SIZE];
 	uint32_t crc, pad, dummy = 0;
-	struct img_pages pg = { 0 };
+	struct img_pages pg = { .rec_off = r->off };
 
 	if (len < IMG_PAGES_FIXED) {
 		rec_fail(r, "payload too short");
 		return -1;
 	}
+	pg.unchecked = rd_defer(r, len);
 	crc = img_crc32c(0, h, IMG_REC_HDR_SIZE);
-	if (rd_crc(r, r->off + IMG_REC_HDR_SIZE, len, &crc, 0) ||
-	    rd_crc_ok(r, len, crc) ||
-	    rd_read(r, r->off + IMG_REC_HDR_SIZE, f, sizeof(f)) ||
+	if (pg.unchecked) {
+		if (rd_read(r, r->off + IMG_REC_HDR_SIZE + len, c, sizeof(c)))
+			return -1;
+		crc = get_le32(c);
+	} else if (rd_crc(r, r->off + IMG_REC_HDR_SIZE, len, &crc, 0) ||
+		   rd_crc_ok(r, len, crc)) {
+		return -1;
+	}
+	pg.crc = crc;
+	if (pg.unchecked)	/* the fields and padding in one read */
+		return rd_pages_head(r, len, &pg) || sem_pages(r, &pg) ? -1 :
+		       rd_index_add(r, len, crc);
+	if (rd_read(r, r->off + IMG_REC_HDR_SIZE, f, sizeof(f)) ||
 	    pages_fields(r, f, len, &pg, &pad) ||
 	    rd_crc(r, pg.data_off - pad, pad, &dummy, 1) ||
 	    sem_pages(r, &pg))
 		return -1;
 	return rd_index_add(r, len, crc);
+}
+
+int img_pages_check(int fd, const char *name, const struct img_pages *pg,
+		    uint32_t page_size, uint8_t *buf)
+{
+	uint64_t len = pg->data_off - pg->rec_off + pg->nr_pages * page_size;
+	const uint8_t *f = buf + IMG_REC_HDR_SIZE;
+
+	if (len + IMG_REC_CRC_SIZE > IMG_PAGES_REC_MAX(page_size) ||
+	    pread_full(fd, buf, len + IMG_REC_CRC_SIZE, pg->rec_off)) {
+		pr_perror("%s: can't read the PAGES record at offset %llu",
+			  name, (unsigned long long)pg->rec_off);
+		return -1;
+	}
+	if (get_le32(buf + len) != pg->crc ||
+	    img_crc32c(0, buf, len) != pg->crc ||
+	    get_le32(buf) != IMG_REC_PAGES || get_le64(f) != pg->addr ||
+	    get_le64(f + 8) != pg->nr_pages) {
+		pr_err("%s: PAGES record at offset %llu: crc mismatch", name,
+		       (unsigned long long)pg->rec_off);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- trailer ------------------------------------------------------------ */
@@ -565,9 +627,10 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	return rd_run(&r, expect_isa);
 }
 
-static struct image *rd_fd(int fd, const char *name, uint32_t expect_isa)
+static struct image *rd_fd(int fd, const char *name, uint32_t expect_isa,
+			   unsigned int flags)
 {
-	struct rd r = { .name = name, .fd = fd };
+	struct rd r = { .name = name, .fd = fd, .flags = flags };
 	struct stat st;
 
 	if (fstat(fd, &st)) {
@@ -587,12 +650,18 @@ struct image *img_read_fd(int fd, uint32_t expect_isa)
 	char name[32];
 
 	snprintf(name, sizeof(name), "fd %d", fd);
-	return rd_fd(fd, name, expect_isa);
+	return rd_fd(fd, name, expect_isa, 0);
 }
 
 struct image *img_read_named_fd(int fd, const char *name, uint32_t expect_isa)
 {
-	return rd_fd(fd, name, expect_isa);
+	return rd_fd(fd, name, expect_isa, 0);
+}
+
+struct image *img_read_named_fd_flags(int fd, const char *name,
+				      uint32_t expect_isa, unsigned int flags)
+{
+	return rd_fd(fd, name, expect_isa, flags);
 }
 
 struct image *img_read_file(const char *path, uint32_t expect_isa)
@@ -605,7 +674,7 @@ struct image *img_read_file(const char *path, uint32_t expect_isa)
 		pr_perror("can't open %s", path);
 		return NULL;
 	}
-	img = rd_fd(fd, path, expect_isa);
+	img = rd_fd(fd, path, expect_isa, 0);
 	close(fd);
 	return img;
 }

@@ -29,7 +29,8 @@ struct img_writer {
 	struct img_index_ent *idx;
 	uint64_t nr_idx, cap_idx;
 	/* the open PAGES record, and the state it returns to */
-	uint64_t pages_left;
+	uint64_t pages_left;	/* bytes of the PAGES record being written */
+	uint64_t run_addr, run_pages;	/* of the run, not yet begun */
 	uint32_t pages_crc;
 	enum wstate pages_of;
 	void (*on_write)(uint64_t off, void *arg);
@@ -461,11 +462,6 @@ static int pages_args_ok(const struct img_writer *w, uint64_t addr,
 	return 1;
 }
 
-/*
- * The payload starts with addr, nr_pages and the pad length, then pad zero
- * bytes that put the page data on a page boundary of the file; the record
- * length, and so its header, is known before any data is written.
- */
 int img_write_parent_pages(struct img_writer *w, uint64_t addr,
 			   uint64_t nr_pages)
 {
@@ -477,63 +473,105 @@ int img_write_parent_pages(struct img_writer *w, uint64_t addr,
 			  img_enc_parent_pages(&w->enc, addr, nr_pages));
 }
 
-int img_write_pages_begin(struct img_writer *w, uint64_t addr,
-			  uint64_t nr_pages)
+/*
+ * The payload starts with addr, nr_pages and the pad length, then pad zero
+ * bytes that put the page data on a page boundary of the file; the record
+ * length, and so its header, is known before any data is written.
+ */
+static int piece_begin(struct img_writer *w)
 {
 	uint8_t b[IMG_REC_HDR_SIZE + IMG_PAGES_FIXED];
-	uint64_t ps = w->page_size, len;
+	uint64_t ps = w->page_size, len, nr;
 	uint32_t pad, crc;
 
-	if ((w->state != W_SHM && wr_expect(w, W_RECORDS, "PAGES record")) ||
-	    !pages_args_ok(w, addr, nr_pages))
-		return -1;
-	w->pages_of = w->state;
+	nr = (IMG_PAGES_SPLIT - w->run_addr % IMG_PAGES_SPLIT) / ps;
+	if (nr > w->run_pages)
+		nr = w->run_pages;
 	pad = (ps - (w->off + sizeof(b)) % ps) % ps;
-	len = IMG_PAGES_FIXED + pad + nr_pages * ps;
+	len = IMG_PAGES_FIXED + pad + nr * ps;
 	rec_head(b, IMG_REC_PAGES, len);
-	put_le64(b + IMG_REC_HDR_SIZE, addr);
-	put_le64(b + IMG_REC_HDR_SIZE + 8, nr_pages);
+	put_le64(b + IMG_REC_HDR_SIZE, w->run_addr);
+	put_le64(b + IMG_REC_HDR_SIZE + 8, nr);
 	put_le32(b + IMG_REC_HDR_SIZE + 16, pad);
 	crc = img_crc32c(0, b, sizeof(b));
 	if (wr_index_add(w, IMG_REC_PAGES, 0, w->off, len) ||
 	    wr_out(w, b, sizeof(b)) || wr_zeros(w, pad, &crc))
 		return -1;
-	w->pages_left = nr_pages * ps;
+	w->run_addr += nr * ps;
+	w->run_pages -= nr;
+	w->pages_left = nr * ps;
 	w->pages_crc = crc;
+	return 0;
+}
+
+static int piece_end(struct img_writer *w)
+{
+	uint8_t c[IMG_REC_CRC_SIZE];
+
+	w->idx[w->nr_idx - 1].crc = w->pages_crc;
+	put_le32(c, w->pages_crc);
+	return wr_out(w, c, sizeof(c));
+}
+
+/*
+ * A run of pages is written as PAGES records that each end at a multiple
+ * of IMG_PAGES_SPLIT of addr: small enough for a lazy restore to check a
+ * record's CRC when it first needs one of its pages.
+ */
+int img_write_pages_begin(struct img_writer *w, uint64_t addr,
+			  uint64_t nr_pages)
+{
+	if ((w->state != W_SHM && wr_expect(w, W_RECORDS, "PAGES record")) ||
+	    !pages_args_ok(w, addr, nr_pages))
+		return -1;
+	w->pages_of = w->state;
+	w->run_addr = addr;
+	w->run_pages = nr_pages;
+	if (piece_begin(w))
+		return -1;
 	w->state = W_PAGES;
 	return 0;
 }
 
 int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+	size_t k;
+
 	if (wr_expect(w, W_PAGES, "page data"))
 		return -1;
-	if (len > w->pages_left) {
+	if (len > w->pages_left + w->run_pages * w->page_size) {
 		pr_err("can't write page data: %zu bytes, PAGES record has "
-		       "%llu left", len, (unsigned long long)w->pages_left);
+		       "%llu left", len, (unsigned long long)
+		       (w->pages_left + w->run_pages * w->page_size));
 		return -1;
 	}
-	w->pages_crc = img_crc32c(w->pages_crc, buf, len);
-	if (wr_out(w, buf, len))
-		return -1;
-	w->pages_left -= len;
+	while (len) {
+		if (!w->pages_left &&
+		    (piece_end(w) || piece_begin(w)))
+			return -1;
+		k = len < w->pages_left ? len : w->pages_left;
+		w->pages_crc = img_crc32c(w->pages_crc, p, k);
+		if (wr_out(w, p, k))
+			return -1;
+		w->pages_left -= k;
+		p += k;
+		len -= k;
+	}
 	return 0;
 }
 
 int img_write_pages_end(struct img_writer *w)
 {
-	uint8_t c[IMG_REC_CRC_SIZE];
-
 	if (wr_expect(w, W_PAGES, "end of PAGES record"))
 		return -1;
-	if (w->pages_left) {
+	if (w->pages_left || w->run_pages) {
 		pr_err("can't end PAGES record: %llu bytes of data missing",
-		       (unsigned long long)w->pages_left);
+		       (unsigned long long)
+		       (w->pages_left + w->run_pages * w->page_size));
 		return -1;
 	}
-	w->idx[w->nr_idx - 1].crc = w->pages_crc;
-	put_le32(c, w->pages_crc);
-	if (wr_out(w, c, sizeof(c)))
+	if (piece_end(w))
 		return -1;
 	w->state = w->pages_of;
 	return 0;

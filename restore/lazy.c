@@ -25,7 +25,10 @@
  * Both hold one lock around each copy and the fault thread holds it from
  * before it reads a message until it has handled it: the kernel lets a
  * thread that removed pages go on (and zap them) only once its event is
- * read, so a copy of stale image data can't land after the zap.
+ * read, so a copy of stale image data can't land after the zap. Under the
+ * same lock they share a few records read whole (and checked: 2 MiB each,
+ * least recently used one reused), so that a record is read once for all
+ * the faults of the tree and the pull, not once per fault.
  *
  * restore (or the pager, with --detach) ends only once every page is in
  * place; then it closes the userfaultfds and the kernel turns what is left
@@ -37,9 +40,11 @@
  * CKPT_LAZY_GATE=PATH (for the tests) holds the pull back until PATH
  * exists: until then only faults bring pages.
  */
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -59,6 +64,10 @@
 #define LAZY_SPACES	256	/* the tree's processes and their forks */
 #define PULL_PAGES	512	/* the pull thread's step: 2 MiB */
 #define FAULT_PAGES	16	/* pages filled around a fault */
+#define LAZY_SLOTS	4	/* records kept read */
+/* a slot: a whole record, or a step of the pull */
+#define LAZY_BUF(ps)	(IMG_PAGES_REC_MAX(ps) > PULL_PAGES * (size_t)(ps) ? \
+			 IMG_PAGES_REC_MAX(ps) : PULL_PAGES * (size_t)(ps))
 #define LAZY_MSGS	16	/* messages read at once */
 #define LAZY_FEATURES	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
 			 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
@@ -69,11 +78,21 @@ struct lazy_ent {
 	uint64_t nr;
 	uint64_t off;		/* of the data in the image file */
 	uint64_t first;		/* index of its first page in the bitmaps */
+	struct img_pages *pg;	/* its record (a run may be part of one) */
+	int huge;		/* its VMA had huge pages: collapse it */
+};
+
+/* A slot of the cache: a record read whole, or any pages. */
+struct lazy_buf {
+	uint8_t *p;		/* LAZY_BUF bytes */
+	const struct img_pages *pg;	/* whose record p holds, or NULL */
+	uint64_t used;		/* when last handed out */
 };
 
 /* One mm: a process of the tree, or one forked since. */
 struct lazy_space {
 	int uffd;
+	int pidfd;		/* of pid, for MADV_COLLAPSE; or -1 */
 	pid_t pid;		/* 0 for a fork's: unknown */
 	struct lazy_ent *ents;	/* sorted by addr */
 	uint32_t nr_ents;
@@ -84,9 +103,15 @@ struct lazy_space {
 	int pulled;		/* every page copied or dropped, or mm gone */
 };
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1 */
+#endif
+
 struct lazy_server {
 	int img_fd;
+	const char *name;	/* of the image, for messages */
 	long ps;
+	uint64_t huge;		/* the host's huge page size */
 	pthread_mutex_t lock;
 	struct lazy_space *spaces[LAZY_SPACES];
 	int nr;
@@ -95,7 +120,11 @@ struct lazy_server {
 	atomic_int sealed;	/* no space of the tree is added any more */
 	atomic_int stop;
 	atomic_int failed;
-	uint8_t *fault_buf, *pull_buf;
+	atomic_int pull_go;	/* the tree runs: pull (not before, so that
+				 * the pull does not slow its making) */
+	int wake_fd;		/* an eventfd: stop, or sealed */
+	struct lazy_buf slot[LAZY_SLOTS];	/* under lock */
+	uint64_t clock;		/* of the slots' use */
 };
 
 static int bit(const uint8_t *b, uint64_t i)
@@ -115,6 +144,8 @@ static void space_free(struct lazy_space *s)
 		return;
 	if (s->uffd >= 0)
 		close(s->uffd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
 	free(s->ents);
 	free(s->copied);
 	free(s->dropped);
@@ -129,6 +160,7 @@ static struct lazy_space *space_new(uint32_t nr_ents, uint64_t nr_pages)
 	if (!s)
 		return NULL;
 	s->uffd = -1;
+	s->pidfd = -1;
 	s->ents = calloc(nr_ents + 2, sizeof(*s->ents));
 	s->copied = calloc(1, bytes);
 	s->dropped = calloc(1, bytes);
@@ -202,59 +234,127 @@ static void wake(struct lazy_space *s, uint64_t addr, long ps)
 	ioctl(s->uffd, UFFDIO_WAKE, &r);
 }
 
+/* e's record is read whole (and fits a slot) */
+static int whole(const struct lazy_server *sv, const struct lazy_ent *e)
+{
+	const struct img_pages *pg = e->pg;
+
+	return pg->data_off - pg->rec_off + pg->nr_pages * sv->ps + 4 <=
+	       LAZY_BUF(sv->ps);
+}
+
+/* The slot that holds pg's record, or the least recently used one. */
+static struct lazy_buf *slot_for(struct lazy_server *sv,
+				 const struct img_pages *pg)
+{
+	struct lazy_buf *b = &sv->slot[0];
+	int k;
+
+	for (k = 0; k < LAZY_SLOTS; k++) {
+		if (pg && sv->slot[k].pg == pg)
+			return &sv->slot[k];
+		if (sv->slot[k].used < b->used)
+			b = &sv->slot[k];
+	}
+	return b;
+}
+
 /*
- * Copy pages [i, j) of ent e into place, through buf. 0; 1 when the
- * kernel asks to try again later (an event of the process is pending);
- * -1 when the image can't be read or the kernel refused: the tree can't
- * go on. Pages already there, or whose VMA is gone, count as done.
+ * The data of pages [i, j) of e (at most PULL_PAGES), under the lock. A
+ * record that fits a slot is read whole, its CRC checked (once: the reader
+ * may have left it unchecked, IMG_READ_DEFER_PAGES) before any of its
+ * pages is handed out, and kept for the next pages. A larger one, checked
+ * up front, is read piece by piece.
+ */
+static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
+			    uint64_t i, uint64_t j)
+{
+	struct img_pages *pg = e->pg;
+	uint64_t at = e->off + i * sv->ps, len = (j - i) * sv->ps;
+	uint64_t rec = pg->data_off - pg->rec_off + pg->nr_pages * sv->ps;
+	struct lazy_buf *b = slot_for(sv, whole(sv, e) ? pg : NULL);
+
+	b->used = ++sv->clock;
+	if (b->pg == pg)
+		return b->p + (at - pg->rec_off);
+	b->pg = NULL;
+	if (!whole(sv, e)) {
+		if (pread_full(sv->img_fd, b->p, len, at)) {
+			pr_perror("lazy: can't read the pages at %llx from "
+				  "the image", (unsigned long long)
+				  (e->addr + i * sv->ps));
+			return NULL;
+		}
+		return b->p;
+	}
+	if (pg->unchecked ?
+	    img_pages_check(sv->img_fd, sv->name, pg, sv->ps, b->p) :
+	    pread_full(sv->img_fd, b->p, rec, pg->rec_off)) {
+		if (!pg->unchecked)
+			pr_perror("lazy: can't read the pages at %llx from "
+				  "the image", (unsigned long long)pg->addr);
+		return NULL;
+	}
+	pg->unchecked = 0;
+	b->pg = pg;
+	return b->p + (at - pg->rec_off);
+}
+
+/*
+ * Copy pages [i, j) of ent e into place. 0; 1 when the kernel asks to try
+ * again later (an event of the process is pending); -1 when the image
+ * can't be read or the kernel refused: the tree can't go on. Pages already
+ * there, or whose VMA is gone, count as done; only those in place are
+ * marked copied. A range the process's VMAs no longer cover whole (it
+ * unmapped or split some) fails as a whole: it is tried page by page.
  */
 static int copy_pages(struct lazy_server *sv, struct lazy_space *s,
-		      struct lazy_ent *e, uint64_t i, uint64_t j, uint8_t *buf)
+		      struct lazy_ent *e, uint64_t i, uint64_t j)
 {
-	uint64_t len = (j - i) * sv->ps, done = 0;
+	uint64_t len = (j - i) * sv->ps, done = 0, n, first;
 	struct uffdio_copy cp;
+	const uint8_t *buf = fetch(sv, e, i, j);
+	int one = 0;
 
-	if (pread_full(sv->img_fd, buf, len, e->off + i * sv->ps)) {
-		pr_perror("lazy: can't read the pages at %llx from the image",
-			  (unsigned long long)(e->addr + i * sv->ps));
+	if (!buf)
 		return -1;
-	}
 	while (done < len) {
 		memset(&cp, 0, sizeof(cp));
 		cp.dst = e->addr + i * sv->ps + done;
 		cp.src = (uint64_t)(buf + done);
-		cp.len = len - done;
-		if (!ioctl(s->uffd, UFFDIO_COPY, &cp)) {
-			done = len;
+		cp.len = one ? (uint64_t)sv->ps : len - done;
+		first = e->first + i + done / sv->ps;
+		if (!ioctl(s->uffd, UFFDIO_COPY, &cp))
+			n = cp.len;
+		else if (cp.copy > 0)
+			n = cp.copy;
+		else if (errno == EAGAIN)
 			break;
-		}
-		if (cp.copy > 0) {
-			done += cp.copy;
+		else if (errno == EEXIST)
+			n = sv->ps;	/* there already */
+		else if (errno == ESRCH)
+			return 0;	/* the process is gone */
+		else if ((errno == ENOENT || errno == EFAULT) && !one) {
+			one = 1;
 			continue;
-		}
-		if (errno == EAGAIN)
-			break;
-		if (errno == EEXIST) {
-			done += sv->ps;	/* there already: skip it */
+		} else if (errno == ENOENT || errno == EFAULT) {
+			done += sv->ps;	/* unmapped: nothing to fill */
 			continue;
+		} else {
+			pr_perror("lazy: can't put the page at %llx in process %d",
+				  (unsigned long long)cp.dst, s->pid);
+			return -1;
 		}
-		if (errno == ENOENT || errno == EFAULT || errno == ESRCH) {
-			done = len;	/* unmapped, or the process is gone */
-			break;
-		}
-		pr_perror("lazy: can't put the page at %llx in process %d",
-			  (unsigned long long)cp.dst, s->pid);
-		return -1;
+		set_bits(s->copied, first, first + n / sv->ps);
+		done += n;
 	}
-	set_bits(s->copied, e->first + i, e->first + i + done / sv->ps);
 	return done < len;
 }
 
 /* Copy the pages of [i, j) of e that are neither copied nor dropped (or,
  * with all, just not dropped). As copy_pages. */
 static int copy_missing(struct lazy_server *sv, struct lazy_space *s,
-			struct lazy_ent *e, uint64_t i, uint64_t j, int all,
-			uint8_t *buf)
+			struct lazy_ent *e, uint64_t i, uint64_t j, int all)
 {
 	uint64_t k;
 	int r;
@@ -268,7 +368,7 @@ static int copy_missing(struct lazy_server *sv, struct lazy_space *s,
 			if (bit(s->dropped, e->first + k) ||
 			    (!all && bit(s->copied, e->first + k)))
 				break;
-		if (i < k && (r = copy_pages(sv, s, e, i, k, buf)))
+		if (i < k && (r = copy_pages(sv, s, e, i, k)))
 			return r;
 		i = k;
 	}
@@ -287,10 +387,17 @@ static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 		i = (addr - e->addr) / sv->ps;
 		lo = i > FAULT_PAGES / 2 ? i - FAULT_PAGES / 2 : 0;
 		hi = lo + FAULT_PAGES < e->nr ? lo + FAULT_PAGES : e->nr;
+		/* a record read whole is copied whole: read once, not once
+		 * per fault (faults of many threads and processes take
+		 * turns at the one buffer) */
+		if (whole(sv, e)) {
+			lo = 0;
+			hi = e->nr;
+		}
 		/* the faulting page first: the thread waits for it only */
-		r = copy_missing(sv, s, e, i, i + 1, 1, sv->fault_buf);
+		r = copy_missing(sv, s, e, i, i + 1, 1);
 		if (!r)
-			r = copy_missing(sv, s, e, lo, hi, 0, sv->fault_buf);
+			r = copy_missing(sv, s, e, lo, hi, 0);
 		if (r < 0)
 			return -1;
 		wake(s, addr, sv->ps);	/* if it was there already */
@@ -342,10 +449,12 @@ static void space_remap(struct lazy_space *s, uint64_t from, uint64_t to,
 		o->nr = (z - a) / ps;
 		o->off = e.off + (a - e.addr);
 		o->first = e.first + (a - e.addr) / ps;
+		o->pg = e.pg;
 		if (z < end) {		/* the part after */
 			n[m].addr = z;
 			n[m].nr = (end - z) / ps;
 			n[m].off = e.off + (z - e.addr);
+			n[m].pg = e.pg;
 			n[m++].first = e.first + (z - e.addr) / ps;
 		}
 	}
@@ -429,16 +538,26 @@ static int all_pulled(struct lazy_server *sv)
 	return 1;
 }
 
+/* Wakes the fault thread out of its poll: to stop, or to see all done. */
+static void wake_fault_thread(struct lazy_server *sv)
+{
+	uint64_t one = 1;
+
+	(void)!write(sv->wake_fd, &one, sizeof(one));
+}
+
 static void fail(struct lazy_server *sv)
 {
 	atomic_store(&sv->failed, 1);
 	atomic_store(&sv->stop, 1);
+	wake_fault_thread(sv);
 }
 
 static void *fault_thread(void *arg)
 {
 	struct lazy_server *sv = arg;
-	struct pollfd pf[LAZY_SPACES];
+	struct pollfd pf[LAZY_SPACES + 1];
+	uint64_t v;
 	int i, n, done = 0;
 
 	while (!atomic_load(&sv->stop) && !done) {
@@ -449,11 +568,14 @@ static void *fault_thread(void *arg)
 			pf[i].events = POLLIN;
 		}
 		pthread_mutex_unlock(&sv->lock);
-		if (poll(pf, n, 20) < 0 && errno != EINTR) {
+		pf[n].fd = sv->wake_fd;
+		pf[n].events = POLLIN;
+		if (poll(pf, n + 1, 20) < 0 && errno != EINTR) {
 			pr_perror("lazy: can't wait for page faults");
 			fail(sv);
 			break;
 		}
+		(void)!read(sv->wake_fd, &v, sizeof(v));
 		pthread_mutex_lock(&sv->lock);
 		for (i = 0; i < n; i++)
 			if (drain(sv, sv->spaces[i])) {
@@ -467,8 +589,40 @@ static void *fault_thread(void *arg)
 	return NULL;
 }
 
-/* One step of the pull on s, under the lock: 0, or -1. */
-static int pull_step(struct lazy_server *sv, struct lazy_space *s)
+/*
+ * UFFDIO_COPY makes 4 KiB pages only. Where the VMA had huge pages, a
+ * record that is one whole huge page (the writer splits at 2 MiB of the
+ * address), once all of it is in place, is collapsed into one: the
+ * kernel collapses a userfaultfd-armed range only when no page of it is
+ * missing. The address, or 0.
+ */
+static uint64_t collapsible(struct lazy_server *sv, struct lazy_space *s,
+			    const struct lazy_ent *e)
+{
+	uint64_t k;
+
+	if (!e->huge || s->pidfd < 0 || e->addr % sv->huge ||
+	    e->nr * sv->ps != sv->huge)
+		return 0;
+	for (k = e->first; k < e->first + e->nr; k++)
+		if (!bit(s->copied, k) || bit(s->dropped, k))
+			return 0;
+	return e->addr;
+}
+
+static void collapse(struct lazy_server *sv, int pidfd, uint64_t addr)
+{
+	struct iovec iov = { .iov_base = (void *)addr, .iov_len = sv->huge };
+
+	if (syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_COLLAPSE, 0) < 0)
+		pr_debug("lazy: can't collapse %llx into a huge page: %s",
+			 (unsigned long long)addr, strerror(errno));
+}
+
+/* One step of the pull on s, under the lock: 0, or -1; *huge what to
+ * collapse after, or 0. */
+static int pull_step(struct lazy_server *sv, struct lazy_space *s,
+		     uint64_t *huge)
 {
 	struct lazy_ent *e = ent_of_page(s, s->cursor);
 	uint64_t i, j;
@@ -481,12 +635,13 @@ static int pull_step(struct lazy_server *sv, struct lazy_space *s)
 	}
 	i = s->cursor - e->first;
 	j = i + PULL_PAGES < e->nr ? i + PULL_PAGES : e->nr;
-	r = copy_missing(sv, s, e, i, j, 0, sv->pull_buf);
+	r = copy_missing(sv, s, e, i, j, 0);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
 		s->cursor = e->first + j;
 		s->pulled = s->cursor >= s->nr_pages;
+		*huge = j == e->nr ? collapsible(sv, s, e) : 0;
 	}
 	return r;
 }
@@ -495,18 +650,25 @@ static void *pull_thread(void *arg)
 {
 	struct lazy_server *sv = arg;
 	const char *gate = getenv("CKPT_LAZY_GATE");
-	int i = 0, r;
+	uint64_t huge;
+	int i = 0, r, pidfd;
 
 	/* the tests': no pull until that file exists, so that what the
 	 * process does before meets pages still missing */
-	while (gate && access(gate, F_OK) && !atomic_load(&sv->stop))
-		usleep(10000);
+	while (((gate && access(gate, F_OK)) || !atomic_load(&sv->pull_go)) &&
+	       !atomic_load(&sv->stop))
+		usleep(gate ? 10000 : 1000);
 	while (!atomic_load(&sv->stop)) {
 		pthread_mutex_lock(&sv->lock);
 		while (i < sv->nr && sv->spaces[i]->pulled)
 			i++;
-		r = i < sv->nr ? pull_step(sv, sv->spaces[i]) : 2;
+		huge = 0;
+		pidfd = i < sv->nr ? sv->spaces[i]->pidfd : -1;
+		r = i < sv->nr ? pull_step(sv, sv->spaces[i], &huge) : 2;
 		pthread_mutex_unlock(&sv->lock);
+		/* not under the lock: it may wait for the process's mm */
+		if (huge)
+			collapse(sv, pidfd, huge);
 		if (r < 0) {
 			fail(sv);
 			break;
@@ -516,6 +678,7 @@ static void *pull_thread(void *arg)
 		if (r == 2) {
 			if (atomic_load(&sv->failed))
 				break;
+			wake_fault_thread(sv);	/* maybe all done */
 			usleep(2000);	/* a fork may come: the fault thread
 					 * says when all is done */
 			i = 0;
@@ -543,14 +706,24 @@ static void stop_threads(struct lazy_server *sv)
 	if (!sv->running)
 		return;
 	atomic_store(&sv->stop, 1);
+	wake_fault_thread(sv);
 	pthread_join(sv->fault_thr, NULL);
 	pthread_join(sv->pull_thr, NULL);
 	sv->running = 0;
 }
 
+static void slots_free(struct lazy_server *sv)
+{
+	int k;
+
+	for (k = 0; k < LAZY_SLOTS; k++)
+		free(sv->slot[k].p);
+}
+
 static struct lazy_server *server(struct restore_run *run)
 {
 	struct lazy_server *sv = run->lazy_srv;
+	int k, nomem = 0;
 
 	if (sv)
 		return sv;
@@ -558,15 +731,20 @@ static struct lazy_server *server(struct restore_run *run)
 	if (!sv)
 		return NULL;
 	sv->ps = run->host.page_size;
+	sv->huge = run->host.huge_size;
+	sv->name = run->path;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
-	sv->fault_buf = malloc(FAULT_PAGES * sv->ps);
-	sv->pull_buf = malloc(PULL_PAGES * sv->ps);
+	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	for (k = 0; k < LAZY_SLOTS; k++)
+		if (!(sv->slot[k].p = malloc(LAZY_BUF(sv->ps))))
+			nomem = 1;
 	pthread_mutex_init(&sv->lock, NULL);
-	if (sv->img_fd < 0 || !sv->fault_buf || !sv->pull_buf) {
-		free(sv->fault_buf);
-		free(sv->pull_buf);
+	if (sv->img_fd < 0 || sv->wake_fd < 0 || nomem) {
+		slots_free(sv);
 		if (sv->img_fd >= 0)
 			close(sv->img_fd);
+		if (sv->wake_fd >= 0)
+			close(sv->wake_fd);
 		free(sv);
 		return NULL;
 	}
@@ -581,6 +759,48 @@ int restore_lazy_vma(const struct restore_proc *c, const struct img_vma *v)
 	       !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE | IMG_VMA_GHOST |
 			     IMG_VMA_GROWSDOWN | IMG_VMA_LOCKED |
 			     IMG_VMA_DROPPABLE | IMG_VMA_VDSO | IMG_VMA_VVAR));
+}
+
+int restore_lazy_check(struct restore_run *run)
+{
+	struct restore_proc c = { .run = run };
+	struct img_process *p;
+	uint8_t *buf = NULL;
+	uint32_t i, k;
+	int ret = 0;
+
+	for (i = 0; i < run->img->nr_procs && !ret; i++) {
+		p = &run->img->procs[i];
+		c.proc = p;
+		for (k = 0; k < p->nr_pages && !ret; k++) {
+			struct img_pages *pg = &p->pages[k];
+
+			if (!pg->unchecked || restore_lazy_vma(&c,
+				&p->vmas[restore_vma_of(p, pg->addr)]))
+				continue;
+			if (!buf && !(buf = malloc(IMG_PAGES_REC_MAX(
+						run->img->hdr.page_size)))) {
+				pr_err("out of memory");
+				ret = -1;
+			} else if (img_pages_check(run->img_fd, run->path, pg,
+						   run->img->hdr.page_size, buf)) {
+				ret = -1;
+			}
+			pg->unchecked = 0;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+/* v had huge pages (as far as the image tells): asked for, or THP always */
+static int had_huge(const struct restore_proc *c, const struct img_vma *v)
+{
+	int thp = c->run->host.thp;
+
+	return c->run->host.huge_size && thp != THP_NEVER &&
+	       !(v->advice & IMG_ADV_NOHUGEPAGE) &&
+	       ((v->advice & IMG_ADV_HUGEPAGE) || thp == THP_ALWAYS);
 }
 
 /* The lazy pages of c's image into a new space (no uffd yet). */
@@ -602,13 +822,16 @@ static struct lazy_space *space_of(struct restore_proc *c)
 		return NULL;
 	s->pid = c->child;
 	for (i = 0, total = 0; i < p->nr_pages; i++) {
-		const struct img_pages *pg = &p->pages[i];
+		struct img_pages *pg = &p->pages[i];
 
 		if (!restore_lazy_vma(c, &p->vmas[restore_vma_of(p, pg->addr)]))
 			continue;
 		s->ents[s->nr_ents].addr = pg->addr;
 		s->ents[s->nr_ents].nr = pg->nr_pages;
 		s->ents[s->nr_ents].off = pg->data_off;
+		s->ents[s->nr_ents].pg = pg;
+		s->ents[s->nr_ents].huge = had_huge(c,
+				&p->vmas[restore_vma_of(p, pg->addr)]);
 		s->ents[s->nr_ents++].first = total;
 		total += pg->nr_pages;
 	}
@@ -687,6 +910,7 @@ int restore_lazy_add(struct restore_proc *c)
 		return 0;
 	}
 	s->uffd = take_uffd(c);
+	s->pidfd = syscall(SYS_pidfd_open, c->child, 0);	/* -1: 4 KiB pages */
 	/* before anything can fault: the guardian holds it from now on */
 	if (s->uffd < 0 || register_vmas(c, s->uffd) ||
 	    restore_guard_uffd(c->run, s->uffd)) {
@@ -709,6 +933,8 @@ static int finish(struct restore_run *run, struct lazy_server *sv)
 	int i, ret = 0;
 
 	atomic_store(&sv->sealed, 1);
+	atomic_store(&sv->pull_go, 1);	/* the tree runs */
+	wake_fault_thread(sv);
 	if (sv->running) {
 		pthread_join(sv->fault_thr, NULL);
 		atomic_store(&sv->stop, 1);
@@ -792,8 +1018,8 @@ void restore_lazy_abort(struct restore_run *run)
 	for (i = 0; i < sv->nr; i++)
 		space_free(sv->spaces[i]);
 	close(sv->img_fd);
-	free(sv->fault_buf);
-	free(sv->pull_buf);
+	close(sv->wake_fd);
+	slots_free(sv);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv);
 	run->lazy_srv = NULL;

@@ -136,8 +136,10 @@ static int prepare(struct restore_run *run)
 					      run->nr_params);
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
-	run->img = img_read_named_fd(run->img_fd, run->path, arch_isa());
-	if (!run->img || restore_open_chain(run) ||
+	/* --lazy: a page record's CRC when it is fetched (lazy.c) */
+	run->img = img_read_named_fd_flags(run->img_fd, run->path, arch_isa(),
+					   run->lazy ? IMG_READ_DEFER_PAGES : 0);
+	if (!run->img || restore_open_chain(run) || restore_lazy_check(run) ||
 	    restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
 	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||

@@ -80,18 +80,35 @@ static int is_special(const char *path)
 			|| !strcmp(path, "[vsyscall]"));
 }
 
-static int unmap_child(struct restore_proc *c, struct proc_map *m, int n)
+static int kept(const struct restore_proc *c, const struct proc_map *m)
 {
 	uint64_t tramp_end = c->tramp + c->run->host.tramp_len;
-	int i;
 
-	for (i = 0; i < n; i++) {
-		if (is_special(m[i].path) ||
-		    (m[i].start >= c->tramp && m[i].start < tramp_end))
+	return is_special(m->path) ||
+	       (m->start >= c->tramp && m->start < tramp_end);
+}
+
+/*
+ * What the child has of restore goes, but the special mappings and the
+ * trampoline: a run of neighbours in one munmap (what lies between two
+ * entries of the maps is unmapped already), as each call costs a stop.
+ */
+static int unmap_child(struct restore_proc *c, struct proc_map *m, int n)
+{
+	int i, k;
+
+	for (i = 0; i < n; i = k) {
+		if (kept(c, &m[i])) {
+			k = i + 1;
 			continue;
-		pr_debug("unmap %llx-%llx %s", (unsigned long long)m[i].start, (unsigned long long)m[i].end, m[i].path ? m[i].path : "");
+		}
+		for (k = i + 1; k < n && !kept(c, &m[k]); k++)
+			;
+		pr_debug("unmap %llx-%llx (%d mappings)",
+			 (unsigned long long)m[i].start,
+			 (unsigned long long)m[k - 1].end, k - i);
 		if (rcall(c, 0, "unmap the restorer", NULL, SYS_munmap,
-			  m[i].start, m[i].end - m[i].start, 0, 0, 0, 0))
+			  m[i].start, m[k - 1].end - m[i].start, 0, 0, 0, 0))
 			return -1;
 	}
 	return 0;
@@ -427,6 +444,30 @@ static int map_vma(struct restore_proc *c, const struct img_vma *v)
 		     (uint64_t)-1, 0);
 }
 
+/*
+ * Fault [addr, addr + len) of the child in, a chunk at a time: far cheaper
+ * than page by page. Done over a run of adjacent records at once, which
+ * the writer splits every 2 MiB: one remote call per chunk, not per record.
+ */
+static int populate(struct restore_proc *c, uint64_t addr, uint64_t len)
+{
+	long r;
+
+	while (len) {
+		uint64_t n = len < FILL_CHUNK ? len : FILL_CHUNK;
+
+		if (inject_syscall(c->ip, 0, &r, SYS_madvise, addr, n,
+				   MADV_POPULATE_WRITE, 0, 0, 0))
+			return -1;
+		if (r)
+			pr_debug("populating %llx: error %ld",
+				 (unsigned long long)addr, -r);
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Read a run of pages from the image file straight into the child. */
 static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 {
@@ -437,13 +478,6 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 	while (left) {
 		uint64_t n = left < FILL_CHUNK ? left : FILL_CHUNK;
 
-		/* fault the chunk in at once: far cheaper than page by page */
-		if (inject_syscall(c->ip, 0, &r, SYS_madvise, addr, n,
-				   MADV_POPULATE_WRITE, 0, 0, 0))
-			return -1;
-		if (r)
-			pr_debug("populating %llx: error %ld",
-				 (unsigned long long)addr, -r);
 		if (rcall(c, 0, "read pages", &r, SYS_pread64,
 			  c->child_img_fd, addr, n, off, 0, 0))
 			return -1;
@@ -494,20 +528,35 @@ static int advise_huge(struct restore_proc *c, int before)
 	return 0;
 }
 
+/* pg's pages are read in now, not on demand (lazy.c) */
+static int filled(const struct restore_proc *c, const struct img_pages *pg)
+{
+	return !restore_lazy_vma(c, &c->proc->vmas[restore_vma_of(c->proc,
+								  pg->addr)]);
+}
+
 static int fill_all(struct restore_proc *c)
 {
-	uint32_t i;
+	uint32_t i, j;
 
 	if (advise_huge(c, 1))
 		return -1;
-	for (i = 0; i < c->proc->nr_pages; i++) {
-		const struct img_pages *pg = &c->proc->pages[i];
+	for (i = 0; i < c->proc->nr_pages; i = j) {
+		const struct img_pages *pg = c->proc->pages;
 
-		if (restore_lazy_vma(c, &c->proc->vmas[restore_vma_of(c->proc,
-								 pg->addr)]))
+		for (j = i + 1; j < c->proc->nr_pages && !filled(c, &pg[j]) ==
+		     !filled(c, &pg[i]) && pg[j].addr == pg[j - 1].addr +
+		     pg[j - 1].nr_pages * c->run->host.page_size; j++)
+			;
+		if (!filled(c, &pg[i]))
 			continue;	/* lazy.c's, on demand */
-		if (pg->src ? restore_fill_parent(c, pg) : fill_pages(c, pg))
+		if (populate(c, pg[i].addr, pg[j - 1].addr - pg[i].addr +
+			     pg[j - 1].nr_pages * c->run->host.page_size))
 			return -1;
+		for (; i < j; i++)
+			if (pg[i].src ? restore_fill_parent(c, &pg[i]) :
+			    fill_pages(c, &pg[i]))
+				return -1;
 	}
 	if (advise_huge(c, 0))
 		return -1;

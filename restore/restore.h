@@ -368,6 +368,9 @@ int restore_vma_has_pages(const struct restore_proc *c,
  * serving stops (the tree is being killed) */
 int restore_lazy_vma(const struct restore_proc *c, const struct img_vma *v);
 int restore_lazy_add(struct restore_proc *c) __must_check;
+/* The CRC of each page record the reader deferred that no lazy VMA will
+ * fetch, checked now: before anything is made */
+int restore_lazy_check(struct restore_run *run) __must_check;
 int restore_lazy_wait(struct restore_run *run) __must_check;
 int restore_lazy_pager(struct restore_run *run) __must_check;
 void restore_lazy_abort(struct restore_run *run);

@@ -445,21 +445,13 @@ START_TEST(test_read_fd_any_position)
 }
 END_TEST
 
-/*
- * Page data larger than the sink's buffer goes straight to write(2), and
- * the reader checksums it in chunks: both paths, and a flipped byte deep
- * inside the data caught through img_read_file.
- */
-START_TEST(test_large_pages)
+/* An image at path of one process whose VMA at 0x100000 holds the n
+ * pages of b, written as one run */
+static void w_one_run(const uint8_t *b, uint64_t n)
 {
-	const uint64_t n = 600;
 	struct img_writer *w = img_writer_open(path);
-	uint8_t *b = malloc(n * PS), *got = malloc(n * PS), x;
-	struct image *img;
-	int fd;
 
 	ck_assert_ptr_nonnull(w);
-	fill(b, n * PS, 9);
 	w_header(w);
 	w_proc(w, 10, 1);
 	w_thread(w, 10);
@@ -468,12 +460,34 @@ START_TEST(test_large_pages)
 	ck_assert_int_eq(img_write_pages_data(w, b, n * PS), 0);
 	ck_assert_int_eq(img_write_pages_end(w), 0);
 	ck_assert_int_eq(img_writer_commit(w), 0);
+}
+
+/*
+ * Page data larger than the sink's buffer goes straight to write(2), and
+ * the reader checksums it in chunks: both paths, and a flipped byte deep
+ * inside the data caught through img_read_file.
+ */
+START_TEST(test_large_pages)
+{
+	const uint64_t n = 600;
+	uint8_t *b = malloc(n * PS), *got = malloc(n * PS), x;
+	struct image *img;
+	int fd;
+
+	fill(b, n * PS, 9);
+	w_one_run(b, n);
 	img = img_read_file(path, 0);
 	ck_assert_ptr_nonnull(img);
 	fd = open(path, O_RDWR);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread_full(fd, got, n * PS,
+	/* split at the 2 MiB boundary of the address: 256 + 344 pages */
+	ck_assert_uint_eq(img->procs[0].nr_pages, 2);
+	ck_assert_uint_eq(img->procs[0].pages[0].nr_pages, 256);
+	ck_assert_uint_eq(img->procs[0].pages[1].addr, IMG_PAGES_SPLIT);
+	ck_assert_int_eq(pread_full(fd, got, 256 * PS,
 				    img->procs[0].pages[0].data_off), 0);
+	ck_assert_int_eq(pread_full(fd, got + 256 * PS, 344 * PS,
+				    img->procs[0].pages[1].data_off), 0);
 	ck_assert_mem_eq(got, b, n * PS);
 	/* one byte in the last 256 KiB chunk */
 	ck_assert_int_eq(pread_full(fd, &x, 1, img->size - 5000), 0);
@@ -485,6 +499,43 @@ START_TEST(test_large_pages)
 	ck_assert_ptr_null(img_read_file(path, 0));
 	free(b);
 	free(got);
+}
+END_TEST
+
+/*
+ * IMG_READ_DEFER_PAGES: a flipped byte in a process's page data passes
+ * the read and is caught by img_pages_check() of its record only; the
+ * other record checks out, and its data is where the check put it.
+ */
+START_TEST(test_deferred_pages)
+{
+	const uint64_t n = 600;
+	uint8_t *b = malloc(n * PS), *rec = malloc(IMG_PAGES_REC_MAX(PS)), x;
+	struct img_pages *pg;
+	struct image *img;
+	int fd;
+
+	fill(b, n * PS, 5);
+	w_one_run(b, n);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	img = img_read_named_fd_flags(fd, "img", 0, IMG_READ_DEFER_PAGES);
+	ck_assert_ptr_nonnull(img);
+	pg = img->procs[0].pages;
+	ck_assert_uint_eq(pg[1].unchecked, 1);
+	ck_assert_int_eq(pread_full(fd, &x, 1, pg[1].data_off + 7777), 0);
+	x ^= 1;
+	ck_assert_int_eq(pwrite(fd, &x, 1, pg[1].data_off + 7777), 1);
+	log_init("check_image", -1);
+	ck_assert_int_eq(img_pages_check(fd, "img", &pg[1], PS, rec), -1);
+	ck_assert_int_eq(img_pages_check(fd, "img", &pg[0], PS, rec), 0);
+	ck_assert_mem_eq(rec + (pg[0].data_off - pg[0].rec_off), b, 256 * PS);
+	img_free(img);
+	/* without the flag, the reader refuses it whole */
+	ck_assert_ptr_null(img_read_named_fd_flags(fd, "img", 0, 0));
+	close(fd);
+	free(b);
+	free(rec);
 }
 END_TEST
 
@@ -918,6 +969,7 @@ static Suite *image_suite(void)
 	add(rt, test_roundtrip);
 	add(rt, test_read_fd_any_position);
 	add(rt, test_large_pages);
+	add(rt, test_deferred_pages);
 	add(rt, test_file_mode_0600);
 	add(rt, test_nothing_at_path_before_commit);
 	add(rt, test_abort_leaves_nothing);

@@ -8,8 +8,11 @@
  * Once restored, the root also changes its memory while its pages may
  * still be arriving: it moves a 32 MiB region (mremap), drops the first
  * MiB of an 8 MiB region (MADV_DONTNEED: must read as zeros) and unmaps
- * its last MiB, and forks a child that checks every region from its own
- * copy. Then it writes D/gate: the test restores with CKPT_LAZY_GATE
+ * its last MiB, splits a 4 MiB region in two inside a 2 MiB page record
+ * (mprotect of its tail, read only) and reads a page 64 KiB before it,
+ * and forks a child that checks every region from its own copy; the split
+ * region it checks at the end only, when restore has put every page in
+ * place and let go of them. Then it writes D/gate: the test restores with CKPT_LAZY_GATE
  * naming that file, so that restore pulls no page in the background
  * before (faults alone bring them).
  *
@@ -25,6 +28,7 @@
 #define THREAD_MIB	8
 #define MOVED_MIB	32
 #define DROPPED_MIB	8
+#define SPLIT_MIB	4
 #define MIB		(1UL << 20)
 
 struct region {
@@ -34,7 +38,7 @@ struct region {
 	const char *name;
 };
 
-static struct region big, moved, dropped, per_thread[THREADS];
+static struct region big, moved, dropped, split, per_thread[THREADS];
 
 static uint64_t sum64(const void *buf, size_t len)
 {
@@ -120,6 +124,12 @@ static void change_memory(void)
 	if (madvise(dropped.p, MIB, MADV_DONTNEED) ||
 	    munmap(dropped.p + dropped.len - MIB, MIB))
 		wl_fail("madvise, munmap: %s", strerror(errno));
+	/* a copy of a whole record now spans two VMAs */
+	if (mprotect(split.p + MIB + 64 * 1024, split.len - MIB - 64 * 1024,
+		     PROT_READ))
+		wl_fail("mprotect: %s", strerror(errno));
+	if (*(volatile char *)(split.p + MIB) == 0x5a)
+		wl_sleep_ms(0);
 	pid = fork();
 	if (pid < 0)
 		wl_fail("fork: %s", strerror(errno));
@@ -165,6 +175,7 @@ int main(int argc, char **argv)
 	make(&big, "the big region", mib * MIB, 0x1234567 + getpid());
 	make(&moved, "the moved region", MOVED_MIB * MIB, 77 + getpid());
 	make(&dropped, "the dropped region", DROPPED_MIB * MIB, 99);
+	make(&split, "the split region", SPLIT_MIB * MIB, 55 + getpid());
 	for (i = 0; i < THREADS; i++) {
 		make(&per_thread[i], "a thread's region", THREAD_MIB * MIB,
 		     1000 + i);
@@ -183,6 +194,7 @@ int main(int argc, char **argv)
 		wl_sleep_ms(20);
 	}
 	check(&big, 0, big.len);
+	check(&split, 0, split.len);
 	for (i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	for (i = 0; root && i < kids; i++)
