@@ -193,9 +193,37 @@ static int tree_files(struct fileids *ids, const struct dump_tree *t,
 	return 0;
 }
 
+/* The FIFOs the tree has open by a path (--snapshot-open puts their
+ * nodes back), their paths the tree's file table's. */
+struct fifos {
+	struct img_fileid *v;
+	uint32_t n;
+};
+
+static int tree_fifos(struct fifos *ff, const struct dump_tree *t)
+{
+	uint32_t i;
+
+	ff->v = calloc(t->nr_files + 1, sizeof(*ff->v));
+	if (!ff->v) {
+		pr_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < t->nr_files; i++) {
+		if (t->files[i].f.kind != IMG_FILE_FIFO || !t->files[i].f.path)
+			continue;
+		ff->v[ff->n].path = t->files[i].f.path;
+		ff->v[ff->n].dev = t->files[i].f.dev;
+		ff->v[ff->n].ino = t->files[i].f.ino;
+		ff->n++;
+	}
+	return 0;
+}
+
 int dump_write_app(struct dump_tree *t, struct img_writer *w)
 {
 	const struct dump_opts *o = t->procs[0].o;
+	struct fifos fifos = { 0 };
 	struct fileids ids = { 0 };
 	uint32_t i;
 	int ret = -1;
@@ -207,7 +235,9 @@ int dump_write_app(struct dump_tree *t, struct img_writer *w)
 	for (i = 0; i < ids.n; i++)
 		if (img_write_fileid(w, &ids.v[i]))
 			goto out;
-	if (snap_take(o->snap, o->outputs[0], ids.v, ids.open, ids.n) ||
+	if (tree_fifos(&fifos, t) ||
+	    snap_take(o->snap, o->outputs[0], ids.v, ids.open, ids.n,
+		      fifos.v, fifos.n) ||
 	    (o->notify && img_write_notify(w, o->notify, o->notify_seconds)))
 		goto out;
 	ret = 0;
@@ -216,5 +246,6 @@ out:
 		free(ids.v[i].path);
 	free(ids.v);
 	free(ids.open);
+	free(fifos.v);
 	return ret;
 }

@@ -492,7 +492,10 @@ static int take_node(struct snap_set *s, const char *path,
 	struct img_snapfile r;
 	char *t;
 	ssize_t n;
+	int k = seen(s, st);
 
+	if (k)
+		return k > 0 ? 0 : -1;
 	fill_rec(&r, path, st);
 	if (S_ISLNK(st->st_mode)) {
 		t = malloc(PATH_MAX);
@@ -529,6 +532,20 @@ static int take_path(struct snap_set *s, const char *path)
 	pr_err("can't snapshot %s: a unix socket file (bind() makes it; restore can't make a listening one from a copy)",
 	       path);
 	return -1;
+}
+
+/* A FIFO the tree has open (--snapshot-open): its node, when the path
+ * still leads to it; one deleted or replaced since it was opened is not
+ * the snapshot's (the image keeps a deleted one, and restore refuses a
+ * replaced one). */
+static int take_fifo(struct snap_set *s, const struct img_fileid *f)
+{
+	struct stat st;
+
+	if (lstat(f->path, &st) || !S_ISFIFO(st.st_mode) ||
+	    st.st_dev != f->dev || st.st_ino != f->ino)
+		return 0;
+	return take_node(s, f->path, &st);
 }
 
 /* --snapshot PATH, made absolute without symbolic links: the path
@@ -619,7 +636,8 @@ static int open_tmp(struct snap_set *s, const char *image)
 }
 
 int snap_take(struct snap_set *s, const char *image,
-	      const struct img_fileid *ids, const uint8_t *open, uint32_t n)
+	      const struct img_fileid *ids, const uint8_t *open, uint32_t n,
+	      const struct img_fileid *fifos, uint32_t nr_fifos)
 {
 	uint32_t i;
 	int k;
@@ -639,6 +657,9 @@ int snap_take(struct snap_set *s, const char *image,
 			return -1;
 	for (i = 0; s->open_files && i < n; i++)
 		if (open[i] && take_file(s, ids[i].path))
+			return -1;
+	for (i = 0; s->open_files && i < nr_fifos; i++)
+		if (take_fifo(s, &fifos[i]))
 			return -1;
 	pr_info("snapshot of %" PRIu64 " files (%" PRIu64 " bytes): %"
 		PRIu64 " reflinked, %" PRIu64 " copied, %" PRIu64

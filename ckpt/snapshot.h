@@ -61,7 +61,8 @@ void snap_set_sink(struct snap_set *s, const char *const *outputs,
  * an fd or mapped shared are taken (not the programs and libraries,
  * mapped privately). 0, or -1 said. */
 int snap_take(struct snap_set *s, const char *image,
-	      const struct img_fileid *ids, const uint8_t *open, uint32_t n)
+	      const struct img_fileid *ids, const uint8_t *open, uint32_t n,
+	      const struct img_fileid *fifos, uint32_t nr_fifos)
 	__must_check;
 /* Once the tree is thawed, before the image is committed: the copies
  * hashed (they cannot change, the files may), MANIFEST written, a

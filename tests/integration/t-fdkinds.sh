@@ -36,18 +36,25 @@ vg_round() {
 # (restore --fd): each run takes its path and valgrind's leak report is
 # that path's, with the 123 bytes leaked before the dump in each.
 # valgrind keeps its fds at the top of its fd limit and unmaps the vdso
-# while it keeps [vvar]. Without --vgdb=no valgrind holds a FIFO in /tmp
-# that its first restored run removes when it exits, and the next restore
-# can't open it (files named by a path must be there).
+# while it keeps [vvar]. valgrind runs with its gdb server (--vgdb=yes,
+# the default): it holds a FIFO in /tmp open and maps a file there, which
+# each restored run removes as it exits; --snapshot-open keeps both, and
+# each restore puts them back (without it the second restore can't open
+# the FIFO: files named by a path must be there).
 t_valgrind() {
+	local vgdb
 	need "$WLB/leaky" "$CKPT" "$RESTORE"
 	command -v valgrind >/dev/null || fail "valgrind is missing (make deps)"
 	echo "none" >"$D/input"
-	start_wl valgrind --vgdb=no --leak-check=full --log-file="$D/vg.log" \
+	start_wl valgrind --leak-check=full --log-file="$D/vg.log" \
 		"$WLB/leaky"
 	wait_count_above 8 60 "$JOB"
 	grep -q '\[vdso\]' "/proc/$PID/maps" &&
 		fail "valgrind kept the vdso: the test does not test that"
+	vgdb=$(ls -l "/proc/$PID/fd" | grep -c "vgdb-pipe-from-vgdb-to-$PID")
+	((vgdb == 1)) || fail "valgrind holds no vgdb FIFO: the test does" \
+			      "not test that"
+	DUMP_OPTS=(--snapshot-open)
 	dump_kill
 	FD_POS=$(image_count_pos "$D/img")
 	VG_POS=$(stat -c %s "$D/vg.log")

@@ -27,7 +27,6 @@
  *
  * Run under tests/workloads/reaper and dumped with --tree.
  */
-#define _GNU_SOURCE
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <poll.h>
