@@ -123,6 +123,9 @@ t_tcpaccept-refused() {
 	stopped "$PID" && fail "target left stopped (state $ST)"
 	RJOB=$JOB
 	DUMP_COUNT=$(count_lines)
+	# finish wants more than 6 lines past DUMP_COUNT: no restore here
+	# takes time between, so wait for them
+	wait_count_above $((DUMP_COUNT + 7)) 60 "$JOB"
 	finish
 }
 
