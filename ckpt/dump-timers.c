@@ -168,7 +168,8 @@ static int read_timer(struct dump_ctx *c, struct img_timer *t)
  * list a posix_timer_fn there, or it is tried again (the timer may have
  * fired meanwhile, another one may share the moment) and then refused.
  * A timer that is not queued (its signal is pending; SIGEV_NONE ones
- * never are) shows nowhere: refused where it matters (check_realtime).
+ * never are) shows nowhere: check_realtime leaves it relative, as
+ * ckpt(1) says.
  */
 #define ABS_TRIES	4
 
