@@ -104,7 +104,8 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 	dec_check(d, abs_ok(m->point), "mount point not absolute or with . or ..");
 	dec_check(d, host ? abs_ok(m->host) : !m->host,
 		  "%s mount with a bad host path", img_mnt_kind_name(m->kind));
-	dec_check(d, m->kind != IMG_MNT_ROOT || !strcmp(m->point, "/"),
+	dec_check(d, m->kind != IMG_MNT_ROOT ||
+		  (m->point && !strcmp(m->point, "/")),
 		  "root mount not on /");
 	return dec_end(d);
 }

@@ -2,10 +2,11 @@
  * mkseed: writes the fuzzer's seed images into the directory given, with
  * the real writer: a minimal image, one with every record type, and one
  * per family of records added since (shared memory, file table, ghosts,
- * sockets and ptys); make fuzz adds real images (real-seeds.sh). Seeds
+ * sockets and ptys, mounts and file snapshots); make fuzz adds real images (real-seeds.sh). Seeds
  * are generated at build time so that no binary file lives in git.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,39 @@ static int seed(const char *dir, const char *name,
 	return img_writer_commit(w);
 }
 
+/* A mount namespace (a pivoted root, a tmpfs and its files) and a file
+ * snapshot held in the image (SNAPFILE, SNAPDATA). */
+static int mounts(struct img_writer *w)
+{
+	struct img_ns ns = { .kind = IMG_NS_MNT, .owner = 10, .id = 5 };
+	struct img_mount root = {
+		.id = 1, .kind = IMG_MNT_ROOT, .flags = 0x200000, .dev = 0x26,
+		.point = "/", .fstype = "ext4", .source = "/dev/vda",
+		.options = "", .host = "/srv/box",
+	}, tmp = {
+		.id = 2, .kind = IMG_MNT_TMPFS, .flags = 0x200002, .dev = 0x27,
+		.point = "/tmp", .fstype = "tmpfs", .source = "box",
+		.options = "size=1024k",
+	};
+	struct img_mntfile top = { .mount = 2, .mode = S_IFDIR | 01777,
+				   .path = "" },
+		file = { .mount = 2, .mode = S_IFREG | 0640, .size = 100,
+			 .offset = 10, .len = 5, .data = (uint8_t *)"hello",
+			 .path = "a" },
+		link = { .mount = 2, .mode = S_IFLNK | 0777, .path = "l",
+			 .link = "/etc/passwd" };
+	struct img_snapfile snap = { .flags = IMG_SNAP_INLINE,
+				     .mode = S_IFREG | 0600, .data = 5,
+				     .size = 100, .path = "/d/f" };
+
+	return header(w) || img_write_ns(w, &ns) ||
+	       img_write_mount(w, &root) || img_write_mount(w, &tmp) ||
+	       img_write_mntfile(w, &top) || img_write_mntfile(w, &file) ||
+	       img_write_mntfile(w, &link) || proc(w, 10, 1) ||
+	       thread(w, 10) || img_write_snapfile(w, &snap) ||
+	       img_write_snapdata(w, 5, 10, "abcd", 4);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -415,7 +449,8 @@ int main(int argc, char **argv)
 	    seed(argv[1], "files.ckpt", files_fill) ||
 	    seed(argv[1], "ghosts.ckpt", ghosts) ||
 	    seed(argv[1], "net.ckpt", net) ||
-	    seed(argv[1], "ttys.ckpt", ttys))
+	    seed(argv[1], "ttys.ckpt", ttys) ||
+	    seed(argv[1], "mounts.ckpt", mounts))
 		return 1;
 	return 0;
 }
