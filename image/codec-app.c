@@ -117,11 +117,13 @@ int img_snap_xattr_next(const struct img_snapfile *f, uint32_t *off,
 			const char **name, const uint8_t **val,
 			uint32_t *len)
 {
-	const uint8_t *p = f->xattrs + *off;
-	uint32_t left = f->xattrs_len - *off, n, v;
+	const uint8_t *p;
+	uint32_t left, n, v;
 
 	if (!f->xattrs || *off >= f->xattrs_len)
 		return 0;
+	p = f->xattrs + *off;
+	left = f->xattrs_len - *off;
 	n = strnlen((const char *)p, left);
 	if (!n || n > 255 || n + 5 > left)
 		return 0;
