@@ -3,7 +3,7 @@
 #
 #   bash tests/integration/run.sh [--no-ckpt] [TEST...]
 #
-# Runs every test (or the named ones) and prints "PASS name" or
+# Runs every test (or the named ones) and prints "PASS name (N s)" or
 # "FAIL name: reason" (with the tail of that test's logs) per test, then
 # exactly "N passed, N failed" as the last line (CI parses it).  Exit
 # status 0 only if nothing failed.  Must run as root, from anywhere.
@@ -50,7 +50,7 @@ show_logs() {
 }
 
 run_one() {
-	local name=$1 dir reason rc
+	local name=$1 dir reason rc start=$SECONDS
 	if ! declare -F "t_$name" >/dev/null; then
 		echo "FAIL $name: no such test"
 		return 1
@@ -70,7 +70,7 @@ run_one() {
 		return 0
 	fi
 	if ((rc == 0)); then
-		echo "PASS $name"
+		echo "PASS $name ($((SECONDS - start)) s)"
 		rm -rf "$dir"
 		return 0
 	fi
