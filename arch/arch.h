@@ -119,6 +119,12 @@ const char *arch_reg_name(uint32_t i);
 int arch_unw_reg(const struct arch_regs *r, int unw_regnum, uint64_t *val)
 	__must_check;
 
+/* The ISA's own call that reports a thread's user shadow stack: its
+ * number and first argument; the second points at a u64 of feature bits
+ * (x86_64: arch_prctl ARCH_SHSTK_STATUS). 0, or -1 when there is none
+ * (then the generic PR_GET_SHADOW_STACK_STATUS is the only one). */
+int arch_shstk_status_call(long *nr, long *op);
+
 /* Thread pointer (fs base on x86_64) kept in the general registers. */
 uint64_t arch_regs_tls(const struct arch_regs *r);
 

@@ -24,20 +24,30 @@
 #define PR_GET_MEMORY_MERGE	68
 #endif
 
-/* TracerPid of /proc/PID/status: 0 when untraced or unreadable. */
-pid_t dump_tracer_of(pid_t pid)
+/* The number after key ("\nTracerPid:") in /proc/PID/status, in *val:
+ * 0, or -1 when the file can't be read (*val 0; no key: 0 too). */
+static int status_number(pid_t pid, const char *key, long *val)
 {
 	char path[64], *s, *p;
-	pid_t tracer = 0;
 
+	*val = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	s = read_file_str(path, NULL);
 	if (!s)
-		return 0;
-	p = strstr(s, "\nTracerPid:");
+		return -1;
+	p = strstr(s, key);
 	if (p)
-		tracer = atoi(p + 11);
+		*val = atol(p + strlen(key));
 	free(s);
+	return 0;
+}
+
+/* TracerPid of /proc/PID/status: 0 when untraced or unreadable. */
+pid_t dump_tracer_of(pid_t pid)
+{
+	long tracer;
+
+	(void)status_number(pid, "\nTracerPid:", &tracer);
 	return tracer;
 }
 
@@ -252,6 +262,39 @@ static int collect_membarrier(struct dump_ctx *c, struct img_pstate *s)
 	return 0;
 }
 
+/*
+ * mlockall(MCL_FUTURE) shows only in the mappings made after it: ckpt's
+ * own page in the target is one, locked ("lo") when the process had
+ * called it, on fault only ("lf") with MCL_ONFAULT. A locked page counts
+ * in VmLck, so a process with none is not looked at further.
+ */
+static int collect_mlockall(struct dump_ctx *c, struct img_pstate *s)
+{
+	uint64_t at = inject_scratch(c->ip);
+	struct proc_map *m;
+	long locked;
+	int n, i;
+
+	s->mlockall = 0;
+	if (status_number(c->pid, "\nVmLck:", &locked))
+		return -1;
+	if (!locked)
+		return 0;
+	n = proc_parse_maps(c->pid, &m);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (at < m[i].start || at >= m[i].end)
+			continue;
+		if (m[i].vmflags & PROC_VMF_LOCKED)
+			s->mlockall = IMG_MCL_FUTURE;
+		if (m[i].vmflags & PROC_VMF_LOCKONFAULT)
+			s->mlockall |= IMG_MCL_ONFAULT;
+	}
+	proc_free_maps(m, n);
+	return 0;
+}
+
 static int collect_prctl(struct dump_ctx *c, struct img_pstate *s)
 {
 	char path[64];
@@ -273,7 +316,44 @@ static int collect_prctl(struct dump_ctx *c, struct img_pstate *s)
 	if (proc_number(path, &v))
 		return -1;
 	s->oom_score_adj = v;
-	return collect_loginuid(c, s) || collect_membarrier(c, s) ? -1 : 0;
+	return collect_loginuid(c, s) || collect_membarrier(c, s) ||
+		collect_mlockall(c, s) ? -1 : 0;
+}
+
+#ifndef PR_GET_SHADOW_STACK_STATUS
+#define PR_GET_SHADOW_STACK_STATUS	74	/* Linux 6.13: arm64 GCS */
+#endif
+
+/*
+ * A user shadow stack (x86 CET, arm64 GCS) is memory and a register that
+ * ckpt does not save: a thread that has one enabled is refused by name.
+ * Kernels and CPUs without them answer EINVAL, which means none.
+ */
+static int check_shadow_stack(struct dump_ctx *c, int ti)
+{
+	uint64_t feat = 0;
+	long v = 0, ret, nr, op;
+
+	if (rprctl(c, ti, PR_GET_SHADOW_STACK_STATUS, 0, 0, &v) &&
+	    errno != EINVAL)
+		return -1;
+	if (!arch_shstk_status_call(&nr, &op)) {
+		if (inject_write(c->ip, inject_scratch(c->ip), &feat,
+				 sizeof(feat)) ||
+		    inject_syscall(c->ip, ti, &ret, nr, op,
+				   inject_scratch(c->ip), 0, 0, 0, 0) ||
+		    (!ret && inject_read(c->ip, inject_scratch(c->ip), &feat,
+					 sizeof(feat))))
+			return -1;
+		if (ret)
+			feat = 0;
+	}
+	if (!v && !feat)
+		return 0;
+	pr_err("can't dump %d: thread %d has a shadow stack enabled (features %#llx), which ckpt does not save",
+	       c->pid, inject_tid(c->ip, ti), (unsigned long long)(feat | v));
+	errno = EOPNOTSUPP;
+	return -1;
 }
 
 /* Thread ti's own: the parent-death signal, timer slack, MCE policy
@@ -282,6 +362,9 @@ int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
 {
 	long v;
 	int i;
+
+	if (check_shadow_stack(c, ti))
+		return -1;
 
 	if (rprctl(c, ti, PR_GET_PDEATHSIG, 0, 1, &v))
 		return -1;

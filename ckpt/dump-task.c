@@ -327,6 +327,8 @@ int dump_collect_threads(struct dump_ctx *c)
 	p->nr_threads = inject_nr_threads(c->ip);
 	for (i = 0; i < inject_nr_threads(c->ip); i++) {
 		if (collect_thread(c, i, &p->threads[i])) {
+			if (errno == EOPNOTSUPP)	/* a refusal said why */
+				return -1;
 			dump_perror(c, "can't dump thread %d of %d",
 				    inject_tid(c->ip, i), c->pid);
 			return -1;

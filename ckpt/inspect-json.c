@@ -309,6 +309,7 @@ static void json_proc_fields(const struct img_proc *pr)
 		 !!(pr->ks.share & IMG_SHARE_FILES));
 	json_hex(0, "membarrier", pr->ks.membarrier);
 	json_u64(0, "memory_merge", pr->ks.memory_merge);
+	json_hex(0, "mlockall", pr->ks.mlockall);
 }
 
 static void json_zombie(const struct img_proc *z)

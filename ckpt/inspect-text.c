@@ -271,6 +271,9 @@ static void print_process(const struct bt_image *src)
 		       p->proc.ks.membarrier);
 	if (p->proc.ks.memory_merge)
 		printf("memory-merge %d\n", p->proc.pid);
+	if (p->proc.ks.mlockall)
+		printf("mlockall %d future%s\n", p->proc.pid,
+		       p->proc.ks.mlockall & IMG_MCL_ONFAULT ? " onfault" : "");
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);
 	for (i = 0; i < p->nr_vmas; i++) {

@@ -113,7 +113,8 @@ static void dec_timers(struct dec *d, struct img_pstate *s)
 }
 
 /* u32 stop_sig wait subreaper thp_disable; i32 oom_score_adj;
- * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal membarrier */
+ * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal membarrier
+ * share memory_merge mlockall */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 {
 	uint32_t i;
@@ -132,6 +133,7 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 	enc_u32(e, s->membarrier);
 	enc_u32(e, s->share);
 	enc_u32(e, s->memory_merge);
+	enc_u32(e, s->mlockall);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -176,6 +178,10 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_u32(d, &s->memory_merge);
 	dec_check(d, s->memory_merge <= 1, "memory merge %u",
 		  s->memory_merge);
+	dec_u32(d, &s->mlockall);
+	dec_check(d, s->mlockall == 0 || s->mlockall == IMG_MCL_FUTURE ||
+		  s->mlockall == (IMG_MCL_FUTURE | IMG_MCL_ONFAULT),
+		  "mlockall flags %#x", s->mlockall);
 }
 
 void img_pstate_free(struct img_pstate *s)

@@ -207,7 +207,13 @@ struct img_pstate {
 				 * parent, the process before it that made
 				 * it so (codec-share.c) */
 	uint32_t memory_merge;	/* PR_GET_MEMORY_MERGE: 0 or 1 */
+	/* mlockall(2) flags that lock its future mappings: MCL_FUTURE, with
+	 * MCL_ONFAULT, or 0 (IMG_MCL_*) */
+	uint32_t mlockall;
 };
+
+#define IMG_MCL_FUTURE		2	/* MCL_FUTURE */
+#define IMG_MCL_ONFAULT		4	/* MCL_ONFAULT */
 
 /* img_pstate.share, img_tshare.own: a cwd, root and umask (CLONE_FS), an
  * fd table (CLONE_FILES) */

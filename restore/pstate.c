@@ -107,6 +107,21 @@ int restore_pstate(struct restore_proc *c)
 }
 
 /*
+ * mlockall(MCL_FUTURE): every mapping made from now on is locked, so it
+ * comes after the last one restore makes for the process (its own are
+ * unmapped again) and before the credentials, while restore's
+ * CAP_IPC_LOCK lets it (the process had RLIMIT_MEMLOCK or the
+ * capability when it called it).
+ */
+int restore_mlockall(struct restore_proc *c)
+{
+	uint32_t f = c->proc->proc.ks.mlockall;
+
+	return f ? rcall(c, 0, "lock future mappings (mlockall)", NULL,
+			 SYS_mlockall, f, 0, 0, 0, 0, 0) : 0;
+}
+
+/*
  * The parent-death signal, after the credentials: a change of ids or
  * capabilities clears it (commit_creds). restore's children have SIGKILL
  * until then, for restore's sake (child.c); the image's value replaces it.

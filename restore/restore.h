@@ -380,6 +380,7 @@ int restore_task(struct restore_proc *c) __must_check;
  * parent-death signals, after the credentials that clear them */
 int restore_pstate(struct restore_proc *c) __must_check;
 int restore_pdeathsig(struct restore_proc *c) __must_check;
+int restore_mlockall(struct restore_proc *c) __must_check;
 /* timers.c: POSIX timers made with their ids once the threads exist,
  * armed last */
 int restore_timers_create(struct restore_proc *c) __must_check;

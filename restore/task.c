@@ -194,7 +194,9 @@ int restore_task(struct restore_proc *c)
 	 * they let the calls that follow through (seccomp.c). Then the last
 	 * of what needs our privilege in the target (creds.c).
 	 */
-	if (restore_pidfds(c) || restore_late_procfs(c) || restore_seccomp(c) || restore_creds(c) || restore_pdeathsig(c) || set_itimers(c) ||
+	if (restore_mlockall(c) || restore_pidfds(c) ||
+	    restore_late_procfs(c) || restore_seccomp(c) || restore_creds(c) ||
+	    restore_pdeathsig(c) || set_itimers(c) ||
 	    restore_timers_arm(c) || restore_fowns(c))
 		return -1;
 	if (rcall(c, 0, "close the image", NULL, SYS_close, c->child_img_fd,

@@ -113,6 +113,13 @@ long arch_regs_retval(const struct arch_regs *r)
 	return (long)CU(r)->rax;
 }
 
+int arch_shstk_status_call(long *nr, long *op)
+{
+	*nr = SYS_arch_prctl;
+	*op = 0x5005;		/* ARCH_SHSTK_STATUS, Linux 6.6 */
+	return 0;
+}
+
 uint64_t arch_regs_tls(const struct arch_regs *r)
 {
 	return CU(r)->fs_base;

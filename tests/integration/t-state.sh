@@ -234,3 +234,18 @@ t_memadv() {
 	need "$WLB/memadv"
 	wl_test "$WLB/memadv"
 }
+
+ALL_TESTS+=(mlockall mlockall-onfault)
+
+# mlockall(MCL_FUTURE), alone and with MCL_ONFAULT: mappings made after
+# the restore come locked as before (tests/workloads/mlockall.c checks
+# their smaps VmFlags).
+t_mlockall() {
+	need "$WLB/mlockall"
+	wl_test "$WLB/mlockall" future
+}
+
+t_mlockall-onfault() {
+	need "$WLB/mlockall"
+	wl_test "$WLB/mlockall" onfault
+}
