@@ -3,9 +3,10 @@
  * before any process exists (so that a failure costs nothing): a MAP_SHARED
  * anonymous region (mapped here, then held by an fd from
  * /proc/self/map_files, so that it keeps the kernel's "/dev/zero" name), a
- * memfd with its name, or a System V segment with its key, and with its
- * id when /proc/sys/kernel/shm_next_id can give it back (or the segment
- * itself, when the dumped process was killed and left it behind unused).
+ * memfd with its name, or a System V segment with its key and its id,
+ * which /proc/sys/kernel/shm_next_id gives back (or the segment itself,
+ * when the dumped process was killed and left it behind unused); when
+ * the id is taken, the restore fails.
  * Their pages are
  * read from the image straight into a mapping here. Each process then maps
  * them in mm.c: the fd ones by opening /proc/RESTORE/fd/N, the segments by
@@ -150,7 +151,7 @@ static void set_next_id(int id)
 	int fd = open(NEXT_ID, O_WRONLY | O_CLOEXEC), n;
 
 	if (fd < 0)
-		return;		/* an old kernel: the id may differ */
+		return;		/* an old kernel: a different id fails */
 	n = snprintf(buf, sizeof(buf), "%d", id);
 	if (write(fd, buf, n) != n)
 		pr_debug("can't write %s: %s", NEXT_ID, strerror(errno));
@@ -197,8 +198,11 @@ static int sysv_get(const struct img_shm *s, struct restore_shm *r)
 		errno = err;
 		pr_perror("can't create System V segment %d", s->shmid);
 	} else if (id != s->shmid) {
-		pr_warn("System V segment %d comes back as %d: its id is taken",
-			s->shmid, id);
+		/* the process may hold the id: another one is not its segment */
+		pr_err("can't create System V segment %d: that id is taken (the kernel offers %d)",
+		       s->shmid, id);
+		shmctl(id, IPC_RMID, NULL);
+		id = -1;
 	}
 	return id;
 }

@@ -4,7 +4,7 @@
 # a listener's backlog, an fd shared outside the tree) or, with
 # --ext-null, replaces by /dev/null.  Sourced by run.sh.
 
-ALL_TESTS+=(files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
+ALL_TESTS+=(shm-id-taken files tty pipes ext-null shm shm-alone sockets sockets-tcp kfds
 	    kfds-single sockets-backlog kfd-outside restore-fail-shm unixgap
 	    ext-unix unix-oob unixq unixq-live fdpass fdpass-live passcred
 	    passcred-refused)
@@ -130,6 +130,42 @@ t_restore-fail-shm() {
 	[[ -z $left ]] || fail "the failed restore left System V segments" \
 			       $left "behind"
 	sysv_key_gone
+	gone "$PID" || fail "the failed restore left PID $PID behind"
+}
+
+# A System V segment whose id another segment took after the dump: the
+# process may hold that id, so restore refuses (exit 70) before any
+# process exists, and leaves the other segment alone and none of its own.
+# The removed segment of the shm workload is gone with the killed
+# process; its id is taken through shm_next_id (ipcmk).
+t_shm-id-taken() {
+	local id other before after
+	need "$WLB/shm" "$CKPT" "$RESTORE"
+	start_wl "$WLB/shm" alone
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	ipcrm -M "$(<"$D/shm.key")" ||
+		fail "can't remove the segment that --kill left behind"
+	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>>"$D/errors.log" ||
+		fail "ckpt inspect of the image failed"
+	id=$(awk '/^shm .* sysv .* removed$/ {
+		for (i = 1; i < NF; i++) if ($i == "shmid") print $(i + 1) }' \
+		"$D/inspect.out")
+	[[ -n $id ]] || fail "no removed System V segment in the image"
+	echo "$id" >/proc/sys/kernel/shm_next_id
+	other=$(ipcmk -M 4096 | awk '{print $NF}')
+	if [[ $other != "$id" ]]; then
+		[[ -n $other ]] && ipcrm -m "$other"
+		fail "ipcmk made segment '$other', not $id"
+	fi
+	before=$(awk 'NR > 1 { print $2 }' /proc/sysvipc/shm | sort)
+	expect_exit 70 "$RESTORE" "$D/img"
+	after=$(awk 'NR > 1 { print $2 }' /proc/sysvipc/shm | sort)
+	ipcrm -m "$other" || fail "segment $other is gone"
+	grep -q "System V segment $id: that id is taken" "$D/cmd.err" ||
+		fail "restore did not name the segment: $(cat "$D/cmd.err")"
+	[[ $before == "$after" ]] ||
+		fail "the failed restore changed the segments: $before / $after"
 	gone "$PID" || fail "the failed restore left PID $PID behind"
 }
 
