@@ -102,6 +102,17 @@ t_shm-alone() {
 	sysv_key_gone
 }
 
+# The shm workload alone, dumped with --kill, and the keyed segment that
+# --kill leaves behind removed, so that restore makes its segments anew.
+shm_alone_killed() {
+	need "$WLB/shm" "$CKPT" "$RESTORE"
+	start_wl "$WLB/shm" alone
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	ipcrm -M "$(<"$D/shm.key")" ||
+		fail "can't remove the segment that --kill left behind"
+}
+
 # A restore that fails after it made the image's System V segments
 # removes them: here prctl(PR_SET_CHILD_SUBREAPER), which restore calls
 # after making them, is refused by a seccomp filter (installed by python3
@@ -111,12 +122,7 @@ t_shm-alone() {
 # key, and none was created by restore.
 t_restore-fail-shm() {
 	local cpid left id
-	need "$WLB/shm" "$CKPT" "$RESTORE"
-	start_wl "$WLB/shm" alone
-	wait_count_above 8 60 "$JOB"
-	dump_kill
-	ipcrm -M "$(<"$D/shm.key")" ||
-		fail "can't remove the segment that --kill left behind"
+	shm_alone_killed
 	no_subreaper
 	expect_exit 70 "${NO_SUBREAPER[@]}" "$RESTORE" "$D/img"
 	grep -q "can't become a child subreaper" "$D/cmd.err" ||
@@ -140,12 +146,7 @@ t_restore-fail-shm() {
 # process; its id is taken through shm_next_id (ipcmk).
 t_shm-id-taken() {
 	local id other before after
-	need "$WLB/shm" "$CKPT" "$RESTORE"
-	start_wl "$WLB/shm" alone
-	wait_count_above 8 60 "$JOB"
-	dump_kill
-	ipcrm -M "$(<"$D/shm.key")" ||
-		fail "can't remove the segment that --kill left behind"
+	shm_alone_killed
 	"$CKPT" inspect "$D/img" >"$D/inspect.out" 2>>"$D/errors.log" ||
 		fail "ckpt inspect of the image failed"
 	id=$(awk '/^shm .* sysv .* removed$/ {
