@@ -278,10 +278,44 @@ static int mqueues_empty(const struct img_ns *ns)
 	return 0;
 }
 
+/* From inside it: the namespace's sysctls, each as the kernel shows it
+ * (one that this kernel lacks is left out) */
+static int read_sysctls(struct img_ns *ns)
+{
+	char path[128], *v;
+	const char *name;
+	size_t i, n;
+
+	for (i = 0; img_ns_sysctl(ns->kind, i); i++)
+		;
+	ns->sysctls = calloc(i, sizeof(*ns->sysctls));
+	if (!ns->sysctls)
+		return -1;
+	for (i = 0; (name = img_ns_sysctl(ns->kind, i)); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", name);
+		v = read_file_str(path, NULL);
+		if (!v) {
+			if (errno == ENOENT)
+				continue;
+			pr_perror("can't read %s of ipc:[%llu]", path,
+				  (unsigned long long)ns->id);
+			return -1;
+		}
+		n = strlen(v);
+		while (n && v[n - 1] == '\n')
+			v[--n] = '\0';
+		ns->sysctls[ns->nr_sysctls].value = v;
+		if (!(ns->sysctls[ns->nr_sysctls++].name = strdup(name)))
+			return -1;
+	}
+	return 0;
+}
+
 static int check_ipc(struct img_ns *ns)
 {
 	return sysv_empty(ns, "shm") || sysv_empty(ns, "sem") ||
-	       sysv_empty(ns, "msg") || mqueues_empty(ns) ? -1 : 0;
+	       sysv_empty(ns, "msg") || mqueues_empty(ns) ||
+	       read_sysctls(ns) ? -1 : 0;
 }
 
 /* The tree's namespace of kinds[k] that process i is at the top of;

@@ -391,6 +391,8 @@ static void json_ghost(const struct img_ghost_object *o)
 
 static void json_ns(const struct img_ns *ns)
 {
+	uint32_t i;
+
 	putchar('{');
 	json_kstr(1, "kind", img_ns_name(ns->kind));
 	json_u64(0, "id", ns->id);
@@ -398,6 +400,13 @@ static void json_ns(const struct img_ns *ns)
 	if (ns->kind == IMG_NS_UTS) {
 		json_kstr(0, "hostname", ns->hostname);
 		json_kstr(0, "domainname", ns->domainname);
+	}
+	if (ns->nr_sysctls) {
+		printf(",\"sysctls\":{");
+		for (i = 0; i < ns->nr_sysctls; i++)
+			json_kstr(!i, ns->sysctls[i].name,
+				  ns->sysctls[i].value);
+		putchar('}');
 	}
 	putchar('}');
 }

@@ -336,12 +336,17 @@ static void print_shm(const struct img_shm_object *o)
 /* ns uts 4026532200 owner 1234 hostname box domainname (none) */
 static void print_ns(const struct img_ns *ns)
 {
+	uint32_t i;
+
 	printf("ns %s %" PRIu64 " owner %u", img_ns_name(ns->kind), ns->id,
 	       ns->owner);
 	if (ns->kind == IMG_NS_UTS)
 		printf(" hostname %s domainname %s", ns->hostname,
 		       ns->domainname);
 	putchar('\n');
+	for (i = 0; i < ns->nr_sysctls; i++)
+		printf("ns-sysctl %" PRIu64 " %s %s\n", ns->id,
+		       ns->sysctls[i].name, ns->sysctls[i].value);
 }
 
 /* cgroup memory /box memory.limit_in_bytes=67108864 */

@@ -1,7 +1,8 @@
 /*
  * codec-ns: the NS record, a namespace of the tree that restore makes
  * again (see image.h): u32 kind owner; u64 id; str hostname domainname
- * (a UTS namespace's; absent, STR_NULL, for the other kinds).
+ * (a UTS namespace's; absent, STR_NULL, for the other kinds); u32
+ * nr_sysctls, then str name value for each.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,15 +29,60 @@ const char *img_ns_name(uint32_t kind)
 	return "unknown";
 }
 
+/*
+ * The sysctls of an IPC namespace (ipc/ipc_sysctl.c, ipc/mq_sysctl.c),
+ * the limits before the defaults that must stay below them. Not the
+ * *_next_id ones: those are restore's to set, for one object at a time.
+ */
+static const char *const ipc_sysctls[] = {
+	"kernel/msgmax", "kernel/msgmnb", "kernel/msgmni", "kernel/sem",
+	"kernel/shmall", "kernel/shmmax", "kernel/shmmni",
+	"kernel/shm_rmid_forced", "fs/mqueue/queues_max",
+	"fs/mqueue/msg_max", "fs/mqueue/msgsize_max",
+	"fs/mqueue/msg_default", "fs/mqueue/msgsize_default",
+};
+
+const char *img_ns_sysctl(uint32_t kind, size_t i)
+{
+	if (kind != IMG_NS_IPC || i >= ARRAY_SIZE(ipc_sysctls))
+		return NULL;
+	return ipc_sysctls[i];
+}
+
+int img_ns_sysctl_ok(uint32_t kind, const char *name)
+{
+	const char *s;
+	size_t i;
+
+	for (i = 0; (s = img_ns_sysctl(kind, i)); i++)
+		if (!strcmp(s, name))
+			return 1;
+	return 0;
+}
+
+/* digits, with tabs or spaces between numbers (kernel/sem has four) */
+static int sysctl_value_ok(const char *v)
+{
+	return v && *v && strlen(v) <= IMG_MAX_CG_VALUE &&
+	       strspn(v, "0123456789-\t ") == strlen(v);
+}
+
 int img_enc_ns(struct enc *e, const struct img_ns *ns)
 {
 	int uts = ns->kind == IMG_NS_UTS;
+	uint32_t i;
 
 	enc_u32(e, ns->kind);
 	enc_u32(e, ns->owner);
 	enc_u64(e, ns->id);
 	enc_str(e, ns->hostname, !uts, "hostname missing");
 	enc_str(e, ns->domainname, !uts, "domainname missing");
+	enc_cap(e, ns->nr_sysctls, IMG_MAX_CG_SETTINGS, "too many sysctls");
+	enc_u32(e, ns->nr_sysctls);
+	for (i = 0; i < ns->nr_sysctls && i < IMG_MAX_CG_SETTINGS; i++) {
+		enc_str(e, ns->sysctls[i].name, 0, "sysctl name missing");
+		enc_str(e, ns->sysctls[i].value, 0, "sysctl value missing");
+	}
 	return e->err ? -1 : 0;
 }
 
@@ -47,11 +93,31 @@ static int name_ok(const char *s)
 
 int img_dec_ns(struct dec *d, struct img_ns *ns)
 {
+	struct img_cg_setting *s;
+	uint32_t i;
+
 	dec_u32(d, &ns->kind);
 	dec_u32(d, &ns->owner);
 	dec_u64(d, &ns->id);
 	dec_str(d, &ns->hostname, 1, "hostname");
 	dec_str(d, &ns->domainname, 1, "domainname");
+	dec_u32(d, &ns->nr_sysctls);
+	if (!dec_count_ok(d, ns->nr_sysctls, IMG_MAX_CG_SETTINGS, 8,
+			  "sysctls"))
+		return -1;
+	if (ns->nr_sysctls)
+		ns->sysctls = dec_alloc(d, ns->nr_sysctls *
+					sizeof(*ns->sysctls));
+	for (i = 0; ns->sysctls && i < ns->nr_sysctls; i++) {
+		s = &ns->sysctls[i];
+		dec_str(d, &s->name, 0, "sysctl");
+		dec_str(d, &s->value, 0, "sysctl value");
+		dec_check(d, !s->name || img_ns_sysctl_ok(ns->kind, s->name),
+			  "%s namespace: sysctl %s unknown",
+			  img_ns_name(ns->kind), s->name);
+		dec_check(d, !s->name || sysctl_value_ok(s->value),
+			  "sysctl %s: bad value", s->name);
+	}
 	/* only the kinds restore makes: the others are refused at dump; a
 	 * PID namespace is the root's, which is its init */
 	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC ||
@@ -76,6 +142,15 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 
 void img_ns_free(struct img_ns *ns)
 {
+	uint32_t i;
+
+	for (i = 0; ns->sysctls && i < ns->nr_sysctls; i++) {
+		free(ns->sysctls[i].name);
+		free(ns->sysctls[i].value);
+	}
+	free(ns->sysctls);
+	ns->sysctls = NULL;
+	ns->nr_sysctls = 0;
 	free(ns->hostname);
 	free(ns->domainname);
 	ns->hostname = ns->domainname = NULL;

@@ -467,15 +467,25 @@ enum {
 	IMG_NS_MAX = 8,
 };
 
+struct img_cg_setting;
+
 struct img_ns {
 	uint32_t kind;		/* IMG_NS_* */
 	uint32_t owner;		/* the PID of the process that makes it */
 	uint64_t id;		/* its inode at dump time */
 	char *hostname;		/* UTS: at most IMG_MAX_HOSTNAME bytes */
 	char *domainname;	/* UTS: likewise */
+	/* the namespace's own sysctls (IPC: kernel/msgmax ...), name under
+	 * /proc/sys and value as read, in the order restore writes them */
+	uint32_t nr_sysctls;
+	struct img_cg_setting *sysctls;
 };
 
 const char *img_ns_name(uint32_t kind);
+/* The i-th sysctl a namespace of that kind keeps, in the order they are
+ * written; NULL past the last. Is name one of them? */
+const char *img_ns_sysctl(uint32_t kind, size_t i);
+int img_ns_sysctl_ok(uint32_t kind, const char *name);
 
 /*
  * A cgroup of the tree (IMG_REC_CGROUP, after the NS records): in one

@@ -47,6 +47,35 @@ static int make_mnt(void)
 		     NULL) ? -1 : 0;
 }
 
+/* In the namespace just made: its sysctls, in the image's order; *what
+ * names the one that failed */
+static int write_sysctls(const struct img_ns *ns, const char **what)
+{
+	static char which[160];
+	char path[128];
+	uint32_t i;
+	size_t n;
+	int fd;
+
+	for (i = 0; i < ns->nr_sysctls; i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s",
+			 ns->sysctls[i].name);
+		snprintf(which, sizeof(which), "%s (sysctl %s = %s)",
+			 img_ns_name(ns->kind), ns->sysctls[i].name,
+			 ns->sysctls[i].value);
+		*what = which;
+		n = strlen(ns->sysctls[i].value);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, ns->sysctls[i].value, n) != (ssize_t)n) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what)
 {
@@ -71,7 +100,7 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    setdomainname(uts->domainname, strlen(uts->domainname))))
 		return -1;
 	*what = "ipc";
-	if (ipc && unshare(CLONE_NEWIPC))
+	if (ipc && (unshare(CLONE_NEWIPC) || write_sysctls(ipc, what)))
 		return -1;
 	*what = "mount";
 	if (mnt && (img->nr_mounts ? restore_mnt_make(run) : make_mnt()))

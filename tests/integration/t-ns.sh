@@ -377,3 +377,47 @@ t_ns-cgroup-memory() {
 	wl_test "$BASH" -c "echo \$\$ >$NS_CG/cgroup.procs && exec $WLB/counter"
 	rmdir "$NS_CG"
 }
+
+ALL_TESTS+=(ns-ipc-sysctl)
+CKPT_ONLY+="ns-ipc-sysctl "
+
+# ns_ipc_sysctls PID: the IPC namespace sysctls that ns-ipc-sysctl sets,
+# as PID's namespace has them
+ns_ipc_sysctls() {
+	nsenter -t "$1" -i sh -c 'cat /proc/sys/kernel/msgmax \
+		/proc/sys/kernel/sem /proc/sys/fs/mqueue/msg_max \
+		/proc/sys/fs/mqueue/msg_default' 2>>"$D/errors.log" |
+		tr -s '\t\n' '  '
+}
+
+ns_ipc_sysctl_dumped() {
+	inspect "$D/img"
+	grep -q '^ns-sysctl [0-9]* kernel/msgmax 12345$' "$D/inspect.out" ||
+		fail "inspect shows no msgmax: $(grep sysctl "$D/inspect.out")"
+}
+
+ns_ipc_sysctl_check() {
+	local got
+	ns_check_own "$PID" ipc
+	got=$(ns_ipc_sysctls "$PID")
+	[[ $got == "12345 200 32000 16 64 40 30 " ]] ||
+		fail "IPC sysctls after restore: '$got'"
+	[[ $(cat /proc/sys/kernel/msgmax) != 12345 ]] ||
+		fail "our own msgmax changed"
+}
+
+# A counter in an IPC namespace of its own whose limits were changed
+# (message sizes, semaphores, POSIX queue sizes, msg_default above the
+# default msg_max so that their order matters): restored in a new
+# namespace with the same limits.
+t_ns-ipc-sysctl() {
+	need "$WLB/counter"
+	HOOK_DUMPED=ns_ipc_sysctl_dumped
+	HOOK_RESTORED=ns_ipc_sysctl_check
+	wl_test unshare -i "$BASH" -c "
+		echo 12345 >/proc/sys/kernel/msgmax &&
+		printf '200\t32000\t16\t64' >/proc/sys/kernel/sem &&
+		echo 40 >/proc/sys/fs/mqueue/msg_max &&
+		echo 30 >/proc/sys/fs/mqueue/msg_default &&
+		exec $WLB/counter"
+}
