@@ -238,7 +238,8 @@ static enum dump_result seize(struct dump_ctx *c)
 	if (!inject_seize(c->pid, &c->ip))
 		return c->o->landmark_ms && dump_landmark(c) ? DUMP_EFAILED
 							     : DUMP_OK;
-	if (errno == ESRCH) {
+	/* EPERM: a thread of its that had begun to exit (a SIGKILL) */
+	if (errno == ESRCH || (errno == EPERM && target_gone(c->pid))) {
 		pr_err("%d died during the dump: no image written", c->pid);
 		return DUMP_EFAILED;
 	}
