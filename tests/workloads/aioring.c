@@ -1,0 +1,156 @@
+/*
+ * aioring.c - AIO contexts (io_setup) with nothing in flight.
+ *
+ * Three contexts are made, the middle one destroyed again (the kernel
+ * finds a context by its slot, which the ring's header names: the slots
+ * must come back as they were). On a, a write and a read of D/aiofile are
+ * done and reaped, then a read of 50 bytes at 100 (data 0xabc) completes
+ * and is left in the ring, not reaped. On b (a bigger ring), 37 reads are
+ * done and reaped: its head and tail are 37 into the ring.
+ *
+ * Checked once (after restore, or at D/stop without one): a's ring holds
+ * the one event, which io_getevents returns exactly (its data, obj and
+ * result, the bytes read); then new reads on both contexts, by their
+ * same ids, complete and are reaped; both are destroyed.
+ *
+ * With "inflight" b also has a poll of a pipe that nobody writes: a
+ * request in flight, which ckpt must refuse, naming the context.
+ */
+#include <linux/aio_abi.h>
+#include <poll.h>
+
+#include "workload.h"
+
+#define A_DATA	0xabcULL
+#define B_DONE	37
+
+static aio_context_t a, b;
+static struct iocb left;	/* the event left in a's ring */
+static char left_buf[50];
+static unsigned char file[4096];
+static int fd;
+
+static void prep(struct iocb *cb, int op, void *buf, size_t len, off_t off,
+		 uint64_t data)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_lio_opcode = op;
+	cb->aio_fildes = fd;
+	cb->aio_buf = (uint64_t)(uintptr_t)buf;
+	cb->aio_nbytes = len;
+	cb->aio_offset = off;
+	cb->aio_data = data;
+}
+
+/* cb submitted on ctx; with wait its event reaped and checked */
+static void submit(aio_context_t ctx, struct iocb *cb, int wait, long res)
+{
+	struct timespec ts = { 30, 0 };
+	struct io_event ev;
+	struct iocb *l[1] = { cb };
+
+	if (syscall(SYS_io_submit, ctx, 1, l) != 1)
+		wl_fail("io_submit on %#lx: %s", (unsigned long)ctx,
+			strerror(errno));
+	if (!wait)
+		return;
+	if (syscall(SYS_io_getevents, ctx, 1, 1, &ev, &ts) != 1)
+		wl_fail("io_getevents on %#lx: %s", (unsigned long)ctx,
+			strerror(errno));
+	if (ev.data != cb->aio_data || ev.obj != (uint64_t)(uintptr_t)cb ||
+	    ev.res != res)
+		wl_fail("event on %#lx: data %llx obj %llx res %lld, want %llx %p %ld",
+			(unsigned long)ctx, (unsigned long long)ev.data,
+			(unsigned long long)ev.obj, (long long)ev.res,
+			(unsigned long long)cb->aio_data, (void *)cb, res);
+}
+
+/* the ring's header: u32 id nr head tail (fs/aio.c: struct aio_ring) */
+static const volatile unsigned *ring(aio_context_t ctx)
+{
+	return (const volatile unsigned *)ctx;
+}
+
+static void setup(int inflight)
+{
+	static struct iocb cb, poll_cb;
+	static char buf[64];
+	aio_context_t gap = 0;
+	char p[PATH_MAX];
+	size_t i;
+	int k, pfd[2];
+
+	for (i = 0; i < sizeof(file); i++)
+		file[i] = i * 7 + 3;
+	fd = open(wl_path(p, "aiofile"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		wl_fail("open %s: %s", p, strerror(errno));
+	if (syscall(SYS_io_setup, 8, &a) || syscall(SYS_io_setup, 4, &gap) ||
+	    syscall(SYS_io_setup, 200, &b) || syscall(SYS_io_destroy, gap))
+		wl_fail("io_setup: %s", strerror(errno));
+	prep(&cb, IOCB_CMD_PWRITE, file, sizeof(file), 0, 1);
+	submit(a, &cb, 1, sizeof(file));
+	prep(&cb, IOCB_CMD_PREAD, buf, sizeof(buf), 64, 2);
+	submit(a, &cb, 1, sizeof(buf));
+	if (memcmp(buf, file + 64, sizeof(buf)))
+		wl_fail("the first read read wrong bytes");
+	prep(&left, IOCB_CMD_PREAD, left_buf, sizeof(left_buf), 100, A_DATA);
+	submit(a, &left, 0, 0);
+	/* a read of a regular file is done within io_submit */
+	if (ring(a)[3] - ring(a)[2] != 1)
+		wl_fail("a's ring: head %u tail %u, want one event",
+			ring(a)[2], ring(a)[3]);
+	for (k = 0; k < B_DONE; k++) {
+		prep(&cb, IOCB_CMD_PREAD, buf, 8, k, 100 + k);
+		submit(b, &cb, 1, 8);
+	}
+	if (!inflight)
+		return;
+	if (pipe(pfd))
+		wl_fail("pipe: %s", strerror(errno));
+	prep(&poll_cb, IOCB_CMD_POLL, NULL, 0, 0, 7);
+	poll_cb.aio_fildes = pfd[0];
+	poll_cb.aio_buf = POLLIN;
+	submit(b, &poll_cb, 0, 0);
+}
+
+static void check(void)
+{
+	struct timespec zero = { 0, 0 };
+	struct io_event ev[2];
+	struct iocb cb;
+	char buf[16];
+	long n;
+
+	if (ring(b)[2] != B_DONE || ring(b)[3] != B_DONE)
+		wl_fail("b's ring: head %u tail %u, want %u", ring(b)[2],
+			ring(b)[3], B_DONE);
+	n = syscall(SYS_io_getevents, a, 0, 2, ev, &zero);
+	if (n != 1)
+		wl_fail("io_getevents on a: %ld events (%s), want the one left",
+			n, n < 0 ? strerror(errno) : "-");
+	if (ev[0].data != A_DATA || ev[0].obj != (uint64_t)(uintptr_t)&left ||
+	    ev[0].res != sizeof(left_buf) || ev[0].res2)
+		wl_fail("the event left: data %llx obj %llx res %lld %lld",
+			(unsigned long long)ev[0].data,
+			(unsigned long long)ev[0].obj, (long long)ev[0].res,
+			(long long)ev[0].res2);
+	if (memcmp(left_buf, file + 100, sizeof(left_buf)))
+		wl_fail("the read left in the ring read wrong bytes");
+	prep(&cb, IOCB_CMD_PREAD, buf, sizeof(buf), 1000, 11);
+	submit(a, &cb, 1, sizeof(buf));
+	prep(&cb, IOCB_CMD_PREAD, buf, sizeof(buf), 2000, 12);
+	submit(b, &cb, 1, sizeof(buf));
+	if (memcmp(buf, file + 2000, sizeof(buf)))
+		wl_fail("a read after restore read wrong bytes");
+	if (syscall(SYS_io_destroy, a) || syscall(SYS_io_destroy, b))
+		wl_fail("io_destroy: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	wl_init();
+	setup(argc > 1 && !strcmp(argv[1], "inflight"));
+	wl_count_checked(check);
+	return 0;
+}
