@@ -13,15 +13,16 @@
 #include "arch/arch.h"
 #include "ckpt/inspect.h"
 
-/* an AIO context: its ring's place, size and header's head and tail */
+/* an AIO context: its ring's place and size, and its header's slot,
+ * head and tail */
 static void print_aio(const struct img_aio *a)
 {
 	uint32_t w[4];
 
 	memcpy(w, a->data, sizeof(w));
-	printf("aio ring %" PRIx64 "-%" PRIx64 " prot %x max_reqs %u events %u head %u tail %u\n",
+	printf("aio ring %" PRIx64 "-%" PRIx64 " prot %x max_reqs %u events %u slot %u head %u tail %u\n",
 	       a->ring, a->ring + a->len, a->prot, a->max_reqs, a->nr_events,
-	       w[2], w[3]);
+	       w[0], w[2], w[3]);
 }
 
 static void print_frame(int i, const struct bt_frame *f)

@@ -59,7 +59,7 @@ int img_dec_aio(struct dec *d, struct img_aio *a)
 	/* the kernel keeps tail below nr; head is the program's to write */
 	dec_check(d, !a->data || a->len < IMG_AIO_HDR ||
 		  (ring_word(a, RING_NR) == a->nr_events &&
-				  ring_word(a, RING_TAIL) < a->nr_events),
+		   ring_word(a, RING_TAIL) < a->nr_events),
 		  "AIO context %#llx: the ring's header disagrees",
 		  (unsigned long long)a->ring);
 	return dec_end(d);

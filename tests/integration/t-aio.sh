@@ -16,9 +16,9 @@ t_aio() {
 
 aio_in_image() {
 	inspect "$D/img"
-	[[ $(grep -c "^aio ring " "$D/inspect.out") == 2 ]] ||
+	[[ $(grep -c "^aio ring " "$D/inspect.out") == 3 ]] ||
 		fail "inspect shows $(grep -c "^aio ring " "$D/inspect.out")" \
-		     "AIO rings, want 2: $(grep "^aio" "$D/inspect.out")"
+		     "AIO rings, want 3: $(grep "^aio" "$D/inspect.out")"
 }
 
 # A poll of a pipe nobody writes stays in flight: refused by name, and
