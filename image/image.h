@@ -70,9 +70,9 @@ enum img_rec_type {
 	IMG_REC_APP = 16,	/* image level: an application plugin's data */
 	IMG_REC_FILEID = 17,	/* image level: a regular file the tree had
 				 * open or mapped, for restore's validation */
-	IMG_REC_AIO = 19,	/* an AIO context (io_setup) and its ring */
 	IMG_REC_SNAPDATA = 18,	/* bytes of the SNAPFILE before it, when
 				 * the snapshot is in the image */
+	IMG_REC_AIO = 19,	/* an AIO context (io_setup) and its ring */
 	IMG_REC_IDENT = 20,	/* image level: its id and its parent's */
 	IMG_REC_PARENT_PAGES = 21,	/* pages the parent image holds */
 	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied

@@ -7,9 +7,12 @@
  * moves the ring to the image's address, and the kernel moves the
  * context's id with it (fs/aio.c: aio_ring_mremap; the id is the ring's
  * address). The kernel finds a context by its slot in the process's
- * table, which the ring's header names (lookup_ioctx): contexts are made
- * in the order of their slots, a slot that was free then filled by a
- * context destroyed at the end.
+ * table, which the ring's header names (lookup_ioctx), and gives a new
+ * context the first free slot: contexts are made in the order of their
+ * slots, a slot that was free then filled by a context destroyed at the
+ * end. Such a filler's ring waits in restore's parking area (clear of
+ * the image, child.c), where no ring is moved to: io_destroy unmaps the
+ * ring where it is then.
  *
  * The ring's head is the program's to write, but the kernel completes
  * events at a tail of its own (ctx->tail) and counts the slots that
@@ -42,12 +45,16 @@
 #define S_IOCBS		512
 #define BATCH		32
 
+#define PARK_LEN	(32ULL << 20)	/* of the parking area, for fillers */
+
 struct aio_run {
 	struct restore_proc *c;
 	long zero;		/* /dev/zero in the process */
 	uint64_t scratch;
+	uint32_t made;		/* contexts made: the next one's slot */
 	uint64_t *fillers;	/* contexts made only to fill a slot */
 	uint32_t nr_fillers;
+	uint64_t park;		/* where the next filler's ring goes */
 };
 
 static uint32_t img_word(const struct img_aio *a, int k)
@@ -107,34 +114,62 @@ static int complete(struct aio_run *r, uint64_t ctx, uint32_t n, int reap)
 	return 0;
 }
 
+/* A new context of n requests; its id, its ring's header in w. */
+static int make(struct aio_run *r, uint32_t n, uint64_t *ctx, uint32_t w[4])
+{
+	*ctx = 0;
+	if (inject_write(r->c->ip, r->scratch + S_ID, ctx, sizeof(*ctx)) ||
+	    rcall(r->c, 0, "make an AIO context", NULL, SYS_io_setup, n,
+		  r->scratch + S_ID, 0, 0, 0, 0) ||
+	    inject_read(r->c->ip, r->scratch + S_ID, ctx, sizeof(*ctx)))
+		return -1;
+	r->made++;
+	return ring_words(r, *ctx, w);
+}
+
+/* A context that fills the next slot, its ring parked. */
+static int make_filler(struct aio_run *r)
+{
+	uint64_t ps = r->c->run->host.page_size, ctx, len, *f;
+	uint32_t w[4];
+
+	f = realloc(r->fillers, (r->nr_fillers + 1) * sizeof(*f));
+	if (!f)
+		return -1;
+	r->fillers = f;
+	if (make(r, 1, &ctx, w))
+		return -1;
+	r->fillers[r->nr_fillers++] = ctx;
+	len = ((w[R_NR] + 1ULL) * IMG_AIO_HDR + ps - 1) / ps * ps;
+	if (r->park + len > r->c->tmp_area + PARK_LEN) {
+		pr_err("can't make the AIO contexts of %d again: too many free slots among them",
+		       r->c->child);
+		return -1;
+	}
+	if (rcall(r->c, 0, "move an AIO ring", NULL, SYS_mremap, ctx, len,
+		  len, MREMAP_MAYMOVE | MREMAP_FIXED, r->park, 0))
+		return -1;
+	r->fillers[r->nr_fillers - 1] = r->park;	/* the id moves */
+	r->park += len;
+	return 0;
+}
+
 /* A new context in the slot that a had; its id. */
 static int make_in_slot(struct aio_run *r, const struct img_aio *a,
 			uint64_t *ctx)
 {
 	uint32_t want = img_word(a, R_ID), w[4];
-	uint64_t *f;
 
-	for (;;) {
-		*ctx = 0;
-		if (inject_write(r->c->ip, r->scratch + S_ID, ctx,
-				 sizeof(*ctx)) ||
-		    rcall(r->c, 0, "make an AIO context", NULL, SYS_io_setup,
-			  a->max_reqs, r->scratch + S_ID, 0, 0, 0, 0) ||
-		    inject_read(r->c->ip, r->scratch + S_ID, ctx,
-				sizeof(*ctx)) || ring_words(r, *ctx, w))
+	while (r->made < want)
+		if (make_filler(r))
 			return -1;
-		if (w[R_ID] == want)
-			break;
-		if (w[R_ID] > want) {
-			pr_err("can't make AIO context %llx of %d again: its slot %u is taken",
-			       (unsigned long long)a->ring, r->c->child, want);
-			return -1;
-		}
-		f = realloc(r->fillers, (r->nr_fillers + 1) * sizeof(*f));
-		if (!f)
-			return -1;
-		r->fillers = f;
-		r->fillers[r->nr_fillers++] = *ctx;
+	if (make(r, a->max_reqs, ctx, w))
+		return -1;
+	if (w[R_ID] != want) {
+		pr_err("can't make AIO context %llx of %d again: it has slot %u, not %u",
+		       (unsigned long long)a->ring, r->c->child, w[R_ID],
+		       want);
+		return -1;
 	}
 	if (w[R_NR] != a->nr_events) {
 		pr_err("can't make AIO context %llx of %d again: this kernel makes a ring of %u events for %u requests, the image's had %u",
@@ -223,6 +258,7 @@ int restore_aio(struct restore_proc *c)
 	if (!c->proc->nr_aios)
 		return 0;
 	r.scratch = inject_scratch(c->ip);
+	r.park = c->tmp_area;
 	if (inject_write(c->ip, r.scratch + S_PATH, path, sizeof(path)) ||
 	    rcall(c, 0, "open /dev/zero", &r.zero, SYS_openat, AT_FDCWD,
 		  r.scratch + S_PATH, O_RDONLY | O_CLOEXEC, 0, 0, 0))
