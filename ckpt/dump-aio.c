@@ -29,7 +29,7 @@ extern const unsigned char ckpt_aio_bpf[], ckpt_aio_bpf_end[];
 /* bpf/aio.bpf.c's record: one context */
 struct aio_seen {
 	uint64_t ring;
-	uint64_t reqs;		/* requests alive */
+	uint64_t reqs;		/* requests alive; UINT64_MAX: not counted */
 	uint32_t max_reqs;
 	uint32_t nr_events;
 	uint32_t tail;		/* the kernel's own (ctx->tail) */
@@ -114,6 +114,15 @@ out:
 	return s;
 }
 
+int dump_aio_works(void)
+{
+	size_t nr;
+	struct aio_seen *s = aio_iterate(getpid(), &nr);
+
+	free(s);
+	return s != NULL;
+}
+
 static const struct proc_map *ring_map(const struct dump_ctx *c,
 				       uint64_t ring)
 {
@@ -164,6 +173,12 @@ static int one_context(struct dump_ctx *c, const struct aio_seen *s,
 	struct img_aio *a, *n;
 	uint32_t word[4];
 
+	if (s->reqs == UINT64_MAX) {
+		pr_err("can't dump AIO context %llx of %d: its requests in flight can't be counted",
+		       (unsigned long long)s->ring, c->pid);
+		errno = EIO;
+		return -1;
+	}
 	if (s->reqs) {
 		pr_err("can't dump AIO context %llx of %d: %llu requests in flight",
 		       (unsigned long long)s->ring, c->pid,

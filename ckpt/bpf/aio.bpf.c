@@ -81,7 +81,7 @@ struct bpf_array {
 /* one per context: ckpt/dump-aio.c's struct aio_seen */
 struct aio_seen {
 	__u64 ring;
-	__u64 reqs;		/* requests alive */
+	__u64 reqs;		/* requests alive; ~0: not counted */
 	__u32 max_reqs;
 	__u32 nr_events;
 	__u32 tail;		/* the kernel's, where it completes next */
@@ -150,17 +150,19 @@ static int one_ctx(struct seq_file *seq, struct kioctx *ctx)
 {
 	struct aio_seen s = {};
 	unsigned long pcpu = BPF_CORE_READ(ctx, reqs.percpu_count_ptr);
-	__u64 count = BPF_CORE_READ(ctx, reqs.data, count.counter);
+	__u64 count = BPF_CORE_READ(ctx, reqs.data, count.counter), sum = 0;
 
 	s.ring = BPF_CORE_READ(ctx, user_id);
 	s.max_reqs = BPF_CORE_READ(ctx, max_reqs);
 	s.nr_events = BPF_CORE_READ(ctx, nr_events);
 	s.tail = BPF_CORE_READ(ctx, tail);
-	if (pcpu & 3)		/* atomic or dead: the count alone */
-		s.reqs = count;
-	else
-		s.reqs = count + percpu_sum(pcpu) - (1ULL << 63);
-	s.reqs -= 2;	/* ioctx_alloc's: the initial one and free_ioctx_users' */
+	/* atomic or dead (__PERCPU_REF_ATOMIC_DEAD): the count alone */
+	if (!(pcpu & 3)) {
+		sum = percpu_sum(pcpu);
+		count -= 1ULL << 63;	/* PERCPU_COUNT_BIAS */
+	}
+	/* ioctx_alloc's two: the initial one and free_ioctx_users' */
+	s.reqs = sum == ~0ULL ? ~0ULL : count + sum - 2;
 	return bpf_seq_write(seq, &s, sizeof(s));
 }
 
