@@ -242,15 +242,6 @@ int dump_collect_aio(struct dump_ctx *c)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	for (k = 0; k < c->nr_maps; k++)
-		if (dump_is_aio_ring(c->maps[k].path) &&
-		    !seen_at(s, nr, c->maps[k].start)) {
-			pr_err("can't dump mapping %llx-%llx of %d: an AIO ring of no context",
-			       (unsigned long long)c->maps[k].start,
-			       (unsigned long long)c->maps[k].end, c->pid);
-			errno = EOPNOTSUPP;
-			goto out;
-		}
 	for (i = 0; i < nr; i++) {
 		const struct proc_map *m = ring_map(c, s[i].ring);
 
@@ -263,6 +254,17 @@ int dump_collect_aio(struct dump_ctx *c)
 		if (one_context(c, &s[i], m))
 			goto out;
 	}
+	/* after the contexts: a ring that mprotect split is refused
+	 * above, as its context's */
+	for (k = 0; k < c->nr_maps; k++)
+		if (dump_is_aio_ring(c->maps[k].path) &&
+		    !seen_at(s, nr, c->maps[k].start)) {
+			pr_err("can't dump mapping %llx-%llx of %d: an AIO ring of no context",
+			       (unsigned long long)c->maps[k].start,
+			       (unsigned long long)c->maps[k].end, c->pid);
+			errno = EOPNOTSUPP;
+			goto out;
+		}
 	ret = 0;
 out:
 	free(s);

@@ -6,14 +6,17 @@
  * must come back as they were). On a, a write and a read of D/aiofile are
  * done and reaped, then a read of 50 bytes at 100 (data 0xabc) completes
  * and is left in the ring, not reaped. On b (a bigger ring), 37 reads are
- * done and reaped: its head and tail are 37 into the ring. A thread
+ * done and reaped: its head and tail are 37 into the ring, which is
+ * then made read-only (the kernel writes it through a mapping of its
+ * own). A thread
  * makes a context of its own, c (in the slot freed, a free slot left
  * after b), reads 10 bytes at 300 (data 0xc0ffee) on it, not reaped,
  * and sleeps on.
  *
  * Checked once (after restore, or at D/stop without one): a's ring holds
  * the one event, which io_getevents returns exactly (its data, obj and
- * result, the bytes read), and so does c's; then new reads on all three
+ * result, the bytes read), and so does c's; b's ring is read-only; then
+ * new reads on all three
  * contexts, by their same ids, complete and are reaped; all are
  * destroyed.
  *
@@ -21,6 +24,7 @@
  * request in flight, which ckpt must refuse, naming the context.
  */
 #include <linux/aio_abi.h>
+#include <sys/mman.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -158,6 +162,9 @@ static void setup(int inflight)
 		prep(&cb, IOCB_CMD_PREAD, buf, 8, k, 100 + k);
 		submit(b, &cb, 1, 8);
 	}
+	if (mprotect((void *)b, ((ring(b)[1] + 1) * 32 + 4095) & ~4095UL,
+		     PROT_READ))
+		wl_fail("mprotect of b's ring: %s", strerror(errno));
 	if (!inflight)
 		return;
 	if (pipe(pfd))
@@ -168,6 +175,27 @@ static void setup(int inflight)
 	submit(b, &poll_cb, 0, 0);
 }
 
+/* The protection of the mapping at addr, as /proc/self/maps shows it. */
+static void check_prot(unsigned long addr, const char *want)
+{
+	char line[512], prot[8];
+	unsigned long start;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		wl_fail("open /proc/self/maps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%*x %7s", &start, prot) == 2 &&
+		    start == addr) {
+			fclose(f);
+			if (strcmp(prot, want))
+				wl_fail("the ring at %#lx is %s, want %s",
+					addr, prot, want);
+			return;
+		}
+	wl_fail("no mapping at %#lx", addr);
+}
+
 static void check(void)
 {
 	struct iocb cb;
@@ -176,6 +204,8 @@ static void check(void)
 	if (ring(b)[2] != B_DONE || ring(b)[3] != B_DONE)
 		wl_fail("b's ring: head %u tail %u, want %u", ring(b)[2],
 			ring(b)[3], B_DONE);
+	check_prot(b, "r--s");
+	check_prot(a, "rw-s");
 	check_left(a, &left, sizeof(left_buf));
 	check_left(c, &c_left, sizeof(c_buf));
 	prep(&cb, IOCB_CMD_PREAD, buf, sizeof(buf), 1000, 11);
