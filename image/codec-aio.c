@@ -14,6 +14,7 @@
 #include "image/reader-priv.h"
 
 /* the ring header's words (fs/aio.c: struct aio_ring) */
+#define RING_ID		0
 #define RING_NR		1
 #define RING_TAIL	3
 
@@ -96,7 +97,8 @@ static int overlaps(const struct img_aio *a, uint64_t start, uint64_t end)
 	return a->ring < end && start < a->ring + a->len;
 }
 
-/* Each ring is clear of the VMAs and of the other rings. */
+/* Each ring is clear of the VMAs and of the other rings; each context
+ * has a slot of its own. */
 int check_aios(struct rd *r, const struct img_process *p)
 {
 	uint32_t i, k;
@@ -114,6 +116,16 @@ int check_aios(struct rd *r, const struct img_process *p)
 			rd_fail(r, "process %u (pid %d): AIO ring %#llx overlaps a mapping",
 				r->img->nr_procs, p->proc.pid,
 				(unsigned long long)a->ring);
+			return -1;
+		}
+		for (k = 0; k < i; k++)
+			if (ring_word(&p->aios[k], RING_ID) ==
+			    ring_word(a, RING_ID))
+				break;
+		if (k < i) {
+			rd_fail(r, "process %u (pid %d): two AIO contexts in slot %u",
+				r->img->nr_procs, p->proc.pid,
+				ring_word(a, RING_ID));
 			return -1;
 		}
 	}

@@ -3,7 +3,7 @@
  * contexts and their rings' bytes, and one refusal per broken rule: a
  * ring not page aligned or not the size of its events, max_reqs outside
  * 1..nr_events, a bad protection, a header that disagrees, a ring over a
- * VMA or over another ring.
+ * VMA or over another ring, two contexts in one slot.
  */
 #include <check.h>
 #include <string.h>
@@ -107,6 +107,8 @@ START_TEST(test_refuse_aio)
 	a = good();
 	b = good();
 	aio_refused(&a, &b, "AIO ring 0x10000 overlaps a mapping");
+	b.ring = 0x20000;
+	aio_refused(&a, &b, "two AIO contexts in slot 2");
 }
 END_TEST
 
