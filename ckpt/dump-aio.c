@@ -29,7 +29,7 @@ extern const unsigned char ckpt_aio_bpf[], ckpt_aio_bpf_end[];
 /* bpf/aio.bpf.c's record: one context */
 struct aio_seen {
 	uint64_t ring;
-	uint64_t reqs;		/* requests alive; UINT64_MAX: not counted */
+	uint64_t reqs;		/* requests alive; UINT64_MAX: unknown */
 	uint32_t max_reqs;
 	uint32_t nr_events;
 	uint32_t tail;		/* the kernel's own (ctx->tail) */
@@ -61,13 +61,13 @@ static struct aio_seen *aio_iterate(pid_t pid, size_t *nr)
 	struct bpf_program *prog;
 	struct bpf_link *link = NULL;
 	struct aio_seen *s = NULL, *n;
-	size_t cap = 0, len = 0;
+	size_t cap = 0, len = 0;	/* bytes */
 	ssize_t got;
 	int fd = -1, err = EINVAL, cpus = libbpf_num_possible_cpus();
 
 	libbpf_set_print(NULL);	/* its messages: the error below says */
-	obj = bpf_object__open_mem(ckpt_aio_bpf, ckpt_aio_bpf_end - ckpt_aio_bpf,
-				   NULL);
+	obj = bpf_object__open_mem(ckpt_aio_bpf,
+				   ckpt_aio_bpf_end - ckpt_aio_bpf, NULL);
 	if (!obj || cpus <= 0)
 		goto out;
 	ro.nr_cpus = cpus;
@@ -83,21 +83,21 @@ static struct aio_seen *aio_iterate(pid_t pid, size_t *nr)
 		goto out_errno;
 	for (;;) {
 		if (len == cap) {
-			cap = cap ? 2 * cap : 16;
-			n = realloc(s, cap * sizeof(*s));
+			cap = cap ? 2 * cap : 16 * sizeof(*s);
+			n = realloc(s, cap);
 			if (!n)
 				goto out_errno;
 			s = n;
 		}
-		got = read(fd, s + len, (cap - len) * sizeof(*s));
+		got = read(fd, (char *)s + len, cap - len);
 		if (got < 0)
 			goto out_errno;
 		if (!got)
 			break;
-		len += got / sizeof(*s);
+		len += got;
 	}
-	*nr = len;
-	err = 0;
+	*nr = len / sizeof(*s);
+	err = len % sizeof(*s) ? EIO : 0;
 	goto out;
 out_errno:
 	err = errno ? errno : EINVAL;
@@ -129,7 +129,8 @@ static const struct proc_map *ring_map(const struct dump_ctx *c,
 	int i;
 
 	for (i = 0; i < c->nr_maps; i++)
-		if (c->maps[i].start == ring && dump_is_aio_ring(c->maps[i].path))
+		if (c->maps[i].start == ring &&
+		    dump_is_aio_ring(c->maps[i].path))
 			return &c->maps[i];
 	return NULL;
 }

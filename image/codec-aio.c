@@ -83,7 +83,8 @@ int sem_aio(struct rd *r, struct dec *d, struct img_process *p)
 	if (img_dec_aio(d, a))
 		return -1;
 	if (a->ring % ps || a->ring >= IMG_MAX_ADDR ||
-	    a->len != ((a->nr_events + 1ULL) * IMG_AIO_HDR + ps - 1) / ps * ps ||
+	    a->len != ((a->nr_events + 1ULL) * IMG_AIO_HDR + ps - 1) /
+		      ps * ps ||
 	    a->len > IMG_MAX_ADDR - a->ring) {
 		rec_fail(r, "AIO ring %#llx of %u bytes: not the pages of a ring of %u events",
 			 (unsigned long long)a->ring, a->len, a->nr_events);

@@ -45,7 +45,7 @@
 #define S_IOCBS		512
 #define BATCH		32
 
-#define PARK_LEN	(32ULL << 20)	/* of the parking area, for fillers */
+#define PARK_LEN	(32ULL << 20)	/* of the parking area: fillers */
 
 struct aio_run {
 	struct restore_proc *c;
