@@ -38,7 +38,6 @@ struct aio_seen {
 
 /* its read-only globals, in order */
 struct aio_rodata {
-	int32_t target_tgid;
 	uint32_t nr_cpus;
 };
 
@@ -53,7 +52,7 @@ int dump_is_aio_ring(const char *path)
 /* The iterator's records for process pid, read whole. */
 static struct aio_seen *aio_iterate(pid_t pid, size_t *nr)
 {
-	struct aio_rodata ro = { pid, 0 };
+	struct aio_rodata ro = { 0 };
 	union bpf_iter_link_info li;
 	LIBBPF_OPTS(bpf_iter_attach_opts, o, .link_info = &li,
 		    .link_info_len = sizeof(li));

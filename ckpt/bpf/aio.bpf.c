@@ -47,7 +47,6 @@ struct mm_struct {
 
 struct task_struct {
 	struct mm_struct *mm;
-	int tgid;
 } __attribute__((preserve_access_index));
 
 struct bpf_iter__task {
@@ -95,7 +94,6 @@ struct {
 	__type(value, __u64);
 } ckpt_aio_cpu SEC(".maps");
 
-const volatile int target_tgid;
 const volatile __u32 nr_cpus;	/* possible CPUs */
 int done;
 volatile unsigned long scratch;
@@ -191,7 +189,9 @@ int ckpt_aio(struct bpf_iter__task *it)
 	struct kioctx_table *tab;
 	struct ctx_state st;
 
-	if (!t || done || t->tgid != target_tgid || !t->mm)
+	/* the link's filter gives the threads of the process, as ckpt's
+	 * pid namespace names it (tgid is the initial namespace's) */
+	if (!t || done || !t->mm)
 		return 0;
 	done = 1;
 	st.seq = it->meta->seq;
