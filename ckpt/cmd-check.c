@@ -358,6 +358,16 @@ static int probe_accept_queue(void)
 	return -1;
 }
 
+/* AIO contexts: the BPF task iterator that sees their requests in
+ * flight (ckpt/dump-aio.c) loads and runs. */
+static int probe_aio(void)
+{
+	if (dump_aio_works())
+		return 0;
+	errno = EPERM;
+	return -1;
+}
+
 /* The network lock of --tcp-established: a table of its own made and
  * removed again (CAP_NET_ADMIN, nf_tables). */
 static int probe_nftables(void)
@@ -411,6 +421,7 @@ static const struct feature features[] = {
 	{ "cgroup-v1-freezer", 0, probe_freezer_v1 },
 	{ "cgroup-v2", 0, probe_cgroup_v2 },
 	{ "tcp-accept-queue", 0, probe_accept_queue },
+	{ "aio-contexts", 0, probe_aio },
 };
 
 static int check_json(void)

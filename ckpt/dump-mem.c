@@ -86,15 +86,8 @@ static int vma_kind(struct dump_ctx *c, const struct proc_map *m,
 		v->flags |= IMG_VMA_VVAR;
 		return 0;
 	}
-	if (!strcmp(path, "/[aio] (deleted)")) {
-		/* requests in flight show nowhere: none could be told from
-		 * none left */
-		pr_err("can't dump mapping %llx-%llx of %d: an AIO ring (io_setup) is not supported yet",
-		       (unsigned long long)m->start,
-		       (unsigned long long)m->end, c->pid);
-		errno = EOPNOTSUPP;
-		return -1;
-	}
+	if (dump_is_aio_ring(path))
+		return 1;	/* an AIO record (dump_collect_aio) */
 	if (kind) {
 		if (kind == IMG_SHM_ANON)	/* MAP_SHARED|MAP_ANONYMOUS */
 			v->flags |= IMG_VMA_ANON;
@@ -146,7 +139,7 @@ int dump_collect_vmas(struct dump_ctx *c)
 			return -1;
 		p->nr_vmas++;
 	}
-	return dump_collect_guards(c);
+	return dump_collect_guards(c) ? -1 : dump_collect_aio(c);
 }
 
 static int page_wanted(const struct img_vma *v, uint64_t pme)

@@ -103,6 +103,12 @@ int dump_incr_memory(struct dump_ctx *c) __must_check;
 void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok);
 /* dump-guardpages.c: the guard regions of the VMAs collected */
 int dump_collect_guards(struct dump_ctx *c) __must_check;
+/* dump-aio.c: the AIO contexts of the process and their rings, which are
+ * no VMAs of the image (dump_is_aio_ring) */
+int dump_is_aio_ring(const char *path);
+int dump_collect_aio(struct dump_ctx *c) __must_check;
+int dump_write_aios(struct dump_ctx *c) __must_check;
+void dump_free_aios(struct img_process *p);
 int dump_write_memory(struct dump_ctx *c) __must_check;
 
 #define DUMP_OBJ_CHUNK	(16UL << 20)	/* bytes copied at once */

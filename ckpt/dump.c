@@ -138,7 +138,7 @@ static int write_records(struct dump_ctx *c)
 	for (i = 0; i < p->nr_fds; i++)
 		if (img_write_fd(c->w, &p->fds[i]))
 			return -1;
-	if (dump_write_locks(c) || dump_write_fowns(c))
+	if (dump_write_locks(c) || dump_write_fowns(c) || dump_write_aios(c))
 		return -1;
 	for (i = 0; i < p->nr_vmas; i++)
 		if (img_write_vma(c->w, &p->vmas[i]))
@@ -454,6 +454,7 @@ static void free_tree(struct dump_tree *t)
 			       t->procs[i].nr_maps : 0);
 		free(t->procs[i].proc.locks);	/* dump-locks.c's */
 		free(t->procs[i].proc.fowns);	/* dump-fown.c's */
+		dump_free_aios(&t->procs[i].proc);
 		free(t->procs[i].waits);
 		dump_free_process(&t->procs[i].proc);
 	}

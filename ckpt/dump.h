@@ -97,5 +97,8 @@ enum dump_result dump_process(const struct dump_opts *o);
  * queue here (the kfunc bpf_sk_assign_tcp_reqsk, Linux 6.9)? Without
  * it, a listener with any is refused (dump-inet-accept.c). */
 int dump_inet_accept_works(void);
+/* Can the AIO contexts of a process and their requests be seen (the BPF
+ * task iterator of dump-aio.c loads and runs)? */
+int dump_aio_works(void);
 
 #endif

@@ -8,9 +8,22 @@
 #include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "arch/arch.h"
 #include "ckpt/inspect.h"
+
+/* an AIO context: its ring's place and size, and its header's slot,
+ * head and tail */
+static void print_aio(const struct img_aio *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a->data, sizeof(w));
+	printf("aio ring %" PRIx64 "-%" PRIx64 " prot %x max_reqs %u events %u slot %u head %u tail %u\n",
+	       a->ring, a->ring + a->len, a->prot, a->max_reqs, a->nr_events,
+	       w[0], w[2], w[3]);
+}
 
 static void print_frame(int i, const struct bt_frame *f)
 {
@@ -301,6 +314,8 @@ static void print_process(const struct bt_image *src)
 		printf("fown fd %d %s %d signal %u\n", p->fowns[i].fd,
 		       fown_types[p->fowns[i].type], p->fowns[i].pid,
 		       p->fowns[i].sig);
+	for (i = 0; i < p->nr_aios; i++)
+		print_aio(&p->aios[i]);
 	printf("pages %" PRIu64 " in %u runs (%" PRIu64 " from parents)\n",
 	       inspect_count_pages(p->pages, p->nr_pages), p->nr_pages,
 	       inspect_parent_pages(p->pages, p->nr_pages));

@@ -131,6 +131,7 @@ int img_enc_shm(struct enc *e, const struct img_shm *s);
 int img_enc_ghost(struct enc *e, const struct img_ghost *g);
 int img_enc_lock(struct enc *e, const struct img_lock *l);
 int img_enc_fown(struct enc *e, const struct img_fown *o);
+int img_enc_aio(struct enc *e, const struct img_aio *a);
 int img_enc_ns(struct enc *e, const struct img_ns *ns);
 int img_enc_cgroup(struct enc *e, const struct img_cgroup *cg);
 /* codec-kfd.c: the fields of the kernel-object kinds of FILE, which
@@ -174,6 +175,7 @@ int img_dec_shm(struct dec *d, struct img_shm *s);
 int img_dec_ghost(struct dec *d, struct img_ghost *g);
 int img_dec_lock(struct dec *d, struct img_lock *l);
 int img_dec_fown(struct dec *d, struct img_fown *o);
+int img_dec_aio(struct dec *d, struct img_aio *a);
 int img_dec_ns(struct dec *d, struct img_ns *ns);
 int img_dec_cgroup(struct dec *d, struct img_cgroup *cg);
 

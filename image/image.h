@@ -72,6 +72,7 @@ enum img_rec_type {
 				 * open or mapped, for restore's validation */
 	IMG_REC_SNAPDATA = 18,	/* bytes of the SNAPFILE before it, when
 				 * the snapshot is in the image */
+	IMG_REC_AIO = 19,	/* an AIO context (io_setup) and its ring */
 	IMG_REC_IDENT = 20,	/* image level: its id and its parent's */
 	IMG_REC_PARENT_PAGES = 21,	/* pages the parent image holds */
 	IMG_REC_SNAPFILE = 22,	/* image level: a file or directory copied
@@ -106,6 +107,8 @@ enum img_rec_type {
 #define IMG_MAX_WATCHES		(1u << 15)	/* per epoll or inotify */
 #define IMG_MAX_GHOSTS		65536
 #define IMG_MAX_LOCKS		65536	/* per process */
+#define IMG_MAX_AIOS		65536	/* AIO contexts per process */
+#define IMG_MAX_AIO_LEN		(64u << 20)	/* bytes of one AIO ring */
 #define IMG_MAX_NSS		1024
 #define IMG_MAX_CGROUPS		64	/* hierarchies */
 #define IMG_MAX_CG_SETTINGS	16
@@ -1037,6 +1040,27 @@ struct img_fown {
 	uint32_t sig;		/* 0 (SIGIO) to IMG_NSIG */
 };
 
+/*
+ * An AIO context of the process (io_setup(2), IMG_REC_AIO) with no
+ * request in flight: its ring, a mapping of its own that is no VMA of the
+ * image, at ring (the context's id) with its bytes as they were (the
+ * header, whose head and tail say which events are completed and not
+ * reaped yet, and the events). nr_events is the ring's size, which the
+ * kernel derives from max_reqs (what io_setup was given) and the number
+ * of possible CPUs. The ring's header (struct aio_ring, <linux/aio.h>'s
+ * layout in fs/aio.c): u32 id nr head tail magic ...; 32 bytes, as is
+ * each event after it.
+ */
+#define IMG_AIO_HDR		32	/* bytes of the header, of an event */
+struct img_aio {
+	uint64_t ring;		/* page aligned */
+	uint32_t max_reqs;	/* 1..nr_events */
+	uint32_t nr_events;
+	uint32_t prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
+	uint32_t len;		/* (nr_events + 1) * 32, page rounded */
+	uint8_t *data;		/* len bytes */
+};
+
 struct img_sigact {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -1056,6 +1080,8 @@ struct img_process {
 	struct img_lock *locks;
 	uint32_t nr_fowns;
 	struct img_fown *fowns;
+	uint32_t nr_aios;
+	struct img_aio *aios;
 	int has_sigacts;
 	struct img_sigact sigacts[IMG_NSIG];
 };
@@ -1224,6 +1250,8 @@ int img_write_fd(struct img_writer *w, const struct img_fd *f) __must_check;
 int img_write_lock(struct img_writer *w, const struct img_lock *l)
 	__must_check;
 int img_write_fown(struct img_writer *w, const struct img_fown *o)
+	__must_check;
+int img_write_aio(struct img_writer *w, const struct img_aio *a)
 	__must_check;
 /* the namespace of that kind that process owner makes, or NULL */
 const struct img_ns *img_find_ns(const struct image *img, uint32_t kind,

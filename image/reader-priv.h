@@ -36,6 +36,7 @@ struct rd {
 	uint32_t cap_procs, cap_threads, cap_vmas, cap_pages, cap_fds;
 	uint32_t cap_locks;
 	uint32_t cap_fowns;
+	uint32_t cap_aios;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
 	uint32_t cap_mounts, cap_mntfiles;
@@ -80,6 +81,9 @@ int sem_notify(struct rd *r, struct dec *d);
 /* semantics-mnt.c: MOUNT and MNTFILE records */
 int sem_mount(struct rd *r, struct dec *d);
 int sem_mntfile(struct rd *r, struct dec *d);
+/* codec-aio.c: AIO records, and their rings checked at the process's end */
+int sem_aio(struct rd *r, struct dec *d, struct img_process *p);
+int check_aios(struct rd *r, const struct img_process *p);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 

@@ -61,6 +61,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_GHOST] = "GHOST",
 		[IMG_REC_LOCK] = "LOCK",
 		[IMG_REC_FOWN] = "FOWN",
+		[IMG_REC_AIO] = "AIO",
 		[IMG_REC_NS] = "NS",
 		[IMG_REC_CGROUP] = "CGROUP",
 		[IMG_REC_MOUNT] = "MOUNT",
@@ -526,7 +527,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
-	       type == IMG_REC_SNAPDATA ||
+	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -692,6 +693,9 @@ static void free_process(struct img_process *p)
 		img_fd_free(&p->fds[i]);
 	free(p->locks);
 	free(p->fowns);
+	for (i = 0; i < p->nr_aios; i++)
+		free(p->aios[i].data);
+	free(p->aios);
 	free(p->threads);
 	free(p->vmas);
 	free(p->pages);

@@ -81,7 +81,7 @@ static struct img_process *new_proc(struct rd *r)
 	p = &img->procs[img->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	r->cap_threads = r->cap_vmas = r->cap_pages = r->cap_fds = 0;
-	r->cap_locks = r->cap_fowns = 0;
+	r->cap_locks = r->cap_fowns = r->cap_aios = 0;
 	return p;
 }
 
@@ -833,6 +833,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_lock(r, d, p);
 	case IMG_REC_FOWN:
 		return sem_fown(r, d, p);
+	case IMG_REC_AIO:
+		return sem_aio(r, d, p);
 	}
 	rec_fail(r, "unknown record type %#x", r->type);
 	return -1;
@@ -1302,6 +1304,7 @@ int sem_process_end(struct rd *r)
 	}
 	if (check_unique(r, p) || check_pages_in_vmas(r, p) ||
 	    check_pages_disjoint(r, p) || check_locks(r, p) ||
+	    check_aios(r, p) ||
 	    check_timer_threads(r, p) || sem_share_end(r, p))
 		return -1;
 	return 0;

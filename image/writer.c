@@ -275,6 +275,14 @@ int img_write_lock(struct img_writer *w, const struct img_lock *l)
 	return wr_encoded(w, IMG_REC_LOCK, img_enc_lock(&w->enc, l));
 }
 
+int img_write_aio(struct img_writer *w, const struct img_aio *a)
+{
+	if (wr_expect(w, W_RECORDS, "AIO record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_AIO, img_enc_aio(&w->enc, a));
+}
+
 int img_write_fown(struct img_writer *w, const struct img_fown *o)
 {
 	if (wr_expect(w, W_RECORDS, "FOWN record"))

@@ -79,6 +79,11 @@ static int overlaps_image(const struct img_process *p, uint64_t a, uint64_t len)
 	for (i = 0; i < p->nr_vmas; i++)
 		if (a < p->vmas[i].end && p->vmas[i].start < a + len)
 			return 1;
+	/* an AIO ring is moved there with MREMAP_FIXED (aio.c) */
+	for (i = 0; i < p->nr_aios; i++)
+		if (a < p->aios[i].ring + p->aios[i].len &&
+		    p->aios[i].ring < a + len)
+			return 1;
 	return 0;
 }
 

@@ -200,7 +200,8 @@ static int rebuild_one(struct restore_proc *c)
 		       "stopped");
 		return -1;
 	}
-	return restore_mm(c) || restore_locks(c) || restore_task(c) ? -1 : 0;
+	return restore_mm(c) || restore_aio(c) || restore_locks(c) ||
+	       restore_task(c) ? -1 : 0;
 }
 
 /* Every process rebuilt before any runs; then all are let go. A zombie is

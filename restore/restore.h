@@ -293,6 +293,9 @@ int restore_kfds_fill(const struct image *img, const struct img_process *p,
 /* locks.c: the process's file locks, taken again in it (after mm.c: a
  * close there would drop a POSIX lock) */
 int restore_locks(struct restore_proc *c) __must_check;
+/* aio.c: the AIO contexts of the process and their rings, once its
+ * address space is in place */
+int restore_aio(struct restore_proc *c) __must_check;
 /* fown.c: the SIGIO owners of c's fds, once its threads exist and it
  * has its ids (every process of the tree exists by then) */
 int restore_fowns(struct restore_proc *c) __must_check;

@@ -2,7 +2,7 @@
  * mkseed: writes the fuzzer's seed images into the directory given, with
  * the real writer: a minimal image, one with every record type, and one
  * per family of records added since (shared memory, file table, ghosts,
- * sockets and ptys, mounts and file snapshots); make fuzz adds real images (real-seeds.sh). Seeds
+ * sockets and ptys, mounts and file snapshots, AIO contexts); make fuzz adds real images (real-seeds.sh). Seeds
  * are generated at build time so that no binary file lives in git.
  */
 #include <sys/socket.h>
@@ -161,6 +161,28 @@ static int ghosts(struct img_writer *w)
 	       img_write_proc(w, &p) || thread(w, 5) ||
 	       img_write_fd(w, &fd) || img_write_lock(w, &l) ||
 	       img_write_fown(w, &o) || img_write_vma(w, &v);
+}
+
+/* Two AIO contexts: one with an event not reaped, in the slot after a
+ * free one, and an empty one, beside an anonymous mapping. */
+static int aio(struct img_writer *w)
+{
+	static uint8_t r1[PS], r2[2 * PS];
+	const uint32_t h1[4] = { 1, 127, 5, 6 }, h2[4] = { 0, 255, 0, 0 };
+	struct img_aio a1 = { .ring = 0x10000, .max_reqs = 8, .nr_events = 127,
+			      .prot = 3, .len = PS, .data = r1 };
+	struct img_aio a2 = { .ring = 0x20000, .max_reqs = 100,
+			      .nr_events = 255, .prot = 1, .len = 2 * PS,
+			      .data = r2 };
+	struct img_vma v = { .start = 0x1000, .end = 0x3000, .prot = 3,
+			     .flags = IMG_VMA_ANON };
+
+	memcpy(r1, h1, sizeof(h1));
+	memset(r1 + 32 + 5 * 32, 0xa5, 32);	/* the event */
+	memcpy(r2, h2, sizeof(h2));
+	return header(w) || proc(w, 5, 1) || thread(w, 5) ||
+	       img_write_aio(w, &a1) || img_write_aio(w, &a2) ||
+	       img_write_vma(w, &v);
 }
 
 /* The file table: a pipe with bytes in flight, a datagram socket pair
@@ -448,6 +470,7 @@ int main(int argc, char **argv)
 	    seed(argv[1], "shared.ckpt", shared) ||
 	    seed(argv[1], "files.ckpt", files_fill) ||
 	    seed(argv[1], "ghosts.ckpt", ghosts) ||
+	    seed(argv[1], "aio.ckpt", aio) ||
 	    seed(argv[1], "net.ckpt", net) ||
 	    seed(argv[1], "ttys.ckpt", ttys) ||
 	    seed(argv[1], "mounts.ckpt", mounts))
