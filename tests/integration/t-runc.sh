@@ -1,0 +1,183 @@
+# t-runc.sh - runc containers (Debian's runc, an OCI bundle with a busybox
+# root): `ckpt container checkpoint --kill` and `ckpt container restore`
+# bring a running container back with its mounts (runc's /dev tmpfs,
+# devpts, masked and read-only /proc paths, cgroup binds), its cgroups
+# and their limits, and runc's state brought up to date so that runc
+# state, ps, exec and kill go on working; what ckpt cannot restore is
+# refused by name with the container running on.  The container shares
+# the test's network namespace.  Sourced by run.sh.
+
+ALL_TESTS+=(runc-container runc-memlimit runc-refuse)
+CKPT_ONLY+="runc-container runc-memlimit runc-refuse "
+
+RC_ID=		# the container's runc name
+RC_ROOT=	# runc's --root
+RC_PORT=	# its httpd's port on 127.0.0.1
+
+rc_runc() {
+	runc --root "$RC_ROOT" "$@" 2>>"$D/errors.log"
+}
+
+# the container gone: what is left in its cgroup killed (a restored one
+# runc may not know), runc deletes it and its cgroups; the usual cleanup
+rc_cleanup() {
+	local p cg cgs
+	if [[ -n $RC_ID ]]; then
+		cgs=$(jq -r '.cgroup_paths[]' "$RC_ROOT/$RC_ID/state.json" 2>/dev/null)
+		for cg in $cgs; do
+			for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+				kill -KILL "$p" 2>/dev/null
+			done
+		done
+		runc --root "$RC_ROOT" delete -f "$RC_ID" >/dev/null 2>&1
+		for cg in $cgs; do
+			for p in {1..200}; do
+				[[ -d $cg ]] && ! rmdir "$cg" 2>/dev/null || break
+				nap
+			done
+		done
+	fi
+	cleanup
+}
+
+# rc_bundle JQ: an OCI bundle in D/b, its root a read-only busybox, a tmpfs
+# on /tmp holding a page an httpd serves and a count the loop appends to;
+# no network namespace; JQ edits config.json further
+rc_bundle() {
+	local r=$D/b/rootfs script
+	command -v runc >/dev/null || skip "runc is not installed (DEB_PKGS)"
+	command -v jq >/dev/null || skip "jq is not installed (DEB_PKGS)"
+	need /usr/bin/busybox "$CKPT" "$RESTORE"
+	RC_ID=ckpt-rc-$$-$RANDOM
+	RC_ROOT=$D/runc-root
+	RC_PORT=$((20000 + RANDOM % 20000))
+	mkdir -p "$r/bin" "$r/tmp" "$r/proc" "$r/dev" "$r/sys" &&
+		cp /usr/bin/busybox "$r/bin/" &&
+		"$r/bin/busybox" --install "$r/bin" &&
+		(cd "$D/b" && runc spec) || fail "can't make the bundle"
+	script="exec </dev/null >/dev/null 2>&1
+mkdir /tmp/www && echo served >/tmp/www/index.html
+httpd -p 127.0.0.1:$RC_PORT -h /tmp/www || exit 1
+i=0
+while :; do i=\$((i + 1)); echo \$i >>/tmp/count; sleep 0.1; done"
+	jq --arg s "$script" '.process.terminal = false |
+		.process.args = ["sh", "-c", $s] |
+		.linux.namespaces |= map(select(.type != "network")) |
+		.mounts += [{destination: "/tmp", type: "tmpfs", source: "ckpt-rc-tmp",
+			     options: ["nosuid", "nodev", "mode=1777", "size=8m"]}] | '"$1" \
+		"$D/b/config.json" >"$D/config.json" &&
+		mv "$D/config.json" "$D/b/config.json" || fail "can't edit config.json"
+	trap rc_cleanup EXIT
+}
+
+# rc_start: the container running, its count past 8, PID its init
+rc_start() {
+	rc_runc run -d --bundle "$D/b" --pid-file "$D/rc.pid" "$RC_ID" \
+		</dev/null >>"$D/out.log" 2>&1 || fail "runc run failed: $(lastline "$D/errors.log")"
+	PID=$(<"$D/rc.pid")
+	track_pid "$PID"
+	mnt_wait_count "$PID" 8
+	[[ $(curl -s "http://127.0.0.1:$RC_PORT/") == served ]] ||
+		fail "the container's httpd does not serve"
+}
+
+# rc_checkpoint: ckpt container checkpoint --kill, runc then says stopped
+rc_checkpoint() {
+	expect_exit 0 "$CKPT" container checkpoint --kill --runc-root "$RC_ROOT" \
+		"$RC_ID" "$D/img"
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after"
+	[[ $(rc_runc state "$RC_ID" | jq -r .status) == stopped ]] ||
+		fail "runc does not say stopped after the checkpoint"
+}
+
+# rc_restore: ckpt container restore; PID the new init, whose count goes on
+rc_restore() {
+	local before
+	expect_exit 0 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		"$RC_ID" "$D/img"
+	PID=$(<"$D/cmd.out")
+	[[ $PID =~ ^[0-9]+$ ]] || fail "ckpt container restore printed $PID"
+	track_pid "$PID"
+	before=$(mnt_count "$PID")
+	mnt_wait_count "$PID" $((before + 5))
+	awk 'NR != $1 { exit 1 }' "/proc/$PID/root/tmp/count" ||
+		fail "the count has a gap or a repeat"
+}
+
+# runc's commands on the restored container: state, ps, exec, kill
+rc_check_runc() {
+	local st
+	st=$(rc_runc state "$RC_ID" | jq -r '"\(.status) \(.pid)"')
+	[[ $st == "running $PID" ]] || fail "runc state says $st, want running $PID"
+	rc_runc ps "$RC_ID" | awk -v p="$PID" '$2 == p { f = 1 } END { exit !f }' ||
+		fail "runc ps does not list $PID"
+	[[ $(rc_runc exec "$RC_ID" cat /tmp/www/index.html) == served ]] ||
+		fail "runc exec does not run in the restored container"
+	rc_runc kill "$RC_ID" KILL || fail "runc kill failed"
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after"
+}
+
+# A runc container (pid, ipc, uts and mount namespaces, runc's default
+# mounts and masked and read-only paths, a tmpfs /tmp, cgroups in every
+# v1 hierarchy): checkpointed --kill, restored; the count goes on, the
+# httpd serves, the mounts are the same, runc state/ps/exec/kill work.
+t_runc-container() {
+	rc_bundle .
+	rc_start
+	mnt_info "$PID" | sort >"$D/mounts.before"
+	rc_checkpoint
+	inspect "$D/img"
+	grep -q "^mount [0-9]* inner /proc/keys tmpfs tmpfs host /dev/null " "$D/inspect.out" &&
+		grep -q "^mount [0-9]* inner /proc/sys proc proc host /proc/sys flags ro," "$D/inspect.out" ||
+		fail "inspect shows no masked or read-only /proc paths"
+	rc_restore
+	mnt_info "$PID" | sort >"$D/mounts.after"
+	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
+		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
+	[[ $(curl -s "http://127.0.0.1:$RC_PORT/") == served ]] ||
+		fail "the restored httpd does not serve"
+	[[ $(nsenter -t "$PID" -u hostname) == runc ]] || fail "hostname lost"
+	[[ -c /proc/$PID/root/dev/null && -L /proc/$PID/root/dev/ptmx ]] ||
+		fail "the container's /dev lost its nodes"
+	rc_check_runc
+}
+
+# A container with a memory limit: its cgroups are removed after the
+# checkpoint (as on another machine); restore makes them again, with
+# the limit, and runc finds the container in them
+t_runc-memlimit() {
+	local cg
+	rc_bundle '.linux.resources.memory = {limit: 67108864}'
+	rc_start
+	cg=$(jq -r '.cgroup_paths.memory' "$RC_ROOT/$RC_ID/state.json")
+	[[ $(<"$cg/memory.limit_in_bytes") == 67108864 ]] ||
+		fail "runc set no memory limit in $cg"
+	rc_checkpoint
+	for cg in $(jq -r '.cgroup_paths[]' "$RC_ROOT/$RC_ID/state.json"); do
+		rmdir "$cg" 2>>"$D/errors.log" || fail "can't remove the container's cgroup $cg"
+	done
+	rc_restore
+	cg=$(jq -r '.cgroup_paths.memory' "$RC_ROOT/$RC_ID/state.json")
+	[[ $(<"$cg/memory.limit_in_bytes") == 67108864 ]] ||
+		fail "the restored container's memory limit is $(<"$cg/memory.limit_in_bytes")"
+	grep -qx "$PID" "$cg/cgroup.procs" || fail "$PID is not in $cg"
+	rc_check_runc
+}
+
+# A mount ckpt does not restore (a ramfs): refused by name, the container
+# runs on and runc still says running
+t_runc-refuse() {
+	local n
+	rc_bundle '.mounts += [{destination: "/mnt", type: "ramfs", source: "ckpt-rc-ramfs", options: []}]'
+	rc_start
+	expect_exit 70 "$CKPT" container checkpoint --kill --runc-root "$RC_ROOT" \
+		"$RC_ID" "$D/img"
+	one_line_err "container checkpoint"
+	grep -q "^ckpt: can't dump $PID: its mount on /mnt is of type ramfs (ckpt-rc-ramfs), which ckpt does not restore yet\$" "$D/cmd.err" ||
+		fail "no error naming it: $(cat "$D/cmd.err")"
+	[[ ! -e $D/img ]] || fail "an image was written"
+	n=$(mnt_count "$PID")
+	mnt_wait_count "$PID" $((n + 5))
+	[[ $(rc_runc state "$RC_ID" | jq -r .status) == running ]] ||
+		fail "runc does not say running after the refusal"
+}
