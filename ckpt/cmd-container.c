@@ -82,6 +82,7 @@ static int checkpoint(const struct container_opts *o)
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	args[n++] = "attach";
 	args[n++] = "--tree";
+	args[n++] = "--freeze-cgroup";
 	if (o->kill)
 		args[n++] = "--kill";
 	args[n++] = "-o";

@@ -7,8 +7,8 @@
 # refused by name with the container running on.  The container shares
 # the test's network namespace.  Sourced by run.sh.
 
-ALL_TESTS+=(runc-container runc-memlimit runc-refuse)
-CKPT_ONLY+="runc-container runc-memlimit runc-refuse "
+ALL_TESTS+=(runc-container runc-memlimit runc-refuse runc-freezer-killed)
+CKPT_ONLY+="runc-container runc-memlimit runc-refuse runc-freezer-killed "
 
 RC_ID=		# the container's runc name
 RC_ROOT=	# runc's --root
@@ -25,6 +25,7 @@ rc_cleanup() {
 	if [[ -n $RC_ID ]]; then
 		cgs=$(jq -r '.cgroup_paths[]' "$RC_ROOT/$RC_ID/state.json" 2>/dev/null)
 		for cg in $cgs; do
+			[[ -e $cg/freezer.state ]] && echo THAWED >"$cg/freezer.state"
 			for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
 				kill -KILL "$p" 2>/dev/null
 			done
@@ -180,4 +181,35 @@ t_runc-refuse() {
 	mnt_wait_count "$PID" $((n + 5))
 	[[ $(rc_runc state "$RC_ID" | jq -r .status) == running ]] ||
 		fail "runc does not say running after the refusal"
+	rc_thawed
+}
+
+# the container's freezer cgroup: THAWED (within 60 s)
+rc_thawed() {
+	local f end=$((SECONDS + 60))
+	f=$(jq -r '.cgroup_paths.freezer' "$RC_ROOT/$RC_ID/state.json")/freezer.state
+	until [[ $(<"$f") == THAWED ]]; do
+		((SECONDS < end)) || fail "the container's cgroup is $(<"$f") 60 s on"
+		nap
+	done
+}
+
+# ckpt killed (SIGKILL) while it holds the container's cgroup frozen:
+# its guardian thaws it, the container counts on untraced, and a
+# checkpoint after that works
+t_runc-freezer-killed() {
+	local n
+	rc_bundle .
+	rc_start
+	CKPT_FAULT=cgroup-frozen expect_exit 137 "$CKPT" container checkpoint \
+		--kill --runc-root "$RC_ROOT" "$RC_ID" "$D/img"
+	rc_thawed
+	n=$(mnt_count "$PID")
+	mnt_wait_count "$PID" $((n + 5))
+	[[ $(awk '/^TracerPid:/ { print $2 }' "/proc/$PID/status") == 0 ]] ||
+		fail "the container's init is still traced"
+	[[ ! -e $D/img ]] || fail "an image was written"
+	rc_checkpoint
+	rc_restore
+	rc_check_runc
 }
