@@ -108,7 +108,7 @@ enum img_rec_type {
 #define IMG_MAX_LOCKS		65536	/* per process */
 #define IMG_MAX_NSS		1024
 #define IMG_MAX_CGROUPS		64	/* hierarchies */
-#define IMG_MAX_CG_SETTINGS	16
+#define IMG_MAX_CG_SETTINGS	64
 #define IMG_MAX_MOUNTS		1024
 #define IMG_MAX_MNTFILES	(1u << 20)
 #define IMG_MAX_MNT_DATA	(256u * 1024)	/* bytes in one MNTFILE */
