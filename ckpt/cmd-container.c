@@ -73,11 +73,11 @@ static int checkpoint(const struct container_opts *o)
 	int n = 0;
 
 	if (runc_state(o->runc, o->root, o->id, &pid, status, sizeof(status)))
-		return EXIT_FAILED;
+		return EXIT_NOTARGET;
 	if (strcmp(status, "running") || pid <= 0) {
 		pr_err("can't checkpoint container %s: it is %s, not running",
 		       o->id, status);
-		return EXIT_FAILED;
+		return EXIT_NOTARGET;
 	}
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	args[n++] = "attach";
@@ -92,15 +92,16 @@ static int checkpoint(const struct container_opts *o)
 	return cmd_attach_entry.exec(n, args);
 }
 
-/* `ckpt restore --detach IMAGE`, this very program: the new root's pid */
-static pid_t restore_detached(const char *image)
+/* `ckpt restore --detach IMAGE`, this very program: the new root's pid,
+ * or -1 and *st restore's exit status */
+static pid_t restore_detached(const char *image, int *st)
 {
 	char *args[] = { "/proc/self/exe", "restore", "--detach",
 			 (char *)image, NULL };
 	char *out;
 	long pid = -1;
 
-	out = runc_capture(args);
+	out = runc_capture(args, st);
 	if (out)
 		pid = strtol(out, NULL, 10);
 	free(out);
@@ -111,15 +112,18 @@ static int restore(const struct container_opts *o)
 {
 	char status[32];
 	pid_t pid, new;
+	int st = EXIT_FAILED;
 
 	if (runc_state(o->runc, o->root, o->id, &pid, status, sizeof(status)))
-		return EXIT_FAILED;
+		return EXIT_NOTARGET;
 	if (strcmp(status, "stopped")) {
 		pr_err("can't restore container %s: runc says it is %s; restore needs it stopped (checkpointed with --kill, or killed) and not deleted",
 		       o->id, status);
 		return EXIT_FAILED;
 	}
-	new = restore_detached(o->image);
+	new = restore_detached(o->image, &st);
+	if (new < 0 && st && st != 127)
+		return st;	/* restore said why */
 	if (new < 0) {
 		pr_err("can't restore container %s from %s", o->id, o->image);
 		return EXIT_FAILED;

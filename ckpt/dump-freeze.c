@@ -9,7 +9,9 @@
  * interrupted without waiting (inject_preseize); then the cgroup is
  * thawed, and each thread, on its way out of the freezer, stops in its
  * ptrace trap before it runs an instruction of its own; inject_seize
- * adopts the threads so seized and waits for these stops.
+ * adopts the threads so seized and waits for these stops. Should the
+ * freeze fail before a preseized process is adopted (the dump then ends),
+ * its threads wait in their trap until ckpt exits, which detaches them.
  *
  * A ckpt killed between the freeze and the thaw would leave the cgroup
  * frozen for good: a guardian process (forked through an intermediate
@@ -195,7 +197,7 @@ static int preseize_tree(pid_t pid, int tree)
 	pid_t *kids = NULL;
 	int n, i, ret;
 
-	if (inject_preseize(pid) && errno != ESRCH) {
+	if (inject_preseize(pid) && errno != ESRCH && errno != ENOENT) {
 		pr_perror("can't seize %d", pid);
 		return -1;
 	}

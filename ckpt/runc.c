@@ -22,8 +22,9 @@
 #include "ckpt/runc.h"
 #include "util/util.h"
 
-/* argv's standard output, or NULL if it failed (its stderr passes) */
-char *runc_capture(char *const argv[])
+/* argv's standard output, or NULL if it failed (its stderr passes);
+ * *status its exit status (127: it could not run) */
+char *runc_capture(char *const argv[], int *status)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap), *nb;
@@ -57,6 +58,7 @@ char *runc_capture(char *const argv[])
 	buf[len] = '\0';
 	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	*status = pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 127;
 	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
 			pr_err("can't run %s", argv[0]);
@@ -88,10 +90,10 @@ int runc_state(const char *runc, const char *root, const char *id,
 {
 	char *argv[] = { (char *)runc, "--root", (char *)root, "state",
 			 (char *)id, NULL };
-	char *js = runc_capture(argv);
 	const char *v;
 	long n;
-	int ret = -1;
+	int ret = -1, st;
+	char *js = runc_capture(argv, &st);
 
 	if (!js) {
 		pr_err("can't get the state of container %s from %s --root %s",

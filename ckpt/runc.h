@@ -10,8 +10,8 @@
 #include "util/util.h"
 
 /* argv run, its standard output returned (malloc'ed); NULL if it
- * could not run or did not exit 0 */
-char *runc_capture(char *const argv[]) __must_check;
+ * could not run or did not exit 0; *status its exit status */
+char *runc_capture(char *const argv[], int *status) __must_check;
 
 /* `RUNC --root ROOT state ID`: its init's pid (0 if none) and status
  * ("running", "stopped", ...) */

@@ -152,18 +152,18 @@ static int seize_one(pid_t tid)
 int inject_preseize(pid_t pid)
 {
 	pid_t *tids = NULL;
-	int n, i, ret = 0;
+	int n, i;
 
 	n = proc_list_tasks(pid, &tids);
 	if (n < 0)
 		return -1;
+	/* best effort: a thread that can't be seized now (a zombie's, one
+	 * that exits) is left to inject_seize, which says why */
 	for (i = 0; i < n; i++)
-		if ((ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)SEIZE_OPTS) ||
-		     ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL)) &&
-		    errno != ESRCH)
-			ret = -1;
+		if (!ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)SEIZE_OPTS))
+			(void)!ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL);
 	free(tids);
-	return ret;
+	return 0;
 }
 
 static int seize_new_threads(struct inject_proc *p, int *found)

@@ -105,6 +105,13 @@ rc_restore() {
 		fail "the count has a gap or a repeat"
 }
 
+# rc_creds PID: what runc set up of its credentials (capability sets,
+# no_new_privs, seccomp) and its rlimits
+rc_creds() {
+	grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]*|NoNewPrivs|Seccomp):' "/proc/$1/status"
+	cat "/proc/$1/limits"
+}
+
 # runc's commands on the restored container: state, ps, exec, kill
 rc_check_runc() {
 	local st
@@ -120,12 +127,14 @@ rc_check_runc() {
 
 # A runc container (pid, ipc, uts and mount namespaces, runc's default
 # mounts and masked and read-only paths, a tmpfs /tmp, cgroups in every
-# v1 hierarchy): checkpointed --kill, restored; the count goes on, the
-# httpd serves, the mounts are the same, runc state/ps/exec/kill work.
+# v1 hierarchy, its capabilities, no_new_privs and rlimits): checkpointed
+# --kill, restored; the count goes on, the httpd serves, the mounts and
+# credentials are the same, runc state/ps/exec/kill work.
 t_runc-container() {
 	rc_bundle .
 	rc_start
 	mnt_info "$PID" | sort >"$D/mounts.before"
+	rc_creds "$PID" >"$D/creds.before"
 	rc_checkpoint
 	inspect "$D/img"
 	grep -q "^mount [0-9]* inner /proc/keys tmpfs tmpfs host /dev/null " "$D/inspect.out" &&
@@ -135,6 +144,9 @@ t_runc-container() {
 	mnt_info "$PID" | sort >"$D/mounts.after"
 	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
 		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
+	rc_creds "$PID" >"$D/creds.after"
+	diff "$D/creds.before" "$D/creds.after" >>"$D/errors.log" ||
+		fail "capabilities, no_new_privs or rlimits differ: $(diff "$D/creds.before" "$D/creds.after" | tr '\n' ' ')"
 	[[ $(curl -s "http://127.0.0.1:$RC_PORT/") == served ]] ||
 		fail "the restored httpd does not serve"
 	[[ $(nsenter -t "$PID" -u hostname) == runc ]] || fail "hostname lost"
@@ -145,14 +157,18 @@ t_runc-container() {
 
 # A container with a memory limit: its cgroups are removed after the
 # checkpoint (as on another machine); restore makes them again, with
-# the limit, and runc finds the container in them
+# the limit and runc's device rules, and runc finds the container in them
 t_runc-memlimit() {
-	local cg
+	local cg dev
 	rc_bundle '.linux.resources.memory = {limit: 67108864}'
 	rc_start
 	cg=$(jq -r '.cgroup_paths.memory' "$RC_ROOT/$RC_ID/state.json")
 	[[ $(<"$cg/memory.limit_in_bytes") == 67108864 ]] ||
 		fail "runc set no memory limit in $cg"
+	dev=$(jq -r '.cgroup_paths.devices' "$RC_ROOT/$RC_ID/state.json")
+	sort "$dev/devices.list" >"$D/devices.before"
+	[[ $(wc -l <"$D/devices.before") -gt 1 ]] ||
+		fail "runc set no device rules: $(cat "$D/devices.before")"
 	rc_checkpoint
 	for cg in $(jq -r '.cgroup_paths[]' "$RC_ROOT/$RC_ID/state.json"); do
 		rmdir "$cg" 2>>"$D/errors.log" || fail "can't remove the container's cgroup $cg"
@@ -162,6 +178,8 @@ t_runc-memlimit() {
 	[[ $(<"$cg/memory.limit_in_bytes") == 67108864 ]] ||
 		fail "the restored container's memory limit is $(<"$cg/memory.limit_in_bytes")"
 	grep -qx "$PID" "$cg/cgroup.procs" || fail "$PID is not in $cg"
+	sort "$dev/devices.list" | diff "$D/devices.before" - >>"$D/errors.log" ||
+		fail "the device rules of $dev differ after restore"
 	rc_check_runc
 }
 
