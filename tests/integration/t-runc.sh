@@ -7,8 +7,10 @@
 # refused by name with the container running on.  The container shares
 # the test's network namespace.  Sourced by run.sh.
 
-ALL_TESTS+=(runc-container runc-memlimit runc-refuse runc-freezer-killed)
+ALL_TESTS+=(runc-container runc-memlimit runc-refuse runc-freezer-killed
+	    runc-freeze-v2)
 CKPT_ONLY+="runc-container runc-memlimit runc-refuse runc-freezer-killed "
+CKPT_ONLY+="runc-freeze-v2 "
 
 RC_ID=		# the container's runc name
 RC_ROOT=	# runc's --root
@@ -230,4 +232,48 @@ t_runc-freezer-killed() {
 	rc_checkpoint
 	rc_restore
 	rc_check_runc
+}
+
+RC_V2=		# runc-freeze-v2's cgroup
+RC_V2_MNT=	# and where cgroup2 is mounted
+
+rc_v2_cleanup() {
+	local i
+	cleanup
+	for i in {1..200}; do
+		[[ -d $RC_V2 ]] && ! rmdir "$RC_V2" 2>/dev/null || break
+		nap
+	done
+}
+
+rc_v2_dumped() {
+	inspect "$D/img"
+	grep -q "^cgroup - ${RC_V2#"$RC_V2_MNT"}\$" "$D/inspect.out" ||
+		fail "inspect shows no v2 cgroup: $(grep ^cgroup "$D/inspect.out" | tr '\n' ' ')"
+	[[ $(<"$RC_V2/cgroup.freeze") == 0 ]] || fail "the cgroup was left frozen"
+}
+
+rc_v2_restored() {
+	grep -qx "$PID" "$RC_V2/cgroup.procs" || fail "$PID is not back in $RC_V2"
+}
+
+# attach --freeze-cgroup with cgroup v2's cgroup.freeze (here the v1
+# freezer cgroup of the workload is ckpt's, so v2's is used; a v2-frozen
+# task stops for ptrace only once thawed): a counter in a v2 cgroup of
+# its own is frozen, seized, thawed, dumped --kill and restored there
+t_runc-freeze-v2() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	RC_V2_MNT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+	[[ -n $RC_V2_MNT && -e $RC_V2_MNT/cgroup.procs ]] || skip "no cgroup2 mounted"
+	[[ $(sed -n 's/^0:://p' /proc/self/cgroup) == / ]] ||
+		skip "the tests do not run in cgroup v2's root"
+	RC_V2=$RC_V2_MNT/ckpt-rc-v2-$$-$RANDOM
+	trap rc_v2_cleanup EXIT
+	mkdir "$RC_V2" && [[ -e $RC_V2/cgroup.freeze ]] ||
+		skip "no cgroup.freeze (Linux 5.2) in $RC_V2_MNT"
+	start_wl sh -c "echo \$\$ >$RC_V2/cgroup.procs && exec $WLB/counter"
+	DUMP_OPTS=(--freeze-cgroup)
+	HOOK_DUMPED=rc_v2_dumped
+	HOOK_RESTORED=rc_v2_restored
+	wl_test_started
 }
