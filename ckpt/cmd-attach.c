@@ -19,6 +19,8 @@
 #include "util/json.h"
 #include "util/progress.h"
 
+#define OPT_FREEZE_CGROUP	0x1d2
+
 static int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
@@ -95,6 +97,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 		return 0;
 	case 't':
 		o->tree = 1;
+		return 0;
+	case OPT_FREEZE_CGROUP:
+		o->freeze_cgroup = 1;
 		return 0;
 	case 'N':
 		o->ext_null = 1;
@@ -208,6 +213,7 @@ static int exec_attach(int argc, char **argv)
 		{ "validate", required_argument, NULL, 'W' },
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "snapshot-open", no_argument, NULL, 'F' },
+		{ "freeze-cgroup", no_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -269,7 +275,8 @@ static int exec_attach(int argc, char **argv)
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] [--ext-null] "
+	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] "
+		 "[--freeze-cgroup] [--ext-null] "
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
 		 "[--parent IMAGE] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "

@@ -29,6 +29,7 @@ extern const struct cmd_entry cmd_job_entry;
 extern const struct cmd_entry cmd_cc_entry;
 extern const struct cmd_entry cmd_translate_entry;
 extern const struct cmd_entry cmd_migrate_entry;
+extern const struct cmd_entry cmd_container_entry;
 
 /* SIGINT, SIGTERM and SIGHUP set cmd_stop_signal (without SA_RESTART,
  * so that a wait in progress returns and sees it); SIGPIPE is ignored. */

@@ -30,7 +30,7 @@ _ckpt_optarg()
 	-o | --output | -e | --encrypt | -k | --key | --auth | --fd)
 		COMPREPLY=($(compgen -f -- "$2"))
 		return 0 ;;
-	-D | --dir)
+	-D | --dir | --runc-root)
 		COMPREPLY=($(compgen -d -- "$2"))
 		return 0 ;;
 	--state)
@@ -89,6 +89,12 @@ _ckpt()
 			"checkpoint status restart list" -- "$cur")) ;;
 	coord)
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	container)	# the action; then runc's container name, the image
+		if [[ $prev == container ]]; then
+			COMPREPLY=($(compgen -W "checkpoint restore" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi ;;
 	*)	# restore, inspect, convert: images, then files
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac

@@ -3,7 +3,8 @@
  * root's cgroups (one per hierarchy, /proc/PID/cgroup); a hierarchy where
  * the root's cgroup is not ckpt's own becomes a CGROUP record, with its
  * controllers' settings (the files img_cg_setting_ok() allows, as they
- * read), for restore to put the tree there again. A tree spread over
+ * read; a v1 devices cgroup's rules too), for restore to put the tree
+ * there again. A tree spread over
  * several cgroups of a hierarchy is refused, naming the process.
  */
 #include <stdio.h>
@@ -24,19 +25,10 @@ static char *cgroups_of(pid_t pid)
 	return read_file_str(path, NULL);
 }
 
-static int add_setting(struct img_cgroup *cg, const char *dir,
-		       const char *name)
+static int push_setting(struct img_cgroup *cg, const char *name, char *v)
 {
-	char path[8400], *v, *nl;
 	struct img_cg_setting *s;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	v = read_file_str(path, NULL);
-	if (!v)
-		return 0;	/* no such controller file here */
-	nl = strchr(v, '\n');
-	if (nl)
-		*nl = '\0';
 	s = realloc(cg->settings, (cg->nr_settings + 1) * sizeof(*s));
 	if (!s) {
 		free(v);
@@ -46,6 +38,48 @@ static int add_setting(struct img_cgroup *cg, const char *dir,
 	s[cg->nr_settings].name = strdup(name);
 	s[cg->nr_settings++].value = v;
 	return s[cg->nr_settings - 1].name ? 0 : -1;
+}
+
+/*
+ * A v1 devices cgroup's rules (runc allows a container a few devices):
+ * devices.list read, and made settings that deny all, then allow each
+ * of its lines again; one that allows everything needs none.
+ */
+static int add_devices(struct img_cgroup *cg, const char *dir)
+{
+	char path[8400], *list, *l, *save = NULL, *v;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/devices.list", dir);
+	list = read_file_str(path, NULL);
+	if (!list || !strcmp(list, "a *:* rwm\n")) {
+		free(list);
+		return 0;
+	}
+	v = strdup("a");
+	ret = !v || push_setting(cg, "devices.deny", v);
+	for (l = strtok_r(list, "\n", &save); l && !ret;
+	     l = strtok_r(NULL, "\n", &save)) {
+		v = strdup(l);
+		ret = !v || push_setting(cg, "devices.allow", v);
+	}
+	free(list);
+	return ret ? -1 : 0;
+}
+
+static int add_setting(struct img_cgroup *cg, const char *dir,
+		       const char *name)
+{
+	char path[8400], *v, *nl;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	v = read_file_str(path, NULL);
+	if (!v)
+		return 0;	/* no such controller file here */
+	nl = strchr(v, '\n');
+	if (nl)
+		*nl = '\0';
+	return push_setting(cg, name, v);
 }
 
 /* A CGROUP record for line "ID:controllers:path" of the root's */
@@ -82,6 +116,13 @@ static int add_cgroup(struct dump_tree *t, const char *line, size_t len)
 	for (i = 0; img_cg_setting(i); i++)
 		if (add_setting(cg, dir, img_cg_setting(i)))
 			goto out;
+	if (!strcmp(c, "devices") && add_devices(cg, dir))
+		goto out;
+	if (cg->nr_settings > IMG_MAX_CG_SETTINGS) {
+		pr_err("can't dump %d: its cgroup %s of \"%s\" has more than %d settings",
+		       t->procs[0].pid, p, c, IMG_MAX_CG_SETTINGS);
+		goto out;
+	}
 	ret = 0;
 out:
 	free(mnt);

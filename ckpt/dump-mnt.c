@@ -294,7 +294,47 @@ static int fresh_kind(const char *fstype)
 	return 0;
 }
 
-/* What kind of record m is: a bind of a host path, or a new mount */
+/* dev and inode of path in pid's mount namespace, or -1 */
+static int stat_in(pid_t pid, const char *path, struct stat *st)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), "/proc/%d/root%s", pid, path);
+	return stat(p, st);
+}
+
+/*
+ * m is a second mount of src's file system (the tree's own, src mounted
+ * whole): an INNER bind of the path in the namespace that reaches its
+ * root (runc binds /dev/null over /proc/keys and /proc/sys over
+ * itself). That path must lead to the very file m shows, so that restore
+ * finds it there again.
+ */
+static int inner_bind(pid_t pid, const struct img_mount *src,
+		      const struct mi *m, struct img_mount *r)
+{
+	struct stat a, b;
+
+	r->kind = IMG_MNT_INNER;
+	if (asprintf(&r->host, "%s%s", strcmp(src->point, "/") ?
+		     src->point : "", strcmp(m->root, "/") ? m->root : "") < 0) {
+		r->host = NULL;
+		return -1;
+	}
+	if (!*r->host) {
+		free(r->host);
+		r->host = strdup("/");
+		if (!r->host)
+			return -1;
+	}
+	if (stat_in(pid, r->host, &a) || stat_in(pid, m->point, &b) ||
+	    a.st_dev != m->dev || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own that no path of its mount namespace reaches (another mount hides it) is not supported yet");
+	return 0;
+}
+
+/* What kind of record m is: a bind of a host path, of part of another
+ * mount of the tree's, or a new mount */
 static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
 		    const struct mi *m, struct img_mount *r)
 {
@@ -315,45 +355,36 @@ static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
 		       pid, m->point, m->fstype, m->source);
 		return -1;
 	}
-	if (strcmp(m->root, "/"))
-		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own is not supported yet");
 	for (i = 0; i < d->n; i++)
 		if (d->recs[i].dev == m->dev)
-			return refuse_mnt(pid, m, "a second mount of a file system of the tree's own is not supported yet");
+			return inner_bind(pid, &d->recs[i], m, r);
+	if (strcmp(m->root, "/"))
+		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own whose whole is not mounted first is not supported yet");
 	return 0;
 }
 
-static int tied(uint32_t kind)
-{
-	return kind >= IMG_MNT_PROC;
-}
-
-/* Is p at or below dir? */
-static int path_under(const char *p, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return !strcmp(dir, "/") || (!strncmp(p, dir, n) &&
-				     (!p[n] || p[n] == '/'));
-}
-
-/* restore makes the binds and tmpfs mounts before the namespace's own
- * (proc of the new PID namespace...): none of the first may be above one
- * of the second */
+/* restore makes the late mounts (img_mnt_late()) after the others: none
+ * of the others may be over a late one's parent, made after it */
 static int check_order(pid_t pid, const struct dump_mnt *d)
 {
+	unsigned char *late = malloc(d->n + 1);
 	uint32_t i, j;
+	int ret = 0;
 
-	for (i = 0; i < d->n; i++)
-		for (j = i + 1; j < d->n; j++)
-			if (tied(d->recs[i].kind) && !tied(d->recs[j].kind) &&
-			    path_under(d->recs[j].point, d->recs[i].point)) {
+	if (!late)
+		return -1;
+	img_mnt_late(d->recs, d->n, late);
+	for (i = 0; i < d->n && !ret; i++)
+		for (j = i + 1; j < d->n && !ret; j++)
+			if (late[i] && !late[j] &&
+			    img_path_under(d->recs[i].point, d->recs[j].point)) {
 				pr_err("can't dump %d: its %s mount on %s is above its %s mount on %s, which is not supported yet",
 				       pid, d->recs[j].fstype, d->recs[j].point,
 				       d->recs[i].fstype, d->recs[i].point);
-				return -1;
+				ret = -1;
 			}
-	return 0;
+	free(late);
+	return ret;
 }
 
 static int add_rec(pid_t pid, const struct mi_list *T, const struct mi_list *H,
@@ -453,6 +484,12 @@ static int collect_recs(pid_t pid, struct mi_list *T, struct mi_list *H,
 	return check_order(pid, d);
 }
 
+/* Is m a TMPFS record's (not an INNER bind of part of one)? */
+static int is_tmpfs(const struct dump_mnt *d, const struct mi *m)
+{
+	return m->rec > 0 && d->recs[m->rec - 1].kind == IMG_MNT_TMPFS;
+}
+
 /*
  * In a child, in a copy of the tree's mount namespace (private: nothing
  * we do there reaches the tree's): each TMPFS mount's root opened, the
@@ -460,14 +497,15 @@ static int collect_recs(pid_t pid, struct mi_list *T, struct mi_list *H,
  * takes the fds with pidfd_getfd() while the child waits.
  */
 static void __attribute__((noreturn)) tmpfs_child(pid_t root,
-	const struct mi_list *T, const int *ord, int out, int in)
+	const struct mi_list *T, const int *ord, const struct dump_mnt *d,
+	int out, int in)
 {
 	char path[64], c;
 	struct stat st;
 	int i, fd, left = 0;
 
 	for (i = 0; i < T->n; i++)
-		left += T->m[i].rec > 0 && !strcmp(T->m[i].fstype, "tmpfs");
+		left += is_tmpfs(d, &T->m[i]);
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWNS) || unshare(CLONE_NEWNS) ||
@@ -476,7 +514,7 @@ static void __attribute__((noreturn)) tmpfs_child(pid_t root,
 	for (i = T->n - 1; i > 0 && left; i--) {
 		const struct mi *m = &T->m[ord[i]];
 
-		if (m->rec > 0 && !strcmp(m->fstype, "tmpfs")) {
+		if (is_tmpfs(d, m)) {
 			fd = open(m->point, O_RDONLY | O_DIRECTORY |
 				  O_NOFOLLOW);
 			if (fd < 0 || fstat(fd, &st) || st.st_dev != m->dev)
@@ -509,7 +547,7 @@ static int open_tmpfs(pid_t root, const struct mi_list *T, const int *ord,
 	if (!pid) {
 		close(up[0]);
 		close(down[1]);
-		tmpfs_child(root, T, ord, up[1], down[0]);
+		tmpfs_child(root, T, ord, d, up[1], down[0]);
 	}
 	close(up[1]);
 	up[1] = -1;

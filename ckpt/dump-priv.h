@@ -337,6 +337,9 @@ int dump_pidns_translate(struct dump_tree *t) __must_check;
 /* dump-cgroup.c: the tree's cgroups, refused (saying why) or recorded;
  * their CGROUP records; freed */
 int dump_tree_cgroups(struct dump_tree *t) __must_check;
+/* dump-freeze.c: root (with tree, its descendants) seized with its
+ * cgroup frozen, thawed again before this returns */
+int dump_freeze_seize(pid_t root, int tree) __must_check;
 int dump_write_cgroups(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_cgroups(struct dump_tree *t);

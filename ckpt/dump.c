@@ -329,6 +329,8 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 	pid_t *kids = NULL;
 	int i, k, nk, found;
 
+	if (o->freeze_cgroup && dump_freeze_seize(t->procs[0].pid, o->tree))
+		return DUMP_EFAILED;
 	res = seize(&t->procs[0]);
 	if (res != DUMP_OK)
 		return res;

@@ -42,6 +42,8 @@ struct dump_opts {
 	int nr_params;
 	int kill;		/* kill the target after a committed dump */
 	int tree;		/* the descendants too */
+	int freeze_cgroup;	/* freeze the root's cgroup to seize (v1
+				 * freezer or v2 cgroup.freeze) */
 	int ext_null;		/* fds we cannot carry become /dev/null */
 	int ext_unix;		/* unix sockets connected out of the tree
 				 * are connected to their peer's name again */

@@ -29,6 +29,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_cc_entry,
 	&cmd_translate_entry,
 	&cmd_migrate_entry,
+	&cmd_container_entry,
 };
 
 volatile sig_atomic_t cmd_stop_signal;

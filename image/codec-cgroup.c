@@ -20,6 +20,9 @@ static const char *const settable[] = {
 	"memory.limit_in_bytes", "memory.soft_limit_in_bytes",
 	"memory.memsw.limit_in_bytes", "cpu.cfs_period_us",
 	"cpu.cfs_quota_us", "cpu.shares", "blkio.weight",
+	/* v1 devices: "a" denied, then each line of devices.list allowed;
+	 * write-only files, which the dump's read of each file skips */
+	"devices.deny", "devices.allow",
 };
 
 const char *img_cg_setting(size_t i)

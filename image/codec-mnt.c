@@ -26,11 +26,32 @@ const char *img_mnt_kind_name(uint32_t kind)
 		[IMG_MNT_SYSFS] = "sysfs",
 		[IMG_MNT_MQUEUE] = "mqueue",
 		[IMG_MNT_DEVPTS] = "devpts",
+		[IMG_MNT_INNER] = "inner",
 	};
 
 	if (kind && kind <= IMG_MNT_KIND_MAX)
 		return names[kind];
 	return "unknown";
+}
+
+int img_path_under(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strcmp(dir, "/") || (!strncmp(p, dir, n) &&
+				     (!p[n] || p[n] == '/'));
+}
+
+void img_mnt_late(const struct img_mount *m, uint32_t n, unsigned char *late)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++) {
+		late[i] = m[i].kind >= IMG_MNT_PROC;
+		for (j = 0; j < i && !late[i]; j++)
+			late[i] = late[j] && m[i].point && m[j].point &&
+				  img_path_under(m[i].point, m[j].point);
+	}
 }
 
 int img_path_comps_ok(const char *p)
@@ -63,7 +84,8 @@ static int rel_ok(const char *p)
 
 int img_enc_mount(struct enc *e, const struct img_mount *m)
 {
-	int host = m->kind == IMG_MNT_ROOT || m->kind == IMG_MNT_BIND;
+	int host = m->kind == IMG_MNT_ROOT || m->kind == IMG_MNT_BIND ||
+		   m->kind == IMG_MNT_INNER;
 
 	enc_u32(e, m->id);
 	enc_u32(e, m->kind);
@@ -94,7 +116,8 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 	dec_str(d, &m->source, 0, "mount source");
 	dec_str(d, &m->options, 0, "mount options");
 	dec_str(d, &m->host, 1, "mount's host path");
-	host = m->kind == IMG_MNT_ROOT || m->kind == IMG_MNT_BIND;
+	host = m->kind == IMG_MNT_ROOT || m->kind == IMG_MNT_BIND ||
+	       m->kind == IMG_MNT_INNER;
 	dec_check(d, m->kind && m->kind <= IMG_MNT_KIND_MAX,
 		  "mount kind %u unknown", m->kind);
 	dec_check(d, !(m->flags & ~IMG_MNT_ALL_FLAGS),

@@ -111,7 +111,7 @@ enum img_rec_type {
 #define IMG_MAX_AIO_LEN		(64u << 20)	/* bytes of one AIO ring */
 #define IMG_MAX_NSS		1024
 #define IMG_MAX_CGROUPS		64	/* hierarchies */
-#define IMG_MAX_CG_SETTINGS	16
+#define IMG_MAX_CG_SETTINGS	64
 #define IMG_MAX_MOUNTS		1024
 #define IMG_MAX_MNTFILES	(1u << 20)
 #define IMG_MAX_MNT_DATA	(256u * 1024)	/* bytes in one MNTFILE */
@@ -523,6 +523,10 @@ const char *img_cg_setting(size_t i);
  * record. A ROOT mount comes first when the tree's / is a directory of
  * the host (pivot_root): restore binds it, makes the others below it and
  * pivots into it. A TMPFS mount's files follow it as MNTFILE records.
+ * Restore makes the mounts in two steps (restore/mnt.c): the late ones,
+ * img_mnt_late(), in the root's child, where its PID and IPC namespaces
+ * are: proc, sysfs, mqueue, devpts, every INNER bind, and any mount below
+ * a late one.
  */
 enum {
 	IMG_MNT_ROOT = 1,	/* the tree's /: host a directory of the host */
@@ -532,7 +536,9 @@ enum {
 	IMG_MNT_SYSFS = 5,
 	IMG_MNT_MQUEUE = 6,	/* new, of the tree's IPC namespace */
 	IMG_MNT_DEVPTS = 7,	/* a new instance */
-	IMG_MNT_KIND_MAX = 7,
+	IMG_MNT_INNER = 8,	/* a bind of part of an earlier TMPFS, PROC,
+				 * ... mount: host its path in the namespace */
+	IMG_MNT_KIND_MAX = 8,
 };
 
 /* mount flags (flags): the kernel's MS_* values of these */
@@ -583,6 +589,10 @@ struct img_mntfile {
 };
 
 const char *img_mnt_kind_name(uint32_t kind);
+/* late[i] for each of the n mounts (image order): see IMG_REC_MOUNT */
+void img_mnt_late(const struct img_mount *m, uint32_t n, unsigned char *late);
+/* Is the absolute path p at or below dir? */
+int img_path_under(const char *p, const char *dir);
 
 /* A GHOST record and its pages (addr is the offset in the file). */
 struct img_ghost_object {

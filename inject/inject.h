@@ -30,6 +30,10 @@ struct inject_proc;
  * seizing. errno ESRCH: no such process (or it died); EPERM: not traceable.
  * The caller must call inject_release() on success. */
 int inject_seize(pid_t pid, struct inject_proc **out) __must_check;
+/* Seize and interrupt every thread of pid without waiting for its stop
+ * (a thread in the cgroup freezer stops only once thawed); inject_seize
+ * then adopts them. Best effort: -1 only if its threads can't be listed */
+int inject_preseize(pid_t pid) __must_check;
 
 /* Attach to our own child that waits for us (the restorer's): seize and
  * interrupt it, with a syscall instruction at sc_ip and scratch memory at

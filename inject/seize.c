@@ -10,11 +10,13 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "inject/inject-priv.h"
+#include "util/util.h"
 
 #define SEIZE_OPTS PTRACE_O_TRACESYSGOOD
 #define ADOPT_OPTS (SEIZE_OPTS | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)
@@ -119,6 +121,51 @@ static int wait_interrupted(pid_t tid, int *group_stop)
 	}
 }
 
+/* Is tid traced by us already (inject_preseize)? */
+static int preseized(pid_t tid)
+{
+	char path[64], *s, *t;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	s = read_file_str(path, NULL);
+	t = s ? strstr(s, "\nTracerPid:") : NULL;
+	ret = t && atoi(t + 11) == getpid();
+	free(s);
+	return ret;
+}
+
+/* tid seized and interrupted, or so already by inject_preseize */
+static int seize_one(pid_t tid)
+{
+	int saved;
+
+	if (!ptrace(PTRACE_SEIZE, tid, NULL, (void *)SEIZE_OPTS))
+		return ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ? -1 : 0;
+	saved = errno;
+	if (saved == EPERM && preseized(tid))
+		return 0;
+	errno = saved;
+	return -1;
+}
+
+int inject_preseize(pid_t pid)
+{
+	pid_t *tids = NULL;
+	int n, i;
+
+	n = proc_list_tasks(pid, &tids);
+	if (n < 0)
+		return -1;
+	/* best effort: a thread that can't be seized now (a zombie's, one
+	 * that exits) is left to inject_seize, which says why */
+	for (i = 0; i < n; i++)
+		if (!ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)SEIZE_OPTS))
+			(void)!ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL);
+	free(tids);
+	return 0;
+}
+
 static int seize_new_threads(struct inject_proc *p, int *found)
 {
 	pid_t *tids = NULL;
@@ -139,8 +186,7 @@ static int seize_new_threads(struct inject_proc *p, int *found)
 	for (i = 0; i < n; i++) {
 		if (has_tid(p, tids[i]))
 			continue;
-		if (ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)SEIZE_OPTS) ||
-		    ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL)) {
+		if (seize_one(tids[i])) {
 			if (errno == ESRCH)	/* the thread just exited */
 				continue;
 			goto err;

@@ -2,13 +2,17 @@
  * The mounts of the tree's mount namespace (MOUNT records, image.h), made
  * in two steps. restore itself, before it opens the image's files, takes
  * a private copy of its mount namespace and makes the binds and tmpfs
- * mounts there (a ROOT's below its directory), each tmpfs filled with its
+ * mounts there (a ROOT's below its directory) but those below a late one
+ * (img_mnt_late()), each tmpfs filled with its
  * files before anything is mounted over it and before it is made
  * read-only; the files of the image are opened in that view (chrooted
  * into the ROOT's directory). Then the root of the tree, in the child
  * before it makes its children, takes a copy of that namespace, mounts
  * what belongs to its other namespaces (proc of its PID namespace, mqueue
- * of its IPC one, sysfs, a new devpts instance), pivots into the ROOT
+ * of its IPC one, sysfs, a new devpts instance), the binds of parts of
+ * those or of the tree's tmpfs mounts (INNER: a runc container's masked
+ * and read-only /proc paths), and what is below any of these, in image
+ * order (parents and bind sources first), pivots into the ROOT
  * (and lets go of the old root), and sets the propagation of each mount.
  * The files of a tmpfs are made beneath its root only: their parents are
  * opened with openat2() RESOLVE_BENEATH and no symlink followed, so that
@@ -29,11 +33,6 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
-
-static int tied(uint32_t kind)
-{
-	return kind >= IMG_MNT_PROC;
-}
 
 static const char *base_of(const struct image *img)
 {
@@ -199,6 +198,32 @@ static int make_tmpfs(const struct image *img, const struct img_mount *m,
 	return ret;
 }
 
+/* An INNER bind: its source looked up in the tree's root (as the tree
+ * sees it, no symlink leading out of it), then bound through its fd */
+static int bind_inner(const struct image *img, const struct img_mount *m,
+		      const char *at)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT |
+					   RESOLVE_NO_MAGICLINKS };
+	const char *base = base_of(img);
+	char src[64];
+	int root, fd, ret;
+
+	root = open(*base ? base : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	fd = syscall(SYS_openat2, root, m->host[1] ? m->host + 1 : ".", &how,
+		     sizeof(how));
+	close(root);
+	if (fd < 0)
+		return -1;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	ret = mount(src, at, NULL, MS_BIND, NULL);
+	close(fd);
+	return ret;
+}
+
 /* m at at, its flags set */
 static int make_one(const struct image *img, const struct img_mount *m,
 		    const char *at)
@@ -207,6 +232,10 @@ static int make_one(const struct image *img, const struct img_mount *m,
 	case IMG_MNT_ROOT:
 	case IMG_MNT_BIND:
 		if (mount(m->host, at, NULL, MS_BIND, NULL))
+			return -1;
+		break;
+	case IMG_MNT_INNER:
+		if (bind_inner(img, m, at))
 			return -1;
 		break;
 	case IMG_MNT_TMPFS:
@@ -221,24 +250,32 @@ static int make_one(const struct image *img, const struct img_mount *m,
 	return mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | m->flags, NULL);
 }
 
-static int make_mounts(const struct image *img, int want_tied)
+static int make_mounts(const struct image *img, int want_late)
 {
+	unsigned char *late = malloc(img->nr_mounts + 1);
 	const struct img_mount *m;
 	char at[PATH_MAX];
 	uint32_t i;
+	int ret = -1;
 
+	if (!late)
+		return -1;
+	img_mnt_late(img->mounts, img->nr_mounts, late);
 	for (i = 0; i < img->nr_mounts; i++) {
 		m = &img->mounts[i];
-		if (tied(m->kind) != want_tied)
+		if (late[i] != want_late)
 			continue;
 		target(img, m, at, sizeof(at));
 		if (make_one(img, m, at)) {
 			pr_perror("can't mount the %s %s on %s", m->fstype,
 				  img_mnt_kind_name(m->kind), m->point);
-			return -1;
+			goto out;
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	free(late);
+	return ret;
 }
 
 int restore_mnt_prepare(const struct restore_run *run)

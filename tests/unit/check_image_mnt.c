@@ -117,6 +117,29 @@ START_TEST(test_refuse_mnt)
 	w_mount(w, 1, IMG_MNT_BIND, "/b", "/srv/../etc");
 	w_end(w);
 	commit_expect_refused(w, "bind mount with a bad host path");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_INNER, "/proc/keys", "/dev/../etc/shadow");
+	w_end(w);
+	commit_expect_refused(w, "inner mount with a bad host path");
+}
+END_TEST
+
+/* the late mounts: proc and the like, INNER binds, and what is below */
+START_TEST(test_mnt_late)
+{
+	struct img_mount m[5] = {
+		{ .kind = IMG_MNT_TMPFS, .point = "/dev" },
+		{ .kind = IMG_MNT_PROC, .point = "/proc" },
+		{ .kind = IMG_MNT_TMPFS, .point = "/proc/acpi" },
+		{ .kind = IMG_MNT_INNER, .point = "/sys/x" },
+		{ .kind = IMG_MNT_BIND, .point = "/sys/x/y" },
+	};
+	unsigned char late[5];
+
+	img_mnt_late(m, 5, late);
+	ck_assert(!late[0] && late[1] && late[2] && late[3] && late[4]);
+	ck_assert(img_path_under("/proc/acpi", "/proc"));
+	ck_assert(!img_path_under("/procx", "/proc"));
 }
 END_TEST
 
@@ -162,6 +185,7 @@ static Suite *image_mnt_suite(void)
 	add(tc, test_roundtrip_mnt);
 	add(tc, test_refuse_mnt);
 	add(tc, test_refuse_mntfile);
+	add(tc, test_mnt_late);
 	return s;
 }
 

@@ -1,0 +1,25 @@
+/*
+ * runc.h: runc's view of a container for `ckpt container` (runc.c).
+ */
+#ifndef CKPT_RUNC_H
+#define CKPT_RUNC_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "util/util.h"
+
+/* argv run, its standard output returned (malloc'ed); NULL if it
+ * could not run or did not exit 0; *status its exit status */
+char *runc_capture(char *const argv[], int *status) __must_check;
+
+/* `RUNC --root ROOT state ID`: its init's pid (0 if none) and status
+ * ("running", "stopped", ...) */
+int runc_state(const char *runc, const char *root, const char *id,
+	       pid_t *pid, char *status, size_t len) __must_check;
+
+/* ROOT/ID/state.json made to name new as the container's init */
+int runc_state_update(const char *root, const char *id, pid_t new)
+	__must_check;
+
+#endif
