@@ -1,6 +1,7 @@
 /*
  * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|standby|sharded|
- * PATH.so] [--kind-arg ARG] [--state FILE] [--zk HOSTS[/ROOT]]
+ * tree|PATH.so] [--kind-arg ARG] [--site NAME | --root] [--state FILE]
+ * [--zk HOSTS[/ROOT]]
  * [--timeout SECONDS] [--interval SECONDS]: the coordinator
  * of distributed jobs (coord/, ckpt-coord(7)).
  */
@@ -30,6 +31,9 @@ static int seconds(const char *arg, const char *opt, unsigned long max,
 	return 0;
 }
 
+/* long-only options (values of coordtree's range) */
+enum { OPT_SITE = 0x1e0, OPT_ROOT };
+
 static int coord_opt(struct coord_opts *o, int c, const char *arg)
 {
 	switch (c) {
@@ -51,6 +55,12 @@ static int coord_opt(struct coord_opts *o, int c, const char *arg)
 	case 'z':
 		o->zk = arg;
 		return 0;
+	case OPT_SITE:
+		o->site = arg;
+		return 0;
+	case OPT_ROOT:
+		o->root = 1;
+		return 0;
 	case 'i':
 		return seconds(arg, "--interval", 86400 * 365, &o->interval);
 	case 't':
@@ -68,6 +78,8 @@ static int exec_coord(int argc, char **argv)
 		{ "kind-arg", required_argument, NULL, 'A' },
 		{ "state", required_argument, NULL, 's' },
 		{ "zk", required_argument, NULL, 'z' },
+		{ "site", required_argument, NULL, OPT_SITE },
+		{ "root", no_argument, NULL, OPT_ROOT },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,7 +113,8 @@ static int exec_coord(int argc, char **argv)
 const struct cmd_entry cmd_coord_entry = {
 	.name = "coord",
 	.usage = "--listen HOST:PORT --auth KEYFILE "
-		 "[--kind central|standby|sharded|PATH.so] [--kind-arg ARG] "
+		 "[--kind central|standby|sharded|tree|PATH.so] "
+		 "[--kind-arg ARG] [--site NAME | --root] "
 		 "[--state FILE] [--zk HOSTS[/ROOT]] [--timeout SECONDS] "
 		 "[--interval SECONDS]",
 	.exec = exec_coord,

@@ -58,6 +58,8 @@ struct coord_opts {
 	const char *kind_arg;	/* given to the kind, or NULL */
 	const char *state;	/* the store of the file backend */
 	const char *zk;		/* ZooKeeper's HOSTS[/ROOT], or NULL */
+	const char *site;	/* tree: the site we coordinate, or NULL */
+	int root;		/* tree: we are the root */
 	unsigned int timeout;	/* seconds a member may take to dump */
 	unsigned int interval;	/* seconds between checkpoints, or 0 */
 	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT */

@@ -34,7 +34,7 @@ coord_net_up() {
 	command -v nft >/dev/null || fail "nft (nftables) not found"
 	COORD_ID=$id
 	COORD_NET=10.235.$((id % 250 + 1))
-	COORD_HUB=ckco-hub$id
+	COORD_HUB=${COORD_PFX:-ckco}-hub$id
 	COORD_ADDR=$COORD_NET.254:$COORD_PORT
 	trap 'cleanup; coord_net_down' EXIT
 	ip netns add "$COORD_HUB" &&
@@ -50,7 +50,7 @@ coord_net_up() {
 
 # coord_ns H: the namespace of host H
 coord_ns() {
-	echo "ckco-$1$COORD_ID"
+	echo "${COORD_PFX:-ckco}-$1$COORD_ID"
 }
 
 coord_ip() {
@@ -108,14 +108,15 @@ coord_job() {
 
 # coord_member H NAME [--restore | -- PROG...]: ckpt run --coord on host
 # H (named hostH), member NAME of job "ring", run directory D/NAME,
-# options COORD_MOPTS; its job in COORD_MJOB[NAME]
-declare -A COORD_MJOB
+# options COORD_MOPTS, coordinator COORD_AT[H] or COORD_ADDR; its job in
+# COORD_MJOB[NAME]
+declare -A COORD_MJOB COORD_AT
 COORD_MOPTS=()
 coord_member() {
 	local h=$1 name=$2
 	shift 2
 	(spawn ip netns exec "$(coord_ns "$h")" "$CKPT" run \
-		--coord "$COORD_ADDR" --job ring --auth "$D/key" \
+		--coord "${COORD_AT[$h]:-$COORD_ADDR}" --job ring --auth "$D/key" \
 		--member "$name" --host "host$h" -D "$D/$name" \
 		"${COORD_MOPTS[@]}" "$@") \
 		</dev/null \
@@ -283,16 +284,35 @@ t_coord-ring() {
 }
 
 # coord_ckpt_held: ring2's member stopped, ckpt job checkpoint in the
-# background (COORD_CK, its output D/ck.out and D/ck.err) until the
-# others dumped and wait frozen
+# background (coord_ckpt_stopped) until the others dumped and wait frozen
 coord_ckpt_held() {
-	kill -STOP "${COORD_MJOB[ring2]}"
+	coord_ckpt_stopped ring2
+	coord_status_has 'dumped (frozen)' 2
+}
+
+# coord_ckpt_stopped NAME: member NAME stopped, ckpt job checkpoint in
+# the background (COORD_CK, its output D/ck.out and D/ck.err)
+coord_ckpt_stopped() {
+	kill -STOP "${COORD_MJOB[$1]}"
 	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
 		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
 		2>"$D/ck.err" &
 	COORD_CK=$!
 	track_job "$COORD_CK"
-	coord_status_has 'dumped (frozen)' 2
+}
+
+# coord_ckpt_lost NAME PATTERN: member NAME (stopped by
+# coord_ckpt_stopped) killed, the checkpoint COORD_CK fails (exit 70)
+# saying PATTERN
+coord_ckpt_lost() {
+	kill -KILL "${COORD_MJOB[$1]}"
+	wait_job "${COORD_MJOB[$1]}" 30 || fail "member $1 not killed"
+	unset "COORD_MJOB[$1]"
+	wait_job "$COORD_CK" 60 ||
+		fail "the checkpoint did not end after the loss"
+	((WST == 70)) || fail "checkpoint: exit $WST, want 70"
+	grep -q -- "$2" "$D/ck.err" ||
+		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
 }
 
 # coord_thawed: ring0 and ring1 run again within 30 s
@@ -313,26 +333,19 @@ coord_frozen() {
 }
 
 t_coord-abort() {
-	local ck i
+	local i
 	coord_net_up
 	coord_start --timeout 120
 	coord_ring 3 A B C
 	coord_status_has ': running, connected' 3
 	# ring2's member will not answer; the others dump and wait frozen
 	coord_ckpt_held
-	ck=$COORD_CK
 	for i in 0 1; do
 		coord_frozen "${COORD_PIDS[i]}" ||
 			fail "ring$i is not frozen in phase 1 (state $ST)"
 	done
 	# the member is lost during phase 1
-	kill -KILL "${COORD_MJOB[ring2]}"
-	wait_job "${COORD_MJOB[ring2]}" 30 || fail "member ring2 not killed"
-	unset 'COORD_MJOB[ring2]'
-	wait_job "$ck" 60 || fail "the checkpoint did not end after the loss"
-	((WST == 70)) || fail "checkpoint: exit $WST, want 70"
-	grep -q "checkpoint 1 of job ring aborted: member ring2" "$D/ck.err" ||
-		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
+	coord_ckpt_lost ring2 "checkpoint 1 of job ring aborted: member ring2"
 	# the others thaw and the token goes on; no manifest
 	coord_thawed
 	coord_progress_above $(($(coord_progress) + 64))
