@@ -60,6 +60,7 @@ struct coord_job {
 	char up_path[COORD_PATH_MAX];	/* the root's name of our part */
 	int from_up;		/* the operation under way is the root's */
 	time_t up_next_try;
+	int up_said;		/* the root's absence logged */
 };
 
 struct coord {

@@ -283,8 +283,13 @@ void job_commit(struct coord *c, struct coord_job *j)
 	if (write_manifest(c, j, manifest, sizeof(manifest))) {
 		snprintf(text, sizeof(text), "can't store the manifest: %s",
 			 strerror(errno));
-		abort_op(c, j, text);
-		return;
+		if (!tree_is_site(c)) {
+			abort_op(c, j, text);
+			return;
+		}
+		/* a tree's site: the root committed, naming our job/J/sub.SEQ
+		 * (stored before DONE); this one is for status only */
+		pr_warn("%s (the root's stands)", text);
 	}
 	for (i = 0; i < j->n; i++) {
 		struct coord_member *m = j->mem[i];

@@ -279,7 +279,8 @@ static void join_root(struct coord *c, struct coord_job *j, int running)
 	root_addr(c, addr, sizeof(addr));
 	if (coord_dial(&j->up, addr, j->name, c->key, UP_TIMEOUT, err,
 		       sizeof(err))) {
-		pr_warn("root away for job %s: %s", j->name, err);
+		if (!j->up_said++)
+			pr_warn("root away for job %s: %s", j->name, err);
 		goto out;
 	}
 	m->verb = CM_JOIN;
@@ -296,6 +297,7 @@ static void join_root(struct coord *c, struct coord_job *j, int running)
 		tree_close(j);
 		goto out;
 	}
+	j->up_said = 0;
 	pr_info("joined the root for job %s (%s)", j->name,
 		running ? "running" : "waiting for a restart");
 out:
