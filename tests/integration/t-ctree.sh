@@ -2,17 +2,18 @@
 # root above them, elected in a ZooKeeper of the test's own. Hosts are
 # network namespaces (ctree-A/B/C and a hub, made by t-coord.sh's
 # coord_net_up with COORD_PFX=ctree): site x is hosts A and B (its
-# coordinator on A, a standby on B), site y is host C; the root and
-# ZooKeeper are in the hub. The job is t-coord.sh's token ring, with
-# members in both sites. Sourced by run.sh.
+# coordinator on A, a standby on B), site y is host C; the root, its
+# standby and ZooKeeper are in the hub. The job is t-coord.sh's token
+# ring, with members in both sites. Sourced by run.sh.
 
 ALL_TESTS+=(ctree-ring)
 CKPT_ONLY+="ctree-ring "
 
 # ctree_coord NAME H OPTION...: a tree coordinator on host H (or the
-# hub), port 7410 + its index in CTREE_PORTS, log D/coordNAME.log, job
-# COZK_JOB[NAME] (so that coordzk_says NAME works)
-declare -A CTREE_PORT=([root]=7410 [x1]=7411 [x2]=7412 [y1]=7413)
+# hub), port CTREE_PORT[NAME], log D/coordNAME.log, job COZK_JOB[NAME]
+# (so that coordzk_says NAME works)
+declare -A CTREE_PORT=([root]=7410 [x1]=7411 [x2]=7412 [y1]=7413
+		      [root2]=7414)
 ctree_coord() {
 	local name=$1 h=$2 ns ip
 	shift 2
@@ -63,6 +64,8 @@ t_ctree-ring() {
 	"$CKPT" keygen "$D/key" || fail "keygen failed"
 	ctree_coord root hub --root
 	coordzk_says root "listening on"
+	ctree_coord root2 hub --root
+	coordzk_says root2 "standing by"
 	ctree_coord x1 A --site x
 	coordzk_says x1 "listening on"
 	ctree_coord x2 B --site x
@@ -105,6 +108,11 @@ t_ctree-ring() {
 	ctree_site_has x ': running, connected' 3
 	ctree_site_has y ': running, connected' 1
 	coord_progress_on
+	# the root dies: its standby leads, the sites join it for the job
+	kill -KILL "${COZK_JOB[root]}"
+	wait_job "${COZK_JOB[root]}" 30 || fail "the root not killed"
+	coordzk_says root2 "listening on"
+	coord_status_has ': running, connected' 2
 	# all or none: ring3 (site y) holds a checkpoint up, site x's
 	# members dump and wait frozen; ring3's member is lost: site y
 	# fails, the root aborts, site x's members thaw, nothing committed
