@@ -54,7 +54,7 @@ int coord_request(const char *addr, const unsigned char key[NET_KEY],
 struct coord_opts {
 	const char *listen;	/* HOST:PORT */
 	const char *keyfile;
-	const char *kind;	/* "central" or PATH.so */
+	const char *kind;	/* a built-in kind (central...), or PATH.so */
 	const char *kind_arg;	/* given to the kind, or NULL */
 	const char *state;	/* the store of the file backend */
 	const char *zk;		/* ZooKeeper's HOSTS[/ROOT], or NULL */

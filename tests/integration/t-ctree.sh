@@ -123,4 +123,9 @@ t_ctree-ring() {
 	coord_job status ring | grep -q "last checkpoint $seq" ||
 		fail "after the abort: $(coord_job status ring 2>&1)"
 	coord_ring_end
+	# the root's timing of its checkpoints (the slowest "member" is the
+	# slowest site, all its members dumped)
+	cat "$D/coordroot.log" "$D/coordroot2.log" | grep "of job ring took" |
+		sed 's/.*ckpt coord: /tree, 2 sites, 4 members: /' >>"$D/figures"
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
