@@ -967,4 +967,12 @@ t_coord-zk-refused() {
 	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 \
 		--site ../x --listen 127.0.0.1:7499 --auth "$D/key"
 	one_line_err "tree with a bad site name"
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 --root \
+		--foster x@127.0.0.1:7498 --listen 127.0.0.1:7499 \
+		--auth "$D/key"
+	one_line_err "the root with --foster"
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 --site y \
+		--foster y@127.0.0.1:7498 --listen 127.0.0.1:7499 \
+		--auth "$D/key"
+	one_line_err "a site fostering itself"
 }

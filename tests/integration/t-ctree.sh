@@ -2,9 +2,10 @@
 # root above them, elected in a ZooKeeper of the test's own. Hosts are
 # network namespaces (ctree-A/B/C and a hub, made by t-coord.sh's
 # coord_net_up with COORD_PFX=ctree): site x is hosts A and B (its
-# coordinator on A, a standby on B), site y is host C; the root, its
-# standby and ZooKeeper are in the hub. The job is t-coord.sh's token
-# ring, with members in both sites. Sourced by run.sh.
+# coordinator on A, a standby on B, and site y's coordinator standing by
+# for it on C with --foster), site y is host C; the root, its standby
+# and ZooKeeper are in the hub. The job is t-coord.sh's token ring, with
+# members in both sites. Sourced by run.sh.
 
 ALL_TESTS+=(ctree-ring)
 CKPT_ONLY+="ctree-ring "
@@ -70,8 +71,10 @@ t_ctree-ring() {
 	coordzk_says x1 "listening on"
 	ctree_coord x2 B --site x
 	coordzk_says x2 "standing by"
-	ctree_coord y1 C --site y
+	# site y's coordinator fosters site x (a child standing by for it)
+	ctree_coord y1 C --site y --foster "x@$(coord_ip C):7415"
 	coordzk_says y1 "listening on"
+	coordzk_says y1 "(site x): standing by"
 	# members join their site's coordinator; ckpt job asks the root
 	COORD_AT=([A]=zk://$COZK/ckpt/sites/x [B]=zk://$COZK/ckpt/sites/x
 		  [C]=zk://$COZK/ckpt/sites/y)
@@ -91,11 +94,21 @@ t_ctree-ring() {
 	coord_status_has ': running, connected' 2
 	coordzk_members_alive
 	coord_ckpt_next 2
-	seq=$COORD_SEQ
 	coordzk_says x2 "checkpoint 2 of job ring committed: 3 members"
+	# site x's standby dies too: its members fail over to site y's
+	# coordinator (its foster of x, on C)
+	kill -KILL "${COZK_JOB[x2]}"
+	wait_job "${COZK_JOB[x2]}" 30 || fail "coordinator x2 not killed"
+	coordzk_says y1 "(site x): listening on $(coord_ip C):7415"
+	ctree_site_has x ': running, connected' 3
+	coord_status_has ': running, connected' 2
+	coordzk_members_alive
+	coord_ckpt_next 3
+	seq=$COORD_SEQ
+	coordzk_says y1 "(site x): checkpoint 3 of job ring committed: 3 mem"
 	coord_progress_on
 	# the job crashes; restore agents join their sites, the root
-	# restarts it through them from checkpoint 2
+	# restarts it through them from checkpoint 3
 	ctree_crash
 	for ((i = 0; i < 4; i++)); do
 		coord_member "${COORD_HOSTS[i]}" "ring$i" --restore
