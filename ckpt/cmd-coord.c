@@ -1,14 +1,20 @@
 /*
  * ckpt coord --listen HOST:PORT --auth KEYFILE [--kind central|standby|sharded|
- * PATH.so] [--kind-arg ARG] [--state FILE] [--zk HOSTS[/ROOT]]
+ * tree|PATH.so] [--kind-arg ARG] [--site NAME [--foster SITE@HOST:PORT] |
+ * --root] [--state FILE]
+ * [--zk HOSTS[/ROOT]]
  * [--timeout SECONDS] [--interval SECONDS]: the coordinator
  * of distributed jobs (coord/, ckpt-coord(7)).
  */
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt/cmd.h"
 #include "coord/coord.h"
@@ -29,6 +35,11 @@ static int seconds(const char *arg, const char *opt, unsigned long max,
 	*out = v;
 	return 0;
 }
+
+/* long-only options (values of coordtree's range) */
+enum { OPT_SITE = 0x1e0, OPT_ROOT, OPT_FOSTER };
+
+static const char *foster;	/* --foster SITE@HOST:PORT */
 
 static int coord_opt(struct coord_opts *o, int c, const char *arg)
 {
@@ -51,6 +62,15 @@ static int coord_opt(struct coord_opts *o, int c, const char *arg)
 	case 'z':
 		o->zk = arg;
 		return 0;
+	case OPT_SITE:
+		o->site = arg;
+		return 0;
+	case OPT_ROOT:
+		o->root = 1;
+		return 0;
+	case OPT_FOSTER:
+		foster = arg;
+		return 0;
 	case 'i':
 		return seconds(arg, "--interval", 86400 * 365, &o->interval);
 	case 't':
@@ -59,8 +79,51 @@ static int coord_opt(struct coord_opts *o, int c, const char *arg)
 	return cmd_usage(&cmd_coord_entry);
 }
 
+/* tree, --foster SITE@HOST:PORT: a child that stands as a coordinator of
+ * SITE too, listening on HOST:PORT, so that SITE's members fail over to
+ * us when SITE has none of its own left; it dies with us. Its pid, 0
+ * without --foster, or -1 (logged). */
+static pid_t start_foster(const struct coord_opts *o, char *site)
+{
+	struct coord_opts f = *o;
+	char *at = strchr(site, '@');
+	pid_t parent = getpid(), pid;
+
+	if (!at || !o->site || strcmp(o->kind, "tree")) {
+		pr_err("--foster SITE@HOST:PORT is of a site of kind tree");
+		return -2;
+	}
+	*at = '\0';
+	if (!coord_name_ok(site) || !strcmp(site, o->site)) {
+		pr_err("bad --foster site %s: another site's name expected",
+		       site);
+		return -2;
+	}
+	f.site = site;
+	f.listen = at + 1;
+	pid = fork();
+	if (pid < 0) {
+		pr_perror("can't fork the foster of site %s", site);
+		return -1;
+	}
+	if (pid == 0) {
+		static char name[400];
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		snprintf(name, sizeof(name), "ckpt coord (site %s)", site);
+		log_init(name, log_get_level());
+		_exit(coord_serve(&f) ? EXIT_FAILED : 0);
+	}
+	pr_info("standing by for site %s too (pid %d)", site, pid);
+	return pid;
+}
+
 static int exec_coord(int argc, char **argv)
 {
+	static char fsite[320];
+	pid_t fpid = 0;
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "auth", required_argument, NULL, 'a' },
@@ -68,6 +131,9 @@ static int exec_coord(int argc, char **argv)
 		{ "kind-arg", required_argument, NULL, 'A' },
 		{ "state", required_argument, NULL, 's' },
 		{ "zk", required_argument, NULL, 'z' },
+		{ "site", required_argument, NULL, OPT_SITE },
+		{ "root", no_argument, NULL, OPT_ROOT },
+		{ "foster", required_argument, NULL, OPT_FOSTER },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -94,14 +160,27 @@ static int exec_coord(int argc, char **argv)
 	if (log_get_level() == LOG_WARN)
 		log_init("ckpt coord", LOG_INFO);
 	cmd_catch_stop_signals();
+	if (foster) {
+		snprintf(fsite, sizeof(fsite), "%s", foster);
+		fpid = start_foster(&o, fsite);
+		if (fpid < 0)
+			return fpid == -2 ? EXIT_USAGE : EXIT_FAILED;
+	}
 	st = coord_serve(&o);
+	if (fpid > 0) {
+		kill(fpid, SIGTERM);
+		while (waitpid(fpid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	return st == -2 ? EXIT_USAGE : st ? EXIT_FAILED : 0;
 }
 
 const struct cmd_entry cmd_coord_entry = {
 	.name = "coord",
 	.usage = "--listen HOST:PORT --auth KEYFILE "
-		 "[--kind central|standby|sharded|PATH.so] [--kind-arg ARG] "
+		 "[--kind central|standby|sharded|tree|PATH.so] "
+		 "[--kind-arg ARG] [--site NAME [--foster SITE@HOST:PORT] | "
+		 "--root] "
 		 "[--state FILE] [--zk HOSTS[/ROOT]] [--timeout SECONDS] "
 		 "[--interval SECONDS]",
 	.exec = exec_coord,

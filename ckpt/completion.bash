@@ -38,7 +38,7 @@ _ckpt_optarg()
 		return 0 ;;
 	--quorum | --ghost-limit | --interval | --keep | --name | --listen | \
 	--max-clients | --client-timeout | --coord | --job | --member | \
-	--kind-arg | --timeout)
+	--kind-arg | --timeout | --site)
 		return 0 ;;	# a value of the user's: nothing to offer
 	esac
 	return 1

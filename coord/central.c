@@ -5,7 +5,8 @@
  * defaults of the API, plus a line in the log per change of membership.
  * "standby" decides the same, over the ZooKeeper store (coord/kv-zk.c),
  * and serves only while elected; "sharded" too, several serving at once,
- * each job owned by one (server.c).
+ * each job owned by one (server.c); "tree" too, a coordinator per site
+ * and a root above them (tree.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,8 @@ static const struct ckpt_coord_kind standby =
 	CENTRAL_LIKE("standby", &coord_kv_zk);
 static const struct ckpt_coord_kind sharded =
 	CENTRAL_LIKE("sharded", &coord_kv_zk);
+static const struct ckpt_coord_kind tree =
+	CENTRAL_LIKE("tree", &coord_kv_zk);
 
 const struct ckpt_coord_kind *coord_kind_central(void)
 {
@@ -73,4 +76,9 @@ const struct ckpt_coord_kind *coord_kind_standby(void)
 const struct ckpt_coord_kind *coord_kind_sharded(void)
 {
 	return &sharded;
+}
+
+const struct ckpt_coord_kind *coord_kind_tree(void)
+{
+	return &tree;
 }

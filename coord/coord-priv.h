@@ -54,6 +54,13 @@ struct coord_job {
 	struct timespec t0;	/* the operation's start */
 	long slowest_ms;	/* the slowest DONE after t0 */
 	struct coord_sess *client;	/* who asked for it, or NULL */
+	/* tree, a site's coordinator: the job's session with the root, as
+	 * its member named after the site (tree.c) */
+	struct coord_conn up;	/* fd -1 while none */
+	char up_path[COORD_PATH_MAX];	/* the root's name of our part */
+	int from_up;		/* the operation under way is the root's */
+	time_t up_next_try;
+	int up_said;		/* the root's absence logged */
 };
 
 struct coord {
@@ -81,6 +88,19 @@ int coord_tell(struct coord *c, struct coord_member *m,
 /* job.c: requests of ckpt job, answers of members, deadlines */
 void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 		    struct coord_sess *client);
+/* tree: checkpoint seq (the root's number) of a site's members */
+void job_checkpoint_seq(struct coord *c, struct coord_job *j, int kill,
+			unsigned long seq);
+/* tree: the root committed: the site's manifest and COMMIT to members */
+void job_commit(struct coord *c, struct coord_job *j);
+void job_abort(struct coord *c, struct coord_job *j, const char *why);
+/* tree: restart a site's members from manifest text (LOCK, then
+ * RESTORE when the root says) */
+int job_restart_from(struct coord *c, struct coord_job *j,
+		     unsigned long seq, char *manifest, char *why, size_t len);
+void job_restore(struct coord *c, struct coord_job *j);
+/* The manifest of the checkpoint under way into buf: 0 or -1 (E2BIG) */
+int job_manifest_text(const struct coord_job *j, char *buf, size_t len);
 /* place: "MEMBER=HOST ..." (members restored on other hosts than the
  * manifest's), or "" */
 void job_restart(struct coord *c, struct coord_job *j, const char *place,
@@ -93,5 +113,19 @@ void job_answer(struct coord *c, struct coord_member *m,
 void job_member_gone(struct coord *c, struct coord_member *m,
 		     const char *why);
 void job_tick(struct coord *c, time_t now);
+
+/* tree.c: a site coordinator's sessions with the root, one per job */
+int tree_is_site(const struct coord *c);
+/* --zk's HOSTS[/ROOT] made the store of the root or of site: 0, -1 */
+int tree_where(const struct coord_opts *o, char *buf, size_t len);
+void tree_tick(struct coord *c);
+void tree_readable(struct coord *c, struct coord_job *j);
+void tree_close(struct coord_job *j);
+/* the site's part of an operation of the root's: phase one done
+ * (DONE, LOCKED), the restore done (RESTORED), or failed (FAIL) */
+void tree_done(struct coord *c, struct coord_job *j);
+void tree_locked(struct coord *c, struct coord_job *j);
+void tree_restored(struct coord *c, struct coord_job *j);
+void tree_failed(struct coord *c, struct coord_job *j, const char *why);
 
 #endif

@@ -54,10 +54,12 @@ int coord_request(const char *addr, const unsigned char key[NET_KEY],
 struct coord_opts {
 	const char *listen;	/* HOST:PORT */
 	const char *keyfile;
-	const char *kind;	/* "central" or PATH.so */
+	const char *kind;	/* a built-in kind (central...), or PATH.so */
 	const char *kind_arg;	/* given to the kind, or NULL */
 	const char *state;	/* the store of the file backend */
 	const char *zk;		/* ZooKeeper's HOSTS[/ROOT], or NULL */
+	const char *site;	/* tree: the site we coordinate, or NULL */
+	int root;		/* tree: we are the root */
 	unsigned int timeout;	/* seconds a member may take to dump */
 	unsigned int interval;	/* seconds between checkpoints, or 0 */
 	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT */

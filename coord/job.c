@@ -60,6 +60,7 @@ static void finish(struct coord *c, struct coord_job *j, int ok,
 		coord_reply(c, j->client, ok, "%s", text);
 	j->client = NULL;
 	j->op = OP_NONE;
+	j->from_up = 0;
 }
 
 /* Abort the operation under way: ABORT to every member in it. */
@@ -83,7 +84,15 @@ static void abort_op(struct coord *c, struct coord_job *j, const char *why)
 	pr_warn("%s", text);
 	if (j->op == OP_CKPT && c->kind->aborted)
 		c->kind->aborted(c->kstate, j->name, j->seq, why);
+	/* a site's part of the root's operation: the root hears why */
+	if (j->from_up)
+		tree_failed(c, j, text);
 	finish(c, j, 0, text);
+}
+
+void job_abort(struct coord *c, struct coord_job *j, const char *why)
+{
+	abort_op(c, j, why);
 }
 
 /* Refuse when busy or when a member of the job is away. */
@@ -146,8 +155,10 @@ static int image_path(struct coord *c, struct coord_member *m,
 	return 0;
 }
 
-void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
-		    struct coord_sess *client)
+/* seq: the root's number (a site of the tree), or 0 for the next of
+ * our own */
+static void start_checkpoint(struct coord *c, struct coord_job *j, int kill,
+			     struct coord_sess *client, unsigned long seq)
 {
 	struct coord_msg msg = { .verb = CM_CKPT, .num = kill };
 	int i;
@@ -162,8 +173,8 @@ void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 		return;
 	}
 	/* a number never reused, even for a checkpoint that aborts */
-	j->seq = stored_num(c, j, "next") + 1;
-	if (store_num(c, j, "next", j->seq)) {
+	j->seq = seq ? seq : stored_num(c, j, "next") + 1;
+	if (!seq && store_num(c, j, "next", j->seq)) {
 		if (client)
 			coord_reply(c, client, 0, "can't write the store: %s",
 				    strerror(errno));
@@ -194,6 +205,21 @@ void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
 	pr_info("checkpoint %lu of job %s started", j->seq, j->name);
 }
 
+void job_checkpoint(struct coord *c, struct coord_job *j, int kill,
+		    struct coord_sess *client)
+{
+	start_checkpoint(c, j, kill, client, 0);
+}
+
+void job_checkpoint_seq(struct coord *c, struct coord_job *j, int kill,
+			unsigned long seq)
+{
+	j->from_up = 0;
+	start_checkpoint(c, j, kill, NULL, seq);
+	if (j->op == OP_CKPT)
+		j->from_up = 1;
+}
+
 static int all_in(const struct coord_job *j, enum member_state st)
 {
 	int i;
@@ -204,10 +230,8 @@ static int all_in(const struct coord_job *j, enum member_state st)
 	return 1;
 }
 
-static int write_manifest(struct coord *c, struct coord_job *j,
-			  char *buf, size_t len)
+int job_manifest_text(const struct coord_job *j, char *buf, size_t len)
 {
-	char key[CKPT_COORD_KEY_MAX];
 	size_t off;
 	int i;
 
@@ -224,6 +248,16 @@ static int write_manifest(struct coord *c, struct coord_job *j,
 		errno = E2BIG;
 		return -1;
 	}
+	return 0;
+}
+
+static int write_manifest(struct coord *c, struct coord_job *j,
+			  char *buf, size_t len)
+{
+	char key[CKPT_COORD_KEY_MAX];
+
+	if (job_manifest_text(j, buf, len))
+		return -1;
 	key_of(key, sizeof(key), j, "manifest");
 	if (c->kv->put(c->kvh, key, buf) || store_num(c, j, "seq", j->seq))
 		return -1;
@@ -240,7 +274,7 @@ static long ms_since(const struct timespec *t0)
 	       (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-static void commit(struct coord *c, struct coord_job *j)
+void job_commit(struct coord *c, struct coord_job *j)
 {
 	struct coord_msg msg = { .verb = CM_COMMIT, .seq = j->seq };
 	char manifest[CKPT_COORD_VAL_MAX], text[256];
@@ -249,8 +283,13 @@ static void commit(struct coord *c, struct coord_job *j)
 	if (write_manifest(c, j, manifest, sizeof(manifest))) {
 		snprintf(text, sizeof(text), "can't store the manifest: %s",
 			 strerror(errno));
-		abort_op(c, j, text);
-		return;
+		if (!tree_is_site(c)) {
+			abort_op(c, j, text);
+			return;
+		}
+		/* a tree's site: the root committed, naming our job/J/sub.SEQ
+		 * (stored before DONE); this one is for status only */
+		pr_warn("%s (the root's stands)", text);
 	}
 	for (i = 0; i < j->n; i++) {
 		struct coord_member *m = j->mem[i];
@@ -372,12 +411,31 @@ static void send_all(struct coord *c, struct coord_job *j,
 	}
 }
 
+/* LOCK to the members of manifest (j->seq's): 0, or -1 with why */
+static int start_restart(struct coord *c, struct coord_job *j,
+			 char *manifest, const char *place, char *why,
+			 size_t len)
+{
+	int i;
+
+	if (take_manifest(j, manifest, place, why, len)) {
+		for (i = 0; i < j->n; i++)
+			j->mem[i]->taking = 0;
+		return -1;
+	}
+	j->op = OP_LOCK;
+	j->deadline = time(NULL) + c->o->timeout;
+	send_all(c, j, CM_LOCK, M_LOCKING);
+	pr_info("restart of job %s from checkpoint %lu started", j->name,
+		j->seq);
+	return 0;
+}
+
 void job_restart(struct coord *c, struct coord_job *j, const char *place,
 		 struct coord_sess *client)
 {
 	char key[CKPT_COORD_KEY_MAX], manifest[CKPT_COORD_VAL_MAX];
 	char why[256];
-	int i;
 
 	if (!can_start(c, j, client))
 		return;
@@ -388,18 +446,32 @@ void job_restart(struct coord *c, struct coord_job *j, const char *place,
 		return;
 	}
 	j->seq = stored_num(c, j, "seq");
-	if (take_manifest(j, manifest, place, why, sizeof(why))) {
-		for (i = 0; i < j->n; i++)
-			j->mem[i]->taking = 0;
+	if (start_restart(c, j, manifest, place, why, sizeof(why))) {
 		coord_reply(c, client, 0, "%s", why);
 		return;
 	}
-	j->op = OP_LOCK;
 	j->client = client;
-	j->deadline = time(NULL) + c->o->timeout;
-	send_all(c, j, CM_LOCK, M_LOCKING);
-	pr_info("restart of job %s from checkpoint %lu started", j->name,
-		j->seq);
+}
+
+int job_restart_from(struct coord *c, struct coord_job *j,
+		     unsigned long seq, char *manifest, char *why, size_t len)
+{
+	if (j->op != OP_NONE) {
+		snprintf(why, len, "a %s of job %s is under way", op_name(j->op),
+			 j->name);
+		return -1;
+	}
+	j->seq = seq;
+	if (start_restart(c, j, manifest, "", why, len))
+		return -1;
+	j->from_up = 1;
+	return 0;
+}
+
+void job_restore(struct coord *c, struct coord_job *j)
+{
+	j->op = OP_RESTORE;
+	send_all(c, j, CM_RESTORE, M_RESTORING);
 }
 
 static void restarted(struct coord *c, struct coord_job *j)
@@ -416,6 +488,8 @@ static void restarted(struct coord *c, struct coord_job *j)
 	snprintf(text, sizeof(text), "job %s restarted from checkpoint %lu",
 		 j->name, j->seq);
 	pr_info("%s", text);
+	if (j->from_up)
+		tree_restored(c, j);
 	finish(c, j, 1, text);
 }
 
@@ -442,14 +516,16 @@ void job_answer(struct coord *c, struct coord_member *m,
 		m->st = M_DONE;
 		if (ms_since(&j->t0) > j->slowest_ms)
 			j->slowest_ms = ms_since(&j->t0);
-		if (all_in(j, M_DONE))
-			commit(c, j);
+		if (all_in(j, M_DONE) && j->from_up)
+			tree_done(c, j);	/* the root decides */
+		else if (all_in(j, M_DONE))
+			job_commit(c, j);
 	} else if (msg->verb == CM_LOCKED && m->st == M_LOCKING) {
 		m->st = M_LOCKED;
-		if (all_in(j, M_LOCKED)) {
-			j->op = OP_RESTORE;
-			send_all(c, j, CM_RESTORE, M_RESTORING);
-		}
+		if (all_in(j, M_LOCKED) && j->from_up)
+			tree_locked(c, j);	/* the root decides */
+		else if (all_in(j, M_LOCKED))
+			job_restore(c, j);
 	} else if (msg->verb == CM_RESTORED && m->st == M_RESTORING) {
 		m->st = M_IDLE;
 		m->pub.running = 1;
@@ -513,7 +589,8 @@ void job_tick(struct coord *c, time_t now)
 				 k < j->n ? j->mem[k]->name : "?",
 				 c->o->timeout);
 			abort_op(c, j, why);
-		} else if (j->op == OP_NONE && j->n && due(c, j, now)) {
+		} else if (j->op == OP_NONE && j->n && !tree_is_site(c) &&
+			   due(c, j, now)) {
 			j->last_try = now;
 			job_checkpoint(c, j, 0, NULL);
 		}

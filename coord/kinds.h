@@ -30,6 +30,9 @@ int coord_zk_lost(void *kv);
 /* "sharded": central's decisions, the store in ZooKeeper, several
  * coordinators serving at once, each job owned by one of them. */
 const struct ckpt_coord_kind *coord_kind_sharded(void);
+/* "tree": central's decisions, a coordinator per site and a root above
+ * them, each elected as standby's leader (coord/tree.c). */
+const struct ckpt_coord_kind *coord_kind_tree(void);
 /* On a coord_kv_zk store: register as a coordinator of the shard
  * (addr, ephemeral): 0 or -1 (logged). */
 int coord_zk_register(void *kv, const char *addr) __must_check;

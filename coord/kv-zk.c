@@ -48,6 +48,9 @@ static int zk_errno(int rc)
 		return EEXIST;
 	case ZBADARGUMENTS:
 		return EINVAL;
+	case ZCONNECTIONLOSS:
+	case ZOPERATIONTIMEOUT:
+		return EAGAIN;	/* the session may live on another server */
 	default:
 		return EIO;
 	}
@@ -327,10 +330,19 @@ int coord_zk_elect(void *kv, const char *addr, volatile sig_atomic_t *stop)
 	}
 	mine = strrchr(z->me, '/') + 1;
 	while (!*stop) {
-		if (coord_zk_lost(z))
+		if (coord_zk_lost(z)) {
+			errno = ENOTCONN;
 			goto err;
-		if (lowest(z, first, sizeof(first)))
-			goto err;
+		}
+		/* EAGAIN: the server we were on died (one of an
+		 * ensemble); the client moves to another within the
+		 * session, unless coord_zk_lost finds it gone */
+		if (lowest(z, first, sizeof(first))) {
+			if (errno != EAGAIN)
+				goto err;
+			usleep(100000);
+			continue;
+		}
 		if (!strcmp(first, mine))
 			return 0;
 		if (!said++)

@@ -108,9 +108,11 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 		return coord_kind_standby();
 	if (!strcmp(c->o->kind, "sharded"))
 		return coord_kind_sharded();
+	if (!strcmp(c->o->kind, "tree"))
+		return coord_kind_tree();
 	if (!strchr(c->o->kind, '/')) {
-		pr_err("no kind %s (central, standby, sharded, or the path "
-		       "of a shared object)", c->o->kind);
+		pr_err("no kind %s (central, standby, sharded, tree, or the "
+		       "path of a shared object)", c->o->kind);
 		return NULL;
 	}
 	c->dl = dlopen(c->o->kind, RTLD_NOW | RTLD_LOCAL);
@@ -128,10 +130,40 @@ static const struct ckpt_coord_kind *load_kind(struct coord *c)
 	return k;
 }
 
+/* tree: --site NAME or --root, and only there; the store and the
+ * election of the root or the site under --zk's ROOT (tree.c) */
+static int tree_opts(struct coord *c, const char **where, char *buf,
+		     size_t len)
+{
+	int tree = c->kind == coord_kind_tree();
+
+	if (tree && !!c->o->site == !!c->o->root) {
+		pr_err("kind tree: --site NAME or --root needed (one of them)");
+		return -2;
+	}
+	if (!tree && (c->o->site || c->o->root)) {
+		pr_err("--site and --root are of kind tree");
+		return -2;
+	}
+	if (c->o->site && !coord_name_ok(c->o->site)) {
+		pr_err("bad --site %s: expected [A-Za-z0-9][A-Za-z0-9._-]*",
+		       c->o->site);
+		return -2;
+	}
+	if (tree && *where && tree_where(c->o, buf, len)) {
+		pr_err("--zk %s: too long", c->o->zk);
+		return -2;
+	}
+	if (tree && *where)
+		*where = buf;
+	return 0;
+}
+
 static int open_kind(struct coord *c)
 {
 	const char *where;
-	char err[512];
+	char err[512], tree[1100];
+	int ret;
 
 	c->kind = load_kind(c);
 	if (!c->kind)
@@ -143,6 +175,9 @@ static int open_kind(struct coord *c)
 		       c->kind->name);
 		return -2;
 	}
+	ret = tree_opts(c, &where, tree, sizeof(tree));
+	if (ret)
+		return ret;
 	c->kvh = c->kv->open(where, err, sizeof(err));
 	if (!c->kvh) {
 		pr_err("%s", err);
@@ -178,6 +213,7 @@ static struct coord_job *find_job(struct coord *c, const char *name,
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return NULL;
+	j->up.fd = -1;
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	c->jobs[c->njobs++] = j;
 	return j;
@@ -333,6 +369,11 @@ static void client_request(struct coord *c, struct coord_sess *s,
 	}
 	if (msg->verb == CM_STATUS) {
 		job_status(c, msg->job, s);
+		return;
+	}
+	if (tree_is_site(c)) {
+		coord_reply(c, s, 0, "site %s: job %s is checkpointed and "
+			    "restarted through the root", c->o->site, msg->job);
 		return;
 	}
 	j = find_job(c, msg->job, 0);
@@ -491,9 +532,10 @@ static int still_there(const struct coord *c, const struct coord_sess *s)
 /* Serve until *stop: 0, or -1 when we may no longer (the election). */
 static int loop(struct coord *c)
 {
-	struct pollfd pfd[COORD_MAX_CONNS + 1];
+	struct pollfd pfd[COORD_MAX_CONNS + COORD_MAX_JOBS + 1];
 	struct coord_sess *ready[COORD_MAX_CONNS];
-	int i, n, nready;
+	struct coord_job *up[COORD_MAX_JOBS];
+	int i, n, nready, nup;
 
 	while (!*c->o->stop) {
 		pfd[0] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
@@ -503,10 +545,21 @@ static int loop(struct coord *c)
 						      .events = POLLIN };
 			ready[i] = c->sess[i];
 		}
-		if (poll(pfd, n + 1, 1000) < 0 && errno != EINTR) {
+		/* tree: a site's sessions with the root */
+		for (i = 0, nup = 0; i < c->njobs; i++)
+			if (c->jobs[i]->up.fd >= 0) {
+				up[nup] = c->jobs[i];
+				pfd[n + 1 + nup++] = (struct pollfd){
+					.fd = c->jobs[i]->up.fd,
+					.events = POLLIN };
+			}
+		if (poll(pfd, n + 1 + nup, 1000) < 0 && errno != EINTR) {
 			pr_perror("poll");
 			return -1;
 		}
+		for (i = 0; i < nup; i++)
+			if (pfd[n + 1 + i].revents && up[i]->up.fd >= 0)
+				tree_readable(c, up[i]);
 		/* sessions may end while others are served: keep a list */
 		for (i = 0, nready = 0; i < n; i++)
 			if (pfd[i + 1].revents)
@@ -517,6 +570,7 @@ static int loop(struct coord *c)
 		if (pfd[0].revents)
 			on_accept(c);
 		job_tick(c, time(NULL));
+		tree_tick(c);
 		if (c->kv == &coord_kv_zk && coord_zk_lost(c->kvh)) {
 			/* a standby may lead by now: never two leaders */
 			pr_err("lost the ZooKeeper session: no longer leading");
@@ -535,6 +589,7 @@ static void shut(struct coord *c)
 	for (i = 0; i < c->njobs; i++) {
 		for (k = 0; k < c->jobs[i]->n; k++)
 			free(c->jobs[i]->mem[k]);
+		tree_close(c->jobs[i]);
 		free(c->jobs[i]);
 	}
 	if (c->kind && c->kind->fini)
@@ -567,8 +622,9 @@ int coord_serve(const struct coord_opts *o)
 	if (ret)
 		goto out;
 	ret = -1;
-	/* a standby: serve only once elected, and while it holds */
-	if (c->kind == coord_kind_standby()) {
+	/* a standby (or a tree's root or site coordinator): serve only
+	 * once elected, and while it holds */
+	if (c->kind == coord_kind_standby() || c->kind == coord_kind_tree()) {
 		st = coord_zk_elect(c->kvh, o->listen, o->stop);
 		if (st) {
 			ret = st < 0 ? -1 : 0;

@@ -12,14 +12,19 @@
 # (plugins/examples/coord-every.c).  The standby kind: a ZooKeeper of
 # the test's own (Debian's zookeeperd, one server in the hub, short ticks
 # and sessions), coordinators elected through it and killed, members
-# finding the leader there.  Sourced by run.sh.
+# finding the leader there; an ensemble of three servers, one of them
+# killed with the leading coordinator (coord-ensemble).  A map-reduce
+# (tests/workloads/mapreduce.py) checkpointed mid-map and restarted on
+# other hosts (coord-mapreduce).  The hub and host namespaces are named
+# COORD_PFX-... (ckco by default; t-ctree.sh's are ctree).  Sourced by
+# run.sh.
 
 ALL_TESTS+=(coord-ring coord-abort coord-away coord-forged coord-kind
 	    coord-standby coord-interval coord-place coord-sharded
-	    coord-zk-refused)
+	    coord-zk-refused coord-ensemble coord-mapreduce)
 CKPT_ONLY+="coord-ring coord-abort coord-away coord-forged coord-kind "
 CKPT_ONLY+="coord-standby coord-interval coord-place coord-sharded "
-CKPT_ONLY+="coord-zk-refused "
+CKPT_ONLY+="coord-zk-refused coord-ensemble coord-mapreduce "
 
 COORD_PORT=7400
 COORD_HOPS=${CKPT_COORD_HOPS:-6000}
@@ -34,7 +39,7 @@ coord_net_up() {
 	command -v nft >/dev/null || fail "nft (nftables) not found"
 	COORD_ID=$id
 	COORD_NET=10.235.$((id % 250 + 1))
-	COORD_HUB=ckco-hub$id
+	COORD_HUB=${COORD_PFX:-ckco}-hub$id
 	COORD_ADDR=$COORD_NET.254:$COORD_PORT
 	trap 'cleanup; coord_net_down' EXIT
 	ip netns add "$COORD_HUB" &&
@@ -50,7 +55,7 @@ coord_net_up() {
 
 # coord_ns H: the namespace of host H
 coord_ns() {
-	echo "ckco-$1$COORD_ID"
+	echo "${COORD_PFX:-ckco}-$1$COORD_ID"
 }
 
 coord_ip() {
@@ -108,14 +113,15 @@ coord_job() {
 
 # coord_member H NAME [--restore | -- PROG...]: ckpt run --coord on host
 # H (named hostH), member NAME of job "ring", run directory D/NAME,
-# options COORD_MOPTS; its job in COORD_MJOB[NAME]
-declare -A COORD_MJOB
+# options COORD_MOPTS, coordinator COORD_AT[H] or COORD_ADDR; its job in
+# COORD_MJOB[NAME]
+declare -A COORD_MJOB COORD_AT
 COORD_MOPTS=()
 coord_member() {
 	local h=$1 name=$2
 	shift 2
 	(spawn ip netns exec "$(coord_ns "$h")" "$CKPT" run \
-		--coord "$COORD_ADDR" --job ring --auth "$D/key" \
+		--coord "${COORD_AT[$h]:-$COORD_ADDR}" --job ring --auth "$D/key" \
 		--member "$name" --host "host$h" -D "$D/$name" \
 		"${COORD_MOPTS[@]}" "$@") \
 		</dev/null \
@@ -220,17 +226,23 @@ coord_ckpt_timed() {
 # coord_ring_end: the ring finishes; every member exits 0, the result is
 # the checksum of an uninterrupted run
 coord_ring_end() {
-	local name want got
+	local want got
 	touch "$D/finish"
-	for name in "${!COORD_MJOB[@]}"; do
-		wait_job "${COORD_MJOB[$name]}" 120 ||
-			fail "member $name still running 120 s after finish"
-		((WST == 0)) || fail "member $name: exit $WST:" \
-				     "$(lastline "$D/$name.log")"
-	done
+	coord_members_end finish
 	want=$(coord_expected "$COORD_N")
 	read -r got <"$D/result" || fail "no result"
 	[[ $got == "$want" ]] || fail "checksum $got, want $want"
+}
+
+# coord_members_end WHAT: every member exits 0 within 120 s (of WHAT)
+coord_members_end() {
+	local name
+	for name in "${!COORD_MJOB[@]}"; do
+		wait_job "${COORD_MJOB[$name]}" 120 ||
+			fail "member $name still running 120 s after $1"
+		((WST == 0)) || fail "member $name: exit $WST:" \
+				     "$(lastline "$D/$name.log")"
+	done
 }
 
 # coord_crash: every host crashes, its ring processes and members killed,
@@ -249,7 +261,7 @@ coord_crash() {
 }
 
 t_coord-ring() {
-	local i h seq
+	local i seq
 	coord_net_up
 	coord_start
 	coord_ring 4 A B A C
@@ -264,35 +276,60 @@ t_coord-ring() {
 	grep -q '^member ring3 ' "$D/coord.state" ||
 		fail "the manifest names no ring3"
 	coord_progress_above $(($(coord_progress) + 64))
-	# the hosts crash: processes killed, namespaces gone
-	coord_crash
-	for h in A B C; do
-		coord_host_up "$h"
-	done
-	# a restore agent per member, then the restart
-	for ((i = 0; i < 4; i++)); do
-		coord_member "${COORD_HOSTS[i]}" "ring$i" --restore
-	done
-	coord_status_has ': idle, connected' 4
-	coord_restart 0
-	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
-		fail "restart said: $(<"$D/cmd.out")"
+	coord_crash_restart "$seq"
 	coord_status_has ': running, connected' 4
 	coord_ring_end
 	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
 
+# coord_crash_restart SEQ: the hosts crash (processes killed, namespaces
+# gone) and come back; a restore agent per member, then the restart from
+# checkpoint SEQ
+coord_crash_restart() {
+	local h i
+	coord_crash
+	for h in A B C; do
+		coord_host_up "$h"
+	done
+	for ((i = 0; i < COORD_N; i++)); do
+		coord_member "${COORD_HOSTS[i]}" "ring$i" --restore
+	done
+	coord_status_has ': idle, connected' "$COORD_N"
+	coord_restart 0
+	grep -q "restarted from checkpoint $1" "$D/cmd.out" ||
+		fail "restart said: $(<"$D/cmd.out")"
+}
+
 # coord_ckpt_held: ring2's member stopped, ckpt job checkpoint in the
-# background (COORD_CK, its output D/ck.out and D/ck.err) until the
-# others dumped and wait frozen
+# background (coord_ckpt_stopped) until the others dumped and wait frozen
 coord_ckpt_held() {
-	kill -STOP "${COORD_MJOB[ring2]}"
+	coord_ckpt_stopped ring2
+	coord_status_has 'dumped (frozen)' 2
+}
+
+# coord_ckpt_stopped NAME: member NAME stopped, ckpt job checkpoint in
+# the background (COORD_CK, its output D/ck.out and D/ck.err)
+coord_ckpt_stopped() {
+	kill -STOP "${COORD_MJOB[$1]}"
 	(spawn ip netns exec "$COORD_HUB" "$CKPT" job --coord "$COORD_ADDR" \
 		--auth "$D/key" checkpoint ring) </dev/null >"$D/ck.out" \
 		2>"$D/ck.err" &
 	COORD_CK=$!
 	track_job "$COORD_CK"
-	coord_status_has 'dumped (frozen)' 2
+}
+
+# coord_ckpt_lost NAME PATTERN: member NAME (stopped by
+# coord_ckpt_stopped) killed, the checkpoint COORD_CK fails (exit 70)
+# saying PATTERN
+coord_ckpt_lost() {
+	kill -KILL "${COORD_MJOB[$1]}"
+	wait_job "${COORD_MJOB[$1]}" 30 || fail "member $1 not killed"
+	unset "COORD_MJOB[$1]"
+	wait_job "$COORD_CK" 60 ||
+		fail "the checkpoint did not end after the loss"
+	((WST == 70)) || fail "checkpoint: exit $WST, want 70"
+	grep -q -- "$2" "$D/ck.err" ||
+		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
 }
 
 # coord_thawed: ring0 and ring1 run again within 30 s
@@ -313,26 +350,19 @@ coord_frozen() {
 }
 
 t_coord-abort() {
-	local ck i
+	local i
 	coord_net_up
 	coord_start --timeout 120
 	coord_ring 3 A B C
 	coord_status_has ': running, connected' 3
 	# ring2's member will not answer; the others dump and wait frozen
 	coord_ckpt_held
-	ck=$COORD_CK
 	for i in 0 1; do
 		coord_frozen "${COORD_PIDS[i]}" ||
 			fail "ring$i is not frozen in phase 1 (state $ST)"
 	done
 	# the member is lost during phase 1
-	kill -KILL "${COORD_MJOB[ring2]}"
-	wait_job "${COORD_MJOB[ring2]}" 30 || fail "member ring2 not killed"
-	unset 'COORD_MJOB[ring2]'
-	wait_job "$ck" 60 || fail "the checkpoint did not end after the loss"
-	((WST == 70)) || fail "checkpoint: exit $WST, want 70"
-	grep -q "checkpoint 1 of job ring aborted: member ring2" "$D/ck.err" ||
-		fail "checkpoint said: $(cat "$D/ck.out" "$D/ck.err")"
+	coord_ckpt_lost ring2 "checkpoint 1 of job ring aborted: member ring2"
 	# the others thaw and the token goes on; no manifest
 	coord_thawed
 	coord_progress_above $(($(coord_progress) + 64))
@@ -544,6 +574,74 @@ t_coord-place() {
 	coord_ring_end
 }
 
+# ---- a map-reduce on three hosts ------------------------------------------
+
+COMR_TASKS=400
+
+# comr_member H NAME ARG...: member NAME on host H runs mapreduce.py
+# ARG... (its files in D/mr)
+comr_member() {
+	coord_member "$1" "$2" -- python3 "$WLS/mapreduce.py" "${@:3}"
+}
+
+# comr_done_above N: more than N map tasks done within 60 s
+comr_done_above() {
+	local end=$((SECONDS + 60)) p=0
+	while :; do
+		[[ -s $D/mr/progress ]] && read -r p <"$D/mr/progress"
+		((${p:-0} > $1)) && return 0
+		((SECONDS < end)) || fail "map tasks stopped at ${p:-0}"
+		nap
+	done
+}
+
+# A driver and three workers (tests/workloads/mapreduce.py) on hosts A,
+# B, C, A over TCP, checkpointed mid-map; the hosts crash, A never comes
+# back: its driver and worker are restored on C (given A's address) with
+# --place, and the output is that of an uninterrupted run.
+t_coord-mapreduce() {
+	local ip seq name
+	coord_net_up
+	coord_start
+	mkdir -p "$D/mr"
+	ip=$(coord_ip A)
+	comr_member A driver driver "$ip" 6100 3 "$COMR_TASKS" "$D/mr"
+	comr_member B w0 worker w0 "$ip" 6100 "$D/mr"
+	comr_member C w1 worker w1 "$ip" 6100 "$D/mr"
+	comr_member A w2 worker w2 "$ip" 6100 "$D/mr"
+	coord_status_has ': running, connected' 4
+	# the driver hands out half the tasks until D/mr/go: mid-map
+	comr_done_above 40
+	coord_ckpt_ok
+	seq=$COORD_SEQ
+	comr_done_above 80
+	[[ ! -e $D/mr/output ]] || fail "the map ended before the checkpoint"
+	COORD_PIDS=()
+	for name in driver w0 w1 w2; do
+		COORD_PIDS+=("$(<"$D/mr/$name.pid")")
+	done
+	coord_crash
+	coord_host_up B
+	coord_host_up C
+	ip -n "$(coord_ns C)" addr add "$ip/24" dev "coC$COORD_ID" ||
+		fail "can't give C the address of A"
+	coord_member C driver --restore
+	coord_member B w0 --restore
+	coord_member C w1 --restore
+	coord_member C w2 --restore
+	coord_status_has ': idle, connected' 4
+	coord_restart 0 --place driver=hostC,w2=hostC
+	grep -q "restarted from checkpoint $seq" "$D/cmd.out" ||
+		fail "restart said: $(<"$D/cmd.out")"
+	coord_status_has ': running, connected' 4
+	touch "$D/mr/go"
+	coord_members_end go
+	python3 "$WLS/mapreduce.py" expect "$COMR_TASKS" >"$D/mr/want"
+	cmp -s "$D/mr/want" "$D/mr/output" ||
+		fail "output differs from an uninterrupted run:" \
+		     "$(diff "$D/mr/want" "$D/mr/output" | head -n 3)"
+}
+
 # ---- the standby kind over ZooKeeper --------------------------------------
 
 COZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
@@ -553,40 +651,81 @@ COZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
 # COZK_PID its process
 coordzk_up() {
 	local end=$((SECONDS + 60))
+	COZK=$COORD_NET.254:2181
+	coordzk_server "" 2181 ZooKeeperServerMain
+	COZK_PID=$!
+	until [[ $(coordzk_ask 2181 ruok) == imok ]]; do
+		((SECONDS < end)) || fail "ZooKeeper not up after 60 s:" \
+					  "$(lastline "$D/zk.log")"
+		sleep 0.2
+	done
+}
+
+# coordzk_server ID PORT MAIN [CONFIG...]: a ZooKeeper server (class
+# MAIN) in the hub on COORD_NET.254:PORT, data in D/zkID, log
+# D/zkID.log, ticks of 200 ms (sessions of 0.4 to 4 s); $! its job
+coordzk_server() {
 	[[ -r /usr/share/java/zookeeper.jar ]] ||
 		skip "ZooKeeper not installed (zookeeperd)"
 	command -v java >/dev/null || skip "no java for ZooKeeper"
-	COZK=$COORD_NET.254:2181
-	mkdir -p "$D/zk"
-	cat >"$D/zoo.cfg" <<-EOF
+	mkdir -p "$D/zk$1"
+	cat >"$D/zoo$1.cfg" <<-EOF
 	tickTime=200
 	initLimit=10
 	syncLimit=5
-	dataDir=$D/zk
-	clientPort=2181
+	dataDir=$D/zk$1
+	clientPort=$2
 	clientPortAddress=$COORD_NET.254
 	minSessionTimeout=400
 	maxSessionTimeout=4000
 	admin.enableServer=false
-	4lw.commands.whitelist=ruok
+	4lw.commands.whitelist=ruok,srvr
 	EOF
+	printf '%s\n' "${@:4}" >>"$D/zoo$1.cfg"
 	(spawn ip netns exec "$COORD_HUB" java -Xmx64m -XX:+UseSerialGC \
 		-XX:TieredStopAtLevel=1 -cp "$COZK_JARS" \
-		org.apache.zookeeper.server.ZooKeeperServerMain \
-		"$D/zoo.cfg") </dev/null >>"$D/zk.log" 2>&1 &
-	COZK_PID=$!
+		"org.apache.zookeeper.server.$3" "$D/zoo$1.cfg") </dev/null \
+		>>"$D/zk$1.log" 2>&1 &
 	track_job "$!"
-	until [[ $(ip netns exec "$COORD_HUB" python3 -c '
+}
+
+# coordzk_ask PORT WORD: the answer of the ZooKeeper server on PORT to
+# the four-letter WORD, or nothing
+coordzk_ask() {
+	ip netns exec "$COORD_HUB" python3 -c '
 import socket, sys
 try:
-    s = socket.create_connection((sys.argv[1], 2181), timeout=2)
-    s.sendall(b"ruok")
-    print(s.recv(4).decode())
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    s.sendall(sys.argv[3].encode())
+    print(s.makefile("rb").read().decode())
 except OSError:
-    pass' "$COORD_NET.254") == imok ]]; do
-		((SECONDS < end)) || fail "ZooKeeper not up after 60 s:" \
-					  "$(lastline "$D/zk.log")"
-		sleep 0.2
+    pass' "$COORD_NET.254" "$1" "$2"
+}
+
+# coordzk_ensemble: three ZooKeeper servers in the hub (ports 2181 to
+# 2183, quorum ports 2888-2890 and 3888-3890), up once each serves as
+# leader or follower; COZK their HOSTS, COZK_SRV[I] the job of server I
+declare -A COZK_SRV
+coordzk_ensemble() {
+	local end=$((SECONDS + 90)) i quorum=()
+	for i in 1 2 3; do
+		quorum+=("server.$i=$COORD_NET.254:$((2887 + i)):$((3887 + i))")
+	done
+	COZK=$COORD_NET.254:2181,$COORD_NET.254:2182,$COORD_NET.254:2183
+	for i in 1 2 3; do
+		mkdir -p "$D/zk$i"
+		echo "$i" >"$D/zk$i/myid"
+		coordzk_server "$i" $((2180 + i)) quorum.QuorumPeerMain \
+			"${quorum[@]}"
+		COZK_SRV[$i]=$!
+	done
+	for i in 1 2 3; do
+		until coordzk_ask $((2180 + i)) srvr |
+		      grep -q '^Mode: \(leader\|follower\)'; do
+			((SECONDS < end)) || fail "ZooKeeper $i not in the" \
+				"ensemble after 90 s: $(lastline "$D/zk$i.log")"
+			sleep 0.3
+		done
 	done
 }
 
@@ -636,10 +775,9 @@ coordzk_members_alive() {
 	return 0
 }
 
-t_coord-standby() {
-	local ck
-	coord_net_up
-	coordzk_up
+# coordzk_pair: standby coordinators 1 (leading) and 2 (standing by) in
+# COZK; the ring on A B C, found there, checkpointed once
+coordzk_pair() {
 	"$CKPT" keygen "$D/key" || fail "keygen failed"
 	coordzk_coord 1
 	coordzk_says 1 "listening on"
@@ -649,6 +787,31 @@ t_coord-standby() {
 	coord_ring 3 A B C
 	coord_status_has ': running, connected' 3
 	coord_ckpt_ok
+}
+
+# coord_progress_on: the token goes 64 hops further, unless it is near
+# its last hop (where it waits for D/finish: a fast ring on an idle
+# machine gets there while ZooKeeper fails over)
+coord_progress_on() {
+	local p
+	p=$(coord_progress)
+	((p + 64 < COORD_HOPS - 100)) || return 0
+	coord_progress_above $((p + 64))
+}
+
+# coord_ckpt_next SEQ: coord_progress_on, then a committed checkpoint
+# numbered SEQ
+coord_ckpt_next() {
+	coord_progress_on
+	coord_ckpt_ok
+	((COORD_SEQ == $1)) || fail "checkpoint numbered $COORD_SEQ, want $1"
+}
+
+t_coord-standby() {
+	local ck
+	coord_net_up
+	coordzk_up
+	coordzk_pair
 	# the leader dies idle: 2 takes over, the members find it, the job
 	# state (checkpoint 1) is in ZooKeeper
 	coordzk_kill 1 2
@@ -684,6 +847,35 @@ t_coord-standby() {
 	((WST == 70)) || fail "leader 3 cut off: exit $WST"
 	grep -q "lost the ZooKeeper session" "$D/coord3.log" ||
 		fail "leader 3 cut off: $(lastline "$D/coord3.log")"
+	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
+}
+
+# Three ZooKeeper servers: the leading coordinator and one of the
+# servers (a follower, the one the standby is likely not alone on) die
+# together; the standby takes over through the other two, the next
+# checkpoint commits and the job restarts from it.
+t_coord-ensemble() {
+	local i zk seq
+	coord_net_up
+	coordzk_ensemble
+	coordzk_pair
+	# a follower of the ensemble and the leading coordinator die
+	for i in 1 2 3; do
+		coordzk_ask $((2180 + i)) srvr | grep -q '^Mode: follower' &&
+			zk=$i
+	done
+	[[ -n ${zk:-} ]] || fail "no ZooKeeper follower"
+	kill -KILL "${COZK_SRV[$zk]}"
+	coordzk_kill 1 2
+	wait_job "${COZK_SRV[$zk]}" 30 || fail "ZooKeeper $zk not killed"
+	coord_status_has ': running, connected' 3
+	coordzk_members_alive
+	coord_ckpt_next 2
+	seq=$COORD_SEQ
+	coord_progress_on
+	# the hosts crash; the job restarts from checkpoint 2
+	coord_crash_restart "$seq"
+	coord_ring_end
 	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
 
@@ -740,7 +932,8 @@ t_coord-sharded() {
 	[[ -z ${CKPT_FIGURES:-} ]] || cat "$D/figures" >>"$CKPT_FIGURES"
 }
 
-# ZooKeeper missing or not said: one line each, documented statuses
+# ZooKeeper missing or not said, the tree kind half said: one line each,
+# documented statuses
 t_coord-zk-refused() {
 	"$CKPT" keygen "$D/key" || fail "keygen failed"
 	expect_exit 64 "$CKPT" coord --kind sharded --listen 127.0.0.1:7499 \
@@ -757,4 +950,29 @@ t_coord-zk-refused() {
 	one_line_err "job without ZooKeeper"
 	grep -q "no ZooKeeper session with 127.0.0.1:1" "$D/cmd.err" ||
 		fail "job without ZooKeeper: $(<"$D/cmd.err")"
+	# the tree kind: a site or the root, and only for it
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 \
+		--listen 127.0.0.1:7499 --auth "$D/key"
+	one_line_err "tree without --site or --root"
+	grep -q -- "--site NAME or --root needed" "$D/cmd.err" ||
+		fail "tree without --site: $(<"$D/cmd.err")"
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 --root \
+		--site x --listen 127.0.0.1:7499 --auth "$D/key"
+	one_line_err "tree with --site and --root"
+	expect_exit 64 "$CKPT" coord --site x --listen 127.0.0.1:7499 \
+		--auth "$D/key" --state "$D/state"
+	one_line_err "central with --site"
+	grep -q -- "--site and --root are of kind tree" "$D/cmd.err" ||
+		fail "central with --site: $(<"$D/cmd.err")"
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 \
+		--site ../x --listen 127.0.0.1:7499 --auth "$D/key"
+	one_line_err "tree with a bad site name"
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 --root \
+		--foster x@127.0.0.1:7498 --listen 127.0.0.1:7499 \
+		--auth "$D/key"
+	one_line_err "the root with --foster"
+	expect_exit 64 "$CKPT" coord --kind tree --zk 127.0.0.1:1 --site y \
+		--foster y@127.0.0.1:7498 --listen 127.0.0.1:7499 \
+		--auth "$D/key"
+	one_line_err "a site fostering itself"
 }
