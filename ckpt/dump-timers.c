@@ -180,7 +180,8 @@ static int read_timer(struct dump_ctx *c, struct img_timer *t)
  */
 #define ABS_TRIES	4
 /* the longest restore may wait to give a relative CLOCK_REALTIME timer
- * its overruns or queued signal back (restore/timers.c, relive) */
+ * its overruns or queued signal back (restore/timers.c, relive), or run
+ * a CPU-time clock for a CPU timer's (ripen) */
 #define RELIVE_MAX_NS	(2 * NS)
 
 /* The expiry of a posix_timer_fn that the list holds on base kind (0 or
@@ -307,11 +308,22 @@ static int from_kernel(struct dump_ctx *c, struct img_timer *t,
 				      "");
 		t->pend_overrun = r->overrun;
 	}
-	/* a young restored CPU clock has not run the intervals back */
-	if (t->clockid < 0 && (t->pend_overrun ||
-			       (t->overrun && !t->pending)))
-		return refuse(c, t, "on a CPU-time clock has an overrun count that is not 0, which restore can't give back (the restored clock has not run that long)",
-			      "");
+	/* a young restored CPU clock runs the intervals back first */
+	if (t->clockid < 0 && t->interval_ns &&
+	    (t->pending || (t->overrun && !t->pending && t->value_ns))) {
+		k = (uint64_t)(t->pending ? t->pend_overrun : t->overrun) + 1;
+		wait = k * t->interval_ns;
+		if (wait > RELIVE_MAX_NS) {
+			snprintf(more, sizeof(more),
+				 ", which restore gives back by running it %llu ms first (at most %llu)",
+				 (unsigned long long)(wait / 1000000),
+				 (unsigned long long)(RELIVE_MAX_NS / 1000000));
+			return refuse(c, t, t->pending ?
+				      "is on a CPU-time clock with its signal queued" :
+				      "is on a CPU-time clock with an overrun count",
+				      more);
+		}
+	}
 	/* on CLOCK_MONOTONIC's base: restore lives its intervals again */
 	if (rt && !t->abs && t->interval_ns &&
 	    ((t->pending && running(t)) || (t->overrun && !t->pending))) {

@@ -32,6 +32,12 @@
  * the intervals its timer is forwarded past the time of delivery (less
  * one): it is fired pend_overrun + 1 intervals before its next expiry.
  *
+ * A CPU-time clock is young in the restored process: where such a timer
+ * must be fired further back than the clock has run, the thread whose
+ * clock it is (or any, for a process's) spends CPU time in the kernel
+ * first (ripen: getrandom() into a mapping of ours), as long as ckpt
+ * allowed at dump time (2 s at most).
+ *
  * A relative CLOCK_REALTIME timer runs on CLOCK_MONOTONIC's base, where
  * no time in the past can be set: to have its signal queued, or its
  * overrun count, with the expiries where they were, restore lives its
@@ -42,6 +48,7 @@
  * as above. Several such timers are armed one after the other, the one
  * that waits longest first, so that one wait serves them all.
  */
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -133,6 +140,8 @@ static int create_in_order(struct restore_proc *c, const struct img_timer *t)
 }
 
 static int arm_overrun(struct restore_proc *c, const struct img_timer *t);
+static int ripen(struct restore_proc *c, const struct img_timer *t,
+		 uint64_t need);
 
 /*
  * Armed with its overrun count, at creation (see the top of the file): a
@@ -149,7 +158,7 @@ static int overrun_kept(const struct img_timer *t)
 	       (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE &&
 	       (clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME ||
 		clk == CLOCK_TAI || clk == CLOCK_REALTIME_ALARM ||
-		clk == CLOCK_BOOTTIME_ALARM || t->abs);
+		clk == CLOCK_BOOTTIME_ALARM || clk < 0 || t->abs);
 }
 
 /* A relative periodic CLOCK_REALTIME timer whose intervals restore lives
@@ -260,13 +269,65 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
 			value = value > back ? value - back : 1;
 	} else if (t->pending) {
 		/* at once, and next when the image has it; a young CPU
-		 * clock has not run an interval yet: next a little later */
-		if (clock_now(c, t, &now))
+		 * clock runs back intervals first */
+		if ((t->clockid < 0 &&
+		     ripen(c, t, back + 1 > value ? back + 1 - value : 0)) ||
+		    clock_now(c, t, &now))
 			return -1;
 		value = now + value > back ? now + value - back : now;
 		flags = TIMER_ABSTIME;
 	}
 	return settime(c, t, flags, value);
+}
+
+#define RIPEN_LEN	(1 << 20)	/* bytes of getrandom() a call */
+#define CPU_MIN_LEFT	1000000		/* ns: see fire_and_take */
+#define RIPEN_CALLS	100000
+
+/* The thread whose CPU time t's clock measures, or its maker */
+static int cpu_thread(const struct restore_proc *c, const struct img_timer *t)
+{
+	int32_t clk = t->clockid;
+
+	if ((clk & 4) && ~(clk >> 3))
+		return thread_index(c, ~(clk >> 3));
+	return maker(c, t);
+}
+
+/* Spend CPU time in t's clock's thread until it reads at least need */
+static int ripen(struct restore_proc *c, const struct img_timer *t,
+		 uint64_t need)
+{
+	uint64_t now;
+	long addr;
+	int i, r = -1;
+
+	if (clock_now(c, t, &now))
+		return -1;
+	if (now >= need)
+		return 0;
+	if (rcall(c, 0, "map room to spend CPU time", &addr, SYS_mmap, 0,
+		  RIPEN_LEN, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+		return -1;
+	for (i = 0; i < RIPEN_CALLS; i++) {
+		if (clock_now(c, t, &now))
+			break;
+		if (now >= need) {
+			r = 0;
+			break;
+		}
+		if (rcall(c, cpu_thread(c, t), "spend CPU time", NULL,
+			  SYS_getrandom, addr, RIPEN_LEN, 0, 0, 0, 0))
+			break;
+	}
+	if (i == RIPEN_CALLS)
+		pr_err("can't run the clock of timer %d of %d to %llu ns",
+		       t->id, c->child, (unsigned long long)need);
+	if (rcall(c, 0, "unmap the room to spend CPU time", NULL, SYS_munmap,
+		  addr, RIPEN_LEN, 0, 0, 0, 0))
+		return -1;
+	return r;
 }
 
 /* Take fired timer t's signal in the target: 1 when it then reads as
@@ -301,11 +362,18 @@ static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
 	uint64_t now, back, left;
 
 	back = (uint64_t)(t->overrun + 1) * t->interval_ns;
+	if (t->clockid < 0 && ripen(c, t, back + CPU_MIN_LEFT))
+		return -1;
 	if (clock_now(c, t, &now))
 		return -1;
 	if (t->abs && t->value_ns <= now)	/* its time passed meanwhile: */
 		return settime(c, t, TIMER_ABSTIME, t->value_ns) ? -1 : 1;
 	left = t->abs ? t->value_ns - now : t->value_ns;
+	/* a CPU timer expired, to fire on the next tick (1 ns left): the
+	 * take's own CPU time would count one more, so it is left a
+	 * little, no more than a tick is */
+	if (t->clockid < 0 && left < CPU_MIN_LEFT)
+		left = CPU_MIN_LEFT;
 	if (now + left <= back) {
 		pr_err("can't give timer %d of %d its %u overruns: its clock reads %llu ns",
 		       t->id, c->child, t->overrun, (unsigned long long)now);
