@@ -182,7 +182,7 @@ static int read_timer(struct dump_ctx *c, struct img_timer *t)
 /* the longest restore may wait to give a relative CLOCK_REALTIME timer
  * its overruns or queued signal back (restore/timers.c, relive), or run
  * a CPU-time clock for a CPU timer's (ripen) */
-#define RELIVE_MAX_NS	(2 * NS)
+#define RELIVE_MAX_NS	(10 * NS)
 
 /* The expiry of a posix_timer_fn that the list holds on base kind (0 or
  * 1) within [lo, hi], or 0 if none. */
@@ -269,6 +269,27 @@ static int running(const struct img_timer *t)
 	return t->value_ns || (t->pending && t->interval_ns);
 }
 
+/* Periodic timer t, pending or with an overrun count, that restore
+ * gives back by running its clock (k intervals, less value_ns): within
+ * RELIVE_MAX_NS, or refused */
+static int bounded(struct dump_ctx *c, const struct img_timer *t,
+		   const char *what, const char *how, uint64_t less)
+{
+	uint64_t k = (uint64_t)(t->pending ? t->pend_overrun : t->overrun) + 1;
+	uint64_t run = k * t->interval_ns > less ? k * t->interval_ns - less : 0;
+	char why[160], more[160];
+
+	if (run <= RELIVE_MAX_NS)
+		return 0;
+	snprintf(why, sizeof(why), "is %s with %s", what, t->pending ?
+		 "its signal queued" : "an overrun count");
+	snprintf(more, sizeof(more),
+		 ", which restore gives back by %s %llu ms first (at most %llu)",
+		 how, (unsigned long long)(run / 1000000),
+		 (unsigned long long)(RELIVE_MAX_NS / 1000000));
+	return refuse(c, t, why, more);
+}
+
 /*
  * What the kernel's memory told of timer t (r), or, where it could not
  * be read (r NULL, errno why), what can be told without it: a queued
@@ -281,7 +302,6 @@ static int from_kernel(struct dump_ctx *c, struct img_timer *t,
 {
 	int rt = t->clockid == CLOCK_REALTIME, ret;
 	int none = (t->notify & ~IMG_SIGEV_THREAD_ID) == IMG_SIGEV_NONE;
-	uint64_t k, wait;
 	char more[160];
 
 	snprintf(more, sizeof(more),
@@ -308,38 +328,14 @@ static int from_kernel(struct dump_ctx *c, struct img_timer *t,
 				      "");
 		t->pend_overrun = r->overrun;
 	}
-	/* a young restored CPU clock runs the intervals back first */
+	/* a young restored CPU clock runs the intervals back first; on
+	 * CLOCK_MONOTONIC's base restore lives them again */
 	if (t->clockid < 0 && t->interval_ns &&
-	    (t->pending || (t->overrun && !t->pending && t->value_ns))) {
-		k = (uint64_t)(t->pending ? t->pend_overrun : t->overrun) + 1;
-		wait = k * t->interval_ns;
-		if (wait > RELIVE_MAX_NS) {
-			snprintf(more, sizeof(more),
-				 ", which restore gives back by running it %llu ms first (at most %llu)",
-				 (unsigned long long)(wait / 1000000),
-				 (unsigned long long)(RELIVE_MAX_NS / 1000000));
-			return refuse(c, t, t->pending ?
-				      "is on a CPU-time clock with its signal queued" :
-				      "is on a CPU-time clock with an overrun count",
-				      more);
-		}
-	}
-	/* on CLOCK_MONOTONIC's base: restore lives its intervals again */
-	if (rt && !t->abs && t->interval_ns &&
-	    ((t->pending && running(t)) || (t->overrun && !t->pending))) {
-		k = (uint64_t)(t->pending ? t->pend_overrun : t->overrun) + 1;
-		wait = k * t->interval_ns - t->value_ns;
-		if (k * t->interval_ns < t->value_ns || wait > RELIVE_MAX_NS) {
-			snprintf(more, sizeof(more),
-				 ", which restore gives back by waiting %llu ms (at most %llu)",
-				 (unsigned long long)(wait / 1000000),
-				 (unsigned long long)(RELIVE_MAX_NS / 1000000));
-			return refuse(c, t, t->pending ?
-				      "is a relative periodic CLOCK_REALTIME timer with its signal queued" :
-				      "is a relative periodic CLOCK_REALTIME timer with an overrun count",
-				      more);
-		}
-	}
+	    (t->pending || (t->overrun && t->value_ns)))
+		return bounded(c, t, "on a CPU-time clock", "running it", 0);
+	if (rt && !t->abs && t->interval_ns && (t->pending || t->overrun))
+		return bounded(c, t, "a relative periodic CLOCK_REALTIME timer",
+			       "waiting", t->value_ns);
 	return 0;
 }
 

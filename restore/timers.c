@@ -36,14 +36,14 @@
  * must be fired further back than the clock has run, the thread whose
  * clock it is (or any, for a process's) spends CPU time in the kernel
  * first (ripen: getrandom() into a mapping of ours), as long as ckpt
- * allowed at dump time (2 s at most).
+ * allowed at dump time (10 s at most).
  *
  * A relative CLOCK_REALTIME timer runs on CLOCK_MONOTONIC's base, where
  * no time in the past can be set: to have its signal queued, or its
  * overrun count, with the expiries where they were, restore lives its
  * intervals again (relive): armed relative 1 ns, it fires at once, and
  * restore waits until that fire is the right number of intervals before
- * its next expiry (ckpt refuses to dump one that needs more than 2 s):
+ * its next expiry (ckpt refuses to dump one that needs more than 10 s):
  * the signal of a pending one is left queued, an overrun one's is taken
  * as above. Several such timers are armed one after the other, the one
  * that waits longest first, so that one wait serves them all.

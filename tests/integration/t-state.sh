@@ -5,7 +5,8 @@
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
 	    exitsig membarrier membarrier-all memadv
-	    ptimers-overrun ptimers-overrun-refused ptimers-realtime)
+	    ptimers-overrun ptimers-overrun-refused ptimers-realtime
+	    ptimers-rtrelive ptimers-cpu-overrun)
 CKPT_ONLY+="traced ptimers-overrun-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
@@ -212,6 +213,22 @@ t_ptimers-overrun() {
 t_ptimers-realtime() {
 	need "$WLB/ptoverrun"
 	wl_test "$WLB/ptoverrun" realtime
+}
+
+# CLOCK_REALTIME timers that no system call shows whole: a relative one's
+# overrun count, a relative and an absolute one with their signal queued
+# (tests/workloads/ptoverrun.c rtrelive checks them; restore waits for
+# the relative ones, as long as the signal was queued).
+t_ptimers-rtrelive() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun" rtrelive
+}
+
+# The overrun count of a timer on the process's CPU clock, which restore
+# runs long enough to give it back (tests/workloads/ptoverrun.c cpu).
+t_ptimers-cpu-overrun() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun" cpu
 }
 
 t_ptimers-overrun-refused() {
