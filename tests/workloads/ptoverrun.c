@@ -35,24 +35,33 @@ static long long expiry[8];
 static int realtime;	/* of the absolute ones, in their clock */
 static const char *mode = "";
 
+/* Timer i on clock clk with signal sig, blocked (in *set); its clock's
+ * time in *now */
+static void new_timer(int i, clockid_t clk, int sig, sigset_t *set,
+		      struct timespec *now)
+{
+	struct sigevent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = sig;
+	sigemptyset(set);
+	sigaddset(set, sig);
+	if (sigprocmask(SIG_BLOCK, set, NULL) ||
+	    timer_create(clk, &ev, &tid[i]) ||
+	    clock_gettime(clk, now))
+		wl_fail("timer %d: %s", i, strerror(errno));
+}
+
 /* A timer on clock clk with signal sig, every iv ns, overrun 3 times. */
 static void make(int i, clockid_t clk, int sig, long long iv)
 {
-	struct sigevent ev;
 	struct itimerspec its;
 	struct timespec now, zero = { 0, 0 };
 	long long at;
 	sigset_t set;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = sig;
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
-	    timer_create(clk, &ev, &tid[i]) ||
-	    clock_gettime(clk, &now))
-		wl_fail("timer %d: %s", i, strerror(errno));
+	new_timer(i, clk, sig, &set, &now);
 	at = now.tv_sec * SEC + now.tv_nsec - 7 * iv / 2;
 	memset(&its, 0, sizeof(its));
 	its.it_interval.tv_sec = iv / SEC;
@@ -74,21 +83,12 @@ static void make(int i, clockid_t clk, int sig, long long iv)
  * taken (SIGRTMIN + i, blocked). */
 static void make_rt(int i, long long left, int absolute)
 {
-	struct sigevent ev;
 	struct itimerspec its;
 	struct timespec now;
 	sigset_t set;
 	long long at;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = SIGRTMIN + i;
-	sigemptyset(&set);
-	sigaddset(&set, SIGRTMIN + i);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
-	    timer_create(CLOCK_REALTIME, &ev, &tid[i]) ||
-	    clock_gettime(CLOCK_REALTIME, &now))
-		wl_fail("timer %d: %s", i, strerror(errno));
+	new_timer(i, CLOCK_REALTIME, SIGRTMIN + i, &set, &now);
 	at = absolute ? now.tv_sec * SEC + now.tv_nsec + left : left;
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = at / SEC;
@@ -170,20 +170,12 @@ static void check_kind(int i)
  * before it fires again, for the dump (restore waits 7.75 s). */
 static void make_late(void)
 {
-	struct sigevent ev;
 	struct itimerspec its = { { 2, 500000000 }, { 0, 10000000 } };
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = { 0, 0 }, now;
 	sigset_t set;
 	int tries;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = SIGRTMIN + 5;
-	sigemptyset(&set);
-	sigaddset(&set, SIGRTMIN + 5);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
-	    timer_create(CLOCK_REALTIME, &ev, &tid[5]))
-		wl_fail("timer 5: %s", strerror(errno));
+	new_timer(5, CLOCK_REALTIME, SIGRTMIN + 5, &set, &now);
 	for (tries = 0; tries < 20; tries++) {
 		if (timer_settime(tid[5], 0, &its, NULL))
 			wl_fail("timer_settime 5: %s", strerror(errno));
@@ -200,21 +192,14 @@ static void make_late(void)
  * not, fired once, its signal (SIGRTMIN + i, blocked) left queued */
 static void make_queued(int i, long long iv, int absolute)
 {
-	struct sigevent ev;
 	struct itimerspec its;
+	struct timespec now;
 	long long at = 10000000;
 	sigset_t set, pend;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = SIGRTMIN + i;
-	sigemptyset(&set);
-	sigaddset(&set, SIGRTMIN + i);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
-	    timer_create(CLOCK_REALTIME, &ev, &tid[i]))
-		wl_fail("timer %d: %s", i, strerror(errno));
+	new_timer(i, CLOCK_REALTIME, SIGRTMIN + i, &set, &now);
 	if (absolute)
-		at += now_ns(CLOCK_REALTIME);
+		at += now.tv_sec * SEC + now.tv_nsec;
 	memset(&its, 0, sizeof(its));
 	its.it_interval.tv_sec = iv / SEC;
 	its.it_interval.tv_nsec = iv % SEC;
