@@ -6,8 +6,8 @@
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
 	    exitsig membarrier membarrier-all memadv
 	    ptimers-overrun ptimers-overrun-refused ptimers-realtime
-	    ptimers-rtrelive ptimers-cpu-overrun)
-CKPT_ONLY+="traced ptimers-overrun-refused "
+	    ptimers-rtrelive ptimers-cpu-overrun ptimers-rtrelive-refused)
+CKPT_ONLY+="traced ptimers-overrun-refused ptimers-rtrelive-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
 # stop, not a tracer's t), and no tracer (restore's child is stopped
@@ -229,6 +229,15 @@ t_ptimers-rtrelive() {
 t_ptimers-cpu-overrun() {
 	need "$WLB/ptoverrun"
 	wl_test "$WLB/ptoverrun" cpu
+}
+
+# A relative periodic CLOCK_REALTIME timer whose signal has been queued
+# for over 10 s: restore would wait that long to give it back, refused.
+t_ptimers-rtrelive-refused() {
+	need "$WLB/ptoverrun" "$CKPT"
+	start_wl "$WLB/ptoverrun" rtrefused
+	refused_by_name "$PID: timer 1 is a relative periodic CLOCK_REALTIME timer with its signal queued, which restore gives back by waiting [0-9]* ms first (at most 10000)"
+	check_count
 }
 
 t_ptimers-overrun-refused() {

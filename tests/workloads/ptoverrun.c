@@ -21,6 +21,9 @@
  * once with its signal left queued and blocked: taken at the check,
  * its overrun count must be what timer_getoverrun() then reads, and it
  * must be queued again on its base (7 at its next expiry).
+ * With "rtrefused", timer 6 as above, its signal left queued 10.5 s
+ * before the workload is ready: ckpt must refuse it (restore would wait
+ * that long to give it back).
  * With "cpu", timer 5 on the process's CPU clock, every 20 ms, made as
  * timer 0 (overrun 3), which must read 3 and have at most 20 ms left.
  */
@@ -298,6 +301,10 @@ int main(int argc, char **argv)
 		make_late();	/* first: 6's signal is queued for less */
 		make_queued(6, 300000000, 0);
 		make_queued(7, 1000 * SEC, 1);
+	}
+	if (!strcmp(mode, "rtrefused")) {
+		make_queued(6, 300000000, 0);
+		wl_sleep_ms(10500);
 	}
 	if (!strcmp(mode, "cpu")) {
 		struct timespec cpu;
