@@ -6,8 +6,10 @@
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
 	    exitsig membarrier membarrier-all memadv
 	    ptimers-overrun ptimers-overrun-refused ptimers-realtime
-	    ptimers-rtrelive ptimers-cpu-overrun ptimers-rtrelive-refused)
+	    ptimers-rtrelive ptimers-cpu-overrun ptimers-rtrelive-refused
+	    ptimers-sigev-none)
 CKPT_ONLY+="traced ptimers-overrun-refused ptimers-rtrelive-refused "
+CKPT_ONLY+="ptimers-sigev-none "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
 # stop, not a tracer's t), and no tracer (restore's child is stopped
@@ -238,6 +240,33 @@ t_ptimers-rtrelive-refused() {
 	start_wl "$WLB/ptoverrun" rtrefused
 	refused_by_name "$PID: timer 1 is a relative periodic CLOCK_REALTIME timer with its signal queued, which restore gives back by waiting [0-9]* ms first (at most 10000)"
 	check_count
+}
+
+# CLOCK_REALTIME timers that notify nobody (never queued, so only the
+# kernel's memory tells absolute from relative): dumped, restored, the
+# restored process dumped again, whose image must still have timer 1
+# absolute and timer 2 relative; then restored again, they keep their
+# time left (tests/workloads/ptoverrun.c rtnone checks it).
+t_ptimers-sigev-none() {
+	local first
+	need "$WLB/ptoverrun" "$CKPT" "$RESTORE"
+	start_wl "$WLB/ptoverrun" rtnone
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	start_restore
+	wait_restored
+	first=$RJOB
+	JOB=$RJOB	# the restored process is restore's child, not ours
+	dump_kill_again "$first"
+	"$CKPT" inspect "$D/img" >"$D/inspect.txt" 2>&1 ||
+		fail "ckpt inspect: $(lastline "$D/inspect.txt")"
+	grep -q "^timer $PID 1 clock 0 at [0-9]* interval 0 " "$D/inspect.txt" ||
+		fail "timer 1 is not absolute after restore: $(grep '^timer' "$D/inspect.txt")"
+	grep -q "^timer $PID 2 clock 0 left [0-9]* interval 0 " "$D/inspect.txt" ||
+		fail "timer 2 is not relative after restore: $(grep '^timer' "$D/inspect.txt")"
+	start_restore
+	wait_restored
+	finish
 }
 
 t_ptimers-overrun-refused() {

@@ -24,6 +24,10 @@
  * With "rtrefused", timer 6 as above, its signal left queued 10.5 s
  * before the workload is ready: ckpt must refuse it (restore would wait
  * that long to give it back).
+ * With "rtnone", CLOCK_REALTIME timers that notify nobody, which the
+ * kernel never queues: 6 absolute in 900 s, 7 relative in 800 s; each
+ * must keep its time left (the test dumps the restored process again
+ * and finds 6 absolute, 7 not, in the image).
  * With "cpu", timer 5 on the process's CPU clock, every 20 ms, made as
  * timer 0 (overrun 3), which must read 3 and have at most 20 ms left.
  */
@@ -245,12 +249,51 @@ static void take_queued(int i)
 	check_kind(i);
 }
 
+/* Timer i on CLOCK_REALTIME, notifying nobody, in left ns, absolute
+ * or not */
+static void make_none(int i, long long left, int absolute)
+{
+	struct sigevent ev;
+	struct itimerspec its;
+	long long at = left;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_NONE;
+	if (timer_create(CLOCK_REALTIME, &ev, &tid[i]))
+		wl_fail("timer %d: %s", i, strerror(errno));
+	if (absolute)
+		at += now_ns(CLOCK_REALTIME);
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = at / SEC;
+	its.it_value.tv_nsec = at % SEC;
+	if (timer_settime(tid[i], absolute ? TIMER_ABSTIME : 0, &its, NULL))
+		wl_fail("timer_settime %d: %s", i, strerror(errno));
+	expiry[i] = absolute ? at : 0;
+}
+
+/* Timer i's time left: to its expiry (absolute), or at most left */
+static void check_left(int i, long long left)
+{
+	struct itimerspec its;
+	long long v, want;
+
+	if (timer_gettime(tid[i], &its))
+		wl_fail("timer_gettime %d: %s", i, strerror(errno));
+	v = its.it_value.tv_sec * SEC + its.it_value.tv_nsec;
+	want = expiry[i] ? expiry[i] - now_ns(CLOCK_REALTIME) : left;
+	if (v > want + SEC || v < want - 60 * SEC || v <= 0)
+		wl_fail("timer %d: %lld ns left, want about %lld", i, v, want);
+}
+
 static void check_mode(void)
 {
 	struct itimerspec its;
 	int n;
 
-	if (!strcmp(mode, "rtrelive")) {
+	if (!strcmp(mode, "rtnone")) {
+		check_left(6, 900 * SEC);
+		check_left(7, 800 * SEC);
+	} else if (!strcmp(mode, "rtrelive")) {
 		if (timer_getoverrun(tid[5]) != 3)
 			wl_fail("timer 5: overrun %d, not 3",
 				timer_getoverrun(tid[5]));
@@ -301,6 +344,10 @@ int main(int argc, char **argv)
 		make_late();	/* first: 6's signal is queued for less */
 		make_queued(6, 300000000, 0);
 		make_queued(7, 1000 * SEC, 1);
+	}
+	if (!strcmp(mode, "rtnone")) {
+		make_none(6, 900 * SEC, 1);
+		make_none(7, 800 * SEC, 0);
 	}
 	if (!strcmp(mode, "rtrefused")) {
 		make_queued(6, 300000000, 0);
