@@ -42,18 +42,19 @@ static long long expiry[8];
 static int realtime;	/* of the absolute ones, in their clock */
 static const char *mode = "";
 
-/* Timer i on clock clk with signal sig, blocked (in *set); its clock's
- * time in *now */
+/* Timer i on clock clk with signal sig, blocked (in *set), or notifying
+ * nobody (sig 0); its clock's time in *now */
 static void new_timer(int i, clockid_t clk, int sig, sigset_t *set,
 		      struct timespec *now)
 {
 	struct sigevent ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_notify = sig ? SIGEV_SIGNAL : SIGEV_NONE;
 	ev.sigev_signo = sig;
 	sigemptyset(set);
-	sigaddset(set, sig);
+	if (sig)
+		sigaddset(set, sig);
 	if (sigprocmask(SIG_BLOCK, set, NULL) ||
 	    timer_create(clk, &ev, &tid[i]) ||
 	    clock_gettime(clk, now))
@@ -87,15 +88,15 @@ static void make(int i, clockid_t clk, int sig, long long iv)
 }
 
 /* Timer i on CLOCK_REALTIME, in left ns, absolute or not, no signal
- * taken (SIGRTMIN + i, blocked). */
-static void make_rt(int i, long long left, int absolute)
+ * taken (SIGRTMIN + i, blocked), or notifying nobody (none). */
+static void make_rt(int i, long long left, int absolute, int none)
 {
 	struct itimerspec its;
 	struct timespec now;
 	sigset_t set;
 	long long at;
 
-	new_timer(i, CLOCK_REALTIME, SIGRTMIN + i, &set, &now);
+	new_timer(i, CLOCK_REALTIME, none ? 0 : SIGRTMIN + i, &set, &now);
 	at = absolute ? now.tv_sec * SEC + now.tv_nsec + left : left;
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = at / SEC;
@@ -249,28 +250,6 @@ static void take_queued(int i)
 	check_kind(i);
 }
 
-/* Timer i on CLOCK_REALTIME, notifying nobody, in left ns, absolute
- * or not */
-static void make_none(int i, long long left, int absolute)
-{
-	struct sigevent ev;
-	struct itimerspec its;
-	long long at = left;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_NONE;
-	if (timer_create(CLOCK_REALTIME, &ev, &tid[i]))
-		wl_fail("timer %d: %s", i, strerror(errno));
-	if (absolute)
-		at += now_ns(CLOCK_REALTIME);
-	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = at / SEC;
-	its.it_value.tv_nsec = at % SEC;
-	if (timer_settime(tid[i], absolute ? TIMER_ABSTIME : 0, &its, NULL))
-		wl_fail("timer_settime %d: %s", i, strerror(errno));
-	expiry[i] = absolute ? at : 0;
-}
-
 /* Timer i's time left: to its expiry (absolute), or at most left */
 static void check_left(int i, long long left)
 {
@@ -346,8 +325,8 @@ int main(int argc, char **argv)
 		make_queued(7, 1000 * SEC, 1);
 	}
 	if (!strcmp(mode, "rtnone")) {
-		make_none(6, 900 * SEC, 1);
-		make_none(7, 800 * SEC, 0);
+		make_rt(6, 900 * SEC, 1, 1);
+		make_rt(7, 800 * SEC, 0, 1);
 	}
 	if (!strcmp(mode, "rtrefused")) {
 		make_queued(6, 300000000, 0);
@@ -365,8 +344,8 @@ int main(int argc, char **argv)
 		make(1, CLOCK_TAI, SIGRTMIN + 2, SEC / 10);
 	if (argc > 1 && !strcmp(argv[1], "realtime")) {
 		make(2, CLOCK_REALTIME, SIGRTMIN + 2, 1000 * SEC);
-		make_rt(3, 900 * SEC, 0);
-		make_rt(4, 800 * SEC, 1);
+		make_rt(3, 900 * SEC, 0, 0);
+		make_rt(4, 800 * SEC, 1, 0);
 		realtime = 1;
 		check();	/* as made */
 	}
