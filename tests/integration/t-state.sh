@@ -7,9 +7,9 @@ ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
 	    exitsig membarrier membarrier-all memadv
 	    ptimers-overrun ptimers-overrun-refused ptimers-realtime
 	    ptimers-rtrelive ptimers-cpu-overrun ptimers-rtrelive-refused
-	    ptimers-sigev-none)
+	    ptimers-sigev-none ptimers-nobpf-refused)
 CKPT_ONLY+="traced ptimers-overrun-refused ptimers-rtrelive-refused "
-CKPT_ONLY+="ptimers-sigev-none "
+CKPT_ONLY+="ptimers-sigev-none ptimers-nobpf-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
 # stop, not a tracer's t), and no tracer (restore's child is stopped
@@ -267,6 +267,23 @@ t_ptimers-sigev-none() {
 	start_restore
 	wait_restored
 	finish
+}
+
+# Without BPF (ckpt without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) whether
+# a CLOCK_REALTIME timer that notifies nobody is absolute can't be told:
+# refused, naming it, and the target runs on.
+t_ptimers-nobpf-refused() {
+	need "$WLB/ptoverrun" "$CKPT" /usr/bin/setpriv
+	start_wl "$WLB/ptoverrun" rtnone
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 setpriv --bounding-set=-bpf,-perfmon,-sys_admin \
+		--inh-caps=-bpf,-perfmon,-sys_admin \
+		"$CKPT" attach -o "$D/img" "$PID"
+	one_line_err "attach without BPF"
+	grep -q "^ckpt: can't dump $PID: timer 1 is on CLOCK_REALTIME and not queued: whether it was set to an absolute time can't be told, which only the kernel's memory tells, read with BPF: Operation not permitted$" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
+	refused_runs_on
+	check_count
 }
 
 t_ptimers-overrun-refused() {
