@@ -15,8 +15,8 @@
  * queues a relative CLOCK_REALTIME timer on CLOCK_MONOTONIC's base
  * (".index: 0") and an absolute one on CLOCK_REALTIME's (1).
  * With "rtrelive", CLOCK_REALTIME timers whose state no system call
- * shows, each checked at D/restored: 5 relative, every 2.5 s, its
- * signal taken 3 intervals late (overrun 3, which must still read 3);
+ * shows, each checked at D/restored: 5 relative, every 4 s, its
+ * signal taken 1.1 intervals late (overrun 1, which must still read 1);
  * 6 relative, every 300 ms, and 7 absolute, every 1000 s, each fired
  * once with its signal left queued and blocked: taken at the check,
  * its overrun count must be what timer_getoverrun() then reads, and it
@@ -173,12 +173,12 @@ static void check_kind(int i)
 			expiry[i]);
 }
 
-/* Timer 5, relative on CLOCK_REALTIME every 2.5 s, its signal taken
- * 3.1 intervals late: overrun 3 (again if the wait ran over), and 2.25 s
- * before it fires again, for the dump (restore waits 7.75 s). */
+/* Timer 5, relative on CLOCK_REALTIME every 4 s, its signal taken 1.1
+ * intervals late: overrun 1 (again if the wait ran over), and 3.6 s
+ * before it fires again, for the dump (restore waits 4.4 s). */
 static void make_late(void)
 {
-	struct itimerspec its = { { 2, 500000000 }, { 0, 10000000 } };
+	struct itimerspec its = { { 4, 0 }, { 0, 10000000 } };
 	struct timespec zero = { 0, 0 }, now;
 	sigset_t set;
 	int tries;
@@ -187,13 +187,13 @@ static void make_late(void)
 	for (tries = 0; tries < 20; tries++) {
 		if (timer_settime(tid[5], 0, &its, NULL))
 			wl_fail("timer_settime 5: %s", strerror(errno));
-		wl_sleep_ms(10 + 3100 * 5 / 2);
+		wl_sleep_ms(10 + 4400);
 		if (sigtimedwait(&set, NULL, &zero) != SIGRTMIN + 5)
 			wl_fail("timer 5 did not fire: %s", strerror(errno));
-		if (timer_getoverrun(tid[5]) == 3)
+		if (timer_getoverrun(tid[5]) == 1)
 			return;
 	}
-	wl_fail("timer 5: overrun %d, not 3", timer_getoverrun(tid[5]));
+	wl_fail("timer 5: overrun %d, not 1", timer_getoverrun(tid[5]));
 }
 
 /* Timer i on CLOCK_REALTIME, in 10 ms then every iv ns, absolute or
@@ -273,8 +273,8 @@ static void check_mode(void)
 		check_left(6, 900 * SEC);
 		check_left(7, 800 * SEC);
 	} else if (!strcmp(mode, "rtrelive")) {
-		if (timer_getoverrun(tid[5]) != 3)
-			wl_fail("timer 5: overrun %d, not 3",
+		if (timer_getoverrun(tid[5]) != 1)
+			wl_fail("timer 5: overrun %d, not 1",
 				timer_getoverrun(tid[5]));
 		take_queued(6);
 		take_queued(7);
