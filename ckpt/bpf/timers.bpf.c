@@ -13,6 +13,7 @@
  *  - for every thread, one per seccomp filter of its chain, newest
  *    first, with the filter's address: threads share a filter when they
  *    have the same one.
+ * Threads are named by their ids in ckpt's pid namespace.
  *
  * The kernel's structures are declared here with only the fields read,
  * relocated against the running kernel's BTF (CO-RE): no offsets.
@@ -76,9 +77,17 @@ struct seccomp {
 	int mode;
 	struct seccomp_filter *filter;
 };
+struct upid {
+	int nr;
+};
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
 struct task_struct {
 	int pid;
 	int tgid;
+	struct pid *thread_pid;
 	struct signal_struct *signal;
 	struct seccomp seccomp;
 };
@@ -93,6 +102,25 @@ struct bpf_iter__task {
 #pragma clang attribute pop
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Thread task's id in ckpt's pid namespace (the reader's, at the level
+ * of its own pid), 0 if it has none there */
+static int tid_of(struct task_struct *task)
+{
+	struct task_struct *me = (void *)bpf_get_current_task();
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	__u32 ns_level = BPF_CORE_READ(me, thread_pid, level);
+	unsigned long at;
+	int nr = 0;
+
+	if (!pid || BPF_CORE_READ(pid, level) < ns_level)
+		return 0;
+	at = (unsigned long)pid + bpf_core_field_offset(struct pid, numbers) +
+	     ns_level * bpf_core_type_size(struct upid) +
+	     bpf_core_field_offset(struct upid, nr);
+	bpf_probe_read_kernel(&nr, sizeof(nr), (void *)at);
+	return nr;
+}
 
 static int put(struct seq_file *seq, struct ckpt_kstate_rec *r)
 {
@@ -187,7 +215,7 @@ int ckpt_kstate(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	w.tid = BPF_CORE_READ(task, pid);
+	w.tid = tid_of(task);
 	w.off = bpf_core_field_offset(struct k_itimer, list);
 	if (w.tid == BPF_CORE_READ(task, tgid)) {
 		w.n = BPF_CORE_READ(task, signal, posix_timers.first);
