@@ -18,7 +18,8 @@
  * frozen). A disarmed timer (with no signal queued, no overrun count,
  * which setting it clears) is armed for the time of the search and
  * disarmed again, as it was. One that has expired and not fired yet (CPU
- * timers fire on a tick) reads the same in every thread: refused.
+ * timers fire on a tick) reads the same in every thread: refused. That
+ * search is made only without BPF (below), which tells the thread.
  *
  * What no system call tells is read in the kernel's struct k_itimer by
  * BPF (dump-kstate.c): whether a CLOCK_REALTIME timer was set to an
@@ -96,15 +97,22 @@ static int settime(struct dump_ctx *c, const struct img_timer *t,
 
 static int search_owner(struct dump_ctx *c, struct img_timer *t);
 
-/* The thread whose CPU time timer t measures: see the top of the file. */
-static int find_owner(struct dump_ctx *c, struct img_timer *t)
+/* The thread whose CPU time timer t measures: as the kernel's memory
+ * tells (k), or see the top of the file. */
+static int find_owner(struct dump_ctx *c, struct img_timer *t,
+		      const struct ckpt_kstate_rec *k)
 {
-	int r;
+	int r, i;
 
 	if (inject_nr_threads(c->ip) == 1) {
 		t->owner = c->pid;
 		return 0;
 	}
+	for (i = 0; k && i < inject_nr_threads(c->ip); i++)
+		if (inject_tid(c->ip, i) == k->owner) {
+			t->owner = k->owner;
+			return 0;
+		}
 	if (t->value_ns || t->pending || t->overrun)
 		return search_owner(c, t);
 	if (settime(c, t, 1000 * NS))
@@ -441,7 +449,8 @@ int dump_collect_timers(struct dump_ctx *c)
 		    from_kernel(c, &s->timers[i], krec(k, s->timers[i].id),
 				why) ||
 		    (img_timer_self_thread(s->timers[i].clockid) &&
-		     find_owner(c, &s->timers[i])))
+		     find_owner(c, &s->timers[i],
+				krec(k, s->timers[i].id))))
 			goto err;
 	dump_kstate_free(&ks);
 	return 0;

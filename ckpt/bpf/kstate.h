@@ -25,6 +25,9 @@ struct ckpt_kstate_rec {
 	__s64 overrun_last;	/* it_overrun_last */
 	__s64 expires;		/* in the base's clock (CPU ns for those) */
 	__u64 addr;		/* filter: the kernel's struct seccomp_filter */
+	__s32 owner;		/* CPU clock: the thread or process whose
+				 * time it counts, 0 if unknown */
+	__u32 pad;
 };
 
 #endif

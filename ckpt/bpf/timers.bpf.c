@@ -9,7 +9,8 @@
  *    it_overrun, and the last delivered one, it_overrun_last), and for
  *    the clocks an hrtimer serves, the clock of the hrtimer base it was
  *    set on (a relative CLOCK_REALTIME timer runs on CLOCK_MONOTONIC's)
- *    and its expiry in that clock;
+ *    and its expiry in that clock; for a CPU-time clock, whose time it
+ *    counts;
  *  - for every thread, one per seccomp filter of its chain, newest
  *    first, with the filter's address: threads share a filter when they
  *    have the same one.
@@ -46,9 +47,17 @@ struct hrtimer {
 	struct timerqueue_node node;
 	struct hrtimer_clock_base *base;
 };
+struct upid {
+	int nr;
+};
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
 struct cpu_timer {
 	struct timerqueue_node node;
 	void *head;
+	struct pid *pid;
 };
 struct k_itimer {
 	struct hlist_node list;
@@ -77,13 +86,6 @@ struct seccomp {
 	int mode;
 	struct seccomp_filter *filter;
 };
-struct upid {
-	int nr;
-};
-struct pid {
-	unsigned int level;
-	struct upid numbers[1];
-};
 struct task_struct {
 	int pid;
 	int tgid;
@@ -103,12 +105,11 @@ struct bpf_iter__task {
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Thread task's id in ckpt's pid namespace (the reader's, at the level
- * of its own pid), 0 if it has none there */
-static int tid_of(struct task_struct *task)
+/* pid's number in ckpt's pid namespace (the reader's, at the level of
+ * its own pid), 0 if it has none there */
+static int nr_of(struct pid *pid)
 {
 	struct task_struct *me = (void *)bpf_get_current_task();
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	__u32 ns_level = BPF_CORE_READ(me, thread_pid, level);
 	unsigned long at;
 	int nr = 0;
@@ -174,6 +175,7 @@ static long one_timer(__u32 i, void *ctx)
 		r.expires = BPF_CORE_READ(t, it.real.timer.node.expires);
 	} else if (r.clock < 0) {
 		r.expires = BPF_CORE_READ(t, it.cpu.node.expires);
+		r.owner = nr_of(BPF_CORE_READ(t, it.cpu.pid));
 	}
 	put(w->seq, &r);
 	w->n = BPF_CORE_READ(n, next);
@@ -215,7 +217,7 @@ int ckpt_kstate(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	w.tid = tid_of(task);
+	w.tid = nr_of(BPF_CORE_READ(task, thread_pid));
 	w.off = bpf_core_field_offset(struct k_itimer, list);
 	if (w.tid == BPF_CORE_READ(task, tgid)) {
 		w.n = BPF_CORE_READ(task, signal, posix_timers.first);
