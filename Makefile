@@ -96,7 +96,8 @@ WL_SRC   := $(wildcard tests/workloads/*.c)
 WL_STATIC := counter threads stack victim
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
-CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o
+CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
+	    $(B)/ckpt/bpf/timers-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -153,17 +154,19 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_EXPORTS) -o $@ $^ $(PKG_LIBS)
 
-# restore's TC program (restore/bpf/accept.bpf.c, restore/inet-accept.c)
-# and ckpt's task iterator (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c), built
-# for the BPF target and embedded in their program: no file to find at
-# run time
+# BPF programs, built for the BPF target and embedded in the program
+# that loads them (no file to find at run time): restore's TC program
+# (restore/bpf/accept.bpf.c, restore/inet-accept.c) and ckpt's task
+# iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
+# ckpt/dump-kstate.c)
 BPF_CLANG ?= clang
 $(B)/%.bpf.o: %.bpf.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  BPF     $<")
-	$(Q)$(BPF_CLANG) -target bpf -O2 -g -Wall -Werror \
+	$(Q)$(BPF_CLANG) -target bpf -O2 -g -Wall -Werror -I. \
 	  -I/usr/include/$(shell $(CC) -print-multiarch) -c -o $@ $<
-# the object as bytes between SYM and SYM_end
+$(B)/ckpt/bpf/timers.bpf.o: ckpt/bpf/kstate.h
+# the object $< as the symbols $(1) to $(1)_end in .rodata
 bpf_blob = printf '%s\n' '.section .rodata' '.balign 8' \
 	  '.global $(1)' '.global $(1)_end' \
 	  '$(1):' '.incbin "$<"' '$(1)_end:' \
@@ -173,6 +176,8 @@ $(B)/restore/bpf/accept-blob.o: $(B)/restore/bpf/accept.bpf.o
 	$(Q)$(call bpf_blob,restore_accept_bpf)
 $(B)/ckpt/bpf/aio-blob.o: $(B)/ckpt/bpf/aio.bpf.o
 	$(Q)$(call bpf_blob,ckpt_aio_bpf)
+$(B)/ckpt/bpf/timers-blob.o: $(B)/ckpt/bpf/timers.bpf.o
+	$(Q)$(call bpf_blob,ckpt_timers_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -210,7 +215,8 @@ LIBCKPT_SOVER  := 0
 LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o \
-		    $(B)/ckpt/bpf/aio-blob.o, $(CKPT_OBJ)) $(CORE_OBJ)
+		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o, \
+		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)
 # where ckpt_restore() finds the restore program by default

@@ -182,6 +182,15 @@ int dump_collect_tstate(struct dump_ctx *c, int ti, struct img_tstate *t)
 /* dump-timers.c: POSIX timers, once the threads' signals are read */
 int dump_collect_timers(struct dump_ctx *c) __must_check;
 
+/* dump-kstate.c: the kernel's timer and seccomp state, through BPF */
+#include "ckpt/bpf/kstate.h"
+struct dump_kstate {
+	struct ckpt_kstate_rec *recs;
+	size_t n;
+};
+int dump_kstate_read(pid_t pid, struct dump_kstate *ks) __must_check;
+void dump_kstate_free(struct dump_kstate *ks);
+
 /* dump-seccomp.c: filters let our remote calls through, then are read */
 int dump_seccomp_suspend(struct dump_ctx *c) __must_check;
 /* attach --landmark: the thread run on to a landmark (dump-landmark.c) */

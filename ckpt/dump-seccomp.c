@@ -8,9 +8,13 @@
  * first installed (kernel/seccomp.c, get_nth_filter), and
  * PTRACE_SECCOMP_GET_METADATA their flags; the image keeps them in that
  * order, the order of installing them again.
- * Which filters threads share is not told by the kernel (kcmp(2) has no
- * type for it): restore shares the leading filters that every thread has
- * alike, as TSYNC or a clone after the install would have left them.
+ * Which filters threads share no system call tells (kcmp(2) has no type
+ * for it): the kernel's struct seccomp_filter of each is read by BPF
+ * (dump-kstate.c), one filter shared where threads have the same one.
+ * Restore shares the leading filters that every thread has, with TSYNC,
+ * and installs the rest of each thread's apart (IMG_SECCOMP_OWN): a
+ * filter that some threads share and others have not is refused, as are,
+ * without BPF, alike filters in several threads, shared or not.
  */
 #include <sys/ptrace.h>
 #include <errno.h>
@@ -18,6 +22,7 @@
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ckpt/dump-priv.h"
 
@@ -168,6 +173,103 @@ static int collect_thread(struct dump_ctx *c, struct img_thread *t)
 	return mode == IMG_SECCOMP_FILTER ? read_filters(c, t) : 0;
 }
 
+/* The kernel's address of filter idx (0: the oldest) of thread th, or 0 */
+static uint64_t filter_addr(const struct dump_kstate *ks,
+			    const struct img_thread *th, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->recs[i].kind == CKPT_KSTATE_FILTER &&
+		    ks->recs[i].tid == th->tid &&
+		    ks->recs[i].id == (int32_t)(th->seccomp.nr_filters - 1 -
+						idx))
+			return ks->recs[i].addr;
+	return 0;
+}
+
+/* Another thread than ti that has the filter at addr, or 0 */
+static pid_t other_holder(struct dump_ctx *c, const struct dump_kstate *ks,
+			  uint32_t ti, uint64_t addr)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < c->proc.nr_threads; i++)
+		for (j = 0; i != ti && j < c->proc.threads[i].seccomp.nr_filters;
+		     j++)
+			if (filter_addr(ks, &c->proc.threads[i], j) == addr)
+				return c->proc.threads[i].tid;
+	return 0;
+}
+
+/* The leading filters every thread has, the same ones */
+static uint32_t all_share(struct dump_ctx *c, const struct dump_kstate *ks)
+{
+	struct img_thread *t0 = &c->proc.threads[0];
+	uint32_t n = t0->seccomp.nr_filters, i, j;
+
+	for (i = 1; i < c->proc.nr_threads; i++) {
+		struct img_thread *t = &c->proc.threads[i];
+
+		for (j = 0; j < n && j < t->seccomp.nr_filters &&
+			    filter_addr(ks, t, j) == filter_addr(ks, t0, j);
+		     j++)
+			;
+		n = j;
+	}
+	return n;
+}
+
+/* Which filters the threads share (see the top of the file) */
+static int find_shared(struct dump_ctx *c)
+{
+	struct dump_kstate ks;
+	uint32_t i, j, n;
+	int alike = 0;
+	pid_t other;
+
+	for (i = 0; i < c->proc.nr_threads; i++)
+		for (j = i + 1; j < c->proc.nr_threads; j++)
+			alike |= img_seccomp_common(&c->proc.threads[i].seccomp,
+						    &c->proc.threads[j].seccomp) > 0;
+	if (!alike)
+		return 0;
+	if (dump_kstate_read(c->pid, &ks)) {
+		pr_err("can't dump %d: its threads have seccomp filters alike, and whether they share them only the kernel's memory tells, read with BPF: %s",
+		       c->pid, strerror(errno));
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	for (i = 0; i < c->proc.nr_threads; i++)
+		for (j = 0; j < c->proc.threads[i].seccomp.nr_filters; j++)
+			if (!filter_addr(&ks, &c->proc.threads[i], j)) {
+				pr_err("can't dump %d: the seccomp filters of thread %d changed while read",
+				       c->pid, c->proc.threads[i].tid);
+				goto refused;
+			}
+	n = all_share(c, &ks);
+	for (i = 0; i < c->proc.nr_threads; i++) {
+		struct img_seccomp *s = &c->proc.threads[i].seccomp;
+
+		for (j = n; j < s->nr_filters; j++) {
+			other = other_holder(c, &ks, i,
+					     filter_addr(&ks, &c->proc.threads[i], j));
+			if (other) {
+				pr_err("can't dump %d: threads %d and %d share seccomp filter %u, which other threads have not, which restore can't make so",
+				       c->pid, c->proc.threads[i].tid, other, j);
+				goto refused;
+			}
+			s->filters[j].flags |= IMG_SECCOMP_OWN;
+		}
+	}
+	dump_kstate_free(&ks);
+	return 0;
+refused:
+	dump_kstate_free(&ks);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 /* Each thread says what failed */
 int dump_collect_seccomp(struct dump_ctx *c)
 {
@@ -176,5 +278,5 @@ int dump_collect_seccomp(struct dump_ctx *c)
 	for (i = 0; i < c->proc.nr_threads; i++)
 		if (collect_thread(c, &c->proc.threads[i]))
 			return -1;
-	return 0;
+	return find_shared(c);
 }

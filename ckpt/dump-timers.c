@@ -18,7 +18,16 @@
  * frozen). A disarmed timer (with no signal queued, no overrun count,
  * which setting it clears) is armed for the time of the search and
  * disarmed again, as it was. One that has expired and not fired yet (CPU
- * timers fire on a tick) reads the same in every thread: refused.
+ * timers fire on a tick) reads the same in every thread: refused. That
+ * search is made only without BPF (below), which tells the thread.
+ *
+ * What no system call tells is read in the kernel's struct k_itimer by
+ * BPF (dump-kstate.c): whether a CLOCK_REALTIME timer was set to an
+ * absolute time (the clock of its hrtimer base) and when it expires, the
+ * overrun count a pending signal will carry, and whether a queued timer
+ * signal is still its timer's (the sequence counts). Without BPF the
+ * timers where that matters are refused, but a queued CLOCK_REALTIME
+ * one, told by /proc/timer_list (find_abs).
  */
 #include <sys/syscall.h>
 #include <errno.h>
@@ -88,15 +97,22 @@ static int settime(struct dump_ctx *c, const struct img_timer *t,
 
 static int search_owner(struct dump_ctx *c, struct img_timer *t);
 
-/* The thread whose CPU time timer t measures: see the top of the file. */
-static int find_owner(struct dump_ctx *c, struct img_timer *t)
+/* The thread whose CPU time timer t measures: as the kernel's memory
+ * tells (k), or see the top of the file. */
+static int find_owner(struct dump_ctx *c, struct img_timer *t,
+		      const struct ckpt_kstate_rec *k)
 {
-	int r;
+	int r, i;
 
 	if (inject_nr_threads(c->ip) == 1) {
 		t->owner = c->pid;
 		return 0;
 	}
+	for (i = 0; k && i < inject_nr_threads(c->ip); i++)
+		if (inject_tid(c->ip, i) == k->owner) {
+			t->owner = k->owner;
+			return 0;
+		}
 	if (t->value_ns || t->pending || t->overrun)
 		return search_owner(c, t);
 	if (settime(c, t, 1000 * NS))
@@ -167,11 +183,14 @@ static int read_timer(struct dump_ctx *c, struct img_timer *t)
  * its expiry within those microseconds in each; exactly one base must
  * list a posix_timer_fn there, or it is tried again (the timer may have
  * fired meanwhile, another one may share the moment) and then refused.
- * A timer that is not queued (its signal is pending; SIGEV_NONE ones
- * never are) shows nowhere: check_realtime leaves it relative, as
- * ckpt(1) says.
+ * Only without BPF: a timer that is not queued (its signal is pending;
+ * SIGEV_NONE ones never are) shows nowhere, and is refused.
  */
 #define ABS_TRIES	4
+/* the longest restore may wait to give a relative CLOCK_REALTIME timer
+ * its overruns or queued signal back (restore/timers.c, relive), or run
+ * a CPU-time clock for a CPU timer's (ripen) */
+#define RELIVE_MAX_NS	(10 * NS)
 
 /* The expiry of a posix_timer_fn that the list holds on base kind (0 or
  * 1) within [lo, hi], or 0 if none. */
@@ -244,15 +263,88 @@ static int find_abs(struct dump_ctx *c, struct img_timer *t)
 	return -1;
 }
 
-/* An armed CLOCK_REALTIME timer that the kernel has queued: absolute or
- * not (see find_abs). One whose signal is queued or that notifies nobody
- * is not queued: it comes back relative, as ckpt(1) says. */
-static int check_realtime(struct dump_ctx *c, struct img_timer *t)
+static int refuse(struct dump_ctx *c, const struct img_timer *t,
+		  const char *why, const char *more)
 {
-	if (t->clockid != CLOCK_REALTIME || !t->value_ns || t->pending ||
-	    (t->notify & ~IMG_SIGEV_THREAD_ID) == IMG_SIGEV_NONE)
+	pr_err("can't dump %d: timer %d %s%s", c->pid, t->id, why, more);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+/* Armed, or periodic with its signal queued: its clock still runs */
+static int running(const struct img_timer *t)
+{
+	return t->value_ns || (t->pending && t->interval_ns);
+}
+
+/* Periodic timer t, pending or with an overrun count, that restore
+ * gives back by running its clock (k intervals, less value_ns): within
+ * RELIVE_MAX_NS, or refused */
+static int bounded(struct dump_ctx *c, const struct img_timer *t,
+		   const char *what, const char *how, uint64_t less)
+{
+	uint64_t k = (uint64_t)(t->pending ? t->pend_overrun : t->overrun) + 1;
+	uint64_t run = k * t->interval_ns > less ? k * t->interval_ns - less : 0;
+	char why[160], more[160];
+
+	if (run <= RELIVE_MAX_NS)
 		return 0;
-	return find_abs(c, t);
+	snprintf(why, sizeof(why), "is %s with %s", what, t->pending ?
+		 "its signal queued" : "an overrun count");
+	snprintf(more, sizeof(more),
+		 ", which restore gives back by %s %llu ms first (at most %llu)",
+		 how, (unsigned long long)(run / 1000000),
+		 (unsigned long long)(RELIVE_MAX_NS / 1000000));
+	return refuse(c, t, why, more);
+}
+
+/*
+ * What the kernel's memory told of timer t (r), or, where it could not
+ * be read (r NULL, errno why), what can be told without it: a queued
+ * CLOCK_REALTIME timer is absolute or not as /proc/timer_list shows it;
+ * one that is not queued there, and a pending periodic one's overrun
+ * count, are refused.
+ */
+static int from_kernel(struct dump_ctx *c, struct img_timer *t,
+		       const struct ckpt_kstate_rec *r, int why)
+{
+	int rt = t->clockid == CLOCK_REALTIME, ret;
+	int none = (t->notify & ~IMG_SIGEV_THREAD_ID) == IMG_SIGEV_NONE;
+	char more[160];
+
+	snprintf(more, sizeof(more),
+		 ", which only the kernel's memory tells, read with BPF: %s",
+		 strerror(why));
+	if (!r && rt && running(t) && (t->pending || none))
+		return refuse(c, t, "is on CLOCK_REALTIME and not queued: whether it was set to an absolute time can't be told",
+			      more);
+	if (!r && t->pending && t->interval_ns)
+		return refuse(c, t, "has its signal queued: the overrun count it will carry can't be told",
+			      more);
+	if (!r && rt && running(t)) {
+		ret = find_abs(c, t);
+		if (ret)
+			return ret;
+	} else if (r && rt && running(t)) {
+		t->abs = r->base == CLOCK_REALTIME;
+		if (t->abs)	/* its time of day: exact */
+			t->value_ns = r->expires;
+	}
+	if (r && t->pending && t->interval_ns && r->overrun > 0) {
+		if (r->overrun > IMG_TIMER_MAX_PEND_OVERRUN)
+			return refuse(c, t, "has its signal queued with too many overruns",
+				      "");
+		t->pend_overrun = r->overrun;
+	}
+	/* a young restored CPU clock runs the intervals back first; on
+	 * CLOCK_MONOTONIC's base restore lives them again */
+	if (t->clockid < 0 && t->interval_ns &&
+	    (t->pending || (t->overrun && t->value_ns)))
+		return bounded(c, t, "on a CPU-time clock", "running it", 0);
+	if (rt && !t->abs && t->interval_ns && (t->pending || t->overrun))
+		return bounded(c, t, "a relative periodic CLOCK_REALTIME timer",
+			       "waiting", t->value_ns);
+	return 0;
 }
 
 static struct img_timer *timer_of(struct img_pstate *s, const siginfo_t *si)
@@ -265,17 +357,32 @@ static struct img_timer *timer_of(struct img_pstate *s, const siginfo_t *si)
 	return NULL;
 }
 
+static const struct ckpt_kstate_rec *krec(const struct dump_kstate *ks,
+					  int32_t id)
+{
+	size_t i;
+
+	for (i = 0; ks && i < ks->n; i++)
+		if (ks->recs[i].kind == CKPT_KSTATE_TIMER &&
+		    ks->recs[i].id == id)
+			return &ks->recs[i];
+	return NULL;
+}
+
 /*
- * Queued SI_TIMER signals become their timers' pending flag. A one-shot
- * timer armed again since it fired has a signal the kernel will drop.
+ * Queued SI_TIMER signals become their timers' pending flag. A timer set
+ * again since it fired has a signal the kernel will drop: the kernel's
+ * sequence counts tell (ks), or, without them, a one-shot armed again.
  */
-static void take_pending(struct img_pstate *s, struct img_thread *th)
+static void take_pending(struct img_pstate *s, struct img_thread *th,
+			 const struct dump_kstate *ks)
 {
 	uint32_t i, n = 0;
 
 	for (i = 0; i < th->nr_siginfo; i++) {
 		siginfo_t si;
 		struct img_timer *t;
+		const struct ckpt_kstate_rec *r;
 
 		memcpy(&si, th->siginfo[i].data, sizeof(si));
 		if (si.si_code != SI_TIMER) {
@@ -283,9 +390,11 @@ static void take_pending(struct img_pstate *s, struct img_thread *th)
 			continue;
 		}
 		t = timer_of(s, &si);
+		r = t ? krec(ks, t->id) : NULL;
 		if (t && !t->pending && t->signo == (uint32_t)si.si_signo &&
 		    (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE &&
-		    (t->interval_ns || !t->value_ns))
+		    (r ? r->seq == r->queued_seq :
+		     t->interval_ns || !t->value_ns))
 			t->pending = 1;
 	}
 	th->nr_siginfo = n;
@@ -316,6 +425,8 @@ static int check_overrun(struct dump_ctx *c, const struct img_timer *t)
 int dump_collect_timers(struct dump_ctx *c)
 {
 	struct img_pstate *s = &c->proc.proc.ks;
+	struct dump_kstate ks = { 0 }, *k = NULL;
+	int why = 0;
 	uint32_t i;
 
 	if (parse_timers(c->pid, s))
@@ -323,17 +434,28 @@ int dump_collect_timers(struct dump_ctx *c)
 	for (i = 0; i < s->nr_timers; i++)
 		if (read_timer(c, &s->timers[i]))
 			goto err;
+	/* after timer_gettime(), which moves a pending one's expiry on */
+	if (s->nr_timers) {
+		if (!dump_kstate_read(c->pid, &ks))
+			k = &ks;
+		else
+			why = errno;
+	}
 	for (i = 0; i < c->proc.nr_threads; i++)
-		take_pending(s, &c->proc.threads[i]);
+		take_pending(s, &c->proc.threads[i], k);
 	/* once pending is known: a disarmed timer's search sets it */
 	for (i = 0; i < s->nr_timers; i++)
 		if (check_overrun(c, &s->timers[i]) ||
-		    check_realtime(c, &s->timers[i]) ||
+		    from_kernel(c, &s->timers[i], krec(k, s->timers[i].id),
+				why) ||
 		    (img_timer_self_thread(s->timers[i].clockid) &&
-		     find_owner(c, &s->timers[i])))
+		     find_owner(c, &s->timers[i],
+				krec(k, s->timers[i].id))))
 			goto err;
+	dump_kstate_free(&ks);
 	return 0;
 err:
+	dump_kstate_free(&ks);
 	if (errno != EOPNOTSUPP)	/* a refusal said why */
 		dump_perror(c, "can't read the POSIX timers of %d", c->pid);
 	return -1;

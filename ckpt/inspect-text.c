@@ -287,6 +287,17 @@ static void print_process(const struct bt_image *src)
 	if (p->proc.ks.mlockall)
 		printf("mlockall %d future%s\n", p->proc.pid,
 		       p->proc.ks.mlockall & IMG_MCL_ONFAULT ? " onfault" : "");
+	for (i = 0; i < p->proc.ks.nr_timers; i++) {
+		const struct img_timer *t = &p->proc.ks.timers[i];
+
+		printf("timer %d %d clock %d %s %" PRIu64 " interval %" PRIu64
+		       " overrun %u", p->proc.pid, t->id, t->clockid,
+		       t->abs ? "at" : "left", t->value_ns, t->interval_ns,
+		       t->overrun);
+		if (t->pending)
+			printf(" pending, carrying %u", t->pend_overrun);
+		printf("\n");
+	}
 	for (i = 0; i < p->nr_threads; i++)
 		print_thread(src, &p->threads[i]);
 	for (i = 0; i < p->nr_vmas; i++) {

@@ -44,7 +44,8 @@ static void dec_filter(struct dec *d, struct img_seccomp_filter *f)
 
 	dec_u32(d, &f->flags);
 	dec_u32(d, &f->len);
-	dec_check(d, !(f->flags & ~IMG_SECCOMP_LOG), "seccomp flags %#x",
+	dec_check(d, !(f->flags & ~(IMG_SECCOMP_LOG | IMG_SECCOMP_OWN)),
+		  "seccomp flags %#x",
 		  f->flags);
 	dec_check(d, f->len >= 1, "empty seccomp filter");
 	if (!dec_count_ok(d, f->len, IMG_MAX_BPF, 8, "seccomp instructions")
@@ -103,6 +104,7 @@ uint32_t img_seccomp_common(const struct img_seccomp *a,
 	uint32_t n = 0;
 
 	while (n < a->nr_filters && n < b->nr_filters &&
+	       !(a->filters[n].flags & IMG_SECCOMP_OWN) &&
 	       same_filter(&a->filters[n], &b->filters[n]))
 		n++;
 	return n;

@@ -23,7 +23,8 @@ static int is_stop_signal(uint32_t sig)
 
 /*
  * A timer: i32 id clockid; u32 notify signo; i32 tid owner;
- * u64 sigval value_ns interval_ns; u32 overrun, u32 pending | abs << 1
+ * u64 sigval value_ns interval_ns; u32 overrun, u32 pending | abs << 1 |
+ * pend_overrun << 8
  * (abs came later: an older reader refuses a timer that has it)
  */
 static void enc_timer(struct enc *e, const struct img_timer *t)
@@ -38,7 +39,8 @@ static void enc_timer(struct enc *e, const struct img_timer *t)
 	enc_u64(e, t->value_ns);
 	enc_u64(e, t->interval_ns);
 	enc_u32(e, t->overrun);
-	enc_u32(e, t->pending | t->abs << 1);
+	enc_u32(e, t->pending | t->abs << 1 |
+		t->pend_overrun << IMG_TIMER_PEND_OVERRUN_SHIFT);
 }
 
 /* The clocks timer_create() takes: REALTIME, MONOTONIC, BOOTTIME, the
@@ -73,7 +75,10 @@ static void dec_timer(struct dec *d, struct img_timer *t, int32_t prev)
 	dec_u64(d, &t->interval_ns);
 	dec_u32(d, &t->overrun);
 	dec_u32(d, &t->pending);
-	t->abs = t->pending >> 1;
+	t->pend_overrun = t->pending >> IMG_TIMER_PEND_OVERRUN_SHIFT;
+	dec_check(d, !(t->pending & 0xfc), "timer %d: flags %#x", t->id,
+		  t->pending);
+	t->abs = t->pending >> 1 & 1;
 	t->pending &= 1;
 	base = t->notify & ~IMG_SIGEV_THREAD_ID;
 	dec_check(d, t->id > prev, "timer %d after timer %d", t->id, prev);
@@ -91,9 +96,11 @@ static void dec_timer(struct dec *d, struct img_timer *t, int32_t prev)
 		  "timer %d: owner %d", t->id, t->owner);
 	dec_check(d, !t->pending || base != IMG_SIGEV_NONE,
 		  "timer %d: pending %u", t->id, t->pending);
-	dec_check(d, t->abs <= 1 && (!t->abs || (t->clockid == CLOCK_REALTIME &&
-						t->value_ns && !t->pending)),
+	dec_check(d, !t->abs || (t->clockid == CLOCK_REALTIME && t->value_ns &&
+				 (!t->pending || t->interval_ns)),
 		  "timer %d: absolute %u", t->id, t->abs);
+	dec_check(d, !t->pend_overrun || (t->pending && t->interval_ns),
+		  "timer %d: overrun %u pending", t->id, t->pend_overrun);
 	/* timespec64: seconds below 2^63 / 10^9 */
 	dec_check(d, t->value_ns < (1ull << 62) && t->interval_ns < (1ull << 62),
 		  "timer %d: time out of range", t->id);

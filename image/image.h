@@ -186,8 +186,16 @@ struct img_timer {
 	uint64_t interval_ns;
 	uint32_t overrun;	/* timer_getoverrun() */
 	uint32_t pending;	/* its signal is queued, not delivered yet */
-	uint32_t abs;		/* CLOCK_REALTIME set to an absolute time */
+	uint32_t abs;		/* CLOCK_REALTIME set to an absolute time:
+				 * value_ns is its expiry's time of day */
+	/* a periodic one pending: the overrun count its signal will carry
+	 * if delivered at once (the kernel's it_overrun) */
+	uint32_t pend_overrun;
 };
+/* img_timer's word of flags in the record: pending bit 0, abs bit 1,
+ * pend_overrun from bit 8 (so at most IMG_TIMER_MAX_PEND_OVERRUN) */
+#define IMG_TIMER_PEND_OVERRUN_SHIFT	8
+#define IMG_TIMER_MAX_PEND_OVERRUN	((1u << 24) - 1)
 
 /* Process-wide kernel state that prctl() and /proc tell (codec-task.c). */
 struct img_pstate {
@@ -251,10 +259,13 @@ struct img_tstate {
 #define IMG_SECCOMP_FILTER	2
 /* img_seccomp_filter.flags: PTRACE_SECCOMP_GET_METADATA's */
 #define IMG_SECCOMP_LOG		(1u << 1)	/* SECCOMP_FILTER_FLAG_LOG */
+/* the thread's own, installed apart: not shared with the other threads
+ * even where they have one alike (a bit the kernel's flags do not use) */
+#define IMG_SECCOMP_OWN		(1u << 31)
 
 /* One seccomp filter: a classic BPF program and its flags. */
 struct img_seccomp_filter {
-	uint32_t flags;		/* IMG_SECCOMP_LOG */
+	uint32_t flags;		/* IMG_SECCOMP_LOG, IMG_SECCOMP_OWN */
 	uint32_t len;		/* instructions, 1 to IMG_MAX_BPF */
 	uint64_t *insns;	/* code | jt << 16 | jf << 24 | k << 32 */
 };

@@ -27,9 +27,31 @@
  * An absolute CLOCK_REALTIME timer (ckpt/dump-timers.c tells them) holds
  * its expiry's time of day in value_ns and is armed at it, with
  * TIMER_ABSTIME: past already, it fires at once.
+ *
+ * A pending periodic timer's signal carries, when delivered, the count of
+ * the intervals its timer is forwarded past the time of delivery (less
+ * one): it is fired pend_overrun + 1 intervals before its next expiry.
+ *
+ * A CPU-time clock is young in the restored process: where such a timer
+ * must be fired further back than the clock has run, the thread whose
+ * clock it is (or any, for a process's) spends CPU time in the kernel
+ * first (ripen: getrandom() into a mapping of ours), as long as ckpt
+ * allowed at dump time (10 s at most).
+ *
+ * A relative CLOCK_REALTIME timer runs on CLOCK_MONOTONIC's base, where
+ * no time in the past can be set: to have its signal queued, or its
+ * overrun count, with the expiries where they were, restore lives its
+ * intervals again (relive): armed relative 1 ns, it fires at once, and
+ * restore waits until that fire is the right number of intervals before
+ * its next expiry (ckpt refuses to dump one that needs more than 10 s):
+ * the signal of a pending one is left queued, an overrun one's is taken
+ * as above. Several such timers are armed one after the other, the one
+ * that waits longest first, so that one wait serves them all.
  */
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -118,6 +140,8 @@ static int create_in_order(struct restore_proc *c, const struct img_timer *t)
 }
 
 static int arm_overrun(struct restore_proc *c, const struct img_timer *t);
+static int ripen(struct restore_proc *c, const struct img_timer *t,
+		 uint64_t need);
 
 /*
  * Armed with its overrun count, at creation (see the top of the file): a
@@ -133,10 +157,25 @@ static int overrun_kept(const struct img_timer *t)
 	return t->overrun && t->interval_ns && t->value_ns && !t->pending &&
 	       (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE &&
 	       (clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME ||
-		clk == CLOCK_TAI || t->abs);
+		clk == CLOCK_TAI || clk == CLOCK_REALTIME_ALARM ||
+		clk == CLOCK_BOOTTIME_ALARM || clk < 0 || t->abs);
+}
+
+/* A relative periodic CLOCK_REALTIME timer whose intervals restore lives
+ * again (see the top of the file): pending (take 0) or with an overrun
+ * count (take 1) */
+static int relived(const struct img_timer *t, int take)
+{
+	if (t->clockid != CLOCK_REALTIME || t->abs || !t->interval_ns)
+		return 0;
+	if (!take)
+		return t->pending;
+	return t->overrun && t->value_ns && !t->pending &&
+	       (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE;
 }
 
 static int create_all(struct restore_proc *c);
+static int relive(struct restore_proc *c, int take);
 
 int restore_timers_create(struct restore_proc *c)
 {
@@ -149,7 +188,7 @@ int restore_timers_create(struct restore_proc *c)
 		if (overrun_kept(&s->timers[i]) &&
 		    arm_overrun(c, &s->timers[i]))
 			return -1;
-	return 0;
+	return relive(c, 1);
 }
 
 static int create_all(struct restore_proc *c)
@@ -216,47 +255,92 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
 	uint64_t value = t->value_ns, now;
 	int flags = 0;
 
-	if ((!value && !t->pending) || overrun_kept(t))
+	uint64_t back = (t->pend_overrun + 1ull) * t->interval_ns;
+
+	if ((!value && !t->pending) || overrun_kept(t) || relived(t, 0) ||
+	    relived(t, 1))
 		return 0;	/* disarmed, or armed already */
-	if (t->abs) {
-		flags = TIMER_ABSTIME;	/* value: its time of day */
-	} else if (t->pending && !t->interval_ns) {
+	if (t->pending && !t->interval_ns) {
 		value = 1;	/* a one-shot fired: any time past */
 		flags = TIMER_ABSTIME;
+	} else if (t->abs) {
+		flags = TIMER_ABSTIME;	/* value: its time of day */
+		if (t->pending)	/* fired, back intervals before */
+			value = value > back ? value - back : 1;
 	} else if (t->pending) {
 		/* at once, and next when the image has it; a young CPU
-		 * clock has not run an interval yet: next a little later */
-		if (clock_now(c, t, &now))
+		 * clock runs back intervals first */
+		if ((t->clockid < 0 &&
+		     ripen(c, t, back + 1 > value ? back + 1 - value : 0)) ||
+		    clock_now(c, t, &now))
 			return -1;
-		value = now + value > t->interval_ns ?
-			now + value - t->interval_ns : now;
+		value = now + value > back ? now + value - back : now;
 		flags = TIMER_ABSTIME;
 	}
 	return settime(c, t, flags, value);
 }
 
-/* Fire t in the past and take its signal: 1 when it then reads as the
- * image has it (see the top of the file), 0 to try again. */
-static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
+#define RIPEN_LEN	(1 << 20)	/* bytes of getrandom() a call */
+#define CPU_MIN_LEFT	1000000		/* ns: see fire_and_take */
+#define RIPEN_CALLS	100000
+
+/* The thread whose CPU time t's clock measures, or its maker */
+static int cpu_thread(const struct restore_proc *c, const struct img_timer *t)
 {
-	uint64_t sc = inject_scratch(c->ip), now, back, left;
+	int32_t clk = t->clockid;
+
+	if ((clk & 4) && ~(clk >> 3))
+		return thread_index(c, ~(clk >> 3));
+	return maker(c, t);
+}
+
+/* Spend CPU time in t's clock's thread until it reads at least need */
+static int ripen(struct restore_proc *c, const struct img_timer *t,
+		 uint64_t need)
+{
+	uint64_t now;
+	long addr;
+	int i, r = -1;
+
+	if (clock_now(c, t, &now))
+		return -1;
+	if (now >= need)
+		return 0;
+	if (rcall(c, 0, "map room to spend CPU time", &addr, SYS_mmap, 0,
+		  RIPEN_LEN, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+		return -1;
+	for (i = 0; i < RIPEN_CALLS; i++) {
+		if (clock_now(c, t, &now))
+			break;
+		if (now >= need) {
+			r = 0;
+			break;
+		}
+		if (rcall(c, cpu_thread(c, t), "spend CPU time", NULL,
+			  SYS_getrandom, addr, RIPEN_LEN, 0, 0, 0, 0))
+			break;
+	}
+	if (i == RIPEN_CALLS)
+		pr_err("can't run the clock of timer %d of %d to %llu ns",
+		       t->id, c->child, (unsigned long long)need);
+	if (rcall(c, 0, "unmap the room to spend CPU time", NULL, SYS_munmap,
+		  addr, RIPEN_LEN, 0, 0, 0, 0))
+		return -1;
+	return r;
+}
+
+/* Take fired timer t's signal in the target: 1 when it then reads as
+ * the image has it (its overrun count, and its next expiry at most an
+ * interval away), 0 when the kernel counted more (too slow: again). */
+static int take(struct restore_proc *c, const struct img_timer *t)
+{
+	uint64_t sc = inject_scratch(c->ip);
 	uint64_t set = 1ULL << (t->signo - 1);
 	int64_t wait[2] = { 1, 0 }, its[4];
 	long r;
 
-	back = (uint64_t)(t->overrun + 1) * t->interval_ns;
-	if (clock_now(c, t, &now))
-		return -1;
-	if (t->abs && t->value_ns <= now)	/* its time passed meanwhile: */
-		return settime(c, t, TIMER_ABSTIME, t->value_ns) ? -1 : 1;
-	left = t->abs ? t->value_ns - now : t->value_ns;
-	if (now + left <= back) {
-		pr_err("can't give timer %d of %d its %u overruns: its clock reads %llu ns",
-		       t->id, c->child, t->overrun, (unsigned long long)now);
-		return -1;
-	}
-	if (settime(c, t, TIMER_ABSTIME, now + left - back) ||
-	    inject_write(c->ip, sc, &set, sizeof(set)) ||
+	if (inject_write(c->ip, sc, &set, sizeof(set)) ||
 	    inject_write(c->ip, sc + 8, wait, sizeof(wait)) ||
 	    /* the thread it notifies, or any */
 	    rcall(c, thread_index(c, t->tid), "take a timer's signal", NULL,
@@ -269,6 +353,35 @@ static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
 		return -1;
 	return r == (long)t->overrun && (its[2] || its[3]) &&
 	       (uint64_t)(its[2] * NS + its[3]) <= t->interval_ns;
+}
+
+/* Fire t in the past and take its signal: 1 when it then reads as the
+ * image has it (see the top of the file), 0 to try again. */
+static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
+{
+	uint64_t now, back, left;
+
+	back = (uint64_t)(t->overrun + 1) * t->interval_ns;
+	if (t->clockid < 0 && ripen(c, t, back + CPU_MIN_LEFT))
+		return -1;
+	if (clock_now(c, t, &now))
+		return -1;
+	if (t->abs && t->value_ns <= now)	/* its time passed meanwhile: */
+		return settime(c, t, TIMER_ABSTIME, t->value_ns) ? -1 : 1;
+	left = t->abs ? t->value_ns - now : t->value_ns;
+	/* a CPU timer expired, to fire on the next tick (1 ns left): the
+	 * take's own CPU time would count one more, so it is left a
+	 * little, no more than a tick is */
+	if (t->clockid < 0 && left < CPU_MIN_LEFT)
+		left = CPU_MIN_LEFT;
+	if (now + left <= back) {
+		pr_err("can't give timer %d of %d its %u overruns: its clock reads %llu ns",
+		       t->id, c->child, t->overrun, (unsigned long long)now);
+		return -1;
+	}
+	if (settime(c, t, TIMER_ABSTIME, now + left - back))
+		return -1;
+	return take(c, t);
 }
 
 static int arm_overrun(struct restore_proc *c, const struct img_timer *t)
@@ -286,11 +399,99 @@ static int arm_overrun(struct restore_proc *c, const struct img_timer *t)
 	return -1;
 }
 
+struct relive_one {
+	const struct img_timer *t;
+	uint64_t wait;		/* from its fire to its last interval */
+};
+
+static int by_wait(const void *a, const void *b)
+{
+	const struct relive_one *x = a, *y = b;
+
+	return x->wait < y->wait ? 1 : x->wait > y->wait ? -1 : 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t at)
+{
+	struct timespec ts = { at / NS, at % NS };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/* Arm each fired at once, so that the longest wait covers them all; 1
+ * when the taken ones read as the image has them, 0 to try again. */
+static int relive_once(struct restore_proc *c, struct relive_one *r,
+		       uint32_t n, int take_them)
+{
+	uint64_t t0 = mono_ns();
+	uint32_t i;
+	int ok = 1;
+
+	for (i = 0; i < n; i++) {
+		sleep_until(t0 + r[0].wait - r[i].wait);
+		if (settime(c, r[i].t, 0, 1))	/* relative 1 ns */
+			return -1;
+	}
+	sleep_until(t0 + r[0].wait);
+	for (i = 0; take_them && i < n && ok > 0; i++)
+		ok = take(c, r[i].t);
+	return ok;
+}
+
+/* The relived timers of kind take (see relived), in order of wait */
+static int relive(struct restore_proc *c, int take_them)
+{
+	const struct img_pstate *s = &c->proc->proc.ks;
+	struct relive_one *r = NULL;
+	uint32_t i, n = 0, k;
+	int ok = 0, tries;
+
+	for (i = 0; i < s->nr_timers; i++)
+		n += relived(&s->timers[i], take_them);
+	if (!n)
+		return 0;
+	r = calloc(n, sizeof(*r));
+	if (!r) {
+		pr_err("can't arm the timers of %d: out of memory", c->child);
+		return -1;
+	}
+	for (i = 0, n = 0; i < s->nr_timers; i++) {
+		const struct img_timer *t = &s->timers[i];
+
+		if (!relived(t, take_them))
+			continue;
+		k = take_them ? t->overrun : t->pend_overrun;
+		r[n].t = t;
+		r[n++].wait = (k + 1ull) * t->interval_ns > t->value_ns ?
+			      (k + 1ull) * t->interval_ns - t->value_ns : 0;
+	}
+	qsort(r, n, sizeof(*r), by_wait);
+	for (tries = 0; tries < OVERRUN_TRIES && !ok; tries++)
+		ok = relive_once(c, r, n, take_them);
+	if (!ok)
+		pr_err("can't give timer %d of %d its overruns: the restore is too slow",
+		       r[0].t->id, c->child);
+	free(r);
+	return ok > 0 ? 0 : -1;
+}
+
 int restore_timers_arm(struct restore_proc *c)
 {
 	const struct img_pstate *s = &c->proc->proc.ks;
 	uint32_t i;
 
+	if (relive(c, 0))
+		return -1;
 	for (i = 0; i < s->nr_timers; i++)
 		if (arm(c, &s->timers[i]))
 			return -1;

@@ -48,8 +48,18 @@ ctree_site_has() {
 # the coordinators on them, stay)
 ctree_crash() {
 	local i
+	local end=$((SECONDS + 60))
 	for i in "${!COORD_PIDS[@]}"; do
 		kill -KILL "${COORD_PIDS[i]}"
+	done
+	# each reaped by its member (ckpt run) before that dies too: a
+	# zombie left to PID 1, which reaps nothing here, keeps its PID
+	for i in "${!COORD_PIDS[@]}"; do
+		until pstate "${COORD_PIDS[i]}"; [[ $ST == - ]]; do
+			((SECONDS < end)) || fail "ring process" \
+				"${COORD_PIDS[i]} not reaped after 60 s"
+			nap
+		done
 	done
 	for i in "${!COORD_MJOB[@]}"; do
 		kill -KILL "${COORD_MJOB[$i]}" 2>/dev/null

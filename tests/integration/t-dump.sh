@@ -5,8 +5,10 @@
 # run.sh.
 
 ALL_TESTS+=(sigterm target-dies thread-churn dump-twice restore-again
-	    seccomp seccomp-own seccomp-strict seccomp-notify)
+	    seccomp seccomp-own seccomp-strict seccomp-notify seccomp-apart
+	    seccomp-subset-refused)
 CKPT_ONLY+="sigterm target-dies dump-twice restore-again seccomp-notify "
+CKPT_ONLY+="seccomp-subset-refused "
 
 # Two filters (an EPERM one, then an allowing one with its LOG flag) that
 # both threads share (TSYNC) are in force again, in their order, in each
@@ -41,6 +43,22 @@ t_seccomp-notify() {
 		"$D/cmd.err" ||
 		fail "the refusal does not say why: $(cat "$D/cmd.err")"
 	refused_runs_on
+	check_count
+}
+
+# Alike filters that two threads installed each apart come back apart:
+# a TSYNC fails as it did (tests/workloads/seccomp.c apart checks it).
+t_seccomp-apart() {
+	need "$WLB/seccomp"
+	wl_test "$WLB/seccomp" apart
+}
+
+# A filter shared by two threads of three is refused, named, and the
+# target runs on.
+t_seccomp-subset-refused() {
+	need "$WLB/seccomp" "$CKPT"
+	start_wl "$WLB/seccomp" subset
+	refused_by_name "$PID: threads [0-9]* and [0-9]* share seccomp filter 0, which other threads have not, which restore can't make so"
 	check_count
 }
 

@@ -5,8 +5,11 @@
 
 ALL_TESTS+=(stopped jobstop traced prctl ptimers ptimers-disarmed madvise
 	    exitsig membarrier membarrier-all memadv
-	    ptimers-overrun ptimers-overrun-refused ptimers-realtime)
-CKPT_ONLY+="traced ptimers-overrun-refused "
+	    ptimers-overrun ptimers-overrun-refused ptimers-realtime
+	    ptimers-rtrelive ptimers-cpu-overrun ptimers-rtrelive-refused
+	    ptimers-sigev-none ptimers-nobpf-refused)
+CKPT_ONLY+="traced ptimers-overrun-refused ptimers-rtrelive-refused "
+CKPT_ONLY+="ptimers-sigev-none ptimers-nobpf-refused "
 
 # every_thread_stopped PID N: PID has N threads, each in state T (a group
 # stop, not a tracer's t), and no tracer (restore's child is stopped
@@ -212,6 +215,75 @@ t_ptimers-overrun() {
 t_ptimers-realtime() {
 	need "$WLB/ptoverrun"
 	wl_test "$WLB/ptoverrun" realtime
+}
+
+# CLOCK_REALTIME timers that no system call shows whole: a relative one's
+# overrun count, a relative and an absolute one with their signal queued
+# (tests/workloads/ptoverrun.c rtrelive checks them; restore waits for
+# the relative ones, as long as the signal was queued).
+t_ptimers-rtrelive() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun" rtrelive
+}
+
+# The overrun count of a timer on the process's CPU clock, which restore
+# runs long enough to give it back (tests/workloads/ptoverrun.c cpu).
+t_ptimers-cpu-overrun() {
+	need "$WLB/ptoverrun"
+	wl_test "$WLB/ptoverrun" cpu
+}
+
+# A relative periodic CLOCK_REALTIME timer whose signal has been queued
+# for over 10 s: restore would wait that long to give it back, refused.
+t_ptimers-rtrelive-refused() {
+	need "$WLB/ptoverrun" "$CKPT"
+	start_wl "$WLB/ptoverrun" rtrefused
+	refused_by_name "$PID: timer 1 is a relative periodic CLOCK_REALTIME timer with its signal queued, which restore gives back by waiting [0-9]* ms first (at most 10000)"
+	check_count
+}
+
+# CLOCK_REALTIME timers that notify nobody (never queued, so only the
+# kernel's memory tells absolute from relative): dumped, restored, the
+# restored process dumped again, whose image must still have timer 1
+# absolute and timer 2 relative; then restored again, they keep their
+# time left (tests/workloads/ptoverrun.c rtnone checks it).
+t_ptimers-sigev-none() {
+	local first
+	need "$WLB/ptoverrun" "$CKPT" "$RESTORE"
+	start_wl "$WLB/ptoverrun" rtnone
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	start_restore
+	wait_restored
+	first=$RJOB
+	JOB=$RJOB	# the restored process is restore's child, not ours
+	dump_kill_again "$first"
+	"$CKPT" inspect "$D/img" >"$D/inspect.txt" 2>&1 ||
+		fail "ckpt inspect: $(lastline "$D/inspect.txt")"
+	grep -q "^timer $PID 1 clock 0 at [0-9]* interval 0 " "$D/inspect.txt" ||
+		fail "timer 1 is not absolute after restore: $(grep '^timer' "$D/inspect.txt")"
+	grep -q "^timer $PID 2 clock 0 left [0-9]* interval 0 " "$D/inspect.txt" ||
+		fail "timer 2 is not relative after restore: $(grep '^timer' "$D/inspect.txt")"
+	start_restore
+	wait_restored
+	finish
+}
+
+# Without BPF (ckpt without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) whether
+# a CLOCK_REALTIME timer that notifies nobody is absolute can't be told:
+# refused, naming it, and the target runs on.
+t_ptimers-nobpf-refused() {
+	need "$WLB/ptoverrun" "$CKPT" /usr/bin/setpriv
+	start_wl "$WLB/ptoverrun" rtnone
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 setpriv --bounding-set=-bpf,-perfmon,-sys_admin \
+		--inh-caps=-bpf,-perfmon,-sys_admin \
+		"$CKPT" attach -o "$D/img" "$PID"
+	one_line_err "attach without BPF"
+	grep -q "^ckpt: can't dump $PID: timer 1 is on CLOCK_REALTIME and not queued: whether it was set to an absolute time can't be told, which only the kernel's memory tells, read with BPF: Operation not permitted$" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
+	refused_runs_on
+	check_count
 }
 
 t_ptimers-overrun-refused() {

@@ -123,7 +123,7 @@ END_TEST
 static struct img_timer timers[2] = {
 	{ .id = 3, .clockid = 1, .notify = IMG_SIGEV_SIGNAL, .signo = 34,
 	  .sigval = 0x55aa00001234, .value_ns = 5000, .interval_ns = 9000,
-	  .overrun = 2, .pending = 1 },
+	  .overrun = 2, .pending = 1, .pend_overrun = 5 },
 	{ .id = 8, .clockid = -2, .notify = IMG_SIGEV_THREAD_ID,
 	  .signo = 35, .tid = 10, .owner = 10, .value_ns = 77 },
 };
@@ -144,6 +144,8 @@ START_TEST(test_timers_roundtrip)
 	ck_assert_uint_eq(s->timers[0].interval_ns, 9000);
 	ck_assert_uint_eq(s->timers[0].overrun, 2);
 	ck_assert_uint_eq(s->timers[0].pending, 1);
+	ck_assert_uint_eq(s->timers[0].pend_overrun, 5);
+	ck_assert_uint_eq(s->timers[1].pend_overrun, 0);
 	ck_assert_int_eq(s->timers[1].clockid, -2);
 	ck_assert_uint_eq(s->timers[1].notify, IMG_SIGEV_THREAD_ID);
 	ck_assert_int_eq(s->timers[1].tid, 10);
@@ -173,6 +175,12 @@ START_TEST(test_refuse_bad_timers)
 		  "timer 9: pending 1" },
 		{ { .id = 9, .signo = 1, .value_ns = 1ull << 62 },
 		  "timer 9: time out of range" },
+		{ { .id = 9, .signo = 1, .value_ns = 5, .pend_overrun = 3 },
+		  "timer 9: overrun 3 pending" },
+		{ { .id = 9, .signo = 1, .pending = 1, .pend_overrun = 3 },
+		  "timer 9: overrun 3 pending" },
+		{ { .id = 9, .signo = 1, .pending = 1, .abs = 1 },
+		  "timer 9: absolute 1" },
 		{ { .id = 9, .notify = IMG_SIGEV_THREAD_ID, .signo = 1,
 		    .tid = 11 }, "timer 9 names a thread it has not" },
 		{ { .id = 9, .clockid = -11 * 8 - 2, .signo = 1 },
@@ -339,6 +347,15 @@ START_TEST(test_seccomp_roundtrip)
 	ck_assert_uint_eq(s->filters[1].insns[0], bpf_b[0]);
 	ck_assert_uint_eq(img_seccomp_common(s, s), 2);
 	img_free(img);
+	/* installed apart: alike, never common */
+	filters[1].flags |= IMG_SECCOMP_OWN;
+	img = read_back();
+	s = &img->procs[0].threads[0].seccomp;
+	ck_assert_uint_eq(s->filters[1].flags,
+			  IMG_SECCOMP_LOG | IMG_SECCOMP_OWN);
+	ck_assert_uint_eq(img_seccomp_common(s, s), 1);
+	img_free(img);
+	filters[1].flags &= ~IMG_SECCOMP_OWN;
 	set_seccomp(IMG_SECCOMP_STRICT, 0);
 	img = read_back();
 	ck_assert_uint_eq(img->procs[0].threads[0].seccomp.mode,

@@ -10,6 +10,12 @@
  *            runs: both threads have A and B, shared
  *   own      A on the main thread before the second thread is made (so
  *            they share it), then B on the second thread alone
+ *   apart    A on each thread, installed by each apart: alike, not
+ *            shared, so a TSYNC must fail, naming the other thread
+ *   subset   a second thread made with no filter, then A on the main
+ *            thread, then a third thread made, which shares A with it:
+ *            ckpt must refuse (restore can share a filter with all
+ *            threads or none)
  *   notify   a filter that sends sync_file_range() to a listener (whose
  *            fd this process keeps): ckpt must refuse it
  *   strict   no filter; the second thread in strict mode, echoing bytes
@@ -133,10 +139,12 @@ static void *second(void *arg)
 		wl_sleep_ms(10);
 	if (!strcmp(mode, "own"))
 		install(&b_prog, SECCOMP_FILTER_FLAG_LOG);
+	if (!strcmp(mode, "apart"))
+		install(&a_prog, 0);
 	installed = 2;
 	while (!check_now)
 		wl_sleep_ms(10);
-	check_thread("second", 2);
+	check_thread("second", strcmp(mode, "apart") ? 2 : 1);
 	if (!strcmp(mode, "own"))
 		check_shared("second");
 	thread_checked = 1;
@@ -187,12 +195,29 @@ static void check_process(void)
 		check_strict();
 		return;
 	}
-	check_thread("main", strcmp(mode, "own") ? 2 : 1);
+	if (!strcmp(mode, "subset"))
+		return;		/* refused */
+	check_thread("main", strcmp(mode, "own") && strcmp(mode, "apart") ?
+		     2 : 1);
 	check_now = 1;
 	while (!thread_checked)
 		wl_sleep_ms(10);
+	if (!strcmp(mode, "apart")) {
+		/* the second thread's A is not an ancestor of ours */
+		if (install(&allow_prog, SECCOMP_FILTER_FLAG_TSYNC) <= 0)
+			wl_fail("main thread: a TSYNC worked: the threads share their filters");
+		return;
+	}
 	if (strcmp(mode, "own"))
 		check_shared("main");
+}
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		wl_sleep_ms(100);
+	return NULL;
 }
 
 static void set_filters(void)
@@ -202,7 +227,10 @@ static void set_filters(void)
 		install(&notify_prog, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 		return;
 	}
-	install(&a_prog, SECCOMP_FILTER_FLAG_TSYNC);
+	install(&a_prog, strcmp(mode, "apart") && strcmp(mode, "subset") ?
+		SECCOMP_FILTER_FLAG_TSYNC : 0);
+	if (!strcmp(mode, "apart") || !strcmp(mode, "subset"))
+		return;		/* A alone */
 	if (strcmp(mode, "own"))
 		install(&b_prog, SECCOMP_FILTER_FLAG_TSYNC |
 			SECCOMP_FILTER_FLAG_LOG);
@@ -226,6 +254,15 @@ int main(int argc, char **argv)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		wl_fail("no_new_privs: %s", strerror(errno));
+	if (!strcmp(mode, "subset")) {
+		if (pthread_create(&th, NULL, idle, NULL))
+			wl_fail("pthread_create");
+		set_filters();
+		if (pthread_create(&th, NULL, idle, NULL))
+			wl_fail("pthread_create");
+		wl_count_checked(check_process);
+		return 0;
+	}
 	if (!strcmp(mode, "own"))
 		set_filters();
 	if (pthread_create(&th, NULL, second, NULL))
