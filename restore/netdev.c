@@ -11,8 +11,10 @@
  * (dump-netdev.c refuses any other veth). The peer's addresses and up
  * flag are the host's business (restore.1). The old pair goes away with
  * the old namespace, which the kernel cleans up after the tree was
- * killed, not at once: a peer name still taken is waited for. Then
- * the addresses, the links up, and the routes.
+ * killed, not at once: a peer name still taken is waited for. The
+ * network lock is taken in the new namespace before any link is up;
+ * then each device is made, up if it was, its addresses added (but
+ * those the kernel made already, the loopback's), then the routes.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -218,6 +220,10 @@ int restore_net_make(const struct restore_run *run)
 			  run->path);
 		goto out;
 	}
+	/* before a link is up: the peers of the tree's connections must
+	 * meet the lock, not a reset (netlock.c; main.c takes it again) */
+	if (restore_netlock_take(img))
+		goto out;
 	ret = make_all(run, nl, host);
 out:
 	if (nl >= 0)

@@ -142,14 +142,15 @@ static int walk(struct nlmsghdr *h, int len, uint32_t seq,
 int rtnl_dump(int fd, int type, int family,
 	      int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
 {
-	static uint32_t seq = 1u << 30;
+	static uint32_t last = 1u << 30;
+	uint32_t seq = ++last;	/* fn may make a dump of its own */
 	struct {
 		struct nlmsghdr h;
 		struct rtgenmsg g;
 	} rq = {
 		.h = { .nlmsg_len = sizeof(rq), .nlmsg_type = type,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		       .nlmsg_seq = ++seq },
+		       .nlmsg_seq = seq },
 		.g = { .rtgen_family = family },
 	};
 	long buf[8192];
