@@ -463,8 +463,9 @@ static void json_netdev(const struct img_netdev *d)
 	char mac[3 * IMG_MAX_MAC + 1] = "";
 	uint32_t i;
 
-	for (i = 0; i < d->mac_len; i++)
-		snprintf(mac + 3 * i, 4, "%s%02x", i ? ":" : "", d->mac[i]);
+	for (i = 0; i < d->mac_len && i < IMG_MAX_MAC; i++)
+		snprintf(mac + (i ? 3 * i - 1 : 0), 4, "%s%02x", i ? ":" : "",
+			 d->mac[i]);
 	putchar('{');
 	json_u64(1, "index", d->index);
 	json_kstr(0, "kind", img_netdev_kind_name(d->kind));

@@ -510,9 +510,10 @@ const char *img_cg_setting(size_t i);
  * kind net), numbered by its index at dump time: the loopback, or the end
  * of a veth pair whose peer, peer, was in the namespace ckpt ran in
  * (restore makes the pair again, this end in the tree's namespace, the
- * peer in restore's). Its addresses are those the kernel does not make by
- * itself (IFA_F_PERMANENT ones: an IPv6 link-local one comes back when the
- * link goes up).
+ * peer in restore's). Its addresses are the IFA_F_PERMANENT ones (an
+ * IPv6 link-local one too: restore
+ * leaves one the kernel made already as it is; not those learnt from
+ * router advertisements).
  */
 enum {
 	IMG_NETDEV_LO = 1,

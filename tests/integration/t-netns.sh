@@ -174,7 +174,7 @@ EOS
 	grep -q "^netdev .* veth eth0 .* peer $NETNS_VETH" "$D/inspect.out" ||
 		fail "inspect shows no veth: $(grep -i net "$D/inspect.out" | tr '\n' ' ')"
 	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
-		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "veth"]; sys.exit(len(d) != 1 or d[0]["addrs"] != ["10.79.0.2/24"] or d[0]["mtu"] != 1400 or d[0]["mac"] != "02:00:00:00:79:02" or j["routes"][0]["dst"] != "default" or j["routes"][0]["via"] != "10.79.0.1")' ||
+		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "veth"]; sys.exit(len(d) != 1 or d[0]["addrs"][0] != "10.79.0.2/24" or d[0]["mtu"] != 1400 or d[0]["mac"] != "02:00:00:00:79:02" or j["routes"][0]["dst"] != "default" or j["routes"][0]["via"] != "10.79.0.1")' ||
 		fail "inspect --json shows another network"
 	(spawn "${NETNS_IN_HOST[@]}" "$RESTORE" "$D/img") </dev/null \
 		>>"$D/restore.log" 2>&1 &
