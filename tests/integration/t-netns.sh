@@ -5,8 +5,10 @@
 # restore cannot make again (a bridge) is refused by name.  Sourced by
 # run.sh.  Namespaces the tests make are named netns-*-PID.
 
-ALL_TESTS+=(netns-lo netns-lo-inet netns-veth netns-refuse-bridge)
-CKPT_ONLY+="netns-lo netns-lo-inet netns-veth netns-refuse-bridge "
+ALL_TESTS+=(netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth
+	    netns-refuse-bridge)
+CKPT_ONLY+="netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth "
+CKPT_ONLY+="netns-refuse-bridge "
 
 # netns_view PID: the addresses, routes and links of PID's network
 # namespace (without the peer's index, which the host's end changes)
@@ -57,6 +59,24 @@ t_netns-lo-inet() {
 	need "$WLB/inet"
 	HOOK_RESTORED=netns_check_lo
 	reaper_tree_test unshare --net /bin/sh -c "ip link set lo up && exec $WLB/inet"
+}
+
+# unix sockets (tests/workloads/sockets.c: pairs with queues full, an
+# abstract name, which is the network namespace's, listeners bound to
+# paths) in a network namespace of their own: sock_diag is asked there
+t_netns-lo-unix() {
+	need "$WLB/sockets"
+	HOOK_RESTORED=netns_check_lo
+	reaper_tree_test unshare --net /bin/sh -c "ip link set lo up && exec $WLB/sockets"
+}
+
+# UDP sockets, IPv4 and IPv6 (tests/workloads/udp.c: bound, connected,
+# datagrams queued, each checked after restore) on the loopback of a
+# network namespace of their own
+t_netns-lo-udp() {
+	need "$WLB/udp"
+	HOOK_RESTORED=netns_check_lo
+	reaper_tree_test unshare --net /bin/sh -c "ip link set lo up && exec $WLB/udp"
 }
 
 # the restored PID is in a namespace of its own with lo up and its address
