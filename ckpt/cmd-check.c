@@ -150,6 +150,11 @@ static int probe_uts_ipc_ns(void)
 	return probe_unshare(CLONE_NEWUTS | CLONE_NEWIPC);
 }
 
+static int probe_net_ns(void)
+{
+	return probe_unshare(CLONE_NEWNET);
+}
+
 static int probe_user_ns(void)
 {
 	return probe_unshare(CLONE_NEWUSER);
@@ -416,6 +421,7 @@ static const struct feature features[] = {
 	{ "raw-socket", 0, probe_raw_socket },
 	{ "clone3-set-tid-nested", 0, probe_set_tid_nested },
 	{ "uts-ipc-namespaces", 0, probe_uts_ipc_ns },
+	{ "network-namespaces", 0, probe_net_ns },
 	{ "user-namespaces", 0, probe_user_ns },
 	{ "cgroup-v1", 0, probe_cgroup_v1 },
 	{ "cgroup-v1-freezer", 0, probe_freezer_v1 },

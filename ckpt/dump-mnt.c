@@ -714,7 +714,8 @@ int dump_mnt_collect(struct dump_tree *t)
 	for (i = 0; i < (uint32_t)t->n; i++)
 		if (!t->procs[i].proc.proc.zombie &&
 		    check_fds_inside(t->procs[i].pid, &T,
-				     d->recs[0].kind == IMG_MNT_ROOT ? NULL : &H))
+				     d->n && d->recs[0].kind == IMG_MNT_ROOT ?
+				     NULL : &H))
 			goto out;
 	d->fds = malloc((d->n + 1) * sizeof(int));
 	if (!d->fds)

@@ -8,8 +8,9 @@
  * namespace holding System V objects or POSIX message queues (they would
  * be lost). A root that is the init of its own PID namespace is
  * recorded too (check_pid), and the root's mount namespace with its
- * mounts (check_mnt, dump-mnt.c). Every other kind of namespace of the
- * tree's own (PID, network, user, cgroup, time) is refused, naming the
+ * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
+ * its devices (check_net, dump-netdev.c). Every other kind of namespace
+ * of the tree's own (PID, user, cgroup, time) is refused, naming the
  * process, as is a mount namespace below the root's, except one that
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
  * tree with /sys mounted again).
@@ -438,11 +439,30 @@ static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
 	return add_ns(t, 0, k, ino, NULL);
 }
 
+/*
+ * The network namespace of the root, when not ckpt's: an NS record of
+ * the root, which restore makes again before it makes the tree's
+ * sockets, with its devices and routes (dump-netdev.c, which ckpt
+ * entered before reading the sockets). One below the root's is refused.
+ */
+static int check_net(struct dump_tree *t, int i, int k, uint64_t *inos)
+{
+	if (inos[i] != inos[0])
+		return refuse(t->procs[i].pid, kinds[k].file, inos[i],
+			      "a network namespace below the root's is not supported yet");
+	if (i)
+		return 0;
+	return add_ns(t, 0, k, inos[0], NULL) || dump_net_collect(t) ? -1 : 0;
+}
+
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 {
 	uint64_t own = ns_ino(0, kinds[k].file);
 	int i, up;
 
+	/* ckpt is in the tree's network namespace (dump-netdev.c) */
+	if (kinds[k].kind == IMG_NS_NET && dump_net_home(t))
+		own = dump_net_home(t);
 	for (i = 0; i < t->n; i++)
 		inos[i] = t->procs[i].proc.proc.zombie ? own :
 			  ns_ino(t->procs[i].pid, kinds[k].file);
@@ -454,6 +474,11 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 			if (kinds[k].kind == IMG_NS_PID ?
 			    check_pid(t, i, k, inos[i]) :
 			    check_mnt(t, i, k, inos))
+				return -1;
+			continue;
+		}
+		if (kinds[k].kind == IMG_NS_NET) {
+			if (check_net(t, i, k, inos))
 				return -1;
 			continue;
 		}
@@ -509,4 +534,5 @@ void dump_free_nss(struct dump_tree *t)
 	t->nss = NULL;
 	t->nr_nss = 0;
 	dump_free_mounts(t);
+	dump_free_net(t);
 }

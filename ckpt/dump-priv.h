@@ -283,6 +283,8 @@ struct dump_tree {
 	struct img_cgroup *cgroups;	/* dump-cgroup.c: not ckpt's */
 	uint32_t nr_cgroups;
 	struct dump_mnt *mnt;	/* dump-mnt.c: the root's mounts, or NULL */
+	struct dump_net *net;	/* dump-netdev.c: the root's network
+				 * namespace, when not ckpt's, or NULL */
 };
 
 /* dump-mnt.c: the MOUNT records of the root's mount namespace */
@@ -327,6 +329,19 @@ int dump_tree_ns(struct dump_tree *t) __must_check;
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_nss(struct dump_tree *t);
+/* dump-netdev.c: ckpt enters the root's network namespace, when it is
+ * not ckpt's, while the tree is frozen (enter, leave); its devices and
+ * routes, refused (saying why) or recorded; their NETDEV and ROUTE
+ * records; freed */
+int dump_net_enter(struct dump_tree *t) __must_check;
+void dump_net_leave(struct dump_tree *t);
+/* the inode of ckpt's own network namespace once it entered the
+ * tree's, else 0 */
+uint64_t dump_net_home(const struct dump_tree *t);
+int dump_net_collect(struct dump_tree *t) __must_check;
+int dump_write_net(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_net(struct dump_tree *t);
 /* dump-mnt.c: the mounts of the root's own mount namespace, when it
  * shows other mounts than ckpt's (else refused, naming one) */
 int dump_mnt_collect(struct dump_tree *t) __must_check;

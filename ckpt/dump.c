@@ -207,6 +207,8 @@ static int dump_frozen(struct dump_tree *t)
 {
 	int i;
 
+	if (dump_net_enter(t))
+		return -1;
 	for (i = 0; i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
@@ -224,6 +226,7 @@ static int dump_frozen(struct dump_tree *t)
 	    write_header(&t->procs[0]) || dump_write_nss(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_mounts(t, t->procs[0].w) ||
+	    dump_write_net(t, t->procs[0].w) ||
 	    dump_write_files(t, t->procs[0].w) ||
 	    dump_write_app(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
@@ -596,8 +599,14 @@ enum dump_result dump_process(const struct dump_opts *o)
 		goto err;
 	progress_total(estimate(&t));
 	progress_phase("state");
-	if (dump_frozen(&t) || !tree_alive(&t))
+	/* back in ckpt's network namespace whatever happened */
+	res = dump_frozen(&t) ? DUMP_EFAILED : DUMP_OK;
+	dump_net_leave(&t);
+	if (res != DUMP_OK || !tree_alive(&t)) {
+		res = DUMP_EFAILED;
 		goto err;
+	}
+	res = DUMP_EFAILED;
 	if (o->hold && hold_frozen(o, &w))
 		goto err;
 	/* the image may still be good if a thaw fails: they were frozen */

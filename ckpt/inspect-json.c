@@ -6,8 +6,10 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "arch/arch.h"
 #include "ckpt/inspect.h"
@@ -447,6 +449,66 @@ static void json_mount(const struct image *img, const struct img_mount *m)
 	putchar('}');
 }
 
+/* "10.79.0.2/24", "default" for a route's empty destination */
+static void json_addr(int first, const char *key, uint32_t family,
+		      const uint8_t *a, uint32_t len, int with_len)
+{
+	char buf[INET6_ADDRSTRLEN + 16] = "?";
+
+	if (with_len && !len && key) {
+		json_kstr(first, key, "default");
+		return;
+	}
+	inet_ntop(family, a, buf, INET6_ADDRSTRLEN);
+	if (with_len)
+		snprintf(buf + strlen(buf), 16, "/%u", len);
+	if (key)
+		json_kstr(first, key, buf);
+	else
+		json_str(buf);
+}
+
+static void json_netdev(const struct img_netdev *d)
+{
+	char mac[3 * IMG_MAX_MAC + 1] = "";
+	uint32_t i;
+
+	for (i = 0; i < d->mac_len && i < IMG_MAX_MAC; i++)
+		snprintf(mac + (i ? 3 * i - 1 : 0), 4, "%s%02x", i ? ":" : "",
+			 d->mac[i]);
+	putchar('{');
+	json_u64(1, "index", d->index);
+	json_kstr(0, "kind", img_netdev_kind_name(d->kind));
+	json_kstr(0, "name", d->name);
+	json_u64(0, "up", d->up);
+	json_u64(0, "mtu", d->mtu);
+	json_kstr(0, "mac", mac);
+	json_kstr(0, "peer", d->peer ? d->peer : "");
+	json_key(0, "addrs");
+	putchar('[');
+	for (i = 0; i < d->nr_addrs; i++) {
+		if (i)
+			putchar(',');
+		json_addr(0, NULL, d->addrs[i].family, d->addrs[i].addr,
+			  d->addrs[i].prefixlen, 1);
+	}
+	printf("]}");
+}
+
+static void json_route(const struct img_route *r)
+{
+	putchar('{');
+	json_addr(1, "dst", r->family, r->dst, r->dst_len, 1);
+	if (r->has_gw)
+		json_addr(0, "via", r->family, r->gw, 0, 0);
+	else
+		json_kstr(0, "via", "");
+	json_u64(0, "dev", r->dev);
+	json_u64(0, "metric", r->priority);
+	json_u64(0, "protocol", r->protocol);
+	putchar('}');
+}
+
 static void json_snapfile(const struct img_snapfile *f)
 {
 	char hx[2 * IMG_HASH_LEN + 1];
@@ -520,6 +582,22 @@ void inspect_print_json(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_mount(img, &img->mounts[i]);
+	}
+	putchar(']');
+	json_key(0, "netdevs");
+	putchar('[');
+	for (i = 0; i < img->nr_netdevs; i++) {
+		if (i)
+			putchar(',');
+		json_netdev(&img->netdevs[i]);
+	}
+	putchar(']');
+	json_key(0, "routes");
+	putchar('[');
+	for (i = 0; i < img->nr_routes; i++) {
+		if (i)
+			putchar(',');
+		json_route(&img->routes[i]);
 	}
 	putchar(']');
 	json_files(img);

@@ -6,6 +6,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -422,6 +423,54 @@ static void print_mount(const struct image *img, const struct img_mount *m)
 	putchar('\n');
 }
 
+/* an address, "default" for a route's empty one */
+static const char *net_addr(uint32_t family, const uint8_t *a, char *buf,
+			    size_t len)
+{
+	if (!inet_ntop(family, a, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* netdev 2 veth eth0 up mtu 1400 mac 02:00:00:00:79:02 peer v0 addrs
+ * 10.79.0.2/24 (addrs -: none) */
+static void print_netdev(const struct img_netdev *d)
+{
+	char a[INET6_ADDRSTRLEN];
+	uint32_t i;
+
+	printf("netdev %u %s %s %s mtu %u mac ", d->index,
+	       img_netdev_kind_name(d->kind), d->name, d->up ? "up" : "down",
+	       d->mtu);
+	for (i = 0; i < d->mac_len; i++)
+		printf("%s%02x", i ? ":" : "", d->mac[i]);
+	printf("%s", d->mac_len ? "" : "-");
+	if (d->peer)
+		printf(" peer %s", d->peer);
+	printf(" addrs%s", d->nr_addrs ? "" : " -");
+	for (i = 0; i < d->nr_addrs; i++)
+		printf("%s%s/%u", i ? "," : " ",
+		       net_addr(d->addrs[i].family, d->addrs[i].addr, a,
+				sizeof(a)), d->addrs[i].prefixlen);
+	putchar('\n');
+}
+
+/* route 10.78.0.0/16 via 10.77.0.1 dev 1 metric 0 proto 4 */
+static void print_route(const struct img_route *r)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (r->dst_len)
+		printf("route %s/%u", net_addr(r->family, r->dst, a, sizeof(a)),
+		       r->dst_len);
+	else
+		printf("route default%s", r->family == AF_INET6 ? " ipv6" : "");
+	if (r->has_gw)
+		printf(" via %s", net_addr(r->family, r->gw, a, sizeof(a)));
+	printf(" dev %u metric %u proto %u\n", r->dev, r->priority,
+	       r->protocol);
+}
+
 /* snapfile reg size 5000 mode 0640 owner 0:0 mtime_ns 1580608922000000000
  *   xattrs 2 hash 5c0e... /data/a.dat (a link: "-> TEXT", a device:
  *   "rdev 0x103" before the path) */
@@ -464,6 +513,10 @@ void inspect_print_text(const struct image *img, int fd)
 		print_cgroup(&img->cgroups[i]);
 	for (i = 0; i < img->nr_mounts; i++)
 		print_mount(img, &img->mounts[i]);
+	for (i = 0; i < img->nr_netdevs; i++)
+		print_netdev(&img->netdevs[i]);
+	for (i = 0; i < img->nr_routes; i++)
+		print_route(&img->routes[i]);
 	print_files(img);
 	for (i = 0; i < img->nr_snapfiles; i++)
 		print_snapfile(&img->snapfiles[i]);

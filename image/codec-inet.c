@@ -187,17 +187,6 @@ void img_enc_inet(struct enc *e, const struct img_file *f)
 
 /* ---- decoder ------------------------------------------------------------ */
 
-/* 16 bytes as enc_bytes wrote them */
-static void dec_addr(struct dec *d, uint8_t a[16])
-{
-	uint64_t lo = 0, hi = 0;
-
-	dec_u64(d, &lo);
-	dec_u64(d, &hi);
-	put_le64(a, lo);
-	put_le64(a + 8, hi);
-}
-
 static int zero_from(const uint8_t *a, size_t from)
 {
 	size_t i;
@@ -324,9 +313,9 @@ void img_dec_inet(struct dec *d, struct img_file *f)
 		return;
 	dec_u32(d, &in->family);
 	dec_u32(d, &in->state);
-	dec_addr(d, in->addr);
+	dec_raw16(d, in->addr);
 	dec_u32(d, &in->port);
-	dec_addr(d, in->peer_addr);
+	dec_raw16(d, in->peer_addr);
 	dec_u32(d, &in->peer_port);
 	dec_u32(d, &in->backlog);
 	if (f->kind == IMG_FILE_TCP && in->state >= IMG_INET_ESTABLISHED) {

@@ -121,7 +121,8 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 	/* only the kinds restore makes: the others are refused at dump; a
 	 * PID namespace is the root's, which is its init */
 	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC ||
-		  ns->kind == IMG_NS_PID || ns->kind == IMG_NS_MNT,
+		  ns->kind == IMG_NS_PID || ns->kind == IMG_NS_MNT ||
+		  ns->kind == IMG_NS_NET,
 		  "namespace kind %u unknown", ns->kind);
 	dec_check(d, ns->kind != IMG_NS_PID || ns->owner == 1, "%s namespace: owner %u is not the init",
 		  img_ns_name(ns->kind), ns->owner);

@@ -99,6 +99,8 @@ void *dec_alloc(struct dec *d, size_t n);
 void dec_str(struct dec *d, char **out, int optional, const char *what);
 void dec_blob(struct dec *d, uint8_t **out, uint32_t n, uint32_t max,
 	      const char *what);
+/* 16 bytes as enc_bytes wrote them (an address; codec-net.c) */
+void dec_raw16(struct dec *d, uint8_t a[16]);
 /* fails d with the message unless ok */
 void dec_check(struct dec *d, int ok, const char *fmt, ...) __printf(3, 4);
 
@@ -193,6 +195,10 @@ int img_path_comps_ok(const char *p);
 int img_enc_mount(struct enc *e, const struct img_mount *m);
 int img_dec_mount(struct dec *d, struct img_mount *m);
 void img_mount_free(struct img_mount *m);
+int img_enc_netdev(struct enc *e, const struct img_netdev *n);
+int img_dec_netdev(struct dec *d, struct img_netdev *n);
+int img_enc_route(struct enc *e, const struct img_route *r);
+int img_dec_route(struct dec *d, struct img_route *r);
 int img_enc_mntfile(struct enc *e, const struct img_mntfile *f);
 int img_dec_mntfile(struct dec *d, struct img_mntfile *f);
 void img_mntfile_free(struct img_mntfile *f);

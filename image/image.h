@@ -82,6 +82,9 @@ enum img_rec_type {
 	IMG_REC_MOUNT = 26,	/* image level: a mount of the tree's mount
 				 * namespace */
 	IMG_REC_MNTFILE = 27,	/* a file of the tmpfs MOUNT before it */
+	IMG_REC_NETDEV = 28,	/* image level: a network device of the
+				 * tree's network namespace */
+	IMG_REC_ROUTE = 29,	/* image level: a route of that namespace */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -116,6 +119,9 @@ enum img_rec_type {
 #define IMG_MAX_MNTFILES	(1u << 20)
 #define IMG_MAX_MNT_DATA	(256u * 1024)	/* bytes in one MNTFILE */
 #define IMG_MAX_CG_VALUE	256
+#define IMG_MAX_NETDEVS		64
+#define IMG_MAX_NETADDRS	64	/* per device */
+#define IMG_MAX_ROUTES		1024
 #define IMG_MAX_HOSTNAME	64	/* the kernel's __NEW_UTS_LEN */
 #define IMG_MAX_APPS		65536	/* APP records */
 #define IMG_MAX_APP_DATA	(1u << 20)	/* bytes in one APP record */
@@ -474,7 +480,9 @@ enum {
 				 * mounts and those; without, owner 1 with a
 				 * PID one: restore's mounts and /proc of
 				 * the new PID namespace over /proc */
-	IMG_NS_NET = 5,		/* not yet */
+	IMG_NS_NET = 5,		/* the root's: restore makes it, with the
+				 * NETDEV and ROUTE records, and is in it
+				 * while it makes the tree's sockets */
 	IMG_NS_USER = 6,	/* not yet */
 	IMG_NS_CGROUP = 7,	/* not yet */
 	IMG_NS_TIME = 8,	/* not yet */
@@ -525,6 +533,70 @@ struct img_cgroup {
  * memory+swap one, a cpu period before the quota), or NULL. */
 int img_cg_setting_ok(const char *name);
 const char *img_cg_setting(size_t i);
+
+/*
+ * A network device of the tree's network namespace (IMG_REC_NETDEV, after
+ * the NS and CGROUP records, before the FILEs; only with an NS record of
+ * kind net), numbered by its index at dump time: the loopback, or the end
+ * of a veth pair whose peer, peer, was in the namespace ckpt ran in
+ * (restore makes the pair again, this end in the tree's namespace, the
+ * peer in restore's). Its addresses are the IFA_F_PERMANENT ones (an
+ * IPv6 link-local one too: restore
+ * leaves one the kernel made already as it is; not those learnt from
+ * router advertisements).
+ */
+enum {
+	IMG_NETDEV_LO = 1,
+	IMG_NETDEV_VETH = 2,
+	IMG_NETDEV_KIND_MAX = 2,
+};
+
+#define IMG_MAX_MAC		32	/* the kernel's MAX_ADDR_LEN */
+#define IMG_MAX_IFNAME		15	/* IFNAMSIZ - 1 */
+
+/* the IFA_F_* flags an address keeps: nodad, homeaddress, permanent,
+ * mngtmpaddr, noprefixroute */
+#define IMG_NETADDR_FLAGS	(0x02u | 0x10u | 0x80u | 0x100u | 0x200u)
+
+struct img_netaddr {
+	uint32_t family;	/* AF_INET, AF_INET6 */
+	uint32_t prefixlen;
+	uint32_t scope;		/* RT_SCOPE_* */
+	uint32_t flags;		/* IMG_NETADDR_FLAGS */
+	uint8_t addr[16];	/* 4 bytes for AF_INET, the rest zero */
+};
+
+struct img_netdev {
+	uint32_t index;		/* ifindex at dump */
+	uint32_t kind;		/* IMG_NETDEV_* */
+	uint32_t up;		/* 1: IFF_UP was set */
+	uint32_t mtu;
+	uint32_t mac_len;
+	uint8_t mac[IMG_MAX_MAC];
+	char *name;
+	char *peer;		/* VETH: the peer's name, else NULL */
+	uint32_t nr_addrs;
+	struct img_netaddr *addrs;
+};
+
+/*
+ * A route of the main table (IMG_REC_ROUTE, after the NETDEVs) that the
+ * kernel does not make by itself from an address (protocol other than
+ * kernel): a default route through a gateway, a static one. dev is a
+ * NETDEV's index (0: none); dst and gw are zero when absent.
+ */
+struct img_route {
+	uint32_t family;	/* AF_INET, AF_INET6 */
+	uint32_t dst_len;
+	uint32_t dev;
+	uint32_t protocol, scope, type, priority;
+	uint8_t dst[16];
+	uint8_t gw[16];
+	uint32_t has_gw;
+};
+
+const char *img_netdev_kind_name(uint32_t kind);
+void img_netdev_free(struct img_netdev *n);
 
 /*
  * A mount of the tree's mount namespace that restore makes (IMG_REC_MOUNT,
@@ -1223,6 +1295,10 @@ struct image {
 	struct img_mount *mounts;	/* MOUNT records: mounts[i] has id i + 1 */
 	uint32_t nr_mntfiles;
 	struct img_mntfile *mntfiles;	/* MNTFILE records, in order */
+	uint32_t nr_netdevs;
+	struct img_netdev *netdevs;	/* NETDEV records, in order */
+	uint32_t nr_routes;
+	struct img_route *routes;	/* ROUTE records, in order */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -1288,6 +1364,11 @@ int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
 int img_write_mount(struct img_writer *w, const struct img_mount *m)
 	__must_check;
 int img_write_mntfile(struct img_writer *w, const struct img_mntfile *f)
+	__must_check;
+/* NETDEV records after those, then ROUTE records */
+int img_write_netdev(struct img_writer *w, const struct img_netdev *n)
+	__must_check;
+int img_write_route(struct img_writer *w, const struct img_route *r)
 	__must_check;
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)
@@ -1459,6 +1540,10 @@ struct img_netlock {
 void img_netlock_begin(struct img_netlock *l, const char *name);
 void img_netlock_add(struct img_netlock *l, const struct img_file *f);
 int img_netlock_run(struct img_netlock *l, char *err, size_t len)
+	__must_check;
+/* The first nftables table of the caller's network namespace that is no
+ * lock ("inet t" in name): 1; none: 0; -1 with err when nft fails */
+int img_nft_foreign_table(char *name, size_t len, char *err, size_t elen)
 	__must_check;
 int img_netlock_remove(const char *name, char *err, size_t len)
 	__must_check;

@@ -134,3 +134,41 @@ int img_netlock_remove(const char *name, char *err, size_t len)
 		 name, name);
 	return nft(cmd, err, len);
 }
+
+/*
+ * The first nftables table of the caller's network namespace that is no
+ * network lock, in name ("family name"): 1; 0 when there is none; -1 if
+ * nftables can't be asked (err says why). A tree's own namespace with
+ * rules of its own is refused (dump-netdev.c).
+ */
+int img_nft_foreign_table(char *name, size_t len, char *err, size_t elen)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	char fam[16], tab[256];
+	const char *out, *l, *next;
+	int ret = -1;
+
+	if (!ctx || nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx) ||
+	    nft_run_cmd_from_buffer(ctx, "list tables")) {
+		out = ctx ? nft_ctx_get_error_buffer(ctx) : NULL;
+		snprintf(err, elen, "%.*s", out ? (int)strcspn(out, "\n") : 0,
+			 out ? out : "");
+		goto out;
+	}
+	ret = 0;
+	out = nft_ctx_get_output_buffer(ctx);
+	for (l = out; l && *l; l = next) {
+		next = strchr(l, '\n') ? strchr(l, '\n') + 1 : "";
+		if (sscanf(l, "table %15s %255s", fam, tab) == 2 &&
+		    strncmp(tab, IMG_NETLOCK_PREFIX,
+			    strlen(IMG_NETLOCK_PREFIX))) {
+			snprintf(name, len, "%s %s", fam, tab);
+			ret = 1;
+			break;
+		}
+	}
+out:
+	if (ctx)
+		nft_ctx_free(ctx);
+	return ret;
+}

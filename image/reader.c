@@ -66,6 +66,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_CGROUP] = "CGROUP",
 		[IMG_REC_MOUNT] = "MOUNT",
 		[IMG_REC_MNTFILE] = "MNTFILE",
+		[IMG_REC_NETDEV] = "NETDEV",
+		[IMG_REC_ROUTE] = "ROUTE",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
 		[IMG_REC_IDENT] = "IDENT",
@@ -528,6 +530,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
 	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
+	       type == IMG_REC_NETDEV || type == IMG_REC_ROUTE ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -732,6 +735,10 @@ void img_free(struct image *img)
 	for (i = 0; i < img->nr_mntfiles; i++)
 		img_mntfile_free(&img->mntfiles[i]);
 	free(img->mntfiles);
+	for (i = 0; i < img->nr_netdevs; i++)
+		img_netdev_free(&img->netdevs[i]);
+	free(img->netdevs);
+	free(img->routes);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

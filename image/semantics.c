@@ -813,6 +813,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_mount(r, d);
 	if (r->type == IMG_REC_MNTFILE)
 		return sem_mntfile(r, d);
+	if (r->type == IMG_REC_NETDEV)
+		return sem_netdev(r, d);
+	if (r->type == IMG_REC_ROUTE)
+		return sem_route(r, d);
 	if (r->type == IMG_REC_IDENT)
 		return sem_ident(r, d);
 	if (r->type == IMG_REC_PARENT_PAGES)

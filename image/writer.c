@@ -438,6 +438,22 @@ int img_write_mntfile(struct img_writer *w, const struct img_mntfile *f)
 	return wr_encoded(w, IMG_REC_MNTFILE, img_enc_mntfile(&w->enc, f));
 }
 
+int img_write_netdev(struct img_writer *w, const struct img_netdev *n)
+{
+	if (wr_expect(w, W_HEADER, "NETDEV record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NETDEV, img_enc_netdev(&w->enc, n));
+}
+
+int img_write_route(struct img_writer *w, const struct img_route *r)
+{
+	if (wr_expect(w, W_HEADER, "ROUTE record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_ROUTE, img_enc_route(&w->enc, r));
+}
+
 /* ---- PAGES -------------------------------------------------------------- */
 
 static int wr_zeros(struct img_writer *w, uint32_t n, uint32_t *crc)

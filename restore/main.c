@@ -161,7 +161,10 @@ static int prepare(struct restore_run *run)
 		return EXIT_FAILED;
 	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
 		return EXIT_FAILED;
-	/* before anything is made (netlock.c) */
+	/* before anything is made (netlock.c), in the tree's network
+	 * namespace when it has one (netdev.c) */
+	if (!run->lock_only && restore_net_make(run))
+		return EXIT_FAILED;
 	return restore_netlock_take(run->img) ? EXIT_FAILED : 0;
 }
 

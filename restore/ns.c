@@ -127,6 +127,12 @@ int restore_check_nss(const struct restore_run *run)
 			       img->nss[i].owner);
 			return -1;
 		}
+		if (img->nss[i].kind == IMG_NS_NET &&
+		    (pid_t)img->nss[i].owner != img->procs[0].proc.pid) {
+			pr_err("%s: the network namespace is made by %u, not by the root",
+			       run->path, img->nss[i].owner);
+			return -1;
+		}
 		if (img->nss[i].kind == IMG_NS_MNT &&
 		    (img->nr_mounts ? (pid_t)img->nss[i].owner !=
 				      img->procs[0].proc.pid :

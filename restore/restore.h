@@ -322,6 +322,9 @@ void restore_cgroups_close(struct restore_run *run, int failed);
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what) __must_check;
 int restore_check_nss(const struct restore_run *run) __must_check;
+/* netdev.c: restore in a network namespace of its own, the image's
+ * (NETDEV and ROUTE records), when the root had one; before the lock */
+int restore_net_make(const struct restore_run *run) __must_check;
 /* mnt.c: the tree's mounts (MOUNT records): in restore, binds and tmpfs
  * mounts in a mount namespace of its own (prepare); the image's files
  * opened between enter and leave (inside the tree's root); in the root's

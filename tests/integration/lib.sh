@@ -555,8 +555,8 @@ start_tree() {
 
 # reaper_tree_test CMD...: CMD run under a reaper (reaper.c: the killed
 # tree's orphans and zombies must go before their PIDs are restored),
-# dumped with --tree and killed, restored, and ended at D/stop as
-# finish() says.
+# dumped with --tree and killed, restored, HOOK_RESTORED run if set, and
+# ended at D/stop as finish() says.
 reaper_tree_test() {
 	need "$WLB/reaper" "$CKPT" "$RESTORE"
 	start_wl "$WLB/reaper" "$@"
@@ -566,6 +566,7 @@ reaper_tree_test() {
 	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
 	start_restore
 	wait_restored
+	[[ -n $HOOK_RESTORED ]] && $HOOK_RESTORED
 	finish
 }
 

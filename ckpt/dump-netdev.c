@@ -1,0 +1,463 @@
+/*
+ * The tree's own network namespace (the root's, which every process of
+ * the tree shares; dump-ns.c refuses any other). ckpt enters it
+ * (setns(2)) for as long as the tree is frozen: the sock_diag queries of
+ * the socket dump, the TCP queues and the network lock then see the
+ * tree's sockets, and rtnetlink its devices. ckpt's image sink and its
+ * other sockets were made before, in its own namespace, and stay there.
+ *
+ * What restore makes again (NETDEV and ROUTE records, image.h): the
+ * loopback, and veth devices whose peer is in ckpt's namespace (the
+ * "host" end), with their MAC, MTU, up flag and permanent addresses;
+ * routes of the main table the kernel did not make from an address. The
+ * rest is refused, naming the process and the object: other kinds of
+ * device (bridges, macvlan, tun, a veth whose peer is elsewhere),
+ * routes in other tables or of other types, nftables tables and
+ * iptables rules inside. Sysctls of the namespace are not read (they
+ * come back with the kernel's defaults: ckpt.1 says so).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/dump-priv.h"
+#include "util/rtnl.h"
+
+struct dump_net {
+	int back;		/* ckpt's own namespace */
+	int host;		/* an rtnetlink socket there */
+	int rtnl;		/* one in the tree's */
+	pid_t root;
+	uint64_t ino, home;	/* the tree's namespace, ckpt's own */
+	int err;		/* a refusal said while walking a dump */
+	struct img_netdev *devs;
+	uint32_t nr_devs;
+	struct img_route *routes;
+	uint32_t nr_routes;
+};
+
+static uint64_t net_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+static void free_net(struct dump_net *n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->nr_devs; i++)
+		img_netdev_free(&n->devs[i]);
+	free(n->devs);
+	free(n->routes);
+	if (n->back >= 0)
+		close(n->back);
+	if (n->host >= 0)
+		close(n->host);
+	if (n->rtnl >= 0)
+		close(n->rtnl);
+	free(n);
+}
+
+int dump_net_enter(struct dump_tree *t)
+{
+	pid_t root = t->procs[0].pid;
+	struct dump_net *n;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", root);
+	if (t->net || net_ino(path) == net_ino("/proc/self/ns/net"))
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -1;
+	n->back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	n->host = rtnl_open();
+	n->rtnl = -1;
+	n->root = root;
+	n->ino = net_ino(path);
+	n->home = net_ino("/proc/self/ns/net");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (n->back < 0 || n->host < 0 || fd < 0 || setns(fd, CLONE_NEWNET)) {
+		pr_perror("can't enter the network namespace of %d", root);
+		if (fd >= 0)
+			close(fd);
+		free_net(n);
+		return -1;
+	}
+	close(fd);
+	t->net = n;
+	return 0;
+}
+
+uint64_t dump_net_home(const struct dump_tree *t)
+{
+	return t->net ? t->net->home : 0;
+}
+
+void dump_net_leave(struct dump_tree *t)
+{
+	if (!t->net || t->net->back < 0)
+		return;
+	if (setns(t->net->back, CLONE_NEWNET)) {
+		pr_perror("can't go back to ckpt's network namespace");
+		abort();	/* ckpt would go on in the tree's */
+	}
+	close(t->net->back);
+	t->net->back = -1;
+}
+
+void dump_free_net(struct dump_tree *t)
+{
+	dump_net_leave(t);
+	if (t->net)
+		free_net(t->net);
+	t->net = NULL;
+}
+
+static int refuse_dev(struct dump_net *n, const char *name, const char *why)
+{
+	pr_err("can't dump %d: its network namespace net:[%llu] has device %s, %s, which is not supported yet",
+	       n->root, (unsigned long long)n->ino, name, why);
+	n->err = 1;
+	return -1;
+}
+
+static const char *str_attr(const struct rtattr *a)
+{
+	if (!a || !RTA_PAYLOAD(a) ||
+	    ((const char *)RTA_DATA(a))[RTA_PAYLOAD(a) - 1])
+		return NULL;
+	return RTA_DATA(a);
+}
+
+static uint32_t u32_attr(const struct rtattr *a)
+{
+	uint32_t v = 0;
+
+	if (a && RTA_PAYLOAD(a) >= 4)
+		memcpy(&v, RTA_DATA(a), 4);
+	return v;
+}
+
+/* The kind of a device from its IFLA_LINKINFO, or "" */
+static const char *link_kind(const struct rtattr *info)
+{
+	const struct rtattr *tb[IFLA_INFO_MAX + 1];
+	const char *k;
+
+	if (!info)
+		return "";
+	rtnl_nested(info, tb, IFLA_INFO_MAX);
+	k = str_attr(tb[IFLA_INFO_KIND]);
+	return k ? k : "";
+}
+
+/* The fallback tunnels the kernel makes in every namespace when their
+ * module is loaded (sit0, ...): made again by the kernel, if down */
+static int kernel_made(const char *name, const struct ifinfomsg *ifi)
+{
+	static const char *const fallback[] = {
+		"tunl0", "sit0", "ip6tnl0", "gre0", "gretap0", "erspan0",
+		"ip_vti0", "ip6_vti0", "ip6gre0", "ip6erspan0",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fallback); i++)
+		if (!strcmp(name, fallback[i]))
+			return !(ifi->ifi_flags & IFF_UP);
+	return 0;
+}
+
+struct peer_q {
+	int index, peer_of;	/* the host's device index; its peer's */
+	char name[IFNAMSIZ];
+	int found;
+};
+
+static int peer_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *tb[IFLA_MAX + 1];
+	struct peer_q *q = arg;
+	const char *name;
+
+	if (h->nlmsg_type != RTM_NEWLINK || ifi->ifi_index != q->index)
+		return 0;
+	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
+	name = str_attr(tb[IFLA_IFNAME]);
+	if (!name || strcmp(link_kind(tb[IFLA_LINKINFO]), "veth") ||
+	    !tb[IFLA_LINK_NETNSID] || (int)u32_attr(tb[IFLA_LINK]) != q->peer_of)
+		return 0;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	q->found = 1;
+	return 1;
+}
+
+/* The name of the veth peer of dev (index, IFLA_LINK peer) in ckpt's
+ * own namespace, in out; -1 when it is not there */
+static int host_peer(struct dump_net *n, int index, int peer, char *out)
+{
+	struct peer_q q = { .index = peer, .peer_of = index };
+
+	if (rtnl_dump(n->host, RTM_GETLINK, AF_UNSPEC, peer_msg, &q) < 0 ||
+	    !q.found)
+		return -1;
+	memcpy(out, q.name, IFNAMSIZ);
+	return 0;
+}
+
+static struct img_netdev *find_dev(struct dump_net *n, uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->nr_devs; i++)
+		if (n->devs[i].index == index)
+			return &n->devs[i];
+	return NULL;
+}
+
+static int add_dev(struct dump_net *n, const struct ifinfomsg *ifi,
+		   const struct rtattr **tb, uint32_t kind, const char *peer)
+{
+	struct img_netdev *d = realloc(n->devs, (n->nr_devs + 1) * sizeof(*d));
+	const struct rtattr *mac = tb[IFLA_ADDRESS];
+
+	if (!d)
+		return -1;
+	n->devs = d;
+	d = &n->devs[n->nr_devs++];
+	memset(d, 0, sizeof(*d));
+	d->index = ifi->ifi_index;
+	d->kind = kind;
+	d->up = !!(ifi->ifi_flags & IFF_UP);
+	d->mtu = u32_attr(tb[IFLA_MTU]);
+	if (mac && RTA_PAYLOAD(mac) <= IMG_MAX_MAC) {
+		d->mac_len = RTA_PAYLOAD(mac);
+		memcpy(d->mac, RTA_DATA(mac), d->mac_len);
+	}
+	d->name = strdup(str_attr(tb[IFLA_IFNAME]));
+	d->peer = peer ? strdup(peer) : NULL;
+	return d->name && (!peer || d->peer) ? 0 : -1;
+}
+
+static int link_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *tb[IFLA_MAX + 1];
+	struct dump_net *n = arg;
+	char peer[IFNAMSIZ], why[64];
+	const char *name, *kind;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
+	name = str_attr(tb[IFLA_IFNAME]);
+	if (!name)
+		return refuse_dev(n, "?", "without a name");
+	kind = link_kind(tb[IFLA_LINKINFO]);
+	if (ifi->ifi_type == ARPHRD_LOOPBACK && !strcmp(name, "lo"))
+		return add_dev(n, ifi, tb, IMG_NETDEV_LO, NULL);
+	if (kernel_made(name, ifi))
+		return 0;
+	if (strcmp(kind, "veth")) {
+		snprintf(why, sizeof(why), "of kind %s", kind[0] ? kind : "none (a physical device?)");
+		return refuse_dev(n, name, why);
+	}
+	if (!tb[IFLA_LINK_NETNSID] ||
+	    host_peer(n, ifi->ifi_index, u32_attr(tb[IFLA_LINK]), peer))
+		return refuse_dev(n, name, "a veth whose peer is not in ckpt's network namespace");
+	return add_dev(n, ifi, tb, IMG_NETDEV_VETH, peer);
+}
+
+static int addr_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+	const struct rtattr *tb[IFA_MAX + 1], *a;
+	struct dump_net *n = arg;
+	struct img_netaddr *na;
+	struct img_netdev *d;
+	uint32_t flags;
+
+	if (h->nlmsg_type != RTM_NEWADDR ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return 0;
+	rtnl_attrs(h, sizeof(*ifa), tb, IFA_MAX);
+	flags = tb[IFA_FLAGS] ? u32_attr(tb[IFA_FLAGS]) : ifa->ifa_flags;
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	d = find_dev(n, ifa->ifa_index);
+	if (!(flags & IFA_F_PERMANENT) || !a || !d)
+		return 0;	/* the kernel's (a link-local one), or skipped */
+	if (d->nr_addrs >= IMG_MAX_NETADDRS)
+		return refuse_dev(n, d->name, "with too many addresses");
+	na = realloc(d->addrs, (d->nr_addrs + 1) * sizeof(*na));
+	if (!na)
+		return -1;
+	d->addrs = na;
+	na = &d->addrs[d->nr_addrs++];
+	memset(na, 0, sizeof(*na));
+	na->family = ifa->ifa_family;
+	na->prefixlen = ifa->ifa_prefixlen;
+	na->scope = ifa->ifa_scope;
+	na->flags = flags & IMG_NETADDR_FLAGS;
+	memcpy(na->addr, RTA_DATA(a), RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16);
+	return 0;
+}
+
+static int refuse_route(struct dump_net *n, const struct rtmsg *rt,
+			const uint8_t *dst, const char *why)
+{
+	char a[INET6_ADDRSTRLEN] = "default";
+
+	if (rt->rtm_dst_len && dst)
+		inet_ntop(rt->rtm_family, dst, a, sizeof(a));
+	pr_err("can't dump %d: its network namespace net:[%llu] has a route to %s/%u %s, which is not supported yet",
+	       n->root, (unsigned long long)n->ino, a, rt->rtm_dst_len, why);
+	n->err = 1;
+	return -1;
+}
+
+static void copy_addr(uint8_t out[16], const struct rtattr *a)
+{
+	if (a)
+		memcpy(out, RTA_DATA(a), RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16);
+}
+
+static int route_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct rtmsg *rt = NLMSG_DATA(h);
+	const struct rtattr *tb[RTA_MAX + 1];
+	struct dump_net *n = arg;
+	struct img_route *r;
+	uint8_t dst[16] = { 0 };
+	uint32_t table;
+
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6))
+		return 0;
+	rtnl_attrs(h, sizeof(*rt), tb, RTA_MAX);
+	copy_addr(dst, tb[RTA_DST]);
+	table = tb[RTA_TABLE] ? u32_attr(tb[RTA_TABLE]) : rt->rtm_table;
+	/* what the kernel makes from addresses and links comes back so */
+	if (rt->rtm_protocol == RTPROT_KERNEL ||
+	    (table == RT_TABLE_LOCAL && rt->rtm_type == RTN_LOCAL) ||
+	    (rt->rtm_family == AF_INET6 && rt->rtm_type == RTN_MULTICAST))
+		return 0;
+	if (table != RT_TABLE_MAIN)
+		return refuse_route(n, rt, dst, "in another table than main");
+	if (rt->rtm_type != RTN_UNICAST || tb[RTA_MULTIPATH] ||
+	    (tb[RTA_OIF] && !find_dev(n, u32_attr(tb[RTA_OIF]))))
+		return refuse_route(n, rt, dst, "of a type, a device or with paths ckpt does not restore");
+	if (n->nr_routes >= IMG_MAX_ROUTES)
+		return refuse_route(n, rt, dst, "past the most routes ckpt records");
+	r = realloc(n->routes, (n->nr_routes + 1) * sizeof(*r));
+	if (!r)
+		return -1;
+	n->routes = r;
+	r = &n->routes[n->nr_routes++];
+	memset(r, 0, sizeof(*r));
+	r->family = rt->rtm_family;
+	r->dst_len = rt->rtm_dst_len;
+	memcpy(r->dst, dst, 16);
+	r->dev = u32_attr(tb[RTA_OIF]);
+	r->protocol = rt->rtm_protocol;
+	r->scope = rt->rtm_scope;
+	r->type = rt->rtm_type;
+	r->priority = u32_attr(tb[RTA_PRIORITY]);
+	r->has_gw = !!tb[RTA_GATEWAY];
+	copy_addr(r->gw, tb[RTA_GATEWAY]);
+	return 0;
+}
+
+/* Rules inside: nftables tables (iptables-nft's too), legacy iptables */
+static int check_rules(struct dump_net *n)
+{
+	static const char *const legacy[] = {
+		"/proc/net/ip_tables_names", "/proc/net/ip6_tables_names",
+	};
+	char table[300], err[256];
+	size_t i;
+	int r = img_nft_foreign_table(table, sizeof(table), err, sizeof(err));
+
+	if (r < 0) {
+		pr_err("can't dump %d: can't list the nftables tables of its network namespace net:[%llu]: %s",
+		       n->root, (unsigned long long)n->ino, err);
+		return -1;
+	}
+	if (r > 0) {
+		pr_err("can't dump %d: its network namespace net:[%llu] has nftables table %s, which is not supported yet",
+		       n->root, (unsigned long long)n->ino, table);
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(legacy); i++) {
+		char *s = read_file_str(legacy[i], NULL);
+		int some = s && s[0];
+
+		if (some)
+			pr_err("can't dump %d: its network namespace net:[%llu] has iptables tables (%s: %.40s), which are not supported yet",
+			       n->root, (unsigned long long)n->ino, legacy[i],
+			       s);
+		free(s);
+		if (some)
+			return -1;
+	}
+	return 0;
+}
+
+/* run a dump of type; a refusal is said, any other failure told here */
+static int walk(struct dump_net *n, int type, const char *what,
+		int (*fn)(const struct nlmsghdr *, void *))
+{
+	if (!rtnl_dump(n->rtnl, type, AF_UNSPEC, fn, n))
+		return 0;
+	if (!n->err)
+		pr_perror("can't read the %s of the network namespace of %d",
+			  what, n->root);
+	return -1;
+}
+
+int dump_net_collect(struct dump_tree *t)
+{
+	struct dump_net *n = t->net;
+
+	if (!n) {
+		pr_err("can't dump %d: ckpt is not in its network namespace",
+		       t->procs[0].pid);
+		return -1;
+	}
+	n->rtnl = rtnl_open();
+	if (n->rtnl < 0) {
+		pr_perror("can't talk to the network namespace of %d", n->root);
+		return -1;
+	}
+	return walk(n, RTM_GETLINK, "devices", link_msg) ||
+	       walk(n, RTM_GETADDR, "addresses", addr_msg) ||
+	       walk(n, RTM_GETROUTE, "routes", route_msg) ||
+	       check_rules(n) ? -1 : 0;
+}
+
+int dump_write_net(const struct dump_tree *t, struct img_writer *w)
+{
+	const struct dump_net *n = t->net;
+	uint32_t i;
+
+	for (i = 0; n && i < n->nr_devs; i++)
+		if (img_write_netdev(w, &n->devs[i]))
+			return -1;
+	for (i = 0; n && i < n->nr_routes; i++)
+		if (img_write_route(w, &n->routes[i]))
+			return -1;
+	return 0;
+}

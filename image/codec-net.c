@@ -1,0 +1,174 @@
+/*
+ * codec-net: the NETDEV and ROUTE records of the tree's network namespace
+ * (see image.h). NETDEV: u32 index kind up mtu mac_len; 32 bytes mac; str
+ * name peer (peer: a veth's, else absent); u32 nr_addrs; then per address
+ * u32 family prefixlen scope flags, 16 bytes addr. ROUTE: u32 family dst_len dev
+ * protocol scope type priority has_gw; 16 bytes dst gw.
+ */
+#include <sys/socket.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "image/image-priv.h"
+
+const char *img_netdev_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case IMG_NETDEV_LO:
+		return "loopback";
+	case IMG_NETDEV_VETH:
+		return "veth";
+	}
+	return "unknown";
+}
+
+void dec_raw16(struct dec *d, uint8_t a[16])
+{
+	uint64_t lo = 0, hi = 0;
+
+	dec_u64(d, &lo);
+	dec_u64(d, &hi);
+	put_le64(a, lo);
+	put_le64(a + 8, hi);
+}
+
+/* a family's address: v4 has its last 12 bytes zero */
+static int addr_ok(uint32_t family, const uint8_t a[16], uint32_t len)
+{
+	static const uint8_t zero[12];
+
+	if (family == AF_INET)
+		return len <= 32 && !memcmp(a + 4, zero, 12);
+	return family == AF_INET6 && len <= 128;
+}
+
+/* a name the kernel takes for a device: 1 to 15 bytes, no / or space */
+static int ifname_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n && n <= IMG_MAX_IFNAME && !strpbrk(s, "/ \t\n:") &&
+	       strcmp(s, ".") && strcmp(s, "..");
+}
+
+int img_enc_netdev(struct enc *e, const struct img_netdev *n)
+{
+	uint8_t mac[IMG_MAX_MAC] = { 0 };
+	uint32_t i;
+
+	enc_u32(e, n->index);
+	enc_u32(e, n->kind);
+	enc_u32(e, n->up);
+	enc_u32(e, n->mtu);
+	enc_cap(e, n->mac_len, IMG_MAX_MAC, "MAC address too long");
+	enc_u32(e, n->mac_len);
+	memcpy(mac, n->mac, n->mac_len <= IMG_MAX_MAC ? n->mac_len : 0);
+	enc_bytes(e, mac, sizeof(mac));
+	enc_str(e, n->name, 0, "device name missing");
+	enc_str(e, n->peer, n->kind != IMG_NETDEV_VETH, "veth peer missing");
+	enc_cap(e, n->nr_addrs, IMG_MAX_NETADDRS, "too many addresses");
+	enc_u32(e, n->nr_addrs);
+	for (i = 0; i < n->nr_addrs && i < IMG_MAX_NETADDRS; i++) {
+		enc_u32(e, n->addrs[i].family);
+		enc_u32(e, n->addrs[i].prefixlen);
+		enc_u32(e, n->addrs[i].scope);
+		enc_u32(e, n->addrs[i].flags);
+		enc_bytes(e, n->addrs[i].addr, 16);
+	}
+	return e->err ? -1 : 0;
+}
+
+int img_dec_netdev(struct dec *d, struct img_netdev *n)
+{
+	struct img_netaddr *a;
+	uint32_t i, k;
+
+	dec_u32(d, &n->index);
+	dec_u32(d, &n->kind);
+	dec_u32(d, &n->up);
+	dec_u32(d, &n->mtu);
+	dec_u32(d, &n->mac_len);
+	for (i = 0; i < IMG_MAX_MAC; i += 16)
+		dec_raw16(d, n->mac + i);
+	dec_str(d, &n->name, 0, "device name");
+	dec_str(d, &n->peer, 1, "veth peer");
+	dec_u32(d, &n->nr_addrs);
+	if (!dec_count_ok(d, n->nr_addrs, IMG_MAX_NETADDRS, 32, "addresses"))
+		return -1;
+	if (n->nr_addrs)
+		n->addrs = dec_alloc(d, n->nr_addrs * sizeof(*n->addrs));
+	for (i = 0; n->addrs && i < n->nr_addrs; i++) {
+		a = &n->addrs[i];
+		dec_u32(d, &a->family);
+		dec_u32(d, &a->prefixlen);
+		dec_u32(d, &a->scope);
+		dec_u32(d, &a->flags);
+		dec_raw16(d, a->addr);
+		dec_check(d, a->scope <= 255 && !(a->flags & ~IMG_NETADDR_FLAGS),
+			  "device %s: bad address scope or flags", n->name);
+		dec_check(d, addr_ok(a->family, a->addr, a->prefixlen),
+			  "device %s: bad address (family %u, /%u)", n->name,
+			  a->family, a->prefixlen);
+	}
+	dec_check(d, n->kind && n->kind <= IMG_NETDEV_KIND_MAX,
+		  "device kind %u unknown", n->kind);
+	dec_check(d, n->index > 0 && n->index <= INT32_MAX && n->up <= 1 &&
+		  n->mac_len <= IMG_MAX_MAC && n->mtu <= 65536,
+		  "device %u: bad index, flag, MAC length or MTU", n->index);
+	dec_check(d, ifname_ok(n->name), "bad device name");
+	dec_check(d, n->kind == IMG_NETDEV_VETH ? ifname_ok(n->peer) : !n->peer,
+		  "device %s: bad or misplaced veth peer", n->name);
+	dec_check(d, n->kind != IMG_NETDEV_LO || !strcmp(n->name, "lo"),
+		  "loopback device named %s", n->name);
+	for (k = n->mac_len; k < IMG_MAX_MAC; k++)
+		dec_check(d, !n->mac[k], "device %s: bytes after its MAC",
+			  n->name);
+	return dec_end(d);
+}
+
+void img_netdev_free(struct img_netdev *n)
+{
+	free(n->name);
+	free(n->peer);
+	free(n->addrs);
+	n->name = n->peer = NULL;
+	n->addrs = NULL;
+}
+
+int img_enc_route(struct enc *e, const struct img_route *r)
+{
+	enc_u32(e, r->family);
+	enc_u32(e, r->dst_len);
+	enc_u32(e, r->dev);
+	enc_u32(e, r->protocol);
+	enc_u32(e, r->scope);
+	enc_u32(e, r->type);
+	enc_u32(e, r->priority);
+	enc_u32(e, r->has_gw);
+	enc_bytes(e, r->dst, 16);
+	enc_bytes(e, r->gw, 16);
+	return e->err ? -1 : 0;
+}
+
+int img_dec_route(struct dec *d, struct img_route *r)
+{
+	dec_u32(d, &r->family);
+	dec_u32(d, &r->dst_len);
+	dec_u32(d, &r->dev);
+	dec_u32(d, &r->protocol);
+	dec_u32(d, &r->scope);
+	dec_u32(d, &r->type);
+	dec_u32(d, &r->priority);
+	dec_u32(d, &r->has_gw);
+	dec_raw16(d, r->dst);
+	dec_raw16(d, r->gw);
+	dec_check(d, addr_ok(r->family, r->dst, r->dst_len) &&
+		  addr_ok(r->family, r->gw, 0) && r->has_gw <= 1,
+		  "bad route (family %u, /%u)", r->family, r->dst_len);
+	dec_check(d, r->protocol <= 255 && r->scope <= 255 && r->type <= 255,
+		  "bad route protocol, scope or type");
+	dec_check(d, r->dev <= INT32_MAX, "bad route device %u", r->dev);
+	return dec_end(d);
+}

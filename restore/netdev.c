@@ -1,0 +1,234 @@
+/*
+ * The tree's own network namespace (an NS record of kind net, with its
+ * NETDEV and ROUTE records): restore makes it for itself
+ * (unshare(CLONE_NEWNET)) once the image is checked, before it takes the
+ * network lock and makes any socket, so that the tree's sockets, the
+ * lock, the TCP repair and every process it forks are in it.
+ *
+ * The loopback gets its MTU, addresses and up flag; a veth is made as a
+ * pair, this end in the new namespace with its name, MAC and MTU, the
+ * peer (named as at dump) in restore's own namespace, where it was
+ * (dump-netdev.c refuses any other veth). The peer's addresses and up
+ * flag are the host's business (restore.1). The old pair goes away with
+ * the old namespace, which the kernel cleans up after the tree was
+ * killed, not at once: a peer name still taken is waited for. The
+ * network lock is taken in the new namespace before any link is up;
+ * then each device is made, up if it was, its addresses added (but
+ * those the kernel made already, the loopback's), then the routes.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+#include "util/rtnl.h"
+
+#define PEER_WAIT_MS	60000	/* for the old pair to go, on a loaded machine */
+
+static int new_veth(int nl, const struct img_netdev *d, int host)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *info, *data, *peer;
+	struct rtnl_req r;
+
+	rtnl_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
+		   sizeof(ifi));
+	rtnl_put(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);
+	if (d->mtu)
+		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
+	if (d->mac_len)
+		rtnl_put(&r, IFLA_ADDRESS, d->mac, d->mac_len);
+	info = rtnl_nest(&r, IFLA_LINKINFO);
+	rtnl_put(&r, IFLA_INFO_KIND, "veth", 5);
+	data = rtnl_nest(&r, IFLA_INFO_DATA);
+	peer = rtnl_nest(&r, VETH_INFO_PEER);
+	/* the peer's ifinfomsg, then its attributes */
+	if (peer && NLMSG_ALIGN(r.h->nlmsg_len) + sizeof(ifi) <= sizeof(r.buf)) {
+		memset(r.buf + r.h->nlmsg_len, 0, sizeof(ifi));
+		r.h->nlmsg_len += NLMSG_ALIGN(sizeof(ifi));
+	} else {
+		r.failed = 1;
+	}
+	rtnl_put(&r, IFLA_IFNAME, d->peer, strlen(d->peer) + 1);
+	if (d->mtu)
+		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
+	rtnl_put(&r, IFLA_NET_NS_FD, &host, 4);
+	rtnl_nest_end(&r, peer);
+	rtnl_nest_end(&r, data);
+	rtnl_nest_end(&r, info);
+	return rtnl_talk(nl, &r);
+}
+
+/* the pair, once the old one is gone from restore's namespace */
+static int make_veth(int nl, const struct img_netdev *d, int host)
+{
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	int waited = 0;
+
+	while (new_veth(nl, d, host)) {
+		if (errno != EEXIST || waited >= PEER_WAIT_MS)
+			return -1;
+		nanosleep(&nap, NULL);
+		waited += 50;
+	}
+	return 0;
+}
+
+/* index 0: by name; mtu 0: left */
+static int set_link(int nl, const struct img_netdev *d, int up)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_flags = up ? IFF_UP : 0,
+				 .ifi_change = up ? IFF_UP : 0 };
+	struct rtnl_req r;
+
+	rtnl_begin(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	rtnl_put(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);
+	if (d->mtu && !up)
+		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
+	return rtnl_talk(nl, &r);
+}
+
+/* an address the kernel made already (the loopback's, when it went up)
+ * is left as it is */
+static int add_addr(int nl, int index, const struct img_netaddr *a)
+{
+	struct ifaddrmsg ifa = { .ifa_family = a->family,
+				 .ifa_prefixlen = a->prefixlen,
+				 .ifa_flags = a->flags & 0xff,
+				 .ifa_scope = a->scope,
+				 .ifa_index = index };
+	size_t len = a->family == AF_INET ? 4 : 16;
+	struct rtnl_req r;
+
+	rtnl_begin(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa,
+		   sizeof(ifa));
+	rtnl_put(&r, IFA_LOCAL, a->addr, len);
+	rtnl_put(&r, IFA_ADDRESS, a->addr, len);
+	rtnl_put(&r, IFA_FLAGS, &a->flags, 4);
+	if (!rtnl_talk(nl, &r) || errno == EEXIST)
+		return 0;
+	return -1;
+}
+
+static int dev_index(const struct image *img, uint32_t old)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_netdevs; i++)
+		if (img->netdevs[i].index == old)
+			return if_nametoindex(img->netdevs[i].name);
+	return 0;
+}
+
+static int add_route(int nl, const struct image *img,
+		     const struct img_route *rt)
+{
+	struct rtmsg m = { .rtm_family = rt->family,
+			   .rtm_dst_len = rt->dst_len,
+			   .rtm_table = RT_TABLE_MAIN,
+			   .rtm_protocol = rt->protocol,
+			   .rtm_scope = rt->scope, .rtm_type = rt->type };
+	size_t len = rt->family == AF_INET ? 4 : 16;
+	int oif = rt->dev ? dev_index(img, rt->dev) : 0;
+	struct rtnl_req r;
+
+	rtnl_begin(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m,
+		   sizeof(m));
+	if (rt->dst_len)
+		rtnl_put(&r, RTA_DST, rt->dst, len);
+	if (rt->has_gw)
+		rtnl_put(&r, RTA_GATEWAY, rt->gw, len);
+	if (oif)
+		rtnl_put(&r, RTA_OIF, &oif, 4);
+	if (rt->priority)
+		rtnl_put(&r, RTA_PRIORITY, &rt->priority, 4);
+	return rtnl_talk(nl, &r);
+}
+
+/* device d made (or the loopback set), up if it was, its addresses */
+static int make_dev(const struct restore_run *run, int nl,
+		    const struct img_netdev *d, int host)
+{
+	uint32_t k;
+	int index;
+
+	if (d->kind == IMG_NETDEV_VETH ? make_veth(nl, d, host) :
+	    set_link(nl, d, 0)) {
+		pr_perror("%s: can't make network device %s%s%s", run->path,
+			  d->name, d->peer ? " with its peer " : "",
+			  d->peer ? d->peer : "");
+		return -1;
+	}
+	if (d->up && set_link(nl, d, 1)) {
+		pr_perror("%s: can't bring network device %s up", run->path,
+			  d->name);
+		return -1;
+	}
+	index = if_nametoindex(d->name);
+	for (k = 0; k < d->nr_addrs; k++)
+		if (!index || add_addr(nl, index, &d->addrs[k])) {
+			pr_perror("%s: can't give network device %s its address %u",
+				  run->path, d->name, k + 1);
+			return -1;
+		}
+	return 0;
+}
+
+static int make_all(const struct restore_run *run, int nl, int host)
+{
+	const struct image *img = run->img;
+	char a[64];
+	uint32_t i;
+
+	for (i = 0; i < img->nr_netdevs; i++)
+		if (make_dev(run, nl, &img->netdevs[i], host))
+			return -1;
+	for (i = 0; i < img->nr_routes; i++)
+		if (add_route(nl, img, &img->routes[i])) {
+			snprintf(a, sizeof(a), "%u of %u", i + 1,
+				 img->nr_routes);
+			pr_perror("%s: can't add route %s", run->path, a);
+			return -1;
+		}
+	return 0;
+}
+
+int restore_net_make(const struct restore_run *run)
+{
+	const struct image *img = run->img;
+	int host = -1, nl = -1, ret = -1;
+
+	if (!img_find_ns(img, IMG_NS_NET, img->procs[0].proc.pid))
+		return 0;
+	host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (host < 0 || unshare(CLONE_NEWNET)) {
+		pr_perror("%s: can't make a network namespace", run->path);
+		goto out;
+	}
+	nl = rtnl_open();
+	if (nl < 0) {
+		pr_perror("%s: can't talk to the new network namespace",
+			  run->path);
+		goto out;
+	}
+	/* before a link is up: the peers of the tree's connections must
+	 * meet the lock, not a reset (netlock.c; main.c takes it again) */
+	if (restore_netlock_take(img))
+		goto out;
+	ret = make_all(run, nl, host);
+out:
+	if (nl >= 0)
+		close(nl);
+	if (host >= 0)
+		close(host);
+	return ret;
+}

@@ -1,0 +1,218 @@
+# t-netns.sh - network namespaces of the tree's own: a tree alone in a
+# network namespace (unshare --net) comes back in a new one with its
+# loopback, its addresses and its sockets; a container with a veth to a
+# namespace playing the host keeps its server and its connections; what
+# restore cannot make again (a bridge) is refused by name.  Sourced by
+# run.sh.  Namespaces the tests make are named netns-*-PID.
+
+ALL_TESTS+=(netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth
+	    netns-refuse-bridge)
+CKPT_ONLY+="netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth "
+CKPT_ONLY+="netns-refuse-bridge "
+
+# netns_view PID: the addresses, routes and links of PID's network
+# namespace (without the peer's index, which the host's end changes)
+netns_view() {
+	{
+		# DAD of a link-local address may still run
+		nsenter -t "$1" -n ip -o addr show | awk '{ $1 = ""; sub(/valid_lft.*/, ""); sub(/ tentative/, ""); print }'
+		nsenter -t "$1" -n ip route show
+		nsenter -t "$1" -n ip -6 route show | grep -v '^fe80\|^multicast'
+		nsenter -t "$1" -n ip -o link show | awk '{ $1 = ""; print }' |
+			sed 's/ qdisc [^ ]*//; s/ state [A-Z]*//; s/ link-netns[^ ]*//; s/ link-netnsid [0-9]*//; s/@if[0-9]*//'
+	} 2>>"$D/errors.log"
+}
+
+# netns_own PID: PID is in a network namespace other than ours
+netns_own() {
+	[[ $(readlink "/proc/$1/ns/net") != "$(readlink /proc/self/ns/net)" ]]
+}
+
+# A process with a TCP connection over the loopback of its own network
+# namespace (tcppair: both ends), lo with an address of its own; dumped
+# --kill, restored: back in a new namespace (not ours), the same
+# addresses and routes, the connection carries data on.
+t_netns-lo() {
+	need "$WLB/tcppair" "$CKPT" "$RESTORE"
+	NETNS_HOOK_PID=
+	start_wl unshare --net /bin/sh -c "ip link set lo up && ip addr add 10.77.0.1/24 dev lo && ip route add 10.78.0.0/16 via 10.77.0.1 dev lo && exec $WLB/tcppair"
+	netns_own "$PID" || fail "the workload is in our network namespace"
+	netns_view "$PID" >"$D/net.before"
+	grep -q 10.77.0.1/24 "$D/net.before" || fail "no address inside: $(cat "$D/net.before")"
+	HOOK_RESTORED=netns_check_back
+	wl_test_started
+}
+
+netns_check_back() {
+	netns_own "$PID" || fail "the restored process is in restore's network namespace"
+	netns_view "$PID" >"$D/net.after"
+	diff "$D/net.before" "$D/net.after" >>"$D/errors.log" ||
+		fail "addresses or routes differ after restore: $(diff "$D/net.before" "$D/net.after" | tr '\n' ' ')"
+}
+
+# The inet workload (listeners, connections between parent and child,
+# queues full both ways) in a network namespace of its own with only
+# the loopback, under a reaper: dumped --tree --kill, restored in a new
+# one, where the listeners take new connections and the connections
+# carry on (the workload checks)
+t_netns-lo-inet() {
+	need "$WLB/inet"
+	HOOK_RESTORED=netns_check_lo
+	reaper_tree_test unshare --net /bin/sh -c "ip link set lo up && exec $WLB/inet"
+}
+
+# unix sockets (tests/workloads/sockets.c: pairs with queues full, an
+# abstract name, which is the network namespace's, listeners bound to
+# paths) in a network namespace of their own: sock_diag is asked there
+t_netns-lo-unix() {
+	need "$WLB/sockets"
+	HOOK_RESTORED=netns_check_lo
+	reaper_tree_test unshare --net /bin/sh -c "ip link set lo up && exec $WLB/sockets"
+}
+
+# UDP sockets, IPv4 and IPv6 (tests/workloads/udp.c: bound, connected,
+# datagrams queued, each checked after restore) on the loopback of a
+# network namespace of their own
+t_netns-lo-udp() {
+	need "$WLB/udp"
+	HOOK_RESTORED=netns_check_lo
+	reaper_tree_test unshare --net /bin/sh -c "ip link set lo up && exec $WLB/udp"
+}
+
+# the restored PID is in a namespace of its own with lo up and its address
+netns_check_lo() {
+	netns_own "$PID" || fail "the restored process is in restore's network namespace"
+	netns_view "$PID" >"$D/net.after"
+	grep -q "inet 127.0.0.1/8 scope host lo" "$D/net.after" &&
+		grep -q "lo: <LOOPBACK,UP,LOWER_UP>" "$D/net.after" ||
+		fail "lo is not up with 127.0.0.1 after restore: $(tr '\n' ' ' <"$D/net.after")"
+}
+
+# A bridge inside the namespace: refused by name, the workload runs on
+t_netns-refuse-bridge() {
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare --net /bin/sh -c "ip link set lo up && ip link add netns-br0 type bridge && exec $WLB/counter"
+	refused_by_name "$PID: its network namespace net:\[[0-9]*\] has device netns-br0, of kind bridge, which is not supported yet" --tree
+}
+
+# netns_host_down: the namespace playing the host goes
+netns_host_down() {
+	[[ -n $NETNS_HOST && -e /run/netns/$NETNS_HOST ]] &&
+		ip netns del "$NETNS_HOST"
+	return 0
+}
+
+
+# netns_child_of PID JOB WHAT LOG: the child of PID that is the init of
+# a PID namespace (not restore's guardian), waited for up to 60 s
+netns_child_of() {
+	local end=$((SECONDS + 60)) c
+	while :; do
+		for c in $(child_pids "$1"); do
+			[[ $(readlink "/proc/$c/ns/pid") != "$(readlink /proc/self/ns/pid)" ]] &&
+				{ echo "$c"; return 0; }
+		done
+		job_done "$2" && fail "$3 ended: $(lastline "$D/$4")"
+		((SECONDS < end)) || fail "no child of $1 in a PID namespace after 60 s"
+		nap
+	done
+}
+
+# netns_host_side: the host's end of the veth up with its address, once
+# it exists (restore makes it in the host's namespace, bare)
+netns_host_side() {
+	local end=$((SECONDS + 60))
+	until ip -n "$NETNS_HOST" link show "$NETNS_VETH" >/dev/null 2>&1; do
+		((SECONDS < end)) || fail "no $NETNS_VETH in $NETNS_HOST after 60 s"
+		nap
+	done
+	ip -n "$NETNS_HOST" addr add 10.79.0.1/24 dev "$NETNS_VETH" &&
+		ip -n "$NETNS_HOST" link set "$NETNS_VETH" up ||
+		fail "can't set up $NETNS_VETH in $NETNS_HOST"
+}
+
+# A container as unshare makes one: PID 1 of a PID namespace, alone in
+# mount, UTS and network namespaces, with a veth (eth0) to a namespace
+# that plays the host (netns-host-ID, where ckpt and restore run), an
+# address and a default route through the host's end; inside, a TCP
+# server (tcpstream) receiving a stream from a client in the host's
+# namespace, and a counter. Dumped --tree --kill --tcp-established,
+# restored: the veth is back (its host end named as before), the
+# addresses, routes and links as they were, the stream carries on to its
+# end byte for byte, the count goes on, the hostname is kept.
+t_netns-veth() {
+	local id=$BASHPID init cjob st
+	need "$WLB/tcpstream" "$WLB/counter" "$CKPT" "$RESTORE"
+	command -v ip >/dev/null && command -v nsenter >/dev/null ||
+		fail "ip or nsenter not found"
+	NETNS_HOST=netns-host-$id NETNS_VETH=netns-v$id
+	# its network only: ckpt sees the same mounts as the tree
+	NETNS_IN_HOST=(nsenter --net="/run/netns/$NETNS_HOST")
+	trap 'cleanup; netns_host_down' EXIT
+	ip netns add "$NETNS_HOST" && ip -n "$NETNS_HOST" link set lo up ||
+		fail "can't make $NETNS_HOST"
+	cat >"$D/init.sh" <<EOS
+hostname netns-box
+ip link set lo up
+until ip link show eth0 >/dev/null 2>&1; do sleep 0.1; done
+ip link set eth0 mtu 1400 address 02:00:00:00:79:02 up
+ip addr add 10.79.0.2/24 dev eth0
+ip route add default via 10.79.0.1
+$WLB/tcpstream server 10.79.0.2 5000 &
+exec $WLB/counter
+EOS
+	(spawn "${NETNS_IN_HOST[@]}" unshare --pid --fork /bin/sh -c "exec unshare --mount --uts --net --propagation private /bin/sh $D/init.sh") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	init=$(netns_child_of "$JOB" "$JOB" "the container" out.log)
+	PID=$init
+	track_pid "$PID"
+	ip -n "$NETNS_HOST" link add "$NETNS_VETH" type veth peer name eth0 netns "$PID" ||
+		fail "can't make the veth"
+	netns_host_side
+	wait_file server.pid "$JOB"
+	(spawn "${NETNS_IN_HOST[@]}" "$WLB/tcpstream" client 10.79.0.2 5000 $((8 << 20))) \
+		</dev/null >>"$D/out.log" 2>&1 &
+	cjob=$!
+	track_job "$cjob"
+	wait_file client.pid "$cjob"
+	wait_file half "$cjob"
+	wait_count_above 8 60 "$JOB"
+	netns_view "$PID" >"$D/net.before"
+	grep -q "eth0 inet 10.79.0.2/24" "$D/net.before" &&
+		grep -q "default via 10.79.0.1 dev eth0" "$D/net.before" ||
+		fail "the container's network is not as made: $(tr '\n' ' ' <"$D/net.before")"
+	(spawn "${NETNS_IN_HOST[@]}" "$CKPT" attach --tree --kill --tcp-established \
+		-o "$D/img" "$PID") </dev/null >>"$D/ckpt.log" 2>&1 &
+	track_job $!
+	wait_job $! 300 || fail "ckpt attach still running after 300 s"
+	((WST == 0)) || fail "ckpt attach exited $WST: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	DUMP_COUNT=$(count_lines)
+	inspect "$D/img"
+	grep -q "^netdev .* veth eth0 .* peer $NETNS_VETH" "$D/inspect.out" ||
+		fail "inspect shows no veth: $(grep -i net "$D/inspect.out" | tr '\n' ' ')"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "veth"]; sys.exit(len(d) != 1 or d[0]["addrs"][0] != "10.79.0.2/24" or d[0]["mtu"] != 1400 or d[0]["mac"] != "02:00:00:00:79:02" or j["routes"][0]["dst"] != "default" or j["routes"][0]["via"] != "10.79.0.1")' ||
+		fail "inspect --json shows another network"
+	(spawn "${NETNS_IN_HOST[@]}" "$RESTORE" "$D/img") </dev/null \
+		>>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	PID=$(netns_child_of "$RJOB" "$RJOB" restore restore.log)
+	track_pid "$PID"
+	netns_host_side
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	netns_view "$PID" >"$D/net.after"
+	diff "$D/net.before" "$D/net.after" >>"$D/errors.log" ||
+		fail "the container's network differs after restore: $(diff "$D/net.before" "$D/net.after" | tr '\n' ' ')"
+	[[ $(nsenter -t "$PID" -u hostname) == netns-box ]] || fail "hostname lost"
+	touch "$D/finish"
+	wait_job "$cjob" 120 || fail "the client still streams 120 s after finish"
+	((WST == 0)) || fail "the client exited $WST: $(grep -h FAIL "$D/out.log" | tail -n 1)"
+	touch "$D/stop"
+	wait_job "$RJOB" 120 || fail "restore still running 120 s after D/stop"
+	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
+	check_count
+}

@@ -1,0 +1,128 @@
+/*
+ * check_image_net: the NETDEV and ROUTE records of a network namespace
+ * (codec-net.c, semantics-net.c): their round trip, and one refusal per
+ * broken rule: a NETDEV with no network NS record, a loopback not
+ * named lo, a device twice, a route through a device with no record, an
+ * IPv4 address with bytes past its 4.
+ */
+#include <sys/socket.h>
+#include <check.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
+
+static struct img_writer *net_start(int ns)
+{
+	struct img_writer *w = img_writer_open(path);
+	struct img_ns rec = { .kind = IMG_NS_NET, .owner = 10, .id = 7 };
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	if (ns)
+		ck_assert_int_eq(img_write_ns(w, &rec), 0);
+	return w;
+}
+
+static void net_end(struct img_writer *w)
+{
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+}
+
+static void w_dev(struct img_writer *w, uint32_t index, uint32_t kind,
+		  const char *name, const char *peer, uint8_t byte5)
+{
+	struct img_netaddr a = { .family = AF_INET, .prefixlen = 24,
+				 .scope = 0, .flags = 0x80,
+				 .addr = { 10, 79, 0, 2, byte5 } };
+	struct img_netdev d = {
+		.index = index, .kind = kind, .up = 1, .mtu = 1400,
+		.mac_len = 6, .mac = { 2, 0, 0, 0, 0x79, 2 },
+		.name = (char *)name, .peer = (char *)peer,
+		.nr_addrs = 1, .addrs = &a,
+	};
+
+	ck_assert_int_eq(img_write_netdev(w, &d), 0);
+}
+
+static void w_route(struct img_writer *w, uint32_t dev)
+{
+	struct img_route r = { .family = AF_INET, .dev = dev, .protocol = 3,
+			       .type = 1, .has_gw = 1,
+			       .gw = { 10, 79, 0, 1 } };
+
+	ck_assert_int_eq(img_write_route(w, &r), 0);
+}
+
+START_TEST(test_roundtrip_net)
+{
+	struct img_writer *w = net_start(1);
+	const struct img_netdev *d;
+	struct image *img;
+
+	w_dev(w, 1, IMG_NETDEV_LO, "lo", NULL, 0);
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth0", "v0", 0);
+	w_route(w, 2);
+	net_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_netdevs, 2);
+	d = &img->netdevs[1];
+	ck_assert_str_eq(d->name, "eth0");
+	ck_assert_str_eq(d->peer, "v0");
+	ck_assert_uint_eq(d->mtu, 1400);
+	ck_assert_uint_eq(d->mac_len, 6);
+	ck_assert_mem_eq(d->mac, "\x02\x00\x00\x00\x79\x02", 6);
+	ck_assert_uint_eq(d->nr_addrs, 1);
+	ck_assert_mem_eq(d->addrs[0].addr, "\x0a\x4f\x00\x02", 4);
+	ck_assert_uint_eq(d->addrs[0].flags, 0x80);
+	ck_assert_ptr_null(img->netdevs[0].peer);
+	ck_assert_uint_eq(img->nr_routes, 1);
+	ck_assert_uint_eq(img->routes[0].dev, 2);
+	ck_assert_mem_eq(img->routes[0].gw, "\x0a\x4f\x00\x01", 4);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_net)
+{
+	struct img_writer *w = net_start(0);
+
+	w_dev(w, 1, IMG_NETDEV_LO, "lo", NULL, 0);
+	net_end(w);
+	commit_expect_refused(w, "in no network namespace");
+	w = net_start(1);
+	w_dev(w, 1, IMG_NETDEV_LO, "eth9", NULL, 0);
+	net_end(w);
+	commit_expect_refused(w, "loopback device named eth9");
+	w = net_start(1);
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth0", "v0", 0);
+	w_dev(w, 3, IMG_NETDEV_VETH, "eth0", "v1", 0);
+	net_end(w);
+	commit_expect_refused(w, "network device 3 (eth0) recorded twice");
+	w = net_start(1);
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth0", "v0", 0);
+	w_route(w, 5);
+	net_end(w);
+	commit_expect_refused(w, "route through device 5, which has no NETDEV record");
+	w = net_start(1);
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth0", "v0", 9);
+	net_end(w);
+	commit_expect_refused(w, "device eth0: bad address");
+}
+END_TEST
+
+static Suite *image_net_suite(void)
+{
+	Suite *s = suite_create("image-net");
+	TCase *tc = image_tcase(s, "net");
+
+	add(tc, test_roundtrip_net);
+	add(tc, test_refuse_net);
+	return s;
+}
+
+CHECK_MAIN(image_net_suite)
