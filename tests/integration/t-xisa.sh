@@ -6,9 +6,11 @@
 # or the aarch64 toolchain, which make deps installs.  Sourced by run.sh.
 
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
-	   xisa-hash xisa-stackptr xisa-fp xisa-threads)
+	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
+	   xisa-back-heap xisa-roundtrip)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
+CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -49,14 +51,75 @@ xisa_start() {
 	track_pid "$PID"
 }
 
-# xisa_wait_lines N: until D/part1 has N lines, nq running
+# xisa_wait_lines N: until D/part1 has N lines, XISA_PROG running
 xisa_wait_lines() {
-	local end=$((SECONDS + 120)) have
-	while have=$(xisa_lines "$D/part1"); ((have < $1)); do
-		job_done "$JOB" && fail "$XISA_PROG ended before $1 lines"
+	xisa_until part1 "$1"
+}
+
+# xisa_qemu FILE ENV...: D/XISA_PROG.aarch64 XISA_ARGS started under
+# qemu-aarch64 with the environment ENV, its output in D/FILE; JOB, PID
+xisa_qemu() {
+	local out=$1
+	shift
+	(spawn env "$@" qemu-aarch64 "$D/$XISA_PROG.aarch64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/$out" 2>>"$D/restore.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	track_pid "$PID"
+}
+
+# xisa_until FILE N: until D/FILE has N lines, JOB running
+xisa_until() {
+	local end=$((SECONDS + 300)) have
+	while have=$(xisa_lines "$D/$1"); ((have < $2)); do
+		job_done "$JOB" && fail "$XISA_PROG ended before $2 lines"
 		((SECONDS < end)) || fail "$XISA_PROG stuck at $have lines"
 		nap
 	done
+}
+
+# xisa_self_dump: SIGUSR2 to JOB, run with CKPT_XISA_DUMP=D/src.img: its
+# runtime writes the image at its next landmark and exits 0
+xisa_self_dump() {
+	kill -USR2 "$PID"
+	wait_job "$JOB" 300 || fail "$XISA_PROG still running 300 s after" \
+				    "SIGUSR2"
+	((WST == 0)) || fail "the checkpointed aarch64 side exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+	[[ -s $D/src.img && ! -e $D/src.img.tmp ]] ||
+		fail "the runtime wrote no whole image"
+}
+
+# xisa_native FILE: D/src.img translated to x86_64 and resumed natively,
+# its output in D/FILE
+xisa_native() {
+	expect_exit 0 "$CKPT" translate --json --to x86_64 "$D/src.img" \
+		"$D/img.x86"
+	cat "$D/cmd.out" >>"$D/translate.json"
+	(spawn env CKPT_XISA_RESUME="$D/img.x86" "$D/$XISA_PROG.x86_64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/$1" 2>>"$D/restore.log" &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_job "$RJOB" 120 || fail "the x86_64 side still running"
+	((WST == 0)) || fail "the x86_64 side exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+}
+
+# xisa_back LINES: XISA_PROG's aarch64 build under qemu-aarch64
+# checkpointed by its runtime at its first landmark after LINES lines,
+# translated to x86_64 and resumed natively: the two parts must make
+# D/ref.
+xisa_back() {
+	rm -f "$D/src.img" "$D/img.x86" "$D/part1" "$D/part2"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 "$1"
+	xisa_self_dump
+	xisa_native part2
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "after $1 lines: aarch64 then x86_64 output differs" \
+		     "from the native run ($(xisa_lines "$D/part1") +" \
+		     "$(xisa_lines "$D/part2") lines)"
 }
 
 # xisa_moment LINES: checkpoint XISA_PROG at its first landmark after LINES lines
@@ -72,14 +135,9 @@ xisa_moment() {
 	expect_exit 0 "$CKPT" translate --json --to aarch64 "$D/img" \
 		"$D/img.a64"
 	cat "$D/cmd.out" >>"$D/translate.json"
-	(spawn env CKPT_XISA_RESUME="$D/img.a64" qemu-aarch64 \
-		"$D/$XISA_PROG.aarch64" "${XISA_ARGS[@]}") </dev/null \
-		>"$D/part2" \
-		2>>"$D/restore.log" &
-	RJOB=$!
-	track_job "$RJOB"
-	wait_job "$RJOB" 600 || fail "the aarch64 side still running" \
-				     "after 600 s"
+	xisa_qemu part2 CKPT_XISA_RESUME="$D/img.a64"
+	wait_job "$JOB" 600 || fail "the aarch64 side still running" \
+				    "after 600 s"
 	((WST == 0)) || fail "the aarch64 side exited $WST:" \
 			     "$(lastline "$D/restore.log")"
 	[[ -s $D/part2 ]] || fail "nothing printed on aarch64"
@@ -242,4 +300,77 @@ t_xisa-threads() {
 	stopped "$PID" && fail "threads left stopped (state $ST)"
 	xisa_wait_lines $(($(xisa_lines "$D/part1") + 2))
 	kill -9 "$PID"
+}
+
+# N-queens moved from aarch64 (under qemu-aarch64, checkpointed by its
+# own runtime on SIGUSR2) to x86_64 at three moments; resumed natively,
+# its output is that of an uninterrupted native run.
+t_xisa-back-nqueens() {
+	local n
+	xisa_need
+	cc -O2 -o "$D/native" "$XISA_SRC" || fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	xisa_build nq "$XISA_SRC"
+	n=$(xisa_lines "$D/ref")
+	xisa_back 1
+	xisa_back $((n / 3))
+	xisa_back $((n * 2 / 3))
+}
+
+# Programs with a carried heap moved from aarch64 to x86_64: the hash
+# table of function pointers and strdup'd keys, pointers to stack locals
+# kept in frames, globals and the heap, the NAS style integer sort.
+t_xisa-back-heap() {
+	local prog n
+	xisa_need
+	for prog in "hash 300" "stackptr 2000" "isort 65536 12 100000"; do
+		read -r -a XISA_ARGS <<<"$prog"
+		XISA_PROG=${XISA_ARGS[0]}
+		XISA_ARGS=("${XISA_ARGS[@]:1}")
+		xisa_build "$XISA_PROG" "$TOP/tests/xisa/$XISA_PROG.c"
+		"$D/$XISA_PROG.x86_64" "${XISA_ARGS[@]}" >"$D/ref" ||
+			fail "the uninterrupted run of $XISA_PROG failed"
+		n=$(xisa_lines "$D/ref")
+		xisa_back $((n / 2))
+	done
+	grep -q '"heap_bytes":[1-9]' "$D/translate.json" ||
+		fail "no heap carried: $(cat "$D/translate.json")"
+}
+
+# Round trips: N-queens and the hash table checkpointed on x86_64 (attach
+# --landmark), resumed under qemu-aarch64, checkpointed there by the
+# runtime, resumed on x86_64 again: the three parts make the output of an
+# uninterrupted native run.
+t_xisa-roundtrip() {
+	local prog n
+	xisa_need
+	for prog in "nq 13" "hash 300"; do
+		read -r -a XISA_ARGS <<<"$prog"
+		XISA_PROG=${XISA_ARGS[0]}
+		XISA_ARGS=("${XISA_ARGS[@]:1}")
+		[[ $XISA_PROG == nq ]] && XISA_SRC=$TOP/tests/xisa/nqueens.c ||
+			XISA_SRC=$TOP/tests/xisa/$XISA_PROG.c
+		xisa_build "$XISA_PROG" "$XISA_SRC"
+		"$D/$XISA_PROG.x86_64" "${XISA_ARGS[@]}" >"$D/ref" ||
+			fail "the uninterrupted run of $XISA_PROG failed"
+		n=$(xisa_lines "$D/ref")
+		rm -f "$D/img" "$D/img.a64" "$D/src.img" "$D/part"[123]
+		xisa_start
+		xisa_wait_lines $((n / 4))
+		DUMP_OPTS=(--landmark=60000)
+		dump_kill
+		expect_exit 0 "$CKPT" translate --to aarch64 "$D/img" \
+			"$D/img.a64"
+		xisa_qemu part2 CKPT_XISA_RESUME="$D/img.a64" \
+			CKPT_XISA_DUMP="$D/src.img"
+		xisa_until part2 $((n / 4))
+		xisa_self_dump
+		xisa_native part3
+		cat "$D/part1" "$D/part2" "$D/part3" | cmp -s - "$D/ref" ||
+			fail "$XISA_PROG: x86_64, aarch64, x86_64 output" \
+			     "differs from an uninterrupted run" \
+			     "($(xisa_lines "$D/part1") +" \
+			     "$(xisa_lines "$D/part2") +" \
+			     "$(xisa_lines "$D/part3") lines)"
+	done
 }
