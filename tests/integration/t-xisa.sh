@@ -7,10 +7,11 @@
 
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
-	   xisa-back-heap xisa-roundtrip)
+	   xisa-back-heap xisa-roundtrip xisa-back-refused)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
+CKPT_ONLY+="xisa-back-refused "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -373,4 +374,35 @@ t_xisa-roundtrip() {
 			     "$(xisa_lines "$D/part2") +" \
 			     "$(xisa_lines "$D/part3") lines)"
 	done
+}
+
+# The runtime's checkpointer, unable to write its image (no such
+# directory), says so on stderr and the program runs on unaltered, its
+# output whole; a cut source image is refused by translate with one line
+# and nothing written.
+t_xisa-back-refused() {
+	local n
+	xisa_need
+	xisa_build nq "$XISA_SRC"
+	"$D/nq.x86_64" "${XISA_ARGS[@]}" >"$D/ref" ||
+		fail "the uninterrupted run failed"
+	n=$(xisa_lines "$D/ref")
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/none/src.img"
+	xisa_until part1 $((n / 3))
+	kill -USR2 "$PID"
+	wait_job "$JOB" 300 || fail "nq still running after 300 s"
+	((WST == 0)) || fail "nq exited $WST: $(lastline "$D/restore.log")"
+	grep -q "ckpt-xisa: $D/none/src.img: No such file" "$D/restore.log" ||
+		fail "no reason given: $(cat "$D/restore.log")"
+	cmp -s "$D/part1" "$D/ref" || fail "a failed checkpoint altered nq"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 $((n / 3))
+	xisa_self_dump
+	head -c -100 "$D/src.img" >"$D/cut.img"
+	expect_exit 70 "$CKPT" translate --to x86_64 "$D/cut.img" "$D/img.x86"
+	one_line_err "translate"
+	grep -q "not a whole source image" "$D/cmd.err" ||
+		fail "translate: $(cat "$D/cmd.err")"
+	[[ -e $D/img.x86 ]] && fail "a refused translate left img.x86"
+	return 0
 }
