@@ -123,6 +123,16 @@ xisa_back() {
 		     "$(xisa_lines "$D/part2") lines)"
 }
 
+# xisa_refused ISA IMAGE OUT WHY: ckpt translate --to ISA IMAGE OUT
+# refused with one line saying WHY, OUT not written
+xisa_refused() {
+	expect_exit 70 "$CKPT" translate --to "$1" "$2" "$3"
+	one_line_err "translate"
+	grep -q "$4" "$D/cmd.err" || fail "translate: $(cat "$D/cmd.err")"
+	[[ -e $3 ]] && fail "a refused translate left ${3##*/}"
+	return 0
+}
+
 # xisa_moment LINES: checkpoint XISA_PROG at its first landmark after LINES lines
 # of output, translate, resume under qemu-aarch64; the two parts must make
 # the uninterrupted output D/ref.
@@ -243,17 +253,12 @@ t_xisa-refused() {
 		(($? == 0)) || break
 		((try < 5)) || fail "five dumps of nq, each at a landmark"
 	done
-	expect_exit 70 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
-	one_line_err "translate"
-	grep -q "is not at a landmark" "$D/cmd.err" ||
-		fail "translate: $(cat "$D/cmd.err")"
-	[[ -e $D/img.a64 ]] && fail "a refused translate left img.a64"
-	return 0
+	xisa_refused aarch64 "$D/img" "$D/img.a64" "is not at a landmark"
 }
 
 # Metadata that is not that of the executables is refused, by attach
 # --landmark and by translate, and the runtime refuses a translated image
-# of another program.
+# of another program; so is an executable replaced beside its metadata.
 t_xisa-mismatch() {
 	xisa_need
 	printf 'int main(void) { return 0; }\n' >"$D/other.c"
@@ -265,11 +270,7 @@ t_xisa-mismatch() {
 	dump_kill
 	cp "$D/nq.xisa" "$D/nq.xisa.good"
 	cp "$D/other.xisa" "$D/nq.xisa"
-	expect_exit 70 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
-	one_line_err "translate"
-	grep -q "does not match" "$D/cmd.err" ||
-		fail "translate: $(cat "$D/cmd.err")"
-	[[ -e $D/img.a64 ]] && fail "a refused translate left img.a64"
+	xisa_refused aarch64 "$D/img" "$D/img.a64" "does not match"
 	xisa_start
 	xisa_wait_lines 1
 	expect_exit 70 "$CKPT" attach --landmark -o "$D/img2" "$PID"
@@ -282,6 +283,12 @@ t_xisa-mismatch() {
 		"$D/other.aarch64"
 	grep -q "translated for another executable" "$D/cmd.err" ||
 		fail "runtime: $(cat "$D/cmd.err")"
+	# an executable built again (another build id) beside the metadata
+	rm -f "$D/img.a64"
+	cp "$D/nq.aarch64" "$D/nq.aarch64.good"
+	cp "$D/other.aarch64" "$D/nq.aarch64"
+	xisa_refused aarch64 "$D/img" "$D/img.a64" "does not match"
+	cp "$D/nq.aarch64.good" "$D/nq.aarch64"
 }
 
 # A ckpt cc program with 4 pthreads: attach --landmark refuses it with one
@@ -399,10 +406,6 @@ t_xisa-back-refused() {
 	xisa_until part1 $((n / 3))
 	xisa_self_dump
 	head -c -100 "$D/src.img" >"$D/cut.img"
-	expect_exit 70 "$CKPT" translate --to x86_64 "$D/cut.img" "$D/img.x86"
-	one_line_err "translate"
-	grep -q "not a whole source image" "$D/cmd.err" ||
-		fail "translate: $(cat "$D/cmd.err")"
-	[[ -e $D/img.x86 ]] && fail "a refused translate left img.x86"
-	return 0
+	xisa_refused x86_64 "$D/cut.img" "$D/img.x86" \
+		"not a whole source image"
 }
