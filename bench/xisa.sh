@@ -86,7 +86,10 @@ while read -r name lines args; do
 	# shellcheck disable=SC2086
 	start "$W/$name.x86_64" $args || { echo "$name: ended early"; continue; }
 	lm=$(attach_ms --kill --landmark=60000)
+	# each to a new file: a rename over a file ext4 has not yet written
+	# out (the previous round's) makes it write it first (auto_da_alloc)
 	for ((r = 0; r < ROUNDS; r++)); do
+		rm -f "$W/img.a64"
 		"$CKPT" translate --json --to aarch64 "$W/img" "$W/img.a64"
 	done >"$W/tr.json"
 	rm -f "$W/src.img"
@@ -97,9 +100,11 @@ while read -r name lines args; do
 	wait "$PID"
 	PID=
 	back=$(for ((r = 0; r < ROUNDS; r++)); do
+		rm -f "$W/img.x86"
 		"$CKPT" translate --json --to x86_64 "$W/src.img" "$W/img.x86"
 	done | json seconds | median)
 	bsync=$(for ((r = 0; r < ROUNDS; r++)); do
+		rm -f "$W/img.x86"
 		"$CKPT" translate --json --sync --to x86_64 "$W/src.img" \
 			"$W/img.x86"
 	done | json seconds | median)
