@@ -196,14 +196,17 @@ $(B)/bin/ckpt-cc: $(CC_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(LLVM_CONFIG) --ldflags \
 	  --libs 2>/dev/null) -lelf
-$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c cc/rt-heap.c arch/%/rt/xisa-jump.c \
-		arch/xisa-image.h
+XISA_RT_SRC = cc/rt.c cc/rt-heap.c cc/rt-dump.c arch/$*/rt/xisa-jump.c \
+	arch/$*/rt/xisa-trap.c
+$(B)/lib/ckpt-cc/rt.%.o: cc/rt.c cc/rt-heap.c cc/rt-dump.c \
+		arch/%/rt/xisa-jump.c arch/%/rt/xisa-trap.c \
+		arch/xisa-image.h arch/xisa-rt.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  RT      $@")
-	$(Q)for s in cc/rt.c cc/rt-heap.c arch/$*/rt/xisa-jump.c; do \
+	$(Q)for s in $(XISA_RT_SRC); do \
 	  clang --target=$*-linux-gnu -O1 -fno-pic -fno-stack-protector \
 	    $(CPPFLAGS) $(WARN) -c $$s -o $@.$$(basename $$s .c).o || exit 1; \
-	done; o="$@.rt.o $@.rt-heap.o $@.xisa-jump.o"; \
+	done; o="$(foreach s,$(XISA_RT_SRC),$@.$(basename $(notdir $(s))).o)"; \
 	ld.bfd -r -o $@ $$o 2>/dev/null || aarch64-linux-gnu-ld -r -o $@ $$o; \
 	rm -f $$o
 all: $(B)/bin/ckpt-cc $(XISA_RT)

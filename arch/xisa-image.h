@@ -3,6 +3,15 @@
  * IMAGES"): what the runtime of a ckpt cc program (cc/rt.c) reads to
  * resume on the other ISA. A header, then nr_regions regions, each a
  * struct xisa_region followed by len bytes. Little endian, like both ISAs.
+ *
+ * The same layout with the magic XISA_SRC_MAGIC is a source image: what
+ * the runtime's own checkpointer (cc/rt-dump.c) writes of the program
+ * where ckpt cannot ptrace it (under qemu-aarch64), taken at a landmark,
+ * which ckpt translate reads as it reads a ckpt image of one thread. Its
+ * isa is the ISA it was taken on, bin_hash 0; its regions are page (4096)
+ * aligned: the thread's stack (the VMA holding sp, from 64 KiB below
+ * sp), the writable pages of the program's globals (XISA_R_PROGRAM),
+ * the carried heap's VMAs, and one XISA_R_EXE, the executable's path.
  */
 #ifndef CKPT_ARCH_XISA_IMAGE_H
 #define CKPT_ARCH_XISA_IMAGE_H
@@ -10,8 +19,11 @@
 #include <stdint.h>
 
 #define XISA_MAGIC	"CKPTXISA"
+#define XISA_SRC_MAGIC	"CKPTXSRC"
 #define XISA_VERSION	1
 #define XISA_MAX_REGIONS	65536
+/* bytes of a GNU build id that PROG.xisa records (sha1: 20) */
+#define XISA_BUILD_ID_MAX	32
 
 /* The carried heap: ckpt cc programs' malloc, free, mmap... (cc/rt-heap.c)
  * take their memory from here, with the allocator's state in its first
@@ -23,7 +35,7 @@
 struct xisa_hdr {
 	char magic[8];
 	uint32_t version;
-	uint32_t isa;		/* enum img_isa of the target */
+	uint32_t isa;		/* enum img_isa of the target (source: taken on) */
 	uint64_t bin_hash;	/* FNV-1a 64 of the target executable */
 	uint64_t pc, sp, fp;	/* where the innermost frame resumes */
 	uint32_t landmark;	/* its landmark id */
@@ -40,5 +52,7 @@ struct xisa_region {
 #define XISA_R_PROGRAM	1u
 /* pages the image did not hold: mapped, zero, no bytes follow (len) */
 #define XISA_R_ZERO	2u
+/* source images: not memory but the executable's path (len bytes) */
+#define XISA_R_EXE	4u
 
 #endif

@@ -4,6 +4,8 @@
  * the others before use: a landmark names a function that exists, a
  * function's slots are all there.
  */
+#include <sys/stat.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -175,6 +177,86 @@ static int read_lm(FILE *f, struct xisa_meta *m, uint32_t i)
 	return (l->kind == 'C') != (v[1] && v[3]) ? -1 : 0;
 }
 
+/* The line "id x86_64 SIZE BUILDID aarch64 SIZE BUILDID" if there
+ * (ckpt cc before it did not write it) */
+static int read_ids(FILE *f, struct xisa_meta *m)
+{
+	unsigned long long z[XISA_NR];
+	int c;
+
+	fscanf(f, " ");
+	c = getc(f);
+	ungetc(c, f);
+	if (c != 'i')
+		return 0;
+	if (fscanf(f, "id x86_64 %llu %64[0-9a-f] aarch64 %llu %64[0-9a-f]",
+		   &z[0], m->build_id[0], &z[1], m->build_id[1]) != 4)
+		return -1;
+	m->size[0] = z[0];
+	m->size[1] = z[1];
+	return 0;
+}
+
+/* The build id note of an ELF64 executable, in hex */
+static int elf_build_id(int fd, char *hex)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	uint8_t note[512];
+	uint32_t nsz, dsz, type, k;
+	unsigned i;
+
+	if (pread_full(fd, &eh, sizeof(eh), 0) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phnum > 64 ||
+	    eh.e_phentsize != sizeof(ph))
+		return -1;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread_full(fd, &ph, sizeof(ph),
+			       eh.e_phoff + i * sizeof(ph)))
+			return -1;
+		if (ph.p_type != PT_NOTE || ph.p_filesz > sizeof(note) ||
+		    pread_full(fd, note, ph.p_filesz, ph.p_offset))
+			continue;
+		for (k = 0; k + 12 <= ph.p_filesz;
+		     k += 12 + ((nsz + 3) & ~3u) + ((dsz + 3) & ~3u)) {
+			memcpy(&nsz, note + k, 4);
+			memcpy(&dsz, note + k + 4, 4);
+			if (nsz > sizeof(note) || dsz > sizeof(note))
+				break;
+			memcpy(&type, note + k + 8, 4);
+			if (type != NT_GNU_BUILD_ID || nsz != 4 ||
+			    k + 16 + dsz > ph.p_filesz ||
+			    memcmp(note + k + 12, "GNU", 4) ||
+			    dsz > XISA_BUILD_ID_MAX)
+				continue;
+			for (nsz = 0; nsz < dsz; nsz++)
+				snprintf(hex + 2 * nsz, 3, "%02x",
+					 note[k + 16 + nsz]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int xisa_exe_matches(const char *path, const struct xisa_meta *m, int isa)
+{
+	char id[2 * XISA_BUILD_ID_MAX + 1] = "";
+	struct stat sb;
+	uint64_t h;
+	int fd, ret;
+
+	if (!m->build_id[isa][0])
+		return xisa_hash_file(path, &h) || h != m->hash[isa] ? -1 : 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = fstat(fd, &sb) || (uint64_t)sb.st_size != m->size[isa] ||
+	      elf_build_id(fd, id) || strcmp(id, m->build_id[isa]) ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
 int xisa_meta_read(const char *path, struct xisa_meta *m)
 {
 	unsigned long long h0, h1, e0, e1, d0, d1;
@@ -188,9 +270,11 @@ int xisa_meta_read(const char *path, struct xisa_meta *m)
 		pr_perror("can't open %s", path);
 		return -1;
 	}
-	if (fscanf(f, "ckpt-xisa 1 bin x86_64 %llx aarch64 %llx exit %llx "
-		   "%llx data %llx %llx counts %u %u", &h0, &h1, &e0, &e1,
-		   &d0, &d1, &m->nr_fns, &m->nr_lms) != 8 ||
+	if (fscanf(f, "ckpt-xisa 1 bin x86_64 %llx aarch64 %llx", &h0,
+		   &h1) != 2 ||
+	    read_ids(f, m) ||
+	    fscanf(f, " exit %llx %llx data %llx %llx counts %u %u", &e0,
+		   &e1, &d0, &d1, &m->nr_fns, &m->nr_lms) != 6 ||
 	    m->nr_fns > MAX_FNS || m->nr_lms > MAX_FNS || d0 > d1)
 		goto out;
 	m->hash[0] = h0;
@@ -244,7 +328,6 @@ const struct xisa_lm *xisa_lm_ret(const struct xisa_meta *m, int isa,
 int xisa_meta_for(const char *exe, struct xisa_meta *m, int *isa)
 {
 	char *meta = xisa_meta_path(exe, isa);
-	uint64_t h;
 
 	if (!meta) {
 		pr_err("%s was not built by ckpt cc (no PROG.x86_64 name)",
@@ -260,7 +343,7 @@ int xisa_meta_for(const char *exe, struct xisa_meta *m, int *isa)
 		free(meta);
 		return -1;
 	}
-	if (xisa_hash_file(exe, &h) || h != m->hash[*isa]) {
+	if (xisa_exe_matches(exe, m, *isa)) {
 		pr_err("%s does not match %s (built again since?)", exe, meta);
 		xisa_meta_free(m);
 		free(meta);

@@ -430,7 +430,8 @@ static int put_heap(struct tr *t, int fd)
 	return 0;
 }
 
-static int write_out(struct tr *t, const char *out, struct xisa_stats *st)
+static int write_out(struct tr *t, const char *out, int sync,
+		     struct xisa_stats *st)
 {
 	struct xisa_hdr h;
 	struct durable d;
@@ -447,7 +448,7 @@ static int write_out(struct tr *t, const char *out, struct xisa_stats *st)
 	h.fp = t->fr[0].fp[t->to];
 	h.landmark = t->fr[0].lm->id;
 	h.bin_hash = t->m.hash[t->to];
-	if (durable_open(&d, AT_FDCWD, out, 0))
+	if (durable_open(&d, AT_FDCWD, out, sync ? 0 : DURABLE_NOSYNC))
 		return -1;
 	/* the header again at the end, with the number of regions */
 	if (write_full(d.fd, &h, sizeof(h)) ||
@@ -485,7 +486,6 @@ static int check_binaries(struct tr *t)
 {
 	const char *exe = t->p->proc.exe;
 	char *other;
-	uint64_t h;
 	struct stat sb;
 	uint32_t i;
 	int isa;
@@ -508,7 +508,7 @@ static int check_binaries(struct tr *t)
 		}
 	}
 	other = xisa_exe_path(exe, t->to);
-	if (!other || xisa_hash_file(other, &h) || h != t->m.hash[t->to]) {
+	if (!other || xisa_exe_matches(other, &t->m, t->to)) {
 		pr_err("%s does not match the metadata of %s",
 		       other ? other : "the other build", exe);
 		free(other);
@@ -547,10 +547,11 @@ static int check_image(struct tr *t)
 	return 0;
 }
 
-int xisa_translate(const char *img, const char *out, int to,
+int xisa_translate(const char *img, const char *out, int to, int sync,
 		   struct xisa_stats *st)
 {
 	struct tr t;
+	char magic[8];
 	double t0 = now();
 	int ret = -1;
 
@@ -562,9 +563,13 @@ int xisa_translate(const char *img, const char *out, int to,
 		pr_perror("can't open %s", img);
 		return -1;
 	}
-	t.img = img_read_fd(t.fd, 0);
-	if (!t.img || img_read_chain((struct image *)t.img, img,
-				     img_open_plain, NULL) || check_image(&t))
+	if (pread(t.fd, magic, 8, 0) == 8 && !memcmp(magic, XISA_SRC_MAGIC, 8))
+		t.img = xisa_src_read(t.fd, img);
+	else if ((t.img = img_read_fd(t.fd, 0)) &&
+		 img_read_chain((struct image *)t.img, img, img_open_plain,
+				NULL))
+		goto out;
+	if (!t.img || check_image(&t))
 		goto out;
 	st->read_seconds = now() - t0;
 	if (check_binaries(&t))
@@ -574,7 +579,7 @@ int xisa_translate(const char *img, const char *out, int to,
 	    load_data(&t))
 		goto out;
 	st->frame_seconds = now() - t0 - st->read_seconds - st->meta_seconds;
-	if (write_out(&t, out, st))
+	if (write_out(&t, out, sync, st))
 		goto out;
 	st->frames = t.n;
 	ret = 0;

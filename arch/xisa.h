@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/xisa-image.h"
 #include "util/util.h"
 
 enum { XISA_X86_64, XISA_AARCH64, XISA_NR };
@@ -66,6 +67,10 @@ struct xisa_lm {
 
 struct xisa_meta {
 	uint64_t hash[XISA_NR];		/* of each executable */
+	/* and its size and GNU build id (hex), when ckpt cc wrote them:
+	 * what is checked, rather than reading the whole executable */
+	uint64_t size[XISA_NR];
+	char build_id[XISA_NR][2 * XISA_BUILD_ID_MAX + 1];
 	uint64_t exit_fn[XISA_NR];	/* ckpt_xisa_exit */
 	uint64_t data_start, data_end;	/* the aligned globals */
 	uint32_t nr_fns, nr_lms;
@@ -82,6 +87,10 @@ char *xisa_exe_path(const char *exe, int isa);
 int xisa_meta_read(const char *path, struct xisa_meta *m) __must_check;
 void xisa_meta_free(struct xisa_meta *m);
 int xisa_hash_file(const char *path, uint64_t *h) __must_check;
+/* 0 if path is the executable of isa that m describes (its size and
+ * build id, or without them its hash), else -1 */
+int xisa_exe_matches(const char *path, const struct xisa_meta *m, int isa)
+	__must_check;
 /* The landmark at pc in the build of isa, or NULL */
 const struct xisa_lm *xisa_lm_at(const struct xisa_meta *m, int isa,
 				 uint64_t pc);
@@ -103,9 +112,17 @@ struct xisa_stats {
 	double read_seconds, meta_seconds, frame_seconds, sync_seconds;
 };
 
-/* Translate the image at img (taken at a landmark) for ISA `to`; write
- * the translated image to out (durably). Logs what it refuses. */
-int xisa_translate(const char *img, const char *out, int to,
+struct image;
+/* A source image the runtime wrote (cc/rt-dump.c) as an image of one
+ * thread (arch/xisa-src.c), or NULL (said why) */
+struct image *xisa_src_read(int fd, const char *name);
+
+/* Translate the image at img (taken at a landmark: by attach --landmark,
+ * or a source image of the runtime) for ISA `to`; write
+ * the translated image to out, whole or not at all, and with sync so
+ * that it survives a crash (without, a crash may lose it: the image
+ * it is made from is still there). Logs what it refuses. */
+int xisa_translate(const char *img, const char *out, int to, int sync,
 		   struct xisa_stats *st) __must_check;
 
 #endif

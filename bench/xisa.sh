@@ -3,8 +3,11 @@
 # of tests/xisa built by ckpt cc,
 #   - translation time (ckpt translate --to aarch64, median of ROUNDS),
 #     per image and per frame, and where it goes (reading the image; the
-#     metadata and the binaries' hashes; the frames and globals; the rest:
-#     the heap and writing out durably);
+#     metadata and the binaries' sizes and build ids; the frames and
+#     globals; the rest: the heap and writing out, not synced);
+#   - the other way: the aarch64 build under qemu-aarch64 checkpointed by
+#     its runtime (CKPT_XISA_DUMP, SIGUSR2), ckpt translate --to x86_64
+#     (median of ROUNDS), and the same with --sync;
 #   - time of ckpt attach --landmark --kill (bring the thread to its next
 #     landmark, then dump) beside a plain ckpt attach --kill;
 #   - landmark run-time overhead: CPU time of PROG.x86_64 against the same
@@ -68,9 +71,9 @@ json() {
 	sed -n "s/.*\"$1\":\([0-9.e-]*\).*/\1/p"
 }
 
-printf '%-9s %6s %9s %8s %8s %8s %8s %9s %8s %8s %7s %7s\n' program frames \
-	heap_KiB tr_ms read meta frames per_frm attach_ms lm_ms run_ovh \
-	size_ovh
+printf '%-9s %6s %9s %8s %8s %8s %8s %9s %8s %8s %7s %7s %7s %7s\n' \
+	program frames heap_KiB tr_ms read meta frames per_frm attach_ms \
+	lm_ms run_ovh size_ovh back_ms sync_ms
 while read -r name lines args; do
 	src=tests/xisa/$name.c
 	"$CKPT" cc -o "$W/$name" "$src" || exit 1
@@ -83,9 +86,28 @@ while read -r name lines args; do
 	# shellcheck disable=SC2086
 	start "$W/$name.x86_64" $args || { echo "$name: ended early"; continue; }
 	lm=$(attach_ms --kill --landmark=60000)
+	# each to a new file: a rename over a file ext4 has not yet written
+	# out (the previous round's) makes it write it first (auto_da_alloc)
 	for ((r = 0; r < ROUNDS; r++)); do
+		rm -f "$W/img.a64"
 		"$CKPT" translate --json --to aarch64 "$W/img" "$W/img.a64"
 	done >"$W/tr.json"
+	rm -f "$W/src.img"
+	# shellcheck disable=SC2086
+	start env CKPT_XISA_DUMP="$W/src.img" qemu-aarch64 \
+		"$W/$name.aarch64" $args || { echo "$name: ended early"; continue; }
+	kill -USR2 "$PID"
+	wait "$PID"
+	PID=
+	back=$(for ((r = 0; r < ROUNDS; r++)); do
+		rm -f "$W/img.x86"
+		"$CKPT" translate --json --to x86_64 "$W/src.img" "$W/img.x86"
+	done | json seconds | median)
+	bsync=$(for ((r = 0; r < ROUNDS; r++)); do
+		rm -f "$W/img.x86"
+		"$CKPT" translate --json --sync --to x86_64 "$W/src.img" \
+			"$W/img.x86"
+	done | json seconds | median)
 	sec=$(json seconds <"$W/tr.json" | median)
 	frames=$(json frames <"$W/tr.json" | head -1)
 	heap=$(json heap_bytes <"$W/tr.json" | head -1)
@@ -102,12 +124,14 @@ while read -r name lines args; do
 	sb=$(stat -c %s "$W/$name.plain")
 	awk -v n="$name" -v f="$frames" -v h="$heap" -v s="$sec" -v rd="$rd" \
 	    -v me="$me" -v fr="$fr" -v p="$plain" -v l="$lm" -v a="$a" \
-	    -v b="$b" -v sa="$sa" -v sb="$sb" 'BEGIN {
+	    -v b="$b" -v sa="$sa" -v sb="$sb" -v bk="$back" -v bs="$bsync" \
+	    'BEGIN {
 		fmt = "%-9s %6d %9.0f %8.2f %8.2f %8.2f %8.2f %9.3f %8d %8d"
-		fmt = fmt " %6.0f%% %6.1f%%\n"
+		fmt = fmt " %6.0f%% %6.1f%% %7.2f %7.2f\n"
 		printf fmt, n, f, h / 1024, s * 1000,
 		       rd * 1000, me * 1000, fr * 1000, fr * 1000 / f, p, l,
-		       (b > 0 ? (a / b - 1) * 100 : 0), (sa / sb - 1) * 100 }'
+		       (b > 0 ? (a / b - 1) * 100 : 0), (sa / sb - 1) * 100,
+		       bk * 1000, bs * 1000 }'
 done <<'LIST'
 nqueens 30 13
 isort 5 262144 30 100000

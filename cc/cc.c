@@ -95,6 +95,10 @@ static int to_bitcode(struct job *j, int isa, int n, const char *bc)
 	argv[k++] = "-fno-stack-protector";
 	argv[k++] = "-fno-common";
 	argv[k++] = "-ffp-contract=off";	/* no FMA on one ISA only */
+	/* a leaf's frame below the x86_64 stack pointer would not be one
+	 * when a translated stack is resumed: sp is set from its size */
+	if (isa == CC_X86_64)
+		argv[k++] = "-mno-red-zone";
 	argv[k++] = "-emit-llvm";
 	argv[k++] = "-c";
 	for (i = 0; i < j->nflags; i++)
@@ -175,6 +179,7 @@ static int link_exe(struct job *j, int isa, const char *obj,
 	argv[k++] = (char *)linker[isa];
 	argv[k++] = "-static";
 	argv[k++] = "-no-pie";
+	argv[k++] = "-Wl,--build-id=sha1";	/* checked by translate */
 	argv[k++] = "-o";
 	argv[k++] = (char *)exe;
 	argv[k++] = (char *)obj;

@@ -16,6 +16,7 @@
 #include <llvm-c/Disassembler.h>
 #include <llvm-c/Target.h>
 
+#include "arch/xisa-image.h"
 #include "cc/cc-priv.h"
 
 struct loc {
@@ -44,6 +45,7 @@ struct exe {
 	size_t len;
 	Elf *e;
 	uint64_t hash, exit_fn, data_start, data_end;
+	char build_id[2 * XISA_BUILD_ID_MAX + 1];	/* hex */
 	uint64_t *fn_addr, *fn_size, *fn_stack;
 	int64_t *fn_fpoff;	/* aarch64: frame pointer - CFA */
 	struct vec *fixes;	/* per function: struct fix * */
@@ -150,6 +152,25 @@ static int symbol(struct exe *x, const char *name, uint64_t *addr,
 }
 
 #define RD(T, p) ({ T v_; memcpy(&v_, (p), sizeof(T)); v_; })
+
+/* The GNU build id (ckpt cc links with --build-id=sha1), in hex */
+static int build_id(struct exe *x)
+{
+	uint64_t addr, size;
+	const uint8_t *p = section(x, ".note.gnu.build-id", &addr, &size);
+	uint32_t nsz, dsz, i;
+
+	if (!p || size < 16)
+		return bad(x, "no build id");
+	nsz = RD(uint32_t, p);
+	dsz = RD(uint32_t, p + 4);
+	if (RD(uint32_t, p + 8) != 3 || nsz != 4 || memcmp(p + 12, "GNU", 4) ||
+	    !dsz || dsz > XISA_BUILD_ID_MAX || 16 + dsz > size)
+		return bad(x, "no build id");
+	for (i = 0; i < dsz; i++)
+		snprintf(x->build_id + 2 * i, 3, "%02x", p[16 + i]);
+	return 0;
+}
 
 static int parse_stackmaps(struct exe *x, const struct cc_module *m)
 {
@@ -328,6 +349,9 @@ static int prologues(struct exe *x, int isa, size_t nfn)
 				return bad(x, "a function without frame "
 					   "pointer");
 			x->fn_fpoff[f] = -16;
+			/* CFA - sp: LLVM's stack size leaves out the
+			 * return address the call pushed */
+			x->fn_stack[f] += 8;
 			continue;
 		}
 		for (i = 0; i < 8; i++) {
@@ -475,6 +499,8 @@ static int write_meta(struct exe x[CC_NR_ISA], const struct cc_module *m,
 	fprintf(o, "ckpt-xisa 1\n");
 	fprintf(o, "bin x86_64 %#llx aarch64 %#llx\n",
 		(unsigned long long)x[0].hash, (unsigned long long)x[1].hash);
+	fprintf(o, "id x86_64 %zu %s aarch64 %zu %s\n", x[0].len,
+		x[0].build_id, x[1].len, x[1].build_id);
 	fprintf(o, "exit %#llx %#llx\n", (unsigned long long)x[0].exit_fn,
 		(unsigned long long)x[1].exit_fn);
 	fprintf(o, "data %#llx %#llx\n", (unsigned long long)x[0].data_start,
@@ -533,7 +559,8 @@ int cc_meta(const char *const exe[CC_NR_ISA],
 	LLVMInitializeAArch64Disassembler();
 	for (isa = 0; isa < CC_NR_ISA; isa++) {
 		x[isa].path = exe[isa];
-		if (load(&x[isa]) || parse_stackmaps(&x[isa], &mod[isa]) ||
+		if (load(&x[isa]) || build_id(&x[isa]) ||
+		    parse_stackmaps(&x[isa], &mod[isa]) ||
 		    functions(&x[isa], &mod[isa]) ||
 		    return_addresses(&x[isa], isa, &mod[isa]) ||
 		    prologues(&x[isa], isa, mod[isa].fns.n))

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "arch/xisa-image.h"
+#include "arch/xisa-rt.h"
 
 #define HEAP_MAGIC	0x70616568617369ull	/* "isaheap" */
 #define BLK_MAGIC	0x6b6c62u
@@ -57,8 +58,6 @@ int ckpt_xisa_posix_memalign(void **out, size_t align, size_t n);
 void *ckpt_xisa_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		     long off);
 int ckpt_xisa_munmap(void *addr, size_t len);
-
-void ckpt_xisa_heap_carried(void);
 
 static int heap_ready;
 

@@ -6,7 +6,10 @@
  * initialises, then this constructor, seeing CKPT_XISA_RESUME, fills the
  * program's memory from the translated image (its aligned globals and
  * its stack at the original addresses) and jumps to the landmark the
- * image names. main's outermost frame returns into ckpt_xisa_exit.
+ * image names. main's outermost frame returns into ckpt_xisa_exit
+ * (arch/ISA/rt/xisa-jump.c), which exits with main's value.
+ *
+ * With CKPT_XISA_DUMP, SIGUSR2 checkpoints it (rt-dump.c).
  *
  * stdout is unbuffered in both builds: what libc buffered at the
  * checkpoint would be lost with the source ISA's libc.
@@ -20,13 +23,9 @@
 #include <unistd.h>
 
 #include "arch/xisa-image.h"
+#include "arch/xisa-rt.h"
 
-void xisa_rt_jump(uint64_t pc, uint64_t sp, uint64_t fp)
-	__attribute__((noreturn));
-void ckpt_xisa_exit(int code) __attribute__((noreturn, used));
-void ckpt_xisa_heap_carried(void);
-
-void ckpt_xisa_exit(int code)
+void ckpt_xisa_exit_code(int code)
 {
 	exit(code);
 }
@@ -132,8 +131,13 @@ static void resume(const char *img)
 __attribute__((constructor)) static void ckpt_xisa_init(void)
 {
 	const char *img = getenv("CKPT_XISA_RESUME");
+	const char *dump = getenv("CKPT_XISA_DUMP");
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (dump && *dump) {
+		ckpt_xisa_dump_init(dump);	/* rt-dump.c */
+		unsetenv("CKPT_XISA_DUMP");
+	}
 	if (img && *img)
 		resume(img);
 }

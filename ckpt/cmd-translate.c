@@ -1,5 +1,5 @@
 /*
- * ckpt translate [--json] --to ISA IMAGE OUT: an image of a ckpt cc
+ * ckpt translate [--json] [--sync] --to ISA IMAGE OUT: an image of a ckpt cc
  * program taken at a landmark (attach --landmark) made into a translated
  * image that the program's ISA build resumes (arch/xisa.h).
  */
@@ -17,10 +17,11 @@ static int exec_translate(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "sync", no_argument, NULL, 0x1f0 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xisa_stats st;
-	int c, to = -1, json = 0;
+	int c, to = -1, json = 0, sync = 0;
 
 	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
 		if (c == 't' && (to = xisa_by_name(optarg)) < 0) {
@@ -30,12 +31,14 @@ static int exec_translate(int argc, char **argv)
 		}
 		if (c == 'j')
 			json = 1;
+		else if (c == 0x1f0)
+			sync = 1;
 		else if (c != 't')
 			return cmd_usage(&cmd_translate_entry);
 	}
 	if (to < 0 || argc - optind != 2)
 		return cmd_usage(&cmd_translate_entry);
-	if (xisa_translate(argv[optind], argv[optind + 1], to, &st))
+	if (xisa_translate(argv[optind], argv[optind + 1], to, sync, &st))
 		return EXIT_FAILED;
 	if (json) {
 		json_begin();
@@ -55,6 +58,6 @@ static int exec_translate(int argc, char **argv)
 
 const struct cmd_entry cmd_translate_entry = {
 	.name = "translate",
-	.usage = "[--json] --to ISA IMAGE OUT",
+	.usage = "[--json] [--sync] --to ISA IMAGE OUT",
 	.exec = exec_translate,
 };

@@ -6,9 +6,12 @@
 # or the aarch64 toolchain, which make deps installs.  Sourced by run.sh.
 
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
-	   xisa-hash xisa-stackptr xisa-fp xisa-threads)
+	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
+	   xisa-back-heap xisa-roundtrip xisa-back-refused)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
+CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
+CKPT_ONLY+="xisa-back-refused "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -49,14 +52,85 @@ xisa_start() {
 	track_pid "$PID"
 }
 
-# xisa_wait_lines N: until D/part1 has N lines, nq running
+# xisa_wait_lines N: until D/part1 has N lines, XISA_PROG running
 xisa_wait_lines() {
-	local end=$((SECONDS + 120)) have
-	while have=$(xisa_lines "$D/part1"); ((have < $1)); do
-		job_done "$JOB" && fail "$XISA_PROG ended before $1 lines"
+	xisa_until part1 "$1"
+}
+
+# xisa_qemu FILE ENV...: D/XISA_PROG.aarch64 XISA_ARGS started under
+# qemu-aarch64 with the environment ENV, its output in D/FILE; JOB, PID
+xisa_qemu() {
+	local out=$1
+	shift
+	(spawn env "$@" qemu-aarch64 "$D/$XISA_PROG.aarch64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/$out" 2>>"$D/restore.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	track_pid "$PID"
+}
+
+# xisa_until FILE N: until D/FILE has N lines, JOB running
+xisa_until() {
+	local end=$((SECONDS + 300)) have
+	while have=$(xisa_lines "$D/$1"); ((have < $2)); do
+		job_done "$JOB" && fail "$XISA_PROG ended before $2 lines"
 		((SECONDS < end)) || fail "$XISA_PROG stuck at $have lines"
 		nap
 	done
+}
+
+# xisa_self_dump: SIGUSR2 to JOB, run with CKPT_XISA_DUMP=D/src.img: its
+# runtime writes the image at its next landmark and exits 0
+xisa_self_dump() {
+	kill -USR2 "$PID"
+	wait_job "$JOB" 300 || fail "$XISA_PROG still running 300 s after" \
+				    "SIGUSR2"
+	((WST == 0)) || fail "the checkpointed aarch64 side exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+	[[ -s $D/src.img && ! -e $D/src.img.tmp ]] ||
+		fail "the runtime wrote no whole image"
+}
+
+# xisa_native FILE: D/src.img translated to x86_64 and resumed natively,
+# its output in D/FILE
+xisa_native() {
+	expect_exit 0 "$CKPT" translate --json --to x86_64 "$D/src.img" \
+		"$D/img.x86"
+	cat "$D/cmd.out" >>"$D/translate.json"
+	(spawn env CKPT_XISA_RESUME="$D/img.x86" "$D/$XISA_PROG.x86_64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/$1" 2>>"$D/restore.log" &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_job "$RJOB" 120 || fail "the x86_64 side still running"
+	((WST == 0)) || fail "the x86_64 side exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+}
+
+# xisa_back LINES: XISA_PROG's aarch64 build under qemu-aarch64
+# checkpointed by its runtime at its first landmark after LINES lines,
+# translated to x86_64 and resumed natively: the two parts must make
+# D/ref.
+xisa_back() {
+	rm -f "$D/src.img" "$D/img.x86" "$D/part1" "$D/part2"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 "$1"
+	xisa_self_dump
+	xisa_native part2
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "after $1 lines: aarch64 then x86_64 output differs" \
+		     "from the native run ($(xisa_lines "$D/part1") +" \
+		     "$(xisa_lines "$D/part2") lines)"
+}
+
+# xisa_refused ISA IMAGE OUT WHY: ckpt translate --to ISA IMAGE OUT
+# refused with one line saying WHY, OUT not written
+xisa_refused() {
+	expect_exit 70 "$CKPT" translate --to "$1" "$2" "$3"
+	one_line_err "translate"
+	grep -q "$4" "$D/cmd.err" || fail "translate: $(cat "$D/cmd.err")"
+	[[ -e $3 ]] && fail "a refused translate left ${3##*/}"
+	return 0
 }
 
 # xisa_moment LINES: checkpoint XISA_PROG at its first landmark after LINES lines
@@ -72,14 +146,9 @@ xisa_moment() {
 	expect_exit 0 "$CKPT" translate --json --to aarch64 "$D/img" \
 		"$D/img.a64"
 	cat "$D/cmd.out" >>"$D/translate.json"
-	(spawn env CKPT_XISA_RESUME="$D/img.a64" qemu-aarch64 \
-		"$D/$XISA_PROG.aarch64" "${XISA_ARGS[@]}") </dev/null \
-		>"$D/part2" \
-		2>>"$D/restore.log" &
-	RJOB=$!
-	track_job "$RJOB"
-	wait_job "$RJOB" 600 || fail "the aarch64 side still running" \
-				     "after 600 s"
+	xisa_qemu part2 CKPT_XISA_RESUME="$D/img.a64"
+	wait_job "$JOB" 600 || fail "the aarch64 side still running" \
+				    "after 600 s"
 	((WST == 0)) || fail "the aarch64 side exited $WST:" \
 			     "$(lastline "$D/restore.log")"
 	[[ -s $D/part2 ]] || fail "nothing printed on aarch64"
@@ -184,17 +253,12 @@ t_xisa-refused() {
 		(($? == 0)) || break
 		((try < 5)) || fail "five dumps of nq, each at a landmark"
 	done
-	expect_exit 70 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
-	one_line_err "translate"
-	grep -q "is not at a landmark" "$D/cmd.err" ||
-		fail "translate: $(cat "$D/cmd.err")"
-	[[ -e $D/img.a64 ]] && fail "a refused translate left img.a64"
-	return 0
+	xisa_refused aarch64 "$D/img" "$D/img.a64" "is not at a landmark"
 }
 
 # Metadata that is not that of the executables is refused, by attach
 # --landmark and by translate, and the runtime refuses a translated image
-# of another program.
+# of another program; so is an executable replaced beside its metadata.
 t_xisa-mismatch() {
 	xisa_need
 	printf 'int main(void) { return 0; }\n' >"$D/other.c"
@@ -206,11 +270,7 @@ t_xisa-mismatch() {
 	dump_kill
 	cp "$D/nq.xisa" "$D/nq.xisa.good"
 	cp "$D/other.xisa" "$D/nq.xisa"
-	expect_exit 70 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
-	one_line_err "translate"
-	grep -q "does not match" "$D/cmd.err" ||
-		fail "translate: $(cat "$D/cmd.err")"
-	[[ -e $D/img.a64 ]] && fail "a refused translate left img.a64"
+	xisa_refused aarch64 "$D/img" "$D/img.a64" "does not match"
 	xisa_start
 	xisa_wait_lines 1
 	expect_exit 70 "$CKPT" attach --landmark -o "$D/img2" "$PID"
@@ -223,6 +283,12 @@ t_xisa-mismatch() {
 		"$D/other.aarch64"
 	grep -q "translated for another executable" "$D/cmd.err" ||
 		fail "runtime: $(cat "$D/cmd.err")"
+	# an executable built again (another build id) beside the metadata
+	rm -f "$D/img.a64"
+	cp "$D/nq.aarch64" "$D/nq.aarch64.good"
+	cp "$D/other.aarch64" "$D/nq.aarch64"
+	xisa_refused aarch64 "$D/img" "$D/img.a64" "does not match"
+	cp "$D/nq.aarch64.good" "$D/nq.aarch64"
 }
 
 # A ckpt cc program with 4 pthreads: attach --landmark refuses it with one
@@ -242,4 +308,106 @@ t_xisa-threads() {
 	stopped "$PID" && fail "threads left stopped (state $ST)"
 	xisa_wait_lines $(($(xisa_lines "$D/part1") + 2))
 	kill -9 "$PID"
+}
+
+# N-queens moved from aarch64 (under qemu-aarch64, checkpointed by its
+# own runtime on SIGUSR2) to x86_64 at three moments; resumed natively,
+# its output is that of an uninterrupted native run.
+t_xisa-back-nqueens() {
+	local n
+	xisa_need
+	XISA_ARGS=(11)	# qemu takes 2 s, 13 queens a minute
+	cc -O2 -o "$D/native" "$XISA_SRC" || fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	xisa_build nq "$XISA_SRC"
+	n=$(xisa_lines "$D/ref")
+	xisa_back 1
+	xisa_back $((n / 3))
+	xisa_back $((n * 2 / 3))
+}
+
+# Programs with a carried heap moved from aarch64 to x86_64: the hash
+# table of function pointers and strdup'd keys, pointers to stack locals
+# kept in frames, globals and the heap, the NAS style integer sort.
+t_xisa-back-heap() {
+	local prog n
+	xisa_need
+	for prog in "hash 300" "stackptr 2000" "isort 65536 12 100000"; do
+		read -r -a XISA_ARGS <<<"$prog"
+		XISA_PROG=${XISA_ARGS[0]}
+		XISA_ARGS=("${XISA_ARGS[@]:1}")
+		xisa_build "$XISA_PROG" "$TOP/tests/xisa/$XISA_PROG.c"
+		"$D/$XISA_PROG.x86_64" "${XISA_ARGS[@]}" >"$D/ref" ||
+			fail "the uninterrupted run of $XISA_PROG failed"
+		n=$(xisa_lines "$D/ref")
+		xisa_back $((n / 2))
+	done
+	grep -q '"heap_bytes":[1-9]' "$D/translate.json" ||
+		fail "no heap carried: $(cat "$D/translate.json")"
+}
+
+# Round trips: N-queens checkpointed on x86_64 (attach
+# --landmark), resumed under qemu-aarch64, checkpointed there by the
+# runtime, resumed on x86_64 again: the three parts make the output of an
+# uninterrupted native run.
+t_xisa-roundtrip() {
+	local prog n
+	xisa_need
+	for prog in "nq 13"; do
+		read -r -a XISA_ARGS <<<"$prog"
+		XISA_PROG=${XISA_ARGS[0]}
+		XISA_ARGS=("${XISA_ARGS[@]:1}")
+		[[ $XISA_PROG == nq ]] && XISA_SRC=$TOP/tests/xisa/nqueens.c ||
+			XISA_SRC=$TOP/tests/xisa/$XISA_PROG.c
+		xisa_build "$XISA_PROG" "$XISA_SRC"
+		"$D/$XISA_PROG.x86_64" "${XISA_ARGS[@]}" >"$D/ref" ||
+			fail "the uninterrupted run of $XISA_PROG failed"
+		n=$(xisa_lines "$D/ref")
+		rm -f "$D/img" "$D/img.a64" "$D/src.img" "$D/part"[123]
+		xisa_start
+		xisa_wait_lines $((n / 4))
+		DUMP_OPTS=(--landmark=60000)
+		dump_kill
+		expect_exit 0 "$CKPT" translate --to aarch64 "$D/img" \
+			"$D/img.a64"
+		xisa_qemu part2 CKPT_XISA_RESUME="$D/img.a64" \
+			CKPT_XISA_DUMP="$D/src.img"
+		# a few lines on aarch64: qemu is slow, the rest far away
+		xisa_until part2 $((n / 20 + 1))
+		xisa_self_dump
+		xisa_native part3
+		cat "$D/part1" "$D/part2" "$D/part3" | cmp -s - "$D/ref" ||
+			fail "$XISA_PROG: x86_64, aarch64, x86_64 output" \
+			     "differs from an uninterrupted run" \
+			     "($(xisa_lines "$D/part1") +" \
+			     "$(xisa_lines "$D/part2") +" \
+			     "$(xisa_lines "$D/part3") lines)"
+	done
+}
+
+# The runtime's checkpointer, unable to write its image (no such
+# directory), says so on stderr and the program runs on unaltered, its
+# output whole; a cut source image is refused by translate with one line
+# and nothing written.
+t_xisa-back-refused() {
+	local n
+	xisa_need
+	xisa_build nq "$XISA_SRC"
+	"$D/nq.x86_64" "${XISA_ARGS[@]}" >"$D/ref" ||
+		fail "the uninterrupted run failed"
+	n=$(xisa_lines "$D/ref")
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/none/src.img"
+	xisa_until part1 $((n / 3))
+	kill -USR2 "$PID"
+	wait_job "$JOB" 300 || fail "nq still running after 300 s"
+	((WST == 0)) || fail "nq exited $WST: $(lastline "$D/restore.log")"
+	grep -q "ckpt-xisa: $D/none/src.img: No such file" "$D/restore.log" ||
+		fail "no reason given: $(cat "$D/restore.log")"
+	cmp -s "$D/part1" "$D/ref" || fail "a failed checkpoint altered nq"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 $((n / 3))
+	xisa_self_dump
+	head -c -100 "$D/src.img" >"$D/cut.img"
+	xisa_refused x86_64 "$D/cut.img" "$D/img.x86" \
+		"not a whole source image"
 }

@@ -1,0 +1,325 @@
+/*
+ * The checkpointer inside ckpt cc programs (part of the runtime, cc/rt.c),
+ * for where ckpt cannot ptrace the program: its aarch64 build under
+ * qemu-aarch64, whose registers and memory ptrace would see as qemu's.
+ *
+ * With CKPT_XISA_DUMP=PATH in its environment the program reads its
+ * landmarks' addresses from PROG.xisa as it starts and takes SIGUSR2 as
+ * "checkpoint at the next landmark": the handler puts a breakpoint on
+ * every landmark; the first one the thread reaches stops it there with
+ * nothing live in registers but the stack and frame pointers (what the
+ * landmark pass guarantees), the breakpoints are taken away, and the
+ * thread writes a source image of itself (arch/xisa-image.h) to PATH:
+ * its stack, the program's globals and the carried heap, read from
+ * /proc/self/maps (qemu shows the program's own mappings there). The
+ * program then exits 0. ckpt translate reads the image as it reads an
+ * image attach --landmark took.
+ *
+ * Everything after the start is system calls on static buffers: the
+ * handlers may interrupt libc. A checkpoint that fails says so on stderr
+ * and the program runs on from the landmark, unaltered.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/xisa-image.h"
+#include "arch/xisa-rt.h"
+
+#define PAGE		4096ull
+#define BELOW_SP	65536ull	/* of the stack VMA: what may be used */
+#define MAPS_MAX	(1 << 18)
+
+static char path[4096], tmp[4112], exe[4096];
+static uint64_t *lm_pc;
+static uint32_t nr_lms;
+static unsigned char *orig;	/* each landmark's bytes under the trap */
+static uint64_t text_lo, text_hi, data_lo, data_hi;
+static volatile sig_atomic_t armed;
+static char maps[MAPS_MAX];
+
+static void say(const char *what)
+{
+	const char *p[] = { "ckpt-xisa: ", path, ": ", what, "\n" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (write(2, p[i], strlen(p[i])) < 0)
+			return;
+}
+
+/* PROG.xisa beside /proc/self/exe: the landmarks of this build and the
+ * program's globals. 0, or -1 with nothing set. */
+static int read_meta(void)
+{
+	char meta[4096 + 8], *line = NULL, *dot;
+	unsigned long long v[4], d0, d1;
+	size_t cap = 0, n = 0;
+	unsigned id, fn;
+	char kind;
+	FILE *f;
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (k <= 0)
+		return -1;
+	exe[k] = 0;
+	dot = strrchr(exe, '.');
+	if (!dot || dot == exe)
+		return -1;
+	snprintf(meta, sizeof(meta), "%.*s.xisa", (int)(dot - exe), exe);
+	f = fopen(meta, "re");
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "data %llx %llx", &d0, &d1) == 2) {
+			data_lo = d0 & ~(PAGE - 1);
+			data_hi = (d1 + PAGE - 1) & ~(PAGE - 1);
+		}
+		if (sscanf(line, "lm %u %u %c %llx %llx %llx %llx", &id, &fn,
+			   &kind, &v[0], &v[1], &v[2], &v[3]) != 7 ||
+		    id != n)
+			continue;
+		if (!(n & (n - 1))) {
+			uint64_t *p = realloc(lm_pc, (n ? 2 * n : 1) * 8);
+
+			if (!p)
+				break;
+			lm_pc = p;
+		}
+		lm_pc[n++] = v[2 * xisa_rt_col];
+	}
+	free(line);
+	fclose(f);
+	nr_lms = n;
+	orig = n ? malloc(n * xisa_rt_trap_len) : NULL;
+	if (!orig || !data_hi)
+		return -1;
+	text_lo = UINT64_MAX;
+	for (n = 0; n < nr_lms; n++) {
+		memcpy(orig + n * xisa_rt_trap_len, (void *)(uintptr_t)lm_pc[n],
+		       xisa_rt_trap_len);
+		if (lm_pc[n] < text_lo)
+			text_lo = lm_pc[n];
+		if (lm_pc[n] + xisa_rt_trap_len > text_hi)
+			text_hi = lm_pc[n] + xisa_rt_trap_len;
+	}
+	text_lo &= ~(PAGE - 1);
+	text_hi = (text_hi + PAGE - 1) & ~(PAGE - 1);
+	return 0;
+}
+
+/* The landmarks' bytes: the traps (on) or what was there */
+static int patch(int on)
+{
+	void *lo = (void *)(uintptr_t)text_lo;
+	uint32_t i;
+
+	if (mprotect(lo, text_hi - text_lo,
+		     PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -1;
+	for (i = 0; i < nr_lms; i++)
+		memcpy((void *)(uintptr_t)lm_pc[i],
+		       on ? xisa_rt_trap : orig + i * xisa_rt_trap_len,
+		       xisa_rt_trap_len);
+	__builtin___clear_cache((char *)lo, (char *)(uintptr_t)text_hi);
+	return mprotect(lo, text_hi - text_lo, PROT_READ | PROT_EXEC);
+}
+
+static void arm(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	if (!armed) {
+		armed = 1;
+		if (patch(1)) {
+			patch(0);
+			armed = 0;
+			say("can't put breakpoints on the landmarks");
+		}
+	}
+	errno = e;
+}
+
+static int put(int fd, uint64_t addr, uint64_t len, uint32_t prot,
+	       uint32_t flags, const void *data)
+{
+	struct xisa_region r = { addr, len, prot, flags };
+	const char *p = data;
+	ssize_t n;
+
+	if (write(fd, &r, sizeof(r)) != sizeof(r))
+		return -1;
+	while (data && len) {
+		n = write(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static uint64_t hex(const char **s)
+{
+	uint64_t v = 0;
+	int d;
+
+	for (;; (*s)++) {
+		d = **s >= '0' && **s <= '9' ? **s - '0'
+		  : **s >= 'a' && **s <= 'f' ? **s - 'a' + 10 : -1;
+		if (d < 0)
+			return v;
+		v = v * 16 + d;
+	}
+}
+
+static int read_maps(void)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, maps + len, MAPS_MAX - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	maps[len] = 0;
+	return n < 0 || len == MAPS_MAX - 1 ? -1 : 0;
+}
+
+/* The regions of the mappings: the stack holding sp, the writable pages
+ * of the program's globals (the others are the same in every run), the
+ * carried heap. Their number, or -1. */
+static int put_maps(int fd, uint64_t sp)
+{
+	const char *s = maps;
+	uint64_t a, b;
+	uint32_t prot;
+	int n = 0;
+
+	while (*s) {
+		a = hex(&s);
+		s++;
+		b = hex(&s);
+		s++;
+		prot = (s[0] == 'r' ? PROT_READ : 0) |
+		       (s[1] == 'w' ? PROT_WRITE : 0) |
+		       (s[2] == 'x' ? PROT_EXEC : 0);
+		if (sp >= a && sp < b && sp - a > BELOW_SP)
+			a = (sp - BELOW_SP) & ~(PAGE - 1);
+		if ((prot & PROT_WRITE) && a < data_hi && b > data_lo) {
+			uint64_t lo = a > data_lo ? a : data_lo;
+			uint64_t hi = b < data_hi ? b : data_hi;
+
+			if (put(fd, lo, hi - lo, prot, XISA_R_PROGRAM,
+				(void *)(uintptr_t)lo))
+				return -1;
+			n++;
+		} else if ((sp >= a && sp < b) ||
+		    (a >= XISA_HEAP_BASE && b <= XISA_HEAP_BASE +
+		     XISA_HEAP_SIZE)) {
+			if (put(fd, a, b - a, prot,
+				prot & PROT_READ ? 0 : XISA_R_ZERO,
+				prot & PROT_READ ? (void *)(uintptr_t)a : NULL))
+				return -1;
+			n++;
+		}
+		s = strchr(s, '\n');
+		if (!s)
+			break;
+		s++;
+	}
+	return n;
+}
+
+static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
+{
+	struct xisa_hdr h;
+	int fd, n;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, XISA_SRC_MAGIC, 8);
+	h.version = XISA_VERSION;
+	h.isa = xisa_rt_img_isa;
+	h.pc = pc;
+	h.sp = sp;
+	h.fp = fp;
+	h.landmark = lm;
+	if (read_maps())
+		return -1;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
+	    put(fd, 0, strlen(exe), 0, XISA_R_EXE, exe) ||
+	    (n = put_maps(fd, sp)) < 0)
+		goto fail;
+	h.nr_regions = 1 + n;
+	if (pwrite(fd, &h, sizeof(h), 0) != sizeof(h) || fsync(fd) ||
+	    close(fd) || rename(tmp, path))
+		goto fail_closed;
+	return 0;
+fail:
+	close(fd);
+fail_closed:
+	unlink(tmp);
+	return -1;
+}
+
+static void trapped(int sig, siginfo_t *si, void *uc)
+{
+	uint64_t pc, sp, fp;
+	uint32_t i;
+	int e = errno;
+
+	(void)si;
+	xisa_rt_trapped(uc, &pc, &sp, &fp);
+	for (i = 0; armed && i < nr_lms && lm_pc[i] != pc; i++)
+		;
+	if (!armed || i == nr_lms) {
+		/* not ours: what SIGTRAP does without the runtime */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	xisa_rt_set_pc(uc, pc);
+	if (patch(0)) {
+		say("can't take the breakpoints away");
+		_exit(70);
+	}
+	armed = 0;
+	if (!write_image(pc, sp, fp, i))
+		_exit(0);
+	say(strerror(errno));
+	errno = e;
+}
+
+void ckpt_xisa_dump_init(const char *to)
+{
+	struct sigaction sa;
+
+	if (strlen(to) >= sizeof(path)) {
+		fprintf(stderr, "ckpt-xisa: CKPT_XISA_DUMP is too long\n");
+		_exit(70);
+	}
+	strcpy(path, to);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (read_meta()) {
+		fprintf(stderr, "ckpt-xisa: %s: no landmarks for "
+			"CKPT_XISA_DUMP (not built by ckpt cc?)\n", exe);
+		_exit(70);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = arm;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_sigaction = trapped;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigaction(SIGTRAP, &sa, NULL);
+}
