@@ -25,6 +25,7 @@
 struct dump_smaps {
 	pthread_t th;
 	pid_t pid;
+	int threaded;		/* th runs read_smaps */
 	struct proc_map *maps;
 	int n, err;
 };
@@ -58,35 +59,44 @@ int dump_maps_begin(struct dump_ctx *c)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&s->th, NULL, read_smaps, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		read_smaps(s);	/* no thread: read it here */
-		s->th = 0;
-	}
+	s->threaded = !err;
+	if (err)
+		read_smaps(s);	/* no thread: read here */
 	c->smaps = s;
 	return 0;
 }
 
-/* The flags of smaps's VMA of m's bounds; -1 if it has none. */
-static int flags_of(const struct dump_smaps *s, struct proc_map *m)
+/* Each map of c given the flags of smaps's VMA of its bounds; both lists
+ * go up by address, so one walk does it. -1 if one has none. */
+static int join_flags(struct dump_ctx *c, const struct dump_smaps *s)
 {
-	int i;
+	int i, j = 0;
 
-	for (i = 0; i < s->n; i++)
-		if (s->maps[i].start == m->start && s->maps[i].end == m->end) {
-			m->vmflags = s->maps[i].vmflags;
-			return 0;
+	for (i = 0; i < c->nr_maps; i++) {
+		struct proc_map *m = &c->maps[i];
+
+		while (j < s->n && s->maps[j].start < m->start)
+			j++;
+		if (j == s->n || s->maps[j].start != m->start ||
+		    s->maps[j].end != m->end) {
+			pr_err("can't dump %d: its mapping %llx-%llx changed while it was frozen (is its memory shared with a process outside the dump?)",
+			       c->pid, (unsigned long long)m->start,
+			       (unsigned long long)m->end);
+			return -1;
 		}
-	return -1;
+		m->vmflags = s->maps[j].vmflags;
+	}
+	return 0;
 }
 
 int dump_maps_end(struct dump_ctx *c)
 {
 	struct dump_smaps *s = c->smaps;
-	int i, ret = -1;
+	int ret = -1;
 
 	if (!s)
 		return -1;
-	if (s->th)
+	if (s->threaded)
 		pthread_join(s->th, NULL);
 	c->smaps = NULL;
 	if (s->n < 0) {
@@ -94,13 +104,8 @@ int dump_maps_end(struct dump_ctx *c)
 		dump_perror(c, "can't read the smaps of %d", c->pid);
 		goto out;
 	}
-	for (i = 0; i < c->nr_maps; i++)
-		if (flags_of(s, &c->maps[i])) {
-			pr_err("can't dump %d: its mapping %llx-%llx changed while it was frozen (is its memory shared with a process outside the dump?)",
-			       c->pid, (unsigned long long)c->maps[i].start,
-			       (unsigned long long)c->maps[i].end);
-			goto out;
-		}
+	if (join_flags(c, s))
+		goto out;
 	ret = 0;
 out:
 	proc_free_maps(s->maps, s->n > 0 ? s->n : 0);
