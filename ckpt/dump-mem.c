@@ -180,6 +180,9 @@ int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
 	(void)arg;
 	if (img_write_pages_begin(c->w, addr, nr))
 		return -1;
+	if (io->rd && left > DUMP_MEM_CHUNK)
+		return dump_memread_run(c, io, addr, addr + left) ? -1 :
+		       img_write_pages_end(c->w);
 	while (left) {
 		size_t n = left < DUMP_MEM_CHUNK ? left : DUMP_MEM_CHUNK;
 
@@ -263,11 +266,15 @@ int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
 		dump_mem_io_close(io);
 		return -1;
 	}
+	if (dump_memread_start(c, io))
+		pr_debug("%d: no reader thread, memory read and written in turn",
+			 c->pid);
 	return 0;
 }
 
 void dump_mem_io_close(struct dump_mem_io *io)
 {
+	dump_memread_stop(io);
 	if (io->pagemap_fd >= 0)
 		close(io->pagemap_fd);
 	if (io->mem_fd >= 0)

@@ -77,6 +77,16 @@ struct dump_ctx {
 int dump_maps_begin(struct dump_ctx *c) __must_check;
 int dump_maps_end(struct dump_ctx *c) __must_check;
 
+/* dump-memread.c: a thread that reads the next chunk of a run of pages
+ * while the last one is written (NULL io->rd if it can't be made; the
+ * run is then read and written in turn); the run [addr, end) written
+ * into the open PAGES record. */
+struct dump_mem_io;
+int dump_memread_start(struct dump_ctx *c, struct dump_mem_io *io);
+void dump_memread_stop(struct dump_mem_io *io);
+int dump_memread_run(struct dump_ctx *c, struct dump_mem_io *io,
+		     uint64_t addr, uint64_t end) __must_check;
+
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
 /* What the walk over the wanted pages reads with; buf holds
@@ -88,6 +98,7 @@ struct dump_mem_io {
 	int pagemap_fd, mem_fd;
 	uint64_t *pme;
 	uint8_t *buf;
+	struct dump_memread *rd;	/* the reader thread, or NULL */
 };
 typedef int (*dump_run_fn)(struct dump_ctx *c, struct dump_mem_io *io,
 			   uint64_t addr, uint64_t nr_pages, void *arg);
