@@ -25,6 +25,7 @@
  *   frozen tree are read and compared with the parent's; only those that
  *   differ are written. The image is small; the freeze is a full one.
  */
+#include <sys/ioctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,11 +39,11 @@
 #include "ckpt/dump-uffd.h"
 #include "plugins/pipeline.h"
 
-#define INCR_CHUNK	(4UL << 20)	/* bytes read and compared at once */
+#define INCR_CHUNK	DUMP_MEM_CHUNK	/* bytes read and compared at once */
+#define SCAN_REGIONS	256		/* regions per PAGEMAP_SCAN */
 
 struct incr_range {
 	uint64_t start, end;
-	uint8_t *dirty;		/* per page, during one dump */
 };
 
 /* The tracking of one process, kept between dumps. */
@@ -72,10 +73,6 @@ struct dump_incr *dump_incr_new(void)
 
 static void track_clear(struct incr_track *tr)
 {
-	int i;
-
-	for (i = 0; i < tr->nr; i++)
-		free(tr->r[i].dirty);
 	free(tr->r);
 	tr->r = NULL;
 	tr->nr = 0;
@@ -217,114 +214,120 @@ int dump_incr_write_ident(const struct dump_incr_run *ir,
 
 /* ---- the pages, frozen -------------------------------------------------- */
 
-static int mark_dirty(void *arg, uint64_t s, uint64_t e)
+/* Does a range armed at the last image hold all of v, and is v's
+ * mapping one that tracking can cover? */
+static int tracked(const struct dump_ctx *c, const struct incr_track *tr,
+		   const struct img_vma *v)
 {
-	struct incr_range *r = arg;
-	long ps = sysconf(_SC_PAGESIZE);
+	int i, armed = 0;
 
-	if (s < r->start)
-		s = r->start;
-	if (e > r->end)
-		e = r->end;
-	if (s < e)
-		memset(r->dirty + (s - r->start) / ps, 1, (e - s) / ps);
+	for (i = 0; i < tr->nr && !armed; i++)
+		armed = tr->r[i].start <= v->start && v->end <= tr->r[i].end;
+	for (i = 0; armed && i < c->nr_maps; i++)
+		if (c->maps[i].start == v->start && c->maps[i].end == v->end)
+			return dump_pre_trackable(&c->maps[i]);
 	return 0;
 }
 
-/* The pages of [s, e) of range r written since the last image, protected
- * again; all of it when the kernel will not say (a VMA mapped anew there
- * is not registered: PM_SCAN_CHECK_WPASYNC refuses it). */
-static int scan_piece(struct dump_ctx *c, int pm, struct incr_track *tr,
-		      struct incr_range *r, uint64_t s, uint64_t e)
+/* The scanned regions of v: a written one as PAGES, the others as
+ * PARENT_PAGES (the last image has them), those not in the image left
+ * out. */
+static int write_regions(struct dump_ctx *c, struct dump_mem_io *io,
+			 const struct img_vma *v,
+			 const struct page_region *reg, long n)
 {
-	struct incr_range *v;
+	long i;
 
-	if (!dump_pm_scan(pm, s, e,
-			  PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-			  PAGE_IS_WRITTEN, 0, mark_dirty, r)) {
-		v = realloc(tr->ok, (tr->nr_ok + 1) * sizeof(*v));
-		if (!v)
+	for (i = 0; i < n; i++) {
+		uint64_t nr = (reg[i].end - reg[i].start) / c->page_size;
+
+		if (!dump_mem_wanted_cat(v, reg[i].categories))
+			continue;
+		if (reg[i].categories & PAGE_IS_WRITTEN ?
+		    dump_mem_write_run(c, io, reg[i].start, nr, NULL) :
+		    img_write_parent_pages(c->w, reg[i].start, nr))
 			return -1;
-		tr->ok = v;
-		tr->ok[tr->nr_ok++] = (struct incr_range){ s, e, NULL };
-		return 0;
 	}
-	pr_debug("%d: %llx-%llx not tracked: %s", c->pid,
-		 (unsigned long long)s, (unsigned long long)e,
-		 strerror(errno));
-	return mark_dirty(r, s, e);
+	return 0;
 }
 
-/* The pages of tr written since the last image, VMA by VMA as they are
- * now; each piece of a mapping that is not trackable now is dirty. */
-static int scan_written(struct dump_ctx *c, struct incr_track *tr)
+/*
+ * The pages of v in one walk of the kernel, not one pagemap entry each:
+ * PAGEMAP_SCAN lists v's present and swapped pages in regions, each
+ * written since the last image or not, and protects the written ones
+ * again as it goes (PM_SCAN_WP_MATCHING; the tree is frozen, so none is
+ * written before it is copied). 1 when the kernel refuses before it
+ * changed anything: v is not registered with our userfaultfd (mapped
+ * anew, PM_SCAN_CHECK_WPASYNC) or the kernel has no PAGE_IS_GUARD
+ * (before 6.15): then v is written whole.
+ */
+static int scan_vma(struct dump_ctx *c, struct incr_track *tr,
+		    struct dump_mem_io *io, const struct img_vma *v)
 {
-	char path[64];
-	int pm, i, k;
+	struct page_region reg[SCAN_REGIONS];
+	struct pm_scan_arg a = {
+		.size = sizeof(a),
+		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+		.start = v->start, .end = v->end,
+		.vec = (uintptr_t)reg, .vec_len = SCAN_REGIONS,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED |
+			       PAGE_IS_WRITTEN | PAGE_IS_GUARD,
+	};
+	struct incr_range *ok;
+	long n;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
-	pm = open(path, O_RDONLY | O_CLOEXEC);
-	if (pm < 0) {
-		dump_perror(c, "can't read the pagemap of %d", c->pid);
-		return -1;
-	}
-	c->ir->touched = 1;
-	for (i = 0; i < tr->nr; i++) {
-		struct incr_range *r = &tr->r[i];
-
-		r->dirty = calloc((r->end - r->start) / c->page_size, 1);
-		if (!r->dirty)
-			goto err;
-		for (k = 0; k < c->nr_maps; k++) {
-			const struct proc_map *m = &c->maps[k];
-			uint64_t s = m->start > r->start ? m->start : r->start;
-			uint64_t e = m->end < r->end ? m->end : r->end;
-
-			if (s >= e)
-				continue;
-			if (!dump_pre_trackable(m))
-				mark_dirty(r, s, e);
-			else if (scan_piece(c, pm, tr, r, s, e))
-				goto err;
+	while (a.start < v->end) {
+		n = ioctl(io->pagemap_fd, PAGEMAP_SCAN, &a);
+		if (n < 0 && a.start == v->start) {
+			pr_debug("%d: %llx-%llx not tracked: %s", c->pid,
+				 (unsigned long long)v->start,
+				 (unsigned long long)v->end, strerror(errno));
+			return 1;
 		}
-	}
-	close(pm);
-	return 0;
-err:
-	close(pm);
-	return -1;
-}
-
-/* Is the page at addr as the last image has it? */
-static int unwritten(const struct incr_track *tr, uint64_t addr, long ps)
-{
-	int i;
-
-	for (i = 0; i < tr->nr; i++)
-		if (addr >= tr->r[i].start && addr < tr->r[i].end)
-			return !tr->r[i].dirty[(addr - tr->r[i].start) / ps];
-	return 0;
-}
-
-static int tracked_run(struct dump_ctx *c, struct dump_mem_io *io,
-		       uint64_t addr, uint64_t nr, void *arg)
-{
-	const struct incr_track *tr = arg;
-	uint64_t ps = c->page_size, i = 0, j;
-
-	while (i < nr) {
-		int same = unwritten(tr, addr + i * ps, ps);
-
-		for (j = i + 1; j < nr &&
-		     unwritten(tr, addr + j * ps, ps) == same; j++)
-			;
-		if (same ? img_write_parent_pages(c->w, addr + i * ps, j - i) :
-			   dump_mem_write_run(c, io, addr + i * ps, j - i,
-					      NULL))
+		if (n < 0) {
+			dump_perror(c, "can't scan the pagemap of %d", c->pid);
 			return -1;
-		i = j;
+		}
+		if (write_regions(c, io, v, reg, n))
+			return -1;
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
 	}
+	ok = realloc(tr->ok, (tr->nr_ok + 1) * sizeof(*ok));
+	if (!ok)
+		return -1;
+	tr->ok = ok;
+	tr->ok[tr->nr_ok++] = (struct incr_range){ v->start, v->end };
 	return 0;
+}
+
+/* The pages of c written since the last image as PAGES, the others as
+ * PARENT_PAGES; a VMA that tracking does not cover is written whole. */
+static int write_tracked(struct dump_ctx *c, struct incr_track *tr)
+{
+	struct dump_mem_io io;
+	uint32_t i;
+	int r = 0;
+
+	if (dump_mem_io_open(c, &io))
+		return -1;
+	c->ir->touched = 1;	/* the scans clear what they find */
+	for (i = 0; i < c->proc.nr_vmas && r >= 0; i++) {
+		const struct img_vma *v = &c->proc.vmas[i];
+
+		if (dump_interrupted(c)) {
+			r = -1;
+			break;
+		}
+		r = tracked(c, tr, v) ? scan_vma(c, tr, &io, v) : 1;
+		if (r > 0)
+			r = dump_mem_vma_runs(c, &io, v, dump_mem_write_run,
+					      NULL);
+	}
+	dump_mem_io_close(&io);
+	return r < 0 ? -1 : 0;
 }
 
 /* The parent's bytes of [addr, +len) into buf, and have[i] set for each
@@ -470,7 +473,7 @@ static int rearm(struct dump_ctx *c, struct incr_track *tr)
 		if (!v)
 			goto out;
 		tr->r = v;
-		tr->r[tr->nr++] = (struct incr_range){ m->start, m->end, NULL };
+		tr->r[tr->nr++] = (struct incr_range){ m->start, m->end };
 	}
 	ret = 0;
 out:
@@ -508,9 +511,7 @@ int dump_incr_memory(struct dump_ctx *c)
 		return -1;
 	tr->seen = 1;
 	if (ir->ident.parent_id && tr->uffd >= 0 && tr->nr) {
-		if (scan_written(c, tr))
-			return -1;
-		ret = dump_mem_each_run(c, tracked_run, tr);
+		ret = write_tracked(c, tr);
 	} else {
 		ret = dump_mem_each_run(c, dump_mem_write_run, NULL);
 	}

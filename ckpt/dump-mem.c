@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "ckpt/dump-uffd.h"
 #include "util/fault.h"
 
 #define PME_PRESENT	(1ULL << 63)
@@ -24,7 +25,6 @@
 #define PME_FILE	(1ULL << 61)
 #define PME_GUARD	(1ULL << 58)	/* a guard region's (dump-guard.c) */
 #define PM_BATCH	65536		/* pagemap entries per read */
-#define COPY_CHUNK	(16UL << 20)	/* bytes read from the target at once */
 
 static const struct {
 	uint32_t vmf, adv;
@@ -173,8 +173,11 @@ int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
 	(void)arg;
 	if (img_write_pages_begin(c->w, addr, nr))
 		return -1;
+	if (io->rd && left > DUMP_MEM_CHUNK)
+		return dump_memread_run(c, io, addr, addr + left) ? -1 :
+		       img_write_pages_end(c->w);
 	while (left) {
-		size_t n = left < COPY_CHUNK ? left : COPY_CHUNK;
+		size_t n = left < DUMP_MEM_CHUNK ? left : DUMP_MEM_CHUNK;
 
 		if (dump_interrupted(c))
 			return -1;
@@ -193,8 +196,8 @@ int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
 }
 
 /* fn() on each run of the wanted pages of one VMA. */
-static int vma_runs(struct dump_ctx *c, struct dump_mem_io *io,
-		    const struct img_vma *v, dump_run_fn fn, void *arg)
+int dump_mem_vma_runs(struct dump_ctx *c, struct dump_mem_io *io,
+		      const struct img_vma *v, dump_run_fn fn, void *arg)
 {
 	uint64_t ps = c->page_size, addr = v->start, run = 0, run_start = 0;
 
@@ -223,34 +226,72 @@ static int vma_runs(struct dump_ctx *c, struct dump_mem_io *io,
 	return 0;
 }
 
+/* Would the pages PAGEMAP_SCAN put in the categories cat (PAGE_IS_*) be
+ * in the image? As page_wanted says of their pagemap entries. */
+int dump_mem_wanted_cat(const struct img_vma *v, uint64_t cat)
+{
+	uint64_t pme = 0;
+
+	if (cat & PAGE_IS_PRESENT)
+		pme |= PME_PRESENT;
+	if (cat & PAGE_IS_SWAPPED)
+		pme |= PME_SWAP;
+	if (cat & PAGE_IS_FILE)
+		pme |= PME_FILE;
+	if (cat & PAGE_IS_GUARD)
+		pme |= PME_GUARD;
+	return page_wanted(v, pme);
+}
+
+int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
+{
+	char path[64];
+
+	memset(io, 0, sizeof(*io));
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	io->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	io->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	io->pme = malloc(PM_BATCH * sizeof(uint64_t));
+	io->buf = malloc(DUMP_MEM_CHUNK);
+	if (io->pagemap_fd < 0 || io->mem_fd < 0 || !io->pme || !io->buf) {
+		dump_perror(c, "can't prepare to read memory of %d", c->pid);
+		dump_mem_io_close(io);
+		return -1;
+	}
+	if (dump_memread_start(c, io))
+		pr_debug("%d: no reader thread, memory read and written in turn",
+			 c->pid);
+	return 0;
+}
+
+void dump_mem_io_close(struct dump_mem_io *io)
+{
+	dump_memread_stop(io);
+	if (io->pagemap_fd >= 0)
+		close(io->pagemap_fd);
+	if (io->mem_fd >= 0)
+		close(io->mem_fd);
+	free(io->pme);
+	free(io->buf);
+	memset(io, 0, sizeof(*io));
+	io->pagemap_fd = io->mem_fd = -1;
+}
+
 int dump_mem_each_run(struct dump_ctx *c, dump_run_fn fn, void *arg)
 {
-	struct dump_mem_io io = { .pagemap_fd = -1, .mem_fd = -1 };
-	char path[64];
+	struct dump_mem_io io;
 	uint32_t i;
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
-	io.pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
-	io.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-	io.pme = malloc(PM_BATCH * sizeof(uint64_t));
-	io.buf = malloc(COPY_CHUNK);
-	if (io.pagemap_fd < 0 || io.mem_fd < 0 || !io.pme || !io.buf) {
-		dump_perror(c, "can't prepare to read memory of %d", c->pid);
-		goto out;
-	}
+	if (dump_mem_io_open(c, &io))
+		return -1;
 	for (i = 0; i < c->proc.nr_vmas; i++)
-		if (vma_runs(c, &io, &c->proc.vmas[i], fn, arg))
+		if (dump_mem_vma_runs(c, &io, &c->proc.vmas[i], fn, arg))
 			goto out;
 	ret = 0;
 out:
-	if (io.pagemap_fd >= 0)
-		close(io.pagemap_fd);
-	if (io.mem_fd >= 0)
-		close(io.mem_fd);
-	free(io.pme);
-	free(io.buf);
+	dump_mem_io_close(&io);
 	return ret;
 }
 

@@ -60,6 +60,7 @@ struct dump_ctx {
 	struct img_process proc;	/* what is gathered before writing */
 	struct proc_map *maps;
 	int nr_maps;
+	struct dump_smaps *smaps;	/* being read (dump-maps.c) */
 	uint64_t brk;
 	long page_size;
 	/* what this process's wait() would report of each child */
@@ -70,13 +71,34 @@ struct dump_ctx {
 	int nr_waits;
 };
 
+/* dump-maps.c: c->maps read from /proc/PID/maps, and a thread started
+ * that reads their flags from smaps; end: joined, the flags set (every
+ * begin that succeeded has its end, which says what failed). */
+int dump_maps_begin(struct dump_ctx *c) __must_check;
+int dump_maps_end(struct dump_ctx *c) __must_check;
+
+/* dump-memread.c: a thread that reads the next chunk of a run of pages
+ * while the last one is written (NULL io->rd if it can't be made; the
+ * run is then read and written in turn); the run [addr, end) written
+ * into the open PAGES record. */
+struct dump_mem_io;
+int dump_memread_start(struct dump_ctx *c, struct dump_mem_io *io);
+void dump_memread_stop(struct dump_mem_io *io);
+int dump_memread_run(struct dump_ctx *c, struct dump_mem_io *io,
+		     uint64_t addr, uint64_t end) __must_check;
+
 /* dump-mem.c */
 int dump_collect_vmas(struct dump_ctx *c) __must_check;
-/* What the walk over the wanted pages reads with. */
+/* What the walk over the wanted pages reads with; buf holds
+ * DUMP_MEM_CHUNK bytes: small enough to stay in the cache between the read
+ * from the target and the write (and to be faulted in once, not at each
+ * 16 MiB read as before), large enough for few system calls. */
+#define DUMP_MEM_CHUNK	(1UL << 20)
 struct dump_mem_io {
 	int pagemap_fd, mem_fd;
 	uint64_t *pme;
 	uint8_t *buf;
+	struct dump_memread *rd;	/* the reader thread, or NULL */
 };
 typedef int (*dump_run_fn)(struct dump_ctx *c, struct dump_mem_io *io,
 			   uint64_t addr, uint64_t nr_pages, void *arg);
@@ -84,6 +106,18 @@ typedef int (*dump_run_fn)(struct dump_ctx *c, struct dump_mem_io *io,
  * pagemap shows them now. */
 int dump_mem_each_run(struct dump_ctx *c, dump_run_fn fn, void *arg)
 	__must_check;
+/* The files and buffers of one process's walk, opened and released. */
+int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
+	__must_check;
+void dump_mem_io_close(struct dump_mem_io *io);
+/* fn() on each run of the wanted pages of the VMA v, as its pagemap
+ * shows them now. */
+int dump_mem_vma_runs(struct dump_ctx *c, struct dump_mem_io *io,
+		      const struct img_vma *v, dump_run_fn fn, void *arg)
+	__must_check;
+/* Are the pages of v that PAGEMAP_SCAN puts in the categories cat
+ * (PAGE_IS_*, dump-uffd.h) among those the image holds? */
+int dump_mem_wanted_cat(const struct img_vma *v, uint64_t cat);
 int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 		  void *buf, size_t len) __must_check;
 /* a dump_run_fn: the run read from the frozen process into a PAGES

@@ -52,4 +52,8 @@ struct pm_scan_arg {
 #define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
 #endif
 
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD		(1 << 8)	/* Linux 6.15 */
+#endif
+
 #endif

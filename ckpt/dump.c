@@ -146,17 +146,10 @@ static int write_records(struct dump_ctx *c)
 	return dump_write_memory(c);
 }
 
-/* What is gathered of one frozen process before anything is written. */
-static int collect(struct dump_ctx *c)
+/* What is gathered of one frozen process before its VMAs: all but the
+ * VMA flags, which a thread reads meanwhile (dump-maps.c). */
+static int collect_state(struct dump_ctx *c)
 {
-	c->leader = inject_leader(c->ip);
-	if (dump_seccomp_suspend(c))
-		return -1;
-	c->nr_maps = proc_parse_maps(c->pid, &c->maps);
-	if (c->nr_maps < 0) {
-		dump_perror(c, "can't read the maps of %d", c->pid);
-		return -1;
-	}
 	if (inject_prepare(c->ip)) {
 		dump_perror(c, "can't make system calls in %d", c->pid);
 		return -1;
@@ -166,11 +159,23 @@ static int collect(struct dump_ctx *c)
 		return -1;
 	}
 	/* each says what failed */
-	if (dump_collect_pstate(c) || dump_collect_threads(c) ||
-	    dump_collect_seccomp(c) ||
-	    dump_collect_timers(c) || dump_collect_sigacts(c) ||
-	    dump_collect_fds(c) || dump_collect_locks(c) ||
-	    dump_collect_fowns(c) ||
+	return dump_collect_pstate(c) || dump_collect_threads(c) ||
+	       dump_collect_seccomp(c) ||
+	       dump_collect_timers(c) || dump_collect_sigacts(c) ||
+	       dump_collect_fds(c) || dump_collect_locks(c) ||
+	       dump_collect_fowns(c) ? -1 : 0;
+}
+
+/* What is gathered of one frozen process before anything is written. */
+static int collect(struct dump_ctx *c)
+{
+	int r;
+
+	c->leader = inject_leader(c->ip);
+	if (dump_seccomp_suspend(c) || dump_maps_begin(c))
+		return -1;
+	r = collect_state(c);
+	if (dump_maps_end(c) || r ||
 	    dump_ghost_proc(c) || dump_collect_vmas(c))
 		return -1;
 	if (inject_unprepare(c->ip)) {
@@ -480,16 +485,24 @@ static double seconds_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* About how many bytes the image will hold: the anonymous memory of the
- * frozen processes (what dominates it), for the progress report. */
-static uint64_t estimate(const struct dump_tree *t)
+/* About how many bytes the image will hold: the anonymous memory of pid
+ * and, with --tree, of its descendants (what dominates it), for the
+ * progress report. Read before the freeze: smaps_rollup walks the page
+ * tables (some 70 ms a GiB), which must not count as frozen time. */
+static uint64_t estimate(const struct dump_opts *o, pid_t pid, int depth)
 {
 	uint64_t sum = 0, b;
-	int i;
+	pid_t *kids = NULL;
+	int i, n;
 
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].ip && !proc_anon_bytes(t->procs[i].pid, &b))
-			sum += b;
+	if (!proc_anon_bytes(pid, &b))
+		sum += b;
+	if (!o->tree || depth > 64)
+		return sum;
+	n = dump_children_of(pid, &kids);
+	for (i = 0; i < n; i++)
+		sum += estimate(o, kids[i], depth + 1);
+	free(kids);
 	return sum;
 }
 
@@ -568,6 +581,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 		return DUMP_EFAILED;
 	}
 	progress_start(o->progress);
+	if (o->progress != PROGRESS_OFF)
+		progress_total(estimate(o, o->pid, 0));
 	sink = pipeline_open_write_multi(o->filters, o->nr_filters, o->outputs,
 					 o->nr_outputs, o->quorum, o->params,
 					 o->nr_params);
@@ -597,7 +612,6 @@ enum dump_result dump_process(const struct dump_opts *o)
 	res = DUMP_EFAILED;
 	if (dump_app_event(o, CKPT_APP_FROZEN))
 		goto err;
-	progress_total(estimate(&t));
 	progress_phase("state");
 	/* back in ckpt's network namespace whatever happened */
 	res = dump_frozen(&t) ? DUMP_EFAILED : DUMP_OK;

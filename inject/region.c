@@ -117,7 +117,8 @@ static int scan(struct inject_proc *p, long page)
 	uint8_t *buf = malloc(SCAN_CHUNK);
 	int n, i;
 
-	n = buf ? proc_parse_maps(p->pid, &maps) : -1;
+	/* not smaps: its walk of the page tables is frozen time */
+	n = buf ? proc_parse_maps_only(p->pid, &maps) : -1;
 	if (n < 0) {
 		free(buf);
 		return -1;

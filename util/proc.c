@@ -118,12 +118,12 @@ err:
 	return -1;
 }
 
-int proc_parse_maps(pid_t pid, struct proc_map **out)
+static int parse_maps_file(pid_t pid, const char *name, struct proc_map **out)
 {
 	char path[64], *buf;
 	int n, saved;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	buf = read_file_str(path, NULL);
 	if (!buf)
 		return -1;
@@ -132,6 +132,16 @@ int proc_parse_maps(pid_t pid, struct proc_map **out)
 	free(buf);
 	errno = saved;
 	return n;
+}
+
+int proc_parse_maps(pid_t pid, struct proc_map **out)
+{
+	return parse_maps_file(pid, "smaps", out);
+}
+
+int proc_parse_maps_only(pid_t pid, struct proc_map **out)
+{
+	return parse_maps_file(pid, "maps", out);
 }
 
 void proc_free_maps(struct proc_map *m, int n)

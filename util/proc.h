@@ -39,6 +39,9 @@ struct proc_map {
 
 /* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
 int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;
+/* /proc/PID/maps: the same without VmFlags (vmflags 0), and without
+ * the walk of the page tables that smaps makes (some 100 ms a GiB). */
+int proc_parse_maps_only(pid_t pid, struct proc_map **out) __must_check;
 void proc_free_maps(struct proc_map *m, int n);
 /* The same from the text of an smaps file (cut up in place): what
  * proc_parse_maps reads, and what the fuzzer feeds. */
