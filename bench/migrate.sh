@@ -101,6 +101,7 @@ one() {
 		"$@" "$(cat "$d/ready")" "tcp://$NET.2:$PORT/img" \
 		>"$d/migrate.log" 2>&1 ||
 		die "migrate: $(tail -n 1 "$d/migrate.log")"
+	[[ -n ${BENCH_LOG-} ]] && grep "pre-copy round" "$d/migrate.log" >&2
 	t1=$(date +%s.%N)
 	wait "$wl" 2>/dev/null
 	wl=

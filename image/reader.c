@@ -72,6 +72,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_SNAPFILE] = "SNAPFILE",
 		[IMG_REC_NOTIFY] = "NOTIFY",
 		[IMG_REC_SNAPDATA] = "SNAPDATA",
+		[IMG_REC_PRECOPY] = "PRECOPY",
+		[IMG_REC_PRE_PAGES] = "PRE_PAGES",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -515,7 +517,8 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 		rd_fail(r, "no process in image");
 		return -1;
 	}
-	return sem_process_end(r) || sem_image_end(r) ? -1 : 0;
+	return sem_process_end(r) || sem_image_end(r) || sem_pre_resolve(r) ?
+	       -1 : 0;
 }
 
 /* ---- the record loop ---------------------------------------------------- */
@@ -526,7 +529,8 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
-	       type == IMG_REC_SNAPDATA ||
+	       type == IMG_REC_SNAPDATA || type == IMG_REC_PRECOPY ||
+	       type == IMG_REC_PRE_PAGES ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -705,6 +709,7 @@ void img_free(struct image *img)
 	if (!img)
 		return;
 	img_chain_free(img);
+	img_pres_free(img);
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
 	for (i = 0; i < img->nr_shms; i++) {
