@@ -404,7 +404,11 @@ static int copy(void *arg, uint64_t s, uint64_t e)
 		if (n < ps) {
 			if (n < 0 && errno == ESRCH)
 				return -1;
-			n = ps;	/* skip the page it stopped at */
+			/* skip the page it stopped at; a round after the first
+			 * found it written and protected it again: what we
+			 * hold of it is older than that */
+			r->valid[(s - r->start) / ps] = 0;
+			n = ps;
 		} else {
 			n = n / ps * ps;
 			if (p->w && send(p, s, n, ps))
@@ -669,7 +673,12 @@ int dump_pre_snapshot(struct dump_ctx *c)
 		return -1;
 	fault_point("pre-snapshot");
 	ret = dump_mem_each_run(c, snap_run, NULL);
-	disarm(p);
+	/* Streamed (migrate, which kills the source), the tracking ends in
+	 * dump_pre_free(), not while frozen: unregistering walks the whole
+	 * range (0.1 s a GiB). A source thawed instead runs on with it a
+	 * moment; asynchronous, it never waits on anyone. */
+	if (!p->w)
+		disarm(p);
 	return ret;
 }
 

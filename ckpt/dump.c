@@ -594,7 +594,10 @@ enum dump_result dump_process(const struct dump_opts *o)
 	res = DUMP_EFAILED;
 	if (dump_app_event(o, CKPT_APP_FROZEN))
 		goto err;
-	progress_total(estimate(&t));
+	/* the estimate walks the memory (smaps_rollup): not while frozen
+	 * for nothing */
+	if (progress_shown())
+		progress_total(estimate(&t));
 	progress_phase("state");
 	if (dump_frozen(&t) || !tree_alive(&t))
 		goto err;
