@@ -1,6 +1,7 @@
 # t-migrate.sh - live migration (ckpt migrate to ckpt serve --restore)
 # between two "hosts": network namespaces migrate-aN (the source) and
-# migrate-bN (the receiver), a veth pair between them with private
+# migrate-bN (the receiver; mig2-aN and mig2-bN for the tests of the
+# pre-copy rounds), a veth pair between them with private
 # 10.236.N.1/.2 addresses, made and removed by each test. The receiver
 # runs in a PID namespace of its own (unshare --pid), where the PIDs of
 # the image are free, as on another machine; it shares the file system,
