@@ -10,8 +10,9 @@
 # restore and --lazy, BENCH_ROUNDS (1) each; the memory is checked whole
 # after each migration. Needs root, ip, nsenter, unshare.
 #
-# Environment: BENCH_MIB, BENCH_RATE, BENCH_ROUNDS, B (the build
-# directory, build).
+# Environment: BENCH_MIB, BENCH_RATE (0: a mostly idle process, which
+# only reads), BENCH_ROUNDS, B (the build directory, build); BENCH_LOG
+# set: what each pre-copy round sent, on stderr.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -101,6 +102,7 @@ one() {
 		"$@" "$(cat "$d/ready")" "tcp://$NET.2:$PORT/img" \
 		>"$d/migrate.log" 2>&1 ||
 		die "migrate: $(tail -n 1 "$d/migrate.log")"
+	[[ -n ${BENCH_LOG-} ]] && grep "pre-copy round" "$d/migrate.log" >&2
 	t1=$(date +%s.%N)
 	wait "$wl" 2>/dev/null
 	wl=

@@ -58,7 +58,7 @@ static int exec_migrate(int argc, char **argv)
 	struct dump_opts o = { .interrupted = &cmd_stop_signal,
 			       .ghost_limit = DUMP_GHOST_LIMIT,
 			       .nr_outputs = 1, .quorum = 1, .kill = 1,
-			       .pre_copy = 1 };
+			       .pre_copy = 1, .pre_stream = 1 };
 	struct stage_opts so;
 	const char *mode = "migrate=restore";
 	int c, i;

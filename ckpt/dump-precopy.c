@@ -54,16 +54,18 @@ struct pre_range {
 	uint64_t start, end;
 	uint8_t *mirror;	/* end - start bytes of ours: a page costs
 				 * nothing until it is copied */
-	uint8_t *valid;		/* per page: the mirror holds it as it was
-				 * when last protected */
+	uint8_t *valid;		/* per page: 1 + the round that copied it as
+				 * it was when last protected; 0: not */
 	int lost;		/* the scan refused it: nothing of it used */
 };
 
-/* A run of pages for a PAGES record, and where its bytes are. */
+/* A run of pages for a PAGES record, and where its bytes are; data NULL:
+ * a PRE_PAGES record, as round sent them. */
 struct pre_run {
 	uint64_t addr, nr;
 	uint8_t *data;
 	int owned;		/* malloc'd, not in a mirror */
+	uint32_t round;
 };
 
 struct dump_pre {
@@ -74,6 +76,13 @@ struct dump_pre {
 	struct pre_run *runs;
 	size_t nr_runs, cap;
 	uint64_t copied;	/* bytes copied while it ran */
+	/* streamed (dump_opts.pre_stream): no mirror, each round's pages
+	 * written to w at once, read through bounce (PRE_CHUNK bytes) */
+	struct img_writer *w;
+	uint8_t *bounce;
+	uint32_t round;
+	int announced;		/* its PRECOPY of this round is written */
+	int failed;		/* the image could not take them */
 };
 
 static struct dump_pre *pre_new(struct dump_pre_table *t, pid_t pid)
@@ -149,8 +158,10 @@ static int add_range(struct dump_pre *p, const struct proc_map *m)
 	memset(r, 0, sizeof(*r));
 	r->start = m->start;
 	r->end = m->end;
-	r->mirror = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!p->w)
+		r->mirror = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				 -1, 0);
 	r->valid = calloc(pages, 1);
 	p->nr++;	/* freed with the rest even if the next fails */
 	if (r->mirror == MAP_FAILED) {
@@ -300,7 +311,15 @@ int dump_pre_arm(struct dump_tree *t)
 		if (c->proc.proc.zombie || !c->ip)
 			continue;
 		p = pre_new(&t->pres, c->pid);
-		if (!p || arm_one(c, p))
+		if (!p)
+			return -1;
+		if (c->o->pre_stream) {
+			p->w = c->w;
+			p->bounce = malloc(PRE_CHUNK);
+			if (!p->bounce)
+				return -1;
+		}
+		if (arm_one(c, p))
 			return -1;
 	}
 	return 0;
@@ -349,8 +368,26 @@ static int scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 	return dump_pm_scan(pm, start, end, flags, mask, anyof, fn, &at);
 }
 
-/* Copy [s, e) of the running target into r's mirror; what could not be
- * read (unmapped, made unreadable meanwhile) stays not valid. */
+/* Streamed: len bytes of pages at addr into the image, after the
+ * PRECOPY record of this process and round. */
+static int send(struct dump_pre *p, uint64_t addr, size_t len, long ps)
+{
+	if (!p->announced && img_write_precopy(p->w, p->pid, p->round))
+		goto err;
+	p->announced = 1;
+	if (img_write_pages_begin(p->w, addr, len / ps) ||
+	    img_write_pages_data(p->w, p->bounce, len) ||
+	    img_write_pages_end(p->w))
+		goto err;
+	return 0;
+err:
+	p->failed = 1;
+	return -1;
+}
+
+/* Copy [s, e) of the running target into r's mirror, or streamed into
+ * the image; what could not be read (unmapped, made unreadable
+ * meanwhile) stays not valid. */
 static int copy(void *arg, uint64_t s, uint64_t e)
 {
 	struct dump_pre *p = ((struct pre_at *)arg)->p;
@@ -359,19 +396,28 @@ static int copy(void *arg, uint64_t s, uint64_t e)
 
 	while (s < e) {
 		size_t len = e - s < PRE_CHUNK ? e - s : PRE_CHUNK;
-		struct iovec l = { r->mirror + (s - r->start), len };
+		struct iovec l = { p->w ? p->bounce :
+				   r->mirror + (s - r->start), len };
 		struct iovec rm = { (void *)(uintptr_t)s, len };
 		ssize_t n = process_vm_readv(p->pid, &l, 1, &rm, 1, 0);
 
 		if (n < ps) {
 			if (n < 0 && errno == ESRCH)
 				return -1;
-			n = ps;	/* skip the page it stopped at */
+			/* skip the page it stopped at; a round after the first
+			 * found it written and protected it again: what we
+			 * hold of it is older than that */
+			r->valid[(s - r->start) / ps] = 0;
+			n = ps;
 		} else {
-			memset(r->valid + (s - r->start) / ps, 1, n / ps);
-			p->copied += n / ps * ps;
+			n = n / ps * ps;
+			if (p->w && send(p, s, n, ps))
+				return -1;
+			memset(r->valid + (s - r->start) / ps, 1 + p->round,
+			       n / ps);
+			p->copied += n;
 		}
-		s += n / ps * ps;
+		s += n;
 	}
 	return 0;
 }
@@ -392,7 +438,7 @@ static void round_of(struct dump_pre *p, int first)
 {
 	int i;
 
-	for (i = 0; i < p->nr; i++) {
+	for (i = 0; i < p->nr && !p->failed; i++) {
 		struct pre_range *r = &p->r[i];
 		int err;
 
@@ -428,7 +474,11 @@ int dump_pre_rounds(struct dump_tree *t)
 			if (dump_interrupted(&t->procs[0]))
 				return -1;
 			fault_point("pre-copy");
+			t->pres.v[i]->round = k;
+			t->pres.v[i]->announced = 0;
 			round_of(t->pres.v[i], !k);
+			if (t->pres.v[i]->failed)
+				return -1;
 		}
 		dirty = 0;
 		for (i = 0; i < t->pres.n; i++)
@@ -482,7 +532,7 @@ static int add_run(struct dump_pre *p, uint64_t addr, uint64_t nr,
 		}
 		p->runs = v;
 	}
-	p->runs[p->nr_runs++] = (struct pre_run){ addr, nr, data, owned };
+	p->runs[p->nr_runs++] = (struct pre_run){ addr, nr, data, owned, 0 };
 	return 0;
 }
 
@@ -496,23 +546,56 @@ static int read_frozen(struct dump_ctx *c, struct dump_mem_io *io,
 	return -1;
 }
 
-/* Pages [addr, +nr) inside tracked range r: the ones not valid read now. */
+/* [addr, +nr) read from the frozen target into a run of its own. */
+static int snap_frozen(struct dump_ctx *c, struct dump_mem_io *io,
+		       uint64_t addr, uint64_t nr)
+{
+	uint8_t *buf = malloc(nr * c->page_size);
+
+	if (!buf || read_frozen(c, io, addr, buf, nr * c->page_size)) {
+		free(buf);
+		return -1;
+	}
+	return add_run(c->pre, addr, nr, buf, 1);	/* frees on error */
+}
+
+/* Streamed: a run of pages some round sent as they are now. */
+static int add_ref(struct dump_pre *p, uint64_t addr, uint64_t nr,
+		   uint32_t round)
+{
+	if (add_run(p, addr, nr, NULL, 0))
+		return -1;
+	p->runs[p->nr_runs - 1].round = round;
+	return 0;
+}
+
+/* Pages [addr, +nr) inside tracked range r: the ones not valid read now.
+ * Streamed, the valid ones are named by the round that sent them. */
 static int snap_tracked(struct dump_ctx *c, struct dump_mem_io *io,
 			struct pre_range *r, uint64_t addr, uint64_t nr)
 {
 	uint64_t ps = c->page_size, i = 0, j;
 	uint8_t *valid = r->valid + (addr - r->start) / ps;
+	int err;
 
 	while (i < nr) {
 		for (j = i; j < nr && valid[j] == valid[i]; j++)
 			;
-		if (!valid[i] &&
-		    read_frozen(c, io, addr + i * ps,
-				r->mirror + (addr - r->start) + i * ps,
-				(j - i) * ps))
+		if (c->pre->w)
+			err = valid[i] ? add_ref(c->pre, addr + i * ps, j - i,
+						 valid[i] - 1) :
+			      snap_frozen(c, io, addr + i * ps, j - i);
+		else
+			err = !valid[i] &&
+			      read_frozen(c, io, addr + i * ps,
+					  r->mirror + (addr - r->start) +
+					  i * ps, (j - i) * ps);
+		if (err)
 			return -1;
 		i = j;
 	}
+	if (c->pre->w)
+		return 0;
 	return add_run(c->pre, addr, nr, r->mirror + (addr - r->start), 0);
 }
 
@@ -523,7 +606,6 @@ static int snap_run(struct dump_ctx *c, struct dump_mem_io *io,
 {
 	uint64_t ps = c->page_size, end = addr + nr * ps, n, lim;
 	struct pre_range *r;
-	uint8_t *buf;
 
 	(void)arg;
 	while (addr < end) {
@@ -531,17 +613,9 @@ static int snap_run(struct dump_ctx *c, struct dump_mem_io *io,
 		lim = r ? (r->end < end ? r->end : end) :
 		      next_range(c->pre, addr, end);
 		n = (lim - addr) / ps;
-		if (r) {
-			if (snap_tracked(c, io, r, addr, n))
-				return -1;
-		} else {
-			buf = malloc(n * ps);
-			if (!buf || read_frozen(c, io, addr, buf, n * ps) ||
-			    add_run(c->pre, addr, n, buf, 1)) {
-				free(buf);
-				return -1;
-			}
-		}
+		if (r ? snap_tracked(c, io, r, addr, n) :
+		    snap_frozen(c, io, addr, n))
+			return -1;
 		addr = lim;
 	}
 	return 0;
@@ -599,7 +673,12 @@ int dump_pre_snapshot(struct dump_ctx *c)
 		return -1;
 	fault_point("pre-snapshot");
 	ret = dump_mem_each_run(c, snap_run, NULL);
-	disarm(p);
+	/* Streamed (migrate, which kills the source), the tracking ends in
+	 * dump_pre_free(), not while frozen: unregistering walks the whole
+	 * range (0.1 s a GiB). A source thawed instead runs on with it a
+	 * moment; asynchronous, it never waits on anyone. */
+	if (!p->w)
+		disarm(p);
 	return ret;
 }
 
@@ -612,6 +691,12 @@ int dump_pre_write(struct dump_ctx *c)
 		struct pre_run *run = &p->runs[i];
 		uint64_t left = run->nr * c->page_size, off = 0;
 
+		if (!run->data) {
+			if (img_write_pre_pages(c->w, run->addr, run->nr,
+						run->round))
+				return -1;
+			continue;
+		}
 		if (img_write_pages_begin(c->w, run->addr, run->nr))
 			return -1;
 		while (left) {
@@ -653,6 +738,7 @@ void dump_pre_free(struct dump_pre_table *t)
 				free(p->runs[j].data);
 		free(p->r);
 		free(p->runs);
+		free(p->bounce);
 		free(p);
 	}
 	free(t->v);

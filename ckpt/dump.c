@@ -228,7 +228,8 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
 	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) || dump_pidns_translate(t) ||
-	    write_header(&t->procs[0]) || dump_write_nss(t, t->procs[0].w) ||
+	    (!img_writer_offset(t->procs[0].w) && write_header(&t->procs[0])) ||
+	    dump_write_nss(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_mounts(t, t->procs[0].w) ||
 	    dump_write_net(t, t->procs[0].w) ||
@@ -432,6 +433,9 @@ static enum dump_result pre_copy(struct dump_tree *t, struct img_writer *w)
 		return DUMP_EFAILED;
 	t->n = 1;
 	progress_phase("pre-copy");
+	/* streamed: the rounds' records follow the header (dump-precopy.c) */
+	if (t->procs[0].o->pre_stream && write_header(&t->procs[0]))
+		return DUMP_EFAILED;
 	return dump_pre_rounds(t) ? DUMP_EFAILED : DUMP_OK;
 }
 

@@ -58,6 +58,9 @@ struct dump_opts {
 	/* copy the memory while the tree runs, freeze it for what it wrote
 	 * since (dump-precopy.c) */
 	int pre_copy;
+	/* with pre_copy: each round's pages go into the image as they are
+	 * read (PRECOPY records, ckpt migrate), not kept for the freeze */
+	int pre_stream;
 	/* a ckpt cc program, its thread run on to a landmark for at most
 	 * this many ms before the dump (--landmark); 0: as it is */
 	unsigned landmark_ms;

@@ -67,11 +67,25 @@ int sem_ident(struct rd *r, struct dec *d)
 	return 0;
 }
 
+int sem_run_ok(struct rd *r, const struct img_pages *pg, int empty_ok)
+{
+	uint64_t ps = r->img->hdr.page_size;
+
+	if (pg->addr % ps || pg->addr >= IMG_MAX_ADDR ||
+	    (!pg->nr_pages && !empty_ok) ||
+	    pg->nr_pages > (IMG_MAX_ADDR - pg->addr) / ps) {
+		rec_fail(r, "bad range %#llx + %llu pages",
+			 (unsigned long long)pg->addr,
+			 (unsigned long long)pg->nr_pages);
+		return 0;
+	}
+	return 1;
+}
+
 /* PARENT_PAGES: a run of the current process, checked as PAGES are (in
  * one VMA, disjoint from the others) once the process ends. */
 int sem_parent_pages(struct rd *r, struct dec *d)
 {
-	uint64_t ps = r->img->hdr.page_size;
 	struct img_pages pg = { .src = IMG_SRC_PARENT };
 
 	dec_u64(d, &pg.addr);
@@ -86,13 +100,8 @@ int sem_parent_pages(struct rd *r, struct dec *d)
 		rec_fail(r, "PARENT_PAGES in an image without a parent");
 		return -1;
 	}
-	if (pg.addr % ps || pg.addr >= IMG_MAX_ADDR || !pg.nr_pages ||
-	    pg.nr_pages > (IMG_MAX_ADDR - pg.addr) / ps) {
-		rec_fail(r, "bad range %#llx + %llu pages",
-			 (unsigned long long)pg.addr,
-			 (unsigned long long)pg.nr_pages);
+	if (!sem_run_ok(r, &pg, 0))
 		return -1;
-	}
 	if (sem_pages(r, &pg))
 		return -1;
 	r->img->nr_parent_pages++;

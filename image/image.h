@@ -79,6 +79,9 @@ enum img_rec_type {
 				 * into the snapshot beside the image */
 	IMG_REC_NOTIFY = 23,	/* image level: the socket of a job that
 				 * wants to hear of its restore */
+	IMG_REC_PRECOPY = 24,	/* image level, first: pages of a process
+				 * sent during a pre-copy round */
+	IMG_REC_PRE_PAGES = 25,	/* pages a PRECOPY round holds */
 	IMG_REC_MOUNT = 26,	/* image level: a mount of the tree's mount
 				 * namespace */
 	IMG_REC_MNTFILE = 27,	/* a file of the tmpfs MOUNT before it */
@@ -692,7 +695,9 @@ struct img_ghost_object {
  * IMG_SRC_PARENT and no data. rec_off is the offset of its record, crc
  * the record's CRC. unchecked: read with IMG_READ_DEFER_PAGES, its CRC
  * not checked yet (the trailer's chain vouches for crc itself): see
- * img_pages_check().
+ * img_pages_check(). A run of a PRE_PAGES record never stays in a parsed
+ * image: the reader replaces it by the pieces of the PAGES of PRECOPY
+ * round pre_round that hold it (src 0; rec_off and crc their record's).
  */
 struct img_pages {
 	uint64_t addr;
@@ -702,10 +707,25 @@ struct img_pages {
 	uint32_t crc;
 	uint32_t unchecked;
 	uint32_t src;
+	uint32_t pre_round;	/* src IMG_SRC_PRE only */
 };
 
 #define IMG_SRC_PARENT		UINT32_MAX
+#define IMG_SRC_PRE		(UINT32_MAX - 1)
 #define IMG_MAX_CHAIN		64	/* parents of one image */
+
+/*
+ * Pre-copy (ckpt migrate): the pages of process pid that round round of
+ * the copy made while it ran sent, right after the header; a PRE_PAGES
+ * record of the process names those still as they were at the freeze.
+ * The PAGES of one PRECOPY ascend and are disjoint.
+ */
+struct img_pre {
+	int32_t pid;
+	uint32_t round;
+	uint32_t nr_pages;
+	struct img_pages *pages;
+};
 
 /*
  * Incremental images. An image with an IDENT record has an id (random,
@@ -1305,6 +1325,8 @@ struct image {
 	uint64_t nr_records;
 	struct img_ident ident;	/* id 0: no IDENT record */
 	uint32_t nr_parent_pages;	/* PARENT_PAGES runs, not resolved */
+	uint32_t nr_pres;
+	struct img_pre *pres;	/* PRECOPY records, in order */
 	/* after img_read_chain: the files of the parents, nearest first */
 	uint32_t nr_chain;
 	int *chain_fds;
@@ -1414,6 +1436,14 @@ int img_write_ident(struct img_writer *w, const struct img_ident *id)
 /* Pages [addr, +nr_pages) of the current process are the parent's. */
 int img_write_parent_pages(struct img_writer *w, uint64_t addr,
 			   uint64_t nr_pages) __must_check;
+/* Pre-copy: a PRECOPY record, allowed right after the header (and IDENT)
+ * or after another one's PAGES, and followed by the PAGES (addresses of
+ * pid) of that round; PRE_PAGES in a process: [addr, +nr_pages) are as
+ * the PAGES of its PRECOPY round round have them. */
+int img_write_precopy(struct img_writer *w, int32_t pid, uint32_t round)
+	__must_check;
+int img_write_pre_pages(struct img_writer *w, uint64_t addr,
+			uint64_t nr_pages, uint32_t round) __must_check;
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages) __must_check;
 int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)

@@ -43,6 +43,9 @@ struct rd {
 	uint32_t cap_apps, cap_fileids, cap_snapfiles, cap_snapchunks;
 	uint64_t snap_end;	/* of the last SNAPDATA of the last SNAPFILE */
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
+	uint32_t cap_pres, cap_pre_pages;	/* PRECOPY, its PAGES */
+	int pre_open;		/* the last record but PAGES was a PRECOPY */
+	int past_pre;		/* a record other than IDENT, PRECOPY, PAGES */
 	uint8_t *scratch;	/* payloads read with pread */
 	size_t cap_scratch;
 };
@@ -70,6 +73,15 @@ int sem_inet_end(struct rd *r);
 /* codec-incr.c: IDENT and PARENT_PAGES records */
 int sem_ident(struct rd *r, struct dec *d);
 int sem_parent_pages(struct rd *r, struct dec *d);
+/* pg's range is page aligned and below IMG_MAX_ADDR (and not empty
+ * unless empty_ok): 1, else 0 with the record failed */
+int sem_run_ok(struct rd *r, const struct img_pages *pg, int empty_ok);
+/* codec-pre.c: PRECOPY and its PAGES, PRE_PAGES, and at the end the
+ * PRE_PAGES runs replaced by the pages they name */
+int sem_precopy(struct rd *r, struct dec *d);
+int sem_precopy_pages(struct rd *r, const struct img_pages *pg);
+int sem_pre_pages(struct rd *r, struct dec *d);
+int sem_pre_resolve(struct rd *r);
 /* chain.c: the parents' files and names, freed */
 void img_chain_free(struct image *img);
 /* codec-app.c: APP and FILEID records */

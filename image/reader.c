@@ -75,6 +75,8 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_SNAPFILE] = "SNAPFILE",
 		[IMG_REC_NOTIFY] = "NOTIFY",
 		[IMG_REC_SNAPDATA] = "SNAPDATA",
+		[IMG_REC_PRECOPY] = "PRECOPY",
+		[IMG_REC_PRE_PAGES] = "PRE_PAGES",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -367,7 +369,8 @@ static int pages_fields(struct rd *r, const uint8_t *f, uint64_t len,
 /* A PAGES record whose CRC IMG_READ_DEFER_PAGES leaves for later. */
 static int rd_defer(struct rd *r, uint64_t len)
 {
-	return (r->flags & IMG_READ_DEFER_PAGES) && r->img->nr_procs &&
+	return (r->flags & IMG_READ_DEFER_PAGES) &&
+	       (r->img->nr_procs || r->pre_open) &&
 	       len <= IMG_PAGES_FIXED + IMG_PAGES_SPLIT +
 		      r->img->hdr.page_size;
 }
@@ -428,13 +431,36 @@ static int rd_pages(struct rd *r, const uint8_t *h, uint64_t len)
 	return rd_index_add(r, len, crc);
 }
 
+/* pg is in the record of buf (its header and fields), at its place:
+ * the record's whole run, or a piece of it (a PRE_PAGES run resolved) */
+static int pages_in_record(const struct img_pages *pg, const uint8_t *buf,
+			   uint32_t page_size)
+{
+	const uint8_t *f = buf + IMG_REC_HDR_SIZE;
+	uint64_t addr = get_le64(f), nr = get_le64(f + 8);
+	uint64_t data = pg->rec_off + IMG_REC_HDR_SIZE + IMG_PAGES_FIXED +
+			get_le32(f + 16);
+
+	return get_le32(buf) == IMG_REC_PAGES && pg->addr >= addr &&
+	       pg->nr_pages <= nr &&
+	       (pg->addr - addr) / page_size <= nr - pg->nr_pages &&
+	       pg->data_off == data + (pg->addr - addr);
+}
+
 int img_pages_check(int fd, const char *name, const struct img_pages *pg,
 		    uint32_t page_size, uint8_t *buf)
 {
-	uint64_t len = pg->data_off - pg->rec_off + pg->nr_pages * page_size;
-	const uint8_t *f = buf + IMG_REC_HDR_SIZE;
+	uint64_t len;
 
+	/* the record's length from its header: pg may be a piece of it */
+	if (pread_full(fd, buf, IMG_REC_HDR_SIZE, pg->rec_off)) {
+		pr_perror("%s: can't read the PAGES record at offset %llu",
+			  name, (unsigned long long)pg->rec_off);
+		return -1;
+	}
+	len = IMG_REC_HDR_SIZE + get_le64(buf + 8);
 	if (len + IMG_REC_CRC_SIZE > IMG_PAGES_REC_MAX(page_size) ||
+	    len < IMG_REC_HDR_SIZE + IMG_PAGES_FIXED ||
 	    pread_full(fd, buf, len + IMG_REC_CRC_SIZE, pg->rec_off)) {
 		pr_perror("%s: can't read the PAGES record at offset %llu",
 			  name, (unsigned long long)pg->rec_off);
@@ -442,8 +468,7 @@ int img_pages_check(int fd, const char *name, const struct img_pages *pg,
 	}
 	if (get_le32(buf + len) != pg->crc ||
 	    img_crc32c(0, buf, len) != pg->crc ||
-	    get_le32(buf) != IMG_REC_PAGES || get_le64(f) != pg->addr ||
-	    get_le64(f + 8) != pg->nr_pages) {
+	    !pages_in_record(pg, buf, page_size)) {
 		pr_err("%s: PAGES record at offset %llu: crc mismatch", name,
 		       (unsigned long long)pg->rec_off);
 		return -1;
@@ -518,7 +543,8 @@ static int rd_trailer(struct rd *r, const uint8_t *h, uint64_t len)
 		rd_fail(r, "no process in image");
 		return -1;
 	}
-	return sem_process_end(r) || sem_image_end(r) ? -1 : 0;
+	return sem_process_end(r) || sem_image_end(r) || sem_pre_resolve(r) ?
+	       -1 : 0;
 }
 
 /* ---- the record loop ---------------------------------------------------- */
@@ -531,6 +557,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
 	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
 	       type == IMG_REC_NETDEV || type == IMG_REC_ROUTE ||
+	       type == IMG_REC_PRECOPY || type == IMG_REC_PRE_PAGES ||
 	       type == IMG_REC_TRAILER;
 }
 
@@ -712,6 +739,7 @@ void img_free(struct image *img)
 	if (!img)
 		return;
 	img_chain_free(img);
+	img_pres_free(img);
 	for (i = 0; i < img->nr_procs; i++)
 		free_process(&img->procs[i]);
 	for (i = 0; i < img->nr_shms; i++) {

@@ -821,6 +821,10 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_ident(r, d);
 	if (r->type == IMG_REC_PARENT_PAGES)
 		return sem_parent_pages(r, d);
+	if (r->type == IMG_REC_PRECOPY)
+		return sem_precopy(r, d);
+	if (r->type == IMG_REC_PRE_PAGES)
+		return sem_pre_pages(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;
@@ -850,6 +854,10 @@ int sem_record(struct rd *r, const uint8_t *payload, uint64_t len)
 	struct dec d;
 
 	dec_init(&d, payload, len);
+	/* PAGES come through sem_pages(): a PRECOPY's until another record */
+	r->pre_open = 0;
+	if (r->type != IMG_REC_IDENT && r->type != IMG_REC_PRECOPY)
+		r->past_pre = 1;
 	if (sem_dispatch(r, &d) == 0)
 		return 0;
 	/* a failure already reported leaves d untouched */
@@ -906,6 +914,8 @@ int sem_pages(struct rd *r, const struct img_pages *pg)
 {
 	struct img_process *p;
 
+	if (r->pre_open)
+		return sem_precopy_pages(r, pg);
 	if (!r->img->nr_procs && (r->img->nr_shms || r->img->nr_ghosts))
 		return sem_obj_pages(r, pg);
 	p = cur_proc(r);

@@ -33,6 +33,8 @@ struct img_writer {
 	uint64_t run_addr, run_pages;	/* of the run, not yet begun */
 	uint32_t pages_crc;
 	enum wstate pages_of;
+	int pre_open;	/* the last record was a PRECOPY (or its PAGES) */
+	int past_pre;	/* a record other than IDENT or PRECOPY written */
 	void (*on_write)(uint64_t off, void *arg);
 	void *on_write_arg;
 };
@@ -137,6 +139,9 @@ static int wr_record(struct img_writer *w, uint32_t type, const void *buf,
 	uint32_t crc;
 
 	rec_head(h, type, len);
+	w->pre_open = type == IMG_REC_PRECOPY;
+	if (type != IMG_REC_IDENT && type != IMG_REC_PRECOPY)
+		w->past_pre = 1;
 	crc = img_crc32c(img_crc32c(0, h, sizeof(h)), buf, len);
 	put_le32(c, crc);
 	if (type != IMG_REC_TRAILER && wr_index_add(w, type, crc, off, len))
@@ -497,6 +502,30 @@ int img_write_parent_pages(struct img_writer *w, uint64_t addr,
 			  img_enc_parent_pages(&w->enc, addr, nr_pages));
 }
 
+int img_write_precopy(struct img_writer *w, int32_t pid, uint32_t round)
+{
+	if (wr_expect(w, W_HEADER, "PRECOPY record"))
+		return -1;
+	if (w->past_pre) {
+		pr_err("can't write PRECOPY record after other records");
+		return -1;
+	}
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_PRECOPY,
+			  img_enc_precopy(&w->enc, pid, round));
+}
+
+int img_write_pre_pages(struct img_writer *w, uint64_t addr,
+			uint64_t nr_pages, uint32_t round)
+{
+	if (wr_expect(w, W_RECORDS, "PRE_PAGES record") ||
+	    !pages_args_ok(w, addr, nr_pages))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_PRE_PAGES,
+			  img_enc_pre_pages(&w->enc, addr, nr_pages, round));
+}
+
 /*
  * The payload starts with addr, nr_pages and the pad length, then pad zero
  * bytes that put the page data on a page boundary of the file; the record
@@ -545,7 +574,8 @@ static int piece_end(struct img_writer *w)
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages)
 {
-	if ((w->state != W_SHM && wr_expect(w, W_RECORDS, "PAGES record")) ||
+	if ((w->state != W_SHM && !(w->state == W_HEADER && w->pre_open) &&
+	     wr_expect(w, W_RECORDS, "PAGES record")) ||
 	    !pages_args_ok(w, addr, nr_pages))
 		return -1;
 	w->pages_of = w->state;

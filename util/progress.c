@@ -83,6 +83,11 @@ void progress_start(enum progress_mode mode)
 		log_on_message(clear_line);
 }
 
+int progress_shown(void)
+{
+	return pg.mode != PROGRESS_OFF;
+}
+
 /* 1.5 GiB, 12.0 MiB, 512 KiB, 17 B */
 static void human(char *buf, size_t len, double v)
 {

@@ -26,6 +26,8 @@ void progress_start(enum progress_mode mode);
 void progress_phase(const char *phase);
 /* A phase that counts its own bytes and total, from 0 (the rate too). */
 void progress_restart(const char *phase, uint64_t total);
+/* Is a report made (tty or json)? */
+int progress_shown(void);
 /* About how many bytes the whole will be; 0: not known. */
 void progress_total(uint64_t total);
 void progress_bytes(uint64_t done);

@@ -1,27 +1,31 @@
 # t-migrate.sh - live migration (ckpt migrate to ckpt serve --restore)
 # between two "hosts": network namespaces migrate-aN (the source) and
-# migrate-bN (the receiver), a veth pair between them with private
+# migrate-bN (the receiver; mig2-aN and mig2-bN for the tests of the
+# pre-copy rounds), a veth pair between them with private
 # 10.236.N.1/.2 addresses, made and removed by each test. The receiver
 # runs in a PID namespace of its own (unshare --pid), where the PIDs of
 # the image are free, as on another machine; it shares the file system,
 # so the migrated process writes on in D. Sourced by run.sh.
 
 ALL_TESTS+=(migrate-mem migrate-lazy migrate-tree migrate-refused
-	    migrate-killed migrate-unconfirmed)
+	    migrate-killed migrate-unconfirmed migrate-rounds
+	    migrate-receiver-gone)
 CKPT_ONLY+="migrate-mem migrate-lazy migrate-tree migrate-refused "
-CKPT_ONLY+="migrate-killed migrate-unconfirmed "
+CKPT_ONLY+="migrate-killed migrate-unconfirmed migrate-rounds "
+CKPT_ONLY+="migrate-receiver-gone "
 
 MIG_PORT=7500
 
-# mig_net_up: the two namespaces (MIG_A, MIG_B) and the veth, removed
-# when the test ends
+# mig_net_up: the two namespaces (MIG_A, MIG_B, named MIG_PFX-aN and
+# -bN, MIG_PFX migrate unless set) and the veth, removed when the test
+# ends
 mig_net_up() {
 	local id=$BASHPID
 	command -v ip >/dev/null || fail "ip (iproute2) not found"
 	command -v nsenter >/dev/null || fail "nsenter not found"
 	MIG_NET=10.236.$((id % 250 + 1))
-	MIG_A=migrate-a$id
-	MIG_B=migrate-b$id
+	MIG_A=${MIG_PFX:-migrate}-a$id
+	MIG_B=${MIG_PFX:-migrate}-b$id
 	trap 'cleanup; mig_net_down' EXIT
 	ip netns add "$MIG_A" && ip netns add "$MIG_B" &&
 	ip link add "mga$id" type veth peer name "mgb$id" &&
@@ -271,4 +275,78 @@ t_migrate-unconfirmed() {
 	mig_nothing_left
 	[[ $(tracer "$PID") == 0 ]] || fail "source left traced"
 	refused_runs_on
+}
+
+# mig_round2: ckpt migrate -v (MJOB) started and stopped before its
+# second pre-copy round (CKPT_FAULT), the first one sent
+mig_round2() {
+	local end=$((SECONDS + 60))
+	(CKPT_FAULT=pre-copy:2:stop spawn nsenter --net="/run/netns/$MIG_A" \
+		"$CKPT" -v migrate --auth "$D/key" "$PID" "$MIG_URL/img") \
+		</dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	MJOB=$!
+	track_job "$MJOB"
+	until stopped "$MJOB"; do
+		job_done "$MJOB" && fail "ckpt migrate ended:" \
+					 "$(lastline "$D/cmd.err")"
+		((SECONDS < end)) || fail "ckpt migrate not at its second round"
+		nap
+	done
+}
+
+# the pre-copy rounds reach the receiver while the source runs: ckpt
+# migrate stopped before its second round (CKPT_FAULT) finds the whole
+# memory already in the receiver's temporary and the source counting;
+# let go on, it migrates, and the process over there keeps its count and
+# finds its memory as it wrote it (checked whole)
+t_migrate-rounds() {
+	local end size c
+	MIG_PFX=mig2
+	mig_start "$WLB/migmem" 64 8
+	mig_serve --pidns --restore
+	mig_round2
+	end=$((SECONDS + 60))
+	until size=$(stat -c %s "$D"/srv/.img.tmp.* 2>/dev/null) &&
+	      ((size >= 64 << 20)); do
+		((SECONDS < end)) || fail "the receiver has ${size:-no} bytes" \
+					  "of the first round"
+		nap
+	done
+	stopped "$PID" && fail "source stopped during the rounds (state $ST)"
+	c=$(count_lines)
+	wait_count_above $((c + 5)) 60 "$JOB"
+	kill -CONT "$MJOB"
+	wait_job "$MJOB" 120 || fail "ckpt migrate still running after SIGCONT"
+	((WST == 0)) || fail "ckpt migrate exited $WST: $(lastline "$D/cmd.err")"
+	grep -q "pre-copy round 1" "$D/cmd.err" ||
+		fail "no second round: $(lastline "$D/cmd.err")"
+	mig_moved
+	mig_ended "migmem: 64 MiB checked"
+}
+
+# the receiver of the connection is killed during the rounds: ckpt
+# migrate fails (70) with one line, and the source runs on, untraced,
+# its count whole
+t_migrate-receiver-gone() {
+	local p f kid=
+	MIG_PFX=mig2
+	mig_start "$WLB/migmem" 64 8
+	mig_serve --pidns --restore
+	mig_round2
+	for p in /proc/[0-9]*; do
+		for f in "$p"/fd/*; do
+			[[ $(readlink "$f" 2>/dev/null) == "$D"/srv/.img.tmp.* ]] &&
+				kid=${p#/proc/}
+		done
+	done
+	[[ -n $kid ]] || fail "no receiver holds the temporary"
+	kill -KILL "$kid"
+	kill -CONT "$MJOB"
+	wait_job "$MJOB" 120 || fail "ckpt migrate still running after SIGCONT"
+	((WST == 70)) || fail "ckpt migrate exited $WST, want 70:" \
+			      "$(lastline "$D/cmd.err")"
+	grep -q "^ckpt: .*server" "$D/cmd.err" ||
+		fail "not the connection's failure: $(lastline "$D/cmd.err")"
+	stopped "$PID" && fail "source left stopped (state $ST)"
+	mig_runs_on
 }

@@ -1,0 +1,179 @@
+/*
+ * check_image_pre: pre-copy records (codec-pre.c): PRE_PAGES runs of a
+ * process resolved into the pieces of its PRECOPY rounds' PAGES that
+ * hold them (read whole or with IMG_READ_DEFER_PAGES, a piece then
+ * checked by img_pages_check), and the refusals: a PRE_PAGES run its
+ * round does not hold, PRECOPY after another record.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "tests/unit/imagetest.h"
+#include "tests/unit/unit.h"
+
+#define BASE	0x100000ULL
+#define NPAGES	8
+
+/* Pages [from, from + n) of fill(seed) as PAGES records. */
+static void pre_data(struct img_writer *w, unsigned from, unsigned n,
+		     unsigned seed)
+{
+	uint8_t b[NPAGES * PS];
+
+	fill(b, sizeof(b), seed);
+	ck_assert_int_eq(img_write_pages_begin(w, BASE + from * PS, n), 0);
+	ck_assert_int_eq(img_write_pages_data(w, b + from * PS, n * PS), 0);
+	ck_assert_int_eq(img_write_pages_end(w), 0);
+}
+
+/* Round 0: the 8 pages of seed 1; round 1: pages 2-3 of seed 2. At the
+ * freeze: 0-1 as round 0, 2-3 as round 1 (or round last1), page 4 of
+ * seed 3 in the process's own PAGES, 5-7 as round 0. */
+static void w_pre(unsigned last1)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_precopy(w, 10, 0), 0);
+	pre_data(w, 0, NPAGES, 1);
+	ck_assert_int_eq(img_write_precopy(w, 10, 1), 0);
+	pre_data(w, 2, 2, 2);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_vma(w, BASE, BASE + NPAGES * PS, NULL);
+	ck_assert_int_eq(img_write_pre_pages(w, BASE, 2, 0), 0);
+	ck_assert_int_eq(img_write_pre_pages(w, BASE + 2 * PS, 2, last1), 0);
+	pre_data(w, 4, 1, 3);
+	ck_assert_int_eq(img_write_pre_pages(w, BASE + 5 * PS, 3, 0), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+}
+
+/* Page i of the image in fd holds fill(seed)'s page i, and its run
+ * passes img_pages_check when the reader left it unchecked. */
+static void page_is(const struct image *img, int fd, unsigned i,
+		    unsigned seed)
+{
+	const struct img_process *p = &img->procs[0];
+	uint8_t want[NPAGES * PS], got[PS], rec[IMG_PAGES_REC_MAX(PS)];
+	uint64_t addr = BASE + i * PS;
+	uint32_t k;
+
+	fill(want, sizeof(want), seed);
+	for (k = 0; k < p->nr_pages; k++) {
+		const struct img_pages *pg = &p->pages[k];
+
+		if (addr < pg->addr || addr >= pg->addr + pg->nr_pages * PS)
+			continue;
+		ck_assert_uint_eq(pg->src, 0);
+		ck_assert_int_eq(pread_full(fd, got, PS,
+					    pg->data_off + addr - pg->addr), 0);
+		ck_assert_mem_eq(got, want + i * PS, PS);
+		if (pg->unchecked)
+			ck_assert_int_eq(img_pages_check(fd, "img", pg, PS,
+							 rec), 0);
+		return;
+	}
+	ck_abort_msg("page %u not in the image", i);
+}
+
+static void check_pages(unsigned flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct image *img;
+	unsigned i;
+
+	ck_assert_int_ge(fd, 0);
+	img = img_read_named_fd_flags(fd, "img", 0, flags);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_pres, 2);
+	for (i = 0; i < NPAGES; i++)
+		page_is(img, fd, i, i == 2 || i == 3 ? 2 : i == 4 ? 3 : 1);
+	img_free(img);
+	close(fd);
+}
+
+START_TEST(test_pre_resolved)
+{
+	w_pre(1);
+	check_pages(0);
+	check_pages(IMG_READ_DEFER_PAGES);
+}
+END_TEST
+
+/* Round 0 holds all of it, so a run named by round 0 reads round 0's */
+START_TEST(test_pre_older_round)
+{
+	int fd;
+	struct image *img;
+	uint8_t want[NPAGES * PS], got[PS];
+
+	w_pre(0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	img = img_read_named_fd_flags(fd, "img", 0, 0);
+	ck_assert_ptr_nonnull(img);
+	fill(want, sizeof(want), 1);
+	ck_assert_uint_eq(img->procs[0].pages[1].addr, BASE + 2 * PS);
+	ck_assert_int_eq(pread_full(fd, got, PS,
+				    img->procs[0].pages[1].data_off), 0);
+	ck_assert_mem_eq(got, want + 2 * PS, PS);
+	img_free(img);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_refuse_missing_round)
+{
+	w_pre(2);
+	ck_assert_ptr_null(img_read_file(path, 0));
+}
+END_TEST
+
+/* round 1 holds pages 2-3 only */
+START_TEST(test_refuse_not_held)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_precopy(w, 10, 1), 0);
+	pre_data(w, 2, 2, 2);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_vma(w, BASE, BASE + NPAGES * PS, NULL);
+	ck_assert_int_eq(img_write_pre_pages(w, BASE + 2 * PS, 3, 1), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	ck_assert_ptr_null(img_read_file(path, 0));
+}
+END_TEST
+
+START_TEST(test_refuse_late_precopy)
+{
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_proc(w, 10, 1);
+	ck_assert_int_eq(img_write_precopy(w, 10, 0), -1);
+	img_writer_abort(w);
+}
+END_TEST
+
+static Suite *image_pre_suite(void)
+{
+	Suite *s = suite_create("image-pre");
+	TCase *tc = image_tcase(s, "pre");
+
+	add(tc, test_pre_resolved);
+	add(tc, test_pre_older_round);
+	add(tc, test_refuse_missing_round);
+	add(tc, test_refuse_not_held);
+	add(tc, test_refuse_late_precopy);
+	return s;
+}
+
+CHECK_MAIN(image_pre_suite)
