@@ -97,6 +97,11 @@ void arch_regs_set_sp(struct arch_regs *r, uint64_t sp);
  * Returns 1 when r was changed, 0 when r was not in a restartable call.
  */
 int arch_regs_normalize_restart(struct arch_regs *r, int restart_block);
+/* After arch_regs_normalize_restart(r, 0): the number of the call that
+ * resumes, and its first argument (what it was made with); set another
+ * number (a call that restart_syscall continued, made again). */
+long arch_regs_restart_nr(const struct arch_regs *r, uint64_t *arg0);
+void arch_regs_set_restart_nr(struct arch_regs *r, long nr);
 /* A breakpoint: its bytes (at most 8) and length; after it traps, the
  * address it lies at, given the registers; ip set to addr. */
 size_t arch_breakpoint_insn(uint8_t insn[8]);

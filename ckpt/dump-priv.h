@@ -224,6 +224,9 @@ struct dump_kstate {
 };
 int dump_kstate_read(pid_t pid, struct dump_kstate *ks) __must_check;
 void dump_kstate_free(struct dump_kstate *ks);
+/* A thread in restart_syscall: the call it continues, made again. */
+int dump_restart_call(struct dump_ctx *c, pid_t tid, struct arch_regs *r)
+	__must_check;
 
 /* dump-seccomp.c: filters let our remote calls through, then are read */
 int dump_seccomp_suspend(struct dump_ctx *c) __must_check;

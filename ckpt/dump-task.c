@@ -287,6 +287,8 @@ static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 	collect_comm(c, t);
 	/* a call interrupted by the freeze is made again after restore */
 	arch_regs_normalize_restart(&r, 0);
+	if (dump_restart_call(c, t->tid, &r))
+		return -1;
 	arch_regs_clear_syscall(&r);
 	t->regs_isa = arch_isa();
 	t->nr_regs = arch_regs_nr_words();

@@ -201,6 +201,17 @@ int arch_regs_normalize_restart(struct arch_regs *r, int restart_block)
 	return 1;
 }
 
+long arch_regs_restart_nr(const struct arch_regs *r, uint64_t *arg0)
+{
+	*arg0 = CU(r)->rdi;
+	return (long)CU(r)->rax;
+}
+
+void arch_regs_set_restart_nr(struct arch_regs *r, long nr)
+{
+	U(r)->rax = (uint64_t)nr;
+}
+
 uint32_t arch_regs_nr_words(void)
 {
 	return NR_WORDS;

@@ -10,6 +10,8 @@
 #define CKPT_KSTATE_TIMER	1
 #define CKPT_KSTATE_FILTER	2
 #define CKPT_KSTATE_TRUNCATED	3	/* more than the program walks */
+#define CKPT_KSTATE_RESTART	4	/* a thread's restart_block.fn (addr),
+					 * when it has one */
 
 struct ckpt_kstate_rec {
 	__u32 kind;		/* CKPT_KSTATE_* */

@@ -13,7 +13,9 @@
  *    counts;
  *  - for every thread, one per seccomp filter of its chain, newest
  *    first, with the filter's address: threads share a filter when they
- *    have the same one.
+ *    have the same one;
+ *  - for every thread, the address of its restart block's function:
+ *    which call restart_syscall(2) would continue.
  * Threads are named by their ids in ckpt's pid namespace.
  *
  * The kernel's structures are declared here with only the fields read,
@@ -86,12 +88,16 @@ struct seccomp {
 	int mode;
 	struct seccomp_filter *filter;
 };
+struct restart_block {
+	long (*fn)(struct restart_block *);
+};
 struct task_struct {
 	int pid;
 	int tgid;
 	struct pid *thread_pid;
 	struct signal_struct *signal;
 	struct seccomp seccomp;
+	struct restart_block restart_block;
 };
 struct seq_file;
 struct bpf_iter_meta {
@@ -207,6 +213,21 @@ static void truncated(struct seq_file *seq)
 	put(seq, &r);
 }
 
+/* the function restart_syscall(2) would call, for every thread that
+ * has one other than the kernel's default (do_no_restart_syscall) */
+static void restart_fn(struct seq_file *seq, struct task_struct *task,
+		       int tid)
+{
+	struct ckpt_kstate_rec r;
+	void *fn = BPF_CORE_READ(task, restart_block.fn);
+
+	if (!fn)
+		return;
+	start(&r, CKPT_KSTATE_RESTART, tid);
+	r.addr = (__u64)(unsigned long)fn;
+	put(seq, &r);
+}
+
 SEC("iter/task")
 int ckpt_kstate(struct bpf_iter__task *ctx)
 {
@@ -225,6 +246,7 @@ int ckpt_kstate(struct bpf_iter__task *ctx)
 		if (w.n)
 			truncated(seq);
 	}
+	restart_fn(seq, task, w.tid);
 	w.f = BPF_CORE_READ(task, seccomp.filter);
 	bpf_loop(MAX_FILTERS, one_filter, &w, 0);
 	if (w.f)

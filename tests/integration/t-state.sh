@@ -321,3 +321,81 @@ t_mlockall-onfault() {
 	need "$WLB/mlockall"
 	wl_test "$WLB/mlockall" onfault
 }
+
+ALL_TESTS+=(restart-syscall restart-syscall-nobpf)
+CKPT_ONLY+="restart-syscall-nobpf "
+
+# rs_sleepers_in NR...: each sleeper thread of PID (D/sleeper.N) is in
+# the system call numbered NR[N] (/proc/PID/task/TID/syscall)
+rs_sleepers_in() {
+	local i=0 want tid nr
+	for want in "$@"; do
+		[[ -s $D/sleeper.$i ]] || return 1
+		read -r tid <"$D/sleeper.$i"
+		read -r nr _ <"/proc/$PID/task/$tid/syscall" 2>/dev/null ||
+			return 1
+		[[ $nr == "$want" ]] || return 1
+		i=$((i + 1))
+	done
+}
+
+rs_wait_in() {
+	local end=$((SECONDS + 60))
+	until rs_sleepers_in "$@"; do
+		((SECONDS < end)) || fail "sleepers not in calls $* after" \
+					  "60 s ($(diag))"
+		nap
+	done
+}
+
+# Threads asleep in nanosleep, clock_nanosleep, a futex wait and poll
+# (tests/workloads/restartsleep.c), stopped and continued so that each
+# continues its sleep through restart_syscall, dumped with --kill and
+# restored: each sleeps on in the call it had made (a new process has no
+# restart block: restart_syscall would have failed with EINTR).
+t_restart-syscall() {
+	local nrs
+	need "$WLB/restartsleep"
+	# x86_64: nanosleep, clock_nanosleep, futex, poll
+	nrs=(35 230 202 7)
+	start_wl "$WLB/restartsleep"
+	wait_count_above 8 60 "$JOB"
+	rs_wait_in "${nrs[@]}"
+	kill -STOP "$PID"
+	wait_every_thread_stopped "$PID" 5
+	kill -CONT "$PID"
+	rs_wait_in 219 219 219 219
+	if ((NO_CKPT)); then
+		RJOB=$JOB
+	else
+		dump_kill
+		start_restore
+		wait_restored
+		rs_wait_in "${nrs[@]}"
+	fi
+	finish
+}
+
+# Without BPF (no CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) which call a
+# thread continues through restart_syscall can't be told: the dump is
+# refused naming it, and the process runs on.
+t_restart-syscall-nobpf() {
+	local tid
+	need "$WLB/restartsleep" "$CKPT" /usr/bin/setpriv
+	start_wl "$WLB/restartsleep"
+	wait_count_above 8 60 "$JOB"
+	rs_wait_in 35 230 202 7
+	kill -STOP "$PID"
+	wait_every_thread_stopped "$PID" 5
+	kill -CONT "$PID"
+	rs_wait_in 219 219 219 219
+	expect_exit 70 setpriv --bounding-set=-bpf,-perfmon,-sys_admin \
+		--inh-caps=-bpf,-perfmon,-sys_admin \
+		"$CKPT" attach -o "$D/img" "$PID"
+	one_line_err "attach without BPF"
+	read -r tid <"$D/sleeper.0"
+	grep -q "^ckpt: can't dump $PID: thread $tid is continuing an interrupted call through restart_syscall" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
+	refused_runs_on
+	check_count
+}
