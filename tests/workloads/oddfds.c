@@ -1,12 +1,10 @@
 /*
  * oddfds.c - holds one kind of fd ckpt refuses by name: "uring" an
- * io_uring instance, "uffd" a userfaultfd, "aio" an AIO context (its ring
- * is a mapping, /[aio]), "pidfd" a pidfd of its parent (outside the
- * tree). Counts until D/stop; the test checks that the dump is refused
+ * io_uring instance, "uffd" a userfaultfd, "pidfd" a pidfd of its parent
+ * (outside the tree). Counts until D/stop; the test checks that the dump is refused
  * naming the fd or mapping and that the program runs on.
  */
 #include <sys/mman.h>
-#include <linux/aio_abi.h>
 #include <linux/io_uring.h>
 #include <linux/userfaultfd.h>
 
@@ -15,7 +13,6 @@
 static void hold(const char *kind)
 {
 	struct io_uring_params p = { 0 };
-	aio_context_t ctx = 0;
 	long fd = -1;
 
 	if (!strcmp(kind, "uring"))
@@ -24,8 +21,6 @@ static void hold(const char *kind)
 		fd = syscall(SYS_userfaultfd, O_CLOEXEC);
 	else if (!strcmp(kind, "pidfd"))
 		fd = syscall(SYS_pidfd_open, getppid(), 0);
-	else if (!strcmp(kind, "aio"))
-		fd = syscall(SYS_io_setup, 8, &ctx) ? -1 : 0;
 	else
 		wl_fail("unknown kind %s", kind);
 	if (fd < 0)
@@ -38,7 +33,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 2)
-		wl_fail("usage: oddfds uring|uffd|aio|pidfd");
+		wl_fail("usage: oddfds uring|uffd|pidfd");
 	wl_init();
 	hold(argv[1]);
 	fd = wl_count_open();
