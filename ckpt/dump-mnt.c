@@ -11,7 +11,9 @@
  * root; a tmpfs of the tree's own is saved with its files (MNTFILE
  * records: read through a copy of the namespace in which the mounts
  * above it are taken away, so that hidden files are saved too); proc,
- * sysfs, mqueue and devpts are mounted anew. Anything else, a bind source
+ * sysfs, mqueue and devpts are mounted anew; an overlay is recorded with
+ * its options, its layers host paths that restore finds again (checked
+ * by ovl_layer_ok(); their files are not saved). Anything else, a bind source
  * no host path reaches, or a propagation restore cannot make again, is
  * refused naming the process and the mount.
  */

@@ -1,8 +1,8 @@
 /*
  * The mounts of the tree's mount namespace (MOUNT records, image.h), made
  * in two steps. restore itself, before it opens the image's files, takes
- * a private copy of its mount namespace and makes the binds and tmpfs
- * mounts there (a ROOT's below its directory) but those below a late one
+ * a private copy of its mount namespace and makes the binds, tmpfs and
+ * overlay mounts there (an overlay's layers are host paths) (a ROOT's below its directory) but those below a late one
  * (img_mnt_late()), each tmpfs filled with its
  * files before anything is mounted over it and before it is made
  * read-only; the files of the image are opened in that view (chrooted
