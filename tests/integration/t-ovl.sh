@@ -4,8 +4,8 @@
 # its upper layer the host's (not in the image); an overlay whose layers
 # the host cannot name is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(ovl-data ovl-refuse-layer ovl-refuse-hidden)
-CKPT_ONLY+="ovl-data ovl-refuse-layer ovl-refuse-hidden "
+ALL_TESTS+=(ovl-data ovl-refuse-layer ovl-refuse-hidden ovl-runc)
+CKPT_ONLY+="ovl-data ovl-refuse-layer ovl-refuse-hidden ovl-runc "
 
 # ovl_line PID: PID's overlay on D/data in mountinfo, less ids and device
 ovl_line() {
@@ -132,4 +132,47 @@ t_ovl-refuse-hidden() {
 	start_wl unshare -m --propagation private "$BASH" -c \
 		"mount -t tmpfs ckpt-ovl-t $D/t && mkdir $D/t/l $D/t/u $D/t/w && mount -t overlay -o lowerdir=$D/t/l,upperdir=$D/t/u,workdir=$D/t/w ckpt-ovl $D/data && exec $WLB/counter"
 	refused_by_name "$PID: its mount on $D/data (overlay ckpt-ovl, root /): its lowerdir $D/t/l is below the tree's tmpfs mount on $D/t, which is not supported yet" --tree
+}
+
+# ovl_rc_cleanup: the runc container gone, then its overlay root
+ovl_rc_cleanup() {
+	rc_cleanup
+	umount "$D/b/rootfs" 2>>"$D/errors.log"
+}
+
+# A runc container whose rootfs is an overlay the host mounted (the
+# busybox root the lower layer, as a container engine makes it) and with
+# an overlay on /data that runc mounts in the container from host
+# directories; its loop counts into /tmp/count and /data/count.
+# Checkpointed --kill, restored: the mounts the same, both counts go on,
+# /data's in the host's upper directory, runc state/ps/exec/kill work.
+t_ovl-runc() {
+	local n
+	mkdir -p "$D/dl" "$D/du" "$D/dw" "$D/ru" "$D/rw" || fail "no dirs"
+	rc_bundle '.mounts += [{destination: "/data", type: "overlay", source: "ckpt-ovl",
+		options: ["lowerdir='"$D/dl"'", "upperdir='"$D/du"'", "workdir='"$D/dw"'"]}] |
+		.process.args[2] |= sub(">>/tmp/count;"; ">>/tmp/count; echo $i >>/data/count;")'
+	mkdir -p "$D/b/rootfs/data" && mv "$D/b/rootfs" "$D/rl" &&
+		mkdir "$D/b/rootfs" || fail "can't move the busybox root"
+	trap ovl_rc_cleanup EXIT
+	mount -t overlay -o "lowerdir=$D/rl,upperdir=$D/ru,workdir=$D/rw" \
+		ckpt-ovl-root "$D/b/rootfs" || fail "can't mount the overlay root"
+	rc_start
+	mnt_info "$PID" | sort >"$D/mounts.before"
+	grep -q " /data .* overlay ckpt-ovl rw,lowerdir=$D/dl,upperdir=$D/du,workdir=$D/dw" "$D/mounts.before" ||
+		fail "no overlay on /data: $(cat "$D/mounts.before")"
+	rc_checkpoint
+	inspect "$D/img"
+	grep -q "^mount 1 root / overlay ckpt-ovl-root host $D/b/rootfs " "$D/inspect.out" &&
+		grep -q "^mount [0-9]* overlay /data overlay ckpt-ovl " "$D/inspect.out" ||
+		fail "inspect shows no overlay root or /data: $(grep ^mount "$D/inspect.out" | tr '\n' ' ')"
+	n=$(tail -n 1 "$D/du/count")
+	rc_restore
+	mnt_info "$PID" | sort >"$D/mounts.after"
+	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
+		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
+	awk 'NR != $1 { exit 1 }' "$D/du/count" && (($(tail -n 1 "$D/du/count") > n)) ||
+		fail "/data/count did not go on in the host's upper directory"
+	[[ -s $D/ru/tmp/www/index.html ]] && fail "the root's /tmp tmpfs was the overlay's"
+	rc_check_runc
 }
