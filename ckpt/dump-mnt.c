@@ -11,7 +11,9 @@
  * root; a tmpfs of the tree's own is saved with its files (MNTFILE
  * records: read through a copy of the namespace in which the mounts
  * above it are taken away, so that hidden files are saved too); proc,
- * sysfs, mqueue and devpts are mounted anew. Anything else, a bind source
+ * sysfs, mqueue and devpts are mounted anew; an overlay is recorded with
+ * its options, its layers host paths that restore finds again (checked
+ * by ovl_layer_ok(); their files are not saved). Anything else, a bind source
  * no host path reaches, or a propagation restore cannot make again, is
  * refused naming the process and the mount.
  */
@@ -291,6 +293,8 @@ static int fresh_kind(const char *fstype)
 		return IMG_MNT_DEVPTS;
 	if (!strcmp(fstype, "tmpfs"))
 		return IMG_MNT_TMPFS;
+	if (!strcmp(fstype, "overlay"))
+		return IMG_MNT_OVERLAY;
 	return 0;
 }
 
@@ -333,6 +337,69 @@ static int inner_bind(pid_t pid, const struct img_mount *src,
 	return 0;
 }
 
+struct ovl_check {
+	pid_t pid;
+	const struct mi *m;
+	const struct dump_mnt *d;
+};
+
+/*
+ * A layer of an overlay must be the host's directory at path, found
+ * there again at restore: nothing restore mounts before the overlay (the
+ * tree's earlier mounts, below the ROOT's directory when it pivots) may
+ * be over it, and when the tree's / is ckpt's the tree must see the same
+ * directory there as ckpt does (a layer on a tmpfs of the tree's own is
+ * refused). A path after pivot_root is read as the host's.
+ */
+static int ovl_layer_ok(const char *key, const char *path, void *arg)
+{
+	const struct ovl_check *c = arg;
+	const struct img_mount *r;
+	int pivot = c->d->n && c->d->recs[0].kind == IMG_MNT_ROOT;
+	char at[PATH_MAX], why[PATH_MAX + 200] = "";
+	struct stat h, t;
+	uint32_t i;
+
+	if (stat(path, &h) || !S_ISDIR(h.st_mode))
+		snprintf(why, sizeof(why), "its %s %s is no directory of ckpt's mount namespace (the host's)",
+			 key, path);
+	for (i = pivot; i < c->d->n && !*why; i++) {
+		r = &c->d->recs[i];
+		snprintf(at, sizeof(at), "%s%s", pivot ? c->d->recs[0].host :
+			 "", pivot && !strcmp(r->point, "/") ? "" : r->point);
+		if (img_path_under(path, at))
+			snprintf(why, sizeof(why), "its %s %s is below the tree's %s mount on %s, which is not supported yet",
+				 key, path, r->fstype, r->point);
+	}
+	if (!*why && !pivot && (stat_in(c->pid, path, &t) ||
+				t.st_dev != h.st_dev || t.st_ino != h.st_ino))
+		snprintf(why, sizeof(why), "its %s %s is not the host's directory there (on a mount of the tree's own), which is not supported yet",
+			 key, path);
+	if (!*why)
+		return 0;
+	refuse_mnt(c->pid, c->m, why);
+	return -2;	/* not img_ovl_layers()'s -1 */
+}
+
+static int check_overlay(pid_t pid, const struct dump_mnt *d,
+			 const struct mi *m)
+{
+	struct ovl_check c = { pid, m, d };
+	const char *opts = m->super;
+	int ret;
+
+	if (strcmp(m->root, "/"))
+		return refuse_mnt(pid, m, "a bind of part of an overlay is not supported yet");
+	if (!strncmp(opts, "rw,", 3) || !strncmp(opts, "ro,", 3))
+		opts += 3;
+	ret = img_ovl_layers(opts, ovl_layer_ok, &c);
+	if (ret == -2)
+		return -1;	/* refused by ovl_layer_ok */
+	if (ret)
+		return refuse_mnt(pid, m, "its layer options (lowerdir=, upperdir=, workdir=) are not absolute paths ckpt can parse (no ., .., escape or empty layer), which is not supported yet");
+	return 0;
+}
+
 /* What kind of record m is: a bind of a host path, of part of another
  * mount of the tree's, or a new mount */
 static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
@@ -358,6 +425,8 @@ static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
 	for (i = 0; i < d->n; i++)
 		if (d->recs[i].dev == m->dev)
 			return inner_bind(pid, &d->recs[i], m, r);
+	if (r->kind == IMG_MNT_OVERLAY)
+		return check_overlay(pid, d, m);
 	if (strcmp(m->root, "/"))
 		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own whose whole is not mounted first is not supported yet");
 	return 0;

@@ -27,6 +27,7 @@ const char *img_mnt_kind_name(uint32_t kind)
 		[IMG_MNT_MQUEUE] = "mqueue",
 		[IMG_MNT_DEVPTS] = "devpts",
 		[IMG_MNT_INNER] = "inner",
+		[IMG_MNT_OVERLAY] = "overlay",
 	};
 
 	if (kind && kind <= IMG_MNT_KIND_MAX)
@@ -47,7 +48,9 @@ void img_mnt_late(const struct img_mount *m, uint32_t n, unsigned char *late)
 	uint32_t i, j;
 
 	for (i = 0; i < n; i++) {
-		late[i] = m[i].kind >= IMG_MNT_PROC;
+		/* an overlay's layers are host paths: made early */
+		late[i] = m[i].kind >= IMG_MNT_PROC &&
+			  m[i].kind != IMG_MNT_OVERLAY;
 		for (j = 0; j < i && !late[i]; j++)
 			late[i] = late[j] && m[i].point && m[j].point &&
 				  img_path_under(m[i].point, m[j].point);
@@ -75,6 +78,48 @@ int img_path_comps_ok(const char *p)
 static int abs_ok(const char *p)
 {
 	return p && p[0] == '/' && img_path_comps_ok(p + 1);
+}
+
+static int ovl_key(const char *t, size_t n)
+{
+	static const char *const keys[] = { "lowerdir", "lowerdir+",
+					    "datadir+", "upperdir", "workdir" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == n && !strncmp(t, keys[i], n))
+			return i;
+	return -1;
+}
+
+int img_ovl_layers(const char *opts,
+		   int (*fn)(const char *key, const char *path, void *arg),
+		   void *arg)
+{
+	char *buf = strdup(opts), *t, *v, *p, *save = NULL, *psave;
+	int ret = 0, lower = 0, k;
+
+	if (!buf || strchr(buf, '\\'))
+		ret = -1;
+	for (t = buf && !ret ? strtok_r(buf, ",", &save) : NULL; t && !ret;
+	     t = strtok_r(NULL, ",", &save)) {
+		v = strchr(t, '=');
+		k = v ? ovl_key(t, v - t) : -1;
+		if (k < 0)
+			continue;
+		*v++ = '\0';
+		lower |= k <= 1;
+		/* lowerdir= is a list: A:B; the others one path */
+		if (!*v || (k && strchr(v, ':')) || strstr(v, "::") ||
+		    v[strlen(v) - 1] == ':')
+			ret = -1;
+		psave = NULL;
+		for (p = ret ? NULL : strtok_r(v, ":", &psave); p && !ret;
+		     p = strtok_r(NULL, ":", &psave))
+			ret = abs_ok(p) ? (fn ? fn(t, p, arg) : 0) : -1;
+	}
+	free(buf);
+	return ret ? ret : lower ? 0 : -1;
 }
 
 static int rel_ok(const char *p)
@@ -127,6 +172,9 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 	dec_check(d, abs_ok(m->point), "mount point not absolute or with . or ..");
 	dec_check(d, host ? abs_ok(m->host) : !m->host,
 		  "%s mount with a bad host path", img_mnt_kind_name(m->kind));
+	dec_check(d, m->kind != IMG_MNT_OVERLAY ||
+		  (m->options && !img_ovl_layers(m->options, NULL, NULL)),
+		  "overlay mount with bad layer paths");
 	dec_check(d, m->kind != IMG_MNT_ROOT ||
 		  (m->point && !strcmp(m->point, "/")),
 		  "root mount not on /");

@@ -624,7 +624,10 @@ enum {
 	IMG_MNT_DEVPTS = 7,	/* a new instance */
 	IMG_MNT_INNER = 8,	/* a bind of part of an earlier TMPFS, PROC,
 				 * ... mount: host its path in the namespace */
-	IMG_MNT_KIND_MAX = 8,
+	IMG_MNT_OVERLAY = 9,	/* new, its layers (options lowerdir=,
+				 * upperdir=, workdir=) host paths; the
+				 * upper layer's files are not in the image */
+	IMG_MNT_KIND_MAX = 9,
 };
 
 /* mount flags (flags): the kernel's MS_* values of these */
@@ -679,6 +682,14 @@ const char *img_mnt_kind_name(uint32_t kind);
 void img_mnt_late(const struct img_mount *m, uint32_t n, unsigned char *late);
 /* Is the absolute path p at or below dir? */
 int img_path_under(const char *p, const char *dir);
+/* fn(key, path, arg) on each layer path of an overlay's options
+ * (lowerdir=A:B, lowerdir+=, datadir+=, upperdir=, workdir=), path
+ * NUL-terminated in a copy; -1 when one is not absolute, has a . or ..
+ * component or an escape (a backslash), or there is no lowerdir; else
+ * fn's first non-zero, or 0 */
+int img_ovl_layers(const char *opts,
+		   int (*fn)(const char *key, const char *path, void *arg),
+		   void *arg);
 
 /* A GHOST record and its pages (addr is the offset in the file). */
 struct img_ghost_object {

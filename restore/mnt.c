@@ -1,19 +1,19 @@
 /*
  * The mounts of the tree's mount namespace (MOUNT records, image.h), made
- * in two steps. restore itself, before it opens the image's files, takes
- * a private copy of its mount namespace and makes the binds and tmpfs
- * mounts there (a ROOT's below its directory) but those below a late one
- * (img_mnt_late()), each tmpfs filled with its
- * files before anything is mounted over it and before it is made
- * read-only; the files of the image are opened in that view (chrooted
- * into the ROOT's directory). Then the root of the tree, in the child
- * before it makes its children, takes a copy of that namespace, mounts
- * what belongs to its other namespaces (proc of its PID namespace, mqueue
- * of its IPC one, sysfs, a new devpts instance), the binds of parts of
- * those or of the tree's tmpfs mounts (INNER: a runc container's masked
+ * in two steps. restore itself, before it opens the image's files, takes a
+ * private copy of its mount namespace and makes the binds, tmpfs and
+ * overlay mounts there (a ROOT's below its directory; an overlay's layers
+ * are host paths) but those below a late one (img_mnt_late()), each tmpfs
+ * filled with its files before anything is mounted over it and before it
+ * is made read-only; the files of the image are opened in that view
+ * (chrooted into the ROOT's directory). Then the root of the tree, in the
+ * child before it makes its children, takes a copy of that namespace,
+ * mounts what belongs to its other namespaces (proc of its PID namespace,
+ * mqueue of its IPC one, sysfs, a new devpts instance), the binds of parts
+ * of those or of the tree's tmpfs mounts (INNER: a runc container's masked
  * and read-only /proc paths), and what is below any of these, in image
- * order (parents and bind sources first), pivots into the ROOT
- * (and lets go of the old root), and sets the propagation of each mount.
+ * order (parents and bind sources first), pivots into the ROOT (and lets
+ * go of the old root), and sets the propagation of each mount.
  * The files of a tmpfs are made beneath its root only: their parents are
  * opened with openat2() RESOLVE_BENEATH and no symlink followed, so that
  * an image can write nothing elsewhere.

@@ -3,7 +3,8 @@
  * (codec-mnt.c, semantics-mnt.c): their round trip, and one refusal per
  * broken rule: a MOUNT with no mount NS record, a root not first, a path
  * restore would write to with "..", a file of no tmpfs, more data of
- * another file, data past a file's size.
+ * another file, data past a file's size, an overlay's layers that are
+ * not absolute paths parsed as they are.
  */
 #include <sys/stat.h>
 #include <check.h>
@@ -121,23 +122,59 @@ START_TEST(test_refuse_mnt)
 	w_mount(w, 1, IMG_MNT_INNER, "/proc/keys", "/dev/../etc/shadow");
 	w_end(w);
 	commit_expect_refused(w, "inner mount with a bad host path");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_OVERLAY, "/data", NULL);	/* no lowerdir */
+	w_end(w);
+	commit_expect_refused(w, "overlay mount with bad layer paths");
+}
+END_TEST
+
+static int count_layer(const char *key, const char *layer, void *arg)
+{
+	(void)key;
+	(void)layer;
+	return ++*(int *)arg > 10;
+}
+
+/* an overlay's layer paths: absolute, no . or .., no escapes, a lower */
+START_TEST(test_ovl_layers)
+{
+	int n = 0;
+
+	ck_assert_int_eq(img_ovl_layers("lowerdir=/a:/b/c,upperdir=/u,workdir=/w,index=on,uuid=on",
+					count_layer, &n), 0);
+	ck_assert_int_eq(n, 4);
+	ck_assert_int_eq(img_ovl_layers("lowerdir+=/a,lowerdir+=/b,datadir+=/d",
+					NULL, NULL), 0);
+	ck_assert_int_eq(img_ovl_layers("lowerdir=/a::/d", NULL, NULL), -1);
+	ck_assert_int_eq(img_ovl_layers("lowerdir=/a:", NULL, NULL), -1);
+	ck_assert_int_eq(img_ovl_layers("lowerdir=a", NULL, NULL), -1);
+	ck_assert_int_eq(img_ovl_layers("lowerdir=/a/../b", NULL, NULL), -1);
+	ck_assert_int_eq(img_ovl_layers("lowerdir=/a\\054b", NULL, NULL), -1);
+	ck_assert_int_eq(img_ovl_layers("lowerdir=/a,upperdir=/u:/v", NULL,
+					NULL), -1);
+	ck_assert_int_eq(img_ovl_layers("upperdir=/u,workdir=/w", NULL, NULL),
+			 -1);
+	ck_assert_int_eq(img_ovl_layers("", NULL, NULL), -1);
 }
 END_TEST
 
 /* the late mounts: proc and the like, INNER binds, and what is below */
 START_TEST(test_mnt_late)
 {
-	struct img_mount m[5] = {
+	struct img_mount m[6] = {
 		{ .kind = IMG_MNT_TMPFS, .point = "/dev" },
 		{ .kind = IMG_MNT_PROC, .point = "/proc" },
 		{ .kind = IMG_MNT_TMPFS, .point = "/proc/acpi" },
 		{ .kind = IMG_MNT_INNER, .point = "/sys/x" },
 		{ .kind = IMG_MNT_BIND, .point = "/sys/x/y" },
+		{ .kind = IMG_MNT_OVERLAY, .point = "/data" },
 	};
-	unsigned char late[5];
+	unsigned char late[6];
 
-	img_mnt_late(m, 5, late);
+	img_mnt_late(m, 6, late);
 	ck_assert(!late[0] && late[1] && late[2] && late[3] && late[4]);
+	ck_assert(!late[5]);	/* its layers are host paths */
 	ck_assert(img_path_under("/proc/acpi", "/proc"));
 	ck_assert(!img_path_under("/procx", "/proc"));
 }
@@ -186,6 +223,7 @@ static Suite *image_mnt_suite(void)
 	add(tc, test_refuse_mnt);
 	add(tc, test_refuse_mntfile);
 	add(tc, test_mnt_late);
+	add(tc, test_ovl_layers);
 	return s;
 }
 
