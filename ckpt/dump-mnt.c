@@ -349,7 +349,8 @@ struct ovl_check {
  * tree's earlier mounts, below the ROOT's directory when it pivots) may
  * be over it, and when the tree's / is ckpt's the tree must see the same
  * directory there as ckpt does (a layer on a tmpfs of the tree's own is
- * refused). A path after pivot_root is read as the host's.
+ * refused). A path after pivot_root is read as the host's, and refused
+ * when the container's root has another directory there.
  */
 static int ovl_layer_ok(const char *key, const char *path, void *arg)
 {
@@ -375,6 +376,14 @@ static int ovl_layer_ok(const char *key, const char *path, void *arg)
 				t.st_dev != h.st_dev || t.st_ino != h.st_ino))
 		snprintf(why, sizeof(why), "its %s %s is not the host's directory there (on a mount of the tree's own), which is not supported yet",
 			 key, path);
+	/* mounted after pivot_root, the path would be the container's:
+	 * when that names another directory too, which one is not told */
+	snprintf(at, sizeof(at), "%s%s", pivot ? c->d->recs[0].host : "",
+		 path);
+	if (!*why && pivot && !stat(at, &t) &&
+	    (t.st_dev != h.st_dev || t.st_ino != h.st_ino))
+		snprintf(why, sizeof(why), "its %s %s names a directory of the host and another of the container's root (%s): which one it was mounted with can't be told",
+			 key, path, at);
 	if (!*why)
 		return 0;
 	refuse_mnt(c->pid, c->m, why);

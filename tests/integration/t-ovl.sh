@@ -180,3 +180,62 @@ t_ovl-runc() {
 	[[ -s $D/ru/tmp/www/index.html ]] && fail "the root's /tmp tmpfs was the overlay's"
 	rc_check_runc
 }
+
+ALL_TESTS+=(ovl-refuse-ambiguous)
+CKPT_ONLY+="ovl-refuse-ambiguous "
+
+# ovl_count_in FILE N: FILE has more than N lines within 60 s
+ovl_count_in() {
+	local end=$((SECONDS + 60)) n
+	while :; do
+		n=$(wc -l <"$1" 2>/dev/null) || n=0
+		((n > $2)) && return 0
+		((SECONDS < end)) || fail "$1 has $n lines after 60 s"
+		nap
+	done
+}
+
+# A busybox container (pivot_root, as mnt-pivot) that mounts an overlay
+# with paths of its own root, while the host has directories of the same
+# names: the layer paths mountinfo shows can't tell which were meant, so
+# the dump is refused by name and the container runs on.
+t_ovl-refuse-ambiguous() {
+	local r=$D/root x=$D/amb pid end n
+	need "$CKPT" /usr/bin/busybox
+	mnt_root "$r"
+	mkdir -p "$x/l" "$x/u" "$x/w" "$r$x/l" "$r$x/u" "$r$x/w" "$r/data" ||
+		fail "no dirs"
+	cat >"$r/init.sh" <<EOS
+mount -t proc proc /proc || exit 1
+mount -t overlay -o lowerdir=$x/l,upperdir=$x/u,workdir=$x/w ckpt-ovl /data || exit 1
+i=0
+while [ ! -e /stop ]; do
+	i=\$((i + 1))
+	echo \$i >>/data/count
+	sleep 0.1
+done
+EOS
+	(spawn unshare --pid --fork /bin/sh -c "exec unshare --mount --propagation private /bin/sh -c 'mount --bind $r $r && cd $r && pivot_root . old && exec /bin/sh -c \"umount -l /old && exec /bin/sh /init.sh </dev/null >/dev/null 2>&1\"'") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	end=$((SECONDS + 60))
+	until pid=$(mnt_init_of "$r"); do
+		job_done "$JOB" && fail "the container exited: $(lastline "$D/out.log")"
+		((SECONDS < end)) || fail "no container after 60 s"
+		nap
+	done
+	PID=$pid
+	track_pid "$PID"
+	ovl_count_in "$r$x/u/count" 3
+	expect_exit 70 "$CKPT" attach --tree -o "$D/img" "$PID"
+	one_line_err "attach --tree"
+	grep -q "^ckpt: can't dump $PID: its mount on /data (overlay ckpt-ovl, root /): its lowerdir $x/l names a directory of the host and another of the container's root ($r$x/l): which one it was mounted with can't be told$" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
+	no_image "a refused dump"
+	stopped "$PID" && fail "container left stopped (state $ST)"
+	n=$(wc -l <"$r$x/u/count")
+	ovl_count_in "$r$x/u/count" $((n + 3))
+	touch "$r/stop"
+	wait_job "$JOB" 60 || fail "the container still runs 60 s after /stop"
+}
