@@ -274,13 +274,16 @@ static int ldisc_seen(int m, struct tty_seen *s)
 }
 
 /*
- * What the slave's line discipline keeps that no ioctl shows, refused
+ * What the slave's line discipline keeps that no ioctl shows: its output
+ * column and the column the line being typed began at are kept (written
+ * again at restore, util/ttyq.c) when the tree holds the slave. Refused
  * where it would not be the same after restore: a VLNEXT typed last
- * (the next byte typed would be taken literally), an output column
- * other than 0 where output processing or the echo of an erased tab
- * uses it, and bytes typed on a slave the tree does not hold (they
- * can't be read without opening it). Without BPF, refused only where
- * the termios say it could matter, saying why.
+ * (the next byte typed would be taken literally); bytes typed on a slave
+ * the tree does not hold (they can't be read without opening it), or a
+ * column that output processing or the echo of an erased tab would use
+ * there; a line begun with ECHO off off a tab stop, as nothing typed
+ * sets that column again. Without BPF, refused only where the termios
+ * say it could matter, saying why.
  */
 static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
 		       int m, const struct termios *tio)
@@ -307,14 +310,30 @@ static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
 			      (unsigned long long)(s.read_head - s.read_tail));
 	if (s.lnext)
 		return refuse(df, "had VLNEXT (^V) typed last: the byte after it would not be taken literally after restore");
+	if (slave_in_tree(t, df) && s.column <= IMG_TTY_MAX_COLUMN &&
+	    s.canon_column <= IMG_TTY_MAX_COLUMN) {
+		df->f.tty.column = s.column;
+		df->f.tty.canon_column = s.canon_column;
+		if (s.column || s.canon_column)
+			df->f.tty.flags |= IMG_TTY_COLUMN;
+		/* with ECHO, the next line typed sets where it began */
+		if ((tio->c_lflag & (ICANON | ECHO | ECHOE)) ==
+		    (ICANON | ECHOE) && (s.canon_column & 7) &&
+		    s.canon_head == s.read_head)
+			return refuse(df, "has its input line begun at column %u with ECHO off, which the echo of an erased tab would use: it can't be set again",
+				      s.canon_column);
+		return 0;
+	}
 	/* a tab stop is every 8 columns; the line's start matters to the
 	 * echo of an erased tab while that line is being typed */
 	if (((tab3 || erase) && (s.column & 7)) || (onocr && s.column) ||
 	    (erase && (s.canon_column & 7) && s.canon_head != s.read_head))
-		return refuse(df, "has its output at column %u (its input line began at %u), which %s would use: the column can't be set again",
+		return refuse(df, "has its output at column %u (its input line began at %u), which %s would use: %s",
 			      s.column, s.canon_column,
 			      tab3 || onocr ? "output processing (TAB3 or ONOCR)" :
-			      "the echo of an erased tab (ECHOE)");
+			      "the echo of an erased tab (ECHOE)",
+			      slave_in_tree(t, df) ? "too far to write again" :
+			      "the tree doesn't hold the slave to set it again");
 	return 0;
 }
 
@@ -511,7 +530,9 @@ static int put_back(struct dump_file *df, int m, const struct termios *tio)
 		n = typed_as_read(&df->f, tio, buf);
 	}
 	if (n > 0 && (ioctl(m, TIOCPKT, &off) ||
-		      ttyq_push_input(m, tio, buf, n) ||
+		      ttyq_push_columns(m, tio, buf, n, df->f.tty.column,
+					df->f.tty.canon_column,
+					df->f.tty.column) ||
 		      ioctl(m, TIOCPKT, &pkt))) {
 		pr_perror("can't put %d typed bytes back in pty /dev/pts/%u",
 			  n, df->f.tty.index);

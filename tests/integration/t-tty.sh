@@ -121,12 +121,17 @@ t_pty-refused() {
 }
 
 # The slave's line discipline at column 3 ("abc" written, no newline)
-# with tabs expanded (TAB3): refused by name, as the column can't be set
-# again, and the tree runs on: its tab still expands to column 8.
+# with tabs expanded (TAB3): dumped --kill and restored, the workload's
+# tab expands to column 8 (5 spaces).
 t_pty-column() {
-	need "$WLB/ptycol" "$CKPT"
+	need "$WLB/ptycol" "$CKPT" "$RESTORE"
 	start_wl "$WLB/ptycol"
-	refused_by_name "fd [0-9]* of $PID: pty /dev/pts/[0-9]* has its output at column 3 (its input line began at 0), which output processing (TAB3 or ONOCR) would use: the column can't be set again"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	inspect "$D/img"
+	start_restore
+	wait_restored
+	finish
 }
 
 # VLNEXT (^V) typed last: the next byte typed would be taken literally.
