@@ -97,7 +97,7 @@ WL_STATIC := counter threads stack victim
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
-	    $(B)/ckpt/bpf/timers-blob.o
+	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -158,7 +158,7 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # that loads them (no file to find at run time): restore's TC program
 # (restore/bpf/accept.bpf.c, restore/inet-accept.c) and ckpt's task
 # iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
-# ckpt/dump-kstate.c)
+# ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c)
 BPF_CLANG ?= clang
 $(B)/%.bpf.o: %.bpf.c
 	@mkdir -p $(@D)
@@ -178,6 +178,8 @@ $(B)/ckpt/bpf/aio-blob.o: $(B)/ckpt/bpf/aio.bpf.o
 	$(Q)$(call bpf_blob,ckpt_aio_bpf)
 $(B)/ckpt/bpf/timers-blob.o: $(B)/ckpt/bpf/timers.bpf.o
 	$(Q)$(call bpf_blob,ckpt_timers_bpf)
+$(B)/ckpt/bpf/tty-blob.o: $(B)/ckpt/bpf/tty.bpf.o
+	$(Q)$(call bpf_blob,ckpt_tty_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -218,7 +220,8 @@ LIBCKPT_SOVER  := 0
 LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o \
-		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o, \
+		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o \
+		    $(B)/ckpt/bpf/tty-blob.o, \
 		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)

@@ -37,8 +37,21 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "ckpt/dump-priv.h"
 #include "util/ttyq.h"
+
+/* bpf/tty.bpf.c's object, embedded by the Makefile, and its record */
+extern const unsigned char ckpt_tty_bpf[], ckpt_tty_bpf_end[];
+
+struct tty_seen {
+	uint64_t read_head, read_tail, canon_head;
+	uint32_t column, canon_column;
+	uint32_t lnext;
+	uint32_t pad;
+};
 
 #define MAX_QUEUED	(1u << 20)	/* far above any pty buffer */
 
@@ -224,6 +237,104 @@ static int __printf(2, 3) refuse(const struct dump_file *df,
 	       df->f.tty.index, why);
 	errno = EOPNOTSUPP;
 	return -1;
+}
+
+/* The slave's N_TTY state, through the master m ckpt holds (BPF). */
+static int ldisc_seen(int m, struct tty_seen *s)
+{
+	union bpf_iter_link_info li = { .task.pid = getpid() };
+	LIBBPF_OPTS(bpf_iter_attach_opts, o, .link_info = &li,
+		    .link_info_len = sizeof(li));
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_link *link = NULL;
+	uint32_t ro = m;
+	int fd = -1, err = EIO;
+	ssize_t got = -1;
+
+	libbpf_set_print(NULL);	/* its messages: the caller says */
+	obj = bpf_object__open_mem(ckpt_tty_bpf, ckpt_tty_bpf_end - ckpt_tty_bpf,
+				   NULL);
+	if (!obj)
+		return -1;
+	prog = bpf_object__find_program_by_name(obj, "ckpt_tty");
+	if (prog && !bpf_map__set_initial_value(
+		    bpf_object__find_map_by_name(obj, ".rodata"), &ro,
+		    sizeof(ro)) && !bpf_object__load(obj) &&
+	    (link = bpf_program__attach_iter(prog, &o)) &&
+	    (fd = bpf_iter_create(bpf_link__fd(link))) >= 0)
+		got = read(fd, s, sizeof(*s));
+	err = got == sizeof(*s) ? 0 : got < 0 ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+/*
+ * What the slave's line discipline keeps that no ioctl shows: its output
+ * column and the column the line being typed began at are kept (written
+ * again at restore, util/ttyq.c) when the tree holds the slave. Refused
+ * where it would not be the same after restore: a VLNEXT typed last
+ * (the next byte typed would be taken literally); bytes typed on a slave
+ * the tree does not hold (they can't be read without opening it), or a
+ * column that output processing or the echo of an erased tab would use
+ * there; a line begun with ECHO off off a tab stop, as nothing typed
+ * sets that column again. Without BPF, refused only where the termios
+ * say it could matter, saying why.
+ */
+static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
+		       int m, const struct termios *tio)
+{
+	int post = tio->c_oflag & OPOST;
+	int tab3 = post && (tio->c_oflag & TABDLY) == TAB3;
+	int onocr = post && (tio->c_oflag & ONOCR);
+	int erase = (tio->c_lflag & (ICANON | ECHO | ECHOE | ECHOPRT)) ==
+		    (ICANON | ECHO | ECHOE);
+	int lnext = (tio->c_lflag & IEXTEN) && tio->c_cc[VLNEXT];
+	struct tty_seen s;
+
+	if (tio->c_line != N_TTY)
+		return 0;
+	if (ldisc_seen(m, &s)) {
+		if (!tab3 && !onocr && !erase && !lnext &&
+		    slave_in_tree(t, df))
+			return 0;
+		return refuse(df, "has a line discipline whose column, VLNEXT and typed bytes can't be seen (BPF: %s)",
+			      strerror(errno));
+	}
+	if (!slave_in_tree(t, df) && s.read_head != s.read_tail)
+		return refuse(df, "has %llu bytes typed on a slave the tree doesn't hold, which can't be read",
+			      (unsigned long long)(s.read_head - s.read_tail));
+	if (s.lnext)
+		return refuse(df, "had VLNEXT (^V) typed last: the byte after it would not be taken literally after restore");
+	if (slave_in_tree(t, df) && s.column <= IMG_TTY_MAX_COLUMN &&
+	    s.canon_column <= IMG_TTY_MAX_COLUMN) {
+		df->f.tty.column = s.column;
+		df->f.tty.canon_column = s.canon_column;
+		if (s.column || s.canon_column)
+			df->f.tty.flags |= IMG_TTY_COLUMN;
+		/* with ECHO, the next line typed sets where it began */
+		if ((tio->c_lflag & (ICANON | ECHO | ECHOE)) ==
+		    (ICANON | ECHOE) && (s.canon_column & 7) &&
+		    s.canon_head == s.read_head)
+			return refuse(df, "has its input line begun at column %u with ECHO off, which the echo of an erased tab would use: it can't be set again",
+				      s.canon_column);
+		return 0;
+	}
+	/* a tab stop is every 8 columns; the line's start matters to the
+	 * echo of an erased tab while that line is being typed */
+	if (((tab3 || erase) && (s.column & 7)) || (onocr && s.column) ||
+	    (erase && (s.canon_column & 7) && s.canon_head != s.read_head))
+		return refuse(df, "has its output at column %u (its input line began at %u), which %s would use: %s",
+			      s.column, s.canon_column,
+			      tab3 || onocr ? "output processing (TAB3 or ONOCR)" :
+			      "the echo of an erased tab (ECHOE)",
+			      slave_in_tree(t, df) ? "too far to write again" :
+			      "the tree doesn't hold the slave to set it again");
+	return 0;
 }
 
 /* One read of the slave s: a line in canonical mode (0 bytes: a line of
@@ -419,7 +530,9 @@ static int put_back(struct dump_file *df, int m, const struct termios *tio)
 		n = typed_as_read(&df->f, tio, buf);
 	}
 	if (n > 0 && (ioctl(m, TIOCPKT, &off) ||
-		      ttyq_push_input(m, tio, buf, n) ||
+		      ttyq_push_columns(m, tio, buf, n, df->f.tty.column,
+					df->f.tty.canon_column,
+					df->f.tty.column) ||
 		      ioctl(m, TIOCPKT, &pkt))) {
 		pr_perror("can't put %d typed bytes back in pty /dev/pts/%u",
 			  n, df->f.tty.index);
@@ -448,7 +561,13 @@ static int dump_master(struct dump_tree *t, struct dump_file *df)
 	if (m < 0 || ioctl(m, TIOCGPTN, &n))
 		goto out;
 	df->f.tty.index = n;
-	if (read_state(df, m, &tio) || read_output(df, m))
+	if (read_state(df, m, &tio))
+		goto out;
+	if (check_ldisc(t, df, m, &tio)) {
+		errno = EOPNOTSUPP;
+		goto out;
+	}
+	if (read_output(df, m))
 		goto out;
 	ret = read_slave_side(t, df, m, &tio);
 	if (put_back(df, m, &tio))

@@ -39,7 +39,8 @@ const struct img_file *img_outside_tty(const struct image *img, uint32_t *n)
  * PTY_SLAVE: u32 index
  * PTY_MASTER, TTY: u32 index flags iflag oflag cflag lflag line;
  * u32 x 8 cc (4 bytes each, the first lowest); u32 ispeed ospeed rows
- * cols xpixel ypixel; i32 sid pgrp
+ * cols xpixel ypixel; i32 sid pgrp; with IMG_TTY_COLUMN, u32 column
+ * canon_column
  */
 static uint32_t cc_word(const uint8_t *cc)
 {
@@ -72,6 +73,10 @@ void img_enc_tty(struct enc *e, const struct img_file *f)
 	enc_u32(e, t->ypixel);
 	enc_u32(e, (uint32_t)t->sid);
 	enc_u32(e, (uint32_t)t->pgrp);
+	if (t->flags & IMG_TTY_COLUMN) {
+		enc_u32(e, t->column);
+		enc_u32(e, t->canon_column);
+	}
 }
 
 static void dec_master(struct dec *d, struct img_file *f)
@@ -99,11 +104,19 @@ static void dec_master(struct dec *d, struct img_file *f)
 	dec_u32(d, &t->ypixel);
 	dec_i32(d, &t->sid);
 	dec_i32(d, &t->pgrp);
+	if (t->flags & IMG_TTY_COLUMN) {
+		dec_u32(d, &t->column);
+		dec_u32(d, &t->canon_column);
+	}
 	dec_check(d, !(t->flags & ~IMG_TTY_ALL), "file %u: bad tty flags %#x",
 		  f->id, t->flags);
 	dec_check(d, t->rows <= 0xffff && t->cols <= 0xffff &&
 		  t->xpixel <= 0xffff && t->ypixel <= 0xffff,
 		  "file %u: bad window size", f->id);
+	dec_check(d, t->column <= IMG_TTY_MAX_COLUMN &&
+		  t->canon_column <= IMG_TTY_MAX_COLUMN,
+		  "file %u: bad column %u or %u", f->id, t->column,
+		  t->canon_column);
 	dec_check(d, t->sid >= 0 && t->pgrp >= 0 && (t->sid || !t->pgrp),
 		  "file %u: bad session %d or group %d", f->id, t->sid,
 		  t->pgrp);

@@ -818,10 +818,14 @@ enum img_file_kind {
 #define IMG_TTY_EXCL		(1u << 2)	/* TIOCEXCL on the slave */
 #define IMG_TTY_HUP		(1u << 3)	/* the slave was opened and
 						 * closed: the master reads EIO */
+#define IMG_TTY_COLUMN		(1u << 4)	/* the slave's output column
+						 * and its input line's start
+						 * follow */
 #define IMG_TTY_ALL		(IMG_TTY_LOCKED | IMG_TTY_PACKET | \
-				 IMG_TTY_EXCL | IMG_TTY_HUP)
+				 IMG_TTY_EXCL | IMG_TTY_HUP | IMG_TTY_COLUMN)
 #define IMG_TTY_NCCS		32		/* glibc's NCCS */
 #define IMG_MAX_PTY		(1u << 20)	/* /dev/pts/N: N below */
+#define IMG_TTY_MAX_COLUMN	65536		/* written again at restore */
 
 /*
  * A pty pair: both kinds carry the index; the master carries the state of
@@ -838,6 +842,8 @@ struct img_tty {
 	uint32_t ispeed, ospeed;
 	uint32_t rows, cols, xpixel, ypixel;	/* struct winsize */
 	int32_t sid, pgrp;
+	uint32_t column;	/* IMG_TTY_COLUMN: N_TTY's output column */
+	uint32_t canon_column;	/* and where the line being typed began */
 };
 
 /* img_unix.state */

@@ -12,9 +12,9 @@
  * another index would be restored only approximately.
  *
  * The bytes typed and not read yet go back as the slave's line discipline
- * held them (util/ttyq.c), and those the slave had written and the master
- * not read with TIOCSTI on the master (as ckpt put them back), before
- * packet mode is on and the pair is locked again if it was. The session
+ * held them (util/ttyq.c), with its output column, and those the slave
+ * had written and the master not read with TIOCSTI on the master (as
+ * ckpt put them back), before packet mode is on and the pair is locked again if it was. The session
  * whose controlling terminal the slave was gets it back in its leader (restore_tty_ctty, in the child,
  * before it makes its children, which each take their link to it at
  * fork), and then its foreground group (restore_tty_fg: TIOCSPGRP works
@@ -93,7 +93,9 @@ static int queue_bytes(int m, const struct img_file *f,
 	uint32_t i, k;
 	int n = img_tty_input(f, buf);	/* checked with the image */
 
-	if (n < 0 || ttyq_push_input(m, tio, buf, n))
+	/* the column, 0 in a new pty, with them (util/ttyq.c) */
+	if (n < 0 || ttyq_push_columns(m, tio, buf, n, 0, f->tty.canon_column,
+				       f->tty.column))
 		return -1;
 	for (i = 0; i < f->nr_chunks; i++) {
 		const struct img_chunk *ch = &f->chunks[i];

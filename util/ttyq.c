@@ -14,8 +14,18 @@
  * reading that many bytes back from the master says every byte was
  * stored (the write itself only queues them for a kernel worker), and
  * empties the master's queue again. The caller's termios come back then.
+ *
+ * The line discipline's output column, which no ioctl sets, moves with
+ * what is written through the slave when OPOST is on: one column for a
+ * printable byte, one back for '\b' but at 0 (drivers/tty/n_tty.c,
+ * do_output_char). Echo with OPOST off leaves it: the typed bytes go
+ * back without moving it, and the first byte of a line sets the column
+ * the line began at (canon_column, used by the echo of an erased tab) to
+ * it.
  */
+#include <sys/ioctl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,6 +87,33 @@ static int drain(int m, size_t n)
 	return 0;
 }
 
+/* The column from `from` to `to`, written through the slave s. */
+static int move_column(int m, int s, const struct termios *tio,
+		       unsigned int from, unsigned int to)
+{
+	struct termios out = *tio;
+	unsigned int n = from < to ? to - from : from - to, k;
+	char buf[512];
+	int ret = 0, err;
+
+	if (!n)
+		return 0;
+	memset(buf, from < to ? 'x' : '\b', sizeof(buf));
+	out.c_oflag = OPOST;
+	out.c_lflag = 0;
+	if (tcsetattr(m, TCSANOW, &out))
+		return -1;
+	for (; !ret && n > 0; n -= k) {
+		k = n < sizeof(buf) ? n : sizeof(buf);
+		ret = write_full(s, buf, k) || drain(m, k) ? -1 : 0;
+	}
+	err = errno;
+	if (tcsetattr(m, TCSANOW, tio))
+		return -1;
+	errno = err;
+	return ret;
+}
+
 int ttyq_push_input(int m, const struct termios *tio, const void *buf,
 		    size_t len)
 {
@@ -106,5 +143,28 @@ int ttyq_push_input(int m, const struct termios *tio, const void *buf,
 		ret = -1;
 	else
 		errno = err;
+	return ret;
+}
+
+int ttyq_push_columns(int m, const struct termios *tio, const void *buf,
+		      size_t len, unsigned int from, unsigned int canon,
+		      unsigned int col)
+{
+	int s, ret, err;
+
+	if (from == col && (!len || from == canon))
+		return ttyq_push_input(m, tio, buf, len);
+	s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (s < 0)
+		return -1;
+	if (len)
+		ret = move_column(m, s, tio, from, canon) ||
+		      ttyq_push_input(m, tio, buf, len) ||
+		      move_column(m, s, tio, canon, col) ? -1 : 0;
+	else
+		ret = move_column(m, s, tio, from, col);
+	err = errno;
+	close(s);
+	errno = err;
 	return ret;
 }

@@ -26,6 +26,16 @@ int ttyq_push_input(int m, const struct termios *tio, const void *buf,
 		    size_t len) __attribute__((warn_unused_result));
 
 /* Does c end a line in canonical mode under tio ('\n', VEOL, VEOL2)? */
+/*
+ * ttyq_push_input through master m with the slave's output column at
+ * `from` before and `col` after, and the line being typed begun at
+ * `canon` (both kept by N_TTY, set by what is written through the slave:
+ * util/ttyq.c). The master's read queue must be empty.
+ */
+int ttyq_push_columns(int m, const struct termios *tio, const void *buf,
+		      size_t len, unsigned int from, unsigned int canon,
+		      unsigned int col);
+
 int ttyq_is_end(const struct termios *tio, unsigned char c);
 /* Is c tio's VEOF (and VEOF enabled)? */
 int ttyq_is_eof(const struct termios *tio, unsigned char c);

@@ -459,6 +459,21 @@ refused_by_name() {
 	refused_runs_on
 }
 
+# refused_without_bpf RE: attach to the workload PID without CAP_BPF,
+# CAP_PERFMON and CAP_SYS_ADMIN is refused (exit 70) with one line
+# "ckpt: can't dump RE"; no image, the workload runs on.
+refused_without_bpf() {
+	local drop=-bpf,-perfmon,-sys_admin
+	command -v setpriv >/dev/null || skip "no setpriv"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 70 setpriv --inh-caps=$drop --bounding-set=$drop \
+		"$CKPT" attach -o "$D/img" "$PID"
+	one_line_err "attach without BPF"
+	grep -q "^ckpt: can't dump $1\$" "$D/cmd.err" ||
+		fail "no error naming it: $(cat "$D/cmd.err")"
+	refused_runs_on
+}
+
 # flip_byte FILE OFFSET: invert the byte at OFFSET.
 flip_byte() {
 	local b

@@ -4,11 +4,13 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
+	   pty-column pty-lnext pty-nobpf pty-unopened
 	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
 	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
 CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
-CKPT_ONLY+="screen job-control tmux-client "
+CKPT_ONLY+="screen job-control tmux-client pty-column pty-lnext pty-nobpf "
+CKPT_ONLY+="pty-unopened "
 PTYRUN=$TOP/tests/integration/ptyrun.py
 
 # fd_round N WANT5 OPTION...: D/img restored with D/count cut back to
@@ -116,6 +118,44 @@ t_pty-refused() {
 	rm -f "$D/ready" "$D/stop" "$D/count"
 	start_wl "$WLB/reaper" "$WLB/ptypair"
 	refused_by_name "fd [0-9]* of $PID: pty $pts is held by fd [0-9]* of [0-9]*, outside the tree"
+}
+
+# The slave's line discipline at column 3 ("abc" written, no newline)
+# with tabs expanded (TAB3): dumped --kill and restored, the workload's
+# tab expands to column 8 (5 spaces).
+t_pty-column() {
+	need "$WLB/ptycol" "$CKPT" "$RESTORE"
+	start_wl "$WLB/ptycol"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	inspect "$D/img"
+	start_restore
+	wait_restored
+	finish
+}
+
+# VLNEXT (^V) typed last: the next byte typed would be taken literally.
+# Refused by name; the tree runs on and finds the next newline quoted.
+t_pty-lnext() {
+	need "$WLB/ptycol" "$CKPT"
+	start_wl "$WLB/ptycol" lnext
+	refused_by_name "fd [0-9]* of $PID: pty /dev/pts/[0-9]* had VLNEXT (^V) typed last: the byte after it would not be taken literally after restore"
+}
+
+# Bytes typed on a slave never opened: only opening it would read them.
+# Refused by name.
+t_pty-unopened() {
+	need "$WLB/ptycol" "$CKPT"
+	start_wl "$WLB/ptycol" unopened
+	refused_by_name "fd [0-9]* of $PID: pty /dev/pts/[0-9]* has 5 bytes typed on a slave the tree doesn't hold, which can't be read"
+}
+
+# Without CAP_BPF (and the rest) the column can't be seen: a pty whose
+# termios would use it is refused, saying why.
+t_pty-nobpf() {
+	need "$WLB/ptycol" "$CKPT"
+	start_wl "$WLB/ptycol"
+	refused_without_bpf "fd [0-9]* of $PID: pty /dev/pts/[0-9]* has a line discipline whose column, VLNEXT and typed bytes can't be seen (BPF: Operation not permitted)"
 }
 
 # last_tick: the highest "tick N" in the pane of the tmux server at

@@ -24,7 +24,8 @@ static void pty_files(struct img_file *f)
 	f[0].kind = IMG_FILE_PTY_MASTER;
 	f[0].flags = O_RDWR | O_NONBLOCK;
 	f[0].tty = (struct img_tty){ .index = 7, .flags = IMG_TTY_PACKET |
-		IMG_TTY_EXCL, .iflag = 0x500, .oflag = 5, .cflag = 0xbf,
+		IMG_TTY_EXCL | IMG_TTY_COLUMN, .column = 11, .canon_column = 2,
+		.iflag = 0x500, .oflag = 5, .cflag = 0xbf,
 		.lflag = 0x8a3b, .line = 0, .ispeed = 15, .ospeed = 15,
 		.rows = 33, .cols = 111, .xpixel = 1, .ypixel = 2,
 		.sid = 1234, .pgrp = 1240 };
@@ -81,7 +82,12 @@ START_TEST(test_roundtrip_pty)
 }
 END_TEST
 
-static void dmg_flags(struct img_file *f) { f[0].tty.flags = 16; }
+static void dmg_flags(struct img_file *f) { f[0].tty.flags = 32; }
+static void dmg_column(struct img_file *f)
+{
+	f[0].tty.flags = IMG_TTY_COLUMN;
+	f[0].tty.column = IMG_TTY_MAX_COLUMN + 1;
+}
 static void dmg_rows(struct img_file *f) { f[0].tty.rows = 65536; }
 static void dmg_sid(struct img_file *f) { f[0].tty.sid = -1; }
 static void dmg_pgrp(struct img_file *f) { f[0].tty.sid = 0; }
@@ -95,7 +101,8 @@ START_TEST(test_refuse_pty)
 		void (*damage)(struct img_file *f);
 		const char *want;
 	} cases[] = {
-		{ dmg_flags, "file 1: bad tty flags 0x10" },
+		{ dmg_flags, "file 1: bad tty flags 0x20" },
+		{ dmg_column, "file 1: bad column 65537 or 2" },
 		{ dmg_rows, "file 1: bad window size" },
 		{ dmg_sid, "file 1: bad session -1 or group 1240" },
 		{ dmg_pgrp, "file 1: bad session 0 or group 1240" },
