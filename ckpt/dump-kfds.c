@@ -18,6 +18,7 @@
  * watch is an inode and a file handle; the path comes back by opening the
  * handle (CAP_DAC_READ_SEARCH) and reading the link of the fd.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -439,10 +440,35 @@ static int cmp_wd(const void *a, const void *b)
 	return (x->wd > y->wd) - (x->wd < y->wd);
 }
 
+/* Events queued in it: no call puts events back in an inotify instance,
+ * so one that has some is refused (the program reads them first) */
+static int inotify_queued(struct dump_file *df)
+{
+	int fd = dump_grab_fd(df), n = 0;
+
+	if (fd < 0 || ioctl(fd, FIONREAD, &n)) {
+		pr_perror("can't dump inotify fd %d of %d: can't count its queued events",
+			  df->fd, df->pid);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!n)
+		return 0;
+	pr_err("can't dump inotify fd %d of %d: it holds %d bytes of events not read yet, which restore can't queue again",
+	       df->fd, df->pid, n);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 /* fdinfo lists the newest watch first; the image wants wd order */
 static int dump_inotify(struct dump_file *df, const char *info)
 {
 	const char *p = info;
+
+	if (inotify_queued(df))
+		return -1;
 
 	while ((p = strstr(p, "inotify wd:"))) {
 		if (inotify_line(df, p))

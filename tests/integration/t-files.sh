@@ -679,3 +679,15 @@ t_kfds-single() {
 kfds_usr1() {
 	kill -USR1 "$PID"
 }
+
+ALL_TESTS+=(inotify-queued-refused)
+CKPT_ONLY+="inotify-queued-refused "
+
+# An inotify fd with an event queued (tests/workloads/inotifyq.c): no
+# call queues it again at restore, so the dump is refused by name and the
+# program runs on.
+t_inotify-queued-refused() {
+	need "$WLB/inotifyq" "$CKPT"
+	start_wl "$WLB/inotifyq"
+	refused_by_name "inotify fd 3 of $PID: it holds [0-9]* bytes of events not read yet, which restore can't queue again"
+}
