@@ -5,7 +5,9 @@
 # rewrites BENCH_WRITE_MIB (10) MiB, then an incremental checkpoint.
 # Reported per checkpoint: the image's bytes and the time the process was
 # frozen, as its own ticker thread saw it (largest gap between two
-# wake-ups 1 ms apart); medians of the incremental rounds. Not a test.
+# wake-ups 1 ms apart); medians of the incremental rounds. BENCH_CKPT
+# names another ckpt binary (a build of another commit, to compare in one
+# run). Not a test.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -13,7 +15,7 @@ MIB=${BENCH_MIB:-1024}
 WMIB=${BENCH_WRITE_MIB:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 W=$PWD/build/bench/incr
-CKPT=$PWD/build/bin/ckpt
+CKPT=${BENCH_CKPT:-$PWD/build/bin/ckpt}
 SUP=
 
 die() {

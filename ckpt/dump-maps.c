@@ -10,10 +10,11 @@
  * before anything uses them (dump_collect_vmas and after).
  *
  * The process is frozen throughout, so both files show the same VMAs,
- * but for our scratch page (inject_prepare maps it meanwhile, never
- * beside another VMA): a VMA of the maps that smaps lacks means the
- * address space changed under us (another process sharing it), and the
- * dump fails.
+ * but for our scratch page (inject_prepare maps it between the two
+ * reads, never beside another VMA: mapped while smaps is read, its mmap
+ * would wait for the whole walk, which holds the lock mmap takes): a VMA
+ * of the maps that smaps lacks means the address space changed under us
+ * (another process sharing it), and the dump fails.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,17 +40,22 @@ static void *read_smaps(void *arg)
 	return NULL;
 }
 
+int dump_maps_read(struct dump_ctx *c)
+{
+	c->nr_maps = proc_parse_maps_only(c->pid, &c->maps);
+	if (c->nr_maps < 0) {
+		dump_perror(c, "can't read the maps of %d", c->pid);
+		return -1;
+	}
+	return 0;
+}
+
 int dump_maps_begin(struct dump_ctx *c)
 {
 	struct dump_smaps *s;
 	sigset_t all, old;
 	int err;
 
-	c->nr_maps = proc_parse_maps_only(c->pid, &c->maps);
-	if (c->nr_maps < 0) {
-		dump_perror(c, "can't read the maps of %d", c->pid);
-		return -1;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -1;

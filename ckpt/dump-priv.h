@@ -71,9 +71,10 @@ struct dump_ctx {
 	int nr_waits;
 };
 
-/* dump-maps.c: c->maps read from /proc/PID/maps, and a thread started
- * that reads their flags from smaps; end: joined, the flags set (every
- * begin that succeeded has its end, which says what failed). */
+/* dump-maps.c: c->maps read from /proc/PID/maps; begin: a thread
+ * started that reads their flags from smaps; end: joined, the flags set
+ * (every begin that succeeded has its end, which says what failed). */
+int dump_maps_read(struct dump_ctx *c) __must_check;
 int dump_maps_begin(struct dump_ctx *c) __must_check;
 int dump_maps_end(struct dump_ctx *c) __must_check;
 
@@ -322,6 +323,8 @@ struct dump_tree {
 	struct dump_mnt *mnt;	/* dump-mnt.c: the root's mounts, or NULL */
 	struct dump_net *net;	/* dump-netdev.c: the root's network
 				 * namespace, when not ckpt's, or NULL */
+	struct arch_gadgets code;	/* the root's code for remote calls,
+					 * found before the freeze */
 };
 
 /* dump-mnt.c: the MOUNT records of the root's mount namespace */

@@ -150,14 +150,6 @@ static int write_records(struct dump_ctx *c)
  * VMA flags, which a thread reads meanwhile (dump-maps.c). */
 static int collect_state(struct dump_ctx *c)
 {
-	if (inject_prepare(c->ip)) {
-		dump_perror(c, "can't make system calls in %d", c->pid);
-		return -1;
-	}
-	if (dump_collect_proc(c)) {
-		dump_perror(c, "can't read the state of %d", c->pid);
-		return -1;
-	}
 	/* each says what failed */
 	return dump_collect_pstate(c) || dump_collect_threads(c) ||
 	       dump_collect_seccomp(c) ||
@@ -166,13 +158,34 @@ static int collect_state(struct dump_ctx *c)
 	       dump_collect_fowns(c) ? -1 : 0;
 }
 
+/*
+ * What must come before the smaps walk starts (dump-maps.c): the walk
+ * holds the lock of the address space that mmap and brk take, so our
+ * page (inject_prepare) and brk(0) (dump_collect_proc) would wait for the
+ * whole walk. The maps are read before our page is there.
+ */
+static int before_walk(struct dump_ctx *c)
+{
+	if (dump_maps_read(c))
+		return -1;
+	if (inject_prepare(c->ip)) {
+		dump_perror(c, "can't make system calls in %d", c->pid);
+		return -1;
+	}
+	if (dump_collect_proc(c)) {
+		dump_perror(c, "can't read the state of %d", c->pid);
+		return -1;
+	}
+	return 0;
+}
+
 /* What is gathered of one frozen process before anything is written. */
 static int collect(struct dump_ctx *c)
 {
 	int r;
 
 	c->leader = inject_leader(c->ip);
-	if (dump_seccomp_suspend(c) || dump_maps_begin(c))
+	if (dump_seccomp_suspend(c) || before_walk(c) || dump_maps_begin(c))
 		return -1;
 	r = collect_state(c);
 	if (dump_maps_end(c) || r ||
@@ -360,6 +373,10 @@ static enum dump_result freeze(struct dump_tree *t, struct img_writer *w)
 			kids = NULL;
 		}
 	} while (found);
+	/* a child forked from the root borrows the same code */
+	for (i = 0; i < t->n; i++)
+		if (t->procs[i].ip)
+			inject_use_code(t->procs[i].ip, &t->code);
 	return DUMP_OK;
 }
 
@@ -603,6 +620,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_EFAILED;
 	}
+	/* not frozen time: inject_prepare checks what is found */
+	inject_find_code(o->pid, &t.code);
 	if (o->pre_copy) {
 		res = pre_copy(&t, w);
 		if (res != DUMP_OK)

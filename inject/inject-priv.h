@@ -35,6 +35,7 @@ struct inject_proc {
 	int parked;		/* park.c: its threads may be waiting */
 	size_t xlen;		/* XSAVE image size of this CPU */
 	struct arch_gadgets g;	/* the target's own code that we borrow */
+	struct arch_gadgets hint;	/* where it was before the seize */
 	/*
 	 * Two slots for a thread's way back (arch_way_back_build), in the
 	 * unused low end of the main stack, or else in the region (which

@@ -41,6 +41,15 @@ int inject_preseize(pid_t pid) __must_check;
 int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
 		 uint64_t scratch_len, struct inject_proc **out) __must_check;
 
+/* The code of pid that inject_prepare borrows, looked for while pid runs
+ * (before its seize: scanning its text is then no frozen time). Given to
+ * a seized process with inject_use_code, inject_prepare reads each piece
+ * again where it was found and takes them if all are still there, in
+ * executable mappings; else it scans as without. Any process may be
+ * given it (a child forked from pid has the same code). */
+void inject_find_code(pid_t pid, struct arch_gadgets *g);
+void inject_use_code(struct inject_proc *p, const struct arch_gadgets *g);
+
 /* Map our page (code, scratch memory, per-thread frames) in the target. */
 int inject_prepare(struct inject_proc *p) __must_check;
 /* Unmap it again: call before reading the target's memory. Idempotent. */

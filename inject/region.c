@@ -111,6 +111,72 @@ static void choose_hole(struct inject_proc *p, const struct proc_map *maps,
 	}
 }
 
+/* Code we may borrow: executable and readable ([vsyscall] is emulated:
+ * its bytes do not run). */
+static int borrowable(const struct proc_map *m)
+{
+	return (m->prot & (PROT_EXEC | PROT_READ)) ==
+	       (PROT_EXEC | PROT_READ) &&
+	       !(m->path && !strcmp(m->path, "[vsyscall]"));
+}
+
+/* The fields of struct arch_gadgets, in its order. */
+static uint64_t *piece(struct arch_gadgets *g, int i)
+{
+	uint64_t *all[] = { &g->syscall_ret, &g->sigreturn, &g->pop_nr,
+			    &g->pop_arg0, &g->pop_arg1, &g->any_syscall };
+
+	return i < (int)(sizeof(all) / sizeof(all[0])) ? all[i] : NULL;
+}
+
+/* Is the piece of code found at a still there, in borrowable code? Its
+ * bytes are read again and must be found right at a. */
+static int still_there(struct inject_proc *p, const struct proc_map *maps,
+		       int n, int k, uint64_t a)
+{
+	struct arch_gadgets fresh = { 0 };
+	uint8_t buf[SCAN_OVERLAP];
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (a >= maps[i].start && a < maps[i].end)
+			break;
+	if (i == n || !borrowable(&maps[i]))
+		return 0;
+	len = maps[i].end - a < sizeof(buf) ? maps[i].end - a : sizeof(buf);
+	if (inject_read(p, a, buf, len))
+		return 0;
+	arch_find_gadgets(buf, len, a, &fresh);
+	return *piece(&fresh, k) == a;
+}
+
+/* The code found before the seize (inject_find_code), if all of it is
+ * still where it was: no scan of the text while the target is frozen. */
+static int hint_holds(struct inject_proc *p, const struct proc_map *maps,
+		      int n)
+{
+	int k;
+
+	if (!have_all(&p->hint))
+		return 0;
+	for (k = 0; piece(&p->hint, k); k++)
+		if (!still_there(p, maps, n, k, *piece(&p->hint, k)))
+			return 0;
+	p->g = p->hint;
+	return 1;
+}
+
+static void scan_code(struct inject_proc *p, const struct proc_map *maps,
+		      int n, uint8_t *buf)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (borrowable(&maps[i]))
+			scan_map(p, &maps[i], buf);
+}
+
 static int scan(struct inject_proc *p, long page)
 {
 	struct proc_map *maps;
@@ -123,19 +189,36 @@ static int scan(struct inject_proc *p, long page)
 		free(buf);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (maps[i].path && !strcmp(maps[i].path, "[stack]"))
 			choose_slots(p, &maps[i]);
-		/* [vsyscall] is emulated: its bytes do not run */
-		if ((maps[i].prot & (PROT_EXEC | PROT_READ)) ==
-		    (PROT_EXEC | PROT_READ) &&
-		    !(maps[i].path && !strcmp(maps[i].path, "[vsyscall]")))
-			scan_map(p, &maps[i], buf);
-	}
+	if (!hint_holds(p, maps, n))
+		scan_code(p, maps, n, buf);
 	choose_hole(p, maps, n, page);
 	proc_free_maps(maps, n);
 	free(buf);
 	return 0;
+}
+
+void inject_find_code(pid_t pid, struct arch_gadgets *g)
+{
+	struct inject_proc p = { .pid = pid };
+	struct proc_map *maps;
+	uint8_t *buf = malloc(SCAN_CHUNK);
+	int n = buf ? proc_parse_maps_only(pid, &maps) : -1;
+
+	memset(g, 0, sizeof(*g));
+	if (n >= 0) {
+		scan_code(&p, maps, n, buf);
+		proc_free_maps(maps, n);
+		*g = p.g;
+	}
+	free(buf);
+}
+
+void inject_use_code(struct inject_proc *p, const struct arch_gadgets *g)
+{
+	p->hint = *g;
 }
 
 static int xstate_len(struct inject_proc *p)

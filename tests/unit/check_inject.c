@@ -43,6 +43,7 @@ struct shared {
 	volatile pid_t target;
 	volatile int ended;			/* the parent reaped it */
 	volatile int status;			/* its wait status */
+	uint8_t code[16];	/* a copy of code, where it does not run */
 };
 
 static struct shared *sh;
@@ -303,6 +304,44 @@ START_TEST(test_remote_getpid)
 					0, 0, 0), 0);
 	ck_assert_int_eq(ret, -EBADF);
 	ck_assert_int_eq(inject_release(p, 0), 0);
+}
+END_TEST
+
+/*
+ * Code found while the target ran (inject_find_code) is borrowed only if
+ * each piece is still there, in executable memory: a forged hint (the
+ * right bytes in a page that does not execute, or the wrong bytes) is
+ * looked for again, and the calls work.
+ */
+START_TEST(test_found_code_checked)
+{
+	struct inject_proc *p = NULL;
+	struct arch_gadgets g;
+	long ret = 0;
+
+	start_target(0);
+	inject_find_code(target, &g);
+	ck_assert_uint_ne(g.syscall_ret, 0);
+	ck_assert_uint_ne(g.sigreturn, 0);
+	/* the target is a fork of us: its code is where ours is */
+	memcpy(sh->code, (const void *)(uintptr_t)g.syscall_ret,
+	       sizeof(sh->code));
+	if (_i == 1)
+		g.syscall_ret = (uintptr_t)sh->code;
+	else if (_i == 2)
+		g.syscall_ret++;
+	else if (_i == 3)
+		g.sigreturn = (uintptr_t)sh->code;
+	ck_assert_int_eq(inject_seize(target, &p), 0);
+	inject_use_code(p, &g);
+	ck_assert_int_eq(inject_prepare(p), 0);
+	ck_assert_int_eq(inject_syscall(p, 0, &ret, SYS_getpid, 0, 0, 0, 0,
+					0, 0), 0);
+	ck_assert_int_eq(ret, target);
+	ck_assert_int_eq(inject_unprepare(p), 0);
+	ck_assert_int_eq(inject_release(p, 0), 0);
+	ck_assert_msg(counter_moves(&sh->counter), "target stopped running");
+	ck_assert_int_eq(sh->ended, 0);
 }
 END_TEST
 
@@ -653,6 +692,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(seize, test_seize_no_such_process);
 	tcase_add_test(call, test_remote_getpid);
 	tcase_add_test(call, test_read_write_memory);
+	tcase_add_loop_test(call, test_found_code_checked, 0, 4);
 	tcase_add_test(rel, test_prepare_adds_no_code);
 	tcase_add_test(rel, test_tracer_dies_between_calls);
 	tcase_add_test(rel, test_tracer_dies_in_leader_call);
