@@ -440,6 +440,25 @@ static int cmp_wd(const void *a, const void *b)
 	return (x->wd > y->wd) - (x->wd < y->wd);
 }
 
+/* (here, not in dump-sockets.c: check_dump links this file alone) */
+int dump_grab_fd(const struct dump_file *df)
+{
+	int pfd, fd;
+
+	if (df->own)	/* a connection ckpt accepted (dump-inet-accept.c) */
+		return fcntl(df->own - 1, F_DUPFD_CLOEXEC, 0);
+	if (df->pending) {	/* not yet */
+		errno = EBADF;
+		return -1;
+	}
+	pfd = syscall(SYS_pidfd_open, df->pid, 0);
+	if (pfd < 0)
+		return -1;
+	fd = syscall(SYS_pidfd_getfd, pfd, df->fd, 0);
+	close(pfd);
+	return fd;
+}
+
 /* Events queued in it: no call puts events back in an inotify instance,
  * so one that has some is refused (the program reads them first) */
 static int inotify_queued(struct dump_file *df)

@@ -68,24 +68,6 @@ void dump_set_why(struct dump_file *df, const char *fmt, ...)
 	va_end(ap);
 }
 
-int dump_grab_fd(const struct dump_file *df)
-{
-	int pfd, fd;
-
-	if (df->own)	/* a connection ckpt accepted (dump-inet-accept.c) */
-		return fcntl(df->own - 1, F_DUPFD_CLOEXEC, 0);
-	if (df->pending) {	/* not yet */
-		errno = EBADF;
-		return -1;
-	}
-	pfd = syscall(SYS_pidfd_open, df->pid, 0);
-	if (pfd < 0)
-		return -1;
-	fd = syscall(SYS_pidfd_getfd, pfd, df->fd, 0);
-	close(pfd);
-	return fd;
-}
-
 static void parse_attrs(struct unix_info *ui, struct rtattr *a, int len)
 {
 	struct unix_diag_rqlen *rq;
