@@ -334,7 +334,9 @@ static int check_shadow_stack(struct dump_ctx *c, int ti)
 	uint64_t feat = 0;
 	long v = 0, ret, nr, op;
 
-	if (rprctl(c, ti, PR_GET_SHADOW_STACK_STATUS, 0, 0, &v) &&
+	/* the status is written to the address given (an unsigned long;
+	 * its low bits, the ones set, are what rprctl reads) */
+	if (rprctl(c, ti, PR_GET_SHADOW_STACK_STATUS, 0, 1, &v) &&
 	    errno != EINVAL)
 		return -1;
 	if (!arch_shstk_status_call(&nr, &op)) {
