@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <errno.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -277,14 +278,110 @@ static int add_sender(struct img_file *f, const struct sockaddr_storage *ss)
 	return dump_add_chunk(f, a, n + 2, IMG_CHUNK_ADDR);
 }
 
-/* One datagram at the peek offset, which it moves on; 0 at the end. */
-static int peek_dgram(struct img_file *f, int sk, uint8_t *buf)
+/* Is a (4 or 16 bytes of family) where restore sends a datagram of f:
+ * its bound address, or the loopback address when bound to none? */
+static int restore_dest(const struct img_file *f, uint32_t family,
+			const uint8_t *a)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+	static const uint8_t v4map[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[16];
+	const uint8_t *own = f->inet.addr;
+
+	if (family == AF_INET && f->inet.family == AF_INET6) {
+		if (!memcmp(own, zero, 16))
+			return !memcmp(a, lo4, 4);
+		return !memcmp(own, v4map, 12) && !memcmp(own + 12, a, 4);
+	}
+	if (family == AF_INET)
+		return !memcmp(a, memcmp(own, zero, 4) ? own : lo4, 4);
+	return !memcmp(a, memcmp(own, zero, 16) ? own : lo6, 16);
+}
+
+/*
+ * Why the ancillary data the program asked for with a datagram (its
+ * options on) would differ when restore sends it again, over loopback
+ * to restore_dest(), with a TTL or hop limit of 64 and no TOS, IP
+ * options, mark or timestamp of its own; or NULL.
+ */
+static const char *arrival_why(const struct img_file *f, struct msghdr *mh)
+{
+	unsigned int lo = if_nametoindex("lo");
+	struct cmsghdr *c;
+	struct in_pktinfo p4;
+	struct in6_pktinfo p6;
+	struct sockaddr_in o4;
+	struct sockaddr_in6 o6;
+	int v;
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		return "with more ancillary data than ckpt reads";
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		const void *d = CMSG_DATA(c);
+		size_t len = c->cmsg_len - CMSG_LEN(0);
+
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    len >= sizeof(p4)) {
+			memcpy(&p4, d, sizeof(p4));
+			if ((unsigned int)p4.ipi_ifindex != lo ||
+			    !restore_dest(f, AF_INET, (uint8_t *)&p4.ipi_addr))
+				return "that came to another address or device than restore could send it to (IP_PKTINFO)";
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO && len >= sizeof(p6)) {
+			memcpy(&p6, d, sizeof(p6));
+			if (p6.ipi6_ifindex != lo ||
+			    !restore_dest(f, AF_INET6,
+					  (uint8_t *)&p6.ipi6_addr))
+				return "that came to another address or device than restore could send it to (IPV6_PKTINFO)";
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_ORIGDSTADDR && len >= sizeof(o4)) {
+			memcpy(&o4, d, sizeof(o4));
+			if (!restore_dest(f, AF_INET, (uint8_t *)&o4.sin_addr))
+				return "that came to another address than restore could send it to (IP_RECVORIGDSTADDR)";
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_ORIGDSTADDR &&
+			   len >= sizeof(o6)) {
+			memcpy(&o6, d, sizeof(o6));
+			if (!restore_dest(f, AF_INET6,
+					  (uint8_t *)&o6.sin6_addr))
+				return "that came to another address than restore could send it to (IPV6_RECVORIGDSTADDR)";
+		} else if (((c->cmsg_level == IPPROTO_IP &&
+			     c->cmsg_type == IP_TTL) ||
+			    (c->cmsg_level == IPPROTO_IPV6 &&
+			     c->cmsg_type == IPV6_HOPLIMIT)) &&
+			   len >= sizeof(v)) {
+			memcpy(&v, d, sizeof(v));
+			if (v != 64)
+				return "with a TTL or hop limit other than the 64 of restore's datagrams (IP_RECVTTL, IPV6_RECVHOPLIMIT)";
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_TOS && len >= 1) {
+			if (*(const uint8_t *)d)
+				return "with a TOS (IP_RECVTOS)";
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_TCLASS && len >= sizeof(v)) {
+			memcpy(&v, d, sizeof(v));
+			if (v)
+				return "with a traffic class (IPV6_RECVTCLASS)";
+		} else {
+			return "with ancillary data restore can't give it again (a timestamp, IP options, a mark, a drop count ...)";
+		}
+	}
+	return NULL;
+}
+
+/* One datagram at the peek offset, which it moves on; 0 at the end, -1
+ * with *why set when it can't come back as it is */
+static int peek_dgram(struct img_file *f, int sk, uint8_t *buf,
+		      const char **why)
 {
 	struct sockaddr_storage from;
+	uint8_t ctl[512];
 	struct iovec iov = { buf, MAX_DGRAM };
 	struct msghdr mh = {
 		.msg_name = &from, .msg_namelen = sizeof(from),
 		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
 	};
 	ssize_t n;
 
@@ -296,12 +393,17 @@ static int peek_dgram(struct img_file *f, int sk, uint8_t *buf)
 		errno = EMSGSIZE;
 		return -1;
 	}
+	*why = arrival_why(f, &mh);
+	if (*why) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (add_sender(f, &from) || dump_add_chunk(f, buf, n, IMG_CHUNK_EOR))
 		return -1;
 	return 1;
 }
 
-static int read_udp(struct dump_file *df, int sk)
+static int read_udp(struct dump_file *df, int sk, const char **why)
 {
 	int zero = 0, none = -1, r = 1, err;
 	unsigned long guard;
@@ -314,7 +416,7 @@ static int read_udp(struct dump_file *df, int sk)
 		return -1;
 	}
 	for (guard = 0; r > 0 && guard < (1ul << 24); guard++)
-		r = peek_dgram(&df->f, sk, buf);
+		r = peek_dgram(&df->f, sk, buf, why);
 	err = r > 0 ? E2BIG : errno;
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none)))
 		pr_warn("can't put back the peek offset of socket:[%llu]",
@@ -328,6 +430,7 @@ static int read_udp(struct dump_file *df, int sk)
 
 static int read_one(struct dump_file *df)
 {
+	const char *why = NULL;
 	int sk, ret;
 
 	sk = dump_grab_fd(df);
@@ -336,8 +439,13 @@ static int read_one(struct dump_file *df)
 	if (df->f.kind == IMG_FILE_TCP)
 		ret = img_tcp_connection(&df->f) ? read_conn(&df->f, sk) : 0;
 	else
-		ret = read_udp(df, sk);
+		ret = read_udp(df, sk, &why);
 	close(sk);
+	if (why) {
+		pr_err("can't dump fd %d of %d: socket:[%llu] is a UDP socket with a datagram queued %s",
+		       df->fd, df->pid, (unsigned long long)df->f.ino, why);
+		return -2;
+	}
 	return ret;
 }
 
@@ -428,8 +536,10 @@ int dump_inet_read(struct dump_tree *t)
 	for (i = 0; !ret && i < t->nr_files; i++) {
 		struct dump_file *df = &t->files[i];
 
-		if (!img_inet_kind(df->f.kind) || !read_one(df))
+		if (!img_inet_kind(df->f.kind) || !(ret = read_one(df)))
 			continue;
+		if (ret == -2)
+			continue;	/* said */
 		pr_perror("can't read the queues of %s socket:[%llu] (fd %d of %d)",
 			  df->f.kind == IMG_FILE_TCP ? "TCP" : "UDP",
 			  (unsigned long long)df->f.ino, df->fd, df->pid);

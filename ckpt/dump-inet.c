@@ -277,6 +277,8 @@ const char *dump_inet_fill(struct img_file *f, int sk)
 		return "unlike any socket ckpt can make";
 	why = f->kind == IMG_FILE_TCP ? tcp_why(f, sk) : NULL;
 	read_opts(f, sk, fresh);
+	if (!why)
+		why = dump_sockx_read(f, sk, fresh);	/* dump-sockx.c */
 	close(fresh);
 	if (!why && f->kind == IMG_FILE_UDP)
 		why = udp_why(f, sk);
@@ -307,7 +309,7 @@ int dump_inet_probe(struct dump_file *df, int sk)
 		dump_inet_describe(&f, what, sizeof(what));
 		dump_set_why(df, "socket:[%llu] is %s, %s",
 			     (unsigned long long)df->f.ino, what, why);
-		free(f.inet.dev);
+		img_inet_free(&f);
 		return 0;
 	}
 	df->f = f;

@@ -536,6 +536,9 @@ int dump_inet_silence(struct dump_tree *t, int on) __must_check;
  * can't be kept; describe: what f is, for a message */
 const char *dump_inet_fill(struct img_file *f, int sk);
 void dump_inet_describe(const struct img_file *f, char *out, size_t len);
+/* dump-sockx.c: f's options beyond img_inet.opt and its multicast
+ * groups (fresh: a new socket of its kind), or why it can't be kept */
+const char *dump_sockx_read(struct img_file *f, int sk, int fresh);
 /* dump-inet-accept.c: the connections waiting in the tree's listeners
  * as files of their own (with --kill only), found before the
  * connections are settled; after settle, a listener and its connections

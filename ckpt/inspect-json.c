@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -154,10 +155,34 @@ static void json_fd(const struct img_fd *f)
 	putchar('}');
 }
 
+/* {"group": "239.1.2.3", "device": "lo", "mode": "exclude",
+ *  "sources": ["10.0.0.1"]} */
+static void json_mcast(int first, const struct img_mcast *m)
+{
+	char a[64];
+	uint32_t i;
+
+	if (!first)
+		putchar(',');
+	putchar('{');
+	json_kstr(1, "group", inspect_mcast_addr(m, m->group, a, sizeof(a)));
+	json_kstr(0, "device", m->dev);
+	json_kstr(0, "mode", m->mode == MCAST_INCLUDE ? "include" :
+		  "exclude");
+	json_key(0, "sources");
+	putchar('[');
+	for (i = 0; i < m->nr_src; i++) {
+		if (i)
+			putchar(',');
+		json_str(inspect_mcast_addr(m, m->src[i], a, sizeof(a)));
+	}
+	fputs("]}", stdout);
+}
+
 static void json_inet(const struct img_file *f)
 {
 	const struct img_inet *in = &f->inet;
-	char a[64];
+	char a[64], x[96];
 	uint32_t i;
 
 	json_u64(0, "family", in->family == AF_INET ? 4 : 6);
@@ -173,7 +198,17 @@ static void json_inet(const struct img_file *f)
 		if (in->opt_mask & (1u << i))
 			json_i64(!(in->opt_mask & ((1u << i) - 1)),
 				 img_sockopt(i)->name, in->opt[i]);
+	for (i = 0; i < in->nr_xopts; i++)
+		json_kstr(!in->opt_mask && !i,
+			  img_xopt_find(in->xopts[i].level,
+					in->xopts[i].opt)->name,
+			  inspect_xopt(&in->xopts[i], x, sizeof(x)));
 	putchar('}');
+	json_key(0, "multicast");
+	putchar('[');
+	for (i = 0; i < in->nr_mcast; i++)
+		json_mcast(i == 0, &in->mcast[i]);
+	putchar(']');
 	if (!img_tcp_connection(f))
 		return;
 	json_u64(0, "sendq", in->tcp.sendq_len);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static void print_unix(const struct img_file *f)
 static void print_inet(const struct img_file *f)
 {
 	const struct img_inet *in = &f->inet;
-	char a[64];
+	char a[96];
 	uint32_t i;
 
 	printf("file %u: %s ino %" PRIu64 " %s %s %s", f->id,
@@ -147,6 +148,16 @@ static void print_inet(const struct img_file *f)
 			printf(" %s=%d", img_sockopt(i)->name, in->opt[i]);
 	if (in->dev)
 		printf(" SO_BINDTODEVICE=%s", in->dev);
+	for (i = 0; i < in->nr_xopts; i++)
+		printf(" %s=%s", img_xopt_find(in->xopts[i].level,
+					       in->xopts[i].opt)->name,
+		       inspect_xopt(&in->xopts[i], a, sizeof(a)));
+	for (i = 0; i < in->nr_mcast; i++)
+		printf(", multicast %s on %s, %s %u sources",
+		       inspect_mcast_addr(&in->mcast[i], in->mcast[i].group, a,
+					  sizeof(a)), in->mcast[i].dev,
+		       in->mcast[i].mode == MCAST_INCLUDE ? "include" :
+		       "exclude", in->mcast[i].nr_src);
 	putchar('\n');
 }
 

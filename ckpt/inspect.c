@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ckpt/inspect.h"
 
@@ -155,6 +156,38 @@ const char *inspect_sock_addr(const struct img_inet *in, int peer, char *out,
 	inet_ntop(in->family, peer ? in->peer_addr : in->addr, a, sizeof(a));
 	snprintf(out, len, in->family == AF_INET ? "%s:%u" : "[%s]:%u", a,
 		 peer ? in->peer_port : in->port);
+	return out;
+}
+
+/* A SOCKX option's value: a name, an int, or its bytes in hex */
+const char *inspect_xopt(const struct img_xopt *x, char *out, size_t len)
+{
+	const struct img_xopt_desc *o = img_xopt_find(x->level, x->opt);
+	int32_t v;
+	size_t i, n = 0;
+
+	if (o && (o->flags & (IMG_XOPT_STR | IMG_XOPT_IFINDEX |
+			      IMG_XOPT_IFINDEX_BE))) {
+		snprintf(out, len, "%.*s", (int)x->len, (const char *)x->val);
+		return out;
+	}
+	if (x->len == sizeof(v)) {
+		memcpy(&v, x->val, sizeof(v));
+		snprintf(out, len, "%d", v);
+		return out;
+	}
+	out[0] = '\0';
+	for (i = 0; i < x->len && n + 3 <= len; i++)
+		n += snprintf(out + n, len - n, "%02x", x->val[i]);
+	return out;
+}
+
+/* "239.1.2.3", "ff02::1": a multicast group or source of m */
+const char *inspect_mcast_addr(const struct img_mcast *m, const uint8_t *a,
+			       char *out, size_t len)
+{
+	if (!inet_ntop(m->family, a, out, len))
+		snprintf(out, len, "?");
 	return out;
 }
 

@@ -49,4 +49,8 @@ uint32_t inspect_snap_xattrs(const struct img_snapfile *f);
 const char *inspect_sock_addr(const struct img_inet *in, int peer, char *out,
 			      size_t len);
 
+/* A SOCKX option's value as text; a multicast group or source of m */
+const char *inspect_xopt(const struct img_xopt *x, char *out, size_t len);
+const char *inspect_mcast_addr(const struct img_mcast *m, const uint8_t *a,
+			       char *out, size_t len);
 #endif

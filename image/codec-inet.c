@@ -416,4 +416,5 @@ void img_inet_free(struct img_file *f)
 	f->inet.dev = NULL;
 	free(f->inet.lock);
 	f->inet.lock = NULL;
+	img_sockx_free(&f->inet);
 }

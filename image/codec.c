@@ -221,7 +221,7 @@ int dec_count_ok(struct dec *d, uint32_t n, uint32_t max, size_t elem,
 	return 1;
 }
 
-static void dec_bytes(struct dec *d, void *out, size_t n)
+void dec_bytes(struct dec *d, void *out, size_t n)
 {
 	const uint8_t *p = dec_take(d, n);
 

@@ -101,6 +101,7 @@ void dec_blob(struct dec *d, uint8_t **out, uint32_t n, uint32_t max,
 	      const char *what);
 /* 16 bytes as enc_bytes wrote them (an address; codec-net.c) */
 void dec_raw16(struct dec *d, uint8_t a[16]);
+void dec_bytes(struct dec *d, void *out, size_t n);
 /* fails d with the message unless ok */
 void dec_check(struct dec *d, int ok, const char *fmt, ...) __printf(3, 4);
 
@@ -152,7 +153,10 @@ void img_dec_tty(struct dec *d, struct img_file *f);
 /* codec-inet.c: likewise for TCP and UDP sockets */
 void img_enc_inet(struct enc *e, const struct img_file *f);
 void img_dec_inet(struct dec *d, struct img_file *f);
-void img_inet_free(struct img_file *f);
+/* codec-sockx.c: the SOCKX record of an inet FILE */
+int img_enc_sockx(struct enc *e, const struct img_file *f);
+int img_dec_sockx(struct dec *d, struct img_file *f);
+void img_sockx_free(struct img_inet *in);
 void img_enc_netlink(struct enc *e, const struct img_file *f);
 void img_dec_netlink(struct dec *d, struct img_file *f);
 

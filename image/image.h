@@ -88,6 +88,7 @@ enum img_rec_type {
 	IMG_REC_NETDEV = 28,	/* image level: a network device of the
 				 * tree's network namespace */
 	IMG_REC_ROUTE = 29,	/* image level: a route of that namespace */
+	IMG_REC_SOCKX = 41,	/* more options of the inet FILE before it */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -942,6 +943,58 @@ enum img_sockopt_id {
 	IMG_NR_SOCKOPTS
 };
 
+/*
+ * The options of an inet socket beyond img_inet.opt, where they differ
+ * from a new socket's: the bytes getsockopt(2) gave, given back to
+ * setsockopt(2). img_xopt_desc() lists those an image may hold. An
+ * interface index is kept as the device's name (IMG_XOPT_IFINDEX*).
+ */
+#define IMG_MAX_XOPT		40	/* bytes of one: IP_OPTIONS */
+#define IMG_MAX_XOPTS		64	/* options of one socket */
+struct img_xopt {
+	uint32_t level, opt;
+	uint32_t len;
+	uint8_t val[IMG_MAX_XOPT];
+};
+
+#define IMG_XOPT_NOCONN		(1u << 0)	/* never of a TCP connection */
+#define IMG_XOPT_STR		(1u << 1)	/* a name, NUL padded */
+#define IMG_XOPT_IFINDEX	(1u << 2)	/* an interface index (the
+						 * image: its name) */
+#define IMG_XOPT_IFINDEX_BE	(1u << 3)	/* the same, network order */
+#define IMG_XOPT_VARLEN		(1u << 4)	/* 0 to len bytes */
+#define IMG_XOPT_REFUSE		(1u << 5)	/* set: the socket is refused */
+
+struct img_xopt_desc {
+	const char *name;	/* "TCP_CONGESTION" */
+	int level, opt;		/* for getsockopt(2), setsockopt(2) */
+	uint32_t len;		/* bytes (at most, IMG_XOPT_VARLEN) */
+	uint32_t kinds;		/* 1 << IMG_FILE_TCP | 1 << IMG_FILE_UDP */
+	uint32_t family;	/* the only family it applies to, or 0 */
+	uint32_t flags;		/* IMG_XOPT_* */
+};
+
+/* The i-th option ckpt looks at (NULL past the last); the one of level,
+ * opt (NULL if none) */
+const struct img_xopt_desc *img_xopt_desc(uint32_t i);
+const struct img_xopt_desc *img_xopt_find(uint32_t level, uint32_t opt);
+/* frees what an inet FILE's img_inet points to (dev, lock, SOCKX) */
+struct img_file;
+void img_inet_free(struct img_file *f);
+
+/* A multicast group a socket joined on a device, with its source filter
+ * (MCAST_MSFILTER) */
+#define IMG_MAX_MCAST		256	/* groups of one socket */
+#define IMG_MAX_MCAST_SRC	1024	/* sources in one group's filter */
+struct img_mcast {
+	uint32_t family;	/* the group's: AF_INET, AF_INET6 */
+	char *dev;		/* the device it was joined on */
+	uint8_t group[16];	/* network order (IPv4: the first 4) */
+	uint32_t mode;		/* MCAST_INCLUDE, MCAST_EXCLUDE */
+	uint32_t nr_src;
+	uint8_t (*src)[16];	/* the filter's sources, as group */
+};
+
 struct img_sockopt_desc {
 	const char *name;	/* "SO_REUSEADDR" */
 	int level, opt;		/* for setsockopt(2) */
@@ -994,6 +1047,12 @@ struct img_inet {
 	int32_t opt[IMG_NR_SOCKOPTS];
 	char *dev;		/* SO_BINDTODEVICE, or NULL */
 	struct img_tcp tcp;	/* TCP, ESTABLISHED and after only */
+	/* Options beyond opt[] and multicast memberships: the SOCKX
+	 * record after the FILE's (none when both counts are 0) */
+	uint32_t nr_xopts;
+	struct img_xopt *xopts;
+	uint32_t nr_mcast;
+	struct img_mcast *mcast;
 	/* A TCP connection whose peer is outside the image (ckpt attach
 	 * --tcp-established): lock is the nftables table (family inet)
 	 * that drops its packets until restore removes it; NULL for any

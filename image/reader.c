@@ -68,6 +68,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_MNTFILE] = "MNTFILE",
 		[IMG_REC_NETDEV] = "NETDEV",
 		[IMG_REC_ROUTE] = "ROUTE",
+		[IMG_REC_SOCKX] = "SOCKX",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
 		[IMG_REC_IDENT] = "IDENT",
@@ -557,6 +558,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
 	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
 	       type == IMG_REC_NETDEV || type == IMG_REC_ROUTE ||
+	       type == IMG_REC_SOCKX ||
 	       type == IMG_REC_PRECOPY || type == IMG_REC_PRE_PAGES ||
 	       type == IMG_REC_TRAILER;
 }

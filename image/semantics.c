@@ -537,6 +537,21 @@ static int sem_file_data(struct rd *r, struct dec *d)
 	return 0;
 }
 
+static int sem_sockx(struct rd *r, struct dec *d)
+{
+	struct image *img = r->img;
+	struct img_file *f = img->nr_files ? &img->files[img->nr_files - 1] :
+		NULL;
+
+	if (!f || img->nr_procs || img->nr_shms || img->nr_ghosts ||
+	    img->nr_apps || img->nr_fileids || img->nr_snapfiles ||
+	    f->nr_chunks) {
+		rec_fail(r, "SOCKX not right after its FILE");
+		return -1;
+	}
+	return img_dec_sockx(d, f);
+}
+
 static int cmp_watch(const void *a, const void *b)
 {
 	const struct img_epoll_watch *x = a, *y = b;
@@ -789,6 +804,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_file(r, d);
 	if (r->type == IMG_REC_FILE_DATA)
 		return sem_file_data(r, d);
+	if (r->type == IMG_REC_SOCKX)
+		return sem_sockx(r, d);
 	if (r->type == IMG_REC_SHM)
 		return sem_shm(r, d);
 	if (r->type == IMG_REC_APP)

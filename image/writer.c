@@ -301,7 +301,13 @@ int img_write_file(struct img_writer *w, const struct img_file *f)
 	if (wr_expect(w, W_HEADER, "FILE record"))
 		return -1;
 	enc_reset(&w->enc);
-	return wr_encoded(w, IMG_REC_FILE, img_enc_file(&w->enc, f));
+	if (wr_encoded(w, IMG_REC_FILE, img_enc_file(&w->enc, f)))
+		return -1;
+	if (!img_inet_kind(f->kind) || (!f->inet.nr_xopts &&
+					!f->inet.nr_mcast))
+		return 0;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_SOCKX, img_enc_sockx(&w->enc, f));
 }
 
 int img_write_app(struct img_writer *w, const struct img_app *a)

@@ -37,6 +37,9 @@ struct inet_route {
 /* addr (4 or 16 bytes) and port of family as a sockaddr; its length */
 socklen_t inet_sockaddr(uint32_t family, const uint8_t *addr, uint32_t port,
 			struct sockaddr_storage *ss);
+/* inet-sockx.c: f's SOCKX options and multicast groups given to fd;
+ * 0, or -1 said */
+int inet_sockx_set(int fd, const struct img_file *f);
 /* SO_RCVBUF or SO_SNDBUF to size, as getsockopt(2) will give it */
 int inet_set_buf(int fd, int opt, int size);
 /* inet-dgram.c: the datagrams of e's UDP socket, bound and not connected

@@ -120,7 +120,7 @@ static int set_opts(int fd, const struct img_file *f)
 			  (unsigned long long)f->ino, in->dev);
 		return -1;
 	}
-	return 0;
+	return inet_sockx_set(fd, f);
 }
 
 /* The image's SO_RCVBUF or SO_SNDBUF (id), or the size of a new socket's

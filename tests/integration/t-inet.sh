@@ -3,7 +3,7 @@
 # datagrams with their senders, netlink sockets, redis with a client;
 # and what is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(inet inet-kill tcp-close udp udp-echo tcpbuf redis inet-refused
+ALL_TESTS+=(inet inet-kill tcp-close udp udp-echo tcpbuf sockopts redis inet-refused
 	    netlink tcp-forged)
 CKPT_ONLY+="inet inet-kill tcp-close redis inet-refused netlink "
 CKPT_ONLY+="udp-echo tcp-forged "
@@ -162,6 +162,29 @@ t_udp-echo() {
 	wl_test "$WLB/udpecho"
 }
 
+# Options beyond the common ones and multicast memberships
+# (tests/workloads/sockopts.c): after --kill and restore each reads back as
+# set (timeouts, IP_PKTINFO, TCP_DEFER_ACCEPT, the congestion control ...),
+# each group keeps its source filter, and a datagram sent to the group
+# arrives with its IP_PKTINFO.
+sockopts_image() {
+	inspect "$D/img"
+	grep -q "^file [0-9]*: udp .*IP_PKTINFO=1.*, multicast 239.1.2.3 on lo, exclude 1 sources" \
+		"$D/inspect.out" ||
+		fail "inspect shows no IP_PKTINFO and multicast group:" \
+		     "$(grep udp "$D/inspect.out")"
+	grep -q "^file [0-9]*: tcp .*listening.*TCP_DEFER_ACCEPT=" \
+		"$D/inspect.out" ||
+		fail "inspect shows no TCP_DEFER_ACCEPT:" \
+		     "$(grep tcp "$D/inspect.out")"
+}
+
+t_sockopts() {
+	need "$WLB/sockopts"
+	HOOK_DUMPED=sockopts_image
+	wl_test "$WLB/sockopts"
+}
+
 # Buffer sizes (tests/workloads/tcpbuf.c): those a program set stay as
 # set, locked, those it never set are restored as the kernel had tuned
 # them and it goes on tuning them (SO_BUF_LOCK), IPv4 and IPv6, TCP
@@ -270,17 +293,18 @@ t_inet-refused() {
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 	[[ -x $py ]] || fail "python3 not found"
 	need "$CKPT"
-	for mode in pending closed raw; do
+	for mode in pending closed raw pktinfo; do
 		case $mode in
 		pending) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with 1 connections not yet accepted, which ckpt takes from it only with --kill" ;;
 		closed) why="a TCP socket on [^,]*, already closed, which is not supported" ;;
 		raw) why="an IPv4 socket of another protocol than TCP or UDP, which is not supported" ;;
+		pktinfo) why="a UDP socket with a datagram queued that came to another address or device than restore could send it to (IP_PKTINFO)" ;;
 		esac
 		rm -f "$D"/{ready,count,stop}
 		start_wl "$py" -c '
 import runpy, socket, sys
 mode = sys.argv.pop(1)
-if mode != "raw":
+if mode in ("pending", "closed"):
     l = socket.socket()
     l.bind(("127.0.0.1", 0))
     l.listen(4)
@@ -296,6 +320,12 @@ if mode == "closed":
     l.close()
 if mode == "raw":
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+if mode == "pktinfo":
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("0.0.0.0", 0))
+    u.setsockopt(socket.IPPROTO_IP, 8, 1)  # IP_PKTINFO
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+        b"x", ("127.0.0.2", u.getsockname()[1]))
 runpy.run_path(sys.argv[1], run_name="__main__")' "$mode" "$WLS/counter.py"
 		wait_count_above 8 60 "$JOB"
 		expect_exit 70 "$CKPT" attach -o "$D/img" "$PID"
