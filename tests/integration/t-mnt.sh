@@ -178,18 +178,13 @@ mnt_wait_count() {
 	done
 }
 
-# A container as the issue has it: unshare --pid --fork, then in PID 1
-# (so that the tree is alone in them) mount, UTS and IPC namespaces and
-# pivot_root into a busybox root, the old root unmounted; a tmpfs on
-# /tmp, /proc mounted, a shell loop counting into the tmpfs and an httpd.
-# Dumped --tree --kill, restored: the hostname, the mounts, the tmpfs
-# files and the server are back, the count goes on from where it was.
-t_mnt-pivot() {
-	local r=$D/root pid end n before
-	need "$CKPT" "$RESTORE" /usr/bin/busybox
-	MNT_PORT=$((20000 + RANDOM % 20000))
-	mnt_root "$r"
-	(spawn unshare --pid --fork /bin/sh -c "exec unshare --mount --uts --ipc --propagation private /bin/sh -c 'mount --bind $r $r && cd $r && pivot_root . old && exec /bin/sh -c \"umount -l /old && exec /bin/sh /init.sh </dev/null >/dev/null 2>&1\"'") \
+# A container of busybox root ROOT (mnt_root) in a PID namespace and the
+# namespaces of NSFLAGS (unshare(1) options, a mount namespace among
+# them), its root pivoted, running ROOT/init.sh; JOB is unshare, PID the
+# container's init, once there.
+mnt_pivot_start() {
+	local r=$1 ns=$2 end pid
+	(spawn unshare --pid --fork /bin/sh -c "exec unshare $ns --propagation private /bin/sh -c 'mount --bind $r $r && cd $r && pivot_root . old && exec /bin/sh -c \"umount -l /old && exec /bin/sh /init.sh </dev/null >/dev/null 2>&1\"'") \
 		</dev/null >>"$D/out.log" 2>&1 &
 	JOB=$!
 	track_job "$JOB"
@@ -201,6 +196,20 @@ t_mnt-pivot() {
 	done
 	PID=$pid
 	track_pid "$PID"
+}
+
+# A container as the issue has it: unshare --pid --fork, then in PID 1
+# (so that the tree is alone in them) mount, UTS and IPC namespaces and
+# pivot_root into a busybox root, the old root unmounted; a tmpfs on
+# /tmp, /proc mounted, a shell loop counting into the tmpfs and an httpd.
+# Dumped --tree --kill, restored: the hostname, the mounts, the tmpfs
+# files and the server are back, the count goes on from where it was.
+t_mnt-pivot() {
+	local r=$D/root n before
+	need "$CKPT" "$RESTORE" /usr/bin/busybox
+	MNT_PORT=$((20000 + RANDOM % 20000))
+	mnt_root "$r"
+	mnt_pivot_start "$r" "--mount --uts --ipc"
 	mnt_wait_count "$PID" 8
 	[[ $(curl -s "http://127.0.0.1:$MNT_PORT/") == served ]] ||
 		fail "the container's httpd does not serve"

@@ -200,7 +200,7 @@ ovl_count_in() {
 # names: the layer paths mountinfo shows can't tell which were meant, so
 # the dump is refused by name and the container runs on.
 t_ovl-refuse-ambiguous() {
-	local r=$D/root x=$D/amb pid end n
+	local r=$D/root x=$D/amb n
 	need "$CKPT" /usr/bin/busybox
 	mnt_root "$r"
 	mkdir -p "$x/l" "$x/u" "$x/w" "$r$x/l" "$r$x/u" "$r$x/w" "$r/data" ||
@@ -215,18 +215,7 @@ while [ ! -e /stop ]; do
 	sleep 0.1
 done
 EOS
-	(spawn unshare --pid --fork /bin/sh -c "exec unshare --mount --propagation private /bin/sh -c 'mount --bind $r $r && cd $r && pivot_root . old && exec /bin/sh -c \"umount -l /old && exec /bin/sh /init.sh </dev/null >/dev/null 2>&1\"'") \
-		</dev/null >>"$D/out.log" 2>&1 &
-	JOB=$!
-	track_job "$JOB"
-	end=$((SECONDS + 60))
-	until pid=$(mnt_init_of "$r"); do
-		job_done "$JOB" && fail "the container exited: $(lastline "$D/out.log")"
-		((SECONDS < end)) || fail "no container after 60 s"
-		nap
-	done
-	PID=$pid
-	track_pid "$PID"
+	mnt_pivot_start "$r" --mount
 	ovl_count_in "$r$x/u/count" 3
 	expect_exit 70 "$CKPT" attach --tree -o "$D/img" "$PID"
 	one_line_err "attach --tree"
