@@ -5,16 +5,19 @@
  * it is connected, its SOL_NETLINK flags and buffer sizes.
  *
  * The messages queued in it are not taken: restore binds a new socket,
- * which gets what the kernel sends from then on. A program must already
- * cope with netlink messages it never gets (the kernel drops them when
- * a socket's buffer is full, and says so with ENOBUFS unless told not
- * to), so this is the one queue ckpt lets go; ckpt(1) says so. Only the
+ * which gets what the kernel sends from then on, and no message can be
+ * made to come from the kernel: a socket with messages queued is
+ * refused. Letting them go would lose a reply its program waits for, or
+ * notifications without the ENOBUFS by which the kernel tells a program
+ * that it dropped some (netlink has no peek offset, so which of the two
+ * they are can't be told past the first). Only the
  * protocols whose sockets hold nothing else are kept: routing, generic,
  * uevents and sock_diag; the others (audit, netfilter ...) keep state in
  * the kernel that a new socket would not have, and are refused.
  */
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,6 +73,16 @@ static void read_bufs(struct img_netlink *nl, int sk, int fresh)
 		nl->sndbuf = v;
 }
 
+/* Why sk can't be kept for what is queued in it (above), or NULL */
+static const char *queue_why(int sk)
+{
+	struct pollfd p = { .fd = sk, .events = POLLIN };
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return NULL;
+	return "with messages queued that it has not read (a reply, or notifications of its groups): restore can't make the kernel send them again";
+}
+
 static const char *fill(struct img_netlink *nl, int sk)
 {
 	struct sockaddr_nl a;
@@ -97,7 +110,7 @@ static const char *fill(struct img_netlink *nl, int sk)
 		return "of a kind ckpt can't make";
 	read_bufs(nl, sk, fresh);
 	close(fresh);
-	return NULL;
+	return queue_why(sk);
 }
 
 int dump_netlink_probe(struct dump_file *df, int sk)

@@ -293,11 +293,12 @@ t_inet-refused() {
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 	[[ -x $py ]] || fail "python3 not found"
 	need "$CKPT"
-	for mode in pending closed raw pktinfo; do
+	for mode in pending closed raw pktinfo netlink; do
 		case $mode in
 		pending) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with 1 connections not yet accepted, which ckpt takes from it only with --kill" ;;
 		closed) why="a TCP socket on [^,]*, already closed, which is not supported" ;;
 		raw) why="an IPv4 socket of another protocol than TCP or UDP, which is not supported" ;;
+		netlink) why="a netlink socket (protocol 0) with messages queued that it has not read (a reply, or notifications of its groups): restore can't make the kernel send them again, which is not supported" ;;
 		pktinfo) why="a UDP socket with a datagram queued that came to another address or device than restore could send it to (IP_PKTINFO)" ;;
 		esac
 		rm -f "$D"/{ready,count,stop}
@@ -320,6 +321,12 @@ if mode == "closed":
     l.close()
 if mode == "raw":
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+if mode == "netlink":
+    import struct
+    n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    n.bind((0, 0))
+    # RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP: its reply stays unread
+    n.send(struct.pack("=IHHII", 32, 18, 0x301, 1, 0) + bytes(16))
 if mode == "pktinfo":
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("0.0.0.0", 0))
