@@ -250,12 +250,13 @@ static int check_thread_caps(const struct restore_run *run,
 
 /*
  * A capability of the image's bounding set that restore's lacks cannot
- * be put back (nothing can raise a bounding set), but the process never
- * held it: it limits only what a later execve() grants. Like CRIU, go on,
- * but say so, once per process.
+ * be put back (nothing can raise a bounding set). The process never held
+ * it, but it shows (CapBnd, PR_CAPBSET_READ) and limits what a later
+ * execve() grants: refused, unless --drop-bounding lets the process come
+ * back without it, which is then said once per process and capability.
  */
-static void check_bounding(const struct restore_run *run,
-			   const struct img_process *p)
+static int check_bounding(const struct restore_run *run,
+			  const struct img_process *p)
 {
 	uint64_t lost = 0;
 	char name[32];
@@ -268,9 +269,15 @@ static void check_bounding(const struct restore_run *run,
 		if (!(lost & (1ULL << cap)))
 			continue;
 		cap_str(name, sizeof(name), cap);
+		if (!run->drop_bounding) {
+			pr_err("can't restore process %d of %s: its bounding set holds %s, which restore lacks (--drop-bounding lets it come back without)",
+			       p->proc.pid, run->path, name);
+			return -1;
+		}
 		pr_warn("%s: process %d comes back without %s in its bounding set: restore lacks it",
 			run->path, p->proc.pid, name);
 	}
+	return 0;
 }
 
 int restore_check_caps(struct restore_run *run)
@@ -283,7 +290,8 @@ int restore_check_caps(struct restore_run *run)
 		for (k = 0; k < p->nr_threads; k++)
 			if (check_thread_caps(run, p, &p->threads[k]))
 				return -1;
-		check_bounding(run, p);
+		if (check_bounding(run, p))
+			return -1;
 	}
 	return 0;
 }

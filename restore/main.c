@@ -39,7 +39,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--plugin PATH[=ARG]]... IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -65,6 +65,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "plugin", required_argument, NULL, 'X' },
 		{ "no-validate", no_argument, NULL, 'n' },
+		{ "drop-bounding", no_argument, NULL, 0x270 },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -91,6 +92,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->cg.root = optarg;
 		else if (opt == 'n')
 			c->no_validate = 1;
+		else if (opt == 0x270)
+			c->drop_bounding = 1;
 		else if (opt == 'X' && app_set_add(&c->apps, optarg))
 			return EXIT_USAGE;
 		else if (opt == 'X')

@@ -108,6 +108,7 @@ struct restore_run {
 				 * record of kind PID): no helper */
 	} pidns;
 	int no_validate;	/* --no-validate: files may have changed */
+	int drop_bounding;	/* --drop-bounding: bounding caps it lacks */
 	struct {		/* the file snapshot (snapshot.c) */
 		uint8_t *plan;	/* per img->snapfiles[], once checked */
 		int dir;	/* IMAGE.files, or -1 */

@@ -4,7 +4,8 @@
 # timers.  Sourced by run.sh.
 
 ALL_TESTS+=(counter counter-static threads threads-static python perl bash
-	    syscalls signals fpu memory bigmem sparse creds caps timers)
+	    syscalls signals fpu memory bigmem sparse creds caps caps-bounding
+	    timers)
 
 t_counter() {
 	need "$WLB/counter"
@@ -151,6 +152,38 @@ sys.exit(s!=[("0x20","0x400","0x1d"),("0x420","0x400","0x1d")])'
 	grep -q "process $PID .*cap_net_bind_service" "$D/cmd.err" ||
 		fail "the refusal does not name the capability: $(cat "$D/cmd.err")"
 	gone "$PID" || fail "a refused restore left PID $PID behind"
+}
+
+# A bounding set capability that restore lacks (setpriv takes
+# cap_sys_nice out of restore's) of a counter run as nobody: refused by name (exit 70) before any
+# process is made; with --drop-bounding the counter comes back without
+# it, and restore says so.
+bounding_refused() {
+	expect_exit 70 setpriv --bounding-set=-sys_nice "$RESTORE" "$D/img"
+	one_line_err "restore"
+	grep -q "^restore: can't restore process $PID of $D/img: its bounding set holds cap_sys_nice, which restore lacks (--drop-bounding lets it come back without)\$" \
+		"$D/cmd.err" || fail "the refusal does not name it: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "a refused restore left PID $PID behind"
+}
+
+t_caps-bounding() {
+	need "$WLB/counter" "$(command -v setpriv)"
+	chmod 0777 "$D"
+	# not root: its permitted set is empty, its bounding set full
+	start_wl setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$WLB/counter"
+	HOOK_DUMPED=bounding_refused
+	RESTORE_CMD=(setpriv --bounding-set=-sys_nice "$RESTORE" --drop-bounding)
+	HOOK_RESTORED=bounding_dropped
+	wl_test_started
+}
+
+bounding_dropped() {
+	local bnd
+	bnd=$(awk '/^CapBnd:/ { print $2 }' "/proc/$PID/status")
+	(((0x$bnd >> 23) & 1)) && fail "cap_sys_nice still in CapBnd $bnd"
+	grep -q "process $PID comes back without cap_sys_nice in its bounding set" \
+		"$D/restore.log" || fail "restore did not say so: $(lastline "$D/restore.log")"
 }
 
 t_timers() {
