@@ -160,7 +160,8 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # (restore/bpf/accept.bpf.c, restore/inet-accept.c) and ckpt's task
 # iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
 # ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c;
-# ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c), all loaded by ckpt/dump-bpf.c
+# ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c), all loaded and run by
+# ckpt/dump-bpf.c
 BPF_CLANG ?= clang
 $(B)/%.bpf.o: %.bpf.c
 	@mkdir -p $(@D)
