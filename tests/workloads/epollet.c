@@ -5,17 +5,21 @@
  *   B  edge-triggered, its edge pending (bytes written after the add);
  *   C  edge-triggered EPOLLONESHOT, armed, its edge pending;
  *   D  edge-triggered EPOLLONESHOT, reported once: disarmed;
- *   E  level-triggered.
+ *   E  level-triggered;
+ *   F  edge-triggered EPOLLEXCLUSIVE, its edge already reported.
  * Nothing waits on the epoll until D/restored (or D/stop without a
  * restore), then: the first wait reports B, C and E, and only them; the
- * second E alone; new bytes in A are reported once (a new edge), new
- * bytes in C and D never (disarmed), and B stays quiet.
+ * second E alone; new bytes in A or F are reported once (a new edge),
+ * new bytes in C and D never (disarmed), and B stays quiet.
+ *
+ * With "nested", a second epoll watches this one, edge-triggered, its
+ * edge taken: this one is ready (E), so that watch is refused by name.
  */
 #include <sys/epoll.h>
 
 #include "workload.h"
 
-enum { A, B, C, D, E, N };
+enum { A, B, C, D, E, F, N };
 
 static int ep, p[N][2];
 
@@ -73,15 +77,18 @@ static void check(void)
 	put(A);
 	expect("AE", "after a new byte in A");
 	expect("E", "after A's new edge");
+	put(F);
+	expect("EF", "after a new byte in F");
 	put(C);
 	put(D);
 	expect("E", "after new bytes in the disarmed C and D");
 	wl_info("epoll edges as before the dump");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	int i;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int i, outer;
 
 	wl_init();
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -92,7 +99,9 @@ int main(void)
 			wl_fail("pipe2: %s", strerror(errno));
 	put(A);
 	add(A, EPOLLIN | EPOLLET);
-	expect("A", "A's edge");
+	put(F);
+	add(F, EPOLLIN | EPOLLET | EPOLLEXCLUSIVE);
+	expect("AF", "A's and F's edges");
 	put(D);
 	add(D, EPOLLIN | EPOLLET | EPOLLONESHOT);
 	expect("D", "D's edge");
@@ -102,6 +111,13 @@ int main(void)
 	put(C);
 	put(E);
 	add(E, EPOLLIN);
+	if (argc > 1 && !strcmp(argv[1], "nested")) {
+		outer = epoll_create1(EPOLL_CLOEXEC);
+		if (outer < 0 || epoll_ctl(outer, EPOLL_CTL_ADD, ep, &ev))
+			wl_fail("outer epoll: %s", strerror(errno));
+		if (epoll_wait(outer, &ev, 1, 0) != 1)
+			wl_fail("the outer epoll reported nothing");
+	}
 	wl_count_checked(check);
 	return 0;
 }
