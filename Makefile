@@ -97,7 +97,8 @@ WL_STATIC := counter threads stack victim
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
-	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o
+	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o \
+	    $(B)/ckpt/bpf/epoll-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -158,7 +159,9 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # that loads them (no file to find at run time): restore's TC program
 # (restore/bpf/accept.bpf.c, restore/inet-accept.c) and ckpt's task
 # iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
-# ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c)
+# ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c;
+# ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c), all loaded and run by
+# ckpt/dump-bpf.c
 BPF_CLANG ?= clang
 $(B)/%.bpf.o: %.bpf.c
 	@mkdir -p $(@D)
@@ -166,6 +169,8 @@ $(B)/%.bpf.o: %.bpf.c
 	$(Q)$(BPF_CLANG) -target bpf -O2 -g -Wall -Werror -I. \
 	  -I/usr/include/$(shell $(CC) -print-multiarch) -c -o $@ $<
 $(B)/ckpt/bpf/timers.bpf.o: ckpt/bpf/kstate.h
+$(B)/ckpt/bpf/tty.bpf.o: ckpt/bpf/iter.h
+$(B)/ckpt/bpf/epoll.bpf.o: ckpt/bpf/iter.h ckpt/bpf/epoll.h
 # the object $< as the symbols $(1) to $(1)_end in .rodata
 bpf_blob = printf '%s\n' '.section .rodata' '.balign 8' \
 	  '.global $(1)' '.global $(1)_end' \
@@ -180,6 +185,8 @@ $(B)/ckpt/bpf/timers-blob.o: $(B)/ckpt/bpf/timers.bpf.o
 	$(Q)$(call bpf_blob,ckpt_timers_bpf)
 $(B)/ckpt/bpf/tty-blob.o: $(B)/ckpt/bpf/tty.bpf.o
 	$(Q)$(call bpf_blob,ckpt_tty_bpf)
+$(B)/ckpt/bpf/epoll-blob.o: $(B)/ckpt/bpf/epoll.bpf.o
+	$(Q)$(call bpf_blob,ckpt_epoll_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -221,7 +228,7 @@ LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o \
 		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o \
-		    $(B)/ckpt/bpf/tty-blob.o, \
+		    $(B)/ckpt/bpf/tty-blob.o $(B)/ckpt/bpf/epoll-blob.o, \
 		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "ckpt/dump-priv.h"
@@ -49,68 +48,23 @@ int dump_is_aio_ring(const char *path)
 	return path && !strcmp(path, RING_NAME);
 }
 
+static const struct dump_bpf aio_bpf = {
+	.blob = ckpt_aio_bpf, .end = ckpt_aio_bpf_end, .name = "ckpt_aio",
+};
+
 /* The iterator's records for process pid, read whole. */
 static struct aio_seen *aio_iterate(pid_t pid, size_t *nr)
 {
 	struct aio_rodata ro = { 0 };
-	union bpf_iter_link_info li;
-	LIBBPF_OPTS(bpf_iter_attach_opts, o, .link_info = &li,
-		    .link_info_len = sizeof(li));
-	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
-	struct bpf_link *link = NULL;
-	struct aio_seen *s = NULL, *n;
-	size_t cap = 0, len = 0;	/* bytes */
-	ssize_t got;
-	int fd = -1, err = EINVAL, cpus = libbpf_num_possible_cpus();
+	int cpus = libbpf_num_possible_cpus();
 
-	libbpf_set_print(NULL);	/* its messages: the error below says */
-	obj = bpf_object__open_mem(ckpt_aio_bpf,
-				   ckpt_aio_bpf_end - ckpt_aio_bpf, NULL);
-	if (!obj || cpus <= 0)
-		goto out;
+	if (cpus <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
 	ro.nr_cpus = cpus;
-	prog = bpf_object__find_program_by_name(obj, "ckpt_aio");
-	if (!prog || bpf_map__set_initial_value(
-		    bpf_object__find_map_by_name(obj, ".rodata"), &ro,
-		    sizeof(ro)) || bpf_object__load(obj))
-		goto out_errno;
-	memset(&li, 0, sizeof(li));
-	li.task.pid = pid;	/* the threads of that process only */
-	link = bpf_program__attach_iter(prog, &o);
-	if (!link || (fd = bpf_iter_create(bpf_link__fd(link))) < 0)
-		goto out_errno;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 16 * sizeof(*s);
-			n = realloc(s, cap);
-			if (!n)
-				goto out_errno;
-			s = n;
-		}
-		got = read(fd, (char *)s + len, cap - len);
-		if (got < 0)
-			goto out_errno;
-		if (!got)
-			break;
-		len += got;
-	}
-	*nr = len / sizeof(*s);
-	err = len % sizeof(*s) ? EIO : 0;
-	goto out;
-out_errno:
-	err = errno ? errno : EINVAL;
-out:
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(link);
-	bpf_object__close(obj);
-	if (err) {
-		free(s);
-		s = NULL;
-		errno = err;
-	}
-	return s;
+	return dump_bpf_run(&aio_bpf, &ro, sizeof(ro), pid,
+			    sizeof(struct aio_seen), nr);
 }
 
 int dump_aio_works(void)

@@ -534,7 +534,8 @@ int dump_tree_files(struct dump_tree *t)
 		return -1;
 	compact_files(t);
 	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t) ||
-	    dump_ttys(t) || dump_kfds(t) || dump_pidfds(t))
+	    dump_ttys(t) || dump_kfds(t) || dump_epolls_ready(t) ||
+	    dump_pidfds(t))
 		return -1;
 	return dump_ttys_outside(t);
 }

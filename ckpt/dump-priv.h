@@ -580,6 +580,30 @@ int dump_pidfds(struct dump_tree *t) __must_check;
 /* The fields of df (not a timerfd) from the text of its fdinfo */
 int dump_kfd_info(struct dump_tree *t, struct dump_file *df,
 		  const char *info) __must_check;
+/* dump-bpf.c: the embedded BPF task iterators. A struct dump_bpf names
+ * one (blob to end, its program's name); load opens and loads it once
+ * with its read-only globals ro (NULL: none), keeping the error; iterate
+ * runs it on process pid's tasks and returns its records of rec bytes,
+ * *nr of them (malloc'd; NULL and errno on failure); run does all three
+ * on a copy of spec (globals that change per run) */
+struct bpf_object;
+struct bpf_program;
+struct dump_bpf {
+	const unsigned char *blob, *end;
+	const char *name;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	int err;		/* errno of a failed load, kept */
+};
+int dump_bpf_load(struct dump_bpf *b, const void *ro, size_t len)
+	__must_check;
+void *dump_bpf_iterate(struct dump_bpf *b, pid_t pid, size_t rec,
+		       size_t *nr);
+void *dump_bpf_run(const struct dump_bpf *spec, const void *ro, size_t len,
+		   pid_t pid, size_t rec, size_t *nr);
+void dump_bpf_close(struct dump_bpf *b);
+/* dump-epoll.c: what each epoll's ready list held, after dump_kfds() */
+int dump_epolls_ready(struct dump_tree *t) __must_check;
 int dump_is_zombie(pid_t pid, struct proc_stat *st);
 int dump_zombie(pid_t pid, struct img_proc *p) __must_check;
 

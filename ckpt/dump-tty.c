@@ -37,9 +37,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "ckpt/dump-priv.h"
 #include "util/ttyq.h"
 
@@ -239,38 +236,28 @@ static int __printf(2, 3) refuse(const struct dump_file *df,
 	return -1;
 }
 
+static const struct dump_bpf tty_bpf = {
+	.blob = ckpt_tty_bpf, .end = ckpt_tty_bpf_end, .name = "ckpt_tty",
+};
+
 /* The slave's N_TTY state, through the master m ckpt holds (BPF). */
 static int ldisc_seen(int m, struct tty_seen *s)
 {
-	union bpf_iter_link_info li = { .task.pid = getpid() };
-	LIBBPF_OPTS(bpf_iter_attach_opts, o, .link_info = &li,
-		    .link_info_len = sizeof(li));
-	struct bpf_object *obj;
-	struct bpf_program *prog;
-	struct bpf_link *link = NULL;
+	struct tty_seen *r;
 	uint32_t ro = m;
-	int fd = -1, err = EIO;
-	ssize_t got = -1;
+	size_t n = 0;
 
-	libbpf_set_print(NULL);	/* its messages: the caller says */
-	obj = bpf_object__open_mem(ckpt_tty_bpf, ckpt_tty_bpf_end - ckpt_tty_bpf,
-				   NULL);
-	if (!obj)
+	r = dump_bpf_run(&tty_bpf, &ro, sizeof(ro), getpid(), sizeof(*s), &n);
+	if (!r)
 		return -1;
-	prog = bpf_object__find_program_by_name(obj, "ckpt_tty");
-	if (prog && !bpf_map__set_initial_value(
-		    bpf_object__find_map_by_name(obj, ".rodata"), &ro,
-		    sizeof(ro)) && !bpf_object__load(obj) &&
-	    (link = bpf_program__attach_iter(prog, &o)) &&
-	    (fd = bpf_iter_create(bpf_link__fd(link))) >= 0)
-		got = read(fd, s, sizeof(*s));
-	err = got == sizeof(*s) ? 0 : got < 0 ? errno : EIO;
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(link);
-	bpf_object__close(obj);
-	errno = err;
-	return err ? -1 : 0;
+	if (!n) {
+		free(r);
+		errno = EIO;
+		return -1;
+	}
+	*s = r[0];
+	free(r);
+	return 0;
 }
 
 /*

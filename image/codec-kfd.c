@@ -6,6 +6,7 @@
  * watches files of the image is checked once every FILE is in
  * (semantics.c), since it may watch a file of a higher id.
  */
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +142,10 @@ static void dec_epoll(struct dec *d, struct img_file *f)
 			  w->tfd);
 		dec_check(d, w->file && w->file != f->id,
 			  "file %u: watch of file %u", f->id, w->file);
+		dec_check(d, !(w->events & IMG_EPOLL_REPORTED) ||
+			  (w->events & (EPOLLET | EPOLLONESHOT)) == EPOLLET,
+			  "file %u: watch of fd %d marked reported, not edge-triggered without one-shot",
+			  f->id, w->tfd);
 	}
 }
 

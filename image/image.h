@@ -1094,9 +1094,14 @@ struct img_netlink {
 struct img_epoll_watch {
 	uint32_t file;		/* the watched FILE's id */
 	int32_t tfd;		/* >= 0 */
-	uint32_t events;	/* EPOLLIN ..., EPOLLET, EPOLLONESHOT ... */
+	uint32_t events;	/* EPOLLIN ..., EPOLLET, EPOLLONESHOT ...,
+				 * IMG_EPOLL_REPORTED */
 	uint64_t data;		/* epoll_data, as the process gave it */
 };
+/* In events, a bit epoll leaves free: an edge-triggered watch (not
+ * EPOLLONESHOT) whose file was ready at dump and not on the epoll's ready
+ * list: that edge was reported already; restore consumes it again. */
+#define IMG_EPOLL_REPORTED	(1u << 27)
 
 /* One inotify watch: inotify_add_watch(path, mask) gave wd. */
 struct img_inotify_watch {

@@ -21,10 +21,11 @@
  * process's signal queue), and the kernel keys a watch by file and fd
  * number, which the process names in later EPOLL_CTL_MOD and _DEL calls,
  * so each file is added under its original number, which restore_kfds_tfds()
- * lists so that nothing restore keeps is placed there. The ready list is not carried:
- * adding a file checks its readiness, so level-triggered watches report
- * what they did; an edge-triggered one may report one edge more, never
- * one less.
+ * lists so that nothing restore keeps is placed there. Adding a file
+ * checks its readiness and queues the watch if it is ready: right for
+ * level-triggered watches and for the edges pending at dump; an
+ * edge-triggered watch whose edge was reported already (the dump marks it
+ * IMG_EPOLL_REPORTED) is added first and that edge taken by a wait.
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -270,7 +271,8 @@ uint32_t restore_kfds_tfds(const struct image *img, int *out)
 /* Add file t to the epoll ep as fd number w->tfd, which is free. */
 static int add_target(int ep, int t, const struct img_epoll_watch *w)
 {
-	struct epoll_event ev = { .events = w->events, .data.u64 = w->data };
+	struct epoll_event ev = { .events = w->events & ~IMG_EPOLL_REPORTED,
+				  .data.u64 = w->data };
 	int ret, err;
 
 	if (dup2(t, w->tfd) < 0)
@@ -282,21 +284,53 @@ static int add_target(int ep, int t, const struct img_epoll_watch *w)
 	return ret;
 }
 
+/* Take every event the epoll ep has ready: only edge-triggered watches
+ * are in it yet, so that each wait takes some off its list for good. */
+static int consume(int ep, uint32_t nr)
+{
+	struct epoll_event ev[64];
+	uint32_t round;
+	int n = 1;
+
+	for (round = 0; n > 0 && round <= nr; round++)
+		n = epoll_wait(ep, ev, 64, 0);
+	if (n > 0)
+		errno = EAGAIN;
+	return n ? -1 : 0;
+}
+
+/*
+ * The watches whose edge was reported before the dump
+ * (IMG_EPOLL_REPORTED, edge-triggered, not one-shot) first, and their
+ * edges taken again, so that they are reported at the next edge only;
+ * then the others, which EPOLL_CTL_ADD queues if their file is ready,
+ * as they were (dump-epoll.c).
+ */
 static int fill_epoll(const struct image *img, const struct img_file *f,
 		      const int *files, char *err, size_t len)
 {
 	const struct img_epoll_watch *w;
-	int ep = files[f - img->files];
+	int ep = files[f - img->files], pass, reported = 0;
 	uint32_t k;
 
-	for (k = 0; k < f->ep.nr; k++) {
-		w = &f->ep.w[k];
-		if (!add_target(ep, files[restore_file_index(img, w->file)],
-				w))
-			continue;
-		snprintf(err, len, "can't make epoll file %u watch file %u as fd %d: %s",
-			 f->id, w->file, w->tfd, strerror(errno));
-		return -1;
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < f->ep.nr; k++) {
+			w = &f->ep.w[k];
+			if (!!(w->events & IMG_EPOLL_REPORTED) == pass)
+				continue;
+			reported += !pass;
+			if (!add_target(ep, files[restore_file_index(img,
+					w->file)], w))
+				continue;
+			snprintf(err, len, "can't make epoll file %u watch file %u as fd %d: %s",
+				 f->id, w->file, w->tfd, strerror(errno));
+			return -1;
+		}
+		if (!pass && reported && consume(ep, f->ep.nr)) {
+			snprintf(err, len, "can't take the edges epoll file %u reported before the dump: %s",
+				 f->id, strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -15,15 +15,7 @@
  *
  * Built with clang -target bpf and embedded in ckpt.
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-
-struct seq_file;
-
-struct bpf_iter_meta {
-	struct seq_file *seq;
-} __attribute__((preserve_access_index));
+#include "ckpt/bpf/iter.h"
 
 struct tty_struct {
 	void *disc_data;
@@ -32,17 +24,6 @@ struct tty_struct {
 
 struct tty_file_private {
 	struct tty_struct *tty;
-} __attribute__((preserve_access_index));
-
-struct file {
-	void *private_data;
-} __attribute__((preserve_access_index));
-
-struct bpf_iter__task_file {
-	struct bpf_iter_meta *meta;
-	void *task;
-	__u32 fd;
-	struct file *file;
 } __attribute__((preserve_access_index));
 
 struct n_tty_data {

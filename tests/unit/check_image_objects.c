@@ -332,7 +332,8 @@ END_TEST
 /* ---- eventfd, epoll, signalfd, timerfd, inotify files ------------------- */
 
 static struct img_epoll_watch ep_watches[] = {
-	{ .file = 1, .tfd = 3, .events = 0x80000001u, .data = 0x1111 },
+	{ .file = 1, .tfd = 3, .events = 0x80000001u | IMG_EPOLL_REPORTED,
+	  .data = 0x1111 },
 	{ .file = 3, .tfd = 4, .events = 0x40000004u, .data = 0x3333 },
 	{ .file = 1, .tfd = 9, .events = 0x19, .data = ~0ull },
 	{ .file = 5, .tfd = 12, .events = 1, .data = 5 },
@@ -460,6 +461,14 @@ static void dmg_epoll_missing(struct img_file *f) { f[3].ep.w[1].file = 9; }
 static void dmg_epoll_self(struct img_file *f) { f[3].ep.w[0].file = 4; }
 static void dmg_epoll_twice(struct img_file *f) { f[3].ep.w[2].tfd = 3; }
 static void dmg_epoll_fd(struct img_file *f) { f[3].ep.w[3].tfd = -2; }
+static void dmg_epoll_lt(struct img_file *f)
+{
+	f[3].ep.w[3].events |= IMG_EPOLL_REPORTED;
+}
+static void dmg_epoll_oneshot(struct img_file *f)
+{
+	f[3].ep.w[1].events |= 0x80000000u | IMG_EPOLL_REPORTED;
+}
 static void dmg_efd_count(struct img_file *f) { f[0].efd.count = ~0ull; }
 static void dmg_efd_sem(struct img_file *f) { f[0].efd.semaphore = 2; }
 static void dmg_tfd_clock(struct img_file *f) { f[2].tfd.clockid = 3; }
@@ -488,6 +497,8 @@ START_TEST(test_refuse_kfd_values)
 		{ dmg_epoll_self, "file 4: watch of file 4" },
 		{ dmg_epoll_twice, "epoll file 4 watches file 1 as fd 3 twice" },
 		{ dmg_epoll_fd, "file 4: watch of fd -2" },
+		{ dmg_epoll_lt, "file 4: watch of fd 12 marked reported, not edge-triggered without one-shot" },
+		{ dmg_epoll_oneshot, "file 4: watch of fd 4 marked reported, not edge-triggered without one-shot" },
 		{ dmg_efd_count, "file 1: eventfd count out of range" },
 		{ dmg_efd_sem, "file 1: eventfd semaphore 2" },
 		{ dmg_tfd_clock, "file 3: bad clock 3" },
