@@ -98,7 +98,7 @@ WL_STATIC := counter threads stack victim
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
 	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o \
-	    $(B)/ckpt/bpf/epoll-blob.o
+	    $(B)/ckpt/bpf/epoll-blob.o $(B)/ckpt/bpf/sock-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -160,7 +160,8 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # (restore/bpf/accept.bpf.c, restore/inet-accept.c) and ckpt's task
 # iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
 # ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c;
-# ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c), all loaded and run by
+# ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c; ckpt/bpf/sock.bpf.c,
+# ckpt/dump-sockx.c), all loaded and run by
 # ckpt/dump-bpf.c
 BPF_CLANG ?= clang
 $(B)/%.bpf.o: %.bpf.c
@@ -171,6 +172,7 @@ $(B)/%.bpf.o: %.bpf.c
 $(B)/ckpt/bpf/timers.bpf.o: ckpt/bpf/kstate.h
 $(B)/ckpt/bpf/tty.bpf.o: ckpt/bpf/iter.h
 $(B)/ckpt/bpf/epoll.bpf.o: ckpt/bpf/iter.h ckpt/bpf/epoll.h
+$(B)/ckpt/bpf/sock.bpf.o: ckpt/bpf/iter.h ckpt/bpf/sock.h
 # the object $< as the symbols $(1) to $(1)_end in .rodata
 bpf_blob = printf '%s\n' '.section .rodata' '.balign 8' \
 	  '.global $(1)' '.global $(1)_end' \
@@ -187,6 +189,8 @@ $(B)/ckpt/bpf/tty-blob.o: $(B)/ckpt/bpf/tty.bpf.o
 	$(Q)$(call bpf_blob,ckpt_tty_bpf)
 $(B)/ckpt/bpf/epoll-blob.o: $(B)/ckpt/bpf/epoll.bpf.o
 	$(Q)$(call bpf_blob,ckpt_epoll_bpf)
+$(B)/ckpt/bpf/sock-blob.o: $(B)/ckpt/bpf/sock.bpf.o
+	$(Q)$(call bpf_blob,ckpt_sock_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -228,7 +232,8 @@ LIBCKPT_SONAME := libckpt.so.$(LIBCKPT_SOVER)
 LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o \
 		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o \
-		    $(B)/ckpt/bpf/tty-blob.o $(B)/ckpt/bpf/epoll-blob.o, \
+		    $(B)/ckpt/bpf/tty-blob.o $(B)/ckpt/bpf/epoll-blob.o \
+		    $(B)/ckpt/bpf/sock-blob.o, \
 		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)

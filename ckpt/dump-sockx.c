@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt/bpf/sock.h"
 #include "ckpt/dump-priv.h"
 #include "image/image.h"
 
@@ -27,6 +28,47 @@ struct cand {
 	uint8_t group[16];
 };
 
+/* bpf/sock.bpf.c's object, embedded by the Makefile: loaded once */
+extern const unsigned char ckpt_sock_bpf[], ckpt_sock_bpf_end[];
+static struct dump_bpf sock_bpf = {
+	.blob = ckpt_sock_bpf, .end = ckpt_sock_bpf_end, .name = "ckpt_sock",
+};
+
+/* The index of the device IP_MULTICAST_IF gave ckpt's fd sk, which no
+ * getsockopt tells: 0 for none, -1 when BPF can't say (not root) */
+static int mc_index_of(int sk)
+{
+	struct ckpt_sock_rec *r;
+	size_t n, i;
+	int idx = -1;
+
+	if (dump_bpf_load(&sock_bpf, NULL, 0))
+		return -1;
+	r = dump_bpf_iterate(&sock_bpf, getpid(), sizeof(*r), &n);
+	for (i = 0; r && i < n; i++)
+		if (r[i].fd == sk)
+			idx = r[i].mc_index;
+	free(r);
+	return idx;
+}
+
+/* IP_MULTICAST_IF as the image has it (IMG_XOPT_MREQN): the address
+ * getsockopt gives, then the name of the device given by index */
+static int mreqn_of(int sk, uint8_t *v, uint32_t *len)
+{
+	socklen_t l = 4;
+	int idx;
+
+	memset(v, 0, IMG_MAX_XOPT);
+	if (getsockopt(sk, IPPROTO_IP, IP_MULTICAST_IF, v, &l))
+		return -1;
+	*len = 20;
+	idx = mc_index_of(sk);
+	if (idx > 0 && !if_indextoname(idx, (char *)v + 4))
+		return -1;
+	return 0;
+}
+
 static int opt_of(int sk, const struct img_xopt_desc *o, uint8_t *v,
 		  uint32_t *len)
 {
@@ -34,6 +76,8 @@ static int opt_of(int sk, const struct img_xopt_desc *o, uint8_t *v,
 	socklen_t l = o->flags & (IMG_XOPT_IFINDEX | IMG_XOPT_IFINDEX_BE) ?
 		4 : o->len;
 
+	if (o->flags & IMG_XOPT_MREQN)
+		return mreqn_of(sk, v, len);
 	memset(v, 0, IMG_MAX_XOPT);
 	if (getsockopt(sk, o->level, o->opt, v, &l))
 		return -1;

@@ -171,6 +171,14 @@ const char *inspect_xopt(const struct img_xopt *x, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)x->len, (const char *)x->val);
 		return out;
 	}
+	if (o && (o->flags & IMG_XOPT_MREQN)) {	/* "0.0.0.0%eth0" */
+		char a[INET_ADDRSTRLEN] = "?";
+
+		inet_ntop(AF_INET, x->val, a, sizeof(a));
+		snprintf(out, len, "%s%s%.16s", a, x->val[4] ? "%" : "",
+			 (const char *)x->val + 4);
+		return out;
+	}
 	if (x->len == sizeof(v)) {
 		memcpy(&v, x->val, sizeof(v));
 		snprintf(out, len, "%d", v);

@@ -78,7 +78,7 @@ static const struct img_xopt_desc xopts[] = {
 	XO(IPPROTO_IP, IP_MULTICAST_TTL, 4, U, 0, 0),
 	XO(IPPROTO_IP, IP_MULTICAST_LOOP, 4, U, 0, 0),
 	XO(IPPROTO_IP, IP_MULTICAST_ALL, 4, U, 0, 0),
-	XO(IPPROTO_IP, IP_MULTICAST_IF, 4, U, 0, 0),
+	XO(IPPROTO_IP, IP_MULTICAST_IF, 20, U, 0, IMG_XOPT_MREQN),
 	XO(IPPROTO_IP, IP_UNICAST_IF, 16, TU, 0, IMG_XOPT_IFINDEX_BE),
 	XO(IPPROTO_IP, IP_RECVORIGDSTADDR, 4, TU, 0, 0),
 	XO(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 4, TU, 0, 0),
@@ -228,6 +228,10 @@ static void dec_xopt(struct dec *d, const struct img_file *f,
 	if (d->failed)
 		return;
 	dec_bytes(d, x->val, x->len);
+	if (o->flags & IMG_XOPT_MREQN)
+		dec_check(d, memchr(x->val + 4, 0, x->len - 4) &&
+			  strlen((const char *)x->val + 4) <= IMG_MAX_IFNAME,
+			  "file %u: bad %s", f->id, o->name);
 	if (o->flags & (IMG_XOPT_STR | IMG_XOPT_IFINDEX | IMG_XOPT_IFINDEX_BE))
 		dec_check(d, name_ok(x->val, x->len, o->flags & IMG_XOPT_STR ?
 				     o->len - 1 : IMG_MAX_IFNAME),

@@ -964,6 +964,10 @@ struct img_xopt {
 #define IMG_XOPT_IFINDEX_BE	(1u << 3)	/* the same, network order */
 #define IMG_XOPT_VARLEN		(1u << 4)	/* 0 to len bytes */
 #define IMG_XOPT_REFUSE		(1u << 5)	/* set: the socket is refused */
+#define IMG_XOPT_MREQN		(1u << 6)	/* IP_MULTICAST_IF: 4 bytes of
+						 * address, then the name of
+						 * the device given by index
+						 * (struct ip_mreqn), or "" */
 
 struct img_xopt_desc {
 	const char *name;	/* "TCP_CONGESTION" */

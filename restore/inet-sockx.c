@@ -20,13 +20,25 @@ static int set_xopt(int fd, const struct img_file *f, const struct img_xopt *x)
 	const struct img_xopt_desc *o = img_xopt_find(x->level, x->opt);
 	uint32_t idx;
 
-	if (!(o->flags & (IMG_XOPT_IFINDEX | IMG_XOPT_IFINDEX_BE)))
+	const char *dev = o->flags & IMG_XOPT_MREQN ?
+		(const char *)x->val + 4 : (const char *)x->val;
+	struct ip_mreqn mr = { .imr_ifindex = 0 };
+
+	if (o->flags & IMG_XOPT_MREQN && !dev[0])
+		return setsockopt(fd, x->level, x->opt, x->val, 4);
+	if (!(o->flags & (IMG_XOPT_IFINDEX | IMG_XOPT_IFINDEX_BE |
+			  IMG_XOPT_MREQN)))
 		return setsockopt(fd, x->level, x->opt, x->val, x->len);
-	idx = if_nametoindex((const char *)x->val);
+	idx = if_nametoindex(dev);
 	if (!idx) {
 		pr_err("can't set %s on socket %llu: no device %s", o->name,
-		       (unsigned long long)f->ino, (const char *)x->val);
+		       (unsigned long long)f->ino, dev);
 		return 1;
+	}
+	if (o->flags & IMG_XOPT_MREQN) {	/* the device by its index */
+		memcpy(&mr.imr_address, x->val, 4);
+		mr.imr_ifindex = idx;
+		return setsockopt(fd, x->level, x->opt, &mr, sizeof(mr));
 	}
 	if (o->flags & IMG_XOPT_IFINDEX_BE)
 		idx = htonl(idx);

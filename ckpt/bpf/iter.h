@@ -1,6 +1,6 @@
 /*
  * iter.h: what the task_file iterators of ckpt/bpf/ (tty.bpf.c,
- * epoll.bpf.c) declare alike: the helpers, the iterator's context and
+ * epoll.bpf.c, sock.bpf.c) declare alike: the helpers, the iterator's context and
  * the kernel's struct file, with the fields they read (CO-RE: libbpf
  * relocates the offsets against /sys/kernel/btf/vmlinux).
  */

@@ -173,6 +173,10 @@ sockopts_image() {
 		"$D/inspect.out" ||
 		fail "inspect shows no IP_PKTINFO and multicast group:" \
 		     "$(grep udp "$D/inspect.out")"
+	grep -q "^file [0-9]*: udp .* IP_MULTICAST_IF=0.0.0.0%lo" \
+		"$D/inspect.out" ||
+		fail "inspect shows no IP_MULTICAST_IF by index:" \
+		     "$(grep udp "$D/inspect.out")"
 	grep -q "^file [0-9]*: tcp .*listening.*TCP_DEFER_ACCEPT=" \
 		"$D/inspect.out" ||
 		fail "inspect shows no TCP_DEFER_ACCEPT:" \

@@ -10,7 +10,7 @@
  *       127.0.0.1 only (include mode)
  *   u6  UDP IPv6: IPV6_RECVPKTINFO, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF
  *       lo, member of ff05::4242 on lo
- *   tx  UDP sender: IP_MULTICAST_IF 127.0.0.1
+ *   tx  UDP sender: IP_MULTICAST_IF lo, by its index (struct ip_mreqn)
  *   l   TCP listener: TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_NOTSENT_LOWAT,
  *       SO_RCVLOWAT, TCP_MAXSEG, TCP_WINDOW_CLAMP, another congestion
  *       control than the default
@@ -209,7 +209,7 @@ static void setup_udp(void)
 {
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	struct timeval tv = { 3, 500000 };
-	struct in_addr lo;
+	struct ip_mreqn mr = { .imr_ifindex = 0 };
 	socklen_t len = sizeof(any);
 
 	u4 = socket(AF_INET, SOCK_DGRAM, 0);
@@ -236,10 +236,12 @@ static void setup_udp(void)
 	wl_setint(u6, IPPROTO_IPV6, IPV6_MULTICAST_IF, if_nametoindex("lo"));
 	mjoin(u6, IPPROTO_IPV6, AF_INET6, "ff05::4242");
 
+	/* lo by its index alone: getsockopt gives back 0.0.0.0, and the
+	 * datagrams go out of the default route's device if it is lost */
 	tx = socket(AF_INET, SOCK_DGRAM, 0);
-	inet_pton(AF_INET, "127.0.0.1", &lo);
+	mr.imr_ifindex = if_nametoindex("lo");
 	if (tx < 0 ||
-	    setsockopt(tx, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof(lo)))
+	    setsockopt(tx, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)))
 		wl_fail("sender: %s", strerror(errno));
 }
 
