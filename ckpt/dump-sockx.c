@@ -34,22 +34,33 @@ static struct dump_bpf sock_bpf = {
 	.blob = ckpt_sock_bpf, .end = ckpt_sock_bpf_end, .name = "ckpt_sock",
 };
 
-/* The index of the device IP_MULTICAST_IF gave ckpt's fd sk, which no
- * getsockopt tells: 0 for none, -1 when BPF can't say (not root) */
-static int mc_index_of(int sk)
+/* What sock.bpf.c tells of ckpt's fd sk, which no getsockopt does;
+ * -1 when BPF can't say (not root) */
+static int bpf_of(int sk, struct ckpt_sock_rec *out)
 {
 	struct ckpt_sock_rec *r;
 	size_t n, i;
-	int idx = -1;
+	int ret = -1;
 
 	if (dump_bpf_load(&sock_bpf, NULL, 0))
 		return -1;
 	r = dump_bpf_iterate(&sock_bpf, getpid(), sizeof(*r), &n);
 	for (i = 0; r && i < n; i++)
-		if (r[i].fd == sk)
-			idx = r[i].mc_index;
+		if (r[i].fd == sk) {
+			*out = r[i];
+			ret = 0;
+		}
 	free(r);
-	return idx;
+	return ret;
+}
+
+/* The index of the device IP_MULTICAST_IF gave sk: 0 for none, -1 when
+ * BPF can't say */
+static int mc_index_of(int sk)
+{
+	struct ckpt_sock_rec r;
+
+	return bpf_of(sk, &r) ? -1 : r.mc_index;
 }
 
 /* IP_MULTICAST_IF as the image has it (IMG_XOPT_MREQN): the address
@@ -353,6 +364,9 @@ static const char *read_mcast(struct img_file *f, int sk)
 const char *dump_sockx_read(struct img_file *f, int sk, int fresh)
 {
 	const char *why = read_xopts(f, sk, fresh);
+	struct ckpt_sock_rec r;
 
+	if (!why && f->kind == IMG_FILE_TCP && !bpf_of(sk, &r) && r.md5)
+		why = "with TCP_MD5SIG keys (no call reads them back), which is not supported";
 	return why ? why : read_mcast(f, sk);
 }

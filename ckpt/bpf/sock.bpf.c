@@ -2,7 +2,8 @@
  * sock.bpf.c: the task_file iterator by which the dumper reads what of an
  * inet socket no getsockopt(2) tells (ckpt/dump-sockx.c): the device that
  * IP_MULTICAST_IF was given by its index (struct ip_mreqn), of which
- * getsockopt gives back only the address.
+ * getsockopt gives back only the address; whether a TCP socket has
+ * TCP_MD5SIG keys, which no call reads back.
  *
  * The dumper runs it on itself (the link's pid filter): for each of its
  * fds that is a socket (the inode's mode) of family AF_INET or AF_INET6,
@@ -17,6 +18,7 @@
 #define S_IFSOCK	0140000
 #define AF_INET		2
 #define AF_INET6	10
+#define IPPROTO_TCP	6
 
 struct inode {
 	unsigned short i_mode;
@@ -28,6 +30,11 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	unsigned short sk_protocol;
+} __attribute__((preserve_access_index));
+
+struct tcp_sock {
+	void *md5sig_info;
 } __attribute__((preserve_access_index));
 
 struct socket {
@@ -57,6 +64,9 @@ int ckpt_sock(struct bpf_iter__task_file *it)
 		return 0;
 	r.fd = it->fd;
 	r.mc_index = BPF_CORE_READ((struct inet_sock *)sk, mc_index);
+	if (bpf_core_field_exists(struct tcp_sock, md5sig_info) &&
+	    BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+		r.md5 = !!BPF_CORE_READ((struct tcp_sock *)sk, md5sig_info);
 	bpf_seq_write(it->meta->seq, &r, sizeof(r));
 	return 0;
 }

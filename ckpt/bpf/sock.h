@@ -12,7 +12,7 @@ struct ckpt_sock_rec {
 	__s32 fd;		/* ckpt's fd of it */
 	__u32 family;		/* AF_INET, AF_INET6 */
 	__s32 mc_index;		/* inet_sock's: IP_MULTICAST_IF's device */
-	__u32 pad;
+	__u32 md5;		/* TCP: 1 with TCP_MD5SIG keys */
 };
 
 #endif

@@ -297,11 +297,12 @@ t_inet-refused() {
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 	[[ -x $py ]] || fail "python3 not found"
 	need "$CKPT"
-	for mode in pending closed raw pktinfo netlink; do
+	for mode in pending closed raw pktinfo netlink md5; do
 		case $mode in
 		pending) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with 1 connections not yet accepted, which ckpt takes from it only with --kill" ;;
 		closed) why="a TCP socket on [^,]*, already closed, which is not supported" ;;
 		raw) why="an IPv4 socket of another protocol than TCP or UDP, which is not supported" ;;
+		md5) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with TCP_MD5SIG keys (no call reads them back), which is not supported" ;;
 		netlink) why="a netlink socket (protocol 0) with messages queued that it has not read (a reply, or notifications of its groups): restore can't make the kernel send them again, which is not supported" ;;
 		pktinfo) why="a UDP socket with a datagram queued that came to another address or device than restore could send it to (IP_PKTINFO)" ;;
 		esac
@@ -325,6 +326,16 @@ if mode == "closed":
     l.close()
 if mode == "raw":
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+if mode == "md5":
+    import struct
+    m = socket.socket()
+    m.bind(("127.0.0.1", 0))
+    # struct tcp_md5sig: the peer 127.0.0.1, a 6 byte key
+    peer = struct.pack("=H2s4s", socket.AF_INET, bytes(2),
+                       socket.inet_aton("127.0.0.1")).ljust(128, bytes(1))
+    m.setsockopt(socket.IPPROTO_TCP, 14,
+                 peer + struct.pack("=BBHi", 0, 0, 6, 0) + b"secret".ljust(80, bytes(1)))
+    m.listen(4)
 if mode == "netlink":
     import struct
     n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
