@@ -2,7 +2,7 @@
 # CPU timer expired and not fired yet at dump time, and the THP advice of
 # a mapping restore filled with huge pages.  Sourced by run.sh.
 
-ALL_TESTS+=(ptimers-cpu-tick ptimers-cpu-tick-refused thp-advice)
+ALL_TESTS+=(ptimers-cpu-tick ptimers-cpu-tick-refused thp-advice kept-state)
 CKPT_ONLY+="ptimers-cpu-tick-refused "
 
 # A periodic timer on a thread's CPU clock, expired at dump time and not
@@ -51,4 +51,13 @@ t_thp-advice() {
 			skip "can't set THP to madvise"
 	fi
 	wl_test "$WLB/thpadv"
+}
+
+# What ckpt(1) says is kept and no other test checked (issue 12's
+# audit): each thread's robust futex list and rseq registration, the
+# personality, the store bypass control, the auxv and the mm fields
+# (tests/workloads/keptstate.c checks them).
+t_kept-state() {
+	need "$WLB/keptstate"
+	wl_test "$WLB/keptstate"
 }
