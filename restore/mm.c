@@ -505,8 +505,9 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
  * anonymous VMA with whole huge pages of data gets them (unless THP is
  * off, or already the default) without changing its advice, which no
  * madvise() could set back to none: one with MADV_HUGEPAGE has it from
- * the start; in one without, one byte is written in each aligned 2 MiB
- * piece (a 4 KiB page; a page table) and MADV_COLLAPSE, which heeds
+ * the start; in one without, a byte is written in each aligned 2 MiB
+ * piece that a run of data reaches (a byte of the run, read in later:
+ * a 4 KiB page, a page table) and MADV_COLLAPSE, which heeds
  * neither the "madvise" mode nor max_ptes_none (Linux 6.1, khugepaged.c),
  * makes each piece a huge page before the data is read in. One with
  * MADV_NOHUGEPAGE gets 4 KiB pages, as it had.
@@ -535,8 +536,10 @@ static int advise_huge(struct restore_proc *c)
 	return 0;
 }
 
-/* One byte written in each 2 MiB piece from lo to hi (aligned) */
-static int touch_huge(struct restore_proc *c, uint64_t lo, uint64_t hi)
+/* One byte written in each 2 MiB piece from lo to hi (aligned), none
+ * before from: the first piece may hold data filled already */
+static int touch_huge(struct restore_proc *c, uint64_t lo, uint64_t hi,
+		      uint64_t from)
 {
 	static const char zero;
 	struct iovec local[TOUCH_IOV], remote[TOUCH_IOV];
@@ -548,7 +551,7 @@ static int touch_huge(struct restore_proc *c, uint64_t lo, uint64_t hi)
 		for (n = 0; n < TOUCH_IOV && lo < hi; n++, lo += huge) {
 			local[n].iov_base = (void *)&zero;
 			local[n].iov_len = 1;
-			remote[n].iov_base = (void *)lo;
+			remote[n].iov_base = (void *)(lo > from ? lo : from);
 			remote[n].iov_len = 1;
 		}
 		r = process_vm_writev(c->child, local, n, remote, n, 0);
@@ -582,7 +585,7 @@ static int collapse_run(struct restore_proc *c, const struct img_vma *v,
 		hi = v->end & ~(huge - 1);
 	if (lo >= hi)
 		return 0;
-	if (touch_huge(c, lo, hi) ||
+	if (touch_huge(c, lo, hi, addr) ||
 	    inject_syscall(c->ip, 0, &r, SYS_madvise, lo, hi - lo,
 			   MADV_COLLAPSE, 0, 0, 0))
 		return -1;

@@ -1,6 +1,7 @@
 # t-cputhp.sh - the last two states restored approximately (issue 12): a
 # CPU timer expired and not fired yet at dump time, and the THP advice of
-# a mapping restore filled with huge pages.  Sourced by run.sh.
+# a mapping restore filled with huge pages; and what the issue's audit
+# found kept but checked by no test.  Sourced by run.sh.
 
 ALL_TESTS+=(ptimers-cpu-tick ptimers-cpu-tick-refused thp-advice kept-state)
 CKPT_ONLY+="ptimers-cpu-tick-refused "

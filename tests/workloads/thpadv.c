@@ -2,7 +2,9 @@
  * thpadv.c - the THP advice of anonymous memory that restore fills with
  * huge pages must come back as it was (run under THP "madvise" mode, see
  * tests/integration/t-cputhp.sh). Three 8 MiB mappings, 2 MiB aligned,
- * filled with a pattern: "none" without advice (4 KiB pages here),
+ * filled with a pattern: "none" without advice (4 KiB pages here, and a
+ * hole: one page 8 KiB into its second 2 MiB, dropped, so that the image
+ * has a run of data ending in a huge page and another starting in it),
  * "hg" with MADV_HUGEPAGE, "nh" with MADV_NOHUGEPAGE. At D/restored
  * (the original: at D/stop) each holds its pattern and its smaps
  * VmFlags show its own advice and no other; after a restore "none" and
@@ -27,6 +29,22 @@ static const struct {
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 
 static char *mem[NKINDS];
+#define HOLE	(2 * MIB + 8192)	/* in "none", a page never there */
+
+/* Offset of the first byte of mapping k that differs, or -1 */
+static long differs(size_t k)
+{
+	static char want[LEN];
+	size_t i;
+
+	wl_fill(want, LEN, k + 1);
+	if (k == 0)
+		memset(want + HOLE, 0, 4096);
+	for (i = 0; i < LEN; i++)
+		if (mem[k][i] != want[i])
+			return (long)i;
+	return -1;
+}
 
 static char *aligned_map(void)
 {
@@ -76,7 +94,7 @@ static void check(void)
 		const char *p = mem[k];
 		int hg = has_flag(p, "hg"), nh = has_flag(p, "nh");
 
-		bad = wl_check_fill(p, LEN, k + 1);
+		bad = differs(k);
 		if (bad >= 0)
 			wl_fail("%s: data differs at %ld", kinds[k].name, bad);
 		if (hg != (kinds[k].advice == MADV_HUGEPAGE) ||
@@ -104,6 +122,8 @@ int main(void)
 				strerror(errno));
 		wl_fill(mem[k], LEN, k + 1);
 	}
+	if (madvise(mem[0] + HOLE, 4096, MADV_DONTNEED))
+		wl_fail("MADV_DONTNEED: %s", strerror(errno));
 	wl_count_checked(check);
 	return 0;
 }
