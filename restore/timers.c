@@ -296,7 +296,7 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
 #define RIPEN_LEN	(1 << 20)	/* bytes of getrandom() a call, at most */
 #define RIPEN_MIN	64		/* and at least */
 #define RIPEN_CALLS	100000
-#define CPU_LEAD	100000		/* ns: see fire_and_take */
+#define CPU_LEAD	100000		/* ns: see arm_overrun */
 
 /* The thread whose CPU time t's clock measures, or its maker */
 static int cpu_thread(const struct restore_proc *c, const struct img_timer *t)
