@@ -3,6 +3,13 @@
 # memory (bench/target.c) dumped once, then per round, in one run:
 #   fill     the huge-page bulk fill baseline (bench/tool.c fill huge:
 #            2 MiB-aligned MADV_HUGEPAGE + MADV_POPULATE_WRITE + read)
+#   collapse the same fill as restore makes it under THP "madvise" mode
+#            for memory without THP advice, which it must leave so
+#            (bench/tool.c fill collapse: a byte per 2 MiB, MADV_COLLAPSE,
+#            read)
+#   base     with BENCH_BASE_RESTORE set (the path of another restore
+#            program, e.g. an older build), that one's restore --detach,
+#            timed in the same rounds for a ratio
 #   restore  restore --detach until the process runs
 #   lazy     restore --lazy --detach until the process runs (the pager
 #            goes on filling; every restore is verified by the target's
@@ -113,21 +120,33 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
 s() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e9 }'; }
 
 echo "restore bench: $MIB MiB of random memory, $ROUNDS rounds, $(nproc) cpus"
-printf '%-8s %9s %9s %9s %9s\n' round fill restore lazy done
-F=() R=() L=() C=()
+BASE=${BENCH_BASE_RESTORE:-}
+printf '%-8s %9s %9s %9s %9s %9s %9s\n' round fill collapse restore lazy done \
+	"${BASE:+base}"
+F=() K=() R=() L=() C=() B=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	out=$("$W/tool" fill "$IMG" "$MIB" huge) || die "fill failed"
 	F+=("${out%% *}")
+	out=$("$W/tool" fill "$IMG" "$MIB" collapse) || die "fill failed"
+	K+=("${out%% *}")
 	restored; R+=("$NS")
 	restored --lazy; L+=("$NS") C+=("$DONE")
-	printf '%-8s %9s %9s %9s %9s\n' "$r" "$(s "${F[-1]}")" "$(s "${R[-1]}")" \
-		"$(s "${L[-1]}")" "$(s "${C[-1]}")"
+	if [ -n "$BASE" ]; then
+		RESTORE=$BASE restored; B+=("$NS")
+	fi
+	printf '%-8s %9s %9s %9s %9s %9s %9s\n' "$r" "$(s "${F[-1]}")" \
+		"$(s "${K[-1]}")" "$(s "${R[-1]}")" "$(s "${L[-1]}")" \
+		"$(s "${C[-1]}")" "${BASE:+$(s "${B[-1]}")}"
 done
-f=$(median "${F[@]}") rr=$(median "${R[@]}") l=$(median "${L[@]}")
-c=$(median "${C[@]}")
-printf '%-8s %9s %9s %9s %9s\n' median "$(s "$f")" "$(s "$rr")" "$(s "$l")" \
-	"$(s "$c")"
+f=$(median "${F[@]}") k=$(median "${K[@]}") rr=$(median "${R[@]}")
+l=$(median "${L[@]}") c=$(median "${C[@]}")
+[ -n "$BASE" ] && b=$(median "${B[@]}")
+printf '%-8s %9s %9s %9s %9s %9s %9s\n' median "$(s "$f")" "$(s "$k")" \
+	"$(s "$rr")" "$(s "$l")" "$(s "$c")" "${BASE:+$(s "$b")}"
 echo "restore / fill: $(awk -v a="$rr" -v b="$f" 'BEGIN { printf "%.2f", a / b }') (target <= 2)"
+echo "collapse / fill: $(awk -v a="$k" -v b="$f" 'BEGIN { printf "%.2f", a / b }')"
+[ -n "$BASE" ] &&
+	echo "restore / base: $(awk -v a="$rr" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
 echo "lazy time to run: $(awk -v a="$l" 'BEGIN { printf "%.1f", a / 1e6 }') ms (target < 50)"
 ((NTREE > 0)) || exit 0
 

@@ -1,13 +1,16 @@
 /*
  * Measuring helpers for bench/run.sh.
  *
- *   tool fill FILE SIZE_MIB plain|huge|pop
+ *   tool fill FILE SIZE_MIB plain|huge|pop|collapse
  *	The restore baselines: map SIZE of fresh anonymous memory and read
  *	FILE into it. plain: mmap, then read(2) in 64 MiB chunks, each page
  *	faulted by the copy. huge: a 2 MiB-aligned mapping with
  *	MADV_HUGEPAGE, MADV_POPULATE_WRITE, then read(2) in 64 MiB chunks.
  *	pop: what the restorer does, without ptrace: MADV_POPULATE_WRITE of
- *	4 KiB pages, then read(2).
+ *	4 KiB pages, then read(2). collapse: what the restorer does for
+ *	memory without THP advice under THP "madvise" mode: a 2 MiB-aligned
+ *	mapping, one byte written per 2 MiB, MADV_COLLAPSE, then read(2);
+ *	the mapping's advice stays none.
  *	Prints "TOTAL_NS POPULATE_NS READ_NS TOUCH_NS", the last for a pass
  *	reading the filled memory afterwards (untimed in the total): what
  *	the method leaves owed at first access.
@@ -29,6 +32,9 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 
 #define CHUNK	(64UL << 20)
 #define HUGE	(2UL << 20)
@@ -47,7 +53,7 @@ static int fill(const char *path, size_t size, const char *how)
 	char *p, *base;
 	size_t off;
 	ssize_t r;
-	int fd, huge = !strcmp(how, "huge");
+	int fd, huge = !strcmp(how, "huge") || !strcmp(how, "collapse");
 
 	fd = open(path, O_RDONLY);
 	if (fd < 0) {
@@ -62,7 +68,15 @@ static int fill(const char *path, size_t size, const char *how)
 		return 1;
 	}
 	p = base;
-	if (huge) {
+	if (!strcmp(how, "collapse")) {
+		p = (char *)(((uintptr_t)base + HUGE - 1) & ~(HUGE - 1));
+		for (off = 0; off < size; off += HUGE)
+			p[off] = 1;
+		if (madvise(p, size, MADV_COLLAPSE)) {
+			perror("madvise");
+			return 1;
+		}
+	} else if (huge) {
 		p = (char *)(((uintptr_t)base + HUGE - 1) & ~(HUGE - 1));
 		if (madvise(p, size, MADV_HUGEPAGE) ||
 		    madvise(p, size, MADV_POPULATE_WRITE)) {
@@ -137,7 +151,7 @@ int main(int argc, char **argv)
 			    argv[4]);
 	if (argc >= 4 && !strcmp(argv[1], "time"))
 		return timed(argv[2], argv + 3);
-	fprintf(stderr, "usage: tool fill FILE SIZE_MIB plain|huge|pop\n"
+	fprintf(stderr, "usage: tool fill FILE SIZE_MIB plain|huge|pop|collapse\n"
 			"       tool time OUT CMD [ARG...]\n");
 	return 2;
 }

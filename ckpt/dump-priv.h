@@ -253,6 +253,7 @@ int dump_timers_info(const char *buf, pid_t pid, struct img_pstate *s)
 int dump_mountinfo_line(const char *line, dev_t *dev, char *mnt)
 	__must_check;
 int dump_collect_threads(struct dump_ctx *c) __must_check;
+int dump_collect_threads_remote(struct dump_ctx *c) __must_check;
 int dump_collect_sigacts(struct dump_ctx *c) __must_check;
 void dump_free_process(struct img_process *p);
 

@@ -315,7 +315,31 @@ static int collect_thread(struct dump_ctx *c, int ti, struct img_thread *t)
 	    (t->tid == c->pid && collect_siginfo(t->tid, 1, t)) ||
 	    collect_caps(c, t))
 		return -1;
-	return collect_remote(c, ti, t);
+	return 0;
+}
+
+/* A thread's failure, said once */
+static int thread_failed(struct dump_ctx *c, int ti)
+{
+	if (errno != EOPNOTSUPP)	/* a refusal said why */
+		dump_perror(c, "can't dump thread %d of %d",
+			    inject_tid(c->ip, ti), c->pid);
+	return -1;
+}
+
+/*
+ * What each thread alone tells, by calls made in it: after the timers
+ * are read (dump.c), since a thread that runs moves its CPU clock on and
+ * a tick then fires a CPU timer that had expired and not fired yet.
+ */
+int dump_collect_threads_remote(struct dump_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < inject_nr_threads(c->ip); i++)
+		if (collect_remote(c, i, &c->proc.threads[i]))
+			return thread_failed(c, i);
+	return 0;
 }
 
 int dump_collect_threads(struct dump_ctx *c)
@@ -327,15 +351,9 @@ int dump_collect_threads(struct dump_ctx *c)
 	if (!p->threads)
 		return -1;
 	p->nr_threads = inject_nr_threads(c->ip);
-	for (i = 0; i < inject_nr_threads(c->ip); i++) {
-		if (collect_thread(c, i, &p->threads[i])) {
-			if (errno == EOPNOTSUPP)	/* a refusal said why */
-				return -1;
-			dump_perror(c, "can't dump thread %d of %d",
-				    inject_tid(c->ip, i), c->pid);
-			return -1;
-		}
-	}
+	for (i = 0; i < inject_nr_threads(c->ip); i++)
+		if (collect_thread(c, i, &p->threads[i]))
+			return thread_failed(c, i);
 	return 0;
 }
 

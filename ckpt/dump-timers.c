@@ -422,6 +422,31 @@ static int check_overrun(struct dump_ctx *c, const struct img_timer *t)
 	return -1;
 }
 
+/*
+ * A late CPU timer (img_timer_cpu_late) is fired and its signal taken by
+ * restore after the image's queued signals are back: one of its number
+ * would be taken instead. Refused.
+ */
+static int check_late(struct dump_ctx *c, const struct img_timer *t)
+{
+	const struct img_thread *th;
+	siginfo_t si;
+	uint32_t i, j;
+
+	if (!img_timer_cpu_late(t))
+		return 0;
+	for (i = 0; i < c->proc.nr_threads; i++) {
+		th = &c->proc.threads[i];
+		for (j = 0; j < th->nr_siginfo; j++) {
+			memcpy(&si, th->siginfo[j].data, sizeof(si));
+			if (si.si_signo == (int)t->signo)
+				return refuse(c, t, "is a CPU timer about to fire with an overrun count, and another signal of its number is queued",
+					      ": restore can't give it back");
+		}
+	}
+	return 0;
+}
+
 int dump_collect_timers(struct dump_ctx *c)
 {
 	struct img_pstate *s = &c->proc.proc.ks;
@@ -446,6 +471,7 @@ int dump_collect_timers(struct dump_ctx *c)
 	/* once pending is known: a disarmed timer's search sets it */
 	for (i = 0; i < s->nr_timers; i++)
 		if (check_overrun(c, &s->timers[i]) ||
+		    check_late(c, &s->timers[i]) ||
 		    from_kernel(c, &s->timers[i], krec(k, s->timers[i].id),
 				why) ||
 		    (img_timer_self_thread(s->timers[i].clockid) &&

@@ -60,6 +60,16 @@ int img_timer_self_thread(int32_t clk)
 	return clk < 0 && (clk & 4) && ~(clk >> 3) == 0;
 }
 
+/* A periodic CPU timer with an overrun count, expired and not fired yet
+ * (1 ns left) or about to be: restore gives it its count last */
+int img_timer_cpu_late(const struct img_timer *t)
+{
+	return t->clockid < 0 && t->interval_ns && t->overrun &&
+	       t->value_ns && t->value_ns < IMG_TIMER_CPU_LATE_NS &&
+	       !t->pending &&
+	       (t->notify & ~IMG_SIGEV_THREAD_ID) != IMG_SIGEV_NONE;
+}
+
 static void dec_timer(struct dec *d, struct img_timer *t, int32_t prev)
 {
 	uint32_t base;

@@ -1617,6 +1617,11 @@ int img_exit_signal_ok(uint32_t sig);
  * of the thread that made the timer (a thread clock of id 0)? */
 int img_timer_clock_ok(int32_t clockid);
 int img_timer_self_thread(int32_t clockid);
+/* A CPU timer with an overrun count and less than this left is given
+ * its count as restore's last step; ckpt refuses it when a signal of
+ * its number is queued too (codec-task.c) */
+#define IMG_TIMER_CPU_LATE_NS	1000000
+int img_timer_cpu_late(const struct img_timer *t);
 /* How many leading filters threads a and b have alike (codec-seccomp.c) */
 uint32_t img_seccomp_common(const struct img_seccomp *a,
 			    const struct img_seccomp *b);

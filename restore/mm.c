@@ -14,6 +14,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -48,6 +49,10 @@
 /* below the kernel's 2 GiB per call, and small enough for the progress
  * report to move: a remote call costs far less than 64 MiB of copying */
 #define FILL_CHUNK	(64ULL << 20)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1 */
+#endif
+#define TOUCH_IOV	1024	/* huge pages touched a process_vm_writev */
 
 int rcall(struct restore_proc *c, int ti, const char *what, long *ret,
 	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -497,34 +502,96 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 /*
  * Filling fresh 4 KiB pages costs a fault each, and the process pays again
  * at its first touch; huge pages cost neither. So the fill of a private
- * anonymous VMA with whole huge pages of data asks for them (unless THP is
- * off, or already the default), and the VMA's own advice comes back after:
- * where it had none, MADV_NOHUGEPAGE, which under "madvise" mode behaves
- * the same. Only the advice changes; the huge pages stay.
+ * anonymous VMA with whole huge pages of data gets them (unless THP is
+ * off, or already the default) without changing its advice, which no
+ * madvise() could set back to none: one with MADV_HUGEPAGE has it from
+ * the start; in one without, a byte is written in each aligned 2 MiB
+ * piece that a run of data reaches (a byte of the run, read in later:
+ * a 4 KiB page, a page table) and MADV_COLLAPSE, which heeds
+ * neither the "madvise" mode nor max_ptes_none (Linux 6.1, khugepaged.c),
+ * makes each piece a huge page before the data is read in. One with
+ * MADV_NOHUGEPAGE gets 4 KiB pages, as it had.
  */
 static int huge_fill(struct restore_proc *c, const struct img_vma *v)
 {
 	return c->run->host.thp == THP_MADVISE && !restore_lazy_vma(c, v) &&
 	       (c->vpages[v - c->proc->vmas] & VP_HUGE) && !v->shm &&
+	       !(v->advice & IMG_ADV_NOHUGEPAGE) &&
 	       !(v->flags & (IMG_VMA_SHARED | IMG_VMA_FILE |
 			     IMG_VMA_GROWSDOWN));
 }
 
-static int advise_huge(struct restore_proc *c, int before)
+static int advise_huge(struct restore_proc *c)
 {
 	uint32_t i;
 
 	for (i = 0; i < c->proc->nr_vmas; i++) {
 		const struct img_vma *v = &c->proc->vmas[i];
 
-		if (!huge_fill(c, v) ||
-		    (!before && (v->advice & IMG_ADV_HUGEPAGE)))
-			continue;
-		if (rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
-			  v->end - v->start,
-			  before ? MADV_HUGEPAGE : MADV_NOHUGEPAGE, 0, 0, 0))
+		if (huge_fill(c, v) && (v->advice & IMG_ADV_HUGEPAGE) &&
+		    rcall(c, 0, "advise memory", NULL, SYS_madvise, v->start,
+			  v->end - v->start, MADV_HUGEPAGE, 0, 0, 0))
 			return -1;
 	}
+	return 0;
+}
+
+/* One byte written in each 2 MiB piece from lo to hi (aligned), none
+ * before from: the first piece may hold data filled already */
+static int touch_huge(struct restore_proc *c, uint64_t lo, uint64_t hi,
+		      uint64_t from)
+{
+	static const char zero;
+	struct iovec local[TOUCH_IOV], remote[TOUCH_IOV];
+	uint64_t huge = c->run->host.huge_size;
+	ssize_t r;
+	int n;
+
+	while (lo < hi) {
+		for (n = 0; n < TOUCH_IOV && lo < hi; n++, lo += huge) {
+			local[n].iov_base = (void *)&zero;
+			local[n].iov_len = 1;
+			remote[n].iov_base = (void *)(lo > from ? lo : from);
+			remote[n].iov_len = 1;
+		}
+		r = process_vm_writev(c->child, local, n, remote, n, 0);
+		if (r != n) {
+			pr_perror("can't touch the memory of %d at %llx",
+				  c->child, (unsigned long long)lo);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Before the pages from addr (len bytes) are filled: the whole aligned
+ * huge pages of v they reach made huge (see above). MADV_COLLAPSE does
+ * what it can: a piece it could not make (no memory) stays 4 KiB pages.
+ */
+static int collapse_run(struct restore_proc *c, const struct img_vma *v,
+			uint64_t addr, uint64_t len)
+{
+	uint64_t huge = c->run->host.huge_size, lo, hi;
+	long r;
+
+	if (!huge_fill(c, v) || (v->advice & IMG_ADV_HUGEPAGE))
+		return 0;
+	lo = addr & ~(huge - 1);
+	if (lo < v->start)
+		lo += huge;
+	hi = (addr + len + huge - 1) & ~(huge - 1);
+	if (hi > (v->end & ~(huge - 1)))
+		hi = v->end & ~(huge - 1);
+	if (lo >= hi)
+		return 0;
+	if (touch_huge(c, lo, hi, addr) ||
+	    inject_syscall(c->ip, 0, &r, SYS_madvise, lo, hi - lo,
+			   MADV_COLLAPSE, 0, 0, 0))
+		return -1;
+	if (r)
+		pr_debug("collapsing %llx: error %ld", (unsigned long long)lo,
+			 -r);
 	return 0;
 }
 
@@ -535,11 +602,31 @@ static int filled(const struct restore_proc *c, const struct img_pages *pg)
 								  pg->addr)]);
 }
 
+/* collapse_run for each VMA that addr (len bytes, contiguous) spans */
+static int collapse_runs(struct restore_proc *c, uint64_t addr,
+			 uint64_t len)
+{
+	const struct img_process *p = c->proc;
+	uint32_t v = restore_vma_of(p, addr);
+	uint64_t end = addr + len, hi;
+
+	for (; v < p->nr_vmas && p->vmas[v].start < end; v++) {
+		if (p->vmas[v].end <= addr)
+			continue;
+		hi = p->vmas[v].end < end ? p->vmas[v].end : end;
+		if (collapse_run(c, &p->vmas[v], addr, hi - addr))
+			return -1;
+		addr = hi;
+	}
+	return 0;
+}
+
 static int fill_all(struct restore_proc *c)
 {
+	uint64_t len;
 	uint32_t i, j;
 
-	if (advise_huge(c, 1))
+	if (advise_huge(c))
 		return -1;
 	for (i = 0; i < c->proc->nr_pages; i = j) {
 		const struct img_pages *pg = c->proc->pages;
@@ -550,16 +637,16 @@ static int fill_all(struct restore_proc *c)
 			;
 		if (!filled(c, &pg[i]))
 			continue;	/* lazy.c's, on demand */
-		if (populate(c, pg[i].addr, pg[j - 1].addr - pg[i].addr +
-			     pg[j - 1].nr_pages * c->run->host.page_size))
+		len = pg[j - 1].addr - pg[i].addr +
+		      pg[j - 1].nr_pages * c->run->host.page_size;
+		if (collapse_runs(c, pg[i].addr, len) ||
+		    populate(c, pg[i].addr, len))
 			return -1;
 		for (; i < j; i++)
 			if (pg[i].src ? restore_fill_parent(c, &pg[i]) :
 			    fill_pages(c, &pg[i]))
 				return -1;
 	}
-	if (advise_huge(c, 0))
-		return -1;
 	return c->run->lazy ? restore_lazy_add(c) : 0;
 }
 

@@ -32,6 +32,17 @@
  * the intervals its timer is forwarded past the time of delivery (less
  * one): it is fired pend_overrun + 1 intervals before its next expiry.
  *
+ * A CPU timer with an overrun count that had expired and not fired yet
+ * at dump time (CPU timers fire on a tick: timer_gettime() reads 1 ns),
+ * or was about to (img_timer_cpu_late), is given its count last, in
+ * restore_timers_arm, so that restore's own calls do not spend its time:
+ * fired with a little CPU time left (CPU_LEAD, more on each try), that
+ * the take's own calls do not count one more overrun, then its thread
+ * spends what was left over (ripen), until it reads as in the image; an
+ * expired one then fires on the first tick of the restored thread. ckpt
+ * refuses such a timer when a signal of its number is queued in the
+ * image, which the take could dequeue instead.
+ *
  * A CPU-time clock is young in the restored process: where such a timer
  * must be fired further back than the clock has run, the thread whose
  * clock it is (or any, for a process's) spends CPU time in the kernel
@@ -140,6 +151,7 @@ static int create_in_order(struct restore_proc *c, const struct img_timer *t)
 }
 
 static int arm_overrun(struct restore_proc *c, const struct img_timer *t);
+static int spend_lead(struct restore_proc *c, const struct img_timer *t);
 static int ripen(struct restore_proc *c, const struct img_timer *t,
 		 uint64_t need);
 
@@ -186,6 +198,7 @@ int restore_timers_create(struct restore_proc *c)
 		return -1;
 	for (i = 0; i < s->nr_timers; i++)
 		if (overrun_kept(&s->timers[i]) &&
+		    !img_timer_cpu_late(&s->timers[i]) &&
 		    arm_overrun(c, &s->timers[i]))
 			return -1;
 	return relive(c, 1);
@@ -280,9 +293,10 @@ static int arm(struct restore_proc *c, const struct img_timer *t)
 	return settime(c, t, flags, value);
 }
 
-#define RIPEN_LEN	(1 << 20)	/* bytes of getrandom() a call */
-#define CPU_MIN_LEFT	1000000		/* ns: see fire_and_take */
+#define RIPEN_LEN	(1 << 20)	/* bytes of getrandom() a call, at most */
+#define RIPEN_MIN	64		/* and at least */
 #define RIPEN_CALLS	100000
+#define CPU_LEAD	100000		/* ns: see arm_overrun */
 
 /* The thread whose CPU time t's clock measures, or its maker */
 static int cpu_thread(const struct restore_proc *c, const struct img_timer *t)
@@ -298,7 +312,7 @@ static int cpu_thread(const struct restore_proc *c, const struct img_timer *t)
 static int ripen(struct restore_proc *c, const struct img_timer *t,
 		 uint64_t need)
 {
-	uint64_t now;
+	uint64_t now, len;
 	long addr;
 	int i, r = -1;
 
@@ -317,8 +331,13 @@ static int ripen(struct restore_proc *c, const struct img_timer *t,
 			r = 0;
 			break;
 		}
+		/* getrandom() makes about 0.6 bytes a ns here: a quarter
+		 * byte for each ns still to go does not overshoot much */
+		len = (need - now) / 4;
+		len = len > RIPEN_LEN ? RIPEN_LEN :
+		      len < RIPEN_MIN ? RIPEN_MIN : len;
 		if (rcall(c, cpu_thread(c, t), "spend CPU time", NULL,
-			  SYS_getrandom, addr, RIPEN_LEN, 0, 0, 0, 0))
+			  SYS_getrandom, addr, len, 0, 0, 0, 0))
 			break;
 	}
 	if (i == RIPEN_CALLS)
@@ -355,25 +374,24 @@ static int take(struct restore_proc *c, const struct img_timer *t)
 	       (uint64_t)(its[2] * NS + its[3]) <= t->interval_ns;
 }
 
-/* Fire t in the past and take its signal: 1 when it then reads as the
- * image has it (see the top of the file), 0 to try again. */
-static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
+/* Fire t in the past and take its signal, with at least lead ns left
+ * then: 1 when it then reads as the image has it (see the top of the
+ * file), 0 to try again. */
+static int fire_and_take(struct restore_proc *c, const struct img_timer *t,
+			 uint64_t lead)
 {
 	uint64_t now, back, left;
 
 	back = (uint64_t)(t->overrun + 1) * t->interval_ns;
-	if (t->clockid < 0 && ripen(c, t, back + CPU_MIN_LEFT))
+	if (t->clockid < 0 && ripen(c, t, back + lead))
 		return -1;
 	if (clock_now(c, t, &now))
 		return -1;
 	if (t->abs && t->value_ns <= now)	/* its time passed meanwhile: */
 		return settime(c, t, TIMER_ABSTIME, t->value_ns) ? -1 : 1;
 	left = t->abs ? t->value_ns - now : t->value_ns;
-	/* a CPU timer expired, to fire on the next tick (1 ns left): the
-	 * take's own CPU time would count one more, so it is left a
-	 * little, no more than a tick is */
-	if (t->clockid < 0 && left < CPU_MIN_LEFT)
-		left = CPU_MIN_LEFT;
+	if (left < lead)
+		left = lead;
 	if (now + left <= back) {
 		pr_err("can't give timer %d of %d its %u overruns: its clock reads %llu ns",
 		       t->id, c->child, t->overrun, (unsigned long long)now);
@@ -384,19 +402,47 @@ static int fire_and_take(struct restore_proc *c, const struct img_timer *t)
 	return take(c, t);
 }
 
+/*
+ * A late CPU timer (see the top of the file) is fired with lead ns left,
+ * enough for the take's own calls (never more than an interval, which
+ * the take would count as one overrun less); the rest is then spent.
+ */
 static int arm_overrun(struct restore_proc *c, const struct img_timer *t)
 {
-	int i, r = 0;
+	int late = img_timer_cpu_late(t), i, r = 0;
+	uint64_t lead = 0;
 
-	for (i = 0; i < OVERRUN_TRIES && !r; i++)
-		r = fire_and_take(c, t);
+	for (i = 0; i < OVERRUN_TRIES && !r; i++) {
+		if (late)
+			lead = (uint64_t)CPU_LEAD << (2 * i);
+		if (lead > t->interval_ns)
+			lead = t->interval_ns;
+		r = fire_and_take(c, t, lead);
+	}
 	if (r > 0)
-		return 0;
+		return late ? spend_lead(c, t) : 0;
 	if (!r)
 		pr_err("can't give timer %d of %d its %u overruns: the restore is too slow for its %llu ns left",
 		       t->id, c->child, t->overrun,
 		       (unsigned long long)t->value_ns);
 	return -1;
+}
+
+/* Late CPU timer t, taken: its clock run until it has value_ns left */
+static int spend_lead(struct restore_proc *c, const struct img_timer *t)
+{
+	uint64_t sc = inject_scratch(c->ip), now, left;
+	int64_t its[4];
+
+	/* the clock read after: its expiry no earlier than now + left */
+	if (rcall(c, maker(c, t), "read a timer", NULL, SYS_timer_gettime,
+		  t->id, sc, 0, 0, 0, 0) ||
+	    inject_read(c->ip, sc, its, sizeof(its)) ||
+	    clock_now(c, t, &now))
+		return -1;
+	left = its[2] * NS + its[3];
+	return left > t->value_ns ?
+	       ripen(c, t, now + left + 1 - t->value_ns) : 0;
 }
 
 struct relive_one {
@@ -490,6 +536,12 @@ int restore_timers_arm(struct restore_proc *c)
 	const struct img_pstate *s = &c->proc->proc.ks;
 	uint32_t i;
 
+	/* first: the pending ones' signals would be in the takes' way */
+	for (i = 0; i < s->nr_timers; i++)
+		if (overrun_kept(&s->timers[i]) &&
+		    img_timer_cpu_late(&s->timers[i]) &&
+		    arm_overrun(c, &s->timers[i]))
+			return -1;
 	if (relive(c, 0))
 		return -1;
 	for (i = 0; i < s->nr_timers; i++)
