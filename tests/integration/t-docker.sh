@@ -63,7 +63,7 @@ dk_cleanup() {
 # dk_daemon: a dockerd of the test's own running, ckpt's runtime
 # registered as "ckpt", the image ckpt-busybox imported from a busybox root
 dk_daemon() {
-	local r=$D/rootfs i
+	local r=$D/rootfs end
 	command -v dockerd >/dev/null || skip "docker.io is not installed (DEB_PKGS)"
 	DK_BIN=/usr/bin/docker
 	[[ -x $DK_BIN ]] || DK_BIN=docker
@@ -93,12 +93,12 @@ dk_daemon() {
 		</dev/null >"$D/dockerd.log" 2>&1 &
 	DK_PID=$!
 	track_job "$DK_PID"
-	for i in {1..2400}; do
-		"$DK_BIN" -H "unix://$DK_SOCK" version >/dev/null 2>&1 && break
+	end=$((SECONDS + 120))
+	until "$DK_BIN" -H "unix://$DK_SOCK" version >/dev/null 2>&1; do
 		job_done "$DK_PID" && fail "dockerd died: $(lastline "$D/dockerd.log")"
-		nap
+		((SECONDS < end)) || fail "dockerd does not answer after 120 s"
+		sleep 0.2
 	done
-	dk version >/dev/null || fail "dockerd does not answer after 120 s"
 	tar -C "$r" -c . | dk import - ckpt-busybox >/dev/null ||
 		fail "docker import failed: $(lastline "$D/errors.log")"
 }
