@@ -12,8 +12,9 @@
  *               runc's state.json kept in DIR, the tree dumped into
  *               DIR/ckpt.img as `ckpt container checkpoint` does; the
  *               container killed unless --leave-running. containerd pauses
- *               the container first (runc pause): it is resumed for the
- *               seize and paused again when it runs on.
+ *               the container first (runc pause): ckpt's freeze takes the
+ *               frozen cgroup as it is and thaws it, so a container that
+ *               runs on is paused again for containerd to resume.
  *  restore      --image-path DIR --detach [--pid-file F] [--bundle B] ID:
  *               runc's state.json put back, the tree restored detached
  *               (restore --pid-file: its standard streams are the shim's
@@ -163,7 +164,7 @@ static int create(struct rt *r)
 	return exec_runc(r);
 }
 
-/* `runc pause|resume ID`: 0 if it did */
+/* `runc pause ID` (or another subcommand): 0 if it did */
 static int runc_do(const struct rt *r, const char *what, const char *id)
 {
 	char *argv[] = { (char *)r->runc, "--root", (char *)r->root,
@@ -220,10 +221,6 @@ static int checkpoint(struct rt *r)
 	snprintf(img, sizeof(img), "%s/" STATE_NAME, dir);
 	if (copy_file(path, img))
 		return EXIT_FAILED;
-	/* a frozen task does not stop for the seize: thawed, ckpt's own
-	 * freeze takes over */
-	if (paused && runc_do(r, "resume", id))
-		return EXIT_FAILED;
 	snprintf(img, sizeof(img), "%s/" IMG_NAME, dir);
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	args[n++] = "attach";
@@ -236,7 +233,9 @@ static int checkpoint(struct rt *r)
 	args[n++] = pidstr;
 	args[n] = NULL;
 	ret = cmd_attach_entry.exec(n, args);
-	/* as containerd left it: it resumes it after the checkpoint */
+	/* ckpt's freeze took the frozen cgroup as it was and thawed it:
+	 * paused again, as containerd left it (it resumes it next; a
+	 * container it finds running stays "paused" for Docker) */
 	if (paused && (ret || leave) && runc_do(r, "pause", id) && !ret)
 		ret = EXIT_FAILED;
 	return ret;
