@@ -267,8 +267,11 @@ static pid_t restore_tree(const char *dir, const char *id, int *st)
 	snprintf(pf, sizeof(pf), "%s/restored.pid", dir);
 	/* restore's standard output is ours, the shim's: for the tree */
 	*st = runc_run(args);
-	if (*st)
+	if (*st) {
+		pr_err("can't restore container %s: restore %s exited %d (what it said went to the container's standard error)",
+		       id, img, *st);
 		return -1;
+	}
 	s = read_file_str(pf, NULL);
 	if (s)
 		pid = strtol(s, NULL, 10);

@@ -9,8 +9,10 @@
 # and at the end removes its containers, stops the daemon and removes
 # what it made.  Sourced by run.sh.
 
-ALL_TESTS+=(docker-checkpoint docker-refuse docker-leave-running)
+ALL_TESTS+=(docker-checkpoint docker-refuse docker-leave-running
+	    docker-restore-bad)
 CKPT_ONLY+="docker-checkpoint docker-refuse docker-leave-running "
+CKPT_ONLY+="docker-restore-bad "
 
 DK_BIN=		# Debian's docker client
 DK_SOCK=	# the daemon's socket
@@ -229,4 +231,34 @@ t_docker-leave-running() {
 		fail "the restored count starts at ${i:-?}, want 10-$((n + 1)), from the checkpoint"
 	awk -v s="$i" -v at="$at" 'NR >= at && $1 != s++ { exit 1 }' "$D/log.out" ||
 		fail "the restored count has a gap or a repeat"
+}
+
+# A damaged checkpoint: docker start --checkpoint fails, saying restore's
+# exit status; nothing runs and runc keeps no state of the container, so
+# a plain docker start then starts it afresh
+t_docker-restore-bad() {
+	local cp id
+	dk_daemon
+	dk_run dk4
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk4 cp1
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
+	id=$(dk inspect -f '{{.ID}}' dk4)
+	cp=$D/data/containers/$id/checkpoints/cp1/ckpt.img
+	[[ -f $cp ]] || fail "no image at $cp"
+	flip_byte "$cp" 0
+	expect_exit 1 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk4
+	grep -q "ckpt: can't restore container [0-9a-f]*: restore .*/ckpt.img exited 65 " "$D/cmd.err" ||
+		fail "docker start does not say why: $(cat "$D/cmd.err")"
+	[[ $(dk inspect -f '{{.State.Running}}' dk4) == false ]] ||
+		fail "docker says dk4 runs"
+	# the runtime by itself, as the shim runs it: the state it put back
+	# under runc's root is removed again
+	mkdir "$D/rr" || fail "can't make $D/rr"
+	expect_exit 65 "$CKPT" container runtime --root "$D/rr" restore \
+		--image-path "${cp%/*}" --detach -no-subreaper "$id"
+	[[ ! -e $D/rr/$id ]] || fail "runc's state of dk4 was left in $D/rr"
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start dk4
+	PID=$(dk inspect -f '{{.State.Pid}}' dk4)
+	track_pid "$PID"
+	dk_wait_count dk4 3
 }
