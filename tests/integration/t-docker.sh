@@ -4,10 +4,10 @@
 # runtime (containerd's runc shim calls its checkpoint and restore; every
 # other subcommand goes to runc).  Each test starts a dockerd of its own
 # (a private data root, exec root, socket and cgroup parent, the vfs
-# storage driver, no bridge, no iptables or ip forwarding change), with
-# its own containerd, imports a busybox root as an image (no registry),
-# and at the end removes its containers, stops the daemon and removes
-# what it made.  Sourced by run.sh.
+# storage driver, no bridge, no iptables or ip forwarding change) and
+# a containerd of its own, imports a busybox root as an image (no registry),
+# and at the end removes its containers, stops the daemons and removes
+# what they made.  Sourced by run.sh.
 
 ALL_TESTS+=(docker-checkpoint docker-refuse docker-leave-running
 	    docker-restore-bad)
@@ -17,15 +17,17 @@ CKPT_ONLY+="docker-restore-bad "
 DK_BIN=		# Debian's docker client
 DK_SOCK=	# the daemon's socket
 DK_PID=		# dockerd's pid
+DK_CTRD=	# its containerd's
 DK_CG=		# the cgroup parent of its containers
 DK_NETNS=	# /run/netns was no mount point before the daemon
+DK_RUNDIRS=()	# directories under /run that were not there before
 
 dk() {
 	timeout 120 "$DK_BIN" -H "unix://$DK_SOCK" "$@" 2>>"$D/errors.log"
 }
 
-# containers gone, dockerd (and the containerd it started) stopped, the
-# mounts and cgroups it made removed; the usual cleanup
+# containers gone, dockerd and containerd stopped, the mounts and
+# cgroups they made removed; the usual cleanup
 dk_cleanup() {
 	local c i
 	if [[ -n $DK_PID ]]; then
@@ -34,8 +36,12 @@ dk_cleanup() {
 		done
 		kill -TERM "$DK_PID" 2>/dev/null
 		wait_gone "$DK_PID" 60 || kill -KILL "$DK_PID" 2>/dev/null
-		# its containerd and shims, if they outlived it: they name D
-		for c in $(pgrep -f -- "$D/exec/containerd"); do
+	fi
+	if [[ -n $DK_CTRD ]]; then
+		kill -TERM "$DK_CTRD" 2>/dev/null
+		wait_gone "$DK_CTRD" 60 || kill -KILL "$DK_CTRD" 2>/dev/null
+		# shims that outlived it: they name its socket
+		for c in $(pgrep -f -- "-address $D/ctrd/sock"); do
 			kill -KILL "$c" 2>/dev/null
 		done
 		for c in $(awk -v d="$D/" 'index($5, d) == 1 { print $5 }' \
@@ -43,6 +49,10 @@ dk_cleanup() {
 			umount -l "$c" 2>/dev/null
 		done
 		[[ -n $DK_NETNS ]] && umount /run/netns 2>/dev/null
+		# the directories under /run they made, if empty
+		for c in "${DK_RUNDIRS[@]}"; do
+			rmdir "$c" 2>/dev/null
+		done
 		# what is left in its containers' cgroups (one runc lost) killed,
 		# the cgroups removed, deepest first
 		for c in $(find /sys/fs/cgroup/*/"$DK_CG" -name freezer.state 2>/dev/null); do
@@ -65,7 +75,7 @@ dk_cleanup() {
 # dk_daemon: a dockerd of the test's own running, ckpt's runtime
 # registered as "ckpt", the image ckpt-busybox imported from a busybox root
 dk_daemon() {
-	local r=$D/rootfs end
+	local r=$D/rootfs end i
 	command -v dockerd >/dev/null || skip "docker.io is not installed (DEB_PKGS)"
 	DK_BIN=/usr/bin/docker
 	[[ -x $DK_BIN ]] || DK_BIN=docker
@@ -74,6 +84,9 @@ dk_daemon() {
 	DK_SOCK=$D/docker.sock
 	DK_CG=ckpt-dk-$$-$RANDOM
 	mountpoint -q /run/netns || DK_NETNS=1
+	for i in /run/containerd/s /run/containerd /run/docker/plugins /run/docker; do
+		[[ -e $i ]] || DK_RUNDIRS+=("$i")
+	done
 	mkdir -p "$D/tmp" "$D/cfg" "$r/bin" "$r/tmp" "$r/proc" "$r/dev" \
 		"$r/sys" "$r/etc" &&
 		cp /usr/bin/busybox "$r/bin/" &&
@@ -82,9 +95,30 @@ dk_daemon() {
 		'{runtimes: {ckpt: {path: $p, runtimeArgs: ["container", "runtime"]}}}' \
 		>"$D/daemon.json" || fail "can't write daemon.json"
 	trap dk_cleanup EXIT
-	# containerd keeps its checkpoint directories in TMPDIR; dockerd uses
-	# a containerd of the system's if one runs (its namespaces ours then)
+	# a containerd of our own (dockerd would use the system's if one ran),
+	# its checkpoint directories in TMPDIR
+	mkdir "$D/ctrd" && cat >"$D/ctrd/config.toml" <<-EOT || fail "can't write containerd's config"
+	version = 2
+	root = "$D/ctrd/root"
+	state = "$D/ctrd/state"
+	disabled_plugins = ["io.containerd.grpc.v1.cri"]
+	[grpc]
+	  address = "$D/ctrd/sock"
+	[ttrpc]
+	  address = "$D/ctrd/sock.ttrpc"
+	EOT
+	TMPDIR=$D/tmp containerd --config "$D/ctrd/config.toml" \
+		</dev/null >"$D/containerd.log" 2>&1 &
+	DK_CTRD=$!
+	track_job "$DK_CTRD"
+	end=$((SECONDS + 120))
+	until [[ -S $D/ctrd/sock ]]; do
+		job_done "$DK_CTRD" && fail "containerd died: $(lastline "$D/containerd.log")"
+		((SECONDS < end)) || fail "containerd has no socket after 120 s"
+		nap
+	done
 	TMPDIR=$D/tmp DOCKER_CONFIG=$D/cfg dockerd --config-file "$D/daemon.json" \
+		--containerd "$D/ctrd/sock" \
 		--experimental --data-root "$D/data" --exec-root "$D/exec" \
 		--pidfile "$D/dockerd.pid" -H "unix://$DK_SOCK" \
 		--storage-driver vfs --bridge none --iptables=false \
