@@ -36,7 +36,7 @@ DEB_PKGS := gcc make pkg-config libelf-dev libunwind-dev libzstd-dev \
 	    openssh-client llvm-14-dev qemu-user busybox-static \
 	    gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	    libzookeeper-mt-dev zookeeperd default-jdk-headless \
-	    btrfs-progs xfsprogs attr acl libbpf-dev runc jq
+	    btrfs-progs xfsprogs attr acl libbpf-dev runc jq docker.io
 PKGS     := libelf libunwind-ptrace libzstd libseccomp libsodium libnftables \
 	    libbpf
 

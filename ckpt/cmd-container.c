@@ -1,10 +1,12 @@
 /*
  * ckpt container checkpoint [--kill] [--runc-root DIR] [--runc PATH] ID IMAGE
  * ckpt container restore [--runc-root DIR] [--runc PATH] ID IMAGE
+ * ckpt container runtime [--runc PATH] RUNC-ARGS...
  * A runc container by its name: checkpoint finds its init through
  * `runc state` and runs `ckpt attach --tree` on it; restore runs
  * `ckpt restore --detach` and then tells runc the init's new PID
  * (runc.c), so that runc state, ps, kill and exec go on working.
+ * runtime is an OCI runtime for Docker and containerd (runtime.c).
  */
 #include <sys/wait.h>
 #include <getopt.h>
@@ -147,6 +149,8 @@ static int exec_container(int argc, char **argv)
 
 	if (argc < 2)
 		return cmd_usage(&cmd_container_entry);
+	if (!strcmp(argv[1], "runtime"))
+		return container_runtime(argc - 1, argv + 1);
 	ckpt = !strcmp(argv[1], "checkpoint");
 	if (!ckpt && strcmp(argv[1], "restore"))
 		return cmd_usage(&cmd_container_entry);
@@ -159,6 +163,7 @@ static int exec_container(int argc, char **argv)
 const struct cmd_entry cmd_container_entry = {
 	.name = "container",
 	.usage = "checkpoint [--kill] [--runc-root DIR] [--runc PATH] ID IMAGE | "
-		 "restore [--runc-root DIR] [--runc PATH] ID IMAGE",
+		 "restore [--runc-root DIR] [--runc PATH] ID IMAGE | "
+		 "runtime [--runc PATH] RUNC-ARGS...",
 	.exec = exec_container,
 };

@@ -68,8 +68,24 @@ char *runc_capture(char *const argv[], int *status)
 	return buf;
 }
 
-/* Where the value of "key" starts in js (compact or indented), or NULL */
-static const char *json_value(const char *js, const char *key)
+int runc_run(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (!pid) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) != 127)
+		return WEXITSTATUS(st);
+	pr_err("can't run %s", argv[0]);
+	return 127;
+}
+
+const char *runc_json_value(const char *js, const char *key)
 {
 	char k[64];
 	const char *p;
@@ -100,11 +116,11 @@ int runc_state(const char *runc, const char *root, const char *id,
 		       id, runc, root);
 		return -1;
 	}
-	v = json_value(js, "pid");
+	v = runc_json_value(js, "pid");
 	n = v ? strtol(v, NULL, 10) : -1;
 	if (n >= 0 && n <= 0x3fffffff) {
 		*pid = n;
-		v = json_value(js, "status");
+		v = runc_json_value(js, "status");
 		if (v && *v == '"') {
 			snprintf(status, len, "%.*s", (int)strcspn(v + 1, "\""),
 				 v + 1);
@@ -140,7 +156,7 @@ static unsigned long long start_time(pid_t pid)
 /* in js, the number after "key": replaced by v; NULL if no such key */
 static char *set_num(char *js, const char *key, unsigned long long v)
 {
-	const char *at = json_value(js, key);
+	const char *at = runc_json_value(js, key);
 	char *out;
 	size_t digits;
 
@@ -175,8 +191,7 @@ static char *set_ns_paths(const char *js, pid_t old, pid_t new)
 	return out;
 }
 
-/* path written whole or not at all: a new file renamed over it */
-static int replace_file(const char *path, const char *data)
+int runc_replace_file(const char *path, const char *data)
 {
 	char tmp[PATH_MAX];
 	int fd, ret = -1;
@@ -211,13 +226,13 @@ int runc_state_update(const char *root, const char *id, pid_t new)
 		pr_perror("can't read runc's state of %s, %s", id, path);
 		return -1;
 	}
-	v = json_value(js, "init_process_pid");
+	v = runc_json_value(js, "init_process_pid");
 	if (v)
 		old = strtol(v, NULL, 10);
 	if (start && old > 0 && (a = set_num(js, "init_process_pid", new)) &&
 	    (b = set_num(a, "init_process_start", start)) &&
 	    (c = set_ns_paths(b, old, new)))
-		ret = replace_file(path, c);
+		ret = runc_replace_file(path, c);
 	if (ret)
 		pr_err("can't update runc's state of %s in %s", id, path);
 	free(js);

@@ -13,6 +13,15 @@
  * could not run or did not exit 0; *status its exit status */
 char *runc_capture(char *const argv[], int *status) __must_check;
 
+/* argv run, waited for: its exit status (127: it could not run) */
+int runc_run(char *const argv[]);
+
+/* Where the value of "key" starts in js (compact or indented), or NULL */
+const char *runc_json_value(const char *js, const char *key);
+
+/* path written whole or not at all: a new file renamed over it */
+int runc_replace_file(const char *path, const char *data) __must_check;
+
 /* `RUNC --root ROOT state ID`: its init's pid (0 if none) and status
  * ("running", "stopped", ...) */
 int runc_state(const char *runc, const char *root, const char *id,
@@ -21,5 +30,8 @@ int runc_state(const char *runc, const char *root, const char *id,
 /* ROOT/ID/state.json made to name new as the container's init */
 int runc_state_update(const char *root, const char *id, pid_t new)
 	__must_check;
+
+/* ckpt container runtime ...: an OCI runtime around runc (runtime.c) */
+int container_runtime(int argc, char **argv);
 
 #endif

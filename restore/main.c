@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +37,15 @@
 #include "util/progress.h"
 
 #define DETACH_JSON	2	/* with 1: --detach --json */
+#define OPT_PID_FILE	0x200
+
+/* --detach --pid-file: where the root's PID goes instead of stdout (so
+ * that the tree's standard output, restore's own, stays the tree's) */
+static const char *pid_file;
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--plugin PATH[=ARG]]... IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -66,6 +72,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "plugin", required_argument, NULL, 'X' },
 		{ "no-validate", no_argument, NULL, 'n' },
 		{ "drop-bounding", no_argument, NULL, 0x270 },
+		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -94,6 +101,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->no_validate = 1;
 		else if (opt == 0x270)
 			c->drop_bounding = 1;
+		else if (opt == OPT_PID_FILE)
+			pid_file = optarg;
 		else if (opt == 'X' && app_set_add(&c->apps, optarg))
 			return EXIT_USAGE;
 		else if (opt == 'X')
@@ -116,6 +125,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 	}
 	/* --json says what was restored: only when restore does not stay */
 	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
+	    (pid_file && (!*detach || json)) ||
 	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
@@ -368,6 +378,31 @@ static uint64_t page_bytes(const struct restore_run *run)
 	return sum;
 }
 
+/* --pid-file: root's PID in path, written whole (a new file renamed over
+ * it); the tree runs on whatever happens */
+static int write_pid_file(const char *path, pid_t root)
+{
+	char tmp[PATH_MAX], num[16];
+	int fd, ret = -1;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.restore-new", path) >=
+	    sizeof(tmp))
+		errno = ENAMETOOLONG;
+	else if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			    0644)) >= 0) {
+		snprintf(num, sizeof(num), "%d", root);
+		ret = write_full(fd, num, strlen(num));
+		if (close(fd) || ret || rename(tmp, path))
+			ret = -1;
+		if (ret)
+			unlink(tmp);
+	}
+	if (ret)
+		pr_perror("%d runs, but its PID can't be written to %s", root,
+			  path);
+	return ret ? EXIT_FAILED : 0;
+}
+
 /* All that follows the options; restore's exit status (restore(1)). */
 static int run_restore(struct restore_run *run, int detach)
 {
@@ -403,6 +438,8 @@ static int run_restore(struct restore_run *run, int detach)
 	/* the tree runs on whatever happens here: a failure is only said */
 	if (restore_drop_caps())
 		pr_warn("restore keeps its capabilities while %d runs", root);
+	if (detach && pid_file)
+		return write_pid_file(pid_file, root);
 	if (detach) {
 		if (!(detach & DETACH_JSON))
 			printf("%d\n", root);

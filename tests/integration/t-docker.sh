@@ -1,0 +1,298 @@
+# t-docker.sh - Docker containers (Debian's docker.io) checkpointed and
+# restored by Docker itself: `docker checkpoint create` and `docker start
+# --checkpoint` with `ckpt container runtime` registered as the OCI
+# runtime (containerd's runc shim calls its checkpoint and restore; every
+# other subcommand goes to runc).  Each test starts a dockerd of its own
+# (a private data root, exec root, socket and cgroup parent, the vfs
+# storage driver, no bridge, no iptables or ip forwarding change) and
+# a containerd of its own, imports a busybox root as an image (no registry),
+# and at the end removes its containers, stops the daemons and removes
+# what they made.  Sourced by run.sh.
+
+ALL_TESTS+=(docker-checkpoint docker-refuse docker-leave-running
+	    docker-restore-bad)
+CKPT_ONLY+="docker-checkpoint docker-refuse docker-leave-running "
+CKPT_ONLY+="docker-restore-bad "
+
+DK_BIN=		# Debian's docker client
+DK_SOCK=	# the daemon's socket
+DK_PID=		# dockerd's pid
+DK_CTRD=	# its containerd's
+DK_CG=		# the cgroup parent of its containers
+DK_NETNS=	# /run/netns was no mount point before the daemon
+DK_RUNDIRS=()	# directories under /run that were not there before
+
+dk() {
+	timeout 120 "$DK_BIN" -H "unix://$DK_SOCK" "$@" 2>>"$D/errors.log"
+}
+
+# containers gone, dockerd and containerd stopped, the mounts and
+# cgroups they made removed; the usual cleanup
+dk_cleanup() {
+	local c i
+	if [[ -n $DK_PID ]]; then
+		for c in $(dk ps -aq); do
+			dk rm -f "$c" >/dev/null
+		done
+		kill -TERM "$DK_PID" 2>/dev/null
+		wait_gone "$DK_PID" 60 || kill -KILL "$DK_PID" 2>/dev/null
+	fi
+	if [[ -n $DK_CTRD ]]; then
+		kill -TERM "$DK_CTRD" 2>/dev/null
+		wait_gone "$DK_CTRD" 60 || kill -KILL "$DK_CTRD" 2>/dev/null
+		# shims that outlived it: they name its socket
+		for c in $(pgrep -f -- "-address $D/ctrd/sock"); do
+			kill -KILL "$c" 2>/dev/null
+		done
+		for c in $(awk -v d="$D/" 'index($5, d) == 1 { print $5 }' \
+			   /proc/self/mountinfo | sort -r); do
+			umount -l "$c" 2>/dev/null
+		done
+		[[ -n $DK_NETNS ]] && umount /run/netns 2>/dev/null
+		# the directories under /run they made, if empty
+		for c in "${DK_RUNDIRS[@]}"; do
+			rmdir "$c" 2>/dev/null
+		done
+		# what is left in its containers' cgroups (one runc lost) killed,
+		# the cgroups removed, deepest first
+		for c in $(find /sys/fs/cgroup/*/"$DK_CG" -name freezer.state 2>/dev/null); do
+			echo THAWED >"$c"
+		done
+		for c in $(find /sys/fs/cgroup/*/"$DK_CG" -name cgroup.procs \
+			   -exec cat {} + 2>/dev/null); do
+			kill -KILL "$c" 2>/dev/null
+		done
+		for c in $(find /sys/fs/cgroup/*/"$DK_CG" -depth -type d 2>/dev/null); do
+			for i in {1..100}; do
+				[[ -d $c ]] && ! rmdir "$c" 2>/dev/null || break
+				nap
+			done
+		done
+	fi
+	cleanup
+}
+
+# dk_daemon: a dockerd of the test's own running, ckpt's runtime
+# registered as "ckpt", the image ckpt-busybox imported from a busybox root
+dk_daemon() {
+	local r=$D/rootfs end i
+	command -v dockerd >/dev/null || skip "docker.io is not installed (DEB_PKGS)"
+	DK_BIN=/usr/bin/docker
+	[[ -x $DK_BIN ]] || DK_BIN=docker
+	need /usr/bin/busybox "$CKPT" "$RESTORE"
+	[[ -d /sys/fs/cgroup/freezer ]] || skip "no cgroup v1 freezer (the daemon runs cgroupfs on v1 here)"
+	DK_SOCK=$D/docker.sock
+	DK_CG=ckpt-dk-$$-$RANDOM
+	mountpoint -q /run/netns || DK_NETNS=1
+	for i in /run/containerd/s /run/containerd /run/docker/plugins /run/docker; do
+		[[ -e $i ]] || DK_RUNDIRS+=("$i")
+	done
+	mkdir -p "$D/tmp" "$D/cfg" "$r/bin" "$r/tmp" "$r/proc" "$r/dev" \
+		"$r/sys" "$r/etc" &&
+		cp /usr/bin/busybox "$r/bin/" &&
+		"$r/bin/busybox" --install "$r/bin" || fail "can't make the root"
+	jq -n --arg p "$(realpath "$CKPT")" \
+		'{runtimes: {ckpt: {path: $p, runtimeArgs: ["container", "runtime"]}}}' \
+		>"$D/daemon.json" || fail "can't write daemon.json"
+	trap dk_cleanup EXIT
+	# a containerd of our own (dockerd would use the system's if one ran),
+	# its checkpoint directories in TMPDIR
+	mkdir "$D/ctrd" && cat >"$D/ctrd/config.toml" <<-EOT || fail "can't write containerd's config"
+	version = 2
+	root = "$D/ctrd/root"
+	state = "$D/ctrd/state"
+	disabled_plugins = ["io.containerd.grpc.v1.cri"]
+	[grpc]
+	  address = "$D/ctrd/sock"
+	[ttrpc]
+	  address = "$D/ctrd/sock.ttrpc"
+	EOT
+	TMPDIR=$D/tmp containerd --config "$D/ctrd/config.toml" \
+		</dev/null >"$D/containerd.log" 2>&1 &
+	DK_CTRD=$!
+	track_job "$DK_CTRD"
+	end=$((SECONDS + 120))
+	until [[ -S $D/ctrd/sock ]]; do
+		job_done "$DK_CTRD" && fail "containerd died: $(lastline "$D/containerd.log")"
+		((SECONDS < end)) || fail "containerd has no socket after 120 s"
+		nap
+	done
+	TMPDIR=$D/tmp DOCKER_CONFIG=$D/cfg dockerd --config-file "$D/daemon.json" \
+		--containerd "$D/ctrd/sock" \
+		--experimental --data-root "$D/data" --exec-root "$D/exec" \
+		--pidfile "$D/dockerd.pid" -H "unix://$DK_SOCK" \
+		--storage-driver vfs --bridge none --iptables=false \
+		--ip6tables=false --ip-forward=false --ip-masq=false \
+		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$DK_CG" \
+		--containerd-namespace "$DK_CG" \
+		--containerd-plugins-namespace "$DK_CG-plugins" \
+		</dev/null >"$D/dockerd.log" 2>&1 &
+	DK_PID=$!
+	track_job "$DK_PID"
+	end=$((SECONDS + 120))
+	until "$DK_BIN" -H "unix://$DK_SOCK" version >/dev/null 2>&1; do
+		job_done "$DK_PID" && fail "dockerd died: $(lastline "$D/dockerd.log")"
+		((SECONDS < end)) || fail "dockerd does not answer after 120 s"
+		sleep 0.2
+	done
+	tar -C "$r" -c . | dk import - ckpt-busybox >/dev/null ||
+		fail "docker import failed: $(lastline "$D/errors.log")"
+}
+
+# dk_run NAME [OPTION...]: a container of ckpt's runtime counting on its
+# standard output and into /tmp/count (renamed over it: never seen
+# empty), its count past 8; PID its init
+dk_run() {
+	local name=$1 i
+	shift
+	dk run -d --runtime ckpt --network none --name "$name" "$@" ckpt-busybox \
+		sh -c 'i=0; while :; do i=$((i + 1)); echo $i; echo $i >/tmp/c; mv /tmp/c /tmp/count; sleep 0.1; done' \
+		>/dev/null || fail "docker run failed: $(lastline "$D/errors.log")"
+	PID=$(dk inspect -f '{{.State.Pid}}' "$name")
+	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for $name: $PID"
+	track_pid "$PID"
+	dk_wait_count "$name" 8
+}
+
+# dk_count NAME: the container's count, read inside it by docker exec
+dk_count() {
+	local n
+	n=$(dk exec "$1" cat /tmp/count)
+	[[ $n =~ ^[0-9]+$ ]] ||
+		fail "docker exec $1 cat /tmp/count gave '$n': $(lastline "$D/errors.log")"
+	echo "$n"
+}
+
+# dk_wait_count NAME N: the count past N (within 60 s)
+dk_wait_count() {
+	local end=$((SECONDS + 60))
+	local n
+	n=$(dk_count "$1") || exit 1
+	until ((n > $2)); do
+		((SECONDS < end)) || fail "$1's count is $n 60 s on, want > $2"
+		sleep 0.2
+		n=$(dk_count "$1") || exit 1
+	done
+}
+
+# the container's log: 1, 2, 3 ... with no gap or repeat
+dk_log_ok() {
+	dk logs "$1" >"$D/log.out" || fail "docker logs failed"
+	awk 'NR != $1 { exit 1 }' "$D/log.out" ||
+		fail "the log has a gap or a repeat: $(awk 'NR != $1 { print NR ": " $0; exit }' "$D/log.out")"
+}
+
+# A running container checkpointed by Docker (it stops), restored by
+# `docker start --checkpoint`: its output and count carry on without a
+# reset, its init is PID 1 inside again and the shim's child, and
+# docker exec, inspect and stop work on it
+t_docker-checkpoint() {
+	local n i ppid
+	dk_daemon
+	dk_run dk1
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk1 cp1
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
+	[[ $(dk inspect -f '{{.State.Running}}' dk1) == false ]] ||
+		fail "docker says dk1 runs after the checkpoint"
+	[[ $(dk checkpoint ls dk1) == *cp1* ]] || fail "docker lists no checkpoint cp1"
+	dk_log_ok dk1
+	n=$(wc -l <"$D/log.out")
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk1
+	PID=$(dk inspect -f '{{.State.Pid}}' dk1)
+	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for the restored dk1: $PID"
+	track_pid "$PID"
+	i=$(dk_count dk1) || exit 1
+	((i >= n)) || fail "the count went back: $i, had $n"
+	dk_wait_count dk1 $((n + 5))
+	dk_log_ok dk1
+	(($(wc -l <"$D/log.out") > n + 5)) || fail "the log does not go on"
+	[[ $(dk exec dk1 sh -c 'cat /proc/1/cmdline | tr "\0" " "') == "sh -c i=0;"* ]] ||
+		fail "docker exec does not see the init as PID 1"
+	ppid=$(awk '{ print $4 }' "/proc/$PID/stat")
+	[[ $(readlink "/proc/$ppid/exe") == *containerd-shim* ]] ||
+		fail "the restored init's parent is $(readlink "/proc/$ppid/exe"), not the shim"
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk1
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after docker stop"
+	[[ $(dk inspect -f '{{.State.Running}}' dk1) == false ]] ||
+		fail "docker says dk1 runs after docker stop"
+}
+
+# A container ckpt cannot restore (a terminal: a pty of its own devpts
+# instance): docker checkpoint create fails naming the process and the
+# pty; the container runs on, neither paused nor traced
+t_docker-refuse() {
+	local n
+	dk_daemon
+	dk_run dk2 -t
+	expect_exit 1 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk2 cp1
+	grep -q "ckpt: can't dump $PID: its fd 0 is a pty of the devpts instance on /dev/pts, which is not supported yet" "$D/cmd.err" ||
+		fail "no error naming the pty: $(cat "$D/cmd.err")"
+	[[ $(dk inspect -f '{{.State.Status}}' dk2) == running ]] ||
+		fail "dk2 is $(dk inspect -f '{{.State.Status}}' dk2) after the refusal"
+	n=$(dk_count dk2) || exit 1
+	dk_wait_count dk2 $((n + 5))
+	[[ $(awk '/^TracerPid:/ { print $2 }' "/proc/$PID/status") == 0 ]] ||
+		fail "dk2's init is still traced"
+	! dk checkpoint ls dk2 | grep -qw cp1 || fail "a checkpoint was kept"
+}
+
+# docker checkpoint create --leave-running: the container runs on, not
+# paused; stopped later, it is started again from the checkpoint, its
+# count back where the checkpoint saw it and counting on from there
+t_docker-leave-running() {
+	local n i at
+	dk_daemon
+	dk_run dk3
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create --leave-running dk3 cp1
+	[[ $(dk inspect -f '{{.State.Status}}' dk3) == running ]] ||
+		fail "dk3 is $(dk inspect -f '{{.State.Status}}' dk3) after the checkpoint"
+	[[ $(awk '/^TracerPid:/ { print $2 }' "/proc/$PID/status") == 0 ]] ||
+		fail "dk3's init is still traced"
+	n=$(dk_count dk3) || exit 1
+	dk_wait_count dk3 $((n + 20))
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk3
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after docker stop"
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk3
+	PID=$(dk inspect -f '{{.State.Pid}}' dk3)
+	track_pid "$PID"
+	i=$(dk_count dk3) || exit 1
+	dk_wait_count dk3 $((i + 5))
+	# the log: 1 ... past n + 20, then from the checkpoint's count on
+	dk logs dk3 >"$D/log.out" || fail "docker logs failed"
+	read -r i at < <(awk 'NR > 1 && $1 != p + 1 { print $1, NR; exit }
+			       { p = $1 }' "$D/log.out")
+	[[ -n $i ]] && ((i > 9 && i <= n + 1)) ||
+		fail "the restored count starts at ${i:-?}, want 10-$((n + 1)), from the checkpoint"
+	awk -v s="$i" -v at="$at" 'NR >= at && $1 != s++ { exit 1 }' "$D/log.out" ||
+		fail "the restored count has a gap or a repeat"
+}
+
+# A damaged checkpoint: docker start --checkpoint fails, saying restore's
+# exit status; nothing runs and runc keeps no state of the container, so
+# a plain docker start then starts it afresh
+t_docker-restore-bad() {
+	local cp id
+	dk_daemon
+	dk_run dk4
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk4 cp1
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
+	id=$(dk inspect -f '{{.ID}}' dk4)
+	cp=$D/data/containers/$id/checkpoints/cp1/ckpt.img
+	[[ -f $cp ]] || fail "no image at $cp"
+	flip_byte "$cp" 0
+	expect_exit 1 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk4
+	grep -q "ckpt: can't restore container [0-9a-f]*: restore .*/ckpt.img exited 65 " "$D/cmd.err" ||
+		fail "docker start does not say why: $(cat "$D/cmd.err")"
+	[[ $(dk inspect -f '{{.State.Running}}' dk4) == false ]] ||
+		fail "docker says dk4 runs"
+	# the runtime by itself, as the shim runs it: the state it put back
+	# under runc's root is removed again
+	mkdir "$D/rr" || fail "can't make $D/rr"
+	expect_exit 65 "$CKPT" container runtime --root "$D/rr" restore \
+		--image-path "${cp%/*}" --detach -no-subreaper "$id"
+	[[ ! -e $D/rr/$id ]] || fail "runc's state of dk4 was left in $D/rr"
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start dk4
+	PID=$(dk inspect -f '{{.State.Pid}}' dk4)
+	track_pid "$PID"
+	dk_wait_count dk4 3
+}
