@@ -38,6 +38,7 @@
 
 #define DETACH_JSON	2	/* with 1: --detach --json */
 #define OPT_PID_FILE	0x200
+#define OPT_DROP_BOUNDING	0x270
 
 /* --detach --pid-file: where the root's PID goes instead of stdout (so
  * that the tree's standard output, restore's own, stays the tree's) */
@@ -71,7 +72,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "plugin", required_argument, NULL, 'X' },
 		{ "no-validate", no_argument, NULL, 'n' },
-		{ "drop-bounding", no_argument, NULL, 0x270 },
+		{ "drop-bounding", no_argument, NULL, OPT_DROP_BOUNDING },
 		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,7 +100,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->cg.root = optarg;
 		else if (opt == 'n')
 			c->no_validate = 1;
-		else if (opt == 0x270)
+		else if (opt == OPT_DROP_BOUNDING)
 			c->drop_bounding = 1;
 		else if (opt == OPT_PID_FILE)
 			pid_file = optarg;
