@@ -356,8 +356,8 @@ t_migrate-receiver-gone() {
 # asks it for the state, then for the pages; D/img is moved away, so
 # nothing is read from here.
 
-ALL_TESTS+=(pgs-lazy pgs-detach pgs-server-killed)
-CKPT_ONLY+="pgs-lazy pgs-detach pgs-server-killed "
+ALL_TESTS+=(pgs-lazy pgs-detach pgs-server-killed pgs-refused)
+CKPT_ONLY+="pgs-lazy pgs-detach pgs-server-killed pgs-refused "
 
 # pgs_start: lazymem's 256 MiB dumped, its image on the server only
 pgs_start() {
@@ -446,4 +446,23 @@ t_pgs-server-killed() {
 	grep -q "check" "$D/out.log" && grep -q FAIL "$D/out.log" &&
 		fail "lazymem saw bad memory: $(grep -m 1 FAIL "$D/out.log")"
 	:
+}
+
+# a compressed image can't be served by offset: refused by the server,
+# restore exits 66 with one line and makes nothing
+t_pgs-refused() {
+	MIG_PFX=pgs
+	MIG_PORT=$((7600 + BASHPID % 20))
+	mig_start "$WLB/lazymem" 16
+	mig_serve
+	expect_exit 0 nsenter --net="/run/netns/$MIG_A" "$CKPT" attach \
+		--kill --compress -o "$D/srv/img" "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	expect_exit 66 nsenter --net="/run/netns/$MIG_A" "$RESTORE" --lazy \
+		--auth "$D/key" "$MIG_URL/img"
+	one_line_err "restore --lazy tcp://"
+	grep -q "server: ERR pages are served from a plain image only" \
+		"$D/cmd.err" || fail "restore said: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "PID $PID was made"
+	mig_logged "pages img: failed: not a plain image"
 }
