@@ -407,7 +407,8 @@ FUZZ_PIPE := tests/fuzz/fuzz.c $(wildcard plugins/*.c)
 FUZZ_DEPS_image :=
 FUZZ_DEPS_proc := ckpt/dump-kfds.c ckpt/dump-locks.c ckpt/dump-proctext.c
 FUZZ_DEPS_stream := $(FUZZ_PIPE)
-FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c serve/serve-migrate.c
+FUZZ_DEPS_serve := $(FUZZ_NET) serve/serve-conn.c serve/serve-migrate.c \
+		   serve/serve-pages.c
 FUZZ_DEPS_client := $(FUZZ_PIPE)
 FUZZ_DEPS_coord := coord/msg.c
 FUZZ_LIBS := $(shell pkg-config --libs libzstd libsodium libnftables 2>/dev/null) \
@@ -431,7 +432,7 @@ $(B)/fuzz/mkseed-proc: tests/fuzz/mkseed-proc.c
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -D_GNU_SOURCE -o $@ $^
 $(B)/fuzz/mkseed-wire: tests/fuzz/mkseed-wire.c tests/fuzz/fuzz.c \
 		       $(B)/serve/serve-conn.o $(B)/serve/serve-migrate.o \
-		       $(CORE_LIB)
+		       $(B)/serve/serve-pages.o $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(WARN) -g -iquote . -D_GNU_SOURCE -pthread \
 	  -o $@ $^ $(PKG_LIBS) -ldl

@@ -30,6 +30,12 @@
  * client answers "RUNS" with "DONE", the server "DONE" with "OK" (it
  * kills what it restored if DONE does not come in time), and the client
  * kills the source only after that "OK".
+ *
+ * "PAGES NAME" (restore --lazy from a page server, serve/serve-pages.c):
+ * "OK", "SIZE BYTES HOLES N", the holes as big endian (offset, length)
+ * pairs in frames, the image less its holes in frames and a zero frame;
+ * then "GET OFFSET LENGTH" requests, each answered by frames and a zero
+ * frame, until the client closes.
  */
 #ifndef CKPT_NET_H
 #define CKPT_NET_H
@@ -100,6 +106,13 @@ int net_send_msg(struct net_conn *c, const char *msg) __must_check;
 /* Receive a text frame into buf (NUL-terminated). */
 int net_recv_msg(struct net_conn *c, char *buf, size_t size) __must_check;
 
+/* The tcp sink's client end for other requests (restore --lazy's
+ * "PAGES NAME"): connect to arg (HOST:PORT/NAME), authenticate with the
+ * key of the "auth=KEYFILE" of params, send "OP NAME" and wait for "OK".
+ * The socket (its session in conn), or -1 with one line in err. */
+int net_tcp_request(const char *arg, const char *const *params,
+		    int nr_params, const char *op, struct net_conn *conn,
+		    char *err, size_t errlen) __must_check;
 /* What errno from the calls above means, for a message. */
 const char *net_strerror(int err);
 

@@ -301,6 +301,27 @@ static void tcp_close(struct ckpt_stage *s)
 	s->priv = NULL;
 }
 
+int net_tcp_request(const char *arg, const char *const *params,
+		    int nr_params, const char *op, struct net_conn *conn,
+		    char *err, size_t errlen)
+{
+	struct ckpt_stage s = { .params = params, .nr_params = nr_params };
+	struct tcp_priv *p;
+	int fd = -1;
+
+	if (tcp_open(&s, arg, op)) {
+		snprintf(err, errlen, "%s", s.error);
+		tcp_close(&s);
+		return -1;
+	}
+	p = s.priv;
+	*conn = p->conn;	/* the session moves: p's copy is not freed */
+	fd = p->fd;
+	free(p->buf);
+	free(p);
+	return fd;
+}
+
 const struct ckpt_stage_ops stage_tcp_ops = {
 	.api_version = CKPT_PLUGIN_API,
 	.name = "tcp",

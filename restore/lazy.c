@@ -109,6 +109,7 @@ struct lazy_space {
 
 struct lazy_server {
 	int img_fd;
+	struct lazy_remote *remote;	/* the image is on a ckpt serve */
 	const char *name;	/* of the image, for messages */
 	long ps;
 	uint64_t huge;		/* the host's huge page size */
@@ -260,6 +261,26 @@ static struct lazy_buf *slot_for(struct lazy_server *sv,
 }
 
 /*
+ * pg's record, unchecked, into buf and checked: from the image, or (from
+ * a server) fetched into its place first and its data dropped there once
+ * in buf: it stays unchecked, to be fetched again if it is needed again.
+ */
+static int read_checked(struct lazy_server *sv, struct img_pages *pg,
+			uint8_t *buf)
+{
+	if (sv->remote && restore_remote_fetch(sv->remote, sv->img_fd,
+					       pg->rec_off, sv->ps))
+		return -1;
+	if (img_pages_check(sv->img_fd, sv->name, pg, sv->ps, buf))
+		return -1;
+	if (sv->remote)
+		restore_remote_drop(sv->img_fd, pg, sv->ps);
+	else
+		pg->unchecked = 0;
+	return 0;
+}
+
+/*
  * The data of pages [i, j) of e (at most PULL_PAGES), under the lock. A
  * record that fits a slot is read whole, its CRC checked (once: the reader
  * may have left it unchecked, IMG_READ_DEFER_PAGES) before any of its
@@ -287,15 +308,13 @@ static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
 		}
 		return b->p;
 	}
-	if (pg->unchecked ?
-	    img_pages_check(sv->img_fd, sv->name, pg, sv->ps, b->p) :
+	if (pg->unchecked ? read_checked(sv, pg, b->p) :
 	    pread_full(sv->img_fd, b->p, rec, pg->rec_off)) {
 		if (!pg->unchecked)
 			pr_perror("lazy: can't read the pages at %llx from "
 				  "the image", (unsigned long long)pg->addr);
 		return NULL;
 	}
-	pg->unchecked = 0;
 	b->pg = pg;
 	return b->p + (at - pg->rec_off);
 }
@@ -520,8 +539,13 @@ static int drain(struct lazy_server *sv, struct lazy_space *s)
 
 	for (;;) {
 		r = read(s->uffd, m, sizeof(m));
-		if (r < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (r < 0) {
+			pr_perror("lazy: can't read the page faults of %d",
+				  s->pid);
+			return -1;
+		}
 		for (i = 0; i < r / (ssize_t)sizeof(m[0]); i++)
 			if (handle_msg(sv, s, &m[i]))
 				return -1;
@@ -733,6 +757,7 @@ static struct lazy_server *server(struct restore_run *run)
 	sv->ps = run->host.page_size;
 	sv->huge = run->host.huge_size;
 	sv->name = run->path;
+	sv->remote = run->remote;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
 	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	for (k = 0; k < LAZY_SLOTS; k++)
@@ -782,7 +807,10 @@ int restore_lazy_check(struct restore_run *run)
 						run->img->hdr.page_size)))) {
 				pr_err("out of memory");
 				ret = -1;
-			} else if (img_pages_check(run->img_fd, run->path, pg,
+			} else if ((run->remote && restore_remote_fetch(
+					run->remote, run->img_fd, pg->rec_off,
+					run->img->hdr.page_size)) ||
+				   img_pages_check(run->img_fd, run->path, pg,
 						   run->img->hdr.page_size, buf)) {
 				ret = -1;
 			}
@@ -944,8 +972,9 @@ static int finish(struct restore_run *run, struct lazy_server *sv)
 	if (atomic_load(&sv->failed)) {
 		for (i = 0; i < sv->nr; i++)
 			if (sv->spaces[i]->pid > 0) {
-				pr_err("lazy restore failed: killing %d",
-				       sv->spaces[i]->pid);
+				/* what failed was said: one error line */
+				pr_info("lazy restore failed: killing %d",
+					sv->spaces[i]->pid);
 				kill(sv->spaces[i]->pid, SIGKILL);
 			}
 		ret = -1;

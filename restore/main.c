@@ -146,7 +146,10 @@ static int prepare(struct restore_run *run)
 	if (restore_host_init(&run->host))
 		return EXIT_FAILED;
 	/* a compressed or piped image comes back as a memfd of the plain one */
-	run->img_fd = pipeline_open_read_with(run->path, run->params,
+	/* --lazy from a server: its pages stay there until asked for */
+	run->img_fd = run->lazy && !strncmp(run->path, "tcp://", 6) ?
+		      restore_remote_open(run) :
+		      pipeline_open_read_with(run->path, run->params,
 					      run->nr_params);
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
@@ -335,6 +338,7 @@ static void run_free(struct restore_run *run)
 	if (run->img && !run->lock_only && restore_netlock_drop(run->img))
 		pr_err("the TCP connections of the image stay cut off");
 	restore_lazy_abort(run);
+	restore_remote_close(run);
 	restore_shm_abort(run);
 	restore_cgroups_close(run, !run->cg.ran);
 	restore_ghosts_close(run);

@@ -60,6 +60,7 @@ struct restore_host {
 
 struct restore_proc;
 struct lazy_server;
+struct lazy_remote;
 
 /* restore --fd N=PATH[:FLAGS] (fdopt.c) */
 struct restore_fd_opt {
@@ -91,6 +92,7 @@ struct restore_run {
 	int lock_only;		/* --lock-network: take the lock, keep it */
 	int lazy;		/* --lazy: memory through userfaultfd */
 	struct lazy_server *lazy_srv;	/* lazy.c's, once a process has one */
+	struct lazy_remote *remote;	/* --lazy tcp://: lazy-remote.c's */
 	int guard_ack;		/* the guardian's replies, or -1 */
 	struct {		/* cgroup.c */
 		const char *root;	/* --cgroup-root, or NULL */
@@ -381,6 +383,18 @@ int restore_lazy_check(struct restore_run *run) __must_check;
 int restore_lazy_wait(struct restore_run *run) __must_check;
 int restore_lazy_pager(struct restore_run *run) __must_check;
 void restore_lazy_abort(struct restore_run *run);
+/* lazy-remote.c: --lazy from a ckpt serve (run->path tcp://...). open:
+ * the image's state in a memfd (its deferred page records left out), the
+ * connection kept in run->remote; -1 with one line (errno ENOENT: can't
+ * connect; EBADMSG: the stream). fetch: the record at rec_off of r's
+ * image into fd, at its place (one line on error). drop: pg's data out
+ * of fd once used. close: the connection, no goodbye (a pager forked
+ * with a copy may still use it). */
+int restore_remote_open(struct restore_run *run) __must_check;
+int restore_remote_fetch(struct lazy_remote *r, int fd, uint64_t rec_off,
+			 uint32_t page_size) __must_check;
+void restore_remote_drop(int fd, const struct img_pages *pg, uint32_t ps);
+void restore_remote_close(struct restore_run *run);
 /* task.c */
 int restore_task(struct restore_proc *c) __must_check;
 /* pstate.c: prctl state of the process and of each thread; the

@@ -104,6 +104,16 @@ static void deadline_restart(void)
 	alarm(deadline);
 }
 
+void serve_deadline_restart(void)
+{
+	deadline_restart();
+}
+
+void serve_deadline_says(const char *line)
+{
+	deadline_says("%s", line);
+}
+
 /* The frames of the image into fd until the zero frame; bytes in *total. */
 static int recv_image(struct net_conn *c, int fd, unsigned char *buf,
 		      size_t *total, const char **why)
@@ -214,6 +224,20 @@ err:
 	return -1;
 }
 
+int serve_open_image(int dirfd, const char *name, struct stat *st,
+		     const char **why)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC);
+
+	if (fd >= 0 && !fstat(fd, st) && S_ISREG(st->st_mode))
+		return fd;
+	*why = fd < 0 ? strerror(errno) : "not a regular file";
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static int send_file(struct net_conn *c, int fd, unsigned char *buf,
 		     size_t *total, const char **why)
 {
@@ -253,10 +277,8 @@ static int do_get(struct net_conn *c, int dirfd, const char *name,
 	deadline_says("%s get %s: failed: cut, no frame taken for %u s", peer,
 		      name, deadline);
 	deadline_restart();
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		why = fd < 0 ? strerror(errno) : "not a regular file";
+	fd = serve_open_image(dirfd, name, &st, &why);
+	if (fd < 0) {
 		reply = "ERR no such image";
 		goto err;
 	}
@@ -303,7 +325,8 @@ static void do_migrate(struct net_conn *c, int dirfd, const char *name,
 	serve_migrate(c, dirfd, name, peer, lazy, deadline);
 }
 
-/* "PUT NAME", "GET NAME", "MIGRATE NAME" or "MIGRATE-LAZY NAME" */
+/* "PUT NAME", "GET NAME", "PAGES NAME", "MIGRATE NAME" or
+ * "MIGRATE-LAZY NAME" */
 static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 {
 	char req[NET_NAME_MAX + 64], *name;
@@ -318,7 +341,8 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 	if (name)
 		*name++ = '\0';
 	mig = !strcmp(req, "MIGRATE") ? 1 :
-	      !strcmp(req, "MIGRATE-LAZY") ? 2 : 0;
+	      !strcmp(req, "MIGRATE-LAZY") ? 2 :
+	      !strcmp(req, "PAGES") ? 3 : 0;
 	if (!name || (strcmp(req, "PUT") && strcmp(req, "GET") && !mig)) {
 		pr_warn("%s: bad request", peer);
 		if (net_send_msg(c, "ERR bad request"))
@@ -327,7 +351,8 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 	}
 	if (!net_name_ok(name)) {
 		pr_warn("%s %s: refused: bad image name '%.*s'", peer,
-			mig ? "migrate" : req[0] == 'P' ? "put" : "get",
+			mig == 3 ? "pages" : mig ? "migrate" :
+			req[0] == 'P' ? "put" : "get",
 			NET_NAME_MAX, name);
 		if (net_send_msg(c, "ERR bad image name (allowed: "
 				 "[A-Za-z0-9][A-Za-z0-9._-]*, at most 200 "
@@ -335,7 +360,9 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 			return;
 		return;
 	}
-	if (mig)
+	if (mig == 3)
+		serve_pages(c, dirfd, name, peer);
+	else if (mig)
 		do_migrate(c, dirfd, name, peer, mig == 2);
 	else if (req[0] == 'P' ? do_put(c, dirfd, name, peer, 0) :
 		 do_get(c, dirfd, name, peer))

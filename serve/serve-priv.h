@@ -4,6 +4,8 @@
 #ifndef CKPT_SERVE_PRIV_H
 #define CKPT_SERVE_PRIV_H
 
+#include <sys/stat.h>
+
 #include "plugins/net.h"
 
 /* One authenticated-or-refused client on fd; runs in its own child.
@@ -26,6 +28,19 @@ void serve_migrate(struct net_conn *c, int dirfd, const char *name,
 /* For SIGTERM or the deadline: kill what the restore made (or the
  * restore), remove the image; async-signal-safe. */
 void serve_migrate_on_term(void);
+
+/* "PAGES NAME" (serve-pages.c): the state of the image, then its pages
+ * asked for by offset, for restore --lazy. Logs; never fails otherwise. */
+void serve_pages(struct net_conn *c, int dirfd, const char *name,
+		 const char *peer);
+/* serve-conn.c's deadline, for serve-pages.c: progress made; the line
+ * the log says if it cuts the client. */
+void serve_deadline_restart(void);
+/* NAME under dirfd, a regular file, read only (its stat in st): the fd,
+ * or -1 with *why. */
+int serve_open_image(int dirfd, const char *name, struct stat *st,
+		     const char **why);
+void serve_deadline_says(const char *line);
 
 /* The seccomp filter of the server and its children. */
 int serve_seccomp(void) __must_check;

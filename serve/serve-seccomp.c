@@ -22,7 +22,7 @@ static const char *const allowed[] = {
 	"shutdown",
 	/* the images: relative to the directory only (see above); fchmod
 	 * of a temporary we created (util/durable.c) */
-	"openat", "fstat", "newfstatat", "statx", "lseek", "fsync",
+	"openat", "pread64", "fstat", "newfstatat", "statx", "lseek", "fsync",
 	"renameat", "renameat2", "unlinkat", "flock", "fchmod",
 	/* one child per connection */
 	"clone", "wait4", "kill", "exit", "exit_group", "set_robust_list",
@@ -33,6 +33,9 @@ static const char *const allowed[] = {
 	/* memory, time, randomness (libsodium's nonces) */
 	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "futex",
 	"clock_gettime", "getrandom",
+	/* glibc's qsort asks for the memory size (the page server's sort,
+	 * the image reader's) */
+	"sysinfo",
 };
 
 int serve_seccomp(void)

@@ -18,24 +18,6 @@
 
 #define COPY_BUF	(1u << 20)
 
-/* n bytes of buf at off */
-static int pwrite_all(int fd, const char *buf, size_t n, off_t off)
-{
-	ssize_t w;
-
-	while (n) {
-		w = pwrite(fd, buf, n, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= w;
-		off += w;
-	}
-	return 0;
-}
-
 /* [off, end) with pread and pwrite */
 static int copy_slow(int in, int out, off_t off, off_t end)
 {
@@ -52,7 +34,7 @@ static int copy_slow(int in, int out, off_t off, off_t end)
 		n = pread(in, buf, want, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || pwrite_all(out, buf, n, off))
+		if (n <= 0 || pwrite_full(out, buf, n, off))
 			break;
 		off += n;
 		progress_add(n);

@@ -200,6 +200,24 @@ int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int pread_full(int fd, void *buf, size_t len, off_t off)
 {
 	char *p = buf;

@@ -69,6 +69,7 @@ void pr_perror(const char *fmt, ...) __printf(1, 2);
 int read_full(int fd, void *buf, size_t len) __must_check;
 int write_full(int fd, const void *buf, size_t len) __must_check;
 int pread_full(int fd, void *buf, size_t len, off_t off) __must_check;
+int pwrite_full(int fd, const void *buf, size_t len, off_t off) __must_check;
 
 /* Read a whole small file (a /proc file) into a NUL-terminated buffer. */
 char *read_file_str(const char *path, size_t *lenp);

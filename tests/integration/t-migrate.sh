@@ -350,3 +350,119 @@ t_migrate-receiver-gone() {
 	stopped "$PID" && fail "source left stopped (state $ST)"
 	mig_runs_on
 }
+
+# ---- restore --lazy from a page server (serve/serve-pages.c) -------------
+# The image is on a ckpt serve in the namespace pgs-bN, restore in pgs-aN
+# asks it for the state, then for the pages; D/img is moved away, so
+# nothing is read from here.
+
+ALL_TESTS+=(pgs-lazy pgs-detach pgs-server-killed pgs-refused)
+CKPT_ONLY+="pgs-lazy pgs-detach pgs-server-killed pgs-refused "
+
+# pgs_start: lazymem's 256 MiB dumped, its image on the server only
+pgs_start() {
+	MIG_PFX=pgs
+	MIG_PORT=$((7600 + BASHPID % 20))
+	mig_start "$WLB/lazymem" 256
+	mig_serve
+	# from the source's namespace, as ckpt migrate dumps (its veth)
+	expect_exit 0 nsenter --net="/run/netns/$MIG_A" "$CKPT" attach \
+		--kill -o "$D/srv/img" "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	DUMP_COUNT=$(count_lines)
+}
+
+# pgs_restore [OPTION...]: restore --lazy of the server's image from the
+# source's namespace, the pull held until lazymem writes D/gate (RJOB)
+pgs_restore() {
+	(spawn nsenter --net="/run/netns/$MIG_A" env "CKPT_LAZY_GATE=$D/gate" \
+		"$RESTORE" --lazy --auth "$D/key" "$@" "$MIG_URL/img") \
+		</dev/null >>"$D/restore.log" 2>"$D/restore.err" &
+	RJOB=$!
+	track_job "$RJOB"
+}
+
+# pgs_asked: the server served the pages (not the image whole)
+pgs_asked() {
+	mig_logged "pages img: ok, [1-9][0-9]* bytes asked for"
+	grep -q "get img" "$D/serve.log" && fail "the image was sent whole"
+	:
+}
+
+# every page of lazymem (threads, a child, mremap, MADV_DONTNEED, a
+# fork: lazymem checks every word) from the server; restore ends when
+# all are in place
+t_pgs-lazy() {
+	pgs_start
+	pgs_restore
+	wait_restored
+	finish
+	grep -h FAIL "$D/out.log" && fail "lazymem failed its checks"
+	pgs_asked
+}
+
+# --detach: the pager holds the connection and ends once all is in place
+t_pgs-detach() {
+	local out
+	pgs_start
+	expect_exit 0 nsenter --net="/run/netns/$MIG_A" \
+		env "CKPT_LAZY_GATE=$D/gate" "$RESTORE" --lazy --detach -v \
+		--auth "$D/key" "$MIG_URL/img"
+	read -r out <"$D/cmd.out"
+	[[ $out == "$PID" ]] || fail "restore printed \"$out\", want $PID"
+	PAGER=$(sed -n 's/.*pager \([0-9]*\) serves.*/\1/p' "$D/cmd.err")
+	[[ -n $PAGER ]] || fail "restore -v named no pager"
+	RJOB=$PID	# not our child: polled only
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$PID"
+	touch "$D/restored"
+	wait_path "$D/gate" 60 || fail "lazymem wrote no D/gate"
+	wait_gone "$PAGER" 120 || fail "pager $PAGER still there"
+	touch "$D/stop"
+	wait_gone "$PID" 60 || fail "PID $PID still running after D/stop"
+	grep -h FAIL "$D/out.log" && fail "lazymem failed its checks"
+	check_count
+	pgs_asked
+}
+
+# the server killed while pages are missing (no pull before D/gate):
+# the next fault can't be served, so the process is killed, and restore
+# exits 70 with one line naming the server
+t_pgs-server-killed() {
+	local p
+	pgs_start
+	pgs_restore
+	wait_restored
+	for p in $(child_pids "$SJOB") "$SJOB"; do
+		kill -KILL "$p"
+	done
+	touch "$D/restored"
+	wait_gone "$PID" 60 || fail "PID $PID runs on without its server"
+	wait_job "$RJOB" 60 || fail "restore still running"
+	((WST == 70)) || fail "restore exited $WST, want 70"
+	[[ $(wc -l <"$D/restore.err") == 1 ]] ||
+		fail "restore said $(wc -l <"$D/restore.err") lines, want one"
+	grep -q "^restore: tcp://.*: can't fetch the pages at offset [0-9]*: the server went away" \
+		"$D/restore.err" || fail "restore said: $(cat "$D/restore.err")"
+	grep -q "check" "$D/out.log" && grep -q FAIL "$D/out.log" &&
+		fail "lazymem saw bad memory: $(grep -m 1 FAIL "$D/out.log")"
+	:
+}
+
+# a compressed image can't be served by offset: refused by the server,
+# restore exits 66 with one line and makes nothing
+t_pgs-refused() {
+	MIG_PFX=pgs
+	MIG_PORT=$((7600 + BASHPID % 20))
+	mig_start "$WLB/lazymem" 16
+	mig_serve
+	expect_exit 0 nsenter --net="/run/netns/$MIG_A" "$CKPT" attach \
+		--kill --compress -o "$D/srv/img" "$PID"
+	wait_job "$JOB" 30 || fail "can't reap the killed workload"
+	expect_exit 66 nsenter --net="/run/netns/$MIG_A" "$RESTORE" --lazy \
+		--auth "$D/key" "$MIG_URL/img"
+	one_line_err "restore --lazy tcp://"
+	grep -q "server: ERR pages are served from a plain image only" \
+		"$D/cmd.err" || fail "restore said: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "PID $PID was made"
+	mig_logged "pages img: failed: not a plain image"
+}
