@@ -15,6 +15,11 @@
  * program then exits 0. ckpt translate reads the image as it reads an
  * image attach --landmark took.
  *
+ * A landmark not reached within CKPT_XISA_LANDMARK_MS (milliseconds,
+ * 5000 by default: attach --landmark's bound) after the SIGUSR2, a
+ * timer (SIGUSR2 again, told apart by its si_code) takes the breakpoints
+ * away, says so in one line, and the program runs on, not checkpointed.
+ *
  * Everything after the start is system calls on static buffers: the
  * handlers may interrupt libc. A checkpoint that fails says so on stderr
  * and the program runs on from the landmark, unaltered.
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/xisa-image.h"
@@ -42,6 +48,9 @@ static unsigned char *orig;	/* each landmark's bytes under the trap */
 static uint64_t text_lo, text_hi, data_lo, data_hi;
 static volatile sig_atomic_t armed;
 static char maps[MAPS_MAX];
+static unsigned long bound_ms = 5000;	/* attach --landmark's default */
+static char bound_msg[96];
+static timer_t bound;
 
 static void say(const char *what)
 {
@@ -130,17 +139,40 @@ static int patch(int on)
 	return mprotect(lo, text_hi - text_lo, PROT_READ | PROT_EXEC);
 }
 
-static void arm(int sig)
+/* The bound from the SIGUSR2 on (on 1), or none (0) */
+static void set_bound(int on)
+{
+	struct itimerspec t;
+
+	memset(&t, 0, sizeof(t));
+	if (on) {
+		t.it_value.tv_sec = bound_ms / 1000;
+		t.it_value.tv_nsec = bound_ms % 1000 * 1000000;
+	}
+	timer_settime(bound, 0, &t, NULL);
+}
+
+/* SIGUSR2: from the user, arm; from the timer, the bound passed */
+static void arm(int sig, siginfo_t *si, void *uc)
 {
 	int e = errno;
 
 	(void)sig;
-	if (!armed) {
+	(void)uc;
+	if (si->si_code == SI_TIMER) {
+		if (armed) {
+			patch(0);
+			armed = 0;
+			say(bound_msg);
+		}
+	} else if (!armed) {
 		armed = 1;
 		if (patch(1)) {
 			patch(0);
 			armed = 0;
 			say("can't put breakpoints on the landmarks");
+		} else {
+			set_bound(1);
 		}
 	}
 	errno = e;
@@ -289,6 +321,7 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	xisa_rt_set_pc(uc, pc);
+	set_bound(0);
 	if (patch(0)) {
 		say("can't take the breakpoints away");
 		_exit(70);
@@ -302,7 +335,10 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 
 void ckpt_xisa_dump_init(const char *to)
 {
+	const char *ms = getenv("CKPT_XISA_LANDMARK_MS");
+	struct sigevent ev;
 	struct sigaction sa;
+	char *end;
 
 	if (strlen(to) >= sizeof(path)) {
 		fprintf(stderr, "ckpt-xisa: CKPT_XISA_DUMP is too long\n");
@@ -315,11 +351,37 @@ void ckpt_xisa_dump_init(const char *to)
 			"CKPT_XISA_DUMP (not built by ckpt cc?)\n", exe);
 		_exit(70);
 	}
+	if (ms && *ms) {
+		errno = 0;
+		bound_ms = strtoul(ms, &end, 10);
+		if (*end || errno || bound_ms < 1 || bound_ms > 86400000 ||
+		    strspn(ms, "0123456789") != strlen(ms)) {
+			fprintf(stderr, "ckpt-xisa: CKPT_XISA_LANDMARK_MS=%s is "
+				"not a number of milliseconds (1-86400000)\n",
+				ms);
+			_exit(70);
+		}
+	}
+	snprintf(bound_msg, sizeof(bound_msg), "no landmark reached within "
+		 "%lu ms: not checkpointed, running on", bound_ms);
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGUSR2;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &bound)) {
+		fprintf(stderr, "ckpt-xisa: can't create the landmark timer: "
+			"%s\n", strerror(errno));
+		_exit(70);
+	}
+	/* each handler keeps the other out: a trap while disarming, or the
+	 * bound passing while the image is written, finds a settled state */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = arm;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR2, &sa, NULL);
-	sa.sa_sigaction = trapped;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTRAP);
+	sa.sa_sigaction = arm;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigaction(SIGUSR2, &sa, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sa.sa_sigaction = trapped;
 	sigaction(SIGTRAP, &sa, NULL);
 }
