@@ -384,7 +384,10 @@ static char *section_name(const char *prefix, const char *name)
 	return s;
 }
 
-static int place_globals(LLVMModuleRef mod)
+/* Thread-local variables stay in the TLS template (libc's are there
+ * too, so their offsets may differ between the builds): PROG.xisa gives
+ * each one's place in both, by name. */
+static int place_globals(LLVMModuleRef mod, struct cc_module *out)
 {
 	LLVMValueRef g;
 	size_t len;
@@ -396,9 +399,8 @@ static int place_globals(LLVMModuleRef mod)
 		if (LLVMIsDeclaration(g) || !strncmp(name, "llvm.", 5))
 			continue;
 		if (LLVMIsThreadLocal(g)) {
-			fprintf(stderr, "ckpt cc: %s: thread-local variables "
-				"are not supported yet\n", name);
-			return -1;
+			vec_push(&out->tls, strdup(name));
+			continue;
 		}
 		sec = section_name(".xisa.d.", name);
 		LLVMSetSection(g, sec);
@@ -491,7 +493,7 @@ int cc_landmarks(LLVMModuleRef mod, struct cc_module *out)
 		free(sec);
 	}
 	if (!ret)
-		ret = place_globals(mod);
+		ret = place_globals(mod, out);
 	free(p.lms.p);
 	LLVMDisposeBuilder(p.b);
 	return ret;

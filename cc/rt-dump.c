@@ -11,7 +11,8 @@
  * landmark pass guarantees), the breakpoints are taken away, and the
  * thread writes a source image of itself (arch/xisa-image.h) to PATH:
  * its stack, the program's globals and the carried heap, read from
- * /proc/self/maps (qemu shows the program's own mappings there). The
+ * /proc/self/maps (qemu shows the program's own mappings there), and the
+ * pages of its thread-local variables with the thread pointer. The
  * program then exits 0. ckpt translate reads the image as it reads an
  * image attach --landmark took.
  *
@@ -46,6 +47,7 @@ static uint64_t *lm_pc;
 static uint32_t nr_lms;
 static unsigned char *orig;	/* each landmark's bytes under the trap */
 static uint64_t text_lo, text_hi, data_lo, data_hi;
+static int64_t tls_lo = INT64_MAX, tls_hi = INT64_MIN;	/* from the TP */
 static volatile sig_atomic_t armed;
 static char maps[MAPS_MAX];
 static unsigned long bound_ms = 5000;	/* attach --landmark's default */
@@ -67,7 +69,8 @@ static void say(const char *what)
 static int read_meta(void)
 {
 	char meta[4096 + 8], *line = NULL, *dot;
-	unsigned long long v[4], d0, d1;
+	unsigned long long v[4], d0, d1, sz;
+	long long o[2];
 	size_t cap = 0, n = 0;
 	unsigned id, fn;
 	char kind;
@@ -88,6 +91,13 @@ static int read_meta(void)
 		if (sscanf(line, "data %llx %llx", &d0, &d1) == 2) {
 			data_lo = d0 & ~(PAGE - 1);
 			data_hi = (d1 + PAGE - 1) & ~(PAGE - 1);
+		}
+		if (sscanf(line, "tls %*s %llu %lld %lld", &sz, &o[0],
+			   &o[1]) == 3) {
+			if (o[xisa_rt_col] < tls_lo)
+				tls_lo = o[xisa_rt_col];
+			if (o[xisa_rt_col] + (long long)sz > tls_hi)
+				tls_hi = o[xisa_rt_col] + sz;
 		}
 		if (sscanf(line, "lm %u %u %c %llx %llx %llx %llx", &id, &fn,
 			   &kind, &v[0], &v[1], &v[2], &v[3]) != 7 ||
@@ -283,6 +293,7 @@ static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
 	h.sp = sp;
 	h.fp = fp;
 	h.landmark = lm;
+	h.tp = xisa_rt_tp();
 	if (read_maps())
 		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -292,6 +303,16 @@ static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
 	    put(fd, 0, strlen(exe), 0, XISA_R_EXE, exe) ||
 	    (n = put_maps(fd, sp)) < 0)
 		goto fail;
+	if (tls_lo < tls_hi) {
+		/* the pages of the thread-local variables */
+		uint64_t lo = (h.tp + tls_lo) & ~(PAGE - 1);
+		uint64_t hi = (h.tp + tls_hi + PAGE - 1) & ~(PAGE - 1);
+
+		if (put(fd, lo, hi - lo, PROT_READ | PROT_WRITE, 0,
+			(void *)(uintptr_t)lo))
+			goto fail;
+		n++;
+	}
 	h.nr_regions = 1 + n;
 	if (pwrite(fd, &h, sizeof(h), 0) != sizeof(h) || fsync(fd) ||
 	    close(fd) || rename(tmp, path))

@@ -8,11 +8,11 @@
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
-	   xisa-back-bound)
+	   xisa-back-bound xisa-tls)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
-CKPT_ONLY+="xisa-back-refused xisa-back-bound "
+CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -451,4 +451,23 @@ t_xisa-back-bound() {
 	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
 		fail "a failed checkpoint left an image"
 	cmp -s "$D/part1" "$D/ref" || fail "a failed checkpoint altered blocked"
+}
+
+# Thread-local variables (tests/xisa/tls.c: counters, a generator's
+# state, an array, a function's static __thread) live across landmarks,
+# moved x86_64 -> aarch64 at two moments and aarch64 -> x86_64 at one:
+# the parts make the output of an uninterrupted run of a native build.
+t_xisa-tls() {
+	local n
+	xisa_need
+	XISA_PROG=tls
+	XISA_ARGS=(30 80000)
+	xisa_build tls "$TOP/tests/xisa/tls.c"
+	cc -O2 -o "$D/native" "$TOP/tests/xisa/tls.c" ||
+		fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	n=$(xisa_lines "$D/ref")
+	xisa_moment $((n / 3))
+	xisa_moment $((n * 2 / 3))
+	xisa_back $((n / 2))
 }
