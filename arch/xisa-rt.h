@@ -30,6 +30,8 @@ uint64_t xisa_rt_tp(void);
 
 /* cc/rt-heap.c: the runtime mapped the heap a translated image carried */
 void ckpt_xisa_heap_carried(void);
+/* cc/rt-threads.c: the program's threads alive, main's included */
+int ckpt_xisa_threads(void);
 /* cc/rt-dump.c: CKPT_XISA_DUMP set: ready to checkpoint on SIGUSR2 */
 void ckpt_xisa_dump_init(const char *path);
 

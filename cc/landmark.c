@@ -409,10 +409,12 @@ static int place_globals(LLVMModuleRef mod, struct cc_module *out)
 	return 0;
 }
 
-/* The program's memory functions, to the runtime's carried heap */
+/* The program's memory functions, to the runtime's carried heap; its
+ * thread functions, to the runtime's count of threads (cc/rt-threads.c) */
 static const char *const to_heap[] = {
 	"malloc", "free", "calloc", "realloc", "strdup", "strndup",
 	"aligned_alloc", "posix_memalign", "mmap", "munmap",
+	"pthread_create",
 };
 /* libc functions that return memory of libc's malloc for the program to
  * free, or that would look at the carried heap as libc's */

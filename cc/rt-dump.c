@@ -21,6 +21,10 @@
  * timer (SIGUSR2 again, told apart by its si_code) takes the breakpoints
  * away, says so in one line, and the program runs on, not checkpointed.
  *
+ * A program of more than one thread (cc/rt-threads.c counts them) is not
+ * checkpointed yet: it says so in one line and runs on, whether the
+ * threads were there at the SIGUSR2 or came before a landmark.
+ *
  * Everything after the start is system calls on static buffers: the
  * handlers may interrupt libc. A checkpoint that fails says so on stderr
  * and the program runs on from the landmark, unaltered.
@@ -52,6 +56,9 @@ static volatile sig_atomic_t armed;
 static char maps[MAPS_MAX];
 static unsigned long bound_ms = 5000;	/* attach --landmark's default */
 static char bound_msg[96];
+static const char threads_msg[] = "more than one thread: the runtime "
+	"checkpoints a program of one thread only yet; not checkpointed, "
+	"running on";
 static timer_t bound;
 
 static void say(const char *what)
@@ -175,6 +182,8 @@ static void arm(int sig, siginfo_t *si, void *uc)
 			armed = 0;
 			say(bound_msg);
 		}
+	} else if (!armed && ckpt_xisa_threads() > 1) {
+		say(threads_msg);
 	} else if (!armed) {
 		armed = 1;
 		if (patch(1)) {
@@ -331,23 +340,28 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 	uint32_t i;
 	int e = errno;
 
-	(void)si;
 	xisa_rt_trapped(uc, &pc, &sp, &fp);
-	for (i = 0; armed && i < nr_lms && lm_pc[i] != pc; i++)
+	for (i = 0; i < nr_lms && lm_pc[i] != pc; i++)
 		;
-	if (!armed || i == nr_lms) {
+	if (i == nr_lms || si->si_code <= 0) {	/* <= 0: sent, not a trap */
 		/* not ours: what SIGTRAP does without the runtime */
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
 	}
 	xisa_rt_set_pc(uc, pc);
+	if (!__atomic_exchange_n(&armed, 0, __ATOMIC_SEQ_CST))
+		return;	/* another thread is taking the breakpoints away */
 	set_bound(0);
 	if (patch(0)) {
 		say("can't take the breakpoints away");
 		_exit(70);
 	}
-	armed = 0;
+	if (ckpt_xisa_threads() > 1) {
+		say(threads_msg);
+		errno = e;
+		return;
+	}
 	if (!write_image(pc, sp, fp, i))
 		_exit(0);
 	say(strerror(errno));

@@ -8,11 +8,12 @@
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
-	   xisa-back-bound xisa-tls)
+	   xisa-back-bound xisa-tls xisa-back-threads)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
+CKPT_ONLY+="xisa-back-threads "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -470,4 +471,31 @@ t_xisa-tls() {
 	xisa_moment $((n / 3))
 	xisa_moment $((n * 2 / 3))
 	xisa_back $((n / 2))
+}
+
+# The runtime's checkpointer asked (SIGUSR2) to checkpoint the program
+# of 4 pthreads under qemu-aarch64: it refuses with one line (one thread
+# only yet), writes no image, and the program runs on.
+t_xisa-back-threads() {
+	local n end
+	xisa_need
+	XISA_PROG=threads
+	XISA_ARGS=()
+	xisa_build threads "$TOP/tests/xisa/threads.c"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 2
+	kill -USR2 "$PID"
+	end=$((SECONDS + 120))
+	until grep -q "more than one thread" "$D/restore.log"; do
+		job_done "$JOB" && fail "threads ended: $(cat "$D/restore.log")"
+		((SECONDS < end)) || fail "no refusal after 120 s"
+		nap
+	done
+	(($(wc -l <"$D/restore.log") == 1)) ||
+		fail "more than one line: $(cat "$D/restore.log")"
+	n=$(xisa_lines "$D/part1")
+	xisa_until part1 $((n + 2))
+	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
+		fail "a refused checkpoint left an image"
+	kill -9 "$PID"
 }
