@@ -122,8 +122,9 @@ static const uint8_t *section(struct exe *x, const char *name,
 	return NULL;
 }
 
-/* The address and size of the one symbol of that name and type (STT_*)
- * in the symbol table; -1 if none, -2 if several. */
+/* The address and size of the symbol of that name and type (STT_*) in
+ * the symbol table (a function: the first); -1 if none, -2 if several
+ * thread-local variables have the name. */
 static int symbol_of(struct exe *x, const char *name, int type,
 		     uint64_t *addr, uint64_t *size)
 {
@@ -146,8 +147,10 @@ static int symbol_of(struct exe *x, const char *name, int type,
 			n = elf_strptr(x->e, sh.sh_link, s.st_name);
 			if (n && !strcmp(n, name) &&
 			    GELF_ST_TYPE(s.st_info) == type) {
-				if (found++)
+				if (found++ && type == STT_TLS)
 					return -2;
+				if (found > 1)
+					continue;
 				*addr = s.st_value;
 				*size = s.st_size;
 			}
@@ -187,8 +190,8 @@ static int tls_vars(struct exe *x, int isa, const struct cc_module *m)
 		if (r) {
 			fprintf(stderr, "ckpt cc: %s: %s: %s\n", x->path,
 				(char *)m->tls.p[i], r == -2 ?
-				"thread-local variables of one name in two "
-				"files are not supported" :
+				"another thread-local variable (libc's) has "
+				"this name: rename it" :
 				"a thread-local variable has no symbol");
 			return -1;
 		}

@@ -458,6 +458,7 @@ t_xisa-back-bound() {
 # state, an array, a function's static __thread) live across landmarks,
 # moved x86_64 -> aarch64 at two moments and aarch64 -> x86_64 at one:
 # the parts make the output of an uninterrupted run of a native build.
+# A thread-local variable named as one of libc's is refused by ckpt cc.
 t_xisa-tls() {
 	local n
 	xisa_need
@@ -471,6 +472,11 @@ t_xisa-tls() {
 	xisa_moment $((n / 3))
 	xisa_moment $((n * 2 / 3))
 	xisa_back $((n / 2))
+	printf 'static __thread int tcache;\nint main(void) { return tcache; }\n' \
+		>"$D/libcname.c"
+	expect_exit 1 "$CKPT" cc -o "$D/libcname" "$D/libcname.c"
+	grep -q "tcache: another thread-local variable (libc's)" "$D/cmd.err" ||
+		fail "ckpt cc: $(cat "$D/cmd.err")"
 }
 
 # The runtime's checkpointer asked (SIGUSR2) to checkpoint the program
