@@ -11,7 +11,11 @@
  * isa is the ISA it was taken on, bin_hash 0; its regions are page (4096)
  * aligned: the thread's stack (the VMA holding sp, from 64 KiB below
  * sp), the writable pages of the program's globals (XISA_R_PROGRAM),
- * the carried heap's VMAs, and one XISA_R_EXE, the executable's path.
+ * the carried heap's VMAs, the pages holding the program's thread-local
+ * variables (its tp the thread pointer), and one XISA_R_EXE, the
+ * executable's path.
+ *
+ * Version 2 added tp and XISA_R_TLS.
  */
 #ifndef CKPT_ARCH_XISA_IMAGE_H
 #define CKPT_ARCH_XISA_IMAGE_H
@@ -20,7 +24,7 @@
 
 #define XISA_MAGIC	"CKPTXISA"
 #define XISA_SRC_MAGIC	"CKPTXSRC"
-#define XISA_VERSION	1
+#define XISA_VERSION	2
 #define XISA_MAX_REGIONS	65536
 /* bytes of a GNU build id that PROG.xisa records (sha1: 20) */
 #define XISA_BUILD_ID_MAX	32
@@ -40,6 +44,7 @@ struct xisa_hdr {
 	uint64_t pc, sp, fp;	/* where the innermost frame resumes */
 	uint32_t landmark;	/* its landmark id */
 	uint32_t nr_regions;
+	uint64_t tp;		/* source: the thread pointer; translated: 0 */
 };
 
 struct xisa_region {
@@ -54,5 +59,8 @@ struct xisa_region {
 #define XISA_R_ZERO	2u
 /* source images: not memory but the executable's path (len bytes) */
 #define XISA_R_EXE	4u
+/* translated images: one thread-local variable's bytes; addr is its
+ * offset from the thread pointer (two's complement), not page aligned */
+#define XISA_R_TLS	8u
 
 #endif

@@ -95,6 +95,7 @@ void xisa_meta_free(struct xisa_meta *m)
 		free(m->fns[i].slots), free(m->fns[i].bases);
 	free(m->fns);
 	free(m->lms);
+	free(m->tls);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -175,6 +176,34 @@ static int read_lm(FILE *f, struct xisa_meta *m, uint32_t i)
 	l->pc[1] = v[2];
 	l->ret[1] = v[3];
 	return (l->kind == 'C') != (v[1] && v[3]) ? -1 : 0;
+}
+
+/* The lines "tls NAME SIZE TPOFF_X86_64 TPOFF_AARCH64" to the end */
+static int read_tls(FILE *f, struct xisa_meta *m)
+{
+	unsigned long long size;
+	long long o[XISA_NR];
+	char name[128];
+	int r;
+
+	while ((r = fscanf(f, " tls %127s %llu %lld %lld", name, &size,
+			   &o[0], &o[1])) == 4) {
+		struct xisa_tls *t;
+
+		if (!size || size > (1u << 20) || o[0] < -(1ll << 30) ||
+		    o[0] > (1ll << 30) || o[1] < -(1ll << 30) ||
+		    o[1] > (1ll << 30) || m->nr_tls == MAX_SLOTS)
+			return -1;
+		t = realloc(m->tls, (m->nr_tls + 1) * sizeof(*t));
+		if (!t)
+			return -1;
+		m->tls = t;
+		t += m->nr_tls++;
+		t->size = size;
+		t->tpoff[0] = o[0];
+		t->tpoff[1] = o[1];
+	}
+	return r == EOF ? 0 : -1;
 }
 
 /* The line "id x86_64 SIZE BUILDID aarch64 SIZE BUILDID" if there
@@ -293,6 +322,8 @@ int xisa_meta_read(const char *path, struct xisa_meta *m)
 	for (i = 0; i < m->nr_lms; i++)
 		if (read_lm(f, m, i))
 			goto out;
+	if (read_tls(f, m))
+		goto out;
 	ret = m->main_fn == UINT32_MAX ? -1 : 0;
 out:
 	fclose(f);

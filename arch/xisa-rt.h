@@ -25,9 +25,13 @@ extern const int xisa_rt_col;
  * and the stack and frame pointers; set_pc makes it resume at pc. */
 void xisa_rt_trapped(void *uc, uint64_t *pc, uint64_t *sp, uint64_t *fp);
 void xisa_rt_set_pc(void *uc, uint64_t pc);
+/* The calling thread's thread pointer (fs base, tpidr_el0) */
+uint64_t xisa_rt_tp(void);
 
 /* cc/rt-heap.c: the runtime mapped the heap a translated image carried */
 void ckpt_xisa_heap_carried(void);
+/* cc/rt-threads.c: the program's threads alive, main's included */
+int ckpt_xisa_threads(void);
 /* cc/rt-dump.c: CKPT_XISA_DUMP set: ready to checkpoint on SIGUSR2 */
 void ckpt_xisa_dump_init(const char *path);
 

@@ -2,8 +2,8 @@
  * A source image (arch/xisa-image.h, XISA_SRC_MAGIC), which the runtime
  * of a ckpt cc program wrote of itself at a landmark (cc/rt-dump.c), read
  * as an image of one process of one thread: its regions become VMAs and
- * runs of pages whose data lie in the file, its pc, sp and fp the
- * thread's registers, so that ckpt translate reads it as it reads an
+ * runs of pages whose data lie in the file, its pc, sp, fp and thread
+ * pointer the thread's registers, so that ckpt translate reads it as it reads an
  * image attach --landmark took.
  */
 #include <sys/stat.h>
@@ -80,11 +80,12 @@ struct image *xisa_src_read(int fd, const char *name)
 	p->vmas = calloc(h.nr_regions + 1, sizeof(*p->vmas));
 	p->pages = calloc(h.nr_regions + 1, sizeof(*p->pages));
 	if (!th || !p->vmas || !p->pages ||
-	    !(th->regs = calloc(fi->nr_regs, sizeof(*th->regs))))
+	    !(th->regs = calloc(fi->nr_regs + 1, sizeof(*th->regs))))
 		goto bad;
 	p->nr_threads = 1;
 	th->regs_isa = h.isa;
-	th->nr_regs = fi->nr_regs;
+	th->nr_regs = fi->reg_tp >= fi->nr_regs ? fi->reg_tp + 1 : fi->nr_regs;
+	th->regs[fi->reg_tp] = h.tp;
 	th->regs[fi->reg_pc] = h.pc;
 	th->regs[fi->reg_sp] = h.sp;
 	th->regs[fi->reg_fp] = h.fp;

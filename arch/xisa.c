@@ -14,7 +14,12 @@
  * Functions and globals have the same addresses in both builds, so
  * nothing else moves. The program's heap and mmaps (cc/rt-heap.c, in
  * [XISA_HEAP_BASE, + XISA_HEAP_SIZE)) are carried at their addresses,
- * their words pointing into the stack moved like those of the globals. Nothing is live in registers at a landmark (the
+ * their words pointing into the stack moved like those of the globals.
+ * The program's thread-local variables are read at their places from
+ * the source thread pointer and put, by variable, at theirs from the
+ * target's (the runtime adds its thread pointer); libc's thread-local
+ * state (errno...) starts afresh with the target's libc. Nothing is
+ * live in registers at a landmark (the
  * landmark pass made sure), so pc, sp and fp are the registers.
  */
 #include <sys/mman.h>
@@ -56,6 +61,7 @@ struct tr {
 	uint8_t *have;		/* per page of [ds, de): in the image */
 	unsigned nr_regions;	/* written out */
 	uint64_t heap_bytes;	/* carried, of the image's pages */
+	uint8_t **tls;		/* per m.tls: the variable's bytes */
 };
 
 /* Copy [addr, addr + len) from the image's pages; 0 where it has none.
@@ -329,6 +335,36 @@ static int load_data(struct tr *t)
 	return 0;
 }
 
+/* The program's thread-local variables, at their places from the
+ * source thread's pointer */
+static int load_tls(struct tr *t, const struct img_thread *th)
+{
+	const struct xisa_isa *fi = xisa_isa(t->from);
+	uint64_t tp = th->nr_regs > fi->reg_tp ? th->regs[fi->reg_tp] : 0;
+	uint32_t i;
+
+	if (!t->m.nr_tls)
+		return 0;
+	if (!tp) {
+		pr_err("thread %d has thread-local variables and the image no "
+		       "thread pointer", th->tid);
+		return -1;
+	}
+	t->tls = calloc(t->m.nr_tls, sizeof(*t->tls));
+	if (!t->tls)
+		return -1;
+	for (i = 0; i < t->m.nr_tls; i++) {
+		const struct xisa_tls *v = &t->m.tls[i];
+
+		t->tls[i] = malloc(v->size);
+		if (!t->tls[i] ||
+		    load(t, tp + v->tpoff[t->from], v->size, t->tls[i], NULL))
+			return -1;
+		fix_words(t, t->tls[i], v->tpoff[t->from], v->size);
+	}
+	return 0;
+}
+
 static int put_region(int fd, uint64_t addr, uint64_t len, uint32_t prot,
 		      uint32_t flags, const void *data)
 {
@@ -430,6 +466,19 @@ static int put_heap(struct tr *t, int fd)
 	return 0;
 }
 
+static int put_tls(struct tr *t, int fd)
+{
+	uint32_t i;
+
+	for (i = 0; t->tls && i < t->m.nr_tls; i++) {
+		if (put_region(fd, t->m.tls[i].tpoff[t->to], t->m.tls[i].size,
+			       PROT_READ | PROT_WRITE, XISA_R_TLS, t->tls[i]))
+			return -1;
+		t->nr_regions++;
+	}
+	return 0;
+}
+
 static int write_out(struct tr *t, const char *out, int sync,
 		     struct xisa_stats *st)
 {
@@ -455,7 +504,7 @@ static int write_out(struct tr *t, const char *out, int sync,
 	    put_region(d.fd, t->lo, t->vend - t->lo, PROT_READ | PROT_WRITE,
 		       0, t->dst) ||
 	    (runs = t->de > t->ds ? data_runs(t, d.fd) : 0) == UINT32_MAX ||
-	    put_heap(t, d.fd)) {
+	    put_heap(t, d.fd) || put_tls(t, d.fd)) {
 		pr_perror("can't write %s", out);
 		durable_abort(&d);
 		return -1;
@@ -576,7 +625,7 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 		goto out;
 	st->meta_seconds = now() - t0 - st->read_seconds;
 	if (walk(&t, &t.p->threads[0]) || layout(&t) || build_frames(&t) ||
-	    load_data(&t))
+	    load_data(&t) || load_tls(&t, &t.p->threads[0]))
 		goto out;
 	st->frame_seconds = now() - t0 - st->read_seconds - st->meta_seconds;
 	if (write_out(&t, out, sync, st))
@@ -587,6 +636,9 @@ out:
 	st->seconds = now() - t0;
 	if (t.img)
 		img_free((struct image *)t.img);
+	for (uint32_t i = 0; t.tls && i < t.m.nr_tls; i++)
+		free(t.tls[i]);
+	free(t.tls);
 	xisa_meta_free(&t.m);
 	free(t.src);
 	free(t.dst);

@@ -26,6 +26,8 @@ struct xisa_isa {
 	uint32_t img_isa;	/* enum img_isa */
 	unsigned reg_pc, reg_sp, reg_fp;	/* words of the image's regs */
 	unsigned nr_regs;			/* at least this many */
+	unsigned reg_tp;	/* the thread pointer; >= nr_regs: only in
+				 * source images (arch/xisa-src.c) */
 	uint16_t dwarf_sp, dwarf_fp;	/* stack map location registers */
 };
 
@@ -65,6 +67,13 @@ struct xisa_lm {
 	uint64_t ret[XISA_NR];	/* calls: the call's return address */
 };
 
+/* a thread-local variable of the program: its place from the thread
+ * pointer in each build */
+struct xisa_tls {
+	uint64_t size;
+	int64_t tpoff[XISA_NR];
+};
+
 struct xisa_meta {
 	uint64_t hash[XISA_NR];		/* of each executable */
 	/* and its size and GNU build id (hex), when ckpt cc wrote them:
@@ -77,6 +86,8 @@ struct xisa_meta {
 	struct xisa_fn *fns;
 	struct xisa_lm *lms;
 	uint32_t main_fn;
+	uint32_t nr_tls;
+	struct xisa_tls *tls;
 };
 
 /* PROG.xisa of an executable PROG.x86_64 or PROG.aarch64 (malloc'd),

@@ -35,6 +35,7 @@ struct cc_fn {
 struct cc_module {
 	struct vec fns;		/* struct cc_fn * */
 	struct vec landmarks;	/* struct cc_landmark *, by id */
+	struct vec tls;		/* char *: the thread-local variables */
 };
 
 int cc_landmarks(LLVMModuleRef mod, struct cc_module *out);

@@ -384,7 +384,10 @@ static char *section_name(const char *prefix, const char *name)
 	return s;
 }
 
-static int place_globals(LLVMModuleRef mod)
+/* Thread-local variables stay in the TLS template (libc's are there
+ * too, so their offsets may differ between the builds): PROG.xisa gives
+ * each one's place in both, by name. */
+static int place_globals(LLVMModuleRef mod, struct cc_module *out)
 {
 	LLVMValueRef g;
 	size_t len;
@@ -396,9 +399,8 @@ static int place_globals(LLVMModuleRef mod)
 		if (LLVMIsDeclaration(g) || !strncmp(name, "llvm.", 5))
 			continue;
 		if (LLVMIsThreadLocal(g)) {
-			fprintf(stderr, "ckpt cc: %s: thread-local variables "
-				"are not supported yet\n", name);
-			return -1;
+			vec_push(&out->tls, strdup(name));
+			continue;
 		}
 		sec = section_name(".xisa.d.", name);
 		LLVMSetSection(g, sec);
@@ -407,10 +409,12 @@ static int place_globals(LLVMModuleRef mod)
 	return 0;
 }
 
-/* The program's memory functions, to the runtime's carried heap */
+/* The program's memory functions, to the runtime's carried heap; its
+ * thread functions, to the runtime's count of threads (cc/rt-threads.c) */
 static const char *const to_heap[] = {
 	"malloc", "free", "calloc", "realloc", "strdup", "strndup",
 	"aligned_alloc", "posix_memalign", "mmap", "munmap",
+	"pthread_create",
 };
 /* libc functions that return memory of libc's malloc for the program to
  * free, or that would look at the carried heap as libc's */
@@ -491,7 +495,7 @@ int cc_landmarks(LLVMModuleRef mod, struct cc_module *out)
 		free(sec);
 	}
 	if (!ret)
-		ret = place_globals(mod);
+		ret = place_globals(mod, out);
 	free(p.lms.p);
 	LLVMDisposeBuilder(p.b);
 	return ret;

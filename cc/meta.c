@@ -52,6 +52,8 @@ struct exe {
 	size_t nrec;
 	struct rec *rec;	/* by landmark id */
 	uint64_t *ret;		/* by landmark id, calls only */
+	int64_t *tls_off;	/* per thread-local variable: from the TP */
+	uint64_t *tls_size;
 };
 
 static const char *const triple[CC_NR_ISA] = {
@@ -120,15 +122,18 @@ static const uint8_t *section(struct exe *x, const char *name,
 	return NULL;
 }
 
-/* A function's address and size from the symbol table, or -1. */
-static int symbol(struct exe *x, const char *name, uint64_t *addr,
-		  uint64_t *size)
+/* The address and size of the symbol of that name and type (STT_*) in
+ * the symbol table (a function: the first); -1 if none, -2 if several
+ * thread-local variables have the name. */
+static int symbol_of(struct exe *x, const char *name, int type,
+		     uint64_t *addr, uint64_t *size)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	GElf_Sym s;
 	Elf_Data *d;
 	size_t i;
+	int found = 0;
 
 	while ((scn = elf_nextscn(x->e, scn))) {
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
@@ -141,14 +146,66 @@ static int symbol(struct exe *x, const char *name, uint64_t *addr,
 				break;
 			n = elf_strptr(x->e, sh.sh_link, s.st_name);
 			if (n && !strcmp(n, name) &&
-			    GELF_ST_TYPE(s.st_info) == STT_FUNC) {
+			    GELF_ST_TYPE(s.st_info) == type) {
+				if (found++ && type == STT_TLS)
+					return -2;
+				if (found > 1)
+					continue;
 				*addr = s.st_value;
 				*size = s.st_size;
-				return 0;
 			}
 		}
 	}
-	return -1;
+	return found ? 0 : -1;
+}
+
+/* A function's address and size from the symbol table, or -1. */
+static int symbol(struct exe *x, const char *name, uint64_t *addr,
+		  uint64_t *size)
+{
+	return symbol_of(x, name, STT_FUNC, addr, size) ? -1 : 0;
+}
+
+/* Each thread-local variable's place, from the thread pointer: the
+ * linker's local-exec offsets of a static executable, the TLS block
+ * below the TP on x86_64 (variant II), above TP + 16 on aarch64. */
+static int tls_vars(struct exe *x, int isa, const struct cc_module *m)
+{
+	uint64_t memsz = 0, align = 1, off, size;
+	size_t i, nph;
+	GElf_Phdr ph;
+
+	x->tls_off = calloc(m->tls.n + 1, sizeof(*x->tls_off));
+	x->tls_size = calloc(m->tls.n + 1, sizeof(*x->tls_size));
+	if (!x->tls_off || !x->tls_size || elf_getphdrnum(x->e, &nph))
+		return bad(x, "can't read the program headers");
+	for (i = 0; i < nph; i++)
+		if (gelf_getphdr(x->e, i, &ph) && ph.p_type == PT_TLS) {
+			memsz = ph.p_memsz;
+			align = ph.p_align ? ph.p_align : 1;
+		}
+	for (i = 0; i < m->tls.n; i++) {
+		int r = symbol_of(x, m->tls.p[i], STT_TLS, &off, &size);
+
+		if (r) {
+			fprintf(stderr, "ckpt cc: %s: %s: %s\n", x->path,
+				(char *)m->tls.p[i], r == -2 ?
+				"another thread-local variable (libc's) has "
+				"this name: rename it" :
+				"a thread-local variable has no symbol");
+			return -1;
+		}
+		if (off + size > memsz)
+			return bad(x, "a thread-local variable is outside "
+				   "the TLS template");
+		x->tls_size[i] = size;
+		x->tls_off[i] = isa == CC_X86_64 ?
+			(int64_t)off - (int64_t)((memsz + align - 1) /
+						 align * align) :
+			(int64_t)off + (int64_t)((16 + align - 1) /
+						 align * align);
+	}
+	return 0;
 }
 
 #define RD(T, p) ({ T v_; memcpy(&v_, (p), sizeof(T)); v_; })
@@ -420,8 +477,11 @@ static int same_builds(const struct cc_module m[CC_NR_ISA])
 	size_t f, s;
 
 	if (m[0].fns.n != m[1].fns.n ||
-	    m[0].landmarks.n != m[1].landmarks.n)
+	    m[0].landmarks.n != m[1].landmarks.n || m[0].tls.n != m[1].tls.n)
 		goto differ;
+	for (f = 0; f < m[0].tls.n; f++)
+		if (strcmp(m[0].tls.p[f], m[1].tls.p[f]))
+			goto differ;
 	for (f = 0; f < m[0].fns.n; f++) {
 		const struct cc_fn *a = m[0].fns.p[f], *b = m[1].fns.p[f];
 
@@ -518,6 +578,10 @@ static int write_meta(struct exe x[CC_NR_ISA], const struct cc_module *m,
 			(unsigned long long)x[1].rec[k].pc,
 			(unsigned long long)x[1].ret[k]);
 	}
+	for (k = 0; k < m->tls.n; k++)
+		fprintf(o, "tls %s %llu %lld %lld\n", (char *)m->tls.p[k],
+			(unsigned long long)x[0].tls_size[k],
+			(long long)x[0].tls_off[k], (long long)x[1].tls_off[k]);
 	return fclose(o) ? -1 : 0;
 }
 
@@ -532,6 +596,13 @@ static int check_aligned(struct exe x[CC_NR_ISA], const struct cc_module *m)
 	for (f = 0; f < m->fns.n; f++)
 		if (x[0].fn_addr[f] != x[1].fn_addr[f])
 			return bad(&x[1], "a function not aligned");
+	for (f = 0; f < m->tls.n; f++)
+		if (x[0].tls_size[f] != x[1].tls_size[f]) {
+			fprintf(stderr, "ckpt cc: %s: a thread-local variable "
+				"has another size on aarch64\n",
+				(char *)m->tls.p[f]);
+			return -1;
+		}
 	for (k = 0; k < x[0].nrec; k++) {
 		const struct cc_fn *fn = m->fns.p[x[0].rec[k].fn];
 
@@ -563,7 +634,8 @@ int cc_meta(const char *const exe[CC_NR_ISA],
 		    parse_stackmaps(&x[isa], &mod[isa]) ||
 		    functions(&x[isa], &mod[isa]) ||
 		    return_addresses(&x[isa], isa, &mod[isa]) ||
-		    prologues(&x[isa], isa, mod[isa].fns.n))
+		    prologues(&x[isa], isa, mod[isa].fns.n) ||
+		    tls_vars(&x[isa], isa, &mod[isa]))
 			return -1;
 	}
 	if (check_aligned(x, &mod[0]))

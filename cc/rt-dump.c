@@ -11,9 +11,19 @@
  * landmark pass guarantees), the breakpoints are taken away, and the
  * thread writes a source image of itself (arch/xisa-image.h) to PATH:
  * its stack, the program's globals and the carried heap, read from
- * /proc/self/maps (qemu shows the program's own mappings there). The
+ * /proc/self/maps (qemu shows the program's own mappings there), and the
+ * pages of its thread-local variables with the thread pointer. The
  * program then exits 0. ckpt translate reads the image as it reads an
  * image attach --landmark took.
+ *
+ * A landmark not reached within CKPT_XISA_LANDMARK_MS (milliseconds,
+ * 5000 by default: attach --landmark's bound) after the SIGUSR2, a
+ * timer (SIGUSR2 again, told apart by its si_code) takes the breakpoints
+ * away, says so in one line, and the program runs on, not checkpointed.
+ *
+ * A program of more than one thread (cc/rt-threads.c counts them) is not
+ * checkpointed yet: it says so in one line and runs on, whether the
+ * threads were there at the SIGUSR2 or came before a landmark.
  *
  * Everything after the start is system calls on static buffers: the
  * handlers may interrupt libc. A checkpoint that fails says so on stderr
@@ -26,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/xisa-image.h"
@@ -40,8 +51,15 @@ static uint64_t *lm_pc;
 static uint32_t nr_lms;
 static unsigned char *orig;	/* each landmark's bytes under the trap */
 static uint64_t text_lo, text_hi, data_lo, data_hi;
+static int64_t tls_lo = INT64_MAX, tls_hi = INT64_MIN;	/* from the TP */
 static volatile sig_atomic_t armed;
 static char maps[MAPS_MAX];
+static unsigned long bound_ms = 5000;	/* attach --landmark's default */
+static char bound_msg[96];
+static const char threads_msg[] = "more than one thread: the runtime "
+	"checkpoints a program of one thread only yet; not checkpointed, "
+	"running on";
+static timer_t bound;
 
 static void say(const char *what)
 {
@@ -58,7 +76,8 @@ static void say(const char *what)
 static int read_meta(void)
 {
 	char meta[4096 + 8], *line = NULL, *dot;
-	unsigned long long v[4], d0, d1;
+	unsigned long long v[4], d0, d1, sz;
+	long long o[2];
 	size_t cap = 0, n = 0;
 	unsigned id, fn;
 	char kind;
@@ -79,6 +98,13 @@ static int read_meta(void)
 		if (sscanf(line, "data %llx %llx", &d0, &d1) == 2) {
 			data_lo = d0 & ~(PAGE - 1);
 			data_hi = (d1 + PAGE - 1) & ~(PAGE - 1);
+		}
+		if (sscanf(line, "tls %*s %llu %lld %lld", &sz, &o[0],
+			   &o[1]) == 3) {
+			if (o[xisa_rt_col] < tls_lo)
+				tls_lo = o[xisa_rt_col];
+			if (o[xisa_rt_col] + (long long)sz > tls_hi)
+				tls_hi = o[xisa_rt_col] + sz;
 		}
 		if (sscanf(line, "lm %u %u %c %llx %llx %llx %llx", &id, &fn,
 			   &kind, &v[0], &v[1], &v[2], &v[3]) != 7 ||
@@ -130,17 +156,42 @@ static int patch(int on)
 	return mprotect(lo, text_hi - text_lo, PROT_READ | PROT_EXEC);
 }
 
-static void arm(int sig)
+/* The bound from the SIGUSR2 on (on 1), or none (0) */
+static void set_bound(int on)
+{
+	struct itimerspec t;
+
+	memset(&t, 0, sizeof(t));
+	if (on) {
+		t.it_value.tv_sec = bound_ms / 1000;
+		t.it_value.tv_nsec = bound_ms % 1000 * 1000000;
+	}
+	timer_settime(bound, 0, &t, NULL);
+}
+
+/* SIGUSR2: from the user, arm; from the timer, the bound passed */
+static void arm(int sig, siginfo_t *si, void *uc)
 {
 	int e = errno;
 
 	(void)sig;
-	if (!armed) {
+	(void)uc;
+	if (si->si_code == SI_TIMER) {
+		if (armed) {
+			patch(0);
+			armed = 0;
+			say(bound_msg);
+		}
+	} else if (!armed && ckpt_xisa_threads() > 1) {
+		say(threads_msg);
+	} else if (!armed) {
 		armed = 1;
 		if (patch(1)) {
 			patch(0);
 			armed = 0;
 			say("can't put breakpoints on the landmarks");
+		} else {
+			set_bound(1);
 		}
 	}
 	errno = e;
@@ -251,6 +302,7 @@ static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
 	h.sp = sp;
 	h.fp = fp;
 	h.landmark = lm;
+	h.tp = xisa_rt_tp();
 	if (read_maps())
 		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -260,6 +312,16 @@ static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
 	    put(fd, 0, strlen(exe), 0, XISA_R_EXE, exe) ||
 	    (n = put_maps(fd, sp)) < 0)
 		goto fail;
+	if (tls_lo < tls_hi) {
+		/* the pages of the thread-local variables */
+		uint64_t lo = (h.tp + tls_lo) & ~(PAGE - 1);
+		uint64_t hi = (h.tp + tls_hi + PAGE - 1) & ~(PAGE - 1);
+
+		if (put(fd, lo, hi - lo, PROT_READ | PROT_WRITE, 0,
+			(void *)(uintptr_t)lo))
+			goto fail;
+		n++;
+	}
 	h.nr_regions = 1 + n;
 	if (pwrite(fd, &h, sizeof(h), 0) != sizeof(h) || fsync(fd) ||
 	    close(fd) || rename(tmp, path))
@@ -278,22 +340,28 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 	uint32_t i;
 	int e = errno;
 
-	(void)si;
 	xisa_rt_trapped(uc, &pc, &sp, &fp);
-	for (i = 0; armed && i < nr_lms && lm_pc[i] != pc; i++)
+	for (i = 0; i < nr_lms && lm_pc[i] != pc; i++)
 		;
-	if (!armed || i == nr_lms) {
+	if (i == nr_lms || si->si_code <= 0) {	/* <= 0: sent, not a trap */
 		/* not ours: what SIGTRAP does without the runtime */
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
 	}
 	xisa_rt_set_pc(uc, pc);
+	if (!__atomic_exchange_n(&armed, 0, __ATOMIC_SEQ_CST))
+		return;	/* another thread is taking the breakpoints away */
+	set_bound(0);
 	if (patch(0)) {
 		say("can't take the breakpoints away");
 		_exit(70);
 	}
-	armed = 0;
+	if (ckpt_xisa_threads() > 1) {
+		say(threads_msg);
+		errno = e;
+		return;
+	}
 	if (!write_image(pc, sp, fp, i))
 		_exit(0);
 	say(strerror(errno));
@@ -302,7 +370,10 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 
 void ckpt_xisa_dump_init(const char *to)
 {
+	const char *ms = getenv("CKPT_XISA_LANDMARK_MS");
+	struct sigevent ev;
 	struct sigaction sa;
+	char *end;
 
 	if (strlen(to) >= sizeof(path)) {
 		fprintf(stderr, "ckpt-xisa: CKPT_XISA_DUMP is too long\n");
@@ -315,11 +386,37 @@ void ckpt_xisa_dump_init(const char *to)
 			"CKPT_XISA_DUMP (not built by ckpt cc?)\n", exe);
 		_exit(70);
 	}
+	if (ms && *ms) {
+		errno = 0;
+		bound_ms = strtoul(ms, &end, 10);
+		if (*end || errno || bound_ms < 1 || bound_ms > 86400000 ||
+		    strspn(ms, "0123456789") != strlen(ms)) {
+			fprintf(stderr, "ckpt-xisa: CKPT_XISA_LANDMARK_MS=%s is "
+				"not a number of milliseconds (1-86400000)\n",
+				ms);
+			_exit(70);
+		}
+	}
+	snprintf(bound_msg, sizeof(bound_msg), "no landmark reached within "
+		 "%lu ms: not checkpointed, running on", bound_ms);
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGUSR2;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &bound)) {
+		fprintf(stderr, "ckpt-xisa: can't create the landmark timer: "
+			"%s\n", strerror(errno));
+		_exit(70);
+	}
+	/* each handler keeps the other out: a trap while disarming, or the
+	 * bound passing while the image is written, finds a settled state */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = arm;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR2, &sa, NULL);
-	sa.sa_sigaction = trapped;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTRAP);
+	sa.sa_sigaction = arm;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigaction(SIGUSR2, &sa, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sa.sa_sigaction = trapped;
 	sigaction(SIGTRAP, &sa, NULL);
 }

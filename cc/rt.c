@@ -77,6 +77,14 @@ static void map_region(const char *img, int fd, const struct xisa_region *r)
 {
 	void *at = (void *)(uintptr_t)r->addr, *p;
 
+	if (r->flags & XISA_R_TLS) {
+		/* a thread-local variable, at its place from this thread's
+		 * pointer (the translation checked it is the program's) */
+		if (read_all(fd, (char *)(uintptr_t)(xisa_rt_tp() + r->addr),
+			     r->len))
+			fail(img, "short region");
+		return;
+	}
 	if (r->flags & XISA_R_PROGRAM) {
 		/* the program's aligned globals: written over in place */
 		if ((char *)at < __executable_start ||

@@ -14,6 +14,7 @@ const struct xisa_isa xisa_aarch64 = {
 	.reg_sp = 31,
 	.reg_fp = 29,		/* x29 */
 	.nr_regs = 34,
+	.reg_tp = 34,		/* tpidr_el0, after user_pt_regs */
 	.dwarf_sp = 31,
 	.dwarf_fp = 29,
 };

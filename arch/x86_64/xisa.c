@@ -13,6 +13,7 @@ const struct xisa_isa xisa_x86_64 = {
 	.reg_sp = 19,		/* rsp */
 	.reg_fp = 4,		/* rbp */
 	.nr_regs = 27,
+	.reg_tp = 21,		/* fs_base */
 	.dwarf_sp = 7,
 	.dwarf_fp = 6,
 };

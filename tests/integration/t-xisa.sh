@@ -7,11 +7,13 @@
 
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
-	   xisa-back-heap xisa-roundtrip xisa-back-refused)
+	   xisa-back-heap xisa-roundtrip xisa-back-refused
+	   xisa-back-bound xisa-tls xisa-back-threads)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
-CKPT_ONLY+="xisa-back-refused "
+CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
+CKPT_ONLY+="xisa-back-threads "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -410,4 +412,96 @@ t_xisa-back-refused() {
 	head -c -100 "$D/src.img" >"$D/cut.img"
 	xisa_refused x86_64 "$D/cut.img" "$D/img.x86" \
 		"not a whole source image"
+}
+
+# The runtime's checkpointer asked (SIGUSR2) while the program is blocked
+# reading its standard input: no landmark within CKPT_XISA_LANDMARK_MS,
+# the checkpoint fails with one line, no image is written, and the
+# program runs on untouched once its line comes: its output is that of
+# an uninterrupted run.
+t_xisa-back-bound() {
+	local fd end
+	xisa_need
+	XISA_PROG=blocked
+	xisa_build blocked "$TOP/tests/xisa/blocked.c"
+	echo 7 | "$D/blocked.x86_64" >"$D/ref" ||
+		fail "the uninterrupted run failed"
+	mkfifo "$D/in"
+	exec {fd}<>"$D/in"
+	(spawn env CKPT_XISA_DUMP="$D/src.img" CKPT_XISA_LANDMARK_MS=500 \
+		qemu-aarch64 "$D/blocked.aarch64") <"$D/in" >"$D/part1" \
+		2>"$D/restore.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	track_pid "$PID"
+	xisa_until part1 5
+	kill -USR2 "$PID"
+	end=$((SECONDS + 120))
+	until grep -q "no landmark reached within 500 ms" "$D/restore.log"; do
+		job_done "$JOB" && fail "blocked ended: $(cat "$D/restore.log")"
+		((SECONDS < end)) || fail "no word of the bound after 120 s"
+		nap
+	done
+	(($(wc -l <"$D/restore.log") == 1)) ||
+		fail "more than one line: $(cat "$D/restore.log")"
+	echo 7 >&"$fd"
+	exec {fd}>&-
+	wait_job "$JOB" 120 || fail "blocked still running"
+	((WST == 0)) || fail "blocked exited $WST: $(lastline "$D/restore.log")"
+	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
+		fail "a failed checkpoint left an image"
+	cmp -s "$D/part1" "$D/ref" || fail "a failed checkpoint altered blocked"
+}
+
+# Thread-local variables (tests/xisa/tls.c: counters, a generator's
+# state, an array, a function's static __thread) live across landmarks,
+# moved x86_64 -> aarch64 at two moments and aarch64 -> x86_64 at one:
+# the parts make the output of an uninterrupted run of a native build.
+# A thread-local variable named as one of libc's is refused by ckpt cc.
+t_xisa-tls() {
+	local n
+	xisa_need
+	XISA_PROG=tls
+	XISA_ARGS=(30 80000)
+	xisa_build tls "$TOP/tests/xisa/tls.c"
+	cc -O2 -o "$D/native" "$TOP/tests/xisa/tls.c" ||
+		fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	n=$(xisa_lines "$D/ref")
+	xisa_moment $((n / 3))
+	xisa_moment $((n * 2 / 3))
+	xisa_back $((n / 2))
+	printf 'static __thread int tcache;\nint main(void) { return tcache; }\n' \
+		>"$D/libcname.c"
+	expect_exit 1 "$CKPT" cc -o "$D/libcname" "$D/libcname.c"
+	grep -q "tcache: another thread-local variable (libc's)" "$D/cmd.err" ||
+		fail "ckpt cc: $(cat "$D/cmd.err")"
+}
+
+# The runtime's checkpointer asked (SIGUSR2) to checkpoint the program
+# of 4 pthreads under qemu-aarch64: it refuses with one line (one thread
+# only yet), writes no image, and the program runs on.
+t_xisa-back-threads() {
+	local n end
+	xisa_need
+	XISA_PROG=threads
+	XISA_ARGS=()
+	xisa_build threads "$TOP/tests/xisa/threads.c"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 2
+	kill -USR2 "$PID"
+	end=$((SECONDS + 120))
+	until grep -q "more than one thread" "$D/restore.log"; do
+		job_done "$JOB" && fail "threads ended: $(cat "$D/restore.log")"
+		((SECONDS < end)) || fail "no refusal after 120 s"
+		nap
+	done
+	(($(wc -l <"$D/restore.log") == 1)) ||
+		fail "more than one line: $(cat "$D/restore.log")"
+	n=$(xisa_lines "$D/part1")
+	xisa_until part1 $((n + 2))
+	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
+		fail "a refused checkpoint left an image"
+	kill -9 "$PID"
 }

@@ -26,3 +26,11 @@ void xisa_rt_set_pc(void *uc, uint64_t pc)
 {
 	((ucontext_t *)uc)->uc_mcontext.pc = pc;
 }
+
+uint64_t xisa_rt_tp(void)
+{
+	uint64_t tp;
+
+	__asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+	return tp;
+}

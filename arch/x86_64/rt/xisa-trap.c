@@ -26,3 +26,12 @@ void xisa_rt_set_pc(void *uc, uint64_t pc)
 {
 	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP] = pc;
 }
+
+uint64_t xisa_rt_tp(void)
+{
+	uint64_t tp;
+
+	/* the TCB's first word points to itself */
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
