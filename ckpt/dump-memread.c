@@ -10,9 +10,9 @@
  * and it waits for the reader to finish with a buffer before it returns.
  *
  * The thread pays only with a CPU free for it: on this project's 2-CPU
- * machine under a load of 20, the handovers cost a fifth more CPU time
- * than reading and writing in turn, and the dump took longer
- * (bench/splice-probe.c and README, "Speed"). So it is made when the load
+ * machine under a load of 20, a dump of 1 GiB took a fifth more CPU
+ * time with it than reading and writing in turn, and longer (README,
+ * the measurements of issue 13 §1). So it is made when the load
  * average of the last minute leaves a whole CPU idle, or always with
  * CKPT_DUMP_READER=1, never with CKPT_DUMP_READER=0.
  */
