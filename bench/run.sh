@@ -17,12 +17,14 @@
 #                   + read in 64 MiB chunks
 #
 # Every restore is verified (checksum of the memory) before its time counts.
-# On this VM the first write(2) of a process into new page-cache pages
-# costs up to ten times the CPU of its later ones (256 MiB: 0.65 s, then
-# 0.05 s; cause not found: not the source memory, not memory freed just
-# before): the baseline's target pays it every round, and so should each
-# new ckpt, whose dump yet took less CPU than the baseline in every round
-# measured so far. Read the ratios with that in mind.
+# On this VM the first write(2) to a file from freshly filled anonymous
+# memory costs up to ten times the CPU of the next ones from the same
+# memory (256 MiB: 0.6 s, then 0.05 s); the same first write from a small
+# buffer is cheap, and neither a pass reading the memory in user space
+# nor a first write of it to a memfd spares it (cause not found). The
+# baseline's target pays it every round; ckpt, reading with
+# process_vm_readv into a small buffer, does not: read the dump ratio
+# with that in mind.
 # Environment: BENCH_MIB (1024), BENCH_ROUNDS (3), BENCH_CKPT (the ckpt to
 # measure, build/bin/ckpt: e.g. the build of another branch).
 set -u
