@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
@@ -165,10 +166,18 @@ int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 	return pread_full(io->mem_fd, buf, len, addr);
 }
 
+uint64_t dump_mem_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
 		       uint64_t addr, uint64_t nr, void *arg)
 {
-	uint64_t left = nr * c->page_size;
+	uint64_t left = nr * c->page_size, t0, t1;
 
 	(void)arg;
 	if (img_write_pages_begin(c->w, addr, nr))
@@ -182,13 +191,18 @@ int dump_mem_write_run(struct dump_ctx *c, struct dump_mem_io *io,
 		if (dump_interrupted(c))
 			return -1;
 		fault_point("memory");
+		t0 = dump_mem_clock();
 		if (dump_mem_read(c, io, addr, io->buf, n)) {
 			dump_perror(c, "can't read memory of %d at %llx", c->pid,
 				  (unsigned long long)addr);
 			return -1;
 		}
+		t1 = dump_mem_clock();
 		if (img_write_pages_data(c->w, io->buf, n))
 			return -1;
+		io->ns_read += t1 - t0;
+		io->ns_write += dump_mem_clock() - t1;
+		io->bytes += n;
 		addr += n;
 		left -= n;
 	}
@@ -246,8 +260,10 @@ int dump_mem_wanted_cat(const struct img_vma *v, uint64_t cat)
 int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
 {
 	char path[64];
+	int r;
 
 	memset(io, 0, sizeof(*io));
+	io->pid = c->pid;
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
 	io->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
@@ -259,15 +275,24 @@ int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
 		dump_mem_io_close(io);
 		return -1;
 	}
-	if (dump_memread_start(c, io))
-		pr_debug("%d: no reader thread, memory read and written in turn",
-			 c->pid);
+	r = dump_memread_start(c, io);
+	if (r)
+		pr_debug("%d: no reader thread (%s), memory read and written "
+			 "in turn", c->pid, r > 0 ? "no CPU idle for it" :
+			 "it can't be made");
 	return 0;
 }
 
 void dump_mem_io_close(struct dump_mem_io *io)
 {
 	dump_memread_stop(io);
+	if (io->bytes)
+		pr_debug("%d: %llu MiB of memory: %.3f s reading%s, %.3f s "
+			 "checksumming and writing", (int)io->pid,
+			 (unsigned long long)(io->bytes >> 20),
+			 io->ns_read / 1e9,
+			 io->rd_used ? " (waiting for the reader thread)" : "",
+			 io->ns_write / 1e9);
 	if (io->pagemap_fd >= 0)
 		close(io->pagemap_fd);
 	if (io->mem_fd >= 0)

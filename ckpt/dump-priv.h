@@ -79,9 +79,9 @@ int dump_maps_begin(struct dump_ctx *c) __must_check;
 int dump_maps_end(struct dump_ctx *c) __must_check;
 
 /* dump-memread.c: a thread that reads the next chunk of a run of pages
- * while the last one is written (NULL io->rd if it can't be made; the
- * run is then read and written in turn); the run [addr, end) written
- * into the open PAGES record. */
+ * while the last one is written (start: 0, or 1 if no CPU is idle for
+ * it, -1 if it can't be made: NULL io->rd, the run then read and written
+ * in turn); the run [addr, end) written into the open PAGES record. */
 struct dump_mem_io;
 int dump_memread_start(struct dump_ctx *c, struct dump_mem_io *io);
 void dump_memread_stop(struct dump_mem_io *io);
@@ -94,13 +94,20 @@ int dump_collect_vmas(struct dump_ctx *c) __must_check;
  * DUMP_MEM_CHUNK bytes: small enough to stay in the cache between the read
  * from the target and the write (and to be faulted in once, not at each
  * 16 MiB read as before), large enough for few system calls. */
-#define DUMP_MEM_CHUNK	(1UL << 20)
+#define DUMP_MEM_CHUNK	(256UL << 10)
 struct dump_mem_io {
 	int pagemap_fd, mem_fd;
 	uint64_t *pme;
 	uint8_t *buf;
 	struct dump_memread *rd;	/* the reader thread, or NULL */
+	/* where the time went (a debug line at close): reading the target
+	 * (or waiting for the reader thread), CRC and write to the image */
+	pid_t pid;
+	int rd_used;
+	uint64_t ns_read, ns_write, bytes;
 };
+/* CLOCK_MONOTONIC in nanoseconds, for those figures. */
+uint64_t dump_mem_clock(void);
 typedef int (*dump_run_fn)(struct dump_ctx *c, struct dump_mem_io *io,
 			   uint64_t addr, uint64_t nr_pages, void *arg);
 /* fn() on each run of the pages the image must hold, VMA by VMA, as the

@@ -15,6 +15,11 @@
 #include "util/durable.h"
 
 #define FSINK_BUF	(1u << 20)
+/* writes of at least this much (page data) go straight from the caller's
+ * buffer, the buffered bytes before them first: the dump reads memory in
+ * chunks small enough to stay in the CPU's cache (DUMP_MEM_CHUNK), and a
+ * copy into our buffer would cost as much as the write itself */
+#define FSINK_DIRECT	(64u << 10)
 
 struct file_sink {
 	struct img_sink sink;	/* first: the sink pointer is ours */
@@ -39,9 +44,9 @@ static int fs_write(struct img_sink *s, const void *buf, size_t len)
 {
 	struct file_sink *f = (struct file_sink *)s;
 
-	if (f->len + len > FSINK_BUF && fs_flush(f))
+	if ((f->len + len > FSINK_BUF || len >= FSINK_DIRECT) && fs_flush(f))
 		return -1;
-	if (len >= FSINK_BUF) {
+	if (len >= FSINK_DIRECT) {
 		/* page data: straight from the caller's buffer */
 		if (write_full(f->file.fd, buf, len)) {
 			pr_perror("can't write %s", f->file.tmp);
