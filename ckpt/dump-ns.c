@@ -5,11 +5,11 @@
  * becomes an NS record (image.h) owned by its topmost process, which
  * makes it again at restore; one the tree shares with a process outside
  * it, or that has two topmost processes, is refused, as is an IPC
- * namespace holding System V objects or POSIX message queues (they would
- * be lost). A root that is the init of its own PID namespace is
- * recorded too (check_pid), and the root's mount namespace with its
- * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
- * its devices (check_net, dump-netdev.c). Every other kind of namespace
+ * namespace holding POSIX message queues (they would be lost); its
+ * System V objects are read by dump-ipcns.c. A root that is the init
+ * of its own PID namespace is recorded too (check_pid), and the root's
+ * mount namespace with its mounts (check_mnt, dump-mnt.c), and the
+ * root's network namespace with its devices (check_net, dump-netdev.c). Every other kind of namespace
  * of the tree's own (PID, user, cgroup, time) is refused, naming the
  * process, as is a mount namespace below the root's, except one that
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
@@ -185,8 +185,7 @@ static pid_t outside_member(const struct dump_tree *t, const char *file,
 }
 
 /* Run fn in the namespace of pid (setns there and back). */
-static int in_ns(pid_t pid, int k, int (*fn)(struct img_ns *),
-		 struct img_ns *ns)
+static int in_ns(pid_t pid, int k, int (*fn)(void *), void *arg)
 {
 	char path[64];
 	int self, there, ret = -1;
@@ -200,7 +199,7 @@ static int in_ns(pid_t pid, int k, int (*fn)(struct img_ns *),
 			  pid);
 		goto out;
 	}
-	ret = fn(ns);
+	ret = fn(arg);
 	if (setns(self, kinds[k].flag)) {
 		pr_perror("can't return to ckpt's %s namespace", kinds[k].file);
 		abort();	/* ckpt would go on in the tree's */
@@ -213,8 +212,9 @@ out:
 	return ret;
 }
 
-static int read_uts(struct img_ns *ns)
+static int read_uts(void *arg)
 {
+	struct img_ns *ns = arg;
 	struct utsname u;
 
 	if (uname(&u))
@@ -222,28 +222,6 @@ static int read_uts(struct img_ns *ns)
 	ns->hostname = strdup(u.nodename);
 	ns->domainname = strdup(u.domainname);
 	return ns->hostname && ns->domainname ? 0 : -1;
-}
-
-/* 0 when /proc/sysvipc/NAME lists nothing, else -1 having said so */
-static int sysv_empty(const struct img_ns *ns, const char *name)
-{
-	char path[64], line[512];
-	int n = 0, ret = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sysvipc/%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;	/* no System V IPC in this kernel */
-	while (fgets(line, sizeof(line), f))
-		if (n++ == 1) {
-			pr_err("can't dump %u: its ipc namespace ipc:[%llu] holds System V %s objects, which are not supported yet (first: %.60s)",
-			       ns->owner, (unsigned long long)ns->id, name,
-			       line);
-			ret = -1;
-		}
-	fclose(f);
-	return ret;
 }
 
 /* In a child: the POSIX message queues, through a mqueue file system of
@@ -312,17 +290,15 @@ static int read_sysctls(struct img_ns *ns)
 	return 0;
 }
 
-static int check_ipc(struct img_ns *ns)
+static int check_ipc(void *ns)
 {
-	return sysv_empty(ns, "shm") || sysv_empty(ns, "sem") ||
-	       sysv_empty(ns, "msg") || mqueues_empty(ns) ||
-	       read_sysctls(ns) ? -1 : 0;
+	return mqueues_empty(ns) || read_sysctls(ns) ? -1 : 0;
 }
 
 /* The tree's namespace of kinds[k] that process i is at the top of;
  * fn, if any, reads what it holds from inside it */
 static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
-		  int (*fn)(struct img_ns *))
+		  int (*fn)(void *))
 {
 	pid_t pid = t->procs[i].pid, out;
 	struct img_ns *ns;
@@ -494,8 +470,16 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		if (add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
 			   check_ipc : read_uts))
 			return -1;
+		if (kinds[k].kind == IMG_NS_IPC &&
+		    dump_ipcns_collect(t, &t->nss[t->nr_nss - 1]))
+			return -1;
 	}
 	return 0;
+}
+
+int dump_in_ipcns(pid_t pid, int (*fn)(void *), void *arg)
+{
+	return in_ns(pid, 1, fn, arg);	/* kinds[1]: ipc */
 }
 
 int dump_tree_ns(struct dump_tree *t)
@@ -535,4 +519,5 @@ void dump_free_nss(struct dump_tree *t)
 	t->nr_nss = 0;
 	dump_free_mounts(t);
 	dump_free_net(t);
+	dump_free_sysvs(t);
 }

@@ -376,6 +376,25 @@ static void print_ns(const struct img_ns *ns)
 		       ns->sysctls[i].name, ns->sysctls[i].value);
 }
 
+/* sysv msg 32768 key 0x4350aa01 ns 4026532 mode 0620 uid 1000 gid 1001
+ * cuid 1234 cgid 2345 size 3000 n 5 (messages; sem: values; shm: bytes
+ * and " locked") */
+static void print_sysv(const struct img_sysv *s)
+{
+	uint64_t n = s->kind == IMG_SYSV_MSG ? s->nr_msgs : s->size;
+	uint32_t i;
+
+	printf("sysv %s %d key %#x ns %" PRIu64 " mode %04o uid %u gid %u cuid %u cgid %u size %" PRIu64,
+	       img_sysv_kind_name(s->kind), s->id, (unsigned)s->key, s->ns,
+	       s->mode, s->uid, s->gid, s->cuid, s->cgid, s->size);
+	if (s->kind == IMG_SYSV_SHM)
+		for (i = 0, n = 0; i < s->nr_chunks; i++)
+			n += s->chunks[i].len;
+	printf(" %s %" PRIu64 "%s\n", s->kind == IMG_SYSV_MSG ? "messages" :
+	       s->kind == IMG_SYSV_SEM ? "values" : "data", n,
+	       s->flags & IMG_SYSV_LOCKED ? " locked" : "");
+}
+
 /* cgroup memory /box memory.limit_in_bytes=67108864 */
 static void print_cgroup(const struct img_cgroup *cg)
 {
@@ -517,6 +536,8 @@ void inspect_print_text(const struct image *img, int fd)
 		print_netdev(&img->netdevs[i]);
 	for (i = 0; i < img->nr_routes; i++)
 		print_route(&img->routes[i]);
+	for (i = 0; i < img->nr_sysvs; i++)
+		print_sysv(&img->sysvs[i]);
 	print_files(img);
 	for (i = 0; i < img->nr_snapfiles; i++)
 		print_snapfile(&img->snapfiles[i]);

@@ -321,6 +321,11 @@ void restore_cgroups_close(struct restore_run *run, int failed);
  * a live process of the image */
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what) __must_check;
+/* ipcns.c: in the IPC namespace ns just made, its System V objects;
+ * *what names the one that failed */
+int restore_ipcns_make(const struct restore_run *run,
+		       const struct img_ns *ns, const char **what)
+	__must_check;
 int restore_check_nss(const struct restore_run *run) __must_check;
 /* netdev.c: restore in a network namespace of its own, the image's
  * (NETDEV and ROUTE records), when the root had one; before the lock */

@@ -1,0 +1,59 @@
+# t-ipcns.sh - IPC namespaces of the tree's own: their System V objects
+# come back in the new namespace with their ids, keys, owners and
+# contents; what is not kept is refused by name.  Sourced by run.sh.
+
+ALL_TESTS+=(ipcns-sysv ipcns-refuse-attached)
+CKPT_ONLY+="ipcns-sysv ipcns-refuse-attached "
+
+# ipcns_ids PID: the System V ids PID's IPC namespace lists, in order
+ipcns_ids() {
+	nsenter -t "$1" -i sh -c 'for k in msg sem shm; do
+		awk "NR > 1 { print \"$k\", \$2 }" /proc/sysvipc/$k; done' \
+		2>>"$D/errors.log" | sort | tr '\n' ' '
+}
+
+ipcns_sysv_dumped() {
+	local ids
+	read -r -a ids <"$D/sysv.ids"
+	inspect "$D/img"
+	grep -q "^sysv msg ${ids[0]} key 0x4350aa01 ns [0-9]* mode 0620 uid 1000 gid 1001 cuid 1234 cgid 2345 size 3000 messages 5\$" \
+		"$D/inspect.out" || fail "inspect shows no queue: $(grep ^sysv "$D/inspect.out")"
+	grep -q "^sysv sem ${ids[2]} key 0x4350aa02 .* size 5 values 5\$" \
+		"$D/inspect.out" || fail "inspect shows no semaphores"
+	grep -q "^sysv shm ${ids[3]} key 0x4350aa03 .* size 12388 data 8292 locked\$" \
+		"$D/inspect.out" || fail "inspect shows no segment, or its hole: $(grep '^sysv shm' "$D/inspect.out")"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; s = json.load(sys.stdin)["sysv"]; sys.exit(sorted(x["kind"] for x in s) != ["msg", "msg", "sem", "shm"])' ||
+		fail "inspect --json shows other System V objects"
+}
+
+ipcns_sysv_check() {
+	local ids want
+	read -r -a ids <"$D/sysv.ids"
+	want=$(printf '%s\n' "msg ${ids[0]}" "msg ${ids[1]}" "sem ${ids[2]}" \
+		"shm ${ids[3]}" | sort | tr '\n' ' ')
+	ns_check_own "$PID" ipc
+	[[ $(ipcns_ids "$PID") == "$want" ]] ||
+		fail "ids after restore: $(ipcns_ids "$PID"), want $want"
+	grep -qi "0x4350aa0" /proc/sysvipc/msg /proc/sysvipc/sem \
+		/proc/sysvipc/shm && fail "an object came back in our namespace"
+	return 0
+}
+
+# A workload in an IPC namespace of its own with queues, semaphores and a
+# segment, none attached, dumped --kill: restored in a new namespace where
+# it finds each with its id, key, owner, creator and contents.
+t_ipcns-sysv() {
+	need "$WLB/sysvns"
+	HOOK_DUMPED=ipcns_sysv_dumped
+	HOOK_RESTORED=ipcns_sysv_check
+	wl_test unshare -i "$WLB/sysvns"
+}
+
+# A segment a process of the tree has attached in its namespace: refused
+# by name (dump-shm.c; dump-ipcns.c would too)
+t_ipcns-refuse-attached() {
+	need "$WLB/sysvns"
+	start_wl unshare -i "$WLB/sysvns" attached
+	refused_by_name "System V segment [0-9]* of $PID: it is in another IPC namespace" --tree
+}
