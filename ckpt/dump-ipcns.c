@@ -7,11 +7,14 @@
  * them queued (Linux 3.8, CONFIG_CHECKPOINT_RESTORE); a segment's bytes
  * through a read-only attach and its file in /proc/self/map_files, holes
  * skipped. They become SYSV records (image.h), which restore makes again
- * with the same ids (restore/ipcns.c).
+ * with the same ids (restore/ipcns.c). So do the namespace's POSIX
+ * message queues, listed on a mqueue file system mounted in a child,
+ * their messages received and sent again (take_messages).
  *
  * Refused, naming the owner of the namespace and the object: a segment
  * that a process has attached (restore would have to map it in the new
- * namespace: not supported yet), and a queue too big for one record.
+ * namespace: not supported yet), a queue too big for one record, and a
+ * POSIX queue with a process registered for notification.
  * What no interface shows is not kept: a process's semaphore undo
  * values (SEM_UNDO: the kernel has no call that reads them), and the
  * times and last PIDs of each object (restore's calls set them anew).
@@ -19,15 +22,26 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC	0x19800202	/* ipc/mqueue.c */
+#endif
 
 #ifndef MSG_COPY
 #define MSG_COPY	040000
@@ -270,12 +284,180 @@ static int read_segments(struct ipcns_walk *wk)
 	return 0;
 }
 
-/* In the namespace: all three kinds */
+/* In a child: the names of the namespace's POSIX queues on fd, each
+ * ended by a NUL, read from a mqueue file system of the namespace that
+ * it mounts in a mount namespace of its own */
+static void __attribute__((noreturn)) list_mqueues(int fd)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("mqueue", "/tmp", "mqueue", 0, NULL) ||
+	    !(d = opendir("/tmp")))
+		_exit(2);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    write(fd, de->d_name, strlen(de->d_name) + 1) < 0)
+			_exit(2);
+	_exit(0);
+}
+
+/* The names, NUL after each, in *out (*len bytes) */
+static int mqueue_names(const struct ipcns_walk *wk, char **out,
+			size_t *len)
+{
+	char *buf = NULL, *nb;
+	size_t cap = 0;
+	ssize_t n = 1;
+	int p[2], st = 0;
+	pid_t pid;
+
+	*len = 0;
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		list_mqueues(p[1]);
+	close(p[1]);
+	while (pid > 0 && n > 0) {
+		if (*len == cap) {
+			nb = realloc(buf, cap += 4096);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(p[0], buf + *len, cap - *len);
+		if (n > 0)
+			*len += n;
+	}
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) || n) {
+		pr_err("can't list the POSIX message queues of ipc:[%llu]",
+		       (unsigned long long)wk->ns->id);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* The queue's messages, received (highest priority first) and sent
+ * again in that order: the queue is as it was (no call reads one
+ * without taking it). The tree is frozen and alone in the namespace:
+ * no one else sends or receives meanwhile. */
+static int take_messages(struct img_sysv *s, mqd_t q, long n)
+{
+	struct img_sysv_msg *m;
+	unsigned prio;
+	ssize_t len;
+	long i;
+
+	s->msgs = calloc(n ? n : 1, sizeof(*s->msgs));
+	for (i = 0; s->msgs && i < n; i++) {
+		m = &s->msgs[i];
+		m->data = malloc(s->size);
+		if (!m->data)
+			return -1;
+		len = mq_receive(q, (char *)m->data, s->size, &prio);
+		if (len < 0)
+			return -1;
+		m->len = len;
+		m->type = prio;
+		s->nr_msgs = i + 1;
+	}
+	for (i = 0; s->msgs && i < (long)s->nr_msgs; i++)
+		if (mq_send(q, (char *)s->msgs[i].data, s->msgs[i].len,
+			    s->msgs[i].type)) {
+			pr_perror("can't put message %ld back in POSIX queue /%s",
+				  i, s->name);
+			return -1;
+		}
+	return s->msgs ? 0 : -1;
+}
+
+/* "QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:N": N (0: none) */
+static int notify_pid(mqd_t q)
+{
+	char buf[160], *p;
+	ssize_t n = pread(q, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "NOTIFY_PID:");
+	return p ? atoi(p + strlen("NOTIFY_PID:")) : -1;
+}
+
+static int read_mqueue(struct ipcns_walk *wk, const char *name)
+{
+	struct ipc_perm perm = { 0 };
+	struct img_sysv *s;
+	struct mq_attr at;
+	struct stat st;
+	char path[260];
+	int ret = -1;
+	mqd_t q;
+
+	snprintf(path, sizeof(path), "/%s", name);
+	q = mq_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (q < 0 || fstat(q, &st) || mq_getattr(q, &at)) {
+		pr_perror("can't read POSIX message queue %s of ipc:[%llu]",
+			  path, (unsigned long long)wk->ns->id);
+		goto out;
+	}
+	perm.mode = st.st_mode;
+	perm.uid = st.st_uid;
+	perm.gid = st.st_gid;
+	/* a guard: the kernel drops the registration when its process
+	 * closes an fd of the queue, and a tree's fd of one is refused */
+	if (notify_pid(q)) {
+		pr_err("can't dump %u: POSIX message queue %s of its ipc namespace ipc:[%llu] has a process registered for notification (mq_notify), which is not supported yet",
+		       wk->ns->owner, path, (unsigned long long)wk->ns->id);
+		goto out;
+	}
+	if (at.mq_msgsize > IMG_MAX_SYSV_MSG ||
+	    (uint64_t)at.mq_curmsgs * (at.mq_msgsize + 16) > IMG_MAX_SYSV_QUEUE) {
+		pr_err("can't dump %u: POSIX message queue %s of its ipc namespace ipc:[%llu] holds more than the image takes in one record",
+		       wk->ns->owner, path, (unsigned long long)wk->ns->id);
+		goto out;
+	}
+	s = new_sysv(wk, IMG_SYSV_MQUEUE, 0, &perm);
+	if (!s || !(s->name = strdup(name)))
+		goto out;
+	s->cuid = s->cgid = 0;
+	s->size = at.mq_msgsize;
+	s->maxmsg = at.mq_maxmsg;
+	ret = take_messages(s, q, at.mq_curmsgs);
+out:
+	if (q >= 0)
+		mq_close(q);
+	return ret;
+}
+
+static int read_mqueues(struct ipcns_walk *wk)
+{
+	size_t len, off;
+	char *names;
+	int ret = 0;
+
+	if (mqueue_names(wk, &names, &len))
+		return -1;
+	for (off = 0; off < len && !ret; off += strlen(names + off) + 1)
+		ret = read_mqueue(wk, names + off);
+	free(names);
+	return ret;
+}
+
+/* In the namespace: all four kinds */
 static int read_all(void *arg)
 {
 	struct ipcns_walk *wk = arg;
 
-	return read_queues(wk) || read_sems(wk) || read_segments(wk) ? -1 : 0;
+	return read_queues(wk) || read_sems(wk) || read_segments(wk) ||
+	       read_mqueues(wk) ? -1 : 0;
 }
 
 int dump_ipcns_collect(struct dump_tree *t, const struct img_ns *ns)
@@ -283,6 +465,15 @@ int dump_ipcns_collect(struct dump_tree *t, const struct img_ns *ns)
 	struct ipcns_walk wk = { t, ns };
 
 	return dump_in_ipcns(ns->owner, read_all, &wk);
+}
+
+int dump_mqueue_fd(pid_t pid, int fd)
+{
+	char path[64];
+	struct statfs sfs;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	return !statfs(path, &sfs) && sfs.f_type == MQUEUE_MAGIC;
 }
 
 int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)

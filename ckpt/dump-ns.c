@@ -4,9 +4,8 @@
  * puts the tree in its own). A UTS or IPC namespace of the tree's own
  * becomes an NS record (image.h) owned by its topmost process, which
  * makes it again at restore; one the tree shares with a process outside
- * it, or that has two topmost processes, is refused, as is an IPC
- * namespace holding POSIX message queues (they would be lost); its
- * System V objects are read by dump-ipcns.c. A root that is the init
+ * it, or that has two topmost processes, is refused. The objects of an
+ * IPC one (System V, POSIX message queues) are read by dump-ipcns.c. A root that is the init
  * of its own PID namespace is recorded too (check_pid), and the root's
  * mount namespace with its mounts (check_mnt, dump-mnt.c), and the
  * root's network namespace with its devices (check_net, dump-netdev.c). Every other kind of namespace
@@ -15,10 +14,8 @@
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
  * tree with /sys mounted again).
  */
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -224,39 +221,6 @@ static int read_uts(void *arg)
 	return ns->hostname && ns->domainname ? 0 : -1;
 }
 
-/* In a child: the POSIX message queues, through a mqueue file system of
- * the namespace mounted in a mount namespace of the child's own. */
-static int mqueues_empty(const struct img_ns *ns)
-{
-	int st = 0, n = 0;
-	struct dirent *de;
-	pid_t pid = fork();
-	DIR *d;
-
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("mqueue", "/tmp", "mqueue", 0, NULL))
-			_exit(2);
-		d = opendir("/tmp");
-		while (d && (de = readdir(d)))
-			n += de->d_name[0] != '.';
-		_exit(!d ? 2 : n ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) == 2) {
-		pr_err("can't look for POSIX message queues in ipc:[%llu]",
-		       (unsigned long long)ns->id);
-		return -1;
-	}
-	if (WEXITSTATUS(st)) {
-		pr_err("can't dump %u: its ipc namespace ipc:[%llu] holds POSIX message queues, which are not supported yet",
-		       ns->owner, (unsigned long long)ns->id);
-		return -1;
-	}
-	return 0;
-}
-
 /* From inside it: the namespace's sysctls, each as the kernel shows it
  * (one that this kernel lacks is left out) */
 static int read_sysctls(struct img_ns *ns)
@@ -292,7 +256,7 @@ static int read_sysctls(struct img_ns *ns)
 
 static int check_ipc(void *ns)
 {
-	return mqueues_empty(ns) || read_sysctls(ns) ? -1 : 0;
+	return read_sysctls(ns);
 }
 
 /* The tree's namespace of kinds[k] that process i is at the top of;

@@ -381,6 +381,8 @@ int dump_ipcns_collect(struct dump_tree *t, const struct img_ns *ns)
 int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_sysvs(struct dump_tree *t);
+/* Is fd of pid one of a POSIX message queue (an mqueue file system's)? */
+int dump_mqueue_fd(pid_t pid, int fd);
 /* dump-netdev.c: ckpt enters the root's network namespace, when it is
  * not ckpt's, while the tree is frozen (enter, leave); its devices and
  * routes, refused (saying why) or recorded; their NETDEV and ROUTE

@@ -524,6 +524,8 @@ static void json_sysv(const struct img_sysv *s)
 	json_u64(0, "size", s->size);
 	json_u64(0, "messages", s->nr_msgs);
 	json_u64(0, "locked", !!(s->flags & IMG_SYSV_LOCKED));
+	json_kstr(0, "name", s->name ? s->name : "");
+	json_u64(0, "maxmsg", s->maxmsg);
 	putchar('}');
 }
 

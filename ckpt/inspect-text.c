@@ -377,11 +377,12 @@ static void print_ns(const struct img_ns *ns)
 }
 
 /* sysv msg 32768 key 0x4350aa01 ns 4026532 mode 0620 uid 1000 gid 1001
- * cuid 1234 cgid 2345 size 3000 n 5 (messages; sem: values; shm: bytes
- * and " locked") */
+ * cuid 1234 cgid 2345 size 3000 messages 5 (sem: values; shm: data BYTES
+ * and " locked"; mqueue: "name /NAME maxmsg N" before) */
 static void print_sysv(const struct img_sysv *s)
 {
-	uint64_t n = s->kind == IMG_SYSV_MSG ? s->nr_msgs : s->size;
+	int msgs = s->kind == IMG_SYSV_MSG || s->kind == IMG_SYSV_MQUEUE;
+	uint64_t n = msgs ? s->nr_msgs : s->size;
 	uint32_t i;
 
 	printf("sysv %s %d key %#x ns %" PRIu64 " mode %04o uid %u gid %u cuid %u cgid %u size %" PRIu64,
@@ -390,7 +391,9 @@ static void print_sysv(const struct img_sysv *s)
 	if (s->kind == IMG_SYSV_SHM)
 		for (i = 0, n = 0; i < s->nr_chunks; i++)
 			n += s->chunks[i].len;
-	printf(" %s %" PRIu64 "%s\n", s->kind == IMG_SYSV_MSG ? "messages" :
+	if (s->name)
+		printf(" name /%s maxmsg %" PRIu64, s->name, s->maxmsg);
+	printf(" %s %" PRIu64 "%s\n", msgs ? "messages" :
 	       s->kind == IMG_SYSV_SEM ? "values" : "data", n,
 	       s->flags & IMG_SYSV_LOCKED ? " locked" : "");
 }

@@ -1,9 +1,10 @@
 /*
  * codec-sysv: the SYSV record, a System V object of an IPC namespace of
  * the tree's own (see image.h): u32 kind; u64 ns; i32 key id; u32 mode
- * uid gid cuid cgid; u64 size; u32 flags nr; then nr messages (MSG: i64
- * type as u64, u32 len, the bytes) or nr values (SEM: u32 each, nr is
- * size); SHM: nr is 0. The SYSV_DATA record: u64 off; u32 len; the bytes
+ * uid gid cuid cgid; u64 size; u32 flags; str name (MQUEUE's, else
+ * absent); u64 maxmsg; u32 nr; then nr messages (MSG, MQUEUE: i64 type
+ * as u64, u32 len, the bytes) or nr values (SEM: u32 each, nr is size);
+ * SHM: nr is 0. The SYSV_DATA record: u64 off; u32 len; the bytes
  * of the segment there. SYSV records come after the NS records and
  * before any FILE, SHM, GHOST or PROC, each in an IPC NS record's
  * namespace with an id of its own there; SYSV_DATA records follow their
@@ -24,13 +25,16 @@ const char *img_sysv_kind_name(uint32_t kind)
 		return "sem";
 	case IMG_SYSV_SHM:
 		return "shm";
+	case IMG_SYSV_MQUEUE:
+		return "mqueue";
 	}
 	return "unknown";
 }
 
 int img_enc_sysv(struct enc *e, const struct img_sysv *s)
 {
-	uint32_t i, nr = s->kind == IMG_SYSV_MSG ? s->nr_msgs :
+	int msgs = s->kind == IMG_SYSV_MSG || s->kind == IMG_SYSV_MQUEUE;
+	uint32_t i, nr = msgs ? s->nr_msgs :
 			 s->kind == IMG_SYSV_SEM ? (uint32_t)s->size : 0;
 
 	enc_u32(e, s->kind);
@@ -44,8 +48,10 @@ int img_enc_sysv(struct enc *e, const struct img_sysv *s)
 	enc_u32(e, s->cgid);
 	enc_u64(e, s->size);
 	enc_u32(e, s->flags);
+	enc_str(e, s->name, s->kind != IMG_SYSV_MQUEUE, "queue name missing");
+	enc_u64(e, s->maxmsg);
 	enc_u32(e, nr);
-	for (i = 0; s->kind == IMG_SYSV_MSG && i < nr; i++) {
+	for (i = 0; msgs && i < nr; i++) {
 		enc_u64(e, (uint64_t)s->msgs[i].type);
 		enc_u32(e, s->msgs[i].len);
 		enc_bytes(e, s->msgs[i].data, s->msgs[i].len);
@@ -81,7 +87,9 @@ static void dec_msgs(struct dec *d, struct img_sysv *s, uint32_t nr)
 		dec_u32(d, &m->len);
 		dec_blob(d, &m->data, m->len, IMG_MAX_SYSV_MSG, "message bytes");
 		s->nr_msgs = i + 1;
-		dec_check(d, m->type > 0, "message %u: type %lld not positive",
+		dec_check(d, s->kind == IMG_SYSV_MQUEUE ?
+			  m->type >= 0 && m->type < 32768 : m->type > 0,
+			  "message %u: type or priority %lld out of range",
 			  i, (long long)m->type);
 	}
 }
@@ -103,6 +111,16 @@ static void dec_semvals(struct dec *d, struct img_sysv *s, uint32_t nr)
 	}
 }
 
+/* a name mq_open takes ("/" and it), a size, no key, id or creator */
+static int mq_ok(const struct img_sysv *s)
+{
+	return s->name && *s->name && strlen(s->name) <= 254 &&
+	       !strchr(s->name, '/') && strcmp(s->name, ".") &&
+	       strcmp(s->name, "..") && s->maxmsg && s->size &&
+	       s->maxmsg <= 65536 && s->size <= IMG_MAX_SYSV_MSG &&
+	       !s->key && !s->id && !s->cuid && !s->cgid;
+}
+
 static int dec_sysv(struct dec *d, struct img_sysv *s)
 {
 	uint32_t key, id, nr;
@@ -120,15 +138,19 @@ static int dec_sysv(struct dec *d, struct img_sysv *s)
 	dec_u32(d, &s->cgid);
 	dec_u64(d, &s->size);
 	dec_u32(d, &s->flags);
+	dec_str(d, &s->name, 1, "queue name");
+	dec_u64(d, &s->maxmsg);
 	dec_u32(d, &nr);
-	dec_check(d, s->kind >= IMG_SYSV_MSG && s->kind <= IMG_SYSV_SHM,
+	dec_check(d, s->kind >= IMG_SYSV_MSG && s->kind <= IMG_SYSV_MQUEUE,
 		  "System V object kind %u unknown", s->kind);
 	dec_check(d, s->id >= 0 && s->mode <= 0777, "bad id %d or mode %#o",
 		  s->id, s->mode);
 	dec_check(d, !(s->flags & ~IMG_SYSV_LOCKED) &&
 		  (s->kind == IMG_SYSV_SHM || !s->flags), "bad flags %#x",
 		  s->flags);
-	if (s->kind == IMG_SYSV_MSG)
+	dec_check(d, s->kind == IMG_SYSV_MQUEUE ? mq_ok(s) :
+		  !s->name && !s->maxmsg, "bad name or maxmsg");
+	if (s->kind == IMG_SYSV_MSG || s->kind == IMG_SYSV_MQUEUE)
 		dec_msgs(d, s, nr);
 	else if (s->kind == IMG_SYSV_SEM)
 		dec_semvals(d, s, nr);
@@ -149,6 +171,7 @@ void img_sysv_free(struct img_sysv *s)
 	for (i = 0; i < s->nr_chunks; i++)
 		free(s->chunks[i].data);
 	free(s->chunks);
+	free(s->name);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -201,9 +224,11 @@ int sem_sysv(struct rd *r, struct dec *d)
 	}
 	for (i = 0; i + 1 < img->nr_sysvs; i++)
 		if (img->sysvs[i].ns == s->ns && img->sysvs[i].kind == s->kind &&
-		    img->sysvs[i].id == s->id) {
-			rec_fail(r, "System V %s %d recorded twice",
-				 img_sysv_kind_name(s->kind), s->id);
+		    (s->name ? !strcmp(img->sysvs[i].name, s->name) :
+		     img->sysvs[i].id == s->id)) {
+			rec_fail(r, "System V %s %d %s recorded twice",
+				 img_sysv_kind_name(s->kind), s->id,
+				 s->name ? s->name : "");
 			return -1;
 		}
 	return 0;

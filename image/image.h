@@ -610,12 +610,17 @@ void img_netdev_free(struct img_netdev *n);
  * again there, with the same id and key, once it has made the namespace.
  * A message queue holds its messages in order, a semaphore set its
  * values; a segment (none of the tree's processes had it attached) its
- * bytes, in the SYSV_DATA records after it.
+ * bytes, in the SYSV_DATA records after it. A POSIX message queue of the
+ * namespace is one too, of kind MQUEUE: its name, mq_maxmsg and
+ * mq_msgsize, its messages with their priorities, highest first.
  */
 enum {
 	IMG_SYSV_MSG = 1,
 	IMG_SYSV_SEM = 2,
 	IMG_SYSV_SHM = 3,
+	IMG_SYSV_MQUEUE = 4,	/* not System V: a POSIX message queue of
+				 * the namespace, in the same shape (name,
+				 * no key, no id, no creator) */
 };
 
 /* img_sysv.flags */
@@ -630,7 +635,7 @@ enum {
 						 * messages, 16 more each */
 
 struct img_sysv_msg {
-	int64_t type;		/* mtype, > 0 */
+	int64_t type;		/* mtype, > 0; MQUEUE: the priority */
 	uint32_t len;
 	uint8_t *data;
 };
@@ -647,8 +652,11 @@ struct img_sysv {
 	int32_t key, id;	/* key (0: IPC_PRIVATE) and id */
 	uint32_t mode;		/* permission bits */
 	uint32_t uid, gid, cuid, cgid;	/* owner and creator */
-	uint64_t size;		/* MSG: msg_qbytes; SEM: nsems; SHM: bytes */
+	uint64_t size;		/* MSG: msg_qbytes; SEM: nsems; SHM: bytes;
+				 * MQUEUE: mq_msgsize */
 	uint32_t flags;		/* IMG_SYSV_* */
+	char *name;		/* MQUEUE: without its '/'; else NULL */
+	uint64_t maxmsg;	/* MQUEUE: mq_maxmsg; else 0 */
 	uint32_t nr_msgs;	/* MSG */
 	struct img_sysv_msg *msgs;
 	uint16_t *semvals;	/* SEM: size of them */

@@ -9,14 +9,17 @@
  * mode. A queue gets its messages back in order (its msg_qbytes raised
  * for them, then set), a semaphore set its values, a segment its bytes.
  * The namespace is new and empty: an id that comes out different is a
- * bug or a kernel without next_id, and fails the restore.
+ * bug or a kernel without next_id, and fails the restore. A POSIX
+ * message queue is made by its name, its messages sent in order.
  */
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +182,33 @@ static int fill_segment(const struct img_sysv *s)
 	return s->flags & IMG_SYSV_LOCKED ? shmctl(s->id, SHM_LOCK, NULL) : 0;
 }
 
+/* A POSIX queue: made, given its owner and mode (mq_open's is under
+ * the umask), and its messages in order, with their priorities */
+static int make_mqueue(const struct img_sysv *s)
+{
+	struct mq_attr at = { .mq_maxmsg = s->maxmsg, .mq_msgsize = s->size };
+	char path[260];
+	uint32_t i;
+	int ret = -1;
+	mqd_t q;
+
+	snprintf(path, sizeof(path), "/%s", s->name);
+	q = mq_open(path, O_CREAT | O_EXCL | O_WRONLY | O_NONBLOCK | O_CLOEXEC,
+		    s->mode, &at);
+	if (q < 0)
+		return -1;
+	if (fchown(q, s->uid, s->gid) || fchmod(q, s->mode))
+		goto out;
+	for (i = 0; i < s->nr_msgs; i++)
+		if (mq_send(q, (const char *)s->msgs[i].data, s->msgs[i].len,
+			    s->msgs[i].type))
+			goto out;
+	ret = 0;
+out:
+	mq_close(q);
+	return ret;
+}
+
 int restore_ipcns_make(const struct restore_run *run, const struct img_ns *ns,
 		       const char **what)
 {
@@ -191,6 +221,14 @@ int restore_ipcns_make(const struct restore_run *run, const struct img_ns *ns,
 		s = &run->img->sysvs[i];
 		if (s->ns != ns->id)
 			continue;
+		if (s->kind == IMG_SYSV_MQUEUE) {
+			snprintf(which, sizeof(which), "ipc (POSIX message queue /%.60s)",
+				 s->name);
+			*what = which;
+			if (make_mqueue(s))
+				return -1;
+			continue;
+		}
 		snprintf(which, sizeof(which), "ipc (System V %s %d, key %#x)",
 			 img_sysv_kind_name(s->kind), s->id, (unsigned)s->key);
 		*what = which;

@@ -2,8 +2,8 @@
 # come back in the new namespace with their ids, keys, owners and
 # contents; what is not kept is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(ipcns-sysv ipcns-refuse-attached)
-CKPT_ONLY+="ipcns-sysv ipcns-refuse-attached "
+ALL_TESTS+=(ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd)
+CKPT_ONLY+="ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd "
 
 # ipcns_ids PID: the System V ids PID's IPC namespace lists, in order
 ipcns_ids() {
@@ -22,8 +22,10 @@ ipcns_sysv_dumped() {
 		"$D/inspect.out" || fail "inspect shows no semaphores"
 	grep -q "^sysv shm ${ids[3]} key 0x4350aa03 .* size 12388 data 8292 locked\$" \
 		"$D/inspect.out" || fail "inspect shows no segment, or its hole: $(grep '^sysv shm' "$D/inspect.out")"
+	grep -q "^sysv mqueue 0 key 0 ns [0-9]* mode 0604 uid 1003 gid 1004 cuid 0 cgid 0 size 100 name /ckpt-ipcns maxmsg 7 messages 5\$" \
+		"$D/inspect.out" || fail "inspect shows no POSIX queue: $(grep '^sysv mq' "$D/inspect.out")"
 	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
-		python3 -c 'import json, sys; s = json.load(sys.stdin)["sysv"]; sys.exit(sorted(x["kind"] for x in s) != ["msg", "msg", "sem", "shm"])' ||
+		python3 -c 'import json, sys; s = json.load(sys.stdin)["sysv"]; sys.exit(sorted(x["kind"] for x in s) != ["mqueue", "msg", "msg", "sem", "shm"])' ||
 		fail "inspect --json shows other System V objects"
 }
 
@@ -57,3 +59,11 @@ t_ipcns-refuse-attached() {
 	start_wl unshare -i "$WLB/sysvns" attached
 	refused_by_name "System V segment [0-9]* of $PID: it is in another IPC namespace" --tree
 }
+
+# An fd of a POSIX message queue held by the tree: refused by name
+t_ipcns-refuse-mqfd() {
+	need "$WLB/sysvns"
+	start_wl unshare -i "$WLB/sysvns" mqfd
+	refused_by_name "fd 3 of $PID: /ckpt-ipcns is a POSIX message queue, which is not supported yet" --tree
+}
+

@@ -3,9 +3,9 @@
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
 ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-net ns-refuse-time
-	    ns-refuse-mnt ns-refuse-mqueue ns-cgroup-memory)
+	    ns-refuse-mnt ns-cgroup-memory)
 CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-net ns-refuse-time "
-CKPT_ONLY+="ns-refuse-mnt ns-refuse-mqueue ns-cgroup-memory "
+CKPT_ONLY+="ns-refuse-mnt ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
 ns_uts_of() {
@@ -324,14 +324,6 @@ t_ns-refuse-mnt() {
 	ns_refused "its mount on /mnt is of type ramfs (ckpt-ns-test), which ckpt does not restore yet" \
 		unshare -m --propagation private "$BASH" -c \
 		"mount -t ramfs ckpt-ns-test /mnt && exec $WLB/counter"
-}
-
-# an IPC namespace of the tree's own holding a POSIX message queue would
-# lose it (its System V objects are kept: t-ipcns.sh)
-t_ns-refuse-mqueue() {
-	need "$WLB/mqmake"
-	ns_refused "its ipc namespace ipc:\\[[0-9]*\\] holds POSIX message queues, which are not supported yet" \
-		unshare -i "$BASH" -c "$WLB/mqmake /ckpt-ns-test && exec $WLB/counter"
 }
 
 # ns_cg_base: NS_CG_DIR (the memory hierarchy) and NS_CG_FILE (its limit)

@@ -7,20 +7,25 @@
  * queue whose id is not its index's first (one was made and removed
  * before it); a set of five semaphores with values; a sparse segment
  * (its middle page never written) with bytes in its first and last
- * pages, locked with SHM_LOCK. Their ids go in D/sysv.ids.
+ * pages, locked with SHM_LOCK; a POSIX message queue /ckpt-ipcns with
+ * five messages of three priorities, given to 1003:1004. The System V
+ * ids go in D/sysv.ids.
  *
  * It checks them when D/restored appears (and at D/stop in the original):
  * each id holds its object, key, mode, owner, creator and contents; the
- * messages are copied with MSG_COPY (left queued). At D/stop it also
+ * messages are copied with MSG_COPY (left queued); the POSIX queue's are
+ * received, in priority order (taken: that check runs once). At D/stop it also
  * receives the type-7 message, and takes one from semaphore 2.
  *
- * Usage: sysvns [attached] - "attached": a segment stays attached too
- * (ckpt refuses it).
+ * Usage: sysvns [attached|mqfd] - "attached": the segment stays attached
+ * (ckpt refuses it); "mqfd": an fd of the POSIX queue stays open (ckpt
+ * refuses it).
  */
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <mqueue.h>
 
 #include "workload.h"
 
@@ -41,6 +46,14 @@ static const size_t msg_len[NMSG] = { 10, 0, 2000, 1, 300 };
 static const unsigned short sem_val[NSEM] = { 0, 1, 7, 32767, 42 };
 
 static int qid, pid_q, semid, shmid, attached;
+
+/* the POSIX queue: sent in this order, received highest priority first */
+#define MQ_NAME		"/ckpt-ipcns"
+#define NMQ		5
+static const unsigned mq_prio[NMQ] = { 1, 5, 1, 0, 5 };
+static const char *const mq_text[NMQ] = { "a", "bb", "c", "", "dd" };
+static const int mq_order[NMQ] = { 1, 4, 0, 2, 3 };
+static mqd_t mq_held = -1;
 
 struct msg {
 	long mtype;
@@ -123,6 +136,55 @@ static void make_segment(int keep)
 		wl_fail("shmdt: %s", strerror(errno));
 	if (shmctl(shmid, SHM_LOCK, NULL))
 		wl_fail("SHM_LOCK: %s", strerror(errno));
+}
+
+static void make_mqueue(int hold)
+{
+	struct mq_attr at = { .mq_maxmsg = 7, .mq_msgsize = 100 };
+	mqd_t q = mq_open(MQ_NAME, O_CREAT | O_EXCL | O_WRONLY, 0640, &at);
+	int i;
+
+	if (q < 0)
+		wl_fail("mq_open: %s", strerror(errno));
+	for (i = 0; i < NMQ; i++)
+		if (mq_send(q, mq_text[i], strlen(mq_text[i]), mq_prio[i]))
+			wl_fail("mq_send: %s", strerror(errno));
+	if (fchmod(q, 0604) || fchown(q, 1003, 1004))
+		wl_fail("fchmod mq: %s", strerror(errno));
+	if (hold)
+		mq_held = q;
+	else
+		mq_close(q);
+}
+
+/* the POSIX queue's messages, taken: once */
+static void check_mqueue(void)
+{
+	struct mq_attr at;
+	struct stat st;
+	unsigned prio;
+	char buf[100];
+	ssize_t n;
+	int i, k;
+	mqd_t q = mq_open(MQ_NAME, O_RDONLY | O_NONBLOCK);
+
+	if (q < 0 || fstat(q, &st) || mq_getattr(q, &at))
+		wl_fail("POSIX queue: %s", strerror(errno));
+	if ((st.st_mode & 0777) != 0604 || st.st_uid != 1003 ||
+	    st.st_gid != 1004 || at.mq_maxmsg != 7 || at.mq_msgsize != 100 ||
+	    at.mq_curmsgs != NMQ)
+		wl_fail("POSIX queue: mode %o owner %u:%u maxmsg %ld msgsize %ld, %ld messages",
+			st.st_mode & 0777, st.st_uid, st.st_gid, at.mq_maxmsg,
+			at.mq_msgsize, at.mq_curmsgs);
+	for (i = 0; i < NMQ; i++) {
+		k = mq_order[i];
+		n = mq_receive(q, buf, sizeof(buf), &prio);
+		if (n != (ssize_t)strlen(mq_text[k]) || prio != mq_prio[k] ||
+		    memcmp(buf, mq_text[k], n))
+			wl_fail("POSIX queue: message %d is %zd bytes of priority %u",
+				i, n, prio);
+	}
+	mq_close(q);
 }
 
 static void check_perm(const char *what, const struct ipc_perm *p, key_t key,
@@ -213,6 +275,7 @@ static void check(void)
 	check_queue();
 	check_sems();
 	check_segment();
+	check_mqueue();
 }
 
 int main(int argc, char **argv)
@@ -227,6 +290,7 @@ int main(int argc, char **argv)
 	make_sems();
 	attached = argc > 1 && !strcmp(argv[1], "attached");
 	make_segment(attached);
+	make_mqueue(argc > 1 && !strcmp(argv[1], "mqfd"));
 	n = snprintf(buf, sizeof(buf), "%d %d %d %d\n", qid, pid_q, semid,
 		     shmid);
 	wl_write_file("sysv.ids", buf, n);
