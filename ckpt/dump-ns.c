@@ -4,11 +4,13 @@
  * puts the tree in its own). A UTS or IPC namespace of the tree's own
  * becomes an NS record (image.h) owned by its topmost process, which
  * makes it again at restore; one the tree shares with a process outside
- * it, or that has two topmost processes, is refused. The objects of an
- * IPC one (System V, POSIX message queues) are read by dump-ipcns.c. A root that is the init
- * of its own PID namespace is recorded too (check_pid), and the root's
- * mount namespace with its mounts (check_mnt, dump-mnt.c), and the
- * root's network namespace with its devices (check_net, dump-netdev.c). Every other kind of namespace
+ * it, UTS, IPC or network, is recorded to be joined at restore
+ * (dump-nsjoin.c); one with two topmost processes is refused. The
+ * objects of an IPC one (System V, POSIX message queues) are read by
+ * dump-ipcns.c. A root that is the init of its own PID namespace is
+ * recorded too (check_pid), and the root's mount namespace with its
+ * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
+ * its devices (check_net, dump-netdev.c). Every other kind of namespace
  * of the tree's own (PID, user, cgroup, time) is refused, naming the
  * process, as is a mount namespace below the root's, except one that
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
@@ -38,7 +40,7 @@ static const struct {
 	{ "pid", IMG_NS_PID, 0 },
 	{ "pid_for_children", IMG_NS_PID, 0 },
 	{ "mnt", IMG_NS_MNT, 0 },
-	{ "net", IMG_NS_NET, 0 },
+	{ "net", IMG_NS_NET, CLONE_NEWNET },
 	{ "user", IMG_NS_USER, 0 },
 	{ "cgroup", IMG_NS_CGROUP, 0 },
 	{ "time", IMG_NS_TIME, 0 },
@@ -260,7 +262,8 @@ static int check_ipc(void *ns)
 }
 
 /* The tree's namespace of kinds[k] that process i is at the top of;
- * fn, if any, reads what it holds from inside it */
+ * fn, if any, reads what it holds from inside it. 1: not the tree's, a
+ * UTS, IPC or network one shared with a process outside (joined) */
 static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
 		  int (*fn)(void *))
 {
@@ -276,6 +279,9 @@ static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
 			return -1;
 		}
 	out = outside_member(t, kinds[k].file, ino);
+	if (out && kinds[k].flag)	/* one restore can join */
+		return dump_ns_join(t, pid, kinds[k].kind, kinds[k].file,
+				    ino) ? -1 : 1;
 	if (out) {
 		pr_err("can't dump %d: its %s namespace %s:[%llu] is shared with %d, outside the tree",
 		       pid, kinds[k].file, kinds[k].file,
@@ -387,18 +393,21 @@ static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
  */
 static int check_net(struct dump_tree *t, int i, int k, uint64_t *inos)
 {
+	int ret;
+
 	if (inos[i] != inos[0])
 		return refuse(t->procs[i].pid, kinds[k].file, inos[i],
 			      "a network namespace below the root's is not supported yet");
 	if (i)
 		return 0;
-	return add_ns(t, 0, k, inos[0], NULL) || dump_net_collect(t) ? -1 : 0;
+	ret = add_ns(t, 0, k, inos[0], NULL);
+	return ret ? (ret < 0 ? -1 : 0) : dump_net_collect(t);
 }
 
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 {
 	uint64_t own = ns_ino(0, kinds[k].file);
-	int i, up;
+	int i, up, ret;
 
 	/* ckpt is in the tree's network namespace (dump-netdev.c) */
 	if (kinds[k].kind == IMG_NS_NET && dump_net_home(t))
@@ -431,9 +440,12 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		up = parent_of(t, i);
 		if (up >= 0 && inos[up] == inos[i])
 			continue;
-		if (add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
-			   check_ipc : read_uts))
+		ret = add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
+			     check_ipc : read_uts);
+		if (ret < 0)
 			return -1;
+		if (ret)
+			continue;	/* joined: nothing of it is saved */
 		if (kinds[k].kind == IMG_NS_IPC &&
 		    dump_ipcns_collect(t, &t->nss[t->nr_nss - 1]))
 			return -1;
@@ -484,4 +496,5 @@ void dump_free_nss(struct dump_tree *t)
 	dump_free_mounts(t);
 	dump_free_net(t);
 	dump_free_sysvs(t);
+	dump_free_nsjoins(t);
 }

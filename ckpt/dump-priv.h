@@ -320,6 +320,8 @@ struct dump_tree {
 	uint32_t nr_nss;
 	struct img_sysv *sysvs;	/* dump-ipcns.c: System V objects of */
 	uint32_t nr_sysvs;	/* those that are IPC ones */
+	struct img_nsjoin *nsjoins;	/* dump-nsjoin.c: shared ones */
+	uint32_t nr_nsjoins;
 	struct img_cgroup *cgroups;	/* dump-cgroup.c: not ckpt's */
 	uint32_t nr_cgroups;
 	struct dump_mnt *mnt;	/* dump-mnt.c: the root's mounts, or NULL */
@@ -381,6 +383,14 @@ int dump_ipcns_collect(struct dump_tree *t, const struct img_ns *ns)
 int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_sysvs(struct dump_tree *t);
+/* dump-nsjoin.c: the namespace file:[ino] (kind IMG_NS_*) that owner,
+ * the topmost process of the tree in it, shares with processes outside
+ * the tree, recorded to be joined at restore; its NSJOIN records; freed */
+int dump_ns_join(struct dump_tree *t, pid_t owner, uint32_t kind,
+		 const char *file, uint64_t ino) __must_check;
+int dump_write_nsjoins(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_nsjoins(struct dump_tree *t);
 /* Is fd of pid one of a POSIX message queue (an mqueue file system's)? */
 int dump_mqueue_fd(pid_t pid, int fd);
 /* dump-netdev.c: ckpt enters the root's network namespace, when it is

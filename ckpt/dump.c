@@ -243,6 +243,7 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_tree_check_procfs(t) || dump_pidns_translate(t) ||
 	    (!img_writer_offset(t->procs[0].w) && write_header(&t->procs[0])) ||
 	    dump_write_nss(t, t->procs[0].w) ||
+	    dump_write_nsjoins(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_mounts(t, t->procs[0].w) ||
 	    dump_write_net(t, t->procs[0].w) ||

@@ -541,6 +541,11 @@ void inspect_print_text(const struct image *img, int fd)
 		print_route(&img->routes[i]);
 	for (i = 0; i < img->nr_sysvs; i++)
 		print_sysv(&img->sysvs[i]);
+	for (i = 0; i < img->nr_nsjoins; i++)
+		printf("nsjoin %s %" PRIu64 " owner %u path %s\n",
+		       img_ns_name(img->nsjoins[i].kind), img->nsjoins[i].id,
+		       img->nsjoins[i].owner,
+		       img->nsjoins[i].path ? img->nsjoins[i].path : "-");
 	print_files(img);
 	for (i = 0; i < img->nr_snapfiles; i++)
 		print_snapfile(&img->snapfiles[i]);

@@ -91,6 +91,8 @@ enum img_rec_type {
 	IMG_REC_SYSV = 35,	/* image level: a System V object of the
 				 * tree's IPC namespace */
 	IMG_REC_SYSV_DATA = 36,	/* bytes of the SYSV segment before it */
+	IMG_REC_NSJOIN = 37,	/* image level: a namespace of the tree
+				 * shared with processes outside it */
 	IMG_REC_TRAILER = 0x7fff,
 };
 
@@ -665,6 +667,22 @@ struct img_sysv {
 };
 
 const char *img_sysv_kind_name(uint32_t kind);
+
+/*
+ * A UTS, IPC or network namespace the tree shared with processes outside
+ * it (IMG_REC_NSJOIN, after the NS records, before any FILE): restore
+ * does not make it but joins one (restore --join-ns KIND=PATH, else the
+ * path the dump found it mounted on), its owner before it makes its
+ * children (a network one: restore itself, for the root).
+ */
+struct img_nsjoin {
+	uint32_t kind;		/* IMG_NS_UTS, IPC or NET */
+	uint32_t owner;		/* the topmost process in it */
+	uint64_t id;		/* its inode at dump time */
+	char *path;		/* an nsfs mount of it at dump time
+				 * (/run/netns/NAME), or NULL */
+};
+
 void img_sysv_free(struct img_sysv *s);
 
 /*
@@ -1404,6 +1422,8 @@ struct image {
 	struct img_route *routes;	/* ROUTE records, in order */
 	uint32_t nr_sysvs;
 	struct img_sysv *sysvs;	/* SYSV records, in order */
+	uint32_t nr_nsjoins;
+	struct img_nsjoin *nsjoins;	/* NSJOIN records, in order */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -1482,6 +1502,11 @@ int img_write_sysv(struct img_writer *w, const struct img_sysv *s)
 	__must_check;
 int img_write_sysv_data(struct img_writer *w, uint64_t off,
 			const void *buf, uint32_t len) __must_check;
+/* NSJOIN records after the NS records */
+int img_write_nsjoin(struct img_writer *w, const struct img_nsjoin *j)
+	__must_check;
+const struct img_nsjoin *img_find_nsjoin(const struct image *img,
+					 uint32_t kind, pid_t owner);
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)
 	__must_check;

@@ -70,6 +70,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_ROUTE] = "ROUTE",
 		[IMG_REC_SYSV] = "SYSV",
 		[IMG_REC_SYSV_DATA] = "SYSV_DATA",
+		[IMG_REC_NSJOIN] = "NSJOIN",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
 		[IMG_REC_IDENT] = "IDENT",
@@ -560,6 +561,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
 	       type == IMG_REC_NETDEV || type == IMG_REC_ROUTE ||
 	       type == IMG_REC_SYSV || type == IMG_REC_SYSV_DATA ||
+	       type == IMG_REC_NSJOIN ||
 	       type == IMG_REC_PRECOPY || type == IMG_REC_PRE_PAGES ||
 	       type == IMG_REC_TRAILER;
 }
@@ -773,6 +775,9 @@ void img_free(struct image *img)
 	for (i = 0; i < img->nr_sysvs; i++)
 		img_sysv_free(&img->sysvs[i]);
 	free(img->sysvs);
+	for (i = 0; i < img->nr_nsjoins; i++)
+		free(img->nsjoins[i].path);
+	free(img->nsjoins);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

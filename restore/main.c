@@ -39,7 +39,7 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--plugin PATH[=ARG]]... IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -65,6 +65,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "plugin", required_argument, NULL, 'X' },
 		{ "no-validate", no_argument, NULL, 'n' },
+		{ "join-ns", required_argument, NULL, 0x220 },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -91,6 +92,10 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->cg.root = optarg;
 		else if (opt == 'n')
 			c->no_validate = 1;
+		else if (opt == 0x220 && restore_join_opt(c, optarg))
+			return EXIT_USAGE;
+		else if (opt == 0x220)
+			continue;
 		else if (opt == 'X' && app_set_add(&c->apps, optarg))
 			return EXIT_USAGE;
 		else if (opt == 'X')
@@ -145,6 +150,8 @@ static int prepare(struct restore_run *run)
 	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
 	    restore_pty_check(run))
 		return EXIT_USAGE;
+	if (restore_join_open(run))
+		return EXIT_FAILED;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))

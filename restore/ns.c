@@ -83,8 +83,7 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	const struct img_ns *uts = img_find_ns(img, IMG_NS_UTS, pid);
 	const struct img_ns *ipc = img_find_ns(img, IMG_NS_IPC, pid);
 	const struct img_ns *mnt = img_find_ns(img, IMG_NS_MNT, pid);
-
-	int root = pid == img->procs[0].proc.pid;
+	int root = pid == img->procs[0].proc.pid, joined;
 
 	*what = "process group";
 	if (run->pidns.on && !run->pidns.root_init && !run->pty.on && root &&
@@ -99,7 +98,11 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    sethostname(uts->hostname, strlen(uts->hostname)) ||
 		    setdomainname(uts->domainname, strlen(uts->domainname))))
 		return -1;
+	if (restore_join(run, IMG_NS_UTS, pid, &joined))
+		return -1;
 	*what = "ipc";
+	if (restore_join(run, IMG_NS_IPC, pid, &joined))
+		return -1;
 	if (ipc && (unshare(CLONE_NEWIPC) || write_sysctls(ipc, what) ||
 		    restore_ipcns_make(run, ipc, what)))
 		return -1;

@@ -2,8 +2,10 @@
 # come back in the new namespace with their ids, keys, owners and
 # contents; what is not kept is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd)
-CKPT_ONLY+="ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd "
+ALL_TESTS+=(ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net
+	    ipcns-join-gone ipcns-join-uts-ipc)
+CKPT_ONLY+="ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net "
+CKPT_ONLY+="ipcns-join-gone ipcns-join-uts-ipc "
 
 # ipcns_ids PID: the System V ids PID's IPC namespace lists, in order
 ipcns_ids() {
@@ -67,3 +69,86 @@ t_ipcns-refuse-mqfd() {
 	refused_by_name "fd 3 of $PID: /ckpt-ipcns is a POSIX message queue, which is not supported yet" --tree
 }
 
+
+# ---- namespaces shared with processes outside the tree: joined ----------
+
+# ipcns_join_up: IPCNS_NET, a network namespace of ours (ip netns add),
+# and a process outside the tree in it
+ipcns_join_up() {
+	IPCNS_NET=ipcns-join-$BASHPID
+	trap 'cleanup; ip netns del "$IPCNS_NET" 2>/dev/null' EXIT
+	ip netns add "$IPCNS_NET" || fail "can't add network namespace $IPCNS_NET"
+	(spawn nsenter --net="/run/netns/$IPCNS_NET" sleep 600) </dev/null >/dev/null 2>&1 &
+	track_job $!
+}
+
+# ipcns_ns_of PID KIND: the inode of PID's KIND namespace
+ipcns_ns_of() {
+	stat -L -c %i "/proc/$1/ns/$2" 2>>"$D/errors.log"
+}
+
+ipcns_join_dumped() {
+	inspect "$D/img"
+	grep -q "^nsjoin net [0-9]* owner $PID path /run/netns/$IPCNS_NET\$" \
+		"$D/inspect.out" || fail "inspect shows no network namespace to join: $(grep ^ns "$D/inspect.out")"
+	grep -q "^ns net \|^netdev " "$D/inspect.out" &&
+		fail "the shared network namespace was saved to be made again"
+	return 0
+}
+
+ipcns_join_check() {
+	[[ $(ipcns_ns_of "$PID" net) == "$(stat -L -c %i "/run/netns/$IPCNS_NET")" ]] ||
+		fail "restored in network namespace $(readlink "/proc/$PID/ns/net"), not $IPCNS_NET's"
+}
+
+# A counter in a network namespace that `ip netns add` made and another
+# process is in too: dumped --kill, restored in that same namespace
+# (joined through /run/netns/NAME), not in a new one. nsenter, not ip
+# netns exec: that makes a mount namespace ckpt does not restore.
+t_ipcns-join-net() {
+	need "$WLB/counter"
+	ipcns_join_up
+	HOOK_DUMPED=ipcns_join_dumped
+	HOOK_RESTORED=ipcns_join_check
+	wl_test nsenter --net="/run/netns/$IPCNS_NET" "$WLB/counter"
+}
+
+# The namespace to join is gone at restore: one line, exit 70, nothing
+# runs
+t_ipcns-join-gone() {
+	need "$WLB/counter"
+	ipcns_join_up
+	start_wl nsenter --net="/run/netns/$IPCNS_NET" "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	ip netns del "$IPCNS_NET" || fail "can't delete $IPCNS_NET"
+	expect_exit 70 "$RESTORE" "$D/img"
+	one_line_err "restore"
+	grep -q "can't join the net namespace at /run/netns/$IPCNS_NET: No such file or directory\$" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "$PID runs after a failed restore"
+}
+
+# UTS and IPC namespaces that a process outside the tree is in too (a
+# sleep the workload's shell left behind), not mounted anywhere: restore
+# without --join-ns says what to give; with it, joins them.
+t_ipcns-join-uts-ipc() {
+	local out
+	need "$WLB/counter"
+	start_wl unshare -u -i "$BASH" -c "(sleep 600 </dev/null >/dev/null 2>&1 &
+		echo \$! >$D/outside.pid); exec $WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	out=$(<"$D/outside.pid")
+	track_pid "$out"
+	dump_kill
+	expect_exit 70 "$RESTORE" "$D/img"
+	grep -q "the uts namespace uts:\[[0-9]*\] of $PID was shared with processes outside the tree: give restore --join-ns uts=PATH\$" \
+		"$D/cmd.err" || fail "no error saying what to give: $(cat "$D/cmd.err")"
+	start_restore --join-ns "uts=/proc/$out/ns/uts" \
+		--join-ns "ipc=/proc/$out/ns/ipc"
+	wait_restored
+	[[ $(ipcns_ns_of "$PID" uts) == "$(ipcns_ns_of "$out" uts)" &&
+	   $(ipcns_ns_of "$PID" ipc) == "$(ipcns_ns_of "$out" ipc)" ]] ||
+		fail "restored in other uts or ipc namespaces than $out's"
+	finish
+}
