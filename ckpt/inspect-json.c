@@ -620,6 +620,20 @@ void inspect_print_json(const struct image *img, int fd)
 		json_route(&img->routes[i]);
 	}
 	putchar(']');
+	json_key(0, "nsjoins");
+	putchar('[');
+	for (i = 0; i < img->nr_nsjoins; i++) {
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_kstr(1, "kind", img_ns_name(img->nsjoins[i].kind));
+		json_u64(0, "id", img->nsjoins[i].id);
+		json_u64(0, "owner", img->nsjoins[i].owner);
+		json_kstr(0, "path", img->nsjoins[i].path ?
+				      img->nsjoins[i].path : "");
+		putchar('}');
+	}
+	putchar(']');
 	json_key(0, "sysv");
 	putchar('[');
 	for (i = 0; i < img->nr_sysvs; i++) {

@@ -91,6 +91,9 @@ ipcns_join_dumped() {
 	inspect "$D/img"
 	grep -q "^nsjoin net [0-9]* owner $PID path /run/netns/$IPCNS_NET\$" \
 		"$D/inspect.out" || fail "inspect shows no network namespace to join: $(grep ^ns "$D/inspect.out")"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; j = json.load(sys.stdin)["nsjoins"]; sys.exit(len(j) != 1 or j[0]["kind"] != "net" or j[0]["path"] != sys.argv[1])' \
+		"/run/netns/$IPCNS_NET" || fail "inspect --json shows no network namespace to join"
 	grep -q "^ns net \|^netdev " "$D/inspect.out" &&
 		fail "the shared network namespace was saved to be made again"
 	return 0
