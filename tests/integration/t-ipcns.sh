@@ -145,6 +145,7 @@ t_ipcns-join-uts-ipc() {
 	track_pid "$out"
 	dump_kill
 	expect_exit 70 "$RESTORE" "$D/img"
+	one_line_err "restore"
 	grep -q "the uts namespace uts:\[[0-9]*\] of $PID was shared with processes outside the tree: give restore --join-ns uts=PATH\$" \
 		"$D/cmd.err" || fail "no error saying what to give: $(cat "$D/cmd.err")"
 	start_restore --join-ns "uts=/proc/$out/ns/uts" \
