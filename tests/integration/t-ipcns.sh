@@ -2,9 +2,9 @@
 # come back in the new namespace with their ids, keys, owners and
 # contents; what is not kept is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net
+ALL_TESTS+=(ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net
 	    ipcns-join-gone ipcns-join-uts-ipc)
-CKPT_ONLY+="ipcns-sysv ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net "
+CKPT_ONLY+="ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net "
 CKPT_ONLY+="ipcns-join-gone ipcns-join-uts-ipc "
 
 # ipcns_ids PID: the System V ids PID's IPC namespace lists, in order
@@ -52,6 +52,19 @@ t_ipcns-sysv() {
 	HOOK_DUMPED=ipcns_sysv_dumped
 	HOOK_RESTORED=ipcns_sysv_check
 	wl_test unshare -i "$WLB/sysvns"
+}
+
+# The same workload dumped without --kill: reading its objects left them
+# as they were (the queues' messages, in order; the segment's bytes),
+# which it checks as it runs on.
+t_ipcns-live() {
+	need "$WLB/sysvns"
+	start_wl unshare -i "$WLB/sysvns"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	DUMP_COUNT=$(count_lines)
+	RJOB=$JOB
+	finish
 }
 
 # A segment a process of the tree has attached in its namespace: refused
