@@ -109,6 +109,10 @@ static int read_msgs(struct ipcns_walk *wk, struct img_sysv *s,
 				  i, s->id, (unsigned long long)wk->ns->id);
 			goto err;
 		}
+		if (len > IMG_MAX_SYSV_MSG) {
+			refuse_obj(wk, "queue", s->id, "holds a message longer than the image takes");
+			goto err;
+		}
 		s->msgs[i].type = buf->mtype;
 		s->msgs[i].len = len;
 		s->msgs[i].data = malloc(len ? len : 1);
@@ -136,7 +140,8 @@ static int read_queues(struct ipcns_walk *wk)
 		id = msgctl(idx, MSG_STAT, &ds);
 		if (id < 0)
 			continue;	/* no queue at this index */
-		if (ds.__msg_cbytes + 16 * ds.msg_qnum > IMG_MAX_SYSV_QUEUE)
+		if (ds.__msg_cbytes + 16 * ds.msg_qnum > IMG_MAX_SYSV_QUEUE ||
+		    ds.msg_qnum > IMG_MAX_SYSV_MSGS)
 			return refuse_obj(wk, "queue", id, "holds more than the image takes in one record");
 		s = new_sysv(wk, IMG_SYSV_MSG, id, &ds.msg_perm);
 		if (!s)
@@ -163,6 +168,8 @@ static int read_sems(struct ipcns_walk *wk)
 		id = semctl(idx, 0, SEM_STAT, arg);
 		if (id < 0)
 			continue;
+		if (ds.sem_nsems > IMG_MAX_SEMS)
+			return refuse_obj(wk, "semaphore set", id, "has more semaphores than the image takes");
 		s = new_sysv(wk, IMG_SYSV_SEM, id, &ds.sem_perm);
 		if (!s)
 			return -1;

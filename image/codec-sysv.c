@@ -114,7 +114,7 @@ static void dec_semvals(struct dec *d, struct img_sysv *s, uint32_t nr)
 /* a name mq_open takes ("/" and it), a size, no key, id or creator */
 static int mq_ok(const struct img_sysv *s)
 {
-	return s->name && *s->name && strlen(s->name) <= 254 &&
+	return s->name && *s->name && strlen(s->name) <= 255 &&
 	       !strchr(s->name, '/') && strcmp(s->name, ".") &&
 	       strcmp(s->name, "..") && s->maxmsg && s->size &&
 	       s->maxmsg <= 65536 && s->size <= IMG_MAX_SYSV_MSG &&
