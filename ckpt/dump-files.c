@@ -88,6 +88,11 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 	}
 	if (S_ISREG(st->st_mode) && dump_memfd_link(link))
 		return dump_shm_fd(c, f, link);		/* dump-shm.c */
+	if (S_ISREG(st->st_mode) && dump_mqueue_fd(c->pid, f->fd)) {
+		snprintf(why, sizeof(why), "%s is a POSIX message queue, which is not supported yet",
+			 link);
+		return dump_fd_unsupported(c->o, c->pid, f, link, why);
+	}
 	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
 	    dump_ghost_link(link, st))
 		return dump_ghost_fd(c, f, link);	/* dump-ghost.c */

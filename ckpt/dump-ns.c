@@ -4,9 +4,10 @@
  * puts the tree in its own). A UTS or IPC namespace of the tree's own
  * becomes an NS record (image.h) owned by its topmost process, which
  * makes it again at restore; one the tree shares with a process outside
- * it, or that has two topmost processes, is refused, as is an IPC
- * namespace holding System V objects or POSIX message queues (they would
- * be lost). A root that is the init of its own PID namespace is
+ * it, UTS, IPC or network, is recorded to be joined at restore
+ * (dump-nsjoin.c); one with two topmost processes is refused. The
+ * objects of an IPC one (System V, POSIX message queues) are read by
+ * dump-ipcns.c. A root that is the init of its own PID namespace is
  * recorded too (check_pid), and the root's mount namespace with its
  * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
  * its devices (check_net, dump-netdev.c). Every other kind of namespace
@@ -15,10 +16,8 @@
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
  * tree with /sys mounted again).
  */
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -41,7 +40,7 @@ static const struct {
 	{ "pid", IMG_NS_PID, 0 },
 	{ "pid_for_children", IMG_NS_PID, 0 },
 	{ "mnt", IMG_NS_MNT, 0 },
-	{ "net", IMG_NS_NET, 0 },
+	{ "net", IMG_NS_NET, CLONE_NEWNET },
 	{ "user", IMG_NS_USER, 0 },
 	{ "cgroup", IMG_NS_CGROUP, 0 },
 	{ "time", IMG_NS_TIME, 0 },
@@ -185,8 +184,7 @@ static pid_t outside_member(const struct dump_tree *t, const char *file,
 }
 
 /* Run fn in the namespace of pid (setns there and back). */
-static int in_ns(pid_t pid, int k, int (*fn)(struct img_ns *),
-		 struct img_ns *ns)
+static int in_ns(pid_t pid, int k, int (*fn)(void *), void *arg)
 {
 	char path[64];
 	int self, there, ret = -1;
@@ -200,7 +198,7 @@ static int in_ns(pid_t pid, int k, int (*fn)(struct img_ns *),
 			  pid);
 		goto out;
 	}
-	ret = fn(ns);
+	ret = fn(arg);
 	if (setns(self, kinds[k].flag)) {
 		pr_perror("can't return to ckpt's %s namespace", kinds[k].file);
 		abort();	/* ckpt would go on in the tree's */
@@ -213,8 +211,9 @@ out:
 	return ret;
 }
 
-static int read_uts(struct img_ns *ns)
+static int read_uts(void *arg)
 {
+	struct img_ns *ns = arg;
 	struct utsname u;
 
 	if (uname(&u))
@@ -222,61 +221,6 @@ static int read_uts(struct img_ns *ns)
 	ns->hostname = strdup(u.nodename);
 	ns->domainname = strdup(u.domainname);
 	return ns->hostname && ns->domainname ? 0 : -1;
-}
-
-/* 0 when /proc/sysvipc/NAME lists nothing, else -1 having said so */
-static int sysv_empty(const struct img_ns *ns, const char *name)
-{
-	char path[64], line[512];
-	int n = 0, ret = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sysvipc/%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;	/* no System V IPC in this kernel */
-	while (fgets(line, sizeof(line), f))
-		if (n++ == 1) {
-			pr_err("can't dump %u: its ipc namespace ipc:[%llu] holds System V %s objects, which are not supported yet (first: %.60s)",
-			       ns->owner, (unsigned long long)ns->id, name,
-			       line);
-			ret = -1;
-		}
-	fclose(f);
-	return ret;
-}
-
-/* In a child: the POSIX message queues, through a mqueue file system of
- * the namespace mounted in a mount namespace of the child's own. */
-static int mqueues_empty(const struct img_ns *ns)
-{
-	int st = 0, n = 0;
-	struct dirent *de;
-	pid_t pid = fork();
-	DIR *d;
-
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("mqueue", "/tmp", "mqueue", 0, NULL))
-			_exit(2);
-		d = opendir("/tmp");
-		while (d && (de = readdir(d)))
-			n += de->d_name[0] != '.';
-		_exit(!d ? 2 : n ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) == 2) {
-		pr_err("can't look for POSIX message queues in ipc:[%llu]",
-		       (unsigned long long)ns->id);
-		return -1;
-	}
-	if (WEXITSTATUS(st)) {
-		pr_err("can't dump %u: its ipc namespace ipc:[%llu] holds POSIX message queues, which are not supported yet",
-		       ns->owner, (unsigned long long)ns->id);
-		return -1;
-	}
-	return 0;
 }
 
 /* From inside it: the namespace's sysctls, each as the kernel shows it
@@ -312,17 +256,16 @@ static int read_sysctls(struct img_ns *ns)
 	return 0;
 }
 
-static int check_ipc(struct img_ns *ns)
+static int check_ipc(void *ns)
 {
-	return sysv_empty(ns, "shm") || sysv_empty(ns, "sem") ||
-	       sysv_empty(ns, "msg") || mqueues_empty(ns) ||
-	       read_sysctls(ns) ? -1 : 0;
+	return read_sysctls(ns);
 }
 
 /* The tree's namespace of kinds[k] that process i is at the top of;
- * fn, if any, reads what it holds from inside it */
+ * fn, if any, reads what it holds from inside it. 1: not the tree's, a
+ * UTS, IPC or network one shared with a process outside (joined) */
 static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
-		  int (*fn)(struct img_ns *))
+		  int (*fn)(void *))
 {
 	pid_t pid = t->procs[i].pid, out;
 	struct img_ns *ns;
@@ -336,6 +279,9 @@ static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
 			return -1;
 		}
 	out = outside_member(t, kinds[k].file, ino);
+	if (out && kinds[k].flag)	/* one restore can join */
+		return dump_ns_join(t, pid, kinds[k].kind, kinds[k].file,
+				    ino) ? -1 : 1;
 	if (out) {
 		pr_err("can't dump %d: its %s namespace %s:[%llu] is shared with %d, outside the tree",
 		       pid, kinds[k].file, kinds[k].file,
@@ -447,18 +393,21 @@ static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
  */
 static int check_net(struct dump_tree *t, int i, int k, uint64_t *inos)
 {
+	int ret;
+
 	if (inos[i] != inos[0])
 		return refuse(t->procs[i].pid, kinds[k].file, inos[i],
 			      "a network namespace below the root's is not supported yet");
 	if (i)
 		return 0;
-	return add_ns(t, 0, k, inos[0], NULL) || dump_net_collect(t) ? -1 : 0;
+	ret = add_ns(t, 0, k, inos[0], NULL);
+	return ret ? (ret < 0 ? -1 : 0) : dump_net_collect(t);
 }
 
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 {
 	uint64_t own = ns_ino(0, kinds[k].file);
-	int i, up;
+	int i, up, ret;
 
 	/* ckpt is in the tree's network namespace (dump-netdev.c) */
 	if (kinds[k].kind == IMG_NS_NET && dump_net_home(t))
@@ -491,11 +440,22 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		up = parent_of(t, i);
 		if (up >= 0 && inos[up] == inos[i])
 			continue;
-		if (add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
-			   check_ipc : read_uts))
+		ret = add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
+			     check_ipc : read_uts);
+		if (ret < 0)
+			return -1;
+		if (ret)
+			continue;	/* joined: nothing of it is saved */
+		if (kinds[k].kind == IMG_NS_IPC &&
+		    dump_ipcns_collect(t, &t->nss[t->nr_nss - 1]))
 			return -1;
 	}
 	return 0;
+}
+
+int dump_in_ipcns(pid_t pid, int (*fn)(void *), void *arg)
+{
+	return in_ns(pid, 1, fn, arg);	/* kinds[1]: ipc */
 }
 
 int dump_tree_ns(struct dump_tree *t)
@@ -535,4 +495,6 @@ void dump_free_nss(struct dump_tree *t)
 	t->nr_nss = 0;
 	dump_free_mounts(t);
 	dump_free_net(t);
+	dump_free_sysvs(t);
+	dump_free_nsjoins(t);
 }

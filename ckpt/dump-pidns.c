@@ -167,6 +167,8 @@ int dump_pidns_translate(struct dump_tree *t)
 	translate_files(&m, t);
 	for (i = 0; i < t->nr_nss; i++)
 		t->nss[i].owner = inner(&m, t->nss[i].owner);
+	for (i = 0; i < t->nr_nsjoins; i++)
+		t->nsjoins[i].owner = inner(&m, t->nsjoins[i].owner);
 	ret = 0;
 out:
 	free(m.host);

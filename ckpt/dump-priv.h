@@ -326,6 +326,10 @@ struct dump_tree {
 	int guard;	/* dump-guard.c: the guardian's socket, or -1 */
 	struct img_ns *nss;	/* dump-ns.c: the tree's own namespaces */
 	uint32_t nr_nss;
+	struct img_sysv *sysvs;	/* dump-ipcns.c: System V objects of */
+	uint32_t nr_sysvs;	/* those that are IPC ones */
+	struct img_nsjoin *nsjoins;	/* dump-nsjoin.c: shared ones */
+	uint32_t nr_nsjoins;
 	struct img_cgroup *cgroups;	/* dump-cgroup.c: not ckpt's */
 	uint32_t nr_cgroups;
 	struct dump_mnt *mnt;	/* dump-mnt.c: the root's mounts, or NULL */
@@ -377,6 +381,26 @@ int dump_tree_ns(struct dump_tree *t) __must_check;
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_nss(struct dump_tree *t);
+/* fn(arg) run in the IPC namespace of pid (entered and left) */
+int dump_in_ipcns(pid_t pid, int (*fn)(void *), void *arg) __must_check;
+/* dump-ipcns.c: the System V objects of the tree's IPC namespace ns
+ * (entered for that), refused (saying why) or recorded; their SYSV and
+ * SYSV_DATA records; freed */
+int dump_ipcns_collect(struct dump_tree *t, const struct img_ns *ns)
+	__must_check;
+int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_sysvs(struct dump_tree *t);
+/* dump-nsjoin.c: the namespace file:[ino] (kind IMG_NS_*) that owner,
+ * the topmost process of the tree in it, shares with processes outside
+ * the tree, recorded to be joined at restore; its NSJOIN records; freed */
+int dump_ns_join(struct dump_tree *t, pid_t owner, uint32_t kind,
+		 const char *file, uint64_t ino) __must_check;
+int dump_write_nsjoins(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_nsjoins(struct dump_tree *t);
+/* Is fd of pid one of a POSIX message queue (an mqueue file system's)? */
+int dump_mqueue_fd(pid_t pid, int fd);
 /* dump-netdev.c: ckpt enters the root's network namespace, when it is
  * not ckpt's, while the tree is frozen (enter, leave); its devices and
  * routes, refused (saying why) or recorded; their NETDEV and ROUTE

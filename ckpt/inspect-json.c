@@ -544,6 +544,26 @@ static void json_route(const struct img_route *r)
 	putchar('}');
 }
 
+static void json_sysv(const struct img_sysv *s)
+{
+	putchar('{');
+	json_kstr(1, "kind", img_sysv_kind_name(s->kind));
+	json_u64(0, "id", s->id);
+	json_u64(0, "key", (uint32_t)s->key);
+	json_u64(0, "ns", s->ns);
+	json_u64(0, "mode", s->mode);
+	json_u64(0, "uid", s->uid);
+	json_u64(0, "gid", s->gid);
+	json_u64(0, "cuid", s->cuid);
+	json_u64(0, "cgid", s->cgid);
+	json_u64(0, "size", s->size);
+	json_u64(0, "messages", s->nr_msgs);
+	json_u64(0, "locked", !!(s->flags & IMG_SYSV_LOCKED));
+	json_kstr(0, "name", s->name ? s->name : "");
+	json_u64(0, "maxmsg", s->maxmsg);
+	putchar('}');
+}
+
 static void json_snapfile(const struct img_snapfile *f)
 {
 	char hx[2 * IMG_HASH_LEN + 1];
@@ -633,6 +653,28 @@ void inspect_print_json(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_route(&img->routes[i]);
+	}
+	putchar(']');
+	json_key(0, "nsjoins");
+	putchar('[');
+	for (i = 0; i < img->nr_nsjoins; i++) {
+		if (i)
+			putchar(',');
+		putchar('{');
+		json_kstr(1, "kind", img_ns_name(img->nsjoins[i].kind));
+		json_u64(0, "id", img->nsjoins[i].id);
+		json_u64(0, "owner", img->nsjoins[i].owner);
+		json_kstr(0, "path", img->nsjoins[i].path ?
+				      img->nsjoins[i].path : "");
+		putchar('}');
+	}
+	putchar(']');
+	json_key(0, "sysv");
+	putchar('[');
+	for (i = 0; i < img->nr_sysvs; i++) {
+		if (i)
+			putchar(',');
+		json_sysv(&img->sysvs[i]);
 	}
 	putchar(']');
 	json_files(img);

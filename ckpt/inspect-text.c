@@ -387,6 +387,28 @@ static void print_ns(const struct img_ns *ns)
 		       ns->sysctls[i].name, ns->sysctls[i].value);
 }
 
+/* sysv msg 32768 key 0x4350aa01 ns 4026532 mode 0620 uid 1000 gid 1001
+ * cuid 1234 cgid 2345 size 3000 messages 5 (sem: values; shm: data BYTES
+ * and " locked"; mqueue: "name /NAME maxmsg N" before) */
+static void print_sysv(const struct img_sysv *s)
+{
+	int msgs = s->kind == IMG_SYSV_MSG || s->kind == IMG_SYSV_MQUEUE;
+	uint64_t n = msgs ? s->nr_msgs : s->size;
+	uint32_t i;
+
+	printf("sysv %s %d key %#x ns %" PRIu64 " mode %04o uid %u gid %u cuid %u cgid %u size %" PRIu64,
+	       img_sysv_kind_name(s->kind), s->id, (unsigned)s->key, s->ns,
+	       s->mode, s->uid, s->gid, s->cuid, s->cgid, s->size);
+	if (s->kind == IMG_SYSV_SHM)
+		for (i = 0, n = 0; i < s->nr_chunks; i++)
+			n += s->chunks[i].len;
+	if (s->name)
+		printf(" name /%s maxmsg %" PRIu64, s->name, s->maxmsg);
+	printf(" %s %" PRIu64 "%s\n", msgs ? "messages" :
+	       s->kind == IMG_SYSV_SEM ? "values" : "data", n,
+	       s->flags & IMG_SYSV_LOCKED ? " locked" : "");
+}
+
 /* cgroup memory /box memory.limit_in_bytes=67108864 */
 static void print_cgroup(const struct img_cgroup *cg)
 {
@@ -528,6 +550,13 @@ void inspect_print_text(const struct image *img, int fd)
 		print_netdev(&img->netdevs[i]);
 	for (i = 0; i < img->nr_routes; i++)
 		print_route(&img->routes[i]);
+	for (i = 0; i < img->nr_sysvs; i++)
+		print_sysv(&img->sysvs[i]);
+	for (i = 0; i < img->nr_nsjoins; i++)
+		printf("nsjoin %s %" PRIu64 " owner %u path %s\n",
+		       img_ns_name(img->nsjoins[i].kind), img->nsjoins[i].id,
+		       img->nsjoins[i].owner,
+		       img->nsjoins[i].path ? img->nsjoins[i].path : "-");
 	print_files(img);
 	for (i = 0; i < img->nr_snapfiles; i++)
 		print_snapfile(&img->snapfiles[i]);

@@ -208,6 +208,10 @@ int img_enc_netdev(struct enc *e, const struct img_netdev *n);
 int img_dec_netdev(struct dec *d, struct img_netdev *n);
 int img_enc_route(struct enc *e, const struct img_route *r);
 int img_dec_route(struct dec *d, struct img_route *r);
+int img_enc_sysv(struct enc *e, const struct img_sysv *s);
+int img_enc_sysv_data(struct enc *e, uint64_t off, const void *buf,
+		      uint32_t len);
+int img_enc_nsjoin(struct enc *e, const struct img_nsjoin *j);
 int img_enc_mntfile(struct enc *e, const struct img_mntfile *f);
 int img_dec_mntfile(struct dec *d, struct img_mntfile *f);
 void img_mntfile_free(struct img_mntfile *f);

@@ -88,6 +88,11 @@ enum img_rec_type {
 	IMG_REC_NETDEV = 28,	/* image level: a network device of the
 				 * tree's network namespace */
 	IMG_REC_ROUTE = 29,	/* image level: a route of that namespace */
+	IMG_REC_SYSV = 35,	/* image level: a System V object of the
+				 * tree's IPC namespace */
+	IMG_REC_SYSV_DATA = 36,	/* bytes of the SYSV segment before it */
+	IMG_REC_NSJOIN = 37,	/* image level: a namespace of the tree
+				 * shared with processes outside it */
 	IMG_REC_SOCKX = 41,	/* more options of the inet FILE before it */
 	IMG_REC_TRAILER = 0x7fff,
 };
@@ -601,6 +606,85 @@ struct img_route {
 
 const char *img_netdev_kind_name(uint32_t kind);
 void img_netdev_free(struct img_netdev *n);
+
+/*
+ * A System V object of an IPC namespace of the tree's own (IMG_REC_SYSV,
+ * after the NS records, before any FILE): the namespace's owner makes it
+ * again there, with the same id and key, once it has made the namespace.
+ * A message queue holds its messages in order, a semaphore set its
+ * values; a segment (none of the tree's processes had it attached) its
+ * bytes, in the SYSV_DATA records after it. A POSIX message queue of the
+ * namespace is one too, of kind MQUEUE: its name, mq_maxmsg and
+ * mq_msgsize, its messages with their priorities, highest first.
+ */
+enum {
+	IMG_SYSV_MSG = 1,
+	IMG_SYSV_SEM = 2,
+	IMG_SYSV_SHM = 3,
+	IMG_SYSV_MQUEUE = 4,	/* not System V: a POSIX message queue of
+				 * the namespace, in the same shape (name,
+				 * no key, no id, no creator) */
+};
+
+/* img_sysv.flags */
+#define IMG_SYSV_LOCKED		(1u << 0)	/* SHM: SHM_LOCK done */
+
+#define IMG_MAX_SYSVS		65536
+#define IMG_MAX_SYSV_MSGS	65536	/* messages of one queue */
+#define IMG_MAX_SYSV_MSG	(512u * 1024)	/* bytes of one message */
+#define IMG_MAX_SEMS		32000	/* the kernel's SEMMSL */
+#define IMG_MAX_SYSV_CHUNK	(512u * 1024)	/* bytes in one SYSV_DATA */
+#define IMG_MAX_SYSV_QUEUE	(960u * 1024)	/* bytes of one queue's
+						 * messages, 16 more each */
+
+struct img_sysv_msg {
+	int64_t type;		/* mtype, > 0; MQUEUE: the priority */
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct img_sysv_chunk {
+	uint64_t off;		/* in the segment */
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct img_sysv {
+	uint32_t kind;		/* IMG_SYSV_* */
+	uint64_t ns;		/* the id of its IPC NS record */
+	int32_t key, id;	/* key (0: IPC_PRIVATE) and id */
+	uint32_t mode;		/* permission bits */
+	uint32_t uid, gid, cuid, cgid;	/* owner and creator */
+	uint64_t size;		/* MSG: msg_qbytes; SEM: nsems; SHM: bytes;
+				 * MQUEUE: mq_msgsize */
+	uint32_t flags;		/* IMG_SYSV_* */
+	char *name;		/* MQUEUE: without its '/'; else NULL */
+	uint64_t maxmsg;	/* MQUEUE: mq_maxmsg; else 0 */
+	uint32_t nr_msgs;	/* MSG */
+	struct img_sysv_msg *msgs;
+	uint16_t *semvals;	/* SEM: size of them */
+	uint32_t nr_chunks;	/* SHM: SYSV_DATA records, in order */
+	struct img_sysv_chunk *chunks;
+};
+
+const char *img_sysv_kind_name(uint32_t kind);
+
+/*
+ * A UTS, IPC or network namespace the tree shared with processes outside
+ * it (IMG_REC_NSJOIN, after the NS records, before any FILE): restore
+ * does not make it but joins one (restore --join-ns KIND=PATH, else the
+ * path the dump found it mounted on), its owner before it makes its
+ * children (a network one: restore itself, for the root).
+ */
+struct img_nsjoin {
+	uint32_t kind;		/* IMG_NS_UTS, IPC or NET */
+	uint32_t owner;		/* the topmost process in it */
+	uint64_t id;		/* its inode at dump time */
+	char *path;		/* an nsfs mount of it at dump time
+				 * (/run/netns/NAME), or NULL */
+};
+
+void img_sysv_free(struct img_sysv *s);
 
 /*
  * A mount of the tree's mount namespace that restore makes (IMG_REC_MOUNT,
@@ -1404,6 +1488,10 @@ struct image {
 	struct img_netdev *netdevs;	/* NETDEV records, in order */
 	uint32_t nr_routes;
 	struct img_route *routes;	/* ROUTE records, in order */
+	uint32_t nr_sysvs;
+	struct img_sysv *sysvs;	/* SYSV records, in order */
+	uint32_t nr_nsjoins;
+	struct img_nsjoin *nsjoins;	/* NSJOIN records, in order */
 	uint32_t nr_procs;
 	struct img_process *procs;
 	uint64_t size;		/* bytes in the image file */
@@ -1477,6 +1565,16 @@ int img_write_netdev(struct img_writer *w, const struct img_netdev *n)
 	__must_check;
 int img_write_route(struct img_writer *w, const struct img_route *r)
 	__must_check;
+/* SYSV records after those, a segment's followed by its SYSV_DATA */
+int img_write_sysv(struct img_writer *w, const struct img_sysv *s)
+	__must_check;
+int img_write_sysv_data(struct img_writer *w, uint64_t off,
+			const void *buf, uint32_t len) __must_check;
+/* NSJOIN records after the NS records */
+int img_write_nsjoin(struct img_writer *w, const struct img_nsjoin *j)
+	__must_check;
+const struct img_nsjoin *img_find_nsjoin(const struct image *img,
+					 uint32_t kind, pid_t owner);
 /* FILE and FILE_DATA records come after the header, before any PROC. */
 int img_write_file(struct img_writer *w, const struct img_file *f)
 	__must_check;

@@ -40,6 +40,7 @@ struct rd {
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
 	uint32_t cap_mounts, cap_mntfiles, cap_netdevs, cap_routes;
+	uint32_t cap_sysvs, cap_sysv_chunks, cap_nsjoins;
 	uint32_t cap_apps, cap_fileids, cap_snapfiles, cap_snapchunks;
 	uint64_t snap_end;	/* of the last SNAPDATA of the last SNAPFILE */
 	uint32_t cap_shm_pages;	/* of the current SHM or GHOST */
@@ -99,6 +100,10 @@ int check_aios(struct rd *r, const struct img_process *p);
 /* semantics-net.c: NETDEV and ROUTE records */
 int sem_netdev(struct rd *r, struct dec *d);
 int sem_route(struct rd *r, struct dec *d);
+/* codec-sysv.c: SYSV and SYSV_DATA records */
+int sem_sysv(struct rd *r, struct dec *d);
+int sem_sysv_data(struct rd *r, struct dec *d);
+int sem_nsjoin(struct rd *r, struct dec *d);
 int rd_grow(struct rd *r, void *arrp, uint32_t *cap, uint32_t n,
 	    size_t elem);
 

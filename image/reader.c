@@ -68,6 +68,9 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_MNTFILE] = "MNTFILE",
 		[IMG_REC_NETDEV] = "NETDEV",
 		[IMG_REC_ROUTE] = "ROUTE",
+		[IMG_REC_SYSV] = "SYSV",
+		[IMG_REC_SYSV_DATA] = "SYSV_DATA",
+		[IMG_REC_NSJOIN] = "NSJOIN",
 		[IMG_REC_SOCKX] = "SOCKX",
 		[IMG_REC_APP] = "APP",
 		[IMG_REC_FILEID] = "FILEID",
@@ -558,6 +561,8 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
 	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
 	       type == IMG_REC_NETDEV || type == IMG_REC_ROUTE ||
+	       type == IMG_REC_SYSV || type == IMG_REC_SYSV_DATA ||
+	       type == IMG_REC_NSJOIN ||
 	       type == IMG_REC_SOCKX ||
 	       type == IMG_REC_PRECOPY || type == IMG_REC_PRE_PAGES ||
 	       type == IMG_REC_TRAILER;
@@ -769,6 +774,12 @@ void img_free(struct image *img)
 		img_netdev_free(&img->netdevs[i]);
 	free(img->netdevs);
 	free(img->routes);
+	for (i = 0; i < img->nr_sysvs; i++)
+		img_sysv_free(&img->sysvs[i]);
+	free(img->sysvs);
+	for (i = 0; i < img->nr_nsjoins; i++)
+		free(img->nsjoins[i].path);
+	free(img->nsjoins);
 	free(img->procs);
 	for (i = 0; i < img->nr_files; i++)
 		img_file_free(&img->files[i]);

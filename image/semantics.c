@@ -834,6 +834,12 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_netdev(r, d);
 	if (r->type == IMG_REC_ROUTE)
 		return sem_route(r, d);
+	if (r->type == IMG_REC_SYSV)
+		return sem_sysv(r, d);
+	if (r->type == IMG_REC_SYSV_DATA)
+		return sem_sysv_data(r, d);
+	if (r->type == IMG_REC_NSJOIN)
+		return sem_nsjoin(r, d);
 	if (r->type == IMG_REC_IDENT)
 		return sem_ident(r, d);
 	if (r->type == IMG_REC_PARENT_PAGES)

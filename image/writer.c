@@ -465,6 +465,32 @@ int img_write_route(struct img_writer *w, const struct img_route *r)
 	return wr_encoded(w, IMG_REC_ROUTE, img_enc_route(&w->enc, r));
 }
 
+int img_write_sysv(struct img_writer *w, const struct img_sysv *s)
+{
+	if (wr_expect(w, W_HEADER, "SYSV record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_SYSV, img_enc_sysv(&w->enc, s));
+}
+
+int img_write_sysv_data(struct img_writer *w, uint64_t off,
+			const void *buf, uint32_t len)
+{
+	if (wr_expect(w, W_HEADER, "SYSV_DATA record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_SYSV_DATA,
+			  img_enc_sysv_data(&w->enc, off, buf, len));
+}
+
+int img_write_nsjoin(struct img_writer *w, const struct img_nsjoin *j)
+{
+	if (wr_expect(w, W_HEADER, "NSJOIN record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NSJOIN, img_enc_nsjoin(&w->enc, j));
+}
+
 /* ---- PAGES -------------------------------------------------------------- */
 
 static int wr_zeros(struct img_writer *w, uint32_t n, uint32_t *crc)

@@ -46,7 +46,7 @@ static const char *pid_file;
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--plugin PATH[=ARG]]... IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -74,6 +74,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "no-validate", no_argument, NULL, 'n' },
 		{ "drop-bounding", no_argument, NULL, OPT_DROP_BOUNDING },
 		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+		{ "join-ns", required_argument, NULL, 0x220 },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -104,6 +105,10 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->drop_bounding = 1;
 		else if (opt == OPT_PID_FILE)
 			pid_file = optarg;
+		else if (opt == 0x220 && restore_join_opt(c, optarg))
+			return EXIT_USAGE;
+		else if (opt == 0x220)
+			continue;
 		else if (opt == 'X' && app_set_add(&c->apps, optarg))
 			return EXIT_USAGE;
 		else if (opt == 'X')
@@ -162,6 +167,8 @@ static int prepare(struct restore_run *run)
 	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
 	    restore_pty_check(run))
 		return EXIT_USAGE;
+	if (restore_join_open(run))
+		return EXIT_FAILED;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))

@@ -205,9 +205,14 @@ static int make_all(const struct restore_run *run, int nl, int host)
 int restore_net_make(const struct restore_run *run)
 {
 	const struct image *img = run->img;
-	int host = -1, nl = -1, ret = -1;
+	int host = -1, nl = -1, ret = -1, joined;
 
-	if (!img_find_ns(img, IMG_NS_NET, img->procs[0].proc.pid))
+	if (restore_join(run, IMG_NS_NET, img->procs[0].proc.pid, &joined)) {
+		pr_perror("%s: can't join the network namespace", run->path);
+		return -1;
+	}
+	if (joined ||
+	    !img_find_ns(img, IMG_NS_NET, img->procs[0].proc.pid))
 		return 0;
 	host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (host < 0 || unshare(CLONE_NEWNET)) {

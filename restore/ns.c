@@ -2,8 +2,8 @@
  * The tree's namespaces of its own (NS records, image.h): each is made
  * again by its owner, in the child before that process makes its
  * children (child.c), so that they inherit it as they did. A UTS
- * namespace gets its hostname and domainname back; an IPC namespace was
- * empty at dump (ckpt refuses one that is not) and is made empty.
+ * namespace gets its hostname and domainname back; an IPC namespace its
+ * sysctls and its System V objects (ipcns.c).
  *
  * restore --pidns puts the whole tree in a new PID namespace, where the
  * image's PIDs are free by construction. Its init (PID 1) is a helper of
@@ -83,8 +83,7 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	const struct img_ns *uts = img_find_ns(img, IMG_NS_UTS, pid);
 	const struct img_ns *ipc = img_find_ns(img, IMG_NS_IPC, pid);
 	const struct img_ns *mnt = img_find_ns(img, IMG_NS_MNT, pid);
-
-	int root = pid == img->procs[0].proc.pid;
+	int root = pid == img->procs[0].proc.pid, joined;
 
 	*what = "process group";
 	if (run->pidns.on && !run->pidns.root_init && !run->pty.on && root &&
@@ -99,8 +98,13 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    sethostname(uts->hostname, strlen(uts->hostname)) ||
 		    setdomainname(uts->domainname, strlen(uts->domainname))))
 		return -1;
+	if (restore_join(run, IMG_NS_UTS, pid, &joined))
+		return -1;
 	*what = "ipc";
-	if (ipc && (unshare(CLONE_NEWIPC) || write_sysctls(ipc, what)))
+	if (restore_join(run, IMG_NS_IPC, pid, &joined))
+		return -1;
+	if (ipc && (unshare(CLONE_NEWIPC) || write_sysctls(ipc, what) ||
+		    restore_ipcns_make(run, ipc, what)))
 		return -1;
 	*what = "mount";
 	if (mnt && (img->nr_mounts ? restore_mnt_make(run) : make_mnt()))

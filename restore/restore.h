@@ -109,6 +109,10 @@ struct restore_run {
 		int root_init;	/* the image's root is its init (an NS
 				 * record of kind PID): no helper */
 	} pidns;
+	struct {		/* --join-ns, NSJOIN records (nsjoin.c) */
+		const char *path[IMG_NS_MAX + 1];	/* per kind, or NULL */
+		int *fds;	/* per img->nsjoins[], open */
+	} join;
 	int no_validate;	/* --no-validate: files may have changed */
 	int drop_bounding;	/* --drop-bounding: bounding caps it lacks */
 	struct {		/* the file snapshot (snapshot.c) */
@@ -324,6 +328,20 @@ void restore_cgroups_close(struct restore_run *run, int failed);
  * a live process of the image */
 int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    const char **what) __must_check;
+/* nsjoin.c: --join-ns KIND=PATH taken; the namespaces of the NSJOIN
+ * records opened (saying why not); in process pid (or restore, for the
+ * root's network one), the one of kind it joins entered, *joined set,
+ * or *joined 0 */
+int restore_join_opt(struct restore_run *run, const char *arg)
+	__must_check;
+int restore_join_open(struct restore_run *run) __must_check;
+int restore_join(const struct restore_run *run, uint32_t kind, pid_t pid,
+		 int *joined) __must_check;
+/* ipcns.c: in the IPC namespace ns just made, its System V objects;
+ * *what names the one that failed */
+int restore_ipcns_make(const struct restore_run *run,
+		       const struct img_ns *ns, const char **what)
+	__must_check;
 int restore_check_nss(const struct restore_run *run) __must_check;
 /* netdev.c: restore in a network namespace of its own, the image's
  * (NETDEV and ROUTE records), when the root had one; before the lock */
