@@ -98,7 +98,8 @@ WL_STATIC := counter threads stack victim
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
 	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o \
-	    $(B)/ckpt/bpf/epoll-blob.o $(B)/ckpt/bpf/sock-blob.o
+	    $(B)/ckpt/bpf/epoll-blob.o $(B)/ckpt/bpf/sock-blob.o \
+	    $(B)/ckpt/bpf/semundo-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -161,7 +162,8 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
 # ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c;
 # ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c; ckpt/bpf/sock.bpf.c,
-# ckpt/dump-sockx.c), all loaded and run by
+# ckpt/dump-sockx.c; ckpt/bpf/semundo.bpf.c, ckpt/dump-semundo.c), all
+# loaded and run by
 # ckpt/dump-bpf.c
 BPF_CLANG ?= clang
 $(B)/%.bpf.o: %.bpf.c
@@ -191,6 +193,8 @@ $(B)/ckpt/bpf/epoll-blob.o: $(B)/ckpt/bpf/epoll.bpf.o
 	$(Q)$(call bpf_blob,ckpt_epoll_bpf)
 $(B)/ckpt/bpf/sock-blob.o: $(B)/ckpt/bpf/sock.bpf.o
 	$(Q)$(call bpf_blob,ckpt_sock_bpf)
+$(B)/ckpt/bpf/semundo-blob.o: $(B)/ckpt/bpf/semundo.bpf.o
+	$(Q)$(call bpf_blob,ckpt_semundo_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -234,7 +238,7 @@ LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o \
 		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o \
 		    $(B)/ckpt/bpf/tty-blob.o $(B)/ckpt/bpf/epoll-blob.o \
-		    $(B)/ckpt/bpf/sock-blob.o, \
+		    $(B)/ckpt/bpf/sock-blob.o $(B)/ckpt/bpf/semundo-blob.o, \
 		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)

@@ -15,9 +15,9 @@
  * that a process has attached (restore would have to map it in the new
  * namespace: not supported yet), a queue too big for one record, and a
  * POSIX queue with a process registered for notification.
- * What no interface shows is not kept: a process's semaphore undo
- * values (SEM_UNDO: the kernel has no call that reads them), and the
- * times and last PIDs of each object (restore's calls set them anew).
+ * What no interface shows is not kept: the times and last PIDs of each
+ * object (restore's calls set them anew). A process's semaphore undo
+ * values (SEM_UNDO), which no call reads, refuse it (dump-semundo.c).
  */
 #include <sys/ipc.h>
 #include <sys/msg.h>

@@ -634,6 +634,9 @@ void *dump_bpf_iterate(struct dump_bpf *b, pid_t pid, size_t rec,
 void *dump_bpf_run(const struct dump_bpf *spec, const void *ro, size_t len,
 		   pid_t pid, size_t rec, size_t *nr);
 void dump_bpf_close(struct dump_bpf *b);
+/* dump-semundo.c: c's process refused (said) if a thread of it has
+ * System V semaphore undo values */
+int dump_collect_semundo(struct dump_ctx *c) __must_check;
 /* dump-epoll.c: what each epoll's ready list held, after dump_kfds() */
 int dump_epolls_ready(struct dump_tree *t) __must_check;
 int dump_is_zombie(pid_t pid, struct proc_stat *st);

@@ -156,7 +156,7 @@ static int collect_state(struct dump_ctx *c)
 	       dump_collect_timers(c) || dump_collect_threads_remote(c) ||
 	       dump_collect_seccomp(c) || dump_collect_sigacts(c) ||
 	       dump_collect_fds(c) || dump_collect_locks(c) ||
-	       dump_collect_fowns(c) ? -1 : 0;
+	       dump_collect_fowns(c) || dump_collect_semundo(c) ? -1 : 0;
 }
 
 /*

@@ -3,9 +3,9 @@
 # contents; what is not kept is refused by name.  Sourced by run.sh.
 
 ALL_TESTS+=(ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net
-	    ipcns-join-gone ipcns-join-uts-ipc)
+	    ipcns-join-gone ipcns-join-uts-ipc semundo-refused)
 CKPT_ONLY+="ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net "
-CKPT_ONLY+="ipcns-join-gone ipcns-join-uts-ipc "
+CKPT_ONLY+="ipcns-join-gone ipcns-join-uts-ipc semundo-refused "
 
 # ipcns_ids PID: the System V ids PID's IPC namespace lists, in order
 ipcns_ids() {
@@ -168,4 +168,13 @@ t_ipcns-join-uts-ipc() {
 	   $(ipcns_ns_of "$PID" ipc) == "$(ipcns_ns_of "$out" ipc)" ]] ||
 		fail "restored in other uts or ipc namespaces than $out's"
 	finish
+}
+
+# A process holding a semaphore undo value (SEM_UNDO, which the kernel
+# applies when it exits and no call reads): refused by name, seen with
+# BPF (ckpt/bpf/semundo.bpf.c); it runs on, its semaphore as it was.
+t_semundo-refused() {
+	need "$WLB/semundo"
+	start_wl "$WLB/semundo"
+	refused_by_name "$PID: thread $PID has System V semaphore undo values (semop with SEM_UNDO), which no call reads back"
 }
