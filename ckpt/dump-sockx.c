@@ -365,8 +365,17 @@ const char *dump_sockx_read(struct img_file *f, int sk, int fresh)
 {
 	const char *why = read_xopts(f, sk, fresh);
 	struct ckpt_sock_rec r;
+	int seen;
+	char b;
 
-	if (!why && f->kind == IMG_FILE_TCP && !bpf_of(sk, &r) && r.md5)
-		why = "with TCP_MD5SIG keys (no call reads them back), which is not supported";
-	return why ? why : read_mcast(f, sk);
+	if (why || f->kind != IMG_FILE_TCP)
+		return why ? why : read_mcast(f, sk);
+	seen = !bpf_of(sk, &r);
+	if (seen && r.md5)
+		return "with TCP_MD5SIG keys (no call reads them back), which is not supported";
+	/* without BPF, the urgent byte waiting to be read is seen alone */
+	if ((seen && r.urg) ||
+	    recv(sk, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1)
+		return "with urgent data (MSG_OOB) to read or being sent, which is not supported";
+	return NULL;
 }

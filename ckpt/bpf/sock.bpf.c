@@ -3,7 +3,8 @@
  * inet socket no getsockopt(2) tells (ckpt/dump-sockx.c): the device that
  * IP_MULTICAST_IF was given by its index (struct ip_mreqn), of which
  * getsockopt gives back only the address; whether a TCP socket has
- * TCP_MD5SIG keys, which no call reads back.
+ * TCP_MD5SIG keys, which no call reads back, and urgent data to read or
+ * being sent (its urgent pointer, which TCP_REPAIR does not restore).
  *
  * The dumper runs it on itself (the link's pid filter): for each of its
  * fds that is a socket (the inode's mode) of family AF_INET or AF_INET6,
@@ -35,6 +36,9 @@ struct sock {
 
 struct tcp_sock {
 	void *md5sig_info;
+	__u16 urg_data;
+	__u32 snd_up;
+	__u32 snd_una;
 } __attribute__((preserve_access_index));
 
 struct socket {
@@ -64,9 +68,14 @@ int ckpt_sock(struct bpf_iter__task_file *it)
 		return 0;
 	r.fd = it->fd;
 	r.mc_index = BPF_CORE_READ((struct inet_sock *)sk, mc_index);
-	if (bpf_core_field_exists(struct tcp_sock, md5sig_info) &&
-	    BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		goto out;
+	if (bpf_core_field_exists(struct tcp_sock, md5sig_info))
 		r.md5 = !!BPF_CORE_READ((struct tcp_sock *)sk, md5sig_info);
+	r.urg = BPF_CORE_READ((struct tcp_sock *)sk, urg_data) ||
+		BPF_CORE_READ((struct tcp_sock *)sk, snd_up) !=
+		BPF_CORE_READ((struct tcp_sock *)sk, snd_una);
+out:
 	bpf_seq_write(it->meta->seq, &r, sizeof(r));
 	return 0;
 }

@@ -13,6 +13,9 @@ struct ckpt_sock_rec {
 	__u32 family;		/* AF_INET, AF_INET6 */
 	__s32 mc_index;		/* inet_sock's: IP_MULTICAST_IF's device */
 	__u32 md5;		/* TCP: 1 with TCP_MD5SIG keys */
+	__u32 urg;		/* TCP: 1 with urgent data to read, or being
+				 * sent (snd_up ahead of snd_una) */
+	__u32 pad;
 };
 
 #endif

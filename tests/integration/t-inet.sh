@@ -297,11 +297,12 @@ t_inet-refused() {
 	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 	[[ -x $py ]] || fail "python3 not found"
 	need "$CKPT"
-	for mode in pending closed raw pktinfo netlink md5; do
+	for mode in pending closed raw pktinfo netlink md5 oob; do
 		case $mode in
 		pending) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with 1 connections not yet accepted, which ckpt takes from it only with --kill" ;;
 		closed) why="a TCP socket on [^,]*, already closed, which is not supported" ;;
 		raw) why="an IPv4 socket of another protocol than TCP or UDP, which is not supported" ;;
+		oob) why="a TCP connection to .*, with urgent data (MSG_OOB) to read or being sent, which is not supported" ;;
 		md5) why="a TCP socket listening on 127\.0\.0\.1:[0-9]*, with TCP_MD5SIG keys (no call reads them back), which is not supported" ;;
 		netlink) why="a netlink socket (protocol 0) with messages queued that it has not read (a reply, or notifications of its groups): restore can't make the kernel send them again, which is not supported" ;;
 		pktinfo) why="a UDP socket with a datagram queued that came to another address or device than restore could send it to (IP_PKTINFO)" ;;
@@ -326,6 +327,20 @@ if mode == "closed":
     l.close()
 if mode == "raw":
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+if mode == "oob":
+    o = socket.socket()
+    o.bind(("127.0.0.1", 0))
+    o.listen(1)
+    oc = socket.create_connection(o.getsockname())
+    oa = o.accept()[0]
+    # oc above oa: the first fd refused names the urgent byte, not a
+    # connection whose other end was refused
+    import os
+    fd = oc.detach()
+    os.dup2(fd, 60)
+    os.close(fd)
+    oc = socket.socket(fileno=60)
+    oc.send(b"u", socket.MSG_OOB)    # oa holds it, unread
 if mode == "md5":
     import struct
     m = socket.socket()
