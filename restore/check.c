@@ -280,6 +280,41 @@ static int check_bounding(const struct restore_run *run,
 	return 0;
 }
 
+static const char *const limit_names[] = {
+	"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK",
+	"RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE",
+	"RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+	"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+};
+
+/*
+ * A hard resource limit above restore's own can only be raised with
+ * CAP_SYS_RESOURCE (which root may lack, as on these machines): such an
+ * image is refused before anything is made, naming the process and the
+ * limit, instead of the process coming back with restore's.
+ */
+static int check_limits(const struct restore_run *run,
+			const struct img_process *p)
+{
+	const struct img_proc *pp = &p->proc;
+	struct rlimit own;
+	uint32_t i;
+
+	if (run->host.own_caps.eff & (1ULL << CAP_SYS_RESOURCE))
+		return 0;
+	for (i = 0; i < pp->nr_rlimits && i < ARRAY_SIZE(limit_names); i++) {
+		if (getrlimit(i, &own) || own.rlim_max == RLIM_INFINITY ||
+		    pp->rlimits[i].max <= own.rlim_max)
+			continue;
+		pr_err("can't restore process %d of %s: its hard %s (%llu) is above restore's (%llu), which only CAP_SYS_RESOURCE can raise",
+		       pp->pid, run->path, limit_names[i],
+		       (unsigned long long)pp->rlimits[i].max,
+		       (unsigned long long)own.rlim_max);
+		return -1;
+	}
+	return 0;
+}
+
 int restore_check_caps(struct restore_run *run)
 {
 	const struct img_process *p;
@@ -290,7 +325,7 @@ int restore_check_caps(struct restore_run *run)
 		for (k = 0; k < p->nr_threads; k++)
 			if (check_thread_caps(run, p, &p->threads[k]))
 				return -1;
-		if (check_bounding(run, p))
+		if (check_bounding(run, p) || check_limits(run, p))
 			return -1;
 	}
 	return 0;

@@ -357,10 +357,13 @@ static void set_limits(struct child_env *e)
 	for (i = 0; i < pp->nr_rlimits; i++) {
 		rl.rlim_cur = pp->rlimits[i].cur;
 		rl.rlim_max = pp->rlimits[i].max;
-		/* raising a hard limit needs CAP_SYS_RESOURCE */
+		/* raising a hard limit needs CAP_SYS_RESOURCE, which
+		 * restore_check_caps() made sure of */
 		if (setrlimit(i, &rl))
-			pr_debug("limit %u not restored: %s", i,
-				 strerror(errno));
+			child_fail(e, errno, "can't set resource limit %u to %llu/%llu: %s",
+				   i, (unsigned long long)rl.rlim_cur,
+				   (unsigned long long)rl.rlim_max,
+				   strerror(errno));
 	}
 }
 

@@ -4,7 +4,7 @@
 # timers.  Sourced by run.sh.
 
 ALL_TESTS+=(counter counter-static threads threads-static python perl bash
-	    syscalls signals fpu memory bigmem sparse creds caps caps-bounding
+	    syscalls signals fpu memory bigmem sparse creds caps caps-bounding limits-refused
 	    timers)
 
 t_counter() {
@@ -184,6 +184,30 @@ bounding_dropped() {
 	(((0x$bnd >> 23) & 1)) && fail "cap_sys_nice still in CapBnd $bnd"
 	grep -q "process $PID comes back without cap_sys_nice in its bounding set" \
 		"$D/restore.log" || fail "restore did not say so: $(lastline "$D/restore.log")"
+}
+
+# A hard limit above restore's own (prlimit lowers restore's open-files
+# hard limit under the counter's), which only CAP_SYS_RESOURCE could
+# raise: refused by name before any process is made; restored as it was
+# by a restore that has it.
+limits_refused() {
+	local hard eff
+	# the counter's, as it inherited them from this shell
+	hard=$(awk '/^Max open files/ { print $5 }' /proc/self/limits)
+	[[ $hard =~ ^[0-9]+$ ]] && ((hard > 64)) || skip "open files hard limit $hard"
+	eff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
+	(((0x$eff >> 24) & 1)) && skip "root here has CAP_SYS_RESOURCE"
+	expect_exit 70 prlimit --nofile=64:64 "$RESTORE" "$D/img"
+	one_line_err "restore"
+	grep -q "^restore: can't restore process $PID of $D/img: its hard RLIMIT_NOFILE ($hard) is above restore's (64), which only CAP_SYS_RESOURCE can raise\$" \
+		"$D/cmd.err" || fail "the refusal does not name it: $(cat "$D/cmd.err")"
+	gone "$PID" || fail "a refused restore left PID $PID behind"
+}
+
+t_limits-refused() {
+	need "$WLB/counter" "$(command -v prlimit)"
+	HOOK_DUMPED=limits_refused
+	wl_test "$WLB/counter"
 }
 
 t_timers() {
