@@ -415,7 +415,8 @@ int main(int argc, char **argv)
 {
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1, .guard_ack = -1,
 				 .pty = { .m = -1, .s = -1 },
-				 .pidns = { .go = -1 } };
+				 .pidns = { .go = -1 },
+				 .userns = { .go = { -1, -1 } } };
 	int detach = 0, ret;
 
 	ret = parse_args(argc, argv, &c, &detach);

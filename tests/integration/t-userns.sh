@@ -1,0 +1,130 @@
+# t-userns.sh - user namespaces: a container in a user namespace of its
+# own (several id ranges, setgroups deny) comes back in a new one with
+# the same maps, its other namespaces owned by it, its processes with
+# the ids they had as seen inside.  Sourced by run.sh.
+
+ALL_TESTS+=(userns-container)
+CKPT_ONLY+="userns-container "
+
+# userns_launch: what start_wl runs. unshare -U -p -f makes the user and
+# PID namespaces (unshare itself stays in the user one: the root's
+# parent, which ckpt allows); this shell writes the maps once unshare
+# made the namespace (several lines: no unshare option does that
+# without newuidmap); PID 1 waits for them, then makes its mount (with
+# /proc of its PID namespace), UTS and IPC namespaces, owned by the user
+# one, and runs nsloop.sh, the counter under it as uid 1000, gid 5
+# inside (host 201000 and 300005), through D/uidctr.
+userns_launch() {
+	local u own
+	unshare -U -p -f "$BASH" -c \
+		'until [[ $(</proc/self/uid_map) ]]; do sleep 0.05; done
+		 read -r p _ </proc/self/stat
+		 NSLOOP_PID=$p exec unshare -m --propagation slave --mount-proc -u -i "$@"' \
+		nsloop "$BASH" "$WLS/nsloop.sh" "$D/uidctr" ckpt-userns &
+	u=$!
+	own=$(readlink /proc/self/ns/user)
+	until [[ $(readlink "/proc/$u/ns/user") != "$own" ]]; do
+		sleep 0.05
+	done
+	# one write(2) each (the kernel takes a map once): cat, not printf
+	echo deny >"/proc/$u/setgroups" &&
+		cat >"/proc/$u/uid_map" <<<$'0 0 1\n1 200001 999\n1000 201000 1' &&
+		cat >"/proc/$u/gid_map" <<<$'0 0 1\n1 300001 999' || exit 1
+	wait "$u"
+}
+
+# userns_view PID KID: what a process inside PID's user namespace sees
+# of it and of KID: the maps, setgroups, KID's ids and capabilities
+userns_view() {
+	local f
+	for f in uid_map gid_map setgroups; do
+		echo "$f: $(tr -s ' ' <"/proc/$1/$f")"
+	done
+	nsenter -t "$1" -U --preserve-credentials cat "/proc/$2/status" |
+		grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+):'
+}
+
+# userns_owners PID: the user namespace that owns each of PID's pid,
+# uts, ipc and mnt namespaces, one line each (NS_GET_USERNS)
+userns_owners() {
+	python3 - "$1" <<'EOF'
+import fcntl, os, sys
+for k in ("pid", "uts", "ipc", "mnt"):
+    fd = os.open("/proc/%s/ns/%s" % (sys.argv[1], k), os.O_RDONLY)
+    u = fcntl.ioctl(fd, 0xb701)  # NS_GET_USERNS
+    print(k, os.fstat(u).st_ino)
+EOF
+}
+
+# userns_kid PID: PID's child that is the counter
+userns_kid() {
+	local k
+	for k in $(child_pids "$1"); do
+		[[ $(readlink "/proc/$k/exe") == "$WLB/counter" ]] &&
+			{ echo "$k"; return; }
+	done
+	fail "no child of $1 is the counter"
+}
+
+# userns_hold: a mount namespace of ours that nothing changes (a private
+# copy, held by a sleep: USERNS_HOLD its PID), where the container, ckpt
+# and restore run (CKPT and RESTORE_CMD, local to the caller, go through
+# nsenter). Mounts that were there when the container took its copy are
+# locked in it (a less privileged namespace) and stay when this host
+# unmounts them (other tests come and go): ckpt would rightly see the
+# container's mounts differ from its own.
+userns_hold() {
+	(spawn unshare -m --propagation private sleep 1000) </dev/null \
+		>>"$D/out.log" 2>&1 &
+	USERNS_HOLD=$!
+	track_job "$USERNS_HOLD"
+	until [[ $(readlink "/proc/$USERNS_HOLD/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]]; do
+		job_done "$USERNS_HOLD" && fail "unshare -m failed"
+		nap
+	done
+	printf '#!/bin/sh\nexec nsenter -t %d -m --wd=%q -- %q "$@"\n' \
+		"$USERNS_HOLD" "$D" "$CKPT" >"$D/ckpt-in"
+	chmod +x "$D/ckpt-in"
+	CKPT=$D/ckpt-in
+	RESTORE_CMD=(nsenter -t "$USERNS_HOLD" -m --wd="$D" -- "$RESTORE")
+}
+
+t_userns-container() {
+	local before after kid own CKPT=$CKPT RESTORE_CMD=("${RESTORE_CMD[@]}")
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	userns_hold
+	printf '#!/bin/sh\nchmod 1777 . && exec setpriv --reuid=1000 --regid=5 --keep-groups %q\n' \
+		"$WLB/counter" >"$D/uidctr"
+	# the counter, uid 201000 here, goes through D
+	chmod +x "$D/uidctr" && chmod 755 "$D"
+	start_wl nsenter -t "$USERNS_HOLD" -m --wd="$D" -- "$BASH" -c \
+		"$(declare -f userns_launch); WLS=$WLS D=$D userns_launch"
+	ns_check_own "$PID" user
+	kid=$(userns_kid "$PID")
+	before=$(userns_view "$PID" "$kid")
+	[[ $before == *"Uid:	1000	1000	1000"* ]] ||
+		fail "the counter is not uid 1000 inside: $before"
+	wait_count_above 8 60 "$JOB"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	inspect "$D/img"
+	grep -q "^ns user [0-9]* owner 1 " "$D/inspect.out" ||
+		fail "inspect shows no user namespace: $(grep '^ns' "$D/inspect.out")"
+	start_restore
+	PID=$(ns_init_in "$D") || exit 1
+	track_pid "$PID"
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	ns_check_own "$PID" user
+	[[ $(ns_uts_of "$PID") == ckpt-userns ]] ||
+		fail "hostname after restore: $(ns_uts_of "$PID")"
+	kid=$(userns_kid "$PID")
+	after=$(userns_view "$PID" "$kid")
+	[[ $after == "$before" ]] ||
+		fail "seen inside, before: $before; after: $after"
+	own=$(stat -Lc %i "/proc/$PID/ns/user")
+	userns_owners "$PID" >"$D/owners" || fail "can't read the owners"
+	grep -qv " $own\$" "$D/owners" &&
+		fail "a namespace not owned by the user one ($own): $(cat "$D/owners")"
+	finish
+}
