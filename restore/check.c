@@ -206,7 +206,8 @@ const struct img_caps *restore_start_caps(const struct restore_run *run)
 	char *s;
 	int last = 40;	/* CAP_CHECKPOINT_RESTORE, Linux 5.9 */
 
-	if (!img_find_ns(img, IMG_NS_USER, img->procs[0].proc.pid))
+	if (!run->userns.ns &&
+	    !img_find_ns(img, IMG_NS_USER, img->procs[0].proc.pid))
 		return &run->host.own_caps;
 	if (!full.prm) {
 		s = read_file_str("/proc/sys/kernel/cap_last_cap", NULL);

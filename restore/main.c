@@ -145,6 +145,8 @@ static int prepare(struct restore_run *run)
 	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
 	    restore_pty_check(run))
 		return EXIT_USAGE;
+	if (restore_userns_rootless(run))
+		return EXIT_FAILED;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :
 	    restore_check_pids(run) || restore_check_groups(run))

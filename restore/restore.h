@@ -113,6 +113,11 @@ struct restore_run {
 		gid_t *own;	/* restore's groups while it makes the
 				 * root, or NULL */
 		int nr_own;
+		/* the image's, or self: one made for restore --pidns
+		 * without privilege (rootless); NULL: none */
+		const struct img_ns *ns;
+		struct img_ns self;
+		struct img_idmap self_uid, self_gid;
 	} userns;
 	int no_validate;	/* --no-validate: files may have changed */
 	struct {		/* the file snapshot (snapshot.c) */
@@ -340,6 +345,10 @@ int restore_check_nss(const struct restore_run *run) __must_check;
  * its groups (*keep: those it has from its creation, left alone).
  */
 int restore_userns_check(const struct restore_run *run) __must_check;
+/* --pidns without CAP_SYS_ADMIN and no user namespace in the image: a
+ * new one where restore's ids are mapped to themselves, so that it may
+ * make the PID namespace (rootless); -1 said */
+int restore_userns_rootless(struct restore_run *run) __must_check;
 /* The capabilities each process of the tree starts with: restore's, or
  * in a new user namespace every one (user_namespaces(7)), securebits 0 */
 const struct img_caps *restore_start_caps(const struct restore_run *run);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ static const struct img_ns *userns_of(const struct restore_run *run)
 {
 	const struct image *img = run->img;
 
+	if (run->userns.ns)
+		return run->userns.ns;
 	return img_find_ns(img, IMG_NS_USER, img->procs[0].proc.pid);
 }
 
@@ -90,10 +93,10 @@ unmapped:
 int restore_userns_check(const struct restore_run *run)
 {
 	const struct image *img = run->img;
-	const struct img_ns *ns = NULL;
+	const struct img_ns *ns = run->userns.ns;
 	uint32_t i;
 
-	for (i = 0; i < img->nr_nss; i++)
+	for (i = 0; !ns && i < img->nr_nss; i++)
 		if (img->nss[i].kind == IMG_NS_USER)
 			ns = &img->nss[i];
 	if (!ns)
@@ -135,6 +138,36 @@ void restore_userns_ids(const struct restore_run *run,
 		groups[i] = map_id(ns, groups[i], 1);
 }
 
+int restore_userns_rootless(struct restore_run *run)
+{
+	struct img_ns *ns = &run->userns.self;
+
+	if (!run->pidns.on || userns_of(run) ||
+	    (run->host.own_caps.eff & (1ULL << CAP_SYS_ADMIN)))
+		return 0;
+	run->userns.self_uid = (struct img_idmap){ geteuid(), geteuid(), 1 };
+	run->userns.self_gid = (struct img_idmap){ getegid(), getegid(), 1 };
+	ns->kind = IMG_NS_USER;
+	ns->owner = run->img->procs[0].proc.pid;
+	ns->uid_map = &run->userns.self_uid;
+	ns->gid_map = &run->userns.self_gid;
+	ns->nr_uid_map = ns->nr_gid_map = 1;
+	/* an unprivileged writer of gid_map must deny setgroups first */
+	ns->setgroups_deny = 1;
+	run->userns.ns = ns;
+	pr_info("restoring without CAP_SYS_ADMIN: in a new user namespace mapping uid %u and gid %u to themselves",
+		geteuid(), getegid());
+	return restore_userns_check(run);
+}
+
+/* Are the root's groups restore's already? (Without privilege restore
+ * can't change its own.) */
+static int own_groups(const struct img_proc *root, const gid_t *g, int n)
+{
+	return (uint32_t)n == root->nr_groups &&
+	       (!n || !memcmp(g, root->groups, n * sizeof(*g)));
+}
+
 int restore_userns_before(struct restore_run *run)
 {
 	const struct img_proc *root = &run->img->procs[0].proc;
@@ -151,7 +184,7 @@ int restore_userns_before(struct restore_run *run)
 	run->userns.nr_own = n;
 	if (pipe2(run->userns.go, O_CLOEXEC))
 		goto err;
-	if (!setgroups(root->nr_groups, root->groups))
+	if (own_groups(root, g, n) || !setgroups(root->nr_groups, root->groups))
 		return 0;
 	pr_perror("can't take the groups of the image's root");
 	return -1;
@@ -222,6 +255,8 @@ int restore_userns_after(struct restore_run *run, pid_t child)
 	if (!ns)
 		return 0;
 	if (run->userns.own &&
+	    !own_groups(&run->img->procs[0].proc, run->userns.own,
+			run->userns.nr_own) &&
 	    setgroups(run->userns.nr_own, run->userns.own)) {
 		pr_perror("can't take restore's own groups back");
 		ret = -1;

@@ -3,8 +3,8 @@
 # the same maps, its other namespaces owned by it, its processes with
 # the ids they had as seen inside.  Sourced by run.sh.
 
-ALL_TESTS+=(userns-container)
-CKPT_ONLY+="userns-container "
+ALL_TESTS+=(userns-container userns-rootless)
+CKPT_ONLY+="userns-container userns-rootless "
 
 # userns_launch: what start_wl runs. unshare -U -p -f makes the user and
 # PID namespaces (unshare itself stays in the user one: the root's
@@ -126,5 +126,45 @@ t_userns-container() {
 	userns_owners "$PID" >"$D/owners" || fail "can't read the owners"
 	grep -qv " $own\$" "$D/owners" &&
 		fail "a namespace not owned by the user one ($own): $(cat "$D/owners")"
+	finish
+}
+
+# USERNS_NOBODY: how the rootless test runs a command as nobody, without
+# capabilities (no user is made: nobody exists everywhere)
+USERNS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+
+# Rootless: nobody's counter (under a shell of nobody's: ckpt compares
+# the root with its parent, which it may only do for its own processes)
+# is dumped by nobody with --kill and restored by nobody with --pidns,
+# in a new user namespace (its uid mapped to itself) and PID namespace;
+# it counts on as nobody, with no capability.
+t_userns-rootless() {
+	local CKPT=$CKPT RESTORE_CMD=("${USERNS_NOBODY[@]}" -- "$RESTORE")
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	# nobody writes D and, restored, reopens the counter's stdout
+	chmod 1777 "$D" && touch "$D/out.log" && chmod 666 "$D/out.log"
+	printf '#!/bin/sh\nexec %s -- %q "$@"\n' "${USERNS_NOBODY[*]}" \
+		"$CKPT" >"$D/ckpt-nobody"
+	chmod +x "$D/ckpt-nobody"
+	start_wl "${USERNS_NOBODY[@]}" -- "$BASH" -c '"$1" & wait' sh \
+		"$WLB/counter"
+	[[ $(stat -c %u "/proc/$PID") == 65534 ]] || fail "the counter is not nobody's"
+	wait_count_above 8 60 "$JOB"
+	CKPT=$D/ckpt-nobody
+	dump_kill
+	wait_job "$JOB" 60 || fail "nobody's shell did not end after the kill"
+	[[ $(stat -c %u "$D/img") == 65534 ]] || fail "the image is not nobody's"
+	start_restore --pidns
+	PID=$(ns_host_pid "$PID") || exit 1
+	is_ours "$PID" || fail "process $PID in a new PID namespace is not ours"
+	track_pid "$PID"
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	ns_check_own "$PID" user
+	ns_check_own "$PID" pid
+	[[ $(tr -s ' ' <"/proc/$PID/uid_map") == " 65534 65534 1" ]] ||
+		fail "uid_map of the restored counter: $(cat "/proc/$PID/uid_map")"
+	grep -q "^Uid:	65534	65534	65534" "/proc/$PID/status" &&
+		grep -q "^CapEff:	0*$" "/proc/$PID/status" ||
+		fail "restored counter: $(grep -E '^(Uid|CapEff)' "/proc/$PID/status")"
 	finish
 }
