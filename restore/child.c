@@ -970,7 +970,11 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	}
 	if (root < 0) {
 		run->pid_taken = errno == EEXIST;
-		pr_perror("can't create process %d", pid);
+		if (errno == EPERM && !run->pidns.on)
+			pr_err("can't create process %d: choosing its PID needs CAP_CHECKPOINT_RESTORE (root), or restore --pidns",
+			       pid);
+		else
+			pr_perror("can't create process %d", pid);
 		close(pfd[0]);
 		return -1;
 	}

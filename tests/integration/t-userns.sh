@@ -141,6 +141,9 @@ USERNS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-al
 t_userns-rootless() {
 	local CKPT=$CKPT RESTORE_CMD=("${USERNS_NOBODY[@]}" -- "$RESTORE")
 	need "$WLB/counter" "$CKPT" "$RESTORE"
+	"${USERNS_NOBODY[@]}" -- "$CKPT" check 2>/dev/null |
+		grep -q '^ok unprivileged-user-namespaces$' ||
+		skip "ckpt check: no unprivileged user namespaces here"
 	# nobody writes D and, restored, reopens the counter's stdout
 	chmod 1777 "$D" && touch "$D/out.log" && chmod 666 "$D/out.log"
 	printf '#!/bin/sh\nexec %s -- %q "$@"\n' "${USERNS_NOBODY[*]}" \
@@ -154,6 +157,11 @@ t_userns-rootless() {
 	dump_kill
 	wait_job "$JOB" 60 || fail "nobody's shell did not end after the kill"
 	[[ $(stat -c %u "$D/img") == 65534 ]] || fail "the image is not nobody's"
+	# without --pidns: one line saying what needs root
+	expect_exit 70 "${USERNS_NOBODY[@]}" -- "$RESTORE" "$D/img"
+	one_line_err "restore without --pidns"
+	grep -q "CAP_CHECKPOINT_RESTORE (root), or restore --pidns" "$D/cmd.err" ||
+		fail "restore without --pidns: $(cat "$D/cmd.err")"
 	start_restore --pidns
 	PID=$(ns_host_pid "$PID") || exit 1
 	is_ours "$PID" || fail "process $PID in a new PID namespace is not ours"
