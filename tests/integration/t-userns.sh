@@ -3,8 +3,8 @@
 # the same maps, its other namespaces owned by it, its processes with
 # the ids they had as seen inside.  Sourced by run.sh.
 
-ALL_TESTS+=(userns-container userns-rootless)
-CKPT_ONLY+="userns-container userns-rootless "
+ALL_TESTS+=(userns-container userns-rootless userns-plain userns-refuse-below)
+CKPT_ONLY+="userns-container userns-rootless userns-plain userns-refuse-below "
 
 # userns_launch: what start_wl runs. unshare -U -p -f makes the user and
 # PID namespaces (unshare itself stays in the user one: the root's
@@ -175,4 +175,44 @@ t_userns-rootless() {
 		grep -q "^CapEff:	0*$" "/proc/$PID/status" ||
 		fail "restored counter: $(grep -E '^(Uid|CapEff)' "/proc/$PID/status")"
 	finish
+}
+
+userns_plain_dumped() {
+	inspect "$D/img"
+	grep -q "^ns user [0-9]* owner $PID setgroups deny\$" "$D/inspect.out" &&
+		grep -q "^ns-uid-map [0-9]* 0 0 1\$" "$D/inspect.out" ||
+		fail "inspect shows no user namespace: $(grep '^ns' "$D/inspect.out")"
+}
+
+userns_plain_restored() {
+	ns_check_own "$PID" user
+	[[ $(readlink "/proc/$PID/ns/pid") == "$(readlink /proc/self/ns/pid)" ]] ||
+		fail "the restored counter is not in our PID namespace"
+	[[ $(tr -s ' ' <"/proc/$PID/uid_map") == " 0 0 1" &&
+	   $(<"/proc/$PID/setgroups") == deny ]] ||
+		fail "restored maps: $(cat "/proc/$PID/uid_map" "/proc/$PID/setgroups")"
+}
+
+# A counter in a user namespace of its own, no other (unshare -U -r, which
+# execs it: same PID), restored without options in a new one, with its
+# PID of before in ours
+t_userns-plain() {
+	HOOK_DUMPED=userns_plain_dumped
+	HOOK_RESTORED=userns_plain_restored
+	need "$WLB/counter"
+	wl_test unshare -U -r "$WLB/counter"
+}
+
+# A shell in a user namespace of its own, its counter in one below:
+# refused by name, the shell and counter run on
+t_userns-refuse-below() {
+	local kid
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare -U -r "$BASH" -c 'unshare -U -r "$1" & wait' sh \
+		"$WLB/counter"
+	kid=$PID
+	read -r _ _ _ PID _ <"/proc/$kid/stat"
+	[[ $(readlink "/proc/$PID/ns/user") != "$(readlink "/proc/$kid/ns/user")" ]] ||
+		fail "the counter is in its shell's user namespace"
+	refused_by_name "$kid: it is in a user namespace of its own (user:\\[[0-9]*\\]): a user namespace below the root's is not supported yet" --tree
 }
