@@ -4,10 +4,14 @@
  * (user_namespaces(7): the outer ids are those of the reader's
  * namespace), and /proc/ROOT/setgroups.
  */
+#include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt/dump-priv.h"
 
@@ -62,6 +66,25 @@ int dump_userns_read(pid_t pid, struct img_ns *ns)
 	       pid, (unsigned long long)ns->id,
 	       ns->nr_uid_map ? "gid_map" : "uid_map");
 	return -1;
+}
+
+int dump_userns_enter(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	if (stat(path, &a) || stat("/proc/self/ns/user", &b))
+		return -1;
+	if (a.st_ino == b.st_ino)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWUSER);
+	close(fd);
+	return ret;
 }
 
 void dump_free_userns(struct dump_tree *t)

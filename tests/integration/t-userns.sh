@@ -7,9 +7,9 @@
 # name.  Sourced by run.sh.
 
 ALL_TESTS+=(userns-container userns-rootless userns-plain userns-refuse-below
-	    userns-refuse-cgroupns)
+	    userns-refuse-cgroupns userns-tmpfs)
 CKPT_ONLY+="userns-container userns-rootless userns-plain userns-refuse-below "
-CKPT_ONLY+="userns-refuse-cgroupns "
+CKPT_ONLY+="userns-refuse-cgroupns userns-tmpfs "
 
 # userns_launch: what start_wl runs. unshare -U -p -f makes the user and
 # PID namespaces (unshare itself stays in the user one: the root's
@@ -27,15 +27,23 @@ userns_launch() {
 		 NSLOOP_PID=$p exec unshare -m --propagation slave --mount-proc -u -i "$@"' \
 		nsloop "$BASH" "$WLS/nsloop.sh" "$D/uidctr" ckpt-userns &
 	u=$!
+	userns_set_maps "$u"
+	wait "$u"
+}
+
+# userns_set_maps PID: once PID made its user namespace, its maps: uid
+# 0, 1-999 and 1000 inside are 0, 200001-200999 and 201000 here, gid 0
+# and 1-999 are 0 and 300001-300999; setgroups deny
+userns_set_maps() {
+	local own
 	own=$(readlink /proc/self/ns/user)
-	until [[ $(readlink "/proc/$u/ns/user") != "$own" ]]; do
+	until [[ $(readlink "/proc/$1/ns/user") != "$own" ]]; do
 		sleep 0.05
 	done
 	# one write(2) each (the kernel takes a map once): cat, not printf
-	echo deny >"/proc/$u/setgroups" &&
-		cat >"/proc/$u/uid_map" <<<$'0 0 1\n1 200001 999\n1000 201000 1' &&
-		cat >"/proc/$u/gid_map" <<<$'0 0 1\n1 300001 999' || exit 1
-	wait "$u"
+	echo deny >"/proc/$1/setgroups" &&
+		cat >"/proc/$1/uid_map" <<<$'0 0 1\n1 200001 999\n1000 201000 1' &&
+		cat >"/proc/$1/gid_map" <<<$'0 0 1\n1 300001 999' || exit 1
 }
 
 # userns_view PID KID: what a process inside PID's user namespace sees
@@ -103,7 +111,7 @@ t_userns-container() {
 	# the counter, uid 201000 here, goes through D
 	chmod +x "$D/uidctr" && chmod 755 "$D"
 	start_wl nsenter -t "$USERNS_HOLD" -m --wd="$D" -- "$BASH" -c \
-		"$(declare -f userns_launch); WLS=$WLS D=$D userns_launch"
+		"$(declare -f userns_launch userns_set_maps); WLS=$WLS D=$D userns_launch"
 	ns_check_own "$PID" user
 	kid=$(userns_kid "$PID")
 	before=$(userns_view "$PID" "$kid")
@@ -227,4 +235,31 @@ t_userns-refuse-below() {
 t_userns-refuse-cgroupns() {
 	ns_refused "it is in a cgroup namespace of its own (cgroup:\\[[0-9]*\\]): not supported yet" \
 		unshare -U -r -C "$WLB/counter"
+}
+
+userns_tmpfs_owner() {
+	[[ $(nsenter -t "$PID" -U -m --preserve-credentials stat -c '%u %g' "$D/m/f") == "1000 5" &&
+	   $(nsenter -t "$PID" -m stat -c '%u %g' "$D/m/f") == "201000 300005" &&
+	   $(nsenter -t "$PID" -m cat "$D/m/f") == hi ]] ||
+		fail "the tmpfs file: $(nsenter -t "$PID" -m stat -c '%u %g %s' "$D/m/f")"
+	ns_check_own "$PID" user
+	ns_check_own "$PID" mnt
+}
+
+# A counter in user and mount namespaces of its own (the maps of
+# userns_set_maps) with a tmpfs mounted inside holding a file of uid
+# 1000, gid 5 there: restored, the file is back, of the same owner seen
+# inside (201000 and 300005 here)
+t_userns-tmpfs() {
+	need "$WLB/counter"
+	mkdir "$D/m" || fail "no dir"
+	start_wl "$BASH" -c "$(declare -f userns_set_maps)"'
+		unshare -U -m --propagation private "$BASH" -c '\''
+			until [[ $(</proc/self/uid_map) ]]; do sleep 0.05; done
+			mount -t tmpfs t "$1/m" && echo hi >"$1/m/f" &&
+				chown 1000:5 "$1/m/f" && exec "$2"'\'' sh "$1" "$2" &
+		userns_set_maps $!
+		wait' sh "$D" "$WLB/counter"
+	HOOK_RESTORED=userns_tmpfs_owner
+	wl_test_started
 }
