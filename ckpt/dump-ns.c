@@ -9,8 +9,9 @@
  * be lost). A root that is the init of its own PID namespace is
  * recorded too (check_pid), and the root's mount namespace with its
  * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
- * its devices (check_net, dump-netdev.c). Every other kind of namespace
- * of the tree's own (PID, user, cgroup, time) is refused, naming the
+ * its devices (check_net, dump-netdev.c), and the root's user namespace
+ * with its maps (check_user, dump-userns.c). Every other namespace of
+ * the tree's own (PID, user, cgroup, time) is refused, naming the
  * process, as is a mount namespace below the root's, except one that
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
  * tree with /sys mounted again).
