@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <linux/kcmp.h>
 #include <linux/magic.h>
@@ -130,19 +131,30 @@ static int probe_set_tid_nested(void)
 	return errno ? -1 : 0;
 }
 
-/* unshare(flags) in a child of ours, which exits at once */
-static int probe_unshare(int flags)
+/* unshare(flags) in a child of ours, which exits at once; nobody: as
+ * root, the child becomes nobody first */
+static int probe_unshare_as(int flags, int nobody)
 {
 	int st, err = 0;
 	pid_t pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		if (nobody && !geteuid() && (setgroups(0, NULL) ||
+					     setresgid(65534, 65534, 65534) ||
+					     setresuid(65534, 65534, 65534)))
+			_exit(errno);
 		_exit(unshare(flags) ? errno : 0);
+	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	err = WEXITSTATUS(st);
 	errno = err;
 	return err ? -1 : 0;
+}
+
+static int probe_unshare(int flags)
+{
+	return probe_unshare_as(flags, 0);
 }
 
 static int probe_uts_ipc_ns(void)
@@ -158,6 +170,17 @@ static int probe_net_ns(void)
 static int probe_user_ns(void)
 {
 	return probe_unshare(CLONE_NEWUSER);
+}
+
+/*
+ * What rootless restore --pidns needs: a process without privilege (as
+ * root: one that became nobody) makes a user namespace and a PID
+ * namespace in it. Distributions can forbid it (kernel.
+ * unprivileged_userns_clone, user.max_user_namespaces 0, AppArmor).
+ */
+static int probe_unpriv_user_ns(void)
+{
+	return probe_unshare_as(CLONE_NEWUSER | CLONE_NEWPID, 1);
 }
 
 /* a file system of that magic at path, else ENOENT */
@@ -423,6 +446,7 @@ static const struct feature features[] = {
 	{ "uts-ipc-namespaces", 0, probe_uts_ipc_ns },
 	{ "network-namespaces", 0, probe_net_ns },
 	{ "user-namespaces", 0, probe_user_ns },
+	{ "unprivileged-user-namespaces", 0, probe_unpriv_user_ns },
 	{ "cgroup-v1", 0, probe_cgroup_v1 },
 	{ "cgroup-v1-freezer", 0, probe_freezer_v1 },
 	{ "cgroup-v2", 0, probe_cgroup_v2 },

@@ -584,6 +584,11 @@ static void __attribute__((noreturn)) tmpfs_child(pid_t root,
 
 	for (i = 0; i < T->n; i++)
 		left += is_tmpfs(d, &T->m[i]);
+	/* in the root's user namespace first: a copy made from ckpt's
+	 * would lock every mount (a less privileged namespace's), which
+	 * could then not be unmounted */
+	if (dump_userns_enter(root))
+		_exit(2);
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWNS) || unshare(CLONE_NEWNS) ||

@@ -10,8 +10,9 @@
  * dump-ipcns.c. A root that is the init of its own PID namespace is
  * recorded too (check_pid), and the root's mount namespace with its
  * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
- * its devices (check_net, dump-netdev.c). Every other kind of namespace
- * of the tree's own (PID, user, cgroup, time) is refused, naming the
+ * its devices (check_net, dump-netdev.c), and the root's user namespace
+ * with its maps (check_user, dump-userns.c). Every other namespace of
+ * the tree's own (PID, user, cgroup, time) is refused, naming the
  * process, as is a mount namespace below the root's, except one that
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
  * tree with /sys mounted again).
@@ -162,9 +163,10 @@ static int parent_of(const struct dump_tree *t, int i)
 	return -1;
 }
 
-/* Another process than the tree's in the namespace: its PID, or 0 */
+/* Another process than the tree's (and than skip) in the namespace:
+ * its PID, or 0 */
 static pid_t outside_member(const struct dump_tree *t, const char *file,
-			    uint64_t ino)
+			    uint64_t ino, pid_t skip)
 {
 	struct dirent *de;
 	DIR *d = opendir("/proc");
@@ -174,7 +176,7 @@ static pid_t outside_member(const struct dump_tree *t, const char *file,
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		p = atoi(de->d_name);
-		if (p != getpid() && !dump_tree_has(t, p) &&
+		if (p != getpid() && p != skip && !dump_tree_has(t, p) &&
 		    ns_ino(p, file) == ino)
 			found = p;
 	}
@@ -261,6 +263,31 @@ static int check_ipc(void *ns)
 	return read_sysctls(ns);
 }
 
+static int refuse_shared(pid_t pid, int k, uint64_t ino, pid_t out)
+{
+	pr_err("can't dump %d: its %s namespace %s:[%llu] is shared with %d, outside the tree",
+	       pid, kinds[k].file, kinds[k].file, (unsigned long long)ino,
+	       out);
+	return -1;
+}
+
+/* A new NS record of the tree, zeroed but for these */
+static struct img_ns *new_ns(struct dump_tree *t, int k, uint64_t ino,
+			     pid_t owner)
+{
+	struct img_ns *ns = realloc(t->nss, (t->nr_nss + 1) * sizeof(*ns));
+
+	if (!ns)
+		return NULL;
+	t->nss = ns;
+	ns = &t->nss[t->nr_nss++];
+	memset(ns, 0, sizeof(*ns));
+	ns->kind = kinds[k].kind;
+	ns->id = ino;
+	ns->owner = owner;
+	return ns;
+}
+
 /* The tree's namespace of kinds[k] that process i is at the top of;
  * fn, if any, reads what it holds from inside it. 1: not the tree's, a
  * UTS, IPC or network one shared with a process outside (joined) */
@@ -278,25 +305,15 @@ static int add_ns(struct dump_tree *t, int i, int k, uint64_t ino,
 			       (unsigned long long)ino, t->nss[j].owner);
 			return -1;
 		}
-	out = outside_member(t, kinds[k].file, ino);
+	out = outside_member(t, kinds[k].file, ino, 0);
 	if (out && kinds[k].flag)	/* one restore can join */
 		return dump_ns_join(t, pid, kinds[k].kind, kinds[k].file,
 				    ino) ? -1 : 1;
-	if (out) {
-		pr_err("can't dump %d: its %s namespace %s:[%llu] is shared with %d, outside the tree",
-		       pid, kinds[k].file, kinds[k].file,
-		       (unsigned long long)ino, out);
-		return -1;
-	}
-	ns = realloc(t->nss, (t->nr_nss + 1) * sizeof(*ns));
+	if (out)
+		return refuse_shared(pid, k, ino, out);
+	ns = new_ns(t, k, ino, pid);
 	if (!ns)
 		return -1;
-	t->nss = ns;
-	ns = &t->nss[t->nr_nss++];
-	memset(ns, 0, sizeof(*ns));
-	ns->kind = kinds[k].kind;
-	ns->id = ino;
-	ns->owner = pid;
 	return fn ? in_ns(pid, k, fn, ns) : 0;
 }
 
@@ -404,6 +421,33 @@ static int check_net(struct dump_tree *t, int i, int k, uint64_t *inos)
 	return ret ? (ret < 0 ? -1 : 0) : dump_net_collect(t);
 }
 
+/*
+ * The user namespace of the root, when not ckpt's: an NS record of the
+ * root with its uid and gid maps (as ckpt's namespace sees them) and
+ * its setgroups, which restore makes first, all the other namespaces
+ * then being its. The ids of the image stay as ckpt sees them; restore
+ * maps them. Besides the tree, only the root's parent may be in it: the
+ * process that made it and waits for the container (unshare -U, a
+ * runtime). One below the root's is refused.
+ */
+static int check_user(struct dump_tree *t, int i, int k, uint64_t *inos)
+{
+	pid_t pid = t->procs[0].pid, out;
+	struct img_ns *ns;
+
+	if (inos[i] != inos[0])
+		return refuse(t->procs[i].pid, kinds[k].file, inos[i],
+			      "a user namespace below the root's is not supported yet");
+	if (i)
+		return 0;
+	out = outside_member(t, kinds[k].file, inos[0],
+			     t->procs[0].proc.proc.ppid);
+	if (out)
+		return refuse_shared(pid, k, inos[0], out);
+	ns = new_ns(t, k, inos[0], pid);
+	return ns ? dump_userns_read(pid, ns) : -1;
+}
+
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 {
 	uint64_t own = ns_ino(0, kinds[k].file);
@@ -428,6 +472,11 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		}
 		if (kinds[k].kind == IMG_NS_NET) {
 			if (check_net(t, i, k, inos))
+				return -1;
+			continue;
+		}
+		if (kinds[k].kind == IMG_NS_USER) {
+			if (check_user(t, i, k, inos))
 				return -1;
 			continue;
 		}
@@ -490,6 +539,7 @@ void dump_free_nss(struct dump_tree *t)
 		free(t->nss[i].hostname);
 		free(t->nss[i].domainname);
 	}
+	dump_free_userns(t);
 	free(t->nss);
 	t->nss = NULL;
 	t->nr_nss = 0;

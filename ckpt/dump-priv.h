@@ -414,6 +414,12 @@ int dump_net_collect(struct dump_tree *t) __must_check;
 int dump_write_net(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_net(struct dump_tree *t);
+/* dump-userns.c: the uid and gid maps and setgroups of pid's user
+ * namespace into ns; what they hold freed */
+int dump_userns_read(pid_t pid, struct img_ns *ns) __must_check;
+void dump_free_userns(struct dump_tree *t);
+/* In a child of ckpt's: into pid's user namespace if not ckpt's */
+int dump_userns_enter(pid_t pid) __must_check;
 /* dump-mnt.c: the mounts of the root's own mount namespace, when it
  * shows other mounts than ckpt's (else refused, naming one) */
 int dump_mnt_collect(struct dump_tree *t) __must_check;

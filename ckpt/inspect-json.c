@@ -426,6 +426,20 @@ static void json_ghost(const struct img_ghost_object *o)
 	putchar('}');
 }
 
+/* "uid_map":[[inner,outer,count],...] */
+static void json_idmap(const char *key, const struct img_idmap *map,
+		       uint32_t n)
+{
+	uint32_t i;
+
+	json_key(0, key);
+	putchar('[');
+	for (i = 0; i < n; i++)
+		printf("%s[%u,%u,%u]", i ? "," : "", map[i].inner,
+		       map[i].outer, map[i].count);
+	putchar(']');
+}
+
 static void json_ns(const struct img_ns *ns)
 {
 	uint32_t i;
@@ -437,6 +451,12 @@ static void json_ns(const struct img_ns *ns)
 	if (ns->kind == IMG_NS_UTS) {
 		json_kstr(0, "hostname", ns->hostname);
 		json_kstr(0, "domainname", ns->domainname);
+	}
+	if (ns->kind == IMG_NS_USER) {
+		json_idmap("uid_map", ns->uid_map, ns->nr_uid_map);
+		json_idmap("gid_map", ns->gid_map, ns->nr_gid_map);
+		json_kstr(0, "setgroups",
+			  ns->setgroups_deny ? "deny" : "allow");
 	}
 	if (ns->nr_sysctls) {
 		printf(",\"sysctls\":{");

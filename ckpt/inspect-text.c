@@ -371,7 +371,19 @@ static void print_shm(const struct img_shm_object *o)
 	putchar('\n');
 }
 
-/* ns uts 4026532200 owner 1234 hostname box domainname (none) */
+/* ns-uid-map 4026532201 0 100000 65536 (inner outer count) */
+static void print_idmap(const char *what, uint64_t id,
+			const struct img_idmap *map, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		printf("ns-%s %" PRIu64 " %u %u %u\n", what, id, map[i].inner,
+		       map[i].outer, map[i].count);
+}
+
+/* ns uts 4026532200 owner 1234 hostname box domainname (none);
+ * ns user 4026532201 owner 1 setgroups deny */
 static void print_ns(const struct img_ns *ns)
 {
 	uint32_t i;
@@ -381,7 +393,11 @@ static void print_ns(const struct img_ns *ns)
 	if (ns->kind == IMG_NS_UTS)
 		printf(" hostname %s domainname %s", ns->hostname,
 		       ns->domainname);
+	if (ns->kind == IMG_NS_USER)
+		printf(" setgroups %s", ns->setgroups_deny ? "deny" : "allow");
 	putchar('\n');
+	print_idmap("uid-map", ns->id, ns->uid_map, ns->nr_uid_map);
+	print_idmap("gid-map", ns->id, ns->gid_map, ns->nr_gid_map);
 	for (i = 0; i < ns->nr_sysctls; i++)
 		printf("ns-sysctl %" PRIu64 " %s %s\n", ns->id,
 		       ns->sysctls[i].name, ns->sysctls[i].value);

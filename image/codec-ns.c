@@ -2,7 +2,9 @@
  * codec-ns: the NS record, a namespace of the tree that restore makes
  * again (see image.h): u32 kind owner; u64 id; str hostname domainname
  * (a UTS namespace's; absent, STR_NULL, for the other kinds); u32
- * nr_sysctls, then str name value for each.
+ * nr_sysctls, then str name value for each; a USER namespace's only:
+ * u32 nr_uid_map, then u32 inner outer count for each, the same for
+ * gid_map, u32 setgroups_deny.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,6 +69,20 @@ static int sysctl_value_ok(const char *v)
 	       strspn(v, "0123456789-\t ") == strlen(v);
 }
 
+static void enc_idmap(struct enc *e, const struct img_idmap *map,
+		      uint32_t n)
+{
+	uint32_t i;
+
+	enc_cap(e, n, IMG_MAX_IDMAP, "too many id map lines");
+	enc_u32(e, n);
+	for (i = 0; i < n && i < IMG_MAX_IDMAP; i++) {
+		enc_u32(e, map[i].inner);
+		enc_u32(e, map[i].outer);
+		enc_u32(e, map[i].count);
+	}
+}
+
 int img_enc_ns(struct enc *e, const struct img_ns *ns)
 {
 	int uts = ns->kind == IMG_NS_UTS;
@@ -83,12 +99,55 @@ int img_enc_ns(struct enc *e, const struct img_ns *ns)
 		enc_str(e, ns->sysctls[i].name, 0, "sysctl name missing");
 		enc_str(e, ns->sysctls[i].value, 0, "sysctl value missing");
 	}
+	if (ns->kind == IMG_NS_USER) {
+		enc_idmap(e, ns->uid_map, ns->nr_uid_map);
+		enc_idmap(e, ns->gid_map, ns->nr_gid_map);
+		enc_u32(e, ns->setgroups_deny);
+	}
 	return e->err ? -1 : 0;
 }
 
 static int name_ok(const char *s)
 {
 	return s && strlen(s) <= IMG_MAX_HOSTNAME;
+}
+
+/* Lines of at least one id, none past 2^32 - 1 on either side (the
+ * kernel checks that they do not overlap) */
+static struct img_idmap *dec_idmap(struct dec *d, uint32_t *n,
+				   const char *what)
+{
+	struct img_idmap *map = NULL, *m;
+	uint32_t i;
+
+	dec_u32(d, n);
+	if (!dec_count_ok(d, *n, IMG_MAX_IDMAP, 12, what))
+		return NULL;
+	if (*n)
+		map = dec_alloc(d, *n * sizeof(*map));
+	for (i = 0; map && i < *n; i++) {
+		m = &map[i];
+		dec_u32(d, &m->inner);
+		dec_u32(d, &m->outer);
+		dec_u32(d, &m->count);
+		dec_check(d, m->count && m->inner + (uint64_t)m->count <=
+			  UINT32_MAX && m->outer + (uint64_t)m->count <=
+			  UINT32_MAX, "user namespace: %s line %u bad", what,
+			  i);
+	}
+	return map;
+}
+
+int64_t img_idmap_inner(const struct img_idmap *map, uint32_t n,
+			uint32_t outer)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (outer >= map[i].outer &&
+		    outer - map[i].outer < map[i].count)
+			return map[i].inner + (outer - map[i].outer);
+	return -1;
 }
 
 int img_dec_ns(struct dec *d, struct img_ns *ns)
@@ -118,11 +177,19 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 		dec_check(d, !s->name || sysctl_value_ok(s->value),
 			  "sysctl %s: bad value", s->name);
 	}
+	if (ns->kind == IMG_NS_USER) {
+		ns->uid_map = dec_idmap(d, &ns->nr_uid_map, "uid_map");
+		ns->gid_map = dec_idmap(d, &ns->nr_gid_map, "gid_map");
+		dec_u32(d, &ns->setgroups_deny);
+		dec_check(d, ns->setgroups_deny <= 1,
+			  "user namespace: bad setgroups %u",
+			  ns->setgroups_deny);
+	}
 	/* only the kinds restore makes: the others are refused at dump; a
 	 * PID namespace is the root's, which is its init */
 	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC ||
 		  ns->kind == IMG_NS_PID || ns->kind == IMG_NS_MNT ||
-		  ns->kind == IMG_NS_NET,
+		  ns->kind == IMG_NS_NET || ns->kind == IMG_NS_USER,
 		  "namespace kind %u unknown", ns->kind);
 	dec_check(d, ns->kind != IMG_NS_PID || ns->owner == 1, "%s namespace: owner %u is not the init",
 		  img_ns_name(ns->kind), ns->owner);
@@ -151,6 +218,10 @@ void img_ns_free(struct img_ns *ns)
 	}
 	free(ns->sysctls);
 	ns->sysctls = NULL;
+	free(ns->uid_map);
+	free(ns->gid_map);
+	ns->uid_map = ns->gid_map = NULL;
+	ns->nr_uid_map = ns->nr_gid_map = 0;
 	ns->nr_sysctls = 0;
 	free(ns->hostname);
 	free(ns->domainname);

@@ -132,6 +132,7 @@ enum img_rec_type {
 #define IMG_MAX_NETADDRS	64	/* per device */
 #define IMG_MAX_ROUTES		1024
 #define IMG_MAX_HOSTNAME	64	/* the kernel's __NEW_UTS_LEN */
+#define IMG_MAX_IDMAP		340	/* lines of a uid_map (Linux 4.15+) */
 #define IMG_MAX_APPS		65536	/* APP records */
 #define IMG_MAX_APP_DATA	(1u << 20)	/* bytes in one APP record */
 #define IMG_MAX_APP_NAME	64
@@ -492,7 +493,9 @@ enum {
 	IMG_NS_NET = 5,		/* the root's: restore makes it, with the
 				 * NETDEV and ROUTE records, and is in it
 				 * while it makes the tree's sockets */
-	IMG_NS_USER = 6,	/* not yet */
+	IMG_NS_USER = 6,	/* the root's: restore makes it first, with
+				 * the uid and gid maps, and every other
+				 * namespace of the tree is then its */
 	IMG_NS_CGROUP = 7,	/* not yet */
 	IMG_NS_TIME = 8,	/* not yet */
 	IMG_NS_MAX = 8,
@@ -510,7 +513,22 @@ struct img_ns {
 	 * /proc/sys and value as read, in the order restore writes them */
 	uint32_t nr_sysctls;
 	struct img_cg_setting *sysctls;
+	/* USER: its uid_map and gid_map, outer ids as ckpt's namespace
+	 * sees them, and whether setgroups(2) is denied in it */
+	uint32_t nr_uid_map, nr_gid_map;
+	struct img_idmap *uid_map, *gid_map;
+	uint32_t setgroups_deny;
 };
+
+/* One line of a uid_map or gid_map: count ids from inner, seen as outer
+ * from outside */
+struct img_idmap {
+	uint32_t inner, outer, count;
+};
+
+/* The id of the namespace's that outer is, or -1 if unmapped */
+int64_t img_idmap_inner(const struct img_idmap *map, uint32_t n,
+			uint32_t outer);
 
 const char *img_ns_name(uint32_t kind);
 /* The i-th sysctl a namespace of that kind keeps, in the order they are

@@ -196,6 +196,28 @@ static void cap_str(char *buf, size_t len, unsigned int cap)
 		snprintf(buf, len, "capability %u", cap);
 }
 
+/* In a new user namespace (userns.c) a process starts with every
+ * capability of it (user_namespaces(7)), whatever restore's own */
+const struct img_caps *restore_start_caps(const struct restore_run *run)
+{
+	const struct image *img = run->img;
+	static struct img_caps full;
+	char *s;
+	int last = 40;	/* CAP_CHECKPOINT_RESTORE, Linux 5.9 */
+
+	if (!run->userns.ns &&
+	    !img_find_ns(img, IMG_NS_USER, img->procs[0].proc.pid))
+		return &run->host.own_caps;
+	if (!full.prm) {
+		s = read_file_str("/proc/sys/kernel/cap_last_cap", NULL);
+		if (s)
+			last = atoi(s);
+		free(s);
+		full.prm = full.eff = full.bnd = (2ULL << last) - 1;
+	}
+	return &full;
+}
+
 /* The lowest capability of want that have lacks, or -1. */
 static int first_lacking(uint64_t want, uint64_t have)
 {
@@ -228,7 +250,7 @@ static int check_thread_caps(const struct restore_run *run,
 			     const struct img_process *p,
 			     const struct img_thread *t)
 {
-	const struct img_caps *own = &run->host.own_caps, *want = &t->caps;
+	const struct img_caps *own = restore_start_caps(run), *want = &t->caps;
 	int setpcap = !!(own->eff & (1ULL << CAP_SETPCAP));
 	int cap;
 
@@ -264,7 +286,7 @@ static int check_bounding(const struct restore_run *run,
 	int cap;
 
 	for (i = 0; i < p->nr_threads; i++)
-		lost |= p->threads[i].caps.bnd & ~run->host.own_caps.bnd;
+		lost |= p->threads[i].caps.bnd & ~restore_start_caps(run)->bnd;
 	for (cap = 0; cap < 64; cap++) {
 		if (!(lost & (1ULL << cap)))
 			continue;

@@ -802,6 +802,10 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 
 	/* errors before clear_fds() go to the same pipe */
 	e->msg_fd = msg_fd;
+	/* the root, in its user namespace: the maps first */
+	if (e->c == &e->run->procs[0] && restore_userns_wait(e->run))
+		child_fail(e, errno, "restore did not give the user namespace of %d its maps",
+			   pp->pid);
 	/* before the children, which inherit them */
 	if (restore_ns_make(e->run, pp->pid, &ns))
 		child_fail(e, errno, "can't make the %s namespace of %d: %s",
@@ -945,20 +949,35 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	e.root_pgid = run->pty.on || run->pidns.on ? pid : getpgrp();
 	if (run->pidns.root_init)
 		e.root_pgid = run->procs[0].proc->proc.pgid;
+	if (restore_userns_before(run)) {
+		restore_userns_after(run, -1);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
 	/* its exit signal was for a parent that is not restored */
 	if (run->pidns.root_init)
 		root = restore_pidns_fork_init(run);
 	else
 		root = run->pidns.on ? restore_pidns_fork(run, pid) :
-		       clone_with_pid(pid, SIGCHLD, 0);
+		       clone_with_pid(pid, SIGCHLD, restore_userns_flag(run));
 	if (root == 0) {
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
 	}
 	close(pfd[1]);
+	if (restore_userns_after(run, root) && root > 0) {
+		close(pfd[0]);
+		restore_kill_tree(run);
+		return -1;
+	}
 	if (root < 0) {
 		run->pid_taken = errno == EEXIST;
-		pr_perror("can't create process %d", pid);
+		if (errno == EPERM && !run->pidns.on)
+			pr_err("can't create process %d: choosing its PID needs CAP_CHECKPOINT_RESTORE (root), or restore --pidns",
+			       pid);
+		else
+			pr_perror("can't create process %d", pid);
 		close(pfd[0]);
 		return -1;
 	}

@@ -44,6 +44,7 @@
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,22 +94,33 @@ static int set_ids(struct restore_proc *c, int ti)
 {
 	const struct img_proc *p = &c->proc->proc;
 	size_t glen = p->nr_groups * sizeof(uint32_t);
+	uint32_t ids[6], *groups;
+	int keep, ret = -1;
 
 	if (glen > inject_scratch_len(c->ip)) {
 		pr_err("%s: %u supplementary groups are more than restore can set",
 		       c->run->path, p->nr_groups);
 		return -1;
 	}
-	if (glen && inject_write(c->ip, inject_scratch(c->ip), p->groups, glen))
+	groups = malloc(glen + 1);
+	if (!groups)
 		return -1;
-	if (rcall(c, ti, "set the groups", NULL, SYS_setgroups, p->nr_groups,
-		  inject_scratch(c->ip), 0, 0, 0, 0) ||
-	    rcall(c, ti, "set the group ids", NULL, SYS_setresgid, p->gid,
-		  p->egid, p->sgid, 0, 0, 0) ||
-	    rcall(c, ti, "set the user ids", NULL, SYS_setresuid, p->uid,
-		  p->euid, p->suid, 0, 0, 0))
-		return -1;
-	return 0;
+	/* as its user namespace sees them (userns.c) */
+	restore_userns_ids(c->run, p, ids, groups, &keep);
+	if (glen && !keep &&
+	    inject_write(c->ip, inject_scratch(c->ip), groups, glen))
+		goto out;
+	if ((!keep && rcall(c, ti, "set the groups", NULL, SYS_setgroups,
+			    p->nr_groups, inject_scratch(c->ip), 0, 0, 0, 0)) ||
+	    rcall(c, ti, "set the group ids", NULL, SYS_setresgid, ids[3],
+		  ids[4], ids[5], 0, 0, 0) ||
+	    rcall(c, ti, "set the user ids", NULL, SYS_setresuid, ids[0],
+		  ids[1], ids[2], 0, 0, 0))
+		goto out;
+	ret = 0;
+out:
+	free(groups);
+	return ret;
 }
 
 static int needs_ids(const struct img_proc *p)
@@ -127,7 +139,7 @@ static int needs_ids(const struct img_proc *p)
 static int set_securebits(struct restore_proc *c, int ti,
 			  const struct img_caps *want, uint64_t extra)
 {
-	if (restore_sets_securebits(&c->run->host.own_caps, want)) {
+	if (restore_sets_securebits(restore_start_caps(c->run), want)) {
 		if (rcall(c, ti, "set the securebits", NULL, SYS_prctl,
 			  PR_SET_SECUREBITS, want->securebits, 0, 0, 0, 0))
 			return -1;
@@ -144,7 +156,7 @@ static int set_securebits(struct restore_proc *c, int ti,
 /* Steps 1 to 8 above, in thread ti. */
 static int set_thread_creds(struct restore_proc *c, int ti, int ids)
 {
-	const struct img_caps *own = &c->run->host.own_caps;
+	const struct img_caps *own = restore_start_caps(c->run);
 	const struct img_caps *want = &c->proc->threads[ti].caps;
 	uint64_t extra = 0;
 

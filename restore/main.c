@@ -167,7 +167,7 @@ static int prepare(struct restore_run *run)
 	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
 	    restore_pty_check(run))
 		return EXIT_USAGE;
-	if (restore_join_open(run))
+	if (restore_join_open(run) || restore_userns_rootless(run))
 		return EXIT_FAILED;
 	/* in a new PID namespace, every PID is free */
 	if (run->pidns.on ? restore_pidns_check(run) :
@@ -467,7 +467,8 @@ int main(int argc, char **argv)
 {
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1, .guard_ack = -1,
 				 .pty = { .m = -1, .s = -1 },
-				 .pidns = { .go = -1 } };
+				 .pidns = { .go = -1 },
+				 .userns = { .go = { -1, -1 } } };
 	int detach = 0, ret;
 
 	ret = parse_args(argc, argv, &c, &detach);

@@ -147,7 +147,7 @@ int restore_check_nss(const struct restore_run *run)
 			return -1;
 		}
 	}
-	return 0;
+	return restore_userns_check(run);
 }
 
 /* --pidns: PID 1 is the init's; a /proc/PID path or a pidfd would name
@@ -206,7 +206,8 @@ int restore_pidns_own(struct restore_run *run)
 
 pid_t restore_pidns_fork_init(struct restore_run *run)
 {
-	struct clone_args ca = { .flags = CLONE_NEWPID,
+	struct clone_args ca = { .flags = CLONE_NEWPID |
+					  restore_userns_flag(run),
 				 .exit_signal = SIGCHLD };
 	char path[64];
 	struct stat st;
@@ -290,7 +291,8 @@ static pid_t fork_root(int go, pid_t pid)
 
 pid_t restore_pidns_fork(struct restore_run *run, pid_t pid)
 {
-	struct clone_args ca = { .flags = CLONE_NEWPID,
+	struct clone_args ca = { .flags = CLONE_NEWPID |
+					  restore_userns_flag(run),
 				 .exit_signal = SIGCHLD };
 	char path[64];
 	struct stat st;

@@ -113,6 +113,18 @@ struct restore_run {
 		const char *path[IMG_NS_MAX + 1];	/* per kind, or NULL */
 		int *fds;	/* per img->nsjoins[], open */
 	} join;
+	struct {		/* the image's user namespace (userns.c) */
+		int go[2];	/* restore tells the root its maps are
+				 * written, or -1 */
+		gid_t *own;	/* restore's groups while it makes the
+				 * root, or NULL */
+		int nr_own;
+		/* the image's, or self: one made for restore --pidns
+		 * without privilege (rootless); NULL: none */
+		const struct img_ns *ns;
+		struct img_ns self;
+		struct img_idmap self_uid, self_gid;
+	} userns;
 	int no_validate;	/* --no-validate: files may have changed */
 	int drop_bounding;	/* --drop-bounding: bounding caps it lacks */
 	struct {		/* the file snapshot (snapshot.c) */
@@ -343,6 +355,31 @@ int restore_ipcns_make(const struct restore_run *run,
 		       const struct img_ns *ns, const char **what)
 	__must_check;
 int restore_check_nss(const struct restore_run *run) __must_check;
+/*
+ * userns.c: the image's user namespace (an NS record of kind USER, the
+ * root's), made with the root (CLONE_NEWUSER in flag(), before every
+ * other namespace, so that they are its) and given its maps by restore
+ * (before ... after around the clone; after with -1 when it failed),
+ * which the root waits for in wait() before it does anything else.
+ * check: each process's ids are mapped in it and its groups can be
+ * given; ids: p's ids as seen in it, uid euid suid gid egid sgid, and
+ * its groups (*keep: those it has from its creation, left alone).
+ */
+int restore_userns_check(const struct restore_run *run) __must_check;
+/* --pidns without CAP_SYS_ADMIN and no user namespace in the image: a
+ * new one where restore's ids are mapped to themselves, so that it may
+ * make the PID namespace (rootless); -1 said */
+int restore_userns_rootless(struct restore_run *run) __must_check;
+/* The capabilities each process of the tree starts with: restore's, or
+ * in a new user namespace every one (user_namespaces(7)), securebits 0 */
+const struct img_caps *restore_start_caps(const struct restore_run *run);
+uint64_t restore_userns_flag(const struct restore_run *run);
+int restore_userns_before(struct restore_run *run) __must_check;
+int restore_userns_after(struct restore_run *run, pid_t child);
+int restore_userns_wait(struct restore_run *run) __must_check;
+void restore_userns_ids(const struct restore_run *run,
+			const struct img_proc *p, uint32_t ids[6],
+			uint32_t *groups, int *keep);
 /* netdev.c: restore in a network namespace of its own, the image's
  * (NETDEV and ROUTE records), when the root had one; before the lock */
 int restore_net_make(const struct restore_run *run) __must_check;
