@@ -13,8 +13,7 @@
  * rest is refused, naming the process and the object: other kinds of
  * device (bridges, macvlan, tun, a veth whose peer is elsewhere),
  * routes in other tables or of other types, nftables tables and
- * iptables rules inside. Sysctls of the namespace are not read (they
- * come back with the kernel's defaults: ckpt.1 says so).
+ * iptables rules inside. Its sysctls are dump-netsysctl.c's.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -418,7 +418,11 @@ static int check_net(struct dump_tree *t, int i, int k, uint64_t *inos)
 	if (i)
 		return 0;
 	ret = add_ns(t, 0, k, inos[0], NULL);
-	return ret ? (ret < 0 ? -1 : 0) : dump_net_collect(t);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	return dump_net_collect(t) ||
+	       dump_net_sysctls(t->procs[0].pid, &t->nss[t->nr_nss - 1]) ?
+	       -1 : 0;
 }
 
 /*

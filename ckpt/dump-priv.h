@@ -640,6 +640,9 @@ void *dump_bpf_iterate(struct dump_bpf *b, pid_t pid, size_t rec,
 void *dump_bpf_run(const struct dump_bpf *spec, const void *ro, size_t len,
 		   pid_t pid, size_t rec, size_t *nr);
 void dump_bpf_close(struct dump_bpf *b);
+/* dump-netsysctl.c: the sysctls of the tree's network namespace (ckpt
+ * in it) that differ from a new one's, into ns (root: for messages) */
+int dump_net_sysctls(pid_t root, struct img_ns *ns) __must_check;
 /* dump-semundo.c: c's process refused (said) if a thread of it has
  * System V semaphore undo values */
 int dump_collect_semundo(struct dump_ctx *c) __must_check;

@@ -51,22 +51,46 @@ const char *img_ns_sysctl(uint32_t kind, size_t i)
 	return ipc_sysctls[i];
 }
 
+/* A network namespace's: any under net/ (dump-netsysctl.c compares
+ * them all), a path of plain components that can't climb out */
+static int net_sysctl_ok(const char *name)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:@/";
+
+	return !strncmp(name, "net/", 4) && strlen(name) < 256 &&
+	       strspn(name, ok) == strlen(name) && !strstr(name, "..") &&
+	       !strstr(name, "//") && name[strlen(name) - 1] != '/';
+}
+
 int img_ns_sysctl_ok(uint32_t kind, const char *name)
 {
 	const char *s;
 	size_t i;
 
+	if (kind == IMG_NS_NET)
+		return net_sysctl_ok(name);
 	for (i = 0; (s = img_ns_sysctl(kind, i)); i++)
 		if (!strcmp(s, name))
 			return 1;
 	return 0;
 }
 
-/* digits, with tabs or spaces between numbers (kernel/sem has four) */
-static int sysctl_value_ok(const char *v)
+/* digits, with tabs or spaces between numbers (kernel/sem has four);
+ * a network namespace's may be a word too (tcp_congestion_control) or
+ * a key: printable, one line */
+static int sysctl_value_ok(uint32_t kind, const char *v)
 {
-	return v && *v && strlen(v) <= IMG_MAX_CG_VALUE &&
-	       strspn(v, "0123456789-\t ") == strlen(v);
+	size_t i;
+
+	if (!v || !*v || strlen(v) > IMG_MAX_CG_VALUE)
+		return 0;
+	if (kind != IMG_NS_NET)
+		return strspn(v, "0123456789-\t ") == strlen(v);
+	for (i = 0; v[i]; i++)
+		if ((v[i] < ' ' || v[i] > '~') && v[i] != '\t')
+			return 0;
+	return 1;
 }
 
 static void enc_idmap(struct enc *e, const struct img_idmap *map,
@@ -174,7 +198,7 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 		dec_check(d, !s->name || img_ns_sysctl_ok(ns->kind, s->name),
 			  "%s namespace: sysctl %s unknown",
 			  img_ns_name(ns->kind), s->name);
-		dec_check(d, !s->name || sysctl_value_ok(s->value),
+		dec_check(d, !s->name || sysctl_value_ok(ns->kind, s->value),
 			  "sysctl %s: bad value", s->name);
 	}
 	if (ns->kind == IMG_NS_USER) {

@@ -206,6 +206,7 @@ int restore_net_make(const struct restore_run *run)
 {
 	const struct image *img = run->img;
 	int host = -1, nl = -1, ret = -1, joined;
+	const char *what;
 
 	if (restore_join(run, IMG_NS_NET, img->procs[0].proc.pid, &joined)) {
 		pr_perror("%s: can't join the network namespace", run->path);
@@ -230,6 +231,13 @@ int restore_net_make(const struct restore_run *run)
 	if (restore_netlock_take(img))
 		goto out;
 	ret = make_all(run, nl, host);
+	/* once the devices are there: some are theirs (conf/DEV/...) */
+	if (!ret && restore_ns_sysctls(img_find_ns(img, IMG_NS_NET,
+						   img->procs[0].proc.pid),
+				       &what)) {
+		pr_perror("%s: can't set the %s", run->path, what);
+		ret = -1;
+	}
 out:
 	if (nl >= 0)
 		close(nl);

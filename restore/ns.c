@@ -49,10 +49,10 @@ static int make_mnt(void)
 
 /* In the namespace just made: its sysctls, in the image's order; *what
  * names the one that failed */
-static int write_sysctls(const struct img_ns *ns, const char **what)
+int restore_ns_sysctls(const struct img_ns *ns, const char **what)
 {
-	static char which[160];
-	char path[128];
+	static char which[600];
+	char path[300];
 	uint32_t i;
 	size_t n;
 	int fd;
@@ -103,7 +103,7 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	*what = "ipc";
 	if (restore_join(run, IMG_NS_IPC, pid, &joined))
 		return -1;
-	if (ipc && (unshare(CLONE_NEWIPC) || write_sysctls(ipc, what) ||
+	if (ipc && (unshare(CLONE_NEWIPC) || restore_ns_sysctls(ipc, what) ||
 		    restore_ipcns_make(run, ipc, what)))
 		return -1;
 	*what = "mount";

@@ -172,6 +172,10 @@ int restore_validate_files(struct restore_run *run) __must_check;
  * when one refused, said (RUNNING never refuses) */
 int restore_app_event(struct restore_run *run, enum ckpt_app_event ev,
 		      pid_t root) __must_check;
+/* ns.c: the sysctls of ns written in the namespace restore is in, in the
+ * image's order; *what names the one that failed */
+int restore_ns_sysctls(const struct img_ns *ns, const char **what)
+	__must_check;
 
 /* guard.c: a process that undoes what a restore killed outright leaves
  * behind: started before anything is made; told the tree's PIDs before

@@ -6,8 +6,8 @@
 # run.sh.  Namespaces the tests make are named netns-*-PID.
 
 ALL_TESTS+=(netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth
-	    netns-refuse-bridge)
-CKPT_ONLY+="netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth "
+	    netns-refuse-bridge netns-sysctl)
+CKPT_ONLY+="netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth netns-sysctl "
 CKPT_ONLY+="netns-refuse-bridge "
 
 # netns_view PID: the addresses, routes and links of PID's network
@@ -48,6 +48,53 @@ netns_check_back() {
 	netns_view "$PID" >"$D/net.after"
 	diff "$D/net.before" "$D/net.after" >>"$D/errors.log" ||
 		fail "addresses or routes differ after restore: $(diff "$D/net.before" "$D/net.after" | tr '\n' ' ')"
+}
+
+# The sysctls netns-sysctl sets, as PID's network namespace has them
+NETNS_SYSCTLS="net/ipv4/ip_forward net/core/somaxconn net/ipv4/ip_local_port_range
+net/ipv4/tcp_congestion_control net/ipv4/conf/all/accept_redirects
+net/ipv4/conf/default/rp_filter net/ipv4/conf/lo/arp_ignore net/ipv6/conf/all/hop_limit"
+netns_sysctls() {
+	local s
+	for s in $NETNS_SYSCTLS; do
+		printf '%s = ' "$s"
+		nsenter -t "$1" -n cat "/proc/sys/$s" 2>>"$D/errors.log"
+	done
+}
+
+# A process in a network namespace of its own whose sysctls were set
+# there (the namespace's own, "all", "default" and lo's, a word and a
+# range among them; netns-veth checks a veth's own): dumped --kill, restored, they are as they were in
+# the new namespace, not the kernel's defaults.
+t_netns-sysctl() {
+	local cc
+	need "$WLB/counter"
+	cc=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_available_congestion_control |
+		grep -vx "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" | head -n 1)
+	[[ -n $cc ]] || cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+	start_wl unshare --net /bin/sh -c "ip link set lo up &&
+		echo 1 >/proc/sys/net/ipv4/ip_forward &&
+		echo 777 >/proc/sys/net/core/somaxconn &&
+		echo '40000 50000' >/proc/sys/net/ipv4/ip_local_port_range &&
+		echo $cc >/proc/sys/net/ipv4/tcp_congestion_control &&
+		echo 0 >/proc/sys/net/ipv4/conf/all/accept_redirects &&
+		echo 2 >/proc/sys/net/ipv4/conf/default/rp_filter &&
+		echo 1 >/proc/sys/net/ipv4/conf/lo/arp_ignore &&
+		echo 33 >/proc/sys/net/ipv6/conf/all/hop_limit &&
+		exec $WLB/counter"
+	netns_own "$PID" || fail "the workload is in our network namespace"
+	netns_sysctls "$PID" >"$D/sysctl.before"
+	grep -q "somaxconn = 777" "$D/sysctl.before" ||
+		fail "the sysctls were not set: $(cat "$D/sysctl.before")"
+	HOOK_RESTORED=netns_sysctls_back
+	wl_test_started
+}
+
+netns_sysctls_back() {
+	netns_own "$PID" || fail "the restored process is in restore's network namespace"
+	netns_sysctls "$PID" >"$D/sysctl.after"
+	diff "$D/sysctl.before" "$D/sysctl.after" >>"$D/errors.log" ||
+		fail "sysctls differ after restore: $(diff "$D/sysctl.before" "$D/sysctl.after" | tr '\n' ' ')"
 }
 
 # The inet workload (listeners, connections between parent and child,
@@ -156,6 +203,7 @@ hostname netns-box
 ip link set lo up
 until ip link show eth0 >/dev/null 2>&1; do sleep 0.1; done
 ip link set eth0 mtu 1400 address 02:00:00:00:79:02 up
+echo 2 >/proc/sys/net/ipv4/conf/eth0/rp_filter
 ip addr add 10.79.0.2/24 dev eth0
 ip route add default via 10.79.0.1
 $WLB/tcpstream server 10.79.0.2 5000 &
@@ -208,6 +256,8 @@ EOS
 	diff "$D/net.before" "$D/net.after" >>"$D/errors.log" ||
 		fail "the container's network differs after restore: $(diff "$D/net.before" "$D/net.after" | tr '\n' ' ')"
 	[[ $(nsenter -t "$PID" -u hostname) == netns-box ]] || fail "hostname lost"
+	[[ $(nsenter -t "$PID" -n cat /proc/sys/net/ipv4/conf/eth0/rp_filter) == 2 ]] ||
+		fail "eth0's rp_filter sysctl lost"
 	touch "$D/finish"
 	wait_job "$cjob" 120 || fail "the client still streams 120 s after finish"
 	((WST == 0)) || fail "the client exited $WST: $(grep -h FAIL "$D/out.log" | tail -n 1)"
