@@ -1,6 +1,7 @@
 /*
- * dump-kstate: what the kernel keeps of a process's POSIX timers and
- * seccomp filters and tells through no system call, read by the task
+ * dump-kstate: what the kernel keeps of a process's POSIX timers,
+ * seccomp filters and threads' default timer slack and tells through no
+ * system call, read by the task
  * iterator of ckpt/bpf/timers.bpf.c (embedded in ckpt; loaded once, run
  * on each process by dump-bpf.c).
  * It needs CAP_BPF and CAP_PERFMON (root) and a kernel with BTF; without
@@ -133,5 +134,40 @@ int dump_restart_call(struct dump_ctx *c, pid_t tid, struct arch_regs *r)
 	}
 	if (nr)
 		arch_regs_set_restart_nr(r, nr);
+	return 0;
+}
+
+/*
+ * Each thread's default timer slack, which PR_SET_TIMERSLACK of 0 goes
+ * back to: its creator's slack when it was made, which no call tells.
+ * Without BPF it is not known (0 in the image: restore's comes back, as
+ * ckpt(1) says). A default of 0 (made by a real-time thread, whose slack
+ * is 0) is one restore, not real-time, can't give: refused.
+ */
+int dump_collect_slack(struct dump_ctx *c)
+{
+	struct dump_kstate ks;
+	size_t i;
+	uint32_t j;
+
+	if (dump_kstate_read(c->pid, &ks))
+		return 0;
+	for (i = 0; i < ks.n; i++) {
+		const struct ckpt_kstate_rec *r = &ks.recs[i];
+
+		if (r->kind != CKPT_KSTATE_TASK)
+			continue;
+		for (j = 0; j < c->proc.nr_threads; j++)
+			if (c->proc.threads[j].tid == r->tid)
+				c->proc.threads[j].ks.default_slack_ns = r->addr;
+	}
+	dump_kstate_free(&ks);
+	for (j = 0; j < c->proc.nr_threads; j++)
+		if (!c->proc.threads[j].ks.default_slack_ns) {
+			pr_err("can't dump %d: thread %d's default timer slack is 0 (it was made by a real-time thread), which ckpt can't give back",
+			       c->pid, c->proc.threads[j].tid);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
 	return 0;
 }

@@ -208,7 +208,8 @@ void img_pstate_free(struct img_pstate *s)
 	s->nr_timers = 0;
 }
 
-/* u32 pdeathsig mce_kill; u64 timer_slack_ns; u32 spec x 3 */
+/* u32 pdeathsig mce_kill; u64 timer_slack_ns; u32 spec x 3;
+ * u64 default_slack_ns */
 void img_enc_tstate(struct enc *e, const struct img_tstate *s)
 {
 	int i;
@@ -218,6 +219,7 @@ void img_enc_tstate(struct enc *e, const struct img_tstate *s)
 	enc_u64(e, s->timer_slack_ns);
 	for (i = 0; i < 3; i++)
 		enc_u32(e, s->spec[i]);
+	enc_u64(e, s->default_slack_ns);
 }
 
 void img_dec_tstate(struct dec *d, struct img_tstate *s)
@@ -232,6 +234,7 @@ void img_dec_tstate(struct dec *d, struct img_tstate *s)
 		dec_check(d, !(s->spec[i] & ~SPEC_ALL),
 			  "speculation control %#x", s->spec[i]);
 	}
+	dec_u64(d, &s->default_slack_ns);
 	dec_check(d, s->pdeathsig <= IMG_NSIG, "parent-death signal %u",
 		  s->pdeathsig);
 	dec_check(d, s->mce_kill <= MCE_KILL_DEFAULT, "MCE kill policy %u",

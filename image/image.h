@@ -267,6 +267,9 @@ struct img_tstate {
 	/* PR_GET_SPECULATION_CTRL of store bypass, indirect branch, L1D
 	 * flush: PR_SPEC_* bits, 0 when the CPU or kernel has none */
 	uint32_t spec[3];
+	/* the slack PR_SET_TIMERSLACK of 0 goes back to (its creator's
+	 * when it was made), read through BPF; 0 not known */
+	uint64_t default_slack_ns;
 };
 
 /* img_seccomp.mode, as /proc/PID/status "Seccomp:" shows it */

@@ -438,6 +438,32 @@ static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 	return syscall(SYS_clone3, &ca, sizeof(ca));
 }
 
+/*
+ * A process made now has our timer slack as its default, the one
+ * PR_SET_TIMERSLACK of 0 goes back to: ours is set to the image's
+ * (its leader's) first, when known. Our own, as the image has it, is set
+ * later (pstate.c); restore's own is given back (set_slack(old)).
+ */
+static int set_slack(uint64_t ns)
+{
+	return ns ? prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) : 0;
+}
+
+static int slack_for(const struct restore_proc *k)
+{
+	const struct img_process *p = k->proc;
+
+	return p->nr_threads ? set_slack(p->threads[0].ks.default_slack_ns) :
+	       0;
+}
+
+static void slack_for_child(struct child_env *e, const struct restore_proc *k)
+{
+	if (slack_for(k))
+		child_fail(e, errno, "can't set the timer slack for %d: %s",
+			   k->proc->proc.pid, strerror(errno));
+}
+
 static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd);
 static void __attribute__((noreturn)) zombie_main(struct child_env *e);
@@ -620,6 +646,7 @@ static void fork_children(struct child_env *e, int msg_fd)
 			lead_group(e, g, helpers, &nh);
 		if (kp->zombie)
 			ignore_exit_signal(e, kp);
+		slack_for_child(e, k);
 		/* one cwd, root and umask with us: each sets them alike */
 		pid = clone_with_pid(kp->pid, kp->ks.exit_signal,
 				     kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0);
@@ -771,6 +798,7 @@ static void fork_sharing(struct child_env *e, int msg_fd)
 		if (kmsg < 0 || kimg < 0)
 			child_fail(e, errno, "can't make room for %d: %s",
 				   kp->pid, strerror(errno));
+		slack_for_child(e, k);
 		pid = clone_with_pid(kp->pid, kp->ks.exit_signal, CLONE_FILES |
 				     (kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0));
 		if (pid == 0) {
@@ -930,6 +958,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 {
 	struct child_env e = *ep;
 	pid_t root, pid = run->procs[0].proc->proc.pid;
+	long old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	int pfd[2], ret;
 
 	if (pipe(pfd)) {
@@ -942,6 +971,12 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	e.root_pgid = run->pty.on || run->pidns.on ? pid : getpgrp();
 	if (run->pidns.root_init)
 		e.root_pgid = run->procs[0].proc->proc.pgid;
+	if (slack_for(&run->procs[0])) {
+		pr_perror("can't set the timer slack for %d", pid);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
 	/* its exit signal was for a parent that is not restored */
 	if (run->pidns.root_init)
 		root = restore_pidns_fork_init(run);
@@ -952,6 +987,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
 	}
+	(void)set_slack(old_slack);
 	close(pfd[1]);
 	if (root < 0) {
 		run->pid_taken = errno == EEXIST;

@@ -399,3 +399,13 @@ t_restart-syscall-nobpf() {
 	refused_runs_on
 	check_count
 }
+
+# Default timer slack (what PR_SET_TIMERSLACK of 0 goes back to: the
+# creator's slack when a task was made), read through BPF: of a process
+# whose parent had set its slack before forking it, and of a thread made
+# after its process set its own (tests/workloads/slackdef.c checks them).
+t_slack-default() {
+	need "$WLB/slackdef"
+	wl_test "$WLB/slackdef"
+}
+ALL_TESTS+=(slack-default)

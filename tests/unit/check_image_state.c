@@ -53,6 +53,7 @@ START_TEST(test_tstate_roundtrip)
 	ck_assert_uint_eq(t->spec[0], 0x3);
 	ck_assert_uint_eq(t->spec[1], 0x9);
 	ck_assert_uint_eq(t->spec[2], 0);
+	ck_assert_uint_eq(t->default_slack_ns, 222222);
 	img_free(img);
 }
 END_TEST

@@ -83,6 +83,7 @@ static struct img_pstate proc_state = {
 };
 static struct img_tstate thread_state = {
 	.pdeathsig = 10, .mce_kill = 1, .timer_slack_ns = 50000,
+	.default_slack_ns = 222222,
 	.spec = { 0x3, 0x9, 0 },
 };
 static struct img_seccomp thread_seccomp;	/* none */
