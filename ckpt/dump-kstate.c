@@ -138,13 +138,14 @@ int dump_restart_call(struct dump_ctx *c, pid_t tid, struct arch_regs *r)
 }
 
 /*
- * Each thread's default timer slack, which PR_SET_TIMERSLACK of 0 goes
- * back to: its creator's slack when it was made, which no call tells.
- * Without BPF it is not known (0 in the image: restore's comes back, as
- * ckpt(1) says). A default of 0 (made by a real-time thread, whose slack
+ * The process's oom_score_adj minimum, and each thread's default timer
+ * slack, which PR_SET_TIMERSLACK of 0 goes back to: its creator's slack
+ * when it was made; no call tells either.
+ * Without BPF neither is known (the image says so: restore's come back,
+ * as ckpt(1) says). A default of 0 (made by a real-time thread, whose slack
  * is 0) is one restore, not real-time, can't give: refused.
  */
-int dump_collect_slack(struct dump_ctx *c)
+int dump_collect_unseen(struct dump_ctx *c)
 {
 	struct dump_kstate ks;
 	size_t i;
@@ -160,6 +161,8 @@ int dump_collect_slack(struct dump_ctx *c)
 		for (j = 0; j < c->proc.nr_threads; j++)
 			if (c->proc.threads[j].tid == r->tid)
 				c->proc.threads[j].ks.default_slack_ns = r->addr;
+		c->proc.proc.ks.oom_min_known = 1;
+		c->proc.proc.ks.oom_score_adj_min = r->id;
 	}
 	dump_kstate_free(&ks);
 	for (j = 0; j < c->proc.nr_threads; j++)

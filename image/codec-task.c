@@ -131,7 +131,7 @@ static void dec_timers(struct dec *d, struct img_pstate *s)
 
 /* u32 stop_sig wait subreaper thp_disable; i32 oom_score_adj;
  * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal membarrier
- * share memory_merge mlockall */
+ * share memory_merge mlockall oom_min_known; i32 oom_score_adj_min */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 {
 	uint32_t i;
@@ -151,6 +151,8 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 	enc_u32(e, s->share);
 	enc_u32(e, s->memory_merge);
 	enc_u32(e, s->mlockall);
+	enc_u32(e, s->oom_min_known);
+	enc_u32(e, s->oom_score_adj_min);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -199,6 +201,14 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_check(d, s->mlockall == 0 || s->mlockall == IMG_MCL_FUTURE ||
 		  s->mlockall == (IMG_MCL_FUTURE | IMG_MCL_ONFAULT),
 		  "mlockall flags %#x", s->mlockall);
+	dec_u32(d, &s->oom_min_known);
+	dec_i32(d, &s->oom_score_adj_min);
+	dec_check(d, s->oom_min_known <= 1, "oom_score_adj minimum known %u",
+		  s->oom_min_known);
+	dec_check(d, s->oom_score_adj_min >= -OOM_SCORE_ADJ_MAX &&
+		  s->oom_score_adj_min <= OOM_SCORE_ADJ_MAX &&
+		  (s->oom_min_known || !s->oom_score_adj_min),
+		  "oom_score_adj minimum %d", s->oom_score_adj_min);
 }
 
 void img_pstate_free(struct img_pstate *s)

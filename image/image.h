@@ -236,6 +236,10 @@ struct img_pstate {
 	/* mlockall(2) flags that lock its future mappings: MCL_FUTURE, with
 	 * MCL_ONFAULT, or 0 (IMG_MCL_*) */
 	uint32_t mlockall;
+	/* oom_score_adj_min, below which only CAP_SYS_RESOURCE may set
+	 * oom_score_adj (read with BPF), when oom_min_known is 1 */
+	uint32_t oom_min_known;
+	int32_t oom_score_adj_min;
 };
 
 #define IMG_MCL_FUTURE		2	/* MCL_FUTURE */

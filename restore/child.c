@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -364,8 +365,10 @@ static void set_limits(struct child_env *e)
 	}
 }
 
-/* "value\n" into /proc/self/NAME, unless it holds that already */
-static void set_proc_value(struct child_env *e, const char *name, long value)
+/* "value\n" into /proc/self/NAME, unless it holds that already (and
+ * the write is not forced) */
+static void set_proc_value(struct child_env *e, const char *name, long value,
+			   int force)
 {
 	char path[64], now[32], want[32];
 	int fd, n;
@@ -373,7 +376,7 @@ static void set_proc_value(struct child_env *e, const char *name, long value)
 	snprintf(path, sizeof(path), "/proc/self/%s", name);
 	n = snprintf(want, sizeof(want), "%ld", value);
 	fd = open(path, O_RDWR);
-	if (fd >= 0 && read(fd, now, sizeof(now)) >= n &&
+	if (!force && fd >= 0 && read(fd, now, sizeof(now)) >= n &&
 	    !strncmp(now, want, n) && now[n] == '\n') {
 		close(fd);
 		return;
@@ -385,17 +388,51 @@ static void set_proc_value(struct child_env *e, const char *name, long value)
 }
 
 /*
+ * CAP_SYS_RESOURCE in our effective set, on or off. A write of
+ * oom_score_adj with it sets the minimum too (to the value written): the
+ * minimum is written so, then oom_score_adj without it (at or above the
+ * minimum: restore_check_oom_min()).
+ */
+static void sys_resource(struct child_env *e, int on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	uint32_t bit = 1u << (CAP_SYS_RESOURCE % 32);
+
+	if (syscall(SYS_capget, &h, d))
+		child_fail(e, errno, "can't read the capabilities of %d: %s",
+			   e->c->proc->proc.pid, strerror(errno));
+	d[CAP_SYS_RESOURCE / 32].effective =
+		on ? d[CAP_SYS_RESOURCE / 32].effective | bit :
+		d[CAP_SYS_RESOURCE / 32].effective & ~bit;
+	if (syscall(SYS_capset, &h, d))
+		child_fail(e, errno, "can't change the capabilities of %d: %s",
+			   e->c->proc->proc.pid, strerror(errno));
+}
+
+/*
  * Written by the process itself, before its threads exist (they inherit
  * the login uid). Lowering oom_score_adj below what restore has, or
  * changing a login uid that is set, takes CAP_SYS_RESOURCE or
- * CAP_AUDIT_CONTROL: a restore without them fails here, naming it.
+ * CAP_AUDIT_CONTROL: a restore without them fails here, naming it. The
+ * oom_score_adj minimum, when the image has it, is set with
+ * CAP_SYS_RESOURCE; without, it is restore's, checked before (pstate.c).
  */
 static void set_proc_values(struct child_env *e)
 {
 	const struct img_pstate *s = &e->c->proc->proc.ks;
 
-	set_proc_value(e, "oom_score_adj", s->oom_score_adj);
-	set_proc_value(e, "loginuid", s->loginuid);
+	if (s->oom_min_known && restore_has_sys_resource(e->run)) {
+		set_proc_value(e, "oom_score_adj", s->oom_score_adj_min, 1);
+		sys_resource(e, 0);
+		set_proc_value(e, "oom_score_adj", s->oom_score_adj, 0);
+		sys_resource(e, 1);
+	} else {
+		set_proc_value(e, "oom_score_adj", s->oom_score_adj, 0);
+	}
+	set_proc_value(e, "loginuid", s->loginuid, 0);
 }
 
 static void map_trampoline(struct child_env *e)

@@ -17,7 +17,9 @@
  *  - for every thread, the address of its restart block's function:
  *    which call restart_syscall(2) would continue;
  *  - for every thread, its default timer slack, which PR_SET_TIMERSLACK
- *    of 0 goes back to (its creator's slack when it was made).
+ *    of 0 goes back to (its creator's slack when it was made), and its
+ *    process's oom_score_adj_min, below which only CAP_SYS_RESOURCE
+ *    may set oom_score_adj.
  * Threads are named by their ids in ckpt's pid namespace.
  *
  * The kernel's structures are declared here with only the fields read,
@@ -82,6 +84,7 @@ struct k_itimer {
 };
 struct signal_struct {
 	struct hlist_head posix_timers;
+	short oom_score_adj_min;
 };
 struct seccomp_filter {
 	struct seccomp_filter *prev;
@@ -238,6 +241,7 @@ static void task_rec(struct seq_file *seq, struct task_struct *task, int tid)
 
 	start(&r, CKPT_KSTATE_TASK, tid);
 	r.addr = BPF_CORE_READ(task, default_timer_slack_ns);
+	r.id = BPF_CORE_READ(task, signal, oom_score_adj_min);
 	put(seq, &r);
 }
 

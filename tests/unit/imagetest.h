@@ -77,6 +77,7 @@ static uint32_t proc_dumpable = 2;
 static struct img_pstate proc_state = {
 	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
 	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
+	.oom_min_known = 1, .oom_score_adj_min = -100,
 	.loginuid = 4321,
 	.membarrier = IMG_MEMBARRIER_GLOBAL | IMG_MEMBARRIER_PRIVATE |
 		      IMG_MEMBARRIER_RSEQ,
