@@ -1,6 +1,7 @@
 /*
- * dump-kstate: what the kernel keeps of a process's POSIX timers and
- * seccomp filters and tells through no system call, read by the task
+ * dump-kstate: what the kernel keeps of a process's POSIX timers,
+ * seccomp filters and threads' default timer slack and tells through no
+ * system call, read by the task
  * iterator of ckpt/bpf/timers.bpf.c (embedded in ckpt; loaded once, run
  * on each process by dump-bpf.c).
  * It needs CAP_BPF and CAP_PERFMON (root) and a kernel with BTF; without
@@ -133,5 +134,43 @@ int dump_restart_call(struct dump_ctx *c, pid_t tid, struct arch_regs *r)
 	}
 	if (nr)
 		arch_regs_set_restart_nr(r, nr);
+	return 0;
+}
+
+/*
+ * The process's oom_score_adj minimum, and each thread's default timer
+ * slack, which PR_SET_TIMERSLACK of 0 goes back to: its creator's slack
+ * when it was made; no call tells either.
+ * Without BPF neither is known (the image says so: restore's come back,
+ * as ckpt(1) says). A default of 0 (made by a real-time thread, whose slack
+ * is 0) is one restore, not real-time, can't give: refused.
+ */
+int dump_collect_unseen(struct dump_ctx *c)
+{
+	struct dump_kstate ks;
+	size_t i;
+	uint32_t j;
+
+	if (dump_kstate_read(c->pid, &ks))
+		return 0;
+	for (i = 0; i < ks.n; i++) {
+		const struct ckpt_kstate_rec *r = &ks.recs[i];
+
+		if (r->kind != CKPT_KSTATE_TASK)
+			continue;
+		for (j = 0; j < c->proc.nr_threads; j++)
+			if (c->proc.threads[j].tid == r->tid)
+				c->proc.threads[j].ks.default_slack_ns = r->addr;
+		c->proc.proc.ks.oom_min_known = 1;
+		c->proc.proc.ks.oom_score_adj_min = r->id;
+	}
+	dump_kstate_free(&ks);
+	for (j = 0; j < c->proc.nr_threads; j++)
+		if (!c->proc.threads[j].ks.default_slack_ns) {
+			pr_err("can't dump %d: thread %d's default timer slack is 0 (it was made by a real-time thread), which ckpt can't give back",
+			       c->pid, c->proc.threads[j].tid);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
 	return 0;
 }

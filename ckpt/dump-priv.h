@@ -232,6 +232,8 @@ struct dump_kstate {
 };
 int dump_kstate_read(pid_t pid, struct dump_kstate *ks) __must_check;
 void dump_kstate_free(struct dump_kstate *ks);
+/* Default timer slacks, the oom_score_adj minimum: when BPF tells. */
+int dump_collect_unseen(struct dump_ctx *c) __must_check;
 /* A thread in restart_syscall: the call it continues, made again. */
 int dump_restart_call(struct dump_ctx *c, pid_t tid, struct arch_regs *r)
 	__must_check;

@@ -153,6 +153,7 @@ static int collect_state(struct dump_ctx *c)
 	/* each says what failed */
 	/* the timers before any call runs in a thread (dump-task.c) */
 	return dump_collect_pstate(c) || dump_collect_threads(c) ||
+	       dump_collect_unseen(c) ||
 	       dump_collect_timers(c) || dump_collect_threads_remote(c) ||
 	       dump_collect_seccomp(c) || dump_collect_sigacts(c) ||
 	       dump_collect_fds(c) || dump_collect_locks(c) ||

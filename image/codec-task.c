@@ -131,7 +131,7 @@ static void dec_timers(struct dec *d, struct img_pstate *s)
 
 /* u32 stop_sig wait subreaper thp_disable; i32 oom_score_adj;
  * u32 loginuid nr_timers, timer x nr_timers; u32 exit_signal membarrier
- * share memory_merge mlockall */
+ * share memory_merge mlockall oom_min_known; i32 oom_score_adj_min */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 {
 	uint32_t i;
@@ -151,6 +151,8 @@ void img_enc_pstate(struct enc *e, const struct img_pstate *s)
 	enc_u32(e, s->share);
 	enc_u32(e, s->memory_merge);
 	enc_u32(e, s->mlockall);
+	enc_u32(e, s->oom_min_known);
+	enc_u32(e, s->oom_score_adj_min);
 }
 
 /* A child's exit signal: none, or one its parent may be sent and live
@@ -199,6 +201,14 @@ void img_dec_pstate(struct dec *d, struct img_pstate *s)
 	dec_check(d, s->mlockall == 0 || s->mlockall == IMG_MCL_FUTURE ||
 		  s->mlockall == (IMG_MCL_FUTURE | IMG_MCL_ONFAULT),
 		  "mlockall flags %#x", s->mlockall);
+	dec_u32(d, &s->oom_min_known);
+	dec_i32(d, &s->oom_score_adj_min);
+	dec_check(d, s->oom_min_known <= 1, "oom_score_adj minimum known %u",
+		  s->oom_min_known);
+	dec_check(d, s->oom_score_adj_min >= -OOM_SCORE_ADJ_MAX &&
+		  s->oom_score_adj_min <= OOM_SCORE_ADJ_MAX &&
+		  (s->oom_min_known || !s->oom_score_adj_min),
+		  "oom_score_adj minimum %d", s->oom_score_adj_min);
 }
 
 void img_pstate_free(struct img_pstate *s)
@@ -208,7 +218,8 @@ void img_pstate_free(struct img_pstate *s)
 	s->nr_timers = 0;
 }
 
-/* u32 pdeathsig mce_kill; u64 timer_slack_ns; u32 spec x 3 */
+/* u32 pdeathsig mce_kill; u64 timer_slack_ns; u32 spec x 3;
+ * u64 default_slack_ns */
 void img_enc_tstate(struct enc *e, const struct img_tstate *s)
 {
 	int i;
@@ -218,6 +229,7 @@ void img_enc_tstate(struct enc *e, const struct img_tstate *s)
 	enc_u64(e, s->timer_slack_ns);
 	for (i = 0; i < 3; i++)
 		enc_u32(e, s->spec[i]);
+	enc_u64(e, s->default_slack_ns);
 }
 
 void img_dec_tstate(struct dec *d, struct img_tstate *s)
@@ -232,6 +244,7 @@ void img_dec_tstate(struct dec *d, struct img_tstate *s)
 		dec_check(d, !(s->spec[i] & ~SPEC_ALL),
 			  "speculation control %#x", s->spec[i]);
 	}
+	dec_u64(d, &s->default_slack_ns);
 	dec_check(d, s->pdeathsig <= IMG_NSIG, "parent-death signal %u",
 		  s->pdeathsig);
 	dec_check(d, s->mce_kill <= MCE_KILL_DEFAULT, "MCE kill policy %u",

@@ -237,6 +237,10 @@ struct img_pstate {
 	/* mlockall(2) flags that lock its future mappings: MCL_FUTURE, with
 	 * MCL_ONFAULT, or 0 (IMG_MCL_*) */
 	uint32_t mlockall;
+	/* oom_score_adj_min, below which only CAP_SYS_RESOURCE may set
+	 * oom_score_adj (read with BPF), when oom_min_known is 1 */
+	uint32_t oom_min_known;
+	int32_t oom_score_adj_min;
 };
 
 #define IMG_MCL_FUTURE		2	/* MCL_FUTURE */
@@ -268,6 +272,9 @@ struct img_tstate {
 	/* PR_GET_SPECULATION_CTRL of store bypass, indirect branch, L1D
 	 * flush: PR_SPEC_* bits, 0 when the CPU or kernel has none */
 	uint32_t spec[3];
+	/* the slack PR_SET_TIMERSLACK of 0 goes back to (its creator's
+	 * when it was made), read through BPF; 0 not known */
+	uint64_t default_slack_ns;
 };
 
 /* img_seccomp.mode, as /proc/PID/status "Seccomp:" shows it */

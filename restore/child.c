@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -367,8 +368,10 @@ static void set_limits(struct child_env *e)
 	}
 }
 
-/* "value\n" into /proc/self/NAME, unless it holds that already */
-static void set_proc_value(struct child_env *e, const char *name, long value)
+/* "value\n" into /proc/self/NAME, unless it holds that already (and
+ * the write is not forced) */
+static void set_proc_value(struct child_env *e, const char *name, long value,
+			   int force)
 {
 	char path[64], now[32], want[32];
 	int fd, n;
@@ -376,7 +379,7 @@ static void set_proc_value(struct child_env *e, const char *name, long value)
 	snprintf(path, sizeof(path), "/proc/self/%s", name);
 	n = snprintf(want, sizeof(want), "%ld", value);
 	fd = open(path, O_RDWR);
-	if (fd >= 0 && read(fd, now, sizeof(now)) >= n &&
+	if (!force && fd >= 0 && read(fd, now, sizeof(now)) >= n &&
 	    !strncmp(now, want, n) && now[n] == '\n') {
 		close(fd);
 		return;
@@ -388,17 +391,51 @@ static void set_proc_value(struct child_env *e, const char *name, long value)
 }
 
 /*
+ * CAP_SYS_RESOURCE in our effective set, on or off. A write of
+ * oom_score_adj with it sets the minimum too (to the value written): the
+ * minimum is written so, then oom_score_adj without it (at or above the
+ * minimum: restore_check_oom_min()).
+ */
+static void sys_resource(struct child_env *e, int on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	uint32_t bit = 1u << (CAP_SYS_RESOURCE % 32);
+
+	if (syscall(SYS_capget, &h, d))
+		child_fail(e, errno, "can't read the capabilities of %d: %s",
+			   e->c->proc->proc.pid, strerror(errno));
+	d[CAP_SYS_RESOURCE / 32].effective =
+		on ? d[CAP_SYS_RESOURCE / 32].effective | bit :
+		d[CAP_SYS_RESOURCE / 32].effective & ~bit;
+	if (syscall(SYS_capset, &h, d))
+		child_fail(e, errno, "can't change the capabilities of %d: %s",
+			   e->c->proc->proc.pid, strerror(errno));
+}
+
+/*
  * Written by the process itself, before its threads exist (they inherit
  * the login uid). Lowering oom_score_adj below what restore has, or
  * changing a login uid that is set, takes CAP_SYS_RESOURCE or
- * CAP_AUDIT_CONTROL: a restore without them fails here, naming it.
+ * CAP_AUDIT_CONTROL: a restore without them fails here, naming it. The
+ * oom_score_adj minimum, when the image has it, is set with
+ * CAP_SYS_RESOURCE; without, it is restore's, checked before (pstate.c).
  */
 static void set_proc_values(struct child_env *e)
 {
 	const struct img_pstate *s = &e->c->proc->proc.ks;
 
-	set_proc_value(e, "oom_score_adj", s->oom_score_adj);
-	set_proc_value(e, "loginuid", s->loginuid);
+	if (s->oom_min_known && restore_has_sys_resource(e->run)) {
+		set_proc_value(e, "oom_score_adj", s->oom_score_adj_min, 1);
+		sys_resource(e, 0);
+		set_proc_value(e, "oom_score_adj", s->oom_score_adj, 0);
+		sys_resource(e, 1);
+	} else {
+		set_proc_value(e, "oom_score_adj", s->oom_score_adj, 0);
+	}
+	set_proc_value(e, "loginuid", s->loginuid, 0);
 }
 
 static void map_trampoline(struct child_env *e)
@@ -439,6 +476,32 @@ static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 	ca.set_tid = (uint64_t)&tid;
 	ca.set_tid_size = 1;
 	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/*
+ * A process made now has our timer slack as its default, the one
+ * PR_SET_TIMERSLACK of 0 goes back to: ours is set to the image's
+ * (its leader's) first, when known. Our own, as the image has it, is set
+ * later (pstate.c); restore's own is given back (set_slack(old)).
+ */
+static int set_slack(uint64_t ns)
+{
+	return ns ? prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) : 0;
+}
+
+static int slack_for(const struct restore_proc *k)
+{
+	const struct img_process *p = k->proc;
+
+	return p->nr_threads ? set_slack(p->threads[0].ks.default_slack_ns) :
+	       0;
+}
+
+static void slack_for_child(struct child_env *e, const struct restore_proc *k)
+{
+	if (slack_for(k))
+		child_fail(e, errno, "can't set the timer slack for %d: %s",
+			   k->proc->proc.pid, strerror(errno));
 }
 
 static void __attribute__((noreturn)) child_main(struct child_env *e,
@@ -623,6 +686,7 @@ static void fork_children(struct child_env *e, int msg_fd)
 			lead_group(e, g, helpers, &nh);
 		if (kp->zombie)
 			ignore_exit_signal(e, kp);
+		slack_for_child(e, k);
 		/* one cwd, root and umask with us: each sets them alike */
 		pid = clone_with_pid(kp->pid, kp->ks.exit_signal,
 				     kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0);
@@ -774,6 +838,7 @@ static void fork_sharing(struct child_env *e, int msg_fd)
 		if (kmsg < 0 || kimg < 0)
 			child_fail(e, errno, "can't make room for %d: %s",
 				   kp->pid, strerror(errno));
+		slack_for_child(e, k);
 		pid = clone_with_pid(kp->pid, kp->ks.exit_signal, CLONE_FILES |
 				     (kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0));
 		if (pid == 0) {
@@ -937,6 +1002,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 {
 	struct child_env e = *ep;
 	pid_t root, pid = run->procs[0].proc->proc.pid;
+	long old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	int pfd[2], ret;
 
 	if (pipe(pfd)) {
@@ -949,8 +1015,15 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 	e.root_pgid = run->pty.on || run->pidns.on ? pid : getpgrp();
 	if (run->pidns.root_init)
 		e.root_pgid = run->procs[0].proc->proc.pgid;
+	if (slack_for(&run->procs[0])) {
+		pr_perror("can't set the timer slack for %d", pid);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
 	if (restore_userns_before(run)) {
 		restore_userns_after(run, -1);
+		(void)set_slack(old_slack);
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
@@ -965,6 +1038,7 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 		close(pfd[0]);
 		child_main(&e, pfd[1]);
 	}
+	(void)set_slack(old_slack);
 	close(pfd[1]);
 	if (restore_userns_after(run, root) && root > 0) {
 		close(pfd[0]);

@@ -181,7 +181,8 @@ static int prepare(struct restore_run *run)
 	st = restore_snapshot_put(run);
 	if (st)
 		return st;
-	if (restore_check_caps(run) || restore_cgroups_make(run))
+	if (restore_check_caps(run) || restore_check_oom_min(run) ||
+	    restore_cgroups_make(run))
 		return EXIT_FAILED;
 	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
 		return EXIT_FAILED;

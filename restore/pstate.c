@@ -5,10 +5,17 @@
  * policy, speculation control, and, last, the parent-death signal). Each
  * is a remote call in the thread it belongs to. The login uid and
  * oom_score_adj are written by the child itself (child.c), before its
- * threads exist.
+ * threads exist; whether the oom_score_adj minimum can be is checked
+ * before any process is made.
  */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "restore/restore.h"
 
@@ -135,5 +142,115 @@ int restore_pdeathsig(struct restore_proc *c)
 			  PR_SET_PDEATHSIG, c->proc->threads[i].ks.pdeathsig,
 			  0, 0, 0, 0))
 			return -1;
+	return 0;
+}
+
+/* ---- the oom_score_adj minimum ------------------------------------------ */
+
+/* restore's CAP_SYS_RESOURCE (effective), by which its children set their
+ * oom_score_adj minimum as the image has it (child.c) */
+int restore_has_sys_resource(const struct restore_run *run)
+{
+	return !!(run->host.own_caps.eff & (1ULL << CAP_SYS_RESOURCE));
+}
+
+/* v into /proc/self/oom_score_adj: 0, or -1 and errno */
+static int try_oom(int v)
+{
+	char buf[16];
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	int n = snprintf(buf, sizeof(buf), "%d", v), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, buf, n) == n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Restore's own oom_score_adj minimum, which the processes it makes
+ * inherit and, without CAP_SYS_RESOURCE, keep. No call tells it; but
+ * without the capability oom_score_adj takes only a value at or above
+ * it (else EACCES): found by trying, in a child of ours, whose own the
+ * writes change. 0, or -1 and errno.
+ */
+static int own_oom_min(int *min)
+{
+	int pfd[2], lo = -1000, hi = 1000, mid, st;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		if (try_oom(hi))
+			_exit(1);
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (!try_oom(mid))
+				hi = mid;
+			else if (errno == EACCES)
+				lo = mid + 1;
+			else
+				_exit(1);
+		}
+		_exit(write(pfd[1], &lo, sizeof(lo)) == sizeof(lo) ? 0 : 1);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	n = read(pfd[0], min, sizeof(*min));
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != sizeof(*min)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The oom_score_adj minimum, as the image has it (read with BPF), is
+ * each process's own from restore's (inherited, and set with
+ * CAP_SYS_RESOURCE only): without the capability, one other than
+ * restore's is refused before any process is made. One below its
+ * oom_score_adj (which only the legacy oom_adj file makes) can't be set.
+ */
+int restore_check_oom_min(struct restore_run *run)
+{
+	const struct img_pstate *s;
+	int own = 0, known = 0;
+	uint32_t i;
+
+	for (i = 0; i < run->img->nr_procs; i++) {
+		s = &run->img->procs[i].proc.ks;
+		if (run->img->procs[i].proc.zombie || !s->oom_min_known)
+			continue;
+		if (s->oom_score_adj < s->oom_score_adj_min) {
+			pr_err("can't restore process %d of %s: its oom_score_adj %d is below its minimum %d, which restore can't set",
+			       run->img->procs[i].proc.pid, run->path,
+			       s->oom_score_adj, s->oom_score_adj_min);
+			return -1;
+		}
+		if (restore_has_sys_resource(run))
+			continue;
+		if (!known && own_oom_min(&own)) {
+			pr_perror("can't find restore's own oom_score_adj minimum");
+			return -1;
+		}
+		known = 1;
+		if (own != s->oom_score_adj_min) {
+			pr_err("can't restore process %d of %s: its oom_score_adj minimum was %d, restore's is %d, and restore lacks cap_sys_resource, which changing it takes",
+			       run->img->procs[i].proc.pid, run->path,
+			       s->oom_score_adj_min, own);
+			return -1;
+		}
+	}
 	return 0;
 }

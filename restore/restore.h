@@ -461,6 +461,9 @@ int restore_task(struct restore_proc *c) __must_check;
 int restore_pstate(struct restore_proc *c) __must_check;
 int restore_pdeathsig(struct restore_proc *c) __must_check;
 int restore_mlockall(struct restore_proc *c) __must_check;
+/* the oom_score_adj minimum: restore's, or set with CAP_SYS_RESOURCE */
+int restore_check_oom_min(struct restore_run *run) __must_check;
+int restore_has_sys_resource(const struct restore_run *run);
 /* timers.c: POSIX timers made with their ids once the threads exist,
  * armed last */
 int restore_timers_create(struct restore_proc *c) __must_check;

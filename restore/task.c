@@ -144,6 +144,13 @@ static int create_threads(struct restore_proc *c)
 	uint32_t i;
 
 	for (i = 1; i < c->proc->nr_threads; i++) {
+		/* its default timer slack is its creator's slack: the
+		 * leader's, set for it (pstate.c sets the leader's after) */
+		if (c->proc->threads[i].ks.default_slack_ns &&
+		    rcall(c, 0, "set the timer slack for a thread", NULL,
+			  SYS_prctl, PR_SET_TIMERSLACK,
+			  c->proc->threads[i].ks.default_slack_ns, 0, 0, 0, 0))
+			return -1;
 		if (inject_clone_thread(c->ip, 0, c->proc->threads[i].tid,
 					THREAD_FLAGS)) {
 			pr_perror("can't create thread %d",

@@ -12,6 +12,9 @@
 #define CKPT_KSTATE_TRUNCATED	3	/* more than the program walks */
 #define CKPT_KSTATE_RESTART	4	/* a thread's restart_block.fn (addr),
 					 * when it has one */
+#define CKPT_KSTATE_TASK	5	/* every thread: addr its default timer
+					 * slack (default_timer_slack_ns), id
+					 * its process's oom_score_adj_min */
 
 struct ckpt_kstate_rec {
 	__u32 kind;		/* CKPT_KSTATE_* */

@@ -15,7 +15,11 @@
  *    first, with the filter's address: threads share a filter when they
  *    have the same one;
  *  - for every thread, the address of its restart block's function:
- *    which call restart_syscall(2) would continue.
+ *    which call restart_syscall(2) would continue;
+ *  - for every thread, its default timer slack, which PR_SET_TIMERSLACK
+ *    of 0 goes back to (its creator's slack when it was made), and its
+ *    process's oom_score_adj_min, below which only CAP_SYS_RESOURCE
+ *    may set oom_score_adj.
  * Threads are named by their ids in ckpt's pid namespace.
  *
  * The kernel's structures are declared here with only the fields read,
@@ -80,6 +84,7 @@ struct k_itimer {
 };
 struct signal_struct {
 	struct hlist_head posix_timers;
+	short oom_score_adj_min;
 };
 struct seccomp_filter {
 	struct seccomp_filter *prev;
@@ -98,6 +103,7 @@ struct task_struct {
 	struct signal_struct *signal;
 	struct seccomp seccomp;
 	struct restart_block restart_block;
+	__u64 default_timer_slack_ns;
 };
 struct seq_file;
 struct bpf_iter_meta {
@@ -228,6 +234,17 @@ static void restart_fn(struct seq_file *seq, struct task_struct *task,
 	put(seq, &r);
 }
 
+/* what every thread has that no call tells */
+static void task_rec(struct seq_file *seq, struct task_struct *task, int tid)
+{
+	struct ckpt_kstate_rec r;
+
+	start(&r, CKPT_KSTATE_TASK, tid);
+	r.addr = BPF_CORE_READ(task, default_timer_slack_ns);
+	r.id = BPF_CORE_READ(task, signal, oom_score_adj_min);
+	put(seq, &r);
+}
+
 SEC("iter/task")
 int ckpt_kstate(struct bpf_iter__task *ctx)
 {
@@ -247,6 +264,7 @@ int ckpt_kstate(struct bpf_iter__task *ctx)
 			truncated(seq);
 	}
 	restart_fn(seq, task, w.tid);
+	task_rec(seq, task, w.tid);
 	w.f = BPF_CORE_READ(task, seccomp.filter);
 	bpf_loop(MAX_FILTERS, one_filter, &w, 0);
 	if (w.f)

@@ -399,3 +399,69 @@ t_restart-syscall-nobpf() {
 	refused_runs_on
 	check_count
 }
+
+# Default timer slack (what PR_SET_TIMERSLACK of 0 goes back to: the
+# creator's slack when a task was made), read through BPF: of a process
+# whose parent had set its slack before forking it, and of a thread made
+# after its process set its own (tests/workloads/slackdef.c checks them).
+t_slack-default() {
+	need "$WLB/slackdef"
+	wl_test "$WLB/slackdef"
+}
+ALL_TESTS+=(slack-default)
+
+# state_set_oom_min IMAGE V: the oom_score_adj minimum of IMAGE's first
+# PROC record (the last 4 bytes of its payload) set to V; its CRC32C,
+# its TRAILER index entry, the chain and the TRAILER's CRC made again.
+state_set_oom_min() {
+	python3 - "$1" "$2" <<'PY' || fail "can't patch ${1##*/}"
+import struct, sys
+def crc32c(b, c=0xffffffff):
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82f63b78 if c & 1 else 0)
+    return c ^ 0xffffffff
+img = bytearray(open(sys.argv[1], "rb").read())
+assert img[:8] == b"CKPTIMG\0", "not a plain image"
+at, crcs, done = 128, [], 0
+while True:
+    kind, flags, n = struct.unpack_from("<IIQ", img, at)
+    end = at + 16 + n
+    if kind == 1 and not done:
+        struct.pack_into("<ii", img, end - 8, 1, int(sys.argv[2]))
+        struct.pack_into("<I", img, end, crc32c(img[at:end]))
+        done = 1
+    if kind == 0x7fff:
+        break
+    crcs.append(struct.unpack_from("<I", img, end)[0])
+    at = end + 4
+assert done and struct.unpack_from("<Q", img, at + 16)[0] == len(crcs)
+for i, c in enumerate(crcs):
+    struct.pack_into("<I", img, at + 24 + 24 * i + 4, c)
+chain = at + 24 + 24 * len(crcs)
+struct.pack_into("<I", img, chain,
+                 crc32c(b"".join(struct.pack("<I", c) for c in crcs)))
+struct.pack_into("<I", img, end, crc32c(img[at:end]))
+open(sys.argv[1], "wb").write(img)
+PY
+}
+
+# A process whose oom_score_adj minimum (read with BPF) is not
+# restore's, which only CAP_SYS_RESOURCE changes (root here lacks it: no
+# process can have another, so the image is changed after the dump):
+# refused before any process is made, exit 70, one line naming it.
+t_oom-min-refused() {
+	need "$WLB/counter"
+	start_wl "$WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	state_set_oom_min "$D/img" -7
+	expect_exit 70 "$RESTORE" "$D/img"
+	one_line_err "oom_score_adj minimum"
+	grep -q "can't restore process $PID of .*: its oom_score_adj minimum was -7, restore's is 0" \
+		"$D/cmd.err" || fail "restore said: $(<"$D/cmd.err")"
+	gone "$PID" || fail "PID $PID made before the refusal"
+}
+ALL_TESTS+=(oom-min-refused)
+CKPT_ONLY+="oom-min-refused "

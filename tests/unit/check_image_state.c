@@ -35,6 +35,8 @@ START_TEST(test_pstate_roundtrip)
 	ck_assert_uint_eq(s->subreaper, 1);
 	ck_assert_uint_eq(s->thp_disable, 3);
 	ck_assert_int_eq(s->oom_score_adj, -17);
+	ck_assert_uint_eq(s->oom_min_known, 1);
+	ck_assert_int_eq(s->oom_score_adj_min, -100);
 	ck_assert_uint_eq(s->loginuid, 4321);
 	ck_assert_uint_eq(s->membarrier, IMG_MEMBARRIER_GLOBAL |
 			  IMG_MEMBARRIER_PRIVATE | IMG_MEMBARRIER_RSEQ);
@@ -53,6 +55,7 @@ START_TEST(test_tstate_roundtrip)
 	ck_assert_uint_eq(t->spec[0], 0x3);
 	ck_assert_uint_eq(t->spec[1], 0x9);
 	ck_assert_uint_eq(t->spec[2], 0);
+	ck_assert_uint_eq(t->default_slack_ns, 222222);
 	img_free(img);
 }
 END_TEST
@@ -90,6 +93,10 @@ START_TEST(test_refuse_bad_pstate)
 		/* a command, not a registration */
 		{ { .membarrier = 0x8 }, "membarrier registrations 0x8" },
 		{ { .memory_merge = 2 }, "memory merge 2" },
+		{ { .oom_min_known = 2 }, "oom_score_adj minimum known 2" },
+		{ { .oom_min_known = 1, .oom_score_adj_min = -1001 },
+		  "oom_score_adj minimum -1001" },
+		{ { .oom_score_adj_min = 5 }, "oom_score_adj minimum 5" },
 	};
 	size_t i;
 

@@ -77,12 +77,14 @@ static uint32_t proc_dumpable = 2;
 static struct img_pstate proc_state = {
 	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
 	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
+	.oom_min_known = 1, .oom_score_adj_min = -100,
 	.loginuid = 4321,
 	.membarrier = IMG_MEMBARRIER_GLOBAL | IMG_MEMBARRIER_PRIVATE |
 		      IMG_MEMBARRIER_RSEQ,
 };
 static struct img_tstate thread_state = {
 	.pdeathsig = 10, .mce_kill = 1, .timer_slack_ns = 50000,
+	.default_slack_ns = 222222,
 	.spec = { 0x3, 0x9, 0 },
 };
 static struct img_seccomp thread_seccomp;	/* none */
