@@ -23,6 +23,8 @@
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <linux/fib_rules.h>
+#include <linux/neighbour.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +283,20 @@ static int link_msg(const struct nlmsghdr *h, void *arg)
 	return add_dev(n, ifi, tb, IMG_NETDEV_VETH, peer);
 }
 
+static int refuse_addr(struct dump_net *n, const struct img_netdev *d,
+		       const struct ifaddrmsg *ifa, const struct rtattr *a,
+		       const char *why)
+{
+	char s[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(ifa->ifa_family, RTA_DATA(a), s, sizeof(s));
+	pr_err("can't dump %d: its network namespace net:[%llu] has address %s/%u on %s %s, which is not supported yet",
+	       n->root, (unsigned long long)n->ino, s, ifa->ifa_prefixlen,
+	       d->name, why);
+	n->err = 1;
+	return -1;
+}
+
 static int addr_msg(const struct nlmsghdr *h, void *arg)
 {
 	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
@@ -297,8 +313,12 @@ static int addr_msg(const struct nlmsghdr *h, void *arg)
 	flags = tb[IFA_FLAGS] ? u32_attr(tb[IFA_FLAGS]) : ifa->ifa_flags;
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	d = find_dev(n, ifa->ifa_index);
-	if (!(flags & IFA_F_PERMANENT) || !a || !d)
-		return 0;	/* the kernel's (a link-local one), or skipped */
+	if (!a || !d)
+		return 0;
+	if (!(flags & IFA_F_PERMANENT))
+		return refuse_addr(n, d, ifa, a, "with a lifetime (dynamic, or from a router's advertisement)");
+	if (tb[IFA_LABEL] && strcmp(str_attr(tb[IFA_LABEL]), d->name))
+		return refuse_addr(n, d, ifa, a, "with a label of its own");
 	if (d->nr_addrs >= IMG_MAX_NETADDRS)
 		return refuse_dev(n, d->name, "with too many addresses");
 	na = realloc(d->addrs, (d->nr_addrs + 1) * sizeof(*na));
@@ -380,6 +400,57 @@ static int route_msg(const struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
+/* Policy routing rules: only those every namespace starts with (0
+ * local, 32766 main, and for IPv4 32767 default) */
+static int rule_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct fib_rule_hdr *fr = NLMSG_DATA(h);
+	const struct rtattr *tb[FRA_MAX + 1];
+	struct dump_net *n = arg;
+	uint32_t prio, table;
+
+	if (h->nlmsg_type != RTM_NEWRULE ||
+	    (fr->family != AF_INET && fr->family != AF_INET6))
+		return 0;
+	rtnl_attrs(h, sizeof(*fr), tb, FRA_MAX);
+	prio = tb[FRA_PRIORITY] ? u32_attr(tb[FRA_PRIORITY]) : 0;
+	table = tb[FRA_TABLE] ? u32_attr(tb[FRA_TABLE]) : fr->table;
+	if (fr->action == FR_ACT_TO_TBL && !fr->src_len && !fr->dst_len &&
+	    !fr->tos && !tb[FRA_IIFNAME] && !tb[FRA_OIFNAME] &&
+	    !tb[FRA_FWMARK] &&
+	    ((prio == 0 && table == RT_TABLE_LOCAL) ||
+	     (prio == 32766 && table == RT_TABLE_MAIN) ||
+	     (prio == 32767 && table == RT_TABLE_DEFAULT &&
+	      fr->family == AF_INET)))
+		return 0;
+	pr_err("can't dump %d: its network namespace net:[%llu] has an %s routing rule of priority %u (table %u), which is not supported yet",
+	       n->root, (unsigned long long)n->ino,
+	       fr->family == AF_INET ? "IPv4" : "IPv6", prio, table);
+	n->err = 1;
+	return -1;
+}
+
+/* Neighbour entries someone made permanent (ip neigh add): the others
+ * the kernel learns again */
+static int neigh_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct ndmsg *nd = NLMSG_DATA(h);
+	const struct rtattr *tb[NDA_MAX + 1];
+	struct dump_net *n = arg;
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (h->nlmsg_type != RTM_NEWNEIGH || !(nd->ndm_state & NUD_PERMANENT) ||
+	    (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6))
+		return 0;
+	rtnl_attrs(h, sizeof(*nd), tb, NDA_MAX);
+	if (tb[NDA_DST])
+		inet_ntop(nd->ndm_family, RTA_DATA(tb[NDA_DST]), a, sizeof(a));
+	pr_err("can't dump %d: its network namespace net:[%llu] has a permanent neighbour entry for %s, which is not supported yet",
+	       n->root, (unsigned long long)n->ino, a);
+	n->err = 1;
+	return -1;
+}
+
 /* Rules inside: nftables tables (iptables-nft's too), legacy iptables */
 static int check_rules(struct dump_net *n)
 {
@@ -444,6 +515,8 @@ int dump_net_collect(struct dump_tree *t)
 	return walk(n, RTM_GETLINK, "devices", link_msg) ||
 	       walk(n, RTM_GETADDR, "addresses", addr_msg) ||
 	       walk(n, RTM_GETROUTE, "routes", route_msg) ||
+	       walk(n, RTM_GETRULE, "routing rules", rule_msg) ||
+	       walk(n, RTM_GETNEIGH, "neighbours", neigh_msg) ||
 	       check_rules(n) ? -1 : 0;
 }
 

@@ -6,8 +6,9 @@
 # run.sh.  Namespaces the tests make are named netns-*-PID.
 
 ALL_TESTS+=(netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth
-	    netns-refuse-bridge netns-sysctl)
+	    netns-refuse-bridge netns-sysctl netns-refuse-state)
 CKPT_ONLY+="netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth netns-sysctl "
+CKPT_ONLY+="netns-refuse-state "
 CKPT_ONLY+="netns-refuse-bridge "
 
 # netns_view PID: the addresses, routes and links of PID's network
@@ -95,6 +96,30 @@ netns_sysctls_back() {
 	netns_sysctls "$PID" >"$D/sysctl.after"
 	diff "$D/sysctl.before" "$D/sysctl.after" >>"$D/errors.log" ||
 		fail "sysctls differ after restore: $(diff "$D/sysctl.before" "$D/sysctl.after" | tr '\n' ' ')"
+}
+
+# What restore would not make again in a network namespace of the
+# tree's own, each refused by name while the counter runs on: a policy
+# routing rule, a permanent neighbour entry, an address with a lifetime,
+# an address with a label of its own.
+t_netns-refuse-state() {
+	local mode setup why
+	need "$WLB/counter"
+	for mode in rule neigh lifetime label; do
+		case $mode in
+		rule) setup="ip rule add from 10.1.0.0/16 table 100"
+		      why="an IPv4 routing rule of priority 32765 (table 100)" ;;
+		neigh) setup="ip neigh add 10.77.0.9 lladdr 02:00:00:00:00:09 dev lo nud permanent"
+		       why="a permanent neighbour entry for [0-9.]*" ;;
+		lifetime) setup="ip addr add 10.77.0.5/24 dev lo valid_lft 1000 preferred_lft 500"
+			  why="address 10.77.0.5/24 on lo with a lifetime (dynamic, or from a router's advertisement)" ;;
+		label) setup="ip addr add 10.77.0.6/24 dev lo label lo:six"
+		       why="address 10.77.0.6/24 on lo with a label of its own" ;;
+		esac
+		rm -f "$D"/{ready,count,stop}
+		start_wl unshare --net /bin/sh -c "ip link set lo up && ip addr add 10.77.0.1/24 dev lo && $setup && exec $WLB/counter"
+		refused_by_name "$PID: its network namespace net:\[[0-9]*\] has $why, which is not supported yet"
+	done
 }
 
 # The inet workload (listeners, connections between parent and child,
