@@ -396,6 +396,25 @@ static int probe_aio(void)
 	return -1;
 }
 
+/* What of a socket no call reads (IP_MULTICAST_IF's device by index,
+ * TCP_MD5SIG keys, urgent data): ckpt/dump-sockx.c's iterator */
+static int probe_sock_bpf(void)
+{
+	if (dump_sockx_bpf_works())
+		return 0;
+	errno = EPERM;
+	return -1;
+}
+
+/* Semaphore undo values: ckpt/dump-semundo.c's iterator */
+static int probe_semundo(void)
+{
+	if (dump_semundo_works())
+		return 0;
+	errno = EPERM;
+	return -1;
+}
+
 /* The network lock of --tcp-established: a table of its own made and
  * removed again (CAP_NET_ADMIN, nf_tables). */
 static int probe_nftables(void)
@@ -452,6 +471,8 @@ static const struct feature features[] = {
 	{ "cgroup-v2", 0, probe_cgroup_v2 },
 	{ "tcp-accept-queue", 0, probe_accept_queue },
 	{ "aio-contexts", 0, probe_aio },
+	{ "socket-state-bpf", 0, probe_sock_bpf },
+	{ "semaphore-undo-bpf", 0, probe_semundo },
 };
 
 static int check_json(void)

@@ -17,6 +17,18 @@ static struct dump_bpf semundo_bpf = {
 	.name = "ckpt_semundo",
 };
 
+int dump_semundo_works(void)
+{
+	int32_t *tids;
+	size_t n;
+
+	if (dump_bpf_load(&semundo_bpf, NULL, 0))
+		return 0;
+	tids = dump_bpf_iterate(&semundo_bpf, getpid(), sizeof(*tids), &n);
+	free(tids);
+	return tids != NULL;
+}
+
 int dump_collect_semundo(struct dump_ctx *c)
 {
 	int32_t *tids;

@@ -54,6 +54,18 @@ static int bpf_of(int sk, struct ckpt_sock_rec *out)
 	return ret;
 }
 
+int dump_sockx_bpf_works(void)
+{
+	struct ckpt_sock_rec *r;
+	size_t n;
+
+	if (dump_bpf_load(&sock_bpf, NULL, 0))
+		return 0;
+	r = dump_bpf_iterate(&sock_bpf, getpid(), sizeof(*r), &n);
+	free(r);
+	return r != NULL;
+}
+
 /* The index of the device IP_MULTICAST_IF gave sk: 0 for none, -1 when
  * BPF can't say */
 static int mc_index_of(int sk)

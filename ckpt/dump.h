@@ -105,5 +105,9 @@ int dump_inet_accept_works(void);
 /* Can the AIO contexts of a process and their requests be seen (the BPF
  * task iterator of dump-aio.c loads and runs)? */
 int dump_aio_works(void);
+/* 1 when the iterator of dump-semundo.c, or of dump-sockx.c (socket
+ * state no call reads), loads and runs: for ckpt check */
+int dump_semundo_works(void);
+int dump_sockx_bpf_works(void);
 
 #endif
