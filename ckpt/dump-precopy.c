@@ -760,8 +760,10 @@ int dump_pre_write(struct dump_ctx *c)
 	size_t i;
 
 	/* thawed (late records): it runs on untracked as it was before */
-	if (!c->o->kill)
+	if (!c->o->kill) {
+		fault_point("pre-disarm");
 		disarm(p);
+	}
 	for (i = 0; i < p->nr_runs; i++) {
 		struct pre_run *run = &p->runs[i];
 		uint64_t left = run->nr * c->page_size, off = 0;
