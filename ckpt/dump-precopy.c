@@ -142,8 +142,9 @@ int dump_pre_uffd_op(int uffd, int protect, const struct proc_map *m)
 			 ioctl(uffd, UFFDIO_REGISTER, &reg);
 }
 
-/* Register and protect one range; 0 with nothing added when the kernel
- * will not (a range the target's own userfaultfd has: EBUSY). */
+/* Register one range (protected after the thaw: protect()); 0 with
+ * nothing added when the kernel will not (a range the target's own
+ * userfaultfd has: EBUSY). */
 static int add_range(struct dump_pre *p, const struct proc_map *m)
 {
 	size_t len = m->end - m->start, pages = len / sysconf(_SC_PAGESIZE);
@@ -172,9 +173,32 @@ static int add_range(struct dump_pre *p, const struct proc_map *m)
 		r->mirror = NULL;
 		return -1;
 	}
-	if (!r->valid || dump_pre_uffd_op(p->uffd, 1, m))
-		return -1;
-	return 0;
+	return r->valid ? 0 : -1;
+}
+
+/*
+ * Protect every range of p, the process running again: walking the page
+ * tables of a GiB takes 0.2 s, which the arming freeze need not hold.
+ * Round 0 copies every page after its range was protected, so what the
+ * process wrote meanwhile is in that copy, or has no protection bit. A
+ * range the kernel refuses (unmapped or mapped anew meanwhile: not ours
+ * to protect) is lost to the tracking, read whole at the freeze.
+ */
+static void protect(struct dump_pre *p)
+{
+	int i;
+
+	for (i = 0; i < p->nr; i++) {
+		struct proc_map m = { .start = p->r[i].start,
+				      .end = p->r[i].end };
+
+		if (dump_pre_uffd_op(p->uffd, 1, &m)) {
+			pr_debug("pre-copy of %d: %llx-%llx not protected: %s",
+				 p->pid, (unsigned long long)m.start,
+				 (unsigned long long)m.end, strerror(errno));
+			p->r[i].lost = 1;
+		}
+	}
 }
 
 /* Has the process a userfaultfd of its own? Its ranges would refuse ours
@@ -461,6 +485,8 @@ int dump_pre_rounds(struct dump_tree *t)
 	uint64_t before, last = UINT64_MAX, dirty;
 	int k, i;
 
+	for (i = 0; i < t->pres.n; i++)
+		protect(t->pres.v[i]);
 	for (k = 0; k <= PRE_ROUNDS; k++) {
 		before = 0;
 		for (i = 0; i < t->pres.n; i++)
