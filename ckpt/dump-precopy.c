@@ -14,7 +14,11 @@
  * registration and protection are ioctls ckpt makes on its copy. The
  * tracking is ckpt's alone: when ckpt closes it, or dies, the kernel
  * releases the userfaultfd, which unregisters every range and clears the
- * protection bits, and a write never waited on anyone anyway.
+ * protection bits (seen on 6.18: pagemap's uffd-wp bit is clear once
+ * the last descriptor is closed), and a write never waited on anyone
+ * anyway. So the tracking ends after the thaw (unregistering walks every
+ * page table entry of the ranges: 0.2 s a GiB), and a ckpt killed before
+ * that leaves nothing of it in the process.
  *
  * What is taken from ckpt's copy: a page is used only if it is wanted at
  * the final freeze (pagemap), was copied after it was last protected, and
@@ -138,8 +142,9 @@ int dump_pre_uffd_op(int uffd, int protect, const struct proc_map *m)
 			 ioctl(uffd, UFFDIO_REGISTER, &reg);
 }
 
-/* Register and protect one range; 0 with nothing added when the kernel
- * will not (a range the target's own userfaultfd has: EBUSY). */
+/* Register one range (protected after the thaw: protect()); 0 with
+ * nothing added when the kernel will not (a range the target's own
+ * userfaultfd has: EBUSY). */
 static int add_range(struct dump_pre *p, const struct proc_map *m)
 {
 	size_t len = m->end - m->start, pages = len / sysconf(_SC_PAGESIZE);
@@ -168,9 +173,32 @@ static int add_range(struct dump_pre *p, const struct proc_map *m)
 		r->mirror = NULL;
 		return -1;
 	}
-	if (!r->valid || dump_pre_uffd_op(p->uffd, 1, m))
-		return -1;
-	return 0;
+	return r->valid ? 0 : -1;
+}
+
+/*
+ * Protect every range of p, the process running again: walking the page
+ * tables of a GiB takes 0.2 s, which the arming freeze need not hold.
+ * Round 0 copies every page after its range was protected, so what the
+ * process wrote meanwhile is in that copy, or has no protection bit. A
+ * range the kernel refuses (unmapped or mapped anew meanwhile: not ours
+ * to protect) is lost to the tracking, read whole at the freeze.
+ */
+static void protect(struct dump_pre *p)
+{
+	int i;
+
+	for (i = 0; i < p->nr; i++) {
+		struct proc_map m = { .start = p->r[i].start,
+				      .end = p->r[i].end };
+
+		if (dump_pre_uffd_op(p->uffd, 1, &m)) {
+			pr_debug("pre-copy of %d: %llx-%llx not protected: %s",
+				 p->pid, (unsigned long long)m.start,
+				 (unsigned long long)m.end, strerror(errno));
+			p->r[i].lost = 1;
+		}
+	}
 }
 
 /* Has the process a userfaultfd of its own? Its ranges would refuse ours
@@ -422,15 +450,6 @@ static int copy(void *arg, uint64_t s, uint64_t e)
 	return 0;
 }
 
-static int invalidate(void *arg, uint64_t s, uint64_t e)
-{
-	struct pre_range *r = ((struct pre_at *)arg)->r;
-	long ps = sysconf(_SC_PAGESIZE);
-
-	memset(r->valid + (s - r->start) / ps, 0, (e - s) / ps);
-	return 0;
-}
-
 /* One round over every range of p: the first copies every page there
  * is, the next ones what was written since (protected again by the
  * scan itself). A range the scan refuses is lost to the tracking. */
@@ -466,6 +485,8 @@ int dump_pre_rounds(struct dump_tree *t)
 	uint64_t before, last = UINT64_MAX, dirty;
 	int k, i;
 
+	for (i = 0; i < t->pres.n; i++)
+		protect(t->pres.v[i]);
 	for (k = 0; k <= PRE_ROUNDS; k++) {
 		before = 0;
 		for (i = 0; i < t->pres.n; i++)
@@ -621,29 +642,113 @@ static int snap_run(struct dump_ctx *c, struct dump_mem_io *io,
 	return 0;
 }
 
-/* Forget the mirror where the pagemap of the frozen process shows no
- * protection bit: written since, or not the page that was protected. */
-static int drop_written(struct dump_ctx *c, struct dump_pre *p)
+/* Pages [s, e) were written since their protection, or are not the
+ * pages that were protected: what the mirror holds of them is not used. */
+static void forget(struct dump_pre *p, uint64_t s, uint64_t e)
 {
-	char path[64];
-	int pm, i;
+	long ps = sysconf(_SC_PAGESIZE);
+	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
-	pm = open(path, O_RDONLY | O_CLOEXEC);
-	if (pm < 0) {
-		dump_perror(c, "can't read the pagemap of %d", c->pid);
-		return -1;
+	for (i = 0; i < p->nr; i++) {
+		struct pre_range *r = &p->r[i];
+		uint64_t a = s > r->start ? s : r->start;
+		uint64_t b = e < r->end ? e : r->end;
+
+		if (a < b)
+			memset(r->valid + (a - r->start) / ps, 0, (b - a) / ps);
 	}
-	for (i = 0; i < p->nr; i++)
-		if (!p->r[i].lost &&
-		    scan(pm, p->r[i].start, p->r[i].end, 0, PAGE_IS_WRITTEN, 0,
-			 invalidate, p, &p->r[i]))
-			p->r[i].lost = 1;
-	close(pm);
+}
+
+static int forget_cb(void *arg, uint64_t s, uint64_t e)
+{
+	forget(((struct pre_at *)arg)->p, s, e);
 	return 0;
 }
 
-/* End the tracking while the process is frozen: its VMAs are as they
+#define SNAP_CATS	(PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | \
+			 PAGE_IS_WRITTEN | PAGE_IS_GUARD)
+
+/*
+ * The wanted pages of v at the final freeze in one walk of the kernel:
+ * PAGEMAP_SCAN's regions, where reading a pagemap entry a page cost
+ * 0.13 s a GiB while frozen. A region without the protection bit
+ * (PAGE_IS_WRITTEN) is forgotten from the mirror first. 1 when the kernel
+ * refuses the categories before it did anything (no PAGE_IS_GUARD before
+ * 6.15).
+ */
+static int snap_vma(struct dump_ctx *c, struct dump_mem_io *io,
+		    const struct img_vma *v)
+{
+	struct page_region reg[SCAN_VEC];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = v->start, .end = v->end,
+		.vec = (uintptr_t)reg, .vec_len = SCAN_VEC,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = SNAP_CATS,
+	};
+	long n, i;
+
+	while (a.start < v->end) {
+		n = ioctl(io->pagemap_fd, PAGEMAP_SCAN, &a);
+		if (n < 0 && errno == EINVAL && a.start == v->start)
+			return 1;
+		if (n < 0) {
+			dump_perror(c, "can't scan the pagemap of %d", c->pid);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (!dump_mem_wanted_cat(v, reg[i].categories))
+				continue;
+			if (reg[i].categories & PAGE_IS_WRITTEN)
+				forget(c->pre, reg[i].start, reg[i].end);
+			if (snap_run(c, io, reg[i].start,
+				     (reg[i].end - reg[i].start) /
+				     c->page_size, NULL))
+				return -1;
+		}
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	return 0;
+}
+
+/* The same with a pagemap entry a page, as the old kernel must. */
+static int snap_vma_slow(struct dump_ctx *c, struct dump_mem_io *io,
+			 const struct img_vma *v)
+{
+	if (dump_pm_scan(io->pagemap_fd, v->start, v->end, 0, PAGE_IS_WRITTEN,
+			 0, forget_cb, &(struct pre_at){ c->pre, NULL })) {
+		dump_perror(c, "can't scan the pagemap of %d", c->pid);
+		return -1;
+	}
+	return dump_mem_vma_runs(c, io, v, snap_run, NULL);
+}
+
+/* Every wanted page of c: the mirror's where it holds them as they are
+ * now, the frozen target's otherwise. */
+static int snap_all(struct dump_ctx *c)
+{
+	struct dump_mem_io io;
+	uint32_t i;
+	int r = 0;
+
+	if (dump_mem_io_open(c, &io))
+		return -1;
+	for (i = 0; i < c->proc.nr_vmas && r >= 0; i++) {
+		const struct img_vma *v = &c->proc.vmas[i];
+
+		if (!dump_mem_wanted_cat(v, PAGE_IS_PRESENT | PAGE_IS_SWAPPED))
+			continue;	/* nothing of it in the image */
+		r = snap_vma(c, &io, v);
+		if (r > 0)
+			r = snap_vma_slow(c, &io, v);
+	}
+	dump_mem_io_close(&io);
+	return r < 0 ? -1 : 0;
+}
+
+/* End the tracking, after the thaw (0.2 s a GiB): its VMAs are as they
  * were before it once it runs again. */
 static void disarm(struct dump_pre *p)
 {
@@ -664,22 +769,15 @@ static void disarm(struct dump_pre *p)
 int dump_pre_snapshot(struct dump_ctx *c)
 {
 	struct dump_pre *p = pre_find(c->pres, c->pid);
-	int ret;
 
 	if (!p && !(p = pre_new(c->pres, c->pid)))
 		return -1;
 	c->pre = p;
-	if (p->nr && drop_written(c, p))
-		return -1;
 	fault_point("pre-snapshot");
-	ret = dump_mem_each_run(c, snap_run, NULL);
-	/* Streamed (migrate, which kills the source), the tracking ends in
-	 * dump_pre_free(), not while frozen: unregistering walks the whole
-	 * range (0.1 s a GiB). A source thawed instead runs on with it a
-	 * moment; asynchronous, it never waits on anyone. */
-	if (!p->w)
-		disarm(p);
-	return ret;
+	/* the tracking ends after the thaw (dump_pre_write, or with the
+	 * rest in dump_pre_free): unregistering walks the whole range
+	 * (0.2 s a GiB) */
+	return snap_all(c);
 }
 
 int dump_pre_write(struct dump_ctx *c)
@@ -687,6 +785,11 @@ int dump_pre_write(struct dump_ctx *c)
 	struct dump_pre *p = c->pre;
 	size_t i;
 
+	/* thawed (late records): it runs on untracked as it was before */
+	if (!c->o->kill) {
+		fault_point("pre-disarm");
+		disarm(p);
+	}
 	for (i = 0; i < p->nr_runs; i++) {
 		struct pre_run *run = &p->runs[i];
 		uint64_t left = run->nr * c->page_size, off = 0;

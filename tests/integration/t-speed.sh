@@ -5,8 +5,8 @@
 # the dump), and a process with a userfaultfd of its own is left alone.
 # Sourced by run.sh.
 
-ALL_TESTS+=(precopy precopy-kill precopy-tree precopy-uffd)
-CKPT_ONLY+="precopy precopy-kill precopy-tree precopy-uffd "
+ALL_TESTS+=(precopy precopy-kill precopy-tree precopy-uffd precopy-killed)
+CKPT_ONLY+="precopy precopy-kill precopy-tree precopy-uffd precopy-killed "
 
 # speed_untracked PID...: no userfaultfd of ours is left in each process,
 # nor a range registered with one.
@@ -85,4 +85,55 @@ t_precopy-uffd() {
 	start_wl "$WLB/uffdown"
 	refused_by_name "fd [0-9]* of $PID: anon_inode:\\[userfaultfd\\] is not supported yet" \
 		--pre-copy
+}
+
+# speed_wp_pages PID: how many pages of PID carry a userfaultfd's write
+# protection (bit 57 of their pagemap entries)
+speed_wp_pages() {
+	python3 - "$1" <<'PY'
+import struct, sys
+pid, n = sys.argv[1], 0
+with open(f"/proc/{pid}/maps") as maps, \
+     open(f"/proc/{pid}/pagemap", "rb", buffering=0) as pm:
+    for line in maps:
+        a, b = (int(x, 16) for x in line.split()[0].split("-"))
+        if line.split()[-1] == "[vsyscall]":
+            continue
+        pm.seek(a // 4096 * 8)
+        data = pm.read((b - a) // 4096 * 8)
+        n += sum(e >> 57 & 1 for e in struct.unpack(f"{len(data) // 8}Q", data))
+print(n)
+PY
+}
+
+# ckpt killed after the thaw, before it ends the write tracking
+# (CKPT_FAULT pre-disarm, where the process runs again, tracked): the
+# process runs on with no userfaultfd of ours, nothing registered, no
+# page left protected, and its own check of its memory passes.
+t_precopy-killed() {
+	local job end=$((SECONDS + 60))
+	need "$WLB/dirtier" "$CKPT"
+	TREE_KIDS=
+	start_wl "$WLB/dirtier"
+	wait_count_above 8 60 "$JOB"
+	(CKPT_FAULT=pre-disarm:stop spawn "$CKPT" attach --pre-copy \
+		-o "$D/img" "$PID") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	until stopped "$job"; do
+		job_done "$job" && fail "ckpt attach ended: $(lastline "$D/cmd.err")"
+		((SECONDS < end)) || fail "ckpt attach not at pre-disarm in 60 s"
+		nap
+	done
+	stopped "$PID" && fail "target not thawed at pre-disarm (state $ST)"
+	grep -q '^VmFlags:.* uw' "/proc/$PID/smaps" ||
+		fail "no write tracking left at pre-disarm"
+	(($(speed_wp_pages "$PID") > 0)) ||
+		fail "no page write-protected at pre-disarm"
+	kill -9 "$job"
+	wait_job "$job" 60 || fail "ckpt attach not gone after SIGKILL"
+	speed_untracked "$PID"
+	(($(speed_wp_pages "$PID") == 0)) ||
+		fail "pages of $PID still write-protected after ckpt died"
+	end_dumped_tree
 }
