@@ -105,8 +105,8 @@ t_completion() {
 		cmds=$((cmds + 1))
 	done
 	((cmds >= 8)) || fail "ckpt --help lists $cmds commands"
-	got=$(complete_words restore --d)
-	[[ $got == --detach ]] || fail "restore --d<TAB> gives $got"
+	got=$(complete_words restore --de)
+	[[ $got == --detach ]] || fail "restore --de<TAB> gives $got"
 	# and as a user meets it: bash -i on a terminal, keys typed with TAB
 	PATH=$ROOT$PFX/bin:$PATH python3 - \
 		"$ROOT$PFX/share/bash-completion/completions/ckpt" \

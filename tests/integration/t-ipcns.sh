@@ -63,6 +63,9 @@ t_ipcns-live() {
 	wait_count_above 8 60 "$JOB"
 	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
 	DUMP_COUNT=$(count_lines)
+	# it ran on: finish wants more than 6 lines past the dump, and
+	# counts 4 itself
+	wait_count_above $((DUMP_COUNT + 3)) 60 "$JOB"
 	RJOB=$JOB
 	finish
 }
