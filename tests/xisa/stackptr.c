@@ -4,10 +4,13 @@
  * stack), a global and a heap cell point to locals of main, and a local
  * array is filled through a pointer passed down. Built by ckpt cc and
  * moved to aarch64 mid-run by t-xisa.sh: every such pointer must point
- * to the same variable in the new frames.
+ * to the same variable in the new frames. argv[2], if given, is a pause
+ * after each line (microseconds), so that the test catches it running
+ * at two thirds of its output on an idle machine.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct link {
 	long v;
@@ -49,6 +52,7 @@ int main(int argc, char **argv)
 	struct link root = { 1, NULL, &acc };
 	long **cell = malloc(sizeof(*cell));
 	int rounds = argc > 1 ? atoi(argv[1]) : 30;
+	int pause = argc > 2 ? atoi(argv[2]) : 0;
 
 	total = &n;
 	*cell = &sum;
@@ -56,6 +60,8 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 200; k++)
 			**cell += down(&root, 20 + k % 20, r * 1000 + k);
 		printf("round %d: sum %ld acc %ld calls %ld\n", r, sum, acc, n);
+		if (pause)
+			usleep(pause);
 	}
 	return 0;
 }
