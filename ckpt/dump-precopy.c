@@ -512,6 +512,7 @@ int dump_pre_rounds(struct dump_tree *t)
 		if (k)
 			last = dirty;
 	}
+	fault_point("pre-rounds-done");
 	return 0;
 }
 

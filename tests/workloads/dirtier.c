@@ -34,6 +34,7 @@ static uint64_t done[NTHR];
 static int stop_flag;
 static char *block;
 static uint64_t block_gen;
+static uint64_t *noted;		/* MAP_SHARED: k of each writer, per batch */
 
 static uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -61,6 +62,11 @@ static void *writer(void *arg)
 					 __ATOMIC_RELAXED);
 			__atomic_store_n(&done[t], k, __ATOMIC_RELEASE);
 		}
+		if (noted[t] > k)
+			wl_fail("%d: writer %d is at write %lu, its shared page noted %lu",
+				getpid(), t, (unsigned long)k,
+				(unsigned long)noted[t]);
+		noted[t] = k;
 		wl_sleep_ms(1);
 	}
 	return NULL;
@@ -120,11 +126,22 @@ static void run(int root)
 	unsigned long n = 0, i;
 	int fd = root ? wl_count_open() : -1;
 
-	mem = mmap(NULL, NWORDS * 8, PROT_READ | PROT_WRITE,
+	/* between two PROT_NONE pages: never one mapping with a block the
+	 * remapper maps beside it, whose munmap would make pre-copy give up
+	 * tracking the 64 MiB too (then every page is read in the freeze,
+	 * and a stale copy could not happen) */
+	mem = mmap(NULL, NWORDS * 8 + 8192, PROT_NONE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem != MAP_FAILED) {
+		mem += 4096 / 8;
+		if (mprotect(mem, NWORDS * 8, PROT_READ | PROT_WRITE))
+			wl_fail("mprotect: %s", strerror(errno));
+	}
 	block = mmap(NULL, BLOCK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED || block == MAP_FAILED)
+	noted = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || block == MAP_FAILED || noted == MAP_FAILED)
 		wl_fail("mmap: %s", strerror(errno));
 	for (i = 0; i < NWORDS; i++)
 		mem[i] = mix(99, i);
