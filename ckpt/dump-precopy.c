@@ -61,6 +61,7 @@ struct pre_range {
 	uint8_t *valid;		/* per page: 1 + the round that copied it as
 				 * it was when last protected; 0: not */
 	int lost;		/* the scan refused it: nothing of it used */
+	int piece;		/* of a lost range: its mirror and valid */
 };
 
 /* A run of pages for a PAGES record, and where its bytes are; data NULL:
@@ -177,12 +178,62 @@ static int add_range(struct dump_pre *p, const struct proc_map *m)
 }
 
 /*
+ * Range i was refused by the scan: a mapping made, moved or merged into
+ * it since it was registered (a munmap and a new mmap of a piece of an
+ * anonymous mapping the kernel had merged with its neighbour). What is
+ * still ours of it are the mappings inside it that still carry our write
+ * protection (VmFlags uw: no other userfaultfd is in this process, and a
+ * mapping made or moved there has none); each becomes a range of its
+ * own, over the same mirror and the same valid bytes, so that the rest
+ * stays tracked. The number of pieces, or -1 when out of memory.
+ */
+static int split(struct dump_pre *p, int i)
+{
+	struct proc_map *maps;
+	struct pre_range *r;
+	long ps = sysconf(_SC_PAGESIZE);
+	int n = proc_parse_maps(p->pid, &maps), k, got = 0;
+	uint64_t start = p->r[i].start, end = p->r[i].end;
+
+	if (n < 0)
+		return 0;	/* gone, or unreadable: lost it is */
+	for (k = 0; k < n; k++) {
+		if (!(maps[k].vmflags & PROC_VMF_UFFD_WP) ||
+		    maps[k].start < start || maps[k].end > end)
+			continue;
+		r = realloc(p->r, (p->nr + 1) * sizeof(*r));
+		if (!r) {
+			free(maps);
+			return -1;
+		}
+		p->r = r;
+		r[p->nr] = r[i];
+		r[p->nr].start = maps[k].start;
+		r[p->nr].end = maps[k].end;
+		if (r[i].mirror)
+			r[p->nr].mirror += maps[k].start - start;
+		r[p->nr].valid += (maps[k].start - start) / ps;
+		r[p->nr].lost = 0;
+		r[p->nr].piece = 1;
+		p->nr++;
+		got++;
+	}
+	free(maps);
+	if (got)
+		pr_info("pre-copy of %d: %llx-%llx tracked on in %d pieces",
+			p->pid, (unsigned long long)start,
+			(unsigned long long)end, got);
+	return got;
+}
+
+/*
  * Protect every range of p, the process running again: walking the page
  * tables of a GiB takes 0.2 s, which the arming freeze need not hold.
  * Round 0 copies every page after its range was protected, so what the
  * process wrote meanwhile is in that copy, or has no protection bit. A
  * range the kernel refuses (unmapped or mapped anew meanwhile: not ours
- * to protect) is lost to the tracking, read whole at the freeze.
+ * to protect) is lost to the tracking, read whole at the freeze, but
+ * for the pieces that split() finds still ours.
  */
 static void protect(struct dump_pre *p)
 {
@@ -197,6 +248,9 @@ static void protect(struct dump_pre *p)
 				 p->pid, (unsigned long long)m.start,
 				 (unsigned long long)m.end, strerror(errno));
 			p->r[i].lost = 1;
+			/* its pieces come after it: this loop protects them */
+			if (split(p, i) < 0)
+				p->failed = 1;
 		}
 	}
 }
@@ -452,7 +506,8 @@ static int copy(void *arg, uint64_t s, uint64_t e)
 
 /* One round over every range of p: the first copies every page there
  * is, the next ones what was written since (protected again by the
- * scan itself). A range the scan refuses is lost to the tracking. */
+ * scan itself). A range the scan refuses is lost to the tracking, but
+ * for the pieces split() finds still ours. */
 static void round_of(struct dump_pre *p, int first)
 {
 	int i;
@@ -476,6 +531,9 @@ static void round_of(struct dump_pre *p, int first)
 				 p->pid, (unsigned long long)r->start,
 				 (unsigned long long)r->end, strerror(errno));
 			r->lost = 1;
+			/* its pieces come after it: this loop scans them */
+			if (split(p, i) < 0)
+				p->failed = 1;
 		}
 	}
 }
@@ -832,6 +890,8 @@ void dump_pre_free(struct dump_pre_table *t)
 		if (p->pagemap_fd >= 0)
 			close(p->pagemap_fd);
 		for (k = 0; k < p->nr; k++) {
+			if (p->r[k].piece)
+				continue;
 			if (p->r[k].mirror)
 				munmap(p->r[k].mirror,
 				       p->r[k].end - p->r[k].start);

@@ -26,7 +26,7 @@ static const struct {
 	{ "gd", PROC_VMF_GROWSDOWN },	{ "io", PROC_VMF_IO },
 	{ "pf", PROC_VMF_IO },		{ "mw", PROC_VMF_MAYWRITE },
 	{ "lo", PROC_VMF_LOCKED },	{ "lf", PROC_VMF_LOCKONFAULT },
-	{ "dp", PROC_VMF_DROPPABLE },
+	{ "dp", PROC_VMF_DROPPABLE },	{ "uw", PROC_VMF_UFFD_WP },
 };
 
 static uint32_t parse_vmflags(const char *s)

@@ -36,6 +36,7 @@ struct proc_map {
 #define PROC_VMF_LOCKED		(1u << 11)	/* lo: mlock() */
 #define PROC_VMF_LOCKONFAULT	(1u << 12)	/* lf: MLOCK_ONFAULT */
 #define PROC_VMF_DROPPABLE	(1u << 13)	/* dp: MAP_DROPPABLE */
+#define PROC_VMF_UFFD_WP	(1u << 14)	/* uw: a userfaultfd's write protection */
 
 /* /proc/PID/smaps, with VmFlags. Returns the count or -1. */
 int proc_parse_maps(pid_t pid, struct proc_map **out) __must_check;

@@ -3,8 +3,13 @@
  * --pre-copy): a page copied while the process runs and written after
  * must not come back as it was when copied.
  *
- *   dirtier [KIDS]	KIDS children (default 0) doing the same, each
- *			reaped by the parent after D/stop, exit 0 required
+ *   dirtier [KIDS [merged]]
+ *			KIDS children (default 0) doing the same, each
+ *			reaped by the parent after D/stop, exit 0 required;
+ *			merged: the remapped block sits right above the
+ *			64 MiB, one mapping with it until the block's first
+ *			munmap after the dump began (pre-copy must keep
+ *			tracking the 64 MiB when part of its range goes)
  *
  * Two writer threads journal their writes into 64 MiB: write k of thread
  * t stores value(t, k) at pos(t, k) (mostly in a hot 4 MiB, one in 256
@@ -35,6 +40,7 @@ static int stop_flag;
 static char *block;
 static uint64_t block_gen;
 static uint64_t *noted;		/* MAP_SHARED: k of each writer, per batch */
+static int merged;		/* block at the end of mem, no guard pages */
 
 static uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -79,7 +85,7 @@ static void *remapper(void *arg)
 	while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
 		if (munmap(block, BLOCK))
 			wl_fail("munmap: %s", strerror(errno));
-		m = mmap(NULL, BLOCK, PROT_READ | PROT_WRITE,
+		m = mmap(merged ? block : NULL, BLOCK, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			wl_fail("mmap: %s", strerror(errno));
@@ -130,14 +136,16 @@ static void run(int root)
 	 * remapper maps beside it, whose munmap would make pre-copy give up
 	 * tracking the 64 MiB too (then every page is read in the freeze,
 	 * and a stale copy could not happen) */
-	mem = mmap(NULL, NWORDS * 8 + 8192, PROT_NONE,
+	mem = mmap(NULL, NWORDS * 8 + 8192 + (merged ? BLOCK : 0), PROT_NONE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem != MAP_FAILED) {
 		mem += 4096 / 8;
-		if (mprotect(mem, NWORDS * 8, PROT_READ | PROT_WRITE))
+		if (mprotect(mem, NWORDS * 8 + (merged ? BLOCK : 0),
+			     PROT_READ | PROT_WRITE))
 			wl_fail("mprotect: %s", strerror(errno));
 	}
-	block = mmap(NULL, BLOCK, PROT_READ | PROT_WRITE,
+	block = merged ? (char *)(mem + NWORDS) :
+		mmap(NULL, BLOCK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	noted = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -167,6 +175,7 @@ int main(int argc, char **argv)
 	int kids = argc > 1 ? atoi(argv[1]) : 0, i, st;
 	pid_t pid[8];
 
+	merged = argc > 2 && !strcmp(argv[2], "merged");
 	wl_init();
 	if (kids > 8)
 		kids = 8;
