@@ -20,6 +20,7 @@
 #include "util/progress.h"
 
 #define OPT_FREEZE_CGROUP	0x1d2
+#define OPT_TRACK		0x271
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -214,6 +215,7 @@ static int exec_attach(int argc, char **argv)
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "snapshot-open", no_argument, NULL, 'F' },
 		{ "freeze-cgroup", no_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "track", no_argument, NULL, OPT_TRACK },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -227,7 +229,7 @@ static int exec_attach(int argc, char **argv)
 	struct ckpt_attach_opts a;
 	struct stage_opts so;
 	char defout[64];
-	int c, st, json = 0;
+	int c, st, json = 0, track = 0;
 
 	stage_opts_init(&so, STAGE_OPT_LEVEL | STAGE_OPT_ENCRYPT |
 			STAGE_OPT_AUTH, own);
@@ -239,8 +241,9 @@ static int exec_attach(int argc, char **argv)
 			       cmd_attach_entry.usage);
 			return 0;
 		}
-		if (c == 'j') {
-			json = 1;
+		if (c == 'j' || c == OPT_TRACK) {
+			json |= c == 'j';
+			track |= c == OPT_TRACK;
 			continue;
 		}
 		st = attach_opt(&o, &so, c, optarg);
@@ -254,8 +257,14 @@ static int exec_attach(int argc, char **argv)
 		return st;
 	snap_set_sink(&snap, o.outputs, o.nr_outputs,
 		      !!stage_opts_value(&so, STAGE_OPT_ENCRYPT));
-	if (o.parent && (o.pre_copy || o.kill)) {
-		fprintf(stderr, "ckpt attach: --parent with --pre-copy or --kill is not supported yet\n");
+	if ((o.parent || track) && (o.pre_copy || o.kill)) {
+		fprintf(stderr, "ckpt attach: --%s with --pre-copy or --kill is not supported yet\n",
+			o.parent ? "parent" : "track");
+		return EXIT_USAGE;
+	}
+	if (track && (o.nr_outputs != 1 || strstr(o.outputs[0], "://") ||
+		      stdout_is_image(&o))) {
+		fprintf(stderr, "ckpt attach: --track writes one image file, beside which its tracking is kept\n");
 		return EXIT_USAGE;
 	}
 	if (json && stdout_is_image(&o)) {
@@ -265,8 +274,19 @@ static int exec_attach(int argc, char **argv)
 	/* the dump is abandoned cleanly: the target is thawed */
 	cmd_catch_stop_signals();
 	lib_opts(&o, &so, &a);
+	/* the tracking since the parent, if a holder kept it (--track) */
+	if (o.parent)
+		o.incr = dump_hold_claim(o.parent);
+	if (track && !o.incr && !(o.incr = dump_incr_new())) {
+		fprintf(stderr, "ckpt attach: out of memory\n");
+		return EXIT_FAILED;
+	}
 	/* libckpt's statuses are attach's exit statuses */
 	st = ckpt_attach_run(&a, &o, &res);
+	if (track && st == CKPT_OK && dump_hold_start(o.incr, o.outputs[0]))
+		fprintf(stderr, "ckpt attach: %s is written, but its write tracking is not kept\n",
+			o.outputs[0]);
+	dump_incr_free(o.incr);
 	app_set_free(&apps);
 	if (json && st == CKPT_OK)
 		print_json(&o, &res);
@@ -278,7 +298,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] "
 		 "[--freeze-cgroup] [--ext-null] "
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
-		 "[--parent IMAGE] "
+		 "[--parent IMAGE] [--track] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "
 		 "[--encrypt KEYFILE] [--auth KEYFILE] [--plugin PATH[=ARG]]... "

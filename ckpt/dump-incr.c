@@ -192,11 +192,12 @@ int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
 	memset(ir, 0, sizeof(*ir));
 	ir->parent_fd = -1;
 	ir->ident.id = img_new_id();
+	/* attach --parent with the tracking its holder kept, or --track */
+	ir->st = st;
 	if (o->parent)
 		return load_parent(ir, o);
 	if (!st)
 		return 0;
-	ir->st = st;
 	if (st->valid && st->last_id && !o->incr_full) {
 		ir->ident.parent_id = st->last_id;
 		ir->ident.parent = strdup(st->last_name);
@@ -483,39 +484,59 @@ out:
 	return ret;
 }
 
+/* The pages of c that differ from the parent image's as PAGES, the
+ * others as PARENT_PAGES; a process the parent has not: all of them. */
+static int write_compared(struct dump_ctx *c)
+{
+	const struct img_process *pp = img_find_proc(c->ir->parent, c->pid);
+	struct compare *cmp;
+	int ret;
+
+	if (!pp)
+		return dump_mem_each_run(c, dump_mem_write_run, NULL);
+	cmp = calloc(1, sizeof(*cmp));
+	if (cmp) {
+		cmp->pp = pp;
+		cmp->theirs = malloc(INCR_CHUNK);
+	}
+	ret = cmp && cmp->theirs ?
+	      dump_mem_each_run(c, compared_run, cmp) : -1;
+	if (cmp)
+		free(cmp->theirs);
+	free(cmp);
+	return ret;
+}
+
+/*
+ * The pages of c: by the write tracking where it runs since the parent
+ * (the last image of ckpt run --incremental, or the image whose holder
+ * handed it to attach --parent), else compared with the parent image,
+ * else all. With tracking kept (ir->st), it is armed again after.
+ */
 int dump_incr_memory(struct dump_ctx *c)
 {
 	struct dump_incr_run *ir = c->ir;
 	struct incr_track *tr = NULL;
-	struct compare *cmp;
 	int ret;
 
-	/* a process the parent has not: all of its pages here */
-	if (ir->parent && !img_find_proc(ir->parent, c->pid))
-		return dump_mem_each_run(c, dump_mem_write_run, NULL);
-	if (ir->parent) {
-		cmp = calloc(1, sizeof(*cmp));
-		if (cmp) {
-			cmp->pp = img_find_proc(ir->parent, c->pid);
-			cmp->theirs = malloc(INCR_CHUNK);
-		}
-		ret = cmp && cmp->theirs ?
-		      dump_mem_each_run(c, compared_run, cmp) : -1;
-		if (cmp)
-			free(cmp->theirs);
-		free(cmp);
-		return ret;
+	if (ir->st) {
+		tr = track_of(ir->st, c->pid, 1);
+		if (!tr)
+			return -1;
+		tr->seen = 1;
 	}
-	tr = track_of(ir->st, c->pid, 1);
-	if (!tr)
-		return -1;
-	tr->seen = 1;
-	if (ir->ident.parent_id && tr->uffd >= 0 && tr->nr) {
+	if (tr && ir->ident.parent_id && ir->st->valid &&
+	    ir->ident.parent_id == ir->st->last_id && tr->uffd >= 0 && tr->nr) {
+		pr_info("%d: the pages written since the parent, by write tracking",
+			c->pid);
 		ret = write_tracked(c, tr);
-	} else {
+	} else if (ir->parent)
+		ret = write_compared(c);
+	else
 		ret = dump_mem_each_run(c, dump_mem_write_run, NULL);
-	}
-	return ret ? -1 : rearm(c, tr);
+	if (ret)
+		return -1;
+	return tr ? rearm(c, tr) : 0;
 }
 
 /* ---- the end of a dump -------------------------------------------------- */
@@ -552,4 +573,143 @@ void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok)
 	free(ir->ident.parent);
 	memset(ir, 0, sizeof(*ir));
 	ir->parent_fd = -1;
+}
+
+/* ---- the tracking handed over (attach --track, dump-hold.c) ------------- */
+
+#define DUMP_INCR_MAGIC	"ckpthold"
+
+/* What the holder hands over, in this machine's byte order (one host). */
+struct dump_incr_wire {
+	char magic[8];
+	uint32_t n;		/* processes, each with a userfaultfd */
+	uint32_t pad;
+	uint64_t last_id;	/* the image the tracking runs since */
+};
+
+struct dump_incr_wire_proc {
+	int32_t pid;
+	uint32_t nr;		/* struct incr_range after it */
+};
+
+/*
+ * st as bytes and descriptors: a dump_incr_wire, then per process with a
+ * userfaultfd a dump_incr_wire_proc and its ranges; fds[i] the i-th
+ * process's userfaultfd (no more than max). NULL when there is nothing
+ * to hand over.
+ */
+void *dump_incr_pack(const struct dump_incr *st, size_t *len, int *fds,
+		     int *nfds, int max)
+{
+	struct dump_incr_wire *h;
+	size_t size = sizeof(*h), off;
+	int i, n = 0;
+	char *buf;
+
+	for (i = 0; i < st->n && n < max; i++)
+		if (st->t[i].uffd >= 0) {
+			size += sizeof(struct dump_incr_wire_proc) +
+				st->t[i].nr * sizeof(struct incr_range);
+			n++;
+		}
+	if (!n || !st->valid || !(buf = calloc(1, size)))
+		return NULL;
+	h = (struct dump_incr_wire *)buf;
+	memcpy(h->magic, DUMP_INCR_MAGIC, sizeof(h->magic));
+	h->last_id = st->last_id;
+	off = sizeof(*h);
+	for (i = 0; i < st->n && (int)h->n < n; i++) {
+		const struct incr_track *tr = &st->t[i];
+		struct dump_incr_wire_proc wp = { tr->pid, tr->nr };
+
+		if (tr->uffd < 0)
+			continue;
+		memcpy(buf + off, &wp, sizeof(wp));
+		off += sizeof(wp);
+		memcpy(buf + off, tr->r, tr->nr * sizeof(*tr->r));
+		off += tr->nr * sizeof(*tr->r);
+		fds[h->n++] = tr->uffd;
+	}
+	*nfds = n;
+	*len = size;
+	return buf;
+}
+
+/* The inverse: st valid since the image last_id, owning fds[0..nfds)
+ * (closed here on error); NULL when the bytes do not add up. */
+struct dump_incr *dump_incr_unpack(const void *buf, size_t len,
+				   const int *fds, int nfds)
+{
+	const struct dump_incr_wire *h = buf;
+	struct dump_incr *st = NULL;
+	size_t off = sizeof(*h);
+	uint32_t i;
+
+	if (len < sizeof(*h) || memcmp(h->magic, DUMP_INCR_MAGIC,
+				       sizeof(h->magic)) ||
+	    h->n != (uint32_t)nfds || !(st = dump_incr_new()))
+		goto bad;
+	st->last_id = h->last_id;
+	st->valid = 1;
+	for (i = 0; i < h->n; i++) {
+		struct dump_incr_wire_proc wp;
+		struct incr_track *tr;
+
+		if (len - off < sizeof(wp))
+			goto bad;
+		memcpy(&wp, (const char *)buf + off, sizeof(wp));
+		off += sizeof(wp);
+		if (wp.nr > (len - off) / sizeof(struct incr_range) ||
+		    track_of(st, wp.pid, 0) || !(tr = track_of(st, wp.pid, 1)))
+			goto bad;
+		tr->uffd = fds[i];
+		tr->r = malloc(wp.nr * sizeof(*tr->r) + 1);
+		if (!tr->r)
+			goto bad;
+		memcpy(tr->r, (const char *)buf + off,
+		       wp.nr * sizeof(*tr->r));
+		tr->nr = wp.nr;
+		off += wp.nr * sizeof(*tr->r);
+	}
+	if (off == len)
+		return st;
+bad:
+	for (i = st ? st->n : 0; i < (uint32_t)nfds; i++)
+		close(fds[i]);	/* those st does not own yet */
+	dump_incr_free(st);
+	return NULL;
+}
+
+/* The processes of st with a userfaultfd (no more than max), into pids
+ * when not NULL; how many. */
+int dump_incr_pids(const struct dump_incr *st, pid_t *pids, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < st->n && n < max; i++)
+		if (st->t[i].uffd >= 0) {
+			if (pids)
+				pids[n] = st->t[i].pid;
+			n++;
+		}
+	return n;
+}
+
+int dump_incr_uffd(const struct dump_incr *st, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < st->n; i++)
+		if (st->t[i].pid == pid)
+			return st->t[i].uffd;
+	return -1;
+}
+
+/* pid has exited: its tracking is closed, and not handed over. */
+void dump_incr_drop(struct dump_incr *st, pid_t pid)
+{
+	struct incr_track *tr = track_of(st, pid, 0);
+
+	if (tr)
+		track_free(tr);
 }

@@ -24,6 +24,14 @@ static struct dump_bpf kstate_bpf = {
 	.name = "ckpt_kstate",
 };
 
+/* Loaded before the freeze: libbpf parses the kernel's BTF for it
+ * (5 MB here), which took most of a small process's freeze. */
+void dump_kstate_preload(void)
+{
+	if (dump_bpf_load(&kstate_bpf, NULL, 0))
+		return;	/* the error is kept for dump_kstate_read */
+}
+
 int dump_kstate_read(pid_t pid, struct dump_kstate *ks)
 {
 	size_t n = 0;

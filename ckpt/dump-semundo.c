@@ -17,6 +17,13 @@ static struct dump_bpf semundo_bpf = {
 	.name = "ckpt_semundo",
 };
 
+/* Before the freeze, as dump_kstate_preload() */
+void dump_semundo_preload(void)
+{
+	if (dump_bpf_load(&semundo_bpf, NULL, 0))
+		return;	/* the error is kept */
+}
+
 int dump_semundo_works(void)
 {
 	int32_t *tids;

@@ -624,8 +624,11 @@ enum dump_result dump_process(const struct dump_opts *o)
 		dump_incr_end(&t.ir, NULL, 0);
 		return DUMP_EFAILED;
 	}
-	/* not frozen time: inject_prepare checks what is found */
+	/* not frozen time: inject_prepare checks what is found, and the
+	 * BPF iterators every process needs are loaded */
 	inject_find_code(o->pid, &t.code);
+	dump_kstate_preload();
+	dump_semundo_preload();
 	if (o->pre_copy) {
 		res = pre_copy(&t, w);
 		if (res != DUMP_OK)

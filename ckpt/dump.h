@@ -18,6 +18,17 @@ struct dump_incr;
 
 struct dump_incr *dump_incr_new(void);
 void dump_incr_free(struct dump_incr *st);
+void *dump_incr_pack(const struct dump_incr *st, size_t *len, int *fds,
+		     int *nfds, int max);
+struct dump_incr *dump_incr_unpack(const void *buf, size_t len,
+				   const int *fds, int nfds);
+int dump_incr_pids(const struct dump_incr *st, pid_t *pids, int max);
+int dump_incr_uffd(const struct dump_incr *st, pid_t pid);
+void dump_incr_drop(struct dump_incr *st, pid_t pid);
+/* attach --track: a holder process keeps st's write tracking for the
+ * next attach --parent IMAGE (dump-hold.c); and that attach takes it */
+int dump_hold_start(struct dump_incr *st, const char *image);
+struct dump_incr *dump_hold_claim(const char *image);
 
 #define DUMP_GHOST_LIMIT	(64ULL << 20)	/* --ghost-limit's default */
 

@@ -5,8 +5,10 @@
 # missing or foreign parent is refused before any process is made; ckpt
 # run --keep keeps the parents a kept image needs. Sourced by run.sh.
 
-ALL_TESTS+=(incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep)
+ALL_TESTS+=(incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep
+	   incr-attach-track)
 CKPT_ONLY+="incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep "
+CKPT_ONLY+="incr-attach-track "
 
 # incr_step N: incrmem makes its change N (t-incr's workload) and says so
 incr_step() {
@@ -93,16 +95,18 @@ t_incr-run-chain() {
 	incr_restored "$D/run/latest"
 }
 
-# attach_dump N: image N a child of image N-1, in two directories
+# attach_dump N: image N a child of image N-1, in two directories (with
+# INCR_OPTS, -v)
 incr_attach_dump() {
 	local dir=$D/a
 	(($1 % 2)) && dir=$D/b
 	mkdir -p "$dir"
 	if (($1 == 0)); then
-		expect_exit 0 "$CKPT" attach -o "$dir/i0" "$PID"
+		expect_exit 0 "$CKPT" -v attach "${INCR_OPTS[@]}" \
+			-o "$dir/i0" "$PID"
 	else
-		expect_exit 0 "$CKPT" attach --parent "$INCR_LAST" \
-			-o "$dir/i$1" "$PID"
+		expect_exit 0 "$CKPT" -v attach "${INCR_OPTS[@]}" \
+			--parent "$INCR_LAST" -o "$dir/i$1" "$PID"
 	fi
 	INCR_LAST=$dir/i$1
 	alive "$PID" || fail "attach --parent killed the target"
@@ -111,6 +115,7 @@ incr_attach_dump() {
 # attach --parent: each image compared with the one before, in another
 # directory; restore of the last follows three parents
 t_incr-attach-parent() {
+	INCR_OPTS=()
 	need "$CKPT" "$RESTORE" "$WLB/incrmem"
 	start_wl "$WLB/incrmem" 64
 	incr_chain incr_attach_dump
@@ -181,4 +186,49 @@ t_incr-run-keep() {
 	wait_job "$JOB" 120 || fail "ckpt run still running after D/stop"
 	((WST == 0)) || fail "ckpt run exited $WST: $(lastline "$D/out.log")"
 	check_count
+}
+
+# incr_track_dump N: incr_attach_dump N with --track (not the last); image
+# N > 0 took its pages from the write tracking image N-1's holder kept
+incr_track_dump() {
+	INCR_OPTS=(--track)
+	(($1 == 3)) && INCR_OPTS=()
+	incr_attach_dump "$1"
+	if (($1 > 0)); then
+		grep -q "$PID: the pages written since the parent, by write tracking" \
+			"$D/cmd.err" || fail "image $1 not by write tracking:" \
+					     "$(grep -v '^ckpt: seiz' "$D/cmd.err" | tail -n 2)"
+		[[ -e $INCR_PREV.track ]] &&
+			fail "the holder of ${INCR_PREV##*/} still listens"
+	fi
+	if ((${#INCR_OPTS[@]})); then
+		[[ -S $INCR_LAST.track ]] || fail "no ${INCR_LAST##*/}.track"
+		[[ $(stat -c %a "$INCR_LAST.track") == 600 ]] ||
+			fail "${INCR_LAST##*/}.track is not mode 600"
+	fi
+	INCR_PREV=$INCR_LAST
+}
+
+# attach --track: the write tracking outlives each ckpt in a holder that
+# the next attach --parent takes it from; the last image is restored
+# whole. Then a holder killed outright: the next attach --parent compares
+# pages instead, and removes the stale socket.
+t_incr-attach-track() {
+	local holder
+	need "$CKPT" "$RESTORE" "$WLB/incrmem"
+	start_wl "$WLB/incrmem" 64
+	incr_chain incr_track_dump
+	expect_exit 0 "$CKPT" -v attach --track -o "$D/a/k" "$PID"
+	holder=$(sed -n 's/.* kept by process \([0-9]*\) at .*/\1/p' "$D/cmd.err")
+	[[ -n $holder ]] && kill -KILL "$holder" ||
+		fail "no holder named: $(lastline "$D/cmd.err")"
+	wait_gone "$holder" 30 || fail "holder $holder still there"
+	expect_exit 0 "$CKPT" -v attach --parent "$D/a/k" -o "$D/a/k2" "$PID"
+	grep -q "by write tracking" "$D/cmd.err" &&
+		fail "the tracking of a killed holder was used"
+	[[ -e $D/a/k.track ]] && fail "the stale a/k.track is left"
+	incr_size_below "$D/b/i1" $((24 << 20))
+	kill -KILL "$PID"
+	wait_job "$JOB" 30
+	incr_restored "$D/b/i3"
 }
