@@ -132,7 +132,7 @@ until(b"ready> ")
 seen = b""
 os.write(fd, b"ckpt att\t")
 until(b"ckpt attach ")
-os.write(fd, b"--tr\t")
+os.write(fd, b"--tre\t")
 until(b"--tree ")
 os.write(fd, b"\x15restore --de\t")
 until(b"restore --detach ")
