@@ -1,0 +1,68 @@
+# t-ipcatt.sh - System V segments that the tree keeps attached in an IPC
+# namespace of its own: made again in the new namespace (SYSV records)
+# and attached again by each process where it had them (SHM objects
+# flagged ipcns).  Sourced by run.sh.
+
+ALL_TESTS+=(ipcatt-tree ipcatt-sysvns)
+CKPT_ONLY+="ipcatt-tree ipcatt-sysvns "
+
+# ipcatt_dumped: the image names both segments of the ipcatt workload
+# once, as SHM objects without pages whose bytes their SYSV records hold
+ipcatt_dumped() {
+	local ids re
+	read -r -a ids <"$D/ipcatt.ids"
+	inspect "$D/img"
+	for re in "^sysv shm ${ids[0]} key 0x4350ab01 .* mode 0640 uid 1000 gid 1001 .* size 24676 data [0-9]* locked\$" \
+		"^sysv shm ${ids[1]} key 0 .* size 8192 data [0-9]*\$" \
+		"^shm [0-9]* sysv size 24676 mode 0640 pages 0 key 0x4350ab01 shmid ${ids[0]} ipcns\$" \
+		"^shm [0-9]* sysv size 8192 mode 0600 pages 0 key 0 shmid ${ids[1]} removed ipcns\$"; do
+		grep -q "$re" "$D/inspect.out" ||
+			fail "inspect shows no line like $re: $(grep '^s[hy]' "$D/inspect.out")"
+	done
+	[[ $(grep -c '^shm ' "$D/inspect.out") == 2 ]] ||
+		fail "inspect shows other shm objects: $(grep '^shm' "$D/inspect.out")"
+}
+
+# ipcatt_restored: both processes back, in a namespace of their own, none
+# of the segments in ours
+ipcatt_restored() {
+	check_tree_back
+	ns_check_own "$PID" ipc
+	grep -qi "0x4350ab01" /proc/sysvipc/shm &&
+		fail "segment K came back in our namespace"
+	return 0
+}
+
+# A parent and its child of an IPC namespace of their own (unshare -i),
+# under a reaper (the killed child must be reaped before restore), share
+# a keyed segment attached in pieces (one read-only by mprotect, one
+# unmapped) and read-only once more, and a removed one: dumped --tree
+# --kill, restored; each finds its attachments and the segments as they
+# were, sees the other's writes, and the removed segment goes with the
+# last detach (tests/workloads/ipcatt.c).
+t_ipcatt-tree() {
+	need "$WLB/reaper" "$WLB/ipcatt" "$CKPT" "$RESTORE"
+	start_wl "$WLB/reaper" unshare -i "$WLB/ipcatt"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	[[ $(wc -w <<<"$TREE_KIDS") == 1 ]] ||
+		fail "ipcatt has children '$TREE_KIDS', want 1"
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	ipcatt_dumped
+	start_restore
+	wait_restored
+	ipcatt_restored
+	finish
+}
+
+# The sysvns workload with its sparse, locked segment left attached, in
+# an IPC namespace of its own with its queues and semaphores: dumped
+# --kill and restored; it finds the segment attached once, its hole
+# still a hole.
+t_ipcatt-sysvns() {
+	need "$WLB/sysvns"
+	HOOK_RESTORED=ipcns_sysv_check
+	wl_test unshare -i "$WLB/sysvns" attached
+}
