@@ -1,10 +1,12 @@
 # t-ipcatt.sh - System V segments that the tree keeps attached in an IPC
 # namespace of its own: made again in the new namespace (SYSV records)
 # and attached again by each process where it had them (SHM objects
-# flagged ipcns).  Sourced by run.sh.
+# flagged ipcns).  And a runc container holding a process that `runc
+# exec` started, which is not in the tree of its init: refused, or left
+# out with --leave-exec (t-runc.sh's helpers).  Sourced by run.sh.
 
-ALL_TESTS+=(ipcatt-tree ipcatt-sysvns)
-CKPT_ONLY+="ipcatt-tree ipcatt-sysvns "
+ALL_TESTS+=(ipcatt-tree ipcatt-sysvns runc-exec-refused runc-exec-left)
+CKPT_ONLY+="ipcatt-tree ipcatt-sysvns runc-exec-refused runc-exec-left "
 
 # ipcatt_dumped: the image names both segments of the ipcatt workload
 # once, as SHM objects without pages whose bytes their SYSV records hold
@@ -65,4 +67,54 @@ t_ipcatt-sysvns() {
 	need "$WLB/sysvns"
 	HOOK_RESTORED=ipcns_sysv_check
 	wl_test unshare -i "$WLB/sysvns" attached
+}
+
+# ipcatt_exec: a runc container (rc_start) and a `runc exec -d sleep`
+# in it, EXEC_PID
+ipcatt_exec() {
+	rc_bundle .
+	rc_start
+	rc_runc exec -d --pid-file "$D/exec.pid" "$RC_ID" sleep 1000 ||
+		fail "runc exec -d failed: $(lastline "$D/errors.log")"
+	EXEC_PID=$(<"$D/exec.pid")
+	track_pid "$EXEC_PID"
+	alive "$EXEC_PID" || fail "the exec'd sleep $EXEC_PID is not running"
+}
+
+# A process that runc exec started in the container, not a descendant of
+# its init: checkpoint refuses by name before it freezes or kills
+# anything; the container and that process run on, runc says running
+t_runc-exec-refused() {
+	local n
+	ipcatt_exec
+	expect_exit 70 "$CKPT" container checkpoint --kill --runc-root "$RC_ROOT" \
+		"$RC_ID" "$D/img"
+	one_line_err "container checkpoint"
+	grep -q "^ckpt: can't checkpoint container $RC_ID: its process $EXEC_PID (sleep) does not descend from its init $PID (runc exec started it?) and would not be in the image: end it first, or give --leave-exec\$" \
+		"$D/cmd.err" || fail "no error naming it: $(cat "$D/cmd.err")"
+	[[ ! -e $D/img ]] || fail "an image was written"
+	n=$(mnt_count "$PID")
+	mnt_wait_count "$PID" $((n + 5))
+	alive "$EXEC_PID" || fail "the exec'd sleep $EXEC_PID is gone"
+	[[ $(rc_runc state "$RC_ID" | jq -r .status) == running ]] ||
+		fail "runc does not say running after the refusal"
+	[[ $(awk '/^TracerPid:/ { print $2 }' "/proc/$PID/status") == 0 ]] ||
+		fail "the container's init is traced"
+	rc_thawed
+}
+
+# With --leave-exec the checkpoint leaves that process out: --kill ends
+# it with the container (the kernel kills a PID namespace's processes
+# when its init dies); the restored container carries on without it,
+# and runc's commands work on it
+t_runc-exec-left() {
+	ipcatt_exec
+	expect_exit 0 "$CKPT" container checkpoint --kill --leave-exec \
+		--runc-root "$RC_ROOT" "$RC_ID" "$D/img"
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after"
+	wait_gone "$EXEC_PID" 60 || fail "the exec'd sleep $EXEC_PID outlived the container"
+	rc_restore
+	rc_runc ps "$RC_ID" | grep -q "sleep 1000" &&
+		fail "the exec'd sleep is back: $(rc_runc ps "$RC_ID")"
+	rc_check_runc
 }
