@@ -5,8 +5,10 @@
 # exec` started, which is not in the tree of its init: refused, or left
 # out with --leave-exec (t-runc.sh's helpers).  Sourced by run.sh.
 
-ALL_TESTS+=(ipcatt-tree ipcatt-sysvns runc-exec-refused runc-exec-left)
-CKPT_ONLY+="ipcatt-tree ipcatt-sysvns runc-exec-refused runc-exec-left "
+ALL_TESTS+=(ipcatt-tree ipcatt-live ipcatt-sysvns runc-exec-refused
+	    runc-exec-left)
+CKPT_ONLY+="ipcatt-tree ipcatt-live ipcatt-sysvns runc-exec-refused "
+CKPT_ONLY+="runc-exec-left "
 
 # ipcatt_dumped: the image names both segments of the ipcatt workload
 # once, as SHM objects without pages whose bytes their SYSV records hold
@@ -57,6 +59,22 @@ t_ipcatt-tree() {
 	wait_restored
 	ipcatt_restored
 	finish
+}
+
+# The same tree dumped without --kill: it runs on and ends by itself
+# (its checks of the segments at the end pass: reading them changed
+# nothing), then the image is restored twice, each time in a new
+# namespace of its own.
+t_ipcatt-live() {
+	need "$WLB/ipcatt" "$CKPT" "$RESTORE"
+	start_wl unshare -i "$WLB/ipcatt"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	dump_tree_live
+	ipcatt_dumped
+	end_dumped_tree
+	HOOK_RESTORED=ipcatt_restored
+	restore_twice
 }
 
 # The sysvns workload with its sparse, locked segment left attached, in
