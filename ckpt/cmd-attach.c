@@ -21,6 +21,7 @@
 
 #define OPT_FREEZE_CGROUP	0x1d2
 #define OPT_TRACK		0x271
+#define OPT_LEAVE		0x2d0
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -95,6 +96,15 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 		return o->quorum < 1 ? cmd_usage(&cmd_attach_entry) : 0;
 	case 'k':
 		o->kill = 1;
+		return 0;
+	case OPT_LEAVE:
+		if (o->nr_leave == (int)ARRAY_SIZE(o->leave) ||
+		    parse_pid(arg, &o->leave[o->nr_leave])) {
+			fprintf(stderr, "ckpt attach: --leave takes a PID, at most %zu times\n",
+				ARRAY_SIZE(o->leave));
+			return EXIT_USAGE;
+		}
+		o->nr_leave++;
 		return 0;
 	case 't':
 		o->tree = 1;
@@ -216,6 +226,7 @@ static int exec_attach(int argc, char **argv)
 		{ "snapshot-open", no_argument, NULL, 'F' },
 		{ "freeze-cgroup", no_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "track", no_argument, NULL, OPT_TRACK },
+		{ "leave", required_argument, NULL, OPT_LEAVE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -296,7 +307,7 @@ static int exec_attach(int argc, char **argv)
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] "
-		 "[--freeze-cgroup] [--ext-null] "
+		 "[--freeze-cgroup] [--leave PID]... [--ext-null] "
 		 "[--ext-unix] [--tcp-established] [--pre-copy] "
 		 "[--parent IMAGE] [--track] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "

@@ -1,9 +1,12 @@
 /*
- * ckpt container checkpoint [--kill] [--runc-root DIR] [--runc PATH] ID IMAGE
+ * ckpt container checkpoint [--kill] [--leave-exec] [--runc-root DIR]
+ *                           [--runc PATH] ID IMAGE
  * ckpt container restore [--runc-root DIR] [--runc PATH] ID IMAGE
  * ckpt container runtime [--runc PATH] RUNC-ARGS...
  * A runc container by its name: checkpoint finds its init through
- * `runc state` and runs `ckpt attach --tree` on it; restore runs
+ * `runc state` and runs `ckpt attach --tree` on it, after it made sure
+ * that every process of the container descends from that init (or,
+ * with --leave-exec, told attach to leave the others out); restore runs
  * `ckpt restore --detach` and then tells runc the init's new PID
  * (runc.c), so that runc state, ps, kill and exec go on working.
  * runtime is an OCI runtime for Docker and containerd (runtime.c).
@@ -17,14 +20,19 @@
 
 #include "ckpt/cmd.h"
 #include "ckpt/runc.h"
+#include "util/proc.h"
 #include "util/util.h"
 
 #define OPT_RUNC_ROOT	0x1d0
 #define OPT_RUNC	0x1d1
+#define OPT_LEAVE_EXEC	0x2d1
+
+/* attach's option, known by its address: the PID after it is ours */
+static char leave_opt[] = "--leave";
 
 struct container_opts {
 	const char *root, *runc, *id, *image;
-	int kill;
+	int kill, leave_exec;
 };
 
 /* a runc container ID: a file name of runc's root */
@@ -37,6 +45,7 @@ static int parse(int argc, char **argv, struct container_opts *o, int ckpt)
 {
 	static const struct option longopts[] = {
 		{ "kill", no_argument, NULL, 'k' },
+		{ "leave-exec", no_argument, NULL, OPT_LEAVE_EXEC },
 		{ "runc-root", required_argument, NULL, OPT_RUNC_ROOT },
 		{ "runc", required_argument, NULL, OPT_RUNC },
 		{ "help", no_argument, NULL, 'h' },
@@ -50,6 +59,8 @@ static int parse(int argc, char **argv, struct container_opts *o, int ckpt)
 	while ((c = getopt_long(argc, argv, "+kh", longopts, NULL)) != -1) {
 		if (c == 'k' && ckpt)
 			o->kill = 1;
+		else if (c == OPT_LEAVE_EXEC && ckpt)
+			o->leave_exec = 1;
 		else if (c == OPT_RUNC_ROOT)
 			o->root = optarg;
 		else if (c == OPT_RUNC)
@@ -67,19 +78,69 @@ static int parse(int argc, char **argv, struct container_opts *o, int ckpt)
 	return -1;	/* go on */
 }
 
+/*
+ * The container's processes that do not descend from init (runc exec's)
+ * would not be in the image: refused by name before anything is frozen,
+ * or with --leave-exec added to args as "--leave PID" (attach leaves
+ * them out of its namespace checks). *args is the argument vector.
+ */
+static int strays(const struct container_opts *o, pid_t init, char ***args,
+		  int *n)
+{
+	struct proc_stat st;
+	pid_t *v = NULL;
+	int i, nr, ret = EXIT_FAILED;
+	char **a;
+
+	if (runc_strays(o->runc, o->root, o->id, init, &v, &nr))
+		return EXIT_FAILED;
+	if (nr && !o->leave_exec) {
+		if (proc_parse_stat(v[0], &st))
+			st.comm[0] = '\0';
+		pr_err("can't checkpoint container %s: its process %d (%s) does not descend from its init %d (runc exec started it?) and would not be in the image: end it first, or give --leave-exec",
+		       o->id, v[0], st.comm, init);
+		goto out;
+	}
+	/* room for the PID and the NULL that follow */
+	a = realloc(*args, (*n + 2 * nr + 2) * sizeof(*a));
+	if (!a)
+		goto out;
+	*args = a;
+	for (i = 0; i < nr; i++) {
+		a[(*n)++] = leave_opt;
+		a[*n] = NULL;
+		if (asprintf(&a[*n], "%d", v[i]) < 0) {
+			a[*n] = NULL;
+			goto out;
+		}
+		++*n;
+		pr_info("container %s: leaving %d out of the image", o->id,
+			v[i]);
+	}
+	a[*n] = NULL;
+	ret = 0;
+out:
+	free(v);
+	return ret;
+}
+
 static int checkpoint(const struct container_opts *o)
 {
 	char status[32], pidstr[16];
-	char *args[8];
+	char **args = calloc(8, sizeof(*args));
 	pid_t pid;
-	int n = 0;
+	int n = 0, st = EXIT_FAILED, i;
 
-	if (runc_state(o->runc, o->root, o->id, &pid, status, sizeof(status)))
-		return EXIT_NOTARGET;
+	if (!args || runc_state(o->runc, o->root, o->id, &pid, status,
+				sizeof(status))) {
+		st = EXIT_NOTARGET;
+		goto out;
+	}
 	if (strcmp(status, "running") || pid <= 0) {
 		pr_err("can't checkpoint container %s: it is %s, not running",
 		       o->id, status);
-		return EXIT_NOTARGET;
+		st = EXIT_NOTARGET;
+		goto out;
 	}
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	args[n++] = "attach";
@@ -89,9 +150,17 @@ static int checkpoint(const struct container_opts *o)
 		args[n++] = "--kill";
 	args[n++] = "-o";
 	args[n++] = (char *)o->image;
+	if (strays(o, pid, &args, &n))
+		goto out;
 	args[n++] = pidstr;
 	args[n] = NULL;
-	return cmd_attach_entry.exec(n, args);
+	st = cmd_attach_entry.exec(n, args);
+out:
+	for (i = 0; args && i < n; i++)
+		if (args[i] == leave_opt)
+			free(args[i + 1]);	/* NULL after a failure */
+	free(args);
+	return st;
 }
 
 /* `ckpt restore --detach IMAGE`, this very program: the new root's pid,
@@ -162,7 +231,8 @@ static int exec_container(int argc, char **argv)
 
 const struct cmd_entry cmd_container_entry = {
 	.name = "container",
-	.usage = "checkpoint [--kill] [--runc-root DIR] [--runc PATH] ID IMAGE | "
+	.usage = "checkpoint [--kill] [--leave-exec] [--runc-root DIR] "
+		 "[--runc PATH] ID IMAGE | "
 		 "restore [--runc-root DIR] [--runc PATH] ID IMAGE | "
 		 "runtime [--runc PATH] RUNC-ARGS...",
 	.exec = exec_container,

@@ -11,10 +11,17 @@
  * message queues, listed on a mqueue file system mounted in a child,
  * their messages received and sent again (take_messages).
  *
- * Refused, naming the owner of the namespace and the object: a segment
- * that a process has attached (restore would have to map it in the new
- * namespace: not supported yet), a queue too big for one record, and a
- * POSIX queue with a process registered for notification.
+ * A segment that processes of the tree have attached is kept the same
+ * way: its mappings name it by an SHM object flagged IMG_SHM_IPCNS
+ * (dump-shm.c), without pages, and restore's processes attach it again
+ * in the new namespace (restore/mm.c); dump_ipcns_check_shms() checks
+ * that each such segment is one of the records here.
+ *
+ * Refused, naming the owner of the namespace and the object: any
+ * segment when kernel.shm_rmid_forced is set, a queue too big for one
+ * record, and a POSIX queue with a process registered for notification;
+ * naming the process: a segment attached in an IPC namespace that
+ * processes outside the tree share (joined at restore, not made).
  * What no interface shows is not kept: the times and last PIDs of each
  * object (restore's calls set them anew). A process's semaphore undo
  * values (SEM_UNDO), which no call reads, refuse it (dump-semundo.c).
@@ -263,11 +270,10 @@ static int read_segments(struct ipcns_walk *wk)
 		id = shmctl(idx, SHM_STAT, &ds);
 		if (id < 0)
 			continue;
-		if (ds.shm_nattch)
-			return refuse_obj(wk, "segment", id, "is attached by a process, which is not supported yet");
-		/* our detach would destroy it (ipc/shm.c shm_may_destroy) */
+		/* our detach would destroy one unattached, and so would
+		 * restore's after it filled it (ipc/shm.c shm_may_destroy) */
 		if (rmid_forced(wk->ns))
-			return refuse_obj(wk, "segment", id, "is not attached and kernel.shm_rmid_forced is set, which is not supported yet");
+			return refuse_obj(wk, "segment", id, "exists and kernel.shm_rmid_forced is set, which is not supported yet");
 		s = new_sysv(wk, IMG_SYSV_SHM, id, &ds.shm_perm);
 		if (!s)
 			return -1;
@@ -497,6 +503,55 @@ int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)
 						s->chunks[k].data,
 						s->chunks[k].len))
 				return -1;
+	}
+	return 0;
+}
+
+/* Segment id of the namespace ns among the records, or NULL; *seen
+ * says whether any record is of ns (a namespace the image makes) */
+static const struct img_sysv *find_segment(const struct dump_tree *t,
+					   uint64_t ns, int id, int *seen)
+{
+	const struct img_sysv *s;
+	uint32_t i;
+
+	*seen = 0;
+	for (i = 0; i < t->nr_sysvs; i++) {
+		s = &t->sysvs[i];
+		if (s->ns != ns)
+			continue;
+		*seen = 1;
+		if (s->kind == IMG_SYSV_SHM && s->id == id)
+			return s;
+	}
+	return NULL;
+}
+
+int dump_ipcns_check_shms(const struct dump_tree *t)
+{
+	const struct dump_shm_obj *o;
+	const struct img_sysv *s;
+	uint32_t i;
+	int seen;
+
+	for (i = 0; i < t->shms.n; i++) {
+		o = &t->shms.objs[i];
+		if (!(o->shm.flags & IMG_SHM_IPCNS))
+			continue;
+		/* a namespace of the tree's own holds this one at least */
+		s = find_segment(t, o->ipcns, o->shm.shmid, &seen);
+		if (!seen) {
+			pr_err("can't dump %d: System V segment %d that it attached is in ipc:[%llu], which processes outside the tree share, which is not supported yet",
+			       o->pid, o->shm.shmid,
+			       (unsigned long long)o->ipcns);
+			return -1;
+		}
+		if (!s || s->size != o->shm.size) {
+			pr_err("can't dump %d: System V segment %d that it attached is not among those of ipc:[%llu]",
+			       o->pid, o->shm.shmid,
+			       (unsigned long long)o->ipcns);
+			return -1;
+		}
 	}
 	return 0;
 }

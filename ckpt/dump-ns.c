@@ -163,8 +163,20 @@ static int parent_of(const struct dump_tree *t, int i)
 	return -1;
 }
 
-/* Another process than the tree's (and than skip) in the namespace:
- * its PID, or 0 */
+/* Is p one that the user asked to leave out (attach --leave)? */
+static int left_out(const struct dump_tree *t, pid_t p)
+{
+	const struct dump_opts *o = t->procs[0].o;
+	int i;
+
+	for (i = 0; i < o->nr_leave; i++)
+		if (o->leave[i] == p)
+			return 1;
+	return 0;
+}
+
+/* Another process than the tree's (and than skip, and than those left
+ * out) in the namespace: its PID, or 0 */
 static pid_t outside_member(const struct dump_tree *t, const char *file,
 			    uint64_t ino, pid_t skip)
 {
@@ -177,7 +189,7 @@ static pid_t outside_member(const struct dump_tree *t, const char *file,
 			continue;
 		p = atoi(de->d_name);
 		if (p != getpid() && p != skip && !dump_tree_has(t, p) &&
-		    ns_ino(p, file) == ino)
+		    !left_out(t, p) && ns_ino(p, file) == ino)
 			found = p;
 	}
 	if (d)

@@ -17,6 +17,8 @@
 struct dump_shm_obj {
 	struct img_shm shm;
 	uint64_t dev, ino;	/* as the maps show them */
+	uint64_t ipcns;		/* System V: its IPC namespace, 0 if ckpt's */
+	pid_t pid;		/* the first process that maps it */
 	int fd;			/* opened through /proc/PID/map_files */
 };
 
@@ -394,6 +396,9 @@ int dump_ipcns_collect(struct dump_tree *t, const struct img_ns *ns)
 	__must_check;
 int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
+/* The segments that the tree attached in IPC namespaces other than
+ * ckpt's: each is one of the SYSV records, or refused (saying why) */
+int dump_ipcns_check_shms(const struct dump_tree *t) __must_check;
 void dump_free_sysvs(struct dump_tree *t);
 /* dump-nsjoin.c: the namespace file:[ino] (kind IMG_NS_*) that owner,
  * the topmost process of the tree in it, shares with processes outside

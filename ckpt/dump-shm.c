@@ -47,16 +47,25 @@ uint32_t dump_shm_kind(const struct proc_map *m)
 	return 0;
 }
 
-struct dump_shm_obj *dump_shm_find(const struct dump_shm_table *t,
-				   uint32_t kind, uint64_t dev, uint64_t ino)
+/* The object of kind on dev and ino, of the IPC namespace ipcns (0:
+ * ckpt's; System V ids are per namespace) */
+static struct dump_shm_obj *find_obj(const struct dump_shm_table *t,
+				     uint32_t kind, uint64_t dev, uint64_t ino,
+				     uint64_t ipcns)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++)
 		if (t->objs[i].shm.kind == kind && t->objs[i].dev == dev &&
-		    t->objs[i].ino == ino)
+		    t->objs[i].ino == ino && t->objs[i].ipcns == ipcns)
 			return &t->objs[i];
 	return NULL;
+}
+
+struct dump_shm_obj *dump_shm_find(const struct dump_shm_table *t,
+				   uint32_t kind, uint64_t dev, uint64_t ino)
+{
+	return find_obj(t, kind, dev, ino, 0);
 }
 
 /* "/memfd:NAME (deleted)" -> NAME */
@@ -67,40 +76,73 @@ static char *memfd_name(const char *path)
 	return strndup(path + strlen("/memfd:"), n);
 }
 
-/* System V ids are per IPC namespace: ours must be the target's. */
-static int same_ipc_ns(pid_t pid)
+/* System V ids are per IPC namespace: the target's (its inode), 0 when
+ * it is ours, or -1 when /proc does not say */
+static uint64_t ipc_ns_of(pid_t pid)
 {
 	char path[64];
 	struct stat a, b;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
-	return !stat("/proc/self/ns/ipc", &a) && !stat(path, &b) &&
-	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	if (stat("/proc/self/ns/ipc", &a) || stat(path, &b))
+		return (uint64_t)-1;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev ? 0 : b.st_ino;
 }
 
-static int sysv_fields(struct dump_ctx *c, uint64_t ino, struct img_shm *s)
-{
+struct sysv_stat {
+	int id;
 	struct shmid_ds ds;
+};
 
-	if (!same_ipc_ns(c->pid)) {
-		pr_err("can't dump System V segment %llu of %d: it is in another IPC namespace",
-		       (unsigned long long)ino, c->pid);
+static int stat_segment(void *arg)
+{
+	struct sysv_stat *st = arg;
+
+	return shmctl(st->id, IPC_STAT, &st->ds) < 0 ? -1 : 0;
+}
+
+/*
+ * The segment's fields, read in its namespace: ours, or one of the
+ * tree's (entered for that), which dump_ipcns_check_shms() checks later
+ * is one the image keeps, with a SYSV record that holds the bytes.
+ */
+static int sysv_fields(struct dump_ctx *c, struct dump_shm_obj *o)
+{
+	struct img_shm *s = &o->shm;
+	struct sysv_stat st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	st.id = o->ino;
+
+	if (o->ipcns == (uint64_t)-1) {
+		pr_perror("can't find the IPC namespace of %d", c->pid);
+		return -1;
+	}
+	ret = o->ipcns ? dump_in_ipcns(c->pid, stat_segment, &st) :
+			 stat_segment(&st);
+	if (ret && errno != EINVAL) {
+		pr_perror("can't read System V segment %llu of %d",
+			  (unsigned long long)o->ino, c->pid);
+		return -1;
+	}
+	/* the maps show the segment's id, which another segment may have
+	 * in the namespace the process is in now (unshare after shmat) */
+	if (ret || st.ds.shm_segsz != s->size) {
+		pr_err("can't dump System V segment %llu of %d: it is not the segment of that id in the process's IPC namespace",
+		       (unsigned long long)o->ino, c->pid);
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (shmctl(ino, IPC_STAT, &ds) < 0) {
-		pr_perror("can't read System V segment %llu of %d",
-			  (unsigned long long)ino, c->pid);
-		return -1;
-	}
-	s->shmid = ino;
-	s->key = ds.shm_perm.__key;
-	s->mode = ds.shm_perm.mode & 0777;
-	s->uid = ds.shm_perm.uid;
-	s->gid = ds.shm_perm.gid;
-	s->size = ds.shm_segsz;
-	if (ds.shm_perm.mode & SHM_DEST)
+	s->shmid = o->ino;
+	s->key = st.ds.shm_perm.__key;
+	s->mode = st.ds.shm_perm.mode & 0777;
+	s->uid = st.ds.shm_perm.uid;
+	s->gid = st.ds.shm_perm.gid;
+	if (st.ds.shm_perm.mode & SHM_DEST)
 		s->flags |= IMG_SHM_REMOVED;
+	if (o->ipcns)
+		s->flags |= IMG_SHM_IPCNS;
 	return 0;
 }
 
@@ -140,10 +182,11 @@ static int inode_fields(struct dump_ctx *c, const char *what,
 	return o->shm.name ? 0 : -1;
 }
 
-/* The object of kind on dev and ino, opened by proc (a /proc link of the
- * target); what and path as for inode_fields(). */
+/* The object of kind on dev and ino (in the IPC namespace ipcns, as
+ * ipc_ns_of() says), opened by proc (a /proc link of the target); what
+ * and path as for inode_fields(). */
 static struct dump_shm_obj *add_obj(struct dump_ctx *c, uint32_t kind,
-				    uint64_t dev, uint64_t ino,
+				    uint64_t dev, uint64_t ino, uint64_t ipcns,
 				    const char *proc, const char *what,
 				    const char *path)
 {
@@ -159,6 +202,8 @@ static struct dump_shm_obj *add_obj(struct dump_ctx *c, uint32_t kind,
 	o->shm.kind = kind;
 	o->dev = dev;
 	o->ino = ino;
+	o->ipcns = ipcns;
+	o->pid = c->pid;
 	o->fd = open(proc, O_RDONLY | O_CLOEXEC);
 	if (o->fd < 0) {
 		pr_perror("can't open %s (%s)", proc, path);
@@ -166,7 +211,7 @@ static struct dump_shm_obj *add_obj(struct dump_ctx *c, uint32_t kind,
 	}
 	t->n++;		/* from here on freed with the table */
 	if (inode_fields(c, what, path, o) ||
-	    (kind == IMG_SHM_SYSV && sysv_fields(c, ino, &o->shm)))
+	    (kind == IMG_SHM_SYSV && sysv_fields(c, o)))
 		return NULL;
 	o->shm.id = t->n;
 	return o;
@@ -186,7 +231,7 @@ int dump_shm_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
 	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", c->pid, f->fd);
 	snprintf(what, sizeof(what), "fd %d", f->fd);
 	if (!dump_shm_find(c->shms, IMG_SHM_MEMFD, f->dev, f->ino) &&
-	    !add_obj(c, IMG_SHM_MEMFD, f->dev, f->ino, proc, what, link)) {
+	    !add_obj(c, IMG_SHM_MEMFD, f->dev, f->ino, 0, proc, what, link)) {
 		if (errno != EOPNOTSUPP)
 			dump_perror(c, "can't read %s, fd %d of %d", link,
 				    f->fd, c->pid);
@@ -201,7 +246,8 @@ int dump_shm_fd(struct dump_ctx *c, struct img_fd *f, const char *link)
 int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 		  struct img_vma *v, uint32_t kind)
 {
-	struct dump_shm_obj *o = dump_shm_find(c->shms, kind, m->dev, m->ino);
+	uint64_t ipcns = kind == IMG_SHM_SYSV ? ipc_ns_of(c->pid) : 0;
+	struct dump_shm_obj *o = find_obj(c->shms, kind, m->dev, m->ino, ipcns);
 	char proc[96], what[64];
 
 	snprintf(proc, sizeof(proc), "/proc/%d/map_files/%llx-%llx", c->pid,
@@ -209,7 +255,8 @@ int dump_shm_link(struct dump_ctx *c, const struct proc_map *m,
 	snprintf(what, sizeof(what), "mapping %llx-%llx",
 		 (unsigned long long)m->start, (unsigned long long)m->end);
 	if (!o)
-		o = add_obj(c, kind, m->dev, m->ino, proc, what, m->path);
+		o = add_obj(c, kind, m->dev, m->ino, ipcns, proc, what,
+			    m->path);
 	if (!o)
 		return -1;
 	v->shm = o->shm.id;
@@ -291,6 +338,8 @@ static int write_obj(struct dump_ctx *c, struct dump_shm_obj *o,
 
 	if (img_write_shm(c->w, &o->shm))
 		return -1;
+	if (o->shm.flags & IMG_SHM_IPCNS)
+		return 0;	/* its SYSV record holds the bytes */
 	return dump_obj_pages(c, &d, buf, &bytes);
 }
 

@@ -238,8 +238,9 @@ static int dump_frozen(struct dump_tree *t)
 			return -1;
 	dump_tree_waits(t);
 	progress_phase("files");
-	if (dump_tree_ns(t) || dump_tree_cgroups(t) ||
-	    dump_tree_check_shared(t) || dump_tree_check_groups(t) ||
+	if (dump_tree_ns(t) || dump_ipcns_check_shms(t) ||
+	    dump_tree_cgroups(t) || dump_tree_check_shared(t) ||
+	    dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
 	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) || dump_pidns_translate(t) ||

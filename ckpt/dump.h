@@ -61,6 +61,10 @@ struct dump_opts {
 	/* TCP connections whose peer is outside the tree are kept, behind
 	 * a network lock (--tcp-established) */
 	int tcp_established;
+	/* processes outside the tree that its namespaces may hold, left out
+	 * of the image (--leave: what runc exec started in a container) */
+	pid_t leave[32];
+	int nr_leave;
 	/* bytes of data a file no path reaches may hold (--ghost-limit) */
 	uint64_t ghost_limit;
 	/* set asynchronously when ckpt gets SIGINT/SIGTERM: abort, thaw */

@@ -136,6 +136,7 @@ static void json_shm(const struct img_shm_object *o)
 	json_i64(0, "key", o->shm.key);
 	json_i64(0, "shmid", o->shm.shmid);
 	json_u64(0, "removed", !!(o->shm.flags & IMG_SHM_REMOVED));
+	json_u64(0, "ipcns", !!(o->shm.flags & IMG_SHM_IPCNS));
 	json_u64(0, "pages", inspect_count_pages(o->pages, o->nr_pages));
 	putchar('}');
 }

@@ -366,8 +366,9 @@ static void print_shm(const struct img_shm_object *o)
 	if (s->kind == IMG_SHM_MEMFD)
 		printf(" seals %#x name %s", s->seals, s->name);
 	if (s->kind == IMG_SHM_SYSV)
-		printf(" key %#x shmid %d%s", (unsigned int)s->key, s->shmid,
-		       s->flags & IMG_SHM_REMOVED ? " removed" : "");
+		printf(" key %#x shmid %d%s%s", (unsigned int)s->key,
+		       s->shmid, s->flags & IMG_SHM_REMOVED ? " removed" : "",
+		       s->flags & IMG_SHM_IPCNS ? " ipcns" : "");
 	putchar('\n');
 }
 

@@ -7,6 +7,9 @@
  * `runc exec` joins the namespaces named in namespace_paths
  * (/proc/PID/ns/...). The rest of it (cgroup paths, config) holds as it
  * was, since restore puts the tree back in the same cgroups.
+ * Before a checkpoint, `runc ps` lists the processes of the container's
+ * cgroup: one that does not descend from its init (what `runc exec`
+ * started: runc's child, not init's) is not in the tree that ckpt dumps.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "ckpt/runc.h"
+#include "util/proc.h"
 #include "util/util.h"
 
 /* argv's standard output, or NULL if it failed (its stderr passes);
@@ -132,6 +136,66 @@ int runc_state(const char *runc, const char *root, const char *id,
 		       id, runc);
 	free(js);
 	return ret;
+}
+
+/* Is pid init or one of its descendants? A process gone meanwhile
+ * counts as one: it is not there to be left out. */
+static int descends(pid_t pid, pid_t init)
+{
+	struct proc_stat st;
+	int depth;
+
+	for (depth = 0; pid > 1 && depth < 4096; depth++) {
+		if (pid == init)
+			return 1;
+		if (proc_parse_stat(pid, &st))
+			return errno == ENOENT || errno == ESRCH;
+		pid = st.ppid;
+	}
+	return 0;
+}
+
+int runc_strays(const char *runc, const char *root, const char *id,
+		pid_t init, pid_t **out, int *n)
+{
+	char *argv[] = { (char *)runc, "--root", (char *)root, "ps",
+			 "--format", "json", (char *)id, NULL };
+	char *js, *p, *end;
+	pid_t *v = NULL, *nv;
+	long pid;
+	int st;
+
+	*n = 0;
+	js = runc_capture(argv, &st);
+	if (!js || *js != '[') {
+		pr_err("can't list the processes of container %s with %s ps",
+		       id, runc);
+		free(js);
+		return -1;
+	}
+	for (p = js + 1; *p && *p != ']'; p = end + strspn(end, ", \t\n")) {
+		pid = strtol(p, &end, 10);
+		if (end == p || pid <= 0)
+			break;
+		if (descends(pid, init))
+			continue;
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		v[(*n)++] = pid;
+	}
+	if (*p != ']') {
+		pr_err("can't read the processes of container %s from %s ps",
+		       id, runc);
+		free(v);
+		free(js);
+		*n = 0;
+		return -1;
+	}
+	free(js);
+	*out = v;
+	return 0;
 }
 
 /* starttime of pid, /proc/PID/stat field 22 (proc(5)), or 0 */

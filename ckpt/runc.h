@@ -27,6 +27,11 @@ int runc_replace_file(const char *path, const char *data) __must_check;
 int runc_state(const char *runc, const char *root, const char *id,
 	       pid_t *pid, char *status, size_t len) __must_check;
 
+/* The processes of the container (`RUNC ps`) that are neither init
+ * nor its descendants, as *n PIDs in *out (malloc'ed, or NULL) */
+int runc_strays(const char *runc, const char *root, const char *id,
+		pid_t init, pid_t **out, int *n) __must_check;
+
 /* ROOT/ID/state.json made to name new as the container's init */
 int runc_state_update(const char *root, const char *id, pid_t new)
 	__must_check;

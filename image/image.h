@@ -445,6 +445,10 @@ enum img_shm_kind {
 
 /* img_shm.flags */
 #define IMG_SHM_REMOVED		(1u << 0)	/* System V: IPC_RMID done */
+/* System V: a segment of an IPC namespace of the tree's own, whose SYSV
+ * record (same id) holds its bytes and which restore makes there: the
+ * object has no PAGES, and restore does not make it in its namespace */
+#define IMG_SHM_IPCNS		(1u << 1)
 
 /* A memory object that VMAs of one or more processes map. */
 struct img_shm {

@@ -638,6 +638,25 @@ static int has_fd(const struct img_process *p, int32_t fd)
 	return 0;
 }
 
+/* A segment of the tree's own IPC namespace: its SYSV record, of the
+ * same id and size, came before and holds its bytes. */
+static int sem_shm_ipcns(struct rd *r, const struct img_shm *s)
+{
+	const struct image *img = r->img;
+	uint32_t i;
+
+	if (!(s->flags & IMG_SHM_IPCNS))
+		return 0;
+	for (i = 0; i < img->nr_sysvs; i++)
+		if (img->sysvs[i].kind == IMG_SYSV_SHM &&
+		    img->sysvs[i].id == s->shmid &&
+		    img->sysvs[i].size == s->size)
+			return 0;
+	rec_fail(r, "shm object %u: System V segment %d of an IPC namespace of the tree's own has no SYSV record",
+		 s->id, s->shmid);
+	return -1;
+}
+
 /* Each lock is held through an fd of its process, and each SIGIO owner
  * is an fd's, once. */
 static int check_locks(struct rd *r, const struct img_process *p)
@@ -700,7 +719,7 @@ static int sem_shm(struct rd *r, struct dec *d)
 		rec_fail(r, "shm object %u has id %u", img->nr_shms, o->shm.id);
 		return -1;
 	}
-	return 0;
+	return sem_shm_ipcns(r, &o->shm);
 }
 
 /* GHOST records: after the SHM records, before the first PROC. */
@@ -929,6 +948,11 @@ static int sem_obj_pages(struct rd *r, const struct img_pages *pg)
 				 "ghost", g->g.id);
 	}
 	o = &img->shms[img->nr_shms - 1];
+	if (o->shm.flags & IMG_SHM_IPCNS) {
+		rec_fail(r, "pages for shm object %u, whose SYSV record holds them",
+			 o->shm.id);
+		return -1;
+	}
 	return obj_pages(r, pg, &o->pages, &o->nr_pages, o->shm.size,
 			 "shm object", o->shm.id);
 }

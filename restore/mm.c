@@ -407,6 +407,39 @@ static int attach_sysv(struct restore_proc *c, uint32_t i, uint32_t end)
 	return unmap_range(c, pos, base + seg);
 }
 
+/* Is the SHM object shm mapped by c's VMAs from index from on, or by a
+ * process that rebuild() makes after c (it goes in the image's order)? */
+static int mapped_later(const struct restore_proc *c, uint32_t from,
+			uint32_t shm)
+{
+	const struct image *img = c->run->img;
+	uint32_t i = c->proc - img->procs, k = from;
+
+	for (; i < img->nr_procs; i++, k = 0)
+		for (; k < img->procs[i].nr_vmas; k++)
+			if (img->procs[i].vmas[k].shm == shm)
+				return 1;
+	return 0;
+}
+
+/*
+ * A segment of the tree's IPC namespace that was marked removed: marked
+ * again once its last process attached it (an attachment with nattch at
+ * 0 would destroy it), by that process, which is in the namespace and
+ * still root here. shm.c does it for the segments of restore's own.
+ */
+static int remove_sysv(struct restore_proc *c, uint32_t i, uint32_t end)
+{
+	const struct img_vma *v = &c->proc->vmas[i];
+	const struct img_shm *s = shm_of(c, v);
+
+	if ((s->flags & (IMG_SHM_IPCNS | IMG_SHM_REMOVED)) !=
+	    (IMG_SHM_IPCNS | IMG_SHM_REMOVED) || mapped_later(c, end, v->shm))
+		return 0;
+	return rcall(c, 0, "remove a System V segment", NULL, SYS_shmctl,
+		     s->shmid, IPC_RMID, 0, 0, 0, 0);
+}
+
 /* Before any other VMA is mapped: an attachment covers its whole segment
  * for a moment, which must not clobber a mapping already in place. */
 static int attach_all_sysv(struct restore_proc *c)
@@ -419,7 +452,7 @@ static int attach_all_sysv(struct restore_proc *c)
 			continue;
 		}
 		end = sysv_group_end(c, i);
-		if (attach_sysv(c, i, end))
+		if (attach_sysv(c, i, end) || remove_sysv(c, i, end))
 			return -1;
 		i = end;
 	}

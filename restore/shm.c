@@ -12,6 +12,9 @@
  * them in mm.c: the fd ones by opening /proc/RESTORE/fd/N, the segments by
  * a remote shmat(). Seals and IPC_RMID come last, once every process has
  * its mappings, as they forbid what those need.
+ * A segment of an IPC namespace of the tree's own (IMG_SHM_IPCNS) is not
+ * made here: the namespace's owner makes it there with its id (ipcns.c),
+ * and mm.c attaches it, and marks it removed after the last attachment.
  */
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -255,6 +258,10 @@ static int make_one(struct restore_run *run, uint32_t i)
 		r->fd = make_memfd(run, o);
 		return r->fd < 0 ? -1 : 0;
 	}
+	if (o->shm.flags & IMG_SHM_IPCNS) {
+		r->shmid = o->shm.shmid;	/* in the tree's namespace */
+		return 0;
+	}
 	r->shmid = sysv_get(&o->shm, r);
 	if (r->shmid < 0)
 		return -1;
@@ -287,13 +294,14 @@ static void release(struct restore_run *run, int remove_all)
 
 	for (i = 0; run->shms && i < run->img->nr_shms; i++) {
 		struct restore_shm *r = &run->shms[i];
+		uint32_t flags = run->img->shms[i].shm.flags;
 
 		if (r->fd >= 0)
 			close(r->fd);
-		/* one taken over stays: it was there before this restore */
-		if (r->shmid >= 0 && ((remove_all && !r->reused) ||
-				      (run->img->shms[i].shm.flags &
-				       IMG_SHM_REMOVED)) &&
+		/* one taken over stays: it was there before this restore;
+		 * one of the tree's namespace is not in ours */
+		if (r->shmid >= 0 && !(flags & IMG_SHM_IPCNS) &&
+		    ((remove_all && !r->reused) || (flags & IMG_SHM_REMOVED)) &&
 		    shmctl(r->shmid, IPC_RMID, NULL))
 			pr_perror("can't remove System V segment %d",
 				  r->shmid);

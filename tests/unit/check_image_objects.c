@@ -697,6 +697,49 @@ START_TEST(test_refuse_shm_pages_unsorted)
 }
 END_TEST
 
+/* A segment of the tree's IPC namespace 7: its SYSV record (id 3), then
+ * the SHM object flagged IPCNS that maps shmid, with npages PAGES. */
+static struct img_writer *begin_ipcns_shm(int32_t shmid, uint32_t npages)
+{
+	struct img_ns ns = { .kind = IMG_NS_IPC, .owner = 10, .id = 7 };
+	struct img_sysv v = { .kind = IMG_SYSV_SHM, .ns = 7, .id = 3,
+			      .mode = 0600, .size = PS };
+	struct img_shm s = { .id = 1, .kind = IMG_SHM_SYSV, .size = PS,
+			     .mode = 0600, .shmid = shmid,
+			     .flags = IMG_SHM_IPCNS | IMG_SHM_REMOVED };
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_ns(w, &ns), 0);
+	ck_assert_int_eq(img_write_sysv(w, &v), 0);
+	ck_assert_int_eq(img_write_shm(w, &s), 0);
+	if (npages)
+		w_pages(w, 0, npages);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	return w;
+}
+
+START_TEST(test_shm_ipcns)
+{
+	struct img_writer *w = begin_ipcns_shm(3, 0);
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->shms[0].shm.flags,
+			  IMG_SHM_IPCNS | IMG_SHM_REMOVED);
+	ck_assert_int_eq(img->shms[0].shm.shmid, 3);
+	img_free(img);
+	commit_expect_refused(begin_ipcns_shm(4, 0),
+			      "System V segment 4 of an IPC namespace of the tree's own has no SYSV record");
+	commit_expect_refused(begin_ipcns_shm(3, 1),
+			      "pages for shm object 1, whose SYSV record holds them");
+}
+END_TEST
+
 START_TEST(test_refuse_vma_unknown_shm)
 {
 	struct img_shm s = { .id = 1, .kind = IMG_SHM_ANON, .size = PS };
@@ -1332,6 +1375,7 @@ static Suite *image_objects_suite(void)
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);
 	add(shm, test_refuse_shm_pages_unsorted);
+	add(shm, test_shm_ipcns);
 	add(shm, test_refuse_vma_unknown_shm);
 	add(shm, test_refuse_vma_shm_kind_mismatch);
 	add(shm, test_refuse_vma_past_sysv_segment);

@@ -80,15 +80,6 @@ static void map_memfd(void)
 	close(fd);
 }
 
-static void *attach(int id, int flags)
-{
-	void *p = shmat(id, NULL, flags);
-
-	if (p == (void *)-1)
-		wl_fail("shmat %d: %s", id, strerror(errno));
-	return p;
-}
-
 static void make_sysv(void)
 {
 	char buf[32];
@@ -100,11 +91,11 @@ static void make_sysv(void)
 		wl_fail("shmget %#x: %s", R.key, strerror(errno));
 	n = snprintf(buf, sizeof(buf), "%d\n", R.key);
 	wl_write_file("shm.key", buf, n);
-	R.sysv = attach(R.key_id, 0);
+	R.sysv = wl_shmat(R.key_id, 0);
 	R.gone_id = shmget(IPC_PRIVATE, 2 * PS, IPC_CREAT | 0600);
 	if (R.gone_id < 0)
 		wl_fail("shmget: %s", strerror(errno));
-	R.gone = attach(R.gone_id, 0);
+	R.gone = wl_shmat(R.gone_id, 0);
 }
 
 /* The contents before the dump, which must be there after the restore. */
@@ -119,16 +110,6 @@ static void fill_all(void)
 	*slot(R.priv, 0, 2) = 0x7072697661746531ULL;	/* a private copy */
 }
 
-static void check(const char *what, const uint8_t *p, size_t len,
-		  uint64_t seed)
-{
-	long off = wl_check_fill(p, len, seed);
-
-	if (off >= 0)
-		wl_fail("%s: data from before the dump differs at byte %ld",
-			what, off);
-}
-
 static void check_zero(const char *what, const uint8_t *p, size_t len)
 {
 	size_t i;
@@ -140,20 +121,20 @@ static void check_zero(const char *what, const uint8_t *p, size_t len)
 
 static void check_all(int parent)
 {
-	check("anon", R.anon + PS, 7 * PS, 1);
+	wl_expect_fill("anon", R.anon + PS, 7 * PS, 1);
 	check_zero("anon holes", R.anon + 8 * PS, 4 * PS);
-	check("anon (read-only part)", R.anon + (RO_FIRST + 1) * PS,
-	      (ANON_PAGES - RO_FIRST - 1) * PS, 11);
-	check("memfd", R.memfd + PS, 6 * PS, 2);
-	check("sysv", R.sysv + PS, PS, 3);
+	wl_expect_fill("anon (read-only part)", R.anon + (RO_FIRST + 1) * PS,
+		       (ANON_PAGES - RO_FIRST - 1) * PS, 11);
+	wl_expect_fill("memfd", R.memfd + PS, 6 * PS, 2);
+	wl_expect_fill("sysv", R.sysv + PS, PS, 3);
 	check_zero("sysv tail", R.sysv + 2 * PS, SYSV_SIZE - 2 * PS);
-	check("removed sysv", R.gone + PS, PS, 4);
+	wl_expect_fill("removed sysv", R.gone + PS, PS, 4);
 	if (!parent) {
-		check("sysv read-only", R.sysv_ro + PS, PS, 3);
+		wl_expect_fill("sysv read-only", R.sysv_ro + PS, PS, 3);
 		return;
 	}
-	check("solo", R.solo, SOLO_PAGES * PS, 5);
-	check("memfd (private mapping)", R.priv + PS, 6 * PS, 2);
+	wl_expect_fill("solo", R.solo, SOLO_PAGES * PS, 5);
+	wl_expect_fill("memfd (private mapping)", R.priv + PS, 6 * PS, 2);
 	if (*slot(R.priv, 0, 2) != 0x7072697661746531ULL)
 		wl_fail("memfd (private mapping): its own page was lost");
 }
@@ -256,7 +237,7 @@ static void view_check(const char *what, uint8_t *a, uint8_t *b, int page)
 static void alone_after_restore(void)
 {
 	check_all(1);
-	check("sysv read-only", R.sysv_ro + PS, PS, 3);
+	wl_expect_fill("sysv read-only", R.sysv_ro + PS, PS, 3);
 	view_check("anon", R.anon, R.anon2, 0);
 	view_check("memfd", R.memfd, R.priv, MEMFD_PAGES - 1);
 	view_check("sysv", R.sysv, R.sysv_ro, 0);
@@ -276,7 +257,7 @@ static int child(void)
 {
 	int restored = 0, who = 1;
 
-	R.sysv_ro = attach(R.key_id, SHM_RDONLY);
+	R.sysv_ro = wl_shmat(R.key_id, SHM_RDONLY);
 	for (;;) {
 		if (!restored && wl_restored()) {
 			restored = 1;
@@ -333,7 +314,7 @@ static pid_t setup(int alone)
 	make_sysv();
 	fill_all();
 	if (alone) {
-		R.sysv_ro = attach(R.key_id, SHM_RDONLY);
+		R.sysv_ro = wl_shmat(R.key_id, SHM_RDONLY);
 		/* old size 0: a second mapping of the same shared pages */
 		R.anon2 = mremap(R.anon, 0, PS, MREMAP_MAYMOVE);
 		if (R.anon2 == MAP_FAILED)

@@ -18,8 +18,8 @@
  * receives the type-7 message, and takes one from semaphore 2.
  *
  * Usage: sysvns [attached|mqfd] - "attached": the segment stays attached
- * (ckpt refuses it); "mqfd": an fd of the POSIX queue stays open (ckpt
- * refuses it).
+ * (kept, restored attached at the same address); "mqfd": an fd of the
+ * POSIX queue stays open (ckpt refuses it).
  */
 #include <sys/ipc.h>
 #include <sys/msg.h>

@@ -23,6 +23,7 @@
 #ifndef WORKLOAD_H
 #define WORKLOAD_H
 
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -357,6 +358,27 @@ static inline long wl_check_fill(const void *buf, size_t len, uint64_t seed)
 		if (w[i] != wl_xorshift64(&s))
 			return (long)(i * 8);
 	return -1;
+}
+
+/* The bytes wl_fill() wrote before the dump, or a failure naming what */
+static inline void wl_expect_fill(const char *what, const void *buf,
+				  size_t len, uint64_t seed)
+{
+	long off = wl_check_fill(buf, len, seed);
+
+	if (off >= 0)
+		wl_fail("%s: data from before the dump differs at byte %ld",
+			what, off);
+}
+
+/* shmat(), or a failure */
+static inline void *wl_shmat(int id, int flags)
+{
+	void *p = shmat(id, NULL, flags);
+
+	if (p == (void *)-1)
+		wl_fail("shmat %d: %s", id, strerror(errno));
+	return p;
 }
 
 /*
