@@ -29,7 +29,7 @@ enum stage_opt {
 };
 
 #define STAGE_OPT_NR		5
-#define STAGE_OPT_LONGOPTS	24	/* a command's own, ours, the end */
+#define STAGE_OPT_LONGOPTS	32	/* a command's own, ours, the end */
 /* "encrypt=" and a path */
 #define STAGE_OPT_STR_MAX	(PATH_MAX + 16)
 
