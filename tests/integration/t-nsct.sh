@@ -1,0 +1,147 @@
+# t-nsct.sh - cgroup and time namespaces of the tree's own: a tree in a
+# cgroup namespace comes back in a new one rooted at the same cgroups,
+# seeing the same /proc/self/cgroup; a tree in a time namespace comes
+# back in a new one whose clocks carry on from the dump, its timers
+# never early.  Sourced by run.sh.
+
+ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-v2 nsct-time nsct-time-children)
+CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-v2 nsct-time nsct-time-children "
+
+# nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
+nsct_cg_inner() {
+	nsenter -t "$1" -C cat "/proc/$1/cgroup" 2>>"$D/errors.log"
+}
+
+nsct_cg_dumped() {
+	local root=${NSCT_CG#"$NSCT_HIER"}
+	inspect "$D/img"
+	grep -q "^ns cgroup [0-9]* owner $PID\$" "$D/inspect.out" ||
+		fail "inspect shows no cgroup namespace: $(grep '^ns' "$D/inspect.out")"
+	grep -q "^ns-cgroup [0-9]* .* root $root inner $NSCT_SUB\$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no root $root: $(grep '^ns-cgroup' "$D/inspect.out")"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; n = [x for x in json.load(sys.stdin)["namespaces"] if x["kind"] == "cgroup"]; sys.exit(not any(r["root"] == sys.argv[1] for r in n[0]["roots"]))' "$root" ||
+		fail "inspect --json shows no root $root"
+	# restore makes them again
+	[[ $NSCT_SUB == / ]] || rmdir "$NSCT_CG$NSCT_SUB" ||
+		fail "can't remove $NSCT_CG$NSCT_SUB"
+	rmdir "$NSCT_CG" || fail "can't remove $NSCT_CG after the dump"
+}
+
+nsct_cg_check() {
+	local got
+	ns_check_own "$PID" cgroup
+	got=$(nsct_cg_inner "$PID")
+	[[ $got == "$NSCT_INNER" ]] ||
+		fail "inside, /proc/self/cgroup reads" $got "after restore, not" $NSCT_INNER
+	grep -q "^[0-9]*:$NSCT_CTRL:${NSCT_CG#"$NSCT_HIER"}${NSCT_SUB%/}\$" \
+		"/proc/$PID/cgroup" ||
+		fail "restored in cgroups" $(cat "/proc/$PID/cgroup")
+}
+
+# nsct_cg_test HIERARCHY CONTROLLERS SUB: a counter in a cgroup
+# namespace rooted at a cgroup the test makes in HIERARCHY (mounted
+# there, CONTROLLERS as /proc/PID/cgroup names them), then moved to its
+# child SUB ("/" for none) from inside; dumped --kill, both cgroups
+# removed: restored in a new cgroup namespace where /proc/self/cgroup
+# reads as before, in the same cgroups.
+nsct_cg_test() {
+	NSCT_HIER=$1 NSCT_CTRL=$2 NSCT_SUB=$3
+	NSCT_CG=$NSCT_HIER/ckpt-nsct-$BASHPID
+	need "$WLB/counter"
+	mkdir -p "$NSCT_CG${NSCT_SUB%/}" || fail "can't make $NSCT_CG$NSCT_SUB"
+	start_wl "$BASH" -c "echo \$\$ >$NSCT_CG/cgroup.procs &&
+		exec unshare -C $BASH -c 'echo \$\$ >$NSCT_CG${NSCT_SUB%/}/cgroup.procs &&
+		exec $WLB/counter'"
+	NSCT_INNER=$(nsct_cg_inner "$PID")
+	grep -q "^[0-9]*:$NSCT_CTRL:$NSCT_SUB\$" <<<"$NSCT_INNER" ||
+		fail "inside, /proc/self/cgroup reads" $NSCT_INNER
+	HOOK_DUMPED=nsct_cg_dumped
+	HOOK_RESTORED=nsct_cg_check
+	wl_test_started
+	[[ $NSCT_SUB == / ]] || rmdir "$NSCT_CG$NSCT_SUB"
+	rmdir "$NSCT_CG"
+}
+
+# on a v1 hierarchy (memory), in a cgroup below the namespace's root
+t_nsct-cgroup-v1() {
+	[[ -d /sys/fs/cgroup/memory ]] || skip "no cgroup v1 memory hierarchy"
+	nsct_cg_test /sys/fs/cgroup/memory memory /sub
+}
+
+# on the cgroup2 hierarchy (hybrid: the unified one), at the namespace's
+# root
+t_nsct-cgroup-v2() {
+	if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+		nsct_cg_test /sys/fs/cgroup "" /
+	elif [[ -d /sys/fs/cgroup/unified ]]; then
+		nsct_cg_test /sys/fs/cgroup/unified "" /
+	else
+		skip "no cgroup2 hierarchy"
+	fi
+}
+
+# nsct_offset PID CLOCK: the seconds of PID's time namespace offset
+nsct_offset() {
+	awk -v c="$2" '$1 == c { print $2 }' "/proc/$1/timens_offsets" \
+		2>>"$D/errors.log"
+}
+
+nsct_time_dumped() {
+	inspect "$D/img"
+	grep -q "^ns time [0-9]* owner $PID monotonic [0-9]* boottime [0-9]* offsets 1000000000000000 2000000000000000\$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no time namespace: $(grep '^ns' "$D/inspect.out")"
+	# the time between dump and restore, which the clocks must not count
+	sleep 2
+}
+
+nsct_time_check() {
+	local mono boot
+	ns_check_own "$PID" time
+	mono=$(nsct_offset "$PID" monotonic)
+	boot=$(nsct_offset "$PID" boottime)
+	((mono <= 1000000 - 2 && boot <= 2000000 - 2)) ||
+		fail "offsets $mono $boot after restore: the clocks counted the time the tree was not there"
+}
+
+# A program in a time namespace with both clocks offset and two timers
+# running on CLOCK_MONOTONIC (a timerfd every 20 ms, a POSIX timer far
+# ahead, both armed at absolute times), dumped --kill, restored 2 s
+# later: its clocks never went back and carry on from the dump (its
+# offsets shrank by the 2 s, at least), its timers never early (all
+# checked by the program).
+t_nsct-time() {
+	need "$WLB/timens"
+	HOOK_DUMPED=nsct_time_dumped
+	HOOK_RESTORED=nsct_time_check
+	wl_test unshare -T -f --monotonic 1000000 --boottime 2000000 \
+		"$WLB/timens" 1000000 2000000
+}
+
+nsct_children_check() {
+	[[ $(readlink "/proc/$PID/ns/time") == "$(readlink /proc/self/ns/time)" ]] ||
+		fail "the restored counter is not in our time namespace"
+	[[ $(readlink "/proc/$PID/ns/time_for_children") != "$(readlink /proc/self/ns/time)" ]] ||
+		fail "the restored counter's children go to our time namespace"
+	[[ $(nsct_offset "$PID" monotonic) == 1000 && $(nsct_offset "$PID" boottime) == 2000 ]] ||
+		fail "offsets after restore:" $(cat "/proc/$PID/timens_offsets")
+}
+
+nsct_children_dumped() {
+	inspect "$D/img"
+	grep -q "^ns time [0-9]* owner $PID .* offsets 1000000000000 2000000000000 children-only\$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no time namespace: $(grep '^ns' "$D/inspect.out")"
+}
+
+# A program that made a time namespace for its children and has none yet
+# (unshare(CLONE_NEWTIME) itself, no setns): restored in ours with the
+# same namespace to come, its offsets as they were
+t_nsct-time-children() {
+	need "$WLB/timens"
+	HOOK_DUMPED=nsct_children_dumped
+	HOOK_RESTORED=nsct_children_check
+	wl_test "$WLB/timens" 1000 2000 children
+}
