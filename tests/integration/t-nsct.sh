@@ -4,8 +4,12 @@
 # back in a new one whose clocks carry on from the dump, its timers
 # never early.  Sourced by run.sh.
 
-ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-v2 nsct-time nsct-time-children)
-CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-v2 nsct-time nsct-time-children "
+ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-v2 nsct-cgroup-userns nsct-time
+	    nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time
+	    nsct-check)
+CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
+CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
+CKPT_ONLY+="nsct-check "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -82,6 +86,28 @@ t_nsct-cgroup-v2() {
 	fi
 }
 
+nsct_userns_check() {
+	ns_check_own "$PID" user
+	ns_check_own "$PID" cgroup
+	[[ $(nsct_cg_inner "$PID") == "$NSCT_INNER" ]] ||
+		fail "inside, /proc/self/cgroup reads" $(nsct_cg_inner "$PID")
+}
+
+# A counter in cgroup and user namespaces of its own (unshare -U -r -C),
+# where ckpt's cgroups are the namespace's roots: restored in new ones,
+# the cgroup one made by the root of the user one
+t_nsct-cgroup-userns() {
+	need "$WLB/counter"
+	start_wl unshare -U -r -C "$WLB/counter"
+	NSCT_INNER=$(nsct_cg_inner "$PID")
+	HOOK_RESTORED=nsct_userns_check
+	wl_test_started
+}
+
+nsct_need_timens() {
+	[[ -e /proc/self/ns/time ]] || skip "no time namespaces (Linux 5.6)"
+}
+
 # nsct_offset PID CLOCK: the seconds of PID's time namespace offset
 nsct_offset() {
 	awk -v c="$2" '$1 == c { print $2 }' "/proc/$1/timens_offsets" \
@@ -113,6 +139,7 @@ nsct_time_check() {
 # offsets shrank by the 2 s, at least), its timers never early (all
 # checked by the program).
 t_nsct-time() {
+	nsct_need_timens
 	need "$WLB/timens"
 	HOOK_DUMPED=nsct_time_dumped
 	HOOK_RESTORED=nsct_time_check
@@ -140,8 +167,39 @@ nsct_children_dumped() {
 # (unshare(CLONE_NEWTIME) itself, no setns): restored in ours with the
 # same namespace to come, its offsets as they were
 t_nsct-time-children() {
+	nsct_need_timens
 	need "$WLB/timens"
 	HOOK_DUMPED=nsct_children_dumped
 	HOOK_RESTORED=nsct_children_check
 	wl_test "$WLB/timens" 1000 2000 children
+}
+
+# nsct_refused_shared KIND OPTION: a counter in a KIND namespace that
+# unshare OPTION -f made, with a sleep of its shell's, outside the tree,
+# in it too: refused, naming the namespace and the sleep; the counter
+# runs on
+nsct_refused_shared() {
+	need "$WLB/counter" "$CKPT"
+	start_wl unshare "$2" -f "$BASH" -c \
+		'sleep 1000 & "$1"; st=$?; kill $!; exit $st' sh "$WLB/counter"
+	refused_by_name "$PID: its $1 namespace $1:\\[[0-9]*\\] is shared with [0-9]*, outside the tree"
+}
+
+t_nsct-refuse-shared-cgroup() {
+	nsct_refused_shared cgroup -C
+}
+
+t_nsct-refuse-shared-time() {
+	nsct_need_timens
+	nsct_refused_shared time -T
+}
+
+# ckpt check says whether restore can make both kinds
+t_nsct-check() {
+	nsct_need_timens
+	need "$CKPT"
+	"$CKPT" check >"$D/check.out" 2>>"$D/errors.log"
+	grep -q '^ok cgroup-namespaces$' "$D/check.out" &&
+		grep -q '^ok time-namespaces$' "$D/check.out" ||
+		fail "ckpt check: $(grep namespaces "$D/check.out")"
 }
