@@ -209,10 +209,33 @@ static int open_cgnss(struct restore_run *run)
 	return 0;
 }
 
+/* --cgroup-root moves the tree's cgroups, not a bind of a cgroup file
+ * system among its mounts (what a cgroupfs mounted in its cgroup
+ * namespace is), which would then show other cgroups than its own */
+static int cgroup_mounts_stay(const struct restore_run *run)
+{
+	const struct img_mount *m;
+	uint32_t i;
+
+	for (i = 0; run->cg.root && i < run->img->nr_mounts; i++) {
+		m = &run->img->mounts[i];
+		if (m->fstype && (!strcmp(m->fstype, "cgroup") ||
+				  !strcmp(m->fstype, "cgroup2"))) {
+			pr_err("%s: can't restore with --cgroup-root: the tree's mount on %s shows cgroup %s, which --cgroup-root would not move",
+			       run->path, m->point, m->host ? m->host :
+			       m->source);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int restore_cgroups_make(struct restore_run *run)
 {
 	uint32_t i, n = run->img->nr_cgroups;
 
+	if (cgroup_mounts_stay(run))
+		return -1;
 	if (n == 0)
 		return open_cgnss(run);
 	run->cg.fds = malloc(n * sizeof(int));

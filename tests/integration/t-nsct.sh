@@ -4,12 +4,12 @@
 # back in a new one whose clocks carry on from the dump, its timers
 # never early.  Sourced by run.sh.
 
-ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-v2 nsct-cgroup-userns nsct-time
+ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time
 	    nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time
-	    nsct-check)
-CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
+	    nsct-check nsct-container)
+CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
-CKPT_ONLY+="nsct-check "
+CKPT_ONLY+="nsct-check nsct-container "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -39,19 +39,20 @@ nsct_cg_check() {
 	got=$(nsct_cg_inner "$PID")
 	[[ $got == "$NSCT_INNER" ]] ||
 		fail "inside, /proc/self/cgroup reads" $got "after restore, not" $NSCT_INNER
-	grep -q "^[0-9]*:$NSCT_CTRL:${NSCT_CG#"$NSCT_HIER"}${NSCT_SUB%/}\$" \
+	grep -q "^[0-9]*:$NSCT_CTRL:$NSCT_ALT${NSCT_CG#"$NSCT_HIER"}${NSCT_SUB%/}\$" \
 		"/proc/$PID/cgroup" ||
 		fail "restored in cgroups" $(cat "/proc/$PID/cgroup")
 }
 
-# nsct_cg_test HIERARCHY CONTROLLERS SUB: a counter in a cgroup
+# nsct_cg_test HIERARCHY CONTROLLERS SUB [ALT]: a counter in a cgroup
 # namespace rooted at a cgroup the test makes in HIERARCHY (mounted
 # there, CONTROLLERS as /proc/PID/cgroup names them), then moved to its
 # child SUB ("/" for none) from inside; dumped --kill, both cgroups
 # removed: restored in a new cgroup namespace where /proc/self/cgroup
-# reads as before, in the same cgroups.
+# reads as before, in the same cgroups (restore --cgroup-root ALT: below
+# ALT).
 nsct_cg_test() {
-	NSCT_HIER=$1 NSCT_CTRL=$2 NSCT_SUB=$3
+	NSCT_HIER=$1 NSCT_CTRL=$2 NSCT_SUB=$3 NSCT_ALT=${4-}
 	NSCT_CG=$NSCT_HIER/ckpt-nsct-$BASHPID
 	need "$WLB/counter"
 	mkdir -p "$NSCT_CG${NSCT_SUB%/}" || fail "can't make $NSCT_CG$NSCT_SUB"
@@ -63,15 +64,25 @@ nsct_cg_test() {
 		fail "inside, /proc/self/cgroup reads" $NSCT_INNER
 	HOOK_DUMPED=nsct_cg_dumped
 	HOOK_RESTORED=nsct_cg_check
+	[[ -z $NSCT_ALT ]] || RESTORE_CMD=("$RESTORE" --cgroup-root "$NSCT_ALT")
 	wl_test_started
+	NSCT_CG=$NSCT_HIER$NSCT_ALT${NSCT_CG#"$NSCT_HIER"}
 	[[ $NSCT_SUB == / ]] || rmdir "$NSCT_CG$NSCT_SUB"
 	rmdir "$NSCT_CG"
+	[[ -z $NSCT_ALT ]] || rmdir "$NSCT_HIER$NSCT_ALT"
 }
 
 # on a v1 hierarchy (memory), in a cgroup below the namespace's root
 t_nsct-cgroup-v1() {
 	[[ -d /sys/fs/cgroup/memory ]] || skip "no cgroup v1 memory hierarchy"
 	nsct_cg_test /sys/fs/cgroup/memory memory /sub
+}
+
+# the same restored with --cgroup-root: the namespace's root and the
+# counter's cgroup below it, inside reading as before
+t_nsct-cgroup-root() {
+	[[ -d /sys/fs/cgroup/memory ]] || skip "no cgroup v1 memory hierarchy"
+	nsct_cg_test /sys/fs/cgroup/memory memory /sub /ckpt-nsct-alt-$BASHPID
 }
 
 # on the cgroup2 hierarchy (hybrid: the unified one), at the namespace's
@@ -202,4 +213,45 @@ t_nsct-check() {
 	grep -q '^ok cgroup-namespaces$' "$D/check.out" &&
 		grep -q '^ok time-namespaces$' "$D/check.out" ||
 		fail "ckpt check: $(grep namespaces "$D/check.out")"
+}
+
+nsct_container_check() {
+	local m
+	ns_check_own "$PID" cgroup
+	[[ $(nsct_cg_inner "$PID") == "$NSCT_INNER" ]] ||
+		fail "inside, /proc/self/cgroup reads" $(nsct_cg_inner "$PID")
+	# its cgroup mounts show the namespace's roots, with it in them
+	for m in cg2 cgm; do
+		nsenter -t "$PID" -m cat "$D/$m/cgroup.procs" 2>>"$D/errors.log" |
+			grep -qx "$PID" ||
+			fail "its $m mount does not show its cgroup namespace's root"
+	done
+}
+
+# A container (PID, mount, UTS, IPC namespaces: nsloop.sh and a counter)
+# in a cgroup namespace rooted at cgroups the test makes on the memory
+# and the cgroup2 hierarchies, each mounted inside (cgroup, cgroup2):
+# restored in a new cgroup namespace at the same roots, where its
+# /proc/self/cgroup and its cgroup mounts read as before.
+t_nsct-container() {
+	local cg2=/sys/fs/cgroup/unified
+	[[ -d /sys/fs/cgroup/memory && -d $cg2 ]] ||
+		skip "not the hybrid layout (cgroup v1 memory, cgroup2 unified)"
+	NSCT_CG=ckpt-nsct-$BASHPID
+	mkdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG" &&
+		mkdir "$D/cg2" "$D/cgm" || fail "can't make cgroups $NSCT_CG"
+	cat >"$D/nsct-ct.sh" <<'SH'
+mount -t cgroup2 cgroup2 "$PWD/cg2" &&
+	mount -t cgroup -o memory cgroup "$PWD/cgm" && exec "$@"
+SH
+	HOOK_RESTORED=nsct_container_check
+	# inside, every cgroup is its namespace's root
+	NSCT_INNER=$(sed 's|:[^:]*$|:/|' /proc/self/cgroup)
+	ns_pidns_test "$BASH" -c 'echo $$ >"$1" && echo $$ >"$2" && shift 2 &&
+		exec "$@"' sh "$cg2/$NSCT_CG/cgroup.procs" \
+		"/sys/fs/cgroup/memory/$NSCT_CG/cgroup.procs" \
+		unshare -C -p -f "$BASH" -c \
+		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --propagation private --mount-proc -u -i "$@"' \
+		nsloop "$BASH" "$D/nsct-ct.sh"
+	rmdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG"
 }
