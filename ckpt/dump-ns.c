@@ -510,9 +510,10 @@ static int check_cgroup(struct dump_tree *t, int i, int k, uint64_t *inos)
  * clocks carrying on from the dump. Its time namespace for children must
  * be the same (that file), and only the root's parent may be in it
  * besides the tree (unshare -T -f). A root still in ckpt's whose
- * children would go to one of their own (unshare -T and no child yet)
- * is recorded too, with time_children: restore makes it with the same
- * offsets for the root's children. Any other is refused.
+ * children would go to one of their own (unshare(CLONE_NEWTIME) and no
+ * child yet: the tree is the root alone) is recorded too, with
+ * time_children: restore makes it with the same offsets for the root's
+ * children. Any other is refused.
  */
 static int check_time(struct dump_tree *t, int i, int k, uint64_t *inos)
 {
@@ -525,6 +526,9 @@ static int check_time(struct dump_tree *t, int i, int k, uint64_t *inos)
 			return 0;
 		if (i || mine != ns_ino(0, "time"))
 			return refuse(pid, kinds[k].file, inos[i], "a time namespace for its children other than its own is not supported yet");
+		/* restore would make those it has in the new one */
+		if (t->n > 1)
+			return refuse(pid, kinds[k].file, inos[i], "its children to come go to a time namespace of their own and it has some in its own already, which is not supported yet");
 	} else if (inos[i] != inos[0]) {
 		return refuse(pid, kinds[k].file, inos[i],
 			      "a time namespace below the root's is not supported yet");

@@ -6,10 +6,10 @@
 
 ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time
 	    nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time
-	    nsct-check nsct-container)
+	    nsct-check nsct-container nsct-runc)
 CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
-CKPT_ONLY+="nsct-check nsct-container "
+CKPT_ONLY+="nsct-check nsct-container nsct-runc "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -254,4 +254,34 @@ SH
 		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --propagation private --mount-proc -u -i "$@"' \
 		nsloop "$BASH" "$D/nsct-ct.sh"
 	rmdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG"
+}
+
+# nsct_mounts PID: its mounts (mnt_info) sorted, the source of a cgroup
+# file system left out: one mounted in the cgroup namespace comes back as
+# a bind of the same cgroup, whose source is the host mount's (ckpt(1))
+nsct_mounts() {
+	mnt_info "$1" | sed -E 's/ - (cgroup2?) [^ ]+ / - \1 (source) /' | sort
+}
+
+# A runc container with a cgroup namespace of its own (runc mounts its
+# cgroups inside, rooted at the container's): checkpointed --kill,
+# restored; inside, /proc/self/cgroup and the mounts read as before, and
+# runc state/ps/exec/kill work
+t_nsct-runc() {
+	rc_bundle '.linux.namespaces += [{type: "cgroup"}]'
+	rc_start
+	NSCT_INNER=$(nsct_cg_inner "$PID")
+	nsct_mounts "$PID" >"$D/mounts.before"
+	rc_checkpoint
+	inspect "$D/img"
+	grep -q "^ns cgroup [0-9]* owner " "$D/inspect.out" ||
+		fail "inspect shows no cgroup namespace"
+	rc_restore
+	ns_check_own "$PID" cgroup
+	[[ $(nsct_cg_inner "$PID") == "$NSCT_INNER" ]] ||
+		fail "inside, /proc/self/cgroup reads" $(nsct_cg_inner "$PID")
+	nsct_mounts "$PID" >"$D/mounts.after"
+	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
+		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
+	rc_check_runc
 }
