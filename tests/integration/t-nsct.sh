@@ -4,12 +4,13 @@
 # back in a new one whose clocks carry on from the dump, its timers
 # never early.  Sourced by run.sh.
 
-ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time
-	    nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time
-	    nsct-check nsct-container nsct-runc)
+ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns
+	    nsct-container nsct-runc nsct-docker nsct-refuse-shared-cgroup nsct-time
+	    nsct-time-userns nsct-time-children nsct-refuse-shared-time nsct-check)
 CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
+CKPT_ONLY+="nsct-time-userns "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
-CKPT_ONLY+="nsct-check nsct-container nsct-runc "
+CKPT_ONLY+="nsct-check nsct-container nsct-runc nsct-docker "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -158,6 +159,17 @@ t_nsct-time() {
 		"$WLB/timens" 1000000 2000000
 }
 
+# The same in a user namespace of its own (unshare -U -r): the root
+# makes the time namespace in it
+t_nsct-time-userns() {
+	nsct_need_timens
+	need "$WLB/timens"
+	HOOK_DUMPED=nsct_time_dumped
+	HOOK_RESTORED=nsct_time_check
+	wl_test unshare -U -r -T -f --monotonic 1000000 --boottime 2000000 \
+		"$WLB/timens" 1000000 2000000
+}
+
 nsct_children_check() {
 	[[ $(readlink "/proc/$PID/ns/time") == "$(readlink /proc/self/ns/time)" ]] ||
 		fail "the restored counter is not in our time namespace"
@@ -284,4 +296,32 @@ t_nsct-runc() {
 	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
 		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
 	rc_check_runc
+}
+
+# A Docker container with a cgroup namespace of its own (--cgroupns
+# private, what Docker gives every container on cgroup v2) checkpointed
+# and restored by Docker: inside, docker exec reads /proc/self/cgroup as
+# before, and the count carries on
+t_nsct-docker() {
+	local n before
+	dk_daemon
+	dk_run dk1 --cgroupns private
+	[[ $(readlink "/proc/$PID/ns/cgroup") != "$(readlink /proc/self/ns/cgroup)" ]] ||
+		fail "docker gave dk1 no cgroup namespace of its own"
+	before=$(dk exec dk1 cat /proc/self/cgroup)
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk1 cp1
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
+	dk_log_ok dk1
+	n=$(wc -l <"$D/log.out")
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk1
+	PID=$(dk inspect -f '{{.State.Pid}}' dk1)
+	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for the restored dk1: $PID"
+	track_pid "$PID"
+	ns_check_own "$PID" cgroup
+	[[ $(dk exec dk1 cat /proc/self/cgroup) == "$before" ]] ||
+		fail "inside, /proc/self/cgroup reads" $(dk exec dk1 cat /proc/self/cgroup)
+	dk_wait_count dk1 $((n + 5))
+	dk_log_ok dk1
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk1
+	wait_gone "$PID" 60 || fail "$PID still there 60 s after docker stop"
 }
