@@ -313,10 +313,7 @@ t_nsct-docker() {
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
 	dk_log_ok dk1
 	n=$(wc -l <"$D/log.out")
-	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk1
-	PID=$(dk inspect -f '{{.State.Pid}}' dk1)
-	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for the restored dk1: $PID"
-	track_pid "$PID"
+	dk_start_checkpoint dk1 cp1
 	ns_check_own "$PID" cgroup
 	[[ $(dk exec dk1 cat /proc/self/cgroup) == "$before" ]] ||
 		fail "inside, /proc/self/cgroup reads" $(dk exec dk1 cat /proc/self/cgroup)
