@@ -6,9 +6,9 @@
 
 ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns
 	    nsct-container nsct-runc nsct-docker nsct-refuse-shared-cgroup nsct-time
-	    nsct-time-userns nsct-time-children nsct-refuse-shared-time nsct-check)
+	    nsct-time-userns nsct-time-tree nsct-time-children nsct-refuse-shared-time nsct-check)
 CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
-CKPT_ONLY+="nsct-time-userns "
+CKPT_ONLY+="nsct-time-userns nsct-time-tree "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
 CKPT_ONLY+="nsct-check nsct-container nsct-runc nsct-docker "
 
@@ -168,6 +168,34 @@ t_nsct-time-userns() {
 	HOOK_RESTORED=nsct_time_check
 	wl_test unshare -U -r -T -f --monotonic 1000000 --boottime 2000000 \
 		"$WLB/timens" 1000000 2000000
+}
+
+nsct_tree_check() {
+	local p ns kids
+	ns=$(readlink "/proc/$PID/ns/time")
+	ns_check_own "$PID" time
+	kids=$(child_pids "$PID")
+	[[ $(wc -w <<<"$kids") == 2 ]] || fail "the root's children: $kids"
+	for p in $kids; do
+		[[ $(readlink "/proc/$p/ns/time") == "$ns" ]] ||
+			fail "child $p is not in the root's time namespace $ns"
+	done
+	(($(nsct_offset "$PID" monotonic) <= 1000000 - 2)) ||
+		fail "the clocks counted the time the tree was not there"
+}
+
+# A tree (tree.c: two children and a grandchild) in a time namespace of
+# its own, dumped --tree --kill, restored 2 s later: every process in
+# one new time namespace, whose clocks did not count the 2 s
+t_nsct-time-tree() {
+	nsct_need_timens
+	need "$WLB/tree"
+	DUMP_OPTS=(--tree)
+	HOOK_DUMPED=nsct_time_dumped
+	HOOK_RESTORED=nsct_tree_check
+	start_wl unshare -T -f --monotonic 1000000 --boottime 2000000 \
+		"$WLB/tree"
+	wl_test_started
 }
 
 nsct_children_check() {
