@@ -45,6 +45,22 @@ nsct_cg_check() {
 		fail "restored in cgroups" $(cat "/proc/$PID/cgroup")
 }
 
+# the usual cleanup, then the test's cgroups removed, those left (a
+# failed test's)
+nsct_cg_cleanup() {
+	local d i
+	cleanup
+	for d in "${NSCT_DIRS[@]}"; do
+		[[ $d == */ckpt-nsct-* ]] || continue
+		# the killed processes may take a moment to leave it
+		for i in {1..100}; do
+			[[ -d $d ]] && ! rmdir "$d" 2>/dev/null || break
+			nap
+		done
+	done
+	return 0
+}
+
 # nsct_cg_test HIERARCHY CONTROLLERS SUB [ALT]: a counter in a cgroup
 # namespace rooted at a cgroup the test makes in HIERARCHY (mounted
 # there, CONTROLLERS as /proc/PID/cgroup names them), then moved to its
@@ -56,6 +72,9 @@ nsct_cg_test() {
 	NSCT_HIER=$1 NSCT_CTRL=$2 NSCT_SUB=$3 NSCT_ALT=${4-}
 	NSCT_CG=$NSCT_HIER/ckpt-nsct-$BASHPID
 	need "$WLB/counter"
+	NSCT_DIRS=("$NSCT_CG/sub" "$NSCT_CG" "$NSCT_HIER$NSCT_ALT/ckpt-nsct-$BASHPID/sub"
+		   "$NSCT_HIER$NSCT_ALT/ckpt-nsct-$BASHPID" "$NSCT_HIER$NSCT_ALT")
+	trap nsct_cg_cleanup EXIT
 	mkdir -p "$NSCT_CG${NSCT_SUB%/}" || fail "can't make $NSCT_CG$NSCT_SUB"
 	start_wl "$BASH" -c "echo \$\$ >$NSCT_CG/cgroup.procs &&
 		exec unshare -C $BASH -c 'echo \$\$ >$NSCT_CG${NSCT_SUB%/}/cgroup.procs &&
