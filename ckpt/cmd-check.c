@@ -172,6 +172,34 @@ static int probe_user_ns(void)
 	return probe_unshare(CLONE_NEWUSER);
 }
 
+static int probe_cgroup_ns(void)
+{
+	return probe_unshare(CLONE_NEWCGROUP);
+}
+
+/* What restore does for a time namespace (restore/timens.c), in a child
+ * of ours: unshare, offsets written, entered */
+static int probe_time_ns(void)
+{
+	static const char offs[] = "monotonic 1 0\nboottime 1 0\n";
+	int st, fd;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (unshare(CLONE_NEWTIME))
+			_exit(errno);
+		fd = open("/proc/self/timens_offsets", O_WRONLY);
+		if (fd < 0 || write(fd, offs, sizeof(offs) - 1) < 0)
+			_exit(errno);
+		fd = open("/proc/self/ns/time_for_children", O_RDONLY);
+		_exit(fd < 0 || setns(fd, CLONE_NEWTIME) ? errno : 0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	errno = WEXITSTATUS(st);
+	return errno ? -1 : 0;
+}
+
 /*
  * What rootless restore --pidns needs: a process without privilege (as
  * root: one that became nobody) makes a user namespace and a PID
@@ -465,6 +493,8 @@ static const struct feature features[] = {
 	{ "uts-ipc-namespaces", 0, probe_uts_ipc_ns },
 	{ "network-namespaces", 0, probe_net_ns },
 	{ "user-namespaces", 0, probe_user_ns },
+	{ "cgroup-namespaces", 0, probe_cgroup_ns },
+	{ "time-namespaces", 0, probe_time_ns },
 	{ "unprivileged-user-namespaces", 0, probe_unpriv_user_ns },
 	{ "cgroup-v1", 0, probe_cgroup_v1 },
 	{ "cgroup-v1-freezer", 0, probe_freezer_v1 },

@@ -6,6 +6,11 @@
  * read; a v1 devices cgroup's rules too), for restore to put the tree
  * there again. A tree spread over
  * several cgroups of a hierarchy is refused, naming the process.
+ *
+ * The root's cgroup namespace of its own (dump-ns.c) is recorded by its
+ * root cgroup in each hierarchy: the root's cgroup as ckpt sees it less
+ * the same as the namespace shows it (the path inside ends it), so that
+ * restore can make the namespace at the same place again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +188,76 @@ int dump_tree_cgroups(struct dump_tree *t)
 out:
 	free(root);
 	free(own);
+	return ret;
+}
+
+/* c, the controllers, is ns's then */
+static int push_cgns(struct img_ns *ns, char *c, const char *host,
+		     const char *inner)
+{
+	size_t hl = strlen(host), il = strcmp(inner, "/") ? strlen(inner) : 0;
+	struct img_cgns *n = realloc(ns->cgns, (ns->nr_cgns + 1) * sizeof(*n));
+
+	if (!n) {
+		free(c);
+		return -1;
+	}
+	ns->cgns = n;
+	n = &n[ns->nr_cgns++];
+	n->controllers = c;
+	n->inner = strdup(inner);
+	/* host is the root followed by inner ("/" for the root itself) */
+	n->root = hl == il ? strdup("/") : strndup(host, hl - il);
+	return n->controllers && n->inner && n->root ? 0 : -1;
+}
+
+int dump_cgns_read(pid_t pid, const char *inner, struct img_ns *ns)
+{
+	char *host = cgroups_of(pid), *h = NULL, *in = NULL, *c = NULL;
+	const char *l, *end, *a, *b;
+	size_t hl, il;
+	int ret = -1, pushed;
+
+	if (!host) {
+		pr_perror("can't read the cgroups of %d", pid);
+		return -1;
+	}
+	for (l = host; *l; l = *end ? end + 1 : end) {
+		end = strchrnul(l, '\n');
+		a = memchr(l, ':', end - l);
+		b = a ? memchr(a + 1, ':', end - a - 1) : NULL;
+		if (!b)
+			continue;
+		free(h);
+		free(in);
+		free(c);
+		h = strndup(b + 1, end - b - 1);
+		c = strndup(a + 1, b - a - 1);
+		in = c ? cg_path_of(inner, c) : NULL;
+		if (!h || !in) {
+			pr_err("can't dump %d: its cgroup namespace does not show its hierarchy %.*s",
+			       pid, (int)(end - l), l);
+			goto out;
+		}
+		hl = strlen(h);
+		il = strcmp(in, "/") ? strlen(in) : 0;
+		if (in[0] != '/' || !strncmp(in, "/..", 3) ||
+		    (il && (il > hl || strcmp(h + hl - il, in)))) {
+			pr_err("can't dump %d: its cgroup %s of \"%s\" is %s in its cgroup namespace, not below the namespace's root: not supported",
+			       pid, h, c, in);
+			goto out;
+		}
+		pushed = push_cgns(ns, c, h, in);
+		c = NULL;
+		if (pushed)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(c);
+	free(h);
+	free(in);
+	free(host);
 	return ret;
 }
 

@@ -11,9 +11,12 @@
  * recorded too (check_pid), and the root's mount namespace with its
  * mounts (check_mnt, dump-mnt.c), and the root's network namespace with
  * its devices (check_net, dump-netdev.c), and the root's user namespace
- * with its maps (check_user, dump-userns.c). Every other namespace of
- * the tree's own (PID, user, cgroup, time) is refused, naming the
- * process, as is a mount namespace below the root's, except one that
+ * with its maps (check_user, dump-userns.c), and the root's cgroup
+ * namespace with its root cgroups (check_cgroup, dump-cgroup.c), and the
+ * root's time namespace with its clocks (check_time, dump-timens.c).
+ * Every other namespace of the tree's own (PID, user, cgroup, time) is
+ * refused, naming the process, as is a mount namespace below the
+ * root's, except one that
  * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
  * tree with /sys mounted again).
  */
@@ -464,6 +467,96 @@ static int check_user(struct dump_tree *t, int i, int k, uint64_t *inos)
 	return ns ? dump_userns_read(pid, ns) : -1;
 }
 
+/* The tree's cgroups as its cgroup namespace shows them */
+struct cg_inner {
+	pid_t pid;
+	char *text;
+};
+
+static int read_inner_cg(void *arg)
+{
+	struct cg_inner *in = arg;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", in->pid);
+	in->text = read_file_str(path, NULL);
+	if (!in->text)
+		pr_perror("can't read %s in its cgroup namespace", path);
+	return in->text ? 0 : -1;
+}
+
+/*
+ * The cgroup namespace of the root, when not ckpt's: an NS record of the
+ * root with its root cgroup in each hierarchy, which restore makes again
+ * with the root in it. Besides the tree, only the root's parent may be
+ * in it (unshare -C -f). One below the root's, or shared with another
+ * process outside the tree, is refused.
+ */
+static int check_cgroup(struct dump_tree *t, int i, int k, uint64_t *inos)
+{
+	struct cg_inner in = { t->procs[0].pid, NULL };
+	pid_t out;
+	struct img_ns *ns;
+	int ret;
+
+	if (inos[i] != inos[0])
+		return refuse(t->procs[i].pid, kinds[k].file, inos[i],
+			      "a cgroup namespace below the root's is not supported yet");
+	if (i)
+		return 0;
+	out = outside_member(t, kinds[k].file, inos[0],
+			     t->procs[0].proc.proc.ppid);
+	if (out)
+		return refuse_shared(in.pid, k, inos[0], out);
+	ns = new_ns(t, k, inos[0], in.pid);
+	if (!ns || in_ns(in.pid, k, read_inner_cg, &in))
+		return -1;
+	ret = dump_cgns_read(in.pid, in.text, ns);
+	free(in.text);
+	return ret;
+}
+
+/*
+ * The time namespace of the root, when not ckpt's: an NS record of the
+ * root with its offsets and clocks, which restore makes again, the
+ * clocks carrying on from the dump. Its time namespace for children must
+ * be the same (that file), and only the root's parent may be in it
+ * besides the tree (unshare -T -f). A root still in ckpt's whose
+ * children would go to one of their own (unshare(CLONE_NEWTIME) and no
+ * child yet: the tree is the root alone) is recorded too, with
+ * time_children: restore makes it with the same offsets for the root's
+ * children. Any other is refused.
+ */
+static int check_time(struct dump_tree *t, int i, int k, uint64_t *inos)
+{
+	pid_t pid = t->procs[i].pid, out;
+	uint64_t mine = ns_ino(pid, "time");
+	struct img_ns *ns;
+
+	if (!strcmp(kinds[k].file, "time_for_children")) {
+		if (inos[i] == mine)
+			return 0;
+		if (i || mine != ns_ino(0, "time"))
+			return refuse(pid, kinds[k].file, inos[i], "a time namespace for its children other than its own is not supported yet");
+		/* restore would make those it has in the new one */
+		if (t->n > 1)
+			return refuse(pid, kinds[k].file, inos[i], "its children to come go to a time namespace of their own and it has some in its own already, which is not supported yet");
+	} else if (inos[i] != inos[0]) {
+		return refuse(pid, kinds[k].file, inos[i],
+			      "a time namespace below the root's is not supported yet");
+	} else if (i) {
+		return 0;
+	}
+	out = outside_member(t, "time", inos[0], t->procs[0].proc.proc.ppid);
+	if (out)
+		return refuse_shared(pid, k, inos[0], out);
+	ns = new_ns(t, k, inos[0], pid);
+	if (!ns)
+		return -1;
+	ns->time_children = mine != inos[0];
+	return dump_timens_read(pid, ns);
+}
+
 static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 {
 	uint64_t own = ns_ino(0, kinds[k].file);
@@ -493,6 +586,13 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		}
 		if (kinds[k].kind == IMG_NS_USER) {
 			if (check_user(t, i, k, inos))
+				return -1;
+			continue;
+		}
+		if (kinds[k].kind == IMG_NS_CGROUP ||
+		    kinds[k].kind == IMG_NS_TIME) {
+			if ((kinds[k].kind == IMG_NS_CGROUP ? check_cgroup :
+			     check_time)(t, i, k, inos))
 				return -1;
 			continue;
 		}
@@ -539,11 +639,18 @@ int dump_tree_ns(struct dump_tree *t)
 
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)
 {
+	struct img_ns ns;
 	uint32_t i;
 
-	for (i = 0; i < t->nr_nss; i++)
-		if (img_write_ns(w, &t->nss[i]))
+	for (i = 0; i < t->nr_nss; i++) {
+		/* a time namespace's clocks once all the timers were read */
+		ns = t->nss[i];
+		if (ns.kind == IMG_NS_TIME &&
+		    dump_timens_clocks((pid_t)ns.owner, &ns))
 			return -1;
+		if (img_write_ns(w, &ns))
+			return -1;
+	}
 	return 0;
 }
 
@@ -554,6 +661,7 @@ void dump_free_nss(struct dump_tree *t)
 	for (i = 0; i < t->nr_nss; i++) {
 		free(t->nss[i].hostname);
 		free(t->nss[i].domainname);
+		img_ns_free_cgns(&t->nss[i]);
 	}
 	dump_free_userns(t);
 	free(t->nss);

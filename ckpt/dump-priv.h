@@ -427,6 +427,17 @@ void dump_free_net(struct dump_tree *t);
  * namespace into ns; what they hold freed */
 int dump_userns_read(pid_t pid, struct img_ns *ns) __must_check;
 void dump_free_userns(struct dump_tree *t);
+/* dump-timens.c: the offsets of pid's time namespace for its children,
+ * and its clocks now, into ns */
+int dump_timens_read(pid_t pid, struct img_ns *ns) __must_check;
+/* its clocks read again, now, from its offsets (pid: named if refused) */
+int dump_timens_clocks(pid_t pid, struct img_ns *ns) __must_check;
+/* dump-cgroup.c: the root cgroup of pid's cgroup namespace in each of
+ * its hierarchies, from its /proc/PID/cgroup as ckpt sees it and inner,
+ * the same file read in that namespace, into ns; refused, naming pid,
+ * where its cgroup is not below the namespace's root */
+int dump_cgns_read(pid_t pid, const char *inner, struct img_ns *ns)
+	__must_check;
 /* In a child of ckpt's: into pid's user namespace if not ckpt's */
 int dump_userns_enter(pid_t pid) __must_check;
 /* dump-mnt.c: the mounts of the root's own mount namespace, when it

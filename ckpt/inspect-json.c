@@ -459,6 +459,24 @@ static void json_ns(const struct img_ns *ns)
 		json_kstr(0, "setgroups",
 			  ns->setgroups_deny ? "deny" : "allow");
 	}
+	if (ns->kind == IMG_NS_TIME) {
+		json_u64(0, "monotonic_ns", ns->mono_ns);
+		json_u64(0, "boottime_ns", ns->boot_ns);
+		json_i64(0, "monotonic_offset_ns", ns->mono_off_ns);
+		json_i64(0, "boottime_offset_ns", ns->boot_off_ns);
+		json_u64(0, "children_only", ns->time_children);
+	}
+	if (ns->kind == IMG_NS_CGROUP) {
+		printf(",\"roots\":[");
+		for (i = 0; i < ns->nr_cgns; i++) {
+			printf("%s{", i ? "," : "");
+			json_kstr(1, "controllers", ns->cgns[i].controllers);
+			json_kstr(0, "root", ns->cgns[i].root);
+			json_kstr(0, "inner", ns->cgns[i].inner);
+			putchar('}');
+		}
+		putchar(']');
+	}
 	if (ns->nr_sysctls) {
 		printf(",\"sysctls\":{");
 		for (i = 0; i < ns->nr_sysctls; i++)

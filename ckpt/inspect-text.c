@@ -384,7 +384,10 @@ static void print_idmap(const char *what, uint64_t id,
 }
 
 /* ns uts 4026532200 owner 1234 hostname box domainname (none);
- * ns user 4026532201 owner 1 setgroups deny */
+ * ns user 4026532201 owner 1 setgroups deny;
+ * ns time 4026532202 owner 1 monotonic 86400000000000 boottime
+ * 90000000000000 offsets 86000000000000 89000000000000 (and
+ * " children-only"); ns-cgroup 4026532203 memory root /box inner /sub */
 static void print_ns(const struct img_ns *ns)
 {
 	uint32_t i;
@@ -396,7 +399,16 @@ static void print_ns(const struct img_ns *ns)
 		       ns->domainname);
 	if (ns->kind == IMG_NS_USER)
 		printf(" setgroups %s", ns->setgroups_deny ? "deny" : "allow");
+	if (ns->kind == IMG_NS_TIME)
+		printf(" monotonic %" PRIu64 " boottime %" PRIu64
+		       " offsets %" PRId64 " %" PRId64 "%s", ns->mono_ns,
+		       ns->boot_ns, ns->mono_off_ns, ns->boot_off_ns,
+		       ns->time_children ? " children-only" : "");
 	putchar('\n');
+	for (i = 0; i < ns->nr_cgns; i++)
+		printf("ns-cgroup %" PRIu64 " %s root %s inner %s\n", ns->id,
+		       ns->cgns[i].controllers[0] ? ns->cgns[i].controllers :
+		       "(v2)", ns->cgns[i].root, ns->cgns[i].inner);
 	print_idmap("uid-map", ns->id, ns->uid_map, ns->nr_uid_map);
 	print_idmap("gid-map", ns->id, ns->gid_map, ns->nr_gid_map);
 	for (i = 0; i < ns->nr_sysctls; i++)

@@ -4,7 +4,10 @@
  * (a UTS namespace's; absent, STR_NULL, for the other kinds); u32
  * nr_sysctls, then str name value for each; a USER namespace's only:
  * u32 nr_uid_map, then u32 inner outer count for each, the same for
- * gid_map, u32 setgroups_deny.
+ * gid_map, u32 setgroups_deny; a CGROUP namespace's only: u32 nr_cgns,
+ * then str controllers root inner for each; a TIME namespace's only:
+ * u64 mono_off_ns boot_off_ns (two's complement), u64 mono_ns boot_ns,
+ * u32 time_children.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -107,6 +110,30 @@ static void enc_idmap(struct enc *e, const struct img_idmap *map,
 	}
 }
 
+static void enc_cgns(struct enc *e, const struct img_ns *ns)
+{
+	uint32_t i;
+
+	enc_cap(e, ns->nr_cgns, IMG_MAX_CGROUPS, "too many cgroup hierarchies");
+	enc_u32(e, ns->nr_cgns);
+	for (i = 0; i < ns->nr_cgns && i < IMG_MAX_CGROUPS; i++) {
+		enc_str(e, ns->cgns[i].controllers, 0,
+			"cgroup namespace controllers missing");
+		enc_str(e, ns->cgns[i].root, 0, "cgroup namespace root missing");
+		enc_str(e, ns->cgns[i].inner, 0,
+			"cgroup namespace inner path missing");
+	}
+}
+
+static void enc_time(struct enc *e, const struct img_ns *ns)
+{
+	enc_u64(e, (uint64_t)ns->mono_off_ns);
+	enc_u64(e, (uint64_t)ns->boot_off_ns);
+	enc_u64(e, ns->mono_ns);
+	enc_u64(e, ns->boot_ns);
+	enc_u32(e, ns->time_children);
+}
+
 int img_enc_ns(struct enc *e, const struct img_ns *ns)
 {
 	int uts = ns->kind == IMG_NS_UTS;
@@ -128,6 +155,10 @@ int img_enc_ns(struct enc *e, const struct img_ns *ns)
 		enc_idmap(e, ns->gid_map, ns->nr_gid_map);
 		enc_u32(e, ns->setgroups_deny);
 	}
+	if (ns->kind == IMG_NS_CGROUP)
+		enc_cgns(e, ns);
+	if (ns->kind == IMG_NS_TIME)
+		enc_time(e, ns);
 	return e->err ? -1 : 0;
 }
 
@@ -174,6 +205,62 @@ int64_t img_idmap_inner(const struct img_idmap *map, uint32_t n,
 	return -1;
 }
 
+/* absolute, no empty, "." or ".." component (but "/" itself) */
+static int cgns_path_ok(const char *p)
+{
+	return p && p[0] == '/' && img_path_comps_ok(p + 1);
+}
+
+static void dec_cgns(struct dec *d, struct img_ns *ns)
+{
+	struct img_cgns *c;
+	uint32_t i;
+
+	dec_u32(d, &ns->nr_cgns);
+	if (!dec_count_ok(d, ns->nr_cgns, IMG_MAX_CGROUPS, 12,
+			  "cgroup namespace roots"))
+		return;
+	if (ns->nr_cgns)
+		ns->cgns = dec_alloc(d, ns->nr_cgns * sizeof(*ns->cgns));
+	for (i = 0; ns->cgns && i < ns->nr_cgns; i++) {
+		c = &ns->cgns[i];
+		dec_str(d, &c->controllers, 0, "cgroup namespace controllers");
+		dec_str(d, &c->root, 0, "cgroup namespace root");
+		dec_str(d, &c->inner, 0, "cgroup namespace inner path");
+		dec_check(d, !c->controllers || !strchr(c->controllers, '/'),
+			  "cgroup namespace: controllers with a /");
+		dec_check(d, !c->root || (cgns_path_ok(c->root) &&
+					  cgns_path_ok(c->inner)),
+			  "cgroup namespace: bad path %s or %s", c->root,
+			  c->inner);
+	}
+}
+
+/* a clock inside the namespace stays below what the kernel allows
+ * (KTIME_SEC_MAX / 2 seconds), its offsets likewise either way */
+#define TIME_NS_MAX	(INT64_MAX / 2)
+
+static void dec_time(struct dec *d, struct img_ns *ns)
+{
+	uint64_t mo, bo;
+
+	dec_u64(d, &mo);
+	dec_u64(d, &bo);
+	ns->mono_off_ns = (int64_t)mo;
+	ns->boot_off_ns = (int64_t)bo;
+	dec_u64(d, &ns->mono_ns);
+	dec_u64(d, &ns->boot_ns);
+	dec_u32(d, &ns->time_children);
+	dec_check(d, ns->time_children <= 1,
+		  "time namespace: bad time_children %u", ns->time_children);
+	dec_check(d, ns->mono_ns < TIME_NS_MAX && ns->boot_ns < TIME_NS_MAX &&
+		  ns->mono_off_ns < TIME_NS_MAX &&
+		  ns->mono_off_ns > -TIME_NS_MAX &&
+		  ns->boot_off_ns < TIME_NS_MAX &&
+		  ns->boot_off_ns > -TIME_NS_MAX,
+		  "time namespace: clock or offset out of range");
+}
+
 int img_dec_ns(struct dec *d, struct img_ns *ns)
 {
 	struct img_cg_setting *s;
@@ -209,11 +296,13 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 			  "user namespace: bad setgroups %u",
 			  ns->setgroups_deny);
 	}
+	if (ns->kind == IMG_NS_CGROUP)
+		dec_cgns(d, ns);
+	if (ns->kind == IMG_NS_TIME)
+		dec_time(d, ns);
 	/* only the kinds restore makes: the others are refused at dump; a
 	 * PID namespace is the root's, which is its init */
-	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC ||
-		  ns->kind == IMG_NS_PID || ns->kind == IMG_NS_MNT ||
-		  ns->kind == IMG_NS_NET || ns->kind == IMG_NS_USER,
+	dec_check(d, ns->kind >= IMG_NS_UTS && ns->kind <= IMG_NS_MAX,
 		  "namespace kind %u unknown", ns->kind);
 	dec_check(d, ns->kind != IMG_NS_PID || ns->owner == 1, "%s namespace: owner %u is not the init",
 		  img_ns_name(ns->kind), ns->owner);
@@ -232,6 +321,20 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 	return dec_end(d);
 }
 
+void img_ns_free_cgns(struct img_ns *ns)
+{
+	uint32_t i;
+
+	for (i = 0; ns->cgns && i < ns->nr_cgns; i++) {
+		free(ns->cgns[i].controllers);
+		free(ns->cgns[i].root);
+		free(ns->cgns[i].inner);
+	}
+	free(ns->cgns);
+	ns->cgns = NULL;
+	ns->nr_cgns = 0;
+}
+
 void img_ns_free(struct img_ns *ns)
 {
 	uint32_t i;
@@ -247,6 +350,7 @@ void img_ns_free(struct img_ns *ns)
 	ns->uid_map = ns->gid_map = NULL;
 	ns->nr_uid_map = ns->nr_gid_map = 0;
 	ns->nr_sysctls = 0;
+	img_ns_free_cgns(ns);
 	free(ns->hostname);
 	free(ns->domainname);
 	ns->hostname = ns->domainname = NULL;

@@ -507,8 +507,11 @@ enum {
 	IMG_NS_USER = 6,	/* the root's: restore makes it first, with
 				 * the uid and gid maps, and every other
 				 * namespace of the tree is then its */
-	IMG_NS_CGROUP = 7,	/* not yet */
-	IMG_NS_TIME = 8,	/* not yet */
+	IMG_NS_CGROUP = 7,	/* the root's: restore puts it in the
+				 * namespace's root cgroup of each hierarchy,
+				 * unshares, then moves it to its cgroups */
+	IMG_NS_TIME = 8,	/* the root's: restore makes it with offsets
+				 * that carry its clocks on from the dump */
 	IMG_NS_MAX = 8,
 };
 
@@ -529,6 +532,27 @@ struct img_ns {
 	uint32_t nr_uid_map, nr_gid_map;
 	struct img_idmap *uid_map, *gid_map;
 	uint32_t setgroups_deny;
+	/* CGROUP: per hierarchy of the root's, its namespace's root */
+	uint32_t nr_cgns;
+	struct img_cgns *cgns;
+	/* TIME: the offsets of monotonic and boottime at dump, as
+	 * timens_offsets reads; the two clocks inside at dump (restore's
+	 * offsets make them carry on from there); time_children 1: the
+	 * root is in ckpt's time namespace and this one is only that of
+	 * its children to come (unshare -T, no child yet) */
+	int64_t mono_off_ns, boot_off_ns;
+	uint64_t mono_ns, boot_ns;
+	uint32_t time_children;
+};
+
+/* A cgroup namespace's root in one hierarchy: the cgroup path (as ckpt
+ * saw it) of the namespace's root, and the root process's cgroup as
+ * seen inside ("/": the namespace's root itself). Outside, the
+ * process's cgroup is root followed by inner. */
+struct img_cgns {
+	char *controllers;	/* as in img_cgroup: "memory", "" (v2) */
+	char *root;		/* absolute */
+	char *inner;		/* absolute, in the namespace */
 };
 
 /* One line of a uid_map or gid_map: count ids from inner, seen as outer
@@ -542,6 +566,8 @@ int64_t img_idmap_inner(const struct img_idmap *map, uint32_t n,
 			uint32_t outer);
 
 const char *img_ns_name(uint32_t kind);
+/* A CGROUP namespace's roots freed (dump's, or a decoded record's) */
+void img_ns_free_cgns(struct img_ns *ns);
 /* The i-th sysctl a namespace of that kind keeps, in the order they are
  * written; NULL past the last. Is name one of them? */
 const char *img_ns_sysctl(uint32_t kind, size_t i);

@@ -184,6 +184,7 @@ static int prepare(struct restore_run *run)
 	if (restore_check_caps(run) || restore_check_oom_min(run) ||
 	    restore_cgroups_make(run))
 		return EXIT_FAILED;
+	restore_timens_prepare(run);	/* before any timer is armed */
 	if (restore_app_event(run, CKPT_APP_BEFORE_CREATE, 0))
 		return EXIT_FAILED;
 	/* before anything is made (netlock.c), in the tree's network

@@ -92,6 +92,9 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 	*what = "cgroup";
 	if (root && restore_cgroups_enter(run))
 		return -1;
+	*what = "time";
+	if (restore_timens_make(run, pid))
+		return -1;
 
 	*what = "uts";
 	if (uts && (unshare(CLONE_NEWUTS) ||
@@ -131,10 +134,13 @@ int restore_check_nss(const struct restore_run *run)
 			       img->nss[i].owner);
 			return -1;
 		}
-		if (img->nss[i].kind == IMG_NS_NET &&
+		if ((img->nss[i].kind == IMG_NS_NET ||
+		     img->nss[i].kind == IMG_NS_CGROUP ||
+		     img->nss[i].kind == IMG_NS_TIME) &&
 		    (pid_t)img->nss[i].owner != img->procs[0].proc.pid) {
-			pr_err("%s: the network namespace is made by %u, not by the root",
-			       run->path, img->nss[i].owner);
+			pr_err("%s: the %s namespace is made by %u, not by the root",
+			       run->path, img_ns_name(img->nss[i].kind),
+			       img->nss[i].owner);
 			return -1;
 		}
 		if (img->nss[i].kind == IMG_NS_MNT &&

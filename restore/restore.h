@@ -100,6 +100,11 @@ struct restore_run {
 		char **made;	/* the directories made, in order */
 		uint32_t nr_made;
 		int ran;	/* the tree runs: they stay */
+		/* the root's cgroup namespace (its NS record's hierarchies):
+		 * per hierarchy, the cgroup.procs of the namespace's root
+		 * cgroup, and of the root's cgroup with no CGROUP record
+		 * (restore's own), where the two differ; else -1 */
+		int *ns_fds, *back_fds;
 	} cg;
 	struct {		/* --pidns (ns.c) */
 		int on;
@@ -109,6 +114,9 @@ struct restore_run {
 		int root_init;	/* the image's root is its init (an NS
 				 * record of kind PID): no helper */
 	} pidns;
+	struct {		/* the root's time namespace (timens.c) */
+		int64_t mono_off, boot_off;	/* its offsets, in ns */
+	} timens;
 	struct {		/* --join-ns, NSJOIN records (nsjoin.c) */
 		const char *path[IMG_NS_MAX + 1];	/* per kind, or NULL */
 		int *fds;	/* per img->nsjoins[], open */
@@ -175,6 +183,12 @@ int restore_app_event(struct restore_run *run, enum ckpt_app_event ev,
 /* ns.c: the sysctls of ns written in the namespace restore is in, in the
  * image's order; *what names the one that failed */
 int restore_ns_sysctls(const struct img_ns *ns, const char **what)
+	__must_check;
+/* timens.c: the offsets of the image's time namespace, chosen before
+ * anything of the tree is made (prepare); in the root, the namespace
+ * made with them and entered; 0 if none */
+void restore_timens_prepare(struct restore_run *run);
+int restore_timens_make(const struct restore_run *run, pid_t pid)
 	__must_check;
 
 /* guard.c: a process that undoes what a restore killed outright leaves

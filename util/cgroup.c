@@ -56,3 +56,18 @@ char *cg_mount_of(const char *controllers)
 		errno = ENOENT;
 	return out;
 }
+
+char *cg_path_of(const char *text, const char *controllers)
+{
+	size_t n = strlen(controllers);
+	const char *l, *c, *end;
+
+	for (l = text; l && *l; l = *end ? end + 1 : NULL) {
+		end = strchrnul(l, '\n');
+		c = memchr(l, ':', end - l);
+		if (c && end - c > (long)n + 1 && !strncmp(c + 1, controllers, n) &&
+		    c[n + 1] == ':')
+			return strndup(c + n + 2, end - c - n - 2);
+	}
+	return NULL;
+}

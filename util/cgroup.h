@@ -11,5 +11,8 @@
  * "name=systemd"; "" for cgroup v2), as /proc/self/cgroup names it:
  * malloc'd, or NULL with errno ENOENT when this host has none */
 char *cg_mount_of(const char *controllers);
+/* The path of the line "ID:controllers:path" of text (a /proc/PID/cgroup
+ * read), malloc'd; NULL if none */
+char *cg_path_of(const char *text, const char *controllers);
 
 #endif

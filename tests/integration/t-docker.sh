@@ -175,6 +175,15 @@ dk_wait_count() {
 	done
 }
 
+# dk_start_checkpoint NAME CP: docker start --checkpoint CP NAME; PID
+# the restored init
+dk_start_checkpoint() {
+	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint "$2" "$1"
+	PID=$(dk inspect -f '{{.State.Pid}}' "$1")
+	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for the restored $1: $PID"
+	track_pid "$PID"
+}
+
 # the container's log: 1, 2, 3 ... with no gap or repeat
 dk_log_ok() {
 	dk logs "$1" >"$D/log.out" || fail "docker logs failed"
@@ -197,10 +206,7 @@ t_docker-checkpoint() {
 	[[ $(dk checkpoint ls dk1) == *cp1* ]] || fail "docker lists no checkpoint cp1"
 	dk_log_ok dk1
 	n=$(wc -l <"$D/log.out")
-	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" start --checkpoint cp1 dk1
-	PID=$(dk inspect -f '{{.State.Pid}}' dk1)
-	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for the restored dk1: $PID"
-	track_pid "$PID"
+	dk_start_checkpoint dk1 cp1
 	i=$(dk_count dk1) || exit 1
 	((i >= n)) || fail "the count went back: $i, had $n"
 	dk_wait_count dk1 $((n + 5))

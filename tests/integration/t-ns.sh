@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid
 	    ns-refuse-mnt ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid "
 CKPT_ONLY+="ns-refuse-mnt ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -306,11 +306,6 @@ ns_refused() {
 t_ns-refuse-pid() {
 	ns_refused "it is in a pid_for_children namespace of its own .*: PID namespaces are not supported yet .*" \
 		unshare -p "$WLB/counter"
-}
-
-t_ns-refuse-time() {
-	ns_refused "it is in a time namespace of its own .*" \
-		unshare -T --monotonic 1000 "$WLB/counter"
 }
 
 # a mount namespace with a mount of a type restore does not make (one

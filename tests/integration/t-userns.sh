@@ -3,13 +3,13 @@
 # the same maps, its other namespaces owned by it, its processes with
 # the ids they had as seen inside; a counter in one of its own alone;
 # rootless: nobody dumps and restores (--pidns) nobody's counter; a
-# user namespace below the root's and a cgroup namespace refused by
-# name.  Sourced by run.sh.
+# user namespace below the root's refused by name (a cgroup namespace
+# in one: t-nsct.sh).  Sourced by run.sh.
 
 ALL_TESTS+=(userns-container userns-rootless userns-plain userns-refuse-below
-	    userns-refuse-cgroupns userns-tmpfs)
+	    userns-tmpfs)
 CKPT_ONLY+="userns-container userns-rootless userns-plain userns-refuse-below "
-CKPT_ONLY+="userns-refuse-cgroupns userns-tmpfs "
+CKPT_ONLY+="userns-tmpfs "
 
 # userns_launch: what start_wl runs. unshare -U -p -f makes the user and
 # PID namespaces (unshare itself stays in the user one: the root's
@@ -228,13 +228,6 @@ t_userns-refuse-below() {
 	[[ $(readlink "/proc/$PID/ns/user") != "$(readlink "/proc/$kid/ns/user")" ]] ||
 		fail "the counter is in its shell's user namespace"
 	refused_by_name "$kid: it is in a user namespace of its own (user:\\[[0-9]*\\]): a user namespace below the root's is not supported yet" --tree
-}
-
-# A counter in a cgroup namespace of its own, in a user namespace of its
-# own (unshare -U -r -C): still refused, naming the cgroup namespace
-t_userns-refuse-cgroupns() {
-	ns_refused "it is in a cgroup namespace of its own (cgroup:\\[[0-9]*\\]): not supported yet" \
-		unshare -U -r -C "$WLB/counter"
 }
 
 userns_tmpfs_owner() {
