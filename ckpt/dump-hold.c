@@ -211,7 +211,7 @@ int dump_hold_start(struct dump_incr *st, const char *image)
 	pid_t pid;
 
 	if (!dump_incr_pids(st, NULL, HOLD_MAX_FDS)) {
-		pr_err("%s: no process of it could be tracked (ckpt check: write-tracking)",
+		pr_err("%s: no process of it could be tracked (no asynchronous userfaultfd write protection, or a userfaultfd of its own)",
 		       image);
 		return -1;
 	}
