@@ -15,14 +15,14 @@ CKPT_ONLY+="userns-tmpfs "
 # PID namespaces (unshare itself stays in the user one: the root's
 # parent, which ckpt allows); this shell writes the maps once unshare
 # made the namespace (several lines: no unshare option does that
-# without newuidmap); PID 1 waits for them, then makes its mount (with
-# /proc of its PID namespace), UTS and IPC namespaces, owned by the user
-# one, and runs nsloop.sh, the counter under it as uid 1000, gid 5
+# without newuidmap); PID 1 waits for them (the gid map, written last),
+# then makes its mount (with /proc of its PID namespace), UTS and IPC
+# namespaces, owned by the user one, and runs nsloop.sh, the counter under it as uid 1000, gid 5
 # inside (host 201000 and 300005), through D/uidctr.
 userns_launch() {
 	local u own
 	unshare -U -p -f "$BASH" -c \
-		'until [[ $(</proc/self/uid_map) ]]; do sleep 0.05; done
+		'until [[ $(</proc/self/gid_map) ]]; do sleep 0.05; done
 		 read -r p _ </proc/self/stat
 		 NSLOOP_PID=$p exec unshare -m --propagation slave --mount-proc -u -i "$@"' \
 		nsloop "$BASH" "$WLS/nsloop.sh" "$D/uidctr" ckpt-userns &
@@ -248,7 +248,7 @@ t_userns-tmpfs() {
 	mkdir "$D/m" || fail "no dir"
 	start_wl "$BASH" -c "$(declare -f userns_set_maps)"'
 		unshare -U -m --propagation private "$BASH" -c '\''
-			until [[ $(</proc/self/uid_map) ]]; do sleep 0.05; done
+			until [[ $(</proc/self/gid_map) ]]; do sleep 0.05; done
 			mount -t tmpfs t "$1/m" && echo hi >"$1/m/f" &&
 				chown 1000:5 "$1/m/f" && exec "$2"'\'' sh "$1" "$2" &
 		userns_set_maps $!
