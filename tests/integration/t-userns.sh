@@ -17,8 +17,9 @@ CKPT_ONLY+="userns-tmpfs "
 # made the namespace (several lines: no unshare option does that
 # without newuidmap); PID 1 waits for them (the gid map, written last),
 # then makes its mount (with /proc of its PID namespace), UTS and IPC
-# namespaces, owned by the user one, and runs nsloop.sh, the counter under it as uid 1000, gid 5
-# inside (host 201000 and 300005), through D/uidctr.
+# namespaces, owned by the user one, and runs nsloop.sh, the counter
+# under it as uid 1000, gid 5 inside (host 201000 and 300005), through
+# D/uidctr.
 userns_launch() {
 	local u own
 	unshare -U -p -f "$BASH" -c \
