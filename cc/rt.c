@@ -73,6 +73,17 @@ static uint64_t hash_self(void)
 
 extern char __executable_start[], _end[];
 
+/* the image's threads, main's first */
+static struct xisa_thread threads[XISA_MAX_THREADS];
+static uint32_t nr_threads;
+
+void xisa_rt_resume(const struct xisa_thread *t)
+{
+	if (t->how == XISA_T_BLOCKED)
+		xisa_rt_ret(t->pc, t->sp, t->fp, xisa_rt_reissue(t));
+	xisa_rt_jump(t->pc, t->sp, t->fp);
+}
+
 static void map_region(const char *img, int fd, const struct xisa_region *r)
 {
 	void *at = (void *)(uintptr_t)r->addr, *p;
@@ -83,6 +94,21 @@ static void map_region(const char *img, int fd, const struct xisa_region *r)
 		if (read_all(fd, (char *)(uintptr_t)(xisa_rt_tp() + r->addr),
 			     r->len))
 			fail(img, "short region");
+		return;
+	}
+	if (r->flags & XISA_R_OVER) {
+		/* a thread's stack, in the carried heap mapped before */
+		if (r->addr < XISA_HEAP_BASE ||
+		    r->addr + r->len > XISA_HEAP_BASE + XISA_HEAP_SIZE ||
+		    read_all(fd, at, r->len))
+			fail(img, "a thread's stack is not in the carried heap");
+		return;
+	}
+	if (r->flags & XISA_R_THREAD) {
+		if (r->len != sizeof(threads[0]) ||
+		    nr_threads == XISA_MAX_THREADS ||
+		    read_all(fd, &threads[nr_threads++], r->len))
+			fail(img, "a bad thread");
 		return;
 	}
 	if (r->flags & XISA_R_PROGRAM) {
@@ -133,7 +159,16 @@ static void resume(const char *img)
 	}
 	close(fd);
 	unsetenv("CKPT_XISA_RESUME");	/* not for the programs it runs */
-	xisa_rt_jump(h.pc, h.sp, h.fp);
+	if (!nr_threads)
+		xisa_rt_jump(h.pc, h.sp, h.fp);
+	if (threads[0].handle) {
+		errno = 0;
+		fail(img, "main's thread is not the first");
+	}
+	for (k = 1; k < nr_threads; k++)
+		if ((errno = xisa_rt_thread_again(&threads[k])))
+			fail(img, "can't start a thread again");
+	xisa_rt_resume(&threads[0]);
 }
 
 __attribute__((constructor)) static void ckpt_xisa_init(void)

@@ -43,6 +43,7 @@ static int exec_translate(int argc, char **argv)
 	if (json) {
 		json_begin();
 		json_u64(1, "frames", st.frames);
+		json_u64(0, "threads", st.threads);
 		json_u64(0, "stack_bytes", st.stack_bytes);
 		json_u64(0, "data_bytes", st.data_bytes);
 		json_u64(0, "heap_bytes", st.heap_bytes);
