@@ -49,6 +49,8 @@ struct xisa_hdr {
 	uint32_t landmark;	/* its landmark id */
 	uint32_t nr_regions;
 	uint64_t tp;		/* source: the thread pointer; translated: 0 */
+	uint64_t stop_ns;	/* source: from the SIGUSR2 to every thread
+				 * stopped; translated: 0 */
 };
 
 struct xisa_region {

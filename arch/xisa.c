@@ -759,8 +759,13 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 	}
 	t.src_image = pread(t.fd, magic, 8, 0) == 8 &&
 		      !memcmp(magic, XISA_SRC_MAGIC, 8);
-	if (t.src_image)
+	if (t.src_image) {
+		struct xisa_hdr h;
+
 		t.img = xisa_src_read(t.fd, img);
+		if (t.img && !pread_full(t.fd, &h, sizeof(h), 0))
+			st->stop_seconds = h.stop_ns / 1e9;
+	}
 	else if ((t.img = img_read_fd(t.fd, 0)) &&
 		 img_read_chain((struct image *)t.img, img, img_open_plain,
 				NULL))

@@ -122,6 +122,8 @@ struct xisa_stats {
 	 * output durable (fsync, rename, fsync of the directory). The rest
 	 * is the heap and writing out. */
 	double read_seconds, meta_seconds, frame_seconds, sync_seconds;
+	/* a source image: from the SIGUSR2 to every thread stopped */
+	double stop_seconds;
 };
 
 struct image;

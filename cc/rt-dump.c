@@ -62,6 +62,7 @@ static char maps[MAPS_MAX];
 static unsigned long bound_ms = 5000;	/* attach --landmark's default */
 static char bound_msg[96];
 static timer_t bound;
+static struct timespec armed_at;	/* the SIGUSR2 */
 
 static void say(const char *what)
 {
@@ -211,6 +212,7 @@ static void arm(int sig, siginfo_t *si, void *uc)
 			release();
 		}
 	} else if (was == XISA_C_IDLE) {
+		clock_gettime(CLOCK_MONOTONIC, &armed_at);
 		if (patch(1)) {
 			patch(0);
 			xisa_rt_lock(NULL);
@@ -347,9 +349,13 @@ static int write_image(void)
 {
 	const struct xisa_thread *m = &xisa_rt_slots[0].t;
 	struct xisa_hdr h;
+	struct timespec now;
 	int fd, n, k;
 
 	memset(&h, 0, sizeof(h));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	h.stop_ns = (now.tv_sec - armed_at.tv_sec) * 1000000000ull +
+		    now.tv_nsec - armed_at.tv_nsec;
 	memcpy(h.magic, XISA_SRC_MAGIC, 8);
 	h.version = XISA_VERSION;
 	h.isa = xisa_rt_img_isa;

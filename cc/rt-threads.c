@@ -158,9 +158,10 @@ static void block(const struct wait *w)
 	s->t.c = w->c;
 	s->t.pc = w->pc;
 	s->t.fp = w->fp;
-	/* in the stack, below the program's frames: where the checkpointer
-	 * looks for main's (translate reckons the caller's from fp) */
-	s->t.sp = (uintptr_t)__builtin_frame_address(0);
+	/* where the checkpointer looks for main's stack (the wait may run
+	 * on another, resumed: cc/rt.c); translate reckons the caller's
+	 * stack pointer from its frame */
+	s->t.sp = w->fp;
 	s->t.tp = xisa_rt_tp();
 	s->state = XISA_S_BLOCKED;
 	write = xisa_rt_all_stopped();

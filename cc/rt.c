@@ -79,9 +79,15 @@ static uint32_t nr_threads;
 
 void xisa_rt_resume(const struct xisa_thread *t)
 {
-	if (t->how == XISA_T_BLOCKED)
-		xisa_rt_ret(t->pc, t->sp, t->fp, xisa_rt_reissue(t));
-	xisa_rt_jump(t->pc, t->sp, t->fp);
+	/* a copy: waiting again, the thread writes its slot over */
+	struct xisa_thread c = *t;
+	uint64_t rv;
+
+	if (c.how == XISA_T_BLOCKED) {
+		rv = xisa_rt_reissue(&c);
+		xisa_rt_ret(c.pc, c.sp, c.fp, rv);
+	}
+	xisa_rt_jump(c.pc, c.sp, c.fp);
 }
 
 static void map_region(const char *img, int fd, const struct xisa_region *r)

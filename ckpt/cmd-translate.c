@@ -52,6 +52,7 @@ static int exec_translate(int argc, char **argv)
 		json_f64(0, "meta_seconds", st.meta_seconds);
 		json_f64(0, "frame_seconds", st.frame_seconds);
 		json_f64(0, "sync_seconds", st.sync_seconds);
+		json_f64(0, "stop_seconds", st.stop_seconds);
 		json_end();
 	}
 	return 0;

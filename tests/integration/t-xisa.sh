@@ -529,7 +529,17 @@ t_xisa-pthreads() {
 		xisa_fwd "$m"
 		xisa_back "$m"
 	done
-	(($(grep -c '"threads":5,' "$D/translate.json") == 6)) ||
+	# a round trip: x86_64, aarch64 (resumed, checkpointed again), x86_64
+	xisa_fwd $((n / 4)) &&
+		cp "$D/part1" "$D/first" && rm -f "$D/src.img" "$D/part1" &&
+		xisa_qemu part1 CKPT_XISA_RESUME="$D/img.a64" \
+			CKPT_XISA_DUMP="$D/src.img" &&
+		xisa_until part1 $((n / 4)) && xisa_self_dump &&
+		xisa_native part2
+	cat "$D/first" "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "x86_64, aarch64, x86_64 output differs from the native" \
+		     "run"
+	(($(grep -c '"threads":5,' "$D/translate.json") == 8)) ||
 		fail "not 5 threads in each image: $(cat "$D/translate.json")"
 }
 
