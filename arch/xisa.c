@@ -161,6 +161,7 @@ static int add_frame(struct tr *t, const struct xisa_lm *lm, uint64_t sp,
 static int thread_stack(struct tr *t, const struct xisa_thread *in)
 {
 	struct tthr *c = t->cur;
+	uint64_t low;
 
 	if (in->stack_lo >= in->stack_hi || in->stack_lo % 16 ||
 	    in->stack_hi % 16 || in->stack_lo < XISA_HEAP_BASE ||
@@ -170,7 +171,11 @@ static int thread_stack(struct tr *t, const struct xisa_thread *in)
 		       (unsigned long long)in->handle);
 		return -1;
 	}
-	c->vstart = in->stack_lo;
+	/* from 256 KiB below where it stopped: the rest is unused */
+	low = in->sp < in->fp ? in->sp : in->fp;
+	c->vstart = (low - (256u << 10)) & ~4095ull;
+	if (c->vstart < in->stack_lo || c->vstart >= in->stack_hi)
+		c->vstart = in->stack_lo;
 	c->vend = in->stack_hi;
 	c->src = malloc(c->vend - c->vstart);
 	return c->src ? load(t, c->vstart, c->vend - c->vstart, c->src, NULL)
@@ -258,8 +263,10 @@ static int layout(struct tr *t)
 		cfa = f->sp[t->to];
 	}
 	t->cur->lo = (t->cur->fr[0].sp[t->to] - 65536) & ~4095ull;
-	if (t->cur->lo > t->cur->vstart || t->cur->in.handle)
+	if (t->cur->lo > t->cur->vstart)
 		t->cur->lo = t->cur->vstart;
+	if (t->cur->in.handle && t->cur->lo < t->cur->in.stack_lo)
+		t->cur->lo = t->cur->in.stack_lo;	/* in_dst() checks */
 	t->cur->dst = calloc(1, t->cur->vend - t->cur->lo);
 	return t->cur->dst ? 0 : -1;
 }
@@ -540,15 +547,17 @@ static int put_tls(struct tr *t, int fd)
 	return 0;
 }
 
-/* Each thread where it resumes (when the source image had them: a
- * program of threads), and the stacks of those not main, rebuilt, over
- * the carried heap's bytes */
+/* Each thread where it resumes (a program of threads, or main waiting in
+ * the runtime), and the stacks of those not main, rebuilt, over the
+ * carried heap's bytes */
 static int put_threads(struct tr *t, int fd)
 {
 	struct xisa_thread o;
 	unsigned i;
 
-	for (i = 0; t->nth > 1 && i < t->nth; i++) {
+	if (t->nth == 1 && t->th[0].in.how == XISA_T_LANDMARK)
+		return 0;	/* the header says it */
+	for (i = 0; i < t->nth; i++) {
 		const struct tthr *c = &t->th[i];
 		uint64_t lo;
 

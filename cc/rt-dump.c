@@ -282,12 +282,41 @@ static int read_maps(void)
 /* The regions of the mappings: the stack holding sp, the writable pages
  * of the program's globals (the others are the same in every run), the
  * carried heap. Their number, or -1. */
+static int page_zero(uint64_t a)
+{
+	const uint64_t *w = (const uint64_t *)(uintptr_t)a;
+	unsigned i;
+
+	for (i = 0; i < PAGE / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+/* A readable mapping of the heap in runs: pages of zeros (the unused
+ * parts of threads' stacks, mostly) without their bytes. Their number. */
+static int put_heap_runs(int fd, uint64_t a, uint64_t b, uint32_t prot)
+{
+	uint64_t c, d;
+	int n = 0, z;
+
+	for (c = a; c < b; c = d, n++) {
+		z = page_zero(c);
+		for (d = c + PAGE; d < b && page_zero(d) == z; d += PAGE)
+			;
+		if (put(fd, c, d - c, prot, z ? XISA_R_ZERO : 0,
+			z ? NULL : (void *)(uintptr_t)c))
+			return -1;
+	}
+	return n;
+}
+
 static int put_maps(int fd, uint64_t sp)
 {
 	const char *s = maps;
 	uint64_t a, b;
 	uint32_t prot;
-	int n = 0;
+	int n = 0, k;
 
 	while (*s) {
 		a = hex(&s);
@@ -307,6 +336,11 @@ static int put_maps(int fd, uint64_t sp)
 				(void *)(uintptr_t)lo))
 				return -1;
 			n++;
+		} else if (a >= XISA_HEAP_BASE && b <= XISA_HEAP_BASE +
+			   XISA_HEAP_SIZE && (prot & PROT_READ)) {
+			if ((k = put_heap_runs(fd, a, b, prot)) < 0)
+				return -1;
+			n += k;
 		} else if ((sp >= a && sp < b) ||
 		    (a >= XISA_HEAP_BASE && b <= XISA_HEAP_BASE +
 		     XISA_HEAP_SIZE)) {
