@@ -46,10 +46,22 @@ enum { XISA_S_FREE, XISA_S_RUNNING, XISA_S_PARKED, XISA_S_BLOCKED };
 /* xisa_rt_ckpt: no checkpoint, breakpoints on the landmarks, writing */
 enum { XISA_C_IDLE, XISA_C_ARMED, XISA_C_WRITING };
 
+/* a thread-local variable of a thread resumed, its place from the
+ * thread pointer */
+struct xisa_rt_tls {
+	struct xisa_rt_tls *next;
+	int64_t off;
+	uint64_t len;
+	unsigned char bytes[];
+};
+/* cc/rt.c: put in place from the calling thread's pointer */
+void xisa_rt_tls_put(const struct xisa_rt_tls *v);
+
 struct xisa_rt_slot {
 	uint64_t handle;	/* its record (main: 0) */
 	int state;		/* XISA_S_* */
 	int resume;		/* started by the resume: go to t */
+	const struct xisa_rt_tls *tls;	/* ... with these first */
 	struct xisa_thread t;	/* parked or blocked: where */
 };
 extern struct xisa_rt_slot xisa_rt_slots[XISA_MAX_THREADS];
@@ -63,7 +75,8 @@ void xisa_rt_wait_gen(uint32_t g);
 /* the wait of a blocked thread issued again: its value */
 int xisa_rt_reissue(const struct xisa_thread *t);
 /* a thread of the image started again, in a slot of its own */
-int xisa_rt_thread_again(const struct xisa_thread *t);
+int xisa_rt_thread_again(const struct xisa_thread *t,
+			 const struct xisa_rt_tls *tls);
 /* the calling thread's slot */
 int xisa_rt_self(void);
 void xisa_rt_thread_stack(uint64_t handle, uint64_t *lo, uint64_t *hi);

@@ -53,6 +53,7 @@ struct tthr {
 	uint8_t *dst;
 	struct frame *fr;
 	unsigned n;
+	uint8_t **tls;		/* per m.tls: the variable's bytes */
 };
 
 struct tr {
@@ -70,7 +71,6 @@ struct tr {
 	uint8_t *have;		/* per page of [ds, de): in the image */
 	unsigned nr_regions;	/* written out */
 	uint64_t heap_bytes;	/* carried, of the image's pages */
-	uint8_t **tls;		/* per m.tls: the variable's bytes */
 };
 
 /* Copy [addr, addr + len) from the image's pages; 0 where it has none.
@@ -403,32 +403,32 @@ static int load_data(struct tr *t)
 	return 0;
 }
 
-/* The program's thread-local variables, at their places from the
- * source thread's pointer */
-static int load_tls(struct tr *t, const struct img_thread *th)
+/* The program's thread-local variables of t->cur, at their places from
+ * its source thread pointer */
+static int load_tls(struct tr *t)
 {
-	const struct xisa_isa *fi = xisa_isa(t->from);
-	uint64_t tp = th->nr_regs > fi->reg_tp ? th->regs[fi->reg_tp] : 0;
+	struct tthr *c = t->cur;
+	uint64_t tp = c->in.tp;
 	uint32_t i;
 
 	if (!t->m.nr_tls)
 		return 0;
 	if (!tp) {
-		pr_err("thread %d has thread-local variables and the image no "
-		       "thread pointer", th->tid);
+		pr_err("thread %#llx has thread-local variables and the image "
+		       "no thread pointer", (unsigned long long)c->in.handle);
 		return -1;
 	}
-	t->tls = calloc(t->m.nr_tls, sizeof(*t->tls));
-	if (!t->tls)
+	c->tls = calloc(t->m.nr_tls, sizeof(*c->tls));
+	if (!c->tls)
 		return -1;
 	for (i = 0; i < t->m.nr_tls; i++) {
 		const struct xisa_tls *v = &t->m.tls[i];
 
-		t->tls[i] = malloc(v->size);
-		if (!t->tls[i] ||
-		    load(t, tp + v->tpoff[t->from], v->size, t->tls[i], NULL))
+		c->tls[i] = malloc(v->size);
+		if (!c->tls[i] ||
+		    load(t, tp + v->tpoff[t->from], v->size, c->tls[i], NULL))
 			return -1;
-		fix_words(t, t->tls[i], v->tpoff[t->from], v->size);
+		fix_words(t, c->tls[i], v->tpoff[t->from], v->size);
 	}
 	return 0;
 }
@@ -534,13 +534,15 @@ static int put_heap(struct tr *t, int fd)
 	return 0;
 }
 
-static int put_tls(struct tr *t, int fd)
+/* c's thread-local variables (a thread not main's: after its
+ * XISA_R_THREAD, which they belong to) */
+static int put_tls(struct tr *t, const struct tthr *c, int fd)
 {
 	uint32_t i;
 
-	for (i = 0; t->tls && i < t->m.nr_tls; i++) {
+	for (i = 0; c->tls && i < t->m.nr_tls; i++) {
 		if (put_region(fd, t->m.tls[i].tpoff[t->to], t->m.tls[i].size,
-			       PROT_READ | PROT_WRITE, XISA_R_TLS, t->tls[i]))
+			       PROT_READ | PROT_WRITE, XISA_R_TLS, c->tls[i]))
 			return -1;
 		t->nr_regions++;
 	}
@@ -575,6 +577,8 @@ static int put_threads(struct tr *t, int fd)
 		t->nr_regions++;
 		if (!c->in.handle)
 			continue;
+		if (put_tls(t, c, fd))
+			return -1;
 		/* from below its innermost frame (slots of a leaf function
 		 * may lie under the stack pointer) */
 		lo = (o.sp - 4096) & ~4095ull;
@@ -615,7 +619,7 @@ static int write_out(struct tr *t, const char *out, int sync,
 	    put_region(d.fd, t->cur->lo, t->cur->vend - t->cur->lo,
 		       PROT_READ | PROT_WRITE, 0, t->cur->dst) ||
 	    (runs = t->de > t->ds ? data_runs(t, d.fd) : 0) == UINT32_MAX ||
-	    put_heap(t, d.fd) || put_tls(t, d.fd) || put_threads(t, d.fd)) {
+	    put_heap(t, d.fd) || put_tls(t, &t->th[0], d.fd) || put_threads(t, d.fd)) {
 		pr_perror("can't write %s", out);
 		durable_abort(&d);
 		return -1;
@@ -732,14 +736,11 @@ static int get_threads(struct tr *t, const char *img)
 		t->th[0].in.pc = th->regs[fi->reg_pc];
 		t->th[0].in.sp = th->regs[fi->reg_sp];
 		t->th[0].in.fp = th->regs[fi->reg_fp];
+		t->th[0].in.tp = th->nr_regs > fi->reg_tp ?
+				 th->regs[fi->reg_tp] : 0;
 	}
 	if (t->th[0].in.handle) {
 		pr_err("%s: main's thread is not the first", img);
-		return -1;
-	}
-	if (t->nth > 1 && t->m.nr_tls) {
-		pr_err("thread-local variables in a program of several "
-		       "threads: not translated yet");
 		return -1;
 	}
 	if (t->nth > 1 && !t->m.thread_ret[t->from]) {
@@ -794,8 +795,11 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)
 		if (build_frames(&t))
 			goto out;
-	if (load_data(&t) || load_tls(&t, &t.p->threads[0]))
+	if (load_data(&t))
 		goto out;
+	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)
+		if (load_tls(&t))
+			goto out;
 	st->frame_seconds = now() - t0 - st->read_seconds - st->meta_seconds;
 	if (write_out(&t, out, sync, st))
 		goto out;
@@ -807,16 +811,16 @@ out:
 	st->seconds = now() - t0;
 	if (t.img)
 		img_free((struct image *)t.img);
-	for (uint32_t i = 0; t.tls && i < t.m.nr_tls; i++)
-		free(t.tls[i]);
-	free(t.tls);
-	xisa_meta_free(&t.m);
 	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++) {
 		free(t.cur->src);
 		free(t.cur->dst);
 		free(t.cur->fr);
+		for (uint32_t i = 0; t.cur->tls && i < t.m.nr_tls; i++)
+			free(t.cur->tls[i]);
+		free(t.cur->tls);
 	}
 	free(t.th);
+	xisa_meta_free(&t.m);
 	free(t.data);
 	free(t.have);
 	close(t.fd);

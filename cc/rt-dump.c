@@ -15,8 +15,8 @@
  * (arch/xisa-image.h) to PATH: main's stack, the program's globals and
  * the carried heap (the other threads' stacks are in it), read from
  * /proc/self/maps (qemu shows the program's own mappings there), where
- * each thread stopped, and the pages of main's thread-local variables
- * with the thread pointer. The program then exits 0. ckpt translate
+ * each thread stopped with its thread pointer, and the pages of each
+ * thread's thread-local variables. The program then exits 0. ckpt translate
  * reads the image as it reads an image attach --landmark took.
  *
  * A landmark not reached within CKPT_XISA_LANDMARK_MS (milliseconds,
@@ -24,9 +24,8 @@
  * timer (SIGUSR2 again, told apart by its si_code) takes the breakpoints
  * away, says so in one line, and the program runs on, not checkpointed.
  *
- * A program of several threads with thread-local variables, or whose
- * main called pthread_exit, is not checkpointed yet: it says so in one
- * line and runs on.
+ * A program whose main called pthread_exit is not checkpointed yet: it
+ * says so in one line and runs on.
  *
  * Everything after the start is system calls on static buffers: the
  * handlers may interrupt libc. A checkpoint that fails says so on stderr
@@ -410,11 +409,14 @@ static int write_image(void)
 	    (n = put_maps(fd, m->sp)) < 0 || (k = put_threads(fd)) < 0)
 		goto fail;
 	n += k;
-	if (tls_lo < tls_hi) {
-		/* the pages of the thread-local variables */
-		uint64_t lo = (h.tp + tls_lo) & ~(PAGE - 1);
-		uint64_t hi = (h.tp + tls_hi + PAGE - 1) & ~(PAGE - 1);
+	for (k = 0; tls_lo < tls_hi && k < XISA_MAX_THREADS; k++) {
+		/* the pages of each thread's thread-local variables */
+		uint64_t tp = xisa_rt_slots[k].t.tp;
+		uint64_t lo = (tp + tls_lo) & ~(PAGE - 1);
+		uint64_t hi = (tp + tls_hi + PAGE - 1) & ~(PAGE - 1);
 
+		if (xisa_rt_slots[k].state == XISA_S_FREE)
+			continue;
 		if (put(fd, lo, hi - lo, PROT_READ | PROT_WRITE, 0,
 			(void *)(uintptr_t)lo))
 			goto fail;
@@ -444,9 +446,6 @@ void xisa_rt_write(void)
 	if (xisa_rt_slots[0].state == XISA_S_FREE)
 		why = "main has called pthread_exit: not checkpointed, "
 		      "running on";
-	else if (tls_lo < tls_hi && ckpt_xisa_threads() > 1)
-		why = "thread-local variables in a program of several "
-		      "threads: not checkpointed yet, running on";
 	else if (!write_image())
 		_exit(0);
 	say(why ? why : strerror(errno));

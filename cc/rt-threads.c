@@ -404,8 +404,10 @@ static void *start(void *p)
 	my_slot = (intptr_t)p;
 	my_jb = &jb;
 	if (!setjmp(jb)) {
-		if (s->resume)
+		if (s->resume) {
+			xisa_rt_tls_put(s->tls);
 			xisa_rt_resume(&s->t);
+		}
 		xisa_rt_call_on(r->fn, r->arg, r->stack_hi);
 	}
 	/* r->ret set: off its stack, out of the program */
@@ -500,7 +502,8 @@ int ckpt_xisa_pthread_create(uint64_t *t, const pthread_attr_t *attr,
 }
 
 /* cc/rt.c, resuming: the thread an image recorded, in a new slot */
-int xisa_rt_thread_again(const struct xisa_thread *t)
+int xisa_rt_thread_again(const struct xisa_thread *t,
+			 const struct xisa_rt_tls *tls)
 {
 	int i = slot_new(t->handle), ret;
 
@@ -508,6 +511,7 @@ int xisa_rt_thread_again(const struct xisa_thread *t)
 		return EAGAIN;
 	xisa_rt_slots[i].t = *t;
 	xisa_rt_slots[i].resume = 1;
+	xisa_rt_slots[i].tls = tls;
 	ret = spawn(i);
 	if (ret)
 		slot_free(i);

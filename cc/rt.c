@@ -76,6 +76,15 @@ extern char __executable_start[], _end[];
 /* the image's threads, main's first */
 static struct xisa_thread threads[XISA_MAX_THREADS];
 static uint32_t nr_threads;
+/* the thread-local variables of each (not main's: in place already) */
+static struct xisa_rt_tls *tls_of[XISA_MAX_THREADS];
+
+void xisa_rt_tls_put(const struct xisa_rt_tls *v)
+{
+	for (; v; v = v->next)
+		memcpy((char *)(uintptr_t)(xisa_rt_tp() + v->off), v->bytes,
+		       v->len);
+}
 
 void xisa_rt_resume(const struct xisa_thread *t)
 {
@@ -94,6 +103,21 @@ static void map_region(const char *img, int fd, const struct xisa_region *r)
 {
 	void *at = (void *)(uintptr_t)r->addr, *p;
 
+	if ((r->flags & XISA_R_TLS) && nr_threads &&
+	    threads[nr_threads - 1].handle) {
+		/* another thread's: kept until it starts */
+		struct xisa_rt_tls *v = malloc(sizeof(*v) + r->len);
+
+		if (!v || r->len > (1u << 20))
+			fail(img, "a thread-local variable");
+		v->off = (int64_t)r->addr;
+		v->len = r->len;
+		v->next = tls_of[nr_threads - 1];
+		tls_of[nr_threads - 1] = v;
+		if (read_all(fd, v->bytes, r->len))
+			fail(img, "short region");
+		return;
+	}
 	if (r->flags & XISA_R_TLS) {
 		/* a thread-local variable, at its place from this thread's
 		 * pointer (the translation checked it is the program's) */
@@ -172,7 +196,7 @@ static void resume(const char *img)
 		fail(img, "main's thread is not the first");
 	}
 	for (k = 1; k < nr_threads; k++)
-		if ((errno = xisa_rt_thread_again(&threads[k])))
+		if ((errno = xisa_rt_thread_again(&threads[k], tls_of[k])))
 			fail(img, "can't start a thread again");
 	xisa_rt_resume(&threads[0]);
 }

@@ -510,7 +510,8 @@ xisa_fwd() {
 
 # The program of 4 pthreads (tests/xisa/pthreads.c: workers adding to a
 # total under a mutex, waiting on a condition variable for each round,
-# main joining them, one ending by pthread_exit) checkpointed by its
+# main joining them, one ending by pthread_exit, each counting its rounds
+# in a thread-local variable) checkpointed by its
 # runtime with every thread at a landmark or waiting in a mutex, a
 # condition or a join: moved x86_64 -> aarch64 (under qemu-aarch64) and
 # aarch64 -> x86_64 at three moments each; the parts make the output

@@ -4,7 +4,9 @@
  * pauses, holding the mutex, so that others wait for it) and wakes the
  * others, who wait on a condition variable for the next round. main
  * joins the four (one ends by pthread_exit) and prints what each
- * returned (malloc'd). The output does not depend on the scheduling.
+ * returned (malloc'd). Each worker counts its rounds in a thread-local
+ * variable too, and says -1 if the count is not its rounds. The output
+ * does not depend on the scheduling.
  * Usage: pthreads [ROUNDS [WORK [PAUSE_MS]]]
  */
 #include <pthread.h>
@@ -18,6 +20,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t next = PTHREAD_COND_INITIALIZER;
 static long total;
 static int arrived, round_no, rounds = 40, work = 20000, pause_ms = 20;
+static __thread int mine_rounds;
 
 static long chunk(int r, long k)
 {
@@ -41,6 +44,7 @@ static void *worker(void *arg)
 		long c = chunk(r, k);
 
 		mine += c;
+		mine_rounds++;
 		pthread_mutex_lock(&mu);
 		total += c;
 		if (++arrived == NW) {
@@ -59,7 +63,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&mu);
 	}
 	res = malloc(sizeof(*res));
-	*res = mine;
+	*res = mine_rounds == rounds ? mine : -1;
 	if (k == NW - 1)
 		pthread_exit(res);
 	return res;
