@@ -8,12 +8,13 @@
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
-	   xisa-back-bound xisa-tls xisa-pthreads xisa-pthreads-refused)
+	   xisa-back-bound xisa-tls xisa-pthreads xisa-pthreads-refused
+	   xisa-pthreads-bound)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
-CKPT_ONLY+="xisa-pthreads xisa-pthreads-refused "
+CKPT_ONLY+="xisa-pthreads xisa-pthreads-refused xisa-pthreads-bound "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -422,16 +423,27 @@ t_xisa-back-refused() {
 # program runs on untouched once its line comes: its output is that of
 # an uninterrupted run.
 t_xisa-back-bound() {
-	local fd end
+	xisa_bound blocked aarch64
+}
+
+# xisa_bound NAME ISA: tests/xisa/NAME.c built by ckpt cc, which waits
+# for a line on its standard input after 5 lines, its ISA build run
+# (aarch64: under qemu-aarch64) with CKPT_XISA_DUMP and a bound of 500
+# ms, sent SIGUSR2: the bound passes, one line says so, no image is
+# written, and once its line comes its output is that of an
+# uninterrupted run.
+xisa_bound() {
+	local fd end run=()
 	xisa_need
-	XISA_PROG=blocked
-	xisa_build blocked "$TOP/tests/xisa/blocked.c"
-	echo 7 | "$D/blocked.x86_64" >"$D/ref" ||
+	XISA_PROG=$1
+	xisa_build "$1" "$TOP/tests/xisa/$1.c"
+	echo 7 | "$D/$1.x86_64" >"$D/ref" ||
 		fail "the uninterrupted run failed"
+	[[ $2 == aarch64 ]] && run=(qemu-aarch64)
 	mkfifo "$D/in"
 	exec {fd}<>"$D/in"
 	(spawn env CKPT_XISA_DUMP="$D/src.img" CKPT_XISA_LANDMARK_MS=500 \
-		qemu-aarch64 "$D/blocked.aarch64") <"$D/in" >"$D/part1" \
+		"${run[@]}" "$D/$1.$2") <"$D/in" >"$D/part1" \
 		2>"$D/restore.log" &
 	JOB=$!
 	PID=$JOB
@@ -441,7 +453,7 @@ t_xisa-back-bound() {
 	kill -USR2 "$PID"
 	end=$((SECONDS + 120))
 	until grep -q "no landmark reached within 500 ms" "$D/restore.log"; do
-		job_done "$JOB" && fail "blocked ended: $(cat "$D/restore.log")"
+		job_done "$JOB" && fail "$XISA_PROG ended: $(cat "$D/restore.log")"
 		((SECONDS < end)) || fail "no word of the bound after 120 s"
 		nap
 	done
@@ -449,11 +461,14 @@ t_xisa-back-bound() {
 		fail "more than one line: $(cat "$D/restore.log")"
 	echo 7 >&"$fd"
 	exec {fd}>&-
-	wait_job "$JOB" 120 || fail "blocked still running"
-	((WST == 0)) || fail "blocked exited $WST: $(lastline "$D/restore.log")"
+	wait_job "$JOB" 120 || fail "$XISA_PROG still running: threads" \
+				    "left stopped?"
+	((WST == 0)) || fail "$XISA_PROG exited $WST:" \
+			     "$(lastline "$D/restore.log")"
 	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
 		fail "a failed checkpoint left an image"
-	cmp -s "$D/part1" "$D/ref" || fail "a failed checkpoint altered blocked"
+	cmp -s "$D/part1" "$D/ref" ||
+		fail "a failed checkpoint altered $XISA_PROG"
 }
 
 # Thread-local variables (tests/xisa/tls.c: counters, a generator's
@@ -542,6 +557,16 @@ t_xisa-pthreads() {
 		     "run"
 	(($(grep -c '"threads":5,' "$D/translate.json") == 8)) ||
 		fail "not 5 threads in each image: $(cat "$D/translate.json")"
+}
+
+# The runtime's checkpointer asked (SIGUSR2) while two threads take
+# turns at a mutex and main waits in libc for its standard input (no
+# landmark): the threads stop at theirs or wait in the mutex, the bound
+# (CKPT_XISA_LANDMARK_MS) passes, it says so in one line, writes no
+# image, and every thread runs on: once its line comes the program ends
+# as an uninterrupted run does.
+t_xisa-pthreads-bound() {
+	xisa_bound tblocked x86_64
 }
 
 # ckpt cc refuses a program using a thread function whose state is
