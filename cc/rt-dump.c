@@ -493,9 +493,16 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 	xisa_rt_unlock(NULL);
 	if (write)
 		xisa_rt_write();
-	else
+	for (;;) {
 		xisa_rt_wait_gen(g);
-	xisa_rt_lock(NULL);
+		xisa_rt_lock(NULL);
+		/* released, unless a new checkpoint came meanwhile: it is
+		 * stopped at a landmark for that one too */
+		if (xisa_rt_ckpt == XISA_C_IDLE)
+			break;
+		g = xisa_rt_gen;
+		xisa_rt_unlock(NULL);
+	}
 	s->state = XISA_S_RUNNING;
 	xisa_rt_unlock(NULL);
 	errno = e;
