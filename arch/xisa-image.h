@@ -15,7 +15,11 @@
  * variables (its tp the thread pointer), and one XISA_R_EXE, the
  * executable's path.
  *
- * Version 2 added tp and XISA_R_TLS.
+ * Version 2 added tp and XISA_R_TLS; version 3 the threads: an image
+ * of a program of several threads (cc/rt-threads.c) has one XISA_R_THREAD
+ * region per thread, main's first (its pc, sp, fp and tp also in the
+ * header); a translated one has, after the heap, each other thread's
+ * rebuilt stack as an XISA_R_OVER region.
  */
 #ifndef CKPT_ARCH_XISA_IMAGE_H
 #define CKPT_ARCH_XISA_IMAGE_H
@@ -24,7 +28,7 @@
 
 #define XISA_MAGIC	"CKPTXISA"
 #define XISA_SRC_MAGIC	"CKPTXSRC"
-#define XISA_VERSION	2
+#define XISA_VERSION	3
 #define XISA_MAX_REGIONS	65536
 /* bytes of a GNU build id that PROG.xisa records (sha1: 20) */
 #define XISA_BUILD_ID_MAX	32
@@ -45,6 +49,8 @@ struct xisa_hdr {
 	uint32_t landmark;	/* its landmark id */
 	uint32_t nr_regions;
 	uint64_t tp;		/* source: the thread pointer; translated: 0 */
+	uint64_t stop_ns;	/* source: from the SIGUSR2 to every thread
+				 * stopped; translated: 0 */
 };
 
 struct xisa_region {
@@ -62,5 +68,34 @@ struct xisa_region {
 /* translated images: one thread-local variable's bytes; addr is its
  * offset from the thread pointer (two's complement), not page aligned */
 #define XISA_R_TLS	8u
+/* one thread (len: sizeof(struct xisa_thread)), addr 0 */
+#define XISA_R_THREAD	16u
+/* translated images: bytes written over memory a region before mapped
+ * (a thread's stack, which lies in the carried heap) */
+#define XISA_R_OVER	32u
+
+/* A thread of the program, stopped at a landmark (XISA_T_LANDMARK: pc
+ * the landmark, sp and fp there) or blocked in one of the runtime's
+ * thread functions (XISA_T_BLOCKED: pc the program's return address from
+ * it, fp the caller's frame pointer; sp in a translated image the stack
+ * pointer after the return), which is issued again from where it waited
+ * (op, a, b, c) before the program is resumed there with its value. */
+struct xisa_thread {
+	uint64_t handle;	/* its record in the carried heap; main: 0 */
+	uint64_t stack_lo, stack_hi;	/* its stack; main: 0 */
+	uint64_t pc, sp, fp, tp;
+	uint64_t a, b, c;
+	uint32_t how;		/* XISA_T_* */
+	uint32_t op;		/* XISA_OP_* */
+};
+
+#define XISA_T_LANDMARK	0u
+#define XISA_T_BLOCKED	1u
+
+#define XISA_OP_JOIN	1u	/* a: the thread's record, b: void ** */
+#define XISA_OP_LOCK	2u	/* a: the mutex */
+#define XISA_OP_COND	3u	/* a: the condvar, b: the mutex, c: seq */
+/* most threads an image holds */
+#define XISA_MAX_THREADS	64
 
 #endif

@@ -288,7 +288,7 @@ int xisa_exe_matches(const char *path, const struct xisa_meta *m, int isa)
 
 int xisa_meta_read(const char *path, struct xisa_meta *m)
 {
-	unsigned long long h0, h1, e0, e1, d0, d1;
+	unsigned long long h0, h1, e0, e1, d0, d1, t0 = 0, t1 = 0;
 	FILE *f = fopen(path, "re");
 	uint32_t i;
 	int ret = -1;
@@ -302,14 +302,19 @@ int xisa_meta_read(const char *path, struct xisa_meta *m)
 	if (fscanf(f, "ckpt-xisa 1 bin x86_64 %llx aarch64 %llx", &h0,
 		   &h1) != 2 ||
 	    read_ids(f, m) ||
-	    fscanf(f, " exit %llx %llx data %llx %llx counts %u %u", &e0,
-		   &e1, &d0, &d1, &m->nr_fns, &m->nr_lms) != 6 ||
+	    fscanf(f, " exit %llx %llx", &e0, &e1) != 2 ||
+	    /* thread: since threads move (absent: programs of one thread) */
+	    (fscanf(f, " thread %llx %llx", &t0, &t1), 0) ||
+	    fscanf(f, " data %llx %llx counts %u %u", &d0, &d1, &m->nr_fns,
+		   &m->nr_lms) != 4 ||
 	    m->nr_fns > MAX_FNS || m->nr_lms > MAX_FNS || d0 > d1)
 		goto out;
 	m->hash[0] = h0;
 	m->hash[1] = h1;
 	m->exit_fn[0] = e0;
 	m->exit_fn[1] = e1;
+	m->thread_ret[0] = t0;
+	m->thread_ret[1] = t1;
 	m->data_start = d0;
 	m->data_end = d1;
 	m->fns = calloc(m->nr_fns + 1, sizeof(*m->fns));

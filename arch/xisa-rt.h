@@ -5,7 +5,10 @@
 #ifndef CKPT_ARCH_XISA_RT_H
 #define CKPT_ARCH_XISA_RT_H
 
+#include <signal.h>
 #include <stdint.h>
+
+#include "arch/xisa-image.h"
 
 /* into the innermost translated frame (arch/ISA/rt/xisa-jump.c) */
 void xisa_rt_jump(uint64_t pc, uint64_t sp, uint64_t fp)
@@ -27,6 +30,63 @@ void xisa_rt_trapped(void *uc, uint64_t *pc, uint64_t *sp, uint64_t *fp);
 void xisa_rt_set_pc(void *uc, uint64_t pc);
 /* The calling thread's thread pointer (fs base, tpidr_el0) */
 uint64_t xisa_rt_tp(void);
+
+/* Into the translated frame of a thread blocked in a wait of the
+ * runtime, after the wait was issued again: returning rv from it */
+void xisa_rt_ret(uint64_t pc, uint64_t sp, uint64_t fp, uint64_t rv)
+	__attribute__((noreturn));
+/* A thread's start routine fn(arg) on its stack (top: its end), returning
+ * into ckpt_xisa_thread_ret, which calls ckpt_xisa_thread_done with its
+ * value (arch/ISA/rt/xisa-jump.c) */
+void xisa_rt_call_on(uint64_t fn, uint64_t arg, uint64_t top)
+	__attribute__((noreturn));
+
+/* cc/rt-threads.c: a slot per thread of the program (main's is 0) */
+enum { XISA_S_FREE, XISA_S_RUNNING, XISA_S_PARKED, XISA_S_BLOCKED };
+/* xisa_rt_ckpt: no checkpoint, breakpoints on the landmarks, writing */
+enum { XISA_C_IDLE, XISA_C_ARMED, XISA_C_WRITING };
+
+/* a thread-local variable of a thread resumed, its place from the
+ * thread pointer */
+struct xisa_rt_tls {
+	struct xisa_rt_tls *next;
+	int64_t off;
+	uint64_t len;
+	unsigned char bytes[];
+};
+/* cc/rt.c: put in place from the calling thread's pointer */
+void xisa_rt_tls_put(const struct xisa_rt_tls *v);
+
+struct xisa_rt_slot {
+	uint64_t handle;	/* its record (main: 0) */
+	int state;		/* XISA_S_* */
+	int resume;		/* started by the resume: go to t */
+	const struct xisa_rt_tls *tls;	/* ... with these first */
+	struct xisa_thread t;	/* parked or blocked: where */
+};
+extern struct xisa_rt_slot xisa_rt_slots[XISA_MAX_THREADS];
+extern uint32_t xisa_rt_ckpt, xisa_rt_gen;
+/* the slots' lock: old NULL in the checkpointer's handlers, else every
+ * signal blocked while it is held */
+void xisa_rt_lock(sigset_t *old);
+void xisa_rt_unlock(sigset_t *old);
+/* until xisa_rt_gen is no longer g */
+void xisa_rt_wait_gen(uint32_t g);
+/* the wait of a blocked thread issued again: its value */
+int xisa_rt_reissue(const struct xisa_thread *t);
+/* a thread of the image started again, in a slot of its own */
+int xisa_rt_thread_again(const struct xisa_thread *t,
+			 const struct xisa_rt_tls *tls);
+/* the calling thread's slot */
+int xisa_rt_self(void);
+void xisa_rt_thread_stack(uint64_t handle, uint64_t *lo, uint64_t *hi);
+/* cc/rt.c: a thread (main or not) into its place in the image */
+void xisa_rt_resume(const struct xisa_thread *t) __attribute__((noreturn));
+/* cc/rt-dump.c, the lock held: armed and every thread stopped? Then
+ * the caller is to write the image (xisa_rt_ckpt is WRITING) */
+int xisa_rt_all_stopped(void);
+/* the image written (exits 0), or, failed, said why and returns */
+void xisa_rt_write(void);
 
 /* cc/rt-heap.c: the runtime mapped the heap a translated image carried */
 void ckpt_xisa_heap_carried(void);

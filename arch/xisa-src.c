@@ -23,6 +23,12 @@ static int add_region(struct img_process *p, int fd, const struct stat *sb,
 	struct img_vma *v = &p->vmas[p->nr_vmas];
 	struct img_pages *pg = &p->pages[p->nr_pages];
 
+	if (r->flags == XISA_R_THREAD) {	/* xisa_src_threads reads them */
+		if (r->len != sizeof(struct xisa_thread))
+			return -1;
+		*off += r->len;
+		return 0;
+	}
 	if (r->flags == XISA_R_EXE) {
 		if (p->proc.exe || !r->len || r->len >= SRC_PATH_MAX ||
 		    !(p->proc.exe = calloc(1, r->len + 1)) ||
@@ -104,4 +110,47 @@ bad:
 	pr_err("%s: not a whole source image of a ckpt cc program", name);
 	img_free(img);
 	return NULL;
+}
+
+int xisa_src_threads(int fd, const char *name, struct xisa_thread **out)
+{
+	struct xisa_region r;
+	struct xisa_hdr h;
+	uint64_t off = sizeof(h);
+	uint32_t k;
+	int n = 0;
+
+	*out = NULL;
+	if (pread_full(fd, &h, sizeof(h), 0))
+		goto bad;
+	for (k = 0; k < h.nr_regions; k++) {
+		if (pread_full(fd, &r, sizeof(r), off))
+			goto bad;
+		off += sizeof(r);
+		if (r.flags == XISA_R_THREAD) {
+			struct xisa_thread *p;
+
+			if (n == XISA_MAX_THREADS) {
+				pr_err("%s: more than %d threads", name,
+				       XISA_MAX_THREADS);
+				free(*out);
+				*out = NULL;
+				return -1;
+			}
+			p = realloc(*out, (n + 1) * sizeof(*p));
+			if (!p)
+				goto bad;
+			*out = p;
+			if (pread_full(fd, &p[n++], sizeof(*p), off))
+				goto bad;
+		}
+		if (!(r.flags & XISA_R_ZERO))
+			off += r.len;
+	}
+	return n;
+bad:
+	pr_err("%s: not a whole source image of a ckpt cc program", name);
+	free(*out);
+	*out = NULL;
+	return -1;
 }

@@ -44,24 +44,33 @@ struct frame {
 	uint64_t cfa[XISA_NR], fp[XISA_NR], sp[XISA_NR];
 };
 
+/* a thread: where it stopped, its stack and frames */
+struct tthr {
+	struct xisa_thread in;	/* as the source image has it */
+	uint64_t vstart, vend;	/* the source stack (main's: its VMA) */
+	uint8_t *src;		/* its contents */
+	uint64_t lo;		/* the target stack: [lo, vend) */
+	uint8_t *dst;
+	struct frame *fr;
+	unsigned n;
+	uint8_t **tls;		/* per m.tls: the variable's bytes */
+};
+
 struct tr {
 	const struct image *img;
 	const struct img_process *p;
 	int fd;			/* the image, for its page data */
 	struct xisa_meta m;
 	int from, to;
-	uint64_t vstart, vend;	/* the source stack's VMA */
-	uint8_t *src;		/* its contents */
-	uint64_t lo;		/* the target stack: [lo, vend) */
-	uint8_t *dst;
-	struct frame *fr;
-	unsigned n;
+	struct tthr *th;	/* main's first */
+	unsigned nth;
+	struct tthr *cur;	/* the one walked or built */
+	int src_image;		/* the runtime's (cc/rt-dump.c) */
 	uint64_t ds, de;	/* the data to carry: [ds, de) */
 	uint8_t *data;
 	uint8_t *have;		/* per page of [ds, de): in the image */
 	unsigned nr_regions;	/* written out */
 	uint64_t heap_bytes;	/* carried, of the image's pages */
-	uint8_t **tls;		/* per m.tls: the variable's bytes */
 };
 
 /* Copy [addr, addr + len) from the image's pages; 0 where it has none.
@@ -95,12 +104,12 @@ static int load(struct tr *t, uint64_t addr, uint64_t len, uint8_t *buf,
 
 static int src_word(const struct tr *t, uint64_t addr, uint64_t *v)
 {
-	if (addr < t->vstart || addr + 8 > t->vend || addr % 8) {
+	if (addr < t->cur->vstart || addr + 8 > t->cur->vend || addr % 8) {
 		pr_err("the call chain leaves the stack at %#llx",
 		       (unsigned long long)addr);
 		return -1;
 	}
-	memcpy(v, t->src + (addr - t->vstart), 8);
+	memcpy(v, t->cur->src + (addr - t->cur->vstart), 8);
 	return 0;
 }
 
@@ -112,11 +121,11 @@ static int find_stack(struct tr *t, uint64_t sp)
 		const struct img_vma *v = &t->p->vmas[i];
 
 		if (sp >= v->start && sp < v->end) {
-			t->vstart = v->start;
-			t->vend = v->end;
-			t->src = malloc(v->end - v->start);
-			return t->src ? load(t, v->start, v->end - v->start,
-					     t->src, NULL) : -1;
+			t->cur->vstart = v->start;
+			t->cur->vend = v->end;
+			t->cur->src = malloc(v->end - v->start);
+			return t->cur->src ? load(t, v->start, v->end - v->start,
+					     t->cur->src, NULL) : -1;
 		}
 	}
 	pr_err("no memory at the stack pointer %#llx",
@@ -129,15 +138,15 @@ static int add_frame(struct tr *t, const struct xisa_lm *lm, uint64_t sp,
 {
 	struct frame *f;
 
-	if (t->n == MAX_FRAMES) {
+	if (t->cur->n == MAX_FRAMES) {
 		pr_err("more than %d frames", MAX_FRAMES);
 		return -1;
 	}
-	f = realloc(t->fr, (t->n + 1) * sizeof(*f));
+	f = realloc(t->cur->fr, (t->cur->n + 1) * sizeof(*f));
 	if (!f)
 		return -1;
-	t->fr = f;
-	f = &t->fr[t->n++];
+	t->cur->fr = f;
+	f = &t->cur->fr[t->cur->n++];
 	memset(f, 0, sizeof(*f));
 	f->lm = lm;
 	f->fn = &t->m.fns[lm->fn];
@@ -147,34 +156,86 @@ static int add_frame(struct tr *t, const struct xisa_lm *lm, uint64_t sp,
 	return 0;
 }
 
-/* The source call chain, innermost first, down to main. */
-static int walk(struct tr *t, const struct img_thread *th)
+/* A thread's stack (not main's): in the carried heap, as its record
+ * says */
+static int thread_stack(struct tr *t, const struct xisa_thread *in)
 {
-	const struct xisa_isa *fi = xisa_isa(t->from);
-	uint64_t pc = th->regs[fi->reg_pc], ret, fp;
-	const struct xisa_lm *lm = xisa_lm_at(&t->m, t->from, pc);
+	struct tthr *c = t->cur;
+	uint64_t low;
 
-	if (!lm) {
-		pr_err("thread %d is not at a landmark (pc %#llx): dump it "
-		       "with ckpt attach --landmark", th->tid,
-		       (unsigned long long)pc);
+	if (in->stack_lo >= in->stack_hi || in->stack_lo % 16 ||
+	    in->stack_hi % 16 || in->stack_lo < XISA_HEAP_BASE ||
+	    in->stack_hi > XISA_HEAP_BASE + XISA_HEAP_SIZE ||
+	    in->stack_hi - in->stack_lo > (64u << 20)) {
+		pr_err("thread %#llx's stack is not in the carried heap",
+		       (unsigned long long)in->handle);
 		return -1;
 	}
-	if (find_stack(t, th->regs[fi->reg_sp]) ||
-	    add_frame(t, lm, th->regs[fi->reg_sp], th->regs[fi->reg_fp]))
-		return -1;
-	while (t->fr[t->n - 1].fn != &t->m.fns[t->m.main_fn]) {
-		struct frame *f = &t->fr[t->n - 1];
+	/* from 256 KiB below where it stopped: the rest is unused */
+	low = in->sp < in->fp ? in->sp : in->fp;
+	c->vstart = (low - (256u << 10)) & ~4095ull;
+	if (c->vstart < in->stack_lo || c->vstart >= in->stack_hi)
+		c->vstart = in->stack_lo;
+	c->vend = in->stack_hi;
+	c->src = malloc(c->vend - c->vstart);
+	return c->src ? load(t, c->vstart, c->vend - c->vstart, c->src, NULL)
+		      : -1;
+}
 
+/* The source call chain of t->cur, innermost first, out to main or to
+ * the thread's start routine (returning into ckpt_xisa_thread_ret). */
+static int walk(struct tr *t)
+{
+	const struct xisa_thread *in = &t->cur->in;
+	const struct xisa_lm *lm;
+	uint64_t ret, fp, sp = in->sp;
+
+	if (in->how == XISA_T_BLOCKED) {
+		/* returning from the runtime's wait: the caller's frame */
+		lm = xisa_lm_ret(&t->m, t->from, in->pc);
+		if (lm) {
+			const struct xisa_fn *fn = &t->m.fns[lm->fn];
+
+			sp = in->fp - fn->fpoff[t->from] - fn->stack[t->from];
+		}
+	} else {
+		lm = xisa_lm_at(&t->m, t->from, in->pc);
+	}
+	if (!lm || (in->how != XISA_T_BLOCKED &&
+		    in->how != XISA_T_LANDMARK)) {
+		pr_err("thread %#llx is not at a landmark (pc %#llx): dump it "
+		       "with ckpt attach --landmark",
+		       (unsigned long long)in->handle,
+		       (unsigned long long)in->pc);
+		return -1;
+	}
+	if ((in->handle ? thread_stack(t, in) : find_stack(t, sp)) ||
+	    add_frame(t, lm, sp, in->fp))
+		return -1;
+	for (;;) {
+		struct frame *f = &t->cur->fr[t->cur->n - 1];
+
+		if (!in->handle && f->fn == &t->m.fns[t->m.main_fn])
+			break;
 		if (src_word(t, f->fp[t->from] + 8, &ret) ||
 		    src_word(t, f->fp[t->from], &fp))
 			return -1;
+		if (in->handle && t->m.thread_ret[t->from] &&
+		    ret == t->m.thread_ret[t->from]) {
+			if (f->cfa[t->from] != t->cur->vend) {
+				pr_err("thread %#llx's first frame is not at "
+				       "the top of its stack",
+				       (unsigned long long)in->handle);
+				return -1;
+			}
+			break;
+		}
 		lm = xisa_lm_ret(&t->m, t->from, ret);
 		if (!lm) {
-			pr_err("frame %u of thread %d (%s) returns to %#llx, "
+			pr_err("frame %u of thread %#llx (%s) returns to %#llx, "
 			       "not to a landmarked call of the program",
-			       t->n, th->tid, f->fn->name,
-			       (unsigned long long)ret);
+			       t->cur->n, (unsigned long long)in->handle,
+			       f->fn->name, (unsigned long long)ret);
 			return -1;
 		}
 		if (add_frame(t, lm, f->cfa[t->from], fp))
@@ -186,26 +247,28 @@ static int walk(struct tr *t, const struct img_thread *th)
 /* The target frames, outermost (main, keeping its CFA) first. */
 static int layout(struct tr *t)
 {
-	uint64_t cfa = t->fr[t->n - 1].cfa[t->from];
-	unsigned i = t->n;
+	uint64_t cfa = t->cur->fr[t->cur->n - 1].cfa[t->from];
+	unsigned i = t->cur->n;
 
 	if (cfa % 16) {
-		pr_err("main's frame is not aligned");
+		pr_err("the outermost frame is not aligned");
 		return -1;
 	}
 	while (i--) {
-		struct frame *f = &t->fr[i];
+		struct frame *f = &t->cur->fr[i];
 
 		f->cfa[t->to] = cfa;
 		f->sp[t->to] = cfa - f->fn->stack[t->to];
 		f->fp[t->to] = cfa + f->fn->fpoff[t->to];
 		cfa = f->sp[t->to];
 	}
-	t->lo = (t->fr[0].sp[t->to] - 65536) & ~4095ull;
-	if (t->lo > t->vstart)
-		t->lo = t->vstart;
-	t->dst = calloc(1, t->vend - t->lo);
-	return t->dst ? 0 : -1;
+	t->cur->lo = (t->cur->fr[0].sp[t->to] - 65536) & ~4095ull;
+	if (t->cur->lo > t->cur->vstart)
+		t->cur->lo = t->cur->vstart;
+	if (t->cur->in.handle && t->cur->lo < t->cur->in.stack_lo)
+		t->cur->lo = t->cur->in.stack_lo;	/* in_dst() checks */
+	t->cur->dst = calloc(1, t->cur->vend - t->cur->lo);
+	return t->cur->dst ? 0 : -1;
 }
 
 static uint64_t frame_reg(const struct frame *f, int isa, uint16_t dwarf)
@@ -223,12 +286,16 @@ static uint64_t slot_addr(const struct tr *t, const struct frame *f,
 /* v if it points into no source slot, else the same place in its copy */
 static uint64_t moved(const struct tr *t, uint64_t v)
 {
+	const struct tthr *c;
 	unsigned i, k;
 
-	if (v < t->vstart || v >= t->vend)
+	for (c = t->th; c < t->th + t->nth; c++)
+		if (c->fr && v >= c->vstart && v < c->vend)
+			break;
+	if (c == t->th + t->nth)
 		return v;
-	for (i = 0; i < t->n; i++) {
-		const struct frame *f = &t->fr[i];
+	for (i = 0; i < c->n; i++) {
+		const struct frame *f = &c->fr[i];
 
 		for (k = 0; k < f->fn->nr_slots; k++) {
 			const struct xisa_slot *s = &f->fn->slots[k];
@@ -255,7 +322,7 @@ static void fix_words(const struct tr *t, uint8_t *buf, uint64_t addr,
 
 static int in_dst(const struct tr *t, uint64_t a, uint64_t len)
 {
-	if (a >= t->lo && a + len <= t->vend && a + len >= a)
+	if (a >= t->cur->lo && a + len <= t->cur->vend && a + len >= a)
 		return 1;
 	pr_err("a frame lies outside the stack at %#llx",
 	       (unsigned long long)a);
@@ -274,43 +341,44 @@ static int put_bases(struct tr *t, const struct frame *f)
 
 		if (!in_dst(t, at, 8))
 			return -1;
-		memcpy(t->dst + (at - t->lo), &v, 8);
+		memcpy(t->cur->dst + (at - t->cur->lo), &v, 8);
 	}
 	return 0;
 }
 
 static int build_frames(struct tr *t)
 {
-	uint64_t top = t->fr[t->n - 1].cfa[t->from], rec[2];
+	uint64_t top = t->cur->fr[t->cur->n - 1].cfa[t->from], rec[2];
 	unsigned i, k;
 
 	/* above main: argv, the environment, the auxiliary vector */
-	memcpy(t->dst + (top - t->lo), t->src + (top - t->vstart),
-	       t->vend - top);
-	for (i = 0; i < t->n; i++) {
-		const struct frame *f = &t->fr[i];
-		int outer = i + 1 == t->n;
+	memcpy(t->cur->dst + (top - t->cur->lo), t->cur->src + (top - t->cur->vstart),
+	       t->cur->vend - top);
+	for (i = 0; i < t->cur->n; i++) {
+		const struct frame *f = &t->cur->fr[i];
+		int outer = i + 1 == t->cur->n;
 
-		rec[0] = outer ? 0 : t->fr[i + 1].fp[t->to];
-		rec[1] = outer ? t->m.exit_fn[t->to]
-			       : t->fr[i + 1].lm->ret[t->to];
+		rec[0] = outer ? 0 : t->cur->fr[i + 1].fp[t->to];
+		rec[1] = !outer ? t->cur->fr[i + 1].lm->ret[t->to]
+		       : t->cur->in.handle ? t->m.thread_ret[t->to]
+		       : t->m.exit_fn[t->to];
 		if (!in_dst(t, f->fp[t->to], 16) || put_bases(t, f))
 			return -1;
-		memcpy(t->dst + (f->fp[t->to] - t->lo), rec, 16);
+		memcpy(t->cur->dst + (f->fp[t->to] - t->cur->lo), rec, 16);
 		for (k = 0; k < f->fn->nr_slots; k++) {
 			const struct xisa_slot *s = &f->fn->slots[k];
 			uint64_t from = slot_addr(t, f, s, t->from);
 			uint64_t to = slot_addr(t, f, s, t->to);
 
-			if (from < t->vstart || from + s->size > t->vend ||
+			if (from < t->cur->vstart || from + s->size > t->cur->vend ||
 			    !in_dst(t, to, s->size)) {
 				pr_err("a slot of %s is off the stack",
 				       f->fn->name);
 				return -1;
 			}
-			memcpy(t->dst + (to - t->lo),
-			       t->src + (from - t->vstart), s->size);
-			fix_words(t, t->dst + (to - t->lo), to, s->size);
+			memcpy(t->cur->dst + (to - t->cur->lo),
+			       t->cur->src + (from - t->cur->vstart), s->size);
+			fix_words(t, t->cur->dst + (to - t->cur->lo), to, s->size);
 		}
 	}
 	return 0;
@@ -335,32 +403,32 @@ static int load_data(struct tr *t)
 	return 0;
 }
 
-/* The program's thread-local variables, at their places from the
- * source thread's pointer */
-static int load_tls(struct tr *t, const struct img_thread *th)
+/* The program's thread-local variables of t->cur, at their places from
+ * its source thread pointer */
+static int load_tls(struct tr *t)
 {
-	const struct xisa_isa *fi = xisa_isa(t->from);
-	uint64_t tp = th->nr_regs > fi->reg_tp ? th->regs[fi->reg_tp] : 0;
+	struct tthr *c = t->cur;
+	uint64_t tp = c->in.tp;
 	uint32_t i;
 
 	if (!t->m.nr_tls)
 		return 0;
 	if (!tp) {
-		pr_err("thread %d has thread-local variables and the image no "
-		       "thread pointer", th->tid);
+		pr_err("thread %#llx has thread-local variables and the image "
+		       "no thread pointer", (unsigned long long)c->in.handle);
 		return -1;
 	}
-	t->tls = calloc(t->m.nr_tls, sizeof(*t->tls));
-	if (!t->tls)
+	c->tls = calloc(t->m.nr_tls, sizeof(*c->tls));
+	if (!c->tls)
 		return -1;
 	for (i = 0; i < t->m.nr_tls; i++) {
 		const struct xisa_tls *v = &t->m.tls[i];
 
-		t->tls[i] = malloc(v->size);
-		if (!t->tls[i] ||
-		    load(t, tp + v->tpoff[t->from], v->size, t->tls[i], NULL))
+		c->tls[i] = malloc(v->size);
+		if (!c->tls[i] ||
+		    load(t, tp + v->tpoff[t->from], v->size, c->tls[i], NULL))
 			return -1;
-		fix_words(t, t->tls[i], v->tpoff[t->from], v->size);
+		fix_words(t, c->tls[i], v->tpoff[t->from], v->size);
 	}
 	return 0;
 }
@@ -466,13 +534,58 @@ static int put_heap(struct tr *t, int fd)
 	return 0;
 }
 
-static int put_tls(struct tr *t, int fd)
+/* c's thread-local variables (a thread not main's: after its
+ * XISA_R_THREAD, which they belong to) */
+static int put_tls(struct tr *t, const struct tthr *c, int fd)
 {
 	uint32_t i;
 
-	for (i = 0; t->tls && i < t->m.nr_tls; i++) {
+	for (i = 0; c->tls && i < t->m.nr_tls; i++) {
 		if (put_region(fd, t->m.tls[i].tpoff[t->to], t->m.tls[i].size,
-			       PROT_READ | PROT_WRITE, XISA_R_TLS, t->tls[i]))
+			       PROT_READ | PROT_WRITE, XISA_R_TLS, c->tls[i]))
+			return -1;
+		t->nr_regions++;
+	}
+	return 0;
+}
+
+/* Each thread where it resumes (a program of threads, or main waiting in
+ * the runtime), and the stacks of those not main, rebuilt, over the
+ * carried heap's bytes */
+static int put_threads(struct tr *t, int fd)
+{
+	struct xisa_thread o;
+	unsigned i;
+
+	if (t->nth == 1 && t->th[0].in.how == XISA_T_LANDMARK)
+		return 0;	/* the header says it */
+	for (i = 0; i < t->nth; i++) {
+		const struct tthr *c = &t->th[i];
+		uint64_t lo;
+
+		o = c->in;
+		o.pc = o.how == XISA_T_BLOCKED ? c->fr[0].lm->ret[t->to]
+					       : c->fr[0].lm->pc[t->to];
+		o.sp = c->fr[0].sp[t->to];
+		o.fp = c->fr[0].fp[t->to];
+		o.tp = 0;
+		/* what the wait is given may be the program's locals */
+		o.a = moved(t, o.a);
+		o.b = moved(t, o.b);
+		if (put_region(fd, 0, sizeof(o), 0, XISA_R_THREAD, &o))
+			return -1;
+		t->nr_regions++;
+		if (!c->in.handle)
+			continue;
+		if (put_tls(t, c, fd))
+			return -1;
+		/* from below its innermost frame (slots of a leaf function
+		 * may lie under the stack pointer) */
+		lo = (o.sp - 4096) & ~4095ull;
+		if (lo < c->lo)
+			lo = c->lo;
+		if (put_region(fd, lo, c->vend - lo, PROT_READ | PROT_WRITE,
+			       XISA_R_OVER, c->dst + (lo - c->lo)))
 			return -1;
 		t->nr_regions++;
 	}
@@ -492,19 +605,21 @@ static int write_out(struct tr *t, const char *out, int sync,
 	memcpy(h.magic, XISA_MAGIC, 8);
 	h.version = XISA_VERSION;
 	h.isa = xisa_isa(t->to)->img_isa;
-	h.pc = t->fr[0].lm->pc[t->to];
-	h.sp = t->fr[0].sp[t->to];
-	h.fp = t->fr[0].fp[t->to];
-	h.landmark = t->fr[0].lm->id;
+	t->cur = &t->th[0];	/* main */
+	h.pc = t->cur->in.how == XISA_T_BLOCKED ? t->cur->fr[0].lm->ret[t->to]
+						: t->cur->fr[0].lm->pc[t->to];
+	h.sp = t->cur->fr[0].sp[t->to];
+	h.fp = t->cur->fr[0].fp[t->to];
+	h.landmark = t->cur->fr[0].lm->id;
 	h.bin_hash = t->m.hash[t->to];
 	if (durable_open(&d, AT_FDCWD, out, sync ? 0 : DURABLE_NOSYNC))
 		return -1;
 	/* the header again at the end, with the number of regions */
 	if (write_full(d.fd, &h, sizeof(h)) ||
-	    put_region(d.fd, t->lo, t->vend - t->lo, PROT_READ | PROT_WRITE,
-		       0, t->dst) ||
+	    put_region(d.fd, t->cur->lo, t->cur->vend - t->cur->lo,
+		       PROT_READ | PROT_WRITE, 0, t->cur->dst) ||
 	    (runs = t->de > t->ds ? data_runs(t, d.fd) : 0) == UINT32_MAX ||
-	    put_heap(t, d.fd) || put_tls(t, d.fd)) {
+	    put_heap(t, d.fd) || put_tls(t, &t->th[0], d.fd) || put_threads(t, d.fd)) {
 		pr_perror("can't write %s", out);
 		durable_abort(&d);
 		return -1;
@@ -520,7 +635,7 @@ static int write_out(struct tr *t, const char *out, int sync,
 		durable_abort(&d);
 		return -1;
 	}
-	st->stack_bytes = t->vend - t->lo;
+	st->stack_bytes = t->cur->vend - t->cur->lo;
 	st->data_bytes = t->m.data_end - t->m.data_start;
 	st->heap_bytes = t->heap_bytes;
 	t0 = now();
@@ -596,6 +711,46 @@ static int check_image(struct tr *t)
 	return 0;
 }
 
+/* The threads: a source image's, each as it recorded it, else the one
+ * thread of the image, at a landmark */
+static int get_threads(struct tr *t, const char *img)
+{
+	const struct img_thread *th = &t->p->threads[0];
+	const struct xisa_isa *fi = xisa_isa(t->from);
+	struct xisa_thread *in = NULL;
+	int n = t->src_image ? xisa_src_threads(t->fd, img, &in) : 0;
+	unsigned i;
+
+	if (n < 0)
+		return -1;
+	t->th = calloc(n ? n : 1, sizeof(*t->th));
+	if (!t->th) {
+		free(in);
+		return -1;
+	}
+	t->nth = n ? n : 1;
+	for (i = 0; i < (unsigned)n; i++)
+		t->th[i].in = in[i];
+	free(in);
+	if (!n) {
+		t->th[0].in.pc = th->regs[fi->reg_pc];
+		t->th[0].in.sp = th->regs[fi->reg_sp];
+		t->th[0].in.fp = th->regs[fi->reg_fp];
+		t->th[0].in.tp = th->nr_regs > fi->reg_tp ?
+				 th->regs[fi->reg_tp] : 0;
+	}
+	if (t->th[0].in.handle) {
+		pr_err("%s: main's thread is not the first", img);
+		return -1;
+	}
+	if (t->nth > 1 && !t->m.thread_ret[t->from]) {
+		pr_err("%s has threads and its metadata no thread start: build "
+		       "it again with ckpt cc", t->p->proc.exe);
+		return -1;
+	}
+	return 0;
+}
+
 int xisa_translate(const char *img, const char *out, int to, int sync,
 		   struct xisa_stats *st)
 {
@@ -612,8 +767,15 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 		pr_perror("can't open %s", img);
 		return -1;
 	}
-	if (pread(t.fd, magic, 8, 0) == 8 && !memcmp(magic, XISA_SRC_MAGIC, 8))
+	t.src_image = pread(t.fd, magic, 8, 0) == 8 &&
+		      !memcmp(magic, XISA_SRC_MAGIC, 8);
+	if (t.src_image) {
+		struct xisa_hdr h;
+
 		t.img = xisa_src_read(t.fd, img);
+		if (t.img && !pread_full(t.fd, &h, sizeof(h), 0))
+			st->stop_seconds = h.stop_ns / 1e9;
+	}
 	else if ((t.img = img_read_fd(t.fd, 0)) &&
 		 img_read_chain((struct image *)t.img, img, img_open_plain,
 				NULL))
@@ -624,25 +786,41 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 	if (check_binaries(&t))
 		goto out;
 	st->meta_seconds = now() - t0 - st->read_seconds;
-	if (walk(&t, &t.p->threads[0]) || layout(&t) || build_frames(&t) ||
-	    load_data(&t) || load_tls(&t, &t.p->threads[0]))
+	if (get_threads(&t, img))
 		goto out;
+	/* every thread's frames placed before any word is moved */
+	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)
+		if (walk(&t) || layout(&t))
+			goto out;
+	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)
+		if (build_frames(&t))
+			goto out;
+	if (load_data(&t))
+		goto out;
+	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)
+		if (load_tls(&t))
+			goto out;
 	st->frame_seconds = now() - t0 - st->read_seconds - st->meta_seconds;
 	if (write_out(&t, out, sync, st))
 		goto out;
-	st->frames = t.n;
+	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)
+		st->frames += t.cur->n;
+	st->threads = t.nth;
 	ret = 0;
 out:
 	st->seconds = now() - t0;
 	if (t.img)
 		img_free((struct image *)t.img);
-	for (uint32_t i = 0; t.tls && i < t.m.nr_tls; i++)
-		free(t.tls[i]);
-	free(t.tls);
+	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++) {
+		free(t.cur->src);
+		free(t.cur->dst);
+		free(t.cur->fr);
+		for (uint32_t i = 0; t.cur->tls && i < t.m.nr_tls; i++)
+			free(t.cur->tls[i]);
+		free(t.cur->tls);
+	}
+	free(t.th);
 	xisa_meta_free(&t.m);
-	free(t.src);
-	free(t.dst);
-	free(t.fr);
 	free(t.data);
 	free(t.have);
 	close(t.fd);

@@ -81,6 +81,7 @@ struct xisa_meta {
 	uint64_t size[XISA_NR];
 	char build_id[XISA_NR][2 * XISA_BUILD_ID_MAX + 1];
 	uint64_t exit_fn[XISA_NR];	/* ckpt_xisa_exit */
+	uint64_t thread_ret[XISA_NR];	/* ckpt_xisa_thread_ret, or 0 */
 	uint64_t data_start, data_end;	/* the aligned globals */
 	uint32_t nr_fns, nr_lms;
 	struct xisa_fn *fns;
@@ -113,7 +114,7 @@ int xisa_meta_for(const char *exe, struct xisa_meta *m, int *isa)
 	__must_check;
 
 struct xisa_stats {
-	unsigned frames;
+	unsigned frames, threads;
 	uint64_t stack_bytes, data_bytes, heap_bytes;
 	double seconds;		/* the translation, reading and writing out */
 	/* parts of it: reading the image; the metadata and the binaries'
@@ -121,12 +122,17 @@ struct xisa_stats {
 	 * output durable (fsync, rename, fsync of the directory). The rest
 	 * is the heap and writing out. */
 	double read_seconds, meta_seconds, frame_seconds, sync_seconds;
+	/* a source image: from the SIGUSR2 to every thread stopped */
+	double stop_seconds;
 };
 
 struct image;
 /* A source image the runtime wrote (cc/rt-dump.c) as an image of one
  * thread (arch/xisa-src.c), or NULL (said why) */
 struct image *xisa_src_read(int fd, const char *name);
+/* Its threads (*out malloc'd, main's first): their number, 0 if it has
+ * none recorded (one thread, the header's), -1 (said why) */
+int xisa_src_threads(int fd, const char *name, struct xisa_thread **out);
 
 /* Translate the image at img (taken at a landmark: by attach --landmark,
  * or a source image of the runtime) for ISA `to`; write

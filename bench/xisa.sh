@@ -12,8 +12,14 @@
 #     landmark, then dump) beside a plain ckpt attach --kill;
 #   - landmark run-time overhead: CPU time of PROG.x86_64 against the same
 #     source built by clang -O0 -static without landmarks (x86_64);
-#   - binary size overhead against that build.
+#   - binary size overhead against that build;
+#   - the program of 4 pthreads (tests/xisa/pthreads.c), checkpointed by
+#     its runtime (CKPT_XISA_DUMP, SIGUSR2) on x86_64 and under
+#     qemu-aarch64, ROUNDS times each: the time from the SIGUSR2 to
+#     every thread at a landmark or waiting in the runtime, and the
+#     translation per image and per frame (medians).
 # Not a test: figures for the closing note. Environment: BENCH_ROUNDS (5).
+# With the argument "threads", the last part only.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -70,6 +76,43 @@ attach_ms() {
 json() {
 	sed -n "s/.*\"$1\":\([0-9.e-]*\).*/\1/p"
 }
+
+# threads: the 4 pthreads moved each way, ROUNDS times
+threads() {
+	local isa to run r
+	"$CKPT" cc -o "$W/pthreads" tests/xisa/pthreads.c || exit 1
+	printf '\n%-16s %7s %7s %8s %8s %9s\n' direction threads frames \
+		stop_ms tr_ms per_frm
+	for isa in x86_64 aarch64; do
+		[[ $isa == x86_64 ]] && to=aarch64 run= || to=x86_64 \
+			run=qemu-aarch64
+		for ((r = 0; r < ROUNDS; r++)); do
+			rm -f "$W/src.img" "$W/img.t"
+			LINES=$((10 + r * 10))
+			# shellcheck disable=SC2086
+			start env CKPT_XISA_DUMP="$W/src.img" $run \
+				"$W/pthreads.$isa" 90 400000 20 || continue
+			kill -USR2 "$PID"
+			wait "$PID"
+			PID=
+			"$CKPT" translate --json --to "$to" "$W/src.img" \
+				"$W/img.t"
+		done >"$W/th.json"
+		awk -v d="$isa->$to" \
+		    -v t="$(json threads <"$W/th.json" | median)" \
+		    -v f="$(json frames <"$W/th.json" | median)" \
+		    -v st="$(json stop_seconds <"$W/th.json" | median)" \
+		    -v s="$(json seconds <"$W/th.json" | median)" \
+		    -v fr="$(json frame_seconds <"$W/th.json" | median)" \
+		    'BEGIN { printf "%-16s %7d %7d %8.2f %8.2f %9.3f\n", d, t, f,
+			     st * 1000, s * 1000, fr * 1000 / f }'
+	done
+}
+
+if [[ ${1:-} == threads ]]; then
+	threads
+	exit 0
+fi
 
 printf '%-9s %6s %9s %8s %8s %8s %8s %9s %8s %8s %7s %7s %7s %7s\n' \
 	program frames heap_KiB tr_ms read meta frames per_frm attach_ms \
@@ -140,3 +183,4 @@ hash 40 300
 stackptr 300 2000
 fp 25 150 40000
 LIST
+threads

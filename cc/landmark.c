@@ -410,11 +410,26 @@ static int place_globals(LLVMModuleRef mod, struct cc_module *out)
 }
 
 /* The program's memory functions, to the runtime's carried heap; its
- * thread functions, to the runtime's count of threads (cc/rt-threads.c) */
+ * thread, mutex and condition functions, to the runtime's threads and
+ * locks, which move with it (cc/rt-threads.c) */
 static const char *const to_heap[] = {
 	"malloc", "free", "calloc", "realloc", "strdup", "strndup",
 	"aligned_alloc", "posix_memalign", "mmap", "munmap",
-	"pthread_create",
+	"pthread_create", "pthread_join", "pthread_exit",
+	"pthread_mutex_init", "pthread_mutex_destroy", "pthread_mutex_lock",
+	"pthread_mutex_trylock", "pthread_mutex_unlock",
+	"pthread_cond_init", "pthread_cond_destroy", "pthread_cond_wait",
+	"pthread_cond_signal", "pthread_cond_broadcast",
+};
+/* thread functions whose objects or waits are libc's, not moved */
+static const char *const libc_threads[] = {
+	"pthread_self", "pthread_detach", "pthread_cancel", "pthread_kill",
+	"pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_once",
+	"pthread_cond_timedwait", "pthread_mutex_timedlock",
+	"pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
+	"pthread_rwlock_unlock", "pthread_barrier_wait", "pthread_spin_lock",
+	"pthread_key_create", "pthread_setspecific", "pthread_getspecific",
+	"sem_wait", "sem_post", "sem_timedwait",
 };
 /* libc functions that return memory of libc's malloc for the program to
  * free, or that would look at the carried heap as libc's */
@@ -424,21 +439,37 @@ static const char *const libc_heap[] = {
 	"valloc", "pvalloc", "memalign", "malloc_usable_size",
 };
 
+/* -1 (said why: the name, then why) if the module calls one of names */
+static int calls_none(LLVMModuleRef mod, const char *const *names, size_t n,
+		      const char *why)
+{
+	LLVMValueRef fn;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		fn = LLVMGetNamedFunction(mod, names[i]);
+		if (fn && LLVMIsDeclaration(fn)) {
+			fprintf(stderr, "ckpt cc: %s%s\n", names[i], why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int redirect_heap(LLVMModuleRef mod)
 {
 	LLVMValueRef fn;
 	size_t i;
 	char name[64];
 
-	for (i = 0; i < sizeof(libc_heap) / sizeof(*libc_heap); i++) {
-		fn = LLVMGetNamedFunction(mod, libc_heap[i]);
-		if (fn && LLVMIsDeclaration(fn)) {
-			fprintf(stderr, "ckpt cc: %s allocates from libc's "
-				"heap, which is not carried: not supported\n",
-				libc_heap[i]);
-			return -1;
-		}
-	}
+	if (calls_none(mod, libc_heap, sizeof(libc_heap) / sizeof(*libc_heap),
+		       " allocates from libc's heap, which is not carried: "
+		       "not supported") ||
+	    calls_none(mod, libc_threads,
+		       sizeof(libc_threads) / sizeof(*libc_threads),
+		       ": its state would be libc's, which is not carried: "
+		       "not supported"))
+		return -1;
 	for (i = 0; i < sizeof(to_heap) / sizeof(*to_heap); i++) {
 		fn = LLVMGetNamedFunction(mod, to_heap[i]);
 		if (!fn || !LLVMIsDeclaration(fn))

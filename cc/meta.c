@@ -44,7 +44,7 @@ struct exe {
 	uint8_t *buf;		/* the whole file */
 	size_t len;
 	Elf *e;
-	uint64_t hash, exit_fn, data_start, data_end;
+	uint64_t hash, exit_fn, thread_ret, data_start, data_end;
 	char build_id[2 * XISA_BUILD_ID_MAX + 1];	/* hex */
 	uint64_t *fn_addr, *fn_size, *fn_stack;
 	int64_t *fn_fpoff;	/* aarch64: frame pointer - CFA */
@@ -300,7 +300,8 @@ static int functions(struct exe *x, const struct cc_module *m)
 		if (symbol(x, fn->name, &x->fn_addr[f], &x->fn_size[f]))
 			return bad(x, "a function has no symbol");
 	}
-	if (symbol(x, "ckpt_xisa_exit", &x->exit_fn, &size))
+	if (symbol(x, "ckpt_xisa_exit", &x->exit_fn, &size) ||
+	    symbol(x, "ckpt_xisa_thread_ret", &x->thread_ret, &size))
 		return bad(x, "not linked with the ckpt cc runtime");
 	/* a program without globals has none */
 	if (!section(x, ".xisa_data", &x->data_start, &size))
@@ -563,6 +564,8 @@ static int write_meta(struct exe x[CC_NR_ISA], const struct cc_module *m,
 		x[0].build_id, x[1].len, x[1].build_id);
 	fprintf(o, "exit %#llx %#llx\n", (unsigned long long)x[0].exit_fn,
 		(unsigned long long)x[1].exit_fn);
+	fprintf(o, "thread %#llx %#llx\n", (unsigned long long)x[0].thread_ret,
+		(unsigned long long)x[1].thread_ret);
 	fprintf(o, "data %#llx %#llx\n", (unsigned long long)x[0].data_start,
 		(unsigned long long)x[0].data_end);
 	fprintf(o, "counts %zu %zu\n", m->fns.n, x[0].nrec);

@@ -6,32 +6,37 @@
  * With CKPT_XISA_DUMP=PATH in its environment the program reads its
  * landmarks' addresses from PROG.xisa as it starts and takes SIGUSR2 as
  * "checkpoint at the next landmark": the handler puts a breakpoint on
- * every landmark; the first one the thread reaches stops it there with
- * nothing live in registers but the stack and frame pointers (what the
- * landmark pass guarantees), the breakpoints are taken away, and the
- * thread writes a source image of itself (arch/xisa-image.h) to PATH:
- * its stack, the program's globals and the carried heap, read from
- * /proc/self/maps (qemu shows the program's own mappings there), and the
- * pages of its thread-local variables with the thread pointer. The
- * program then exits 0. ckpt translate reads the image as it reads an
- * image attach --landmark took.
+ * every landmark; each thread that reaches one stops there (parked in
+ * the SIGTRAP handler) with nothing live in registers but the stack and
+ * frame pointers (what the landmark pass guarantees); a thread waiting
+ * in one of the runtime's thread functions (a mutex, a condition, a
+ * join: cc/rt-threads.c) counts as stopped where it called it. The last
+ * thread to stop takes the breakpoints away and writes a source image
+ * (arch/xisa-image.h) to PATH: main's stack, the program's globals and
+ * the carried heap (the other threads' stacks are in it), read from
+ * /proc/self/maps (qemu shows the program's own mappings there), where
+ * each thread stopped with its thread pointer, and the pages of each
+ * thread's thread-local variables. The program then exits 0. ckpt translate
+ * reads the image as it reads an image attach --landmark took.
  *
  * A landmark not reached within CKPT_XISA_LANDMARK_MS (milliseconds,
  * 5000 by default: attach --landmark's bound) after the SIGUSR2, a
  * timer (SIGUSR2 again, told apart by its si_code) takes the breakpoints
  * away, says so in one line, and the program runs on, not checkpointed.
  *
- * A program of more than one thread (cc/rt-threads.c counts them) is not
- * checkpointed yet: it says so in one line and runs on, whether the
- * threads were there at the SIGUSR2 or came before a landmark.
+ * A program whose main called pthread_exit is not checkpointed yet: it
+ * says so in one line and runs on.
  *
  * Everything after the start is system calls on static buffers: the
  * handlers may interrupt libc. A checkpoint that fails says so on stderr
  * and the program runs on from the landmark, unaltered.
  */
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,14 +57,11 @@ static uint32_t nr_lms;
 static unsigned char *orig;	/* each landmark's bytes under the trap */
 static uint64_t text_lo, text_hi, data_lo, data_hi;
 static int64_t tls_lo = INT64_MAX, tls_hi = INT64_MIN;	/* from the TP */
-static volatile sig_atomic_t armed;
 static char maps[MAPS_MAX];
 static unsigned long bound_ms = 5000;	/* attach --landmark's default */
 static char bound_msg[96];
-static const char threads_msg[] = "more than one thread: the runtime "
-	"checkpoints a program of one thread only yet; not checkpointed, "
-	"running on";
 static timer_t bound;
+static struct timespec armed_at;	/* the SIGUSR2 */
 
 static void say(const char *what)
 {
@@ -169,29 +171,61 @@ static void set_bound(int on)
 	timer_settime(bound, 0, &t, NULL);
 }
 
+/* every parked thread on (the checkpoint failed or the bound passed) */
+static void release(void)
+{
+	__atomic_add_fetch(&xisa_rt_gen, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &xisa_rt_gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
+		NULL, 0);
+}
+
+int xisa_rt_all_stopped(void)
+{
+	int i;
+
+	if (xisa_rt_ckpt != XISA_C_ARMED)
+		return 0;
+	for (i = 0; i < XISA_MAX_THREADS; i++)
+		if (xisa_rt_slots[i].state == XISA_S_RUNNING)
+			return 0;
+	xisa_rt_ckpt = XISA_C_WRITING;
+	return 1;
+}
+
 /* SIGUSR2: from the user, arm; from the timer, the bound passed */
 static void arm(int sig, siginfo_t *si, void *uc)
 {
-	int e = errno;
+	int e = errno, was, write;
 
 	(void)sig;
 	(void)uc;
+	xisa_rt_lock(NULL);
+	was = xisa_rt_ckpt;
+	if (si->si_code == SI_TIMER ? was == XISA_C_ARMED : was == XISA_C_IDLE)
+		xisa_rt_ckpt = was == XISA_C_IDLE ? XISA_C_ARMED : XISA_C_IDLE;
+	xisa_rt_unlock(NULL);
 	if (si->si_code == SI_TIMER) {
-		if (armed) {
+		if (was == XISA_C_ARMED) {
 			patch(0);
-			armed = 0;
 			say(bound_msg);
+			release();
 		}
-	} else if (!armed && ckpt_xisa_threads() > 1) {
-		say(threads_msg);
-	} else if (!armed) {
-		armed = 1;
+	} else if (was == XISA_C_IDLE) {
+		clock_gettime(CLOCK_MONOTONIC, &armed_at);
 		if (patch(1)) {
 			patch(0);
-			armed = 0;
+			xisa_rt_lock(NULL);
+			xisa_rt_ckpt = XISA_C_IDLE;
+			xisa_rt_unlock(NULL);
 			say("can't put breakpoints on the landmarks");
 		} else {
 			set_bound(1);
+			/* every thread waiting already? */
+			xisa_rt_lock(NULL);
+			write = xisa_rt_all_stopped();
+			xisa_rt_unlock(NULL);
+			if (write)
+				xisa_rt_write();
 		}
 	}
 	errno = e;
@@ -247,12 +281,41 @@ static int read_maps(void)
 /* The regions of the mappings: the stack holding sp, the writable pages
  * of the program's globals (the others are the same in every run), the
  * carried heap. Their number, or -1. */
+static int page_zero(uint64_t a)
+{
+	const uint64_t *w = (const uint64_t *)(uintptr_t)a;
+	unsigned i;
+
+	for (i = 0; i < PAGE / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+/* A readable mapping of the heap in runs: pages of zeros (the unused
+ * parts of threads' stacks, mostly) without their bytes. Their number. */
+static int put_heap_runs(int fd, uint64_t a, uint64_t b, uint32_t prot)
+{
+	uint64_t c, d;
+	int n = 0, z;
+
+	for (c = a; c < b; c = d, n++) {
+		z = page_zero(c);
+		for (d = c + PAGE; d < b && page_zero(d) == z; d += PAGE)
+			;
+		if (put(fd, c, d - c, prot, z ? XISA_R_ZERO : 0,
+			z ? NULL : (void *)(uintptr_t)c))
+			return -1;
+	}
+	return n;
+}
+
 static int put_maps(int fd, uint64_t sp)
 {
 	const char *s = maps;
 	uint64_t a, b;
 	uint32_t prot;
-	int n = 0;
+	int n = 0, k;
 
 	while (*s) {
 		a = hex(&s);
@@ -272,6 +335,11 @@ static int put_maps(int fd, uint64_t sp)
 				(void *)(uintptr_t)lo))
 				return -1;
 			n++;
+		} else if (a >= XISA_HEAP_BASE && b <= XISA_HEAP_BASE +
+			   XISA_HEAP_SIZE && (prot & PROT_READ)) {
+			if ((k = put_heap_runs(fd, a, b, prot)) < 0)
+				return -1;
+			n += k;
 		} else if ((sp >= a && sp < b) ||
 		    (a >= XISA_HEAP_BASE && b <= XISA_HEAP_BASE +
 		     XISA_HEAP_SIZE)) {
@@ -289,20 +357,48 @@ static int put_maps(int fd, uint64_t sp)
 	return n;
 }
 
-static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
+/* Each thread: where it stopped, its stack (main's: 0, the VMA of sp) */
+static int put_threads(int fd)
 {
+	struct xisa_thread t;
+	int i, n = 0;
+
+	for (i = 0; i < XISA_MAX_THREADS; i++) {
+		if (xisa_rt_slots[i].state == XISA_S_FREE)
+			continue;
+		t = xisa_rt_slots[i].t;
+		if (i)
+			xisa_rt_thread_stack(t.handle, &t.stack_lo,
+					     &t.stack_hi);
+		if (put(fd, 0, sizeof(t), 0, XISA_R_THREAD, &t))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+/* The image of every thread (slot 0, main, in the header too) */
+static int write_image(void)
+{
+	const struct xisa_thread *m = &xisa_rt_slots[0].t;
 	struct xisa_hdr h;
-	int fd, n;
+	struct timespec now;
+	int fd, n, k;
 
 	memset(&h, 0, sizeof(h));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	h.stop_ns = (now.tv_sec - armed_at.tv_sec) * 1000000000ull +
+		    now.tv_nsec - armed_at.tv_nsec;
 	memcpy(h.magic, XISA_SRC_MAGIC, 8);
 	h.version = XISA_VERSION;
 	h.isa = xisa_rt_img_isa;
-	h.pc = pc;
-	h.sp = sp;
-	h.fp = fp;
-	h.landmark = lm;
-	h.tp = xisa_rt_tp();
+	h.pc = m->pc;
+	h.sp = m->sp;
+	h.fp = m->fp;
+	for (h.landmark = 0; h.landmark < nr_lms &&
+	     lm_pc[h.landmark] != m->pc; h.landmark++)
+		;
+	h.tp = m->tp;
 	if (read_maps())
 		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -310,13 +406,17 @@ static int write_image(uint64_t pc, uint64_t sp, uint64_t fp, uint32_t lm)
 		return -1;
 	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
 	    put(fd, 0, strlen(exe), 0, XISA_R_EXE, exe) ||
-	    (n = put_maps(fd, sp)) < 0)
+	    (n = put_maps(fd, m->sp)) < 0 || (k = put_threads(fd)) < 0)
 		goto fail;
-	if (tls_lo < tls_hi) {
-		/* the pages of the thread-local variables */
-		uint64_t lo = (h.tp + tls_lo) & ~(PAGE - 1);
-		uint64_t hi = (h.tp + tls_hi + PAGE - 1) & ~(PAGE - 1);
+	n += k;
+	for (k = 0; tls_lo < tls_hi && k < XISA_MAX_THREADS; k++) {
+		/* the pages of each thread's thread-local variables */
+		uint64_t tp = xisa_rt_slots[k].t.tp;
+		uint64_t lo = (tp + tls_lo) & ~(PAGE - 1);
+		uint64_t hi = (tp + tls_hi + PAGE - 1) & ~(PAGE - 1);
 
+		if (xisa_rt_slots[k].state == XISA_S_FREE)
+			continue;
 		if (put(fd, lo, hi - lo, PROT_READ | PROT_WRITE, 0,
 			(void *)(uintptr_t)lo))
 			goto fail;
@@ -334,11 +434,33 @@ fail_closed:
 	return -1;
 }
 
+void xisa_rt_write(void)
+{
+	const char *why = NULL;
+
+	set_bound(0);
+	if (patch(0)) {
+		say("can't take the breakpoints away");
+		_exit(70);
+	}
+	if (xisa_rt_slots[0].state == XISA_S_FREE)
+		why = "main has called pthread_exit: not checkpointed, "
+		      "running on";
+	else if (!write_image())
+		_exit(0);
+	say(why ? why : strerror(errno));
+	xisa_rt_lock(NULL);
+	xisa_rt_ckpt = XISA_C_IDLE;
+	xisa_rt_unlock(NULL);
+	release();
+}
+
 static void trapped(int sig, siginfo_t *si, void *uc)
 {
+	struct xisa_rt_slot *s;
 	uint64_t pc, sp, fp;
-	uint32_t i;
-	int e = errno;
+	uint32_t i, g;
+	int e = errno, write;
 
 	xisa_rt_trapped(uc, &pc, &sp, &fp);
 	for (i = 0; i < nr_lms && lm_pc[i] != pc; i++)
@@ -350,21 +472,39 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	xisa_rt_set_pc(uc, pc);
-	if (!__atomic_exchange_n(&armed, 0, __ATOMIC_SEQ_CST))
-		return;	/* another thread is taking the breakpoints away */
-	set_bound(0);
-	if (patch(0)) {
-		say("can't take the breakpoints away");
-		_exit(70);
-	}
-	if (ckpt_xisa_threads() > 1) {
-		say(threads_msg);
+	xisa_rt_lock(NULL);
+	if (xisa_rt_ckpt != XISA_C_ARMED) {
+		/* the breakpoints are being taken away: on */
+		xisa_rt_unlock(NULL);
 		errno = e;
 		return;
 	}
-	if (!write_image(pc, sp, fp, i))
-		_exit(0);
-	say(strerror(errno));
+	s = &xisa_rt_slots[xisa_rt_self()];
+	memset(&s->t, 0, sizeof(s->t));
+	s->t.handle = s->handle;
+	s->t.how = XISA_T_LANDMARK;
+	s->t.pc = pc;
+	s->t.sp = sp;
+	s->t.fp = fp;
+	s->t.tp = xisa_rt_tp();
+	s->state = XISA_S_PARKED;
+	write = xisa_rt_all_stopped();
+	g = xisa_rt_gen;
+	xisa_rt_unlock(NULL);
+	if (write)
+		xisa_rt_write();
+	for (;;) {
+		xisa_rt_wait_gen(g);
+		xisa_rt_lock(NULL);
+		/* released, unless a new checkpoint came meanwhile: it is
+		 * stopped at a landmark for that one too */
+		if (xisa_rt_ckpt == XISA_C_IDLE)
+			break;
+		g = xisa_rt_gen;
+		xisa_rt_unlock(NULL);
+	}
+	s->state = XISA_S_RUNNING;
+	xisa_rt_unlock(NULL);
 	errno = e;
 }
 

@@ -73,16 +73,72 @@ static uint64_t hash_self(void)
 
 extern char __executable_start[], _end[];
 
+/* the image's threads, main's first */
+static struct xisa_thread threads[XISA_MAX_THREADS];
+static uint32_t nr_threads;
+/* the thread-local variables of each (not main's: in place already) */
+static struct xisa_rt_tls *tls_of[XISA_MAX_THREADS];
+
+void xisa_rt_tls_put(const struct xisa_rt_tls *v)
+{
+	for (; v; v = v->next)
+		memcpy((char *)(uintptr_t)(xisa_rt_tp() + v->off), v->bytes,
+		       v->len);
+}
+
+void xisa_rt_resume(const struct xisa_thread *t)
+{
+	/* a copy: waiting again, the thread writes its slot over */
+	struct xisa_thread c = *t;
+	uint64_t rv;
+
+	if (c.how == XISA_T_BLOCKED) {
+		rv = xisa_rt_reissue(&c);
+		xisa_rt_ret(c.pc, c.sp, c.fp, rv);
+	}
+	xisa_rt_jump(c.pc, c.sp, c.fp);
+}
+
 static void map_region(const char *img, int fd, const struct xisa_region *r)
 {
 	void *at = (void *)(uintptr_t)r->addr, *p;
 
+	if ((r->flags & XISA_R_TLS) && nr_threads &&
+	    threads[nr_threads - 1].handle) {
+		/* another thread's: kept until it starts */
+		struct xisa_rt_tls *v = malloc(sizeof(*v) + r->len);
+
+		if (!v || r->len > (1u << 20))
+			fail(img, "a thread-local variable");
+		v->off = (int64_t)r->addr;
+		v->len = r->len;
+		v->next = tls_of[nr_threads - 1];
+		tls_of[nr_threads - 1] = v;
+		if (read_all(fd, v->bytes, r->len))
+			fail(img, "short region");
+		return;
+	}
 	if (r->flags & XISA_R_TLS) {
 		/* a thread-local variable, at its place from this thread's
 		 * pointer (the translation checked it is the program's) */
 		if (read_all(fd, (char *)(uintptr_t)(xisa_rt_tp() + r->addr),
 			     r->len))
 			fail(img, "short region");
+		return;
+	}
+	if (r->flags & XISA_R_OVER) {
+		/* a thread's stack, in the carried heap mapped before */
+		if (r->addr < XISA_HEAP_BASE ||
+		    r->addr + r->len > XISA_HEAP_BASE + XISA_HEAP_SIZE ||
+		    read_all(fd, at, r->len))
+			fail(img, "a thread's stack is not in the carried heap");
+		return;
+	}
+	if (r->flags & XISA_R_THREAD) {
+		if (r->len != sizeof(threads[0]) ||
+		    nr_threads == XISA_MAX_THREADS ||
+		    read_all(fd, &threads[nr_threads++], r->len))
+			fail(img, "a bad thread");
 		return;
 	}
 	if (r->flags & XISA_R_PROGRAM) {
@@ -133,7 +189,16 @@ static void resume(const char *img)
 	}
 	close(fd);
 	unsetenv("CKPT_XISA_RESUME");	/* not for the programs it runs */
-	xisa_rt_jump(h.pc, h.sp, h.fp);
+	if (!nr_threads)
+		xisa_rt_jump(h.pc, h.sp, h.fp);
+	if (threads[0].handle) {
+		errno = 0;
+		fail(img, "main's thread is not the first");
+	}
+	for (k = 1; k < nr_threads; k++)
+		if ((errno = xisa_rt_thread_again(&threads[k], tls_of[k])))
+			fail(img, "can't start a thread again");
+	xisa_rt_resume(&threads[0]);
 }
 
 __attribute__((constructor)) static void ckpt_xisa_init(void)

@@ -43,6 +43,7 @@ static int exec_translate(int argc, char **argv)
 	if (json) {
 		json_begin();
 		json_u64(1, "frames", st.frames);
+		json_u64(0, "threads", st.threads);
 		json_u64(0, "stack_bytes", st.stack_bytes);
 		json_u64(0, "data_bytes", st.data_bytes);
 		json_u64(0, "heap_bytes", st.heap_bytes);
@@ -51,6 +52,7 @@ static int exec_translate(int argc, char **argv)
 		json_f64(0, "meta_seconds", st.meta_seconds);
 		json_f64(0, "frame_seconds", st.frame_seconds);
 		json_f64(0, "sync_seconds", st.sync_seconds);
+		json_f64(0, "stop_seconds", st.stop_seconds);
 		json_end();
 	}
 	return 0;

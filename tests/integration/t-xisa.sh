@@ -8,12 +8,13 @@
 ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
-	   xisa-back-bound xisa-tls xisa-back-threads)
+	   xisa-back-bound xisa-tls xisa-pthreads xisa-pthreads-refused
+	   xisa-pthreads-bound)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
-CKPT_ONLY+="xisa-back-threads "
+CKPT_ONLY+="xisa-pthreads xisa-pthreads-refused xisa-pthreads-bound "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -295,7 +296,8 @@ t_xisa-mismatch() {
 }
 
 # A ckpt cc program with 4 pthreads: attach --landmark refuses it with one
-# line (one thread only yet), and it runs on.
+# line (one thread only yet: the runtime's checkpointer moves them,
+# xisa-pthreads), and it runs on.
 t_xisa-threads() {
 	xisa_need
 	XISA_PROG=threads
@@ -421,16 +423,27 @@ t_xisa-back-refused() {
 # program runs on untouched once its line comes: its output is that of
 # an uninterrupted run.
 t_xisa-back-bound() {
-	local fd end
+	xisa_bound blocked aarch64
+}
+
+# xisa_bound NAME ISA: tests/xisa/NAME.c built by ckpt cc, which waits
+# for a line on its standard input after 5 lines, its ISA build run
+# (aarch64: under qemu-aarch64) with CKPT_XISA_DUMP and a bound of 500
+# ms, sent SIGUSR2: the bound passes, one line says so, no image is
+# written, and once its line comes its output is that of an
+# uninterrupted run.
+xisa_bound() {
+	local fd end run=()
 	xisa_need
-	XISA_PROG=blocked
-	xisa_build blocked "$TOP/tests/xisa/blocked.c"
-	echo 7 | "$D/blocked.x86_64" >"$D/ref" ||
+	XISA_PROG=$1
+	xisa_build "$1" "$TOP/tests/xisa/$1.c"
+	echo 7 | "$D/$1.x86_64" >"$D/ref" ||
 		fail "the uninterrupted run failed"
+	[[ $2 == aarch64 ]] && run=(qemu-aarch64)
 	mkfifo "$D/in"
 	exec {fd}<>"$D/in"
 	(spawn env CKPT_XISA_DUMP="$D/src.img" CKPT_XISA_LANDMARK_MS=500 \
-		qemu-aarch64 "$D/blocked.aarch64") <"$D/in" >"$D/part1" \
+		"${run[@]}" "$D/$1.$2") <"$D/in" >"$D/part1" \
 		2>"$D/restore.log" &
 	JOB=$!
 	PID=$JOB
@@ -440,7 +453,7 @@ t_xisa-back-bound() {
 	kill -USR2 "$PID"
 	end=$((SECONDS + 120))
 	until grep -q "no landmark reached within 500 ms" "$D/restore.log"; do
-		job_done "$JOB" && fail "blocked ended: $(cat "$D/restore.log")"
+		job_done "$JOB" && fail "$XISA_PROG ended: $(cat "$D/restore.log")"
 		((SECONDS < end)) || fail "no word of the bound after 120 s"
 		nap
 	done
@@ -448,11 +461,14 @@ t_xisa-back-bound() {
 		fail "more than one line: $(cat "$D/restore.log")"
 	echo 7 >&"$fd"
 	exec {fd}>&-
-	wait_job "$JOB" 120 || fail "blocked still running"
-	((WST == 0)) || fail "blocked exited $WST: $(lastline "$D/restore.log")"
+	wait_job "$JOB" 120 || fail "$XISA_PROG still running: threads" \
+				    "left stopped?"
+	((WST == 0)) || fail "$XISA_PROG exited $WST:" \
+			     "$(lastline "$D/restore.log")"
 	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
 		fail "a failed checkpoint left an image"
-	cmp -s "$D/part1" "$D/ref" || fail "a failed checkpoint altered blocked"
+	cmp -s "$D/part1" "$D/ref" ||
+		fail "a failed checkpoint altered $XISA_PROG"
 }
 
 # Thread-local variables (tests/xisa/tls.c: counters, a generator's
@@ -480,29 +496,97 @@ t_xisa-tls() {
 		fail "ckpt cc: $(cat "$D/cmd.err")"
 }
 
-# The runtime's checkpointer asked (SIGUSR2) to checkpoint the program
-# of 4 pthreads under qemu-aarch64: it refuses with one line (one thread
-# only yet), writes no image, and the program runs on.
-t_xisa-back-threads() {
-	local n end
+# xisa_fwd LINES: XISA_PROG's x86_64 build checkpointed by its own
+# runtime (CKPT_XISA_DUMP, natively) at its first landmark after LINES
+# lines, translated to aarch64 and resumed under qemu-aarch64: the two
+# parts must make D/ref.
+xisa_fwd() {
+	rm -f "$D/src.img" "$D/img.a64" "$D/part1" "$D/part2"
+	(spawn env CKPT_XISA_DUMP="$D/src.img" "$D/$XISA_PROG.x86_64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/part1" 2>>"$D/restore.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	track_pid "$PID"
+	xisa_until part1 "$1"
+	xisa_self_dump
+	expect_exit 0 "$CKPT" translate --json --to aarch64 "$D/src.img" \
+		"$D/img.a64"
+	cat "$D/cmd.out" >>"$D/translate.json"
+	xisa_qemu part2 CKPT_XISA_RESUME="$D/img.a64"
+	wait_job "$JOB" 600 || fail "the aarch64 side still running"
+	((WST == 0)) || fail "the aarch64 side exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "after $1 lines: x86_64 then aarch64 output differs" \
+		     "from the native run ($(xisa_lines "$D/part1") +" \
+		     "$(xisa_lines "$D/part2") lines)"
+}
+
+# The program of 4 pthreads (tests/xisa/pthreads.c: workers adding to a
+# total under a mutex, waiting on a condition variable for each round,
+# main joining them, one ending by pthread_exit, each counting its rounds
+# in a thread-local variable) checkpointed by its
+# runtime with every thread at a landmark or waiting in a mutex, a
+# condition or a join: moved x86_64 -> aarch64 (under qemu-aarch64) and
+# aarch64 -> x86_64 at two moments each, and x86_64 -> aarch64 -> x86_64
+# from a third; the parts make the output of an uninterrupted native
+# run. Every image holds the 5 threads.
+t_xisa-pthreads() {
+	local n m
 	xisa_need
-	XISA_PROG=threads
-	XISA_ARGS=()
-	xisa_build threads "$TOP/tests/xisa/threads.c"
-	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
-	xisa_until part1 2
-	kill -USR2 "$PID"
-	end=$((SECONDS + 120))
-	until grep -q "more than one thread" "$D/restore.log"; do
-		job_done "$JOB" && fail "threads ended: $(cat "$D/restore.log")"
-		((SECONDS < end)) || fail "no refusal after 120 s"
-		nap
+	XISA_PROG=pthreads
+	XISA_ARGS=(45 200000 20)
+	xisa_build pthreads "$TOP/tests/xisa/pthreads.c"
+	cc -O2 -pthread -o "$D/native" "$TOP/tests/xisa/pthreads.c" ||
+		fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	n=$(xisa_lines "$D/ref")
+	for m in 1 $((n * 2 / 3)); do
+		xisa_fwd "$m"
+		xisa_back "$m"
 	done
-	(($(wc -l <"$D/restore.log") == 1)) ||
-		fail "more than one line: $(cat "$D/restore.log")"
-	n=$(xisa_lines "$D/part1")
-	xisa_until part1 $((n + 2))
-	[[ -e $D/src.img || -e $D/src.img.tmp ]] &&
-		fail "a refused checkpoint left an image"
-	kill -9 "$PID"
+	# a round trip: x86_64, aarch64 (resumed, checkpointed again), x86_64
+	xisa_fwd $((n / 4)) &&
+		cp "$D/part1" "$D/first" && rm -f "$D/src.img" "$D/part1" &&
+		xisa_qemu part1 CKPT_XISA_RESUME="$D/img.a64" \
+			CKPT_XISA_DUMP="$D/src.img" &&
+		xisa_until part1 $((n / 4)) && xisa_self_dump &&
+		xisa_native part2
+	cat "$D/first" "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "x86_64, aarch64, x86_64 output differs from the native" \
+		     "run"
+	(($(grep -c '"threads":5,' "$D/translate.json") == 6)) ||
+		fail "not 5 threads in each image: $(cat "$D/translate.json")"
+}
+
+# The runtime's checkpointer asked (SIGUSR2) while two threads take
+# turns at a mutex and main waits in libc for its standard input (no
+# landmark): the threads stop at theirs or wait in the mutex, the bound
+# (CKPT_XISA_LANDMARK_MS) passes, it says so in one line, writes no
+# image, and every thread runs on: once its line comes the program ends
+# as an uninterrupted run does.
+t_xisa-pthreads-bound() {
+	xisa_bound tblocked x86_64
+}
+
+# ckpt cc refuses a program using a thread function whose state is
+# libc's (pthread_self, a read-write lock...), naming it; a thread
+# created with attributes is refused at run time (EINVAL).
+t_xisa-pthreads-refused() {
+	xisa_need
+	printf '#include <pthread.h>\nint main(void) { return pthread_self() == 0; }\n' \
+		>"$D/self.c"
+	expect_exit 1 "$CKPT" cc -o "$D/self" "$D/self.c"
+	grep -q "pthread_self: its state would be libc's" "$D/cmd.err" ||
+		fail "ckpt cc: $(cat "$D/cmd.err")"
+	printf '%s\n' '#include <pthread.h>' '#include <stdio.h>' \
+		'static void *f(void *a) { return a; }' \
+		'static pthread_attr_t a;' 'int main(void) { pthread_t t;' \
+		'pthread_attr_init(&a);' \
+		'printf("%d\n", pthread_create(&t, &a, f, 0)); return 0; }' \
+		>"$D/attr.c"
+	xisa_build attr "$D/attr.c"
+	[[ $("$D/attr.x86_64") == 22 ]] ||
+		fail "a thread with attributes was not refused (EINVAL)"
 }
