@@ -4,7 +4,7 @@
  * (a UTS namespace's; absent, STR_NULL, for the other kinds); u32
  * nr_sysctls, then str name value for each; a USER namespace's only:
  * u32 nr_uid_map, then u32 inner outer count for each, the same for
- * gid_map, u32 setgroups_deny.
+ * gid_map, u32 setgroups_deny; a PID namespace's only: u64 parent.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -128,6 +128,8 @@ int img_enc_ns(struct enc *e, const struct img_ns *ns)
 		enc_idmap(e, ns->gid_map, ns->nr_gid_map);
 		enc_u32(e, ns->setgroups_deny);
 	}
+	if (ns->kind == IMG_NS_PID)
+		enc_u64(e, ns->parent);
 	return e->err ? -1 : 0;
 }
 
@@ -209,14 +211,20 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 			  "user namespace: bad setgroups %u",
 			  ns->setgroups_deny);
 	}
+	if (ns->kind == IMG_NS_PID)
+		dec_u64(d, &ns->parent);
 	/* only the kinds restore makes: the others are refused at dump; a
-	 * PID namespace is the root's, which is its init */
+	 * PID namespace is the root's, which is its init (owner 1), or one
+	 * below the tree's top one, whose parent is not itself */
 	dec_check(d, ns->kind == IMG_NS_UTS || ns->kind == IMG_NS_IPC ||
 		  ns->kind == IMG_NS_PID || ns->kind == IMG_NS_MNT ||
 		  ns->kind == IMG_NS_NET || ns->kind == IMG_NS_USER,
 		  "namespace kind %u unknown", ns->kind);
-	dec_check(d, ns->kind != IMG_NS_PID || ns->owner == 1, "%s namespace: owner %u is not the init",
-		  img_ns_name(ns->kind), ns->owner);
+	dec_check(d, ns->kind != IMG_NS_PID || ns->owner != 1 ||
+		  !ns->parent, "pid namespace: the root's with a parent");
+	dec_check(d, ns->kind != IMG_NS_PID || ns->parent != ns->id,
+		  "pid namespace %llu: its own parent",
+		  (unsigned long long)ns->id);
 	dec_check(d, ns->owner > 0 && ns->owner <= INT32_MAX,
 		  "%s namespace: bad owner %u", img_ns_name(ns->kind),
 		  ns->owner);

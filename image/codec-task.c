@@ -250,3 +250,42 @@ void img_dec_tstate(struct dec *d, struct img_tstate *s)
 	dec_check(d, s->mce_kill <= MCE_KILL_DEFAULT, "MCE kill policy %u",
 		  s->mce_kill);
 }
+
+/* Where the process is in the tree's PID namespaces (image.h): u64 ns
+ * for_children; u32 nr_nspids, i32 x nr_nspids, outermost first */
+void img_enc_pidlv(struct enc *e, const struct img_pidlv *l)
+{
+	uint32_t i;
+
+	enc_u64(e, l->ns);
+	enc_u64(e, l->for_children);
+	enc_cap(e, l->nr_nspids, IMG_MAX_PIDNS_DEPTH,
+		"too many PID namespace levels");
+	enc_u32(e, l->nr_nspids);
+	for (i = 0; i < l->nr_nspids && i < IMG_MAX_PIDNS_DEPTH; i++)
+		enc_u32(e, l->nspids[i]);
+}
+
+void img_dec_pidlv(struct dec *d, struct img_pidlv *l, int zombie)
+{
+	uint32_t i;
+
+	dec_u64(d, &l->ns);
+	dec_u64(d, &l->for_children);
+	dec_u32(d, &l->nr_nspids);
+	if (!dec_count_ok(d, l->nr_nspids, IMG_MAX_PIDNS_DEPTH, 4,
+			  "PID namespace levels"))
+		return;
+	for (i = 0; i < l->nr_nspids; i++) {
+		dec_i32(d, &l->nspids[i]);
+		dec_check(d, l->nspids[i] > 0, "PID %d in a PID namespace",
+			  l->nspids[i]);
+	}
+	dec_check(d, !l->ns == !l->nr_nspids,
+		  "PID namespace %llu with %u levels",
+		  (unsigned long long)l->ns, l->nr_nspids);
+	dec_check(d, !zombie || !l->for_children,
+		  "a zombie's children in a PID namespace");
+	dec_check(d, !l->for_children || l->for_children != l->ns,
+		  "children in its own PID namespace by id");
+}

@@ -82,10 +82,12 @@ static int set_thread_kernel_state(struct restore_proc *c, int ti,
 }
 
 /* Called by the process itself, which knows itself by its image PID (in
- * a PID namespace, not c->child, the host's) */
+ * a PID namespace, not c->child, the host's), or in one below the tree's
+ * top one by its PID there (its only thread's: pidnest.c) */
 static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 {
-	pid_t self = c->proc->proc.pid;
+	pid_t self = restore_pidnest_self(&c->proc->proc);
+	pid_t tid = c->proc->proc.pidlv.nr_nspids ? self : t->tid;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_siginfo; i++) {
@@ -99,7 +101,7 @@ static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_sigqueueinfo,
 			  self, sig, inject_scratch(c->ip), 0, 0, 0) :
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_tgsigqueueinfo,
-			  self, t->tid, sig, inject_scratch(c->ip), 0, 0))
+			  self, tid, sig, inject_scratch(c->ip), 0, 0))
 			return -1;
 	}
 	return 0;

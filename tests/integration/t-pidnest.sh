@@ -1,0 +1,167 @@
+# t-pidnest.sh - nested PID namespaces: a tree with PID namespaces below
+# its root's (unshare -fp inside, pidnest.sh) dumped with --tree --kill
+# and restored with every process's PID at every level it had one, each
+# namespace's init reaping its orphans; one shared with a process
+# outside the tree refused by name.  Sourced by run.sh.
+
+ALL_TESTS+=(pidnest-host pidnest-deep pidnest-container pidnest-pidns
+	    pidnest-shared)
+CKPT_ONLY+="pidnest-host pidnest-deep pidnest-container pidnest-pidns pidnest-shared "
+
+# pidnest_levels ROOT DROP: a line per lasting process of ROOT's tree,
+# sorted: its comm, then its NSpid line without its first DROP fields
+# (this host's PID, which restore may change). Left out: a sleep of the
+# shells' loops, and a shell's fork before it execs (a bash whose parent
+# is a bash: the level shells' parents are unshare's, or outside).
+pidnest_levels() {
+	local ps pid ppid comm args todo=("$1") p out=() l
+	ps=$(ps -e -o pid=,ppid=,comm=,args=)
+	while ((${#todo[@]})); do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		while read -r pid ppid comm args; do
+			[[ $ppid == "$p" ]] && todo+=("$pid")
+		done <<<"$ps"
+		while read -r pid ppid comm args; do
+			[[ $pid == "$p" ]] || continue
+			[[ $comm == sleep && $args != pidnest-orphan-* ]] && continue
+			[[ $comm == bash && $p != "$1" &&
+			   $(ps -o comm= -p "$ppid") == bash ]] && continue
+			l=$(grep '^NSpid:' "/proc/$p/status" 2>/dev/null) || continue
+			read -r -a l <<<"${l#NSpid:}"
+			out+=("$comm ${l[*]:$2}")
+		done <<<"$ps"
+	done
+	printf '%s\n' "${out[@]}" | sort
+}
+
+# pidnest_orphans_reaped: each pidnest-orphan sleep of the restored tree
+# is a child of its namespace's init (PID 1 there), which reaps it once
+# it is killed
+pidnest_orphans_reaped() {
+	local f p pp n=0 end
+	for f in /proc/[0-9]*/cmdline; do
+		[[ $(tr '\0' ' ' 2>/dev/null <"$f") == pidnest-orphan-* ]] ||
+			continue
+		p=${f#/proc/}
+		p=${p%/cmdline}
+		pp=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status")
+		[[ $(grep '^NSpid:' "/proc/$pp/status") =~ [[:space:]]1$ ]] ||
+			fail "orphan $p's parent $pp is no namespace's init"
+		kill -KILL "$p"
+		end=$((SECONDS + 60))
+		while [[ -e /proc/$p ]]; do
+			((SECONDS < end)) || fail "the init $pp did not reap orphan $p in 60 s (state $(stat_field "$p" 3))"
+			nap
+		done
+		n=$((n + 1))
+	done
+	((n == PIDNEST_DEPTH)) ||
+		fail "$n orphans in the restored tree, want $PIDNEST_DEPTH"
+}
+
+# pidnest_find RE JOB: the PID on this host of the process in D whose
+# NSpid line matches RE; fails after 120 s or if JOB exits
+pidnest_find() {
+	local f end=$((SECONDS + 120))
+	while :; do
+		for f in /proc/[0-9]*; do
+			[[ $(readlink "$f/cwd" 2>/dev/null) == "$D" &&
+			   $(grep '^NSpid:' "$f/status" 2>/dev/null) =~ $1 ]] ||
+				continue
+			echo "${f#/proc/}"
+			return
+		done
+		job_done "$2" && { status "$2"; fail "$2 exited $JST:" \
+			"$(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no process with NSpid $1 after 120 s"
+		nap
+	done
+}
+
+# pidnest_test DEPTH DROP [RESTORE OPTION...]: pidnest.sh with DEPTH
+# levels below its root (PIDNEST_CMD before it: the reaper, whose
+# zombies the sandbox's PID 1 would not reap, or a container's) dumped
+# with --tree --kill; inspect shows a namespace per level; restored: the
+# same NSpid lines but for their first DROP fields (pidnest_levels),
+# the orphans reaped, the counter on, all ending at D/stop.
+pidnest_test() {
+	local depth=$1 drop=$2 before after n
+	shift 2
+	need "$WLB/counter" "$WLB/reaper" "$CKPT" "$RESTORE"
+	PIDNEST_DEPTH=$depth
+	start_wl "${PIDNEST_CMD[@]}" "$BASH" "$WLS/pidnest.sh" \
+		"$WLB/counter" "$depth"
+	wait_count_above 8 60 "$JOB"
+	before=$(pidnest_levels "$PID" "$drop")
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the workload did not end after the kill"
+	inspect "$D/img"
+	n=$(grep -c "^ns pid [0-9]* owner [0-9]* parent [0-9]*\$" "$D/inspect.out")
+	((n == depth)) || fail "inspect shows $n PID namespaces below the top one, want $depth"
+	grep -q "^pidns [0-9]* ns [0-9]* pids 1 children 0\$" "$D/inspect.out" ||
+		fail "inspect shows no init of a nested PID namespace"
+	start_restore "$@"
+	case $drop in
+	0) wait_back ;;
+	*) PID=$(pidnest_find "${PIDNEST_ROOT_RE//@PID@/$PID}" "$RJOB") ||
+		exit 1
+	   track_pid "$PID" ;;
+	esac
+	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	after=$(pidnest_levels "$PID" "$drop")
+	[[ $after == "$before" ]] ||
+		fail "PIDs at the levels differ: before: $(tr '\n' ',' <<<"$before") after: $(tr '\n' ',' <<<"$after")"
+	pidnest_orphans_reaped
+	finish
+}
+
+# A host tree whose child runs unshare -fp: the namespace's init is the
+# shell unshare forked, the counter and an orphan in it
+t_pidnest-host() {
+	PIDNEST_CMD=("$WLB/reaper")
+	pidnest_test 1 0
+}
+
+# Two levels: the shell inside runs unshare -fp again
+t_pidnest-deep() {
+	PIDNEST_CMD=("$WLB/reaper")
+	pidnest_test 2 0
+}
+
+# A container's init (its own PID namespace, the root) with a nested one
+# inside: restored in a new namespace whose init it is, the one below in
+# it with the PIDs it had at both levels
+t_pidnest-container() {
+	PIDNEST_CMD=(unshare -fp)
+	PIDNEST_ROOT_RE='^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$'
+	pidnest_test 1 1
+}
+
+# The host tree of pidnest-host restored with --pidns: its root keeps its
+# PID in the new namespace, the one below as it was
+t_pidnest-pidns() {
+	PIDNEST_CMD=("$WLB/reaper")
+	PIDNEST_ROOT_RE='^NSpid:[[:space:]]+[0-9]+[[:space:]]+@PID@$'
+	pidnest_test 1 1 --pidns
+}
+
+# A PID namespace below the root's that a process outside the tree is in
+# too (nsenter -p: its sleep): refused by name, the tree runs on
+t_pidnest-shared() {
+	local init job end=$((SECONDS + 60))
+	need "$WLB/counter" "$CKPT"
+	PIDNEST_DEPTH=1
+	start_wl "$BASH" "$WLS/pidnest.sh" "$WLB/counter" 1
+	init=$(pidnest_find '^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$' "$JOB") ||
+		exit 1
+	(spawn nsenter -t "$init" -p sleep 1000) </dev/null >>"$D/out.log" 2>&1 &
+	job=$!
+	track_job "$job"
+	until [[ $(pgrep -x -P "$job" sleep) ]]; do
+		((SECONDS < end)) || fail "nsenter's sleep not up after 60 s"
+		nap
+	done
+	refused_by_name "[0-9]*: its pid namespace pid:\\[[0-9]*\\] is shared with [0-9]*, outside the tree" --tree
+}
