@@ -10,11 +10,12 @@ CKPT_ONLY+="pidnest-host pidnest-deep pidnest-container pidnest-pidns pidnest-sh
 
 # pidnest_levels ROOT DROP: a line per lasting process of ROOT's tree,
 # sorted: its comm, then its NSpid line without its first DROP fields
-# (this host's PID, which restore may change). Left out: a sleep of the
+# (this host's PID, which restore may change), and whether its children
+# go to its own PID namespace or to one below. Left out: a sleep of the
 # shells' loops, and a shell's fork before it execs (a bash whose parent
 # is a bash: the level shells' parents are unshare's, or outside).
 pidnest_levels() {
-	local ps pid ppid comm args todo=("$1") p out=() l
+	local ps pid ppid comm args todo=("$1") p out=() l kids
 	ps=$(ps -e -o pid=,ppid=,comm=,args=)
 	while ((${#todo[@]})); do
 		p=${todo[0]}
@@ -29,7 +30,10 @@ pidnest_levels() {
 			   $(ps -o comm= -p "$ppid") == bash ]] && continue
 			l=$(grep '^NSpid:' "/proc/$p/status" 2>/dev/null) || continue
 			read -r -a l <<<"${l#NSpid:}"
-			out+=("$comm ${l[*]:$2}")
+			kids=own
+			[[ $(readlink "/proc/$p/ns/pid_for_children") == \
+			   "$(readlink "/proc/$p/ns/pid")" ]] || kids=below
+			out+=("$comm ${l[*]:$2} children $kids")
 		done <<<"$ps"
 	done
 	printf '%s\n' "${out[@]}" | sort
@@ -79,15 +83,16 @@ pidnest_find() {
 	done
 }
 
-# pidnest_test DEPTH DROP [RESTORE OPTION...]: pidnest.sh with DEPTH
+# pidnest_test DEPTH DROP AFTER [RESTORE OPTION...]: pidnest.sh with DEPTH
 # levels below its root (PIDNEST_CMD before it: the reaper, whose
 # zombies the sandbox's PID 1 would not reap, or a container's) dumped
 # with --tree --kill; inspect shows a namespace per level; restored: the
-# same NSpid lines but for their first DROP fields (pidnest_levels),
+# same NSpid lines but for their first DROP fields, AFTER once restored
+# (pidnest_levels: this host's level, which restore makes anew),
 # the orphans reaped, the counter on, all ending at D/stop.
 pidnest_test() {
-	local depth=$1 drop=$2 before after n
-	shift 2
+	local depth=$1 drop=$2 drop_after=$3 before after n
+	shift 3
 	need "$WLB/counter" "$WLB/reaper" "$CKPT" "$RESTORE"
 	PIDNEST_DEPTH=$depth
 	start_wl "${PIDNEST_CMD[@]}" "$BASH" "$WLS/pidnest.sh" \
@@ -103,14 +108,14 @@ pidnest_test() {
 	grep -q "^pidns [0-9]* ns [0-9]* pids 1 children 0\$" "$D/inspect.out" ||
 		fail "inspect shows no init of a nested PID namespace"
 	start_restore "$@"
-	case $drop in
+	case $drop_after in
 	0) wait_back ;;
 	*) PID=$(pidnest_find "${PIDNEST_ROOT_RE//@PID@/$PID}" "$RJOB") ||
 		exit 1
 	   track_pid "$PID" ;;
 	esac
 	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
-	after=$(pidnest_levels "$PID" "$drop")
+	after=$(pidnest_levels "$PID" "$drop_after")
 	[[ $after == "$before" ]] ||
 		fail "PIDs at the levels differ: before: $(tr '\n' ',' <<<"$before") after: $(tr '\n' ',' <<<"$after")"
 	pidnest_orphans_reaped
@@ -121,13 +126,13 @@ pidnest_test() {
 # shell unshare forked, the counter and an orphan in it
 t_pidnest-host() {
 	PIDNEST_CMD=("$WLB/reaper")
-	pidnest_test 1 0
+	pidnest_test 1 0 0
 }
 
 # Two levels: the shell inside runs unshare -fp again
 t_pidnest-deep() {
 	PIDNEST_CMD=("$WLB/reaper")
-	pidnest_test 2 0
+	pidnest_test 2 0 0
 }
 
 # A container's init (its own PID namespace, the root) with a nested one
@@ -136,7 +141,7 @@ t_pidnest-deep() {
 t_pidnest-container() {
 	PIDNEST_CMD=(unshare -fp)
 	PIDNEST_ROOT_RE='^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$'
-	pidnest_test 1 1
+	pidnest_test 1 1 1
 }
 
 # The host tree of pidnest-host restored with --pidns: its root keeps its
@@ -144,7 +149,7 @@ t_pidnest-container() {
 t_pidnest-pidns() {
 	PIDNEST_CMD=("$WLB/reaper")
 	PIDNEST_ROOT_RE='^NSpid:[[:space:]]+[0-9]+[[:space:]]+@PID@$'
-	pidnest_test 1 1 --pidns
+	pidnest_test 1 0 1 --pidns
 }
 
 # A PID namespace below the root's that a process outside the tree is in
