@@ -223,6 +223,12 @@ static int for_children(struct dump_tree *t, int i)
 		       c->pid, (unsigned long long)kids);
 		return -1;
 	}
+	/* restore makes threads (CLONE_THREAD) once it unshared: EINVAL */
+	if (c->proc.nr_threads > 1) {
+		pr_err("can't dump %d: it has threads and makes its children in PID namespace pid:[%llu], which is not supported yet",
+		       c->pid, (unsigned long long)kids);
+		return -1;
+	}
 	for (j = 0; j < t->n; j++)
 		if (t->procs[j].proc.proc.ppid == c->pid &&
 		    (t->procs[j].proc.proc.ks.share & IMG_SHARE_FILES)) {

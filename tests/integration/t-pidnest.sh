@@ -1,12 +1,15 @@
 # t-pidnest.sh - nested PID namespaces: a tree with PID namespaces below
-# its root's (unshare -fp inside, pidnest.sh) dumped with --tree --kill
-# and restored with every process's PID at every level it had one, each
-# namespace's init reaping its orphans; one shared with a process
-# outside the tree refused by name.  Sourced by run.sh.
+# its root's (unshare -fp inside, pidnest.sh; clone(CLONE_NEWPID),
+# pidnestc.c) dumped with --tree --kill and restored with every
+# process's PID at every level it had one, each namespace's init reaping
+# its orphans; one shared with a process outside the tree, and a process
+# with threads that unshared one, refused by name.  Sourced by run.sh.
 
 ALL_TESTS+=(pidnest-host pidnest-deep pidnest-container pidnest-pidns
-	    pidnest-shared)
-CKPT_ONLY+="pidnest-host pidnest-deep pidnest-container pidnest-pidns pidnest-shared "
+	    pidnest-clone pidnest-shared pidnest-refuse-threads)
+CKPT_ONLY+="pidnest-host pidnest-deep pidnest-container pidnest-pidns "
+CKPT_ONLY+="pidnest-clone pidnest-shared pidnest-refuse-threads "
+PIDNEST_WL=()
 
 # pidnest_levels ROOT DROP: a line per lasting process of ROOT's tree,
 # sorted: its comm, then its NSpid line without its first DROP fields
@@ -40,7 +43,7 @@ pidnest_levels() {
 }
 
 # pidnest_orphans_reaped: each pidnest-orphan sleep of the restored tree
-# is a child of its namespace's init (PID 1 there), which reaps it once
+# (in D) is a child of its namespace's init (PID 1 there), which reaps it once
 # it is killed
 pidnest_orphans_reaped() {
 	local f p pp n=0 end
@@ -49,6 +52,8 @@ pidnest_orphans_reaped() {
 			continue
 		p=${f#/proc/}
 		p=${p%/cmdline}
+		# another test's (or one left by a failed one) is not ours
+		[[ $(readlink "/proc/$p/cwd") == "$D" ]] || continue
 		pp=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status")
 		[[ $(grep '^NSpid:' "/proc/$pp/status") =~ [[:space:]]1$ ]] ||
 			fail "orphan $p's parent $pp is no namespace's init"
@@ -84,7 +89,8 @@ pidnest_find() {
 }
 
 # pidnest_test DEPTH DROP AFTER [RESTORE OPTION...]: pidnest.sh with DEPTH
-# levels below its root (PIDNEST_CMD before it: the reaper, whose
+# levels below its root (or PIDNEST_WL, when set, with DEPTH levels;
+# PIDNEST_CMD before it: the reaper, whose
 # zombies the sandbox's PID 1 would not reap, or a container's) dumped
 # with --tree --kill; inspect shows a namespace per level; restored: the
 # same NSpid lines but for their first DROP fields, AFTER once restored
@@ -95,8 +101,9 @@ pidnest_test() {
 	shift 3
 	need "$WLB/counter" "$WLB/reaper" "$CKPT" "$RESTORE"
 	PIDNEST_DEPTH=$depth
-	start_wl "${PIDNEST_CMD[@]}" "$BASH" "$WLS/pidnest.sh" \
-		"$WLB/counter" "$depth"
+	((${#PIDNEST_WL[@]})) ||
+		PIDNEST_WL=("$BASH" "$WLS/pidnest.sh" "$WLB/counter" "$depth")
+	start_wl "${PIDNEST_CMD[@]}" "${PIDNEST_WL[@]}"
 	wait_count_above 8 60 "$JOB"
 	before=$(pidnest_levels "$PID" "$drop")
 	DUMP_OPTS=(--tree)
@@ -150,6 +157,24 @@ t_pidnest-pidns() {
 	PIDNEST_CMD=("$WLB/reaper")
 	PIDNEST_ROOT_RE='^NSpid:[[:space:]]+[0-9]+[[:space:]]+@PID@$'
 	pidnest_test 1 0 1 --pidns
+}
+
+# The init made by clone(CLONE_NEWPID) (pidnestc.c): its parent's
+# children still go to its own namespace, and restore makes it so
+t_pidnest-clone() {
+	need "$WLB/pidnestc"
+	PIDNEST_CMD=("$WLB/reaper")
+	PIDNEST_WL=("$WLB/pidnestc" "$WLB/counter")
+	pidnest_test 1 0 0
+}
+
+# A process with two threads that unshared a PID namespace and forked
+# its init (restore would make its threads once it unshared it, which
+# the kernel refuses): refused by name, the tree runs on
+t_pidnest-refuse-threads() {
+	need "$WLB/pidnestc" "$WLB/counter" "$CKPT"
+	start_wl "$WLB/pidnestc" "$WLB/counter" threads
+	refused_by_name "$PID: it has threads and makes its children in PID namespace pid:\\[[0-9]*\\], which is not supported yet" --tree
 }
 
 # A PID namespace below the root's that a process outside the tree is in
