@@ -11,11 +11,11 @@
  *
  * Refused, by name: a namespace a process outside the tree is in (or
  * makes its children in), one whose init is not of the tree, a process
- * that joined one its parent is not in (nsenter), a new one with no
- * process yet (unshare -p with no fork since), one whose /proc is
+ * that joined one its parent is not in (nsenter), one whose /proc is
  * mounted again for it (unshare --mount-proc), and what restore would
  * have to name with PIDs of the inside: threads, thread-directed timers
- * and SIGIO owners of processes in them.
+ * and SIGIO owners of processes in them; and threads of a process that
+ * unshared one (restore makes them after it unshares: EINVAL).
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -198,9 +198,9 @@ static int check_members(struct dump_tree *t)
 	return 0;
 }
 
-/* Where live process i's children go: its own namespace, or one below
+/* Where live process i's children go: its own namespace, one below
  * whose init is a child of its (it unshared CLONE_NEWPID, then forked,
- * as unshare -fp does) */
+ * as unshare -fp does), or one it unshared with no process yet */
 static int for_children(struct dump_tree *t, int i)
 {
 	struct dump_ctx *c = &t->procs[i];
@@ -211,10 +211,15 @@ static int for_children(struct dump_tree *t, int i)
 
 	if (!own || !kids || kids == own)
 		return own && kids ? 0 : -1;
-	if (kids == DUMP_NS_NONE_YET) {
-		pr_err("can't dump %d: its children would go to a PID namespace it made that has no process yet (unshare -p without a fork), which is not supported yet",
+	/* unshare -p with no fork since: restore unshares it last */
+	if (kids == DUMP_NS_NONE_YET && c->proc.nr_threads > 1) {
+		pr_err("can't dump %d: it has threads and its children would go to a PID namespace it made that has no process yet, which is not supported yet",
 		       c->pid);
 		return -1;
+	}
+	if (kids == DUMP_NS_NONE_YET) {
+		c->proc.proc.pidlv.for_children = IMG_PIDNS_NONE_YET;
+		return 0;
 	}
 	ns = find_pidns(t, kids);
 	j = ns ? dump_tree_index(t, ns->owner) : -1;

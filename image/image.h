@@ -173,6 +173,7 @@ struct img_rlimit {
 #define IMG_WAIT_ALL		(IMG_WAIT_STOPPED | IMG_WAIT_CONTINUED)
 
 #define IMG_MAX_TIMERS		4096	/* POSIX timers of one process */
+#define IMG_PIDNS_NONE_YET	1	/* img_pidlv.for_children */
 #define IMG_MAX_PIDNS_DEPTH	31	/* PID namespaces below the tree's
 					 * top one (Linux: 32 levels) */
 /* seccomp: BPF_MAXINSNS per filter; the kernel's MAX_INSNS_PER_PATH for a
@@ -359,9 +360,11 @@ struct img_proc {
 		 * in the namespaces below the top one, outermost first, the
 		 * last its own getpid(), 1 for the init (nr_nspids is ns's
 		 * depth: 0 with ns 0). for_children: 0 when its children go
-		 * in its own (pid_for_children), else the id of the one
-		 * below it that it unshared (CLONE_NEWPID), whose init is a
-		 * child of it. A zombie's for_children is 0.
+		 * in its own (pid_for_children), IMG_PIDNS_NONE_YET when
+		 * they go to one it unshared (CLONE_NEWPID) with no process
+		 * yet (its first child will be the init), else the id of
+		 * the one below it that it unshared, whose init is a child
+		 * of it. A zombie's for_children is 0.
 		 */
 		uint64_t ns, for_children;
 		uint32_t nr_nspids;

@@ -863,6 +863,11 @@ static void __attribute__((noreturn)) finish_child(struct child_env *e,
 	struct child_msg m;
 	char cwd[64];
 
+	/* unshare -p with no fork since: its children's PID namespace,
+	 * once its own children are made (pidnest.c) */
+	if (pp->pidlv.for_children == IMG_PIDNS_NONE_YET)
+		unshare_pidns(e);
+
 	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));

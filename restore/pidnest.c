@@ -75,6 +75,8 @@ static int check_proc(const struct restore_run *run, const struct img_proc *p)
 		return bad(run, p->pid, "PID 1 of a PID namespace it is not the init of");
 	if (l->ns && (!up || up->pidlv.ns != (init ? ns->parent : l->ns)))
 		return bad(run, p->pid, "its parent is not in its PID namespace or the one above its init");
+	if (l->for_children == IMG_PIDNS_NONE_YET)
+		return p->nr_threads > 1 ? bad(run, p->pid, "it has threads and a PID namespace for its children to unshare") : 0;
 	if (l->for_children &&
 	    (!(ns = pidns_of(img, l->for_children)) ||
 	     ns->parent != l->ns ||

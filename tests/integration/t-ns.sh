@@ -2,9 +2,9 @@
 # back in new ones with its hostname; namespaces restore does not make
 # are refused by name; restore --pidns.  Sourced by run.sh.
 
-ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-time
+ALL_TESTS+=(ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-time
 	    ns-refuse-mnt ns-cgroup-memory)
-CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-pid ns-refuse-time "
+CKPT_ONLY+="ns-uts ns-uts-tree ns-pidns-clones ns-pidns-tree ns-pidns-init ns-pidns-mountproc ns-refuse-pidns-joined ns-refuse-pidns-nested ns-refuse-time "
 CKPT_ONLY+="ns-refuse-mnt ns-cgroup-memory "
 
 # ns_uts_of PID: the hostname PID's UTS namespace has
@@ -302,12 +302,6 @@ ns_refused() {
 	need "$WLB/counter"
 	start_wl "$@"
 	refused_by_name "$PID: $re" --tree
-}
-
-# a process whose children go to a PID namespace of its own
-t_ns-refuse-pid() {
-	ns_refused "its children would go to a PID namespace it made that has no process yet (unshare -p without a fork), which is not supported yet" \
-		unshare -p "$WLB/counter"
 }
 
 t_ns-refuse-time() {

@@ -6,9 +6,10 @@
 # with threads that unshared one, refused by name.  Sourced by run.sh.
 
 ALL_TESTS+=(pidnest-host pidnest-deep pidnest-container pidnest-pidns
-	    pidnest-clone pidnest-shared pidnest-refuse-threads)
+	    pidnest-clone pidnest-none-yet pidnest-shared
+	    pidnest-refuse-threads)
 CKPT_ONLY+="pidnest-host pidnest-deep pidnest-container pidnest-pidns "
-CKPT_ONLY+="pidnest-clone pidnest-shared pidnest-refuse-threads "
+CKPT_ONLY+="pidnest-clone pidnest-none-yet pidnest-shared pidnest-refuse-threads "
 PIDNEST_WL=()
 
 # pidnest_levels ROOT DROP: a line per lasting process of ROOT's tree,
@@ -166,6 +167,34 @@ t_pidnest-clone() {
 	PIDNEST_CMD=("$WLB/reaper")
 	PIDNEST_WL=("$WLB/pidnestc" "$WLB/counter")
 	pidnest_test 1 0 0
+}
+
+# pidnest_none_yet: PID's children would go to a PID namespace with no
+# process yet (the kernel shows no pid_for_children), PID in ours
+pidnest_none_yet() {
+	[[ -e /proc/$PID/ns/pid ]] || fail "no process $PID"
+	[[ $(readlink "/proc/$PID/ns/pid") == "$(readlink /proc/self/ns/pid)" ]] ||
+		fail "$PID is not in our PID namespace"
+	readlink "/proc/$PID/ns/pid_for_children" >/dev/null 2>&1 &&
+		fail "$PID's children go to $(readlink "/proc/$PID/ns/pid_for_children")"
+	return 0
+}
+
+pidnest_none_yet_dumped() {
+	inspect "$D/img"
+	grep -q "^pidns $PID ns 0 pids children 1\$" "$D/inspect.out" ||
+		fail "inspect shows no PID namespace for the children of $PID"
+}
+
+# A counter that unshared a PID namespace and has not forked since
+# (unshare -p, no -f): restore unshares one for it again, last
+t_pidnest-none-yet() {
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	start_wl unshare -p "$WLB/counter"
+	pidnest_none_yet
+	HOOK_DUMPED=pidnest_none_yet_dumped
+	HOOK_RESTORED=pidnest_none_yet
+	wl_test_started
 }
 
 # A process with two threads that unshared a PID namespace and forked
