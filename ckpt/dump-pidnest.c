@@ -209,8 +209,12 @@ static int for_children(struct dump_tree *t, int i)
 	const struct img_ns *ns;
 	int j;
 
-	if (!own || !kids || kids == own)
-		return own && kids ? 0 : -1;
+	if (!own || !kids) {
+		pr_err("can't read the PID namespaces of %d", c->pid);
+		return -1;
+	}
+	if (kids == own)
+		return 0;
 	/* unshare -p with no fork since: restore unshares it last */
 	if (kids == DUMP_NS_NONE_YET && c->proc.nr_threads > 1) {
 		pr_err("can't dump %d: it has threads and its children would go to a PID namespace it made that has no process yet, which is not supported yet",

@@ -20,7 +20,11 @@ PIDNEST_WL=()
 # is a bash: the level shells' parents are unshare's, or outside).
 pidnest_levels() {
 	local ps pid ppid comm args todo=("$1") p out=() l kids
+	local -A names=()
 	ps=$(ps -e -o pid=,ppid=,comm=,args=)
+	while read -r pid ppid comm args; do
+		names[$pid]=$comm
+	done <<<"$ps"
 	while ((${#todo[@]})); do
 		p=${todo[0]}
 		todo=("${todo[@]:1}")
@@ -31,7 +35,7 @@ pidnest_levels() {
 			[[ $pid == "$p" ]] || continue
 			[[ $comm == sleep && $args != pidnest-orphan-* ]] && continue
 			[[ $comm == bash && $p != "$1" &&
-			   $(ps -o comm= -p "$ppid") == bash ]] && continue
+			   ${names[$ppid]:-} == bash ]] && continue
 			l=$(grep '^NSpid:' "/proc/$p/status" 2>/dev/null) || continue
 			read -r -a l <<<"${l#NSpid:}"
 			kids=own
@@ -47,14 +51,16 @@ pidnest_levels() {
 # (in D) is a child of its namespace's init (PID 1 there), which reaps it once
 # it is killed
 pidnest_orphans_reaped() {
-	local f p pp n=0 end
+	local f p pp c n=0 end
 	for f in /proc/[0-9]*/cmdline; do
-		[[ $(tr '\0' ' ' 2>/dev/null <"$f") == pidnest-orphan-* ]] ||
-			continue
+		# argv[0], with builtins only: a fork per process is slow here
+		c=
+		read -r -d '' c 2>/dev/null <"$f"
+		[[ $c == pidnest-orphan-* ]] || continue
 		p=${f#/proc/}
 		p=${p%/cmdline}
 		# another test's (or one left by a failed one) is not ours
-		[[ $(readlink "/proc/$p/cwd") == "$D" ]] || continue
+		[[ /proc/$p/cwd -ef $D ]] || continue
 		pp=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status")
 		[[ $(grep '^NSpid:' "/proc/$pp/status") =~ [[:space:]]1$ ]] ||
 			fail "orphan $p's parent $pp is no namespace's init"
@@ -76,7 +82,8 @@ pidnest_find() {
 	local f end=$((SECONDS + 120))
 	while :; do
 		for f in /proc/[0-9]*; do
-			[[ $(readlink "$f/cwd" 2>/dev/null) == "$D" &&
+			# -ef: a builtin test, not a fork per process
+			[[ $f/cwd -ef $D &&
 			   $(grep '^NSpid:' "$f/status" 2>/dev/null) =~ $1 ]] ||
 				continue
 			echo "${f#/proc/}"
@@ -115,6 +122,9 @@ pidnest_test() {
 	((n == depth)) || fail "inspect shows $n PID namespaces below the top one, want $depth"
 	grep -q "^pidns [0-9]* ns [0-9]* pids 1 children 0\$" "$D/inspect.out" ||
 		fail "inspect shows no init of a nested PID namespace"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; p = json.load(sys.stdin)["processes"]; sys.exit(not any(x.get("nspids") == [1] for x in p))' ||
+		fail "inspect --json shows no init of a nested PID namespace"
 	start_restore "$@"
 	case $drop_after in
 	0) wait_back ;;
