@@ -13,9 +13,10 @@
  * makes its children in), one whose init is not of the tree, a process
  * that joined one its parent is not in (nsenter), one whose /proc is
  * mounted again for it (unshare --mount-proc), and what restore would
- * have to name with PIDs of the inside: threads, thread-directed timers
- * and SIGIO owners of processes in them; and threads of a process that
- * unshared one (restore makes them after it unshares: EINVAL).
+ * have to name with PIDs of the inside: thread-directed timers and
+ * SIGIO owners of processes in them; and threads of a process that
+ * unshared one (restore makes them after it unshares: EINVAL). Threads
+ * in them keep their TIDs at every level too.
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -81,8 +82,6 @@ static int check_inside(const struct dump_ctx *c)
 	uint64_t ns = p->proc.pidlv.ns;
 	uint32_t k;
 
-	if (p->nr_threads > 1)
-		return refuse(c->pid, ns, "has threads of it, which is not supported yet");
 	for (k = 0; k < p->proc.ks.nr_timers; k++)
 		if (p->proc.ks.timers[k].tid || p->proc.ks.timers[k].owner)
 			return refuse(c->pid, ns, "has a timer of it that names a thread, which is not supported yet");
@@ -92,9 +91,32 @@ static int check_inside(const struct dump_ctx *c)
 	return 0;
 }
 
+/* Thread k's TIDs of live process i below the top level (the NSpid of
+ * its status, as the process's) */
+static int read_thread_levels(struct dump_ctx *c, uint32_t k, int top)
+{
+	struct img_thread *th = &c->proc.threads[k];
+	pid_t ids[MAX_LEVELS];
+	char path[96];
+	int n, j;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", c->pid,
+		 th->tid);
+	n = proc_status_ns_ids(path, "NSpid:", ids, MAX_LEVELS);
+	if (n - 1 - top != (int)c->proc.proc.pidlv.nr_nspids) {
+		pr_err("can't read the TIDs of thread %d of %d in its PID namespaces",
+		       th->tid, c->pid);
+		return -1;
+	}
+	th->nr_nstids = n - 1 - top;
+	for (j = 0; j < (int)th->nr_nstids; j++)
+		th->nstids[j] = ids[top + 1 + j];
+	return 0;
+}
+
 /* Process i's PIDs below the top level (top: its index in NSpid) and,
- * live, its namespace; a zombie's is its parent's (an init's zombie
- * would leave an empty namespace: refused) */
+ * live, its namespace and its threads'; a zombie's is its parent's (an
+ * init's zombie would leave an empty namespace: refused) */
 static int read_levels(struct dump_tree *t, int i, int top)
 {
 	struct dump_ctx *c = &t->procs[i];
@@ -117,6 +139,9 @@ static int read_levels(struct dump_tree *t, int i, int top)
 		return 0;
 	if (!c->proc.proc.zombie) {
 		l->ns = dump_ns_ino(c->pid, "pid");
+		for (k = 0; l->ns && k < (int)c->proc.nr_threads; k++)
+			if (read_thread_levels(c, k, top))
+				return -1;
 		return l->ns ? check_inside(c) : -1;
 	}
 	up = dump_tree_index(t, c->proc.proc.ppid);

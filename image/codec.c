@@ -561,7 +561,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
  * u32 rseq_len ss_flags; u64 ss_sp ss_size;
  * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm;
  * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits;
- * the kernel state (codec-task.c)
+ * the kernel state (codec-task.c); its TIDs below the tree's top PID
+ * namespace (img_enc_nsids)
  */
 static void enc_caps(struct enc *e, const struct img_caps *c)
 {
@@ -608,6 +609,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 	img_enc_tstate(e, &t->ks);
 	img_enc_seccomp(e, &t->seccomp);
 	img_enc_tshare(e, &t->own);
+	img_enc_nsids(e, t->nstids, t->nr_nstids);
 	return e->err ? -1 : 0;
 }
 
@@ -668,6 +670,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	img_dec_tstate(d, &t->ks);
 	img_dec_seccomp(d, &t->seccomp);
 	img_dec_tshare(d, &t->own);
+	img_dec_nsids(d, t->nstids, &t->nr_nstids);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);

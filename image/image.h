@@ -408,6 +408,12 @@ struct img_thread {
 	 * or before the threads were made); the rest is the thread's own */
 	struct img_seccomp seccomp;
 	struct img_tshare own;
+	/* in a PID namespace below the tree's top one (its process's
+	 * pidlv.ns): its TIDs at each level below the top, outermost
+	 * first, as many as its process's nspids (the first thread's are
+	 * those); else none */
+	uint32_t nr_nstids;
+	int32_t nstids[IMG_MAX_PIDNS_DEPTH];
 };
 
 /* img_vma.flags */

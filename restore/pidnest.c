@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <linux/sched.h>
 
 #include "restore/restore.h"
@@ -85,13 +86,29 @@ static int check_proc(const struct restore_run *run, const struct img_proc *p)
 	return 0;
 }
 
+/* Its threads' TIDs at as many levels, the first thread's its PIDs */
+static int check_threads(const struct restore_run *run,
+			 const struct img_process *p)
+{
+	const struct img_pidlv *l = &p->proc.pidlv;
+	uint32_t k;
+
+	for (k = 0; k < p->nr_threads; k++)
+		if (p->threads[k].nr_nstids != l->nr_nspids ||
+		    (!k && memcmp(p->threads[k].nstids, l->nspids,
+				  l->nr_nspids * sizeof(*l->nspids))))
+			return bad(run, p->threads[k].tid, "its TIDs below the top PID namespace are not its process's levels");
+	return 0;
+}
+
 int restore_pidnest_check(const struct restore_run *run)
 {
 	const struct image *img = run->img;
 	uint32_t i;
 
 	for (i = 0; i < img->nr_procs; i++)
-		if (check_proc(run, &img->procs[i].proc))
+		if (check_proc(run, &img->procs[i].proc) ||
+		    check_threads(run, &img->procs[i]))
 			return -1;
 	return 0;
 }
@@ -121,6 +138,16 @@ pid_t restore_pidnest_local(const struct restore_run *run,
 	if (!q || q->pidlv.ns != me->pidlv.ns)
 		return 0;
 	return d ? q->pidlv.nspids[d - 1] : q->pid;
+}
+
+uint32_t restore_pidnest_tids_of(const struct img_thread *t, pid_t *tids)
+{
+	uint32_t i, n = 0;
+
+	for (i = t->nr_nstids; i-- > 0;)
+		tids[n++] = t->nstids[i];
+	tids[n++] = t->tid;
+	return n;
 }
 
 pid_t restore_pidnest_self(const struct img_proc *p)

@@ -428,8 +428,9 @@ uint32_t restore_pidnest_tids(const struct img_proc *parent,
 			      uint64_t *flags);
 pid_t restore_pidnest_local(const struct restore_run *run,
 			    const struct img_proc *me, pid_t pid);
-/* p's own getpid() */
+/* p's own getpid(); the set_tid of thread t (its count) */
 pid_t restore_pidnest_self(const struct img_proc *p);
+uint32_t restore_pidnest_tids_of(const struct img_thread *t, pid_t *tids);
 /* mm.c; vma_of: the index of the VMA that holds addr (every page of the
  * image lies in one); has_pages: the image has pages of v (during
  * restore_mm only) */

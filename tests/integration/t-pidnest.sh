@@ -6,20 +6,22 @@
 # with threads that unshared one, refused by name.  Sourced by run.sh.
 
 ALL_TESTS+=(pidnest-host pidnest-deep pidnest-container pidnest-pidns
-	    pidnest-clone pidnest-none-yet pidnest-shared
+	    pidnest-threads pidnest-clone pidnest-none-yet pidnest-shared
 	    pidnest-refuse-threads)
 CKPT_ONLY+="pidnest-host pidnest-deep pidnest-container pidnest-pidns "
+CKPT_ONLY+="pidnest-threads "
 CKPT_ONLY+="pidnest-clone pidnest-none-yet pidnest-shared pidnest-refuse-threads "
 PIDNEST_WL=()
 
 # pidnest_levels ROOT DROP: a line per lasting process of ROOT's tree,
 # sorted: its comm, then its NSpid line without its first DROP fields
 # (this host's PID, which restore may change), and whether its children
-# go to its own PID namespace or to one below. Left out: a sleep of the
+# go to its own PID namespace or to one below; a line per other thread,
+# its NSpid likewise. Left out: a sleep of the
 # shells' loops, and a shell's fork before it execs (a bash whose parent
 # is a bash: the level shells' parents are unshare's, or outside).
 pidnest_levels() {
-	local ps pid ppid comm args todo=("$1") p out=() l kids
+	local ps pid ppid comm args todo=("$1") p out=() l kids t
 	local -A names=()
 	ps=$(ps -e -o pid=,ppid=,comm=,args=)
 	while read -r pid ppid comm args; do
@@ -42,6 +44,13 @@ pidnest_levels() {
 			[[ $(readlink "/proc/$p/ns/pid_for_children") == \
 			   "$(readlink "/proc/$p/ns/pid")" ]] || kids=below
 			out+=("$comm ${l[*]:$2} children $kids")
+			for t in /proc/"$p"/task/*; do
+				[[ ${t##*/} == "$p" ]] && continue
+				l=$(grep '^NSpid:' "$t/status" 2>/dev/null) ||
+					continue
+				read -r -a l <<<"${l#NSpid:}"
+				out+=("thread of $comm ${l[*]:$2}")
+			done
 		done <<<"$ps"
 	done
 	printf '%s\n' "${out[@]}" | sort
@@ -168,6 +177,15 @@ t_pidnest-pidns() {
 	PIDNEST_CMD=("$WLB/reaper")
 	PIDNEST_ROOT_RE='^NSpid:[[:space:]]+[0-9]+[[:space:]]+@PID@$'
 	pidnest_test 1 0 1 --pidns
+}
+
+# threads.c in the namespace below (pidnest.sh runs it as its counter):
+# its threads keep their TIDs at both levels (it checks gettid() itself)
+t_pidnest-threads() {
+	need "$WLB/threads"
+	PIDNEST_CMD=("$WLB/reaper")
+	PIDNEST_WL=("$BASH" "$WLS/pidnest.sh" "$WLB/threads" 1)
+	pidnest_test 1 0 0
 }
 
 # The init made by clone(CLONE_NEWPID) (pidnestc.c): its parent's
