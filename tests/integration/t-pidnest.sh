@@ -56,6 +56,17 @@ pidnest_levels() {
 	printf '%s\n' "${out[@]}" | sort
 }
 
+# pidnest_track PID: PID and its descendants are killed when the test
+# ends (a namespace's init that outlived its parent would be PID 1's
+# too late for cleanup's scan, and keep its namespace alive)
+pidnest_track() {
+	local k
+	track_pid "$1"
+	for k in $(child_pids "$1"); do
+		pidnest_track "$k"
+	done
+}
+
 # pidnest_orphans_reaped: each pidnest-orphan sleep of the restored tree
 # (in D) is a child of its namespace's init (PID 1 there), which reaps it once
 # it is killed
@@ -142,6 +153,7 @@ pidnest_test() {
 	   track_pid "$PID" ;;
 	esac
 	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	pidnest_track "$PID"
 	after=$(pidnest_levels "$PID" "$drop_after")
 	[[ $after == "$before" ]] ||
 		fail "PIDs at the levels differ: before: $(tr '\n' ',' <<<"$before") after: $(tr '\n' ',' <<<"$after")"
