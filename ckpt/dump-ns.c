@@ -57,7 +57,7 @@ static const struct {
  * child in it yet has no file (no init: Linux 4.12's pidns_for_children
  * gives none): NONE_YET.
  */
-#define NONE_YET	1
+#define NONE_YET	DUMP_NS_NONE_YET
 
 static uint64_t ns_ino(pid_t pid, const char *file)
 {
@@ -394,22 +394,19 @@ static int check_mnt(struct dump_tree *t, int i, int k, uint64_t *inos)
 /*
  * The PID namespaces. The root may be the init (PID 1) of one of its
  * own, a container's as the host sees it: the whole namespace must be
- * the tree (no process joined it from outside) and no process of the
- * tree may be in a namespace below it (nested ones are not supported
- * yet). It becomes an NS record of the root; restore makes a new
- * namespace whose init the root is, and the image holds the PIDs as
- * seen inside it (dump-pidns.c). Any other PID namespace of the tree's
- * own is refused.
+ * the tree (no process joined it from outside). It becomes an NS record
+ * of the root; restore makes a new namespace whose init the root is,
+ * and the image holds the PIDs as seen inside it (dump-pidns.c). The
+ * namespaces below the root's (and pid_for_children ones) are
+ * dump_pidns_nest()'s (dump-pidnest.c), once all are known.
  */
 static int check_pid(struct dump_tree *t, int i, int k, uint64_t ino)
 {
 	pid_t root = t->procs[0].pid, pid = t->procs[i].pid;
 	uint64_t top = ns_ino(root, "pid");
 
-	if (top == ns_ino(0, "pid"))
-		return check_other(pid, kinds[k].file, ino);
 	if (ino != top)
-		return refuse(pid, kinds[k].file, ino, "a PID namespace below the root's is not supported yet");
+		return 0;	/* below the root's: dump_pidns_nest() */
 	if (i || strcmp(kinds[k].file, "pid"))
 		return 0;
 	if (dump_pidns_inner(root) != 1)
@@ -634,7 +631,30 @@ int dump_tree_ns(struct dump_tree *t)
 	for (k = 0; k < ARRAY_SIZE(kinds) && !ret; k++)
 		ret = check_kind(t, k, inos);
 	free(inos);
-	return ret;
+	return ret ? ret : dump_pidns_nest(t);
+}
+
+/* For dump-pidnest.c: the PID namespaces below the root's */
+uint64_t dump_ns_ino(pid_t pid, const char *file)
+{
+	return ns_ino(pid, file);
+}
+
+pid_t dump_ns_outsider(const struct dump_tree *t, const char *file,
+		       uint64_t ino)
+{
+	return outside_member(t, file, ino, 0);
+}
+
+struct img_ns *dump_ns_add_pid(struct dump_tree *t, uint64_t ino,
+			       pid_t owner)
+{
+	return new_ns(t, 2, ino, owner);	/* kinds[2]: pid */
+}
+
+int dump_ns_proc_of(pid_t pid, uint64_t ino)
+{
+	return proc_of_pidns(pid, ino);
 }
 
 int dump_write_nss(const struct dump_tree *t, struct img_writer *w)

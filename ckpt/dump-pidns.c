@@ -5,7 +5,8 @@
  * restore makes again with the same PIDs (the host's are free to
  * differ). dump_pidns_translate() rewrites the records gathered, once
  * every check that needs the host's PIDs is done: a PID of the tree
- * becomes the last one of its NSpid line (/proc/PID/status), any other
+ * becomes the one of its NSpid line (/proc/PID/status) at the root's
+ * level (the last, but in namespaces below: dump-pidnest.c), any other
  * (a group or session led from outside the namespace, the root's
  * parent) 0, which is what the processes inside see of it.
  */
@@ -23,15 +24,28 @@ pid_t dump_pidns_inner(pid_t host)
 	return proc_status_ns_id(path, "NSpid:");
 }
 
-/* host PIDs and thread ids of the tree and what they are inside */
+/* host PIDs and thread ids of the tree and what they are inside the
+ * root's namespace, level top of their NSpid lines (those in namespaces
+ * below have more: dump-pidnest.c) */
 struct pid_map {
 	pid_t *host, *inner;
 	size_t n;
+	int top;
 };
+
+/* The id at level top of a status line (NSpid, NSpgid, NSsid), or -1 */
+static pid_t id_at(const char *status, const char *key, int top)
+{
+	pid_t ids[IMG_MAX_PIDNS_DEPTH + 2];
+
+	if (proc_status_ns_ids(status, key, ids, ARRAY_SIZE(ids)) <= top)
+		return -1;
+	return ids[top];
+}
 
 static int map_add(struct pid_map *m, pid_t host, const char *status)
 {
-	pid_t in = proc_status_ns_id(status, "NSpid:"), *h, *i;
+	pid_t in = id_at(status, "NSpid:", m->top), *h, *i;
 
 	if (in <= 0) {
 		pr_err("can't read the PID of %d inside its PID namespace",
@@ -97,13 +111,13 @@ static int32_t clock_inner(const struct pid_map *m, int32_t clk)
 
 /* Its group and session as the kernel shows them inside (NSpgid, NSsid:
  * a group whose leader is gone has no PID of the tree to map) */
-static int translate_groups(pid_t host, struct img_proc *q)
+static int translate_groups(pid_t host, struct img_proc *q, int top)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", host);
-	q->pgid = proc_status_ns_id(path, "NSpgid:");
-	q->sid = proc_status_ns_id(path, "NSsid:");
+	q->pgid = id_at(path, "NSpgid:", top);
+	q->sid = id_at(path, "NSsid:", top);
 	if (q->pgid >= 0 && q->sid >= 0)
 		return 0;
 	pr_err("can't read the group and session of %d inside its PID namespace",
@@ -149,18 +163,23 @@ static void translate_files(const struct pid_map *m, struct dump_tree *t)
 
 int dump_pidns_translate(struct dump_tree *t)
 {
-	struct pid_map m = { NULL, NULL, 0 };
+	struct pid_map m = { NULL, NULL, 0, 0 };
 	uint32_t i;
 	int ret = -1;
 
-	for (i = 0; i < t->nr_nss && t->nss[i].kind != IMG_NS_PID; i++)
+	/* the root's: the others, below it, are owned by their inits */
+	for (i = 0; i < t->nr_nss && (t->nss[i].kind != IMG_NS_PID ||
+				      t->nss[i].owner != (uint32_t)t->procs[0].pid);
+	     i++)
 		;
 	if (i == t->nr_nss)
 		return 0;
-	if (map_tree(t, &m))
+	m.top = dump_pidns_top_level(t->procs[0].pid);
+	if (m.top < 0 || map_tree(t, &m))
 		goto out;
 	for (i = 0; i < (uint32_t)t->n; i++) {
-		if (translate_groups(t->procs[i].pid, &t->procs[i].proc.proc))
+		if (translate_groups(t->procs[i].pid, &t->procs[i].proc.proc,
+				     m.top))
 			goto out;
 		translate_proc(&m, &t->procs[i].proc);
 	}

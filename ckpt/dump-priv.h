@@ -456,6 +456,22 @@ int dump_mnt_files(const struct dump_tree *t, uint32_t i,
  * PID), else left alone */
 pid_t dump_pidns_inner(pid_t pid);
 int dump_pidns_translate(struct dump_tree *t) __must_check;
+/* dump-pidnest.c: the PID namespaces below the tree's top one (NS
+ * records of kind PID, each process's levels), refused by name (or 0);
+ * the index of the tree's top level in pid's NSpid line, or -1 */
+int dump_pidns_nest(struct dump_tree *t) __must_check;
+int dump_pidns_top_level(pid_t pid);
+/* dump-ns.c for dump-pidnest.c: pid's namespace inode (file under
+ * /proc/PID/ns; DUMP_NS_NONE_YET: a pid_for_children one with no
+ * process yet), a process outside the tree in it, a new NS record of
+ * kind PID, and whether the /proc pid sees is that of PID namespace ino */
+#define DUMP_NS_NONE_YET	1
+uint64_t dump_ns_ino(pid_t pid, const char *file);
+pid_t dump_ns_outsider(const struct dump_tree *t, const char *file,
+		       uint64_t ino);
+struct img_ns *dump_ns_add_pid(struct dump_tree *t, uint64_t ino,
+			       pid_t owner);
+int dump_ns_proc_of(pid_t pid, uint64_t ino);
 /* dump-cgroup.c: the tree's cgroups, refused (saying why) or recorded;
  * their CGROUP records; freed */
 int dump_tree_cgroups(struct dump_tree *t) __must_check;
@@ -475,6 +491,8 @@ int dump_write_app(struct dump_tree *t, struct img_writer *w) __must_check;
 int dump_children_of(pid_t pid, pid_t **out);
 /* Is pid a process (or zombie) of the tree? */
 int dump_tree_has(const struct dump_tree *t, pid_t pid);
+/* its index in t->procs, or -1 */
+int dump_tree_index(const struct dump_tree *t, pid_t pid);
 /* p's fd number fd, or NULL */
 const struct img_fd *dump_find_fd(const struct img_process *p, int fd);
 int dump_tree_check_fds(struct dump_tree *t) __must_check;

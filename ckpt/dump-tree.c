@@ -113,14 +113,19 @@ int dump_zombie(pid_t pid, struct img_proc *p)
 	return 1;
 }
 
-int dump_tree_has(const struct dump_tree *t, pid_t pid)
+int dump_tree_index(const struct dump_tree *t, pid_t pid)
 {
 	int i;
 
 	for (i = 0; i < t->n; i++)
 		if (t->procs[i].pid == pid)
-			return 1;
-	return 0;
+			return i;
+	return -1;
+}
+
+int dump_tree_has(const struct dump_tree *t, pid_t pid)
+{
+	return dump_tree_index(t, pid) >= 0;
 }
 
 const struct img_fd *dump_find_fd(const struct img_process *p, int fd)

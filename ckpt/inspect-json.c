@@ -326,6 +326,21 @@ static void json_files(const struct image *img)
 	putchar(']');
 }
 
+/* Below the tree's top PID namespace: its PIDs there, outermost first */
+static void json_pidlv(const struct img_pidlv *l)
+{
+	uint32_t i;
+
+	if (!l->ns && !l->for_children)
+		return;
+	json_u64(0, "pidns", l->ns);
+	printf(",\"nspids\":[");
+	for (i = 0; i < l->nr_nspids; i++)
+		printf("%s%d", i ? "," : "", l->nspids[i]);
+	putchar(']');
+	json_u64(0, "pidns_for_children", l->for_children);
+}
+
 static void json_proc_fields(const struct img_proc *pr)
 {
 	json_i64(1, "pid", pr->pid);
@@ -348,6 +363,7 @@ static void json_proc_fields(const struct img_proc *pr)
 	json_hex(0, "membarrier", pr->ks.membarrier);
 	json_u64(0, "memory_merge", pr->ks.memory_merge);
 	json_hex(0, "mlockall", pr->ks.mlockall);
+	json_pidlv(&pr->pidlv);
 }
 
 static void json_zombie(const struct img_proc *z)
@@ -360,6 +376,7 @@ static void json_zombie(const struct img_proc *z)
 	json_i64(0, "pgid", z->pgid);
 	json_i64(0, "sid", z->sid);
 	json_kstr(0, "comm", z->comm);
+	json_pidlv(&z->pidlv);
 	printf(",\"zombie\":true");
 	json_u64(0, "exit_status", st);
 	if (st & 0x7f) {
@@ -449,6 +466,8 @@ static void json_ns(const struct img_ns *ns)
 	json_kstr(1, "kind", img_ns_name(ns->kind));
 	json_u64(0, "id", ns->id);
 	json_u64(0, "owner", ns->owner);
+	if (ns->kind == IMG_NS_PID && ns->owner != 1)
+		json_u64(0, "parent", ns->parent);
 	if (ns->kind == IMG_NS_UTS) {
 		json_kstr(0, "hostname", ns->hostname);
 		json_kstr(0, "domainname", ns->domainname);

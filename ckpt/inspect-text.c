@@ -256,6 +256,21 @@ static void print_files(const struct image *img)
 	}
 }
 
+/* pidns 57 ns 4026532201 pids 1 children 0: process 57 of the tree's
+ * top PID namespace is PID 1 of one below it (outermost first) */
+static void print_pidlv(const struct img_proc *p)
+{
+	const struct img_pidlv *l = &p->pidlv;
+	uint32_t i;
+
+	if (!l->ns && !l->for_children)
+		return;
+	printf("pidns %d ns %" PRIu64 " pids", p->pid, l->ns);
+	for (i = 0; i < l->nr_nspids; i++)
+		printf(" %d", l->nspids[i]);
+	printf(" children %" PRIu64 "\n", l->for_children);
+}
+
 /* "exit 7", "signal 15", "signal 11 core": what wait4() will say */
 static void print_zombie(const struct img_proc *z)
 {
@@ -280,6 +295,7 @@ static void print_process(const struct bt_image *src)
 
 	if (p->proc.zombie) {
 		print_zombie(&p->proc);
+		print_pidlv(&p->proc);
 		return;
 	}
 
@@ -287,6 +303,7 @@ static void print_process(const struct bt_image *src)
 	       p->proc.pid, p->proc.ppid, p->proc.pgid, p->proc.sid,
 	       p->proc.comm, p->proc.exe, p->proc.cwd, p->nr_threads,
 	       p->proc.dumpable);
+	print_pidlv(&p->proc);
 	if (p->proc.ks.share)
 		printf("share %d with %d%s%s\n", p->proc.pid, p->proc.ppid,
 		       p->proc.ks.share & IMG_SHARE_FS ? " cwd" : "",
@@ -404,6 +421,8 @@ static void print_ns(const struct img_ns *ns)
 		       " offsets %" PRId64 " %" PRId64 "%s", ns->mono_ns,
 		       ns->boot_ns, ns->mono_off_ns, ns->boot_off_ns,
 		       ns->time_children ? " children-only" : "");
+	if (ns->kind == IMG_NS_PID && ns->owner != 1)
+		printf(" parent %" PRIu64, ns->parent);
 	putchar('\n');
 	for (i = 0; i < ns->nr_cgns; i++)
 		printf("ns-cgroup %" PRIu64 " %s root %s inner %s\n", ns->id,

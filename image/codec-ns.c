@@ -7,7 +7,7 @@
  * gid_map, u32 setgroups_deny; a CGROUP namespace's only: u32 nr_cgns,
  * then str controllers root inner for each; a TIME namespace's only:
  * u64 mono_off_ns boot_off_ns (two's complement), u64 mono_ns boot_ns,
- * u32 time_children.
+ * u32 time_children; a PID namespace's only: u64 parent.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -159,6 +159,8 @@ int img_enc_ns(struct enc *e, const struct img_ns *ns)
 		enc_cgns(e, ns);
 	if (ns->kind == IMG_NS_TIME)
 		enc_time(e, ns);
+	if (ns->kind == IMG_NS_PID)
+		enc_u64(e, ns->parent);
 	return e->err ? -1 : 0;
 }
 
@@ -300,12 +302,18 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 		dec_cgns(d, ns);
 	if (ns->kind == IMG_NS_TIME)
 		dec_time(d, ns);
+	if (ns->kind == IMG_NS_PID)
+		dec_u64(d, &ns->parent);
 	/* only the kinds restore makes: the others are refused at dump; a
-	 * PID namespace is the root's, which is its init */
+	 * PID namespace is the root's, which is its init (owner 1), or one
+	 * below the tree's top one, whose parent is not itself */
 	dec_check(d, ns->kind >= IMG_NS_UTS && ns->kind <= IMG_NS_MAX,
 		  "namespace kind %u unknown", ns->kind);
-	dec_check(d, ns->kind != IMG_NS_PID || ns->owner == 1, "%s namespace: owner %u is not the init",
-		  img_ns_name(ns->kind), ns->owner);
+	dec_check(d, ns->kind != IMG_NS_PID || ns->owner != 1 ||
+		  !ns->parent, "pid namespace: the root's with a parent");
+	dec_check(d, ns->kind != IMG_NS_PID || ns->parent != ns->id,
+		  "pid namespace %llu: its own parent",
+		  (unsigned long long)ns->id);
 	dec_check(d, ns->owner > 0 && ns->owner <= INT32_MAX,
 		  "%s namespace: bad owner %u", img_ns_name(ns->kind),
 		  ns->owner);

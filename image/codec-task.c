@@ -250,3 +250,52 @@ void img_dec_tstate(struct dec *d, struct img_tstate *s)
 	dec_check(d, s->mce_kill <= MCE_KILL_DEFAULT, "MCE kill policy %u",
 		  s->mce_kill);
 }
+
+/* PIDs or TIDs below the tree's top PID namespace: u32 n, i32 x n,
+ * outermost first, each above 0 */
+void img_enc_nsids(struct enc *e, const int32_t *ids, uint32_t n)
+{
+	uint32_t i;
+
+	enc_cap(e, n, IMG_MAX_PIDNS_DEPTH, "too many PID namespace levels");
+	enc_u32(e, n);
+	for (i = 0; i < n && i < IMG_MAX_PIDNS_DEPTH; i++)
+		enc_u32(e, ids[i]);
+}
+
+void img_dec_nsids(struct dec *d, int32_t *ids, uint32_t *n)
+{
+	uint32_t i;
+
+	dec_u32(d, n);
+	if (!dec_count_ok(d, *n, IMG_MAX_PIDNS_DEPTH, 4,
+			  "PID namespace levels"))
+		return;
+	for (i = 0; i < *n; i++) {
+		dec_i32(d, &ids[i]);
+		dec_check(d, ids[i] > 0, "PID %d in a PID namespace", ids[i]);
+	}
+}
+
+/* Where the process is in the tree's PID namespaces (image.h): u64 ns
+ * for_children, then its nspids (img_enc_nsids) */
+void img_enc_pidlv(struct enc *e, const struct img_pidlv *l)
+{
+	enc_u64(e, l->ns);
+	enc_u64(e, l->for_children);
+	img_enc_nsids(e, l->nspids, l->nr_nspids);
+}
+
+void img_dec_pidlv(struct dec *d, struct img_pidlv *l, int zombie)
+{
+	dec_u64(d, &l->ns);
+	dec_u64(d, &l->for_children);
+	img_dec_nsids(d, l->nspids, &l->nr_nspids);
+	dec_check(d, !l->ns == !l->nr_nspids,
+		  "PID namespace %llu with %u levels",
+		  (unsigned long long)l->ns, l->nr_nspids);
+	dec_check(d, !zombie || !l->for_children,
+		  "a zombie's children in a PID namespace");
+	dec_check(d, !l->for_children || l->for_children != l->ns,
+		  "children in its own PID namespace by id");
+}

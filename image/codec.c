@@ -401,6 +401,7 @@ int img_enc_proc(struct enc *e, const struct img_proc *p)
 	enc_u32(e, p->no_new_privs);
 	enc_u32(e, p->dumpable);
 	img_enc_pstate(e, &p->ks);
+	img_enc_pidlv(e, &p->pidlv);
 	return e->err ? -1 : 0;
 }
 
@@ -481,6 +482,7 @@ int img_dec_proc(struct dec *d, struct img_proc *p)
 	dec_check(d, p->dumpable <= IMG_DUMPABLE_MAX, "dumpable %u",
 		  p->dumpable);
 	img_dec_pstate(d, &p->ks);
+	img_dec_pidlv(d, &p->pidlv, 0);
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->nr_threads >= 1, "nr_threads %u", p->nr_threads);
 	dec_check(d, !(p->umask & ~0777u), "bad umask %#o", p->umask);
@@ -503,7 +505,7 @@ void img_proc_free(struct img_proc *p)
 /* ---- ZOMBIE ------------------------------------------------------------- */
 
 /* i32 pid ppid pgid sid; u32 exit_status; str comm (<= 15 bytes);
- * u32 exit_signal */
+ * u32 exit_signal; its PID namespace levels (codec-task.c) */
 int img_exit_status_ok(uint32_t status)
 {
 	uint32_t sig = status & 0x7f;
@@ -523,6 +525,7 @@ int img_enc_zombie(struct enc *e, const struct img_proc *p)
 	enc_u32(e, p->exit_status);
 	enc_comm(e, p->comm);
 	enc_u32(e, p->ks.exit_signal);
+	img_enc_pidlv(e, &p->pidlv);
 	return e->err ? -1 : 0;
 }
 
@@ -535,6 +538,7 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
 	dec_u32(d, &p->exit_status);
 	dec_comm(d, p->comm);
 	dec_u32(d, &p->ks.exit_signal);
+	img_dec_pidlv(d, &p->pidlv, 1);
 	p->zombie = 1;
 	dec_check(d, p->pid > 0, "bad pid %d", p->pid);
 	dec_check(d, p->ppid > 0, "zombie %d: bad ppid %d", p->pid, p->ppid);
@@ -557,7 +561,8 @@ int img_dec_zombie(struct dec *d, struct img_proc *p)
  * u32 rseq_len ss_flags; u64 ss_sp ss_size;
  * u32 nr_siginfo, (u32 shared, 128 bytes) x nr_siginfo; str comm;
  * u64 cap_inh cap_prm cap_eff cap_bnd cap_amb; u32 securebits;
- * the kernel state (codec-task.c)
+ * the kernel state (codec-task.c); its TIDs below the tree's top PID
+ * namespace (img_enc_nsids)
  */
 static void enc_caps(struct enc *e, const struct img_caps *c)
 {
@@ -604,6 +609,7 @@ int img_enc_thread(struct enc *e, const struct img_thread *t)
 	img_enc_tstate(e, &t->ks);
 	img_enc_seccomp(e, &t->seccomp);
 	img_enc_tshare(e, &t->own);
+	img_enc_nsids(e, t->nstids, t->nr_nstids);
 	return e->err ? -1 : 0;
 }
 
@@ -664,6 +670,7 @@ int img_dec_thread(struct dec *d, struct img_thread *t, uint32_t isa)
 	img_dec_tstate(d, &t->ks);
 	img_dec_seccomp(d, &t->seccomp);
 	img_dec_tshare(d, &t->own);
+	img_dec_nsids(d, t->nstids, &t->nr_nstids);
 	dec_check(d, t->tid > 0, "bad tid %d", t->tid);
 	dec_check(d, t->regs_isa == isa, "registers of isa %u", t->regs_isa);
 	return dec_end(d);

@@ -163,6 +163,10 @@ void img_dec_netlink(struct dec *d, struct img_file *f);
 /* codec-task.c: the kernel state at the end of PROC and THREAD */
 void img_enc_pstate(struct enc *e, const struct img_pstate *s);
 void img_dec_pstate(struct dec *d, struct img_pstate *s);
+void img_enc_pidlv(struct enc *e, const struct img_pidlv *l);
+void img_enc_nsids(struct enc *e, const int32_t *ids, uint32_t n);
+void img_dec_nsids(struct dec *d, int32_t *ids, uint32_t *n);
+void img_dec_pidlv(struct dec *d, struct img_pidlv *l, int zombie);
 void img_enc_tstate(struct enc *e, const struct img_tstate *s);
 void img_dec_tstate(struct dec *d, struct img_tstate *s);
 void img_enc_seccomp(struct enc *e, const struct img_seccomp *s);

@@ -173,6 +173,9 @@ struct img_rlimit {
 #define IMG_WAIT_ALL		(IMG_WAIT_STOPPED | IMG_WAIT_CONTINUED)
 
 #define IMG_MAX_TIMERS		4096	/* POSIX timers of one process */
+#define IMG_PIDNS_NONE_YET	1	/* img_pidlv.for_children */
+#define IMG_MAX_PIDNS_DEPTH	31	/* PID namespaces below the tree's
+					 * top one (Linux: 32 levels) */
 /* seccomp: BPF_MAXINSNS per filter; the kernel's MAX_INSNS_PER_PATH for a
  * thread's whole chain, where each filter also counts 4 */
 #define IMG_MAX_BPF		4096
@@ -349,6 +352,24 @@ struct img_proc {
 	uint32_t zombie;
 	uint32_t exit_status;
 	struct img_pstate ks;
+	struct img_pidlv {
+		/*
+		 * Where it is in the tree's PID namespaces. ns: the id of
+		 * the NS record of kind PID it is in, 0 for the tree's top
+		 * one (whose PIDs are those of the image). nspids: its PIDs
+		 * in the namespaces below the top one, outermost first, the
+		 * last its own getpid(), 1 for the init (nr_nspids is ns's
+		 * depth: 0 with ns 0). for_children: 0 when its children go
+		 * in its own (pid_for_children), IMG_PIDNS_NONE_YET when
+		 * they go to one it unshared (CLONE_NEWPID) with no process
+		 * yet (its first child will be the init), else the id of
+		 * the one below it that it unshared, whose init is a child
+		 * of it. A zombie's for_children is 0.
+		 */
+		uint64_t ns, for_children;
+		uint32_t nr_nspids;
+		int32_t nspids[IMG_MAX_PIDNS_DEPTH];
+	} pidlv;
 };
 
 struct img_siginfo {
@@ -387,6 +408,12 @@ struct img_thread {
 	 * or before the threads were made); the rest is the thread's own */
 	struct img_seccomp seccomp;
 	struct img_tshare own;
+	/* in a PID namespace below the tree's top one (its process's
+	 * pidlv.ns): its TIDs at each level below the top, outermost
+	 * first, as many as its process's nspids (the first thread's are
+	 * those); else none */
+	uint32_t nr_nstids;
+	int32_t nstids[IMG_MAX_PIDNS_DEPTH];
 };
 
 /* img_vma.flags */
@@ -495,8 +522,10 @@ struct img_ghost {
 enum {
 	IMG_NS_UTS = 1,		/* hostname, domainname */
 	IMG_NS_IPC = 2,		/* empty: no System V object in it */
-	IMG_NS_PID = 3,		/* owner 1: the root is its init, and
-				 * every PID of the image is as seen in it */
+	IMG_NS_PID = 3,		/* owner 1: the root's, which is its init,
+				 * and every PID of the image is as seen in
+				 * it; other owners: one below the tree's
+				 * top one (parent), owned by its init */
 	IMG_NS_MNT = 4,		/* the root's: with MOUNT records, restore's
 				 * mounts and those; without, owner 1 with a
 				 * PID one: restore's mounts and /proc of
@@ -543,6 +572,9 @@ struct img_ns {
 	int64_t mono_off_ns, boot_off_ns;
 	uint64_t mono_ns, boot_ns;
 	uint32_t time_children;
+	/* PID, one below the tree's top one (owner not 1): the id of the
+	 * PID one it is below, 0 for the tree's top one */
+	uint64_t parent;
 };
 
 /* A cgroup namespace's root in one hierarchy: the cgroup path (as ckpt

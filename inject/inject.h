@@ -66,6 +66,10 @@ int inject_syscall(struct inject_proc *p, int ti, long *ret, long nr,
  * new thread is seized, stopped, and becomes the last thread index. */
 int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 			uint64_t flags) __must_check;
+/* The same with a TID per PID namespace level, innermost first (n of
+ * them), for a thread in a PID namespace below the caller's */
+int inject_clone_thread_ns(struct inject_proc *p, int ti, const pid_t *tids,
+			   uint32_t n, uint64_t flags) __must_check;
 
 /* Memory of the target (process_vm_readv/writev; writes fall back to
  * ptrace for read-only pages). */

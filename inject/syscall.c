@@ -265,22 +265,28 @@ static int add_cloned(struct inject_proc *p, pid_t cloned)
 int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 			uint64_t flags)
 {
+	return inject_clone_thread_ns(p, ti, &tid, 1, flags);
+}
+
+/* set_tid is an array of pid_t, innermost level first (clone3(2)) */
+int inject_clone_thread_ns(struct inject_proc *p, int ti, const pid_t *tids,
+			   uint32_t n, uint64_t flags)
+{
 	struct remote_clone_args ca;
-	uint64_t set_tid = tid;
 	const uint64_t args[6] = { p->scratch, sizeof(ca), 0, 0, 0, 0 };
 	pid_t cloned = 0;
 	long ret;
 
-	if (p->scratch_len < sizeof(ca) + sizeof(set_tid)) {
+	if (p->scratch_len < sizeof(ca) + n * sizeof(*tids)) {
 		errno = ENOSPC;
 		return -1;
 	}
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = flags;
 	ca.set_tid = p->scratch + sizeof(ca);
-	ca.set_tid_size = 1;
+	ca.set_tid_size = n;
 	if (inject_write(p, p->scratch, &ca, sizeof(ca)) ||
-	    inject_write(p, ca.set_tid, &set_tid, sizeof(set_tid)) ||
+	    inject_write(p, ca.set_tid, tids, n * sizeof(*tids)) ||
 	    do_call(p, ti, kind_of(p), &ret, SYS_clone3, args, &cloned))
 		return -1;
 	if (ret < 0) {

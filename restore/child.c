@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -465,17 +466,35 @@ static void map_trampoline(struct child_env *e)
 	e->c->tramp = (uint64_t)a;
 }
 
-static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
+/* set_tid is an array of pid_t (clone3(2)), innermost level first */
+static pid_t clone_with_tids(const pid_t *tids, uint32_t n,
+			     int exit_signal, uint64_t flags)
 {
-	uint64_t tid = pid;
 	struct clone_args ca;
 
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = flags;
 	ca.exit_signal = exit_signal;
-	ca.set_tid = (uint64_t)&tid;
-	ca.set_tid_size = 1;
+	ca.set_tid = (uint64_t)tids;
+	ca.set_tid_size = n;
 	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
+{
+	return clone_with_tids(&pid, 1, exit_signal, flags);
+}
+
+/* Our child kp, with its PID at every level of its PID namespace below
+ * the tree's top one (pidnest.c) */
+static pid_t clone_child(struct child_env *e, const struct img_proc *kp,
+			 uint64_t flags)
+{
+	pid_t tids[IMG_MAX_PIDNS_DEPTH + 1];
+	uint32_t n = restore_pidnest_tids(&e->c->proc->proc, kp, tids,
+					  &flags);
+
+	return clone_with_tids(tids, n, kp->ks.exit_signal, flags);
 }
 
 /*
@@ -663,33 +682,60 @@ static void end_helpers(const pid_t *helpers, int n)
 
 /* Create this process's children of the image, each of which goes on to
  * create its own: parents make their children, as in the original tree. */
+/*
+ * Whether child kp goes to the PID namespace we unshared (pass 1), made
+ * after those in ours (pass 0): unshare(CLONE_NEWPID) sends all the
+ * children made after it there, and only there can its init be made
+ * without CLONE_NEWPID, which would leave our pid_for_children ours.
+ */
+static int unshared_pass(struct child_env *e, const struct img_proc *kp)
+{
+	uint64_t kids = e->c->proc->proc.pidlv.for_children;
+
+	return kids && kp->pidlv.ns == kids;
+}
+
+static void unshare_pidns(struct child_env *e)
+{
+	if (unshare(CLONE_NEWPID))
+		child_fail(e, errno, "can't make the PID namespace of the children of %d: %s",
+			   e->c->proc->proc.pid, strerror(errno));
+}
+
 static void fork_children(struct child_env *e, int msg_fd)
 {
 	pid_t me = e->c->proc->proc.pid, pid, g;
 	pid_t helpers[NR_HELPERS];
-	int nh = 0;
+	int nh = 0, pass, unshared = 0;
 	uint32_t j;
 
+	for (pass = 0; pass < 2; pass++)
 	for (j = 0; j < e->run->img->nr_procs; j++) {
 		struct restore_proc *k = &e->run->procs[j];
 		const struct img_proc *kp = &k->proc->proc;
 
 		/* those sharing our fd table come once it is whole */
 		if (kp->ppid != me || k == e->c ||
-		    (kp->ks.share & IMG_SHARE_FILES))
+		    (kp->ks.share & IMG_SHARE_FILES) ||
+		    unshared_pass(e, kp) != pass)
 			continue;
+		if (pass && !unshared++)
+			unshare_pidns(e);
 		g = restore_leaderless_group(e->run, kp);
 		if (g && nh == NR_HELPERS)
 			child_fail(e, EMFILE, "too many groups without a leader among the children of %d",
 				   me);
+		if (g && e->c->proc->proc.pidlv.ns)
+			child_fail(e, EINVAL, "can't make group %d, which no process leads, in a PID namespace below the root's",
+				   g);
 		if (g)
 			lead_group(e, g, helpers, &nh);
 		if (kp->zombie)
 			ignore_exit_signal(e, kp);
 		slack_for_child(e, k);
 		/* one cwd, root and umask with us: each sets them alike */
-		pid = clone_with_pid(kp->pid, kp->ks.exit_signal,
-				     kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0);
+		pid = clone_child(e, kp, kp->ks.share & IMG_SHARE_FS ?
+				  CLONE_FS : 0);
 		if (pid == 0) {
 			e->c = k;
 			if (kp->zombie)
@@ -715,12 +761,44 @@ static void fork_children(struct child_env *e, int msg_fd)
  * restore's own group and session (a shell job). The init of its own PID
  * namespace leads them as it did, or stays in restore's, outside the
  * namespace (0 inside, as they were: its group's members inherit it). */
+/* In a PID namespace below the top one: a group and session of its
+ * own, its parent's (inherited), or a group led in its namespace (the
+ * image's PIDs are the top one's: pidnest.c says what it calls them) */
+static void set_session_nested(struct child_env *e)
+{
+	const struct img_proc *pp = &e->c->proc->proc;
+	const struct img_proc *up = NULL;
+	pid_t g;
+	uint32_t j;
+	int r = 0;
+
+	for (j = 0; j < e->run->img->nr_procs; j++)
+		if (e->run->procs[j].proc->proc.pid == pp->ppid)
+			up = &e->run->procs[j].proc->proc;
+	if (pp->sid == pp->pid)
+		r = setsid() < 0 ? -1 : 0;
+	else if (pp->pgid == pp->pid)
+		r = setpgid(0, 0);
+	else if (!up || up->pgid != pp->pgid || up->sid != pp->sid) {
+		g = restore_pidnest_local(e->run, pp, pp->pgid);
+		r = g ? setpgid(0, g) : -1;
+		errno = g ? errno : ESRCH;
+	}
+	if (r)
+		child_fail(e, errno, "can't put %d in group %d: %s", pp->pid,
+			   pp->pgid, strerror(errno));
+}
+
 static void set_session(struct child_env *e)
 {
 	const struct img_proc *pp = &e->c->proc->proc;
 	const struct img_proc *root = &e->run->procs[0].proc->proc;
 	int r;
 
+	if (pp->pidlv.ns) {
+		set_session_nested(e);
+		return;
+	}
 	if (e->c == &e->run->procs[0] &&
 	    (!e->run->pidns.root_init || pp->pgid != pp->pid))
 		return;
@@ -785,6 +863,11 @@ static void __attribute__((noreturn)) finish_child(struct child_env *e,
 	struct child_msg m;
 	char cwd[64];
 
+	/* unshare -p with no fork since: its children's PID namespace,
+	 * once its own children are made (pidnest.c) */
+	if (pp->pidlv.for_children == IMG_PIDNS_NONE_YET)
+		unshare_pidns(e);
+
 	if (chdir(restore_ghost_path(e->run, pp->cwd, 1, cwd, sizeof(cwd))))
 		child_fail(e, errno, "can't change directory to %s: %s",
 			   pp->cwd, strerror(errno));
@@ -800,7 +883,7 @@ static void __attribute__((noreturn)) finish_child(struct child_env *e,
 	if (e->c != &e->run->procs[0] && (pp->ks.wait & IMG_WAIT_CONTINUED))
 		stop_self(SIGSTOP);
 	memset(&m, 0, sizeof(m));
-	m.pid = getpid();
+	m.pid = pp->pid;	/* getpid() inside a namespace below the top */
 	m.img_fd = e->c->child_img_fd;
 	m.tramp = e->c->tramp;
 	if (write_full(msg_fd, &m, sizeof(m)))
@@ -839,8 +922,8 @@ static void fork_sharing(struct child_env *e, int msg_fd)
 			child_fail(e, errno, "can't make room for %d: %s",
 				   kp->pid, strerror(errno));
 		slack_for_child(e, k);
-		pid = clone_with_pid(kp->pid, kp->ks.exit_signal, CLONE_FILES |
-				     (kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0));
+		pid = clone_child(e, kp, CLONE_FILES |
+				  (kp->ks.share & IMG_SHARE_FS ? CLONE_FS : 0));
 		if (pid == 0) {
 			e->c = k;
 			k->child_img_fd = kimg;

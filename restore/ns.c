@@ -16,6 +16,7 @@
  * namespace (kill(-1, 0) from a namespace's init reaches every other
  * process in it). restore waits for it, not for the root.
  */
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -153,7 +155,8 @@ int restore_check_nss(const struct restore_run *run)
 			return -1;
 		}
 	}
-	return restore_userns_check(run);
+	return restore_userns_check(run) || restore_pidnest_check(run) ?
+	       -1 : 0;
 }
 
 /* --pidns: PID 1 is the init's; a /proc/PID path or a pidfd would name
@@ -365,20 +368,40 @@ int restore_pidns_wait(struct restore_run *run)
 	return exit_code(st);
 }
 
-/* host's PID in its own PID namespace, or -1 */
-static pid_t inner_pid(pid_t host)
+/*
+ * Is host, a process of this host, in the new PID namespace (or one below
+ * it) with PID pid there? Its NSpid line from restore's /proc: this
+ * host's PID, the new namespace's, then one per level below; the
+ * namespace at the second level is found by NS_GET_PARENT from its own.
+ */
+static int in_new_ns(const struct restore_run *run, pid_t host, pid_t pid)
 {
+	pid_t ids[IMG_MAX_PIDNS_DEPTH + 2];
 	char path[64];
+	struct stat st;
+	int n, fd, up, ok = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", host);
-	return proc_status_ns_id(path, "NSpid:");
+	n = proc_status_ns_ids(path, "NSpid:", ids, ARRAY_SIZE(ids));
+	if (n < 2 || ids[1] != pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", host);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && n-- > 2) {
+		up = ioctl(fd, NS_GET_PARENT);
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0) {
+		ok = !fstat(fd, &st) && st.st_ino == run->pidns.ino;
+		close(fd);
+	}
+	return ok;
 }
 
 pid_t restore_host_pid(const struct restore_run *run, pid_t pid)
 {
-	char path[64];
 	struct dirent *de;
-	struct stat st;
 	pid_t host = -1, h;
 	DIR *d;
 
@@ -389,9 +412,7 @@ pid_t restore_host_pid(const struct restore_run *run, pid_t pid)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		h = atoi(de->d_name);
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", h);
-		if (!stat(path, &st) && st.st_ino == run->pidns.ino &&
-		    inner_pid(h) == pid)
+		if (in_new_ns(run, h, pid))
 			host = h;
 	}
 	if (d)

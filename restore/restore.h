@@ -429,6 +429,22 @@ void restore_pidns_release(struct restore_run *run);
 void restore_pidns_end(struct restore_run *run);
 int restore_pidns_wait(struct restore_run *run);
 pid_t restore_host_pid(const struct restore_run *run, pid_t pid);
+/* pidnest.c, the PID namespaces below the tree's top one (NS records of
+ * kind PID not owned by 1, each process's pidlv): check: the image's
+ * are a tree, each with its init, each process's levels its own; tids:
+ * the set_tid of clone3 for child kp of parent, innermost first (its
+ * count), CLONE_NEWPID added to *flags when it is the init of one its
+ * parent makes with it; local: what process me calls process pid (an
+ * image PID), 0 when outside its namespace; self: what p calls itself */
+int restore_pidnest_check(const struct restore_run *run) __must_check;
+uint32_t restore_pidnest_tids(const struct img_proc *parent,
+			      const struct img_proc *kp, pid_t *tids,
+			      uint64_t *flags);
+pid_t restore_pidnest_local(const struct restore_run *run,
+			    const struct img_proc *me, pid_t pid);
+/* p's own getpid(); the set_tid of thread t (its count) */
+pid_t restore_pidnest_self(const struct img_proc *p);
+uint32_t restore_pidnest_tids_of(const struct img_thread *t, pid_t *tids);
 /* mm.c; vma_of: the index of the VMA that holds addr (every page of the
  * image lies in one); has_pages: the image has pages of v (during
  * restore_mm only) */

@@ -81,11 +81,23 @@ static int set_thread_kernel_state(struct restore_proc *c, int ti,
 	return 0;
 }
 
+/* Thread t of c, with its TID at each PID namespace level below the
+ * tree's top one too (pidnest.c) */
+static int clone_thread(struct restore_proc *c, const struct img_thread *t)
+{
+	pid_t tids[IMG_MAX_PIDNS_DEPTH + 1];
+	uint32_t n = restore_pidnest_tids_of(t, tids);
+
+	return inject_clone_thread_ns(c->ip, 0, tids, n, THREAD_FLAGS);
+}
+
 /* Called by the process itself, which knows itself by its image PID (in
- * a PID namespace, not c->child, the host's) */
+ * a PID namespace, not c->child, the host's), or in one below the tree's
+ * top one by its PID and its threads' TIDs there (pidnest.c) */
 static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 {
-	pid_t self = c->proc->proc.pid;
+	pid_t self = restore_pidnest_self(&c->proc->proc);
+	pid_t tid = t->nr_nstids ? t->nstids[t->nr_nstids - 1] : t->tid;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_siginfo; i++) {
@@ -99,7 +111,7 @@ static int queue_signals(struct restore_proc *c, const struct img_thread *t)
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_sigqueueinfo,
 			  self, sig, inject_scratch(c->ip), 0, 0, 0) :
 		    rcall(c, 0, "queue a signal", NULL, SYS_rt_tgsigqueueinfo,
-			  self, t->tid, sig, inject_scratch(c->ip), 0, 0))
+			  self, tid, sig, inject_scratch(c->ip), 0, 0))
 			return -1;
 	}
 	return 0;
@@ -151,8 +163,7 @@ static int create_threads(struct restore_proc *c)
 			  SYS_prctl, PR_SET_TIMERSLACK,
 			  c->proc->threads[i].ks.default_slack_ns, 0, 0, 0, 0))
 			return -1;
-		if (inject_clone_thread(c->ip, 0, c->proc->threads[i].tid,
-					THREAD_FLAGS)) {
+		if (clone_thread(c, &c->proc->threads[i])) {
 			pr_perror("can't create thread %d",
 				  c->proc->threads[i].tid);
 			return -1;

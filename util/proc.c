@@ -320,3 +320,27 @@ pid_t proc_status_ns_id(const char *path, const char *key)
 		fclose(f);
 	return pid;
 }
+
+int proc_status_ns_ids(const char *path, const char *key, pid_t *ids,
+		       int max)
+{
+	char line[512], *s, *end;
+	FILE *f = fopen(path, "re");
+	size_t klen = strlen(key);
+	int n = -1;
+	long v;
+
+	while (f && n < 0 && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen))
+			continue;
+		for (n = 0, s = line + klen; n < max; s = end) {
+			v = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			ids[n++] = (pid_t)v;
+		}
+	}
+	if (f)
+		fclose(f);
+	return n;
+}

@@ -77,6 +77,10 @@ int proc_anon_bytes_buf(const char *buf, uint64_t *bytes) __must_check;
  * status file path (/proc/PID/status or /proc/PID/task/TID/status): what
  * the process's own PID namespace calls it (0: outside of it), or -1. */
 pid_t proc_status_ns_id(const char *path, const char *key);
+/* All the ids of that line (NSpid, NSpgid, NSsid), outermost first: how
+ * many were stored (at most max), or -1 without the line */
+int proc_status_ns_ids(const char *path, const char *key, pid_t *ids,
+		       int max);
 /* Thread ids from /proc/PID/task. Returns the count or -1. */
 int proc_list_tasks(pid_t pid, pid_t **out) __must_check;
 

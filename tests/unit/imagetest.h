@@ -74,6 +74,8 @@ static inline void w_header(struct img_writer *w)
 
 /* what w_proc_of() and w_thread() write; a test may damage them first */
 static uint32_t proc_dumpable = 2;
+/* the PID namespace levels of the next PROC written (check_image_pidnest) */
+static struct img_pidlv proc_pidlv;
 static struct img_pstate proc_state = {
 	.stop_sig = 20, .wait = IMG_WAIT_STOPPED,	/* SIGTSTP */
 	.subreaper = 1, .thp_disable = 3, .oom_score_adj = -17,
@@ -111,7 +113,7 @@ static inline void w_proc_of(struct img_writer *w, int32_t pid, int32_t ppid,
 		.nr_groups = 3, .groups = groups,
 		.itimers = { { 1, 2 }, { 3, 4 }, { 5, 6 } },
 		.no_new_privs = 1, .dumpable = proc_dumpable,
-		.ks = proc_state,
+		.ks = proc_state, .pidlv = proc_pidlv,
 	};
 
 	strcpy(p.comm, "testproc");
