@@ -20,6 +20,7 @@
 #include "util/progress.h"
 
 #define OPT_FREEZE_CGROUP	0x1d2
+#define OPT_COW			0x2a0
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -113,6 +114,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'C':
 		o->pre_copy = 1;
 		return 0;
+	case OPT_COW:
+		o->cow = 1;
+		return 0;
 	case 'p':
 		o->parent = arg;
 		return 0;
@@ -204,6 +208,7 @@ static int exec_attach(int argc, char **argv)
 		{ "ext-unix", no_argument, NULL, 'U' },
 		{ "tcp-established", no_argument, NULL, 'E' },
 		{ "pre-copy", no_argument, NULL, 'C' },
+		{ "cow", no_argument, NULL, OPT_COW },
 		{ "parent", required_argument, NULL, 'p' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
@@ -258,6 +263,10 @@ static int exec_attach(int argc, char **argv)
 		fprintf(stderr, "ckpt attach: --parent with --pre-copy or --kill is not supported yet\n");
 		return EXIT_USAGE;
 	}
+	if (o.cow && (o.pre_copy || o.kill || o.parent)) {
+		fprintf(stderr, "ckpt attach: --cow with --pre-copy, --kill or --parent is not supported\n");
+		return EXIT_USAGE;
+	}
 	if (json && stdout_is_image(&o)) {
 		fprintf(stderr, "ckpt attach: --json with the image on standard output\n");
 		return EXIT_USAGE;
@@ -277,7 +286,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] "
 		 "[--freeze-cgroup] [--ext-null] "
-		 "[--ext-unix] [--tcp-established] [--pre-copy] "
+		 "[--ext-unix] [--tcp-established] [--pre-copy] [--cow] "
 		 "[--parent IMAGE] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "

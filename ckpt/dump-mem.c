@@ -161,7 +161,8 @@ static int page_wanted(const struct img_vma *v, uint64_t pme)
 int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 		  void *buf, size_t len)
 {
-	if (!inject_read(c->ip, addr, buf, len))
+	if (c->cow_pid ? !dump_cow_read(c, addr, buf, len) :
+	    !inject_read(c->ip, addr, buf, len))
 		return 0;
 	return pread_full(io->mem_fd, buf, len, addr);
 }
@@ -264,9 +265,9 @@ int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
 
 	memset(io, 0, sizeof(*io));
 	io->pid = c->pid;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", dump_mem_pid(c));
 	io->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", dump_mem_pid(c));
 	io->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	io->pme = malloc(PM_BATCH * sizeof(uint64_t));
 	io->buf = malloc(DUMP_MEM_CHUNK);

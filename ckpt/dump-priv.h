@@ -55,6 +55,9 @@ struct dump_ctx {
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
 	int died;		/* found killed when it was thawed */
+	/* dump-cow.c: its copy-on-write snapshot (our pid of it, and the
+	 * process's), or 0 */
+	pid_t cow_pid, cow_vpid;
 	int leader;		/* index of the thread group leader */
 	struct img_writer *w;
 	struct img_process proc;	/* what is gathered before writing */
@@ -376,6 +379,16 @@ int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 		 uint64_t mask, uint64_t anyof,
 		 int (*fn)(void *arg, uint64_t s, uint64_t e), void *arg)
 	__must_check;
+
+/* dump-cow.c (--cow). Snap: the tree frozen, each process makes its
+ * snapshot. End: each snapshot killed and reaped, its process frozen
+ * again a moment to reap it first (always, after the thaw). The memory
+ * of c is read from the process dump_mem_pid names. */
+int dump_cow_snap(struct dump_tree *t) __must_check;
+void dump_cow_end(struct dump_tree *t);
+pid_t dump_mem_pid(const struct dump_ctx *c);
+int dump_cow_read(const struct dump_ctx *c, uint64_t addr, void *buf,
+		  size_t len) __must_check;
 
 /* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
  * their NS records; freed */

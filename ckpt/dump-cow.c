@@ -1,0 +1,187 @@
+/*
+ * attach --cow: a copy-on-write snapshot (issue 13 §2). The tree is
+ * frozen and its state read as usual; then each process makes, by a
+ * remote clone3, a child that shares its memory copy-on-write
+ * (inject_fork_held), and the tree is thawed. The pages are read from
+ * those snapshots while the tree runs on: what a process writes after
+ * the thaw gets a page of its own, so each snapshot holds its process's
+ * memory as it was at the freeze, and the image means what a plain dump
+ * at that moment would.
+ *
+ * A snapshot is no child that the target sees:
+ * - its exit signal is 0: no SIGCHLD, and only a wait with __WALL or
+ *   __WCLONE could ever report it;
+ * - while it lives, and once dead until we reap it, it is traced by us,
+ *   and a traced zombie is reported to its tracer alone (wait(2), Linux
+ *   kernel/exit.c: "A zombie ptracee is only visible to its ptracer");
+ * - reaped by us, a traced child is handed to its real parent as a
+ *   zombie (not reaped: its exit signal is not SIGCHLD). So it is killed
+ *   and reaped with its process frozen again a moment, which then reaps
+ *   it by a remote wait4 before any of its threads can: no wait of the
+ *   target ever sees it. No CLONE_PARENT: that would give the zombie to
+ *   the target's parent instead.
+ * It runs no instruction of the target's: seized from its birth, stopped
+ * before its first instruction, and given PTRACE_O_EXITKILL at once, it
+ * dies if ckpt does; released in between, it exits through a way back of
+ * its own (inject_fork_held). Its PID is taken from the target's PID
+ * namespaces for the time of the dump (ns_last_pid moves on by one).
+ *
+ * What fork does not copy is refused: a mapping under MADV_DONTFORK is
+ * not in the snapshot, one under MADV_WIPEONFORK is empty there. Memory
+ * shared between processes (dump-shm.c) is read while frozen, as in any
+ * dump.
+ */
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+
+#include "ckpt/dump-priv.h"
+
+/* A mapping the snapshot would not hold as the process does. */
+static int cow_refused(const struct dump_ctx *c)
+{
+	const uint32_t adv = IMG_ADV_DONTFORK | IMG_ADV_WIPEONFORK;
+	uint32_t i;
+
+	for (i = 0; i < c->proc.nr_vmas; i++) {
+		const struct img_vma *v = &c->proc.vmas[i];
+
+		if (!(v->advice & adv))
+			continue;
+		pr_err("can't take a copy-on-write snapshot of %d: its mapping %llx-%llx is %s (fork does not copy it); dump it without --cow",
+		       c->pid, (unsigned long long)v->start,
+		       (unsigned long long)v->end,
+		       v->advice & IMG_ADV_DONTFORK ? "MADV_DONTFORK" :
+		       "MADV_WIPEONFORK");
+		errno = EOPNOTSUPP;
+		return 1;
+	}
+	return 0;
+}
+
+static int snap_one(struct dump_ctx *c)
+{
+	int r;
+
+	if (cow_refused(c))
+		return -1;
+	if (inject_prepare(c->ip)) {
+		dump_perror(c, "can't make system calls in %d", c->pid);
+		return -1;
+	}
+	r = inject_fork_held(c->ip, &c->cow_pid, &c->cow_vpid);
+	if (r)
+		dump_perror(c, "can't take a copy-on-write snapshot of %d",
+			    c->pid);
+	if (inject_unprepare(c->ip)) {
+		dump_perror(c, "can't clean up after system calls in %d",
+			    c->pid);
+		r = -1;
+	}
+	if (!r)
+		pr_info("%d: snapshot %d", c->pid, c->cow_pid);
+	return r;
+}
+
+int dump_cow_snap(struct dump_tree *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (!t->procs[i].proc.proc.zombie && snap_one(&t->procs[i]))
+			return -1;
+	return 0;
+}
+
+pid_t dump_mem_pid(const struct dump_ctx *c)
+{
+	return c->cow_pid ? c->cow_pid : c->pid;
+}
+
+int dump_cow_read(const struct dump_ctx *c, uint64_t addr, void *buf,
+		  size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
+	ssize_t n = process_vm_readv(c->cow_pid, &local, 1, &remote, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EFAULT;
+	return -1;
+}
+
+/* The snapshot killed and reaped by us, its tracer: the zombie is its
+ * parent's then. */
+static void kill_snapshot(pid_t pid)
+{
+	int st;
+
+	if (kill(pid, SIGKILL) && errno == ESRCH)
+		return;
+	for (;;) {
+		if (waitpid(pid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_perror("can't reap the snapshot %d", pid);
+			return;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return;
+	}
+}
+
+/* Frozen (ip), the process reaps its snapshot's zombie (vpid: its pid
+ * for the process) before any thread of its own can wait for it. */
+static int reap_remote(struct dump_ctx *c, struct inject_proc *ip)
+{
+	long r = -1;
+
+	if (inject_prepare(ip))
+		return -1;
+	if (inject_syscall(ip, inject_leader(ip), &r, SYS_wait4, c->cow_vpid,
+			   0, WNOHANG | __WALL, 0, 0, 0))
+		r = -1;
+	if (inject_unprepare(ip))
+		r = -1;
+	if (r != c->cow_vpid) {
+		errno = r < 0 && r > -4096 ? -r : ECHILD;
+		return -1;
+	}
+	return 0;
+}
+
+/* Freeze the process again a moment, kill its snapshot and reap it
+ * through the process. */
+static void drop_one(struct dump_ctx *c, const struct arch_gadgets *code)
+{
+	struct inject_proc *ip = c->ip;
+	int seized = 0;
+
+	if (!ip) {
+		seized = !inject_seize(c->pid, &ip);
+		if (!seized)
+			ip = NULL;	/* gone: its reaper takes the zombie */
+		else
+			inject_use_code(ip, code);
+	}
+	kill_snapshot(c->cow_pid);
+	if (ip && reap_remote(c, ip))
+		pr_perror("%d may see its snapshot %d exit (wait with __WALL)",
+			  c->pid, c->cow_vpid);
+	if (seized && inject_release(ip, 0) && errno != ESRCH)
+		pr_perror("can't thaw %d after removing its snapshot", c->pid);
+	c->cow_pid = c->cow_vpid = 0;
+}
+
+void dump_cow_end(struct dump_tree *t)
+{
+	int i;
+
+	for (i = t->n - 1; i >= 0; i--)
+		if (t->procs[i].cow_pid)
+			drop_one(&t->procs[i], &t->code);
+}

@@ -1,0 +1,75 @@
+# t-cow.sh - copy-on-write snapshot dumps (attach --cow): the tree is
+# frozen for its state, each process makes a snapshot child that shares
+# its memory copy-on-write, the tree runs on while the pages are read
+# from the snapshots. The memory must come back as it was at the freeze
+# (dirtier.c replays every write), the target must not notice (its own
+# check after the dump), no wait of its sees the snapshot, and no
+# snapshot is left behind, even by a ckpt killed mid-copy.
+# Sourced by run.sh.
+
+ALL_TESTS+=(cow cow-tree)
+CKPT_ONLY+="cow cow-tree "
+
+# cow_kids_of PID: the children of PID (every thread's), but those the
+# test knows of (COW_KNOWN)
+cow_kids_of() {
+	local k
+	for k in $(child_pids "$1"); do
+		[[ " $COW_KNOWN " == *" $k "* ]] || echo "$k"
+	done
+}
+
+# cow_no_snapshot PID...: no process but those known is a child of each
+# PID: its snapshot is gone, zombie included.
+cow_no_snapshot() {
+	local p k
+	for p in "$@"; do
+		k=$(cow_kids_of "$p")
+		[[ -z $k ]] || fail "$p has children $k after the dump" \
+				    "($(cat /proc/$k/stat 2>/dev/null))"
+	done
+	return 0
+}
+
+# cow_dump_live [OPTION...]: attach --cow -v without --kill into D/img;
+# the snapshots were made, the tree runs on, without them.
+cow_dump_live() {
+	expect_exit 0 "$CKPT" -v attach --cow "$@" -o "$D/img" "$PID"
+	grep -q ": snapshot [0-9]" "$D/cmd.err" ||
+		fail "no snapshot made: $(lastline "$D/cmd.err")"
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	COW_KNOWN=$(echo $TREE_KIDS)
+	cow_no_snapshot "$PID" $TREE_KIDS
+}
+
+# cow_run KIDS [OPTION...]: dirtier with KIDS children dumped live with
+# --cow, one snapshot a process; the dumped tree then checks its memory
+# and ends.
+cow_run() {
+	local kids=$1 n
+	shift
+	need "$WLB/dirtier" "$CKPT" "$RESTORE"
+	start_wl "$WLB/dirtier" "$kids"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	(($(wc -w <<<"$TREE_KIDS") == kids)) ||
+		fail "dirtier $kids has children '$TREE_KIDS'"
+	cow_dump_live "$@"
+	n=$(grep -c ": snapshot [0-9]" "$D/cmd.err")
+	((n == kids + 1)) || fail "$n snapshots for $((kids + 1)) processes"
+	end_dumped_tree
+}
+
+# One process, two threads writing and one remapping: dumped live, the
+# original checks its own memory at D/stop and exits 0, then the image
+# restored checks it: every word as of the freeze.
+t_cow() {
+	cow_run 0
+	speed_restore	# t-speed.sh's
+}
+
+# A tree of three processes, each writing: three snapshots.
+t_cow-tree() {
+	cow_run 2 --tree
+	restore_tree_from "$(image_count_pos "$D/img")"
+}
