@@ -7,8 +7,8 @@
 # snapshot is left behind, even by a ckpt killed mid-copy.
 # Sourced by run.sh.
 
-ALL_TESTS+=(cow cow-tree)
-CKPT_ONLY+="cow cow-tree "
+ALL_TESTS+=(cow cow-tree cow-wait)
+CKPT_ONLY+="cow cow-tree cow-wait "
 
 # cow_kids_of PID: the children of PID (every thread's), but those the
 # test knows of (COW_KNOWN)
@@ -71,5 +71,23 @@ t_cow() {
 # A tree of three processes, each writing: three snapshots.
 t_cow-tree() {
 	cow_run 2 --tree
+	restore_tree_from "$(image_count_pos "$D/img")"
+}
+
+# A process whose threads wait for any child all the time (cowwait.c,
+# __WALL): three dumps of it and its child, each with its snapshots; no
+# wait of it reports a snapshot, no SIGCHLD comes (its own verdict at
+# D/stop), and the image restores.
+t_cow-wait() {
+	local i
+	need "$WLB/cowwait" "$CKPT" "$RESTORE"
+	start_wl "$WLB/cowwait"
+	wait_count_above 8 60 "$JOB"
+	TREE_KIDS=$(child_pids "$PID")
+	for i in 1 2 3; do
+		cow_dump_live --tree
+		wait_count_above $(($(count_lines) + 2)) 60 "$JOB"
+	done
+	end_dumped_tree
 	restore_tree_from "$(image_count_pos "$D/img")"
 }
