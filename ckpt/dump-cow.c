@@ -31,13 +31,129 @@
  * shared between processes (dump-shm.c) is read while frozen, as in any
  * dump.
  */
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "util/fault.h"
+
+/* To the guardian: a process and its snapshot (COW_SNAP), or that the
+ * snapshot of the process is gone (COW_GONE). */
+enum { COW_SNAP = 1, COW_GONE = 2 };
+
+struct cow_msg {
+	uint32_t kind;
+	pid_t pid;		/* the process */
+	pid_t snap, vsnap;	/* its snapshot: our pid, its */
+};
+
+struct cow_held {
+	pid_t pid, vsnap;
+	int pidfd;		/* the snapshot's */
+};
+
+/* Is the process of pidfd reaped ("Pid: -1" in its fdinfo)? */
+static int reaped(int pidfd)
+{
+	char path[64], *s, *p;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	s = read_file_str(path, NULL);
+	p = s ? strstr(s, "\nPid:") : NULL;
+	if (p)
+		r = atoi(p + 5) < 0;
+	free(s);
+	return r;
+}
+
+/*
+ * The guardian's work once ckpt is gone: the snapshot killed (it was,
+ * PTRACE_O_EXITKILL, unless ckpt died before that), the process seized
+ * once the dead ckpt's hold on it ends (after its descriptors are
+ * closed, which we see first), and its snapshot's zombie reaped by it.
+ */
+static void guard_reap(const struct cow_held *h)
+{
+	struct inject_proc *ip = NULL;
+	long r = 0;
+	int i;
+
+	if (h->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+	for (i = 0; inject_seize(h->pid, &ip); i++) {
+		if (errno != EPERM || i == 1000)
+			return;
+		usleep(10000);
+	}
+	if (!inject_prepare(ip)) {
+		/* no wait of its own meanwhile: it is frozen */
+		for (i = 0; i < 1000 && !r && !reaped(h->pidfd); i++) {
+			if (inject_syscall(ip, inject_leader(ip), &r, SYS_wait4,
+					   h->vsnap, 0, WNOHANG | __WALL, 0, 0,
+					   0))
+				break;
+			if (!r)
+				usleep(10000);
+		}
+		if (inject_unprepare(ip))
+			pr_warn("can't unmap our page from %d", h->pid);
+	}
+	inject_release(ip, 0);
+}
+
+static void __attribute__((noreturn)) guardian(int sk)
+{
+	struct cow_held *h = NULL, *nh;
+	struct cow_msg m;
+	size_t n = 0, i;
+	ssize_t r;
+
+	fault_off();
+	for (;;) {
+		r = read(sk, &m, sizeof(m));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != sizeof(m))
+			break;	/* end of file */
+		for (i = 0; m.kind == COW_GONE && i < n; i++)
+			if (h[i].pid == m.pid) {
+				close(h[i].pidfd);
+				h[i--] = h[--n];
+			}
+		if (m.kind != COW_SNAP || !(nh = realloc(h, (n + 1) *
+							 sizeof(*h))))
+			continue;
+		h = nh;
+		h[n].pid = m.pid;
+		h[n].vsnap = m.vsnap;
+		h[n++].pidfd = syscall(SYS_pidfd_open, m.snap, 0);
+	}
+	for (i = 0; i < n; i++)	/* none left when ckpt ended well */
+		guard_reap(&h[i]);
+	_exit(0);
+}
+
+static int guard_tell(struct dump_tree *t, uint32_t kind,
+		      const struct dump_ctx *c)
+{
+	struct cow_msg m = { .kind = kind, .pid = c->pid,
+			     .snap = c->cow_pid, .vsnap = c->cow_vpid };
+
+	if (send(t->cow_guard, &m, sizeof(m), MSG_NOSIGNAL) == sizeof(m))
+		return 0;
+	pr_perror("can't tell the guardian of the snapshots about %d",
+		  c->pid);
+	return -1;
+}
 
 /* A mapping the snapshot would not hold as the process does. */
 static int cow_refused(const struct dump_ctx *c)
@@ -61,7 +177,7 @@ static int cow_refused(const struct dump_ctx *c)
 	return 0;
 }
 
-static int snap_one(struct dump_ctx *c)
+static int snap_one(struct dump_tree *t, struct dump_ctx *c)
 {
 	int r;
 
@@ -82,15 +198,19 @@ static int snap_one(struct dump_ctx *c)
 	}
 	if (!r)
 		pr_info("%d: snapshot %d", c->pid, c->cow_pid);
-	return r;
+	return r || !c->cow_pid ? -1 : guard_tell(t, COW_SNAP, c);
 }
 
 int dump_cow_snap(struct dump_tree *t)
 {
 	int i;
 
+	t->cow_guard = dump_guard_fork(guardian, "the snapshots' guardian");
+	if (t->cow_guard < 0)
+		return -1;
 	for (i = 0; i < t->n; i++)
-		if (!t->procs[i].proc.proc.zombie && snap_one(&t->procs[i]))
+		if (!t->procs[i].proc.proc.zombie &&
+		    snap_one(t, &t->procs[i]))
 			return -1;
 	return 0;
 }
@@ -156,7 +276,7 @@ static int reap_remote(struct dump_ctx *c, struct inject_proc *ip)
 
 /* Freeze the process again a moment, kill its snapshot and reap it
  * through the process. */
-static void drop_one(struct dump_ctx *c, const struct arch_gadgets *code)
+static void drop_one(struct dump_tree *t, struct dump_ctx *c)
 {
 	struct inject_proc *ip = c->ip;
 	int seized = 0;
@@ -166,7 +286,7 @@ static void drop_one(struct dump_ctx *c, const struct arch_gadgets *code)
 		if (!seized)
 			ip = NULL;	/* gone: its reaper takes the zombie */
 		else
-			inject_use_code(ip, code);
+			inject_use_code(ip, &t->code);
 	}
 	kill_snapshot(c->cow_pid);
 	if (ip && reap_remote(c, ip))
@@ -174,6 +294,8 @@ static void drop_one(struct dump_ctx *c, const struct arch_gadgets *code)
 			  c->pid, c->cow_vpid);
 	if (seized && inject_release(ip, 0) && errno != ESRCH)
 		pr_perror("can't thaw %d after removing its snapshot", c->pid);
+	if (t->cow_guard >= 0)
+		(void)!guard_tell(t, COW_GONE, c);	/* said */
 	c->cow_pid = c->cow_vpid = 0;
 }
 
@@ -183,5 +305,8 @@ void dump_cow_end(struct dump_tree *t)
 
 	for (i = t->n - 1; i >= 0; i--)
 		if (t->procs[i].cow_pid)
-			drop_one(&t->procs[i], &t->code);
+			drop_one(t, &t->procs[i]);
+	if (t->cow_guard >= 0)
+		close(t->cow_guard);	/* it ends with nothing to do */
+	t->cow_guard = -1;
 }

@@ -329,6 +329,7 @@ struct dump_tree {
 	char *netlock;
 	int netlock_ns, netlock_taken;
 	int guard;	/* dump-guard.c: the guardian's socket, or -1 */
+	int cow_guard;	/* dump-cow.c: its guardian's socket, or -1 */
 	struct img_ns *nss;	/* dump-ns.c: the tree's own namespaces */
 	uint32_t nr_nss;
 	struct img_sysv *sysvs;	/* dump-ipcns.c: System V objects of */
@@ -611,6 +612,10 @@ uint32_t dump_inet_pending(int sk);
  * out of repair mode (out 1), or are to be let out now (0); end: the
  * lock is gone or kept for restore (a no-op without a guardian). */
 int dump_guard_start(struct dump_tree *t) __must_check;
+/* A guardian process (told at the top of dump-guard.c) that runs
+ * body(3), 3 its end of a socket pair; our end, or -1 (said, naming
+ * what) */
+int dump_guard_fork(void (*body)(int sk), const char *what) __must_check;
 int dump_guard_lock(const struct dump_tree *t) __must_check;
 void dump_guard_park(struct dump_tree *t);
 void dump_guard_conns_out(struct dump_tree *t, int out);

@@ -593,7 +593,7 @@ static const char *image_name(const struct dump_opts *o)
 
 enum dump_result dump_process(const struct dump_opts *o)
 {
-	struct dump_tree t = { .guard = -1 };
+	struct dump_tree t = { .guard = -1, .cow_guard = -1 };
 	struct img_sink *sink;
 	struct img_writer *w;
 	enum dump_result res;

@@ -7,8 +7,8 @@
 # snapshot is left behind, even by a ckpt killed mid-copy.
 # Sourced by run.sh.
 
-ALL_TESTS+=(cow cow-tree cow-wait)
-CKPT_ONLY+="cow cow-tree cow-wait "
+ALL_TESTS+=(cow cow-tree cow-wait cow-killed)
+CKPT_ONLY+="cow cow-tree cow-wait cow-killed "
 
 # cow_kids_of PID: the children of PID (every thread's), but those the
 # test knows of (COW_KNOWN)
@@ -90,4 +90,41 @@ t_cow-wait() {
 	done
 	end_dumped_tree
 	restore_tree_from "$(image_count_pos "$D/img")"
+}
+
+# ckpt killed (SIGKILL) in the middle of reading a snapshot (CKPT_FAULT
+# memory, where the process runs again and its snapshot is held): the
+# process runs on, its snapshot is gone within a bounded wait (killed
+# with ckpt, its zombie reaped by the process, made to by the guardian),
+# no image, and the process's own check of its memory passes.
+t_cow-killed() {
+	local job snap end=$((SECONDS + 60))
+	need "$WLB/dirtier" "$CKPT"
+	TREE_KIDS=
+	COW_KNOWN=
+	start_wl "$WLB/dirtier"
+	wait_count_above 8 60 "$JOB"
+	(CKPT_FAULT=memory:20:stop spawn "$CKPT" attach --cow \
+		-o "$D/img" "$PID") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	while ! stopped "$job" && ! job_done "$job" && ((SECONDS < end)); do
+		nap
+	done
+	stopped "$job" ||
+		fail "ckpt attach not stopped mid-copy: $(lastline "$D/cmd.err")"
+	stopped "$PID" && fail "target not thawed mid-copy (state $ST)"
+	snap=$(cow_kids_of "$PID")
+	[[ -n $snap ]] || fail "no snapshot of $PID mid-copy"
+	kill -9 "$job"
+	wait_job "$job" 60 || fail "ckpt attach not gone after SIGKILL"
+	end=$((SECONDS + 60))
+	while [[ -n $(cow_kids_of "$PID") ]]; do
+		((SECONDS < end)) || fail "snapshot $snap of $PID left:" \
+			"$(cat "/proc/$snap/stat" 2>/dev/null)"
+		nap
+	done
+	[[ -e $D/img ]] && fail "an image left by the killed ckpt"
+	wait_count_above $(($(count_lines) + 3)) 60 "$JOB"
+	end_dumped_tree
 }
