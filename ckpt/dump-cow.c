@@ -166,7 +166,7 @@ static int cow_refused(const struct dump_ctx *c)
 
 		if (!(v->advice & adv))
 			continue;
-		pr_err("can't take a copy-on-write snapshot of %d: its mapping %llx-%llx is %s (fork does not copy it); dump it without --cow",
+		pr_err("can't dump %d with --cow: its mapping %llx-%llx is under %s (a child does not get it as it is)",
 		       c->pid, (unsigned long long)v->start,
 		       (unsigned long long)v->end,
 		       v->advice & IMG_ADV_DONTFORK ? "MADV_DONTFORK" :

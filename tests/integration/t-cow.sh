@@ -7,8 +7,8 @@
 # snapshot is left behind, even by a ckpt killed mid-copy.
 # Sourced by run.sh.
 
-ALL_TESTS+=(cow cow-tree cow-wait cow-killed)
-CKPT_ONLY+="cow cow-tree cow-wait cow-killed "
+ALL_TESTS+=(cow cow-tree cow-wait cow-killed cow-refused)
+CKPT_ONLY+="cow cow-tree cow-wait cow-killed cow-refused "
 
 # cow_kids_of PID: the children of PID (every thread's), but those the
 # test knows of (COW_KNOWN)
@@ -127,4 +127,20 @@ t_cow-killed() {
 	[[ -e $D/img ]] && fail "an image left by the killed ckpt"
 	wait_count_above $(($(count_lines) + 3)) 60 "$JOB"
 	end_dumped_tree
+}
+
+# A process with a mapping under MADV_DONTFORK (and one under
+# MADV_WIPEONFORK, madvise.c), which its snapshot would not hold: refused
+# in one line naming one of them, no image, it runs on without a snapshot;
+# and --cow with --pre-copy is a usage error.
+t_cow-refused() {
+	need "$WLB/madvise" "$CKPT"
+	start_wl "$WLB/madvise"
+	refused_by_name "$PID with --cow: its mapping [0-9a-f]*-[0-9a-f]* is under MADV_[DW][A-Z]*FORK (a child does not get it as it is)" \
+		--cow
+	COW_KNOWN=
+	cow_no_snapshot "$PID"
+	expect_exit 64 "$CKPT" attach --cow --pre-copy -o "$D/img" "$PID"
+	one_line_err "attach --cow --pre-copy"
+	no_image "attach --cow --pre-copy"
 }
