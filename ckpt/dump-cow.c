@@ -33,7 +33,6 @@
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <signal.h>
@@ -218,20 +217,6 @@ int dump_cow_snap(struct dump_tree *t)
 pid_t dump_mem_pid(const struct dump_ctx *c)
 {
 	return c->cow_pid ? c->cow_pid : c->pid;
-}
-
-int dump_cow_read(const struct dump_ctx *c, uint64_t addr, void *buf,
-		  size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
-	ssize_t n = process_vm_readv(c->cow_pid, &local, 1, &remote, 1, 0);
-
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0)
-		errno = EFAULT;
-	return -1;
 }
 
 /* The snapshot killed and reaped by us, its tracer: the zombie is its

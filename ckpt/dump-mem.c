@@ -157,12 +157,15 @@ static int page_wanted(const struct img_vma *v, uint64_t pme)
 	return present || swapped;
 }
 
-/* process_vm_readv cannot read PROT_NONE pages; /proc/PID/mem can. */
+/* process_vm_readv cannot read PROT_NONE pages; /proc/PID/mem can. A
+ * snapshot (dump-cow.c) is read through /proc/PID/mem alone:
+ * process_vm_readv pins the pages, and a read-only pin of an anonymous
+ * page shared copy-on-write makes the kernel copy it first
+ * (FAULT_FLAG_UNSHARE, Linux 5.19): a copy of all the memory, slower. */
 int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 		  void *buf, size_t len)
 {
-	if (c->cow_pid ? !dump_cow_read(c, addr, buf, len) :
-	    !inject_read(c->ip, addr, buf, len))
+	if (!c->cow_pid && !inject_read(c->ip, addr, buf, len))
 		return 0;
 	return pread_full(io->mem_fd, buf, len, addr);
 }

@@ -388,8 +388,6 @@ int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 int dump_cow_snap(struct dump_tree *t) __must_check;
 void dump_cow_end(struct dump_tree *t);
 pid_t dump_mem_pid(const struct dump_ctx *c);
-int dump_cow_read(const struct dump_ctx *c, uint64_t addr, void *buf,
-		  size_t len) __must_check;
 
 /* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
  * their NS records; freed */

@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,9 @@ int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
 	if (fork_way_back(p, p->scratch + 128, &sp))
 		return -1;
 	memset(&ca, 0, sizeof(ca));
+	/* the descriptor table and cwd shared: the child holds no file of
+	 * the target's open longer than the target does */
+	ca.flags = CLONE_FILES | CLONE_FS;
 	ca.stack = sp - 64;	/* the child starts at stack + stack_size */
 	ca.stack_size = 64;
 	args[1] = sizeof(ca);
