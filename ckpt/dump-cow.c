@@ -190,6 +190,8 @@ static int snap_one(struct dump_tree *t, struct dump_ctx *c)
 	if (r)
 		dump_perror(c, "can't take a copy-on-write snapshot of %d",
 			    c->pid);
+	else	/* at once: from now on it is the guardian's if we die */
+		r = guard_tell(t, COW_SNAP, c);
 	if (inject_unprepare(c->ip)) {
 		dump_perror(c, "can't clean up after system calls in %d",
 			    c->pid);
@@ -197,7 +199,7 @@ static int snap_one(struct dump_tree *t, struct dump_ctx *c)
 	}
 	if (!r)
 		pr_info("%d: snapshot %d", c->pid, c->cow_pid);
-	return r || !c->cow_pid ? -1 : guard_tell(t, COW_SNAP, c);
+	return r;
 }
 
 int dump_cow_snap(struct dump_tree *t)

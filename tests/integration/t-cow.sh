@@ -7,8 +7,8 @@
 # snapshot is left behind, even by a ckpt killed mid-copy.
 # Sourced by run.sh.
 
-ALL_TESTS+=(cow cow-tree cow-wait cow-killed cow-refused)
-CKPT_ONLY+="cow cow-tree cow-wait cow-killed cow-refused "
+ALL_TESTS+=(cow cow-tree cow-wait cow-killed cow-cloned cow-refused)
+CKPT_ONLY+="cow cow-tree cow-wait cow-killed cow-cloned cow-refused "
 
 # cow_kids_of PID: the children of PID (every thread's), but those the
 # test knows of (COW_KNOWN)
@@ -127,6 +127,34 @@ t_cow-killed() {
 	[[ -e $D/img ]] && fail "an image left by the killed ckpt"
 	wait_count_above $(($(count_lines) + 3)) 60 "$JOB"
 	end_dumped_tree
+}
+
+# ckpt killed (CKPT_FAULT cloned) the instant its clone3 returned in the
+# process, before the snapshot is ours for good: released, the snapshot
+# runs none of the process's code (no line of D/count twice, the
+# process's own checks pass) but its own way out, exit_group(0): it is
+# at most a zombie (the window ckpt(1) tells of), gone when the process
+# ends.
+t_cow-cloned() {
+	local k end=$((SECONDS + 60))
+	need "$WLB/dirtier" "$CKPT"
+	TREE_KIDS=
+	COW_KNOWN=
+	start_wl "$WLB/dirtier"
+	wait_count_above 8 60 "$JOB"
+	CKPT_FAULT=cloned expect_exit 137 "$CKPT" attach --cow -o "$D/img" \
+		"$PID"
+	for k in $(cow_kids_of "$PID"); do
+		until pstate "$k"; [[ $ST == [ZX-] ]]; do
+			((SECONDS < end)) ||
+				fail "snapshot $k of $PID runs: $(cat "/proc/$k/stat")"
+			nap
+		done
+	done
+	stopped "$PID" && fail "target left stopped (state $ST)"
+	wait_count_above $(($(count_lines) + 3)) 60 "$JOB"
+	end_dumped_tree
+	check_count
 }
 
 # A process with a mapping under MADV_DONTFORK (and one under
