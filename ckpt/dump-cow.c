@@ -1,7 +1,7 @@
 /*
  * attach --cow: a copy-on-write snapshot (issue 13 §2). The tree is
  * frozen and its state read as usual; then each process makes, by a
- * remote clone3, a child that shares its memory copy-on-write
+ * remote clone(2), a child that shares its memory copy-on-write
  * (inject_fork_held), and the tree is thawed. The pages are read from
  * those snapshots while the tree runs on: what a process writes after
  * the thaw gets a page of its own, so each snapshot holds its process's

@@ -68,7 +68,7 @@ int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 			uint64_t flags) __must_check;
 
 /*
- * A copy-on-write snapshot of a prepared target: a remote clone3 in the
+ * A copy-on-write snapshot of a prepared target: a remote clone(2) in the
  * anchor thread without CLONE_VM, so the child's memory is the target's
  * as it is now, with exit signal 0 (the target gets no SIGCHLD for it);
  * it shares the target's descriptor table and cwd (CLONE_FILES,

@@ -319,12 +319,43 @@ static int fork_way_back(struct inject_proc *p, uint64_t at, uint64_t *sp)
 	return way_back(p, p->anchor, at, &r, ~0ULL, 0, sp);
 }
 
+/* A child of the clone that is not to be: killed, reaped by us, then by
+ * the frozen target (vpid its pid there), whose waits never see it. */
+static void drop_cloned(struct inject_proc *p, pid_t cloned, pid_t vpid)
+{
+	const uint64_t args[6] = { vpid, 0, WNOHANG | __WALL, 0, 0, 0 };
+	long r;
+
+	kill(cloned, SIGKILL);
+	while (waitpid(cloned, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (vpid > 0)
+		(void)!do_call(p, p->anchor, CALL_OURS, &r, SYS_wait4, args,
+			       NULL);
+}
+
+/* The child made: ours for good (it dies with us), or dropped. */
+static int keep_cloned(struct inject_proc *p, pid_t cloned, long ret)
+{
+	int saved;
+
+	if (!inject_wait_stop(cloned, NULL) &&
+	    !ptrace(PTRACE_SETOPTIONS, cloned, NULL,
+		    (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)))
+		return 0;
+	saved = errno;
+	drop_cloned(p, cloned, ret);
+	errno = saved;
+	return -1;
+}
+
 int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
 {
 	pid_t tid = p->threads[p->anchor].tid, cloned = 0;
-	uint64_t args[6] = { p->scratch, 0, 0, 0, 0, 0 }, sp;
-	struct remote_clone_args ca;
-	long ret, opts = inject_opts(p);
+	/* the descriptor table and cwd shared: the child holds no file of
+	 * the target's open longer than the target does; exit signal 0 */
+	uint64_t args[6] = { CLONE_FILES | CLONE_FS, 0, 0, 0, 0, 0 };
+	long ret = -1, opts = inject_opts(p);
 	int rc, saved;
 
 	if (!p->prepared || p->adopted || !p->g.syscall_ret ||
@@ -332,46 +363,30 @@ int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
 		errno = ENOEXEC;
 		return -1;
 	}
-	if (fork_way_back(p, p->scratch + 128, &sp))
-		return -1;
-	memset(&ca, 0, sizeof(ca));
-	/* the descriptor table and cwd shared: the child holds no file of
-	 * the target's open longer than the target does */
-	ca.flags = CLONE_FILES | CLONE_FS;
-	ca.stack = sp - 64;	/* the child starts at stack + stack_size */
-	ca.stack_size = 64;
-	args[1] = sizeof(ca);
-	if (inject_write(p, p->scratch, &ca, sizeof(ca)) ||
+	/* clone(2), not clone3: seccomp profiles refuse clone3 (ENOSYS) */
+	if (fork_way_back(p, p->scratch, &args[1]) ||
 	    ptrace(PTRACE_SETOPTIONS, tid, NULL,
 		   (void *)(opts | PTRACE_O_TRACECLONE)))
 		return -1;
-	rc = do_call(p, p->anchor, CALL_OURS, &ret, SYS_clone3, args, &cloned);
-	saved = errno;
+	rc = do_call(p, p->anchor, CALL_OURS, &ret, SYS_clone, args, &cloned);
 	fault_point("cloned");
-	if (ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts) && !rc) {
-		saved = errno;
+	if (ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts) && !rc)
 		rc = -1;
-	}
 	if (!rc && ret < 0) {
-		saved = -ret;
-		rc = -1;
-	}
-	/* ours: it stops before its first instruction */
-	if (cloned && (rc || inject_wait_stop(cloned, NULL) ||
-		       ptrace(PTRACE_SETOPTIONS, cloned, NULL,
-			      (void *)(PTRACE_O_TRACESYSGOOD |
-				       PTRACE_O_EXITKILL)))) {
-		saved = rc ? saved : errno;
-		kill(cloned, SIGKILL);
-		while (waitpid(cloned, NULL, __WALL) < 0 && errno == EINTR)
-			;
+		errno = -ret;
 		rc = -1;
 	}
 	if (!rc && !cloned) {
-		saved = ECHILD;	/* no clone event: not ours */
+		errno = ECHILD;	/* no clone event: not ours */
 		rc = -1;
 	}
-	errno = saved;
+	if (cloned && rc) {
+		saved = errno;
+		drop_cloned(p, cloned, ret);
+		errno = saved;
+	} else if (cloned && keep_cloned(p, cloned, ret)) {
+		return -1;
+	}
 	if (rc)
 		return -1;
 	*child = cloned;
