@@ -26,10 +26,10 @@
  * its own (inject_fork_held). Its PID is taken from the target's PID
  * namespaces for the time of the dump (ns_last_pid moves on by one).
  *
- * What fork does not copy is refused: a mapping under MADV_DONTFORK is
- * not in the snapshot, one under MADV_WIPEONFORK is empty there. Memory
- * shared between processes (dump-shm.c) is read while frozen, as in any
- * dump.
+ * What fork does not copy is read while the process is frozen, and
+ * kept: the pages of a mapping under MADV_DONTFORK (not in the snapshot)
+ * or MADV_WIPEONFORK (empty there). So is memory shared between
+ * processes (dump-shm.c), as in any dump.
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -154,33 +154,122 @@ static int guard_tell(struct dump_tree *t, uint32_t kind,
 	return -1;
 }
 
-/* A mapping the snapshot would not hold as the process does. */
-static int cow_refused(const struct dump_ctx *c)
+/* The pages of the mappings that a snapshot does not hold as its
+ * process does, read while it is frozen. */
+struct dump_cow_runs {
+	struct cow_run {
+		uint64_t addr, nr;
+		uint8_t *data;
+	} *v;
+	size_t n;
+};
+
+/* Not in the child (MADV_DONTFORK), or empty there (MADV_WIPEONFORK). */
+static int unforked(const struct img_vma *v)
 {
-	const uint32_t adv = IMG_ADV_DONTFORK | IMG_ADV_WIPEONFORK;
+	return !!(v->advice & (IMG_ADV_DONTFORK | IMG_ADV_WIPEONFORK));
+}
+
+/* A dump_run_fn: the run read from the frozen process and kept. */
+static int save_run(struct dump_ctx *c, struct dump_mem_io *io,
+		    uint64_t addr, uint64_t nr, void *arg)
+{
+	struct dump_cow_runs *s = arg;
+	size_t len = nr * c->page_size;
+	uint8_t *d = malloc(len);
+	struct cow_run *nv = d ? realloc(s->v, (s->n + 1) * sizeof(*nv)) :
+			     NULL;
+
+	if (nv)
+		s->v = nv;
+	if (!nv || dump_mem_read(c, io, addr, d, len)) {
+		dump_perror(c, "can't read memory of %d at %llx", c->pid,
+			    (unsigned long long)addr);
+		free(d);
+		return -1;
+	}
+	s->v[s->n].addr = addr;
+	s->v[s->n].nr = nr;
+	s->v[s->n++].data = d;
+	return 0;
+}
+
+/* Before the snapshot: the pages it will not hold, kept. */
+static int save_unforked(struct dump_ctx *c)
+{
+	struct dump_mem_io io;
 	uint32_t i;
+	int ret = 0;
 
-	for (i = 0; i < c->proc.nr_vmas; i++) {
-		const struct img_vma *v = &c->proc.vmas[i];
+	for (i = 0; i < c->proc.nr_vmas && !unforked(&c->proc.vmas[i]); i++)
+		;
+	if (i == c->proc.nr_vmas)
+		return 0;
+	c->cow_runs = calloc(1, sizeof(*c->cow_runs));
+	if (!c->cow_runs || dump_mem_io_open(c, &io))
+		return -1;
+	for (; !ret && i < c->proc.nr_vmas; i++)
+		if (unforked(&c->proc.vmas[i]))
+			ret = dump_mem_vma_runs(c, &io, &c->proc.vmas[i],
+						save_run, c->cow_runs);
+	dump_mem_io_close(&io);
+	return ret;
+}
 
-		if (!(v->advice & adv))
+/* The kept pages of v into the image. */
+static int write_saved(struct dump_ctx *c, const struct img_vma *v)
+{
+	const struct dump_cow_runs *s = c->cow_runs;
+	size_t k;
+
+	for (k = 0; k < s->n; k++) {
+		const struct cow_run *r = &s->v[k];
+
+		if (r->addr < v->start || r->addr >= v->end)
 			continue;
-		pr_err("can't dump %d with --cow: its mapping %llx-%llx is under %s (a child does not get it as it is)",
-		       c->pid, (unsigned long long)v->start,
-		       (unsigned long long)v->end,
-		       v->advice & IMG_ADV_DONTFORK ? "MADV_DONTFORK" :
-		       "MADV_WIPEONFORK");
-		errno = EOPNOTSUPP;
-		return 1;
+		if (img_write_pages_begin(c->w, r->addr, r->nr) ||
+		    img_write_pages_data(c->w, r->data, r->nr * c->page_size) ||
+		    img_write_pages_end(c->w))
+			return -1;
 	}
 	return 0;
+}
+
+int dump_cow_write_memory(struct dump_ctx *c)
+{
+	struct dump_mem_io io;
+	uint32_t i;
+	int ret = 0;
+
+	if (dump_mem_io_open(c, &io))
+		return -1;
+	for (i = 0; !ret && i < c->proc.nr_vmas; i++) {
+		const struct img_vma *v = &c->proc.vmas[i];
+
+		ret = unforked(v) ? write_saved(c, v) :
+		      dump_mem_vma_runs(c, &io, v, dump_mem_write_run, NULL);
+	}
+	dump_mem_io_close(&io);
+	return ret;
+}
+
+static void free_runs(struct dump_ctx *c)
+{
+	size_t k;
+
+	for (k = 0; c->cow_runs && k < c->cow_runs->n; k++)
+		free(c->cow_runs->v[k].data);
+	if (c->cow_runs)
+		free(c->cow_runs->v);
+	free(c->cow_runs);
+	c->cow_runs = NULL;
 }
 
 static int snap_one(struct dump_tree *t, struct dump_ctx *c)
 {
 	int r;
 
-	if (cow_refused(c))
+	if (save_unforked(c))
 		return -1;
 	if (inject_prepare(c->ip)) {
 		dump_perror(c, "can't make system calls in %d", c->pid);
@@ -290,9 +379,11 @@ void dump_cow_end(struct dump_tree *t)
 {
 	int i;
 
-	for (i = t->n - 1; i >= 0; i--)
+	for (i = t->n - 1; i >= 0; i--) {
 		if (t->procs[i].cow_pid)
 			drop_one(t, &t->procs[i]);
+		free_runs(&t->procs[i]);
+	}
 	if (t->cow_guard >= 0)
 		close(t->cow_guard);	/* it ends with nothing to do */
 	t->cow_guard = -1;

@@ -330,5 +330,7 @@ int dump_write_memory(struct dump_ctx *c)
 		return dump_pre_write(c);	/* taken while frozen */
 	if (c->ir->st || c->ir->parent)
 		return dump_incr_memory(c);
+	if (c->cow_runs)
+		return dump_cow_write_memory(c);
 	return dump_mem_each_run(c, dump_mem_write_run, NULL);
 }

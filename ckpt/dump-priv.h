@@ -56,8 +56,9 @@ struct dump_ctx {
 	struct inject_proc *ip;	/* the frozen target */
 	int died;		/* found killed when it was thawed */
 	/* dump-cow.c: its copy-on-write snapshot (our pid of it, and the
-	 * process's), or 0 */
+	 * process's), or 0; the pages it does not hold, or NULL */
 	pid_t cow_pid, cow_vpid;
+	struct dump_cow_runs *cow_runs;
 	int leader;		/* index of the thread group leader */
 	struct img_writer *w;
 	struct img_process proc;	/* what is gathered before writing */
@@ -388,6 +389,8 @@ int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 int dump_cow_snap(struct dump_tree *t) __must_check;
 void dump_cow_end(struct dump_tree *t);
 pid_t dump_mem_pid(const struct dump_ctx *c);
+/* The memory of c written from its snapshot and what it does not hold */
+int dump_cow_write_memory(struct dump_ctx *c) __must_check;
 
 /* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
  * their NS records; freed */
