@@ -9,7 +9,8 @@
  * counting thread asks the same with WNOHANG at each line of D/count.
  * At D/stop: no wait may have reported a process but the child, no
  * SIGCHLD may have come (the child has not exited yet); then the child
- * ends and the waiting thread must see its exit, status 0.
+ * is let go (D/kidgo, removed again once it has ended) and the waiting
+ * thread must see its exit, status 0.
  */
 #include <sys/wait.h>
 #include <pthread.h>
@@ -64,6 +65,7 @@ int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_chld, .sa_flags = SA_RESTART };
 	unsigned long n = 0;
+	char p[PATH_MAX];
 	pthread_t th;
 	int fd, st;
 	pid_t r;
@@ -75,7 +77,7 @@ int main(void)
 	if (kid < 0)
 		wl_fail("fork: %s", strerror(errno));
 	if (!kid) {
-		while (!wl_should_stop())
+		while (!wl_exists("kidgo"))
 			wl_sleep_ms(50);
 		_exit(0);
 	}
@@ -94,7 +96,10 @@ int main(void)
 			kid);
 	if (sigchld)
 		wl_fail("%d SIGCHLD before my child exited", (int)sigchld);
+	wl_write_file("kidgo", "", 0);
 	pthread_join(th, NULL);
+	if (unlink(wl_path(p, "kidgo")))
+		wl_fail("unlink %s: %s", p, strerror(errno));
 	if (kid_status != 0)
 		wl_fail("my child %d ended with status %#x", kid, kid_status);
 	return 0;
