@@ -68,9 +68,9 @@ t_cow() {
 	speed_restore	# t-speed.sh's
 }
 
-# A tree of three processes, each writing: three snapshots.
+# A tree of two processes, each writing: two snapshots.
 t_cow-tree() {
-	cow_run 2 --tree
+	cow_run 1 --tree
 	restore_tree_from "$(image_count_pos "$D/img")"
 }
 
