@@ -71,8 +71,8 @@ int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
  * A copy-on-write snapshot of a prepared target: a remote clone(2) in the
  * anchor thread without CLONE_VM, so the child's memory is the target's
  * as it is now, with exit signal 0 (the target gets no SIGCHLD for it);
- * it shares the target's descriptor table and cwd (CLONE_FILES,
- * CLONE_FS): it keeps no file open that the target closes.
+ * it shares the target's descriptor table (CLONE_FILES): it keeps no
+ * file open that the target closes.
  * The child is seized from its birth (PTRACE_O_TRACECLONE for the call:
  * its event gives *child, its pid here; *vchild is the pid the target
  * knows it by), stopped before its first instruction, then dies with us

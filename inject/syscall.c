@@ -352,9 +352,11 @@ static int keep_cloned(struct inject_proc *p, pid_t cloned, long ret)
 int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
 {
 	pid_t tid = p->threads[p->anchor].tid, cloned = 0;
-	/* the descriptor table and cwd shared: the child holds no file of
-	 * the target's open longer than the target does; exit signal 0 */
-	uint64_t args[6] = { CLONE_FILES | CLONE_FS, 0, 0, 0, 0, 0 };
+	/* the descriptor table shared: the child holds no file of the
+	 * target's open longer than the target does (not the cwd: a shared
+	 * one makes the target's execve of a set-user-ID program run
+	 * without its privileges, LSM_UNSAFE_SHARE); exit signal 0 */
+	uint64_t args[6] = { CLONE_FILES, 0, 0, 0, 0, 0 };
 	long ret = -1, opts = inject_opts(p);
 	int rc, saved;
 
