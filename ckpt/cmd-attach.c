@@ -22,6 +22,7 @@
 #define OPT_FREEZE_CGROUP	0x1d2
 #define OPT_TRACK		0x271
 #define OPT_LEAVE		0x2d0
+#define OPT_COW			0x2a0
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -124,6 +125,9 @@ static int attach_opt(struct dump_opts *o, struct stage_opts *so, int c,
 	case 'C':
 		o->pre_copy = 1;
 		return 0;
+	case OPT_COW:
+		o->cow = 1;
+		return 0;
 	case 'p':
 		o->parent = arg;
 		return 0;
@@ -215,6 +219,7 @@ static int exec_attach(int argc, char **argv)
 		{ "ext-unix", no_argument, NULL, 'U' },
 		{ "tcp-established", no_argument, NULL, 'E' },
 		{ "pre-copy", no_argument, NULL, 'C' },
+		{ "cow", no_argument, NULL, OPT_COW },
 		{ "parent", required_argument, NULL, 'p' },
 		{ "quorum", required_argument, NULL, 'Q' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
@@ -278,6 +283,10 @@ static int exec_attach(int argc, char **argv)
 		fprintf(stderr, "ckpt attach: --track writes one image file, beside which its tracking is kept\n");
 		return EXIT_USAGE;
 	}
+	if (o.cow && (o.pre_copy || o.kill || o.parent || track)) {
+		fprintf(stderr, "ckpt attach: --cow with --pre-copy, --kill, --parent or --track is not supported\n");
+		return EXIT_USAGE;
+	}
 	if (json && stdout_is_image(&o)) {
 		fprintf(stderr, "ckpt attach: --json with the image on standard output\n");
 		return EXIT_USAGE;
@@ -308,7 +317,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.usage = "[-o SINK]... [--quorum K] [--kill] [--tree] "
 		 "[--freeze-cgroup] [--leave PID]... [--ext-null] "
-		 "[--ext-unix] [--tcp-established] [--pre-copy] "
+		 "[--ext-unix] [--tcp-established] [--pre-copy] [--cow] "
 		 "[--parent IMAGE] [--track] "
 		 "[--ghost-limit SIZE] [--landmark[=MS]] "
 		 "[--progress[=json|tty|none]] [--json] [--compress[=LEVEL]] "

@@ -185,13 +185,6 @@ static void __attribute__((noreturn)) guardian(int sk)
 	size_t n = 0;
 	int fd, ns = -1;
 
-	/* a signal that kills the terminal's job must leave us to clean up */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGTSTP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
 	while (!receive(sk, &m, &fd)) {
 		if (m.kind == GUARD_DONE)
 			_exit(0);
@@ -234,7 +227,7 @@ static void __attribute__((noreturn)) guardian(int sk)
 
 /* The guardian, forked through an intermediate process that exits, with
  * nothing of ckpt's but stderr and its end of the pair (at fd 3). */
-static int fork_guardian(int sk)
+static int fork_guardian(int sk, void (*body)(int sk))
 {
 	pid_t mid;
 	int st;
@@ -258,7 +251,16 @@ static int fork_guardian(int sk)
 			_exit(1);
 		if (st > 3)
 			close(st);
-		guardian(3);
+		/* a signal that kills the terminal's job must leave us to
+		 * clean up */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGTSTP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		body(3);
+		_exit(0);
 	}
 	while (waitpid(mid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -331,29 +333,39 @@ static int has_conns(const struct dump_tree *t)
 	return 0;
 }
 
-int dump_guard_start(struct dump_tree *t)
+int dump_guard_fork(void (*body)(int sk), const char *what)
 {
 	int sv[2];
 
-	t->guard = -1;
-	if (!has_conns(t))
-		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		pr_perror("can't make the dump's guardian");
+		pr_perror("can't make %s", what);
 		return -1;
 	}
-	if (fork_guardian(sv[1])) {
-		pr_perror("can't fork the dump's guardian");
+	if (fork_guardian(sv[1], body)) {
+		pr_perror("can't fork %s", what);
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
 	close(sv[1]);
-	if (send_conns(t, sv[0])) {
-		close(sv[0]);	/* it lets out what it got: none is in */
+	return sv[0];
+}
+
+int dump_guard_start(struct dump_tree *t)
+{
+	int sk;
+
+	t->guard = -1;
+	if (!has_conns(t))
+		return 0;
+	sk = dump_guard_fork(guardian, "the dump's guardian");
+	if (sk < 0)
+		return -1;
+	if (send_conns(t, sk)) {
+		close(sk);	/* it lets out what it got: none is in */
 		return -1;
 	}
-	t->guard = sv[0];
+	t->guard = sk;
 	return 0;
 }
 

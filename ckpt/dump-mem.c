@@ -157,11 +157,15 @@ static int page_wanted(const struct img_vma *v, uint64_t pme)
 	return present || swapped;
 }
 
-/* process_vm_readv cannot read PROT_NONE pages; /proc/PID/mem can. */
+/* process_vm_readv cannot read PROT_NONE pages; /proc/PID/mem can. A
+ * snapshot (dump-cow.c) is read through /proc/PID/mem alone:
+ * process_vm_readv pins the pages, and a read-only pin of an anonymous
+ * page shared copy-on-write makes the kernel copy it first
+ * (FAULT_FLAG_UNSHARE, Linux 5.19): a copy of all the memory, slower. */
 int dump_mem_read(struct dump_ctx *c, struct dump_mem_io *io, uint64_t addr,
 		  void *buf, size_t len)
 {
-	if (!inject_read(c->ip, addr, buf, len))
+	if (!c->cow_pid && !inject_read(c->ip, addr, buf, len))
 		return 0;
 	return pread_full(io->mem_fd, buf, len, addr);
 }
@@ -264,9 +268,9 @@ int dump_mem_io_open(struct dump_ctx *c, struct dump_mem_io *io)
 
 	memset(io, 0, sizeof(*io));
 	io->pid = c->pid;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", dump_mem_pid(c));
 	io->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", dump_mem_pid(c));
 	io->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	io->pme = malloc(PM_BATCH * sizeof(uint64_t));
 	io->buf = malloc(DUMP_MEM_CHUNK);
@@ -326,5 +330,7 @@ int dump_write_memory(struct dump_ctx *c)
 		return dump_pre_write(c);	/* taken while frozen */
 	if (c->ir->st || c->ir->parent)
 		return dump_incr_memory(c);
+	if (c->cow_runs)
+		return dump_cow_write_memory(c);
 	return dump_mem_each_run(c, dump_mem_write_run, NULL);
 }

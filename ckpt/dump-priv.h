@@ -57,6 +57,10 @@ struct dump_ctx {
 	pid_t pid;
 	struct inject_proc *ip;	/* the frozen target */
 	int died;		/* found killed when it was thawed */
+	/* dump-cow.c: its copy-on-write snapshot (our pid of it, and the
+	 * process's), or 0; the pages it does not hold, or NULL */
+	pid_t cow_pid, cow_vpid;
+	struct dump_cow_runs *cow_runs;
 	int leader;		/* index of the thread group leader */
 	struct img_writer *w;
 	struct img_process proc;	/* what is gathered before writing */
@@ -330,6 +334,7 @@ struct dump_tree {
 	char *netlock;
 	int netlock_ns, netlock_taken;
 	int guard;	/* dump-guard.c: the guardian's socket, or -1 */
+	int cow_guard;	/* dump-cow.c: its guardian's socket, or -1 */
 	struct img_ns *nss;	/* dump-ns.c: the tree's own namespaces */
 	uint32_t nr_nss;
 	struct img_sysv *sysvs;	/* dump-ipcns.c: System V objects of */
@@ -380,6 +385,16 @@ int dump_pm_scan(int pm, uint64_t start, uint64_t end, uint64_t flags,
 		 uint64_t mask, uint64_t anyof,
 		 int (*fn)(void *arg, uint64_t s, uint64_t e), void *arg)
 	__must_check;
+
+/* dump-cow.c (--cow). Snap: the tree frozen, each process makes its
+ * snapshot. End: each snapshot killed and reaped, its process frozen
+ * again a moment to reap it first (always, after the thaw). The memory
+ * of c is read from the process dump_mem_pid names. */
+int dump_cow_snap(struct dump_tree *t) __must_check;
+void dump_cow_end(struct dump_tree *t);
+pid_t dump_mem_pid(const struct dump_ctx *c);
+/* The memory of c written from its snapshot and what it does not hold */
+int dump_cow_write_memory(struct dump_ctx *c) __must_check;
 
 /* dump-ns.c: the tree's namespaces, refused (saying why) or recorded;
  * their NS records; freed */
@@ -634,6 +649,10 @@ uint32_t dump_inet_pending(int sk);
  * out of repair mode (out 1), or are to be let out now (0); end: the
  * lock is gone or kept for restore (a no-op without a guardian). */
 int dump_guard_start(struct dump_tree *t) __must_check;
+/* A guardian process (told at the top of dump-guard.c) that runs
+ * body(3), 3 its end of a socket pair; our end, or -1 (said, naming
+ * what) */
+int dump_guard_fork(void (*body)(int sk), const char *what) __must_check;
 int dump_guard_lock(const struct dump_tree *t) __must_check;
 void dump_guard_park(struct dump_tree *t);
 void dump_guard_conns_out(struct dump_tree *t, int out);

@@ -202,10 +202,12 @@ static int collect(struct dump_ctx *c)
 }
 
 /* With --pre-copy and no --kill, the processes' records are written once
- * the tree runs again: their memory was taken while it was frozen. */
+ * the tree runs again: their memory was taken while it was frozen; with
+ * --cow, it is in their snapshots. */
 static int late_records(const struct dump_tree *t)
 {
-	return t->procs[0].o->pre_copy && !t->procs[0].o->kill;
+	return (t->procs[0].o->pre_copy || t->procs[0].o->cow) &&
+	       !t->procs[0].o->kill;
 }
 
 /* The processes' records: their memory, mostly. */
@@ -254,6 +256,9 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_write_files(t, t->procs[0].w) ||
 	    dump_write_app(t, t->procs[0].w) ||
 	    dump_write_shms(&t->procs[0]) || dump_write_ghosts(&t->procs[0]))
+		return -1;
+	/* the last: the checks above see no snapshot among the children */
+	if (t->procs[0].o->cow && dump_cow_snap(t))
 		return -1;
 	return late_records(t) ? 0 : write_all_records(t);
 }
@@ -589,7 +594,7 @@ static const char *image_name(const struct dump_opts *o)
 
 enum dump_result dump_process(const struct dump_opts *o)
 {
-	struct dump_tree t = { .guard = -1 };
+	struct dump_tree t = { .guard = -1, .cow_guard = -1 };
 	struct img_sink *sink;
 	struct img_writer *w;
 	enum dump_result res;
@@ -702,6 +707,7 @@ err:
 	if (w)
 		img_writer_abort(w);
 out:
+	dump_cow_end(&t);	/* the tree thawed (or dead) by now */
 	progress_end(res == DUMP_OK);
 	dump_incr_end(&t.ir, image_name(o), res == DUMP_OK);
 	free_tree(&t);

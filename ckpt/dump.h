@@ -76,6 +76,10 @@ struct dump_opts {
 	/* with pre_copy: each round's pages go into the image as they are
 	 * read (PRECOPY records, ckpt migrate), not kept for the freeze */
 	int pre_stream;
+	/* a copy-on-write snapshot of each process (a child of its, held
+	 * by us) is what its memory is read from, while the tree runs
+	 * (dump-cow.c) */
+	int cow;
 	/* a ckpt cc program, its thread run on to a landmark for at most
 	 * this many ms before the dump (--landmark); 0: as it is */
 	unsigned landmark_ms;

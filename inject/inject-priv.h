@@ -33,6 +33,7 @@ struct inject_proc {
 	int prepared;		/* inject_prepare done: calls may be made */
 	int shared;		/* the page is shared memory (park.c) */
 	int parked;		/* park.c: its threads may be waiting */
+	int seccomp_off;	/* inject_suspend_seccomp done */
 	size_t xlen;		/* XSAVE image size of this CPU */
 	struct arch_gadgets g;	/* the target's own code that we borrow */
 	struct arch_gadgets hint;	/* where it was before the seize */
@@ -54,6 +55,8 @@ struct inject_proc {
 	uint64_t sp[2];		/* each slot's stack pointer for a call */
 };
 
+/* The ptrace options every thread of p has now. */
+long inject_opts(const struct inject_proc *p);
 /* Wait for any ptrace stop of tid; -1 with ESRCH if it is gone. */
 int inject_wait_stop(pid_t tid, int *statusp) __must_check;
 /* Put thread t back as it was seized (its restart made explicit). */

@@ -71,6 +71,23 @@ int inject_clone_thread(struct inject_proc *p, int ti, pid_t tid,
 int inject_clone_thread_ns(struct inject_proc *p, int ti, const pid_t *tids,
 			   uint32_t n, uint64_t flags) __must_check;
 
+/*
+ * A copy-on-write snapshot of a prepared target: a remote clone(2) in the
+ * anchor thread without CLONE_VM, so the child's memory is the target's
+ * as it is now, with exit signal 0 (the target gets no SIGCHLD for it);
+ * it shares the target's descriptor table (CLONE_FILES): it keeps no
+ * file open that the target closes.
+ * The child is seized from its birth (PTRACE_O_TRACECLONE for the call:
+ * its event gives *child, its pid here; *vchild is the pid the target
+ * knows it by), stopped before its first instruction, then dies with us
+ * (PTRACE_O_EXITKILL). Its stack is a way back of its own, in our page
+ * (copied with the rest), into exit_group(0): released before it was
+ * ours, it runs none of the target's code. ENOEXEC: the target lacks the
+ * code for that way back.
+ */
+int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
+	__must_check;
+
 /* Memory of the target (process_vm_readv/writev; writes fall back to
  * ptrace for read-only pages). */
 /* Run seized thread ti until it reaches one of addrs[0..n) (software

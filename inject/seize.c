@@ -315,17 +315,23 @@ err:
 	return -1;
 }
 
+long inject_opts(const struct inject_proc *p)
+{
+	return (p->adopted ? ADOPT_OPTS : SEIZE_OPTS) |
+	       (p->seccomp_off ? PTRACE_O_SUSPEND_SECCOMP : 0);
+}
+
 /* The options are set whole: each thread keeps those it was seized with. */
 int inject_suspend_seccomp(struct inject_proc *p)
 {
-	long opts = (p->adopted ? ADOPT_OPTS : SEIZE_OPTS) |
-		    PTRACE_O_SUSPEND_SECCOMP;
+	long opts = inject_opts(p) | PTRACE_O_SUSPEND_SECCOMP;
 	int i;
 
 	for (i = 0; i < p->nr_threads; i++)
 		if (ptrace(PTRACE_SETOPTIONS, p->threads[i].tid, NULL,
 			   (void *)opts))
 			return -1;
+	p->seccomp_off = 1;
 	return 0;
 }
 

@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,30 @@ static uint64_t slot_addr(const struct inject_proc *p, int k)
 	return p->slot_base + k * p->slot_step;
 }
 
+/* A way back at address at into registers r and signal mask mask, with
+ * thread ti's XSAVE state; it unmaps unmap_len bytes of our page. */
+static int way_back(struct inject_proc *p, int ti, uint64_t at,
+		    const struct arch_regs *r, uint64_t mask,
+		    uint64_t unmap_len, uint64_t *sp)
+{
+	size_t xlen = arch_xstate_max(), len = arch_way_back_size(xlen);
+	void *xs = malloc(xlen), *buf = malloc(len);
+	int ret = -1;
+
+	if (!xs || !buf || arch_get_xstate(p->threads[ti].tid, xs, &xlen))
+		goto out;
+	len = arch_way_back_size(xlen);
+	if (arch_way_back_build(buf, len, at, r, mask, xs, xlen, &p->g,
+				p->region, unmap_len, sp) ||
+	    inject_write(p, at, buf, len))
+		goto out;
+	ret = 0;
+out:
+	free(xs);
+	free(buf);
+	return ret;
+}
+
 /*
  * Thread ti's way back, at address at (*sp: the stack pointer its call
  * must have). rt_sigreturn clears the thread's restart block, so a call
@@ -110,26 +135,12 @@ static uint64_t slot_addr(const struct inject_proc *p, int k)
 int inject_way_back_at(struct inject_proc *p, int ti, uint64_t at,
 		       uint64_t *sp)
 {
-	struct inject_thread *t = &p->threads[ti];
-	size_t xlen = arch_xstate_max(), len = arch_way_back_size(xlen);
-	struct arch_regs r = t->regs;
-	void *xs = malloc(xlen), *buf = malloc(len);
-	int ret = -1;
+	struct arch_regs r = p->threads[ti].regs;
 
-	if (!xs || !buf || arch_get_xstate(t->tid, xs, &xlen))
-		goto out;
 	arch_regs_normalize_restart(&r, 0);
 	arch_regs_clear_syscall(&r);
-	len = arch_way_back_size(xlen);
-	if (arch_way_back_build(buf, len, at, &r, t->sigmask, xs, xlen, &p->g,
-				p->region, p->unmap ? p->region_len : 0, sp) ||
-	    inject_write(p, at, buf, len))
-		goto out;
-	ret = 0;
-out:
-	free(xs);
-	free(buf);
-	return ret;
+	return way_back(p, ti, at, &r, p->threads[ti].sigmask,
+			p->unmap ? p->region_len : 0, sp);
 }
 
 /* Thread ti's way back, in slot k. */
@@ -294,6 +305,101 @@ int inject_clone_thread_ns(struct inject_proc *p, int ti, const pid_t *tids,
 		return -1;
 	}
 	return add_cloned(p, cloned ? cloned : ret);
+}
+
+/*
+ * The snapshot's own way back, in our page after the clone3 arguments:
+ * a frame whose registers make exit_group(0) from the target's "syscall;
+ * ret", every signal blocked. *sp is the stack pointer it starts from.
+ */
+static int fork_way_back(struct inject_proc *p, uint64_t at, uint64_t *sp)
+{
+	const uint64_t none[6] = { 0 };
+	struct arch_regs r = p->threads[p->anchor].regs;
+
+	if (at + arch_way_back_size(p->xlen) > p->scratch + p->scratch_len) {
+		errno = ENOSPC;
+		return -1;
+	}
+	arch_regs_syscall(&r, p->g.syscall_ret, SYS_exit_group, none);
+	return way_back(p, p->anchor, at, &r, ~0ULL, 0, sp);
+}
+
+/* A child of the clone that is not to be: killed, reaped by us, then by
+ * the frozen target (vpid its pid there), whose waits never see it. */
+static void drop_cloned(struct inject_proc *p, pid_t cloned, pid_t vpid)
+{
+	const uint64_t args[6] = { vpid, 0, WNOHANG | __WALL, 0, 0, 0 };
+	long r;
+
+	kill(cloned, SIGKILL);
+	while (waitpid(cloned, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (vpid > 0)
+		(void)!do_call(p, p->anchor, CALL_OURS, &r, SYS_wait4, args,
+			       NULL);
+}
+
+/* The child made: ours for good (it dies with us), or dropped. */
+static int keep_cloned(struct inject_proc *p, pid_t cloned, long ret)
+{
+	int saved;
+
+	if (!inject_wait_stop(cloned, NULL) &&
+	    !ptrace(PTRACE_SETOPTIONS, cloned, NULL,
+		    (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)))
+		return 0;
+	saved = errno;
+	drop_cloned(p, cloned, ret);
+	errno = saved;
+	return -1;
+}
+
+int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
+{
+	pid_t tid = p->threads[p->anchor].tid, cloned = 0;
+	/* the descriptor table shared: the child holds no file of the
+	 * target's open longer than the target does (not the cwd: a shared
+	 * one makes the target's execve of a set-user-ID program run
+	 * without its privileges, LSM_UNSAFE_SHARE); exit signal 0 */
+	uint64_t args[6] = { CLONE_FILES, 0, 0, 0, 0, 0 };
+	long ret = -1, opts = inject_opts(p);
+	int rc, saved;
+
+	if (!p->prepared || p->adopted || !p->g.syscall_ret ||
+	    !p->g.sigreturn) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	/* clone(2), not clone3: seccomp profiles refuse clone3 (ENOSYS) */
+	if (fork_way_back(p, p->scratch, &args[1]) ||
+	    ptrace(PTRACE_SETOPTIONS, tid, NULL,
+		   (void *)(opts | PTRACE_O_TRACECLONE)))
+		return -1;
+	rc = do_call(p, p->anchor, CALL_OURS, &ret, SYS_clone, args, &cloned);
+	fault_point("cloned");
+	if (ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts) && !rc)
+		rc = -1;
+	if (!rc && ret < 0) {
+		errno = -ret;
+		rc = -1;
+	}
+	if (!rc && !cloned) {
+		errno = ECHILD;	/* no clone event: not ours */
+		rc = -1;
+	}
+	if (cloned && rc) {
+		saved = errno;
+		drop_cloned(p, cloned, ret);
+		errno = saved;
+	} else if (cloned && keep_cloned(p, cloned, ret)) {
+		return -1;
+	}
+	if (rc)
+		return -1;
+	*child = cloned;
+	*vchild = ret;
+	return 0;
 }
 
 int inject_read(struct inject_proc *p, uint64_t addr, void *buf, size_t len)

@@ -45,3 +45,9 @@ void fault_point(const char *name)
 	if (--fault_left == 0)
 		kill(getpid(), fault_sig);
 }
+
+void fault_off(void)
+{
+	fault_read = 1;
+	fault_name = NULL;
+}
