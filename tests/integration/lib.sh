@@ -404,15 +404,15 @@ wl_test_started() {
 
 # ---- commands, images, fds -----------------------------------------------
 
-# expect_exit WANT CMD...: run CMD (60 s bound), stdout to D/cmd.out,
-# stderr to D/cmd.err; its status must be WANT.
+# expect_exit WANT CMD...: run CMD (EXPECT_SECS bound, 60 s unless
+# set), stdout to D/cmd.out, stderr to D/cmd.err; its status must be WANT.
 expect_exit() {
-	local want=$1 job
+	local want=$1 job secs=${EXPECT_SECS:-60}
 	shift
 	(spawn "$@") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
 	job=$!
 	track_job "$job"
-	wait_job "$job" 60 || fail "${*##*/} still running after 60 s"
+	wait_job "$job" "$secs" || fail "${*##*/} still running after $secs s"
 	cat "$D/cmd.err" >>"$D/errors.log"
 	((WST == want)) || fail "${*##*/}: exit $WST, want $want:" \
 				"$(lastline "$D/cmd.err")"
