@@ -1,5 +1,5 @@
 # t-fuzz.sh - every libFuzzer target (tests/fuzz/, `make fuzz` runs each
-# for FUZZ_SECONDS) for a short while: at most FUZZ_RUNS inputs or 10
+# for FUZZ_SECONDS) for a short while: at most FUZZ_RUNS inputs or 5
 # seconds each, from its seeds, so that CI catches a reader that a few
 # thousand mutations of real input break. Passes without running when
 # clang with libFuzzer is not installed (it is in the Makefile's
@@ -25,7 +25,7 @@ t_fuzz() {
 		fail "can't build the fuzzers: $(tail -n 1 "$D/build.log")"
 	for t in $(make -s -C "$TOP" B="$B" fuzz-targets); do
 		mkdir -p "$D/corpus-$t"
-		"$B/fuzz/fuzz_$t" -runs="$runs" -max_total_time=10 \
+		"$B/fuzz/fuzz_$t" -runs="$runs" -max_total_time=5 \
 			"$D/corpus-$t" "$B/fuzz/seeds/$t" >"$D/$t.log" 2>&1 ||
 			fail "fuzz_$t: $(grep -m 1 -E 'ERROR|runtime error' \
 					 "$D/$t.log")"
