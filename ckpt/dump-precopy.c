@@ -512,6 +512,7 @@ int dump_pre_rounds(struct dump_tree *t)
 		if (k)
 			last = dirty;
 	}
+	log_stamp("pre-copy rounds done");
 	return 0;
 }
 
@@ -774,6 +775,7 @@ int dump_pre_snapshot(struct dump_ctx *c)
 		return -1;
 	c->pre = p;
 	fault_point("pre-snapshot");
+	log_stamp("frozen: memory of %d", c->pid);
 	/* the tracking ends after the thaw (dump_pre_write, or with the
 	 * rest in dump_pre_free): unregistering walks the whole range
 	 * (0.2 s a GiB) */

@@ -424,7 +424,9 @@ static int run_restore(struct restore_run *run, int detach)
 
 	progress_start(run->progress);
 	progress_phase("reading");
+	log_stamp("restore: starts");
 	ret = prepare(run);
+	log_stamp("restore: image read");
 	if (ret || run->lock_only) {
 		progress_end(!ret);
 		return ret;
@@ -435,6 +437,7 @@ static int run_restore(struct restore_run *run, int detach)
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
 	}
 	root = run->procs[0].child;
+	log_stamp("restore: %d runs", root);
 	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
 	/* ckpt run --notify: the job told (it may not listen) */
 	if (run->img->notify_path)
@@ -451,6 +454,7 @@ static int run_restore(struct restore_run *run, int detach)
 	/* the tree runs on whatever happens here: a failure is only said */
 	if (restore_drop_caps())
 		pr_warn("restore keeps its capabilities while %d runs", root);
+	log_stamp("restore: handed over");
 	if (detach && pid_file)
 		return write_pid_file(pid_file, root);
 	if (detach) {
