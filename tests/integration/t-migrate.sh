@@ -9,10 +9,11 @@
 
 ALL_TESTS+=(migrate-mem migrate-lazy migrate-tree migrate-refused
 	    migrate-killed migrate-unconfirmed migrate-rounds
-	    migrate-receiver-gone)
+	    migrate-receiver-gone migrate-lazy-faults migrate-lazy-unconfirmed)
 CKPT_ONLY+="migrate-mem migrate-lazy migrate-tree migrate-refused "
 CKPT_ONLY+="migrate-killed migrate-unconfirmed migrate-rounds "
-CKPT_ONLY+="migrate-receiver-gone "
+CKPT_ONLY+="migrate-receiver-gone migrate-lazy-faults "
+CKPT_ONLY+="migrate-lazy-unconfirmed "
 
 MIG_PORT=7500
 
@@ -182,6 +183,39 @@ t_migrate-lazy() {
 	mig_run 0 --lazy
 	mig_moved
 	mig_ended "migmem: 64 MiB checked"
+}
+
+# lazily, the pager's pull held back (CKPT_LAZY_GATE) so that the
+# process runs on its faults alone: the memory a pre-copy left in runs
+# of a few pages from every round (a fault fills its whole MiB, record
+# after record, --trust-pages: serve read it through the secretstream)
+# counts on and is checked whole before the pull starts; restore refuses
+# --trust-pages without --lazy
+t_migrate-lazy-faults() {
+	mig_start "$WLB/migmem" 64 16
+	CKPT_LAZY_GATE=$D/gate mig_serve --pidns --restore
+	mig_run 0 --lazy
+	mig_moved
+	mig_ended "migmem: 64 MiB checked"
+	[[ -e $D/gate ]] && fail "the pull ran"
+	touch "$D/gate"
+	expect_exit 64 "$RESTORE" --trust-pages "$D/srv/img"
+	one_line_err "restore --trust-pages without --lazy"
+}
+
+# a lazy migration whose client dies once the receiver says it runs: the
+# receiver kills what it restored, its pager (still pulling: the RUNS
+# comes as soon as the process runs) and all, and the source runs on
+t_migrate-lazy-unconfirmed() {
+	mig_start "$WLB/migmem" 64 16
+	mig_serve --pidns --restore
+	CKPT_FAULT=migrate-runs mig_run 137 --lazy
+	mig_logged "no confirmation from the client"
+	mig_ns_alone
+	mig_nothing_left
+	stopped "$PID" && fail "source left stopped (state $ST)"
+	[[ $(tracer "$PID") == 0 ]] || fail "source left traced"
+	refused_runs_on
 }
 
 # a parent and its child, the ticks sent down a pipe between them, --tree
