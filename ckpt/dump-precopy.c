@@ -779,7 +779,10 @@ int dump_pre_snapshot(struct dump_ctx *c)
 	/* the tracking ends after the thaw (dump_pre_write, or with the
 	 * rest in dump_pre_free): unregistering walks the whole range
 	 * (0.2 s a GiB) */
-	return snap_all(c);
+	if (snap_all(c))
+		return -1;
+	log_stamp("frozen: memory of %d found", c->pid);
+	return 0;
 }
 
 int dump_pre_write(struct dump_ctx *c)
