@@ -107,14 +107,12 @@ const char *img_isa_name(uint32_t isa)
 
 /* ---- access to the bytes ------------------------------------------------ */
 
-/*
- * len bytes at off, which the caller has checked lie inside the image: a
- * pointer into the buffer, or into r->scratch after a pread.
- */
 /* len bytes at off from the window, read anew around off if they are
- * not in it; NULL: a read too large for it, or a failed pread (the
- * caller's own pread then says why). */
-static const uint8_t *rd_win(struct rd *r, uint64_t off, size_t len)
+ * not in it and load; NULL: not there (or a read too large for it, or a
+ * failed pread: the caller's own pread then says why). A view into it
+ * lasts until the next load. */
+static const uint8_t *rd_win(struct rd *r, uint64_t off, size_t len,
+			     int load)
 {
 	uint64_t n;
 
@@ -123,7 +121,7 @@ static const uint8_t *rd_win(struct rd *r, uint64_t off, size_t len)
 	if (r->win && off >= r->win_off &&
 	    off + len <= r->win_off + r->win_len)
 		return r->win + (off - r->win_off);
-	if (!r->win && !(r->win = malloc(RD_WIN)))
+	if (!load || (!r->win && !(r->win = malloc(RD_WIN))))
 		return NULL;
 	n = r->size - off < RD_WIN ? r->size - off : RD_WIN;
 	r->win_len = 0;
@@ -134,13 +132,18 @@ static const uint8_t *rd_win(struct rd *r, uint64_t off, size_t len)
 	return r->win;
 }
 
+/*
+ * len bytes at off, which the caller has checked lie inside the image: a
+ * pointer into the buffer, the window, or r->scratch after a pread; good
+ * until the next rd_view or rd_read.
+ */
 static const uint8_t *rd_view(struct rd *r, uint64_t off, size_t len)
 {
 	uint8_t *p;
 
 	if (r->buf)
 		return r->buf + off;
-	p = (uint8_t *)rd_win(r, off, len);
+	p = (uint8_t *)rd_win(r, off, len, 1);
 	if (p)
 		return p;
 	if (len > r->cap_scratch) {
@@ -160,10 +163,12 @@ static const uint8_t *rd_view(struct rd *r, uint64_t off, size_t len)
 	return r->scratch;
 }
 
-/* Copies len bytes at off, inside the image, to dst. */
-static int rd_read(struct rd *r, uint64_t off, void *dst, size_t len)
+/* Copies len bytes at off, inside the image, to dst; keep: the window
+ * stays as it is (a view into it is still in use). */
+static int rd_copy(struct rd *r, uint64_t off, void *dst, size_t len,
+		   int keep)
 {
-	const uint8_t *p = r->buf ? r->buf + off : rd_win(r, off, len);
+	const uint8_t *p = r->buf ? r->buf + off : rd_win(r, off, len, !keep);
 
 	if (p) {
 		memcpy(dst, p, len);
@@ -175,6 +180,11 @@ static int rd_read(struct rd *r, uint64_t off, void *dst, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+static int rd_read(struct rd *r, uint64_t off, void *dst, size_t len)
+{
+	return rd_copy(r, off, dst, len, 0);
 }
 
 /* Folds len bytes at off into *crc, chunk by chunk; zero: all must be 0. */
@@ -344,7 +354,8 @@ static int rd_crc_ok(struct rd *r, uint64_t len, uint32_t crc)
 {
 	uint8_t c[IMG_REC_CRC_SIZE];
 
-	if (rd_read(r, r->off + IMG_REC_HDR_SIZE + len, c, sizeof(c)))
+	/* the callers' view of the payload is still in use */
+	if (rd_copy(r, r->off + IMG_REC_HDR_SIZE + len, c, sizeof(c), 1))
 		return -1;
 	if (get_le32(c) != crc) {
 		rec_fail(r, "crc mismatch");
