@@ -73,10 +73,11 @@ done
 . bench/migmem-lib.sh
 
 # breakdown LOG...: the "stamp WHAT at MS ms" lines of the logs (ckpt -v -v)
-# in time order, each as ms after the freeze and since the one before
+# in time order, each as ms after the last pre-copy round (the freeze
+# follows) and since the one before
 breakdown() {
 	sed -n 's/.*: stamp \(.*\) at \([0-9.]*\) ms.*/\2 \1/p' "$@" | sort -n |
-		awk '/frozen/ && !f { f = $1 } { l[NR] = $0; t[NR] = $1 }
+		awk '/rounds done/ && !f { f = $1 } { l[NR] = $0; t[NR] = $1 }
 		     END { for (i = 1; i <= NR; i++) if (f && t[i] >= f) {
 			s = l[i]; sub(/^[^ ]* /, "", s)
 			printf "  %8.1f ms %+8.1f  %s\n", t[i] - f,
@@ -98,7 +99,7 @@ one() {
 		"$@" "$(cat "$d/ready")" "tcp://$NET.2:$PORT/img" \
 		>"$d/migrate.log" 2>&1 ||
 		die "migrate: $(tail -n 1 "$d/migrate.log")"
-	[[ -n ${BENCH_LOG-} ]] && grep "pre-copy round" "$d/migrate.log" >&2 &&
+	[[ -n ${BENCH_LOG-} ]] && grep "pre-copy round [0-9]" "$d/migrate.log" >&2 &&
 		breakdown "$d/migrate.log" <(tail -n +$((from + 1)) "$W/serve.log") >&2
 	t1=$(date +%s.%N)
 	wait "$wl" 2>/dev/null
