@@ -55,7 +55,9 @@ mig_on_a() {
 # mig_serve [--pidns] [OPTION...]: ckpt serve in the receiver's
 # namespace (SJOB), for D/srv; --pidns: in a PID namespace of its own
 mig_serve() {
-	local pre=() end=$((SECONDS + 20))
+	local pre=() end=$((SECONDS + 20)) up n
+	# a server started before in the test said it too
+	up=$(grep -sc "serving .* on $MIG_NET.2:$MIG_PORT" "$D/serve.log")
 	if [[ ${1-} == --pidns ]]; then
 		pre=(unshare --pid --fork --kill-child --mount-proc)
 		shift
@@ -67,7 +69,8 @@ mig_serve() {
 		"$@") </dev/null >>"$D/serve.log" 2>&1 &
 	SJOB=$!
 	track_job "$SJOB"
-	until grep -q "serving .* on $MIG_NET.2:$MIG_PORT" "$D/serve.log"; do
+	until n=$(grep -sc "serving .* on $MIG_NET.2:$MIG_PORT" \
+		       "$D/serve.log"); ((${n:-0} > ${up:-0})); do
 		job_done "$SJOB" && fail "ckpt serve exited:" \
 					 "$(lastline "$D/serve.log")"
 		((SECONDS < end)) || fail "ckpt serve not up after 20 s"
