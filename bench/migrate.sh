@@ -59,8 +59,10 @@ ip -n "$NA" link set lo up && ip -n "$NB" link set lo up ||
 
 "$CKPT" keygen "$W/key" || die "keygen failed"
 mkdir -m 700 "$W/srv"
+V=-v
+[[ -n ${BENCH_LOG-} ]] && V="-v -v"
 nsenter --net="/run/netns/$NB" unshare --pid --fork --kill-child \
-	--mount-proc "$CKPT" serve --listen "$NET.2:$PORT" -D "$W/srv" \
+	--mount-proc "$CKPT" $V serve --listen "$NET.2:$PORT" -D "$W/srv" \
 	--auth "$W/key" --restore </dev/null >"$W/serve.log" 2>&1 &
 srv=$!
 until grep -qs serving "$W/serve.log"; do
@@ -70,21 +72,35 @@ done
 
 . bench/migmem-lib.sh
 
+# breakdown LOG...: the "stamp WHAT at MS ms" lines of the logs (ckpt -v -v)
+# in time order, each as ms after the last pre-copy round (the freeze
+# follows) and since the one before
+breakdown() {
+	sed -n 's/.*: stamp \(.*\) at \([0-9.]*\) ms.*/\2 \1/p' "$@" | sort -n |
+		awk '/rounds done/ && !f { f = $1 } { l[NR] = $0; t[NR] = $1 }
+		     END { for (i = 1; i <= NR; i++) if (f && t[i] >= f) {
+			s = l[i]; sub(/^[^ ]* /, "", s)
+			printf "  %8.1f ms %+8.1f  %s\n", t[i] - f,
+			       t[i] - (p ? p : f), s; p = t[i] } }'
+}
+
 # one OPTION...: a migration; prints "DOWNTIME_MS WALL_S"
 one() {
-	local d=$W/run$RANDOM t0 t1 lines
+	local d=$W/run$RANDOM t0 t1 lines from
 	mkdir "$d"
 	(cd "$d" && closed nsenter --net="/run/netns/$NA" "$WL" "$MIB" "$RATE") \
 		</dev/null >>"$d/out.log" 2>&1 &
 	wl=$!
 	wait_for "$d/ready" . 600
 	sleep 3		# the rate settles, a gap is measured
+	from=$(wc -l <"$W/serve.log")
 	t0=$(date +%s.%N)
-	nsenter --net="/run/netns/$NA" "$CKPT" -v migrate --auth "$W/key" \
+	nsenter --net="/run/netns/$NA" "$CKPT" $V migrate --auth "$W/key" \
 		"$@" "$(cat "$d/ready")" "tcp://$NET.2:$PORT/img" \
 		>"$d/migrate.log" 2>&1 ||
 		die "migrate: $(tail -n 1 "$d/migrate.log")"
-	[[ -n ${BENCH_LOG-} ]] && grep "pre-copy round" "$d/migrate.log" >&2
+	[[ -n ${BENCH_LOG-} ]] && grep "pre-copy round [0-9]" "$d/migrate.log" >&2 &&
+		breakdown "$d/migrate.log" <(tail -n +$((from + 1)) "$W/serve.log") >&2
 	t1=$(date +%s.%N)
 	wait "$wl" 2>/dev/null
 	wl=

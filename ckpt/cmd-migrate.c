@@ -91,7 +91,9 @@ static int exec_migrate(int argc, char **argv)
 	o.params[o.nr_params++] = mode;
 	/* the migration is abandoned cleanly: the source is thawed */
 	cmd_catch_stop_signals();
-	return migrate_status(dump_process(&o));
+	i = migrate_status(dump_process(&o));
+	log_stamp("migrate: ended (%d)", i);
+	return i;
 }
 
 const struct cmd_entry cmd_migrate_entry = {

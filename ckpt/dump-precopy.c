@@ -570,6 +570,7 @@ int dump_pre_rounds(struct dump_tree *t)
 		if (k)
 			last = dirty;
 	}
+	log_stamp("pre-copy rounds done");
 	fault_point("pre-rounds-done");
 	return 0;
 }
@@ -833,10 +834,14 @@ int dump_pre_snapshot(struct dump_ctx *c)
 		return -1;
 	c->pre = p;
 	fault_point("pre-snapshot");
+	log_stamp("frozen: memory of %d", c->pid);
 	/* the tracking ends after the thaw (dump_pre_write, or with the
 	 * rest in dump_pre_free): unregistering walks the whole range
 	 * (0.2 s a GiB) */
-	return snap_all(c);
+	if (snap_all(c))
+		return -1;
+	log_stamp("frozen: memory of %d found", c->pid);
+	return 0;
 }
 
 int dump_pre_write(struct dump_ctx *c)

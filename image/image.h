@@ -1767,6 +1767,9 @@ struct image *img_read_named_fd_flags(int fd, const char *name,
  */
 int img_pages_check(int fd, const char *name, const struct img_pages *pg,
 		    uint32_t page_size, uint8_t *buf) __must_check;
+/* The bytes of the record img_pages_check() put in buf (its CRC not
+ * counted): pieces of it past pg's are there too. */
+uint64_t img_pages_rec_len(const uint8_t *buf);
 void img_free(struct image *img);
 
 /*

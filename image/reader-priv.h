@@ -49,6 +49,9 @@ struct rd {
 	int past_pre;		/* a record other than IDENT, PRECOPY, PAGES */
 	uint8_t *scratch;	/* payloads read with pread */
 	size_t cap_scratch;
+	/* small reads from fd: RD_WIN bytes of the file read at once */
+	uint8_t *win;
+	uint64_t win_off, win_len;
 };
 
 /* One pr_err line naming the image, or the image and a record. */

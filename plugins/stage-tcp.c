@@ -217,6 +217,7 @@ static int migrate_reply(struct ckpt_stage *s, struct tcp_priv *p)
 				       net_strerror(errno));
 	if (strncmp(msg, "RUNS ", 5))
 		return ckpt_stage_fail(s, "server: %s", msg);
+	log_stamp("migrate: the receiver says it runs");
 	/* the tests die or stall here: the receiver kills what it made */
 	fault_point("migrate-runs");
 	if (net_send_msg(&p->conn, "DONE") ||
@@ -237,12 +238,14 @@ static int tcp_commit(struct ckpt_stage *s)
 
 	if (tcp_flush(s, p))
 		return -1;
+	log_stamp("tcp: last frame sent");
 	if (net_send_frame(&p->conn, NULL, 0) ||
 	    net_recv_msg(&p->conn, msg, sizeof(msg)))
 		return ckpt_stage_fail(s, "no confirmation from the server: %s",
 				       net_strerror(errno));
 	if (strcmp(msg, "OK"))
 		return ckpt_stage_fail(s, "server: %s", msg);
+	log_stamp("tcp: the server stored it");
 	if (ckpt_stage_param(s, "migrate") && migrate_reply(s, p))
 		return -1;
 	close(p->fd);

@@ -49,6 +49,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -64,6 +65,8 @@
 #define LAZY_SPACES	256	/* the tree's processes and their forks */
 #define PULL_PAGES	512	/* the pull thread's step: 2 MiB */
 #define FAULT_PAGES	16	/* pages filled around a fault */
+#define FAULT_AROUND	256	/* the block of pages (1 MiB) filled at a
+				 * fault, run after run */
 #define LAZY_SLOTS	4	/* records kept read */
 /* a slot: a whole record, or a step of the pull */
 #define LAZY_BUF(ps)	(IMG_PAGES_REC_MAX(ps) > PULL_PAGES * (size_t)(ps) ? \
@@ -85,7 +88,10 @@ struct lazy_ent {
 /* A slot of the cache: a record read whole, or any pages. */
 struct lazy_buf {
 	uint8_t *p;		/* LAZY_BUF bytes */
-	const struct img_pages *pg;	/* whose record p holds, or NULL */
+	uint64_t rec;		/* the offset of the record p holds + 1, or 0:
+				 * a pre-copy's record is in many pieces
+				 * (img_pages), one record for all */
+	uint64_t len;		/* bytes of it there, from its start */
 	uint64_t used;		/* when last handed out */
 };
 
@@ -100,6 +106,7 @@ struct lazy_space {
 	uint8_t *copied;	/* pages put in place */
 	uint8_t *dropped;	/* removed or unmapped by the process */
 	uint64_t cursor;	/* the pull thread's next page */
+	uint32_t hint;		/* the ent the pull found last */
 	int pulled;		/* every page copied or dropped, or mm gone */
 };
 
@@ -123,9 +130,22 @@ struct lazy_server {
 	atomic_int failed;
 	atomic_int pull_go;	/* the tree runs: pull (not before, so that
 				 * the pull does not slow its making) */
+	atomic_int fault_waits;	/* the fault thread wants the lock: the
+				 * pull steps back (a mutex is not fair: the
+				 * pull took it again at once, the process
+				 * waited on its faults until the pull was
+				 * over, 5-15 s a GiB) */
 	int wake_fd;		/* an eventfd: stop, or sealed */
 	struct lazy_buf slot[LAZY_SLOTS];	/* under lock */
 	uint64_t clock;		/* of the slots' use */
+	/* --trust-pages (a local image): pages read as they are, without
+	 * their record's CRC: only the pages asked for */
+	int trusted;
+	/* a local image: a bit per page of the file, set at the offset of
+	 * each record whose CRC was checked (records are more than a page
+	 * apart), whichever of its pieces asked for it */
+	uint8_t *checked;
+	uint64_t checked_bits;
 };
 
 static int bit(const uint8_t *b, uint64_t i)
@@ -199,15 +219,32 @@ static struct lazy_ent *ent_at(struct lazy_space *s, uint64_t addr, long ps)
 	return NULL;
 }
 
-/* The ent that holds page index i (the pull thread's order). */
+static int ent_has_page(const struct lazy_ent *e, uint64_t i)
+{
+	return i >= e->first && i < e->first + e->nr;
+}
+
+/*
+ * The ent that holds page index i (the pull thread's order). That order
+ * is the array's until a remap: the ent found last or the next one, else
+ * a search of all. (A search of all each step made the pull of a
+ * pre-copy's image, tens of thousands of runs, quadratic: 18 s a GiB
+ * with the lock held, and the process's faults waiting on it.)
+ */
 static struct lazy_ent *ent_of_page(struct lazy_space *s, uint64_t i)
 {
 	uint32_t k;
 
+	for (k = s->hint; k < s->nr_ents && k < s->hint + 2; k++)
+		if (ent_has_page(&s->ents[k], i))
+			goto found;
 	for (k = 0; k < s->nr_ents; k++)
-		if (i >= s->ents[k].first && i < s->ents[k].first + s->ents[k].nr)
-			return &s->ents[k];
+		if (ent_has_page(&s->ents[k], i))
+			goto found;
 	return NULL;
+found:
+	s->hint = k;
+	return &s->ents[k];
 }
 
 /* Pages of [start, end) in s's runs: f(s, first, last) for each piece. */
@@ -252,7 +289,7 @@ static struct lazy_buf *slot_for(struct lazy_server *sv,
 	int k;
 
 	for (k = 0; k < LAZY_SLOTS; k++) {
-		if (pg && sv->slot[k].pg == pg)
+		if (pg && sv->slot[k].rec == pg->rec_off + 1)
 			return &sv->slot[k];
 		if (sv->slot[k].used < b->used)
 			b = &sv->slot[k];
@@ -268,16 +305,31 @@ static struct lazy_buf *slot_for(struct lazy_server *sv,
 static int read_checked(struct lazy_server *sv, struct img_pages *pg,
 			uint8_t *buf)
 {
+	uint64_t k = pg->rec_off / sv->ps;
+
 	if (sv->remote && restore_remote_fetch(sv->remote, sv->img_fd,
 					       pg->rec_off, sv->ps))
 		return -1;
 	if (img_pages_check(sv->img_fd, sv->name, pg, sv->ps, buf))
 		return -1;
-	if (sv->remote)
+	if (sv->remote) {
 		restore_remote_drop(sv->img_fd, pg, sv->ps);
-	else
-		pg->unchecked = 0;
+		return 0;
+	}
+	pg->unchecked = 0;
+	if (k < sv->checked_bits)
+		set_bits(sv->checked, k, k + 1);
 	return 0;
+}
+
+/* pg's record was checked already, by way of any of its pieces. */
+static int rec_checked(const struct lazy_server *sv,
+		       const struct img_pages *pg)
+{
+	uint64_t k = pg->rec_off / sv->ps;
+
+	return !pg->unchecked ||
+	       (!sv->remote && k < sv->checked_bits && bit(sv->checked, k));
 }
 
 /*
@@ -294,12 +346,13 @@ static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
 	uint64_t at = e->off + i * sv->ps, len = (j - i) * sv->ps;
 	uint64_t rec = pg->data_off - pg->rec_off + pg->nr_pages * sv->ps;
 	struct lazy_buf *b = slot_for(sv, whole(sv, e) ? pg : NULL);
+	int check;
 
 	b->used = ++sv->clock;
-	if (b->pg == pg)
+	if (b->rec == pg->rec_off + 1 && rec <= b->len)
 		return b->p + (at - pg->rec_off);
-	b->pg = NULL;
-	if (!whole(sv, e)) {
+	b->rec = 0;
+	if (!whole(sv, e) || sv->trusted) {
 		if (pread_full(sv->img_fd, b->p, len, at)) {
 			pr_perror("lazy: can't read the pages at %llx from "
 				  "the image", (unsigned long long)
@@ -308,14 +361,17 @@ static const uint8_t *fetch(struct lazy_server *sv, struct lazy_ent *e,
 		}
 		return b->p;
 	}
-	if (pg->unchecked ? read_checked(sv, pg, b->p) :
+	check = !rec_checked(sv, pg);
+	if (check ? read_checked(sv, pg, b->p) :
 	    pread_full(sv->img_fd, b->p, rec, pg->rec_off)) {
-		if (!pg->unchecked)
+		if (!check)
 			pr_perror("lazy: can't read the pages at %llx from "
 				  "the image", (unsigned long long)pg->addr);
 		return NULL;
 	}
-	b->pg = pg;
+	/* checked: the whole record, with the pieces after pg's */
+	b->rec = pg->rec_off + 1;
+	b->len = check ? img_pages_rec_len(b->p) : rec;
 	return b->p + (at - pg->rec_off);
 }
 
@@ -394,6 +450,33 @@ static int copy_missing(struct lazy_server *sv, struct lazy_space *s,
 	return 0;
 }
 
+/*
+ * The other runs of addr's FAULT_AROUND block, after e's: a pre-copy's
+ * image cuts memory into runs of a few pages (the pages of each round
+ * replace some of the round before), and a fault a run made a process
+ * that walks its memory wait on a hundred faults a MiB. 0, or -1.
+ */
+static int fill_around(struct lazy_server *sv, struct lazy_space *s,
+		       struct lazy_ent *e, uint64_t addr)
+{
+	uint64_t span = FAULT_AROUND * (uint64_t)sv->ps, a, z;
+	uint64_t lo = addr - addr % span, hi = lo + span;
+	struct lazy_ent *f = e, *end = s->ents + s->nr_ents;
+	int r = 0;
+
+	while (f > s->ents && f[-1].addr + f[-1].nr * sv->ps > lo)
+		f--;
+	for (; !r && f < end && f->addr < hi; f++) {
+		a = f->addr > lo ? f->addr : lo;
+		z = f->addr + f->nr * sv->ps < hi ? f->addr + f->nr * sv->ps :
+		    hi;
+		if (f != e && a < z)
+			r = copy_missing(sv, s, f, (a - f->addr) / sv->ps,
+					 (z - f->addr) / sv->ps, 0);
+	}
+	return r < 0 ? -1 : 0;	/* 1: an event first, the rest later */
+}
+
 static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 		       uint64_t addr)
 {
@@ -417,6 +500,8 @@ static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 		r = copy_missing(sv, s, e, i, i + 1, 1);
 		if (!r)
 			r = copy_missing(sv, s, e, lo, hi, 0);
+		if (!r)
+			r = fill_around(sv, s, e, addr);
 		if (r < 0)
 			return -1;
 		wake(s, addr, sv->ps);	/* if it was there already */
@@ -600,7 +685,9 @@ static void *fault_thread(void *arg)
 			break;
 		}
 		(void)!read(sv->wake_fd, &v, sizeof(v));
+		atomic_fetch_add(&sv->fault_waits, 1);
 		pthread_mutex_lock(&sv->lock);
+		atomic_fetch_sub(&sv->fault_waits, 1);
 		for (i = 0; i < n; i++)
 			if (drain(sv, sv->spaces[i])) {
 				fail(sv);
@@ -683,6 +770,8 @@ static void *pull_thread(void *arg)
 	       !atomic_load(&sv->stop))
 		usleep(gate ? 10000 : 1000);
 	while (!atomic_load(&sv->stop)) {
+		while (atomic_load(&sv->fault_waits) && !atomic_load(&sv->stop))
+			sched_yield();
 		pthread_mutex_lock(&sv->lock);
 		while (i < sv->nr && sv->spaces[i]->pulled)
 			i++;
@@ -742,6 +831,7 @@ static void slots_free(struct lazy_server *sv)
 
 	for (k = 0; k < LAZY_SLOTS; k++)
 		free(sv->slot[k].p);
+	free(sv->checked);
 }
 
 static struct lazy_server *server(struct restore_run *run)
@@ -758,11 +848,16 @@ static struct lazy_server *server(struct restore_run *run)
 	sv->huge = run->host.huge_size;
 	sv->name = run->path;
 	sv->remote = run->remote;
+	sv->trusted = run->trust_pages && !run->remote;
 	sv->img_fd = dup(run->img_fd);	/* run_free() closes run's */
 	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	for (k = 0; k < LAZY_SLOTS; k++)
 		if (!(sv->slot[k].p = malloc(LAZY_BUF(sv->ps))))
 			nomem = 1;
+	sv->checked_bits = run->img->size / sv->ps + 1;
+	if (!sv->remote &&
+	    !(sv->checked = calloc(sv->checked_bits / 8 + 1, 1)))
+		nomem = 1;
 	pthread_mutex_init(&sv->lock, NULL);
 	if (sv->img_fd < 0 || sv->wake_fd < 0 || nomem) {
 		slots_free(sv);
@@ -858,12 +953,15 @@ static struct lazy_space *space_of(struct restore_proc *c)
 		s->ents[s->nr_ents].nr = pg->nr_pages;
 		s->ents[s->nr_ents].off = pg->data_off;
 		s->ents[s->nr_ents].pg = pg;
-		s->ents[s->nr_ents].huge = had_huge(c,
+		s->ents[s->nr_ents++].huge = had_huge(c,
 				&p->vmas[restore_vma_of(p, pg->addr)]);
-		s->ents[s->nr_ents++].first = total;
-		total += pg->nr_pages;
 	}
 	qsort(s->ents, s->nr_ents, sizeof(*s->ents), by_addr);
+	/* the pull's order (ent_of_page) is the address order */
+	for (i = 0, total = 0; i < s->nr_ents; i++) {
+		s->ents[i].first = total;
+		total += s->ents[i].nr;
+	}
 	return s;
 }
 

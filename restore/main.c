@@ -39,6 +39,7 @@
 #define DETACH_JSON	2	/* with 1: --detach --json */
 #define OPT_PID_FILE	0x200
 #define OPT_DROP_BOUNDING	0x270
+#define OPT_TRUST_PAGES	0x290
 
 /* --detach --pid-file: where the root's PID goes instead of stdout (so
  * that the tree's standard output, restore's own, stays the tree's) */
@@ -46,7 +47,7 @@ static const char *pid_file;
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy [--trust-pages]] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -74,6 +75,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "no-validate", no_argument, NULL, 'n' },
 		{ "drop-bounding", no_argument, NULL, OPT_DROP_BOUNDING },
 		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+		{ "trust-pages", no_argument, NULL, OPT_TRUST_PAGES },
 		{ "join-ns", required_argument, NULL, 0x220 },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -105,6 +107,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->drop_bounding = 1;
 		else if (opt == OPT_PID_FILE)
 			pid_file = optarg;
+		else if (opt == OPT_TRUST_PAGES)
+			c->trust_pages = 1;
 		else if (opt == 0x220 && restore_join_opt(c, optarg))
 			return EXIT_USAGE;
 		else if (opt == 0x220)
@@ -132,7 +136,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 	/* --json says what was restored: only when restore does not stay */
 	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
 	    (pid_file && (!*detach || json)) ||
-	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on))
+	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on) ||
+	    (c->trust_pages && !c->lazy))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
@@ -425,7 +430,9 @@ static int run_restore(struct restore_run *run, int detach)
 
 	progress_start(run->progress);
 	progress_phase("reading");
+	log_stamp("restore: starts");
 	ret = prepare(run);
+	log_stamp("restore: image read");
 	if (ret || run->lock_only) {
 		progress_end(!ret);
 		return ret;
@@ -436,6 +443,7 @@ static int run_restore(struct restore_run *run, int detach)
 		return run->pid_taken ? EXIT_PIDTAKEN : EXIT_FAILED;
 	}
 	root = run->procs[0].child;
+	log_stamp("restore: %d runs", root);
 	(void)!restore_app_event(run, CKPT_APP_RUNNING, root);	/* said */
 	/* ckpt run --notify: the job told (it may not listen) */
 	if (run->img->notify_path)
@@ -452,6 +460,7 @@ static int run_restore(struct restore_run *run, int detach)
 	/* the tree runs on whatever happens here: a failure is only said */
 	if (restore_drop_caps())
 		pr_warn("restore keeps its capabilities while %d runs", root);
+	log_stamp("restore: handed over");
 	if (detach && pid_file)
 		return write_pid_file(pid_file, root);
 	if (detach) {

@@ -91,6 +91,8 @@ struct restore_run {
 	int progress;		/* enum progress_mode (util/progress.h) */
 	int lock_only;		/* --lock-network: take the lock, keep it */
 	int lazy;		/* --lazy: memory through userfaultfd */
+	int trust_pages;	/* --trust-pages: the lazy pages' CRCs not
+				 * checked (lazy.c) */
 	struct lazy_server *lazy_srv;	/* lazy.c's, once a process has one */
 	struct lazy_remote *remote;	/* --lazy tcp://: lazy-remote.c's */
 	int guard_ack;		/* the guardian's replies, or -1 */

@@ -200,6 +200,7 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	}
 	/* the client is done: the fsync may take what it takes */
 	alarm(0);
+	log_stamp("serve: %s in", name);
 	if (durable_commit(&put_file)) {
 		why = strerror(errno);
 		goto err;

@@ -95,10 +95,22 @@ static int restore_path(char *path, size_t size)
 static void run_restore(int out, const char *image, int lazy)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { "restore", "-d", lazy ? "--lazy" : (char *)image,
-			 lazy ? (char *)image : NULL, NULL };
+	char *argv[7] = { "restore" };
+	int n = 1;
 	int null = open("/dev/null", O_RDONLY);
 
+	/* ckpt -v -v serve: its timings too (bench/migrate.sh) */
+	if (log_get_level() >= LOG_DEBUG)
+		argv[n++] = "-vv";
+	argv[n++] = "-d";
+	/* the image came whole through the secretstream (every frame
+	 * authenticated) into our own directory just now: its pages'
+	 * CRCs would only say that again, at each fault */
+	if (lazy) {
+		argv[n++] = "--lazy";
+		argv[n++] = "--trust-pages";
+	}
+	argv[n] = (char *)image;
 	setsid();
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(out, STDOUT_FILENO) < 0 || restore_path(prog, sizeof(prog)))
@@ -108,7 +120,9 @@ static void run_restore(int out, const char *image, int lazy)
 	_exit(EXIT_FAILED);
 }
 
-/* Read the PID line of restore -d from fd until it closes. */
+/* Read the PID line of restore -d from fd: up to its newline, not until
+ * the pipe closes (restore -d --lazy leaves its pager holding it while
+ * it pulls the pages: the process runs already). */
 static pid_t read_pid(int fd)
 {
 	char buf[64];
@@ -116,7 +130,7 @@ static pid_t read_pid(int fd)
 	ssize_t n;
 	long v;
 
-	while (len < sizeof(buf) - 1) {
+	while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
 		n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -150,11 +164,14 @@ static pid_t restore_image(const char *image, int lazy, char *why,
 		return -1;
 	}
 	mig_child = pid;
+	log_stamp("serve: restore %d started", (int)pid);
 	root = read_pid(p[0]);
 	close(p[0]);
+	log_stamp("serve: restore said %d", (int)root);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	mig_child = -1;
+	log_stamp("serve: restore ended");
 	if (WIFEXITED(status) && !WEXITSTATUS(status) && root > 0)
 		return root;
 	if (WIFEXITED(status))
@@ -208,6 +225,7 @@ static int hand_over(struct net_conn *c, pid_t root, unsigned int timeout)
 	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    net_recv_msg(c, msg, sizeof(msg)) || strcmp(msg, "DONE"))
 		return -1;
+	log_stamp("serve: DONE");
 	/* the client kills the source only once it has this */
 	return net_send_msg(c, "OK");
 }

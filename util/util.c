@@ -168,6 +168,22 @@ void log_msg(int level, const char *fmt, ...)
 	errno = saved;
 }
 
+void log_stamp(const char *fmt, ...)
+{
+	struct timespec ts;
+	char what[256];
+	va_list ap;
+
+	if (log_level < LOG_DEBUG)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_DEBUG, "stamp %s at %.3f ms", what,
+		ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
+}
+
 void pr_perror(const char *fmt, ...)
 {
 	int saved = errno;

@@ -61,6 +61,10 @@ size_t log_format(char *buf, size_t size, int level, const char *fmt, ...)
 #define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+/* A debug line "stamp WHAT at MS ms" (CLOCK_MONOTONIC, the same for every
+ * process of the host), for the time breakdown of a migration
+ * (bench/migrate.sh with BENCH_LOG). */
+void log_stamp(const char *fmt, ...) __printf(1, 2);
 /* Like pr_err but appends ": strerror(errno)"; the format has no newline. */
 void pr_perror(const char *fmt, ...) __printf(1, 2);
 

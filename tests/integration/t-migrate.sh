@@ -9,10 +9,11 @@
 
 ALL_TESTS+=(migrate-mem migrate-lazy migrate-tree migrate-refused
 	    migrate-killed migrate-unconfirmed migrate-rounds
-	    migrate-receiver-gone)
+	    migrate-receiver-gone migrate-lazy-faults migrate-lazy-unconfirmed)
 CKPT_ONLY+="migrate-mem migrate-lazy migrate-tree migrate-refused "
 CKPT_ONLY+="migrate-killed migrate-unconfirmed migrate-rounds "
-CKPT_ONLY+="migrate-receiver-gone "
+CKPT_ONLY+="migrate-receiver-gone migrate-lazy-faults "
+CKPT_ONLY+="migrate-lazy-unconfirmed "
 
 MIG_PORT=7500
 
@@ -54,7 +55,9 @@ mig_on_a() {
 # mig_serve [--pidns] [OPTION...]: ckpt serve in the receiver's
 # namespace (SJOB), for D/srv; --pidns: in a PID namespace of its own
 mig_serve() {
-	local pre=() end=$((SECONDS + 20))
+	local pre=() end=$((SECONDS + 20)) up n
+	# a server started before in the test said it too
+	up=$(grep -sc "serving .* on $MIG_NET.2:$MIG_PORT" "$D/serve.log")
 	if [[ ${1-} == --pidns ]]; then
 		pre=(unshare --pid --fork --kill-child --mount-proc)
 		shift
@@ -66,7 +69,8 @@ mig_serve() {
 		"$@") </dev/null >>"$D/serve.log" 2>&1 &
 	SJOB=$!
 	track_job "$SJOB"
-	until grep -q "serving .* on $MIG_NET.2:$MIG_PORT" "$D/serve.log"; do
+	until n=$(grep -sc "serving .* on $MIG_NET.2:$MIG_PORT" \
+		       "$D/serve.log"); ((${n:-0} > ${up:-0})); do
 		job_done "$SJOB" && fail "ckpt serve exited:" \
 					 "$(lastline "$D/serve.log")"
 		((SECONDS < end)) || fail "ckpt serve not up after 20 s"
@@ -182,6 +186,61 @@ t_migrate-lazy() {
 	mig_run 0 --lazy
 	mig_moved
 	mig_ended "migmem: 64 MiB checked"
+}
+
+# lazily, the pager's pull held back (CKPT_LAZY_GATE) so that the
+# process runs on its faults alone: the memory a pre-copy left in runs
+# of a few pages from every round (a fault fills its whole MiB, record
+# after record, --trust-pages: serve read it through the secretstream)
+# counts on and is checked whole before the pull starts. The image kept
+# there is restored again here, lazily with every CRC checked (pieces of
+# one record share it), the pull held: it counts on on its faults alone
+# (a quarter of its writes anywhere: the records read come and go) and
+# checks its memory whole. restore refuses --trust-pages without --lazy
+t_migrate-lazy-faults() {
+	local job c end
+	mig_start "$WLB/migmem" 64 16
+	CKPT_LAZY_GATE=$D/gate mig_serve --pidns --restore
+	mig_run 0 --lazy
+	mig_moved
+	mig_ended "migmem: 64 MiB checked"
+	touch "$D/gate"
+	rm "$D/stop"
+	c=$(count_lines)
+	(CKPT_LAZY_GATE=$D/gate2 spawn unshare --pid --fork --kill-child \
+		--mount-proc "$RESTORE" --no-validate --lazy "$D/srv/img") \
+		</dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	job=$!
+	track_job "$job"
+	wait_count_above $((c + 100)) 60 "$job"
+	touch "$D/stop"
+	end=$((SECONDS + 60))
+	until (($(grep -c "migmem: 64 MiB checked" "$D/out.log") == 2)); do
+		grep -q FAIL "$D/out.log" &&
+			fail "$(grep -m 1 FAIL "$D/out.log")"
+		((SECONDS < end)) || fail "not checked again: $(diag)"
+		nap
+	done
+	touch "$D/gate2"
+	wait_job "$job" 60 || fail "restore still running after the pull"
+	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/cmd.err")"
+	expect_exit 64 "$RESTORE" --trust-pages "$D/srv/img"
+	one_line_err "restore --trust-pages without --lazy"
+}
+
+# a lazy migration whose client dies once the receiver says it runs: the
+# receiver kills what it restored, its pager (still pulling: the RUNS
+# comes as soon as the process runs) and all, and the source runs on
+t_migrate-lazy-unconfirmed() {
+	mig_start "$WLB/migmem" 64 16
+	mig_serve --pidns --restore
+	CKPT_FAULT=migrate-runs mig_run 137 --lazy
+	mig_logged "no confirmation from the client"
+	mig_ns_alone
+	mig_nothing_left
+	stopped "$PID" && fail "source left stopped (state $ST)"
+	[[ $(tracer "$PID") == 0 ]] || fail "source left traced"
+	refused_runs_on
 }
 
 # a parent and its child, the ticks sent down a pipe between them, --tree

@@ -3,7 +3,8 @@
  * process resolved into the pieces of its PRECOPY rounds' PAGES that
  * hold them (read whole or with IMG_READ_DEFER_PAGES, a piece then
  * checked by img_pages_check), and the refusals: a PRE_PAGES run its
- * round does not hold, PRECOPY after another record.
+ * round does not hold, PRECOPY after another record. And the reader's
+ * window over a file (its many small records).
  */
 #include <check.h>
 #include <fcntl.h>
@@ -163,6 +164,55 @@ START_TEST(test_refuse_late_precopy)
 }
 END_TEST
 
+/*
+ * From a file, small reads go through a window of 64 KiB (reader.c):
+ * with a first VMA path of k bytes, every shift of the records against
+ * its end (a record's CRC straddling it among them) reads the same as
+ * the image in memory.
+ */
+START_TEST(test_window_shifts)
+{
+	struct image *a, *b;
+	char name[256];
+	uint8_t *buf;
+	size_t len;
+	unsigned k, i;
+	int fd;
+
+	for (k = 0; k < 48; k++) {
+		struct img_writer *w = img_writer_open(path);
+
+		ck_assert_ptr_nonnull(w);
+		w_header(w);
+		w_proc(w, 10, 1);
+		w_thread(w, 10);
+		for (i = 0; i < 700; i++) {
+			snprintf(name, sizeof(name), "/%0*u",
+				 (int)(1 + (i * 7 + (i ? 0 : k)) % 200), i);
+			w_vma(w, BASE + i * 2 * PS, BASE + (i * 2 + 1) * PS,
+			      name);
+		}
+		ck_assert_int_eq(img_writer_commit(w), 0);
+		fd = open(path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		a = img_read_named_fd_flags(fd, "img", 0, 0);
+		close(fd);
+		buf = load(path, &len);
+		b = img_read_buf(buf, len, 0);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_eq(a->procs[0].nr_vmas, 700);
+		ck_assert_uint_eq(b->procs[0].nr_vmas, 700);
+		for (i = 0; i < 700; i++)
+			ck_assert_str_eq(a->procs[0].vmas[i].path,
+					 b->procs[0].vmas[i].path);
+		img_free(a);
+		img_free(b);
+		free(buf);
+	}
+}
+END_TEST
+
 static Suite *image_pre_suite(void)
 {
 	Suite *s = suite_create("image-pre");
@@ -173,6 +223,7 @@ static Suite *image_pre_suite(void)
 	add(tc, test_refuse_missing_round);
 	add(tc, test_refuse_not_held);
 	add(tc, test_refuse_late_precopy);
+	add(tc, test_window_shifts);
 	return s;
 }
 
