@@ -17,7 +17,8 @@
 # `attach --track` first, then after BENCH_WRITE_MIB (10) MiB written at
 # the rate (one in four pages anywhere, the rest in turn) the measured
 # `attach --parent` of it, which takes the tracking over; its image's
-# bytes are shown too.
+# bytes are shown too (the gap then is the larger of the two attaches':
+# the --track one is a full dump).
 #
 # Environment: BENCH_MIB, BENCH_RATES, BENCH_ROUNDS (3), B (the build
 # directory, build), BENCH_BEFORE, BENCH_INCR, BENCH_WRITE_MIB.
