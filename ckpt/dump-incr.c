@@ -38,6 +38,7 @@
 #include "ckpt/dump-priv.h"
 #include "ckpt/dump-uffd.h"
 #include "plugins/pipeline.h"
+#include "util/fault.h"
 
 #define INCR_CHUNK	DUMP_MEM_CHUNK	/* bytes read and compared at once */
 #define SCAN_REGIONS	256		/* regions per PAGEMAP_SCAN */
@@ -230,24 +231,105 @@ static int tracked(const struct dump_ctx *c, const struct incr_track *tr,
 	return 0;
 }
 
+/* Written regions read in one process_vm_readv: at most this many, and
+ * DUMP_MEM_CHUNK bytes (io->buf) in all. 10 MiB written at random in a
+ * large heap are some 1500 regions of a page or two: 1500 reads, each a
+ * system call while the tree is frozen, became two dozen. */
+#define READ_BATCH	256
+
+/* Is reg, scanned in v, a run the image holds as PAGES? */
+static int region_written(const struct img_vma *v,
+			  const struct page_region *reg)
+{
+	return (reg->categories & PAGE_IS_WRITTEN) &&
+	       dump_mem_wanted_cat(v, reg->categories);
+}
+
+/* The written regions among reg[0..*n) that fit in one batch read into
+ * io->buf, from the first: read at once. *n becomes the number of
+ * regions the batch spans (the regions not written among them
+ * included); 1 when they were read, 0 when each is to be read alone (a
+ * region too large for io->buf, or a range process_vm_readv can't read:
+ * PROT_NONE, which /proc/PID/mem can). */
+static int read_batch(struct dump_ctx *c, struct dump_mem_io *io,
+		      const struct img_vma *v, const struct page_region *reg,
+		      long *n)
+{
+	struct iovec loc[READ_BATCH], rem[READ_BATCH];
+	size_t len = 0;
+	uint64_t t0;
+	long i;
+	int k = 0;
+
+	for (i = 0; i < *n; i++) {
+		size_t size = reg[i].end - reg[i].start;
+
+		if (!region_written(v, &reg[i]))
+			continue;
+		if (k == READ_BATCH || len + size > DUMP_MEM_CHUNK)
+			break;
+		loc[k] = (struct iovec){ io->buf + len, size };
+		rem[k++] = (struct iovec){ (void *)(uintptr_t)reg[i].start,
+					   size };
+		len += size;
+	}
+	*n = i ? i : 1;	/* a written region larger than io->buf: alone */
+	if (k < 2)
+		return 0;
+	fault_point("memory");
+	t0 = dump_mem_clock();
+	if (inject_readv(c->ip, loc, rem, k))
+		return 0;
+	io->ns_read += dump_mem_clock() - t0;
+	return 1;
+}
+
+/* A written region read by read_batch, from io->buf at off, as PAGES. */
+static int write_batched(struct dump_ctx *c, struct dump_mem_io *io,
+			 const struct page_region *reg, size_t off)
+{
+	uint64_t len = reg->end - reg->start, t0 = dump_mem_clock();
+
+	if (img_write_pages_begin(c->w, reg->start, len / c->page_size) ||
+	    img_write_pages_data(c->w, io->buf + off, len) ||
+	    img_write_pages_end(c->w))
+		return -1;
+	io->ns_write += dump_mem_clock() - t0;
+	io->bytes += len;
+	return 0;
+}
+
 /* The scanned regions of v: a written one as PAGES, the others as
  * PARENT_PAGES (the last image has them), those not in the image left
- * out. */
+ * out; the written ones read a batch at a time. */
 static int write_regions(struct dump_ctx *c, struct dump_mem_io *io,
 			 const struct img_vma *v,
 			 const struct page_region *reg, long n)
 {
-	long i;
+	long i, span;
+	size_t off;
+	int batched;
 
-	for (i = 0; i < n; i++) {
-		uint64_t nr = (reg[i].end - reg[i].start) / c->page_size;
-
-		if (!dump_mem_wanted_cat(v, reg[i].categories))
-			continue;
-		if (reg[i].categories & PAGE_IS_WRITTEN ?
-		    dump_mem_write_run(c, io, reg[i].start, nr, NULL) :
-		    img_write_parent_pages(c->w, reg[i].start, nr))
+	for (i = 0; i < n; ) {
+		if (dump_interrupted(c))
 			return -1;
+		span = n - i;
+		batched = read_batch(c, io, v, reg + i, &span);
+		for (off = 0; span--; i++) {
+			uint64_t nr = (reg[i].end - reg[i].start) /
+				      c->page_size;
+
+			if (!dump_mem_wanted_cat(v, reg[i].categories))
+				continue;
+			if (!(reg[i].categories & PAGE_IS_WRITTEN) ?
+			    img_write_parent_pages(c->w, reg[i].start, nr) :
+			    !batched ?
+			    dump_mem_write_run(c, io, reg[i].start, nr, NULL) :
+			    write_batched(c, io, &reg[i], off))
+				return -1;
+			if (batched && reg[i].categories & PAGE_IS_WRITTEN)
+				off += nr * c->page_size;
+		}
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "arch/arch.h"
 #include "util/util.h"
@@ -100,6 +101,11 @@ int inject_read(struct inject_proc *p, uint64_t addr, void *buf,
 		size_t len) __must_check;
 int inject_write(struct inject_proc *p, uint64_t addr, const void *buf,
 		 size_t len) __must_check;
+/* Several ranges in one process_vm_readv (n <= IOV_MAX, the local and
+ * remote ones of the same lengths): 0 when all were read whole, else -1
+ * (errno EFAULT for a short read: a range unmapped or PROT_NONE). */
+int inject_readv(struct inject_proc *p, const struct iovec *local,
+		 const struct iovec *remote, int n) __must_check;
 
 /* Let the target go. Threads whose state we changed get it back (their
  * syscall restart state made explicit); with kill the target is killed

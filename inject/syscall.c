@@ -402,17 +402,29 @@ int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
 	return 0;
 }
 
+int inject_readv(struct inject_proc *p, const struct iovec *local,
+		 const struct iovec *remote, int n)
+{
+	size_t len = 0;
+	ssize_t got;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += remote[i].iov_len;
+	got = process_vm_readv(p->pid, local, n, remote, n, 0);
+	if (got == (ssize_t)len)
+		return 0;
+	if (got >= 0)
+		errno = EFAULT;
+	return -1;
+}
+
 int inject_read(struct inject_proc *p, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
-	ssize_t n = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
 
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0)
-		errno = EFAULT;
-	return -1;
+	return inject_readv(p, &local, &remote, 1);
 }
 
 /* Word by word through ptrace, which may write read-only pages. */
