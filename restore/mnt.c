@@ -9,7 +9,8 @@
  * (chrooted into the ROOT's directory). Then the root of the tree, in the
  * child before it makes its children, takes a copy of that namespace,
  * mounts what belongs to its other namespaces (proc of its PID namespace,
- * mqueue of its IPC one, sysfs, a new devpts instance), the binds of parts
+ * mqueue of its IPC one, sysfs, a new devpts instance, the cgroup mounts
+ * of its cgroup namespace, made there already), the binds of parts
  * of those or of the tree's tmpfs mounts (INNER: a runc container's masked
  * and read-only /proc paths), and what is below any of these, in image
  * order (parents and bind sources first), pivots into the ROOT (and lets

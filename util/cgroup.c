@@ -12,8 +12,7 @@
 #include "util/cgroup.h"
 #include "util/util.h"
 
-/* Is every comma-separated word of want among those of opts? */
-static int has_all(const char *opts, const char *want)
+int cg_opts_have(const char *opts, const char *want)
 {
 	char w[256], o[1024], *save = NULL, *t, *s2, *x;
 	int found;
@@ -47,7 +46,7 @@ char *cg_mount_of(const char *controllers)
 		    strcmp(root, "/"))
 			continue;
 		if (*controllers ? !strcmp(fs, "cgroup") &&
-				   has_all(opts, controllers) :
+				   cg_opts_have(opts, controllers) :
 		    !strcmp(fs, "cgroup2"))
 			out = strdup(point);
 	}

@@ -14,5 +14,7 @@ char *cg_mount_of(const char *controllers);
 /* The path of the line "ID:controllers:path" of text (a /proc/PID/cgroup
  * read), malloc'd; NULL if none */
 char *cg_path_of(const char *text, const char *controllers);
+/* Is every comma-separated word of want among those of opts? */
+int cg_opts_have(const char *opts, const char *want);
 
 #endif

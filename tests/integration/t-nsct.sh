@@ -5,12 +5,12 @@
 # never early.  Sourced by run.sh.
 
 ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns
-	    nsct-container nsct-runc nsct-docker nsct-refuse-shared-cgroup nsct-time
+	    nsct-container nsct-container-root nsct-runc nsct-docker nsct-refuse-shared-cgroup nsct-time
 	    nsct-time-userns nsct-time-tree nsct-time-children nsct-refuse-shared-time nsct-check)
 CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
 CKPT_ONLY+="nsct-time-userns nsct-time-tree "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
-CKPT_ONLY+="nsct-check nsct-container nsct-runc nsct-docker "
+CKPT_ONLY+="nsct-check nsct-container nsct-container-root nsct-runc nsct-docker "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -285,52 +285,83 @@ nsct_container_check() {
 			grep -qx "$PID" ||
 			fail "its $m mount does not show its cgroup namespace's root"
 	done
+	grep -q "^[0-9]*:memory:$NSCT_ALT/$NSCT_CG\$" "/proc/$PID/cgroup" ||
+		fail "restored in cgroups" $(cat "/proc/$PID/cgroup")
+	# and read in its cgroup namespace as they did: root, flags, type,
+	# source and options
+	nsenter -t "$PID" -C cat "/proc/$PID/mountinfo" 2>>"$D/errors.log" |
+		nsct_cgroup_lines >"$D/cgmounts.after"
+	[[ -s $D/cgmounts.before ]] &&
+		diff "$D/cgmounts.before" "$D/cgmounts.after" >>"$D/errors.log" ||
+		fail "cgroup mounts differ after restore: $(diff "$D/cgmounts.before" "$D/cgmounts.after" | tr '\n' ' ')"
 }
 
-# A container (PID, mount, UTS, IPC namespaces: nsloop.sh and a counter)
-# in a cgroup namespace rooted at cgroups the test makes on the memory
-# and the cgroup2 hierarchies, each mounted inside (cgroup, cgroup2):
-# restored in a new cgroup namespace at the same roots, where its
-# /proc/self/cgroup and its cgroup mounts read as before.
-t_nsct-container() {
-	local cg2=/sys/fs/cgroup/unified
-	[[ -d /sys/fs/cgroup/memory && -d $cg2 ]] ||
+# nsct_cgroup_lines: the lines of a mountinfo on stdin of the test's
+# cgroup and cgroup2 mounts (below D), from the root field on (no ids or
+# device), sorted
+nsct_cgroup_lines() {
+	grep -E " $D/[^ ]* .* - cgroup2? " | cut -d' ' -f4- | sort
+}
+
+# nsct_container_test [ALT]: a container (PID, mount, UTS, IPC
+# namespaces: nsloop.sh and a counter) in a cgroup namespace rooted at
+# cgroups the test makes on the memory and the cgroup2 hierarchies, each
+# mounted inside (cgroup, cgroup2; a source of their own, nosuid or
+# nodev): restored in a new cgroup namespace at the same roots (restore
+# --cgroup-root ALT: below ALT), where its /proc/self/cgroup and its
+# cgroup mounts (their mountinfo lines whole, read in the namespace) read
+# as before.
+nsct_container_test() {
+	local cg2=/sys/fs/cgroup/unified cgm=/sys/fs/cgroup/memory
+	NSCT_ALT=${1-}
+	[[ -d $cgm && -d $cg2 ]] ||
 		skip "not the hybrid layout (cgroup v1 memory, cgroup2 unified)"
 	NSCT_CG=ckpt-nsct-$BASHPID
-	mkdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG" &&
+	NSCT_DIRS=("$cg2/$NSCT_CG" "$cgm/$NSCT_CG")
+	[[ -z $NSCT_ALT ]] ||
+		NSCT_DIRS+=("$cg2$NSCT_ALT/$NSCT_CG" "$cgm$NSCT_ALT/$NSCT_CG"
+			    "$cg2$NSCT_ALT" "$cgm$NSCT_ALT")
+	trap nsct_cg_cleanup EXIT
+	mkdir "$cg2/$NSCT_CG" "$cgm/$NSCT_CG" &&
 		mkdir "$D/cg2" "$D/cgm" || fail "can't make cgroups $NSCT_CG"
 	cat >"$D/nsct-ct.sh" <<'SH'
-mount -t cgroup2 cgroup2 "$PWD/cg2" &&
-	mount -t cgroup -o memory cgroup "$PWD/cgm" && exec "$@"
+mount -t cgroup2 -o nosuid ckpt-cg2 "$PWD/cg2" &&
+	mount -t cgroup -o memory,nodev ckpt-cgm "$PWD/cgm" &&
+	grep -E " $PWD/[^ ]* .* - cgroup2? " /proc/self/mountinfo |
+	cut -d' ' -f4- | sort >"$PWD/cgmounts.before" && exec "$@"
 SH
 	HOOK_RESTORED=nsct_container_check
+	[[ -z $NSCT_ALT ]] || RESTORE_CMD=("$RESTORE" --cgroup-root "$NSCT_ALT")
 	# inside, every cgroup is its namespace's root
 	NSCT_INNER=$(sed 's|:[^:]*$|:/|' /proc/self/cgroup)
 	ns_pidns_test "$BASH" -c 'echo $$ >"$1" && echo $$ >"$2" && shift 2 &&
 		exec "$@"' sh "$cg2/$NSCT_CG/cgroup.procs" \
-		"/sys/fs/cgroup/memory/$NSCT_CG/cgroup.procs" \
+		"$cgm/$NSCT_CG/cgroup.procs" \
 		unshare -C -p -f "$BASH" -c \
 		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --propagation private --mount-proc -u -i "$@"' \
 		nsloop "$BASH" "$D/nsct-ct.sh"
-	rmdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG"
 }
 
-# nsct_mounts PID: its mounts (mnt_info) sorted, the source of a cgroup
-# file system left out: one mounted in the cgroup namespace comes back as
-# a bind of the same cgroup, whose source is the host mount's (ckpt(1))
-nsct_mounts() {
-	mnt_info "$1" | sed -E 's/ - (cgroup2?) [^ ]+ / - \1 (source) /' | sort
+t_nsct-container() {
+	nsct_container_test
+}
+
+# the same restored with --cgroup-root: the cgroup mounts show the
+# namespace's new roots, reading as before inside
+t_nsct-container-root() {
+	nsct_container_test /ckpt-nsct-alt-$BASHPID
 }
 
 # A runc container with a cgroup namespace of its own (runc mounts its
 # cgroups inside, rooted at the container's): checkpointed --kill,
-# restored; inside, /proc/self/cgroup and the mounts read as before, and
-# runc state/ps/exec/kill work
+# restored; inside, /proc/self/cgroup and the mounts (mountinfo's lines
+# whole, its cgroup mounts' sources "cgroup" and "systemd" too) read as
+# before, and runc state/ps/exec/kill work
 t_nsct-runc() {
 	rc_bundle '.linux.namespaces += [{type: "cgroup"}]'
 	rc_start
 	NSCT_INNER=$(nsct_cg_inner "$PID")
-	nsct_mounts "$PID" >"$D/mounts.before"
+	mnt_info "$PID" | sort >"$D/mounts.before"
 	rc_checkpoint
 	inspect "$D/img"
 	grep -q "^ns cgroup [0-9]* owner " "$D/inspect.out" ||
@@ -339,7 +370,7 @@ t_nsct-runc() {
 	ns_check_own "$PID" cgroup
 	[[ $(nsct_cg_inner "$PID") == "$NSCT_INNER" ]] ||
 		fail "inside, /proc/self/cgroup reads" $(nsct_cg_inner "$PID")
-	nsct_mounts "$PID" >"$D/mounts.after"
+	mnt_info "$PID" | sort >"$D/mounts.after"
 	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
 		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
 	rc_check_runc
