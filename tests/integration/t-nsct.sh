@@ -379,7 +379,8 @@ t_nsct-runc() {
 # A Docker container with a cgroup namespace of its own (--cgroupns
 # private, what Docker gives every container on cgroup v2) checkpointed
 # and restored by Docker: inside, docker exec reads /proc/self/cgroup as
-# before, and the count carries on
+# before, its cgroup mounts' mountinfo lines are as before, and the count
+# carries on
 t_nsct-docker() {
 	local n before
 	dk_daemon
@@ -387,6 +388,8 @@ t_nsct-docker() {
 	[[ $(readlink "/proc/$PID/ns/cgroup") != "$(readlink /proc/self/ns/cgroup)" ]] ||
 		fail "docker gave dk1 no cgroup namespace of its own"
 	before=$(dk exec dk1 cat /proc/self/cgroup)
+	mnt_info "$PID" | grep -E ' - cgroup2? ' | sort >"$D/cgmounts.before"
+	[[ -s $D/cgmounts.before ]] || fail "dk1 has no cgroup mounts"
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk1 cp1
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
 	dk_log_ok dk1
@@ -395,6 +398,9 @@ t_nsct-docker() {
 	ns_check_own "$PID" cgroup
 	[[ $(dk exec dk1 cat /proc/self/cgroup) == "$before" ]] ||
 		fail "inside, /proc/self/cgroup reads" $(dk exec dk1 cat /proc/self/cgroup)
+	mnt_info "$PID" | grep -E ' - cgroup2? ' | sort >"$D/cgmounts.after"
+	diff "$D/cgmounts.before" "$D/cgmounts.after" >>"$D/errors.log" ||
+		fail "cgroup mounts differ after restore: $(diff "$D/cgmounts.before" "$D/cgmounts.after" | tr '\n' ' ')"
 	dk_wait_count dk1 $((n + 5))
 	dk_log_ok dk1
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk1
