@@ -5,12 +5,14 @@
 # never early.  Sourced by run.sh.
 
 ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns
-	    nsct-container nsct-container-root nsct-runc nsct-docker nsct-refuse-shared-cgroup nsct-time
+	    nsct-container nsct-container-root nsct-runc nsct-docker nsct-refuse-shared-cgroup
+	    nsct-refuse-cgroup-gone nsct-time
 	    nsct-time-userns nsct-time-tree nsct-time-children nsct-refuse-shared-time nsct-check)
 CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
 CKPT_ONLY+="nsct-time-userns nsct-time-tree "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
 CKPT_ONLY+="nsct-check nsct-container nsct-container-root nsct-runc nsct-docker "
+CKPT_ONLY+="nsct-refuse-cgroup-gone "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -405,4 +407,38 @@ t_nsct-docker() {
 	dk_log_ok dk1
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk1
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after docker stop"
+}
+
+# the test's own cgroup hierarchy unmounted (it goes with its last
+# mount), then the usual cleanup
+nsct_hier_cleanup() {
+	umount -l "$D/h" 2>/dev/null
+	cleanup
+}
+
+# A tree that mounted a cgroup hierarchy (a named v1 one the test makes)
+# in its mount namespace: the mount is saved as a new cgroup mount;
+# restored where no such hierarchy is mounted any more, restore refuses
+# in one line naming the mount, rather than make a new hierarchy
+t_nsct-refuse-cgroup-gone() {
+	local name=ckpt-nsct-$BASHPID
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	mkdir "$D/h" "$D/x" || fail "can't make $D/h and $D/x"
+	trap nsct_hier_cleanup EXIT
+	mount -t cgroup -o "none,name=$name" "$name" "$D/h" ||
+		skip "can't make a named cgroup v1 hierarchy"
+	start_wl unshare -m --propagation private "$BASH" -c \
+		"mount -t cgroup -o none,name=$name ckpt-src $D/x && exec $WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	inspect "$D/img"
+	grep -q "^mount [0-9]* cgroup $D/x cgroup ckpt-src " "$D/inspect.out" ||
+		fail "inspect shows no cgroup mount: $(grep '^mount' "$D/inspect.out")"
+	umount "$D/h" || fail "can't unmount $D/h"
+	expect_exit 70 "$RESTORE" "$D/img"
+	one_line_err restore
+	grep -q "can't restore the tree's cgroup mount on $D/x: no hierarchy with options name=$name is mounted here\$" \
+		"$D/cmd.err" || fail "no error naming the mount: $(cat "$D/cmd.err")"
+	! grep -q "name=$name" /proc/self/cgroup ||
+		fail "the hierarchy $name is there again"
 }
