@@ -13,7 +13,8 @@
  * above it are taken away, so that hidden files are saved too); proc,
  * sysfs, mqueue and devpts are mounted anew, and so is a cgroup or
  * cgroup2 that shows its hierarchy from the root of the tree's cgroup
- * namespace (dump_mnt_cgroups(), once that namespace is known); an overlay is recorded with
+ * namespace (dump_mnt_cgroups(), once that namespace is known); an
+ * overlay is recorded with
  * its options, its layers host paths that restore finds again (checked
  * by ovl_layer_ok(); their files are not saved). Anything else, a bind source
  * no host path reaches, or a propagation restore cannot make again, is

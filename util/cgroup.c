@@ -92,12 +92,11 @@ static int same_sb(const char *root, const char *fs, const char *opts,
 		return 0;
 	snprintf(in, sizeof(in), "%s", opts);
 	buf[0] = '\0';
-	for (t = strtok_r(in, ",", &save); t;
+	for (t = strtok_r(in, ",", &save); t && n < sizeof(buf);
 	     t = strtok_r(NULL, ",", &save))
 		if (strcmp(t, "rw") && strcmp(t, "ro") &&
 		    strncmp(t, "release_agent=", 14))
-			n += snprintf(buf + n, n < sizeof(buf) ?
-				      sizeof(buf) - n : 0, "%s%s",
+			n += snprintf(buf + n, sizeof(buf) - n, "%s%s",
 				      n ? "," : "", t);
 	return n < sizeof(buf) && !strcmp(buf, w->opts);
 }
