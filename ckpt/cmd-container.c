@@ -87,7 +87,6 @@ static int parse(int argc, char **argv, struct container_opts *o, int ckpt)
 static int strays(const struct container_opts *o, pid_t init, char ***args,
 		  int *n)
 {
-	struct proc_stat st;
 	pid_t *v = NULL;
 	int i, nr, ret = EXIT_FAILED;
 	char **a;
@@ -95,10 +94,8 @@ static int strays(const struct container_opts *o, pid_t init, char ***args,
 	if (runc_strays(o->runc, o->root, o->id, init, &v, &nr))
 		return EXIT_FAILED;
 	if (nr && !o->leave_exec) {
-		if (proc_parse_stat(v[0], &st))
-			st.comm[0] = '\0';
-		pr_err("can't checkpoint container %s: its process %d (%s) does not descend from its init %d (runc exec started it?) and would not be in the image: end it first, or give --leave-exec",
-		       o->id, v[0], st.comm, init);
+		runc_stray_err(o->id, v[0], init, "runc exec",
+			       ", or give --leave-exec");
 		goto out;
 	}
 	/* room for the PID and the NULL that follow */

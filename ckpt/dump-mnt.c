@@ -11,7 +11,10 @@
  * root; a tmpfs of the tree's own is saved with its files (MNTFILE
  * records: read through a copy of the namespace in which the mounts
  * above it are taken away, so that hidden files are saved too); proc,
- * sysfs, mqueue and devpts are mounted anew; an overlay is recorded with
+ * sysfs, mqueue and devpts are mounted anew, and so is a cgroup or
+ * cgroup2 that shows its hierarchy from the root of the tree's cgroup
+ * namespace (dump_mnt_cgroups(), once that namespace is known); an
+ * overlay is recorded with
  * its options, its layers host paths that restore finds again (checked
  * by ovl_layer_ok(); their files are not saved). Anything else, a bind source
  * no host path reaches, or a propagation restore cannot make again, is
@@ -33,6 +36,7 @@
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+#include "util/cgroup.h"
 
 /* A line of mountinfo (proc(5)) */
 struct mi {
@@ -465,16 +469,27 @@ static int check_order(pid_t pid, const struct dump_mnt *d)
 	return ret;
 }
 
+static int is_cgroup_fs(const char *fstype)
+{
+	return !strcmp(fstype, "cgroup") || !strcmp(fstype, "cgroup2");
+}
+
 static int add_rec(pid_t pid, const struct mi_list *T, const struct mi_list *H,
 		   struct dump_mnt *d, struct mi *m, uint32_t kind)
 {
 	struct img_mount *r, *nr = realloc(d->recs, (d->n + 1) * sizeof(*r));
+	char **roots;
 	const char *ro;
 	int prop;
 
 	if (!nr)
 		return -1;
 	d->recs = nr;
+	roots = realloc(d->cgroots, (d->n + 1) * sizeof(*roots));
+	if (!roots)
+		return -1;
+	d->cgroots = roots;
+	roots[d->n] = NULL;
 	r = &d->recs[d->n];
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
@@ -495,9 +510,13 @@ static int add_rec(pid_t pid, const struct mi_list *T, const struct mi_list *H,
 	r->fstype = strdup(m->fstype);
 	r->source = strdup(m->source);
 	r->options = strdup(m->super[2] == ',' ? m->super + 3 : "");
+	if (r->kind == IMG_MNT_BIND && is_cgroup_fs(m->fstype))
+		roots[d->n] = strdup(m->root);
 	d->n++;
 	m->rec = r->id;
-	return r->point && r->fstype && r->source && r->options ? 0 : -1;
+	return r->point && r->fstype && r->source && r->options &&
+	       (!is_cgroup_fs(m->fstype) || r->kind != IMG_MNT_BIND ||
+		roots[d->n - 1]) ? 0 : -1;
 }
 
 /* When the tree's / is ckpt's: which of its mounts are copies of
@@ -826,6 +845,77 @@ out:
 	return ret;
 }
 
+/* The root of ns (the tree's cgroup namespace, NULL: ckpt's) in the
+ * hierarchy of r, a cgroup mount: v1 the one whose controllers its
+ * options hold, or NULL */
+static const char *cgns_root(const struct img_ns *ns,
+			     const struct img_mount *r)
+{
+	uint32_t i;
+
+	if (!ns)
+		return "/";
+	for (i = 0; i < ns->nr_cgns; i++)
+		if (strcmp(r->fstype, "cgroup") ? !*ns->cgns[i].controllers :
+		    *ns->cgns[i].controllers &&
+		    cg_opts_have(r->options, ns->cgns[i].controllers))
+			return ns->cgns[i].root;
+	return NULL;
+}
+
+/* release_agent= taken out of a v1 hierarchy's options: the
+ * hierarchy's, not the mount's, and refused in a user namespace */
+static void drop_release_agent(char *opts)
+{
+	char *p = opts, *end;
+
+	while (*p) {
+		end = strchrnul(p, ',');
+		if (!strncmp(p, "release_agent=", 14)) {
+			memmove(p, *end ? end + 1 : end, strlen(end) + 1);
+			if (!*p && p > opts)
+				p[-1] = '\0';
+			continue;
+		}
+		p = *end ? end + 1 : end;
+	}
+}
+
+/*
+ * A cgroup mount of the tree's (a BIND of its host path so far) whose
+ * root is the root of the tree's cgroup namespace in its hierarchy (of
+ * ckpt's when the tree has none of its own) is what mount(2) makes in
+ * that namespace: a CGROUP record, mounted anew at restore from inside
+ * the restored namespace with the same type, source and options, so that
+ * mountinfo reads as it did. One of a part of a hierarchy stays a bind.
+ */
+int dump_mnt_cgroups(struct dump_tree *t)
+{
+	const struct img_ns *ns = NULL;
+	struct dump_mnt *d = t->mnt;
+	const char *root;
+	uint32_t i;
+	int n = 0;
+
+	for (i = 0; i < t->nr_nss; i++)
+		if (t->nss[i].kind == IMG_NS_CGROUP)
+			ns = &t->nss[i];
+	for (i = 0; d && d->cgroots && i < d->n; i++) {
+		struct img_mount *r = &d->recs[i];
+
+		root = d->cgroots[i] ? cgns_root(ns, r) : NULL;
+		if (!root || strcmp(root, d->cgroots[i]))
+			continue;
+		r->kind = IMG_MNT_CGROUP;
+		free(r->host);
+		r->host = NULL;
+		drop_release_agent(r->options);
+		n++;
+	}
+	/* made late now: nothing early may be below them */
+	return n ? check_order(t->procs[0].pid, d) : 0;
+}
+
 int dump_write_mounts(const struct dump_tree *t, struct img_writer *w)
 {
 	uint32_t i;
@@ -855,7 +945,10 @@ void dump_free_mounts(struct dump_tree *t)
 		free(d->recs[i].fstype);
 		free(d->recs[i].source);
 		free(d->recs[i].options);
+		if (d->cgroots)
+			free(d->cgroots[i]);
 	}
+	free(d->cgroots);
 	free(d->fds);
 	free(d->recs);
 	free(d);

@@ -355,6 +355,8 @@ struct dump_mnt {
 	struct img_mount *recs;
 	uint32_t n;
 	int *fds;		/* TMPFS: its root, read in our copy */
+	char **cgroots;		/* a cgroup BIND's mountinfo root, else
+				 * NULL (dump_mnt_cgroups()) */
 };
 
 /* dump-precopy.c (--pre-copy). Arm: the tree frozen, each process gets
@@ -458,6 +460,9 @@ int dump_userns_enter(pid_t pid) __must_check;
 /* dump-mnt.c: the mounts of the root's own mount namespace, when it
  * shows other mounts than ckpt's (else refused, naming one) */
 int dump_mnt_collect(struct dump_tree *t) __must_check;
+/* after dump_tree_ns(): the cgroup mounts that show the root of the
+ * tree's cgroup namespace become CGROUP records */
+int dump_mnt_cgroups(struct dump_tree *t) __must_check;
 int dump_write_mounts(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_mounts(struct dump_tree *t);

@@ -240,7 +240,8 @@ static int dump_frozen(struct dump_tree *t)
 			return -1;
 	dump_tree_waits(t);
 	progress_phase("files");
-	if (dump_tree_ns(t) || dump_ipcns_check_shms(t) ||
+	if (dump_tree_ns(t) || dump_mnt_cgroups(t) ||
+	    dump_ipcns_check_shms(t) ||
 	    dump_tree_cgroups(t) || dump_tree_check_shared(t) ||
 	    dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||

@@ -198,6 +198,17 @@ int runc_strays(const char *runc, const char *root, const char *id,
 	return 0;
 }
 
+void runc_stray_err(const char *id, pid_t stray, pid_t init, const char *by,
+		    const char *hint)
+{
+	struct proc_stat st;
+
+	if (proc_parse_stat(stray, &st))
+		st.comm[0] = '\0';
+	pr_err("can't checkpoint container %s: its process %d (%s) does not descend from its init %d (%s started it?) and would not be in the image: end it first%s",
+	       id, stray, st.comm, init, by, hint);
+}
+
 /* starttime of pid, /proc/PID/stat field 22 (proc(5)), or 0 */
 static unsigned long long start_time(pid_t pid)
 {

@@ -32,6 +32,12 @@ int runc_state(const char *runc, const char *root, const char *id,
 int runc_strays(const char *runc, const char *root, const char *id,
 		pid_t init, pid_t **out, int *n) __must_check;
 
+/* The one line that refuses to checkpoint container id for stray, one
+ * of runc_strays() (by: what started it, "runc exec"; hint: what else
+ * the user may do, after "end it first", or "") */
+void runc_stray_err(const char *id, pid_t stray, pid_t init, const char *by,
+		    const char *hint);
+
 /* ROOT/ID/state.json made to name new as the container's init */
 int runc_state_update(const char *root, const char *id, pid_t new)
 	__must_check;

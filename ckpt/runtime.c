@@ -9,7 +9,9 @@
  *               a shared mount, and the container's root a slave of it,
  *               a propagation ckpt does not restore; then runc.
  *  checkpoint   --image-path DIR [--work-path DIR] [--leave-running] ID:
- *               runc's state.json kept in DIR, the tree dumped into
+ *               refused, naming it, if a process of the container is not
+ *               its init's descendant (docker exec's); runc's state.json
+ *               kept in DIR, the tree dumped into
  *               DIR/ckpt.img as `ckpt container checkpoint` does; the
  *               container killed unless --leave-running. containerd pauses
  *               the container first (runc pause): ckpt's freeze takes the
@@ -183,6 +185,22 @@ static int refuse_opt(const char *cmd, const char *opt)
 	return EXIT_USAGE;
 }
 
+/* A process of the container that is not its init's descendant (docker
+ * exec's) would not be in the image: refused by name before anything is
+ * frozen (containerd's pause is its own, undone by containerd) */
+static int refuse_strays(const struct rt *r, const char *id, pid_t init)
+{
+	pid_t *v = NULL;
+	int nr;
+
+	if (runc_strays(r->runc, r->root, id, init, &v, &nr))
+		return -1;
+	if (nr)
+		runc_stray_err(id, v[0], init, "docker exec", "");
+	free(v);
+	return nr ? -1 : 0;
+}
+
 static int checkpoint(struct rt *r)
 {
 	const char *dir = NULL, *id = NULL, *v;
@@ -217,6 +235,8 @@ static int checkpoint(struct rt *r)
 		       id, status);
 		return EXIT_NOTARGET;
 	}
+	if (refuse_strays(r, id, pid))
+		return EXIT_FAILED;
 	snprintf(path, sizeof(path), "%s/%s/state.json", r->root, id);
 	snprintf(img, sizeof(img), "%s/" STATE_NAME, dir);
 	if (copy_file(path, img))

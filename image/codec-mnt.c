@@ -28,6 +28,7 @@ const char *img_mnt_kind_name(uint32_t kind)
 		[IMG_MNT_DEVPTS] = "devpts",
 		[IMG_MNT_INNER] = "inner",
 		[IMG_MNT_OVERLAY] = "overlay",
+		[IMG_MNT_CGROUP] = "cgroup",
 	};
 
 	if (kind && kind <= IMG_MNT_KIND_MAX)
@@ -175,6 +176,10 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 	dec_check(d, m->kind != IMG_MNT_OVERLAY ||
 		  (m->options && !img_ovl_layers(m->options, NULL, NULL)),
 		  "overlay mount with bad layer paths");
+	dec_check(d, m->kind != IMG_MNT_CGROUP ||
+		  (m->fstype && (!strcmp(m->fstype, "cgroup") ||
+				 !strcmp(m->fstype, "cgroup2"))),
+		  "cgroup mount of another type");
 	dec_check(d, m->kind != IMG_MNT_ROOT ||
 		  (m->point && !strcmp(m->point, "/")),
 		  "root mount not on /");

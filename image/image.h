@@ -784,7 +784,8 @@ void img_sysv_free(struct img_sysv *s);
  * Restore makes the mounts in two steps (restore/mnt.c): the late ones,
  * img_mnt_late(), in the root's child, where its PID and IPC namespaces
  * are: proc, sysfs, mqueue, devpts, every INNER bind, and any mount below
- * a late one.
+ * a late one. A CGROUP mount is made in the restored cgroup namespace,
+ * so that its root is that namespace's root.
  */
 enum {
 	IMG_MNT_ROOT = 1,	/* the tree's /: host a directory of the host */
@@ -799,7 +800,10 @@ enum {
 	IMG_MNT_OVERLAY = 9,	/* new, its layers (options lowerdir=,
 				 * upperdir=, workdir=) host paths; the
 				 * upper layer's files are not in the image */
-	IMG_MNT_KIND_MAX = 9,
+	IMG_MNT_CGROUP = 10,	/* new, a cgroup or cgroup2 (fstype) of the
+				 * hierarchy its options name, from the root
+				 * of the tree's cgroup namespace */
+	IMG_MNT_KIND_MAX = 10,
 };
 
 /* mount flags (flags): the kernel's MS_* values of these */

@@ -210,8 +210,8 @@ static int open_cgnss(struct restore_run *run)
 }
 
 /* --cgroup-root moves the tree's cgroups, not a bind of a cgroup file
- * system among its mounts (what a cgroupfs mounted in its cgroup
- * namespace is), which would then show other cgroups than its own */
+ * system among its mounts, which would then show other cgroups than its
+ * own (a CGROUP mount, made in the restored cgroup namespace, follows) */
 static int cgroup_mounts_stay(const struct restore_run *run)
 {
 	const struct img_mount *m;
@@ -219,8 +219,9 @@ static int cgroup_mounts_stay(const struct restore_run *run)
 
 	for (i = 0; run->cg.root && i < run->img->nr_mounts; i++) {
 		m = &run->img->mounts[i];
-		if (m->fstype && (!strcmp(m->fstype, "cgroup") ||
-				  !strcmp(m->fstype, "cgroup2"))) {
+		if (m->kind != IMG_MNT_CGROUP && m->fstype &&
+		    (!strcmp(m->fstype, "cgroup") ||
+		     !strcmp(m->fstype, "cgroup2"))) {
 			pr_err("%s: can't restore with --cgroup-root: the tree's mount on %s shows cgroup %s, which --cgroup-root would not move",
 			       run->path, m->point, m->host ? m->host :
 			       m->source);

@@ -9,7 +9,10 @@
  * (chrooted into the ROOT's directory). Then the root of the tree, in the
  * child before it makes its children, takes a copy of that namespace,
  * mounts what belongs to its other namespaces (proc of its PID namespace,
- * mqueue of its IPC one, sysfs, a new devpts instance), the binds of parts
+ * mqueue of its IPC one, sysfs, a new devpts instance, the cgroup mounts
+ * of its cgroup namespace, made there already: each of a hierarchy that
+ * restore's namespace has mounted with the same options, checked
+ * first), the binds of parts
  * of those or of the tree's tmpfs mounts (INNER: a runc container's masked
  * and read-only /proc paths), and what is below any of these, in image
  * order (parents and bind sources first), pivots into the ROOT (and lets
@@ -33,6 +36,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "util/cgroup.h"
 
 static const char *base_of(const struct image *img)
 {
@@ -278,10 +282,32 @@ out:
 	return ret;
 }
 
+/* A CGROUP mount shows a hierarchy that restore's namespace has mounted
+ * with the same options: mount(2) would otherwise make a new one or
+ * change the flags of cgroup2's */
+static int cgroups_known(const struct restore_run *run)
+{
+	const struct img_mount *m;
+	uint32_t i;
+
+	for (i = 0; i < run->img->nr_mounts; i++) {
+		m = &run->img->mounts[i];
+		if (m->kind == IMG_MNT_CGROUP &&
+		    !cg_sb_mounted(m->fstype, m->options)) {
+			pr_err("%s: can't restore the tree's %s mount on %s: no hierarchy with options %s is mounted here",
+			       run->path, m->fstype, m->point, m->options);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int restore_mnt_prepare(const struct restore_run *run)
 {
 	if (!run->img->nr_mounts)
 		return 0;
+	if (cgroups_known(run))
+		return -1;
 	if (unshare(CLONE_NEWNS) ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
 		pr_perror("can't make a mount namespace of restore's own");

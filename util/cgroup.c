@@ -12,8 +12,7 @@
 #include "util/cgroup.h"
 #include "util/util.h"
 
-/* Is every comma-separated word of want among those of opts? */
-static int has_all(const char *opts, const char *want)
+int cg_opts_have(const char *opts, const char *want)
 {
 	char w[256], o[1024], *save = NULL, *t, *s2, *x;
 	int found;
@@ -32,7 +31,12 @@ static int has_all(const char *opts, const char *want)
 	return 1;
 }
 
-char *cg_mount_of(const char *controllers)
+/* The point of the first mount of /proc/self/mountinfo for which
+ * match(root, fstype, super options, arg) holds, malloc'd; NULL with
+ * errno ENOENT if none */
+static char *find_mount(int (*match)(const char *root, const char *fs,
+				     const char *opts, const void *arg),
+			const void *arg)
 {
 	char *buf = read_file_str("/proc/self/mountinfo", NULL);
 	char root[4096], point[4096], fs[64], opts[1024], *l, *save = NULL;
@@ -43,18 +47,67 @@ char *cg_mount_of(const char *controllers)
 		sep = strstr(l, " - ");
 		if (!sep ||
 		    sscanf(l, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
-		    sscanf(sep, " - %63s %*s %1023s", fs, opts) != 2 ||
-		    strcmp(root, "/"))
+		    sscanf(sep, " - %63s %*s %1023s", fs, opts) != 2)
 			continue;
-		if (*controllers ? !strcmp(fs, "cgroup") &&
-				   has_all(opts, controllers) :
-		    !strcmp(fs, "cgroup2"))
+		if (match(root, fs, opts, arg))
 			out = strdup(point);
 	}
 	free(buf);
 	if (!out)
 		errno = ENOENT;
 	return out;
+}
+
+static int whole_of(const char *root, const char *fs, const char *opts,
+		    const void *arg)
+{
+	const char *controllers = arg;
+
+	if (strcmp(root, "/"))
+		return 0;
+	return *controllers ? !strcmp(fs, "cgroup") &&
+			      cg_opts_have(opts, controllers) :
+	       !strcmp(fs, "cgroup2");
+}
+
+char *cg_mount_of(const char *controllers)
+{
+	return find_mount(whole_of, controllers);
+}
+
+struct sb_want {
+	const char *fstype, *opts;
+};
+
+/* opts less "rw" or "ro" and any release_agent= is want->opts */
+static int same_sb(const char *root, const char *fs, const char *opts,
+		   const void *arg)
+{
+	const struct sb_want *w = arg;
+	char in[1024], buf[1024], *t, *save = NULL;
+	size_t n = 0;
+
+	(void)root;
+	if (strcmp(fs, w->fstype))
+		return 0;
+	snprintf(in, sizeof(in), "%s", opts);
+	buf[0] = '\0';
+	for (t = strtok_r(in, ",", &save); t && n < sizeof(buf);
+	     t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "rw") && strcmp(t, "ro") &&
+		    strncmp(t, "release_agent=", 14))
+			n += snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				      n ? "," : "", t);
+	return n < sizeof(buf) && !strcmp(buf, w->opts);
+}
+
+int cg_sb_mounted(const char *fstype, const char *opts)
+{
+	struct sb_want w = { fstype, opts };
+	char *p = find_mount(same_sb, &w);
+
+	free(p);
+	return !!p;
 }
 
 char *cg_path_of(const char *text, const char *controllers)

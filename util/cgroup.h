@@ -14,5 +14,12 @@ char *cg_mount_of(const char *controllers);
 /* The path of the line "ID:controllers:path" of text (a /proc/PID/cgroup
  * read), malloc'd; NULL if none */
 char *cg_path_of(const char *text, const char *controllers);
+/* Does this mount namespace have a mount of fstype ("cgroup",
+ * "cgroup2") whose super block options, "rw" or "ro" and release_agent=
+ * left out, are opts: a hierarchy that a mount with opts would only show
+ * again, neither make nor change? */
+int cg_sb_mounted(const char *fstype, const char *opts);
+/* Is every comma-separated word of want among those of opts? */
+int cg_opts_have(const char *opts, const char *want);
 
 #endif

@@ -10,9 +10,9 @@
 # what they made.  Sourced by run.sh.
 
 ALL_TESTS+=(docker-checkpoint docker-refuse docker-leave-running
-	    docker-restore-bad)
+	    docker-restore-bad docker-exec-refused)
 CKPT_ONLY+="docker-checkpoint docker-refuse docker-leave-running "
-CKPT_ONLY+="docker-restore-bad "
+CKPT_ONLY+="docker-restore-bad docker-exec-refused "
 
 DK_BIN=		# Debian's docker client
 DK_SOCK=	# the daemon's socket
@@ -301,4 +301,36 @@ t_docker-restore-bad() {
 	PID=$(dk inspect -f '{{.State.Pid}}' dk4)
 	track_pid "$PID"
 	dk_wait_count dk4 3
+}
+
+# A process that docker exec started in the container, not a descendant
+# of its init: docker checkpoint create fails naming it before anything
+# is frozen or killed; the container and that process run on, neither
+# traced, and no checkpoint is kept
+t_docker-exec-refused() {
+	local n spid id end=$((SECONDS + 60))
+	dk_daemon
+	dk_run dk5
+	dk exec -d dk5 sleep 1000 ||
+		fail "docker exec -d failed: $(lastline "$D/errors.log")"
+	# its host PID, as docker top lists the container's processes
+	until spid=$(dk top dk5 -o pid,args | awk '$2 == "sleep" && $3 == 1000 { print $1 }') &&
+		[[ -n $spid ]]; do
+		((SECONDS < end)) || fail "docker top shows no sleep 60 s on"
+		sleep 0.2
+	done
+	track_pid "$spid"
+	expect_exit 1 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk5 cp1
+	id=$(dk inspect -f '{{.ID}}' dk5)
+	grep -qF "ckpt: can't checkpoint container $id: its process $spid (sleep) does not descend from its init $PID (docker exec started it?) and would not be in the image: end it first" "$D/cmd.err" &&
+		! grep -q -e --leave-exec "$D/cmd.err" ||
+		fail "no error naming $spid: $(cat "$D/cmd.err")"
+	[[ $(dk inspect -f '{{.State.Status}}' dk5) == running ]] ||
+		fail "dk5 is $(dk inspect -f '{{.State.Status}}' dk5) after the refusal"
+	n=$(dk_count dk5) || exit 1
+	dk_wait_count dk5 $((n + 5))
+	alive "$spid" || fail "the exec'd sleep $spid is gone"
+	[[ $(awk '/^TracerPid:/ { print $2 }' "/proc/$PID/status") == 0 ]] ||
+		fail "dk5's init is still traced"
+	! dk checkpoint ls dk5 | grep -qw cp1 || fail "a checkpoint was kept"
 }

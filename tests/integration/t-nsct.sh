@@ -5,12 +5,14 @@
 # never early.  Sourced by run.sh.
 
 ALL_TESTS+=(nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns
-	    nsct-container nsct-runc nsct-docker nsct-refuse-shared-cgroup nsct-time
+	    nsct-container nsct-container-root nsct-runc nsct-docker nsct-refuse-shared-cgroup
+	    nsct-refuse-cgroup-gone nsct-time
 	    nsct-time-userns nsct-time-tree nsct-time-children nsct-refuse-shared-time nsct-check)
 CKPT_ONLY+="nsct-cgroup-v1 nsct-cgroup-root nsct-cgroup-v2 nsct-cgroup-userns nsct-time "
 CKPT_ONLY+="nsct-time-userns nsct-time-tree "
 CKPT_ONLY+="nsct-time-children nsct-refuse-shared-cgroup nsct-refuse-shared-time "
-CKPT_ONLY+="nsct-check nsct-container nsct-runc nsct-docker "
+CKPT_ONLY+="nsct-check nsct-container nsct-container-root nsct-runc nsct-docker "
+CKPT_ONLY+="nsct-refuse-cgroup-gone "
 
 # nsct_cg_inner PID: PID's /proc/PID/cgroup as its cgroup namespace shows it
 nsct_cg_inner() {
@@ -285,52 +287,83 @@ nsct_container_check() {
 			grep -qx "$PID" ||
 			fail "its $m mount does not show its cgroup namespace's root"
 	done
+	grep -q "^[0-9]*:memory:$NSCT_ALT/$NSCT_CG\$" "/proc/$PID/cgroup" ||
+		fail "restored in cgroups" $(cat "/proc/$PID/cgroup")
+	# and read in its cgroup namespace as they did: root, flags, type,
+	# source and options
+	nsenter -t "$PID" -C cat "/proc/$PID/mountinfo" 2>>"$D/errors.log" |
+		nsct_cgroup_lines >"$D/cgmounts.after"
+	[[ -s $D/cgmounts.before ]] &&
+		diff "$D/cgmounts.before" "$D/cgmounts.after" >>"$D/errors.log" ||
+		fail "cgroup mounts differ after restore: $(diff "$D/cgmounts.before" "$D/cgmounts.after" | tr '\n' ' ')"
 }
 
-# A container (PID, mount, UTS, IPC namespaces: nsloop.sh and a counter)
-# in a cgroup namespace rooted at cgroups the test makes on the memory
-# and the cgroup2 hierarchies, each mounted inside (cgroup, cgroup2):
-# restored in a new cgroup namespace at the same roots, where its
-# /proc/self/cgroup and its cgroup mounts read as before.
-t_nsct-container() {
-	local cg2=/sys/fs/cgroup/unified
-	[[ -d /sys/fs/cgroup/memory && -d $cg2 ]] ||
+# nsct_cgroup_lines: the lines of a mountinfo on stdin of the test's
+# cgroup and cgroup2 mounts (below D), from the root field on (no ids or
+# device), sorted
+nsct_cgroup_lines() {
+	grep -E " $D/[^ ]* .* - cgroup2? " | cut -d' ' -f4- | sort
+}
+
+# nsct_container_test [ALT]: a container (PID, mount, UTS, IPC
+# namespaces: nsloop.sh and a counter) in a cgroup namespace rooted at
+# cgroups the test makes on the memory and the cgroup2 hierarchies, each
+# mounted inside (cgroup, cgroup2; a source of their own, nosuid or
+# nodev): restored in a new cgroup namespace at the same roots (restore
+# --cgroup-root ALT: below ALT), where its /proc/self/cgroup and its
+# cgroup mounts (their mountinfo lines whole, read in the namespace) read
+# as before.
+nsct_container_test() {
+	local cg2=/sys/fs/cgroup/unified cgm=/sys/fs/cgroup/memory
+	NSCT_ALT=${1-}
+	[[ -d $cgm && -d $cg2 ]] ||
 		skip "not the hybrid layout (cgroup v1 memory, cgroup2 unified)"
 	NSCT_CG=ckpt-nsct-$BASHPID
-	mkdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG" &&
+	NSCT_DIRS=("$cg2/$NSCT_CG" "$cgm/$NSCT_CG")
+	[[ -z $NSCT_ALT ]] ||
+		NSCT_DIRS+=("$cg2$NSCT_ALT/$NSCT_CG" "$cgm$NSCT_ALT/$NSCT_CG"
+			    "$cg2$NSCT_ALT" "$cgm$NSCT_ALT")
+	trap nsct_cg_cleanup EXIT
+	mkdir "$cg2/$NSCT_CG" "$cgm/$NSCT_CG" &&
 		mkdir "$D/cg2" "$D/cgm" || fail "can't make cgroups $NSCT_CG"
 	cat >"$D/nsct-ct.sh" <<'SH'
-mount -t cgroup2 cgroup2 "$PWD/cg2" &&
-	mount -t cgroup -o memory cgroup "$PWD/cgm" && exec "$@"
+mount -t cgroup2 -o nosuid ckpt-cg2 "$PWD/cg2" &&
+	mount -t cgroup -o memory,nodev ckpt-cgm "$PWD/cgm" &&
+	grep -E " $PWD/[^ ]* .* - cgroup2? " /proc/self/mountinfo |
+	cut -d' ' -f4- | sort >"$PWD/cgmounts.before" && exec "$@"
 SH
 	HOOK_RESTORED=nsct_container_check
+	[[ -z $NSCT_ALT ]] || RESTORE_CMD=("$RESTORE" --cgroup-root "$NSCT_ALT")
 	# inside, every cgroup is its namespace's root
 	NSCT_INNER=$(sed 's|:[^:]*$|:/|' /proc/self/cgroup)
 	ns_pidns_test "$BASH" -c 'echo $$ >"$1" && echo $$ >"$2" && shift 2 &&
 		exec "$@"' sh "$cg2/$NSCT_CG/cgroup.procs" \
-		"/sys/fs/cgroup/memory/$NSCT_CG/cgroup.procs" \
+		"$cgm/$NSCT_CG/cgroup.procs" \
 		unshare -C -p -f "$BASH" -c \
 		'read -r p _ </proc/self/stat && NSLOOP_PID=$p exec unshare -m --propagation private --mount-proc -u -i "$@"' \
 		nsloop "$BASH" "$D/nsct-ct.sh"
-	rmdir "$cg2/$NSCT_CG" "/sys/fs/cgroup/memory/$NSCT_CG"
 }
 
-# nsct_mounts PID: its mounts (mnt_info) sorted, the source of a cgroup
-# file system left out: one mounted in the cgroup namespace comes back as
-# a bind of the same cgroup, whose source is the host mount's (ckpt(1))
-nsct_mounts() {
-	mnt_info "$1" | sed -E 's/ - (cgroup2?) [^ ]+ / - \1 (source) /' | sort
+t_nsct-container() {
+	nsct_container_test
+}
+
+# the same restored with --cgroup-root: the cgroup mounts show the
+# namespace's new roots, reading as before inside
+t_nsct-container-root() {
+	nsct_container_test /ckpt-nsct-alt-$BASHPID
 }
 
 # A runc container with a cgroup namespace of its own (runc mounts its
 # cgroups inside, rooted at the container's): checkpointed --kill,
-# restored; inside, /proc/self/cgroup and the mounts read as before, and
-# runc state/ps/exec/kill work
+# restored; inside, /proc/self/cgroup and the mounts (mountinfo's lines
+# whole, its cgroup mounts' sources "cgroup" and "systemd" too) read as
+# before, and runc state/ps/exec/kill work
 t_nsct-runc() {
 	rc_bundle '.linux.namespaces += [{type: "cgroup"}]'
 	rc_start
 	NSCT_INNER=$(nsct_cg_inner "$PID")
-	nsct_mounts "$PID" >"$D/mounts.before"
+	mnt_info "$PID" | sort >"$D/mounts.before"
 	rc_checkpoint
 	inspect "$D/img"
 	grep -q "^ns cgroup [0-9]* owner " "$D/inspect.out" ||
@@ -339,7 +372,7 @@ t_nsct-runc() {
 	ns_check_own "$PID" cgroup
 	[[ $(nsct_cg_inner "$PID") == "$NSCT_INNER" ]] ||
 		fail "inside, /proc/self/cgroup reads" $(nsct_cg_inner "$PID")
-	nsct_mounts "$PID" >"$D/mounts.after"
+	mnt_info "$PID" | sort >"$D/mounts.after"
 	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
 		fail "mounts differ after restore: $(diff "$D/mounts.before" "$D/mounts.after" | tr '\n' ' ')"
 	rc_check_runc
@@ -348,7 +381,8 @@ t_nsct-runc() {
 # A Docker container with a cgroup namespace of its own (--cgroupns
 # private, what Docker gives every container on cgroup v2) checkpointed
 # and restored by Docker: inside, docker exec reads /proc/self/cgroup as
-# before, and the count carries on
+# before, its cgroup mounts' mountinfo lines are as before, and the count
+# carries on
 t_nsct-docker() {
 	local n before
 	dk_daemon
@@ -356,6 +390,8 @@ t_nsct-docker() {
 	[[ $(readlink "/proc/$PID/ns/cgroup") != "$(readlink /proc/self/ns/cgroup)" ]] ||
 		fail "docker gave dk1 no cgroup namespace of its own"
 	before=$(dk exec dk1 cat /proc/self/cgroup)
+	mnt_info "$PID" | grep -E ' - cgroup2? ' | sort >"$D/cgmounts.before"
+	[[ -s $D/cgmounts.before ]] || fail "dk1 has no cgroup mounts"
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk1 cp1
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
 	dk_log_ok dk1
@@ -364,8 +400,45 @@ t_nsct-docker() {
 	ns_check_own "$PID" cgroup
 	[[ $(dk exec dk1 cat /proc/self/cgroup) == "$before" ]] ||
 		fail "inside, /proc/self/cgroup reads" $(dk exec dk1 cat /proc/self/cgroup)
+	mnt_info "$PID" | grep -E ' - cgroup2? ' | sort >"$D/cgmounts.after"
+	diff "$D/cgmounts.before" "$D/cgmounts.after" >>"$D/errors.log" ||
+		fail "cgroup mounts differ after restore: $(diff "$D/cgmounts.before" "$D/cgmounts.after" | tr '\n' ' ')"
 	dk_wait_count dk1 $((n + 5))
 	dk_log_ok dk1
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk1
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after docker stop"
+}
+
+# the test's own cgroup hierarchy unmounted (it goes with its last
+# mount), then the usual cleanup
+nsct_hier_cleanup() {
+	umount -l "$D/h" 2>/dev/null
+	cleanup
+}
+
+# A tree that mounted a cgroup hierarchy (a named v1 one the test makes)
+# in its mount namespace: the mount is saved as a new cgroup mount;
+# restored where no such hierarchy is mounted any more, restore refuses
+# in one line naming the mount, rather than make a new hierarchy
+t_nsct-refuse-cgroup-gone() {
+	local name=ckpt-nsct-$BASHPID
+	need "$WLB/counter" "$CKPT" "$RESTORE"
+	mkdir "$D/h" "$D/x" || fail "can't make $D/h and $D/x"
+	trap nsct_hier_cleanup EXIT
+	mount -t cgroup -o "none,name=$name" "$name" "$D/h" ||
+		skip "can't make a named cgroup v1 hierarchy"
+	start_wl unshare -m --propagation private "$BASH" -c \
+		"mount -t cgroup -o none,name=$name ckpt-src $D/x && exec $WLB/counter"
+	wait_count_above 8 60 "$JOB"
+	dump_kill
+	inspect "$D/img"
+	grep -q "^mount [0-9]* cgroup $D/x cgroup ckpt-src " "$D/inspect.out" ||
+		fail "inspect shows no cgroup mount: $(grep '^mount' "$D/inspect.out")"
+	umount "$D/h" || fail "can't unmount $D/h"
+	expect_exit 70 "$RESTORE" "$D/img"
+	one_line_err restore
+	grep -q "can't restore the tree's cgroup mount on $D/x: no hierarchy with options name=$name is mounted here\$" \
+		"$D/cmd.err" || fail "no error naming the mount: $(cat "$D/cmd.err")"
+	! grep -q "name=$name" /proc/self/cgroup ||
+		fail "the hierarchy $name is there again"
 }

@@ -126,6 +126,10 @@ START_TEST(test_refuse_mnt)
 	w_mount(w, 1, IMG_MNT_OVERLAY, "/data", NULL);	/* no lowerdir */
 	w_end(w);
 	commit_expect_refused(w, "overlay mount with bad layer paths");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_CGROUP, "/sys/fs/cgroup", NULL);	/* tmpfs */
+	w_end(w);
+	commit_expect_refused(w, "cgroup mount of another type");
 }
 END_TEST
 
@@ -162,19 +166,21 @@ END_TEST
 /* the late mounts: proc and the like, INNER binds, and what is below */
 START_TEST(test_mnt_late)
 {
-	struct img_mount m[6] = {
+	struct img_mount m[7] = {
 		{ .kind = IMG_MNT_TMPFS, .point = "/dev" },
 		{ .kind = IMG_MNT_PROC, .point = "/proc" },
 		{ .kind = IMG_MNT_TMPFS, .point = "/proc/acpi" },
 		{ .kind = IMG_MNT_INNER, .point = "/sys/x" },
 		{ .kind = IMG_MNT_BIND, .point = "/sys/x/y" },
 		{ .kind = IMG_MNT_OVERLAY, .point = "/data" },
+		{ .kind = IMG_MNT_CGROUP, .point = "/cg" },
 	};
-	unsigned char late[6];
+	unsigned char late[7];
 
-	img_mnt_late(m, 6, late);
+	img_mnt_late(m, 7, late);
 	ck_assert(!late[0] && late[1] && late[2] && late[3] && late[4]);
 	ck_assert(!late[5]);	/* its layers are host paths */
+	ck_assert(late[6]);	/* in the restored cgroup namespace */
 	ck_assert(img_path_under("/proc/acpi", "/proc"));
 	ck_assert(!img_path_under("/procx", "/proc"));
 }
