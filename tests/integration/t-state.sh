@@ -411,8 +411,10 @@ t_slack-default() {
 ALL_TESTS+=(slack-default)
 
 # state_set_oom_min IMAGE V: the oom_score_adj minimum of IMAGE's first
-# PROC record (the last 4 bytes of its payload) set to V; its CRC32C,
-# its TRAILER index entry, the chain and the TRAILER's CRC made again.
+# PROC record set to V (the 4 bytes before its PID namespace levels,
+# which end the payload: u64 ns, u64 for_children, u32 n and n PIDs; ns
+# 0 for a process in ckpt's own); its CRC32C, its TRAILER index entry,
+# the chain and the TRAILER's CRC made again.
 state_set_oom_min() {
 	python3 - "$1" "$2" <<'PY' || fail "can't patch ${1##*/}"
 import struct, sys
@@ -429,7 +431,9 @@ while True:
     kind, flags, n = struct.unpack_from("<IIQ", img, at)
     end = at + 16 + n
     if kind == 1 and not done:
-        struct.pack_into("<ii", img, end - 8, 1, int(sys.argv[2]))
+        assert struct.unpack_from("<QQI", img, end - 20) == (0, 0, 0), \
+            "the first process is in a PID namespace of the tree's"
+        struct.pack_into("<ii", img, end - 28, 1, int(sys.argv[2]))
         struct.pack_into("<I", img, end, crc32c(img[at:end]))
         done = 1
     if kind == 0x7fff:

@@ -4,11 +4,13 @@
  * heap lists; words are inserted, counted and removed in rounds, each
  * reported on a line. Built by ckpt cc and moved to aarch64 mid-run by
  * t-xisa.sh: the function pointers stay valid because ckpt cc gives each
- * function one address in both builds.
+ * function one address in both builds. argv[1] is the number of rounds,
+ * argv[2], if given, a pause after each (microseconds).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct node {
 	char *key;
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
 	struct table *t = malloc(sizeof(*t));
 	unsigned long s = 42;
 	long rounds = argc > 1 ? atol(argv[1]) : 12, r, i;
+	int pause = argc > 2 ? atoi(argv[2]) : 0;
 	char w[16], line[64];
 
 	t->hash = fnv;
@@ -138,6 +141,8 @@ int main(int argc, char **argv)
 		printf("round %ld: %zu words in %zu buckets, top %s\n", r,
 		       t->n, t->nb, line);
 		drop_rare(t, r * 3);
+		if (pause)
+			usleep(pause);
 	}
 	return 0;
 }
