@@ -31,9 +31,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
+
+#define VFORK_WAIT_MS	2000	/* for a vfork() child's execve() */
+#define VFORK_NAP_MS	10
 
 static const struct share_kind {
 	int type;
@@ -313,7 +317,7 @@ static int in_vfork(pid_t pid, pid_t tid)
 	return n && (flags & CLONE_VFORK);
 }
 
-int dump_check_vfork(pid_t pid)
+static int any_in_vfork(pid_t pid)
 {
 	pid_t *tids = NULL;
 	int i, n = proc_list_tasks(pid, &tids), r = 0;
@@ -321,10 +325,27 @@ int dump_check_vfork(pid_t pid)
 	for (i = 0; i < n && !r; i++)
 		r = in_vfork(pid, tids[i]);
 	free(tids);
-	if (!r)
-		return 0;
-	pr_err("can't dump %d: it waits in vfork() for a child that shares its address space (CLONE_VM), which is not supported",
-	       pid);
-	errno = EOPNOTSUPP;
-	return -1;
+	return r;
+}
+
+/*
+ * A shell runs its commands through vfork() (dash, posix_spawn): its
+ * child calls execve() a moment later, and the parent, not yet frozen,
+ * goes on. So it is waited for, VFORK_WAIT_MS at most, then refused.
+ */
+int dump_check_vfork(pid_t pid)
+{
+	const struct timespec nap = { 0, VFORK_NAP_MS * 1000000L };
+	int waited;
+
+	for (waited = 0; any_in_vfork(pid); waited += VFORK_NAP_MS) {
+		if (waited >= VFORK_WAIT_MS) {
+			pr_err("can't dump %d: it waits in vfork() for a child that shares its address space (CLONE_VM), which is not supported",
+			       pid);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+	}
+	return 0;
 }

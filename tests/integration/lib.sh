@@ -570,12 +570,14 @@ start_tree() {
 
 # reaper_tree_test CMD...: CMD run under a reaper (reaper.c: the killed
 # tree's orphans and zombies must go before their PIDs are restored),
-# dumped with --tree and killed, restored, HOOK_RESTORED run if set, and
-# ended at D/stop as finish() says.
+# HOOK_RUNNING run if set, dumped with --tree and killed, restored,
+# HOOK_RESTORED run if set, and ended at D/stop as finish() says.
+HOOK_RUNNING=
 reaper_tree_test() {
 	need "$WLB/reaper" "$CKPT" "$RESTORE"
 	start_wl "$WLB/reaper" "$@"
 	wait_count_above 8 60 "$JOB"
+	[[ -n $HOOK_RUNNING ]] && $HOOK_RUNNING
 	DUMP_OPTS=(--tree)
 	dump_kill
 	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"

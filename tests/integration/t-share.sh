@@ -8,10 +8,10 @@
 # on.  Sourced by run.sh.
 
 ALL_TESTS+=(share-files share-files-out share-files-kids share-fs
-	    share-fs-sibling share-vm share-vfork share-thread share-thread-fs
+	    share-fs-sibling share-vm share-vfork share-vfork-exec share-thread share-thread-fs
 	    share-thread-open)
 CKPT_ONLY+="share-files-out share-files-kids share-fs-sibling share-vm "
-CKPT_ONLY+="share-vfork "
+CKPT_ONLY+="share-vfork share-vfork-exec "
 CKPT_ONLY+="share-thread-open "
 
 # share_refused MODE RE [OPTION...]: tests/workloads/share.c in MODE,
@@ -80,6 +80,23 @@ t_share-vfork() {
 	refused_by_name "[0-9]*: it waits in vfork() for a child that shares its address space (CLONE_VM), which is not supported" \
 		--tree
 	check_count
+}
+
+# A child H that waits in vfork() most of the time, its vfork() child
+# calling execve() 200 ms after: each dump waits for the execve() rather
+# than refuse (three dumps that leave it running, all of which would
+# have to fall in the gaps otherwise), then one with --kill; restored,
+# H carries on with its rounds (the workload checks).
+dumps_live() {
+	local i
+	for i in 1 2 3; do
+		expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
+	done
+}
+
+t_share-vfork-exec() {
+	HOOK_RUNNING=dumps_live
+	reaper_tree_test "$WLB/share" vfork-exec
 }
 
 # A thread that unshared its fd table, closed one and moved another.

@@ -476,10 +476,14 @@ t_tmux-client() {
 		--expect 'tick [0-9]' --send '\x020' \
 		--send 'echo hello-$((6 * 7))\r' --expect 'hello-42' \
 		--send '\x02d' --expect 'detached' -- sh -c \
-		"until [ -e '$D/go' ]; do sleep 0.1; done; exec '$RESTORE' --pty '$D/img'") \
+		"touch '$D/ready2'; until [ -e '$D/go' ]; do sleep 0.1; done
+		 exec '$RESTORE' --pty '$D/img'") \
 		</dev/null >>"$D/restore.log" 2>&1 &
 	RJOB=$!
 	track_job "$RJOB"
+	# its pty made before the dump: made after the kill, it could take
+	# the index of a pane's
+	wait_path "$D/ready2" 60
 	n=$(tick_of 1)
 	((n >= 0)) || fail "no counter in window 1"
 	DUMP_OPTS=(--tree)

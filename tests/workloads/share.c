@@ -17,6 +17,10 @@
  *               thread has not.
  *   thread-fs   a thread that called unshare(CLONE_FS), went to a
  *               directory of its own and set umask 077.
+ *   vfork-exec  a child H that runs /bin/true again and again through
+ *               vfork(), its vfork() child sleeping 200 ms before its
+ *               execve(): H waits in vfork() most of the time, and ckpt
+ *               must wait for the execve() rather than refuse.
  *
  * Those ckpt must refuse to dump, naming them, while the workload runs on:
  *
@@ -34,6 +38,7 @@
  *
  * The children die with the parent (PR_SET_PDEATHSIG).
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <linux/kcmp.h>
@@ -268,6 +273,57 @@ static void start_vfork(void)
 	_exit(0);
 }
 
+/* vfork-exec: H's rounds, in memory it shares with us */
+static volatile unsigned long *rounds;
+
+/* H, running /bin/true through vfork() for ever (vfork-exec). */
+static void start_vfork_exec(void)
+{
+	static char *const argv[] = { "true", NULL }, *const envp[] = { NULL };
+	const struct timespec late = { 0, 200000000L }, gap = { 0, 50000000L };
+	pid_t h, c;
+	int st;
+
+	rounds = mmap(NULL, sizeof(*rounds), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rounds == MAP_FAILED)
+		wl_fail("mmap: %s", strerror(errno));
+	h = fork();
+	if (h < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (h) {
+		kid = h;
+		return;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		c = vfork();
+		if (c == 0) {
+			syscall(SYS_nanosleep, &late, NULL);
+			syscall(SYS_execve, "/bin/true", argv, envp);
+			syscall(SYS_exit, 127);
+		}
+		if (c < 0 || waitpid(c, &st, 0) != c || st)
+			_exit(1);	/* check_vfork_exec sees it */
+		(*rounds)++;
+		nanosleep(&gap, NULL);
+	}
+}
+
+/* H runs on: alive, and its rounds go on (5 s at most for one). */
+static void check_vfork_exec(void)
+{
+	unsigned long was = *rounds;
+	int i, st = 0;
+
+	for (i = 0; i < 500 && *rounds == was; i++)
+		wl_sleep_ms(10);
+	if (waitpid(kid, &st, WNOHANG) != 0)
+		wl_fail("H (%d) ended, status 0x%x", kid, st);
+	if (*rounds == was)
+		wl_fail("H (%d) did no round in 5 s", kid);
+}
+
 /* A, then B made by A as our child sharing A's cwd (fs-sibling). */
 static void start_siblings(void)
 {
@@ -319,6 +375,11 @@ int main(int argc, char **argv)
 		start_siblings();
 	else if (!strcmp(mode, "vfork"))
 		start_vfork();
+	else if (!strcmp(mode, "vfork-exec")) {
+		start_vfork_exec();
+		wl_count_checked(check_vfork_exec);
+		return 0;
+	}
 	else if (!strncmp(mode, "files-", 6))
 		flags |= CLONE_FILES;
 	else if (!strcmp(mode, "vm"))
