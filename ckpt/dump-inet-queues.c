@@ -42,6 +42,7 @@
 #define MAX_TRIES	16
 #define MAX_SETTLE	2000	/* passes, 1 ms apart, before giving up */
 #define MAX_DGRAM	65536
+#define MAX_AGREE	50	/* reads of every connection, then refused */
 
 /* What can move while the connection is read, read before and after. */
 struct tcp_snap {
@@ -505,6 +506,117 @@ out:
 	return ret;
 }
 
+/* Chunks from the from-th on, gone: a connection to read again */
+static void drop_chunks(struct img_file *f, uint32_t from)
+{
+	while (f->nr_chunks > from)
+		free(f->chunks[--f->nr_chunks].data);
+}
+
+/*
+ * The queues of the tree's sockets; again (again != 0) those of its TCP
+ * connections only, whose chunks from base[i] on are dropped first. 0,
+ * -1, or -2 when the reason was said.
+ */
+static int read_all(struct dump_tree *t, uint32_t *base, int again)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < t->nr_files; i++) {
+		struct dump_file *df = &t->files[i];
+
+		if (!img_inet_kind(df->f.kind))
+			continue;
+		if (again && !img_tcp_connection(&df->f))
+			continue;
+		if (again)
+			drop_chunks(&df->f, base[i]);
+		else
+			base[i] = df->f.nr_chunks;
+		ret = read_one(df);
+		if (ret == -2)
+			return -2;	/* said */
+		if (ret) {
+			pr_perror("can't read the queues of %s socket:[%llu] (fd %d of %d)",
+				  df->f.kind == IMG_FILE_TCP ? "TCP" : "UDP",
+				  (unsigned long long)df->f.ino, df->fd,
+				  df->pid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A connection of the tree whose peer, in the tree too, disagrees with
+ * it on what was sent: 1 and its index in *bad, 0 if none, -1. */
+static int disagreeing(struct dump_tree *t, uint32_t *bad)
+{
+	uint32_t *peer, i;
+	int ret = 0;
+
+	peer = malloc((t->nr_files ? t->nr_files : 1) * sizeof(*peer));
+	if (!peer || img_tcp_peers_of(&t->files[0].f, sizeof(*t->files),
+				      t->nr_files, peer)) {
+		free(peer);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < t->nr_files && !ret; i++) {
+		if (peer[i] == UINT32_MAX || !img_tcp_connection(&t->files[i].f))
+			continue;
+		if (img_tcp_pair_agrees(&t->files[peer[i]].f, &t->files[i].f)) {
+			*bad = i;
+			ret = 1;
+		}
+	}
+	free(peer);
+	return ret;
+}
+
+/*
+ * The queues, read until both ends of each connection in the tree agree:
+ * a segment the settled numbers did not show (a retransmission, when the
+ * timer of a loss fires meanwhile) can reach a peer between the reads of
+ * the two ends. They are read again after a new settle, MAX_AGREE times
+ * at most.
+ */
+static int read_agreeing(struct dump_tree *t)
+{
+	uint32_t *base, bad = 0;
+	int round, ret;
+
+	base = calloc(t->nr_files ? t->nr_files : 1, sizeof(*base));
+	if (!base)
+		return -1;
+	for (round = 0;; round++) {
+		ret = read_all(t, base, round);
+		if (ret)
+			break;
+		ret = disagreeing(t, &bad);
+		if (ret < 0)
+			pr_perror("can't match the TCP connections of %d",
+				  t->procs[0].pid);
+		if (ret <= 0)
+			break;
+		if (round == MAX_AGREE) {
+			pr_err("can't dump fd %d of %d: its TCP connection, socket:[%llu], and its peer in the tree never agree on what was sent",
+			       t->files[bad].fd, t->files[bad].pid,
+			       (unsigned long long)t->files[bad].f.ino);
+			ret = -2;
+			break;
+		}
+		if (settle(t)) {
+			pr_perror("the TCP connections of %d do not settle",
+				  t->procs[0].pid);
+			ret = -2;
+			break;
+		}
+	}
+	free(base);
+	return ret;
+}
+
 /*
  * Every TCP connection of the tree goes into repair mode before the first
  * is read and leaves it after the last: a connection read while its peer
@@ -515,7 +627,6 @@ out:
  */
 int dump_inet_read(struct dump_tree *t)
 {
-	uint32_t i;
 	int ret = 0, out;
 
 	if (dump_inet_accept_take(t) ||	/* dump-inet-accept.c */
@@ -533,18 +644,8 @@ int dump_inet_read(struct dump_tree *t)
 			  t->procs[0].pid);
 		ret = -1;
 	}
-	for (i = 0; !ret && i < t->nr_files; i++) {
-		struct dump_file *df = &t->files[i];
-
-		if (!img_inet_kind(df->f.kind) || !(ret = read_one(df)))
-			continue;
-		if (ret == -2)
-			continue;	/* said */
-		pr_perror("can't read the queues of %s socket:[%llu] (fd %d of %d)",
-			  df->f.kind == IMG_FILE_TCP ? "TCP" : "UDP",
-			  (unsigned long long)df->f.ino, df->fd, df->pid);
+	if (!ret && read_agreeing(t))
 		ret = -1;
-	}
 	out = !dump_inet_silence(t, 0);
 	dump_guard_conns_out(t, out);
 	if (!t->netlock)

@@ -1862,6 +1862,15 @@ int img_netlock_remove(const char *name, char *err, size_t len)
 /* For each file of img, peer[i]: the index of the other end of the TCP
  * connection img->files[i], or UINT32_MAX; 0 or -1 (out of memory). */
 int img_tcp_peers(const struct image *img, uint32_t *peer) __must_check;
+/* The same for nr files stride bytes apart (the img_file of a bigger
+ * struct: the dumper's table) */
+int img_tcp_peers_of(const struct img_file *files, size_t stride,
+		     uint32_t nr, uint32_t *peer) __must_check;
+/* Do connection a and its peer b agree on what a sent (0), or not:
+ * their sequence numbers, or a FIN one has and the other not */
+#define IMG_TCP_SEQS_DIFFER	1
+#define IMG_TCP_FIN_DIFFERS	2
+int img_tcp_pair_agrees(const struct img_file *a, const struct img_file *b);
 /* Is kind PTY_MASTER or PTY_SLAVE? */
 int img_tty_kind(uint32_t kind);
 /* The TTY file of the image, the only one, or NULL (and *n: how many). */

@@ -179,23 +179,27 @@ static int cmp_key(const void *a, const void *b)
 	return (x->peer_port > y->peer_port) - (x->peer_port < y->peer_port);
 }
 
-/* The connections of img, sorted by their addresses; *n of them. */
-static struct tcp_key *tcp_keys(const struct image *img, uint32_t *n)
+/* The stride-th file of files */
+#define FILE_AT(files, stride, i) \
+	((const struct img_file *)((const char *)(files) + (size_t)(i) * (stride)))
+
+/* The connections of nr files, sorted by their addresses; *n of them. */
+static struct tcp_key *tcp_keys(const struct img_file *files, size_t stride,
+				uint32_t nr, uint32_t *n)
 {
-	struct tcp_key *k = malloc((img->nr_files ? img->nr_files : 1) *
-				   sizeof(*k));
-	const struct img_inet *in;
+	struct tcp_key *k = malloc((nr ? nr : 1) * sizeof(*k));
+	const struct img_file *f;
 	uint32_t i;
 
 	*n = 0;
-	for (i = 0; k && i < img->nr_files; i++) {
-		if (!img_tcp_connection(&img->files[i]))
+	for (i = 0; k && i < nr; i++) {
+		f = FILE_AT(files, stride, i);
+		if (!img_tcp_connection(f))
 			continue;
-		in = &img->files[i].inet;
-		mapped(k[*n].addr, in->addr, in->family);
-		mapped(k[*n].peer, in->peer_addr, in->family);
-		k[*n].port = in->port;
-		k[*n].peer_port = in->peer_port;
+		mapped(k[*n].addr, f->inet.addr, f->inet.family);
+		mapped(k[*n].peer, f->inet.peer_addr, f->inet.family);
+		k[*n].port = f->inet.port;
+		k[*n].peer_port = f->inet.peer_port;
 		k[(*n)++].idx = i;
 	}
 	if (k)
@@ -203,17 +207,18 @@ static struct tcp_key *tcp_keys(const struct image *img, uint32_t *n)
 	return k;
 }
 
-int img_tcp_peers(const struct image *img, uint32_t *peer)
+int img_tcp_peers_of(const struct img_file *files, size_t stride,
+		     uint32_t nr, uint32_t *peer)
 {
 	struct tcp_key *k, want, *p;
 	uint32_t i, n;
 
-	k = tcp_keys(img, &n);
+	k = tcp_keys(files, stride, nr, &n);
 	if (!k) {
 		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < img->nr_files; i++)
+	for (i = 0; i < nr; i++)
 		peer[i] = UINT32_MAX;
 	for (i = 0; i < n; i++) {
 		memcpy(want.addr, k[i].peer, 16);
@@ -228,31 +233,47 @@ int img_tcp_peers(const struct image *img, uint32_t *peer)
 	return 0;
 }
 
+int img_tcp_peers(const struct image *img, uint32_t *peer)
+{
+	return img_tcp_peers_of(img->files, sizeof(*img->files),
+				img->nr_files, peer);
+}
+
 /*
  * What b has received of a's bytes lies between the first one a has not
  * seen acknowledged and the last one a has sent; a FIN b has received was
  * sent by a after all its data, and a FIN a has seen acknowledged was
  * received.
  */
-static int seqs_agree(struct rd *r, const struct img_file *a,
-		      const struct img_file *b)
+int img_tcp_pair_agrees(const struct img_file *a, const struct img_file *b)
 {
 	const struct img_tcp *ta = &a->inet.tcp, *tb = &b->inet.tcp;
 	uint32_t got = tb->rcv_seq + tb->recvq_len - ta->snd_seq;
 
-	if (got > ta->sendq_len - ta->unsent_len) {
+	if (got > ta->sendq_len - ta->unsent_len)
+		return IMG_TCP_SEQS_DIFFER;
+	if ((img_tcp_fin_rcvd(b) && (!img_tcp_fin_sent(a) || ta->unsent_len ||
+				     got != ta->sendq_len)) ||
+	    (a->inet.state == IMG_INET_FIN_WAIT2 && !img_tcp_fin_rcvd(b)))
+		return IMG_TCP_FIN_DIFFERS;
+	return 0;
+}
+
+static int seqs_agree(struct rd *r, const struct img_file *a,
+		      const struct img_file *b)
+{
+	switch (img_tcp_pair_agrees(a, b)) {
+	case 0:
+		return 0;
+	case IMG_TCP_SEQS_DIFFER:
 		rd_fail(r, "file %u: its TCP sequence numbers do not match those of its peer, file %u",
 			b->id, a->id);
 		return -1;
-	}
-	if ((img_tcp_fin_rcvd(b) && (!img_tcp_fin_sent(a) || ta->unsent_len ||
-				     got != ta->sendq_len)) ||
-	    (a->inet.state == IMG_INET_FIN_WAIT2 && !img_tcp_fin_rcvd(b))) {
+	default:
 		rd_fail(r, "file %u: its FIN does not match the state of its peer, file %u",
 			a->id, b->id);
 		return -1;
 	}
-	return 0;
 }
 
 /* A connection whose peer is outside (it names its network lock) has
