@@ -186,14 +186,18 @@ static int bridge(int m, pid_t root)
 	struct pollfd p[2] = {
 		{ .fd = 0, .events = POLLIN }, { .fd = m, .events = POLLIN },
 	};
-	int st;
+	int st, n;
 
 	while ((st = ended(root)) < 0 && !quit) {
+		n = poll(p, 2, POLL_MS);
+		/* after the poll, before the keys: a resize comes before the
+		 * keys typed after it (its SIGWINCH is ours by the time they
+		 * can be read, at the latest on the way out of poll) */
 		if (winch) {
 			winch = 0;
 			pass_size(m);
 		}
-		if (poll(p, 2, POLL_MS) <= 0)
+		if (n <= 0)
 			continue;
 		/* a negative fd is left out: stdin at its end, the master
 		 * once no slave is open (the root may still run) */
