@@ -555,7 +555,9 @@ static int disagreeing(struct dump_tree *t, uint32_t *bad)
 	uint32_t *peer, i;
 	int ret = 0;
 
-	peer = malloc((t->nr_files ? t->nr_files : 1) * sizeof(*peer));
+	if (!t->nr_files)
+		return 0;
+	peer = malloc(t->nr_files * sizeof(*peer));
 	if (!peer || img_tcp_peers_of(&t->files[0].f, sizeof(*t->files),
 				      t->nr_files, peer)) {
 		free(peer);
