@@ -164,7 +164,8 @@ static int open_master(const struct img_file *f)
 static int open_slave(const struct image *img, const int *fds,
 		      const struct img_file *f)
 {
-	const struct img_file *mf = img_pty_master(img, f->tty.index);
+	const struct img_file *mf = img_pty_master(img, f->tty.mount,
+						   f->tty.index);
 	int s;
 
 	/* the image's check: every slave has its master */
