@@ -4,10 +4,12 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
+	   pty-devpts pty-devpts-console
 	   pty-column pty-lnext pty-nobpf pty-unopened
 	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
 	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
+CKPT_ONLY+="pty-devpts pty-devpts-console "
 CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
 CKPT_ONLY+="screen job-control tmux-client pty-column pty-lnext pty-nobpf "
 CKPT_ONLY+="pty-unopened "
@@ -118,6 +120,87 @@ t_pty-refused() {
 	rm -f "$D/ready" "$D/stop" "$D/count"
 	start_wl "$WLB/reaper" "$WLB/ptypair"
 	refused_by_name "fd [0-9]* of $PID: pty $pts is held by fd [0-9]* of [0-9]*, outside the tree"
+}
+
+# pty_devpts_sh CMD...: the script of a container (a mount namespace of
+# its own, unshare-made) that mounts a devpts instance of its own on
+# /dev/pts, /dev/ptmx a bind of its ptmx, then runs CMD
+pty_devpts_sh() {
+	echo "mount -t devpts -o newinstance,ptmxmode=0666 ckpt-pts /dev/pts && mount --bind /dev/pts/ptmx /dev/ptmx && $*"
+}
+
+# pty_devpts_check FILE: the slave of ptypair PID's child (its fd 0) is
+# on the container's devpts instance, not on ckpt's /dev/pts; its name
+# (/dev/pts/N) in D/FILE
+pty_devpts_check() {
+	local child dev
+	child=$(pgrep -P "$PID" | head -n 1)
+	[[ -n $child ]] || fail "ptypair $PID has no child"
+	dev=$(nsenter -t "$PID" -m stat -c %d /dev/pts)
+	[[ -n $dev && $dev != "$(stat -c %d /dev/pts)" ]] ||
+		fail "the container's /dev/pts is ckpt's ($dev)"
+	[[ $(stat -L -c %d "/proc/$child/fd/0") == "$dev" ]] ||
+		fail "the slave of $child is not on the container's devpts instance ($dev): $(stat -L -c %d "/proc/$child/fd/0")"
+	readlink "/proc/$child/fd/0" >"$D/$1"
+}
+
+# A tiny tmux in a container whose devpts instance is its own (as runc
+# and unshare-made containers mount it): dumped --tree --kill, the pair
+# comes back on the restored namespace's new instance, with its index
+# (/dev/pts/N inside names it), window size, termios, session and
+# foreground group; the ticks go on and what the master writes reaches
+# the child.
+t_pty-devpts() {
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
+	command -v unshare >/dev/null || skip "no unshare"
+	start_wl "$WLB/reaper" unshare --mount --propagation private \
+		/bin/sh -c "$(pty_devpts_sh exec "$WLB/ptypair")"
+	wait_count_above 8 60 "$JOB"
+	pty_devpts_check pts.before
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	inspect "$D/img"
+	grep -q "pty-master .* devpts mount [1-9]" "$D/inspect.out" ||
+		fail "no pty master of the devpts mount in the image"
+	grep -q "pty-slave .* devpts mount [1-9]" "$D/inspect.out" ||
+		fail "no pty slave of the devpts mount in the image"
+	start_restore
+	wait_restored
+	pty_devpts_check pts.after
+	cmp -s "$D/pts.before" "$D/pts.after" ||
+		fail "the slave was $(cat "$D/pts.before"), it is $(cat "$D/pts.after")"
+	finish
+}
+
+# A pty of the container's own devpts instance whose master a process
+# outside the tree holds (a console, as runc -t or docker run -t keep
+# it): refused by name, and the container runs on.
+t_pty-devpts-console() {
+	local end=$((SECONDS + 60)) hjob
+	need "$WLB/counter" "$CKPT"
+	command -v unshare >/dev/null || skip "no unshare"
+	(spawn unshare --mount --propagation private /bin/sh -c \
+		"$(pty_devpts_sh "touch $D/mounted && until [ -e $D/console ]; do sleep 0.1; done && exec $WLB/counter </dev/pts/0")") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	until [[ -e $D/mounted ]]; do
+		job_done "$JOB" && fail "the container exited: $(lastline "$D/out.log")"
+		((SECONDS < end)) || fail "no devpts instance after 60 s"
+		nap
+	done
+	# the console: a master of the instance opened from outside its
+	# mount namespace and unlocked (TIOCSPTLCK), held outside the tree
+	(spawn python3 -c "import fcntl, os, struct, time
+m = os.open('/proc/$JOB/root/dev/ptmx', os.O_RDWR | os.O_NOCTTY)
+fcntl.ioctl(m, 0x40045431, struct.pack('i', 0))
+open('$D/console', 'w').close()
+time.sleep(3600)") </dev/null >>"$D/out.log" 2>&1 &
+	hjob=$!
+	track_job "$hjob"
+	wait_ready "$end"
+	refused_by_name "$PID: its fd 0 is a pty of the devpts instance on /dev/pts whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported"
 }
 
 # The slave's line discipline at column 3 ("abc" written, no newline)
