@@ -817,12 +817,19 @@ out:
 static int own_instance(const struct dump_tree *t, pid_t pid,
 			const struct img_fd *f)
 {
+	const char *point;
 	uint32_t mount;
 
 	if (pty_mount(t, f->dev, &mount) || !mount)
 		return 0;
-	pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported",
-	       pid, f->fd, t->mnt->recs[mount - 1].point);
+	point = t->mnt->recs[mount - 1].point;
+	/* slave_index() knows a slave by its path, /dev/pts/N */
+	if (strcmp(point, "/dev/pts"))
+		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s, which is not supported yet (one on /dev/pts is)",
+		       pid, f->fd, point);
+	else
+		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported",
+		       pid, f->fd, point);
 	errno = EOPNOTSUPP;
 	return -1;
 }

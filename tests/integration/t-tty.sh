@@ -173,15 +173,15 @@ t_pty-devpts() {
 	finish
 }
 
-# A pty of the container's own devpts instance whose master a process
-# outside the tree holds (a console, as runc -t or docker run -t keep
-# it): refused by name, and the container runs on.
-t_pty-devpts-console() {
+# pty_console_start DIR: a container (a mount namespace of its own)
+# whose devpts instance is mounted on DIR, running counter with its fd 0
+# on pty 0 of that instance, whose master a process outside the tree
+# holds (a console, as runc -t or docker run -t keep it)
+pty_console_start() {
 	local end=$((SECONDS + 60)) hjob
-	need "$WLB/counter" "$CKPT"
-	command -v unshare >/dev/null || skip "no unshare"
+	rm -f "$D/mounted" "$D/console" "$D/ready" "$D/count" "$D/stop"
 	(spawn unshare --mount --propagation private /bin/sh -c \
-		"$(pty_devpts_sh "touch $D/mounted && until [ -e $D/console ]; do sleep 0.1; done && exec $WLB/counter </dev/pts/0")") \
+		"mount -t devpts -o newinstance,ptmxmode=0666 ckpt-pts $1 && touch $D/mounted && until [ -e $D/console ]; do sleep 0.1; done && exec $WLB/counter <$1/0") \
 		</dev/null >>"$D/out.log" 2>&1 &
 	JOB=$!
 	track_job "$JOB"
@@ -190,17 +190,30 @@ t_pty-devpts-console() {
 		((SECONDS < end)) || fail "no devpts instance after 60 s"
 		nap
 	done
-	# the console: a master of the instance opened from outside its
-	# mount namespace and unlocked (TIOCSPTLCK), held outside the tree
+	# a master of the instance opened from outside its mount namespace
+	# and unlocked (TIOCSPTLCK)
 	(spawn python3 -c "import fcntl, os, struct, time
-m = os.open('/proc/$JOB/root/dev/ptmx', os.O_RDWR | os.O_NOCTTY)
+m = os.open('/proc/$JOB/root$1/ptmx', os.O_RDWR | os.O_NOCTTY)
 fcntl.ioctl(m, 0x40045431, struct.pack('i', 0))
 open('$D/console', 'w').close()
 time.sleep(3600)") </dev/null >>"$D/out.log" 2>&1 &
 	hjob=$!
 	track_job "$hjob"
 	wait_ready "$end"
+}
+
+# A pty of the container's own devpts instance whose master a process
+# outside the tree holds: refused by name, and the container runs on. So
+# is a pty of an instance mounted elsewhere than /dev/pts (its slaves
+# are known by their path, /dev/pts/N).
+t_pty-devpts-console() {
+	need "$WLB/counter" "$CKPT"
+	command -v unshare >/dev/null || skip "no unshare"
+	pty_console_start /dev/pts
 	refused_by_name "$PID: its fd 0 is a pty of the devpts instance on /dev/pts whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported"
+	mkdir "$D/pts" || fail "can't make D/pts"
+	pty_console_start "$D/pts"
+	refused_by_name "$PID: its fd 0 is a pty of the devpts instance on $D/pts, which is not supported yet (one on /dev/pts is)"
 }
 
 # The slave's line discipline at column 3 ("abc" written, no newline)
