@@ -4,12 +4,12 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   pty-devpts pty-devpts-console
+	   pty-devpts pty-devpts-console tmux-devpts
 	   pty-column pty-lnext pty-nobpf pty-unopened
 	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
 	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="pty-devpts pty-devpts-console "
+CKPT_ONLY+="pty-devpts pty-devpts-console tmux-devpts "
 CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
 CKPT_ONLY+="screen job-control tmux-client pty-column pty-lnext pty-nobpf "
 CKPT_ONLY+="pty-unopened "
@@ -272,22 +272,21 @@ wait_tick() {
 	done
 }
 
-# Real tmux: a server with a counter in its pane, no client attached,
-# dumped with --tree --kill and restored: capture-pane through the same
-# socket shows the counter going on.
-t_tmux() {
-	local n
-	command -v tmux >/dev/null || fail "tmux not found"
-	need "$WLB/reaper" "$CKPT" "$RESTORE"
-	(spawn "$WLB/reaper" tmux -S "$D/sock" new-session -d -x 90 -y 20 \
-		"i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done") \
-		</dev/null >>"$D/out.log" 2>&1 &
+# tmux_started: the tmux server on D/sock just spawned (JOB the reaper
+# above it) shows ticks; PID is the server
+tmux_started() {
 	JOB=$!
 	track_job "$JOB"
 	wait_tick 5 60
 	PID=$(tmux -S "$D/sock" display -p '#{pid}') ||
 		fail "can't ask tmux for its PID"
 	track_pid "$PID"
+}
+
+# tmux_dump_restore: the server dumped with --tree --kill (D/inspect.out
+# then) and restored; the ticks go on
+tmux_dump_restore() {
+	local n
 	DUMP_OPTS=(--tree)
 	dump_kill
 	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
@@ -300,8 +299,63 @@ t_tmux() {
 	wait_back
 	n=$(last_tick)
 	wait_tick $((n + 5)) 60
+}
+
+tmux_end() {
 	tmux -S "$D/sock" kill-server
 	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
+}
+
+# Real tmux: a server with a counter in its pane, no client attached,
+# dumped with --tree --kill and restored: capture-pane through the same
+# socket shows the counter going on.
+t_tmux() {
+	command -v tmux >/dev/null || fail "tmux not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	(spawn "$WLB/reaper" tmux -S "$D/sock" new-session -d -x 90 -y 20 \
+		"i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	tmux_started
+	tmux_dump_restore
+	tmux_end
+}
+
+# tmux_pane_check FILE: the pane's shell (tmux server PID's child) has
+# its terminal on the devpts instance of the server's mount namespace,
+# not on ckpt's /dev/pts; the pane's name (/dev/pts/N) in D/FILE
+tmux_pane_check() {
+	local pane dev
+	pane=$(tmux -S "$D/sock" display -p '#{pane_pid}') ||
+		fail "can't ask tmux for its pane"
+	dev=$(nsenter -t "$PID" -m stat -c %d /dev/pts)
+	[[ -n $dev && $dev != "$(stat -c %d /dev/pts)" ]] ||
+		fail "the server's /dev/pts is ckpt's ($dev)"
+	[[ $(stat -L -c %d "/proc/$pane/fd/0") == "$dev" ]] ||
+		fail "the pane's terminal is not on the server's devpts instance"
+	tmux -S "$D/sock" display -p '#{pane_tty}' >"$D/$1"
+}
+
+# Real tmux in a mount namespace of its own with its own devpts instance
+# (pty_devpts_sh), its pane on that instance: dumped with --tree --kill
+# and restored, the pane's pty is on the restored instance, with its
+# name, and the counter in it goes on.
+t_tmux-devpts() {
+	command -v tmux >/dev/null || fail "tmux not found"
+	command -v unshare >/dev/null || skip "no unshare"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	(spawn "$WLB/reaper" unshare --mount --propagation private /bin/sh -c \
+		"$(pty_devpts_sh exec tmux -S "$D/sock" new-session -d -x 90 -y 20 \
+		"'i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done'")") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	tmux_started
+	tmux_pane_check tty.before
+	tmux_dump_restore
+	grep -q "pty-master .* devpts mount [1-9]" "$D/inspect.out" ||
+		fail "no pty master of the devpts mount in the image"
+	tmux_pane_check tty.after
+	cmp -s "$D/tty.before" "$D/tty.after" ||
+		fail "the pane was $(cat "$D/tty.before"), it is $(cat "$D/tty.after")"
+	tmux_end
 }
 
 # wait_path PATH SECS: until PATH exists; JOB ending first is a failure.
