@@ -33,6 +33,7 @@
 #include <sys/sysmacros.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -718,6 +719,54 @@ static int slave_outside(const struct dump_tree *t, const struct dump_file *df)
 	return -1;
 }
 
+/* The pty of the tree's own devpts instance that chunk ch (FILE ids in
+ * flight, little endian) carries, or NULL. */
+static const struct img_file *own_pty_in(const struct dump_tree *t,
+					 const struct img_chunk *ch)
+{
+	uint32_t k, id, i;
+
+	for (k = 0; k + 4 <= ch->len; k += 4) {
+		memcpy(&id, ch->data + k, 4);
+		id = le32toh(id);
+		for (i = 0; i < t->nr_files; i++)
+			if (t->files[i].f.id == id &&
+			    img_tty_kind(t->files[i].f.kind) &&
+			    t->files[i].f.tty.mount)
+				return &t->files[i].f;
+	}
+	return NULL;
+}
+
+/*
+ * A pty of the tree's own instance is made by the restored root, after
+ * restore has queued the messages of unix sockets: one in flight in a
+ * message is refused, naming the socket.
+ */
+static int check_in_flight(const struct dump_tree *t)
+{
+	const struct img_file *pty;
+	uint32_t i, k;
+
+	for (i = 0; i < t->nr_files; i++) {
+		const struct dump_file *df = &t->files[i];
+
+		for (k = 0; k < df->f.nr_chunks; k++) {
+			if (!(df->f.chunks[k].flags & IMG_CHUNK_FDS))
+				continue;
+			pty = own_pty_in(t, &df->f.chunks[k]);
+			if (!pty)
+				continue;
+			pr_err("can't dump fd %d of %d: a message queued on it carries pty /dev/pts/%u of the devpts instance on %s, which is not supported yet",
+			       df->fd, df->pid, pty->tty.index,
+			       t->mnt->recs[pty->tty.mount - 1].point);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int dump_ttys(struct dump_tree *t)
 {
 	uint32_t i;
@@ -732,7 +781,7 @@ int dump_ttys(struct dump_tree *t)
 		    (dump_master(t, &t->files[i]) ||
 		     slave_outside(t, &t->files[i])))
 			return -1;
-	return 0;
+	return check_in_flight(t);
 }
 
 /* The TTY file of path, if one was made. */

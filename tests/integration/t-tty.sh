@@ -4,12 +4,12 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   pty-devpts pty-devpts-console tmux-devpts
+	   pty-devpts pty-devpts-console pty-devpts-inflight tmux-devpts
 	   pty-column pty-lnext pty-nobpf pty-unopened
 	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
 	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="pty-devpts pty-devpts-console tmux-devpts "
+CKPT_ONLY+="pty-devpts pty-devpts-console pty-devpts-inflight tmux-devpts "
 CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
 CKPT_ONLY+="screen job-control tmux-client pty-column pty-lnext pty-nobpf "
 CKPT_ONLY+="pty-unopened "
@@ -214,6 +214,31 @@ t_pty-devpts-console() {
 	mkdir "$D/pts" || fail "can't make D/pts"
 	pty_console_start "$D/pts"
 	refused_by_name "$PID: its fd 0 is a pty of the devpts instance on $D/pts, which is not supported yet (one on /dev/pts is)"
+}
+
+# A pty pair of the container's own devpts instance whose master is in
+# flight in a unix datagram (SCM_RIGHTS) that no one received yet: the
+# restored root makes such ptys after restore queued the messages, so it
+# is refused by name, and the tree runs on.
+t_pty-devpts-inflight() {
+	need "$CKPT"
+	command -v unshare >/dev/null || skip "no unshare"
+	start_wl unshare --mount --propagation private /bin/sh -c \
+		"$(pty_devpts_sh exec python3 -c "'import array, os, socket, time
+m, s = os.openpty()
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+a.sendmsg([b\"x\"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array(\"i\", [m]))])
+n = 0
+while not os.path.exists(\"stop\"):
+    n += 1
+    with open(\"count\", \"a\") as f:
+        f.write(str(n) + \"\\n\")
+    if n == 5:
+        with open(\"ready.tmp\", \"w\") as f:
+            f.write(str(os.getpid()) + \"\\n\")
+        os.rename(\"ready.tmp\", \"ready\")
+    time.sleep(0.05)'")"
+	refused_by_name "fd [0-9]* of $PID: a message queued on it carries pty /dev/pts/0 of the devpts instance on /dev/pts, which is not supported yet"
 }
 
 # The slave's line discipline at column 3 ("abc" written, no newline)
