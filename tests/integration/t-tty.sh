@@ -4,12 +4,14 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
-	   pty-devpts pty-devpts-console pty-devpts-inflight tmux-devpts
+	   pty-devpts pty-devpts-pivot pty-devpts-console pty-devpts-inflight
+	   tmux-devpts
 	   pty-column pty-lnext pty-nobpf pty-unopened
 	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
 	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
-CKPT_ONLY+="pty-devpts pty-devpts-console pty-devpts-inflight tmux-devpts "
+CKPT_ONLY+="pty-devpts pty-devpts-pivot pty-devpts-console "
+CKPT_ONLY+="pty-devpts-inflight tmux-devpts "
 CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
 CKPT_ONLY+="screen job-control tmux-client pty-column pty-lnext pty-nobpf "
 CKPT_ONLY+="pty-unopened "
@@ -144,17 +146,10 @@ pty_devpts_check() {
 	readlink "/proc/$child/fd/0" >"$D/$1"
 }
 
-# A tiny tmux in a container whose devpts instance is its own (as runc
-# and unshare-made containers mount it): dumped --tree --kill, the pair
-# comes back on the restored namespace's new instance, with its index
-# (/dev/pts/N inside names it), window size, termios, session and
-# foreground group; the ticks go on and what the master writes reaches
-# the child.
-t_pty-devpts() {
-	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
-	command -v unshare >/dev/null || skip "no unshare"
-	start_wl "$WLB/reaper" unshare --mount --propagation private \
-		/bin/sh -c "$(pty_devpts_sh exec "$WLB/ptypair")"
+# pty_devpts_cycle: ptypair PID in its container (JOB the reaper above
+# it) dumped --tree --kill and restored, its pair on the restored
+# instance with the same name; then finish
+pty_devpts_cycle() {
 	wait_count_above 8 60 "$JOB"
 	pty_devpts_check pts.before
 	DUMP_OPTS=(--tree)
@@ -171,6 +166,20 @@ t_pty-devpts() {
 	cmp -s "$D/pts.before" "$D/pts.after" ||
 		fail "the slave was $(cat "$D/pts.before"), it is $(cat "$D/pts.after")"
 	finish
+}
+
+# A tiny tmux in a container whose devpts instance is its own (as runc
+# and unshare-made containers mount it): dumped --tree --kill, the pair
+# comes back on the restored namespace's new instance, with its index
+# (/dev/pts/N inside names it), window size, termios, session and
+# foreground group; the ticks go on and what the master writes reaches
+# the child.
+t_pty-devpts() {
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
+	command -v unshare >/dev/null || skip "no unshare"
+	start_wl "$WLB/reaper" unshare --mount --propagation private \
+		/bin/sh -c "$(pty_devpts_sh exec "$WLB/ptypair")"
+	pty_devpts_cycle
 }
 
 # pty_console_start DIR: a container (a mount namespace of its own)
@@ -200,6 +209,28 @@ time.sleep(3600)") </dev/null >>"$D/out.log" 2>&1 &
 	hjob=$!
 	track_job "$hjob"
 	wait_ready "$end"
+}
+
+# The same in a busybox container that pivoted into its root
+# (mnt_root), its /dev/ptmx a symbolic link to pts/ptmx: ptypair and its
+# libraries copied in, D bound on /w for its files.
+t_pty-devpts-pivot() {
+	local r=$D/root l MNT_PORT=0
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE" /usr/bin/busybox
+	mnt_root "$r"
+	mkdir -p "$r/w" "$r/dev/pts" && cp "$WLB/ptypair" "$r/bin/" &&
+		ln -s pts/ptmx "$r/dev/ptmx" &&
+		mknod -m 666 "$r/dev/tty" c 5 0 || fail "can't make the root"
+	for l in $(ldd "$WLB/ptypair" | grep -o '/[^ ]*'); do
+		mkdir -p "$r${l%/*}" && cp "$l" "$r$l" || fail "can't copy $l"
+	done
+	(spawn "$WLB/reaper" unshare --mount --propagation private /bin/sh -c \
+		"mount --bind $r $r && mount --bind $D $r/w && cd $r && pivot_root . old && exec /bin/sh -c 'umount -l /old && mount -t proc proc /proc && mount -t devpts -o newinstance,ptmxmode=0666 ckpt-pts /dev/pts && cd /w && CKPT_TEST_DIR=/w exec /bin/ptypair </dev/null >>/w/out.log 2>&1'") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_ready $((SECONDS + 60))
+	pty_devpts_cycle
 }
 
 # A pty of the container's own devpts instance whose master a process
