@@ -678,7 +678,9 @@ out:
 	return ret;
 }
 
-/* fds of the tree on a devpts instance of its own: its ptys */
+/* fds of the tree on a devpts instance of its own but its ptys (which
+ * dump-tty.c keeps, or refuses by name): a directory of it, which restore
+ * would open on its own /dev/pts */
 static int pty_fd(pid_t pid, dev_t dev)
 {
 	char path[64], fdp[320];
@@ -692,7 +694,7 @@ static int pty_fd(pid_t pid, dev_t dev)
 	while (dir && found < 0 && (de = readdir(dir))) {
 		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
 		if (de->d_name[0] != '.' && !stat(fdp, &st) &&
-		    st.st_dev == dev)
+		    st.st_dev == dev && !S_ISCHR(st.st_mode))
 			found = atoi(de->d_name);
 	}
 	if (dir)
@@ -709,7 +711,7 @@ static int check_ptys(const struct dump_tree *t, const struct dump_mnt *d)
 		for (i = 0; d->recs[j].kind == IMG_MNT_DEVPTS && i < t->n; i++) {
 			fd = pty_fd(t->procs[i].pid, d->recs[j].dev);
 			if (fd >= 0) {
-				pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s, which is not supported yet",
+				pr_err("can't dump %d: its fd %d is on the devpts instance on %s and no pty, which is not supported yet",
 				       t->procs[i].pid, fd, d->recs[j].point);
 				return -1;
 			}

@@ -6,6 +6,13 @@
  * user's own terminal, an ssh pty) stays IMG_FD_TTY: restore hands over
  * its own terminal, as before.
  *
+ * A pair is on ckpt's /dev/pts or on a devpts instance the tree's mount
+ * namespace mounted itself (a container's newinstance), told by its
+ * slave's st_dev: the pty's img_tty.mount names that instance's MOUNT
+ * record, and pairs are told apart by instance and index. A pty of the
+ * tree's own instance whose master the tree does not hold (a console) is
+ * refused, and so is one of any other instance.
+ *
  * The state of the pair is read through ckpt's copy of the master
  * (pidfd_getfd): termios and window size (the slave's, which ioctls on
  * the master reach), lock, packet mode, exclusive mode, the session whose
@@ -26,6 +33,7 @@
 #include <sys/sysmacros.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -69,39 +77,90 @@ static long slave_index(const char *path)
 	return *end || n >= IMG_MAX_PTY ? -1 : n;
 }
 
-static long master_index(pid_t pid, int fd)
+/*
+ * The devpts instance a pty is on, told by the st_dev of its slave: 0 for
+ * ckpt's /dev/pts, the id of the tree's DEVPTS MOUNT record of it (a
+ * container's newinstance), or -1 for any other.
+ */
+static int pty_mount(const struct dump_tree *t, dev_t dev, uint32_t *mount)
+{
+	struct stat st;
+	uint32_t i;
+
+	*mount = 0;
+	for (i = 0; t->mnt && i < t->mnt->n; i++)
+		if (t->mnt->recs[i].kind == IMG_MNT_DEVPTS &&
+		    t->mnt->recs[i].dev == dev) {
+			*mount = t->mnt->recs[i].id;
+			return 0;
+		}
+	return !stat("/dev/pts", &st) && st.st_dev == dev ? 0 : -1;
+}
+
+/* A pty: its instance (a slave's st_dev) and index */
+struct pty_key {
+	dev_t dev;
+	long index;
+};
+
+/*
+ * The key of the pty whose master m is. The slave's path is that of its
+ * instance, which a master opened through /dev/ptmx does not show: it is
+ * opened O_PATH (TIOCGPTPEER), which opens no tty, so that a slave never
+ * opened is not hung up when it is closed.
+ */
+static int master_key(int m, struct pty_key *k)
+{
+	unsigned int n;
+	struct stat st;
+	int s;
+
+	if (ioctl(m, TIOCGPTN, &n))
+		return -1;
+	s = ioctl(m, TIOCGPTPEER, O_PATH | O_CLOEXEC);
+	if (s < 0)
+		return -1;
+	if (fstat(s, &st)) {
+		close(s);
+		return -1;
+	}
+	close(s);
+	k->dev = st.st_dev;
+	k->index = n;
+	return 0;
+}
+
+static int master_key_of(pid_t pid, int fd, struct pty_key *k)
 {
 	struct dump_file df = { .pid = pid, .fd = fd };
-	int m = dump_grab_fd(&df);
-	unsigned int n;
-	long ret = -1;
+	int m = dump_grab_fd(&df), ret = -1;
 
-	if (m >= 0 && !ioctl(m, TIOCGPTN, &n))
-		ret = n;
+	if (m >= 0)
+		ret = master_key(m, k);
 	if (m >= 0)
 		close(m);
 	return ret;
 }
 
-struct indexes {
-	long *v;
+struct keys {
+	struct pty_key *v;
 	uint32_t n;
 };
 
-static int has_index(const struct indexes *x, long index)
+static int has_key(const struct keys *x, dev_t dev, long index)
 {
 	uint32_t i;
 
-	for (i = 0; i < x->n; i++)
-		if (x->v[i] == index)
+	for (i = 0; index >= 0 && i < x->n; i++)
+		if (x->v[i].dev == dev && x->v[i].index == index)
 			return 1;
 	return 0;
 }
 
-/* The indexes of every master the tree holds. */
-static int masters_of(struct dump_tree *t, struct indexes *x)
+/* The keys of every master the tree holds. */
+static int masters_of(struct dump_tree *t, struct keys *x)
 {
-	long *v, index;
+	struct pty_key *v, key;
 	uint32_t k;
 	int i;
 
@@ -112,8 +171,7 @@ static int masters_of(struct dump_tree *t, struct indexes *x)
 			if (p->fds[k].type != IMG_FD_TTY ||
 			    !is_master_path(p->fds[k].path))
 				continue;
-			index = master_index(t->procs[i].pid, p->fds[k].fd);
-			if (index < 0) {
+			if (master_key_of(t->procs[i].pid, p->fds[k].fd, &key)) {
 				pr_perror("can't read the index of pty master fd %d of %d",
 					  p->fds[k].fd, t->procs[i].pid);
 				return -1;
@@ -122,7 +180,7 @@ static int masters_of(struct dump_tree *t, struct indexes *x)
 			if (!v)
 				return -1;
 			x->v = v;
-			v[x->n++] = index;
+			v[x->n++] = key;
 		}
 	}
 	return 0;
@@ -130,7 +188,7 @@ static int masters_of(struct dump_tree *t, struct indexes *x)
 
 int dump_ttys_mark(struct dump_tree *t)
 {
-	struct indexes x = { 0 };
+	struct keys x = { 0 };
 	struct img_fd *f;
 	uint32_t k;
 	int i;
@@ -145,7 +203,7 @@ int dump_ttys_mark(struct dump_tree *t)
 		for (k = 0; k < p->nr_fds; k++) {
 			f = &p->fds[k];
 			if (f->type == IMG_FD_TTY && (is_master_path(f->path) ||
-			    has_index(&x, slave_index(f->path))))
+			    has_key(&x, f->dev, slave_index(f->path))))
 				f->type = IMG_FD_FILE;
 		}
 	}
@@ -216,6 +274,7 @@ static int slave_in_tree(const struct dump_tree *t, const struct dump_file *df)
 
 	for (i = 0; i < t->nr_files; i++)
 		if (t->files[i].f.kind == IMG_FILE_PTY_SLAVE &&
+		    t->files[i].f.tty.mount == df->f.tty.mount &&
 		    t->files[i].f.tty.index == df->f.tty.index)
 			return 1;
 	return 0;
@@ -539,15 +598,29 @@ static int put_back(struct dump_file *df, int m, const struct termios *tio)
 	return ret;
 }
 
+/* A pty of a devpts instance neither ckpt's nor the tree's own would
+ * come back on /dev/pts: refused */
+static int other_instance(const struct dump_file *df, dev_t dev)
+{
+	pr_err("can't dump fd %d of %d: pty %u is on a devpts instance (device %u:%u) that is neither ckpt's /dev/pts nor one the tree mounted, which is not supported",
+	       df->fd, df->pid, df->f.tty.index, major(dev), minor(dev));
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 static int dump_master(struct dump_tree *t, struct dump_file *df)
 {
 	int m = dump_grab_fd(df), ret = -1;
+	struct pty_key key;
 	struct termios tio;
-	unsigned int n;
 
-	if (m < 0 || ioctl(m, TIOCGPTN, &n))
+	if (m < 0 || master_key(m, &key))
 		goto out;
-	df->f.tty.index = n;
+	df->f.tty.index = key.index;
+	if (pty_mount(t, key.dev, &df->f.tty.mount)) {
+		ret = other_instance(df, key.dev);
+		goto out;
+	}
 	if (read_state(df, m, &tio))
 		goto out;
 	if (check_ldisc(t, df, m, &tio)) {
@@ -567,7 +640,7 @@ out:
 	return ret;
 }
 
-static int dump_slave(struct dump_file *df)
+static int dump_slave(struct dump_tree *t, struct dump_file *df)
 {
 	char path[64];
 	struct stat st;
@@ -578,14 +651,18 @@ static int dump_slave(struct dump_file *df)
 		return -1;
 	}
 	df->f.tty.index = (major(st.st_rdev) - 136) * 256 + minor(st.st_rdev);
-	return 0;
+	return pty_mount(t, st.st_dev, &df->f.tty.mount) ?
+	       other_instance(df, st.st_dev) : 0;
 }
 
-/* An fd of pid on the slave, N of /dev/pts/N: its number, or -1. */
-static int holds_slave(pid_t pid, const char *slave)
+/* An fd of pid on the slave, N of /dev/pts/N on the instance of device
+ * dev (the path alone would match a pty of another instance): its
+ * number, or -1. */
+static int holds_slave(pid_t pid, const char *slave, dev_t dev)
 {
 	char path[64], fdp[PATH_MAX], link[64];
 	struct dirent *de;
+	struct stat st;
 	int fd = -1;
 	ssize_t n;
 	DIR *d;
@@ -595,7 +672,8 @@ static int holds_slave(pid_t pid, const char *slave)
 	while (d && fd < 0 && (de = readdir(d))) {
 		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
 		n = readlink(fdp, link, sizeof(link) - 1);
-		if (n > 0 && (link[n] = '\0', !strcmp(link, slave)))
+		if (n > 0 && (link[n] = '\0', !strcmp(link, slave)) &&
+		    !stat(fdp, &st) && st.st_dev == dev)
 			fd = atoi(de->d_name);
 	}
 	if (d)
@@ -612,15 +690,24 @@ static int slave_outside(const struct dump_tree *t, const struct dump_file *df)
 {
 	char slave[32];
 	struct dirent *de;
+	struct stat st;
+	dev_t dev;
 	pid_t pid;
 	int fd = -1;
-	DIR *d = opendir("/proc");
+	DIR *d;
 
+	if (df->f.tty.mount)
+		dev = t->mnt->recs[df->f.tty.mount - 1].dev;
+	else if (!stat("/dev/pts", &st))
+		dev = st.st_dev;
+	else
+		return 0;	/* no /dev/pts: the master's was checked */
 	snprintf(slave, sizeof(slave), "/dev/pts/%u", df->f.tty.index);
+	d = opendir("/proc");
 	while (d && fd < 0 && (de = readdir(d))) {
 		pid = atoi(de->d_name);
 		if (pid > 0 && pid != getpid() && !dump_tree_has(t, pid))
-			fd = holds_slave(pid, slave);
+			fd = holds_slave(pid, slave, dev);
 	}
 	if (d)
 		closedir(d);
@@ -632,6 +719,54 @@ static int slave_outside(const struct dump_tree *t, const struct dump_file *df)
 	return -1;
 }
 
+/* The pty of the tree's own devpts instance that chunk ch (FILE ids in
+ * flight, little endian) carries, or NULL. */
+static const struct img_file *own_pty_in(const struct dump_tree *t,
+					 const struct img_chunk *ch)
+{
+	uint32_t k, id, i;
+
+	for (k = 0; k + 4 <= ch->len; k += 4) {
+		memcpy(&id, ch->data + k, 4);
+		id = le32toh(id);
+		for (i = 0; i < t->nr_files; i++)
+			if (t->files[i].f.id == id &&
+			    img_tty_kind(t->files[i].f.kind) &&
+			    t->files[i].f.tty.mount)
+				return &t->files[i].f;
+	}
+	return NULL;
+}
+
+/*
+ * A pty of the tree's own instance is made by the restored root, after
+ * restore has queued the messages of unix sockets: one in flight in a
+ * message is refused, naming the socket.
+ */
+static int check_in_flight(const struct dump_tree *t)
+{
+	const struct img_file *pty;
+	uint32_t i, k;
+
+	for (i = 0; i < t->nr_files; i++) {
+		const struct dump_file *df = &t->files[i];
+
+		for (k = 0; k < df->f.nr_chunks; k++) {
+			if (!(df->f.chunks[k].flags & IMG_CHUNK_FDS))
+				continue;
+			pty = own_pty_in(t, &df->f.chunks[k]);
+			if (!pty)
+				continue;
+			pr_err("can't dump fd %d of %d: a message queued on it carries pty /dev/pts/%u of the devpts instance on %s, which is not supported yet",
+			       df->fd, df->pid, pty->tty.index,
+			       t->mnt->recs[pty->tty.mount - 1].point);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int dump_ttys(struct dump_tree *t)
 {
 	uint32_t i;
@@ -639,14 +774,14 @@ int dump_ttys(struct dump_tree *t)
 	/* the slaves' indexes first: a master looks for its slave */
 	for (i = 0; i < t->nr_files; i++)
 		if (t->files[i].f.kind == IMG_FILE_PTY_SLAVE &&
-		    dump_slave(&t->files[i]))
+		    dump_slave(t, &t->files[i]))
 			return -1;
 	for (i = 0; i < t->nr_files; i++)
 		if (t->files[i].f.kind == IMG_FILE_PTY_MASTER &&
 		    (dump_master(t, &t->files[i]) ||
 		     slave_outside(t, &t->files[i])))
 			return -1;
-	return 0;
+	return check_in_flight(t);
 }
 
 /* The TTY file of path, if one was made. */
@@ -722,6 +857,32 @@ out:
 	return ret;
 }
 
+/*
+ * A pty of the tree's own devpts instance whose master the tree does not
+ * hold (a container's console, which runc -t or docker run -t keep the
+ * master of): restore --pty hands over a terminal of /dev/pts, not of
+ * the instance. Refused, naming it.
+ */
+static int own_instance(const struct dump_tree *t, pid_t pid,
+			const struct img_fd *f)
+{
+	const char *point;
+	uint32_t mount;
+
+	if (pty_mount(t, f->dev, &mount) || !mount)
+		return 0;
+	point = t->mnt->recs[mount - 1].point;
+	/* slave_index() knows a slave by its path, /dev/pts/N */
+	if (strcmp(point, "/dev/pts"))
+		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s, which is not supported yet (one on /dev/pts is)",
+		       pid, f->fd, point);
+	else
+		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported",
+		       pid, f->fd, point);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 int dump_ttys_outside(struct dump_tree *t)
 {
 	uint32_t k;
@@ -732,8 +893,9 @@ int dump_ttys_outside(struct dump_tree *t)
 
 		for (k = 0; k < p->nr_fds; k++)
 			if (p->fds[k].type == IMG_FD_TTY &&
-			    !have_outside(t, p->fds[k].path) &&
-			    add_outside(t, t->procs[i].pid, &p->fds[k]))
+			    (own_instance(t, t->procs[i].pid, &p->fds[k]) ||
+			     (!have_outside(t, p->fds[k].path) &&
+			      add_outside(t, t->procs[i].pid, &p->fds[k]))))
 				return -1;
 	}
 	return 0;

@@ -252,6 +252,8 @@ static void print_files(const struct image *img)
 		else
 			printf(" size %u, %" PRIu64 " bytes queued",
 			       f->pipe_size, inspect_queued_bytes(f));
+		if (img_tty_kind(f->kind) && f->tty.mount)
+			printf(" devpts mount %u", f->tty.mount);
 		printf("%s%s\n", f->path ? " " : "", f->path ? f->path : "");
 	}
 }

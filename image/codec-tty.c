@@ -41,22 +41,19 @@ const struct img_file *img_outside_tty(const struct image *img, uint32_t *n)
  * u32 x 8 cc (4 bytes each, the first lowest); u32 ispeed ospeed rows
  * cols xpixel ypixel; i32 sid pgrp; with IMG_TTY_COLUMN, u32 column
  * canon_column
+ * then, PTY_MASTER and PTY_SLAVE on a devpts instance of the tree's own,
+ * u32 mount (not 0), last: a pair on /dev/pts is written as images
+ * before it had it, which stay readable
  */
 static uint32_t cc_word(const uint8_t *cc)
 {
 	return cc[0] | cc[1] << 8 | cc[2] << 16 | (uint32_t)cc[3] << 24;
 }
 
-void img_enc_tty(struct enc *e, const struct img_file *f)
+static void enc_master(struct enc *e, const struct img_tty *t)
 {
-	const struct img_tty *t = &f->tty;
 	int i;
 
-	if (!has_tty(f->kind))
-		return;
-	enc_u32(e, t->index);
-	if (f->kind == IMG_FILE_PTY_SLAVE)
-		return;
 	enc_u32(e, t->flags);
 	enc_u32(e, t->iflag);
 	enc_u32(e, t->oflag);
@@ -77,6 +74,19 @@ void img_enc_tty(struct enc *e, const struct img_file *f)
 		enc_u32(e, t->column);
 		enc_u32(e, t->canon_column);
 	}
+}
+
+void img_enc_tty(struct enc *e, const struct img_file *f)
+{
+	const struct img_tty *t = &f->tty;
+
+	if (!has_tty(f->kind))
+		return;
+	enc_u32(e, t->index);
+	if (f->kind != IMG_FILE_PTY_SLAVE)
+		enc_master(e, t);
+	if (img_tty_kind(f->kind) && t->mount)
+		enc_u32(e, t->mount);
 }
 
 static void dec_master(struct dec *d, struct img_file *f)
@@ -134,6 +144,11 @@ void img_dec_tty(struct dec *d, struct img_file *f)
 		  f->id, f->tty.index);
 	if (f->kind != IMG_FILE_PTY_SLAVE)
 		dec_master(d, f);
+	if (!img_tty_kind(f->kind) || d->pos >= d->len)
+		return;
+	dec_u32(d, &f->tty.mount);
+	dec_check(d, f->tty.mount, "file %u: pty %u on mount 0",
+		  f->id, f->tty.index);
 }
 
 void img_tty_termios(const struct img_tty *t, struct termios *tio)

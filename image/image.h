@@ -1020,6 +1020,10 @@ struct img_tty {
 	int32_t sid, pgrp;
 	uint32_t column;	/* IMG_TTY_COLUMN: N_TTY's output column */
 	uint32_t canon_column;	/* and where the line being typed began */
+	/* PTY_MASTER, PTY_SLAVE: the id of the DEVPTS MOUNT record of the
+	 * instance the pair is on (one the tree mounted itself), or 0 for
+	 * the /dev/pts of ckpt's mount namespace (restore's /dev/ptmx) */
+	uint32_t mount;
 };
 
 /* img_unix.state */
@@ -1882,9 +1886,10 @@ void img_tty_termios(const struct img_tty *t, struct termios *tio);
  * it, in buf (TTYQ_MAX bytes): its length, or -1 if it is not one a line
  * discipline could hold (the image's check). */
 int img_tty_input(const struct img_file *f, uint8_t *buf);
-/* The first PTY_MASTER of pty index, or NULL. */
+/* The first PTY_MASTER of pty index on the devpts instance of MOUNT
+ * record mount (0: /dev/pts, img_tty.mount), or NULL. */
 const struct img_file *img_pty_master(const struct image *img,
-				      uint32_t index);
+				      uint32_t mount, uint32_t index);
 /* The FILE record with this id, or NULL. */
 const struct img_file *img_find_file(const struct image *img, uint32_t id);
 /* The GHOST that fds and VMAs with this dev and ino name, or NULL. */

@@ -839,12 +839,13 @@ void img_free(struct image *img)
 }
 
 const struct img_file *img_pty_master(const struct image *img,
-				      uint32_t index)
+				      uint32_t mount, uint32_t index)
 {
 	uint32_t i;
 
 	for (i = 0; i < img->nr_files; i++)
 		if (img->files[i].kind == IMG_FILE_PTY_MASTER &&
+		    img->files[i].tty.mount == mount &&
 		    img->files[i].tty.index == index)
 			return &img->files[i];
 	return NULL;

@@ -1040,11 +1040,21 @@ static int check_unix(struct rd *r, const struct img_file *f,
 	return check_in_flight(r, f);
 }
 
-/* A pty slave has its master in the image, and each pair one master. */
+/* A pty slave has its master in the image, and each pair one master,
+ * on /dev/pts or on a DEVPTS mount of the image. */
 static int check_pty(struct rd *r, const struct img_file *f)
 {
-	const struct img_file *m = img_pty_master(r->img, f->tty.index);
+	const struct img_file *m = img_pty_master(r->img, f->tty.mount,
+						  f->tty.index);
+	uint32_t mnt = f->tty.mount;
 	uint8_t buf[TTYQ_MAX];
+
+	if (mnt && (mnt > r->img->nr_mounts ||
+		    r->img->mounts[mnt - 1].kind != IMG_MNT_DEVPTS)) {
+		rd_fail(r, "file %u: pty %u is on mount %u, which is no devpts mount of the image",
+			f->id, f->tty.index, mnt);
+		return -1;
+	}
 
 	if (f->kind == IMG_FILE_PTY_SLAVE && !m) {
 		rd_fail(r, "file %u: the master of pty %u is not in the image",

@@ -958,6 +958,12 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (restore_ns_make(e->run, pp->pid, &ns))
 		child_fail(e, errno, "can't make the %s namespace of %d: %s",
 			   ns, pp->pid, strerror(errno));
+	/* the ptys of the devpts instances it just mounted, before the
+	 * children, which inherit them (tty.c) */
+	if (e->c == &e->run->procs[0] &&
+	    restore_ttys_open_ns(e->run->img, e->files))
+		child_fail(e, errno, "can't make the ptys of %d's devpts instances: %s",
+			   pp->pid, strerror(errno));
 
 	/* until the restorer holds it, a process dies with its parent, so
 	 * that a failed restore leaves nothing behind (cleared later) */

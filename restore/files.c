@@ -256,11 +256,14 @@ int restore_files_open(const struct restore_run *run, int **out,
 	for (i = 0; i < img->nr_files; i++) {
 		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_PIDFD ||
 		    img->files[i].kind == IMG_FILE_TTY ||
+		    img_tty_kind(img->files[i].kind) ||
 		    img_tcp_queued(&img->files[i]))
 			continue;	/* a socket or pty, made above; a pidfd
 					 * later (pidfd.c); a terminal outside:
-					 * IMG_FD_TTY; a connection in its
-					 * listener's queue (inet-accept.c) */
+					 * IMG_FD_TTY; a pty of the tree's
+					 * devpts, by the root (tty.c); a
+					 * connection in its listener's
+					 * queue (inet-accept.c) */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0)
 			goto err;

@@ -297,12 +297,15 @@ int restore_netlock_take(const struct image *img) __must_check;
 int restore_netlock_drop(const struct image *img);
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;
-/* tty.c: sets fds[i] for every pty master and slave img->files[i], the
- * pairs with their index and state; in the child p, with the file table
+/* tty.c: sets fds[i] for every pty master and slave img->files[i] of
+ * /dev/pts, the pairs with their index and state; _ns those of the
+ * tree's own devpts instances, in the root once it made its mounts
+ * (fds NULL: no files); in the child p, with the file table
  * at files[], the controlling terminal of the session p leads (before
  * its children are made), then that terminal's foreground group (-1
  * with errno) */
 int restore_ttys_open(const struct image *img, int *fds) __must_check;
+int restore_ttys_open_ns(const struct image *img, int *fds) __must_check;
 int restore_tty_ctty(const struct image *img, const struct img_proc *p,
 		     const int *files) __must_check;
 int restore_tty_fg(const struct image *img, const struct img_proc *p,

@@ -2,7 +2,12 @@
  * Unix98 pty pairs of the image (ckpt/dump-tty.c), made again in restore
  * before the first process, with the file table: each master is a new
  * open of /dev/ptmx with the same index, each slave fd an open of its
- * master's peer (TIOCGPTPEER, which needs no path and no unlock).
+ * master's peer (TIOCGPTPEER, which needs no path and no unlock). A pair
+ * of a devpts instance the tree mounted itself (img_tty.mount) is made
+ * on the instance restore mounts anew, which exists only in the restored
+ * mount namespace: by the root once it made its mounts (restore/mnt.c),
+ * through that instance's ptmx, before it makes its children, which
+ * inherit the file table.
  *
  * The same index: the kernel gives a new master the lowest free index,
  * so /dev/ptmx is opened again and again, holding each pty, until the
@@ -23,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +49,15 @@ static void close_fds(int *fds, int n)
 		close(fds[n]);
 }
 
-/* A new master with this index, or -1. */
-static int open_index(uint32_t want)
+/* A new master with this index, through ptmx (/dev/ptmx, or the ptmx of
+ * a devpts instance of the tree's own), or -1. */
+static int open_index(const char *ptmx, uint32_t want)
 {
 	int held[MAX_TRIES], n = 0, fd = -1;
 	unsigned int index;
 
 	while (n < MAX_TRIES) {
-		fd = open("/dev/ptmx", PTY_FLAGS);
+		fd = open(ptmx, PTY_FLAGS);
 		if (fd < 0 || ioctl(fd, TIOCGPTN, &index)) {
 			pr_perror("can't open a pty for /dev/pts/%u", want);
 			break;
@@ -145,9 +152,19 @@ static int hang_up(int m, const struct img_file *f)
 	return 0;
 }
 
-static int open_master(const struct img_file *f)
+static int open_master(const struct image *img, const struct img_file *f)
 {
-	int m = open_index(f->tty.index);
+	char ptmx[PATH_MAX];
+	int m;
+
+	/* the image's check: a mount is a DEVPTS one; restore_mnt_make()
+	 * mounted it there, and this process is in that namespace */
+	if (f->tty.mount)
+		snprintf(ptmx, sizeof(ptmx), "%s/ptmx",
+			 img->mounts[f->tty.mount - 1].point);
+	else
+		snprintf(ptmx, sizeof(ptmx), "/dev/ptmx");
+	m = open_index(ptmx, f->tty.index);
 
 	if (m < 0)
 		return -1;
@@ -164,7 +181,8 @@ static int open_master(const struct img_file *f)
 static int open_slave(const struct image *img, const int *fds,
 		      const struct img_file *f)
 {
-	const struct img_file *mf = img_pty_master(img, f->tty.index);
+	const struct img_file *mf = img_pty_master(img, f->tty.mount,
+						   f->tty.index);
 	int s;
 
 	/* the image's check: every slave has its master */
@@ -177,9 +195,16 @@ static int open_slave(const struct image *img, const int *fds,
 	return s;
 }
 
+/* Is f a pty of the pass that opens those of devpts instance ns (0: of
+ * /dev/pts, in restore; 1: of the tree's own instances, in the root)? */
+static int of_pass(const struct img_file *f, int ns)
+{
+	return img_tty_kind(f->kind) && !f->tty.mount == !ns;
+}
+
 /* Locked again, once every slave is open (TIOCGPTPEER needs no unlock,
  * but a lock taken after the slave was opened is the program's own). */
-static int lock_again(const struct image *img, const int *fds)
+static int lock_again(const struct image *img, const int *fds, int ns)
 {
 	int lock = 1;
 	uint32_t i;
@@ -187,7 +212,7 @@ static int lock_again(const struct image *img, const int *fds)
 	for (i = 0; i < img->nr_files; i++) {
 		const struct img_file *f = &img->files[i];
 
-		if (f->kind == IMG_FILE_PTY_MASTER &&
+		if (f->kind == IMG_FILE_PTY_MASTER && of_pass(f, ns) &&
 		    (f->tty.flags & IMG_TTY_LOCKED) &&
 		    ioctl(fds[i], TIOCSPTLCK, &lock)) {
 			pr_perror("can't lock pty /dev/pts/%u", f->tty.index);
@@ -197,7 +222,7 @@ static int lock_again(const struct image *img, const int *fds)
 	return 0;
 }
 
-int restore_ttys_open(const struct image *img, int *fds)
+static int open_ttys(const struct image *img, int *fds, int ns)
 {
 	uint32_t i;
 	int pass;
@@ -207,16 +232,26 @@ int restore_ttys_open(const struct image *img, int *fds)
 		for (i = 0; i < img->nr_files; i++) {
 			const struct img_file *f = &img->files[i];
 
-			if (f->kind != (pass ? IMG_FILE_PTY_SLAVE :
-					IMG_FILE_PTY_MASTER))
+			if (!of_pass(f, ns) || f->kind != (pass ?
+			    IMG_FILE_PTY_SLAVE : IMG_FILE_PTY_MASTER))
 				continue;
 			fds[i] = pass ? open_slave(img, fds, f) :
-				open_master(f);
+				open_master(img, f);
 			if (fds[i] < 0)
 				return -1;
 		}
 	}
-	return lock_again(img, fds);
+	return lock_again(img, fds, ns);
+}
+
+int restore_ttys_open(const struct image *img, int *fds)
+{
+	return open_ttys(img, fds, 0);
+}
+
+int restore_ttys_open_ns(const struct image *img, int *fds)
+{
+	return fds ? open_ttys(img, fds, 1) : 0;
 }
 
 /* The master of the pty whose session p leads, or NULL. */

@@ -224,14 +224,15 @@ t_docker-checkpoint() {
 }
 
 # A container ckpt cannot restore (a terminal: a pty of its own devpts
-# instance): docker checkpoint create fails naming the process and the
-# pty; the container runs on, neither paused nor traced
+# instance whose master containerd-shim holds): docker checkpoint create
+# fails naming the process and the pty; the container runs on, neither
+# paused nor traced
 t_docker-refuse() {
 	local n
 	dk_daemon
 	dk_run dk2 -t
 	expect_exit 1 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk2 cp1
-	grep -q "ckpt: can't dump $PID: its fd 0 is a pty of the devpts instance on /dev/pts, which is not supported yet" "$D/cmd.err" ||
+	grep -q "ckpt: can't dump $PID: its fd 0 is a pty of the devpts instance on /dev/pts whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported" "$D/cmd.err" ||
 		fail "no error naming the pty: $(cat "$D/cmd.err")"
 	[[ $(dk inspect -f '{{.State.Status}}' dk2) == running ]] ||
 		fail "dk2 is $(dk inspect -f '{{.State.Status}}' dk2) after the refusal"

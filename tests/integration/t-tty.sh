@@ -4,10 +4,14 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(fd-input fd-refused pty-pair pty-typed pty-refused tmux
+	   pty-devpts pty-devpts-pivot pty-devpts-console pty-devpts-inflight
+	   tmux-devpts
 	   pty-column pty-lnext pty-nobpf pty-unopened
 	   restore-pty restore-pty-vim restore-pty-less restore-pty-top screen
 	   job-control tmux-client)
 CKPT_ONLY+="fd-input fd-refused pty-pair pty-typed pty-refused tmux "
+CKPT_ONLY+="pty-devpts pty-devpts-pivot pty-devpts-console "
+CKPT_ONLY+="pty-devpts-inflight tmux-devpts "
 CKPT_ONLY+="restore-pty restore-pty-vim restore-pty-less restore-pty-top "
 CKPT_ONLY+="screen job-control tmux-client pty-column pty-lnext pty-nobpf "
 CKPT_ONLY+="pty-unopened "
@@ -120,6 +124,154 @@ t_pty-refused() {
 	refused_by_name "fd [0-9]* of $PID: pty $pts is held by fd [0-9]* of [0-9]*, outside the tree"
 }
 
+# pty_devpts_sh CMD...: the script of a container (a mount namespace of
+# its own, unshare-made) that mounts a devpts instance of its own on
+# /dev/pts, /dev/ptmx a bind of its ptmx, then runs CMD
+pty_devpts_sh() {
+	echo "mount -t devpts -o newinstance,ptmxmode=0666 ckpt-pts /dev/pts && mount --bind /dev/pts/ptmx /dev/ptmx && $*"
+}
+
+# pty_devpts_check FILE: the slave of ptypair PID's child (its fd 0) is
+# on the container's devpts instance, not on ckpt's /dev/pts; its name
+# (/dev/pts/N) in D/FILE
+pty_devpts_check() {
+	local child dev
+	child=$(pgrep -P "$PID" | head -n 1)
+	[[ -n $child ]] || fail "ptypair $PID has no child"
+	dev=$(nsenter -t "$PID" -m stat -c %d /dev/pts)
+	[[ -n $dev && $dev != "$(stat -c %d /dev/pts)" ]] ||
+		fail "the container's /dev/pts is ckpt's ($dev)"
+	[[ $(stat -L -c %d "/proc/$child/fd/0") == "$dev" ]] ||
+		fail "the slave of $child is not on the container's devpts instance ($dev): $(stat -L -c %d "/proc/$child/fd/0")"
+	readlink "/proc/$child/fd/0" >"$D/$1"
+}
+
+# pty_devpts_cycle: ptypair PID in its container (JOB the reaper above
+# it) dumped --tree --kill and restored, its pair on the restored
+# instance with the same name; then finish
+pty_devpts_cycle() {
+	wait_count_above 8 60 "$JOB"
+	pty_devpts_check pts.before
+	DUMP_OPTS=(--tree)
+	dump_kill
+	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
+	inspect "$D/img"
+	grep -q "pty-master .* devpts mount [1-9]" "$D/inspect.out" ||
+		fail "no pty master of the devpts mount in the image"
+	grep -q "pty-slave .* devpts mount [1-9]" "$D/inspect.out" ||
+		fail "no pty slave of the devpts mount in the image"
+	start_restore
+	wait_restored
+	pty_devpts_check pts.after
+	cmp -s "$D/pts.before" "$D/pts.after" ||
+		fail "the slave was $(cat "$D/pts.before"), it is $(cat "$D/pts.after")"
+	finish
+}
+
+# A tiny tmux in a container whose devpts instance is its own (as runc
+# and unshare-made containers mount it): dumped --tree --kill, the pair
+# comes back on the restored namespace's new instance, with its index
+# (/dev/pts/N inside names it), window size, termios, session and
+# foreground group; the ticks go on and what the master writes reaches
+# the child.
+t_pty-devpts() {
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE"
+	command -v unshare >/dev/null || skip "no unshare"
+	start_wl "$WLB/reaper" unshare --mount --propagation private \
+		/bin/sh -c "$(pty_devpts_sh exec "$WLB/ptypair")"
+	pty_devpts_cycle
+}
+
+# pty_console_start DIR: a container (a mount namespace of its own)
+# whose devpts instance is mounted on DIR, running counter with its fd 0
+# on pty 0 of that instance, whose master a process outside the tree
+# holds (a console, as runc -t or docker run -t keep it)
+pty_console_start() {
+	local end=$((SECONDS + 60)) hjob
+	rm -f "$D/mounted" "$D/console" "$D/ready" "$D/count" "$D/stop"
+	(spawn unshare --mount --propagation private /bin/sh -c \
+		"mount -t devpts -o newinstance,ptmxmode=0666 ckpt-pts $1 && touch $D/mounted && until [ -e $D/console ]; do sleep 0.1; done && exec $WLB/counter <$1/0") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	until [[ -e $D/mounted ]]; do
+		job_done "$JOB" && fail "the container exited: $(lastline "$D/out.log")"
+		((SECONDS < end)) || fail "no devpts instance after 60 s"
+		nap
+	done
+	# a master of the instance opened from outside its mount namespace
+	# and unlocked (TIOCSPTLCK)
+	(spawn python3 -c "import fcntl, os, struct, time
+m = os.open('/proc/$JOB/root$1/ptmx', os.O_RDWR | os.O_NOCTTY)
+fcntl.ioctl(m, 0x40045431, struct.pack('i', 0))
+open('$D/console', 'w').close()
+time.sleep(3600)") </dev/null >>"$D/out.log" 2>&1 &
+	hjob=$!
+	track_job "$hjob"
+	wait_ready "$end"
+}
+
+# The same in a busybox container that pivoted into its root
+# (mnt_root), its /dev/ptmx a symbolic link to pts/ptmx: ptypair and its
+# libraries copied in, D bound on /w for its files.
+t_pty-devpts-pivot() {
+	local r=$D/root l MNT_PORT=0
+	need "$WLB/reaper" "$WLB/ptypair" "$CKPT" "$RESTORE" /usr/bin/busybox
+	mnt_root "$r"
+	mkdir -p "$r/w" "$r/dev/pts" && cp "$WLB/ptypair" "$r/bin/" &&
+		ln -s pts/ptmx "$r/dev/ptmx" &&
+		mknod -m 666 "$r/dev/tty" c 5 0 || fail "can't make the root"
+	for l in $(ldd "$WLB/ptypair" | grep -o '/[^ ]*'); do
+		mkdir -p "$r${l%/*}" && cp "$l" "$r$l" || fail "can't copy $l"
+	done
+	(spawn "$WLB/reaper" unshare --mount --propagation private /bin/sh -c \
+		"mount --bind $r $r && mount --bind $D $r/w && cd $r && pivot_root . old && exec /bin/sh -c 'umount -l /old && mount -t proc proc /proc && mount -t devpts -o newinstance,ptmxmode=0666 ckpt-pts /dev/pts && cd /w && CKPT_TEST_DIR=/w exec /bin/ptypair </dev/null >>/w/out.log 2>&1'") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	JOB=$!
+	track_job "$JOB"
+	wait_ready $((SECONDS + 60))
+	pty_devpts_cycle
+}
+
+# A pty of the container's own devpts instance whose master a process
+# outside the tree holds: refused by name, and the container runs on. So
+# is a pty of an instance mounted elsewhere than /dev/pts (its slaves
+# are known by their path, /dev/pts/N).
+t_pty-devpts-console() {
+	need "$WLB/counter" "$CKPT"
+	command -v unshare >/dev/null || skip "no unshare"
+	pty_console_start /dev/pts
+	refused_by_name "$PID: its fd 0 is a pty of the devpts instance on /dev/pts whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported"
+	mkdir "$D/pts" || fail "can't make D/pts"
+	pty_console_start "$D/pts"
+	refused_by_name "$PID: its fd 0 is a pty of the devpts instance on $D/pts, which is not supported yet (one on /dev/pts is)"
+}
+
+# A pty pair of the container's own devpts instance whose master is in
+# flight in a unix datagram (SCM_RIGHTS) that no one received yet: the
+# restored root makes such ptys after restore queued the messages, so it
+# is refused by name, and the tree runs on.
+t_pty-devpts-inflight() {
+	need "$CKPT"
+	command -v unshare >/dev/null || skip "no unshare"
+	start_wl unshare --mount --propagation private /bin/sh -c \
+		"$(pty_devpts_sh exec python3 -c "'import array, os, socket, time
+m, s = os.openpty()
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+a.sendmsg([b\"x\"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array(\"i\", [m]))])
+n = 0
+while not os.path.exists(\"stop\"):
+    n += 1
+    with open(\"count\", \"a\") as f:
+        f.write(str(n) + \"\\n\")
+    if n == 5:
+        with open(\"ready.tmp\", \"w\") as f:
+            f.write(str(os.getpid()) + \"\\n\")
+        os.rename(\"ready.tmp\", \"ready\")
+    time.sleep(0.05)'")"
+	refused_by_name "fd [0-9]* of $PID: a message queued on it carries pty /dev/pts/0 of the devpts instance on /dev/pts, which is not supported yet"
+}
+
 # The slave's line discipline at column 3 ("abc" written, no newline)
 # with tabs expanded (TAB3): dumped --kill and restored, the workload's
 # tab expands to column 8 (5 spaces).
@@ -176,22 +328,21 @@ wait_tick() {
 	done
 }
 
-# Real tmux: a server with a counter in its pane, no client attached,
-# dumped with --tree --kill and restored: capture-pane through the same
-# socket shows the counter going on.
-t_tmux() {
-	local n
-	command -v tmux >/dev/null || fail "tmux not found"
-	need "$WLB/reaper" "$CKPT" "$RESTORE"
-	(spawn "$WLB/reaper" tmux -S "$D/sock" new-session -d -x 90 -y 20 \
-		"i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done") \
-		</dev/null >>"$D/out.log" 2>&1 &
+# tmux_started: the tmux server on D/sock just spawned (JOB the reaper
+# above it) shows ticks; PID is the server
+tmux_started() {
 	JOB=$!
 	track_job "$JOB"
 	wait_tick 5 60
 	PID=$(tmux -S "$D/sock" display -p '#{pid}') ||
 		fail "can't ask tmux for its PID"
 	track_pid "$PID"
+}
+
+# tmux_dump_restore: the server dumped with --tree --kill (D/inspect.out
+# then) and restored; the ticks go on
+tmux_dump_restore() {
+	local n
 	DUMP_OPTS=(--tree)
 	dump_kill
 	wait_job "$JOB" 60 || fail "the reaper did not end after the kill"
@@ -204,8 +355,63 @@ t_tmux() {
 	wait_back
 	n=$(last_tick)
 	wait_tick $((n + 5)) 60
+}
+
+tmux_end() {
 	tmux -S "$D/sock" kill-server
 	wait_job "$RJOB" 60 || fail "the server still runs after kill-server"
+}
+
+# Real tmux: a server with a counter in its pane, no client attached,
+# dumped with --tree --kill and restored: capture-pane through the same
+# socket shows the counter going on.
+t_tmux() {
+	command -v tmux >/dev/null || fail "tmux not found"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	(spawn "$WLB/reaper" tmux -S "$D/sock" new-session -d -x 90 -y 20 \
+		"i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	tmux_started
+	tmux_dump_restore
+	tmux_end
+}
+
+# tmux_pane_check FILE: the pane's shell (tmux server PID's child) has
+# its terminal on the devpts instance of the server's mount namespace,
+# not on ckpt's /dev/pts; the pane's name (/dev/pts/N) in D/FILE
+tmux_pane_check() {
+	local pane dev
+	pane=$(tmux -S "$D/sock" display -p '#{pane_pid}') ||
+		fail "can't ask tmux for its pane"
+	dev=$(nsenter -t "$PID" -m stat -c %d /dev/pts)
+	[[ -n $dev && $dev != "$(stat -c %d /dev/pts)" ]] ||
+		fail "the server's /dev/pts is ckpt's ($dev)"
+	[[ $(stat -L -c %d "/proc/$pane/fd/0") == "$dev" ]] ||
+		fail "the pane's terminal is not on the server's devpts instance"
+	tmux -S "$D/sock" display -p '#{pane_tty}' >"$D/$1"
+}
+
+# Real tmux in a mount namespace of its own with its own devpts instance
+# (pty_devpts_sh), its pane on that instance: dumped with --tree --kill
+# and restored, the pane's pty is on the restored instance, with its
+# name, and the counter in it goes on.
+t_tmux-devpts() {
+	command -v tmux >/dev/null || fail "tmux not found"
+	command -v unshare >/dev/null || skip "no unshare"
+	need "$WLB/reaper" "$CKPT" "$RESTORE"
+	(spawn "$WLB/reaper" unshare --mount --propagation private /bin/sh -c \
+		"$(pty_devpts_sh exec tmux -S "$D/sock" new-session -d -x 90 -y 20 \
+		"'i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.1; done'")") \
+		</dev/null >>"$D/out.log" 2>&1 &
+	tmux_started
+	tmux_pane_check tty.before
+	tmux_dump_restore
+	grep -q "pty-master .* devpts mount [1-9]" "$D/inspect.out" ||
+		fail "no pty master of the devpts mount in the image"
+	tmux_pane_check tty.after
+	cmp -s "$D/tty.before" "$D/tty.after" ||
+		fail "the pane was $(cat "$D/tty.before"), it is $(cat "$D/tty.after")"
+	tmux_end
 }
 
 # wait_path PATH SECS: until PATH exists; JOB ending first is a failure.

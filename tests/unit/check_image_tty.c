@@ -4,7 +4,10 @@
  * one refusal per broken rule: bad flags, window size, session, index; a
  * slave without its master, two masters of one index, bytes in a slave;
  * typed bytes (IMG_CHUNK_TTY_IN) as img_tty_input() gives them back, and
- * those no line discipline holds.
+ * those no line discipline holds. A pair on a devpts instance of the
+ * tree's own names its DEVPTS MOUNT record: read back, kept apart from a
+ * pair of /dev/pts with the same index, refused when it names no devpts
+ * mount or its slave another instance than its master's.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -76,8 +79,8 @@ START_TEST(test_roundtrip_pty)
 	ck_assert_uint_eq(img->files[0].chunks[0].len, 8);
 	ck_assert_uint_eq(img->files[1].kind, IMG_FILE_PTY_SLAVE);
 	ck_assert_uint_eq(img->files[1].tty.index, 7);
-	ck_assert_ptr_eq(img_pty_master(img, 7), &img->files[0]);
-	ck_assert_ptr_null(img_pty_master(img, 8));
+	ck_assert_ptr_eq(img_pty_master(img, 0, 7), &img->files[0]);
+	ck_assert_ptr_null(img_pty_master(img, 0, 8));
 	img_free(img);
 }
 END_TEST
@@ -261,6 +264,100 @@ START_TEST(test_outside_tty)
 }
 END_TEST
 
+/* A mount namespace with a DEVPTS mount (1) and a tmpfs (2), a pair of
+ * /dev/pts/7 and f[0..n): the pair of mount 1, as damaged. */
+static struct img_writer *write_devpts(const struct img_file *f, int n)
+{
+	struct img_ns ns = { .kind = IMG_NS_MNT, .owner = 10, .id = 5 };
+	struct img_mount m = {
+		.id = 1, .kind = IMG_MNT_DEVPTS, .dev = 0x2a,
+		.point = "/dev/pts", .fstype = "devpts", .source = "devpts",
+		.options = "newinstance,ptmxmode=666",
+	};
+	struct img_writer *w = img_writer_open(path);
+	struct img_file host[2];
+	int i;
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_ns(w, &ns), 0);
+	ck_assert_int_eq(img_write_mount(w, &m), 0);
+	m.id = 2;
+	m.kind = IMG_MNT_TMPFS;
+	m.point = "/tmp";
+	m.fstype = "tmpfs";
+	m.options = "";
+	ck_assert_int_eq(img_write_mount(w, &m), 0);
+	pty_files(host);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(img_write_file(w, &host[i]), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(img_write_file(w, &f[i]), 0);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	for (i = 0; i < n + 2; i++)
+		w_file_fd(w, 3 + i, i + 1);
+	return w;
+}
+
+static void devpts_files(struct img_file *f)
+{
+	pty_files(f);
+	f[0].id = 3;
+	f[1].id = 4;
+	f[0].tty.mount = 1;
+	f[1].tty.mount = 1;
+}
+
+START_TEST(test_devpts_pty)
+{
+	struct img_file in[2];
+	struct image *img;
+
+	devpts_files(in);
+	ck_assert_int_eq(img_writer_commit(write_devpts(in, 2)), 0);
+	img = img_read_file(path, IMG_ISA_X86_64);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_files, 4);
+	ck_assert_uint_eq(img->files[0].tty.mount, 0);
+	ck_assert_uint_eq(img->files[1].tty.mount, 0);
+	ck_assert_uint_eq(img->files[2].tty.mount, 1);
+	ck_assert_uint_eq(img->files[3].tty.mount, 1);
+	ck_assert_int_eq(memcmp(&img->files[2].tty, &in[0].tty,
+				sizeof(in[0].tty)), 0);
+	ck_assert_ptr_eq(img_pty_master(img, 0, 7), &img->files[0]);
+	ck_assert_ptr_eq(img_pty_master(img, 1, 7), &img->files[2]);
+	ck_assert_ptr_null(img_pty_master(img, 2, 7));
+	img_free(img);
+}
+END_TEST
+
+static void dmg_no_mount(struct img_file *f) { f[0].tty.mount = 3; }
+static void dmg_tmpfs(struct img_file *f) { f[0].tty.mount = 2; }
+static void dmg_other(struct img_file *f) { f[0].tty.index = 8; }
+
+START_TEST(test_refuse_devpts_pty)
+{
+	static const struct {
+		void (*damage)(struct img_file *f);
+		const char *want;
+	} cases[] = {
+		{ dmg_no_mount, "file 3: pty 7 is on mount 3, which is no devpts mount of the image" },
+		{ dmg_tmpfs, "file 3: pty 7 is on mount 2, which is no devpts mount of the image" },
+		/* its slave 7 of mount 1: /dev/pts/7's master is not it */
+		{ dmg_other, "file 4: the master of pty 7 is not in the image" },
+	};
+	struct img_file f[2];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		devpts_files(f);
+		cases[i].damage(f);
+		commit_expect_refused(write_devpts(f, 2), cases[i].want);
+	}
+}
+END_TEST
+
 static Suite *image_tty_suite(void)
 {
 	Suite *s = suite_create("image-tty");
@@ -272,6 +369,8 @@ static Suite *image_tty_suite(void)
 	add(tc, test_typed_pty);
 	add(tc, test_refuse_typed);
 	add(tc, test_outside_tty);
+	add(tc, test_devpts_pty);
+	add(tc, test_refuse_devpts_pty);
 	return s;
 }
 
