@@ -1766,6 +1766,17 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 struct image *img_read_named_fd_flags(int fd, const char *name,
 				      uint32_t expect_isa, unsigned int flags)
 	__must_check;
+/*
+ * The same, of an image still being written to fd (serve --restore reads
+ * a migration as it comes): where the reader needs bytes past the size
+ * it knows, it calls more(), which waits and sets *size to what is in
+ * now: 0, more may come; 1, that is the whole image; -1, it stopped
+ * coming (more() said why). The checks are those of a whole file.
+ */
+struct image *img_read_follow(int fd, const char *name, uint32_t expect_isa,
+			      unsigned int flags,
+			      int (*more)(void *arg, uint64_t *size),
+			      void *arg) __must_check;
 /* Room for a whole record that IMG_READ_DEFER_PAGES may leave unchecked */
 #define IMG_PAGES_REC_MAX(ps)	(IMG_PAGES_SPLIT + 2 * (size_t)(ps))
 /*

@@ -21,7 +21,11 @@ struct rd {
 	const uint8_t *buf;	/* img_read_buf, else NULL and fd */
 	int fd;
 	unsigned int flags;	/* IMG_READ_* */
-	uint64_t size;
+	uint64_t size;		/* so far, while more is set */
+	/* an image still being written (img_read_follow): waits for it to
+	 * grow, see image.h; NULL once it is whole */
+	int (*more)(void *arg, uint64_t *size);
+	void *more_arg;
 	struct image *img;
 	/* the record being read */
 	uint64_t off;

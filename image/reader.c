@@ -294,13 +294,33 @@ static int hdr_fields(struct rd *r, struct img_header *h, uint32_t expect)
 	return 0;
 }
 
+/* An image still coming (img_read_follow): wait until its first end
+ * bytes are in, or it is whole (end ~0); -1 only if the wait failed (it
+ * said why). Shorter when it ended first: the caller says truncated. */
+static int rd_need(struct rd *r, uint64_t end)
+{
+	int ret;
+
+	while (r->more && end > r->size) {
+		ret = r->more(r->more_arg, &r->size);
+		if (ret < 0)
+			return -1;
+		if (ret > 0)
+			r->more = NULL;
+	}
+	return 0;
+}
+
 /* Version before CRC: a newer format may have changed the header too. */
 static int rd_header(struct rd *r, uint32_t expect)
 {
 	struct img_header *h = &r->img->hdr;
-	size_t n = r->size < IMG_HEADER_SIZE ? r->size : IMG_HEADER_SIZE;
+	size_t n;
 	const uint8_t *b;
 
+	if (rd_need(r, IMG_HEADER_SIZE))
+		return -1;
+	n = r->size < IMG_HEADER_SIZE ? r->size : IMG_HEADER_SIZE;
 	if (!n) {
 		rd_fail(r, "empty file, not an image");
 		return -1;
@@ -658,10 +678,13 @@ static int rd_truncated(struct rd *r, uint64_t left)
 /* Reads one record at r->off; 1 when it was the trailer. */
 static int rd_record(struct rd *r)
 {
-	uint64_t left = r->size - r->off, len;
+	uint64_t left, len;
 	uint8_t h[IMG_REC_HDR_SIZE];
 	uint32_t flags;
 
+	if (rd_need(r, r->off + IMG_REC_HDR_SIZE + IMG_REC_CRC_SIZE))
+		return -1;
+	left = r->size - r->off;
 	if (left < IMG_REC_HDR_SIZE + IMG_REC_CRC_SIZE)
 		return rd_truncated(r, left);
 	if (rd_read(r, r->off, h, sizeof(h)))
@@ -669,6 +692,13 @@ static int rd_record(struct rd *r)
 	r->type = get_le32(h);
 	flags = get_le32(h + 4);
 	len = get_le64(h + 8);
+	/* an image coming: its trailer is the last record, so the end is
+	 * waited for there (a length past IMG_MAX_ADDR is damage) */
+	if (len < IMG_MAX_ADDR &&
+	    rd_need(r, r->type == IMG_REC_TRAILER ? ~0ull :
+			r->off + IMG_REC_HDR_SIZE + len + IMG_REC_CRC_SIZE))
+		return -1;
+	left = r->size - r->off;
 	if (len > left - IMG_REC_HDR_SIZE - IMG_REC_CRC_SIZE)
 		return rd_truncated(r, left);
 	if (!known_type(r->type)) {
@@ -703,7 +733,6 @@ static struct image *rd_run(struct rd *r, uint32_t expect_isa)
 		return NULL;
 	}
 	r->img = img;
-	img->size = r->size;
 	r->off = IMG_HEADER_SIZE;
 	ret = rd_header(r, expect_isa);
 	while (ret == 0)
@@ -712,6 +741,7 @@ static struct image *rd_run(struct rd *r, uint32_t expect_isa)
 		img_free(img);
 		img = NULL;
 	} else {
+		img->size = r->size;	/* whole by now */
 		img->nr_records = r->nr_idx + 1;
 	}
 	free(r->idx);
@@ -736,10 +766,12 @@ struct image *img_read_buf(const void *buf, size_t len, uint32_t expect_isa)
 	return rd_run(&r, expect_isa);
 }
 
-static struct image *rd_fd(int fd, const char *name, uint32_t expect_isa,
-			   unsigned int flags)
+static struct image *rd_fd_more(int fd, const char *name,
+				uint32_t expect_isa, unsigned int flags,
+				int (*more)(void *, uint64_t *), void *arg)
 {
-	struct rd r = { .name = name, .fd = fd, .flags = flags };
+	struct rd r = { .name = name, .fd = fd, .flags = flags,
+			.more = more, .more_arg = arg };
 	struct stat st;
 
 	if (fstat(fd, &st)) {
@@ -752,6 +784,20 @@ static struct image *rd_fd(int fd, const char *name, uint32_t expect_isa,
 	}
 	r.size = st.st_size;
 	return rd_run(&r, expect_isa);
+}
+
+static struct image *rd_fd(int fd, const char *name, uint32_t expect_isa,
+			   unsigned int flags)
+{
+	return rd_fd_more(fd, name, expect_isa, flags, NULL, NULL);
+}
+
+struct image *img_read_follow(int fd, const char *name, uint32_t expect_isa,
+			      unsigned int flags,
+			      int (*more)(void *arg, uint64_t *size),
+			      void *arg)
+{
+	return rd_fd_more(fd, name, expect_isa, flags, more, arg);
 }
 
 struct image *img_read_fd(int fd, uint32_t expect_isa)

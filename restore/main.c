@@ -15,6 +15,7 @@
  * prepare() (the image and its checks), then build() (everything made).
  */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,7 @@
 #define OPT_PID_FILE	0x200
 #define OPT_DROP_BOUNDING	0x270
 #define OPT_TRUST_PAGES	0x290
+#define OPT_FOLLOW	0x300
 
 /* --detach --pid-file: where the root's PID goes instead of stdout (so
  * that the tree's standard output, restore's own, stays the tree's) */
@@ -49,6 +51,49 @@ static int usage(FILE *f)
 {
 	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy [--trust-pages]] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+/* --follow=IMGFD,WAKEFD (ckpt serve --restore): two fds above 2, open,
+ * distinct; the image is plain, it came through serve's own stream */
+static int follow_opt(struct restore_run *c, const char *arg)
+{
+	int a, b, n = -1;
+
+	if (sscanf(arg, "%d,%d%n", &a, &b, &n) != 2 || arg[n] || a < 3 ||
+	    b < 3 || a == b || fcntl(a, F_GETFD) < 0 || fcntl(b, F_GETFD) < 0) {
+		pr_err("--follow=%s: two open fds above 2 expected", arg);
+		return -1;
+	}
+	c->follow_fd = a;
+	c->follow_wake = b;
+	return 0;
+}
+
+/* An image followed: wait for serve's wake-up, the size now in it (see
+ * img_read_follow); 'e': the image is whole. */
+static int follow_more(void *arg, uint64_t *size)
+{
+	struct restore_run *run = arg;
+	char buf[512];
+	struct stat st;
+	ssize_t n;
+
+	do
+		n = read(run->follow_wake, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		if (n < 0)
+			pr_perror("%s: can't wait for the image", run->path);
+		else
+			pr_err("%s: the image stopped coming", run->path);
+		return -1;
+	}
+	if (fstat(run->img_fd, &st)) {
+		pr_perror("can't stat %s", run->path);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return memchr(buf, 'e', (size_t)n) ? 1 : 0;
 }
 
 /*
@@ -77,6 +122,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 		{ "trust-pages", no_argument, NULL, OPT_TRUST_PAGES },
 		{ "join-ns", required_argument, NULL, 0x220 },
+		{ "follow", required_argument, NULL, OPT_FOLLOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -109,6 +155,10 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			pid_file = optarg;
 		else if (opt == OPT_TRUST_PAGES)
 			c->trust_pages = 1;
+		else if (opt == OPT_FOLLOW && follow_opt(c, optarg))
+			return usage(stderr);
+		else if (opt == OPT_FOLLOW)
+			continue;
 		else if (opt == 0x220 && restore_join_opt(c, optarg))
 			return EXIT_USAGE;
 		else if (opt == 0x220)
@@ -137,7 +187,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
 	    (pid_file && (!*detach || json)) ||
 	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on) ||
-	    (c->trust_pages && !c->lazy))
+	    (c->trust_pages && !c->lazy) ||
+	    (c->follow_fd >= 0 && (so.nr_params || c->pty.on)))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
 	for (i = 0; i < so.nr_params; i++)
@@ -157,15 +208,24 @@ static int prepare(struct restore_run *run)
 		return EXIT_FAILED;
 	/* a compressed or piped image comes back as a memfd of the plain one */
 	/* --lazy from a server: its pages stay there until asked for */
-	run->img_fd = run->lazy && !strncmp(run->path, "tcp://", 6) ?
+	run->img_fd = run->follow_fd >= 0 ? run->follow_fd :
+		      run->lazy && !strncmp(run->path, "tcp://", 6) ?
 		      restore_remote_open(run) :
 		      pipeline_open_read_with(run->path, run->params,
 					      run->nr_params);
+	run->follow_fd = -1;	/* img_fd's now */
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
 	/* --lazy: a page record's CRC when it is fetched (lazy.c) */
-	run->img = img_read_named_fd_flags(run->img_fd, run->path, arch_isa(),
+	run->img = run->follow_wake >= 0 ?
+		   img_read_follow(run->img_fd, run->path, arch_isa(),
+				   run->lazy ? IMG_READ_DEFER_PAGES : 0,
+				   follow_more, run) :
+		   img_read_named_fd_flags(run->img_fd, run->path, arch_isa(),
 					   run->lazy ? IMG_READ_DEFER_PAGES : 0);
+	if (run->follow_wake >= 0)
+		close(run->follow_wake);
+	run->follow_wake = -1;
 	if (!run->img || restore_open_chain(run) || restore_lazy_check(run) ||
 	    restore_check_image(run) || restore_check_nss(run))
 		return EXIT_BADIMAGE;
@@ -477,6 +537,7 @@ static int run_restore(struct restore_run *run, int detach)
 int main(int argc, char **argv)
 {
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1, .guard_ack = -1,
+				 .follow_fd = -1, .follow_wake = -1,
 				 .pty = { .m = -1, .s = -1 },
 				 .pidns = { .go = -1 },
 				 .userns = { .go = { -1, -1 } } };

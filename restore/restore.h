@@ -80,6 +80,8 @@ struct restore_run {
 	uint32_t nr_fd_opts;
 	struct image *img;
 	int img_fd;		/* the image, open in restore */
+	int follow_fd, follow_wake;	/* --follow: the image still being
+					 * written, and its wake-ups; or -1 */
 	struct restore_shm *shms;	/* per img->shms[], until finished */
 	int *ghost_fds;		/* per img->ghosts[], held until the end */
 	int *pidfds;		/* per img->files[]: pidfd.c's, or -1 */

@@ -114,9 +114,10 @@ void serve_deadline_says(const char *line)
 	deadline_says("%s", line);
 }
 
-/* The frames of the image into fd until the zero frame; bytes in *total. */
+/* The frames of the image into fd until the zero frame; bytes in *total;
+ * mig: a migration's restore follows them. */
 static int recv_image(struct net_conn *c, int fd, unsigned char *buf,
-		      size_t *total, const char **why)
+		      size_t *total, int mig, const char **why)
 {
 	size_t len;
 
@@ -134,6 +135,8 @@ static int recv_image(struct net_conn *c, int fd, unsigned char *buf,
 			*why = strerror(errno);
 			return -1;
 		}
+		if (mig)
+			serve_migrate_more();
 		*total += len;
 	}
 }
@@ -162,14 +165,32 @@ static void drain(int sock, unsigned char *buf)
 	}
 }
 
+/* A migration's restore, on the temporary open anew for reading. */
+static int migrate_start(const char *name, int lazy)
+{
+	char self[64];
+	int fd, ret;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", put_file.fd);
+	fd = open(self, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open %s again for restore", name);
+		return -1;
+	}
+	ret = serve_migrate_start(fd, name, lazy);
+	close(fd);
+	return ret;
+}
+
 /*
  * ".NAME.tmp.XXXXXX", created O_EXCL, mode 0600, and locked (flock) for
  * as long as this receiver lives: the lock tells a server starting later
  * that it is not stale (serve_sweep). Renamed to NAME, durably, only
- * once the whole image is in.
+ * once the whole image is in. mig (MIGRATE: 1, MIGRATE-LAZY: 2): its
+ * restore starts with the temporary and reads it as it comes.
  */
 static int do_put(struct net_conn *c, int dirfd, const char *name,
-		  const char *peer, int flags)
+		  const char *peer, int flags, int mig)
 {
 	unsigned char *buf = malloc(NET_FRAME_MAX);
 	const char *why = "out of memory";
@@ -186,11 +207,16 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 		why = strerror(errno);
 		goto err;
 	}
+	if (mig && migrate_start(name, mig == 2)) {
+		why = "can't run restore";
+		reply = "ERR can't run restore here";
+		goto err;
+	}
 	if (net_send_msg(c, "OK")) {
 		why = "client went away";
 		goto err;
 	}
-	if (recv_image(c, put_file.fd, buf, &total, &why)) {
+	if (recv_image(c, put_file.fd, buf, &total, mig, &why)) {
 		if (errno == EBADMSG)
 			reply = "ERR the image failed its integrity check on "
 				"the way (changed in transit?): not stored";
@@ -205,6 +231,8 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 		why = strerror(errno);
 		goto err;
 	}
+	if (mig)
+		serve_migrate_whole();
 	free(buf);
 	if (net_send_msg(c, "OK")) {
 		pr_warn("%s put %s: stored, but the client left before the reply",
@@ -214,6 +242,8 @@ static int do_put(struct net_conn *c, int dirfd, const char *name,
 	pr_info("%s put %s: ok, %zu bytes", peer, name, total);
 	return 0;
 err:
+	if (mig)
+		serve_migrate_abort();
 	durable_abort(&put_file);
 	pr_warn("%s put %s: failed: %s", peer, name, why);
 	/* the failure is logged: the drain ends silently, in time */
@@ -319,11 +349,11 @@ static void do_migrate(struct net_conn *c, int dirfd, const char *name,
 		return;
 	}
 	/* no fsync: the source lives until the restore runs */
-	if (do_put(c, dirfd, name, peer, DURABLE_NOSYNC))
+	if (do_put(c, dirfd, name, peer, DURABLE_NOSYNC, lazy ? 2 : 1))
 		return;
 	/* no alarm from here: serve_migrate bounds its waits */
 	deadline_says(NULL);
-	serve_migrate(c, dirfd, name, peer, lazy, deadline);
+	serve_migrate(c, dirfd, name, peer, deadline);
 }
 
 /* "PUT NAME", "GET NAME", "PAGES NAME", "MIGRATE NAME" or
@@ -365,7 +395,7 @@ static void serve_request(struct net_conn *c, int dirfd, const char *peer)
 		serve_pages(c, dirfd, name, peer);
 	else if (mig)
 		do_migrate(c, dirfd, name, peer, mig == 2);
-	else if (req[0] == 'P' ? do_put(c, dirfd, name, peer, 0) :
+	else if (req[0] == 'P' ? do_put(c, dirfd, name, peer, 0, 0) :
 		 do_get(c, dirfd, name, peer))
 		return;
 }

@@ -1,8 +1,11 @@
 /*
  * serve-migrate: the receiving end of `ckpt migrate` (serve --restore).
- * Once a MIGRATE request's image is durable (serve-conn.c stored it as a
- * PUT), the restore program beside ckpt restores it, detached (-d), in a
- * session of its own; the client hears "RUNS PID" and must answer
+ * The restore program beside ckpt restores a MIGRATE request's image,
+ * detached (-d), in a session of its own. It starts when the image
+ * starts to come (serve-conn.c stores it as a PUT) and reads it as it is
+ * written (restore --follow): the pre-copy rounds, most of the image, are
+ * read and checked while the source still runs, and only what came after
+ * its freeze is left when the image is whole. The client hears "RUNS PID" and must answer
  * "DONE" in time, which we acknowledge ("OK"): the client kills the
  * source only then. So a client that stalls past the timeout finds the
  * connection closed and thaws its source, and a client that dies before
@@ -20,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,9 @@ static const char *mig_dir;
 /* For the signal handler: the restore running, or the tree it made, and
  * the image to remove (NAME under mig_dirfd). */
 static volatile pid_t mig_child = -1, mig_root = -1;
+/* the restore following the image: its PID line, and its wake-up pipe
+ * (a byte 'm' after each write, 'e' once the image is whole) */
+static int mig_out = -1, mig_wake = -1;
 static int mig_dirfd = -1;
 static char mig_name[NET_NAME_MAX + 1];
 
@@ -92,12 +99,15 @@ static int restore_path(char *path, size_t size)
 
 /* In the child: a session of its own, the PID line into out, and the
  * program run; never returns. */
-static void run_restore(int out, const char *image, int lazy)
+static void run_restore(int out, const char *image, int lazy, int img_fd,
+			int wake)
 {
-	char prog[PATH_MAX];
-	char *argv[7] = { "restore" };
+	char prog[PATH_MAX], follow[32];
+	char *argv[9] = { "restore" };
 	int n = 1;
 	int null = open("/dev/null", O_RDONLY);
+	/* both above the standard three, and open across the exec */
+	int a = fcntl(img_fd, F_DUPFD, 3), b = fcntl(wake, F_DUPFD, 3);
 
 	/* ckpt -v -v serve: its timings too (bench/migrate.sh) */
 	if (log_get_level() >= LOG_DEBUG)
@@ -110,9 +120,11 @@ static void run_restore(int out, const char *image, int lazy)
 		argv[n++] = "--lazy";
 		argv[n++] = "--trust-pages";
 	}
+	snprintf(follow, sizeof(follow), "--follow=%d,%d", a, b);
+	argv[n++] = follow;
 	argv[n] = (char *)image;
 	setsid();
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+	if (a < 0 || b < 0 || null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(out, STDOUT_FILENO) < 0 || restore_path(prog, sizeof(prog)))
 		_exit(EXIT_FAILED);
 	execv(prog, argv);
@@ -143,34 +155,104 @@ static pid_t read_pid(int fd)
 	return v > 0 && v < INT_MAX ? (pid_t)v : -1;
 }
 
-/* Run restore -d on the image; the root's PID, or -1 with *why set. */
-static pid_t restore_image(const char *image, int lazy, char *why,
-			   size_t size)
+int serve_migrate_start(int img_fd, const char *name, int lazy)
 {
-	int p[2], status;
-	pid_t pid, root;
+	char image[PATH_MAX];
+	int p[2], w[2] = { -1, -1 };
+	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC)) {
-		snprintf(why, size, "can't run restore: %s", strerror(errno));
+	snprintf(image, sizeof(image), "%s/%s", mig_dir, name);
+	if (pipe2(p, O_CLOEXEC) || pipe2(w, O_CLOEXEC)) {
+		pr_perror("can't run restore");
+		if (w[0] < 0) {
+			close(p[0]);
+			close(p[1]);
+		}
 		return -1;
 	}
 	pid = fork();
 	if (pid == 0)
-		run_restore(p[1], image, lazy);
+		run_restore(p[1], image, lazy, img_fd, w[0]);
 	close(p[1]);
+	close(w[0]);
 	if (pid < 0) {
-		snprintf(why, size, "can't run restore: %s", strerror(errno));
+		pr_perror("can't run restore");
 		close(p[0]);
+		close(w[1]);
 		return -1;
 	}
+	/* restore may fail and go before the image is whole: the wake-ups
+	 * must not block us then (EPIPE, SIGPIPE ignored, or a full pipe) */
+	if (fcntl(w[1], F_SETFL, O_NONBLOCK))
+		pr_warn("restore's wake-ups may block: %s", strerror(errno));
 	mig_child = pid;
+	mig_out = p[0];
+	mig_wake = w[1];
 	log_stamp("serve: restore %d started", (int)pid);
-	root = read_pid(p[0]);
-	close(p[0]);
-	log_stamp("serve: restore said %d", (int)root);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	return 0;
+}
+
+void serve_migrate_more(void)
+{
+	/* a byte already waiting wakes it as well */
+	if (mig_wake >= 0)
+		(void)!write(mig_wake, "m", 1);
+}
+
+/* 'e' must get through, even behind a pipe full of 'm's */
+int serve_migrate_whole(void)
+{
+	struct pollfd pfd = { .fd = mig_wake, .events = POLLOUT };
+	ssize_t n;
+
+	for (;;) {
+		n = write(mig_wake, "e", 1);
+		if (n == 1 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+		if (n < 0 && errno == EAGAIN && poll(&pfd, 1, 1000) < 0 &&
+		    errno != EINTR)
+			break;
+	}
+	close(mig_wake);
+	mig_wake = -1;
+	/* a restore already gone (EPIPE) says why by its exit status */
+	return 0;
+}
+
+/* The restore child gone, its pipes closed. */
+static int reap_restore(void)
+{
+	int status = 0;
+
+	if (mig_wake >= 0)
+		close(mig_wake);
+	if (mig_out >= 0)
+		close(mig_out);
+	mig_wake = mig_out = -1;
+	while (mig_child > 0 && waitpid(mig_child, &status, 0) < 0 &&
+	       errno == EINTR)
 		;
 	mig_child = -1;
+	return status;
+}
+
+void serve_migrate_abort(void)
+{
+	if (mig_child > 0)
+		kill(mig_child, SIGKILL);
+	(void)reap_restore();
+}
+
+/* The restore started by serve_migrate_start, done: the root's PID, or
+ * -1 with *why set. */
+static pid_t restore_image(char *why, size_t size)
+{
+	pid_t root;
+	int status;
+
+	root = read_pid(mig_out);
+	log_stamp("serve: restore said %d", (int)root);
+	status = reap_restore();
 	log_stamp("serve: restore ended");
 	if (WIFEXITED(status) && !WEXITSTATUS(status) && root > 0)
 		return root;
@@ -231,15 +313,14 @@ static int hand_over(struct net_conn *c, pid_t root, unsigned int timeout)
 }
 
 void serve_migrate(struct net_conn *c, int dirfd, const char *name,
-		   const char *peer, int lazy, unsigned int timeout)
+		   const char *peer, unsigned int timeout)
 {
-	char image[PATH_MAX], why[256], reply[300];
+	char why[256], reply[300];
 	pid_t root;
 
 	mig_dirfd = dirfd;
 	snprintf(mig_name, sizeof(mig_name), "%s", name);
-	snprintf(image, sizeof(image), "%s/%s", mig_dir, name);
-	root = restore_image(image, lazy, why, sizeof(why));
+	root = restore_image(why, sizeof(why));
 	if (root < 0) {
 		pr_warn("%s migrate %s: refused: %s", peer, name, why);
 		unlinkat(dirfd, name, 0);

@@ -20,11 +20,23 @@ void serve_conn(int fd, int dirfd, const unsigned char key[NET_KEY],
  * refused. */
 void serve_migrate_enable(const char *dir);
 int serve_migrate_enabled(void);
-/* The image stored as name under dirfd: restore it, tell the client
+/*
+ * A migration's restore starts as soon as its image is being stored: it
+ * reads the image from img_fd (the temporary, open for reading) as it
+ * comes, told by serve_migrate_more() after each write and
+ * serve_migrate_whole() once it is all in (and renamed to name). It
+ * makes nothing before that. serve_migrate_abort() kills it (the image
+ * did not come whole). Start: 0, or -1 logged.
+ */
+int serve_migrate_start(int img_fd, const char *name, int lazy);
+void serve_migrate_more(void);
+int serve_migrate_whole(void);
+void serve_migrate_abort(void);
+/* The image stored as name under dirfd: its restore done, tell the client
  * "RUNS PID" and wait timeout seconds for its "DONE", or remove the
  * image and kill what was made. Logs; never fails otherwise. */
 void serve_migrate(struct net_conn *c, int dirfd, const char *name,
-		   const char *peer, int lazy, unsigned int timeout);
+		   const char *peer, unsigned int timeout);
 /* For SIGTERM or the deadline: kill what the restore made (or the
  * restore), remove the image; async-signal-safe. */
 void serve_migrate_on_term(void);

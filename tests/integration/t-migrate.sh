@@ -289,17 +289,35 @@ t_migrate-killed() {
 	job=$!
 	track_job "$job"
 	end=$((SECONDS + 60))
-	until compgen -G "$D/srv/.img.tmp.*" >/dev/null; do
+	# the receiver's restore reads the image as it comes (--follow)
+	until compgen -G "$D/srv/.img.tmp.*" >/dev/null &&
+	      mig_restore_running; do
 		job_done "$job" && fail "ckpt migrate ended before it was" \
 					"killed: $(lastline "$D/cmd.err")"
-		((SECONDS < end)) || fail "no transfer after 60 s"
+		((SECONDS < end)) || fail "no restore following the transfer" \
+					  "after 60 s"
 		nap
 	done
 	kill -KILL "$job"
 	wait_job "$job" 30 || fail "ckpt migrate not gone after SIGKILL"
 	alive "$PID" || fail "the source died with ckpt migrate"
 	mig_nothing_left
+	mig_ns_alone
 	mig_runs_on
+}
+
+# mig_restore_running: the receiver runs restore, on an image not yet
+# whole (its temporary still there)
+mig_restore_running() {
+	local srv ns p
+	srv=$(cat "/proc/$SJOB/task/$SJOB/children" 2>/dev/null)
+	ns=$(readlink "/proc/${srv%% *}/ns/pid") || return 1
+	for p in /proc/[0-9]*; do
+		[[ $(readlink "$p/ns/pid" 2>/dev/null) == "$ns" &&
+		   $(cat "$p/comm" 2>/dev/null) == restore ]] &&
+			compgen -G "$D/srv/.img.tmp.*" >/dev/null && return 0
+	done
+	return 1
 }
 
 # the receiver restored the process but ckpt migrate never confirmed:

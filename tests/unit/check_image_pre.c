@@ -213,6 +213,100 @@ START_TEST(test_window_shifts)
 }
 END_TEST
 
+/* img_read_follow: the image written out to a second file a few bytes
+ * at a time, as serve writes a migration's frames, more() adding the
+ * next piece. */
+struct grow {
+	const uint8_t *img;
+	size_t len, at, step, stop;	/* stop: the stream ends there */
+	int fd, calls;
+};
+
+static int grow_more(void *arg, uint64_t *size)
+{
+	struct grow *g = arg;
+	size_t n = g->step;
+
+	g->calls++;
+	*size = g->at;
+	if (g->at == g->len)
+		return 1;	/* all in already */
+	if (n > g->stop - g->at)
+		n = g->stop - g->at;
+	if (!n)
+		return -1;	/* it stopped coming */
+	ck_assert_int_eq(write(g->fd, g->img + g->at, n), (ssize_t)n);
+	g->at += n;
+	*size = g->at;
+	return g->at == g->len;
+}
+
+/* The followed image of w_pre(1) read from its first stop bytes, in
+ * pieces of step: NULL when the stream ends early */
+static struct image *follow(size_t first, size_t step, size_t stop,
+			    unsigned flags, int *calls)
+{
+	char grown[160];
+	struct grow g = { .step = step };
+	struct image *img;
+
+	w_pre(1);
+	g.img = load(path, &g.len);
+	g.stop = stop ? stop : g.len;
+	snprintf(grown, sizeof(grown), "%s.grown", path);
+	g.fd = open(grown, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(g.fd, 0);
+	if (first > g.len)
+		first = g.len;
+	ck_assert_int_eq(write(g.fd, g.img, first), (ssize_t)first);
+	g.at = first;
+	img = img_read_follow(g.fd, "img", 0, flags, grow_more, &g);
+	*calls = g.calls;
+	close(g.fd);
+	free((void *)g.img);
+	return img;
+}
+
+START_TEST(test_follow)
+{
+	static const size_t steps[] = { 7, 4093, 4096, 100000 };
+	struct image *img;
+	unsigned i, d;
+	int calls;
+
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < 4; i++) {
+			img = follow(0, steps[i], 0,
+				     d ? IMG_READ_DEFER_PAGES : 0, &calls);
+			ck_assert_ptr_nonnull(img);
+			ck_assert_int_gt(calls, 0);
+			ck_assert_uint_eq(img->nr_pres, 2);
+			ck_assert_uint_eq(img->procs[0].nr_pages, 4);
+			img_free(img);
+		}
+	/* all there at the start: more() still asked whether it ends */
+	img = follow(1u << 30, 1, 0, 0, &calls);
+	ck_assert_ptr_nonnull(img);
+	img_free(img);
+}
+END_TEST
+
+/* a stream that stops short anywhere is refused, a damaged one too */
+START_TEST(test_follow_cut)
+{
+	size_t len, at;
+	uint8_t *b;
+	int calls;
+
+	w_pre(1);
+	b = load(path, &len);
+	free(b);
+	for (at = 1; at < len; at += at < 300 ? 1 : len / 61)
+		ck_assert_ptr_null(follow(0, 4096, at, 0, &calls));
+	ck_assert_ptr_null(follow(0, 4096, len - 1, 0, &calls));
+}
+END_TEST
+
 static Suite *image_pre_suite(void)
 {
 	Suite *s = suite_create("image-pre");
@@ -224,6 +318,8 @@ static Suite *image_pre_suite(void)
 	add(tc, test_refuse_not_held);
 	add(tc, test_refuse_late_precopy);
 	add(tc, test_window_shifts);
+	add(tc, test_follow);
+	add(tc, test_follow_cut);
 	return s;
 }
 
