@@ -520,6 +520,38 @@ int dump_net_collect(struct dump_tree *t)
 	       check_rules(n) ? -1 : 0;
 }
 
+/*
+ * The tree's namespace outlives the tree a while: the kernel tears it
+ * down later, and unhooks the network lock's table (nftables) before it
+ * removes the devices. A retransmission of a peer outside arriving then
+ * met no socket and was answered with a reset, which killed the
+ * connection that restore was bringing back elsewhere. A device that is
+ * down receives nothing, so the killed tree's go down first (those that
+ * were up; the loopback carries no peer's packets). Only once the tree
+ * dies with ckpt (kill_with_us): ckpt gone, nothing of it runs on.
+ */
+void dump_net_quiet(struct dump_tree *t, int up)
+{
+	const struct dump_net *n = t->net;
+	uint32_t i;
+
+	for (i = 0; n && n->rtnl >= 0 && i < n->nr_devs; i++) {
+		const struct img_netdev *d = &n->devs[i];
+		struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+					 .ifi_index = (int)d->index,
+					 .ifi_flags = up ? IFF_UP : 0,
+					 .ifi_change = IFF_UP };
+		struct rtnl_req r;
+
+		if (!d->up || d->kind == IMG_NETDEV_LO)
+			continue;
+		rtnl_begin(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+		if (rtnl_talk(n->rtnl, &r))
+			pr_warn("can't take %s of %d %s: %s", d->name, n->root,
+				up ? "up again" : "down", strerror(errno));
+	}
+}
+
 int dump_write_net(const struct dump_tree *t, struct img_writer *w)
 {
 	const struct dump_net *n = t->net;

@@ -437,6 +437,9 @@ void dump_net_leave(struct dump_tree *t);
  * tree's, else 0 */
 uint64_t dump_net_home(const struct dump_tree *t);
 int dump_net_collect(struct dump_tree *t) __must_check;
+/* With --kill, right before the kill: the tree's devices down (up: 0),
+ * or up again if the kill failed (1); see dump-netdev.c */
+void dump_net_quiet(struct dump_tree *t, int up);
 int dump_write_net(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_net(struct dump_tree *t);

@@ -601,6 +601,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	enum dump_result res;
 	double start = seconds_now(), frozen, thawed;
 	uint64_t bytes = 0;
+	int dies_with_us = 0;
 
 	if (check_target(o->pid))
 		return DUMP_ENOTARGET;
@@ -676,7 +677,9 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (w && commit(o, &w))
 		goto err;
 	snap_done(o->snap);
-	if (o->kill && kill_with_us(&t))
+	/* dies_with_us: the tree dies with ckpt, even killed */
+	dies_with_us = o->kill && !kill_with_us(&t);
+	if (o->kill && !dies_with_us)
 		pr_warn("%d will run on if ckpt dies before it is killed",
 			o->pid);
 	else if (o->kill)
@@ -686,8 +689,14 @@ enum dump_result dump_process(const struct dump_opts *o)
 	if (o->kill && dump_inet_silence(&t, 1))
 		pr_warn("killing %d may close some of its TCP connections as usual",
 			o->pid);
+	/* and no reset from its namespace while the kernel tears it down
+	 * (dump-netdev.c) */
+	if (dies_with_us)
+		dump_net_quiet(&t, 0);
 	if (o->kill && release_all(&t, 1)) {
 		pr_perror("can't kill %d after the dump", o->pid);
+		if (dies_with_us)
+			dump_net_quiet(&t, 1);
 		if (dump_inet_silence(&t, 0))
 			pr_err("TCP connections of %d may be left in repair mode",
 			       o->pid);
