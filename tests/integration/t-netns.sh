@@ -257,6 +257,19 @@ t_netns-veth-teardown() {
 		"there: $(grep -h FAIL "$D/out.log" | tail -n 1)"
 	umount "/run/netns/$old" && rm -f "/run/netns/$old" ||
 		fail "can't let the old namespace go"
+	netns_veth_restore
+	netns_veth_finish "$cjob"
+}
+
+# netns_tx_tries: the packets the host's end of the veth sent or dropped
+netns_tx_tries() {
+	local s=/sys/class/net/$NETNS_VETH/statistics
+	ip netns exec "$NETNS_HOST" sh -c "echo \$((\$(cat $s/tx_packets) + \$(cat $s/tx_dropped)))"
+}
+
+# netns_veth_restore: the container restored from D/img (PID, RJOB), its
+# host's end set up, counting again
+netns_veth_restore() {
 	(spawn "${NETNS_IN_HOST[@]}" "$RESTORE" "$D/img") </dev/null \
 		>>"$D/restore.log" 2>&1 &
 	RJOB=$!
@@ -265,6 +278,12 @@ t_netns-veth-teardown() {
 	track_pid "$PID"
 	netns_host_side
 	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+}
+
+# netns_veth_finish CJOB: the client (CJOB) ends its stream, checked by
+# both sides, and the restored container stops
+netns_veth_finish() {
+	local cjob=$1
 	touch "$D/finish"
 	wait_job "$cjob" 120 || fail "the client still streams 120 s after finish"
 	((WST == 0)) || fail "the client exited $WST: $(grep -h FAIL "$D/out.log" | tail -n 1)"
@@ -272,12 +291,6 @@ t_netns-veth-teardown() {
 	wait_job "$RJOB" 120 || fail "restore still running 120 s after D/stop"
 	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
 	check_count
-}
-
-# netns_tx_tries: the packets the host's end of the veth sent or dropped
-netns_tx_tries() {
-	local s=/sys/class/net/$NETNS_VETH/statistics
-	ip netns exec "$NETNS_HOST" sh -c "echo \$((\$(cat $s/tx_packets) + \$(cat $s/tx_dropped)))"
 }
 
 # netns_veth_start: netns-veth's container (PID, JOB) with its tcpstream
@@ -345,25 +358,12 @@ t_netns-veth() {
 	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
 		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "veth"]; sys.exit(len(d) != 1 or d[0]["addrs"][0] != "10.79.0.2/24" or d[0]["mtu"] != 1400 or d[0]["mac"] != "02:00:00:00:79:02" or j["routes"][0]["dst"] != "default" or j["routes"][0]["via"] != "10.79.0.1")' ||
 		fail "inspect --json shows another network"
-	(spawn "${NETNS_IN_HOST[@]}" "$RESTORE" "$D/img") </dev/null \
-		>>"$D/restore.log" 2>&1 &
-	RJOB=$!
-	track_job "$RJOB"
-	PID=$(netns_child_of "$RJOB" "$RJOB" restore restore.log)
-	track_pid "$PID"
-	netns_host_side
-	wait_count_above $((DUMP_COUNT + 3)) 120 "$RJOB"
+	netns_veth_restore
 	netns_view "$PID" >"$D/net.after"
 	diff "$D/net.before" "$D/net.after" >>"$D/errors.log" ||
 		fail "the container's network differs after restore: $(diff "$D/net.before" "$D/net.after" | tr '\n' ' ')"
 	[[ $(nsenter -t "$PID" -u hostname) == netns-box ]] || fail "hostname lost"
 	[[ $(nsenter -t "$PID" -n cat /proc/sys/net/ipv4/conf/eth0/rp_filter) == 2 ]] ||
 		fail "eth0's rp_filter sysctl lost"
-	touch "$D/finish"
-	wait_job "$cjob" 120 || fail "the client still streams 120 s after finish"
-	((WST == 0)) || fail "the client exited $WST: $(grep -h FAIL "$D/out.log" | tail -n 1)"
-	touch "$D/stop"
-	wait_job "$RJOB" 120 || fail "restore still running 120 s after D/stop"
-	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
-	check_count
+	netns_veth_finish "$cjob"
 }
