@@ -7,11 +7,13 @@
  * other sockets were made before, in its own namespace, and stay there.
  *
  * What restore makes again (NETDEV and ROUTE records, image.h): the
- * loopback, and veth devices whose peer is in ckpt's namespace (the
- * "host" end), with their MAC, MTU, up flag and permanent addresses;
- * routes of the main table the kernel did not make from an address. The
- * rest is refused, naming the process and the object: other kinds of
- * device (bridges, macvlan, tun, a veth whose peer is elsewhere),
+ * loopback, veth devices whose peer is in ckpt's namespace (the "host"
+ * end) and macvlans whose lower device is there (its mode and flags),
+ * with their MAC, MTU, up flag and permanent addresses; routes of the
+ * main table the kernel did not make from an address. The rest is
+ * refused, naming the process and the object: other kinds of device
+ * (bridges, ipvlan, tun, a veth whose peer or a macvlan whose lower
+ * device is elsewhere),
  * routes in other tables or of other types, nftables tables and
  * iptables rules inside. Its sysctls are dump-netsysctl.c's.
  */
@@ -23,6 +25,7 @@
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <sched.h>
@@ -254,6 +257,115 @@ static int add_dev(struct dump_net *n, const struct ifinfomsg *ifi,
 	return d->name && (!peer || d->peer) ? 0 : -1;
 }
 
+/* IFLA_MACVLAN_BC_CUTOFF (Linux 6.4), past Debian 12's headers */
+#define MACVLAN_BC_CUTOFF	9
+
+struct name_q {
+	int index;
+	char name[IFNAMSIZ];
+	int found;
+};
+
+static int name_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *tb[IFLA_MAX + 1];
+	struct name_q *q = arg;
+	const char *name;
+
+	if (h->nlmsg_type != RTM_NEWLINK || ifi->ifi_index != q->index)
+		return 0;
+	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
+	name = str_attr(tb[IFLA_IFNAME]);
+	if (!name)
+		return 0;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	q->found = 1;
+	return 1;
+}
+
+static void nsid_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct rtattr *tb[NETNSA_MAX + 1];
+
+	if (h->nlmsg_type != RTM_NEWNSID)
+		return;
+	rtnl_attrs(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX);
+	if (tb[NETNSA_NSID])
+		*(int *)arg = (int)u32_attr(tb[NETNSA_NSID]);
+}
+
+/* A macvlan's lower device (link, in the namespace link_nsid names from
+ * the tree's): its name in ckpt's namespace, in out; -1 when
+ * it is in another */
+static int host_lower(struct dump_net *n, const struct rtattr **tb,
+		      char *out)
+{
+	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	struct name_q q = { .index = (int)u32_attr(tb[IFLA_LINK]) };
+	struct rtnl_req r;
+	int id = -1, fd, asked;
+
+	if (!tb[IFLA_LINK] || !tb[IFLA_LINK_NETNSID])
+		return -1;
+	/* a socket of its own: n->rtnl is in the middle of a dump (we are
+	 * in the tree's namespace) */
+	fd = rtnl_open();
+	if (fd < 0)
+		return -1;
+	rtnl_begin(&r, RTM_GETNSID, 0, &g, sizeof(g));
+	rtnl_put(&r, NETNSA_FD, &n->back, 4);
+	asked = rtnl_ask(fd, &r, nsid_msg, &id);
+	close(fd);
+	if (asked || id < 0 ||
+	    id != (int)u32_attr(tb[IFLA_LINK_NETNSID]) ||
+	    rtnl_dump(n->host, RTM_GETLINK, AF_UNSPEC, name_msg, &q) < 0 ||
+	    !q.found)
+		return -1;
+	memcpy(out, q.name, IFNAMSIZ);
+	return 0;
+}
+
+/* A macvlan: its mode and flags, what restore can't set refused (source
+ * mode, broadcast tunables changed) */
+static int add_macvlan(struct dump_net *n, const struct ifinfomsg *ifi,
+		       const struct rtattr **tb)
+{
+	const struct rtattr *info[IFLA_INFO_MAX + 1];
+	const struct rtattr *m[MACVLAN_BC_CUTOFF + 1];
+	const char *name = str_attr(tb[IFLA_IFNAME]);
+	char lower[IFNAMSIZ], why[96];
+	struct img_netdev *d;
+	uint32_t mode, flags;
+
+	if (host_lower(n, tb, lower))
+		return refuse_dev(n, name, "a macvlan whose lower device is not in ckpt's network namespace");
+	rtnl_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+	if (!info[IFLA_INFO_DATA])
+		return refuse_dev(n, name, "a macvlan without its settings");
+	rtnl_nested(info[IFLA_INFO_DATA], m, MACVLAN_BC_CUTOFF);
+	mode = m[IFLA_MACVLAN_MODE] ? u32_attr(m[IFLA_MACVLAN_MODE]) : 0;
+	flags = m[IFLA_MACVLAN_FLAGS] && RTA_PAYLOAD(m[IFLA_MACVLAN_FLAGS]) >= 2 ?
+		*(const uint16_t *)RTA_DATA(m[IFLA_MACVLAN_FLAGS]) : 0;
+	if ((m[IFLA_MACVLAN_BC_QUEUE_LEN] &&
+	     u32_attr(m[IFLA_MACVLAN_BC_QUEUE_LEN]) != 1000) ||
+	    (m[MACVLAN_BC_CUTOFF] && u32_attr(m[MACVLAN_BC_CUTOFF]) != 1))
+		return refuse_dev(n, name, "a macvlan whose broadcast queue or cutoff was changed");
+	if ((mode != MACVLAN_MODE_PRIVATE && mode != MACVLAN_MODE_VEPA &&
+	     mode != MACVLAN_MODE_BRIDGE && mode != MACVLAN_MODE_PASSTHRU) ||
+	    (flags & ~3u)) {
+		snprintf(why, sizeof(why), "a macvlan of mode %u (source: 16) and flags %#x",
+			 mode, flags);
+		return refuse_dev(n, name, why);
+	}
+	if (add_dev(n, ifi, tb, IMG_NETDEV_MACVLAN, lower))
+		return -1;
+	d = &n->devs[n->nr_devs - 1];
+	d->mode = mode;
+	d->flags = flags;
+	return 0;
+}
+
 static int link_msg(const struct nlmsghdr *h, void *arg)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(h);
@@ -273,6 +385,8 @@ static int link_msg(const struct nlmsghdr *h, void *arg)
 		return add_dev(n, ifi, tb, IMG_NETDEV_LO, NULL);
 	if (kernel_made(name, ifi))
 		return 0;
+	if (!strcmp(kind, "macvlan"))
+		return add_macvlan(n, ifi, tb);
 	if (strcmp(kind, "veth")) {
 		snprintf(why, sizeof(why), "of kind %s", kind[0] ? kind : "none (a physical device?)");
 		return refuse_dev(n, name, why);

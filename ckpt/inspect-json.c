@@ -576,7 +576,12 @@ static void json_netdev(const struct img_netdev *d)
 	json_u64(0, "up", d->up);
 	json_u64(0, "mtu", d->mtu);
 	json_kstr(0, "mac", mac);
-	json_kstr(0, "peer", d->peer ? d->peer : "");
+	json_kstr(0, IMG_NETDEV_LOWERED(d->kind) ? "lower" : "peer",
+		  d->peer ? d->peer : "");
+	if (IMG_NETDEV_LOWERED(d->kind)) {
+		json_u64(0, "mode", d->mode);
+		json_u64(0, "flags", d->flags);
+	}
 	json_key(0, "addrs");
 	putchar('[');
 	for (i = 0; i < d->nr_addrs; i++) {

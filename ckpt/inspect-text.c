@@ -516,7 +516,8 @@ static const char *net_addr(uint32_t family, const uint8_t *a, char *buf,
 }
 
 /* netdev 2 veth eth0 up mtu 1400 mac 02:00:00:00:79:02 peer v0 addrs
- * 10.79.0.2/24 (addrs -: none) */
+ * 10.79.0.2/24 (addrs -: none); a macvlan has "lower NAME mode N flags
+ * F" instead of its peer (IFLA_MACVLAN_MODE and _FLAGS values) */
 static void print_netdev(const struct img_netdev *d)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -528,7 +529,10 @@ static void print_netdev(const struct img_netdev *d)
 	for (i = 0; i < d->mac_len; i++)
 		printf("%s%02x", i ? ":" : "", d->mac[i]);
 	printf("%s", d->mac_len ? "" : "-");
-	if (d->peer)
+	if (d->peer && IMG_NETDEV_LOWERED(d->kind))
+		printf(" lower %s mode %u flags %#x", d->peer, d->mode,
+		       d->flags);
+	else if (d->peer)
 		printf(" peer %s", d->peer);
 	printf(" addrs%s", d->nr_addrs ? "" : " -");
 	for (i = 0; i < d->nr_addrs; i++)

@@ -1,8 +1,9 @@
 /*
  * codec-net: the NETDEV and ROUTE records of the tree's network namespace
  * (see image.h). NETDEV: u32 index kind up mtu mac_len; 32 bytes mac; str
- * name peer (peer: a veth's, else absent); u32 nr_addrs; then per address
- * u32 family prefixlen scope flags, 16 bytes addr. ROUTE: u32 family dst_len dev
+ * name peer (peer: a veth's, a macvlan's lower device, else absent); u32
+ * nr_addrs; then per address u32 family prefixlen scope flags, 16 bytes
+ * addr; then, for a macvlan only, u32 mode flags. ROUTE: u32 family dst_len dev
  * protocol scope type priority has_gw; 16 bytes dst gw.
  */
 #include <sys/socket.h>
@@ -20,6 +21,8 @@ const char *img_netdev_kind_name(uint32_t kind)
 		return "loopback";
 	case IMG_NETDEV_VETH:
 		return "veth";
+	case IMG_NETDEV_MACVLAN:
+		return "macvlan";
 	}
 	return "unknown";
 }
@@ -67,7 +70,8 @@ int img_enc_netdev(struct enc *e, const struct img_netdev *n)
 	memcpy(mac, n->mac, n->mac_len <= IMG_MAX_MAC ? n->mac_len : 0);
 	enc_bytes(e, mac, sizeof(mac));
 	enc_str(e, n->name, 0, "device name missing");
-	enc_str(e, n->peer, n->kind != IMG_NETDEV_VETH, "veth peer missing");
+	enc_str(e, n->peer, n->kind != IMG_NETDEV_VETH &&
+		!IMG_NETDEV_LOWERED(n->kind), "veth peer or lower device missing");
 	enc_cap(e, n->nr_addrs, IMG_MAX_NETADDRS, "too many addresses");
 	enc_u32(e, n->nr_addrs);
 	for (i = 0; i < n->nr_addrs && i < IMG_MAX_NETADDRS; i++) {
@@ -77,7 +81,19 @@ int img_enc_netdev(struct enc *e, const struct img_netdev *n)
 		enc_u32(e, n->addrs[i].flags);
 		enc_bytes(e, n->addrs[i].addr, 16);
 	}
+	if (IMG_NETDEV_LOWERED(n->kind)) {
+		enc_u32(e, n->mode);
+		enc_u32(e, n->flags);
+	}
 	return e->err ? -1 : 0;
+}
+
+/* macvlan: private, vepa, bridge or passthru (not source), flags
+ * nopromisc and nodst */
+static int lowered_ok(const struct img_netdev *n)
+{
+	return (n->mode == 1 || n->mode == 2 || n->mode == 4 ||
+		n->mode == 8) && !(n->flags & ~3u);
 }
 
 int img_dec_netdev(struct dec *d, struct img_netdev *n)
@@ -112,14 +128,23 @@ int img_dec_netdev(struct dec *d, struct img_netdev *n)
 			  "device %s: bad address (family %u, /%u)", n->name,
 			  a->family, a->prefixlen);
 	}
+	if (IMG_NETDEV_LOWERED(n->kind)) {
+		dec_u32(d, &n->mode);
+		dec_u32(d, &n->flags);
+		dec_check(d, lowered_ok(n), "device %s: bad %s mode %u or "
+			  "flags %#x", n->name, img_netdev_kind_name(n->kind),
+			  n->mode, n->flags);
+	}
 	dec_check(d, n->kind && n->kind <= IMG_NETDEV_KIND_MAX,
 		  "device kind %u unknown", n->kind);
 	dec_check(d, n->index > 0 && n->index <= INT32_MAX && n->up <= 1 &&
 		  n->mac_len <= IMG_MAX_MAC && n->mtu <= 65536,
 		  "device %u: bad index, flag, MAC length or MTU", n->index);
 	dec_check(d, ifname_ok(n->name), "bad device name");
-	dec_check(d, n->kind == IMG_NETDEV_VETH ? ifname_ok(n->peer) : !n->peer,
-		  "device %s: bad or misplaced veth peer", n->name);
+	dec_check(d, n->kind == IMG_NETDEV_VETH || IMG_NETDEV_LOWERED(n->kind) ?
+		  ifname_ok(n->peer) : !n->peer,
+		  "device %s: bad or misplaced veth peer or lower device",
+		  n->name);
 	dec_check(d, n->kind != IMG_NETDEV_LO || !strcmp(n->name, "lo"),
 		  "loopback device named %s", n->name);
 	for (k = n->mac_len; k < IMG_MAX_MAC; k++)

@@ -644,8 +644,12 @@ const char *img_cg_setting(size_t i);
 enum {
 	IMG_NETDEV_LO = 1,
 	IMG_NETDEV_VETH = 2,
-	IMG_NETDEV_KIND_MAX = 2,
+	IMG_NETDEV_MACVLAN = 3,	/* peer: its lower device, in ckpt's
+				 * namespace; mode, flags: IFLA_MACVLAN_* */
+	IMG_NETDEV_KIND_MAX = 3,
 };
+/* on a lower device of ckpt's namespace */
+#define IMG_NETDEV_LOWERED(k)	((k) == IMG_NETDEV_MACVLAN)
 
 #define IMG_MAX_MAC		32	/* the kernel's MAX_ADDR_LEN */
 #define IMG_MAX_IFNAME		15	/* IFNAMSIZ - 1 */
@@ -670,9 +674,11 @@ struct img_netdev {
 	uint32_t mac_len;
 	uint8_t mac[IMG_MAX_MAC];
 	char *name;
-	char *peer;		/* VETH: the peer's name, else NULL */
+	char *peer;		/* VETH: the peer's name; MACVLAN: the
+				 * lower device's; else NULL */
 	uint32_t nr_addrs;
 	struct img_netaddr *addrs;
+	uint32_t mode, flags;	/* MACVLAN: IFLA_MACVLAN_MODE, _FLAGS */
 };
 
 /*

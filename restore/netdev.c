@@ -8,7 +8,8 @@
  * The loopback gets its MTU, addresses and up flag; a veth is made as a
  * pair, this end in the new namespace with its name, MAC and MTU, the
  * peer (named as at dump) in restore's own namespace, where it was
- * (dump-netdev.c refuses any other veth). The peer's addresses and up
+ * (dump-netdev.c refuses any other veth); a macvlan on its lower device,
+ * found by name in restore's namespace. The peer's addresses and up
  * flag are the host's business (restore.1). The old pair goes away with
  * the old namespace, which the kernel cleans up after the tree was
  * killed, not at once: a peer name still taken is waited for. The
@@ -24,6 +25,7 @@
 #include <linux/veth.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +82,61 @@ static int make_veth(int nl, const struct img_netdev *d, int host)
 		waited += 50;
 	}
 	return 0;
+}
+
+/*
+ * A macvlan on its lower device of restore's namespace: asked for there
+ * (where the lower device's index means it), made right in the new
+ * namespace (IFLA_NET_NS_FD) under its name.
+ */
+static int make_macvlan(const struct img_netdev *d, int host)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int nl = -1, lower = 0, ret = -1, err;
+	struct rtattr *info, *data;
+	struct rtnl_req r;
+	uint16_t flags = (uint16_t)d->flags;
+
+	if (self < 0)
+		return -1;
+	if (setns(host, CLONE_NEWNET) == 0) {
+		nl = rtnl_open();
+		lower = (int)if_nametoindex(d->peer);
+		err = errno;
+		if (setns(self, CLONE_NEWNET)) {
+			pr_perror("can't go back to the tree's network namespace");
+			abort();	/* restore would go on in its own */
+		}
+	} else {
+		err = errno;
+	}
+	if (nl < 0 || !lower)
+		goto out;
+	rtnl_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
+		   sizeof(ifi));
+	rtnl_put(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);
+	rtnl_put(&r, IFLA_LINK, &lower, 4);
+	if (d->mtu)
+		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
+	if (d->mac_len)
+		rtnl_put(&r, IFLA_ADDRESS, d->mac, d->mac_len);
+	rtnl_put(&r, IFLA_NET_NS_FD, &self, 4);
+	info = rtnl_nest(&r, IFLA_LINKINFO);
+	rtnl_put(&r, IFLA_INFO_KIND, "macvlan", 8);
+	data = rtnl_nest(&r, IFLA_INFO_DATA);
+	rtnl_put(&r, IFLA_MACVLAN_MODE, &d->mode, 4);
+	rtnl_put(&r, IFLA_MACVLAN_FLAGS, &flags, 2);
+	rtnl_nest_end(&r, data);
+	rtnl_nest_end(&r, info);
+	ret = rtnl_talk(nl, &r);
+	err = errno;
+out:
+	if (nl >= 0)
+		close(nl);
+	close(self);
+	errno = err;
+	return ret;
 }
 
 /* index 0: by name; mtu 0: left */
@@ -154,6 +211,22 @@ static int add_route(int nl, const struct image *img,
 	return rtnl_talk(nl, &r);
 }
 
+/* d up; a macvlan whose MAC the old one holds on the same lower device
+ * (EADDRINUSE) until the old namespace is gone is waited for */
+static int up_link(int nl, const struct img_netdev *d)
+{
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	int waited = 0;
+
+	while (set_link(nl, d, 1)) {
+		if (errno != EADDRINUSE || waited >= PEER_WAIT_MS)
+			return -1;
+		nanosleep(&nap, NULL);
+		waited += 50;
+	}
+	return 0;
+}
+
 /* device d made (or the loopback set), up if it was, its addresses */
 static int make_dev(const struct restore_run *run, int nl,
 		    const struct img_netdev *d, int host)
@@ -162,13 +235,15 @@ static int make_dev(const struct restore_run *run, int nl,
 	int index;
 
 	if (d->kind == IMG_NETDEV_VETH ? make_veth(nl, d, host) :
+	    d->kind == IMG_NETDEV_MACVLAN ? make_macvlan(d, host) :
 	    set_link(nl, d, 0)) {
 		pr_perror("%s: can't make network device %s%s%s", run->path,
-			  d->name, d->peer ? " with its peer " : "",
-			  d->peer ? d->peer : "");
+			  d->name, !d->peer ? "" :
+			  d->kind == IMG_NETDEV_VETH ? " with its peer " :
+			  " on its lower device ", d->peer ? d->peer : "");
 		return -1;
 	}
-	if (d->up && set_link(nl, d, 1)) {
+	if (d->up && up_link(nl, d)) {
 		pr_perror("%s: can't bring network device %s up", run->path,
 			  d->name);
 		return -1;

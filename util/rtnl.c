@@ -83,6 +83,12 @@ static ssize_t reply(int fd, void *buf, size_t len)
 
 int rtnl_talk(int fd, struct rtnl_req *r)
 {
+	return rtnl_ask(fd, r, NULL, NULL);
+}
+
+int rtnl_ask(int fd, struct rtnl_req *r,
+	     void (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+{
 	static uint32_t seq;
 	long buf[1024];
 	struct nlmsghdr *h;
@@ -105,8 +111,13 @@ int rtnl_talk(int fd, struct rtnl_req *r)
 		     h = NLMSG_NEXT(h, len)) {
 			struct nlmsgerr *e = NLMSG_DATA(h);
 
-			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
+			if (h->nlmsg_seq != seq)
 				continue;
+			if (h->nlmsg_type != NLMSG_ERROR) {
+				if (fn)
+					fn(h, arg);
+				continue;
+			}
 			if (!e->error)
 				return 0;
 			errno = -e->error;

@@ -31,6 +31,10 @@ struct rtattr *rtnl_nest(struct rtnl_req *r, int type);
 void rtnl_nest_end(struct rtnl_req *r, struct rtattr *nest);
 /* Send it and wait for the kernel's answer: 0, or -1 with errno */
 int rtnl_talk(int fd, struct rtnl_req *r);
+/* The same for a request the kernel answers (RTM_GETNSID...): fn(message,
+ * arg) for each message of the answer before its acknowledgement */
+int rtnl_ask(int fd, struct rtnl_req *r,
+	     void (*fn)(const struct nlmsghdr *h, void *arg), void *arg);
 /* A dump of type (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE) for family:
  * fn(message, arg) for each message until fn returns nonzero (which is
  * returned) or the dump ends (0); -1 with errno on failure. */

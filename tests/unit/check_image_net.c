@@ -3,7 +3,8 @@
  * (codec-net.c, semantics-net.c): their round trip, and one refusal per
  * broken rule: a NETDEV with no network NS record, a loopback not
  * named lo, a device twice, a route through a device with no record, an
- * IPv4 address with bytes past its 4.
+ * IPv4 address with bytes past its 4; a macvlan's lower device, mode and
+ * flags, and a mode or flags of no macvlan.
  */
 #include <sys/socket.h>
 #include <check.h>
@@ -115,6 +116,47 @@ START_TEST(test_refuse_net)
 }
 END_TEST
 
+/* a macvlan: its lower device, mode and flags; a mode or flags of no
+ * macvlan refused (the writer takes them: the reader checks) */
+static void w_macvlan(struct img_writer *w, uint32_t mode, uint32_t flags)
+{
+	struct img_netdev d = {
+		.index = 3, .kind = IMG_NETDEV_MACVLAN, .up = 1, .mtu = 1400,
+		.mac_len = 6, .mac = { 2, 0, 0, 0, 0x81, 2 },
+		.name = "eth0", .peer = "lower0", .mode = mode, .flags = flags,
+	};
+
+	ck_assert_int_eq(img_write_netdev(w, &d), 0);
+}
+
+START_TEST(test_macvlan)
+{
+	struct img_writer *w = net_start(1);
+	const struct img_netdev *d;
+	struct image *img;
+
+	w_macvlan(w, 4, 1);
+	net_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	d = &img->netdevs[0];
+	ck_assert_uint_eq(d->kind, IMG_NETDEV_MACVLAN);
+	ck_assert_str_eq(d->peer, "lower0");
+	ck_assert_uint_eq(d->mode, 4);
+	ck_assert_uint_eq(d->flags, 1);
+	img_free(img);
+	w = net_start(1);
+	w_macvlan(w, 16, 0);
+	net_end(w);
+	commit_expect_refused(w, "device eth0: bad macvlan mode 16");
+	w = net_start(1);
+	w_macvlan(w, 4, 8);
+	net_end(w);
+	commit_expect_refused(w, "device eth0: bad macvlan mode 4 or flags 0x8");
+}
+END_TEST
+
 static Suite *image_net_suite(void)
 {
 	Suite *s = suite_create("image-net");
@@ -122,6 +164,7 @@ static Suite *image_net_suite(void)
 
 	add(tc, test_roundtrip_net);
 	add(tc, test_refuse_net);
+	add(tc, test_macvlan);
 	return s;
 }
 
