@@ -252,6 +252,7 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_write_nsjoins(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_mounts(t, t->procs[0].w) ||
+	    dump_write_nsmounts(t, t->procs[0].w) ||
 	    dump_write_net(t, t->procs[0].w) ||
 	    dump_write_sysvs(t, t->procs[0].w) ||
 	    dump_write_files(t, t->procs[0].w) ||

@@ -414,6 +414,17 @@ int restore_mnt_prepare(const struct restore_run *run) __must_check;
 int restore_mnt_enter(const struct restore_run *run, int *old) __must_check;
 void restore_mnt_leave(int old);
 int restore_mnt_make(const struct restore_run *run) __must_check;
+/* mount m (TMPFS filled, PROC, ...) at at, with its flags, an INNER
+ * bind's source found in the tree's root base ("": ours); its
+ * propagation at its point */
+int restore_mnt_one(const struct image *img, const struct img_mount *m,
+		    const char *at, const char *base) __must_check;
+int restore_mnt_propagate(const struct img_mount *m) __must_check;
+/* mntns.c: a mount namespace below the root's, made by its owner from
+ * a copy of its parent's; the image's such namespaces checked first */
+int restore_mntns_make(const struct restore_run *run,
+		       const struct img_ns *ns) __must_check;
+int restore_mntns_check(const struct restore_run *run) __must_check;
 /* ns.c, --pidns: the image fits one (check, instead of its PIDs being
  * free here); fork: the namespace's init, which makes the root with its
  * image PID pid: in restore its init's PID (or -1 with errno), 0 in the

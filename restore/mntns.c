@@ -1,0 +1,116 @@
+/*
+ * Mount namespaces below the root's (MNT NS records with a parent, their
+ * NSMOUNT records: image.h). Their owner, in the child before it makes
+ * its children (ns.c), unshares the mount namespace it got from its
+ * parent, already made as the image has it, makes every mount of the
+ * copy private (the dump refused peers across namespaces), then plays
+ * the records in image order: the parent's mounts the namespace lost
+ * are unmounted (children first), those kept with other flags remounted,
+ * the new ones mounted (a tmpfs filled with its files, an INNER bind
+ * from its path in the namespace as it stands then), and last each one's
+ * propagation set. The namespace's processes below the owner inherit it.
+ */
+#include <sys/mount.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "restore/restore.h"
+
+static int play(const struct image *img, const struct img_mount *m)
+{
+	if (m->kind == IMG_MNT_COPY && m->gone)
+		return umount2(m->point, MNT_DETACH);
+	if (m->kind == IMG_MNT_COPY)
+		return mount(NULL, m->point, NULL, MS_REMOUNT | MS_BIND |
+			     m->flags, NULL);
+	return restore_mnt_one(img, m, m->point, "");
+}
+
+int restore_mntns_make(const struct restore_run *run,
+		       const struct img_ns *ns)
+{
+	const struct image *img = run->img;
+	const struct img_mount *m;
+	uint32_t i;
+
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	for (i = 0; i < img->nr_nsmounts; i++) {
+		m = &img->nsmounts[i];
+		if (m->ns == ns->id && play(img, m)) {
+			pr_perror("can't make the %s %s mount on %s of mount namespace %llu",
+				  m->fstype, img_mnt_kind_name(m->kind),
+				  m->point, (unsigned long long)ns->id);
+			return -1;
+		}
+	}
+	for (i = 0; i < img->nr_nsmounts; i++) {
+		m = &img->nsmounts[i];
+		if (m->ns == ns->id && !m->gone && restore_mnt_propagate(m))
+			return -1;
+	}
+	return 0;
+}
+
+static const struct img_process *proc_of(const struct image *img, pid_t pid)
+{
+	uint32_t i;
+
+	for (i = 0; i < img->nr_procs; i++)
+		if (img->procs[i].proc.pid == pid)
+			return &img->procs[i];
+	return NULL;
+}
+
+/* The mount namespace below the root's that pid's nearest ancestor (or
+ * pid) makes, or NULL */
+static const struct img_ns *made_above(const struct image *img, pid_t pid)
+{
+	const struct img_process *p = proc_of(img, pid);
+	const struct img_ns *ns;
+	int hops = 0;
+
+	while (p && hops++ <= (int)img->nr_procs) {
+		ns = img_find_ns(img, IMG_NS_MNT, p->proc.pid);
+		if (ns && ns->parent)
+			return ns;
+		p = p == &img->procs[0] ? NULL : proc_of(img, p->proc.ppid);
+	}
+	return NULL;
+}
+
+/*
+ * Each is made by a process below the root, from the namespace of that
+ * process's parent: the one the nearest ancestor in one below the root's
+ * makes, or the root's (when it has a record: else ckpt's was).
+ */
+int restore_mntns_check(const struct restore_run *run)
+{
+	const struct image *img = run->img;
+	const struct img_ns *ns, *up, *root = NULL;
+	const struct img_process *p;
+	uint32_t i;
+
+	for (i = 0; i < img->nr_nss; i++)
+		if (img->nss[i].kind == IMG_NS_MNT && !img->nss[i].parent)
+			root = &img->nss[i];
+	for (i = 0; i < img->nr_nss; i++) {
+		ns = &img->nss[i];
+		if (ns->kind != IMG_NS_MNT || !ns->parent)
+			continue;
+		p = proc_of(img, (pid_t)ns->owner);
+		up = p && p != &img->procs[0] ?
+		     made_above(img, p->proc.ppid) : NULL;
+		if (!p || p == &img->procs[0] ||
+		    (up ? up->id != ns->parent :
+		     root && root->id != ns->parent)) {
+			pr_err("%s: the mount namespace %llu is made by %u, which is the root or not in a copy of mount namespace %llu",
+			       run->path, (unsigned long long)ns->id,
+			       ns->owner, (unsigned long long)ns->parent);
+			return -1;
+		}
+	}
+	return 0;
+}

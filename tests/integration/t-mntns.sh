@@ -1,0 +1,120 @@
+# t-mntns.sh - mount namespaces below the root's: a tree whose processes
+# ran unshare -m and changed their mounts comes back with each process in
+# a namespace with the mounts it had (tmpfs with its files, binds, proc,
+# unmounts, read-only remounts), those that shared one sharing it again;
+# what restore cannot make again is refused by name.  Sourced by run.sh.
+
+ALL_TESTS+=(mntns-tree)
+CKPT_ONLY+="mntns-tree "
+
+# mntns_view PID: PID's mounts below D as it sees them (mnt_info:
+# no ids, no device numbers), sorted
+mntns_view() {
+	mnt_info "$1" "$D" | sort
+}
+
+# mntns_in PID CMD...: CMD in PID's mount namespace
+mntns_in() {
+	local pid=$1
+	shift
+	nsenter -t "$pid" -m "$@" 2>>"$D/errors.log"
+}
+
+# mntns_pids: MNT_A (the root's child, in a namespace of its own), MNT_K
+# (its counter) and MNT_C (its child in a namespace below A's)
+mntns_pids() {
+	local k
+	MNT_A=
+	for k in $(child_pids "$PID"); do
+		[[ $(cat "/proc/$k/comm" 2>/dev/null) == bash ]] && MNT_A+=$k
+	done
+	[[ -n $MNT_A ]] || fail "the root has no bash child: $(child_pids "$PID")"
+	MNT_K= MNT_C=
+	for k in $(child_pids "$MNT_A"); do
+		case $(cat "/proc/$k/comm" 2>/dev/null) in
+		counter) MNT_K=$k ;;
+		bash) MNT_C=$k ;;
+		esac
+	done
+	[[ -n $MNT_K && -n $MNT_C ]] || fail "A has no counter and no bash child: $(child_pids "$MNT_A")"
+}
+
+mntns_save() {
+	local p
+	mntns_pids
+	for p in "$PID" "$MNT_A" "$MNT_K" "$MNT_C"; do
+		mntns_view "$p" >"$D/view.$p"
+	done
+	[[ -s $D/view.$MNT_A && -s $D/view.$MNT_C && ! -s $D/view.$PID ]] ||
+		fail "the workload made no mounts below D"
+	mntns_in "$MNT_A" cat "$D/m/n" >"$D/n.a"
+	mntns_in "$MNT_C" cat "$D/m/x/n" >"$D/n.c"
+}
+
+mntns_check_inspect() {
+	inspect "$D/img"
+	grep -q "^ns mnt [0-9]* owner $MNT_A parent [0-9]*\$" "$D/inspect.out" ||
+		fail "inspect shows no mnt namespace of $MNT_A: $(grep '^ns' "$D/inspect.out")"
+	grep -q "^nsmount [0-9]* ns [0-9]* tmpfs $D/m tmpfs ckpt-mntns flags relatime options size=4096k,mode=750 propagation private files 5 " \
+		"$D/inspect.out" || fail "inspect shows no tmpfs of A: $(grep ^nsmount "$D/inspect.out" | head -n 1)"
+	grep -q "^nsmount [0-9]* ns [0-9]* copy $D/m/b .* gone" "$D/inspect.out" ||
+		fail "inspect shows no unmounted bind of C"
+}
+
+# mntns_ns PID: its mount namespace
+mntns_ns() {
+	readlink "/proc/$1/ns/mnt"
+}
+
+mntns_check() {
+	local p n
+	mntns_check_inspect
+	for p in "$PID" "$MNT_A" "$MNT_K" "$MNT_C"; do
+		mntns_view "$p" >"$D/after.$p"
+		diff "$D/view.$p" "$D/after.$p" >>"$D/errors.log" ||
+			fail "the mounts of $p differ after restore: $(diff "$D/view.$p" "$D/after.$p" | head -n 3 | tr '\n' ' ')"
+	done
+	[[ $(mntns_ns "$PID") == "$(readlink /proc/self/ns/mnt)" ]] ||
+		fail "the root is not in our mount namespace"
+	[[ $(mntns_ns "$MNT_A") == "$(mntns_ns "$MNT_K")" ]] ||
+		fail "A and its counter do not share a mount namespace"
+	[[ $(mntns_ns "$MNT_A") != "$(mntns_ns "$PID")" &&
+	   $(mntns_ns "$MNT_C") != "$(mntns_ns "$MNT_A")" &&
+	   $(mntns_ns "$MNT_C") != "$(mntns_ns "$PID")" ]] ||
+		fail "A or C is not in a mount namespace of its own"
+	[[ $(mntns_in "$MNT_A" cat "$D/m/b/f") == bound ]] ||
+		fail "A's bind lost"
+	mntns_in "$MNT_A" touch "$D/m/b/new" && fail "A's bind is writable"
+	mntns_in "$MNT_C" touch "$D/m/new" && fail "C's tmpfs copy is writable"
+	[[ -e $D/m/n ]] && fail "A's tmpfs leaked into our mount namespace"
+	# the loops carry on from what they had counted
+	n=$(mntns_in "$MNT_A" cat "$D/m/n")
+	((n >= $(cat "$D/n.a"))) || fail "A's count went back from $(cat "$D/n.a") to $n"
+	wait_in_count "$MNT_A" "$D/m/n" $((n + 3))
+	n=$(mntns_in "$MNT_C" cat "$D/m/x/n")
+	((n >= $(cat "$D/n.c"))) || fail "C's count went back from $(cat "$D/n.c") to $n"
+	wait_in_count "$MNT_C" "$D/m/x/n" $((n + 3))
+}
+
+# wait_in_count PID FILE N: FILE, in PID's mount namespace, counts to N
+wait_in_count() {
+	local end=$((SECONDS + 60)) n
+	while :; do
+		n=$(mntns_in "$1" cat "$2")
+		((n >= $3)) && return
+		((SECONDS < end)) || fail "$2 of $1 stuck at $n (want $3)"
+		nap
+	done
+}
+
+# A shell tree (mntns.sh): the root in our mount namespace, its child A
+# in one of its own with a tmpfs, a read-only bind and proc, A's counter
+# sharing it, and C below A's, with the bind and proc unmounted, a tmpfs
+# of its own and A's tmpfs read-only; dumped with --tree --kill and
+# restored: each process sees the same mounts, the tmpfs files counted on,
+# the sharing as before.
+t_mntns-tree() {
+	HOOK_RUNNING=mntns_save
+	HOOK_RESTORED=mntns_check
+	reaper_tree_test "$BASH" "$WLS/mntns.sh" "$WLB/counter"
+}

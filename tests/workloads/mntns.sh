@@ -1,0 +1,53 @@
+# mntns.sh - a tree with mount namespaces below its root's. The root
+# (this shell, in the mount namespace it was started in) starts A in one
+# of its own (unshare -m): a tmpfs on D/m holding n (a number A's loop
+# counts up), a read-only bind of D/src on D/m/b, proc on D/m/p; A's
+# children are the counter $1 (in A's namespace, in D/c with D/count,
+# D/stop and D/restored linked to it) and C, in a namespace of its own
+# made from A's: it unmounts D/m/b and D/m/p, mounts a tmpfs on D/m/x
+# holding n, which its loop counts up, and remounts D/m read-only. The
+# root writes D/ready (its PID) once the counter is ready, waits for
+# D/stop and exits with A's status, A's the counter's. Run as:
+# bash mntns.sh COUNTER (cwd D).
+d=$PWD
+export d M=$d/m COUNTER=$1
+mkdir -p m src c && echo bound >src/f && ln -sf ../stop c/stop &&
+	ln -sf ../restored c/restored && ln -sf c/count count || exit 1
+
+# C: in a copy of A's namespace
+inner='set -e
+umount "$M/b" "$M/p"
+mount -t tmpfs -o size=1m,nodev ckpt-mntns-x "$M/x"
+echo 0 >"$M/x/n"
+mount -o remount,bind,ro "$M"
+echo ready >"$d/c-ready"
+while [ ! -e "$d/stop" ]; do
+	read -r n <"$M/x/n"
+	echo $((n + 1)) >"$M/x/n"
+	sleep 0.1
+done'
+
+# A
+outer='set -e
+mount -t tmpfs -o size=4m,mode=750 ckpt-mntns "$M"
+mkdir "$M/b" "$M/x" "$M/p"
+echo 0 >"$M/n"
+mount --bind "$d/src" "$M/b"
+mount -o remount,bind,ro,nosuid "$M/b"
+mount -t proc -o nosuid,nodev proc "$M/p"
+(cd "$d/c" && CKPT_TEST_DIR=$d/c exec "$COUNTER") &
+k=$!
+unshare -m --propagation private bash -c "$inner" &
+while [ ! -e "$d/stop" ]; do
+	read -r n <"$M/n"
+	echo $((n + 1)) >"$M/n"
+	sleep 0.1
+done
+wait $k'
+export inner
+unshare -m --propagation private bash -c "$outer" &
+a=$!
+while [[ ! -e c/ready || ! -e c-ready ]]; do sleep 0.05; done
+echo $$ >ready.tmp && mv ready.tmp ready
+while [[ ! -e stop ]]; do sleep 0.1; done
+wait $a
