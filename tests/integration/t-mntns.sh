@@ -4,8 +4,8 @@
 # unmounts, read-only remounts), those that shared one sharing it again;
 # what restore cannot make again is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(mntns-tree)
-CKPT_ONLY+="mntns-tree "
+ALL_TESTS+=(mntns-tree mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join)
+CKPT_ONLY+="mntns-tree mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join "
 
 # mntns_view PID: PID's mounts below D as it sees them (mnt_info:
 # no ids, no device numbers), sorted
@@ -117,4 +117,27 @@ t_mntns-tree() {
 	HOOK_RUNNING=mntns_save
 	HOOK_RESTORED=mntns_check
 	reaper_tree_test "$BASH" "$WLS/mntns.sh" "$WLB/counter"
+}
+
+# mntns_refused MODE RE: mntns.sh in MODE is refused by name (RE)
+mntns_refused() {
+	need "$WLB/reaper" "$WLB/counter" "$CKPT"
+	start_wl "$WLB/reaper" "$BASH" "$WLS/mntns.sh" "$WLB/counter" "$1"
+	refused_by_name "$2" --tree
+}
+
+# A's tmpfs is shared and C's copy of it (unshare -m --propagation
+# unchanged) is its peer: restore would make them no peers
+t_mntns-refuse-peer() {
+	mntns_refused peer "[0-9]*: its mount on $D/m (tmpfs ckpt-mntns) in a mount namespace below the root's has propagation shared:[0-9]*, which is not supported yet (private, unbindable or shared with no peer)"
+}
+
+# a devpts instance mounted in A's namespace
+t_mntns-refuse-devpts() {
+	mntns_refused devpts "[0-9]*: its mount on $D/m/p in a mount namespace below the root's is of type devpts (ckpt-mntns-pts), which ckpt does not restore there yet"
+}
+
+# a process whose parent is not in A's namespace enters it (nsenter -m)
+t_mntns-refuse-join() {
+	mntns_refused join "[0-9]*: its mount namespace mnt:\[[0-9]*\] is also that of [0-9]*, and no ancestor of both in the tree is in it (setns), which is not supported yet"
 }

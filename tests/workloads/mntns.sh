@@ -7,10 +7,13 @@
 # made from A's: it unmounts D/m/b and D/m/p, mounts a tmpfs on D/m/x
 # holding n, which its loop counts up, and remounts D/m read-only. The
 # root writes D/ready (its PID) once the counter is ready, waits for
-# D/stop and exits with A's status, A's the counter's. Run as:
-# bash mntns.sh COUNTER (cwd D).
+# D/stop and exits with A's status, A's the counter's. MODE, for the
+# refusals: peer (A's tmpfs shared and C's copy of it its peer), devpts
+# (A mounts a devpts instance on D/m/p instead of proc), join (a child
+# of the root enters A's namespace with nsenter). Run as:
+# bash mntns.sh COUNTER [MODE] (cwd D).
 d=$PWD
-export d M=$d/m COUNTER=$1
+export d M=$d/m COUNTER=$1 MODE=${2:-}
 mkdir -p m src c && echo bound >src/f && ln -sf ../stop c/stop &&
 	ln -sf ../restored c/restored && ln -sf c/count count || exit 1
 
@@ -34,10 +37,19 @@ mkdir "$M/b" "$M/x" "$M/p"
 echo 0 >"$M/n"
 mount --bind "$d/src" "$M/b"
 mount -o remount,bind,ro,nosuid "$M/b"
-mount -t proc -o nosuid,nodev proc "$M/p"
+if [ "$MODE" = devpts ]; then
+	mount -t devpts -o newinstance ckpt-mntns-pts "$M/p"
+else
+	mount -t proc -o nosuid,nodev proc "$M/p"
+fi
+prop=private
+if [ "$MODE" = peer ]; then
+	mount --make-shared "$M"
+	prop=unchanged
+fi
 (cd "$d/c" && CKPT_TEST_DIR=$d/c exec "$COUNTER") &
 k=$!
-unshare -m --propagation private bash -c "$inner" &
+unshare -m --propagation $prop bash -c "$inner" &
 while [ ! -e "$d/stop" ]; do
 	read -r n <"$M/n"
 	echo $((n + 1)) >"$M/n"
@@ -48,6 +60,9 @@ export inner
 unshare -m --propagation private bash -c "$outer" &
 a=$!
 while [[ ! -e c/ready || ! -e c-ready ]]; do sleep 0.05; done
+if [[ $MODE == join ]]; then
+	nsenter -t $a -m bash -c 'while [ ! -e "$d/stop" ]; do sleep 0.1; done' &
+fi
 echo $$ >ready.tmp && mv ready.tmp ready
 while [[ ! -e stop ]]; do sleep 0.1; done
 wait $a
