@@ -210,8 +210,7 @@ static int bind_inner(const char *base, const struct img_mount *m,
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT |
 					   RESOLVE_NO_MAGICLINKS };
-	char src[64];
-	int root, fd, ret;
+	int root, fd, tree, ret;
 
 	root = open(*base ? base : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -221,9 +220,16 @@ static int bind_inner(const char *base, const struct img_mount *m,
 	close(root);
 	if (fd < 0)
 		return -1;
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	ret = mount(src, at, NULL, MS_BIND, NULL);
+	/* open_tree(2) (Linux 5.2), not a bind of /proc/self/fd/N: a
+	 * namespace below the root's may have unmounted /proc (mntns.c) */
+	tree = syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE |
+		       OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	close(fd);
+	if (tree < 0)
+		return -1;
+	ret = syscall(SYS_move_mount, tree, "", AT_FDCWD, at,
+		      MOVE_MOUNT_F_EMPTY_PATH);
+	close(tree);
 	return ret;
 }
 

@@ -4,8 +4,8 @@
 # unmounts, read-only remounts), those that shared one sharing it again;
 # what restore cannot make again is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(mntns-tree mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join)
-CKPT_ONLY+="mntns-tree mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join "
+ALL_TESTS+=(mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join)
+CKPT_ONLY+="mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join "
 
 # mntns_view PID: PID's mounts below D as it sees them (mnt_info:
 # no ids, no device numbers), sorted
@@ -140,4 +140,80 @@ t_mntns-refuse-devpts() {
 # a process whose parent is not in A's namespace enters it (nsenter -m)
 t_mntns-refuse-join() {
 	mntns_refused join "[0-9]*: its mount namespace mnt:\[[0-9]*\] is also that of [0-9]*, and no ancestor of both in the tree is in it (setns), which is not supported yet"
+}
+
+# mntns_nested_of PID: the child of PID in a mount namespace other than
+# its own, once there
+mntns_nested_of() {
+	local k end=$((SECONDS + 60))
+	while :; do
+		for k in $(child_pids "$1"); do
+			[[ $(mntns_ns "$k" 2>/dev/null) != "$(mntns_ns "$1")" ]] &&
+				{ echo "$k"; return; }
+		done
+		((SECONDS < end)) || fail "no child of $1 in a mount namespace of its own"
+		nap
+	done
+}
+
+# In a busybox container with its root pivoted (t-mnt.sh's mnt_root),
+# a shell runs unshare -m, mounts a tmpfs on /mnt and counts in it,
+# binds /tmp/www read-only on /srv and unmounts /proc; the container is
+# dumped with --tree --kill and restored: the container and the nested
+# shell see the same mounts as before, and the shell counts on.
+t_mntns-container() {
+	local r=$D/root n pid
+	need "$CKPT" "$RESTORE" /usr/bin/busybox
+	MNT_PORT=$((20000 + RANDOM % 20000))
+	mnt_root "$r"
+	mkdir -p "$r/mnt" "$r/srv" || fail "no dirs"
+	sed -i '/^exec 3>>/i\
+unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 0 >/mnt/n \&\& mount --bind /tmp/www /srv \&\& mount -o remount,bind,ro /srv \&\& umount /proc \&\& while [ ! -e /stop ]; do read n </mnt/n; echo \\$((n + 1)) >/mnt/n; sleep 0.1; done" \&' \
+		"$r/init.sh"
+	mnt_pivot_start "$r" "--mount --uts --ipc"
+	mnt_wait_count "$PID" 8
+	pid=$(mntns_nested_of "$PID")
+	mnt_info "$PID" | sort >"$D/view.init"
+	mnt_info "$pid" | sort >"$D/view.nested"
+	grep -q " /mnt .* tmpfs ckpt-nested " "$D/view.nested" ||
+		fail "the nested shell has no tmpfs: $(cat "$D/view.nested")"
+	(spawn "$CKPT" attach --kill --tree -o "$D/img" "$PID") </dev/null \
+		>>"$D/ckpt.log" 2>&1 &
+	track_job $!
+	wait_job $! 300 || fail "ckpt attach still running after 300 s"
+	((WST == 0)) || fail "ckpt attach exited $WST: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	inspect "$D/img"
+	grep -q "^ns mnt [0-9]* owner [0-9]* parent [0-9]*\$" "$D/inspect.out" ||
+		fail "inspect shows no nested mount namespace"
+	start_restore
+	end=$((SECONDS + 120))
+	until PID=$(mnt_init_of "$r"); do
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST: $(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no restored container after 120 s"
+		nap
+	done
+	track_pid "$PID"
+	# host PIDs: the container is in a new PID namespace
+	pid=$(mntns_nested_of "$PID")
+	mnt_info "$PID" | sort >"$D/after.init"
+	mnt_info "$pid" | sort >"$D/after.nested"
+	diff "$D/view.init" "$D/after.init" >>"$D/errors.log" ||
+		fail "the container's mounts differ after restore: $(diff "$D/view.init" "$D/after.init" | tr '\n' ' ')"
+	diff "$D/view.nested" "$D/after.nested" >>"$D/errors.log" ||
+		fail "the nested shell's mounts differ after restore: $(diff "$D/view.nested" "$D/after.nested" | tr '\n' ' ')"
+	[[ $(mntns_ns "$pid") != "$(mntns_ns "$PID")" ]] ||
+		fail "the nested shell is in the container's mount namespace"
+	n=$(cat "/proc/$pid/root/mnt/n")
+	end=$((SECONDS + 60))
+	until (($(cat "/proc/$pid/root/mnt/n") > n + 3)); do
+		((SECONDS < end)) || fail "the nested shell's count stuck at $n"
+		nap
+	done
+	[[ $(cat "/proc/$pid/root/srv/index.html") == served ]] ||
+		fail "the nested bind lost"
+	[[ ! -e /proc/$PID/root/mnt/n ]] || fail "the nested tmpfs is in the container's namespace"
+	touch "$r/stop"
+	wait_job "$RJOB" 120 || fail "restore still running 120 s after /stop"
+	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
 }

@@ -7,7 +7,7 @@
 # made from A's: it unmounts D/m/b and D/m/p, mounts a tmpfs on D/m/x
 # holding n, which its loop counts up, and remounts D/m read-only. The
 # root writes D/ready (its PID) once the counter is ready, waits for
-# D/stop and exits with A's status, A's the counter's. MODE, for the
+# D/stop and exits with A's status, A's the counter's (once C ended). MODE, for the
 # refusals: peer (A's tmpfs shared and C's copy of it its peer), devpts
 # (A mounts a devpts instance on D/m/p instead of proc), join (a child
 # of the root enters A's namespace with nsenter). Run as:
@@ -55,7 +55,10 @@ while [ ! -e "$d/stop" ]; do
 	echo $((n + 1)) >"$M/n"
 	sleep 0.1
 done
-wait $k'
+wait $k
+st=$?
+wait
+exit $st'
 export inner
 unshare -m --propagation private bash -c "$outer" &
 a=$!
