@@ -162,7 +162,7 @@ mntns_nested_of() {
 # dumped with --tree --kill and restored: the container and the nested
 # shell see the same mounts as before, and the shell counts on.
 t_mntns-container() {
-	local r=$D/root n pid
+	local r=$D/root n pid end
 	need "$CKPT" "$RESTORE" /usr/bin/busybox
 	MNT_PORT=$((20000 + RANDOM % 20000))
 	mnt_root "$r"
@@ -177,23 +177,11 @@ unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 
 	mnt_info "$pid" | sort >"$D/view.nested"
 	grep -q " /mnt .* tmpfs ckpt-nested " "$D/view.nested" ||
 		fail "the nested shell has no tmpfs: $(cat "$D/view.nested")"
-	(spawn "$CKPT" attach --kill --tree -o "$D/img" "$PID") </dev/null \
-		>>"$D/ckpt.log" 2>&1 &
-	track_job $!
-	wait_job $! 300 || fail "ckpt attach still running after 300 s"
-	((WST == 0)) || fail "ckpt attach exited $WST: $(lastline "$D/ckpt.log")"
-	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	mnt_pivot_dump
 	inspect "$D/img"
 	grep -q "^ns mnt [0-9]* owner [0-9]* parent [0-9]*\$" "$D/inspect.out" ||
 		fail "inspect shows no nested mount namespace"
-	start_restore
-	end=$((SECONDS + 120))
-	until PID=$(mnt_init_of "$r"); do
-		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST: $(lastline "$D/restore.log")"; }
-		((SECONDS < end)) || fail "no restored container after 120 s"
-		nap
-	done
-	track_pid "$PID"
+	mnt_pivot_restore "$r"
 	# host PIDs: the container is in a new PID namespace
 	pid=$(mntns_nested_of "$PID")
 	mnt_info "$PID" | sort >"$D/after.init"
