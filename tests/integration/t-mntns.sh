@@ -4,8 +4,8 @@
 # unmounts, read-only remounts), those that shared one sharing it again;
 # what restore cannot make again is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join)
-CKPT_ONLY+="mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join "
+ALL_TESTS+=(mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join mntns-refuse-fd)
+CKPT_ONLY+="mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join mntns-refuse-fd "
 
 # mntns_view PID: PID's mounts below D as it sees them (mnt_info:
 # no ids, no device numbers), sorted
@@ -204,4 +204,10 @@ unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 
 	touch "$r/stop"
 	wait_job "$RJOB" 120 || fail "restore still running 120 s after /stop"
 	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
+}
+
+# A holds a file of its own tmpfs open: restore opens files in the root's
+# view, which lacks that tmpfs
+t_mntns-refuse-fd() {
+	mntns_refused fd "[0-9]*: its fd 5 $D/m/n is on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet"
 }

@@ -10,7 +10,8 @@
 # D/stop and exits with A's status, A's the counter's (once C ended). MODE, for the
 # refusals: peer (A's tmpfs shared and C's copy of it its peer), devpts
 # (A mounts a devpts instance on D/m/p instead of proc), join (a child
-# of the root enters A's namespace with nsenter). Run as:
+# of the root enters A's namespace with nsenter), fd (A holds fd 5 open
+# on D/m/n, a file of its tmpfs). Run as:
 # bash mntns.sh COUNTER [MODE] (cwd D).
 d=$PWD
 export d M=$d/m COUNTER=$1 MODE=${2:-}
@@ -42,6 +43,7 @@ if [ "$MODE" = devpts ]; then
 else
 	mount -t proc -o nosuid,nodev proc "$M/p"
 fi
+[ "$MODE" = fd ] && exec 5<"$M/n"
 prop=private
 if [ "$MODE" = peer ]; then
 	mount --make-shared "$M"
