@@ -14,12 +14,12 @@
  * namespace whose root is not a copy (pivot_root in it), another file
  * system type, a bind whose source no path reaches, a namespace that a
  * process of the tree shares without its maker being an ancestor
- * (setns), a file opened on a mount that restore's view lacks.
+ * (setns), a shared file opened on a mount that the root's view lacks
+ * (restore opens those there; a process opens its own files, and maps
+ * its files, itself, in its namespace).
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,93 +389,64 @@ int dump_mntns_add(struct dump_tree *t, int i, const uint64_t *inos)
 	return 0;
 }
 
-/*
- * A file of a process in a namespace below the root's is opened again by
- * restore in the root's view (files.c): that path there must lead to the
- * same file (not to one of a mount of the namespace's own).
- */
-static int same_in_root(pid_t root, const char *path, const struct stat *st)
+/* Does path, in the view of pid's mount namespace and root, lead to the
+ * file dev:ino? A deleted one (a ghost) is dump-ghost.c's. */
+static int reaches(pid_t pid, const char *path, uint64_t dev, uint64_t ino)
 {
 	char p[PATH_MAX + 64];
-	struct stat b;
+	struct stat st;
 	size_t n = strlen(path);
 
 	if (n > 10 && !strcmp(path + n - 10, " (deleted)"))
-		return 1;	/* a ghost: dump-ghost.c's */
-	snprintf(p, sizeof(p), "/proc/%d/root%s", root, path);
-	return !stat(p, &b) && b.st_dev == st->st_dev &&
-	       b.st_ino == st->st_ino;
+		return 1;
+	snprintf(p, sizeof(p), "/proc/%d/root%s", pid, path);
+	return !stat(p, &st) && st.st_dev == dev && st.st_ino == ino;
 }
 
-static int refuse_file(pid_t pid, const char *what, const char *path)
+/*
+ * The fds of a process in a namespace below the root's: one it alone
+ * holds (REG, DIR, PATH, a device) it opens again itself, by its path in
+ * its namespace, which must lead to that file (not to one a later mount
+ * put over it); one whose description it shares (FILE) restore opens,
+ * in the root's view, which must lead there too.
+ */
+static int check_fds(const struct dump_tree *t, int i)
 {
-	pr_err("can't dump %d: its %s %s is on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet",
-	       pid, what, path);
-	return -1;
-}
+	const struct img_process *p = &t->procs[i].proc;
+	pid_t pid = t->procs[i].pid, root = t->procs[0].pid;
+	const struct img_fd *f;
+	uint32_t k;
 
-static int check_fds(pid_t pid, pid_t root)
-{
-	char dir[64], fdp[320], link[PATH_MAX], what[300];
-	struct dirent *de;
-	struct stat st;
-	int ret = 0;
-	ssize_t n;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	d = opendir(dir);
-	while (d && !ret && (de = readdir(d))) {
-		snprintf(fdp, sizeof(fdp), "%s/%s", dir, de->d_name);
-		n = readlink(fdp, link, sizeof(link) - 1);
-		if (de->d_name[0] == '.' || n <= 0 || stat(fdp, &st))
+	for (k = 0; k < p->nr_fds; k++) {
+		f = &p->fds[k];
+		if (!f->path || f->path[0] != '/')
 			continue;
-		link[n] = '\0';
-		snprintf(what, sizeof(what), "fd %s", de->d_name);
-		if (link[0] == '/' && !same_in_root(root, link, &st))
-			ret = refuse_file(pid, what, link);
-	}
-	if (d)
-		closedir(d);
-	return ret;
-}
-
-/* Its mapped files and its executable */
-static int check_maps(pid_t pid, pid_t root)
-{
-	char path[64], *buf, *l, *save = NULL, *file;
-	unsigned maj, min;
-	unsigned long long ino;
-	struct stat st;
-	int ret = 0, off;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	if (!stat(path, &st)) {
-		char link[PATH_MAX];
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-
-		if (n > 0) {
-			link[n] = '\0';
-			if (!same_in_root(root, link, &st))
-				return refuse_file(pid, "executable", link);
+		if (f->type == IMG_FD_FILE && !reaches(root, f->path, f->dev,
+						       f->ino)) {
+			pr_err("can't dump %d: its fd %d %s is shared with another process and on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet",
+			       pid, f->fd, f->path);
+			return -1;
+		}
+		if (f->type != IMG_FD_FILE && !reaches(pid, f->path, f->dev,
+						       f->ino)) {
+			pr_err("can't dump %d: its fd %d %s is on a file that a mount of its mount namespace below the root's hides, which is not supported yet",
+			       pid, f->fd, f->path);
+			return -1;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	buf = read_file_str(path, NULL);
-	for (l = buf ? strtok_r(buf, "\n", &save) : NULL; l && !ret;
-	     l = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(l, "%*s %*s %*s %x:%x %llu %n", &maj, &min, &ino,
-			   &off) != 3 || !ino)
-			continue;
-		file = l + off;
-		memset(&st, 0, sizeof(st));
-		st.st_dev = makedev(maj, min);
-		st.st_ino = ino;
-		if (file[0] == '/' && !same_in_root(root, file, &st))
-			ret = refuse_file(pid, "mapping of", file);
-	}
-	free(buf);
-	return ret;
+	return 0;
+}
+
+int dump_mntns_check_fds(const struct dump_tree *t)
+{
+	int i;
+
+	for (i = 1; i < t->n; i++)
+		if (!t->procs[i].proc.proc.zombie &&
+		    find_mntns(t, dump_ns_ino(t->procs[i].pid, "mnt")) &&
+		    check_fds(t, i))
+			return -1;
+	return 0;
 }
 
 int dump_mntns_check(const struct dump_tree *t, const uint64_t *inos)
@@ -486,10 +457,6 @@ int dump_mntns_check(const struct dump_tree *t, const uint64_t *inos)
 		if (t->procs[i].proc.proc.zombie)
 			continue;
 		up = dump_ns_parent(t, i);
-		if (find_mntns(t, inos[i]) &&
-		    (check_fds(t->procs[i].pid, t->procs[0].pid) ||
-		     check_maps(t->procs[i].pid, t->procs[0].pid)))
-			return -1;
 		if (up < 0 || inos[i] == inos[up] ||
 		    (find_mntns(t, inos[i]) &&
 		     find_mntns(t, inos[i])->owner == t->procs[i].pid) ||

@@ -517,6 +517,8 @@ int dump_mntns_add(struct dump_tree *t, int i, const uint64_t *inos)
  * one of its own */
 int dump_mntns_check(const struct dump_tree *t, const uint64_t *inos)
 	__must_check;
+/* once the file table is made: their fds that restore can reopen */
+int dump_mntns_check_fds(const struct dump_tree *t) __must_check;
 int dump_write_nsmounts(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_mntns(struct dump_tree *t);

@@ -94,6 +94,15 @@ mntns_check() {
 	n=$(mntns_in "$MNT_C" cat "$D/m/x/n")
 	((n >= $(cat "$D/n.c"))) || fail "C's count went back from $(cat "$D/n.c") to $n"
 	wait_in_count "$MNT_C" "$D/m/x/n" $((n + 3))
+	# C's fd 6, reopened by C in its namespace, is its tmpfs's log
+	[[ $(stat -L -c %d:%i "/proc/$MNT_C/fd/6") == $(mntns_in "$MNT_C" stat -c %d:%i "$D/m/x/log") ]] ||
+		fail "C's fd 6 is not the log of its tmpfs"
+	n=$(mntns_in "$MNT_C" tail -n 1 "$D/m/x/log")
+	wait_in_count "$MNT_C" "$D/m/x/n" $((n + 3))
+	[[ $(mntns_in "$MNT_C" tail -n 1 "$D/m/x/log") -gt $n ]] ||
+		fail "C does not write on through fd 6"
+	mntns_in "$MNT_C" awk 'NR != $1 { exit 1 }' "$D/m/x/log" ||
+		fail "C's log has a gap or a repeat"
 }
 
 # wait_in_count PID FILE N: FILE, in PID's mount namespace, counts to N
@@ -206,8 +215,8 @@ unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 
 	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
 }
 
-# A holds a file of its own tmpfs open: restore opens files in the root's
-# view, which lacks that tmpfs
+# A holds a file of its own tmpfs open, shared with its children:
+# restore opens shared files in the root's view, which lacks that tmpfs
 t_mntns-refuse-fd() {
-	mntns_refused fd "[0-9]*: its fd 5 $D/m/n is on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet"
+	mntns_refused fd "[0-9]*: its fd 5 $D/m/n is shared with another process and on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet"
 }

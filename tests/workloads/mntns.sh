@@ -5,7 +5,9 @@
 # children are the counter $1 (in A's namespace, in D/c with D/count,
 # D/stop and D/restored linked to it) and C, in a namespace of its own
 # made from A's: it unmounts D/m/b and D/m/p, mounts a tmpfs on D/m/x
-# holding n, which its loop counts up, and remounts D/m read-only. The
+# holding n, which its loop counts up, and log, which it holds open as
+# fd 6 (its own: not its children's) and counts into too, and remounts
+# D/m read-only. The
 # root writes D/ready (its PID) once the counter is ready, waits for
 # D/stop and exits with A's status, A's the counter's (once C ended). MODE, for the
 # refusals: peer (A's tmpfs shared and C's copy of it its peer), devpts
@@ -23,12 +25,14 @@ inner='set -e
 umount "$M/b" "$M/p"
 mount -t tmpfs -o size=1m,nodev ckpt-mntns-x "$M/x"
 echo 0 >"$M/x/n"
+exec 6>>"$M/x/log"
 mount -o remount,bind,ro "$M"
 echo ready >"$d/c-ready"
 while [ ! -e "$d/stop" ]; do
 	read -r n <"$M/x/n"
 	echo $((n + 1)) >"$M/x/n"
-	sleep 0.1
+	echo $((n + 1)) >&6
+	sleep 0.1 6>&-
 done'
 
 # A
