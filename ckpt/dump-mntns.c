@@ -14,9 +14,10 @@
  * namespace whose root is not a copy (pivot_root in it), another file
  * system type, a bind whose source no path reaches, a namespace that a
  * process of the tree shares without its maker being an ancestor
- * (setns), a shared file opened on a mount that the root's view lacks
- * (restore opens those there; a process opens its own files, and maps
- * its files, itself, in its namespace).
+ * (setns), a file shared with processes of other namespaces, opened on
+ * a mount that the root's view lacks (restore opens those there; a
+ * process opens its own files, and maps its files, itself, in its
+ * namespace, and the namespace's owner those only its processes share).
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -403,32 +404,57 @@ static int reaches(pid_t pid, const char *path, uint64_t dev, uint64_t ino)
 	return !stat(p, &st) && st.st_dev == dev && st.st_ino == ino;
 }
 
+/* Is FILE id a regular file whose every holder is in mount namespace
+ * ns? Its owner opens it there at restore (restore/mntns.c's rule). */
+static int held_in(const struct dump_tree *t, uint32_t id, uint64_t ns)
+{
+	const struct img_process *p;
+	uint32_t j, k;
+	int i;
+
+	for (j = 0; j < t->nr_files; j++)
+		if (t->files[j].f.id == id &&
+		    t->files[j].f.kind != IMG_FILE_REG)
+			return 0;
+	for (i = 0; i < t->n; i++) {
+		p = &t->procs[i].proc;
+		for (k = 0; k < p->nr_fds; k++)
+			if (p->fds[k].type == IMG_FD_FILE &&
+			    p->fds[k].file == id &&
+			    dump_ns_ino(t->procs[i].pid, "mnt") != ns)
+				return 0;
+	}
+	return 1;
+}
+
 /*
  * The fds of a process in a namespace below the root's: one it alone
  * holds (REG, DIR, PATH, a device) it opens again itself, by its path in
- * its namespace, which must lead to that file (not to one a later mount
- * put over it); one whose description it shares (FILE) restore opens,
- * in the root's view, which must lead there too.
+ * its namespace, and so does the namespace's owner with a regular file
+ * only processes of the namespace share: that path there must lead to
+ * the file (not to one a later mount put over it). Any other file whose
+ * description it shares restore opens, in the root's view, which must
+ * lead there too.
  */
-static int check_fds(const struct dump_tree *t, int i)
+static int check_fds(const struct dump_tree *t, int i, uint64_t ns)
 {
 	const struct img_process *p = &t->procs[i].proc;
 	pid_t pid = t->procs[i].pid, root = t->procs[0].pid;
 	const struct img_fd *f;
 	uint32_t k;
+	int own;
 
 	for (k = 0; k < p->nr_fds; k++) {
 		f = &p->fds[k];
 		if (!f->path || f->path[0] != '/')
 			continue;
-		if (f->type == IMG_FD_FILE && !reaches(root, f->path, f->dev,
-						       f->ino)) {
+		own = f->type != IMG_FD_FILE || held_in(t, f->file, ns);
+		if (!own && !reaches(root, f->path, f->dev, f->ino)) {
 			pr_err("can't dump %d: its fd %d %s is shared with another process and on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet",
 			       pid, f->fd, f->path);
 			return -1;
 		}
-		if (f->type != IMG_FD_FILE && !reaches(pid, f->path, f->dev,
-						       f->ino)) {
+		if (own && !reaches(pid, f->path, f->dev, f->ino)) {
 			pr_err("can't dump %d: its fd %d %s is on a file that a mount of its mount namespace below the root's hides, which is not supported yet",
 			       pid, f->fd, f->path);
 			return -1;
@@ -439,13 +465,16 @@ static int check_fds(const struct dump_tree *t, int i)
 
 int dump_mntns_check_fds(const struct dump_tree *t)
 {
+	uint64_t ns;
 	int i;
 
-	for (i = 1; i < t->n; i++)
-		if (!t->procs[i].proc.proc.zombie &&
-		    find_mntns(t, dump_ns_ino(t->procs[i].pid, "mnt")) &&
-		    check_fds(t, i))
+	for (i = 1; i < t->n; i++) {
+		if (t->procs[i].proc.proc.zombie)
+			continue;
+		ns = dump_ns_ino(t->procs[i].pid, "mnt");
+		if (find_mntns(t, ns) && check_fds(t, i, ns))
 			return -1;
+	}
 	return 0;
 }
 

@@ -976,6 +976,9 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (restore_ns_make(e->run, pp->pid, &ns))
 		child_fail(e, errno, "can't make the %s namespace of %d: %s",
 			   ns, pp->pid, strerror(errno));
+	if (mnt && mnt->parent && restore_mntns_files(e->run, mnt, e->files))
+		child_fail(e, errno, "can't open the files of %d's mount namespace: %s",
+			   pp->pid, strerror(errno));
 	/* the ptys of the devpts instances it just mounted, before the
 	 * children, which inherit them (tty.c) */
 	if (e->c == &e->run->procs[0] &&

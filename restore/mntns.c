@@ -9,6 +9,10 @@
  * the new ones mounted (a tmpfs filled with its files, an INNER bind
  * from its path in the namespace as it stands then), and last each one's
  * propagation set. The namespace's processes below the owner inherit it.
+ * The owner then opens the regular files that only processes of the
+ * namespace hold (FILE records: a description they share), by their
+ * path there, before its children, which inherit them; restore opened
+ * the others in the root's view.
  */
 #include <sys/mount.h>
 #include <sched.h>
@@ -51,6 +55,49 @@ int restore_mntns_make(const struct restore_run *run,
 		if (m->ns == ns->id && !m->gone && restore_mnt_propagate(m))
 			return -1;
 	}
+	return 0;
+}
+
+static const struct img_ns *made_above(const struct image *img, pid_t pid);
+
+/* The namespace below the root's whose owner opens FILE i: one of its
+ * processes holds it, and only those */
+const struct img_ns *restore_mntns_file(const struct image *img, uint32_t i)
+{
+	const struct img_file *f = &img->files[i];
+	const struct img_ns *ns = NULL, *x;
+	const struct img_process *p;
+	uint32_t k, j;
+
+	if (f->kind != IMG_FILE_REG)
+		return NULL;
+	for (k = 0; k < img->nr_procs; k++) {
+		p = &img->procs[k];
+		for (j = 0; j < p->nr_fds; j++) {
+			if (p->fds[j].type != IMG_FD_FILE ||
+			    p->fds[j].file != f->id)
+				continue;
+			x = made_above(img, p->proc.pid);
+			if (!x || (ns && x != ns))
+				return NULL;
+			ns = x;
+		}
+	}
+	return ns;
+}
+
+int restore_mntns_files(const struct restore_run *run,
+			const struct img_ns *ns, int *files)
+{
+	uint32_t i;
+
+	for (i = 0; files && i < run->img->nr_files; i++)
+		if (restore_mntns_file(run->img, i) == ns) {
+			files[i] = restore_file_open_reg(run,
+							 &run->img->files[i]);
+			if (files[i] < 0)
+				return -1;
+		}
 	return 0;
 }
 

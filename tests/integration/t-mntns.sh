@@ -55,7 +55,7 @@ mntns_check_inspect() {
 	inspect "$D/img"
 	grep -q "^ns mnt [0-9]* owner $MNT_A parent [0-9]*\$" "$D/inspect.out" ||
 		fail "inspect shows no mnt namespace of $MNT_A: $(grep '^ns' "$D/inspect.out")"
-	grep -q "^nsmount [0-9]* ns [0-9]* tmpfs $D/m tmpfs ckpt-mntns flags relatime options size=4096k,mode=750 propagation private files 5 " \
+	grep -q "^nsmount [0-9]* ns [0-9]* tmpfs $D/m tmpfs ckpt-mntns flags relatime options size=4096k,mode=750 propagation private files 6 " \
 		"$D/inspect.out" || fail "inspect shows no tmpfs of A: $(grep ^nsmount "$D/inspect.out" | head -n 1)"
 	grep -q "^nsmount [0-9]* ns [0-9]* copy $D/m/b .* gone" "$D/inspect.out" ||
 		fail "inspect shows no unmounted bind of C"
@@ -67,7 +67,7 @@ mntns_ns() {
 }
 
 mntns_check() {
-	local p n
+	local p n a k
 	mntns_check_inspect
 	for p in "$PID" "$MNT_A" "$MNT_K" "$MNT_C"; do
 		mntns_view "$p" >"$D/after.$p"
@@ -94,6 +94,19 @@ mntns_check() {
 	n=$(mntns_in "$MNT_C" cat "$D/m/x/n")
 	((n >= $(cat "$D/n.c"))) || fail "C's count went back from $(cat "$D/n.c") to $n"
 	wait_in_count "$MNT_C" "$D/m/x/n" $((n + 3))
+	# A's fd 7, which its counter shares, reopened by A in its
+	# namespace: the log of its tmpfs, one description (one offset)
+	[[ $(stat -L -c %d:%i "/proc/$MNT_A/fd/7") == $(mntns_in "$MNT_A" stat -c %d:%i "$D/m/log") ]] ||
+		fail "A's fd 7 is not the log of its tmpfs"
+	n=$(mntns_in "$MNT_A" tail -n 1 "$D/m/log")
+	wait_in_count "$MNT_A" "$D/m/n" $((n + 3))
+	mntns_in "$MNT_A" awk 'NR != $1 { exit 1 }' "$D/m/log" ||
+		fail "A's log has a gap or a repeat"
+	# A wrote since restore: the counter's offset, read after A's,
+	# has moved with it (apart, it would be the dump's)
+	a=$(awk '/^pos:/ { print $2 }' "/proc/$MNT_A/fdinfo/7")
+	k=$(awk '/^pos:/ { print $2 }' "/proc/$MNT_K/fdinfo/7")
+	((k >= a)) || fail "A and its counter do not share fd 7's offset: $a, $k"
 	# C's fd 6, reopened by C in its namespace, is its tmpfs's log
 	[[ $(stat -L -c %d:%i "/proc/$MNT_C/fd/6") == $(mntns_in "$MNT_C" stat -c %d:%i "$D/m/x/log") ]] ||
 		fail "C's fd 6 is not the log of its tmpfs"
@@ -215,8 +228,8 @@ unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 
 	((WST == 0)) || fail "restore exited $WST: $(lastline "$D/restore.log")"
 }
 
-# A holds a file of its own tmpfs open, shared with its children:
-# restore opens shared files in the root's view, which lacks that tmpfs
+# A holds a file of its own tmpfs open, shared with C, in another
+# namespace: restore opens it in the root's view, which lacks that tmpfs
 t_mntns-refuse-fd() {
 	mntns_refused fd "[0-9]*: its fd 5 $D/m/n is shared with another process and on a mount of its mount namespace below the root's that the root's lacks, which is not supported yet"
 }
