@@ -69,8 +69,11 @@ const struct img_ns *restore_mntns_file(const struct image *img, uint32_t i)
 	const struct img_process *p;
 	uint32_t k, j;
 
-	if (f->kind != IMG_FILE_REG)
-		return NULL;
+	for (k = 0; k < img->nr_nss; k++)
+		if (img->nss[k].kind == IMG_NS_MNT && img->nss[k].parent)
+			break;
+	if (f->kind != IMG_FILE_REG || k == img->nr_nss)
+		return NULL;	/* none below the root's: no search */
 	for (k = 0; k < img->nr_procs; k++) {
 		p = &img->procs[k];
 		for (j = 0; j < p->nr_fds; j++) {
