@@ -37,6 +37,10 @@ mntns_pids() {
 		esac
 	done
 	[[ -n $MNT_K && -n $MNT_C ]] || fail "A has no counter and no bash child: $(child_pids "$MNT_A")"
+	# killed if the test fails (they would wait for D/stop)
+	track_pid "$MNT_A"
+	track_pid "$MNT_K"
+	track_pid "$MNT_C"
 }
 
 mntns_save() {
@@ -195,6 +199,7 @@ unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 
 	mnt_pivot_start "$r" "--mount --uts --ipc"
 	mnt_wait_count "$PID" 8
 	pid=$(mntns_nested_of "$PID")
+	track_pid "$pid"
 	mnt_info "$PID" | sort >"$D/view.init"
 	mnt_info "$pid" | sort >"$D/view.nested"
 	grep -q " /mnt .* tmpfs ckpt-nested " "$D/view.nested" ||
@@ -206,6 +211,7 @@ unshare -m sh -c "mount -t tmpfs -o size=1m,mode=700 ckpt-nested /mnt \&\& echo 
 	mnt_pivot_restore "$r"
 	# host PIDs: the container is in a new PID namespace
 	pid=$(mntns_nested_of "$PID")
+	track_pid "$pid"
 	mnt_info "$PID" | sort >"$D/after.init"
 	mnt_info "$pid" | sort >"$D/after.nested"
 	diff "$D/view.init" "$D/after.init" >>"$D/errors.log" ||
