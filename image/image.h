@@ -88,8 +88,8 @@ enum img_rec_type {
 	IMG_REC_NETDEV = 28,	/* image level: a network device of the
 				 * tree's network namespace */
 	IMG_REC_ROUTE = 29,	/* image level: a route of that namespace */
-	IMG_REC_NSMOUNT = 30,	/* image level: a mount of a mount namespace
-				 * below the root's */
+	IMG_REC_NSMOUNT = 30,	/* image level: a mount of a mount
+				 * namespace below the root's */
 	IMG_REC_SYSV = 35,	/* image level: a System V object of the
 				 * tree's IPC namespace */
 	IMG_REC_SYSV_DATA = 36,	/* bytes of the SYSV segment before it */

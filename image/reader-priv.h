@@ -39,7 +39,8 @@ struct rd {
 	uint32_t cap_aios;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
-	uint32_t cap_mounts, cap_nsmounts, cap_mntfiles, cap_netdevs, cap_routes;
+	uint32_t cap_mounts, cap_nsmounts, cap_mntfiles, cap_netdevs;
+	uint32_t cap_routes;
 	uint32_t cap_sysvs, cap_sysv_chunks, cap_nsjoins;
 	uint32_t cap_apps, cap_fileids, cap_snapfiles, cap_snapchunks;
 	uint64_t snap_end;	/* of the last SNAPDATA of the last SNAPFILE */

@@ -55,7 +55,8 @@ struct child_env {
 	int pty;		/* --pty: the slave, moved up, or -1 */
 	int proc;		/* restore's /proc, kept by a process that
 				 * makes a mount namespace below the root's
-				 * (and its children), or -1: set_proc_value() */
+				 * (and its children), or -1 (for
+				 * set_proc_value()) */
 	int *files;		/* the image's file table, see files.c */
 	uint32_t nr_files;
 	uint64_t cand[NR_CANDIDATES];

@@ -63,6 +63,9 @@ mntns_check_inspect() {
 		"$D/inspect.out" || fail "inspect shows no tmpfs of A: $(grep ^nsmount "$D/inspect.out" | head -n 1)"
 	grep -q "^nsmount [0-9]* ns [0-9]* copy $D/m/b .* gone" "$D/inspect.out" ||
 		fail "inspect shows no unmounted bind of C"
+	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
+		python3 -c 'import json, sys; j = json.load(sys.stdin); m = j["nsmounts"]; n = [x for x in j["namespaces"] if x["kind"] == "mnt"]; sys.exit(len(n) != 2 or any(not x["parent"] for x in n) or sorted(set(x["ns"] for x in m)) != sorted(x["id"] for x in n) or not any(x["gone"] and x["kind"] == "copy" for x in m))' ||
+		fail "inspect --json shows other mount namespaces or mounts"
 }
 
 # mntns_ns PID: its mount namespace
