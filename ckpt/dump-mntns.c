@@ -103,9 +103,23 @@ static int peer_in(const struct mi_list *L, const struct mi *self,
 	return 0;
 }
 
-/* The propagation of m, a mount of the namespace, or -1 refused */
-static int propagation(const struct nsread *r, const struct mi *m)
+/* Is the mount p of the parent's shared, in peer group tag? */
+static int shared_in(const struct mi *p, const char *tag)
 {
+	struct mi_list one = { (struct mi *)p, 1, NULL };
+
+	return peer_in(&one, NULL, tag);
+}
+
+/* The propagation of m, a mount of the namespace, or -1 refused: a
+ * slave only of the peer group of p, the parent's mount it copies, or
+ * of the one src (the mount it binds from) is a slave of, as a bind of
+ * a slave is (mount_namespaces(7)) */
+static int propagation(const struct nsread *r, const struct mi *m,
+		       const struct mi *p, const struct mi *src)
+{
+	char tag[64];
+
 	if (!*m->prop)
 		return IMG_MNT_PRIVATE;
 	if (!strcmp(m->prop, "unbindable"))
@@ -114,7 +128,12 @@ static int propagation(const struct nsread *r, const struct mi *m)
 	    !peer_in(&r->T, m, m->prop) && !peer_in(&r->P, NULL, m->prop) &&
 	    !peer_in(&r->H, NULL, m->prop))
 		return IMG_MNT_SHARED;
-	pr_err("can't dump %d: its mount on %s (%s %s) in a mount namespace below the root's has propagation %s, which is not supported yet (private, unbindable or shared with no peer)",
+	snprintf(tag, sizeof(tag), "shared:%s", m->prop + 7);
+	if (!strncmp(m->prop, "master:", 7) && !strchr(m->prop, ' ') &&
+	    ((p && !strstr(p->prop, "master:") && shared_in(p, tag)) ||
+	     (src && !strcmp(src->prop, m->prop))))
+		return IMG_MNT_SLAVE;
+	pr_err("can't dump %d: its mount on %s (%s %s) in a mount namespace below the root's has propagation %s, which is not supported yet (private, unbindable, shared with no peer or a slave of its parent namespace's copy)",
 	       r->pid, m->point, m->fstype, m->source, m->prop);
 	return -1;
 }
@@ -165,15 +184,19 @@ static int add_gone(struct nsread *r)
 }
 
 /* A copy kept with other flags must be the top one at its point, which
- * restore remounts by its path */
+ * restore remounts by its path. One with the propagation restore's
+ * unshare and MS_SLAVE give it (a slave of the parent's mount if that
+ * one is shared, else private) and the same flags has no record. */
 static int add_kept(struct nsread *r, int ti, int prop)
 {
 	const struct mi *t = &r->T.m[ti], *p = &r->P.m[r->match[ti]];
 	uint32_t flags = dump_mi_flags(t->opts);
 	struct img_mount *rec;
-	int j;
+	int j, given;
 
-	if (flags == dump_mi_flags(p->opts) && prop == IMG_MNT_PRIVATE)
+	given = !strncmp(p->prop, "shared:", 7) || strstr(p->prop, " shared:") ?
+		IMG_MNT_SLAVE : IMG_MNT_PRIVATE;
+	if (flags == dump_mi_flags(p->opts) && prop == given)
 		return 0;
 	for (j = 0; j < r->T.n; j++)
 		if (r->T.m[j].parent == t->id && r->match[j] >= 0 &&
@@ -206,7 +229,7 @@ static int there_before(const struct nsread *r, int j, int k)
  * must lead to the very directory m shows once all is mounted.
  */
 static int bind_path(struct nsread *r, int k, const struct mi *m,
-		     struct img_mount *rec)
+		     struct img_mount *rec, const struct mi **src)
 {
 	const struct mi *best = NULL;
 	const char *rest;
@@ -221,6 +244,7 @@ static int bind_path(struct nsread *r, int k, const struct mi *m,
 			best = &r->T.m[j];
 	if (!best)
 		return 0;
+	*src = best;
 	rest = dump_mi_under(m->root, best->root);
 	if (!strcmp(rest, "/"))
 		rest = "";
@@ -236,18 +260,24 @@ static int bind_path(struct nsread *r, int k, const struct mi *m,
 	return 1;
 }
 
-static int add_new(struct nsread *r, int k, int prop)
+static int add_new(struct nsread *r, int k)
 {
 	struct mi *m = &r->T.m[r->ordT[k]];
 	struct img_mount *rec = new_rec(r, m, IMG_MNT_INNER);
+	const struct mi *src = NULL;
 	int ret;
 
 	if (!rec)
 		return -1;
-	rec->propagation = prop;
-	ret = bind_path(r, k, m, rec);
-	if (ret)
-		return ret < 0 ? -1 : 0;
+	ret = bind_path(r, k, m, rec, &src);
+	if (ret < 0)
+		return -1;
+	ret = propagation(r, m, NULL, src);
+	if (ret < 0)
+		return -1;
+	rec->propagation = ret;
+	if (src)
+		return 0;
 	rec->kind = dump_mi_kind(m->fstype);
 	if (rec->kind != IMG_MNT_TMPFS && rec->kind != IMG_MNT_PROC &&
 	    rec->kind != IMG_MNT_SYSFS && rec->kind != IMG_MNT_MQUEUE) {
@@ -273,9 +303,14 @@ static int diff(struct nsread *r)
 		return -1;
 	for (k = 0; k < r->T.n; k++) {
 		ti = r->ordT[k];
-		prop = propagation(r, &r->T.m[ti]);
-		if (prop < 0 || (r->match[ti] >= 0 ? add_kept(r, ti, prop) :
-				 add_new(r, k, prop)))
+		if (r->match[ti] < 0) {
+			if (add_new(r, k))
+				return -1;
+			continue;
+		}
+		prop = propagation(r, &r->T.m[ti], &r->P.m[r->match[ti]],
+				   NULL);
+		if (prop < 0 || add_kept(r, ti, prop))
 			return -1;
 	}
 	return 0;

@@ -487,7 +487,7 @@ static void print_mount(const struct image *img, const struct img_mount *m)
 		{ 0x1000000, "strictatime" },
 	};
 	static const char *const prop[] = { "private", "shared",
-					    "unbindable" };
+					    "unbindable", "slave" };
 	uint64_t bytes;
 	uint32_t i, files, n = 0;
 

@@ -187,7 +187,7 @@ static void dec_mount_fields(struct dec *d, struct img_mount *m)
 		  "mount kind %u unknown", m->kind);
 	dec_check(d, !(m->flags & ~IMG_MNT_ALL_FLAGS),
 		  "unknown mount flags %#x", m->flags);
-	dec_check(d, m->sb_ro <= 1 && m->propagation <= IMG_MNT_UNBINDABLE,
+	dec_check(d, m->sb_ro <= 1 && m->propagation <= IMG_MNT_SLAVE,
 		  "bad read-only or propagation of a mount");
 	dec_check(d, abs_ok(m->point), "mount point not absolute or with . or ..");
 	dec_check(d, host ? abs_ok(m->host) : !m->host,
@@ -208,6 +208,8 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 {
 	dec_mount_fields(d, m);
 	dec_check(d, m->kind != IMG_MNT_COPY, "copy mount in a MOUNT record");
+	dec_check(d, m->propagation != IMG_MNT_SLAVE,
+		  "slave mount in a MOUNT record");
 	return dec_end(d);
 }
 
@@ -221,6 +223,9 @@ int img_dec_nsmount(struct dec *d, struct img_mount *m)
 		  img_mnt_kind_name(m->kind));
 	dec_check(d, m->gone <= (m->kind == IMG_MNT_COPY),
 		  "bad gone %u of a mount", m->gone);
+	dec_check(d, m->propagation != IMG_MNT_SLAVE ||
+		  m->kind == IMG_MNT_COPY || m->kind == IMG_MNT_INNER,
+		  "slave %s mount", img_mnt_kind_name(m->kind));
 	return dec_end(d);
 }
 

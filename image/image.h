@@ -823,6 +823,9 @@ enum {
 	IMG_MNT_PRIVATE = 0,
 	IMG_MNT_SHARED = 1,	/* a peer group of its own */
 	IMG_MNT_UNBINDABLE = 2,
+	IMG_MNT_SLAVE = 3,	/* NSMOUNT COPY: a slave of the peer group
+				 * of the parent's mount it copies; INNER:
+				 * a bind of such a slave */
 };
 
 struct img_mount {

@@ -351,9 +351,15 @@ int restore_mnt_propagate(const struct img_mount *m)
 {
 	unsigned long flag;
 
+	/* a mount below the root's may be a slave: shared, it would be
+	 * both (mount_namespaces(7)) */
+	if (m->propagation == IMG_MNT_SHARED &&
+	    mount(NULL, m->point, NULL, MS_PRIVATE, NULL))
+		return -1;
 	flag = m->propagation == IMG_MNT_SHARED ? MS_SHARED :
-	       m->propagation == IMG_MNT_UNBINDABLE ? MS_UNBINDABLE : 0;
-	return flag ? mount(NULL, m->point, NULL, flag, NULL) : 0;
+	       m->propagation == IMG_MNT_UNBINDABLE ? MS_UNBINDABLE :
+	       m->propagation == IMG_MNT_SLAVE ? MS_SLAVE : MS_PRIVATE;
+	return mount(NULL, m->point, NULL, flag, NULL);
 }
 
 static int set_propagation(const struct image *img)

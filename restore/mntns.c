@@ -3,7 +3,9 @@
  * NSMOUNT records: image.h). Their owner, in the child before it makes
  * its children (ns.c), unshares the mount namespace it got from its
  * parent, already made as the image has it, makes every mount of the
- * copy private (the dump refused peers across namespaces), then plays
+ * copy a slave (a shared one of the parent's becomes a slave of it, a
+ * private one stays private; the dump refused peers across namespaces,
+ * and recorded every copy that is no such slave), then plays
  * the records in image order: the parent's mounts the namespace lost
  * are unmounted (children first), those kept with other flags remounted,
  * the new ones mounted (a tmpfs filled with its files, an INNER bind
@@ -38,8 +40,9 @@ int restore_mntns_make(const struct restore_run *run,
 	const struct img_mount *m;
 	uint32_t i;
 
+	/* slaves at once, before an unmount could reach the parent's */
 	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
 		return -1;
 	for (i = 0; i < img->nr_nsmounts; i++) {
 		m = &img->nsmounts[i];

@@ -8,9 +8,10 @@ ALL_TESTS+=(mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mnt
 CKPT_ONLY+="mntns-tree mntns-container mntns-refuse-peer mntns-refuse-devpts mntns-refuse-join mntns-refuse-fd "
 
 # mntns_view PID: PID's mounts below D as it sees them (mnt_info:
-# no ids, no device numbers), sorted
+# no ids, no device numbers; peer groups as G: restore makes new ones),
+# sorted
 mntns_view() {
-	mnt_info "$1" "$D" | sort
+	mnt_info "$1" "$D" | sed -E 's/(shared|master):[0-9]+/\1:G/g' | sort
 }
 
 # mntns_in PID CMD...: CMD in PID's mount namespace
@@ -51,6 +52,8 @@ mntns_save() {
 	done
 	[[ -s $D/view.$MNT_A && -s $D/view.$MNT_C && ! -s $D/view.$PID ]] ||
 		fail "the workload made no mounts below D"
+	grep -q "^/ $D/m .* master:G - tmpfs ckpt-mntns " "$D/view.$MNT_C" ||
+		fail "C's D/m is no slave: $(cat "$D/view.$MNT_C")"
 	mntns_in "$MNT_A" cat "$D/m/n" >"$D/n.a"
 	mntns_in "$MNT_C" cat "$D/m/x/n" >"$D/n.c"
 }
@@ -59,7 +62,7 @@ mntns_check_inspect() {
 	inspect "$D/img"
 	grep -q "^ns mnt [0-9]* owner $MNT_A parent [0-9]*\$" "$D/inspect.out" ||
 		fail "inspect shows no mnt namespace of $MNT_A: $(grep '^ns' "$D/inspect.out")"
-	grep -q "^nsmount [0-9]* ns [0-9]* tmpfs $D/m tmpfs ckpt-mntns flags relatime options size=4096k,mode=750 propagation private files 6 " \
+	grep -q "^nsmount [0-9]* ns [0-9]* tmpfs $D/m tmpfs ckpt-mntns flags relatime options size=4096k,mode=750 propagation shared files 6 " \
 		"$D/inspect.out" || fail "inspect shows no tmpfs of A: $(grep ^nsmount "$D/inspect.out" | head -n 1)"
 	grep -q "^nsmount [0-9]* ns [0-9]* copy $D/m/b .* gone" "$D/inspect.out" ||
 		fail "inspect shows no unmounted bind of C"
@@ -94,6 +97,11 @@ mntns_check() {
 	mntns_in "$MNT_A" touch "$D/m/b/new" && fail "A's bind is writable"
 	mntns_in "$MNT_C" touch "$D/m/new" && fail "C's tmpfs copy is writable"
 	[[ -e $D/m/n ]] && fail "A's tmpfs leaked into our mount namespace"
+	# C's D/m is a slave of A's again: what A mounts there reaches C
+	mntns_in "$MNT_A" mount -t tmpfs ckpt-mntns-late "$D/m/x" ||
+		fail "A can't mount on D/m/x"
+	mntns_in "$MNT_C" grep -q " $D/m/x .* - tmpfs ckpt-mntns-late " /proc/self/mountinfo ||
+		fail "A's mount did not reach C: $(mntns_in "$MNT_C" grep "$D/m" /proc/self/mountinfo)"
 	# the loops carry on from what they had counted
 	n=$(mntns_in "$MNT_A" cat "$D/m/n")
 	((n >= $(cat "$D/n.a"))) || fail "A's count went back from $(cat "$D/n.a") to $n"
@@ -137,11 +145,12 @@ wait_in_count() {
 }
 
 # A shell tree (mntns.sh): the root in our mount namespace, its child A
-# in one of its own with a tmpfs, a read-only bind and proc, A's counter
-# sharing it, and C below A's, with the bind and proc unmounted, a tmpfs
-# of its own and A's tmpfs read-only; dumped with --tree --kill and
-# restored: each process sees the same mounts, the tmpfs files counted on,
-# the sharing as before.
+# in one of its own with a shared tmpfs, a read-only bind and proc, A's
+# counter sharing it, and C below A's, a slave of it, with the bind and
+# proc unmounted, a tmpfs of its own and A's tmpfs read-only; dumped with
+# --tree --kill and restored: each process sees the same mounts, the
+# tmpfs files counted on, the sharing as before, and a mount A makes in
+# its tmpfs reaches C's copy.
 t_mntns-tree() {
 	HOOK_RUNNING=mntns_save
 	HOOK_RESTORED=mntns_check
@@ -158,7 +167,7 @@ mntns_refused() {
 # A's tmpfs is shared and C's copy of it (unshare -m --propagation
 # unchanged) is its peer: restore would make them no peers
 t_mntns-refuse-peer() {
-	mntns_refused peer "[0-9]*: its mount on $D/m (tmpfs ckpt-mntns) in a mount namespace below the root's has propagation shared:[0-9]*, which is not supported yet (private, unbindable or shared with no peer)"
+	mntns_refused peer "[0-9]*: its mount on $D/m (tmpfs ckpt-mntns) in a mount namespace below the root's has propagation shared:[0-9]*, which is not supported yet (private, unbindable, shared with no peer or a slave of its parent namespace's copy)"
 }
 
 # a devpts instance mounted in A's namespace

@@ -59,6 +59,7 @@ static void w_nested(struct img_writer *w)
 	ck_assert_int_eq(img_write_ns(w, &ns), 0);
 }
 
+/* gone 2: not gone, a slave */
 static void w_nsmount(struct img_writer *w, uint32_t id, uint32_t kind,
 		      const char *point, const char *host, uint64_t ns,
 		      uint32_t gone)
@@ -66,7 +67,9 @@ static void w_nsmount(struct img_writer *w, uint32_t id, uint32_t kind,
 	struct img_mount m = {
 		.id = id, .kind = kind, .flags = 0x200003, .dev = 0x28,
 		.point = (char *)point, .fstype = "tmpfs", .source = "nested",
-		.options = "", .host = (char *)host, .ns = ns, .gone = gone,
+		.options = "", .host = (char *)host, .ns = ns,
+		.gone = gone == 1,
+		.propagation = gone == 2 ? IMG_MNT_SLAVE : IMG_MNT_PRIVATE,
 	};
 
 	ck_assert_int_eq(img_write_nsmount(w, &m), 0);
@@ -258,6 +261,7 @@ START_TEST(test_roundtrip_nsmount)
 	w_nsmount(w, 3, IMG_MNT_TMPFS, "/mnt", NULL, 6, 0);
 	ck_assert_int_eq(img_write_mntfile(w, &f), 0);
 	w_nsmount(w, 4, IMG_MNT_INNER, "/srv", "/tmp/www", 6, 0);
+	w_nsmount(w, 5, IMG_MNT_COPY, "/tmp", NULL, 6, 2);
 	w_end(w);
 	ck_assert_int_eq(img_writer_commit(w), 0);
 	img = img_read_file(path, 0);
@@ -266,7 +270,8 @@ START_TEST(test_roundtrip_nsmount)
 	ck_assert_uint_eq(img->nss[0].parent, 0);
 	ck_assert_uint_eq(img->nss[1].parent, 5);
 	ck_assert_uint_eq(img->nr_mounts, 1);
-	ck_assert_uint_eq(img->nr_nsmounts, 3);
+	ck_assert_uint_eq(img->nr_nsmounts, 4);
+	ck_assert_uint_eq(img->nsmounts[3].propagation, IMG_MNT_SLAVE);
 	ck_assert_uint_eq(img->nsmounts[0].gone, 1);
 	ck_assert_uint_eq(img->nsmounts[0].ns, 6);
 	ck_assert_uint_eq(img->nsmounts[1].id, 3);
@@ -303,6 +308,11 @@ START_TEST(test_refuse_nsmount)
 	w_mount(w, 2, IMG_MNT_TMPFS, "/tmp", NULL);
 	w_end(w);
 	commit_expect_refused(w, "MOUNT record after a FILE, SHM, GHOST, PROC or NSMOUNT");
+	w = w_start(1);
+	w_nested(w);
+	w_nsmount(w, 1, IMG_MNT_TMPFS, "/mnt", NULL, 6, 2);
+	w_end(w);
+	commit_expect_refused(w, "slave tmpfs mount");
 }
 END_TEST
 

@@ -1,21 +1,21 @@
 # mntns.sh - a tree with mount namespaces below its root's. The root
 # (this shell, in the mount namespace it was started in) starts A in one
-# of its own (unshare -m): a tmpfs on D/m holding n (a number A's loop
-# counts up), a read-only bind of D/src on D/m/b, proc on D/m/p; A's
-# children are the counter $1 (in A's namespace, in D/c with D/count,
-# D/stop and D/restored linked to it, sharing A's fd 7 on D/m/log, which
-# A counts into) and C, in a namespace of its own
-# made from A's: it unmounts D/m/b and D/m/p, mounts a tmpfs on D/m/x
-# holding n, which its loop counts up, and log, which it holds open as
-# fd 6 (its own: not its children's) and counts into too, and remounts
-# D/m read-only. The root writes D/ready (its PID) once the counter is
-# ready, waits for D/stop and exits with A's status, A's the counter's
-# (once C ended). MODE, for the
-# refusals: peer (A's tmpfs shared and C's copy of it its peer), devpts
-# (A mounts a devpts instance on D/m/p instead of proc), join (a child
-# of the root enters A's namespace with nsenter), fd (A holds fd 5 open,
-# shared with C in another namespace, on D/m/n, a file of its tmpfs).
-# Run as:
+# of its own (unshare -m): a shared tmpfs on D/m holding n (a number A's
+# loop counts up), a read-only bind of D/src on D/m/b, proc on D/m/p.
+# A's children are the counter $1 (in A's namespace, in D/c with
+# D/count, D/stop and D/restored linked to it, sharing A's fd 7 on
+# D/m/log, which A counts into) and C, in a namespace of its own made
+# from A's (unshare -m --propagation slave, as systemd's PrivateTmp=
+# does: its D/m a slave of A's): it unmounts D/m/b and D/m/p, mounts a
+# tmpfs on D/m/x holding n, which its loop counts up, and log, which it
+# holds open as fd 6 (its own: not its children's) and counts into too,
+# and remounts D/m read-only. The root writes D/ready (its PID) once the
+# counter is ready, waits for D/stop and exits with A's status, A's the
+# counter's (once C ended). MODE, for the refusals: peer (C's copy of
+# A's tmpfs its peer, not a slave), devpts (A mounts a devpts instance
+# on D/m/p instead of proc), join (a child of the root enters A's
+# namespace with nsenter), fd (A holds fd 5 open, shared with C in
+# another namespace, on D/m/n, a file of its tmpfs). Run as:
 # bash mntns.sh COUNTER [MODE] (cwd D).
 d=$PWD
 export d M=$d/m COUNTER=$1 MODE=${2:-}
@@ -51,11 +51,10 @@ else
 fi
 [ "$MODE" = fd ] && exec 5<"$M/n"
 exec 7>>"$M/log"
-prop=private
-if [ "$MODE" = peer ]; then
-	mount --make-shared "$M"
-	prop=unchanged
-fi
+# shared: the copy C gets is a slave of it, or with MODE peer a peer
+mount --make-shared "$M"
+prop=slave
+[ "$MODE" = peer ] && prop=unchanged
 (cd "$d/c" && CKPT_TEST_DIR=$d/c exec "$COUNTER") &
 k=$!
 unshare -m --propagation $prop bash -c "$inner" 7>&- &
