@@ -10,8 +10,10 @@
  * reaches: INNER). A mount of the namespace is a copy of one of its
  * parent's when it has the same point, device, root and type and its
  * parent mount is a copy too. What can't be made so is refused, naming
- * the process and the mount: a shared mount with peers, a slave, a
- * namespace whose root is not a copy (pivot_root in it), another file
+ * the process and the mount: a shared mount with peers, a slave of
+ * other than its parent's copy (the one it copies, or that its bind
+ * source is a slave of), a namespace whose root is not a copy
+ * (pivot_root in it), another file
  * system type, a bind whose source no path reaches, a namespace that a
  * process of the tree shares without its maker being an ancestor
  * (setns), a file shared with processes of other namespaces, opened on
