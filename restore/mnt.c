@@ -358,8 +358,8 @@ int restore_mnt_propagate(const struct img_mount *m)
 		return -1;
 	flag = m->propagation == IMG_MNT_SHARED ? MS_SHARED :
 	       m->propagation == IMG_MNT_UNBINDABLE ? MS_UNBINDABLE :
-	       m->propagation == IMG_MNT_SLAVE ? MS_SLAVE : MS_PRIVATE;
-	return mount(NULL, m->point, NULL, flag, NULL);
+	       m->propagation == IMG_MNT_SLAVE ? MS_SLAVE : 0;
+	return flag ? mount(NULL, m->point, NULL, flag, NULL) : 0;
 }
 
 static int set_propagation(const struct image *img)

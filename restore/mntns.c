@@ -17,20 +17,46 @@
  * the others in the root's view.
  */
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "restore/restore.h"
 
+/*
+ * Did m, a COPY whose call failed, find no mount at its point? Its
+ * parent's namespace lost it since the dump (a mount of restore's own,
+ * which the host changed): so does the copy, as the root's namespace
+ * gets restore's mounts as they are now (mnt.c).
+ */
+static int copy_missing(const struct img_mount *m)
+{
+	struct statx stx;
+
+	if (m->kind != IMG_MNT_COPY || (errno != ENOENT && errno != EINVAL))
+		return 0;
+	if (errno == ENOENT)
+		return 1;
+	return !statx(AT_FDCWD, m->point, AT_SYMLINK_NOFOLLOW, 0, &stx) &&
+	       (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 static int play(const struct image *img, const struct img_mount *m)
 {
+	int ret;
+
 	if (m->kind == IMG_MNT_COPY && m->gone)
-		return umount2(m->point, MNT_DETACH);
-	if (m->kind == IMG_MNT_COPY)
-		return mount(NULL, m->point, NULL, MS_REMOUNT | MS_BIND |
-			     m->flags, NULL);
-	return restore_mnt_one(img, m, m->point, "");
+		ret = umount2(m->point, MNT_DETACH);
+	else if (m->kind == IMG_MNT_COPY)
+		ret = mount(NULL, m->point, NULL, MS_REMOUNT | MS_BIND |
+			    m->flags, NULL);
+	else
+		ret = restore_mnt_one(img, m, m->point, "");
+	return ret && !copy_missing(m) ? -1 : 0;
 }
 
 int restore_mntns_make(const struct restore_run *run,
@@ -53,9 +79,14 @@ int restore_mntns_make(const struct restore_run *run,
 			return -1;
 		}
 	}
+	/* a private one may be a slave now (MS_REC | MS_SLAVE above) */
 	for (i = 0; i < img->nr_nsmounts; i++) {
 		m = &img->nsmounts[i];
-		if (m->ns == ns->id && !m->gone && restore_mnt_propagate(m))
+		if (m->ns != ns->id || m->gone)
+			continue;
+		if ((m->propagation == IMG_MNT_PRIVATE ?
+		     mount(NULL, m->point, NULL, MS_PRIVATE, NULL) :
+		     restore_mnt_propagate(m)) && !copy_missing(m))
 			return -1;
 	}
 	return 0;

@@ -420,7 +420,7 @@ void restore_mnt_leave(int old);
 int restore_mnt_make(const struct restore_run *run) __must_check;
 /* mount m (TMPFS filled, PROC, ...) at at, with its flags, an INNER
  * bind's source found in the tree's root base ("": ours); its
- * propagation at its point */
+ * propagation at its point (nothing done for a private one) */
 int restore_mnt_one(const struct image *img, const struct img_mount *m,
 		    const char *at, const char *base) __must_check;
 int restore_mnt_propagate(const struct img_mount *m) __must_check;

@@ -54,6 +54,9 @@ mntns_save() {
 		fail "the workload made no mounts below D"
 	grep -q "^/ $D/m .* master:G - tmpfs ckpt-mntns " "$D/view.$MNT_C" ||
 		fail "C's D/m is no slave: $(cat "$D/view.$MNT_C")"
+	grep -q "^/ $D/s2 [^ ]* shared:G - tmpfs" "$D/view.$MNT_A" &&
+		grep -q "^/ $D/s2 [^ ]* - tmpfs" "$D/view.$MNT_C" ||
+		fail "D/s2 is not shared in A and private in C"
 	mntns_in "$MNT_A" cat "$D/m/n" >"$D/n.a"
 	mntns_in "$MNT_C" cat "$D/m/x/n" >"$D/n.c"
 }
