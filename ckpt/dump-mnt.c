@@ -38,21 +38,6 @@
 #include "ckpt/dump-priv.h"
 #include "util/cgroup.h"
 
-/* A line of mountinfo (proc(5)) */
-struct mi {
-	int id, parent;
-	dev_t dev;
-	char *root, *point, *opts, *prop, *fstype, *source, *super;
-	int taken;		/* host: matched by a copy in the tree's */
-	int rec;		/* tree: its MOUNT record's id, or 0 */
-};
-
-struct mi_list {
-	struct mi *m;
-	int n;
-	char *buf;
-};
-
 /* mountinfo's octal escapes (\040 a space) undone in place */
 static void unescape(char *s)
 {
@@ -106,7 +91,7 @@ static int parse_line(char *l, struct mi *m)
 	return 0;
 }
 
-static int read_mountinfo(pid_t pid, struct mi_list *L)
+int dump_mi_read(pid_t pid, struct mi_list *L)
 {
 	char path[64], *l, *save = NULL;
 	struct mi *nm;
@@ -134,7 +119,7 @@ static int read_mountinfo(pid_t pid, struct mi_list *L)
 	return 0;
 }
 
-static void free_mountinfo(struct mi_list *L)
+void dump_mi_free(struct mi_list *L)
 {
 	free(L->m);
 	free(L->buf);
@@ -142,7 +127,7 @@ static void free_mountinfo(struct mi_list *L)
 
 /* Parents before children (mountinfo need not list them so): the
  * indexes of L in that order; mounts over mounts are children */
-static int *topo_order(const struct mi_list *L)
+int *dump_mi_order(const struct mi_list *L)
 {
 	int *ord = calloc(L->n + 1, sizeof(int)), *done = calloc(L->n + 1,
 								 sizeof(int));
@@ -172,7 +157,7 @@ static int *topo_order(const struct mi_list *L)
 	return ord;
 }
 
-static int refuse_mnt(pid_t pid, const struct mi *m, const char *why)
+int dump_refuse_mnt(pid_t pid, const struct mi *m, const char *why)
 {
 	pr_err("can't dump %d: its mount on %s (%s %s, root %s): %s", pid,
 	       m->point, m->fstype, m->source, m->root, why);
@@ -190,7 +175,7 @@ static const struct mi *host_of_dev(const struct mi_list *H, dev_t dev)
 }
 
 /* is root under (or at) top, a mountinfo root? the rest after it */
-static const char *under(const char *root, const char *top)
+const char *dump_mi_under(const char *root, const char *top)
 {
 	size_t n = strlen(top);
 
@@ -212,14 +197,14 @@ static char *host_path(const struct mi_list *H, dev_t dev, const char *root)
 	int i;
 
 	for (i = 0; i < H->n; i++)
-		if (H->m[i].dev == dev && under(root, H->m[i].root) &&
+		if (H->m[i].dev == dev && dump_mi_under(root, H->m[i].root) &&
 		    (!best || strlen(H->m[i].root) > len)) {
 			best = &H->m[i];
 			len = strlen(best->root);
 		}
 	if (!best)
 		return NULL;
-	rest = under(root, best->root);
+	rest = dump_mi_under(root, best->root);
 	if (!strcmp(rest, "/"))
 		rest = "";	/* the whole of it */
 	if (asprintf(&p, "%s%s", strcmp(best->point, "/") || !*rest ?
@@ -233,7 +218,7 @@ static char *host_path(const struct mi_list *H, dev_t dev, const char *root)
 }
 
 /* MS_* of a mount's own options (mountinfo's sixth field) */
-static uint32_t mount_flags(const char *opts)
+uint32_t dump_mi_flags(const char *opts)
 {
 	static const struct {
 		const char *name;
@@ -285,7 +270,7 @@ static int propagation(pid_t pid, const struct mi_list *T,
 	return -1;
 }
 
-static int fresh_kind(const char *fstype)
+int dump_mi_kind(const char *fstype)
 {
 	if (!strcmp(fstype, "proc"))
 		return IMG_MNT_PROC;
@@ -303,7 +288,7 @@ static int fresh_kind(const char *fstype)
 }
 
 /* dev and inode of path in pid's mount namespace, or -1 */
-static int stat_in(pid_t pid, const char *path, struct stat *st)
+int dump_stat_in(pid_t pid, const char *path, struct stat *st)
 {
 	char p[PATH_MAX + 64];
 
@@ -335,9 +320,9 @@ static int inner_bind(pid_t pid, const struct img_mount *src,
 		if (!r->host)
 			return -1;
 	}
-	if (stat_in(pid, r->host, &a) || stat_in(pid, m->point, &b) ||
+	if (dump_stat_in(pid, r->host, &a) || dump_stat_in(pid, m->point, &b) ||
 	    a.st_dev != m->dev || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own that no path of its mount namespace reaches (another mount hides it) is not supported yet");
+		return dump_refuse_mnt(pid, m, "a bind of part of a file system of the tree's own that no path of its mount namespace reaches (another mount hides it) is not supported yet");
 	return 0;
 }
 
@@ -376,7 +361,7 @@ static int ovl_layer_ok(const char *key, const char *path, void *arg)
 			snprintf(why, sizeof(why), "its %s %s is below the tree's %s mount on %s, which is not supported yet",
 				 key, path, r->fstype, r->point);
 	}
-	if (!*why && !pivot && (stat_in(c->pid, path, &t) ||
+	if (!*why && !pivot && (dump_stat_in(c->pid, path, &t) ||
 				t.st_dev != h.st_dev || t.st_ino != h.st_ino))
 		snprintf(why, sizeof(why), "its %s %s is not the host's directory there (on a mount of the tree's own), which is not supported yet",
 			 key, path);
@@ -390,7 +375,7 @@ static int ovl_layer_ok(const char *key, const char *path, void *arg)
 			 key, path, at);
 	if (!*why)
 		return 0;
-	refuse_mnt(c->pid, c->m, why);
+	dump_refuse_mnt(c->pid, c->m, why);
 	return -2;	/* not img_ovl_layers()'s -1 */
 }
 
@@ -402,14 +387,14 @@ static int check_overlay(pid_t pid, const struct dump_mnt *d,
 	int ret;
 
 	if (strcmp(m->root, "/"))
-		return refuse_mnt(pid, m, "a bind of part of an overlay is not supported yet");
+		return dump_refuse_mnt(pid, m, "a bind of part of an overlay is not supported yet");
 	if (!strncmp(opts, "rw,", 3) || !strncmp(opts, "ro,", 3))
 		opts += 3;
 	ret = img_ovl_layers(opts, ovl_layer_ok, &c);
 	if (ret == -2)
 		return -1;	/* refused by ovl_layer_ok */
 	if (ret)
-		return refuse_mnt(pid, m, "its layer options (lowerdir=, upperdir=, workdir=) are not absolute paths ckpt can parse (no ., .., escape or empty layer), which is not supported yet");
+		return dump_refuse_mnt(pid, m, "its layer options (lowerdir=, upperdir=, workdir=) are not absolute paths ckpt can parse (no ., .., escape or empty layer), which is not supported yet");
 	return 0;
 }
 
@@ -424,12 +409,12 @@ static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
 		r->kind = r->kind ? r->kind : IMG_MNT_BIND;
 		r->host = host_path(H, m->dev, m->root);
 		if (!r->host)
-			return refuse_mnt(pid, m, "no path of ckpt's mount namespace reaches its source");
+			return dump_refuse_mnt(pid, m, "no path of ckpt's mount namespace reaches its source");
 		return 0;
 	}
 	if (r->kind == IMG_MNT_ROOT)
-		return refuse_mnt(pid, m, "the root is on a file system that ckpt's mount namespace has not mounted, which is not supported yet");
-	r->kind = fresh_kind(m->fstype);
+		return dump_refuse_mnt(pid, m, "the root is on a file system that ckpt's mount namespace has not mounted, which is not supported yet");
+	r->kind = dump_mi_kind(m->fstype);
 	if (!r->kind) {
 		pr_err("can't dump %d: its mount on %s is of type %s (%s), which ckpt does not restore yet",
 		       pid, m->point, m->fstype, m->source);
@@ -441,7 +426,7 @@ static int classify(pid_t pid, const struct mi_list *H, struct dump_mnt *d,
 	if (r->kind == IMG_MNT_OVERLAY)
 		return check_overlay(pid, d, m);
 	if (strcmp(m->root, "/"))
-		return refuse_mnt(pid, m, "a bind of part of a file system of the tree's own whose whole is not mounted first is not supported yet");
+		return dump_refuse_mnt(pid, m, "a bind of part of a file system of the tree's own whose whole is not mounted first is not supported yet");
 	return 0;
 }
 
@@ -495,7 +480,7 @@ static int add_rec(pid_t pid, const struct mi_list *T, const struct mi_list *H,
 	r->kind = kind;
 	r->id = d->n + 1;
 	r->dev = m->dev;
-	r->flags = mount_flags(m->opts);
+	r->flags = dump_mi_flags(m->opts);
 	prop = propagation(pid, T, H, m);
 	if (prop < 0 || classify(pid, H, d, m, r)) {
 		free(r->host);
@@ -535,9 +520,9 @@ static int match_copies(pid_t pid, struct mi_list *T, struct mi_list *H)
 			    strcmp(t->fstype, h->fstype))
 				continue;
 			if (strcmp(t->opts, h->opts))
-				return refuse_mnt(pid, t, "a copy of ckpt's mount with other flags, which is not supported yet");
+				return dump_refuse_mnt(pid, t, "a copy of ckpt's mount with other flags, which is not supported yet");
 			if (*t->prop)
-				return refuse_mnt(pid, t, "a copy of ckpt's mount that is not private, which is not supported yet");
+				return dump_refuse_mnt(pid, t, "a copy of ckpt's mount that is not private, which is not supported yet");
 			h->taken = 1;
 			t->rec = -1;
 			break;
@@ -634,7 +619,7 @@ static void __attribute__((noreturn)) tmpfs_child(pid_t root,
 	_exit(read(in, &c, 1) < 0 ? 2 : 0);
 }
 
-static int open_tmpfs(pid_t root, const struct mi_list *T, const int *ord,
+int dump_mi_tmpfs(pid_t root, const struct mi_list *T, const int *ord,
 		      struct dump_mnt *d)
 {
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, msg[2], pidfd = -1;
@@ -720,7 +705,7 @@ static int check_ptys(const struct dump_tree *t, const struct dump_mnt *d)
 }
 
 /* The mount an fd of pid is on (fdinfo's mnt_id), or -1 */
-static int fd_mnt_id(pid_t pid, const char *fd)
+int dump_fd_mnt_id(pid_t pid, const char *fd)
 {
 	char path[320], line[128];
 	int id = -1;
@@ -783,7 +768,7 @@ static int check_fds_inside(pid_t pid, const struct mi_list *T,
 		if (de->d_name[0] == '.' || n <= 0 || link[0] != '/')
 			continue;
 		link[n] = '\0';
-		id = fd_mnt_id(pid, de->d_name);
+		id = dump_fd_mnt_id(pid, de->d_name);
 		if (!has_id(T, id) && !has_id(H, id)) {
 			pr_err("can't dump %d: its fd %s (%s) is on a mount outside its mount namespace (unmounted there, as an old root is after pivot_root), which is not supported yet",
 			       pid, de->d_name, link);
@@ -810,13 +795,16 @@ int dump_mnt_collect(struct dump_tree *t)
 	if (!d)
 		return -1;
 	t->mnt = d;
-	if (read_mountinfo(root, &T) || read_mountinfo(getpid(), &H))
+	if (dump_mi_read(root, &T) || dump_mi_read(getpid(), &H))
 		goto out;
-	ord = topo_order(&T);
+	ord = dump_mi_order(&T);
 	if (!ord || collect_recs(root, &T, &H, ord, d))
 		goto out;
+	/* those in a namespace below it: dump-mntns.c */
 	for (i = 0; i < (uint32_t)t->n; i++)
 		if (!t->procs[i].proc.proc.zombie &&
+		    dump_ns_ino(t->procs[i].pid, "mnt") ==
+		    dump_ns_ino(root, "mnt") &&
 		    check_fds_inside(t->procs[i].pid, &T,
 				     d->n && d->recs[0].kind == IMG_MNT_ROOT ?
 				     NULL : &H))
@@ -828,7 +816,7 @@ int dump_mnt_collect(struct dump_tree *t)
 		d->fds[i] = -1;
 	for (i = 0; i < d->n && d->recs[i].kind != IMG_MNT_TMPFS; i++)
 		;
-	if (i < d->n && open_tmpfs(root, &T, ord, d))
+	if (i < d->n && dump_mi_tmpfs(root, &T, ord, d))
 		goto out;
 	for (i = 0; i < d->n; i++)
 		if (d->recs[i].kind == IMG_MNT_TMPFS && d->fds[i] < 0) {
@@ -839,11 +827,11 @@ int dump_mnt_collect(struct dump_tree *t)
 	ret = check_ptys(t, d);
 	for (i = 0; !ret && i < d->n; i++)
 		if (d->recs[i].kind == IMG_MNT_TMPFS)
-			ret = dump_mnt_files(t, i, NULL);
+			ret = dump_mnt_files(t, d, i, NULL);
 out:
 	free(ord);
-	free_mountinfo(&T);
-	free_mountinfo(&H);
+	dump_mi_free(&T);
+	dump_mi_free(&H);
 	return ret;
 }
 
@@ -927,7 +915,7 @@ int dump_write_mounts(const struct dump_tree *t, struct img_writer *w)
 	for (i = 0; i < t->mnt->n; i++)
 		if (img_write_mount(w, &t->mnt->recs[i]) ||
 		    (t->mnt->recs[i].kind == IMG_MNT_TMPFS &&
-		     dump_mnt_files(t, i, w)))
+		     dump_mnt_files(t, t->mnt, i, w)))
 			return -1;
 	return 0;
 }

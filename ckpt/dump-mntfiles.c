@@ -210,10 +210,10 @@ static int walk_dir(struct walk *k, int dfd, const char *rel)
 	return ret;
 }
 
-int dump_mnt_files(const struct dump_tree *t, uint32_t i,
-		   struct img_writer *w)
+int dump_mnt_files(const struct dump_tree *t, const struct dump_mnt *d,
+		   uint32_t i, struct img_writer *w)
 {
-	struct walk k = { .m = &t->mnt->recs[i], .w = w,
+	struct walk k = { .m = &d->recs[i], .w = w,
 			  .pid = t->procs[0].pid,
 			  .limit = t->procs[0].o->ghost_limit };
 	struct img_mntfile f;
@@ -223,12 +223,12 @@ int dump_mnt_files(const struct dump_tree *t, uint32_t i,
 
 	if (w && !(k.buf = malloc(IMG_MAX_MNT_DATA)))
 		return -1;
-	if (fstat(t->mnt->fds[i], &st)) {
+	if (fstat(d->fds[i], &st)) {
 		pr_perror("can't read the tmpfs on %s", k.m->point);
 		goto out;
 	}
 	fill(&f, &k, &st, "");
-	if (put(&k, &f) || walk_dir(&k, t->mnt->fds[i], ""))
+	if (put(&k, &f) || walk_dir(&k, d->fds[i], ""))
 		goto out;
 	if (k.bytes > k.limit) {
 		pr_err("can't dump %d: the tmpfs on %s holds %llu bytes of data, more than --ghost-limit %llu",

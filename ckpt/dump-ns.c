@@ -15,10 +15,10 @@
  * namespace with its root cgroups (check_cgroup, dump-cgroup.c), and the
  * root's time namespace with its clocks (check_time, dump-timens.c).
  * Every other namespace of the tree's own (PID, user, cgroup, time) is
- * refused, naming the process, as is a mount namespace below the
- * root's, except one that
- * shows the same mounts as ckpt's (what `ip netns exec` makes: the same
- * tree with /sys mounted again).
+ * refused, naming the process. A mount namespace below the root's is
+ * dump-mntns.c's, but one that shows the same mounts as ckpt's (what
+ * `ip netns exec` makes: the same tree with /sys mounted again), which
+ * is left alone.
  */
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -156,7 +156,7 @@ static int check_other(pid_t pid, const char *file, uint64_t ino)
 }
 
 /* index of pid's parent in the tree, or -1 */
-static int parent_of(const struct dump_tree *t, int i)
+int dump_ns_parent(const struct dump_tree *t, int i)
 {
 	int j;
 
@@ -366,8 +366,8 @@ static const struct img_ns *find_ns(const struct dump_tree *t,
  * mounted again for that PID namespace (unshare --mount-proc): an NS
  * record of kind mount, whose owner makes a copy of restore's mount
  * namespace with a new /proc, of the new PID namespace. The root's own
- * with other mounts is an NS record with MOUNT records (dump-mnt.c). A
- * mount namespace below the root's is refused.
+ * with other mounts is an NS record with MOUNT records (dump-mnt.c). One
+ * below the root's is an NS record with NSMOUNT records (dump-mntns.c).
  */
 static int check_mnt(struct dump_tree *t, int i, int k, uint64_t *inos)
 {
@@ -375,7 +375,7 @@ static int check_mnt(struct dump_tree *t, int i, int k, uint64_t *inos)
 	pid_t pid = t->procs[i].pid;
 
 	if (inos[i] != inos[0])
-		return same_mounts(pid) ? 0 : refuse(pid, kinds[k].file, inos[i], "a mount namespace below the root's is not supported yet");
+		return same_mounts(pid) ? 0 : dump_mntns_add(t, i, inos);
 	if (i)
 		return 0;
 	if (!same_mounts(pid)) {
@@ -599,7 +599,7 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 				return -1;
 			continue;
 		}
-		up = parent_of(t, i);
+		up = dump_ns_parent(t, i);
 		if (up >= 0 && inos[up] == inos[i])
 			continue;
 		ret = add_ns(t, i, k, inos[i], kinds[k].kind == IMG_NS_IPC ?
@@ -612,7 +612,8 @@ static int check_kind(struct dump_tree *t, int k, uint64_t *inos)
 		    dump_ipcns_collect(t, &t->nss[t->nr_nss - 1]))
 			return -1;
 	}
-	return 0;
+	return kinds[k].kind == IMG_NS_MNT && !strcmp(kinds[k].file, "mnt") ?
+	       dump_mntns_check(t, inos) : 0;
 }
 
 int dump_in_ipcns(pid_t pid, int (*fn)(void *), void *arg)
@@ -652,6 +653,12 @@ struct img_ns *dump_ns_add_pid(struct dump_tree *t, uint64_t ino,
 	return new_ns(t, 2, ino, owner);	/* kinds[2]: pid */
 }
 
+struct img_ns *dump_ns_add_mnt(struct dump_tree *t, uint64_t ino,
+			       pid_t owner)
+{
+	return new_ns(t, 4, ino, owner);	/* kinds[4]: mnt */
+}
+
 int dump_ns_proc_of(pid_t pid, uint64_t ino)
 {
 	return proc_of_pidns(pid, ino);
@@ -688,6 +695,7 @@ void dump_free_nss(struct dump_tree *t)
 	t->nss = NULL;
 	t->nr_nss = 0;
 	dump_free_mounts(t);
+	dump_free_mntns(t);
 	dump_free_net(t);
 	dump_free_sysvs(t);
 	dump_free_nsjoins(t);

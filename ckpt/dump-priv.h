@@ -344,6 +344,8 @@ struct dump_tree {
 	struct img_cgroup *cgroups;	/* dump-cgroup.c: not ckpt's */
 	uint32_t nr_cgroups;
 	struct dump_mnt *mnt;	/* dump-mnt.c: the root's mounts, or NULL */
+	struct dump_mntns *mntns;	/* dump-mntns.c: those below it */
+	uint32_t nr_mntns;
 	struct dump_net *net;	/* dump-netdev.c: the root's network
 				 * namespace, when not ckpt's, or NULL */
 	struct arch_gadgets code;	/* the root's code for remote calls,
@@ -471,8 +473,58 @@ int dump_write_mounts(const struct dump_tree *t, struct img_writer *w)
 void dump_free_mounts(struct dump_tree *t);
 /* dump-mntfiles.c: the files of TMPFS mount i, as MNTFILE records (w
  * NULL: only checked, and their size against --ghost-limit) */
-int dump_mnt_files(const struct dump_tree *t, uint32_t i,
-		   struct img_writer *w) __must_check;
+int dump_mnt_files(const struct dump_tree *t, const struct dump_mnt *d,
+		   uint32_t i, struct img_writer *w) __must_check;
+/* dump-mnt.c's mountinfo reading, for dump-mntns.c: a line of
+ * mountinfo (proc(5)) */
+struct mi {
+	int id, parent;
+	dev_t dev;
+	char *root, *point, *opts, *prop, *fstype, *source, *super;
+	int taken;		/* host: matched by a copy in the tree's */
+	int rec;		/* tree: its record's index in its dump_mnt
+				 * + 1 (the root's: its MOUNT id), or 0 */
+};
+
+struct mi_list {
+	struct mi *m;
+	int n;
+	char *buf;
+};
+
+int dump_mi_read(pid_t pid, struct mi_list *L) __must_check;
+void dump_mi_free(struct mi_list *L);
+/* parents before children: indexes of L in that order, or NULL */
+int *dump_mi_order(const struct mi_list *L);
+/* MS_* of mountinfo's per-mount options */
+uint32_t dump_mi_flags(const char *opts);
+/* stat path as pid's mount namespace and root see it */
+int dump_stat_in(pid_t pid, const char *path, struct stat *st);
+/* each TMPFS record's root (m->rec of the record's index + 1) opened
+ * into d->fds, read in a copy of pid's mount namespace */
+int dump_mi_tmpfs(pid_t pid, const struct mi_list *T, const int *ord,
+		  struct dump_mnt *d) __must_check;
+/* is root under (or at) top, both mountinfo roots? the rest after it */
+const char *dump_mi_under(const char *root, const char *top);
+/* "can't dump PID: its mount on ...: why", -1 */
+int dump_refuse_mnt(pid_t pid, const struct mi *m, const char *why);
+/* the IMG_MNT_* kind of a new mount of fstype (tmpfs ...), or 0 */
+int dump_mi_kind(const char *fstype);
+/* the mount fd of pid is on (fdinfo's mnt_id), or -1 */
+int dump_fd_mnt_id(pid_t pid, const char *fd);
+/* dump-mntns.c: a mount namespace below the root's (process i at its
+ * top), recorded as a copy of its parent's changed by NSMOUNT records */
+int dump_mntns_add(struct dump_tree *t, int i, const uint64_t *inos)
+	__must_check;
+/* every process is in its parent's mount namespace or at the top of
+ * one of its own */
+int dump_mntns_check(const struct dump_tree *t, const uint64_t *inos)
+	__must_check;
+/* once the file table is made: their fds that restore can reopen */
+int dump_mntns_check_fds(const struct dump_tree *t) __must_check;
+int dump_write_nsmounts(const struct dump_tree *t, struct img_writer *w)
+	__must_check;
+void dump_free_mntns(struct dump_tree *t);
 /* dump-pidns.c: pid's PID in its own PID namespace (the last of its
  * NSpid line), or -1; the records gathered rewritten with the PIDs seen
  * inside the root's, when the root is its init (an NS record of kind
@@ -494,6 +546,11 @@ pid_t dump_ns_outsider(const struct dump_tree *t, const char *file,
 		       uint64_t ino);
 struct img_ns *dump_ns_add_pid(struct dump_tree *t, uint64_t ino,
 			       pid_t owner);
+/* and of kind mnt, for dump-mntns.c; the index of process i's parent
+ * in the tree, or -1 */
+struct img_ns *dump_ns_add_mnt(struct dump_tree *t, uint64_t ino,
+			       pid_t owner);
+int dump_ns_parent(const struct dump_tree *t, int i);
 int dump_ns_proc_of(pid_t pid, uint64_t ino);
 /* dump-cgroup.c: the tree's cgroups, refused (saying why) or recorded;
  * their CGROUP records; freed */

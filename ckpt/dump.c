@@ -245,13 +245,15 @@ static int dump_frozen(struct dump_tree *t)
 	    dump_tree_cgroups(t) || dump_tree_check_shared(t) ||
 	    dump_tree_check_groups(t) ||
 	    dump_tree_files(t) || dump_interrupted(&t->procs[0]) ||
-	    dump_tree_check_fds(t) || dump_tree_check_fowns(t) ||
+	    dump_tree_check_fds(t) || dump_mntns_check_fds(t) ||
+	    dump_tree_check_fowns(t) ||
 	    dump_tree_check_procfs(t) || dump_pidns_translate(t) ||
 	    (!img_writer_offset(t->procs[0].w) && write_header(&t->procs[0])) ||
 	    dump_write_nss(t, t->procs[0].w) ||
 	    dump_write_nsjoins(t, t->procs[0].w) ||
 	    dump_write_cgroups(t, t->procs[0].w) ||
 	    dump_write_mounts(t, t->procs[0].w) ||
+	    dump_write_nsmounts(t, t->procs[0].w) ||
 	    dump_write_net(t, t->procs[0].w) ||
 	    dump_write_sysvs(t, t->procs[0].w) ||
 	    dump_write_files(t, t->procs[0].w) ||

@@ -466,7 +466,8 @@ static void json_ns(const struct img_ns *ns)
 	json_kstr(1, "kind", img_ns_name(ns->kind));
 	json_u64(0, "id", ns->id);
 	json_u64(0, "owner", ns->owner);
-	if (ns->kind == IMG_NS_PID && ns->owner != 1)
+	if ((ns->kind == IMG_NS_PID && ns->owner != 1) ||
+	    (ns->kind == IMG_NS_MNT && ns->parent))
 		json_u64(0, "parent", ns->parent);
 	if (ns->kind == IMG_NS_UTS) {
 		json_kstr(0, "hostname", ns->hostname);
@@ -539,6 +540,10 @@ static void json_mount(const struct image *img, const struct img_mount *m)
 	json_u64(0, "propagation", m->propagation);
 	json_u64(0, "files", files);
 	json_u64(0, "bytes", bytes);
+	if (m->id > img->nr_mounts) {
+		json_u64(0, "ns", m->ns);
+		json_u64(0, "gone", m->gone);
+	}
 	putchar('}');
 }
 
@@ -700,6 +705,14 @@ void inspect_print_json(const struct image *img, int fd)
 		if (i)
 			putchar(',');
 		json_mount(img, &img->mounts[i]);
+	}
+	putchar(']');
+	json_key(0, "nsmounts");
+	putchar('[');
+	for (i = 0; i < img->nr_nsmounts; i++) {
+		if (i)
+			putchar(',');
+		json_mount(img, &img->nsmounts[i]);
 	}
 	putchar(']');
 	json_key(0, "netdevs");

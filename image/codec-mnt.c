@@ -1,7 +1,10 @@
 /*
  * codec-mnt: the MOUNT and MNTFILE records (see image.h).
  * MOUNT: u32 id kind flags sb_ro propagation; u64 dev; str point fstype
- * source options host (host: ROOT and BIND only).
+ * source options host (host: ROOT, BIND and INNER only).
+ * NSMOUNT: the same, then u64 ns; u32 gone. Its kinds are those restore
+ * makes in a namespace below the root's: TMPFS, PROC, SYSFS, MQUEUE,
+ * INNER and COPY (a MOUNT is never a COPY).
  * MNTFILE: u32 mount flags mode uid gid; u64 size rdev offset atime_ns
  * mtime_ns; u32 len; len bytes; str path link (link: symlinks and hard
  * links only).
@@ -29,6 +32,7 @@ const char *img_mnt_kind_name(uint32_t kind)
 		[IMG_MNT_INNER] = "inner",
 		[IMG_MNT_OVERLAY] = "overlay",
 		[IMG_MNT_CGROUP] = "cgroup",
+		[IMG_MNT_COPY] = "copy",
 	};
 
 	if (kind && kind <= IMG_MNT_KIND_MAX)
@@ -147,7 +151,22 @@ int img_enc_mount(struct enc *e, const struct img_mount *m)
 	return e->err ? -1 : 0;
 }
 
-int img_dec_mount(struct dec *d, struct img_mount *m)
+int img_enc_nsmount(struct enc *e, const struct img_mount *m)
+{
+	img_enc_mount(e, m);
+	enc_u64(e, m->ns);
+	enc_u32(e, m->gone);
+	return e->err ? -1 : 0;
+}
+
+static int nested_kind(uint32_t kind)
+{
+	return kind == IMG_MNT_TMPFS || kind == IMG_MNT_PROC ||
+	       kind == IMG_MNT_SYSFS || kind == IMG_MNT_MQUEUE ||
+	       kind == IMG_MNT_INNER || kind == IMG_MNT_COPY;
+}
+
+static void dec_mount_fields(struct dec *d, struct img_mount *m)
 {
 	int host;
 
@@ -168,7 +187,7 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 		  "mount kind %u unknown", m->kind);
 	dec_check(d, !(m->flags & ~IMG_MNT_ALL_FLAGS),
 		  "unknown mount flags %#x", m->flags);
-	dec_check(d, m->sb_ro <= 1 && m->propagation <= IMG_MNT_UNBINDABLE,
+	dec_check(d, m->sb_ro <= 1 && m->propagation <= IMG_MNT_SLAVE,
 		  "bad read-only or propagation of a mount");
 	dec_check(d, abs_ok(m->point), "mount point not absolute or with . or ..");
 	dec_check(d, host ? abs_ok(m->host) : !m->host,
@@ -183,6 +202,30 @@ int img_dec_mount(struct dec *d, struct img_mount *m)
 	dec_check(d, m->kind != IMG_MNT_ROOT ||
 		  (m->point && !strcmp(m->point, "/")),
 		  "root mount not on /");
+}
+
+int img_dec_mount(struct dec *d, struct img_mount *m)
+{
+	dec_mount_fields(d, m);
+	dec_check(d, m->kind != IMG_MNT_COPY, "copy mount in a MOUNT record");
+	dec_check(d, m->propagation != IMG_MNT_SLAVE,
+		  "slave mount in a MOUNT record");
+	return dec_end(d);
+}
+
+int img_dec_nsmount(struct dec *d, struct img_mount *m)
+{
+	dec_mount_fields(d, m);
+	dec_u64(d, &m->ns);
+	dec_u32(d, &m->gone);
+	dec_check(d, nested_kind(m->kind),
+		  "%s mount in a namespace below the root's",
+		  img_mnt_kind_name(m->kind));
+	dec_check(d, m->gone <= (m->kind == IMG_MNT_COPY),
+		  "bad gone %u of a mount", m->gone);
+	dec_check(d, m->propagation != IMG_MNT_SLAVE ||
+		  m->kind == IMG_MNT_COPY || m->kind == IMG_MNT_INNER,
+		  "slave %s mount", img_mnt_kind_name(m->kind));
 	return dec_end(d);
 }
 

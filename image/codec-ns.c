@@ -7,7 +7,9 @@
  * gid_map, u32 setgroups_deny; a CGROUP namespace's only: u32 nr_cgns,
  * then str controllers root inner for each; a TIME namespace's only:
  * u64 mono_off_ns boot_off_ns (two's complement), u64 mono_ns boot_ns,
- * u32 time_children; a PID namespace's only: u64 parent.
+ * u32 time_children; a PID namespace's only: u64 parent; a MNT
+ * namespace's below the root's only: u64 parent (not 0; absent, in
+ * older images too, for the root's).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -159,7 +161,8 @@ int img_enc_ns(struct enc *e, const struct img_ns *ns)
 		enc_cgns(e, ns);
 	if (ns->kind == IMG_NS_TIME)
 		enc_time(e, ns);
-	if (ns->kind == IMG_NS_PID)
+	if (ns->kind == IMG_NS_PID ||
+	    (ns->kind == IMG_NS_MNT && ns->parent))
 		enc_u64(e, ns->parent);
 	return e->err ? -1 : 0;
 }
@@ -304,6 +307,13 @@ int img_dec_ns(struct dec *d, struct img_ns *ns)
 		dec_time(d, ns);
 	if (ns->kind == IMG_NS_PID)
 		dec_u64(d, &ns->parent);
+	if (ns->kind == IMG_NS_MNT && !d->failed && d->pos < d->len) {
+		dec_u64(d, &ns->parent);
+		dec_check(d, ns->parent && ns->parent != ns->id,
+			  "mnt namespace %llu: parent %llu",
+			  (unsigned long long)ns->id,
+			  (unsigned long long)ns->parent);
+	}
 	/* only the kinds restore makes: the others are refused at dump; a
 	 * PID namespace is the root's, which is its init (owner 1), or one
 	 * below the tree's top one, whose parent is not itself */

@@ -207,6 +207,8 @@ void img_cgroup_free(struct img_cgroup *cg);
 int img_path_comps_ok(const char *p);
 int img_enc_mount(struct enc *e, const struct img_mount *m);
 int img_dec_mount(struct dec *d, struct img_mount *m);
+int img_enc_nsmount(struct enc *e, const struct img_mount *m);
+int img_dec_nsmount(struct dec *d, struct img_mount *m);
 void img_mount_free(struct img_mount *m);
 int img_enc_netdev(struct enc *e, const struct img_netdev *n);
 int img_dec_netdev(struct dec *d, struct img_netdev *n);

@@ -88,6 +88,8 @@ enum img_rec_type {
 	IMG_REC_NETDEV = 28,	/* image level: a network device of the
 				 * tree's network namespace */
 	IMG_REC_ROUTE = 29,	/* image level: a route of that namespace */
+	IMG_REC_NSMOUNT = 30,	/* image level: a mount of a mount
+				 * namespace below the root's */
 	IMG_REC_SYSV = 35,	/* image level: a System V object of the
 				 * tree's IPC namespace */
 	IMG_REC_SYSV_DATA = 36,	/* bytes of the SYSV segment before it */
@@ -573,7 +575,10 @@ struct img_ns {
 	uint64_t mono_ns, boot_ns;
 	uint32_t time_children;
 	/* PID, one below the tree's top one (owner not 1): the id of the
-	 * PID one it is below, 0 for the tree's top one */
+	 * PID one it is below, 0 for the tree's top one. MNT: 0 for the
+	 * root's; else one below it, the id of the mount namespace of its
+	 * owner's parent, of which it is a copy (unshare -m) changed by its
+	 * NSMOUNT records */
 	uint64_t parent;
 };
 
@@ -809,7 +814,11 @@ enum {
 	IMG_MNT_CGROUP = 10,	/* new, a cgroup or cgroup2 (fstype) of the
 				 * hierarchy its options name, from the root
 				 * of the tree's cgroup namespace */
-	IMG_MNT_KIND_MAX = 10,
+	IMG_MNT_COPY = 11,	/* NSMOUNT only: a mount the namespace got as
+				 * a copy of its parent's at point, with
+				 * other flags or propagation now, or
+				 * unmounted since (gone) */
+	IMG_MNT_KIND_MAX = 11,
 };
 
 /* mount flags (flags): the kernel's MS_* values of these */
@@ -820,6 +829,9 @@ enum {
 	IMG_MNT_PRIVATE = 0,
 	IMG_MNT_SHARED = 1,	/* a peer group of its own */
 	IMG_MNT_UNBINDABLE = 2,
+	IMG_MNT_SLAVE = 3,	/* NSMOUNT COPY: a slave of the peer group
+				 * of the parent's mount it copies; INNER:
+				 * a bind of such a slave */
 };
 
 struct img_mount {
@@ -834,6 +846,10 @@ struct img_mount {
 	char *source;		/* mountinfo's */
 	char *options;		/* a new file system's, for mount(2) */
 	char *host;		/* ROOT, BIND: the host path, else NULL */
+	/* NSMOUNT only: the id of its MNT NS record (one below the root's),
+	 * and, COPY, 1 when it was unmounted there */
+	uint64_t ns;
+	uint32_t gone;
 };
 
 /*
@@ -1583,6 +1599,8 @@ struct image {
 	struct img_cgroup *cgroups;	/* CGROUP records, in order */
 	uint32_t nr_mounts;
 	struct img_mount *mounts;	/* MOUNT records: mounts[i] has id i + 1 */
+	uint32_t nr_nsmounts;	/* NSMOUNT records: nsmounts[i] has id */
+	struct img_mount *nsmounts;	/* nr_mounts + i + 1 */
 	uint32_t nr_mntfiles;
 	struct img_mntfile *mntfiles;	/* MNTFILE records, in order */
 	uint32_t nr_netdevs;
@@ -1658,6 +1676,9 @@ int img_write_cgroup(struct img_writer *w, const struct img_cgroup *cg)
 	__must_check;
 /* MOUNT records after those, each TMPFS one with its MNTFILEs */
 int img_write_mount(struct img_writer *w, const struct img_mount *m)
+	__must_check;
+/* NSMOUNT records after the MOUNTs, each TMPFS one with its MNTFILEs */
+int img_write_nsmount(struct img_writer *w, const struct img_mount *m)
 	__must_check;
 int img_write_mntfile(struct img_writer *w, const struct img_mntfile *f)
 	__must_check;

@@ -43,7 +43,8 @@ struct rd {
 	uint32_t cap_aios;
 	uint32_t cap_files, cap_chunks;
 	uint32_t cap_shms, cap_ghosts, cap_nss, cap_cgroups;
-	uint32_t cap_mounts, cap_mntfiles, cap_netdevs, cap_routes;
+	uint32_t cap_mounts, cap_nsmounts, cap_mntfiles, cap_netdevs;
+	uint32_t cap_routes;
 	uint32_t cap_sysvs, cap_sysv_chunks, cap_nsjoins;
 	uint32_t cap_apps, cap_fileids, cap_snapfiles, cap_snapchunks;
 	uint64_t snap_end;	/* of the last SNAPDATA of the last SNAPFILE */
@@ -100,6 +101,7 @@ int sem_snapdata(struct rd *r, struct dec *d);
 int sem_notify(struct rd *r, struct dec *d);
 /* semantics-mnt.c: MOUNT and MNTFILE records */
 int sem_mount(struct rd *r, struct dec *d);
+int sem_nsmount(struct rd *r, struct dec *d);
 int sem_mntfile(struct rd *r, struct dec *d);
 /* codec-aio.c: AIO records, and their rings checked at the process's end */
 int sem_aio(struct rd *r, struct dec *d, struct img_process *p);

@@ -74,6 +74,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_CGROUP] = "CGROUP",
 		[IMG_REC_MOUNT] = "MOUNT",
 		[IMG_REC_MNTFILE] = "MNTFILE",
+		[IMG_REC_NSMOUNT] = "NSMOUNT",
 		[IMG_REC_NETDEV] = "NETDEV",
 		[IMG_REC_ROUTE] = "ROUTE",
 		[IMG_REC_SYSV] = "SYSV",
@@ -649,6 +650,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_IDENT || type == IMG_REC_PARENT_PAGES ||
 	       type == IMG_REC_SNAPFILE || type == IMG_REC_NOTIFY ||
 	       type == IMG_REC_MOUNT || type == IMG_REC_MNTFILE ||
+	       type == IMG_REC_NSMOUNT ||
 	       type == IMG_REC_SNAPDATA || type == IMG_REC_AIO ||
 	       type == IMG_REC_NETDEV || type == IMG_REC_ROUTE ||
 	       type == IMG_REC_SYSV || type == IMG_REC_SYSV_DATA ||
@@ -884,6 +886,9 @@ void img_free(struct image *img)
 	for (i = 0; i < img->nr_mounts; i++)
 		img_mount_free(&img->mounts[i]);
 	free(img->mounts);
+	for (i = 0; i < img->nr_nsmounts; i++)
+		img_mount_free(&img->nsmounts[i]);
+	free(img->nsmounts);
 	for (i = 0; i < img->nr_mntfiles; i++)
 		img_mntfile_free(&img->mntfiles[i]);
 	free(img->mntfiles);

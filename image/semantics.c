@@ -847,6 +847,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_cgroup(r, d);
 	if (r->type == IMG_REC_MOUNT)
 		return sem_mount(r, d);
+	if (r->type == IMG_REC_NSMOUNT)
+		return sem_nsmount(r, d);
 	if (r->type == IMG_REC_MNTFILE)
 		return sem_mntfile(r, d);
 	if (r->type == IMG_REC_NETDEV)

@@ -441,6 +441,14 @@ int img_write_mount(struct img_writer *w, const struct img_mount *m)
 	return wr_encoded(w, IMG_REC_MOUNT, img_enc_mount(&w->enc, m));
 }
 
+int img_write_nsmount(struct img_writer *w, const struct img_mount *m)
+{
+	if (wr_expect(w, W_HEADER, "NSMOUNT record"))
+		return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_NSMOUNT, img_enc_nsmount(&w->enc, m));
+}
+
 int img_write_mntfile(struct img_writer *w, const struct img_mntfile *f)
 {
 	if (wr_expect(w, W_HEADER, "MNTFILE record"))

@@ -53,6 +53,10 @@ struct child_env {
 	int msg_fd;
 	int std[3];		/* restore's own 0, 1, 2, moved up */
 	int pty;		/* --pty: the slave, moved up, or -1 */
+	int proc;		/* restore's /proc, kept by a process that
+				 * makes a mount namespace below the root's
+				 * (and its children), or -1 (for
+				 * set_proc_value()) */
 	int *files;		/* the image's file table, see files.c */
 	uint32_t nr_files;
 	uint64_t cand[NR_CANDIDATES];
@@ -291,7 +295,7 @@ static int move_fd(int fd, int to, int cmd)
  */
 static void clear_fds(struct child_env *e, int *msg_fd)
 {
-	int i, n = 6 + e->nr_files, *keep, *to;
+	int i, n = 7 + e->nr_files, *keep, *to;
 
 	keep = malloc(2 * n * sizeof(*keep));
 	if (!keep)
@@ -308,12 +312,15 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	e->pty = e->run->pty.s < 0 ? -1 : move_fd(e->run->pty.s, to[5], F_DUPFD);
 	if (e->run->pty.s >= 0 && e->pty < 0)
 		_exit(1);
+	if (e->proc >= 0 && (e->proc = move_fd(e->proc, to[6],
+					       F_DUPFD_CLOEXEC)) < 0)
+		_exit(1);
 	for (i = 0; i < (int)e->nr_files; i++) {
 		/* a pidfd, made later (pidfd.c); a terminal outside
 		 * (IMG_FD_TTY) */
 		if (e->files[i] < 0)
 			continue;
-		e->files[i] = move_fd(e->files[i], to[6 + i],
+		e->files[i] = move_fd(e->files[i], to[7 + i],
 				      F_DUPFD_CLOEXEC);
 		if (e->files[i] < 0)
 			child_fail(e, errno, "can't move file %d: %s", i + 1,
@@ -323,7 +330,8 @@ static void clear_fds(struct child_env *e, int *msg_fd)
 	keep[1] = *msg_fd;
 	memcpy(&keep[2], e->std, sizeof(e->std));
 	keep[5] = e->pty;
-	memcpy(&keep[6], e->files, e->nr_files * sizeof(*keep));
+	keep[6] = e->proc;
+	memcpy(&keep[7], e->files, e->nr_files * sizeof(*keep));
 	qsort(keep, n, sizeof(keep[0]), cmp_int);
 	if (close_all_but(keep, n))
 		child_fail(e, errno, "can't close descriptors: %s",
@@ -380,6 +388,9 @@ static void set_proc_value(struct child_env *e, const char *name, long value,
 	snprintf(path, sizeof(path), "/proc/self/%s", name);
 	n = snprintf(want, sizeof(want), "%ld", value);
 	fd = open(path, O_RDWR);
+	/* a mount namespace below the root's may lack /proc (mntns.c) */
+	if (fd < 0 && errno == ENOENT && e->proc >= 0)
+		fd = openat(e->proc, path + 6, O_RDWR);
 	if (!force && fd >= 0 && read(fd, now, sizeof(now)) >= n &&
 	    !strncmp(now, want, n) && now[n] == '\n') {
 		close(fd);
@@ -877,6 +888,8 @@ static void __attribute__((noreturn)) finish_child(struct child_env *e,
 			   pp->personality);
 	set_limits(e);
 	set_proc_values(e);
+	if (e->proc >= 0)
+		close(e->proc);
 	map_trampoline(e);
 	/* a SIGCONT its parent's wait() has yet to report: stopped and
 	 * continued by the parent (not the root's: restore is) */
@@ -945,6 +958,7 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 						 int msg_fd)
 {
 	struct img_proc *pp = &e->c->proc->proc;
+	const struct img_ns *mnt;
 	const char *ns;
 	int i;
 
@@ -954,10 +968,18 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (e->c == &e->run->procs[0] && restore_userns_wait(e->run))
 		child_fail(e, errno, "restore did not give the user namespace of %d its maps",
 			   pp->pid);
-	/* before the children, which inherit them */
+	/* before the children, which inherit them; restore's /proc kept
+	 * first, for set_proc_value() */
+	mnt = img_find_ns(e->run->img, IMG_NS_MNT, pp->pid);
+	if (mnt && mnt->parent && e->proc < 0 &&
+	    (e->proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		child_fail(e, errno, "can't open /proc: %s", strerror(errno));
 	if (restore_ns_make(e->run, pp->pid, &ns))
 		child_fail(e, errno, "can't make the %s namespace of %d: %s",
 			   ns, pp->pid, strerror(errno));
+	if (mnt && mnt->parent && restore_mntns_files(e->run, mnt, e->files))
+		child_fail(e, errno, "can't open the files of %d's mount namespace: %s",
+			   pp->pid, strerror(errno));
 	/* the ptys of the devpts instances it just mounted, before the
 	 * children, which inherit them (tty.c) */
 	if (e->c == &e->run->procs[0] &&
@@ -1158,7 +1180,8 @@ static int create_tree(struct restore_run *run, struct child_env *ep)
 
 int restore_create_tree(struct restore_run *run)
 {
-	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1 };
+	struct child_env e = { .c = &run->procs[0], .run = run, .pty = -1,
+			       .proc = -1 };
 	struct restore_socks *tree = NULL;
 	int ret, old;
 

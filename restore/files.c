@@ -166,7 +166,8 @@ static int open_pipe_end(const struct restore_run *run, struct holders *hs,
 /* A regular file several fds shared (one open, one offset), by path, or
  * an open of a ghost (ghost.c) or memfd (shm.c) by /proc/self/fd/N of
  * restore's own. */
-static int open_reg(const struct restore_run *run, const struct img_file *f)
+int restore_file_open_reg(const struct restore_run *run,
+			  const struct img_file *f)
 {
 	const char *path = f->path;
 	char ghost[64];
@@ -206,7 +207,7 @@ static int open_file(const struct restore_run *run, struct holders *hs,
 	case IMG_FILE_REG:
 	case IMG_FILE_GHOST:
 	case IMG_FILE_MEMFD:
-		return open_reg(run, f);
+		return restore_file_open_reg(run, f);
 	}
 	pr_err("file %u: unknown kind %u", f->id, f->kind);
 	return -1;
@@ -257,13 +258,16 @@ int restore_files_open(const struct restore_run *run, int **out,
 		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_PIDFD ||
 		    img->files[i].kind == IMG_FILE_TTY ||
 		    img_tty_kind(img->files[i].kind) ||
-		    img_tcp_queued(&img->files[i]))
+		    img_tcp_queued(&img->files[i]) ||
+		    restore_mntns_file(img, i))
 			continue;	/* a socket or pty, made above; a pidfd
 					 * later (pidfd.c); a terminal outside:
 					 * IMG_FD_TTY; a pty of the tree's
 					 * devpts, by the root (tty.c); a
 					 * connection in its listener's
-					 * queue (inet-accept.c) */
+					 * queue (inet-accept.c); a file of a
+					 * mount namespace below the root's,
+					 * by its owner (mntns.c) */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0)
 			goto err;

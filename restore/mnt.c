@@ -204,15 +204,13 @@ static int make_tmpfs(const struct image *img, const struct img_mount *m,
 
 /* An INNER bind: its source looked up in the tree's root (as the tree
  * sees it, no symlink leading out of it), then bound through its fd */
-static int bind_inner(const struct image *img, const struct img_mount *m,
+static int bind_inner(const char *base, const struct img_mount *m,
 		      const char *at)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT |
 					   RESOLVE_NO_MAGICLINKS };
-	const char *base = base_of(img);
-	char src[64];
-	int root, fd, ret;
+	int root, fd, tree, ret;
 
 	root = open(*base ? base : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -222,15 +220,22 @@ static int bind_inner(const struct image *img, const struct img_mount *m,
 	close(root);
 	if (fd < 0)
 		return -1;
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	ret = mount(src, at, NULL, MS_BIND, NULL);
+	/* open_tree(2) (Linux 5.2), not a bind of /proc/self/fd/N: a
+	 * namespace below the root's may have unmounted /proc (mntns.c) */
+	tree = syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE |
+		       OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	close(fd);
+	if (tree < 0)
+		return -1;
+	ret = syscall(SYS_move_mount, tree, "", AT_FDCWD, at,
+		      MOVE_MOUNT_F_EMPTY_PATH);
+	close(tree);
 	return ret;
 }
 
 /* m at at, its flags set */
-static int make_one(const struct image *img, const struct img_mount *m,
-		    const char *at)
+int restore_mnt_one(const struct image *img, const struct img_mount *m,
+		    const char *at, const char *base)
 {
 	switch (m->kind) {
 	case IMG_MNT_ROOT:
@@ -239,7 +244,7 @@ static int make_one(const struct image *img, const struct img_mount *m,
 			return -1;
 		break;
 	case IMG_MNT_INNER:
-		if (bind_inner(img, m, at))
+		if (bind_inner(base, m, at))
 			return -1;
 		break;
 	case IMG_MNT_TMPFS:
@@ -270,7 +275,7 @@ static int make_mounts(const struct image *img, int want_late)
 		if (late[i] != want_late)
 			continue;
 		target(img, m, at, sizeof(at));
-		if (make_one(img, m, at)) {
+		if (restore_mnt_one(img, m, at, base_of(img))) {
 			pr_perror("can't mount the %s %s on %s", m->fstype,
 				  img_mnt_kind_name(m->kind), m->point);
 			goto out;
@@ -342,19 +347,28 @@ void restore_mnt_leave(int old)
 	close(old);
 }
 
+int restore_mnt_propagate(const struct img_mount *m)
+{
+	unsigned long flag;
+
+	/* a mount below the root's may be a slave: shared, it would be
+	 * both (mount_namespaces(7)) */
+	if (m->propagation == IMG_MNT_SHARED &&
+	    mount(NULL, m->point, NULL, MS_PRIVATE, NULL))
+		return -1;
+	flag = m->propagation == IMG_MNT_SHARED ? MS_SHARED :
+	       m->propagation == IMG_MNT_UNBINDABLE ? MS_UNBINDABLE :
+	       m->propagation == IMG_MNT_SLAVE ? MS_SLAVE : 0;
+	return flag ? mount(NULL, m->point, NULL, flag, NULL) : 0;
+}
+
 static int set_propagation(const struct image *img)
 {
-	const struct img_mount *m;
-	unsigned long flag;
 	uint32_t i;
 
-	for (i = 0; i < img->nr_mounts; i++) {
-		m = &img->mounts[i];
-		flag = m->propagation == IMG_MNT_SHARED ? MS_SHARED :
-		       m->propagation == IMG_MNT_UNBINDABLE ? MS_UNBINDABLE : 0;
-		if (flag && mount(NULL, m->point, NULL, flag, NULL))
+	for (i = 0; i < img->nr_mounts; i++)
+		if (restore_mnt_propagate(&img->mounts[i]))
 			return -1;
-	}
 	return 0;
 }
 

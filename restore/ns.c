@@ -112,6 +112,8 @@ int restore_ns_make(const struct restore_run *run, pid_t pid,
 		    restore_ipcns_make(run, ipc, what)))
 		return -1;
 	*what = "mount";
+	if (mnt && mnt->parent)
+		return restore_mntns_make(run, mnt);
 	if (mnt && (img->nr_mounts ? restore_mnt_make(run) : make_mnt()))
 		return -1;
 	return 0;
@@ -145,7 +147,7 @@ int restore_check_nss(const struct restore_run *run)
 			       img->nss[i].owner);
 			return -1;
 		}
-		if (img->nss[i].kind == IMG_NS_MNT &&
+		if (img->nss[i].kind == IMG_NS_MNT && !img->nss[i].parent &&
 		    (img->nr_mounts ? (pid_t)img->nss[i].owner !=
 				      img->procs[0].proc.pid :
 				      img->nss[i].owner != 1)) {
@@ -155,8 +157,8 @@ int restore_check_nss(const struct restore_run *run)
 			return -1;
 		}
 	}
-	return restore_userns_check(run) || restore_pidnest_check(run) ?
-	       -1 : 0;
+	return restore_userns_check(run) || restore_pidnest_check(run) ||
+	       restore_mntns_check(run) ? -1 : 0;
 }
 
 /* --pidns: PID 1 is the init's; a /proc/PID path or a pidfd would name

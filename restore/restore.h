@@ -261,6 +261,10 @@ int restore_files_open(const struct restore_run *run, int **fds,
 		       struct restore_socks **tree) __must_check;
 void restore_files_close(int *fds, uint32_t n);
 int restore_file_index(const struct image *img, uint32_t id);
+/* a regular file, ghost or memfd of the image opened as open_reg() does
+ * (its flags, its offset), or -1 */
+int restore_file_open_reg(const struct restore_run *run,
+			  const struct img_file *f) __must_check;
 /* shm.c: the objects, before any process; after every process has mapped
  * them, seals and IPC_RMID; or, on failure, every segment made is removed
  * again. Both release the objects; abort after finish does nothing. */
@@ -416,6 +420,24 @@ int restore_mnt_prepare(const struct restore_run *run) __must_check;
 int restore_mnt_enter(const struct restore_run *run, int *old) __must_check;
 void restore_mnt_leave(int old);
 int restore_mnt_make(const struct restore_run *run) __must_check;
+/* mount m (TMPFS filled, PROC, ...) at at, with its flags, an INNER
+ * bind's source found in the tree's root base ("": ours); its
+ * propagation at its point (nothing done for a private one) */
+int restore_mnt_one(const struct image *img, const struct img_mount *m,
+		    const char *at, const char *base) __must_check;
+int restore_mnt_propagate(const struct img_mount *m) __must_check;
+/* mntns.c: a mount namespace below the root's, made by its owner from
+ * a copy of its parent's; the image's such namespaces checked first */
+int restore_mntns_make(const struct restore_run *run,
+		       const struct img_ns *ns) __must_check;
+int restore_mntns_check(const struct restore_run *run) __must_check;
+/* the namespace below the root's whose owner opens FILE i (a regular
+ * file only its processes hold), or NULL; those files opened into
+ * files[] (image order), by the owner once its namespace is made */
+const struct img_ns *restore_mntns_file(const struct image *img,
+					uint32_t i);
+int restore_mntns_files(const struct restore_run *run,
+			const struct img_ns *ns, int *files) __must_check;
 /* ns.c, --pidns: the image fits one (check, instead of its PIDs being
  * free here); fork: the namespace's init, which makes the root with its
  * image PID pid: in restore its init's PID (or -1 with errno), 0 in the

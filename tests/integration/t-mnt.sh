@@ -198,6 +198,31 @@ mnt_pivot_start() {
 	track_pid "$PID"
 }
 
+# mnt_pivot_dump: the container of init PID (mnt_pivot_start) dumped
+# with --tree --kill into D/img, its unshare JOB ended
+mnt_pivot_dump() {
+	(spawn "$CKPT" attach --kill --tree -o "$D/img" "$PID") </dev/null \
+		>>"$D/ckpt.log" 2>&1 &
+	track_job $!
+	wait_job $! 300 || fail "ckpt attach still running after 300 s"
+	((WST == 0)) || fail "ckpt attach exited $WST: $(lastline "$D/ckpt.log")"
+	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+}
+
+# mnt_pivot_restore ROOT: D/img restored (RJOB), PID the restored
+# container's init once there
+mnt_pivot_restore() {
+	local end=$((SECONDS + 120)) pid
+	start_restore
+	until pid=$(mnt_init_of "$1"); do
+		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST: $(lastline "$D/restore.log")"; }
+		((SECONDS < end)) || fail "no restored container after 120 s"
+		nap
+	done
+	PID=$pid
+	track_pid "$PID"
+}
+
 # A container as the issue has it: unshare --pid --fork, then in PID 1
 # (so that the tree is alone in them) mount, UTS and IPC namespaces and
 # pivot_root into a busybox root, the old root unmounted; a tmpfs on
@@ -216,12 +241,7 @@ t_mnt-pivot() {
 	# sorted: restore makes proc after the tmpfs (restore.1)
 	mnt_info "$PID" | sort >"$D/mounts.before"
 	DUMP_OPTS=(--tree)
-	(spawn "$CKPT" attach --kill --tree -o "$D/img" "$PID") </dev/null \
-		>>"$D/ckpt.log" 2>&1 &
-	track_job $!
-	wait_job $! 300 || fail "ckpt attach still running after 300 s"
-	((WST == 0)) || fail "ckpt attach exited $WST: $(lastline "$D/ckpt.log")"
-	wait_job "$JOB" 60 || fail "unshare did not end after the kill"
+	mnt_pivot_dump
 	n=$(tail -n 1 "$r/tmp/count" 2>/dev/null)
 	[[ -z $n ]] || fail "the tmpfs was the host's: $r/tmp/count"
 	inspect "$D/img"
@@ -233,15 +253,7 @@ t_mnt-pivot() {
 	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
 		python3 -c 'import json, sys; m = json.load(sys.stdin)["mounts"]; sys.exit([x["kind"] for x in m] != ["root", "proc", "tmpfs"] or m[2]["files"] != 7)' ||
 		fail "inspect --json shows other mounts"
-	start_restore
-	end=$((SECONDS + 120))
-	until pid=$(mnt_init_of "$r"); do
-		job_done "$RJOB" && { status "$RJOB"; fail "restore exited $JST: $(lastline "$D/restore.log")"; }
-		((SECONDS < end)) || fail "no restored container after 120 s"
-		nap
-	done
-	PID=$pid
-	track_pid "$PID"
+	mnt_pivot_restore "$r"
 	before=$(mnt_count "$PID")
 	mnt_wait_count "$PID" $((before + 5))
 	mnt_info "$PID" | sort >"$D/mounts.after"

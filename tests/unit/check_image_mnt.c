@@ -4,7 +4,10 @@
  * broken rule: a MOUNT with no mount NS record, a root not first, a path
  * restore would write to with "..", a file of no tmpfs, more data of
  * another file, data past a file's size, an overlay's layers that are
- * not absolute paths parsed as they are.
+ * not absolute paths parsed as they are; NSMOUNT records of a mount
+ * namespace below the root's likewise: round trip, and a record of no
+ * such namespace, of a kind restore does not make there, a COPY out of
+ * NSMOUNT, a MOUNT after them.
  */
 #include <sys/stat.h>
 #include <check.h>
@@ -45,6 +48,31 @@ static void w_mntf(struct img_writer *w, const char *p, uint32_t mode,
 	};
 
 	ck_assert_int_eq(img_write_mntfile(w, &f), 0);
+}
+
+/* a mount namespace below the root's, id 6, of process 11 */
+static void w_nested(struct img_writer *w)
+{
+	struct img_ns ns = { .kind = IMG_NS_MNT, .owner = 11, .id = 6,
+			     .parent = 5 };
+
+	ck_assert_int_eq(img_write_ns(w, &ns), 0);
+}
+
+/* gone 2: not gone, a slave */
+static void w_nsmount(struct img_writer *w, uint32_t id, uint32_t kind,
+		      const char *point, const char *host, uint64_t ns,
+		      uint32_t gone)
+{
+	struct img_mount m = {
+		.id = id, .kind = kind, .flags = 0x200003, .dev = 0x28,
+		.point = (char *)point, .fstype = "tmpfs", .source = "nested",
+		.options = "", .host = (char *)host, .ns = ns,
+		.gone = gone == 1,
+		.propagation = gone == 2 ? IMG_MNT_SLAVE : IMG_MNT_PRIVATE,
+	};
+
+	ck_assert_int_eq(img_write_nsmount(w, &m), 0);
 }
 
 static void w_end(struct img_writer *w)
@@ -220,6 +248,74 @@ START_TEST(test_refuse_mntfile)
 }
 END_TEST
 
+START_TEST(test_roundtrip_nsmount)
+{
+	struct img_writer *w = w_start(1);
+	struct img_mntfile f = { .mount = 3, .mode = S_IFDIR | 0700,
+				 .path = "" };
+	struct image *img;
+
+	w_nested(w);
+	w_mount(w, 1, IMG_MNT_TMPFS, "/tmp", NULL);
+	w_nsmount(w, 2, IMG_MNT_COPY, "/proc", NULL, 6, 1);
+	w_nsmount(w, 3, IMG_MNT_TMPFS, "/mnt", NULL, 6, 0);
+	ck_assert_int_eq(img_write_mntfile(w, &f), 0);
+	w_nsmount(w, 4, IMG_MNT_INNER, "/srv", "/tmp/www", 6, 0);
+	w_nsmount(w, 5, IMG_MNT_COPY, "/tmp", NULL, 6, 2);
+	w_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->nr_nss, 2);
+	ck_assert_uint_eq(img->nss[0].parent, 0);
+	ck_assert_uint_eq(img->nss[1].parent, 5);
+	ck_assert_uint_eq(img->nr_mounts, 1);
+	ck_assert_uint_eq(img->nr_nsmounts, 4);
+	ck_assert_uint_eq(img->nsmounts[3].propagation, IMG_MNT_SLAVE);
+	ck_assert_uint_eq(img->nsmounts[0].gone, 1);
+	ck_assert_uint_eq(img->nsmounts[0].ns, 6);
+	ck_assert_uint_eq(img->nsmounts[1].id, 3);
+	ck_assert_str_eq(img->nsmounts[2].host, "/tmp/www");
+	ck_assert_uint_eq(img->nr_mntfiles, 1);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(test_refuse_nsmount)
+{
+	struct img_writer *w = w_start(1);
+
+	w_nsmount(w, 1, IMG_MNT_TMPFS, "/mnt", NULL, 5, 0);	/* the root's */
+	w_end(w);
+	commit_expect_refused(w, "no mount namespace below the root's");
+	w = w_start(1);
+	w_nested(w);
+	w_nsmount(w, 1, IMG_MNT_BIND, "/mnt", "/srv", 6, 0);
+	w_end(w);
+	commit_expect_refused(w, "bind mount in a namespace below the root's");
+	w = w_start(1);
+	w_nested(w);
+	w_nsmount(w, 1, IMG_MNT_TMPFS, "/mnt", NULL, 6, 1);
+	w_end(w);
+	commit_expect_refused(w, "bad gone 1 of a mount");
+	w = w_start(1);
+	w_mount(w, 1, IMG_MNT_COPY, "/mnt", NULL);
+	w_end(w);
+	commit_expect_refused(w, "copy mount in a MOUNT record");
+	w = w_start(1);
+	w_nested(w);
+	w_nsmount(w, 1, IMG_MNT_TMPFS, "/mnt", NULL, 6, 0);
+	w_mount(w, 2, IMG_MNT_TMPFS, "/tmp", NULL);
+	w_end(w);
+	commit_expect_refused(w, "MOUNT record after a FILE, SHM, GHOST, PROC or NSMOUNT");
+	w = w_start(1);
+	w_nested(w);
+	w_nsmount(w, 1, IMG_MNT_TMPFS, "/mnt", NULL, 6, 2);
+	w_end(w);
+	commit_expect_refused(w, "slave tmpfs mount");
+}
+END_TEST
+
 static Suite *image_mnt_suite(void)
 {
 	Suite *s = suite_create("image-mnt");
@@ -230,6 +326,8 @@ static Suite *image_mnt_suite(void)
 	add(tc, test_refuse_mntfile);
 	add(tc, test_mnt_late);
 	add(tc, test_ovl_layers);
+	add(tc, test_roundtrip_nsmount);
+	add(tc, test_refuse_nsmount);
 	return s;
 }
 
