@@ -191,17 +191,25 @@ struct peer_q {
 	int found;
 };
 
-static int peer_msg(const struct nlmsghdr *h, void *arg)
+/* h's device name if it is the device of index (its attributes in tb),
+ * else NULL */
+static const char *name_of(const struct nlmsghdr *h, int index,
+			   const struct rtattr **tb)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+	if (h->nlmsg_type != RTM_NEWLINK || ifi->ifi_index != index)
+		return NULL;
+	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
+	return str_attr(tb[IFLA_IFNAME]);
+}
+
+static int peer_msg(const struct nlmsghdr *h, void *arg)
+{
 	const struct rtattr *tb[IFLA_MAX + 1];
 	struct peer_q *q = arg;
-	const char *name;
+	const char *name = name_of(h, q->index, tb);
 
-	if (h->nlmsg_type != RTM_NEWLINK || ifi->ifi_index != q->index)
-		return 0;
-	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
-	name = str_attr(tb[IFLA_IFNAME]);
 	if (!name || strcmp(link_kind(tb[IFLA_LINKINFO]), "veth") ||
 	    !tb[IFLA_LINK_NETNSID] || (int)u32_attr(tb[IFLA_LINK]) != q->peer_of)
 		return 0;
@@ -268,15 +276,10 @@ struct name_q {
 
 static int name_msg(const struct nlmsghdr *h, void *arg)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(h);
 	const struct rtattr *tb[IFLA_MAX + 1];
 	struct name_q *q = arg;
-	const char *name;
+	const char *name = name_of(h, q->index, tb);
 
-	if (h->nlmsg_type != RTM_NEWLINK || ifi->ifi_index != q->index)
-		return 0;
-	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
-	name = str_attr(tb[IFLA_IFNAME]);
 	if (!name)
 		return 0;
 	snprintf(q->name, sizeof(q->name), "%s", name);
