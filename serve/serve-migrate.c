@@ -199,24 +199,31 @@ void serve_migrate_more(void)
 		(void)!write(mig_wake, "m", 1);
 }
 
-/* 'e' must get through, even behind a pipe full of 'm's */
-int serve_migrate_whole(void)
+/* 'e' must get through, even behind a pipe full of 'm's; a restore that
+ * reads none of them for WHOLE_WAIT_S (stopped?) is killed */
+#define WHOLE_WAIT_S	60
+
+void serve_migrate_whole(void)
 {
 	struct pollfd pfd = { .fd = mig_wake, .events = POLLOUT };
+	int waits = 0;
 	ssize_t n;
 
 	for (;;) {
 		n = write(mig_wake, "e", 1);
 		if (n == 1 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			break;
-		if (n < 0 && errno == EAGAIN && poll(&pfd, 1, 1000) < 0 &&
-		    errno != EINTR)
+		if (n < 0 && errno == EAGAIN && !poll(&pfd, 1, 1000) &&
+		    ++waits >= WHOLE_WAIT_S) {
+			pr_warn("restore %d reads nothing of its image: killed",
+				(int)mig_child);
+			kill(mig_child, SIGKILL);
 			break;
+		}
 	}
 	close(mig_wake);
 	mig_wake = -1;
 	/* a restore already gone (EPIPE) says why by its exit status */
-	return 0;
 }
 
 /* The restore child gone, its pipes closed. */

@@ -30,7 +30,7 @@ int serve_migrate_enabled(void);
  */
 int serve_migrate_start(int img_fd, const char *name, int lazy);
 void serve_migrate_more(void);
-int serve_migrate_whole(void);
+void serve_migrate_whole(void);
 void serve_migrate_abort(void);
 /* The image stored as name under dirfd: its restore done, tell the client
  * "RUNS PID" and wait timeout seconds for its "DONE", or remove the

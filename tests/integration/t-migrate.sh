@@ -312,9 +312,8 @@ mig_restore_running() {
 	local srv ns p
 	srv=$(cat "/proc/$SJOB/task/$SJOB/children" 2>/dev/null)
 	ns=$(readlink "/proc/${srv%% *}/ns/pid") || return 1
-	for p in /proc/[0-9]*; do
-		[[ $(readlink "$p/ns/pid" 2>/dev/null) == "$ns" &&
-		   $(cat "$p/comm" 2>/dev/null) == restore ]] &&
+	for p in $(pgrep -x restore); do
+		[[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) == "$ns" ]] &&
 			compgen -G "$D/srv/.img.tmp.*" >/dev/null && return 0
 	done
 	return 1
