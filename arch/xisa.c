@@ -691,9 +691,9 @@ static int check_image(struct tr *t)
 		return -1;
 	}
 	t->p = &t->img->procs[0];
-	if (t->p->nr_threads != 1) {
-		pr_err("%d has %u threads: only one can be translated yet",
-		       t->p->proc.pid, t->p->nr_threads);
+	if (!t->p->nr_threads || t->p->nr_threads > XISA_MAX_THREADS) {
+		pr_err("%d has %u threads: 1 to %d can be translated",
+		       t->p->proc.pid, t->p->nr_threads, XISA_MAX_THREADS);
 		return -1;
 	}
 	for (t->from = 0; t->from < XISA_NR; t->from++)
@@ -711,14 +711,66 @@ static int check_image(struct tr *t)
 	return 0;
 }
 
-/* The threads: a source image's, each as it recorded it, else the one
- * thread of the image, at a landmark */
+static int read_image(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return load(ctx, addr, len, buf, NULL);
+}
+
+/* The threads of an attach --landmark image of several: as the runtime's
+ * slots in its memory and their registers say (arch/xisa-thr.c), which
+ * is what attach --landmark waited for */
+static int image_threads(struct tr *t, struct xisa_thread **out)
+{
+	const struct xisa_isa *fi = xisa_isa(t->from);
+	unsigned n = t->p->nr_threads, i, busy;
+	struct xisa_seen *seen = calloc(n, sizeof(*seen));
+	int ret = -1, w;
+
+	*out = calloc(n, sizeof(**out));
+	if (!seen || !*out)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct img_thread *th = &t->p->threads[i];
+
+		if (th->regs_isa != fi->img_isa || th->nr_regs <= fi->reg_tp) {
+			pr_err("thread %d's registers are not %s's", th->tid,
+			       fi->name);
+			goto out;
+		}
+		seen[i].tid = th->tid;
+		seen[i].leader = th->tid == t->p->proc.pid;
+		seen[i].pc = th->regs[fi->reg_pc];
+		seen[i].sp = th->regs[fi->reg_sp];
+		seen[i].fp = th->regs[fi->reg_fp];
+		seen[i].tp = th->regs[fi->reg_tp];
+		seen[i].at = xisa_lm_at(&t->m, t->from, seen[i].pc) != NULL;
+	}
+	w = xisa_threads_of(&t->m, t->from, read_image, t, seen, n, *out,
+			    &busy);
+	if (w > 0)
+		pr_err("thread %d of %d is neither at a landmark nor waiting "
+		       "in the runtime: dump it with ckpt attach --landmark",
+		       seen[busy].tid, t->p->proc.pid);
+	ret = w ? -1 : (int)n;
+out:
+	free(seen);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* The threads: a source image's, each as it recorded it, an image of
+ * several threads' as the runtime's slots say, else the one thread of
+ * the image, at a landmark */
 static int get_threads(struct tr *t, const char *img)
 {
 	const struct img_thread *th = &t->p->threads[0];
 	const struct xisa_isa *fi = xisa_isa(t->from);
 	struct xisa_thread *in = NULL;
-	int n = t->src_image ? xisa_src_threads(t->fd, img, &in) : 0;
+	int n = t->src_image ? xisa_src_threads(t->fd, img, &in)
+	      : t->p->nr_threads > 1 ? image_threads(t, &in) : 0;
 	unsigned i;
 
 	if (n < 0)
