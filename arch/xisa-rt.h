@@ -109,5 +109,7 @@ void ckpt_xisa_heap_carried(void);
 int ckpt_xisa_threads(void);
 /* cc/rt-dump.c: CKPT_XISA_DUMP set: ready to checkpoint on SIGUSR2 */
 void ckpt_xisa_dump_init(const char *path);
+/* ... and so it is, with its handlers of SIGUSR2 and SIGTRAP */
+int ckpt_xisa_dumping(void);
 
 #endif

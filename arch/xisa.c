@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,8 @@ struct tr {
 	uint64_t ds, de;	/* the data to carry: [ds, de) */
 	uint8_t *data;
 	uint8_t *have;		/* per page of [ds, de): in the image */
+	struct xisa_sigact acts[XISA_NSIG];	/* carried where carry[] */
+	char carry[XISA_NSIG];
 	unsigned nr_regions;	/* written out */
 	uint64_t heap_bytes;	/* carried, of the image's pages */
 };
@@ -592,6 +595,97 @@ static int put_threads(struct tr *t, int fd)
 	return 0;
 }
 
+/* the SA_* flags carried (the kernel's, the same on both ISAs) */
+#define SA_CARRIED	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_RESTART | \
+			 SA_NODEFER | SA_RESETHAND)
+#define SA_RESTORER_K	0x04000000ull	/* each libc puts its own */
+
+/* Signal sig's action a, carried (1: as it is, the handler the target's
+ * address of the function), left to the target's runtime and libc (0:
+ * the runtime's checkpointer's, libc's own), or refused (-1) */
+static int carry_sigact(const struct tr *t, int sig, struct xisa_sigact *a)
+{
+	uint32_t i;
+
+	/* glibc's SIGCANCEL and SIGSETXID: each libc sets its own */
+	if (sig == 32 || sig == 33)
+		return 0;
+	a->flags &= ~SA_RESTORER_K;
+	if (a->handler > 1) {	/* not SIG_DFL, SIG_IGN: the program's? */
+		for (i = 0; i < t->m.nr_fns; i++)
+			if (t->m.fns[i].addr[t->from] == a->handler)
+				break;
+		if (i == t->m.nr_fns) {
+			if (sig == SIGUSR2 || sig == SIGTRAP)
+				return 0;	/* the checkpointer's (rt-dump.c) */
+			pr_err("the handler of signal %d (%s) at %#llx is not "
+			       "a function of the program", sig,
+			       strsignal(sig), (unsigned long long)a->handler);
+			return -1;
+		}
+		a->handler = t->m.fns[i].addr[t->to];
+	}
+	if (a->flags & SA_ONSTACK) {
+		pr_err("the handler of signal %d (%s) runs on an alternate "
+		       "stack (SA_ONSTACK): not carried yet", sig,
+		       strsignal(sig));
+		return -1;
+	}
+	if (a->flags & ~(uint64_t)SA_CARRIED) {
+		pr_err("the action of signal %d (%s) has flags %#llx: not "
+		       "carried yet", sig, strsignal(sig),
+		       (unsigned long long)(a->flags & ~(uint64_t)SA_CARRIED));
+		return -1;
+	}
+	return 1;
+}
+
+/* The signals' actions: a source image's, or the image's records */
+static int get_sigacts(struct tr *t, const char *img)
+{
+	int sig, w;
+
+	if (t->src_image) {
+		if (xisa_src_sigacts(t->fd, img, t->acts, t->carry))
+			return -1;
+	} else if (t->p->has_sigacts) {
+		for (sig = 1; sig <= XISA_NSIG && sig <= IMG_NSIG; sig++) {
+			const struct img_sigact *k = &t->p->sigacts[sig - 1];
+
+			if (sig == SIGKILL || sig == SIGSTOP)
+				continue;
+			t->carry[sig - 1] = 1;
+			t->acts[sig - 1].handler = k->handler;
+			t->acts[sig - 1].flags = k->flags;
+			t->acts[sig - 1].mask = k->mask;
+		}
+	}
+	for (sig = 1; sig <= XISA_NSIG; sig++) {
+		if (!t->carry[sig - 1])
+			continue;
+		w = carry_sigact(t, sig, &t->acts[sig - 1]);
+		if (w < 0)
+			return -1;
+		t->carry[sig - 1] = (char)w;
+	}
+	return 0;
+}
+
+static int put_sigacts(struct tr *t, int fd)
+{
+	int sig;
+
+	for (sig = 1; sig <= XISA_NSIG; sig++) {
+		if (!t->carry[sig - 1])
+			continue;
+		if (put_region(fd, sig, sizeof(t->acts[0]), 0, XISA_R_SIGACT,
+			       &t->acts[sig - 1]))
+			return -1;
+		t->nr_regions++;
+	}
+	return 0;
+}
+
 static int write_out(struct tr *t, const char *out, int sync,
 		     struct xisa_stats *st)
 {
@@ -619,7 +713,8 @@ static int write_out(struct tr *t, const char *out, int sync,
 	    put_region(d.fd, t->cur->lo, t->cur->vend - t->cur->lo,
 		       PROT_READ | PROT_WRITE, 0, t->cur->dst) ||
 	    (runs = t->de > t->ds ? data_runs(t, d.fd) : 0) == UINT32_MAX ||
-	    put_heap(t, d.fd) || put_tls(t, &t->th[0], d.fd) || put_threads(t, d.fd)) {
+	    put_heap(t, d.fd) || put_tls(t, &t->th[0], d.fd) ||
+	    put_threads(t, d.fd) || put_sigacts(t, d.fd)) {
 		pr_perror("can't write %s", out);
 		durable_abort(&d);
 		return -1;
@@ -761,6 +856,33 @@ out:
 	return ret;
 }
 
+/* An attach --landmark image's signals blocked or pending: refused, not
+ * carried yet. A thread waiting in the runtime is not asked its mask:
+ * the runtime blocks every signal about its waits for a moment. */
+static int check_signals(const struct tr *t)
+{
+	const struct xisa_isa *fi = xisa_isa(t->from);
+	uint32_t i;
+
+	for (i = 0; !t->src_image && i < t->p->nr_threads; i++) {
+		const struct img_thread *th = &t->p->threads[i];
+
+		if (th->nr_siginfo) {
+			pr_err("thread %d of %d has a signal pending: not "
+			       "carried yet", th->tid, t->p->proc.pid);
+			return -1;
+		}
+		if (th->sigmask && th->nr_regs > fi->reg_pc &&
+		    xisa_lm_at(&t->m, t->from, th->regs[fi->reg_pc])) {
+			pr_err("thread %d of %d blocks signals (%#llx): not "
+			       "carried yet", th->tid, t->p->proc.pid,
+			       (unsigned long long)th->sigmask);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The threads: a source image's, each as it recorded it, an image of
  * several threads' as the runtime's slots say, else the one thread of
  * the image, at a landmark */
@@ -838,7 +960,8 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 	if (check_binaries(&t))
 		goto out;
 	st->meta_seconds = now() - t0 - st->read_seconds;
-	if (get_threads(&t, img))
+	if (get_threads(&t, img) || check_signals(&t) ||
+	    get_sigacts(&t, img))
 		goto out;
 	/* every thread's frames placed before any word is moved */
 	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)

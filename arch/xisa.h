@@ -156,6 +156,10 @@ struct image *xisa_src_read(int fd, const char *name);
 /* Its threads (*out malloc'd, main's first): their number, 0 if it has
  * none recorded (one thread, the header's), -1 (said why) */
 int xisa_src_threads(int fd, const char *name, struct xisa_thread **out);
+/* Its signals' actions: acts[sig - 1] where have[sig - 1] (XISA_NSIG
+ * each); 0 or -1 (said why) */
+int xisa_src_sigacts(int fd, const char *name, struct xisa_sigact *acts,
+		     char *have) __must_check;
 
 /* Translate the image at img (taken at a landmark: by attach --landmark,
  * or a source image of the runtime) for ISA `to`; write
