@@ -9,13 +9,13 @@ ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
 	   xisa-back-bound xisa-tls xisa-pthreads xisa-pthreads-refused
-	   xisa-pthreads-bound xisa-attach-pthreads)
+	   xisa-pthreads-bound xisa-attach-pthreads xisa-signals)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
 CKPT_ONLY+="xisa-pthreads xisa-pthreads-refused xisa-pthreads-bound "
-CKPT_ONLY+="xisa-attach-pthreads "
+CKPT_ONLY+="xisa-attach-pthreads xisa-signals "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -647,4 +647,151 @@ t_xisa-attach-pthreads() {
 	cat "$D/first" "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
 		fail "x86_64, aarch64, x86_64 output differs from the native" \
 		     "run"
+}
+
+# xisa_sig PID FILE...: a SIGUSR1 and a SIGHUP to PID for each "wants
+# signal" line of the FILEs beyond the XISA_SENT sent; then, until the
+# line after it comes, no more (the handler has run: none in flight)
+xisa_sig() {
+	local pid=$1 w n
+	shift
+	w=$(cat "$@" | grep -c wants)
+	((w > XISA_SENT)) || return 0
+	n=$(cat "$@" | wc -l)
+	kill -USR1 "$pid" && kill -HUP "$pid" || return 0
+	XISA_SENT=$((XISA_SENT + 1))
+	while (($(cat "$@" | wc -l) <= n)); do
+		job_done "$JOB" && return 0
+		nap
+	done
+}
+
+# xisa_sig_until FILE N: JOB's lines fed (xisa_sig) until FILE has N
+xisa_sig_until() {
+	local end=$((SECONDS + 300))
+	while (($(xisa_lines "$D/$1") < $2)); do
+		job_done "$JOB" && fail "$XISA_PROG ended before $2 lines"
+		((SECONDS < end)) || fail "$XISA_PROG stuck before $2 lines"
+		xisa_sig "$PID" "$D/$1"
+		nap
+	done
+	xisa_sig "$PID" "$D/$1"
+}
+
+# xisa_resume_fifo IMAGE: D/IMAGE written into the FIFO D/resume, which
+# JOB resumes from: once it is read, JOB's runtime holds signals until
+# the program's actions are in place (it blocks them before it opens it)
+xisa_resume_fifo() {
+	timeout 300 cat "$D/$1" >"$D/resume" ||
+		fail "the resumed side did not read its image"
+}
+
+# xisa_sig_end FILE...: JOB fed (xisa_sig) until it ends, exit 0
+xisa_sig_end() {
+	local end=$((SECONDS + 600)) f=("${@/#/$D/}")
+	until job_done "$JOB"; do
+		((SECONDS < end)) || fail "$XISA_PROG still running after 600 s"
+		xisa_sig "$PID" "${f[@]}"
+		nap
+	done
+	wait_job "$JOB" 30
+	((WST == 0)) || fail "$XISA_PROG exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+}
+
+# Signal actions carried (tests/xisa/sigcount.c: a handler counting
+# SIGUSR1s, installed by sigaction with SA_RESTART and a mask, SIGHUP
+# ignored; the output depends on the count): a SIGUSR1 and a SIGHUP sent
+# at each of its "wants signal" lines before and after the move, x86_64
+# -> aarch64 by attach --landmark, aarch64 -> x86_64 by the runtime's
+# checkpointer; the parts make the output of an uninterrupted native run
+# fed the same signals. A handler on an alternate stack (SA_ONSTACK) is
+# refused by name, and so is a blocked signal.
+t_xisa-signals() {
+	local n
+	xisa_need
+	XISA_PROG=sigcount
+	XISA_ARGS=(30 200000)
+	xisa_build sigcount "$TOP/tests/xisa/sigcount.c"
+	mkfifo "$D/resume"
+	cc -O2 -o "$D/native" "$TOP/tests/xisa/sigcount.c" ||
+		fail "can't build the native run"
+	(spawn "$D/native" "${XISA_ARGS[@]}") </dev/null >"$D/ref" \
+		2>>"$D/out.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	XISA_SENT=0
+	xisa_sig_end ref
+	grep -q "usr1: handler ours, restart 1, hup masked 1" "$D/ref" &&
+		grep -q "hup: ignored" "$D/ref" ||
+		fail "the native run: $(tail -2 "$D/ref")"
+	n=$(xisa_lines "$D/ref")
+
+	# x86_64 -> aarch64, attach --landmark
+	rm -f "$D/img" "$D/img.a64" "$D/part1" "$D/part2"
+	: >"$D/part1"
+	xisa_start
+	XISA_SENT=0
+	xisa_sig_until part1 $((n / 2))
+	DUMP_OPTS=(--landmark=60000)
+	dump_kill
+	expect_exit 0 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
+	xisa_qemu part2 CKPT_XISA_RESUME="$D/resume"
+	xisa_resume_fifo img.a64
+	xisa_sig_end part1 part2
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "x86_64 then aarch64 output differs from the native run"
+
+	# aarch64 -> x86_64, the runtime's checkpointer
+	rm -f "$D/src.img" "$D/img.x86" "$D/part1" "$D/part2"
+	: >"$D/part1"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	XISA_SENT=0
+	xisa_sig_until part1 $((n / 2))
+	xisa_self_dump
+	expect_exit 0 "$CKPT" translate --to x86_64 "$D/src.img" "$D/img.x86"
+	(spawn env CKPT_XISA_RESUME="$D/resume" "$D/sigcount.x86_64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/part2" 2>>"$D/restore.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	xisa_resume_fifo img.x86
+	xisa_sig_end part1 part2
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "aarch64 then x86_64 output differs from the native run"
+
+	# SA_ONSTACK: refused by name
+	printf '%s\n' '#include <signal.h>' '#include <stdio.h>' \
+		'#include <time.h>' 'static void h(int s) { (void)s; }' \
+		'int main(void) { struct sigaction sa = { 0 };' \
+		'struct timespec ms = { 0, 1000000 };' \
+		'sa.sa_handler = h; sa.sa_flags = SA_ONSTACK;' \
+		'sigaction(SIGUSR1, &sa, 0); printf("ready\n");' \
+		'for (;;) nanosleep(&ms, 0); }' >"$D/onstack.c"
+	xisa_build onstack "$D/onstack.c"
+	XISA_PROG=onstack
+	XISA_ARGS=()
+	rm -f "$D/img" "$D/img.a64"
+	xisa_start
+	xisa_wait_lines 1
+	dump_kill
+	xisa_refused aarch64 "$D/img" "$D/img.a64" \
+		"signal 10 (User defined signal 1).*(SA_ONSTACK): not carried"
+
+	# a thread blocking a signal at its landmark: refused, naming it
+	printf '%s\n' '#include <signal.h>' '#include <stdio.h>' \
+		'#include <time.h>' 'int main(void) { sigset_t s;' \
+		'struct timespec ms = { 0, 1000000 };' \
+		'sigemptyset(&s); sigaddset(&s, SIGUSR1);' \
+		'sigprocmask(SIG_BLOCK, &s, 0); printf("ready\n");' \
+		'for (;;) nanosleep(&ms, 0); }' >"$D/masked.c"
+	xisa_build masked "$D/masked.c"
+	XISA_PROG=masked
+	rm -f "$D/img"
+	xisa_start
+	xisa_wait_lines 1
+	dump_kill
+	xisa_refused aarch64 "$D/img" "$D/img.a64" \
+		"thread $PID of $PID blocks signals (0x200): not carried yet"
 }
