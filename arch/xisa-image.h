@@ -19,7 +19,8 @@
  * of a program of several threads (cc/rt-threads.c) has one XISA_R_THREAD
  * region per thread, main's first (its pc, sp, fp and tp also in the
  * header); a translated one has, after the heap, each other thread's
- * rebuilt stack as an XISA_R_OVER region.
+ * rebuilt stack as an XISA_R_OVER region. Version 4 added the signal
+ * actions: one XISA_R_SIGACT region per signal, both kinds of image.
  */
 #ifndef CKPT_ARCH_XISA_IMAGE_H
 #define CKPT_ARCH_XISA_IMAGE_H
@@ -28,7 +29,7 @@
 
 #define XISA_MAGIC	"CKPTXISA"
 #define XISA_SRC_MAGIC	"CKPTXSRC"
-#define XISA_VERSION	3
+#define XISA_VERSION	4
 #define XISA_MAX_REGIONS	65536
 /* bytes of a GNU build id that PROG.xisa records (sha1: 20) */
 #define XISA_BUILD_ID_MAX	32
@@ -73,6 +74,19 @@ struct xisa_region {
 /* translated images: bytes written over memory a region before mapped
  * (a thread's stack, which lies in the carried heap) */
 #define XISA_R_OVER	32u
+
+/* a signal's action (addr: the signal, len: sizeof(struct xisa_sigact)) */
+#define XISA_R_SIGACT	64u
+/* signals 1 to XISA_NSIG */
+#define XISA_NSIG	64
+
+/* The action of a signal: SIG_DFL (0), SIG_IGN (1) or a function of the
+ * program (the same address in both builds); the kernel's SA_* flags,
+ * the same on both ISAs, without SA_RESTORER (each libc puts its own);
+ * the signals blocked while it runs, bit n - 1 for signal n. */
+struct xisa_sigact {
+	uint64_t handler, flags, mask;
+};
 
 /* A thread of the program, stopped at a landmark (XISA_T_LANDMARK: pc
  * the landmark, sp and fp there) or blocked in one of the runtime's

@@ -289,6 +289,7 @@ int xisa_exe_matches(const char *path, const struct xisa_meta *m, int isa)
 int xisa_meta_read(const char *path, struct xisa_meta *m)
 {
 	unsigned long long h0, h1, e0, e1, d0, d1, t0 = 0, t1 = 0;
+	unsigned long long s[4] = { 0 };
 	FILE *f = fopen(path, "re");
 	uint32_t i;
 	int ret = -1;
@@ -305,6 +306,9 @@ int xisa_meta_read(const char *path, struct xisa_meta *m)
 	    fscanf(f, " exit %llx %llx", &e0, &e1) != 2 ||
 	    /* thread: since threads move (absent: programs of one thread) */
 	    (fscanf(f, " thread %llx %llx", &t0, &t1), 0) ||
+	    /* rtslots: since attach --landmark moves threads */
+	    (fscanf(f, " rtslots %llx %llx %llx %llx", &s[0], &s[1], &s[2],
+		    &s[3]), 0) ||
 	    fscanf(f, " data %llx %llx counts %u %u", &d0, &d1, &m->nr_fns,
 		   &m->nr_lms) != 4 ||
 	    m->nr_fns > MAX_FNS || m->nr_lms > MAX_FNS || d0 > d1)
@@ -315,6 +319,10 @@ int xisa_meta_read(const char *path, struct xisa_meta *m)
 	m->exit_fn[1] = e1;
 	m->thread_ret[0] = t0;
 	m->thread_ret[1] = t1;
+	for (i = 0; i < XISA_NR; i++) {
+		m->slots[i] = s[i];
+		m->slots_lock[i] = s[2 + i];
+	}
 	m->data_start = d0;
 	m->data_end = d1;
 	m->fns = calloc(m->nr_fns + 1, sizeof(*m->fns));

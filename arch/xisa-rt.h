@@ -57,15 +57,30 @@ struct xisa_rt_tls {
 /* cc/rt.c: put in place from the calling thread's pointer */
 void xisa_rt_tls_put(const struct xisa_rt_tls *v);
 
+/* the program's pthread_t, in the carried heap: the same on both ISAs
+ * (cc/rt-threads.c) */
+struct xisa_rt_thr {
+	uint64_t magic;
+	uint32_t done;		/* futex: its start routine is over */
+	uint32_t pad;
+	uint64_t ret;
+	uint64_t stack_lo, stack_hi;
+	uint64_t fn, arg;
+};
+
+/* ckpt attach --landmark reads these from the stopped program
+ * (arch/xisa-thr.c): their layout is the same on both ISAs */
 struct xisa_rt_slot {
 	uint64_t handle;	/* its record (main: 0) */
 	int state;		/* XISA_S_* */
+	int32_t tid;		/* its kernel thread once started (main:
+				 * 0, the process's leader) */
 	int resume;		/* started by the resume: go to t */
 	const struct xisa_rt_tls *tls;	/* ... with these first */
 	struct xisa_thread t;	/* parked or blocked: where */
 };
 extern struct xisa_rt_slot xisa_rt_slots[XISA_MAX_THREADS];
-extern uint32_t xisa_rt_ckpt, xisa_rt_gen;
+extern uint32_t xisa_rt_ckpt, xisa_rt_gen, xisa_rt_ck;
 /* the slots' lock: old NULL in the checkpointer's handlers, else every
  * signal blocked while it is held */
 void xisa_rt_lock(sigset_t *old);
@@ -94,5 +109,7 @@ void ckpt_xisa_heap_carried(void);
 int ckpt_xisa_threads(void);
 /* cc/rt-dump.c: CKPT_XISA_DUMP set: ready to checkpoint on SIGUSR2 */
 void ckpt_xisa_dump_init(const char *path);
+/* ... and so it is, with its handlers of SIGUSR2 and SIGTRAP */
+int ckpt_xisa_dumping(void);
 
 #endif

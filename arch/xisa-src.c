@@ -23,8 +23,14 @@ static int add_region(struct img_process *p, int fd, const struct stat *sb,
 	struct img_vma *v = &p->vmas[p->nr_vmas];
 	struct img_pages *pg = &p->pages[p->nr_pages];
 
-	if (r->flags == XISA_R_THREAD) {	/* xisa_src_threads reads them */
-		if (r->len != sizeof(struct xisa_thread))
+	if (r->flags == XISA_R_THREAD || r->flags == XISA_R_SIGACT) {
+		/* xisa_src_threads and xisa_src_sigacts read them */
+		if (r->len != (r->flags == XISA_R_THREAD ?
+			       sizeof(struct xisa_thread) :
+			       sizeof(struct xisa_sigact)) ||
+		    (r->flags == XISA_R_SIGACT &&
+		     (r->addr < 1 || r->addr > XISA_NSIG)) ||
+		    *off + r->len > (uint64_t)sb->st_size)
 			return -1;
 		*off += r->len;
 		return 0;
@@ -112,7 +118,11 @@ bad:
 	return NULL;
 }
 
-int xisa_src_threads(int fd, const char *name, struct xisa_thread **out)
+/* The regions of kind flag, at most max, their bytes (size each) into
+ * buf and their addr into addrs: their number, -1 (unreadable) or -2
+ * (more than max) */
+static int read_kind(int fd, uint32_t flag, void *buf, size_t size,
+		     int max, uint64_t *addrs)
 {
 	struct xisa_region r;
 	struct xisa_hdr h;
@@ -120,37 +130,66 @@ int xisa_src_threads(int fd, const char *name, struct xisa_thread **out)
 	uint32_t k;
 	int n = 0;
 
-	*out = NULL;
 	if (pread_full(fd, &h, sizeof(h), 0))
-		goto bad;
+		return -1;
 	for (k = 0; k < h.nr_regions; k++) {
 		if (pread_full(fd, &r, sizeof(r), off))
-			goto bad;
+			return -1;
 		off += sizeof(r);
-		if (r.flags == XISA_R_THREAD) {
-			struct xisa_thread *p;
-
-			if (n == XISA_MAX_THREADS) {
-				pr_err("%s: more than %d threads", name,
-				       XISA_MAX_THREADS);
-				free(*out);
-				*out = NULL;
+		if (r.flags == flag) {
+			/* xisa_src_read checked their lengths */
+			if (n == max)
+				return -2;
+			addrs[n] = r.addr;
+			if (pread_full(fd, (char *)buf + n++ * size, size, off))
 				return -1;
-			}
-			p = realloc(*out, (n + 1) * sizeof(*p));
-			if (!p)
-				goto bad;
-			*out = p;
-			if (pread_full(fd, &p[n++], sizeof(*p), off))
-				goto bad;
 		}
 		if (!(r.flags & XISA_R_ZERO))
 			off += r.len;
 	}
 	return n;
-bad:
-	pr_err("%s: not a whole source image of a ckpt cc program", name);
-	free(*out);
-	*out = NULL;
-	return -1;
+}
+
+int xisa_src_threads(int fd, const char *name, struct xisa_thread **out)
+{
+	uint64_t addrs[XISA_MAX_THREADS];
+	int n;
+
+	*out = calloc(XISA_MAX_THREADS, sizeof(**out));
+	if (!*out)
+		return -1;
+	n = read_kind(fd, XISA_R_THREAD, *out, sizeof(**out),
+		      XISA_MAX_THREADS, addrs);
+	if (n == -2)
+		pr_err("%s: more than %d threads", name, XISA_MAX_THREADS);
+	else if (n < 0)
+		pr_err("%s: not a whole source image of a ckpt cc program",
+		       name);
+	if (n <= 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return n < 0 ? -1 : n;
+}
+
+int xisa_src_sigacts(int fd, const char *name, struct xisa_sigact *acts,
+		     char *have)
+{
+	struct xisa_sigact a[XISA_NSIG];
+	uint64_t addrs[XISA_NSIG];
+	int n, i;
+
+	memset(have, 0, XISA_NSIG);
+	n = read_kind(fd, XISA_R_SIGACT, a, sizeof(a[0]), XISA_NSIG, addrs);
+	if (n < 0) {
+		pr_err("%s: not a whole source image of a ckpt cc program",
+		       name);
+		return -1;
+	}
+	/* xisa_src_read checked each is a signal's */
+	for (i = 0; i < n; i++) {
+		have[addrs[i] - 1] = 1;
+		acts[addrs[i] - 1] = a[i];
+	}
+	return 0;
 }

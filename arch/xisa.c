@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,8 @@ struct tr {
 	uint64_t ds, de;	/* the data to carry: [ds, de) */
 	uint8_t *data;
 	uint8_t *have;		/* per page of [ds, de): in the image */
+	struct xisa_sigact acts[XISA_NSIG];	/* carried where carry[] */
+	char carry[XISA_NSIG];
 	unsigned nr_regions;	/* written out */
 	uint64_t heap_bytes;	/* carried, of the image's pages */
 };
@@ -592,6 +595,97 @@ static int put_threads(struct tr *t, int fd)
 	return 0;
 }
 
+/* the SA_* flags carried (the kernel's, the same on both ISAs) */
+#define SA_CARRIED	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_RESTART | \
+			 SA_NODEFER | SA_RESETHAND)
+#define SA_RESTORER_K	0x04000000ull	/* each libc puts its own */
+
+/* Signal sig's action a, carried (1: as it is, the handler the target's
+ * address of the function), left to the target's runtime and libc (0:
+ * the runtime's checkpointer's, libc's own), or refused (-1) */
+static int carry_sigact(const struct tr *t, int sig, struct xisa_sigact *a)
+{
+	uint32_t i;
+
+	/* glibc's SIGCANCEL and SIGSETXID: each libc sets its own */
+	if (sig == 32 || sig == 33)
+		return 0;
+	a->flags &= ~SA_RESTORER_K;
+	if (a->handler > 1) {	/* not SIG_DFL, SIG_IGN: the program's? */
+		for (i = 0; i < t->m.nr_fns; i++)
+			if (t->m.fns[i].addr[t->from] == a->handler)
+				break;
+		if (i == t->m.nr_fns) {
+			if (sig == SIGUSR2 || sig == SIGTRAP)
+				return 0;	/* the checkpointer's (rt-dump.c) */
+			pr_err("the handler of signal %d (%s) at %#llx is not "
+			       "a function of the program", sig,
+			       strsignal(sig), (unsigned long long)a->handler);
+			return -1;
+		}
+		a->handler = t->m.fns[i].addr[t->to];
+	}
+	if (a->flags & SA_ONSTACK) {
+		pr_err("the handler of signal %d (%s) runs on an alternate "
+		       "stack (SA_ONSTACK): not carried yet", sig,
+		       strsignal(sig));
+		return -1;
+	}
+	if (a->flags & ~(uint64_t)SA_CARRIED) {
+		pr_err("the action of signal %d (%s) has flags %#llx: not "
+		       "carried yet", sig, strsignal(sig),
+		       (unsigned long long)(a->flags & ~(uint64_t)SA_CARRIED));
+		return -1;
+	}
+	return 1;
+}
+
+/* The signals' actions: a source image's, or the image's records */
+static int get_sigacts(struct tr *t, const char *img)
+{
+	int sig, w;
+
+	if (t->src_image) {
+		if (xisa_src_sigacts(t->fd, img, t->acts, t->carry))
+			return -1;
+	} else if (t->p->has_sigacts) {
+		for (sig = 1; sig <= XISA_NSIG && sig <= IMG_NSIG; sig++) {
+			const struct img_sigact *k = &t->p->sigacts[sig - 1];
+
+			if (sig == SIGKILL || sig == SIGSTOP)
+				continue;
+			t->carry[sig - 1] = 1;
+			t->acts[sig - 1].handler = k->handler;
+			t->acts[sig - 1].flags = k->flags;
+			t->acts[sig - 1].mask = k->mask;
+		}
+	}
+	for (sig = 1; sig <= XISA_NSIG; sig++) {
+		if (!t->carry[sig - 1])
+			continue;
+		w = carry_sigact(t, sig, &t->acts[sig - 1]);
+		if (w < 0)
+			return -1;
+		t->carry[sig - 1] = (char)w;
+	}
+	return 0;
+}
+
+static int put_sigacts(struct tr *t, int fd)
+{
+	int sig;
+
+	for (sig = 1; sig <= XISA_NSIG; sig++) {
+		if (!t->carry[sig - 1])
+			continue;
+		if (put_region(fd, sig, sizeof(t->acts[0]), 0, XISA_R_SIGACT,
+			       &t->acts[sig - 1]))
+			return -1;
+		t->nr_regions++;
+	}
+	return 0;
+}
+
 static int write_out(struct tr *t, const char *out, int sync,
 		     struct xisa_stats *st)
 {
@@ -619,7 +713,8 @@ static int write_out(struct tr *t, const char *out, int sync,
 	    put_region(d.fd, t->cur->lo, t->cur->vend - t->cur->lo,
 		       PROT_READ | PROT_WRITE, 0, t->cur->dst) ||
 	    (runs = t->de > t->ds ? data_runs(t, d.fd) : 0) == UINT32_MAX ||
-	    put_heap(t, d.fd) || put_tls(t, &t->th[0], d.fd) || put_threads(t, d.fd)) {
+	    put_heap(t, d.fd) || put_tls(t, &t->th[0], d.fd) ||
+	    put_threads(t, d.fd) || put_sigacts(t, d.fd)) {
 		pr_perror("can't write %s", out);
 		durable_abort(&d);
 		return -1;
@@ -691,9 +786,9 @@ static int check_image(struct tr *t)
 		return -1;
 	}
 	t->p = &t->img->procs[0];
-	if (t->p->nr_threads != 1) {
-		pr_err("%d has %u threads: only one can be translated yet",
-		       t->p->proc.pid, t->p->nr_threads);
+	if (!t->p->nr_threads || t->p->nr_threads > XISA_MAX_THREADS) {
+		pr_err("%d has %u threads: 1 to %d can be translated",
+		       t->p->proc.pid, t->p->nr_threads, XISA_MAX_THREADS);
 		return -1;
 	}
 	for (t->from = 0; t->from < XISA_NR; t->from++)
@@ -711,14 +806,93 @@ static int check_image(struct tr *t)
 	return 0;
 }
 
-/* The threads: a source image's, each as it recorded it, else the one
- * thread of the image, at a landmark */
+static int read_image(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return load(ctx, addr, len, buf, NULL);
+}
+
+/* The threads of an attach --landmark image of several: as the runtime's
+ * slots in its memory and their registers say (arch/xisa-thr.c), which
+ * is what attach --landmark waited for */
+static int image_threads(struct tr *t, struct xisa_thread **out)
+{
+	const struct xisa_isa *fi = xisa_isa(t->from);
+	unsigned n = t->p->nr_threads, i, busy;
+	struct xisa_seen *seen = calloc(n, sizeof(*seen));
+	int ret = -1, w;
+
+	*out = calloc(n, sizeof(**out));
+	if (!seen || !*out)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct img_thread *th = &t->p->threads[i];
+
+		if (th->regs_isa != fi->img_isa || th->nr_regs <= fi->reg_tp) {
+			pr_err("thread %d's registers are not %s's", th->tid,
+			       fi->name);
+			goto out;
+		}
+		seen[i].tid = th->tid;
+		seen[i].leader = th->tid == t->p->proc.pid;
+		seen[i].pc = th->regs[fi->reg_pc];
+		seen[i].sp = th->regs[fi->reg_sp];
+		seen[i].fp = th->regs[fi->reg_fp];
+		seen[i].tp = th->regs[fi->reg_tp];
+		seen[i].at = xisa_lm_at(&t->m, t->from, seen[i].pc) != NULL;
+	}
+	w = xisa_threads_of(&t->m, t->from, read_image, t, seen, n, *out,
+			    &busy);
+	if (w > 0)
+		pr_err("thread %d of %d is neither at a landmark nor waiting "
+		       "in the runtime: dump it with ckpt attach --landmark",
+		       seen[busy].tid, t->p->proc.pid);
+	ret = w ? -1 : (int)n;
+out:
+	free(seen);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* An attach --landmark image's signals blocked or pending: refused, not
+ * carried yet. A thread waiting in the runtime is not asked its mask:
+ * the runtime blocks every signal about its waits for a moment. */
+static int check_signals(const struct tr *t)
+{
+	const struct xisa_isa *fi = xisa_isa(t->from);
+	uint32_t i;
+
+	for (i = 0; !t->src_image && i < t->p->nr_threads; i++) {
+		const struct img_thread *th = &t->p->threads[i];
+
+		if (th->nr_siginfo) {
+			pr_err("thread %d of %d has a signal pending: not "
+			       "carried yet", th->tid, t->p->proc.pid);
+			return -1;
+		}
+		if (th->sigmask && th->nr_regs > fi->reg_pc &&
+		    xisa_lm_at(&t->m, t->from, th->regs[fi->reg_pc])) {
+			pr_err("thread %d of %d blocks signals (%#llx): not "
+			       "carried yet", th->tid, t->p->proc.pid,
+			       (unsigned long long)th->sigmask);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The threads: a source image's, each as it recorded it, an image of
+ * several threads' as the runtime's slots say, else the one thread of
+ * the image, at a landmark */
 static int get_threads(struct tr *t, const char *img)
 {
 	const struct img_thread *th = &t->p->threads[0];
 	const struct xisa_isa *fi = xisa_isa(t->from);
 	struct xisa_thread *in = NULL;
-	int n = t->src_image ? xisa_src_threads(t->fd, img, &in) : 0;
+	int n = t->src_image ? xisa_src_threads(t->fd, img, &in)
+	      : t->p->nr_threads > 1 ? image_threads(t, &in) : 0;
 	unsigned i;
 
 	if (n < 0)
@@ -786,7 +960,8 @@ int xisa_translate(const char *img, const char *out, int to, int sync,
 	if (check_binaries(&t))
 		goto out;
 	st->meta_seconds = now() - t0 - st->read_seconds;
-	if (get_threads(&t, img))
+	if (get_threads(&t, img) || check_signals(&t) ||
+	    get_sigacts(&t, img))
 		goto out;
 	/* every thread's frames placed before any word is moved */
 	for (t.cur = t.th; t.cur < t.th + t.nth; t.cur++)

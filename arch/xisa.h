@@ -82,6 +82,9 @@ struct xisa_meta {
 	char build_id[XISA_NR][2 * XISA_BUILD_ID_MAX + 1];
 	uint64_t exit_fn[XISA_NR];	/* ckpt_xisa_exit */
 	uint64_t thread_ret[XISA_NR];	/* ckpt_xisa_thread_ret, or 0 */
+	/* the runtime's thread slots and their lock (xisa_rt_slots,
+	 * xisa_rt_ck), or 0 */
+	uint64_t slots[XISA_NR], slots_lock[XISA_NR];
 	uint64_t data_start, data_end;	/* the aligned globals */
 	uint32_t nr_fns, nr_lms;
 	struct xisa_fn *fns;
@@ -113,6 +116,26 @@ const struct xisa_lm *xisa_lm_ret(const struct xisa_meta *m, int isa,
 int xisa_meta_for(const char *exe, struct xisa_meta *m, int *isa)
 	__must_check;
 
+/* A thread of a stopped ckpt cc program as ptrace or an image shows it:
+ * at (1) if it stands at a landmark, pc, sp, fp and tp its registers */
+struct xisa_seen {
+	int32_t tid;
+	int leader;
+	int at;
+	uint64_t pc, sp, fp, tp;
+};
+/* len bytes at addr of the program (live or in an image): 0 or -1 */
+typedef int (*xisa_read_fn)(void *ctx, uint64_t addr, void *buf,
+			    size_t len);
+/* arch/xisa-thr.c: the rule of the runtime's checkpointer (cc/rt-dump.c)
+ * for the n threads seen of a program of isa, its memory read through
+ * rd: 0 when each is at a landmark or waits in the runtime (out[], main
+ * first, says where: n of them); 1 when thread seen[*busy] is neither (or
+ * the runtime is in the middle of a change); -1 (said why). */
+int xisa_threads_of(const struct xisa_meta *m, int isa, xisa_read_fn rd,
+		    void *ctx, const struct xisa_seen *seen, unsigned n,
+		    struct xisa_thread *out, unsigned *busy) __must_check;
+
 struct xisa_stats {
 	unsigned frames, threads;
 	uint64_t stack_bytes, data_bytes, heap_bytes;
@@ -133,6 +156,10 @@ struct image *xisa_src_read(int fd, const char *name);
 /* Its threads (*out malloc'd, main's first): their number, 0 if it has
  * none recorded (one thread, the header's), -1 (said why) */
 int xisa_src_threads(int fd, const char *name, struct xisa_thread **out);
+/* Its signals' actions: acts[sig - 1] where have[sig - 1] (XISA_NSIG
+ * each); 0 or -1 (said why) */
+int xisa_src_sigacts(int fd, const char *name, struct xisa_sigact *acts,
+		     char *have) __must_check;
 
 /* Translate the image at img (taken at a landmark: by attach --landmark,
  * or a source image of the runtime) for ISA `to`; write

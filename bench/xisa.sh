@@ -17,7 +17,8 @@
 #     its runtime (CKPT_XISA_DUMP, SIGUSR2) on x86_64 and under
 #     qemu-aarch64, ROUNDS times each: the time from the SIGUSR2 to
 #     every thread at a landmark or waiting in the runtime, and the
-#     translation per image and per frame (medians).
+#     translation per image and per frame (medians); and ckpt attach
+#     --landmark --kill of it on x86_64 beside a plain attach --kill.
 # Not a test: figures for the closing note. Environment: BENCH_ROUNDS (5).
 # With the argument "threads", the last part only.
 set -u
@@ -107,6 +108,24 @@ threads() {
 		    'BEGIN { printf "%-16s %7d %7d %8.2f %8.2f %9.3f\n", d, t, f,
 			     st * 1000, s * 1000, fr * 1000 / f }'
 	done
+	attach_threads
+}
+
+# attach_threads: ckpt attach --landmark --kill of the 4 pthreads on
+# x86_64 (every thread to a landmark or a wait, then the dump) beside a
+# plain ckpt attach --kill, medians of ROUNDS
+attach_threads() {
+	local r p=() l=()
+	for ((r = 0; r < ROUNDS; r++)); do
+		LINES=$((10 + r * 10))
+		start "$W/pthreads.x86_64" 90 400000 20 &&
+			p+=("$(attach_ms --kill)")
+		start "$W/pthreads.x86_64" 90 400000 20 &&
+			l+=("$(attach_ms --kill --landmark=60000)")
+	done
+	printf '%-16s plain %s ms, --landmark %s ms\n' "x86_64 attach" \
+		"$(printf '%s\n' "${p[@]}" | median)" \
+		"$(printf '%s\n' "${l[@]}" | median)"
 }
 
 if [[ ${1:-} == threads ]]; then

@@ -45,6 +45,7 @@ struct exe {
 	size_t len;
 	Elf *e;
 	uint64_t hash, exit_fn, thread_ret, data_start, data_end;
+	uint64_t slots, slots_lock;	/* the runtime's thread slots */
 	char build_id[2 * XISA_BUILD_ID_MAX + 1];	/* hex */
 	uint64_t *fn_addr, *fn_size, *fn_stack;
 	int64_t *fn_fpoff;	/* aarch64: frame pointer - CFA */
@@ -301,7 +302,9 @@ static int functions(struct exe *x, const struct cc_module *m)
 			return bad(x, "a function has no symbol");
 	}
 	if (symbol(x, "ckpt_xisa_exit", &x->exit_fn, &size) ||
-	    symbol(x, "ckpt_xisa_thread_ret", &x->thread_ret, &size))
+	    symbol(x, "ckpt_xisa_thread_ret", &x->thread_ret, &size) ||
+	    symbol_of(x, "xisa_rt_slots", STT_OBJECT, &x->slots, &size) ||
+	    symbol_of(x, "xisa_rt_ck", STT_OBJECT, &x->slots_lock, &size))
 		return bad(x, "not linked with the ckpt cc runtime");
 	/* a program without globals has none */
 	if (!section(x, ".xisa_data", &x->data_start, &size))
@@ -566,6 +569,10 @@ static int write_meta(struct exe x[CC_NR_ISA], const struct cc_module *m,
 		(unsigned long long)x[1].exit_fn);
 	fprintf(o, "thread %#llx %#llx\n", (unsigned long long)x[0].thread_ret,
 		(unsigned long long)x[1].thread_ret);
+	fprintf(o, "rtslots %#llx %#llx %#llx %#llx\n",
+		(unsigned long long)x[0].slots, (unsigned long long)x[1].slots,
+		(unsigned long long)x[0].slots_lock,
+		(unsigned long long)x[1].slots_lock);
 	fprintf(o, "data %#llx %#llx\n", (unsigned long long)x[0].data_start,
 		(unsigned long long)x[0].data_end);
 	fprintf(o, "counts %zu %zu\n", m->fns.n, x[0].nrec);

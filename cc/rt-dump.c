@@ -377,6 +377,37 @@ static int put_threads(int fd)
 	return n;
 }
 
+static void arm(int sig, siginfo_t *si, void *uc);
+static void trapped(int sig, siginfo_t *si, void *uc);
+
+/* Each signal's action but the checkpointer's own and those libc keeps
+ * to itself (sigaction says EINVAL): their number, or -1 */
+static int put_sigacts(int fd)
+{
+	struct xisa_sigact a;
+	struct sigaction sa;
+	int sig, k, n = 0;
+
+	for (sig = 1; sig <= 64; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &sa))
+			continue;
+		if ((sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_sigaction == arm || sa.sa_sigaction == trapped))
+			continue;
+		a.handler = (uintptr_t)sa.sa_handler;
+		a.flags = (uint32_t)sa.sa_flags & ~0x04000000u;	/* RESTORER */
+		a.mask = 0;
+		for (k = 1; k <= 64; k++)
+			if (sigismember(&sa.sa_mask, k) == 1)
+				a.mask |= 1ull << (k - 1);
+		if (put(fd, sig, sizeof(a), 0, XISA_R_SIGACT, &a))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 /* The image of every thread (slot 0, main, in the header too) */
 static int write_image(void)
 {
@@ -407,6 +438,9 @@ static int write_image(void)
 	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
 	    put(fd, 0, strlen(exe), 0, XISA_R_EXE, exe) ||
 	    (n = put_maps(fd, m->sp)) < 0 || (k = put_threads(fd)) < 0)
+		goto fail;
+	n += k;
+	if ((k = put_sigacts(fd)) < 0)
 		goto fail;
 	n += k;
 	for (k = 0; tls_lo < tls_hi && k < XISA_MAX_THREADS; k++) {
@@ -506,6 +540,11 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 	s->state = XISA_S_RUNNING;
 	xisa_rt_unlock(NULL);
 	errno = e;
+}
+
+int ckpt_xisa_dumping(void)
+{
+	return path[0] != 0;
 }
 
 void ckpt_xisa_dump_init(const char *to)

@@ -40,15 +40,7 @@
 #define THR_MAGIC	0x726874617369ull	/* "isathr" */
 #define STACK_SIZE	(1ul << 20)
 
-/* the program's pthread_t, in the carried heap: the same on both ISAs */
-struct thr {
-	uint64_t magic;
-	uint32_t done;		/* futex: its start routine is over */
-	uint32_t pad;
-	uint64_t ret;
-	uint64_t stack_lo, stack_hi;
-	uint64_t fn, arg;
-};
+#define thr xisa_rt_thr	/* arch/xisa-rt.h: ckpt translate reads it */
 
 /* where a wait was issued from: the program's return address and frame
  * pointer, and what it waits for */
@@ -62,7 +54,9 @@ struct xisa_rt_slot xisa_rt_slots[XISA_MAX_THREADS] = {
 };
 uint32_t xisa_rt_ckpt;		/* XISA_C_* */
 uint32_t xisa_rt_gen;		/* futex: +1 when a checkpoint failed */
-static uint32_t ck;		/* the lock of the slots and the above */
+/* the lock of the slots and the above: ckpt attach --landmark reads
+ * the slots only while it is free */
+uint32_t xisa_rt_ck;
 static __thread int my_slot;	/* main: 0 */
 static __thread jmp_buf *my_jb;
 
@@ -115,13 +109,13 @@ void xisa_rt_lock(sigset_t *old)
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, old);
 	}
-	while (__atomic_exchange_n(&ck, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(&xisa_rt_ck, 1, __ATOMIC_ACQUIRE))
 		;
 }
 
 void xisa_rt_unlock(sigset_t *old)
 {
-	__atomic_store_n(&ck, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&xisa_rt_ck, 0, __ATOMIC_RELEASE);
 	if (old)
 		pthread_sigmask(SIG_SETMASK, old, NULL);
 }
@@ -403,6 +397,9 @@ static void *start(void *p)
 
 	my_slot = (intptr_t)p;
 	my_jb = &jb;
+	/* which thread is whose, for ckpt attach --landmark */
+	__atomic_store_n(&s->tid, (int32_t)syscall(SYS_gettid),
+			 __ATOMIC_RELEASE);
 	if (!setjmp(jb)) {
 		if (s->resume) {
 			xisa_rt_tls_put(s->tls);

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +100,50 @@ void xisa_rt_resume(const struct xisa_thread *t)
 	xisa_rt_jump(c.pc, c.sp, c.fp);
 }
 
+/* the signals' actions, put in place once the memory is */
+static struct xisa_sigact acts[XISA_NSIG];
+static char have_act[XISA_NSIG];
+
+static void put_sigacts(const char *img)
+{
+	struct sigaction sa;
+	int sig, k;
+
+	for (sig = 1; sig <= XISA_NSIG; sig++) {
+		const struct xisa_sigact *a = &acts[sig - 1];
+
+		if (!have_act[sig - 1])
+			continue;
+		/* this run's checkpointer has these (rt-dump.c) */
+		if ((sig == SIGUSR2 || sig == SIGTRAP) && !a->handler &&
+		    ckpt_xisa_dumping())
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = (void (*)(int))(uintptr_t)a->handler;
+		sa.sa_flags = (int)a->flags;
+		sigemptyset(&sa.sa_mask);
+		for (k = 1; k <= XISA_NSIG; k++)
+			if (a->mask & (1ull << (k - 1)))
+				sigaddset(&sa.sa_mask, k);
+		/* the default where this libc or qemu keeps a signal for
+		 * itself is what the program has anyway */
+		if (sigaction(sig, &sa, NULL) && a->handler)
+			fail(img, "can't set a signal's action");
+	}
+}
+
 static void map_region(const char *img, int fd, const struct xisa_region *r)
 {
 	void *at = (void *)(uintptr_t)r->addr, *p;
+
+	if (r->flags & XISA_R_SIGACT) {
+		if (r->len != sizeof(acts[0]) || r->addr < 1 ||
+		    r->addr > XISA_NSIG ||
+		    read_all(fd, &acts[r->addr - 1], r->len))
+			fail(img, "a bad signal action");
+		have_act[r->addr - 1] = 1;
+		return;
+	}
 
 	if ((r->flags & XISA_R_TLS) && nr_threads &&
 	    threads[nr_threads - 1].handle) {
@@ -166,11 +208,18 @@ static void map_region(const char *img, int fd, const struct xisa_region *r)
 
 static void resume(const char *img)
 {
+	sigset_t all, old;
 	struct xisa_hdr h;
 	struct xisa_region r;
 	uint32_t k;
-	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	/* a signal that comes meanwhile waits for the program's actions
+	 * and memory (the mask, the startup's, comes back before any
+	 * thread of the program runs) */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	fd = open(img, O_RDONLY | O_CLOEXEC);
 	errno = 0;
 	if (fd < 0)
 		fail(img, "can't open");
@@ -189,6 +238,8 @@ static void resume(const char *img)
 	}
 	close(fd);
 	unsetenv("CKPT_XISA_RESUME");	/* not for the programs it runs */
+	put_sigacts(img);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!nr_threads)
 		xisa_rt_jump(h.pc, h.sp, h.fp);
 	if (threads[0].handle) {

@@ -18,6 +18,9 @@ struct inject_thread {
 	int group_stop;		/* the stop signal of a group stop it was
 				 * in when seized, or 0 */
 	int waiting;		/* parked in a wait of ours (park.c) */
+	/* inject_run_all_to (landmark.c): stopped at one of the addresses,
+	 * continued and not seen stopped since, a signal to deliver */
+	int at_addr, running, sig;
 };
 
 struct inject_proc {
@@ -55,6 +58,9 @@ struct inject_proc {
 	uint64_t sp[2];		/* each slot's stack pointer for a call */
 };
 
+/* Thread tid added to p's (zeroed), thread i taken out (seize.c) */
+int inject_add_thread(struct inject_proc *p, pid_t tid) __must_check;
+void inject_drop_thread(struct inject_proc *p, int i);
 /* The ptrace options every thread of p has now. */
 long inject_opts(const struct inject_proc *p);
 /* Wait for any ptrace stop of tid; -1 with ESRCH if it is gone. */

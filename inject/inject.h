@@ -97,6 +97,18 @@ int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
  * inject_prepare. */
 int inject_run_to(struct inject_proc *p, int ti, const uint64_t *addrs,
 		  size_t n, unsigned timeout_ms, uint64_t *hit) __must_check;
+/* Every thread of p run on (new ones, born meanwhile, seized and run
+ * too; those that exit forgotten) until it reaches one of addrs[0..n),
+ * where it stays stopped, while the others run, until settled(arg, p,
+ * at, &busy), asked with every thread stopped now and then (at[ti]: ti
+ * stands at one of addrs), returns 0 (done: 0), or -1 (-1), or 1 and the
+ * bound passes: -1 with ETIMEDOUT and *busy from settled, every thread
+ * stopped where it was then. Before inject_prepare. */
+typedef int (*inject_settled_fn)(void *arg, struct inject_proc *p,
+				 const char *at, int *busy);
+int inject_run_all_to(struct inject_proc *p, const uint64_t *addrs,
+		      size_t n, unsigned timeout_ms, inject_settled_fn settled,
+		      void *arg, int *busy) __must_check;
 int inject_read(struct inject_proc *p, uint64_t addr, void *buf,
 		size_t len) __must_check;
 int inject_write(struct inject_proc *p, uint64_t addr, const void *buf,

@@ -43,7 +43,7 @@ static int has_tid(const struct inject_proc *p, pid_t tid)
 	return 0;
 }
 
-static int add_thread(struct inject_proc *p, pid_t tid)
+int inject_add_thread(struct inject_proc *p, pid_t tid)
 {
 	struct inject_thread *nt;
 
@@ -57,7 +57,7 @@ static int add_thread(struct inject_proc *p, pid_t tid)
 	return 0;
 }
 
-static void drop_thread(struct inject_proc *p, int i)
+void inject_drop_thread(struct inject_proc *p, int i)
 {
 	memmove(&p->threads[i], &p->threads[i + 1],
 		(p->nr_threads - i - 1) * sizeof(*p->threads));
@@ -191,7 +191,7 @@ static int seize_new_threads(struct inject_proc *p, int *found)
 				continue;
 			goto err;
 		}
-		if (add_thread(p, tids[i]))
+		if (inject_add_thread(p, tids[i]))
 			goto err;
 		(*found)++;
 	}
@@ -216,7 +216,7 @@ static int wait_all_stopped(struct inject_proc *p)
 		if (wait_interrupted(t->tid, &t->group_stop)) {
 			if (errno != ESRCH)
 				return -1;
-			drop_thread(p, i);
+			inject_drop_thread(p, i);
 			continue;
 		}
 		t->stopped = 1;
@@ -302,7 +302,8 @@ int inject_adopt(pid_t pid, uint64_t sc_ip, uint64_t scratch,
 	p->scratch = scratch;
 	p->scratch_len = scratch_len;
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)ADOPT_OPTS) ||
-	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) || add_thread(p, pid) ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) ||
+	    inject_add_thread(p, pid) ||
 	    wait_interrupted(pid, &p->threads[0].group_stop) ||
 	    save_thread_state(p))
 		goto err;

@@ -9,12 +9,13 @@ ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
 	   xisa-back-bound xisa-tls xisa-pthreads xisa-pthreads-refused
-	   xisa-pthreads-bound)
+	   xisa-pthreads-bound xisa-attach-pthreads xisa-signals)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
 CKPT_ONLY+="xisa-pthreads xisa-pthreads-refused xisa-pthreads-bound "
+CKPT_ONLY+="xisa-attach-pthreads xisa-signals "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -297,24 +298,38 @@ t_xisa-mismatch() {
 	cp "$D/nq.aarch64.good" "$D/nq.aarch64"
 }
 
-# A ckpt cc program with 4 pthreads: attach --landmark refuses it with one
-# line (one thread only yet: the runtime's checkpointer moves them,
-# xisa-pthreads), and it runs on.
+# attach --landmark of a ckpt cc program of 3 threads whose main waits
+# for a line in libc, at no landmark (tests/xisa/tblocked.c), with a
+# bound of 500 ms: refused in one line naming main's thread, no image,
+# and every thread runs on: once its line comes its output is that of
+# an uninterrupted run.
 t_xisa-threads() {
+	local fd
 	xisa_need
-	XISA_PROG=threads
-	XISA_ARGS=()
-	xisa_build threads "$TOP/tests/xisa/threads.c"
-	xisa_start
-	xisa_wait_lines 2
-	expect_exit 70 "$CKPT" attach --landmark --kill -o "$D/img" "$PID"
+	XISA_PROG=tblocked
+	xisa_build tblocked "$TOP/tests/xisa/tblocked.c"
+	echo 7 | "$D/tblocked.x86_64" >"$D/ref" ||
+		fail "the uninterrupted run failed"
+	mkfifo "$D/in"
+	exec {fd}<>"$D/in"
+	(spawn "$D/tblocked.x86_64") <"$D/in" >"$D/part1" 2>>"$D/out.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	track_pid "$PID"
+	xisa_until part1 5
+	expect_exit 70 "$CKPT" attach --landmark=500 --kill -o "$D/img" "$PID"
 	one_line_err "attach --landmark"
-	grep -q "has 5 threads" "$D/cmd.err" ||
-		fail "no reason given: $(cat "$D/cmd.err")"
+	grep -q "thread $PID of $PID did not reach a landmark within 500 ms" \
+		"$D/cmd.err" || fail "no reason given: $(cat "$D/cmd.err")"
 	[[ -e $D/img ]] && fail "a refused dump left an image"
 	stopped "$PID" && fail "threads left stopped (state $ST)"
-	xisa_wait_lines $(($(xisa_lines "$D/part1") + 2))
-	kill -9 "$PID"
+	echo 7 >&"$fd"
+	exec {fd}>&-
+	wait_job "$JOB" 120 || fail "tblocked still running: threads left" \
+				    "stopped?"
+	((WST == 0)) || fail "tblocked exited $WST: $(lastline "$D/out.log")"
+	cmp -s "$D/part1" "$D/ref" || fail "a refused dump altered tblocked"
 }
 
 # N-queens moved from aarch64 (under qemu-aarch64, checkpointed by its
@@ -527,6 +542,20 @@ xisa_fwd() {
 		     "$(xisa_lines "$D/part2") lines)"
 }
 
+# xisa_pthreads PAUSE_MS: tests/xisa/pthreads.c built by ckpt cc (45
+# rounds, PAUSE_MS each), D/ref its uninterrupted native output, n its
+# number of lines
+xisa_pthreads() {
+	xisa_need
+	XISA_PROG=pthreads
+	XISA_ARGS=(45 200000 "$1")
+	xisa_build pthreads "$TOP/tests/xisa/pthreads.c"
+	cc -O2 -pthread -o "$D/native" "$TOP/tests/xisa/pthreads.c" ||
+		fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	n=$(xisa_lines "$D/ref")
+}
+
 # The program of 4 pthreads (tests/xisa/pthreads.c: workers adding to a
 # total under a mutex, waiting on a condition variable for each round,
 # main joining them, one ending by pthread_exit, each counting its rounds
@@ -538,14 +567,7 @@ xisa_fwd() {
 # run. Every image holds the 5 threads.
 t_xisa-pthreads() {
 	local n m
-	xisa_need
-	XISA_PROG=pthreads
-	XISA_ARGS=(45 200000 20)
-	xisa_build pthreads "$TOP/tests/xisa/pthreads.c"
-	cc -O2 -pthread -o "$D/native" "$TOP/tests/xisa/pthreads.c" ||
-		fail "can't build the native run"
-	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
-	n=$(xisa_lines "$D/ref")
+	xisa_pthreads 20
 	for m in 1 $((n * 2 / 3)); do
 		xisa_fwd "$m"
 		xisa_back "$m"
@@ -593,4 +615,183 @@ t_xisa-pthreads-refused() {
 	xisa_build attr "$D/attr.c"
 	[[ $("$D/attr.x86_64") == 22 ]] ||
 		fail "a thread with attributes was not refused (EINVAL)"
+}
+
+# The program of 4 pthreads (xisa-pthreads' tests/xisa/pthreads.c,
+# slower rounds) checkpointed by attach --landmark --kill: every thread
+# run on to a landmark or to a wait in the runtime's mutex, condition or
+# join, at three moments; translated to aarch64 and resumed under
+# qemu-aarch64, the parts make the output of an uninterrupted native
+# run, and each image holds the 5 threads. From a fourth moment a round
+# trip: resumed on aarch64, checkpointed there by the runtime, resumed
+# natively on x86_64.
+t_xisa-attach-pthreads() {
+	local n m
+	xisa_pthreads 60
+	for m in 1 $((n / 3)) $((n * 2 / 3)); do
+		xisa_moment "$m"
+	done
+	(($(grep -c '"threads":5,' "$D/translate.json") == 3)) ||
+		fail "not 5 threads in each image: $(cat "$D/translate.json")"
+	rm -f "$D/img" "$D/img.a64" "$D/part1" "$D/src.img"
+	xisa_start
+	xisa_wait_lines $((n / 2))
+	DUMP_OPTS=(--landmark=60000)
+	dump_kill
+	expect_exit 0 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
+	mv "$D/part1" "$D/first"
+	xisa_qemu part1 CKPT_XISA_RESUME="$D/img.a64" CKPT_XISA_DUMP="$D/src.img"
+	xisa_until part1 2
+	xisa_self_dump
+	xisa_native part2
+	cat "$D/first" "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "x86_64, aarch64, x86_64 output differs from the native" \
+		     "run"
+}
+
+# xisa_sig PID FILE...: a SIGUSR1 and a SIGHUP to PID for each "wants
+# signal" line of the FILEs beyond the XISA_SENT sent; then, until the
+# line after it comes, no more (the handler has run: none in flight)
+xisa_sig() {
+	local pid=$1 w n
+	shift
+	w=$(cat "$@" | grep -c wants)
+	((w > XISA_SENT)) || return 0
+	n=$(cat "$@" | wc -l)
+	kill -USR1 "$pid" && kill -HUP "$pid" || return 0
+	XISA_SENT=$((XISA_SENT + 1))
+	while (($(cat "$@" | wc -l) <= n)); do
+		job_done "$JOB" && return 0
+		nap
+	done
+}
+
+# xisa_sig_until FILE N: JOB's lines fed (xisa_sig) until FILE has N
+xisa_sig_until() {
+	local end=$((SECONDS + 300))
+	while (($(xisa_lines "$D/$1") < $2)); do
+		job_done "$JOB" && fail "$XISA_PROG ended before $2 lines"
+		((SECONDS < end)) || fail "$XISA_PROG stuck before $2 lines"
+		xisa_sig "$PID" "$D/$1"
+		nap
+	done
+	xisa_sig "$PID" "$D/$1"
+}
+
+# xisa_resume_fifo IMAGE: D/IMAGE written into the FIFO D/resume, which
+# JOB resumes from: once it is read, JOB's runtime holds signals until
+# the program's actions are in place (it blocks them before it opens it)
+xisa_resume_fifo() {
+	timeout 300 cat "$D/$1" >"$D/resume" ||
+		fail "the resumed side did not read its image"
+}
+
+# xisa_sig_end FILE...: JOB fed (xisa_sig) until it ends, exit 0
+xisa_sig_end() {
+	local end=$((SECONDS + 600)) f=("${@/#/$D/}")
+	until job_done "$JOB"; do
+		((SECONDS < end)) || fail "$XISA_PROG still running after 600 s"
+		xisa_sig "$PID" "${f[@]}"
+		nap
+	done
+	wait_job "$JOB" 30
+	((WST == 0)) || fail "$XISA_PROG exited $WST:" \
+			     "$(lastline "$D/restore.log")"
+}
+
+# Signal actions carried (tests/xisa/sigcount.c: a handler counting
+# SIGUSR1s, installed by sigaction with SA_RESTART and a mask, SIGHUP
+# ignored; the output depends on the count): a SIGUSR1 and a SIGHUP sent
+# at each of its "wants signal" lines before and after the move, x86_64
+# -> aarch64 by attach --landmark, aarch64 -> x86_64 by the runtime's
+# checkpointer; the parts make the output of an uninterrupted native run
+# fed the same signals. A handler on an alternate stack (SA_ONSTACK) is
+# refused by name, and so is a blocked signal.
+t_xisa-signals() {
+	local n
+	xisa_need
+	XISA_PROG=sigcount
+	XISA_ARGS=(30 200000)
+	xisa_build sigcount "$TOP/tests/xisa/sigcount.c"
+	mkfifo "$D/resume"
+	cc -O2 -o "$D/native" "$TOP/tests/xisa/sigcount.c" ||
+		fail "can't build the native run"
+	(spawn "$D/native" "${XISA_ARGS[@]}") </dev/null >"$D/ref" \
+		2>>"$D/out.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	XISA_SENT=0
+	xisa_sig_end ref
+	grep -q "usr1: handler ours, restart 1, hup masked 1" "$D/ref" &&
+		grep -q "hup: ignored" "$D/ref" ||
+		fail "the native run: $(tail -2 "$D/ref")"
+	n=$(xisa_lines "$D/ref")
+
+	# x86_64 -> aarch64, attach --landmark
+	rm -f "$D/img" "$D/img.a64" "$D/part1" "$D/part2"
+	: >"$D/part1"
+	xisa_start
+	XISA_SENT=0
+	xisa_sig_until part1 $((n / 2))
+	DUMP_OPTS=(--landmark=60000)
+	dump_kill
+	expect_exit 0 "$CKPT" translate --to aarch64 "$D/img" "$D/img.a64"
+	xisa_qemu part2 CKPT_XISA_RESUME="$D/resume"
+	xisa_resume_fifo img.a64
+	xisa_sig_end part1 part2
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "x86_64 then aarch64 output differs from the native run"
+
+	# aarch64 -> x86_64, the runtime's checkpointer
+	rm -f "$D/src.img" "$D/img.x86" "$D/part1" "$D/part2"
+	: >"$D/part1"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	XISA_SENT=0
+	xisa_sig_until part1 $((n / 2))
+	xisa_self_dump
+	expect_exit 0 "$CKPT" translate --to x86_64 "$D/src.img" "$D/img.x86"
+	(spawn env CKPT_XISA_RESUME="$D/resume" "$D/sigcount.x86_64" \
+		"${XISA_ARGS[@]}") </dev/null >"$D/part2" 2>>"$D/restore.log" &
+	JOB=$!
+	PID=$JOB
+	track_job "$JOB"
+	xisa_resume_fifo img.x86
+	xisa_sig_end part1 part2
+	cat "$D/part1" "$D/part2" | cmp -s - "$D/ref" ||
+		fail "aarch64 then x86_64 output differs from the native run"
+
+	# SA_ONSTACK: refused by name
+	printf '%s\n' '#include <signal.h>' '#include <stdio.h>' \
+		'#include <time.h>' 'static void h(int s) { (void)s; }' \
+		'int main(void) { struct sigaction sa = { 0 };' \
+		'struct timespec ms = { 0, 1000000 };' \
+		'sa.sa_handler = h; sa.sa_flags = SA_ONSTACK;' \
+		'sigaction(SIGUSR1, &sa, 0); printf("ready\n");' \
+		'for (;;) nanosleep(&ms, 0); }' >"$D/onstack.c"
+	xisa_build onstack "$D/onstack.c"
+	XISA_PROG=onstack
+	XISA_ARGS=()
+	rm -f "$D/img" "$D/img.a64"
+	xisa_start
+	xisa_wait_lines 1
+	dump_kill
+	xisa_refused aarch64 "$D/img" "$D/img.a64" \
+		"signal 10 (User defined signal 1).*(SA_ONSTACK): not carried"
+
+	# a thread blocking a signal at its landmark: refused, naming it
+	printf '%s\n' '#include <signal.h>' '#include <stdio.h>' \
+		'#include <time.h>' 'int main(void) { sigset_t s;' \
+		'struct timespec ms = { 0, 1000000 };' \
+		'sigemptyset(&s); sigaddset(&s, SIGUSR1);' \
+		'sigprocmask(SIG_BLOCK, &s, 0); printf("ready\n");' \
+		'for (;;) nanosleep(&ms, 0); }' >"$D/masked.c"
+	xisa_build masked "$D/masked.c"
+	XISA_PROG=masked
+	rm -f "$D/img"
+	xisa_start
+	xisa_wait_lines 1
+	dump_kill
+	xisa_refused aarch64 "$D/img" "$D/img.a64" \
+		"thread $PID of $PID blocks signals (0x200): not carried yet"
 }
