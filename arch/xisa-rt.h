@@ -78,6 +78,9 @@ struct xisa_rt_slot {
 	int resume;		/* started by the resume: go to t */
 	const struct xisa_rt_tls *tls;	/* ... with these first */
 	struct xisa_thread t;	/* parked or blocked: where */
+	int sigs;		/* parked or blocked with signals blocked
+				 * or pending (the image has no place for
+				 * them: refused) */
 };
 extern struct xisa_rt_slot xisa_rt_slots[XISA_MAX_THREADS];
 extern uint32_t xisa_rt_ckpt, xisa_rt_gen, xisa_rt_ck;
@@ -87,6 +90,9 @@ void xisa_rt_lock(sigset_t *old);
 void xisa_rt_unlock(sigset_t *old);
 /* until xisa_rt_gen is no longer g */
 void xisa_rt_wait_gen(uint32_t g);
+/* mask (the thread's own, before a handler or the lock) or the signals
+ * pending for it hold any but the checkpointer's (SIGUSR2, SIGTRAP) */
+int xisa_rt_sigs_busy(const sigset_t *mask);
 /* the wait of a blocked thread issued again: its value */
 int xisa_rt_reissue(const struct xisa_thread *t);
 /* a thread of the image started again, in a slot of its own */

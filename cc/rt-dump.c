@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "arch/xisa-image.h"
@@ -468,6 +469,33 @@ fail_closed:
 	return -1;
 }
 
+int xisa_rt_sigs_busy(const sigset_t *mask)
+{
+	sigset_t p;
+	int k;
+
+	if (sigpending(&p))
+		return 1;
+	for (k = 1; k <= 64; k++)
+		if (k != SIGUSR2 && k != SIGTRAP &&
+		    (sigismember(mask, k) == 1 || sigismember(&p, k) == 1))
+			return 1;
+	return 0;
+}
+
+/* Any thread stopped with signals blocked or pending (for the writer,
+ * whose own slot says it already, the process's too) */
+static int sigs_busy(void)
+{
+	int k;
+
+	for (k = 0; k < XISA_MAX_THREADS; k++)
+		if (xisa_rt_slots[k].state != XISA_S_FREE &&
+		    xisa_rt_slots[k].sigs)
+			return 1;
+	return 0;
+}
+
 void xisa_rt_write(void)
 {
 	const char *why = NULL;
@@ -480,6 +508,9 @@ void xisa_rt_write(void)
 	if (xisa_rt_slots[0].state == XISA_S_FREE)
 		why = "main has called pthread_exit: not checkpointed, "
 		      "running on";
+	else if (sigs_busy())
+		why = "a thread has signals blocked or pending, which the "
+		      "image can't carry: not checkpointed, running on";
 	else if (!write_image())
 		_exit(0);
 	say(why ? why : strerror(errno));
@@ -521,6 +552,7 @@ static void trapped(int sig, siginfo_t *si, void *uc)
 	s->t.sp = sp;
 	s->t.fp = fp;
 	s->t.tp = xisa_rt_tp();
+	s->sigs = xisa_rt_sigs_busy(&((ucontext_t *)uc)->uc_sigmask);
 	s->state = XISA_S_PARKED;
 	write = xisa_rt_all_stopped();
 	g = xisa_rt_gen;

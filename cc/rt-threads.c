@@ -157,6 +157,7 @@ static void block(const struct wait *w)
 	 * stack pointer from its frame */
 	s->t.sp = w->fp;
 	s->t.tp = xisa_rt_tp();
+	s->sigs = xisa_rt_sigs_busy(&old);
 	s->state = XISA_S_BLOCKED;
 	write = xisa_rt_all_stopped();
 	xisa_rt_unlock(&old);

@@ -708,7 +708,7 @@ xisa_sig_end() {
 # fed the same signals. A handler on an alternate stack (SA_ONSTACK) is
 # refused by name, and so is a blocked signal.
 t_xisa-signals() {
-	local n
+	local n end
 	xisa_need
 	XISA_PROG=sigcount
 	XISA_ARGS=(30 200000)
@@ -794,4 +794,22 @@ t_xisa-signals() {
 	dump_kill
 	xisa_refused aarch64 "$D/img" "$D/img.a64" \
 		"thread $PID of $PID blocks signals (0x200): not carried yet"
+
+	# the same under the runtime's checkpointer (aarch64, whose image
+	# has no place for them): it says so, writes nothing and runs on
+	rm -f "$D/src.img"
+	xisa_qemu part1 CKPT_XISA_DUMP="$D/src.img"
+	xisa_wait_lines 1
+	kill -USR2 "$PID"
+	end=$((SECONDS + 120))
+	until grep -q "a thread has signals blocked or pending.*running on" \
+		"$D/restore.log"; do
+		job_done "$JOB" && fail "masked ended after SIGUSR2:" \
+					"$(lastline "$D/restore.log")"
+		((SECONDS < end)) || fail "no refusal 120 s after SIGUSR2"
+		nap
+	done
+	[[ ! -e $D/src.img ]] || fail "the runtime wrote an image"
+	job_done "$JOB" && fail "masked does not run on"
+	kill -KILL "$PID"
 }
