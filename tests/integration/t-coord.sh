@@ -65,8 +65,14 @@ coord_ip() {
 
 # coord_host_up H: host H's namespace, a veth to the hub's bridge
 coord_host_up() {
-	local ns v=co$1$COORD_ID
+	local ns v=co$1$COORD_ID end=$((SECONDS + 60))
 	ns=$(coord_ns "$1")
+	# a host that crashed: its namespace goes away in the kernel's own
+	# time, and its veth's end in the hub with it
+	while ip -n "$COORD_HUB" link show "${v}h" >/dev/null 2>&1; do
+		((SECONDS < end)) || fail "host $1's old veth still in the hub after 60 s"
+		nap
+	done
 	ip netns add "$ns" &&
 	ip link add "$v" type veth peer name "${v}h" &&
 	ip link set "$v" netns "$ns" && ip link set "${v}h" netns "$COORD_HUB" &&
