@@ -59,8 +59,10 @@ static int follow_opt(struct restore_run *c, const char *arg)
 {
 	int a, b, n = -1;
 
+	/* close-on-exec, as restore's own fds are: never the tree's */
 	if (sscanf(arg, "%d,%d%n", &a, &b, &n) != 2 || arg[n] || a < 3 ||
-	    b < 3 || a == b || fcntl(a, F_GETFD) < 0 || fcntl(b, F_GETFD) < 0) {
+	    b < 3 || a == b || fcntl(a, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(b, F_SETFD, FD_CLOEXEC) < 0) {
 		pr_err("--follow=%s: two open fds above 2 expected", arg);
 		return -1;
 	}

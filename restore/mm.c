@@ -56,8 +56,8 @@
 /* Runs of pages up to SMALL_RUN bytes are read here and written into the
  * child SMALL_IOV at a time (process_vm_writev): a migration's image
  * holds tens of thousands of them (the pre-copy rounds' pieces), and a
- * pread made by the child costs a ptrace round trip each (37,000 runs
- * of 1 GiB: 3.5 s, now 0.25 s). */
+ * pread made by the child costs ptrace round trips each (the restore of
+ * a 1 GiB migration made 126,584 ptrace calls, now 26,354). */
 #define SMALL_RUN	(64u << 10)
 #define SMALL_IOV	1024
 #define SMALL_BUF	(4u << 20)

@@ -158,16 +158,18 @@ static pid_t read_pid(int fd)
 int serve_migrate_start(int img_fd, const char *name, int lazy)
 {
 	char image[PATH_MAX];
-	int p[2], w[2] = { -1, -1 };
+	int p[2], w[2];
 	pid_t pid;
 
 	snprintf(image, sizeof(image), "%s/%s", mig_dir, name);
-	if (pipe2(p, O_CLOEXEC) || pipe2(w, O_CLOEXEC)) {
+	if (pipe2(p, O_CLOEXEC)) {
 		pr_perror("can't run restore");
-		if (w[0] < 0) {
-			close(p[0]);
-			close(p[1]);
-		}
+		return -1;
+	}
+	if (pipe2(w, O_CLOEXEC)) {
+		pr_perror("can't run restore");
+		close(p[0]);
+		close(p[1]);
 		return -1;
 	}
 	pid = fork();
