@@ -214,9 +214,11 @@ $(B)/bin/ckpt-cc: $(CC_OBJ)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(LLVM_CONFIG) --ldflags \
 	  --libs 2>/dev/null) -lelf
 XISA_RT_SRC = cc/rt.c cc/rt-heap.c cc/rt-dump.c cc/rt-threads.c \
+	cc/rt-heal.c \
 	arch/$*/rt/xisa-jump.c \
 	arch/$*/rt/xisa-trap.c
 $(B)/lib/ckpt-cc/rt.%.o: cc/rt.c cc/rt-heap.c cc/rt-dump.c cc/rt-threads.c \
+		cc/rt-heal.c \
 		arch/%/rt/xisa-jump.c arch/%/rt/xisa-trap.c \
 		arch/xisa-image.h arch/xisa-rt.h
 	@mkdir -p $(@D)

@@ -9,7 +9,8 @@
  * image names. main's outermost frame returns into ckpt_xisa_exit
  * (arch/ISA/rt/xisa-jump.c), which exits with main's value.
  *
- * With CKPT_XISA_DUMP, SIGUSR2 checkpoints it (rt-dump.c).
+ * With CKPT_XISA_DUMP, SIGUSR2 checkpoints it (rt-dump.c); without, the
+ * breakpoints of a ckpt that died are taken away as met (rt-heal.c).
  *
  * stdout is unbuffered in both builds: what libc buffered at the
  * checkpoint would be lost with the source ISA's libc.
@@ -261,6 +262,8 @@ __attribute__((constructor)) static void ckpt_xisa_init(void)
 	if (dump && *dump) {
 		ckpt_xisa_dump_init(dump);	/* rt-dump.c */
 		unsetenv("CKPT_XISA_DUMP");
+	} else {
+		xisa_rt_heal_init();	/* rt-heal.c */
 	}
 	if (img && *img)
 		resume(img);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -83,6 +84,17 @@ out:
 	return ret;
 }
 
+/* The process stopped by job control on its way to the landmarks: left
+ * stopped, not dumped (its threads stand anywhere) */
+static void job_stopped(struct dump_ctx *c, pid_t tid)
+{
+	int sig = inject_group_stop(c->ip);
+
+	pr_err("thread %d of %d was stopped by SIG%s on its way to a "
+	       "landmark: not dumped, left stopped", tid, c->pid,
+	       sig ? sigabbrev_np(sig) : "STOP");
+}
+
 static int run_threads(struct dump_ctx *c, const struct xisa_meta *m,
 		       int isa, const uint64_t *addrs)
 {
@@ -98,6 +110,8 @@ static int run_threads(struct dump_ctx *c, const struct xisa_meta *m,
 	if (errno == ETIMEDOUT)
 		pr_err("thread %d of %d did not reach a landmark within %u ms",
 		       inject_tid(c->ip, busy), c->pid, c->o->landmark_ms);
+	else if (errno == EINTR)
+		job_stopped(c, inject_tid(c->ip, busy));
 	else
 		pr_perror("can't run %d's threads to landmarks", c->pid);
 	return -1;
@@ -115,6 +129,13 @@ int dump_landmark(struct dump_ctx *c)
 		return -1;
 	if (xisa_isa(isa)->img_isa != arch_isa()) {
 		pr_err("%d runs the %s build", c->pid, xisa_isa(isa)->name);
+		goto out;
+	}
+	if (inject_group_stop(c->ip)) {
+		/* running its threads to landmarks would continue it */
+		pr_err("%d is stopped (SIG%s): it can't be run to a landmark "
+		       "without continuing it", c->pid,
+		       sigabbrev_np(inject_group_stop(c->ip)));
 		goto out;
 	}
 	addrs = calloc(m.nr_lms + 1, sizeof(*addrs));
@@ -140,6 +161,8 @@ int dump_landmark(struct dump_ctx *c)
 			pr_err("thread %d of %d did not reach a landmark "
 			       "within %u ms", c->pid, c->pid,
 			       c->o->landmark_ms);
+		else if (errno == EINTR)
+			job_stopped(c, c->pid);
 		else
 			pr_perror("can't run %d to a landmark", c->pid);
 		goto out;

@@ -93,8 +93,8 @@ int inject_fork_held(struct inject_proc *p, pid_t *child, pid_t *vchild)
  * ptrace for read-only pages). */
 /* Run seized thread ti until it reaches one of addrs[0..n) (software
  * breakpoints, removed after) within timeout_ms: 0 and *hit, or -1 with
- * ETIMEDOUT (stopped again where it was then), ESRCH, ... Before
- * inject_prepare. */
+ * ETIMEDOUT (stopped again where it was then), EINTR (a job-control
+ * stop came: kept), ESRCH, ... Before inject_prepare. */
 int inject_run_to(struct inject_proc *p, int ti, const uint64_t *addrs,
 		  size_t n, unsigned timeout_ms, uint64_t *hit) __must_check;
 /* Every thread of p run on (new ones, born meanwhile, seized and run
@@ -103,7 +103,9 @@ int inject_run_to(struct inject_proc *p, int ti, const uint64_t *addrs,
  * at, &busy), asked with every thread stopped now and then (at[ti]: ti
  * stands at one of addrs), returns 0 (done: 0), or -1 (-1), or 1 and the
  * bound passes: -1 with ETIMEDOUT and *busy from settled, every thread
- * stopped where it was then. Before inject_prepare. */
+ * stopped where it was then. A job-control stop of the process ends it:
+ * -1 with EINTR, *busy the thread that stopped first, kept in its group
+ * stop (inject_group_stop). Before inject_prepare. */
 typedef int (*inject_settled_fn)(void *arg, struct inject_proc *p,
 				 const char *at, int *busy);
 int inject_run_all_to(struct inject_proc *p, const uint64_t *addrs,

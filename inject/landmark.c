@@ -18,6 +18,7 @@
 
 #include "arch/arch.h"
 #include "inject/inject-priv.h"
+#include "util/fault.h"
 
 static int put_all(struct inject_proc *p, const uint64_t *addrs, size_t n,
 		   const uint8_t *bytes, size_t len, int stride)
@@ -86,6 +87,21 @@ static int wait_until(pid_t tid, double deadline, int *status)
 	}
 }
 
+/*
+ * A stop of the process's own (job control: SIGSTOP, SIGTSTP ...) in a
+ * thread we run: not ours to end. The run ends (EINTR), the thread kept
+ * in its group stop, which a detach leaves it in, and the others join it
+ * once we let them go.
+ */
+static int job_stop(struct inject_thread *t, int status)
+{
+	if ((status >> 16) != PTRACE_EVENT_STOP || WSTOPSIG(status) == SIGTRAP)
+		return 0;
+	t->group_stop = WSTOPSIG(status);
+	errno = EINTR;
+	return 1;
+}
+
 /* Run until a breakpoint of ours traps: 0, 1 at the deadline, -1. */
 static int run(struct inject_thread *t, const uint64_t *addrs, size_t n,
 	       unsigned timeout_ms, struct arch_regs *r)
@@ -98,6 +114,8 @@ static int run(struct inject_thread *t, const uint64_t *addrs, size_t n,
 		if (ptrace(PTRACE_CONT, t->tid, NULL, (void *)sig))
 			return -1;
 		w = wait_until(t->tid, deadline, &status);
+		if (w >= 0 && job_stop(t, status))
+			return -1;
 		if (w)
 			return w < 0 ? -1 : (arch_get_regs(t->tid, r) ? -1 : 1);
 		sig = (status >> 16) ? 0 : WSTOPSIG(status);
@@ -108,6 +126,27 @@ static int run(struct inject_thread *t, const uint64_t *addrs, size_t n,
 		if (is_one(addrs, n, arch_breakpoint_addr(r)))
 			return 0;
 	}
+}
+
+/*
+ * Thread t trapped on the breakpoint that r (its registers in the trap's
+ * stop) says: it stands on the breakpoint's address, for the dump and in
+ * the kernel at once. The trap's SIGTRAP, pending in its stop, is not
+ * delivered after all if we die (the kernel drops it), so a thread left
+ * just past the breakpoint would run on from the middle of an
+ * instruction; on its address, it meets the breakpoint again, if it is
+ * still there, and the runtime of ckpt cc programs (cc/rt-heal.c) takes
+ * it away. What remains is the moment between the stop and the setting
+ * of the registers.
+ */
+static int at_addr(struct inject_thread *t, struct arch_regs *r)
+{
+	arch_regs_set_ip(r, arch_breakpoint_addr(r));
+	arch_regs_clear_syscall(r);
+	if (arch_set_regs(t->tid, r))
+		return -1;
+	t->regs = *r;
+	return 0;
 }
 
 int inject_run_to(struct inject_proc *p, int ti, const uint64_t *addrs,
@@ -129,19 +168,20 @@ int inject_run_to(struct inject_proc *p, int ti, const uint64_t *addrs,
 			put_all(p, addrs, i, saved, len, 8);
 			goto out;
 		}
+	fault_point("landmark-set");
 	ret = run(t, addrs, n, timeout_ms, &r);
 	saved_errno = errno;
-	if (put_all(p, addrs, n, saved, len, 8))
-		ret = -1;
 	if (ret == 0) {
 		*hit = arch_breakpoint_addr(&r);
-		arch_regs_set_ip(&r, *hit);
-		arch_regs_clear_syscall(&r);
-		if (arch_set_regs(t->tid, &r))
+		if (at_addr(t, &r))
 			ret = -1;
-	}
-	if (ret >= 0)
+		fault_point("landmark-hit");
+	} else if (ret > 0) {
 		t->regs = r;	/* it ran: this is where it is now */
+	}
+	if (put_all(p, addrs, n, saved, len, 8))
+		ret = -1;
+	fault_point("landmark-unset");
 	if (ret == 1)
 		errno = ETIMEDOUT;
 	else if (ret < 0)
@@ -164,6 +204,7 @@ struct all {
 	struct inject_proc *p;
 	const uint64_t *addrs;
 	size_t n;
+	int job_stop;	/* a thread entered a group stop: the run ends */
 };
 
 /* A clone event of thread i: the new thread, which reports its first
@@ -200,18 +241,20 @@ static int on_stop(struct all *a, int i, int status)
 	t->running = 0;
 	if (ev == PTRACE_EVENT_CLONE)
 		return add_born(a, i);
+	if (job_stop(t, status)) {
+		a->job_stop = 1;
+		return 1;
+	}
 	if (ev)
 		return ev == PTRACE_EVENT_STOP ? 1 : 0;
 	if (sig == SIGTRAP) {
 		if (arch_get_regs(t->tid, &r))
 			return -1;
 		if (is_one(a->addrs, a->n, arch_breakpoint_addr(&r))) {
-			arch_regs_set_ip(&r, arch_breakpoint_addr(&r));
-			arch_regs_clear_syscall(&r);
-			if (arch_set_regs(t->tid, &r))
+			if (at_addr(t, &r))
 				return -1;
-			t->regs = r;
 			t->at_addr = 1;
+			fault_point("landmark-hit");
 			return 0;
 		}
 	}
@@ -234,7 +277,7 @@ static int cont(struct all *a, int i)
 {
 	struct inject_thread *t = &a->p->threads[i];
 
-	if (t->at_addr || t->running)
+	if (t->at_addr || t->running || t->group_stop)
 		return 0;
 	if (ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->sig) &&
 	    errno != ESRCH)
@@ -272,6 +315,8 @@ static int poll_all(struct all *a, double until)
 			if (r > 0 && (on_stop(a, i, status) < 0 ||
 				      cont(a, i)))
 				return -1;
+			if (a->job_stop)
+				return 0;
 			left += !a->p->threads[i].at_addr;
 		}
 		if (left)
@@ -358,6 +403,14 @@ static int run_all(struct all *a, unsigned timeout_ms,
 				now_ms() + slice : deadline) ||
 		    halt_all(a))
 			return -1;
+		if (a->job_stop) {
+			for (i = 0; i < a->p->nr_threads - 1 &&
+				    !a->p->threads[i].group_stop; i++)
+				;
+			*busy = i;
+			errno = EINTR;
+			return -1;
+		}
 		w = ask(a, settled, arg, busy);
 		if (w <= 0)
 			return w;
@@ -374,7 +427,7 @@ int inject_run_all_to(struct inject_proc *p, const uint64_t *addrs,
 		      size_t n, unsigned timeout_ms, inject_settled_fn settled,
 		      void *arg, int *busy)
 {
-	struct all a = { p, addrs, n };
+	struct all a = { p, addrs, n, 0 };
 	uint8_t bp[8], *saved = calloc(n + 1, 8);
 	size_t len = arch_breakpoint_insn(bp), i;
 	int ret = -1, saved_errno = 0, k;
@@ -392,6 +445,7 @@ int inject_run_all_to(struct inject_proc *p, const uint64_t *addrs,
 			put_all(p, addrs, i, saved, len, 8);
 			goto opts;
 		}
+	fault_point("landmark-set");
 	ret = run_all(&a, timeout_ms, settled, arg, busy);
 	saved_errno = errno;
 	/* whatever happened, every thread stopped before the breakpoints
@@ -400,6 +454,7 @@ int inject_run_all_to(struct inject_proc *p, const uint64_t *addrs,
 		ret = -1;
 	if (put_all(p, addrs, n, saved, len, 8))
 		ret = -1;
+	fault_point("landmark-unset");
 	/* where each is now: what the dump records and a release resumes */
 	for (k = 0; k < p->nr_threads; k++) {
 		struct inject_thread *t = &p->threads[k];

@@ -9,13 +9,15 @@ ALL_TESTS+=(xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg
 	   xisa-hash xisa-stackptr xisa-fp xisa-threads xisa-back-nqueens
 	   xisa-back-heap xisa-roundtrip xisa-back-refused
 	   xisa-back-bound xisa-tls xisa-pthreads xisa-pthreads-refused
-	   xisa-pthreads-bound xisa-attach-pthreads xisa-signals)
+	   xisa-pthreads-bound xisa-attach-pthreads xisa-signals
+	   xisa-killed-ckpt xisa-job-stop)
 CKPT_ONLY+="xisa-nqueens xisa-refused xisa-mismatch xisa-isort xisa-cg "
 CKPT_ONLY+="xisa-hash xisa-stackptr xisa-fp xisa-threads "
 CKPT_ONLY+="xisa-back-nqueens xisa-back-heap xisa-roundtrip "
 CKPT_ONLY+="xisa-back-refused xisa-back-bound xisa-tls "
 CKPT_ONLY+="xisa-pthreads xisa-pthreads-refused xisa-pthreads-bound "
-CKPT_ONLY+="xisa-attach-pthreads xisa-signals "
+CKPT_ONLY+="xisa-attach-pthreads xisa-signals xisa-killed-ckpt "
+CKPT_ONLY+="xisa-job-stop "
 
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
@@ -812,4 +814,115 @@ t_xisa-signals() {
 	[[ ! -e $D/src.img ]] || fail "the runtime wrote an image"
 	job_done "$JOB" && fail "masked does not run on"
 	kill -KILL "$PID"
+}
+
+# xisa_killed POINT...: for each fault point, attach --landmark of
+# XISA_PROG killed there (SIGKILL, CKPT_FAULT) after its first line; the
+# program must run on, untraced, to the end of an uninterrupted run's
+# output (D/ref) and exit 0, whatever breakpoints ckpt left in its text.
+xisa_killed() {
+	local pt
+	for pt; do
+		rm -f "$D/img" "$D/part1"
+		xisa_start
+		xisa_wait_lines 1
+		CKPT_FAULT=$pt expect_exit 137 "$CKPT" attach --landmark=60000 \
+			-o "$D/img" "$PID"
+		wait_job "$JOB" 300 || fail "$XISA_PROG still running 300 s" \
+					    "after ckpt died at $pt"
+		((WST == 0)) || fail "$XISA_PROG exited $WST after ckpt died" \
+				     "at $pt"
+		cmp -s "$D/part1" "$D/ref" ||
+			fail "after ckpt died at $pt: the output differs from" \
+			     "an uninterrupted run ($(xisa_lines "$D/part1")" \
+			     "of $(xisa_lines "$D/ref") lines)"
+	done
+}
+
+# ckpt attach --landmark killed by SIGKILL while the breakpoints are in
+# the program's text: once they are set, once a thread stopped on one
+# (the others running on, in the program of 4 pthreads) and once
+# they are gone again. The runtime of ckpt cc programs takes away the
+# breakpoints it meets (cc/rt-heal.c) and the programs end as an
+# uninterrupted run.
+t_xisa-killed-ckpt() {
+	xisa_need
+	cc -O2 -o "$D/native" "$XISA_SRC" || fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	xisa_build nq "$XISA_SRC"
+	xisa_killed landmark-set landmark-hit landmark-unset
+	xisa_pthreads 20
+	xisa_killed landmark-set landmark-hit
+}
+
+# xisa_left_stopped WHY: attach --landmark refused (70) in one line
+# saying WHY, no image; every thread of XISA_PROG stopped and untraced
+# until SIGCONT, then it ends as an uninterrupted run.
+xisa_left_stopped() {
+	local tid
+	one_line_err "attach --landmark"
+	grep -q "$1" "$D/cmd.err" || fail "attach: $(cat "$D/cmd.err")"
+	no_image "a refused attach --landmark"
+	for tid in /proc/"$PID"/task/*; do
+		tid=${tid##*/}
+		wait_until_stopped "$tid"
+		grep -q '^TracerPid:[[:space:]]*0$' "/proc/$PID/task/$tid/status" ||
+			fail "thread $tid is still traced"
+	done
+	kill -CONT "$PID"
+	wait_job "$JOB" 300 || fail "$XISA_PROG still running 300 s after" \
+				    "SIGCONT"
+	((WST == 0)) || fail "$XISA_PROG exited $WST after SIGCONT"
+	cmp -s "$D/part1" "$D/ref" ||
+		fail "the output differs from an uninterrupted run"
+}
+
+# wait_until_stopped TID: thread TID in a stop (t, T) within 30 s
+wait_until_stopped() {
+	local end=$((SECONDS + 30)) s
+	while :; do
+		s=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' \
+			"/proc/$PID/task/$1/status" 2>/dev/null)
+		[[ $s == [tT] ]] && return 0
+		((SECONDS < end)) || fail "thread $1 not stopped (state $s)"
+		nap
+	done
+}
+
+# A job-control stop is the program's own: attach --landmark refuses a
+# program already stopped (running it to a landmark would continue it),
+# and one that a SIGSTOP stops on its way to its landmarks (4 pthreads;
+# ckpt held at its fault point landmark-set meanwhile) is left stopped,
+# not dumped. Once continued, each ends as an uninterrupted run.
+t_xisa-job-stop() {
+	local ck
+	xisa_need
+	cc -O2 -o "$D/native" "$XISA_SRC" || fail "can't build the native run"
+	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
+	xisa_build nq "$XISA_SRC"
+	xisa_start
+	xisa_wait_lines 1
+	kill -STOP "$PID"
+	wait_until_stopped "$PID"
+	expect_exit 70 "$CKPT" attach --landmark=60000 -o "$D/img" "$PID"
+	xisa_left_stopped "is stopped (SIGSTOP)"
+	xisa_pthreads 20
+	xisa_start
+	xisa_wait_lines 1
+	(CKPT_FAULT=landmark-set:stop spawn "$CKPT" attach --landmark=60000 \
+		-o "$D/img" "$PID") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	ck=$!
+	track_job "$ck"
+	local end=$((SECONDS + 60))
+	until stopped "$ck"; do
+		job_done "$ck" && fail "attach ended before its fault point:" \
+				       "$(cat "$D/cmd.err")"
+		((SECONDS < end)) || fail "attach never reached landmark-set"
+		nap
+	done
+	kill -STOP "$PID"
+	kill -CONT "$ck"
+	wait_job "$ck" 60 || fail "attach still running after SIGCONT"
+	((WST == 70)) || fail "attach: exit $WST, want 70: $(cat "$D/cmd.err")"
+	xisa_left_stopped "was stopped by SIGSTOP on its way to a landmark"
 }
