@@ -481,28 +481,61 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* have[] of [addr, addr + np pages): 1 for each page the image holds */
+static void held(const struct tr *t, uint64_t addr, uint64_t np,
+		 uint8_t *have)
+{
+	uint64_t ps = t->img->hdr.page_size, end = addr + np * ps, a, b;
+	uint32_t i;
+
+	for (i = 0; i < t->p->nr_pages; i++) {
+		const struct img_pages *pg = &t->p->pages[i];
+		uint64_t pe = pg->addr + pg->nr_pages * ps;
+
+		a = pg->addr > addr ? pg->addr : addr;
+		b = pe < end ? pe : end;
+		for (; a < b; a += ps)
+			have[(a - addr) / ps] = 1;
+	}
+}
+
 /* Runs of pages of a heap VMA: those the image holds with their bytes
- * (words into the stack moved), the others as zero pages. */
+ * (words into the stack moved), the others as zero pages. Only the runs
+ * held are read into memory: a heap reserved large and little used
+ * costs no more than what it holds (fresh pages fault one by one). */
 static int put_heap_vma(struct tr *t, int fd, const struct img_vma *v)
 {
 	uint64_t ps = t->img->hdr.page_size, len = v->end - v->start;
-	uint64_t np = len / ps, i, j, a, n;
-	uint8_t *buf = malloc(len), *have = calloc(np, 1);
+	uint64_t np = len / ps, i, j, a, n, cap = 0;
+	uint8_t *buf = NULL, *have = calloc(np, 1), *p;
 	int ret = -1;
 
-	if (!buf || !have || load(t, v->start, len, buf, have))
+	if (!have)
 		goto out;
+	held(t, v->start, np, have);
 	for (i = 0; i < np; i = j) {
 		for (j = i; j < np && have[j] == have[i]; j++)
 			;
 		a = v->start + i * ps;
 		n = (j - i) * ps;
-		if (have[i]) {
-			fix_words(t, buf + i * ps, a, n);
-			t->heap_bytes += n;
+		if (!have[i]) {
+			if (put_region(fd, a, n, v->prot, XISA_R_ZERO, NULL))
+				goto out;
+			t->nr_regions++;
+			continue;
 		}
-		if (have[i] ? put_region(fd, a, n, v->prot, 0, buf + i * ps)
-			    : put_region(fd, a, n, v->prot, XISA_R_ZERO, NULL))
+		if (n > cap) {
+			p = realloc(buf, n);
+			if (!p)
+				goto out;
+			buf = p;
+			cap = n;
+		}
+		if (load(t, a, n, buf, NULL))
+			goto out;
+		fix_words(t, buf, a, n);
+		t->heap_bytes += n;
+		if (put_region(fd, a, n, v->prot, 0, buf))
 			goto out;
 		t->nr_regions++;
 	}
