@@ -380,7 +380,14 @@ check-unit: all $(UNIT_BIN)
 check-integration: all $(WL_BIN) $(EXAMPLE_PLUGINS)
 	$(Q)bash tests/integration/run.sh
 
-check: lint check-unit check-integration
+# the build on every core (serial, it took 103 s of a check here), the
+# tests one after the other
+check:
+	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)$(MAKE) --no-print-directory -j$(shell nproc 2>/dev/null || echo 1) \
+	  all $(UNIT_BIN) $(WL_BIN) $(EXAMPLE_PLUGINS)
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-integration
 
 # ckpt, then restore, killed by SIGKILL at FAULT_RUNS random moments per
 # target
