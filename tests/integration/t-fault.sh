@@ -22,7 +22,7 @@ t_kill-ckpt() {
 	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --own-points tcppair tcpout \
 		>"$D/tcp.log" 2>&1 ||
 		fail "at a TCP fault point: $(grep FAIL "$D/tcp.log" | head -n 1)"
-	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --runs 4 \
+	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --runs 2 \
 		>"$D/random.log" 2>&1 ||
 		fail "at a random moment: $(grep FAIL "$D/random.log" |
 					    head -n 1)"
@@ -37,7 +37,7 @@ t_kill-restore() {
 	B=$B bash "$TOP/tests/fault/kill-restore.sh" --points \
 		>"$D/points.log" 2>&1 ||
 		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
-	B=$B bash "$TOP/tests/fault/kill-restore.sh" --runs 4 \
+	B=$B bash "$TOP/tests/fault/kill-restore.sh" --runs 2 \
 		>"$D/random.log" 2>&1 ||
 		fail "at a random moment: $(grep FAIL "$D/random.log" |
 					    head -n 1)"

@@ -22,7 +22,7 @@ CKPT_ONLY+="xisa-job-stop "
 XISA_SRC=$TOP/tests/xisa/nqueens.c
 # the program xisa_start runs: D/XISA_PROG.x86_64 XISA_ARGS
 XISA_PROG=nq
-XISA_ARGS=(13)
+XISA_ARGS=(12 2000)
 
 xisa_need() {
 	local t
@@ -377,7 +377,7 @@ t_xisa-back-heap() {
 t_xisa-roundtrip() {
 	local prog n
 	xisa_need
-	for prog in "nq 13"; do
+	for prog in "nq 12 2000"; do
 		read -r -a XISA_ARGS <<<"$prog"
 		XISA_PROG=${XISA_ARGS[0]}
 		XISA_ARGS=("${XISA_ARGS[@]:1}")
