@@ -499,18 +499,42 @@ static void held(const struct tr *t, uint64_t addr, uint64_t np,
 	}
 }
 
+/* A run of n bytes at a that the image holds, as one region, through
+ * buf (HEAP_CHUNK bytes: fresh memory faults page by page, a small
+ * buffer only once) */
+#define HEAP_CHUNK	(256 << 10)
+static int put_held(struct tr *t, int fd, const struct img_vma *v,
+		    uint64_t a, uint64_t n, uint8_t *buf)
+{
+	struct xisa_region r = { a, n, v->prot, 0 };
+	uint64_t off, c;
+
+	if (write_full(fd, &r, sizeof(r)))
+		return -1;
+	for (off = 0; off < n; off += c) {
+		c = n - off < HEAP_CHUNK ? n - off : HEAP_CHUNK;
+		if (load(t, a + off, c, buf, NULL))
+			return -1;
+		fix_words(t, buf, a + off, c);
+		if (write_full(fd, buf, c))
+			return -1;
+	}
+	t->heap_bytes += n;
+	return 0;
+}
+
 /* Runs of pages of a heap VMA: those the image holds with their bytes
  * (words into the stack moved), the others as zero pages. Only the runs
- * held are read into memory: a heap reserved large and little used
- * costs no more than what it holds (fresh pages fault one by one). */
+ * held are read: a heap reserved large and little used costs what it
+ * holds. */
 static int put_heap_vma(struct tr *t, int fd, const struct img_vma *v)
 {
 	uint64_t ps = t->img->hdr.page_size, len = v->end - v->start;
-	uint64_t np = len / ps, i, j, a, n, cap = 0;
-	uint8_t *buf = NULL, *have = calloc(np, 1), *p;
+	uint64_t np = len / ps, i, j, a, n;
+	uint8_t *buf = malloc(HEAP_CHUNK), *have = calloc(np, 1);
 	int ret = -1;
 
-	if (!have)
+	if (!buf || !have)
 		goto out;
 	held(t, v->start, np, have);
 	for (i = 0; i < np; i = j) {
@@ -518,24 +542,8 @@ static int put_heap_vma(struct tr *t, int fd, const struct img_vma *v)
 			;
 		a = v->start + i * ps;
 		n = (j - i) * ps;
-		if (!have[i]) {
-			if (put_region(fd, a, n, v->prot, XISA_R_ZERO, NULL))
-				goto out;
-			t->nr_regions++;
-			continue;
-		}
-		if (n > cap) {
-			p = realloc(buf, n);
-			if (!p)
-				goto out;
-			buf = p;
-			cap = n;
-		}
-		if (load(t, a, n, buf, NULL))
-			goto out;
-		fix_words(t, buf, a, n);
-		t->heap_bytes += n;
-		if (put_region(fd, a, n, v->prot, 0, buf))
+		if (have[i] ? put_held(t, fd, v, a, n, buf)
+			    : put_region(fd, a, n, v->prot, XISA_R_ZERO, NULL))
 			goto out;
 		t->nr_regions++;
 	}

@@ -67,7 +67,12 @@ start() {
 attach_ms() {
 	local s e
 	s=$(date +%s%N)
-	"$CKPT" attach "$@" -o "$W/img" "$PID" >/dev/null 2>&1 || return 1
+	if ! "$CKPT" attach "$@" -o "$W/img" "$PID" >/dev/null 2>&1; then
+		kill -9 "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+		PID=
+		return 1
+	fi
 	e=$(date +%s%N)
 	wait "$PID" 2>/dev/null
 	PID=
@@ -144,10 +149,11 @@ while read -r name lines args; do
 	LINES=$lines
 	# shellcheck disable=SC2086
 	start "$W/$name.x86_64" $args || { echo "$name: ended early"; continue; }
-	plain=$(attach_ms --kill)
+	plain=$(attach_ms --kill) || { echo "$name: attach failed"; continue; }
 	# shellcheck disable=SC2086
 	start "$W/$name.x86_64" $args || { echo "$name: ended early"; continue; }
-	lm=$(attach_ms --kill --landmark=60000)
+	lm=$(attach_ms --kill --landmark=60000) ||
+		{ echo "$name: attach --landmark failed"; continue; }
 	# each to a new file: a rename over a file ext4 has not yet written
 	# out (the previous round's) makes it write it first (auto_da_alloc)
 	for ((r = 0; r < ROUNDS; r++)); do
@@ -197,7 +203,7 @@ while read -r name lines args; do
 done <<'LIST'
 nqueens 30 13
 isort 5 262144 30 100000
-cg 20 50000 120
+cg 20 50000 120 30000
 hash 40 300
 stackptr 300 2000
 fp 25 150 40000
