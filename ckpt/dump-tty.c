@@ -186,6 +186,17 @@ static int masters_of(struct dump_tree *t, struct keys *x)
 	return 0;
 }
 
+/* A slave of the tree's own /dev/pts whose master a process outside the
+ * tree holds (dump-console.c), marked as those of pairs in the tree */
+static int is_console(const struct dump_tree *t, const struct img_fd *f)
+{
+	pid_t pid;
+	int fd;
+
+	return S_ISCHR(f->mode) && !dump_console_holder(t, f->dev,
+			slave_index(f->path), &pid, &fd);
+}
+
 int dump_ttys_mark(struct dump_tree *t)
 {
 	struct keys x = { 0 };
@@ -197,13 +208,14 @@ int dump_ttys_mark(struct dump_tree *t)
 		free(x.v);
 		return -1;
 	}
-	for (i = 0; x.n && i < t->n; i++) {
+	for (i = 0; i < t->n; i++) {
 		struct img_process *p = &t->procs[i].proc;
 
 		for (k = 0; k < p->nr_fds; k++) {
 			f = &p->fds[k];
 			if (f->type == IMG_FD_TTY && (is_master_path(f->path) ||
-			    has_key(&x, f->dev, slave_index(f->path))))
+			    has_key(&x, f->dev, slave_index(f->path)) ||
+			    is_console(t, f)))
 				f->type = IMG_FD_FILE;
 		}
 	}
@@ -608,9 +620,25 @@ static int other_instance(const struct dump_file *df, dev_t dev)
 	return -1;
 }
 
+/* Typed bytes of a console (that the container has not read) went back,
+ * but the holder of its master may have typed more meanwhile */
+static int console_typed(const struct dump_file *df)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < df->f.nr_chunks; i++)
+		if (df->f.chunks[i].flags & IMG_CHUNK_TTY_IN)
+			n += df->f.chunks[i].len + 1;
+	if (!n || !(df->f.tty.flags & IMG_TTY_CONSOLE))
+		return 0;
+	return refuse(df, "is a console with keys typed that the container has not read, which fd %d of %d, outside the tree, may add to: they can't be kept exactly",
+		      df->outside_fd, df->outside);
+}
+
 static int dump_master(struct dump_tree *t, struct dump_file *df)
 {
-	int m = dump_grab_fd(df), ret = -1;
+	int m = df->f.tty.flags & IMG_TTY_CONSOLE ? dump_console_grab(df) :
+		dump_grab_fd(df), ret = -1;
 	struct pty_key key;
 	struct termios tio;
 
@@ -627,10 +655,12 @@ static int dump_master(struct dump_tree *t, struct dump_file *df)
 		errno = EOPNOTSUPP;
 		goto out;
 	}
+	if (df->f.tty.flags & IMG_TTY_CONSOLE)
+		dump_console_drain(m);
 	if (read_output(df, m))
 		goto out;
 	ret = read_slave_side(t, df, m, &tio);
-	if (put_back(df, m, &tio))
+	if (put_back(df, m, &tio) || (!ret && console_typed(df)))
 		ret = -1;
 out:
 	if (ret && errno != EOPNOTSUPP)
@@ -767,6 +797,17 @@ static int check_in_flight(const struct dump_tree *t)
 	return 0;
 }
 
+/* The masters of the table from its file i on */
+static int dump_masters(struct dump_tree *t, uint32_t i)
+{
+	for (; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_PTY_MASTER &&
+		    (dump_master(t, &t->files[i]) ||
+		     slave_outside(t, &t->files[i])))
+			return -1;
+	return 0;
+}
+
 int dump_ttys(struct dump_tree *t)
 {
 	uint32_t i;
@@ -776,11 +817,12 @@ int dump_ttys(struct dump_tree *t)
 		if (t->files[i].f.kind == IMG_FILE_PTY_SLAVE &&
 		    dump_slave(t, &t->files[i]))
 			return -1;
-	for (i = 0; i < t->nr_files; i++)
-		if (t->files[i].f.kind == IMG_FILE_PTY_MASTER &&
-		    (dump_master(t, &t->files[i]) ||
-		     slave_outside(t, &t->files[i])))
-			return -1;
+	if (dump_masters(t, 0))
+		return -1;
+	/* the consoles: slaves whose master the tree's masters are not */
+	i = t->nr_files;
+	if (dump_consoles_add(t) || dump_masters(t, i))
+		return -1;
 	return check_in_flight(t);
 }
 
@@ -858,10 +900,10 @@ out:
 }
 
 /*
- * A pty of the tree's own devpts instance whose master the tree does not
- * hold (a container's console, which runc -t or docker run -t keep the
- * master of): restore --pty hands over a terminal of /dev/pts, not of
- * the instance. Refused, naming it.
+ * A pty of the tree's own devpts instance that is neither a pair of the
+ * tree nor a console (dump-console.c): one on another point than
+ * /dev/pts, or whose master is closed. restore --pty hands over a
+ * terminal of /dev/pts, not of the instance. Refused, naming it.
  */
 static int own_instance(const struct dump_tree *t, pid_t pid,
 			const struct img_fd *f)
@@ -877,7 +919,7 @@ static int own_instance(const struct dump_tree *t, pid_t pid,
 		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s, which is not supported yet (one on /dev/pts is)",
 		       pid, f->fd, point);
 	else
-		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported",
+		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master no process holds, which is not supported",
 		       pid, f->fd, point);
 	errno = EOPNOTSUPP;
 	return -1;
