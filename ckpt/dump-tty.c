@@ -10,8 +10,10 @@
  * namespace mounted itself (a container's newinstance), told by its
  * slave's st_dev: the pty's img_tty.mount names that instance's MOUNT
  * record, and pairs are told apart by instance and index. A pty of the
- * tree's own instance whose master the tree does not hold (a console) is
- * refused, and so is one of any other instance.
+ * tree's own instance on /dev/pts whose master a process outside holds
+ * (a container's console) is read as a pair whose master is that one
+ * (dump-console.c); another of the tree's own instance whose master the
+ * tree does not hold is refused, and so is one of any other instance.
  *
  * The state of the pair is read through ckpt's copy of the master
  * (pidfd_getfd): termios and window size (the slave's, which ioctls on
@@ -340,8 +342,11 @@ static int ldisc_seen(int m, struct tty_seen *s)
  * the tree does not hold (they can't be read without opening it), or a
  * column that output processing or the echo of an erased tab would use
  * there; a line begun with ECHO off off a tab stop, as nothing typed
- * sets that column again. Without BPF, refused only where the termios
- * say it could matter, saying why.
+ * sets that column again; keys typed on a console (dump-console.c),
+ * which can't be read and put back exactly while the holder of its
+ * master, running on, may type more and reads their echo. Without BPF,
+ * refused only where the termios say it could matter, saying why, and
+ * a console always (what was typed on it can't be seen unread).
  */
 static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
 		       int m, const struct termios *tio)
@@ -352,17 +357,21 @@ static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
 	int erase = (tio->c_lflag & (ICANON | ECHO | ECHOE | ECHOPRT)) ==
 		    (ICANON | ECHO | ECHOE);
 	int lnext = (tio->c_lflag & IEXTEN) && tio->c_cc[VLNEXT];
+	int console = !!(df->f.tty.flags & IMG_TTY_CONSOLE);
 	struct tty_seen s;
 
 	if (tio->c_line != N_TTY)
 		return 0;
 	if (ldisc_seen(m, &s)) {
-		if (!tab3 && !onocr && !erase && !lnext &&
+		if (!tab3 && !onocr && !erase && !lnext && !console &&
 		    slave_in_tree(t, df))
 			return 0;
 		return refuse(df, "has a line discipline whose column, VLNEXT and typed bytes can't be seen (BPF: %s)",
 			      strerror(errno));
 	}
+	if (console && s.read_head != s.read_tail)
+		return refuse(df, "is a console with keys typed that the container has not read, which fd %d of %d, outside the tree, may add to: they can't be kept exactly",
+			      df->outside_fd, df->outside);
 	if (!slave_in_tree(t, df) && s.read_head != s.read_tail)
 		return refuse(df, "has %llu bytes typed on a slave the tree doesn't hold, which can't be read",
 			      (unsigned long long)(s.read_head - s.read_tail));
@@ -487,7 +496,9 @@ static int read_slave_side(struct dump_tree *t, struct dump_file *df, int m,
 		return -1;
 	if (!ioctl(s, TIOCGEXCL, &excl) && excl)
 		df->f.tty.flags |= IMG_TTY_EXCL;
-	if (tio->c_lflag & EXTPROC) {
+	if (df->f.tty.flags & IMG_TTY_CONSOLE) {
+		ret = 0;	/* nothing typed: check_ldisc() */
+	} else if (tio->c_lflag & EXTPROC) {
 		ret = queued(s) ? refuse(df, "has bytes typed in external processing mode (EXTPROC), which can't be put back exactly") : 0;
 	} else {
 		ret = read_input(df, m, s, tio);
@@ -620,21 +631,6 @@ static int other_instance(const struct dump_file *df, dev_t dev)
 	return -1;
 }
 
-/* Typed bytes of a console (that the container has not read) went back,
- * but the holder of its master may have typed more meanwhile */
-static int console_typed(const struct dump_file *df)
-{
-	uint32_t i, n = 0;
-
-	for (i = 0; i < df->f.nr_chunks; i++)
-		if (df->f.chunks[i].flags & IMG_CHUNK_TTY_IN)
-			n += df->f.chunks[i].len + 1;
-	if (!n || !(df->f.tty.flags & IMG_TTY_CONSOLE))
-		return 0;
-	return refuse(df, "is a console with keys typed that the container has not read, which fd %d of %d, outside the tree, may add to: they can't be kept exactly",
-		      df->outside_fd, df->outside);
-}
-
 static int dump_master(struct dump_tree *t, struct dump_file *df)
 {
 	int m = df->f.tty.flags & IMG_TTY_CONSOLE ? dump_console_grab(df) :
@@ -660,7 +656,7 @@ static int dump_master(struct dump_tree *t, struct dump_file *df)
 	if (read_output(df, m))
 		goto out;
 	ret = read_slave_side(t, df, m, &tio);
-	if (put_back(df, m, &tio) || (!ret && console_typed(df)))
+	if (put_back(df, m, &tio))
 		ret = -1;
 out:
 	if (ret && errno != EOPNOTSUPP)
