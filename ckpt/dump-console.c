@@ -11,8 +11,12 @@
  * The holder is found by scanning every process for an fd on the ptmx of
  * that instance (st_dev, rdev 5:2) whose pty has the index (TIOCGPTN).
  * It runs on meanwhile: what it typed and the container has not read
- * can't be put back exactly while it may type more, and is refused;
- * what the container wrote is left to it to read first (a moment).
+ * can't be put back exactly while it may type more, and is refused.
+ * What the container wrote and the holder has not read yet is the
+ * holder's, as what a socket's peer has received and not read: it stays
+ * in the old pty, which the holder reads to its end (a master reads EIO
+ * only once its queue is empty), and is not in the image, so that the
+ * holder gets every byte once, from the old master and then the new.
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -29,7 +33,6 @@
 
 #include "ckpt/dump-priv.h"
 
-#define DRAIN_TRIES	40	/* 50 ms each: the holder reads the output */
 #define PTMX_MAJOR	5
 #define PTMX_MINOR	2
 
@@ -170,21 +173,3 @@ int dump_console_grab(const struct dump_file *df)
 	return dump_grab_fd(&h);
 }
 
-/*
- * The holder reads what the container wrote as it comes (runc's
- * recvtty, containerd's shim): it is given a moment to read what is
- * queued, which the frozen tree adds nothing to. What it leaves is
- * carried as any master's (dump-tty.c), but then it would also read
- * it, from the old pty, once ckpt put it back.
- */
-void dump_console_drain(int m)
-{
-	int i, n = 0;
-
-	for (i = 0; i < DRAIN_TRIES; i++) {
-		if (ioctl(m, FIONREAD, &n) || !n)
-			return;
-		usleep(50000);
-	}
-	pr_info("console pty's holder left %d bytes unread", n);
-}

@@ -15,6 +15,7 @@ CKPT_ONLY+="runc-freeze-v2 runc-console "
 RC_ID=		# the container's runc name
 RC_ROOT=	# runc's --root
 RC_PORT=	# its httpd's port on 127.0.0.1
+RC_CONSOCK=	# consock.py, its console's listener
 
 rc_runc() {
 	runc --root "$RC_ROOT" "$@" 2>>"$D/errors.log"
@@ -295,7 +296,8 @@ while read l; do echo "got $l"; done'
 		mkfifo "$D/typed" || fail "can't edit config.json"
 	(spawn python3 "$TOP/tests/integration/consock.py" "$D/console.sock" "$D/console.log" \
 		"$D/typed" "$D/masters") </dev/null >>"$D/out.log" 2>&1 &
-	track_job $!
+	RC_CONSOCK=$!
+	track_job "$RC_CONSOCK"
 	until [[ -S $D/console.sock ]]; do
 		((SECONDS < end)) || fail "consock.py did not listen in 60 s"
 		nap
@@ -326,14 +328,27 @@ rc_console_state() {
 	awk '{ sub(/.*\) /, ""); print "tty_nr", $5, "tpgid", $6 }' "/proc/$PID/stat"
 }
 
+# rc_console_restore N: ckpt container restore --console-socket, the
+# N-th master at the listener; PID the new init, whose loop prints on
+rc_console_restore() {
+	local before
+	expect_exit 0 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		--console-socket "$D/console.sock" "$RC_ID" "$D/img"
+	PID=$(<"$D/cmd.out")
+	[[ $PID =~ ^[0-9]+$ ]] || fail "ckpt container restore printed $PID"
+	track_pid "$PID"
+	before=$(mnt_count "$PID")
+	rc_console_wait "tick $((before + 5))" "$1"
+}
+
 # A runc container with a terminal (runc run -t): checkpointed --kill,
 # restored with `ckpt container restore --console-socket`, whose
 # listener gets the new master; the console's settings and size (set
 # odd before), its session and foreground group are the same, the shell
 # loop prints on, and a line typed into the new master reaches the
-# container's reader. restore without the socket is refused first.
+# container's reader; and so again from the restored container.
+# restore without the socket is refused first.
 t_runc-console() {
-	local before
 	rc_console_start
 	rc_console_wait "tick 3" 1
 	stty rows 27 cols 91 intr ^G -icrnl <"/proc/$PID/fd/0" ||
@@ -343,7 +358,12 @@ t_runc-console() {
 	rc_console_state >"$D/state.before"
 	grep -q "tpgid $PID\$" "$D/state.before" ||
 		fail "the init is not the console's foreground: $(tail -n 1 "$D/state.before")"
+	# what the container wrote and the listener has not read is the
+	# listener's: read from the old master, not again from the new
+	kill -STOP "$RC_CONSOCK"
+	mnt_wait_count "$PID" $(($(mnt_count "$PID") + 5))
 	rc_checkpoint
+	kill -CONT "$RC_CONSOCK"
 	inspect "$D/img"
 	grep -q "^file [0-9]*: pty-master .* /dev/pts/0 27x91 .* console" "$D/inspect.out" ||
 		fail "inspect shows no console: $(grep pty "$D/inspect.out" | tr '\n' ' ')"
@@ -351,15 +371,16 @@ t_runc-console() {
 		"$RC_ID" "$D/img"
 	grep -q "give --console-socket" "$D/cmd.err" ||
 		fail "restore without the socket: $(cat "$D/cmd.err")"
-	expect_exit 0 "$CKPT" container restore --runc-root "$RC_ROOT" \
-		--console-socket "$D/console.sock" "$RC_ID" "$D/img"
-	PID=$(<"$D/cmd.out")
-	[[ $PID =~ ^[0-9]+$ ]] || fail "ckpt container restore printed $PID"
-	track_pid "$PID"
-	before=$(mnt_count "$PID")
-	rc_console_wait "tick $((before + 5))" 2
+	rc_console_restore 2
 	echo second >"$D/typed"
 	rc_console_wait "got second"
+	# and once more, from the restored console
+	rm "$D/img" && rc_checkpoint
+	rc_console_restore 3
+	echo third >"$D/typed"
+	rc_console_wait "got third"
+	tr -d '\r' <"$D/console.log" | awk '$1 == "tick" && $2 != ++n { exit 1 }' ||
+		fail "the console's ticks have a gap or a repeat: $(tr -d '\r' <"$D/console.log" | awk '$1 == "tick" && $2 != ++n { print n ": " $0; exit }')"
 	rc_console_state >"$D/state.after"
 	sed -i "s/tpgid $PID\$/tpgid INIT/" "$D/state.after"
 	sed -i "s/tpgid [0-9]*\$/tpgid INIT/" "$D/state.before"
