@@ -188,15 +188,29 @@ static int masters_of(struct dump_tree *t, struct keys *x)
 	return 0;
 }
 
-/* A slave of the tree's own /dev/pts whose master a process outside the
- * tree holds (dump-console.c), marked as those of pairs in the tree */
-static int is_console(const struct dump_tree *t, const struct img_fd *f)
+/*
+ * A slave of the tree's own /dev/pts whose master a process outside the
+ * tree holds (dump-console.c), marked as those of pairs in the tree; its
+ * key added to x, so that the other fds on it need no look at every
+ * process again.
+ */
+static int is_console(const struct dump_tree *t, const struct img_fd *f,
+		      struct keys *x)
 {
+	struct pty_key *v;
 	pid_t pid;
 	int fd;
 
-	return S_ISCHR(f->mode) && !dump_console_holder(t, f->dev,
-			slave_index(f->path), &pid, &fd);
+	if (!S_ISCHR(f->mode) || dump_console_holder(t, f->dev,
+			slave_index(f->path), &pid, &fd))
+		return 0;
+	v = realloc(x->v, (x->n + 1) * sizeof(*v));
+	if (v) {	/* else looked for again */
+		x->v = v;
+		v[x->n].dev = f->dev;
+		v[x->n++].index = slave_index(f->path);
+	}
+	return 1;
 }
 
 int dump_ttys_mark(struct dump_tree *t)
@@ -217,7 +231,7 @@ int dump_ttys_mark(struct dump_tree *t)
 			f = &p->fds[k];
 			if (f->type == IMG_FD_TTY && (is_master_path(f->path) ||
 			    has_key(&x, f->dev, slave_index(f->path)) ||
-			    is_console(t, f)))
+			    is_console(t, f, &x)))
 				f->type = IMG_FD_FILE;
 		}
 	}
