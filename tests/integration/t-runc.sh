@@ -143,6 +143,10 @@ t_runc-container() {
 	grep -q "^mount [0-9]* inner /proc/keys tmpfs tmpfs host /dev/null " "$D/inspect.out" &&
 		grep -q "^mount [0-9]* inner /proc/sys proc proc host /proc/sys flags ro," "$D/inspect.out" ||
 		fail "inspect shows no masked or read-only /proc paths"
+	expect_exit 64 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		--console-socket "$D/no.sock" "$RC_ID" "$D/img"
+	grep -q "console-socket given, but its container had no console" "$D/cmd.err" ||
+		fail "a console socket for no console: $(cat "$D/cmd.err")"
 	rc_restore
 	mnt_info "$PID" | sort >"$D/mounts.after"
 	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
@@ -371,6 +375,12 @@ t_runc-console() {
 		"$RC_ID" "$D/img"
 	grep -q "give --console-socket" "$D/cmd.err" ||
 		fail "restore without the socket: $(cat "$D/cmd.err")"
+	expect_exit 70 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		--console-socket "$D/no.sock" "$RC_ID" "$D/img"
+	grep -q "can't connect to console socket $D/no.sock: No such file or directory" "$D/cmd.err" ||
+		fail "restore with no socket there: $(cat "$D/cmd.err")"
+	[[ $(rc_runc state "$RC_ID" | jq -r .status) == stopped ]] ||
+		fail "runc does not say stopped after a refused restore"
 	rc_console_restore 2
 	echo second >"$D/typed"
 	rc_console_wait "got second"
