@@ -141,12 +141,14 @@ dk_daemon() {
 
 # dk_run NAME [OPTION...]: a container of ckpt's runtime counting on its
 # standard output and into /tmp/count (renamed over it: never seen
-# empty), its count past 8; PID its init
+# empty), its count past 8; PID its init. With DK_MORE (" & CMD") the
+# count is in the background and the init runs CMD.
+DK_MORE=""
 dk_run() {
 	local name=$1 i
 	shift
 	dk run -d --runtime ckpt --network none --name "$name" "$@" ckpt-busybox \
-		sh -c 'i=0; while :; do i=$((i + 1)); echo $i; echo $i >/tmp/c; mv /tmp/c /tmp/count; sleep 0.1; done' \
+		sh -c 'i=0; while :; do i=$((i + 1)); echo $i; echo $i >/tmp/c; mv /tmp/c /tmp/count; sleep 0.1; done'"${DK_MORE-}" \
 		>/dev/null || fail "docker run failed: $(lastline "$D/errors.log")"
 	PID=$(dk inspect -f '{{.State.Pid}}' "$name")
 	[[ $PID =~ ^[1-9][0-9]*$ ]] || fail "no pid for $name: $PID"
@@ -248,6 +250,27 @@ for c in b'abc':
 	! dk checkpoint ls dk2 | grep -qw cp1 || fail "a checkpoint was kept"
 }
 
+# dk_type LINE: LINE typed into the master that containerd-shim (the
+# init's parent) holds, as docker attach would; the init reads it and
+# writes it into /tmp/got (within 60 s)
+dk_type() {
+	local shim end=$((SECONDS + 60))
+	shim=$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$PID/stat")
+	python3 -c "import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+pfd = libc.syscall(434, $shim, 0)
+for n in os.listdir('/proc/$shim/fd'):
+	if os.readlink('/proc/$shim/fd/' + n).endswith('ptmx'):
+		m = libc.syscall(438, pfd, int(n), 0)
+		os.write(m, b'$1\n')
+		sys.exit(0)
+sys.exit(1)" || fail "can't type into the master containerd-shim $shim holds"
+	until dk exec dk6 cat /tmp/got 2>/dev/null | grep -qx "got $1"; do
+		((SECONDS < end)) || fail "'$1' typed did not reach the container in 60 s"
+		sleep 0.2
+	done
+}
+
 # dk_tty_state: the terminal's settings and size as stty says them
 # through the slave, and the init's terminal and foreground group
 # (INIT: the init itself)
@@ -262,13 +285,17 @@ dk_tty_state() {
 # gets the new master through the console socket it gives the runtime's
 # restore; the count goes on in docker logs, the terminal's settings
 # and size (set odd before), its session and foreground group are the
-# same, and docker exec works
+# same, a line typed into the shim's new master reaches the init, and
+# docker exec works
 t_docker-tty() {
 	local n i
 	dk_daemon
+	local DK_MORE=' & while read l; do echo "got $l" >>/tmp/got; done'
 	dk_run dk6 -t
-	stty rows 27 cols 91 intr ^G -icrnl <"/proc/$PID/fd/0" ||
+	# no echo: what is typed stays out of the log
+	stty rows 27 cols 91 intr ^G -icrnl -echo <"/proc/$PID/fd/0" ||
 		fail "can't set the terminal's settings"
+	dk_type first
 	dk_tty_state >"$D/state.before"
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" checkpoint create dk6 cp1
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after the checkpoint"
@@ -284,6 +311,7 @@ t_docker-tty() {
 	dk_tty_state >"$D/state.after"
 	diff "$D/state.before" "$D/state.after" >>"$D/errors.log" ||
 		fail "the terminal differs after restore: $(diff "$D/state.before" "$D/state.after" | tr '\n' ' ')"
+	dk_type second
 	expect_exit 0 "$DK_BIN" -H "unix://$DK_SOCK" stop -t 1 dk6
 	wait_gone "$PID" 60 || fail "$PID still there 60 s after docker stop"
 }
