@@ -1,7 +1,8 @@
 /*
  * ckpt container checkpoint [--kill] [--leave-exec] [--runc-root DIR]
  *                           [--runc PATH] ID IMAGE
- * ckpt container restore [--runc-root DIR] [--runc PATH] ID IMAGE
+ * ckpt container restore [--runc-root DIR] [--runc PATH]
+ *                        [--console-socket PATH] ID IMAGE
  * ckpt container runtime [--runc PATH] RUNC-ARGS...
  * A runc container by its name: checkpoint finds its init through
  * `runc state` and runs `ckpt attach --tree` on it, after it made sure
@@ -26,12 +27,13 @@
 #define OPT_RUNC_ROOT	0x1d0
 #define OPT_RUNC	0x1d1
 #define OPT_LEAVE_EXEC	0x2d1
+#define OPT_CONSOLE	0x311
 
 /* attach's option, known by its address: the PID after it is ours */
 static char leave_opt[] = "--leave";
 
 struct container_opts {
-	const char *root, *runc, *id, *image;
+	const char *root, *runc, *id, *image, *console;
 	int kill, leave_exec;
 };
 
@@ -48,6 +50,7 @@ static int parse(int argc, char **argv, struct container_opts *o, int ckpt)
 		{ "leave-exec", no_argument, NULL, OPT_LEAVE_EXEC },
 		{ "runc-root", required_argument, NULL, OPT_RUNC_ROOT },
 		{ "runc", required_argument, NULL, OPT_RUNC },
+		{ "console-socket", required_argument, NULL, OPT_CONSOLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -65,6 +68,8 @@ static int parse(int argc, char **argv, struct container_opts *o, int ckpt)
 			o->root = optarg;
 		else if (c == OPT_RUNC)
 			o->runc = optarg;
+		else if (c == OPT_CONSOLE && !ckpt)
+			o->console = optarg;
 		else if (c == 'h')
 			return printf("usage: ckpt container %s\n",
 				      cmd_container_entry.usage) < 0;
@@ -160,14 +165,21 @@ out:
 	return st;
 }
 
-/* `ckpt restore --detach IMAGE`, this very program: the new root's pid,
- * or -1 and *st restore's exit status */
-static pid_t restore_detached(const char *image, int *st)
+/* `ckpt restore --detach [--console-socket PATH] IMAGE`, this very
+ * program: the new root's pid, or -1 and *st restore's exit status */
+static pid_t restore_detached(const char *image, const char *console,
+			      int *st)
 {
 	char *args[] = { "/proc/self/exe", "restore", "--detach",
-			 (char *)image, NULL };
+			 "--console-socket", (char *)console, (char *)image,
+			 NULL };
 	char *out;
 	long pid = -1;
+
+	if (!console) {		/* no option */
+		args[3] = (char *)image;
+		args[4] = NULL;
+	}
 
 	out = runc_capture(args, st);
 	if (out)
@@ -189,7 +201,7 @@ static int restore(const struct container_opts *o)
 		       o->id, status);
 		return EXIT_FAILED;
 	}
-	new = restore_detached(o->image, &st);
+	new = restore_detached(o->image, o->console, &st);
 	if (new < 0 && st && st != 127)
 		return st;	/* restore said why */
 	if (new < 0) {
@@ -230,7 +242,8 @@ const struct cmd_entry cmd_container_entry = {
 	.name = "container",
 	.usage = "checkpoint [--kill] [--leave-exec] [--runc-root DIR] "
 		 "[--runc PATH] ID IMAGE | "
-		 "restore [--runc-root DIR] [--runc PATH] ID IMAGE | "
+		 "restore [--runc-root DIR] [--runc PATH] "
+		 "[--console-socket PATH] ID IMAGE | "
 		 "runtime [--runc PATH] RUNC-ARGS...",
 	.exec = exec_container,
 };

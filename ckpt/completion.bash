@@ -27,7 +27,8 @@ _ckpt_pids()
 _ckpt_optarg()
 {
 	case $1 in
-	-o | --output | -e | --encrypt | -k | --key | --auth | --fd)
+	-o | --output | -e | --encrypt | -k | --key | --auth | --fd | \
+	--console-socket)
 		COMPREPLY=($(compgen -f -- "$2"))
 		return 0 ;;
 	-D | --dir | --runc-root)

@@ -613,6 +613,15 @@ uint32_t dump_tty_kind(const struct img_fd *f);
 int dump_ttys(struct dump_tree *t) __must_check;
 int dump_ttys_outside(struct dump_tree *t) __must_check;
 
+/* dump-console.c: a pty of the tree's own /dev/pts whose master a process
+ * outside holds (a container's console): its holder; a console PTY_MASTER
+ * file for each such pair whose slave is in the table; a copy of its
+ * master */
+int dump_console_holder(const struct dump_tree *t, dev_t dev, long index,
+			pid_t *pid, int *fd) __must_check;
+int dump_consoles_add(struct dump_tree *t) __must_check;
+int dump_console_grab(const struct dump_file *df);
+
 /* dump-sockets.c: what the table's unix sockets are (sets why on those
  * that cannot be kept), then their receive queues */
 int dump_sockets_probe(struct dump_tree *t) __must_check;

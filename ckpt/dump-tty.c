@@ -10,8 +10,10 @@
  * namespace mounted itself (a container's newinstance), told by its
  * slave's st_dev: the pty's img_tty.mount names that instance's MOUNT
  * record, and pairs are told apart by instance and index. A pty of the
- * tree's own instance whose master the tree does not hold (a console) is
- * refused, and so is one of any other instance.
+ * tree's own instance on /dev/pts whose master a process outside holds
+ * (a container's console) is read as a pair whose master is that one
+ * (dump-console.c); another of the tree's own instance whose master the
+ * tree does not hold is refused, and so is one of any other instance.
  *
  * The state of the pair is read through ckpt's copy of the master
  * (pidfd_getfd): termios and window size (the slave's, which ioctls on
@@ -186,6 +188,31 @@ static int masters_of(struct dump_tree *t, struct keys *x)
 	return 0;
 }
 
+/*
+ * A slave of the tree's own /dev/pts whose master a process outside the
+ * tree holds (dump-console.c), marked as those of pairs in the tree; its
+ * key added to x, so that the other fds on it need no look at every
+ * process again.
+ */
+static int is_console(const struct dump_tree *t, const struct img_fd *f,
+		      struct keys *x)
+{
+	struct pty_key *v;
+	pid_t pid;
+	int fd;
+
+	if (!S_ISCHR(f->mode) || dump_console_holder(t, f->dev,
+			slave_index(f->path), &pid, &fd))
+		return 0;
+	v = realloc(x->v, (x->n + 1) * sizeof(*v));
+	if (v) {	/* else looked for again */
+		x->v = v;
+		v[x->n].dev = f->dev;
+		v[x->n++].index = slave_index(f->path);
+	}
+	return 1;
+}
+
 int dump_ttys_mark(struct dump_tree *t)
 {
 	struct keys x = { 0 };
@@ -197,13 +224,14 @@ int dump_ttys_mark(struct dump_tree *t)
 		free(x.v);
 		return -1;
 	}
-	for (i = 0; x.n && i < t->n; i++) {
+	for (i = 0; i < t->n; i++) {
 		struct img_process *p = &t->procs[i].proc;
 
 		for (k = 0; k < p->nr_fds; k++) {
 			f = &p->fds[k];
 			if (f->type == IMG_FD_TTY && (is_master_path(f->path) ||
-			    has_key(&x, f->dev, slave_index(f->path))))
+			    has_key(&x, f->dev, slave_index(f->path)) ||
+			    is_console(t, f, &x)))
 				f->type = IMG_FD_FILE;
 		}
 	}
@@ -328,8 +356,11 @@ static int ldisc_seen(int m, struct tty_seen *s)
  * the tree does not hold (they can't be read without opening it), or a
  * column that output processing or the echo of an erased tab would use
  * there; a line begun with ECHO off off a tab stop, as nothing typed
- * sets that column again. Without BPF, refused only where the termios
- * say it could matter, saying why.
+ * sets that column again; keys typed on a console (dump-console.c),
+ * which can't be read and put back exactly while the holder of its
+ * master, running on, may type more and reads their echo. Without BPF,
+ * refused only where the termios say it could matter, saying why, and
+ * a console always (what was typed on it can't be seen unread).
  */
 static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
 		       int m, const struct termios *tio)
@@ -340,17 +371,21 @@ static int check_ldisc(const struct dump_tree *t, struct dump_file *df,
 	int erase = (tio->c_lflag & (ICANON | ECHO | ECHOE | ECHOPRT)) ==
 		    (ICANON | ECHO | ECHOE);
 	int lnext = (tio->c_lflag & IEXTEN) && tio->c_cc[VLNEXT];
+	int console = !!(df->f.tty.flags & IMG_TTY_CONSOLE);
 	struct tty_seen s;
 
 	if (tio->c_line != N_TTY)
 		return 0;
 	if (ldisc_seen(m, &s)) {
-		if (!tab3 && !onocr && !erase && !lnext &&
+		if (!tab3 && !onocr && !erase && !lnext && !console &&
 		    slave_in_tree(t, df))
 			return 0;
 		return refuse(df, "has a line discipline whose column, VLNEXT and typed bytes can't be seen (BPF: %s)",
 			      strerror(errno));
 	}
+	if (console && s.read_head != s.read_tail)
+		return refuse(df, "is a console with keys typed that the container has not read, which fd %d of %d, outside the tree, may add to: they can't be kept exactly",
+			      df->outside_fd, df->outside);
 	if (!slave_in_tree(t, df) && s.read_head != s.read_tail)
 		return refuse(df, "has %llu bytes typed on a slave the tree doesn't hold, which can't be read",
 			      (unsigned long long)(s.read_head - s.read_tail));
@@ -475,7 +510,9 @@ static int read_slave_side(struct dump_tree *t, struct dump_file *df, int m,
 		return -1;
 	if (!ioctl(s, TIOCGEXCL, &excl) && excl)
 		df->f.tty.flags |= IMG_TTY_EXCL;
-	if (tio->c_lflag & EXTPROC) {
+	if (df->f.tty.flags & IMG_TTY_CONSOLE) {
+		ret = 0;	/* nothing typed: check_ldisc() */
+	} else if (tio->c_lflag & EXTPROC) {
 		ret = queued(s) ? refuse(df, "has bytes typed in external processing mode (EXTPROC), which can't be put back exactly") : 0;
 	} else {
 		ret = read_input(df, m, s, tio);
@@ -610,7 +647,8 @@ static int other_instance(const struct dump_file *df, dev_t dev)
 
 static int dump_master(struct dump_tree *t, struct dump_file *df)
 {
-	int m = dump_grab_fd(df), ret = -1;
+	int m = df->f.tty.flags & IMG_TTY_CONSOLE ? dump_console_grab(df) :
+		dump_grab_fd(df), ret = -1;
 	struct pty_key key;
 	struct termios tio;
 
@@ -627,7 +665,8 @@ static int dump_master(struct dump_tree *t, struct dump_file *df)
 		errno = EOPNOTSUPP;
 		goto out;
 	}
-	if (read_output(df, m))
+	/* a console's are its holder's, left to it (dump-console.c) */
+	if (!(df->f.tty.flags & IMG_TTY_CONSOLE) && read_output(df, m))
 		goto out;
 	ret = read_slave_side(t, df, m, &tio);
 	if (put_back(df, m, &tio))
@@ -767,6 +806,17 @@ static int check_in_flight(const struct dump_tree *t)
 	return 0;
 }
 
+/* The masters of the table from its file i on */
+static int dump_masters(struct dump_tree *t, uint32_t i)
+{
+	for (; i < t->nr_files; i++)
+		if (t->files[i].f.kind == IMG_FILE_PTY_MASTER &&
+		    (dump_master(t, &t->files[i]) ||
+		     slave_outside(t, &t->files[i])))
+			return -1;
+	return 0;
+}
+
 int dump_ttys(struct dump_tree *t)
 {
 	uint32_t i;
@@ -776,11 +826,12 @@ int dump_ttys(struct dump_tree *t)
 		if (t->files[i].f.kind == IMG_FILE_PTY_SLAVE &&
 		    dump_slave(t, &t->files[i]))
 			return -1;
-	for (i = 0; i < t->nr_files; i++)
-		if (t->files[i].f.kind == IMG_FILE_PTY_MASTER &&
-		    (dump_master(t, &t->files[i]) ||
-		     slave_outside(t, &t->files[i])))
-			return -1;
+	if (dump_masters(t, 0))
+		return -1;
+	/* the consoles: slaves whose master the tree's masters are not */
+	i = t->nr_files;
+	if (dump_consoles_add(t) || dump_masters(t, i))
+		return -1;
 	return check_in_flight(t);
 }
 
@@ -858,10 +909,10 @@ out:
 }
 
 /*
- * A pty of the tree's own devpts instance whose master the tree does not
- * hold (a container's console, which runc -t or docker run -t keep the
- * master of): restore --pty hands over a terminal of /dev/pts, not of
- * the instance. Refused, naming it.
+ * A pty of the tree's own devpts instance that is neither a pair of the
+ * tree nor a console (dump-console.c): one on another point than
+ * /dev/pts, or whose master is closed. restore --pty hands over a
+ * terminal of /dev/pts, not of the instance. Refused, naming it.
  */
 static int own_instance(const struct dump_tree *t, pid_t pid,
 			const struct img_fd *f)
@@ -877,7 +928,7 @@ static int own_instance(const struct dump_tree *t, pid_t pid,
 		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s, which is not supported yet (one on /dev/pts is)",
 		       pid, f->fd, point);
 	else
-		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master is outside the tree (a container's console, as runc -t and docker run -t make), which is not supported",
+		pr_err("can't dump %d: its fd %d is a pty of the devpts instance on %s whose master no process holds, which is not supported",
 		       pid, f->fd, point);
 	errno = EOPNOTSUPP;
 	return -1;

@@ -254,6 +254,8 @@ static void print_files(const struct image *img)
 			       f->pipe_size, inspect_queued_bytes(f));
 		if (img_tty_kind(f->kind) && f->tty.mount)
 			printf(" devpts mount %u", f->tty.mount);
+		if (f->tty.flags & IMG_TTY_CONSOLE)
+			printf(" console");
 		printf("%s%s\n", f->path ? " " : "", f->path ? f->path : "");
 	}
 }

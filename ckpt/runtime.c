@@ -17,10 +17,12 @@
  *               the container first (runc pause): ckpt's freeze takes the
  *               frozen cgroup as it is and thaws it, so a container that
  *               runs on is paused again for containerd to resume.
- *  restore      --image-path DIR --detach [--pid-file F] [--bundle B] ID:
+ *  restore      --image-path DIR --detach [--pid-file F] [--bundle B]
+ *               [--console-socket S] ID:
  *               runc's state.json put back, the tree restored detached
  *               (restore --pid-file: its standard streams are the shim's
- *               pipes, given to it on 0-2), the state brought up to date
+ *               pipes, given to it on 0-2; a terminal's new master goes to
+ *               S, the shim's, as runc sends it), the state brought up to date
  *               (runc.c) and the init's PID written to F. The shim is a
  *               child subreaper: the restored init, let go by restore,
  *               becomes its child.
@@ -273,16 +275,23 @@ static int write_pid(const char *f, pid_t pid)
 	return -1;
 }
 
-/* the tree of DIR/ckpt.img restored detached: the new init, or -1 and
- * *st restore's exit status */
-static pid_t restore_tree(const char *dir, const char *id, int *st)
+/* the tree of DIR/ckpt.img restored detached, its console's master (if
+ * any) sent to console: the new init, or -1 and *st restore's exit
+ * status */
+static pid_t restore_tree(const char *dir, const char *id,
+			  const char *console, int *st)
 {
 	char img[PATH_MAX], pf[PATH_MAX];
 	char *args[] = { "/proc/self/exe", "restore", "--detach",
-			 "--pid-file", pf, img, NULL };
+			 "--pid-file", pf, img, NULL, NULL, NULL };
 	char *s;
 	long pid = -1;
 
+	if (console) {
+		args[5] = "--console-socket";
+		args[6] = (char *)console;
+		args[7] = img;
+	}
 	snprintf(img, sizeof(img), "%s/" IMG_NAME, dir);
 	snprintf(pf, sizeof(pf), "%s/restored.pid", dir);
 	/* restore's standard output is ours, the shim's: for the tree */
@@ -305,6 +314,7 @@ static pid_t restore_tree(const char *dir, const char *id, int *st)
 static int restore(struct rt *r)
 {
 	const char *dir = NULL, *id = NULL, *pidfile = NULL, *v;
+	const char *console = NULL;
 	char path[PATH_MAX], src[PATH_MAX];
 	int i, detach = 0, st = EXIT_FAILED;
 	pid_t pid;
@@ -314,6 +324,9 @@ static int restore(struct rt *r)
 			dir = v;
 		else if ((v = opt_value(r->argv, r->argc, &i, "pid-file")))
 			pidfile = v;
+		else if ((v = opt_value(r->argv, r->argc, &i,
+					"console-socket")))
+			console = v;
 		else if (opt_value(r->argv, r->argc, &i, "work-path") ||
 			 opt_value(r->argv, r->argc, &i, "bundle") ||
 			 opt_value(r->argv, r->argc, &i, "b") ||
@@ -345,7 +358,7 @@ static int restore(struct rt *r)
 	snprintf(src, sizeof(src), "%s/" STATE_NAME, dir);
 	snprintf(path, sizeof(path), "%s/%s/state.json", r->root, id);
 	if (!copy_file(src, path)) {
-		pid = restore_tree(dir, id, &st);
+		pid = restore_tree(dir, id, console, &st);
 		if (pid > 0 && !runc_state_update(r->root, id, pid) &&
 		    (!pidfile || !write_pid(pidfile, pid)))
 			return 0;

@@ -1019,8 +1019,12 @@ enum img_file_kind {
 #define IMG_TTY_COLUMN		(1u << 4)	/* the slave's output column
 						 * and its input line's start
 						 * follow */
+#define IMG_TTY_CONSOLE		(1u << 5)	/* a console: the master was
+						 * outside the tree; restore
+						 * hands the new one over */
 #define IMG_TTY_ALL		(IMG_TTY_LOCKED | IMG_TTY_PACKET | \
-				 IMG_TTY_EXCL | IMG_TTY_HUP | IMG_TTY_COLUMN)
+				 IMG_TTY_EXCL | IMG_TTY_HUP | IMG_TTY_COLUMN | \
+				 IMG_TTY_CONSOLE)
 #define IMG_TTY_NCCS		32		/* glibc's NCCS */
 #define IMG_MAX_PTY		(1u << 20)	/* /dev/pts/N: N below */
 #define IMG_TTY_MAX_COLUMN	65536		/* written again at restore */

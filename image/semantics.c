@@ -1068,6 +1068,13 @@ static int check_pty(struct rd *r, const struct img_file *f)
 			f->tty.index);
 		return -1;
 	}
+	/* restore makes a console in the root, on its own instance */
+	if (f->kind == IMG_FILE_PTY_MASTER &&
+	    (f->tty.flags & IMG_TTY_CONSOLE) && !mnt) {
+		rd_fail(r, "file %u: console pty %u is on no devpts mount of the image",
+			f->id, f->tty.index);
+		return -1;
+	}
 	if (f->kind == IMG_FILE_PTY_MASTER && img_tty_input(f, buf) < 0) {
 		rd_fail(r, "file %u: pty %u has typed bytes no terminal holds",
 			f->id, f->tty.index);

@@ -800,6 +800,21 @@ static void set_session_nested(struct child_env *e)
 			   pp->pgid, strerror(errno));
 }
 
+/*
+ * Whose terminal a process gets: the image's (tty.c: 0), restore --pty's
+ * (the root: 1), or none (2: the root in restore's session, which has
+ * none to take). A root that leads its session (a container's init on
+ * its console) gets the image's.
+ */
+static int tty_of(const struct child_env *e)
+{
+	if (e->c != &e->run->procs[0])
+		return 0;
+	if (e->run->pty.on)
+		return 1;
+	return getsid(0) == getpid() ? 0 : 2;
+}
+
 static void set_session(struct child_env *e)
 {
 	const struct img_proc *pp = &e->c->proc->proc;
@@ -983,9 +998,14 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	/* the ptys of the devpts instances it just mounted, before the
 	 * children, which inherit them (tty.c) */
 	if (e->c == &e->run->procs[0] &&
-	    restore_ttys_open_ns(e->run->img, e->files))
+	    (restore_ttys_open_ns(e->run->img, e->files) ||
+	     restore_mnt_consoles(e->run->img)))
 		child_fail(e, errno, "can't make the ptys of %d's devpts instances: %s",
 			   pp->pid, strerror(errno));
+	if (e->c == &e->run->procs[0] &&
+	    restore_console_send(e->run, e->files))
+		child_fail(e, errno, "can't send the console's master to %s: %s",
+			   e->run->console.path, strerror(errno));
 
 	/* until the restorer holds it, a process dies with its parent, so
 	 * that a failed restore leaves nothing behind (cleared later) */
@@ -994,15 +1014,13 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	set_session(e);
 	/* before the children: each process has its own link to the
 	 * controlling terminal, taken at fork */
-	if (e->c != &e->run->procs[0] ?
-	    restore_tty_ctty(e->run->img, pp, e->files) :
-	    e->run->pty.on && restore_pty_ctty(e->run))
+	if (!tty_of(e) ? restore_tty_ctty(e->run->img, pp, e->files) :
+	    tty_of(e) == 1 && restore_pty_ctty(e->run))
 		child_fail(e, errno, "can't give session %d its terminal: %s",
 			   pp->sid, strerror(errno));
 	fork_children(e, msg_fd);
-	if (e->c != &e->run->procs[0] ?
-	    restore_tty_fg(e->run->img, pp, e->files) :
-	    e->run->pty.on && restore_pty_fg(e->run))
+	if (!tty_of(e) ? restore_tty_fg(e->run->img, pp, e->files) :
+	    tty_of(e) == 1 && restore_pty_fg(e->run))
 		child_fail(e, errno, "can't give the terminal of session %d its foreground group: %s",
 			   pp->sid, strerror(errno));
 	pick_candidates(e);

@@ -42,6 +42,7 @@
 #define OPT_DROP_BOUNDING	0x270
 #define OPT_TRUST_PAGES	0x290
 #define OPT_FOLLOW	0x300
+#define OPT_CONSOLE	0x310
 
 /* --detach --pid-file: where the root's PID goes instead of stdout (so
  * that the tree's standard output, restore's own, stays the tree's) */
@@ -49,7 +50,7 @@ static const char *pid_file;
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--lazy [--trust-pages]] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
+	fprintf(f, "usage: restore [-v | -q] [--version] [--progress[=json|tty|none]] [--detach [--json | --pid-file FILE] | --pty] [--console-socket PATH] [--lazy [--trust-pages]] [--pidns] [--cgroup-root DIR] [--lock-network] [--fd N=PATH[:FLAGS]]... [--key KEYFILE] [--auth KEYFILE] [--no-validate] [--drop-bounding] [--join-ns uts|ipc|net=PATH]... [--plugin PATH[=ARG]]... IMAGE\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -125,6 +126,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 		{ "trust-pages", no_argument, NULL, OPT_TRUST_PAGES },
 		{ "join-ns", required_argument, NULL, 0x220 },
 		{ "follow", required_argument, NULL, OPT_FOLLOW },
+		{ "console-socket", required_argument, NULL, OPT_CONSOLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stage_opts so;
@@ -155,6 +157,8 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 			c->drop_bounding = 1;
 		else if (opt == OPT_PID_FILE)
 			pid_file = optarg;
+		else if (opt == OPT_CONSOLE)
+			c->console.path = optarg;
 		else if (opt == OPT_TRUST_PAGES)
 			c->trust_pages = 1;
 		else if (opt == OPT_FOLLOW && follow_opt(c, optarg))
@@ -189,7 +193,7 @@ static int parse_args(int argc, char **argv, struct restore_run *c,
 	if (optind != argc - 1 || (json && !*detach) || c->progress < 0 ||
 	    (pid_file && (!*detach || json)) ||
 	    (*detach && c->pty.on) || (c->pty.on && c->pidns.on) ||
-	    (c->trust_pages && !c->lazy) ||
+	    (c->trust_pages && !c->lazy) || (c->console.path && c->pty.on) ||
 	    (c->follow_fd >= 0 && (so.nr_params || c->pty.on)))
 		return usage(stderr);
 	*detach |= json ? DETACH_JSON : 0;
@@ -234,6 +238,9 @@ static int prepare(struct restore_run *run)
 	if (restore_pidns_own(run) || restore_fd_opts_check(run) ||
 	    restore_pty_check(run))
 		return EXIT_USAGE;
+	st = restore_console_check(run);
+	if (st)
+		return st;
 	if (restore_join_open(run) || restore_userns_rootless(run))
 		return EXIT_FAILED;
 	/* in a new PID namespace, every PID is free */
@@ -541,6 +548,7 @@ int main(int argc, char **argv)
 	struct restore_run c = { .img_fd = -1, .guard_fd = -1, .guard_ack = -1,
 				 .follow_fd = -1, .follow_wake = -1,
 				 .pty = { .m = -1, .s = -1 },
+				 .console = { .sk = -1 },
 				 .pidns = { .go = -1 },
 				 .userns = { .go = { -1, -1 } } };
 	int detach = 0, ret;
@@ -552,6 +560,7 @@ int main(int argc, char **argv)
 	ret = run_restore(&c, detach);
 	run_free(&c);
 	restore_pty_close(&c);
+	restore_console_close(&c);
 	free(c.fd_opts);
 	app_set_free(&c.apps);
 	return ret;

@@ -259,6 +259,30 @@ int restore_mnt_one(const struct image *img, const struct img_mount *m,
 	return mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | m->flags, NULL);
 }
 
+/* A bind of a pty of a devpts instance of the tree's (runc binds the
+ * console's slave on /dev/console): the pty is made after the mounts */
+static int is_pty_bind(const struct img_mount *m)
+{
+	return m->kind == IMG_MNT_INNER && !strcmp(m->fstype, "devpts");
+}
+
+int restore_mnt_consoles(const struct image *img)
+{
+	const struct img_mount *m;
+	uint32_t i;
+
+	/* after pivot_root: the points are the tree's own */
+	for (i = 0; i < img->nr_mounts; i++) {
+		m = &img->mounts[i];
+		if (is_pty_bind(m) && (restore_mnt_one(img, m, m->point, "") ||
+				       restore_mnt_propagate(m))) {
+			pr_perror("can't bind %s on %s", m->host, m->point);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int make_mounts(const struct image *img, int want_late)
 {
 	unsigned char *late = malloc(img->nr_mounts + 1);
@@ -272,7 +296,7 @@ static int make_mounts(const struct image *img, int want_late)
 	img_mnt_late(img->mounts, img->nr_mounts, late);
 	for (i = 0; i < img->nr_mounts; i++) {
 		m = &img->mounts[i];
-		if (late[i] != want_late)
+		if (late[i] != want_late || is_pty_bind(m))
 			continue;
 		target(img, m, at, sizeof(at));
 		if (restore_mnt_one(img, m, at, base_of(img))) {

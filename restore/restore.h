@@ -148,6 +148,10 @@ struct restore_run {
 		int on;
 		int m, s;	/* its master and slave, or -1 */
 	} pty;
+	struct {		/* --console-socket (console.c) */
+		const char *path;	/* or NULL */
+		int sk;		/* connected to it, or -1 */
+	} console;
 };
 
 /* One process of the image being rebuilt. */
@@ -324,6 +328,16 @@ int restore_tty_set_fg(int s, pid_t pgrp) __must_check;
  * foreground group; bridge: restore's terminal to the pty until the root
  * ends, whose exit status it returns */
 int restore_pty_check(const struct restore_run *run) __must_check;
+/* console.c: --console-socket checked against the image's console and
+ * connected (0 or an exit status); the root sends the console's new
+ * master there; restore's copy of the socket closed */
+int restore_console_check(struct restore_run *run) __must_check;
+int restore_console_send(struct restore_run *run, const int *files)
+	__must_check;
+void restore_console_close(struct restore_run *run);
+/* mnt.c: the binds of a devpts instance's ptys (runc's /dev/console),
+ * made once the root made the ptys */
+int restore_mnt_consoles(const struct image *img) __must_check;
 int restore_pty_open(struct restore_run *run) __must_check;
 void restore_pty_close(struct restore_run *run);
 int restore_pty_ctty(const struct restore_run *run) __must_check;

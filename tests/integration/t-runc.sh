@@ -8,13 +8,14 @@
 # the test's network namespace.  Sourced by run.sh.
 
 ALL_TESTS+=(runc-container runc-memlimit runc-refuse runc-freezer-killed
-	    runc-freeze-v2)
+	    runc-freeze-v2 runc-console)
 CKPT_ONLY+="runc-container runc-memlimit runc-refuse runc-freezer-killed "
-CKPT_ONLY+="runc-freeze-v2 "
+CKPT_ONLY+="runc-freeze-v2 runc-console "
 
 RC_ID=		# the container's runc name
 RC_ROOT=	# runc's --root
 RC_PORT=	# its httpd's port on 127.0.0.1
+RC_CONSOCK=	# consock.py, its console's listener
 
 rc_runc() {
 	runc --root "$RC_ROOT" "$@" 2>>"$D/errors.log"
@@ -142,6 +143,10 @@ t_runc-container() {
 	grep -q "^mount [0-9]* inner /proc/keys tmpfs tmpfs host /dev/null " "$D/inspect.out" &&
 		grep -q "^mount [0-9]* inner /proc/sys proc proc host /proc/sys flags ro," "$D/inspect.out" ||
 		fail "inspect shows no masked or read-only /proc paths"
+	expect_exit 64 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		--console-socket "$D/no.sock" "$RC_ID" "$D/img"
+	grep -q "console-socket given, but its container had no console" "$D/cmd.err" ||
+		fail "a console socket for no console: $(cat "$D/cmd.err")"
 	rc_restore
 	mnt_info "$PID" | sort >"$D/mounts.after"
 	diff "$D/mounts.before" "$D/mounts.after" >>"$D/errors.log" ||
@@ -276,4 +281,122 @@ t_runc-freeze-v2() {
 	HOOK_DUMPED=rc_v2_dumped
 	HOOK_RESTORED=rc_v2_restored
 	wl_test_started
+}
+
+# rc_console_start: the container run with a terminal (runc run -d
+# --console-socket), consock.py holding its master: what the container
+# writes goes to D/console.log, what is written into D/typed is typed
+# into it. A child of its init counts into /tmp/count and says "tick N"
+# on the console; the init echoes each line it reads as "got LINE".
+rc_console_start() {
+	local script end=$((SECONDS + 60))
+	script='mkdir /tmp/www && echo served >/tmp/www/index.html
+i=0
+while :; do i=$((i + 1)); echo $i >>/tmp/count; echo tick $i; sleep 0.1; done &
+while read l; do echo "got $l"; done'
+	rc_bundle '.process.terminal = true'
+	jq --arg s "$script" '.process.args = ["sh", "-c", $s]' "$D/b/config.json" \
+		>"$D/config.json" && mv "$D/config.json" "$D/b/config.json" &&
+		mkfifo "$D/typed" || fail "can't edit config.json"
+	(spawn python3 "$TOP/tests/integration/consock.py" "$D/console.sock" "$D/console.log" \
+		"$D/typed" "$D/masters") </dev/null >>"$D/out.log" 2>&1 &
+	RC_CONSOCK=$!
+	track_job "$RC_CONSOCK"
+	until [[ -S $D/console.sock ]]; do
+		((SECONDS < end)) || fail "consock.py did not listen in 60 s"
+		nap
+	done
+	rc_runc run -d --console-socket "$D/console.sock" --bundle "$D/b" \
+		--pid-file "$D/rc.pid" "$RC_ID" </dev/null >>"$D/out.log" 2>&1 ||
+		fail "runc run failed: $(lastline "$D/errors.log")"
+	PID=$(<"$D/rc.pid")
+	track_pid "$PID"
+	mnt_wait_count "$PID" 8
+}
+
+# rc_console_wait RE [MASTERS]: RE in D/console.log (and consock.py took
+# MASTERS masters), within 60 s
+rc_console_wait() {
+	local end=$((SECONDS + 60))
+	until grep -qa "$1" "$D/console.log" 2>/dev/null &&
+	      [[ -z ${2-} || $(cat "$D/masters" 2>/dev/null) == "${2-}" ]]; do
+		((SECONDS < end)) || fail "no '$1' on the console after 60 s: $(tail -c 200 "$D/console.log" | tr '\r\n' '  ')"
+		nap
+	done
+}
+
+# rc_console_state: the console's termios and size as stty says them
+# through the slave, and the init's terminal and foreground group
+rc_console_state() {
+	stty -a <"/proc/$PID/fd/0" || fail "can't read the console's settings"
+	awk '{ sub(/.*\) /, ""); print "tty_nr", $5, "tpgid", $6 }' "/proc/$PID/stat"
+}
+
+# rc_console_restore N: ckpt container restore --console-socket, the
+# N-th master at the listener; PID the new init, whose loop prints on
+rc_console_restore() {
+	local before
+	expect_exit 0 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		--console-socket "$D/console.sock" "$RC_ID" "$D/img"
+	PID=$(<"$D/cmd.out")
+	[[ $PID =~ ^[0-9]+$ ]] || fail "ckpt container restore printed $PID"
+	track_pid "$PID"
+	before=$(mnt_count "$PID")
+	rc_console_wait "tick $((before + 5))" "$1"
+}
+
+# A runc container with a terminal (runc run -t): checkpointed --kill,
+# restored with `ckpt container restore --console-socket`, whose
+# listener gets the new master; the console's settings and size (set
+# odd before), its session and foreground group are the same, the shell
+# loop prints on, and a line typed into the new master reaches the
+# container's reader; and so again from the restored container.
+# restore without the socket is refused first.
+t_runc-console() {
+	rc_console_start
+	rc_console_wait "tick 3" 1
+	stty rows 27 cols 91 intr ^G -icrnl <"/proc/$PID/fd/0" ||
+		fail "can't set the console's settings"
+	echo first >"$D/typed"
+	rc_console_wait "got first"
+	rc_console_state >"$D/state.before"
+	grep -q "tpgid $PID\$" "$D/state.before" ||
+		fail "the init is not the console's foreground: $(tail -n 1 "$D/state.before")"
+	# what the container wrote and the listener has not read is the
+	# listener's: read from the old master, not again from the new
+	kill -STOP "$RC_CONSOCK"
+	mnt_wait_count "$PID" $(($(mnt_count "$PID") + 5))
+	rc_checkpoint
+	kill -CONT "$RC_CONSOCK"
+	inspect "$D/img"
+	grep -q "^file [0-9]*: pty-master .* /dev/pts/0 27x91 .* console" "$D/inspect.out" ||
+		fail "inspect shows no console: $(grep pty "$D/inspect.out" | tr '\n' ' ')"
+	expect_exit 64 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		"$RC_ID" "$D/img"
+	grep -q "give --console-socket" "$D/cmd.err" ||
+		fail "restore without the socket: $(cat "$D/cmd.err")"
+	expect_exit 70 "$CKPT" container restore --runc-root "$RC_ROOT" \
+		--console-socket "$D/no.sock" "$RC_ID" "$D/img"
+	grep -q "can't connect to console socket $D/no.sock: No such file or directory" "$D/cmd.err" ||
+		fail "restore with no socket there: $(cat "$D/cmd.err")"
+	[[ $(rc_runc state "$RC_ID" | jq -r .status) == stopped ]] ||
+		fail "runc does not say stopped after a refused restore"
+	rc_console_restore 2
+	echo second >"$D/typed"
+	rc_console_wait "got second"
+	# and once more, from the restored console
+	rm "$D/img" && rc_checkpoint
+	rc_console_restore 3
+	echo third >"$D/typed"
+	rc_console_wait "got third"
+	tr -d '\r' <"$D/console.log" | awk '$1 == "tick" && $2 != ++n { exit 1 }' ||
+		fail "the console's ticks have a gap or a repeat: $(tr -d '\r' <"$D/console.log" | awk '$1 == "tick" && $2 != ++n { print n ": " $0; exit }')"
+	rc_console_state >"$D/state.after"
+	sed -i "s/tpgid $PID\$/tpgid INIT/" "$D/state.after"
+	sed -i "s/tpgid [0-9]*\$/tpgid INIT/" "$D/state.before"
+	diff "$D/state.before" "$D/state.after" >>"$D/errors.log" ||
+		fail "the console differs after restore: $(diff "$D/state.before" "$D/state.after" | tr '\n' ' ')"
+	[[ $(awk '$5 == "/dev/console" { print $4, $9 }' "/proc/$PID/mountinfo") == "/0 devpts" ]] ||
+		fail "no console bound on /dev/console"
+	rc_check_runc
 }

@@ -85,7 +85,12 @@ START_TEST(test_roundtrip_pty)
 }
 END_TEST
 
-static void dmg_flags(struct img_file *f) { f[0].tty.flags = 32; }
+static void dmg_flags(struct img_file *f) { f[0].tty.flags = 64; }
+/* a console is made by the root on the tree's own instance */
+static void dmg_console(struct img_file *f)
+{
+	f[0].tty.flags = IMG_TTY_CONSOLE;
+}
 static void dmg_column(struct img_file *f)
 {
 	f[0].tty.flags = IMG_TTY_COLUMN;
@@ -104,7 +109,8 @@ START_TEST(test_refuse_pty)
 		void (*damage)(struct img_file *f);
 		const char *want;
 	} cases[] = {
-		{ dmg_flags, "file 1: bad tty flags 0x20" },
+		{ dmg_flags, "file 1: bad tty flags 0x40" },
+		{ dmg_console, "file 1: console pty 7 is on no devpts mount of the image" },
 		{ dmg_column, "file 1: bad column 65537 or 2" },
 		{ dmg_rows, "file 1: bad window size" },
 		{ dmg_sid, "file 1: bad session -1 or group 1240" },
