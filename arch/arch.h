@@ -102,9 +102,11 @@ int arch_regs_normalize_restart(struct arch_regs *r, int restart_block);
  * number (a call that restart_syscall continued, made again). */
 long arch_regs_restart_nr(const struct arch_regs *r, uint64_t *arg0);
 void arch_regs_set_restart_nr(struct arch_regs *r, long nr);
-/* A breakpoint: its bytes (at most 8) and length; after it traps, the
- * address it lies at, given the registers; ip set to addr. */
+/* A breakpoint: its bytes (at most 8) and length; the signal of its
+ * stop; after it stops the thread, the address it lies at, given the
+ * registers; ip set to addr. */
 size_t arch_breakpoint_insn(uint8_t insn[8]);
+int arch_breakpoint_sig(void);
 uint64_t arch_breakpoint_addr(const struct arch_regs *r);
 void arch_regs_set_ip(struct arch_regs *r, uint64_t ip);
 /* Clear the "in a syscall" marker (orig_rax = -1 on x86_64). */

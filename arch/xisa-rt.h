@@ -24,11 +24,13 @@ extern const unsigned char xisa_rt_trap[];
 extern const unsigned int xisa_rt_trap_len;
 extern const uint32_t xisa_rt_img_isa;
 extern const int xisa_rt_col;
-/* the si_code of a breakpoint's SIGTRAP; whether the instruction at b
- * is a breakpoint */
-extern const int xisa_rt_trap_code;
-int xisa_rt_own_trap(const unsigned char *b);
-/* cc/rt-heal.c: SIGTRAP taken, for breakpoints a dead ckpt left */
+/* ckpt attach --landmark's breakpoint (arch/ISA/rt/xisa-trap.c): its
+ * bytes, its signal and si_code, where it stopped the thread */
+extern const unsigned char xisa_rt_bp[];
+extern const unsigned int xisa_rt_bp_len;
+extern const int xisa_rt_bp_sig, xisa_rt_bp_code;
+uint64_t xisa_rt_bp_at(void *uc);
+/* cc/rt-heal.c: its signal taken, for breakpoints a dead ckpt left */
 void xisa_rt_heal_init(void);
 /* A breakpoint's signal context (ucontext_t): the breakpoint's address
  * and the stack and frame pointers; set_pc makes it resume at pc. */

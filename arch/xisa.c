@@ -657,8 +657,10 @@ static int carry_sigact(const struct tr *t, int sig, struct xisa_sigact *a)
 			if (t->m.fns[i].addr[t->from] == a->handler)
 				break;
 		if (i == t->m.nr_fns) {
-			if (sig == SIGUSR2 || sig == SIGTRAP)
-				return 0;	/* the checkpointer's (rt-dump.c) */
+			/* the runtime's: its checkpointer's (rt-dump.c),
+			 * its healer's (rt-heal.c) */
+			if (sig == SIGUSR2 || sig == SIGTRAP || sig == SIGSEGV)
+				return 0;
 			pr_err("the handler of signal %d (%s) at %#llx is not "
 			       "a function of the program", sig,
 			       strsignal(sig), (unsigned long long)a->handler);

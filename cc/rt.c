@@ -115,9 +115,11 @@ static void put_sigacts(const char *img)
 
 		if (!have_act[sig - 1])
 			continue;
-		/* this run's checkpointer has these (rt-dump.c) */
-		if ((sig == SIGUSR2 || sig == SIGTRAP) && !a->handler &&
-		    ckpt_xisa_dumping())
+		/* this run's checkpointer has these (rt-dump.c), its
+		 * healer this one (rt-heal.c: the default for all else) */
+		if (!a->handler && (sig == xisa_rt_bp_sig ||
+				    ((sig == SIGUSR2 || sig == SIGTRAP) &&
+				     ckpt_xisa_dumping())))
 			continue;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = (void (*)(int))(uintptr_t)a->handler;
@@ -259,11 +261,12 @@ __attribute__((constructor)) static void ckpt_xisa_init(void)
 	const char *dump = getenv("CKPT_XISA_DUMP");
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	/* rt-heal.c, unless its signal is the checkpointer's */
+	if (!(dump && *dump) || xisa_rt_bp_sig != SIGTRAP)
+		xisa_rt_heal_init();
 	if (dump && *dump) {
 		ckpt_xisa_dump_init(dump);	/* rt-dump.c */
 		unsetenv("CKPT_XISA_DUMP");
-	} else {
-		xisa_rt_heal_init();	/* rt-heal.c */
 	}
 	if (img && *img)
 		resume(img);

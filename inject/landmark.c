@@ -56,6 +56,7 @@ static int wait_until(pid_t tid, double deadline, int *status)
 {
 	struct timespec ms = { 0, 1000000 };
 	pid_t r;
+	int sig;
 
 	for (;;) {
 		r = waitpid(tid, status, __WALL | WNOHANG);
@@ -79,10 +80,14 @@ static int wait_until(pid_t tid, double deadline, int *status)
 			return -1;
 		if ((*status >> 16) == PTRACE_EVENT_STOP)
 			return 1;
-		/* a signal on its way first: delivered, then the stop */
-		if (ptrace(PTRACE_CONT, tid, NULL,
-			   (void *)(long)((*status >> 16) ? 0 :
-					  WSTOPSIG(*status))))
+		/* a signal on its way first: delivered, then the stop; but
+		 * a breakpoint's (or a fault's of the same signal, which its
+		 * instruction makes again) is dropped, the thread left on
+		 * it */
+		sig = (*status >> 16) ? 0 : WSTOPSIG(*status);
+		if (sig == arch_breakpoint_sig())
+			sig = 0;
+		if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig))
 			return -1;
 	}
 }
@@ -116,28 +121,32 @@ static int run(struct inject_thread *t, const uint64_t *addrs, size_t n,
 		w = wait_until(t->tid, deadline, &status);
 		if (w >= 0 && job_stop(t, status))
 			return -1;
-		if (w)
-			return w < 0 ? -1 : (arch_get_regs(t->tid, r) ? -1 : 1);
+		if (w < 0 || (w && arch_get_regs(t->tid, r)))
+			return -1;
+		if (w)	/* the deadline: on one of them already? */
+			return is_one(addrs, n, arch_breakpoint_addr(r)) ? 0 : 1;
 		sig = (status >> 16) ? 0 : WSTOPSIG(status);
-		if (sig != SIGTRAP)
+		if (sig != arch_breakpoint_sig())
 			continue;	/* delivered on the next CONT */
 		if (arch_get_regs(t->tid, r))
 			return -1;
-		if (is_one(addrs, n, arch_breakpoint_addr(r)))
+		if (is_one(addrs, n, arch_breakpoint_addr(r))) {
+			fault_point("landmark-stopped");
 			return 0;
+		}
+		/* the program's own: delivered on the next CONT */
 	}
 }
 
 /*
- * Thread t trapped on the breakpoint that r (its registers in the trap's
- * stop) says: it stands on the breakpoint's address, for the dump and in
- * the kernel at once. The trap's SIGTRAP, pending in its stop, is not
- * delivered after all if we die (the kernel drops it), so a thread left
- * just past the breakpoint would run on from the middle of an
- * instruction; on its address, it meets the breakpoint again, if it is
- * still there, and the runtime of ckpt cc programs (cc/rt-heal.c) takes
- * it away. What remains is the moment between the stop and the setting
- * of the registers.
+ * Thread t stopped on the breakpoint that r (its registers in the stop)
+ * says: it stands on the breakpoint's address, for the dump and in the
+ * kernel. (On x86_64 it is there already: arch_breakpoint_insn. Were it
+ * past it, a death of ours before the registers are set would let it run
+ * on from there: the kernel drops the pending signal of a stopped
+ * thread whose tracer dies.) Freed by our death, it meets the breakpoint
+ * again, if it is still there, and the runtime of ckpt cc programs
+ * (cc/rt-heal.c) takes it away.
  */
 static int at_addr(struct inject_thread *t, struct arch_regs *r)
 {
@@ -247,10 +256,11 @@ static int on_stop(struct all *a, int i, int status)
 	}
 	if (ev)
 		return ev == PTRACE_EVENT_STOP ? 1 : 0;
-	if (sig == SIGTRAP) {
+	if (sig == arch_breakpoint_sig()) {
 		if (arch_get_regs(t->tid, &r))
 			return -1;
 		if (is_one(a->addrs, a->n, arch_breakpoint_addr(&r))) {
+			fault_point("landmark-stopped");
 			if (at_addr(t, &r))
 				return -1;
 			t->at_addr = 1;

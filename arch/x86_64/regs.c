@@ -9,6 +9,7 @@
 #include <sys/user.h>
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -86,16 +87,27 @@ uint64_t arch_regs_ip(const struct arch_regs *r)
 	return CU(r)->rip;
 }
 
-/* int3 traps with rip after it */
+/*
+ * hlt, privileged: in user mode it faults (SIGSEGV), with rip on it. An
+ * int3 traps with rip after it, in the middle of the instruction it
+ * replaced: a thread freed by our death between its stop and our moving
+ * it back (the kernel drops the pending signal) would run on from there.
+ * A thread freed on a hlt meets it again, or what it replaced.
+ */
 size_t arch_breakpoint_insn(uint8_t insn[8])
 {
-	insn[0] = 0xcc;
+	insn[0] = 0xf4;
 	return 1;
+}
+
+int arch_breakpoint_sig(void)
+{
+	return SIGSEGV;
 }
 
 uint64_t arch_breakpoint_addr(const struct arch_regs *r)
 {
-	return CU(r)->rip - 1;
+	return CU(r)->rip;
 }
 
 void arch_regs_set_ip(struct arch_regs *r, uint64_t ip)

@@ -840,9 +840,9 @@ xisa_killed() {
 }
 
 # ckpt attach --landmark killed by SIGKILL while the breakpoints are in
-# the program's text: once they are set, once a thread stopped on one
-# (the others running on, in the program of 4 pthreads) and once
-# they are gone again. The runtime of ckpt cc programs takes away the
+# the program's text: once they are set, once a thread stopped on one,
+# before and after ckpt took its registers (the others running on, in
+# the program of 4 pthreads) and once they are gone again. The runtime of ckpt cc programs takes away the
 # breakpoints it meets (cc/rt-heal.c) and the programs end as an
 # uninterrupted run.
 t_xisa-killed-ckpt() {
@@ -850,9 +850,9 @@ t_xisa-killed-ckpt() {
 	cc -O2 -o "$D/native" "$XISA_SRC" || fail "can't build the native run"
 	"$D/native" "${XISA_ARGS[@]}" >"$D/ref" || fail "the native run failed"
 	xisa_build nq "$XISA_SRC"
-	xisa_killed landmark-set landmark-hit landmark-unset
+	xisa_killed landmark-set landmark-stopped landmark-hit landmark-unset
 	xisa_pthreads 20
-	xisa_killed landmark-set landmark-hit
+	xisa_killed landmark-set landmark-stopped landmark-hit
 }
 
 # xisa_left_stopped WHY: attach --landmark refused (70) in one line

@@ -1,11 +1,10 @@
 /*
- * The aarch64 side of the runtime's checkpointer (cc/rt-dump.c) and of
- * its healer (cc/rt-heal.c): brk #0 on the landmarks, which stops with
- * the pc on it.
+ * The aarch64 side of the runtime's checkpointer (cc/rt-dump.c): brk #0
+ * on the landmarks, which stops with the pc on it; and of its healer
+ * (cc/rt-heal.c).
  */
 #include <signal.h>
 #include <stdint.h>
-#include <string.h>
 #include <ucontext.h>
 
 #include "arch/xisa-rt.h"
@@ -14,14 +13,15 @@ const unsigned char xisa_rt_trap[] = { 0x00, 0x00, 0x20, 0xd4 };
 const unsigned int xisa_rt_trap_len = sizeof(xisa_rt_trap);
 const uint32_t xisa_rt_img_isa = 2;	/* IMG_ISA_AARCH64 */
 const int xisa_rt_col = 1;
-const int xisa_rt_trap_code = TRAP_BRKPT;	/* what brk gives */
+/* ckpt attach --landmark's breakpoint: brk #0, as the checkpointer's */
+const unsigned char xisa_rt_bp[] = { 0x00, 0x00, 0x20, 0xd4 };
+const unsigned int xisa_rt_bp_len = sizeof(xisa_rt_bp);
+const int xisa_rt_bp_sig = SIGTRAP;
+const int xisa_rt_bp_code = TRAP_BRKPT;
 
-int xisa_rt_own_trap(const unsigned char *b)
+uint64_t xisa_rt_bp_at(void *uc)
 {
-	uint32_t insn;
-
-	memcpy(&insn, b, sizeof(insn));
-	return (insn & 0xffe0001fu) == 0xd4200000u;	/* brk #imm */
+	return ((ucontext_t *)uc)->uc_mcontext.pc;
 }
 
 void xisa_rt_trapped(void *uc, uint64_t *pc, uint64_t *sp, uint64_t *fp)

@@ -1,7 +1,7 @@
 /*
- * The x86_64 side of the runtime's checkpointer (cc/rt-dump.c) and of
- * its healer (cc/rt-heal.c): int3 on the landmarks, which stops with rip
- * just after it.
+ * The x86_64 side of the runtime's checkpointer (cc/rt-dump.c): int3 on
+ * the landmarks, which stops with rip just after it; and of its healer
+ * (cc/rt-heal.c).
  */
 #include <signal.h>
 #include <stdint.h>
@@ -13,13 +13,16 @@ const unsigned char xisa_rt_trap[] = { 0xcc };
 const unsigned int xisa_rt_trap_len = sizeof(xisa_rt_trap);
 const uint32_t xisa_rt_img_isa = 1;	/* IMG_ISA_X86_64 */
 const int xisa_rt_col = 0;
-const int xisa_rt_trap_code = SI_KERNEL;	/* what int3 gives */
+/* ckpt attach --landmark's breakpoint (arch_breakpoint_insn): hlt,
+ * which faults with rip on it */
+const unsigned char xisa_rt_bp[] = { 0xf4 };
+const unsigned int xisa_rt_bp_len = sizeof(xisa_rt_bp);
+const int xisa_rt_bp_sig = SIGSEGV;
+const int xisa_rt_bp_code = SI_KERNEL;
 
-int xisa_rt_own_trap(const unsigned char *b)
+uint64_t xisa_rt_bp_at(void *uc)
 {
-	/* int3 (not int $3, cd 03: an instruction ending in 0xcd before
-	 * one starting with 0x03, add, would look the same) */
-	return b[0] == 0xcc;
+	return ((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
 }
 
 void xisa_rt_trapped(void *uc, uint64_t *pc, uint64_t *sp, uint64_t *fp)
