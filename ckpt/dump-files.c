@@ -89,9 +89,10 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 	if (S_ISREG(st->st_mode) && dump_memfd_link(link))
 		return dump_shm_fd(c, f, link);		/* dump-shm.c */
 	if (S_ISREG(st->st_mode) && dump_mqueue_fd(c->pid, f->fd)) {
-		snprintf(why, sizeof(why), "%s is a POSIX message queue, which is not supported yet",
-			 link);
-		return dump_fd_unsupported(c->o, c->pid, f, link, why);
+		/* opened again by name: the tree's file table checks that
+		 * it can be (dump-ipcns.c) */
+		f->type = IMG_FD_FILE;
+		return 0;
 	}
 	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
 	    dump_ghost_link(link, st))

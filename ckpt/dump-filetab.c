@@ -57,8 +57,11 @@ static struct dump_file *find_file(struct dump_tree *t, pid_t pid,
 	return NULL;
 }
 
-static uint32_t kind_of(struct dump_tree *t, const struct img_fd *f)
+static uint32_t kind_of(struct dump_tree *t, pid_t pid,
+			const struct img_fd *f)
 {
+	if (S_ISREG(f->mode) && dump_mqueue_fd(pid, f->fd))
+		return IMG_FILE_MQUEUE;		/* see dump-ipcns.c */
 	if (dump_kfd_kind(f->path))
 		return dump_kfd_kind(f->path);	/* see dump_kfds() */
 	if (dump_tty_kind(f))
@@ -95,7 +98,7 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	df->f.dev = f->dev;
 	df->f.ino = f->ino;
 	df->f.pos = f->pos;
-	df->f.kind = kind_of(t, f);
+	df->f.kind = kind_of(t, pid, f);
 	if (df->f.kind == IMG_FILE_GHOST ||
 	    (df->f.kind == IMG_FILE_FIFO &&
 	     dump_ghost_find(&t->ghosts, f->dev, f->ino)))	/* deleted */
@@ -103,11 +106,15 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 	if (df->f.kind == IMG_FILE_MEMFD)
 		df->f.shm = dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev,
 					  f->ino)->shm.id;
-	if (df->f.kind == IMG_FILE_FIFO || df->f.kind == IMG_FILE_REG) {
+	if (df->f.kind == IMG_FILE_FIFO || df->f.kind == IMG_FILE_REG ||
+	    df->f.kind == IMG_FILE_MQUEUE) {
 		df->f.path = strdup(f->path);
 		if (!df->f.path)
 			return NULL;
 	}
+	if (df->f.kind == IMG_FILE_MQUEUE &&
+	    dump_mqueue_check(t->procs[0].pid, pid, f, &df->why))
+		return NULL;
 	t->nr_files++;
 	return df;
 }
@@ -304,6 +311,7 @@ static int may_be_outside(const struct dump_tree *t)
 		case IMG_FILE_PTY_MASTER:
 		case IMG_FILE_PTY_SLAVE:
 		case IMG_FILE_TTY:
+		case IMG_FILE_MQUEUE:
 			continue;
 		default:
 			return 1;

@@ -37,6 +37,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <mqueue.h>
 #include <sched.h>
 #include <stdio.h>
@@ -487,6 +488,67 @@ int dump_mqueue_fd(pid_t pid, int fd)
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	return !statfs(path, &sfs) && sfs.f_type == MQUEUE_MAGIC;
+}
+
+/* In the IPC namespace of the tree's root: the queue that name opens */
+struct mq_probe {
+	const char *name;
+	struct stat st;
+	int err, notify;
+};
+
+static int probe_mqueue(void *arg)
+{
+	struct mq_probe *pr = arg;
+	mqd_t q = mq_open(pr->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (q < 0 || fstat(q, &pr->st))
+		pr->err = errno;
+	else if ((pr->notify = notify_pid(q)) < 0)
+		pr->err = errno ? errno : EIO;
+	if (q >= 0)
+		mq_close(q);
+	return 0;
+}
+
+/*
+ * An fd of a POSIX message queue is opened again by its name, in the IPC
+ * namespace of the tree's root (restore/ipcns.c): the queue is the
+ * namespace's (a namespace the tree made comes back with its queues, a
+ * joined one keeps them). So the fd must be of a process of that
+ * namespace, and its name must still open that very queue (not unlinked,
+ * nor unlinked and made again). A registration for notification
+ * (mq_notify) would be lost.
+ */
+int dump_mqueue_check(pid_t root, pid_t pid, const struct img_fd *f,
+		      char **why)
+{
+	struct mq_probe pr = { f->path, { 0 }, 0, 0 };
+	char buf[PATH_MAX + 160];
+
+	*why = NULL;
+	if (dump_ns_ino(pid, "ipc") != dump_ns_ino(root, "ipc"))
+		snprintf(buf, sizeof(buf), "%s is a POSIX message queue of another IPC namespace than the tree's root's, which is not supported yet",
+			 f->path);
+	else if (f->path[0] != '/' || strchr(f->path + 1, '/') ||
+		 strstr(f->path, " (deleted)"))
+		snprintf(buf, sizeof(buf), "%s is a POSIX message queue that was unlinked (mq_unlink), which is not supported yet",
+			 f->path);
+	else if (dump_in_ipcns(root, probe_mqueue, &pr))
+		return -1;
+	else if (pr.err)
+		snprintf(buf, sizeof(buf), "%s is a POSIX message queue whose name does not open it again (%s)",
+			 f->path, strerror(pr.err));
+	else if (pr.st.st_dev != f->dev || pr.st.st_ino != f->ino)
+		snprintf(buf, sizeof(buf), "%s is a POSIX message queue that was unlinked (mq_unlink): its name opens another",
+			 f->path);
+	else if (pr.notify > 0)
+		snprintf(buf, sizeof(buf), "%s is a POSIX message queue with a process registered for notification (mq_notify), which is not supported yet",
+			 f->path);
+	else
+		return 0;
+	*why = strdup(buf);
+	return *why ? 0 : -1;
 }
 
 int dump_write_sysvs(const struct dump_tree *t, struct img_writer *w)

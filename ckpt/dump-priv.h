@@ -429,6 +429,11 @@ int dump_write_nsjoins(const struct dump_tree *t, struct img_writer *w)
 void dump_free_nsjoins(struct dump_tree *t);
 /* Is fd of pid one of a POSIX message queue (an mqueue file system's)? */
 int dump_mqueue_fd(pid_t pid, int fd);
+/* Can the queue of f (an fd of pid on a mqueue file system) be opened
+ * again by its name in the IPC namespace of root? 0, with *why NULL or
+ * (malloc'd) why not; -1 when that can't be told */
+int dump_mqueue_check(pid_t root, pid_t pid, const struct img_fd *f,
+		      char **why) __must_check;
 /* dump-netdev.c: ckpt enters the root's network namespace, when it is
  * not ckpt's, while the tree is frozen (enter, leave); its devices and
  * routes, refused (saying why) or recorded; their NETDEV and ROUTE

@@ -249,7 +249,7 @@ static void print_files(const struct image *img)
 			       " bytes queued", f->tty.index, f->tty.rows,
 			       f->tty.cols, f->tty.sid, f->tty.pgrp,
 			       inspect_queued_bytes(f));
-		else
+		else if (f->kind != IMG_FILE_MQUEUE)	/* its name alone */
 			printf(" size %u, %" PRIu64 " bytes queued",
 			       f->pipe_size, inspect_queued_bytes(f));
 		if (img_tty_kind(f->kind) && f->tty.mount)

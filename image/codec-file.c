@@ -21,13 +21,13 @@ static int file_kind_known(uint32_t kind)
 	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
 	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK ||
 	       img_tty_kind(kind) || kind == IMG_FILE_PIDFD ||
-	       kind == IMG_FILE_TTY;
+	       kind == IMG_FILE_TTY || kind == IMG_FILE_MQUEUE;
 }
 
 static int file_kind_has_path(uint32_t kind)
 {
 	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG ||
-	       kind == IMG_FILE_TTY;
+	       kind == IMG_FILE_TTY || kind == IMG_FILE_MQUEUE;
 }
 
 /* UNIX only: u32 type state; u64 peer; u32 shutdown opts rcvbuf sndbuf
@@ -180,6 +180,16 @@ static void dec_unix(struct dec *d, struct img_file *f)
 	dec_unix_peer(d, f);
 }
 
+/* A POSIX message queue's name: "/" and up to NAME_MAX bytes, no other
+ * slash */
+static int mqueue_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] == '/' && n > 1 && n <= 1 + 255 &&
+	       !strchr(name + 1, '/');
+}
+
 int img_dec_file(struct dec *d, struct img_file *f)
 {
 	dec_u32(d, &f->id);
@@ -221,10 +231,15 @@ int img_dec_file(struct dec *d, struct img_file *f)
 		  f->kind);
 	dec_check(d, f->kind == IMG_FILE_UNIX ||
 		  file_kind_has_path(f->kind) == (f->path != NULL),
-		  "file %u: a path goes with a FIFO, regular file or terminal, and only with them",
+		  "file %u: a path goes with a FIFO, regular file, terminal or message queue, and only with them",
 		  f->id);
 	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
 		  "file %u: bad access mode in flags %#x", f->id, f->flags);
+	dec_check(d, f->kind != IMG_FILE_MQUEUE ||
+		  (!(f->flags & ~(O_ACCMODE | O_NONBLOCK)) && f->path &&
+		   mqueue_name_ok(f->path)),
+		  "file %u: a POSIX message queue with flags %#o, or a name "
+		  "that is not /NAME", f->id, f->flags);
 	dec_check(d, f->pipe_size <= IMG_MAX_PIPE,
 		  "file %u: pipe size %u too large", f->id, f->pipe_size);
 	if (f->kind == IMG_FILE_UNIX)

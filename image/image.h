@@ -1008,6 +1008,9 @@ enum img_file_kind {
 				 * type IMG_FD_TTY with its path were on:
 				 * img_tty (index 0 unless /dev/pts/N; no
 				 * flags), for restore --pty */
+	IMG_FILE_MQUEUE = 20,	/* a POSIX message queue of the root's IPC
+				 * namespace, path its name ("/q"), flags
+				 * its access mode and O_NONBLOCK */
 };
 
 /* img_tty.flags */

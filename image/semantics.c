@@ -519,7 +519,8 @@ static int sem_file_data(struct rd *r, struct dec *d)
 		return -1;
 	}
 	if (img_kfd_kind(f->kind) || f->kind == IMG_FILE_NETLINK ||
-	    f->kind == IMG_FILE_PTY_SLAVE || f->kind == IMG_FILE_TTY) {
+	    f->kind == IMG_FILE_PTY_SLAVE || f->kind == IMG_FILE_TTY ||
+	    f->kind == IMG_FILE_MQUEUE) {
 		free(ch.data);
 		rec_fail(r, "FILE_DATA of file %u, which holds no bytes", id);
 		return -1;

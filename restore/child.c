@@ -995,6 +995,12 @@ static void __attribute__((noreturn)) child_main(struct child_env *e,
 	if (mnt && mnt->parent && restore_mntns_files(e->run, mnt, e->files))
 		child_fail(e, errno, "can't open the files of %d's mount namespace: %s",
 			   pp->pid, strerror(errno));
+	/* the message queues of its IPC namespace, before the children,
+	 * which inherit them (ipcns.c) */
+	if (e->c == &e->run->procs[0] &&
+	    restore_mqueue_files(e->run->img, e->files, &ns))
+		child_fail(e, errno, "can't open POSIX message queue %s for %d: %s",
+			   ns, pp->pid, strerror(errno));
 	/* the ptys of the devpts instances it just mounted, before the
 	 * children, which inherit them (tty.c) */
 	if (e->c == &e->run->procs[0] &&

@@ -257,6 +257,7 @@ int restore_files_open(const struct restore_run *run, int **out,
 	for (i = 0; i < img->nr_files; i++) {
 		if (fds[i] >= 0 || img->files[i].kind == IMG_FILE_PIDFD ||
 		    img->files[i].kind == IMG_FILE_TTY ||
+		    img->files[i].kind == IMG_FILE_MQUEUE ||
 		    img_tty_kind(img->files[i].kind) ||
 		    img_tcp_queued(&img->files[i]) ||
 		    restore_mntns_file(img, i))
@@ -267,7 +268,9 @@ int restore_files_open(const struct restore_run *run, int **out,
 					 * connection in its listener's
 					 * queue (inet-accept.c); a file of a
 					 * mount namespace below the root's,
-					 * by its owner (mntns.c) */
+					 * by its owner (mntns.c); a message
+					 * queue, by the root in its IPC
+					 * namespace (ipcns.c) */
 		fds[i] = open_file(run, &hs, &img->files[i]);
 		if (fds[i] < 0)
 			goto err;

@@ -11,6 +11,10 @@
  * The namespace is new and empty: an id that comes out different is a
  * bug or a kernel without next_id, and fails the restore. A POSIX
  * message queue is made by its name, its messages sent in order.
+ *
+ * The tree's fds of POSIX message queues are opened again by name by the
+ * root, in its IPC namespace (made or joined), before its children,
+ * which inherit them (restore_mqueue_files).
  */
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -237,6 +241,26 @@ int restore_ipcns_make(const struct restore_run *run, const struct img_ns *ns,
 		ret = s->kind == IMG_SYSV_MSG ? fill_queue(s) :
 		      s->kind == IMG_SYSV_SEM ? fill_sems(s) : fill_segment(s);
 		if (ret)
+			return -1;
+	}
+	return 0;
+}
+
+int restore_mqueue_files(const struct image *img, int *files,
+			 const char **name)
+{
+	const struct img_file *f;
+	uint32_t i;
+
+	for (i = 0; files && i < img->nr_files; i++) {
+		f = &img->files[i];
+		if (f->kind != IMG_FILE_MQUEUE)
+			continue;
+		*name = f->path;
+		/* not O_CLOEXEC: F_GETFL of a queue's fd would show it */
+		files[i] = mq_open(f->path, (int)(f->flags & (O_ACCMODE |
+							   O_NONBLOCK)));
+		if (files[i] < 0)
 			return -1;
 	}
 	return 0;

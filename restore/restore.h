@@ -448,6 +448,11 @@ int restore_mntns_check(const struct restore_run *run) __must_check;
 /* the namespace below the root's whose owner opens FILE i (a regular
  * file only its processes hold), or NULL; those files opened into
  * files[] (image order), by the owner once its namespace is made */
+/* ipcns.c: the tree's POSIX message queue files opened by name, in the
+ * calling process's IPC namespace, into files[]; -1 and errno, *name the
+ * queue that failed */
+int restore_mqueue_files(const struct image *img, int *files,
+			 const char **name) __must_check;
 const struct img_ns *restore_mntns_file(const struct image *img,
 					uint32_t i);
 int restore_mntns_files(const struct restore_run *run,

@@ -2,9 +2,11 @@
 # come back in the new namespace with their ids, keys, owners and
 # contents; what is not kept is refused by name.  Sourced by run.sh.
 
-ALL_TESTS+=(ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net
+ALL_TESTS+=(ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-mqfd
+	    ipcns-mqfd-live ipcns-refuse-mqfd ipcns-join-net
 	    ipcns-join-gone ipcns-join-uts-ipc semundo-refused)
-CKPT_ONLY+="ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-refuse-mqfd ipcns-join-net "
+CKPT_ONLY+="ipcns-sysv ipcns-live ipcns-refuse-attached ipcns-mqfd "
+CKPT_ONLY+="ipcns-mqfd-live ipcns-refuse-mqfd ipcns-join-net "
 CKPT_ONLY+="ipcns-join-gone ipcns-join-uts-ipc semundo-refused "
 
 # ipcns_ids PID: the System V ids PID's IPC namespace lists, in order
@@ -58,8 +60,13 @@ t_ipcns-sysv() {
 # as they were (the queues' messages, in order; the segment's bytes),
 # which it checks as it runs on.
 t_ipcns-live() {
+	ipcns_live
+}
+
+# ipcns_live [MODE]: sysvns MODE dumped without --kill, running on
+ipcns_live() {
 	need "$WLB/sysvns"
-	start_wl unshare -i "$WLB/sysvns"
+	start_wl unshare -i "$WLB/sysvns" "$@"
 	wait_count_above 8 60 "$JOB"
 	expect_exit 0 "$CKPT" attach --tree -o "$D/img" "$PID"
 	DUMP_COUNT=$(count_lines)
@@ -83,11 +90,36 @@ t_ipcns-refuse-attached() {
 	refused_by_name "$PID: System V segment [0-9]* that it attached is in ipc:\[[0-9]*\], which processes outside the tree share, which is not supported yet" --tree
 }
 
-# An fd of a POSIX message queue held by the tree: refused by name
+ipcns_mqfd_dumped() {
+	ipcns_sysv_dumped
+	grep -q "^file [0-9]*: mqueue ino [0-9]* flags 04002 /ckpt-ipcns\$" \
+		"$D/inspect.out" ||
+		fail "inspect shows no queue fd: $(grep ^file "$D/inspect.out")"
+}
+
+# The workload holding an fd of its POSIX message queue (read and
+# written, O_NONBLOCK), dumped --kill: restored, the fd is of the queue
+# its name opens in the new namespace, with its flags, and carries a
+# message both ways (sysvns checks it after the queue's messages)
+t_ipcns-mqfd() {
+	need "$WLB/sysvns"
+	HOOK_DUMPED=ipcns_mqfd_dumped
+	HOOK_RESTORED=ipcns_sysv_check
+	wl_test unshare -i "$WLB/sysvns" mqfd
+}
+
+# The same dumped without --kill: it runs on with its fd and queue as
+# they were
+t_ipcns-mqfd-live() {
+	ipcns_live mqfd
+}
+
+# An fd of a POSIX message queue that was unlinked since: its name opens
+# nothing, refused by name
 t_ipcns-refuse-mqfd() {
 	need "$WLB/sysvns"
-	start_wl unshare -i "$WLB/sysvns" mqfd
-	refused_by_name "fd 3 of $PID: /ckpt-ipcns is a POSIX message queue, which is not supported yet" --tree
+	start_wl unshare -i "$WLB/sysvns" mqfd-unlinked
+	refused_by_name "fd 3 of $PID: /ckpt-ipcns (deleted) is a POSIX message queue that was unlinked (mq_unlink), which is not supported yet" --tree
 }
 
 

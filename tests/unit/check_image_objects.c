@@ -83,7 +83,7 @@ START_TEST(test_refuse_file_kinds)
 	w_file(w, 1, IMG_FILE_FIFO, NULL);
 	w_proc(w, 10, 1);
 	w_thread(w, 10);
-	commit_expect_refused(w, "a path goes with a FIFO, regular file or terminal");
+	commit_expect_refused(w, "a path goes with a FIFO, regular file, terminal or message queue");
 }
 END_TEST
 
@@ -551,6 +551,33 @@ START_TEST(test_pidfds)
 	f[0].pidfd = (typeof(f[0].pidfd)){ .pid = 10 };
 	f[0].flags |= O_APPEND;
 	pidfd_refused(f, "file 1: pidfd flags");
+}
+END_TEST
+
+/* A POSIX message queue's fd: its name and flags read back; refused with
+ * a name that is not /NAME, and with flags other than the access mode
+ * and O_NONBLOCK */
+START_TEST(test_mqueue_fd)
+{
+	struct img_file f = { .id = 1, .kind = IMG_FILE_MQUEUE,
+			      .flags = O_RDWR | O_NONBLOCK, .path = "/q" };
+	struct img_writer *w = begin_files(&f, 1);
+	struct image *img;
+
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->files[0].kind, IMG_FILE_MQUEUE);
+	ck_assert_str_eq(img->files[0].path, "/q");
+	ck_assert_uint_eq(img->files[0].flags, O_RDWR | O_NONBLOCK);
+	img_free(img);
+	f.path = "/a/b";
+	pidfd_refused(&f, "file 1: a POSIX message queue with flags 04002, or a name that is not /NAME");
+	f.path = "q";
+	pidfd_refused(&f, "a name that is not /NAME");
+	f.path = "/q";
+	f.flags |= O_APPEND;
+	pidfd_refused(&f, "file 1: a POSIX message queue with flags 06002");
 }
 END_TEST
 
@@ -1371,6 +1398,7 @@ static Suite *image_objects_suite(void)
 	add(files, test_locks);
 	add(files, test_fowns);
 	add(files, test_pidfds);
+	add(files, test_mqueue_fd);
 	add(shm, test_refuse_bad_shm_fields);
 	add(shm, test_refuse_shm_after_proc);
 	add(shm, test_refuse_shm_pages_outside);

@@ -17,9 +17,12 @@
  * received, in priority order (taken: that check runs once). At D/stop it also
  * receives the type-7 message, and takes one from semaphore 2.
  *
- * Usage: sysvns [attached|mqfd] - "attached": the segment stays attached
- * (kept, restored attached at the same address); "mqfd": an fd of the
- * POSIX queue stays open (ckpt refuses it).
+ * Usage: sysvns [attached|mqfd|mqfd-unlinked] - "attached": the segment
+ * stays attached (kept, restored attached at the same address); "mqfd":
+ * an fd of the POSIX queue stays open, read and written without blocking
+ * (checked after the queue's messages: the same queue, its flags, a
+ * message through it); "mqfd-unlinked": that fd's queue unlinked (ckpt
+ * refuses it).
  */
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -54,6 +57,7 @@ static const unsigned mq_prio[NMQ] = { 1, 5, 1, 0, 5 };
 static const char *const mq_text[NMQ] = { "a", "bb", "c", "", "dd" };
 static const int mq_order[NMQ] = { 1, 4, 0, 2, 3 };
 static mqd_t mq_held = -1;
+static int mq_mode;	/* 0, 1 mqfd, 2 mqfd-unlinked */
 
 struct msg {
 	long mtype;
@@ -140,6 +144,7 @@ static void make_segment(int keep)
 
 static void make_mqueue(int hold)
 {
+	mq_mode = hold;
 	struct mq_attr at = { .mq_maxmsg = 7, .mq_msgsize = 100 };
 	mqd_t q = mq_open(MQ_NAME, O_CREAT | O_EXCL | O_WRONLY, 0640, &at);
 	int i;
@@ -151,10 +156,39 @@ static void make_mqueue(int hold)
 			wl_fail("mq_send: %s", strerror(errno));
 	if (fchmod(q, 0604) || fchown(q, 1003, 1004))
 		wl_fail("fchmod mq: %s", strerror(errno));
-	if (hold)
-		mq_held = q;
-	else
-		mq_close(q);
+	mq_close(q);
+	if (hold) {	/* read and written, without blocking */
+		mq_held = mq_open(MQ_NAME, O_RDWR | O_NONBLOCK);
+		if (mq_held < 0)
+			wl_fail("mq_open: %s", strerror(errno));
+	}
+	if (hold == 2 && mq_unlink(MQ_NAME))
+		wl_fail("mq_unlink: %s", strerror(errno));
+}
+
+/* The held fd (mqfd): the same queue as its name opens, read and
+ * written without blocking: a message sent through it comes back through
+ * it, and then the queue is empty (EAGAIN, not a wait) */
+static void check_held(mqd_t q)
+{
+	struct stat a, b;
+	unsigned prio;
+	char buf[100];
+	int fl = fcntl(mq_held, F_GETFL);
+
+	if (fstat(mq_held, &a) || fstat(q, &b) || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
+		wl_fail("the held POSIX queue fd is not the queue's: %s",
+			strerror(errno));
+	if (fl != (O_RDWR | O_NONBLOCK))
+		wl_fail("the held POSIX queue fd has flags %#o", fl);
+	if (mq_send(mq_held, "held", 4, 3) ||
+	    mq_receive(mq_held, buf, sizeof(buf), &prio) != 4 || prio != 3 ||
+	    memcmp(buf, "held", 4))
+		wl_fail("the held POSIX queue fd: %s", strerror(errno));
+	if (mq_receive(mq_held, buf, sizeof(buf), &prio) >= 0 ||
+	    errno != EAGAIN)
+		wl_fail("the held POSIX queue fd blocks, or holds more");
 }
 
 /* the POSIX queue's messages, taken: once */
@@ -166,7 +200,9 @@ static void check_mqueue(void)
 	char buf[100];
 	ssize_t n;
 	int i, k;
-	mqd_t q = mq_open(MQ_NAME, O_RDONLY | O_NONBLOCK);
+	/* unlinked, it has only the held fd */
+	mqd_t q = mq_mode == 2 ? mq_held : mq_open(MQ_NAME, O_RDONLY |
+							    O_NONBLOCK);
 
 	if (q < 0 || fstat(q, &st) || mq_getattr(q, &at))
 		wl_fail("POSIX queue: %s", strerror(errno));
@@ -184,7 +220,10 @@ static void check_mqueue(void)
 			wl_fail("POSIX queue: message %d is %zd bytes of priority %u",
 				i, n, prio);
 	}
-	mq_close(q);
+	if (mq_mode == 1)
+		check_held(q);
+	if (q != mq_held)
+		mq_close(q);
 }
 
 static void check_perm(const char *what, const struct ipc_perm *p, key_t key,
@@ -290,7 +329,8 @@ int main(int argc, char **argv)
 	make_sems();
 	attached = argc > 1 && !strcmp(argv[1], "attached");
 	make_segment(attached);
-	make_mqueue(argc > 1 && !strcmp(argv[1], "mqfd"));
+	make_mqueue(argc < 2 ? 0 : !strcmp(argv[1], "mqfd") ? 1 :
+		    !strcmp(argv[1], "mqfd-unlinked") ? 2 : 0);
 	n = snprintf(buf, sizeof(buf), "%d %d %d %d\n", qid, pid_q, semid,
 		     shmid);
 	wl_write_file("sysv.ids", buf, n);
