@@ -5,9 +5,9 @@
 # what ckpt refuses of them. Uses netns_* of t-netns.sh; addresses only
 # inside namespaces the tests make.
 
-ALL_TESTS+=(netdev-bridge netdev-tun netdev-tun-persist netdev-refuse-bridge
-	    netdev-refuse-tunq)
-CKPT_ONLY+="netdev-bridge netdev-tun netdev-tun-persist netdev-refuse-bridge netdev-refuse-tunq "
+ALL_TESTS+=(netdev-bridge netdev-tun netdev-tun-mq netdev-tun-persist
+	    netdev-refuse-bridge netdev-refuse-tunq)
+CKPT_ONLY+="netdev-bridge netdev-tun netdev-tun-mq netdev-tun-persist netdev-refuse-bridge netdev-refuse-tunq "
 
 # tun_ask PID ADDR: a UDP datagram from PID's namespace to ADDR, which
 # tunecho.py sends back through its tun device: "hi" on stdout
@@ -37,6 +37,37 @@ t_netdev-tun() {
 	wl_test_started
 }
 
+# The same with a multi-queue tun0 and two fds (queues) on it: both
+# attached again, each answering what comes to it.
+t_netdev-tun-mq() {
+	need "$CKPT" "$RESTORE"
+	start_wl unshare --net /bin/sh -c "$TUN_SETUP &&
+		exec python3 $TOP/tests/workloads/tunecho.py tun0 10.83.0.1 mq"
+	[[ $(tun_ask "$PID" 10.83.0.2) == hi ]] || fail "no answer through tun0 before the dump"
+	netns_view "$PID" >"$D/net.before"
+	HOOK_DUMPED=tun_mq_dumped
+	HOOK_RESTORED=tun_mq_back
+	wl_test_started
+}
+
+tun_mq_dumped() {
+	inspect "$D/img"
+	grep -q "^netdev .* tun tun0 up mtu 1500 mac - flags 0x1101 " "$D/inspect.out" &&
+		[[ $(grep -c "tun .* on tun0" "$D/inspect.out") == 2 ]] ||
+		fail "inspect shows another tun0: $(grep -i "tun" "$D/inspect.out" | tr '\n' ' ')"
+}
+
+tun_mq_back() {
+	local i
+	for i in 1 2 3 4; do
+		[[ $(tun_ask "$PID" 10.83.0.2) == hi ]] || fail "no answer through tun0 after restore"
+	done
+	[[ $(cat /proc/"$PID"/fdinfo/* 2>/dev/null | grep -c "^iff:	tun0") == 2 ]] ||
+		fail "not two fds on tun0 after restore"
+	nsenter -t "$PID" -n ip -d link show tun0 | grep -q "multi_queue numqueues 2 numdisabled 0" ||
+		fail "tun0 differs: $(nsenter -t "$PID" -n ip -d link show tun0 | tr '\n' ' ')"
+}
+
 tun_dumped() {
 	inspect "$D/img"
 	grep -q "^netdev .* tun tun0 up mtu 1500 mac - flags 0x1001 owner -1 group -1 .* addrs 10.83.0.1/24" "$D/inspect.out" &&
@@ -61,7 +92,8 @@ tun_back() {
 
 # A container with bridge br0 (STP off, ageing time and forward delay
 # set, an address) whose ports are eth1 and eth2, veths whose other ends
-# are in a namespace playing the host; a client there streams to a server
+# are in a namespace playing the host, and tp0, a persistent tap inside
+# (down); a client there streams to a server
 # in the container through eth1 and the bridge. Dumped --tree --kill,
 # restored: the bridge, its settings and ports as they were, the stream
 # carries on.
@@ -78,6 +110,7 @@ ip link set lo up
 until ip link show eth2 >/dev/null 2>&1; do sleep 0.1; done
 ip link add br0 type bridge ageing_time 12000 forward_delay 700 stp_state 0
 ip link set eth1 master br0 && ip link set eth2 master br0
+ip tuntap add dev tp0 mode tap && ip link set tp0 master br0
 ip link set eth1 up && ip link set eth2 up && ip link set br0 up
 ip addr add 10.82.0.2/24 dev br0
 $WLB/tcpstream server 10.82.0.2 5000 &
@@ -97,10 +130,10 @@ EOS
 		fail "the container's bridge is not as made: $(tr '\n' ' ' <"$D/net.before")"
 	netns_dump_kill
 	inspect "$D/img"
-	grep -q "^netdev .* bridge br0 up mtu 1500 .* stp 0 forward_delay 700 ageing_time 12000 vlan_filtering 0 ports eth1,eth2 addrs 10.82.0.2/24" "$D/inspect.out" ||
+	grep -q "^netdev .* bridge br0 up mtu 1500 .* stp 0 forward_delay 700 ageing_time 12000 vlan_filtering 0 ports eth1,eth2,tp0 addrs 10.82.0.2/24" "$D/inspect.out" ||
 		fail "inspect shows no bridge: $(grep -i netdev "$D/inspect.out" | tr '\n' ' ')"
 	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
-		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "bridge"]; sys.exit(len(d) != 1 or d[0]["ports"] != ["eth1", "eth2"] or d[0]["ageing_time"] != 12000)' ||
+		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "bridge"]; sys.exit(len(d) != 1 or d[0]["ports"] != ["eth1", "eth2", "tp0"] or d[0]["ageing_time"] != 12000)' ||
 		fail "inspect --json shows another bridge"
 	netns_restore_start
 	bridge_host_side

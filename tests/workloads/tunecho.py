@@ -6,7 +6,8 @@
 # then appends "N\n" to D/count every ~20 ms as counter.py does (D/ready
 # after five lines, D/stop ends it). MODE echo: sends back every UDP
 # datagram read from the device (one to another address of that /24),
-# counting them in D/echoes; MODE hold: never reads the device.
+# counting them in D/echoes; MODE mq: the same with IFF_MULTI_QUEUE and
+# two fds (queues) on the device; MODE hold: never reads the device.
 import fcntl
 import os
 import select
@@ -15,7 +16,7 @@ import subprocess
 import sys
 
 TUNSETIFF = 0x400454CA
-IFF_TUN, IFF_NO_PI = 0x0001, 0x1000
+IFF_TUN, IFF_NO_PI, IFF_MULTI_QUEUE = 0x0001, 0x1000, 0x0100
 d = os.getcwd()
 name, addr, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -49,8 +50,11 @@ def reply(p):
     return bytes(ip) + bytes(udp)
 
 
-tun = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
+flags = IFF_TUN | IFF_NO_PI | (IFF_MULTI_QUEUE if mode == "mq" else 0)
+tuns = []
+for i in range(2 if mode == "mq" else 1):
+    tuns.append(os.open("/dev/net/tun", os.O_RDWR))
+    fcntl.ioctl(tuns[-1], TUNSETIFF, struct.pack("16sH", name.encode(), flags))
 # no IPv6 on it: the kernel's router solicitations would wait in it
 with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name, "w") as f:
     f.write("1\n")
@@ -68,11 +72,11 @@ while True:
         os.rename(path("ready.tmp"), path("ready"))
     if n > 5 and os.path.exists(path("stop")):
         sys.exit(0)
-    if mode != "echo":
+    if mode == "hold":
         select.select([], [], [], 0.02)
         continue
-    r, _, _ = select.select([tun], [], [], 0.02)
-    if r:
+    r, _, _ = select.select(tuns, [], [], 0.02)
+    for tun in r:
         out = reply(os.read(tun, 65536))
         if out:
             os.write(tun, out)
