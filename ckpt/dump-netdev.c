@@ -11,7 +11,8 @@
  * end) and macvlans whose lower device is there (its mode and flags),
  * bridges and their ports (dump-bridge.c), tun and tap devices
  * (dump-tun.c), with their MAC, MTU, up flag and permanent addresses;
- * routes of the main table the kernel did not make from an address. The
+ * veth pairs inside the namespace, routes of the main table the kernel
+ * did not make from an address. The
  * rest is refused, naming the process and the object: other kinds of
  * device (ipvlan, vxlan, a veth whose peer or a macvlan whose lower
  * device is elsewhere, a device enslaved to another than a bridge),
@@ -40,6 +41,7 @@
 
 struct dump_devx {
 	uint32_t master;	/* IFLA_MASTER, or 0 */
+	uint32_t peer;		/* a veth pair inside: the peer's index */
 	uint32_t queues;	/* a tun's IFLA_TUN_NUM_QUEUES */
 	uint32_t fds;		/* TUN FILEs of the tree on it */
 };
@@ -450,9 +452,17 @@ static int link_msg(const struct nlmsghdr *h, void *arg)
 		snprintf(why, sizeof(why), "of kind %s", kind[0] ? kind : "none (a physical device?)");
 		return refuse_dev(n, name, why);
 	}
+	if (!tb[IFLA_LINK_NETNSID] && tb[IFLA_LINK]) {
+		/* the peer in this namespace too: named by find_inner() */
+		if (add_dev(n, ifi, tb, IMG_NETDEV_VETH, NULL))
+			return -1;
+		n->devs[n->nr_devs - 1].inner = 1;
+		n->x[n->nr_devs - 1].peer = u32_attr(tb[IFLA_LINK]);
+		return 0;
+	}
 	if (!tb[IFLA_LINK_NETNSID] ||
 	    host_peer(n, ifi->ifi_index, u32_attr(tb[IFLA_LINK]), peer))
-		return refuse_dev(n, name, "a veth whose peer is not in ckpt's network namespace");
+		return refuse_dev(n, name, "a veth whose peer is neither in ckpt's network namespace nor in this one");
 	return add_dev(n, ifi, tb, IMG_NETDEV_VETH, peer);
 }
 
@@ -659,6 +669,25 @@ static int check_rules(struct dump_net *n)
 	return 0;
 }
 
+/* the peers of the veth pairs inside, by name */
+static int find_inner(struct dump_net *n)
+{
+	const struct img_netdev *p;
+	uint32_t i;
+
+	for (i = 0; i < n->nr_devs; i++) {
+		if (!n->devs[i].inner)
+			continue;
+		p = find_dev(n, n->x[i].peer);
+		if (!p || !p->inner)
+			return refuse_dev(n, n->devs[i].name, "a veth whose peer is neither in ckpt's network namespace nor in this one");
+		n->devs[i].peer = strdup(p->name);
+		if (!n->devs[i].peer)
+			return -1;
+	}
+	return 0;
+}
+
 /* each device enslaved to a bridge of the image, named among its ports */
 static int find_ports(struct dump_net *n)
 {
@@ -763,7 +792,7 @@ int dump_net_collect(struct dump_tree *t)
 		return -1;
 	}
 	return walk(n, RTM_GETLINK, "devices", link_msg) ||
-	       find_ports(n) || check_ports(n) ||
+	       find_inner(n) || find_ports(n) || check_ports(n) ||
 	       walk(n, RTM_GETADDR, "addresses", addr_msg) ||
 	       walk(n, RTM_GETROUTE, "routes", route_msg) ||
 	       walk(n, RTM_GETRULE, "routing rules", rule_msg) ||

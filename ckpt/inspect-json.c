@@ -607,6 +607,8 @@ static void json_netdev(const struct img_netdev *d)
 		json_u64(0, "mode", d->mode);
 		json_u64(0, "flags", d->flags);
 	}
+	if (d->kind == IMG_NETDEV_VETH)
+		json_u64(0, "inner", d->inner);
 	if (d->kind == IMG_NETDEV_BRIDGE)
 		json_bridge(d);
 	if (d->kind == IMG_NETDEV_TUN) {

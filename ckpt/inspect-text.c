@@ -527,7 +527,8 @@ static const char *net_addr(uint32_t family, const uint8_t *a, char *buf,
 
 /* netdev 2 veth eth0 up mtu 1400 mac 02:00:00:00:79:02 peer v0 addrs
  * 10.79.0.2/24 (addrs -: none); a macvlan has "lower NAME mode N flags
- * F" instead of its peer (IFLA_MACVLAN_MODE and _FLAGS values); a bridge
+ * F" instead of its peer ("peer NAME inside" for a pair inside the
+ * namespace) (IFLA_MACVLAN_MODE and _FLAGS values); a bridge
  * "stp N forward_delay N ageing_time N vlan_filtering N ports A,B" (times
  * in 1/100 s), a tun "flags F owner N group N vnet_hdr_sz N sndbuf N" */
 static void print_netdev(const struct img_netdev *d)
@@ -545,7 +546,7 @@ static void print_netdev(const struct img_netdev *d)
 		printf(" lower %s mode %u flags %#x", d->peer, d->mode,
 		       d->flags);
 	else if (d->peer)
-		printf(" peer %s", d->peer);
+		printf(" peer %s%s", d->peer, d->inner ? " inside" : "");
 	if (d->kind == IMG_NETDEV_BRIDGE) {
 		printf(" stp %u forward_delay %u ageing_time %u vlan_filtering %u ports",
 		       d->br.stp, d->br.forward_delay, d->br.ageing_time,

@@ -5,7 +5,9 @@
  * nr_addrs; then per address u32 family prefixlen scope flags, 16 bytes
  * addr; then, for a macvlan only, u32 mode flags; for a bridge u32 stp
  * forward_delay ageing_time vlan_filtering nr_ports, str port each; for a
- * tun u32 flags, i32 owner group, u32 vnet_hdr_sz sndbuf. ROUTE: u32 family dst_len dev
+ * tun u32 flags, i32 owner group, u32 vnet_hdr_sz sndbuf; for a veth
+ * whose peer is in the tree's namespace too, u32 inner (1), last (others
+ * have none, as before it was). ROUTE: u32 family dst_len dev
  * protocol scope type priority has_gw; 16 bytes dst gw.
  */
 #include <sys/socket.h>
@@ -118,6 +120,8 @@ int img_enc_netdev(struct enc *e, const struct img_netdev *n)
 		enc_bridge(e, n);
 	if (n->kind == IMG_NETDEV_TUN)
 		enc_tun(e, n);
+	if (n->kind == IMG_NETDEV_VETH && n->inner)
+		enc_u32(e, n->inner);
 	return e->err ? -1 : 0;
 }
 
@@ -222,6 +226,11 @@ int img_dec_netdev(struct dec *d, struct img_netdev *n)
 		dec_bridge(d, n);
 	if (n->kind == IMG_NETDEV_TUN)
 		dec_tun(d, n);
+	if (n->kind == IMG_NETDEV_VETH && d->pos < d->len) {
+		dec_u32(d, &n->inner);
+		dec_check(d, n->inner == 1, "device %s: bad inner %u", n->name,
+			  n->inner);
+	}
 	dec_check(d, n->kind && n->kind <= IMG_NETDEV_KIND_MAX,
 		  "device kind %u unknown", n->kind);
 	dec_check(d, n->index > 0 && n->index <= INT32_MAX && n->up <= 1 &&

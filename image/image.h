@@ -691,6 +691,9 @@ struct img_netdev {
 	char *name;
 	char *peer;		/* VETH: the peer's name; MACVLAN: the
 				 * lower device's; else NULL */
+	uint32_t inner;		/* VETH: 1 when its peer is a VETH of the
+				 * image (the same namespace), not in
+				 * ckpt's; each names the other */
 	uint32_t nr_addrs;
 	struct img_netaddr *addrs;
 	uint32_t mode, flags;	/* MACVLAN: IFLA_MACVLAN_MODE, _FLAGS */

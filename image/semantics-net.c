@@ -3,7 +3,8 @@
  * before any FILE, SHM, GHOST or PROC, only in an image with a network
  * namespace (an NS record of kind net), each index and name once; ROUTE
  * records after them, each naming a NETDEV's index or none. Once the
- * FILEs are read: a bridge's ports are other NETDEVs, no bridge, each in
+ * FILEs are read: the two ends of a veth pair inside name each other; a
+ * bridge's ports are other NETDEVs, no bridge, each in
  * one bridge; a TUN FILE's device is a TUN NETDEV, one of a single queue
  * (not IFF_MULTI_QUEUE) has one FILE at most, and one that is not
  * persistent at least one (else nothing would hold it).
@@ -137,6 +138,19 @@ static int check_ports(struct rd *r, const struct img_netdev *b)
 	return 0;
 }
 
+/* a veth pair inside: each end names the other */
+static int check_inner(struct rd *r, const struct img_netdev *v)
+{
+	const struct img_netdev *p = dev_named(r->img, v->peer);
+
+	if (p && p != v && p->kind == IMG_NETDEV_VETH && p->inner &&
+	    !strcmp(p->peer, v->name))
+		return 0;
+	rd_fail(r, "veth %s: its peer %s inside is no veth of the image naming it",
+		v->name, v->peer);
+	return -1;
+}
+
 static int check_tun(struct rd *r, const struct img_netdev *t)
 {
 	uint32_t i, n = 0;
@@ -161,7 +175,8 @@ int sem_net_end(struct rd *r)
 
 	for (i = 0; i < img->nr_netdevs; i++) {
 		d = &img->netdevs[i];
-		if ((d->kind == IMG_NETDEV_BRIDGE && check_ports(r, d)) ||
+		if ((d->inner && check_inner(r, d)) ||
+		    (d->kind == IMG_NETDEV_BRIDGE && check_ports(r, d)) ||
 		    (d->kind == IMG_NETDEV_TUN && check_tun(r, d)))
 			return -1;
 	}

@@ -9,7 +9,8 @@
  * pair, this end in the new namespace with its name, MAC and MTU, the
  * peer (named as at dump) in restore's own namespace, where it was
  * (dump-netdev.c refuses any other veth); a macvlan on its lower device,
- * found by name in restore's namespace; a bridge with its STP state,
+ * found by name in restore's namespace; a veth pair inside the
+ * namespace with its first end, the second set as it was; a bridge with its STP state,
  * forward delay, ageing time and VLAN filtering, its ports enslaved once
  * every device is there; a tun or tap device (tun.c). The peer's addresses and up
  * flag are the host's business (restore.1). The old pair goes away with
@@ -65,7 +66,8 @@ static int new_veth(int nl, const struct img_netdev *d, int host)
 	rtnl_put(&r, IFLA_IFNAME, d->peer, strlen(d->peer) + 1);
 	if (d->mtu)
 		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
-	rtnl_put(&r, IFLA_NET_NS_FD, &host, 4);
+	if (!d->inner)
+		rtnl_put(&r, IFLA_NET_NS_FD, &host, 4);
 	rtnl_nest_end(&r, peer);
 	rtnl_nest_end(&r, data);
 	rtnl_nest_end(&r, info);
@@ -237,7 +239,7 @@ static int set_link(int nl, const struct img_netdev *d, int up)
 	rtnl_put(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);
 	if (d->mtu && !up && d->kind != IMG_NETDEV_BRIDGE)
 		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
-	if (d->kind == IMG_NETDEV_TUN && d->mac_len && !up)
+	if ((d->kind == IMG_NETDEV_TUN || d->inner) && d->mac_len && !up)
 		rtnl_put(&r, IFLA_ADDRESS, d->mac, d->mac_len);
 	return rtnl_talk(nl, &r);
 }
@@ -322,7 +324,12 @@ static int dev_finish(const struct restore_run *run, int nl,
 static int make_dev(const struct restore_run *run, int nl,
 		    const struct img_netdev *d, int host)
 {
-	if (d->kind == IMG_NETDEV_VETH ? make_veth(nl, d, host) :
+	/* the second end of a pair inside was made with the first */
+	int made = d->inner && if_nametoindex(d->peer) &&
+		   if_nametoindex(d->name);
+
+	if (made ? set_link(nl, d, 0) :
+	    d->kind == IMG_NETDEV_VETH ? make_veth(nl, d, host) :
 	    d->kind == IMG_NETDEV_MACVLAN ? make_macvlan(d, host) :
 	    d->kind == IMG_NETDEV_BRIDGE ? make_bridge(nl, d) :
 	    d->kind == IMG_NETDEV_TUN ?
@@ -360,6 +367,21 @@ static int dev_finish(const struct restore_run *run, int nl,
 	return 0;
 }
 
+/*
+ * The end of a veth pair inside of the lower index is made with its peer:
+ * the kernel registers a pair's peer first, so the two get their indexes
+ * in the order they had (a program may list devices by index).
+ */
+static int later(const struct image *img, const struct img_netdev *d)
+{
+	uint32_t i;
+
+	for (i = 0; d->inner && i < img->nr_netdevs; i++)
+		if (!strcmp(img->netdevs[i].name, d->peer))
+			return img->netdevs[i].index > d->index;
+	return 0;
+}
+
 static int make_all(const struct restore_run *run, int nl, int host)
 {
 	const struct image *img = run->img;
@@ -367,7 +389,12 @@ static int make_all(const struct restore_run *run, int nl, int host)
 	uint32_t i;
 
 	for (i = 0; i < img->nr_netdevs; i++)
-		if (make_dev(run, nl, &img->netdevs[i], host))
+		if (!later(img, &img->netdevs[i]) &&
+		    make_dev(run, nl, &img->netdevs[i], host))
+			return -1;
+	for (i = 0; i < img->nr_netdevs; i++)
+		if (later(img, &img->netdevs[i]) &&
+		    make_dev(run, nl, &img->netdevs[i], host))
 			return -1;
 	for (i = 0; i < img->nr_netdevs; i++)
 		if (img->netdevs[i].kind != IMG_NETDEV_BRIDGE)

@@ -92,8 +92,9 @@ tun_back() {
 
 # A container with bridge br0 (STP off, ageing time and forward delay
 # set, an address) whose ports are eth1 and eth2, veths whose other ends
-# are in a namespace playing the host, and tp0, a persistent tap inside
-# (down); a client there streams to a server
+# are in a namespace playing the host, tp0, a persistent tap inside
+# (down), and in0, whose peer in1 is inside too; a client there streams
+# to a server
 # in the container through eth1 and the bridge. Dumped --tree --kill,
 # restored: the bridge, its settings and ports as they were, the stream
 # carries on.
@@ -111,6 +112,8 @@ until ip link show eth2 >/dev/null 2>&1; do sleep 0.1; done
 ip link add br0 type bridge ageing_time 12000 forward_delay 700 stp_state 0
 ip link set eth1 master br0 && ip link set eth2 master br0
 ip tuntap add dev tp0 mode tap && ip link set tp0 master br0
+ip link add in0 type veth peer name in1 && ip link set in0 master br0
+ip link set in1 mtu 1400 address 02:00:00:00:85:01 && ip link set in1 up && ip link set in0 up
 ip link set eth1 up && ip link set eth2 up && ip link set br0 up
 ip addr add 10.82.0.2/24 dev br0
 $WLB/tcpstream server 10.82.0.2 5000 &
@@ -130,10 +133,12 @@ EOS
 		fail "the container's bridge is not as made: $(tr '\n' ' ' <"$D/net.before")"
 	netns_dump_kill
 	inspect "$D/img"
-	grep -q "^netdev .* bridge br0 up mtu 1500 .* stp 0 forward_delay 700 ageing_time 12000 vlan_filtering 0 ports eth1,eth2,tp0 addrs 10.82.0.2/24" "$D/inspect.out" ||
+	grep -q "^netdev .* bridge br0 up mtu 1500 .* stp 0 forward_delay 700 ageing_time 12000 vlan_filtering 0 ports eth1,eth2,tp0,in0 addrs 10.82.0.2/24" "$D/inspect.out" ||
 		fail "inspect shows no bridge: $(grep -i netdev "$D/inspect.out" | tr '\n' ' ')"
+	grep -q "^netdev .* veth in1 up mtu 1400 mac 02:00:00:00:85:01 peer in0 inside " "$D/inspect.out" ||
+		fail "inspect shows no veth pair inside: $(grep -i netdev "$D/inspect.out" | tr '\n' ' ')"
 	"$CKPT" inspect --json "$D/img" 2>>"$D/errors.log" |
-		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "bridge"]; sys.exit(len(d) != 1 or d[0]["ports"] != ["eth1", "eth2", "tp0"] or d[0]["ageing_time"] != 12000)' ||
+		python3 -c 'import json, sys; j = json.load(sys.stdin); d = [x for x in j["netdevs"] if x["kind"] == "bridge"]; sys.exit(len(d) != 1 or d[0]["ports"] != ["eth1", "eth2", "tp0", "in0"] or d[0]["ageing_time"] != 12000)' ||
 		fail "inspect --json shows another bridge"
 	netns_restore_start
 	bridge_host_side

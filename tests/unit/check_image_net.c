@@ -7,7 +7,8 @@
  * flags, and a mode or flags of no macvlan; a bridge's settings and
  * ports, a port that is no device of the image; a tun device and the
  * TUN FILE on it, a file on no tun device, a tun that is not persistent
- * with no file, bad tun flags.
+ * with no file, bad tun flags; a veth pair inside, and one end naming
+ * another peer.
  */
 #include <sys/socket.h>
 #include <check.h>
@@ -209,6 +210,43 @@ START_TEST(test_bridge)
 }
 END_TEST
 
+static void w_inner(struct img_writer *w, uint32_t index, const char *name,
+		    const char *peer)
+{
+	struct img_netdev d = {
+		.index = index, .kind = IMG_NETDEV_VETH, .up = 1, .mtu = 1500,
+		.name = (char *)name, .peer = (char *)peer, .inner = 1,
+	};
+
+	ck_assert_int_eq(img_write_netdev(w, &d), 0);
+}
+
+/* a veth pair inside: each end names the other; a veth of ckpt's
+ * namespace (no inner field) reads as before */
+START_TEST(test_inner_veth)
+{
+	struct img_writer *w = net_start(1);
+	struct image *img;
+
+	w_inner(w, 6, "in1", "in0");
+	w_inner(w, 7, "in0", "in1");
+	w_dev(w, 8, IMG_NETDEV_VETH, "eth0", "v0", 0);
+	net_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->netdevs[0].inner, 1);
+	ck_assert_str_eq(img->netdevs[1].peer, "in1");
+	ck_assert_uint_eq(img->netdevs[2].inner, 0);
+	img_free(img);
+	w = net_start(1);
+	w_inner(w, 6, "in1", "in0");
+	w_inner(w, 7, "in0", "in2");
+	net_end(w);
+	commit_expect_refused(w, "veth in1: its peer in0 inside is no veth of the image naming it");
+}
+END_TEST
+
 static void w_tun(struct img_writer *w, uint32_t flags)
 {
 	struct img_netdev d = {
@@ -279,6 +317,7 @@ static Suite *image_net_suite(void)
 	add(tc, test_macvlan);
 	add(tc, test_bridge);
 	add(tc, test_tun);
+	add(tc, test_inner_veth);
 	return s;
 }
 
