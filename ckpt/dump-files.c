@@ -113,6 +113,10 @@ static int classify(struct dump_ctx *c, struct img_fd *f, const char *link,
 		f->type = S_ISREG(st->st_mode) ? IMG_FD_REG : IMG_FD_DIR;
 		return 0;
 	}
+	if (dump_tun_chr(st)) {
+		f->type = IMG_FD_FILE;	/* dump-tun.c */
+		return 0;
+	}
 	if (S_ISCHR(st->st_mode)) {
 		f->type = is_tty_major(major(st->st_rdev)) ? IMG_FD_TTY :
 			IMG_FD_CHR;

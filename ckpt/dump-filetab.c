@@ -74,6 +74,8 @@ static uint32_t kind_of(struct dump_tree *t, pid_t pid,
 		return IMG_FILE_MEMFD;		/* see dump-shm.c */
 	if (S_ISREG(f->mode))
 		return IMG_FILE_REG;
+	if (S_ISCHR(f->mode))
+		return IMG_FILE_TUN;		/* the only other: dump-tun.c */
 	/* any socket; dump-sockets.c sorts out the others */
 	if (S_ISSOCK(f->mode))
 		return IMG_FILE_UNIX;
@@ -107,7 +109,7 @@ static struct dump_file *add_file(struct dump_tree *t, pid_t pid,
 		df->f.shm = dump_shm_find(&t->shms, IMG_SHM_MEMFD, f->dev,
 					  f->ino)->shm.id;
 	if (df->f.kind == IMG_FILE_FIFO || df->f.kind == IMG_FILE_REG ||
-	    df->f.kind == IMG_FILE_MQUEUE) {
+	    df->f.kind == IMG_FILE_MQUEUE || df->f.kind == IMG_FILE_TUN) {
 		df->f.path = strdup(f->path);
 		if (!df->f.path)
 			return NULL;
@@ -568,7 +570,7 @@ int dump_tree_files(struct dump_tree *t)
 	compact_files(t);
 	if (read_pipes(t) || dump_sockets_read(t) || dump_inet_read(t) ||
 	    dump_ttys(t) || dump_kfds(t) || dump_epolls_ready(t) ||
-	    dump_pidfds(t))
+	    dump_pidfds(t) || dump_tuns(t))
 		return -1;
 	return dump_ttys_outside(t);
 }

@@ -9,11 +9,13 @@
  * What restore makes again (NETDEV and ROUTE records, image.h): the
  * loopback, veth devices whose peer is in ckpt's namespace (the "host"
  * end) and macvlans whose lower device is there (its mode and flags),
- * with their MAC, MTU, up flag and permanent addresses; routes of the
- * main table the kernel did not make from an address. The rest is
- * refused, naming the process and the object: other kinds of device
- * (bridges, ipvlan, tun, a veth whose peer or a macvlan whose lower
- * device is elsewhere),
+ * bridges and their ports (dump-bridge.c), tun and tap devices
+ * (dump-tun.c), with their MAC, MTU, up flag and permanent addresses;
+ * veth pairs inside the namespace, routes of the main table the kernel
+ * did not make from an address. The
+ * rest is refused, naming the process and the object: other kinds of
+ * device (ipvlan, vxlan, a veth whose peer or a macvlan whose lower
+ * device is elsewhere, a device enslaved to another than a bridge),
  * routes in other tables or of other types, nftables tables and
  * iptables rules inside. Its sysctls are dump-netsysctl.c's.
  */
@@ -37,6 +39,13 @@
 #include "ckpt/dump-priv.h"
 #include "util/rtnl.h"
 
+struct dump_devx {
+	uint32_t master;	/* IFLA_MASTER, or 0 */
+	uint32_t peer;		/* a veth pair inside: the peer's index */
+	uint32_t queues;	/* a tun's IFLA_TUN_NUM_QUEUES */
+	uint32_t fds;		/* TUN FILEs of the tree on it */
+};
+
 struct dump_net {
 	int back;		/* ckpt's own namespace */
 	int host;		/* an rtnetlink socket there */
@@ -45,6 +54,7 @@ struct dump_net {
 	uint64_t ino, home;	/* the tree's namespace, ckpt's own */
 	int err;		/* a refusal said while walking a dump */
 	struct img_netdev *devs;
+	struct dump_devx *x;	/* what ckpt keeps of each of devs */
 	uint32_t nr_devs;
 	struct img_route *routes;
 	uint32_t nr_routes;
@@ -64,6 +74,7 @@ static void free_net(struct dump_net *n)
 	for (i = 0; i < n->nr_devs; i++)
 		img_netdev_free(&n->devs[i]);
 	free(n->devs);
+	free(n->x);
 	free(n->routes);
 	if (n->back >= 0)
 		close(n->back);
@@ -125,6 +136,7 @@ void dump_net_leave(struct dump_tree *t)
 
 void dump_free_net(struct dump_tree *t)
 {
+	dump_bridge_done();
 	dump_net_leave(t);
 	if (t->net)
 		free_net(t->net);
@@ -245,11 +257,18 @@ static int add_dev(struct dump_net *n, const struct ifinfomsg *ifi,
 		   const struct rtattr **tb, uint32_t kind, const char *peer)
 {
 	struct img_netdev *d = realloc(n->devs, (n->nr_devs + 1) * sizeof(*d));
+	struct dump_devx *x;
 	const struct rtattr *mac = tb[IFLA_ADDRESS];
 
 	if (!d)
 		return -1;
 	n->devs = d;
+	x = realloc(n->x, (n->nr_devs + 1) * sizeof(*x));
+	if (!x)
+		return -1;
+	n->x = x;
+	memset(&x[n->nr_devs], 0, sizeof(*x));
+	x[n->nr_devs].master = u32_attr(tb[IFLA_MASTER]);
 	d = &n->devs[n->nr_devs++];
 	memset(d, 0, sizeof(*d));
 	d->index = ifi->ifi_index;
@@ -369,6 +388,41 @@ static int add_macvlan(struct dump_net *n, const struct ifinfomsg *ifi,
 	return 0;
 }
 
+static int add_bridge(struct dump_net *n, const struct ifinfomsg *ifi,
+		      const struct rtattr **tb)
+{
+	const struct rtattr *info[IFLA_INFO_MAX + 1];
+	const char *name = str_attr(tb[IFLA_IFNAME]);
+	char why[160];
+	int r;
+
+	rtnl_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+	if (add_dev(n, ifi, tb, IMG_NETDEV_BRIDGE, NULL))
+		return -1;
+	r = dump_bridge_settings(n->root, info[IFLA_INFO_DATA],
+				 &n->devs[n->nr_devs - 1], why, sizeof(why));
+	if (r < 0)
+		n->err = 1;	/* said */
+	return r > 0 ? refuse_dev(n, name, why) : r;
+}
+
+static int add_tun(struct dump_net *n, const struct ifinfomsg *ifi,
+		   const struct rtattr **tb)
+{
+	const char *name = str_attr(tb[IFLA_IFNAME]);
+	char why[160];
+	int r;
+
+	if (add_dev(n, ifi, tb, IMG_NETDEV_TUN, NULL))
+		return -1;
+	r = dump_tun_dev(tb, ifi->ifi_type, !!(ifi->ifi_flags & IFF_UP),
+			 &n->devs[n->nr_devs - 1],
+			 &n->x[n->nr_devs - 1].queues, why, sizeof(why));
+	if (r < 0)
+		n->err = 1;	/* said */
+	return r > 0 ? refuse_dev(n, name, why) : r;
+}
+
 static int link_msg(const struct nlmsghdr *h, void *arg)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(h);
@@ -390,13 +444,25 @@ static int link_msg(const struct nlmsghdr *h, void *arg)
 		return 0;
 	if (!strcmp(kind, "macvlan"))
 		return add_macvlan(n, ifi, tb);
+	if (!strcmp(kind, "bridge"))
+		return add_bridge(n, ifi, tb);
+	if (!strcmp(kind, "tun"))
+		return add_tun(n, ifi, tb);
 	if (strcmp(kind, "veth")) {
 		snprintf(why, sizeof(why), "of kind %s", kind[0] ? kind : "none (a physical device?)");
 		return refuse_dev(n, name, why);
 	}
+	if (!tb[IFLA_LINK_NETNSID] && tb[IFLA_LINK]) {
+		/* the peer in this namespace too: named by find_inner() */
+		if (add_dev(n, ifi, tb, IMG_NETDEV_VETH, NULL))
+			return -1;
+		n->devs[n->nr_devs - 1].inner = 1;
+		n->x[n->nr_devs - 1].peer = u32_attr(tb[IFLA_LINK]);
+		return 0;
+	}
 	if (!tb[IFLA_LINK_NETNSID] ||
 	    host_peer(n, ifi->ifi_index, u32_attr(tb[IFLA_LINK]), peer))
-		return refuse_dev(n, name, "a veth whose peer is not in ckpt's network namespace");
+		return refuse_dev(n, name, "a veth whose peer is neither in ckpt's network namespace nor in this one");
 	return add_dev(n, ifi, tb, IMG_NETDEV_VETH, peer);
 }
 
@@ -603,6 +669,102 @@ static int check_rules(struct dump_net *n)
 	return 0;
 }
 
+/* the peers of the veth pairs inside, by name */
+static int find_inner(struct dump_net *n)
+{
+	const struct img_netdev *p;
+	uint32_t i;
+
+	for (i = 0; i < n->nr_devs; i++) {
+		if (!n->devs[i].inner)
+			continue;
+		p = find_dev(n, n->x[i].peer);
+		if (!p || !p->inner)
+			return refuse_dev(n, n->devs[i].name, "a veth whose peer is neither in ckpt's network namespace nor in this one");
+		n->devs[i].peer = strdup(p->name);
+		if (!n->devs[i].peer)
+			return -1;
+	}
+	return 0;
+}
+
+/* each device enslaved to a bridge of the image, named among its ports */
+static int find_ports(struct dump_net *n)
+{
+	struct img_netdev *b;
+	char **p;
+	uint32_t i;
+
+	for (i = 0; i < n->nr_devs; i++) {
+		if (!n->x[i].master)
+			continue;
+		b = find_dev(n, n->x[i].master);
+		if (!b || b->kind != IMG_NETDEV_BRIDGE)
+			return refuse_dev(n, n->devs[i].name, "enslaved to a device that is not a bridge");
+		if (b->br.nr_ports >= IMG_MAX_BRPORTS)
+			return refuse_dev(n, b->name, "a bridge with too many ports");
+		p = realloc(b->br.ports, (b->br.nr_ports + 1) * sizeof(*p));
+		if (!p)
+			return -1;
+		b->br.ports = p;
+		p[b->br.nr_ports] = strdup(n->devs[i].name);
+		if (!p[b->br.nr_ports++])
+			return -1;
+	}
+	return 0;
+}
+
+/* An AF_BRIDGE dump: a bridge port's settings (IFLA_PROTINFO) and VLAN
+ * table (IFLA_AF_SPEC), the bridge's own table too */
+static int port_msg(const struct nlmsghdr *h, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *tb[IFLA_MAX + 1];
+	struct dump_net *n = arg;
+	struct img_netdev *d, *b;
+	char why[160];
+	int r;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	rtnl_attrs(h, sizeof(*ifi), tb, IFLA_MAX);
+	d = find_dev(n, ifi->ifi_index);
+	/* the bridge itself has a VLAN table of its own ("self") */
+	b = d && d->kind == IMG_NETDEV_BRIDGE ? d :
+		find_dev(n, u32_attr(tb[IFLA_MASTER]));
+	if (!d || !b)
+		return 0;
+	r = dump_link_attr(h, IFLA_PROTINFO) ?
+		dump_bridge_port(n->root, dump_link_attr(h, IFLA_PROTINFO), why,
+				 sizeof(why)) : 0;
+	if (r < 0)
+		n->err = 1;
+	if (r)
+		return r > 0 ? refuse_dev(n, d->name, why) : -1;
+	if (b->br.vlan_filtering &&
+	    !dump_bridge_vlans_default(dump_link_attr(h, IFLA_AF_SPEC)))
+		return refuse_dev(n, d->name, "a bridge port (or bridge) whose VLAN table is not a new port's (VLAN 1, PVID, untagged)");
+	return 0;
+}
+
+static int check_ports(struct dump_net *n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->nr_devs; i++)
+		if (n->devs[i].kind == IMG_NETDEV_BRIDGE)
+			break;
+	if (i == n->nr_devs)
+		return 0;
+	if (!rtnl_dump_ext(n->rtnl, RTM_GETLINK, AF_BRIDGE,
+			   RTEXT_FILTER_BRVLAN, port_msg, n))
+		return 0;
+	if (!n->err)
+		pr_perror("can't read the bridge ports of the network namespace of %d",
+			  n->root);
+	return -1;
+}
+
 /* run a dump of type; a refusal is said, any other failure told here */
 static int walk(struct dump_net *n, int type, const char *what,
 		int (*fn)(const struct nlmsghdr *, void *))
@@ -630,6 +792,7 @@ int dump_net_collect(struct dump_tree *t)
 		return -1;
 	}
 	return walk(n, RTM_GETLINK, "devices", link_msg) ||
+	       find_inner(n) || find_ports(n) || check_ports(n) ||
 	       walk(n, RTM_GETADDR, "addresses", addr_msg) ||
 	       walk(n, RTM_GETROUTE, "routes", route_msg) ||
 	       walk(n, RTM_GETRULE, "routing rules", rule_msg) ||
@@ -667,6 +830,44 @@ void dump_net_quiet(struct dump_tree *t, int up)
 			pr_warn("can't take %s of %d %s: %s", d->name, n->root,
 				up ? "up again" : "down", strerror(errno));
 	}
+}
+
+struct img_netdev *dump_net_tun(struct dump_tree *t, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; t->net && i < t->net->nr_devs; i++)
+		if (t->net->devs[i].kind == IMG_NETDEV_TUN &&
+		    !strcmp(t->net->devs[i].name, name))
+			return &t->net->devs[i];
+	return NULL;
+}
+
+/* A queue the tree does not hold is some other process's: after restore
+ * it would hold nothing */
+int dump_net_check_tuns(struct dump_tree *t)
+{
+	struct dump_net *n = t->net;
+	uint32_t i, k, fds;
+
+	for (i = 0; n && i < n->nr_devs; i++) {
+		const struct img_netdev *d = &n->devs[i];
+
+		if (d->kind != IMG_NETDEV_TUN)
+			continue;
+		for (k = 0, fds = 0; k < t->nr_files; k++)
+			fds += t->files[k].f.kind == IMG_FILE_TUN &&
+			       t->files[k].f.tun_dev &&
+			       !strcmp(t->files[k].f.tun_dev, d->name);
+		/* an up persistent device of one queue: not probed, its
+		 * holder outside the tree (if any) not seen */
+		if (n->x[i].queues == DUMP_TUN_QUEUES_UNSEEN &&
+		    (fds || (d->tun.flags & IMG_TUN_PERSIST)))
+			continue;
+		if (fds != n->x[i].queues)
+			return refuse_dev(n, d->name, "a tun device that a process outside the tree holds");
+	}
+	return 0;
 }
 
 int dump_write_net(const struct dump_tree *t, struct img_writer *w)

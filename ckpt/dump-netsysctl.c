@@ -219,16 +219,23 @@ static const char *fresh_value(const struct kvs *f, const char *name)
 	return v ? v->value : NULL;
 }
 
-/* What a new namespace has for name: a device's as its "default" */
+/* What a new namespace has for name: a device's as its "default";
+ * neigh/ has no "default" but in the first namespace, and a device's
+ * neighbour settings start as the table's, which its lo has too */
 static const char *fresh_for(const struct kvs *f, const char *name)
 {
 	char alt[MAX_PATH];
-	const char *dev = NULL;
+	const char *dev = NULL, *v;
 	size_t len = 0;
 
 	if (class_of(name, &dev, &len) != 3)
 		return fresh_value(f, name);
 	snprintf(alt, sizeof(alt), "%.*sdefault%s", (int)(dev - name), name,
+		 dev + len);
+	v = fresh_value(f, alt);
+	if (v || !strstr(name, "/neigh/"))
+		return v;
+	snprintf(alt, sizeof(alt), "%.*slo%s", (int)(dev - name), name,
 		 dev + len);
 	return fresh_value(f, alt);
 }

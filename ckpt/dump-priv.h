@@ -450,6 +450,31 @@ void dump_net_quiet(struct dump_tree *t, int up);
 int dump_write_net(const struct dump_tree *t, struct img_writer *w)
 	__must_check;
 void dump_free_net(struct dump_tree *t);
+/* the TUN NETDEV of that name, or NULL; every tun device some process
+ * holds held by TUN FILEs of the tree alone, else refused */
+struct img_netdev *dump_net_tun(struct dump_tree *t, const char *name);
+int dump_net_check_tuns(struct dump_tree *t) __must_check;
+struct rtattr;
+/* dump-bridge.c: a bridge's settings into d, a port's checked: 0, or 1
+ * with why (refused), or -1 (said); a VLAN table (IFLA_AF_SPEC) as a new
+ * port's? the fresh bridge freed */
+int dump_bridge_settings(pid_t root, const struct rtattr *data,
+			 struct img_netdev *d, char *why, size_t len);
+int dump_bridge_port(pid_t root, const struct rtattr *protinfo, char *why,
+		     size_t len);
+int dump_bridge_vlans_default(const struct rtattr *af_spec);
+struct nlmsghdr;
+const struct rtattr *dump_link_attr(const struct nlmsghdr *h, int type);
+void dump_bridge_done(void);
+/* dump-tun.c: a tun device (its IFLA_* in tb, link type) into d, how many
+ * queues are attached: 0, or 1 with why, or -1 (said); an fd of
+ * /dev/net/tun?; the tree's TUN FILEs read (after the file table) */
+#define DUMP_TUN_QUEUES_UNSEEN	UINT32_MAX	/* a single queue's, up */
+int dump_tun_dev(const struct rtattr **tb, unsigned short type, int up,
+		 struct img_netdev *d, uint32_t *queues, char *why,
+		 size_t len);
+int dump_tun_chr(const struct stat *st);
+int dump_tuns(struct dump_tree *t) __must_check;
 /* dump-userns.c: the uid and gid maps and setgroups of pid's user
  * namespace into ns; what they hold freed */
 int dump_userns_read(pid_t pid, struct img_ns *ns) __must_check;

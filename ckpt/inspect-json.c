@@ -320,6 +320,8 @@ static void json_files(const struct image *img)
 			json_u64(0, "portid", f->nl.portid);
 			json_hex(0, "groups", f->nl.groups[0]);
 		}
+		if (f->kind == IMG_FILE_TUN)
+			json_kstr(0, "tun_dev", f->tun_dev ? f->tun_dev : "");
 		json_kfd(f);
 		putchar('}');
 	}
@@ -566,6 +568,24 @@ static void json_addr(int first, const char *key, uint32_t family,
 		json_str(buf);
 }
 
+static void json_bridge(const struct img_netdev *d)
+{
+	uint32_t i;
+
+	json_u64(0, "stp", d->br.stp);
+	json_u64(0, "forward_delay", d->br.forward_delay);
+	json_u64(0, "ageing_time", d->br.ageing_time);
+	json_u64(0, "vlan_filtering", d->br.vlan_filtering);
+	json_key(0, "ports");
+	putchar('[');
+	for (i = 0; i < d->br.nr_ports; i++) {
+		if (i)
+			putchar(',');
+		json_str(d->br.ports[i]);
+	}
+	putchar(']');
+}
+
 static void json_netdev(const struct img_netdev *d)
 {
 	char mac[3 * IMG_MAX_MAC + 1] = "";
@@ -586,6 +606,17 @@ static void json_netdev(const struct img_netdev *d)
 	if (IMG_NETDEV_LOWERED(d->kind)) {
 		json_u64(0, "mode", d->mode);
 		json_u64(0, "flags", d->flags);
+	}
+	if (d->kind == IMG_NETDEV_VETH)
+		json_u64(0, "inner", d->inner);
+	if (d->kind == IMG_NETDEV_BRIDGE)
+		json_bridge(d);
+	if (d->kind == IMG_NETDEV_TUN) {
+		json_hex(0, "tun_flags", d->tun.flags);
+		json_i64(0, "owner", d->tun.owner);
+		json_i64(0, "group", d->tun.group);
+		json_u64(0, "vnet_hdr_sz", d->tun.vnet_hdr_sz);
+		json_u64(0, "sndbuf", d->tun.sndbuf);
 	}
 	json_key(0, "addrs");
 	putchar('[');

@@ -241,6 +241,8 @@ static void print_files(const struct image *img)
 			printf(" pid %d", f->pidfd.pid);
 		else if (f->kind == IMG_FILE_PIDFD)
 			printf(" reaped status %#x", f->pidfd.status);
+		else if (f->kind == IMG_FILE_TUN)
+			printf(" on %s", f->tun_dev ? f->tun_dev : "-");
 		else if (f->kind == IMG_FILE_TTY)
 			printf(" %ux%u sid %d fg %d", f->tty.rows, f->tty.cols,
 			       f->tty.sid, f->tty.pgrp);
@@ -527,7 +529,10 @@ static const char *net_addr(uint32_t family, const uint8_t *a, char *buf,
 
 /* netdev 2 veth eth0 up mtu 1400 mac 02:00:00:00:79:02 peer v0 addrs
  * 10.79.0.2/24 (addrs -: none); a macvlan has "lower NAME mode N flags
- * F" instead of its peer (IFLA_MACVLAN_MODE and _FLAGS values) */
+ * F" instead of its peer ("peer NAME inside" for a pair inside the
+ * namespace) (IFLA_MACVLAN_MODE and _FLAGS values); a bridge
+ * "stp N forward_delay N ageing_time N vlan_filtering N ports A,B" (times
+ * in 1/100 s), a tun "flags F owner N group N vnet_hdr_sz N sndbuf N" */
 static void print_netdev(const struct img_netdev *d)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -543,7 +548,19 @@ static void print_netdev(const struct img_netdev *d)
 		printf(" lower %s mode %u flags %#x", d->peer, d->mode,
 		       d->flags);
 	else if (d->peer)
-		printf(" peer %s", d->peer);
+		printf(" peer %s%s", d->peer, d->inner ? " inside" : "");
+	if (d->kind == IMG_NETDEV_BRIDGE) {
+		printf(" stp %u forward_delay %u ageing_time %u vlan_filtering %u ports",
+		       d->br.stp, d->br.forward_delay, d->br.ageing_time,
+		       d->br.vlan_filtering);
+		for (i = 0; i < d->br.nr_ports; i++)
+			printf("%s%s", i ? "," : " ", d->br.ports[i]);
+		printf("%s", d->br.nr_ports ? "" : " -");
+	}
+	if (d->kind == IMG_NETDEV_TUN)
+		printf(" flags %#x owner %d group %d vnet_hdr_sz %u sndbuf %u",
+		       d->tun.flags, d->tun.owner, d->tun.group,
+		       d->tun.vnet_hdr_sz, d->tun.sndbuf);
 	printf(" addrs%s", d->nr_addrs ? "" : " -");
 	for (i = 0; i < d->nr_addrs; i++)
 		printf("%s%s/%u", i ? "," : " ",

@@ -128,6 +128,8 @@ const char *inspect_file_kind(uint32_t kind)
 		return "pidfd";
 	case IMG_FILE_TTY:
 		return "tty";
+	case IMG_FILE_TUN:
+		return "tun";
 	case IMG_FILE_MQUEUE:
 		return "mqueue";
 	}

@@ -21,13 +21,15 @@ static int file_kind_known(uint32_t kind)
 	       kind == IMG_FILE_MEMFD || img_kfd_kind(kind) ||
 	       img_inet_kind(kind) || kind == IMG_FILE_NETLINK ||
 	       img_tty_kind(kind) || kind == IMG_FILE_PIDFD ||
-	       kind == IMG_FILE_TTY || kind == IMG_FILE_MQUEUE;
+	       kind == IMG_FILE_TTY || kind == IMG_FILE_TUN ||
+	       kind == IMG_FILE_MQUEUE;
 }
 
 static int file_kind_has_path(uint32_t kind)
 {
 	return kind == IMG_FILE_FIFO || kind == IMG_FILE_REG ||
-	       kind == IMG_FILE_TTY || kind == IMG_FILE_MQUEUE;
+	       kind == IMG_FILE_TTY || kind == IMG_FILE_TUN ||
+	       kind == IMG_FILE_MQUEUE;
 }
 
 /* UNIX only: u32 type state; u64 peer; u32 shutdown opts rcvbuf sndbuf
@@ -48,8 +50,8 @@ static void enc_unix(struct enc *e, const struct img_unix *u)
 /* u32 id kind flags; u64 dev ino; optstr path; u32 pipe_size; u64 pos;
  * then the fields of its kind: a unix socket's here, an eventfd's, an
  * epoll's ... in codec-kfd.c, a pty's in codec-tty.c, a ghost's u32
- * ghost (a deleted FIFO's too, last), a memfd's u32 shm and a pidfd's
- * i32 pid, u32 status here */
+ * ghost (a deleted FIFO's too, last), a memfd's u32 shm, a pidfd's
+ * i32 pid, u32 status and a tun's optstr tun_dev here */
 int img_enc_file(struct enc *e, const struct img_file *f)
 {
 	enc_u32(e, f->id);
@@ -77,6 +79,8 @@ int img_enc_file(struct enc *e, const struct img_file *f)
 		enc_u32(e, f->pidfd.pid);
 		enc_u32(e, f->pidfd.status);
 	}
+	if (f->kind == IMG_FILE_TUN)
+		enc_str(e, f->tun_dev, 1, "tun device name too long");
 	return e->err ? -1 : 0;
 }
 
@@ -219,6 +223,12 @@ int img_dec_file(struct dec *d, struct img_file *f)
 		dec_check(d, !(f->flags & ~(O_ACCMODE | O_NONBLOCK | O_EXCL)),
 			  "file %u: pidfd flags %#o", f->id, f->flags);
 	}
+	if (f->kind == IMG_FILE_TUN) {
+		dec_str(d, &f->tun_dev, 1, "tun device");
+		dec_check(d, !f->tun_dev || (strlen(f->tun_dev) &&
+			  strlen(f->tun_dev) <= IMG_MAX_IFNAME),
+			  "file %u: bad tun device name", f->id);
+	}
 	dec_check(d, f->id > 0, "file id 0");
 	dec_check(d, (f->kind == IMG_FILE_MEMFD) == (f->shm != 0),
 		  "file %u: a shm object goes with kind MEMFD, and only with it",
@@ -231,7 +241,7 @@ int img_dec_file(struct dec *d, struct img_file *f)
 		  f->kind);
 	dec_check(d, f->kind == IMG_FILE_UNIX ||
 		  file_kind_has_path(f->kind) == (f->path != NULL),
-		  "file %u: a path goes with a FIFO, regular file, terminal or message queue, and only with them",
+		  "file %u: a path goes with a FIFO, regular file, terminal, tun device or message queue, and only with them",
 		  f->id);
 	dec_check(d, (f->flags & O_ACCMODE) != O_ACCMODE,
 		  "file %u: bad access mode in flags %#x", f->id, f->flags);
@@ -257,6 +267,8 @@ void img_file_free(struct img_file *f)
 	free(f->path);
 	free(f->sk.peer_name);
 	f->sk.peer_name = NULL;
+	free(f->tun_dev);
+	f->tun_dev = NULL;
 	img_kfd_free(f);
 	img_inet_free(f);
 	f->chunks = NULL;

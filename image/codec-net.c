@@ -3,7 +3,11 @@
  * (see image.h). NETDEV: u32 index kind up mtu mac_len; 32 bytes mac; str
  * name peer (peer: a veth's, a macvlan's lower device, else absent); u32
  * nr_addrs; then per address u32 family prefixlen scope flags, 16 bytes
- * addr; then, for a macvlan only, u32 mode flags. ROUTE: u32 family dst_len dev
+ * addr; then, for a macvlan only, u32 mode flags; for a bridge u32 stp
+ * forward_delay ageing_time vlan_filtering nr_ports, str port each; for a
+ * tun u32 flags, i32 owner group, u32 vnet_hdr_sz sndbuf; for a veth
+ * whose peer is in the tree's namespace too, u32 inner (1), last (others
+ * have none, as before it was). ROUTE: u32 family dst_len dev
  * protocol scope type priority has_gw; 16 bytes dst gw.
  */
 #include <sys/socket.h>
@@ -23,6 +27,10 @@ const char *img_netdev_kind_name(uint32_t kind)
 		return "veth";
 	case IMG_NETDEV_MACVLAN:
 		return "macvlan";
+	case IMG_NETDEV_BRIDGE:
+		return "bridge";
+	case IMG_NETDEV_TUN:
+		return "tun";
 	}
 	return "unknown";
 }
@@ -56,6 +64,29 @@ static int ifname_ok(const char *s)
 	       strcmp(s, ".") && strcmp(s, "..");
 }
 
+static void enc_bridge(struct enc *e, const struct img_netdev *n)
+{
+	uint32_t i;
+
+	enc_u32(e, n->br.stp);
+	enc_u32(e, n->br.forward_delay);
+	enc_u32(e, n->br.ageing_time);
+	enc_u32(e, n->br.vlan_filtering);
+	enc_cap(e, n->br.nr_ports, IMG_MAX_BRPORTS, "too many bridge ports");
+	enc_u32(e, n->br.nr_ports);
+	for (i = 0; i < n->br.nr_ports && i < IMG_MAX_BRPORTS; i++)
+		enc_str(e, n->br.ports[i], 0, "bridge port name missing");
+}
+
+static void enc_tun(struct enc *e, const struct img_netdev *n)
+{
+	enc_u32(e, n->tun.flags);
+	enc_u32(e, (uint32_t)n->tun.owner);
+	enc_u32(e, (uint32_t)n->tun.group);
+	enc_u32(e, n->tun.vnet_hdr_sz);
+	enc_u32(e, n->tun.sndbuf);
+}
+
 int img_enc_netdev(struct enc *e, const struct img_netdev *n)
 {
 	uint8_t mac[IMG_MAX_MAC] = { 0 };
@@ -85,6 +116,12 @@ int img_enc_netdev(struct enc *e, const struct img_netdev *n)
 		enc_u32(e, n->mode);
 		enc_u32(e, n->flags);
 	}
+	if (n->kind == IMG_NETDEV_BRIDGE)
+		enc_bridge(e, n);
+	if (n->kind == IMG_NETDEV_TUN)
+		enc_tun(e, n);
+	if (n->kind == IMG_NETDEV_VETH && n->inner)
+		enc_u32(e, n->inner);
 	return e->err ? -1 : 0;
 }
 
@@ -94,6 +131,56 @@ static int lowered_ok(const struct img_netdev *n)
 {
 	return (n->mode == 1 || n->mode == 2 || n->mode == 4 ||
 		n->mode == 8) && !(n->flags & ~3u);
+}
+
+/* stp 0 off, 1 kernel, 2 user space; times and flags as the kernel
+ * takes them */
+static void dec_bridge(struct dec *d, struct img_netdev *n)
+{
+	uint32_t i;
+
+	dec_u32(d, &n->br.stp);
+	dec_u32(d, &n->br.forward_delay);
+	dec_u32(d, &n->br.ageing_time);
+	dec_u32(d, &n->br.vlan_filtering);
+	dec_u32(d, &n->br.nr_ports);
+	dec_check(d, n->br.stp <= 2 && n->br.vlan_filtering <= 1 &&
+		  n->br.forward_delay <= 3000 &&
+		  n->br.ageing_time <= 100000000,
+		  "bridge %s: bad settings", n->name);
+	if (!dec_count_ok(d, n->br.nr_ports, IMG_MAX_BRPORTS, 4,
+			  "bridge ports"))
+		return;
+	if (n->br.nr_ports)
+		n->br.ports = dec_alloc(d, n->br.nr_ports * sizeof(char *));
+	for (i = 0; n->br.ports && i < n->br.nr_ports; i++) {
+		dec_str(d, &n->br.ports[i], 0, "bridge port");
+		dec_check(d, ifname_ok(n->br.ports[i]) &&
+			  strcmp(n->br.ports[i], n->name),
+			  "bridge %s: bad port name", n->name);
+	}
+}
+
+static void dec_tun(struct dec *d, struct img_netdev *n)
+{
+	uint32_t owner = 0, group = 0, type;
+
+	dec_u32(d, &n->tun.flags);
+	dec_u32(d, &owner);
+	dec_u32(d, &group);
+	dec_u32(d, &n->tun.vnet_hdr_sz);
+	dec_u32(d, &n->tun.sndbuf);
+	n->tun.owner = (int32_t)owner;
+	n->tun.group = (int32_t)group;
+	type = n->tun.flags & 3;
+	dec_check(d, !(n->tun.flags & ~IMG_TUN_FLAGS) && (type == 1 || type == 2),
+		  "tun %s: bad flags %#x", n->name, n->tun.flags);
+	dec_check(d, n->tun.owner >= -1 && n->tun.group >= -1 &&
+		  (!n->tun.vnet_hdr_sz || (n->tun.vnet_hdr_sz >= 10 &&
+					   n->tun.vnet_hdr_sz <= 65535)) &&
+		  n->tun.sndbuf <= INT32_MAX &&
+		  !n->tun.vnet_hdr_sz == !n->tun.sndbuf,
+		  "tun %s: bad owner, group, header size or buffer", n->name);
 }
 
 int img_dec_netdev(struct dec *d, struct img_netdev *n)
@@ -135,6 +222,15 @@ int img_dec_netdev(struct dec *d, struct img_netdev *n)
 			  "flags %#x", n->name, img_netdev_kind_name(n->kind),
 			  n->mode, n->flags);
 	}
+	if (n->kind == IMG_NETDEV_BRIDGE)
+		dec_bridge(d, n);
+	if (n->kind == IMG_NETDEV_TUN)
+		dec_tun(d, n);
+	if (n->kind == IMG_NETDEV_VETH && d->pos < d->len) {
+		dec_u32(d, &n->inner);
+		dec_check(d, n->inner == 1, "device %s: bad inner %u", n->name,
+			  n->inner);
+	}
 	dec_check(d, n->kind && n->kind <= IMG_NETDEV_KIND_MAX,
 		  "device kind %u unknown", n->kind);
 	dec_check(d, n->index > 0 && n->index <= INT32_MAX && n->up <= 1 &&
@@ -155,6 +251,12 @@ int img_dec_netdev(struct dec *d, struct img_netdev *n)
 
 void img_netdev_free(struct img_netdev *n)
 {
+	uint32_t i;
+
+	for (i = 0; n->br.ports && i < n->br.nr_ports; i++)
+		free(n->br.ports[i]);
+	free(n->br.ports);
+	n->br.ports = NULL;
 	free(n->name);
 	free(n->peer);
 	free(n->addrs);

@@ -651,8 +651,18 @@ enum {
 	IMG_NETDEV_VETH = 2,
 	IMG_NETDEV_MACVLAN = 3,	/* peer: its lower device, in ckpt's
 				 * namespace; mode, flags: IFLA_MACVLAN_* */
-	IMG_NETDEV_KIND_MAX = 3,
+	IMG_NETDEV_BRIDGE = 4,	/* img_netdev.br: its settings and ports */
+	IMG_NETDEV_TUN = 5,	/* a tun or tap device, img_netdev.tun;
+				 * the fds on it are TUN FILEs */
+	IMG_NETDEV_KIND_MAX = 5,
 };
+#define IMG_MAX_BRPORTS		64	/* ports of one bridge */
+/* img_netdev.tun.flags: the IFF_* of TUNSETIFF (linux/if_tun.h) that
+ * restore gives back: IFF_TUN, IFF_TAP, IFF_NO_PI, IFF_VNET_HDR,
+ * IFF_MULTI_QUEUE, IFF_PERSIST */
+#define IMG_TUN_FLAGS		(0x0001u | 0x0002u | 0x1000u | 0x4000u | \
+				 0x0100u | 0x0800u)
+#define IMG_TUN_PERSIST		0x0800u
 /* on a lower device of ckpt's namespace */
 #define IMG_NETDEV_LOWERED(k)	((k) == IMG_NETDEV_MACVLAN)
 
@@ -681,9 +691,27 @@ struct img_netdev {
 	char *name;
 	char *peer;		/* VETH: the peer's name; MACVLAN: the
 				 * lower device's; else NULL */
+	uint32_t inner;		/* VETH: 1 when its peer is a VETH of the
+				 * image (the same namespace), not in
+				 * ckpt's; each names the other */
 	uint32_t nr_addrs;
 	struct img_netaddr *addrs;
 	uint32_t mode, flags;	/* MACVLAN: IFLA_MACVLAN_MODE, _FLAGS */
+	struct {		/* BRIDGE: IFLA_BR_* as the kernel gives
+				 * them (times in clock_t, 1/100 s) */
+		uint32_t stp, forward_delay, ageing_time, vlan_filtering;
+		uint32_t nr_ports;
+		char **ports;	/* the devices enslaved to it, by name:
+				 * NETDEVs of the image */
+	} br;
+	struct {		/* TUN */
+		uint32_t flags;		/* IMG_TUN_FLAGS */
+		int32_t owner, group;	/* TUNSETOWNER, _GROUP; -1: none */
+		uint32_t vnet_hdr_sz;	/* TUNGETVNETHDRSZ */
+		uint32_t sndbuf;	/* TUNGETSNDBUF, INT_MAX at most */
+		/* both 0: not read (a device that was up and that no
+		 * fd held): the kernel's are left */
+	} tun;
 };
 
 /*
@@ -1008,6 +1036,9 @@ enum img_file_kind {
 				 * type IMG_FD_TTY with its path were on:
 				 * img_tty (index 0 unless /dev/pts/N; no
 				 * flags), for restore --pty */
+	IMG_FILE_TUN = 19,	/* an open of /dev/net/tun (path), attached
+				 * to the TUN NETDEV named tun_dev, or to
+				 * none (tun_dev NULL) */
 	IMG_FILE_MQUEUE = 20,	/* a POSIX message queue of the root's IPC
 				 * namespace, path its name ("/q"), flags
 				 * its access mode and O_NONBLOCK */
@@ -1399,6 +1430,7 @@ struct img_file {
 		uint32_t nr;
 		struct img_inotify_watch *w;
 	} in;
+	char *tun_dev;			/* TUN */
 	struct {			/* PIDFD */
 		int32_t pid;		/* a process of the image; 0: one
 					 * that was reaped */

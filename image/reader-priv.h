@@ -109,6 +109,8 @@ int check_aios(struct rd *r, const struct img_process *p);
 /* semantics-net.c: NETDEV and ROUTE records */
 int sem_netdev(struct rd *r, struct dec *d);
 int sem_route(struct rd *r, struct dec *d);
+/* once the FILEs are read: bridge ports and tun files name devices */
+int sem_net_end(struct rd *r);
 /* codec-sysv.c: SYSV and SYSV_DATA records */
 int sem_sysv(struct rd *r, struct dec *d);
 int sem_sysv_data(struct rd *r, struct dec *d);

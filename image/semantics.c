@@ -1190,7 +1190,7 @@ int sem_files_end(struct rd *r)
 			ret = check_unix(r, &img->files[i], inos, n);
 	free(inos);
 	if (ret || check_ghosts(r) || check_object_files(r) ||
-	    check_epolls(r))
+	    check_epolls(r) || sem_net_end(r))
 		return -1;
 	return sem_inet_end(r);
 }

@@ -14,7 +14,7 @@
  * Unix sockets are made first, all together (sockets.c), then TCP and
  * UDP sockets (inet.c) and netlink sockets (netlink.c).
  * eventfd, epoll, signalfd, timerfd and inotify files are made in kfds.c,
- * pty pairs in tty.c.
+ * pty pairs in tty.c, fds of /dev/net/tun in tun.c.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -208,6 +208,8 @@ static int open_file(const struct restore_run *run, struct holders *hs,
 	case IMG_FILE_GHOST:
 	case IMG_FILE_MEMFD:
 		return restore_file_open_reg(run, f);
+	case IMG_FILE_TUN:
+		return restore_tun_open(run->img, f);	/* tun.c */
 	}
 	pr_err("file %u: unknown kind %u", f->id, f->kind);
 	return -1;

@@ -9,7 +9,10 @@
  * pair, this end in the new namespace with its name, MAC and MTU, the
  * peer (named as at dump) in restore's own namespace, where it was
  * (dump-netdev.c refuses any other veth); a macvlan on its lower device,
- * found by name in restore's namespace. The peer's addresses and up
+ * found by name in restore's namespace; a veth pair inside the
+ * namespace with its first end, the second set as it was; a bridge with its STP state,
+ * forward delay, ageing time and VLAN filtering, its ports enslaved once
+ * every device is there; a tun or tap device (tun.c). The peer's addresses and up
  * flag are the host's business (restore.1). The old pair goes away with
  * the old namespace, which the kernel cleans up after the tree was
  * killed, not at once: a peer name still taken is waited for. The
@@ -17,6 +20,7 @@
  * then each device is made, up if it was, its addresses added (but
  * those the kernel made already, the loopback's), then the routes.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +66,8 @@ static int new_veth(int nl, const struct img_netdev *d, int host)
 	rtnl_put(&r, IFLA_IFNAME, d->peer, strlen(d->peer) + 1);
 	if (d->mtu)
 		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
-	rtnl_put(&r, IFLA_NET_NS_FD, &host, 4);
+	if (!d->inner)
+		rtnl_put(&r, IFLA_NET_NS_FD, &host, 4);
 	rtnl_nest_end(&r, peer);
 	rtnl_nest_end(&r, data);
 	rtnl_nest_end(&r, info);
@@ -139,6 +144,89 @@ out:
 	return ret;
 }
 
+/*
+ * A bridge takes its MTU and MAC from its ports unless they were set by
+ * hand, after which they stay: so neither is given here, and
+ * bridge_fixup() sets what its ports did not give it.
+ */
+static int make_bridge(int nl, const struct img_netdev *d)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *info, *data;
+	struct rtnl_req r;
+	uint8_t vlan = (uint8_t)d->br.vlan_filtering;
+
+	rtnl_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
+		   sizeof(ifi));
+	rtnl_put(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);
+	info = rtnl_nest(&r, IFLA_LINKINFO);
+	rtnl_put(&r, IFLA_INFO_KIND, "bridge", 7);
+	data = rtnl_nest(&r, IFLA_INFO_DATA);
+	rtnl_put(&r, IFLA_BR_STP_STATE, &d->br.stp, 4);
+	rtnl_put(&r, IFLA_BR_FORWARD_DELAY, &d->br.forward_delay, 4);
+	rtnl_put(&r, IFLA_BR_AGEING_TIME, &d->br.ageing_time, 4);
+	/* a kernel without VLAN filtering refuses even a 0 */
+	if (vlan)
+		rtnl_put(&r, IFLA_BR_VLAN_FILTERING, &vlan, 1);
+	rtnl_nest_end(&r, data);
+	rtnl_nest_end(&r, info);
+	return rtnl_talk(nl, &r);
+}
+
+static int enslave(int nl, const char *port, int master)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = (int)if_nametoindex(port) };
+	struct rtnl_req r;
+
+	if (!ifi.ifi_index)
+		return -1;
+	rtnl_begin(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	rtnl_put(&r, IFLA_MASTER, &master, 4);
+	return rtnl_talk(nl, &r);
+}
+
+/* the bridge's MTU and MAC now (its ports enslaved): 0 */
+static int link_now(const char *name, uint32_t *mtu, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (s < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	r = ioctl(s, SIOCGIFMTU, &ifr);
+	*mtu = (uint32_t)ifr.ifr_mtu;
+	if (!r)
+		r = ioctl(s, SIOCGIFHWADDR, &ifr);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(s);
+	return r;
+}
+
+static int bridge_fixup(int nl, const struct img_netdev *d)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = (int)if_nametoindex(d->name) };
+	struct rtnl_req r;
+	uint8_t mac[6];
+	uint32_t mtu, k;
+
+	for (k = 0; k < d->br.nr_ports; k++)
+		if (enslave(nl, d->br.ports[k], ifi.ifi_index))
+			return -1;
+	if (link_now(d->name, &mtu, mac))
+		return -1;
+	if (mtu == d->mtu && (d->mac_len != 6 || !memcmp(mac, d->mac, 6)))
+		return 0;
+	rtnl_begin(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	if (mtu != d->mtu)
+		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
+	if (d->mac_len == 6 && memcmp(mac, d->mac, 6))
+		rtnl_put(&r, IFLA_ADDRESS, d->mac, 6);
+	return rtnl_talk(nl, &r);
+}
+
 /* index 0: by name; mtu 0: left */
 static int set_link(int nl, const struct img_netdev *d, int up)
 {
@@ -149,8 +237,10 @@ static int set_link(int nl, const struct img_netdev *d, int up)
 
 	rtnl_begin(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	rtnl_put(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);
-	if (d->mtu && !up)
+	if (d->mtu && !up && d->kind != IMG_NETDEV_BRIDGE)
 		rtnl_put(&r, IFLA_MTU, &d->mtu, 4);
+	if ((d->kind == IMG_NETDEV_TUN || d->inner) && d->mac_len && !up)
+		rtnl_put(&r, IFLA_ADDRESS, d->mac, d->mac_len);
 	return rtnl_talk(nl, &r);
 }
 
@@ -228,14 +318,22 @@ static int up_link(int nl, const struct img_netdev *d)
 }
 
 /* device d made (or the loopback set), up if it was, its addresses */
+static int dev_finish(const struct restore_run *run, int nl,
+		      const struct img_netdev *d);
+
 static int make_dev(const struct restore_run *run, int nl,
 		    const struct img_netdev *d, int host)
 {
-	uint32_t k;
-	int index;
+	/* the second end of a pair inside was made with the first */
+	int made = d->inner && if_nametoindex(d->peer) &&
+		   if_nametoindex(d->name);
 
-	if (d->kind == IMG_NETDEV_VETH ? make_veth(nl, d, host) :
+	if (made ? set_link(nl, d, 0) :
+	    d->kind == IMG_NETDEV_VETH ? make_veth(nl, d, host) :
 	    d->kind == IMG_NETDEV_MACVLAN ? make_macvlan(d, host) :
+	    d->kind == IMG_NETDEV_BRIDGE ? make_bridge(nl, d) :
+	    d->kind == IMG_NETDEV_TUN ?
+	    restore_tun_make(d) || set_link(nl, d, 0) :
 	    set_link(nl, d, 0)) {
 		pr_perror("%s: can't make network device %s%s%s", run->path,
 			  d->name, !d->peer ? "" :
@@ -243,6 +341,17 @@ static int make_dev(const struct restore_run *run, int nl,
 			  " on its lower device ", d->peer ? d->peer : "");
 		return -1;
 	}
+	/* a bridge once its ports are in: bridge_fixup() */
+	return d->kind == IMG_NETDEV_BRIDGE ? 0 : dev_finish(run, nl, d);
+}
+
+/* d up if it was, with its addresses */
+static int dev_finish(const struct restore_run *run, int nl,
+		      const struct img_netdev *d)
+{
+	uint32_t k;
+	int index;
+
 	if (d->up && up_link(nl, d)) {
 		pr_perror("%s: can't bring network device %s up", run->path,
 			  d->name);
@@ -258,6 +367,21 @@ static int make_dev(const struct restore_run *run, int nl,
 	return 0;
 }
 
+/*
+ * The end of a veth pair inside of the lower index is made with its peer:
+ * the kernel registers a pair's peer first, so the two get their indexes
+ * in the order they had (a program may list devices by index).
+ */
+static int later(const struct image *img, const struct img_netdev *d)
+{
+	uint32_t i;
+
+	for (i = 0; d->inner && i < img->nr_netdevs; i++)
+		if (!strcmp(img->netdevs[i].name, d->peer))
+			return img->netdevs[i].index > d->index;
+	return 0;
+}
+
 static int make_all(const struct restore_run *run, int nl, int host)
 {
 	const struct image *img = run->img;
@@ -265,8 +389,23 @@ static int make_all(const struct restore_run *run, int nl, int host)
 	uint32_t i;
 
 	for (i = 0; i < img->nr_netdevs; i++)
-		if (make_dev(run, nl, &img->netdevs[i], host))
+		if (!later(img, &img->netdevs[i]) &&
+		    make_dev(run, nl, &img->netdevs[i], host))
 			return -1;
+	for (i = 0; i < img->nr_netdevs; i++)
+		if (later(img, &img->netdevs[i]) &&
+		    make_dev(run, nl, &img->netdevs[i], host))
+			return -1;
+	for (i = 0; i < img->nr_netdevs; i++)
+		if (img->netdevs[i].kind != IMG_NETDEV_BRIDGE)
+			continue;
+		else if (bridge_fixup(nl, &img->netdevs[i])) {
+			pr_perror("%s: can't give bridge %s its ports, MTU and MAC",
+				  run->path, img->netdevs[i].name);
+			return -1;
+		} else if (dev_finish(run, nl, &img->netdevs[i])) {
+			return -1;
+		}
 	for (i = 0; i < img->nr_routes; i++)
 		if (add_route(nl, img, &img->routes[i])) {
 			snprintf(a, sizeof(a), "%u of %u", i + 1,

@@ -426,6 +426,10 @@ void restore_userns_ids(const struct restore_run *run,
 /* netdev.c: restore in a network namespace of its own, the image's
  * (NETDEV and ROUTE records), when the root had one; before the lock */
 int restore_net_make(const struct restore_run *run) __must_check;
+/* tun.c: a tun device made (persistent until its first fd is back); a
+ * TUN FILE opened and attached to it again */
+int restore_tun_make(const struct img_netdev *d) __must_check;
+int restore_tun_open(const struct image *img, const struct img_file *f);
 /* mnt.c: the tree's mounts (MOUNT records): in restore, binds and tmpfs
  * mounts in a mount namespace of its own (prepare); the image's files
  * opened between enter and leave (inside the tree's root); in the root's

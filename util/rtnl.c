@@ -150,11 +150,34 @@ static int walk(struct nlmsghdr *h, int len, uint32_t seq,
 	return 0;
 }
 
+static int dump_reply(int fd, uint32_t seq,
+		      int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	long buf[8192];
+	int ret = 0, done = 0;
+	ssize_t n;
+
+	/* read to the end even after fn said stop: the socket is reused */
+	while (!done) {
+		n = reply(fd, buf, sizeof(buf));
+		if (n < 0)
+			return -1;
+		done = walk((struct nlmsghdr *)buf, n, seq, fn, arg, &ret);
+	}
+	return ret;
+}
+
+static uint32_t dump_seq(void)
+{
+	static uint32_t last = 1u << 30;
+
+	return ++last;	/* fn may make a dump of its own */
+}
+
 int rtnl_dump(int fd, int type, int family,
 	      int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
 {
-	static uint32_t last = 1u << 30;
-	uint32_t seq = ++last;	/* fn may make a dump of its own */
+	uint32_t seq = dump_seq();
 	struct {
 		struct nlmsghdr h;
 		struct rtgenmsg g;
@@ -164,20 +187,34 @@ int rtnl_dump(int fd, int type, int family,
 		       .nlmsg_seq = seq },
 		.g = { .rtgen_family = family },
 	};
-	long buf[8192];
-	int ret = 0, done = 0;
-	ssize_t n;
 
 	if (send(fd, &rq, sizeof(rq), 0) != sizeof(rq))
 		return -1;
-	/* read to the end even after fn said stop: the socket is reused */
-	while (!done) {
-		n = reply(fd, buf, sizeof(buf));
-		if (n < 0)
-			return -1;
-		done = walk((struct nlmsghdr *)buf, n, seq, fn, arg, &ret);
-	}
-	return ret;
+	return dump_reply(fd, seq, fn, arg);
+}
+
+/* an ifinfomsg and IFLA_EXT_MASK: the kernel reads both in a link dump */
+int rtnl_dump_ext(int fd, int type, int family, uint32_t ext_mask,
+		  int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	uint32_t seq = dump_seq();
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		struct rtattr a;
+		uint32_t mask;
+	} rq = {
+		.h = { .nlmsg_len = sizeof(rq), .nlmsg_type = type,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		       .nlmsg_seq = seq },
+		.i = { .ifi_family = family },
+		.a = { .rta_len = RTA_LENGTH(4), .rta_type = IFLA_EXT_MASK },
+		.mask = ext_mask,
+	};
+
+	if (send(fd, &rq, sizeof(rq), 0) != sizeof(rq))
+		return -1;
+	return dump_reply(fd, seq, fn, arg);
 }
 
 static void parse(const struct rtattr *a, int len, const struct rtattr **tb,
@@ -202,4 +239,22 @@ void rtnl_attrs(const struct nlmsghdr *h, size_t hdr_len,
 void rtnl_nested(const struct rtattr *a, const struct rtattr **tb, int max)
 {
 	parse(RTA_DATA(a), RTA_PAYLOAD(a), tb, max);
+}
+
+uint32_t rtnl_uint(const struct rtattr *a)
+{
+	uint32_t v32 = 0;
+	uint16_t v16 = 0;
+
+	if (!a)
+		return 0;
+	if (RTA_PAYLOAD(a) >= 4) {
+		memcpy(&v32, RTA_DATA(a), 4);
+		return v32;
+	}
+	if (RTA_PAYLOAD(a) >= 2) {
+		memcpy(&v16, RTA_DATA(a), 2);
+		return v16;
+	}
+	return RTA_PAYLOAD(a) ? *(const uint8_t *)RTA_DATA(a) : 0;
 }

@@ -8,6 +8,7 @@
 #define CKPT_RTNL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -40,6 +41,12 @@ int rtnl_ask(int fd, struct rtnl_req *r,
  * returned) or the dump ends (0); -1 with errno on failure. */
 int rtnl_dump(int fd, int type, int family,
 	      int (*fn)(const struct nlmsghdr *h, void *arg), void *arg);
+/* The same for a link dump that asks for more (IFLA_EXT_MASK:
+ * RTEXT_FILTER_BRVLAN...) */
+int rtnl_dump_ext(int fd, int type, int family, uint32_t ext_mask,
+		  int (*fn)(const struct nlmsghdr *h, void *arg), void *arg);
+/* an attribute's unsigned value of 1, 2 or 4 bytes (0 if NULL) */
+uint32_t rtnl_uint(const struct rtattr *a);
 /* tb[0..max] from the attributes after a fixed header of hdr_len bytes */
 void rtnl_attrs(const struct nlmsghdr *h, size_t hdr_len,
 		const struct rtattr **tb, int max);

@@ -6,12 +6,11 @@
 # run.sh.  Namespaces the tests make are named netns-*-PID.
 
 ALL_TESTS+=(netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth
-	    netns-veth-teardown netns-macvlan netns-refuse-bridge
+	    netns-veth-teardown netns-macvlan
 	    netns-sysctl netns-refuse-state)
 CKPT_ONLY+="netns-lo netns-lo-inet netns-lo-unix netns-lo-udp netns-veth netns-sysctl "
 CKPT_ONLY+="netns-veth-teardown netns-macvlan "
 CKPT_ONLY+="netns-refuse-state "
-CKPT_ONLY+="netns-refuse-bridge "
 
 # netns_view PID: the addresses, routes and links of PID's network
 # namespace (without the peer's index, which the host's end changes)
@@ -160,13 +159,6 @@ netns_check_lo() {
 	grep -q "inet 127.0.0.1/8 scope host lo" "$D/net.after" &&
 		grep -q "lo: <LOOPBACK,UP,LOWER_UP>" "$D/net.after" ||
 		fail "lo is not up with 127.0.0.1 after restore: $(tr '\n' ' ' <"$D/net.after")"
-}
-
-# A bridge inside the namespace: refused by name, the workload runs on
-t_netns-refuse-bridge() {
-	need "$WLB/counter" "$CKPT"
-	start_wl unshare --net /bin/sh -c "ip link set lo up && ip link add netns-br0 type bridge && exec $WLB/counter"
-	refused_by_name "$PID: its network namespace net:\[[0-9]*\] has device netns-br0, of kind bridge, which is not supported yet" --tree
 }
 
 # netns_host_down: the namespace playing the host goes

@@ -4,7 +4,11 @@
  * broken rule: a NETDEV with no network NS record, a loopback not
  * named lo, a device twice, a route through a device with no record, an
  * IPv4 address with bytes past its 4; a macvlan's lower device, mode and
- * flags, and a mode or flags of no macvlan.
+ * flags, and a mode or flags of no macvlan; a bridge's settings and
+ * ports, a port that is no device of the image; a tun device and the
+ * TUN FILE on it, a file on no tun device, a tun that is not persistent
+ * with no file, bad tun flags; a veth pair inside, and one end naming
+ * another peer.
  */
 #include <sys/socket.h>
 #include <check.h>
@@ -157,6 +161,152 @@ START_TEST(test_macvlan)
 }
 END_TEST
 
+static void w_bridge(struct img_writer *w, const char *port)
+{
+	char *ports[] = { "eth1", (char *)port };
+	struct img_netdev d = {
+		.index = 4, .kind = IMG_NETDEV_BRIDGE, .up = 1, .mtu = 1500,
+		.mac_len = 6, .mac = { 2, 0, 0, 0, 0x82, 2 }, .name = "br0",
+		.br = { .stp = 1, .forward_delay = 700, .ageing_time = 12000,
+			.vlan_filtering = 0, .nr_ports = 2, .ports = ports },
+	};
+
+	ck_assert_int_eq(img_write_netdev(w, &d), 0);
+}
+
+START_TEST(test_bridge)
+{
+	struct img_writer *w = net_start(1);
+	const struct img_netdev *d;
+	struct image *img;
+
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth1", "v1", 0);
+	w_bridge(w, "eth2");
+	w_dev(w, 3, IMG_NETDEV_VETH, "eth2", "v2", 0);
+	net_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	d = &img->netdevs[1];
+	ck_assert_uint_eq(d->kind, IMG_NETDEV_BRIDGE);
+	ck_assert_str_eq(img_netdev_kind_name(d->kind), "bridge");
+	ck_assert_uint_eq(d->br.stp, 1);
+	ck_assert_uint_eq(d->br.forward_delay, 700);
+	ck_assert_uint_eq(d->br.ageing_time, 12000);
+	ck_assert_uint_eq(d->br.nr_ports, 2);
+	ck_assert_str_eq(d->br.ports[1], "eth2");
+	ck_assert_ptr_null(d->peer);
+	img_free(img);
+	w = net_start(1);
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth1", "v1", 0);
+	w_bridge(w, "eth7");
+	net_end(w);
+	commit_expect_refused(w, "bridge br0: port eth7 is no device of the image");
+	w = net_start(1);
+	w_dev(w, 2, IMG_NETDEV_VETH, "eth1", "v1", 0);
+	w_bridge(w, "eth1");
+	net_end(w);
+	commit_expect_refused(w, "bridge br0: port eth1 is no device of the image, a bridge or in two bridges");
+}
+END_TEST
+
+static void w_inner(struct img_writer *w, uint32_t index, const char *name,
+		    const char *peer)
+{
+	struct img_netdev d = {
+		.index = index, .kind = IMG_NETDEV_VETH, .up = 1, .mtu = 1500,
+		.name = (char *)name, .peer = (char *)peer, .inner = 1,
+	};
+
+	ck_assert_int_eq(img_write_netdev(w, &d), 0);
+}
+
+/* a veth pair inside: each end names the other; a veth of ckpt's
+ * namespace (no inner field) reads as before */
+START_TEST(test_inner_veth)
+{
+	struct img_writer *w = net_start(1);
+	struct image *img;
+
+	w_inner(w, 6, "in1", "in0");
+	w_inner(w, 7, "in0", "in1");
+	w_dev(w, 8, IMG_NETDEV_VETH, "eth0", "v0", 0);
+	net_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->netdevs[0].inner, 1);
+	ck_assert_str_eq(img->netdevs[1].peer, "in1");
+	ck_assert_uint_eq(img->netdevs[2].inner, 0);
+	img_free(img);
+	w = net_start(1);
+	w_inner(w, 6, "in1", "in0");
+	w_inner(w, 7, "in0", "in2");
+	net_end(w);
+	commit_expect_refused(w, "veth in1: its peer in0 inside is no veth of the image naming it");
+}
+END_TEST
+
+static void w_tun(struct img_writer *w, uint32_t flags)
+{
+	struct img_netdev d = {
+		.index = 5, .kind = IMG_NETDEV_TUN, .up = 1, .mtu = 1500,
+		.name = "tun0",
+		.tun = { .flags = flags, .owner = 4242, .group = -1,
+			 .vnet_hdr_sz = 10, .sndbuf = 0x7fffffff },
+	};
+
+	ck_assert_int_eq(img_write_netdev(w, &d), 0);
+}
+
+/* then a TUN FILE on dev (NULL: none) */
+static void w_tunfile(struct img_writer *w, const char *dev)
+{
+	struct img_file f = { .id = 1, .kind = IMG_FILE_TUN, .flags = 02,
+			      .path = "/dev/net/tun", .tun_dev = (char *)dev };
+
+	ck_assert_int_eq(img_write_file(w, &f), 0);
+}
+
+START_TEST(test_tun)
+{
+	struct img_writer *w = net_start(1);
+	const struct img_netdev *d;
+	struct image *img;
+
+	w_tun(w, 0x1001);
+	w_tunfile(w, "tun0");
+	net_end(w);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	img = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(img);
+	d = &img->netdevs[0];
+	ck_assert_uint_eq(d->kind, IMG_NETDEV_TUN);
+	ck_assert_uint_eq(d->tun.flags, 0x1001);
+	ck_assert_int_eq(d->tun.owner, 4242);
+	ck_assert_int_eq(d->tun.group, -1);
+	ck_assert_uint_eq(d->tun.vnet_hdr_sz, 10);
+	ck_assert_uint_eq(img->files[0].kind, IMG_FILE_TUN);
+	ck_assert_str_eq(img->files[0].tun_dev, "tun0");
+	ck_assert_str_eq(img->files[0].path, "/dev/net/tun");
+	img_free(img);
+	w = net_start(1);
+	w_tun(w, 0x1001);
+	w_tunfile(w, "tun9");
+	net_end(w);
+	commit_expect_refused(w, "tun tun0: 0 files on it, and not persistent");
+	w = net_start(1);
+	w_tun(w, 0x0801);
+	w_tunfile(w, "tun9");
+	net_end(w);
+	commit_expect_refused(w, "file 1: on tun device tun9, which has no NETDEV record");
+	w = net_start(1);
+	w_tun(w, 0x0803);
+	net_end(w);
+	commit_expect_refused(w, "tun tun0: bad flags 0x803");
+}
+END_TEST
+
 static Suite *image_net_suite(void)
 {
 	Suite *s = suite_create("image-net");
@@ -165,6 +315,9 @@ static Suite *image_net_suite(void)
 	add(tc, test_roundtrip_net);
 	add(tc, test_refuse_net);
 	add(tc, test_macvlan);
+	add(tc, test_bridge);
+	add(tc, test_tun);
+	add(tc, test_inner_veth);
 	return s;
 }
 

@@ -83,7 +83,7 @@ START_TEST(test_refuse_file_kinds)
 	w_file(w, 1, IMG_FILE_FIFO, NULL);
 	w_proc(w, 10, 1);
 	w_thread(w, 10);
-	commit_expect_refused(w, "a path goes with a FIFO, regular file, terminal or message queue");
+	commit_expect_refused(w, "a path goes with a FIFO, regular file, terminal, tun device or message queue");
 }
 END_TEST
 
