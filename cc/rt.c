@@ -9,8 +9,9 @@
  * image names. main's outermost frame returns into ckpt_xisa_exit
  * (arch/ISA/rt/xisa-jump.c), which exits with main's value.
  *
- * With CKPT_XISA_DUMP, SIGUSR2 checkpoints it (rt-dump.c); without, the
- * breakpoints of a ckpt that died are taken away as met (rt-heal.c).
+ * With CKPT_XISA_DUMP, SIGUSR2 checkpoints it (rt-dump.c). The
+ * breakpoints of a ckpt that died are taken away as met (rt-heal.c), but
+ * on aarch64 with CKPT_XISA_DUMP, whose checkpointer has their signal.
  *
  * stdout is unbuffered in both builds: what libc buffered at the
  * checkpoint would be lost with the source ISA's libc.
