@@ -11,14 +11,15 @@
 # after each migration. Needs root, ip, nsenter, unshare.
 #
 # Environment: BENCH_MIB, BENCH_RATE (0: a mostly idle process, which
-# only reads), BENCH_ROUNDS, B (the build directory, build); BENCH_LOG
-# set: what each pre-copy round sent, on stderr.
+# only reads), BENCH_ROUNDS, BENCH_MODES ("restore lazy": the rows of
+# a round), B (the build directory, build); BENCH_LOG set: what each pre-copy round sent, on stderr.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
 MIB=${BENCH_MIB:-1024}
 RATE=${BENCH_RATE:-50}
 ROUNDS=${BENCH_ROUNDS:-1}
+MODES=${BENCH_MODES:-restore lazy}
 B=${B:-build}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
 CKPT=$B/bin/ckpt
@@ -115,9 +116,10 @@ one() {
 
 printf '%-10s %14s %12s\n' mode downtime_ms migrate_s
 for ((r = 0; r < ROUNDS; r++)); do
-	read -r dt wall < <(one) || exit 1
-	printf '%-10s %14d %12.2f\n' restore "$dt" "$wall"
-	read -r dt wall < <(one --lazy) || exit 1
-	printf '%-10s %14d %12.2f\n' lazy "$dt" "$wall"
+	for m in $MODES; do
+		read -r dt wall < <(one $([[ $m = lazy ]] && echo --lazy)) ||
+			exit 1
+		printf '%-10s %14d %12.2f\n' "$m" "$dt" "$wall"
+	done
 done
 echo "($MIB MiB, rewriting $RATE MiB/s; target: downtime under 100 ms)"

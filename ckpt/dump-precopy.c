@@ -65,7 +65,7 @@ struct pre_range {
 };
 
 /* A run of pages for a PAGES record, and where its bytes are; data NULL:
- * a PRE_PAGES record, as round sent them. */
+ * a PRE_RUNS record, as round sent them. */
 struct pre_run {
 	uint64_t addr, nr;
 	uint8_t *data;
@@ -725,9 +725,6 @@ static int forget_cb(void *arg, uint64_t s, uint64_t e)
 	return 0;
 }
 
-#define SNAP_CATS	(PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | \
-			 PAGE_IS_WRITTEN | PAGE_IS_GUARD)
-
 /*
  * The wanted pages of v at the final freeze in one walk of the kernel:
  * PAGEMAP_SCAN's regions, where reading a pagemap entry a page cost
@@ -736,6 +733,24 @@ static int forget_cb(void *arg, uint64_t s, uint64_t e)
  * refuses the categories before it did anything (no PAGE_IS_GUARD before
  * 6.15).
  */
+static int snap_regions(struct dump_ctx *c, struct dump_mem_io *io,
+			const struct img_vma *v, const struct page_region *reg,
+			size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!dump_mem_wanted_cat(v, reg[i].categories))
+			continue;
+		if (reg[i].categories & PAGE_IS_WRITTEN)
+			forget(c->pre, reg[i].start, reg[i].end);
+		if (snap_run(c, io, reg[i].start,
+			     (reg[i].end - reg[i].start) / c->page_size, NULL))
+			return -1;
+	}
+	return 0;
+}
+
 static int snap_vma(struct dump_ctx *c, struct dump_mem_io *io,
 		    const struct img_vma *v)
 {
@@ -744,10 +759,16 @@ static int snap_vma(struct dump_ctx *c, struct dump_mem_io *io,
 		.size = sizeof(a), .start = v->start, .end = v->end,
 		.vec = (uintptr_t)reg, .vec_len = SCAN_VEC,
 		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = SNAP_CATS,
+		.return_mask = DUMP_SNAP_CATS,
 	};
-	long n, i;
+	const struct page_region *pre;
+	size_t nr;
+	long n;
 
+	/* scanned already while the state was gathered (dump-prescan.c) */
+	pre = dump_prescan_get(c, v->start, v->end, &nr);
+	if (pre)
+		return snap_regions(c, io, v, pre, nr);
 	while (a.start < v->end) {
 		n = ioctl(io->pagemap_fd, PAGEMAP_SCAN, &a);
 		if (n < 0 && errno == EINVAL && a.start == v->start)
@@ -756,16 +777,8 @@ static int snap_vma(struct dump_ctx *c, struct dump_mem_io *io,
 			dump_perror(c, "can't scan the pagemap of %d", c->pid);
 			return -1;
 		}
-		for (i = 0; i < n; i++) {
-			if (!dump_mem_wanted_cat(v, reg[i].categories))
-				continue;
-			if (reg[i].categories & PAGE_IS_WRITTEN)
-				forget(c->pre, reg[i].start, reg[i].end);
-			if (snap_run(c, io, reg[i].start,
-				     (reg[i].end - reg[i].start) /
-				     c->page_size, NULL))
-				return -1;
-		}
+		if (snap_regions(c, io, v, reg, n))
+			return -1;
 		if (a.walk_end <= a.start)
 			break;
 		a.start = a.walk_end;
@@ -838,10 +851,39 @@ int dump_pre_snapshot(struct dump_ctx *c)
 	/* the tracking ends after the thaw (dump_pre_write, or with the
 	 * rest in dump_pre_free): unregistering walks the whole range
 	 * (0.2 s a GiB) */
-	if (snap_all(c))
+	if (snap_all(c)) {
+		dump_prescan_end(c);
 		return -1;
+	}
+	dump_prescan_end(c);
 	log_stamp("frozen: memory of %d found", c->pid);
 	return 0;
+}
+
+/* The runs a round sent, named a PRE_RUNS record at a time. */
+static int write_pre_runs(struct dump_ctx *c, const struct dump_pre *p)
+{
+	struct img_pre_run *v = malloc(IMG_PRE_RUNS_MAX * sizeof(*v));
+	uint32_t n = 0;
+	size_t i;
+	int ret = 0;
+
+	if (!v)
+		return -1;
+	for (i = 0; i < p->nr_runs && !ret; i++) {
+		if (p->runs[i].data)
+			continue;
+		v[n++] = (struct img_pre_run){ p->runs[i].addr, p->runs[i].nr,
+					       p->runs[i].round };
+		if (n == IMG_PRE_RUNS_MAX) {
+			ret = img_write_pre_runs(c->w, v, n);
+			n = 0;
+		}
+	}
+	if (n && !ret)
+		ret = img_write_pre_runs(c->w, v, n);
+	free(v);
+	return ret;
 }
 
 int dump_pre_write(struct dump_ctx *c)
@@ -854,16 +896,14 @@ int dump_pre_write(struct dump_ctx *c)
 		fault_point("pre-disarm");
 		disarm(p);
 	}
+	if (write_pre_runs(c, p))
+		return -1;
 	for (i = 0; i < p->nr_runs; i++) {
 		struct pre_run *run = &p->runs[i];
 		uint64_t left = run->nr * c->page_size, off = 0;
 
-		if (!run->data) {
-			if (img_write_pre_pages(c->w, run->addr, run->nr,
-						run->round))
-				return -1;
+		if (!run->data)
 			continue;
-		}
 		if (img_write_pages_begin(c->w, run->addr, run->nr))
 			return -1;
 		while (left) {

@@ -67,6 +67,7 @@ struct dump_ctx {
 	struct proc_map *maps;
 	int nr_maps;
 	struct dump_smaps *smaps;	/* being read (dump-maps.c) */
+	struct dump_prescan *prescan;	/* dump-prescan.c's, or NULL */
 	uint64_t brk;
 	long page_size;
 	/* what this process's wait() would report of each child */
@@ -374,6 +375,17 @@ int dump_pre_rounds(struct dump_tree *t) __must_check;
 int dump_pre_snapshot(struct dump_ctx *c) __must_check;
 int dump_pre_write(struct dump_ctx *c) __must_check;
 void dump_pre_free(struct dump_pre_table *t);
+/* The categories the final freeze asks PAGEMAP_SCAN for. */
+#define DUMP_SNAP_CATS	(PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | \
+			 PAGE_IS_WRITTEN | PAGE_IS_GUARD)
+/* dump-prescan.c: that scan of c's maps started in a thread (nothing if
+ * it can't be); get: the regions of the VMA [start, end) once it is done,
+ * or NULL when it was not scanned whole; end: joined and freed. */
+void dump_prescan_begin(struct dump_ctx *c);
+const struct page_region *dump_prescan_get(struct dump_ctx *c,
+					   uint64_t start, uint64_t end,
+					   size_t *n);
+void dump_prescan_end(struct dump_ctx *c);
 /* What write tracking covers: private, writable, anonymous memory. */
 int dump_pre_trackable(const struct proc_map *m);
 /* A userfaultfd made by the frozen process c, ours, with asynchronous

@@ -189,6 +189,8 @@ static int collect(struct dump_ctx *c)
 	c->leader = inject_leader(c->ip);
 	if (dump_seccomp_suspend(c) || before_walk(c) || dump_maps_begin(c))
 		return -1;
+	if (c->o->pre_copy)	/* the final freeze's scan, meanwhile */
+		dump_prescan_begin(c);
 	r = collect_state(c);
 	if (dump_maps_end(c) || r ||
 	    dump_ghost_proc(c) || dump_collect_vmas(c))
@@ -234,6 +236,7 @@ static int dump_frozen(struct dump_tree *t)
 	for (i = 0; i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie && collect(&t->procs[i]))
 			return -1;
+	log_stamp("frozen: state read");
 	for (i = 0; t->procs[0].o->pre_copy && i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie &&
 		    dump_pre_snapshot(&t->procs[i]))
@@ -494,6 +497,7 @@ static void free_tree(struct dump_tree *t)
 	if (t->guard >= 0)	/* end of file: it undoes what is left */
 		close(t->guard);
 	for (i = 0; i < t->n; i++) {
+		dump_prescan_end(&t->procs[i]);
 		proc_free_maps(t->procs[i].maps, t->procs[i].nr_maps > 0 ?
 			       t->procs[i].nr_maps : 0);
 		free(t->procs[i].proc.locks);	/* dump-locks.c's */
@@ -649,6 +653,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	res = freeze(&t, w);
 	if (res != DUMP_OK)
 		goto err;
+	log_stamp("frozen: %d processes", t.n);
 	res = DUMP_EFAILED;
 	if (dump_app_event(o, CKPT_APP_FROZEN))
 		goto err;

@@ -26,6 +26,23 @@ int img_enc_precopy(struct enc *e, int32_t pid, uint32_t round)
 	return e->err ? -1 : 0;
 }
 
+/* u32 n, then n times what a PRE_PAGES record holds */
+int img_enc_pre_runs(struct enc *e, const struct img_pre_run *runs,
+		     uint32_t n)
+{
+	uint32_t i;
+
+	if (!n || n > IMG_PRE_RUNS_MAX)
+		e->err = "bad number of runs";
+	enc_u32(e, n);
+	for (i = 0; i < n && !e->err; i++) {
+		enc_u64(e, runs[i].addr);
+		enc_u64(e, runs[i].nr_pages);
+		enc_u32(e, runs[i].round);
+	}
+	return e->err ? -1 : 0;
+}
+
 /* u64 addr, u64 nr_pages, u32 round */
 int img_enc_pre_pages(struct enc *e, uint64_t addr, uint64_t nr,
 		      uint32_t round)
@@ -110,24 +127,51 @@ int sem_precopy_pages(struct rd *r, const struct img_pages *pg)
 	return 0;
 }
 
-/* PRE_PAGES: a run of the current process, checked as PAGES are once the
- * process ends, resolved once the image ends. */
-int sem_pre_pages(struct rd *r, struct dec *d)
+/* One run of a PRE_PAGES or PRE_RUNS record: checked as PAGES are once
+ * the process ends, resolved once the image ends. */
+static int pre_run(struct rd *r, struct dec *d)
 {
 	struct img_pages pg = { .src = IMG_SRC_PRE };
 
 	dec_u64(d, &pg.addr);
 	dec_u64(d, &pg.nr_pages);
 	dec_u32(d, &pg.pre_round);
-	if (dec_end(d))
+	if (d->failed)
 		return -1;
-	if (!r->img->nr_procs) {
-		rec_fail(r, "PRE_PAGES record before the first PROC");
-		return -1;
-	}
 	if (!sem_run_ok(r, &pg, 0))
 		return -1;
 	return sem_pages(r, &pg);
+}
+
+static int pre_in_proc(struct rd *r)
+{
+	if (r->img->nr_procs)
+		return 0;
+	rec_fail(r, "%s record before the first PROC", img_rec_name(r->type));
+	return -1;
+}
+
+/* PRE_PAGES: a run of the current process. */
+int sem_pre_pages(struct rd *r, struct dec *d)
+{
+	if (pre_in_proc(r) || pre_run(r, d))
+		return -1;
+	return dec_end(d);
+}
+
+/* PRE_RUNS: n of them. */
+int sem_pre_runs(struct rd *r, struct dec *d)
+{
+	uint32_t n, i;
+
+	dec_u32(d, &n);
+	dec_check(d, n > 0, "no runs");
+	if (!dec_count_ok(d, n, IMG_PRE_RUNS_MAX, 20, "runs") || pre_in_proc(r))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (pre_run(r, d))
+			return -1;
+	return dec_end(d);
 }
 
 struct pieces {

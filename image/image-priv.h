@@ -122,6 +122,8 @@ void img_apps_free(struct image *img);
 int img_enc_ident(struct enc *e, const struct img_ident *id);
 int img_enc_parent_pages(struct enc *e, uint64_t addr, uint64_t nr);
 int img_enc_precopy(struct enc *e, int32_t pid, uint32_t round);
+int img_enc_pre_runs(struct enc *e, const struct img_pre_run *runs,
+		     uint32_t n);
 int img_enc_pre_pages(struct enc *e, uint64_t addr, uint64_t nr,
 		      uint32_t round);
 /* codec-pre.c: the PRECOPY records of an image, freed */

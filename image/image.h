@@ -90,6 +90,7 @@ enum img_rec_type {
 	IMG_REC_ROUTE = 29,	/* image level: a route of that namespace */
 	IMG_REC_NSMOUNT = 30,	/* image level: a mount of a mount
 				 * namespace below the root's */
+	IMG_REC_PRE_RUNS = 31,	/* PRE_PAGES runs, many to a record */
 	IMG_REC_SYSV = 35,	/* image level: a System V object of the
 				 * tree's IPC namespace */
 	IMG_REC_SYSV_DATA = 36,	/* bytes of the SYSV segment before it */
@@ -1788,6 +1789,16 @@ int img_write_precopy(struct img_writer *w, int32_t pid, uint32_t round)
 	__must_check;
 int img_write_pre_pages(struct img_writer *w, uint64_t addr,
 			uint64_t nr_pages, uint32_t round) __must_check;
+/* What n PRE_PAGES records would say, in one PRE_RUNS record: n from 1
+ * to IMG_PRE_RUNS_MAX (a migration's freeze names tens of thousands of
+ * runs, and a record each cost more than the rest of the freeze). */
+#define IMG_PRE_RUNS_MAX	4096
+struct img_pre_run {
+	uint64_t addr, nr_pages;
+	uint32_t round;
+};
+int img_write_pre_runs(struct img_writer *w, const struct img_pre_run *runs,
+		       uint32_t n) __must_check;
 int img_write_pages_begin(struct img_writer *w, uint64_t addr,
 			  uint64_t nr_pages) __must_check;
 int img_write_pages_data(struct img_writer *w, const void *buf, size_t len)

@@ -90,6 +90,7 @@ int sem_run_ok(struct rd *r, const struct img_pages *pg, int empty_ok);
 int sem_precopy(struct rd *r, struct dec *d);
 int sem_precopy_pages(struct rd *r, const struct img_pages *pg);
 int sem_pre_pages(struct rd *r, struct dec *d);
+int sem_pre_runs(struct rd *r, struct dec *d);
 int sem_pre_resolve(struct rd *r);
 /* chain.c: the parents' files and names, freed */
 void img_chain_free(struct image *img);

@@ -90,6 +90,7 @@ const char *img_rec_name(uint32_t type)
 		[IMG_REC_SNAPDATA] = "SNAPDATA",
 		[IMG_REC_PRECOPY] = "PRECOPY",
 		[IMG_REC_PRE_PAGES] = "PRE_PAGES",
+		[IMG_REC_PRE_RUNS] = "PRE_RUNS",
 	};
 
 	if (type == IMG_REC_TRAILER)
@@ -657,6 +658,7 @@ static int known_type(uint32_t type)
 	       type == IMG_REC_NSJOIN ||
 	       type == IMG_REC_SOCKX ||
 	       type == IMG_REC_PRECOPY || type == IMG_REC_PRE_PAGES ||
+	       type == IMG_REC_PRE_RUNS ||
 	       type == IMG_REC_TRAILER;
 }
 

@@ -870,6 +870,8 @@ static int sem_dispatch(struct rd *r, struct dec *d)
 		return sem_precopy(r, d);
 	if (r->type == IMG_REC_PRE_PAGES)
 		return sem_pre_pages(r, d);
+	if (r->type == IMG_REC_PRE_RUNS)
+		return sem_pre_runs(r, d);
 	p = cur_proc(r);
 	if (!p)
 		return -1;

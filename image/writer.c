@@ -566,6 +566,21 @@ int img_write_pre_pages(struct img_writer *w, uint64_t addr,
 			  img_enc_pre_pages(&w->enc, addr, nr_pages, round));
 }
 
+int img_write_pre_runs(struct img_writer *w, const struct img_pre_run *runs,
+		       uint32_t n)
+{
+	uint32_t i;
+
+	if (wr_expect(w, W_RECORDS, "PRE_RUNS record"))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!pages_args_ok(w, runs[i].addr, runs[i].nr_pages))
+			return -1;
+	enc_reset(&w->enc);
+	return wr_encoded(w, IMG_REC_PRE_RUNS,
+			  img_enc_pre_runs(&w->enc, runs, n));
+}
+
 /*
  * The payload starts with addr, nr_pages and the pad length, then pad zero
  * bytes that put the page data on a page boundary of the file; the record

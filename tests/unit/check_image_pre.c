@@ -3,7 +3,8 @@
  * process resolved into the pieces of its PRECOPY rounds' PAGES that
  * hold them (read whole or with IMG_READ_DEFER_PAGES, a piece then
  * checked by img_pages_check), and the refusals: a PRE_PAGES run its
- * round does not hold, PRECOPY after another record. And the reader's
+ * round does not hold, PRECOPY after another record. The same runs
+ * named by PRE_RUNS records, and their refusals. And the reader's
  * window over a file (its many small records).
  */
 #include <check.h>
@@ -32,9 +33,15 @@ static void pre_data(struct img_writer *w, unsigned from, unsigned n,
 
 /* Round 0: the 8 pages of seed 1; round 1: pages 2-3 of seed 2. At the
  * freeze: 0-1 as round 0, 2-3 as round 1 (or round last1), page 4 of
- * seed 3 in the process's own PAGES, 5-7 as round 0. */
-static void w_pre(unsigned last1)
+ * seed 3 in the process's own PAGES, 5-7 as round 0; named by PRE_PAGES
+ * records, or with runs, by two PRE_RUNS records (0-3, then 5-7). */
+static void w_pre_as(unsigned last1, int runs)
 {
+	const struct img_pre_run v[] = {
+		{ BASE, 2, 0 }, { BASE + 2 * PS, 2, last1 },
+		{ BASE + 5 * PS, 3, 0 },
+	};
+
 	struct img_writer *w = img_writer_open(path);
 
 	ck_assert_ptr_nonnull(w);
@@ -46,11 +53,24 @@ static void w_pre(unsigned last1)
 	w_proc(w, 10, 1);
 	w_thread(w, 10);
 	w_vma(w, BASE, BASE + NPAGES * PS, NULL);
-	ck_assert_int_eq(img_write_pre_pages(w, BASE, 2, 0), 0);
-	ck_assert_int_eq(img_write_pre_pages(w, BASE + 2 * PS, 2, last1), 0);
-	pre_data(w, 4, 1, 3);
-	ck_assert_int_eq(img_write_pre_pages(w, BASE + 5 * PS, 3, 0), 0);
+	if (runs) {
+		ck_assert_int_eq(img_write_pre_runs(w, v, 2), 0);
+		pre_data(w, 4, 1, 3);
+		ck_assert_int_eq(img_write_pre_runs(w, v + 2, 1), 0);
+	} else {
+		ck_assert_int_eq(img_write_pre_pages(w, BASE, 2, 0), 0);
+		ck_assert_int_eq(img_write_pre_pages(w, BASE + 2 * PS, 2,
+						     last1), 0);
+		pre_data(w, 4, 1, 3);
+		ck_assert_int_eq(img_write_pre_pages(w, BASE + 5 * PS, 3, 0),
+				 0);
+	}
 	ck_assert_int_eq(img_writer_commit(w), 0);
+}
+
+static void w_pre(unsigned last1)
+{
+	w_pre_as(last1, 0);
 }
 
 /* Page i of the image in fd holds fill(seed)'s page i, and its run
@@ -131,6 +151,91 @@ START_TEST(test_refuse_missing_round)
 {
 	w_pre(2);
 	ck_assert_ptr_null(img_read_file(path, 0));
+}
+END_TEST
+
+/* PRE_RUNS: the same pages as PRE_PAGES name them, read the same way */
+START_TEST(test_pre_runs)
+{
+	struct image *a, *b;
+	uint32_t k;
+
+	w_pre_as(1, 0);
+	a = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(a);
+	w_pre_as(1, 1);
+	check_pages(0);
+	check_pages(IMG_READ_DEFER_PAGES);
+	b = img_read_file(path, 0);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(a->procs[0].nr_pages, b->procs[0].nr_pages);
+	for (k = 0; k < a->procs[0].nr_pages; k++) {
+		ck_assert_uint_eq(a->procs[0].pages[k].addr,
+				  b->procs[0].pages[k].addr);
+		ck_assert_uint_eq(a->procs[0].pages[k].nr_pages,
+				  b->procs[0].pages[k].nr_pages);
+	}
+	img_free(a);
+	img_free(b);
+	w_pre_as(2, 1);		/* a round that was never sent */
+	ck_assert_ptr_null(img_read_file(path, 0));
+}
+END_TEST
+
+/* The writer names 1 to IMG_PRE_RUNS_MAX runs a record, each a range a
+ * PAGES record could hold. */
+START_TEST(test_pre_runs_writer_refuses)
+{
+	static struct img_pre_run v[IMG_PRE_RUNS_MAX + 1];
+	struct img_writer *w = img_writer_open(path);
+	uint32_t i;
+
+	for (i = 0; i <= IMG_PRE_RUNS_MAX; i++)
+		v[i] = (struct img_pre_run){ BASE + 2 * i * PS, 1, 0 };
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	w_proc(w, 10, 1);
+	ck_assert_int_eq(img_write_pre_runs(w, v, 0), -1);
+	ck_assert_int_eq(img_write_pre_runs(w, v, IMG_PRE_RUNS_MAX + 1), -1);
+	v[1].addr++;
+	ck_assert_int_eq(img_write_pre_runs(w, v, 2), -1);
+	v[1].addr--;
+	v[1].nr_pages = 0;
+	ck_assert_int_eq(img_write_pre_runs(w, v, 2), -1);
+	img_writer_abort(w);
+}
+END_TEST
+
+/* A PRE_RUNS record whose count says other than its payload, or none. */
+START_TEST(test_pre_runs_refused)
+{
+	uint8_t p[4 + 2 * 20] = { 0 }, *buf;
+	size_t len;
+
+	w_pre_as(1, 1);
+	put_le32(p, 2);
+	put_le64(p + 4, BASE + 6 * PS);
+	put_le64(p + 12, 1);
+	put_le64(p + 24, BASE + 7 * PS);
+	put_le64(p + 32, 1);
+	buf = load(path, &len);
+	buf = splice_record(buf, &len, IMG_REC_PRE_RUNS, p, 4 + 20);
+	expect_refused(buf, len, 0, "payload too short for 2 runs");
+	free(buf);
+	buf = load(path, &len);
+	buf = splice_record(buf, &len, IMG_REC_PRE_RUNS, p, 4 + 2 * 20 - 1);
+	expect_refused(buf, len, 0, "payload too short");
+	free(buf);
+	put_le32(p, 1);
+	buf = load(path, &len);
+	buf = splice_record(buf, &len, IMG_REC_PRE_RUNS, p, 4 + 2 * 20);
+	expect_refused(buf, len, 0, "bytes of junk");
+	free(buf);
+	put_le32(p, 0);
+	buf = load(path, &len);
+	buf = splice_record(buf, &len, IMG_REC_PRE_RUNS, p, 4);
+	expect_refused(buf, len, 0, "no runs");
+	free(buf);
 }
 END_TEST
 
@@ -315,6 +420,9 @@ static Suite *image_pre_suite(void)
 	add(tc, test_pre_resolved);
 	add(tc, test_pre_older_round);
 	add(tc, test_refuse_missing_round);
+	add(tc, test_pre_runs);
+	add(tc, test_pre_runs_writer_refuses);
+	add(tc, test_pre_runs_refused);
 	add(tc, test_refuse_not_held);
 	add(tc, test_refuse_late_precopy);
 	add(tc, test_window_shifts);
