@@ -255,38 +255,82 @@ static void tell(struct restore_run *run, pid_t pid)
 		pr_warn("can't tell the guardian about %d", pid);
 }
 
-/* A guardian whose PID the tree needs is sent away (it acts on nothing
- * when told it is done) and another one forked. */
-int restore_guard_start(struct restore_run *run)
+/* A guardian forked, its pipes run->guard_fd and guard_ack: its PID,
+ * or -1 (said if the pipes failed). */
+static pid_t fork_one(struct restore_run *run)
 {
-	pid_t pid = -1;
-	int fds[2], ack[2], i;
+	int fds[2], ack[2];
+	pid_t pid;
 
-	for (i = 0; i < GUARD_TRIES; i++) {
-		if (pipe2(fds, O_CLOEXEC)) {
-			pr_perror("can't create the guardian's pipe");
-			return -1;
-		}
-		if (pipe2(ack, O_CLOEXEC)) {
-			pr_perror("can't create the guardian's pipe");
-			close(fds[0]);
-			close(fds[1]);
-			return -1;
-		}
-		fflush(NULL);
-		pid = fork_guardian(run, fds[0], fds[1], ack);
+	if (pipe2(fds, O_CLOEXEC)) {
+		pr_perror("can't create the guardian's pipe");
+		return -1;
+	}
+	if (pipe2(ack, O_CLOEXEC)) {
+		pr_perror("can't create the guardian's pipe");
 		close(fds[0]);
-		close(ack[1]);
-		run->guard_fd = fds[1];
-		run->guard_ack = ack[0];
-		if (pid > 0 && !image_needs(run->img, pid))
-			break;
-		if (pid > 0)
-			tell(run, GUARD_DONE);
+		close(fds[1]);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork_guardian(run, fds[0], fds[1], ack);
+	close(fds[0]);
+	close(ack[1]);
+	run->guard_fd = fds[1];
+	run->guard_ack = ack[0];
+	if (pid < 0) {
 		close(fds[1]);
 		close(ack[0]);
 		run->guard_fd = -1;
 		run->guard_ack = -1;
+	}
+	return pid;
+}
+
+/* A guardian that will not do is sent away: it acts on nothing when told
+ * it is done. */
+static void send_away(struct restore_run *run)
+{
+	tell(run, GUARD_DONE);
+	close(run->guard_fd);
+	close(run->guard_ack);
+	run->guard_fd = -1;
+	run->guard_ack = -1;
+}
+
+/*
+ * serve --restore: the guardian forked while the image still comes, so
+ * that its forks are not part of a migration's downtime. That copy of
+ * restore knows nothing of the image (run->img is still NULL): it is
+ * kept only if the image needs neither its PID nor a network lock.
+ */
+void restore_guard_early(struct restore_run *run)
+{
+	pid_t pid = fork_one(run);
+
+	if (pid > 0)
+		run->guard = pid;
+}
+
+/* A guardian whose PID the tree needs is sent away and another one
+ * forked. */
+int restore_guard_start(struct restore_run *run)
+{
+	pid_t pid = -1;
+	int i;
+
+	if (run->guard > 0 && !image_needs(run->img, run->guard) &&
+	    !restore_netlock_named(run->img))
+		return 0;
+	if (run->guard > 0)
+		send_away(run);
+	run->guard = 0;
+	for (i = 0; i < GUARD_TRIES; i++) {
+		pid = fork_one(run);
+		if (pid > 0 && !image_needs(run->img, pid))
+			break;
+		if (pid > 0)
+			send_away(run);
 		pid = -1;
 	}
 	if (pid < 0) {

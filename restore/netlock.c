@@ -29,6 +29,11 @@ static const char *lock_of(const struct image *img)
 	return NULL;
 }
 
+int restore_netlock_named(const struct image *img)
+{
+	return lock_of(img) != NULL;
+}
+
 int restore_netlock_take(const struct image *img)
 {
 	const char *name = lock_of(img);

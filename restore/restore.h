@@ -204,6 +204,9 @@ int restore_timens_make(const struct restore_run *run, pid_t pid)
  * the first is let go; told done once the last runs, or once a failed
  * restore has cleaned up itself (then it exits without acting) */
 int restore_guard_start(struct restore_run *run) __must_check;
+/* one forked before the image is read (serve --restore), which
+ * restore_guard_start keeps if it will do */
+void restore_guard_early(struct restore_run *run);
 void restore_guard_tree(struct restore_run *run);
 /* a ghost about to be made under path (a directory if dir), the inode
  * made there, and the name unlinked again (or never made) */
@@ -305,6 +308,8 @@ int restore_inet_open(const struct image *img, int *fds) __must_check;
  * there is a no-op); 0, or -1 having said why */
 int restore_netlock_take(const struct image *img) __must_check;
 int restore_netlock_drop(const struct image *img);
+/* does the image name a network lock? */
+int restore_netlock_named(const struct image *img);
 /* netlink.c: likewise for every netlink socket */
 int restore_netlink_open(const struct image *img, int *fds) __must_check;
 /* tty.c: sets fds[i] for every pty master and slave img->files[i] of
