@@ -52,6 +52,15 @@
 #define NET_MAC		crypto_auth_hmacsha256_BYTES
 #define NET_KEY		32
 #define NET_FRAME_MAX	(256u << 10)
+/*
+ * A migration's socket buffers, each side's (the kernel doubles it): what
+ * the source has sent and the receiver not yet stored is at most about
+ * these, so that the freeze does not wait for a backlog of the pre-copy
+ * rounds. Left to autotuning, a few MiB waited in them on loopback
+ * (some 20 ms of the downtime); the receiver, which checks every frame
+ * and wakes its restore, sets the pace of the rounds anyway.
+ */
+#define NET_MIGRATE_BUF	(256 << 10)
 #define NET_NAME_MAX	200
 #define NET_HDR		crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define NET_ABYTES	crypto_secretstream_xchacha20poly1305_ABYTES

@@ -142,11 +142,18 @@ static int tcp_open_write(struct ckpt_stage *s, const char *arg)
 
 	if (!mig)
 		return tcp_open(s, arg, "PUT");
+	int size = NET_MIGRATE_BUF;
+
 	if (strcmp(mig, "restore") && strcmp(mig, "lazy"))
 		return ckpt_stage_fail(s, "migrate=%s: expected restore or lazy",
 				       mig);
-	return tcp_open(s, arg, strcmp(mig, "lazy") ? "MIGRATE" :
-			"MIGRATE-LAZY");
+	if (tcp_open(s, arg, strcmp(mig, "lazy") ? "MIGRATE" :
+		     "MIGRATE-LAZY"))
+		return -1;
+	/* a smaller backlog for the freeze to wait for; autotuned if not */
+	(void)setsockopt(((struct tcp_priv *)s->priv)->fd, SOL_SOCKET,
+			 SO_SNDBUF, &size, sizeof(size));
+	return 0;
 }
 
 /*

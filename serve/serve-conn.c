@@ -341,6 +341,8 @@ err:
 static void do_migrate(struct net_conn *c, int dirfd, const char *name,
 		       const char *peer, int lazy)
 {
+	int size = NET_MIGRATE_BUF;
+
 	if (!serve_migrate_enabled()) {
 		pr_warn("%s migrate %s: refused: no --restore", peer, name);
 		if (net_send_msg(c, "ERR this server does not restore "
@@ -348,6 +350,9 @@ static void do_migrate(struct net_conn *c, int dirfd, const char *name,
 			return;
 		return;
 	}
+	/* the backlog the source's freeze would wait for (plugins/net.h);
+	 * autotuned if not */
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	/* no fsync: the source lives until the restore runs */
 	if (do_put(c, dirfd, name, peer, DURABLE_NOSYNC, lazy ? 2 : 1))
 		return;
