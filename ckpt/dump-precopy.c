@@ -860,67 +860,71 @@ int dump_pre_snapshot(struct dump_ctx *c)
 	return 0;
 }
 
-/* The runs a round sent, named a PRE_RUNS record at a time. */
-static int write_pre_runs(struct dump_ctx *c, const struct dump_pre *p)
+/* A run read at the freeze, as PAGES. */
+static int write_data_run(struct dump_ctx *c, const struct pre_run *run)
 {
-	struct img_pre_run *v = malloc(IMG_PRE_RUNS_MAX * sizeof(*v));
-	uint32_t n = 0;
-	size_t i;
-	int ret = 0;
+	uint64_t left = run->nr * c->page_size, off = 0;
 
-	if (!v)
+	if (img_write_pages_begin(c->w, run->addr, run->nr))
 		return -1;
-	for (i = 0; i < p->nr_runs && !ret; i++) {
-		if (p->runs[i].data)
-			continue;
-		v[n++] = (struct img_pre_run){ p->runs[i].addr, p->runs[i].nr,
-					       p->runs[i].round };
-		if (n == IMG_PRE_RUNS_MAX) {
-			ret = img_write_pre_runs(c->w, v, n);
-			n = 0;
-		}
+	while (left) {
+		size_t n = left < PRE_CHUNK ? left : PRE_CHUNK;
+
+		if (dump_interrupted(c))
+			return -1;
+		fault_point("memory");
+		if (img_write_pages_data(c->w, run->data + off, n))
+			return -1;
+		off += n;
+		left -= n;
 	}
-	if (n && !ret)
-		ret = img_write_pre_runs(c->w, v, n);
-	free(v);
-	return ret;
+	return img_write_pages_end(c->w);
 }
 
+/*
+ * The runs in address order, so that a reader finds them ascending (one
+ * pass checks them): those a round sent named by PRE_RUNS records, as
+ * many to one as come between two runs read at the freeze (a migration's
+ * freeze names tens of thousands), the others as PAGES.
+ */
 int dump_pre_write(struct dump_ctx *c)
 {
 	struct dump_pre *p = c->pre;
+	struct img_pre_run *v;
+	uint32_t n = 0;
 	size_t i;
+	int ret = 0;
 
 	/* thawed (late records): it runs on untracked as it was before */
 	if (!c->o->kill) {
 		fault_point("pre-disarm");
 		disarm(p);
 	}
-	if (write_pre_runs(c, p))
+	v = malloc(IMG_PRE_RUNS_MAX * sizeof(*v));
+	if (!v)
 		return -1;
-	for (i = 0; i < p->nr_runs; i++) {
-		struct pre_run *run = &p->runs[i];
-		uint64_t left = run->nr * c->page_size, off = 0;
+	for (i = 0; i < p->nr_runs && !ret; i++) {
+		const struct pre_run *run = &p->runs[i];
 
-		if (!run->data)
+		if (!run->data) {
+			v[n++] = (struct img_pre_run){ run->addr, run->nr,
+						       run->round };
+			if (n == IMG_PRE_RUNS_MAX) {
+				ret = img_write_pre_runs(c->w, v, n);
+				n = 0;
+			}
 			continue;
-		if (img_write_pages_begin(c->w, run->addr, run->nr))
-			return -1;
-		while (left) {
-			size_t n = left < PRE_CHUNK ? left : PRE_CHUNK;
-
-			if (dump_interrupted(c))
-				return -1;
-			fault_point("memory");
-			if (img_write_pages_data(c->w, run->data + off, n))
-				return -1;
-			off += n;
-			left -= n;
 		}
-		if (img_write_pages_end(c->w))
-			return -1;
+		if (n)
+			ret = img_write_pre_runs(c->w, v, n);
+		n = 0;
+		if (!ret)
+			ret = write_data_run(c, run);
 	}
-	return 0;
+	if (n && !ret)
+		ret = img_write_pre_runs(c->w, v, n);
+	free(v);
+	return ret;
 }
 
 void dump_pre_free(struct dump_pre_table *t)

@@ -174,17 +174,22 @@ int sem_pre_runs(struct rd *r, struct dec *d)
 	return dec_end(d);
 }
 
+/* The pieces of a process's pages: counted only while v is NULL. */
 struct pieces {
 	struct img_pages *v;
-	uint32_t n, cap;
+	uint32_t n;
 };
 
 static int pieces_add(struct rd *r, struct pieces *o,
 		      const struct img_pages *pg)
 {
-	if (rd_grow(r, &o->v, &o->cap, o->n, sizeof(*o->v)))
+	if (o->n == UINT32_MAX) {
+		rd_fail(r, "too many pieces of pages");
 		return -1;
-	o->v[o->n++] = *pg;
+	}
+	if (o->v)
+		o->v[o->n] = *pg;
+	o->n++;
 	return 0;
 }
 
@@ -234,19 +239,48 @@ static int resolve_run(struct rd *r, struct pieces *o, int32_t pid,
 	return 0;
 }
 
-static int resolve_proc(struct rd *r, struct img_process *p)
+static int resolve_all(struct rd *r, struct img_process *p,
+		       struct pieces *o)
 {
-	struct pieces o = { 0 };
 	uint32_t i;
 
 	for (i = 0; i < p->nr_pages; i++)
 		if (p->pages[i].src == IMG_SRC_PRE ?
-		    resolve_run(r, &o, p->proc.pid, &p->pages[i]) :
-		    pieces_add(r, &o, &p->pages[i])) {
-			free(o.v);
+		    resolve_run(r, o, p->proc.pid, &p->pages[i]) :
+		    pieces_add(r, o, &p->pages[i]))
+			return -1;
+	return 0;
+}
+
+/*
+ * Counted first, then made: where every run is one piece (each comes
+ * before the runs it replaces are read), in place, else in an array of
+ * the size needed. A migration's tens of thousands of runs cost more in
+ * fresh memory touched than in the walk.
+ */
+static int resolve_proc(struct rd *r, struct img_process *p)
+{
+	struct pieces o = { 0 };
+
+	if (resolve_all(r, p, &o))
+		return -1;
+	if (o.n != p->nr_pages) {
+		o.v = malloc((size_t)o.n * sizeof(*o.v));
+		if (!o.v) {
+			rd_fail(r, "out of memory");
 			return -1;
 		}
-	free(p->pages);
+	} else {
+		o.v = p->pages;
+	}
+	o.n = 0;
+	if (resolve_all(r, p, &o)) {
+		if (o.v != p->pages)
+			free(o.v);
+		return -1;
+	}
+	if (o.v != p->pages)
+		free(p->pages);
 	p->pages = o.v;
 	p->nr_pages = o.n;
 	return 0;

@@ -1306,7 +1306,8 @@ static int check_pages_in_vmas(struct rd *r, const struct img_process *p)
 	return 0;
 }
 
-/* Sorted by address, the pages must not overlap. */
+/* Sorted by address, the pages must not overlap: at once when they come
+ * in ascending order, as ckpt writes them. */
 static int check_pages_disjoint(struct rd *r, const struct img_process *p)
 {
 	uint64_t ps = r->img->hdr.page_size;
@@ -1314,6 +1315,12 @@ static int check_pages_disjoint(struct rd *r, const struct img_process *p)
 	uint32_t i;
 	int ret = 0;
 
+	for (i = 1; i < p->nr_pages; i++)
+		if (p->pages[i - 1].addr + p->pages[i - 1].nr_pages * ps >
+		    p->pages[i].addr)
+			break;
+	if (i >= p->nr_pages)
+		return 0;
 	sp = malloc((size_t)(p->nr_pages ? p->nr_pages : 1) * sizeof(*sp));
 	if (!sp) {
 		rd_fail(r, "out of memory");

@@ -101,7 +101,9 @@ static void page_is(const struct image *img, int fd, unsigned i,
 	ck_abort_msg("page %u not in the image", i);
 }
 
-static void check_pages(unsigned flags)
+/* With rounds rounds, every page as w_pre writes it (or, with one
+ * round, all of seed 1) */
+static void check_pages_n(unsigned flags, unsigned rounds)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct image *img;
@@ -110,11 +112,17 @@ static void check_pages(unsigned flags)
 	ck_assert_int_ge(fd, 0);
 	img = img_read_named_fd_flags(fd, "img", 0, flags);
 	ck_assert_ptr_nonnull(img);
-	ck_assert_uint_eq(img->nr_pres, 2);
+	ck_assert_uint_eq(img->nr_pres, rounds);
 	for (i = 0; i < NPAGES; i++)
-		page_is(img, fd, i, i == 2 || i == 3 ? 2 : i == 4 ? 3 : 1);
+		page_is(img, fd, i, rounds == 1 ? 1 : i == 2 || i == 3 ? 2 :
+			i == 4 ? 3 : 1);
 	img_free(img);
 	close(fd);
+}
+
+static void check_pages(unsigned flags)
+{
+	check_pages_n(flags, 2);
 }
 
 START_TEST(test_pre_resolved)
@@ -179,6 +187,29 @@ START_TEST(test_pre_runs)
 	img_free(b);
 	w_pre_as(2, 1);		/* a round that was never sent */
 	ck_assert_ptr_null(img_read_file(path, 0));
+}
+END_TEST
+
+/* Round 0 sent as two PAGES records (pages 0-3 and 4-7): a run of pages
+ * 2-5 is two pieces, read from both, and the pages after it move up. */
+START_TEST(test_pre_run_two_pieces)
+{
+	const struct img_pre_run v[] = { { BASE, 2, 0 }, { BASE + 2 * PS, 4, 0 },
+					 { BASE + 6 * PS, 2, 0 } };
+	struct img_writer *w = img_writer_open(path);
+
+	ck_assert_ptr_nonnull(w);
+	w_header(w);
+	ck_assert_int_eq(img_write_precopy(w, 10, 0), 0);
+	pre_data(w, 0, 4, 1);
+	pre_data(w, 4, 4, 1);
+	w_proc(w, 10, 1);
+	w_thread(w, 10);
+	w_vma(w, BASE, BASE + NPAGES * PS, NULL);
+	ck_assert_int_eq(img_write_pre_runs(w, v, 3), 0);
+	ck_assert_int_eq(img_writer_commit(w), 0);
+	check_pages_n(0, 1);
+	check_pages_n(IMG_READ_DEFER_PAGES, 1);
 }
 END_TEST
 
@@ -421,6 +452,7 @@ static Suite *image_pre_suite(void)
 	add(tc, test_pre_older_round);
 	add(tc, test_refuse_missing_round);
 	add(tc, test_pre_runs);
+	add(tc, test_pre_run_two_pieces);
 	add(tc, test_pre_runs_writer_refuses);
 	add(tc, test_pre_runs_refused);
 	add(tc, test_refuse_not_held);
