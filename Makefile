@@ -99,7 +99,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
 	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o \
 	    $(B)/ckpt/bpf/epoll-blob.o $(B)/ckpt/bpf/sock-blob.o \
-	    $(B)/ckpt/bpf/semundo-blob.o
+	    $(B)/ckpt/bpf/semundo-blob.o $(B)/ckpt/bpf/sigacts-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -162,7 +162,8 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # iterators (ckpt/bpf/aio.bpf.c, ckpt/dump-aio.c; ckpt/bpf/timers.bpf.c,
 # ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c;
 # ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c; ckpt/bpf/sock.bpf.c,
-# ckpt/dump-sockx.c; ckpt/bpf/semundo.bpf.c, ckpt/dump-semundo.c), all
+# ckpt/dump-sockx.c; ckpt/bpf/semundo.bpf.c, ckpt/dump-semundo.c;
+# ckpt/bpf/sigacts.bpf.c, ckpt/dump-task.c), all
 # loaded and run by
 # ckpt/dump-bpf.c
 BPF_CLANG ?= clang
@@ -172,6 +173,7 @@ $(B)/%.bpf.o: %.bpf.c
 	$(Q)$(BPF_CLANG) -target bpf -O2 -g -Wall -Werror -I. \
 	  -I/usr/include/$(shell $(CC) -print-multiarch) -c -o $@ $<
 $(B)/ckpt/bpf/timers.bpf.o: ckpt/bpf/kstate.h
+$(B)/ckpt/bpf/sigacts.bpf.o: ckpt/bpf/sigacts.h
 $(B)/ckpt/bpf/tty.bpf.o: ckpt/bpf/iter.h
 $(B)/ckpt/bpf/epoll.bpf.o: ckpt/bpf/iter.h ckpt/bpf/epoll.h
 $(B)/ckpt/bpf/sock.bpf.o: ckpt/bpf/iter.h ckpt/bpf/sock.h
@@ -195,6 +197,8 @@ $(B)/ckpt/bpf/sock-blob.o: $(B)/ckpt/bpf/sock.bpf.o
 	$(Q)$(call bpf_blob,ckpt_sock_bpf)
 $(B)/ckpt/bpf/semundo-blob.o: $(B)/ckpt/bpf/semundo.bpf.o
 	$(Q)$(call bpf_blob,ckpt_semundo_bpf)
+$(B)/ckpt/bpf/sigacts-blob.o: $(B)/ckpt/bpf/sigacts.bpf.o
+	$(Q)$(call bpf_blob,ckpt_sigacts_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -240,7 +244,8 @@ LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		  $(filter $(B)/ckpt/dump%.o $(B)/ckpt/snapshot.o \
 		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o \
 		    $(B)/ckpt/bpf/tty-blob.o $(B)/ckpt/bpf/epoll-blob.o \
-		    $(B)/ckpt/bpf/sock-blob.o $(B)/ckpt/bpf/semundo-blob.o, \
+		    $(B)/ckpt/bpf/sock-blob.o $(B)/ckpt/bpf/semundo-blob.o \
+		    $(B)/ckpt/bpf/sigacts-blob.o, \
 		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)

@@ -240,6 +240,8 @@ struct dump_kstate {
 int dump_kstate_read(pid_t pid, struct dump_kstate *ks) __must_check;
 void dump_kstate_preload(void);
 void dump_semundo_preload(void);
+/* dump-task.c: the BPF iterator that reads signal actions, loaded */
+void dump_sigacts_preload(void);
 void dump_kstate_free(struct dump_kstate *ks);
 /* Default timer slacks, the oom_score_adj minimum: when BPF tells. */
 int dump_collect_unseen(struct dump_ctx *c) __must_check;

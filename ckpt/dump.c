@@ -643,6 +643,7 @@ enum dump_result dump_process(const struct dump_opts *o)
 	inject_find_code(o->pid, &t.code);
 	dump_kstate_preload();
 	dump_semundo_preload();
+	dump_sigacts_preload();
 	if (o->pre_copy) {
 		res = pre_copy(&t, w);
 		if (res != DUMP_OK)

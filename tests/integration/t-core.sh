@@ -4,7 +4,7 @@
 # timers.  Sourced by run.sh.
 
 ALL_TESTS+=(counter counter-static threads threads-static python perl bash
-	    syscalls signals fpu memory bigmem sparse creds caps caps-bounding limits-refused
+	    syscalls signals signals-nobpf fpu memory bigmem sparse creds caps caps-bounding limits-refused
 	    timers)
 
 t_counter() {
@@ -63,6 +63,18 @@ t_syscalls() {
 t_signals() {
 	need "$WLB/signals"
 	wl_test "$WLB/signals"
+}
+
+# The same, dumped without BPF: the signal actions read by calls in the
+# process, not by ckpt/bpf/sigacts.bpf.c
+t_signals-nobpf() {
+	local drop=-bpf,-perfmon,-sys_admin
+	need "$WLB/signals" "$CKPT"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	printf '#!/bin/sh\nexec setpriv --inh-caps=%s --bounding-set=%s %s "$@"\n' \
+		"$drop" "$drop" "$CKPT" >"$D/ckpt-nobpf"
+	chmod +x "$D/ckpt-nobpf"
+	CKPT=$D/ckpt-nobpf wl_test "$WLB/signals"
 }
 
 t_fpu() {
