@@ -44,6 +44,7 @@ struct child_msg {
 	int img_fd;
 	uint64_t tramp;
 	char text[400];
+	struct img_sigact acts[IMG_NSIG];	/* as it waits to be seized */
 };
 
 struct child_env {
@@ -591,6 +592,29 @@ static void stop_self(int sig)
 }
 
 /*
+ * The signal actions the process will have once seized (what it has, and
+ * stop_self's for the signal it stops with, if any), for task.c to set
+ * only the image's that differ. A signal whose action can't be read is
+ * reported with a handler no image has (the last page's address,
+ * never user space), so that its action is set.
+ */
+static void report_acts(struct child_msg *m, int stop_sig)
+{
+	uint8_t k[64];
+	int sig;
+
+	for (sig = 1; sig <= IMG_NSIG; sig++) {
+		memset(k, 0, sizeof(k));	/* stop_self's: SIG_DFL */
+		if (sig != stop_sig &&
+		    syscall(SYS_rt_sigaction, sig, NULL, k, 8)) {
+			m->acts[sig - 1].handler = ~0xfffULL;
+			continue;
+		}
+		arch_ksigaction_to_img(k, &m->acts[sig - 1]);
+	}
+}
+
+/*
  * The signal to stop c with. Only a stop that its parent's wait() has yet
  * to report shows its signal (WSTOPSIG): the root's parent is restore,
  * and any other stop is made with SIGSTOP, which nothing can discard.
@@ -914,6 +938,7 @@ static void __attribute__((noreturn)) finish_child(struct child_env *e,
 	m.pid = pp->pid;	/* getpid() inside a namespace below the top */
 	m.img_fd = e->c->child_img_fd;
 	m.tramp = e->c->tramp;
+	report_acts(&m, pp->ks.stop_sig ? stop_signal(e, e->c) : 0);
 	if (write_full(msg_fd, &m, sizeof(m)))
 		_exit(1);
 	close(msg_fd);
@@ -1082,6 +1107,7 @@ static int wait_ready(struct restore_run *run, int fd)
 		if (c->child <= 0)
 			return -1;
 		c->tramp = m.tramp;
+		memcpy(c->child_acts, m.acts, sizeof(m.acts));
 		c->tmp_area = m.tramp + (16ULL << 20);
 		c->child_img_fd = m.img_fd;
 	}

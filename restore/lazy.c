@@ -956,7 +956,13 @@ static struct lazy_space *space_of(struct restore_proc *c)
 		s->ents[s->nr_ents++].huge = had_huge(c,
 				&p->vmas[restore_vma_of(p, pg->addr)]);
 	}
-	qsort(s->ents, s->nr_ents, sizeof(*s->ents), by_addr);
+	/* the image's runs mostly ascend already (a migration's tens of
+	 * thousands do): sorted only if not */
+	for (i = 1; i < s->nr_ents && s->ents[i - 1].addr < s->ents[i].addr;
+	     i++)
+		;
+	if (i < s->nr_ents)
+		qsort(s->ents, s->nr_ents, sizeof(*s->ents), by_addr);
 	/* the pull's order (ent_of_page) is the address order */
 	for (i = 0, total = 0; i < s->nr_ents; i++) {
 		s->ents[i].first = total;

@@ -161,6 +161,9 @@ struct restore_proc {
 	pid_t child;
 	int child_img_fd;	/* the image's fd number in the child */
 	uint64_t tramp;		/* trampoline address (same in the child) */
+	/* its signal actions as it reported them, ready to be seized
+	 * (child.c): task.c sets only those the image's differ from */
+	struct img_sigact child_acts[IMG_NSIG];
 	uint64_t tmp_area;	/* a free range to park the vdso on the way */
 	struct inject_proc *ip;
 	uint8_t *vpages;	/* per VMA: VP_ANY, VP_HUGE */
