@@ -99,7 +99,8 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CKPT_OBJ := $(CKPT_SRC:%.c=$(B)/%.o) $(B)/ckpt/bpf/aio-blob.o \
 	    $(B)/ckpt/bpf/timers-blob.o $(B)/ckpt/bpf/tty-blob.o \
 	    $(B)/ckpt/bpf/epoll-blob.o $(B)/ckpt/bpf/sock-blob.o \
-	    $(B)/ckpt/bpf/semundo-blob.o $(B)/ckpt/bpf/sigacts-blob.o
+	    $(B)/ckpt/bpf/semundo-blob.o $(B)/ckpt/bpf/sigacts-blob.o \
+	    $(B)/ckpt/bpf/mmseq-blob.o
 SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 REST_OBJ := $(REST_SRC:%.c=$(B)/%.o) $(B)/restore/bpf/accept-blob.o
@@ -163,7 +164,8 @@ $(B)/bin/restore: $(REST_OBJ) $(CORE_LIB)
 # ckpt/dump-kstate.c; ckpt/bpf/tty.bpf.c, ckpt/dump-tty.c;
 # ckpt/bpf/epoll.bpf.c, ckpt/dump-epoll.c; ckpt/bpf/sock.bpf.c,
 # ckpt/dump-sockx.c; ckpt/bpf/semundo.bpf.c, ckpt/dump-semundo.c;
-# ckpt/bpf/sigacts.bpf.c, ckpt/dump-task.c), all
+# ckpt/bpf/sigacts.bpf.c, ckpt/dump-task.c; ckpt/bpf/mmseq.bpf.c,
+# ckpt/dump-maps.c), all
 # loaded and run by
 # ckpt/dump-bpf.c
 BPF_CLANG ?= clang
@@ -199,6 +201,8 @@ $(B)/ckpt/bpf/semundo-blob.o: $(B)/ckpt/bpf/semundo.bpf.o
 	$(Q)$(call bpf_blob,ckpt_semundo_bpf)
 $(B)/ckpt/bpf/sigacts-blob.o: $(B)/ckpt/bpf/sigacts.bpf.o
 	$(Q)$(call bpf_blob,ckpt_sigacts_bpf)
+$(B)/ckpt/bpf/mmseq-blob.o: $(B)/ckpt/bpf/mmseq.bpf.o
+	$(Q)$(call bpf_blob,ckpt_mmseq_bpf)
 
 # ---- ckpt cc (cc/, ckpt-cc(1)): the landmark compiler for cross-ISA ----
 # A program of its own, the only one linked with LLVM (its C API); `ckpt
@@ -245,7 +249,7 @@ LIBCKPT_OBJ    := $(B)/ckpt/libckpt.o \
 		    $(B)/ckpt/bpf/aio-blob.o $(B)/ckpt/bpf/timers-blob.o \
 		    $(B)/ckpt/bpf/tty-blob.o $(B)/ckpt/bpf/epoll-blob.o \
 		    $(B)/ckpt/bpf/sock-blob.o $(B)/ckpt/bpf/semundo-blob.o \
-		    $(B)/ckpt/bpf/sigacts-blob.o, \
+		    $(B)/ckpt/bpf/sigacts-blob.o $(B)/ckpt/bpf/mmseq-blob.o, \
 		    $(CKPT_OBJ)) $(CORE_OBJ)
 LIBCKPT_LIBS   := $(B)/lib/$(LIBCKPT_SONAME) $(B)/lib/libckpt.so
 all: $(LIBCKPT_LIBS)

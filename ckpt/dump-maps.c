@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ckpt/dump-priv.h"
 
@@ -30,6 +31,56 @@ struct dump_smaps {
 	struct proc_map *maps;
 	int n, err;
 };
+
+extern const unsigned char ckpt_mmseq_bpf[], ckpt_mmseq_bpf_end[];
+static struct dump_bpf mmseq_bpf = {
+	.blob = ckpt_mmseq_bpf, .end = ckpt_mmseq_bpf_end,
+	.name = "ckpt_mmseq",
+};
+
+/* The sequence count of pid's address space into *seq, even (no change
+ * under way): 0, or -1 (no BPF, a kernel without the count, or odd). */
+static int mm_seq(pid_t pid, uint32_t *seq)
+{
+	uint32_t *v;
+	size_t n;
+	int ret = -1;
+
+	if (dump_bpf_load(&mmseq_bpf, NULL, 0))
+		return -1;
+	v = dump_bpf_iterate(&mmseq_bpf, pid, sizeof(*v), &n);
+	if (v && n == 1 && !(v[0] & 1)) {
+		*seq = v[0];
+		ret = 0;
+	}
+	free(v);
+	return ret;
+}
+
+void dump_maps_preread_free(struct dump_smaps_pre *p)
+{
+	if (p->n > 0)
+		proc_free_maps(p->maps, p->n);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * --pre-copy, just before the final freeze: smaps read while pid runs,
+ * the count read first. If the frozen process's count is the same, no
+ * mapping and no flag of one changed since (the kernel changes neither
+ * without the lock that bumps it): these flags are taken, and the walk
+ * of every page table is not part of the frozen time.
+ */
+void dump_maps_preread(pid_t pid, struct dump_smaps_pre *p)
+{
+	dump_maps_preread_free(p);
+	if (mm_seq(pid, &p->seq))
+		return;
+	p->n = proc_parse_maps(pid, &p->maps);
+	p->valid = p->n >= 0;
+	if (!p->valid)
+		memset(p, 0, sizeof(*p));
+}
 
 static void *read_smaps(void *arg)
 {
@@ -42,11 +93,17 @@ static void *read_smaps(void *arg)
 
 int dump_maps_read(struct dump_ctx *c)
 {
+	struct dump_smaps_pre *pre = dump_pre_smaps(c);
+	uint32_t seq;
+
 	c->nr_maps = proc_parse_maps_only(c->pid, &c->maps);
 	if (c->nr_maps < 0) {
 		dump_perror(c, "can't read the maps of %d", c->pid);
 		return -1;
 	}
+	/* before our page is mapped, which bumps the count */
+	c->smaps_pre = pre && pre->valid && !mm_seq(c->pid, &seq) &&
+		       seq == pre->seq ? pre : NULL;
 	return 0;
 }
 
@@ -60,6 +117,15 @@ int dump_maps_begin(struct dump_ctx *c)
 	if (!s)
 		return -1;
 	s->pid = c->pid;
+	if (c->smaps_pre) {	/* read while it ran, nothing changed since */
+		s->maps = c->smaps_pre->maps;
+		s->n = c->smaps_pre->n;
+		memset(c->smaps_pre, 0, sizeof(*c->smaps_pre));
+		c->smaps_pre = NULL;
+		c->smaps = s;
+		pr_debug("%d: its maps' flags as read before the freeze", c->pid);
+		return 0;
+	}
 	/* ckpt's signals (an interrupt) stay the main thread's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

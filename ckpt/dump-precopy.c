@@ -88,6 +88,7 @@ struct dump_pre {
 	uint32_t round;
 	int announced;		/* its PRECOPY of this round is written */
 	int failed;		/* the image could not take them */
+	struct dump_smaps_pre smaps;	/* read after the last round */
 };
 
 static struct dump_pre *pre_new(struct dump_pre_table *t, pid_t pid)
@@ -115,6 +116,13 @@ static struct dump_pre *pre_find(const struct dump_pre_table *t, pid_t pid)
 		if (t->v[i]->pid == pid)
 			return t->v[i];
 	return NULL;
+}
+
+struct dump_smaps_pre *dump_pre_smaps(struct dump_ctx *c)
+{
+	struct dump_pre *p = c->pres ? pre_find(c->pres, c->pid) : NULL;
+
+	return p ? &p->smaps : NULL;
 }
 
 int dump_pre_trackable(const struct proc_map *m)
@@ -570,6 +578,9 @@ int dump_pre_rounds(struct dump_tree *t)
 		if (k)
 			last = dirty;
 	}
+	/* the smaps walk, off the frozen time if nothing changes now */
+	for (i = 0; i < t->pres.n; i++)
+		dump_maps_preread(t->pres.v[i]->pid, &t->pres.v[i]->smaps);
 	log_stamp("pre-copy rounds done");
 	fault_point("pre-rounds-done");
 	return 0;
@@ -936,6 +947,7 @@ void dump_pre_free(struct dump_pre_table *t)
 		struct dump_pre *p = t->v[i];
 
 		disarm(p);
+		dump_maps_preread_free(&p->smaps);
 		if (p->pagemap_fd >= 0)
 			close(p->pagemap_fd);
 		for (k = 0; k < p->nr; k++) {

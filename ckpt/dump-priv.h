@@ -67,6 +67,8 @@ struct dump_ctx {
 	struct proc_map *maps;
 	int nr_maps;
 	struct dump_smaps *smaps;	/* being read (dump-maps.c) */
+	struct dump_smaps_pre *smaps_pre;	/* what dump_maps_begin takes
+						 * instead, or NULL */
 	struct dump_prescan *prescan;	/* dump-prescan.c's, or NULL */
 	uint64_t brk;
 	long page_size;
@@ -78,6 +80,19 @@ struct dump_ctx {
 	int nr_waits;
 };
 
+/* dump-maps.c, --pre-copy: smaps read while the process still runs, with
+ * the sequence count of its address space before (mm->mm_lock_seq,
+ * through BPF); valid: both were read */
+struct dump_smaps_pre {
+	int valid;
+	uint32_t seq;
+	struct proc_map *maps;
+	int n;
+};
+void dump_maps_preread(pid_t pid, struct dump_smaps_pre *p);
+void dump_maps_preread_free(struct dump_smaps_pre *p);
+/* dump-precopy.c: c's, or NULL */
+struct dump_smaps_pre *dump_pre_smaps(struct dump_ctx *c);
 /* dump-maps.c: c->maps read from /proc/PID/maps; begin: a thread
  * started that reads their flags from smaps; end: joined, the flags set
  * (every begin that succeeded has its end, which says what failed). */

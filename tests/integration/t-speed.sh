@@ -6,9 +6,9 @@
 # Sourced by run.sh.
 
 ALL_TESTS+=(precopy precopy-kill precopy-tree precopy-uffd precopy-killed
-	   precopy-stale precopy-split)
+	   precopy-stale precopy-split precopy-flags precopy-flags-kept)
 CKPT_ONLY+="precopy precopy-kill precopy-tree precopy-uffd precopy-killed "
-CKPT_ONLY+="precopy-stale precopy-split "
+CKPT_ONLY+="precopy-stale precopy-split precopy-flags precopy-flags-kept "
 
 # speed_untracked PID...: no userfaultfd of ours is left in each process,
 # nor a range registered with one.
@@ -113,7 +113,8 @@ PY
 # its PID.
 speed_held() {
 	local end=$((SECONDS + 60))
-	(CKPT_FAULT=$1:stop spawn "$CKPT" -v attach --pre-copy \
+	# shellcheck disable=SC2086 # HELD_V: -v (or -v -v) for ckpt
+	(CKPT_FAULT=$1:stop spawn "$CKPT" ${HELD_V:--v} attach --pre-copy \
 		-o "$D/img" "$PID") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
 	HELD=$!
 	track_job "$HELD"
@@ -201,4 +202,47 @@ t_precopy-split() {
 	speed_stale merged
 	grep -q "tracked on in [0-9]* pieces" "$D/cmd.err" ||
 		fail "no range split in 5 dumps: $(lastline "$D/cmd.err")"
+}
+
+# The smaps walk is made before the freeze (dump-maps.c), its flags taken
+# only if the address space's count did not move since. ckpt held there
+# (pre-rounds-done): advised=1, tests/workloads/advlate.c gives its
+# mapping MADV_DONTFORK meanwhile, which changes its flags and not its
+# bounds. The dump must read them again (said with -v -v); the restored
+# mapping has "dc" (advlate checks). Taking the flags read before the
+# freeze fails this test. advised=0: nothing changes, the flags read
+# before are taken.
+speed_flags() {
+	local end=$((SECONDS + 60))
+	need "$WLB/advlate" "$CKPT" "$RESTORE"
+	TREE_KIDS=
+	start_wl "$WLB/advlate"
+	wait_count_above 8 60 "$JOB"
+	HELD_V="-v -v" speed_held pre-rounds-done
+	if (($1)); then
+		touch "$D/advise"
+		until [[ -e $D/advised ]]; do
+			((SECONDS < end)) || fail "advlate did not advise in 60 s"
+			nap
+		done
+	fi
+	kill -CONT "$HELD"
+	wait_job "$HELD" 60 || fail "ckpt attach not done after SIGCONT"
+	[[ $WST == 0 ]] || fail "ckpt attach exited $WST: $(lastline "$D/cmd.err")"
+	if (($1)) && grep -q "as read before the freeze" "$D/cmd.err"; then
+		fail "the flags read before the freeze were taken after a change"
+	fi
+	if ((!$1)) && ! grep -q "as read before the freeze" "$D/cmd.err"; then
+		fail "the flags read before the freeze were not taken: $(lastline "$D/cmd.err")"
+	fi
+	end_dumped_tree
+	speed_restore
+}
+
+t_precopy-flags() {
+	speed_flags 1
+}
+
+t_precopy-flags-kept() {
+	speed_flags 0
 }
