@@ -557,6 +557,12 @@ int dump_pre_rounds(struct dump_tree *t)
 		before = 0;
 		for (i = 0; i < t->pres.n; i++)
 			before += t->pres.v[i]->copied;
+		/* the smaps walk, before a round that may be the last: off
+		 * the frozen time if nothing changes from now on (its pages
+		 * written meanwhile are this round's) */
+		for (i = 0; k && i < t->pres.n; i++)
+			dump_maps_preread(t->pres.v[i]->pid,
+					  &t->pres.v[i]->smaps);
 		for (i = 0; i < t->pres.n; i++) {
 			if (dump_interrupted(&t->procs[0]))
 				return -1;
@@ -578,9 +584,6 @@ int dump_pre_rounds(struct dump_tree *t)
 		if (k)
 			last = dirty;
 	}
-	/* the smaps walk, off the frozen time if nothing changes now */
-	for (i = 0; i < t->pres.n; i++)
-		dump_maps_preread(t->pres.v[i]->pid, &t->pres.v[i]->smaps);
 	log_stamp("pre-copy rounds done");
 	fault_point("pre-rounds-done");
 	return 0;
