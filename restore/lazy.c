@@ -72,6 +72,7 @@
 #define LAZY_BUF(ps)	(IMG_PAGES_REC_MAX(ps) > PULL_PAGES * (size_t)(ps) ? \
 			 IMG_PAGES_REC_MAX(ps) : PULL_PAGES * (size_t)(ps))
 #define LAZY_MSGS	16	/* messages read at once */
+#define LAZY_LATER	64	/* faults whose surroundings wait */
 #define LAZY_FEATURES	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
 			 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
 
@@ -108,6 +109,9 @@ struct lazy_space {
 	uint64_t cursor;	/* the pull thread's next page */
 	uint32_t hint;		/* the ent the pull found last */
 	int pulled;		/* every page copied or dropped, or mm gone */
+	/* faults served a page, their surroundings not yet (drain) */
+	uint64_t later[LAZY_LATER];
+	uint32_t nr_later;
 };
 
 #ifndef MADV_COLLAPSE
@@ -477,35 +481,54 @@ static int fill_around(struct lazy_server *sv, struct lazy_space *s,
 	return r < 0 ? -1 : 0;	/* 1: an event first, the rest later */
 }
 
+/* What a fault at addr fills after its page: the pages about it and
+ * the rest of its MiB. 0, or -1. */
+static int serve_around(struct lazy_server *sv, struct lazy_space *s,
+			uint64_t addr)
+{
+	struct lazy_ent *e = ent_at(s, addr, sv->ps);
+	uint64_t i, lo, hi;
+	int r;
+
+	if (!e)
+		return 0;	/* unmapped or moved since */
+	i = (addr - e->addr) / sv->ps;
+	lo = i > FAULT_PAGES / 2 ? i - FAULT_PAGES / 2 : 0;
+	hi = lo + FAULT_PAGES < e->nr ? lo + FAULT_PAGES : e->nr;
+	/* a record read whole is copied whole: read once, not once per
+	 * fault (faults of many threads and processes take turns at the
+	 * one buffer) */
+	if (whole(sv, e)) {
+		lo = 0;
+		hi = e->nr;
+	}
+	r = copy_missing(sv, s, e, lo, hi, 0);
+	if (!r)
+		r = fill_around(sv, s, e, addr);
+	return r < 0 ? -1 : 0;
+}
+
 static int serve_fault(struct lazy_server *sv, struct lazy_space *s,
 		       uint64_t addr)
 {
 	struct lazy_ent *e = ent_at(s, addr, sv->ps);
 	struct uffdio_zeropage z;
-	uint64_t i, lo, hi;
+	uint64_t i;
 	int r;
 
 	if (e && !bit(s->dropped, e->first + (addr - e->addr) / sv->ps)) {
 		i = (addr - e->addr) / sv->ps;
-		lo = i > FAULT_PAGES / 2 ? i - FAULT_PAGES / 2 : 0;
-		hi = lo + FAULT_PAGES < e->nr ? lo + FAULT_PAGES : e->nr;
-		/* a record read whole is copied whole: read once, not once
-		 * per fault (faults of many threads and processes take
-		 * turns at the one buffer) */
-		if (whole(sv, e)) {
-			lo = 0;
-			hi = e->nr;
-		}
-		/* the faulting page first: the thread waits for it only */
+		/* the faulting page first: the thread waits for it only;
+		 * the rest once no other fault waits (drain) */
 		r = copy_missing(sv, s, e, i, i + 1, 1);
-		if (!r)
-			r = copy_missing(sv, s, e, lo, hi, 0);
-		if (!r)
-			r = fill_around(sv, s, e, addr);
 		if (r < 0)
 			return -1;
 		wake(s, addr, sv->ps);	/* if it was there already */
-		return 0;
+		if (s->nr_later < LAZY_LATER) {
+			s->later[s->nr_later++] = addr;
+			return 0;
+		}
+		return serve_around(sv, s, addr);
 	}
 	memset(&z, 0, sizeof(z));
 	z.range.start = addr;
@@ -615,7 +638,12 @@ static int handle_msg(struct lazy_server *sv, struct lazy_space *s,
 	return 0;
 }
 
-/* Read and handle what s's userfaultfd has, under the lock. 0, or -1. */
+/*
+ * Read and handle what s's userfaultfd has, under the lock; the faults'
+ * surroundings one at a time once none is waiting, so that a thread
+ * faulting page after page here and there waits for its pages, not for
+ * a MiB around each of the ones before. 0, or -1.
+ */
 static int drain(struct lazy_server *sv, struct lazy_space *s)
 {
 	struct uffd_msg m[LAZY_MSGS];
@@ -624,6 +652,13 @@ static int drain(struct lazy_server *sv, struct lazy_space *s)
 
 	for (;;) {
 		r = read(s->uffd, m, sizeof(m));
+		if (r < 0 && errno == EAGAIN && s->nr_later) {
+			if (serve_around(sv, s, s->later[0]))
+				return -1;
+			memmove(s->later, s->later + 1,
+				--s->nr_later * sizeof(*s->later));
+			continue;
+		}
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (r < 0) {
