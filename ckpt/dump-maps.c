@@ -65,11 +65,12 @@ void dump_maps_preread_free(struct dump_smaps_pre *p)
 }
 
 /*
- * --pre-copy, just before the final freeze: smaps read while pid runs,
- * the count read first. If the frozen process's count is the same, no
- * mapping and no flag of one changed since (the kernel changes neither
- * without the lock that bumps it): these flags are taken, and the walk
- * of every page table is not part of the frozen time.
+ * --pre-copy, before each round after the first (dump-precopy.c): smaps
+ * read while pid runs, the count read first. If the frozen process's
+ * count is the same, no mapping and no flag of one changed since (the
+ * kernel changes neither without the lock that bumps it): these flags
+ * are taken, and the walk of every page table is not part of the frozen
+ * time.
  */
 void dump_maps_preread(pid_t pid, struct dump_smaps_pre *p)
 {

@@ -234,6 +234,9 @@ static pid_t fork_guardian(struct restore_run *run, int rfd, int wfd,
 			close(ack[0]);
 			if (run->img_fd >= 0)
 				close(run->img_fd);
+			/* an early one's (restore_guard_early) */
+			if (run->follow_wake >= 0)
+				close(run->follow_wake);
 			guardian(rfd, ack[1], restorer, since, run->img);
 		}
 		_exit(write(st[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
