@@ -222,8 +222,10 @@ static int prepare(struct restore_run *run)
 	run->follow_fd = -1;	/* img_fd's now */
 	if (run->img_fd < 0)
 		return errno == EBADMSG ? EXIT_BADIMAGE : EXIT_NOIMAGE;
-	if (run->follow_wake >= 0)	/* a migration's: off its downtime */
+	if (run->follow_wake >= 0) {	/* a migration's: off its downtime */
 		restore_guard_early(run);
+		restore_oom_min_early(run);
+	}
 	/* --lazy: a page record's CRC when it is fetched (lazy.c) */
 	run->img = run->follow_wake >= 0 ?
 		   img_read_follow(run->img_fd, run->path, arch_isa(),

@@ -222,10 +222,16 @@ static int own_oom_min(int *min)
  * restore's is refused before any process is made. One below its
  * oom_score_adj (which only the legacy oom_adj file makes) can't be set.
  */
+void restore_oom_min_early(struct restore_run *run)
+{
+	if (!run->own_oom_known && !own_oom_min(&run->own_oom_min))
+		run->own_oom_known = 1;
+}
+
 int restore_check_oom_min(struct restore_run *run)
 {
 	const struct img_pstate *s;
-	int own = 0, known = 0;
+	int own = run->own_oom_min, known = run->own_oom_known;
 	uint32_t i;
 
 	for (i = 0; i < run->img->nr_procs; i++) {

@@ -98,6 +98,8 @@ struct restore_run {
 	struct lazy_server *lazy_srv;	/* lazy.c's, once a process has one */
 	struct lazy_remote *remote;	/* --lazy tcp://: lazy-remote.c's */
 	int guard_ack;		/* the guardian's replies, or -1 */
+	int own_oom_min;	/* restore's oom_score_adj minimum, when */
+	int own_oom_known;	/* found already (pstate.c) */
 	struct {		/* cgroup.c */
 		const char *root;	/* --cgroup-root, or NULL */
 		int *fds;	/* per img->cgroups[]: its cgroup.procs */
@@ -553,6 +555,10 @@ int restore_pdeathsig(struct restore_proc *c) __must_check;
 int restore_mlockall(struct restore_proc *c) __must_check;
 /* the oom_score_adj minimum: restore's, or set with CAP_SYS_RESOURCE */
 int restore_check_oom_min(struct restore_run *run) __must_check;
+/* restore's own minimum found before the image is read (serve
+ * --restore: its fork and writes, 4 ms, are off a migration's downtime);
+ * nothing if it can't be: restore_check_oom_min tries again */
+void restore_oom_min_early(struct restore_run *run);
 int restore_has_sys_resource(const struct restore_run *run);
 /* timers.c: POSIX timers made with their ids once the threads exist,
  * armed last */
