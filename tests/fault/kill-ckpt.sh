@@ -129,10 +129,21 @@ measure() {
 	echo $((t1 - t0))
 }
 
+count_lines() { wc -l <"$D/count" 2>/dev/null || echo 0; }
+
 stop_target() {
-	local i st
+	local i st seen
 	touch "$D/restored"
-	sleep 0.3
+	# D/stop once the target has looked for D/restored (victim fails a
+	# D/stop it sees first): each looks once per line it adds to D/count,
+	# and stops only just after adding one, so two lines from now
+	seen=$(($(count_lines) + 2))
+	for ((i = 0; i < 1500; i++)); do
+		(($(count_lines) >= seen)) && break
+		sleep 0.02
+	done
+	(($(count_lines) >= seen)) ||
+		{ WHY="target stopped counting"; return 1; }
 	touch "$D/stop"
 	for ((i = 0; i < 1200; i++)); do
 		kill -0 "$JOB" 2>/dev/null || break
