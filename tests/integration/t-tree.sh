@@ -91,7 +91,7 @@ t_make() {
 	((WST == 0)) || fail "restored make exited $WST:" \
 			     "$(lastline "$D/restore.log")"
 	for r in a b c d; do
-		check_seq "$D/log.$r" 100
+		check_seq "$D/log.$r" 50
 	done
 	[[ $(<"$D/log.all") == done ]] || fail "log.all: $(<"$D/log.all")"
 }
