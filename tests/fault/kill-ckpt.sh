@@ -273,7 +273,9 @@ one_run() {
 	any_gone && { WHY="target (or part of it) died, image or not"
 		      return 1; }
 	check_released || return 1
-	[[ -z $(locks_of "$PID") ]] ||
+	# the guardian removes the lock after it has let the threads go, a
+	# moment after ckpt died (under load, not yet when they were free)
+	wait_for 100 unlocked ||
 		{ WHY="the network lock $(locks_of "$PID") was left"
 		  drop_locks; return 1; }
 	# a thread the guardian let go unmaps our page a moment later
@@ -289,6 +291,10 @@ one_run() {
 locks_of() {
 	nft list tables 2>/dev/null | awk -v p="ckpt_$1_" \
 		'$2 == "inet" && index($3, p) == 1 { print $3 }'
+}
+
+unlocked() {
+	[[ -z $(locks_of "$PID") ]]
 }
 
 drop_locks() {
