@@ -129,10 +129,21 @@ measure() {
 	echo $((t1 - t0))
 }
 
+count_lines() { wc -l <"$D/count" 2>/dev/null || echo 0; }
+
 stop_target() {
-	local i st
+	local i st seen
 	touch "$D/restored"
-	sleep 0.3
+	# D/stop once the target has looked for D/restored (victim fails a
+	# D/stop it sees first): each looks once per line it adds to D/count,
+	# and stops only just after adding one, so two lines from now
+	seen=$(($(count_lines) + 2))
+	for ((i = 0; i < 1500; i++)); do
+		(($(count_lines) >= seen)) && break
+		sleep 0.02
+	done
+	(($(count_lines) >= seen)) ||
+		{ WHY="target stopped counting"; return 1; }
 	touch "$D/stop"
 	for ((i = 0; i < 1200; i++)); do
 		kill -0 "$JOB" 2>/dev/null || break
@@ -262,7 +273,9 @@ one_run() {
 	any_gone && { WHY="target (or part of it) died, image or not"
 		      return 1; }
 	check_released || return 1
-	[[ -z $(locks_of "$PID") ]] ||
+	# the guardian removes the lock after it has let the threads go, a
+	# moment after ckpt died (under load, not yet when they were free)
+	wait_for 100 unlocked ||
 		{ WHY="the network lock $(locks_of "$PID") was left"
 		  drop_locks; return 1; }
 	# a thread the guardian let go unmaps our page a moment later
@@ -278,6 +291,10 @@ one_run() {
 locks_of() {
 	nft list tables 2>/dev/null | awk -v p="ckpt_$1_" \
 		'$2 == "inet" && index($3, p) == 1 { print $3 }'
+}
+
+unlocked() {
+	[[ -z $(locks_of "$PID") ]]
 }
 
 drop_locks() {

@@ -9,18 +9,25 @@ ALL_TESTS+=(kill-ckpt kill-restore)
 CKPT_ONLY+="kill-ckpt kill-restore "
 
 t_kill-ckpt() {
-	local t
+	local t pj tst
 	for t in victim victim-static tree tcppair reaper; do
 		need "$WLB/$t"
 	done
 	need "$CKPT"
 	# every point on one target, the TCP targets' own (parking, repair
-	# mode: tcppair fails if a call of its met repair mode) on those
+	# mode: tcppair fails if a call of its met repair mode) on those;
+	# the two at once, each run on targets, images and locks of its own
+	# (one after the other, 70 s of waiting for targets and ckpt)
 	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --points victim \
-		>"$D/points.log" 2>&1 ||
-		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
+		>"$D/points.log" 2>&1 &
+	pj=$!
+	track_job "$pj"
 	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --own-points tcppair tcpout \
-		>"$D/tcp.log" 2>&1 ||
+		>"$D/tcp.log" 2>&1
+	tst=$?
+	wait "$pj" ||
+		fail "at a fault point: $(grep FAIL "$D/points.log" | head -n 1)"
+	((tst == 0)) ||
 		fail "at a TCP fault point: $(grep FAIL "$D/tcp.log" | head -n 1)"
 	B=$B bash "$TOP/tests/fault/kill-ckpt.sh" --runs 2 \
 		>"$D/random.log" 2>&1 ||

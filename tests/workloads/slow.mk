@@ -5,7 +5,7 @@
 # sleeps are running and the jobserver pipe holds make's tokens. After
 # restore every log must hold 1..N exactly once. The first rule writes
 # D/ready with make's PID (the shell's parent).
-N := 100
+N := 50
 
 all: a b c d
 	@echo done >>log.all
