@@ -12,7 +12,8 @@
 #
 # Environment: BENCH_MIB, BENCH_RATE (0: a mostly idle process, which
 # only reads), BENCH_ROUNDS, BENCH_MODES ("restore lazy": the rows of
-# a round), B (the build directory, build); BENCH_LOG set: what each pre-copy round sent, on stderr.
+# a round), B (the build directory, build); BENCH_LOG set: what each
+# pre-copy round sent, on stderr.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1

@@ -88,7 +88,7 @@ struct dump_pre {
 	uint32_t round;
 	int announced;		/* its PRECOPY of this round is written */
 	int failed;		/* the image could not take them */
-	struct dump_smaps_pre smaps;	/* read after the last round */
+	struct dump_smaps_pre smaps;	/* read before the last round */
 };
 
 static struct dump_pre *pre_new(struct dump_pre_table *t, pid_t pid)

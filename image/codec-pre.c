@@ -253,10 +253,10 @@ static int resolve_all(struct rd *r, struct img_process *p,
 }
 
 /*
- * Counted first, then made: where every run is one piece (each comes
- * before the runs it replaces are read), in place, else in an array of
- * the size needed. A migration's tens of thousands of runs cost more in
- * fresh memory touched than in the walk.
+ * Counted first, then made: where every run is one piece, in place (a
+ * run's piece is written over it, once the run is read), else in an
+ * array of the size needed. A migration's tens of thousands of runs cost
+ * more in fresh memory touched than in the walk.
  */
 static int resolve_proc(struct rd *r, struct img_process *p)
 {

@@ -139,11 +139,10 @@ err:
 static int tcp_open_write(struct ckpt_stage *s, const char *arg)
 {
 	const char *mig = ckpt_stage_param(s, "migrate");
+	int size = NET_MIGRATE_BUF;
 
 	if (!mig)
 		return tcp_open(s, arg, "PUT");
-	int size = NET_MIGRATE_BUF;
-
 	if (strcmp(mig, "restore") && strcmp(mig, "lazy"))
 		return ckpt_stage_fail(s, "migrate=%s: expected restore or lazy",
 				       mig);
