@@ -81,3 +81,4 @@ printf '%-34s %14s %12s\n' "incremental, $MIB MiB process" "image bytes" "frozen
 printf '%-34s %14s %12s\n' "full checkpoint" "$fbytes" "$fms"
 printf '%-34s %14s %12s\n' "after $WMIB MiB written (median of $ROUNDS)" "$ibytes" "$ims"
 awk -v b="$ibytes" -v w="$WMIB" 'BEGIN { printf "image / bytes written: %.2f\n", b / (w * 1048576) }'
+echo "each incremental round, frozen ms: $(cut -d' ' -f2 "$W/rounds" | tr '\n' ' ')"

@@ -26,6 +26,8 @@
  *   differ are written. The image is small; the freeze is a full one.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +49,14 @@ struct incr_range {
 	uint64_t start, end;
 };
 
+/* A run of pages held while frozen (dump_incr_hold): its bytes at off in
+ * the arena, or the parent's (off HELD_PARENT). */
+struct incr_piece {
+	uint64_t addr, nr, off;
+};
+
+#define HELD_PARENT	UINT64_MAX
+
 /* The tracking of one process, kept between dumps. */
 struct incr_track {
 	pid_t pid;
@@ -57,6 +67,10 @@ struct incr_track {
 	struct incr_range *ok;
 	int nr_ok;
 	int seen;		/* in the dump under way */
+	/* its pages taken while frozen, in the order of the records */
+	struct incr_piece *held;
+	size_t nr_held, cap_held;
+	int holding;		/* held, to be written after the thaw */
 };
 
 struct dump_incr {
@@ -65,6 +79,11 @@ struct dump_incr {
 	uint64_t last_id;	/* the last committed image, 0: none */
 	char *last_name;	/* how its child names it */
 	int valid;		/* tracking since that image is whole */
+	/* the pages held while frozen (dump_incr_hold): mapped and populated
+	 * before the freeze, kept from one dump to the next */
+	uint8_t *arena;
+	size_t arena_cap, arena_used;
+	int hold;		/* this dump may hold them */
 };
 
 struct dump_incr *dump_incr_new(void)
@@ -85,6 +104,9 @@ static void track_clear(struct incr_track *tr)
 static void track_free(struct incr_track *tr)
 {
 	track_clear(tr);
+	free(tr->held);
+	tr->held = NULL;
+	tr->nr_held = tr->cap_held = 0;
 	if (tr->uffd >= 0)
 		close(tr->uffd);	/* the kernel unprotects it all */
 	tr->uffd = -1;
@@ -100,6 +122,8 @@ void dump_incr_free(struct dump_incr *st)
 		track_free(&st->t[i]);
 	free(st->t);
 	free(st->last_name);
+	if (st->arena)
+		munmap(st->arena, st->arena_cap);
 	free(st);
 }
 
@@ -154,6 +178,9 @@ static char *parent_name(const char *parent, const char *child)
 	return strdup(pr);
 }
 
+static void hold_prepare(struct dump_incr_run *ir,
+			 const struct dump_opts *o);
+
 static int load_parent(struct dump_incr_run *ir, const struct dump_opts *o)
 {
 	int fd;
@@ -195,16 +222,17 @@ int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
 	ir->ident.id = img_new_id();
 	/* attach --parent with the tracking its holder kept, or --track */
 	ir->st = st;
-	if (o->parent)
-		return load_parent(ir, o);
-	if (!st)
-		return 0;
-	if (st->valid && st->last_id && !o->incr_full) {
+	if (o->parent) {
+		if (load_parent(ir, o))
+			return -1;
+	} else if (st && st->valid && st->last_id && !o->incr_full) {
 		ir->ident.parent_id = st->last_id;
 		ir->ident.parent = strdup(st->last_name);
 		if (!ir->ident.parent)
 			return -1;
 	}
+	if (st)
+		hold_prepare(ir, o);
 	return 0;
 }
 
@@ -304,12 +332,13 @@ static int write_batched(struct dump_ctx *c, struct dump_mem_io *io,
  * out; the written ones read a batch at a time. */
 static int write_regions(struct dump_ctx *c, struct dump_mem_io *io,
 			 const struct img_vma *v,
-			 const struct page_region *reg, long n)
+			 const struct page_region *reg, long n, void *arg)
 {
 	long i, span;
 	size_t off;
 	int batched;
 
+	(void)arg;
 	for (i = 0; i < n; ) {
 		if (dump_interrupted(c))
 			return -1;
@@ -344,8 +373,13 @@ static int write_regions(struct dump_ctx *c, struct dump_mem_io *io,
  * anew, PM_SCAN_CHECK_WPASYNC) or the kernel has no PAGE_IS_GUARD
  * (before 6.15): then v is written whole.
  */
+typedef int (*regions_fn)(struct dump_ctx *c, struct dump_mem_io *io,
+			  const struct img_vma *v,
+			  const struct page_region *reg, long n, void *arg);
+
 static int scan_vma(struct dump_ctx *c, struct incr_track *tr,
-		    struct dump_mem_io *io, const struct img_vma *v)
+		    struct dump_mem_io *io, const struct img_vma *v,
+		    regions_fn fn, void *arg)
 {
 	struct page_region reg[SCAN_REGIONS];
 	struct pm_scan_arg a = {
@@ -372,7 +406,7 @@ static int scan_vma(struct dump_ctx *c, struct incr_track *tr,
 			dump_perror(c, "can't scan the pagemap of %d", c->pid);
 			return -1;
 		}
-		if (write_regions(c, io, v, reg, n))
+		if (fn(c, io, v, reg, n, arg))
 			return -1;
 		if (a.walk_end <= a.start)
 			break;
@@ -404,7 +438,8 @@ static int write_tracked(struct dump_ctx *c, struct incr_track *tr)
 			r = -1;
 			break;
 		}
-		r = tracked(c, tr, v) ? scan_vma(c, tr, &io, v) : 1;
+		r = tracked(c, tr, v) ?
+		    scan_vma(c, tr, &io, v, write_regions, NULL) : 1;
 		if (r > 0)
 			r = dump_mem_vma_runs(c, &io, v, dump_mem_write_run,
 					      NULL);
@@ -595,6 +630,17 @@ static int write_compared(struct dump_ctx *c)
  * handed it to attach --parent), else compared with the parent image,
  * else all. With tracking kept (ir->st), it is armed again after.
  */
+/* Does the tracking of tr run since this image's parent? */
+static int tracking_valid(const struct dump_incr_run *ir,
+			  const struct incr_track *tr)
+{
+	return tr && ir->ident.parent_id && ir->st->valid &&
+	       ir->ident.parent_id == ir->st->last_id && tr->uffd >= 0 &&
+	       tr->nr;
+}
+
+static int write_held(struct dump_ctx *c, struct incr_track *tr);
+
 int dump_incr_memory(struct dump_ctx *c)
 {
 	struct dump_incr_run *ir = c->ir;
@@ -605,10 +651,11 @@ int dump_incr_memory(struct dump_ctx *c)
 		tr = track_of(ir->st, c->pid, 1);
 		if (!tr)
 			return -1;
+		if (tr->holding)	/* taken and armed again while frozen */
+			return write_held(c, tr);
 		tr->seen = 1;
 	}
-	if (tr && ir->ident.parent_id && ir->st->valid &&
-	    ir->ident.parent_id == ir->st->last_id && tr->uffd >= 0 && tr->nr) {
+	if (tracking_valid(ir, tr)) {
 		pr_info("%d: the pages written since the parent, by write tracking",
 			c->pid);
 		ret = write_tracked(c, tr);
@@ -621,6 +668,307 @@ int dump_incr_memory(struct dump_ctx *c)
 	return tr ? rearm(c, tr) : 0;
 }
 
+/* ---- the pages held while frozen, written after the thaw ---------------- */
+
+/*
+ * With the tracking kept (ckpt run --incremental, or attach --parent of
+ * an image written with --track) and the tree to run on, the pages of an
+ * incremental dump are read into memory while the tree is frozen and
+ * written once it runs again: checksumming and writing them was most of
+ * its freeze (10 MiB: 7-20 ms of some 35 here). The arena they go to is
+ * mapped and populated before the freeze, as large as a scan then finds
+ * written (and some more: the VMAs not tracked are read whole, and the
+ * tree writes on until it is frozen); a page fault while frozen cost
+ * more than the copy on this VM. It is kept, populated, for the next
+ * dump. It grows while frozen if it must: then each new page faults.
+ * Above HOLD_MAX written, or with a process the tracking does not cover
+ * (new since the parent), the pages are written while frozen as before.
+ */
+#define HOLD_MAX	(256ULL << 20)
+#define HOLD_SLACK	(4ULL << 20)
+#define HOLD_ALIGN	(2ULL << 20)
+
+/* The bytes of tr's tracked ranges written since the last image, as a
+ * scan that changes nothing sees them; -1 when it can't tell. */
+static int64_t written_bytes(const struct incr_track *tr)
+{
+	struct page_region reg[SCAN_REGIONS];
+	char path[64];
+	int64_t sum = 0;
+	int fd, i;
+	long n, k;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", tr->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;	/* gone */
+	for (i = 0; i < tr->nr && sum >= 0; i++) {
+		struct pm_scan_arg a = {
+			.size = sizeof(a),
+			.start = tr->r[i].start, .end = tr->r[i].end,
+			.vec = (uintptr_t)reg, .vec_len = SCAN_REGIONS,
+			.category_mask = PAGE_IS_WRITTEN,
+			.return_mask = PAGE_IS_WRITTEN,
+		};
+
+		while (a.start < a.end) {
+			n = ioctl(fd, PAGEMAP_SCAN, &a);
+			if (n < 0) {
+				sum = -1;
+				break;
+			}
+			for (k = 0; k < n; k++)
+				sum += reg[k].end - reg[k].start;
+			if (a.walk_end <= a.start)
+				break;
+			a.start = a.walk_end;
+		}
+	}
+	close(fd);
+	return sum;
+}
+
+/* The arena at least len bytes long: before the freeze (populate) its
+ * new part populated, and what is more than twice as long cut to len;
+ * while frozen, doubled. 0 or -1. */
+static int arena_size(struct dump_incr *st, size_t len, int populate)
+{
+	size_t cap = (len + HOLD_ALIGN - 1) & ~(HOLD_ALIGN - 1);
+	void *a;
+
+	if (populate && st->arena && cap * 2 < st->arena_cap &&
+	    mremap(st->arena, st->arena_cap, cap, 0) != MAP_FAILED)
+		st->arena_cap = cap;	/* the supervisor keeps no more */
+	if (len <= st->arena_cap)
+		return 0;
+	if (!populate && cap < st->arena_cap * 2)
+		cap = st->arena_cap * 2;
+	a = st->arena ? mremap(st->arena, st->arena_cap, cap, MREMAP_MAYMOVE) :
+		        mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return -1;
+	if (populate)	/* a kernel without it: faulted when used */
+		madvise((uint8_t *)a + st->arena_cap, cap - st->arena_cap,
+			MADV_POPULATE_WRITE);
+	st->arena = a;
+	st->arena_cap = cap;
+	return 0;
+}
+
+/* Before the freeze: may this dump hold its pages, and is the arena
+ * ready for them? */
+static void hold_prepare(struct dump_incr_run *ir, const struct dump_opts *o)
+{
+	struct dump_incr *st = ir->st;
+	int64_t sum = 0, w;
+	int i;
+
+	st->hold = 0;
+	st->arena_used = 0;
+	if (o->kill || o->pre_copy || o->cow || o->hold || !st->n)
+		return;
+	for (i = 0; i < st->n; i++) {
+		if (!tracking_valid(ir, &st->t[i]))
+			return;
+		w = written_bytes(&st->t[i]);
+		if (w < 0)
+			return;
+		sum += w;
+	}
+	sum += sum / 4 + HOLD_SLACK;
+	if ((uint64_t)sum > HOLD_MAX || arena_size(st, sum, 1)) {
+		pr_debug("the pages written since the parent are written while frozen (%lld MiB)",
+			 (long long)(sum >> 20));
+		return;
+	}
+	st->hold = 1;
+}
+
+int dump_incr_late(struct dump_tree *t)
+{
+	struct dump_incr_run *ir = &t->ir;
+	int i;
+
+	if (!ir->st || !ir->st->hold)
+		return 0;
+	for (i = 0; i < t->n; i++) {
+		const struct dump_ctx *c = &t->procs[i];
+
+		if (!c->proc.proc.zombie &&
+		    !tracking_valid(ir, track_of(ir->st, c->pid, 0)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Reads queued for one process_vm_readv into the arena: offsets, since
+ * the arena may move as it grows. */
+struct hold_batch {
+	uint64_t addr[READ_BATCH], off[READ_BATCH], len[READ_BATCH];
+	int k;
+};
+
+static int hold_flush(struct dump_ctx *c, struct dump_mem_io *io,
+		      struct hold_batch *b)
+{
+	struct iovec loc[READ_BATCH], rem[READ_BATCH];
+	uint8_t *arena = c->ir->st->arena;
+	uint64_t t0 = dump_mem_clock();
+	int i;
+
+	for (i = 0; i < b->k; i++) {
+		loc[i] = (struct iovec){ arena + b->off[i], b->len[i] };
+		rem[i] = (struct iovec){ (void *)(uintptr_t)b->addr[i],
+					 b->len[i] };
+	}
+	fault_point("memory");
+	/* one by one, through /proc/PID/mem if need be (PROT_NONE) */
+	if (b->k && inject_readv(c->ip, loc, rem, b->k))
+		for (i = 0; i < b->k; i++)
+			if (dump_mem_read(c, io, b->addr[i], loc[i].iov_base,
+					  b->len[i])) {
+				dump_perror(c, "can't read memory of %d at %llx",
+					    c->pid,
+					    (unsigned long long)b->addr[i]);
+				return -1;
+			}
+	io->ns_read += dump_mem_clock() - t0;
+	b->k = 0;
+	return 0;
+}
+
+/* One piece more for tr: nr pages at addr, the parent's or read into
+ * the arena (queued on b). */
+static int hold_piece(struct dump_ctx *c, struct dump_mem_io *io,
+		      struct hold_batch *b, uint64_t addr, uint64_t nr,
+		      int parent)
+{
+	struct dump_incr *st = c->ir->st;
+	struct incr_track *tr = track_of(st, c->pid, 0);
+	uint64_t len = nr * c->page_size;
+	struct incr_piece *v;
+
+	if (tr->nr_held == tr->cap_held) {
+		size_t cap = tr->cap_held ? tr->cap_held * 2 : 256;
+
+		v = realloc(tr->held, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		tr->held = v;
+		tr->cap_held = cap;
+	}
+	if (parent) {
+		tr->held[tr->nr_held++] = (struct incr_piece){ addr, nr,
+							       HELD_PARENT };
+		return 0;
+	}
+	if (st->arena_used + len > st->arena_cap &&
+	    (hold_flush(c, io, b) ||
+	     arena_size(st, st->arena_used + len, 0))) {
+		dump_perror(c, "can't hold the memory of %d", c->pid);
+		return -1;
+	}
+	if (b->k == READ_BATCH && hold_flush(c, io, b))
+		return -1;
+	b->addr[b->k] = addr;
+	b->off[b->k] = st->arena_used;
+	b->len[b->k++] = len;
+	tr->held[tr->nr_held++] = (struct incr_piece){ addr, nr,
+						       st->arena_used };
+	st->arena_used += len;
+	io->bytes += len;
+	return 0;
+}
+
+static int hold_regions(struct dump_ctx *c, struct dump_mem_io *io,
+			const struct img_vma *v,
+			const struct page_region *reg, long n, void *arg)
+{
+	struct hold_batch *b = arg;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		if (!dump_mem_wanted_cat(v, reg[i].categories))
+			continue;
+		if (hold_piece(c, io, b, reg[i].start,
+			       (reg[i].end - reg[i].start) / c->page_size,
+			       !(reg[i].categories & PAGE_IS_WRITTEN)))
+			return -1;
+	}
+	return 0;
+}
+
+static int hold_run(struct dump_ctx *c, struct dump_mem_io *io,
+		    uint64_t addr, uint64_t nr, void *arg)
+{
+	return hold_piece(c, io, arg, addr, nr, 0);
+}
+
+int dump_incr_hold(struct dump_ctx *c)
+{
+	struct incr_track *tr = track_of(c->ir->st, c->pid, 0);
+	struct dump_mem_io io;
+	struct hold_batch *b;
+	uint32_t i;
+	int r = 0;
+
+	tr->seen = 1;
+	tr->nr_held = 0;
+	b = calloc(1, sizeof(*b));
+	if (!b || dump_mem_io_open(c, &io)) {
+		free(b);
+		return -1;
+	}
+	pr_info("%d: the pages written since the parent, by write tracking",
+		c->pid);
+	c->ir->touched = 1;	/* the scans clear what they find */
+	for (i = 0; i < c->proc.nr_vmas && r >= 0; i++) {
+		const struct img_vma *v = &c->proc.vmas[i];
+
+		r = dump_interrupted(c) ? -1 :
+		    tracked(c, tr, v) ?
+		    scan_vma(c, tr, &io, v, hold_regions, b) : 1;
+		if (r > 0)
+			r = dump_mem_vma_runs(c, &io, v, hold_run, b);
+	}
+	if (r >= 0)
+		r = hold_flush(c, &io, b);
+	pr_debug("%d: %llu MiB held while frozen, written after the thaw",
+		 c->pid, (unsigned long long)(io.bytes >> 20));
+	dump_mem_io_close(&io);
+	free(b);
+	/* new mappings tracked from now on: before the tree runs again */
+	if (r < 0 || rearm(c, tr))
+		return -1;
+	tr->holding = 1;
+	return 0;
+}
+
+/* After the thaw: the pieces dump_incr_hold took, in its order. */
+static int write_held(struct dump_ctx *c, struct incr_track *tr)
+{
+	uint8_t *arena = c->ir->st->arena;
+	size_t i;
+
+	tr->holding = 0;
+	for (i = 0; i < tr->nr_held; i++) {
+		const struct incr_piece *p = &tr->held[i];
+
+		if (dump_interrupted(c))
+			return -1;
+		if (p->off == HELD_PARENT ?
+		    img_write_parent_pages(c->w, p->addr, p->nr) :
+		    img_write_pages_begin(c->w, p->addr, p->nr) ||
+		    img_write_pages_data(c->w, arena + p->off,
+					 p->nr * c->page_size) ||
+		    img_write_pages_end(c->w))
+			return -1;
+	}
+	tr->nr_held = 0;
+	return 0;
+}
+
 /* ---- the end of a dump -------------------------------------------------- */
 
 void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok)
@@ -628,6 +976,14 @@ void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok)
 	struct dump_incr *st = ir->st;
 	int i, k;
 
+	for (i = 0; st && i < st->n; i++) {	/* written, or of no use */
+		st->t[i].holding = 0;
+		st->t[i].nr_held = 0;
+	}
+	if (st) {
+		st->hold = 0;
+		st->arena_used = 0;
+	}
 	if (st && ok) {
 		free(st->last_name);
 		st->last_name = strdup(name);

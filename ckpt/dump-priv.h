@@ -38,6 +38,8 @@ struct dump_ghost_table {
 	uint32_t n;
 };
 
+struct dump_tree;
+
 /* dump-incr.c: what makes this image a child of another, for one dump */
 struct dump_incr_run {
 	struct dump_incr *st;	/* tracking kept between dumps, or NULL */
@@ -164,6 +166,11 @@ int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
 int dump_incr_write_ident(const struct dump_incr_run *ir,
 			  struct img_writer *w) __must_check;
 int dump_incr_memory(struct dump_ctx *c) __must_check;
+/* With the tracking kept and the tree to run on: are its pages read
+ * while frozen (dump_incr_hold, each process) and written after the thaw
+ * (dump_incr_memory)? */
+int dump_incr_late(struct dump_tree *t);
+int dump_incr_hold(struct dump_ctx *c) __must_check;
 void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok);
 /* dump-guardpages.c: the guard regions of the VMAs collected */
 int dump_collect_guards(struct dump_ctx *c) __must_check;
@@ -342,6 +349,7 @@ struct dump_tree {
 	struct dump_ctx *procs;
 	int n;
 	struct dump_incr_run ir;
+	int incr_late;		/* dump_incr_late() said so */
 	struct dump_pre_table pres;
 	struct dump_file *files;
 	uint32_t nr_files;

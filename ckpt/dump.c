@@ -208,8 +208,8 @@ static int collect(struct dump_ctx *c)
  * --cow, it is in their snapshots. */
 static int late_records(const struct dump_tree *t)
 {
-	return (t->procs[0].o->pre_copy || t->procs[0].o->cow) &&
-	       !t->procs[0].o->kill;
+	return (t->procs[0].o->pre_copy || t->procs[0].o->cow ||
+		t->incr_late) && !t->procs[0].o->kill;
 }
 
 /* The processes' records: their memory, mostly. */
@@ -240,6 +240,12 @@ static int dump_frozen(struct dump_tree *t)
 	for (i = 0; t->procs[0].o->pre_copy && i < t->n; i++)
 		if (!t->procs[i].proc.proc.zombie &&
 		    dump_pre_snapshot(&t->procs[i]))
+			return -1;
+	/* an incremental one's, by the tracking (dump-incr.c) */
+	t->incr_late = dump_incr_late(t);
+	for (i = 0; t->incr_late && i < t->n; i++)
+		if (!t->procs[i].proc.proc.zombie &&
+		    dump_incr_hold(&t->procs[i]))
 			return -1;
 	dump_tree_waits(t);
 	progress_phase("files");

@@ -6,9 +6,9 @@
 # run --keep keeps the parents a kept image needs. Sourced by run.sh.
 
 ALL_TESTS+=(incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep
-	   incr-attach-track)
+	   incr-attach-track incr-run-writing)
 CKPT_ONLY+="incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep "
-CKPT_ONLY+="incr-attach-track "
+CKPT_ONLY+="incr-attach-track incr-run-writing "
 
 # incr_step N: incrmem makes its change N (t-incr's workload) and says so
 incr_step() {
@@ -231,4 +231,35 @@ t_incr-attach-track() {
 	kill -KILL "$PID"
 	wait_job "$JOB" 30
 	incr_restored "$D/b/i3"
+}
+
+# ckpt run --incremental of a process that writes all the time (migmem,
+# 16 MiB/s of its 64 MiB): each child's pages are read while it is frozen
+# and written after the thaw, while it writes on; the last child restores
+# with every page as the process had it at that freeze (migmem checks
+# them all at D/stop against the generations it keeps in its memory)
+t_incr-run-writing() {
+	local i n
+	need "$CKPT" "$RESTORE" "$WLB/migmem"
+	start_wl "$CKPT" -v -v run -D "$D/run" --incremental=8 --keep 1 -- \
+		"$WLB/migmem" 64 16
+	for i in 0 1 2 3; do
+		sleep 0.5	# some MiB written since the last one
+		incr_run_dump
+	done
+	n=$(grep -c "MiB held while frozen, written after the thaw" \
+		"$D/out.log")
+	((n == 3)) || fail "$n of the 3 children held their pages while frozen"
+	kill -KILL "$PID"
+	wait_job "$JOB" 60 || fail "ckpt run still there after its job died"
+	wait_gone "$PID" 30 || fail "PID $PID still there"
+	(spawn "$RESTORE" "$D/run/latest") </dev/null >>"$D/restore.log" 2>&1 &
+	RJOB=$!
+	track_job "$RJOB"
+	wait_back
+	touch "$D/stop"
+	wait_job "$RJOB" 120 || fail "restored migmem still runs 120 s after D/stop"
+	((WST == 0)) || fail "restored migmem exited $WST: $(lastline "$D/out.log")"
+	grep -q "migmem: 64 MiB checked" "$D/out.log" ||
+		fail "restored migmem did not check its memory"
 }

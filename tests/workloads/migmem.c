@@ -9,7 +9,8 @@
  * counts its rewrites) and 1 MiB of pages checked, in turn. The largest
  * gap between two ticks seen since D/ready (the downtime of a dump or
  * migration, as the process saw it) goes to D/gap in microseconds
- * whenever it grows. At D/stop every page is checked, "migmem: SIZE MiB
+ * whenever it grows, and when it ended to D/gap-at (CLOCK_MONOTONIC
+ * milliseconds, as the stamps of ckpt -v -v). At D/stop every page is checked, "migmem: SIZE MiB
  * checked after N ticks" said on stderr, exit 0; a wrong word fails.
  * With "tree", a child reads the number of each tick from a pipe and
  * requires them in order, none lost or repeated; at D/stop the parent
@@ -56,7 +57,9 @@ static void check_page(size_t p)
 				(unsigned long long)pattern(p, gen[p], w));
 }
 
-static void note_gap(uint64_t gap, uint64_t *max)
+/* D/gap: the largest gap in microseconds; D/gap-at: when it ended, in
+ * CLOCK_MONOTONIC milliseconds (as ckpt -v -v stamps its steps) */
+static void note_gap(uint64_t gap, uint64_t at, uint64_t *max)
 {
 	char buf[32];
 	int n;
@@ -67,6 +70,8 @@ static void note_gap(uint64_t gap, uint64_t *max)
 	n = snprintf(buf, sizeof(buf), "%llu\n",
 		     (unsigned long long)(gap / 1000));
 	wl_write_file("gap", buf, n);
+	n = snprintf(buf, sizeof(buf), "%.3f\n", at / 1e6);
+	wl_write_file("gap-at", buf, n);
 }
 
 /* The child of "tree": every tick's number, in order, until EOF. */
@@ -157,7 +162,7 @@ int main(int argc, char **argv)
 		wl_sleep_ms(TICK_MS);
 		now = wl_now_ns(CLOCK_MONOTONIC);
 		if (n > 5)
-			note_gap(now - last, &max);
+			note_gap(now - last, now, &max);
 		last = now;
 	}
 	if (out >= 0)
