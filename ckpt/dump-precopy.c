@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt/dump-priv.h"
@@ -52,6 +53,8 @@
 #define PRE_ENOUGH	(4ULL << 20)	/* dirty bytes left for the freeze */
 #define PRE_CHUNK	(16UL << 20)	/* bytes read at once */
 #define SCAN_VEC	512		/* regions per PAGEMAP_SCAN */
+#define PACE_STEP	(2ULL << 20)	/* see paced_op() */
+#define PACE_REST	3		/* its pause: times as long as a step */
 
 /* One tracked range: a private writable VMA as it was armed. */
 struct pre_range {
@@ -134,6 +137,56 @@ int dump_pre_trackable(const struct proc_map *m)
 		return 0;
 	return !path || !strncmp(path, "[anon", 5) || !strcmp(path, "[heap]") ||
 	       !strncmp(path, "[stack", 6);
+}
+
+/*
+ * Protecting or unprotecting a running process's memory rewrites each of
+ * its page table entries. On this VM (paravirtualised, shadow page
+ * tables) the process was held meanwhile, and for as long again after
+ * it: 1 GiB unregistered at once held it 80-140 ms (tests/workloads/
+ * migmem.c's D/gap-at against ckpt -v -v's stamps; perf saw its CPU run
+ * nothing meanwhile). So, while it runs, that is done PACE_STEP at a
+ * time, each step followed by a pause PACE_REST times as long: it runs
+ * in between. Unregistering 1 GiB then takes some 0.3 s, after the thaw,
+ * and the process rewriting 50 MiB/s saw gaps of 28-41 ms meanwhile.
+ * 0, or -1 with errno from the first step that failed; with on_error,
+ * the steps after a failed one are made too.
+ */
+static int paced_op(int uffd, unsigned long op, uint64_t start, uint64_t end,
+		    int on_error)
+{
+	int ret = 0;
+	struct timespec a, b;
+	uint64_t s, e;
+	long ns;
+
+	for (s = start; s < end; s = e) {
+		struct uffdio_range rg = { s, 0 };
+		struct uffdio_writeprotect wp = {
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+
+		e = (s & ~(PACE_STEP - 1)) + PACE_STEP;
+		if (e > end)
+			e = end;
+		rg.len = e - s;
+		wp.range = rg;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (ioctl(uffd, op, op == UFFDIO_WRITEPROTECT ?
+			  (void *)&wp : (void *)&rg)) {
+			ret = -1;
+			if (!on_error)
+				return -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ns = (b.tv_sec - a.tv_sec) * 1000000000L +
+		     (b.tv_nsec - a.tv_nsec);
+		ns *= PACE_REST;
+		if (ns > 60000 && e < end)	/* a step that changed little: on */
+			nanosleep(&(struct timespec){ 0, ns < 2000000 ? ns :
+						      2000000 }, NULL);
+	}
+	return ret;
 }
 
 int dump_pre_uffd_op(int uffd, int protect, const struct proc_map *m)
@@ -251,7 +304,8 @@ static void protect(struct dump_pre *p)
 		struct proc_map m = { .start = p->r[i].start,
 				      .end = p->r[i].end };
 
-		if (dump_pre_uffd_op(p->uffd, 1, &m)) {
+		if (paced_op(p->uffd, UFFDIO_WRITEPROTECT, m.start, m.end,
+			     0)) {
 			pr_debug("pre-copy of %d: %llx-%llx not protected: %s",
 				 p->pid, (unsigned long long)m.start,
 				 (unsigned long long)m.end, strerror(errno));
@@ -835,7 +889,7 @@ static int snap_all(struct dump_ctx *c)
 	return r < 0 ? -1 : 0;
 }
 
-/* End the tracking, after the thaw (0.2 s a GiB): its VMAs are as they
+/* End the tracking, after the thaw (paced_op): its VMAs are as they
  * were before it once it runs again. */
 static void disarm(struct dump_pre *p)
 {
@@ -843,15 +897,13 @@ static void disarm(struct dump_pre *p)
 
 	if (p->uffd < 0)
 		return;
-	for (i = 0; i < p->nr; i++) {
-		struct uffdio_range rg = { p->r[i].start,
-					   p->r[i].end - p->r[i].start };
-
-		ioctl(p->uffd, UFFDIO_UNREGISTER, &rg);	/* gone: fine */
-	}
+	for (i = 0; i < p->nr; i++)	/* gone: fine */
+		(void)!paced_op(p->uffd, UFFDIO_UNREGISTER, p->r[i].start,
+				p->r[i].end, 1);
 	close(p->uffd);
 	p->uffd = -1;
 }
+
 
 int dump_pre_snapshot(struct dump_ctx *c)
 {
