@@ -71,6 +71,7 @@ struct incr_track {
 	struct incr_piece *held;
 	size_t nr_held, cap_held;
 	int holding;		/* held, to be written after the thaw */
+	struct dump_smaps_pre smaps;	/* read before the freeze */
 };
 
 struct dump_incr {
@@ -104,6 +105,7 @@ static void track_clear(struct incr_track *tr)
 static void track_free(struct incr_track *tr)
 {
 	track_clear(tr);
+	dump_maps_preread_free(&tr->smaps);
 	free(tr->held);
 	tr->held = NULL;
 	tr->nr_held = tr->cap_held = 0;
@@ -233,7 +235,22 @@ int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
 	}
 	if (st)
 		hold_prepare(ir, o);
+	/* the maps' flags, as --pre-copy reads them (dump-maps.c): the walk
+	 * of every page table off the frozen time if nothing changes */
+	for (int i = 0; st && !o->pre_copy && i < st->n; i++)
+		if (st->t[i].uffd >= 0)
+			dump_maps_preread(st->t[i].pid, &st->t[i].smaps);
+	if (st)
+		fault_point("incr-begun");
 	return 0;
+}
+
+struct dump_smaps_pre *dump_incr_smaps(struct dump_ctx *c)
+{
+	struct incr_track *tr = c->ir && c->ir->st ?
+				track_of(c->ir->st, c->pid, 0) : NULL;
+
+	return tr ? &tr->smaps : NULL;
 }
 
 int dump_incr_write_ident(const struct dump_incr_run *ir,
@@ -979,6 +996,7 @@ void dump_incr_end(struct dump_incr_run *ir, const char *name, int ok)
 	for (i = 0; st && i < st->n; i++) {	/* written, or of no use */
 		st->t[i].holding = 0;
 		st->t[i].nr_held = 0;
+		dump_maps_preread_free(&st->t[i].smaps);
 	}
 	if (st) {
 		st->hold = 0;

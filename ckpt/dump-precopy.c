@@ -125,7 +125,7 @@ struct dump_smaps_pre *dump_pre_smaps(struct dump_ctx *c)
 {
 	struct dump_pre *p = c->pres ? pre_find(c->pres, c->pid) : NULL;
 
-	return p ? &p->smaps : NULL;
+	return p ? &p->smaps : dump_incr_smaps(c);
 }
 
 int dump_pre_trackable(const struct proc_map *m)

@@ -93,8 +93,9 @@ struct dump_smaps_pre {
 };
 void dump_maps_preread(pid_t pid, struct dump_smaps_pre *p);
 void dump_maps_preread_free(struct dump_smaps_pre *p);
-/* dump-precopy.c: c's, or NULL */
+/* dump-precopy.c: c's (or dump-incr.c's), or NULL */
 struct dump_smaps_pre *dump_pre_smaps(struct dump_ctx *c);
+struct dump_smaps_pre *dump_incr_smaps(struct dump_ctx *c);
 /* dump-maps.c: c->maps read from /proc/PID/maps; begin: a thread
  * started that reads their flags from smaps; end: joined, the flags set
  * (every begin that succeeded has its end, which says what failed). */

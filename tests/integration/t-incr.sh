@@ -6,9 +6,9 @@
 # run --keep keeps the parents a kept image needs. Sourced by run.sh.
 
 ALL_TESTS+=(incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep
-	   incr-attach-track incr-run-writing)
+	   incr-attach-track incr-run-writing incr-flags incr-flags-kept)
 CKPT_ONLY+="incr-run-chain incr-attach-parent incr-bad-parent incr-run-keep "
-CKPT_ONLY+="incr-attach-track incr-run-writing "
+CKPT_ONLY+="incr-attach-track incr-run-writing incr-flags incr-flags-kept "
 
 # incr_step N: incrmem makes its change N (t-incr's workload) and says so
 incr_step() {
@@ -262,4 +262,30 @@ t_incr-run-writing() {
 	((WST == 0)) || fail "restored migmem exited $WST: $(lastline "$D/out.log")"
 	grep -q "migmem: 64 MiB checked" "$D/out.log" ||
 		fail "restored migmem did not check its memory"
+}
+
+# The smaps walk of an incremental dump with the tracking kept is made
+# before the freeze too (dump_incr_begin), its flags taken only if the
+# address space's count did not move since, as speed_flags (t-speed.sh)
+# checks for --pre-copy: attach --parent of an attach --track image, held
+# after that read (incr-begun) while advlate gives its mapping
+# MADV_DONTFORK (advised=1), or not (0).
+incr_flags() {
+	need "$WLB/advlate" "$CKPT" "$RESTORE"
+	TREE_KIDS=
+	start_wl "$WLB/advlate"
+	wait_count_above 8 60 "$JOB"
+	expect_exit 0 "$CKPT" attach --track -o "$D/full" "$PID"
+	local HELD_ATTACH=(--parent "$D/full")
+	speed_flags_held "$1" incr-begun
+	grep -q "by write tracking" "$D/cmd.err" ||
+		fail "not by write tracking: $(lastline "$D/cmd.err")"
+}
+
+t_incr-flags() {
+	incr_flags 1
+}
+
+t_incr-flags-kept() {
+	incr_flags 0
 }

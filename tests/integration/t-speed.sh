@@ -108,14 +108,16 @@ print(n)
 PY
 }
 
-# speed_held POINT: ckpt -v attach --pre-copy of PID into D/img started
-# with CKPT_FAULT=POINT:stop, and waited for until it stops there; HELD:
-# its PID.
+# speed_held POINT: ckpt -v attach --pre-copy (or HELD_ATTACH) of PID
+# into D/img started with CKPT_FAULT=POINT:stop, and waited for until it
+# stops there; HELD: its PID.
 speed_held() {
-	local end=$((SECONDS + 60))
+	local end=$((SECONDS + 60)) opts=(--pre-copy)
+	[[ -n ${HELD_ATTACH[*]-} ]] && opts=("${HELD_ATTACH[@]}")
 	# shellcheck disable=SC2086 # HELD_V: -v (or -v -v) for ckpt
-	(CKPT_FAULT=$1:stop spawn "$CKPT" ${HELD_V:--v} attach --pre-copy \
-		-o "$D/img" "$PID") </dev/null >"$D/cmd.out" 2>"$D/cmd.err" &
+	(CKPT_FAULT=$1:stop spawn "$CKPT" ${HELD_V:--v} attach \
+		"${opts[@]}" -o "$D/img" "$PID") </dev/null \
+		>"$D/cmd.out" 2>"$D/cmd.err" &
 	HELD=$!
 	track_job "$HELD"
 	until stopped "$HELD"; do
@@ -213,12 +215,19 @@ t_precopy-split() {
 # freeze fails this test. advised=0: nothing changes, the flags read
 # before are taken.
 speed_flags() {
-	local end=$((SECONDS + 60))
 	need "$WLB/advlate" "$CKPT" "$RESTORE"
 	TREE_KIDS=
 	start_wl "$WLB/advlate"
 	wait_count_above 8 60 "$JOB"
-	HELD_V="-v -v" speed_held pre-rounds-done
+	speed_flags_held "$1" pre-rounds-done
+}
+
+# speed_flags_held ADVISED POINT: advlate's dump held at POINT (attach
+# with HELD_ATTACH, default --pre-copy), advised or not meanwhile, then
+# the flags checked as above and the image restored
+speed_flags_held() {
+	local end=$((SECONDS + 60))
+	HELD_V="-v -v" speed_held "$2"
 	if (($1)); then
 		touch "$D/advise"
 		until [[ -e $D/advised ]]; do
