@@ -218,6 +218,7 @@ static int load_parent(struct dump_incr_run *ir, const struct dump_opts *o)
 int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
 {
 	struct dump_incr *st = o->incr;
+	int i;
 
 	memset(ir, 0, sizeof(*ir));
 	ir->parent_fd = -1;
@@ -237,7 +238,7 @@ int dump_incr_begin(struct dump_incr_run *ir, const struct dump_opts *o)
 		hold_prepare(ir, o);
 	/* the maps' flags, as --pre-copy reads them (dump-maps.c): the walk
 	 * of every page table off the frozen time if nothing changes */
-	for (int i = 0; st && !o->pre_copy && i < st->n; i++)
+	for (i = 0; st && !o->pre_copy && i < st->n; i++)
 		if (st->t[i].uffd >= 0)
 			dump_maps_preread(st->t[i].pid, &st->t[i].smaps);
 	if (st)
@@ -380,6 +381,12 @@ static int write_regions(struct dump_ctx *c, struct dump_mem_io *io,
 	return 0;
 }
 
+/* What becomes of the regions a scan found: written (write_regions) or
+ * held (hold_regions). */
+typedef int (*regions_fn)(struct dump_ctx *c, struct dump_mem_io *io,
+			  const struct img_vma *v,
+			  const struct page_region *reg, long n, void *arg);
+
 /*
  * The pages of v in one walk of the kernel, not one pagemap entry each:
  * PAGEMAP_SCAN lists v's present and swapped pages in regions, each
@@ -390,10 +397,6 @@ static int write_regions(struct dump_ctx *c, struct dump_mem_io *io,
  * anew, PM_SCAN_CHECK_WPASYNC) or the kernel has no PAGE_IS_GUARD
  * (before 6.15): then v is written whole.
  */
-typedef int (*regions_fn)(struct dump_ctx *c, struct dump_mem_io *io,
-			  const struct img_vma *v,
-			  const struct page_region *reg, long n, void *arg);
-
 static int scan_vma(struct dump_ctx *c, struct incr_track *tr,
 		    struct dump_mem_io *io, const struct img_vma *v,
 		    regions_fn fn, void *arg)
@@ -641,12 +644,6 @@ static int write_compared(struct dump_ctx *c)
 	return ret;
 }
 
-/*
- * The pages of c: by the write tracking where it runs since the parent
- * (the last image of ckpt run --incremental, or the image whose holder
- * handed it to attach --parent), else compared with the parent image,
- * else all. With tracking kept (ir->st), it is armed again after.
- */
 /* Does the tracking of tr run since this image's parent? */
 static int tracking_valid(const struct dump_incr_run *ir,
 			  const struct incr_track *tr)
@@ -658,6 +655,13 @@ static int tracking_valid(const struct dump_incr_run *ir,
 
 static int write_held(struct dump_ctx *c, struct incr_track *tr);
 
+/*
+ * The pages of c: by the write tracking where it runs since the parent
+ * (the last image of ckpt run --incremental, or the image whose holder
+ * handed it to attach --parent), else compared with the parent image,
+ * else all. With tracking kept (ir->st), it is armed again after. Or,
+ * after the thaw, what dump_incr_hold took while frozen.
+ */
 int dump_incr_memory(struct dump_ctx *c)
 {
 	struct dump_incr_run *ir = c->ir;
