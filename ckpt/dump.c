@@ -681,6 +681,8 @@ enum dump_result dump_process(const struct dump_opts *o)
 	else if (!o->kill)
 		dump_app_event(o, CKPT_APP_THAWED);	/* failures said */
 	thawed = seconds_now();	/* with --kill: until they are killed */
+	if (!o->kill)
+		log_stamp("thawed");
 	if (!tree_alive(&t) || (late_records(&t) && write_all_records(&t)))
 		goto err;
 	/* the tree runs on with its connections (dump-netlock.c) */
