@@ -10,8 +10,9 @@
  * gap between two ticks seen since D/ready (the downtime of a dump or
  * migration, as the process saw it) goes to D/gap in microseconds
  * whenever it grows, and when it ended to D/gap-at (CLOCK_MONOTONIC
- * milliseconds, as the stamps of ckpt -v -v). At D/stop every page is checked, "migmem: SIZE MiB
- * checked after N ticks" said on stderr, exit 0; a wrong word fails.
+ * milliseconds, as the stamps of ckpt -v -v). At D/stop every page is
+ * checked, "migmem: SIZE MiB checked after N ticks" said on stderr,
+ * exit 0; a wrong word fails.
  * With "tree", a child reads the number of each tick from a pipe and
  * requires them in order, none lost or repeated; at D/stop the parent
  * closes the pipe and requires the child's exit 0.
