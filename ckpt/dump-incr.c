@@ -709,42 +709,28 @@ int dump_incr_memory(struct dump_ctx *c)
 #define HOLD_SLACK	(4ULL << 20)
 #define HOLD_ALIGN	(2ULL << 20)
 
+static int add_bytes(void *arg, uint64_t s, uint64_t e)
+{
+	*(int64_t *)arg += e - s;
+	return 0;
+}
+
 /* The bytes of tr's tracked ranges written since the last image, as a
  * scan that changes nothing sees them; -1 when it can't tell. */
 static int64_t written_bytes(const struct incr_track *tr)
 {
-	struct page_region reg[SCAN_REGIONS];
 	char path[64];
 	int64_t sum = 0;
 	int fd, i;
-	long n, k;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", tr->pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ESRCH ? 0 : -1;	/* gone */
-	for (i = 0; i < tr->nr && sum >= 0; i++) {
-		struct pm_scan_arg a = {
-			.size = sizeof(a),
-			.start = tr->r[i].start, .end = tr->r[i].end,
-			.vec = (uintptr_t)reg, .vec_len = SCAN_REGIONS,
-			.category_mask = PAGE_IS_WRITTEN,
-			.return_mask = PAGE_IS_WRITTEN,
-		};
-
-		while (a.start < a.end) {
-			n = ioctl(fd, PAGEMAP_SCAN, &a);
-			if (n < 0) {
-				sum = -1;
-				break;
-			}
-			for (k = 0; k < n; k++)
-				sum += reg[k].end - reg[k].start;
-			if (a.walk_end <= a.start)
-				break;
-			a.start = a.walk_end;
-		}
-	}
+	for (i = 0; i < tr->nr && sum >= 0; i++)
+		if (dump_pm_scan(fd, tr->r[i].start, tr->r[i].end, 0,
+				 PAGE_IS_WRITTEN, 0, add_bytes, &sum))
+			sum = -1;
 	close(fd);
 	return sum;
 }
@@ -826,6 +812,7 @@ int dump_incr_late(struct dump_tree *t)
 /* Reads queued for one process_vm_readv into the arena: offsets, since
  * the arena may move as it grows. */
 struct hold_batch {
+	struct incr_track *tr;	/* whose pieces they are */
 	uint64_t addr[READ_BATCH], off[READ_BATCH], len[READ_BATCH];
 	int k;
 };
@@ -859,14 +846,14 @@ static int hold_flush(struct dump_ctx *c, struct dump_mem_io *io,
 	return 0;
 }
 
-/* One piece more for tr: nr pages at addr, the parent's or read into
+/* One piece more for b->tr: nr pages at addr, the parent's or read into
  * the arena (queued on b). */
 static int hold_piece(struct dump_ctx *c, struct dump_mem_io *io,
 		      struct hold_batch *b, uint64_t addr, uint64_t nr,
 		      int parent)
 {
 	struct dump_incr *st = c->ir->st;
-	struct incr_track *tr = track_of(st, c->pid, 0);
+	struct incr_track *tr = b->tr;
 	uint64_t len = nr * c->page_size;
 	struct incr_piece *v;
 
@@ -941,6 +928,7 @@ int dump_incr_hold(struct dump_ctx *c)
 		free(b);
 		return -1;
 	}
+	b->tr = tr;
 	pr_info("%d: the pages written since the parent, by write tracking",
 		c->pid);
 	c->ir->touched = 1;	/* the scans clear what they find */

@@ -30,15 +30,20 @@ incr_chain() {
 	done
 }
 
-# incr_restored IMAGE: the tree is gone; IMAGE restored, incrmem finds
-# all its memory as it wrote it (it checks every page on D/restored) and
-# exits 0 at D/stop
-incr_restored() {
+# incr_restore IMAGE: once PID is gone, IMAGE restored (RJOB) and back
+incr_restore() {
 	wait_gone "$PID" 30 || fail "PID $PID still there"
 	(spawn "$RESTORE" "$1") </dev/null >>"$D/restore.log" 2>&1 &
 	RJOB=$!
 	track_job "$RJOB"
 	wait_back
+}
+
+# incr_restored IMAGE: the tree is gone; IMAGE restored, incrmem finds
+# all its memory as it wrote it (it checks every page on D/restored) and
+# exits 0 at D/stop
+incr_restored() {
+	incr_restore "$1"
 	touch "$D/restored"
 	local end=$((SECONDS + 120))
 	until grep -q "^$PID: step 3: all memory as written" "$D/out.log"; do
@@ -252,11 +257,7 @@ t_incr-run-writing() {
 	((n == 3)) || fail "$n of the 3 children held their pages while frozen"
 	kill -KILL "$PID"
 	wait_job "$JOB" 60 || fail "ckpt run still there after its job died"
-	wait_gone "$PID" 30 || fail "PID $PID still there"
-	(spawn "$RESTORE" "$D/run/latest") </dev/null >>"$D/restore.log" 2>&1 &
-	RJOB=$!
-	track_job "$RJOB"
-	wait_back
+	incr_restore "$D/run/latest"
 	touch "$D/stop"
 	wait_job "$RJOB" 120 || fail "restored migmem still runs 120 s after D/stop"
 	((WST == 0)) || fail "restored migmem exited $WST: $(lastline "$D/out.log")"
